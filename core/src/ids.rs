@@ -1,0 +1,194 @@
+//! Identifier newtypes: an order id can never be passed where a variant id is expected.
+//!
+//! Every id is a non-empty string of at most [`MAX_ID_LEN`] bytes, without control
+//! characters and without leading or trailing whitespace. Ids that come from outside (a
+//! channel's order number, a SKU) are validated once, at the edge, by `parse`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest id accepted, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Why an id was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The id was empty (or only whitespace).
+    #[error("{kind} must not be empty")]
+    Empty {
+        /// Which kind of id.
+        kind: &'static str,
+    },
+    /// The id was longer than [`MAX_ID_LEN`] bytes.
+    #[error("{kind} is {len} bytes long; at most {max} are allowed")]
+    TooLong {
+        /// Which kind of id.
+        kind: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The id had a control character or surrounding whitespace.
+    #[error("{kind} contains control characters or leading/trailing whitespace")]
+    InvalidCharacters {
+        /// Which kind of id.
+        kind: &'static str,
+    },
+}
+
+impl IdError {
+    /// Every code this enum can return.
+    pub const CODES: &'static [&'static str] =
+        &["ID_EMPTY", "ID_TOO_LONG", "ID_INVALID_CHARACTERS"];
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty { .. } => "ID_EMPTY",
+            Self::TooLong { .. } => "ID_TOO_LONG",
+            Self::InvalidCharacters { .. } => "ID_INVALID_CHARACTERS",
+        }
+    }
+}
+
+pub(crate) fn validate_text(kind: &'static str, s: &str, max: usize) -> Result<(), IdError> {
+    if s.trim().is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    if s.len() > max {
+        return Err(IdError::TooLong {
+            kind,
+            len: s.len(),
+            max,
+        });
+    }
+    if s.trim() != s || s.chars().any(char::is_control) {
+        return Err(IdError::InvalidCharacters { kind });
+    }
+    Ok(())
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates and wraps an id.
+            pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
+                let s = s.into();
+                validate_text($kind, &s, MAX_ID_LEN)?;
+                Ok(Self(s))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = IdError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_id!(
+    /// Identifies an order inside ordersmith (assigned by the id generator port).
+    OrderId, "order id"
+);
+string_id!(
+    /// Identifies one line of an order.
+    LineId, "line id"
+);
+string_id!(
+    /// Identifies a sellable variant; by convention its SKU.
+    VariantId, "variant id"
+);
+string_id!(
+    /// Identifies a stock location: a warehouse, a store, a supplier's drop-ship.
+    LocationId, "location id"
+);
+string_id!(
+    /// Identifies a sales channel: `"web"`, `"shopify"`, `"trendyol-tr"`.
+    ChannelId, "channel id"
+);
+string_id!(
+    /// Identifies a customer in the host's own records.
+    CustomerId, "customer id"
+);
+string_id!(
+    /// Identifies a stock reservation (idempotency key of reserve, commit and release).
+    ReservationId, "reservation id"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_validate_at_the_edge() {
+        assert!(OrderId::parse("ord-1").is_ok());
+        assert_eq!(OrderId::parse("").unwrap_err().code(), "ID_EMPTY");
+        assert_eq!(OrderId::parse("  ").unwrap_err().code(), "ID_EMPTY");
+        assert_eq!(
+            VariantId::parse(" SKU").unwrap_err().code(),
+            "ID_INVALID_CHARACTERS"
+        );
+        assert_eq!(
+            VariantId::parse("a\nb").unwrap_err().code(),
+            "ID_INVALID_CHARACTERS"
+        );
+        assert_eq!(
+            ChannelId::parse("x".repeat(129)).unwrap_err().code(),
+            "ID_TOO_LONG"
+        );
+        let err = LocationId::parse("").unwrap_err();
+        assert_eq!(err.to_string(), "location id must not be empty");
+    }
+
+    #[test]
+    fn ids_serialise_as_plain_strings() {
+        let id = VariantId::parse("TSHIRT-RED-M").unwrap();
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"TSHIRT-RED-M\"");
+        assert!(serde_json::from_str::<VariantId>("\"\"").is_err());
+    }
+}

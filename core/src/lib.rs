@@ -1,0 +1,26 @@
+//! # ordersmith
+//!
+//! An embeddable order-management engine: a canonical order with a real state machine,
+//! ports through which the core meets the world, and one [`engine::Engine`] facade.
+//!
+//! The core is pure: no IO, no threads of its own, no globals, no wall clock. Time and
+//! ids come through [`ports`]; effects leave as outbox records the host drains.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod pii;
+
+/// Every stable error code any ordersmith error can carry, module by module.
+pub fn all_error_codes() -> Vec<&'static str> {
+    [
+        money::MoneyError::CODES,
+        ids::IdError::CODES,
+        catalog::CatalogError::CODES,
+        order::OrderError::CODES,
+    ]
+    .concat()
+}

@@ -1,0 +1,784 @@
+//! Money: exact decimal amounts in one ISO 4217 currency.
+//!
+//! [`Money`] never mixes currencies: every sum of two amounts checks that both are in the
+//! same [`Currency`] and returns [`MoneyError::CurrencyMismatch`] otherwise. Amounts are
+//! `rust_decimal::Decimal`, never floats. Every rounding site names its [`Rounding`] mode.
+//!
+//! [`allocate`] splits an amount across weights by the largest-remainder method, so the
+//! parts always add up to the total to the last minor unit (discounts, refunds, tax).
+//!
+//! ```
+//! use ordersmith::money::{allocate, Currency, Money};
+//! use rust_decimal::Decimal;
+//!
+//! let try_ = Currency::parse("TRY")?;
+//! let total = Money::parse("100.00", try_)?;
+//! let parts = allocate(&total, &[Decimal::ONE, Decimal::ONE, Decimal::ONE])?;
+//! let amounts: Vec<String> = parts.iter().map(|m| m.amount().to_string()).collect();
+//! assert_eq!(amounts, ["33.34", "33.33", "33.33"]);
+//! # Ok::<(), ordersmith::money::MoneyError>(())
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// Errors from money arithmetic and parsing. Codes are stable (see [`MoneyError::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    /// The text is not an active ISO 4217 alphabetic code known to ordersmith.
+    #[error(
+        "unknown currency code {code:?}: expected an ISO 4217 code such as \"TRY\" or \"USD\""
+    )]
+    UnknownCurrency {
+        /// The code as given.
+        code: String,
+    },
+    /// Two amounts in different currencies were combined.
+    #[error(
+        "cannot combine {left} with {right}: amounts in different currencies are never summed"
+    )]
+    CurrencyMismatch {
+        /// Currency of the left operand.
+        left: Currency,
+        /// Currency of the right operand.
+        right: Currency,
+    },
+    /// The amount has more decimal places than the currency's minor unit allows.
+    #[error("{amount} has more decimals than {currency} allows ({minor_units})")]
+    TooPrecise {
+        /// The amount as given.
+        amount: Decimal,
+        /// Its currency.
+        currency: Currency,
+        /// Decimals the currency allows.
+        minor_units: u32,
+    },
+    /// The text is not a decimal number.
+    #[error("{text:?} is not a decimal amount")]
+    InvalidAmount {
+        /// The text as given.
+        text: String,
+    },
+    /// An amount that must not be negative was negative.
+    #[error("amount {amount} must not be negative")]
+    Negative {
+        /// The amount as given.
+        amount: Decimal,
+    },
+    /// Arithmetic overflowed the decimal range.
+    #[error("arithmetic overflow in money calculation")]
+    Overflow,
+    /// An allocation had no weights, a negative weight, or only zero weights.
+    #[error("cannot allocate: {reason}")]
+    InvalidWeights {
+        /// Why the weights were refused.
+        reason: &'static str,
+    },
+}
+
+impl MoneyError {
+    /// Every code this enum can return, in declaration order.
+    pub const CODES: &'static [&'static str] = &[
+        "MONEY_UNKNOWN_CURRENCY",
+        "MONEY_CURRENCY_MISMATCH",
+        "MONEY_TOO_PRECISE",
+        "MONEY_INVALID_AMOUNT",
+        "MONEY_NEGATIVE",
+        "MONEY_OVERFLOW",
+        "MONEY_INVALID_WEIGHTS",
+    ];
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownCurrency { .. } => "MONEY_UNKNOWN_CURRENCY",
+            Self::CurrencyMismatch { .. } => "MONEY_CURRENCY_MISMATCH",
+            Self::TooPrecise { .. } => "MONEY_TOO_PRECISE",
+            Self::InvalidAmount { .. } => "MONEY_INVALID_AMOUNT",
+            Self::Negative { .. } => "MONEY_NEGATIVE",
+            Self::Overflow => "MONEY_OVERFLOW",
+            Self::InvalidWeights { .. } => "MONEY_INVALID_WEIGHTS",
+        }
+    }
+}
+
+/// Active ISO 4217 codes with their minor units (decimals). Codes not listed are refused.
+const CURRENCIES: &[(&str, u8)] = &[
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
+    ("CAD", 2),
+    ("CDF", 2),
+    ("CHF", 2),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DOP", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
+    ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JMD", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KYD", 2),
+    ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
+    ("NGN", 2),
+    ("NIO", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PAB", 2),
+    ("PEN", 2),
+    ("PGK", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
+    ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
+    ("TND", 3),
+    ("TOP", 2),
+    ("TRY", 2),
+    ("TTD", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("UYI", 0),
+    ("UYU", 2),
+    ("UYW", 4),
+    ("UZS", 2),
+    ("VED", 2),
+    ("VES", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAF", 0),
+    ("XCD", 2),
+    ("XCG", 2),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+    ("ZMW", 2),
+    ("ZWG", 2),
+];
+
+/// An ISO 4217 currency, such as TRY (2 decimals), JPY (0) or KWD (3).
+///
+/// Only codes in ordersmith's table of active currencies can be constructed, so a
+/// `Currency` always knows its minor units.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency {
+    code: [u8; 3],
+    minor_units: u8,
+}
+
+impl Currency {
+    /// Parses an ISO 4217 alphabetic code (case-insensitive, surrounding spaces ignored).
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        let upper = code.trim().to_ascii_uppercase();
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == upper)
+            .and_then(|(c, minor)| {
+                let bytes: [u8; 3] = c.as_bytes().try_into().ok()?;
+                Some(Currency {
+                    code: bytes,
+                    minor_units: *minor,
+                })
+            })
+            .ok_or_else(|| MoneyError::UnknownCurrency {
+                code: code.to_string(),
+            })
+    }
+
+    /// The three-letter code, e.g. `"TRY"`.
+    pub fn code(&self) -> &str {
+        // The bytes always come from the ASCII table above.
+        std::str::from_utf8(&self.code).unwrap_or("XXX")
+    }
+
+    /// Decimals of the minor unit: 2 for TRY and USD, 0 for JPY, 3 for KWD.
+    pub fn minor_units(&self) -> u32 {
+        u32::from(self.minor_units)
+    }
+
+    /// Every currency ordersmith knows, in code order.
+    pub fn all() -> impl Iterator<Item = Currency> {
+        CURRENCIES
+            .iter()
+            .filter_map(|(code, _)| Currency::parse(code).ok())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Currency::parse(s)
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Currency::parse(&s)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.code().to_string()
+    }
+}
+
+/// How a rounding site rounds. Every rounding in ordersmith names one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Half to even ("banker's rounding"): 0.125 → 0.12, 0.135 → 0.14.
+    HalfEven,
+    /// Half away from zero ("commercial rounding"): 0.125 → 0.13, -0.125 → -0.13.
+    HalfAwayFromZero,
+    /// Truncate toward zero: 0.129 → 0.12.
+    TowardZero,
+    /// Always away from zero: 0.121 → 0.13.
+    AwayFromZero,
+}
+
+impl Rounding {
+    fn strategy(self) -> RoundingStrategy {
+        match self {
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+            Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::TowardZero => RoundingStrategy::ToZero,
+            Rounding::AwayFromZero => RoundingStrategy::AwayFromZero,
+        }
+    }
+}
+
+/// An exact amount in one currency, never more precise than the currency's minor unit.
+///
+/// Serialises as `{"amount": "10.50", "currency": "TRY"}` (the amount is a string so no
+/// JSON reader turns it into a float).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MoneyRepr", into = "MoneyRepr")]
+pub struct Money {
+    amount: Decimal,
+    currency: Currency,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MoneyRepr {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyRepr> for Money {
+    type Error = MoneyError;
+    fn try_from(r: MoneyRepr) -> Result<Self, Self::Error> {
+        Money::new(r.amount, r.currency)
+    }
+}
+
+impl From<Money> for MoneyRepr {
+    fn from(m: Money) -> Self {
+        MoneyRepr {
+            amount: m.amount,
+            currency: m.currency,
+        }
+    }
+}
+
+impl Money {
+    /// An amount that must already fit the currency's minor unit (`10.5` and `10.50` are
+    /// fine for TRY, `10.505` is [`MoneyError::TooPrecise`]). Use [`Money::rounded`] to round.
+    pub fn new(amount: Decimal, currency: Currency) -> Result<Self, MoneyError> {
+        let normalized = amount.normalize();
+        if normalized.scale() > currency.minor_units() {
+            return Err(MoneyError::TooPrecise {
+                amount,
+                currency,
+                minor_units: currency.minor_units(),
+            });
+        }
+        Ok(Money {
+            amount: rescale(normalized, currency)?,
+            currency,
+        })
+    }
+
+    /// Rounds `amount` to the currency's minor unit with an explicit mode.
+    pub fn rounded(amount: Decimal, currency: Currency, rounding: Rounding) -> Self {
+        let r = amount.round_dp_with_strategy(currency.minor_units(), rounding.strategy());
+        Money {
+            amount: rescale(r, currency).unwrap_or(r),
+            currency,
+        }
+    }
+
+    /// Parses a decimal string such as `"10.50"`. Floats never enter.
+    pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
+        let amount = Decimal::from_str(text.trim()).map_err(|_| MoneyError::InvalidAmount {
+            text: text.to_string(),
+        })?;
+        Money::new(amount, currency)
+    }
+
+    /// Zero in `currency`.
+    pub fn zero(currency: Currency) -> Self {
+        Money {
+            amount: rescale(Decimal::ZERO, currency).unwrap_or(Decimal::ZERO),
+            currency,
+        }
+    }
+
+    /// An amount from an integer count of minor units: `from_minor(1050, TRY)` is 10.50 TRY.
+    pub fn from_minor(minor: i64, currency: Currency) -> Self {
+        Money {
+            amount: Decimal::new(minor, currency.minor_units()),
+            currency,
+        }
+    }
+
+    /// The decimal amount, scaled to the currency's minor unit.
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// The amount as an integer count of minor units (10.50 TRY → 1050).
+    pub fn to_minor(&self) -> Result<i128, MoneyError> {
+        let scaled = self
+            .amount
+            .checked_mul(pow10(self.currency.minor_units())?)
+            .ok_or(MoneyError::Overflow)?;
+        scaled.trunc().to_i128().ok_or(MoneyError::Overflow)
+    }
+
+    /// True when the amount is zero.
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    /// True when the amount is below zero.
+    pub fn is_negative(&self) -> bool {
+        self.amount.is_sign_negative() && !self.amount.is_zero()
+    }
+
+    /// `self + other`, same currency only.
+    pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let sum = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(sum, self.currency)
+    }
+
+    /// `self - other`, same currency only.
+    pub fn checked_sub(&self, other: &Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let diff = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(diff, self.currency)
+    }
+
+    /// `self × quantity` (exact: a quantity never needs rounding).
+    pub fn times(&self, quantity: u64) -> Result<Money, MoneyError> {
+        let product = self
+            .amount
+            .checked_mul(Decimal::from(quantity))
+            .ok_or(MoneyError::Overflow)?;
+        Money::new(product, self.currency)
+    }
+
+    /// `self × rate`, rounded to the minor unit with the given mode (tax, percentages).
+    pub fn times_rate(&self, rate: Decimal, rounding: Rounding) -> Result<Money, MoneyError> {
+        let product = self.amount.checked_mul(rate).ok_or(MoneyError::Overflow)?;
+        Ok(Money::rounded(product, self.currency, rounding))
+    }
+
+    /// `self ÷ divisor`, rounded to the minor unit with the given mode.
+    pub fn divided_by(&self, divisor: Decimal, rounding: Rounding) -> Result<Money, MoneyError> {
+        let quotient = self
+            .amount
+            .checked_div(divisor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money::rounded(quotient, self.currency, rounding))
+    }
+
+    /// The negated amount.
+    pub fn negated(&self) -> Money {
+        Money {
+            amount: -self.amount,
+            currency: self.currency,
+        }
+    }
+
+    /// Compares two amounts of the same currency.
+    pub fn checked_cmp(&self, other: &Money) -> Result<Ordering, MoneyError> {
+        self.same_currency(other)?;
+        Ok(self.amount.cmp(&other.amount))
+    }
+
+    /// Sums amounts that must all be in `currency`; an empty sum is zero.
+    pub fn sum<'a>(
+        currency: Currency,
+        items: impl IntoIterator<Item = &'a Money>,
+    ) -> Result<Money, MoneyError> {
+        items
+            .into_iter()
+            .try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
+    }
+
+    fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+fn pow10(exp: u32) -> Result<Decimal, MoneyError> {
+    (0..exp).try_fold(Decimal::ONE, |acc, _| {
+        acc.checked_mul(Decimal::TEN).ok_or(MoneyError::Overflow)
+    })
+}
+
+fn rescale(mut amount: Decimal, currency: Currency) -> Result<Decimal, MoneyError> {
+    // `rescale` silently rounds when reducing scale; callers only ever widen here.
+    if amount.scale() > currency.minor_units() {
+        return Err(MoneyError::TooPrecise {
+            amount,
+            currency,
+            minor_units: currency.minor_units(),
+        });
+    }
+    amount.rescale(currency.minor_units());
+    Ok(amount)
+}
+
+/// Splits `total` into parts proportional to `weights`, by largest remainder.
+///
+/// The parts always sum exactly to `total`. Each part gets the floor of its exact share
+/// in minor units; the leftover units go one each to the parts with the largest
+/// remainders, ties to the earlier part. A negative total is split as its absolute
+/// value and negated. Weights must be non-negative and not all zero.
+pub fn allocate(total: &Money, weights: &[Decimal]) -> Result<Vec<Money>, MoneyError> {
+    if weights.is_empty() {
+        return Err(MoneyError::InvalidWeights {
+            reason: "no weights given",
+        });
+    }
+    if weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+        return Err(MoneyError::InvalidWeights {
+            reason: "a weight is negative",
+        });
+    }
+    let scale = weights.iter().map(|w| w.scale()).max().unwrap_or(0);
+    let int_weights: Vec<i128> = weights
+        .iter()
+        .map(|w| {
+            10i128
+                .checked_pow(scale - w.scale())
+                .and_then(|factor| w.mantissa().checked_mul(factor))
+                .ok_or(MoneyError::Overflow)
+        })
+        .collect::<Result<_, _>>()?;
+    let weight_sum = int_weights
+        .iter()
+        .try_fold(0i128, |acc, w| acc.checked_add(*w))
+        .ok_or(MoneyError::Overflow)?;
+    if weight_sum == 0 {
+        return Err(MoneyError::InvalidWeights {
+            reason: "all weights are zero",
+        });
+    }
+    let total_minor = total.to_minor()?;
+    let negative = total_minor < 0;
+    let units = total_minor.checked_abs().ok_or(MoneyError::Overflow)?;
+
+    let mut parts = Vec::with_capacity(int_weights.len());
+    let mut remainders = Vec::with_capacity(int_weights.len());
+    let mut given = 0i128;
+    for (index, w) in int_weights.iter().enumerate() {
+        let product = units.checked_mul(*w).ok_or(MoneyError::Overflow)?;
+        let share = product / weight_sum;
+        let remainder = product % weight_sum;
+        given += share;
+        parts.push(share);
+        remainders.push((remainder, index));
+    }
+    let mut leftover = units - given;
+    // Largest remainder first; ties go to the earlier index.
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, index) in remainders {
+        if leftover == 0 {
+            break;
+        }
+        if let Some(part) = parts.get_mut(index) {
+            *part += 1;
+            leftover -= 1;
+        }
+    }
+    let currency = total.currency();
+    parts
+        .into_iter()
+        .map(|p| {
+            let signed = if negative { -p } else { p };
+            let amount = Decimal::try_from_i128_with_scale(signed, currency.minor_units())
+                .map_err(|_| MoneyError::Overflow)?;
+            Money::new(amount, currency)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cur(c: &str) -> Currency {
+        Currency::parse(c).unwrap()
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn minor_units_follow_iso_4217() {
+        assert_eq!(cur("TRY").minor_units(), 2);
+        assert_eq!(cur("usd").minor_units(), 2);
+        assert_eq!(cur("JPY").minor_units(), 0);
+        assert_eq!(cur("KWD").minor_units(), 3);
+        assert_eq!(
+            Currency::parse("ABC").unwrap_err().code(),
+            "MONEY_UNKNOWN_CURRENCY"
+        );
+        assert!(Currency::parse("").is_err());
+        assert!(Currency::parse("ÜSD").is_err());
+    }
+
+    #[test]
+    fn precision_is_enforced_per_currency() {
+        assert!(Money::parse("10.5", cur("TRY")).is_ok());
+        assert_eq!(
+            Money::parse("10.505", cur("TRY")).unwrap_err().code(),
+            "MONEY_TOO_PRECISE"
+        );
+        assert!(Money::parse("10.505", cur("KWD")).is_ok());
+        assert!(Money::parse("10.5", cur("JPY")).is_err());
+        assert_eq!(
+            Money::parse("10.5", cur("TRY"))
+                .unwrap()
+                .amount()
+                .to_string(),
+            "10.50"
+        );
+        assert_eq!(
+            Money::parse("abc", cur("TRY")).unwrap_err().code(),
+            "MONEY_INVALID_AMOUNT"
+        );
+    }
+
+    #[test]
+    fn mixing_currencies_is_an_error() {
+        let a = Money::parse("1", cur("TRY")).unwrap();
+        let b = Money::parse("1", cur("USD")).unwrap();
+        let err = a.checked_add(&b).unwrap_err();
+        assert_eq!(err.code(), "MONEY_CURRENCY_MISMATCH");
+        assert!(err.to_string().contains("TRY") && err.to_string().contains("USD"));
+        assert!(Money::sum(cur("TRY"), [&a, &b]).is_err());
+    }
+
+    #[test]
+    fn rounding_is_explicit() {
+        let t = cur("TRY");
+        assert_eq!(
+            Money::rounded(d("0.125"), t, Rounding::HalfEven).amount(),
+            d("0.12")
+        );
+        assert_eq!(
+            Money::rounded(d("0.125"), t, Rounding::HalfAwayFromZero).amount(),
+            d("0.13")
+        );
+        assert_eq!(
+            Money::rounded(d("0.129"), t, Rounding::TowardZero).amount(),
+            d("0.12")
+        );
+        assert_eq!(
+            Money::rounded(d("0.121"), t, Rounding::AwayFromZero).amount(),
+            d("0.13")
+        );
+    }
+
+    #[test]
+    fn allocate_by_largest_remainder() {
+        let total = Money::parse("0.05", cur("USD")).unwrap();
+        let parts = allocate(&total, &[d("3"), d("7")]).unwrap();
+        assert_eq!(parts[0].amount(), d("0.02"));
+        assert_eq!(parts[1].amount(), d("0.03"));
+        let neg = Money::parse("-10", cur("JPY")).unwrap();
+        let parts = allocate(&neg, &[d("1"), d("1"), d("1")]).unwrap();
+        let amounts: Vec<Decimal> = parts.iter().map(|m| m.amount()).collect();
+        assert_eq!(amounts, vec![d("-4"), d("-3"), d("-3")]);
+        assert!(allocate(&total, &[]).is_err());
+        assert!(allocate(&total, &[d("0"), d("0")]).is_err());
+        assert!(allocate(&total, &[d("-1"), d("2")]).is_err());
+        let fractional = allocate(&total, &[d("0.5"), d("1.25")]).unwrap();
+        assert_eq!(Money::sum(cur("USD"), &fractional).unwrap(), total);
+    }
+
+    #[test]
+    fn serde_uses_strings() {
+        let m = Money::parse("10.5", cur("TRY")).unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, r#"{"amount":"10.50","currency":"TRY"}"#);
+        let back: Money = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"1.001","currency":"TRY"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"XYZ"}"#).is_err());
+    }
+}

@@ -1,0 +1,364 @@
+//! Commands: what a caller asks of an order.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, LineId, OrderId, VariantId};
+use crate::money::{Currency, Money};
+use crate::pii::{Address, Customer};
+
+use super::model::{CancelReason, Discount, HoldReason, ShippingLine, TaxLine};
+
+/// A line of a new order, or a line added by an edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLine {
+    /// The variant sold.
+    pub variant: VariantId,
+    /// Units ordered (1 to [`super::limits::MAX_QUANTITY`]).
+    pub quantity: u32,
+    /// Price of one unit before discounts, in the order's currency.
+    pub unit_price: Money,
+    /// Product title as the customer saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The channel's own line id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// Discounts (each a total for the line).
+    #[serde(default)]
+    pub discounts: Vec<Discount>,
+    /// Taxes.
+    #[serde(default)]
+    pub tax_lines: Vec<TaxLine>,
+}
+
+impl NewLine {
+    /// A plain line: variant, quantity and unit price.
+    pub fn new(variant: VariantId, quantity: u32, unit_price: Money) -> Self {
+        NewLine {
+            variant,
+            quantity,
+            unit_price,
+            title: None,
+            external_ref: None,
+            discounts: Vec::new(),
+            tax_lines: Vec::new(),
+        }
+    }
+
+    /// Adds a tax line.
+    pub fn with_tax(mut self, name: &str, rate: rust_decimal::Decimal) -> Self {
+        self.tax_lines.push(TaxLine {
+            name: name.to_string(),
+            rate,
+        });
+        self
+    }
+
+    /// Adds a discount.
+    pub fn with_discount(mut self, code: Option<&str>, amount: Money) -> Self {
+        self.discounts.push(Discount {
+            code: code.map(str::to_string),
+            amount,
+        });
+        self
+    }
+
+    /// Sets the title.
+    pub fn with_title(mut self, title: &str) -> Self {
+        self.title = Some(title.to_string());
+        self
+    }
+}
+
+/// Everything needed to place an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOrder {
+    /// Channel it came from.
+    pub channel: ChannelId,
+    /// The channel's reference. Placing the same (channel, reference) twice with the same
+    /// content returns the first order; with different content it is a conflict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// When the customer placed it.
+    pub placed_at: DateTime<Utc>,
+    /// The order's currency; every amount must be in it.
+    pub currency: Currency,
+    /// Whether unit prices include tax.
+    #[serde(default)]
+    pub taxes_included: bool,
+    /// The customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    /// Shipping address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    /// Billing address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    /// Lines (at least one).
+    pub lines: Vec<NewLine>,
+    /// Shipping charges.
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A first note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl NewOrder {
+    /// A minimal order: channel, time, currency and lines; the rest empty.
+    pub fn new(
+        channel: ChannelId,
+        placed_at: DateTime<Utc>,
+        currency: Currency,
+        lines: Vec<NewLine>,
+    ) -> Self {
+        NewOrder {
+            channel,
+            external_ref: None,
+            placed_at,
+            currency,
+            taxes_included: false,
+            customer: None,
+            shipping_address: None,
+            billing_address: None,
+            lines,
+            shipping_lines: Vec::new(),
+            tags: Vec::new(),
+            note: None,
+        }
+    }
+}
+
+/// A quantity of one line, for cancelling, shipping, delivering or returning part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LineQuantity {
+    /// The line.
+    pub line_id: LineId,
+    /// Units (at least 1).
+    pub quantity: u32,
+}
+
+impl LineQuantity {
+    /// `quantity` units of `line_id`.
+    pub fn new(line_id: LineId, quantity: u32) -> Self {
+        LineQuantity { line_id, quantity }
+    }
+}
+
+/// One change in an order edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum LineEdit {
+    /// Add a line.
+    Add {
+        /// The new line.
+        line: NewLine,
+    },
+    /// Remove a line that has not shipped.
+    Remove {
+        /// The line.
+        line_id: LineId,
+    },
+    /// Change the ordered quantity of a line that has not shipped.
+    SetQuantity {
+        /// The line.
+        line_id: LineId,
+        /// The new ordered quantity (above the cancelled quantity).
+        quantity: u32,
+    },
+}
+
+/// A command on an order. Its [`OrderCommandKind`] is what the transition table keys on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum OrderCommand {
+    /// Create the order (only for an id that does not exist yet).
+    Place {
+        /// The id the engine assigned.
+        order_id: OrderId,
+        /// The order.
+        order: Box<NewOrder>,
+    },
+    /// Accept the order.
+    Confirm,
+    /// Put the order on hold.
+    Hold {
+        /// Why.
+        reason: HoldReason,
+        /// Free text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Release the hold, back to the status before it.
+    ReleaseHold,
+    /// Cancel the whole order (nothing may have shipped).
+    Cancel {
+        /// Why.
+        reason: CancelReason,
+    },
+    /// Cancel some units of some lines; cancelling everything cancels the order.
+    CancelLines {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+        /// Why.
+        reason: CancelReason,
+    },
+    /// Add, remove or re-quantify lines before they ship.
+    EditLines {
+        /// The changes, applied in order.
+        edits: Vec<LineEdit>,
+    },
+    /// Record a payment received.
+    RecordPayment {
+        /// Amount (positive, at most the balance due).
+        amount: Money,
+    },
+    /// Record a refund paid out.
+    RecordRefund {
+        /// Amount (positive, at most paid − refunded).
+        amount: Money,
+    },
+    /// Record units shipped.
+    RecordShipment {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+    },
+    /// Record units delivered.
+    RecordDelivery {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+    },
+    /// Record units returned by the customer.
+    RecordReturn {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+    },
+    /// Close a fully shipped order.
+    Complete,
+    /// Add and remove tags.
+    Tag {
+        /// Tags to add.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Tags to remove.
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    /// Add a staff note.
+    AddNote {
+        /// The note.
+        note: String,
+    },
+}
+
+/// The kind of an [`OrderCommand`], without its data: the column of the transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderCommandKind {
+    /// [`OrderCommand::Place`].
+    Place,
+    /// [`OrderCommand::Confirm`].
+    Confirm,
+    /// [`OrderCommand::Hold`].
+    Hold,
+    /// [`OrderCommand::ReleaseHold`].
+    ReleaseHold,
+    /// [`OrderCommand::Cancel`].
+    Cancel,
+    /// [`OrderCommand::CancelLines`].
+    CancelLines,
+    /// [`OrderCommand::EditLines`].
+    EditLines,
+    /// [`OrderCommand::RecordPayment`].
+    RecordPayment,
+    /// [`OrderCommand::RecordRefund`].
+    RecordRefund,
+    /// [`OrderCommand::RecordShipment`].
+    RecordShipment,
+    /// [`OrderCommand::RecordDelivery`].
+    RecordDelivery,
+    /// [`OrderCommand::RecordReturn`].
+    RecordReturn,
+    /// [`OrderCommand::Complete`].
+    Complete,
+    /// [`OrderCommand::Tag`].
+    Tag,
+    /// [`OrderCommand::AddNote`].
+    AddNote,
+}
+
+impl OrderCommandKind {
+    /// Every kind, in table order.
+    pub const ALL: [OrderCommandKind; 15] = [
+        OrderCommandKind::Place,
+        OrderCommandKind::Confirm,
+        OrderCommandKind::Hold,
+        OrderCommandKind::ReleaseHold,
+        OrderCommandKind::Cancel,
+        OrderCommandKind::CancelLines,
+        OrderCommandKind::EditLines,
+        OrderCommandKind::RecordPayment,
+        OrderCommandKind::RecordRefund,
+        OrderCommandKind::RecordShipment,
+        OrderCommandKind::RecordDelivery,
+        OrderCommandKind::RecordReturn,
+        OrderCommandKind::Complete,
+        OrderCommandKind::Tag,
+        OrderCommandKind::AddNote,
+    ];
+
+    /// The snake_case name used in JSON and in the transition table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderCommandKind::Place => "place",
+            OrderCommandKind::Confirm => "confirm",
+            OrderCommandKind::Hold => "hold",
+            OrderCommandKind::ReleaseHold => "release_hold",
+            OrderCommandKind::Cancel => "cancel",
+            OrderCommandKind::CancelLines => "cancel_lines",
+            OrderCommandKind::EditLines => "edit_lines",
+            OrderCommandKind::RecordPayment => "record_payment",
+            OrderCommandKind::RecordRefund => "record_refund",
+            OrderCommandKind::RecordShipment => "record_shipment",
+            OrderCommandKind::RecordDelivery => "record_delivery",
+            OrderCommandKind::RecordReturn => "record_return",
+            OrderCommandKind::Complete => "complete",
+            OrderCommandKind::Tag => "tag",
+            OrderCommandKind::AddNote => "add_note",
+        }
+    }
+}
+
+impl std::fmt::Display for OrderCommandKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl OrderCommand {
+    /// The command's kind.
+    pub fn kind(&self) -> OrderCommandKind {
+        match self {
+            OrderCommand::Place { .. } => OrderCommandKind::Place,
+            OrderCommand::Confirm => OrderCommandKind::Confirm,
+            OrderCommand::Hold { .. } => OrderCommandKind::Hold,
+            OrderCommand::ReleaseHold => OrderCommandKind::ReleaseHold,
+            OrderCommand::Cancel { .. } => OrderCommandKind::Cancel,
+            OrderCommand::CancelLines { .. } => OrderCommandKind::CancelLines,
+            OrderCommand::EditLines { .. } => OrderCommandKind::EditLines,
+            OrderCommand::RecordPayment { .. } => OrderCommandKind::RecordPayment,
+            OrderCommand::RecordRefund { .. } => OrderCommandKind::RecordRefund,
+            OrderCommand::RecordShipment { .. } => OrderCommandKind::RecordShipment,
+            OrderCommand::RecordDelivery { .. } => OrderCommandKind::RecordDelivery,
+            OrderCommand::RecordReturn { .. } => OrderCommandKind::RecordReturn,
+            OrderCommand::Complete => OrderCommandKind::Complete,
+            OrderCommand::Tag { .. } => OrderCommandKind::Tag,
+            OrderCommand::AddNote { .. } => OrderCommandKind::AddNote,
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Events: what happened to an order. The order is the fold of its events.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, LineId, OrderId};
+use crate::money::{Currency, Money};
+use crate::pii::{Address, Customer};
+
+use super::command::LineQuantity;
+use super::model::{
+    CancelReason, Hold, HoldReason, LineQuantities, Order, OrderLine, OrderStatus, ShippingLine,
+};
+
+/// The data of a newly placed order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    /// Channel.
+    pub channel: ChannelId,
+    /// Channel reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// When placed.
+    pub placed_at: DateTime<Utc>,
+    /// Currency.
+    pub currency: Currency,
+    /// Tax mode.
+    pub taxes_included: bool,
+    /// Customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    /// Shipping address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    /// Billing address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    /// Lines, with ids assigned.
+    pub lines: Vec<OrderLine>,
+    /// Shipping charges.
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// First note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Something that happened to an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OrderEvent {
+    /// The order was placed.
+    Placed(Box<PlacedOrder>),
+    /// The shop accepted it.
+    Confirmed,
+    /// It was put on hold.
+    Held {
+        /// Why.
+        reason: HoldReason,
+        /// Free text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// The status it was in.
+        from: OrderStatus,
+    },
+    /// The hold was released.
+    HoldReleased {
+        /// The status it returned to.
+        to: OrderStatus,
+    },
+    /// The whole order was cancelled.
+    Cancelled {
+        /// Why.
+        reason: CancelReason,
+    },
+    /// Some units were cancelled.
+    LinesCancelled {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+        /// Why.
+        reason: CancelReason,
+    },
+    /// A line was added by an edit.
+    LineAdded {
+        /// The line.
+        line: OrderLine,
+    },
+    /// A line was removed by an edit.
+    LineRemoved {
+        /// The line.
+        line_id: LineId,
+    },
+    /// A line's ordered quantity was changed by an edit.
+    LineQuantityChanged {
+        /// The line.
+        line_id: LineId,
+        /// The old quantity.
+        from: u32,
+        /// The new quantity.
+        to: u32,
+    },
+    /// A payment was recorded.
+    PaymentRecorded {
+        /// Amount.
+        amount: Money,
+    },
+    /// A refund was recorded.
+    RefundRecorded {
+        /// Amount.
+        amount: Money,
+    },
+    /// Units shipped.
+    ShipmentRecorded {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+    },
+    /// Units delivered.
+    DeliveryRecorded {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+    },
+    /// Units returned.
+    ReturnRecorded {
+        /// Which units.
+        lines: Vec<LineQuantity>,
+    },
+    /// The order was closed.
+    Completed,
+    /// Tags changed.
+    Tagged {
+        /// Added tags.
+        added: Vec<String>,
+        /// Removed tags.
+        removed: Vec<String>,
+    },
+    /// A note was added.
+    NoteAdded {
+        /// The note.
+        note: String,
+    },
+}
+
+impl OrderEvent {
+    /// A stable name for outbox topics and timelines, e.g. `"order.confirmed"`.
+    pub fn topic(&self) -> &'static str {
+        match self {
+            OrderEvent::Placed(_) => "order.placed",
+            OrderEvent::Confirmed => "order.confirmed",
+            OrderEvent::Held { .. } => "order.held",
+            OrderEvent::HoldReleased { .. } => "order.hold_released",
+            OrderEvent::Cancelled { .. } => "order.cancelled",
+            OrderEvent::LinesCancelled { .. } => "order.lines_cancelled",
+            OrderEvent::LineAdded { .. } => "order.line_added",
+            OrderEvent::LineRemoved { .. } => "order.line_removed",
+            OrderEvent::LineQuantityChanged { .. } => "order.line_quantity_changed",
+            OrderEvent::PaymentRecorded { .. } => "order.payment_recorded",
+            OrderEvent::RefundRecorded { .. } => "order.refund_recorded",
+            OrderEvent::ShipmentRecorded { .. } => "order.shipment_recorded",
+            OrderEvent::DeliveryRecorded { .. } => "order.delivery_recorded",
+            OrderEvent::ReturnRecorded { .. } => "order.return_recorded",
+            OrderEvent::Completed => "order.completed",
+            OrderEvent::Tagged { .. } => "order.tagged",
+            OrderEvent::NoteAdded { .. } => "order.note_added",
+        }
+    }
+}
+
+/// Who or what caused a change: the audit trail's "who".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    /// ordersmith itself or the host without a named user.
+    #[default]
+    System,
+    /// A staff member, by the host's user id.
+    User(String),
+    /// A sales channel's integration.
+    Channel(ChannelId),
+    /// An automation rule, by rule id.
+    Rule(String),
+    /// The customer.
+    Customer,
+}
+
+/// An event as stored: which order, which version, when, by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEventRecord {
+    /// The order.
+    pub order_id: OrderId,
+    /// This event's version (1 for `placed`, then +1 per event).
+    pub version: u64,
+    /// When it was recorded (the engine's clock).
+    pub recorded_at: DateTime<Utc>,
+    /// Who caused it.
+    pub actor: Actor,
+    /// The idempotency key of the command that caused it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// What happened.
+    pub event: OrderEvent,
+}
+
+fn add_to(
+    lines: &mut [OrderLine],
+    changes: &[LineQuantity],
+    f: fn(&mut LineQuantities) -> &mut u32,
+) {
+    for change in changes {
+        if let Some(line) = lines.iter_mut().find(|l| l.id == change.line_id) {
+            let q = f(&mut line.fulfilment);
+            *q = q.saturating_add(change.quantity);
+        }
+    }
+}
+
+impl Order {
+    /// A new order from its `placed` event (version 1).
+    pub fn from_placed(id: OrderId, placed: &PlacedOrder) -> Order {
+        let mut notes = Vec::new();
+        if let Some(n) = &placed.note {
+            notes.push(n.clone());
+        }
+        Order {
+            id,
+            version: 1,
+            channel: placed.channel.clone(),
+            external_ref: placed.external_ref.clone(),
+            placed_at: placed.placed_at,
+            currency: placed.currency,
+            taxes_included: placed.taxes_included,
+            customer: placed.customer.clone(),
+            shipping_address: placed.shipping_address.clone(),
+            billing_address: placed.billing_address.clone(),
+            lines: placed.lines.clone(),
+            shipping_lines: placed.shipping_lines.clone(),
+            tags: placed.tags.clone(),
+            notes,
+            status: OrderStatus::Pending,
+            hold: None,
+            cancel_reason: None,
+            amount_paid: Money::zero(placed.currency),
+            amount_refunded: Money::zero(placed.currency),
+            next_line_number: u32::try_from(placed.lines.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+        }
+    }
+
+    /// Applies one event. This is the only place order state changes. Events are facts
+    /// already validated by `decide`, so applying never fails.
+    pub fn apply(&mut self, event: &OrderEvent) {
+        self.version += 1;
+        match event {
+            OrderEvent::Placed(_) => {}
+            OrderEvent::Confirmed => self.status = OrderStatus::Confirmed,
+            OrderEvent::Held { reason, note, from } => {
+                self.hold = Some(Hold {
+                    reason: *reason,
+                    note: note.clone(),
+                    previous: *from,
+                });
+                self.status = OrderStatus::OnHold;
+            }
+            OrderEvent::HoldReleased { to } => {
+                self.hold = None;
+                self.status = *to;
+            }
+            OrderEvent::Cancelled { reason } => {
+                self.hold = None;
+                self.cancel_reason = Some(*reason);
+                self.status = OrderStatus::Cancelled;
+            }
+            OrderEvent::LinesCancelled { lines, .. } => {
+                add_to(&mut self.lines, lines, |q| &mut q.cancelled);
+            }
+            OrderEvent::LineAdded { line } => {
+                self.lines.push(line.clone());
+                self.next_line_number = self.next_line_number.saturating_add(1);
+            }
+            OrderEvent::LineRemoved { line_id } => self.lines.retain(|l| &l.id != line_id),
+            OrderEvent::LineQuantityChanged { line_id, to, .. } => {
+                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                    line.quantity = *to;
+                }
+            }
+            OrderEvent::PaymentRecorded { amount } => {
+                self.amount_paid = self
+                    .amount_paid
+                    .checked_add(amount)
+                    .unwrap_or(self.amount_paid);
+            }
+            OrderEvent::RefundRecorded { amount } => {
+                self.amount_refunded = self
+                    .amount_refunded
+                    .checked_add(amount)
+                    .unwrap_or(self.amount_refunded);
+            }
+            OrderEvent::ShipmentRecorded { lines } => {
+                add_to(&mut self.lines, lines, |q| &mut q.shipped);
+                if self.status == OrderStatus::Confirmed {
+                    self.status = OrderStatus::Processing;
+                }
+            }
+            OrderEvent::DeliveryRecorded { lines } => {
+                add_to(&mut self.lines, lines, |q| &mut q.delivered);
+            }
+            OrderEvent::ReturnRecorded { lines } => {
+                add_to(&mut self.lines, lines, |q| &mut q.returned);
+            }
+            OrderEvent::Completed => self.status = OrderStatus::Completed,
+            OrderEvent::Tagged { added, removed } => {
+                for t in removed {
+                    self.tags.remove(t);
+                }
+                self.tags.extend(added.iter().cloned());
+            }
+            OrderEvent::NoteAdded { note } => self.notes.push(note.clone()),
+        }
+    }
+
+    /// Rebuilds an order from its history: `placed` first, then every event in version
+    /// order. Returns `None` when the history is empty or does not start with `placed`.
+    pub fn replay<'a>(records: impl IntoIterator<Item = &'a OrderEventRecord>) -> Option<Order> {
+        let mut iter = records.into_iter();
+        let first = iter.next()?;
+        let mut order = match &first.event {
+            OrderEvent::Placed(p) => Order::from_placed(first.order_id.clone(), p),
+            _ => return None,
+        };
+        for record in iter {
+            order.apply(&record.event);
+        }
+        Some(order)
+    }
+}

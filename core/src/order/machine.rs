@@ -1,0 +1,572 @@
+//! The transition table and `decide`: (order, command) → events or a typed error.
+
+use std::collections::{BTreeSet, HashSet};
+
+use rust_decimal::Decimal;
+
+use crate::ids::LineId;
+use crate::money::{Currency, Money};
+
+use super::command::{LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, OrderCommandKind};
+use super::error::OrderError;
+use super::event::{OrderEvent, PlacedOrder};
+use super::limits;
+use super::model::{LineQuantities, Order, OrderLine, OrderStatus, TaxLine};
+
+/// Where a command takes an order's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// To this status.
+    To(OrderStatus),
+    /// The status does not change.
+    Same,
+    /// Back to the status before the hold.
+    Previous,
+    /// Unchanged, or `cancelled` when no active unit remains.
+    SameOrCancelled,
+}
+
+impl Target {
+    fn describe(self) -> String {
+        match self {
+            Target::To(s) => s.as_str().to_string(),
+            Target::Same => "(same)".to_string(),
+            Target::Previous => "(status before the hold)".to_string(),
+            Target::SameOrCancelled => "(same, or cancelled if nothing remains)".to_string(),
+        }
+    }
+}
+
+use OrderCommandKind as C;
+use OrderStatus as S;
+
+/// The order state machine as data: every legal (status, command) pair and its target.
+/// A pair not listed is refused with [`OrderError::InvalidTransition`]. `place` applies
+/// only to an order that does not exist yet and leads to `pending`.
+pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
+    (S::Pending, C::Confirm, Target::To(S::Confirmed)),
+    (S::Pending, C::Hold, Target::To(S::OnHold)),
+    (S::Pending, C::Cancel, Target::To(S::Cancelled)),
+    (S::Pending, C::CancelLines, Target::SameOrCancelled),
+    (S::Pending, C::EditLines, Target::Same),
+    (S::Pending, C::RecordPayment, Target::Same),
+    (S::Pending, C::RecordRefund, Target::Same),
+    (S::Pending, C::Tag, Target::Same),
+    (S::Pending, C::AddNote, Target::Same),
+    (S::Confirmed, C::Hold, Target::To(S::OnHold)),
+    (S::Confirmed, C::Cancel, Target::To(S::Cancelled)),
+    (S::Confirmed, C::CancelLines, Target::SameOrCancelled),
+    (S::Confirmed, C::EditLines, Target::Same),
+    (S::Confirmed, C::RecordPayment, Target::Same),
+    (S::Confirmed, C::RecordRefund, Target::Same),
+    (S::Confirmed, C::RecordShipment, Target::To(S::Processing)),
+    (S::Confirmed, C::Tag, Target::Same),
+    (S::Confirmed, C::AddNote, Target::Same),
+    (S::OnHold, C::ReleaseHold, Target::Previous),
+    (S::OnHold, C::Cancel, Target::To(S::Cancelled)),
+    (S::OnHold, C::CancelLines, Target::SameOrCancelled),
+    (S::OnHold, C::EditLines, Target::Same),
+    (S::OnHold, C::RecordPayment, Target::Same),
+    (S::OnHold, C::RecordRefund, Target::Same),
+    (S::OnHold, C::Tag, Target::Same),
+    (S::OnHold, C::AddNote, Target::Same),
+    (S::Processing, C::Hold, Target::To(S::OnHold)),
+    (S::Processing, C::CancelLines, Target::SameOrCancelled),
+    (S::Processing, C::RecordPayment, Target::Same),
+    (S::Processing, C::RecordRefund, Target::Same),
+    (S::Processing, C::RecordShipment, Target::Same),
+    (S::Processing, C::RecordDelivery, Target::Same),
+    (S::Processing, C::RecordReturn, Target::Same),
+    (S::Processing, C::Complete, Target::To(S::Completed)),
+    (S::Processing, C::Tag, Target::Same),
+    (S::Processing, C::AddNote, Target::Same),
+    (S::Completed, C::RecordPayment, Target::Same),
+    (S::Completed, C::RecordRefund, Target::Same),
+    (S::Completed, C::RecordDelivery, Target::Same),
+    (S::Completed, C::RecordReturn, Target::Same),
+    (S::Completed, C::Tag, Target::Same),
+    (S::Completed, C::AddNote, Target::Same),
+    (S::Cancelled, C::RecordRefund, Target::Same),
+    (S::Cancelled, C::Tag, Target::Same),
+    (S::Cancelled, C::AddNote, Target::Same),
+];
+
+/// The table row for (status, command), if the pair is legal.
+pub fn transition(status: OrderStatus, command: OrderCommandKind) -> Option<Target> {
+    TRANSITIONS
+        .iter()
+        .find(|(s, c, _)| *s == status && *c == command)
+        .map(|(_, _, t)| *t)
+}
+
+/// The transition table rendered as the Markdown table in the module docs.
+pub fn transition_table_markdown() -> String {
+    let mut out =
+        String::from("| from | command | to |\n|---|---|---|\n| (new) | place | pending |\n");
+    for (s, c, t) in TRANSITIONS {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            s.as_str(),
+            c.as_str(),
+            t.describe()
+        ));
+    }
+    out
+}
+
+fn check_text(field: &'static str, text: &str, max_chars: usize) -> Result<(), OrderError> {
+    if text.trim().is_empty() {
+        return Err(OrderError::InvalidText {
+            field,
+            reason: "must not be empty",
+        });
+    }
+    if text.chars().count() > max_chars {
+        return Err(OrderError::InvalidText {
+            field,
+            reason: "is too long",
+        });
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(OrderError::InvalidText {
+            field,
+            reason: "contains control characters",
+        });
+    }
+    Ok(())
+}
+
+fn check_count(what: &'static str, count: usize, max: usize) -> Result<(), OrderError> {
+    if count > max {
+        return Err(OrderError::TooMany { what, count, max });
+    }
+    Ok(())
+}
+
+fn check_money(
+    field: &'static str,
+    m: &Money,
+    currency: Currency,
+    positive: bool,
+) -> Result<(), OrderError> {
+    if m.currency() != currency {
+        return Err(OrderError::CurrencyMismatch {
+            expected: currency,
+            found: m.currency(),
+        });
+    }
+    if m.is_negative() {
+        return Err(OrderError::InvalidAmount {
+            field,
+            amount: m.amount(),
+            reason: "must not be negative",
+        });
+    }
+    if positive && m.is_zero() {
+        return Err(OrderError::InvalidAmount {
+            field,
+            amount: m.amount(),
+            reason: "must be greater than zero",
+        });
+    }
+    if m.amount() > Decimal::from(limits::MAX_AMOUNT) {
+        return Err(OrderError::InvalidAmount {
+            field,
+            amount: m.amount(),
+            reason: "exceeds the largest amount ordersmith accepts (10^12)",
+        });
+    }
+    Ok(())
+}
+
+fn check_taxes(tax_lines: &[TaxLine]) -> Result<(), OrderError> {
+    check_count("tax lines", tax_lines.len(), limits::MAX_TAX_LINES)?;
+    for t in tax_lines {
+        check_text("tax name", &t.name, limits::MAX_SHORT_TEXT)?;
+        if t.rate < Decimal::ZERO || t.rate > Decimal::ONE {
+            return Err(OrderError::InvalidTaxRate { rate: t.rate });
+        }
+    }
+    Ok(())
+}
+
+fn check_quantity(quantity: u32) -> Result<(), OrderError> {
+    if quantity == 0 || quantity > limits::MAX_QUANTITY {
+        return Err(OrderError::InvalidQuantity {
+            quantity,
+            max: limits::MAX_QUANTITY,
+        });
+    }
+    Ok(())
+}
+
+fn check_discounts(line: &OrderLine, label: &str) -> Result<(), OrderError> {
+    let currency = line.unit_price.currency();
+    let discount = Money::sum(currency, line.discounts.iter().map(|d| &d.amount))?;
+    let subtotal = line.unit_price.times(u64::from(line.quantity))?;
+    if discount.amount() > subtotal.amount() {
+        return Err(OrderError::DiscountExceedsLine {
+            line: label.to_string(),
+            discount,
+            subtotal,
+        });
+    }
+    Ok(())
+}
+
+/// Validates a new line and turns it into an order line with id `L{number}`.
+fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLine, OrderError> {
+    check_quantity(new.quantity)?;
+    check_money("unit price", &new.unit_price, currency, false)?;
+    check_count("discounts", new.discounts.len(), limits::MAX_DISCOUNTS)?;
+    for d in &new.discounts {
+        check_money("discount", &d.amount, currency, false)?;
+        if let Some(code) = &d.code {
+            check_text("discount code", code, limits::MAX_SHORT_TEXT)?;
+        }
+    }
+    check_taxes(&new.tax_lines)?;
+    if let Some(t) = &new.title {
+        check_text("title", t, limits::MAX_LONG_TEXT)?;
+    }
+    if let Some(r) = &new.external_ref {
+        check_text("line external_ref", r, limits::MAX_SHORT_TEXT)?;
+    }
+    let line = OrderLine {
+        id: LineId::parse(format!("L{number}"))?,
+        variant: new.variant.clone(),
+        external_ref: new.external_ref.clone(),
+        title: new.title.clone(),
+        quantity: new.quantity,
+        unit_price: new.unit_price,
+        discounts: new.discounts.clone(),
+        tax_lines: new.tax_lines.clone(),
+        fulfilment: LineQuantities::default(),
+    };
+    check_discounts(&line, "new")?;
+    Ok(line)
+}
+
+fn check_tags(tags: &[String]) -> Result<(), OrderError> {
+    check_count("tags", tags.len(), limits::MAX_TAGS)?;
+    for t in tags {
+        check_text("tag", t, limits::MAX_SHORT_TEXT)?;
+    }
+    Ok(())
+}
+
+/// Validates a new order and returns its `placed` event. Nothing is stored.
+pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
+    if new.lines.is_empty() {
+        return Err(OrderError::NoLines);
+    }
+    check_count("lines", new.lines.len(), limits::MAX_LINES)?;
+    check_count(
+        "shipping lines",
+        new.shipping_lines.len(),
+        limits::MAX_TAX_LINES,
+    )?;
+    if let Some(r) = &new.external_ref {
+        check_text("external_ref", r, limits::MAX_SHORT_TEXT)?;
+    }
+    if let Some(n) = &new.note {
+        check_text("note", n, limits::MAX_LONG_TEXT)?;
+    }
+    check_tags(&new.tags)?;
+    let mut lines = Vec::with_capacity(new.lines.len());
+    for (number, line) in (1u32..).zip(&new.lines) {
+        lines.push(build_line(line, new.currency, number)?);
+    }
+    for s in &new.shipping_lines {
+        check_text("shipping title", &s.title, limits::MAX_SHORT_TEXT)?;
+        check_money("shipping price", &s.price, new.currency, false)?;
+        check_taxes(&s.tax_lines)?;
+    }
+    let placed = PlacedOrder {
+        channel: new.channel.clone(),
+        external_ref: new.external_ref.clone(),
+        placed_at: new.placed_at,
+        currency: new.currency,
+        taxes_included: new.taxes_included,
+        customer: new.customer.clone(),
+        shipping_address: new.shipping_address.clone(),
+        billing_address: new.billing_address.clone(),
+        lines,
+        shipping_lines: new.shipping_lines.clone(),
+        tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
+        note: new.note.clone(),
+    };
+    Ok(OrderEvent::Placed(Box::new(placed)))
+}
+
+/// Checks a list of line quantities: not empty, no duplicates, known lines, and each
+/// quantity between 1 and what `available` says the line allows.
+fn check_line_quantities(
+    order: &Order,
+    command: OrderCommandKind,
+    lines: &[LineQuantity],
+    operation: &'static str,
+    available: fn(&OrderLine) -> u32,
+) -> Result<(), OrderError> {
+    if lines.is_empty() {
+        return Err(OrderError::EmptyCommand { command });
+    }
+    check_count("lines", lines.len(), limits::MAX_LINES)?;
+    let mut seen = HashSet::new();
+    for lq in lines {
+        if !seen.insert(&lq.line_id) {
+            return Err(OrderError::DuplicateLine {
+                line_id: lq.line_id.clone(),
+            });
+        }
+        let line = order
+            .line(&lq.line_id)
+            .ok_or_else(|| OrderError::UnknownLine {
+                line_id: lq.line_id.clone(),
+            })?;
+        check_quantity(lq.quantity)?;
+        let can = available(line);
+        if lq.quantity > can {
+            return Err(OrderError::QuantityExceeded {
+                line_id: lq.line_id.clone(),
+                operation,
+                requested: lq.quantity,
+                available: can,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn open_lines(order: &Order) -> Vec<LineQuantity> {
+    order
+        .lines
+        .iter()
+        .filter(|l| l.open_quantity() > 0)
+        .map(|l| LineQuantity::new(l.id.clone(), l.open_quantity()))
+        .collect()
+}
+
+fn edit_events(order: &Order, edits: &[LineEdit]) -> Result<Vec<OrderEvent>, OrderError> {
+    if edits.is_empty() {
+        return Err(OrderError::EmptyCommand {
+            command: OrderCommandKind::EditLines,
+        });
+    }
+    check_count("edits", edits.len(), limits::MAX_LINES)?;
+    // Apply to a scratch copy so each edit sees the ones before it, then re-validate.
+    let mut scratch = order.clone();
+    let mut events = Vec::with_capacity(edits.len());
+    for edit in edits {
+        let event = match edit {
+            LineEdit::Add { line } => OrderEvent::LineAdded {
+                line: build_line(line, order.currency, scratch.next_line_number)?,
+            },
+            LineEdit::Remove { line_id } | LineEdit::SetQuantity { line_id, .. } => {
+                let line = scratch
+                    .line(line_id)
+                    .ok_or_else(|| OrderError::UnknownLine {
+                        line_id: line_id.clone(),
+                    })?;
+                if line.fulfilment.shipped > 0 {
+                    return Err(OrderError::LineAlreadyShipped {
+                        line_id: line_id.clone(),
+                    });
+                }
+                match edit {
+                    LineEdit::SetQuantity { quantity, .. } => {
+                        check_quantity(*quantity)?;
+                        if *quantity <= line.fulfilment.cancelled {
+                            return Err(OrderError::InvalidQuantity {
+                                quantity: *quantity,
+                                max: limits::MAX_QUANTITY,
+                            });
+                        }
+                        let mut changed = line.clone();
+                        changed.quantity = *quantity;
+                        check_discounts(&changed, line_id.as_str())?;
+                        OrderEvent::LineQuantityChanged {
+                            line_id: line_id.clone(),
+                            from: line.quantity,
+                            to: *quantity,
+                        }
+                    }
+                    _ => OrderEvent::LineRemoved {
+                        line_id: line_id.clone(),
+                    },
+                }
+            }
+        };
+        scratch.apply(&event);
+        events.push(event);
+    }
+    check_count("lines", scratch.lines.len(), limits::MAX_LINES)?;
+    if scratch.active_units() == 0 {
+        return Err(OrderError::EditEmptiesOrder);
+    }
+    scratch.totals()?;
+    Ok(events)
+}
+
+/// Decides a command against an existing order: the events it causes, or why not.
+///
+/// Pure: it reads nothing but its arguments and changes nothing. An empty list means
+/// the command changes nothing (e.g. adding a tag the order already has).
+pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+    let kind = command.kind();
+    if let OrderCommand::Place { .. } = command {
+        return Err(OrderError::AlreadyExists {
+            order_id: order.id.clone(),
+        });
+    }
+    if transition(order.status, kind).is_none() {
+        return Err(OrderError::InvalidTransition {
+            status: order.status,
+            command: kind,
+        });
+    }
+    let events = match command {
+        OrderCommand::Place { .. } => Vec::new(),
+        OrderCommand::Confirm => vec![OrderEvent::Confirmed],
+        OrderCommand::Hold { reason, note } => {
+            if let Some(n) = note {
+                check_text("hold note", n, limits::MAX_LONG_TEXT)?;
+            }
+            vec![OrderEvent::Held {
+                reason: *reason,
+                note: note.clone(),
+                from: order.status,
+            }]
+        }
+        OrderCommand::ReleaseHold => {
+            let to = order
+                .hold
+                .as_ref()
+                .map_or(OrderStatus::Pending, |h| h.previous);
+            vec![OrderEvent::HoldReleased { to }]
+        }
+        OrderCommand::Cancel { reason } => {
+            if order.lines.iter().any(|l| l.fulfilment.shipped > 0) {
+                return Err(OrderError::AlreadyShipped);
+            }
+            let open = open_lines(order);
+            let mut events = Vec::with_capacity(2);
+            if !open.is_empty() {
+                events.push(OrderEvent::LinesCancelled {
+                    lines: open,
+                    reason: *reason,
+                });
+            }
+            events.push(OrderEvent::Cancelled { reason: *reason });
+            events
+        }
+        OrderCommand::CancelLines { lines, reason } => {
+            check_line_quantities(order, kind, lines, "cancel", OrderLine::open_quantity)?;
+            let cancelled: u64 = lines.iter().map(|l| u64::from(l.quantity)).sum();
+            let mut events = vec![OrderEvent::LinesCancelled {
+                lines: lines.clone(),
+                reason: *reason,
+            }];
+            if cancelled >= order.active_units() {
+                events.push(OrderEvent::Cancelled { reason: *reason });
+            }
+            events
+        }
+        OrderCommand::EditLines { edits } => edit_events(order, edits)?,
+        OrderCommand::RecordPayment { amount } => {
+            check_money("payment", amount, order.currency, true)?;
+            let balance_due = order.balance_due()?;
+            if amount.amount() > balance_due.amount() {
+                return Err(OrderError::Overpayment {
+                    amount: *amount,
+                    balance_due,
+                });
+            }
+            vec![OrderEvent::PaymentRecorded { amount: *amount }]
+        }
+        OrderCommand::RecordRefund { amount } => {
+            check_money("refund", amount, order.currency, true)?;
+            let refundable = order.amount_paid.checked_sub(&order.amount_refunded)?;
+            if amount.amount() > refundable.amount() {
+                return Err(OrderError::RefundExceedsPaid {
+                    amount: *amount,
+                    refundable,
+                });
+            }
+            vec![OrderEvent::RefundRecorded { amount: *amount }]
+        }
+        OrderCommand::RecordShipment { lines } => {
+            check_line_quantities(order, kind, lines, "ship", OrderLine::open_quantity)?;
+            vec![OrderEvent::ShipmentRecorded {
+                lines: lines.clone(),
+            }]
+        }
+        OrderCommand::RecordDelivery { lines } => {
+            check_line_quantities(order, kind, lines, "deliver", |l| {
+                l.fulfilment.shipped.saturating_sub(l.fulfilment.delivered)
+            })?;
+            vec![OrderEvent::DeliveryRecorded {
+                lines: lines.clone(),
+            }]
+        }
+        OrderCommand::RecordReturn { lines } => {
+            check_line_quantities(order, kind, lines, "return", |l| {
+                l.fulfilment.shipped.saturating_sub(l.fulfilment.returned)
+            })?;
+            vec![OrderEvent::ReturnRecorded {
+                lines: lines.clone(),
+            }]
+        }
+        OrderCommand::Complete => {
+            let unshipped: u64 = order
+                .lines
+                .iter()
+                .map(|l| u64::from(l.open_quantity()))
+                .sum();
+            if unshipped > 0 {
+                return Err(OrderError::NotFullyShipped { unshipped });
+            }
+            vec![OrderEvent::Completed]
+        }
+        OrderCommand::Tag { add, remove } => {
+            if add.is_empty() && remove.is_empty() {
+                return Err(OrderError::EmptyCommand { command: kind });
+            }
+            check_tags(add)?;
+            check_tags(remove)?;
+            let added: Vec<String> = add
+                .iter()
+                .filter(|t| !order.tags.contains(*t))
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let removed: Vec<String> = remove
+                .iter()
+                .filter(|t| order.tags.contains(*t) && !add.contains(t))
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            check_count(
+                "tags",
+                order.tags.len() + added.len() - removed.len(),
+                limits::MAX_TAGS,
+            )?;
+            if added.is_empty() && removed.is_empty() {
+                Vec::new()
+            } else {
+                vec![OrderEvent::Tagged { added, removed }]
+            }
+        }
+        OrderCommand::AddNote { note } => {
+            check_text("note", note, limits::MAX_LONG_TEXT)?;
+            check_count("notes", order.notes.len() + 1, limits::MAX_NOTES)?;
+            vec![OrderEvent::NoteAdded { note: note.clone() }]
+        }
+    };
+    Ok(events)
+}

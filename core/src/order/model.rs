@@ -1,0 +1,466 @@
+//! The order aggregate's state and its derived figures.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, LineId, OrderId, VariantId};
+use crate::money::{allocate, Currency, Money, MoneyError, Rounding};
+use crate::pii::{Address, Customer};
+
+/// The order's own lifecycle. Payment and fulfilment are separate dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed, not yet confirmed (awaiting payment or review).
+    Pending,
+    /// Accepted by the shop; ready to fulfil.
+    Confirmed,
+    /// Fulfilment has started: something has shipped.
+    Processing,
+    /// Stopped for a reason (fraud review, address check, payment, stock); released to
+    /// the status it came from.
+    OnHold,
+    /// Every line that was not cancelled has shipped, and the shop closed the order.
+    Completed,
+    /// Cancelled as a whole (explicitly, or because every line was cancelled).
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Pending,
+        OrderStatus::Confirmed,
+        OrderStatus::Processing,
+        OrderStatus::OnHold,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
+    /// The snake_case name used in JSON and in the transition table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Processing => "processing",
+            OrderStatus::OnHold => "on_hold",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// True for statuses no command leaves (only notes, tags and refunds still apply).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Payment dimension, derived from amounts paid and refunded against the order total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Nothing paid.
+    Unpaid,
+    /// Some, not all, of the total paid.
+    PartiallyPaid,
+    /// The total (or more, after a partial cancellation) paid.
+    Paid,
+    /// Part of what was paid has been refunded.
+    PartiallyRefunded,
+    /// Everything paid has been refunded.
+    Refunded,
+}
+
+/// Fulfilment dimension of the whole order, derived from its lines' quantities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfilmentStatus {
+    /// Nothing shipped.
+    Unfulfilled,
+    /// Some of the open quantity shipped.
+    PartiallyFulfilled,
+    /// All quantity that was not cancelled shipped.
+    Fulfilled,
+    /// Some shipped units came back.
+    PartiallyReturned,
+    /// Every shipped unit came back.
+    Returned,
+}
+
+/// Why an order is on hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// Waiting for a fraud review.
+    FraudReview,
+    /// The shipping address needs checking.
+    AddressCheck,
+    /// Waiting for payment.
+    Payment,
+    /// Not enough stock to fulfil.
+    InsufficientStock,
+    /// The customer asked to wait.
+    CustomerRequest,
+    /// Anything else; say why in the note.
+    Other,
+}
+
+/// Why an order or some of its lines were cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// The customer changed their mind.
+    Customer,
+    /// Fraudulent order.
+    Fraud,
+    /// Out of stock.
+    Inventory,
+    /// Payment declined.
+    Declined,
+    /// Cancelled by shop staff.
+    Staff,
+    /// Anything else.
+    Other,
+}
+
+/// An active hold: why, and the status the order returns to when released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// Why the order is held.
+    pub reason: HoldReason,
+    /// Free text for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The status before the hold; release returns here.
+    pub previous: OrderStatus,
+}
+
+/// A discount on one line, as a total amount for the line's ordered quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// Code or label, e.g. `"SUMMER10"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Amount off the line (non-negative, in the order's currency).
+    pub amount: Money,
+}
+
+/// A tax applied to a line or a shipping line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxLine {
+    /// Name, e.g. `"KDV"` or `"VAT"`.
+    pub name: String,
+    /// Rate as a fraction: `0.20` is 20 %.
+    pub rate: Decimal,
+}
+
+/// Quantities of one line as it moves through fulfilment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LineQuantities {
+    /// Units cancelled (never shipped).
+    pub cancelled: u32,
+    /// Units reserved in stock for this line.
+    pub allocated: u32,
+    /// Units shipped.
+    pub shipped: u32,
+    /// Units delivered to the customer.
+    pub delivered: u32,
+    /// Units returned by the customer.
+    pub returned: u32,
+}
+
+/// One line of an order: a variant, a quantity and its price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// Line id, unique in the order (`L1`, `L2`, ...).
+    pub id: LineId,
+    /// The variant sold.
+    pub variant: VariantId,
+    /// The channel's own line id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// Product title as the customer saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Units ordered (including any later cancelled).
+    pub quantity: u32,
+    /// Price of one unit before discounts.
+    pub unit_price: Money,
+    /// Discounts on the line.
+    #[serde(default)]
+    pub discounts: Vec<Discount>,
+    /// Taxes on the line.
+    #[serde(default)]
+    pub tax_lines: Vec<TaxLine>,
+    /// Fulfilment quantities.
+    #[serde(default)]
+    pub fulfilment: LineQuantities,
+}
+
+/// The money of one line for its active (not cancelled) quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineAmounts {
+    /// Unit price × active quantity.
+    pub subtotal: Money,
+    /// Discounts on the active quantity.
+    pub discount: Money,
+    /// Tax on the discounted amount.
+    pub tax: Money,
+    /// What the customer pays for the line.
+    pub total: Money,
+}
+
+impl OrderLine {
+    /// Units not cancelled.
+    pub fn active_quantity(&self) -> u32 {
+        self.quantity.saturating_sub(self.fulfilment.cancelled)
+    }
+
+    /// Units that may still be cancelled: not cancelled and not shipped.
+    pub fn open_quantity(&self) -> u32 {
+        self.active_quantity()
+            .saturating_sub(self.fulfilment.shipped)
+    }
+
+    /// The line's money for its active quantity; `taxes_included` is the order's tax mode.
+    ///
+    /// The discount of a partly cancelled line is split between active and cancelled
+    /// units with [`allocate`], so the cancelled part plus the active part is exactly the
+    /// original discount. Tax rounds half-even per tax line.
+    pub fn amounts(&self, taxes_included: bool) -> Result<LineAmounts, MoneyError> {
+        let currency = self.unit_price.currency();
+        let active = self.active_quantity();
+        let subtotal = self.unit_price.times(u64::from(active))?;
+        let full_discount = Money::sum(currency, self.discounts.iter().map(|d| &d.amount))?;
+        let discount = if self.fulfilment.cancelled == 0 || full_discount.is_zero() {
+            full_discount
+        } else {
+            let parts = allocate(
+                &full_discount,
+                &[
+                    Decimal::from(active),
+                    Decimal::from(self.fulfilment.cancelled),
+                ],
+            )?;
+            parts.first().copied().unwrap_or(full_discount)
+        };
+        let discounted = subtotal.checked_sub(&discount)?;
+        let tax = tax_on(&discounted, &self.tax_lines, taxes_included)?;
+        let total = if taxes_included {
+            discounted
+        } else {
+            discounted.checked_add(&tax)?
+        };
+        Ok(LineAmounts {
+            subtotal,
+            discount,
+            tax,
+            total,
+        })
+    }
+}
+
+/// Tax on `base` for the given tax lines, in inclusive or exclusive mode.
+pub(crate) fn tax_on(
+    base: &Money,
+    tax_lines: &[TaxLine],
+    taxes_included: bool,
+) -> Result<Money, MoneyError> {
+    let currency = base.currency();
+    if tax_lines.is_empty() {
+        return Ok(Money::zero(currency));
+    }
+    if taxes_included {
+        let rate_sum: Decimal = tax_lines.iter().map(|t| t.rate).sum();
+        let net = base.divided_by(Decimal::ONE + rate_sum, Rounding::HalfEven)?;
+        base.checked_sub(&net)
+    } else {
+        let parts = tax_lines
+            .iter()
+            .map(|t| base.times_rate(t.rate, Rounding::HalfEven))
+            .collect::<Result<Vec<_>, _>>()?;
+        Money::sum(currency, &parts)
+    }
+}
+
+/// A shipping charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingLine {
+    /// Method shown to the customer, e.g. `"Standard"`.
+    pub title: String,
+    /// Price of shipping (non-negative).
+    pub price: Money,
+    /// Taxes on shipping.
+    #[serde(default)]
+    pub tax_lines: Vec<TaxLine>,
+}
+
+/// The derived totals of an order. Never stored: always computed from the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    /// Sum of line subtotals (unit price × active quantity).
+    pub subtotal: Money,
+    /// Sum of line discounts.
+    pub discount_total: Money,
+    /// Sum of shipping prices.
+    pub shipping_total: Money,
+    /// Sum of line and shipping taxes.
+    pub tax_total: Money,
+    /// What the customer pays: subtotal − discounts + shipping (+ tax when prices exclude it).
+    pub total: Money,
+}
+
+/// The canonical order: the fold of its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// ordersmith's id.
+    pub id: OrderId,
+    /// Number of events applied; the version a save names as expected.
+    pub version: u64,
+    /// Sales channel it came from.
+    pub channel: ChannelId,
+    /// The channel's own reference (e.g. Shopify `#1005`, a Trendyol order number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    /// When the customer placed it (UTC).
+    pub placed_at: DateTime<Utc>,
+    /// The one currency of every amount on the order.
+    pub currency: Currency,
+    /// Whether unit prices include tax (EU/TR retail) or exclude it (US).
+    pub taxes_included: bool,
+    /// The customer (personal data, redacted in `Debug`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    /// Where to ship.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    /// Where to invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    /// Lines.
+    pub lines: Vec<OrderLine>,
+    /// Shipping charges.
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+    /// Tags for rules and reports.
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// Notes for staff, oldest first.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Order status.
+    pub status: OrderStatus,
+    /// The active hold, when `status` is `on_hold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+    /// Why the order was cancelled, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+    /// Sum of payments recorded.
+    pub amount_paid: Money,
+    /// Sum of refunds recorded.
+    pub amount_refunded: Money,
+    /// Next line number for lines added by edits.
+    pub next_line_number: u32,
+}
+
+impl Order {
+    /// The derived totals.
+    pub fn totals(&self) -> Result<OrderTotals, MoneyError> {
+        let zero = Money::zero(self.currency);
+        let (mut subtotal, mut discount_total, mut tax_total, mut total) = (zero, zero, zero, zero);
+        for line in &self.lines {
+            let a = line.amounts(self.taxes_included)?;
+            subtotal = subtotal.checked_add(&a.subtotal)?;
+            discount_total = discount_total.checked_add(&a.discount)?;
+            tax_total = tax_total.checked_add(&a.tax)?;
+            total = total.checked_add(&a.total)?;
+        }
+        let mut shipping_total = zero;
+        for s in &self.shipping_lines {
+            let tax = tax_on(&s.price, &s.tax_lines, self.taxes_included)?;
+            shipping_total = shipping_total.checked_add(&s.price)?;
+            tax_total = tax_total.checked_add(&tax)?;
+            total = total.checked_add(&s.price)?;
+            if !self.taxes_included {
+                total = total.checked_add(&tax)?;
+            }
+        }
+        Ok(OrderTotals {
+            subtotal,
+            discount_total,
+            shipping_total,
+            tax_total,
+            total,
+        })
+    }
+
+    /// What is still owed: total − (paid − refunded). Negative when the shop owes a refund.
+    pub fn balance_due(&self) -> Result<Money, MoneyError> {
+        let net_paid = self.amount_paid.checked_sub(&self.amount_refunded)?;
+        self.totals()?.total.checked_sub(&net_paid)
+    }
+
+    /// The payment dimension.
+    pub fn payment_status(&self) -> PaymentStatus {
+        if !self.amount_refunded.is_zero() {
+            return if self.amount_refunded.amount() >= self.amount_paid.amount() {
+                PaymentStatus::Refunded
+            } else {
+                PaymentStatus::PartiallyRefunded
+            };
+        }
+        if self.amount_paid.is_zero() {
+            return PaymentStatus::Unpaid;
+        }
+        match self.totals() {
+            Ok(t) if self.amount_paid.amount() < t.total.amount() => PaymentStatus::PartiallyPaid,
+            _ => PaymentStatus::Paid,
+        }
+    }
+
+    /// The fulfilment dimension, derived from line quantities.
+    pub fn fulfilment_status(&self) -> FulfilmentStatus {
+        let (mut active, mut shipped, mut returned) = (0u64, 0u64, 0u64);
+        for l in &self.lines {
+            active += u64::from(l.active_quantity());
+            shipped += u64::from(l.fulfilment.shipped);
+            returned += u64::from(l.fulfilment.returned);
+        }
+        if returned > 0 {
+            if returned >= shipped && shipped >= active {
+                FulfilmentStatus::Returned
+            } else {
+                FulfilmentStatus::PartiallyReturned
+            }
+        } else if shipped == 0 {
+            FulfilmentStatus::Unfulfilled
+        } else if shipped < active {
+            FulfilmentStatus::PartiallyFulfilled
+        } else {
+            FulfilmentStatus::Fulfilled
+        }
+    }
+
+    /// The line with this id.
+    pub fn line(&self, id: &LineId) -> Option<&OrderLine> {
+        self.lines.iter().find(|l| &l.id == id)
+    }
+
+    /// Total active units across lines.
+    pub fn active_units(&self) -> u64 {
+        self.lines
+            .iter()
+            .map(|l| u64::from(l.active_quantity()))
+            .sum()
+    }
+}
