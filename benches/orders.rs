@@ -1,1 +1,104 @@
-fn main() {}
+//! Criterion benchmarks for the order aggregate and the engine on the in-memory store.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ordersmith::engine::{CommandContext, Engine};
+use ordersmith::ids::{ChannelId, OrderId, VariantId};
+use ordersmith::money::{Currency, Money};
+use ordersmith::order::{decide, place, NewLine, NewOrder, Order, OrderCommand, OrderEvent};
+use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use rust_decimal::Decimal;
+
+fn new_order() -> NewOrder {
+    let try_ = Currency::parse("TRY").unwrap();
+    NewOrder::new(
+        ChannelId::parse("web").unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+        try_,
+        vec![
+            NewLine::new(
+                VariantId::parse("SHIRT-M").unwrap(),
+                2,
+                Money::parse("199.90", try_).unwrap(),
+            )
+            .with_tax("KDV", Decimal::new(20, 2)),
+            NewLine::new(
+                VariantId::parse("MUG").unwrap(),
+                1,
+                Money::parse("89.50", try_).unwrap(),
+            )
+            .with_tax("KDV", Decimal::new(20, 2)),
+        ],
+    )
+}
+
+fn engine() -> Engine {
+    let store = Arc::new(MemoryStore::new());
+    Engine::new(
+        store.clone(),
+        store,
+        Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+        )),
+        Arc::new(SequentialIds::new()),
+    )
+}
+
+fn state_machine(c: &mut Criterion) {
+    let OrderEvent::Placed(placed) = place(&new_order()).unwrap() else {
+        unreachable!()
+    };
+    let order = Order::from_placed(OrderId::parse("o-1").unwrap(), &placed);
+    let mut g = c.benchmark_group("state_machine");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("decide_confirm", |b| {
+        b.iter(|| decide(black_box(&order), black_box(&OrderCommand::Confirm)).unwrap())
+    });
+    g.bench_function("decide_and_apply_confirm", |b| {
+        b.iter_batched(
+            || order.clone(),
+            |mut o| {
+                for e in decide(&o, &OrderCommand::Confirm).unwrap() {
+                    o.apply(&e);
+                }
+                o
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("totals_two_lines", |b| {
+        b.iter(|| black_box(&order).totals().unwrap())
+    });
+    g.bench_function("validate_new_order", |b| {
+        let new = new_order();
+        b.iter(|| place(black_box(&new)).unwrap())
+    });
+    g.finish();
+}
+
+fn engine_calls(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine_in_memory");
+    g.throughput(Throughput::Elements(1));
+    let ctx = CommandContext::system();
+    g.bench_function("place_order", |b| {
+        let e = engine();
+        let new = new_order();
+        b.iter(|| e.place_order(new.clone(), &ctx).unwrap())
+    });
+    g.bench_function("place_and_confirm", |b| {
+        let e = engine();
+        let new = new_order();
+        b.iter(|| {
+            let o = e.place_order(new.clone(), &ctx).unwrap();
+            e.confirm_order(&o.id, &ctx).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, state_machine, engine_calls);
+criterion_main!(benches);

@@ -9,10 +9,12 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod engine;
 pub mod ids;
 pub mod money;
 pub mod order;
 pub mod pii;
+pub mod ports;
 
 /// Every stable error code any ordersmith error can carry, module by module.
 pub fn all_error_codes() -> Vec<&'static str> {
@@ -21,6 +23,8 @@ pub fn all_error_codes() -> Vec<&'static str> {
         ids::IdError::CODES,
         catalog::CatalogError::CODES,
         order::OrderError::CODES,
+        ports::StoreError::CODES,
+        engine::EngineError::CODES,
     ]
     .concat()
 }

@@ -316,12 +316,12 @@ fn check_line_quantities(
     }
     check_count("lines", lines.len(), limits::MAX_LINES)?;
     let mut seen = HashSet::new();
+    if let Some(dup) = lines.iter().find(|lq| !seen.insert(&lq.line_id)) {
+        return Err(OrderError::DuplicateLine {
+            line_id: dup.line_id.clone(),
+        });
+    }
     for lq in lines {
-        if !seen.insert(&lq.line_id) {
-            return Err(OrderError::DuplicateLine {
-                line_id: lq.line_id.clone(),
-            });
-        }
         let line = order
             .line(&lq.line_id)
             .ok_or_else(|| OrderError::UnknownLine {

@@ -374,7 +374,7 @@ pub struct Order {
 }
 
 impl Order {
-    /// The derived totals.
+    /// The derived totals. Shipping counts only while the order has active units.
     pub fn totals(&self) -> Result<OrderTotals, MoneyError> {
         let zero = Money::zero(self.currency);
         let (mut subtotal, mut discount_total, mut tax_total, mut total) = (zero, zero, zero, zero);
@@ -386,7 +386,14 @@ impl Order {
             total = total.checked_add(&a.total)?;
         }
         let mut shipping_total = zero;
-        for s in &self.shipping_lines {
+        // Shipping is charged only while something is left to ship or shipped: a fully
+        // cancelled order owes nothing.
+        let charged_shipping: &[ShippingLine] = if self.active_units() == 0 {
+            &[]
+        } else {
+            &self.shipping_lines
+        };
+        for s in charged_shipping {
             let tax = tax_on(&s.price, &s.tax_lines, self.taxes_included)?;
             shipping_total = shipping_total.checked_add(&s.price)?;
             tax_total = tax_total.checked_add(&tax)?;

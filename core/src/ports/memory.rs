@@ -1,0 +1,286 @@
+//! In-memory ports: a store and outbox, clocks and id generators.
+//!
+//! [`MemoryStore`] keeps everything behind one `RwLock`: commits are serialised, reads
+//! run in parallel. It gives many threads the same guarantees as a database store
+//! (version checks, all-or-nothing commits); `benches/` measures what that costs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{
+    ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderQuery, Outbox, OutboxRecord, Store,
+    StoreError,
+};
+use crate::ids::OrderId;
+use crate::order::{Order, OrderEventRecord};
+
+#[derive(Default)]
+struct State {
+    orders: HashMap<OrderId, (Order, Vec<OrderEventRecord>)>,
+    by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
+    idempotency: HashMap<String, IdempotencyRecord>,
+    outbox: BTreeMap<u64, OutboxRecord>,
+    outbox_index: HashMap<String, u64>,
+    outbox_seq: u64,
+}
+
+/// A [`Store`] and [`Outbox`] in process memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: RwLock<State>,
+    fail_commits: AtomicU32,
+    fail_reads: AtomicU32,
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Unavailable {
+        reason: "memory store lock poisoned by a panicking thread".to_string(),
+    }
+}
+
+fn take_failure(counter: &AtomicU32) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next `n` commits fail with [`StoreError::Unavailable`] and save nothing.
+    pub fn fail_next_commits(&self, n: u32) {
+        self.fail_commits.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` reads fail with [`StoreError::Unavailable`].
+    pub fn fail_next_reads(&self, n: u32) {
+        self.fail_reads.store(n, Ordering::SeqCst);
+    }
+
+    /// Number of orders stored.
+    pub fn order_count(&self) -> usize {
+        self.state.read().map(|s| s.orders.len()).unwrap_or(0)
+    }
+
+    fn check_read(&self) -> Result<(), StoreError> {
+        if take_failure(&self.fail_reads) {
+            return Err(StoreError::Unavailable {
+                reason: "injected read failure".to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Store for MemoryStore {
+    fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state.orders.get(id).map(|(o, _)| o.clone()))
+    }
+
+    fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state
+            .orders
+            .get(id)
+            .map(|(_, events)| events.clone())
+            .unwrap_or_default())
+    }
+
+    fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let from = query.placed_from.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let iter = state
+            .by_time
+            .iter()
+            .skip_while(|(t, _)| *t < from)
+            .take_while(|(t, _)| query.placed_to.is_none_or(|end| *t < end))
+            .filter_map(|(_, id)| state.orders.get(id).map(|(o, _)| o))
+            .filter(|o| query.matches(o))
+            .skip(query.offset)
+            .take(query.effective_limit());
+        Ok(iter.cloned().collect())
+    }
+
+    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state.idempotency.get(key).cloned())
+    }
+
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        if take_failure(&self.fail_commits) {
+            return Err(StoreError::Unavailable {
+                reason: "injected commit failure".to_string(),
+            });
+        }
+        let mut state = self.state.write().map_err(poisoned)?;
+        // Check everything first, so a refused commit changes nothing.
+        for change in &changes.orders {
+            let actual = state
+                .orders
+                .get(&change.snapshot.id)
+                .map_or(0, |(o, _)| o.version);
+            if actual != change.expected_version {
+                return Err(StoreError::Conflict {
+                    aggregate: format!("order {}", change.snapshot.id),
+                    expected: change.expected_version,
+                    actual,
+                });
+            }
+        }
+        for record in &changes.idempotency {
+            if state.idempotency.contains_key(&record.key) {
+                return Err(StoreError::KeyTaken {
+                    key: record.key.clone(),
+                });
+            }
+        }
+        for change in changes.orders {
+            let id = change.snapshot.id.clone();
+            if change.expected_version == 0 {
+                state
+                    .by_time
+                    .insert((change.snapshot.placed_at, id.clone()));
+            }
+            let entry = state
+                .orders
+                .entry(id)
+                .or_insert_with(|| (change.snapshot.clone(), Vec::new()));
+            entry.0 = change.snapshot;
+            entry.1.extend(change.events);
+        }
+        for record in changes.idempotency {
+            state.idempotency.insert(record.key.clone(), record);
+        }
+        for record in changes.outbox {
+            state.outbox_seq += 1;
+            let seq = state.outbox_seq;
+            state.outbox_index.insert(record.id.clone(), seq);
+            state.outbox.insert(seq, record);
+        }
+        Ok(())
+    }
+}
+
+impl Outbox for MemoryStore {
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state.outbox.values().take(limit).cloned().collect())
+    }
+
+    fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
+        let mut state = self.state.write().map_err(poisoned)?;
+        match state.outbox_index.remove(id) {
+            Some(seq) => Ok(state.outbox.remove(&seq).is_some()),
+            None => Ok(false),
+        }
+    }
+}
+
+/// The system clock, clamped so it never goes backwards.
+#[derive(Default)]
+pub struct SystemClock {
+    last: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl SystemClock {
+    /// A clock reading `Utc::now()`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        match self.last.lock() {
+            Ok(mut last) => {
+                let t = last.map_or(now, |l| l.max(now));
+                *last = Some(t);
+                t
+            }
+            Err(_) => now,
+        }
+    }
+}
+
+/// A clock that shows a set time until told otherwise: for tests, demos and replays.
+pub struct FixedClock {
+    micros: AtomicU64,
+}
+
+impl FixedClock {
+    /// A clock at `at` (sub-microsecond precision is dropped).
+    pub fn new(at: DateTime<Utc>) -> Self {
+        FixedClock {
+            micros: AtomicU64::new(u64::try_from(at.timestamp_micros()).unwrap_or(0)),
+        }
+    }
+
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.micros.store(
+            u64::try_from(at.timestamp_micros()).unwrap_or(0),
+            Ordering::SeqCst,
+        );
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let micros = u64::try_from(by.num_microseconds().unwrap_or(0)).unwrap_or(0);
+        self.micros.fetch_add(micros, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let micros = i64::try_from(self.micros.load(Ordering::SeqCst)).unwrap_or(0);
+        DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+    }
+}
+
+/// Ids `"{kind}-{n:06}"` with one counter per kind: deterministic, for a single process
+/// (tests, demos, the in-memory engine).
+#[derive(Default)]
+pub struct SequentialIds {
+    counters: Mutex<HashMap<String, u64>>,
+}
+
+impl SequentialIds {
+    /// A generator whose counters start at 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl IdGenerator for SequentialIds {
+    fn next_id(&self, kind: &str) -> String {
+        let n = match self.counters.lock() {
+            Ok(mut counters) => {
+                let n = counters.entry(kind.to_string()).or_insert(0);
+                *n += 1;
+                *n
+            }
+            // A poisoned lock only means another thread panicked mid-increment; the
+            // map itself is intact, so keep counting from it.
+            Err(poisoned) => {
+                let mut counters = poisoned.into_inner();
+                let n = counters.entry(kind.to_string()).or_insert(0);
+                *n += 1;
+                *n
+            }
+        };
+        format!("{kind}-{n:06}")
+    }
+}

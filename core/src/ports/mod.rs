@@ -1,0 +1,229 @@
+//! Ports: the narrow, synchronous traits through which the core meets the world.
+//!
+//! - [`Clock`]: the time. The domain never reads the wall clock itself.
+//! - [`IdGenerator`]: new ids for orders and outbox records.
+//! - [`Store`]: load and save aggregates with an expected version; a stale version is a
+//!   typed conflict; everything in one [`ChangeSet`] is saved atomically or not at all.
+//! - [`Outbox`]: effects for the host to perform and acknowledge (send a message, push
+//!   stock to a channel), written in the same atomic save as the change that caused them.
+//!
+//! In-memory implementations ship in [`memory`]; they serve tests, demos and hosts that
+//! keep state in process, and can be told to fail so error paths are tested.
+
+pub mod memory;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, OrderId};
+use crate::order::{Order, OrderEventRecord, OrderStatus};
+
+/// The time, for the engine. Contract: returns UTC; successive calls never go backwards
+/// within one clock instance (implementations clamp if the system clock does).
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// New unique ids. Contract: never returns the same id twice for the same `kind`, across
+/// every engine that shares a store (hosts with several processes plug in UUIDv7 or a
+/// database sequence).
+pub trait IdGenerator: Send + Sync {
+    /// A new id for `kind` (`"order"`, `"effect"`), e.g. `"order-000042"`.
+    fn next_id(&self, kind: &str) -> String;
+}
+
+/// Why a store call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else saved the aggregate since it was read. Reload and retry.
+    #[error("{aggregate} was changed concurrently: expected version {expected}, found {actual}")]
+    Conflict {
+        /// Which aggregate, e.g. `order o-1`.
+        aggregate: String,
+        /// The version the save expected.
+        expected: u64,
+        /// The version in the store.
+        actual: u64,
+    },
+    /// The idempotency key was recorded by a concurrent save. Reload and retry.
+    #[error("idempotency key {key:?} was taken concurrently")]
+    KeyTaken {
+        /// The key.
+        key: String,
+    },
+    /// The store cannot be reached or refused the operation; nothing was saved.
+    #[error("store unavailable: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
+    /// Stored data could not be read back.
+    #[error("stored data is corrupt: {reason}")]
+    Corrupt {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    /// Every code this enum can return.
+    pub const CODES: &'static [&'static str] = &[
+        "STORE_VERSION_CONFLICT",
+        "STORE_KEY_TAKEN",
+        "STORE_UNAVAILABLE",
+        "STORE_CORRUPT",
+    ];
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Conflict { .. } => "STORE_VERSION_CONFLICT",
+            Self::KeyTaken { .. } => "STORE_KEY_TAKEN",
+            Self::Unavailable { .. } => "STORE_UNAVAILABLE",
+            Self::Corrupt { .. } => "STORE_CORRUPT",
+        }
+    }
+
+    /// True when reloading and retrying may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Conflict { .. } | Self::KeyTaken { .. })
+    }
+}
+
+/// One order's part of a [`ChangeSet`]: its new events and its state after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderChange {
+    /// The version the caller read; 0 for a new order.
+    pub expected_version: u64,
+    /// New events, versions `expected_version + 1 ..`.
+    pub events: Vec<OrderEventRecord>,
+    /// The order after applying `events` (its `version` is the last event's).
+    pub snapshot: Order,
+}
+
+/// A record of a command that carried an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The key.
+    pub key: String,
+    /// The command it was used with, as canonical JSON; a different command with the
+    /// same key is a conflict.
+    pub fingerprint: String,
+    /// The order the command acted on.
+    pub order_id: OrderId,
+    /// The order's version right after the command: its first result.
+    pub order_version: u64,
+}
+
+/// An effect for the host to perform, e.g. tell a channel an order shipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Unique id; acknowledge with it.
+    pub id: String,
+    /// What kind of effect, e.g. `"order.confirmed"`.
+    pub topic: String,
+    /// The aggregate it concerns, e.g. an order id.
+    pub aggregate_id: String,
+    /// The aggregate's version that caused it.
+    pub aggregate_version: u64,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+    /// The data, as JSON.
+    pub payload_json: String,
+}
+
+/// Everything one engine call saves, atomically.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangeSet {
+    /// Orders changed.
+    pub orders: Vec<OrderChange>,
+    /// Idempotency keys used.
+    pub idempotency: Vec<IdempotencyRecord>,
+    /// Effects to perform.
+    pub outbox: Vec<OutboxRecord>,
+}
+
+impl ChangeSet {
+    /// True when there is nothing to save.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty() && self.idempotency.is_empty() && self.outbox.is_empty()
+    }
+}
+
+/// Filter and page for listing orders.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrderQuery {
+    /// Only orders in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    /// Only orders from this channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelId>,
+    /// Placed at or after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placed_from: Option<DateTime<Utc>>,
+    /// Placed strictly before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placed_to: Option<DateTime<Utc>>,
+    /// Skip this many matches.
+    #[serde(default)]
+    pub offset: usize,
+    /// At most this many results (default 100, capped at [`MAX_QUERY_LIMIT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// Largest page a query returns.
+pub const MAX_QUERY_LIMIT: usize = 10_000;
+
+impl OrderQuery {
+    /// The effective page size.
+    pub fn effective_limit(&self) -> usize {
+        self.limit.unwrap_or(100).min(MAX_QUERY_LIMIT)
+    }
+
+    /// True when `order` passes the filter (ignores paging).
+    pub fn matches(&self, order: &Order) -> bool {
+        self.status.is_none_or(|s| order.status == s)
+            && self.channel.as_ref().is_none_or(|c| &order.channel == c)
+            && self.placed_from.is_none_or(|t| order.placed_at >= t)
+            && self.placed_to.is_none_or(|t| order.placed_at < t)
+    }
+}
+
+/// Persistence of aggregates.
+///
+/// Contract:
+/// - `load_order` returns `Ok(None)` for an unknown id, never an error.
+/// - `commit` saves the whole [`ChangeSet`] or nothing. For each order it first checks
+///   that the stored version equals `expected_version` (0 = must not exist) and returns
+///   [`StoreError::Conflict`] otherwise; an idempotency key that already exists gives
+///   [`StoreError::KeyTaken`]. Events are appended, never rewritten.
+/// - Reads see only committed data; a commit is visible to every later read.
+/// - `query_orders` returns matches ordered by `placed_at`, then id.
+pub trait Store: Send + Sync {
+    /// The order at its latest version.
+    fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
+    /// The order's events in version order (empty for an unknown id).
+    fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError>;
+    /// Orders matching the query, ordered by placed time then id.
+    fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError>;
+    /// The record for an idempotency key, if seen.
+    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Saves a change set atomically.
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
+}
+
+/// The host's side of the outbox.
+///
+/// Contract: `pending` returns unacknowledged records oldest first and does not remove
+/// them (a host that crashes before acknowledging sees them again: at-least-once);
+/// `acknowledge` removes one and returns whether it was pending (acknowledging twice is
+/// harmless).
+pub trait Outbox: Send + Sync {
+    /// Up to `limit` unacknowledged records, oldest first.
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Marks a record done.
+    fn acknowledge(&self, id: &str) -> Result<bool, StoreError>;
+}
