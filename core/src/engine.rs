@@ -228,12 +228,17 @@ impl Engine {
             .external_ref
             .as_ref()
             .map(|r| format!("external:{}:{}", new.channel, r));
-        let fingerprint = fingerprint(&new)?;
         let keys: Vec<&String> = ctx
             .idempotency_key
             .iter()
             .chain(external_key.iter())
             .collect();
+        // Only keyed calls need the canonical JSON of their command.
+        let fingerprint = if keys.is_empty() {
+            String::new()
+        } else {
+            fingerprint(&new)?
+        };
         for _ in 0..self.config.max_attempts {
             for key in &keys {
                 if let Some(record) = self.store.idempotency_record(key)? {
@@ -294,10 +299,13 @@ impl Engine {
         if let OrderCommand::Place { order, .. } = command {
             return self.place_order(*order, ctx);
         }
-        let fingerprint = fingerprint(&Fingerprint {
-            order_id,
-            command: &command,
-        })?;
+        let fingerprint = match ctx.idempotency_key {
+            Some(_) => fingerprint(&Fingerprint {
+                order_id,
+                command: &command,
+            })?,
+            None => String::new(),
+        };
         for _ in 0..self.config.max_attempts {
             if let Some(key) = &ctx.idempotency_key {
                 if let Some(record) = self.store.idempotency_record(key)? {

@@ -28,3 +28,8 @@ pub fn all_error_codes() -> Vec<&'static str> {
     ]
     .concat()
 }
+
+/// The repository README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

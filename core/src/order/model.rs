@@ -80,6 +80,19 @@ pub enum PaymentStatus {
     Refunded,
 }
 
+impl PaymentStatus {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Unpaid => "unpaid",
+            PaymentStatus::PartiallyPaid => "partially_paid",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
+            PaymentStatus::Refunded => "refunded",
+        }
+    }
+}
+
 /// Fulfilment dimension of the whole order, derived from its lines' quantities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,6 +107,19 @@ pub enum FulfilmentStatus {
     PartiallyReturned,
     /// Every shipped unit came back.
     Returned,
+}
+
+impl FulfilmentStatus {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FulfilmentStatus::Unfulfilled => "unfulfilled",
+            FulfilmentStatus::PartiallyFulfilled => "partially_fulfilled",
+            FulfilmentStatus::Fulfilled => "fulfilled",
+            FulfilmentStatus::PartiallyReturned => "partially_returned",
+            FulfilmentStatus::Returned => "returned",
+        }
+    }
 }
 
 /// Why an order is on hold.

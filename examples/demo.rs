@@ -1,0 +1,288 @@
+//! A small shop's day, in memory: orders from three channels, paid, held, edited,
+//! cancelled and shipped, then a readable summary of what happened.
+//!
+//! Run it with `cargo run --release --example demo`.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::sync::Arc;
+
+use chrono::{Duration, FixedOffset, TimeZone, Utc};
+use ordersmith::engine::{lines, CommandContext, Engine};
+use ordersmith::ids::{ChannelId, LineId, VariantId};
+use ordersmith::money::{Currency, Money};
+use ordersmith::order::{
+    Actor, CancelReason, HoldReason, LineEdit, NewLine, NewOrder, Order, ShippingLine, TaxLine,
+};
+use ordersmith::pii::{Address, Customer, Redacted};
+use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use ordersmith::ports::OrderQuery;
+use rust_decimal::Decimal;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+struct Shop {
+    engine: Engine,
+    clock: Arc<FixedClock>,
+    try_: Currency,
+}
+
+impl Shop {
+    fn price(&self, text: &str) -> Result<Money> {
+        Ok(Money::parse(text, self.try_)?)
+    }
+
+    fn line(&self, sku: &str, title: &str, qty: u32, price: &str) -> Result<NewLine> {
+        Ok(
+            NewLine::new(VariantId::parse(sku)?, qty, self.price(price)?)
+                .with_title(title)
+                .with_tax("KDV", Decimal::new(20, 2)),
+        )
+    }
+
+    /// A channel delivers an order placed now.
+    fn order(
+        &self,
+        channel: &str,
+        reference: &str,
+        region: &str,
+        lines: Vec<NewLine>,
+    ) -> Result<Order> {
+        self.clock.advance(Duration::minutes(37));
+        self.deliver(channel, reference, region, lines, self.clock.now_utc())
+    }
+
+    /// A channel delivers an order placed at `placed_at` (a webhook, or its redelivery).
+    fn deliver(
+        &self,
+        channel: &str,
+        reference: &str,
+        region: &str,
+        lines: Vec<NewLine>,
+        placed_at: chrono::DateTime<Utc>,
+    ) -> Result<Order> {
+        let mut new = NewOrder::new(ChannelId::parse(channel)?, placed_at, self.try_, lines);
+        new.external_ref = Some(reference.to_string());
+        new.taxes_included = true;
+        new.customer = Some(Customer {
+            name: Redacted::new(format!("Customer of {reference}")),
+            email: Some(Redacted::new(format!("{reference}@example.com"))),
+            locale: Some("tr-TR".into()),
+            ..Customer::default()
+        });
+        new.shipping_address = Some(Address {
+            region: Some(region.to_string()),
+            country: "TR".into(),
+            ..Address::default()
+        });
+        new.shipping_lines.push(ShippingLine {
+            title: "Kargo".into(),
+            price: self.price("29.90")?,
+            tax_lines: vec![TaxLine {
+                name: "KDV".into(),
+                rate: Decimal::new(20, 2),
+            }],
+        });
+        let ctx = CommandContext::by(Actor::Channel(new.channel.clone()));
+        Ok(self.engine.place_order(new, &ctx)?)
+    }
+}
+
+trait NowUtc {
+    fn now_utc(&self) -> chrono::DateTime<Utc>;
+}
+
+impl NowUtc for FixedClock {
+    fn now_utc(&self) -> chrono::DateTime<Utc> {
+        ordersmith::ports::Clock::now(self)
+    }
+}
+
+fn main() -> Result<()> {
+    let store = Arc::new(MemoryStore::new());
+    // 08:00 in Istanbul is 05:00 UTC; the core only ever sees UTC.
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 20, 5, 0, 0)
+            .single()
+            .ok_or("bad date")?,
+    ));
+    let engine = Engine::new(
+        store.clone(),
+        store,
+        clock.clone(),
+        Arc::new(SequentialIds::new()),
+    );
+    let shop = Shop {
+        engine: engine.clone(),
+        clock: clock.clone(),
+        try_: Currency::parse("TRY")?,
+    };
+    let staff = CommandContext::by(Actor::User("ayse".into()));
+
+    println!("ordersmith demo: one day at a small Istanbul shop\n");
+
+    // Morning: orders arrive from three channels.
+    let web1 = shop.order(
+        "web",
+        "W-1001",
+        "TR-34",
+        vec![
+            shop.line("TEE-BLK-M", "T-shirt black M", 2, "349.90")?,
+            shop.line("MUG-LOGO", "Logo mug", 1, "189.00")?,
+        ],
+    )?;
+    let ty1 = shop.order(
+        "trendyol",
+        "TY-88120031",
+        "TR-06",
+        vec![shop.line("HOOD-GRY-L", "Hoodie grey L", 1, "899.00")?],
+    )?;
+    let sh1 = shop.order(
+        "shopify",
+        "#1042",
+        "TR-35",
+        vec![
+            shop.line("TEE-WHT-S", "T-shirt white S", 3, "349.90")?,
+            shop.line("CAP-NVY", "Cap navy", 1, "249.00")?,
+        ],
+    )?;
+    let ty2 = shop.order(
+        "trendyol",
+        "TY-88120077",
+        "TR-34",
+        vec![shop.line("MUG-LOGO", "Logo mug", 4, "189.00")?],
+    )?;
+    let web2 = shop.order(
+        "web",
+        "W-1002",
+        "TR-16",
+        vec![shop.line("HOOD-GRY-L", "Hoodie grey L", 2, "899.00")?],
+    )?;
+    // Trendyol redelivers a webhook: the same order is not placed twice.
+    let again = shop.deliver(
+        "trendyol",
+        "TY-88120031",
+        "TR-06",
+        vec![shop.line("HOOD-GRY-L", "Hoodie grey L", 1, "899.00")?],
+        ty1.placed_at,
+    )?;
+    let redelivery = if again.id == ty1.id {
+        format!("recognised as {} again, not placed twice", ty1.id)
+    } else {
+        format!("unexpected new order {}", again.id)
+    };
+
+    // Payments and confirmations.
+    for o in [&web1, &ty1, &sh1, &ty2] {
+        engine.mark_paid(&o.id, &staff)?;
+        engine.confirm_order(&o.id, &staff)?;
+    }
+    // The second web order looks risky: hold it for review, then cancel it.
+    clock.advance(Duration::hours(1));
+    engine.hold_order(
+        &web2.id,
+        HoldReason::FraudReview,
+        Some("billing and shipping far apart".into()),
+        &staff,
+    )?;
+    engine.add_note(&web2.id, "customer did not answer the phone".into(), &staff)?;
+    engine.cancel_order(&web2.id, CancelReason::Fraud, &staff)?;
+
+    // The Shopify customer calls: one fewer white T-shirt and add a mug.
+    engine.hold_order(&sh1.id, HoldReason::CustomerRequest, None, &staff)?;
+    engine.edit_order(
+        &sh1.id,
+        vec![
+            LineEdit::SetQuantity {
+                line_id: LineId::parse("L1")?,
+                quantity: 2,
+            },
+            LineEdit::Add {
+                line: shop.line("MUG-LOGO", "Logo mug", 1, "189.00")?,
+            },
+        ],
+        &staff,
+    )?;
+    engine.release_hold(&sh1.id, &staff)?;
+    // The order total dropped below what was paid: refund the difference.
+    let balance = engine.order(&sh1.id)?.balance_due()?;
+    if balance.is_negative() {
+        engine.record_refund(&sh1.id, balance.negated(), &staff)?;
+    } else if !balance.is_zero() {
+        engine.record_payment(&sh1.id, balance, &staff)?;
+    }
+
+    // One mug on the second Trendyol order is out of stock: cancel one unit.
+    engine.cancel_lines(
+        &ty2.id,
+        lines(&[("L1", 1)])?,
+        CancelReason::Inventory,
+        &staff,
+    )?;
+
+    // Afternoon: the warehouse ships.
+    clock.advance(Duration::hours(4));
+    engine.record_shipment(&web1.id, lines(&[("L1", 2), ("L2", 1)])?, &staff)?;
+    engine.record_shipment(&ty1.id, lines(&[("L1", 1)])?, &staff)?;
+    engine.record_shipment(&ty2.id, lines(&[("L1", 2)])?, &staff)?;
+    clock.advance(Duration::hours(3));
+    engine.record_delivery(&web1.id, lines(&[("L1", 2), ("L2", 1)])?, &staff)?;
+    engine.complete_order(&web1.id, &staff)?;
+
+    // Summary.
+    let all = engine.list_orders(&OrderQuery::default())?;
+    println!(
+        "{:<12} {:<9} {:<12} {:<11} {:<19} {:<20} {:>12}",
+        "order", "channel", "reference", "status", "payment", "fulfilment", "total"
+    );
+    let mut revenue = Money::zero(shop.try_);
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &all {
+        let totals = o.totals()?;
+        revenue = revenue.checked_add(&o.amount_paid.checked_sub(&o.amount_refunded)?)?;
+        *by_status.entry(o.status.to_string()).or_default() += 1;
+        println!(
+            "{:<12} {:<9} {:<12} {:<11} {:<19} {:<20} {:>12}",
+            o.id.as_str(),
+            o.channel.as_str(),
+            o.external_ref.as_deref().unwrap_or("-"),
+            o.status.as_str(),
+            o.payment_status().as_str(),
+            o.fulfilment_status().as_str(),
+            totals.total.to_string(),
+        );
+    }
+    println!("\nTrendyol redelivery: {redelivery}");
+    println!("Orders by status: {by_status:?}");
+    println!("Net payments taken: {revenue}");
+
+    // Time zones only at the edge: Turkey keeps UTC+3 all year.
+    let istanbul = FixedOffset::east_opt(3 * 3600).ok_or("bad offset")?;
+    println!(
+        "\nAudit trail of {} (Shopify {}), Istanbul time:",
+        sh1.id,
+        sh1.external_ref.as_deref().unwrap_or("-")
+    );
+    for r in engine.order_history(&sh1.id)? {
+        let who = match &r.actor {
+            Actor::User(u) => format!("user {u}"),
+            Actor::Channel(c) => format!("channel {c}"),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        println!(
+            "  v{:<2} {} {:<28} by {}",
+            r.version,
+            r.recorded_at.with_timezone(&istanbul).format("%H:%M"),
+            r.event.topic(),
+            who
+        );
+    }
+    let effects = engine.pending_effects(usize::MAX)?;
+    println!(
+        "\n{} effects wait in the outbox for the host (first: {} {}).",
+        effects.len(),
+        effects.first().map_or("-", |e| e.topic.as_str()),
+        effects.first().map_or("-", |e| e.aggregate_id.as_str())
+    );
+    Ok(())
+}
