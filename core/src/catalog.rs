@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::VariantId;
 
 /// Why catalog input was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 pub enum CatalogError {
     /// A barcode had a length other than 8, 12, 13 or 14 digits, or non-digits.
     #[error("barcode {barcode:?} is not a GTIN: expected 8, 12, 13 or 14 digits")]

@@ -55,7 +55,8 @@ use crate::ports::{
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 
 /// Why an engine call failed. Nothing was saved when one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 pub enum EngineError {
     /// The order refused the command.
     #[error(transparent)]

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_ID_LEN: usize = 128;
 
 /// Why an id was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 pub enum IdError {
     /// The id was empty (or only whitespace).
     #[error("{kind} must not be empty")]

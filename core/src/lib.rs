@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod errors;
 pub mod ids;
 pub mod money;
 pub mod order;

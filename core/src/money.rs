@@ -28,7 +28,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 /// Errors from money arithmetic and parsing. Codes are stable (see [`MoneyError::code`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 pub enum MoneyError {
     /// The text is not an active ISO 4217 alphabetic code known to ordersmith.
     #[error(

@@ -9,7 +9,8 @@ use super::command::OrderCommandKind;
 use super::model::OrderStatus;
 
 /// Why an order command was refused. The order is unchanged whenever one is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 pub enum OrderError {
     /// The transition table has no row for this (status, command) pair.
     #[error("cannot {command} an order that is {status}")]

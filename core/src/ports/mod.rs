@@ -34,7 +34,8 @@ pub trait IdGenerator: Send + Sync {
 }
 
 /// Why a store call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
 pub enum StoreError {
     /// Someone else saved the aggregate since it was read. Reload and retry.
     #[error("{aggregate} was changed concurrently: expected version {expected}, found {actual}")]

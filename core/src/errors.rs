@@ -1,0 +1,210 @@
+//! What every ordersmith error has in common: a stable code, a kind a caller can act on,
+//! and details (the variant's fields) for machines.
+//!
+//! Each module keeps its own error enum (`MoneyError`, `OrderError`, ...); this module
+//! classifies their codes in one place so every binding maps them the same way
+//! (Python: an `ordersmith.Error` subclass, and also a `ValueError` for
+//! [`ErrorKind::InvalidInput`]; Node: `Error` with `code`; Kotlin/Swift: a sealed type).
+//!
+//! ```
+//! use ordersmith::errors::{ErrorKind, OrdersmithError};
+//! use ordersmith::money::Currency;
+//!
+//! let err = Currency::parse("XYZ").unwrap_err();
+//! assert_eq!(err.code(), "MONEY_UNKNOWN_CURRENCY");
+//! assert_eq!(err.kind(), ErrorKind::InvalidInput);
+//! assert_eq!(err.details()["code"], "XYZ");
+//! ```
+
+use serde::Serialize;
+
+/// What a caller can do about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The input was malformed or out of range: fix the input.
+    InvalidInput,
+    /// Something named in the input does not exist.
+    NotFound,
+    /// A concurrent change or an earlier use of the same key or reference got there
+    /// first: reload, or treat as already done.
+    Conflict,
+    /// The input was well-formed but the current state does not allow it (an illegal
+    /// transition, not enough stock, more than was paid).
+    Rejected,
+    /// The store or another port failed; nothing was changed; retry later.
+    Unavailable,
+}
+
+impl ErrorKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Rejected => "rejected",
+            ErrorKind::Unavailable => "unavailable",
+        }
+    }
+}
+
+const INVALID_INPUT: &[&str] = &[
+    "MONEY_UNKNOWN_CURRENCY",
+    "MONEY_CURRENCY_MISMATCH",
+    "MONEY_TOO_PRECISE",
+    "MONEY_INVALID_AMOUNT",
+    "MONEY_NEGATIVE",
+    "MONEY_OVERFLOW",
+    "MONEY_INVALID_WEIGHTS",
+    "ID_EMPTY",
+    "ID_TOO_LONG",
+    "ID_INVALID_CHARACTERS",
+    "CATALOG_INVALID_GTIN",
+    "CATALOG_GTIN_CHECK_DIGIT",
+    "CATALOG_INVALID_OPTION",
+    "ORDER_NO_LINES",
+    "ORDER_EMPTY_COMMAND",
+    "ORDER_TOO_MANY",
+    "ORDER_INVALID_QUANTITY",
+    "ORDER_CURRENCY_MISMATCH",
+    "ORDER_INVALID_AMOUNT",
+    "ORDER_DISCOUNT_EXCEEDS_LINE",
+    "ORDER_INVALID_TAX_RATE",
+    "ORDER_UNKNOWN_LINE",
+    "ORDER_DUPLICATE_LINE",
+    "ORDER_INVALID_TEXT",
+    "ENGINE_INVALID_INPUT",
+];
+
+const NOT_FOUND: &[&str] = &["ORDER_NOT_FOUND"];
+
+const CONFLICT: &[&str] = &[
+    "ORDER_ALREADY_EXISTS",
+    "STORE_VERSION_CONFLICT",
+    "STORE_KEY_TAKEN",
+    "ENGINE_CONFLICT",
+    "ENGINE_IDEMPOTENCY_MISMATCH",
+    "ENGINE_DUPLICATE_EXTERNAL_REF",
+];
+
+const UNAVAILABLE: &[&str] = &["STORE_UNAVAILABLE", "STORE_CORRUPT"];
+
+/// The kind of a code. Codes not classified otherwise are [`ErrorKind::Rejected`].
+pub fn kind_of(code: &str) -> ErrorKind {
+    if INVALID_INPUT.contains(&code) {
+        ErrorKind::InvalidInput
+    } else if NOT_FOUND.contains(&code) {
+        ErrorKind::NotFound
+    } else if CONFLICT.contains(&code) {
+        ErrorKind::Conflict
+    } else if UNAVAILABLE.contains(&code) {
+        ErrorKind::Unavailable
+    } else {
+        ErrorKind::Rejected
+    }
+}
+
+/// The module a code belongs to: its prefix in lower case (`ORDER_NOT_FOUND` → `order`).
+pub fn module_of(code: &str) -> String {
+    code.split('_').next().unwrap_or(code).to_ascii_lowercase()
+}
+
+/// One row of [`catalog`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorInfo {
+    /// The stable code.
+    pub code: &'static str,
+    /// The module (`money`, `order`, ...).
+    pub module: String,
+    /// What a caller can do about it.
+    pub kind: ErrorKind,
+}
+
+/// Every error code with its module and kind.
+pub fn catalog() -> Vec<ErrorInfo> {
+    crate::all_error_codes()
+        .into_iter()
+        .map(|code| ErrorInfo {
+            code,
+            module: module_of(code),
+            kind: kind_of(code),
+        })
+        .collect()
+}
+
+/// Implemented by every ordersmith error enum.
+pub trait OrdersmithError: std::error::Error + Serialize {
+    /// The stable machine-readable code.
+    fn code(&self) -> &'static str;
+
+    /// What a caller can do about it.
+    fn kind(&self) -> ErrorKind {
+        kind_of(self.code())
+    }
+
+    /// The variant's fields as a JSON object (empty for variants without fields).
+    fn details(&self) -> serde_json::Map<String, serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
+macro_rules! impl_error {
+    ($($t:ty),*) => {$(
+        impl OrdersmithError for $t {
+            fn code(&self) -> &'static str {
+                <$t>::code(self)
+            }
+        }
+    )*};
+}
+
+impl_error!(
+    crate::money::MoneyError,
+    crate::ids::IdError,
+    crate::catalog::CatalogError,
+    crate::order::OrderError,
+    crate::ports::StoreError,
+    crate::engine::EngineError
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classified_codes_exist_and_are_classified_once() {
+        let all = crate::all_error_codes();
+        let lists = [INVALID_INPUT, NOT_FOUND, CONFLICT, UNAVAILABLE];
+        for list in lists {
+            for code in list {
+                assert!(all.contains(code), "{code} is classified but no error has it");
+            }
+        }
+        for code in &all {
+            let n = lists.iter().filter(|l| l.contains(code)).count();
+            assert!(n <= 1, "{code} is classified {n} times");
+        }
+    }
+
+    #[test]
+    fn details_are_the_variant_fields() {
+        let err = crate::order::OrderError::QuantityExceeded {
+            line_id: crate::ids::LineId::parse("L1").unwrap(),
+            operation: "ship",
+            requested: 3,
+            available: 1,
+        };
+        let d = OrdersmithError::details(&err);
+        assert_eq!(d["line_id"], "L1");
+        assert_eq!(d["requested"], 3);
+        assert_eq!(OrdersmithError::kind(&err), ErrorKind::Rejected);
+        let wrapped = crate::engine::EngineError::from(err);
+        assert_eq!(OrdersmithError::details(&wrapped)["available"], 1);
+        assert!(OrdersmithError::details(&crate::order::OrderError::NoLines).is_empty());
+        assert_eq!(module_of("ORDER_NOT_FOUND"), "order");
+    }
+}
