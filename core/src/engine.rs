@@ -37,13 +37,14 @@
 
 use std::sync::Arc;
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::ids::{LineId, OrderId};
 use crate::money::Money;
 use crate::order::{
-    decide, place, Actor, CancelReason, HoldReason, LineEdit, LineQuantity, NewOrder, Order,
-    OrderCommand, OrderError, OrderEvent, OrderEventRecord,
+    decide, place, Actor, CancelReason, HoldReason, LineEdit, LineEditInput, LineQuantity,
+    NewOrder, Order, OrderCommand, OrderError, OrderEvent, OrderEventRecord,
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
@@ -289,6 +290,20 @@ impl Engine {
         })
     }
 
+    /// Places many orders in one call (a marketplace export, a migration). Each order is
+    /// placed on its own, so one bad order does not stop the rest; results come back in
+    /// input order.
+    pub fn place_orders(
+        &self,
+        orders: Vec<NewOrder>,
+        ctx: &CommandContext,
+    ) -> Vec<Result<Order, EngineError>> {
+        orders
+            .into_iter()
+            .map(|o| self.place_order(o, ctx))
+            .collect()
+    }
+
     /// Runs any command on an existing order and returns the order after it.
     pub fn execute(
         &self,
@@ -417,6 +432,45 @@ impl Engine {
         let order = self.load(id)?;
         let amount = order.balance_due().map_err(OrderError::from)?;
         self.record_payment(id, amount, ctx)
+    }
+
+    /// Records a payment of `amount` in the order's own currency.
+    pub fn record_payment_amount(
+        &self,
+        id: &OrderId,
+        amount: Decimal,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        let currency = self.load(id)?.currency;
+        let amount = Money::new(amount, currency).map_err(OrderError::from)?;
+        self.record_payment(id, amount, ctx)
+    }
+
+    /// Records a refund of `amount` in the order's own currency.
+    pub fn record_refund_amount(
+        &self,
+        id: &OrderId,
+        amount: Decimal,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        let currency = self.load(id)?.currency;
+        let amount = Money::new(amount, currency).map_err(OrderError::from)?;
+        self.record_refund(id, amount, ctx)
+    }
+
+    /// Edits lines given in the flat input format (amounts in the order's currency).
+    pub fn edit_order_input(
+        &self,
+        id: &OrderId,
+        edits: Vec<LineEditInput>,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        let currency = self.load(id)?.currency;
+        let edits = edits
+            .into_iter()
+            .map(|e| e.into_edit(currency))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.edit_order(id, edits, ctx)
     }
 
     /// Records a refund.

@@ -181,7 +181,10 @@ mod tests {
         let lists = [INVALID_INPUT, NOT_FOUND, CONFLICT, UNAVAILABLE];
         for list in lists {
             for code in list {
-                assert!(all.contains(code), "{code} is classified but no error has it");
+                assert!(
+                    all.contains(code),
+                    "{code} is classified but no error has it"
+                );
             }
         }
         for code in &all {

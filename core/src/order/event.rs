@@ -187,6 +187,32 @@ pub enum Actor {
     Customer,
 }
 
+impl Actor {
+    /// Parses `"system"`, `"customer"`, `"user:<id>"`, `"channel:<id>"` or `"rule:<id>"`.
+    pub fn parse(text: &str) -> Option<Actor> {
+        match text.split_once(':') {
+            None if text == "system" => Some(Actor::System),
+            None if text == "customer" => Some(Actor::Customer),
+            Some(("user", id)) if !id.trim().is_empty() => Some(Actor::User(id.to_string())),
+            Some(("rule", id)) if !id.trim().is_empty() => Some(Actor::Rule(id.to_string())),
+            Some(("channel", id)) => ChannelId::parse(id).ok().map(Actor::Channel),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::System => f.write_str("system"),
+            Actor::Customer => f.write_str("customer"),
+            Actor::User(id) => write!(f, "user:{id}"),
+            Actor::Channel(id) => write!(f, "channel:{id}"),
+            Actor::Rule(id) => write!(f, "rule:{id}"),
+        }
+    }
+}
+
 /// An event as stored: which order, which version, when, by whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderEventRecord {

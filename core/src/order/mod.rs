@@ -100,12 +100,16 @@
 mod command;
 mod error;
 mod event;
+mod input;
 mod machine;
 mod model;
 
 pub use command::{LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, OrderCommandKind};
 pub use error::OrderError;
 pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};
+pub use input::{
+    lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput, ShippingInput, TaxInput,
+};
 pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
 pub use model::{
     CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts, LineQuantities, Order,
