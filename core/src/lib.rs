@@ -13,6 +13,8 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod pii;
+pub mod sourcing;
+pub mod stock;
 
 /// Every stable error code any ordersmith error can carry, module by module.
 pub fn all_error_codes() -> Vec<&'static str> {
@@ -21,6 +23,8 @@ pub fn all_error_codes() -> Vec<&'static str> {
         ids::IdError::CODES,
         catalog::CatalogError::CODES,
         order::OrderError::CODES,
+        stock::StockError::CODES,
+        sourcing::SourcingError::CODES,
     ]
     .concat()
 }
