@@ -501,3 +501,28 @@ fn validate(lines: &[SourcingLine]) -> Result<(), SourcingError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::stock::LocationKind;
+
+    #[test]
+    fn region_distance_prefers_region_then_country() {
+        let loc = |r: &str| {
+            Location::new(
+                LocationId::parse("L").unwrap(),
+                "L",
+                1,
+                r,
+                LocationKind::Store,
+            )
+        };
+        assert_eq!(region_distance(&loc("TR-34"), "tr-34"), 0);
+        assert_eq!(region_distance(&loc("TR-06"), "TR-34"), 1);
+        assert_eq!(region_distance(&loc("DE-BE"), "TR-34"), 2);
+        assert_eq!(plural(1, "unit"), "1 unit");
+        assert_eq!(plural(2, "unit"), "2 units");
+    }
+}

@@ -119,9 +119,10 @@ impl StockLedger {
             });
         }
         if let Some(existing) = self.counts.get(&id) {
+            let asked: std::collections::BTreeSet<&VariantId> = variants.iter().collect();
             let same = existing.location == *location
-                && variants.iter().all(|v| existing.lines.contains_key(v))
-                && variants.len() >= existing.lines.len();
+                && asked.len() == existing.lines.len()
+                && asked.iter().all(|v| existing.lines.contains_key(*v));
             if !same {
                 return Err(StockError::CountConflict { count: id });
             }

@@ -287,3 +287,23 @@ impl StockError {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_prefixed() {
+        let mut codes = StockError::CODES.to_vec();
+        assert!(codes.iter().all(|c| c.starts_with("STOCK_")));
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), StockError::CODES.len());
+        let e = StockError::SameLocation {
+            location: LocationId::parse("IST").unwrap(),
+        };
+        assert!(StockError::CODES.contains(&e.code()));
+        assert_eq!(e.to_string(), "cannot transfer from IST to itself");
+    }
+}

@@ -217,3 +217,34 @@ pub fn rebuild_balances<'a>(journal: impl IntoIterator<Item = &'a Movement>) -> 
     }
     balances
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn transfer_in_raises_destination_and_clears_source_in_transit() {
+        let m = Movement {
+            seq: 1,
+            at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            variant: VariantId::parse("V").unwrap(),
+            location: LocationId::parse("TO").unwrap(),
+            kind: MovementKind::TransferIn {
+                transfer: TransferId::parse("t").unwrap(),
+                from: LocationId::parse("FROM").unwrap(),
+            },
+            quantity: 4,
+            reference: None,
+        };
+        let balances = rebuild_balances([&m]);
+        let v = &balances[&m.variant];
+        assert_eq!(v[&m.location].on_hand, 4);
+        assert_eq!(v[&LocationId::parse("FROM").unwrap()].in_transit, -4);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"type\":\"transfer_in\""));
+        assert_eq!(serde_json::from_str::<Movement>(&json).unwrap(), m);
+    }
+}

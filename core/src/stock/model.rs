@@ -351,3 +351,45 @@ pub enum WriteOffSource {
     /// From unreserved stock on hand.
     OnHand,
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn available_subtracts_reserved_and_safety_and_sellable_clamps() {
+        let b = Balance {
+            on_hand: 5,
+            reserved: 3,
+            ..Balance::default()
+        };
+        assert_eq!(b.available(1), 1);
+        assert_eq!(b.available(4), -2);
+        assert_eq!(b.sellable(4), 0);
+    }
+
+    #[test]
+    fn policies_bound_what_can_be_reserved() {
+        let b = Balance {
+            on_hand: 2,
+            reserved: 1,
+            incoming: 10,
+            ..Balance::default()
+        };
+        assert_eq!(StockPolicy::Deny.reservable(&b, 0), 1);
+        assert_eq!(
+            StockPolicy::Backorder { limit: Some(3) }.reservable(&b, 0),
+            4
+        );
+        assert_eq!(
+            StockPolicy::Backorder { limit: None }.reservable(&b, 0),
+            i64::MAX
+        );
+        assert_eq!(StockPolicy::PreOrder.reservable(&b, 0), 11);
+        assert_eq!(
+            StockPolicy::Backorder { limit: Some(3) }.to_string(),
+            "backorder (limit 3)"
+        );
+    }
+}
