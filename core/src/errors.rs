@@ -75,9 +75,31 @@ const INVALID_INPUT: &[&str] = &[
     "ORDER_DUPLICATE_LINE",
     "ORDER_INVALID_TEXT",
     "ENGINE_INVALID_INPUT",
+    "STOCK_INVALID_QUANTITY",
+    "STOCK_INVALID_EXPIRY",
+    "STOCK_SAME_LOCATION",
+    "STOCK_ADJUSTMENT_DIRECTION",
+    "STOCK_INVALID_BUNDLE",
+    "STOCK_INVALID_CHANNEL_RULE",
+    "STOCK_TOO_MANY",
+    "STOCK_INVALID_PARAMETER",
+    "STOCK_INVALID_ID",
+    "STOCK_COUNT_VARIANT_NOT_LISTED",
+    "SOURCING_NO_LINES",
+    "SOURCING_TOO_MANY_LINES",
+    "SOURCING_INVALID_QUANTITY",
+    "SOURCING_DUPLICATE_LINE",
 ];
 
-const NOT_FOUND: &[&str] = &["ORDER_NOT_FOUND"];
+const NOT_FOUND: &[&str] = &[
+    "ORDER_NOT_FOUND",
+    "STOCK_UNKNOWN_VARIANT",
+    "STOCK_UNKNOWN_LOCATION",
+    "STOCK_UNKNOWN_RESERVATION",
+    "STOCK_UNKNOWN_TRANSFER",
+    "STOCK_UNKNOWN_COUNT",
+    "STOCK_UNKNOWN_CHANNEL",
+];
 
 const CONFLICT: &[&str] = &[
     "ORDER_ALREADY_EXISTS",
@@ -86,6 +108,10 @@ const CONFLICT: &[&str] = &[
     "ENGINE_CONFLICT",
     "ENGINE_IDEMPOTENCY_MISMATCH",
     "ENGINE_DUPLICATE_EXTERNAL_REF",
+    "STOCK_ALREADY_EXISTS",
+    "STOCK_RESERVATION_CONFLICT",
+    "STOCK_TRANSFER_CONFLICT",
+    "STOCK_COUNT_CONFLICT",
 ];
 
 const UNAVAILABLE: &[&str] = &["STORE_UNAVAILABLE", "STORE_CORRUPT"];
@@ -168,7 +194,9 @@ impl_error!(
     crate::catalog::CatalogError,
     crate::order::OrderError,
     crate::ports::StoreError,
-    crate::engine::EngineError
+    crate::engine::EngineError,
+    crate::stock::StockError,
+    crate::sourcing::SourcingError
 );
 
 #[cfg(test)]

@@ -160,8 +160,17 @@ string_id!(
     /// Identifies a stock reservation (idempotency key of reserve, commit and release).
     ReservationId, "reservation id"
 );
+string_id!(
+    /// Identifies a stock transfer between two locations (idempotency key of the transfer).
+    TransferId, "transfer id"
+);
+string_id!(
+    /// Identifies a cycle count at one location.
+    CountId, "count id"
+);
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

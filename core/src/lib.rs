@@ -16,6 +16,8 @@ pub mod money;
 pub mod order;
 pub mod pii;
 pub mod ports;
+pub mod sourcing;
+pub mod stock;
 
 /// Every stable error code any ordersmith error can carry, module by module.
 pub fn all_error_codes() -> Vec<&'static str> {
@@ -26,6 +28,8 @@ pub fn all_error_codes() -> Vec<&'static str> {
         order::OrderError::CODES,
         ports::StoreError::CODES,
         engine::EngineError::CODES,
+        stock::StockError::CODES,
+        sourcing::SourcingError::CODES,
     ]
     .concat()
 }

@@ -677,6 +677,7 @@ pub fn allocate(total: &Money, weights: &[Decimal]) -> Result<Vec<Money>, MoneyE
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,373 @@
+//! Movements that need no reservation: incoming, receipts, adjustments, returns,
+//! quarantine, write-offs and transfers. Every balance change goes through `post`.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{LocationId, TransferId, VariantId};
+
+use super::error::StockError;
+use super::journal::{apply_movement, Movement, MovementKind};
+use super::ledger::{check_quantity, check_text, StockLedger, Transfer, TransferState};
+use super::limits;
+use super::model::{AdjustmentReason, Bucket, Direction, StockPolicy, WriteOffSource};
+use super::StockEvent;
+
+impl StockLedger {
+    /// Common checks of a movement command, in order of precedence: quantity, reference,
+    /// variant, location.
+    fn check_move(
+        &self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+    ) -> Result<(), StockError> {
+        check_quantity(quantity)?;
+        check_text("characters in reference", reference)?;
+        self.settings(variant)?;
+        self.check_location(location)
+    }
+
+    fn not_enough(
+        variant: &VariantId,
+        location: &LocationId,
+        bucket: Bucket,
+        requested: u32,
+        present: i64,
+    ) -> Result<(), StockError> {
+        if i64::from(requested) > present {
+            return Err(StockError::NotEnough {
+                variant: variant.clone(),
+                location: location.clone(),
+                bucket,
+                requested: u64::from(requested),
+                present,
+            });
+        }
+        Ok(())
+    }
+
+    /// Appends a movement, applies it, and returns it as an event. Every balance change
+    /// goes through here.
+    pub(super) fn post(
+        &mut self,
+        at: DateTime<Utc>,
+        variant: &VariantId,
+        location: &LocationId,
+        kind: MovementKind,
+        quantity: u32,
+        reference: Option<&str>,
+    ) -> StockEvent {
+        let seq = u64::try_from(self.journal.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let movement = Movement {
+            seq,
+            at,
+            variant: variant.clone(),
+            location: location.clone(),
+            kind,
+            quantity,
+            reference: reference.map(str::to_string),
+        };
+        apply_movement(&mut self.balances, &movement);
+        let event = StockEvent::Moved(movement.clone());
+        self.journal.push(movement);
+        event
+    }
+
+    /// Posts one movement after `check`, then emits alerts and shortfalls.
+    #[allow(clippy::too_many_arguments)]
+    fn simple_move(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        kind: MovementKind,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Vec<StockEvent> {
+        let mut events = vec![self.post(now, variant, location, kind, quantity, reference)];
+        self.after_change(variant, location, now, &mut events);
+        events
+    }
+
+    /// Records that `quantity` units are expected at `location` (a purchase order).
+    pub fn expect_incoming(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let kind = MovementKind::IncomingExpected;
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Withdraws an expectation. Refused with [`StockError::NotEnough`] beyond what is
+    /// incoming.
+    pub fn cancel_incoming(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let incoming = self.balance(variant, location).incoming;
+        Self::not_enough(variant, location, Bucket::Incoming, quantity, incoming)?;
+        let kind = MovementKind::IncomingCancelled;
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Receives goods. Up to `quantity` units of what was expected are cleared from
+    /// incoming; a receipt larger than expected is accepted in full.
+    pub fn receive(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let incoming = self.balance(variant, location).incoming.max(0);
+        let from_incoming = u32::try_from(incoming.min(i64::from(quantity))).unwrap_or(0);
+        let kind = MovementKind::Receipt { from_incoming };
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Adjusts on hand by `delta` for `reason`. Damage and loss only decrease, found
+    /// only increases ([`StockError::AdjustmentDirection`]). Damage and loss record a
+    /// physical fact and may leave reservations short (a [`StockEvent::Shortfall`]
+    /// says so); a correction downwards may only take unreserved stock.
+    pub fn adjust(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        delta: i64,
+        reason: AdjustmentReason,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        let quantity = u32::try_from(delta.unsigned_abs()).unwrap_or(u32::MAX);
+        if delta == 0 || quantity > limits::MAX_QUANTITY {
+            return Err(StockError::InvalidQuantity {
+                quantity: delta,
+                max: limits::MAX_QUANTITY,
+            });
+        }
+        let direction = if delta > 0 {
+            Direction::Increase
+        } else {
+            Direction::Decrease
+        };
+        let fits = match reason {
+            AdjustmentReason::Damage | AdjustmentReason::Loss => direction == Direction::Decrease,
+            AdjustmentReason::Found => direction == Direction::Increase,
+            AdjustmentReason::Correction => true,
+        };
+        if !fits {
+            return Err(StockError::AdjustmentDirection { reason, delta });
+        }
+        self.check_move(variant, location, quantity, reference)?;
+        if direction == Direction::Decrease {
+            let b = self.balance(variant, location);
+            match reason {
+                AdjustmentReason::Correction => {
+                    let free = b.on_hand.saturating_sub(b.reserved);
+                    Self::not_enough(variant, location, Bucket::Free, quantity, free)?;
+                }
+                _ => Self::not_enough(variant, location, Bucket::OnHand, quantity, b.on_hand)?,
+            }
+        }
+        let kind = MovementKind::Adjustment { reason, direction };
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Puts returned goods back on the shelf.
+    pub fn restock_return(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let kind = MovementKind::ReturnRestock;
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Puts returned goods in quarantine to await inspection (not sellable).
+    pub fn quarantine(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let kind = MovementKind::Quarantine;
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Releases inspected goods from quarantine to on hand.
+    pub fn release_quarantine(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let quarantined = self.balance(variant, location).quarantined;
+        Self::not_enough(
+            variant,
+            location,
+            Bucket::Quarantined,
+            quantity,
+            quarantined,
+        )?;
+        let kind = MovementKind::QuarantineRelease;
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Writes goods off, from quarantine or from unreserved stock on hand.
+    pub fn write_off(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        quantity: u32,
+        from: WriteOffSource,
+        reference: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        self.check_move(variant, location, quantity, reference)?;
+        let b = self.balance(variant, location);
+        match from {
+            WriteOffSource::Quarantine => Self::not_enough(
+                variant,
+                location,
+                Bucket::Quarantined,
+                quantity,
+                b.quarantined,
+            )?,
+            WriteOffSource::OnHand => {
+                let free = b.on_hand.saturating_sub(b.reserved);
+                Self::not_enough(variant, location, Bucket::Free, quantity, free)?
+            }
+        }
+        let kind = MovementKind::WriteOff { from };
+        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+    }
+
+    /// Sends unreserved units from one location to another: on hand falls at `from` and
+    /// in transit rises there until [`StockLedger::receive_transfer`]. Idempotent by id:
+    /// the same transfer again returns no events; the same id with other data is
+    /// [`StockError::TransferConflict`].
+    pub fn transfer(
+        &mut self,
+        id: TransferId,
+        variant: &VariantId,
+        from: &LocationId,
+        to: &LocationId,
+        quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        if let Some(t) = self.transfers.get(&id) {
+            if t.variant == *variant && t.from == *from && t.to == *to && t.quantity == quantity {
+                return Ok(Vec::new());
+            }
+            return Err(StockError::TransferConflict { transfer: id });
+        }
+        self.check_move(variant, from, quantity, None)?;
+        self.check_location(to)?;
+        if from == to {
+            return Err(StockError::SameLocation {
+                location: from.clone(),
+            });
+        }
+        let b = self.balance(variant, from);
+        let free = b.on_hand.saturating_sub(b.reserved);
+        Self::not_enough(variant, from, Bucket::Free, quantity, free)?;
+        let kind = MovementKind::TransferOut {
+            transfer: id.clone(),
+            to: to.clone(),
+        };
+        let reference = Some(id.as_str());
+        let mut events = vec![self.post(now, variant, from, kind, quantity, reference)];
+        self.after_change(variant, from, now, &mut events);
+        self.transfers.insert(
+            id.clone(),
+            Transfer {
+                id,
+                variant: variant.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                quantity,
+                state: TransferState::InTransit,
+            },
+        );
+        Ok(events)
+    }
+
+    /// Receives a transfer at its destination. Receiving it twice is a no-op.
+    pub fn receive_transfer(
+        &mut self,
+        id: &TransferId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        let t = self
+            .transfers
+            .get(id)
+            .ok_or_else(|| StockError::UnknownTransfer {
+                transfer: id.clone(),
+            })?;
+        if t.state == TransferState::Received {
+            return Ok(Vec::new());
+        }
+        let (variant, from, to, quantity) =
+            (t.variant.clone(), t.from.clone(), t.to.clone(), t.quantity);
+        let kind = MovementKind::TransferIn {
+            transfer: id.clone(),
+            from,
+        };
+        let mut events = vec![self.post(now, &variant, &to, kind, quantity, Some(id.as_str()))];
+        self.after_change(&variant, &to, now, &mut events);
+        if let Some(t) = self.transfers.get_mut(id) {
+            t.state = TransferState::Received;
+        }
+        Ok(events)
+    }
+
+    /// After a change at (variant, location): a shortfall event when a deny variant's
+    /// reservations exceed on hand, then low/out-of-stock alerts.
+    pub(super) fn after_change(
+        &mut self,
+        variant: &VariantId,
+        location: &LocationId,
+        now: DateTime<Utc>,
+        events: &mut Vec<StockEvent>,
+    ) {
+        if self.policy(variant) == Some(StockPolicy::Deny) {
+            let b = self.balance(variant, location);
+            if b.reserved > b.on_hand {
+                events.push(StockEvent::Shortfall {
+                    variant: variant.clone(),
+                    location: location.clone(),
+                    reserved: b.reserved,
+                    on_hand: b.on_hand,
+                });
+            }
+        }
+        if let Some(alert) = self.check_alert(variant, now) {
+            events.push(StockEvent::Alert(alert));
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Two-phase reservations: reserve, then commit (sold) or release; the expiry sweep.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{LocationId, ReservationId, VariantId};
+
+use super::error::StockError;
+use super::journal::MovementKind;
+use super::ledger::{check_quantity, check_text, StockLedger};
+use super::limits;
+use super::model::{Reservation, ReservationState};
+use super::StockEvent;
+
+/// What `reserve` is asked to hold. Two requests are "the same" when every field is
+/// equal; that is what makes a retry safe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReserveRequest {
+    /// The idempotency key.
+    pub id: ReservationId,
+    /// The variant, or a bundle (then its components are reserved, all or nothing).
+    pub variant: VariantId,
+    /// The location.
+    pub location: LocationId,
+    /// Units (bundles, for a bundle).
+    pub quantity: u32,
+    /// When the hold lapses unless committed; `None` holds until released.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The caller's reference, e.g. `"order o-1 line 2"`.
+    pub reference: Option<String>,
+}
+
+impl ReserveRequest {
+    /// A request without expiry or reference.
+    pub fn new(id: ReservationId, variant: VariantId, location: LocationId, quantity: u32) -> Self {
+        ReserveRequest {
+            id,
+            variant,
+            location,
+            quantity,
+            expires_at: None,
+            reference: None,
+        }
+    }
+
+    /// With an expiry.
+    pub fn expiring_at(mut self, expires_at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(expires_at);
+        self
+    }
+
+    /// With a reference.
+    pub fn with_reference(mut self, reference: impl Into<String>) -> Self {
+        self.reference = Some(reference.into());
+        self
+    }
+
+    fn matches(&self, r: &Reservation) -> bool {
+        self.variant == r.variant
+            && self.location == r.location
+            && self.quantity == r.quantity
+            && self.expires_at == r.expires_at
+            && self.reference == r.reference
+    }
+}
+
+impl StockLedger {
+    /// Reserves stock. Checks, in order of precedence:
+    ///
+    /// 1. a known id with the same request returns the first call's movements (same
+    ///    `seq`) and changes nothing ("exists" is success); with a different request it
+    ///    is [`StockError::ReservationConflict`];
+    /// 2. quantity ([`StockError::InvalidQuantity`]), reference length;
+    /// 3. variant or bundle, location, expiry after `now`;
+    /// 4. the policy of every variant involved ([`StockError::Insufficient`]).
+    pub fn reserve(
+        &mut self,
+        request: ReserveRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        if let Some(existing) = self.reservations.get(&request.id) {
+            if !request.matches(existing) {
+                return Err(StockError::ReservationConflict {
+                    reservation: request.id,
+                });
+            }
+            let lines = existing.components.len().max(1);
+            let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
+            return Ok(self
+                .journal
+                .iter()
+                .skip(start)
+                .take(lines)
+                .cloned()
+                .map(StockEvent::Moved)
+                .collect());
+        }
+        check_quantity(request.quantity)?;
+        check_text("characters in reference", request.reference.as_deref())?;
+        let components = match self.bundles.get(&request.variant) {
+            Some(bundle) => bundle.components.clone(),
+            None => {
+                self.settings(&request.variant)?;
+                Vec::new()
+            }
+        };
+        self.check_location(&request.location)?;
+        if let Some(expires_at) = request.expires_at {
+            if expires_at <= now {
+                return Err(StockError::InvalidExpiry { expires_at, now });
+            }
+        }
+        if components.is_empty() {
+            self.check_reservable(&request.variant, &request.location, request.quantity)?;
+        } else {
+            for (component, per) in &components {
+                let units = units_for(request.quantity, *per)?;
+                self.check_reservable(component, &request.location, units)?;
+            }
+        }
+
+        let first_seq = u64::try_from(self.journal.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let mut events = Vec::with_capacity(components.len().max(1));
+        let kind = || MovementKind::Reserve {
+            reservation: request.id.clone(),
+            expires_at: request.expires_at,
+        };
+        let reference = request.reference.as_deref();
+        if components.is_empty() {
+            let (v, l, q) = (&request.variant, &request.location, request.quantity);
+            events.push(self.post(now, v, l, kind(), q, reference));
+            self.after_change(v, l, now, &mut events);
+        } else {
+            for (component, per) in &components {
+                let units = units_for(request.quantity, *per)?;
+                let l = &request.location;
+                events.push(self.post(now, component, l, kind(), units, reference));
+                self.after_change(component, l, now, &mut events);
+            }
+        }
+        if let Some(expires_at) = request.expires_at {
+            self.expiry_index.insert((expires_at, request.id.clone()));
+        }
+        let reservation = Reservation {
+            id: request.id.clone(),
+            variant: request.variant,
+            location: request.location,
+            quantity: request.quantity,
+            committed: 0,
+            expires_at: request.expires_at,
+            reference: request.reference,
+            state: ReservationState::Active,
+            components,
+            first_seq,
+        };
+        self.reservations.insert(request.id, reservation);
+        Ok(events)
+    }
+
+    fn check_reservable(
+        &self,
+        variant: &VariantId,
+        location: &LocationId,
+        units: u32,
+    ) -> Result<(), StockError> {
+        let settings = self.settings(variant)?;
+        let balance = self.balance(variant, location);
+        let safety = self.safety_stock(variant, location);
+        let reservable = settings.policy.reservable(&balance, safety);
+        if i64::from(units) > reservable {
+            return Err(StockError::Insufficient {
+                variant: variant.clone(),
+                location: location.clone(),
+                requested: u64::from(units),
+                available: reservable,
+                policy: settings.policy,
+            });
+        }
+        Ok(())
+    }
+
+    /// Commits everything a reservation still holds: a `sale` movement per variant
+    /// (on hand and reserved both fall). Committing a committed reservation is a no-op
+    /// (no events). A released one is [`StockError::ReservationReleased`]; one that
+    /// expired, or is past its expiry at `now`, is [`StockError::ReservationExpired`].
+    pub fn commit(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        let r = self.committable(id, now)?;
+        if r.state == ReservationState::Committed {
+            return Ok(Vec::new());
+        }
+        let remaining = r.remaining();
+        Ok(self.commit_units(id, remaining, now))
+    }
+
+    /// Commits part of a reservation; the rest stays reserved. Asking for more than it
+    /// holds is [`StockError::CommitTooLarge`]. Not idempotent by itself: a host that
+    /// retries partial commits keys them itself.
+    pub fn commit_partial(
+        &mut self,
+        id: &ReservationId,
+        quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        let r = self.committable(id, now)?;
+        check_quantity(quantity)?;
+        let remaining = r.remaining();
+        if quantity > remaining {
+            return Err(StockError::CommitTooLarge {
+                reservation: id.clone(),
+                requested: quantity,
+                remaining,
+            });
+        }
+        Ok(self.commit_units(id, quantity, now))
+    }
+
+    fn committable(
+        &self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<&Reservation, StockError> {
+        let r = self
+            .reservations
+            .get(id)
+            .ok_or_else(|| StockError::UnknownReservation {
+                reservation: id.clone(),
+            })?;
+        match r.state {
+            ReservationState::Active | ReservationState::Committed => {}
+            ReservationState::Released => {
+                return Err(StockError::ReservationReleased {
+                    reservation: id.clone(),
+                })
+            }
+            ReservationState::Expired => {
+                return Err(StockError::ReservationExpired {
+                    reservation: id.clone(),
+                    expired_at: r.expires_at.unwrap_or(now),
+                })
+            }
+        }
+        if r.state == ReservationState::Active {
+            if let Some(expires_at) = r.expires_at {
+                if expires_at <= now {
+                    return Err(StockError::ReservationExpired {
+                        reservation: id.clone(),
+                        expired_at: expires_at,
+                    });
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// Posts `sale` movements for `quantity` units of an active reservation (checked).
+    fn commit_units(
+        &mut self,
+        id: &ReservationId,
+        quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Vec<StockEvent> {
+        let Some(r) = self.reservations.get(id) else {
+            return Vec::new();
+        };
+        let lines = r.stock_lines();
+        let location = r.location.clone();
+        let reference = r.reference.clone();
+        let mut events = Vec::with_capacity(lines.len());
+        for (variant, per) in &lines {
+            let units = quantity.saturating_mul(*per);
+            let kind = MovementKind::Sale {
+                reservation: id.clone(),
+            };
+            events.push(self.post(now, variant, &location, kind, units, reference.as_deref()));
+            self.after_change(variant, &location, now, &mut events);
+        }
+        if let Some(r) = self.reservations.get_mut(id) {
+            r.committed = r.committed.saturating_add(quantity);
+            if r.committed >= r.quantity {
+                r.state = ReservationState::Committed;
+                if let Some(t) = r.expires_at {
+                    self.expiry_index.remove(&(t, id.clone()));
+                }
+            }
+        }
+        events
+    }
+
+    /// Releases what a reservation still holds. Releasing a released or expired
+    /// reservation is a no-op; a fully committed one is
+    /// [`StockError::ReservationCommitted`]. A partly committed one releases the rest.
+    pub fn release(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        let r = self
+            .reservations
+            .get(id)
+            .ok_or_else(|| StockError::UnknownReservation {
+                reservation: id.clone(),
+            })?;
+        match r.state {
+            ReservationState::Released | ReservationState::Expired => Ok(Vec::new()),
+            ReservationState::Committed => Err(StockError::ReservationCommitted {
+                reservation: id.clone(),
+            }),
+            ReservationState::Active => Ok(self.release_rest(id, false, now)),
+        }
+    }
+
+    /// Releases every active reservation whose expiry is at or before `now`, and returns
+    /// the movements (kind `release` with `expired: true`). The core never reads the
+    /// clock: the host calls this with its time.
+    pub fn expire(&mut self, now: DateTime<Utc>) -> Vec<StockEvent> {
+        let due: Vec<ReservationId> = self
+            .expiry_index
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        let mut events = Vec::new();
+        for id in due {
+            events.extend(self.release_rest(&id, true, now));
+        }
+        events
+    }
+
+    fn release_rest(
+        &mut self,
+        id: &ReservationId,
+        expired: bool,
+        now: DateTime<Utc>,
+    ) -> Vec<StockEvent> {
+        let Some(r) = self.reservations.get(id) else {
+            return Vec::new();
+        };
+        let remaining = r.remaining();
+        let lines = r.stock_lines();
+        let location = r.location.clone();
+        let reference = r.reference.clone();
+        let mut events = Vec::with_capacity(lines.len());
+        if remaining > 0 {
+            for (variant, per) in &lines {
+                let kind = MovementKind::Release {
+                    reservation: id.clone(),
+                    expired,
+                };
+                let units = remaining.saturating_mul(*per);
+                events.push(self.post(now, variant, &location, kind, units, reference.as_deref()));
+                self.after_change(variant, &location, now, &mut events);
+            }
+        }
+        if let Some(r) = self.reservations.get_mut(id) {
+            r.state = if expired {
+                ReservationState::Expired
+            } else {
+                ReservationState::Released
+            };
+            if let Some(t) = r.expires_at {
+                self.expiry_index.remove(&(t, id.clone()));
+            }
+        }
+        events
+    }
+}
+
+/// Units of a component for `bundles` bundles, refused above the quantity limit.
+pub(super) fn units_for(bundles: u32, per: u32) -> Result<u32, StockError> {
+    match bundles.checked_mul(per) {
+        Some(units) if units <= limits::MAX_QUANTITY => Ok(units),
+        _ => Err(StockError::InvalidQuantity {
+            quantity: i64::from(bundles).saturating_mul(i64::from(per)),
+            max: limits::MAX_QUANTITY,
+        }),
+    }
+}
