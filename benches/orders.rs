@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 //! Criterion benchmarks for the order aggregate and the engine on the in-memory store.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -103,8 +102,3 @@ fn engine_calls(c: &mut Criterion) {
 
 criterion_group!(benches, state_machine, engine_calls);
 criterion_main!(benches);
-=======
-//! Placeholder for the order benchmarks (criterion), written by another engineer.
-
-fn main() {}
->>>>>>> stock
