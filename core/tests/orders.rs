@@ -601,6 +601,13 @@ impl Store for RacingStore {
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.inner.idempotency_record(key)
     }
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<ordersmith::stock::StockLogEntry>, StoreError> {
+        self.inner.stock_log_since(after_seq, limit)
+    }
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         if self
             .conflicts_left
@@ -629,7 +636,10 @@ fn lost_races_are_retried_then_surfaced_as_a_conflict() {
         Arc::new(SystemClock::new()),
         Arc::new(SequentialIds::new()),
     )
-    .with_config(EngineConfig { max_attempts: 3 });
+    .with_config(EngineConfig {
+        max_attempts: 3,
+        ..EngineConfig::default()
+    });
     let order = engine.place_order(sample_order("web"), &ctx()).unwrap();
     store.conflicts_left.store(2, Ordering::SeqCst);
     assert_eq!(

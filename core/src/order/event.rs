@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, LineId, OrderId};
+use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
 use crate::money::{Currency, Money};
 use crate::pii::{Address, Customer};
 
 use super::command::LineQuantity;
 use super::model::{
-    CancelReason, Hold, HoldReason, LineQuantities, Order, OrderLine, OrderStatus, ShippingLine,
+    Allocation, CancelReason, Hold, HoldReason, LineQuantities, Order, OrderLine, OrderStatus,
+    ShippingLine,
 };
 
 /// The data of a newly placed order.
@@ -129,6 +130,29 @@ pub enum OrderEvent {
         /// Which units.
         lines: Vec<LineQuantity>,
     },
+    /// Stock was reserved for a line (accompanies confirm, edits, releases of a hold).
+    Allocated {
+        /// The line.
+        line_id: LineId,
+        /// The reservation, location and units.
+        allocation: Allocation,
+    },
+    /// A line's reservation was released (cancellation, edit).
+    Deallocated {
+        /// The line.
+        line_id: LineId,
+        /// The reservation.
+        reservation: ReservationId,
+    },
+    /// Units of a line's reservation were committed because they shipped.
+    AllocationCommitted {
+        /// The line.
+        line_id: LineId,
+        /// The reservation.
+        reservation: ReservationId,
+        /// Units committed.
+        quantity: u32,
+    },
     /// The order was closed.
     Completed,
     /// Tags changed.
@@ -163,6 +187,9 @@ impl OrderEvent {
             OrderEvent::ShipmentRecorded { .. } => "order.shipment_recorded",
             OrderEvent::DeliveryRecorded { .. } => "order.delivery_recorded",
             OrderEvent::ReturnRecorded { .. } => "order.return_recorded",
+            OrderEvent::Allocated { .. } => "order.allocated",
+            OrderEvent::Deallocated { .. } => "order.deallocated",
+            OrderEvent::AllocationCommitted { .. } => "order.allocation_committed",
             OrderEvent::Completed => "order.completed",
             OrderEvent::Tagged { .. } => "order.tagged",
             OrderEvent::NoteAdded { .. } => "order.note_added",
@@ -241,6 +268,16 @@ fn add_to(
             let q = f(&mut line.fulfilment);
             *q = q.saturating_add(change.quantity);
         }
+    }
+}
+
+impl OrderLine {
+    fn sync_allocated(&mut self) {
+        self.fulfilment.allocated = self
+            .allocations
+            .iter()
+            .map(|a| a.quantity)
+            .fold(0u32, u32::saturating_add);
     }
 }
 
@@ -337,6 +374,41 @@ impl Order {
             }
             OrderEvent::ReturnRecorded { lines } => {
                 add_to(&mut self.lines, lines, |q| &mut q.returned);
+            }
+            OrderEvent::Allocated {
+                line_id,
+                allocation,
+            } => {
+                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                    line.allocations.push(allocation.clone());
+                    line.sync_allocated();
+                }
+            }
+            OrderEvent::Deallocated {
+                line_id,
+                reservation,
+            } => {
+                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                    line.allocations.retain(|a| &a.reservation != reservation);
+                    line.sync_allocated();
+                }
+            }
+            OrderEvent::AllocationCommitted {
+                line_id,
+                reservation,
+                quantity,
+            } => {
+                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                    if let Some(a) = line
+                        .allocations
+                        .iter_mut()
+                        .find(|a| &a.reservation == reservation)
+                    {
+                        a.quantity = a.quantity.saturating_sub(*quantity);
+                    }
+                    line.allocations.retain(|a| a.quantity > 0);
+                    line.sync_allocated();
+                }
             }
             OrderEvent::Completed => self.status = OrderStatus::Completed,
             OrderEvent::Tagged { added, removed } => {

@@ -245,6 +245,7 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
         discounts: new.discounts.clone(),
         tax_lines: new.tax_lines.clone(),
         fulfilment: LineQuantities::default(),
+        allocations: Vec::new(),
     };
     check_discounts(&line, "new")?;
     Ok(line)

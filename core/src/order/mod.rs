@@ -112,8 +112,9 @@ pub use input::{
 };
 pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
 pub use model::{
-    CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts, LineQuantities, Order,
-    OrderLine, OrderStatus, OrderTotals, PaymentStatus, ShippingLine, TaxLine,
+    Allocation, CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts,
+    LineQuantities, Order, OrderLine, OrderStatus, OrderTotals, PaymentStatus, ShippingLine,
+    TaxLine,
 };
 
 /// Limits on order input: a limit on everything, so no input can grow without bound.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, LineId, OrderId, VariantId};
+use crate::ids::{ChannelId, LineId, LocationId, OrderId, ReservationId, VariantId};
 use crate::money::{allocate, Currency, Money, MoneyError, Rounding};
 use crate::pii::{Address, Customer};
 
@@ -204,6 +204,17 @@ pub struct LineQuantities {
     pub returned: u32,
 }
 
+/// Stock held for a line: a reservation at one location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// The stock reservation.
+    pub reservation: ReservationId,
+    /// Where the units are held.
+    pub location: LocationId,
+    /// Units still held (not yet shipped or released).
+    pub quantity: u32,
+}
+
 /// One line of an order: a variant, a quantity and its price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -230,6 +241,9 @@ pub struct OrderLine {
     /// Fulfilment quantities.
     #[serde(default)]
     pub fulfilment: LineQuantities,
+    /// Stock reservations held for the line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<Allocation>,
 }
 
 /// The money of one line for its active (not cancelled) quantity.
@@ -249,6 +263,12 @@ impl OrderLine {
     /// Units not cancelled.
     pub fn active_quantity(&self) -> u32 {
         self.quantity.saturating_sub(self.fulfilment.cancelled)
+    }
+
+    /// Open units not yet covered by a stock reservation.
+    pub fn unallocated_quantity(&self) -> u32 {
+        self.open_quantity()
+            .saturating_sub(self.fulfilment.allocated)
     }
 
     /// Units that may still be cancelled: not cancelled and not shipped.

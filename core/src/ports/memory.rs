@@ -16,6 +16,7 @@ use super::{
 };
 use crate::ids::OrderId;
 use crate::order::{Order, OrderEventRecord};
+use crate::stock::StockLogEntry;
 
 #[derive(Default)]
 struct State {
@@ -25,6 +26,7 @@ struct State {
     outbox: BTreeMap<u64, OutboxRecord>,
     outbox_index: HashMap<String, u64>,
     outbox_seq: u64,
+    stock_log: Vec<StockLogEntry>,
 }
 
 /// A [`Store`] and [`Outbox`] in process memory.
@@ -117,6 +119,23 @@ impl Store for MemoryStore {
         Ok(state.idempotency.get(key).cloned())
     }
 
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StockLogEntry>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let start = usize::try_from(after_seq).unwrap_or(usize::MAX);
+        Ok(state
+            .stock_log
+            .iter()
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         if take_failure(&self.fail_commits) {
             return Err(StoreError::Unavailable {
@@ -134,6 +153,16 @@ impl Store for MemoryStore {
                 return Err(StoreError::Conflict {
                     aggregate: format!("order {}", change.snapshot.id),
                     expected: change.expected_version,
+                    actual,
+                });
+            }
+        }
+        if let Some(stock) = &changes.stock {
+            let actual = state.stock_log.len() as u64;
+            if actual != stock.expected_seq {
+                return Err(StoreError::Conflict {
+                    aggregate: "stock log".to_string(),
+                    expected: stock.expected_seq,
                     actual,
                 });
             }
@@ -158,6 +187,9 @@ impl Store for MemoryStore {
                 .or_insert_with(|| (change.snapshot.clone(), Vec::new()));
             entry.0 = change.snapshot;
             entry.1.extend(change.events);
+        }
+        if let Some(stock) = changes.stock {
+            state.stock_log.extend(stock.entries);
         }
         for record in changes.idempotency {
             state.idempotency.insert(record.key.clone(), record);

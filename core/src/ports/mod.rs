@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, OrderId};
 use crate::order::{Order, OrderEventRecord, OrderStatus};
+use crate::stock::StockLogEntry;
 
 /// The time, for the engine. Contract: returns UTC; successive calls never go backwards
 /// within one clock instance (implementations clamp if the system clock does).
@@ -134,11 +135,22 @@ pub struct OutboxRecord {
     pub payload_json: String,
 }
 
+/// New entries for the stock log, appended only if the log is still at `expected_seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockAppend {
+    /// The last sequence number the caller saw; the first new entry is `expected_seq + 1`.
+    pub expected_seq: u64,
+    /// The entries, with gapless sequence numbers.
+    pub entries: Vec<StockLogEntry>,
+}
+
 /// Everything one engine call saves, atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeSet {
     /// Orders changed.
     pub orders: Vec<OrderChange>,
+    /// Stock commands executed.
+    pub stock: Option<StockAppend>,
     /// Idempotency keys used.
     pub idempotency: Vec<IdempotencyRecord>,
     /// Effects to perform.
@@ -148,7 +160,10 @@ pub struct ChangeSet {
 impl ChangeSet {
     /// True when there is nothing to save.
     pub fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.idempotency.is_empty() && self.outbox.is_empty()
+        self.orders.is_empty()
+            && self.stock.as_ref().is_none_or(|s| s.entries.is_empty())
+            && self.idempotency.is_empty()
+            && self.outbox.is_empty()
     }
 }
 
@@ -199,8 +214,9 @@ impl OrderQuery {
 /// - `load_order` returns `Ok(None)` for an unknown id, never an error.
 /// - `commit` saves the whole [`ChangeSet`] or nothing. For each order it first checks
 ///   that the stored version equals `expected_version` (0 = must not exist) and returns
-///   [`StoreError::Conflict`] otherwise; an idempotency key that already exists gives
-///   [`StoreError::KeyTaken`]. Events are appended, never rewritten.
+///   [`StoreError::Conflict`] otherwise; likewise the stock log must still end at
+///   [`StockAppend::expected_seq`]. An idempotency key that already exists gives
+///   [`StoreError::KeyTaken`]. Events and log entries are appended, never rewritten.
 /// - Reads see only committed data; a commit is visible to every later read.
 /// - `query_orders` returns matches ordered by `placed_at`, then id.
 pub trait Store: Send + Sync {
@@ -212,6 +228,12 @@ pub trait Store: Send + Sync {
     fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError>;
     /// The record for an idempotency key, if seen.
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Up to `limit` stock log entries after sequence `after_seq`, in order.
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StockLogEntry>, StoreError>;
     /// Saves a change set atomically.
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
 }

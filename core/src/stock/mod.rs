@@ -47,6 +47,7 @@
 
 mod bundle;
 mod channel;
+mod command;
 mod count;
 mod error;
 mod forecast;
@@ -61,6 +62,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{LocationId, VariantId};
 
 pub use channel::ChannelRule;
+pub use command::{BundleComponent, StockCommand, StockLogEntry, StockOutcome};
 pub use count::{CountReport, CountSheet, CountVariance};
 pub use error::StockError;
 pub use forecast::{AlertKind, Forecast, ReorderParams, StockAlert};
@@ -112,6 +114,18 @@ pub enum StockEvent {
 }
 
 impl StockEvent {
+    /// A stable topic for outbox records: `stock.moved`, `stock.low_stock`, ...
+    pub fn topic(&self) -> &'static str {
+        match self {
+            StockEvent::Moved(_) => "stock.moved",
+            StockEvent::Alert(a) => match a.kind {
+                AlertKind::LowStock => "stock.low_stock",
+                AlertKind::OutOfStock => "stock.out_of_stock",
+            },
+            StockEvent::Shortfall { .. } => "stock.shortfall",
+        }
+    }
+
     /// The movement, if this event is one.
     pub fn movement(&self) -> Option<&Movement> {
         match self {

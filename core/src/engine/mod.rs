@@ -35,21 +35,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::Arc;
+mod allocation;
+mod orders;
+mod stock;
 
-use rust_decimal::Decimal;
-use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{LineId, OrderId};
-use crate::money::Money;
 use crate::order::{
-    decide, place, Actor, CancelReason, HoldReason, LineEdit, LineEditInput, LineQuantity,
-    NewOrder, Order, OrderCommand, OrderError, OrderEvent, OrderEventRecord,
+    decide, place, Actor, LineQuantity, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
+    OrderEventRecord,
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
     ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, Store, StoreError,
+    OutboxRecord, StockAppend, Store, StoreError,
+};
+use crate::sourcing::SourcingError;
+use crate::stock::{
+    StockCommand, StockError, StockEvent, StockLedger, StockLogEntry, StockOutcome,
 };
 
 /// Longest idempotency key accepted, in bytes.
@@ -87,6 +94,12 @@ pub enum EngineError {
         /// The existing order.
         order_id: OrderId,
     },
+    /// The stock ledger refused a command.
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    /// Sourcing refused its input.
+    #[error(transparent)]
+    Sourcing(#[from] SourcingError),
     /// An argument of the call itself was invalid.
     #[error("{field} is invalid: {reason}")]
     InvalidInput {
@@ -111,6 +124,8 @@ impl EngineError {
         match self {
             Self::Order(e) => e.code(),
             Self::Store(e) => e.code(),
+            Self::Stock(e) => e.code(),
+            Self::Sourcing(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
@@ -153,20 +168,70 @@ impl CommandContext {
     }
 }
 
+/// What to do when an order's lines cannot all be reserved on confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortagePolicy {
+    /// Refuse the confirmation with `STOCK_INSUFFICIENT`; nothing changes.
+    #[default]
+    Fail,
+    /// Confirm, reserve what can be reserved, and put the order on hold with reason
+    /// `insufficient_stock`; releasing the hold tries again.
+    Hold,
+}
+
+/// How the engine sources stock for orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "snake_case")]
+pub enum SourcingConfig {
+    /// Locations by priority.
+    Priority,
+    /// As few locations as possible.
+    FewestShipments,
+    /// The shipping address's region first (falls back to priority without one).
+    NearestRegion,
+}
+
 /// Engine tuning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Attempts per call when concurrent saves conflict (at least 1).
     pub max_attempts: u32,
+    /// Reserve stock for tracked variants when an order is confirmed. Variants the
+    /// ledger does not know (never registered) are not stock-tracked and never reserved.
+    pub reserve_on_confirm: bool,
+    /// How to choose locations.
+    pub sourcing: SourcingConfig,
+    /// Whether one line may ship from several locations.
+    pub allow_split: bool,
+    /// What to do when stock is short.
+    pub on_shortage: ShortagePolicy,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_attempts: 16 }
+        EngineConfig {
+            max_attempts: 16,
+            reserve_on_confirm: true,
+            sourcing: SourcingConfig::Priority,
+            allow_split: true,
+            on_shortage: ShortagePolicy::Fail,
+        }
     }
 }
 
-/// The facade: orders in, events and effects out, through the ports.
+/// The engine's copy of the stock ledger and the last log entry it has applied.
+#[derive(Default)]
+struct StockState {
+    ledger: StockLedger,
+    seq: u64,
+}
+
+/// The facade: orders and stock in, events and effects out, through the ports.
+///
+/// Writes go through one writer per engine (a mutex, like a single-threaded state
+/// machine): the engine catches its ledger up with the store's stock log, decides,
+/// applies, and commits one [`ChangeSet`]. Clones share the writer.
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
@@ -174,12 +239,44 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: EngineConfig,
+    writer: Arc<Mutex<StockState>>,
 }
 
-#[derive(Serialize)]
-struct Fingerprint<'a> {
-    order_id: &'a OrderId,
-    command: &'a OrderCommand,
+/// The state a write works on: the ledger (caught up), the time, and what it has done.
+pub(crate) struct Tx<'a> {
+    pub(crate) ledger: &'a mut StockLedger,
+    pub(crate) now: DateTime<Utc>,
+    seq_before: u64,
+    entries: Vec<StockLogEntry>,
+    events: Vec<StockEvent>,
+}
+
+impl Tx<'_> {
+    /// Executes a stock command on the ledger and records it for the log.
+    pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
+        let outcome = self.ledger.execute(&command, self.now)?;
+        let seq = self.seq_before + self.entries.len() as u64 + 1;
+        self.entries.push(StockLogEntry {
+            seq,
+            at: self.now,
+            command,
+        });
+        self.events.extend(outcome.events.iter().cloned());
+        Ok(outcome)
+    }
+}
+
+/// What a write body returns: the changes to save and the value for the caller.
+pub(crate) struct Written<T> {
+    pub(crate) changes: ChangeSet,
+    pub(crate) value: T,
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
+    serde_json::to_string(value).map_err(|_| EngineError::InvalidInput {
+        field: "event",
+        reason: "could not be serialised",
+    })
 }
 
 impl Engine {
@@ -196,6 +293,7 @@ impl Engine {
             clock,
             ids,
             config: EngineConfig::default(),
+            writer: Arc::new(Mutex::new(StockState::default())),
         }
     }
 
@@ -214,8 +312,140 @@ impl Engine {
     pub fn with_config(mut self, config: EngineConfig) -> Self {
         self.config = EngineConfig {
             max_attempts: config.max_attempts.max(1),
+            ..config
         };
         self
+    }
+
+    /// The engine's tuning.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Runs `body` as one atomic write: under the writer, on a caught-up ledger, then
+    /// commits what it returns together with the stock commands it executed. If the body
+    /// fails or the commit fails after the ledger changed, the ledger is rebuilt from
+    /// the store so memory never runs ahead of what was saved. Lost races are retried.
+    pub(crate) fn write<T>(
+        &self,
+        mut body: impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
+    ) -> Result<T, EngineError> {
+        let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
+            reason: "engine writer poisoned by a panicking thread".to_string(),
+        })?;
+        for _ in 0..self.config.max_attempts {
+            self.catch_up(&mut state)?;
+            let now = self.clock.now();
+            let seq_before = state.seq;
+            let mut tx = Tx {
+                ledger: &mut state.ledger,
+                now,
+                seq_before,
+                entries: Vec::new(),
+                events: Vec::new(),
+            };
+            let result = body(self, &mut tx);
+            let (entries, stock_events) = (tx.entries, tx.events);
+            let dirty = !entries.is_empty();
+            let written = match result {
+                Ok(w) => w,
+                Err(e) => {
+                    if dirty {
+                        self.rebuild(&mut state)?;
+                    }
+                    return Err(e);
+                }
+            };
+            let mut changes = written.changes;
+            let appended = entries.len() as u64;
+            if dirty {
+                for event in &stock_events {
+                    if matches!(event, StockEvent::Moved(_)) {
+                        continue;
+                    }
+                    changes.outbox.push(OutboxRecord {
+                        id: self.ids.next_id("effect"),
+                        topic: event.topic().to_string(),
+                        aggregate_id: "stock".to_string(),
+                        aggregate_version: seq_before + appended,
+                        created_at: now,
+                        payload_json: json(event)?,
+                    });
+                }
+                changes.stock = Some(StockAppend {
+                    expected_seq: seq_before,
+                    entries,
+                });
+            }
+            if changes.is_empty() {
+                return Ok(written.value);
+            }
+            match self.store.commit(changes) {
+                Ok(()) => {
+                    state.seq = seq_before + appended;
+                    return Ok(written.value);
+                }
+                Err(e) => {
+                    if dirty {
+                        self.rebuild(&mut state)?;
+                    }
+                    if !e.is_retryable() {
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        Err(EngineError::Conflict {
+            attempts: self.config.max_attempts,
+        })
+    }
+
+    /// Runs `f` on the caught-up ledger, for reads.
+    pub(crate) fn read_stock<T>(
+        &self,
+        f: impl FnOnce(&StockLedger) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
+            reason: "engine writer poisoned by a panicking thread".to_string(),
+        })?;
+        self.catch_up(&mut state)?;
+        f(&state.ledger)
+    }
+
+    /// Applies log entries written since the ledger's last one (by this engine before a
+    /// restart, or by other engines sharing the store).
+    fn catch_up(&self, state: &mut StockState) -> Result<(), EngineError> {
+        loop {
+            let batch = self.store.stock_log_since(state.seq, 10_000)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for entry in batch {
+                if entry.seq != state.seq + 1 {
+                    return Err(StoreError::Corrupt {
+                        reason: format!("stock log jumps from {} to {}", state.seq, entry.seq),
+                    }
+                    .into());
+                }
+                // Entries in the log succeeded when they were written; replaying them is
+                // deterministic, so an error here cannot happen with the same rules.
+                let _ = state.ledger.execute(&entry.command, entry.at);
+                state.seq = entry.seq;
+            }
+        }
+    }
+
+    fn rebuild(&self, state: &mut StockState) -> Result<(), EngineError> {
+        *state = StockState::default();
+        self.catch_up(state)
+    }
+
+    pub(crate) fn load(&self, id: &OrderId) -> Result<Order, EngineError> {
+        self.store.load_order(id)?.ok_or_else(|| {
+            EngineError::from(OrderError::NotFound {
+                order_id: id.clone(),
+            })
+        })
     }
 
     /// Places a new order and returns it (status `pending`).
@@ -226,6 +456,12 @@ impl Engine {
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
         check_key(ctx)?;
         let placed = place(&new)?;
+        let OrderEvent::Placed(data) = &placed else {
+            return Err(EngineError::InvalidInput {
+                field: "order",
+                reason: "place did not produce a placed event",
+            });
+        };
         let external_key = new
             .external_ref
             .as_ref()
@@ -241,9 +477,9 @@ impl Engine {
         } else {
             fingerprint(&new)?
         };
-        for _ in 0..self.config.max_attempts {
+        self.write(|engine, _tx| {
             for key in &keys {
-                if let Some(record) = self.store.idempotency_record(key)? {
+                if let Some(record) = engine.store.idempotency_record(key)? {
                     if record.fingerprint != fingerprint {
                         return Err(match (&external_key, &new.external_ref) {
                             (Some(ext), Some(r)) if ext == *key => {
@@ -258,18 +494,15 @@ impl Engine {
                             },
                         });
                     }
-                    return self.order_at(&record.order_id, record.order_version);
+                    return Ok(Written {
+                        changes: ChangeSet::default(),
+                        value: engine.order_at(&record.order_id, record.order_version)?,
+                    });
                 }
             }
-            let order_id = OrderId::parse(self.ids.next_id("order")).map_err(OrderError::from)?;
-            let OrderEvent::Placed(data) = &placed else {
-                return Err(EngineError::InvalidInput {
-                    field: "order",
-                    reason: "place did not produce a placed event",
-                });
-            };
+            let order_id = OrderId::parse(engine.ids.next_id("order")).map_err(OrderError::from)?;
             let snapshot = Order::from_placed(order_id.clone(), data);
-            let mut changes = self.changes_for(snapshot.clone(), 0, vec![placed.clone()], ctx)?;
+            let mut changes = engine.changes_for(&snapshot, 0, vec![placed.clone()], ctx)?;
             changes.idempotency = keys
                 .iter()
                 .map(|k| IdempotencyRecord {
@@ -279,14 +512,10 @@ impl Engine {
                     order_version: snapshot.version,
                 })
                 .collect();
-            match self.store.commit(changes) {
-                Ok(()) => return Ok(snapshot),
-                Err(e) if e.is_retryable() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(EngineError::Conflict {
-            attempts: self.config.max_attempts,
+            Ok(Written {
+                changes,
+                value: snapshot,
+            })
         })
     }
 
@@ -304,7 +533,9 @@ impl Engine {
             .collect()
     }
 
-    /// Runs any command on an existing order and returns the order after it.
+    /// Runs any command on an existing order and returns the order after it, with the
+    /// stock effects the command implies (reserve on confirm, release on cancel and
+    /// edit, commit on shipment) saved in the same change.
     pub fn execute(
         &self,
         order_id: &OrderId,
@@ -322,221 +553,48 @@ impl Engine {
             })?,
             None => String::new(),
         };
-        for _ in 0..self.config.max_attempts {
+        self.write(|engine, tx| {
             if let Some(key) = &ctx.idempotency_key {
-                if let Some(record) = self.store.idempotency_record(key)? {
+                if let Some(record) = engine.store.idempotency_record(key)? {
                     if record.fingerprint != fingerprint {
                         return Err(EngineError::IdempotencyMismatch { key: key.clone() });
                     }
-                    return self.order_at(&record.order_id, record.order_version);
+                    return Ok(Written {
+                        changes: ChangeSet::default(),
+                        value: engine.order_at(&record.order_id, record.order_version)?,
+                    });
                 }
             }
-            let order = self.load(order_id)?;
-            let events = decide(&order, &command)?;
-            let expected = order.version;
-            let mut snapshot = order;
+            let before = engine.load(order_id)?;
+            let mut events = decide(&before, &command)?;
+            let mut after = before.clone();
             for e in &events {
-                snapshot.apply(e);
+                after.apply(e);
             }
+            let stock_events =
+                allocation::stock_effects(&engine.config, tx, &before, &after, &command)?;
+            for e in &stock_events {
+                after.apply(e);
+            }
+            events.extend(stock_events);
             let mut changes = if events.is_empty() {
                 ChangeSet::default()
             } else {
-                self.changes_for(snapshot.clone(), expected, events, ctx)?
+                engine.changes_for(&after, before.version, events, ctx)?
             };
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),
                     fingerprint: fingerprint.clone(),
                     order_id: order_id.clone(),
-                    order_version: snapshot.version,
+                    order_version: after.version,
                 });
             }
-            if changes.is_empty() {
-                return Ok(snapshot);
-            }
-            match self.store.commit(changes) {
-                Ok(()) => return Ok(snapshot),
-                Err(e) if e.is_retryable() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(EngineError::Conflict {
-            attempts: self.config.max_attempts,
+            Ok(Written {
+                changes,
+                value: after,
+            })
         })
-    }
-
-    /// Accepts a pending order.
-    pub fn confirm_order(&self, id: &OrderId, ctx: &CommandContext) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::Confirm, ctx)
-    }
-
-    /// Puts an order on hold with a reason.
-    pub fn hold_order(
-        &self,
-        id: &OrderId,
-        reason: HoldReason,
-        note: Option<String>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::Hold { reason, note }, ctx)
-    }
-
-    /// Releases a hold, back to the status before it.
-    pub fn release_hold(&self, id: &OrderId, ctx: &CommandContext) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::ReleaseHold, ctx)
-    }
-
-    /// Cancels the whole order.
-    pub fn cancel_order(
-        &self,
-        id: &OrderId,
-        reason: CancelReason,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::Cancel { reason }, ctx)
-    }
-
-    /// Cancels some units of some lines.
-    pub fn cancel_lines(
-        &self,
-        id: &OrderId,
-        lines: Vec<LineQuantity>,
-        reason: CancelReason,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::CancelLines { lines, reason }, ctx)
-    }
-
-    /// Edits lines before they ship.
-    pub fn edit_order(
-        &self,
-        id: &OrderId,
-        edits: Vec<LineEdit>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::EditLines { edits }, ctx)
-    }
-
-    /// Records a payment.
-    pub fn record_payment(
-        &self,
-        id: &OrderId,
-        amount: Money,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::RecordPayment { amount }, ctx)
-    }
-
-    /// Records payment of the whole balance due.
-    pub fn mark_paid(&self, id: &OrderId, ctx: &CommandContext) -> Result<Order, EngineError> {
-        let order = self.load(id)?;
-        let amount = order.balance_due().map_err(OrderError::from)?;
-        self.record_payment(id, amount, ctx)
-    }
-
-    /// Records a payment of `amount` in the order's own currency.
-    pub fn record_payment_amount(
-        &self,
-        id: &OrderId,
-        amount: Decimal,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        let currency = self.load(id)?.currency;
-        let amount = Money::new(amount, currency).map_err(OrderError::from)?;
-        self.record_payment(id, amount, ctx)
-    }
-
-    /// Records a refund of `amount` in the order's own currency.
-    pub fn record_refund_amount(
-        &self,
-        id: &OrderId,
-        amount: Decimal,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        let currency = self.load(id)?.currency;
-        let amount = Money::new(amount, currency).map_err(OrderError::from)?;
-        self.record_refund(id, amount, ctx)
-    }
-
-    /// Edits lines given in the flat input format (amounts in the order's currency).
-    pub fn edit_order_input(
-        &self,
-        id: &OrderId,
-        edits: Vec<LineEditInput>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        let currency = self.load(id)?.currency;
-        let edits = edits
-            .into_iter()
-            .map(|e| e.into_edit(currency))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.edit_order(id, edits, ctx)
-    }
-
-    /// Records a refund.
-    pub fn record_refund(
-        &self,
-        id: &OrderId,
-        amount: Money,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::RecordRefund { amount }, ctx)
-    }
-
-    /// Records shipped units.
-    pub fn record_shipment(
-        &self,
-        id: &OrderId,
-        lines: Vec<LineQuantity>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::RecordShipment { lines }, ctx)
-    }
-
-    /// Records delivered units.
-    pub fn record_delivery(
-        &self,
-        id: &OrderId,
-        lines: Vec<LineQuantity>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::RecordDelivery { lines }, ctx)
-    }
-
-    /// Records returned units.
-    pub fn record_return(
-        &self,
-        id: &OrderId,
-        lines: Vec<LineQuantity>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::RecordReturn { lines }, ctx)
-    }
-
-    /// Closes a fully shipped order.
-    pub fn complete_order(&self, id: &OrderId, ctx: &CommandContext) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::Complete, ctx)
-    }
-
-    /// Adds and removes tags.
-    pub fn tag_order(
-        &self,
-        id: &OrderId,
-        add: Vec<String>,
-        remove: Vec<String>,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::Tag { add, remove }, ctx)
-    }
-
-    /// Adds a staff note.
-    pub fn add_note(
-        &self,
-        id: &OrderId,
-        note: String,
-        ctx: &CommandContext,
-    ) -> Result<Order, EngineError> {
-        self.execute(id, OrderCommand::AddNote { note }, ctx)
     }
 
     /// The order at its latest version.
@@ -579,14 +637,6 @@ impl Engine {
         Ok(self.outbox.acknowledge(id)?)
     }
 
-    fn load(&self, id: &OrderId) -> Result<Order, EngineError> {
-        self.store.load_order(id)?.ok_or_else(|| {
-            EngineError::from(OrderError::NotFound {
-                order_id: id.clone(),
-            })
-        })
-    }
-
     /// The order as it was right after `version`: the first result of a repeated call.
     fn order_at(&self, id: &OrderId, version: u64) -> Result<Order, EngineError> {
         let events = self.store.order_events(id)?;
@@ -603,7 +653,7 @@ impl Engine {
 
     fn changes_for(
         &self,
-        snapshot: Order,
+        snapshot: &Order,
         expected_version: u64,
         events: Vec<OrderEvent>,
         ctx: &CommandContext,
@@ -626,12 +676,7 @@ impl Engine {
                 aggregate_id: snapshot.id.to_string(),
                 aggregate_version: version,
                 created_at: now,
-                payload_json: serde_json::to_string(&record).map_err(|_| {
-                    EngineError::InvalidInput {
-                        field: "event",
-                        reason: "could not be serialised",
-                    }
-                })?,
+                payload_json: json(&record)?,
             });
             records.push(record);
         }
@@ -639,12 +684,19 @@ impl Engine {
             orders: vec![OrderChange {
                 expected_version,
                 events: records,
-                snapshot,
+                snapshot: snapshot.clone(),
             }],
+            stock: None,
             idempotency: Vec::new(),
             outbox,
         })
     }
+}
+
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    order_id: &'a OrderId,
+    command: &'a OrderCommand,
 }
 
 fn check_key(ctx: &CommandContext) -> Result<(), EngineError> {

@@ -1,0 +1,374 @@
+//! Orders meet stock: reserve on confirm, release on cancel and edit, commit on shipment.
+//!
+//! Each function reads the order before and after its command's events, executes the
+//! stock commands on the write's ledger, and returns the order events that record them
+//! (`allocated`, `deallocated`, `allocation_committed`, or `held` on a shortage). The
+//! engine saves both in one change set, so an order and its reservations are stored
+//! together or not at all.
+//!
+//! Variants the ledger does not know (never registered, not a bundle) are not
+//! stock-tracked: they are never reserved, like a product without "track quantity".
+
+use std::collections::HashMap;
+
+use crate::ids::{LineId, LocationId, ReservationId, VariantId};
+use crate::order::{
+    Allocation, HoldReason, LineQuantity, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
+    OrderStatus,
+};
+use crate::sourcing::{plan, SourcingLine, SourcingStrategy};
+use crate::stock::{Location, ReserveRequest, StockCommand, StockError, StockLedger, StockPolicy};
+
+use super::{EngineConfig, EngineError, ShortagePolicy, SourcingConfig, Tx};
+
+/// What to do with a shortage in [`allocate_open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnShort {
+    /// Refuse with `STOCK_INSUFFICIENT`.
+    Fail,
+    /// Reserve what can be, and hold the order.
+    Hold,
+    /// Reserve what can be (the order is already on hold).
+    Partial,
+}
+
+fn tracked(ledger: &StockLedger, variant: &VariantId) -> bool {
+    ledger.policy(variant).is_some() || ledger.bundle(variant).is_some()
+}
+
+/// The stock side of an order command; see the module docs.
+pub(crate) fn stock_effects(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    before: &Order,
+    after: &Order,
+    command: &OrderCommand,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    match command {
+        OrderCommand::Confirm if config.reserve_on_confirm => {
+            let on_short = match config.on_shortage {
+                ShortagePolicy::Fail => OnShort::Fail,
+                ShortagePolicy::Hold => OnShort::Hold,
+            };
+            allocate_open(config, tx, after, on_short)
+        }
+        OrderCommand::ReleaseHold
+            if config.reserve_on_confirm
+                && matches!(
+                    after.status,
+                    OrderStatus::Confirmed | OrderStatus::Processing
+                ) =>
+        {
+            allocate_open(config, tx, after, OnShort::Fail)
+        }
+        OrderCommand::Cancel { .. } | OrderCommand::CancelLines { .. } => {
+            release_excess(tx, before, after)
+        }
+        OrderCommand::EditLines { .. } => {
+            let mut events = release_excess(tx, before, after)?;
+            let was_confirmed = match after.status {
+                OrderStatus::Confirmed => true,
+                OrderStatus::OnHold => after
+                    .hold
+                    .as_ref()
+                    .is_some_and(|h| h.previous != OrderStatus::Pending),
+                _ => false,
+            };
+            if config.reserve_on_confirm && was_confirmed {
+                let mut scratch = after.clone();
+                for e in &events {
+                    scratch.apply(e);
+                }
+                let on_short = if after.status == OrderStatus::OnHold {
+                    OnShort::Partial
+                } else {
+                    OnShort::Fail
+                };
+                events.extend(allocate_open(config, tx, &scratch, on_short)?);
+            }
+            Ok(events)
+        }
+        OrderCommand::RecordShipment { lines } => commit_shipped(tx, before, lines),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn reservation_id(order: &Order, line: &LineId, k: usize) -> Result<ReservationId, EngineError> {
+    ReservationId::parse(format!("{}:{}:v{}:{}", order.id, line, order.version, k))
+        .map_err(|e| EngineError::Order(OrderError::from(e)))
+}
+
+fn ranked_locations(ledger: &StockLedger) -> Vec<Location> {
+    let mut locations: Vec<Location> = ledger.locations().cloned().collect();
+    locations.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
+    locations
+}
+
+/// Units the variant's policy still allows at `location` beyond `planned`.
+fn reservable(
+    ledger: &StockLedger,
+    variant: &VariantId,
+    location: &LocationId,
+    planned: u64,
+) -> (i64, StockPolicy) {
+    let policy = ledger.policy(variant).unwrap_or(StockPolicy::Deny);
+    let balance = ledger.balance(variant, location);
+    let can = policy.reservable(&balance, ledger.safety_stock(variant, location));
+    (
+        can.saturating_sub(i64::try_from(planned).unwrap_or(i64::MAX)),
+        policy,
+    )
+}
+
+struct Reserve {
+    line: LineId,
+    variant: VariantId,
+    location: LocationId,
+    quantity: u32,
+}
+
+/// Reserves stock for every open, unreserved unit of tracked lines.
+fn allocate_open(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    order: &Order,
+    on_short: OnShort,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let needs: Vec<&OrderLine> = order
+        .lines
+        .iter()
+        .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
+        .collect();
+    if needs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let requests: Vec<SourcingLine> = needs
+        .iter()
+        .map(|l| SourcingLine::new(l.id.clone(), l.variant.clone(), l.unallocated_quantity()))
+        .collect();
+    let locations = ranked_locations(tx.ledger);
+    let strategy = match &config.sourcing {
+        SourcingConfig::Priority => SourcingStrategy::Priority,
+        SourcingConfig::FewestShipments => SourcingStrategy::FewestShipments,
+        SourcingConfig::NearestRegion => order
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.region.clone())
+            .map_or(SourcingStrategy::Priority, |customer_region| {
+                SourcingStrategy::NearestRegion { customer_region }
+            }),
+    };
+    let sourced = plan(
+        &requests,
+        &locations,
+        &*tx.ledger,
+        &strategy,
+        config.allow_split,
+    )?;
+    let mut reserves: Vec<Reserve> = Vec::new();
+    let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
+    for a in &sourced.assignments {
+        let Some(line) = needs.iter().find(|l| l.id == a.line) else {
+            continue;
+        };
+        *planned
+            .entry((line.variant.clone(), a.location.clone()))
+            .or_default() += u64::from(a.quantity);
+        reserves.push(Reserve {
+            line: a.line.clone(),
+            variant: line.variant.clone(),
+            location: a.location.clone(),
+            quantity: a.quantity,
+        });
+    }
+    // What sellable stock cannot cover may still be reserved under a backorder or
+    // pre-order policy, at the preferred location.
+    let mut short: Vec<String> = Vec::new();
+    for u in &sourced.unfilled {
+        let (Some(line), Some(best)) = (needs.iter().find(|l| l.id == u.line), locations.first())
+        else {
+            continue;
+        };
+        let key = (line.variant.clone(), best.id.clone());
+        let already = planned.get(&key).copied().unwrap_or(0);
+        let (can, policy) = reservable(tx.ledger, &line.variant, &best.id, already);
+        if policy != StockPolicy::Deny && can >= i64::from(u.quantity) {
+            *planned.entry(key).or_default() += u64::from(u.quantity);
+            reserves.push(Reserve {
+                line: u.line.clone(),
+                variant: line.variant.clone(),
+                location: best.id.clone(),
+                quantity: u.quantity,
+            });
+            continue;
+        }
+        if on_short == OnShort::Fail {
+            return Err(StockError::Insufficient {
+                variant: line.variant.clone(),
+                location: best.id.clone(),
+                requested: u64::from(line.unallocated_quantity()),
+                available: can.max(0),
+                policy,
+            }
+            .into());
+        }
+        short.push(format!("{} × {}", u.quantity, line.variant));
+    }
+    let mut events = Vec::with_capacity(reserves.len() + 1);
+    for (k, r) in reserves.into_iter().enumerate() {
+        let id = reservation_id(order, &r.line, k)?;
+        let request = ReserveRequest::new(id.clone(), r.variant, r.location.clone(), r.quantity)
+            .with_reference(format!("order {} line {}", order.id, r.line));
+        tx.stock(StockCommand::Reserve { request })?;
+        events.push(OrderEvent::Allocated {
+            line_id: r.line,
+            allocation: Allocation {
+                reservation: id,
+                location: r.location,
+                quantity: r.quantity,
+            },
+        });
+    }
+    if !short.is_empty() && on_short == OnShort::Hold && order.status != OrderStatus::OnHold {
+        events.push(OrderEvent::Held {
+            reason: HoldReason::InsufficientStock,
+            note: Some(format!("short: {}", short.join(", "))),
+            from: order.status,
+        });
+    }
+    Ok(events)
+}
+
+/// Releases reservations a line no longer needs (cancelled or edited units, removed
+/// lines), newest first; a reservation only partly needed is released and the rest
+/// re-reserved at the same location.
+fn release_excess(
+    tx: &mut Tx<'_>,
+    before: &Order,
+    after: &Order,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    let mut k = 0;
+    for line in &before.lines {
+        let keep = after.line(&line.id).map_or(0, OrderLine::open_quantity);
+        let mut excess = line.fulfilment.allocated.saturating_sub(keep);
+        for a in line.allocations.iter().rev() {
+            if excess == 0 {
+                break;
+            }
+            tx.stock(StockCommand::Release {
+                reservation: a.reservation.clone(),
+            })?;
+            events.push(OrderEvent::Deallocated {
+                line_id: line.id.clone(),
+                reservation: a.reservation.clone(),
+            });
+            if a.quantity > excess {
+                let rest = a.quantity - excess;
+                let id = reservation_id(before, &line.id, k)?;
+                k += 1;
+                let request =
+                    ReserveRequest::new(id.clone(), line.variant.clone(), a.location.clone(), rest)
+                        .with_reference(format!("order {} line {}", before.id, line.id));
+                tx.stock(StockCommand::Reserve { request })?;
+                events.push(OrderEvent::Allocated {
+                    line_id: line.id.clone(),
+                    allocation: Allocation {
+                        reservation: id,
+                        location: a.location.clone(),
+                        quantity: rest,
+                    },
+                });
+                excess = 0;
+            } else {
+                excess -= a.quantity;
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Commits reservations for shipped units, oldest first. Units of a tracked line that
+/// shipped without a reservation are reserved at the preferred location that can hold
+/// them and committed at once, so the ledger always records the sale.
+fn commit_shipped(
+    tx: &mut Tx<'_>,
+    before: &Order,
+    shipped: &[LineQuantity],
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    for (k, lq) in shipped.iter().enumerate() {
+        let Some(line) = before.line(&lq.line_id) else {
+            continue;
+        };
+        if !tracked(tx.ledger, &line.variant) {
+            continue;
+        }
+        let mut rest = lq.quantity;
+        for a in &line.allocations {
+            if rest == 0 {
+                break;
+            }
+            let take = a.quantity.min(rest);
+            tx.stock(StockCommand::CommitPartial {
+                reservation: a.reservation.clone(),
+                quantity: take,
+            })?;
+            events.push(OrderEvent::AllocationCommitted {
+                line_id: line.id.clone(),
+                reservation: a.reservation.clone(),
+                quantity: take,
+            });
+            rest -= take;
+        }
+        if rest == 0 {
+            continue;
+        }
+        let locations = ranked_locations(tx.ledger);
+        let chosen = locations
+            .iter()
+            .find(|l| reservable(tx.ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
+        let Some(location) = chosen else {
+            let Some(best) = locations.first() else {
+                return Err(EngineError::InvalidInput {
+                    field: "stock",
+                    reason: "a tracked variant shipped but no stock location exists",
+                });
+            };
+            let (can, policy) = reservable(tx.ledger, &line.variant, &best.id, 0);
+            return Err(StockError::Insufficient {
+                variant: line.variant.clone(),
+                location: best.id.clone(),
+                requested: u64::from(rest),
+                available: can.max(0),
+                policy,
+            }
+            .into());
+        };
+        let id = reservation_id(before, &line.id, 1000 + k)?;
+        let request =
+            ReserveRequest::new(id.clone(), line.variant.clone(), location.id.clone(), rest)
+                .with_reference(format!(
+                    "order {} line {} (shipped unreserved)",
+                    before.id, line.id
+                ));
+        tx.stock(StockCommand::Reserve { request })?;
+        tx.stock(StockCommand::Commit {
+            reservation: id.clone(),
+        })?;
+        events.push(OrderEvent::Allocated {
+            line_id: line.id.clone(),
+            allocation: Allocation {
+                reservation: id.clone(),
+                location: location.id.clone(),
+                quantity: rest,
+            },
+        });
+        events.push(OrderEvent::AllocationCommitted {
+            line_id: line.id.clone(),
+            reservation: id,
+            quantity: rest,
+        });
+    }
+    Ok(events)
+}

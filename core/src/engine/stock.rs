@@ -1,0 +1,44 @@
+//! Stock on the engine: every ledger command and query, saved through the store's
+//! stock log in the same atomic way as orders.
+
+use crate::stock::{StockCommand, StockLedger, StockOutcome};
+
+use super::{Engine, EngineError, Written};
+use crate::ports::ChangeSet;
+
+impl Engine {
+    /// Executes one stock command (receive, adjust, transfer, reserve, count, ...) and
+    /// saves it. Alerts and shortfalls it raises become outbox records.
+    pub fn stock(&self, command: StockCommand) -> Result<StockOutcome, EngineError> {
+        self.write(|_, tx| {
+            let outcome = tx.stock(command.clone())?;
+            Ok(Written {
+                changes: ChangeSet::default(),
+                value: outcome,
+            })
+        })
+    }
+
+    /// Executes several stock commands as one atomic change: all are saved or none.
+    pub fn stock_batch(
+        &self,
+        commands: Vec<StockCommand>,
+    ) -> Result<Vec<StockOutcome>, EngineError> {
+        self.write(|_, tx| {
+            let outcomes = commands
+                .iter()
+                .map(|c| tx.stock(c.clone()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Written {
+                changes: ChangeSet::default(),
+                value: outcomes,
+            })
+        })
+    }
+
+    /// Reads the ledger, caught up with the store: levels, journal, forecasts, channel
+    /// quantities, sourcing previews.
+    pub fn with_stock<T>(&self, read: impl FnOnce(&StockLedger) -> T) -> Result<T, EngineError> {
+        self.read_stock(|ledger| Ok(read(ledger)))
+    }
+}
