@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use ordersmith::engine::{lines, CommandContext, Engine};
-use ordersmith::ids::{ChannelId, LineId, VariantId};
+use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, TransferId, VariantId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{
     Actor, CancelReason, HoldReason, LineEdit, NewLine, NewOrder, Order, ShippingLine, TaxLine,
@@ -17,6 +17,7 @@ use ordersmith::order::{
 use ordersmith::pii::{Address, Customer, Redacted};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
 use ordersmith::ports::OrderQuery;
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use rust_decimal::Decimal;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -121,6 +122,54 @@ fn main() -> Result<()> {
 
     println!("ordersmith demo: one day at a small Istanbul shop\n");
 
+    // Early morning: three locations and this morning's receipts.
+    let loc = |id: &str| LocationId::parse(id);
+    let mut setup = vec![
+        StockCommand::AddLocation {
+            location: Location::new(
+                loc("IST")?,
+                "Istanbul DC",
+                1,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        },
+        StockCommand::AddLocation {
+            location: Location::new(loc("ANK")?, "Ankara store", 2, "TR-06", LocationKind::Store),
+        },
+        StockCommand::AddLocation {
+            location: Location::new(loc("IZM")?, "Izmir store", 3, "TR-35", LocationKind::Store),
+        },
+    ];
+    for (sku, ist, ank, izm) in [
+        ("TEE-BLK-M", 20, 4, 0),
+        ("TEE-WHT-S", 2, 0, 5),
+        ("CAP-NVY", 0, 0, 3),
+        ("MUG-LOGO", 8, 0, 0),
+        ("HOOD-GRY-L", 6, 0, 1),
+    ] {
+        let variant = VariantId::parse(sku)?;
+        setup.push(StockCommand::RegisterVariant {
+            variant: variant.clone(),
+            policy: StockPolicy::Deny,
+        });
+        for (l, quantity) in [("IST", ist), ("ANK", ank), ("IZM", izm)] {
+            if quantity > 0 {
+                setup.push(StockCommand::Receive {
+                    variant: variant.clone(),
+                    location: loc(l)?,
+                    quantity,
+                    reference: Some("PO-2611".into()),
+                });
+            }
+        }
+    }
+    setup.push(StockCommand::SetLowStockThreshold {
+        variant: VariantId::parse("MUG-LOGO")?,
+        threshold: Some(5),
+    });
+    engine.stock_batch(setup)?;
+
     // Morning: orders arrive from three channels.
     let web1 = shop.order(
         "web",
@@ -172,7 +221,16 @@ fn main() -> Result<()> {
         format!("unexpected new order {}", again.id)
     };
 
-    // Payments and confirmations.
+    // Payments and confirmations: confirming reserves stock, sourced by priority.
+    if let Some(plan) = engine.sourcing_plan(&sh1.id)? {
+        println!(
+            "Sourcing plan for Shopify {}:",
+            sh1.external_ref.as_deref().unwrap_or("-")
+        );
+        for line in &plan.explanation {
+            println!("  {line}");
+        }
+    }
     for o in [&web1, &ty1, &sh1, &ty2] {
         engine.mark_paid(&o.id, &staff)?;
         engine.confirm_order(&o.id, &staff)?;
@@ -229,6 +287,47 @@ fn main() -> Result<()> {
     engine.record_delivery(&web1.id, lines(&[("L1", 2), ("L2", 1)])?, &staff)?;
     engine.complete_order(&web1.id, &staff)?;
 
+    // Evening: move hoodies to Ankara and count the black T-shirts in Istanbul.
+    engine.stock_batch(vec![
+        StockCommand::Transfer {
+            id: TransferId::parse("TR-1")?,
+            variant: VariantId::parse("HOOD-GRY-L")?,
+            from: loc("IST")?,
+            to: loc("ANK")?,
+            quantity: 2,
+        },
+        StockCommand::ReceiveTransfer {
+            id: TransferId::parse("TR-1")?,
+        },
+    ])?;
+    let count = CountId::parse("CC-IST-1")?;
+    engine.stock(StockCommand::OpenCount {
+        id: count.clone(),
+        location: loc("IST")?,
+        variants: vec![VariantId::parse("TEE-BLK-M")?],
+    })?;
+    engine.stock(StockCommand::RecordCount {
+        id: count.clone(),
+        variant: VariantId::parse("TEE-BLK-M")?,
+        counted: 17,
+    })?;
+    let closed = engine.stock(StockCommand::CloseCount {
+        id: count,
+        unit_costs: BTreeMap::from([(VariantId::parse("TEE-BLK-M")?, shop.price("140.00")?)]),
+    })?;
+    if let Some(report) = &closed.count_report {
+        for v in &report.variances {
+            println!(
+                "\nCycle count at IST: {} expected {}, counted {}, variance {} ({})",
+                v.variant,
+                v.expected,
+                v.counted,
+                v.variance,
+                v.value.map_or("no cost".to_string(), |m| m.to_string())
+            );
+        }
+    }
+
     // Summary.
     let all = engine.list_orders(&OrderQuery::default())?;
     println!(
@@ -277,7 +376,35 @@ fn main() -> Result<()> {
             who
         );
     }
+    println!("\nStock position tonight:");
+    println!(
+        "{:<12} {:<5} {:>8} {:>9} {:>10}",
+        "variant", "loc", "on hand", "reserved", "available"
+    );
+    engine.with_stock(|s| {
+        let mut rows: Vec<_> = s
+            .balances()
+            .iter()
+            .flat_map(|(v, by_loc)| by_loc.iter().map(move |(l, b)| (v.clone(), l.clone(), *b)))
+            .collect();
+        rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        for (v, l, b) in rows {
+            let available = b.available(s.safety_stock(&v, &l));
+            println!(
+                "{:<12} {:<5} {:>8} {:>9} {:>10}",
+                v.as_str(),
+                l.as_str(),
+                b.on_hand,
+                b.reserved,
+                available
+            );
+        }
+    })?;
+
     let effects = engine.pending_effects(usize::MAX)?;
+    for alert in effects.iter().filter(|e| e.topic.starts_with("stock.")) {
+        println!("Alert for the host: {} {}", alert.topic, alert.payload_json);
+    }
     println!(
         "\n{} effects wait in the outbox for the host (first: {} {}).",
         effects.len(),

@@ -204,6 +204,40 @@ fn partial_commit_keeps_the_rest_reserved() {
 }
 
 #[test]
+fn partial_release_keeps_the_rest_and_ends_the_reservation_when_empty() {
+    let mut s = ledger();
+    s.reserve(req("r1", "MUG", "IST", 5), t0()).unwrap();
+    s.release_partial(&r("r1"), 2, t0()).unwrap();
+    assert_eq!(s.balance(&v("MUG"), &l("IST")).reserved, 3);
+    assert_eq!(s.reservation(&r("r1")).unwrap().remaining(), 3);
+    refused(&mut s, "STOCK_RELEASE_TOO_LARGE", |s| {
+        s.release_partial(&r("r1"), 4, t0())
+    });
+    refused(&mut s, "STOCK_INVALID_QUANTITY", |s| {
+        s.release_partial(&r("r1"), 0, t0())
+    });
+    s.commit_partial(&r("r1"), 1, t0()).unwrap();
+    s.release_partial(&r("r1"), 2, t0()).unwrap();
+    let res = s.reservation(&r("r1")).unwrap();
+    assert_eq!(
+        res.state,
+        ReservationState::Committed,
+        "one unit sold, the rest released"
+    );
+    assert_eq!(s.balance(&v("MUG"), &l("IST")).reserved, 0);
+    refused(&mut s, "STOCK_RESERVATION_COMMITTED", |s| {
+        s.release_partial(&r("r1"), 1, t0())
+    });
+    s.reserve(req("r2", "MUG", "IST", 2), t0()).unwrap();
+    s.release_partial(&r("r2"), 2, t0()).unwrap();
+    assert_eq!(
+        s.reservation(&r("r2")).unwrap().state,
+        ReservationState::Released
+    );
+    assert_eq!(rebuild_balances(s.journal()), *s.balances());
+}
+
+#[test]
 fn expiry_sweep_releases_lapsed_reservations_only() {
     let mut s = ledger();
     let soon = t0() + Duration::minutes(15);

@@ -16,7 +16,7 @@ use crate::order::{
     Allocation, HoldReason, LineQuantity, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
     OrderStatus,
 };
-use crate::sourcing::{plan, SourcingLine, SourcingStrategy};
+use crate::sourcing::{plan, SourcingLine, SourcingPlan, SourcingStrategy};
 use crate::stock::{Location, ReserveRequest, StockCommand, StockError, StockLedger, StockPolicy};
 
 use super::{EngineConfig, EngineError, ShortagePolicy, SourcingConfig, Tx};
@@ -127,6 +127,56 @@ struct Reserve {
     quantity: u32,
 }
 
+/// The plan for `lines` of `order` under the engine's sourcing configuration.
+fn plan_lines(
+    config: &EngineConfig,
+    ledger: &StockLedger,
+    order: &Order,
+    lines: &[&OrderLine],
+) -> Result<SourcingPlan, EngineError> {
+    let requests: Vec<SourcingLine> = lines
+        .iter()
+        .map(|l| SourcingLine::new(l.id.clone(), l.variant.clone(), l.unallocated_quantity()))
+        .collect();
+    let strategy = match &config.sourcing {
+        SourcingConfig::Priority => SourcingStrategy::Priority,
+        SourcingConfig::FewestShipments => SourcingStrategy::FewestShipments,
+        SourcingConfig::NearestRegion => order
+            .shipping_address
+            .as_ref()
+            .and_then(|a| a.region.clone())
+            .map_or(SourcingStrategy::Priority, |customer_region| {
+                SourcingStrategy::NearestRegion { customer_region }
+            }),
+    };
+    let locations = ranked_locations(ledger);
+    Ok(plan(
+        &requests,
+        &locations,
+        ledger,
+        &strategy,
+        config.allow_split,
+    )?)
+}
+
+/// The plan confirming `order` would use for its open, unreserved tracked units, or
+/// `None` when nothing needs stock. Reads only.
+pub(crate) fn preview(
+    config: &EngineConfig,
+    ledger: &StockLedger,
+    order: &Order,
+) -> Result<Option<SourcingPlan>, EngineError> {
+    let needs: Vec<&OrderLine> = order
+        .lines
+        .iter()
+        .filter(|l| l.unallocated_quantity() > 0 && tracked(ledger, &l.variant))
+        .collect();
+    if needs.is_empty() {
+        return Ok(None);
+    }
+    plan_lines(config, ledger, order, &needs).map(Some)
+}
+
 /// Reserves stock for every open, unreserved unit of tracked lines.
 fn allocate_open(
     config: &EngineConfig,
@@ -142,29 +192,8 @@ fn allocate_open(
     if needs.is_empty() {
         return Ok(Vec::new());
     }
-    let requests: Vec<SourcingLine> = needs
-        .iter()
-        .map(|l| SourcingLine::new(l.id.clone(), l.variant.clone(), l.unallocated_quantity()))
-        .collect();
     let locations = ranked_locations(tx.ledger);
-    let strategy = match &config.sourcing {
-        SourcingConfig::Priority => SourcingStrategy::Priority,
-        SourcingConfig::FewestShipments => SourcingStrategy::FewestShipments,
-        SourcingConfig::NearestRegion => order
-            .shipping_address
-            .as_ref()
-            .and_then(|a| a.region.clone())
-            .map_or(SourcingStrategy::Priority, |customer_region| {
-                SourcingStrategy::NearestRegion { customer_region }
-            }),
-    };
-    let sourced = plan(
-        &requests,
-        &locations,
-        &*tx.ledger,
-        &strategy,
-        config.allow_split,
-    )?;
+    let sourced = plan_lines(config, tx.ledger, order, &needs)?;
     let mut reserves: Vec<Reserve> = Vec::new();
     let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
     for a in &sourced.assignments {
@@ -240,15 +269,13 @@ fn allocate_open(
 }
 
 /// Releases reservations a line no longer needs (cancelled or edited units, removed
-/// lines), newest first; a reservation only partly needed is released and the rest
-/// re-reserved at the same location.
+/// lines), newest first; a reservation only partly needed is partly released.
 fn release_excess(
     tx: &mut Tx<'_>,
     before: &Order,
     after: &Order,
 ) -> Result<Vec<OrderEvent>, EngineError> {
     let mut events = Vec::new();
-    let mut k = 0;
     for line in &before.lines {
         let keep = after.line(&line.id).map_or(0, OrderLine::open_quantity);
         let mut excess = line.fulfilment.allocated.saturating_sub(keep);
@@ -256,33 +283,23 @@ fn release_excess(
             if excess == 0 {
                 break;
             }
-            tx.stock(StockCommand::Release {
-                reservation: a.reservation.clone(),
-            })?;
+            let take = a.quantity.min(excess);
+            if take == a.quantity {
+                tx.stock(StockCommand::Release {
+                    reservation: a.reservation.clone(),
+                })?;
+            } else {
+                tx.stock(StockCommand::ReleasePartial {
+                    reservation: a.reservation.clone(),
+                    quantity: take,
+                })?;
+            }
             events.push(OrderEvent::Deallocated {
                 line_id: line.id.clone(),
                 reservation: a.reservation.clone(),
+                quantity: take,
             });
-            if a.quantity > excess {
-                let rest = a.quantity - excess;
-                let id = reservation_id(before, &line.id, k)?;
-                k += 1;
-                let request =
-                    ReserveRequest::new(id.clone(), line.variant.clone(), a.location.clone(), rest)
-                        .with_reference(format!("order {} line {}", before.id, line.id));
-                tx.stock(StockCommand::Reserve { request })?;
-                events.push(OrderEvent::Allocated {
-                    line_id: line.id.clone(),
-                    allocation: Allocation {
-                        reservation: id,
-                        location: a.location.clone(),
-                        quantity: rest,
-                    },
-                });
-                excess = 0;
-            } else {
-                excess -= a.quantity;
-            }
+            excess -= take;
         }
     }
     Ok(events)

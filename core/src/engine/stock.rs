@@ -1,6 +1,8 @@
 //! Stock on the engine: every ledger command and query, saved through the store's
 //! stock log in the same atomic way as orders.
 
+use crate::ids::OrderId;
+use crate::sourcing::SourcingPlan;
 use crate::stock::{StockCommand, StockLedger, StockOutcome};
 
 use super::{Engine, EngineError, Written};
@@ -34,6 +36,18 @@ impl Engine {
                 value: outcomes,
             })
         })
+    }
+
+    /// The sourcing plan confirming this order would use now, with its explanation in
+    /// words; `None` when no line needs stock. Nothing is reserved.
+    pub fn sourcing_plan(&self, id: &OrderId) -> Result<Option<SourcingPlan>, EngineError> {
+        let order = self.load(id)?;
+        self.read_stock(|ledger| super::allocation::preview(self.config(), ledger, &order))
+    }
+
+    /// Releases every reservation past its expiry at the engine clock's time.
+    pub fn expire_reservations(&self) -> Result<StockOutcome, EngineError> {
+        self.stock(StockCommand::Expire)
     }
 
     /// Reads the ledger, caught up with the store: levels, journal, forecasts, channel

@@ -137,14 +137,17 @@ pub enum OrderEvent {
         /// The reservation, location and units.
         allocation: Allocation,
     },
-    /// A line's reservation was released (cancellation, edit).
+    /// Units of a line's reservation were released (cancellation, edit).
     Deallocated {
         /// The line.
         line_id: LineId,
         /// The reservation.
         reservation: ReservationId,
+        /// Units released.
+        quantity: u32,
     },
-    /// Units of a line's reservation were committed because they shipped.
+    /// Units of a line's reservation were committed because they shipped (the same
+    /// effect on the order as a release: the units are no longer held for it).
     AllocationCommitted {
         /// The line.
         line_id: LineId,
@@ -387,13 +390,9 @@ impl Order {
             OrderEvent::Deallocated {
                 line_id,
                 reservation,
-            } => {
-                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
-                    line.allocations.retain(|a| &a.reservation != reservation);
-                    line.sync_allocated();
-                }
+                quantity,
             }
-            OrderEvent::AllocationCommitted {
+            | OrderEvent::AllocationCommitted {
                 line_id,
                 reservation,
                 quantity,

@@ -213,6 +213,13 @@ pub enum StockCommand {
         /// The reservation.
         reservation: ReservationId,
     },
+    /// Release part of a reservation.
+    ReleasePartial {
+        /// The reservation.
+        reservation: ReservationId,
+        /// Units.
+        quantity: u32,
+    },
     /// Release every reservation past its expiry.
     Expire,
     /// Open a cycle count.
@@ -429,6 +436,10 @@ impl StockLedger {
                 quantity,
             } => self.commit_partial(reservation, *quantity, now)?.into(),
             C::Release { reservation } => self.release(reservation, now)?.into(),
+            C::ReleasePartial {
+                reservation,
+                quantity,
+            } => self.release_partial(reservation, *quantity, now)?.into(),
             C::Expire => self.expire(now).into(),
             C::OpenCount {
                 id,

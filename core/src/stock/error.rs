@@ -125,6 +125,16 @@ pub enum StockError {
         /// Units still reserved.
         remaining: u32,
     },
+    /// A partial release asked for more than the reservation still holds.
+    #[error("reservation {reservation} holds {remaining}, cannot release {requested}")]
+    ReleaseTooLarge {
+        /// The reservation id.
+        reservation: ReservationId,
+        /// Units asked for.
+        requested: u32,
+        /// Units still reserved.
+        remaining: u32,
+    },
     /// A transfer named the same location as source and destination.
     #[error("cannot transfer from {location} to itself")]
     SameLocation {
@@ -239,6 +249,7 @@ impl StockError {
         "STOCK_UNKNOWN_RESERVATION",
         "STOCK_INVALID_EXPIRY",
         "STOCK_COMMIT_TOO_LARGE",
+        "STOCK_RELEASE_TOO_LARGE",
         "STOCK_SAME_LOCATION",
         "STOCK_UNKNOWN_TRANSFER",
         "STOCK_TRANSFER_CONFLICT",
@@ -271,6 +282,7 @@ impl StockError {
             Self::UnknownReservation { .. } => "STOCK_UNKNOWN_RESERVATION",
             Self::InvalidExpiry { .. } => "STOCK_INVALID_EXPIRY",
             Self::CommitTooLarge { .. } => "STOCK_COMMIT_TOO_LARGE",
+            Self::ReleaseTooLarge { .. } => "STOCK_RELEASE_TOO_LARGE",
             Self::SameLocation { .. } => "STOCK_SAME_LOCATION",
             Self::UnknownTransfer { .. } => "STOCK_UNKNOWN_TRANSFER",
             Self::TransferConflict { .. } => "STOCK_TRANSFER_CONFLICT",

@@ -274,6 +274,9 @@ pub struct Reservation {
     pub quantity: u32,
     /// Units committed so far.
     pub committed: u32,
+    /// Units released early by a partial release (a cancelled part of an order line).
+    #[serde(default)]
+    pub released: u32,
     /// When the reservation lapses unless committed.
     pub expires_at: Option<DateTime<Utc>>,
     /// The caller's reference, e.g. `"order o-1 line 2"`.
@@ -291,7 +294,9 @@ impl Reservation {
     /// Units still held.
     pub fn remaining(&self) -> u32 {
         if self.state == ReservationState::Active {
-            self.quantity.saturating_sub(self.committed)
+            self.quantity
+                .saturating_sub(self.committed)
+                .saturating_sub(self.released)
         } else {
             0
         }

@@ -149,6 +149,7 @@ impl StockLedger {
             location: request.location,
             quantity: request.quantity,
             committed: 0,
+            released: 0,
             expires_at: request.expires_at,
             reference: request.reference,
             state: ReservationState::Active,
@@ -282,7 +283,7 @@ impl StockLedger {
         }
         if let Some(r) = self.reservations.get_mut(id) {
             r.committed = r.committed.saturating_add(quantity);
-            if r.committed >= r.quantity {
+            if r.committed.saturating_add(r.released) >= r.quantity {
                 r.state = ReservationState::Committed;
                 if let Some(t) = r.expires_at {
                     self.expiry_index.remove(&(t, id.clone()));
@@ -313,6 +314,74 @@ impl StockLedger {
             }),
             ReservationState::Active => Ok(self.release_rest(id, false, now)),
         }
+    }
+
+    /// Releases part of what an active reservation holds (a cancelled part of an order
+    /// line); the rest stays reserved. Asking for more than it holds is
+    /// [`StockError::ReleaseTooLarge`]. Releasing everything that is left ends the
+    /// reservation (released, or committed if some of it was sold). Like
+    /// [`StockLedger::commit_partial`], not idempotent by itself.
+    pub fn release_partial(
+        &mut self,
+        id: &ReservationId,
+        quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StockEvent>, StockError> {
+        check_quantity(quantity)?;
+        let r = self
+            .reservations
+            .get(id)
+            .ok_or_else(|| StockError::UnknownReservation {
+                reservation: id.clone(),
+            })?;
+        match r.state {
+            ReservationState::Active => {}
+            ReservationState::Committed => {
+                return Err(StockError::ReservationCommitted {
+                    reservation: id.clone(),
+                })
+            }
+            ReservationState::Released | ReservationState::Expired => {
+                return Err(StockError::ReservationReleased {
+                    reservation: id.clone(),
+                })
+            }
+        }
+        let remaining = r.remaining();
+        if quantity > remaining {
+            return Err(StockError::ReleaseTooLarge {
+                reservation: id.clone(),
+                requested: quantity,
+                remaining,
+            });
+        }
+        let lines = r.stock_lines();
+        let location = r.location.clone();
+        let reference = r.reference.clone();
+        let mut events = Vec::with_capacity(lines.len());
+        for (variant, per) in &lines {
+            let kind = MovementKind::Release {
+                reservation: id.clone(),
+                expired: false,
+            };
+            let units = quantity.saturating_mul(*per);
+            events.push(self.post(now, variant, &location, kind, units, reference.as_deref()));
+            self.after_change(variant, &location, now, &mut events);
+        }
+        if let Some(r) = self.reservations.get_mut(id) {
+            r.released = r.released.saturating_add(quantity);
+            if r.committed.saturating_add(r.released) >= r.quantity {
+                r.state = if r.committed > 0 {
+                    ReservationState::Committed
+                } else {
+                    ReservationState::Released
+                };
+                if let Some(t) = r.expires_at {
+                    self.expiry_index.remove(&(t, id.clone()));
+                }
+            }
+        }
+        Ok(events)
     }
 
     /// Releases every active reservation whose expiry is at or before `now`, and returns
