@@ -473,3 +473,83 @@ fn stock_alerts_leave_through_the_outbox() {
     assert!(topics.iter().any(|t| t == "stock.low_stock"), "{topics:?}");
     let _ = VariantId::parse("x");
 }
+
+#[test]
+fn bad_stock_commands_are_typed_and_save_nothing() {
+    let t = test_engine();
+    stocked(&t, 5, 0);
+    let before = ledger_snapshot(&t.engine);
+    let log_len = t.store.stock_log_since(0, usize::MAX).unwrap().len();
+    let bad = [
+        (
+            StockCommand::Receive {
+                variant: variant("NOPE"),
+                location: loc("IST"),
+                quantity: 1,
+                reference: None,
+            },
+            "STOCK_UNKNOWN_VARIANT",
+        ),
+        (
+            StockCommand::Receive {
+                variant: variant("MUG"),
+                location: loc("XXX"),
+                quantity: 1,
+                reference: None,
+            },
+            "STOCK_UNKNOWN_LOCATION",
+        ),
+        (
+            StockCommand::Receive {
+                variant: variant("MUG"),
+                location: loc("IST"),
+                quantity: 0,
+                reference: None,
+            },
+            "STOCK_INVALID_QUANTITY",
+        ),
+        (
+            StockCommand::Transfer {
+                id: ordersmith::ids::TransferId::parse("t1").unwrap(),
+                variant: variant("MUG"),
+                from: loc("IST"),
+                to: loc("IST"),
+                quantity: 1,
+            },
+            "STOCK_SAME_LOCATION",
+        ),
+        (
+            StockCommand::Commit {
+                reservation: ordersmith::ids::ReservationId::parse("nope").unwrap(),
+            },
+            "STOCK_UNKNOWN_RESERVATION",
+        ),
+    ];
+    for (command, code) in bad {
+        assert_eq!(t.engine.stock(command).unwrap_err().code(), code);
+    }
+    // A batch whose last command fails saves none of the earlier ones.
+    let err = t
+        .engine
+        .stock_batch(vec![
+            StockCommand::Receive {
+                variant: variant("MUG"),
+                location: loc("IST"),
+                quantity: 3,
+                reference: None,
+            },
+            StockCommand::Receive {
+                variant: variant("MUG"),
+                location: loc("IST"),
+                quantity: 0,
+                reference: None,
+            },
+        ])
+        .unwrap_err();
+    assert_eq!(err.code(), "STOCK_INVALID_QUANTITY");
+    assert_eq!(ledger_snapshot(&t.engine), before);
+    assert_eq!(
+        t.store.stock_log_since(0, usize::MAX).unwrap().len(),
+        log_len
+    );
+}
