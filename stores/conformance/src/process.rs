@@ -52,3 +52,24 @@ impl IdGenerator for PrefixedIds {
         format!("{kind}-{}-{:06}", self.prefix, *n)
     }
 }
+
+/// Runs one child per entry of `specs` at once (each re-executing `test_name` with
+/// `env_var` set to its spec), waits for all, and returns each child's stdout. Panics,
+/// with the child's output, if a child fails: for races between processes on one
+/// database (notes or payments on one order now; hot stock variants later).
+pub fn run_children(test_name: &str, env_var: &str, specs: &[String]) -> Vec<String> {
+    let children: Vec<Child> = specs
+        .iter()
+        .map(|spec| spawn_test_child(test_name, &[(env_var, spec.clone())]).unwrap())
+        .collect();
+    children
+        .into_iter()
+        .zip(specs)
+        .map(|(child, spec)| {
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            assert!(output.status.success(), "child {spec:?} failed ({}):\n{stdout}", output.status);
+            stdout
+        })
+        .collect()
+}
