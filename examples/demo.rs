@@ -103,8 +103,11 @@ impl NowUtc for FixedClock {
     }
 }
 
-/// The store the demo runs on, fresh each run, and a line saying which it is.
-fn open_store() -> Result<(Arc<dyn Store>, Arc<dyn Outbox>, String)> {
+/// The store and outbox the demo runs on, and a line saying which it is.
+type Opened = (Arc<dyn Store>, Arc<dyn Outbox>, String);
+
+/// The store the demo runs on, fresh each run.
+fn open_store() -> Result<Opened> {
     if let Some(conninfo) = std::env::args().nth(1) {
         let schema = "ordersmith_demo";
         let mut client = postgres::Client::connect(&conninfo, postgres::NoTls)?;
@@ -139,12 +142,7 @@ fn main() -> Result<()> {
             .single()
             .ok_or("bad date")?,
     ));
-    let engine = Engine::new(
-        store,
-        outbox,
-        clock.clone(),
-        Arc::new(SequentialIds::new()),
-    );
+    let engine = Engine::new(store, outbox, clock.clone(), Arc::new(SequentialIds::new()));
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),

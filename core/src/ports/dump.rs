@@ -207,7 +207,11 @@ pub fn export<W: Write>(
     Ok(stats)
 }
 
-fn check_history(line: u64, snapshot: &Order, events: &[OrderEventRecord]) -> Result<(), DumpError> {
+fn check_history(
+    line: u64,
+    snapshot: &Order,
+    events: &[OrderEventRecord],
+) -> Result<(), DumpError> {
     let malformed = |reason: String| DumpError::Malformed { line, reason };
     if events.is_empty() {
         return Err(malformed(format!("order {} has no events", snapshot.id)));
@@ -318,7 +322,9 @@ pub fn import<R: BufRead>(
                 if expected != stats {
                     return Err(DumpError::Malformed {
                         line: number,
-                        reason: format!("the end line counts {expected:?}, the dump held {stats:?}"),
+                        reason: format!(
+                            "the end line counts {expected:?}, the dump held {stats:?}"
+                        ),
                     });
                 }
                 ended = true;
@@ -370,9 +376,8 @@ mod tests {
         let other = "{\"kind\":\"header\",\"format\":\"ordersmith-dump\",\"version\":9}\n";
         let err = import(&store, &store, other.as_bytes()).unwrap_err();
         assert_eq!(err.code(), "DUMP_MALFORMED");
-        let miscount = format!(
-            "{header}{{\"kind\":\"end\",\"orders\":1,\"idempotency\":0,\"outbox\":0}}\n"
-        );
+        let miscount =
+            format!("{header}{{\"kind\":\"end\",\"orders\":1,\"idempotency\":0,\"outbox\":0}}\n");
         let err = import(&store, &store, miscount.as_bytes()).unwrap_err();
         assert_eq!(err.code(), "DUMP_MALFORMED");
     }

@@ -171,11 +171,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn order_ids(
-        &self,
-        after: Option<&OrderId>,
-        limit: usize,
-    ) -> Result<Vec<OrderId>, StoreError> {
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
         let mut ids: Vec<&OrderId> = state

@@ -220,8 +220,7 @@ pub trait Store: Send + Sync {
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
     /// Ids of stored orders in ascending byte order, strictly after `after` (from the
     /// first when `None`), at most `limit`.
-    fn order_ids(&self, after: Option<&OrderId>, limit: usize)
-        -> Result<Vec<OrderId>, StoreError>;
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError>;
     /// Idempotency records in ascending byte order of their key, strictly after `after`
     /// (from the first when `None`), at most `limit`.
     fn idempotency_records(

@@ -162,15 +162,27 @@ pub fn busy_shop(engine: &Engine, clock: &FixedClock, count: usize) {
             }
             1 => {
                 engine
-                    .hold_order(id, HoldReason::FraudReview, Some("far apart".into()), &staff)
+                    .hold_order(
+                        id,
+                        HoldReason::FraudReview,
+                        Some("far apart".into()),
+                        &staff,
+                    )
                     .unwrap();
-                engine.cancel_order(id, CancelReason::Fraud, &staff).unwrap();
+                engine
+                    .cancel_order(id, CancelReason::Fraud, &staff)
+                    .unwrap();
             }
             2 => {
                 engine.confirm_order(id, &staff).unwrap();
                 engine.record_payment(id, money("100.00"), &staff).unwrap();
                 engine
-                    .cancel_lines(id, lines(&[("L2", 1)]).unwrap(), CancelReason::Inventory, &staff)
+                    .cancel_lines(
+                        id,
+                        lines(&[("L2", 1)]).unwrap(),
+                        CancelReason::Inventory,
+                        &staff,
+                    )
                     .unwrap();
             }
             3 => {

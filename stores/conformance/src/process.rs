@@ -68,7 +68,11 @@ pub fn run_children(test_name: &str, env_var: &str, specs: &[String]) -> Vec<Str
         .map(|(child, spec)| {
             let output = child.wait_with_output().unwrap();
             let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-            assert!(output.status.success(), "child {spec:?} failed ({}):\n{stdout}", output.status);
+            assert!(
+                output.status.success(),
+                "child {spec:?} failed ({}):\n{stdout}",
+                output.status
+            );
             stdout
         })
         .collect()

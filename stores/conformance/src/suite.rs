@@ -59,20 +59,32 @@ pub fn load_and_commit_round_trip_is_json_exact(make: Make<'_>) {
     assert!(sut.store.order_events(&oid("o-none")).unwrap().is_empty());
     let placed_at = start() + Duration::nanoseconds(987_654_321);
     let ctx = CommandContext::system().with_idempotency_key("place-1");
-    let placed = engine.place_order(new_order("web", placed_at), &ctx).unwrap();
+    let placed = engine
+        .place_order(new_order("web", placed_at), &ctx)
+        .unwrap();
     clock.advance(Duration::microseconds(1_234_567));
-    engine.confirm_order(&placed.id, &CommandContext::system()).unwrap();
-    let order = engine.record_payment(&placed.id, money("100.50"), &CommandContext::system()).unwrap();
+    engine
+        .confirm_order(&placed.id, &CommandContext::system())
+        .unwrap();
+    let order = engine
+        .record_payment(&placed.id, money("100.50"), &CommandContext::system())
+        .unwrap();
     let loaded = sut.store.load_order(&order.id).unwrap().unwrap();
     assert_eq!(loaded, order);
     assert_eq!(json(&loaded), json(&order));
     assert_eq!(loaded.placed_at, placed_at);
     let events = sut.store.order_events(&order.id).unwrap();
-    assert_eq!(events.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        events.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     assert_eq!(events[0].idempotency_key.as_deref(), Some("place-1"));
     assert_eq!(Order::replay(&events).unwrap(), loaded);
     // The same record, read twice, is the same text (nothing is normalised on read).
-    assert_eq!(json(&sut.store.order_events(&order.id).unwrap()), json(&events));
+    assert_eq!(
+        json(&sut.store.order_events(&order.id).unwrap()),
+        json(&events)
+    );
 }
 
 /// A stale expected version, a "new" order that exists, and an update of an unknown
@@ -112,7 +124,17 @@ pub fn stale_versions_are_conflicts(make: Make<'_>) {
         })
         .unwrap_err();
     assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
-    assert!(matches!(err, StoreError::Conflict { expected: 5, actual: 1, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 5,
+                actual: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let mut ghost = v1.clone();
     ghost.id = oid("o-ghost");
     let err = sut
@@ -122,7 +144,17 @@ pub fn stale_versions_are_conflicts(make: Make<'_>) {
             ..ChangeSet::default()
         })
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 0, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(observable(&sut), before);
     // The right version still goes through, and two saves from the same read race:
     // the second is a conflict, never a silent overwrite.
@@ -141,9 +173,22 @@ pub fn stale_versions_are_conflicts(make: Make<'_>) {
             ..ChangeSet::default()
         })
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { expected: 1, actual: 2, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let stored = sut.store.load_order(&oid("o-1")).unwrap().unwrap();
-    assert_eq!(stored.notes.last().map(String::as_str), Some("first writer"));
+    assert_eq!(
+        stored.notes.last().map(String::as_str),
+        Some("first writer")
+    );
 }
 
 /// Two orders in one change set where the second conflicts, or whose key is taken:
@@ -183,7 +228,12 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             outbox: vec![outbox_record("e-2", "o-c")],
         })
         .unwrap_err();
-    assert_eq!(err, StoreError::KeyTaken { key: "taken".into() });
+    assert_eq!(
+        err,
+        StoreError::KeyTaken {
+            key: "taken".into()
+        }
+    );
     assert_eq!(observable(&sut), before);
     assert_eq!(sut.store.idempotency_record("fresh").unwrap(), None);
 }
@@ -207,7 +257,10 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
     assert!(!err.is_retryable());
     assert_eq!(observable(&sut), before);
     sut.store.commit(changes).unwrap();
-    assert_eq!(sut.store.order_ids(None, 10).unwrap(), [oid("o-1"), oid("o-2")]);
+    assert_eq!(
+        sut.store.order_ids(None, 10).unwrap(),
+        [oid("o-1"), oid("o-2")]
+    );
     assert_eq!(sut.outbox.pending(10).unwrap().len(), 2);
     assert!(sut.store.idempotency_record("k-1").unwrap().is_some());
 }
@@ -217,7 +270,11 @@ pub fn outbox_is_oldest_first_and_acknowledged_once(make: Make<'_>) {
     let sut = make();
     assert!(sut.outbox.pending(10).unwrap().is_empty());
     // Ids that sort the other way round from their age: order is by age, not id.
-    let records = [outbox_record("e-c", "o-1"), outbox_record("e-b", "o-1"), outbox_record("e-a", "o-2")];
+    let records = [
+        outbox_record("e-c", "o-1"),
+        outbox_record("e-b", "o-1"),
+        outbox_record("e-a", "o-2"),
+    ];
     sut.store
         .commit(ChangeSet {
             outbox: records[..2].to_vec(),
@@ -233,16 +290,37 @@ pub fn outbox_is_oldest_first_and_acknowledged_once(make: Make<'_>) {
     assert_eq!(sut.outbox.pending(10).unwrap(), records);
     assert_eq!(sut.outbox.pending(2).unwrap(), records[..2]);
     assert!(sut.outbox.pending(0).unwrap().is_empty());
-    assert_eq!(sut.outbox.pending(10).unwrap(), records, "pending must not remove");
+    assert_eq!(
+        sut.outbox.pending(10).unwrap(),
+        records,
+        "pending must not remove"
+    );
     assert!(sut.outbox.acknowledge("e-b").unwrap());
-    assert!(!sut.outbox.acknowledge("e-b").unwrap(), "acknowledging twice is false");
+    assert!(
+        !sut.outbox.acknowledge("e-b").unwrap(),
+        "acknowledging twice is false"
+    );
     assert!(!sut.outbox.acknowledge("e-unknown").unwrap());
-    assert_eq!(sut.outbox.pending(10).unwrap(), [records[0].clone(), records[2].clone()]);
+    assert_eq!(
+        sut.outbox.pending(10).unwrap(),
+        [records[0].clone(), records[2].clone()]
+    );
     // Effects written by the engine arrive in the order they happened.
     let (engine, _) = sut.engine();
-    let order = engine.place_order(new_order("web", start()), &CommandContext::system()).unwrap();
-    engine.confirm_order(&order.id, &CommandContext::system()).unwrap();
-    let topics: Vec<String> = sut.outbox.pending(10).unwrap().into_iter().skip(2).map(|r| r.topic).collect();
+    let order = engine
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
+    engine
+        .confirm_order(&order.id, &CommandContext::system())
+        .unwrap();
+    let topics: Vec<String> = sut
+        .outbox
+        .pending(10)
+        .unwrap()
+        .into_iter()
+        .skip(2)
+        .map(|r| r.topic)
+        .collect();
     assert_eq!(topics, ["order.placed", "order.confirmed"]);
 }
 
@@ -263,7 +341,10 @@ pub fn idempotency_keys_are_unique_and_round_trip(make: Make<'_>) {
             ..ChangeSet::default()
         })
         .unwrap();
-    assert_eq!(sut.store.idempotency_record(&record.key).unwrap(), Some(record.clone()));
+    assert_eq!(
+        sut.store.idempotency_record(&record.key).unwrap(),
+        Some(record.clone())
+    );
     let mut other = record.clone();
     other.fingerprint = "other".into();
     assert_eq!(
@@ -271,17 +352,30 @@ pub fn idempotency_keys_are_unique_and_round_trip(make: Make<'_>) {
             idempotency: vec![other],
             ..ChangeSet::default()
         }),
-        Err(StoreError::KeyTaken { key: record.key.clone() })
+        Err(StoreError::KeyTaken {
+            key: record.key.clone()
+        })
     );
-    assert_eq!(sut.store.idempotency_record(&record.key).unwrap(), Some(record));
+    assert_eq!(
+        sut.store.idempotency_record(&record.key).unwrap(),
+        Some(record)
+    );
     let (engine, _) = sut.engine();
-    let order = engine.place_order(new_order("web", start()), &CommandContext::system()).unwrap();
+    let order = engine
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
     let keyed = CommandContext::system().with_idempotency_key("pay-1");
-    let first = engine.record_payment(&order.id, money("10.00"), &keyed).unwrap();
-    let again = engine.record_payment(&order.id, money("10.00"), &keyed).unwrap();
+    let first = engine
+        .record_payment(&order.id, money("10.00"), &keyed)
+        .unwrap();
+    let again = engine
+        .record_payment(&order.id, money("10.00"), &keyed)
+        .unwrap();
     assert_eq!(first, again);
     assert_eq!(engine.order(&order.id).unwrap().amount_paid, money("10.00"));
-    let err = engine.record_payment(&order.id, money("11.00"), &keyed).unwrap_err();
+    let err = engine
+        .record_payment(&order.id, money("11.00"), &keyed)
+        .unwrap_err();
     assert_eq!(err.code(), "ENGINE_IDEMPOTENCY_MISMATCH");
 }
 
@@ -307,14 +401,22 @@ pub fn queries_filter_order_and_page_like_the_contract(make: Make<'_>) {
         // Pairs share a placed time, some differ by a nanosecond only.
         let placed_at = start() + Duration::minutes(i / 2 * 10) + Duration::nanoseconds(i % 3 / 2);
         let channel = channels[usize::try_from(i).unwrap() % 3];
-        let order = engine.place_order(new_order(channel, placed_at), &CommandContext::system()).unwrap();
+        let order = engine
+            .place_order(new_order(channel, placed_at), &CommandContext::system())
+            .unwrap();
         match i % 4 {
             1 => {
-                engine.confirm_order(&order.id, &CommandContext::system()).unwrap();
+                engine
+                    .confirm_order(&order.id, &CommandContext::system())
+                    .unwrap();
             }
             2 => {
                 engine
-                    .cancel_order(&order.id, ordersmith::order::CancelReason::Customer, &CommandContext::system())
+                    .cancel_order(
+                        &order.id,
+                        ordersmith::order::CancelReason::Customer,
+                        &CommandContext::system(),
+                    )
                     .unwrap();
             }
             _ => {}
@@ -324,13 +426,35 @@ pub fn queries_filter_order_and_page_like_the_contract(make: Make<'_>) {
     let t = |minutes: i64| start() + Duration::minutes(minutes);
     let queries = [
         OrderQuery::default(),
-        OrderQuery { status: Some(OrderStatus::Confirmed), ..OrderQuery::default() },
-        OrderQuery { status: Some(OrderStatus::Completed), ..OrderQuery::default() },
-        OrderQuery { channel: Some(ordersmith::ids::ChannelId::parse("trendyol").unwrap()), ..OrderQuery::default() },
-        OrderQuery { placed_from: Some(t(20)), ..OrderQuery::default() },
-        OrderQuery { placed_to: Some(t(30)), ..OrderQuery::default() },
-        OrderQuery { placed_from: Some(t(10)), placed_to: Some(t(40)), ..OrderQuery::default() },
-        OrderQuery { placed_from: Some(t(10) + Duration::nanoseconds(1)), ..OrderQuery::default() },
+        OrderQuery {
+            status: Some(OrderStatus::Confirmed),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            status: Some(OrderStatus::Completed),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            channel: Some(ordersmith::ids::ChannelId::parse("trendyol").unwrap()),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(t(20)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_to: Some(t(30)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(t(10)),
+            placed_to: Some(t(40)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(t(10) + Duration::nanoseconds(1)),
+            ..OrderQuery::default()
+        },
         OrderQuery {
             status: Some(OrderStatus::Pending),
             channel: Some(ordersmith::ids::ChannelId::parse("web").unwrap()),
@@ -338,19 +462,52 @@ pub fn queries_filter_order_and_page_like_the_contract(make: Make<'_>) {
             placed_to: Some(t(70)),
             ..OrderQuery::default()
         },
-        OrderQuery { offset: 3, limit: Some(4), ..OrderQuery::default() },
-        OrderQuery { offset: 14, limit: Some(4), ..OrderQuery::default() },
-        OrderQuery { offset: 100, ..OrderQuery::default() },
-        OrderQuery { limit: Some(0), ..OrderQuery::default() },
-        OrderQuery { limit: Some(usize::MAX), offset: usize::MAX, ..OrderQuery::default() },
+        OrderQuery {
+            offset: 3,
+            limit: Some(4),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            offset: 14,
+            limit: Some(4),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            offset: 100,
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            limit: Some(0),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            limit: Some(usize::MAX),
+            offset: usize::MAX,
+            ..OrderQuery::default()
+        },
     ];
     for query in &queries {
-        let got: Vec<OrderId> = sut.store.query_orders(query).unwrap().into_iter().map(|o| o.id).collect();
+        let got: Vec<OrderId> = sut
+            .store
+            .query_orders(query)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
         assert_eq!(got, expected_page(&all, query), "{query:?}");
     }
     // Results are the full snapshots.
-    let first = sut.store.query_orders(&OrderQuery { limit: Some(1), ..OrderQuery::default() }).unwrap();
-    assert_eq!(json(&first[0]), json(all.iter().find(|o| o.id == first[0].id).unwrap()));
+    let first = sut
+        .store
+        .query_orders(&OrderQuery {
+            limit: Some(1),
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    assert_eq!(
+        json(&first[0]),
+        json(all.iter().find(|o| o.id == first[0].id).unwrap())
+    );
 }
 
 /// Order ids and idempotency keys list in byte order (upper case before lower case,
@@ -360,14 +517,23 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
     let ids = ["o-b", "o-B", "o-a", "o-A", "o-ä", "o-10", "o-9", "o_1"];
     sut.store
         .commit(ChangeSet {
-            orders: ids.iter().map(|id| new_order_change(id, "web", start())).collect(),
+            orders: ids
+                .iter()
+                .map(|id| new_order_change(id, "web", start()))
+                .collect(),
             idempotency: ids.iter().map(|id| key(&format!("k{id}"), id)).collect(),
             outbox: Vec::new(),
         })
         .unwrap();
     let mut sorted: Vec<&str> = ids.to_vec();
     sorted.sort_unstable();
-    let all: Vec<String> = sut.store.order_ids(None, 100).unwrap().into_iter().map(String::from).collect();
+    let all: Vec<String> = sut
+        .store
+        .order_ids(None, 100)
+        .unwrap()
+        .into_iter()
+        .map(String::from)
+        .collect();
     assert_eq!(all, sorted);
     let mut paged = Vec::new();
     let mut after: Option<OrderId> = None;
@@ -381,7 +547,13 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
         paged.extend(page.into_iter().map(String::from));
     }
     assert_eq!(paged, sorted);
-    let keys: Vec<String> = sut.store.idempotency_records(None, 100).unwrap().into_iter().map(|r| r.key).collect();
+    let keys: Vec<String> = sut
+        .store
+        .idempotency_records(None, 100)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
     let expected_keys: Vec<String> = sorted.iter().map(|id| format!("k{id}")).collect();
     assert_eq!(keys, expected_keys);
     let tail: Vec<String> = sut
@@ -412,14 +584,32 @@ pub fn journal_replay_equals_snapshot(make: Make<'_>) {
     }
     // And one more, step by step, checked after every command.
     let staff = CommandContext::system();
-    let order = engine.place_order(new_order("web", start()), &staff).unwrap();
+    let order = engine
+        .place_order(new_order("web", start()), &staff)
+        .unwrap();
     let steps: Vec<Box<dyn Fn() -> Order>> = vec![
         Box::new(|| engine.confirm_order(&order.id, &staff).unwrap()),
         Box::new(|| engine.mark_paid(&order.id, &staff).unwrap()),
-        Box::new(|| engine.record_shipment(&order.id, lines(&[("L1", 1)]).unwrap(), &staff).unwrap()),
-        Box::new(|| engine.record_shipment(&order.id, lines(&[("L1", 1), ("L2", 1)]).unwrap(), &staff).unwrap()),
-        Box::new(|| engine.record_return(&order.id, lines(&[("L2", 1)]).unwrap(), &staff).unwrap()),
-        Box::new(|| engine.record_refund(&order.id, money("60.00"), &staff).unwrap()),
+        Box::new(|| {
+            engine
+                .record_shipment(&order.id, lines(&[("L1", 1)]).unwrap(), &staff)
+                .unwrap()
+        }),
+        Box::new(|| {
+            engine
+                .record_shipment(&order.id, lines(&[("L1", 1), ("L2", 1)]).unwrap(), &staff)
+                .unwrap()
+        }),
+        Box::new(|| {
+            engine
+                .record_return(&order.id, lines(&[("L2", 1)]).unwrap(), &staff)
+                .unwrap()
+        }),
+        Box::new(|| {
+            engine
+                .record_refund(&order.id, money("60.00"), &staff)
+                .unwrap()
+        }),
         Box::new(|| engine.complete_order(&order.id, &staff).unwrap()),
     ];
     for step in steps {
@@ -435,7 +625,9 @@ pub fn journal_replay_equals_snapshot(make: Make<'_>) {
 pub fn concurrent_writers_never_lose_an_update(make: Make<'_>) {
     let sut = make();
     let (engine, _) = sut.engine();
-    let order = engine.place_order(new_order("web", start()), &CommandContext::system()).unwrap();
+    let order = engine
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
     let engine = Arc::new(engine);
     let threads: Vec<_> = (0..4)
         .map(|t| {
@@ -443,7 +635,9 @@ pub fn concurrent_writers_never_lose_an_update(make: Make<'_>) {
             let id = order.id.clone();
             std::thread::spawn(move || {
                 for n in 0..10 {
-                    engine.add_note(&id, format!("t{t}-n{n}"), &CommandContext::system()).unwrap();
+                    engine
+                        .add_note(&id, format!("t{t}-n{n}"), &CommandContext::system())
+                        .unwrap();
                 }
             })
         })
@@ -467,10 +661,20 @@ pub fn dump_and_import_round_trip_byte_for_byte(make: Make<'_>) {
     fixtures::busy_shop(&engine, &clock, 21);
     let first = observable(&source);
     let target = make();
-    let stats = import(target.store.as_ref(), target.outbox.as_ref(), first.as_bytes()).unwrap();
+    let stats = import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        first.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(stats.orders, 21);
     assert!(stats.idempotency >= 21 && stats.outbox > 0);
     assert_eq!(observable(&target), first);
-    let err = import(target.store.as_ref(), target.outbox.as_ref(), first.as_bytes()).unwrap_err();
+    let err = import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        first.as_bytes(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "DUMP_TARGET_NOT_EMPTY");
 }

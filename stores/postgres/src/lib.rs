@@ -37,8 +37,7 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, Store,
-    StoreError,
+    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, Store, StoreError,
 };
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -163,11 +162,12 @@ impl PgStore {
     /// Connects to the database in `conninfo` (`host=... user=... dbname=...` or a
     /// `postgresql://` URL), creates the schema if asked, and migrates it.
     pub fn connect(conninfo: &str, options: PgOptions) -> Result<Self, OpenError> {
-        let config: postgres::Config = conninfo.parse().map_err(|e: postgres::Error| {
-            OpenError::Config {
-                reason: e.to_string(),
-            }
-        })?;
+        let config: postgres::Config =
+            conninfo
+                .parse()
+                .map_err(|e: postgres::Error| OpenError::Config {
+                    reason: e.to_string(),
+                })?;
         if let Some(schema) = &options.schema {
             if !valid_schema(schema) {
                 return Err(OpenError::InvalidSchema {
@@ -250,7 +250,8 @@ impl PgStore {
                     .batch_execute(&format!("SET search_path TO \"{schema}\""))
                     .map_err(store_error("selecting the schema"))?;
             }
-            let stmts = Statements::prepare(&mut client).map_err(store_error("preparing statements"))?;
+            let stmts =
+                Statements::prepare(&mut client).map_err(store_error("preparing statements"))?;
             Ok(Conn { client, stmts })
         })
     }
@@ -265,9 +266,10 @@ impl PgStore {
 /// Maps a PostgreSQL error to the port's error, with what was being done.
 fn store_error(context: &'static str) -> impl Fn(postgres::Error) -> StoreError {
     move |e| {
-        let detail = e
-            .as_db_error()
-            .map_or_else(|| e.to_string(), |db| format!("{}: {}", db.code().code(), db.message()));
+        let detail = e.as_db_error().map_or_else(
+            || e.to_string(),
+            |db| format!("{}: {}", db.code().code(), db.message()),
+        );
         match e.code() {
             // Serialization failures and deadlocks mean "someone else won": nothing was
             // saved, and reloading and retrying is the cure, exactly as for a conflict.
@@ -361,7 +363,9 @@ fn write_orders(
             let expected = to_i64("expected version", change.expected_version)?;
             tx.execute(
                 &stmts.update_order,
-                &[&id, &version, &status, &channel, &secs, &nanos, &doc, &expected],
+                &[
+                    &id, &version, &status, &channel, &secs, &nanos, &doc, &expected,
+                ],
             )
         }
         .map_err(store_error("saving an order"))?;
@@ -383,7 +387,9 @@ fn write_orders(
             let record = encode("event record", event)?;
             let version = to_i64("event version", event.version)?;
             tx.execute(&stmts.insert_event, &[&id, &version, &record])
-                .map_err(store_error("appending an event (events are never rewritten)"))?;
+                .map_err(store_error(
+                    "appending an event (events are never rewritten)",
+                ))?;
         }
     }
     Ok(())
@@ -399,7 +405,12 @@ fn write_idempotency(
         let written = tx
             .execute(
                 &stmts.insert_idempotency,
-                &[&record.key, &record.fingerprint, &record.order_id.as_str(), &version],
+                &[
+                    &record.key,
+                    &record.fingerprint,
+                    &record.order_id.as_str(),
+                    &version,
+                ],
             )
             .map_err(store_error("recording an idempotency key"))?;
         if written == 0 {

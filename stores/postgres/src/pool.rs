@@ -39,13 +39,17 @@ impl std::ops::Deref for Pooled<'_> {
     type Target = Conn;
     fn deref(&self) -> &Conn {
         // Always Some until drop.
-        self.conn.as_ref().unwrap_or_else(|| unreachable!("connection taken before drop"))
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("connection taken before drop"))
     }
 }
 
 impl std::ops::DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Conn {
-        self.conn.as_mut().unwrap_or_else(|| unreachable!("connection taken before drop"))
+        self.conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("connection taken before drop"))
     }
 }
 

@@ -53,7 +53,10 @@ pub(crate) fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), O
     )
     .map_err(connect)?;
     let current: i64 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
         .and_then(|r| r.try_get(0))
         .map_err(connect)?;
     let supported = MIGRATIONS.last().map_or(0, |m| m.version);

@@ -2,7 +2,12 @@
 //! engine: no update may be lost and the order may never be overpaid.
 //! Needs `--features pg-tests` and ORDERSMITH_PG_URL (scripts/test sets both).
 #![cfg(feature = "pg-tests")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -38,14 +43,18 @@ fn xproc_child() {
         Arc::new(SystemClock::new()),
         Arc::new(PrefixedIds::new(worker)),
     )
-    .with_config(EngineConfig { max_attempts: 10_000 });
+    .with_config(EngineConfig {
+        max_attempts: 10_000,
+    });
     let ctx = CommandContext::by(Actor::User(worker.to_string()));
     let (mut notes, mut payments, mut refused) = (0, 0, 0);
     let step = money("7.00");
     let mut paid_up = false;
     for n in 0.. {
         if n < NOTES_EACH {
-            engine.add_note(&id, format!("{worker} note {n}"), &ctx).unwrap();
+            engine
+                .add_note(&id, format!("{worker} note {n}"), &ctx)
+                .unwrap();
             notes += 1;
         }
         if !paid_up {
@@ -53,7 +62,11 @@ fn xproc_child() {
             if due.is_zero() {
                 paid_up = true;
             } else {
-                let amount = if due.checked_cmp(&step).unwrap().is_lt() { due } else { step };
+                let amount = if due.checked_cmp(&step).unwrap().is_lt() {
+                    due
+                } else {
+                    step
+                };
                 match engine.record_payment(&id, amount, &ctx) {
                     Ok(_) => payments += 1,
                     // Someone paid in between: the engine re-decided on the new state.
@@ -75,26 +88,46 @@ fn processes_racing_on_one_order_lose_no_update_and_never_overpay() {
         return;
     }
     let (store, guard) = store_in_new_schema("xproc", 2);
-    let (engine, _) = ordersmith_store_conformance::StoreUnderTest::new(store.clone(), |s| s.fail_next_commits(1)).engine();
+    let (engine, _) = ordersmith_store_conformance::StoreUnderTest::new(store.clone(), |s| {
+        s.fail_next_commits(1)
+    })
+    .engine();
     let order = engine
-        .place_order(fixtures::new_order("web", fixtures::start()), &CommandContext::system())
+        .place_order(
+            fixtures::new_order("web", fixtures::start()),
+            &CommandContext::system(),
+        )
         .unwrap();
-    engine.confirm_order(&order.id, &CommandContext::system()).unwrap();
+    engine
+        .confirm_order(&order.id, &CommandContext::system())
+        .unwrap();
     let total = order.totals().unwrap().total;
     let specs: Vec<String> = (0..PROCESSES)
         .map(|p| format!("{} {} w{p}", guard.schema, order.id))
         .collect();
     let outputs = run_children("xproc_child", CHILD, &specs);
     for out in &outputs {
-        eprintln!("{}", out.lines().find(|l| l.contains("RESULT")).unwrap_or("no RESULT line"));
+        eprintln!(
+            "{}",
+            out.lines()
+                .find(|l| l.contains("RESULT"))
+                .unwrap_or("no RESULT line")
+        );
     }
 
     let stored = store.load_order(&order.id).unwrap().unwrap();
     // One note came with the order.
-    assert_eq!(stored.notes.len(), 1 + PROCESSES * NOTES_EACH, "a note was lost");
+    assert_eq!(
+        stored.notes.len(),
+        1 + PROCESSES * NOTES_EACH,
+        "a note was lost"
+    );
     for p in 0..PROCESSES {
         for n in 0..NOTES_EACH {
-            assert!(stored.notes.contains(&format!("w{p} note {n}")), "w{p} note {n} lost");
+            assert!(
+                stored.notes.contains(&format!("w{p} note {n}")),
+                "w{p} note {n} lost"
+            );
         }
     }
     assert_eq!(stored.amount_paid, total, "paid exactly the total");
@@ -114,5 +147,9 @@ fn processes_racing_on_one_order_lose_no_update_and_never_overpay() {
         .filter(|e| matches!(e.event, OrderEvent::PaymentRecorded { .. }))
         .map(|e| &e.actor)
         .collect();
-    eprintln!("cross-process: {} events, total {total} paid by {} processes", events.len(), payers.len());
+    eprintln!(
+        "cross-process: {} events, total {total} paid by {} processes",
+        events.len(),
+        payers.len()
+    );
 }

@@ -2,7 +2,12 @@
 //! claims by several workers, migrations, and the cross-store dump chain.
 //! Needs `--features pg-tests` and ORDERSMITH_PG_URL (scripts/test sets both).
 #![cfg(feature = "pg-tests")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -36,7 +41,12 @@ fn two_workers_claiming_at_once_never_get_the_same_record() {
     let (store, _guard) = store_in_new_schema("claim", 4);
     let total = 600;
     for chunk in effects(total).chunks(100) {
-        store.commit(ChangeSet { outbox: chunk.to_vec(), ..ChangeSet::default() }).unwrap();
+        store
+            .commit(ChangeSet {
+                outbox: chunk.to_vec(),
+                ..ChangeSet::default()
+            })
+            .unwrap();
     }
     let barrier = Arc::new(Barrier::new(2));
     let workers: Vec<_> = ["w1", "w2"]
@@ -48,7 +58,9 @@ fn two_workers_claiming_at_once_never_get_the_same_record() {
                 barrier.wait();
                 let mut mine = Vec::new();
                 loop {
-                    let batch = store.claim_pending(worker, 7, Duration::from_secs(60)).unwrap();
+                    let batch = store
+                        .claim_pending(worker, 7, Duration::from_secs(60))
+                        .unwrap();
                     if batch.is_empty() {
                         break;
                     }
@@ -64,26 +76,56 @@ fn two_workers_claiming_at_once_never_get_the_same_record() {
     let (a, b): (HashSet<&String>, HashSet<&String>) =
         (claimed[0].iter().collect(), claimed[1].iter().collect());
     assert_eq!(a.len(), claimed[0].len(), "a worker got a record twice");
-    assert!(a.is_disjoint(&b), "both workers claimed {:?}", a.intersection(&b).next());
+    assert!(
+        a.is_disjoint(&b),
+        "both workers claimed {:?}",
+        a.intersection(&b).next()
+    );
     assert_eq!(a.len() + b.len(), total, "every record was claimed once");
-    assert!(!claimed[0].is_empty() && !claimed[1].is_empty(), "both workers took part");
+    assert!(
+        !claimed[0].is_empty() && !claimed[1].is_empty(),
+        "both workers took part"
+    );
     // Leased, not acknowledged: pending (at-least-once) still lists them all.
     assert_eq!(store.pending(usize::MAX).unwrap().len(), total);
-    assert!(store.claim_pending("w3", 10, Duration::from_secs(60)).unwrap().is_empty());
+    assert!(store
+        .claim_pending("w3", 10, Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn an_expired_lease_is_claimed_again_and_an_acknowledged_record_never() {
     let (store, _guard) = store_in_new_schema("lease", 2);
-    store.commit(ChangeSet { outbox: effects(3), ..ChangeSet::default() }).unwrap();
-    let first = store.claim_pending("w1", 2, Duration::from_millis(200)).unwrap();
-    assert_eq!(first.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["e-00000", "e-00001"]);
+    store
+        .commit(ChangeSet {
+            outbox: effects(3),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let first = store
+        .claim_pending("w1", 2, Duration::from_millis(200))
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["e-00000", "e-00001"]
+    );
     assert!(store.acknowledge("e-00000").unwrap());
-    let second = store.claim_pending("w2", 10, Duration::from_secs(60)).unwrap();
-    assert_eq!(second.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["e-00002"]);
+    let second = store
+        .claim_pending("w2", 10, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["e-00002"]
+    );
     std::thread::sleep(Duration::from_millis(400));
-    let third = store.claim_pending("w2", 10, Duration::from_secs(60)).unwrap();
-    assert_eq!(third.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["e-00001"]);
+    let third = store
+        .claim_pending("w2", 10, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        third.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["e-00001"]
+    );
 }
 
 #[test]
@@ -92,14 +134,27 @@ fn a_stale_save_from_another_process_is_a_conflict() {
     let b = reopen(&guard.schema, 2);
     let created = fixtures::new_order_change("o-1", "web", fixtures::start());
     let v1 = created.snapshot.clone();
-    a.commit(ChangeSet { orders: vec![created], ..ChangeSet::default() }).unwrap();
-    b.commit(ChangeSet { orders: vec![fixtures::note_change(&v1, "b", fixtures::start())], ..ChangeSet::default() })
-        .unwrap();
+    a.commit(ChangeSet {
+        orders: vec![created],
+        ..ChangeSet::default()
+    })
+    .unwrap();
+    b.commit(ChangeSet {
+        orders: vec![fixtures::note_change(&v1, "b", fixtures::start())],
+        ..ChangeSet::default()
+    })
+    .unwrap();
     let err = a
-        .commit(ChangeSet { orders: vec![fixtures::note_change(&v1, "a", fixtures::start())], ..ChangeSet::default() })
+        .commit(ChangeSet {
+            orders: vec![fixtures::note_change(&v1, "a", fixtures::start())],
+            ..ChangeSet::default()
+        })
         .unwrap_err();
     assert_eq!(err.code(), "STORE_VERSION_CONFLICT", "{err}");
-    assert_eq!(a.load_order(&v1.id).unwrap().unwrap().notes.last().unwrap(), "b");
+    assert_eq!(
+        a.load_order(&v1.id).unwrap().unwrap().notes.last().unwrap(),
+        "b"
+    );
 }
 
 #[test]
@@ -114,19 +169,37 @@ fn a_schema_from_a_newer_version_is_refused() {
         .unwrap();
     let err = PgStore::connect(
         &url(),
-        PgOptions { schema: Some(guard.schema.clone()), ..PgOptions::default() },
+        PgOptions {
+            schema: Some(guard.schema.clone()),
+            ..PgOptions::default()
+        },
     )
     .unwrap_err();
-    assert_eq!(err, OpenError::SchemaTooNew { found: 99, supported: MIGRATIONS.last().unwrap().version });
+    assert_eq!(
+        err,
+        OpenError::SchemaTooNew {
+            found: 99,
+            supported: MIGRATIONS.last().unwrap().version
+        }
+    );
 }
 
 #[test]
 fn bad_names_and_unreachable_servers_are_typed_errors() {
-    let err = PgStore::connect(&url(), PgOptions { schema: Some("x; DROP".into()), ..PgOptions::default() })
-        .unwrap_err();
+    let err = PgStore::connect(
+        &url(),
+        PgOptions {
+            schema: Some("x; DROP".into()),
+            ..PgOptions::default()
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "PG_SCHEMA_NAME_INVALID");
-    let err = PgStore::connect("host=127.0.0.1 port=1 user=nobody connect_timeout=2", PgOptions::default())
-        .unwrap_err();
+    let err = PgStore::connect(
+        "host=127.0.0.1 port=1 user=nobody connect_timeout=2",
+        PgOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "PG_CONNECT_FAILED");
     let err = PgStore::connect("this is not = a = conninfo", PgOptions::default()).unwrap_err();
     assert_eq!(err.code(), "PG_CONFIG_INVALID");
@@ -138,7 +211,12 @@ fn a_busy_shop_moves_memory_to_sqlite_to_postgres_to_memory_unchanged() {
     let (engine, clock) = memory.engine();
     fixtures::busy_shop(&engine, &clock, 50);
     let mut from_memory = Vec::new();
-    let stats = export(memory.store.as_ref(), memory.outbox.as_ref(), &mut from_memory).unwrap();
+    let stats = export(
+        memory.store.as_ref(),
+        memory.outbox.as_ref(),
+        &mut from_memory,
+    )
+    .unwrap();
     assert_eq!(stats.orders, 50);
 
     let dir = tempfile::tempdir().unwrap();

@@ -45,8 +45,7 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, Store,
-    StoreError,
+    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, Store, StoreError,
 };
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
@@ -360,19 +359,26 @@ fn write_orders(tx: &Transaction<'_>, orders: &[OrderChange]) -> Result<(), Stor
             });
         }
         let mut insert = tx
-            .prepare_cached("INSERT INTO order_events (order_id, version, record) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT INTO order_events (order_id, version, record) VALUES (?1, ?2, ?3)",
+            )
             .map_err(store_error("appending events"))?;
         for event in &change.events {
             let record = encode("event record", event)?;
             insert
                 .execute(params![id, to_i64("event version", event.version)?, record])
-                .map_err(store_error("appending an event (events are never rewritten)"))?;
+                .map_err(store_error(
+                    "appending an event (events are never rewritten)",
+                ))?;
         }
     }
     Ok(())
 }
 
-fn write_idempotency(tx: &Transaction<'_>, records: &[IdempotencyRecord]) -> Result<(), StoreError> {
+fn write_idempotency(
+    tx: &Transaction<'_>,
+    records: &[IdempotencyRecord],
+) -> Result<(), StoreError> {
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO idempotency_records (key, fingerprint, order_id, order_version) \
@@ -495,8 +501,10 @@ impl Store for SqliteStore {
                     .optional()
             })
             .map_err(store_error("reading an idempotency key"))?;
-        row.map(|(fingerprint, order_id, version)| idempotency(key.to_string(), fingerprint, order_id, version))
-            .transpose()
+        row.map(|(fingerprint, order_id, version)| {
+            idempotency(key.to_string(), fingerprint, order_id, version)
+        })
+        .transpose()
     }
 
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
@@ -524,9 +532,10 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT id FROM orders WHERE id > ?1 ORDER BY id LIMIT ?2")
             .map_err(store_error("listing orders"))?;
         let ids = stmt
-            .query_map(params![after.map_or("", |a| a.as_str()), clamp_i64(limit)], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_map(
+                params![after.map_or("", |a| a.as_str()), clamp_i64(limit)],
+                |r| r.get::<_, String>(0),
+            )
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("listing orders"))?;
         ids.into_iter()
@@ -557,7 +566,9 @@ impl Store for SqliteStore {
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("listing idempotency keys"))?;
         rows.into_iter()
-            .map(|(key, fingerprint, order_id, version)| idempotency(key, fingerprint, order_id, version))
+            .map(|(key, fingerprint, order_id, version)| {
+                idempotency(key, fingerprint, order_id, version)
+            })
             .collect()
     }
 }

@@ -1,7 +1,12 @@
 //! Durability: a child process imports orders through the engine into a SQLite file and
 //! prints each acknowledged order id; the parent kills it (SIGKILL) mid-way, reopens the
 //! file and checks every acknowledged order is there and complete.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -48,7 +53,9 @@ fn crash_child() {
         new.external_ref = Some(format!("W-{i:05}"));
         let order = engine.place_order(new, &ctx).unwrap();
         engine.confirm_order(&order.id, &ctx).unwrap();
-        engine.add_note(&order.id, format!("imported #{i}"), &ctx).unwrap();
+        engine
+            .add_note(&order.id, format!("imported #{i}"), &ctx)
+            .unwrap();
         // Acknowledged only after the last command returned.
         writeln!(out, "ACK {}", order.id).unwrap();
         out.flush().unwrap();
@@ -63,9 +70,13 @@ fn acknowledged_orders_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
     // Vary the kill point between runs: somewhere in the first 40-600 acknowledgements.
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let kill_after = 40 + usize::try_from(nanos % 560).unwrap();
-    let mut child = spawn_test_child("crash_child", &[(CHILD_DB, path.display().to_string())]).unwrap();
+    let mut child =
+        spawn_test_child("crash_child", &[(CHILD_DB, path.display().to_string())]).unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut reader = BufReader::new(stdout);
     let mut acked: Vec<String> = Vec::new();
@@ -89,12 +100,23 @@ fn acknowledged_orders_survive_sigkill() {
             acked.push(id);
         }
     }
-    assert!(acked.len() >= kill_after.min(ORDERS), "the child acknowledged only {} orders", acked.len());
-    assert!(acked.len() < ORDERS, "the child finished before it was killed; raise ORDERS");
+    assert!(
+        acked.len() >= kill_after.min(ORDERS),
+        "the child acknowledged only {} orders",
+        acked.len()
+    );
+    assert!(
+        acked.len() < ORDERS,
+        "the child finished before it was killed; raise ORDERS"
+    );
 
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.integrity_check().unwrap(), ["ok"]);
-    let stored: BTreeSet<OrderId> = store.order_ids(None, usize::MAX).unwrap().into_iter().collect();
+    let stored: BTreeSet<OrderId> = store
+        .order_ids(None, usize::MAX)
+        .unwrap()
+        .into_iter()
+        .collect();
     for id in &acked {
         let id = OrderId::parse(id.as_str()).unwrap();
         assert!(stored.contains(&id), "acknowledged order {id} was lost");
@@ -109,6 +131,15 @@ fn acknowledged_orders_survive_sigkill() {
         assert_eq!(versions, (1..=snapshot.version).collect::<Vec<_>>(), "{id}");
         assert_eq!(Order::replay(&events).unwrap(), snapshot, "{id}");
     }
-    assert!(stored.len() <= acked.len() + 1, "{} stored, {} acknowledged", stored.len(), acked.len());
-    eprintln!("crash test: killed after {} acknowledged orders; {} stored; integrity ok", acked.len(), stored.len());
+    assert!(
+        stored.len() <= acked.len() + 1,
+        "{} stored, {} acknowledged",
+        stored.len(),
+        acked.len()
+    );
+    eprintln!(
+        "crash test: killed after {} acknowledged orders; {} stored; integrity ok",
+        acked.len(),
+        stored.len()
+    );
 }

@@ -1,5 +1,10 @@
 //! What is particular to SQLite: migrations, reopening, errors.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 
@@ -15,7 +20,10 @@ fn a_new_file_is_migrated_and_reopens_with_its_data() {
     let path = dir.path().join("shop.db");
     {
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.last().unwrap().version);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            MIGRATIONS.last().unwrap().version
+        );
         store
             .commit(ChangeSet {
                 orders: vec![fixtures::new_order_change("o-1", "web", fixtures::start())],
@@ -73,7 +81,11 @@ fn a_corrupt_document_is_reported_as_corrupt() {
         })
         .unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("UPDATE orders SET snapshot = '{\"id\":' WHERE id = 'o-1'", []).unwrap();
+    conn.execute(
+        "UPDATE orders SET snapshot = '{\"id\":' WHERE id = 'o-1'",
+        [],
+    )
+    .unwrap();
     let id = ordersmith::ids::OrderId::parse("o-1").unwrap();
     assert_eq!(store.load_order(&id).unwrap_err().code(), "STORE_CORRUPT");
 }
@@ -86,12 +98,22 @@ fn two_stores_on_one_file_see_each_other_and_conflict() {
     let b = SqliteStore::open(&path).unwrap();
     let created = fixtures::new_order_change("o-1", "web", fixtures::start());
     let v1 = created.snapshot.clone();
-    a.commit(ChangeSet { orders: vec![created], ..ChangeSet::default() }).unwrap();
+    a.commit(ChangeSet {
+        orders: vec![created],
+        ..ChangeSet::default()
+    })
+    .unwrap();
     assert_eq!(b.load_order(&v1.id).unwrap(), Some(v1.clone()));
-    b.commit(ChangeSet { orders: vec![fixtures::note_change(&v1, "b", fixtures::start())], ..ChangeSet::default() })
-        .unwrap();
+    b.commit(ChangeSet {
+        orders: vec![fixtures::note_change(&v1, "b", fixtures::start())],
+        ..ChangeSet::default()
+    })
+    .unwrap();
     let err = a
-        .commit(ChangeSet { orders: vec![fixtures::note_change(&v1, "a", fixtures::start())], ..ChangeSet::default() })
+        .commit(ChangeSet {
+            orders: vec![fixtures::note_change(&v1, "a", fixtures::start())],
+            ..ChangeSet::default()
+        })
         .unwrap_err();
     assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
 }
@@ -109,7 +131,10 @@ fn a_busy_shop_moves_memory_to_sqlite_to_memory_unchanged() {
     import(&sqlite, &sqlite, first.as_slice()).unwrap();
     let mut second = Vec::new();
     export(&sqlite, &sqlite, &mut second).unwrap();
-    assert_eq!(String::from_utf8(second.clone()).unwrap(), String::from_utf8(first.clone()).unwrap());
+    assert_eq!(
+        String::from_utf8(second.clone()).unwrap(),
+        String::from_utf8(first.clone()).unwrap()
+    );
 
     let back = MemoryStore::new();
     import(&back, &back, second.as_slice()).unwrap();

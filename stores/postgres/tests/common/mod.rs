@@ -23,7 +23,10 @@ pub fn url() -> String {
 /// A schema name no other test (or test process) uses.
 pub fn unique_schema(label: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!(
         "t_{label}_{}_{}_{nanos}",
         std::process::id(),
@@ -39,7 +42,10 @@ pub struct SchemaGuard {
 impl Drop for SchemaGuard {
     fn drop(&mut self) {
         if let Ok(mut client) = postgres::Client::connect(&url(), postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema));
+            let _ = client.batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                self.schema
+            ));
         }
     }
 }
