@@ -43,6 +43,8 @@ pub use suite::*;
 /// A store handed to the suite: the two ports, a way to make the next commit fail, and
 /// anything that must live as long as the store (a temp dir, a schema to drop).
 pub struct StoreUnderTest {
+    // Fields drop in this order: the store (and the hook's handle on it) before the
+    // guards, so a temp dir or schema outlives the connections to it.
     /// The store.
     pub store: Arc<dyn Store>,
     /// Its outbox (usually the same object).
@@ -90,15 +92,6 @@ impl StoreUnderTest {
             max_attempts: 1_000,
         });
         (engine, clock)
-    }
-}
-
-impl Drop for StoreUnderTest {
-    fn drop(&mut self) {
-        // Drop the store first, then its guards (a temp dir must outlive the file).
-        self.store = Arc::new(ordersmith::ports::memory::MemoryStore::new());
-        self.outbox = Arc::new(ordersmith::ports::memory::MemoryStore::new());
-        self.keep_alive.clear();
     }
 }
 
