@@ -91,6 +91,9 @@ fn acknowledged_orders_survive_sigkill() {
             acked.push(id);
         }
     }
+    // Let the child get a random way into its next order (0-4 ms: a commit or two), so
+    // the kill lands before, inside or after a commit, not always right after a print.
+    std::thread::sleep(Duration::from_micros(u64::from(nanos % 4_000)));
     // std's Child::kill sends SIGKILL on Unix: no destructor, no flush, no checkpoint.
     child.kill().unwrap();
     child.wait().unwrap();
