@@ -1,7 +1,10 @@
-//! A small shop's day, in memory: orders from three channels, paid, held, edited,
-//! cancelled and shipped, then a readable summary of what happened.
+//! A small shop's day: orders from three channels, paid, held, edited, cancelled and
+//! shipped, then a readable summary of what happened.
 //!
-//! Run it with `cargo run --release --example demo`.
+//! On SQLite by default (a fresh `ordersmith-demo.db` in the temp directory each run):
+//! `cargo run --release --example demo`. On PostgreSQL when given a connection string
+//! (a fresh `ordersmith_demo` schema each run):
+//! `cargo run --release --example demo -- 'host=127.0.0.1 user=postgres dbname=postgres'`.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -15,9 +18,11 @@ use ordersmith::order::{
     Actor, CancelReason, HoldReason, LineEdit, NewLine, NewOrder, Order, ShippingLine, TaxLine,
 };
 use ordersmith::pii::{Address, Customer, Redacted};
-use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
-use ordersmith::ports::OrderQuery;
+use ordersmith::ports::memory::{FixedClock, SequentialIds};
+use ordersmith::ports::{OrderQuery, Outbox, Store};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+use ordersmith_postgres::{PgOptions, PgStore};
+use ordersmith_sqlite::SqliteStore;
 use rust_decimal::Decimal;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -99,20 +104,46 @@ impl NowUtc for FixedClock {
     }
 }
 
+/// The store and outbox the demo runs on, and a line saying which it is.
+type Opened = (Arc<dyn Store>, Arc<dyn Outbox>, String);
+
+/// The store the demo runs on, fresh each run.
+fn open_store() -> Result<Opened> {
+    if let Some(conninfo) = std::env::args().nth(1) {
+        let schema = "ordersmith_demo";
+        let mut client = postgres::Client::connect(&conninfo, postgres::NoTls)?;
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+        let store = Arc::new(PgStore::connect(
+            &conninfo,
+            PgOptions {
+                schema: Some(schema.to_string()),
+                ..PgOptions::default()
+            },
+        )?);
+        return Ok((store.clone(), store, format!("PostgreSQL, schema {schema}")));
+    }
+    let path = std::env::temp_dir().join("ordersmith-demo.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    let store = Arc::new(SqliteStore::open(&path)?);
+    Ok((store.clone(), store, format!("SQLite, {}", path.display())))
+}
+
 fn main() -> Result<()> {
-    let store = Arc::new(MemoryStore::new());
+    let (store, outbox, store_name) = open_store()?;
     // 08:00 in Istanbul is 05:00 UTC; the core only ever sees UTC.
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2026, 11, 20, 5, 0, 0)
             .single()
             .ok_or("bad date")?,
     ));
-    let engine = Engine::new(
-        store.clone(),
-        store,
-        clock.clone(),
-        Arc::new(SequentialIds::new()),
-    );
+    let engine = Engine::new(store, outbox, clock.clone(), Arc::new(SequentialIds::new()));
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),
@@ -120,7 +151,8 @@ fn main() -> Result<()> {
     };
     let staff = CommandContext::by(Actor::User("ayse".into()));
 
-    println!("ordersmith demo: one day at a small Istanbul shop\n");
+    println!("ordersmith demo: one day at a small Istanbul shop");
+    println!("store: {store_name}\n");
 
     // Early morning: three locations and this morning's receipts.
     let loc = |id: &str| LocationId::parse(id);

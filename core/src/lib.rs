@@ -27,6 +27,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         catalog::CatalogError::CODES,
         order::OrderError::CODES,
         ports::StoreError::CODES,
+        ports::dump::DumpError::CODES,
         engine::EngineError::CODES,
         stock::StockError::CODES,
         sourcing::SourcingError::CODES,

@@ -622,6 +622,20 @@ impl Store for RacingStore {
         }
         self.inner.commit(changes)
     }
+    fn order_ids(
+        &self,
+        after: Option<&ordersmith::ids::OrderId>,
+        limit: usize,
+    ) -> Result<Vec<ordersmith::ids::OrderId>, StoreError> {
+        self.inner.order_ids(after, limit)
+    }
+    fn idempotency_records(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency_records(after, limit)
+    }
 }
 
 #[test]

@@ -202,6 +202,34 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
+
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let mut ids: Vec<&OrderId> = state
+            .orders
+            .keys()
+            .filter(|id| after.is_none_or(|a| *id > a))
+            .collect();
+        ids.sort_unstable();
+        Ok(ids.into_iter().take(limit).cloned().collect())
+    }
+
+    fn idempotency_records(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let mut records: Vec<&IdempotencyRecord> = state
+            .idempotency
+            .values()
+            .filter(|r| after.is_none_or(|a| r.key.as_str() > a))
+            .collect();
+        records.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        Ok(records.into_iter().take(limit).cloned().collect())
+    }
 }
 
 impl Outbox for MemoryStore {

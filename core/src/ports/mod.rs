@@ -10,6 +10,7 @@
 //! In-memory implementations ship in [`memory`]; they serve tests, demos and hosts that
 //! keep state in process, and can be told to fail so error paths are tested.
 
+pub mod dump;
 pub mod memory;
 
 use chrono::{DateTime, Utc};
@@ -219,6 +220,10 @@ impl OrderQuery {
 ///   [`StoreError::KeyTaken`]. Events and log entries are appended, never rewritten.
 /// - Reads see only committed data; a commit is visible to every later read.
 /// - `query_orders` returns matches ordered by `placed_at`, then id.
+/// - `order_ids` and `idempotency_records` list everything stored in ascending byte
+///   order of the id or key (Rust's `str` order, SQL's `COLLATE "C"`), strictly after
+///   the cursor, at most `limit`: paging with the last item returned visits each item
+///   exactly once. They serve export ([`dump`]) and maintenance, not hot paths.
 pub trait Store: Send + Sync {
     /// The order at its latest version.
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
@@ -236,6 +241,16 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<StockLogEntry>, StoreError>;
     /// Saves a change set atomically.
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
+    /// Ids of stored orders in ascending byte order, strictly after `after` (from the
+    /// first when `None`), at most `limit`.
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError>;
+    /// Idempotency records in ascending byte order of their key, strictly after `after`
+    /// (from the first when `None`), at most `limit`.
+    fn idempotency_records(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError>;
 }
 
 /// The host's side of the outbox.

@@ -1,0 +1,92 @@
+//! Shared by the store benchmarks: orders per second placed + confirmed through the
+//! engine, by one writer and by 8 writer threads.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+use ordersmith::engine::{CommandContext, Engine};
+use ordersmith::ids::{ChannelId, VariantId};
+use ordersmith::money::{Currency, Money};
+use ordersmith::order::{NewLine, NewOrder};
+use ordersmith::ports::memory::{FixedClock, SequentialIds};
+use ordersmith::ports::{Outbox, Store};
+use rust_decimal::Decimal;
+
+pub const WRITERS: u64 = 8;
+
+pub fn new_order() -> NewOrder {
+    let try_ = Currency::parse("TRY").unwrap();
+    NewOrder::new(
+        ChannelId::parse("web").unwrap(),
+        Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+        try_,
+        vec![
+            NewLine::new(
+                VariantId::parse("SHIRT-M").unwrap(),
+                2,
+                Money::parse("199.90", try_).unwrap(),
+            )
+            .with_tax("KDV", Decimal::new(20, 2)),
+            NewLine::new(
+                VariantId::parse("MUG").unwrap(),
+                1,
+                Money::parse("89.50", try_).unwrap(),
+            )
+            .with_tax("KDV", Decimal::new(20, 2)),
+        ],
+    )
+}
+
+pub fn engine(store: Arc<dyn Store>, outbox: Arc<dyn Outbox>) -> Engine {
+    Engine::new(
+        store,
+        outbox,
+        Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
+        )),
+        Arc::new(SequentialIds::new()),
+    )
+}
+
+fn place_and_confirm(engine: &Engine, new: &NewOrder, ctx: &CommandContext) {
+    let order = engine.place_order(new.clone(), ctx).unwrap();
+    black_box(engine.confirm_order(&order.id, ctx).unwrap());
+}
+
+/// Benchmarks one store: `1_writer` and `8_writers`, per order placed and confirmed.
+pub fn bench_store(c: &mut Criterion, name: &str, store: Arc<dyn Store>, outbox: Arc<dyn Outbox>) {
+    let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(format!("store_{name}"));
+    g.throughput(Throughput::Elements(1));
+    let engine = engine(store, outbox);
+    let new = new_order();
+    let ctx = CommandContext::system();
+    g.bench_function("place_and_confirm/1_writer", |b| {
+        b.iter(|| place_and_confirm(&engine, &new, &ctx))
+    });
+    g.bench_function("place_and_confirm/8_writers", |b| {
+        b.iter_custom(|iters| {
+            let per_thread = iters.div_ceil(WRITERS);
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..WRITERS {
+                    s.spawn(|| {
+                        for _ in 0..per_thread {
+                            place_and_confirm(&engine, &new, &ctx);
+                        }
+                    });
+                }
+            });
+            let elapsed = start.elapsed();
+            // Report the time per `iters` orders, though a few more may have run.
+            let done = u128::from(per_thread * WRITERS).max(1);
+            Duration::from_nanos(
+                u64::try_from(elapsed.as_nanos() * u128::from(iters) / done).unwrap_or(u64::MAX),
+            )
+        })
+    });
+    g.finish();
+}

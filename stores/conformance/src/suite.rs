@@ -1,0 +1,862 @@
+//! The checks. Each takes the factory and builds its own fresh store.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use ordersmith::engine::{lines, CommandContext};
+use ordersmith::ids::{LocationId, OrderId, VariantId};
+use ordersmith::order::{Order, OrderStatus};
+use ordersmith::ports::dump::{export, import};
+use ordersmith::ports::{
+    ChangeSet, IdempotencyRecord, OrderQuery, OutboxRecord, StockAppend, StoreError,
+};
+use ordersmith::stock::{StockCommand, StockLogEntry};
+
+use crate::fixtures::{self, money, new_order, new_order_change, note_change, start};
+use crate::StoreUnderTest;
+
+type Make<'a> = &'a dyn Fn() -> StoreUnderTest;
+
+fn oid(s: &str) -> OrderId {
+    OrderId::parse(s).unwrap()
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
+fn outbox_record(id: &str, aggregate: &str) -> OutboxRecord {
+    OutboxRecord {
+        id: id.to_string(),
+        topic: "order.test".to_string(),
+        aggregate_id: aggregate.to_string(),
+        aggregate_version: 1,
+        created_at: start() + Duration::nanoseconds(1),
+        payload_json: format!("{{\"id\":\"{id}\",\"text\":\"ü \\\" ✓\"}}"),
+    }
+}
+
+fn key(key: &str, order: &str) -> IdempotencyRecord {
+    IdempotencyRecord {
+        key: key.to_string(),
+        fingerprint: format!("{{\"command\":\"{key}\"}}"),
+        order_id: oid(order),
+        order_version: 1,
+    }
+}
+
+/// Everything observable about the store, as text: to prove a refused call changed
+/// nothing.
+fn observable(sut: &StoreUnderTest) -> String {
+    let mut bytes = Vec::new();
+    export(sut.store.as_ref(), sut.outbox.as_ref(), &mut bytes).unwrap();
+    String::from_utf8(bytes).unwrap()
+}
+
+/// An engine-placed order loads back equal, to the byte of its JSON, with its events;
+/// unknown ids give `None` and no events.
+pub fn load_and_commit_round_trip_is_json_exact(make: Make<'_>) {
+    let sut = make();
+    let (engine, clock) = sut.engine();
+    assert_eq!(sut.store.load_order(&oid("o-none")).unwrap(), None);
+    assert!(sut.store.order_events(&oid("o-none")).unwrap().is_empty());
+    let placed_at = start() + Duration::nanoseconds(987_654_321);
+    let ctx = CommandContext::system().with_idempotency_key("place-1");
+    let placed = engine
+        .place_order(new_order("web", placed_at), &ctx)
+        .unwrap();
+    clock.advance(Duration::microseconds(1_234_567));
+    engine
+        .confirm_order(&placed.id, &CommandContext::system())
+        .unwrap();
+    let order = engine
+        .record_payment(&placed.id, money("100.50"), &CommandContext::system())
+        .unwrap();
+    let loaded = sut.store.load_order(&order.id).unwrap().unwrap();
+    assert_eq!(loaded, order);
+    assert_eq!(json(&loaded), json(&order));
+    assert_eq!(loaded.placed_at, placed_at);
+    let events = sut.store.order_events(&order.id).unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(events[0].idempotency_key.as_deref(), Some("place-1"));
+    assert_eq!(Order::replay(&events).unwrap(), loaded);
+    // The same record, read twice, is the same text (nothing is normalised on read).
+    assert_eq!(
+        json(&sut.store.order_events(&order.id).unwrap()),
+        json(&events)
+    );
+}
+
+/// A stale expected version, a "new" order that exists, and an update of an unknown
+/// order are conflicts naming both versions, and change nothing.
+pub fn stale_versions_are_conflicts(make: Make<'_>) {
+    let sut = make();
+    let created = new_order_change("o-1", "web", start());
+    let v1 = created.snapshot.clone();
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![created.clone()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let before = observable(&sut);
+    let again = sut.store.commit(ChangeSet {
+        orders: vec![created],
+        ..ChangeSet::default()
+    });
+    assert_eq!(
+        again,
+        Err(StoreError::Conflict {
+            aggregate: "order o-1".into(),
+            expected: 0,
+            actual: 1
+        })
+    );
+    let mut stale = note_change(&v1, "stale", start());
+    stale.expected_version = 5;
+    stale.events[0].version = 6;
+    stale.snapshot.version = 6;
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![stale],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 5,
+                actual: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut ghost = v1.clone();
+    ghost.id = oid("o-ghost");
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![note_change(&ghost, "no such order", start())],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(observable(&sut), before);
+    // The right version still goes through, and two saves from the same read race:
+    // the second is a conflict, never a silent overwrite.
+    let next = note_change(&v1, "first writer", start());
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![next],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let loser = note_change(&v1, "second writer", start());
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![loser],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let stored = sut.store.load_order(&oid("o-1")).unwrap().unwrap();
+    assert_eq!(
+        stored.notes.last().map(String::as_str),
+        Some("first writer")
+    );
+}
+
+/// Two orders in one change set where the second conflicts, or whose key is taken:
+/// nothing of the first order, the keys or the outbox is saved.
+pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
+    let sut = make();
+    sut.store
+        .commit(ChangeSet {
+            stock: None,
+            orders: vec![new_order_change("o-b", "web", start())],
+            idempotency: vec![key("taken", "o-b")],
+            outbox: vec![outbox_record("e-0", "o-b")],
+        })
+        .unwrap();
+    let before = observable(&sut);
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            stock: None,
+            orders: vec![
+                new_order_change("o-a", "web", start()),
+                new_order_change("o-b", "web", start()),
+            ],
+            idempotency: vec![key("fresh", "o-a")],
+            outbox: vec![outbox_record("e-1", "o-a")],
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(observable(&sut), before);
+    assert_eq!(sut.store.load_order(&oid("o-a")).unwrap(), None);
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            stock: None,
+            orders: vec![
+                new_order_change("o-c", "web", start()),
+                new_order_change("o-d", "web", start()),
+            ],
+            idempotency: vec![key("fresh", "o-c"), key("taken", "o-c")],
+            outbox: vec![outbox_record("e-2", "o-c")],
+        })
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::KeyTaken {
+            key: "taken".into()
+        }
+    );
+    assert_eq!(observable(&sut), before);
+    assert_eq!(sut.store.idempotency_record("fresh").unwrap(), None);
+}
+
+/// A failure injected in the middle of a commit leaves nothing of it; the same change
+/// set then commits whole.
+pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
+    let sut = make();
+    let before = observable(&sut);
+    let changes = ChangeSet {
+        stock: None,
+        orders: vec![
+            new_order_change("o-1", "web", start()),
+            new_order_change("o-2", "trendyol", start()),
+        ],
+        idempotency: vec![key("k-1", "o-1")],
+        outbox: vec![outbox_record("e-1", "o-1"), outbox_record("e-2", "o-2")],
+    };
+    sut.fail_next_commit();
+    let err = sut.store.commit(changes.clone()).unwrap_err();
+    assert_eq!(err.code(), "STORE_UNAVAILABLE");
+    assert!(!err.is_retryable());
+    assert_eq!(observable(&sut), before);
+    sut.store.commit(changes).unwrap();
+    assert_eq!(
+        sut.store.order_ids(None, 10).unwrap(),
+        [oid("o-1"), oid("o-2")]
+    );
+    assert_eq!(sut.outbox.pending(10).unwrap().len(), 2);
+    assert!(sut.store.idempotency_record("k-1").unwrap().is_some());
+}
+
+/// Pending is oldest first, limited, and does not remove; acknowledging removes once.
+pub fn outbox_is_oldest_first_and_acknowledged_once(make: Make<'_>) {
+    let sut = make();
+    assert!(sut.outbox.pending(10).unwrap().is_empty());
+    // Ids that sort the other way round from their age: order is by age, not id.
+    let records = [
+        outbox_record("e-c", "o-1"),
+        outbox_record("e-b", "o-1"),
+        outbox_record("e-a", "o-2"),
+    ];
+    sut.store
+        .commit(ChangeSet {
+            outbox: records[..2].to_vec(),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    sut.store
+        .commit(ChangeSet {
+            outbox: records[2..].to_vec(),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(sut.outbox.pending(10).unwrap(), records);
+    assert_eq!(sut.outbox.pending(2).unwrap(), records[..2]);
+    assert!(sut.outbox.pending(0).unwrap().is_empty());
+    assert_eq!(
+        sut.outbox.pending(10).unwrap(),
+        records,
+        "pending must not remove"
+    );
+    assert!(sut.outbox.acknowledge("e-b").unwrap());
+    assert!(
+        !sut.outbox.acknowledge("e-b").unwrap(),
+        "acknowledging twice is false"
+    );
+    assert!(!sut.outbox.acknowledge("e-unknown").unwrap());
+    assert_eq!(
+        sut.outbox.pending(10).unwrap(),
+        [records[0].clone(), records[2].clone()]
+    );
+    // Effects written by the engine arrive in the order they happened.
+    let (engine, _) = sut.engine();
+    let order = engine
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
+    engine
+        .confirm_order(&order.id, &CommandContext::system())
+        .unwrap();
+    let topics: Vec<String> = sut
+        .outbox
+        .pending(10)
+        .unwrap()
+        .into_iter()
+        .skip(2)
+        .map(|r| r.topic)
+        .collect();
+    assert_eq!(topics, ["order.placed", "order.confirmed"]);
+}
+
+/// A key is recorded once (`KeyTaken` after), reads back equal, and the engine returns
+/// the first result for a repeated keyed command.
+pub fn idempotency_keys_are_unique_and_round_trip(make: Make<'_>) {
+    let sut = make();
+    assert_eq!(sut.store.idempotency_record("k").unwrap(), None);
+    let record = IdempotencyRecord {
+        key: "k ✓ \"quoted\"".into(),
+        fingerprint: "{\"command\":\"confirm\",\"x\":\"ü\"}".into(),
+        order_id: oid("o-1"),
+        order_version: 7,
+    };
+    sut.store
+        .commit(ChangeSet {
+            idempotency: vec![record.clone()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        sut.store.idempotency_record(&record.key).unwrap(),
+        Some(record.clone())
+    );
+    let mut other = record.clone();
+    other.fingerprint = "other".into();
+    assert_eq!(
+        sut.store.commit(ChangeSet {
+            idempotency: vec![other],
+            ..ChangeSet::default()
+        }),
+        Err(StoreError::KeyTaken {
+            key: record.key.clone()
+        })
+    );
+    assert_eq!(
+        sut.store.idempotency_record(&record.key).unwrap(),
+        Some(record)
+    );
+    let (engine, _) = sut.engine();
+    let order = engine
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
+    let keyed = CommandContext::system().with_idempotency_key("pay-1");
+    let first = engine
+        .record_payment(&order.id, money("10.00"), &keyed)
+        .unwrap();
+    let again = engine
+        .record_payment(&order.id, money("10.00"), &keyed)
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(engine.order(&order.id).unwrap().amount_paid, money("10.00"));
+    let err = engine
+        .record_payment(&order.id, money("11.00"), &keyed)
+        .unwrap_err();
+    assert_eq!(err.code(), "ENGINE_IDEMPOTENCY_MISMATCH");
+}
+
+fn expected_page(all: &[Order], query: &OrderQuery) -> Vec<OrderId> {
+    let mut matching: Vec<&Order> = all.iter().filter(|o| query.matches(o)).collect();
+    matching.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+    matching
+        .into_iter()
+        .skip(query.offset)
+        .take(query.effective_limit())
+        .map(|o| o.id.clone())
+        .collect()
+}
+
+/// Filters by status, channel and time range, ordered by placed time then id, with
+/// offset and limit, exactly as the contract and `OrderQuery::matches` say.
+pub fn queries_filter_order_and_page_like_the_contract(make: Make<'_>) {
+    let sut = make();
+    let (engine, _) = sut.engine();
+    let channels = ["web", "trendyol", "shopify"];
+    let mut all = Vec::new();
+    for i in 0..15i64 {
+        // Pairs share a placed time, some differ by a nanosecond only.
+        let placed_at = start() + Duration::minutes(i / 2 * 10) + Duration::nanoseconds(i % 3 / 2);
+        let channel = channels[usize::try_from(i).unwrap() % 3];
+        let order = engine
+            .place_order(new_order(channel, placed_at), &CommandContext::system())
+            .unwrap();
+        match i % 4 {
+            1 => {
+                engine
+                    .confirm_order(&order.id, &CommandContext::system())
+                    .unwrap();
+            }
+            2 => {
+                engine
+                    .cancel_order(
+                        &order.id,
+                        ordersmith::order::CancelReason::Customer,
+                        &CommandContext::system(),
+                    )
+                    .unwrap();
+            }
+            _ => {}
+        }
+        all.push(engine.order(&order.id).unwrap());
+    }
+    let t = |minutes: i64| start() + Duration::minutes(minutes);
+    let queries = [
+        OrderQuery::default(),
+        OrderQuery {
+            status: Some(OrderStatus::Confirmed),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            status: Some(OrderStatus::Completed),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            channel: Some(ordersmith::ids::ChannelId::parse("trendyol").unwrap()),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(t(20)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_to: Some(t(30)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(t(10)),
+            placed_to: Some(t(40)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(t(10) + Duration::nanoseconds(1)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            status: Some(OrderStatus::Pending),
+            channel: Some(ordersmith::ids::ChannelId::parse("web").unwrap()),
+            placed_from: Some(t(0)),
+            placed_to: Some(t(70)),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            offset: 3,
+            limit: Some(4),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            offset: 14,
+            limit: Some(4),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            offset: 100,
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            limit: Some(0),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            limit: Some(usize::MAX),
+            offset: usize::MAX,
+            ..OrderQuery::default()
+        },
+    ];
+    for query in &queries {
+        let got: Vec<OrderId> = sut
+            .store
+            .query_orders(query)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(got, expected_page(&all, query), "{query:?}");
+    }
+    // Results are the full snapshots.
+    let first = sut
+        .store
+        .query_orders(&OrderQuery {
+            limit: Some(1),
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    assert_eq!(
+        json(&first[0]),
+        json(all.iter().find(|o| o.id == first[0].id).unwrap())
+    );
+}
+
+/// Order ids and idempotency keys list in byte order (upper case before lower case,
+/// whatever the database's locale), and paging by the last item visits each once.
+pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
+    let sut = make();
+    let ids = ["o-b", "o-B", "o-a", "o-A", "o-ä", "o-10", "o-9", "o_1"];
+    sut.store
+        .commit(ChangeSet {
+            stock: None,
+            orders: ids
+                .iter()
+                .map(|id| new_order_change(id, "web", start()))
+                .collect(),
+            idempotency: ids.iter().map(|id| key(&format!("k{id}"), id)).collect(),
+            outbox: Vec::new(),
+        })
+        .unwrap();
+    let mut sorted: Vec<&str> = ids.to_vec();
+    sorted.sort_unstable();
+    let all: Vec<String> = sut
+        .store
+        .order_ids(None, 100)
+        .unwrap()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(all, sorted);
+    let mut paged = Vec::new();
+    let mut after: Option<OrderId> = None;
+    loop {
+        let page = sut.store.order_ids(after.as_ref(), 3).unwrap();
+        assert!(page.len() <= 3);
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().cloned();
+        paged.extend(page.into_iter().map(String::from));
+    }
+    assert_eq!(paged, sorted);
+    let keys: Vec<String> = sut
+        .store
+        .idempotency_records(None, 100)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    let expected_keys: Vec<String> = sorted.iter().map(|id| format!("k{id}")).collect();
+    assert_eq!(keys, expected_keys);
+    let tail: Vec<String> = sut
+        .store
+        .idempotency_records(Some(&expected_keys[2]), 2)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(tail, expected_keys[3..5]);
+    assert!(sut.store.order_ids(None, 0).unwrap().is_empty());
+}
+
+/// After an engine-driven lifecycle, every order's history replays to its snapshot and
+/// versions run 1, 2, 3, ... without gaps.
+pub fn journal_replay_equals_snapshot(make: Make<'_>) {
+    let sut = make();
+    let (engine, clock) = sut.engine();
+    fixtures::busy_shop(&engine, &clock, 14);
+    let ids = sut.store.order_ids(None, 100).unwrap();
+    assert_eq!(ids.len(), 14);
+    for id in ids {
+        let snapshot = sut.store.load_order(&id).unwrap().unwrap();
+        let events = sut.store.order_events(&id).unwrap();
+        let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+        assert_eq!(versions, (1..=snapshot.version).collect::<Vec<_>>());
+        assert_eq!(Order::replay(&events).unwrap(), snapshot, "{id}");
+    }
+    // And one more, step by step, checked after every command.
+    let staff = CommandContext::system();
+    let order = engine
+        .place_order(new_order("web", start()), &staff)
+        .unwrap();
+    let steps: Vec<Box<dyn Fn() -> Order>> = vec![
+        Box::new(|| engine.confirm_order(&order.id, &staff).unwrap()),
+        Box::new(|| engine.mark_paid(&order.id, &staff).unwrap()),
+        Box::new(|| {
+            engine
+                .record_shipment(&order.id, lines(&[("L1", 1)]).unwrap(), &staff)
+                .unwrap()
+        }),
+        Box::new(|| {
+            engine
+                .record_shipment(&order.id, lines(&[("L1", 1), ("L2", 1)]).unwrap(), &staff)
+                .unwrap()
+        }),
+        Box::new(|| {
+            engine
+                .record_return(&order.id, lines(&[("L2", 1)]).unwrap(), &staff)
+                .unwrap()
+        }),
+        Box::new(|| {
+            engine
+                .record_refund(&order.id, money("60.00"), &staff)
+                .unwrap()
+        }),
+        Box::new(|| engine.complete_order(&order.id, &staff).unwrap()),
+    ];
+    for step in steps {
+        let after = step();
+        let events = sut.store.order_events(&order.id).unwrap();
+        assert_eq!(Order::replay(&events).unwrap(), after);
+        assert_eq!(sut.store.load_order(&order.id).unwrap().unwrap(), after);
+    }
+}
+
+/// Four threads add notes to one order at once through the engine: every note lands,
+/// in a history without gaps.
+pub fn concurrent_writers_never_lose_an_update(make: Make<'_>) {
+    let sut = make();
+    let (engine, _) = sut.engine();
+    let order = engine
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
+    let engine = Arc::new(engine);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let engine = engine.clone();
+            let id = order.id.clone();
+            std::thread::spawn(move || {
+                for n in 0..10 {
+                    engine
+                        .add_note(&id, format!("t{t}-n{n}"), &CommandContext::system())
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let stored = sut.store.load_order(&order.id).unwrap().unwrap();
+    // One note came with the order.
+    assert_eq!(stored.notes.len(), 41);
+    assert_eq!(stored.version, 41);
+    let events = sut.store.order_events(&order.id).unwrap();
+    assert_eq!(Order::replay(&events).unwrap(), stored);
+}
+
+/// A busy shop exported, imported into a fresh store of the same kind and exported
+/// again gives the same bytes.
+pub fn dump_and_import_round_trip_byte_for_byte(make: Make<'_>) {
+    let source = make();
+    let (engine, clock) = source.engine();
+    fixtures::busy_shop(&engine, &clock, 21);
+    let first = observable(&source);
+    let target = make();
+    let stats = import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        first.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(stats.orders, 21);
+    assert!(stats.idempotency >= 21 && stats.outbox > 0 && stats.stock > 10);
+    assert_eq!(observable(&target), first);
+    let err = import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        first.as_bytes(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "DUMP_TARGET_NOT_EMPTY");
+}
+
+fn receive_entry(seq: u64, quantity: u32) -> StockLogEntry {
+    StockLogEntry {
+        seq,
+        at: start() + Duration::seconds(i64::try_from(seq).unwrap()),
+        command: StockCommand::Receive {
+            variant: VariantId::parse("MUG").unwrap(),
+            location: LocationId::parse("IST").unwrap(),
+            quantity,
+            reference: Some(format!("PO-{seq} ü")),
+        },
+    }
+}
+
+fn append(expected_seq: u64, entries: Vec<StockLogEntry>) -> Option<StockAppend> {
+    Some(StockAppend {
+        expected_seq,
+        entries,
+    })
+}
+
+/// The stock log appends in sequence, reads back JSON-exact from any point, and refuses
+/// an append whose expected head is stale.
+pub fn stock_log_appends_in_sequence_and_refuses_a_stale_head(make: Make<'_>) {
+    let sut = make();
+    assert!(sut.store.stock_log_since(0, 10).unwrap().is_empty());
+    let first: Vec<StockLogEntry> = (1..=3).map(|s| receive_entry(s, 10)).collect();
+    sut.store
+        .commit(ChangeSet {
+            stock: append(0, first.clone()),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        json(&sut.store.stock_log_since(0, 10).unwrap()),
+        json(&first)
+    );
+    assert_eq!(
+        json(&sut.store.stock_log_since(1, 1).unwrap()),
+        json(&first[1..2])
+    );
+    assert!(sut.store.stock_log_since(3, 10).unwrap().is_empty());
+    let before = observable(&sut);
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            stock: append(1, vec![receive_entry(2, 99)]),
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            aggregate: "stock log".into(),
+            expected: 1,
+            actual: 3
+        }
+    );
+    assert_eq!(observable(&sut), before, "a stale append changed the store");
+    sut.store
+        .commit(ChangeSet {
+            stock: append(3, vec![receive_entry(4, 1)]),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(sut.store.stock_log_since(0, 10).unwrap().len(), 4);
+}
+
+/// An order and the stock it reserves are saved together or not at all: a stale stock
+/// head sinks the order, a stale order sinks the stock entries, and an injected failure
+/// sinks both.
+pub fn orders_and_stock_are_saved_together_or_not_at_all(make: Make<'_>) {
+    let sut = make();
+    sut.store
+        .commit(ChangeSet {
+            stock: append(0, vec![receive_entry(1, 5)]),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let before = observable(&sut);
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![new_order_change("o-1", "web", start())],
+            stock: append(0, vec![receive_entry(1, 7)]),
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
+    assert_eq!(observable(&sut), before);
+    let stale_order = new_order_change("o-2", "web", start());
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![stale_order.clone()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let before = observable(&sut);
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![stale_order],
+            stock: append(1, vec![receive_entry(2, 7)]),
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
+    assert_eq!(observable(&sut), before);
+    sut.fail_next_commit();
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![new_order_change("o-3", "web", start())],
+            stock: append(1, vec![receive_entry(2, 7)]),
+            idempotency: vec![key("k-3", "o-3")],
+            outbox: vec![outbox_record("e-3", "o-3")],
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "STORE_UNAVAILABLE");
+    assert_eq!(observable(&sut), before);
+}
+
+/// An engine confirming orders reserves stock through the store; a second engine on the
+/// same store rebuilds the same ledger from the log, and each sees the other's writes.
+pub fn engines_on_one_store_share_one_ledger(make: Make<'_>) {
+    let sut = make();
+    let (first, _clock) = sut.engine();
+    fixtures::stock_two_warehouses(&first, 10);
+    let order = first
+        .place_order(new_order("web", start()), &CommandContext::system())
+        .unwrap();
+    let order = first
+        .confirm_order(&order.id, &CommandContext::system())
+        .unwrap();
+    assert_eq!(order.lines[0].fulfilment.allocated, 2);
+    first
+        .record_shipment(
+            &order.id,
+            lines(&[("L1", 1)]).unwrap(),
+            &CommandContext::system(),
+        )
+        .unwrap();
+    let (second, _) = sut.engine();
+    let ledger = |e: &ordersmith::engine::Engine| {
+        e.with_stock(|s| serde_json::to_value(s).unwrap()).unwrap()
+    };
+    assert_eq!(ledger(&second), ledger(&first));
+    second
+        .stock(StockCommand::Receive {
+            variant: VariantId::parse("SHIRT-M").unwrap(),
+            location: LocationId::parse("ANK").unwrap(),
+            quantity: 5,
+            reference: None,
+        })
+        .unwrap();
+    let on_hand = first
+        .with_stock(|s| {
+            s.balance(
+                &VariantId::parse("SHIRT-M").unwrap(),
+                &LocationId::parse("ANK").unwrap(),
+            )
+            .on_hand
+        })
+        .unwrap();
+    assert_eq!(on_hand, 15);
+    let log = sut.store.stock_log_since(0, usize::MAX).unwrap();
+    let (rebuilt, skipped) = ordersmith::stock::StockLedger::from_log(&log);
+    assert_eq!(skipped, 0);
+    assert_eq!(serde_json::to_value(&rebuilt).unwrap(), ledger(&first));
+    assert_eq!(
+        ordersmith::stock::rebuild_balances(rebuilt.journal()),
+        *rebuilt.balances()
+    );
+}

@@ -1,0 +1,701 @@
+//! # ordersmith-postgres
+//!
+//! The store for shops that outgrow one process: [`ordersmith::ports::Store`] and
+//! [`ordersmith::ports::Outbox`] on PostgreSQL, shared by several processes.
+//!
+//! - **Version-checked saves.** An order is written with `UPDATE ... WHERE id = $1 AND
+//!   version = $2` (or inserted under its primary key for a new one): a stale save is a
+//!   [`StoreError::Conflict`], never a silent overwrite, whichever process made it.
+//! - **One transaction per [`ChangeSet`]**, at READ COMMITTED: every write is
+//!   conditional on the version the caller read, so the stronger levels would only add
+//!   serialization failures to retry without preventing anything more (ADR 0003).
+//!   Orders are written in id order so two multi-order saves cannot deadlock.
+//! - **An outbox several workers drain**: [`PgStore::claim_pending`] leases records
+//!   with `FOR UPDATE SKIP LOCKED`, so two workers never hold the same record; the
+//!   port's `pending` stays at-least-once.
+//! - **Versioned schema** applied on connect under an advisory lock; a newer schema is
+//!   refused with [`OpenError::SchemaTooNew`].
+//! - **A small pool** of synchronous clients (`postgres` 0.19), each with its statements
+//!   prepared once.
+//!
+//! ```no_run
+//! use ordersmith_postgres::{PgOptions, PgStore};
+//! let store = PgStore::connect("host=127.0.0.1 user=postgres dbname=shop", PgOptions::default())?;
+//! # Ok::<(), ordersmith_postgres::OpenError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod pool;
+mod schema;
+mod statements;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ordersmith::ids::OrderId;
+use ordersmith::order::{Order, OrderEventRecord};
+use ordersmith::ports::{
+    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, StockAppend,
+    Store, StoreError,
+};
+use ordersmith::stock::StockLogEntry;
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{NoTls, Transaction};
+
+use pool::{Conn, Pool, Pooled};
+pub use schema::{Migration, MIGRATIONS};
+use statements::Statements;
+
+/// Why a store could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// The connection string could not be parsed.
+    #[error("invalid PostgreSQL connection string: {reason}")]
+    Config {
+        /// Why.
+        reason: String,
+    },
+    /// The schema name is not a plain lower-case identifier.
+    #[error("invalid schema name {schema:?}: use lower-case letters, digits and _ (at most 63)")]
+    InvalidSchema {
+        /// The name given.
+        schema: String,
+    },
+    /// The server could not be reached or refused the connection.
+    #[error("cannot connect to PostgreSQL: {reason}")]
+    Connect {
+        /// Why.
+        reason: String,
+    },
+    /// The database was migrated by a newer version of this crate.
+    #[error("database schema version {found} is newer than this ordersmith-postgres knows ({supported}): upgrade the code")]
+    SchemaTooNew {
+        /// The schema version found.
+        found: i64,
+        /// The newest version this code knows.
+        supported: i64,
+    },
+    /// Applying a migration failed; nothing of it was kept.
+    #[error("migration {version} ({name}) failed: {reason}")]
+    Migration {
+        /// The migration's version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl OpenError {
+    /// Every code this enum can return.
+    pub const CODES: &'static [&'static str] = &[
+        "PG_CONFIG_INVALID",
+        "PG_SCHEMA_NAME_INVALID",
+        "PG_CONNECT_FAILED",
+        "PG_SCHEMA_TOO_NEW",
+        "PG_MIGRATION_FAILED",
+    ];
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Config { .. } => "PG_CONFIG_INVALID",
+            Self::InvalidSchema { .. } => "PG_SCHEMA_NAME_INVALID",
+            Self::Connect { .. } => "PG_CONNECT_FAILED",
+            Self::SchemaTooNew { .. } => "PG_SCHEMA_TOO_NEW",
+            Self::Migration { .. } => "PG_MIGRATION_FAILED",
+        }
+    }
+}
+
+/// Tuning for [`PgStore::connect`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    /// The schema holding the tables (created if missing); `None` uses the server's
+    /// `search_path` (normally `public`). One database can hold several shops, or
+    /// several test runs, each in its own schema.
+    pub schema: Option<String>,
+    /// Most connections open at once.
+    pub pool_size: usize,
+    /// How long a call waits for a free connection before [`StoreError::Unavailable`].
+    pub checkout_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            schema: None,
+            pool_size: 8,
+            checkout_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A [`Store`] and [`Outbox`] on PostgreSQL.
+pub struct PgStore {
+    config: postgres::Config,
+    schema: Option<String>,
+    pool: Pool,
+    fail_commits: AtomicU32,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+fn valid_schema(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
+impl PgStore {
+    /// Connects to the database in `conninfo` (`host=... user=... dbname=...` or a
+    /// `postgresql://` URL), creates the schema if asked, and migrates it.
+    pub fn connect(conninfo: &str, options: PgOptions) -> Result<Self, OpenError> {
+        let config: postgres::Config =
+            conninfo
+                .parse()
+                .map_err(|e: postgres::Error| OpenError::Config {
+                    reason: e.to_string(),
+                })?;
+        if let Some(schema) = &options.schema {
+            if !valid_schema(schema) {
+                return Err(OpenError::InvalidSchema {
+                    schema: schema.clone(),
+                });
+            }
+        }
+        let mut client = config.connect(NoTls).map_err(|e| OpenError::Connect {
+            reason: e.to_string(),
+        })?;
+        schema::migrate(&mut client, options.schema.as_deref())?;
+        let store = PgStore {
+            config,
+            schema: options.schema,
+            pool: Pool::new(options.pool_size, options.checkout_timeout),
+            fail_commits: AtomicU32::new(0),
+        };
+        // Check the pool can prepare its statements now, not on the first call.
+        drop(store.conn().map_err(|e| OpenError::Connect {
+            reason: e.to_string(),
+        })?);
+        Ok(store)
+    }
+
+    /// The schema this store uses, if one was given.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// The next `n` commits fail with [`StoreError::Unavailable`] *midway*: after the
+    /// orders and idempotency keys were written inside the transaction and before the
+    /// outbox, so tests prove the rollback leaves nothing partial.
+    pub fn fail_next_commits(&self, n: u32) {
+        self.fail_commits.store(n, Ordering::SeqCst);
+    }
+
+    /// Leases up to `limit` pending outbox records to `worker` for `lease`, oldest
+    /// first, skipping records another worker holds (`FOR UPDATE SKIP LOCKED`) or has
+    /// leased and whose lease has not expired.
+    ///
+    /// Contract: while a lease holds, no other `claim_pending` returns the record, so
+    /// several workers never perform the same effect at once. The worker acknowledges
+    /// each record after performing it ([`Outbox::acknowledge`]); a worker that dies
+    /// lets its lease run out, and the record is claimed again (at-least-once overall).
+    pub fn claim_pending(
+        &self,
+        worker: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(
+                &stmts.claim,
+                &[&worker, &clamp_i64(limit), &lease.as_secs_f64()],
+            )
+            .map_err(store_error("claiming outbox records"))?;
+        let mut claimed = rows
+            .iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0).map_err(store_error("reading a claim"))?;
+                let doc: String = r.try_get(1).map_err(store_error("reading a claim"))?;
+                Ok((seq, decode::<OutboxRecord>("outbox record", &doc)?))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        claimed.sort_by_key(|(seq, _)| *seq);
+        Ok(claimed.into_iter().map(|(_, r)| r).collect())
+    }
+
+    fn conn(&self) -> Result<Pooled<'_>, StoreError> {
+        self.pool.get(|| {
+            let mut client = self
+                .config
+                .connect(NoTls)
+                .map_err(store_error("connecting"))?;
+            if let Some(schema) = &self.schema {
+                // The name was validated as a plain identifier in `connect`.
+                client
+                    .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                    .map_err(store_error("selecting the schema"))?;
+            }
+            let stmts =
+                Statements::prepare(&mut client).map_err(store_error("preparing statements"))?;
+            Ok(Conn { client, stmts })
+        })
+    }
+
+    fn take_failure(&self) -> bool {
+        self.fail_commits
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// Maps a PostgreSQL error to the port's error, with what was being done.
+fn store_error(context: &'static str) -> impl Fn(postgres::Error) -> StoreError {
+    move |e| {
+        let detail = e.as_db_error().map_or_else(
+            || e.to_string(),
+            |db| format!("{}: {}", db.code().code(), db.message()),
+        );
+        match e.code() {
+            // Serialization failures and deadlocks mean "someone else won": nothing was
+            // saved, and reloading and retrying is the cure, exactly as for a conflict.
+            // (Not raised at READ COMMITTED by our statements; CockroachDB and
+            // SERIALIZABLE deployments raise 40001.)
+            Some(code)
+                if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *code == SqlState::T_R_DEADLOCK_DETECTED =>
+            {
+                StoreError::Conflict {
+                    aggregate: format!("transaction ({context}: {detail})"),
+                    expected: 0,
+                    actual: 0,
+                }
+            }
+            Some(code)
+                if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED =>
+            {
+                StoreError::Corrupt {
+                    reason: format!("{context}: {detail}"),
+                }
+            }
+            _ => StoreError::Unavailable {
+                reason: format!("{context}: {detail}"),
+            },
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        reason: format!("{what} is not valid JSON for its type: {e}"),
+    })
+}
+
+fn encode<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Unavailable {
+        reason: format!("{what} could not be serialised: {e}"),
+    })
+}
+
+fn to_i64(what: &str, n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Unavailable {
+        reason: format!("{what} {n} is beyond what PostgreSQL's BIGINT stores"),
+    })
+}
+
+fn to_u64(what: &str, n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt {
+        reason: format!("{what} {n} is negative"),
+    })
+}
+
+fn clamp_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn time_key(t: &DateTime<Utc>) -> (i64, i64) {
+    (t.timestamp(), i64::from(t.timestamp_subsec_nanos()))
+}
+
+fn order_id(text: String) -> Result<OrderId, StoreError> {
+    OrderId::parse(text).map_err(|e| StoreError::Corrupt {
+        reason: format!("stored order id is invalid: {e}"),
+    })
+}
+
+/// Version-checked writes of each order's snapshot, then its events. Orders are
+/// written in id order so concurrent multi-order saves lock rows in the same order.
+fn write_orders(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    orders: &[OrderChange],
+) -> Result<(), StoreError> {
+    let mut sorted: Vec<&OrderChange> = orders.iter().collect();
+    sorted.sort_by(|a, b| a.snapshot.id.cmp(&b.snapshot.id));
+    for change in sorted {
+        let order = &change.snapshot;
+        let id = order.id.as_str();
+        let doc = encode("order snapshot", order)?;
+        let version = to_i64("order version", order.version)?;
+        let (secs, nanos) = time_key(&order.placed_at);
+        let status = order.status.as_str();
+        let channel = order.channel.as_str();
+        let written = if change.expected_version == 0 {
+            tx.execute(
+                &stmts.insert_order,
+                &[&id, &version, &status, &channel, &secs, &nanos, &doc],
+            )
+        } else {
+            let expected = to_i64("expected version", change.expected_version)?;
+            tx.execute(
+                &stmts.update_order,
+                &[
+                    &id, &version, &status, &channel, &secs, &nanos, &doc, &expected,
+                ],
+            )
+        }
+        .map_err(store_error("saving an order"))?;
+        if written == 0 {
+            let actual = tx
+                .query_opt(&stmts.order_version, &[&id])
+                .map_err(store_error("reading an order version"))?
+                .map(|r| r.try_get::<_, i64>(0))
+                .transpose()
+                .map_err(store_error("reading an order version"))?
+                .unwrap_or(0);
+            return Err(StoreError::Conflict {
+                aggregate: format!("order {id}"),
+                expected: change.expected_version,
+                actual: to_u64("stored version", actual)?,
+            });
+        }
+        for event in &change.events {
+            let record = encode("event record", event)?;
+            let version = to_i64("event version", event.version)?;
+            tx.execute(&stmts.insert_event, &[&id, &version, &record])
+                .map_err(store_error(
+                    "appending an event (events are never rewritten)",
+                ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves the stock log head from the caller's `expected_seq` (a conflict if another
+/// writer moved it first) and appends the entries.
+fn write_stock(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    stock: Option<&StockAppend>,
+) -> Result<(), StoreError> {
+    let Some(stock) = stock else {
+        return Ok(());
+    };
+    let Some(last) = stock.entries.last() else {
+        return Ok(());
+    };
+    let expected = to_i64("stock log head", stock.expected_seq)?;
+    let new_head = to_i64("stock log head", last.seq)?;
+    let moved = tx
+        .execute(&stmts.advance_stock_head, &[&expected, &new_head])
+        .map_err(store_error("moving the stock log head"))?;
+    if moved == 0 {
+        let actual: i64 = tx
+            .query_one(&stmts.stock_head, &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(store_error("reading the stock log head"))?;
+        return Err(StoreError::Conflict {
+            aggregate: "stock log".to_string(),
+            expected: stock.expected_seq,
+            actual: to_u64("stock log head", actual)?,
+        });
+    }
+    for entry in &stock.entries {
+        let seq = to_i64("stock log seq", entry.seq)?;
+        let doc = encode("stock log entry", entry)?;
+        tx.execute(&stmts.insert_stock_entry, &[&seq, &doc])
+            .map_err(store_error("appending to the stock log"))?;
+    }
+    Ok(())
+}
+
+fn write_idempotency(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    records: &[IdempotencyRecord],
+) -> Result<(), StoreError> {
+    for record in records {
+        let version = to_i64("order version", record.order_version)?;
+        let written = tx
+            .execute(
+                &stmts.insert_idempotency,
+                &[
+                    &record.key,
+                    &record.fingerprint,
+                    &record.order_id.as_str(),
+                    &version,
+                ],
+            )
+            .map_err(store_error("recording an idempotency key"))?;
+        if written == 0 {
+            return Err(StoreError::KeyTaken {
+                key: record.key.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn write_outbox(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    records: &[OutboxRecord],
+) -> Result<(), StoreError> {
+    for record in records {
+        let doc = encode("outbox record", record)?;
+        let written = tx
+            .execute(
+                &stmts.insert_outbox,
+                &[&record.id, &record.topic, &record.aggregate_id, &doc],
+            )
+            .map_err(store_error("writing an outbox record"))?;
+        if written == 0 {
+            return Err(StoreError::Unavailable {
+                reason: format!(
+                    "outbox record id {:?} already exists: the id generator repeated an id",
+                    record.id
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn idempotency(
+    key: String,
+    fingerprint: String,
+    order: String,
+    version: i64,
+) -> Result<IdempotencyRecord, StoreError> {
+    Ok(IdempotencyRecord {
+        key,
+        fingerprint,
+        order_id: order_id(order)?,
+        order_version: to_u64("idempotency order version", version)?,
+    })
+}
+
+fn texts(rows: &[postgres::Row], context: &'static str) -> Result<Vec<String>, StoreError> {
+    rows.iter()
+        .map(|r| r.try_get::<_, String>(0).map_err(store_error(context)))
+        .collect()
+}
+
+impl Store for PgStore {
+    fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let row = client
+            .query_opt(&stmts.load_order, &[&id.as_str()])
+            .map_err(store_error("loading an order"))?;
+        row.map(|r| {
+            let doc: String = r.try_get(0).map_err(store_error("loading an order"))?;
+            decode("order snapshot", &doc)
+        })
+        .transpose()
+    }
+
+    fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(&stmts.order_events, &[&id.as_str()])
+            .map_err(store_error("loading events"))?;
+        texts(&rows, "loading events")?
+            .iter()
+            .map(|d| decode("event record", d))
+            .collect()
+    }
+
+    fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
+        let status = query.status.map(|s| s.as_str().to_string());
+        let channel = query.channel.as_ref().map(|c| c.as_str().to_string());
+        let from = query.placed_from.as_ref().map(time_key);
+        let to = query.placed_to.as_ref().map(time_key);
+        let limit = clamp_i64(query.effective_limit());
+        let offset = clamp_i64(query.offset);
+        let mut sql = String::from("SELECT snapshot FROM orders WHERE true");
+        let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        if let Some(status) = &status {
+            args.push(status);
+            sql.push_str(&format!(" AND status = ${}", args.len()));
+        }
+        if let Some(channel) = &channel {
+            args.push(channel);
+            sql.push_str(&format!(" AND channel = ${}", args.len()));
+        }
+        for (bound, op) in [(&from, ">="), (&to, "<")] {
+            if let Some((secs, nanos)) = bound {
+                args.push(secs);
+                args.push(nanos);
+                sql.push_str(&format!(
+                    " AND (placed_secs, placed_nanos) {op} (${}, ${})",
+                    args.len() - 1,
+                    args.len()
+                ));
+            }
+        }
+        args.push(&limit);
+        args.push(&offset);
+        sql.push_str(&format!(
+            " ORDER BY placed_secs, placed_nanos, id LIMIT ${} OFFSET ${}",
+            args.len() - 1,
+            args.len()
+        ));
+        let mut conn = self.conn()?;
+        let rows = conn
+            .client
+            .query(sql.as_str(), &args)
+            .map_err(store_error("querying orders"))?;
+        texts(&rows, "querying orders")?
+            .iter()
+            .map(|d| decode("order snapshot", d))
+            .collect()
+    }
+
+    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let row = client
+            .query_opt(&stmts.idempotency, &[&key])
+            .map_err(store_error("reading an idempotency key"))?;
+        row.map(|r| {
+            let read = store_error("reading an idempotency key");
+            idempotency(
+                key.to_string(),
+                r.try_get(0).map_err(&read)?,
+                r.try_get(1).map_err(&read)?,
+                r.try_get(2).map_err(&read)?,
+            )
+        })
+        .transpose()
+    }
+
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StockLogEntry>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let after = to_i64("stock log seq", after_seq)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client
+            .query(&stmts.stock_log_since, &[&after, &limit])
+            .map_err(store_error("reading the stock log"))?;
+        texts(&rows, "reading the stock log")?
+            .iter()
+            .map(|d| decode("stock log entry", d))
+            .collect()
+    }
+
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        // READ COMMITTED (the server default): see the crate docs and ADR 0003.
+        let mut tx = client
+            .transaction()
+            .map_err(store_error("beginning a commit"))?;
+        write_orders(&mut tx, stmts, &changes.orders)?;
+        write_stock(&mut tx, stmts, changes.stock.as_ref())?;
+        write_idempotency(&mut tx, stmts, &changes.idempotency)?;
+        if self.take_failure() {
+            // Dropping `tx` rolls everything above back.
+            return Err(StoreError::Unavailable {
+                reason: "injected failure midway through a commit".to_string(),
+            });
+        }
+        write_outbox(&mut tx, stmts, &changes.outbox)?;
+        tx.commit().map_err(store_error("committing"))
+    }
+
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(
+                &stmts.order_ids,
+                &[&after.map_or("", |a| a.as_str()), &clamp_i64(limit)],
+            )
+            .map_err(store_error("listing orders"))?;
+        texts(&rows, "listing orders")?
+            .into_iter()
+            .map(order_id)
+            .collect()
+    }
+
+    fn idempotency_records(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(
+                &stmts.idempotency_records,
+                &[&after.unwrap_or(""), &clamp_i64(limit)],
+            )
+            .map_err(store_error("listing idempotency keys"))?;
+        let read = store_error("listing idempotency keys");
+        rows.iter()
+            .map(|r| {
+                idempotency(
+                    r.try_get(0).map_err(&read)?,
+                    r.try_get(1).map_err(&read)?,
+                    r.try_get(2).map_err(&read)?,
+                    r.try_get(3).map_err(&read)?,
+                )
+            })
+            .collect()
+    }
+}
+
+impl Outbox for PgStore {
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(&stmts.pending, &[&clamp_i64(limit)])
+            .map_err(store_error("reading the outbox"))?;
+        texts(&rows, "reading the outbox")?
+            .iter()
+            .map(|d| decode("outbox record", d))
+            .collect()
+    }
+
+    fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let removed = client
+            .execute(&stmts.acknowledge, &[&id])
+            .map_err(store_error("acknowledging an outbox record"))?;
+        Ok(removed > 0)
+    }
+}

@@ -1,0 +1,102 @@
+//! Versioned schema migrations, applied on connect.
+//!
+//! Adding tables (the stock ledger, for one) is a new file in `migrations/` and a new
+//! entry at the end of [`MIGRATIONS`]; a migration, once released, is never edited.
+
+use postgres::Client;
+
+use crate::OpenError;
+
+/// One schema step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// Version reached after it; versions are 1, 2, 3, ... without gaps.
+    pub version: i64,
+    /// What it does.
+    pub name: &'static str,
+    /// The SQL, run in the same transaction that records it.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "orders, order events, idempotency records, outbox",
+        sql: include_str!("../migrations/0001_orders.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "stock log",
+        sql: include_str!("../migrations/0002_stock_log.sql"),
+    },
+];
+
+/// Brings the schema to the newest version in one transaction, holding an advisory
+/// lock so processes starting together migrate it once.
+pub(crate) fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), OpenError> {
+    let connect = |e: postgres::Error| OpenError::Connect {
+        reason: e.to_string(),
+    };
+    let mut tx = client.transaction().map_err(connect)?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(7061626, hashtext(coalesce($1, current_schema())))",
+        &[&schema],
+    )
+    .map_err(connect)?;
+    if let Some(schema) = schema {
+        // The name was validated as a plain identifier by the caller.
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET LOCAL search_path TO \"{schema}\""
+        ))
+        .map_err(connect)?;
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    BIGINT      NOT NULL PRIMARY KEY,
+             name       TEXT        NOT NULL,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .map_err(connect)?;
+    let current: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .and_then(|r| r.try_get(0))
+        .map_err(connect)?;
+    let supported = MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > supported {
+        return Err(OpenError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let failed = |e: postgres::Error| OpenError::Migration {
+            version: m.version,
+            name: m.name.to_string(),
+            reason: e.to_string(),
+        };
+        tx.batch_execute(m.sql).map_err(failed)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+            &[&m.version, &m.name],
+        )
+        .map_err(failed)?;
+    }
+    tx.commit().map_err(connect)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_contiguous_from_one() {
+        for (expected, m) in (1..).zip(MIGRATIONS) {
+            assert_eq!(m.version, expected, "{}", m.name);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! What is particular to PostgreSQL: several stores (processes) on one database,
+//! claims by several workers, migrations, and the cross-store dump chain.
+//! Needs `--features pg-tests` and ORDERSMITH_PG_URL (scripts/test sets both).
+#![cfg(feature = "pg-tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use common::*;
+use ordersmith::ports::dump::{export, import};
+use ordersmith::ports::memory::MemoryStore;
+use ordersmith::ports::{ChangeSet, Outbox, OutboxRecord, Store};
+use ordersmith_postgres::{OpenError, PgOptions, PgStore, MIGRATIONS};
+use ordersmith_sqlite::SqliteStore;
+use ordersmith_store_conformance::{fixtures, StoreUnderTest};
+
+fn effects(n: usize) -> Vec<OutboxRecord> {
+    (0..n)
+        .map(|i| OutboxRecord {
+            id: format!("e-{i:05}"),
+            topic: "order.test".into(),
+            aggregate_id: "o-1".into(),
+            aggregate_version: 1,
+            created_at: fixtures::start(),
+            payload_json: "{}".into(),
+        })
+        .collect()
+}
+
+#[test]
+fn two_workers_claiming_at_once_never_get_the_same_record() {
+    let (store, _guard) = store_in_new_schema("claim", 4);
+    let total = 600;
+    for chunk in effects(total).chunks(100) {
+        store
+            .commit(ChangeSet {
+                outbox: chunk.to_vec(),
+                ..ChangeSet::default()
+            })
+            .unwrap();
+    }
+    let barrier = Arc::new(Barrier::new(2));
+    let workers: Vec<_> = ["w1", "w2"]
+        .into_iter()
+        .map(|worker| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store
+                        .claim_pending(worker, 7, Duration::from_secs(60))
+                        .unwrap();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    // Oldest first within a claim.
+                    assert!(batch.windows(2).all(|w| w[0].id < w[1].id));
+                    mine.extend(batch.into_iter().map(|r| r.id));
+                }
+                mine
+            })
+        })
+        .collect();
+    let claimed: Vec<Vec<String>> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    let (a, b): (HashSet<&String>, HashSet<&String>) =
+        (claimed[0].iter().collect(), claimed[1].iter().collect());
+    assert_eq!(a.len(), claimed[0].len(), "a worker got a record twice");
+    assert!(
+        a.is_disjoint(&b),
+        "both workers claimed {:?}",
+        a.intersection(&b).next()
+    );
+    assert_eq!(a.len() + b.len(), total, "every record was claimed once");
+    assert!(
+        !claimed[0].is_empty() && !claimed[1].is_empty(),
+        "both workers took part"
+    );
+    // Leased, not acknowledged: pending (at-least-once) still lists them all.
+    assert_eq!(store.pending(usize::MAX).unwrap().len(), total);
+    assert!(store
+        .claim_pending("w3", 10, Duration::from_secs(60))
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn an_expired_lease_is_claimed_again_and_an_acknowledged_record_never() {
+    let (store, _guard) = store_in_new_schema("lease", 2);
+    store
+        .commit(ChangeSet {
+            outbox: effects(3),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let first = store
+        .claim_pending("w1", 2, Duration::from_millis(200))
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["e-00000", "e-00001"]
+    );
+    assert!(store.acknowledge("e-00000").unwrap());
+    let second = store
+        .claim_pending("w2", 10, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["e-00002"]
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    let third = store
+        .claim_pending("w2", 10, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        third.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["e-00001"]
+    );
+}
+
+#[test]
+fn a_stale_save_from_another_process_is_a_conflict() {
+    let (a, guard) = store_in_new_schema("stale", 2);
+    let b = reopen(&guard.schema, 2);
+    let created = fixtures::new_order_change("o-1", "web", fixtures::start());
+    let v1 = created.snapshot.clone();
+    a.commit(ChangeSet {
+        orders: vec![created],
+        ..ChangeSet::default()
+    })
+    .unwrap();
+    b.commit(ChangeSet {
+        orders: vec![fixtures::note_change(&v1, "b", fixtures::start())],
+        ..ChangeSet::default()
+    })
+    .unwrap();
+    let err = a
+        .commit(ChangeSet {
+            orders: vec![fixtures::note_change(&v1, "a", fixtures::start())],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "STORE_VERSION_CONFLICT", "{err}");
+    assert_eq!(
+        a.load_order(&v1.id).unwrap().unwrap().notes.last().unwrap(),
+        "b"
+    );
+}
+
+#[test]
+fn a_schema_from_a_newer_version_is_refused() {
+    let (_store, guard) = store_in_new_schema("newer", 1);
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO \"{}\".schema_migrations (version, name) VALUES (99, 'future')",
+            guard.schema
+        ))
+        .unwrap();
+    let err = PgStore::connect(
+        &url(),
+        PgOptions {
+            schema: Some(guard.schema.clone()),
+            ..PgOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        OpenError::SchemaTooNew {
+            found: 99,
+            supported: MIGRATIONS.last().unwrap().version
+        }
+    );
+}
+
+#[test]
+fn bad_names_and_unreachable_servers_are_typed_errors() {
+    let err = PgStore::connect(
+        &url(),
+        PgOptions {
+            schema: Some("x; DROP".into()),
+            ..PgOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "PG_SCHEMA_NAME_INVALID");
+    let err = PgStore::connect(
+        "host=127.0.0.1 port=1 user=nobody connect_timeout=2",
+        PgOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "PG_CONNECT_FAILED");
+    let err = PgStore::connect("this is not = a = conninfo", PgOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "PG_CONFIG_INVALID");
+}
+
+#[test]
+fn a_busy_shop_moves_memory_to_sqlite_to_postgres_to_memory_unchanged() {
+    let memory = StoreUnderTest::new(Arc::new(MemoryStore::new()), |s| s.fail_next_commits(1));
+    let (engine, clock) = memory.engine();
+    fixtures::busy_shop(&engine, &clock, 50);
+    let mut from_memory = Vec::new();
+    let stats = export(
+        memory.store.as_ref(),
+        memory.outbox.as_ref(),
+        &mut from_memory,
+    )
+    .unwrap();
+    assert_eq!(stats.orders, 50);
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path().join("shop.db")).unwrap();
+    import(&sqlite, &sqlite, from_memory.as_slice()).unwrap();
+    let mut from_sqlite = Vec::new();
+    export(&sqlite, &sqlite, &mut from_sqlite).unwrap();
+
+    let (pg, _guard) = store_in_new_schema("dump", 2);
+    import(pg.as_ref(), pg.as_ref(), from_sqlite.as_slice()).unwrap();
+    let mut from_pg = Vec::new();
+    export(pg.as_ref(), pg.as_ref(), &mut from_pg).unwrap();
+
+    let back = MemoryStore::new();
+    import(&back, &back, from_pg.as_slice()).unwrap();
+    let mut from_back = Vec::new();
+    export(&back, &back, &mut from_back).unwrap();
+
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    assert_eq!(text(&from_sqlite), text(&from_memory));
+    assert_eq!(text(&from_pg), text(&from_memory));
+    assert_eq!(text(&from_back), text(&from_memory));
+}

@@ -1,0 +1,666 @@
+//! # ordersmith-sqlite
+//!
+//! The embedded default store for ordersmith: one SQLite file (or memory), implementing
+//! [`ordersmith::ports::Store`] and [`ordersmith::ports::Outbox`].
+//!
+//! - **One transaction per [`ChangeSet`].** `commit` runs in `BEGIN IMMEDIATE`: the
+//!   version check of every order, the idempotency keys, the events, the snapshots and
+//!   the outbox records are written together or not at all.
+//! - **Durable by default.** WAL journal with `synchronous=FULL`: a commit that
+//!   returned survives a process crash *and* a power loss (see [`Synchronous`]).
+//! - **Versioned schema.** Migrations in `migrations/` are applied on open and recorded
+//!   in `schema_migrations`; a database written by a newer version is refused with
+//!   [`OpenError::SchemaTooNew`] instead of being misread.
+//! - **One connection behind a `Mutex`.** The port is synchronous and `Send + Sync`;
+//!   calls from many threads are serialised on the connection, which is what SQLite
+//!   does with writers anyway. Several processes may share the file: SQLite's own
+//!   locking and the busy timeout serialise their writers, and version checks inside
+//!   the immediate transaction keep stale saves out.
+//!
+//! ```
+//! use ordersmith::engine::Engine;
+//! use ordersmith::ports::memory::{SequentialIds, SystemClock};
+//! use ordersmith_sqlite::SqliteStore;
+//! use std::sync::Arc;
+//!
+//! let dir = std::env::temp_dir().join(format!("ordersmith-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let store = Arc::new(SqliteStore::open(dir.join("shop.db"))?);
+//! let engine = Engine::new(store.clone(), store, Arc::new(SystemClock::new()), Arc::new(SequentialIds::new()));
+//! assert!(engine.pending_effects(10)?.is_empty());
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ordersmith::ids::OrderId;
+use ordersmith::order::{Order, OrderEventRecord};
+use ordersmith::ports::{
+    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, StockAppend,
+    Store, StoreError,
+};
+use ordersmith::stock::StockLogEntry;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
+
+pub use schema::{Migration, MIGRATIONS};
+
+/// Why a database could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite could not open or configure the file.
+    #[error("cannot open SQLite database {path}: {reason}")]
+    Open {
+        /// The file (`:memory:` for an in-memory database).
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The database was migrated by a newer version of this crate.
+    #[error("database schema version {found} is newer than this ordersmith-sqlite knows ({supported}): upgrade the code, never the other way round")]
+    SchemaTooNew {
+        /// The schema version in the file.
+        found: i64,
+        /// The newest version this code knows.
+        supported: i64,
+    },
+    /// Applying a migration failed; the database is left at the version before it.
+    #[error("migration {version} ({name}) failed: {reason}")]
+    Migration {
+        /// The migration's version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl OpenError {
+    /// Every code this enum can return.
+    pub const CODES: &'static [&'static str] = &[
+        "SQLITE_OPEN_FAILED",
+        "SQLITE_SCHEMA_TOO_NEW",
+        "SQLITE_MIGRATION_FAILED",
+    ];
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Open { .. } => "SQLITE_OPEN_FAILED",
+            Self::SchemaTooNew { .. } => "SQLITE_SCHEMA_TOO_NEW",
+            Self::Migration { .. } => "SQLITE_MIGRATION_FAILED",
+        }
+    }
+}
+
+/// When SQLite forces a commit to the disk.
+///
+/// `Full` (the default) syncs the write-ahead log on every commit: an acknowledged
+/// order survives a power loss. `Normal` syncs only at checkpoints: commits survive a
+/// crash of the process (SIGKILL, panic) but the last ones may roll back after a power
+/// loss or kernel crash; the database is never corrupted either way. ordersmith
+/// acknowledges orders to sales channels, which then stop redelivering them, so losing
+/// an acknowledged order is data loss: `Full` is the default, `Normal` an opt-in for
+/// hosts that can re-import (measured in `benches/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// Sync the WAL on every commit.
+    #[default]
+    Full,
+    /// Sync at checkpoints only.
+    Normal,
+}
+
+/// Tuning for [`SqliteStore::open_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Durability of commits.
+    pub synchronous: Synchronous,
+    /// How long a call waits for another process's write lock before
+    /// [`StoreError::Unavailable`].
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous: Synchronous::Full,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A [`Store`] and [`Outbox`] on SQLite.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+    fail_commits: AtomicU32,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_error(path: &str) -> impl Fn(rusqlite::Error) -> OpenError + '_ {
+    move |e| OpenError::Open {
+        path: path.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` with default options, and
+    /// migrates it to the newest schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens the database at `path` with `options`, and migrates it.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let conn = Connection::open(path).map_err(open_error(&shown))?;
+        Self::configure(conn, Some(path.to_path_buf()), &shown, options)
+    }
+
+    /// A private in-memory database (gone when the store is dropped): for tests.
+    pub fn in_memory() -> Result<Self, OpenError> {
+        let conn = Connection::open_in_memory().map_err(open_error(":memory:"))?;
+        Self::configure(conn, None, ":memory:", SqliteOptions::default())
+    }
+
+    fn configure(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        shown: &str,
+        options: SqliteOptions,
+    ) -> Result<Self, OpenError> {
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(open_error(shown))?;
+        // journal_mode answers with the mode in force ("memory" for :memory:).
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_error(shown))?;
+        let sync = match options.synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync)
+            .map_err(open_error(shown))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_error(shown))?;
+        schema::migrate(&mut conn, shown)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            path,
+            fail_commits: AtomicU32::new(0),
+        })
+    }
+
+    /// The file this store uses (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The schema version of the database (the newest migration applied).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        let conn = self.lock()?;
+        conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(store_error("reading the schema version"))
+    }
+
+    /// Runs `PRAGMA integrity_check`: `["ok"]` for a sound database, otherwise the
+    /// problems SQLite found.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(store_error("integrity check"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(store_error("integrity check"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(store_error("integrity check"))
+    }
+
+    /// The next `n` commits fail with [`StoreError::Unavailable`] *midway*: after the
+    /// orders and idempotency keys were written inside the transaction and before the
+    /// outbox, so tests prove the rollback leaves nothing partial.
+    pub fn fail_next_commits(&self, n: u32) {
+        self.fail_commits.store(n, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::Unavailable {
+            reason: "SQLite connection lock poisoned by a panicking thread".to_string(),
+        })
+    }
+
+    fn take_failure(&self) -> bool {
+        self.fail_commits
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// Maps a SQLite error to the port's error, with what was being done.
+fn store_error(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| {
+        let corrupt = |reason: String| StoreError::Corrupt { reason };
+        let unavailable = |reason: String| StoreError::Unavailable { reason };
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    corrupt(format!("{context}: {e}"))
+                }
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => unavailable(format!(
+                    "{context}: the database stayed locked by another connection for longer than the busy timeout ({e})"
+                )),
+                ErrorCode::DiskFull => unavailable(format!("{context}: the disk is full ({e})")),
+                _ => unavailable(format!("{context}: {e}")),
+            },
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => corrupt(format!("{context}: {e}")),
+            _ => unavailable(format!("{context}: {e}")),
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        reason: format!("{what} is not valid JSON for its type: {e}"),
+    })
+}
+
+fn encode<T: serde::Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Unavailable {
+        reason: format!("{what} could not be serialised: {e}"),
+    })
+}
+
+fn to_i64(what: &str, n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Unavailable {
+        reason: format!("{what} {n} is beyond what SQLite stores"),
+    })
+}
+
+fn to_u64(what: &str, n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt {
+        reason: format!("{what} {n} is negative"),
+    })
+}
+
+fn clamp_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `placed_at` as (seconds, nanoseconds): exact, and sorted like `DateTime<Utc>`.
+fn time_key(t: &DateTime<Utc>) -> (i64, i64) {
+    (t.timestamp(), i64::from(t.timestamp_subsec_nanos()))
+}
+
+fn stored_version(tx: &Transaction<'_>, id: &str) -> Result<u64, StoreError> {
+    let version: Option<i64> = tx
+        .prepare_cached("SELECT version FROM orders WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(store_error("reading an order version"))?;
+    to_u64("stored version", version.unwrap_or(0))
+}
+
+/// Version-checked writes of each order's snapshot, then its events.
+fn write_orders(tx: &Transaction<'_>, orders: &[OrderChange]) -> Result<(), StoreError> {
+    for change in orders {
+        let order = &change.snapshot;
+        let id = order.id.as_str();
+        let doc = encode("order snapshot", order)?;
+        let version = to_i64("order version", order.version)?;
+        let (secs, nanos) = time_key(&order.placed_at);
+        let written = if change.expected_version == 0 {
+            tx.prepare_cached(
+                "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![id, version, order.status.as_str(), order.channel.as_str(), secs, nanos, doc])
+            })
+        } else {
+            let expected = to_i64("expected version", change.expected_version)?;
+            tx.prepare_cached(
+                "UPDATE orders SET version = ?2, status = ?3, channel = ?4, placed_secs = ?5, \
+                 placed_nanos = ?6, snapshot = ?7 WHERE id = ?1 AND version = ?8",
+            )
+            .and_then(|mut s| {
+                s.execute(params![id, version, order.status.as_str(), order.channel.as_str(), secs, nanos, doc, expected])
+            })
+        }
+        .map_err(store_error("saving an order"))?;
+        if written == 0 {
+            return Err(StoreError::Conflict {
+                aggregate: format!("order {id}"),
+                expected: change.expected_version,
+                actual: stored_version(tx, id)?,
+            });
+        }
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO order_events (order_id, version, record) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(store_error("appending events"))?;
+        for event in &change.events {
+            let record = encode("event record", event)?;
+            insert
+                .execute(params![id, to_i64("event version", event.version)?, record])
+                .map_err(store_error(
+                    "appending an event (events are never rewritten)",
+                ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends stock log entries if the log still ends where the caller saw it.
+fn write_stock(tx: &Transaction<'_>, stock: Option<&StockAppend>) -> Result<(), StoreError> {
+    let Some(stock) = stock else {
+        return Ok(());
+    };
+    let head: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM stock_log")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(store_error("reading the stock log head"))?;
+    let head = to_u64("stock log head", head)?;
+    if head != stock.expected_seq {
+        return Err(StoreError::Conflict {
+            aggregate: "stock log".to_string(),
+            expected: stock.expected_seq,
+            actual: head,
+        });
+    }
+    let mut insert = tx
+        .prepare_cached("INSERT INTO stock_log (seq, entry) VALUES (?1, ?2)")
+        .map_err(store_error("appending to the stock log"))?;
+    for entry in &stock.entries {
+        insert
+            .execute(params![
+                to_i64("stock log seq", entry.seq)?,
+                encode("stock log entry", entry)?
+            ])
+            .map_err(store_error("appending to the stock log"))?;
+    }
+    Ok(())
+}
+
+fn write_idempotency(
+    tx: &Transaction<'_>,
+    records: &[IdempotencyRecord],
+) -> Result<(), StoreError> {
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO idempotency_records (key, fingerprint, order_id, order_version) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
+        )
+        .map_err(store_error("recording idempotency keys"))?;
+    for record in records {
+        let written = insert
+            .execute(params![
+                record.key,
+                record.fingerprint,
+                record.order_id.as_str(),
+                to_i64("order version", record.order_version)?
+            ])
+            .map_err(store_error("recording an idempotency key"))?;
+        if written == 0 {
+            return Err(StoreError::KeyTaken {
+                key: record.key.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), StoreError> {
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO outbox (id, topic, aggregate_id, record) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .map_err(store_error("writing the outbox"))?;
+    for record in records {
+        let doc = encode("outbox record", record)?;
+        let written = insert
+            .execute(params![record.id, record.topic, record.aggregate_id, doc])
+            .map_err(store_error("writing an outbox record"))?;
+        if written == 0 {
+            return Err(StoreError::Unavailable {
+                reason: format!(
+                    "outbox record id {:?} already exists: the id generator repeated an id",
+                    record.id
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let conn = self.lock()?;
+        let doc: Option<String> = conn
+            .prepare_cached("SELECT snapshot FROM orders WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
+            .map_err(store_error("loading an order"))?;
+        doc.map(|d| decode("order snapshot", &d)).transpose()
+    }
+
+    fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT record FROM order_events WHERE order_id = ?1 ORDER BY version")
+            .map_err(store_error("loading events"))?;
+        let docs = stmt
+            .query_map([id.as_str()], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("loading events"))?;
+        docs.iter().map(|d| decode("event record", d)).collect()
+    }
+
+    fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
+        let mut sql = String::from("SELECT snapshot FROM orders WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(status) = query.status {
+            args.push(Value::Text(status.as_str().to_string()));
+            sql.push_str(&format!(" AND status = ?{}", args.len()));
+        }
+        if let Some(channel) = &query.channel {
+            args.push(Value::Text(channel.as_str().to_string()));
+            sql.push_str(&format!(" AND channel = ?{}", args.len()));
+        }
+        for (bound, op) in [(query.placed_from, ">="), (query.placed_to, "<")] {
+            if let Some(t) = bound {
+                let (secs, nanos) = time_key(&t);
+                args.push(Value::Integer(secs));
+                args.push(Value::Integer(nanos));
+                sql.push_str(&format!(
+                    " AND (placed_secs, placed_nanos) {op} (?{}, ?{})",
+                    args.len() - 1,
+                    args.len()
+                ));
+            }
+        }
+        args.push(Value::Integer(clamp_i64(query.effective_limit())));
+        args.push(Value::Integer(clamp_i64(query.offset)));
+        sql.push_str(&format!(
+            " ORDER BY placed_secs, placed_nanos, id LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(store_error("querying orders"))?;
+        let docs = stmt
+            .query_map(params_from_iter(args), |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("querying orders"))?;
+        docs.iter().map(|d| decode("order snapshot", d)).collect()
+    }
+
+    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let conn = self.lock()?;
+        let row: Option<(String, String, i64)> = conn
+            .prepare_cached(
+                "SELECT fingerprint, order_id, order_version FROM idempotency_records WHERE key = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(store_error("reading an idempotency key"))?;
+        row.map(|(fingerprint, order_id, version)| {
+            idempotency(key.to_string(), fingerprint, order_id, version)
+        })
+        .transpose()
+    }
+
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StockLogEntry>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT entry FROM stock_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .map_err(store_error("reading the stock log"))?;
+        let docs = stmt
+            .query_map(
+                params![to_i64("stock log seq", after_seq)?, clamp_i64(limit)],
+                |r| r.get::<_, String>(0),
+            )
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("reading the stock log"))?;
+        docs.iter().map(|d| decode("stock log entry", d)).collect()
+    }
+
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        let mut conn = self.lock()?;
+        // IMMEDIATE takes the write lock up front, so the version checks below cannot
+        // be overtaken by another connection before this transaction commits.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(store_error("beginning a commit"))?;
+        write_orders(&tx, &changes.orders)?;
+        write_stock(&tx, changes.stock.as_ref())?;
+        write_idempotency(&tx, &changes.idempotency)?;
+        if self.take_failure() {
+            // Dropping `tx` rolls everything above back.
+            return Err(StoreError::Unavailable {
+                reason: "injected failure midway through a commit".to_string(),
+            });
+        }
+        write_outbox(&tx, &changes.outbox)?;
+        tx.commit().map_err(store_error("committing"))
+    }
+
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM orders WHERE id > ?1 ORDER BY id LIMIT ?2")
+            .map_err(store_error("listing orders"))?;
+        let ids = stmt
+            .query_map(
+                params![after.map_or("", |a| a.as_str()), clamp_i64(limit)],
+                |r| r.get::<_, String>(0),
+            )
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("listing orders"))?;
+        ids.into_iter()
+            .map(|id| {
+                OrderId::parse(id).map_err(|e| StoreError::Corrupt {
+                    reason: format!("stored order id is invalid: {e}"),
+                })
+            })
+            .collect()
+    }
+
+    fn idempotency_records(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT key, fingerprint, order_id, order_version FROM idempotency_records \
+                 WHERE key > ?1 ORDER BY key LIMIT ?2",
+            )
+            .map_err(store_error("listing idempotency keys"))?;
+        let rows = stmt
+            .query_map(params![after.unwrap_or(""), clamp_i64(limit)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("listing idempotency keys"))?;
+        rows.into_iter()
+            .map(|(key, fingerprint, order_id, version)| {
+                idempotency(key, fingerprint, order_id, version)
+            })
+            .collect()
+    }
+}
+
+fn idempotency(
+    key: String,
+    fingerprint: String,
+    order_id: String,
+    version: i64,
+) -> Result<IdempotencyRecord, StoreError> {
+    Ok(IdempotencyRecord {
+        key,
+        fingerprint,
+        order_id: OrderId::parse(order_id).map_err(|e| StoreError::Corrupt {
+            reason: format!("idempotency record names an invalid order id: {e}"),
+        })?,
+        order_version: to_u64("idempotency order version", version)?,
+    })
+}
+
+impl Outbox for SqliteStore {
+    fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT record FROM outbox ORDER BY seq LIMIT ?1")
+            .map_err(store_error("reading the outbox"))?;
+        let docs = stmt
+            .query_map([clamp_i64(limit)], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("reading the outbox"))?;
+        docs.iter().map(|d| decode("outbox record", d)).collect()
+    }
+
+    fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
+        let conn = self.lock()?;
+        let removed = conn
+            .prepare_cached("DELETE FROM outbox WHERE id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map_err(store_error("acknowledging an outbox record"))?;
+        Ok(removed > 0)
+    }
+}

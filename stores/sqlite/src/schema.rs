@@ -1,0 +1,94 @@
+//! Versioned schema migrations, applied on open.
+//!
+//! Adding tables (the stock ledger, for one) is a new file in `migrations/` and a new
+//! entry at the end of [`MIGRATIONS`]; a migration, once released, is never edited.
+
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use crate::OpenError;
+
+/// One schema step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// Version reached after it; versions are 1, 2, 3, ... without gaps.
+    pub version: i64,
+    /// What it does.
+    pub name: &'static str,
+    /// The SQL, run in the same transaction that records it.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "orders, order events, idempotency records, outbox",
+        sql: include_str!("../migrations/0001_orders.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "stock log",
+        sql: include_str!("../migrations/0002_stock_log.sql"),
+    },
+];
+
+/// Brings the database to the newest schema, in one immediate transaction so two
+/// processes opening a new file at once do not both migrate it.
+pub(crate) fn migrate(conn: &mut Connection, shown: &str) -> Result<(), OpenError> {
+    let open = |e: rusqlite::Error| OpenError::Open {
+        path: shown.to_string(),
+        reason: e.to_string(),
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(open)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER NOT NULL PRIMARY KEY,
+             name       TEXT    NOT NULL,
+             applied_at TEXT    NOT NULL
+         )",
+    )
+    .map_err(open)?;
+    let current: i64 = tx
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(open)?;
+    let supported = MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > supported {
+        return Err(OpenError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let failed = |e: rusqlite::Error| OpenError::Migration {
+            version: m.version,
+            name: m.name.to_string(),
+            reason: e.to_string(),
+        };
+        tx.execute_batch(m.sql).map_err(failed)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) \
+             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            params![m.version, m.name],
+        )
+        .map_err(failed)?;
+    }
+    tx.commit().map_err(open)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_contiguous_from_one() {
+        for (expected, m) in (1..).zip(MIGRATIONS) {
+            assert_eq!(m.version, expected, "{}", m.name);
+        }
+    }
+}

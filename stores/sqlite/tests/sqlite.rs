@@ -1,0 +1,144 @@
+//! What is particular to SQLite: migrations, reopening, errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+
+use ordersmith::ports::dump::{export, import};
+use ordersmith::ports::memory::MemoryStore;
+use ordersmith::ports::{ChangeSet, Store};
+use ordersmith_sqlite::{OpenError, SqliteStore, MIGRATIONS};
+use ordersmith_store_conformance::{fixtures, StoreUnderTest};
+
+#[test]
+fn a_new_file_is_migrated_and_reopens_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            MIGRATIONS.last().unwrap().version
+        );
+        store
+            .commit(ChangeSet {
+                orders: vec![fixtures::new_order_change("o-1", "web", fixtures::start())],
+                ..ChangeSet::default()
+            })
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.order_ids(None, 10).unwrap().len(), 1);
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 'x')",
+            [],
+        )
+        .unwrap();
+    }
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(
+        err,
+        OpenError::SchemaTooNew {
+            found: 99,
+            supported: MIGRATIONS.last().unwrap().version
+        }
+    );
+    assert_eq!(err.code(), "SQLITE_SCHEMA_TOO_NEW");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    std::fs::write(&path, vec![b'x'; 8192]).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(err.code(), "SQLITE_OPEN_FAILED", "{err}");
+}
+
+#[test]
+fn a_corrupt_document_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .commit(ChangeSet {
+            orders: vec![fixtures::new_order_change("o-1", "web", fixtures::start())],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE orders SET snapshot = '{\"id\":' WHERE id = 'o-1'",
+        [],
+    )
+    .unwrap();
+    let id = ordersmith::ids::OrderId::parse("o-1").unwrap();
+    assert_eq!(store.load_order(&id).unwrap_err().code(), "STORE_CORRUPT");
+}
+
+#[test]
+fn two_stores_on_one_file_see_each_other_and_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let created = fixtures::new_order_change("o-1", "web", fixtures::start());
+    let v1 = created.snapshot.clone();
+    a.commit(ChangeSet {
+        orders: vec![created],
+        ..ChangeSet::default()
+    })
+    .unwrap();
+    assert_eq!(b.load_order(&v1.id).unwrap(), Some(v1.clone()));
+    b.commit(ChangeSet {
+        orders: vec![fixtures::note_change(&v1, "b", fixtures::start())],
+        ..ChangeSet::default()
+    })
+    .unwrap();
+    let err = a
+        .commit(ChangeSet {
+            orders: vec![fixtures::note_change(&v1, "a", fixtures::start())],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
+}
+
+#[test]
+fn a_busy_shop_moves_memory_to_sqlite_to_memory_unchanged() {
+    let memory = StoreUnderTest::new(Arc::new(MemoryStore::new()), |s| s.fail_next_commits(1));
+    let (engine, clock) = memory.engine();
+    fixtures::busy_shop(&engine, &clock, 50);
+    let mut first = Vec::new();
+    export(memory.store.as_ref(), memory.outbox.as_ref(), &mut first).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(dir.path().join("shop.db")).unwrap();
+    import(&sqlite, &sqlite, first.as_slice()).unwrap();
+    let mut second = Vec::new();
+    export(&sqlite, &sqlite, &mut second).unwrap();
+    assert_eq!(
+        String::from_utf8(second.clone()).unwrap(),
+        String::from_utf8(first.clone()).unwrap()
+    );
+
+    let back = MemoryStore::new();
+    import(&back, &back, second.as_slice()).unwrap();
+    let mut third = Vec::new();
+    export(&back, &back, &mut third).unwrap();
+    assert_eq!(third, first);
+}
