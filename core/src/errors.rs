@@ -89,6 +89,7 @@ const INVALID_INPUT: &[&str] = &[
     "SOURCING_TOO_MANY_LINES",
     "SOURCING_INVALID_QUANTITY",
     "SOURCING_DUPLICATE_LINE",
+    "DUMP_MALFORMED",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -112,9 +113,10 @@ const CONFLICT: &[&str] = &[
     "STOCK_RESERVATION_CONFLICT",
     "STOCK_TRANSFER_CONFLICT",
     "STOCK_COUNT_CONFLICT",
+    "DUMP_TARGET_NOT_EMPTY",
 ];
 
-const UNAVAILABLE: &[&str] = &["STORE_UNAVAILABLE", "STORE_CORRUPT"];
+const UNAVAILABLE: &[&str] = &["STORE_UNAVAILABLE", "STORE_CORRUPT", "DUMP_IO"];
 
 /// The kind of a code. Codes not classified otherwise are [`ErrorKind::Rejected`].
 pub fn kind_of(code: &str) -> ErrorKind {
@@ -196,7 +198,8 @@ impl_error!(
     crate::ports::StoreError,
     crate::engine::EngineError,
     crate::stock::StockError,
-    crate::sourcing::SourcingError
+    crate::sourcing::SourcingError,
+    crate::ports::dump::DumpError
 );
 
 #[cfg(test)]

@@ -50,7 +50,8 @@ pub const DUMP_VERSION: u32 = 1;
 pub const DUMP_BATCH: usize = 200;
 
 /// Why an export or import failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(untagged)]
 pub enum DumpError {
     /// Reading or writing the stream failed.
     #[error("dump stream failed: {reason}")]
