@@ -1,5 +1,5 @@
-//! Shared by the store benchmarks: orders per second placed + confirmed through the
-//! engine, by one writer and by 8 writer threads.
+//! Shared by the store benchmarks: orders per second placed + confirmed (with stock
+//! reserved for both lines) through the engine, by one writer and by 8 writer threads.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -9,11 +9,12 @@ use chrono::{TimeZone, Utc};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use ordersmith::engine::{CommandContext, Engine};
-use ordersmith::ids::{ChannelId, VariantId};
+use ordersmith::ids::{ChannelId, LocationId, VariantId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{NewLine, NewOrder};
 use ordersmith::ports::memory::{FixedClock, SequentialIds};
 use ordersmith::ports::{Outbox, Store};
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use rust_decimal::Decimal;
 
 pub const WRITERS: u64 = 8;
@@ -41,15 +42,43 @@ pub fn new_order() -> NewOrder {
     )
 }
 
+/// An engine over the store with both variants stocked at one warehouse, so every
+/// confirmation sources and reserves stock (the stock log is written in the same
+/// transaction as the order).
 pub fn engine(store: Arc<dyn Store>, outbox: Arc<dyn Outbox>) -> Engine {
-    Engine::new(
+    let engine = Engine::new(
         store,
         outbox,
         Arc::new(FixedClock::new(
             Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
         )),
         Arc::new(SequentialIds::new()),
-    )
+    );
+    let ist = LocationId::parse("IST").unwrap();
+    let mut setup = vec![StockCommand::AddLocation {
+        location: Location::new(
+            ist.clone(),
+            "Istanbul DC",
+            1,
+            "TR-34",
+            LocationKind::Warehouse,
+        ),
+    }];
+    for sku in ["SHIRT-M", "MUG"] {
+        let variant = VariantId::parse(sku).unwrap();
+        setup.push(StockCommand::RegisterVariant {
+            variant: variant.clone(),
+            policy: StockPolicy::Deny,
+        });
+        setup.push(StockCommand::Receive {
+            variant,
+            location: ist.clone(),
+            quantity: 1_000_000_000,
+            reference: None,
+        });
+    }
+    engine.stock_batch(setup).unwrap();
+    engine
 }
 
 fn place_and_confirm(engine: &Engine, new: &NewOrder, ctx: &CommandContext) {
