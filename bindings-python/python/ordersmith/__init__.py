@@ -14,8 +14,8 @@ from . import _native
 from ._native import Engine, ImportResult, Order, OrderLine, Totals, allocate, error_codes
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas
-    import polars
+    import pandas  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import polars  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
 __version__: str = _native.__version__
 
@@ -213,7 +213,7 @@ def to_pandas(rows: Iterable[Mapping[str, Any]]) -> "pandas.DataFrame":
     pandas is optional: install it with ``pip install pandas``.
     """
     try:
-        import pandas
+        import pandas  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("ordersmith.to_pandas needs pandas: pip install pandas") from e
     return pandas.DataFrame(_rows(rows))
@@ -225,7 +225,7 @@ def to_polars(rows: Iterable[Mapping[str, Any]]) -> "polars.DataFrame":
     polars is optional: install it with ``pip install polars``.
     """
     try:
-        import polars
+        import polars  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("ordersmith.to_polars needs polars: pip install polars") from e
     return polars.DataFrame(_rows(rows))
