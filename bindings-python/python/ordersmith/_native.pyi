@@ -2,8 +2,9 @@
 
 import datetime
 from decimal import Decimal
-from typing_extensions import final
-from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union
+
+from ordersmith import Error as _Error
+from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union, final
 
 __all__ = [
     "Engine",
@@ -147,7 +148,7 @@ class ImportResult:
     @property
     def orders(self) -> List[Order]: ...
     @property
-    def errors(self) -> List[Tuple[int, Exception]]: ...
+    def errors(self) -> List[Tuple[int, _Error]]: ...
 
 @final
 class Engine:
