@@ -553,3 +553,45 @@ fn bad_stock_commands_are_typed_and_save_nothing() {
         log_len
     );
 }
+
+#[test]
+fn forecasts_are_measured_at_the_engine_clock() {
+    use ordersmith::ids::ReservationId;
+    use ordersmith::stock::{ReorderParams, ReserveRequest};
+    let t = test_engine();
+    stocked(&t, 10, 0);
+    let r = ReservationId::parse("r-1").unwrap();
+    t.engine
+        .stock_batch(vec![
+            StockCommand::Reserve {
+                request: ReserveRequest::new(r.clone(), variant("MUG"), loc("IST"), 3),
+            },
+            StockCommand::Commit { reservation: r },
+        ])
+        .unwrap();
+    let params = ReorderParams {
+        window_days: 30,
+        lead_time_days: 7,
+        review_period_days: 14,
+    };
+    let forecast = t.engine.forecast(&variant("MUG"), params).unwrap();
+    assert_eq!(forecast.velocity_per_day, dec("0.1"));
+    assert_eq!(forecast.sellable, 7);
+    assert_eq!(
+        t.engine.sales_velocity(&variant("MUG"), 30).unwrap(),
+        dec("0.1")
+    );
+    // The sale is outside a window that ends before it happened.
+    t.clock.set(at(19, 12));
+    assert_eq!(
+        t.engine.sales_velocity(&variant("MUG"), 1).unwrap(),
+        dec("0")
+    );
+    assert_eq!(
+        t.engine
+            .sales_velocity(&variant("NOPE"), 30)
+            .unwrap_err()
+            .code(),
+        "STOCK_UNKNOWN_VARIANT"
+    );
+}

@@ -3,7 +3,10 @@
 
 use crate::ids::OrderId;
 use crate::sourcing::SourcingPlan;
-use crate::stock::{StockCommand, StockLedger, StockOutcome};
+use rust_decimal::Decimal;
+
+use crate::ids::VariantId;
+use crate::stock::{Forecast, ReorderParams, StockCommand, StockLedger, StockOutcome};
 
 use super::{Engine, EngineError, Written};
 use crate::ports::ChangeSet;
@@ -54,5 +57,27 @@ impl Engine {
     /// quantities, sourcing previews.
     pub fn with_stock<T>(&self, read: impl FnOnce(&StockLedger) -> T) -> Result<T, EngineError> {
         self.read_stock(|ledger| Ok(read(ledger)))
+    }
+
+    /// Units of `variant` sold per day over the last `window_days`, measured at the
+    /// engine clock's time (hosts and bindings have no clock of their own to pass).
+    pub fn sales_velocity(
+        &self,
+        variant: &VariantId,
+        window_days: u32,
+    ) -> Result<Decimal, EngineError> {
+        let now = self.clock.now();
+        self.read_stock(|ledger| Ok(ledger.sales_velocity(variant, window_days, now)?))
+    }
+
+    /// Velocity, days of cover, reorder point and suggested order of `variant`, at the
+    /// engine clock's time.
+    pub fn forecast(
+        &self,
+        variant: &VariantId,
+        params: ReorderParams,
+    ) -> Result<Forecast, EngineError> {
+        let now = self.clock.now();
+        self.read_stock(|ledger| Ok(ledger.forecast(variant, params, now)?))
     }
 }

@@ -1,0 +1,271 @@
+"""ordersmith: an embeddable order-management engine, driven from Python.
+
+The engine, its rules and its error codes live in the Rust core; this package is a thin
+binding. Errors are :class:`Error` subclasses carrying the core's stable ``code``, its
+``kind`` and ``details`` (the error's fields). Input errors are also ``ValueError``,
+"not found" errors also ``LookupError``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Type
+
+from . import _native
+from ._native import Engine, ImportResult, Order, OrderLine, Totals, allocate, error_codes
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import polars  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+__version__: str = _native.__version__
+
+#: Code of a Rust panic caught at the boundary: a bug in ordersmith, never bad input.
+INTERNAL_PANIC: str = _native.INTERNAL_PANIC
+
+
+class Error(Exception):
+    """Base of every ordersmith error.
+
+    ``code`` is the core's stable code (``"STOCK_INSUFFICIENT"``), ``kind`` what a caller
+    can do about it (``invalid_input``, ``not_found``, ``conflict``, ``rejected``,
+    ``unavailable``; ``internal`` for a caught panic), and ``details`` the error's fields.
+    """
+
+    code: str
+    kind: str
+    details: Dict[str, Any]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        kind: str = "",
+        details: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.kind = kind
+        self.details = dict(details or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+    def __reduce__(self) -> Any:  # keep code/kind/details through pickling
+        return (_rebuild, (type(self), self.message, self.code, self.kind, self.details))
+
+
+def _rebuild(cls: Type[Error], message: str, code: str, kind: str, details: Dict[str, Any]) -> Error:
+    return cls(message, code=code, kind=kind, details=details)
+
+
+class InternalError(Error):
+    """A Rust panic caught at the boundary (code ``INTERNAL_PANIC``); please report it."""
+
+
+# One class per core module.
+class MoneyError(Error):
+    """Money: currencies, precision, allocation."""
+
+
+class IdError(Error):
+    """Identifiers: empty, too long, invalid characters."""
+
+
+class CatalogError(Error):
+    """Catalogue: GTINs, variant options."""
+
+
+class OrderError(Error):
+    """The order aggregate and its state machine."""
+
+
+class StockError(Error):
+    """The stock ledger."""
+
+
+class SourcingError(Error):
+    """Sourcing: which locations fulfil which lines."""
+
+
+class StoreError(Error):
+    """The store: version conflicts, unavailability, corruption."""
+
+
+class EngineError(Error):
+    """The engine facade: conflicts, idempotency, input it could not convert."""
+
+
+# Input errors are also ValueError; "not found" errors are also LookupError.
+class MoneyInputError(MoneyError, ValueError):
+    """Invalid money input (unknown currency, too precise, negative, ...)."""
+
+
+class IdInputError(IdError, ValueError):
+    """An invalid identifier."""
+
+
+class CatalogInputError(CatalogError, ValueError):
+    """Invalid catalogue input."""
+
+
+class OrderInputError(OrderError, ValueError):
+    """Invalid order input (no lines, bad quantity, unknown line, ...)."""
+
+
+class StockInputError(StockError, ValueError):
+    """Invalid stock input (bad quantity, same location, bad parameter, ...)."""
+
+
+class SourcingInputError(SourcingError, ValueError):
+    """Invalid sourcing input."""
+
+
+class EngineInputError(EngineError, ValueError):
+    """An argument the engine could not accept or convert (code ``ENGINE_INVALID_INPUT``):
+    a float amount, a naive datetime, a wrong type, an unknown field."""
+
+
+class OrderNotFoundError(OrderError, LookupError):
+    """No order with that id."""
+
+
+class StockNotFoundError(StockError, LookupError):
+    """Unknown variant, location, reservation, transfer, count or channel."""
+
+
+class OrderConflictError(OrderError):
+    """The order already exists."""
+
+
+class StockConflictError(StockError):
+    """An id was used before with different data."""
+
+
+class StoreConflictError(StoreError):
+    """A concurrent save won; reload and retry."""
+
+
+class EngineConflictError(EngineError):
+    """Concurrent changes, or an idempotency key or channel reference used differently."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store failed; nothing was changed; retry later."""
+
+
+_BY_MODULE: Dict[str, Type[Error]] = {
+    "money": MoneyError,
+    "id": IdError,
+    "catalog": CatalogError,
+    "order": OrderError,
+    "stock": StockError,
+    "sourcing": SourcingError,
+    "store": StoreError,
+    "engine": EngineError,
+}
+
+_BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
+    ("money", "invalid_input"): MoneyInputError,
+    ("id", "invalid_input"): IdInputError,
+    ("catalog", "invalid_input"): CatalogInputError,
+    ("order", "invalid_input"): OrderInputError,
+    ("stock", "invalid_input"): StockInputError,
+    ("sourcing", "invalid_input"): SourcingInputError,
+    ("engine", "invalid_input"): EngineInputError,
+    ("order", "not_found"): OrderNotFoundError,
+    ("stock", "not_found"): StockNotFoundError,
+    ("order", "conflict"): OrderConflictError,
+    ("stock", "conflict"): StockConflictError,
+    ("store", "conflict"): StoreConflictError,
+    ("engine", "conflict"): EngineConflictError,
+    ("store", "unavailable"): StoreUnavailableError,
+}
+
+
+def _error_classes() -> Dict[str, Type[Error]]:
+    """code -> class, from the core's catalogue (the core classifies; we only map)."""
+    classes: Dict[str, Type[Error]] = {INTERNAL_PANIC: InternalError}
+    for info in error_codes():
+        module, kind = info["module"], info["kind"]
+        classes[info["code"]] = _BY_MODULE_AND_KIND.get((module, kind), _BY_MODULE.get(module, Error))
+    return classes
+
+
+#: Every known code and the class its errors are raised as.
+ERROR_CLASSES: Mapping[str, Type[Error]] = _error_classes()
+_native._register_error_classes(dict(ERROR_CLASSES), Error)
+
+
+def error_class(code: str) -> Type[Error]:
+    """The class errors with ``code`` are raised as (``Error`` for an unknown code)."""
+    return ERROR_CLASSES.get(code, Error)
+
+
+def _rows(rows: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    return [dict(r) for r in rows]
+
+
+def to_pandas(rows: Iterable[Mapping[str, Any]]) -> "pandas.DataFrame":
+    """Rows (``stock_position()``, ``journal()``, ...) as a pandas DataFrame.
+
+    pandas is optional: install it with ``pip install pandas``.
+    """
+    try:
+        import pandas  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("ordersmith.to_pandas needs pandas: pip install pandas") from e
+    return pandas.DataFrame(_rows(rows))
+
+
+def to_polars(rows: Iterable[Mapping[str, Any]]) -> "polars.DataFrame":
+    """Rows (``stock_position()``, ``journal()``, ...) as a polars DataFrame.
+
+    polars is optional: install it with ``pip install polars``.
+    """
+    try:
+        import polars  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("ordersmith.to_polars needs polars: pip install polars") from e
+    return polars.DataFrame(_rows(rows))
+
+
+__all__ = [
+    "Engine",
+    "ImportResult",
+    "Order",
+    "OrderLine",
+    "Totals",
+    "allocate",
+    "error_codes",
+    "error_class",
+    "to_pandas",
+    "to_polars",
+    "ERROR_CLASSES",
+    "INTERNAL_PANIC",
+    "Error",
+    "InternalError",
+    "MoneyError",
+    "IdError",
+    "CatalogError",
+    "OrderError",
+    "StockError",
+    "SourcingError",
+    "StoreError",
+    "EngineError",
+    "MoneyInputError",
+    "IdInputError",
+    "CatalogInputError",
+    "OrderInputError",
+    "StockInputError",
+    "SourcingInputError",
+    "EngineInputError",
+    "OrderNotFoundError",
+    "StockNotFoundError",
+    "OrderConflictError",
+    "StockConflictError",
+    "StoreConflictError",
+    "EngineConflictError",
+    "StoreUnavailableError",
+]

@@ -1,0 +1,38 @@
+//! `ordersmith._native`: the Python extension module of ordersmith.
+//!
+//! Glue only: it converts Python values to the core's types and back, and core errors
+//! to the exception classes `ordersmith/__init__.py` registers. No business rule lives
+//! here; every rule is in the `ordersmith` core crate so every language gets it.
+//!
+//! One file per core concern: `errors` (the one error mapping), `convert` (values),
+//! `money`, `order` (the order types), `engine` (constructors and order commands),
+//! `stock` (ledger writes) and `stock_view` (ledger reads).
+
+mod convert;
+mod engine;
+mod errors;
+mod money;
+mod order;
+mod order_commands;
+mod stock;
+mod stock_holds;
+mod stock_moves;
+mod stock_view;
+
+use pyo3::prelude::*;
+
+/// The module: classes, functions and the error-registration hook.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<engine::PyEngine>()?;
+    m.add_class::<order::PyOrder>()?;
+    m.add_class::<order::PyOrderLine>()?;
+    m.add_class::<order::PyTotals>()?;
+    m.add_class::<order::PyImportResult>()?;
+    m.add_function(wrap_pyfunction!(money::allocate, m)?)?;
+    m.add_function(wrap_pyfunction!(money::error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::register_error_classes, m)?)?;
+    m.add("INTERNAL_PANIC", errors::INTERNAL_PANIC)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Order commands on `Engine`: one method per core command. Each converts its
+//! arguments, runs the core command with the GIL released and returns the new `Order`.
+
+use ordersmith::order::{CancelReason, HoldReason, LineEditInput};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert::{context, decimal_arg, enum_arg, extract_as};
+use crate::engine::{parse_order_id, PyEngine};
+use crate::order::{line_quantities, PyOrder};
+
+#[pymethods]
+impl PyEngine {
+    /// Accepts a pending order (and reserves its stock when so configured).
+    #[pyo3(signature = (order_id, *, actor=None, idempotency_key=None))]
+    fn confirm(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        self.order_call(py, |e| e.confirm_order(&id, &ctx))
+    }
+
+    /// Puts an order on hold with a reason (`"fraud_review"`, `"address_check"`, ...).
+    #[pyo3(signature = (order_id, reason, note=None, *, actor=None, idempotency_key=None))]
+    fn hold(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        reason: &str,
+        note: Option<String>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let reason: HoldReason = enum_arg(py, "reason", reason)?;
+        self.order_call(py, |e| e.hold_order(&id, reason, note, &ctx))
+    }
+
+    /// Releases a hold.
+    #[pyo3(signature = (order_id, *, actor=None, idempotency_key=None))]
+    fn release_hold(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        self.order_call(py, |e| e.release_hold(&id, &ctx))
+    }
+
+    /// Cancels the whole order (its reservations are released).
+    #[pyo3(signature = (order_id, reason="customer", *, actor=None, idempotency_key=None))]
+    fn cancel(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        reason: &str,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let reason: CancelReason = enum_arg(py, "reason", reason)?;
+        self.order_call(py, |e| e.cancel_order(&id, reason, &ctx))
+    }
+
+    /// Cancels some units: `lines` is `{line_id: quantity}`.
+    #[pyo3(signature = (order_id, lines, reason="customer", *, actor=None, idempotency_key=None))]
+    fn cancel_lines(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        lines: &Bound<'_, PyDict>,
+        reason: &str,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let reason: CancelReason = enum_arg(py, "reason", reason)?;
+        let lines = line_quantities(py, lines)?;
+        self.order_call(py, |e| e.cancel_lines(&id, lines, reason, &ctx))
+    }
+
+    /// Edits lines before they ship: a list of `LineEditInput` dicts (`{"op": "add", ...}`).
+    #[pyo3(signature = (order_id, edits, *, actor=None, idempotency_key=None))]
+    fn edit(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        edits: &Bound<'_, PyAny>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let edits: Vec<LineEditInput> = extract_as(edits, "edits")?;
+        self.order_call(py, |e| e.edit_order_input(&id, edits, &ctx))
+    }
+
+    /// Records a payment of `amount` (Decimal, int or str) in the order's currency.
+    #[pyo3(signature = (order_id, amount, *, actor=None, idempotency_key=None))]
+    fn record_payment(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        amount: &Bound<'_, PyAny>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let amount = decimal_arg(amount, "amount")?;
+        self.order_call(py, |e| e.record_payment_amount(&id, amount, &ctx))
+    }
+
+    /// Records payment of the whole balance due.
+    #[pyo3(signature = (order_id, *, actor=None, idempotency_key=None))]
+    fn mark_paid(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        self.order_call(py, |e| e.mark_paid(&id, &ctx))
+    }
+
+    /// Records a refund of `amount` in the order's currency.
+    #[pyo3(signature = (order_id, amount, *, actor=None, idempotency_key=None))]
+    fn record_refund(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        amount: &Bound<'_, PyAny>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let amount = decimal_arg(amount, "amount")?;
+        self.order_call(py, |e| e.record_refund_amount(&id, amount, &ctx))
+    }
+
+    /// Records shipped units `{line_id: quantity}` (commits their reservations).
+    #[pyo3(signature = (order_id, lines, *, actor=None, idempotency_key=None))]
+    fn record_shipment(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        lines: &Bound<'_, PyDict>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let lines = line_quantities(py, lines)?;
+        self.order_call(py, |e| e.record_shipment(&id, lines, &ctx))
+    }
+
+    /// Records delivered units `{line_id: quantity}`.
+    #[pyo3(signature = (order_id, lines, *, actor=None, idempotency_key=None))]
+    fn record_delivery(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        lines: &Bound<'_, PyDict>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let lines = line_quantities(py, lines)?;
+        self.order_call(py, |e| e.record_delivery(&id, lines, &ctx))
+    }
+
+    /// Records returned units `{line_id: quantity}`.
+    #[pyo3(signature = (order_id, lines, *, actor=None, idempotency_key=None))]
+    fn record_return(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        lines: &Bound<'_, PyDict>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        let lines = line_quantities(py, lines)?;
+        self.order_call(py, |e| e.record_return(&id, lines, &ctx))
+    }
+
+    /// Closes a fully shipped order.
+    #[pyo3(signature = (order_id, *, actor=None, idempotency_key=None))]
+    fn complete(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        self.order_call(py, |e| e.complete_order(&id, &ctx))
+    }
+
+    /// Adds and removes tags.
+    #[pyo3(signature = (order_id, add=Vec::new(), remove=Vec::new(), *, actor=None, idempotency_key=None))]
+    fn tag(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        add: Vec<String>,
+        remove: Vec<String>,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        self.order_call(py, |e| e.tag_order(&id, add, remove, &ctx))
+    }
+
+    /// Adds a staff note.
+    #[pyo3(signature = (order_id, note, *, actor=None, idempotency_key=None))]
+    fn add_note(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        note: String,
+        actor: Option<&str>,
+        idempotency_key: Option<String>,
+    ) -> PyResult<PyOrder> {
+        let (id, ctx) = (
+            parse_order_id(py, order_id)?,
+            context(py, actor, idempotency_key)?,
+        );
+        self.order_call(py, |e| e.add_note(&id, note, &ctx))
+    }
+}

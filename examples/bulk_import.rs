@@ -1,0 +1,119 @@
+//! The Rust side of `benches/python_import.py`: 100,000 orders through
+//! `Engine::place_orders`, built from the flat input format (as the Python binding
+//! does) and built directly, plus the cost of a small read.
+//!
+//! Run it with `cargo run --release --example bulk_import [N]`.
+
+use std::error::Error;
+use std::time::Instant;
+
+use ordersmith::engine::{CommandContext, Engine};
+use ordersmith::ids::{LocationId, VariantId};
+use ordersmith::order::{NewOrder, OrderInput};
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+
+fn input(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "channel": "web",
+        "external_ref": format!("W-{i}"),
+        "placed_at": "2026-11-20T09:30:00Z",
+        "currency": "TRY",
+        "lines": [
+            {"variant": "MUG", "quantity": 2, "unit_price": "189.90",
+             "tax_lines": [{"name": "KDV", "rate": "0.20"}]},
+            {"variant": "TEA-500G", "quantity": 1, "unit_price": "89.90"}
+        ]
+    })
+}
+
+fn engine() -> Result<Engine, Box<dyn Error>> {
+    let engine = Engine::in_memory();
+    let (mug, ist) = (VariantId::parse("MUG")?, LocationId::parse("IST")?);
+    engine.stock_batch(vec![
+        StockCommand::AddLocation {
+            location: Location::new(
+                ist.clone(),
+                "Istanbul DC",
+                1,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        },
+        StockCommand::RegisterVariant {
+            variant: mug.clone(),
+            policy: StockPolicy::Deny,
+        },
+        StockCommand::Receive {
+            variant: mug,
+            location: ist,
+            quantity: 1_000_000,
+            reference: None,
+        },
+    ])?;
+    Ok(engine)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let ctx = CommandContext::system();
+
+    // As the binding does it: JSON value -> OrderInput -> NewOrder -> place_orders.
+    let values: Vec<serde_json::Value> = (0..n).map(input).collect();
+    let e = engine()?;
+    let start = Instant::now();
+    let news = values
+        .into_iter()
+        .map(|v| Ok(serde_json::from_value::<OrderInput>(v)?.into_new_order()?))
+        .collect::<Result<Vec<NewOrder>, Box<dyn Error>>>()?;
+    let placed = e.place_orders(news, &ctx);
+    let took = start.elapsed();
+    assert!(placed.iter().all(Result::is_ok));
+    println!(
+        "place_orders({n}) from the input format: {:.3} s = {:.0} orders/s, {:.2} µs/order",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / n as f64
+    );
+
+    // Already-built NewOrders: the engine alone.
+    let news = (0..n)
+        .map(|i| Ok(serde_json::from_value::<OrderInput>(input(i))?.into_new_order()?))
+        .collect::<Result<Vec<NewOrder>, Box<dyn Error>>>()?;
+    let e = engine()?;
+    let start = Instant::now();
+    let placed = e.place_orders(news, &ctx);
+    let took = start.elapsed();
+    println!(
+        "place_orders({n}), NewOrder prebuilt:     {:.3} s = {:.0} orders/s, {:.2} µs/order",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / n as f64
+    );
+
+    let id = match placed.first() {
+        Some(Ok(order)) => order.id.clone(),
+        _ => return Err("no order placed".into()),
+    };
+    let calls = 100_000;
+    let start = Instant::now();
+    for _ in 0..calls {
+        std::hint::black_box(e.order(&id)?);
+    }
+    println!(
+        "engine.order(id):                         {:.2} µs/call",
+        start.elapsed().as_secs_f64() * 1e6 / calls as f64
+    );
+    let (mug, ist) = (VariantId::parse("MUG")?, LocationId::parse("IST")?);
+    let start = Instant::now();
+    for _ in 0..calls {
+        std::hint::black_box(e.with_stock(|s| s.level(&mug, &ist))??);
+    }
+    println!(
+        "engine.with_stock(level):                 {:.2} µs/call",
+        start.elapsed().as_secs_f64() * 1e6 / calls as f64
+    );
+    Ok(())
+}
