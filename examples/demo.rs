@@ -18,8 +18,8 @@ use ordersmith::order::{
     Actor, CancelReason, HoldReason, LineEdit, NewLine, NewOrder, Order, ShippingLine, TaxLine,
 };
 use ordersmith::pii::{Address, Customer, Redacted};
-use ordersmith::ports::memory::{FixedClock, SequentialIds};
-use ordersmith::ports::{OrderQuery, Outbox, Store};
+use ordersmith::ports::memory::FixedClock;
+use ordersmith::ports::{IdGenerator, OrderQuery, Outbox, Store};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::SqliteStore;
@@ -105,7 +105,12 @@ impl NowUtc for FixedClock {
 }
 
 /// The store and outbox the demo runs on, and a line saying which it is.
-type Opened = (Arc<dyn Store>, Arc<dyn Outbox>, String);
+type Opened = (
+    Arc<dyn Store>,
+    Arc<dyn Outbox>,
+    Arc<dyn IdGenerator>,
+    String,
+);
 
 /// The store the demo runs on, fresh each run.
 fn open_store() -> Result<Opened> {
@@ -120,7 +125,12 @@ fn open_store() -> Result<Opened> {
                 ..PgOptions::default()
             },
         )?);
-        return Ok((store.clone(), store, format!("PostgreSQL, schema {schema}")));
+        return Ok((
+            store.clone(),
+            store.clone(),
+            store,
+            format!("PostgreSQL, schema {schema}"),
+        ));
     }
     let path = std::env::temp_dir().join("ordersmith-demo.db");
     for suffix in ["", "-wal", "-shm"] {
@@ -132,18 +142,24 @@ fn open_store() -> Result<Opened> {
         }
     }
     let store = Arc::new(SqliteStore::open(&path)?);
-    Ok((store.clone(), store, format!("SQLite, {}", path.display())))
+    Ok((
+        store.clone(),
+        store.clone(),
+        store,
+        format!("SQLite, {}", path.display()),
+    ))
 }
 
 fn main() -> Result<()> {
-    let (store, outbox, store_name) = open_store()?;
+    let (store, outbox, ids, store_name) = open_store()?;
     // 08:00 in Istanbul is 05:00 UTC; the core only ever sees UTC.
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2026, 11, 20, 5, 0, 0)
             .single()
             .ok_or("bad date")?,
     ));
-    let engine = Engine::new(store, outbox, clock.clone(), Arc::new(SequentialIds::new()));
+    // Order ids come from the store's persistent sequence: unique across restarts.
+    let engine = Engine::new(store, outbox, clock.clone(), ids);
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),

@@ -7,7 +7,12 @@
 use ordersmith::engine::{Engine, EngineConfig, EngineError, ShortagePolicy, SourcingConfig};
 use ordersmith::ids::{ChannelId, OrderId};
 use ordersmith::order::{Order, OrderInput, OrderStatus};
-use ordersmith::ports::OrderQuery;
+use std::sync::Arc;
+
+use ordersmith::ports::memory::SystemClock;
+use ordersmith::ports::{OrderQuery, StoreError};
+use ordersmith_postgres::{PgOptions, PgStore};
+use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::Value;
@@ -83,6 +88,85 @@ impl PyEngine {
     ) -> PyResult<Self> {
         let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
         Ok(Self::wrap(Engine::in_memory(), config))
+    }
+
+    /// An engine on a SQLite file, created and migrated if needed: the embedded,
+    /// persistent default. Order ids come from the file's own sequence.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, synchronous="full", reserve_on_confirm=true, sourcing="priority", allow_split=true, on_shortage="fail"))]
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        synchronous: &str,
+        reserve_on_confirm: bool,
+        sourcing: &str,
+        allow_split: bool,
+        on_shortage: &str,
+    ) -> PyResult<Self> {
+        let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
+        let synchronous = match synchronous {
+            "full" => Synchronous::Full,
+            "normal" => Synchronous::Normal,
+            _ => {
+                return Err(crate::errors::invalid_input(
+                    py,
+                    "synchronous",
+                    "expected \"full\" or \"normal\"",
+                ))
+            }
+        };
+        let options = SqliteOptions {
+            synchronous,
+            ..SqliteOptions::default()
+        };
+        let store = detached(py, || {
+            SqliteStore::open_with(&path, options)
+                .map_err(|e| EngineError::Store(StoreError::from(e)))
+        })?;
+        let store = Arc::new(store);
+        let engine = Engine::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(SystemClock::new()),
+            store,
+        );
+        Ok(Self::wrap(engine, config))
+    }
+
+    /// An engine on a PostgreSQL database shared by several processes (tables are
+    /// created in `schema`, or the server's default, on first use). `url` is a libpq
+    /// connection string such as `"host=127.0.0.1 user=shop dbname=shop"`.
+    #[staticmethod]
+    #[pyo3(signature = (url, *, schema=None, pool_size=4, reserve_on_confirm=true, sourcing="priority", allow_split=true, on_shortage="fail"))]
+    #[allow(clippy::too_many_arguments)]
+    fn connect(
+        py: Python<'_>,
+        url: &str,
+        schema: Option<String>,
+        pool_size: usize,
+        reserve_on_confirm: bool,
+        sourcing: &str,
+        allow_split: bool,
+        on_shortage: &str,
+    ) -> PyResult<Self> {
+        let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
+        let options = PgOptions {
+            schema,
+            pool_size: pool_size.max(1),
+            ..PgOptions::default()
+        };
+        let store = detached(py, || {
+            PgStore::connect(url, options).map_err(|e| EngineError::Store(StoreError::from(e)))
+        })?;
+        let store = Arc::new(store);
+        let engine = Engine::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(SystemClock::new()),
+            store,
+        );
+        Ok(Self::wrap(engine, config))
     }
 
     /// Places one order given in the core's flat `OrderInput` shape.

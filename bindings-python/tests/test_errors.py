@@ -35,6 +35,7 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "sourcing": ordersmith.SourcingError,
         "store": ordersmith.StoreError,
         "engine": ordersmith.EngineError,
+        "dump": ordersmith.DumpError,
     }
     for info in ordersmith.error_codes():
         assert issubclass(ordersmith.error_class(info["code"]), expected[info["module"]]), info

@@ -10,6 +10,8 @@ Run it after `pip install ./bindings-python`:
 from __future__ import annotations
 
 import csv
+import sys
+import tempfile
 from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
@@ -50,9 +52,12 @@ def read_orders(path: Path) -> List[Dict[str, Any]]:
 
 
 def main() -> None:
-    # In memory for now. Once the SQLite store lands, the same day runs on a file:
-    #   engine = ordersmith.Engine.open("shop.db")
-    engine = ordersmith.Engine.in_memory(sourcing="priority", on_shortage="hold")
+    # The day runs on a SQLite file, created fresh each run (pass a path to keep it).
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.gettempdir()) / "ordersmith-day.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    engine = ordersmith.Engine.open(path, sourcing="priority", on_shortage="hold")
+    print(f"store: SQLite, {path}")
 
     engine.add_location("IST", "Istanbul DC", 1, "TR-34")
     engine.add_location("ANK", "Ankara Store", 2, "TR-06", kind="store")

@@ -97,6 +97,14 @@ class EngineError(Error):
     """The engine facade: conflicts, idempotency, input it could not convert."""
 
 
+class DumpError(Error):
+    """Exporting or importing a store as JSON lines."""
+
+
+class DumpInputError(DumpError, ValueError):
+    """A dump file that is not in the format (truncated, out of sequence, foreign)."""
+
+
 # Input errors are also ValueError; "not found" errors are also LookupError.
 class MoneyInputError(MoneyError, ValueError):
     """Invalid money input (unknown currency, too precise, negative, ...)."""
@@ -164,6 +172,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "sourcing": SourcingError,
     "store": StoreError,
     "engine": EngineError,
+    "dump": DumpError,
 }
 
 _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
@@ -174,6 +183,7 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("stock", "invalid_input"): StockInputError,
     ("sourcing", "invalid_input"): SourcingInputError,
     ("engine", "invalid_input"): EngineInputError,
+    ("dump", "invalid_input"): DumpInputError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -254,6 +264,8 @@ __all__ = [
     "SourcingError",
     "StoreError",
     "EngineError",
+    "DumpError",
+    "DumpInputError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

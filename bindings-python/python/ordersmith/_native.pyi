@@ -1,6 +1,7 @@
 """Type stubs for ordersmith._native (the Rust extension). Checked by mypy.stubtest."""
 
 import datetime
+import os
 from decimal import Decimal
 
 from ordersmith import Error as _Error
@@ -155,6 +156,27 @@ class Engine:
     @staticmethod
     def in_memory(
         *,
+        reserve_on_confirm: bool = True,
+        sourcing: _Sourcing = "priority",
+        allow_split: bool = True,
+        on_shortage: _ShortagePolicy = "fail",
+    ) -> Engine: ...
+    @staticmethod
+    def open(
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        synchronous: Literal["full", "normal"] = "full",
+        reserve_on_confirm: bool = True,
+        sourcing: _Sourcing = "priority",
+        allow_split: bool = True,
+        on_shortage: _ShortagePolicy = "fail",
+    ) -> Engine: ...
+    @staticmethod
+    def connect(
+        url: str,
+        *,
+        schema: Optional[str] = None,
+        pool_size: int = 4,
         reserve_on_confirm: bool = True,
         sourcing: _Sourcing = "priority",
         allow_split: bool = True,

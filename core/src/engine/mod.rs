@@ -359,12 +359,14 @@ impl Engine {
             let mut changes = written.changes;
             let appended = entries.len() as u64;
             if dirty {
-                for event in &stock_events {
+                for (k, event) in stock_events.iter().enumerate() {
                     if matches!(event, StockEvent::Moved(_)) {
                         continue;
                     }
                     changes.outbox.push(OutboxRecord {
-                        id: self.ids.next_id("effect"),
+                        // Unique without a generator: the log position and the event's
+                        // index within the write.
+                        id: format!("stock:{}:{k}", seq_before + appended),
                         topic: event.topic().to_string(),
                         aggregate_id: "stock".to_string(),
                         aggregate_version: seq_before + appended,
@@ -500,7 +502,8 @@ impl Engine {
                     });
                 }
             }
-            let order_id = OrderId::parse(engine.ids.next_id("order")).map_err(OrderError::from)?;
+            let order_id =
+                OrderId::parse(engine.ids.next_id("order")?).map_err(OrderError::from)?;
             let snapshot = Order::from_placed(order_id.clone(), data);
             let mut changes = engine.changes_for(&snapshot, 0, vec![placed.clone()], ctx)?;
             changes.idempotency = keys
@@ -671,7 +674,8 @@ impl Engine {
                 event,
             };
             outbox.push(OutboxRecord {
-                id: self.ids.next_id("effect"),
+                // Unique without a generator: an order's versions never repeat.
+                id: format!("{}:{version}", snapshot.id),
                 topic: record.event.topic().to_string(),
                 aggregate_id: snapshot.id.to_string(),
                 aggregate_version: version,

@@ -325,7 +325,7 @@ impl SequentialIds {
 }
 
 impl IdGenerator for SequentialIds {
-    fn next_id(&self, kind: &str) -> String {
+    fn next_id(&self, kind: &str) -> Result<String, StoreError> {
         let n = match self.counters.lock() {
             Ok(mut counters) => {
                 let n = counters.entry(kind.to_string()).or_insert(0);
@@ -341,6 +341,6 @@ impl IdGenerator for SequentialIds {
                 *n
             }
         };
-        format!("{kind}-{n:06}")
+        Ok(format!("{kind}-{n:06}"))
     }
 }

@@ -27,12 +27,15 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// New unique ids. Contract: never returns the same id twice for the same `kind`, across
-/// every engine that shares a store (hosts with several processes plug in UUIDv7 or a
-/// database sequence).
+/// New unique ids for orders.
+///
+/// Contract: never returns the same id twice for the same `kind`, across every engine
+/// that shares a store and across restarts (the database stores implement it with
+/// blocks of a persistent sequence; [`memory::SequentialIds`] only within one process).
+/// Fails only when the source of ids (a database) is unavailable.
 pub trait IdGenerator: Send + Sync {
-    /// A new id for `kind` (`"order"`, `"effect"`), e.g. `"order-000042"`.
-    fn next_id(&self, kind: &str) -> String;
+    /// A new id for `kind` (`"order"`), e.g. `"order-000042"`.
+    fn next_id(&self, kind: &str) -> Result<String, StoreError>;
 }
 
 /// Why a store call failed.

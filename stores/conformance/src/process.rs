@@ -42,14 +42,14 @@ impl PrefixedIds {
 }
 
 impl IdGenerator for PrefixedIds {
-    fn next_id(&self, kind: &str) -> String {
+    fn next_id(&self, kind: &str) -> Result<String, ordersmith::ports::StoreError> {
         let mut counters = match self.counters.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
         let n = counters.entry(kind.to_string()).or_insert(0);
         *n += 1;
-        format!("{kind}-{}-{:06}", self.prefix, *n)
+        Ok(format!("{kind}-{}-{:06}", self.prefix, *n))
     }
 }
 

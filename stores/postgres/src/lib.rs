@@ -37,8 +37,8 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, StockAppend,
-    Store, StoreError,
+    ChangeSet, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord,
+    StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
@@ -88,6 +88,16 @@ pub enum OpenError {
         /// Why.
         reason: String,
     },
+}
+
+/// For hosts that handle every store failure alike (bindings): a store that cannot be
+/// opened is unavailable, and the message keeps this error's own code.
+impl From<OpenError> for StoreError {
+    fn from(e: OpenError) -> Self {
+        StoreError::Unavailable {
+            reason: format!("[{}] {e}", e.code()),
+        }
+    }
 }
 
 impl OpenError {
@@ -141,6 +151,7 @@ pub struct PgStore {
     schema: Option<String>,
     pool: Pool,
     fail_commits: AtomicU32,
+    ids: IdBlocks,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -182,6 +193,7 @@ impl PgStore {
         })?;
         schema::migrate(&mut client, options.schema.as_deref())?;
         let store = PgStore {
+            ids: IdBlocks::default(),
             config,
             schema: options.schema,
             pool: Pool::new(options.pool_size, options.checkout_timeout),
@@ -505,6 +517,51 @@ fn texts(rows: &[postgres::Row], context: &'static str) -> Result<Vec<String>, S
     rows.iter()
         .map(|r| r.try_get::<_, String>(0).map_err(store_error(context)))
         .collect()
+}
+
+/// Ids handed out per block reserved in `id_blocks`.
+pub const ID_BLOCK: u64 = 64;
+
+/// The current block of ids per kind: `(next, end)`.
+#[derive(Default)]
+struct IdBlocks(std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>);
+
+impl PgStore {
+    /// Reserves `size` ids of `kind` in the database and returns the first. One
+    /// statement: concurrent processes get disjoint blocks.
+    fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, .. } = &mut *conn;
+        let size = to_i64("id block size", size)?;
+        let first: i64 = client
+            .query_one(
+                "INSERT INTO id_blocks (kind, next_value) VALUES ($1, 1 + $2::BIGINT) \
+                 ON CONFLICT (kind) DO UPDATE SET next_value = id_blocks.next_value + $2::BIGINT \
+                 RETURNING next_value - $2::BIGINT",
+                &[&kind, &size],
+            )
+            .and_then(|r| r.try_get(0))
+            .map_err(store_error("reserving a block of ids"))?;
+        to_u64("id block", first)
+    }
+}
+
+/// Order ids from blocks of a persistent sequence: unique across restarts and across
+/// every process sharing the database, `"{kind}-{n:06}"`.
+impl IdGenerator for PgStore {
+    fn next_id(&self, kind: &str) -> Result<String, StoreError> {
+        let mut blocks = self.ids.0.lock().map_err(|_| StoreError::Unavailable {
+            reason: "id block lock poisoned by a panicking thread".to_string(),
+        })?;
+        let block = blocks.entry(kind.to_string()).or_insert((0, 0));
+        if block.0 >= block.1 {
+            let first = self.reserve_ids(kind, ID_BLOCK)?;
+            *block = (first, first + ID_BLOCK);
+        }
+        let n = block.0;
+        block.0 += 1;
+        Ok(format!("{kind}-{n:06}"))
+    }
 }
 
 impl Store for PgStore {

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "stock log",
         sql: include_str!("../migrations/0002_stock_log.sql"),
     },
+    Migration {
+        version: 3,
+        name: "id blocks",
+        sql: include_str!("../migrations/0003_id_blocks.sql"),
+    },
 ];
 
 /// Brings the schema to the newest version in one transaction, holding an advisory

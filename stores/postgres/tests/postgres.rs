@@ -240,3 +240,16 @@ fn a_busy_shop_moves_memory_to_sqlite_to_postgres_to_memory_unchanged() {
     assert_eq!(text(&from_pg), text(&from_memory));
     assert_eq!(text(&from_back), text(&from_memory));
 }
+
+#[test]
+fn order_ids_are_unique_across_stores_sharing_a_schema() {
+    use ordersmith::ports::IdGenerator;
+    let (a, guard) = store_in_new_schema("ids", 2);
+    let b = reopen(&guard.schema, 2);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..150 {
+        assert!(seen.insert(a.next_id("order").unwrap()));
+        assert!(seen.insert(b.next_id("order").unwrap()));
+    }
+    assert_eq!(seen.len(), 300);
+}

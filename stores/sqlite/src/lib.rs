@@ -45,8 +45,8 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord, StockAppend,
-    Store, StoreError,
+    ChangeSet, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord,
+    StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use rusqlite::types::Value;
@@ -83,6 +83,16 @@ pub enum OpenError {
         /// Why.
         reason: String,
     },
+}
+
+/// For hosts that handle every store failure alike (bindings): a store that cannot be
+/// opened is unavailable, and the message keeps this error's own code.
+impl From<OpenError> for StoreError {
+    fn from(e: OpenError) -> Self {
+        StoreError::Unavailable {
+            reason: format!("[{}] {e}", e.code()),
+        }
+    }
 }
 
 impl OpenError {
@@ -145,6 +155,7 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
     fail_commits: AtomicU32,
+    ids: IdBlocks,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -205,6 +216,7 @@ impl SqliteStore {
             .map_err(open_error(shown))?;
         schema::migrate(&mut conn, shown)?;
         Ok(SqliteStore {
+            ids: IdBlocks::default(),
             conn: Mutex::new(conn),
             path,
             fail_commits: AtomicU32::new(0),
@@ -458,6 +470,48 @@ fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), St
         }
     }
     Ok(())
+}
+
+/// Ids handed out per block reserved in `id_blocks`.
+pub const ID_BLOCK: u64 = 64;
+
+/// The current block of ids per kind: `(next, end)`.
+#[derive(Default)]
+struct IdBlocks(Mutex<std::collections::HashMap<String, (u64, u64)>>);
+
+impl SqliteStore {
+    /// Reserves `size` ids of `kind` in the database and returns the first.
+    fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
+        let conn = self.lock()?;
+        let size = to_i64("id block size", size)?;
+        let first: i64 = conn
+            .prepare_cached(
+                "INSERT INTO id_blocks (kind, next_value) VALUES (?1, 1 + ?2) \
+                 ON CONFLICT (kind) DO UPDATE SET next_value = next_value + ?2 \
+                 RETURNING next_value - ?2",
+            )
+            .and_then(|mut s| s.query_row(params![kind, size], |r| r.get(0)))
+            .map_err(store_error("reserving a block of ids"))?;
+        to_u64("id block", first)
+    }
+}
+
+/// Order ids from blocks of a persistent sequence: unique across restarts and across
+/// processes sharing the file, `"{kind}-{n:06}"` like [`ordersmith::ports::memory::SequentialIds`].
+impl IdGenerator for SqliteStore {
+    fn next_id(&self, kind: &str) -> Result<String, StoreError> {
+        let mut blocks = self.ids.0.lock().map_err(|_| StoreError::Unavailable {
+            reason: "id block lock poisoned by a panicking thread".to_string(),
+        })?;
+        let block = blocks.entry(kind.to_string()).or_insert((0, 0));
+        if block.0 >= block.1 {
+            let first = self.reserve_ids(kind, ID_BLOCK)?;
+            *block = (first, first + ID_BLOCK);
+        }
+        let n = block.0;
+        block.0 += 1;
+        Ok(format!("{kind}-{n:06}"))
+    }
 }
 
 impl Store for SqliteStore {

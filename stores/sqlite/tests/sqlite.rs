@@ -142,3 +142,42 @@ fn a_busy_shop_moves_memory_to_sqlite_to_memory_unchanged() {
     export(&back, &back, &mut third).unwrap();
     assert_eq!(third, first);
 }
+
+#[test]
+fn order_ids_never_repeat_across_reopens_and_stores_on_one_file() {
+    use ordersmith::ports::IdGenerator;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ids.db");
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let a = SqliteStore::open(&path).unwrap();
+        let b = SqliteStore::open(&path).unwrap();
+        for _ in 0..100 {
+            assert!(seen.insert(a.next_id("order").unwrap()));
+            assert!(seen.insert(b.next_id("order").unwrap()));
+        }
+    }
+    assert_eq!(seen.len(), 600);
+    assert!(seen.contains("order-000001"));
+
+    // An engine on a reopened store places orders without clashing with earlier ones.
+    let place = || {
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let engine = ordersmith::engine::Engine::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(ordersmith::ports::memory::SystemClock::new()),
+            store,
+        );
+        engine
+            .place_order(
+                fixtures::new_order("web", fixtures::start()),
+                &ordersmith::engine::CommandContext::system(),
+            )
+            .unwrap()
+            .id
+    };
+    let first = place();
+    let second = place();
+    assert_ne!(first, second);
+}

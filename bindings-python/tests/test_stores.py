@@ -1,0 +1,67 @@
+"""Persistence: the SQLite file survives a reopen; PostgreSQL when a server is given."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+import ordersmith
+from conftest import order_input
+
+
+def stock(engine: ordersmith.Engine) -> None:
+    engine.add_location("IST", "Istanbul DC", 1, "TR-34")
+    engine.register_variant("MUG")
+    engine.receive("MUG", "IST", 10)
+
+
+def test_sqlite_file_keeps_orders_and_stock_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    first = ordersmith.Engine.open(path)
+    stock(first)
+    order = first.place_order(order_input(quantity=3, external_ref="W-1"))
+    first.confirm(order.id)
+    del first
+
+    again = ordersmith.Engine.open(str(path))
+    reloaded = again.order(order.id)
+    assert reloaded == again.order(order.id)
+    assert reloaded.status == "confirmed"
+    level = again.level("MUG", "IST")
+    assert (level["on_hand"], level["reserved"]) == (10, 3)
+    # A new order on the reopened file gets a new id, never an old one.
+    other = again.place_order(order_input(external_ref="W-2"))
+    assert other.id != order.id
+    # The same channel order delivered again is still one order.
+    assert again.place_order(order_input(quantity=3, external_ref="W-1")).id == order.id
+
+
+def test_opening_something_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "not-a-db"
+    bogus.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ordersmith.StoreError) as info:
+        ordersmith.Engine.open(bogus)
+    assert info.value.code == "STORE_UNAVAILABLE"
+    with pytest.raises(ordersmith.EngineInputError):
+        ordersmith.Engine.open(tmp_path / "x.db", synchronous="sometimes")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ORDERSMITH_PG_URL"),
+    reason="needs ORDERSMITH_PG_URL (scripts/test starts a server and sets it)",
+)
+def test_postgres_engines_share_one_database() -> None:
+    url = os.environ["ORDERSMITH_PG_URL"]
+    schema = f"py_{uuid.uuid4().hex[:12]}"
+    a = ordersmith.Engine.connect(url, schema=schema, pool_size=2)
+    b = ordersmith.Engine.connect(url, schema=schema, pool_size=2)
+    stock(a)
+    order = b.place_order(order_input(quantity=4))
+    b.confirm(order.id)
+    assert a.order(order.id).status == "confirmed"
+    assert a.level("MUG", "IST")["reserved"] == 4
+    with pytest.raises(ordersmith.StoreError):
+        ordersmith.Engine.connect("host=127.0.0.1 port=1 user=nobody connect_timeout=1")
