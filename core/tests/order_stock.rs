@@ -595,3 +595,55 @@ fn forecasts_are_measured_at_the_engine_clock() {
         "STOCK_UNKNOWN_VARIANT"
     );
 }
+
+#[test]
+fn ordering_a_bundle_reserves_its_components() {
+    let t = test_engine();
+    stocked(&t, 10, 0);
+    t.engine
+        .stock(StockCommand::DefineBundle {
+            bundle: variant("GIFT-SET"),
+            components: vec![
+                ordersmith::stock::BundleComponent {
+                    variant: variant("SHIRT-M"),
+                    quantity: 1,
+                },
+                ordersmith::stock::BundleComponent {
+                    variant: variant("MUG"),
+                    quantity: 2,
+                },
+            ],
+        })
+        .unwrap();
+    let available = t
+        .engine
+        .with_stock(|s| {
+            s.bundle_available(&variant("GIFT-SET"), &loc("IST"))
+                .unwrap()
+        })
+        .unwrap();
+    assert_eq!(available, 5, "10 mugs make 5 sets");
+    let new = NewOrder::new(
+        ChannelId::parse("web").unwrap(),
+        at(20, 10),
+        try_(),
+        vec![NewLine::new(variant("GIFT-SET"), 3, money("300"))],
+    );
+    let order = t.engine.place_order(new.clone(), &ctx()).unwrap();
+    let order = t.engine.confirm_order(&order.id, &ctx()).unwrap();
+    assert_eq!(allocated(&order, "L1"), 3);
+    assert_eq!(level(&t.engine, "SHIRT-M", "IST"), (10, 3));
+    assert_eq!(level(&t.engine, "MUG", "IST"), (10, 6));
+    // Only 2 sets are left: a third order for 3 is refused and changes nothing.
+    let other = t.engine.place_order(new, &ctx()).unwrap();
+    let err = t.engine.confirm_order(&other.id, &ctx()).unwrap_err();
+    assert_eq!(err.code(), "STOCK_INSUFFICIENT");
+    assert_eq!(level(&t.engine, "MUG", "IST"), (10, 6));
+    let order = t
+        .engine
+        .record_shipment(&order.id, vec![lq("L1", 3)], &ctx())
+        .unwrap();
+    assert_eq!(allocated(&order, "L1"), 0);
+    assert_eq!(level(&t.engine, "SHIRT-M", "IST"), (7, 0));
+    assert_eq!(level(&t.engine, "MUG", "IST"), (4, 0));
+}
