@@ -38,6 +38,40 @@ pub trait IdGenerator: Send + Sync {
     fn next_id(&self, kind: &str) -> Result<String, StoreError>;
 }
 
+/// Ids from blocks of a persistent sequence (hi-lo), for stores that implement
+/// [`IdGenerator`]: one round trip reserves [`IdBlocks::BLOCK`] ids, handed out in
+/// memory. A restart abandons the rest of its block, so ids may have gaps but never
+/// repeat. Ids read `"{kind}-{n:06}"`, like [`memory::SequentialIds`].
+#[derive(Default)]
+pub struct IdBlocks {
+    current: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
+}
+
+impl IdBlocks {
+    /// Ids reserved per round trip.
+    pub const BLOCK: u64 = 64;
+
+    /// The next id of `kind`; `reserve(kind, size)` must atomically reserve `size`
+    /// fresh numbers in the store and return the first.
+    pub fn next_id(
+        &self,
+        kind: &str,
+        reserve: impl FnOnce(&str, u64) -> Result<u64, StoreError>,
+    ) -> Result<String, StoreError> {
+        let mut current = self.current.lock().map_err(|_| StoreError::Unavailable {
+            reason: "id block lock poisoned by a panicking thread".to_string(),
+        })?;
+        let block = current.entry(kind.to_string()).or_insert((0, 0));
+        if block.0 >= block.1 {
+            let first = reserve(kind, Self::BLOCK)?;
+            *block = (first, first.saturating_add(Self::BLOCK));
+        }
+        let n = block.0;
+        block.0 += 1;
+        Ok(format!("{kind}-{n:06}"))
+    }
+}
+
 /// Why a store call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[serde(untagged)]

@@ -45,8 +45,8 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox, OutboxRecord,
-    StockAppend, Store, StoreError,
+    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
+    OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use rusqlite::types::Value;
@@ -472,13 +472,6 @@ fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), St
     Ok(())
 }
 
-/// Ids handed out per block reserved in `id_blocks`.
-pub const ID_BLOCK: u64 = 64;
-
-/// The current block of ids per kind: `(next, end)`.
-#[derive(Default)]
-struct IdBlocks(Mutex<std::collections::HashMap<String, (u64, u64)>>);
-
 impl SqliteStore {
     /// Reserves `size` ids of `kind` in the database and returns the first.
     fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
@@ -500,17 +493,8 @@ impl SqliteStore {
 /// processes sharing the file, `"{kind}-{n:06}"` like [`ordersmith::ports::memory::SequentialIds`].
 impl IdGenerator for SqliteStore {
     fn next_id(&self, kind: &str) -> Result<String, StoreError> {
-        let mut blocks = self.ids.0.lock().map_err(|_| StoreError::Unavailable {
-            reason: "id block lock poisoned by a panicking thread".to_string(),
-        })?;
-        let block = blocks.entry(kind.to_string()).or_insert((0, 0));
-        if block.0 >= block.1 {
-            let first = self.reserve_ids(kind, ID_BLOCK)?;
-            *block = (first, first + ID_BLOCK);
-        }
-        let n = block.0;
-        block.0 += 1;
-        Ok(format!("{kind}-{n:06}"))
+        self.ids
+            .next_id(kind, |kind, size| self.reserve_ids(kind, size))
     }
 }
 
