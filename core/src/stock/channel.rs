@@ -7,7 +7,8 @@
 //! 100 percent a channel is never told more than is available; when the shares of all
 //! channels add up to at most 100, neither is their sum (each term is rounded down).
 
-use std::collections::{BTreeMap, HashMap};
+use super::FastMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,7 @@ impl ChannelRule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct ChannelState {
     rule: ChannelRule,
-    pushed: HashMap<VariantId, u64>,
+    pushed: FastMap<VariantId, u64>,
 }
 
 impl StockLedger {
@@ -80,7 +81,7 @@ impl StockLedger {
                     channel,
                     ChannelState {
                         rule,
-                        pushed: HashMap::new(),
+                        pushed: FastMap::default(),
                     },
                 );
             }

@@ -1,6 +1,6 @@
 //! The append-only journal: movements, their effects on balances, and replay.
 
-use std::collections::HashMap;
+use super::FastMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use crate::ids::{CountId, LocationId, ReservationId, TransferId, VariantId};
 use super::model::{AdjustmentReason, Balance, BalanceDelta, Direction, WriteOffSource};
 
 /// Balances of every (variant, location) that ever moved: variant → location → balance.
-pub type Balances = HashMap<VariantId, HashMap<LocationId, Balance>>;
+pub type Balances = FastMap<VariantId, FastMap<LocationId, Balance>>;
 
 /// What a movement was. Its effect on balances is [`Movement::effects`].
 ///
@@ -204,14 +204,14 @@ fn add_delta(
     balance.add(delta);
     balances.insert(
         variant.clone(),
-        HashMap::from([(location.clone(), balance)]),
+        FastMap::from_iter([(location.clone(), balance)]),
     );
 }
 
 /// Rebuilds balances from a journal alone. For a ledger, this always equals
 /// [`super::StockLedger::balances`] (a property test checks it).
 pub fn rebuild_balances<'a>(journal: impl IntoIterator<Item = &'a Movement>) -> Balances {
-    let mut balances = Balances::new();
+    let mut balances = Balances::default();
     for movement in journal {
         apply_movement(&mut balances, movement);
     }

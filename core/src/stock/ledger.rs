@@ -1,6 +1,7 @@
 //! The ledger: set-up, queries, and the movements that need no reservation.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use super::FastMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,7 @@ use super::model::{Balance, Location, Reservation, StockLevel, StockPolicy, Vari
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(super) struct VariantSettings {
     pub(super) policy: StockPolicy,
-    pub(super) safety_stock: HashMap<LocationId, u32>,
+    pub(super) safety_stock: FastMap<LocationId, u32>,
     pub(super) low_stock_at: Option<u32>,
     pub(super) alert: AlertLevel,
 }
@@ -66,14 +67,14 @@ pub struct Transfer {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StockLedger {
     pub(super) locations: BTreeMap<LocationId, Location>,
-    pub(super) variants: HashMap<VariantId, VariantSettings>,
-    pub(super) bundles: HashMap<VariantId, Bundle>,
+    pub(super) variants: FastMap<VariantId, VariantSettings>,
+    pub(super) bundles: FastMap<VariantId, Bundle>,
     pub(super) balances: Balances,
     pub(super) journal: Vec<Movement>,
-    pub(super) reservations: HashMap<ReservationId, Reservation>,
+    pub(super) reservations: FastMap<ReservationId, Reservation>,
     pub(super) expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
-    pub(super) transfers: HashMap<TransferId, Transfer>,
-    pub(super) counts: HashMap<CountId, CycleCount>,
+    pub(super) transfers: FastMap<TransferId, Transfer>,
+    pub(super) counts: FastMap<CountId, CycleCount>,
     pub(super) channels: BTreeMap<ChannelId, ChannelState>,
 }
 

@@ -61,6 +61,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{LocationId, VariantId};
 
+/// The ledger's hash maps: keyed by ids that come from outside, looked up on every
+/// movement. foldhash with a per-map random seed is several times faster than the
+/// standard SipHash on short keys and still resists crafted collisions (benches/).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 pub use channel::ChannelRule;
 pub use command::{BundleComponent, StockCommand, StockLogEntry, StockOutcome};
 pub use count::{CountReport, CountSheet, CountVariance};
