@@ -88,8 +88,7 @@ impl Engine {
         amount: Decimal,
         ctx: &CommandContext,
     ) -> Result<Order, EngineError> {
-        let currency = self.load(id)?.currency;
-        let amount = Money::new(amount, currency).map_err(OrderError::from)?;
+        let amount = self.in_order_currency(id, amount)?;
         self.record_payment(id, amount, ctx)
     }
 
@@ -100,8 +99,7 @@ impl Engine {
         amount: Decimal,
         ctx: &CommandContext,
     ) -> Result<Order, EngineError> {
-        let currency = self.load(id)?.currency;
-        let amount = Money::new(amount, currency).map_err(OrderError::from)?;
+        let amount = self.in_order_currency(id, amount)?;
         self.record_refund(id, amount, ctx)
     }
 
@@ -184,5 +182,11 @@ impl Engine {
         ctx: &CommandContext,
     ) -> Result<Order, EngineError> {
         self.execute(id, OrderCommand::AddNote { note }, ctx)
+    }
+
+    /// `amount` as money in the order's own currency (refused if too precise for it).
+    fn in_order_currency(&self, id: &OrderId, amount: Decimal) -> Result<Money, EngineError> {
+        let currency = self.load(id)?.currency;
+        Ok(Money::new(amount, currency).map_err(OrderError::from)?)
     }
 }
