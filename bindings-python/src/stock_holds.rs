@@ -40,6 +40,7 @@ impl PyEngine {
                 .map(|t| datetime_arg(t, "expires_at"))
                 .transpose()?,
             reference,
+            order: None,
         };
         self.run_stock(py, StockCommand::Reserve { request })
     }

@@ -1,7 +1,9 @@
 //! Identifier newtypes: an order id can never be passed where a variant id is expected.
 //!
 //! Every id is a non-empty string of at most [`MAX_ID_LEN`] bytes, without control
-//! characters and without leading or trailing whitespace. Ids that come from outside (a
+//! characters, without invisible or direction-changing format characters (a U+202E
+//! override can make one SKU display as another), and without leading or trailing
+//! whitespace. Interior spaces are allowed: real SKUs have them (`"TEA 500G"`). Ids that come from outside (a
 //! channel's order number, a SKU) are validated once, at the edge, by `parse`. Ids are
 //! shared, immutable strings (`Arc<str>`): cloning one into a journal entry, an event and
 //! an index costs a reference count, not an allocation.
@@ -34,11 +36,14 @@ pub enum IdError {
         /// The limit.
         max: usize,
     },
-    /// The id had a control character or surrounding whitespace.
-    #[error("{kind} contains control characters or leading/trailing whitespace")]
+    /// The id had a control character, an invisible or bidirectional format
+    /// character, or surrounding whitespace.
+    #[error("{kind} contains {what}")]
     InvalidCharacters {
         /// Which kind of id.
         kind: &'static str,
+        /// What was wrong, in words (never the id itself).
+        what: &'static str,
     },
 }
 
@@ -68,10 +73,41 @@ pub(crate) fn validate_text(kind: &'static str, s: &str, max: usize) -> Result<(
             max,
         });
     }
-    if s.trim() != s || s.chars().any(char::is_control) {
-        return Err(IdError::InvalidCharacters { kind });
+    if s.trim() != s {
+        return Err(IdError::InvalidCharacters {
+            kind,
+            what: "leading or trailing whitespace",
+        });
+    }
+    if s.chars().any(char::is_control) {
+        return Err(IdError::InvalidCharacters {
+            kind,
+            what: "a control character",
+        });
+    }
+    if s.chars().any(is_invisible_format) {
+        return Err(IdError::InvalidCharacters {
+            kind,
+            what: "an invisible or bidirectional format character (such as U+202E)",
+        });
     }
     Ok(())
+}
+
+/// Characters that change how text displays without being seen: the Unicode
+/// bidirectional controls (embeddings, overrides, isolates and marks), zero-width
+/// characters and the byte-order mark. In an identifier they only serve to make two
+/// different ids look alike.
+pub(crate) fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 macro_rules! string_id {
@@ -196,6 +232,40 @@ mod tests {
         );
         let err = LocationId::parse("").unwrap_err();
         assert_eq!(err.to_string(), "location id must not be empty");
+    }
+
+    #[test]
+    fn ids_refuse_bidi_overrides_and_invisible_characters() {
+        // "SKU-\u{202E}DER" displays as "SKU-RED" reversed: two SKUs that look alike.
+        for bad in [
+            "SKU-\u{202E}DER",
+            "SKU\u{200B}1",
+            "\u{FEFF}SKU",
+            "SKU\u{2066}1\u{2069}",
+            "SKU\u{200F}",
+            "SKU\u{061C}",
+        ] {
+            let err = VariantId::parse(bad).unwrap_err();
+            assert_eq!(err.code(), "ID_INVALID_CHARACTERS", "{bad:?}");
+            assert_eq!(
+                err.to_string(),
+                "variant id contains an invisible or bidirectional format character (such as U+202E)"
+            );
+        }
+        assert_eq!(
+            VariantId::parse("SKU ").unwrap_err().to_string(),
+            "variant id contains leading or trailing whitespace"
+        );
+        assert_eq!(
+            VariantId::parse("a\tb").unwrap_err().to_string(),
+            "variant id contains a control character"
+        );
+        // Interior spaces and non-Latin letters are real SKUs.
+        assert!(VariantId::parse("TEA 500G").is_ok());
+        assert!(VariantId::parse("ÇAY-ŞEKER-500G").is_ok());
+        assert!(VariantId::parse("شاي-500").is_ok());
+        // Through serde too: an order input carrying such an id is refused.
+        assert!(serde_json::from_str::<VariantId>("\"SKU\\u202eX\"").is_err());
     }
 
     #[test]

@@ -101,6 +101,14 @@ impl SourcingError {
 pub trait Availability {
     /// Units of `variant` that can be promised at `location`.
     fn available(&self, variant: &VariantId, location: &LocationId) -> u64;
+
+    /// The stock a unit of `variant` draws on, when it is a bundle: each component
+    /// with its units per bundle. `None` for a variant that holds its own stock.
+    /// Sourcing plans bundles against their components, so a bundle and a separate
+    /// line of one of its components compete for the same units.
+    fn components(&self, _variant: &VariantId) -> Option<Vec<(VariantId, u32)>> {
+        None
+    }
 }
 
 impl Availability for StockLedger {
@@ -111,6 +119,10 @@ impl Availability for StockLedger {
         } else {
             self.sellable(variant, location)
         }
+    }
+
+    fn components(&self, variant: &VariantId) -> Option<Vec<(VariantId, u32)>> {
+        self.bundle(variant).map(|b| b.components.clone())
     }
 }
 
@@ -205,10 +217,14 @@ impl SourcingPlan {
 
 struct Planner<'a, S: Availability> {
     lines: &'a [SourcingLine],
+    /// Per line, the stock it draws on: its components with units per line unit, or
+    /// the variant itself once.
+    demand: Vec<Vec<(VariantId, u32)>>,
     ranked: Vec<&'a Location>,
     stock: &'a S,
     strategy: &'a SourcingStrategy,
-    used: HashMap<(usize, &'a VariantId), u64>,
+    /// Units of each stock variant already planned at each ranked location.
+    used: HashMap<(usize, VariantId), u64>,
     assignments: Vec<Assignment>,
     explanation: Vec<String>,
 }
@@ -232,6 +248,22 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+// By hand: a derive would ask `S: Clone`, and only a reference to `S` is held.
+impl<S: Availability> Clone for Planner<'_, S> {
+    fn clone(&self) -> Self {
+        Planner {
+            lines: self.lines,
+            demand: self.demand.clone(),
+            ranked: self.ranked.clone(),
+            stock: self.stock,
+            strategy: self.strategy,
+            used: self.used.clone(),
+            assignments: self.assignments.clone(),
+            explanation: self.explanation.clone(),
+        }
+    }
+}
+
 impl<'a, S: Availability> Planner<'a, S> {
     fn describe(&self, location: &Location) -> String {
         match self.strategy {
@@ -250,20 +282,44 @@ impl<'a, S: Availability> Planner<'a, S> {
         }
     }
 
-    /// Units of `variant` still free at ranked location `i`.
-    fn free(&self, i: usize, variant: &'a VariantId) -> u64 {
+    /// Units of a stock variant still free at ranked location `i`, beyond `also`.
+    fn free_stock(&self, i: usize, variant: &VariantId, also: u64) -> u64 {
         let Some(loc) = self.ranked.get(i) else {
             return 0;
         };
-        let used = self.used.get(&(i, variant)).copied().unwrap_or(0);
-        self.stock.available(variant, &loc.id).saturating_sub(used)
+        let used = self.used.get(&(i, variant.clone())).copied().unwrap_or(0);
+        self.stock
+            .available(variant, &loc.id)
+            .saturating_sub(used)
+            .saturating_sub(also)
     }
 
-    fn assign(&mut self, line: &SourcingLine, i: usize, variant: &'a VariantId, quantity: u32) {
-        let Some(loc) = self.ranked.get(i) else {
+    /// Units of line `k` ranked location `i` can still cover, given `taken` units of
+    /// stock variants set aside on top of what is planned.
+    fn free_line(&self, i: usize, k: usize, taken: &HashMap<VariantId, u64>) -> u64 {
+        let Some(demand) = self.demand.get(k) else {
+            return 0;
+        };
+        demand
+            .iter()
+            .map(|(v, per)| {
+                let extra = taken.get(v).copied().unwrap_or(0);
+                self.free_stock(i, v, extra) / u64::from((*per).max(1))
+            })
+            .min()
+            .unwrap_or(0)
+    }
+
+    fn assign(&mut self, k: usize, i: usize, quantity: u32) {
+        let (Some(loc), Some(line), Some(demand)) =
+            (self.ranked.get(i), self.lines.get(k), self.demand.get(k))
+        else {
             return;
         };
-        *self.used.entry((i, variant)).or_insert(0) += u64::from(quantity);
+        for (v, per) in demand {
+            *self.used.entry((i, v.clone())).or_insert(0) +=
+                u64::from(quantity) * u64::from(*per);
+        }
         match self
             .assignments
             .iter_mut()
@@ -278,15 +334,19 @@ impl<'a, S: Availability> Planner<'a, S> {
         }
     }
 
-    /// Units ranked location `i` can cover of what `remaining` still needs.
+    /// Units ranked location `i` can cover of what `remaining` still needs, taking
+    /// lines in order against the stock they share.
     fn coverage(&self, i: usize, remaining: &[u32]) -> u64 {
-        let mut taken: HashMap<&VariantId, u64> = HashMap::new();
+        let mut taken: HashMap<VariantId, u64> = HashMap::new();
         let mut covered = 0u64;
-        for (line, need) in self.lines.iter().zip(remaining) {
-            let t = taken.entry(&line.variant).or_insert(0);
-            let free = self.free(i, &line.variant).saturating_sub(*t);
-            let take = free.min(u64::from(*need));
-            *t += take;
+        for (k, need) in remaining.iter().enumerate() {
+            let take = self.free_line(i, k, &taken).min(u64::from(*need));
+            if take == 0 {
+                continue;
+            }
+            for (v, per) in self.demand.get(k).into_iter().flatten() {
+                *taken.entry(v.clone()).or_insert(0) += take * u64::from(*per);
+            }
             covered += take;
         }
         covered
@@ -294,12 +354,12 @@ impl<'a, S: Availability> Planner<'a, S> {
 
     /// Takes what ranked location `i` has of every remaining line.
     fn take_all_from(&mut self, i: usize, remaining: &mut [u32]) {
-        let lines = self.lines;
-        for (line, need) in lines.iter().zip(remaining.iter_mut()) {
-            let free = self.free(i, &line.variant);
+        let none = HashMap::new();
+        for (k, need) in remaining.iter_mut().enumerate() {
+            let free = self.free_line(i, k, &none);
             let take = u32::try_from(free.min(u64::from(*need))).unwrap_or(0);
             if take > 0 {
-                self.assign(line, i, &line.variant, take);
+                self.assign(k, i, take);
                 *need -= take;
             }
         }
@@ -314,6 +374,67 @@ impl<'a, S: Availability> Planner<'a, S> {
             }
         }
         best
+    }
+
+    /// Sources each line, in `order`, from its best-ranked location that has all of
+    /// it, or splits it across locations in rank order.
+    fn per_line(&mut self, order: &[usize], remaining: &mut [u32]) {
+        let none = HashMap::new();
+        for &k in order {
+            let Some(need) = remaining.get(k).copied() else {
+                continue;
+            };
+            if need == 0 {
+                continue;
+            }
+            let whole =
+                (0..self.ranked.len()).find(|&i| self.free_line(i, k, &none) >= u64::from(need));
+            let mut left = need;
+            if let Some(i) = whole {
+                self.assign(k, i, need);
+                left = 0;
+            } else {
+                for i in 0..self.ranked.len() {
+                    let free = self.free_line(i, k, &none);
+                    let take = u32::try_from(free.min(u64::from(left))).unwrap_or(0);
+                    if take > 0 {
+                        self.assign(k, i, take);
+                        left -= take;
+                    }
+                }
+            }
+            if let Some(r) = remaining.get_mut(k) {
+                *r = left;
+            }
+        }
+    }
+
+    /// Line orders worth trying for the per-line split: as given; lines drawing on
+    /// several stock variants (bundles) first; lines with the fewest locations able to
+    /// ship them whole first. Lines that share stock can leave units unfilled in one
+    /// order that another order fills.
+    fn line_orders(&self) -> Vec<Vec<usize>> {
+        let natural: Vec<usize> = (0..self.lines.len()).collect();
+        let mut bundles_first = natural.clone();
+        bundles_first.sort_by_key(|&k| {
+            std::cmp::Reverse(self.demand.get(k).map_or(0, Vec::len))
+        });
+        let none = HashMap::new();
+        let options = |k: usize| {
+            let need = self.lines.get(k).map_or(0, |l| u64::from(l.quantity));
+            (0..self.ranked.len())
+                .filter(|&i| self.free_line(i, k, &none) >= need)
+                .count()
+        };
+        let mut fewest_options_first = natural.clone();
+        fewest_options_first.sort_by_key(|&k| options(k));
+        let mut orders = vec![natural];
+        for o in [bundles_first, fewest_options_first] {
+            if !orders.contains(&o) {
+                orders.push(o);
+            }
+        }
+        orders
     }
 }
 
@@ -337,8 +458,18 @@ pub fn plan<S: Availability>(
         }),
         _ => ranked.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id))),
     }
+    let demand = lines
+        .iter()
+        .map(|l| {
+            stock
+                .components(&l.variant)
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| vec![(l.variant.clone(), 1)])
+        })
+        .collect();
     let mut p = Planner {
         lines,
+        demand,
         ranked,
         stock,
         strategy,
@@ -398,28 +529,22 @@ pub fn plan<S: Availability>(
         p.explanation.push(
             "No location has everything: each line ships from the best-ranked location that has all of it, or is split in rank order".to_string(),
         );
-        for (k, line) in lines.iter().enumerate() {
-            let Some(need) = remaining.get(k).copied() else {
-                continue;
-            };
-            let whole = (0..p.ranked.len()).find(|&i| p.free(i, &line.variant) >= u64::from(need));
-            let mut left = need;
-            if let Some(i) = whole {
-                p.assign(line, i, &line.variant, need);
-                left = 0;
-            } else {
-                for i in 0..p.ranked.len() {
-                    let take =
-                        u32::try_from(p.free(i, &line.variant).min(u64::from(left))).unwrap_or(0);
-                    if take > 0 {
-                        p.assign(line, i, &line.variant, take);
-                        left -= take;
-                    }
-                }
+        // Lines that share stock (a bundle and a line of one of its components) can
+        // fill in one order and not another: keep the order that leaves the fewest
+        // units unfilled (the first such, so the plain order wins ties).
+        let mut best: Option<(u64, Planner<'_, S>, Vec<u32>)> = None;
+        for order in p.line_orders() {
+            let mut candidate = p.clone();
+            let mut left = remaining.clone();
+            candidate.per_line(&order, &mut left);
+            let unfilled: u64 = left.iter().map(|q| u64::from(*q)).sum();
+            if best.as_ref().is_none_or(|(b, _, _)| unfilled < *b) {
+                best = Some((unfilled, candidate, left));
             }
-            if let Some(r) = remaining.get_mut(k) {
-                *r = left;
-            }
+        }
+        if let Some((_, chosen, left)) = best {
+            p = chosen;
+            remaining = left;
         }
         explain_lines(&mut p);
     }

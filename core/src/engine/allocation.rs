@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use crate::ids::{LineId, LocationId, ReservationId, VariantId};
 use crate::order::{
     Allocation, HoldReason, LineQuantity, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
@@ -23,7 +25,7 @@ use super::{EngineConfig, EngineError, ShortagePolicy, SourcingConfig, Tx};
 
 /// What to do with a shortage in [`allocate_open`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OnShort {
+pub(crate) enum OnShort {
     /// Refuse with `STOCK_INSUFFICIENT`.
     Fail,
     /// Reserve what can be, and hold the order.
@@ -89,6 +91,9 @@ pub(crate) fn stock_effects(
             Ok(events)
         }
         OrderCommand::RecordShipment { lines } => commit_shipped(tx, before, lines),
+        OrderCommand::RecordPayment { .. } | OrderCommand::MarkPaid => {
+            payment_effects(config, tx, before, after)
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -177,8 +182,83 @@ pub(crate) fn preview(
     plan_lines(config, ledger, order, &needs).map(Some)
 }
 
+/// The stock a unit of `variant` draws on: a bundle's components with units per
+/// bundle, or the variant itself once.
+fn stock_lines(ledger: &StockLedger, variant: &VariantId) -> Vec<(VariantId, u32)> {
+    match ledger.bundle(variant) {
+        Some(b) if !b.components.is_empty() => b.components.clone(),
+        _ => vec![(variant.clone(), 1)],
+    }
+}
+
+/// When reservations made at `now` for `order` lapse: never when no time-to-live
+/// applies, or when the order is paid and payment stops the clock.
+pub(crate) fn reservation_expiry(
+    config: &EngineConfig,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if config.payment_stops_reservation_clock && is_paid(order) {
+        return None;
+    }
+    let ttl = match order.reservation_ttl_minutes {
+        Some(minutes) => Some(TimeDelta::minutes(i64::from(minutes))),
+        None => match config.reservation_ttl_by_channel.get(&order.channel) {
+            Some(per_channel) => *per_channel,
+            None => config.reservation_ttl,
+        },
+    }?;
+    now.checked_add_signed(ttl)
+}
+
+/// Nothing is left to pay (a free order counts as paid).
+pub(crate) fn is_paid(order: &Order) -> bool {
+    order
+        .balance_due()
+        .is_ok_and(|due| due.is_zero() || due.is_negative())
+}
+
+/// Why units of a line could not be reserved: the first stock variant short at the
+/// location the rest would be reserved at, with the units needed and free there.
+fn shortage(
+    ledger: &StockLedger,
+    line: &OrderLine,
+    units: u32,
+    location: &LocationId,
+    planned: &HashMap<(VariantId, LocationId), u64>,
+) -> StockError {
+    let lines = stock_lines(ledger, &line.variant);
+    let mut first = None;
+    for (v, per) in &lines {
+        let already = planned
+            .get(&(v.clone(), location.clone()))
+            .copied()
+            .unwrap_or(0);
+        let (can, policy) = reservable(ledger, v, location, already);
+        let needed = u64::from(units) * u64::from(*per);
+        let err = StockError::Insufficient {
+            variant: v.clone(),
+            location: location.clone(),
+            requested: needed,
+            available: can.max(0),
+            policy,
+        };
+        if can < i64::try_from(needed).unwrap_or(i64::MAX) {
+            return err;
+        }
+        first.get_or_insert(err);
+    }
+    first.unwrap_or(StockError::Insufficient {
+        variant: line.variant.clone(),
+        location: location.clone(),
+        requested: u64::from(units),
+        available: 0,
+        policy: StockPolicy::Deny,
+    })
+}
+
 /// Reserves stock for every open, unreserved unit of tracked lines.
-fn allocate_open(
+pub(crate) fn allocate_open(
     config: &EngineConfig,
     tx: &mut Tx<'_>,
     order: &Order,
@@ -195,14 +275,24 @@ fn allocate_open(
     let locations = ranked_locations(tx.ledger);
     let sourced = plan_lines(config, tx.ledger, order, &needs)?;
     let mut reserves: Vec<Reserve> = Vec::new();
+    // Units of each stock variant (a bundle's components counted as such) this plan
+    // takes per location, so what is left for backorders is judged on the same stock.
     let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
+    let take = |planned: &mut HashMap<(VariantId, LocationId), u64>,
+                    ledger: &StockLedger,
+                    variant: &VariantId,
+                    location: &LocationId,
+                    quantity: u32| {
+        for (v, per) in stock_lines(ledger, variant) {
+            *planned.entry((v, location.clone())).or_default() +=
+                u64::from(quantity) * u64::from(per);
+        }
+    };
     for a in &sourced.assignments {
         let Some(line) = needs.iter().find(|l| l.id == a.line) else {
             continue;
         };
-        *planned
-            .entry((line.variant.clone(), a.location.clone()))
-            .or_default() += u64::from(a.quantity);
+        take(&mut planned, tx.ledger, &line.variant, &a.location, a.quantity);
         reserves.push(Reserve {
             line: a.line.clone(),
             variant: line.variant.clone(),
@@ -211,18 +301,25 @@ fn allocate_open(
         });
     }
     // What sellable stock cannot cover may still be reserved under a backorder or
-    // pre-order policy, at the preferred location.
-    let mut short: Vec<String> = Vec::new();
+    // pre-order policy, at the preferred location: for a bundle, every component's
+    // policy must allow it.
+    let mut short: Vec<(String, StockError)> = Vec::new();
     for u in &sourced.unfilled {
         let (Some(line), Some(best)) = (needs.iter().find(|l| l.id == u.line), locations.first())
         else {
             continue;
         };
-        let key = (line.variant.clone(), best.id.clone());
-        let already = planned.get(&key).copied().unwrap_or(0);
-        let (can, policy) = reservable(tx.ledger, &line.variant, &best.id, already);
-        if policy != StockPolicy::Deny && can >= i64::from(u.quantity) {
-            *planned.entry(key).or_default() += u64::from(u.quantity);
+        let fits = stock_lines(tx.ledger, &line.variant).iter().all(|(v, per)| {
+            let already = planned
+                .get(&(v.clone(), best.id.clone()))
+                .copied()
+                .unwrap_or(0);
+            let (can, policy) = reservable(tx.ledger, v, &best.id, already);
+            policy != StockPolicy::Deny
+                && can >= i64::from(u.quantity).saturating_mul(i64::from(*per))
+        });
+        if fits {
+            take(&mut planned, tx.ledger, &line.variant, &best.id, u.quantity);
             reserves.push(Reserve {
                 line: u.line.clone(),
                 variant: line.variant.clone(),
@@ -231,24 +328,32 @@ fn allocate_open(
             });
             continue;
         }
+        let err = shortage(tx.ledger, line, u.quantity, &best.id, &planned);
         if on_short == OnShort::Fail {
-            return Err(StockError::Insufficient {
-                variant: line.variant.clone(),
-                location: best.id.clone(),
-                requested: u64::from(line.unallocated_quantity()),
-                available: can.max(0),
-                policy,
-            }
-            .into());
+            return Err(err.into());
         }
-        short.push(format!("{} × {}", u.quantity, line.variant));
+        short.push((format!("{} × {}", u.quantity, line.variant), err));
     }
+    let expires_at = reservation_expiry(config, order, tx.now);
     let mut events = Vec::with_capacity(reserves.len() + 1);
     for (k, r) in reserves.into_iter().enumerate() {
         let id = reservation_id(order, &r.line, k)?;
-        let request = ReserveRequest::new(id.clone(), r.variant, r.location.clone(), r.quantity)
-            .with_reference(format!("order {} line {}", order.id, r.line));
-        tx.stock(StockCommand::Reserve { request })?;
+        let request = ReserveRequest::new(id.clone(), r.variant.clone(), r.location.clone(), r.quantity)
+            .with_reference(format!("order {} line {}", order.id, r.line))
+            .for_order(order.id.clone())
+            .expiring(expires_at);
+        match tx.stock(StockCommand::Reserve { request }) {
+            Ok(_) => {}
+            // The plan is checked against the same ledger, so this is a safety net:
+            // under a hold policy a refused reservation is a shortage, not a failure.
+            Err(EngineError::Stock(e @ StockError::Insufficient { .. }))
+                if on_short != OnShort::Fail =>
+            {
+                short.push((format!("{} × {}", r.quantity, r.variant), e));
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
         events.push(OrderEvent::Allocated {
             line_id: r.line,
             allocation: Allocation {
@@ -259,10 +364,73 @@ fn allocate_open(
         });
     }
     if !short.is_empty() && on_short == OnShort::Hold && order.status != OrderStatus::OnHold {
+        let detail: Vec<String> = short
+            .iter()
+            .map(|(what, err)| format!("{what} ({err})"))
+            .collect();
         events.push(OrderEvent::Held {
             reason: HoldReason::InsufficientStock,
-            note: Some(format!("short: {}", short.join(", "))),
+            note: Some(format!("short: {}", detail.join("; "))),
             from: order.status,
+        });
+    }
+    Ok(events)
+}
+
+/// A payment's stock side. Paying in full stops the reservations' clock (when
+/// configured). A payment on an order held because its reservations lapsed re-reserves
+/// what stock allows: everything found releases the hold; otherwise the order stays on
+/// hold, with a note saying the stock was released and what is short.
+fn payment_effects(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    before: &Order,
+    after: &Order,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    if config.payment_stops_reservation_clock && is_paid(after) && !is_paid(before) {
+        for a in after.lines.iter().flat_map(|l| &l.allocations) {
+            let expiring = tx
+                .ledger
+                .reservation(&a.reservation)
+                .is_some_and(|r| r.expires_at.is_some());
+            if expiring {
+                tx.stock(StockCommand::SetReservationExpiry {
+                    reservation: a.reservation.clone(),
+                    expires_at: None,
+                })?;
+            }
+        }
+    }
+    let Some(hold) = &after.hold else {
+        return Ok(Vec::new());
+    };
+    let resumable = matches!(
+        hold.previous,
+        OrderStatus::Confirmed | OrderStatus::Processing
+    );
+    if hold.reason != HoldReason::ReservationExpired || !resumable || !config.reserve_on_confirm
+    {
+        return Ok(Vec::new());
+    }
+    let mut events = allocate_open(config, tx, after, OnShort::Partial)?;
+    let mut scratch = after.clone();
+    for e in &events {
+        scratch.apply(e);
+    }
+    let missing: Vec<String> = scratch
+        .lines
+        .iter()
+        .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
+        .map(|l| format!("{} × {}", l.unallocated_quantity(), l.variant))
+        .collect();
+    if missing.is_empty() {
+        events.push(OrderEvent::HoldReleased { to: hold.previous });
+    } else {
+        events.push(OrderEvent::NoteAdded {
+            note: format!(
+                "payment arrived after the reservation expired and its stock was released; still short: {}",
+                missing.join(", ")
+            ),
         });
     }
     Ok(events)

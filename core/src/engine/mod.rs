@@ -37,14 +37,18 @@
 
 mod allocation;
 mod orders;
+mod reconcile;
 mod stock;
 
+pub use reconcile::ExpirySweep;
+
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LineId, OrderId};
+use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
 use crate::order::{
     decide, place, Actor, LineQuantity, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
     OrderEventRecord,
@@ -100,6 +104,16 @@ pub enum EngineError {
     /// Sourcing refused its input.
     #[error(transparent)]
     Sourcing(#[from] SourcingError),
+    /// A raw stock command named a reservation an order owns (or claimed an order for
+    /// a new one). Such reservations change only through their order, so the order's
+    /// allocations and the ledger never disagree.
+    #[error("reservation {reservation} belongs to order {order_id}: change it through the order (cancel, edit, ship), not the stock API")]
+    ReservationOwnedByOrder {
+        /// The reservation.
+        reservation: ReservationId,
+        /// The order that owns it.
+        order_id: OrderId,
+    },
     /// An argument of the call itself was invalid.
     #[error("{field} is invalid: {reason}")]
     InvalidInput {
@@ -117,6 +131,7 @@ impl EngineError {
         "ENGINE_IDEMPOTENCY_MISMATCH",
         "ENGINE_DUPLICATE_EXTERNAL_REF",
         "ENGINE_INVALID_INPUT",
+        "ENGINE_RESERVATION_OWNED_BY_ORDER",
     ];
 
     /// The stable machine-readable code of this error.
@@ -130,6 +145,7 @@ impl EngineError {
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
             Self::InvalidInput { .. } => "ENGINE_INVALID_INPUT",
+            Self::ReservationOwnedByOrder { .. } => "ENGINE_RESERVATION_OWNED_BY_ORDER",
         }
     }
 }
@@ -206,6 +222,33 @@ pub struct EngineConfig {
     pub allow_split: bool,
     /// What to do when stock is short.
     pub on_shortage: ShortagePolicy,
+    /// How long an unpaid order's reservations hold before an expiry sweep
+    /// ([`Engine::sweep_expired_reservations`]) releases them; `None` (the default)
+    /// holds until the order ships or is cancelled. Shops taking bank transfers or
+    /// cash on delivery set it.
+    pub reservation_ttl: Option<TimeDelta>,
+    /// Per-channel time-to-live, overriding `reservation_ttl` (`None` here: that
+    /// channel's reservations never expire). An order's own
+    /// `reservation_ttl_minutes` overrides both.
+    pub reservation_ttl_by_channel: BTreeMap<ChannelId, Option<TimeDelta>>,
+    /// What an expiry sweep does to an order whose reservations lapsed.
+    pub on_reservation_expiry: ExpiryPolicy,
+    /// Whether paying an order in full stops its reservations' clock (their expiry is
+    /// cleared). On by default: a paid order is never unreserved by a timer.
+    pub payment_stops_reservation_clock: bool,
+}
+
+/// What an expiry sweep does to an order whose reservations lapsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryPolicy {
+    /// Put it on hold with reason `reservation_expired`; paying or releasing the hold
+    /// re-reserves if stock allows.
+    #[default]
+    Hold,
+    /// Cancel it with reason `reservation_expired` (an order with shipped units is held
+    /// instead: it cannot be cancelled as a whole).
+    Cancel,
 }
 
 impl Default for EngineConfig {
@@ -216,6 +259,10 @@ impl Default for EngineConfig {
             sourcing: SourcingConfig::Priority,
             allow_split: true,
             on_shortage: ShortagePolicy::Fail,
+            reservation_ttl: None,
+            reservation_ttl_by_channel: BTreeMap::new(),
+            on_reservation_expiry: ExpiryPolicy::Hold,
+            payment_stops_reservation_clock: true,
         }
     }
 }
@@ -453,8 +500,9 @@ impl Engine {
     /// Places a new order and returns it (status `pending`).
     ///
     /// With an `external_ref`, placing the same (channel, reference) again with the same
-    /// content returns the first order; with different content it is
-    /// [`EngineError::DuplicateExternalRef`].
+    /// content returns that order as it is now (it may have been confirmed or shipped
+    /// since); with different content it is [`EngineError::DuplicateExternalRef`]. The
+    /// same idempotency key again returns the first result.
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
         check_key(ctx)?;
         let placed = place(&new)?;
@@ -496,9 +544,17 @@ impl Engine {
                             },
                         });
                     }
+                    // A channel delivering its order again gets the order as it is now,
+                    // so a re-importer never acts on a stale status; a retried call
+                    // (idempotency key) gets its first result.
+                    let value = if external_key.as_ref() == Some(*key) {
+                        engine.load(&record.order_id)?
+                    } else {
+                        engine.order_at(&record.order_id, record.order_version)?
+                    };
                     return Ok(Written {
                         changes: ChangeSet::default(),
-                        value: engine.order_at(&record.order_id, record.order_version)?,
+                        value,
                     });
                 }
             }
@@ -654,7 +710,7 @@ impl Engine {
         })
     }
 
-    fn changes_for(
+    pub(crate) fn changes_for(
         &self,
         snapshot: &Order,
         expected_version: u64,

@@ -74,11 +74,11 @@ impl Engine {
         self.execute(id, OrderCommand::RecordPayment { amount }, ctx)
     }
 
-    /// Records payment of the whole balance due.
+    /// Records payment of the whole balance due. The amount is taken when the command
+    /// runs, under the writer, so a retry with the same idempotency key returns the
+    /// first result instead of recomputing a balance of zero.
     pub fn mark_paid(&self, id: &OrderId, ctx: &CommandContext) -> Result<Order, EngineError> {
-        let order = self.load(id)?;
-        let amount = order.balance_due().map_err(OrderError::from)?;
-        self.record_payment(id, amount, ctx)
+        self.execute(id, OrderCommand::MarkPaid, ctx)
     }
 
     /// Records a payment of `amount` in the order's own currency.

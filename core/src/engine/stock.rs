@@ -8,36 +8,81 @@ use rust_decimal::Decimal;
 use crate::ids::VariantId;
 use crate::stock::{Forecast, ReorderParams, StockCommand, StockLedger, StockOutcome};
 
-use super::{Engine, EngineError, Written};
-use crate::ports::ChangeSet;
+use super::reconcile::{self, Touched};
+use super::{Engine, EngineError, ExpirySweep, Written};
+use crate::stock::{Reservation, ReservationFilter};
 
 impl Engine {
     /// Executes one stock command (receive, adjust, transfer, reserve, count, ...) and
     /// saves it. Alerts and shortfalls it raises become outbox records.
+    ///
+    /// Stock and orders stay in step: a command on a reservation an order owns is
+    /// refused with [`EngineError::ReservationOwnedByOrder`] (change it through the
+    /// order); `expire` runs [`Engine::sweep_expired_reservations`]; a count, damage or
+    /// loss that leaves an order's reservation short re-sources that order in the same
+    /// change (see `reconcile`).
     pub fn stock(&self, command: StockCommand) -> Result<StockOutcome, EngineError> {
-        self.write(|_, tx| {
-            let outcome = tx.stock(command.clone())?;
-            Ok(Written {
-                changes: ChangeSet::default(),
-                value: outcome,
-            })
-        })
+        let mut outcomes = self.stock_batch(vec![command])?;
+        Ok(outcomes.pop().unwrap_or_default())
     }
 
     /// Executes several stock commands as one atomic change: all are saved or none.
+    /// The same rules as [`Engine::stock`] apply to each.
     pub fn stock_batch(
         &self,
         commands: Vec<StockCommand>,
     ) -> Result<Vec<StockOutcome>, EngineError> {
-        self.write(|_, tx| {
-            let outcomes = commands
-                .iter()
-                .map(|c| tx.stock(c.clone()))
-                .collect::<Result<Vec<_>, _>>()?;
+        self.write(|engine, tx| {
+            let mut touched = Touched::default();
+            let mut outcomes = Vec::with_capacity(commands.len());
+            for command in &commands {
+                reconcile::guard_raw(tx.ledger, command)?;
+                let outcome = if matches!(command, StockCommand::Expire) {
+                    reconcile::sweep_expired(engine, tx, &mut touched)?.1
+                } else {
+                    tx.stock(command.clone())?
+                };
+                reconcile::resource_shortfalls(engine, tx, &outcome.events, &mut touched)?;
+                outcomes.push(outcome);
+            }
             Ok(Written {
-                changes: ChangeSet::default(),
+                changes: touched.into_changes(engine)?,
                 value: outcomes,
             })
+        })
+    }
+
+    /// Releases every reservation past its expiry at the engine clock's time, and tells
+    /// the orders that owned them in the same change: each records
+    /// `allocation_expired` and goes on hold with reason `reservation_expired` (or is
+    /// cancelled, per [`crate::engine::EngineConfig::on_reservation_expiry`]); the order events reach
+    /// the outbox. The host calls this on a schedule (every minute is plenty).
+    pub fn sweep_expired_reservations(&self) -> Result<ExpirySweep, EngineError> {
+        self.write(|engine, tx| {
+            let mut touched = Touched::default();
+            let (released, outcome) = reconcile::sweep_expired(engine, tx, &mut touched)?;
+            let orders = touched.orders();
+            Ok(Written {
+                changes: touched.into_changes(engine)?,
+                value: ExpirySweep {
+                    released,
+                    orders,
+                    outcome,
+                },
+            })
+        })
+    }
+
+    /// Live reservations matching `filter`, ordered by id: which order holds what,
+    /// where, and until when ("held for order X until 14:00"). Every match is
+    /// returned.
+    pub fn reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>, EngineError> {
+        self.read_stock(|ledger| {
+            Ok(ledger
+                .live_reservations(filter)
+                .into_iter()
+                .cloned()
+                .collect())
         })
     }
 
@@ -48,9 +93,11 @@ impl Engine {
         self.read_stock(|ledger| super::allocation::preview(self.config(), ledger, &order))
     }
 
-    /// Releases every reservation past its expiry at the engine clock's time.
+    /// Releases every reservation past its expiry at the engine clock's time, telling
+    /// their orders: [`Engine::sweep_expired_reservations`], returning only the
+    /// ledger's outcome.
     pub fn expire_reservations(&self) -> Result<StockOutcome, EngineError> {
-        self.stock(StockCommand::Expire)
+        Ok(self.sweep_expired_reservations()?.outcome)
     }
 
     /// Reads the ledger, caught up with the store: levels, journal, forecasts, channel

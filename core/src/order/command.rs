@@ -107,6 +107,11 @@ pub struct NewOrder {
     /// A first note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// How long the order's reservations hold while it is unpaid, in minutes (1 to
+    /// [`super::limits::MAX_RESERVATION_TTL_MINUTES`]); overrides the engine's and the
+    /// channel's time-to-live. `None` uses theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation_ttl_minutes: Option<u32>,
 }
 
 impl NewOrder {
@@ -130,6 +135,7 @@ impl NewOrder {
             shipping_lines: Vec::new(),
             tags: Vec::new(),
             note: None,
+            reservation_ttl_minutes: None,
         }
     }
 }
@@ -218,6 +224,9 @@ pub enum OrderCommand {
         /// Amount (positive, at most the balance due).
         amount: Money,
     },
+    /// Record payment of the whole balance due, whatever it is when the command runs
+    /// (its row in the transition table is `record_payment`'s).
+    MarkPaid,
     /// Record a refund paid out.
     RecordRefund {
         /// Amount (positive, at most paid − refunded).
@@ -351,7 +360,9 @@ impl OrderCommand {
             OrderCommand::Cancel { .. } => OrderCommandKind::Cancel,
             OrderCommand::CancelLines { .. } => OrderCommandKind::CancelLines,
             OrderCommand::EditLines { .. } => OrderCommandKind::EditLines,
-            OrderCommand::RecordPayment { .. } => OrderCommandKind::RecordPayment,
+            OrderCommand::RecordPayment { .. } | OrderCommand::MarkPaid => {
+                OrderCommandKind::RecordPayment
+            }
             OrderCommand::RecordRefund { .. } => OrderCommandKind::RecordRefund,
             OrderCommand::RecordShipment { .. } => OrderCommandKind::RecordShipment,
             OrderCommand::RecordDelivery { .. } => OrderCommandKind::RecordDelivery,

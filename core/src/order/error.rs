@@ -160,6 +160,14 @@ pub enum OrderError {
         /// Why.
         reason: &'static str,
     },
+    /// A reservation time-to-live was zero or above the limit.
+    #[error("reservation_ttl_minutes {minutes} is invalid: expected 1 to {max}")]
+    InvalidReservationTtl {
+        /// The minutes given.
+        minutes: u32,
+        /// The limit.
+        max: u32,
+    },
     /// An id inside the command was invalid.
     #[error(transparent)]
     Id(#[from] IdError),
@@ -192,6 +200,7 @@ impl OrderError {
         "ORDER_OVERPAYMENT",
         "ORDER_REFUND_EXCEEDS_PAID",
         "ORDER_INVALID_TEXT",
+        "ORDER_INVALID_RESERVATION_TTL",
     ];
 
     /// The stable machine-readable code of this error.
@@ -218,6 +227,7 @@ impl OrderError {
             Self::Overpayment { .. } => "ORDER_OVERPAYMENT",
             Self::RefundExceedsPaid { .. } => "ORDER_REFUND_EXCEEDS_PAID",
             Self::InvalidText { .. } => "ORDER_INVALID_TEXT",
+            Self::InvalidReservationTtl { .. } => "ORDER_INVALID_RESERVATION_TTL",
             Self::Id(e) => e.code(),
             Self::Money(e) => e.code(),
         }

@@ -49,6 +49,9 @@ pub struct PlacedOrder {
     /// First note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The order's own reservation time-to-live, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation_ttl_minutes: Option<u32>,
 }
 
 /// Something that happened to an order.
@@ -146,6 +149,16 @@ pub enum OrderEvent {
         /// Units released.
         quantity: u32,
     },
+    /// A line's reservation lapsed before the order was paid (an expiry sweep): its
+    /// units went back on sale and are no longer held for the order.
+    AllocationExpired {
+        /// The line.
+        line_id: LineId,
+        /// The reservation.
+        reservation: ReservationId,
+        /// Units that were still held.
+        quantity: u32,
+    },
     /// Units of a line's reservation were committed because they shipped (the same
     /// effect on the order as a release: the units are no longer held for it).
     AllocationCommitted {
@@ -193,6 +206,7 @@ impl OrderEvent {
             OrderEvent::Allocated { .. } => "order.allocated",
             OrderEvent::Deallocated { .. } => "order.deallocated",
             OrderEvent::AllocationCommitted { .. } => "order.allocation_committed",
+            OrderEvent::AllocationExpired { .. } => "order.allocation_expired",
             OrderEvent::Completed => "order.completed",
             OrderEvent::Tagged { .. } => "order.tagged",
             OrderEvent::NoteAdded { .. } => "order.note_added",
@@ -314,6 +328,7 @@ impl Order {
             next_line_number: u32::try_from(placed.lines.len())
                 .unwrap_or(u32::MAX)
                 .saturating_add(1),
+            reservation_ttl_minutes: placed.reservation_ttl_minutes,
         }
     }
 
@@ -393,6 +408,11 @@ impl Order {
                 quantity,
             }
             | OrderEvent::AllocationCommitted {
+                line_id,
+                reservation,
+                quantity,
+            }
+            | OrderEvent::AllocationExpired {
                 line_id,
                 reservation,
                 quantity,

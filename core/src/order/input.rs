@@ -147,6 +147,10 @@ pub struct OrderInput {
     /// First note.
     #[serde(default)]
     pub note: Option<String>,
+    /// How long the order's unpaid reservations hold, in minutes (overrides the
+    /// engine's and the channel's time-to-live).
+    #[serde(default)]
+    pub reservation_ttl_minutes: Option<u32>,
 }
 
 fn taxes(input: Vec<TaxInput>) -> Vec<TaxLine> {
@@ -219,6 +223,7 @@ impl OrderInput {
             shipping_lines,
             tags: self.tags,
             note: self.note,
+            reservation_ttl_minutes: self.reservation_ttl_minutes,
         })
     }
 }

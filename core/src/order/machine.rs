@@ -277,6 +277,14 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         check_text("note", n, limits::MAX_LONG_TEXT)?;
     }
     check_tags(&new.tags)?;
+    if let Some(minutes) = new.reservation_ttl_minutes {
+        if minutes == 0 || minutes > limits::MAX_RESERVATION_TTL_MINUTES {
+            return Err(OrderError::InvalidReservationTtl {
+                minutes,
+                max: limits::MAX_RESERVATION_TTL_MINUTES,
+            });
+        }
+    }
     let mut lines = Vec::with_capacity(new.lines.len());
     for (number, line) in (1u32..).zip(&new.lines) {
         lines.push(build_line(line, new.currency, number)?);
@@ -299,6 +307,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         shipping_lines: new.shipping_lines.clone(),
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
         note: new.note.clone(),
+        reservation_ttl_minutes: new.reservation_ttl_minutes,
     };
     Ok(OrderEvent::Placed(Box::new(placed)))
 }
@@ -487,6 +496,14 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
                 });
             }
             vec![OrderEvent::PaymentRecorded { amount: *amount }]
+        }
+        OrderCommand::MarkPaid => {
+            // The amount is derived here, from the order as it stands when the command
+            // runs, so the command itself (and an idempotency key bound to it) never
+            // depends on a read made before it.
+            let amount = order.balance_due()?;
+            check_money("payment", &amount, order.currency, true)?;
+            vec![OrderEvent::PaymentRecorded { amount }]
         }
         OrderCommand::RecordRefund { amount } => {
             check_money("refund", amount, order.currency, true)?;

@@ -137,6 +137,8 @@ pub mod limits {
     pub const MAX_SHORT_TEXT: usize = 128;
     /// Characters in a note or title.
     pub const MAX_LONG_TEXT: usize = 2_000;
+    /// Longest reservation time-to-live an order may ask for: 30 days.
+    pub const MAX_RESERVATION_TTL_MINUTES: u32 = 30 * 24 * 60;
 }
 
 #[cfg(test)]

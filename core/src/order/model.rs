@@ -136,6 +136,9 @@ pub enum HoldReason {
     InsufficientStock,
     /// The customer asked to wait.
     CustomerRequest,
+    /// The order's stock reservations lapsed before it was paid; the stock went back
+    /// on sale. Paying re-reserves if stock allows; releasing the hold tries again.
+    ReservationExpired,
     /// Anything else; say why in the note.
     Other,
 }
@@ -154,6 +157,8 @@ pub enum CancelReason {
     Declined,
     /// Cancelled by shop staff.
     Staff,
+    /// The order was not paid before its stock reservations lapsed.
+    ReservationExpired,
     /// Anything else.
     Other,
 }
@@ -417,6 +422,10 @@ pub struct Order {
     pub amount_refunded: Money,
     /// Next line number for lines added by edits.
     pub next_line_number: u32,
+    /// How long this order's unpaid reservations hold, overriding the engine's and the
+    /// channel's time-to-live (`EngineConfig::reservation_ttl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation_ttl_minutes: Option<u32>,
 }
 
 impl Order {

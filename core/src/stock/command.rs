@@ -222,6 +222,14 @@ pub enum StockCommand {
     },
     /// Release every reservation past its expiry.
     Expire,
+    /// Set or clear when an active reservation lapses.
+    SetReservationExpiry {
+        /// The reservation.
+        reservation: ReservationId,
+        /// The new expiry; `None` holds until committed or released.
+        #[serde(default)]
+        expires_at: Option<DateTime<Utc>>,
+    },
     /// Open a cycle count.
     OpenCount {
         /// Count id.
@@ -441,6 +449,13 @@ impl StockLedger {
                 quantity,
             } => self.release_partial(reservation, *quantity, now)?.into(),
             C::Expire => self.expire(now).into(),
+            C::SetReservationExpiry {
+                reservation,
+                expires_at,
+            } => {
+                self.set_expiry(reservation, *expires_at, now)?;
+                StockOutcome::default()
+            }
             C::OpenCount {
                 id,
                 location,

@@ -77,7 +77,7 @@ pub use model::{
     AdjustmentReason, Balance, BalanceDelta, Bucket, Direction, Location, LocationKind,
     Reservation, ReservationState, StockLevel, StockPolicy, VariantLevels, WriteOffSource,
 };
-pub use reserve::ReserveRequest;
+pub use reserve::{ReservationFilter, ReserveRequest};
 
 /// Limits on stock input: a limit on everything.
 pub mod limits {

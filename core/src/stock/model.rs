@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LocationId, ReservationId, VariantId};
+use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 /// What kind of place a location is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -281,6 +281,11 @@ pub struct Reservation {
     pub expires_at: Option<DateTime<Utc>>,
     /// The caller's reference, e.g. `"order o-1 line 2"`.
     pub reference: Option<String>,
+    /// The order that owns it, when an order's confirmation made it. Such a reservation
+    /// changes only through its order (the engine refuses raw commands on it), so an
+    /// order's allocations and the ledger never disagree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderId>,
     /// Where it stands.
     pub state: ReservationState,
     /// For a bundle: the components and units per bundle. Empty for a plain variant.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LocationId, ReservationId, VariantId};
+use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 use super::error::StockError;
 use super::journal::MovementKind;
@@ -28,6 +28,10 @@ pub struct ReserveRequest {
     pub expires_at: Option<DateTime<Utc>>,
     /// The caller's reference, e.g. `"order o-1 line 2"`.
     pub reference: Option<String>,
+    /// The order that owns the reservation. The engine sets it for the reservations an
+    /// order's confirmation makes; a host reserving stock by hand leaves it `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderId>,
 }
 
 impl ReserveRequest {
@@ -40,7 +44,20 @@ impl ReserveRequest {
             quantity,
             expires_at: None,
             reference: None,
+            order: None,
         }
+    }
+
+    /// Owned by an order.
+    pub fn for_order(mut self, order: OrderId) -> Self {
+        self.order = Some(order);
+        self
+    }
+
+    /// With an expiry, or none.
+    pub fn expiring(mut self, expires_at: Option<DateTime<Utc>>) -> Self {
+        self.expires_at = expires_at;
+        self
     }
 
     /// With an expiry.
@@ -61,6 +78,7 @@ impl ReserveRequest {
             && self.quantity == r.quantity
             && self.expires_at == r.expires_at
             && self.reference == r.reference
+            && self.order == r.order
     }
 }
 
@@ -152,6 +170,7 @@ impl StockLedger {
             released: 0,
             expires_at: request.expires_at,
             reference: request.reference,
+            order: request.order,
             state: ReservationState::Active,
             components,
             first_seq,
@@ -437,6 +456,116 @@ impl StockLedger {
             }
         }
         events
+    }
+}
+
+/// Which live reservations [`StockLedger::live_reservations`] lists: every filter that
+/// is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationFilter {
+    /// Holding this variant (directly, or as a bundle's component).
+    #[serde(default)]
+    pub variant: Option<VariantId>,
+    /// At this location.
+    #[serde(default)]
+    pub location: Option<LocationId>,
+    /// Owned by this order.
+    #[serde(default)]
+    pub order: Option<OrderId>,
+    /// Expiring at or before this time (reservations without expiry never match).
+    #[serde(default)]
+    pub expiring_before: Option<DateTime<Utc>>,
+}
+
+impl ReservationFilter {
+    fn matches(&self, r: &Reservation) -> bool {
+        self.variant
+            .as_ref()
+            .is_none_or(|v| r.variant == *v || r.components.iter().any(|(c, _)| c == v))
+            && self.location.as_ref().is_none_or(|l| r.location == *l)
+            && self.order.as_ref().is_none_or(|o| r.order.as_ref() == Some(o))
+            && self
+                .expiring_before
+                .is_none_or(|t| r.expires_at.is_some_and(|e| e <= t))
+    }
+}
+
+impl StockLedger {
+    /// Live (active) reservations matching `filter`, ordered by id: what a host shows as
+    /// "held for order X until 14:00". Released, expired and fully committed ones are
+    /// history (see the journal), not listed.
+    pub fn live_reservations(&self, filter: &ReservationFilter) -> Vec<&Reservation> {
+        let mut found: Vec<&Reservation> = self
+            .reservations
+            .values()
+            .filter(|r| r.state == ReservationState::Active && filter.matches(r))
+            .collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found
+    }
+
+    /// Active reservations whose expiry is at or before `now`, earliest first: what
+    /// [`StockLedger::expire`] would release at `now`.
+    pub fn due_expiries(&self, now: DateTime<Utc>) -> Vec<&Reservation> {
+        self.expiry_index
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .filter_map(|(_, id)| self.reservations.get(id))
+            .filter(|r| r.state == ReservationState::Active)
+            .collect()
+    }
+
+    /// Sets or clears when an active reservation lapses (an order was paid and its
+    /// hold no longer runs against a clock, or a host extends a hold). Setting the
+    /// expiry it already has is a no-op. An unknown id is
+    /// [`StockError::UnknownReservation`]; one that is no longer active is
+    /// [`StockError::ReservationReleased`] or [`StockError::ReservationCommitted`]; a
+    /// new expiry not after `now` is [`StockError::InvalidExpiry`].
+    pub fn set_expiry(
+        &mut self,
+        id: &ReservationId,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        let r = self
+            .reservations
+            .get(id)
+            .ok_or_else(|| StockError::UnknownReservation {
+                reservation: id.clone(),
+            })?;
+        match r.state {
+            ReservationState::Active => {}
+            ReservationState::Committed => {
+                return Err(StockError::ReservationCommitted {
+                    reservation: id.clone(),
+                })
+            }
+            ReservationState::Released | ReservationState::Expired => {
+                return Err(StockError::ReservationReleased {
+                    reservation: id.clone(),
+                })
+            }
+        }
+        if r.expires_at == expires_at {
+            return Ok(());
+        }
+        if let Some(t) = expires_at {
+            if t <= now {
+                return Err(StockError::InvalidExpiry { expires_at: t, now });
+            }
+        }
+        let old = r.expires_at;
+        if let Some(t) = old {
+            self.expiry_index.remove(&(t, id.clone()));
+        }
+        if let Some(t) = expires_at {
+            self.expiry_index.insert((t, id.clone()));
+        }
+        if let Some(r) = self.reservations.get_mut(id) {
+            r.expires_at = expires_at;
+        }
+        Ok(())
     }
 }
 
