@@ -317,8 +317,7 @@ impl<'a, S: Availability> Planner<'a, S> {
             return;
         };
         for (v, per) in demand {
-            *self.used.entry((i, v.clone())).or_insert(0) +=
-                u64::from(quantity) * u64::from(*per);
+            *self.used.entry((i, v.clone())).or_insert(0) += u64::from(quantity) * u64::from(*per);
         }
         match self
             .assignments
@@ -416,9 +415,7 @@ impl<'a, S: Availability> Planner<'a, S> {
     fn line_orders(&self) -> Vec<Vec<usize>> {
         let natural: Vec<usize> = (0..self.lines.len()).collect();
         let mut bundles_first = natural.clone();
-        bundles_first.sort_by_key(|&k| {
-            std::cmp::Reverse(self.demand.get(k).map_or(0, Vec::len))
-        });
+        bundles_first.sort_by_key(|&k| std::cmp::Reverse(self.demand.get(k).map_or(0, Vec::len)));
         let none = HashMap::new();
         let options = |k: usize| {
             let need = self.lines.get(k).map_or(0, |l| u64::from(l.quantity));

@@ -279,10 +279,10 @@ pub(crate) fn allocate_open(
     // takes per location, so what is left for backorders is judged on the same stock.
     let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
     let take = |planned: &mut HashMap<(VariantId, LocationId), u64>,
-                    ledger: &StockLedger,
-                    variant: &VariantId,
-                    location: &LocationId,
-                    quantity: u32| {
+                ledger: &StockLedger,
+                variant: &VariantId,
+                location: &LocationId,
+                quantity: u32| {
         for (v, per) in stock_lines(ledger, variant) {
             *planned.entry((v, location.clone())).or_default() +=
                 u64::from(quantity) * u64::from(per);
@@ -292,7 +292,13 @@ pub(crate) fn allocate_open(
         let Some(line) = needs.iter().find(|l| l.id == a.line) else {
             continue;
         };
-        take(&mut planned, tx.ledger, &line.variant, &a.location, a.quantity);
+        take(
+            &mut planned,
+            tx.ledger,
+            &line.variant,
+            &a.location,
+            a.quantity,
+        );
         reserves.push(Reserve {
             line: a.line.clone(),
             variant: line.variant.clone(),
@@ -309,15 +315,17 @@ pub(crate) fn allocate_open(
         else {
             continue;
         };
-        let fits = stock_lines(tx.ledger, &line.variant).iter().all(|(v, per)| {
-            let already = planned
-                .get(&(v.clone(), best.id.clone()))
-                .copied()
-                .unwrap_or(0);
-            let (can, policy) = reservable(tx.ledger, v, &best.id, already);
-            policy != StockPolicy::Deny
-                && can >= i64::from(u.quantity).saturating_mul(i64::from(*per))
-        });
+        let fits = stock_lines(tx.ledger, &line.variant)
+            .iter()
+            .all(|(v, per)| {
+                let already = planned
+                    .get(&(v.clone(), best.id.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                let (can, policy) = reservable(tx.ledger, v, &best.id, already);
+                policy != StockPolicy::Deny
+                    && can >= i64::from(u.quantity).saturating_mul(i64::from(*per))
+            });
         if fits {
             take(&mut planned, tx.ledger, &line.variant, &best.id, u.quantity);
             reserves.push(Reserve {
@@ -338,10 +346,15 @@ pub(crate) fn allocate_open(
     let mut events = Vec::with_capacity(reserves.len() + 1);
     for (k, r) in reserves.into_iter().enumerate() {
         let id = reservation_id(order, &r.line, k)?;
-        let request = ReserveRequest::new(id.clone(), r.variant.clone(), r.location.clone(), r.quantity)
-            .with_reference(format!("order {} line {}", order.id, r.line))
-            .for_order(order.id.clone())
-            .expiring(expires_at);
+        let request = ReserveRequest::new(
+            id.clone(),
+            r.variant.clone(),
+            r.location.clone(),
+            r.quantity,
+        )
+        .with_reference(format!("order {} line {}", order.id, r.line))
+        .for_order(order.id.clone())
+        .expiring(expires_at);
         match tx.stock(StockCommand::Reserve { request }) {
             Ok(_) => {}
             // The plan is checked against the same ledger, so this is a safety net:
@@ -408,8 +421,7 @@ fn payment_effects(
         hold.previous,
         OrderStatus::Confirmed | OrderStatus::Processing
     );
-    if hold.reason != HoldReason::ReservationExpired || !resumable || !config.reserve_on_confirm
-    {
+    if hold.reason != HoldReason::ReservationExpired || !resumable || !config.reserve_on_confirm {
         return Ok(Vec::new());
     }
     let mut events = allocate_open(config, tx, after, OnShort::Partial)?;

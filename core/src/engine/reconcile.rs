@@ -88,7 +88,9 @@ impl Touched {
 
 /// The order that owns `reservation`, if one does.
 fn owner(ledger: &StockLedger, reservation: &ReservationId) -> Option<OrderId> {
-    ledger.reservation(reservation).and_then(|r| r.order.clone())
+    ledger
+        .reservation(reservation)
+        .and_then(|r| r.order.clone())
 }
 
 /// Refuses a raw stock command that would change a reservation an order owns.
@@ -182,13 +184,7 @@ pub(crate) fn sweep_expired(
             for e in &events {
                 after.apply(e);
             }
-            events.extend(stock_effects(
-                &engine.config,
-                tx,
-                &order,
-                &after,
-                &command,
-            )?);
+            events.extend(stock_effects(&engine.config, tx, &order, &after, &command)?);
             touched.record(k, events);
         } else {
             touched.record(
@@ -281,7 +277,9 @@ pub(crate) fn resource_shortfalls(
             }
         }
     }
-    for k in to_resource {
+    // Released newest first; re-sourced oldest first, so earlier customers get the
+    // first pick of what is left.
+    for k in to_resource.into_iter().rev() {
         let Some(order) = touched.order(k).cloned() else {
             continue;
         };

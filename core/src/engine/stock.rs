@@ -76,7 +76,10 @@ impl Engine {
     /// Live reservations matching `filter`, ordered by id: which order holds what,
     /// where, and until when ("held for order X until 14:00"). Every match is
     /// returned.
-    pub fn reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>, EngineError> {
+    pub fn reservations(
+        &self,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>, EngineError> {
         self.read_stock(|ledger| {
             Ok(ledger
                 .live_reservations(filter)

@@ -484,7 +484,10 @@ impl ReservationFilter {
             .as_ref()
             .is_none_or(|v| r.variant == *v || r.components.iter().any(|(c, _)| c == v))
             && self.location.as_ref().is_none_or(|l| r.location == *l)
-            && self.order.as_ref().is_none_or(|o| r.order.as_ref() == Some(o))
+            && self
+                .order
+                .as_ref()
+                .is_none_or(|o| r.order.as_ref() == Some(o))
             && self
                 .expiring_before
                 .is_none_or(|t| r.expires_at.is_some_and(|e| e <= t))
