@@ -257,7 +257,7 @@ fn with_the_hold_policy_a_bundle_shortage_holds_the_order() {
 
 fn ttl_engine(t: &TestEngine, minutes: i64) -> Engine {
     let engine = engine_with(
-        &t,
+        t,
         EngineConfig {
             reservation_ttl: Some(TimeDelta::minutes(minutes)),
             ..EngineConfig::default()
