@@ -15,8 +15,10 @@
 //! [`conformance_tests!`] expands to one `#[test]` per check (so they run in parallel
 //! and fail by name); [`run_all`] runs them in sequence.
 //!
-//! Beside the suite: [`fixtures`] (a busy demo shop, order builders) and [`process`]
-//! (re-executing the test binary as child processes, for crash and cross-process tests).
+//! Beside the suite: [`fixtures`] (a busy demo shop, order builders), [`process`]
+//! (re-executing the test binary as child processes, for crash and cross-process tests)
+//! and [`stock_truth`] (the property that orders and the ledger never disagree, over
+//! random command sequences).
 // A test-support crate: a failing unwrap or assert is a failing test, which is the point.
 #![allow(
     clippy::unwrap_used,
@@ -29,6 +31,7 @@
 
 pub mod fixtures;
 pub mod process;
+pub mod stock_truth;
 mod suite;
 
 use std::any::Any;

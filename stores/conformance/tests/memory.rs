@@ -21,3 +21,13 @@ conformance_tests!(make);
 fn run_all_runs_every_check() {
     ordersmith_store_conformance::run_all(&make);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Orders and the ledger never disagree, on the memory store.
+    #[test]
+    fn stock_truth(steps in ordersmith_store_conformance::stock_truth::steps(40)) {
+        ordersmith_store_conformance::stock_truth::run(&make(), &steps);
+    }
+}

@@ -36,3 +36,17 @@ mod on_file {
 
     conformance_tests!(make);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Orders and the ledger never disagree, on SQLite (a file, so every step commits
+    /// through a real transaction).
+    #[test]
+    fn stock_truth(steps in ordersmith_store_conformance::stock_truth::steps(30)) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("shop.db")).unwrap();
+        let sut = StoreUnderTest::new(Arc::new(store), fail).keep_alive(dir);
+        ordersmith_store_conformance::stock_truth::run(&sut, &steps);
+    }
+}

@@ -1,0 +1,359 @@
+//! The stock-truth property, on any store: random sequences of order commands *and*
+//! raw stock commands, counts, damage, expiry sweeps and payments, checked after every
+//! step.
+//!
+//! After each step:
+//! - every order's allocations equal the ledger's live reservations owned by it (both
+//!   ways: no allocation without its reservation, no reservation without its order);
+//! - a confirmed or processing order holds a reservation for every open unit (a paid,
+//!   unshipped, unheld order is never silently unreserved), so shortages always show
+//!   as a hold;
+//! - no deny variant has more reserved than on hand anywhere, and journal replay
+//!   equals the balances;
+//! - a ledger rebuilt from the store's stock log equals the live one, and every order
+//!   replayed from its stored history equals its snapshot;
+//! - raw stock commands on an order's reservation are refused and change nothing.
+//!
+//! ```ignore
+//! proptest! {
+//!     #[test]
+//!     fn stock_truth(steps in ordersmith_store_conformance::stock_truth::steps(40)) {
+//!         ordersmith_store_conformance::stock_truth::run(&make(), &steps);
+//!     }
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, TimeDelta};
+use ordersmith::engine::{CommandContext, Engine, EngineConfig, ShortagePolicy};
+use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, OrderId, VariantId};
+use ordersmith::money::{Currency, Money};
+use ordersmith::order::{CancelReason, LineQuantity, NewLine, NewOrder, Order, OrderStatus};
+use ordersmith::stock::{
+    rebuild_balances, AdjustmentReason, BundleComponent, Location, LocationKind, ReservationFilter,
+    StockCommand, StockLedger, StockPolicy,
+};
+use proptest::prelude::*;
+
+use crate::{fixtures, StoreUnderTest};
+
+/// Sellable variants: three plain ones and a bundle of `2 × A + 1 × B`.
+const SKUS: [&str; 4] = ["A", "B", "C", "BUNDLE"];
+/// Plain (stock-holding) variants.
+const STOCKED: [&str; 3] = ["A", "B", "C"];
+const LOCS: [&str; 2] = ["IST", "ANK"];
+
+/// One random step.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Place and confirm an order: (sku index, quantity) lines and an optional
+    /// reservation time-to-live in minutes.
+    Order(Vec<(usize, u32)>, Option<u32>),
+    /// Cancel order k.
+    Cancel(usize),
+    /// Cancel some units of order k's first line.
+    CancelLine(usize, u32),
+    /// Ship every open unit of order k.
+    Ship(usize),
+    /// Pay order k in full.
+    Pay(usize),
+    /// Release order k's hold.
+    ReleaseHold(usize),
+    /// Receive units of a stocked variant at a location.
+    Receive(usize, usize, u32),
+    /// Damage units of a stocked variant at a location.
+    Damage(usize, usize, u32),
+    /// Count a stocked variant at a location (open, record, close in one batch).
+    Count(usize, usize, u32),
+    /// Move the clock forward by minutes, then sweep expired reservations.
+    AdvanceAndSweep(u32),
+    /// Try a raw release of order k's first reservation (must be refused).
+    RawRelease(usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (
+            prop::collection::vec((0usize..4, 1u32..4), 1..3),
+            prop::option::of(prop_oneof![Just(10u32), Just(30u32)]),
+        )
+            .prop_map(|(lines, ttl)| Step::Order(lines, ttl)),
+        1 => (0usize..16).prop_map(Step::Cancel),
+        1 => (0usize..16, 1u32..3).prop_map(|(o, q)| Step::CancelLine(o, q)),
+        2 => (0usize..16).prop_map(Step::Ship),
+        2 => (0usize..16).prop_map(Step::Pay),
+        1 => (0usize..16).prop_map(Step::ReleaseHold),
+        3 => (0usize..3, 0usize..2, 1u32..8).prop_map(|(v, l, q)| Step::Receive(v, l, q)),
+        2 => (0usize..3, 0usize..2, 1u32..4).prop_map(|(v, l, q)| Step::Damage(v, l, q)),
+        1 => (0usize..3, 0usize..2, 0u32..5).prop_map(|(v, l, q)| Step::Count(v, l, q)),
+        2 => (1u32..25).prop_map(Step::AdvanceAndSweep),
+        1 => (0usize..16).prop_map(Step::RawRelease),
+    ]
+}
+
+/// Up to `max` random steps.
+pub fn steps(max: usize) -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(step(), 1..max)
+}
+
+fn v(s: &str) -> VariantId {
+    VariantId::parse(s).unwrap()
+}
+
+fn loc(i: usize) -> LocationId {
+    LocationId::parse(LOCS[i]).unwrap()
+}
+
+fn try_() -> Currency {
+    Currency::parse("TRY").unwrap()
+}
+
+/// The engine the property runs: shortages hold, unpaid reservations live 15 minutes
+/// unless the order says otherwise, stock set up in two locations.
+fn engine(
+    sut: &StoreUnderTest,
+) -> (
+    Engine,
+    std::sync::Arc<ordersmith::ports::memory::FixedClock>,
+) {
+    let (engine, clock) = sut.engine();
+    let engine = engine.with_config(EngineConfig {
+        max_attempts: 1_000,
+        on_shortage: ShortagePolicy::Hold,
+        reservation_ttl: Some(TimeDelta::minutes(15)),
+        ..EngineConfig::default()
+    });
+    let mut setup = vec![
+        StockCommand::AddLocation {
+            location: Location::new(loc(0), "Istanbul", 1, "TR-34", LocationKind::Warehouse),
+        },
+        StockCommand::AddLocation {
+            location: Location::new(loc(1), "Ankara", 2, "TR-06", LocationKind::Store),
+        },
+    ];
+    for sku in STOCKED {
+        setup.push(StockCommand::RegisterVariant {
+            variant: v(sku),
+            policy: StockPolicy::Deny,
+        });
+    }
+    setup.push(StockCommand::DefineBundle {
+        bundle: v("BUNDLE"),
+        components: vec![
+            BundleComponent {
+                variant: v("A"),
+                quantity: 2,
+            },
+            BundleComponent {
+                variant: v("B"),
+                quantity: 1,
+            },
+        ],
+    });
+    engine.stock_batch(setup).unwrap();
+    (engine, clock)
+}
+
+/// Runs `steps` on a fresh engine over `sut`'s store and checks the invariants after
+/// every step (see the module docs). Panics with the step on a violation.
+pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
+    let (engine, clock) = engine(sut);
+    let ctx = CommandContext::system();
+    let mut orders: Vec<OrderId> = Vec::new();
+    let pick = |orders: &[OrderId], k: usize| orders.get(k).cloned();
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::Order(lines, ttl) => {
+                let mut new = NewOrder::new(
+                    ChannelId::parse("web").unwrap(),
+                    fixtures::start(),
+                    try_(),
+                    lines
+                        .iter()
+                        .map(|(s, q)| {
+                            NewLine::new(v(SKUS[*s]), *q, Money::parse("10", try_()).unwrap())
+                        })
+                        .collect(),
+                );
+                new.reservation_ttl_minutes = *ttl;
+                let o = engine.place_order(new, &ctx).unwrap();
+                // With the hold policy a shortage holds; it never fails.
+                engine.confirm_order(&o.id, &ctx).unwrap();
+                orders.push(o.id);
+            }
+            Step::Cancel(k) => {
+                if let Some(id) = pick(&orders, *k) {
+                    let _ = engine.cancel_order(&id, CancelReason::Customer, &ctx);
+                }
+            }
+            Step::CancelLine(k, q) => {
+                if let Some(id) = pick(&orders, *k) {
+                    let line = LineQuantity::new(LineId::parse("L1").unwrap(), *q);
+                    let _ = engine.cancel_lines(&id, vec![line], CancelReason::Inventory, &ctx);
+                }
+            }
+            Step::Ship(k) => {
+                if let Some(id) = pick(&orders, *k) {
+                    let order = engine.order(&id).unwrap();
+                    let open: Vec<_> = order
+                        .lines
+                        .iter()
+                        .filter(|l| l.open_quantity() > 0)
+                        .map(|l| LineQuantity::new(l.id.clone(), l.open_quantity()))
+                        .collect();
+                    if !open.is_empty() {
+                        let _ = engine.record_shipment(&id, open, &ctx);
+                    }
+                }
+            }
+            Step::Pay(k) => {
+                if let Some(id) = pick(&orders, *k) {
+                    let _ = engine.mark_paid(&id, &ctx);
+                }
+            }
+            Step::ReleaseHold(k) => {
+                if let Some(id) = pick(&orders, *k) {
+                    let _ = engine.release_hold(&id, &ctx);
+                }
+            }
+            Step::Receive(s, l, q) => {
+                engine
+                    .stock(StockCommand::Receive {
+                        variant: v(STOCKED[*s]),
+                        location: loc(*l),
+                        quantity: *q,
+                        reference: None,
+                    })
+                    .unwrap();
+            }
+            Step::Damage(s, l, q) => {
+                let _ = engine.stock(StockCommand::Adjust {
+                    variant: v(STOCKED[*s]),
+                    location: loc(*l),
+                    delta: -i64::from(*q),
+                    reason: AdjustmentReason::Damage,
+                    reference: None,
+                });
+            }
+            Step::Count(s, l, counted) => {
+                let id = CountId::parse(format!("count-{i}")).unwrap();
+                engine
+                    .stock_batch(vec![
+                        StockCommand::OpenCount {
+                            id: id.clone(),
+                            location: loc(*l),
+                            variants: vec![v(STOCKED[*s])],
+                        },
+                        StockCommand::RecordCount {
+                            id: id.clone(),
+                            variant: v(STOCKED[*s]),
+                            counted: *counted,
+                        },
+                        StockCommand::CloseCount {
+                            id,
+                            unit_costs: BTreeMap::new(),
+                        },
+                    ])
+                    .unwrap();
+            }
+            Step::AdvanceAndSweep(minutes) => {
+                clock.advance(Duration::minutes(i64::from(*minutes)));
+                engine.sweep_expired_reservations().unwrap();
+            }
+            Step::RawRelease(k) => {
+                if let Some(id) = pick(&orders, *k) {
+                    let order = engine.order(&id).unwrap();
+                    if let Some(a) = order.lines.iter().flat_map(|l| &l.allocations).next() {
+                        let err = engine
+                            .stock(StockCommand::Release {
+                                reservation: a.reservation.clone(),
+                            })
+                            .unwrap_err();
+                        assert_eq!(err.code(), "ENGINE_RESERVATION_OWNED_BY_ORDER");
+                    }
+                }
+            }
+        }
+        check(&engine, sut, &orders, i, step);
+    }
+}
+
+fn allocations(order: &Order) -> BTreeMap<String, u32> {
+    order
+        .lines
+        .iter()
+        .flat_map(|l| &l.allocations)
+        .map(|a| (a.reservation.to_string(), a.quantity))
+        .collect()
+}
+
+fn check(engine: &Engine, sut: &StoreUnderTest, orders: &[OrderId], i: usize, step: &Step) {
+    let at = format!("after step {i} ({step:?})");
+    let mut owned_total = 0usize;
+    for id in orders {
+        let order = engine.order(id).unwrap();
+        let live: BTreeMap<String, u32> = engine
+            .reservations(&ReservationFilter {
+                order: Some(id.clone()),
+                ..ReservationFilter::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id.to_string(), r.remaining()))
+            .collect();
+        owned_total += live.len();
+        assert_eq!(allocations(&order), live, "order {id} {at}");
+        if matches!(
+            order.status,
+            OrderStatus::Confirmed | OrderStatus::Processing
+        ) {
+            for line in &order.lines {
+                assert_eq!(
+                    line.fulfilment.allocated,
+                    line.open_quantity(),
+                    "a {} order holds every open unit: {id} line {} {at}",
+                    order.status.as_str(),
+                    line.id
+                );
+            }
+        }
+        if matches!(
+            order.status,
+            OrderStatus::Cancelled | OrderStatus::Completed
+        ) {
+            assert!(live.is_empty(), "{id} {at}");
+        }
+        // The snapshot equals the replay of the stored history.
+        let history = sut.store.order_events(id).unwrap();
+        let replayed = Order::replay(&history).unwrap();
+        assert_eq!(replayed, order, "replay of {id} {at}");
+    }
+    let all_owned = engine
+        .reservations(&ReservationFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.order.is_some())
+        .count();
+    assert_eq!(
+        all_owned, owned_total,
+        "no reservation without its order {at}"
+    );
+    let ledger_json = engine
+        .with_stock(|s| {
+            assert_eq!(rebuild_balances(s.journal()), *s.balances(), "{at}");
+            for sku in STOCKED {
+                for (l, name) in LOCS.iter().enumerate() {
+                    let b = s.balance(&v(sku), &loc(l));
+                    assert!(b.reserved <= b.on_hand, "{sku}@{name} {b:?} {at}");
+                    assert!(b.reserved >= 0, "{at}");
+                }
+            }
+            serde_json::to_value(s).unwrap()
+        })
+        .unwrap();
+    let log = sut.store.stock_log_since(0, usize::MAX).unwrap();
+    let (rebuilt, skipped) = StockLedger::from_log(&log);
+    assert_eq!(skipped, 0, "{at}");
+    assert_eq!(serde_json::to_value(&rebuilt).unwrap(), ledger_json, "{at}");
+}
