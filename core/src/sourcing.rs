@@ -8,12 +8,18 @@
 //!   country (the part of an ISO 3166-2 code before `-`), then others; priority within;
 //! - [`SourcingStrategy::FewestShipments`]: the fewest locations; priority breaks ties.
 //!
+//! Lines are planned against the stock they draw on: a bundle against its components
+//! (see [`Availability::components`]), so a bundle and a separate line of one of its
+//! components compete for the same units and no location is credited twice.
+//!
 //! If one location has everything, every strategy ships from the best-ranked such
 //! location. Otherwise, without `allow_split` the order ships from the one location that
 //! covers the most units and the rest is unfilled; with `allow_split`, `Priority` and
 //! `NearestRegion` source each line from its best-ranked location that has all of it
 //! (or split it across locations in rank order), and `FewestShipments` repeatedly picks
-//! the location that covers the most of what remains.
+//! the location that covers the most of what remains. When lines share stock, the
+//! per-line split is tried in a few line orders (as given, bundles first, fewest
+//! options first) and the plan leaving the fewest units unfilled wins.
 //!
 //! ```
 //! use std::collections::HashMap;
