@@ -1,0 +1,178 @@
+//! The stock ledger beside a plain model of the same work, in one run (issue: "the
+//! ledger ≥ 50 % of the plain model").
+//!
+//! Workload: 100,000 variants × 4 locations, 1,000,000 reserve + commit pairs; each
+//! reservation is committed 1,024 reservations after it was made; quantities 1–3,
+//! uniform (a fixed xorshift sequence); a fresh ledger; ids built before timing.
+//!
+//! The model is what the work costs with no domain rules at all: a hash map of
+//! balances, a hash map of open reservations, and a 40-byte journal record appended
+//! per movement. The ledger does the same work with its rules: policies, safety stock,
+//! idempotent ids, expiry index, journal with references, events.
+//!
+//! Run it with `cargo run --release --example ledger_model [PAIRS]`.
+
+// Indexes come from the plan, taken modulo the sizes they index.
+#![allow(clippy::indexing_slicing)]
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::hint::black_box;
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use ordersmith::ids::{LocationId, ReservationId, VariantId};
+use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+
+const VARIANTS: usize = 100_000;
+const LOCATIONS: usize = 4;
+const LAG: usize = 1_024;
+
+/// One planned pair: which variant and location, how many units.
+struct Pair {
+    variant: usize,
+    location: usize,
+    quantity: u32,
+}
+
+fn plan(pairs: usize) -> Vec<Pair> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..pairs)
+        .map(|_| Pair {
+            variant: (next() % VARIANTS as u64) as usize,
+            location: (next() % LOCATIONS as u64) as usize,
+            quantity: (next() % 3 + 1) as u32,
+        })
+        .collect()
+}
+
+/// The plain model: balances, open reservations, a journal of fixed records.
+#[derive(Default)]
+struct Model {
+    balances: HashMap<(u32, u32), (i64, i64)>,
+    open: HashMap<u64, (u32, u32, u32)>,
+    journal: Vec<[u64; 5]>,
+}
+
+impl Model {
+    fn reserve(&mut self, id: u64, v: u32, l: u32, q: u32) -> bool {
+        let b = self.balances.entry((v, l)).or_default();
+        if b.0 - b.1 < i64::from(q) {
+            return false;
+        }
+        b.1 += i64::from(q);
+        self.open.insert(id, (v, l, q));
+        self.journal
+            .push([id, u64::from(v), u64::from(l), u64::from(q), 1]);
+        true
+    }
+
+    fn commit(&mut self, id: u64) {
+        if let Some((v, l, q)) = self.open.remove(&id) {
+            let b = self.balances.entry((v, l)).or_default();
+            b.0 -= i64::from(q);
+            b.1 -= i64::from(q);
+            self.journal
+                .push([id, u64::from(v), u64::from(l), u64::from(q), 2]);
+        }
+    }
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let pairs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let plan = plan(pairs);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
+        .single()
+        .ok_or("time")?;
+
+    // The model.
+    let mut model = Model::default();
+    for v in 0..VARIANTS as u32 {
+        for l in 0..LOCATIONS as u32 {
+            model.balances.insert((v, l), (1_000_000, 0));
+        }
+    }
+    let start = Instant::now();
+    for (k, p) in plan.iter().enumerate() {
+        model.reserve(k as u64, p.variant as u32, p.location as u32, p.quantity);
+        if k >= LAG {
+            model.commit((k - LAG) as u64);
+        }
+    }
+    for k in pairs.saturating_sub(LAG)..pairs {
+        model.commit(k as u64);
+    }
+    let model_s = start.elapsed().as_secs_f64();
+    black_box(&model);
+
+    // The ledger.
+    let mut ledger = StockLedger::new();
+    let locations: Vec<LocationId> = (0..LOCATIONS)
+        .map(|l| LocationId::parse(format!("L{l}")))
+        .collect::<Result<_, _>>()?;
+    for (i, l) in locations.iter().enumerate() {
+        let region = format!("TR-{i:02}");
+        let location = Location::new(l.clone(), "DC", i as u32, &region, LocationKind::Warehouse);
+        ledger.add_location(location)?;
+    }
+    let variants: Vec<VariantId> = (0..VARIANTS)
+        .map(|i| VariantId::parse(format!("SKU-{i:06}")))
+        .collect::<Result<_, _>>()?;
+    for v in &variants {
+        ledger.register_variant(v.clone(), StockPolicy::Deny)?;
+        for l in &locations {
+            ledger.receive(v, l, 1_000_000, None, now)?;
+        }
+    }
+    let ids: Vec<ReservationId> = (0..pairs)
+        .map(|k| ReservationId::parse(format!("r{k}")))
+        .collect::<Result<_, _>>()?;
+    let requests: Vec<ReserveRequest> = plan
+        .iter()
+        .zip(&ids)
+        .map(|(p, id)| {
+            ReserveRequest::new(
+                id.clone(),
+                variants[p.variant].clone(),
+                locations[p.location].clone(),
+                p.quantity,
+            )
+        })
+        .collect();
+    let start = Instant::now();
+    for (k, request) in requests.into_iter().enumerate() {
+        ledger.reserve(request, now)?;
+        if k >= LAG {
+            ledger.commit(&ids[k - LAG], now)?;
+        }
+    }
+    for id in &ids[pairs.saturating_sub(LAG)..] {
+        ledger.commit(id, now)?;
+    }
+    let ledger_s = start.elapsed().as_secs_f64();
+    black_box(&ledger);
+
+    let rate = |s: f64| pairs as f64 / s / 1e6;
+    println!(
+        "plain model: {:.3} s = {:.2} M pairs/s",
+        model_s,
+        rate(model_s)
+    );
+    println!(
+        "ledger:      {:.3} s = {:.2} M pairs/s",
+        ledger_s,
+        rate(ledger_s)
+    );
+    println!("ledger / model: {:.2}", model_s / ledger_s);
+    Ok(())
+}
