@@ -230,6 +230,40 @@ fn a_bundle_whose_components_sit_in_two_locations_is_short_and_the_error_names_w
 }
 
 #[test]
+fn the_sourcing_preview_says_what_confirming_would_really_reserve() {
+    let t = test_engine();
+    bundle_shop(&t.engine, &[("A", "L1", 1), ("B", "L1", 5)]);
+    t.engine
+        .stock(StockCommand::SetPolicy {
+            variant: variant("B"),
+            policy: StockPolicy::Backorder { limit: None },
+        })
+        .unwrap();
+    // B × 7: 5 from stock, 2 ahead of stock on backorder; A × 3: 1 from stock, 2 short.
+    let o = t
+        .engine
+        .place_order(order_of(&[("B", 7), ("A", 3)]), &ctx())
+        .unwrap();
+    let plan = t.engine.sourcing_plan(&o.id).unwrap().unwrap();
+    let text = plan.explanation.join(" | ");
+    assert!(
+        text.contains(
+            "2 units reserved at Main DC ahead of stock, as the backorder (no limit) policy allows"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Confirming would find 2 × A short"), "{text}");
+    // And confirming does exactly that: refused for A, naming it.
+    let err = t.engine.confirm_order(&o.id, &ctx()).unwrap_err();
+    assert!(err.to_string().contains("A"), "{err}");
+    // Without the A line, confirming reserves B × 7 at L1 (5 + 2 ahead of stock).
+    let o = t.engine.place_order(order_of(&[("B", 7)]), &ctx()).unwrap();
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    assert_eq!(o.lines[0].fulfilment.allocated, 7);
+    assert_eq!(reserved(&t.engine, "B", "L1"), 7);
+}
+
+#[test]
 fn with_the_hold_policy_a_bundle_shortage_holds_the_order() {
     let t = test_engine();
     let engine = engine_with(
@@ -735,6 +769,19 @@ fn every_order_command_retried_with_its_key_returns_the_first_result() {
             "deliver",
             Box::new(|c| e.record_delivery(id, vec![lq("L1", 2)], c)),
         ),
+        (
+            "return",
+            Box::new(|c| e.record_return(id, vec![lq("L1", 1)], c)),
+        ),
+        (
+            "tag",
+            Box::new(|c| e.tag_order(id, vec!["vip".into()], vec![], c)),
+        ),
+        (
+            "note",
+            Box::new(|c| e.add_note(id, "called the customer".into(), c)),
+        ),
+        ("complete", Box::new(|c| e.complete_order(id, c))),
     ];
     for (name, call) in &calls {
         let first = call(&key(name)).unwrap();
@@ -745,6 +792,36 @@ fn every_order_command_retried_with_its_key_returns_the_first_result() {
             first.version,
             "{name}: nothing more happened"
         );
+    }
+    assert_in_step(e, id);
+
+    // Cancel and edit, on a second order.
+    let o = e.place_order(order_of(&[("A", 2)]), &ctx()).unwrap();
+    let id = &o.id;
+    let calls: Vec<(&str, Call)> = vec![
+        ("confirm-2", Box::new(|c| e.confirm_order(id, c))),
+        (
+            "edit-2",
+            Box::new(|c| {
+                e.edit_order(
+                    id,
+                    vec![ordersmith::order::LineEdit::SetQuantity {
+                        line_id: line_id("L1"),
+                        quantity: 3,
+                    }],
+                    c,
+                )
+            }),
+        ),
+        (
+            "cancel-2",
+            Box::new(|c| e.cancel_order(id, CancelReason::Customer, c)),
+        ),
+    ];
+    for (name, call) in &calls {
+        let first = call(&key(name)).unwrap();
+        let again = call(&key(name)).unwrap();
+        assert_eq!(first, again, "{name}");
     }
     assert_in_step(e, id);
 }

@@ -130,6 +130,8 @@ struct Reserve {
     variant: VariantId,
     location: LocationId,
     quantity: u32,
+    /// Reserved under a backorder or pre-order policy, beyond sellable stock.
+    ahead_of_stock: bool,
 }
 
 /// The plan for `lines` of `order` under the engine's sourcing configuration.
@@ -179,7 +181,39 @@ pub(crate) fn preview(
     if needs.is_empty() {
         return Ok(None);
     }
-    plan_lines(config, ledger, order, &needs).map(Some)
+    // The plan as confirming would reserve it: sourcing's choice, then what policies
+    // reserve ahead of stock, and what stays short.
+    let Decided {
+        mut plan,
+        reserves,
+        short,
+    } = decide_reservations(config, ledger, order, &needs)?;
+    for r in reserves.iter().filter(|r| r.ahead_of_stock) {
+        let name = ledger
+            .location(&r.location)
+            .map_or_else(|| r.location.to_string(), |l| l.name.clone());
+        plan.explanation.push(format!(
+            "Line {}: {} reserved at {name} ahead of stock, as the {} policy allows",
+            r.line,
+            plural_units(r.quantity),
+            ledger
+                .policy(&r.variant)
+                .map_or_else(|| "components'".to_string(), |p| p.to_string())
+        ));
+    }
+    for (what, err) in &short {
+        plan.explanation
+            .push(format!("Confirming would find {what} short: {err}"));
+    }
+    Ok(Some(plan))
+}
+
+fn plural_units(n: u32) -> String {
+    if n == 1 {
+        "1 unit".to_string()
+    } else {
+        format!("{n} units")
+    }
 }
 
 /// The stock a unit of `variant` draws on: a bundle's components with units per
@@ -257,6 +291,88 @@ fn shortage(
     })
 }
 
+/// What confirming would reserve: the sourcing plan, the reservations it implies
+/// (backorder and pre-order ones included), and the units no policy covers.
+struct Decided {
+    plan: SourcingPlan,
+    reserves: Vec<Reserve>,
+    short: Vec<(String, StockError)>,
+}
+
+/// Decides the reservations for `needs` without touching the ledger: what sellable
+/// stock covers, per the plan; then what a backorder or pre-order policy still allows
+/// at the preferred location (for a bundle, every component's policy must allow it);
+/// the rest is short, with the error naming the stock variant, location and units.
+fn decide_reservations(
+    config: &EngineConfig,
+    ledger: &StockLedger,
+    order: &Order,
+    needs: &[&OrderLine],
+) -> Result<Decided, EngineError> {
+    let locations = ranked_locations(ledger);
+    let plan = plan_lines(config, ledger, order, needs)?;
+    let mut reserves: Vec<Reserve> = Vec::new();
+    // Units of each stock variant (a bundle's components counted as such) this plan
+    // takes per location, so what is left for backorders is judged on the same stock.
+    let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
+    let take = |planned: &mut HashMap<(VariantId, LocationId), u64>,
+                variant: &VariantId,
+                location: &LocationId,
+                quantity: u32| {
+        for (v, per) in stock_lines(ledger, variant) {
+            *planned.entry((v, location.clone())).or_default() +=
+                u64::from(quantity) * u64::from(per);
+        }
+    };
+    for a in &plan.assignments {
+        let Some(line) = needs.iter().find(|l| l.id == a.line) else {
+            continue;
+        };
+        take(&mut planned, &line.variant, &a.location, a.quantity);
+        reserves.push(Reserve {
+            line: a.line.clone(),
+            variant: line.variant.clone(),
+            location: a.location.clone(),
+            quantity: a.quantity,
+            ahead_of_stock: false,
+        });
+    }
+    let mut short: Vec<(String, StockError)> = Vec::new();
+    for u in &plan.unfilled {
+        let (Some(line), Some(best)) = (needs.iter().find(|l| l.id == u.line), locations.first())
+        else {
+            continue;
+        };
+        let fits = stock_lines(ledger, &line.variant).iter().all(|(v, per)| {
+            let already = planned
+                .get(&(v.clone(), best.id.clone()))
+                .copied()
+                .unwrap_or(0);
+            let (can, policy) = reservable(ledger, v, &best.id, already);
+            policy != StockPolicy::Deny
+                && can >= i64::from(u.quantity).saturating_mul(i64::from(*per))
+        });
+        if fits {
+            take(&mut planned, &line.variant, &best.id, u.quantity);
+            reserves.push(Reserve {
+                line: u.line.clone(),
+                variant: line.variant.clone(),
+                location: best.id.clone(),
+                quantity: u.quantity,
+                ahead_of_stock: true,
+            });
+            continue;
+        }
+        let err = shortage(ledger, line, u.quantity, &best.id, &planned);
+        short.push((format!("{} × {}", u.quantity, line.variant), err));
+    }
+    Ok(Decided {
+        plan,
+        reserves,
+        short,
+    })
+}
+
 /// Reserves stock for every open, unreserved unit of tracked lines.
 pub(crate) fn allocate_open(
     config: &EngineConfig,
@@ -272,75 +388,16 @@ pub(crate) fn allocate_open(
     if needs.is_empty() {
         return Ok(Vec::new());
     }
-    let locations = ranked_locations(tx.ledger);
-    let sourced = plan_lines(config, tx.ledger, order, &needs)?;
-    let mut reserves: Vec<Reserve> = Vec::new();
-    // Units of each stock variant (a bundle's components counted as such) this plan
-    // takes per location, so what is left for backorders is judged on the same stock.
-    let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
-    let take = |planned: &mut HashMap<(VariantId, LocationId), u64>,
-                ledger: &StockLedger,
-                variant: &VariantId,
-                location: &LocationId,
-                quantity: u32| {
-        for (v, per) in stock_lines(ledger, variant) {
-            *planned.entry((v, location.clone())).or_default() +=
-                u64::from(quantity) * u64::from(per);
-        }
-    };
-    for a in &sourced.assignments {
-        let Some(line) = needs.iter().find(|l| l.id == a.line) else {
-            continue;
-        };
-        take(
-            &mut planned,
-            tx.ledger,
-            &line.variant,
-            &a.location,
-            a.quantity,
-        );
-        reserves.push(Reserve {
-            line: a.line.clone(),
-            variant: line.variant.clone(),
-            location: a.location.clone(),
-            quantity: a.quantity,
-        });
-    }
-    // What sellable stock cannot cover may still be reserved under a backorder or
-    // pre-order policy, at the preferred location: for a bundle, every component's
-    // policy must allow it.
-    let mut short: Vec<(String, StockError)> = Vec::new();
-    for u in &sourced.unfilled {
-        let (Some(line), Some(best)) = (needs.iter().find(|l| l.id == u.line), locations.first())
-        else {
-            continue;
-        };
-        let fits = stock_lines(tx.ledger, &line.variant)
-            .iter()
-            .all(|(v, per)| {
-                let already = planned
-                    .get(&(v.clone(), best.id.clone()))
-                    .copied()
-                    .unwrap_or(0);
-                let (can, policy) = reservable(tx.ledger, v, &best.id, already);
-                policy != StockPolicy::Deny
-                    && can >= i64::from(u.quantity).saturating_mul(i64::from(*per))
-            });
-        if fits {
-            take(&mut planned, tx.ledger, &line.variant, &best.id, u.quantity);
-            reserves.push(Reserve {
-                line: u.line.clone(),
-                variant: line.variant.clone(),
-                location: best.id.clone(),
-                quantity: u.quantity,
-            });
-            continue;
-        }
-        let err = shortage(tx.ledger, line, u.quantity, &best.id, &planned);
-        if on_short == OnShort::Fail {
+    let Decided {
+        reserves,
+        mut short,
+        ..
+    } = decide_reservations(config, tx.ledger, order, &needs)?;
+    if on_short == OnShort::Fail {
+        if let Some((_, err)) = short.into_iter().next() {
             return Err(err.into());
         }
-        short.push((format!("{} × {}", u.quantity, line.variant), err));
+        short = Vec::new();
     }
     let expires_at = reservation_expiry(config, order, tx.now);
     let mut events = Vec::with_capacity(reserves.len() + 1);
