@@ -36,8 +36,11 @@
 //! ```
 
 mod allocation;
+mod listing;
 mod orders;
 mod stock;
+
+pub use listing::{OrderIter, OrderPage};
 
 use std::sync::{Arc, Mutex};
 
@@ -617,21 +620,18 @@ impl Engine {
         Ok(events)
     }
 
-    /// Orders by status, channel and placed-time range, oldest first.
+    /// Orders by status, channel and placed-time range, oldest first: one page, as
+    /// [`Engine::list_orders_page`] (a limit over [`crate::ports::MAX_QUERY_LIMIT`] is
+    /// refused, never cut).
     pub fn list_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, EngineError> {
-        if let (Some(from), Some(to)) = (query.placed_from, query.placed_to) {
-            if from > to {
-                return Err(EngineError::InvalidInput {
-                    field: "query",
-                    reason: "placed_from is after placed_to",
-                });
-            }
-        }
-        Ok(self.store.query_orders(query)?)
+        Ok(self.list_orders_page(query)?.orders)
     }
 
-    /// Up to `limit` effects waiting for the host, oldest first.
+    /// Up to `limit` effects waiting for the host, oldest first. The outbox is a queue:
+    /// acknowledge what you did and ask again. `limit` must be 1 to
+    /// [`crate::ports::MAX_QUERY_LIMIT`] (`ENGINE_INVALID_INPUT` otherwise).
     pub fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxRecord>, EngineError> {
+        let limit = listing::page_size(Some(limit))?;
         Ok(self.outbox.pending(limit)?)
     }
 
