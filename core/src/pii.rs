@@ -154,6 +154,28 @@ pub struct Address {
     pub phone: Option<Redacted<String>>,
 }
 
+/// How a map key appears in an error path (`order.customer.email`): as itself when it
+/// reads like a field name (ASCII lower case, digits and `_`, at most 64 bytes), else as
+/// `<key>`, because a key may itself be personal data (an e-mail address used as a key).
+///
+/// ```
+/// use ordersmith::pii::key_for_message;
+/// assert_eq!(key_for_message("unit_price"), "unit_price");
+/// assert_eq!(key_for_message("ayse@example.com"), "<key>");
+/// ```
+pub fn key_for_message(key: &str) -> &str {
+    let field_like = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if field_like {
+        key
+    } else {
+        "<key>"
+    }
+}
+
 /// The fields of a personal-data object as read (unknown ones refused by [`Personal`]).
 #[derive(Deserialize)]
 #[doc(hidden)]

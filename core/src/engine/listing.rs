@@ -38,8 +38,10 @@ pub struct OrderPage {
 
 const LIMIT_REASON: &str = "must be 1 to 10000 (MAX_QUERY_LIMIT); larger listings go page by page";
 
-/// A page size in `1..=MAX_QUERY_LIMIT`, or the error naming `limit`.
-pub(crate) fn page_size(limit: Option<usize>) -> Result<usize, EngineError> {
+/// A page size in `1..=MAX_QUERY_LIMIT` (`None` is [`DEFAULT_PAGE_SIZE`]), or the
+/// `ENGINE_INVALID_INPUT` error naming `limit`: for hosts that check a page size before
+/// the first page is read.
+pub fn check_page_size(limit: Option<usize>) -> Result<usize, EngineError> {
     match limit {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(n) if (1..=MAX_QUERY_LIMIT).contains(&n) => Ok(n),
@@ -59,7 +61,7 @@ fn check(query: &OrderQuery) -> Result<usize, EngineError> {
             });
         }
     }
-    page_size(query.limit)
+    check_page_size(query.limit)
 }
 
 impl Engine {
@@ -91,9 +93,11 @@ impl Engine {
     /// Every order matching `query`, page by page (`query.limit` is the page size, and
     /// `query.offset` applies once, at the start). Orders placed while iterating appear
     /// if they sort after the current position. An error ends the iteration.
-    pub fn iter_orders(&self, query: OrderQuery) -> OrderIter<'_> {
+    /// The iterator holds a clone of the engine (shared ports), so it may outlive
+    /// this borrow.
+    pub fn iter_orders(&self, query: OrderQuery) -> OrderIter {
         OrderIter {
-            engine: self,
+            engine: self.clone(),
             query: Some(query),
             buffer: VecDeque::new(),
         }
@@ -113,14 +117,14 @@ impl Engine {
 }
 
 /// Iterator over every order of a query; see [`Engine::iter_orders`].
-pub struct OrderIter<'a> {
-    engine: &'a Engine,
+pub struct OrderIter {
+    engine: Engine,
     /// The query for the next page; `None` once the last page was read or on error.
     query: Option<OrderQuery>,
     buffer: VecDeque<Order>,
 }
 
-impl Iterator for OrderIter<'_> {
+impl Iterator for OrderIter {
     type Item = Result<Order, EngineError>;
 
     fn next(&mut self) -> Option<Self::Item> {

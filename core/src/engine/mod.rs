@@ -40,7 +40,7 @@ mod listing;
 mod orders;
 mod stock;
 
-pub use listing::{OrderIter, OrderPage};
+pub use listing::{check_page_size, OrderIter, OrderPage};
 
 use std::sync::{Arc, Mutex};
 
@@ -103,6 +103,11 @@ pub enum EngineError {
     /// Sourcing refused its input.
     #[error(transparent)]
     Sourcing(#[from] SourcingError),
+    /// The host closed this engine (e.g. Python's `Engine.close()`, to release a
+    /// database file) and then used it. Core engines never close themselves; the code
+    /// lives here so every binding reports it alike.
+    #[error("the engine is closed: open a new one")]
+    Closed,
     /// An argument of the call itself was invalid.
     #[error("{field} is invalid: {reason}")]
     InvalidInput {
@@ -120,6 +125,7 @@ impl EngineError {
         "ENGINE_IDEMPOTENCY_MISMATCH",
         "ENGINE_DUPLICATE_EXTERNAL_REF",
         "ENGINE_INVALID_INPUT",
+        "ENGINE_CLOSED",
     ];
 
     /// The stable machine-readable code of this error.
@@ -133,6 +139,7 @@ impl EngineError {
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
             Self::InvalidInput { .. } => "ENGINE_INVALID_INPUT",
+            Self::Closed => "ENGINE_CLOSED",
         }
     }
 }
@@ -631,7 +638,7 @@ impl Engine {
     /// acknowledge what you did and ask again. `limit` must be 1 to
     /// [`crate::ports::MAX_QUERY_LIMIT`] (`ENGINE_INVALID_INPUT` otherwise).
     pub fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxRecord>, EngineError> {
-        let limit = listing::page_size(Some(limit))?;
+        let limit = listing::check_page_size(Some(limit))?;
         Ok(self.outbox.pending(limit)?)
     }
 

@@ -56,7 +56,7 @@ pub fn aware_time<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::E
 }
 
 /// The message for a time without a UTC offset, in every language.
-pub const NAIVE_TIME_REFUSED: &str = "a time without a UTC offset is refused (it would be read in an unknown time zone): give an offset, such as \"2026-11-20T09:30:00Z\" or \"+03:00\", or in Python a timezone-aware datetime";
+pub const NAIVE_TIME_REFUSED: &str = "naive time refused: without a UTC offset it would be read in an unknown time zone; give an offset, such as \"2026-11-20T09:30:00Z\" or \"+03:00\" (in Python, a timezone-aware datetime)";
 
 /// A tax line of the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
