@@ -19,7 +19,7 @@ use ordersmith::order::{
 };
 use ordersmith::pii::{Address, Customer, Redacted};
 use ordersmith::ports::memory::FixedClock;
-use ordersmith::ports::{IdGenerator, OrderQuery, Outbox, Store};
+use ordersmith::ports::{IdGenerator, OrderQuery, Outbox, Store, MAX_QUERY_LIMIT};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::SqliteStore;
@@ -377,7 +377,7 @@ fn main() -> Result<()> {
     }
 
     // Summary.
-    let all = engine.list_orders(&OrderQuery::default())?;
+    let all = engine.list_all_orders(&OrderQuery::default(), None)?;
     println!(
         "{:<12} {:<9} {:<12} {:<11} {:<19} {:<20} {:>12}",
         "order", "channel", "reference", "status", "payment", "fulfilment", "total"
@@ -449,7 +449,7 @@ fn main() -> Result<()> {
         }
     })?;
 
-    let effects = engine.pending_effects(usize::MAX)?;
+    let effects = engine.pending_effects(MAX_QUERY_LIMIT)?;
     for alert in effects.iter().filter(|e| e.topic.starts_with("stock.")) {
         println!("Alert for the host: {} {}", alert.topic, alert.payload_json);
     }

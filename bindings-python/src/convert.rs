@@ -18,7 +18,7 @@ use ordersmith::engine::CommandContext;
 use ordersmith::order::Actor;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyMapping, PyString, PyTuple, PyType};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
@@ -41,8 +41,8 @@ pub(crate) const DECIMAL_KEYS: &[&str] = &[
 
 const FLOAT_REFUSED: &str =
     "floats are refused (binary floats cannot hold money exactly): pass a decimal.Decimal, an int or a str such as \"10.50\"";
-const NAIVE_REFUSED: &str =
-    "naive datetime refused: pass a timezone-aware datetime (e.g. tzinfo=datetime.timezone.utc)";
+/// The core's message, so a naive `datetime` and a naive ISO string read the same.
+const NAIVE_REFUSED: &str = ordersmith::order::NAIVE_TIME_REFUSED;
 
 fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     UTC.get_or_try_init(py, || {
@@ -105,14 +105,6 @@ pub(crate) fn py_to_json(value: &Bound<'_, PyAny>, path: &str) -> Result<Value, 
         Ok(Value::Null)
     } else if let Ok(b) = value.cast::<PyBool>() {
         Ok(Value::Bool(b.is_true()))
-    } else if value.is_instance_of::<PyInt>() {
-        if let Ok(i) = value.extract::<i64>() {
-            Ok(Value::Number(Number::from(i)))
-        } else if let Ok(u) = value.extract::<u64>() {
-            Ok(Value::Number(Number::from(u)))
-        } else {
-            Err(input(path, "integer out of range"))
-        }
     } else if value.is_instance_of::<PyFloat>() {
         Err(input(path, FLOAT_REFUSED))
     } else if let Ok(s) = value.cast::<PyString>() {
@@ -126,16 +118,17 @@ pub(crate) fn py_to_json(value: &Bound<'_, PyAny>, path: &str) -> Result<Value, 
             path,
             "a date has no time of day: pass an aware datetime",
         ))
-    } else if let Ok(d) = value.cast::<PyDict>() {
-        let mut map = Map::with_capacity(d.len());
-        for (k, v) in d.iter() {
-            let key: String = k
-                .extract()
-                .map_err(|_| input(path, "dict keys must be str"))?;
+    } else if value.is_instance_of::<PyDict>() || value.cast::<PyMapping>().is_ok() {
+        // Any Mapping (a dict, a MappingProxyType, ...), as the stubs promise.
+        let items = crate::args::mapping_items(value, path).map_err(py_err)?;
+        let mut map = Map::with_capacity(items.len());
+        for (key, v) in items {
+            // The core decides which keys may be shown: a key may be personal data.
+            let shown = ordersmith::pii::key_for_message(&key);
             let child = if path.is_empty() {
-                key.clone()
+                shown.to_string()
             } else {
-                format!("{path}.{key}")
+                format!("{path}.{shown}")
             };
             map.insert(key, py_to_json(&v, &child)?);
         }
@@ -146,6 +139,15 @@ pub(crate) fn py_to_json(value: &Bound<'_, PyAny>, path: &str) -> Result<Value, 
             items.push(py_to_json(&item.map_err(py_err)?, &format!("{path}[{i}]"))?);
         }
         Ok(Value::Array(items))
+    } else if let Some(i) = crate::args::index_value(value).map_err(py_err)? {
+        // int, and numpy/pandas integer scalars (anything with __index__ but bool).
+        if let Ok(i) = i64::try_from(i) {
+            Ok(Value::Number(Number::from(i)))
+        } else if let Ok(u) = u64::try_from(i) {
+            Ok(Value::Number(Number::from(u)))
+        } else {
+            Err(input(path, "integer out of range"))
+        }
     } else {
         let type_name = value
             .get_type()
@@ -198,9 +200,7 @@ pub(crate) fn decimal_arg(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Deci
             ))
         }
     };
-    text.trim()
-        .parse::<Decimal>()
-        .map_err(|_| invalid_input(py, name, &format!("{text:?} is not a decimal")))
+    ordersmith::money::parse_decimal(&text).map_err(|e| invalid_input(py, name, &e.to_string()))
 }
 
 /// An aware datetime argument, converted to UTC; naive datetimes are refused.

@@ -5,27 +5,31 @@
 //! released ([`detached`]), and converts the result back. No rule is decided here.
 
 use ordersmith::engine::{Engine, EngineConfig, EngineError, ShortagePolicy, SourcingConfig};
-use ordersmith::ids::{ChannelId, OrderId};
-use ordersmith::order::{Order, OrderInput, OrderStatus};
-use std::sync::Arc;
+use ordersmith::ids::OrderId;
+use ordersmith::order::{Order, OrderInput};
+use std::sync::{Arc, RwLock};
 
 use ordersmith::ports::memory::SystemClock;
-use ordersmith::ports::{OrderQuery, StoreError};
+use ordersmith::ports::StoreError;
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::Value;
 
-use crate::convert::{context, datetime_arg, enum_arg, from_json, id_arg, py_to_json, to_py};
+use crate::args::{names, Flag, Int, PathArg, Text};
+use crate::convert::{context, enum_arg, from_json, id_arg, py_to_json, to_py};
 use crate::errors::{detached, shielded, Failure};
 use crate::order::{PyImportResult, PyOrder};
 
 /// The engine: orders and stock in, events and effects out. Thread-safe; methods
-/// release the GIL while the core works.
+/// release the GIL while the core works. `close()` (or leaving a `with` block) drops
+/// the engine's store, releasing its file or connections; later calls raise
+/// `ENGINE_CLOSED`.
 #[pyclass(frozen, name = "Engine", module = "ordersmith._native")]
 pub(crate) struct PyEngine {
-    pub(crate) inner: Engine,
+    inner: RwLock<Option<Engine>>,
+    config: EngineConfig,
 }
 
 /// The core's `EngineConfig` from the keyword arguments every constructor shares.
@@ -54,9 +58,23 @@ impl PyEngine {
     /// `Engine.open(path)` (SQLite) and `Engine.connect(url)` (PostgreSQL) build their
     /// store's `Engine::new(store, outbox, clock, ids)` and end here, sharing `config`.
     pub(crate) fn wrap(engine: Engine, config: EngineConfig) -> Self {
+        let engine = engine.with_config(config);
         PyEngine {
-            inner: engine.with_config(config),
+            config: engine.config().clone(),
+            inner: RwLock::new(Some(engine)),
         }
+    }
+
+    /// The engine (a cheap clone sharing its ports), or `ENGINE_CLOSED`.
+    pub(crate) fn engine(&self, py: Python<'_>) -> PyResult<Engine> {
+        let guard = self
+            .inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard
+            .as_ref()
+            .cloned()
+            .ok_or_else(|| crate::errors::core_error(py, &EngineError::Closed))
     }
 
     /// Runs one order command and wraps the order it returns.
@@ -65,8 +83,8 @@ impl PyEngine {
         py: Python<'_>,
         work: impl FnOnce(&Engine) -> Result<Order, EngineError> + Send,
     ) -> PyResult<PyOrder> {
-        let engine = &self.inner;
-        detached(py, || work(engine)).map(PyOrder::new)
+        let engine = self.engine(py)?;
+        detached(py, || work(&engine)).map(PyOrder::new)
     }
 }
 
@@ -78,14 +96,20 @@ pub(crate) fn parse_order_id(py: Python<'_>, id: &str) -> PyResult<OrderId> {
 impl PyEngine {
     /// An engine on an in-memory store (tests, demos, scripts).
     #[staticmethod]
-    #[pyo3(signature = (*, reserve_on_confirm=true, sourcing="priority", allow_split=true, on_shortage="fail"))]
+    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\")")]
     fn in_memory(
         py: Python<'_>,
-        reserve_on_confirm: bool,
-        sourcing: &str,
-        allow_split: bool,
-        on_shortage: &str,
+        reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
+        sourcing: Option<Text<names::sourcing>>,
+        allow_split: Option<Flag<names::allow_split>>,
+        on_shortage: Option<Text<names::on_shortage>>,
     ) -> PyResult<Self> {
+        let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
+        let sourcing = sourcing.map(|v| v.0);
+        let sourcing = sourcing.as_deref().unwrap_or("priority");
+        let allow_split = allow_split.is_none_or(|v| v.0);
+        let on_shortage = on_shortage.map(|v| v.0);
+        let on_shortage = on_shortage.as_deref().unwrap_or("fail");
         let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
         Ok(Self::wrap(Engine::in_memory(), config))
     }
@@ -93,17 +117,26 @@ impl PyEngine {
     /// An engine on a SQLite file, created and migrated if needed: the embedded,
     /// persistent default. Order ids come from the file's own sequence.
     #[staticmethod]
-    #[pyo3(signature = (path, *, synchronous="full", reserve_on_confirm=true, sourcing="priority", allow_split=true, on_shortage="fail"))]
+    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\")")]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
-        path: std::path::PathBuf,
-        synchronous: &str,
-        reserve_on_confirm: bool,
-        sourcing: &str,
-        allow_split: bool,
-        on_shortage: &str,
+        path: PathArg<names::path>,
+        synchronous: Option<Text<names::synchronous>>,
+        reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
+        sourcing: Option<Text<names::sourcing>>,
+        allow_split: Option<Flag<names::allow_split>>,
+        on_shortage: Option<Text<names::on_shortage>>,
     ) -> PyResult<Self> {
+        let path = path.0;
+        let synchronous = synchronous.map(|v| v.0);
+        let synchronous = synchronous.as_deref().unwrap_or("full");
+        let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
+        let sourcing = sourcing.map(|v| v.0);
+        let sourcing = sourcing.as_deref().unwrap_or("priority");
+        let allow_split = allow_split.is_none_or(|v| v.0);
+        let on_shortage = on_shortage.map(|v| v.0);
+        let on_shortage = on_shortage.as_deref().unwrap_or("fail");
         let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
         let synchronous = match synchronous {
             "full" => Synchronous::Full,
@@ -138,18 +171,28 @@ impl PyEngine {
     /// created in `schema`, or the server's default, on first use). `url` is a libpq
     /// connection string such as `"host=127.0.0.1 user=shop dbname=shop"`.
     #[staticmethod]
-    #[pyo3(signature = (url, *, schema=None, pool_size=4, reserve_on_confirm=true, sourcing="priority", allow_split=true, on_shortage="fail"))]
+    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\")")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
-        url: &str,
-        schema: Option<String>,
-        pool_size: usize,
-        reserve_on_confirm: bool,
-        sourcing: &str,
-        allow_split: bool,
-        on_shortage: &str,
+        url: Text<names::url>,
+        schema: Option<Text<names::schema>>,
+        pool_size: Option<Int<usize, names::pool_size>>,
+        reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
+        sourcing: Option<Text<names::sourcing>>,
+        allow_split: Option<Flag<names::allow_split>>,
+        on_shortage: Option<Text<names::on_shortage>>,
     ) -> PyResult<Self> {
+        let url = url.0;
+        let url = url.as_str();
+        let schema = schema.map(|v| v.0);
+        let pool_size = pool_size.map_or(4, |v| v.0);
+        let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
+        let sourcing = sourcing.map(|v| v.0);
+        let sourcing = sourcing.as_deref().unwrap_or("priority");
+        let allow_split = allow_split.is_none_or(|v| v.0);
+        let on_shortage = on_shortage.map(|v| v.0);
+        let on_shortage = on_shortage.as_deref().unwrap_or("fail");
         let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
         let options = PgOptions {
             schema,
@@ -175,13 +218,16 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         order: &Bound<'_, PyAny>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         shielded(py, || {
             let ctx = context(py, actor, idempotency_key)?;
             let json = py_to_json(order, "order").map_err(|f| f.into_py_err(py))?;
-            let engine = &self.inner;
+            let engine = &self.engine(py)?;
             detached(py, || -> Result<Order, Failure> {
                 let input: OrderInput = from_json(json, "order")?;
                 let new = input.into_new_order().map_err(EngineError::from)?;
@@ -198,15 +244,17 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         orders: &Bound<'_, PyAny>,
-        actor: Option<&str>,
+        actor: Option<Text<names::actor>>,
     ) -> PyResult<PyImportResult> {
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
         shielded(py, || {
             let ctx = context(py, actor, None)?;
             let mut inputs: Vec<Result<Value, Failure>> = Vec::new();
             for (i, item) in orders.try_iter()?.enumerate() {
                 inputs.push(py_to_json(&item?, &format!("orders[{i}]")));
             }
-            let engine = &self.inner;
+            let engine = &self.engine(py)?;
             let results: Vec<Result<Order, Failure>> = detached(py, || {
                 let mut slots: Vec<Option<Result<Order, Failure>>> =
                     Vec::with_capacity(inputs.len());
@@ -267,15 +315,23 @@ impl PyEngine {
     }
 
     /// The order at its latest version.
-    fn order(&self, py: Python<'_>, order_id: &str) -> PyResult<PyOrder> {
+    fn order(&self, py: Python<'_>, order_id: Text<names::order_id>) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
         let id = parse_order_id(py, order_id)?;
         self.order_call(py, |e| e.order(&id))
     }
 
     /// The order's events, oldest first (its audit trail), as dicts.
-    fn history<'py>(&self, py: Python<'py>, order_id: &str) -> PyResult<Bound<'py, PyList>> {
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: Text<names::order_id>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
         let id = parse_order_id(py, order_id)?;
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let records = detached(py, || engine.order_history(&id))?;
         let out = PyList::empty(py);
         for record in &records {
@@ -286,45 +342,15 @@ impl PyEngine {
         Ok(out)
     }
 
-    /// Orders by status, channel and placed-time range (`placed_to` exclusive), oldest first.
-    #[pyo3(signature = (status=None, channel=None, placed_from=None, placed_to=None, offset=0, limit=None))]
-    // The parameters are the Python signature's keyword arguments.
-    #[allow(clippy::too_many_arguments)]
-    fn list_orders<'py>(
+    /// Up to `limit` effects waiting for the host, oldest first, with `payload` parsed.
+    #[pyo3(signature = (limit=None), text_signature = "($self, limit=100)")]
+    fn pending_effects<'py>(
         &self,
         py: Python<'py>,
-        status: Option<&str>,
-        channel: Option<&str>,
-        placed_from: Option<&Bound<'_, PyAny>>,
-        placed_to: Option<&Bound<'_, PyAny>>,
-        offset: usize,
-        limit: Option<usize>,
+        limit: Option<Int<usize, names::limit>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let query = OrderQuery {
-            status: status
-                .map(|s| enum_arg::<OrderStatus>(py, "status", s))
-                .transpose()?,
-            channel: channel
-                .map(|c| id_arg(py, c, ChannelId::parse))
-                .transpose()?,
-            placed_from: placed_from
-                .map(|t| datetime_arg(t, "placed_from"))
-                .transpose()?,
-            placed_to: placed_to
-                .map(|t| datetime_arg(t, "placed_to"))
-                .transpose()?,
-            offset,
-            limit,
-        };
-        let engine = &self.inner;
-        let orders = detached(py, || engine.list_orders(&query))?;
-        PyList::new(py, orders.into_iter().map(PyOrder::new))
-    }
-
-    /// Up to `limit` effects waiting for the host, oldest first, with `payload` parsed.
-    #[pyo3(signature = (limit=100))]
-    fn pending_effects<'py>(&self, py: Python<'py>, limit: usize) -> PyResult<Bound<'py, PyList>> {
-        let engine = &self.inner;
+        let limit = limit.map_or(ordersmith::ports::DEFAULT_PAGE_SIZE, |v| v.0);
+        let engine = &self.engine(py)?;
         let records = detached(py, || engine.pending_effects(limit))?;
         let out = PyList::empty(py);
         for record in &records {
@@ -343,25 +369,81 @@ impl PyEngine {
     }
 
     /// Marks an effect done; `False` if it was not pending.
-    fn acknowledge_effect(&self, py: Python<'_>, id: &str) -> PyResult<bool> {
-        let engine = &self.inner;
+    fn acknowledge_effect(&self, py: Python<'_>, id: Text<names::id>) -> PyResult<bool> {
+        let id = id.0;
+        let id = id.as_str();
+        let engine = &self.engine(py)?;
         detached(py, || engine.acknowledge_effect(id))
     }
 
     /// The sourcing plan confirming would use now, with its explanation; `None` when no
     /// line needs stock. Nothing is reserved.
-    fn sourcing_plan<'py>(&self, py: Python<'py>, order_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn sourcing_plan<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: Text<names::order_id>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
         let id = parse_order_id(py, order_id)?;
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let plan = detached(py, || engine.sourcing_plan(&id))?;
         to_py(py, &plan)
     }
 
+    /// Releases the store (the SQLite file, the PostgreSQL connections) once no
+    /// iterator holds it. Idempotent; any later call raises `ENGINE_CLOSED`.
+    fn close(&self) {
+        let mut guard = self
+            .inner
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        guard.take();
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_none()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (_exc_type=None, _exc=None, _traceback=None))]
+    fn __exit__(
+        &self,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> bool {
+        self.close();
+        false
+    }
+
+    /// The settings as the constructors spell them in Python.
     fn __repr__(&self) -> String {
-        let c = self.inner.config();
+        let c = &self.config;
+        let spelling = |value: serde_json::Value| match value {
+            Value::String(s) => s,
+            Value::Object(map) => match map.get("strategy") {
+                Some(Value::String(s)) => s.clone(),
+                _ => "?".to_string(),
+            },
+            _ => "?".to_string(),
+        };
+        let py_bool = |b: bool| if b { "True" } else { "False" };
         format!(
-            "Engine(reserve_on_confirm={}, sourcing={:?}, allow_split={}, on_shortage={:?})",
-            c.reserve_on_confirm, c.sourcing, c.allow_split, c.on_shortage
+            "Engine(reserve_on_confirm={}, sourcing='{}', allow_split={}, on_shortage='{}'{})",
+            py_bool(c.reserve_on_confirm),
+            spelling(serde_json::to_value(&c.sourcing).unwrap_or(Value::Null)),
+            py_bool(c.allow_split),
+            spelling(serde_json::to_value(c.on_shortage).unwrap_or(Value::Null)),
+            if self.closed() { ", closed=True" } else { "" }
         )
     }
 }

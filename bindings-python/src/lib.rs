@@ -8,9 +8,11 @@
 //! `money`, `order` (the order types), `engine` (constructors and order commands),
 //! `stock` (ledger writes) and `stock_view` (ledger reads).
 
+mod args;
 mod convert;
 mod engine;
 mod errors;
+mod listing;
 mod money;
 mod order;
 mod order_commands;
@@ -29,6 +31,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<order::PyOrderLine>()?;
     m.add_class::<order::PyTotals>()?;
     m.add_class::<order::PyImportResult>()?;
+    m.add_class::<listing::PyOrderPage>()?;
+    m.add_class::<listing::PyOrderIterator>()?;
     m.add_function(wrap_pyfunction!(money::allocate, m)?)?;
     m.add_function(wrap_pyfunction!(money::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(errors::register_error_classes, m)?)?;

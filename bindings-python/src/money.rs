@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rust_decimal::Decimal;
 
+use crate::args::{names, Text};
 use crate::convert::decimal_arg;
 use crate::errors::{core_error, shielded};
 
@@ -15,8 +16,10 @@ pub(crate) fn allocate(
     py: Python<'_>,
     total: &Bound<'_, PyAny>,
     weights: &Bound<'_, PyAny>,
-    currency: &str,
+    currency: Text<names::currency>,
 ) -> PyResult<Vec<Decimal>> {
+    let currency = currency.0;
+    let currency = currency.as_str();
     shielded(py, || {
         let currency = Currency::parse(currency).map_err(|e| core_error(py, &e))?;
         let total =

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use ordersmith::order::{LineAmounts, Order, OrderLine, OrderTotals};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 use rust_decimal::Decimal;
 
 use crate::convert::{json_to_py, to_py};
@@ -165,6 +165,29 @@ impl PyOrder {
     /// The same as `to_dict()`, as a JSON string (amounts as strings, times as RFC 3339).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
         Ok(self.json(py)?.to_string())
+    }
+    /// Equal orders (same id, same version) hash alike, so orders go in sets and dicts.
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.inner.id.hash(&mut hasher);
+        self.inner.version.hash(&mut hasher);
+        hasher.finish()
+    }
+    /// Pickles as the core's own JSON of the order (personal data included, exactly as
+    /// stored), read back by `Order._from_state`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let state = serde_json::to_string(&*slf.get().inner).map_err(|e| {
+            crate::errors::invalid_input(slf.py(), "order", &format!("could not be pickled: {e}"))
+        })?;
+        Ok((slf.get_type().getattr("_from_state")?, (state,)))
+    }
+    /// Rebuilds an order from its pickled state.
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &str) -> PyResult<Self> {
+        serde_json::from_str::<Order>(state)
+            .map(PyOrder::new)
+            .map_err(|e| crate::errors::invalid_input(py, "state", &e.to_string()))
     }
     fn __repr__(&self) -> String {
         let o = &*self.inner;
@@ -372,18 +395,17 @@ impl PyImportResult {
     }
 }
 
-/// A dict `{line_id: quantity}` as the core's line quantities.
+/// A mapping `{line_id: quantity}` (any `collections.abc.Mapping`) as the core's line
+/// quantities.
 pub(crate) fn line_quantities(
     py: Python<'_>,
-    lines: &Bound<'_, PyDict>,
+    lines: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<ordersmith::order::LineQuantity>> {
-    let mut out = Vec::with_capacity(lines.len());
-    for (k, v) in lines.iter() {
-        let id: String = k.extract()?;
+    let items = crate::args::mapping_items(lines, "lines")?;
+    let mut out = Vec::with_capacity(items.len());
+    for (id, v) in items {
         let line_id = crate::convert::id_arg(py, &id, ordersmith::ids::LineId::parse)?;
-        let quantity: u32 = v.extract().map_err(|_| {
-            crate::errors::invalid_input(py, &format!("lines.{id}"), "expected a non-negative int")
-        })?;
+        let quantity: u32 = crate::args::int_value(&v, &format!("lines[{id:?}]"))?;
         out.push(ordersmith::order::LineQuantity::new(line_id, quantity));
     }
     Ok(out)

@@ -3,8 +3,8 @@
 
 use ordersmith::order::{CancelReason, HoldReason, LineEditInput};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
+use crate::args::{names, Text, TextList};
 use crate::convert::{context, decimal_arg, enum_arg, extract_as};
 use crate::engine::{parse_order_id, PyEngine};
 use crate::order::{line_quantities, PyOrder};
@@ -16,10 +16,15 @@ impl PyEngine {
     fn confirm(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -32,12 +37,20 @@ impl PyEngine {
     fn hold(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        reason: &str,
-        note: Option<String>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        reason: Text<names::reason>,
+        note: Option<Text<names::note>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let reason = reason.0;
+        let reason = reason.as_str();
+        let note = note.map(|v| v.0);
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -51,10 +64,15 @@ impl PyEngine {
     fn release_hold(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -63,15 +81,22 @@ impl PyEngine {
     }
 
     /// Cancels the whole order (its reservations are released).
-    #[pyo3(signature = (order_id, reason="customer", *, actor=None, idempotency_key=None))]
+    #[pyo3(signature = (order_id, reason=None, *, actor=None, idempotency_key=None), text_signature = "($self, order_id, reason=\"customer\", *, actor=None, idempotency_key=None)")]
     fn cancel(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        reason: &str,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        reason: Option<Text<names::reason>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let reason = reason.map(|v| v.0);
+        let reason = reason.as_deref().unwrap_or("customer");
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -81,16 +106,23 @@ impl PyEngine {
     }
 
     /// Cancels some units: `lines` is `{line_id: quantity}`.
-    #[pyo3(signature = (order_id, lines, reason="customer", *, actor=None, idempotency_key=None))]
+    #[pyo3(signature = (order_id, lines, reason=None, *, actor=None, idempotency_key=None), text_signature = "($self, order_id, lines, reason=\"customer\", *, actor=None, idempotency_key=None)")]
     fn cancel_lines(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        lines: &Bound<'_, PyDict>,
-        reason: &str,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        lines: &Bound<'_, PyAny>,
+        reason: Option<Text<names::reason>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let reason = reason.map(|v| v.0);
+        let reason = reason.as_deref().unwrap_or("customer");
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -105,11 +137,16 @@ impl PyEngine {
     fn edit(
         &self,
         py: Python<'_>,
-        order_id: &str,
+        order_id: Text<names::order_id>,
         edits: &Bound<'_, PyAny>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -123,11 +160,16 @@ impl PyEngine {
     fn record_payment(
         &self,
         py: Python<'_>,
-        order_id: &str,
+        order_id: Text<names::order_id>,
         amount: &Bound<'_, PyAny>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -141,10 +183,15 @@ impl PyEngine {
     fn mark_paid(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -157,11 +204,16 @@ impl PyEngine {
     fn record_refund(
         &self,
         py: Python<'_>,
-        order_id: &str,
+        order_id: Text<names::order_id>,
         amount: &Bound<'_, PyAny>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -175,11 +227,16 @@ impl PyEngine {
     fn record_shipment(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        lines: &Bound<'_, PyDict>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        lines: &Bound<'_, PyAny>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -193,11 +250,16 @@ impl PyEngine {
     fn record_delivery(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        lines: &Bound<'_, PyDict>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        lines: &Bound<'_, PyAny>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -211,11 +273,16 @@ impl PyEngine {
     fn record_return(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        lines: &Bound<'_, PyDict>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        lines: &Bound<'_, PyAny>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -229,10 +296,15 @@ impl PyEngine {
     fn complete(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -241,16 +313,23 @@ impl PyEngine {
     }
 
     /// Adds and removes tags.
-    #[pyo3(signature = (order_id, add=Vec::new(), remove=Vec::new(), *, actor=None, idempotency_key=None))]
+    #[pyo3(signature = (order_id, add=Default::default(), remove=Default::default(), *, actor=None, idempotency_key=None), text_signature = "($self, order_id, add=..., remove=..., *, actor=None, idempotency_key=None)")]
     fn tag(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        add: Vec<String>,
-        remove: Vec<String>,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        add: TextList<names::add>,
+        remove: TextList<names::remove>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let add = add.0;
+        let remove = remove.0;
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,
@@ -263,11 +342,17 @@ impl PyEngine {
     fn add_note(
         &self,
         py: Python<'_>,
-        order_id: &str,
-        note: String,
-        actor: Option<&str>,
-        idempotency_key: Option<String>,
+        order_id: Text<names::order_id>,
+        note: Text<names::note>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
+        let order_id = order_id.0;
+        let order_id = order_id.as_str();
+        let note = note.0;
+        let actor = actor.map(|v| v.0);
+        let actor = actor.as_deref();
+        let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
             context(py, actor, idempotency_key)?,

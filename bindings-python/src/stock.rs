@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use serde_json::Value;
 
+use crate::args::{names, Counts, Int, Text, TextList};
 use crate::convert::{enum_arg, id_arg, json_to_py};
 use crate::engine::PyEngine;
 use crate::errors::{detached, invalid_input};
@@ -92,7 +93,7 @@ impl PyEngine {
         py: Python<'_>,
         command: StockCommand,
     ) -> PyResult<StockOutcome> {
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         detached(py, || engine.stock(command))
     }
 }
@@ -102,30 +103,42 @@ pub(crate) type Events<'py> = PyResult<Bound<'py, PyList>>;
 #[pymethods]
 impl PyEngine {
     /// Adds a location (`kind`: `"warehouse"`, `"store"` or `"dropship"`).
-    #[pyo3(signature = (id, name, priority, region, kind="warehouse"))]
+    #[pyo3(signature = (id, name, priority, region, kind=None), text_signature = "($self, id, name, priority, region, kind=\"warehouse\")")]
     fn add_location<'py>(
         &self,
         py: Python<'py>,
-        id: &str,
-        name: String,
-        priority: u32,
-        region: String,
-        kind: &str,
+        id: Text<names::id>,
+        name: Text<names::name>,
+        priority: Int<u32, names::priority>,
+        region: Text<names::region>,
+        kind: Option<Text<names::kind>>,
     ) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
+        let name = name.0;
+        let priority = priority.0;
+        let region = region.0;
+        let kind = kind.map(|v| v.0);
+        let kind = kind.as_deref().unwrap_or("warehouse");
         let kind: LocationKind = enum_arg(py, "kind", kind)?;
         let location = Location::new(lid(py, id)?, name, priority, region, kind);
         self.run_stock(py, StockCommand::AddLocation { location })
     }
 
     /// Registers a variant with its policy (`"deny"`, `"backorder"`, `"preorder"`).
-    #[pyo3(signature = (sku, policy="deny", backorder_limit=None))]
+    #[pyo3(signature = (sku, policy=None, backorder_limit=None), text_signature = "($self, sku, policy=\"deny\", backorder_limit=None)")]
     fn register_variant<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        policy: &str,
-        backorder_limit: Option<u32>,
+        sku: Text<names::sku>,
+        policy: Option<Text<names::policy>>,
+        backorder_limit: Option<Int<u32, names::backorder_limit>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let policy = policy.map(|v| v.0);
+        let policy = policy.as_deref().unwrap_or("deny");
+        let backorder_limit = backorder_limit.map(|v| v.0);
         let policy = self::policy(py, policy, backorder_limit)?;
         self.run_stock(
             py,
@@ -141,10 +154,15 @@ impl PyEngine {
     fn set_policy<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        policy: &str,
-        backorder_limit: Option<u32>,
+        sku: Text<names::sku>,
+        policy: Text<names::policy>,
+        backorder_limit: Option<Int<u32, names::backorder_limit>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let policy = policy.0;
+        let policy = policy.as_str();
+        let backorder_limit = backorder_limit.map(|v| v.0);
         let policy = self::policy(py, policy, backorder_limit)?;
         self.run_stock(
             py,
@@ -159,10 +177,15 @@ impl PyEngine {
     fn set_safety_stock<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        units: u32,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        units: Int<u32, names::units>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let units = units.0;
         self.run_stock(
             py,
             StockCommand::SetSafetyStock {
@@ -177,9 +200,12 @@ impl PyEngine {
     fn set_low_stock_threshold<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        threshold: Option<u32>,
+        sku: Text<names::sku>,
+        threshold: Option<Int<u32, names::threshold>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let threshold = threshold.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::SetLowStockThreshold {
@@ -193,9 +219,12 @@ impl PyEngine {
     fn define_bundle<'py>(
         &self,
         py: Python<'py>,
-        bundle: &str,
-        components: BTreeMap<String, u32>,
+        bundle: Text<names::bundle>,
+        components: Counts<u32, names::components>,
     ) -> Events<'py> {
+        let bundle = bundle.0;
+        let bundle = bundle.as_str();
+        let components = components.0;
         let components = components
             .into_iter()
             .map(|(v, quantity)| {
@@ -216,15 +245,20 @@ impl PyEngine {
 
     /// Sets what a channel may sell: a share of the pool, minus a buffer, from some
     /// locations (all when `None`).
-    #[pyo3(signature = (channel, share_percent=100, buffer=0, locations=None))]
+    #[pyo3(signature = (channel, share_percent=None, buffer=None, locations=None), text_signature = "($self, channel, share_percent=100, buffer=0, locations=None)")]
     fn set_channel_rule<'py>(
         &self,
         py: Python<'py>,
-        channel: &str,
-        share_percent: u8,
-        buffer: u32,
-        locations: Option<Vec<String>>,
+        channel: Text<names::channel>,
+        share_percent: Option<Int<u8, names::share_percent>>,
+        buffer: Option<Int<u32, names::buffer>>,
+        locations: Option<TextList<names::locations>>,
     ) -> Events<'py> {
+        let channel = channel.0;
+        let channel = channel.as_str();
+        let share_percent = share_percent.map_or(100, |v| v.0);
+        let buffer = buffer.map_or(0, |v| v.0);
+        let locations = locations.map(|v| v.0);
         let locations = locations
             .map(|ls| ls.iter().map(|l| lid(py, l)).collect::<PyResult<Vec<_>>>())
             .transpose()?;
@@ -246,9 +280,12 @@ impl PyEngine {
     fn mark_pushed<'py>(
         &self,
         py: Python<'py>,
-        channel: &str,
-        quantities: BTreeMap<String, u64>,
+        channel: Text<names::channel>,
+        quantities: Counts<u64, names::quantities>,
     ) -> Events<'py> {
+        let channel = channel.0;
+        let channel = channel.as_str();
+        let quantities = quantities.0;
         let quantities = quantities
             .into_iter()
             .map(|(v, q)| Ok((vid(py, &v)?, q)))

@@ -7,8 +7,8 @@ use ordersmith::ids::{CountId, ReservationId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::stock::{ReserveRequest, StockCommand};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
+use crate::args::{names, Int, Text, TextList};
 use crate::convert::{datetime_arg, decimal_arg, id_arg, to_py};
 use crate::engine::PyEngine;
 use crate::errors::{core_error, detached, invalid_input};
@@ -24,13 +24,21 @@ impl PyEngine {
     fn reserve<'py>(
         &self,
         py: Python<'py>,
-        id: &str,
-        sku: &str,
-        location: &str,
-        quantity: u32,
+        id: Text<names::id>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
         expires_at: Option<&Bound<'_, PyAny>>,
-        reference: Option<String>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         let request = ReserveRequest {
             id: id_arg(py, id, ReservationId::parse)?,
             variant: vid(py, sku)?,
@@ -47,7 +55,15 @@ impl PyEngine {
 
     /// Commits a reservation (the units are sold): all of it, or `quantity` units.
     #[pyo3(signature = (id, quantity=None))]
-    fn commit<'py>(&self, py: Python<'py>, id: &str, quantity: Option<u32>) -> Events<'py> {
+    fn commit<'py>(
+        &self,
+        py: Python<'py>,
+        id: Text<names::id>,
+        quantity: Option<Int<u32, names::quantity>>,
+    ) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
+        let quantity = quantity.map(|v| v.0);
         let reservation = id_arg(py, id, ReservationId::parse)?;
         self.run_stock(
             py,
@@ -63,7 +79,15 @@ impl PyEngine {
 
     /// Releases a reservation: all of it, or `quantity` units.
     #[pyo3(signature = (id, quantity=None))]
-    fn release<'py>(&self, py: Python<'py>, id: &str, quantity: Option<u32>) -> Events<'py> {
+    fn release<'py>(
+        &self,
+        py: Python<'py>,
+        id: Text<names::id>,
+        quantity: Option<Int<u32, names::quantity>>,
+    ) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
+        let quantity = quantity.map(|v| v.0);
         let reservation = id_arg(py, id, ReservationId::parse)?;
         self.run_stock(
             py,
@@ -79,7 +103,7 @@ impl PyEngine {
 
     /// Releases every reservation past its expiry at the engine's time.
     fn expire_reservations<'py>(&self, py: Python<'py>) -> Events<'py> {
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let outcome = detached(py, || engine.expire_reservations())?;
         events_to_py(py, &outcome.events)
     }
@@ -88,10 +112,15 @@ impl PyEngine {
     fn open_count<'py>(
         &self,
         py: Python<'py>,
-        id: &str,
-        location: &str,
-        skus: Vec<String>,
+        id: Text<names::id>,
+        location: Text<names::location>,
+        skus: TextList<names::skus>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let id = id.0;
+        let id = id.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let skus = skus.0;
         let variants = skus
             .iter()
             .map(|s| vid(py, s))
@@ -106,7 +135,18 @@ impl PyEngine {
     }
 
     /// Records a counted quantity.
-    fn record_count<'py>(&self, py: Python<'py>, id: &str, sku: &str, counted: u32) -> Events<'py> {
+    fn record_count<'py>(
+        &self,
+        py: Python<'py>,
+        id: Text<names::id>,
+        sku: Text<names::sku>,
+        counted: Int<u32, names::counted>,
+    ) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let counted = counted.0;
         let id = id_arg(py, id, CountId::parse)?;
         self.run_stock(
             py,
@@ -124,18 +164,25 @@ impl PyEngine {
     fn close_count<'py>(
         &self,
         py: Python<'py>,
-        id: &str,
-        unit_costs: Option<&Bound<'_, PyDict>>,
-        currency: Option<&str>,
+        id: Text<names::id>,
+        unit_costs: Option<&Bound<'_, PyAny>>,
+        currency: Option<Text<names::currency>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let id = id.0;
+        let id = id.as_str();
+        let currency = currency.map(|v| v.0);
+        let currency = currency.as_deref();
         let mut costs = BTreeMap::new();
-        if let Some(unit_costs) = unit_costs.filter(|c| !c.is_empty()) {
+        let unit_costs = match unit_costs {
+            Some(c) => crate::args::mapping_items(c, "unit_costs")?,
+            None => Vec::new(),
+        };
+        if !unit_costs.is_empty() {
             let code = currency
                 .ok_or_else(|| invalid_input(py, "currency", "required with unit_costs"))?;
             let currency = Currency::parse(code).map_err(|e| core_error(py, &e))?;
-            for (k, v) in unit_costs.iter() {
-                let sku: String = k.extract()?;
-                let amount = decimal_arg(&v, &format!("unit_costs.{sku}"))?;
+            for (sku, v) in unit_costs {
+                let amount = decimal_arg(&v, &format!("unit_costs[{sku:?}]"))?;
                 let cost = Money::new(amount, currency).map_err(|e| core_error(py, &e))?;
                 costs.insert(vid(py, &sku)?, cost);
             }

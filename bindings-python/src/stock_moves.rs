@@ -6,6 +6,7 @@ use ordersmith::stock::{AdjustmentReason, StockCommand, WriteOffSource};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use crate::args::{names, Int, Text};
 use crate::convert::{enum_arg, id_arg};
 use crate::engine::PyEngine;
 use crate::errors::{detached, invalid_input, shielded};
@@ -65,11 +66,17 @@ impl PyEngine {
     fn receive<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::Receive {
@@ -90,7 +97,7 @@ impl PyEngine {
                 commands.push(receipt(py, &item?, i)?);
             }
             let n = commands.len();
-            let engine = &self.inner;
+            let engine = &self.engine(py)?;
             detached(py, || engine.stock_batch(commands))?;
             Ok(n)
         })
@@ -101,11 +108,17 @@ impl PyEngine {
     fn expect_incoming<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::ExpectIncoming {
@@ -122,11 +135,17 @@ impl PyEngine {
     fn cancel_incoming<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::CancelIncoming {
@@ -143,12 +162,20 @@ impl PyEngine {
     fn adjust<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        delta: i64,
-        reason: &str,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        delta: Int<i64, names::delta>,
+        reason: Text<names::reason>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let delta = delta.0;
+        let reason = reason.0;
+        let reason = reason.as_str();
+        let reference = reference.map(|v| v.0);
         let reason: AdjustmentReason = enum_arg(py, "reason", reason)?;
         self.run_stock(
             py,
@@ -166,12 +193,21 @@ impl PyEngine {
     fn transfer<'py>(
         &self,
         py: Python<'py>,
-        id: &str,
-        sku: &str,
-        from_: &str,
-        to: &str,
-        quantity: u32,
+        id: Text<names::id>,
+        sku: Text<names::sku>,
+        from_: Text<names::from_>,
+        to: Text<names::to>,
+        quantity: Int<u32, names::quantity>,
     ) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let from_ = from_.0;
+        let from_ = from_.as_str();
+        let to = to.0;
+        let to = to.as_str();
+        let quantity = quantity.0;
         let id = id_arg(py, id, TransferId::parse)?;
         self.run_stock(
             py,
@@ -186,7 +222,9 @@ impl PyEngine {
     }
 
     /// Receives a transfer at its destination.
-    fn receive_transfer<'py>(&self, py: Python<'py>, id: &str) -> Events<'py> {
+    fn receive_transfer<'py>(&self, py: Python<'py>, id: Text<names::id>) -> Events<'py> {
+        let id = id.0;
+        let id = id.as_str();
         let id = id_arg(py, id, TransferId::parse)?;
         self.run_stock(py, StockCommand::ReceiveTransfer { id })
     }
@@ -196,11 +234,17 @@ impl PyEngine {
     fn restock_return<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::RestockReturn {
@@ -217,11 +261,17 @@ impl PyEngine {
     fn quarantine<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::Quarantine {
@@ -238,11 +288,17 @@ impl PyEngine {
     fn release_quarantine<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let reference = reference.map(|v| v.0);
         self.run_stock(
             py,
             StockCommand::ReleaseQuarantine {
@@ -255,16 +311,24 @@ impl PyEngine {
     }
 
     /// Writes goods off, from `"on_hand"` or `"quarantine"`.
-    #[pyo3(signature = (sku, location, quantity, from_="on_hand", reference=None))]
+    #[pyo3(signature = (sku, location, quantity, from_=None, reference=None), text_signature = "($self, sku, location, quantity, from_=\"on_hand\", reference=None)")]
     fn write_off<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
-        quantity: u32,
-        from_: &str,
-        reference: Option<String>,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
+        quantity: Int<u32, names::quantity>,
+        from_: Option<Text<names::from_>>,
+        reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
+        let quantity = quantity.0;
+        let from_ = from_.map(|v| v.0);
+        let from_ = from_.as_deref().unwrap_or("on_hand");
+        let reference = reference.map(|v| v.0);
         let from: WriteOffSource = enum_arg(py, "from_", from_)?;
         self.run_stock(
             py,

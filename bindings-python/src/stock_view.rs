@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rust_decimal::Decimal;
 
+use crate::args::{names, Int, Text};
 use crate::convert::{json_to_py, to_py};
 use crate::engine::PyEngine;
 use crate::errors::detached;
@@ -61,11 +62,15 @@ impl PyEngine {
     fn level<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        location: &str,
+        sku: Text<names::sku>,
+        location: Text<names::location>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let location = location.0;
+        let location = location.as_str();
         let (variant, location) = (vid(py, sku)?, lid(py, location)?);
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let level = detached(py, || -> Result<_, EngineError> {
             Ok(engine.with_stock(|s| s.level(&variant, &location))??)
         })?;
@@ -73,9 +78,11 @@ impl PyEngine {
     }
 
     /// A variant across every location: totals, policy, and one row per location.
-    fn levels<'py>(&self, py: Python<'py>, sku: &str) -> PyResult<Bound<'py, PyDict>> {
+    fn levels<'py>(&self, py: Python<'py>, sku: Text<names::sku>) -> PyResult<Bound<'py, PyDict>> {
+        let sku = sku.0;
+        let sku = sku.as_str();
         let variant = vid(py, sku)?;
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let view = detached(py, || -> Result<_, EngineError> {
             Ok(engine.with_stock(|s| s.levels(&variant))??)
         })?;
@@ -102,7 +109,7 @@ impl PyEngine {
     /// location: variant, location, on_hand, reserved, safety_stock, available,
     /// sellable, incoming, quarantined, in_transit.
     fn stock_position<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let rows = detached(py, || {
             engine.with_stock(|s| {
                 let mut variants: Vec<_> = s.variants().cloned().collect();
@@ -127,9 +134,14 @@ impl PyEngine {
 
     /// Journal movements after `since` (a `seq`), oldest first, as flat dicts: seq, at,
     /// variant, location, kind, quantity, reference and the kind's own fields.
-    #[pyo3(signature = (since=0))]
-    fn journal<'py>(&self, py: Python<'py>, since: u64) -> PyResult<Bound<'py, PyList>> {
-        let engine = &self.inner;
+    #[pyo3(signature = (since=None), text_signature = "($self, since=0)")]
+    fn journal<'py>(
+        &self,
+        py: Python<'py>,
+        since: Option<Int<u64, names::since>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let since = since.map_or(0, |v| v.0);
+        let engine = &self.engine(py)?;
         let movements = detached(py, || {
             engine.with_stock(|s| {
                 s.journal_since(since)
@@ -150,31 +162,44 @@ impl PyEngine {
     }
 
     /// Velocity, days of cover, reorder point and suggested order quantity.
-    #[pyo3(signature = (sku, window_days=30, lead_time_days=7, review_period_days=14))]
+    #[pyo3(signature = (sku, window_days=None, lead_time_days=None, review_period_days=None), text_signature = "($self, sku, window_days=30, lead_time_days=7, review_period_days=14)")]
     fn forecast<'py>(
         &self,
         py: Python<'py>,
-        sku: &str,
-        window_days: u32,
-        lead_time_days: u32,
-        review_period_days: u32,
+        sku: Text<names::sku>,
+        window_days: Option<Int<u32, names::window_days>>,
+        lead_time_days: Option<Int<u32, names::lead_time_days>>,
+        review_period_days: Option<Int<u32, names::review_period_days>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let window_days = window_days.map_or(30, |v| v.0);
+        let lead_time_days = lead_time_days.map_or(7, |v| v.0);
+        let review_period_days = review_period_days.map_or(14, |v| v.0);
         let variant = vid(py, sku)?;
         let params = ReorderParams {
             window_days,
             lead_time_days,
             review_period_days,
         };
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let forecast = detached(py, || engine.forecast(&variant, params))?;
         to_py(py, &forecast)
     }
 
     /// Units sold per day over the last `window_days`.
-    #[pyo3(signature = (sku, window_days=30))]
-    fn sales_velocity(&self, py: Python<'_>, sku: &str, window_days: u32) -> PyResult<Decimal> {
+    #[pyo3(signature = (sku, window_days=None), text_signature = "($self, sku, window_days=30)")]
+    fn sales_velocity(
+        &self,
+        py: Python<'_>,
+        sku: Text<names::sku>,
+        window_days: Option<Int<u32, names::window_days>>,
+    ) -> PyResult<Decimal> {
+        let sku = sku.0;
+        let sku = sku.as_str();
+        let window_days = window_days.map_or(30, |v| v.0);
         let variant = vid(py, sku)?;
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         detached(py, || engine.sales_velocity(&variant, window_days))
     }
 
@@ -182,10 +207,12 @@ impl PyEngine {
     fn channel_quantities<'py>(
         &self,
         py: Python<'py>,
-        channel: &str,
+        channel: Text<names::channel>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let channel = channel.0;
+        let channel = channel.as_str();
         let channel = cid(py, channel)?;
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let map = detached(py, || -> Result<_, EngineError> {
             Ok(engine.with_stock(|s| s.channel_quantities(&channel))??)
         })?;
@@ -196,10 +223,12 @@ impl PyEngine {
     fn changed_since_last_push<'py>(
         &self,
         py: Python<'py>,
-        channel: &str,
+        channel: Text<names::channel>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let channel = channel.0;
+        let channel = channel.as_str();
         let channel = cid(py, channel)?;
-        let engine = &self.inner;
+        let engine = &self.engine(py)?;
         let map = detached(py, || -> Result<_, EngineError> {
             Ok(engine.with_stock(|s| s.changed_since_last_push(&channel))??)
         })?;

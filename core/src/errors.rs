@@ -76,6 +76,8 @@ const INVALID_INPUT: &[&str] = &[
     "ORDER_INVALID_TEXT",
     "ORDER_INVALID_RESERVATION_TTL",
     "ENGINE_INVALID_INPUT",
+    // Like Python's I/O on a closed file: the caller's mistake, a ValueError.
+    "ENGINE_CLOSED",
     "STOCK_INVALID_QUANTITY",
     "STOCK_INVALID_EXPIRY",
     "STOCK_SAME_LOCATION",

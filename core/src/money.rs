@@ -18,6 +18,14 @@
 //! assert_eq!(amounts, ["33.34", "33.33", "33.33"]);
 //! # Ok::<(), ordersmith::money::MoneyError>(())
 //! ```
+//!
+//! Text is read strictly, the same way from every language ([`parse_decimal`],
+//! [`Currency::parse`]): an amount is digits with an optional leading `-` and an optional
+//! decimal point (`"10.50"`, `"-3"`); exponents (`"1e2"`), surrounding spaces, `+`, `_`
+//! and thousands separators are refused rather than guessed at. A currency is its ISO
+//! 4217 code in upper case (`"TRY"`); `"try"` or `" TRY"` is refused, because a code that
+//! is not written as the standard writes it usually means the field was filled by hand
+//! or mapped wrongly.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -33,7 +41,7 @@ use serde::{Deserialize, Serialize};
 pub enum MoneyError {
     /// The text is not an active ISO 4217 alphabetic code known to ordersmith.
     #[error(
-        "unknown currency code {code:?}: expected an ISO 4217 code such as \"TRY\" or \"USD\""
+        "unknown currency code {code:?}: expected an ISO 4217 code in upper case, such as \"TRY\" or \"USD\""
     )]
     UnknownCurrency {
         /// The code as given.
@@ -59,8 +67,10 @@ pub enum MoneyError {
         /// Decimals the currency allows.
         minor_units: u32,
     },
-    /// The text is not a decimal number.
-    #[error("{text:?} is not a decimal amount")]
+    /// The text is not a decimal number written as ordersmith reads it.
+    #[error(
+        "{text:?} is not a decimal amount: expected digits with an optional leading '-' and decimal point, such as \"10.50\" (no exponent, no spaces)"
+    )]
     InvalidAmount {
         /// The text as given.
         text: String,
@@ -271,6 +281,58 @@ const CURRENCIES: &[(&str, u8)] = &[
     ("ZWG", 2),
 ];
 
+/// Longest decimal text read, in bytes: far beyond any amount, short enough to bound work.
+const MAX_DECIMAL_TEXT_LEN: usize = 64;
+
+/// Reads a decimal written the one way ordersmith accepts: `-?digits(.digits)?`, such as
+/// `"10.50"`, `"-3"` or `"0.20"`. Exponents, spaces, `+`, `_`, separators, and a bare
+/// `"."` or `"5."` are refused with [`MoneyError::InvalidAmount`], as are numbers beyond
+/// `Decimal`'s range.
+///
+/// ```
+/// use ordersmith::money::parse_decimal;
+/// assert_eq!(parse_decimal("10.50")?.to_string(), "10.50");
+/// for loose in ["1e2", " 1.00 ", "+1", "1_000", "1,5", "5.", ".5", ""] {
+///     assert_eq!(parse_decimal(loose).unwrap_err().code(), "MONEY_INVALID_AMOUNT");
+/// }
+/// # Ok::<(), ordersmith::money::MoneyError>(())
+/// ```
+pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
+    let invalid = || MoneyError::InvalidAmount {
+        text: text.chars().take(MAX_DECIMAL_TEXT_LEN).collect(),
+    };
+    if text.len() > MAX_DECIMAL_TEXT_LEN {
+        return Err(invalid());
+    }
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+        return Err(invalid());
+    }
+    Decimal::from_str(text).map_err(|_| invalid())
+}
+
+/// Deserialises a decimal from a string ([`parse_decimal`]'s rules) or an integer, never
+/// a float: the reader for amounts and rates in every input format.
+pub fn decimal_text_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Int(i64),
+        Text(String),
+    }
+    match Repr::deserialize(d).map_err(|_| {
+        serde::de::Error::custom("expected a decimal as a string such as \"10.50\" or an integer")
+    })? {
+        Repr::Int(i) => Ok(Decimal::from(i)),
+        Repr::Text(s) => parse_decimal(&s).map_err(serde::de::Error::custom),
+    }
+}
+
 /// An ISO 4217 currency, such as TRY (2 decimals), JPY (0) or KWD (3).
 ///
 /// Only codes in ordersmith's table of active currencies can be constructed, so a
@@ -283,12 +345,12 @@ pub struct Currency {
 }
 
 impl Currency {
-    /// Parses an ISO 4217 alphabetic code (case-insensitive, surrounding spaces ignored).
+    /// Parses an ISO 4217 alphabetic code, exactly as the standard writes it: three
+    /// upper-case letters, nothing around them (`"try"` and `" TRY"` are refused).
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
-        let upper = code.trim().to_ascii_uppercase();
         CURRENCIES
             .iter()
-            .find(|(c, _)| *c == upper)
+            .find(|(c, _)| *c == code)
             .and_then(|(c, minor)| {
                 let bytes: [u8; 3] = c.as_bytes().try_into().ok()?;
                 Some(Currency {
@@ -390,6 +452,7 @@ pub struct Money {
 
 #[derive(Serialize, Deserialize)]
 struct MoneyRepr {
+    #[serde(deserialize_with = "decimal_text_or_int")]
     amount: Decimal,
     currency: Currency,
 }
@@ -437,12 +500,10 @@ impl Money {
         }
     }
 
-    /// Parses a decimal string such as `"10.50"`. Floats never enter.
+    /// Parses a decimal string such as `"10.50"` ([`parse_decimal`]'s strict rules).
+    /// Floats never enter.
     pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
-        let amount = Decimal::from_str(text.trim()).map_err(|_| MoneyError::InvalidAmount {
-            text: text.to_string(),
-        })?;
-        Money::new(amount, currency)
+        Money::new(parse_decimal(text)?, currency)
     }
 
     /// Zero in `currency`.
@@ -692,7 +753,13 @@ mod tests {
     #[test]
     fn minor_units_follow_iso_4217() {
         assert_eq!(cur("TRY").minor_units(), 2);
-        assert_eq!(cur("usd").minor_units(), 2);
+        assert_eq!(cur("USD").minor_units(), 2);
+        for loose in ["usd", " USD", "USD ", "Usd"] {
+            assert_eq!(
+                Currency::parse(loose).unwrap_err().code(),
+                "MONEY_UNKNOWN_CURRENCY"
+            );
+        }
         assert_eq!(cur("JPY").minor_units(), 0);
         assert_eq!(cur("KWD").minor_units(), 3);
         assert_eq!(

@@ -31,7 +31,11 @@ fn ctx() -> CommandContext {
 fn state_of(t: &TestEngine, id: &ordersmith::ids::OrderId) -> (String, usize, usize) {
     let order = t.engine.order(id).unwrap();
     let history = t.engine.order_history(id).unwrap().len();
-    let effects = t.engine.pending_effects(usize::MAX).unwrap().len();
+    let effects = t
+        .engine
+        .pending_effects(ordersmith::ports::MAX_QUERY_LIMIT)
+        .unwrap()
+        .len();
     (serde_json::to_string(&order).unwrap(), history, effects)
 }
 

@@ -4,14 +4,20 @@ variances, then print the stock position and the low-stock alerts.
 
 Run it after `pip install ./bindings-python`:
 
-    python examples/python/day.py
+    python examples/python/day.py              # a new database in a fresh temporary directory
+    python examples/python/day.py shop-day.db  # a new database at that path, kept afterwards
+
+The script never deletes or overwrites anything: a path that exists must be an empty
+ordersmith database, and any other existing file is refused untouched.
 """
 
 from __future__ import annotations
 
 import csv
+import sqlite3
 import sys
 import tempfile
+from contextlib import closing
 from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
@@ -51,14 +57,40 @@ def read_orders(path: Path) -> List[Dict[str, Any]]:
     return list(orders.values())
 
 
-def main() -> None:
-    # The day runs on a SQLite file, created fresh each run (pass a path to keep it).
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.gettempdir()) / "ordersmith-day.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    engine = ordersmith.Engine.open(path, sourcing="priority", on_shortage="hold")
-    print(f"store: SQLite, {path}")
+SQLITE_HEADER = b"SQLite format 3\x00"
 
+
+def database_path(argv: List[str]) -> Path:
+    """The database to run the day on: a new file in a fresh temporary directory, or the
+    path given. An existing path must be a SQLite database: anything else is refused,
+    and nothing the user named is ever deleted."""
+    if len(argv) < 2:
+        return Path(tempfile.mkdtemp(prefix="ordersmith-day-")) / "day.db"
+    path = Path(argv[1])
+    if path.exists():
+        if not path.is_file():
+            sys.exit(f"{path} exists and is not a file: pass a new path")
+        with path.open("rb") as f:
+            if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                sys.exit(f"{path} exists and is not a SQLite database: refusing to touch it; pass a new path")
+        # Another program's database must not get ordersmith's tables added to it.
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "orders" not in tables or "stock_log" not in tables:
+            sys.exit(f"{path} is a SQLite database, but not an ordersmith one: pass a new path")
+    return path
+
+
+def main() -> None:
+    path = database_path(sys.argv)
+    with ordersmith.Engine.open(path, sourcing="priority", on_shortage="hold") as engine:
+        if engine.list_orders_page(limit=1).orders:
+            sys.exit(f"{path} already holds orders (a day was run on it): pass a new path")
+        print(f"store: SQLite, {path}")
+        run_day(engine)
+
+
+def run_day(engine: ordersmith.Engine) -> None:
     engine.add_location("IST", "Istanbul DC", 1, "TR-34")
     engine.add_location("ANK", "Ankara Store", 2, "TR-06", kind="store")
     for sku in ("MUG-LOGO", "TEA-500G"):

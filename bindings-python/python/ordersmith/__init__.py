@@ -11,7 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Type
 
 from . import _native
-from ._native import Engine, ImportResult, Order, OrderLine, Totals, allocate, error_codes
+from ._native import (
+    Engine,
+    ImportResult,
+    Order,
+    OrderIterator,
+    OrderLine,
+    OrderPage,
+    Totals,
+    allocate,
+    error_codes,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -245,7 +255,9 @@ __all__ = [
     "Engine",
     "ImportResult",
     "Order",
+    "OrderIterator",
     "OrderLine",
+    "OrderPage",
     "Totals",
     "allocate",
     "error_codes",

@@ -13,6 +13,8 @@ __all__ = [
     "OrderLine",
     "Totals",
     "ImportResult",
+    "OrderPage",
+    "OrderIterator",
     "allocate",
     "error_codes",
     "_register_error_classes",
@@ -99,6 +101,11 @@ class OrderLine:
 
 @final
 class Order:
+    def __hash__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> Tuple[Any, Tuple[str]]: ...
+    @staticmethod
+    def _from_state(state: str) -> Order: ...
     @property
     def id(self) -> str: ...
     @property
@@ -152,7 +159,25 @@ class ImportResult:
     def errors(self) -> List[Tuple[int, _Error]]: ...
 
 @final
+class OrderPage:
+    @property
+    def orders(self) -> List[Order]: ...
+    @property
+    def next_cursor(self) -> Optional[str]: ...
+    def __len__(self) -> int: ...
+
+@final
+class OrderIterator:
+    def __iter__(self) -> OrderIterator: ...
+    def __next__(self) -> Order: ...
+
+@final
 class Engine:
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Engine: ...
+    def __exit__(self, _exc_type: object = None, _exc: object = None, _traceback: object = None) -> bool: ...
     @staticmethod
     def in_memory(
         *,
@@ -260,9 +285,27 @@ class Engine:
         channel: Optional[str] = None,
         placed_from: Optional[datetime.datetime] = None,
         placed_to: Optional[datetime.datetime] = None,
-        offset: int = 0,
         limit: Optional[int] = None,
     ) -> List[Order]: ...
+    def list_orders_page(
+        self,
+        status: Optional[_OrderStatus] = None,
+        channel: Optional[str] = None,
+        placed_from: Optional[datetime.datetime] = None,
+        placed_to: Optional[datetime.datetime] = None,
+        *,
+        after: Optional[str] = None,
+        limit: int = 100,
+    ) -> OrderPage: ...
+    def iter_orders(
+        self,
+        status: Optional[_OrderStatus] = None,
+        channel: Optional[str] = None,
+        placed_from: Optional[datetime.datetime] = None,
+        placed_to: Optional[datetime.datetime] = None,
+        *,
+        page_size: int = 100,
+    ) -> OrderIterator: ...
     def pending_effects(self, limit: int = 100) -> List[_Row]: ...
     def acknowledge_effect(self, id: str) -> bool: ...
     def sourcing_plan(self, order_id: str) -> Optional[_Row]: ...

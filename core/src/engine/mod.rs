@@ -36,6 +36,7 @@
 //! ```
 
 mod allocation;
+mod listing;
 mod orders;
 mod reconcile;
 mod stock;
@@ -43,6 +44,8 @@ mod stock;
 pub use reconcile::ExpirySweep;
 
 use std::collections::BTreeMap;
+pub use listing::{check_page_size, OrderIter, OrderPage};
+
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -114,6 +117,11 @@ pub enum EngineError {
         /// The order that owns it.
         order_id: OrderId,
     },
+    /// The host closed this engine (e.g. Python's `Engine.close()`, to release a
+    /// database file) and then used it. Core engines never close themselves; the code
+    /// lives here so every binding reports it alike.
+    #[error("the engine is closed: open a new one")]
+    Closed,
     /// An argument of the call itself was invalid.
     #[error("{field} is invalid: {reason}")]
     InvalidInput {
@@ -132,6 +140,7 @@ impl EngineError {
         "ENGINE_DUPLICATE_EXTERNAL_REF",
         "ENGINE_INVALID_INPUT",
         "ENGINE_RESERVATION_OWNED_BY_ORDER",
+        "ENGINE_CLOSED",
     ];
 
     /// The stable machine-readable code of this error.
@@ -146,6 +155,7 @@ impl EngineError {
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
             Self::InvalidInput { .. } => "ENGINE_INVALID_INPUT",
             Self::ReservationOwnedByOrder { .. } => "ENGINE_RESERVATION_OWNED_BY_ORDER",
+            Self::Closed => "ENGINE_CLOSED",
         }
     }
 }
@@ -673,21 +683,18 @@ impl Engine {
         Ok(events)
     }
 
-    /// Orders by status, channel and placed-time range, oldest first.
+    /// Orders by status, channel and placed-time range, oldest first: one page, as
+    /// [`Engine::list_orders_page`] (a limit over [`crate::ports::MAX_QUERY_LIMIT`] is
+    /// refused, never cut).
     pub fn list_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, EngineError> {
-        if let (Some(from), Some(to)) = (query.placed_from, query.placed_to) {
-            if from > to {
-                return Err(EngineError::InvalidInput {
-                    field: "query",
-                    reason: "placed_from is after placed_to",
-                });
-            }
-        }
-        Ok(self.store.query_orders(query)?)
+        Ok(self.list_orders_page(query)?.orders)
     }
 
-    /// Up to `limit` effects waiting for the host, oldest first.
+    /// Up to `limit` effects waiting for the host, oldest first. The outbox is a queue:
+    /// acknowledge what you did and ask again. `limit` must be 1 to
+    /// [`crate::ports::MAX_QUERY_LIMIT`] (`ENGINE_INVALID_INPUT` otherwise).
     pub fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxRecord>, EngineError> {
+        let limit = listing::check_page_size(Some(limit))?;
         Ok(self.outbox.pending(limit)?)
     }
 

@@ -80,7 +80,8 @@ pub struct NewOrder {
     /// content returns the first order; with different content it is a conflict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
-    /// When the customer placed it.
+    /// When the customer placed it (read as RFC 3339 with an offset).
+    #[serde(deserialize_with = "super::input::aware_time")]
     pub placed_at: DateTime<Utc>,
     /// The order's currency; every amount must be in it.
     pub currency: Currency,

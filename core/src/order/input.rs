@@ -30,24 +30,33 @@ use super::command::{LineEdit, NewLine, NewOrder};
 use super::error::OrderError;
 use super::model::{Discount, ShippingLine, TaxLine};
 
-/// Deserialises a decimal from a JSON string (`"10.50"`) or integer (`10`), never a float.
+/// Deserialises a decimal from a JSON string (`"10.50"`) or integer (`10`), never a
+/// float; strings follow [`crate::money::parse_decimal`] (no exponent, no spaces).
 pub fn lenient_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Int(i64),
-        Text(String),
-    }
-    match Repr::deserialize(d).map_err(|_| {
-        serde::de::Error::custom("expected a decimal as a string such as \"10.50\" or an integer")
-    })? {
-        Repr::Int(i) => Ok(Decimal::from(i)),
-        Repr::Text(s) => s
-            .trim()
-            .parse::<Decimal>()
-            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a decimal"))),
-    }
+    crate::money::decimal_text_or_int(d)
 }
+
+/// Deserialises an RFC 3339 time with an offset, converted to UTC. A time without an
+/// offset (`"2026-11-20T09:30:00"`) is refused with [`NAIVE_TIME_REFUSED`], the same
+/// message a binding gives for a naive datetime object.
+pub fn aware_time<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("expected an RFC 3339 time as a string"))?;
+    if let Ok(t) = DateTime::parse_from_rfc3339(&text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = text.parse::<chrono::NaiveDateTime>().is_ok()
+        || chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f").is_ok()
+        || text.parse::<chrono::NaiveDate>().is_ok();
+    Err(serde::de::Error::custom(if naive {
+        NAIVE_TIME_REFUSED
+    } else {
+        "expected an RFC 3339 time with an offset, such as \"2026-11-20T09:30:00Z\" or \"2026-11-20T12:30:00+03:00\""
+    }))
+}
+
+/// The message for a time without a UTC offset, in every language.
+pub const NAIVE_TIME_REFUSED: &str = "naive time refused: without a UTC offset it would be read in an unknown time zone; give an offset, such as \"2026-11-20T09:30:00Z\" or \"+03:00\" (in Python, a timezone-aware datetime)";
 
 /// A tax line of the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +129,9 @@ pub struct OrderInput {
     /// Channel reference.
     #[serde(default)]
     pub external_ref: Option<String>,
-    /// When placed (RFC 3339 with an offset; converted to UTC).
+    /// When placed (RFC 3339 with an offset; converted to UTC; a time without an offset
+    /// is refused).
+    #[serde(deserialize_with = "aware_time")]
     pub placed_at: DateTime<Utc>,
     /// Currency of every amount.
     pub currency: Currency,

@@ -108,7 +108,8 @@ pub use command::{LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, Order
 pub use error::OrderError;
 pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};
 pub use input::{
-    lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput, ShippingInput, TaxInput,
+    aware_time, lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput,
+    ShippingInput, TaxInput, NAIVE_TIME_REFUSED,
 };
 pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
 pub use model::{

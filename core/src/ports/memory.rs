@@ -5,6 +5,7 @@
 //! (version checks, all-or-nothing commits); `benches/` measures what that costs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
@@ -101,9 +102,16 @@ impl Store for MemoryStore {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
         let from = query.placed_from.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let iter = state
-            .by_time
-            .iter()
+        // With a cursor, start right after it: the index is ordered exactly as listings
+        // are, so walking pages costs each page its own length, not its position.
+        let tail: Box<dyn Iterator<Item = &(DateTime<Utc>, OrderId)>> = match &query.after {
+            Some(c) => Box::new(state.by_time.range((
+                Bound::Excluded((c.placed_at, c.id.clone())),
+                Bound::Unbounded,
+            ))),
+            None => Box::new(state.by_time.iter()),
+        };
+        let iter = tail
             .skip_while(|(t, _)| *t < from)
             .take_while(|(t, _)| query.placed_to.is_none_or(|end| *t < end))
             .filter_map(|(_, id)| state.orders.get(id).map(|(o, _)| o))

@@ -206,6 +206,11 @@ impl ChangeSet {
 }
 
 /// Filter and page for listing orders.
+///
+/// Matches come in a total order: by `placed_at`, then id. A page continues after
+/// [`OrderQuery::after`], the [`OrderCursor`] of the last order of the previous page, so
+/// walking pages visits every match exactly once even while orders are placed (keyset
+/// paging; an offset would skip or repeat orders that arrive meanwhile).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderQuery {
     /// Only orders in this status.
@@ -220,29 +225,96 @@ pub struct OrderQuery {
     /// Placed strictly before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placed_to: Option<DateTime<Utc>>,
-    /// Skip this many matches.
+    /// Only orders strictly after this position (the previous page's last order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<OrderCursor>,
+    /// Skip this many matches (after `after`).
     #[serde(default)]
     pub offset: usize,
-    /// At most this many results (default 100, capped at [`MAX_QUERY_LIMIT`]).
+    /// At most this many results: [`DEFAULT_PAGE_SIZE`] when `None`. The engine refuses
+    /// more than [`MAX_QUERY_LIMIT`]; see [`OrderQuery::effective_limit`] for stores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
 }
 
-/// Largest page a query returns.
+/// Largest page the engine returns; a larger `limit` is an error, never a silent cut.
 pub const MAX_QUERY_LIMIT: usize = 10_000;
 
+/// Page size when a query names none.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
 impl OrderQuery {
-    /// The effective page size.
+    /// How many orders a store returns for this query: `limit` (or
+    /// [`DEFAULT_PAGE_SIZE`]), bounded at one more than [`MAX_QUERY_LIMIT`] so the
+    /// engine can look one order ahead to tell whether another page follows, and a
+    /// store never reads without bound.
     pub fn effective_limit(&self) -> usize {
-        self.limit.unwrap_or(100).min(MAX_QUERY_LIMIT)
+        self.limit
+            .unwrap_or(DEFAULT_PAGE_SIZE)
+            .min(MAX_QUERY_LIMIT + 1)
     }
 
-    /// True when `order` passes the filter (ignores paging).
+    /// True when `order` passes the filter and lies after the cursor (ignores offset
+    /// and limit).
     pub fn matches(&self, order: &Order) -> bool {
         self.status.is_none_or(|s| order.status == s)
             && self.channel.as_ref().is_none_or(|c| &order.channel == c)
             && self.placed_from.is_none_or(|t| order.placed_at >= t)
             && self.placed_to.is_none_or(|t| order.placed_at < t)
+            && self.after.as_ref().is_none_or(|c| c.is_before(order))
+    }
+}
+
+/// A position in the order of listings (`placed_at`, then id): the last order of a page.
+///
+/// Hosts pass it around as an opaque [`OrderCursor::token`] string and read it back with
+/// [`OrderCursor::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OrderCursor {
+    /// When the order was placed.
+    pub placed_at: DateTime<Utc>,
+    /// The order.
+    pub id: OrderId,
+}
+
+impl OrderCursor {
+    /// The position of `order`.
+    pub fn of(order: &Order) -> Self {
+        OrderCursor {
+            placed_at: order.placed_at,
+            id: order.id.clone(),
+        }
+    }
+
+    /// True when `order` comes strictly after this position.
+    pub fn is_before(&self, order: &Order) -> bool {
+        (order.placed_at, &order.id) > (self.placed_at, &self.id)
+    }
+
+    /// The cursor as a string for hosts: `"{seconds}.{nanoseconds}.{id}"`.
+    pub fn token(&self) -> String {
+        format!(
+            "{}.{:09}.{}",
+            self.placed_at.timestamp(),
+            self.placed_at.timestamp_subsec_nanos(),
+            self.id
+        )
+    }
+
+    /// Reads a [`OrderCursor::token`]; `None` if it is not one.
+    pub fn parse(token: &str) -> Option<Self> {
+        let mut parts = token.splitn(3, '.');
+        let secs: i64 = parts.next()?.parse().ok()?;
+        let nanos_text = parts.next()?;
+        if nanos_text.len() != 9 {
+            return None;
+        }
+        let nanos: u32 = nanos_text.parse().ok()?;
+        let id = OrderId::parse(parts.next()?).ok()?;
+        Some(OrderCursor {
+            placed_at: DateTime::from_timestamp(secs, nanos)?,
+            id,
+        })
     }
 }
 
@@ -256,7 +328,9 @@ impl OrderQuery {
 ///   [`StockAppend::expected_seq`]. An idempotency key that already exists gives
 ///   [`StoreError::KeyTaken`]. Events and log entries are appended, never rewritten.
 /// - Reads see only committed data; a commit is visible to every later read.
-/// - `query_orders` returns matches ordered by `placed_at`, then id.
+/// - `query_orders` returns matches ([`OrderQuery::matches`], so strictly after
+///   [`OrderQuery::after`]) ordered by `placed_at`, then id (byte order), skipping
+///   `offset` of them and returning at most [`OrderQuery::effective_limit`].
 /// - `order_ids` and `idempotency_records` list everything stored in ascending byte
 ///   order of the id or key (Rust's `str` order, SQL's `COLLATE "C"`), strictly after
 ///   the cursor, at most `limit`: paging with the last item returned visits each item

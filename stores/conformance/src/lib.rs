@@ -113,6 +113,7 @@ macro_rules! conformance_tests {
             idempotency_keys_are_unique_and_round_trip,
             queries_filter_order_and_page_like_the_contract,
             listings_are_in_byte_order_and_page_exactly,
+            cursor_pages_visit_every_match_once,
             journal_replay_equals_snapshot,
             concurrent_writers_never_lose_an_update,
             dump_and_import_round_trip_byte_for_byte,
@@ -141,6 +142,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     idempotency_keys_are_unique_and_round_trip(make);
     queries_filter_order_and_page_like_the_contract(make);
     listings_are_in_byte_order_and_page_exactly(make);
+    cursor_pages_visit_every_match_once(make);
     journal_replay_equals_snapshot(make);
     concurrent_writers_never_lose_an_update(make);
     dump_and_import_round_trip_byte_for_byte(make);

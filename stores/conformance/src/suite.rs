@@ -8,7 +8,8 @@ use ordersmith::ids::{LocationId, OrderId, VariantId};
 use ordersmith::order::{Order, OrderStatus};
 use ordersmith::ports::dump::{export, import};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderQuery, OutboxRecord, StockAppend, StoreError,
+    ChangeSet, IdempotencyRecord, OrderCursor, OrderQuery, OutboxRecord, StockAppend, StoreError,
+    MAX_QUERY_LIMIT,
 };
 use ordersmith::stock::{StockCommand, StockLogEntry};
 
@@ -493,6 +494,19 @@ pub fn queries_filter_order_and_page_like_the_contract(make: Make<'_>) {
             ..OrderQuery::default()
         },
     ];
+    // The same filters continued after a cursor: every order's position, and one
+    // between two orders that share a placed time.
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+    let mut queries = queries.to_vec();
+    for (i, order) in sorted.iter().enumerate() {
+        let base = queries[i % 9].clone();
+        queries.push(OrderQuery {
+            after: Some(OrderCursor::of(order)),
+            limit: Some(1 + i % 4),
+            ..base
+        });
+    }
     for query in &queries {
         let got: Vec<OrderId> = sut
             .store
@@ -515,6 +529,134 @@ pub fn queries_filter_order_and_page_like_the_contract(make: Make<'_>) {
         json(&first[0]),
         json(all.iter().find(|o| o.id == first[0].id).unwrap())
     );
+}
+
+/// Pages through the engine follow the cursor to every match exactly once, ties in
+/// placed time broken by id in byte order; `next_cursor` is absent exactly on the last
+/// page; an order placed behind the cursor is not seen, one ahead of it is; a page size
+/// of 0 or over the cap is refused, never cut.
+pub fn cursor_pages_visit_every_match_once(make: Make<'_>) {
+    let sut = make();
+    let ids = [
+        "o-b", "o-B", "o-a", "o-A", "o-ä", "o-10", "o-9", "o_1", "o-c", "o-d", "o-e",
+    ];
+    let change = |i: usize, id: &str| {
+        let channel = if i % 3 == 0 { "trendyol" } else { "web" };
+        // Three orders per placed time, so ties are the rule, not the exception.
+        let at = start() + Duration::minutes(i64::try_from(i / 3).unwrap());
+        new_order_change(id, channel, at)
+    };
+    sut.store
+        .commit(ChangeSet {
+            orders: ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| change(i, id))
+                .collect(),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let (engine, _) = sut.engine();
+    let all: Vec<Order> = ids
+        .iter()
+        .map(|id| engine.order(&OrderId::parse(*id).unwrap()).unwrap())
+        .collect();
+    let filters = [
+        OrderQuery::default(),
+        OrderQuery {
+            channel: Some(ordersmith::ids::ChannelId::parse("web").unwrap()),
+            ..OrderQuery::default()
+        },
+        OrderQuery {
+            placed_from: Some(start() + Duration::minutes(1)),
+            placed_to: Some(start() + Duration::minutes(3)),
+            ..OrderQuery::default()
+        },
+    ];
+    for filter in &filters {
+        let mut expected: Vec<&Order> = all.iter().filter(|o| filter.matches(o)).collect();
+        expected.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+        let expected: Vec<OrderId> = expected.into_iter().map(|o| o.id.clone()).collect();
+        for size in [1, 2, 3, 4, 7, 100] {
+            let mut query = OrderQuery {
+                limit: Some(size),
+                ..filter.clone()
+            };
+            let mut seen = Vec::new();
+            loop {
+                let page = engine.list_orders_page(&query).unwrap();
+                assert!(page.orders.len() <= size);
+                seen.extend(page.orders.iter().map(|o| o.id.clone()));
+                match page.next_cursor {
+                    Some(cursor) => {
+                        assert_eq!(page.orders.len(), size, "a short page must be the last");
+                        // The cursor survives its text form, as hosts carry it.
+                        let token = cursor.token();
+                        assert_eq!(OrderCursor::parse(&token), Some(cursor.clone()));
+                        query.after = Some(cursor);
+                    }
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "{filter:?} in pages of {size}");
+            let walked: Vec<OrderId> = engine
+                .iter_orders(query_with_limit(filter, size))
+                .map(|o| o.unwrap().id)
+                .collect();
+            assert_eq!(
+                walked, expected,
+                "iter_orders {filter:?} in pages of {size}"
+            );
+        }
+    }
+    // Orders arriving mid-walk: behind the cursor they are not seen, ahead they are.
+    let first = engine
+        .list_orders_page(&query_with_limit(&OrderQuery::default(), 4))
+        .unwrap();
+    let cursor = first.next_cursor.unwrap();
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![
+                new_order_change("o-0-behind", "web", start()),
+                new_order_change("o-z-ahead", "web", start() + Duration::hours(1)),
+            ],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let rest: Vec<String> = engine
+        .iter_orders(OrderQuery {
+            after: Some(cursor),
+            ..OrderQuery::default()
+        })
+        .map(|o| o.unwrap().id.to_string())
+        .collect();
+    assert!(!rest.contains(&"o-0-behind".to_string()));
+    assert_eq!(rest.last().map(String::as_str), Some("o-z-ahead"));
+    assert_eq!(rest.len(), ids.len() - 4 + 1);
+    // A page size the engine will not serve is an error naming `limit`.
+    for limit in [0, MAX_QUERY_LIMIT + 1, usize::MAX] {
+        let err = engine
+            .list_orders_page(&query_with_limit(&OrderQuery::default(), limit))
+            .unwrap_err();
+        assert_eq!(err.code(), "ENGINE_INVALID_INPUT");
+        assert!(err.to_string().starts_with("limit "), "{err}");
+        assert_eq!(
+            engine.pending_effects(limit).unwrap_err().code(),
+            "ENGINE_INVALID_INPUT"
+        );
+    }
+    let most = engine
+        .list_orders_page(&query_with_limit(&OrderQuery::default(), MAX_QUERY_LIMIT))
+        .unwrap();
+    assert_eq!(most.orders.len(), ids.len() + 2);
+    assert!(most.next_cursor.is_none());
+}
+
+fn query_with_limit(filter: &OrderQuery, limit: usize) -> OrderQuery {
+    OrderQuery {
+        limit: Some(limit),
+        ..filter.clone()
+    }
 }
 
 /// Order ids and idempotency keys list in byte order (upper case before lower case,

@@ -581,6 +581,10 @@ impl Store for PgStore {
         let to = query.placed_to.as_ref().map(time_key);
         let limit = clamp_i64(query.effective_limit());
         let offset = clamp_i64(query.offset);
+        let after = query.after.as_ref().map(|c| {
+            let (secs, nanos) = time_key(&c.placed_at);
+            (secs, nanos, c.id.as_str().to_string())
+        });
         let mut sql = String::from("SELECT snapshot FROM orders WHERE true");
         let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
         if let Some(status) = &status {
@@ -601,6 +605,18 @@ impl Store for PgStore {
                     args.len()
                 ));
             }
+        }
+        if let Some((secs, nanos, id)) = &after {
+            // Keyset paging in the listing order; `id` is COLLATE "C", so byte order.
+            args.push(secs);
+            args.push(nanos);
+            args.push(id);
+            sql.push_str(&format!(
+                " AND (placed_secs, placed_nanos, id) > (${}, ${}, ${})",
+                args.len() - 2,
+                args.len() - 1,
+                args.len()
+            ));
         }
         args.push(&limit);
         args.push(&offset);

@@ -543,6 +543,19 @@ impl Store for SqliteStore {
                 ));
             }
         }
+        if let Some(cursor) = &query.after {
+            // Keyset paging in the listing order; `id` compares as bytes (BINARY).
+            let (secs, nanos) = time_key(&cursor.placed_at);
+            args.push(Value::Integer(secs));
+            args.push(Value::Integer(nanos));
+            args.push(Value::Text(cursor.id.as_str().to_string()));
+            sql.push_str(&format!(
+                " AND (placed_secs, placed_nanos, id) > (?{}, ?{}, ?{})",
+                args.len() - 2,
+                args.len() - 1,
+                args.len()
+            ));
+        }
         args.push(Value::Integer(clamp_i64(query.effective_limit())));
         args.push(Value::Integer(clamp_i64(query.offset)));
         sql.push_str(&format!(
