@@ -71,6 +71,8 @@ arg_names! {
         name,
         note,
         on_shortage,
+        on_reservation_expiry,
+        payment_stops_reservation_clock,
         order_id,
         path,
         policy,

@@ -27,6 +27,7 @@ use crate::errors::{invalid_input, Failure};
 
 static DECIMAL_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATETIME_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TIMEDELTA_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATE_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static UTC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -210,6 +211,33 @@ pub(crate) fn datetime_arg(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Dat
         return Err(invalid_input(py, name, "expected an aware datetime"));
     }
     aware_utc(value, name).map_err(|f| f.into_py_err(py))
+}
+
+/// A positive `datetime.timedelta` of at most `max_days` days, exactly (days, seconds
+/// and microseconds are read as integers, never through a float).
+pub(crate) fn timedelta_arg(
+    value: &Bound<'_, PyAny>,
+    name: &str,
+    max_days: i64,
+) -> PyResult<chrono::TimeDelta> {
+    let py = value.py();
+    let ty = TIMEDELTA_TYPE.import(py, "datetime", "timedelta")?;
+    if !value.is_instance(ty)? {
+        return Err(invalid_input(py, name, "expected a datetime.timedelta"));
+    }
+    let part = |attr: &str| -> PyResult<i64> { value.getattr(attr)?.extract::<i64>() };
+    let (days, seconds, micros) = (part("days")?, part("seconds")?, part("microseconds")?);
+    let delta = chrono::TimeDelta::try_days(days)
+        .and_then(|d| d.checked_add(&chrono::TimeDelta::try_seconds(seconds)?))
+        .and_then(|d| d.checked_add(&chrono::TimeDelta::microseconds(micros)));
+    match delta {
+        Some(d) if d > chrono::TimeDelta::zero() && d <= chrono::TimeDelta::days(max_days) => Ok(d),
+        _ => Err(invalid_input(
+            py,
+            name,
+            "must be longer than zero and at most 30 days",
+        )),
+    }
 }
 
 /// Parses an id with the core's own rules (errors are the core's `ID_*` codes).

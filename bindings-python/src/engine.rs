@@ -4,8 +4,12 @@
 //! Every method converts its arguments (GIL held), runs the core call with the GIL
 //! released ([`detached`]), and converts the result back. No rule is decided here.
 
-use ordersmith::engine::{Engine, EngineConfig, EngineError, ShortagePolicy, SourcingConfig};
-use ordersmith::ids::OrderId;
+use std::collections::BTreeMap;
+
+use ordersmith::engine::{
+    Engine, EngineConfig, EngineError, ExpiryPolicy, ShortagePolicy, SourcingConfig,
+};
+use ordersmith::ids::{ChannelId, OrderId};
 use ordersmith::order::{Order, OrderInput};
 use std::sync::{Arc, RwLock};
 
@@ -14,12 +18,12 @@ use ordersmith::ports::StoreError;
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyMapping, PyTuple};
 use serde_json::Value;
 
 use crate::args::{names, Flag, Int, PathArg, Text};
-use crate::convert::{context, enum_arg, from_json, id_arg, py_to_json, to_py};
-use crate::errors::{detached, shielded, Failure};
+use crate::convert::{context, enum_arg, from_json, id_arg, py_to_json, timedelta_arg, to_py};
+use crate::errors::{detached, invalid_input, shielded, Failure};
 use crate::order::{PyImportResult, PyOrder};
 
 /// The engine: orders and stock in, events and effects out. Thread-safe; methods
@@ -32,6 +36,17 @@ pub(crate) struct PyEngine {
     config: EngineConfig,
 }
 
+/// The reservation-expiry keyword arguments every constructor shares.
+pub(crate) struct ExpiryArgs<'a, 'py> {
+    ttl: Option<&'a Bound<'py, PyAny>>,
+    by_channel: Option<&'a Bound<'py, PyAny>>,
+    on_expiry: Option<Text<names::on_reservation_expiry>>,
+    payment_stops: Option<Flag<names::payment_stops_reservation_clock>>,
+}
+
+/// Longest reservation time-to-live a configuration may set, in days.
+const MAX_TTL_DAYS: i64 = 30;
+
 /// The core's `EngineConfig` from the keyword arguments every constructor shares.
 fn config(
     py: Python<'_>,
@@ -39,16 +54,63 @@ fn config(
     sourcing: &str,
     allow_split: bool,
     on_shortage: &str,
+    expiry: ExpiryArgs<'_, '_>,
 ) -> PyResult<EngineConfig> {
     let sourcing: SourcingConfig =
         from_json(serde_json::json!({ "strategy": sourcing }), "sourcing")
             .map_err(|f| f.into_py_err(py))?;
     let on_shortage: ShortagePolicy = enum_arg(py, "on_shortage", on_shortage)?;
+    let reservation_ttl = expiry
+        .ttl
+        .filter(|v| !v.is_none())
+        .map(|v| timedelta_arg(v, "reservation_ttl", MAX_TTL_DAYS))
+        .transpose()?;
+    let mut reservation_ttl_by_channel = BTreeMap::new();
+    if let Some(map) = expiry.by_channel.filter(|v| !v.is_none()) {
+        let map = map.cast::<PyMapping>().map_err(|_| {
+            invalid_input(
+                py,
+                "reservation_ttl_by_channel",
+                "expected a mapping of channel id to timedelta or None",
+            )
+        })?;
+        for item in map.items()?.iter() {
+            let (channel, ttl): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            let channel: String = channel.extract().map_err(|_| {
+                invalid_input(
+                    py,
+                    "reservation_ttl_by_channel",
+                    "keys must be channel ids (str)",
+                )
+            })?;
+            let channel = id_arg(py, &channel, ChannelId::parse)?;
+            let ttl = if ttl.is_none() {
+                None
+            } else {
+                Some(timedelta_arg(
+                    &ttl,
+                    "reservation_ttl_by_channel",
+                    MAX_TTL_DAYS,
+                )?)
+            };
+            reservation_ttl_by_channel.insert(channel, ttl);
+        }
+    }
+    let on_expiry = expiry.on_expiry.map(|v| v.0);
+    let on_reservation_expiry: ExpiryPolicy = enum_arg(
+        py,
+        "on_reservation_expiry",
+        on_expiry.as_deref().unwrap_or("hold"),
+    )?;
     Ok(EngineConfig {
         reserve_on_confirm,
         sourcing,
         allow_split,
         on_shortage,
+        reservation_ttl,
+        reservation_ttl_by_channel,
+        on_reservation_expiry,
+        payment_stops_reservation_clock: expiry.payment_stops.is_none_or(|v| v.0),
         ..EngineConfig::default()
     })
 }
@@ -96,13 +158,18 @@ pub(crate) fn parse_order_id(py: Python<'_>, id: &str) -> PyResult<OrderId> {
 impl PyEngine {
     /// An engine on an in-memory store (tests, demos, scripts).
     #[staticmethod]
-    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\")")]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True)")]
     fn in_memory(
         py: Python<'_>,
         reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
         sourcing: Option<Text<names::sourcing>>,
         allow_split: Option<Flag<names::allow_split>>,
         on_shortage: Option<Text<names::on_shortage>>,
+        reservation_ttl: Option<&Bound<'_, PyAny>>,
+        reservation_ttl_by_channel: Option<&Bound<'_, PyAny>>,
+        on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
+        payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
     ) -> PyResult<Self> {
         let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
         let sourcing = sourcing.map(|v| v.0);
@@ -110,14 +177,27 @@ impl PyEngine {
         let allow_split = allow_split.is_none_or(|v| v.0);
         let on_shortage = on_shortage.map(|v| v.0);
         let on_shortage = on_shortage.as_deref().unwrap_or("fail");
-        let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
+        let expiry = ExpiryArgs {
+            ttl: reservation_ttl,
+            by_channel: reservation_ttl_by_channel,
+            on_expiry: on_reservation_expiry,
+            payment_stops: payment_stops_reservation_clock,
+        };
+        let config = config(
+            py,
+            reserve_on_confirm,
+            sourcing,
+            allow_split,
+            on_shortage,
+            expiry,
+        )?;
         Ok(Self::wrap(Engine::in_memory(), config))
     }
 
     /// An engine on a SQLite file, created and migrated if needed: the embedded,
     /// persistent default. Order ids come from the file's own sequence.
     #[staticmethod]
-    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\")")]
+    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True)")]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -127,6 +207,10 @@ impl PyEngine {
         sourcing: Option<Text<names::sourcing>>,
         allow_split: Option<Flag<names::allow_split>>,
         on_shortage: Option<Text<names::on_shortage>>,
+        reservation_ttl: Option<&Bound<'_, PyAny>>,
+        reservation_ttl_by_channel: Option<&Bound<'_, PyAny>>,
+        on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
+        payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
     ) -> PyResult<Self> {
         let path = path.0;
         let synchronous = synchronous.map(|v| v.0);
@@ -137,7 +221,20 @@ impl PyEngine {
         let allow_split = allow_split.is_none_or(|v| v.0);
         let on_shortage = on_shortage.map(|v| v.0);
         let on_shortage = on_shortage.as_deref().unwrap_or("fail");
-        let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
+        let expiry = ExpiryArgs {
+            ttl: reservation_ttl,
+            by_channel: reservation_ttl_by_channel,
+            on_expiry: on_reservation_expiry,
+            payment_stops: payment_stops_reservation_clock,
+        };
+        let config = config(
+            py,
+            reserve_on_confirm,
+            sourcing,
+            allow_split,
+            on_shortage,
+            expiry,
+        )?;
         let synchronous = match synchronous {
             "full" => Synchronous::Full,
             "normal" => Synchronous::Normal,
@@ -171,7 +268,7 @@ impl PyEngine {
     /// created in `schema`, or the server's default, on first use). `url` is a libpq
     /// connection string such as `"host=127.0.0.1 user=shop dbname=shop"`.
     #[staticmethod]
-    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\")")]
+    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True)")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -182,6 +279,10 @@ impl PyEngine {
         sourcing: Option<Text<names::sourcing>>,
         allow_split: Option<Flag<names::allow_split>>,
         on_shortage: Option<Text<names::on_shortage>>,
+        reservation_ttl: Option<&Bound<'_, PyAny>>,
+        reservation_ttl_by_channel: Option<&Bound<'_, PyAny>>,
+        on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
+        payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
     ) -> PyResult<Self> {
         let url = url.0;
         let url = url.as_str();
@@ -193,7 +294,20 @@ impl PyEngine {
         let allow_split = allow_split.is_none_or(|v| v.0);
         let on_shortage = on_shortage.map(|v| v.0);
         let on_shortage = on_shortage.as_deref().unwrap_or("fail");
-        let config = config(py, reserve_on_confirm, sourcing, allow_split, on_shortage)?;
+        let expiry = ExpiryArgs {
+            ttl: reservation_ttl,
+            by_channel: reservation_ttl_by_channel,
+            on_expiry: on_reservation_expiry,
+            payment_stops: payment_stops_reservation_clock,
+        };
+        let config = config(
+            py,
+            reserve_on_confirm,
+            sourcing,
+            allow_split,
+            on_shortage,
+            expiry,
+        )?;
         let options = PgOptions {
             schema,
             pool_size: pool_size.max(1),
@@ -437,8 +551,39 @@ impl PyEngine {
             _ => "?".to_string(),
         };
         let py_bool = |b: bool| if b { "True" } else { "False" };
+        // Reservation expiry only when it differs from the defaults, as Python spells it.
+        let mut expiry = String::new();
+        if let Some(ttl) = c.reservation_ttl {
+            expiry.push_str(&format!(
+                ", reservation_ttl=datetime.timedelta(seconds={})",
+                ttl.num_seconds()
+            ));
+        }
+        if !c.reservation_ttl_by_channel.is_empty() {
+            let parts: Vec<String> = c
+                .reservation_ttl_by_channel
+                .iter()
+                .map(|(ch, ttl)| match ttl {
+                    Some(t) => format!("'{ch}': datetime.timedelta(seconds={})", t.num_seconds()),
+                    None => format!("'{ch}': None"),
+                })
+                .collect();
+            expiry.push_str(&format!(
+                ", reservation_ttl_by_channel={{{}}}",
+                parts.join(", ")
+            ));
+        }
+        if c.on_reservation_expiry != ExpiryPolicy::Hold {
+            expiry.push_str(&format!(
+                ", on_reservation_expiry='{}'",
+                spelling(serde_json::to_value(c.on_reservation_expiry).unwrap_or(Value::Null))
+            ));
+        }
+        if !c.payment_stops_reservation_clock {
+            expiry.push_str(", payment_stops_reservation_clock=False");
+        }
         format!(
-            "Engine(reserve_on_confirm={}, sourcing='{}', allow_split={}, on_shortage='{}'{})",
+            "Engine(reserve_on_confirm={}, sourcing='{}', allow_split={}, on_shortage='{}'{expiry}{})",
             py_bool(c.reserve_on_confirm),
             spelling(serde_json::to_value(&c.sourcing).unwrap_or(Value::Null)),
             py_bool(c.allow_split),

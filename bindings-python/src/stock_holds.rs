@@ -3,15 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use ordersmith::ids::{CountId, ReservationId};
+use ordersmith::ids::{CountId, OrderId, ReservationId};
 use ordersmith::money::{Currency, Money};
-use ordersmith::stock::{ReserveRequest, StockCommand};
+use ordersmith::stock::{ReservationFilter, ReserveRequest, StockCommand};
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
 
 use crate::args::{names, Int, Text, TextList};
-use crate::convert::{datetime_arg, decimal_arg, id_arg, to_py};
+use crate::convert::{datetime_arg, decimal_arg, id_arg, json_to_py, to_py};
 use crate::engine::PyEngine;
 use crate::errors::{core_error, detached, invalid_input};
+use crate::order::PyOrder;
 use crate::stock::{events_to_py, lid, vid, Events};
 
 #[pymethods]
@@ -99,6 +101,70 @@ impl PyEngine {
                 },
             },
         )
+    }
+
+    /// Releases every reservation past its expiry at the engine's time and tells their
+    /// orders (held or cancelled with reason `reservation_expired`): a dict with
+    /// `released` (reservation ids), `orders` (the orders after the sweep, as `Order`)
+    /// and `events` (the ledger's movements).
+    fn sweep_expired_reservations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let engine = self.engine(py)?;
+        let sweep = detached(py, || engine.sweep_expired_reservations())?;
+        let out = PyDict::new(py);
+        let released: Vec<String> = sweep.released.iter().map(|r| r.to_string()).collect();
+        out.set_item("released", released)?;
+        let orders = PyList::empty(py);
+        for order in sweep.orders {
+            orders.append(PyOrder::new(order))?;
+        }
+        out.set_item("orders", orders)?;
+        out.set_item("events", events_to_py(py, &sweep.outcome.events)?)?;
+        Ok(out)
+    }
+
+    /// Live reservations, ordered by id, filtered by SKU (directly or as a bundle's
+    /// component), location, owning order, and expiry at or before `expiring_before`
+    /// (an aware datetime). Every match is returned: one dict per reservation.
+    #[pyo3(signature = (*, sku=None, location=None, order_id=None, expiring_before=None))]
+    fn reservations<'py>(
+        &self,
+        py: Python<'py>,
+        sku: Option<Text<names::sku>>,
+        location: Option<Text<names::location>>,
+        order_id: Option<Text<names::order_id>>,
+        expiring_before: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let filter = ReservationFilter {
+            variant: sku.map(|s| vid(py, &s.0)).transpose()?,
+            location: location.map(|l| lid(py, &l.0)).transpose()?,
+            order: order_id
+                .map(|o| id_arg(py, &o.0, OrderId::parse))
+                .transpose()?,
+            expiring_before: expiring_before
+                .filter(|t| !t.is_none())
+                .map(|t| datetime_arg(t, "expiring_before"))
+                .transpose()?,
+        };
+        let engine = self.engine(py)?;
+        let found = detached(py, || engine.reservations(&filter))?;
+        let out = PyList::empty(py);
+        for r in &found {
+            let row = serde_json::json!({
+                "id": r.id,
+                "sku": r.variant,
+                "location": r.location,
+                "quantity": r.quantity,
+                "committed": r.committed,
+                "released": r.released,
+                "remaining": r.remaining(),
+                "expires_at": r.expires_at,
+                "reference": r.reference,
+                "order_id": r.order,
+                "components": r.components.iter().map(|(v, q)| (v.as_str(), q)).collect::<BTreeMap<_, _>>(),
+            });
+            out.append(json_to_py(py, &row)?)?;
+        }
+        Ok(out)
     }
 
     /// Releases every reservation past its expiry at the engine's time.

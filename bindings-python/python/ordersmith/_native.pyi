@@ -5,7 +5,7 @@ import os
 from decimal import Decimal
 
 from ordersmith import Error as _Error
-from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union, final
+from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union, final
 
 __all__ = [
     "Engine",
@@ -28,14 +28,20 @@ _Amount = Union[Decimal, int, str]
 _OrderStatus = Literal["pending", "confirmed", "processing", "on_hold", "completed", "cancelled"]
 _PaymentStatus = Literal["unpaid", "partially_paid", "paid", "partially_refunded", "refunded"]
 _FulfilmentStatus = Literal["unfulfilled", "partially_fulfilled", "fulfilled", "partially_returned", "returned"]
-_HoldReason = Literal["fraud_review", "address_check", "payment", "insufficient_stock", "customer_request", "other"]
-_CancelReason = Literal["customer", "fraud", "inventory", "declined", "staff", "other"]
+_HoldReason = Literal["fraud_review", "address_check", "payment", "insufficient_stock", "customer_request", "reservation_expired", "other"]
+_CancelReason = Literal["customer", "fraud", "inventory", "declined", "staff", "reservation_expired", "other"]
 _Sourcing = Literal["priority", "fewest_shipments", "nearest_region"]
 _ShortagePolicy = Literal["fail", "hold"]
+_ExpiryPolicy = Literal["hold", "cancel"]
 _Policy = Literal["deny", "backorder", "preorder"]
 _LocationKind = Literal["warehouse", "store", "dropship"]
 _AdjustmentReason = Literal["damage", "loss", "found", "correction"]
 _Row = Dict[str, Any]
+
+class _Sweep(TypedDict):
+    released: List[str]
+    orders: List["Order"]
+    events: List[_Row]
 
 def allocate(total: _Amount, weights: Iterable[_Amount], currency: str) -> List[Decimal]: ...
 def error_codes() -> List[Dict[str, str]]: ...
@@ -131,6 +137,8 @@ class Order:
     @property
     def cancel_reason(self) -> Optional[_CancelReason]: ...
     @property
+    def reservation_ttl_minutes(self) -> Optional[int]: ...
+    @property
     def lines(self) -> Tuple[OrderLine, ...]: ...
     @property
     def tags(self) -> Tuple[str, ...]: ...
@@ -185,6 +193,10 @@ class Engine:
         sourcing: _Sourcing = "priority",
         allow_split: bool = True,
         on_shortage: _ShortagePolicy = "fail",
+        reservation_ttl: Optional[datetime.timedelta] = None,
+        reservation_ttl_by_channel: Optional[Mapping[str, Optional[datetime.timedelta]]] = None,
+        on_reservation_expiry: _ExpiryPolicy = "hold",
+        payment_stops_reservation_clock: bool = True,
     ) -> Engine: ...
     @staticmethod
     def open(
@@ -195,6 +207,10 @@ class Engine:
         sourcing: _Sourcing = "priority",
         allow_split: bool = True,
         on_shortage: _ShortagePolicy = "fail",
+        reservation_ttl: Optional[datetime.timedelta] = None,
+        reservation_ttl_by_channel: Optional[Mapping[str, Optional[datetime.timedelta]]] = None,
+        on_reservation_expiry: _ExpiryPolicy = "hold",
+        payment_stops_reservation_clock: bool = True,
     ) -> Engine: ...
     @staticmethod
     def connect(
@@ -206,6 +222,10 @@ class Engine:
         sourcing: _Sourcing = "priority",
         allow_split: bool = True,
         on_shortage: _ShortagePolicy = "fail",
+        reservation_ttl: Optional[datetime.timedelta] = None,
+        reservation_ttl_by_channel: Optional[Mapping[str, Optional[datetime.timedelta]]] = None,
+        on_reservation_expiry: _ExpiryPolicy = "hold",
+        payment_stops_reservation_clock: bool = True,
     ) -> Engine: ...
     # orders
     def place_order(
@@ -356,6 +376,15 @@ class Engine:
     def commit(self, id: str, quantity: Optional[int] = None) -> List[_Row]: ...
     def release(self, id: str, quantity: Optional[int] = None) -> List[_Row]: ...
     def expire_reservations(self) -> List[_Row]: ...
+    def sweep_expired_reservations(self) -> _Sweep: ...
+    def reservations(
+        self,
+        *,
+        sku: Optional[str] = None,
+        location: Optional[str] = None,
+        order_id: Optional[str] = None,
+        expiring_before: Optional[datetime.datetime] = None,
+    ) -> List[_Row]: ...
     def open_count(self, id: str, location: str, skus: Sequence[str]) -> _Row: ...
     def record_count(self, id: str, sku: str, counted: int) -> List[_Row]: ...
     def close_count(

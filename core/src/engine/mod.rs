@@ -43,8 +43,8 @@ mod stock;
 
 pub use reconcile::ExpirySweep;
 
-use std::collections::BTreeMap;
 pub use listing::{check_page_size, OrderIter, OrderPage};
+use std::collections::BTreeMap;
 
 use std::sync::{Arc, Mutex};
 
