@@ -2,6 +2,7 @@
 
     pip install ./bindings-python          # a release build
     python benches/python_import.py [N]    # N orders, default 100000
+    python benches/python_import.py --lookups   # engine.order(id): memory and SQLite
 
 Compare with the same work in Rust: `cargo run --release --example bulk_import`.
 """
@@ -9,7 +10,10 @@ Compare with the same work in Rust: `cargo run --release --example bulk_import`.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+import timeit
+from pathlib import Path
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Dict, List
@@ -47,7 +51,41 @@ def per_call(label: str, fn: Any, calls: int) -> None:
     print(f"{label:<44} {took / calls * 1e6:8.2f} µs/call  ({calls} calls)")
 
 
+def lookups() -> None:
+    """What `engine.order(id)` costs, per store and order size: the best of 7 runs of
+    20,000 calls each (the minimum is the figure least disturbed by other processes)."""
+    full = orders(1)[0]
+    full["customer"] = {"name": "Ada Lovelace", "email": "ada@example.org", "phone": "+44 20 7946 0000"}
+    full["shipping_address"] = {
+        "name": "Ada Lovelace",
+        "lines": ["12 Example Street", "Flat 3"],
+        "city": "London",
+        "postal_code": "NW1 6XE",
+        "country": "GB",
+    }
+    small = orders(1)[0]
+    small["lines"] = small["lines"][:1]
+    with tempfile.TemporaryDirectory() as tmp:
+        stores = [
+            ("memory", ordersmith.Engine.in_memory()),
+            ("SQLite", ordersmith.Engine.open(Path(tmp) / "lookups.db")),
+        ]
+        for store, engine in stores:
+            with engine:
+                # A store with 10,000 orders in it, so lookups do not hit a tiny table.
+                engine.import_orders([dict(o, external_ref=f"B-{i}") for i, o in enumerate(orders(10_000))])
+                for label, order in (("1 line", small), ("2 lines, customer, address", full)):
+                    order_id = engine.place_order(dict(order, external_ref=f"L-{label}")).id
+                    runs = timeit.repeat(lambda: engine.order(order_id), number=20_000, repeat=7)
+                    best = min(runs) / 20_000 * 1e6
+                    median = sorted(runs)[3] / 20_000 * 1e6
+                    print(f"engine.order(id), {store:<6}, {label:<28} best {best:6.2f} µs, median {median:6.2f} µs")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--lookups"]:
+        lookups()
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     engine = ordersmith.Engine.in_memory()
     engine.add_location("IST", "Istanbul DC", 1, "TR-34")

@@ -172,6 +172,13 @@ fn range_text<T: num_bounds::Bounds>() -> String {
 /// A `str` argument.
 pub(crate) struct Text<N>(pub(crate) String, PhantomData<N>);
 
+impl<N> Text<N> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl<'a, 'py, N: ArgName> FromPyObject<'a, 'py> for Text<N> {
     type Error = PyErr;
 

@@ -284,7 +284,6 @@ impl PyEngine {
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
     ) -> PyResult<Self> {
-        let url = url.0;
         let url = url.as_str();
         let schema = schema.map(|v| v.0);
         let pool_size = pool_size.map_or(4, |v| v.0);
@@ -335,8 +334,7 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         shielded(py, || {
             let ctx = context(py, actor, idempotency_key)?;
@@ -360,8 +358,7 @@ impl PyEngine {
         orders: &Bound<'_, PyAny>,
         actor: Option<Text<names::actor>>,
     ) -> PyResult<PyImportResult> {
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         shielded(py, || {
             let ctx = context(py, actor, None)?;
             let mut inputs: Vec<Result<Value, Failure>> = Vec::new();
@@ -430,7 +427,6 @@ impl PyEngine {
 
     /// The order at its latest version.
     fn order(&self, py: Python<'_>, order_id: Text<names::order_id>) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let id = parse_order_id(py, order_id)?;
         self.order_call(py, |e| e.order(&id))
@@ -442,7 +438,6 @@ impl PyEngine {
         py: Python<'py>,
         order_id: Text<names::order_id>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let id = parse_order_id(py, order_id)?;
         let engine = &self.engine(py)?;
@@ -484,7 +479,6 @@ impl PyEngine {
 
     /// Marks an effect done; `False` if it was not pending.
     fn acknowledge_effect(&self, py: Python<'_>, id: Text<names::id>) -> PyResult<bool> {
-        let id = id.0;
         let id = id.as_str();
         let engine = &self.engine(py)?;
         detached(py, || engine.acknowledge_effect(id))
@@ -497,7 +491,6 @@ impl PyEngine {
         py: Python<'py>,
         order_id: Text<names::order_id>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let id = parse_order_id(py, order_id)?;
         let engine = &self.engine(py)?;

@@ -18,7 +18,6 @@ pub(crate) fn allocate(
     weights: &Bound<'_, PyAny>,
     currency: Text<names::currency>,
 ) -> PyResult<Vec<Decimal>> {
-    let currency = currency.0;
     let currency = currency.as_str();
     shielded(py, || {
         let currency = Currency::parse(currency).map_err(|e| core_error(py, &e))?;

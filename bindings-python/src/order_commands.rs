@@ -20,10 +20,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -43,13 +41,10 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let reason = reason.0;
         let reason = reason.as_str();
         let note = note.map(|v| v.0);
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -68,10 +63,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -90,12 +83,10 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let reason = reason.map(|v| v.0);
         let reason = reason.as_deref().unwrap_or("customer");
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -116,12 +107,10 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let reason = reason.map(|v| v.0);
         let reason = reason.as_deref().unwrap_or("customer");
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -142,10 +131,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -165,10 +152,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -187,10 +172,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -209,10 +192,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -232,10 +213,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -255,10 +234,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -278,10 +255,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -300,10 +275,8 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -323,12 +296,10 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let add = add.0;
         let remove = remove.0;
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,
@@ -347,11 +318,9 @@ impl PyEngine {
         actor: Option<Text<names::actor>>,
         idempotency_key: Option<Text<names::idempotency_key>>,
     ) -> PyResult<PyOrder> {
-        let order_id = order_id.0;
         let order_id = order_id.as_str();
         let note = note.0;
-        let actor = actor.map(|v| v.0);
-        let actor = actor.as_deref();
+        let actor = actor.as_ref().map(Text::as_str);
         let idempotency_key = idempotency_key.map(|v| v.0);
         let (id, ctx) = (
             parse_order_id(py, order_id)?,

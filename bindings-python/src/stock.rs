@@ -113,7 +113,6 @@ impl PyEngine {
         region: Text<names::region>,
         kind: Option<Text<names::kind>>,
     ) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
         let name = name.0;
         let priority = priority.0;
@@ -134,7 +133,6 @@ impl PyEngine {
         policy: Option<Text<names::policy>>,
         backorder_limit: Option<Int<u32, names::backorder_limit>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
         let policy = policy.map(|v| v.0);
         let policy = policy.as_deref().unwrap_or("deny");
@@ -158,9 +156,7 @@ impl PyEngine {
         policy: Text<names::policy>,
         backorder_limit: Option<Int<u32, names::backorder_limit>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let policy = policy.0;
         let policy = policy.as_str();
         let backorder_limit = backorder_limit.map(|v| v.0);
         let policy = self::policy(py, policy, backorder_limit)?;
@@ -181,9 +177,7 @@ impl PyEngine {
         location: Text<names::location>,
         units: Int<u32, names::units>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let units = units.0;
         self.run_stock(
@@ -203,7 +197,6 @@ impl PyEngine {
         sku: Text<names::sku>,
         threshold: Option<Int<u32, names::threshold>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
         let threshold = threshold.map(|v| v.0);
         self.run_stock(
@@ -222,7 +215,6 @@ impl PyEngine {
         bundle: Text<names::bundle>,
         components: Counts<u32, names::components>,
     ) -> Events<'py> {
-        let bundle = bundle.0;
         let bundle = bundle.as_str();
         let components = components.0;
         let components = components
@@ -254,7 +246,6 @@ impl PyEngine {
         buffer: Option<Int<u32, names::buffer>>,
         locations: Option<TextList<names::locations>>,
     ) -> Events<'py> {
-        let channel = channel.0;
         let channel = channel.as_str();
         let share_percent = share_percent.map_or(100, |v| v.0);
         let buffer = buffer.map_or(0, |v| v.0);
@@ -283,7 +274,6 @@ impl PyEngine {
         channel: Text<names::channel>,
         quantities: Counts<u64, names::quantities>,
     ) -> Events<'py> {
-        let channel = channel.0;
         let channel = channel.as_str();
         let quantities = quantities.0;
         let quantities = quantities

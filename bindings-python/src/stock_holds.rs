@@ -33,11 +33,8 @@ impl PyEngine {
         expires_at: Option<&Bound<'_, PyAny>>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -63,7 +60,6 @@ impl PyEngine {
         id: Text<names::id>,
         quantity: Option<Int<u32, names::quantity>>,
     ) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
         let quantity = quantity.map(|v| v.0);
         let reservation = id_arg(py, id, ReservationId::parse)?;
@@ -87,7 +83,6 @@ impl PyEngine {
         id: Text<names::id>,
         quantity: Option<Int<u32, names::quantity>>,
     ) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
         let quantity = quantity.map(|v| v.0);
         let reservation = id_arg(py, id, ReservationId::parse)?;
@@ -182,9 +177,7 @@ impl PyEngine {
         location: Text<names::location>,
         skus: TextList<names::skus>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = id.0;
         let id = id.as_str();
-        let location = location.0;
         let location = location.as_str();
         let skus = skus.0;
         let variants = skus
@@ -208,9 +201,7 @@ impl PyEngine {
         sku: Text<names::sku>,
         counted: Int<u32, names::counted>,
     ) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
-        let sku = sku.0;
         let sku = sku.as_str();
         let counted = counted.0;
         let id = id_arg(py, id, CountId::parse)?;
@@ -234,10 +225,8 @@ impl PyEngine {
         unit_costs: Option<&Bound<'_, PyAny>>,
         currency: Option<Text<names::currency>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = id.0;
         let id = id.as_str();
-        let currency = currency.map(|v| v.0);
-        let currency = currency.as_deref();
+        let currency = currency.as_ref().map(Text::as_str);
         let mut costs = BTreeMap::new();
         let unit_costs = match unit_costs {
             Some(c) => crate::args::mapping_items(c, "unit_costs")?,

@@ -71,9 +71,7 @@ impl PyEngine {
         quantity: Int<u32, names::quantity>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -113,9 +111,7 @@ impl PyEngine {
         quantity: Int<u32, names::quantity>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -140,9 +136,7 @@ impl PyEngine {
         quantity: Int<u32, names::quantity>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -168,12 +162,9 @@ impl PyEngine {
         reason: Text<names::reason>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let delta = delta.0;
-        let reason = reason.0;
         let reason = reason.as_str();
         let reference = reference.map(|v| v.0);
         let reason: AdjustmentReason = enum_arg(py, "reason", reason)?;
@@ -199,13 +190,9 @@ impl PyEngine {
         to: Text<names::to>,
         quantity: Int<u32, names::quantity>,
     ) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
-        let sku = sku.0;
         let sku = sku.as_str();
-        let from_ = from_.0;
         let from_ = from_.as_str();
-        let to = to.0;
         let to = to.as_str();
         let quantity = quantity.0;
         let id = id_arg(py, id, TransferId::parse)?;
@@ -223,7 +210,6 @@ impl PyEngine {
 
     /// Receives a transfer at its destination.
     fn receive_transfer<'py>(&self, py: Python<'py>, id: Text<names::id>) -> Events<'py> {
-        let id = id.0;
         let id = id.as_str();
         let id = id_arg(py, id, TransferId::parse)?;
         self.run_stock(py, StockCommand::ReceiveTransfer { id })
@@ -239,9 +225,7 @@ impl PyEngine {
         quantity: Int<u32, names::quantity>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -266,9 +250,7 @@ impl PyEngine {
         quantity: Int<u32, names::quantity>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -293,9 +275,7 @@ impl PyEngine {
         quantity: Int<u32, names::quantity>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let reference = reference.map(|v| v.0);
@@ -321,9 +301,7 @@ impl PyEngine {
         from_: Option<Text<names::from_>>,
         reference: Option<Text<names::reference>>,
     ) -> Events<'py> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let quantity = quantity.0;
         let from_ = from_.map(|v| v.0);

@@ -65,9 +65,7 @@ impl PyEngine {
         sku: Text<names::sku>,
         location: Text<names::location>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let sku = sku.0;
         let sku = sku.as_str();
-        let location = location.0;
         let location = location.as_str();
         let (variant, location) = (vid(py, sku)?, lid(py, location)?);
         let engine = &self.engine(py)?;
@@ -79,7 +77,6 @@ impl PyEngine {
 
     /// A variant across every location: totals, policy, and one row per location.
     fn levels<'py>(&self, py: Python<'py>, sku: Text<names::sku>) -> PyResult<Bound<'py, PyDict>> {
-        let sku = sku.0;
         let sku = sku.as_str();
         let variant = vid(py, sku)?;
         let engine = &self.engine(py)?;
@@ -171,7 +168,6 @@ impl PyEngine {
         lead_time_days: Option<Int<u32, names::lead_time_days>>,
         review_period_days: Option<Int<u32, names::review_period_days>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let sku = sku.0;
         let sku = sku.as_str();
         let window_days = window_days.map_or(30, |v| v.0);
         let lead_time_days = lead_time_days.map_or(7, |v| v.0);
@@ -195,7 +191,6 @@ impl PyEngine {
         sku: Text<names::sku>,
         window_days: Option<Int<u32, names::window_days>>,
     ) -> PyResult<Decimal> {
-        let sku = sku.0;
         let sku = sku.as_str();
         let window_days = window_days.map_or(30, |v| v.0);
         let variant = vid(py, sku)?;
@@ -209,7 +204,6 @@ impl PyEngine {
         py: Python<'py>,
         channel: Text<names::channel>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let channel = channel.0;
         let channel = channel.as_str();
         let channel = cid(py, channel)?;
         let engine = &self.engine(py)?;
@@ -225,7 +219,6 @@ impl PyEngine {
         py: Python<'py>,
         channel: Text<names::channel>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let channel = channel.0;
         let channel = channel.as_str();
         let channel = cid(py, channel)?;
         let engine = &self.engine(py)?;
