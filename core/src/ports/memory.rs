@@ -9,7 +9,7 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::{
     ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderQuery, Outbox, OutboxRecord, Store,
@@ -263,7 +263,9 @@ pub struct SystemClock {
 }
 
 impl SystemClock {
-    /// A clock reading `Utc::now()`.
+    /// A clock reading `Utc::now()` at microsecond precision: the finest PostgreSQL
+    /// and Python keep, so a time a host reads back (an expiry, a placed time) compares
+    /// equal to the one the engine wrote. Never goes backwards.
     pub fn new() -> Self {
         Self::default()
     }
@@ -271,7 +273,7 @@ impl SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(6);
         match self.last.lock() {
             Ok(mut last) => {
                 let t = last.map_or(now, |l| l.max(now));
@@ -350,5 +352,22 @@ impl IdGenerator for SequentialIds {
             }
         };
         Ok(format!("{kind}-{n:06}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_keeps_microseconds_and_never_goes_back() {
+        let clock = SystemClock::new();
+        let mut last = clock.now();
+        for _ in 0..1_000 {
+            let now = clock.now();
+            assert!(now >= last);
+            assert_eq!(now.timestamp_subsec_nanos() % 1_000, 0, "{now:?}");
+            last = now;
+        }
     }
 }
