@@ -36,8 +36,12 @@ pub(crate) struct PyEngine {
     config: EngineConfig,
 }
 
-/// The reservation-expiry keyword arguments every constructor shares.
-pub(crate) struct ExpiryArgs<'a, 'py> {
+/// The engine keyword arguments every constructor shares, as Python passed them.
+pub(crate) struct EngineArgs<'a, 'py> {
+    reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
+    sourcing: Option<Text<names::sourcing>>,
+    allow_split: Option<Flag<names::allow_split>>,
+    on_shortage: Option<Text<names::on_shortage>>,
     ttl: Option<&'a Bound<'py, PyAny>>,
     by_channel: Option<&'a Bound<'py, PyAny>>,
     on_expiry: Option<Text<names::on_reservation_expiry>>,
@@ -48,25 +52,24 @@ pub(crate) struct ExpiryArgs<'a, 'py> {
 const MAX_TTL_DAYS: i64 = 30;
 
 /// The core's `EngineConfig` from the keyword arguments every constructor shares.
-fn config(
-    py: Python<'_>,
-    reserve_on_confirm: bool,
-    sourcing: &str,
-    allow_split: bool,
-    on_shortage: &str,
-    expiry: ExpiryArgs<'_, '_>,
-) -> PyResult<EngineConfig> {
+fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
+    let reserve_on_confirm = args.reserve_on_confirm.is_none_or(|v| v.0);
+    let allow_split = args.allow_split.is_none_or(|v| v.0);
+    let sourcing = args.sourcing.map(|v| v.0);
+    let sourcing = sourcing.as_deref().unwrap_or("priority");
     let sourcing: SourcingConfig =
         from_json(serde_json::json!({ "strategy": sourcing }), "sourcing")
             .map_err(|f| f.into_py_err(py))?;
-    let on_shortage: ShortagePolicy = enum_arg(py, "on_shortage", on_shortage)?;
-    let reservation_ttl = expiry
+    let on_shortage = args.on_shortage.map(|v| v.0);
+    let on_shortage: ShortagePolicy =
+        enum_arg(py, "on_shortage", on_shortage.as_deref().unwrap_or("fail"))?;
+    let reservation_ttl = args
         .ttl
         .filter(|v| !v.is_none())
         .map(|v| timedelta_arg(v, "reservation_ttl", MAX_TTL_DAYS))
         .transpose()?;
     let mut reservation_ttl_by_channel = BTreeMap::new();
-    if let Some(map) = expiry.by_channel.filter(|v| !v.is_none()) {
+    if let Some(map) = args.by_channel.filter(|v| !v.is_none()) {
         let map = map.cast::<PyMapping>().map_err(|_| {
             invalid_input(
                 py,
@@ -96,7 +99,7 @@ fn config(
             reservation_ttl_by_channel.insert(channel, ttl);
         }
     }
-    let on_expiry = expiry.on_expiry.map(|v| v.0);
+    let on_expiry = args.on_expiry.map(|v| v.0);
     let on_reservation_expiry: ExpiryPolicy = enum_arg(
         py,
         "on_reservation_expiry",
@@ -110,7 +113,7 @@ fn config(
         reservation_ttl,
         reservation_ttl_by_channel,
         on_reservation_expiry,
-        payment_stops_reservation_clock: expiry.payment_stops.is_none_or(|v| v.0),
+        payment_stops_reservation_clock: args.payment_stops.is_none_or(|v| v.0),
         ..EngineConfig::default()
     })
 }
@@ -171,25 +174,18 @@ impl PyEngine {
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
     ) -> PyResult<Self> {
-        let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
-        let sourcing = sourcing.map(|v| v.0);
-        let sourcing = sourcing.as_deref().unwrap_or("priority");
-        let allow_split = allow_split.is_none_or(|v| v.0);
-        let on_shortage = on_shortage.map(|v| v.0);
-        let on_shortage = on_shortage.as_deref().unwrap_or("fail");
-        let expiry = ExpiryArgs {
-            ttl: reservation_ttl,
-            by_channel: reservation_ttl_by_channel,
-            on_expiry: on_reservation_expiry,
-            payment_stops: payment_stops_reservation_clock,
-        };
         let config = config(
             py,
-            reserve_on_confirm,
-            sourcing,
-            allow_split,
-            on_shortage,
-            expiry,
+            EngineArgs {
+                reserve_on_confirm,
+                sourcing,
+                allow_split,
+                on_shortage,
+                ttl: reservation_ttl,
+                by_channel: reservation_ttl_by_channel,
+                on_expiry: on_reservation_expiry,
+                payment_stops: payment_stops_reservation_clock,
+            },
         )?;
         Ok(Self::wrap(Engine::in_memory(), config))
     }
@@ -215,25 +211,18 @@ impl PyEngine {
         let path = path.0;
         let synchronous = synchronous.map(|v| v.0);
         let synchronous = synchronous.as_deref().unwrap_or("full");
-        let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
-        let sourcing = sourcing.map(|v| v.0);
-        let sourcing = sourcing.as_deref().unwrap_or("priority");
-        let allow_split = allow_split.is_none_or(|v| v.0);
-        let on_shortage = on_shortage.map(|v| v.0);
-        let on_shortage = on_shortage.as_deref().unwrap_or("fail");
-        let expiry = ExpiryArgs {
-            ttl: reservation_ttl,
-            by_channel: reservation_ttl_by_channel,
-            on_expiry: on_reservation_expiry,
-            payment_stops: payment_stops_reservation_clock,
-        };
         let config = config(
             py,
-            reserve_on_confirm,
-            sourcing,
-            allow_split,
-            on_shortage,
-            expiry,
+            EngineArgs {
+                reserve_on_confirm,
+                sourcing,
+                allow_split,
+                on_shortage,
+                ttl: reservation_ttl,
+                by_channel: reservation_ttl_by_channel,
+                on_expiry: on_reservation_expiry,
+                payment_stops: payment_stops_reservation_clock,
+            },
         )?;
         let synchronous = match synchronous {
             "full" => Synchronous::Full,
@@ -287,25 +276,18 @@ impl PyEngine {
         let url = url.as_str();
         let schema = schema.map(|v| v.0);
         let pool_size = pool_size.map_or(4, |v| v.0);
-        let reserve_on_confirm = reserve_on_confirm.is_none_or(|v| v.0);
-        let sourcing = sourcing.map(|v| v.0);
-        let sourcing = sourcing.as_deref().unwrap_or("priority");
-        let allow_split = allow_split.is_none_or(|v| v.0);
-        let on_shortage = on_shortage.map(|v| v.0);
-        let on_shortage = on_shortage.as_deref().unwrap_or("fail");
-        let expiry = ExpiryArgs {
-            ttl: reservation_ttl,
-            by_channel: reservation_ttl_by_channel,
-            on_expiry: on_reservation_expiry,
-            payment_stops: payment_stops_reservation_clock,
-        };
         let config = config(
             py,
-            reserve_on_confirm,
-            sourcing,
-            allow_split,
-            on_shortage,
-            expiry,
+            EngineArgs {
+                reserve_on_confirm,
+                sourcing,
+                allow_split,
+                on_shortage,
+                ttl: reservation_ttl,
+                by_channel: reservation_ttl_by_channel,
+                on_expiry: on_reservation_expiry,
+                payment_stops: payment_stops_reservation_clock,
+            },
         )?;
         let options = PgOptions {
             schema,

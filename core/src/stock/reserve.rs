@@ -179,6 +179,29 @@ impl StockLedger {
         Ok(events)
     }
 
+    /// An active reservation, or why it is not: unknown
+    /// ([`StockError::UnknownReservation`]), sold ([`StockError::ReservationCommitted`]),
+    /// or released or expired ([`StockError::ReservationReleased`]).
+    fn active(&self, id: &ReservationId) -> Result<&Reservation, StockError> {
+        let r = self
+            .reservations
+            .get(id)
+            .ok_or_else(|| StockError::UnknownReservation {
+                reservation: id.clone(),
+            })?;
+        match r.state {
+            ReservationState::Active => Ok(r),
+            ReservationState::Committed => Err(StockError::ReservationCommitted {
+                reservation: id.clone(),
+            }),
+            ReservationState::Released | ReservationState::Expired => {
+                Err(StockError::ReservationReleased {
+                    reservation: id.clone(),
+                })
+            }
+        }
+    }
+
     fn check_reservable(
         &self,
         variant: &VariantId,
@@ -347,25 +370,7 @@ impl StockLedger {
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
         check_quantity(quantity)?;
-        let r = self
-            .reservations
-            .get(id)
-            .ok_or_else(|| StockError::UnknownReservation {
-                reservation: id.clone(),
-            })?;
-        match r.state {
-            ReservationState::Active => {}
-            ReservationState::Committed => {
-                return Err(StockError::ReservationCommitted {
-                    reservation: id.clone(),
-                })
-            }
-            ReservationState::Released | ReservationState::Expired => {
-                return Err(StockError::ReservationReleased {
-                    reservation: id.clone(),
-                })
-            }
-        }
+        let r = self.active(id)?;
         let remaining = r.remaining();
         if quantity > remaining {
             return Err(StockError::ReleaseTooLarge {
@@ -531,25 +536,7 @@ impl StockLedger {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(), StockError> {
-        let r = self
-            .reservations
-            .get(id)
-            .ok_or_else(|| StockError::UnknownReservation {
-                reservation: id.clone(),
-            })?;
-        match r.state {
-            ReservationState::Active => {}
-            ReservationState::Committed => {
-                return Err(StockError::ReservationCommitted {
-                    reservation: id.clone(),
-                })
-            }
-            ReservationState::Released | ReservationState::Expired => {
-                return Err(StockError::ReservationReleased {
-                    reservation: id.clone(),
-                })
-            }
-        }
+        let r = self.active(id)?;
         if r.expires_at == expires_at {
             return Ok(());
         }
