@@ -75,6 +75,12 @@ const INVALID_INPUT: &[&str] = &[
     "ORDER_DUPLICATE_LINE",
     "ORDER_INVALID_TEXT",
     "ORDER_INVALID_RESERVATION_TTL",
+    "FULFILMENT_LINE_NOT_IN_FULFILMENT",
+    "FULFILMENT_PICK_EXCEEDS_ASSIGNED",
+    "FULFILMENT_PACK_EXCEEDS_PICKED",
+    "FULFILMENT_INVALID_PARCEL",
+    "FULFILMENT_INVALID_LABEL",
+    "FULFILMENT_INVALID_MOVE",
     "ENGINE_INVALID_INPUT",
     // Like Python's I/O on a closed file: the caller's mistake, a ValueError.
     "ENGINE_CLOSED",
@@ -96,6 +102,8 @@ const INVALID_INPUT: &[&str] = &[
 ];
 
 const NOT_FOUND: &[&str] = &[
+    "FULFILMENT_UNKNOWN",
+    "FULFILMENT_UNKNOWN_PARCEL",
     "ORDER_NOT_FOUND",
     "STOCK_UNKNOWN_VARIANT",
     "STOCK_UNKNOWN_LOCATION",
@@ -202,6 +210,7 @@ impl_error!(
     crate::engine::EngineError,
     crate::stock::StockError,
     crate::sourcing::SourcingError,
+    crate::fulfilment::FulfilmentError,
     crate::ports::dump::DumpError
 );
 

@@ -14,8 +14,8 @@ use ordersmith::engine::{CommandContext, Engine};
 use ordersmith::ids::OrderId;
 use ordersmith::money::Money;
 use ordersmith::order::{
-    decide, place, transition, CancelReason, HoldReason, LineEdit, NewLine, Order, OrderCommand,
-    OrderCommandKind, OrderError, OrderEvent, OrderStatus, Target,
+    decide, place, transition, CancelReason, FulfilmentCommand, HoldReason, LineEdit, NewLine,
+    Order, OrderCommand, OrderCommandKind, OrderError, OrderEvent, OrderStatus, Target,
 };
 use proptest::prelude::*;
 
@@ -30,6 +30,11 @@ fn base() -> Order {
         unreachable!()
     };
     let mut o = Order::from_placed(oid("o-1"), &placed);
+    // A fulfilment order to run warehouse steps on (the engine opens it on confirm).
+    o.apply(&OrderEvent::FulfilmentOpened {
+        fulfilment: "F1".into(),
+        location: ordersmith::ids::LocationId::parse("IST").unwrap(),
+    });
     apply_all(
         &mut o,
         OrderCommand::RecordPayment {
@@ -137,6 +142,10 @@ fn candidates(kind: OrderCommandKind) -> Vec<OrderCommand> {
         OrderCommandKind::AddNote => vec![OrderCommand::AddNote {
             note: "called the customer".into(),
         }],
+        OrderCommandKind::Fulfil => vec![OrderCommand::Fulfil(FulfilmentCommand::Hold {
+            fulfilment: "F1".into(),
+            reason: "waiting for gift wrap".into(),
+        })],
     }
 }
 
@@ -148,6 +157,9 @@ fn target_allows(target: Target, before: &Order, after: &Order) -> bool {
         Target::Previous => before.hold.as_ref().map(|h| h.previous) == Some(after.status),
         Target::SameOrCancelled => {
             after.status == before.status || after.status == OrderStatus::Cancelled
+        }
+        Target::SameOrProcessing => {
+            after.status == before.status || after.status == OrderStatus::Processing
         }
     }
 }

@@ -34,7 +34,7 @@ pub(crate) enum OnShort {
     Partial,
 }
 
-fn tracked(ledger: &StockLedger, variant: &VariantId) -> bool {
+pub(crate) fn tracked(ledger: &StockLedger, variant: &VariantId) -> bool {
     ledger.policy(variant).is_some() || ledger.bundle(variant).is_some()
 }
 
@@ -94,11 +94,18 @@ pub(crate) fn stock_effects(
         OrderCommand::RecordPayment { .. } | OrderCommand::MarkPaid => {
             payment_effects(config, tx, before, after)
         }
+        OrderCommand::Fulfil(step) => {
+            super::fulfilment::step_effects(config, tx, before, after, step)
+        }
         _ => Ok(Vec::new()),
     }
 }
 
-fn reservation_id(order: &Order, line: &LineId, k: usize) -> Result<ReservationId, EngineError> {
+pub(crate) fn reservation_id(
+    order: &Order,
+    line: &LineId,
+    k: usize,
+) -> Result<ReservationId, EngineError> {
     ReservationId::parse(format!("{}:{}:v{}:{}", order.id, line, order.version, k))
         .map_err(|e| EngineError::Order(OrderError::from(e)))
 }

@@ -36,11 +36,13 @@
 //! ```
 
 mod allocation;
+mod fulfilment;
 mod listing;
 mod orders;
 mod reconcile;
 mod stock;
 
+pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
@@ -51,6 +53,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::fulfilment::ShortPickPolicy;
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
 use crate::order::{
     decide, place, Actor, LineQuantity, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
@@ -246,6 +249,8 @@ pub struct EngineConfig {
     /// Whether paying an order in full stops its reservations' clock (their expiry is
     /// cleared). On by default: a paid order is never unreserved by a timer.
     pub payment_stops_reservation_clock: bool,
+    /// What a short pick does with the units the picker could not find.
+    pub short_pick: ShortPickPolicy,
 }
 
 /// What an expiry sweep does to an order whose reservations lapsed.
@@ -273,6 +278,7 @@ impl Default for EngineConfig {
             reservation_ttl_by_channel: BTreeMap::new(),
             on_reservation_expiry: ExpiryPolicy::Hold,
             payment_stops_reservation_clock: true,
+            short_pick: ShortPickPolicy::Resource,
         }
     }
 }
@@ -646,6 +652,11 @@ impl Engine {
                 after.apply(e);
             }
             events.extend(stock_events);
+            let synced = fulfilment::sync_fulfilments(&after);
+            for e in &synced {
+                after.apply(e);
+            }
+            events.extend(synced);
             let mut changes = if events.is_empty() {
                 ChangeSet::default()
             } else {

@@ -61,6 +61,21 @@ impl Touched {
         }
     }
 
+    /// Opens and closes fulfilment orders of every changed order so they match its
+    /// allocations (idempotent).
+    pub(crate) fn sync(&mut self) {
+        for (_, order, events) in &mut self.orders {
+            if events.is_empty() {
+                continue;
+            }
+            let synced = super::fulfilment::sync_fulfilments(order);
+            for e in &synced {
+                order.apply(e);
+            }
+            events.extend(synced);
+        }
+    }
+
     /// The orders as they are now, in the order they were first touched.
     pub(crate) fn orders(&self) -> Vec<Order> {
         self.orders
@@ -71,9 +86,10 @@ impl Touched {
     }
 
     /// The change set saving every touched order (the system acting).
-    pub(crate) fn into_changes(self, engine: &Engine) -> Result<ChangeSet, EngineError> {
+    pub(crate) fn into_changes(mut self, engine: &Engine) -> Result<ChangeSet, EngineError> {
         let mut changes = ChangeSet::default();
         let ctx = CommandContext::system();
+        self.sync();
         for (expected, order, events) in self.orders {
             if events.is_empty() {
                 continue;

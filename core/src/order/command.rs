@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, LineId, OrderId, VariantId};
+use crate::fulfilment::{Label, ParcelSize};
+use crate::ids::{ChannelId, LineId, LocationId, OrderId, VariantId};
 use crate::money::{Currency, Money};
 use crate::pii::{Address, Customer};
 
@@ -264,6 +265,105 @@ pub enum OrderCommand {
         /// The note.
         note: String,
     },
+    /// A step of the warehouse flow on one fulfilment order.
+    Fulfil(FulfilmentCommand),
+}
+
+/// A step of the warehouse flow on one fulfilment order of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum FulfilmentCommand {
+    /// Units picked, and units the picker could not find (handled by the engine's
+    /// short-pick policy).
+    Pick {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Units found and picked.
+        #[serde(default)]
+        picked: Vec<LineQuantity>,
+        /// Units not found.
+        #[serde(default)]
+        short: Vec<LineQuantity>,
+    },
+    /// Picked units put into one parcel.
+    Pack {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Units per line in the parcel.
+        units: Vec<LineQuantity>,
+        /// Weight and dimensions.
+        size: ParcelSize,
+    },
+    /// Ask the host for a label (an outbox effect).
+    RequestLabel {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+        /// The carrier service wanted.
+        service: String,
+    },
+    /// The label the host bought.
+    RecordLabel {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+        /// The label.
+        label: Label,
+    },
+    /// The carrier took the parcel: its units are sold and shipped.
+    HandOver {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+    },
+    /// Stop work on a fulfilment order.
+    Hold {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Why.
+        reason: String,
+    },
+    /// Resume work on a held fulfilment order.
+    Release {
+        /// The fulfilment order.
+        fulfilment: String,
+    },
+    /// Ship an unpicked fulfilment order from another location instead (its units are
+    /// released here and reserved there in the same change).
+    Move {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The new location.
+        to: LocationId,
+    },
+    /// Cancel what a fulfilment order has not shipped: its units are cancelled on the
+    /// order and their reservations released; picked units go back to the shelf.
+    Cancel {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Why.
+        reason: CancelReason,
+    },
+}
+
+impl FulfilmentCommand {
+    /// The fulfilment order the step is for.
+    pub fn fulfilment(&self) -> &str {
+        match self {
+            Self::Pick { fulfilment, .. }
+            | Self::Pack { fulfilment, .. }
+            | Self::RequestLabel { fulfilment, .. }
+            | Self::RecordLabel { fulfilment, .. }
+            | Self::HandOver { fulfilment, .. }
+            | Self::Hold { fulfilment, .. }
+            | Self::Release { fulfilment }
+            | Self::Move { fulfilment, .. }
+            | Self::Cancel { fulfilment, .. } => fulfilment,
+        }
+    }
 }
 
 /// The kind of an [`OrderCommand`], without its data: the column of the transition table.
@@ -300,11 +400,13 @@ pub enum OrderCommandKind {
     Tag,
     /// [`OrderCommand::AddNote`].
     AddNote,
+    /// [`OrderCommand::Fulfil`].
+    Fulfil,
 }
 
 impl OrderCommandKind {
     /// Every kind, in table order.
-    pub const ALL: [OrderCommandKind; 15] = [
+    pub const ALL: [OrderCommandKind; 16] = [
         OrderCommandKind::Place,
         OrderCommandKind::Confirm,
         OrderCommandKind::Hold,
@@ -320,6 +422,7 @@ impl OrderCommandKind {
         OrderCommandKind::Complete,
         OrderCommandKind::Tag,
         OrderCommandKind::AddNote,
+        OrderCommandKind::Fulfil,
     ];
 
     /// The snake_case name used in JSON and in the transition table.
@@ -340,6 +443,7 @@ impl OrderCommandKind {
             OrderCommandKind::Complete => "complete",
             OrderCommandKind::Tag => "tag",
             OrderCommandKind::AddNote => "add_note",
+            OrderCommandKind::Fulfil => "fulfil",
         }
     }
 }
@@ -371,6 +475,7 @@ impl OrderCommand {
             OrderCommand::Complete => OrderCommandKind::Complete,
             OrderCommand::Tag { .. } => OrderCommandKind::Tag,
             OrderCommand::AddNote { .. } => OrderCommandKind::AddNote,
+            OrderCommand::Fulfil(_) => OrderCommandKind::Fulfil,
         }
     }
 }

@@ -168,6 +168,9 @@ pub enum OrderError {
         /// The limit.
         max: u32,
     },
+    /// A fulfilment step was refused.
+    #[error(transparent)]
+    Fulfilment(#[from] crate::fulfilment::FulfilmentError),
     /// An id inside the command was invalid.
     #[error(transparent)]
     Id(#[from] IdError),
@@ -228,6 +231,7 @@ impl OrderError {
             Self::RefundExceedsPaid { .. } => "ORDER_REFUND_EXCEEDS_PAID",
             Self::InvalidText { .. } => "ORDER_INVALID_TEXT",
             Self::InvalidReservationTtl { .. } => "ORDER_INVALID_RESERVATION_TTL",
+            Self::Fulfilment(e) => e.code(),
             Self::Id(e) => e.code(),
             Self::Money(e) => e.code(),
         }

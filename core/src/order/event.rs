@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
+use crate::fulfilment::{
+    FulfilmentOrder, FulfilmentOrderStatus, Label, Parcel, ParcelSize, ParcelStatus, ShortPick,
+};
+use crate::ids::{ChannelId, LineId, LocationId, OrderId, ReservationId};
 use crate::money::{Currency, Money};
 use crate::pii::{Address, Customer};
 
@@ -183,6 +186,89 @@ pub enum OrderEvent {
         /// The note.
         note: String,
     },
+    /// A fulfilment order was opened for the units held at a location.
+    FulfilmentOpened {
+        /// Its id (`F1`, ...).
+        fulfilment: String,
+        /// The location.
+        location: LocationId,
+    },
+    /// Units were picked.
+    FulfilmentPicked {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Units picked per line.
+        lines: Vec<LineQuantity>,
+    },
+    /// Units could not be found when picking (the events that handle them follow).
+    FulfilmentShortPicked {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// What was missing and how it was handled.
+        short: ShortPick,
+    },
+    /// Picked units were packed into a parcel.
+    ParcelPacked {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: Parcel,
+    },
+    /// A label was asked for: the host buys it from the carrier and records it.
+    LabelRequested {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Its location (where the parcel leaves from).
+        location: LocationId,
+        /// The parcel.
+        parcel: String,
+        /// Weight and dimensions.
+        size: ParcelSize,
+        /// The carrier service wanted.
+        service: String,
+    },
+    /// The label the host bought was recorded.
+    LabelRecorded {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+        /// The label.
+        label: Label,
+    },
+    /// A parcel was handed over to its carrier (shipment and stock events follow;
+    /// the record's time is when).
+    ParcelHandedOver {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+    },
+    /// A fulfilment order was held.
+    FulfilmentHeld {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// Why.
+        reason: String,
+    },
+    /// A held fulfilment order was released.
+    FulfilmentReleased {
+        /// The fulfilment order.
+        fulfilment: String,
+    },
+    /// A fulfilment order closed: everything shipped, moved elsewhere, or cancelled.
+    FulfilmentClosed {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// How it ended (`shipped`, `moved` or `cancelled`).
+        status: FulfilmentOrderStatus,
+        /// The fulfilment order that took its units, when moved.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_to: Option<String>,
+        /// Picked units that were not shipped and go back to the shelf.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        put_back: Vec<LineQuantity>,
+    },
 }
 
 impl OrderEvent {
@@ -210,6 +296,16 @@ impl OrderEvent {
             OrderEvent::Completed => "order.completed",
             OrderEvent::Tagged { .. } => "order.tagged",
             OrderEvent::NoteAdded { .. } => "order.note_added",
+            OrderEvent::FulfilmentOpened { .. } => "fulfilment.opened",
+            OrderEvent::FulfilmentPicked { .. } => "fulfilment.picked",
+            OrderEvent::FulfilmentShortPicked { .. } => "fulfilment.short_picked",
+            OrderEvent::ParcelPacked { .. } => "fulfilment.parcel_packed",
+            OrderEvent::LabelRequested { .. } => "fulfilment.label_requested",
+            OrderEvent::LabelRecorded { .. } => "fulfilment.label_recorded",
+            OrderEvent::ParcelHandedOver { .. } => "fulfilment.parcel_handed_over",
+            OrderEvent::FulfilmentHeld { .. } => "fulfilment.held",
+            OrderEvent::FulfilmentReleased { .. } => "fulfilment.released",
+            OrderEvent::FulfilmentClosed { .. } => "fulfilment.closed",
         }
     }
 }
@@ -329,6 +425,7 @@ impl Order {
                 .unwrap_or(u32::MAX)
                 .saturating_add(1),
             reservation_ttl_minutes: placed.reservation_ttl_minutes,
+            fulfilments: Vec::new(),
         }
     }
 
@@ -437,7 +534,112 @@ impl Order {
                 self.tags.extend(added.iter().cloned());
             }
             OrderEvent::NoteAdded { note } => self.notes.push(note.clone()),
+            OrderEvent::FulfilmentOpened {
+                fulfilment,
+                location,
+            } => self
+                .fulfilments
+                .push(FulfilmentOrder::new(fulfilment.clone(), location.clone())),
+            OrderEvent::FulfilmentPicked { fulfilment, lines } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    for lq in lines {
+                        let q = fo.picked.entry(lq.line_id.clone()).or_insert(0);
+                        *q = q.saturating_add(lq.quantity);
+                    }
+                    if fo.status == FulfilmentOrderStatus::Open {
+                        fo.status = FulfilmentOrderStatus::InProgress;
+                    }
+                }
+            }
+            OrderEvent::FulfilmentShortPicked { fulfilment, short } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    fo.short_picks.push(short.clone());
+                }
+            }
+            OrderEvent::ParcelPacked { fulfilment, parcel } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    for (line, q) in &parcel.units {
+                        let packed = fo.packed.entry(line.clone()).or_insert(0);
+                        *packed = packed.saturating_add(*q);
+                    }
+                    fo.parcels.push(parcel.clone());
+                    if fo.status == FulfilmentOrderStatus::Open {
+                        fo.status = FulfilmentOrderStatus::InProgress;
+                    }
+                }
+            }
+            OrderEvent::LabelRequested {
+                fulfilment,
+                parcel,
+                service,
+                ..
+            } => {
+                if let Some(p) = self.parcel_mut(fulfilment, parcel) {
+                    p.status = ParcelStatus::LabelRequested;
+                    p.requested_service = Some(service.clone());
+                }
+            }
+            OrderEvent::LabelRecorded {
+                fulfilment,
+                parcel,
+                label,
+            } => {
+                if let Some(p) = self.parcel_mut(fulfilment, parcel) {
+                    p.status = ParcelStatus::Labelled;
+                    p.label = Some(label.clone());
+                }
+            }
+            OrderEvent::ParcelHandedOver { fulfilment, parcel } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    let mut units = Vec::new();
+                    if let Some(p) = fo.parcels.iter_mut().find(|p| &p.id == parcel) {
+                        p.status = ParcelStatus::HandedOver;
+                        units = p.units.iter().map(|(l, q)| (l.clone(), *q)).collect();
+                    }
+                    for (line, q) in units {
+                        let shipped = fo.shipped.entry(line).or_insert(0);
+                        *shipped = shipped.saturating_add(q);
+                    }
+                }
+            }
+            OrderEvent::FulfilmentHeld { fulfilment, reason } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    fo.status = FulfilmentOrderStatus::OnHold;
+                    fo.hold_reason = Some(reason.clone());
+                }
+            }
+            OrderEvent::FulfilmentReleased { fulfilment } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    fo.hold_reason = None;
+                    fo.status = if fo.picked.values().any(|q| *q > 0) || !fo.parcels.is_empty() {
+                        FulfilmentOrderStatus::InProgress
+                    } else {
+                        FulfilmentOrderStatus::Open
+                    };
+                }
+            }
+            OrderEvent::FulfilmentClosed {
+                fulfilment,
+                status,
+                moved_to,
+                ..
+            } => {
+                if let Some(fo) = self.fulfilment_mut(fulfilment) {
+                    fo.status = *status;
+                    fo.hold_reason = None;
+                    fo.moved_to = moved_to.clone();
+                }
+            }
         }
+    }
+
+    fn fulfilment_mut(&mut self, id: &str) -> Option<&mut FulfilmentOrder> {
+        self.fulfilments.iter_mut().find(|f| f.id == id)
+    }
+
+    fn parcel_mut(&mut self, fulfilment: &str, parcel: &str) -> Option<&mut Parcel> {
+        self.fulfilment_mut(fulfilment)
+            .and_then(|f| f.parcels.iter_mut().find(|p| p.id == parcel))
     }
 
     /// Rebuilds an order from its history: `placed` first, then every event in version

@@ -24,6 +24,8 @@ pub enum Target {
     Previous,
     /// Unchanged, or `cancelled` when no active unit remains.
     SameOrCancelled,
+    /// Unchanged, or `processing` once a parcel is handed over.
+    SameOrProcessing,
 }
 
 impl Target {
@@ -33,6 +35,9 @@ impl Target {
             Target::Same => "(same)".to_string(),
             Target::Previous => "(status before the hold)".to_string(),
             Target::SameOrCancelled => "(same, or cancelled if nothing remains)".to_string(),
+            Target::SameOrProcessing => {
+                "(same, or processing once a parcel is handed over)".to_string()
+            }
         }
     }
 }
@@ -62,6 +67,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Confirmed, C::RecordShipment, Target::To(S::Processing)),
     (S::Confirmed, C::Tag, Target::Same),
     (S::Confirmed, C::AddNote, Target::Same),
+    (S::Confirmed, C::Fulfil, Target::SameOrProcessing),
     (S::OnHold, C::ReleaseHold, Target::Previous),
     (S::OnHold, C::Cancel, Target::To(S::Cancelled)),
     (S::OnHold, C::CancelLines, Target::SameOrCancelled),
@@ -80,6 +86,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Processing, C::Complete, Target::To(S::Completed)),
     (S::Processing, C::Tag, Target::Same),
     (S::Processing, C::AddNote, Target::Same),
+    (S::Processing, C::Fulfil, Target::Same),
     (S::Completed, C::RecordPayment, Target::Same),
     (S::Completed, C::RecordRefund, Target::Same),
     (S::Completed, C::RecordDelivery, Target::Same),
@@ -486,6 +493,7 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
             events
         }
         OrderCommand::EditLines { edits } => edit_events(order, edits)?,
+        OrderCommand::Fulfil(step) => super::fulfil::decide_step(order, step)?,
         OrderCommand::RecordPayment { amount } => {
             check_money("payment", amount, order.currency, true)?;
             let balance_due = order.balance_due()?;

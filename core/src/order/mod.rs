@@ -39,6 +39,7 @@
 //! | confirmed | record_shipment | processing |
 //! | confirmed | tag | (same) |
 //! | confirmed | add_note | (same) |
+//! | confirmed | fulfil | (same, or processing once a parcel is handed over) |
 //! | on_hold | release_hold | (status before the hold) |
 //! | on_hold | cancel | cancelled |
 //! | on_hold | cancel_lines | (same, or cancelled if nothing remains) |
@@ -57,6 +58,7 @@
 //! | processing | complete | completed |
 //! | processing | tag | (same) |
 //! | processing | add_note | (same) |
+//! | processing | fulfil | (same) |
 //! | completed | record_payment | (same) |
 //! | completed | record_refund | (same) |
 //! | completed | record_delivery | (same) |
@@ -100,13 +102,17 @@
 mod command;
 mod error;
 mod event;
+mod fulfil;
 mod input;
 mod machine;
 mod model;
 
-pub use command::{LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, OrderCommandKind};
+pub use command::{
+    FulfilmentCommand, LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, OrderCommandKind,
+};
 pub use error::OrderError;
 pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};
+pub(crate) use fulfil::to_pick;
 pub use input::{
     aware_time, lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput,
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,

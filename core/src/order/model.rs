@@ -426,6 +426,10 @@ pub struct Order {
     /// channel's time-to-live (`EngineConfig::reservation_ttl`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_ttl_minutes: Option<u32>,
+    /// Fulfilment orders: the parts of the order each location ships, oldest first
+    /// (closed ones included, as history).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fulfilments: Vec<crate::fulfilment::FulfilmentOrder>,
 }
 
 impl Order {
@@ -511,6 +515,22 @@ impl Order {
         } else {
             FulfilmentStatus::Fulfilled
         }
+    }
+
+    /// The fulfilment order with this id.
+    pub fn fulfilment(&self, id: &str) -> Option<&crate::fulfilment::FulfilmentOrder> {
+        self.fulfilments.iter().find(|f| f.id == id)
+    }
+
+    /// Units of `line` held for it at `location` (its live allocations there).
+    pub fn held_at(&self, line: &LineId, location: &LocationId) -> u32 {
+        self.line(line).map_or(0, |l| {
+            l.allocations
+                .iter()
+                .filter(|a| &a.location == location)
+                .map(|a| a.quantity)
+                .fold(0u32, u32::saturating_add)
+        })
     }
 
     /// The line with this id.

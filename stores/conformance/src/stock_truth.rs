@@ -27,9 +27,12 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, TimeDelta};
 use ordersmith::engine::{CommandContext, Engine, EngineConfig, ShortagePolicy};
+use ordersmith::fulfilment::{Label, ParcelSize, ParcelStatus};
 use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, OrderId, VariantId};
 use ordersmith::money::{Currency, Money};
-use ordersmith::order::{CancelReason, LineQuantity, NewLine, NewOrder, Order, OrderStatus};
+use ordersmith::order::{
+    CancelReason, FulfilmentCommand, LineQuantity, NewLine, NewOrder, Order, OrderStatus,
+};
 use ordersmith::stock::{
     rebuild_balances, AdjustmentReason, BundleComponent, Location, LocationKind, ReservationFilter,
     StockCommand, StockLedger, StockPolicy,
@@ -70,6 +73,11 @@ pub enum Step {
     AdvanceAndSweep(u32),
     /// Try a raw release of order k's first reservation (must be refused).
     RawRelease(usize),
+    /// A warehouse step on order k's first open fulfilment order: 0 pick everything,
+    /// 1 pick all but one unit (short), 2 pack what is picked, 3 label and hand over
+    /// every packed parcel, 4 move it to the other location, 5 cancel it, 6 and above
+    /// pick, pack and ship in one go. The order is taken modulo the orders placed.
+    Warehouse(usize, u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -89,6 +97,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0usize..3, 0usize..2, 0u32..5).prop_map(|(v, l, q)| Step::Count(v, l, q)),
         2 => (1u32..25).prop_map(Step::AdvanceAndSweep),
         1 => (0usize..16).prop_map(Step::RawRelease),
+        6 => (0usize..16, 0u8..9).prop_map(|(o, a)| Step::Warehouse(o, a)),
     ]
 }
 
@@ -261,6 +270,21 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
                 clock.advance(Duration::minutes(i64::from(*minutes)));
                 engine.sweep_expired_reservations().unwrap();
             }
+            Step::Warehouse(k, action) => {
+                // Any existing order (modulo), so the flow gets far on short runs.
+                if !orders.is_empty() {
+                    if let Some(id) = pick(&orders, k % orders.len()) {
+                        if *action >= 6 {
+                            // The next step of the happy path: pick, pack, ship.
+                            for a in [0, 2, 3] {
+                                warehouse(&engine, &id, a);
+                            }
+                        } else {
+                            warehouse(&engine, &id, *action);
+                        }
+                    }
+                }
+            }
             Step::RawRelease(k) => {
                 if let Some(id) = pick(&orders, *k) {
                     let order = engine.order(&id).unwrap();
@@ -277,6 +301,112 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
         }
         check(&engine, sut, &orders, i, step);
     }
+}
+
+/// One warehouse step on the order's first open fulfilment order; refusals (a held
+/// order, nothing to pick, a location without stock) are fine, they change nothing.
+fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
+    let ctx = CommandContext::system();
+    let order = engine.order(id).unwrap();
+    let Some(fo) = order.fulfilments.iter().find(|f| !f.status.is_closed()) else {
+        return;
+    };
+    let f = fo.id.clone();
+    let to_pick: Vec<LineQuantity> = engine
+        .pick_list(id, &f)
+        .unwrap()
+        .into_iter()
+        .map(|l| LineQuantity::new(l.line_id, l.quantity))
+        .collect();
+    let step = match action {
+        0 | 1 if to_pick.is_empty() => return,
+        0 => FulfilmentCommand::Pick {
+            fulfilment: f,
+            picked: to_pick,
+            short: Vec::new(),
+        },
+        1 => {
+            // The last line: one unit missing, the rest of it picked.
+            let mut picked = to_pick;
+            let last = picked.pop();
+            let short = last
+                .as_ref()
+                .map(|l| LineQuantity::new(l.line_id.clone(), 1));
+            if let Some(l) = last.filter(|l| l.quantity > 1) {
+                picked.push(LineQuantity::new(l.line_id, l.quantity - 1));
+            }
+            FulfilmentCommand::Pick {
+                fulfilment: f,
+                picked,
+                short: short.into_iter().collect(),
+            }
+        }
+        2 => {
+            let units: Vec<LineQuantity> = fo
+                .picked
+                .keys()
+                .filter_map(|l| {
+                    let q = fo.picked_unpacked(l);
+                    (q > 0).then(|| LineQuantity::new(l.clone(), q))
+                })
+                .collect();
+            if units.is_empty() {
+                return;
+            }
+            FulfilmentCommand::Pack {
+                fulfilment: f,
+                units,
+                size: ParcelSize {
+                    weight_grams: 500,
+                    length_mm: 100,
+                    width_mm: 100,
+                    height_mm: 100,
+                },
+            }
+        }
+        3 => {
+            for p in fo
+                .parcels
+                .iter()
+                .filter(|p| p.status != ParcelStatus::HandedOver)
+            {
+                let label = Label {
+                    carrier: "ptt".into(),
+                    service: "standard".into(),
+                    tracking_number: format!("T-{}", p.id),
+                    label_ref: None,
+                };
+                let steps = [
+                    FulfilmentCommand::RecordLabel {
+                        fulfilment: f.clone(),
+                        parcel: p.id.clone(),
+                        label,
+                    },
+                    FulfilmentCommand::HandOver {
+                        fulfilment: f.clone(),
+                        parcel: p.id.clone(),
+                    },
+                ];
+                for s in steps {
+                    let _ = engine.fulfil(id, s, &ctx);
+                }
+            }
+            return;
+        }
+        4 => {
+            let to = if fo.location == loc(0) {
+                loc(1)
+            } else {
+                loc(0)
+            };
+            FulfilmentCommand::Move { fulfilment: f, to }
+        }
+        _ => FulfilmentCommand::Cancel {
+            fulfilment: f,
+            reason: CancelReason::Staff,
+        },
+    };
+    let _ = engine.fulfil(id, step, &ctx);
 }
 
 fn allocations(order: &Order) -> BTreeMap<String, u32> {
@@ -323,6 +453,42 @@ fn check(engine: &Engine, sut: &StoreUnderTest, orders: &[OrderId], i: usize, st
             OrderStatus::Cancelled | OrderStatus::Completed
         ) {
             assert!(live.is_empty(), "{id} {at}");
+        }
+        // One open fulfilment order per location holding stock for the order, none
+        // elsewhere; parcels never hold more than was picked, nor shipped more than
+        // was packed.
+        let mut holding: Vec<&LocationId> = order
+            .lines
+            .iter()
+            .flat_map(|l| &l.allocations)
+            .map(|a| &a.location)
+            .collect();
+        holding.sort();
+        holding.dedup();
+        let mut open: Vec<&LocationId> = order
+            .fulfilments
+            .iter()
+            .filter(|f| !f.status.is_closed())
+            .map(|f| &f.location)
+            .collect();
+        open.sort();
+        assert_eq!(open, holding, "fulfilment orders of {id} {at}");
+        for fo in &order.fulfilments {
+            for (line, packed) in &fo.packed {
+                let picked = fo.picked.get(line).copied().unwrap_or(0);
+                let shipped = fo.shipped.get(line).copied().unwrap_or(0);
+                assert!(
+                    shipped <= *packed && *packed <= picked,
+                    "{id} {} {at}",
+                    fo.id
+                );
+            }
+        }
+        for line in &order.lines {
+            assert!(
+                line.fulfilment.shipped + line.fulfilment.cancelled <= line.quantity,
+                "{id} {at}"
+            );
         }
         // The snapshot equals the replay of the stored history.
         let history = sut.store.order_events(id).unwrap();

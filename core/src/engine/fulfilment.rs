@@ -1,0 +1,433 @@
+//! Fulfilment on the engine: the warehouse flow per fulfilment order, and the stock
+//! side of each step.
+//!
+//! - Fulfilment orders follow the order's allocations: after every change, a location
+//!   holding stock for the order without an open fulfilment order gets one, and an open
+//!   one whose location holds nothing more is closed (shipped, or cancelled with its
+//!   picked units put back on the shelf). So a fulfilment order never claims units the
+//!   ledger does not hold for it.
+//! - Handing a parcel over commits exactly its units at the fulfilment order's
+//!   location; the order's shipped quantities follow from parcels.
+//! - A short pick releases the missing units and writes them off at the location
+//!   (release first, so no other order's reservation is left short), then applies
+//!   [`ShortPickPolicy`]: re-source, backorder (hold), or cancel the units.
+//! - Moving an unpicked fulfilment order releases its units here and reserves them at
+//!   the new location in the same change; if the new location cannot hold them, nothing
+//!   changes.
+
+use crate::fulfilment::{FulfilmentOrder, FulfilmentOrderStatus, ShortPick, ShortPickPolicy};
+use crate::ids::{LineId, LocationId, OrderId};
+use crate::order::{
+    Allocation, CancelReason, FulfilmentCommand, HoldReason, LineQuantity, Order, OrderCommand,
+    OrderEvent, OrderStatus,
+};
+use crate::stock::{AdjustmentReason, ReserveRequest, StockCommand};
+
+use super::allocation::{allocate_open, reservation_expiry, reservation_id, tracked, OnShort};
+use super::{CommandContext, Engine, EngineConfig, EngineError, Tx};
+
+/// The events that open and close fulfilment orders so they match the order's
+/// allocations (see the module docs).
+pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
+    let mut events = Vec::new();
+    let held_at = |location: &LocationId| -> u32 {
+        order
+            .lines
+            .iter()
+            .map(|l| order.held_at(&l.id, location))
+            .fold(0u32, u32::saturating_add)
+    };
+    for fo in order.fulfilments.iter().filter(|f| !f.status.is_closed()) {
+        if held_at(&fo.location) > 0 {
+            continue;
+        }
+        let shipped = fo.shipped.values().any(|q| *q > 0);
+        let put_back: Vec<LineQuantity> = fo
+            .picked
+            .keys()
+            .filter_map(|line| {
+                let q = fo.picked_open(line);
+                (q > 0).then(|| LineQuantity::new(line.clone(), q))
+            })
+            .collect();
+        events.push(OrderEvent::FulfilmentClosed {
+            fulfilment: fo.id.clone(),
+            status: if shipped && put_back.is_empty() {
+                FulfilmentOrderStatus::Shipped
+            } else {
+                FulfilmentOrderStatus::Cancelled
+            },
+            moved_to: None,
+            put_back,
+        });
+    }
+    let mut locations: Vec<&LocationId> = Vec::new();
+    for a in order.lines.iter().flat_map(|l| &l.allocations) {
+        if !locations.contains(&&a.location) {
+            locations.push(&a.location);
+        }
+    }
+    let mut next = order.fulfilments.len();
+    for location in locations {
+        let open = order
+            .fulfilments
+            .iter()
+            .any(|f| &f.location == location && !f.status.is_closed());
+        if !open {
+            next += 1;
+            events.push(OrderEvent::FulfilmentOpened {
+                fulfilment: format!("F{next}"),
+                location: location.clone(),
+            });
+        }
+    }
+    events
+}
+
+/// Releases up to `quantity` units of `line` held at `location`, newest first.
+fn release_at(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    line: &LineId,
+    location: &LocationId,
+    quantity: u32,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    let Some(l) = order.line(line) else {
+        return Ok(events);
+    };
+    let mut rest = quantity;
+    for a in l
+        .allocations
+        .iter()
+        .rev()
+        .filter(|a| &a.location == location)
+    {
+        if rest == 0 {
+            break;
+        }
+        let take = a.quantity.min(rest);
+        let command = if take == a.quantity {
+            StockCommand::Release {
+                reservation: a.reservation.clone(),
+            }
+        } else {
+            StockCommand::ReleasePartial {
+                reservation: a.reservation.clone(),
+                quantity: take,
+            }
+        };
+        tx.stock(command)?;
+        events.push(OrderEvent::Deallocated {
+            line_id: line.clone(),
+            reservation: a.reservation.clone(),
+            quantity: take,
+        });
+        rest -= take;
+    }
+    Ok(events)
+}
+
+/// Commits `quantity` units of `line` held at `location`, oldest first.
+fn commit_at(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    line: &LineId,
+    location: &LocationId,
+    quantity: u32,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    let Some(l) = order.line(line) else {
+        return Ok(events);
+    };
+    let mut rest = quantity;
+    for a in l.allocations.iter().filter(|a| &a.location == location) {
+        if rest == 0 {
+            break;
+        }
+        let take = a.quantity.min(rest);
+        tx.stock(StockCommand::CommitPartial {
+            reservation: a.reservation.clone(),
+            quantity: take,
+        })?;
+        events.push(OrderEvent::AllocationCommitted {
+            line_id: line.clone(),
+            reservation: a.reservation.clone(),
+            quantity: take,
+        });
+        rest -= take;
+    }
+    if rest > 0 && tracked(tx.ledger, &l.variant) {
+        return Err(EngineError::InvalidInput {
+            field: "parcel",
+            reason: "holds more units than are reserved at its location",
+        });
+    }
+    Ok(events)
+}
+
+fn applied(order: &Order, events: &[OrderEvent]) -> Order {
+    let mut scratch = order.clone();
+    for e in events {
+        scratch.apply(e);
+    }
+    scratch
+}
+
+/// The stock side of a fulfilment step, after its own events were applied to `after`.
+pub(crate) fn step_effects(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    before: &Order,
+    after: &Order,
+    step: &FulfilmentCommand,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let Some(fo) = before.fulfilment(step.fulfilment()).cloned() else {
+        return Ok(Vec::new());
+    };
+    match step {
+        FulfilmentCommand::HandOver { parcel, .. } => {
+            let Some(p) = fo.parcel(parcel) else {
+                return Ok(Vec::new());
+            };
+            let mut events = Vec::new();
+            for (line, q) in &p.units {
+                events.extend(commit_at(tx, before, line, &fo.location, *q)?);
+            }
+            Ok(events)
+        }
+        FulfilmentCommand::Pick { short, .. } if !short.is_empty() => {
+            short_picked(config, tx, after, &fo, short)
+        }
+        FulfilmentCommand::Move { to, .. } => moved(config, tx, after, &fo, to),
+        FulfilmentCommand::Cancel { .. } => {
+            // Release what the cancelled units held here: exactly the open units the
+            // order no longer has, at this location.
+            let mut events = Vec::new();
+            for line in &before.lines {
+                let keep = after.line(&line.id).map_or(0, |l| l.open_quantity());
+                let held_here = before.held_at(&line.id, &fo.location);
+                let held_total = line.fulfilment.allocated;
+                let excess = held_total.saturating_sub(keep).min(held_here);
+                if excess > 0 {
+                    let scratch = applied(after, &events);
+                    events.extend(release_at(tx, &scratch, &line.id, &fo.location, excess)?);
+                }
+            }
+            Ok(events)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn short_picked(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    after: &Order,
+    fo: &FulfilmentOrder,
+    short: &[LineQuantity],
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let policy = config.short_pick;
+    let mut events = Vec::new();
+    for lq in short {
+        let scratch = applied(after, &events);
+        events.push(OrderEvent::FulfilmentShortPicked {
+            fulfilment: fo.id.clone(),
+            short: ShortPick {
+                line_id: lq.line_id.clone(),
+                quantity: lq.quantity,
+                handled_by: policy,
+            },
+        });
+        events.extend(release_at(
+            tx,
+            &scratch,
+            &lq.line_id,
+            &fo.location,
+            lq.quantity,
+        )?);
+        // The units are not where the ledger says: write them off here (after the
+        // release, so what stays reserved still fits what is on hand).
+        if let Some(line) = after.line(&lq.line_id) {
+            if tx.ledger.policy(&line.variant).is_some() {
+                tx.stock(StockCommand::Adjust {
+                    variant: line.variant.clone(),
+                    location: fo.location.clone(),
+                    delta: -i64::from(lq.quantity),
+                    reason: AdjustmentReason::Loss,
+                    reference: Some(format!("short pick {} {}", after.id, fo.id)),
+                })?;
+            }
+        }
+    }
+    let scratch = applied(after, &events);
+    match policy {
+        ShortPickPolicy::Resource => {
+            let on_short = if scratch.status == OrderStatus::OnHold {
+                OnShort::Partial
+            } else {
+                OnShort::Hold
+            };
+            events.extend(allocate_open(config, tx, &scratch, on_short)?);
+        }
+        ShortPickPolicy::Backorder => {
+            if scratch.status != OrderStatus::OnHold {
+                let missing: Vec<String> = short
+                    .iter()
+                    .map(|s| format!("{} × line {}", s.quantity, s.line_id))
+                    .collect();
+                events.push(OrderEvent::Held {
+                    reason: HoldReason::InsufficientStock,
+                    note: Some(format!(
+                        "short pick at {}: {} awaiting stock",
+                        fo.location,
+                        missing.join(", ")
+                    )),
+                    from: scratch.status,
+                });
+            }
+        }
+        ShortPickPolicy::CancelLine => {
+            let cancel = OrderEvent::LinesCancelled {
+                lines: short.to_vec(),
+                reason: CancelReason::Inventory,
+            };
+            let after_cancel = applied(&scratch, std::slice::from_ref(&cancel));
+            events.push(cancel);
+            let shipped: u64 = after_cancel
+                .lines
+                .iter()
+                .map(|l| u64::from(l.fulfilment.shipped))
+                .sum();
+            if shipped == 0 && after_cancel.active_units() == 0 {
+                events.push(OrderEvent::Cancelled {
+                    reason: CancelReason::Inventory,
+                });
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn moved(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    after: &Order,
+    fo: &FulfilmentOrder,
+    to: &LocationId,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    if tx.ledger.location(to).is_none() {
+        return Err(crate::order::OrderError::from(
+            crate::fulfilment::FulfilmentError::InvalidMove {
+                fulfilment: fo.id.clone(),
+                location: to.clone(),
+                reason: "the ledger knows no such location",
+            },
+        )
+        .into());
+    }
+    let mut events = Vec::new();
+    let mut moving: Vec<(LineId, u32)> = Vec::new();
+    for line in &after.lines {
+        let q = after.held_at(&line.id, &fo.location);
+        if q > 0 {
+            let scratch = applied(after, &events);
+            events.extend(release_at(tx, &scratch, &line.id, &fo.location, q)?);
+            moving.push((line.id.clone(), q));
+        }
+    }
+    let next = format!("F{}", after.fulfilments.len() + 1);
+    events.push(OrderEvent::FulfilmentClosed {
+        fulfilment: fo.id.clone(),
+        status: FulfilmentOrderStatus::Moved,
+        moved_to: Some(next),
+        put_back: Vec::new(),
+    });
+    let scratch = applied(after, &events);
+    let expires_at = reservation_expiry(config, &scratch, tx.now);
+    for (k, (line_id, q)) in moving.into_iter().enumerate() {
+        let Some(line) = scratch.line(&line_id) else {
+            continue;
+        };
+        let id = reservation_id(&scratch, &line_id, k)?;
+        let request = ReserveRequest::new(id.clone(), line.variant.clone(), to.clone(), q)
+            .with_reference(format!("order {} line {}", scratch.id, line_id))
+            .for_order(scratch.id.clone())
+            .expiring(expires_at);
+        tx.stock(StockCommand::Reserve { request })?;
+        events.push(OrderEvent::Allocated {
+            line_id,
+            allocation: Allocation {
+                reservation: id,
+                location: to.clone(),
+                quantity: q,
+            },
+        });
+    }
+    Ok(events)
+}
+
+impl Engine {
+    /// Runs one warehouse step on a fulfilment order of an order.
+    pub fn fulfil(
+        &self,
+        order_id: &OrderId,
+        step: FulfilmentCommand,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        self.execute(order_id, OrderCommand::Fulfil(step), ctx)
+    }
+
+    /// The order's fulfilment orders, open and closed.
+    pub fn fulfilment_orders(
+        &self,
+        order_id: &OrderId,
+    ) -> Result<Vec<FulfilmentOrder>, EngineError> {
+        Ok(self.load(order_id)?.fulfilments)
+    }
+
+    /// What a picker walks for one fulfilment order: per line still to pick, the SKU,
+    /// units and title, sorted for walking (by SKU: the catalog has no bins yet).
+    pub fn pick_list(
+        &self,
+        order_id: &OrderId,
+        fulfilment: &str,
+    ) -> Result<Vec<PickListLine>, EngineError> {
+        let order = self.load(order_id)?;
+        let fo = order.fulfilment(fulfilment).ok_or_else(|| {
+            EngineError::from(crate::order::OrderError::from(
+                crate::fulfilment::FulfilmentError::UnknownFulfilment {
+                    fulfilment: fulfilment.to_string(),
+                },
+            ))
+        })?;
+        let mut lines: Vec<PickListLine> = order
+            .lines
+            .iter()
+            .filter_map(|l| {
+                let quantity = crate::order::to_pick(&order, fo, &l.id);
+                (quantity > 0).then(|| PickListLine {
+                    line_id: l.id.clone(),
+                    sku: l.variant.to_string(),
+                    title: l.title.clone(),
+                    quantity,
+                })
+            })
+            .collect();
+        lines.sort_by(|a, b| (&a.sku, &a.line_id).cmp(&(&b.sku, &b.line_id)));
+        Ok(lines)
+    }
+}
+
+/// One line of a pick list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PickListLine {
+    /// The order line.
+    pub line_id: LineId,
+    /// What to pick.
+    pub sku: String,
+    /// The product title, if the order has one.
+    pub title: Option<String>,
+    /// Units still to pick.
+    pub quantity: u32,
+}

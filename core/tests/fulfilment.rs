@@ -1,0 +1,710 @@
+//! The warehouse flow through the engine: fulfilment orders per location, pick (with
+//! short picks), pack, label, hand over, move, hold and cancel — with the ledger, the
+//! order and its fulfilment orders checked at every step.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use ordersmith::engine::{CommandContext, Engine, EngineConfig};
+use ordersmith::fulfilment::{
+    FulfilmentOrderStatus, Label, ParcelSize, ParcelStatus, ShortPickPolicy,
+};
+use ordersmith::ids::{ChannelId, LocationId, OrderId};
+use ordersmith::order::{
+    CancelReason, FulfilmentCommand, HoldReason, LineQuantity, NewLine, NewOrder, Order,
+    OrderStatus,
+};
+use ordersmith::stock::{Location, LocationKind, ReservationFilter, StockCommand, StockPolicy};
+
+fn ctx() -> CommandContext {
+    CommandContext::system()
+}
+
+fn loc(id: &str) -> LocationId {
+    LocationId::parse(id).unwrap()
+}
+
+/// IST (priority 1) and ANK (priority 2); MUG, TEA and CUP tracked.
+fn shop(engine: &Engine, stock: &[(&str, &str, u32)]) {
+    let mut cmds = vec![
+        StockCommand::AddLocation {
+            location: Location::new(
+                loc("IST"),
+                "Istanbul DC",
+                1,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        },
+        StockCommand::AddLocation {
+            location: Location::new(loc("ANK"), "Ankara Store", 2, "TR-06", LocationKind::Store),
+        },
+        StockCommand::AddLocation {
+            location: Location::new(loc("IZM"), "Izmir DC", 3, "TR-35", LocationKind::Warehouse),
+        },
+    ];
+    for sku in ["MUG", "TEA", "CUP"] {
+        cmds.push(StockCommand::RegisterVariant {
+            variant: variant(sku),
+            policy: StockPolicy::Deny,
+        });
+    }
+    for (sku, l, q) in stock {
+        cmds.push(StockCommand::Receive {
+            variant: variant(sku),
+            location: loc(l),
+            quantity: *q,
+            reference: None,
+        });
+    }
+    engine.stock_batch(cmds).unwrap();
+}
+
+fn order_of(lines: &[(&str, u32)]) -> NewOrder {
+    NewOrder::new(
+        ChannelId::parse("web").unwrap(),
+        at(20, 10),
+        try_(),
+        lines
+            .iter()
+            .map(|(sku, q)| NewLine::new(variant(sku), *q, money("10")).with_title(sku))
+            .collect(),
+    )
+}
+
+fn level(engine: &Engine, sku: &str, l: &str) -> (i64, i64) {
+    engine
+        .with_stock(|s| {
+            let b = s.balance(&variant(sku), &loc(l));
+            (b.on_hand, b.reserved)
+        })
+        .unwrap()
+}
+
+fn lines(items: &[(&str, u32)]) -> Vec<LineQuantity> {
+    items.iter().map(|(l, q)| lq(l, *q)).collect()
+}
+
+fn size() -> ParcelSize {
+    ParcelSize {
+        weight_grams: 900,
+        length_mm: 300,
+        width_mm: 200,
+        height_mm: 150,
+    }
+}
+
+fn label(tracking: &str) -> Label {
+    Label {
+        carrier: "ptt".into(),
+        service: "standard".into(),
+        tracking_number: tracking.into(),
+        label_ref: Some("labels/1.pdf".into()),
+    }
+}
+
+/// The order and the ledger agree, and every open fulfilment order's units are the
+/// order's live allocations at its location.
+fn check(engine: &Engine, id: &OrderId) -> Order {
+    let order = engine.order(id).unwrap();
+    let allocations: BTreeMap<String, u32> = order
+        .lines
+        .iter()
+        .flat_map(|l| &l.allocations)
+        .map(|a| (a.reservation.to_string(), a.quantity))
+        .collect();
+    let live: BTreeMap<String, u32> = engine
+        .reservations(&ReservationFilter {
+            order: Some(id.clone()),
+            ..ReservationFilter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id.to_string(), r.remaining()))
+        .collect();
+    assert_eq!(allocations, live);
+    // One open fulfilment order per location holding stock, none elsewhere.
+    let mut holding: Vec<LocationId> = order
+        .lines
+        .iter()
+        .flat_map(|l| &l.allocations)
+        .map(|a| a.location.clone())
+        .collect();
+    holding.sort();
+    holding.dedup();
+    let mut open: Vec<LocationId> = order
+        .fulfilments
+        .iter()
+        .filter(|f| !f.status.is_closed())
+        .map(|f| f.location.clone())
+        .collect();
+    open.sort();
+    assert_eq!(open, holding, "{:#?}", order.fulfilments);
+    order
+}
+
+fn pick(
+    engine: &Engine,
+    id: &OrderId,
+    fo: &str,
+    picked: &[(&str, u32)],
+    short: &[(&str, u32)],
+) -> Order {
+    engine
+        .fulfil(
+            id,
+            FulfilmentCommand::Pick {
+                fulfilment: fo.into(),
+                picked: lines(picked),
+                short: lines(short),
+            },
+            &ctx(),
+        )
+        .unwrap()
+}
+
+fn pack(engine: &Engine, id: &OrderId, fo: &str, units: &[(&str, u32)]) -> Order {
+    engine
+        .fulfil(
+            id,
+            FulfilmentCommand::Pack {
+                fulfilment: fo.into(),
+                units: lines(units),
+                size: size(),
+            },
+            &ctx(),
+        )
+        .unwrap()
+}
+
+fn label_and_hand_over(
+    engine: &Engine,
+    id: &OrderId,
+    fo: &str,
+    parcel: &str,
+    tracking: &str,
+) -> Order {
+    engine
+        .fulfil(
+            id,
+            FulfilmentCommand::RequestLabel {
+                fulfilment: fo.into(),
+                parcel: parcel.into(),
+                service: "standard".into(),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    engine
+        .fulfil(
+            id,
+            FulfilmentCommand::RecordLabel {
+                fulfilment: fo.into(),
+                parcel: parcel.into(),
+                label: label(tracking),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    engine
+        .fulfil(
+            id,
+            FulfilmentCommand::HandOver {
+                fulfilment: fo.into(),
+                parcel: parcel.into(),
+            },
+            &ctx(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_split_order_ships_from_two_locations_parcel_by_parcel() {
+    let t = test_engine();
+    shop(
+        &t.engine,
+        &[("MUG", "IST", 5), ("TEA", "ANK", 5), ("CUP", "IST", 1)],
+    );
+    let o = t
+        .engine
+        .place_order(order_of(&[("TEA", 1), ("MUG", 2), ("CUP", 1)]), &ctx())
+        .unwrap();
+    // Pending orders have no fulfilment orders.
+    assert!(o.fulfilments.is_empty());
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    let o = check(&t.engine, &o.id);
+    assert_eq!(o.fulfilments.len(), 2);
+    let ist = o
+        .fulfilments
+        .iter()
+        .find(|f| f.location == loc("IST"))
+        .unwrap()
+        .id
+        .clone();
+    let ank = o
+        .fulfilments
+        .iter()
+        .find(|f| f.location == loc("ANK"))
+        .unwrap()
+        .id
+        .clone();
+    assert!(o
+        .fulfilments
+        .iter()
+        .all(|f| f.status == FulfilmentOrderStatus::Open));
+
+    // The pick list, sorted by SKU for walking.
+    let list = t.engine.pick_list(&o.id, &ist).unwrap();
+    let skus: Vec<&str> = list.iter().map(|l| l.sku.as_str()).collect();
+    assert_eq!(skus, ["CUP", "MUG"]);
+    assert_eq!(list[1].quantity, 2);
+
+    // IST: pick everything, two parcels.
+    pick(&t.engine, &o.id, &ist, &[("L2", 2), ("L3", 1)], &[]);
+    let o = pack(&t.engine, &o.id, &ist, &[("L2", 2)]);
+    assert_eq!(
+        o.fulfilment(&ist).unwrap().status,
+        FulfilmentOrderStatus::InProgress
+    );
+    assert!(t.engine.pick_list(&o.id, &ist).unwrap().is_empty());
+    let o = pack(&t.engine, &o.id, &ist, &[("L3", 1)]);
+    let parcels: Vec<String> = o
+        .fulfilment(&ist)
+        .unwrap()
+        .parcels
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+    assert_eq!(parcels, [format!("{ist}-P1"), format!("{ist}-P2")]);
+
+    // The first parcel leaves: exactly its units are sold in the ledger.
+    let o = label_and_hand_over(&t.engine, &o.id, &ist, &parcels[0], "RR123456785TR");
+    assert_eq!(level(&t.engine, "MUG", "IST"), (3, 0));
+    assert_eq!(level(&t.engine, "CUP", "IST"), (1, 1));
+    assert_eq!(o.status, OrderStatus::Processing);
+    assert_eq!(o.lines[1].fulfilment.shipped, 2);
+    assert_eq!(o.lines[2].fulfilment.shipped, 0);
+    let p = o
+        .fulfilment(&ist)
+        .unwrap()
+        .parcel(&parcels[0])
+        .unwrap()
+        .clone();
+    assert_eq!(p.status, ParcelStatus::HandedOver);
+    assert_eq!(p.label.unwrap().tracking_number, "RR123456785TR");
+    check(&t.engine, &o.id);
+
+    // The second parcel closes the IST fulfilment order as shipped.
+    let o = label_and_hand_over(&t.engine, &o.id, &ist, &parcels[1], "RR123456794TR");
+    assert_eq!(
+        o.fulfilment(&ist).unwrap().status,
+        FulfilmentOrderStatus::Shipped
+    );
+    // ANK ships the tea.
+    pick(&t.engine, &o.id, &ank, &[("L1", 1)], &[]);
+    pack(&t.engine, &o.id, &ank, &[("L1", 1)]);
+    let o = label_and_hand_over(
+        &t.engine,
+        &o.id,
+        &ank,
+        &format!("{ank}-P1"),
+        "1Z999AA10123456784",
+    );
+    assert_eq!(
+        o.fulfilment(&ank).unwrap().status,
+        FulfilmentOrderStatus::Shipped
+    );
+    assert_eq!(
+        o.fulfilment_status(),
+        ordersmith::order::FulfilmentStatus::Fulfilled
+    );
+    assert_eq!(level(&t.engine, "TEA", "ANK"), (4, 0));
+    check(&t.engine, &o.id);
+
+    // The label request left as an outbox effect for the host.
+    let effects = t.engine.pending_effects(1000).unwrap();
+    let requests: Vec<_> = effects
+        .iter()
+        .filter(|e| e.topic == "fulfilment.label_requested")
+        .collect();
+    assert_eq!(requests.len(), 3);
+    assert!(requests[0]
+        .payload_json
+        .contains("\"service\":\"standard\""));
+    assert!(effects
+        .iter()
+        .any(|e| e.topic == "fulfilment.parcel_handed_over"));
+}
+
+#[test]
+fn bad_warehouse_steps_are_refused_and_change_nothing() {
+    let t = test_engine();
+    shop(&t.engine, &[("MUG", "IST", 5)]);
+    let o = t
+        .engine
+        .place_order(order_of(&[("MUG", 3)]), &ctx())
+        .unwrap();
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    let fo = o.fulfilments[0].id.clone();
+    pick(&t.engine, &o.id, &fo, &[("L1", 2)], &[]);
+    let before = t.engine.order(&o.id).unwrap();
+    let ledger_before = t
+        .engine
+        .with_stock(|s| serde_json::to_value(s).unwrap())
+        .unwrap();
+    let try_step = |step: FulfilmentCommand| t.engine.fulfil(&o.id, step, &ctx()).unwrap_err();
+    // Packing more than picked.
+    let e = try_step(FulfilmentCommand::Pack {
+        fulfilment: fo.clone(),
+        units: lines(&[("L1", 3)]),
+        size: size(),
+    });
+    assert_eq!(e.code(), "FULFILMENT_PACK_EXCEEDS_PICKED");
+    assert!(e.to_string().contains("only 2 picked"), "{e}");
+    // Picking more than is left.
+    let e = try_step(FulfilmentCommand::Pick {
+        fulfilment: fo.clone(),
+        picked: lines(&[("L1", 2)]),
+        short: vec![],
+    });
+    assert_eq!(e.code(), "FULFILMENT_PICK_EXCEEDS_ASSIGNED");
+    // An unknown parcel, an unknown fulfilment order, an unknown line.
+    let e = try_step(FulfilmentCommand::HandOver {
+        fulfilment: fo.clone(),
+        parcel: "F1-P9".into(),
+    });
+    assert_eq!(e.code(), "FULFILMENT_UNKNOWN_PARCEL");
+    let e = try_step(FulfilmentCommand::Hold {
+        fulfilment: "F9".into(),
+        reason: "x".into(),
+    });
+    assert_eq!(e.code(), "FULFILMENT_UNKNOWN");
+    let e = try_step(FulfilmentCommand::Pick {
+        fulfilment: fo.clone(),
+        picked: lines(&[("L7", 1)]),
+        short: vec![],
+    });
+    assert_eq!(e.code(), "ORDER_UNKNOWN_LINE");
+    // A parcel with no weight; handing over an unlabelled parcel.
+    let e = try_step(FulfilmentCommand::Pack {
+        fulfilment: fo.clone(),
+        units: lines(&[("L1", 1)]),
+        size: ParcelSize::default(),
+    });
+    assert_eq!(e.code(), "FULFILMENT_INVALID_PARCEL");
+    assert_eq!(t.engine.order(&o.id).unwrap(), before);
+    let o2 = pack(&t.engine, &o.id, &fo, &[("L1", 2)]);
+    let parcel = o2.fulfilments[0].parcels[0].id.clone();
+    let e = try_step(FulfilmentCommand::HandOver {
+        fulfilment: fo.clone(),
+        parcel: parcel.clone(),
+    });
+    assert_eq!(e.code(), "FULFILMENT_PARCEL_STATE");
+    assert!(e.to_string().contains("needs a recorded label"), "{e}");
+    // A label with an empty tracking number.
+    let e = try_step(FulfilmentCommand::RecordLabel {
+        fulfilment: fo.clone(),
+        parcel: parcel.clone(),
+        label: label(" "),
+    });
+    assert_eq!(e.code(), "FULFILMENT_INVALID_LABEL");
+    // Moving a picked fulfilment order.
+    let e = try_step(FulfilmentCommand::Move {
+        fulfilment: fo.clone(),
+        to: loc("ANK"),
+    });
+    assert_eq!(e.code(), "FULFILMENT_ALREADY_PICKED");
+    // Nothing moved in the ledger.
+    let ledger_after = t
+        .engine
+        .with_stock(|s| serde_json::to_value(s).unwrap())
+        .unwrap();
+    assert_eq!(ledger_before, ledger_after);
+    // A held order runs no warehouse step.
+    t.engine
+        .hold_order(&o.id, HoldReason::FraudReview, None, &ctx())
+        .unwrap();
+    let e = try_step(FulfilmentCommand::Hold {
+        fulfilment: fo.clone(),
+        reason: "x".into(),
+    });
+    assert_eq!(e.code(), "ORDER_INVALID_TRANSITION");
+}
+
+#[test]
+fn a_short_pick_is_written_off_and_re_sourced_elsewhere() {
+    let t = test_engine();
+    shop(&t.engine, &[("MUG", "IST", 3), ("MUG", "ANK", 5)]);
+    let o = t
+        .engine
+        .place_order(order_of(&[("MUG", 3)]), &ctx())
+        .unwrap();
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    let ist = o.fulfilments[0].id.clone();
+    // Only one mug on the shelf at IST.
+    let o = pick(&t.engine, &o.id, &ist, &[("L1", 1)], &[("L1", 2)]);
+    let o = check(&t.engine, &o.id);
+    // Two written off at IST; the order holds 1 at IST (picked) and 2 at ANK.
+    assert_eq!(level(&t.engine, "MUG", "IST"), (1, 1));
+    assert_eq!(level(&t.engine, "MUG", "ANK"), (5, 2));
+    assert_eq!(o.status, OrderStatus::Confirmed);
+    let fo = o.fulfilment(&ist).unwrap();
+    assert_eq!(fo.short_picks.len(), 1);
+    assert_eq!(fo.short_picks[0].handled_by, ShortPickPolicy::Resource);
+    assert!(o
+        .fulfilments
+        .iter()
+        .any(|f| f.location == loc("ANK") && !f.status.is_closed()));
+    let journal_refs: Vec<String> = t
+        .engine
+        .with_stock(|s| {
+            s.journal()
+                .iter()
+                .filter_map(|m| m.reference.clone())
+                .collect()
+        })
+        .unwrap();
+    assert!(journal_refs.iter().any(|r| r.starts_with("short pick")));
+}
+
+#[test]
+fn short_pick_policies_backorder_and_cancel() {
+    for policy in [ShortPickPolicy::Backorder, ShortPickPolicy::CancelLine] {
+        let t = test_engine();
+        let engine = t.engine.clone().with_config(EngineConfig {
+            short_pick: policy,
+            ..EngineConfig::default()
+        });
+        shop(&engine, &[("MUG", "IST", 3), ("MUG", "ANK", 5)]);
+        let o = engine.place_order(order_of(&[("MUG", 3)]), &ctx()).unwrap();
+        let o = engine.confirm_order(&o.id, &ctx()).unwrap();
+        let ist = o.fulfilments[0].id.clone();
+        let o = pick(&engine, &o.id, &ist, &[("L1", 1)], &[("L1", 2)]);
+        let o = check(&engine, &o.id);
+        assert_eq!(level(&engine, "MUG", "IST"), (1, 1));
+        assert_eq!(
+            level(&engine, "MUG", "ANK"),
+            (5, 0),
+            "{policy:?}: not re-sourced"
+        );
+        match policy {
+            ShortPickPolicy::Backorder => {
+                assert_eq!(o.status, OrderStatus::OnHold);
+                assert_eq!(o.hold.unwrap().reason, HoldReason::InsufficientStock);
+                assert_eq!(o.lines[0].open_quantity(), 3);
+            }
+            _ => {
+                assert_eq!(o.status, OrderStatus::Confirmed);
+                assert_eq!(o.lines[0].fulfilment.cancelled, 2);
+                assert_eq!(o.lines[0].open_quantity(), 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unpicked_fulfilment_order_moves_and_a_picked_one_cancelled_puts_goods_back() {
+    let t = test_engine();
+    shop(
+        &t.engine,
+        &[("MUG", "IST", 5), ("MUG", "IZM", 5), ("TEA", "IST", 2)],
+    );
+    let o = t
+        .engine
+        .place_order(order_of(&[("MUG", 2), ("TEA", 1)]), &ctx())
+        .unwrap();
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    let f1 = o.fulfilments[0].id.clone();
+    // No tea at IZM: the move is refused and nothing changes.
+    let e = t
+        .engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Move {
+                fulfilment: f1.clone(),
+                to: loc("IZM"),
+            },
+            &ctx(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "STOCK_INSUFFICIENT");
+    assert_eq!(level(&t.engine, "MUG", "IST"), (5, 2));
+    let e = t
+        .engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Move {
+                fulfilment: f1.clone(),
+                to: loc("NOPE"),
+            },
+            &ctx(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "FULFILMENT_INVALID_MOVE");
+    // Receive tea at IZM and move.
+    t.engine
+        .stock(StockCommand::Receive {
+            variant: variant("TEA"),
+            location: loc("IZM"),
+            quantity: 3,
+            reference: None,
+        })
+        .unwrap();
+    let o = t
+        .engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Move {
+                fulfilment: f1.clone(),
+                to: loc("IZM"),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let o = check(&t.engine, &o.id);
+    let old = o.fulfilment(&f1).unwrap();
+    assert_eq!(old.status, FulfilmentOrderStatus::Moved);
+    let f2 = old.moved_to.clone().unwrap();
+    assert_eq!(o.fulfilment(&f2).unwrap().location, loc("IZM"));
+    assert_eq!(level(&t.engine, "MUG", "IST"), (5, 0));
+    assert_eq!(level(&t.engine, "MUG", "IZM"), (5, 2));
+    assert_eq!(level(&t.engine, "TEA", "IZM"), (3, 1));
+
+    // Hold stops work, release resumes it.
+    t.engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Hold {
+                fulfilment: f2.clone(),
+                reason: "address check".into(),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let e = t
+        .engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Pick {
+                fulfilment: f2.clone(),
+                picked: lines(&[("L1", 1)]),
+                short: vec![],
+            },
+            &ctx(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "FULFILMENT_NOT_ACTIVE");
+    t.engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Release {
+                fulfilment: f2.clone(),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    // Pick the mugs, then cancel the fulfilment order: the units are cancelled on the
+    // order, their reservations released, the picked mugs go back to the shelf.
+    pick(&t.engine, &o.id, &f2, &[("L1", 2)], &[]);
+    let o = t
+        .engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Cancel {
+                fulfilment: f2.clone(),
+                reason: CancelReason::Staff,
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let o = check(&t.engine, &o.id);
+    assert_eq!(o.status, OrderStatus::Cancelled);
+    let fo = o.fulfilment(&f2).unwrap();
+    assert_eq!(fo.status, FulfilmentOrderStatus::Cancelled);
+    assert_eq!(level(&t.engine, "MUG", "IZM"), (5, 0));
+    assert_eq!(level(&t.engine, "TEA", "IZM"), (3, 0));
+    let history = t.engine.order_history(&o.id).unwrap();
+    let closed = history
+        .iter()
+        .find_map(|r| match &r.event {
+            ordersmith::order::OrderEvent::FulfilmentClosed {
+                fulfilment,
+                put_back,
+                ..
+            } if *fulfilment == f2 => Some(put_back.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(closed, lines(&[("L1", 2)]));
+    // A label for a cancelled fulfilment order is refused.
+    let e = t
+        .engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::RecordLabel {
+                fulfilment: f2,
+                parcel: "x".into(),
+                label: label("RR1"),
+            },
+            &ctx(),
+        )
+        .unwrap_err();
+    assert!(["FULFILMENT_NOT_ACTIVE", "ORDER_INVALID_TRANSITION"].contains(&e.code()));
+}
+
+#[test]
+fn cancelling_the_order_after_picking_closes_its_fulfilment_orders_and_puts_goods_back() {
+    let t = test_engine();
+    shop(&t.engine, &[("MUG", "IST", 5)]);
+    let o = t
+        .engine
+        .place_order(order_of(&[("MUG", 2)]), &ctx())
+        .unwrap();
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    let f1 = o.fulfilments[0].id.clone();
+    pick(&t.engine, &o.id, &f1, &[("L1", 2)], &[]);
+    let o = t
+        .engine
+        .cancel_order(&o.id, CancelReason::Customer, &ctx())
+        .unwrap();
+    let o = check(&t.engine, &o.id);
+    assert_eq!(
+        o.fulfilment(&f1).unwrap().status,
+        FulfilmentOrderStatus::Cancelled
+    );
+    assert_eq!(level(&t.engine, "MUG", "IST"), (5, 0));
+}
+
+#[test]
+fn fulfilment_steps_are_idempotent_by_key_and_replay_from_history() {
+    let t = test_engine();
+    shop(&t.engine, &[("MUG", "IST", 5)]);
+    let o = t
+        .engine
+        .place_order(order_of(&[("MUG", 2)]), &ctx())
+        .unwrap();
+    let o = t.engine.confirm_order(&o.id, &ctx()).unwrap();
+    let f1 = o.fulfilments[0].id.clone();
+    let keyed = CommandContext::system().with_idempotency_key("pick-1");
+    let step = FulfilmentCommand::Pick {
+        fulfilment: f1.clone(),
+        picked: lines(&[("L1", 2)]),
+        short: vec![],
+    };
+    let first = t.engine.fulfil(&o.id, step.clone(), &keyed).unwrap();
+    let again = t.engine.fulfil(&o.id, step, &keyed).unwrap();
+    assert_eq!(first, again);
+    let history = t.engine.order_history(&o.id).unwrap();
+    assert_eq!(
+        Order::replay(&history).unwrap(),
+        t.engine.order(&o.id).unwrap()
+    );
+}
