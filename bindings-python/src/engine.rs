@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use ordersmith::engine::{
     Engine, EngineConfig, EngineError, ExpiryPolicy, ShortagePolicy, SourcingConfig,
 };
+use ordersmith::fulfilment::ShortPickPolicy;
 use ordersmith::ids::{ChannelId, OrderId};
 use ordersmith::order::{Order, OrderInput};
 use std::sync::{Arc, RwLock};
@@ -46,6 +47,7 @@ pub(crate) struct EngineArgs<'a, 'py> {
     by_channel: Option<&'a Bound<'py, PyAny>>,
     on_expiry: Option<Text<names::on_reservation_expiry>>,
     payment_stops: Option<Flag<names::payment_stops_reservation_clock>>,
+    short_pick: Option<Text<names::short_pick>>,
 }
 
 /// Longest reservation time-to-live a configuration may set, in days.
@@ -99,6 +101,12 @@ fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
             reservation_ttl_by_channel.insert(channel, ttl);
         }
     }
+    let short_pick = args.short_pick.map(|v| v.0);
+    let short_pick: ShortPickPolicy = enum_arg(
+        py,
+        "short_pick",
+        short_pick.as_deref().unwrap_or("resource"),
+    )?;
     let on_expiry = args.on_expiry.map(|v| v.0);
     let on_reservation_expiry: ExpiryPolicy = enum_arg(
         py,
@@ -114,6 +122,7 @@ fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
         reservation_ttl_by_channel,
         on_reservation_expiry,
         payment_stops_reservation_clock: args.payment_stops.is_none_or(|v| v.0),
+        short_pick,
         ..EngineConfig::default()
     })
 }
@@ -162,7 +171,7 @@ impl PyEngine {
     /// An engine on an in-memory store (tests, demos, scripts).
     #[staticmethod]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True)")]
+    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\")")]
     fn in_memory(
         py: Python<'_>,
         reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
@@ -173,6 +182,7 @@ impl PyEngine {
         reservation_ttl_by_channel: Option<&Bound<'_, PyAny>>,
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
+        short_pick: Option<Text<names::short_pick>>,
     ) -> PyResult<Self> {
         let config = config(
             py,
@@ -185,6 +195,7 @@ impl PyEngine {
                 by_channel: reservation_ttl_by_channel,
                 on_expiry: on_reservation_expiry,
                 payment_stops: payment_stops_reservation_clock,
+                short_pick,
             },
         )?;
         Ok(Self::wrap(Engine::in_memory(), config))
@@ -193,7 +204,7 @@ impl PyEngine {
     /// An engine on a SQLite file, created and migrated if needed: the embedded,
     /// persistent default. Order ids come from the file's own sequence.
     #[staticmethod]
-    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True)")]
+    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\")")]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -207,6 +218,7 @@ impl PyEngine {
         reservation_ttl_by_channel: Option<&Bound<'_, PyAny>>,
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
+        short_pick: Option<Text<names::short_pick>>,
     ) -> PyResult<Self> {
         let path = path.0;
         let synchronous = synchronous.map(|v| v.0);
@@ -222,6 +234,7 @@ impl PyEngine {
                 by_channel: reservation_ttl_by_channel,
                 on_expiry: on_reservation_expiry,
                 payment_stops: payment_stops_reservation_clock,
+                short_pick,
             },
         )?;
         let synchronous = match synchronous {
@@ -257,7 +270,7 @@ impl PyEngine {
     /// created in `schema`, or the server's default, on first use). `url` is a libpq
     /// connection string such as `"host=127.0.0.1 user=shop dbname=shop"`.
     #[staticmethod]
-    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True)")]
+    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\")")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -272,6 +285,7 @@ impl PyEngine {
         reservation_ttl_by_channel: Option<&Bound<'_, PyAny>>,
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
+        short_pick: Option<Text<names::short_pick>>,
     ) -> PyResult<Self> {
         let url = url.as_str();
         let schema = schema.map(|v| v.0);
@@ -287,6 +301,7 @@ impl PyEngine {
                 by_channel: reservation_ttl_by_channel,
                 on_expiry: on_reservation_expiry,
                 payment_stops: payment_stops_reservation_clock,
+                short_pick,
             },
         )?;
         let options = PgOptions {
@@ -556,6 +571,12 @@ impl PyEngine {
         }
         if !c.payment_stops_reservation_clock {
             expiry.push_str(", payment_stops_reservation_clock=False");
+        }
+        if c.short_pick != ShortPickPolicy::Resource {
+            expiry.push_str(&format!(
+                ", short_pick='{}'",
+                spelling(serde_json::to_value(c.short_pick).unwrap_or(Value::Null))
+            ));
         }
         format!(
             "Engine(reserve_on_confirm={}, sourcing='{}', allow_split={}, on_shortage='{}'{expiry}{})",

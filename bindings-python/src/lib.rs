@@ -6,12 +6,14 @@
 //!
 //! One file per core concern: `errors` (the one error mapping), `convert` (values),
 //! `money`, `order` (the order types), `engine` (constructors and order commands),
-//! `stock` (ledger writes) and `stock_view` (ledger reads).
+//! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
+//! reads).
 
 mod args;
 mod convert;
 mod engine;
 mod errors;
+mod fulfilment;
 mod listing;
 mod money;
 mod order;

@@ -113,6 +113,11 @@ impl PyOrder {
     fn cancel_reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.cancel_reason)
     }
+    /// The order's fulfilment orders (open and closed), as dicts.
+    #[getter]
+    fn fulfilments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.fulfilments)
+    }
     /// The order's own reservation time-to-live in minutes, if it set one.
     #[getter]
     fn reservation_ttl_minutes(&self) -> Option<u32> {

@@ -111,6 +111,19 @@ class DumpError(Error):
     """Exporting or importing a store as JSON lines."""
 
 
+class FulfilmentError(Error):
+    """The warehouse flow: fulfilment orders, picks, parcels, labels, hand-over."""
+
+
+class FulfilmentInputError(FulfilmentError, ValueError):
+    """A warehouse step the order cannot take (packing more than picked, a bad parcel or
+    label, moving to an unknown location, ...)."""
+
+
+class FulfilmentNotFoundError(FulfilmentError, LookupError):
+    """No such fulfilment order or parcel on the order."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -183,6 +196,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "store": StoreError,
     "engine": EngineError,
     "dump": DumpError,
+    "fulfilment": FulfilmentError,
 }
 
 _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
@@ -194,6 +208,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("sourcing", "invalid_input"): SourcingInputError,
     ("engine", "invalid_input"): EngineInputError,
     ("dump", "invalid_input"): DumpInputError,
+    ("fulfilment", "invalid_input"): FulfilmentInputError,
+    ("fulfilment", "not_found"): FulfilmentNotFoundError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -278,6 +294,9 @@ __all__ = [
     "EngineError",
     "DumpError",
     "DumpInputError",
+    "FulfilmentError",
+    "FulfilmentInputError",
+    "FulfilmentNotFoundError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

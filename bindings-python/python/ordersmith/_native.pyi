@@ -33,6 +33,7 @@ _CancelReason = Literal["customer", "fraud", "inventory", "declined", "staff", "
 _Sourcing = Literal["priority", "fewest_shipments", "nearest_region"]
 _ShortagePolicy = Literal["fail", "hold"]
 _ExpiryPolicy = Literal["hold", "cancel"]
+_ShortPickPolicy = Literal["resource", "backorder", "cancel_line"]
 _Policy = Literal["deny", "backorder", "preorder"]
 _LocationKind = Literal["warehouse", "store", "dropship"]
 _AdjustmentReason = Literal["damage", "loss", "found", "correction"]
@@ -139,6 +140,8 @@ class Order:
     @property
     def reservation_ttl_minutes(self) -> Optional[int]: ...
     @property
+    def fulfilments(self) -> List[_Row]: ...
+    @property
     def lines(self) -> Tuple[OrderLine, ...]: ...
     @property
     def tags(self) -> Tuple[str, ...]: ...
@@ -197,6 +200,7 @@ class Engine:
         reservation_ttl_by_channel: Optional[Mapping[str, Optional[datetime.timedelta]]] = None,
         on_reservation_expiry: _ExpiryPolicy = "hold",
         payment_stops_reservation_clock: bool = True,
+        short_pick: _ShortPickPolicy = "resource",
     ) -> Engine: ...
     @staticmethod
     def open(
@@ -211,6 +215,7 @@ class Engine:
         reservation_ttl_by_channel: Optional[Mapping[str, Optional[datetime.timedelta]]] = None,
         on_reservation_expiry: _ExpiryPolicy = "hold",
         payment_stops_reservation_clock: bool = True,
+        short_pick: _ShortPickPolicy = "resource",
     ) -> Engine: ...
     @staticmethod
     def connect(
@@ -226,6 +231,7 @@ class Engine:
         reservation_ttl_by_channel: Optional[Mapping[str, Optional[datetime.timedelta]]] = None,
         on_reservation_expiry: _ExpiryPolicy = "hold",
         payment_stops_reservation_clock: bool = True,
+        short_pick: _ShortPickPolicy = "resource",
     ) -> Engine: ...
     # orders
     def place_order(
@@ -329,6 +335,76 @@ class Engine:
     def pending_effects(self, limit: int = 100) -> List[_Row]: ...
     def acknowledge_effect(self, id: str) -> bool: ...
     def sourcing_plan(self, order_id: str) -> Optional[_Row]: ...
+    # fulfilment: the warehouse flow
+    def fulfilment_orders(self, order_id: str) -> List[_Row]: ...
+    def pick_list(self, order_id: str, fulfilment: str) -> List[_Row]: ...
+    def pick(
+        self,
+        order_id: str,
+        fulfilment: str,
+        picked: Mapping[str, int],
+        short: Optional[Mapping[str, int]] = None,
+        *,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def pack(
+        self,
+        order_id: str,
+        fulfilment: str,
+        units: Mapping[str, int],
+        *,
+        weight_grams: int,
+        length_mm: int,
+        width_mm: int,
+        height_mm: int,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def request_label(
+        self,
+        order_id: str,
+        fulfilment: str,
+        parcel: str,
+        service: str,
+        *,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def record_label(
+        self,
+        order_id: str,
+        fulfilment: str,
+        parcel: str,
+        *,
+        carrier: str,
+        service: str,
+        tracking_number: str,
+        label_ref: Optional[str] = None,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def hand_over(
+        self, order_id: str, fulfilment: str, parcel: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def hold_fulfilment(
+        self, order_id: str, fulfilment: str, reason: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def release_fulfilment(
+        self, order_id: str, fulfilment: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def move_fulfilment(
+        self, order_id: str, fulfilment: str, to: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def cancel_fulfilment(
+        self,
+        order_id: str,
+        fulfilment: str,
+        reason: _CancelReason = "staff",
+        *,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
     # stock setup
     def add_location(self, id: str, name: str, priority: int, region: str, kind: _LocationKind = "warehouse") -> List[_Row]: ...
     def register_variant(self, sku: str, policy: _Policy = "deny", backorder_limit: Optional[int] = None) -> List[_Row]: ...

@@ -1,0 +1,295 @@
+//! The warehouse flow on `Engine`: fulfilment orders, pick lists, and one method per
+//! step (pick, pack, request_label, record_label, hand_over, hold, release, move,
+//! cancel). Each step returns the order after it; its fulfilment orders are in
+//! `Order.fulfilments`.
+
+use ordersmith::engine::{CommandContext, Engine};
+use ordersmith::fulfilment::{Label, ParcelSize};
+use ordersmith::ids::{LocationId, OrderId};
+use ordersmith::order::{CancelReason, FulfilmentCommand, LineQuantity};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::args::{names, Int, Text};
+use crate::convert::{context, enum_arg, id_arg, json_to_py};
+use crate::engine::{parse_order_id, PyEngine};
+use crate::errors::detached;
+use crate::order::{line_quantities, PyOrder};
+
+impl PyEngine {
+    /// Runs one step with the usual `actor` / `idempotency_key` handling.
+    fn step(
+        &self,
+        py: Python<'_>,
+        order_id: &str,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+        build: impl FnOnce() -> PyResult<FulfilmentCommand>,
+    ) -> PyResult<PyOrder> {
+        let id: OrderId = parse_order_id(py, order_id)?;
+        let ctx: CommandContext = context(
+            py,
+            actor.as_ref().map(Text::as_str),
+            idempotency_key.map(|v| v.0),
+        )?;
+        let step = build()?;
+        self.order_call(py, |e: &Engine| e.fulfil(&id, step, &ctx))
+    }
+}
+
+fn optional_lines(py: Python<'_>, lines: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<LineQuantity>> {
+    match lines.filter(|l| !l.is_none()) {
+        Some(l) => line_quantities(py, l),
+        None => Ok(Vec::new()),
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    /// The order's fulfilment orders (open and closed), as dicts.
+    fn fulfilment_orders<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: Text<names::order_id>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let id = parse_order_id(py, order_id.as_str())?;
+        let engine = self.engine(py)?;
+        let fos = detached(py, || engine.fulfilment_orders(&id))?;
+        let out = PyList::empty(py);
+        for fo in &fos {
+            out.append(json_to_py(
+                py,
+                &serde_json::to_value(fo).unwrap_or_default(),
+            )?)?;
+        }
+        Ok(out)
+    }
+
+    /// What to pick for one fulfilment order, sorted for walking: dicts with
+    /// `line_id`, `sku`, `title` and `quantity`.
+    fn pick_list<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let id = parse_order_id(py, order_id.as_str())?;
+        let engine = self.engine(py)?;
+        let fulfilment = fulfilment.0;
+        let lines = detached(py, || engine.pick_list(&id, &fulfilment))?;
+        let out = PyList::empty(py);
+        for l in &lines {
+            out.append(json_to_py(
+                py,
+                &serde_json::to_value(l).unwrap_or_default(),
+            )?)?;
+        }
+        Ok(out)
+    }
+
+    /// Records picked units `{line_id: quantity}` and units not found (`short`), which
+    /// the engine's short-pick policy handles.
+    #[pyo3(signature = (order_id, fulfilment, picked, short=None, *, actor=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn pick(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        picked: &Bound<'_, PyAny>,
+        short: Option<&Bound<'_, PyAny>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::Pick {
+                fulfilment: fulfilment.0,
+                picked: line_quantities(py, picked)?,
+                short: optional_lines(py, short)?,
+            })
+        })
+    }
+
+    /// Packs picked units `{line_id: quantity}` into one parcel of the given weight
+    /// (grams) and outer dimensions (millimetres).
+    #[pyo3(signature = (order_id, fulfilment, units, *, weight_grams, length_mm, width_mm, height_mm, actor=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn pack(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        units: &Bound<'_, PyAny>,
+        weight_grams: Int<u32, names::weight_grams>,
+        length_mm: Int<u32, names::length_mm>,
+        width_mm: Int<u32, names::width_mm>,
+        height_mm: Int<u32, names::height_mm>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::Pack {
+                fulfilment: fulfilment.0,
+                units: line_quantities(py, units)?,
+                size: ParcelSize {
+                    weight_grams: weight_grams.0,
+                    length_mm: length_mm.0,
+                    width_mm: width_mm.0,
+                    height_mm: height_mm.0,
+                },
+            })
+        })
+    }
+
+    /// Asks for a label: an outbox effect (`fulfilment.label_requested`) the host
+    /// performs with its carrier, then reports with `record_label`.
+    #[pyo3(signature = (order_id, fulfilment, parcel, service, *, actor=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn request_label(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        parcel: Text<names::parcel>,
+        service: Text<names::service>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::RequestLabel {
+                fulfilment: fulfilment.0,
+                parcel: parcel.0,
+                service: service.0,
+            })
+        })
+    }
+
+    /// Records the label the host bought for a parcel.
+    #[pyo3(signature = (order_id, fulfilment, parcel, *, carrier, service, tracking_number, label_ref=None, actor=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn record_label(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        parcel: Text<names::parcel>,
+        carrier: Text<names::carrier>,
+        service: Text<names::service>,
+        tracking_number: Text<names::tracking_number>,
+        label_ref: Option<Text<names::label_ref>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::RecordLabel {
+                fulfilment: fulfilment.0,
+                parcel: parcel.0,
+                label: Label {
+                    carrier: carrier.0,
+                    service: service.0,
+                    tracking_number: tracking_number.0,
+                    label_ref: label_ref.map(|v| v.0),
+                },
+            })
+        })
+    }
+
+    /// The carrier took the parcel: its units are sold in the ledger and shipped on
+    /// the order.
+    #[pyo3(signature = (order_id, fulfilment, parcel, *, actor=None, idempotency_key=None))]
+    fn hand_over(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        parcel: Text<names::parcel>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::HandOver {
+                fulfilment: fulfilment.0,
+                parcel: parcel.0,
+            })
+        })
+    }
+
+    /// Stops work on a fulfilment order.
+    #[pyo3(signature = (order_id, fulfilment, reason, *, actor=None, idempotency_key=None))]
+    fn hold_fulfilment(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        reason: Text<names::reason>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::Hold {
+                fulfilment: fulfilment.0,
+                reason: reason.0,
+            })
+        })
+    }
+
+    /// Resumes work on a held fulfilment order.
+    #[pyo3(signature = (order_id, fulfilment, *, actor=None, idempotency_key=None))]
+    fn release_fulfilment(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::Release {
+                fulfilment: fulfilment.0,
+            })
+        })
+    }
+
+    /// Ships an unpicked fulfilment order from another location (released here,
+    /// reserved there, in one change).
+    #[pyo3(signature = (order_id, fulfilment, to, *, actor=None, idempotency_key=None))]
+    fn move_fulfilment(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        to: Text<names::to>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        let to = id_arg(py, to.as_str(), LocationId::parse)?;
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::Move {
+                fulfilment: fulfilment.0,
+                to,
+            })
+        })
+    }
+
+    /// Cancels what a fulfilment order has not shipped (its units are cancelled on the
+    /// order; picked units go back to the shelf).
+    #[pyo3(signature = (order_id, fulfilment, reason=None, *, actor=None, idempotency_key=None))]
+    fn cancel_fulfilment(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        reason: Option<Text<names::reason>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        let reason: CancelReason =
+            enum_arg(py, "reason", reason.as_ref().map_or("staff", Text::as_str))?;
+        self.step(py, order_id.as_str(), actor, idempotency_key, || {
+            Ok(FulfilmentCommand::Cancel {
+                fulfilment: fulfilment.0,
+                reason,
+            })
+        })
+    }
+}

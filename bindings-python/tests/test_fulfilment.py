@@ -1,0 +1,120 @@
+"""The warehouse flow from Python: fulfilment orders, pick list, pick (short), pack,
+label, hand-over, move, hold, cancel, and bad steps as typed errors."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+import ordersmith
+from conftest import order_input
+
+
+def _shop(**options: Any) -> ordersmith.Engine:
+    engine = ordersmith.Engine.in_memory(**options)
+    engine.add_location("IST", "Istanbul DC", 1, "TR-34")
+    engine.add_location("ANK", "Ankara Store", 2, "TR-06", kind="store")
+    engine.register_variant("MUG")
+    engine.register_variant("TEA")
+    engine.receive("MUG", "IST", 5)
+    engine.receive("MUG", "ANK", 5)
+    engine.receive("TEA", "ANK", 5)
+    return engine
+
+
+def _order(engine: ordersmith.Engine) -> ordersmith.Order:
+    data = order_input("MUG", 2)
+    data["lines"].append({"variant": "TEA", "quantity": 1, "unit_price": "50.00"})
+    order = engine.place_order(data)
+    return engine.confirm(order.id)
+
+
+SIZE: Dict[str, int] = {"weight_grams": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100}
+
+
+def test_a_split_order_is_picked_packed_labelled_and_handed_over() -> None:
+    engine = _shop()
+    order = _order(engine)
+    fos = engine.fulfilment_orders(order.id)
+    assert [(f["id"], f["location"], f["status"]) for f in fos] == [
+        ("F1", "IST", "open"),
+        ("F2", "ANK", "open"),
+    ]
+    assert order.fulfilments == fos
+    assert engine.pick_list(order.id, "F1") == [
+        {"line_id": "L1", "sku": "MUG", "title": None, "quantity": 2}
+    ]
+    engine.pick(order.id, "F1", {"L1": 2})
+    order = engine.pack(order.id, "F1", {"L1": 2}, **SIZE)
+    (parcel,) = order.fulfilments[0]["parcels"]
+    assert parcel["id"] == "F1-P1" and parcel["status"] == "packed"
+    engine.request_label(order.id, "F1", "F1-P1", "standard")
+    topics = [e["topic"] for e in engine.pending_effects(limit=1000)]
+    assert "fulfilment.label_requested" in topics
+    engine.record_label(
+        order.id, "F1", "F1-P1", carrier="ptt", service="standard", tracking_number="RR123456785TR"
+    )
+    order = engine.hand_over(order.id, "F1", "F1-P1", idempotency_key="ho-1")
+    assert engine.hand_over(order.id, "F1", "F1-P1", idempotency_key="ho-1") == order
+    assert order.status == "processing"
+    assert order.lines[0].shipped == 2
+    assert order.fulfilments[0]["status"] == "shipped"
+    assert engine.level("MUG", "IST")["on_hand"] == 3
+    assert engine.level("MUG", "IST")["reserved"] == 0
+
+
+def test_short_pick_move_hold_and_cancel() -> None:
+    engine = _shop(short_pick="resource")
+    order = _order(engine)
+    # Only one mug on the IST shelf: one written off there, the other re-sourced.
+    order = engine.pick(order.id, "F1", {"L1": 1}, short={"L1": 1})
+    assert engine.level("MUG", "IST")["on_hand"] == 4
+    assert order.fulfilments[0]["short_picks"] == [
+        {"line_id": "L1", "quantity": 1, "handled_by": "resource"}
+    ]
+    assert any(f["location"] == "ANK" and f["status"] in ("open", "in_progress") for f in order.fulfilments)
+    # The tea fulfilment order at ANK: hold, release, move to IST (no tea there).
+    ank = next(f["id"] for f in order.fulfilments if f["location"] == "ANK")
+    engine.hold_fulfilment(order.id, ank, "address check")
+    with pytest.raises(ordersmith.FulfilmentError) as info:
+        engine.pick(order.id, ank, {"L2": 1})
+    assert info.value.code == "FULFILMENT_NOT_ACTIVE"
+    engine.release_fulfilment(order.id, ank)
+    with pytest.raises(ordersmith.StockError) as stock_info:
+        engine.move_fulfilment(order.id, ank, "IST")
+    assert stock_info.value.code == "STOCK_INSUFFICIENT"
+    order = engine.cancel_fulfilment(order.id, ank, "inventory")
+    assert order.lines[1].cancelled == 1
+    assert engine.level("TEA", "ANK")["reserved"] == 0
+
+
+@pytest.mark.parametrize(
+    "call, code",
+    [
+        (lambda e, o: e.pack(o, "F1", {"L1": 5}, **SIZE), "FULFILMENT_PACK_EXCEEDS_PICKED"),
+        (lambda e, o: e.pick(o, "F1", {"L1": 9}), "FULFILMENT_PICK_EXCEEDS_ASSIGNED"),
+        (lambda e, o: e.hand_over(o, "F1", "F1-P7"), "FULFILMENT_UNKNOWN_PARCEL"),
+        (lambda e, o: e.hold_fulfilment(o, "F9", "x"), "FULFILMENT_UNKNOWN"),
+        (lambda e, o: e.pack(o, "F1", {"L1": 1}, weight_grams=0, length_mm=1, width_mm=1, height_mm=1), "FULFILMENT_INVALID_PARCEL"),
+    ],
+)
+def test_bad_steps_are_typed_errors_and_change_nothing(call: Any, code: str) -> None:
+    engine = _shop()
+    order = _order(engine)
+    before = engine.order(order.id)
+    with pytest.raises(ordersmith.Error) as info:
+        call(engine, order.id)
+    assert info.value.code == code
+    assert engine.order(order.id) == before
+
+
+def test_bad_arguments_are_engine_input_errors() -> None:
+    engine = _shop()
+    order = _order(engine)
+    with pytest.raises(ordersmith.EngineInputError) as info:
+        engine.pack(order.id, "F1", {"L1": 1}, weight_grams=-1, length_mm=1, width_mm=1, height_mm=1)
+    assert info.value.details["field"] == "weight_grams"
+    with pytest.raises(ordersmith.EngineInputError):
+        ordersmith.Engine.in_memory(short_pick="later")  # type: ignore[arg-type]
+    assert "short_pick='backorder'" in repr(ordersmith.Engine.in_memory(short_pick="backorder"))
