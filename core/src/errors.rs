@@ -93,6 +93,14 @@ const INVALID_INPUT: &[&str] = &[
     "SOURCING_INVALID_QUANTITY",
     "SOURCING_DUPLICATE_LINE",
     "DUMP_MALFORMED",
+    "FULFILMENT_SSCC_INVALID",
+    "FULFILMENT_SSCC_CHECK_DIGIT",
+    "FULFILMENT_SSCC_CONFIG_INVALID",
+    "FULFILMENT_SSCC_SERIAL_TOO_LARGE",
+    "FULFILMENT_SSCC_SERIAL_OUT_OF_RANGE",
+    "FULFILMENT_TRACKING_NUMBER_INVALID",
+    "FULFILMENT_TRACKING_NUMBER_FORMAT",
+    "FULFILMENT_TRACKING_NUMBER_CHECK_DIGIT",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -202,7 +210,8 @@ impl_error!(
     crate::engine::EngineError,
     crate::stock::StockError,
     crate::sourcing::SourcingError,
-    crate::ports::dump::DumpError
+    crate::ports::dump::DumpError,
+    crate::fulfilment::ident::IdentError
 );
 
 #[cfg(test)]

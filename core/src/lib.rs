@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod engine;
 pub mod errors;
+pub mod fulfilment;
 pub mod ids;
 pub mod money;
 pub mod order;
@@ -31,6 +32,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         engine::EngineError::CODES,
         stock::StockError::CODES,
         sourcing::SourcingError::CODES,
+        fulfilment::ident::IdentError::CODES,
     ]
     .concat()
 }

@@ -1,0 +1,13 @@
+//! Fulfilment: getting an order's parcels out of the door and to the customer.
+//!
+//! This module holds the pure building blocks, each usable on its own:
+//!
+//! - [`ident`]: GS1 SSCC-18 parcel identifiers generated from the host's sequence, and
+//!   carrier tracking-number checks (UPS, FedEx, UPU S10 posts such as PTT and USPS).
+//!
+//! None of them reads a clock or stores anything: time and serial numbers come in as
+//! parameters, and results go back to the caller.
+
+pub mod ident;
+
+pub use ident::{validate_tracking_number, Carrier, IdentError, Sscc, SsccConfig, TrackingNumber};
