@@ -101,6 +101,8 @@ const INVALID_INPUT: &[&str] = &[
     "FULFILMENT_TRACKING_NUMBER_INVALID",
     "FULFILMENT_TRACKING_NUMBER_FORMAT",
     "FULFILMENT_TRACKING_NUMBER_CHECK_DIGIT",
+    "FULFILMENT_TRACKING_INVALID_CODE",
+    "FULFILMENT_TRACKING_INVALID_LOCATION",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -211,7 +213,8 @@ impl_error!(
     crate::stock::StockError,
     crate::sourcing::SourcingError,
     crate::ports::dump::DumpError,
-    crate::fulfilment::ident::IdentError
+    crate::fulfilment::ident::IdentError,
+    crate::fulfilment::tracking::TrackingError
 );
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         stock::StockError::CODES,
         sourcing::SourcingError::CODES,
         fulfilment::ident::IdentError::CODES,
+        fulfilment::tracking::TrackingError::CODES,
     ]
     .concat()
 }
