@@ -103,6 +103,8 @@ const INVALID_INPUT: &[&str] = &[
     "FULFILMENT_TRACKING_NUMBER_CHECK_DIGIT",
     "FULFILMENT_TRACKING_INVALID_CODE",
     "FULFILMENT_TRACKING_INVALID_LOCATION",
+    "FULFILMENT_CALENDAR_INVALID",
+    "FULFILMENT_CALENDAR_INVALID_TRANSIT_DAYS",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -214,7 +216,8 @@ impl_error!(
     crate::sourcing::SourcingError,
     crate::ports::dump::DumpError,
     crate::fulfilment::ident::IdentError,
-    crate::fulfilment::tracking::TrackingError
+    crate::fulfilment::tracking::TrackingError,
+    crate::fulfilment::deadline::CalendarError
 );
 
 #[cfg(test)]

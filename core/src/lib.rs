@@ -34,6 +34,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         sourcing::SourcingError::CODES,
         fulfilment::ident::IdentError::CODES,
         fulfilment::tracking::TrackingError::CODES,
+        fulfilment::deadline::CalendarError::CODES,
     ]
     .concat()
 }
