@@ -105,6 +105,16 @@ const INVALID_INPUT: &[&str] = &[
     "FULFILMENT_TRACKING_INVALID_LOCATION",
     "FULFILMENT_CALENDAR_INVALID",
     "FULFILMENT_CALENDAR_INVALID_TRANSIT_DAYS",
+    "NOTIFY_TEMPLATE_SYNTAX",
+    "NOTIFY_TEMPLATE_UNKNOWN_VARIABLE",
+    "NOTIFY_TEMPLATE_MISSING_VARIABLE",
+    "NOTIFY_TEMPLATE_INVALID",
+    "NOTIFY_VARIABLE_NOT_SUPPLIED",
+    "NOTIFY_UNKNOWN_VARIABLE",
+    "NOTIFY_VALUE_TOO_LONG",
+    "NOTIFY_INVALID_RECIPIENT",
+    "NOTIFY_INVALID_PARCEL_ID",
+    "NOTIFY_INVALID_OVERRIDES",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -115,6 +125,7 @@ const NOT_FOUND: &[&str] = &[
     "STOCK_UNKNOWN_TRANSFER",
     "STOCK_UNKNOWN_COUNT",
     "STOCK_UNKNOWN_CHANNEL",
+    "NOTIFY_TEMPLATE_NOT_FOUND",
 ];
 
 const CONFLICT: &[&str] = &[
@@ -217,7 +228,8 @@ impl_error!(
     crate::ports::dump::DumpError,
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,
-    crate::fulfilment::deadline::CalendarError
+    crate::fulfilment::deadline::CalendarError,
+    crate::notify::NotifyError
 );
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fulfilment;
 pub mod ids;
 pub mod money;
+pub mod notify;
 pub mod order;
 pub mod pii;
 pub mod ports;
@@ -35,6 +36,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         fulfilment::ident::IdentError::CODES,
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,
+        notify::NotifyError::CODES,
     ]
     .concat()
 }
