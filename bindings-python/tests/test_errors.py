@@ -36,6 +36,8 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "store": ordersmith.StoreError,
         "engine": ordersmith.EngineError,
         "dump": ordersmith.DumpError,
+        "fulfilment": ordersmith.FulfilmentError,
+        "notify": ordersmith.NotifyError,
     }
     for info in ordersmith.error_codes():
         assert issubclass(ordersmith.error_class(info["code"]), expected[info["module"]]), info

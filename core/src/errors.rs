@@ -99,6 +99,28 @@ const INVALID_INPUT: &[&str] = &[
     "SOURCING_INVALID_QUANTITY",
     "SOURCING_DUPLICATE_LINE",
     "DUMP_MALFORMED",
+    "FULFILMENT_SSCC_INVALID",
+    "FULFILMENT_SSCC_CHECK_DIGIT",
+    "FULFILMENT_SSCC_CONFIG_INVALID",
+    "FULFILMENT_SSCC_SERIAL_TOO_LARGE",
+    "FULFILMENT_SSCC_SERIAL_OUT_OF_RANGE",
+    "FULFILMENT_TRACKING_NUMBER_INVALID",
+    "FULFILMENT_TRACKING_NUMBER_FORMAT",
+    "FULFILMENT_TRACKING_NUMBER_CHECK_DIGIT",
+    "FULFILMENT_TRACKING_INVALID_CODE",
+    "FULFILMENT_TRACKING_INVALID_LOCATION",
+    "FULFILMENT_CALENDAR_INVALID",
+    "FULFILMENT_CALENDAR_INVALID_TRANSIT_DAYS",
+    "NOTIFY_TEMPLATE_SYNTAX",
+    "NOTIFY_TEMPLATE_UNKNOWN_VARIABLE",
+    "NOTIFY_TEMPLATE_MISSING_VARIABLE",
+    "NOTIFY_TEMPLATE_INVALID",
+    "NOTIFY_VARIABLE_NOT_SUPPLIED",
+    "NOTIFY_UNKNOWN_VARIABLE",
+    "NOTIFY_VALUE_TOO_LONG",
+    "NOTIFY_INVALID_RECIPIENT",
+    "NOTIFY_INVALID_PARCEL_ID",
+    "NOTIFY_INVALID_OVERRIDES",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -111,6 +133,7 @@ const NOT_FOUND: &[&str] = &[
     "STOCK_UNKNOWN_TRANSFER",
     "STOCK_UNKNOWN_COUNT",
     "STOCK_UNKNOWN_CHANNEL",
+    "NOTIFY_TEMPLATE_NOT_FOUND",
 ];
 
 const CONFLICT: &[&str] = &[
@@ -211,7 +234,11 @@ impl_error!(
     crate::stock::StockError,
     crate::sourcing::SourcingError,
     crate::fulfilment::FulfilmentError,
-    crate::ports::dump::DumpError
+    crate::ports::dump::DumpError,
+    crate::fulfilment::ident::IdentError,
+    crate::fulfilment::tracking::TrackingError,
+    crate::fulfilment::deadline::CalendarError,
+    crate::notify::NotifyError
 );
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fulfilment;
 pub mod ids;
 pub mod money;
+pub mod notify;
 pub mod order;
 pub mod pii;
 pub mod ports;
@@ -33,6 +34,10 @@ pub fn all_error_codes() -> Vec<&'static str> {
         stock::StockError::CODES,
         sourcing::SourcingError::CODES,
         fulfilment::FulfilmentError::CODES,
+        fulfilment::ident::IdentError::CODES,
+        fulfilment::tracking::TrackingError::CODES,
+        fulfilment::deadline::CalendarError::CODES,
+        notify::NotifyError::CODES,
     ]
     .concat()
 }

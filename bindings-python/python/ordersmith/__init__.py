@@ -124,6 +124,18 @@ class FulfilmentNotFoundError(FulfilmentError, LookupError):
     """No such fulfilment order or parcel on the order."""
 
 
+class NotifyError(Error):
+    """Customer notifications: templates, variables, locales, channels."""
+
+
+class NotifyInputError(NotifyError, ValueError):
+    """A template or its variables that cannot be loaded or rendered."""
+
+
+class NotifyNotFoundError(NotifyError, LookupError):
+    """No template for that key, locale and channel."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -197,6 +209,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "engine": EngineError,
     "dump": DumpError,
     "fulfilment": FulfilmentError,
+    "notify": NotifyError,
 }
 
 _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
@@ -210,6 +223,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("dump", "invalid_input"): DumpInputError,
     ("fulfilment", "invalid_input"): FulfilmentInputError,
     ("fulfilment", "not_found"): FulfilmentNotFoundError,
+    ("notify", "invalid_input"): NotifyInputError,
+    ("notify", "not_found"): NotifyNotFoundError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -297,6 +312,9 @@ __all__ = [
     "FulfilmentError",
     "FulfilmentInputError",
     "FulfilmentNotFoundError",
+    "NotifyError",
+    "NotifyInputError",
+    "NotifyNotFoundError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",
