@@ -102,9 +102,15 @@ fn size() -> ParcelSize {
     }
 }
 
+/// A label; the carrier follows the number (UPS `1Z...`, else PTT's UPU S10).
 fn label(tracking: &str) -> Label {
     Label {
-        carrier: "ptt".into(),
+        carrier: if tracking.starts_with("1Z") {
+            "ups"
+        } else {
+            "ptt"
+        }
+        .into(),
         service: "standard".into(),
         tracking_number: tracking.into(),
         label_ref: Some("labels/1.pdf".into()),
@@ -303,7 +309,7 @@ fn a_split_order_ships_from_two_locations_parcel_by_parcel() {
     check(&t.engine, &o.id);
 
     // The second parcel closes the IST fulfilment order as shipped.
-    let o = label_and_hand_over(&t.engine, &o.id, &ist, &parcels[1], "RR123456794TR");
+    let o = label_and_hand_over(&t.engine, &o.id, &ist, &parcels[1], "RR123456799TR");
     assert_eq!(
         o.fulfilment(&ist).unwrap().status,
         FulfilmentOrderStatus::Shipped
@@ -707,4 +713,338 @@ fn fulfilment_steps_are_idempotent_by_key_and_replay_from_history() {
         Order::replay(&history).unwrap(),
         t.engine.order(&o.id).unwrap()
     );
+}
+
+mod tracking_and_customers {
+    use super::*;
+    use chrono::{Duration, NaiveTime, TimeZone, Utc, Weekday};
+    use ordersmith::engine::NotificationConfig;
+    use ordersmith::fulfilment::{CarrierEvent, ShippingCalendar, SsccConfig, TrackingStatus};
+    use ordersmith::notify::{Locale, NotificationChannel, TemplateSet};
+    use ordersmith::pii::{Customer, Redacted};
+
+    fn engine(t: &TestEngine) -> Engine {
+        let calendar = ShippingCalendar::new(
+            chrono_tz::Europe::Istanbul,
+            NaiveTime::from_hms_opt(14, 0, 0).unwrap(),
+            1,
+        )
+        .unwrap()
+        .with_non_working_day(Weekday::Sun)
+        .unwrap();
+        // The host extends the shipped UPS table with a code of its own integration.
+        let mut carrier_statuses = ordersmith::fulfilment::CarrierStatusTable::shipped();
+        carrier_statuses
+            .set(
+                &ordersmith::fulfilment::Carrier::Ups,
+                "FA",
+                TrackingStatus::DeliveryFailed,
+            )
+            .unwrap();
+        let engine = t.engine.clone().with_config(EngineConfig {
+            carrier_statuses,
+            sscc: Some(SsccConfig::new(0, "8691234", 1..=999_999).unwrap()),
+            notifications: Some(NotificationConfig {
+                channels: vec![NotificationChannel::Email, NotificationChannel::Sms],
+                tracking_url: Some("https://track.example/{carrier}/{tracking_number}".into()),
+                order_url: None,
+                action_url: Some("https://shop.example/orders/{order_ref}".into()),
+            }),
+            shipping_calendar: Some(calendar),
+            ..EngineConfig::default()
+        });
+        shop(&engine, &[("MUG", "IST", 5), ("TEA", "ANK", 5)]);
+        engine
+    }
+
+    fn customer_order(lines: &[(&str, u32)], locale: &str) -> NewOrder {
+        let mut new = order_of(lines);
+        new.external_ref = Some("TY-1001".into());
+        new.customer = Some(Customer {
+            id: None,
+            name: Redacted::new("Ayşe Yılmaz".to_string()),
+            email: Some(Redacted::new("ayse@example.com".to_string())),
+            phone: Some(Redacted::new("+90 555 000 0000".to_string())),
+            locale: Some(locale.into()),
+        });
+        new
+    }
+
+    fn event(at_min: i64, code: &str) -> CarrierEvent {
+        CarrierEvent::new(at(21, 9) + Duration::minutes(at_min), code, Some("Ankara")).unwrap()
+    }
+
+    fn notifications(t: &TestEngine) -> Vec<serde_json::Value> {
+        t.engine
+            .pending_effects(1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.topic == "notification.requested")
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.payload_json).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn carrier_events_move_parcels_forward_only_and_customers_hear_each_stage_once() {
+        let t = test_engine();
+        let engine = engine(&t);
+        let o = engine
+            .place_order(customer_order(&[("MUG", 1), ("TEA", 1)], "tr-TR"), &ctx())
+            .unwrap();
+        let o = engine.confirm_order(&o.id, &ctx()).unwrap();
+        let (ist, ank) = (o.fulfilments[0].id.clone(), o.fulfilments[1].id.clone());
+        // Both parcels packed (each gets an SSCC), labelled (UPS and PTT).
+        for (fo, line, number) in [
+            (&ist, "L1", "1Z999AA10123456784"),
+            (&ank, "L2", "RR123456785TR"),
+        ] {
+            pick(&engine, &o.id, fo, &[(line, 1)], &[]);
+            let order = pack(&engine, &o.id, fo, &[(line, 1)]);
+            let parcel = order.fulfilment(fo).unwrap().parcels[0].clone();
+            let sscc = parcel.sscc.clone().unwrap();
+            assert!(sscc.as_str().starts_with("08691234"), "{sscc}");
+            assert!(ordersmith::fulfilment::Sscc::parse(sscc.as_str()).is_ok());
+            engine
+                .fulfil(
+                    &o.id,
+                    FulfilmentCommand::RecordLabel {
+                        fulfilment: fo.clone(),
+                        parcel: parcel.id.clone(),
+                        label: label(number),
+                    },
+                    &ctx(),
+                )
+                .unwrap();
+        }
+        // A wrong check digit on a UPS number is a typed error.
+        let e = engine
+            .fulfil(
+                &o.id,
+                FulfilmentCommand::RecordLabel {
+                    fulfilment: ist.clone(),
+                    parcel: format!("{ist}-P1"),
+                    label: label("1Z999AA10123456785"),
+                },
+                &ctx(),
+            )
+            .unwrap_err();
+        assert!(
+            e.code().starts_with("FULFILMENT_TRACKING_NUMBER"),
+            "{}",
+            e.code()
+        );
+        let p_ist = format!("{ist}-P1");
+        let p_ank = format!("{ank}-P1");
+        // UPS picks up the IST parcel (implied hand-over: the ledger commits).
+        let order = engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(0, "P"), &ctx())
+            .unwrap();
+        assert_eq!(order.lines[0].fulfilment.shipped, 1);
+        assert_eq!(level(&engine, "MUG", "IST"), (4, 0));
+        // Out of order and repeated events never move it back or duplicate anything.
+        let v = engine.order(&o.id).unwrap().version;
+        engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(0, "P"), &ctx())
+            .unwrap();
+        assert_eq!(
+            engine.order(&o.id).unwrap().version,
+            v,
+            "a duplicate changes nothing"
+        );
+        engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(60, "I"), &ctx())
+            .unwrap();
+        engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(30, "M"), &ctx())
+            .unwrap();
+        let tracking = |order: &Order, fo: &str, p: &str| {
+            order
+                .fulfilment(fo)
+                .unwrap()
+                .parcel(p)
+                .unwrap()
+                .tracking
+                .clone()
+                .unwrap()
+        };
+        let order = engine.order(&o.id).unwrap();
+        assert_eq!(
+            tracking(&order, &ist, &p_ist).status(),
+            Some(TrackingStatus::InTransit)
+        );
+        // Out for delivery, a failed attempt, then delivered.
+        engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(120, "O"), &ctx())
+            .unwrap();
+        engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(180, "FA"), &ctx())
+            .unwrap();
+        let order = engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(1500, "D"), &ctx())
+            .unwrap();
+        assert_eq!(
+            tracking(&order, &ist, &p_ist).status(),
+            Some(TrackingStatus::Delivered)
+        );
+        assert_eq!(order.lines[0].fulfilment.delivered, 1);
+        // In transit after delivered is recorded as ignored.
+        engine
+            .record_tracking_event(&o.id, &ist, &p_ist, event(1600, "I"), &ctx())
+            .unwrap();
+        let order = engine.order(&o.id).unwrap();
+        assert_eq!(
+            tracking(&order, &ist, &p_ist).status(),
+            Some(TrackingStatus::Delivered)
+        );
+        assert_eq!(order.lines[0].fulfilment.delivered, 1);
+        // The PTT parcel is handed over by hand.
+        engine
+            .fulfil(
+                &o.id,
+                FulfilmentCommand::HandOver {
+                    fulfilment: ank.clone(),
+                    parcel: p_ank.clone(),
+                },
+                &ctx(),
+            )
+            .unwrap();
+        check(&engine, &o.id);
+
+        // Notifications: each stage once per channel, with unique dedupe keys.
+        let sent = notifications(&t);
+        let keys: Vec<String> = sent
+            .iter()
+            .map(|n| {
+                n["event"]["notification"]["dedupe_key"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{keys:#?}");
+        let stages: Vec<(String, String)> = sent
+            .iter()
+            .map(|n| {
+                let n = &n["event"]["notification"];
+                (
+                    n["key"].as_str().unwrap().to_string(),
+                    n["channel"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        for stage in [
+            "order_received",
+            "order_confirmed",
+            "out_for_delivery",
+            "delivered",
+        ] {
+            for channel in ["email", "sms"] {
+                let n = stages
+                    .iter()
+                    .filter(|(k, c)| k == stage && c == channel)
+                    .count();
+                assert_eq!(n, 1, "{stage} on {channel}: {stages:?}");
+            }
+        }
+        // One "shipped" per parcel and channel, with the tracking link.
+        assert_eq!(
+            stages.iter().filter(|(k, _)| k == "order_shipped").count(),
+            4
+        );
+        let shipped = sent
+            .iter()
+            .find(|n| n["event"]["notification"]["key"] == "order_shipped")
+            .unwrap();
+        let vars = &shipped["event"]["notification"]["variables"];
+        assert_eq!(vars["order_ref"], "TY-1001");
+        assert!(vars["tracking_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://track.example/"));
+        // A delivery attempt failed: notified too.
+        assert_eq!(
+            stages
+                .iter()
+                .filter(|(k, _)| k == "delivery_failed")
+                .count(),
+            2
+        );
+        // Every requested notification renders with the shipped templates, in Turkish.
+        let templates = TemplateSet::shipped().unwrap();
+        for n in &sent {
+            let notification: ordersmith::notify::Notification =
+                serde_json::from_value(n["event"]["notification"].clone()).unwrap();
+            assert_eq!(notification.locale(), Locale::Tr);
+            let message = notification.render(&templates).unwrap();
+            assert!(!message.body.contains('{'), "{}", message.body);
+        }
+
+        // "Where is my order", in English and Turkish.
+        let en = engine.timeline(&o.id, Locale::En).unwrap();
+        assert_eq!(en.order_ref, "TY-1001");
+        let done: Vec<&str> = en
+            .steps
+            .iter()
+            .filter(|s| s.done)
+            .map(|s| s.stage.as_str())
+            .collect();
+        assert_eq!(
+            done,
+            ["received", "confirmed", "shipped", "out_for_delivery"]
+        );
+        assert_eq!(en.parcels.len(), 2);
+        assert_eq!(en.parcels[0].status, "Delivered");
+        assert_eq!(en.parcels[1].status, "Shipped");
+        assert_eq!(
+            en.parcels[0].tracking_url.as_deref(),
+            Some("https://track.example/ups/1Z999AA10123456784")
+        );
+        // Times in Istanbul (UTC+3).
+        assert!(
+            en.parcels[0]
+                .events
+                .iter()
+                .any(|e| e.at == "2026-11-21 12:00"),
+            "{:?}",
+            en.parcels[0].events
+        );
+        assert!(en.ship_by.is_some() && en.delivery_estimate.is_some());
+        let tr = engine.timeline(&o.id, Locale::Tr).unwrap();
+        assert_eq!(tr.steps[0].label, "Sipariş alındı");
+        assert_eq!(tr.parcels[0].status, "Teslim edildi");
+    }
+
+    #[test]
+    fn late_and_at_risk_fulfilment_orders_are_listed() {
+        let t = test_engine();
+        let engine = engine(&t);
+        // Placed Friday 2026-11-20 10:00 UTC (13:00 Istanbul, before the 14:00
+        // cut-off): one handling day → ship by Saturday 21st 14:00 Istanbul = 11:00 UTC.
+        let o = engine.place_order(order_of(&[("MUG", 1)]), &ctx()).unwrap();
+        engine.confirm_order(&o.id, &ctx()).unwrap();
+        let ship_by = engine
+            .ship_by(&engine.order(&o.id).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            ship_by,
+            Utc.with_ymd_and_hms(2026, 11, 21, 11, 0, 0).unwrap()
+        );
+        t.clock
+            .set(Utc.with_ymd_and_hms(2026, 11, 21, 8, 0, 0).unwrap());
+        assert!(engine
+            .fulfilments_due(Duration::hours(2))
+            .unwrap()
+            .is_empty());
+        let due = engine.fulfilments_due(Duration::hours(4)).unwrap();
+        assert_eq!(due.len(), 1);
+        assert!(!due[0].late);
+        t.clock
+            .set(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap());
+        let due = engine.fulfilments_due(Duration::hours(1)).unwrap();
+        assert!(due[0].late);
+    }
 }

@@ -15,7 +15,9 @@
 //!   the new location in the same change; if the new location cannot hold them, nothing
 //!   changes.
 
-use crate::fulfilment::{FulfilmentOrder, FulfilmentOrderStatus, ShortPick, ShortPickPolicy};
+use crate::fulfilment::{
+    FulfilmentOrder, FulfilmentOrderStatus, ParcelStatus, ShortPick, ShortPickPolicy,
+};
 use crate::ids::{LineId, LocationId, OrderId};
 use crate::order::{
     Allocation, CancelReason, FulfilmentCommand, HoldReason, LineQuantity, Order, OrderCommand,
@@ -82,6 +84,20 @@ pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
         }
     }
     events
+}
+
+/// The next serial of `kind` from the engine's id source: the number in its
+/// `"{kind}-{n}"` id (the [`crate::ports::IdGenerator`] contract), so serials never
+/// repeat across restarts and processes either.
+fn next_serial(tx: &Tx<'_>, kind: &str) -> Result<u64, EngineError> {
+    let id = tx.ids.next_id(kind)?;
+    id.rsplit('-')
+        .next()
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or(EngineError::InvalidInput {
+            field: "id generator",
+            reason: "returned an id without a numeric suffix",
+        })
 }
 
 /// Releases up to `quantity` units of `line` held at `location`, newest first.
@@ -186,15 +202,49 @@ pub(crate) fn step_effects(
         return Ok(Vec::new());
     };
     match step {
-        FulfilmentCommand::HandOver { parcel, .. } => {
-            let Some(p) = fo.parcel(parcel) else {
+        // A parcel handed over (by the step, or implied by a carrier's first moving
+        // event): commit exactly its units at its location.
+        FulfilmentCommand::HandOver { parcel, .. } | FulfilmentCommand::Track { parcel, .. } => {
+            let (Some(p), Some(now)) = (
+                fo.parcel(parcel),
+                after.fulfilment(&fo.id).and_then(|f| f.parcel(parcel)),
+            ) else {
                 return Ok(Vec::new());
             };
+            let handed_over =
+                p.status != ParcelStatus::HandedOver && now.status == ParcelStatus::HandedOver;
             let mut events = Vec::new();
-            for (line, q) in &p.units {
-                events.extend(commit_at(tx, before, line, &fo.location, *q)?);
+            if handed_over {
+                for (line, q) in &p.units {
+                    events.extend(commit_at(tx, before, line, &fo.location, *q)?);
+                }
             }
             Ok(events)
+        }
+        FulfilmentCommand::Pack { .. } => {
+            let Some(sscc_config) = &config.sscc else {
+                return Ok(Vec::new());
+            };
+            let Some(parcel) = after
+                .fulfilment(&fo.id)
+                .and_then(|f| f.parcels.last())
+                .filter(|p| {
+                    before
+                        .fulfilment(&fo.id)
+                        .and_then(|f| f.parcel(&p.id))
+                        .is_none()
+                })
+            else {
+                return Ok(Vec::new());
+            };
+            let serial = next_serial(tx, "sscc")?;
+            let sscc = crate::fulfilment::Sscc::generate(sscc_config, serial)
+                .map_err(crate::order::OrderError::from)?;
+            Ok(vec![OrderEvent::ParcelIdentified {
+                fulfilment: fo.id.clone(),
+                parcel: parcel.id.clone(),
+                sscc,
+            }])
         }
         FulfilmentCommand::Pick { short, .. } if !short.is_empty() => {
             short_picked(config, tx, after, &fo, short)
@@ -376,6 +426,41 @@ impl Engine {
         ctx: &CommandContext,
     ) -> Result<Order, EngineError> {
         self.execute(order_id, OrderCommand::Fulfil(step), ctx)
+    }
+
+    /// Records a carrier's event for a parcel: its raw code is mapped with the
+    /// engine's carrier table ([`super::EngineConfig::carrier_statuses`]); a repeat is
+    /// ignored; an out-of-order or nonsensical event is kept in the parcel's history
+    /// without moving it backwards. The first moving event of a labelled parcel counts
+    /// as its hand-over; delivered records the parcel's units as delivered.
+    pub fn record_tracking_event(
+        &self,
+        order_id: &OrderId,
+        fulfilment: &str,
+        parcel: &str,
+        event: crate::fulfilment::CarrierEvent,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        let order = self.load(order_id)?;
+        let carrier = order
+            .fulfilment(fulfilment)
+            .and_then(|f| f.parcel(parcel))
+            .and_then(|p| p.label.as_ref())
+            .map_or_else(
+                || crate::fulfilment::Carrier::Other("unknown".into()),
+                |l| crate::fulfilment::Carrier::from_code(&l.carrier),
+            );
+        let mapped = self.config.carrier_statuses.map(&carrier, event.raw_code());
+        self.fulfil(
+            order_id,
+            FulfilmentCommand::Track {
+                fulfilment: fulfilment.to_string(),
+                parcel: parcel.to_string(),
+                event,
+                mapped,
+            },
+            ctx,
+        )
     }
 
     /// The order's fulfilment orders, open and closed.

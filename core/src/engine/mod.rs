@@ -38,12 +38,15 @@
 mod allocation;
 mod fulfilment;
 mod listing;
+mod notifications;
 mod orders;
 mod reconcile;
 mod stock;
+mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
+pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
 use std::collections::BTreeMap;
@@ -53,8 +56,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::fulfilment::ShortPickPolicy;
+use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, SsccConfig};
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
+use crate::notify::NotificationChannel;
 use crate::order::{
     decide, place, Actor, LineQuantity, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
     OrderEventRecord,
@@ -251,6 +255,40 @@ pub struct EngineConfig {
     pub payment_stops_reservation_clock: bool,
     /// What a short pick does with the units the picker could not find.
     pub short_pick: ShortPickPolicy,
+    /// How parcels get their GS1 SSCC (extension digit, company prefix, serial range);
+    /// `None`: parcels have none. Serials come from the store's id sequence (kind
+    /// `"sscc"`), so they never repeat across restarts and processes.
+    pub sscc: Option<SsccConfig>,
+    /// What carriers' raw status codes mean; ships with UPS and USPS, extend or
+    /// override per carrier.
+    pub carrier_statuses: CarrierStatusTable,
+    /// Customer notifications: which channels, and the links they carry; `None`: no
+    /// notification is asked for.
+    pub notifications: Option<NotificationConfig>,
+    /// The shop's shipping calendar (time zone, cut-off, handling days, closed days):
+    /// ship-by deadlines, delivery estimates and local times on timelines.
+    pub shipping_calendar: Option<ShippingCalendar>,
+    /// Working days in transit (fewest, most) for delivery estimates.
+    pub transit_days: (u32, u32),
+}
+
+/// Which customer notifications the engine asks the host to send, and the links in
+/// them. Every customer-visible stage (received, confirmed, on hold needing action,
+/// shipped, out for delivery, delivered, delivery failed, cancelled, refunded) yields
+/// one `notification.requested` outbox record per channel the customer can be reached
+/// on, once per dedupe key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NotificationConfig {
+    /// Channels to use (a customer without an e-mail or phone is skipped on that one).
+    pub channels: Vec<NotificationChannel>,
+    /// Tracking link, with `{tracking_number}` and `{carrier}` filled in; without one
+    /// the tracking number itself is the link text.
+    pub tracking_url: Option<String>,
+    /// Order page link, with `{order_ref}`.
+    pub order_url: Option<String>,
+    /// Where a customer acts on a hold (pay, fix the address), with `{order_ref}`;
+    /// without one, holds needing action are not notified.
+    pub action_url: Option<String>,
 }
 
 /// What an expiry sweep does to an order whose reservations lapsed.
@@ -279,6 +317,11 @@ impl Default for EngineConfig {
             on_reservation_expiry: ExpiryPolicy::Hold,
             payment_stops_reservation_clock: true,
             short_pick: ShortPickPolicy::Resource,
+            sscc: None,
+            carrier_statuses: CarrierStatusTable::shipped(),
+            notifications: None,
+            shipping_calendar: None,
+            transit_days: (1, 3),
         }
     }
 }
@@ -309,6 +352,8 @@ pub struct Engine {
 pub(crate) struct Tx<'a> {
     pub(crate) ledger: &'a mut StockLedger,
     pub(crate) now: DateTime<Utc>,
+    /// The engine's id source, for serials assigned inside the write (SSCCs).
+    pub(crate) ids: &'a dyn IdGenerator,
     seq_before: u64,
     entries: Vec<StockLogEntry>,
     events: Vec<StockEvent>,
@@ -403,6 +448,7 @@ impl Engine {
             let mut tx = Tx {
                 ledger: &mut state.ledger,
                 now,
+                ids: self.ids.as_ref(),
                 seq_before,
                 entries: Vec::new(),
                 events: Vec::new(),
@@ -576,8 +622,14 @@ impl Engine {
             }
             let order_id =
                 OrderId::parse(engine.ids.next_id("order")?).map_err(OrderError::from)?;
-            let snapshot = Order::from_placed(order_id.clone(), data);
-            let mut changes = engine.changes_for(&snapshot, 0, vec![placed.clone()], ctx)?;
+            let mut snapshot = Order::from_placed(order_id.clone(), data);
+            let mut events = vec![placed.clone()];
+            let notes = notifications::requests(&engine.config, &snapshot, &events);
+            for e in &notes {
+                snapshot.apply(e);
+            }
+            events.extend(notes);
+            let mut changes = engine.changes_for(&snapshot, 0, events, ctx)?;
             changes.idempotency = keys
                 .iter()
                 .map(|k| IdempotencyRecord {
@@ -657,6 +709,11 @@ impl Engine {
                 after.apply(e);
             }
             events.extend(synced);
+            let notes = notifications::requests(&engine.config, &after, &events);
+            for e in &notes {
+                after.apply(e);
+            }
+            events.extend(notes);
             let mut changes = if events.is_empty() {
                 ChangeSet::default()
             } else {

@@ -63,7 +63,7 @@ impl Touched {
 
     /// Opens and closes fulfilment orders of every changed order so they match its
     /// allocations (idempotent).
-    pub(crate) fn sync(&mut self) {
+    pub(crate) fn sync(&mut self, config: &super::EngineConfig) {
         for (_, order, events) in &mut self.orders {
             if events.is_empty() {
                 continue;
@@ -73,6 +73,11 @@ impl Touched {
                 order.apply(e);
             }
             events.extend(synced);
+            let notes = super::notifications::requests(config, order, events);
+            for e in &notes {
+                order.apply(e);
+            }
+            events.extend(notes);
         }
     }
 
@@ -89,7 +94,7 @@ impl Touched {
     pub(crate) fn into_changes(mut self, engine: &Engine) -> Result<ChangeSet, EngineError> {
         let mut changes = ChangeSet::default();
         let ctx = CommandContext::system();
-        self.sync();
+        self.sync(&engine.config);
         for (expected, order, events) in self.orders {
             if events.is_empty() {
                 continue;

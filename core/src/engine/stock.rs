@@ -61,7 +61,7 @@ impl Engine {
         self.write(|engine, tx| {
             let mut touched = Touched::default();
             let (released, outcome) = reconcile::sweep_expired(engine, tx, &mut touched)?;
-            touched.sync();
+            touched.sync(&engine.config);
             let orders = touched.orders();
             Ok(Written {
                 changes: touched.into_changes(engine)?,

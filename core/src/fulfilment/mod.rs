@@ -31,6 +31,6 @@ pub use order::{
     ParcelStatus, ShortPick, ShortPickPolicy,
 };
 pub use tracking::{
-    ApplyOutcome, CarrierEvent, CarrierStatusTable, IgnoreReason, MappedStatus,
+    table_for, ApplyOutcome, CarrierEvent, CarrierStatusTable, IgnoreReason, MappedStatus,
     ParcelStatus as TrackingStatus, ParcelTracking, TrackingError, TrackingRecord,
 };

@@ -138,6 +138,12 @@ pub struct Parcel {
     /// The label, once recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<Label>,
+    /// The GS1 SSCC of the parcel, when the engine has an SSCC range configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sscc: Option<super::Sscc>,
+    /// The carrier's tracking of the parcel, from the first carrier event on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<super::ParcelTracking>,
 }
 
 /// The part of an order one location ships.

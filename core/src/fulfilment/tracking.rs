@@ -338,6 +338,18 @@ impl CarrierStatusTable {
     }
 }
 
+/// A table holding only `mapped` for (`carrier`, `raw_code`): how an event whose
+/// meaning was decided once (by the engine's table when it arrived) is applied again,
+/// identically, when the order is replayed from its history.
+pub fn table_for(carrier: &Carrier, raw_code: &str, mapped: &MappedStatus) -> CarrierStatusTable {
+    let mut table = CarrierStatusTable::empty();
+    if let MappedStatus::Known(status) = mapped {
+        // The code was validated when the event was built, so this cannot fail.
+        let _ = table.set(carrier, raw_code, *status);
+    }
+    table
+}
+
 /// One event as a carrier reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "CarrierEventFields")]

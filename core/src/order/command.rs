@@ -339,6 +339,18 @@ pub enum FulfilmentCommand {
         /// The new location.
         to: LocationId,
     },
+    /// A carrier's event for a parcel, with its code already mapped (the engine maps
+    /// it with its carrier table: [`crate::engine::Engine::record_tracking_event`]).
+    Track {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+        /// The event as the carrier reported it.
+        event: crate::fulfilment::CarrierEvent,
+        /// What its code means.
+        mapped: crate::fulfilment::MappedStatus,
+    },
     /// Cancel what a fulfilment order has not shipped: its units are cancelled on the
     /// order and their reservations released; picked units go back to the shelf.
     Cancel {
@@ -361,6 +373,7 @@ impl FulfilmentCommand {
             | Self::Hold { fulfilment, .. }
             | Self::Release { fulfilment }
             | Self::Move { fulfilment, .. }
+            | Self::Track { fulfilment, .. }
             | Self::Cancel { fulfilment, .. } => fulfilment,
         }
     }

@@ -171,6 +171,12 @@ pub enum OrderError {
     /// A fulfilment step was refused.
     #[error(transparent)]
     Fulfilment(#[from] crate::fulfilment::FulfilmentError),
+    /// A tracking number or SSCC failed its check.
+    #[error(transparent)]
+    Ident(#[from] crate::fulfilment::IdentError),
+    /// A shipping calendar could not answer (no working day ahead, bad transit days).
+    #[error(transparent)]
+    Calendar(#[from] crate::fulfilment::CalendarError),
     /// An id inside the command was invalid.
     #[error(transparent)]
     Id(#[from] IdError),
@@ -232,6 +238,8 @@ impl OrderError {
             Self::InvalidText { .. } => "ORDER_INVALID_TEXT",
             Self::InvalidReservationTtl { .. } => "ORDER_INVALID_RESERVATION_TTL",
             Self::Fulfilment(e) => e.code(),
+            Self::Ident(e) => e.code(),
+            Self::Calendar(e) => e.code(),
             Self::Id(e) => e.code(),
             Self::Money(e) => e.code(),
         }

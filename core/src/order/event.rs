@@ -214,6 +214,15 @@ pub enum OrderEvent {
         /// The parcel.
         parcel: Parcel,
     },
+    /// A parcel was given its GS1 SSCC.
+    ParcelIdentified {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+        /// The SSCC.
+        sscc: crate::fulfilment::Sscc,
+    },
     /// A label was asked for: the host buys it from the carrier and records it.
     LabelRequested {
         /// The fulfilment order.
@@ -255,6 +264,23 @@ pub enum OrderEvent {
     FulfilmentReleased {
         /// The fulfilment order.
         fulfilment: String,
+    },
+    /// A carrier event was recorded for a parcel (what it did is in the parcel's
+    /// tracking history).
+    ParcelTracked {
+        /// The fulfilment order.
+        fulfilment: String,
+        /// The parcel.
+        parcel: String,
+        /// The event.
+        event: crate::fulfilment::CarrierEvent,
+        /// What its code means.
+        mapped: crate::fulfilment::MappedStatus,
+    },
+    /// A customer notification was asked of the host (once per dedupe key).
+    NotificationRequested {
+        /// The message: template, locale, channel, recipient, values, dedupe key.
+        notification: crate::notify::Notification,
     },
     /// A fulfilment order closed: everything shipped, moved elsewhere, or cancelled.
     FulfilmentClosed {
@@ -301,11 +327,14 @@ impl OrderEvent {
             OrderEvent::FulfilmentShortPicked { .. } => "fulfilment.short_picked",
             OrderEvent::ParcelPacked { .. } => "fulfilment.parcel_packed",
             OrderEvent::LabelRequested { .. } => "fulfilment.label_requested",
+            OrderEvent::ParcelIdentified { .. } => "fulfilment.parcel_identified",
             OrderEvent::LabelRecorded { .. } => "fulfilment.label_recorded",
             OrderEvent::ParcelHandedOver { .. } => "fulfilment.parcel_handed_over",
             OrderEvent::FulfilmentHeld { .. } => "fulfilment.held",
             OrderEvent::FulfilmentReleased { .. } => "fulfilment.released",
             OrderEvent::FulfilmentClosed { .. } => "fulfilment.closed",
+            OrderEvent::ParcelTracked { .. } => "fulfilment.parcel_tracked",
+            OrderEvent::NotificationRequested { .. } => "notification.requested",
         }
     }
 }
@@ -426,6 +455,7 @@ impl Order {
                 .saturating_add(1),
             reservation_ttl_minutes: placed.reservation_ttl_minutes,
             fulfilments: Vec::new(),
+            notified: BTreeSet::new(),
         }
     }
 
@@ -568,6 +598,15 @@ impl Order {
                     }
                 }
             }
+            OrderEvent::ParcelIdentified {
+                fulfilment,
+                parcel,
+                sscc,
+            } => {
+                if let Some(p) = self.parcel_mut(fulfilment, parcel) {
+                    p.sscc = Some(sscc.clone());
+                }
+            }
             OrderEvent::LabelRequested {
                 fulfilment,
                 parcel,
@@ -617,6 +656,31 @@ impl Order {
                         FulfilmentOrderStatus::Open
                     };
                 }
+            }
+            OrderEvent::ParcelTracked {
+                fulfilment,
+                parcel,
+                event,
+                mapped,
+            } => {
+                if let Some(p) = self.parcel_mut(fulfilment, parcel) {
+                    let carrier = p.label.as_ref().map_or_else(
+                        || crate::fulfilment::Carrier::Other("unknown".into()),
+                        |l| crate::fulfilment::Carrier::from_code(&l.carrier),
+                    );
+                    let tracking = p
+                        .tracking
+                        .get_or_insert_with(|| crate::fulfilment::ParcelTracking::new(carrier));
+                    let table = crate::fulfilment::tracking::table_for(
+                        tracking.carrier(),
+                        event.raw_code(),
+                        mapped,
+                    );
+                    tracking.apply(&table, event.clone());
+                }
+            }
+            OrderEvent::NotificationRequested { notification } => {
+                self.notified.insert(notification.dedupe_key().to_string());
             }
             OrderEvent::FulfilmentClosed {
                 fulfilment,

@@ -203,6 +203,8 @@ pub(crate) fn decide_step(
                 status: ParcelStatus::Packed,
                 requested_service: None,
                 label: None,
+                sscc: None,
+                tracking: None,
             };
             Ok(vec![OrderEvent::ParcelPacked {
                 fulfilment: fo.id.clone(),
@@ -247,13 +249,23 @@ pub(crate) fn decide_step(
             if p.status == ParcelStatus::HandedOver {
                 return Err(parcel_state(p, "recording a label").into());
             }
-            if p.label.as_ref() == Some(label) {
+            // A number that fails its carrier's published check digit is a typo on a
+            // label: refuse it. Unknown carriers' numbers are kept as given.
+            let carrier = crate::fulfilment::Carrier::from_code(&label.carrier);
+            let number =
+                crate::fulfilment::validate_tracking_number(&carrier, &label.tracking_number)?;
+            let label = crate::fulfilment::Label {
+                carrier: carrier.code().to_string(),
+                tracking_number: number.as_str().to_string(),
+                ..label.clone()
+            };
+            if p.label.as_ref() == Some(&label) {
                 return Ok(Vec::new());
             }
             Ok(vec![OrderEvent::LabelRecorded {
                 fulfilment: fo.id.clone(),
                 parcel: p.id.clone(),
-                label: label.clone(),
+                label,
             }])
         }
         FulfilmentCommand::HandOver {
@@ -329,6 +341,75 @@ pub(crate) fn decide_step(
             // engine's.
             Ok(Vec::new())
         }
+        FulfilmentCommand::Track {
+            fulfilment,
+            parcel: parcel_id,
+            event,
+            mapped,
+        } => {
+            // Carriers report after a fulfilment order closed as shipped: any
+            // fulfilment order, open or not, takes tracking events for its parcels.
+            let fo =
+                order
+                    .fulfilment(fulfilment)
+                    .ok_or_else(|| FulfilmentError::UnknownFulfilment {
+                        fulfilment: fulfilment.clone(),
+                    })?;
+            let p = parcel(fo, parcel_id)?;
+            let Some(label) = &p.label else {
+                return Err(parcel_state(p, "tracking (it has no label yet)").into());
+            };
+            let carrier = crate::fulfilment::Carrier::from_code(&label.carrier);
+            let mut tracking = p
+                .tracking
+                .clone()
+                .unwrap_or_else(|| crate::fulfilment::ParcelTracking::new(carrier.clone()));
+            let table = crate::fulfilment::table_for(&carrier, event.raw_code(), mapped);
+            let outcome = tracking.apply(&table, event.clone());
+            if outcome == crate::fulfilment::ApplyOutcome::Duplicate {
+                return Ok(Vec::new());
+            }
+            let mut events = Vec::new();
+            let moving = matches!(
+                mapped,
+                crate::fulfilment::MappedStatus::Known(s)
+                    if *s != crate::fulfilment::TrackingStatus::LabelCreated
+            );
+            // The carrier has the parcel: if nobody recorded the hand-over, this is it.
+            if moving && p.status == ParcelStatus::Labelled {
+                events.push(OrderEvent::ParcelHandedOver {
+                    fulfilment: fo.id.clone(),
+                    parcel: p.id.clone(),
+                });
+                events.push(OrderEvent::ShipmentRecorded {
+                    lines: p
+                        .units
+                        .iter()
+                        .map(|(l, q)| LineQuantity::new(l.clone(), *q))
+                        .collect(),
+                });
+            }
+            events.push(OrderEvent::ParcelTracked {
+                fulfilment: fo.id.clone(),
+                parcel: p.id.clone(),
+                event: event.clone(),
+                mapped: mapped.clone(),
+            });
+            let delivered = crate::fulfilment::ApplyOutcome::Advanced {
+                from: tracking_before(p),
+                to: crate::fulfilment::TrackingStatus::Delivered,
+            };
+            if outcome == delivered && (p.status == ParcelStatus::HandedOver || moving) {
+                events.push(OrderEvent::DeliveryRecorded {
+                    lines: p
+                        .units
+                        .iter()
+                        .map(|(l, q)| LineQuantity::new(l.clone(), *q))
+                        .collect(),
+                });
+            }
+            Ok(events)
+        }
         FulfilmentCommand::Cancel { fulfilment, reason } => {
             let fo = active(order, fulfilment, "cancelling")?;
             let lines: Vec<LineQuantity> = order
@@ -353,6 +434,10 @@ pub(crate) fn decide_step(
             Ok(events)
         }
     }
+}
+
+fn tracking_before(p: &Parcel) -> Option<crate::fulfilment::TrackingStatus> {
+    p.tracking.as_ref().and_then(|t| t.status())
 }
 
 fn shipped_units(order: &Order) -> u64 {

@@ -93,6 +93,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Completed, C::RecordReturn, Target::Same),
     (S::Completed, C::Tag, Target::Same),
     (S::Completed, C::AddNote, Target::Same),
+    (S::Completed, C::Fulfil, Target::Same),
     (S::Cancelled, C::RecordRefund, Target::Same),
     (S::Cancelled, C::Tag, Target::Same),
     (S::Cancelled, C::AddNote, Target::Same),

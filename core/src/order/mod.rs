@@ -65,6 +65,7 @@
 //! | completed | record_return | (same) |
 //! | completed | tag | (same) |
 //! | completed | add_note | (same) |
+//! | completed | fulfil | (same) |
 //! | cancelled | record_refund | (same) |
 //! | cancelled | tag | (same) |
 //! | cancelled | add_note | (same) |

@@ -430,6 +430,10 @@ pub struct Order {
     /// (closed ones included, as history).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fulfilments: Vec<crate::fulfilment::FulfilmentOrder>,
+    /// Dedupe keys of the customer notifications already asked for: a stage reached
+    /// again, or a retried call, never messages the customer twice.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub notified: BTreeSet<String>,
 }
 
 impl Order {

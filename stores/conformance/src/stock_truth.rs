@@ -371,7 +371,7 @@ fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
                 .filter(|p| p.status != ParcelStatus::HandedOver)
             {
                 let label = Label {
-                    carrier: "ptt".into(),
+                    carrier: "yurtici".into(),
                     service: "standard".into(),
                     tracking_number: format!("T-{}", p.id),
                     label_ref: None,
