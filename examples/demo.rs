@@ -11,11 +11,14 @@ use std::error::Error;
 use std::sync::Arc;
 
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
-use ordersmith::engine::{lines, CommandContext, Engine};
+use ordersmith::engine::{lines, CommandContext, Engine, EngineConfig, NotificationConfig};
+use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, ShippingCalendar, SsccConfig};
 use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, TransferId, VariantId};
 use ordersmith::money::{Currency, Money};
+use ordersmith::notify::{Locale, NotificationChannel};
 use ordersmith::order::{
-    Actor, CancelReason, HoldReason, LineEdit, NewLine, NewOrder, Order, ShippingLine, TaxLine,
+    Actor, CancelReason, FulfilmentCommand, HoldReason, LineEdit, LineQuantity, NewLine, NewOrder,
+    Order, ShippingLine, TaxLine,
 };
 use ordersmith::pii::{Address, Customer, Redacted};
 use ordersmith::ports::memory::FixedClock;
@@ -159,7 +162,24 @@ fn main() -> Result<()> {
             .ok_or("bad date")?,
     ));
     // Order ids come from the store's persistent sequence: unique across restarts.
-    let engine = Engine::new(store, outbox, clock.clone(), ids);
+    // Customers hear about every stage by e-mail; the shop ships from Istanbul with a
+    // 14:00 cut-off, one handling day, closed on Sundays.
+    let calendar = ShippingCalendar::new(
+        chrono_tz::Europe::Istanbul,
+        chrono::NaiveTime::from_hms_opt(14, 0, 0).ok_or("bad time")?,
+        1,
+    )?
+    .with_non_working_day(chrono::Weekday::Sun)?;
+    let engine = Engine::new(store, outbox, clock.clone(), ids).with_config(EngineConfig {
+        notifications: Some(NotificationConfig {
+            channels: vec![NotificationChannel::Email],
+            tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
+            ..NotificationConfig::default()
+        }),
+        shipping_calendar: Some(calendar),
+        sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
+        ..EngineConfig::default()
+    });
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),
@@ -326,8 +346,89 @@ fn main() -> Result<()> {
         &staff,
     )?;
 
-    // Afternoon: the warehouse ships.
+    // Afternoon: the warehouse ships. The Shopify order is split: white T-shirts and
+    // the cap from Izmir, the mug from Istanbul. Each location picks, packs, labels
+    // and hands its parcel to the carrier; the ledger sells exactly what left.
     clock.advance(Duration::hours(4));
+    let split = engine.order(&sh1.id)?;
+    let size = ParcelSize {
+        weight_grams: 700,
+        length_mm: 300,
+        width_mm: 220,
+        height_mm: 80,
+    };
+    for (k, fo) in split
+        .fulfilments
+        .iter()
+        .filter(|f| !f.status.is_closed())
+        .enumerate()
+    {
+        let to_pick: Vec<LineQuantity> = engine
+            .pick_list(&sh1.id, &fo.id)?
+            .into_iter()
+            .map(|l| LineQuantity::new(l.line_id, l.quantity))
+            .collect();
+        let f = fo.id.clone();
+        let steps = [
+            FulfilmentCommand::Pick {
+                fulfilment: f.clone(),
+                picked: to_pick.clone(),
+                short: vec![],
+            },
+            FulfilmentCommand::Pack {
+                fulfilment: f.clone(),
+                units: to_pick,
+                size,
+            },
+            FulfilmentCommand::RequestLabel {
+                fulfilment: f.clone(),
+                parcel: format!("{f}-P1"),
+                service: "standard".into(),
+            },
+            FulfilmentCommand::RecordLabel {
+                fulfilment: f.clone(),
+                parcel: format!("{f}-P1"),
+                label: Label {
+                    carrier: if k == 0 { "ups" } else { "ptt" }.into(),
+                    service: "standard".into(),
+                    tracking_number: if k == 0 {
+                        "1Z999AA10123456784"
+                    } else {
+                        "RR123456785TR"
+                    }
+                    .into(),
+                    label_ref: None,
+                },
+            },
+            FulfilmentCommand::HandOver {
+                fulfilment: f.clone(),
+                parcel: format!("{f}-P1"),
+            },
+        ];
+        for step in steps {
+            engine.fulfil(&sh1.id, step, &staff)?;
+        }
+    }
+    // The carrier reports: the UPS parcel is out for delivery and then delivered; the
+    // PTT one is still on its way (a repeated scan changes nothing).
+    let split = engine.order(&sh1.id)?;
+    let parcels: Vec<(String, String)> = split
+        .fulfilments
+        .iter()
+        .flat_map(|f| f.parcels.iter().map(move |p| (f.id.clone(), p.id.clone())))
+        .collect();
+    let scan = |minutes: i64, code: &str, place: &str| -> Result<CarrierEvent> {
+        Ok(CarrierEvent::new(
+            clock.now_utc() + Duration::minutes(minutes),
+            code,
+            Some(place),
+        )?)
+    };
+    if let Some((f, p)) = parcels.first() {
+        for (m, code) in [(10, "I"), (60, "O"), (60, "O"), (120, "D")] {
+            engine.record_tracking_event(&sh1.id, f, p, scan(m, code, "Izmir")?, &staff)?;
+        }
+    }
     engine.record_shipment(&web1.id, lines(&[("L1", 2), ("L2", 1)])?, &staff)?;
     engine.record_shipment(&ty1.id, lines(&[("L1", 1)])?, &staff)?;
     engine.record_shipment(&ty2.id, lines(&[("L1", 2)])?, &staff)?;
@@ -449,7 +550,60 @@ fn main() -> Result<()> {
         }
     })?;
 
+    // "Where is my order", as a support agent reads it, in English and Turkish.
+    for locale in [Locale::En, Locale::Tr] {
+        let t = engine.timeline(&sh1.id, locale)?;
+        println!("\nWhere is order {} ({locale}):", t.order_ref);
+        for step in &t.steps {
+            println!(
+                "  [{}] {:<22} {}",
+                if step.done { "x" } else { " " },
+                step.label,
+                step.at.as_deref().unwrap_or("")
+            );
+        }
+        for p in &t.parcels {
+            println!(
+                "  parcel {} from {}: {} ({} {})",
+                p.parcel,
+                p.location,
+                p.status,
+                p.carrier.as_deref().unwrap_or("-"),
+                p.tracking_url.as_deref().unwrap_or("-")
+            );
+        }
+        if let Some((early, late)) = &t.delivery_estimate {
+            println!("  delivery expected {early} to {late}");
+        }
+    }
+
     let effects = engine.pending_effects(MAX_QUERY_LIMIT)?;
+    let notices: Vec<&str> = effects
+        .iter()
+        .filter(|e| e.topic == "notification.requested" && e.aggregate_id == sh1.id.as_str())
+        .filter_map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.payload_json).ok()?;
+            match v.pointer("/event/notification/key")?.as_str()? {
+                "order_received" => Some("received"),
+                "order_confirmed" => Some("confirmed"),
+                "order_shipped" => Some("shipped"),
+                "out_for_delivery" => Some("out for delivery"),
+                "delivered" => Some("delivered"),
+                "refund_issued" => Some("refunded"),
+                _ => Some("other"),
+            }
+        })
+        .collect();
+    println!(
+        "\nE-mails asked of the host for {}: {}",
+        sh1.id,
+        notices.join(", ")
+    );
+    let labels = effects
+        .iter()
+        .filter(|e| e.topic == "fulfilment.label_requested")
+        .count();
+    println!("Label requests waiting for the carrier integration: {labels}");
     for alert in effects.iter().filter(|e| e.topic.starts_with("stock.")) {
         println!("Alert for the host: {} {}", alert.topic, alert.payload_json);
     }

@@ -66,6 +66,8 @@ arg_names! {
         parcel,
         service,
         short_pick,
+        code,
+        locale,
         tracking_number,
         weight_grams,
         width_mm,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use ordersmith::engine::{
     Engine, EngineConfig, EngineError, ExpiryPolicy, ShortagePolicy, SourcingConfig,
 };
-use ordersmith::fulfilment::ShortPickPolicy;
+use ordersmith::fulfilment::{ShortPickPolicy, SsccConfig};
 use ordersmith::ids::{ChannelId, OrderId};
 use ordersmith::order::{Order, OrderInput};
 use std::sync::{Arc, RwLock};
@@ -23,7 +23,9 @@ use pyo3::types::{PyDict, PyList, PyMapping, PyTuple};
 use serde_json::Value;
 
 use crate::args::{names, Flag, Int, PathArg, Text};
-use crate::convert::{context, enum_arg, from_json, id_arg, py_to_json, timedelta_arg, to_py};
+use crate::convert::{
+    context, enum_arg, extract_as, from_json, id_arg, py_to_json, timedelta_arg, to_py,
+};
 use crate::errors::{detached, invalid_input, shielded, Failure};
 use crate::order::{PyImportResult, PyOrder};
 
@@ -48,6 +50,30 @@ pub(crate) struct EngineArgs<'a, 'py> {
     on_expiry: Option<Text<names::on_reservation_expiry>>,
     payment_stops: Option<Flag<names::payment_stops_reservation_clock>>,
     short_pick: Option<Text<names::short_pick>>,
+    sscc: Option<&'a Bound<'py, PyAny>>,
+    shipping_calendar: Option<&'a Bound<'py, PyAny>>,
+    transit_days: Option<(u32, u32)>,
+    notifications: Option<&'a Bound<'py, PyAny>>,
+}
+
+/// `{"extension_digit": 0, "company_prefix": "8691234", "serial_from": 1,
+/// "serial_to": 999999}` as the core's SSCC numbering.
+fn sscc_config(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<SsccConfig> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Fields {
+        extension_digit: u8,
+        company_prefix: String,
+        serial_from: u64,
+        serial_to: u64,
+    }
+    let f: Fields = extract_as(value, "sscc")?;
+    SsccConfig::new(
+        f.extension_digit,
+        &f.company_prefix,
+        f.serial_from..=f.serial_to,
+    )
+    .map_err(|e| crate::errors::core_error(py, &e))
 }
 
 /// Longest reservation time-to-live a configuration may set, in days.
@@ -123,6 +149,22 @@ fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
         on_reservation_expiry,
         payment_stops_reservation_clock: args.payment_stops.is_none_or(|v| v.0),
         short_pick,
+        sscc: args
+            .sscc
+            .filter(|v| !v.is_none())
+            .map(|v| sscc_config(py, v))
+            .transpose()?,
+        shipping_calendar: args
+            .shipping_calendar
+            .filter(|v| !v.is_none())
+            .map(|v| extract_as(v, "shipping_calendar"))
+            .transpose()?,
+        transit_days: args.transit_days.unwrap_or((1, 3)),
+        notifications: args
+            .notifications
+            .filter(|v| !v.is_none())
+            .map(|v| extract_as(v, "notifications"))
+            .transpose()?,
         ..EngineConfig::default()
     })
 }
@@ -171,7 +213,7 @@ impl PyEngine {
     /// An engine on an in-memory store (tests, demos, scripts).
     #[staticmethod]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\")")]
+    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None)")]
     fn in_memory(
         py: Python<'_>,
         reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
@@ -183,6 +225,10 @@ impl PyEngine {
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
         short_pick: Option<Text<names::short_pick>>,
+        sscc: Option<&Bound<'_, PyAny>>,
+        shipping_calendar: Option<&Bound<'_, PyAny>>,
+        transit_days: Option<(u32, u32)>,
+        notifications: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let config = config(
             py,
@@ -196,6 +242,10 @@ impl PyEngine {
                 on_expiry: on_reservation_expiry,
                 payment_stops: payment_stops_reservation_clock,
                 short_pick,
+                sscc,
+                shipping_calendar,
+                transit_days,
+                notifications,
             },
         )?;
         Ok(Self::wrap(Engine::in_memory(), config))
@@ -204,7 +254,7 @@ impl PyEngine {
     /// An engine on a SQLite file, created and migrated if needed: the embedded,
     /// persistent default. Order ids come from the file's own sequence.
     #[staticmethod]
-    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\")")]
+    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None)")]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -219,6 +269,10 @@ impl PyEngine {
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
         short_pick: Option<Text<names::short_pick>>,
+        sscc: Option<&Bound<'_, PyAny>>,
+        shipping_calendar: Option<&Bound<'_, PyAny>>,
+        transit_days: Option<(u32, u32)>,
+        notifications: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let path = path.0;
         let synchronous = synchronous.map(|v| v.0);
@@ -235,6 +289,10 @@ impl PyEngine {
                 on_expiry: on_reservation_expiry,
                 payment_stops: payment_stops_reservation_clock,
                 short_pick,
+                sscc,
+                shipping_calendar,
+                transit_days,
+                notifications,
             },
         )?;
         let synchronous = match synchronous {
@@ -270,7 +328,7 @@ impl PyEngine {
     /// created in `schema`, or the server's default, on first use). `url` is a libpq
     /// connection string such as `"host=127.0.0.1 user=shop dbname=shop"`.
     #[staticmethod]
-    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\")")]
+    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None)")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -286,6 +344,10 @@ impl PyEngine {
         on_reservation_expiry: Option<Text<names::on_reservation_expiry>>,
         payment_stops_reservation_clock: Option<Flag<names::payment_stops_reservation_clock>>,
         short_pick: Option<Text<names::short_pick>>,
+        sscc: Option<&Bound<'_, PyAny>>,
+        shipping_calendar: Option<&Bound<'_, PyAny>>,
+        transit_days: Option<(u32, u32)>,
+        notifications: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let url = url.as_str();
         let schema = schema.map(|v| v.0);
@@ -302,6 +364,10 @@ impl PyEngine {
                 on_expiry: on_reservation_expiry,
                 payment_stops: payment_stops_reservation_clock,
                 short_pick,
+                sscc,
+                shipping_calendar,
+                transit_days,
+                notifications,
             },
         )?;
         let options = PgOptions {

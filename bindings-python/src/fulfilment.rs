@@ -4,16 +4,17 @@
 //! `Order.fulfilments`.
 
 use ordersmith::engine::{CommandContext, Engine};
-use ordersmith::fulfilment::{Label, ParcelSize};
+use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize};
 use ordersmith::ids::{LocationId, OrderId};
+use ordersmith::notify::Locale;
 use ordersmith::order::{CancelReason, FulfilmentCommand, LineQuantity};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::args::{names, Int, Text};
-use crate::convert::{context, enum_arg, id_arg, json_to_py};
+use crate::convert::{context, datetime_arg, enum_arg, id_arg, json_to_py, timedelta_arg, to_py};
 use crate::engine::{parse_order_id, PyEngine};
-use crate::errors::detached;
+use crate::errors::{core_error, detached};
 use crate::order::{line_quantities, PyOrder};
 
 impl PyEngine {
@@ -271,9 +272,72 @@ impl PyEngine {
         })
     }
 
+    /// Records a carrier's event for a parcel: `code` is the carrier's raw status code
+    /// (mapped with the engine's carrier table), `occurred_at` an aware datetime,
+    /// `location` the carrier's text. Repeats change nothing; stale or nonsensical
+    /// events stay in the parcel's history without moving it back.
+    #[pyo3(signature = (order_id, fulfilment, parcel, code, occurred_at, location=None, *, actor=None, idempotency_key=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn record_tracking_event(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        fulfilment: Text<names::fulfilment>,
+        parcel: Text<names::parcel>,
+        code: Text<names::code>,
+        occurred_at: &Bound<'_, PyAny>,
+        location: Option<Text<names::location>>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        let id = parse_order_id(py, order_id.as_str())?;
+        let ctx = context(
+            py,
+            actor.as_ref().map(Text::as_str),
+            idempotency_key.map(|v| v.0),
+        )?;
+        let at = datetime_arg(occurred_at, "occurred_at")?;
+        let event = CarrierEvent::new(at, code.as_str(), location.as_ref().map(Text::as_str))
+            .map_err(|e| core_error(py, &e))?;
+        let (fulfilment, parcel) = (fulfilment.0, parcel.0);
+        self.order_call(py, |e: &Engine| {
+            e.record_tracking_event(&id, &fulfilment, &parcel, event, &ctx)
+        })
+    }
+
+    /// "Where is my order": stages, parcels with tracking, ship-by and the delivery
+    /// estimate, in `locale` (`"en"` or `"tr"`; other tags fall back to English).
+    #[pyo3(signature = (order_id, locale=None))]
+    fn timeline<'py>(
+        &self,
+        py: Python<'py>,
+        order_id: Text<names::order_id>,
+        locale: Option<Text<names::locale>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = parse_order_id(py, order_id.as_str())?;
+        let locale = Locale::from_tag(locale.as_ref().map_or("en", Text::as_str));
+        let engine = self.engine(py)?;
+        let timeline = detached(py, || engine.timeline(&id, locale))?;
+        to_py(py, &timeline)
+    }
+
+    /// Open fulfilment orders whose ship-by is past or within `margin` (a
+    /// `datetime.timedelta`) of now, most urgent first (empty without a shipping
+    /// calendar).
+    fn fulfilments_due<'py>(
+        &self,
+        py: Python<'py>,
+        margin: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let margin = timedelta_arg(margin, "margin", 30)?;
+        let engine = self.engine(py)?;
+        let due = detached(py, || engine.fulfilments_due(margin))?;
+        to_py(py, &due)
+    }
+
     /// Cancels what a fulfilment order has not shipped (its units are cancelled on the
     /// order; picked units go back to the shelf).
-    #[pyo3(signature = (order_id, fulfilment, reason=None, *, actor=None, idempotency_key=None))]
+    #[pyo3(signature = (order_id, fulfilment, reason=None, *, actor=None, idempotency_key=None), text_signature = "($self, order_id, fulfilment, reason=\"staff\", *, actor=None, idempotency_key=None)")]
     fn cancel_fulfilment(
         &self,
         py: Python<'_>,

@@ -118,3 +118,61 @@ def test_bad_arguments_are_engine_input_errors() -> None:
     with pytest.raises(ordersmith.EngineInputError):
         ordersmith.Engine.in_memory(short_pick="later")  # type: ignore[arg-type]
     assert "short_pick='backorder'" in repr(ordersmith.Engine.in_memory(short_pick="backorder"))
+
+
+def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    engine = _shop(
+        sscc={"extension_digit": 0, "company_prefix": "8691234", "serial_from": 1, "serial_to": 999999},
+        shipping_calendar={
+            "tz": "Europe/Istanbul",
+            "cutoff": "14:00:00",
+            "handling_days": 1,
+            "non_working": ["sunday"],
+        },
+        transit_days=(1, 2),
+        notifications={
+            "channels": ["email"],
+            "tracking_url": "https://track.example/{carrier}/{tracking_number}",
+        },
+    )
+    data = order_input("MUG", 1, external_ref="TY-77")
+    data["customer"] = {"name": "Ayşe Yılmaz", "email": "ayse@example.com", "locale": "tr-TR"}
+    order = engine.confirm(engine.place_order(data).id)
+    engine.pick(order.id, "F1", {"L1": 1})
+    order = engine.pack(order.id, "F1", {"L1": 1}, **SIZE)
+    parcel = order.fulfilments[0]["parcels"][0]
+    assert parcel["sscc"].startswith("08691234") and len(parcel["sscc"]) == 18
+    # A UPS number with a wrong check digit is refused.
+    with pytest.raises(ordersmith.Error) as info:
+        engine.record_label(order.id, "F1", "F1-P1", carrier="ups", service="standard", tracking_number="1Z999AA10123456785")
+    assert info.value.code.startswith("FULFILMENT_TRACKING_NUMBER")
+    engine.record_label(order.id, "F1", "F1-P1", carrier="ups", service="standard", tracking_number="1Z999AA10123456784")
+    t0 = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
+    order = engine.record_tracking_event(order.id, "F1", "F1-P1", "P", t0, "Istanbul")
+    assert order.lines[0].shipped == 1  # picked up: handed over
+    engine.record_tracking_event(order.id, "F1", "F1-P1", "O", t0 + timedelta(hours=20))
+    before = engine.order(order.id)
+    assert engine.record_tracking_event(order.id, "F1", "F1-P1", "O", t0 + timedelta(hours=20)) == before
+    order = engine.record_tracking_event(order.id, "F1", "F1-P1", "D", t0 + timedelta(hours=22), "Ankara")
+    assert order.lines[0].delivered == 1
+    with pytest.raises(ordersmith.EngineInputError):
+        engine.record_tracking_event(order.id, "F1", "F1-P1", "I", datetime(2026, 11, 22, 9, 0))
+    keys = [
+        e["payload"]["event"]["notification"]["key"]
+        for e in engine.pending_effects(limit=1000)
+        if e["topic"] == "notification.requested"
+    ]
+    assert keys == ["order_received", "order_confirmed", "order_shipped", "out_for_delivery", "delivered"]
+    tl = engine.timeline(order.id, "tr")
+    assert tl["order_ref"] == "TY-77"
+    assert [s["label"] for s in tl["steps"]] == [
+        "Sipariş alındı", "Sipariş onaylandı", "Kargoya verildi", "Dağıtımda", "Teslim edildi",
+    ]
+    assert all(s["done"] for s in tl["steps"])
+    (p,) = tl["parcels"]
+    assert p["status"] == "Teslim edildi"
+    assert p["tracking_url"] == "https://track.example/ups/1Z999AA10123456784"
+    assert p["events"][0]["at"] == "2026-11-21 12:00"  # Istanbul time
+    assert engine.fulfilments_due(timedelta(hours=1)) == []

@@ -201,6 +201,10 @@ class Engine:
         on_reservation_expiry: _ExpiryPolicy = "hold",
         payment_stops_reservation_clock: bool = True,
         short_pick: _ShortPickPolicy = "resource",
+        sscc: Optional[Mapping[str, Any]] = None,
+        shipping_calendar: Optional[Mapping[str, Any]] = None,
+        transit_days: Tuple[int, int] = (1, 3),
+        notifications: Optional[Mapping[str, Any]] = None,
     ) -> Engine: ...
     @staticmethod
     def open(
@@ -216,6 +220,10 @@ class Engine:
         on_reservation_expiry: _ExpiryPolicy = "hold",
         payment_stops_reservation_clock: bool = True,
         short_pick: _ShortPickPolicy = "resource",
+        sscc: Optional[Mapping[str, Any]] = None,
+        shipping_calendar: Optional[Mapping[str, Any]] = None,
+        transit_days: Tuple[int, int] = (1, 3),
+        notifications: Optional[Mapping[str, Any]] = None,
     ) -> Engine: ...
     @staticmethod
     def connect(
@@ -232,6 +240,10 @@ class Engine:
         on_reservation_expiry: _ExpiryPolicy = "hold",
         payment_stops_reservation_clock: bool = True,
         short_pick: _ShortPickPolicy = "resource",
+        sscc: Optional[Mapping[str, Any]] = None,
+        shipping_calendar: Optional[Mapping[str, Any]] = None,
+        transit_days: Tuple[int, int] = (1, 3),
+        notifications: Optional[Mapping[str, Any]] = None,
     ) -> Engine: ...
     # orders
     def place_order(
@@ -396,6 +408,20 @@ class Engine:
     def move_fulfilment(
         self, order_id: str, fulfilment: str, to: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
     ) -> Order: ...
+    def record_tracking_event(
+        self,
+        order_id: str,
+        fulfilment: str,
+        parcel: str,
+        code: str,
+        occurred_at: datetime.datetime,
+        location: Optional[str] = None,
+        *,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def timeline(self, order_id: str, locale: Optional[str] = None) -> _Row: ...
+    def fulfilments_due(self, margin: datetime.timedelta) -> List[_Row]: ...
     def cancel_fulfilment(
         self,
         order_id: str,

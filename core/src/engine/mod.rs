@@ -277,17 +277,22 @@ pub struct EngineConfig {
 /// shipped, out for delivery, delivered, delivery failed, cancelled, refunded) yields
 /// one `notification.requested` outbox record per channel the customer can be reached
 /// on, once per dedupe key.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NotificationConfig {
     /// Channels to use (a customer without an e-mail or phone is skipped on that one).
+    #[serde(default)]
     pub channels: Vec<NotificationChannel>,
     /// Tracking link, with `{tracking_number}` and `{carrier}` filled in; without one
     /// the tracking number itself is the link text.
+    #[serde(default)]
     pub tracking_url: Option<String>,
     /// Order page link, with `{order_ref}`.
+    #[serde(default)]
     pub order_url: Option<String>,
     /// Where a customer acts on a hold (pay, fix the address), with `{order_ref}`;
     /// without one, holds needing action are not notified.
+    #[serde(default)]
     pub action_url: Option<String>,
 }
 
