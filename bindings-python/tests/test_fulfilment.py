@@ -29,7 +29,8 @@ def _order(engine: ordersmith.Engine) -> ordersmith.Order:
     return engine.confirm(order.id)
 
 
-SIZE: Dict[str, int] = {"weight_grams": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100}
+def _pack(engine: ordersmith.Engine, order_id: str, fulfilment: str, units: Dict[str, int]) -> ordersmith.Order:
+    return engine.pack(order_id, fulfilment, units, weight_grams=800, length_mm=300, width_mm=200, height_mm=100)
 
 
 def test_a_split_order_is_picked_packed_labelled_and_handed_over() -> None:
@@ -45,7 +46,7 @@ def test_a_split_order_is_picked_packed_labelled_and_handed_over() -> None:
         {"line_id": "L1", "sku": "MUG", "title": None, "quantity": 2}
     ]
     engine.pick(order.id, "F1", {"L1": 2})
-    order = engine.pack(order.id, "F1", {"L1": 2}, **SIZE)
+    order = _pack(engine, order.id, "F1", {"L1": 2})
     (parcel,) = order.fulfilments[0]["parcels"]
     assert parcel["id"] == "F1-P1" and parcel["status"] == "packed"
     engine.request_label(order.id, "F1", "F1-P1", "standard")
@@ -92,7 +93,7 @@ def test_short_pick_move_hold_and_cancel() -> None:
 @pytest.mark.parametrize(
     "call, code",
     [
-        (lambda e, o: e.pack(o, "F1", {"L1": 5}, **SIZE), "FULFILMENT_PACK_EXCEEDS_PICKED"),
+        (lambda e, o: _pack(e, o, "F1", {"L1": 5}), "FULFILMENT_PACK_EXCEEDS_PICKED"),
         (lambda e, o: e.pick(o, "F1", {"L1": 9}), "FULFILMENT_PICK_EXCEEDS_ASSIGNED"),
         (lambda e, o: e.hand_over(o, "F1", "F1-P7"), "FULFILMENT_UNKNOWN_PARCEL"),
         (lambda e, o: e.hold_fulfilment(o, "F9", "x"), "FULFILMENT_UNKNOWN"),
@@ -141,7 +142,7 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
     data["customer"] = {"name": "Ayşe Yılmaz", "email": "ayse@example.com", "locale": "tr-TR"}
     order = engine.confirm(engine.place_order(data).id)
     engine.pick(order.id, "F1", {"L1": 1})
-    order = engine.pack(order.id, "F1", {"L1": 1}, **SIZE)
+    order = _pack(engine, order.id, "F1", {"L1": 1})
     parcel = order.fulfilments[0]["parcels"][0]
     assert parcel["sscc"].startswith("08691234") and len(parcel["sscc"]) == 18
     # A UPS number with a wrong check digit is refused.

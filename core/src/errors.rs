@@ -81,6 +81,8 @@ const INVALID_INPUT: &[&str] = &[
     "FULFILMENT_INVALID_PARCEL",
     "FULFILMENT_INVALID_LABEL",
     "FULFILMENT_INVALID_MOVE",
+    "FULFILMENT_INVALID_QUOTES",
+    "FULFILMENT_QUOTES_MIX_CURRENCIES",
     "ENGINE_INVALID_INPUT",
     // Like Python's I/O on a closed file: the caller's mistake, a ValueError.
     "ENGINE_CLOSED",
@@ -234,6 +236,7 @@ impl_error!(
     crate::stock::StockError,
     crate::sourcing::SourcingError,
     crate::fulfilment::FulfilmentError,
+    crate::fulfilment::CarrierChoiceError,
     crate::ports::dump::DumpError,
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,

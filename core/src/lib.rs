@@ -34,6 +34,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         stock::StockError::CODES,
         sourcing::SourcingError::CODES,
         fulfilment::FulfilmentError::CODES,
+        fulfilment::CarrierChoiceError::CODES,
         fulfilment::ident::IdentError::CODES,
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,

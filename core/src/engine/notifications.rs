@@ -229,6 +229,9 @@ pub(crate) fn requests(
             continue;
         }
         for &channel in &notify.channels {
+            if order.notification_opt_outs.contains(&channel) {
+                continue;
+            }
             let Some(to) = recipient(order, channel) else {
                 continue;
             };

@@ -114,6 +114,9 @@ pub struct NewOrder {
     /// channel's time-to-live. `None` uses theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_ttl_minutes: Option<u32>,
+    /// Channels the customer asked not to be messaged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
 }
 
 impl NewOrder {
@@ -138,6 +141,7 @@ impl NewOrder {
             tags: Vec::new(),
             note: None,
             reservation_ttl_minutes: None,
+            notification_opt_outs: Vec::new(),
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct PlacedOrder {
     /// The order's own reservation time-to-live, in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_ttl_minutes: Option<u32>,
+    /// Channels the customer asked not to be messaged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
 }
 
 /// Something that happened to an order.
@@ -456,6 +459,7 @@ impl Order {
             reservation_ttl_minutes: placed.reservation_ttl_minutes,
             fulfilments: Vec::new(),
             notified: BTreeSet::new(),
+            notification_opt_outs: placed.notification_opt_outs.clone(),
         }
     }
 

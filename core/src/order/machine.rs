@@ -316,6 +316,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
         note: new.note.clone(),
         reservation_ttl_minutes: new.reservation_ttl_minutes,
+        notification_opt_outs: new.notification_opt_outs.clone(),
     };
     Ok(OrderEvent::Placed(Box::new(placed)))
 }

@@ -434,6 +434,9 @@ pub struct Order {
     /// again, or a retried call, never messages the customer twice.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub notified: BTreeSet<String>,
+    /// Channels the customer asked not to be messaged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
 }
 
 impl Order {

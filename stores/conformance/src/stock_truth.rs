@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, TimeDelta};
 use ordersmith::engine::{CommandContext, Engine, EngineConfig, ShortagePolicy};
-use ordersmith::fulfilment::{Label, ParcelSize, ParcelStatus};
+use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, ParcelStatus};
 use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, OrderId, VariantId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{
@@ -76,7 +76,9 @@ pub enum Step {
     /// A warehouse step on order k's first open fulfilment order: 0 pick everything,
     /// 1 pick all but one unit (short), 2 pack what is picked, 3 label and hand over
     /// every packed parcel, 4 move it to the other location, 5 cancel it, 6 and above
-    /// pick, pack and ship in one go. The order is taken modulo the orders placed.
+    /// pick, pack and ship in one go (6 to 8), or a carrier event for its first parcel
+    /// (9 to 13: UPS P, I, O, D, X at a time that may be out of order). The order is
+    /// taken modulo the orders placed.
     Warehouse(usize, u8),
 }
 
@@ -97,7 +99,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0usize..3, 0usize..2, 0u32..5).prop_map(|(v, l, q)| Step::Count(v, l, q)),
         2 => (1u32..25).prop_map(Step::AdvanceAndSweep),
         1 => (0usize..16).prop_map(Step::RawRelease),
-        6 => (0usize..16, 0u8..9).prop_map(|(o, a)| Step::Warehouse(o, a)),
+        6 => (0usize..16, 0u8..14).prop_map(|(o, a)| Step::Warehouse(o, a)),
     ]
 }
 
@@ -131,6 +133,10 @@ fn engine(
         max_attempts: 1_000,
         on_shortage: ShortagePolicy::Hold,
         reservation_ttl: Some(TimeDelta::minutes(15)),
+        notifications: Some(ordersmith::engine::NotificationConfig {
+            channels: vec![ordersmith::notify::NotificationChannel::Email],
+            ..Default::default()
+        }),
         ..EngineConfig::default()
     });
     let mut setup = vec![
@@ -186,6 +192,13 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
                         .collect(),
                 );
                 new.reservation_ttl_minutes = *ttl;
+                new.customer = Some(ordersmith::pii::Customer {
+                    name: ordersmith::pii::Redacted::new("Ada".to_string()),
+                    email: Some(ordersmith::pii::Redacted::new(format!(
+                        "ada{i}@example.com"
+                    ))),
+                    ..ordersmith::pii::Customer::default()
+                });
                 let o = engine.place_order(new, &ctx).unwrap();
                 // With the hold policy a shortage holds; it never fails.
                 engine.confirm_order(&o.id, &ctx).unwrap();
@@ -274,7 +287,9 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
                 // Any existing order (modulo), so the flow gets far on short runs.
                 if !orders.is_empty() {
                     if let Some(id) = pick(&orders, k % orders.len()) {
-                        if *action >= 6 {
+                        if *action >= 9 {
+                            track(&engine, &id, *action, i);
+                        } else if *action >= 6 {
                             // The next step of the happy path: pick, pack, ship.
                             for a in [0, 2, 3] {
                                 warehouse(&engine, &id, a);
@@ -371,9 +386,9 @@ fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
                 .filter(|p| p.status != ParcelStatus::HandedOver)
             {
                 let label = Label {
-                    carrier: "yurtici".into(),
+                    carrier: "ups".into(),
                     service: "standard".into(),
-                    tracking_number: format!("T-{}", p.id),
+                    tracking_number: "1Z999AA10123456784".into(),
                     label_ref: None,
                 };
                 let steps = [
@@ -407,6 +422,54 @@ fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
         },
     };
     let _ = engine.fulfil(id, step, &ctx);
+}
+
+/// A carrier event for the order's first labelled parcel.
+fn track(engine: &Engine, id: &OrderId, action: u8, step: usize) {
+    let order = engine.order(id).unwrap();
+    let Some((f, p)) = order
+        .fulfilments
+        .iter()
+        .flat_map(|f| f.parcels.iter().map(move |p| (f, p)))
+        .find(|(_, p)| p.label.is_some())
+    else {
+        return;
+    };
+    let code = ["P", "I", "O", "D", "X"][usize::from(action - 9) % 5];
+    // Times go back and forth: out-of-order events must not move a parcel backwards.
+    let minutes = i64::try_from(step % 7).unwrap_or(0) * 30;
+    let event =
+        CarrierEvent::new(fixtures::start() + Duration::minutes(minutes), code, None).unwrap();
+    let before = p.tracking.as_ref().map(|t| t.history().len()).unwrap_or(0);
+    let result = engine.record_tracking_event(id, &f.id, &p.id, event, &CommandContext::system());
+    if let Ok(after) = result {
+        let tracked = after
+            .fulfilment(&f.id)
+            .and_then(|f| f.parcel(&p.id))
+            .unwrap();
+        let len = tracked
+            .tracking
+            .as_ref()
+            .map(|t| t.history().len())
+            .unwrap_or(0);
+        assert!(len >= before, "tracking history never shrinks");
+        if let (Some(old), Some(new)) = (
+            p.tracking.as_ref().and_then(|t| t.status()),
+            tracked.tracking.as_ref().and_then(|t| t.status()),
+        ) {
+            use ordersmith::fulfilment::TrackingStatus as T;
+            let rank = |s: T| s.progress_rank();
+            let allowed = new == old
+                || new.is_interruption()
+                || old.is_interruption()
+                || new == T::ReturnedToSender
+                || rank(new) >= rank(old);
+            assert!(
+                allowed,
+                "a parcel never moves backwards: {old:?} -> {new:?}"
+            );
+        }
+    }
 }
 
 fn allocations(order: &Order) -> BTreeMap<String, u32> {
@@ -495,6 +558,26 @@ fn check(engine: &Engine, sut: &StoreUnderTest, orders: &[OrderId], i: usize, st
         let replayed = Order::replay(&history).unwrap();
         assert_eq!(replayed, order, "replay of {id} {at}");
     }
+    // Every notification asked for is one outbox record with a dedupe key no other
+    // record has.
+    let requested: Vec<String> = sut
+        .outbox
+        .pending(10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.topic == "notification.requested")
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.payload_json).unwrap();
+            v.pointer("/event/notification/dedupe_key")
+                .and_then(|k| k.as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut unique = requested.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), requested.len(), "dedupe keys are unique {at}");
     let all_owned = engine
         .reservations(&ReservationFilter::default())
         .unwrap()
