@@ -177,3 +177,23 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
     assert p["tracking_url"] == "https://track.example/ups/1Z999AA10123456784"
     assert p["events"][0]["at"] == "2026-11-21 12:00"  # Istanbul time
     assert engine.fulfilments_due(timedelta(hours=1)) == []
+
+
+def test_choose_carrier_explains_and_refuses_bad_quotes() -> None:
+    from decimal import Decimal
+
+    quotes = [
+        {"carrier": "ptt", "service": "standard", "price": Decimal("59.90"), "currency": "TRY", "transit_days_min": 2, "transit_days_max": 4},
+        {"carrier": "ups", "service": "express", "price": "149.00", "currency": "TRY", "transit_days_min": 1, "transit_days_max": 1},
+        {"carrier": "yurtici", "service": "standard", "price": "64.90", "currency": "TRY", "transit_days_min": 1, "transit_days_max": 2},
+    ]
+    choice = ordersmith.choose_carrier(quotes, {"policy": "cheapest_meeting_promise", "max_transit_days": 3})
+    assert choice["quote"]["carrier"] == "yurtici"
+    assert "cheapest" in choice["explanation"]
+    fast = ordersmith.choose_carrier(quotes, {"policy": "fastest_under_cap", "cap": Decimal("150"), "currency": "TRY"})
+    assert fast["quote"]["carrier"] == "ups"
+    with pytest.raises(ordersmith.Error) as info:
+        ordersmith.choose_carrier(quotes, {"policy": "cheapest_meeting_promise", "max_transit_days": 0})
+    assert info.value.code == "FULFILMENT_NO_ELIGIBLE_QUOTE"
+    with pytest.raises(ordersmith.EngineInputError):
+        ordersmith.choose_carrier([{"carrier": "x"}], {"policy": "cheapest_meeting_promise", "max_transit_days": 3})

@@ -20,6 +20,7 @@ from ._native import (
     OrderPage,
     Totals,
     allocate,
+    choose_carrier,
     error_codes,
 )
 
@@ -291,6 +292,7 @@ __all__ = [
     "OrderPage",
     "Totals",
     "allocate",
+    "choose_carrier",
     "error_codes",
     "error_class",
     "to_pandas",
