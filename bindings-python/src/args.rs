@@ -66,6 +66,7 @@ arg_names! {
         parcel,
         service,
         short_pick,
+        overrides,
         code,
         locale,
         tracking_number,

@@ -423,3 +423,29 @@ pub(crate) fn choose_carrier<'py>(
     let choice = choose_service(&quotes, &policy).map_err(|e| core_error(py, &e))?;
     to_py(py, &choice)
 }
+
+/// Renders a requested notification (the `notification` of a `notification.requested`
+/// effect's payload) with the shipped English and Turkish templates, after applying
+/// `overrides` (a JSON list of `{"key", "locale", "channel", "subject"?, "body"}`; a
+/// template naming an unknown variable is refused when loaded). Returns `subject`,
+/// `body`, `locale` and `channel`.
+#[pyfunction]
+#[pyo3(signature = (notification, overrides=None))]
+pub(crate) fn render_notification<'py>(
+    py: Python<'py>,
+    notification: &Bound<'_, PyAny>,
+    overrides: Option<Text<names::overrides>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let notification: ordersmith::notify::Notification = extract_as(notification, "notification")?;
+    let mut templates =
+        ordersmith::notify::TemplateSet::shipped().map_err(|e| core_error(py, &e))?;
+    if let Some(json) = overrides {
+        templates
+            .load_overrides_json(json.as_str())
+            .map_err(|e| core_error(py, &e))?;
+    }
+    let message = notification
+        .render(&templates)
+        .map_err(|e| core_error(py, &e))?;
+    to_py(py, &message)
+}

@@ -37,6 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<listing::PyOrderIterator>()?;
     m.add_function(wrap_pyfunction!(money::allocate, m)?)?;
     m.add_function(wrap_pyfunction!(fulfilment::choose_carrier, m)?)?;
+    m.add_function(wrap_pyfunction!(fulfilment::render_notification, m)?)?;
     m.add_function(wrap_pyfunction!(money::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(errors::register_error_classes, m)?)?;
     m.add("INTERNAL_PANIC", errors::INTERNAL_PANIC)?;

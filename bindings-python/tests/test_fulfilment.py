@@ -166,6 +166,19 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
         if e["topic"] == "notification.requested"
     ]
     assert keys == ["order_received", "order_confirmed", "order_shipped", "out_for_delivery", "delivered"]
+    shipped = next(
+        e["payload"]["event"]["notification"]
+        for e in engine.pending_effects(limit=1000)
+        if e["topic"] == "notification.requested"
+        and e["payload"]["event"]["notification"]["key"] == "order_shipped"
+    )
+    message = ordersmith.render_notification(shipped)
+    assert message["locale"] == "tr" and "1Z999AA10123456784" in message["body"]
+    assert "Ayşe" in message["body"] and "{" not in message["body"]
+    override = '[{"key": "order_shipped", "locale": "tr", "channel": "email", "subject": "Kargoda: {order_ref}", "body": "{order_ref} yolda: {tracking_url}"}]'
+    assert ordersmith.render_notification(shipped, override)["subject"] == "Kargoda: TY-77"
+    with pytest.raises(ordersmith.NotifyInputError):
+        ordersmith.render_notification(shipped, '[{"key": "order_shipped", "locale": "tr", "channel": "sms", "body": "{kargo_firmasi}"}]')
     tl = engine.timeline(order.id, "tr")
     assert tl["order_ref"] == "TY-77"
     assert [s["label"] for s in tl["steps"]] == [

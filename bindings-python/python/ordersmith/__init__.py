@@ -22,6 +22,7 @@ from ._native import (
     allocate,
     choose_carrier,
     error_codes,
+    render_notification,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -293,6 +294,7 @@ __all__ = [
     "Totals",
     "allocate",
     "choose_carrier",
+    "render_notification",
     "error_codes",
     "error_class",
     "to_pandas",
