@@ -25,7 +25,9 @@ use crate::order::{
 };
 use crate::stock::{AdjustmentReason, ReserveRequest, StockCommand};
 
-use super::allocation::{allocate_open, reservation_expiry, reservation_id, tracked, OnShort};
+use super::allocation::{
+    allocate_open_avoiding, reservation_expiry, reservation_id, tracked, OnShort,
+};
 use super::{CommandContext, Engine, EngineConfig, EngineError, Tx};
 
 /// The events that open and close fulfilment orders so they match the order's
@@ -318,7 +320,14 @@ fn short_picked(
             } else {
                 OnShort::Hold
             };
-            events.extend(allocate_open(config, tx, &scratch, on_short)?);
+            // Elsewhere: the ledger may still count more units here than the shelf has.
+            events.extend(allocate_open_avoiding(
+                config,
+                tx,
+                &scratch,
+                on_short,
+                Some(&fo.location),
+            )?);
         }
         ShortPickPolicy::Backorder => {
             if scratch.status != OrderStatus::OnHold {
@@ -386,7 +395,15 @@ fn moved(
             moving.push((line.id.clone(), q));
         }
     }
-    let next = format!("F{}", after.fulfilments.len() + 1);
+    // The units join the open fulfilment order at the new location, or a new one.
+    let next = after
+        .fulfilments
+        .iter()
+        .find(|f| &f.location == to && !f.status.is_closed() && f.id != fo.id)
+        .map_or_else(
+            || format!("F{}", after.fulfilments.len() + 1),
+            |f| f.id.clone(),
+        );
     events.push(OrderEvent::FulfilmentClosed {
         fulfilment: fo.id.clone(),
         status: FulfilmentOrderStatus::Moved,
