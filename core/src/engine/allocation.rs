@@ -540,29 +540,49 @@ fn release_excess(
     let mut events = Vec::new();
     for line in &before.lines {
         let keep = after.line(&line.id).map_or(0, OrderLine::open_quantity);
-        let mut excess = line.fulfilment.allocated.saturating_sub(keep);
-        for a in line.allocations.iter().rev() {
-            if excess == 0 {
-                break;
+        let excess = line.fulfilment.allocated.saturating_sub(keep);
+        events.extend(release_units(tx, line, None, excess)?);
+    }
+    Ok(events)
+}
+
+/// Releases up to `quantity` units a line holds (at `location` only, when given),
+/// newest reservation first; a reservation only partly needed is partly released.
+pub(crate) fn release_units(
+    tx: &mut Tx<'_>,
+    line: &OrderLine,
+    location: Option<&LocationId>,
+    quantity: u32,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    let mut rest = quantity;
+    for a in line
+        .allocations
+        .iter()
+        .rev()
+        .filter(|a| location.is_none_or(|l| &a.location == l))
+    {
+        if rest == 0 {
+            break;
+        }
+        let take = a.quantity.min(rest);
+        let command = if take == a.quantity {
+            StockCommand::Release {
+                reservation: a.reservation.clone(),
             }
-            let take = a.quantity.min(excess);
-            if take == a.quantity {
-                tx.stock(StockCommand::Release {
-                    reservation: a.reservation.clone(),
-                })?;
-            } else {
-                tx.stock(StockCommand::ReleasePartial {
-                    reservation: a.reservation.clone(),
-                    quantity: take,
-                })?;
-            }
-            events.push(OrderEvent::Deallocated {
-                line_id: line.id.clone(),
+        } else {
+            StockCommand::ReleasePartial {
                 reservation: a.reservation.clone(),
                 quantity: take,
-            });
-            excess -= take;
-        }
+            }
+        };
+        tx.stock(command)?;
+        events.push(OrderEvent::Deallocated {
+            line_id: line.id.clone(),
+            reservation: a.reservation.clone(),
+            quantity: take,
+        });
+        rest -= take;
     }
     Ok(events)
 }

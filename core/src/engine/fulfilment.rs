@@ -26,7 +26,7 @@ use crate::order::{
 use crate::stock::{AdjustmentReason, ReserveRequest, StockCommand};
 
 use super::allocation::{
-    allocate_open_avoiding, reservation_expiry, reservation_id, tracked, OnShort,
+    allocate_open_avoiding, release_units, reservation_expiry, reservation_id, tracked, OnShort,
 };
 use super::{CommandContext, Engine, EngineConfig, EngineError, Tx};
 
@@ -110,40 +110,10 @@ fn release_at(
     location: &LocationId,
     quantity: u32,
 ) -> Result<Vec<OrderEvent>, EngineError> {
-    let mut events = Vec::new();
-    let Some(l) = order.line(line) else {
-        return Ok(events);
-    };
-    let mut rest = quantity;
-    for a in l
-        .allocations
-        .iter()
-        .rev()
-        .filter(|a| &a.location == location)
-    {
-        if rest == 0 {
-            break;
-        }
-        let take = a.quantity.min(rest);
-        let command = if take == a.quantity {
-            StockCommand::Release {
-                reservation: a.reservation.clone(),
-            }
-        } else {
-            StockCommand::ReleasePartial {
-                reservation: a.reservation.clone(),
-                quantity: take,
-            }
-        };
-        tx.stock(command)?;
-        events.push(OrderEvent::Deallocated {
-            line_id: line.clone(),
-            reservation: a.reservation.clone(),
-            quantity: take,
-        });
-        rest -= take;
+    match order.line(line) {
+        Some(l) => release_units(tx, l, Some(location), quantity),
+        None => Ok(Vec::new()),
     }
-    Ok(events)
 }
 
 /// Commits `quantity` units of `line` held at `location`, oldest first.
