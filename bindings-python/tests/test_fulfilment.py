@@ -175,7 +175,7 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
     message = ordersmith.render_notification(shipped)
     assert message["locale"] == "tr" and "1Z999AA10123456784" in message["body"]
     assert "Ayşe" in message["body"] and "{" not in message["body"]
-    override = '[{"key": "order_shipped", "locale": "tr", "channel": "email", "subject": "Kargoda: {order_ref}", "body": "{order_ref} yolda: {tracking_url}"}]'
+    override = '[{"key": "order_shipped", "locale": "tr", "channel": "email", "subject": "Kargoda: {order_ref}", "body": "{order_ref} {carrier} ile yolda: {tracking_url}"}]'
     assert ordersmith.render_notification(shipped, override)["subject"] == "Kargoda: TY-77"
     with pytest.raises(ordersmith.NotifyInputError):
         ordersmith.render_notification(shipped, '[{"key": "order_shipped", "locale": "tr", "channel": "sms", "body": "{kargo_firmasi}"}]')
