@@ -8,6 +8,10 @@ use ordersmith::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// The label of the discount that absorbs the rounding of a unit price derived from
+/// a line total (see [`crate::adapters`]).
+pub const ROUNDING_LABEL: &str = "unit price rounding";
+
 /// A sales channel ordersmith has an adapter for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -417,10 +421,13 @@ impl ChannelOrder {
                 }
             }
         };
+        // The rounding of a unit price derived from a line total is not a discount the
+        // channel gave: it is left out of the discount figure (it is in the total).
         let discount: Decimal = self
             .lines
             .iter()
             .flat_map(|l| &l.discounts)
+            .filter(|d| d.label != ROUNDING_LABEL)
             .map(|d| d.amount)
             .sum();
         let shipping: Decimal = self.shipping.iter().map(|s| s.price).sum();

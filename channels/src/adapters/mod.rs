@@ -67,9 +67,40 @@ pub fn parse_order(channel: Channel, body: &[u8]) -> Result<ChannelOrder, Channe
         Channel::Amazon2026 => amazon::parse_2026(&root)?,
         Channel::Ebay => ebay::parse(&root)?,
     };
+    derive_tax_rates(&mut order);
     order.check_totals();
     order.raw = Some(RawPayload(Arc::from(body)));
     Ok(order)
+}
+
+/// Decimal places of a tax rate derived from amounts: enough that the core, taxing
+/// the line at that rate, rounds back to the channel's own tax amount.
+pub const DERIVED_RATE_DP: u32 = 6;
+
+/// A rate from a tax amount on a base (net of tax when exclusive, gross when
+/// inclusive), for lines and charges whose channel gives amounts but no rate
+/// (WooCommerce, Amazon, eBay).
+pub(crate) fn derived_rate(tax: Decimal, base: Decimal, inclusive: bool) -> Option<Decimal> {
+    let net = if inclusive { base - tax } else { base };
+    if tax.is_zero() || net <= Decimal::ZERO {
+        return None;
+    }
+    tax.checked_div(net)
+        .map(|r| r.round_dp(DERIVED_RATE_DP).normalize())
+}
+
+fn derive_tax_rates(order: &mut ChannelOrder) {
+    let inclusive = order.taxes_included;
+    for l in &mut order.lines {
+        if let (None, Some(tax)) = (l.tax_rate, l.tax_amount) {
+            l.tax_rate = derived_rate(tax, l.net(), inclusive);
+        }
+    }
+    for s in &mut order.shipping {
+        if let (None, Some(tax)) = (s.tax_rate, s.tax_amount) {
+            s.tax_rate = derived_rate(tax, s.price, inclusive);
+        }
+    }
 }
 
 /// Checks the line count of an order being built.
@@ -109,7 +140,7 @@ pub(crate) fn unit_from_total(
         .normalize();
     let rounding = unit * q - total;
     let discount = (!rounding.is_zero()).then(|| LineDiscount {
-        label: "unit price rounding".to_string(),
+        label: crate::model::ROUNDING_LABEL.to_string(),
         amount: rounding.normalize(),
         funded_by: FundedBy::Seller,
     });

@@ -105,6 +105,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         None => false,
     };
     let mut lines = Vec::new();
+    let mut fulfillable_of = Vec::new();
     let items = order.req("line_items")?;
     for item in items.array()? {
         let quantity = item.req("quantity")?.quantity()?;
@@ -157,11 +158,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             .map(|f| f.quantity())
             .transpose()?;
         line.status_raw = lower_opt(&item, "fulfillment_status")?;
-        line.shipped = match (line.status_raw.as_deref(), fulfillable) {
-            (Some("fulfilled"), _) => quantity,
-            (Some("partial"), Some(f)) => quantity.saturating_sub(f),
-            _ => 0,
-        };
+        fulfillable_of.push(fulfillable);
         lines.push(line);
     }
     super::check_lines(&items, lines.len())?;
@@ -233,6 +230,17 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         events.push(ev);
     }
 
+    // Shipped units: what is neither still fulfillable nor cancelled by a refund.
+    for (line, fulfillable) in lines.iter_mut().zip(fulfillable_of) {
+        line.shipped = match (line.status_raw.as_deref(), fulfillable) {
+            (Some("fulfilled"), _) => line.quantity.saturating_sub(line.cancelled),
+            (Some("partial"), Some(f)) => line
+                .quantity
+                .saturating_sub(f)
+                .saturating_sub(line.cancelled),
+            _ => 0,
+        };
+    }
     let shipping_reported = match order.get("total_shipping_price_set") {
         Some(set) => Some(set.req("shop_money")?.req("amount")?.money(currency)?),
         None => None,

@@ -111,9 +111,6 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             });
         }
         line.tax_amount = Some(total_tax);
-        if !total.is_zero() && !total_tax.is_zero() {
-            line.tax_rate = Some((total_tax / total).round_dp(4).normalize());
-        }
         line.ids.sku = item.opt_text("sku")?;
         line.ids.variant_id = match item.opt_text("variation_id")? {
             Some(v) if v != "0" => Some(v),
@@ -134,8 +131,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 .or(s.opt_text("method_id")?)
                 .unwrap_or_else(|| "Shipping".into()),
             price: if inclusive { price + tax } else { price },
-            tax_rate: (!price.is_zero() && !tax.is_zero())
-                .then(|| (tax / price).round_dp(4).normalize()),
+            tax_rate: None,
             tax_amount: Some(tax),
         });
     }
