@@ -510,23 +510,31 @@ impl<'a> Intake<'a> {
                 .find(|l| l.external_ref.as_deref() == Some(ext))
                 .map(|l| (l.id.clone(), l.fulfilment, l.active_quantity()))
         };
+        // Paid first: a channel order that was paid, cancelled and refunded is recorded
+        // in that order, so the refund has a payment to refund.
+        if ch.status.paid && cur.amount_paid.is_zero() && cur.status != OrderStatus::Cancelled {
+            cur = self.step(report, cur, "mark_paid", |e, id, ctx| e.mark_paid(id, ctx));
+        }
         if *life == Lifecycle::Cancelled && cur.status != OrderStatus::Cancelled {
             let shipped: u32 = cur.lines.iter().map(|l| l.fulfilment.shipped).sum();
             if shipped == 0 {
-                return self.step(report, cur, "cancel", |e, id, ctx| {
+                cur = self.step(report, cur, "cancel", |e, id, ctx| {
                     e.cancel_order(id, CancelReason::Other, ctx)
                 });
-            }
-            let open: Vec<LineQuantity> = cur
-                .lines
-                .iter()
-                .filter(|l| l.open_quantity() > 0)
-                .map(|l| LineQuantity::new(l.id.clone(), l.open_quantity()))
-                .collect();
-            if !open.is_empty() {
-                cur = self.step(report, cur, "cancel open units", |e, id, ctx| {
-                    e.cancel_lines(id, open, CancelReason::Other, ctx)
-                });
+            } else {
+                // Something shipped: the order cannot be cancelled whole; its open
+                // units are.
+                let open: Vec<LineQuantity> = cur
+                    .lines
+                    .iter()
+                    .filter(|l| l.open_quantity() > 0)
+                    .map(|l| LineQuantity::new(l.id.clone(), l.open_quantity()))
+                    .collect();
+                if !open.is_empty() {
+                    cur = self.step(report, cur, "cancel open units", |e, id, ctx| {
+                        e.cancel_lines(id, open, CancelReason::Other, ctx)
+                    });
+                }
             }
         }
         let wants_confirmed = matches!(life.rank(), Some(1..=6)) && *life != Lifecycle::Cancelled;
@@ -534,9 +542,6 @@ impl<'a> Intake<'a> {
             cur = self.step(report, cur, "confirm", |e, id, ctx| {
                 e.confirm_order(id, ctx)
             });
-        }
-        if ch.status.paid && cur.amount_paid.is_zero() && cur.status != OrderStatus::Cancelled {
-            cur = self.step(report, cur, "mark_paid", |e, id, ctx| e.mark_paid(id, ctx));
         }
         // Units the channel cancelled on lines (partial cancellation).
         let mut cancel = Vec::new();
