@@ -479,6 +479,19 @@ impl<'a> At<'a> {
         fit(d, currency, self)
     }
 
+    /// A price or line amount in `currency`: like [`At::money`], and never negative.
+    pub fn price(&self, currency: Currency) -> Result<Decimal, ChannelError> {
+        let d = self.money(currency)?;
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(ChannelError::InvalidAmount {
+                channel: self.channel,
+                path: self.path.clone(),
+                text: format!("negative price {d}"),
+            });
+        }
+        Ok(d)
+    }
+
     /// An optional amount member in `currency`.
     pub fn opt_money(
         &self,

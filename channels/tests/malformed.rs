@@ -227,6 +227,39 @@ const CASES: &[(Channel, &str, &str, &str, &str, &str)] = &[
         "CHANNEL_INVALID_TIME",
         "$.orderDate",
     ),
+    // Negative prices.
+    (
+        Channel::Shopify,
+        "shopify/multi_line_discounted.json",
+        "\"price\": \"12.50\"",
+        "\"price\": \"-12.50\"",
+        "CHANNEL_INVALID_AMOUNT",
+        "$.line_items[0].price",
+    ),
+    (
+        Channel::Ebay,
+        "ebay/cancelled_refunded.json",
+        "\"lineItemCost\": {\"value\": \"9.99\"",
+        "\"lineItemCost\": {\"value\": \"-9.99\"",
+        "CHANNEL_INVALID_AMOUNT",
+        "$.lineItems[0].lineItemCost.value",
+    ),
+    (
+        Channel::Hepsiburada,
+        "hepsiburada/merged_feeds.json",
+        "\"amount\": 89.9",
+        "\"amount\": -89.9",
+        "CHANNEL_INVALID_AMOUNT",
+        "$.items[0].unitPrice.amount",
+    ),
+    (
+        Channel::Amazon2026,
+        "amazon/2026_partially_shipped.json",
+        "{\"unitPrice\": {\"amount\": \"20.00\"",
+        "{\"unitPrice\": {\"amount\": \"-20.00\"",
+        "CHANNEL_INVALID_AMOUNT",
+        "$.orderItems[1].product.price.unitPrice.amount",
+    ),
     // No lines.
     (
         Channel::Ebay,

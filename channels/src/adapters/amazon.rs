@@ -107,7 +107,10 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut ship_tax = Decimal::ZERO;
     for it in list {
         let quantity = it.req("QuantityOrdered")?.quantity()?;
-        let item_price = v0_money(&it, "ItemPrice", currency)?;
+        let item_price = match it.get("ItemPrice") {
+            Some(m) => super::price_obj(&m, &["Amount"], &["CurrencyCode"], currency)?,
+            None => Decimal::ZERO,
+        };
         let (unit, rounding) = super::unit_from_total(item_price, quantity, currency);
         let mut line = ChannelLine::new(it.req("OrderItemId")?.id_text()?, quantity, unit);
         line.discounts.extend(rounding);
@@ -231,7 +234,12 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     for it in list {
         let quantity = it.req("quantityOrdered")?.quantity()?;
         let product = it.req("product")?;
-        let unit = money26(&product.req("price")?.req("unitPrice")?, currency)?;
+        let unit = super::price_obj(
+            &product.req("price")?.req("unitPrice")?,
+            &["amount"],
+            &["currencyCode"],
+            currency,
+        )?;
         let mut line = ChannelLine::new(it.req("orderItemId")?.id_text()?, quantity, unit);
         line.ids.sku = product.opt_text("sellerSku")?;
         line.ids.variant_id = product.opt_text("asin")?;

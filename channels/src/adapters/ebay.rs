@@ -88,7 +88,12 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut ship = Decimal::ZERO;
     for it in list {
         let quantity = it.req("quantity")?.quantity()?;
-        let cost = amount(&it.req("lineItemCost")?, currency)?;
+        let cost = super::price_obj(
+            &it.req("lineItemCost")?,
+            &["value"],
+            &["currency"],
+            currency,
+        )?;
         let (unit, rounding) = super::unit_from_total(cost, quantity, currency);
         let id = it.req("lineItemId")?.id_text()?;
         let mut line = ChannelLine::new(id.clone(), quantity, unit);

@@ -131,7 +131,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             .find(|r| r.get("unitPrice").is_some())
             .ok_or_else(|| first.missing("unitPrice"))?;
         let quantity = priced.req("quantity")?.quantity()?;
-        let unit = super::money_obj(
+        let unit = super::price_obj(
             &priced.req("unitPrice")?,
             &["amount"],
             &["currency"],

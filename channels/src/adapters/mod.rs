@@ -184,6 +184,19 @@ pub(crate) fn money_obj(
     at.req_any(amount_keys)?.money(currency)
 }
 
+/// Like [`money_obj`], for a price: never negative.
+pub(crate) fn price_obj(
+    at: &At<'_>,
+    amount_keys: &[&str],
+    currency_keys: &[&str],
+    currency: Currency,
+) -> Result<Decimal, ChannelError> {
+    if let Some(c) = at.first(currency_keys) {
+        same_currency(&c, currency, c.currency()?)?;
+    }
+    at.req_any(amount_keys)?.price(currency)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,7 +112,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         let mut line = ChannelLine::new(
             item.req("id")?.id_text()?,
             quantity,
-            item.req("price")?.money(currency)?,
+            item.req("price")?.price(currency)?,
         );
         line.ids.sku = item.opt_text("sku")?;
         line.ids.variant_id = item.opt_text("variant_id")?;

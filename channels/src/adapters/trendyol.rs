@@ -203,7 +203,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         for l in items.array()? {
             let quantity = l.req("quantity")?.quantity()?;
             let line_id = l.req_any(&["lineId", "id"])?.id_text()?;
-            let gross = l.req_any(&["lineGrossAmount", "amount"])?.money(currency)?;
+            let gross = l.req_any(&["lineGrossAmount", "amount"])?.price(currency)?;
             let seller = l
                 .first(&["lineSellerDiscount", "discount"])
                 .map(|v| v.money(currency))

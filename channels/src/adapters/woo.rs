@@ -81,8 +81,8 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             continue;
         }
         let quantity = item.req("quantity")?.quantity()?;
-        let subtotal = item.req("subtotal")?.money(currency)?;
-        let total = item.req("total")?.money(currency)?;
+        let subtotal = item.req("subtotal")?.price(currency)?;
+        let total = item.req("total")?.price(currency)?;
         let subtotal_tax = item
             .opt_money("subtotal_tax", currency)?
             .unwrap_or_default();
