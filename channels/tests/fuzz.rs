@@ -64,7 +64,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         "-?[0-9]{1,30}(\\.[0-9]{1,30})?"
             .prop_map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
         "[ -~]{0,20}".prop_map(Value::String),
