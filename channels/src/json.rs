@@ -10,6 +10,9 @@
 //! Limits: nesting at most [`MAX_DEPTH`] levels; a duplicated key keeps its last value
 //! (as `serde_json` does), which is what Trendyol's published samples need.
 
+use std::borrow::Cow;
+use std::rc::Rc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use ordersmith::money::Currency;
 use rust_decimal::Decimal;
@@ -19,21 +22,22 @@ use crate::error::ChannelError;
 /// Deepest nesting read; deeper input is refused rather than recursed into.
 pub const MAX_DEPTH: usize = 64;
 
-/// A JSON value with numbers kept as text.
+/// A JSON value with numbers kept as text; strings and keys borrow from the input
+/// unless they contain escapes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Json {
+pub enum Json<'s> {
     /// `null`.
     Null,
     /// `true` / `false`.
     Bool(bool),
     /// A number, exactly as written.
-    Number(String),
+    Number(&'s str),
     /// A string.
-    String(String),
+    String(Cow<'s, str>),
     /// An array.
-    Array(Vec<Json>),
+    Array(Vec<Json<'s>>),
     /// An object, keys in input order (a duplicated key keeps its last value).
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'s, str>, Json<'s>)>),
 }
 
 /// Where and why reading stopped.
@@ -45,10 +49,20 @@ pub struct SyntaxError {
     pub reason: &'static str,
 }
 
-impl Json {
+impl<'s> Json<'s> {
     /// Reads a whole document; trailing non-whitespace is an error.
-    pub fn parse(bytes: &[u8]) -> Result<Json, SyntaxError> {
-        let mut p = Parser { b: bytes, i: 0 };
+    pub fn parse(bytes: &'s [u8]) -> Result<Json<'s>, SyntaxError> {
+        // Outside strings only ASCII is valid JSON, so checking the whole input once
+        // lets every unescaped string borrow from it.
+        let text = std::str::from_utf8(bytes).map_err(|e| SyntaxError {
+            offset: e.valid_up_to(),
+            reason: "invalid UTF-8",
+        })?;
+        let mut p = Parser {
+            b: bytes,
+            text,
+            i: 0,
+        };
         p.ws();
         let v = p.value(0)?;
         p.ws();
@@ -59,7 +73,7 @@ impl Json {
     }
 
     /// The member `key` of an object (`None` for other values or a missing key).
-    pub fn get(&self, key: &str) -> Option<&Json> {
+    pub fn get(&self, key: &str) -> Option<&Json<'s>> {
         match self {
             Json::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -78,12 +92,13 @@ impl Json {
     }
 }
 
-struct Parser<'a> {
-    b: &'a [u8],
+struct Parser<'s> {
+    b: &'s [u8],
+    text: &'s str,
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'s> Parser<'s> {
     fn err(&self, reason: &'static str) -> SyntaxError {
         SyntaxError {
             offset: self.i,
@@ -101,7 +116,7 @@ impl Parser<'_> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8], v: Json) -> Result<Json, SyntaxError> {
+    fn literal(&mut self, word: &'static [u8], v: Json<'s>) -> Result<Json<'s>, SyntaxError> {
         if self.b.get(self.i..self.i + word.len()) == Some(word) {
             self.i += word.len();
             Ok(v)
@@ -110,7 +125,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Json<'s>, SyntaxError> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting too deep"));
         }
@@ -127,9 +142,9 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+    fn object(&mut self, depth: usize) -> Result<Json<'s>, SyntaxError> {
         self.i += 1;
-        let mut members: Vec<(String, Json)> = Vec::new();
+        let mut members: Vec<(Cow<'s, str>, Json<'s>)> = Vec::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -162,7 +177,7 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Result<Json<'s>, SyntaxError> {
         self.i += 1;
         let mut items = Vec::new();
         self.ws();
@@ -186,7 +201,7 @@ impl Parser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Json, SyntaxError> {
+    fn number(&mut self) -> Result<Json<'s>, SyntaxError> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -221,9 +236,10 @@ impl Parser<'_> {
                 return Err(self.err("expected an exponent"));
             }
         }
-        let text = self.b.get(start..self.i).unwrap_or_default();
-        // Only ASCII digits, signs, '.' and 'e' were consumed.
-        Ok(Json::Number(String::from_utf8_lossy(text).into_owned()))
+        // Only ASCII digits, signs, '.' and 'e' were consumed: a char boundary.
+        Ok(Json::Number(
+            self.text.get(start..self.i).unwrap_or_default(),
+        ))
     }
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
@@ -241,8 +257,22 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    fn string(&mut self) -> Result<Cow<'s, str>, SyntaxError> {
         self.i += 1;
+        let begin = self.i;
+        while let Some(c) = self.peek() {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                break;
+            }
+            self.i += 1;
+        }
+        if self.peek() == Some(b'"') {
+            // No escape: the input itself (valid UTF-8, and '"' is a boundary).
+            let s = self.text.get(begin..self.i).unwrap_or_default();
+            self.i += 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        self.i = begin;
         let mut out: Vec<u8> = Vec::new();
         loop {
             let start = self.i;
@@ -257,10 +287,12 @@ impl Parser<'_> {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
                     self.i += 1;
-                    return String::from_utf8(out).map_err(|_| SyntaxError {
-                        offset: start,
-                        reason: "invalid UTF-8 in a string",
-                    });
+                    return String::from_utf8(out)
+                        .map(Cow::Owned)
+                        .map_err(|_| SyntaxError {
+                            offset: start,
+                            reason: "invalid UTF-8 in a string",
+                        });
                 }
                 Some(b'\\') => {
                     self.i += 1;
@@ -304,13 +336,26 @@ impl Parser<'_> {
     }
 }
 
+/// One step of a JSON path, kept as a linked list so descending into a value costs
+/// a reference count, and the path text is only built for an error.
+#[derive(Debug)]
+struct Step<'a> {
+    parent: Option<Rc<Step<'a>>>,
+    seg: Seg<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
 /// A value being read, with its path and channel, so every error names both.
 #[derive(Debug, Clone)]
 pub struct At<'a> {
     /// The value.
-    pub v: &'a Json,
-    /// Its JSON path (`$.line_items[0].price`).
-    pub path: String,
+    pub v: &'a Json<'a>,
+    trail: Option<Rc<Step<'a>>>,
     /// The channel's name, for errors.
     pub channel: &'static str,
 }
@@ -324,32 +369,59 @@ fn clip(s: &str) -> String {
 
 impl<'a> At<'a> {
     /// The document root.
-    pub fn root(v: &'a Json, channel: &'static str) -> Self {
+    pub fn root(v: &'a Json<'a>, channel: &'static str) -> Self {
         At {
             v,
-            path: "$".to_string(),
+            trail: None,
             channel,
         }
     }
 
-    fn child(&self, v: &'a Json, seg: std::fmt::Arguments<'_>) -> At<'a> {
+    fn child(&self, v: &'a Json<'a>, seg: Seg<'a>) -> At<'a> {
         At {
             v,
-            path: format!("{}{}", self.path, seg),
+            trail: Some(Rc::new(Step {
+                parent: self.trail.clone(),
+                seg,
+            })),
             channel: self.channel,
         }
     }
 
+    /// Its JSON path (`$.line_items[0].price`).
+    pub fn path(&self) -> String {
+        let mut segs = Vec::new();
+        let mut at = self.trail.as_deref();
+        while let Some(step) = at {
+            segs.push(step.seg);
+            at = step.parent.as_deref();
+        }
+        let mut out = String::from("$");
+        for seg in segs.iter().rev() {
+            match seg {
+                Seg::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                Seg::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+
     /// A path below this one, for errors about a derived figure.
     pub fn sub(&self, key: &str) -> String {
-        format!("{}.{key}", self.path)
+        format!("{}.{key}", self.path())
     }
 
     /// The member `key`, `None` when absent or null.
     pub fn get(&self, key: &str) -> Option<At<'a>> {
-        match self.v.get(key) {
-            None | Some(Json::Null) => None,
-            Some(v) => Some(self.child(v, format_args!(".{key}"))),
+        let Json::Object(members) = self.v else {
+            return None;
+        };
+        match members.iter().rev().find(|(k, _)| k == key) {
+            None | Some((_, Json::Null)) => None,
+            Some((k, v)) => Some(self.child(v, Seg::Key(k))),
         }
     }
 
@@ -381,7 +453,7 @@ impl<'a> At<'a> {
     pub fn wrong(&self, expected: &'static str) -> ChannelError {
         ChannelError::WrongType {
             channel: self.channel,
-            path: self.path.clone(),
+            path: self.path(),
             expected,
         }
     }
@@ -392,7 +464,7 @@ impl<'a> At<'a> {
             Json::Array(items) => Ok(items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| self.child(v, format_args!("[{i}]")))
+                .map(|(i, v)| self.child(v, Seg::Index(i)))
                 .collect()),
             _ => Err(self.wrong("an array")),
         }
@@ -425,13 +497,13 @@ impl<'a> At<'a> {
     /// An identifier given as a string or an integer (ids above 2^53 stay exact).
     pub fn id_text(&self) -> Result<String, ChannelError> {
         let text = match self.v {
-            Json::String(s) => s.clone(),
-            Json::Number(n) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => n.clone(),
+            Json::String(s) => s.to_string(),
+            Json::Number(n) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => n.to_string(),
             _ => return Err(self.wrong("an identifier (string or integer)")),
         };
         let bad = |reason: &str| ChannelError::InvalidId {
             channel: self.channel,
-            path: self.path.clone(),
+            path: self.path(),
             reason: reason.to_string(),
         };
         if text.trim().is_empty() {
@@ -462,12 +534,12 @@ impl<'a> At<'a> {
     pub fn decimal(&self) -> Result<Decimal, ChannelError> {
         let text = match self.v {
             Json::String(s) => s.trim(),
-            Json::Number(n) => n.as_str(),
+            Json::Number(n) => n,
             _ => return Err(self.wrong("an amount (string or number)")),
         };
         parse_decimal_text(text).ok_or_else(|| ChannelError::InvalidAmount {
             channel: self.channel,
-            path: self.path.clone(),
+            path: self.path(),
             text: clip(text),
         })
     }
@@ -485,7 +557,7 @@ impl<'a> At<'a> {
         if d.is_sign_negative() && !d.is_zero() {
             return Err(ChannelError::InvalidAmount {
                 channel: self.channel,
-                path: self.path.clone(),
+                path: self.path(),
                 text: format!("negative price {d}"),
             });
         }
@@ -506,7 +578,7 @@ impl<'a> At<'a> {
         let code = self.str()?;
         Currency::parse(code.trim()).map_err(|_| ChannelError::UnknownCurrency {
             channel: self.channel,
-            path: self.path.clone(),
+            path: self.path(),
             code: clip(code),
         })
     }
@@ -515,12 +587,12 @@ impl<'a> At<'a> {
     pub fn quantity(&self) -> Result<u32, ChannelError> {
         let text = match self.v {
             Json::String(s) => s.trim(),
-            Json::Number(n) => n.as_str(),
+            Json::Number(n) => n,
             _ => return Err(self.wrong("a quantity (integer)")),
         };
         let bad = |reason| ChannelError::InvalidQuantity {
             channel: self.channel,
-            path: self.path.clone(),
+            path: self.path(),
             text: clip(text),
             reason,
         };
@@ -558,7 +630,7 @@ impl<'a> At<'a> {
     /// Milliseconds since the Unix epoch (a JSON integer or integer string).
     pub fn time_epoch_ms(&self) -> Result<DateTime<Utc>, ChannelError> {
         let text = match self.v {
-            Json::Number(n) => n.as_str(),
+            Json::Number(n) => n,
             Json::String(s) => s.trim(),
             _ => return Err(self.wrong("epoch milliseconds (integer)")),
         };
@@ -572,7 +644,7 @@ impl<'a> At<'a> {
     pub fn bad_time(&self, text: &str) -> ChannelError {
         ChannelError::InvalidTime {
             channel: self.channel,
-            path: self.path.clone(),
+            path: self.path(),
             text: clip(text),
         }
     }
@@ -606,7 +678,7 @@ pub fn fit(amount: Decimal, currency: Currency, at: &At<'_>) -> Result<Decimal, 
     if n.scale() > currency.minor_units() {
         return Err(ChannelError::TooPrecise {
             channel: at.channel,
-            path: at.path.clone(),
+            path: at.path(),
             amount: amount.to_string(),
             currency: currency.code().to_string(),
             minor_units: currency.minor_units(),
@@ -643,7 +715,7 @@ mod tests {
     #[test]
     fn numbers_keep_their_text() {
         let j = Json::parse(br#"{"a": 0.1, "b": 5160000000000012345, "c": -1.5e2}"#).unwrap();
-        assert_eq!(j.get("a"), Some(&Json::Number("0.1".into())));
+        assert_eq!(j.get("a"), Some(&Json::Number("0.1")));
         let root = At::root(&j, "test");
         assert_eq!(root.req("a").unwrap().decimal().unwrap().to_string(), "0.1");
         assert_eq!(

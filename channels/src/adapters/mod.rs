@@ -108,13 +108,13 @@ pub(crate) fn check_lines(at: &At<'_>, count: usize) -> Result<(), ChannelError>
     if count == 0 {
         return Err(ChannelError::NoLines {
             channel: at.channel,
-            path: at.path.clone(),
+            path: at.path(),
         });
     }
     if count > MAX_LINES {
         return Err(ChannelError::TooManyLines {
             channel: at.channel,
-            path: at.path.clone(),
+            path: at.path(),
             count,
             max: MAX_LINES,
         });
@@ -163,7 +163,7 @@ pub(crate) fn same_currency(
     } else {
         Err(ChannelError::CurrencyMismatch {
             channel: at.channel,
-            path: at.path.clone(),
+            path: at.path(),
             expected: expected.code().to_string(),
             found: found.code().to_string(),
         })
