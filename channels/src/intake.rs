@@ -208,6 +208,17 @@ pub struct ImportReport {
     pub stale_reason: Option<String>,
 }
 
+/// A claim, return or refund from a channel's own feed, as intake saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventReport {
+    /// The event.
+    pub event: ChannelEvent,
+    /// The order it concerns, when that channel order was imported.
+    pub order_id: Option<OrderId>,
+    /// `false` when it was reported before for that order.
+    pub new: bool,
+}
+
 /// Imports channel orders into an engine.
 pub struct Intake<'a> {
     engine: &'a Engine,
@@ -252,6 +263,54 @@ impl<'a> Intake<'a> {
     ) -> Result<ImportReport, IntakeError> {
         let order = crate::parse_order(channel, body)?;
         self.import(&order)
+    }
+
+    /// Reads a claims / returns feed ([`crate::parse_events`]) and reports each event
+    /// with the order it concerns, once: an event already reported for an imported
+    /// order comes back with `new: false`. Events of orders never imported are reported
+    /// every time (there is no order to remember them on). Nothing is changed on the
+    /// order: the returns capability has not landed in the core.
+    pub fn import_events(
+        &self,
+        channel: crate::Channel,
+        body: &[u8],
+    ) -> Result<Vec<EventReport>, IntakeError> {
+        let events = crate::parse_events(channel, body)?;
+        let channel = channel.channel_id();
+        let log_err = |reason: String| IntakeError::LogUnavailable { reason };
+        let mut out = Vec::new();
+        for event in events {
+            let Some(order_ref) = event.order_external_id.clone() else {
+                out.push(EventReport {
+                    event,
+                    order_id: None,
+                    new: true,
+                });
+                continue;
+            };
+            match self.log.get(channel, &order_ref).map_err(log_err)? {
+                Some(mut seen) => {
+                    let new = seen
+                        .events
+                        .insert(format!("{}:{}", event.kind, event.external_id));
+                    let order_id = seen.order_id.clone();
+                    if new {
+                        self.log.put(channel, &order_ref, seen).map_err(log_err)?;
+                    }
+                    out.push(EventReport {
+                        event,
+                        order_id: Some(order_id),
+                        new,
+                    });
+                }
+                None => out.push(EventReport {
+                    event,
+                    order_id: None,
+                    new: true,
+                }),
+            }
+        }
+        Ok(out)
     }
 
     fn resolve(

@@ -48,6 +48,7 @@ mod push_body;
 pub mod rate;
 pub mod webhook;
 
+pub use adapters::claims::parse_events;
 pub use adapters::parse_order;
 pub use error::{all_error_codes, catalog, ChannelError};
 pub use model::{

@@ -306,6 +306,10 @@ pub struct ReportedTotals {
 pub struct ChannelEvent {
     /// `refund`, `claim`, `return`, `cancel_request`.
     pub kind: String,
+    /// The channel order it concerns, when the event arrived on its own (a claim or
+    /// return feed); `None` for events read from the order's own payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_external_id: Option<String>,
     /// The channel's id of the refund / claim / return.
     pub external_id: String,
     /// The channel's status of it (e.g. `WaitingInAction`, `RETURN_STARTED`).

@@ -15,7 +15,7 @@ use ordersmith::engine::Engine;
 use ordersmith_channels::intake::{Intake, IntakeOptions, MemoryIntakeLog};
 use ordersmith_channels::mapping::MemoryIdentifierMap;
 use ordersmith_channels::webhook::{verify_ebay, verify_shopify, verify_woocommerce, Headers};
-use ordersmith_channels::{parse_order, Channel, ChannelOrder};
+use ordersmith_channels::{parse_events, parse_order, Channel, ChannelOrder};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -57,6 +57,7 @@ fn all_channels(body: &[u8]) {
         if let Ok(order) = parse_order(c, body) {
             check(&order);
         }
+        let _ = parse_events(c, body);
     }
 }
 

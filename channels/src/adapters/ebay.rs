@@ -140,6 +140,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             refunded += a;
             events.push(ChannelEvent {
                 kind: "refund".into(),
+                order_external_id: None,
                 external_id: r
                     .opt_text("refundId")?
                     .unwrap_or_else(|| format!("{id}:refund")),

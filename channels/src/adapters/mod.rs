@@ -4,6 +4,7 @@
 //! parser, so the mapping can be read (and tested) as data.
 
 pub mod amazon;
+pub mod claims;
 pub mod ebay;
 pub mod hepsiburada;
 pub mod shopify;

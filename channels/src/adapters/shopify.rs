@@ -191,6 +191,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     for r in order.list("refunds")? {
         let mut ev = ChannelEvent {
             kind: "refund".into(),
+            order_external_id: None,
             external_id: r.req("id")?.id_text()?,
             status: None,
             amount: None,

@@ -143,6 +143,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         refunded += amount;
         events.push(ChannelEvent {
             kind: "refund".into(),
+            order_external_id: None,
             external_id: r.req("id")?.id_text()?,
             status: None,
             amount: Some(amount),
