@@ -36,6 +36,11 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "store": ordersmith.StoreError,
         "engine": ordersmith.EngineError,
         "dump": ordersmith.DumpError,
+        "channel": ordersmith.ChannelError,
+        "webhook": ordersmith.WebhookError,
+        "push": ordersmith.PushError,
+        "mapping": ordersmith.MappingError,
+        "intake": ordersmith.IntakeError,
     }
     for info in ordersmith.error_codes():
         assert issubclass(ordersmith.error_class(info["code"]), expected[info["module"]]), info
