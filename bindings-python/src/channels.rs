@@ -101,6 +101,18 @@ fn channel_arg(py: Python<'_>, name: &str) -> PyResult<Channel> {
     })
 }
 
+/// Parses a claims / returns feed (Trendyol, Hepsiburada, eBay) into channel events.
+#[pyfunction]
+pub(crate) fn parse_channel_events<'py>(
+    py: Python<'py>,
+    channel: Text<names::channel>,
+    body: RawBytes<names::body>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let channel = channel_arg(py, channel.as_str())?;
+    let events = run(py, || ordersmith_channels::parse_events(channel, &body.0))?;
+    to_out(py, &events)
+}
+
 /// Parses one channel payload into the canonical channel order (a dict).
 #[pyfunction]
 pub(crate) fn parse_channel_order<'py>(
@@ -364,6 +376,23 @@ impl PyChannelIntake {
         let order = report.order.map(PyOrder::new);
         dict.set_item("order", order)?;
         Ok(dict)
+    }
+
+    /// Reads a claims / returns feed and reports each event with the order it concerns
+    /// (`order_id`), once (`new`).
+    fn import_events<'py>(
+        &self,
+        py: Python<'py>,
+        channel: Text<names::channel>,
+        body: RawBytes<names::body>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let channel = channel_arg(py, channel.as_str())?;
+        let engine = self.engine.get().engine(py)?;
+        let reports = run(py, || {
+            Intake::new(&engine, &self.map, &self.log, self.options.clone())
+                .import_events(channel, &body.0)
+        })?;
+        to_out(py, &reports)
     }
 
     /// Plans the stock pushes of `planner`'s channel: what changed since the last

@@ -38,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<channels::PyChannelIntake>()?;
     m.add_class::<channels::PyStockPushPlanner>()?;
     m.add_function(wrap_pyfunction!(channels::parse_channel_order, m)?)?;
+    m.add_function(wrap_pyfunction!(channels::parse_channel_events, m)?)?;
     m.add_function(wrap_pyfunction!(channels::verify_hmac_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(channels::verify_basic_auth, m)?)?;
     m.add_function(wrap_pyfunction!(channels::verify_api_key, m)?)?;

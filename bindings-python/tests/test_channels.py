@@ -136,3 +136,14 @@ def test_stock_push_plan_and_acknowledge(engine: ordersmith.Engine) -> None:
         intake.acknowledge_stock_push(planner, "nope")
     with pytest.raises(ordersmith.PushInputError):
         ordersmith.StockPushPlanner("shopify_inventory")
+
+
+def test_claims_become_events_reported_once(engine: ordersmith.Engine) -> None:
+    events = ordersmith.parse_channel_events("hepsiburada", fixture("claims/hepsiburada_claims.json"))
+    assert events[0]["external_id"] == "CLM-77" and events[0]["amount"] == Decimal("89.9")
+    intake = _intake(engine)
+    order = intake.import_payload("trendyol", fixture("trendyol/new_names.json"))["order"]
+    [first] = intake.import_events("trendyol", fixture("claims/trendyol_claims.json"))
+    assert first["order_id"] == order.id and first["new"] is True
+    [again] = intake.import_events("trendyol", fixture("claims/trendyol_claims.json"))
+    assert again["new"] is False
