@@ -12,9 +12,11 @@
 //!   `vatBaseAmount` (a rate despite the old name), `packageTotalPrice`/`totalPrice`, ...).
 //! - Money is JSON numbers, read as exact text. Prices are VAT-inclusive (assumed [U]).
 //! - `lineGrossAmount` is the unit gross price; `lineSellerDiscount` and
-//!   `lineTyDiscount` are taken as the line's discounts for its whole quantity
-//!   (assumed [U], consistent with the documented `price × quantity` drift by a minor
-//!   unit). The Trendyol-funded part is a marketplace-funded discount.
+//!   `lineTyDiscount` are the sums over the line's units (Trendyol's "discount
+//!   representations" guide: net unit = gross − seller − TY; `packageTotalPrice` is the
+//!   net amount payable). The Trendyol-funded part is a marketplace-funded discount.
+//!   Not handled: the Romanian SGR fee (`lineSgrFee`, international orders), which
+//!   would show as a total mismatch.
 //! - `orderDate` is epoch milliseconds, read as a UTC instant ([U]: reportedly
 //!   shifted by +3 h on some accounts; not corrected here).
 //! - Status per package (`shipmentPackageStatus`, else `status`); the order's status
