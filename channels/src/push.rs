@@ -13,12 +13,12 @@
 //! | target | items per request | rate (bucket, refill) | other |
 //! |---|---|---|---|
 //! | Shopify `inventorySetQuantities` | 250 | 1000 points, 100 points/s, 10 points a call (standard plan) | needs `inventory_item_id` and a location |
-//! | WooCommerce `products/batch` | 100 | none documented: 10, one per 500 ms (host/WAF limits, [U]) | variations batch per parent product |
+//! | WooCommerce `products/batch` | 100 | none documented: 10, one per 500 ms (host/WAF limits, \[U\]) | variations batch per parent product |
 //! | Trendyol price-and-inventory | 1000 | listed as no limit: 10, one per second | an identical body within 15 min is rejected: never sent |
-//! | Hepsiburada stock-uploads | 4000 ([U], SDK) | 5, one per minute | at most 5 upload jobs in flight ([U]) |
+//! | Hepsiburada stock-uploads | 4000 (\[U\], SDK) | 5, one per minute | at most 5 upload jobs in flight (\[U\]) |
 //! | Amazon listings PATCH | 1 | 5, 5 per second | |
 //! | Amazon JSON_LISTINGS_FEED | 25,000 | createFeed: 15, one per 120 s | |
-//! | eBay bulk_update_price_quantity | 25 | 10, one per second ([U]: daily quotas) | at most 250 revisions per listing per day |
+//! | eBay bulk_update_price_quantity | 25 | 10, one per second (\[U\]: daily quotas) | at most 250 revisions per listing per day |
 
 use std::collections::BTreeMap;
 

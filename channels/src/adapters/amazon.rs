@@ -14,7 +14,7 @@
 //! charge so totals still match). Status is `fulfillment.fulfillmentStatus`.
 //!
 //! Tax mode by marketplace: prices exclude tax in the US, Canada, Mexico and Brazil,
-//! include it elsewhere (EU, UK, Turkey, Japan, ...) ([U]: from seller documentation,
+//! include it elsewhere (EU, UK, Turkey, Japan, ...) (\[U\]: from seller documentation,
 //! not the models). `FulfillmentChannel = AFN` / `fulfilledBy = AMAZON` orders are
 //! flagged as fulfilled by the marketplace.
 

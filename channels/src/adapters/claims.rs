@@ -7,7 +7,7 @@
 //! - **Trendyol** `getClaims` (a page `{"content": [...]}`, an array, or one claim):
 //!   claim `id`, `orderNumber`, `claimDate` (epoch ms), `items[]` each with `orderLine`
 //!   (`id`, `barcode`, `merchantSku`) and `claimItems[]` (one per unit, with
-//!   `claimItemStatus.name` and `customerClaimItemReason.name`) ([U]: item shape from
+//!   `claimItemStatus.name` and `customerClaimItemReason.name`) (\[U\]: item shape from
 //!   the integration guide's description, not a captured payload).
 //! - **Hepsiburada** claims (`{"items": [...]}`, an array or one claim): `claimNumber`,
 //!   `orderNumber`, `type`, `status`, `quantity`, `line.lineItemId`, `line.totalPrice`.

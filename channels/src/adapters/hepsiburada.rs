@@ -9,10 +9,10 @@
 //! advanced record.
 //!
 //! - `orderDate` mixes `Z`, no zone and 7 fractional digits; no zone is read as UTC
-//!   ([U]: could be Turkish local time).
+//!   (\[U\]: could be Turkish local time).
 //! - `unitPrice` / `totalPrice` are `{currency, amount}` with number amounts,
 //!   VAT-inclusive; `hbDiscount.totalPrice` is a Hepsiburada-funded discount on the
-//!   line ([U]: taken as not already deducted from `totalPrice`).
+//!   line (\[U\]: taken as not already deducted from `totalPrice`).
 //! - Line status is a free string: the table below, anything else `Unknown`.
 
 use std::collections::BTreeMap;

@@ -10,14 +10,14 @@
 //!   (`lineId`/`id`, `stockCode`/`merchantSku`, `lineGrossAmount`/`amount`,
 //!   `lineSellerDiscount`/`discount`, `lineTyDiscount`/`tyDiscount`, `vatRate`/
 //!   `vatBaseAmount` (a rate despite the old name), `packageTotalPrice`/`totalPrice`, ...).
-//! - Money is JSON numbers, read as exact text. Prices are VAT-inclusive (assumed [U]).
+//! - Money is JSON numbers, read as exact text. Prices are VAT-inclusive (assumed \[U\]).
 //! - `lineGrossAmount` is the unit gross price; `lineSellerDiscount` and
 //!   `lineTyDiscount` are the sums over the line's units (Trendyol's "discount
 //!   representations" guide: net unit = gross − seller − TY; `packageTotalPrice` is the
 //!   net amount payable). The Trendyol-funded part is a marketplace-funded discount.
 //!   Not handled: the Romanian SGR fee (`lineSgrFee`, international orders), which
 //!   would show as a total mismatch.
-//! - `orderDate` is epoch milliseconds, read as a UTC instant ([U]: reportedly
+//! - `orderDate` is epoch milliseconds, read as a UTC instant (\[U\]: reportedly
 //!   shifted by +3 h on some accounts; not corrected here).
 //! - Status per package (`shipmentPackageStatus`, else `status`); the order's status
 //!   aggregates its packages' statuses.

@@ -23,13 +23,11 @@
 //! other than cancellation and money wait until the hold is released.
 //!
 //! **Returns, claims, refunds**: the core has no returns capability yet: they are
-//! reported as [`ChannelEvent`]s (each once, by id); refunded money and returned or
+//! reported as [`crate::ChannelEvent`]s (each once, by id); refunded money and returned or
 //! cancelled units are recorded on the order where the payload states them exactly.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use ordersmith::engine::{CommandContext, Engine, EngineError};
 use ordersmith::errors::{ErrorKind, OrdersmithError};
 use ordersmith::ids::{ChannelId, OrderId, VariantId};
@@ -40,13 +38,19 @@ use ordersmith::order::{
 };
 use ordersmith::stock::StockCommand;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::ChannelError;
 use crate::mapping::{IdKind, IdentifierMap, MappingError};
-use crate::model::{ChannelEvent, ChannelLine, ChannelOrder, Lifecycle, TotalMismatch};
+use crate::model::{ChannelLine, ChannelOrder, Lifecycle};
 use crate::push::PushAck;
+
+mod log;
+mod report;
+
+pub use log::{IntakeLog, MemoryIntakeLog, SeenOrder};
+pub use report::{EventReport, ImportOutcome, ImportReport, IntakeOptions, StepFailure};
 
 /// Why an import failed as a whole (nothing of it was applied, or, for `Engine`
 /// after placing, the report of a later call tells what was).
@@ -95,128 +99,6 @@ impl OrdersmithError for IntakeError {
             _ => crate::error::kind_of(self.code()),
         }
     }
-}
-
-/// What intake remembers of a channel order between deliveries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeenOrder {
-    /// The order it became.
-    pub order_id: OrderId,
-    /// The newest channel `updated_at` applied.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// The furthest lifecycle stage applied.
-    pub rank: Option<u8>,
-    /// Channel events already reported.
-    pub events: BTreeSet<String>,
-}
-
-/// The intake log port. Contract: `get` returns `Ok(None)` for a channel order never
-/// recorded; `put` replaces the record. Losing the log never duplicates an order (the
-/// engine dedupes on the external reference); it only loses staleness by timestamp and
-/// reports events again.
-pub trait IntakeLog: Send + Sync {
-    /// The record of `(channel, external_id)`.
-    fn get(&self, channel: &str, external_id: &str) -> Result<Option<SeenOrder>, String>;
-    /// Stores the record.
-    fn put(&self, channel: &str, external_id: &str, seen: SeenOrder) -> Result<(), String>;
-}
-
-/// An in-memory [`IntakeLog`].
-#[derive(Debug, Default)]
-pub struct MemoryIntakeLog(Mutex<BTreeMap<(String, String), SeenOrder>>);
-
-impl IntakeLog for MemoryIntakeLog {
-    fn get(&self, channel: &str, external_id: &str) -> Result<Option<SeenOrder>, String> {
-        let map = self
-            .0
-            .lock()
-            .map_err(|_| "intake log lock poisoned".to_string())?;
-        Ok(map
-            .get(&(channel.to_string(), external_id.to_string()))
-            .cloned())
-    }
-    fn put(&self, channel: &str, external_id: &str, seen: SeenOrder) -> Result<(), String> {
-        let mut map = self
-            .0
-            .lock()
-            .map_err(|_| "intake log lock poisoned".to_string())?;
-        map.insert((channel.to_string(), external_id.to_string()), seen);
-        Ok(())
-    }
-}
-
-/// Intake switches.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct IntakeOptions {
-    /// Import orders the channel marks as tests (Shopify `test`).
-    pub import_test_orders: bool,
-    /// Import orders the marketplace ships from its own stock (Amazon AFN).
-    pub import_marketplace_fulfilled: bool,
-}
-
-/// What happened to a delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportOutcome {
-    /// A new order.
-    Created,
-    /// An existing order was brought up to the channel's state.
-    Updated,
-    /// Already up to date: nothing changed.
-    Unchanged,
-    /// Older than what was applied: ignored.
-    Stale,
-    /// A test order, not imported.
-    SkippedTest,
-    /// Fulfilled by the marketplace, not imported.
-    SkippedMarketplaceFulfilled,
-}
-
-/// A step the state machine refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepFailure {
-    /// The step (`confirm`, `ship`, ...).
-    pub step: String,
-    /// The error code.
-    pub code: String,
-    /// The message.
-    pub message: String,
-}
-
-/// The result of one import.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ImportReport {
-    /// What happened.
-    pub outcome: ImportOutcome,
-    /// The channel id and external id: the dedupe key.
-    pub dedupe_key: (String, String),
-    /// The order, when imported.
-    pub order: Option<Order>,
-    /// Steps applied, in order (`place`, `hold:unmapped_sku`, `confirm`, `ship L1×2`, ...).
-    pub applied: Vec<String>,
-    /// Steps refused.
-    pub failed: Vec<StepFailure>,
-    /// External SKUs (or other identifiers) that mapped to no variant.
-    pub unmapped: Vec<String>,
-    /// Where the payload's own figures disagree with its lines.
-    pub mismatches: Vec<TotalMismatch>,
-    /// The canonical order's total minus the payload's total, when they differ.
-    pub total_difference: Option<Decimal>,
-    /// Refunds, claims and returns not reported before.
-    pub new_events: Vec<ChannelEvent>,
-    /// Why the update was ignored, for `stale`.
-    pub stale_reason: Option<String>,
-}
-
-/// A claim, return or refund from a channel's own feed, as intake saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventReport {
-    /// The event.
-    pub event: ChannelEvent,
-    /// The order it concerns, when that channel order was imported.
-    pub order_id: Option<OrderId>,
-    /// `false` when it was reported before for that order.
-    pub new: bool,
 }
 
 /// Imports channel orders into an engine.
