@@ -408,3 +408,69 @@ fn the_parsed_order_keeps_its_raw_payload() {
     let o = parse_order(Channel::Ebay, &body).unwrap();
     assert_eq!(o.raw.unwrap().0.as_ref(), body.as_slice());
 }
+
+#[test]
+fn every_consistent_fixture_imports_with_core_totals_equal_to_the_payload() {
+    // The core computes tax from rates (given, or derived from the channel's amounts);
+    // its total must still equal the payload's to the minor unit.
+    for (channel, file) in [
+        (Channel::Shopify, "shopify/multi_line_discounted.json"),
+        (
+            Channel::Shopify,
+            "shopify/tax_inclusive_partial_refund.json",
+        ),
+        (
+            Channel::WooCommerce,
+            "woo_commerce/processing_inclusive.json",
+        ),
+        (Channel::Trendyol, "trendyol/new_names.json"),
+        (Channel::Trendyol, "trendyol/split_packages.json"),
+        (Channel::AmazonV0, "amazon/v0_us_unshipped.json"),
+        (Channel::Amazon2026, "amazon/2026_partially_shipped.json"),
+        (Channel::Ebay, "ebay/paid_promotion.json"),
+    ] {
+        let (engine, map, log) = setup();
+        let parsed = parse_order(channel, &fixture(file)).unwrap();
+        assert!(parsed.mismatches.is_empty(), "{file}");
+        let report = Intake::new(&engine, &map, &log, IntakeOptions::default())
+            .import(&parsed)
+            .unwrap();
+        let order = report.order.unwrap();
+        let totals = order.totals().unwrap();
+        if order.lines.iter().all(|l| l.fulfilment.cancelled == 0) {
+            assert_eq!(Some(totals.total.amount()), parsed.reported.total, "{file}");
+            assert_eq!(report.total_difference, None, "{file}");
+        }
+        if let Some(tax) = parsed
+            .reported_line_tax()
+            .filter(|_| !parsed.taxes_included)
+        {
+            assert_eq!(
+                totals.tax_total.amount(),
+                tax,
+                "{file}: core tax from rates"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_status_imports_and_changes_nothing_else() {
+    let (engine, map, log) = setup();
+    let body = String::from_utf8(fixture("ebay/paid_promotion.json"))
+        .unwrap()
+        .replace("\"PAID\"", "\"PAYMENT_TELEPORTED\"");
+    let r = Intake::new(&engine, &map, &log, IntakeOptions::default())
+        .import_payload(Channel::Ebay, body.as_bytes())
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Created);
+    assert_eq!(r.applied, vec!["place"]);
+    // The line the channel says shipped cannot ship from `pending`: reported, not forced.
+    let failed: Vec<(&str, &str)> = r
+        .failed
+        .iter()
+        .map(|f| (f.step.as_str(), f.code.as_str()))
+        .collect();
+    assert_eq!(failed, vec![("ship L2x1", "ORDER_INVALID_TRANSITION")]);
+    assert_eq!(r.order.unwrap().status, OrderStatus::Pending);
+}
