@@ -117,6 +117,7 @@ fn the_same_order_twice_is_one_order_and_reserves_like_any_other() {
     assert_eq!(order.payment_status(), PaymentStatus::Paid);
     assert_eq!(order.totals().unwrap().total.amount(), d("235"));
     assert_eq!(first.total_difference, None);
+    assert!(!first.content_changed);
     assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (2, 1));
     let again = intake
         .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
@@ -146,6 +147,10 @@ fn a_newer_status_updates_in_place_and_an_older_one_is_ignored() {
         .unwrap();
     assert_eq!(split.outcome, ImportOutcome::Updated);
     assert_eq!(split.applied, vec!["ship L1x1"]);
+    assert!(
+        split.content_changed,
+        "the package feed carries no product names"
+    );
     let order = split.order.unwrap();
     assert_eq!(order.id, id);
     assert_eq!(order.status, OrderStatus::Processing);

@@ -306,6 +306,7 @@ impl<'a> Intake<'a> {
             mismatches: order.mismatches.clone(),
             total_difference: None,
             new_events: Vec::new(),
+            content_changed: false,
             stale_reason: None,
         };
         if order.test && !self.options.import_test_orders {
@@ -350,6 +351,7 @@ impl<'a> Intake<'a> {
                 (o, created)
             }
             Err(EngineError::DuplicateExternalRef { order_id, .. }) => {
+                report.content_changed = true;
                 // Same channel order, content changed (an edit, a SKU mapped since):
                 // the existing order is updated; its lines are not rewritten.
                 (self.engine.order(&order_id)?, false)
