@@ -15,6 +15,14 @@ __all__ = [
     "ImportResult",
     "OrderPage",
     "OrderIterator",
+    "ChannelIntake",
+    "StockPushPlanner",
+    "parse_channel_order",
+    "parse_channel_events",
+    "verify_hmac_webhook",
+    "verify_basic_auth",
+    "verify_api_key",
+    "verify_ebay_webhook",
     "allocate",
     "choose_carrier",
     "error_codes",
@@ -30,7 +38,7 @@ _Amount = Union[Decimal, int, str]
 _OrderStatus = Literal["pending", "confirmed", "processing", "on_hold", "completed", "cancelled"]
 _PaymentStatus = Literal["unpaid", "partially_paid", "paid", "partially_refunded", "refunded"]
 _FulfilmentStatus = Literal["unfulfilled", "partially_fulfilled", "fulfilled", "partially_returned", "returned"]
-_HoldReason = Literal["fraud_review", "address_check", "payment", "insufficient_stock", "customer_request", "reservation_expired", "other"]
+_HoldReason = Literal["fraud_review", "address_check", "payment", "insufficient_stock", "customer_request", "reservation_expired", "unmapped_sku", "other"]
 _CancelReason = Literal["customer", "fraud", "inventory", "declined", "staff", "reservation_expired", "other"]
 _Sourcing = Literal["priority", "fewest_shipments", "nearest_region"]
 _ShortagePolicy = Literal["fail", "hold"]
@@ -40,12 +48,33 @@ _Policy = Literal["deny", "backorder", "preorder"]
 _LocationKind = Literal["warehouse", "store", "dropship"]
 _AdjustmentReason = Literal["damage", "loss", "found", "correction"]
 _Row = Dict[str, Any]
+_Channel = Literal["shopify", "woo_commerce", "trendyol", "hepsiburada", "amazon_v0", "amazon_2026", "ebay"]
+_PushTarget = Literal[
+    "shopify_inventory",
+    "woo_commerce_batch",
+    "trendyol_inventory",
+    "hepsiburada_stock_upload",
+    "amazon_listings_patch",
+    "amazon_listings_feed",
+    "ebay_bulk_price_quantity",
+]
+_Verified = Literal["event", "ping"]
 
 class _Sweep(TypedDict):
     released: List[str]
     orders: List["Order"]
     events: List[_Row]
 
+def parse_channel_order(channel: _Channel, body: Union[bytes, bytearray]) -> _Row: ...
+def parse_channel_events(channel: _Channel, body: Union[bytes, bytearray]) -> List[_Row]: ...
+def verify_hmac_webhook(
+    channel: _Channel, headers: Mapping[str, str], body: Union[bytes, bytearray], secrets: Sequence[str]
+) -> _Verified: ...
+def verify_basic_auth(channel: _Channel, headers: Mapping[str, str], username: str, password: str) -> _Verified: ...
+def verify_api_key(channel: _Channel, headers: Mapping[str, str], header: str, api_key: str) -> _Verified: ...
+def verify_ebay_webhook(
+    headers: Mapping[str, str], body: Union[bytes, bytearray], public_keys: Mapping[str, str]
+) -> _Verified: ...
 def allocate(total: _Amount, weights: Iterable[_Amount], currency: str) -> List[Decimal]: ...
 def error_codes() -> List[Dict[str, str]]: ...
 def choose_carrier(quotes: Iterable[Mapping[str, Any]], policy: Mapping[str, Any]) -> _Row: ...
@@ -505,3 +534,46 @@ class Engine:
     def sales_velocity(self, sku: str, window_days: int = 30) -> Decimal: ...
     def channel_quantities(self, channel: str) -> Dict[str, int]: ...
     def changed_since_last_push(self, channel: str) -> Dict[str, int]: ...
+
+@final
+class StockPushPlanner:
+    def __new__(
+        cls,
+        target: _PushTarget,
+        *,
+        seller_id: Optional[str] = None,
+        marketplace_id: Optional[str] = None,
+        location_id: Optional[str] = None,
+    ) -> StockPushPlanner: ...
+    @property
+    def target(self) -> _PushTarget: ...
+    def in_flight(self) -> List[str]: ...
+
+@final
+class ChannelIntake:
+    def __new__(
+        cls,
+        engine: Engine,
+        *,
+        mapping_json: Optional[str] = None,
+        import_test_orders: bool = False,
+        import_marketplace_fulfilled: bool = False,
+    ) -> ChannelIntake: ...
+    def set_listing(
+        self,
+        channel: str,
+        variant: str,
+        *,
+        sku: Optional[str] = None,
+        barcode: Optional[str] = None,
+        variant_id: Optional[str] = None,
+        inventory_item_id: Optional[str] = None,
+        product_type: Optional[str] = None,
+    ) -> None: ...
+    def mapping_json(self) -> str: ...
+    def import_payload(self, channel: _Channel, body: Union[bytes, bytearray]) -> _Row: ...
+    def import_events(self, channel: _Channel, body: Union[bytes, bytearray]) -> List[_Row]: ...
+    def plan_stock_push(self, planner: StockPushPlanner, now: datetime.datetime) -> _Row: ...
+    def acknowledge_stock_push(
+        self, planner: StockPushPlanner, request_id: str, failed_keys: Optional[Sequence[str]] = None
+    ) -> _Row: ...

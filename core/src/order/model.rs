@@ -139,6 +139,9 @@ pub enum HoldReason {
     /// The order's stock reservations lapsed before it was paid; the stock went back
     /// on sale. Paying re-reserves if stock allows; releasing the hold tries again.
     ReservationExpired,
+    /// A sales channel sent a line whose SKU / barcode / listing id maps to no variant;
+    /// release the hold once the mapping is fixed.
+    UnmappedSku,
     /// Anything else; say why in the note.
     Other,
 }
