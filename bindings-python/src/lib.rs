@@ -20,6 +20,7 @@ mod listing;
 mod money;
 mod order;
 mod order_commands;
+mod payment;
 mod stock;
 mod stock_holds;
 mod stock_moves;

@@ -38,6 +38,7 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "dump": ordersmith.DumpError,
         "fulfilment": ordersmith.FulfilmentError,
         "notify": ordersmith.NotifyError,
+        "payment": ordersmith.PaymentError,
         "channel": ordersmith.ChannelError,
         "webhook": ordersmith.WebhookError,
         "push": ordersmith.PushError,

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod money;
 pub mod notify;
 pub mod order;
+pub mod payment;
 pub mod pii;
 pub mod ports;
 pub mod sourcing;
@@ -35,6 +36,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         sourcing::SourcingError::CODES,
         fulfilment::FulfilmentError::CODES,
         fulfilment::CarrierChoiceError::CODES,
+        payment::PaymentError::CODES,
         fulfilment::ident::IdentError::CODES,
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,

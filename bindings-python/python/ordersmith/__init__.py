@@ -134,6 +134,18 @@ class FulfilmentNotFoundError(FulfilmentError, LookupError):
     """No such fulfilment order or parcel on the order."""
 
 
+class PaymentError(Error):
+    """Payments through a provider: authorise, capture, void, refund."""
+
+
+class PaymentInputError(PaymentError, ValueError):
+    """A payment step with a bad amount or text."""
+
+
+class PaymentNotFoundError(PaymentError, LookupError):
+    """No payment with that id on the order."""
+
+
 class NotifyError(Error):
     """Customer notifications: templates, variables, locales, channels."""
 
@@ -265,6 +277,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "dump": DumpError,
     "fulfilment": FulfilmentError,
     "notify": NotifyError,
+    "payment": PaymentError,
     "channel": ChannelError,
     "webhook": WebhookError,
     "push": PushError,
@@ -285,6 +298,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("fulfilment", "not_found"): FulfilmentNotFoundError,
     ("notify", "invalid_input"): NotifyInputError,
     ("notify", "not_found"): NotifyNotFoundError,
+    ("payment", "invalid_input"): PaymentInputError,
+    ("payment", "not_found"): PaymentNotFoundError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -402,6 +417,9 @@ __all__ = [
     "NotifyError",
     "NotifyInputError",
     "NotifyNotFoundError",
+    "PaymentError",
+    "PaymentInputError",
+    "PaymentNotFoundError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

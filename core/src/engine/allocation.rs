@@ -91,7 +91,9 @@ pub(crate) fn stock_effects(
             Ok(events)
         }
         OrderCommand::RecordShipment { lines } => commit_shipped(tx, before, lines),
-        OrderCommand::RecordPayment { .. } | OrderCommand::MarkPaid => {
+        OrderCommand::RecordPayment { .. }
+        | OrderCommand::MarkPaid
+        | OrderCommand::Pay(crate::order::PaymentCommand::ConfirmCapture { .. }) => {
             payment_effects(config, tx, before, after)
         }
         OrderCommand::Fulfil(step) => {

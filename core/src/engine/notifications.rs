@@ -122,12 +122,14 @@ fn stages<'a>(order: &'a Order, events: &[OrderEvent], first_version: u64) -> Ve
                     vec![("cancel_reason", reason)],
                 ))
             }
-            OrderEvent::RefundRecorded { amount } => Some((
-                TemplateKey::RefundIssued,
-                Some(format!("refund-v{version}")),
-                None,
-                vec![("refund_amount", amount.to_string())],
-            )),
+            OrderEvent::RefundRecorded { amount } | OrderEvent::PaymentRefunded { amount, .. } => {
+                Some((
+                    TemplateKey::RefundIssued,
+                    Some(format!("refund-v{version}")),
+                    None,
+                    vec![("refund_amount", amount.to_string())],
+                ))
+            }
             _ => None,
         };
         if let Some((key, subject, parcel, extra)) = stage {

@@ -78,6 +78,10 @@ pub enum PaymentStatus {
     PartiallyRefunded,
     /// Everything paid has been refunded.
     Refunded,
+    /// Authorised by a provider, nothing captured yet.
+    Authorised,
+    /// Every authorisation was voided and nothing was paid.
+    Voided,
 }
 
 impl PaymentStatus {
@@ -89,6 +93,8 @@ impl PaymentStatus {
             PaymentStatus::Paid => "paid",
             PaymentStatus::PartiallyRefunded => "partially_refunded",
             PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Authorised => "authorised",
+            PaymentStatus::Voided => "voided",
         }
     }
 }
@@ -440,6 +446,10 @@ pub struct Order {
     /// Channels the customer asked not to be messaged on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
+    /// Payments through a provider, oldest first (money "captured outside" through
+    /// `record_payment` is only in `amount_paid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<crate::payment::Payment>,
 }
 
 impl Order {
@@ -496,6 +506,16 @@ impl Order {
             };
         }
         if self.amount_paid.is_zero() {
+            use crate::payment::PaymentState as P;
+            let authorised = self.payments.iter().any(|p| {
+                matches!(p.state, P::Authorised | P::PartiallyCaptured) && !p.authorised.is_zero()
+            });
+            if authorised {
+                return PaymentStatus::Authorised;
+            }
+            if !self.payments.is_empty() && self.payments.iter().all(|p| p.state == P::Voided) {
+                return PaymentStatus::Voided;
+            }
             return PaymentStatus::Unpaid;
         }
         match self.totals() {
