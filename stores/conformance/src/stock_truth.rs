@@ -80,6 +80,12 @@ pub enum Step {
     /// (9 to 13: UPS P, I, O, D, X at a time that may be out of order). The order is
     /// taken modulo the orders placed.
     Warehouse(usize, u8),
+    /// A provider payment step on order k: 0 authorise half the balance due, 1 confirm
+    /// the last authorisation, 2 capture what is left of it, 3 confirm the pending
+    /// capture, 4 refund half of what is refundable, 5 confirm the pending refund,
+    /// 6 void the last payment, 7 capture or 8 refund one unit more than possible
+    /// (must be refused); 9 and above the whole path in one go, then both refusals.
+    Provider(usize, u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -100,6 +106,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (1u32..25).prop_map(Step::AdvanceAndSweep),
         1 => (0usize..16).prop_map(Step::RawRelease),
         6 => (0usize..16, 0u8..14).prop_map(|(o, a)| Step::Warehouse(o, a)),
+        3 => (0usize..16, 0u8..12).prop_map(|(o, a)| Step::Provider(o, a)),
     ]
 }
 
@@ -300,6 +307,20 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
                     }
                 }
             }
+            Step::Provider(k, action) => {
+                if !orders.is_empty() {
+                    if let Some(id) = pick(&orders, k % orders.len()) {
+                        if *action >= 9 {
+                            // The whole path in one go, then the refusals.
+                            for a in [0, 1, 2, 3, 4, 5, 7, 8] {
+                                provider(&engine, &id, a, i);
+                            }
+                        } else {
+                            provider(&engine, &id, *action, i);
+                        }
+                    }
+                }
+            }
             Step::RawRelease(k) => {
                 if let Some(id) = pick(&orders, *k) {
                     let order = engine.order(&id).unwrap();
@@ -422,6 +443,115 @@ fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
         },
     };
     let _ = engine.fulfil(id, step, &ctx);
+}
+
+/// A provider payment step; refusals are fine (they change nothing).
+fn provider(engine: &Engine, id: &OrderId, action: u8, step: usize) {
+    use ordersmith::order::PaymentCommand as P;
+    let order = engine.order(id).unwrap();
+    let half = |m: Money| {
+        let cents = (m.amount() * rust_decimal::Decimal::from(50)).floor()
+            / rust_decimal::Decimal::from(100);
+        Money::new(cents.round_dp(2), m.currency()).unwrap()
+    };
+    let last = order.payments.last();
+    let reference = format!("ref-{step}");
+    let command = match (action, last) {
+        (0, _) => {
+            let due = order.balance_due().unwrap();
+            if due.amount() <= rust_decimal::Decimal::ZERO {
+                return;
+            }
+            P::Authorise {
+                provider: "iyzico".into(),
+                method: None,
+                amount: {
+                    let h = half(due);
+                    if h.is_zero() {
+                        due
+                    } else {
+                        h
+                    }
+                },
+            }
+        }
+        (1, Some(p)) => P::ConfirmAuthorisation {
+            payment: p.id.clone(),
+            provider_ref: reference,
+            amount: p.requested,
+        },
+        (2, Some(p)) => P::Capture {
+            payment: p.id.clone(),
+            amount: p
+                .authorised
+                .checked_sub(&p.captured)
+                .and_then(|m| m.checked_sub(&p.capture_pending))
+                .unwrap(),
+        },
+        (3, Some(p)) => P::ConfirmCapture {
+            payment: p.id.clone(),
+            provider_ref: reference,
+            amount: p.capture_pending,
+        },
+        (4, Some(p)) => P::Refund {
+            payment: p.id.clone(),
+            amount: half(
+                p.captured
+                    .checked_sub(&p.refunded)
+                    .and_then(|m| m.checked_sub(&p.refund_pending))
+                    .unwrap(),
+            ),
+        },
+        (5, Some(p)) => P::ConfirmRefund {
+            payment: p.id.clone(),
+            provider_ref: reference,
+            amount: p.refund_pending,
+        },
+        (6, Some(p)) => P::Void {
+            payment: p.id.clone(),
+        },
+        (7 | 8, Some(p)) => {
+            let (limit, pending) = if action == 7 {
+                (
+                    p.authorised.checked_sub(&p.captured).unwrap(),
+                    p.capture_pending,
+                )
+            } else {
+                (
+                    p.captured.checked_sub(&p.refunded).unwrap(),
+                    p.refund_pending,
+                )
+            };
+            let over = limit
+                .checked_sub(&pending)
+                .and_then(|m| {
+                    m.checked_add(
+                        &Money::new(rust_decimal::Decimal::new(1, 2), m.currency()).unwrap(),
+                    )
+                })
+                .unwrap();
+            let command = if action == 7 {
+                P::Capture {
+                    payment: p.id.clone(),
+                    amount: over,
+                }
+            } else {
+                P::Refund {
+                    payment: p.id.clone(),
+                    amount: over,
+                }
+            };
+            let before = engine.order(id).unwrap();
+            assert!(
+                engine.pay(id, command, &CommandContext::system()).is_err(),
+                "over-capture or over-refund refused"
+            );
+            assert_eq!(engine.order(id).unwrap(), before);
+            return;
+        }
+        _ => return,
+    };
+    let _ = engine.pay(id, command, &CommandContext::system());
 }
 
 /// A carrier event for the order's first labelled parcel.
@@ -553,6 +683,24 @@ fn check(engine: &Engine, sut: &StoreUnderTest, orders: &[OrderId], i: usize, st
                 "{id} {at}"
             );
         }
+        // Provider payments: never more captured than authorised, never more refunded
+        // than captured, and the order's paid amount counts every capture.
+        for p in &order.payments {
+            assert!(
+                p.captured.amount() + p.capture_pending.amount() <= p.authorised.amount()
+                    || p.authorised.is_zero() && p.captured.is_zero(),
+                "{id} {} {at}",
+                p.id
+            );
+            assert!(
+                p.refunded.amount() + p.refund_pending.amount() <= p.captured.amount(),
+                "{id} {} {at}",
+                p.id
+            );
+        }
+        let captured: rust_decimal::Decimal =
+            order.payments.iter().map(|p| p.captured.amount()).sum();
+        assert!(captured <= order.amount_paid.amount(), "{id} {at}");
         // The snapshot equals the replay of the stored history.
         let history = sut.store.order_events(id).unwrap();
         let replayed = Order::replay(&history).unwrap();
