@@ -91,6 +91,7 @@ arg_names! {
         parcel,
         service,
         short_pick,
+        refund_shipping,
         provider,
         provider_ref,
         payment,

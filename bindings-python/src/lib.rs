@@ -21,6 +21,7 @@ mod money;
 mod order;
 mod order_commands;
 mod payment;
+mod returns;
 mod stock;
 mod stock_holds;
 mod stock_moves;

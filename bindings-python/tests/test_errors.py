@@ -39,6 +39,7 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "fulfilment": ordersmith.FulfilmentError,
         "notify": ordersmith.NotifyError,
         "payment": ordersmith.PaymentError,
+        "returns": ordersmith.ReturnsError,
         "channel": ordersmith.ChannelError,
         "webhook": ordersmith.WebhookError,
         "push": ordersmith.PushError,

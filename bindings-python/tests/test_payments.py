@@ -57,3 +57,24 @@ def test_void_fail_and_bad_input(engine: ordersmith.Engine) -> None:
         engine.capture_payment(order.id, "P2", 1.5)  # type: ignore[arg-type]
     with pytest.raises(ordersmith.MoneyInputError):
         engine.authorise_payment(order.id, "iyzico", Decimal("1.001"))
+
+
+def test_refund_quotes_add_up_over_several_returns(engine: ordersmith.Engine) -> None:
+    engine.add_location("IST", "Istanbul DC", 1, "TR-34")
+    engine.register_variant("TEE")
+    engine.receive("TEE", "IST", 5)
+    data = order_input("TEE", 3, price=Decimal("10.00"))
+    data["lines"][0]["tax_lines"] = []
+    data["lines"][0]["discounts"] = [{"code": None, "amount": Decimal("10.00")}]
+    order = engine.confirm(engine.place_order(data).id)
+    engine.record_shipment(order.id, {"L1": 3})
+    engine.record_delivery(order.id, {"L1": 3})
+    parts = []
+    for _ in range(3):
+        quote = engine.refund_quote(order.id, {"L1": 1})
+        parts.append(quote["total"])
+        engine.record_return(order.id, {"L1": 1})
+    assert parts == [Decimal("6.67"), Decimal("6.67"), Decimal("6.66")]
+    with pytest.raises(ordersmith.ReturnsInputError) as info:
+        engine.refund_quote(order.id, {"L1": 1})
+    assert info.value.code == "RETURNS_NOT_RETURNABLE"

@@ -84,6 +84,8 @@ const INVALID_INPUT: &[&str] = &[
     "FULFILMENT_INVALID_QUOTES",
     "FULFILMENT_QUOTES_MIX_CURRENCIES",
     "PAYMENT_INVALID_INPUT",
+    "RETURNS_NOT_RETURNABLE",
+    "RETURNS_INVALID_REQUEST",
     "ENGINE_INVALID_INPUT",
     // Like Python's I/O on a closed file: the caller's mistake, a ValueError.
     "ENGINE_CLOSED",
@@ -127,6 +129,7 @@ const INVALID_INPUT: &[&str] = &[
 ];
 
 const NOT_FOUND: &[&str] = &[
+    "RETURNS_UNKNOWN_LINE",
     "PAYMENT_UNKNOWN",
     "FULFILMENT_UNKNOWN",
     "FULFILMENT_UNKNOWN_PARCEL",
@@ -240,6 +243,7 @@ impl_error!(
     crate::fulfilment::FulfilmentError,
     crate::fulfilment::CarrierChoiceError,
     crate::payment::PaymentError,
+    crate::returns::ReturnsError,
     crate::ports::dump::DumpError,
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,

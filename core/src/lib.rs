@@ -19,6 +19,7 @@ pub mod order;
 pub mod payment;
 pub mod pii;
 pub mod ports;
+pub mod returns;
 pub mod sourcing;
 pub mod stock;
 
@@ -37,6 +38,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         fulfilment::FulfilmentError::CODES,
         fulfilment::CarrierChoiceError::CODES,
         payment::PaymentError::CODES,
+        returns::ReturnsError::CODES,
         fulfilment::ident::IdentError::CODES,
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,

@@ -146,6 +146,18 @@ class PaymentNotFoundError(PaymentError, LookupError):
     """No payment with that id on the order."""
 
 
+class ReturnsError(Error):
+    """Returns and refund quotes."""
+
+
+class ReturnsInputError(ReturnsError, ValueError):
+    """A return of more than was delivered, or a bad refund policy."""
+
+
+class ReturnsNotFoundError(ReturnsError, LookupError):
+    """A line the order does not have."""
+
+
 class NotifyError(Error):
     """Customer notifications: templates, variables, locales, channels."""
 
@@ -278,6 +290,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "fulfilment": FulfilmentError,
     "notify": NotifyError,
     "payment": PaymentError,
+    "returns": ReturnsError,
     "channel": ChannelError,
     "webhook": WebhookError,
     "push": PushError,
@@ -300,6 +313,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("notify", "not_found"): NotifyNotFoundError,
     ("payment", "invalid_input"): PaymentInputError,
     ("payment", "not_found"): PaymentNotFoundError,
+    ("returns", "invalid_input"): ReturnsInputError,
+    ("returns", "not_found"): ReturnsNotFoundError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -420,6 +435,9 @@ __all__ = [
     "PaymentError",
     "PaymentInputError",
     "PaymentNotFoundError",
+    "ReturnsError",
+    "ReturnsInputError",
+    "ReturnsNotFoundError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

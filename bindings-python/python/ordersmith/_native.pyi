@@ -382,6 +382,14 @@ class Engine:
     def pending_effects(self, limit: int = 100) -> List[_Row]: ...
     def acknowledge_effect(self, id: str) -> bool: ...
     def sourcing_plan(self, order_id: str) -> Optional[_Row]: ...
+    def refund_quote(
+        self,
+        order_id: str,
+        lines: Mapping[str, int],
+        *,
+        refund_shipping: bool = False,
+        restocking_fee_rate: Optional[_Amount] = None,
+    ) -> _Row: ...
     # payments through a provider
     def authorise_payment(
         self, order_id: str, provider: str, amount: _Amount, method: Optional[str] = None, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None

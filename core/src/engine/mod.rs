@@ -114,6 +114,9 @@ pub enum EngineError {
     /// Sourcing refused its input.
     #[error(transparent)]
     Sourcing(#[from] SourcingError),
+    /// A refund could not be worked out.
+    #[error(transparent)]
+    Returns(#[from] crate::returns::ReturnsError),
     /// A raw stock command named a reservation an order owns (or claimed an order for
     /// a new one). Such reservations change only through their order, so the order's
     /// allocations and the ledger never disagree.
@@ -157,6 +160,7 @@ impl EngineError {
             Self::Store(e) => e.code(),
             Self::Stock(e) => e.code(),
             Self::Sourcing(e) => e.code(),
+            Self::Returns(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",

@@ -203,3 +203,19 @@ impl Engine {
         self.execute(id, OrderCommand::Pay(step), ctx)
     }
 }
+
+impl Engine {
+    /// What returning `lines` now would refund, line by line (paid after discounts, tax,
+    /// shipping share by policy, restocking fee), after the returns the order already
+    /// records; see [`crate::returns`]. Reads only: record the return and the refund
+    /// with `record_return` and the payment steps.
+    pub fn refund_quote(
+        &self,
+        id: &OrderId,
+        lines: &[LineQuantity],
+        policy: &crate::returns::RefundPolicy,
+    ) -> Result<crate::returns::RefundBreakdown, EngineError> {
+        let order = self.load(id)?;
+        Ok(crate::returns::refund_for(&order, lines, policy)?)
+    }
+}

@@ -1,0 +1,251 @@
+//! Refunds a finance person would sign: for returned units, what the customer paid for
+//! each unit after its share of the line's discounts, with its tax, and (by policy) its
+//! share of shipping, minus a restocking fee — returned as a breakdown, not just a
+//! total.
+//!
+//! Every amount is split per unit with [`crate::money::allocate`] (largest remainder),
+//! and the k-th unit of a line to come back always gets the k-th share, whichever
+//! return it comes back in. So returns split over several requests add up, to the minor
+//! unit, to exactly what returning everything at once refunds: three units at 10.00
+//! with a 10.00 discount refund 6.67 + 6.67 + 6.66, never 20.01.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use ordersmith::ids::{ChannelId, LineId, OrderId, VariantId};
+//! use ordersmith::money::{Currency, Money};
+//! use ordersmith::order::{decide, place, LineQuantity, NewLine, NewOrder, Order, OrderCommand, OrderEvent};
+//! use ordersmith::returns::{refund_for, RefundPolicy};
+//!
+//! let try_ = Currency::parse("TRY")?;
+//! let new = NewOrder::new(
+//!     ChannelId::parse("web")?,
+//!     Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+//!     try_,
+//!     vec![NewLine::new(VariantId::parse("TEE")?, 3, Money::parse("10.00", try_)?)
+//!         .with_discount(None, Money::parse("10.00", try_)?)],
+//! );
+//! let OrderEvent::Placed(placed) = place(&new)? else { unreachable!() };
+//! let mut order = Order::from_placed(OrderId::parse("o-1")?, &placed);
+//! let l1 = LineId::parse("L1")?;
+//! for command in [
+//!     OrderCommand::Confirm,
+//!     OrderCommand::RecordShipment { lines: vec![LineQuantity::new(l1.clone(), 3)] },
+//!     OrderCommand::RecordDelivery { lines: vec![LineQuantity::new(l1.clone(), 3)] },
+//! ] {
+//!     for e in decide(&order, &command)? { order.apply(&e); }
+//! }
+//! let first = refund_for(&order, &[LineQuantity::new(l1.clone(), 2)], &RefundPolicy::default())?;
+//! assert_eq!(first.total.to_string(), "13.34 TRY");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::LineId;
+use crate::money::{allocate, Money, MoneyError, Rounding};
+use crate::order::{LineQuantity, Order};
+
+/// What a refund includes beside the goods.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundPolicy {
+    /// Refund each returned unit's share of the order's shipping.
+    #[serde(default)]
+    pub refund_shipping: bool,
+    /// Restocking fee as a fraction of the goods refunded (`0.10` is 10 %), 0 to 1.
+    #[serde(default)]
+    pub restocking_fee_rate: Decimal,
+}
+
+/// The refund of one line's returned units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRefund {
+    /// The line.
+    pub line_id: LineId,
+    /// Units refunded.
+    pub quantity: u32,
+    /// What the customer paid for them, after discounts, tax included.
+    pub paid: Money,
+    /// Of which tax.
+    pub tax: Money,
+    /// Their share of shipping (zero unless the policy refunds shipping).
+    pub shipping: Money,
+    /// The restocking fee kept.
+    pub restocking_fee: Money,
+    /// `paid + shipping − restocking_fee`.
+    pub total: Money,
+}
+
+/// A refund, line by line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundBreakdown {
+    /// Per line, in the order the lines were asked.
+    pub lines: Vec<LineRefund>,
+    /// The sum of the lines' totals.
+    pub total: Money,
+}
+
+/// Why a refund could not be worked out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(untagged)]
+pub enum ReturnsError {
+    /// A line the order does not have.
+    #[error("line {line_id} is not on the order")]
+    UnknownLine {
+        /// The line.
+        line_id: LineId,
+    },
+    /// More units than were delivered and not yet returned (including none at all).
+    #[error("line {line_id}: {requested} units returned, only {returnable} delivered and not yet returned")]
+    NotReturnable {
+        /// The line.
+        line_id: LineId,
+        /// Units asked.
+        requested: u32,
+        /// Units that may come back.
+        returnable: u32,
+    },
+    /// A restocking fee rate outside 0 to 1, or no units.
+    #[error("refund request is invalid: {reason}")]
+    InvalidRequest {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Money arithmetic failed.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl ReturnsError {
+    /// Every code this enum can return itself.
+    pub const CODES: &'static [&'static str] = &[
+        "RETURNS_UNKNOWN_LINE",
+        "RETURNS_NOT_RETURNABLE",
+        "RETURNS_INVALID_REQUEST",
+    ];
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownLine { .. } => "RETURNS_UNKNOWN_LINE",
+            Self::NotReturnable { .. } => "RETURNS_NOT_RETURNABLE",
+            Self::InvalidRequest { .. } => "RETURNS_INVALID_REQUEST",
+            Self::Money(e) => e.code(),
+        }
+    }
+}
+
+/// Sum of `parts[from..from + count]`.
+fn window(parts: &[Money], from: usize, count: usize, zero: Money) -> Result<Money, MoneyError> {
+    Money::sum(
+        zero.currency(),
+        parts
+            .iter()
+            .skip(from)
+            .take(count)
+            .chain(std::iter::once(&zero)),
+    )
+}
+
+/// Splits `total` into `n` per-unit shares (largest remainder, first units first).
+fn per_unit(total: &Money, n: u32) -> Result<Vec<Money>, MoneyError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    allocate(total, &vec![Decimal::ONE; n as usize])
+}
+
+/// The refund for returning `returning` units of `order` now, after what the order
+/// already records as returned (`fulfilment.returned` per line). See the module docs.
+pub fn refund_for(
+    order: &Order,
+    returning: &[LineQuantity],
+    policy: &RefundPolicy,
+) -> Result<RefundBreakdown, ReturnsError> {
+    if returning.is_empty() {
+        return Err(ReturnsError::InvalidRequest {
+            reason: "no units to refund",
+        });
+    }
+    if policy.restocking_fee_rate < Decimal::ZERO || policy.restocking_fee_rate > Decimal::ONE {
+        return Err(ReturnsError::InvalidRequest {
+            reason: "the restocking fee rate must be 0 to 1",
+        });
+    }
+    let zero = Money::zero(order.currency);
+    // Shipping shares per active unit, in line order, unit by unit.
+    let active_units: u32 = order
+        .lines
+        .iter()
+        .map(|l| l.active_quantity())
+        .fold(0u32, u32::saturating_add);
+    let shipping_total = Money::sum(
+        order.currency,
+        order
+            .shipping_lines
+            .iter()
+            .map(|s| &s.price)
+            .chain(std::iter::once(&zero)),
+    )?;
+    let shipping_shares = if policy.refund_shipping {
+        per_unit(&shipping_total, active_units)?
+    } else {
+        Vec::new()
+    };
+    let mut asked: BTreeMap<&LineId, u32> = BTreeMap::new();
+    let mut lines = Vec::with_capacity(returning.len());
+    for lq in returning {
+        let (index, line) = order
+            .lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.id == lq.line_id)
+            .ok_or_else(|| ReturnsError::UnknownLine {
+                line_id: lq.line_id.clone(),
+            })?;
+        let earlier = asked.entry(&line.id).or_insert(0);
+        let already = line.fulfilment.returned.saturating_add(*earlier);
+        let returnable = line.fulfilment.delivered.saturating_sub(already);
+        if lq.quantity == 0 || lq.quantity > returnable {
+            return Err(ReturnsError::NotReturnable {
+                line_id: line.id.clone(),
+                requested: lq.quantity,
+                returnable,
+            });
+        }
+        *earlier += lq.quantity;
+        let amounts = line.amounts(order.taxes_included)?;
+        let n = line.active_quantity();
+        let (from, count) = (already as usize, lq.quantity as usize);
+        let paid = window(&per_unit(&amounts.total, n)?, from, count, zero)?;
+        let tax = window(&per_unit(&amounts.tax, n)?, from, count, zero)?;
+        let offset: usize = order
+            .lines
+            .iter()
+            .take(index)
+            .map(|l| l.active_quantity() as usize)
+            .sum();
+        let shipping = window(&shipping_shares, offset + from, count, zero)?;
+        let goods_total = amounts.total.checked_sub(&amounts.tax)?;
+        let fee_total = goods_total.times_rate(policy.restocking_fee_rate, Rounding::HalfEven)?;
+        let restocking_fee = window(&per_unit(&fee_total, n)?, from, count, zero)?;
+        let total = paid.checked_add(&shipping)?.checked_sub(&restocking_fee)?;
+        lines.push(LineRefund {
+            line_id: line.id.clone(),
+            quantity: lq.quantity,
+            paid,
+            tax,
+            shipping,
+            restocking_fee,
+            total,
+        });
+    }
+    let total = Money::sum(
+        order.currency,
+        lines.iter().map(|l| &l.total).chain(std::iter::once(&zero)),
+    )?;
+    Ok(RefundBreakdown { lines, total })
+}
