@@ -15,7 +15,7 @@ impl PyEngine {
     /// order already records: per line `paid` (after discounts, tax included), `tax`,
     /// `shipping` (when `refund_shipping`), `restocking_fee` (`restocking_fee_rate` of
     /// the goods, 0 to 1) and `total`, and the overall `total`. Reads only.
-    #[pyo3(signature = (order_id, lines, *, refund_shipping=None, restocking_fee_rate=None))]
+    #[pyo3(signature = (order_id, lines, *, refund_shipping=None, restocking_fee_rate=None), text_signature = "($self, order_id, lines, *, refund_shipping=False, restocking_fee_rate=None)")]
     fn refund_quote<'py>(
         &self,
         py: Python<'py>,
