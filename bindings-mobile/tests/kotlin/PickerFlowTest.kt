@@ -1,0 +1,110 @@
+// End to end on an SQLite file: today's work, pick, pack, label through the effect
+// sink, hand over; then the file is reopened and tells the same story.
+package dev.ordersmith.tests
+
+import dev.ordersmith.*
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+fun pickerFlow() = Suite("picker flow").apply {
+    test("list work, pick, pack, label, hand over, reopen") {
+        val dir = Files.createTempDirectory("ordersmith-kt")
+        val path = dir.resolve("shop.db").toString()
+        val clock = FixedClock(NOON)
+        val engine = Engine.open(path, clock)
+        shop(engine)
+        val a = engine.confirmOrder(engine.placeOrder(newOrder("A-1", tea(2u), mug(1u)), null).id, null)
+        val b = engine.confirmOrder(engine.placeOrder(newOrder("B-1", tea(1u)), null).id, null)
+        engine.placeOrder(newOrder("C-1", tea(1u)), null) // pending: no work yet
+
+        val work = engine.fulfilmentWork("IST-1")
+        assertEquals(listOf(a.id, b.id), work.map { it.orderId })
+        assertTrue(engine.fulfilmentWork("ANK-1").isEmpty())
+        val first = work.first()
+        assertEquals(FulfilmentOrderStatus.OPEN, first.fulfilment.status)
+        assertEquals(listOf("MUG-RED" to 1u, "TEA-500G" to 2u), first.pickList.map { it.sku to it.quantity })
+
+        val fo = first.fulfilment.id
+        val picked = first.pickList.map { LineUnits(it.lineId, it.quantity) }
+        var order = engine.pick(a.id, fo, picked, emptyList(), CallContext(actor = "user:picker-7"))
+        assertEquals(FulfilmentOrderStatus.IN_PROGRESS, order.fulfilments.single().status)
+        assertTrue(engine.pickList(a.id, fo).isEmpty())
+
+        order = engine.pack(a.id, fo, picked, ParcelSize(1200u, 300u, 200u, 150u), null)
+        val parcel = order.fulfilments.single().parcels.single()
+        assertEquals(ParcelStatus.PACKED, parcel.status)
+        order = engine.requestLabel(a.id, fo, parcel.id, "express", null)
+        assertEquals(ParcelStatus.LABEL_REQUESTED, order.fulfilments.single().parcels.single().status)
+
+        // The label request leaves as an effect; the sink "buys" the label and records
+        // it on the engine from inside the callback (no engine lock is held then).
+        var labelled = 0
+        val sink = object : EffectSink {
+            override fun deliver(effect: Effect): Boolean {
+                if (effect.topic == "fulfilment.label_requested" && effect.aggregateId == a.id) {
+                    engine.recordLabel(a.id, fo, parcel.id, Label("ups", "express", "1Z999AA10123456784", "lbl-1"), null)
+                    labelled++
+                }
+                return true
+            }
+        }
+        val acknowledged = engine.drainEffects(sink)
+        assertTrue(acknowledged > 0u)
+        assertEquals(1, labelled)
+        // Recording the label made effects of its own; a second drain takes them.
+        engine.drainEffects(RecordingSink())
+        assertTrue(engine.pendingEffects(100u).isEmpty())
+        val label = assertNotNull(engine.order(a.id).fulfilments.single().parcels.single().label)
+        assertEquals("1Z999AA10123456784", label.trackingNumber)
+
+        clock.time = NOON.plusSeconds(7200)
+        order = engine.handOver(a.id, fo, parcel.id, null)
+        assertEquals(ParcelStatus.HANDED_OVER, order.fulfilments.single().parcels.single().status)
+        assertEquals(FulfilmentOrderStatus.SHIPPED, order.fulfilments.single().status)
+        assertEquals(FulfilmentStatus.FULFILLED, order.fulfilmentStatus)
+        assertEquals(listOf(2u, 1u), order.lines.map { it.shipped })
+        assertEquals(listOf(b.id), engine.fulfilmentWork(null).map { it.orderId })
+        assertEquals(18L, engine.stockLevels("TEA-500G").onHand) // 20 received, 2 shipped
+        assertTrue(engine.reservations(a.id, null, null).isEmpty())
+
+        val reopened = Engine.open(path, null)
+        assertEquals(order, reopened.order(a.id))
+        assertEquals(listOf(b.id), reopened.fulfilmentWork("IST-1").map { it.orderId })
+        dir.toFile().deleteRecursively()
+    }
+
+    test("a short pick is handled by the core's policy") {
+        val engine = Engine.inMemory(null)
+        shop(engine)
+        val order = engine.confirmOrder(engine.placeOrder(newOrder("S-1", mug(5u)), null).id, null)
+        val fo = order.fulfilments.single()
+        assertEquals("IST-1", fo.location)
+        // All five mugs are reserved at IST-1; the picker finds three. The two missing
+        // are written off, and with no other stock anywhere the order waits on hold.
+        val after = engine.pick(order.id, fo.id, listOf(LineUnits("L1", 3u)), listOf(LineUnits("L1", 2u)), null)
+        assertEquals(3L, engine.stockLevels("MUG-RED").onHand)
+        assertEquals(OrderStatus.ON_HOLD, after.status)
+        assertEquals("insufficient_stock", after.holdReason)
+        assertEquals(listOf(3u), after.fulfilments.single().picked.map { it.quantity })
+    }
+
+    test("hold, release, move and cancel a fulfilment order") {
+        val engine = Engine.inMemory(null)
+        shop(engine)
+        engine.receive("TEA-500G", "ANK-1", 5u, null)
+        val order = engine.confirmOrder(engine.placeOrder(newOrder("M-1", tea(1u)), null).id, null)
+        val fo = order.fulfilments.single().id
+        var now = engine.holdFulfilment(order.id, fo, "damaged shelf", null)
+        assertEquals(FulfilmentOrderStatus.ON_HOLD, now.fulfilments.single().status)
+        assertEquals("damaged shelf", now.fulfilments.single().holdReason)
+        now = engine.releaseFulfilment(order.id, fo, null)
+        now = engine.moveFulfilment(order.id, fo, "ANK-1", null)
+        assertEquals(listOf(FulfilmentOrderStatus.MOVED, FulfilmentOrderStatus.OPEN), now.fulfilments.map { it.status })
+        val moved = now.fulfilments.last().id
+        now = engine.cancelFulfilment(order.id, moved, CancelReason.INVENTORY, null)
+        assertEquals(OrderStatus.CANCELLED, now.status)
+        assertTrue(engine.reservations(order.id, null, null).isEmpty())
+    }
+}
