@@ -107,6 +107,39 @@ impl From<core::FulfilmentStatus> for FulfilmentStatus {
     }
 }
 
+/// Why an order is on hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HoldReason {
+    /// Waiting for a fraud review.
+    FraudReview,
+    /// The shipping address needs checking.
+    AddressCheck,
+    /// Waiting for payment.
+    Payment,
+    /// Not enough stock to fulfil.
+    InsufficientStock,
+    /// The customer asked to wait.
+    CustomerRequest,
+    /// The reservations lapsed before payment.
+    ReservationExpired,
+    /// Anything else (see the note).
+    Other,
+}
+
+impl From<core::HoldReason> for HoldReason {
+    fn from(r: core::HoldReason) -> Self {
+        match r {
+            core::HoldReason::FraudReview => Self::FraudReview,
+            core::HoldReason::AddressCheck => Self::AddressCheck,
+            core::HoldReason::Payment => Self::Payment,
+            core::HoldReason::InsufficientStock => Self::InsufficientStock,
+            core::HoldReason::CustomerRequest => Self::CustomerRequest,
+            core::HoldReason::ReservationExpired => Self::ReservationExpired,
+            core::HoldReason::Other => Self::Other,
+        }
+    }
+}
+
 /// Why an order was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum CancelReason {
@@ -213,8 +246,10 @@ pub struct Order {
     pub payment_status: PaymentStatus,
     /// Fulfilment status.
     pub fulfilment_status: FulfilmentStatus,
-    /// Why it is on hold (snake_case), when it is.
-    pub hold_reason: Option<String>,
+    /// Why it is on hold, when it is.
+    pub hold_reason: Option<HoldReason>,
+    /// The hold's note for people, when it has one.
+    pub hold_note: Option<String>,
     /// Why it was cancelled, when it was.
     pub cancel_reason: Option<CancelReason>,
     /// Lines.
@@ -238,11 +273,10 @@ impl TryFrom<core::Order> for Order {
         let total = o.totals()?.total.into();
         let payment_status = o.payment_status().into();
         let fulfilment_status = o.fulfilment_status().into();
-        let hold_reason = o
-            .hold
-            .as_ref()
-            .and_then(|h| serde_json::to_value(h.reason).ok())
-            .and_then(|v| v.as_str().map(str::to_string));
+        let (hold_reason, hold_note) = match o.hold {
+            Some(h) => (Some(h.reason.into()), h.note),
+            None => (None, None),
+        };
         Ok(Order {
             id: o.id.to_string(),
             version: o.version,
@@ -254,6 +288,7 @@ impl TryFrom<core::Order> for Order {
             payment_status,
             fulfilment_status,
             hold_reason,
+            hold_note,
             cancel_reason: o.cancel_reason.map(Into::into),
             lines: o.lines.into_iter().map(line).collect(),
             total,

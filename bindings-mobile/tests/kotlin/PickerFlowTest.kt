@@ -86,7 +86,8 @@ fun pickerFlow() = Suite("picker flow").apply {
         val after = engine.pick(order.id, fo.id, listOf(LineUnits("L1", 3u)), listOf(LineUnits("L1", 2u)), null)
         assertEquals(3L, engine.stockLevels("MUG-RED").onHand)
         assertEquals(OrderStatus.ON_HOLD, after.status)
-        assertEquals("insufficient_stock", after.holdReason)
+        assertEquals(HoldReason.INSUFFICIENT_STOCK, after.holdReason)
+        assertTrue(after.holdNote.orEmpty().contains("MUG-RED"), after.holdNote)
         assertEquals(listOf(3u), after.fulfilments.single().picked.map { it.quantity })
     }
 
