@@ -97,8 +97,14 @@ impl Engine {
         json: String,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        let input: OrderInput = serde_json::from_str(&json)
-            .map_err(|_| OrdersmithError::invalid("json", "is not a valid order input"))?;
+        let reader = &mut serde_json::Deserializer::from_str(&json);
+        let input: OrderInput = serde_path_to_error::deserialize(reader).map_err(|e| {
+            let path = match e.path().to_string() {
+                p if p == "." || p.is_empty() => "json".to_string(),
+                p => p,
+            };
+            OrdersmithError::invalid_json(path, e.into_inner().to_string())
+        })?;
         let new = input.into_new_order()?;
         let ctx = context(ctx)?;
         self.call(|e| e.place_order(new, &ctx))?.try_into()

@@ -112,6 +112,18 @@ impl OrdersmithError {
         Self::of_kind(e.code(), e.to_string(), details)
     }
 
+    /// `ENGINE_INVALID_INPUT` for JSON input that does not read as the core's input
+    /// type: the path of the field (`lines[0].unit_price`) and serde's reason, as the
+    /// Python binding reports it.
+    pub(crate) fn invalid_json(path: String, reason: String) -> Self {
+        let details = serde_json::json!({ "field": path, "reason": reason });
+        Self::of_kind(
+            "ENGINE_INVALID_INPUT",
+            format!("{path} is invalid: {reason}"),
+            details.to_string(),
+        )
+    }
+
     /// `ENGINE_INVALID_INPUT` for an argument of the call itself.
     pub(crate) fn invalid(field: &'static str, reason: &'static str) -> Self {
         ordersmith::engine::EngineError::InvalidInput { field, reason }.into()

@@ -51,6 +51,12 @@ fun errors() = Suite("errors").apply {
         }
         expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { engine.pendingEffects(0u) }
         expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { engine.placeOrderJson("{", null) }
+        val json = """{"channel": "web", "placed_at": "2026-11-20T12:00:00+03:00", "currency": "TRY",
+            "lines": [{"variant": "TEA-500G", "quantity": 1, "unit_price": 89.9}]}"""
+        val bad = expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { engine.placeOrderJson(json, null) }
+        assertTrue(bad.reason.startsWith("lines[0].unit_price"), bad.reason)
+        val good = engine.placeOrderJson(json.replace("89.9", "\"89.90\""), null)
+        assertEquals(BigDecimal("89.90"), good.total.amount)
     }
 
     test("warehouse errors carry the fulfilment codes") {
