@@ -149,6 +149,7 @@ from_core_error!(
     ordersmith::stock::StockError,
     ordersmith::ports::StoreError,
     ordersmith::fulfilment::FulfilmentError,
+    ordersmith::fulfilment::tracking::TrackingError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an

@@ -12,6 +12,7 @@ use crate::convert::{context, CallContext};
 use crate::engine::Engine;
 use crate::errors::OrdersmithError;
 use crate::order::{CancelReason, Order};
+use crate::tracking::TrackingStatus;
 
 /// Where a fulfilment order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -135,8 +136,8 @@ pub struct Parcel {
     pub label: Option<Label>,
     /// Its GS1 SSCC, when the engine assigns them.
     pub sscc: Option<String>,
-    /// The carrier's latest status (snake_case), from the first carrier event on.
-    pub tracking_status: Option<String>,
+    /// The carrier's latest status, from the first carrier event on.
+    pub tracking_status: Option<TrackingStatus>,
 }
 
 impl From<core::Parcel> for Parcel {
@@ -159,10 +160,7 @@ impl From<core::Parcel> for Parcel {
                 label_ref: l.label_ref,
             }),
             sscc: p.sscc.map(|s| s.to_string()),
-            tracking_status: p
-                .tracking
-                .and_then(|t| t.status())
-                .map(|s| s.as_str().to_string()),
+            tracking_status: p.tracking.and_then(|t| t.status()).map(Into::into),
         }
     }
 }

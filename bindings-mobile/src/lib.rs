@@ -5,9 +5,9 @@
 //! and errors and nothing else: every rule lives in `core/`.
 //!
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
-//! (the warehouse flow), [`stock`], [`catalog`], [`order`] and [`money`] (the
-//! records), [`ports`] (what the host implements) and [`errors`] (the one place core
-//! errors are mapped).
+//! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
+//! [`order`] and [`money`] (the records), [`ports`] (what the host implements) and
+//! [`errors`] (the one place core errors are mapped).
 //!
 //! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
 //! this crate's uniffi version):
@@ -29,3 +29,4 @@ pub mod money;
 pub mod order;
 pub mod ports;
 pub mod stock;
+pub mod tracking;

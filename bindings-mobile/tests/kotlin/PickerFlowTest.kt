@@ -69,6 +69,16 @@ fun pickerFlow() = Suite("picker flow").apply {
         assertEquals(18L, engine.stockLevels("TEA-500G").onHand) // 20 received, 2 shipped
         assertTrue(engine.reservations(a.id, null, null).isEmpty())
 
+        // The carrier's scans: in transit, then delivered (UPS codes, the core's table).
+        order = engine.recordTrackingEvent(a.id, fo, parcel.id, NOON.plusSeconds(10800), "I", "Istanbul hub", null)
+        assertEquals(TrackingStatus.IN_TRANSIT, order.fulfilments.single().parcels.single().trackingStatus)
+        order = engine.recordTrackingEvent(a.id, fo, parcel.id, NOON.plusSeconds(86400), "D", null, null)
+        assertEquals(TrackingStatus.DELIVERED, order.fulfilments.single().parcels.single().trackingStatus)
+        assertEquals(listOf(2u, 1u), order.lines.map { it.delivered })
+        expectError<OrdersmithException.InvalidInput>("FULFILMENT_TRACKING_INVALID_CODE") {
+            engine.recordTrackingEvent(a.id, fo, parcel.id, NOON, " ", null, null)
+        }
+
         val reopened = Engine.open(path, null)
         assertEquals(order, reopened.order(a.id))
         assertEquals(listOf(b.id), reopened.fulfilmentWork("IST-1").map { it.orderId })
