@@ -11,7 +11,8 @@ use ordersmith_sqlite::SqliteStore;
 
 use crate::convert::{context, CallContext};
 use crate::errors::OrdersmithError;
-use crate::order::{CancelReason, NewOrder, Order, OrderStatus};
+use crate::money::ExactDecimal;
+use crate::order::{CancelReason, HoldReason, NewOrder, Order, OrderStatus};
 use crate::ports::{Effect, EffectSink, HostClock, HostTime};
 
 /// Most effects one `drain_effects` call hands to the sink.
@@ -146,6 +147,88 @@ impl Engine {
         let ctx = context(ctx)?;
         self.call(|e| e.cancel_order(&id, reason.into(), &ctx))?
             .try_into()
+    }
+
+    /// Puts an order on hold (fraud review, address check, ...), with a note.
+    #[uniffi::method(default(note = None, ctx = None))]
+    pub fn hold_order(
+        &self,
+        order_id: String,
+        reason: HoldReason,
+        note: Option<String>,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.hold_order(&id, reason.into(), note, &ctx))?
+            .try_into()
+    }
+
+    /// Releases a hold, back to the status before it.
+    #[uniffi::method(default(ctx = None))]
+    pub fn release_hold(
+        &self,
+        order_id: String,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.release_hold(&id, &ctx))?.try_into()
+    }
+
+    /// Records a payment of `amount` in the order's currency.
+    #[uniffi::method(default(ctx = None))]
+    pub fn record_payment(
+        &self,
+        order_id: String,
+        amount: ExactDecimal,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let amount = amount.parse()?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.record_payment_amount(&id, amount, &ctx))?
+            .try_into()
+    }
+
+    /// Records a refund of `amount` in the order's currency (never more than paid).
+    #[uniffi::method(default(ctx = None))]
+    pub fn record_refund(
+        &self,
+        order_id: String,
+        amount: ExactDecimal,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let amount = amount.parse()?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.record_refund_amount(&id, amount, &ctx))?
+            .try_into()
+    }
+
+    /// Closes a fully shipped order.
+    #[uniffi::method(default(ctx = None))]
+    pub fn complete_order(
+        &self,
+        order_id: String,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.complete_order(&id, &ctx))?.try_into()
+    }
+
+    /// Adds a staff note.
+    #[uniffi::method(default(ctx = None))]
+    pub fn add_note(
+        &self,
+        order_id: String,
+        note: String,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.add_note(&id, note, &ctx))?.try_into()
     }
 
     /// The order at its latest version.

@@ -140,6 +140,20 @@ impl From<core::HoldReason> for HoldReason {
     }
 }
 
+impl From<HoldReason> for core::HoldReason {
+    fn from(r: HoldReason) -> Self {
+        match r {
+            HoldReason::FraudReview => Self::FraudReview,
+            HoldReason::AddressCheck => Self::AddressCheck,
+            HoldReason::Payment => Self::Payment,
+            HoldReason::InsufficientStock => Self::InsufficientStock,
+            HoldReason::CustomerRequest => Self::CustomerRequest,
+            HoldReason::ReservationExpired => Self::ReservationExpired,
+            HoldReason::Other => Self::Other,
+        }
+    }
+}
+
 /// Why an order was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum CancelReason {

@@ -83,6 +83,32 @@ fun conversions() = Suite("conversions").apply {
         assertTrue(engine.listOrders(10u, OrderStatus.PENDING).isEmpty())
     }
 
+    test("payments, refunds, holds and notes") {
+        val engine = Engine.inMemory(null)
+        var order = engine.placeOrder(newOrder("P1", tea(2u)), null)
+        order = engine.holdOrder(order.id, HoldReason.ADDRESS_CHECK, "flat number missing", null)
+        assertEquals(OrderStatus.ON_HOLD, order.status)
+        assertEquals(HoldReason.ADDRESS_CHECK, order.holdReason)
+        assertEquals("flat number missing", order.holdNote)
+        order = engine.releaseHold(order.id, null)
+        assertEquals(OrderStatus.PENDING, order.status)
+        order = engine.recordPayment(order.id, BigDecimal("100.00"), null)
+        assertEquals(PaymentStatus.PARTIALLY_PAID, order.paymentStatus)
+        assertEquals(BigDecimal("100.00"), order.amountPaid.amount)
+        order = engine.recordPayment(order.id, BigDecimal("79.80"), null)
+        assertEquals(PaymentStatus.PAID, order.paymentStatus)
+        expectError<OrdersmithException.Rejected>("ORDER_REFUND_EXCEEDS_PAID") {
+            engine.recordRefund(order.id, BigDecimal("200"), null)
+        }
+        expectError<OrdersmithException.InvalidInput>("MONEY_TOO_PRECISE") {
+            engine.recordRefund(order.id, BigDecimal("0.001"), null)
+        }
+        order = engine.recordRefund(order.id, BigDecimal("10"), null)
+        assertEquals(PaymentStatus.PARTIALLY_REFUNDED, order.paymentStatus)
+        order = engine.addNote(order.id, "gift wrap", null)
+        assertEquals(listOf("gift wrap"), order.notes)
+    }
+
     test("barcodes: GTIN check digits are verified") {
         assertEquals("4006381333931", parseGtin("4006381333931"))
         assertEquals("96385074", parseGtin("96385074"))
