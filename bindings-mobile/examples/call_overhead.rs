@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     println!("rust core engine.order(id): best {best:.0} ns, median {median:.0} ns");
 
-    let glue = ordersmith_mobile::engine::Engine::in_memory(None)?;
+    let glue = ordersmith_mobile::engine::Engine::in_memory(None, None)?;
     let order = ordersmith_mobile::order::NewOrder {
         channel: "pos".into(),
         external_ref: None,

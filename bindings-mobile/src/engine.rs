@@ -12,6 +12,7 @@ use ordersmith_sqlite::SqliteStore;
 use crate::convert::{context, CallContext};
 use crate::errors::OrdersmithError;
 use crate::money::ExactDecimal;
+use crate::options::{engine_config, EngineOptions};
 use crate::order::{CancelReason, HoldReason, NewOrder, Order, OrderStatus};
 use crate::ports::{Effect, EffectSink, HostClock, HostTime};
 
@@ -30,14 +31,17 @@ impl Engine {
     fn build(
         store: SqliteStore,
         clock: Option<Arc<dyn HostClock>>,
+        options: Option<EngineOptions>,
     ) -> Result<Self, OrdersmithError> {
+        let config = engine_config(options)?;
         let store = Arc::new(store);
         let host_time = clock.map(HostTime::new).transpose()?.map(Arc::new);
         let engine_clock: Arc<dyn Clock> = match &host_time {
             Some(t) => t.clone(),
             None => Arc::new(SystemClock::new()),
         };
-        let inner = CoreEngine::new(store.clone(), store.clone(), engine_clock, store);
+        let inner =
+            CoreEngine::new(store.clone(), store.clone(), engine_clock, store).with_config(config);
         Ok(Engine { inner, host_time })
     }
 
@@ -62,20 +66,24 @@ fn opened(e: ordersmith_sqlite::OpenError) -> OrdersmithError {
 impl Engine {
     /// Opens (or creates) the SQLite database at `path`. With a `clock`, the engine
     /// takes its time from the host; without one, from the system clock.
-    #[uniffi::constructor(default(clock = None))]
+    #[uniffi::constructor(default(clock = None, options = None))]
     pub fn open(
         path: String,
         clock: Option<Arc<dyn HostClock>>,
+        options: Option<EngineOptions>,
     ) -> Result<Arc<Self>, OrdersmithError> {
         let store = SqliteStore::open(&path).map_err(opened)?;
-        Ok(Arc::new(Engine::build(store, clock)?))
+        Ok(Arc::new(Engine::build(store, clock, options)?))
     }
 
     /// An engine on a private in-memory SQLite database (tests, demos).
-    #[uniffi::constructor(default(clock = None))]
-    pub fn in_memory(clock: Option<Arc<dyn HostClock>>) -> Result<Arc<Self>, OrdersmithError> {
+    #[uniffi::constructor(default(clock = None, options = None))]
+    pub fn in_memory(
+        clock: Option<Arc<dyn HostClock>>,
+        options: Option<EngineOptions>,
+    ) -> Result<Arc<Self>, OrdersmithError> {
         let store = SqliteStore::in_memory().map_err(opened)?;
-        Ok(Arc::new(Engine::build(store, clock)?))
+        Ok(Arc::new(Engine::build(store, clock, options)?))
     }
 
     /// Places a new order (status pending).

@@ -150,6 +150,7 @@ from_core_error!(
     ordersmith::ports::StoreError,
     ordersmith::fulfilment::FulfilmentError,
     ordersmith::fulfilment::tracking::TrackingError,
+    ordersmith::fulfilment::ident::IdentError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an

@@ -6,7 +6,7 @@
 //!
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
-//! [`order`] and [`money`] (the records), [`ports`] (what the host implements) and
+//! [`order`] and [`money`] (the records), [`options`] (engine tuning), [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
 //! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
@@ -26,6 +26,7 @@ pub mod engine;
 pub mod errors;
 pub mod fulfilment;
 pub mod money;
+pub mod options;
 pub mod order;
 pub mod ports;
 pub mod stock;

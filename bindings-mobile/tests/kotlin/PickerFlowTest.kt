@@ -8,6 +8,14 @@ import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 
+/** The SSCC with its GS1 check digit verified here, independently of the engine. */
+fun parseSsccCheck(sscc: String): String {
+    val digits = sscc.map { it.digitToInt() }
+    val sum = digits.dropLast(1).reversed().withIndex().sumOf { (i, d) -> if (i % 2 == 0) d * 3 else d }
+    assertEquals((10 - sum % 10) % 10, digits.last(), "check digit of $sscc")
+    return sscc
+}
+
 fun pickerFlow() = Suite("picker flow").apply {
     test("list work, pick, pack, label, hand over, reopen") {
         val dir = Files.createTempDirectory("ordersmith-kt")
@@ -99,6 +107,30 @@ fun pickerFlow() = Suite("picker flow").apply {
         assertEquals(HoldReason.INSUFFICIENT_STOCK, after.holdReason)
         assertTrue(after.holdNote.orEmpty().contains("MUG-RED"), after.holdNote)
         assertEquals(listOf(3u), after.fulfilments.single().picked.map { it.quantity })
+    }
+
+    test("engine options: SSCCs on parcels, backorder on a short pick") {
+        val options = EngineOptions(ShortPickPolicy.BACKORDER, SsccOptions(0u, "8690000", 1uL, 999_999uL))
+        val engine = Engine.inMemory(null, options)
+        shop(engine)
+        val packed = engine.confirmOrder(engine.placeOrder(newOrder("O-1", tea(2u)), null).id, null)
+        val f1 = packed.fulfilments.single().id
+        engine.pick(packed.id, f1, listOf(LineUnits("L1", 2u)), emptyList(), null)
+        val parcel = engine.pack(packed.id, f1, listOf(LineUnits("L1", 2u)), ParcelSize(1000u, 300u, 200u, 100u), null)
+            .fulfilments.single().parcels.single()
+        val sscc = assertNotNull(parcel.sscc)
+        assertEquals(18, sscc.length)
+        assertTrue(sscc.startsWith("08690000"), sscc)
+        assertEquals(sscc, parseSsccCheck(sscc))
+
+        val short = engine.confirmOrder(engine.placeOrder(newOrder("O-2", tea(3u)), null).id, null)
+        val f2 = short.fulfilments.single().id
+        val held = engine.pick(short.id, f2, listOf(LineUnits("L1", 2u)), listOf(LineUnits("L1", 1u)), null)
+        assertEquals(OrderStatus.ON_HOLD, held.status)
+        assertEquals(HoldReason.INSUFFICIENT_STOCK, held.holdReason)
+        expectError<OrdersmithException.InvalidInput>("FULFILMENT_SSCC_CONFIG_INVALID") {
+            Engine.inMemory(null, EngineOptions(null, SsccOptions(12u, "8690000", 1uL, 9uL)))
+        }
     }
 
     test("hold, release, move and cancel a fulfilment order") {
