@@ -26,6 +26,8 @@ val SCANS = mapOf(
 )
 
 const val WAREHOUSE = "IST-1"
+/** Parcels get GS1 SSCCs from this phone's serial range; missing units wait as backorders. */
+val OPTIONS = EngineOptions(ShortPickPolicy.BACKORDER, SsccOptions(0u, "8690000", 1uL, 99_999uL))
 val PICKER = CallContext(actor = "user:picker-7")
 
 /** The label desk: buys a label for every label request the engine emits. */
@@ -85,7 +87,7 @@ fun scan(sku: String): Boolean {
 
 fun main(args: Array<String>) {
     val path = args.firstOrNull() ?: "picker.db"
-    val engine = Engine.open(path, null)
+    val engine = Engine.open(path, null, OPTIONS)
     if (engine.listOrders(1u, null).isEmpty()) seed(engine)
     val desk = LabelDesk(engine)
 
@@ -105,7 +107,7 @@ fun main(args: Array<String>) {
         println("    picked ${picked.sumOf { it.quantity.toInt() }} unit(s)")
         var order = engine.pack(item.orderId, fo, picked, ParcelSize(1500u, 300u, 200u, 150u), PICKER)
         val parcel = order.fulfilments.single { it.id == fo }.parcels.last()
-        println("    packed ${parcel.id}")
+        println("    packed ${parcel.id}, SSCC ${parcel.sscc}")
         engine.requestLabel(item.orderId, fo, parcel.id, "standard", PICKER)
         engine.drainEffects(desk)
         order = engine.handOver(item.orderId, fo, parcel.id, PICKER)
