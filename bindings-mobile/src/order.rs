@@ -66,6 +66,10 @@ pub enum PaymentStatus {
     PartiallyRefunded,
     /// Refunded in full.
     Refunded,
+    /// Authorised by a payment provider, nothing captured yet.
+    Authorised,
+    /// Every authorisation was voided and nothing was paid.
+    Voided,
 }
 
 impl From<core::PaymentStatus> for PaymentStatus {
@@ -76,6 +80,8 @@ impl From<core::PaymentStatus> for PaymentStatus {
             core::PaymentStatus::Paid => Self::Paid,
             core::PaymentStatus::PartiallyRefunded => Self::PartiallyRefunded,
             core::PaymentStatus::Refunded => Self::Refunded,
+            core::PaymentStatus::Authorised => Self::Authorised,
+            core::PaymentStatus::Voided => Self::Voided,
         }
     }
 }
@@ -122,6 +128,8 @@ pub enum HoldReason {
     CustomerRequest,
     /// The reservations lapsed before payment.
     ReservationExpired,
+    /// A sales channel sent a line that maps to no variant.
+    UnmappedSku,
     /// Anything else (see the note).
     Other,
 }
@@ -135,6 +143,7 @@ impl From<core::HoldReason> for HoldReason {
             core::HoldReason::InsufficientStock => Self::InsufficientStock,
             core::HoldReason::CustomerRequest => Self::CustomerRequest,
             core::HoldReason::ReservationExpired => Self::ReservationExpired,
+            core::HoldReason::UnmappedSku => Self::UnmappedSku,
             core::HoldReason::Other => Self::Other,
         }
     }
@@ -149,6 +158,7 @@ impl From<HoldReason> for core::HoldReason {
             HoldReason::InsufficientStock => Self::InsufficientStock,
             HoldReason::CustomerRequest => Self::CustomerRequest,
             HoldReason::ReservationExpired => Self::ReservationExpired,
+            HoldReason::UnmappedSku => Self::UnmappedSku,
             HoldReason::Other => Self::Other,
         }
     }

@@ -12,7 +12,10 @@
 //! - `Mapping[str, int]`: any `collections.abc.Mapping` (a dict, a `MappingProxyType`,
 //!   a pandas Series' `to_dict()`, ...);
 //! - `Sequence[str]`: any iterable of `str` except a bare `str`;
-//! - paths: `str` or `os.PathLike`.
+//! - paths: `str` or `os.PathLike`;
+//! - `bytes`: `bytes` or `bytearray` (a webhook body exactly as received; a `str` is
+//!   refused, since re-encoding it could change the bytes a signature covers);
+//! - `Mapping[str, str]`: any `collections.abc.Mapping` of `str` to `str`.
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -48,6 +51,28 @@ macro_rules! arg_names {
 
 arg_names! {
         after,
+        api_key,
+        barcode,
+        body,
+        failed_keys,
+        header,
+        headers,
+        import_marketplace_fulfilled,
+        import_test_orders,
+        inventory_item_id,
+        location_id,
+        mapping_json,
+        marketplace_id,
+        password,
+        product_type,
+        public_keys,
+        request_id,
+        secrets,
+        seller_id,
+        target,
+        username,
+        variant,
+        variant_id,
         page_size,
         actor,
         add,
@@ -66,6 +91,11 @@ arg_names! {
         parcel,
         service,
         short_pick,
+        provider,
+        provider_ref,
+        payment,
+        method,
+        overrides,
         code,
         locale,
         tracking_number,
@@ -350,4 +380,57 @@ pub(crate) fn mapping_items<'py>(
         out.push((key, v));
     }
     Ok(out)
+}
+
+/// A `bytes` argument: `bytes` or `bytearray`.
+pub(crate) struct RawBytes<N>(pub(crate) Vec<u8>, PhantomData<N>);
+
+impl<'a, 'py, N: ArgName> FromPyObject<'a, 'py> for RawBytes<N> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = obj.cast::<pyo3::types::PyBytes>() {
+            return Ok(RawBytes(b.as_bytes().to_vec(), PhantomData));
+        }
+        if let Ok(b) = obj.cast::<pyo3::types::PyByteArray>() {
+            return Ok(RawBytes(b.to_vec(), PhantomData));
+        }
+        Err(invalid_input(
+            obj.py(),
+            N::NAME,
+            &format!(
+                "expected bytes (the body exactly as received), not {}",
+                type_name(&obj)
+            ),
+        ))
+    }
+}
+
+/// A `Mapping[str, str]` argument, pairs in the mapping's order.
+pub(crate) struct TextMap<N>(pub(crate) Vec<(String, String)>, PhantomData<N>);
+
+impl<N> Default for TextMap<N> {
+    fn default() -> Self {
+        TextMap(Vec::new(), PhantomData)
+    }
+}
+
+impl<'a, 'py, N: ArgName> FromPyObject<'a, 'py> for TextMap<N> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let mut out = Vec::new();
+        for (key, value) in mapping_items(&obj.to_owned(), N::NAME)? {
+            let text = value.cast::<PyString>().map_err(|_| {
+                invalid_input(
+                    py,
+                    &format!("{}[{key:?}]", N::NAME),
+                    &format!("expected a str, not {}", type_name(&value.as_borrowed())),
+                )
+            })?;
+            out.push((key, text.extract::<String>()?));
+        }
+        Ok(TextMap(out, PhantomData))
+    }
 }

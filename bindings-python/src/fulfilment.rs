@@ -4,15 +4,20 @@
 //! `Order.fulfilments`.
 
 use ordersmith::engine::{CommandContext, Engine};
-use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize};
+use ordersmith::fulfilment::{
+    choose_service, CarrierEvent, CarrierPolicy, Label, ParcelSize, RateQuote,
+};
 use ordersmith::ids::{LocationId, OrderId};
+use ordersmith::money::{Currency, Money};
 use ordersmith::notify::Locale;
 use ordersmith::order::{CancelReason, FulfilmentCommand, LineQuantity};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::args::{names, Int, Text};
-use crate::convert::{context, datetime_arg, enum_arg, id_arg, json_to_py, timedelta_arg, to_py};
+use crate::convert::{
+    context, datetime_arg, enum_arg, extract_as, id_arg, json_to_py, timedelta_arg, to_py,
+};
 use crate::engine::{parse_order_id, PyEngine};
 use crate::errors::{core_error, detached};
 use crate::order::{line_quantities, PyOrder};
@@ -356,4 +361,91 @@ impl PyEngine {
             })
         })
     }
+}
+
+/// Chooses a carrier service from rate quotes (dicts with `carrier`, `service`,
+/// `price` (Decimal or str), `currency`, `transit_days_min`, `transit_days_max`):
+/// `policy` is `{"policy": "cheapest_meeting_promise", "max_transit_days": 3}` or
+/// `{"policy": "fastest_under_cap", "cap": Decimal, "currency": "TRY"}`. Returns the
+/// chosen quote and the explanation.
+#[pyfunction]
+pub(crate) fn choose_carrier<'py>(
+    py: Python<'py>,
+    quotes: &Bound<'_, PyAny>,
+    policy: &Bound<'_, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Quote {
+        carrier: String,
+        service: String,
+        price: rust_decimal::Decimal,
+        currency: String,
+        transit_days_min: u32,
+        transit_days_max: u32,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
+    enum Policy {
+        CheapestMeetingPromise {
+            max_transit_days: u32,
+        },
+        FastestUnderCap {
+            cap: rust_decimal::Decimal,
+            currency: String,
+        },
+    }
+    let money = |amount: rust_decimal::Decimal, currency: &str| -> PyResult<Money> {
+        let currency = Currency::parse(currency).map_err(|e| core_error(py, &e))?;
+        Money::new(amount, currency).map_err(|e| core_error(py, &e))
+    };
+    let raw: Vec<Quote> = extract_as(quotes, "quotes")?;
+    let quotes = raw
+        .into_iter()
+        .map(|q| {
+            Ok(RateQuote::new(
+                &q.carrier,
+                &q.service,
+                money(q.price, &q.currency)?,
+                q.transit_days_min,
+                q.transit_days_max,
+            ))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let policy = match extract_as::<Policy>(policy, "policy")? {
+        Policy::CheapestMeetingPromise { max_transit_days } => {
+            CarrierPolicy::CheapestMeetingPromise { max_transit_days }
+        }
+        Policy::FastestUnderCap { cap, currency } => CarrierPolicy::FastestUnderCap {
+            cap: money(cap, &currency)?,
+        },
+    };
+    let choice = choose_service(&quotes, &policy).map_err(|e| core_error(py, &e))?;
+    to_py(py, &choice)
+}
+
+/// Renders a requested notification (the `notification` of a `notification.requested`
+/// effect's payload) with the shipped English and Turkish templates, after applying
+/// `overrides` (a JSON list of `{"key", "locale", "channel", "subject"?, "body"}`; a
+/// template naming an unknown variable is refused when loaded). Returns `subject`,
+/// `body`, `locale` and `channel`.
+#[pyfunction]
+#[pyo3(signature = (notification, overrides=None))]
+pub(crate) fn render_notification<'py>(
+    py: Python<'py>,
+    notification: &Bound<'_, PyAny>,
+    overrides: Option<Text<names::overrides>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let notification: ordersmith::notify::Notification = extract_as(notification, "notification")?;
+    let mut templates =
+        ordersmith::notify::TemplateSet::shipped().map_err(|e| core_error(py, &e))?;
+    if let Some(json) = overrides {
+        templates
+            .load_overrides_json(json.as_str())
+            .map_err(|e| core_error(py, &e))?;
+    }
+    let message = notification
+        .render(&templates)
+        .map_err(|e| core_error(py, &e))?;
+    to_py(py, &message)
 }

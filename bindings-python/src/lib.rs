@@ -7,9 +7,11 @@
 //! One file per core concern: `errors` (the one error mapping), `convert` (values),
 //! `money`, `order` (the order types), `engine` (constructors and order commands),
 //! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
-//! reads).
+//! reads); `channels` (the `ordersmith-channels` crate: parse, verify, import, plan
+//! stock pushes).
 
 mod args;
+mod channels;
 mod convert;
 mod engine;
 mod errors;
@@ -18,6 +20,7 @@ mod listing;
 mod money;
 mod order;
 mod order_commands;
+mod payment;
 mod stock;
 mod stock_holds;
 mod stock_moves;
@@ -35,7 +38,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<order::PyImportResult>()?;
     m.add_class::<listing::PyOrderPage>()?;
     m.add_class::<listing::PyOrderIterator>()?;
+    m.add_class::<channels::PyChannelIntake>()?;
+    m.add_class::<channels::PyStockPushPlanner>()?;
+    m.add_function(wrap_pyfunction!(channels::parse_channel_order, m)?)?;
+    m.add_function(wrap_pyfunction!(channels::parse_channel_events, m)?)?;
+    m.add_function(wrap_pyfunction!(channels::verify_hmac_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(channels::verify_basic_auth, m)?)?;
+    m.add_function(wrap_pyfunction!(channels::verify_api_key, m)?)?;
+    m.add_function(wrap_pyfunction!(channels::verify_ebay_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(money::allocate, m)?)?;
+    m.add_function(wrap_pyfunction!(fulfilment::choose_carrier, m)?)?;
+    m.add_function(wrap_pyfunction!(fulfilment::render_notification, m)?)?;
     m.add_function(wrap_pyfunction!(money::error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(errors::register_error_classes, m)?)?;
     m.add("INTERNAL_PANIC", errors::INTERNAL_PANIC)?;

@@ -32,12 +32,15 @@ pub(crate) fn allocate(
     })
 }
 
-/// Every error code the core can return, with its module and kind (from the core's
-/// catalogue, so bindings never classify errors themselves).
+/// Every error code the core and the channels crate can return, with its module and
+/// kind (from their catalogues, so bindings never classify errors themselves).
 #[pyfunction]
 pub(crate) fn error_codes(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     let out = PyList::empty(py);
-    for info in ordersmith::errors::catalog() {
+    for info in ordersmith::errors::catalog()
+        .into_iter()
+        .chain(ordersmith_channels::catalog())
+    {
         let row = PyDict::new(py);
         row.set_item("code", info.code)?;
         row.set_item("module", &info.module)?;

@@ -113,6 +113,12 @@ impl PyOrder {
     fn cancel_reason<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.cancel_reason)
     }
+    /// The order's payments through a provider, as dicts (`state`, `authorised`,
+    /// `captured`, `refunded`, ...).
+    #[getter]
+    fn payments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.payments)
+    }
     /// The order's fulfilment orders (open and closed), as dicts.
     #[getter]
     fn fulfilments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

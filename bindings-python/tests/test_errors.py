@@ -38,6 +38,12 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "dump": ordersmith.DumpError,
         "fulfilment": ordersmith.FulfilmentError,
         "notify": ordersmith.NotifyError,
+        "payment": ordersmith.PaymentError,
+        "channel": ordersmith.ChannelError,
+        "webhook": ordersmith.WebhookError,
+        "push": ordersmith.PushError,
+        "mapping": ordersmith.MappingError,
+        "intake": ordersmith.IntakeError,
     }
     for info in ordersmith.error_codes():
         assert issubclass(ordersmith.error_class(info["code"]), expected[info["module"]]), info

@@ -29,7 +29,8 @@ def _order(engine: ordersmith.Engine) -> ordersmith.Order:
     return engine.confirm(order.id)
 
 
-SIZE: Dict[str, int] = {"weight_grams": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100}
+def _pack(engine: ordersmith.Engine, order_id: str, fulfilment: str, units: Dict[str, int]) -> ordersmith.Order:
+    return engine.pack(order_id, fulfilment, units, weight_grams=800, length_mm=300, width_mm=200, height_mm=100)
 
 
 def test_a_split_order_is_picked_packed_labelled_and_handed_over() -> None:
@@ -45,7 +46,7 @@ def test_a_split_order_is_picked_packed_labelled_and_handed_over() -> None:
         {"line_id": "L1", "sku": "MUG", "title": None, "quantity": 2}
     ]
     engine.pick(order.id, "F1", {"L1": 2})
-    order = engine.pack(order.id, "F1", {"L1": 2}, **SIZE)
+    order = _pack(engine, order.id, "F1", {"L1": 2})
     (parcel,) = order.fulfilments[0]["parcels"]
     assert parcel["id"] == "F1-P1" and parcel["status"] == "packed"
     engine.request_label(order.id, "F1", "F1-P1", "standard")
@@ -92,7 +93,7 @@ def test_short_pick_move_hold_and_cancel() -> None:
 @pytest.mark.parametrize(
     "call, code",
     [
-        (lambda e, o: e.pack(o, "F1", {"L1": 5}, **SIZE), "FULFILMENT_PACK_EXCEEDS_PICKED"),
+        (lambda e, o: _pack(e, o, "F1", {"L1": 5}), "FULFILMENT_PACK_EXCEEDS_PICKED"),
         (lambda e, o: e.pick(o, "F1", {"L1": 9}), "FULFILMENT_PICK_EXCEEDS_ASSIGNED"),
         (lambda e, o: e.hand_over(o, "F1", "F1-P7"), "FULFILMENT_UNKNOWN_PARCEL"),
         (lambda e, o: e.hold_fulfilment(o, "F9", "x"), "FULFILMENT_UNKNOWN"),
@@ -141,7 +142,7 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
     data["customer"] = {"name": "Ayşe Yılmaz", "email": "ayse@example.com", "locale": "tr-TR"}
     order = engine.confirm(engine.place_order(data).id)
     engine.pick(order.id, "F1", {"L1": 1})
-    order = engine.pack(order.id, "F1", {"L1": 1}, **SIZE)
+    order = _pack(engine, order.id, "F1", {"L1": 1})
     parcel = order.fulfilments[0]["parcels"][0]
     assert parcel["sscc"].startswith("08691234") and len(parcel["sscc"]) == 18
     # A UPS number with a wrong check digit is refused.
@@ -165,6 +166,19 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
         if e["topic"] == "notification.requested"
     ]
     assert keys == ["order_received", "order_confirmed", "order_shipped", "out_for_delivery", "delivered"]
+    shipped = next(
+        e["payload"]["event"]["notification"]
+        for e in engine.pending_effects(limit=1000)
+        if e["topic"] == "notification.requested"
+        and e["payload"]["event"]["notification"]["key"] == "order_shipped"
+    )
+    message = ordersmith.render_notification(shipped)
+    assert message["locale"] == "tr" and "1Z999AA10123456784" in message["body"]
+    assert "Ayşe" in message["body"] and "{" not in message["body"]
+    override = '[{"key": "order_shipped", "locale": "tr", "channel": "email", "subject": "Kargoda: {order_ref}", "body": "{order_ref} {carrier} ile yolda: {tracking_url}"}]'
+    assert ordersmith.render_notification(shipped, override)["subject"] == "Kargoda: TY-77"
+    with pytest.raises(ordersmith.NotifyInputError):
+        ordersmith.render_notification(shipped, '[{"key": "order_shipped", "locale": "tr", "channel": "sms", "body": "{kargo_firmasi}"}]')
     tl = engine.timeline(order.id, "tr")
     assert tl["order_ref"] == "TY-77"
     assert [s["label"] for s in tl["steps"]] == [
@@ -176,3 +190,23 @@ def test_tracking_notifications_and_the_timeline_in_turkish() -> None:
     assert p["tracking_url"] == "https://track.example/ups/1Z999AA10123456784"
     assert p["events"][0]["at"] == "2026-11-21 12:00"  # Istanbul time
     assert engine.fulfilments_due(timedelta(hours=1)) == []
+
+
+def test_choose_carrier_explains_and_refuses_bad_quotes() -> None:
+    from decimal import Decimal
+
+    quotes = [
+        {"carrier": "ptt", "service": "standard", "price": Decimal("59.90"), "currency": "TRY", "transit_days_min": 2, "transit_days_max": 4},
+        {"carrier": "ups", "service": "express", "price": "149.00", "currency": "TRY", "transit_days_min": 1, "transit_days_max": 1},
+        {"carrier": "yurtici", "service": "standard", "price": "64.90", "currency": "TRY", "transit_days_min": 1, "transit_days_max": 2},
+    ]
+    choice = ordersmith.choose_carrier(quotes, {"policy": "cheapest_meeting_promise", "max_transit_days": 3})
+    assert choice["quote"]["carrier"] == "yurtici"
+    assert "cheapest" in choice["explanation"]
+    fast = ordersmith.choose_carrier(quotes, {"policy": "fastest_under_cap", "cap": Decimal("150"), "currency": "TRY"})
+    assert fast["quote"]["carrier"] == "ups"
+    with pytest.raises(ordersmith.Error) as info:
+        ordersmith.choose_carrier(quotes, {"policy": "cheapest_meeting_promise", "max_transit_days": 0})
+    assert info.value.code == "FULFILMENT_NO_ELIGIBLE_QUOTE"
+    with pytest.raises(ordersmith.EngineInputError):
+        ordersmith.choose_carrier([{"carrier": "x"}], {"policy": "cheapest_meeting_promise", "max_transit_days": 3})

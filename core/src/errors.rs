@@ -81,6 +81,9 @@ const INVALID_INPUT: &[&str] = &[
     "FULFILMENT_INVALID_PARCEL",
     "FULFILMENT_INVALID_LABEL",
     "FULFILMENT_INVALID_MOVE",
+    "FULFILMENT_INVALID_QUOTES",
+    "FULFILMENT_QUOTES_MIX_CURRENCIES",
+    "PAYMENT_INVALID_INPUT",
     "ENGINE_INVALID_INPUT",
     // Like Python's I/O on a closed file: the caller's mistake, a ValueError.
     "ENGINE_CLOSED",
@@ -124,6 +127,7 @@ const INVALID_INPUT: &[&str] = &[
 ];
 
 const NOT_FOUND: &[&str] = &[
+    "PAYMENT_UNKNOWN",
     "FULFILMENT_UNKNOWN",
     "FULFILMENT_UNKNOWN_PARCEL",
     "ORDER_NOT_FOUND",
@@ -234,6 +238,8 @@ impl_error!(
     crate::stock::StockError,
     crate::sourcing::SourcingError,
     crate::fulfilment::FulfilmentError,
+    crate::fulfilment::CarrierChoiceError,
+    crate::payment::PaymentError,
     crate::ports::dump::DumpError,
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod money;
 pub mod notify;
 pub mod order;
+pub mod payment;
 pub mod pii;
 pub mod ports;
 pub mod sourcing;
@@ -34,6 +35,8 @@ pub fn all_error_codes() -> Vec<&'static str> {
         stock::StockError::CODES,
         sourcing::SourcingError::CODES,
         fulfilment::FulfilmentError::CODES,
+        fulfilment::CarrierChoiceError::CODES,
+        payment::PaymentError::CODES,
         fulfilment::ident::IdentError::CODES,
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,

@@ -1048,3 +1048,43 @@ mod tracking_and_customers {
         assert!(due[0].late);
     }
 }
+
+#[test]
+fn customers_who_opted_out_of_a_channel_get_nothing_there() {
+    use ordersmith::engine::NotificationConfig;
+    use ordersmith::notify::NotificationChannel;
+    use ordersmith::pii::{Customer, Redacted};
+    let t = test_engine();
+    let engine = t.engine.clone().with_config(EngineConfig {
+        notifications: Some(NotificationConfig {
+            channels: vec![NotificationChannel::Email, NotificationChannel::Sms],
+            ..NotificationConfig::default()
+        }),
+        ..EngineConfig::default()
+    });
+    shop(&engine, &[("MUG", "IST", 5)]);
+    let mut new = order_of(&[("MUG", 1)]);
+    new.customer = Some(Customer {
+        name: Redacted::new("Ayşe".to_string()),
+        email: Some(Redacted::new("ayse@example.com".to_string())),
+        phone: Some(Redacted::new("+90 555".to_string())),
+        ..Customer::default()
+    });
+    new.notification_opt_outs = vec![NotificationChannel::Sms];
+    let o = engine.place_order(new, &ctx()).unwrap();
+    engine.confirm_order(&o.id, &ctx()).unwrap();
+    let channels: Vec<String> = engine
+        .pending_effects(1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.topic == "notification.requested")
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.payload_json).unwrap();
+            v["event"]["notification"]["channel"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(channels, ["email", "email"]);
+}

@@ -15,7 +15,8 @@ use ordersmith::ids::OrderId;
 use ordersmith::money::Money;
 use ordersmith::order::{
     decide, place, transition, CancelReason, FulfilmentCommand, HoldReason, LineEdit, NewLine,
-    Order, OrderCommand, OrderCommandKind, OrderError, OrderEvent, OrderStatus, Target,
+    Order, OrderCommand, OrderCommandKind, OrderError, OrderEvent, OrderStatus, PaymentCommand,
+    Target,
 };
 use proptest::prelude::*;
 
@@ -41,6 +42,30 @@ fn base() -> Order {
             amount: money("10"),
         },
     );
+    // A provider payment of 5, captured: something to refund in every status.
+    for step in [
+        PaymentCommand::Authorise {
+            provider: "iyzico".into(),
+            method: None,
+            amount: money("5"),
+        },
+        PaymentCommand::ConfirmAuthorisation {
+            payment: "P1".into(),
+            provider_ref: "auth-1".into(),
+            amount: money("5"),
+        },
+        PaymentCommand::Capture {
+            payment: "P1".into(),
+            amount: money("5"),
+        },
+        PaymentCommand::ConfirmCapture {
+            payment: "P1".into(),
+            provider_ref: "cap-1".into(),
+            amount: money("5"),
+        },
+    ] {
+        apply_all(&mut o, OrderCommand::Pay(step));
+    }
     o
 }
 
@@ -142,6 +167,17 @@ fn candidates(kind: OrderCommandKind) -> Vec<OrderCommand> {
         OrderCommandKind::AddNote => vec![OrderCommand::AddNote {
             note: "called the customer".into(),
         }],
+        OrderCommandKind::Pay => vec![
+            OrderCommand::Pay(PaymentCommand::Authorise {
+                provider: "iyzico".into(),
+                method: Some("card".into()),
+                amount: money("1"),
+            }),
+            OrderCommand::Pay(PaymentCommand::Refund {
+                payment: "P1".into(),
+                amount: money("1"),
+            }),
+        ],
         OrderCommandKind::Fulfil => vec![OrderCommand::Fulfil(FulfilmentCommand::Hold {
             fulfilment: "F1".into(),
             reason: "waiting for gift wrap".into(),

@@ -12,15 +12,25 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, 
 
 from . import _native
 from ._native import (
+    ChannelIntake,
     Engine,
     ImportResult,
     Order,
     OrderIterator,
     OrderLine,
     OrderPage,
+    StockPushPlanner,
     Totals,
     allocate,
+    choose_carrier,
     error_codes,
+    render_notification,
+    parse_channel_events,
+    parse_channel_order,
+    verify_api_key,
+    verify_basic_auth,
+    verify_ebay_webhook,
+    verify_hmac_webhook,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,6 +134,18 @@ class FulfilmentNotFoundError(FulfilmentError, LookupError):
     """No such fulfilment order or parcel on the order."""
 
 
+class PaymentError(Error):
+    """Payments through a provider: authorise, capture, void, refund."""
+
+
+class PaymentInputError(PaymentError, ValueError):
+    """A payment step with a bad amount or text."""
+
+
+class PaymentNotFoundError(PaymentError, LookupError):
+    """No payment with that id on the order."""
+
+
 class NotifyError(Error):
     """Customer notifications: templates, variables, locales, channels."""
 
@@ -198,6 +220,51 @@ class StoreUnavailableError(StoreError):
     """The store failed; nothing was changed; retry later."""
 
 
+# The channels crate (``ordersmith-channels``): one class per module, like the core.
+class ChannelError(Error):
+    """A channel payload that could not be read (names the channel and the JSON path)."""
+
+
+class ChannelInputError(ChannelError, ValueError):
+    """A malformed channel payload: missing field, wrong type, bad amount or time, ..."""
+
+
+class WebhookError(Error):
+    """A webhook delivery that is not authentic (``WEBHOOK_UNAUTHENTICATED``)."""
+
+
+class WebhookInputError(WebhookError, ValueError):
+    """A missing or malformed authentication header, or an unusable key."""
+
+
+class PushError(Error):
+    """Planning or acknowledging stock pushes to a channel."""
+
+
+class PushInputError(PushError, ValueError):
+    """Push limits or account fields that cannot work."""
+
+
+class PushNotFoundError(PushError, LookupError):
+    """No stock-push request with that id is in flight."""
+
+
+class MappingError(Error):
+    """The identifier map: a SKU already mapped elsewhere, a bad snapshot."""
+
+
+class MappingInputError(MappingError, ValueError):
+    """A mapping snapshot that is not in the format."""
+
+
+class MappingConflictError(MappingError):
+    """An external identifier already names another variant on that channel."""
+
+
+class IntakeError(Error):
+    """Channel intake: the intake log failed."""
+
+
 _BY_MODULE: Dict[str, Type[Error]] = {
     "money": MoneyError,
     "id": IdError,
@@ -210,6 +277,12 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "dump": DumpError,
     "fulfilment": FulfilmentError,
     "notify": NotifyError,
+    "payment": PaymentError,
+    "channel": ChannelError,
+    "webhook": WebhookError,
+    "push": PushError,
+    "mapping": MappingError,
+    "intake": IntakeError,
 }
 
 _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
@@ -225,6 +298,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("fulfilment", "not_found"): FulfilmentNotFoundError,
     ("notify", "invalid_input"): NotifyInputError,
     ("notify", "not_found"): NotifyNotFoundError,
+    ("payment", "invalid_input"): PaymentInputError,
+    ("payment", "not_found"): PaymentNotFoundError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -232,6 +307,12 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("store", "conflict"): StoreConflictError,
     ("engine", "conflict"): EngineConflictError,
     ("store", "unavailable"): StoreUnavailableError,
+    ("channel", "invalid_input"): ChannelInputError,
+    ("webhook", "invalid_input"): WebhookInputError,
+    ("push", "invalid_input"): PushInputError,
+    ("push", "not_found"): PushNotFoundError,
+    ("mapping", "invalid_input"): MappingInputError,
+    ("mapping", "conflict"): MappingConflictError,
 }
 
 
@@ -283,6 +364,25 @@ def to_polars(rows: Iterable[Mapping[str, Any]]) -> "polars.DataFrame":
 
 
 __all__ = [
+    "ChannelIntake",
+    "StockPushPlanner",
+    "parse_channel_order",
+    "parse_channel_events",
+    "verify_hmac_webhook",
+    "verify_basic_auth",
+    "verify_api_key",
+    "verify_ebay_webhook",
+    "ChannelError",
+    "ChannelInputError",
+    "WebhookError",
+    "WebhookInputError",
+    "PushError",
+    "PushInputError",
+    "PushNotFoundError",
+    "MappingError",
+    "MappingInputError",
+    "MappingConflictError",
+    "IntakeError",
     "Engine",
     "ImportResult",
     "Order",
@@ -291,6 +391,8 @@ __all__ = [
     "OrderPage",
     "Totals",
     "allocate",
+    "choose_carrier",
+    "render_notification",
     "error_codes",
     "error_class",
     "to_pandas",
@@ -315,6 +417,9 @@ __all__ = [
     "NotifyError",
     "NotifyInputError",
     "NotifyNotFoundError",
+    "PaymentError",
+    "PaymentInputError",
+    "PaymentNotFoundError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

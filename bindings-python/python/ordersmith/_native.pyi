@@ -15,8 +15,18 @@ __all__ = [
     "ImportResult",
     "OrderPage",
     "OrderIterator",
+    "ChannelIntake",
+    "StockPushPlanner",
+    "parse_channel_order",
+    "parse_channel_events",
+    "verify_hmac_webhook",
+    "verify_basic_auth",
+    "verify_api_key",
+    "verify_ebay_webhook",
     "allocate",
+    "choose_carrier",
     "error_codes",
+    "render_notification",
     "_register_error_classes",
     "INTERNAL_PANIC",
     "__version__",
@@ -26,9 +36,9 @@ INTERNAL_PANIC: str
 
 _Amount = Union[Decimal, int, str]
 _OrderStatus = Literal["pending", "confirmed", "processing", "on_hold", "completed", "cancelled"]
-_PaymentStatus = Literal["unpaid", "partially_paid", "paid", "partially_refunded", "refunded"]
+_PaymentStatus = Literal["unpaid", "partially_paid", "paid", "partially_refunded", "refunded", "authorised", "voided"]
 _FulfilmentStatus = Literal["unfulfilled", "partially_fulfilled", "fulfilled", "partially_returned", "returned"]
-_HoldReason = Literal["fraud_review", "address_check", "payment", "insufficient_stock", "customer_request", "reservation_expired", "other"]
+_HoldReason = Literal["fraud_review", "address_check", "payment", "insufficient_stock", "customer_request", "reservation_expired", "unmapped_sku", "other"]
 _CancelReason = Literal["customer", "fraud", "inventory", "declined", "staff", "reservation_expired", "other"]
 _Sourcing = Literal["priority", "fewest_shipments", "nearest_region"]
 _ShortagePolicy = Literal["fail", "hold"]
@@ -38,14 +48,37 @@ _Policy = Literal["deny", "backorder", "preorder"]
 _LocationKind = Literal["warehouse", "store", "dropship"]
 _AdjustmentReason = Literal["damage", "loss", "found", "correction"]
 _Row = Dict[str, Any]
+_Channel = Literal["shopify", "woo_commerce", "trendyol", "hepsiburada", "amazon_v0", "amazon_2026", "ebay"]
+_PushTarget = Literal[
+    "shopify_inventory",
+    "woo_commerce_batch",
+    "trendyol_inventory",
+    "hepsiburada_stock_upload",
+    "amazon_listings_patch",
+    "amazon_listings_feed",
+    "ebay_bulk_price_quantity",
+]
+_Verified = Literal["event", "ping"]
 
 class _Sweep(TypedDict):
     released: List[str]
     orders: List["Order"]
     events: List[_Row]
 
+def parse_channel_order(channel: _Channel, body: Union[bytes, bytearray]) -> _Row: ...
+def parse_channel_events(channel: _Channel, body: Union[bytes, bytearray]) -> List[_Row]: ...
+def verify_hmac_webhook(
+    channel: _Channel, headers: Mapping[str, str], body: Union[bytes, bytearray], secrets: Sequence[str]
+) -> _Verified: ...
+def verify_basic_auth(channel: _Channel, headers: Mapping[str, str], username: str, password: str) -> _Verified: ...
+def verify_api_key(channel: _Channel, headers: Mapping[str, str], header: str, api_key: str) -> _Verified: ...
+def verify_ebay_webhook(
+    headers: Mapping[str, str], body: Union[bytes, bytearray], public_keys: Mapping[str, str]
+) -> _Verified: ...
 def allocate(total: _Amount, weights: Iterable[_Amount], currency: str) -> List[Decimal]: ...
 def error_codes() -> List[Dict[str, str]]: ...
+def choose_carrier(quotes: Iterable[Mapping[str, Any]], policy: Mapping[str, Any]) -> _Row: ...
+def render_notification(notification: Mapping[str, Any], overrides: Optional[str] = None) -> _Row: ...
 def _register_error_classes(mapping: Dict[str, Type[BaseException]], fallback: Type[BaseException]) -> None: ...
 
 @final
@@ -141,6 +174,8 @@ class Order:
     def reservation_ttl_minutes(self) -> Optional[int]: ...
     @property
     def fulfilments(self) -> List[_Row]: ...
+    @property
+    def payments(self) -> List[_Row]: ...
     @property
     def lines(self) -> Tuple[OrderLine, ...]: ...
     @property
@@ -347,6 +382,31 @@ class Engine:
     def pending_effects(self, limit: int = 100) -> List[_Row]: ...
     def acknowledge_effect(self, id: str) -> bool: ...
     def sourcing_plan(self, order_id: str) -> Optional[_Row]: ...
+    # payments through a provider
+    def authorise_payment(
+        self, order_id: str, provider: str, amount: _Amount, method: Optional[str] = None, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def confirm_authorisation(
+        self, order_id: str, payment: str, provider_ref: str, amount: _Amount, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def fail_authorisation(
+        self, order_id: str, payment: str, reason: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def capture_payment(
+        self, order_id: str, payment: str, amount: _Amount, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def confirm_capture(
+        self, order_id: str, payment: str, provider_ref: str, amount: _Amount, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def void_payment(
+        self, order_id: str, payment: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def refund_payment(
+        self, order_id: str, payment: str, amount: _Amount, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def confirm_refund(
+        self, order_id: str, payment: str, provider_ref: str, amount: _Amount, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
     # fulfilment: the warehouse flow
     def fulfilment_orders(self, order_id: str) -> List[_Row]: ...
     def pick_list(self, order_id: str, fulfilment: str) -> List[_Row]: ...
@@ -501,3 +561,46 @@ class Engine:
     def sales_velocity(self, sku: str, window_days: int = 30) -> Decimal: ...
     def channel_quantities(self, channel: str) -> Dict[str, int]: ...
     def changed_since_last_push(self, channel: str) -> Dict[str, int]: ...
+
+@final
+class StockPushPlanner:
+    def __new__(
+        cls,
+        target: _PushTarget,
+        *,
+        seller_id: Optional[str] = None,
+        marketplace_id: Optional[str] = None,
+        location_id: Optional[str] = None,
+    ) -> StockPushPlanner: ...
+    @property
+    def target(self) -> _PushTarget: ...
+    def in_flight(self) -> List[str]: ...
+
+@final
+class ChannelIntake:
+    def __new__(
+        cls,
+        engine: Engine,
+        *,
+        mapping_json: Optional[str] = None,
+        import_test_orders: bool = False,
+        import_marketplace_fulfilled: bool = False,
+    ) -> ChannelIntake: ...
+    def set_listing(
+        self,
+        channel: str,
+        variant: str,
+        *,
+        sku: Optional[str] = None,
+        barcode: Optional[str] = None,
+        variant_id: Optional[str] = None,
+        inventory_item_id: Optional[str] = None,
+        product_type: Optional[str] = None,
+    ) -> None: ...
+    def mapping_json(self) -> str: ...
+    def import_payload(self, channel: _Channel, body: Union[bytes, bytearray]) -> _Row: ...
+    def import_events(self, channel: _Channel, body: Union[bytes, bytearray]) -> List[_Row]: ...
+    def plan_stock_push(self, planner: StockPushPlanner, now: datetime.datetime) -> _Row: ...
+    def acknowledge_stock_push(
+        self, planner: StockPushPlanner, request_id: str, failed_keys: Optional[Sequence[str]] = None
+    ) -> _Row: ...

@@ -91,7 +91,9 @@ pub(crate) fn stock_effects(
             Ok(events)
         }
         OrderCommand::RecordShipment { lines } => commit_shipped(tx, before, lines),
-        OrderCommand::RecordPayment { .. } | OrderCommand::MarkPaid => {
+        OrderCommand::RecordPayment { .. }
+        | OrderCommand::MarkPaid
+        | OrderCommand::Pay(crate::order::PaymentCommand::ConfirmCapture { .. }) => {
             payment_effects(config, tx, before, after)
         }
         OrderCommand::Fulfil(step) => {
@@ -110,8 +112,12 @@ pub(crate) fn reservation_id(
         .map_err(|e| EngineError::Order(OrderError::from(e)))
 }
 
-fn ranked_locations(ledger: &StockLedger) -> Vec<Location> {
-    let mut locations: Vec<Location> = ledger.locations().cloned().collect();
+fn ranked_locations(ledger: &StockLedger, avoid: Option<&LocationId>) -> Vec<Location> {
+    let mut locations: Vec<Location> = ledger
+        .locations()
+        .filter(|l| Some(&l.id) != avoid)
+        .cloned()
+        .collect();
     locations.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
     locations
 }
@@ -147,6 +153,7 @@ fn plan_lines(
     ledger: &StockLedger,
     order: &Order,
     lines: &[&OrderLine],
+    avoid: Option<&LocationId>,
 ) -> Result<SourcingPlan, EngineError> {
     let requests: Vec<SourcingLine> = lines
         .iter()
@@ -163,7 +170,7 @@ fn plan_lines(
                 SourcingStrategy::NearestRegion { customer_region }
             }),
     };
-    let locations = ranked_locations(ledger);
+    let locations = ranked_locations(ledger, avoid);
     Ok(plan(
         &requests,
         &locations,
@@ -194,7 +201,7 @@ pub(crate) fn preview(
         mut plan,
         reserves,
         short,
-    } = decide_reservations(config, ledger, order, &needs)?;
+    } = decide_reservations(config, ledger, order, &needs, None)?;
     for r in reserves.iter().filter(|r| r.ahead_of_stock) {
         let name = ledger
             .location(&r.location)
@@ -315,9 +322,10 @@ fn decide_reservations(
     ledger: &StockLedger,
     order: &Order,
     needs: &[&OrderLine],
+    avoid: Option<&LocationId>,
 ) -> Result<Decided, EngineError> {
-    let locations = ranked_locations(ledger);
-    let plan = plan_lines(config, ledger, order, needs)?;
+    let locations = ranked_locations(ledger, avoid);
+    let plan = plan_lines(config, ledger, order, needs, avoid)?;
     let mut reserves: Vec<Reserve> = Vec::new();
     // Units of each stock variant (a bundle's components counted as such) this plan
     // takes per location, so what is left for backorders is judged on the same stock.
@@ -387,6 +395,18 @@ pub(crate) fn allocate_open(
     order: &Order,
     on_short: OnShort,
 ) -> Result<Vec<OrderEvent>, EngineError> {
+    allocate_open_avoiding(config, tx, order, on_short, None)
+}
+
+/// [`allocate_open`] without `avoid` (a location where a picker just failed to find
+/// units: the ledger may still believe in more of them there).
+pub(crate) fn allocate_open_avoiding(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    order: &Order,
+    on_short: OnShort,
+    avoid: Option<&LocationId>,
+) -> Result<Vec<OrderEvent>, EngineError> {
     let needs: Vec<&OrderLine> = order
         .lines
         .iter()
@@ -399,7 +419,7 @@ pub(crate) fn allocate_open(
         reserves,
         mut short,
         ..
-    } = decide_reservations(config, tx.ledger, order, &needs)?;
+    } = decide_reservations(config, tx.ledger, order, &needs, avoid)?;
     if on_short == OnShort::Fail {
         if let Some((_, err)) = short.into_iter().next() {
             return Err(err.into());
@@ -522,29 +542,49 @@ fn release_excess(
     let mut events = Vec::new();
     for line in &before.lines {
         let keep = after.line(&line.id).map_or(0, OrderLine::open_quantity);
-        let mut excess = line.fulfilment.allocated.saturating_sub(keep);
-        for a in line.allocations.iter().rev() {
-            if excess == 0 {
-                break;
+        let excess = line.fulfilment.allocated.saturating_sub(keep);
+        events.extend(release_units(tx, line, None, excess)?);
+    }
+    Ok(events)
+}
+
+/// Releases up to `quantity` units a line holds (at `location` only, when given),
+/// newest reservation first; a reservation only partly needed is partly released.
+pub(crate) fn release_units(
+    tx: &mut Tx<'_>,
+    line: &OrderLine,
+    location: Option<&LocationId>,
+    quantity: u32,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    let mut rest = quantity;
+    for a in line
+        .allocations
+        .iter()
+        .rev()
+        .filter(|a| location.is_none_or(|l| &a.location == l))
+    {
+        if rest == 0 {
+            break;
+        }
+        let take = a.quantity.min(rest);
+        let command = if take == a.quantity {
+            StockCommand::Release {
+                reservation: a.reservation.clone(),
             }
-            let take = a.quantity.min(excess);
-            if take == a.quantity {
-                tx.stock(StockCommand::Release {
-                    reservation: a.reservation.clone(),
-                })?;
-            } else {
-                tx.stock(StockCommand::ReleasePartial {
-                    reservation: a.reservation.clone(),
-                    quantity: take,
-                })?;
-            }
-            events.push(OrderEvent::Deallocated {
-                line_id: line.id.clone(),
+        } else {
+            StockCommand::ReleasePartial {
                 reservation: a.reservation.clone(),
                 quantity: take,
-            });
-            excess -= take;
-        }
+            }
+        };
+        tx.stock(command)?;
+        events.push(OrderEvent::Deallocated {
+            line_id: line.id.clone(),
+            reservation: a.reservation.clone(),
+            quantity: take,
+        });
+        rest -= take;
     }
     Ok(events)
 }
@@ -585,7 +625,7 @@ fn commit_shipped(
         if rest == 0 {
             continue;
         }
-        let locations = ranked_locations(tx.ledger);
+        let locations = ranked_locations(tx.ledger, None);
         let chosen = locations
             .iter()
             .find(|l| reservable(tx.ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));

@@ -25,7 +25,9 @@ use crate::order::{
 };
 use crate::stock::{AdjustmentReason, ReserveRequest, StockCommand};
 
-use super::allocation::{allocate_open, reservation_expiry, reservation_id, tracked, OnShort};
+use super::allocation::{
+    allocate_open_avoiding, release_units, reservation_expiry, reservation_id, tracked, OnShort,
+};
 use super::{CommandContext, Engine, EngineConfig, EngineError, Tx};
 
 /// The events that open and close fulfilment orders so they match the order's
@@ -108,40 +110,10 @@ fn release_at(
     location: &LocationId,
     quantity: u32,
 ) -> Result<Vec<OrderEvent>, EngineError> {
-    let mut events = Vec::new();
-    let Some(l) = order.line(line) else {
-        return Ok(events);
-    };
-    let mut rest = quantity;
-    for a in l
-        .allocations
-        .iter()
-        .rev()
-        .filter(|a| &a.location == location)
-    {
-        if rest == 0 {
-            break;
-        }
-        let take = a.quantity.min(rest);
-        let command = if take == a.quantity {
-            StockCommand::Release {
-                reservation: a.reservation.clone(),
-            }
-        } else {
-            StockCommand::ReleasePartial {
-                reservation: a.reservation.clone(),
-                quantity: take,
-            }
-        };
-        tx.stock(command)?;
-        events.push(OrderEvent::Deallocated {
-            line_id: line.clone(),
-            reservation: a.reservation.clone(),
-            quantity: take,
-        });
-        rest -= take;
+    match order.line(line) {
+        Some(l) => release_units(tx, l, Some(location), quantity),
+        None => Ok(Vec::new()),
     }
-    Ok(events)
 }
 
 /// Commits `quantity` units of `line` held at `location`, oldest first.
@@ -318,7 +290,14 @@ fn short_picked(
             } else {
                 OnShort::Hold
             };
-            events.extend(allocate_open(config, tx, &scratch, on_short)?);
+            // Elsewhere: the ledger may still count more units here than the shelf has.
+            events.extend(allocate_open_avoiding(
+                config,
+                tx,
+                &scratch,
+                on_short,
+                Some(&fo.location),
+            )?);
         }
         ShortPickPolicy::Backorder => {
             if scratch.status != OrderStatus::OnHold {
@@ -386,7 +365,15 @@ fn moved(
             moving.push((line.id.clone(), q));
         }
     }
-    let next = format!("F{}", after.fulfilments.len() + 1);
+    // The units join the open fulfilment order at the new location, or a new one.
+    let next = after
+        .fulfilments
+        .iter()
+        .find(|f| &f.location == to && !f.status.is_closed() && f.id != fo.id)
+        .map_or_else(
+            || format!("F{}", after.fulfilments.len() + 1),
+            |f| f.id.clone(),
+        );
     events.push(OrderEvent::FulfilmentClosed {
         fulfilment: fo.id.clone(),
         status: FulfilmentOrderStatus::Moved,

@@ -122,12 +122,14 @@ fn stages<'a>(order: &'a Order, events: &[OrderEvent], first_version: u64) -> Ve
                     vec![("cancel_reason", reason)],
                 ))
             }
-            OrderEvent::RefundRecorded { amount } => Some((
-                TemplateKey::RefundIssued,
-                Some(format!("refund-v{version}")),
-                None,
-                vec![("refund_amount", amount.to_string())],
-            )),
+            OrderEvent::RefundRecorded { amount } | OrderEvent::PaymentRefunded { amount, .. } => {
+                Some((
+                    TemplateKey::RefundIssued,
+                    Some(format!("refund-v{version}")),
+                    None,
+                    vec![("refund_amount", amount.to_string())],
+                ))
+            }
             _ => None,
         };
         if let Some((key, subject, parcel, extra)) = stage {
@@ -229,6 +231,9 @@ pub(crate) fn requests(
             continue;
         }
         for &channel in &notify.channels {
+            if order.notification_opt_outs.contains(&channel) {
+                continue;
+            }
             let Some(to) = recipient(order, channel) else {
                 continue;
             };

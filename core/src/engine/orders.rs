@@ -185,8 +185,21 @@ impl Engine {
     }
 
     /// `amount` as money in the order's own currency (refused if too precise for it).
-    fn in_order_currency(&self, id: &OrderId, amount: Decimal) -> Result<Money, EngineError> {
+    pub fn in_order_currency(&self, id: &OrderId, amount: Decimal) -> Result<Money, EngineError> {
         let currency = self.load(id)?.currency;
         Ok(Money::new(amount, currency).map_err(OrderError::from)?)
+    }
+}
+
+impl Engine {
+    /// Runs one payment step (authorise, capture, void, refund, or a provider's
+    /// confirmation of one) on an order; see [`crate::payment`].
+    pub fn pay(
+        &self,
+        id: &OrderId,
+        step: crate::order::PaymentCommand,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        self.execute(id, OrderCommand::Pay(step), ctx)
     }
 }

@@ -114,6 +114,9 @@ pub struct NewOrder {
     /// channel's time-to-live. `None` uses theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_ttl_minutes: Option<u32>,
+    /// Channels the customer asked not to be messaged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
 }
 
 impl NewOrder {
@@ -138,6 +141,7 @@ impl NewOrder {
             tags: Vec::new(),
             note: None,
             reservation_ttl_minutes: None,
+            notification_opt_outs: Vec::new(),
         }
     }
 }
@@ -267,6 +271,79 @@ pub enum OrderCommand {
     },
     /// A step of the warehouse flow on one fulfilment order.
     Fulfil(FulfilmentCommand),
+    /// A payment step through a provider.
+    Pay(PaymentCommand),
+}
+
+/// A payment step: requests leave as outbox effects the host performs with its
+/// provider; confirmations report what the provider did (idempotent by the
+/// provider's reference).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum PaymentCommand {
+    /// Ask the provider to authorise `amount` (at most the balance due).
+    Authorise {
+        /// The provider.
+        provider: String,
+        /// How the customer pays, if known.
+        #[serde(default)]
+        method: Option<String>,
+        /// The amount.
+        amount: Money,
+    },
+    /// The provider authorised (up to what was asked).
+    ConfirmAuthorisation {
+        /// The payment.
+        payment: String,
+        /// The provider's reference.
+        provider_ref: String,
+        /// The amount authorised.
+        amount: Money,
+    },
+    /// The provider refused the authorisation.
+    FailAuthorisation {
+        /// The payment.
+        payment: String,
+        /// Why, in the provider's words.
+        reason: String,
+    },
+    /// Ask the provider to capture `amount` of the authorisation.
+    Capture {
+        /// The payment.
+        payment: String,
+        /// The amount.
+        amount: Money,
+    },
+    /// The provider captured.
+    ConfirmCapture {
+        /// The payment.
+        payment: String,
+        /// The provider's reference.
+        provider_ref: String,
+        /// The amount captured.
+        amount: Money,
+    },
+    /// Void an authorisation nothing was captured from.
+    Void {
+        /// The payment.
+        payment: String,
+    },
+    /// Ask the provider to refund `amount` of what was captured.
+    Refund {
+        /// The payment.
+        payment: String,
+        /// The amount.
+        amount: Money,
+    },
+    /// The provider refunded.
+    ConfirmRefund {
+        /// The payment.
+        payment: String,
+        /// The provider's reference.
+        provider_ref: String,
+        /// The amount refunded.
+        amount: Money,
+    },
 }
 
 /// A step of the warehouse flow on one fulfilment order of an order.
@@ -415,11 +492,13 @@ pub enum OrderCommandKind {
     AddNote,
     /// [`OrderCommand::Fulfil`].
     Fulfil,
+    /// [`OrderCommand::Pay`].
+    Pay,
 }
 
 impl OrderCommandKind {
     /// Every kind, in table order.
-    pub const ALL: [OrderCommandKind; 16] = [
+    pub const ALL: [OrderCommandKind; 17] = [
         OrderCommandKind::Place,
         OrderCommandKind::Confirm,
         OrderCommandKind::Hold,
@@ -436,6 +515,7 @@ impl OrderCommandKind {
         OrderCommandKind::Tag,
         OrderCommandKind::AddNote,
         OrderCommandKind::Fulfil,
+        OrderCommandKind::Pay,
     ];
 
     /// The snake_case name used in JSON and in the transition table.
@@ -457,6 +537,7 @@ impl OrderCommandKind {
             OrderCommandKind::Tag => "tag",
             OrderCommandKind::AddNote => "add_note",
             OrderCommandKind::Fulfil => "fulfil",
+            OrderCommandKind::Pay => "pay",
         }
     }
 }
@@ -489,6 +570,7 @@ impl OrderCommand {
             OrderCommand::Tag { .. } => OrderCommandKind::Tag,
             OrderCommand::AddNote { .. } => OrderCommandKind::AddNote,
             OrderCommand::Fulfil(_) => OrderCommandKind::Fulfil,
+            OrderCommand::Pay(_) => OrderCommandKind::Pay,
         }
     }
 }

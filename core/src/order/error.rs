@@ -171,6 +171,9 @@ pub enum OrderError {
     /// A fulfilment step was refused.
     #[error(transparent)]
     Fulfilment(#[from] crate::fulfilment::FulfilmentError),
+    /// A payment step was refused.
+    #[error(transparent)]
+    Payment(#[from] crate::payment::PaymentError),
     /// A tracking number or SSCC failed its check.
     #[error(transparent)]
     Ident(#[from] crate::fulfilment::IdentError),
@@ -239,6 +242,7 @@ impl OrderError {
             Self::InvalidReservationTtl { .. } => "ORDER_INVALID_RESERVATION_TTL",
             Self::Fulfilment(e) => e.code(),
             Self::Ident(e) => e.code(),
+            Self::Payment(e) => e.code(),
             Self::Calendar(e) => e.code(),
             Self::Id(e) => e.code(),
             Self::Money(e) => e.code(),

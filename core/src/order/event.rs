@@ -55,6 +55,9 @@ pub struct PlacedOrder {
     /// The order's own reservation time-to-live, in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_ttl_minutes: Option<u32>,
+    /// Channels the customer asked not to be messaged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
 }
 
 /// Something that happened to an order.
@@ -282,6 +285,64 @@ pub enum OrderEvent {
         /// The message: template, locale, channel, recipient, values, dedupe key.
         notification: crate::notify::Notification,
     },
+    /// A payment's authorisation was asked of the provider (an outbox effect).
+    PaymentAuthorisationRequested {
+        /// The new payment.
+        payment: crate::payment::Payment,
+    },
+    /// The provider authorised a payment.
+    PaymentAuthorised {
+        /// The payment.
+        payment: String,
+        /// The amount authorised.
+        amount: Money,
+        /// The provider's reference.
+        provider_ref: String,
+    },
+    /// The provider refused a payment.
+    PaymentFailed {
+        /// The payment.
+        payment: String,
+        /// Why.
+        reason: String,
+    },
+    /// A capture was asked of the provider (an outbox effect).
+    PaymentCaptureRequested {
+        /// The payment.
+        payment: String,
+        /// The amount.
+        amount: Money,
+    },
+    /// The provider captured: the order's paid amount grows.
+    PaymentCaptured {
+        /// The payment.
+        payment: String,
+        /// The amount.
+        amount: Money,
+        /// The provider's reference.
+        provider_ref: String,
+    },
+    /// An authorisation was voided (the provider is told through the outbox).
+    PaymentVoided {
+        /// The payment.
+        payment: String,
+    },
+    /// A refund was asked of the provider (an outbox effect).
+    PaymentRefundRequested {
+        /// The payment.
+        payment: String,
+        /// The amount.
+        amount: Money,
+    },
+    /// The provider refunded: the order's refunded amount grows.
+    PaymentRefunded {
+        /// The payment.
+        payment: String,
+        /// The amount.
+        amount: Money,
+        /// The provider's reference.
+        provider_ref: String,
+    },
     /// A fulfilment order closed: everything shipped, moved elsewhere, or cancelled.
     FulfilmentClosed {
         /// The fulfilment order.
@@ -334,6 +395,14 @@ impl OrderEvent {
             OrderEvent::FulfilmentReleased { .. } => "fulfilment.released",
             OrderEvent::FulfilmentClosed { .. } => "fulfilment.closed",
             OrderEvent::ParcelTracked { .. } => "fulfilment.parcel_tracked",
+            OrderEvent::PaymentAuthorisationRequested { .. } => "payment.authorisation_requested",
+            OrderEvent::PaymentAuthorised { .. } => "payment.authorised",
+            OrderEvent::PaymentFailed { .. } => "payment.failed",
+            OrderEvent::PaymentCaptureRequested { .. } => "payment.capture_requested",
+            OrderEvent::PaymentCaptured { .. } => "payment.captured",
+            OrderEvent::PaymentVoided { .. } => "payment.void_requested",
+            OrderEvent::PaymentRefundRequested { .. } => "payment.refund_requested",
+            OrderEvent::PaymentRefunded { .. } => "payment.refunded",
             OrderEvent::NotificationRequested { .. } => "notification.requested",
         }
     }
@@ -456,6 +525,8 @@ impl Order {
             reservation_ttl_minutes: placed.reservation_ttl_minutes,
             fulfilments: Vec::new(),
             notified: BTreeSet::new(),
+            notification_opt_outs: placed.notification_opt_outs.clone(),
+            payments: Vec::new(),
         }
     }
 
@@ -679,6 +750,85 @@ impl Order {
                     tracking.apply(&table, event.clone());
                 }
             }
+            OrderEvent::PaymentAuthorisationRequested { payment } => {
+                self.payments.push(payment.clone());
+            }
+            OrderEvent::PaymentAuthorised {
+                payment,
+                amount,
+                provider_ref,
+            } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.authorised = p.authorised.checked_add(amount).unwrap_or(p.authorised);
+                    p.provider_refs.insert(provider_ref.clone());
+                    p.settle();
+                }
+            }
+            OrderEvent::PaymentFailed { payment, reason } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.state = crate::payment::PaymentState::Failed;
+                    p.failure = Some(reason.clone());
+                }
+            }
+            OrderEvent::PaymentCaptureRequested { payment, amount } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.capture_pending = p
+                        .capture_pending
+                        .checked_add(amount)
+                        .unwrap_or(p.capture_pending);
+                }
+            }
+            OrderEvent::PaymentCaptured {
+                payment,
+                amount,
+                provider_ref,
+            } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.captured = p.captured.checked_add(amount).unwrap_or(p.captured);
+                    p.capture_pending = p
+                        .capture_pending
+                        .checked_sub(amount)
+                        .unwrap_or(p.capture_pending);
+                    p.provider_refs.insert(provider_ref.clone());
+                    p.settle();
+                }
+                self.amount_paid = self
+                    .amount_paid
+                    .checked_add(amount)
+                    .unwrap_or(self.amount_paid);
+            }
+            OrderEvent::PaymentVoided { payment } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.state = crate::payment::PaymentState::Voided;
+                }
+            }
+            OrderEvent::PaymentRefundRequested { payment, amount } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.refund_pending = p
+                        .refund_pending
+                        .checked_add(amount)
+                        .unwrap_or(p.refund_pending);
+                }
+            }
+            OrderEvent::PaymentRefunded {
+                payment,
+                amount,
+                provider_ref,
+            } => {
+                if let Some(p) = self.payment_mut(payment) {
+                    p.refunded = p.refunded.checked_add(amount).unwrap_or(p.refunded);
+                    p.refund_pending = p
+                        .refund_pending
+                        .checked_sub(amount)
+                        .unwrap_or(p.refund_pending);
+                    p.provider_refs.insert(provider_ref.clone());
+                    p.settle();
+                }
+                self.amount_refunded = self
+                    .amount_refunded
+                    .checked_add(amount)
+                    .unwrap_or(self.amount_refunded);
+            }
             OrderEvent::NotificationRequested { notification } => {
                 self.notified.insert(notification.dedupe_key().to_string());
             }
@@ -695,6 +845,10 @@ impl Order {
                 }
             }
         }
+    }
+
+    fn payment_mut(&mut self, id: &str) -> Option<&mut crate::payment::Payment> {
+        self.payments.iter_mut().find(|p| p.id == id)
     }
 
     fn fulfilment_mut(&mut self, id: &str) -> Option<&mut FulfilmentOrder> {

@@ -162,6 +162,10 @@ pub struct OrderInput {
     /// engine's and the channel's time-to-live).
     #[serde(default)]
     pub reservation_ttl_minutes: Option<u32>,
+    /// Channels the customer asked not to be messaged on (`"email"`, `"sms"`,
+    /// `"push"`).
+    #[serde(default)]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
 }
 
 fn taxes(input: Vec<TaxInput>) -> Vec<TaxLine> {
@@ -235,6 +239,7 @@ impl OrderInput {
             tags: self.tags,
             note: self.note,
             reservation_ttl_minutes: self.reservation_ttl_minutes,
+            notification_opt_outs: self.notification_opt_outs,
         })
     }
 }

@@ -58,6 +58,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Pending, C::RecordRefund, Target::Same),
     (S::Pending, C::Tag, Target::Same),
     (S::Pending, C::AddNote, Target::Same),
+    (S::Pending, C::Pay, Target::Same),
     (S::Confirmed, C::Hold, Target::To(S::OnHold)),
     (S::Confirmed, C::Cancel, Target::To(S::Cancelled)),
     (S::Confirmed, C::CancelLines, Target::SameOrCancelled),
@@ -68,6 +69,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Confirmed, C::Tag, Target::Same),
     (S::Confirmed, C::AddNote, Target::Same),
     (S::Confirmed, C::Fulfil, Target::SameOrProcessing),
+    (S::Confirmed, C::Pay, Target::Same),
     (S::OnHold, C::ReleaseHold, Target::Previous),
     (S::OnHold, C::Cancel, Target::To(S::Cancelled)),
     (S::OnHold, C::CancelLines, Target::SameOrCancelled),
@@ -76,6 +78,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::OnHold, C::RecordRefund, Target::Same),
     (S::OnHold, C::Tag, Target::Same),
     (S::OnHold, C::AddNote, Target::Same),
+    (S::OnHold, C::Pay, Target::Same),
     (S::Processing, C::Hold, Target::To(S::OnHold)),
     (S::Processing, C::CancelLines, Target::SameOrCancelled),
     (S::Processing, C::RecordPayment, Target::Same),
@@ -87,6 +90,7 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Processing, C::Tag, Target::Same),
     (S::Processing, C::AddNote, Target::Same),
     (S::Processing, C::Fulfil, Target::Same),
+    (S::Processing, C::Pay, Target::Same),
     (S::Completed, C::RecordPayment, Target::Same),
     (S::Completed, C::RecordRefund, Target::Same),
     (S::Completed, C::RecordDelivery, Target::Same),
@@ -94,9 +98,11 @@ pub const TRANSITIONS: &[(OrderStatus, OrderCommandKind, Target)] = &[
     (S::Completed, C::Tag, Target::Same),
     (S::Completed, C::AddNote, Target::Same),
     (S::Completed, C::Fulfil, Target::Same),
+    (S::Completed, C::Pay, Target::Same),
     (S::Cancelled, C::RecordRefund, Target::Same),
     (S::Cancelled, C::Tag, Target::Same),
     (S::Cancelled, C::AddNote, Target::Same),
+    (S::Cancelled, C::Pay, Target::Same),
 ];
 
 /// The table row for (status, command), if the pair is legal.
@@ -316,6 +322,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
         note: new.note.clone(),
         reservation_ttl_minutes: new.reservation_ttl_minutes,
+        notification_opt_outs: new.notification_opt_outs.clone(),
     };
     Ok(OrderEvent::Placed(Box::new(placed)))
 }
@@ -495,6 +502,7 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
         }
         OrderCommand::EditLines { edits } => edit_events(order, edits)?,
         OrderCommand::Fulfil(step) => super::fulfil::decide_step(order, step)?,
+        OrderCommand::Pay(step) => super::pay::decide_step(order, step)?,
         OrderCommand::RecordPayment { amount } => {
             check_money("payment", amount, order.currency, true)?;
             let balance_due = order.balance_due()?;

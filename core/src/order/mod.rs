@@ -30,6 +30,7 @@
 //! | pending | record_refund | (same) |
 //! | pending | tag | (same) |
 //! | pending | add_note | (same) |
+//! | pending | pay | (same) |
 //! | confirmed | hold | on_hold |
 //! | confirmed | cancel | cancelled |
 //! | confirmed | cancel_lines | (same, or cancelled if nothing remains) |
@@ -40,6 +41,7 @@
 //! | confirmed | tag | (same) |
 //! | confirmed | add_note | (same) |
 //! | confirmed | fulfil | (same, or processing once a parcel is handed over) |
+//! | confirmed | pay | (same) |
 //! | on_hold | release_hold | (status before the hold) |
 //! | on_hold | cancel | cancelled |
 //! | on_hold | cancel_lines | (same, or cancelled if nothing remains) |
@@ -48,6 +50,7 @@
 //! | on_hold | record_refund | (same) |
 //! | on_hold | tag | (same) |
 //! | on_hold | add_note | (same) |
+//! | on_hold | pay | (same) |
 //! | processing | hold | on_hold |
 //! | processing | cancel_lines | (same, or cancelled if nothing remains) |
 //! | processing | record_payment | (same) |
@@ -59,6 +62,7 @@
 //! | processing | tag | (same) |
 //! | processing | add_note | (same) |
 //! | processing | fulfil | (same) |
+//! | processing | pay | (same) |
 //! | completed | record_payment | (same) |
 //! | completed | record_refund | (same) |
 //! | completed | record_delivery | (same) |
@@ -66,9 +70,11 @@
 //! | completed | tag | (same) |
 //! | completed | add_note | (same) |
 //! | completed | fulfil | (same) |
+//! | completed | pay | (same) |
 //! | cancelled | record_refund | (same) |
 //! | cancelled | tag | (same) |
 //! | cancelled | add_note | (same) |
+//! | cancelled | pay | (same) |
 //!
 //! Guards on top of the table: `cancel` needs nothing shipped; `edit_lines` only touches
 //! lines with nothing shipped and may not leave the order empty; `complete` needs every
@@ -107,9 +113,11 @@ mod fulfil;
 mod input;
 mod machine;
 mod model;
+mod pay;
 
 pub use command::{
     FulfilmentCommand, LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, OrderCommandKind,
+    PaymentCommand,
 };
 pub use error::OrderError;
 pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};

@@ -78,6 +78,10 @@ pub enum PaymentStatus {
     PartiallyRefunded,
     /// Everything paid has been refunded.
     Refunded,
+    /// Authorised by a provider, nothing captured yet.
+    Authorised,
+    /// Every authorisation was voided and nothing was paid.
+    Voided,
 }
 
 impl PaymentStatus {
@@ -89,6 +93,8 @@ impl PaymentStatus {
             PaymentStatus::Paid => "paid",
             PaymentStatus::PartiallyRefunded => "partially_refunded",
             PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Authorised => "authorised",
+            PaymentStatus::Voided => "voided",
         }
     }
 }
@@ -139,6 +145,9 @@ pub enum HoldReason {
     /// The order's stock reservations lapsed before it was paid; the stock went back
     /// on sale. Paying re-reserves if stock allows; releasing the hold tries again.
     ReservationExpired,
+    /// A sales channel sent a line whose SKU / barcode / listing id maps to no variant;
+    /// release the hold once the mapping is fixed.
+    UnmappedSku,
     /// Anything else; say why in the note.
     Other,
 }
@@ -434,6 +443,13 @@ pub struct Order {
     /// again, or a retried call, never messages the customer twice.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub notified: BTreeSet<String>,
+    /// Channels the customer asked not to be messaged on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
+    /// Payments through a provider, oldest first (money "captured outside" through
+    /// `record_payment` is only in `amount_paid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<crate::payment::Payment>,
 }
 
 impl Order {
@@ -490,6 +506,16 @@ impl Order {
             };
         }
         if self.amount_paid.is_zero() {
+            use crate::payment::PaymentState as P;
+            let authorised = self.payments.iter().any(|p| {
+                matches!(p.state, P::Authorised | P::PartiallyCaptured) && !p.authorised.is_zero()
+            });
+            if authorised {
+                return PaymentStatus::Authorised;
+            }
+            if !self.payments.is_empty() && self.payments.iter().all(|p| p.state == P::Voided) {
+                return PaymentStatus::Voided;
+            }
             return PaymentStatus::Unpaid;
         }
         match self.totals() {

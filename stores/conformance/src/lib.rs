@@ -119,7 +119,9 @@ macro_rules! conformance_tests {
             dump_and_import_round_trip_byte_for_byte,
             stock_log_appends_in_sequence_and_refuses_a_stale_head,
             orders_and_stock_are_saved_together_or_not_at_all,
-            engines_on_one_store_share_one_ledger
+            engines_on_one_store_share_one_ledger,
+            fulfilment_state_round_trips_and_moves_with_a_dump,
+            warehouse_flow_end_to_end
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -149,4 +151,6 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     stock_log_appends_in_sequence_and_refuses_a_stale_head(make);
     orders_and_stock_are_saved_together_or_not_at_all(make);
     engines_on_one_store_share_one_ledger(make);
+    fulfilment_state_round_trips_and_moves_with_a_dump(make);
+    warehouse_flow_end_to_end(make);
 }

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, TimeDelta};
 use ordersmith::engine::{CommandContext, Engine, EngineConfig, ShortagePolicy};
-use ordersmith::fulfilment::{Label, ParcelSize, ParcelStatus};
+use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, ParcelStatus};
 use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, OrderId, VariantId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{
@@ -76,8 +76,16 @@ pub enum Step {
     /// A warehouse step on order k's first open fulfilment order: 0 pick everything,
     /// 1 pick all but one unit (short), 2 pack what is picked, 3 label and hand over
     /// every packed parcel, 4 move it to the other location, 5 cancel it, 6 and above
-    /// pick, pack and ship in one go. The order is taken modulo the orders placed.
+    /// pick, pack and ship in one go (6 to 8), or a carrier event for its first parcel
+    /// (9 to 13: UPS P, I, O, D, X at a time that may be out of order). The order is
+    /// taken modulo the orders placed.
     Warehouse(usize, u8),
+    /// A provider payment step on order k: 0 authorise half the balance due, 1 confirm
+    /// the last authorisation, 2 capture what is left of it, 3 confirm the pending
+    /// capture, 4 refund half of what is refundable, 5 confirm the pending refund,
+    /// 6 void the last payment, 7 capture or 8 refund one unit more than possible
+    /// (must be refused); 9 and above the whole path in one go, then both refusals.
+    Provider(usize, u8),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -97,7 +105,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0usize..3, 0usize..2, 0u32..5).prop_map(|(v, l, q)| Step::Count(v, l, q)),
         2 => (1u32..25).prop_map(Step::AdvanceAndSweep),
         1 => (0usize..16).prop_map(Step::RawRelease),
-        6 => (0usize..16, 0u8..9).prop_map(|(o, a)| Step::Warehouse(o, a)),
+        6 => (0usize..16, 0u8..14).prop_map(|(o, a)| Step::Warehouse(o, a)),
+        3 => (0usize..16, 0u8..12).prop_map(|(o, a)| Step::Provider(o, a)),
     ]
 }
 
@@ -131,6 +140,10 @@ fn engine(
         max_attempts: 1_000,
         on_shortage: ShortagePolicy::Hold,
         reservation_ttl: Some(TimeDelta::minutes(15)),
+        notifications: Some(ordersmith::engine::NotificationConfig {
+            channels: vec![ordersmith::notify::NotificationChannel::Email],
+            ..Default::default()
+        }),
         ..EngineConfig::default()
     });
     let mut setup = vec![
@@ -186,6 +199,13 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
                         .collect(),
                 );
                 new.reservation_ttl_minutes = *ttl;
+                new.customer = Some(ordersmith::pii::Customer {
+                    name: ordersmith::pii::Redacted::new("Ada".to_string()),
+                    email: Some(ordersmith::pii::Redacted::new(format!(
+                        "ada{i}@example.com"
+                    ))),
+                    ..ordersmith::pii::Customer::default()
+                });
                 let o = engine.place_order(new, &ctx).unwrap();
                 // With the hold policy a shortage holds; it never fails.
                 engine.confirm_order(&o.id, &ctx).unwrap();
@@ -274,13 +294,29 @@ pub fn run(sut: &StoreUnderTest, steps: &[Step]) {
                 // Any existing order (modulo), so the flow gets far on short runs.
                 if !orders.is_empty() {
                     if let Some(id) = pick(&orders, k % orders.len()) {
-                        if *action >= 6 {
+                        if *action >= 9 {
+                            track(&engine, &id, *action, i);
+                        } else if *action >= 6 {
                             // The next step of the happy path: pick, pack, ship.
                             for a in [0, 2, 3] {
                                 warehouse(&engine, &id, a);
                             }
                         } else {
                             warehouse(&engine, &id, *action);
+                        }
+                    }
+                }
+            }
+            Step::Provider(k, action) => {
+                if !orders.is_empty() {
+                    if let Some(id) = pick(&orders, k % orders.len()) {
+                        if *action >= 9 {
+                            // The whole path in one go, then the refusals.
+                            for a in [0, 1, 2, 3, 4, 5, 7, 8] {
+                                provider(&engine, &id, a, i);
+                            }
+                        } else {
+                            provider(&engine, &id, *action, i);
                         }
                     }
                 }
@@ -371,9 +407,9 @@ fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
                 .filter(|p| p.status != ParcelStatus::HandedOver)
             {
                 let label = Label {
-                    carrier: "yurtici".into(),
+                    carrier: "ups".into(),
                     service: "standard".into(),
-                    tracking_number: format!("T-{}", p.id),
+                    tracking_number: "1Z999AA10123456784".into(),
                     label_ref: None,
                 };
                 let steps = [
@@ -407,6 +443,163 @@ fn warehouse(engine: &Engine, id: &OrderId, action: u8) {
         },
     };
     let _ = engine.fulfil(id, step, &ctx);
+}
+
+/// A provider payment step; refusals are fine (they change nothing).
+fn provider(engine: &Engine, id: &OrderId, action: u8, step: usize) {
+    use ordersmith::order::PaymentCommand as P;
+    let order = engine.order(id).unwrap();
+    let half = |m: Money| {
+        let cents = (m.amount() * rust_decimal::Decimal::from(50)).floor()
+            / rust_decimal::Decimal::from(100);
+        Money::new(cents.round_dp(2), m.currency()).unwrap()
+    };
+    let last = order.payments.last();
+    let reference = format!("ref-{step}");
+    let command = match (action, last) {
+        (0, _) => {
+            let due = order.balance_due().unwrap();
+            if due.amount() <= rust_decimal::Decimal::ZERO {
+                return;
+            }
+            P::Authorise {
+                provider: "iyzico".into(),
+                method: None,
+                amount: {
+                    let h = half(due);
+                    if h.is_zero() {
+                        due
+                    } else {
+                        h
+                    }
+                },
+            }
+        }
+        (1, Some(p)) => P::ConfirmAuthorisation {
+            payment: p.id.clone(),
+            provider_ref: reference,
+            amount: p.requested,
+        },
+        (2, Some(p)) => P::Capture {
+            payment: p.id.clone(),
+            amount: p
+                .authorised
+                .checked_sub(&p.captured)
+                .and_then(|m| m.checked_sub(&p.capture_pending))
+                .unwrap(),
+        },
+        (3, Some(p)) => P::ConfirmCapture {
+            payment: p.id.clone(),
+            provider_ref: reference,
+            amount: p.capture_pending,
+        },
+        (4, Some(p)) => P::Refund {
+            payment: p.id.clone(),
+            amount: half(
+                p.captured
+                    .checked_sub(&p.refunded)
+                    .and_then(|m| m.checked_sub(&p.refund_pending))
+                    .unwrap(),
+            ),
+        },
+        (5, Some(p)) => P::ConfirmRefund {
+            payment: p.id.clone(),
+            provider_ref: reference,
+            amount: p.refund_pending,
+        },
+        (6, Some(p)) => P::Void {
+            payment: p.id.clone(),
+        },
+        (7 | 8, Some(p)) => {
+            let (limit, pending) = if action == 7 {
+                (
+                    p.authorised.checked_sub(&p.captured).unwrap(),
+                    p.capture_pending,
+                )
+            } else {
+                (
+                    p.captured.checked_sub(&p.refunded).unwrap(),
+                    p.refund_pending,
+                )
+            };
+            let over = limit
+                .checked_sub(&pending)
+                .and_then(|m| {
+                    m.checked_add(
+                        &Money::new(rust_decimal::Decimal::new(1, 2), m.currency()).unwrap(),
+                    )
+                })
+                .unwrap();
+            let command = if action == 7 {
+                P::Capture {
+                    payment: p.id.clone(),
+                    amount: over,
+                }
+            } else {
+                P::Refund {
+                    payment: p.id.clone(),
+                    amount: over,
+                }
+            };
+            let before = engine.order(id).unwrap();
+            assert!(
+                engine.pay(id, command, &CommandContext::system()).is_err(),
+                "over-capture or over-refund refused"
+            );
+            assert_eq!(engine.order(id).unwrap(), before);
+            return;
+        }
+        _ => return,
+    };
+    let _ = engine.pay(id, command, &CommandContext::system());
+}
+
+/// A carrier event for the order's first labelled parcel.
+fn track(engine: &Engine, id: &OrderId, action: u8, step: usize) {
+    let order = engine.order(id).unwrap();
+    let Some((f, p)) = order
+        .fulfilments
+        .iter()
+        .flat_map(|f| f.parcels.iter().map(move |p| (f, p)))
+        .find(|(_, p)| p.label.is_some())
+    else {
+        return;
+    };
+    let code = ["P", "I", "O", "D", "X"][usize::from(action - 9) % 5];
+    // Times go back and forth: out-of-order events must not move a parcel backwards.
+    let minutes = i64::try_from(step % 7).unwrap_or(0) * 30;
+    let event =
+        CarrierEvent::new(fixtures::start() + Duration::minutes(minutes), code, None).unwrap();
+    let before = p.tracking.as_ref().map(|t| t.history().len()).unwrap_or(0);
+    let result = engine.record_tracking_event(id, &f.id, &p.id, event, &CommandContext::system());
+    if let Ok(after) = result {
+        let tracked = after
+            .fulfilment(&f.id)
+            .and_then(|f| f.parcel(&p.id))
+            .unwrap();
+        let len = tracked
+            .tracking
+            .as_ref()
+            .map(|t| t.history().len())
+            .unwrap_or(0);
+        assert!(len >= before, "tracking history never shrinks");
+        if let (Some(old), Some(new)) = (
+            p.tracking.as_ref().and_then(|t| t.status()),
+            tracked.tracking.as_ref().and_then(|t| t.status()),
+        ) {
+            use ordersmith::fulfilment::TrackingStatus as T;
+            let rank = |s: T| s.progress_rank();
+            let allowed = new == old
+                || new.is_interruption()
+                || old.is_interruption()
+                || new == T::ReturnedToSender
+                || rank(new) >= rank(old);
+            assert!(
+                allowed,
+                "a parcel never moves backwards: {old:?} -> {new:?}"
+            );
+        }
+    }
 }
 
 fn allocations(order: &Order) -> BTreeMap<String, u32> {
@@ -490,11 +683,49 @@ fn check(engine: &Engine, sut: &StoreUnderTest, orders: &[OrderId], i: usize, st
                 "{id} {at}"
             );
         }
+        // Provider payments: never more captured than authorised, never more refunded
+        // than captured, and the order's paid amount counts every capture.
+        for p in &order.payments {
+            assert!(
+                p.captured.amount() + p.capture_pending.amount() <= p.authorised.amount()
+                    || p.authorised.is_zero() && p.captured.is_zero(),
+                "{id} {} {at}",
+                p.id
+            );
+            assert!(
+                p.refunded.amount() + p.refund_pending.amount() <= p.captured.amount(),
+                "{id} {} {at}",
+                p.id
+            );
+        }
+        let captured: rust_decimal::Decimal =
+            order.payments.iter().map(|p| p.captured.amount()).sum();
+        assert!(captured <= order.amount_paid.amount(), "{id} {at}");
         // The snapshot equals the replay of the stored history.
         let history = sut.store.order_events(id).unwrap();
         let replayed = Order::replay(&history).unwrap();
         assert_eq!(replayed, order, "replay of {id} {at}");
     }
+    // Every notification asked for is one outbox record with a dedupe key no other
+    // record has.
+    let requested: Vec<String> = sut
+        .outbox
+        .pending(10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.topic == "notification.requested")
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.payload_json).unwrap();
+            v.pointer("/event/notification/dedupe_key")
+                .and_then(|k| k.as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut unique = requested.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), requested.len(), "dedupe keys are unique {at}");
     let all_owned = engine
         .reservations(&ReservationFilter::default())
         .unwrap()

@@ -1002,3 +1002,392 @@ pub fn engines_on_one_store_share_one_ledger(make: Make<'_>) {
         *rebuilt.balances()
     );
 }
+
+/// Fulfilment orders, parcels (SSCC, label, carrier tracking) and the notifications
+/// asked for are saved with the order: a second engine on the store reads them back
+/// equal, and a dump moved to another store carries them byte for byte.
+pub fn fulfilment_state_round_trips_and_moves_with_a_dump(make: Make<'_>) {
+    use ordersmith::engine::{EngineConfig, NotificationConfig};
+    use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, SsccConfig};
+    use ordersmith::notify::NotificationChannel;
+    use ordersmith::order::{FulfilmentCommand, LineQuantity};
+
+    let sut = make();
+    let (engine, clock) = sut.engine();
+    let engine = engine.with_config(EngineConfig {
+        max_attempts: 1_000,
+        sscc: Some(SsccConfig::new(0, "8691234", 1..=999_999).unwrap()),
+        notifications: Some(NotificationConfig {
+            channels: vec![NotificationChannel::Email],
+            ..NotificationConfig::default()
+        }),
+        ..EngineConfig::default()
+    });
+    fixtures::stock_two_warehouses(&engine, 10);
+    let staff = CommandContext::system();
+    let mut new = new_order("web", start());
+    new.customer = Some(ordersmith::pii::Customer {
+        name: ordersmith::pii::Redacted::new("Ayşe".to_string()),
+        email: Some(ordersmith::pii::Redacted::new(
+            "ayse@example.com".to_string(),
+        )),
+        ..ordersmith::pii::Customer::default()
+    });
+    let order = engine.place_order(new, &staff).unwrap();
+    let order = engine.confirm_order(&order.id, &staff).unwrap();
+    let fo = order.fulfilments.first().unwrap().id.clone();
+    let units: Vec<LineQuantity> = engine
+        .pick_list(&order.id, &fo)
+        .unwrap()
+        .into_iter()
+        .map(|l| LineQuantity::new(l.line_id, l.quantity))
+        .collect();
+    let parcel = format!("{fo}-P1");
+    for step in [
+        FulfilmentCommand::Pick {
+            fulfilment: fo.clone(),
+            picked: units.clone(),
+            short: vec![],
+        },
+        FulfilmentCommand::Pack {
+            fulfilment: fo.clone(),
+            units,
+            size: ParcelSize {
+                weight_grams: 900,
+                length_mm: 300,
+                width_mm: 200,
+                height_mm: 100,
+            },
+        },
+        FulfilmentCommand::RecordLabel {
+            fulfilment: fo.clone(),
+            parcel: parcel.clone(),
+            label: Label {
+                carrier: "ups".into(),
+                service: "standard".into(),
+                tracking_number: "1Z999AA10123456784".into(),
+                label_ref: None,
+            },
+        },
+    ] {
+        engine.fulfil(&order.id, step, &staff).unwrap();
+    }
+    clock.advance(Duration::hours(1));
+    let event = CarrierEvent::new(start() + Duration::hours(2), "P", Some("Istanbul")).unwrap();
+    let order = engine
+        .record_tracking_event(&order.id, &fo, &parcel, event, &staff)
+        .unwrap();
+    let p = order.fulfilment(&fo).unwrap().parcel(&parcel).unwrap();
+    assert!(p.sscc.is_some() && p.tracking.is_some());
+    assert!(!order.notified.is_empty());
+    // A second engine on the same store reads the same order and history.
+    let (second, _) = sut.engine();
+    assert_eq!(second.order(&order.id).unwrap(), order);
+    let history = sut.store.order_events(&order.id).unwrap();
+    assert_eq!(Order::replay(&history).unwrap(), order);
+    // A dump carries it to another store unchanged.
+    let dump = observable(&sut);
+    let target = make();
+    import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        dump.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(observable(&target), dump);
+    assert_eq!(target.store.load_order(&order.id).unwrap().unwrap(), order);
+}
+
+/// The warehouse flow end to end on this store: a split order (shirts from Istanbul,
+/// mugs from Ankara), a short pick re-sourced, an unpicked fulfilment order moved,
+/// labels, duplicate and out-of-order carrier events, a failed then a successful
+/// delivery; checking the ledger, the order, its fulfilment orders and parcels, the
+/// notifications (each exactly once) and the timeline along the way.
+pub fn warehouse_flow_end_to_end(make: Make<'_>) {
+    use ordersmith::engine::{EngineConfig, NotificationConfig};
+    use ordersmith::fulfilment::{
+        CarrierEvent, CarrierStatusTable, FulfilmentOrderStatus, Label, ParcelSize, TrackingStatus,
+    };
+    use ordersmith::notify::{Locale, NotificationChannel};
+    use ordersmith::order::{FulfilmentCommand, LineQuantity};
+    use ordersmith::stock::ReservationFilter;
+
+    let sut = make();
+    let (engine, clock) = sut.engine();
+    let mut carriers = CarrierStatusTable::shipped();
+    carriers
+        .set(
+            &ordersmith::fulfilment::Carrier::Ups,
+            "FA",
+            TrackingStatus::DeliveryFailed,
+        )
+        .unwrap();
+    let engine = engine.with_config(EngineConfig {
+        max_attempts: 1_000,
+        carrier_statuses: carriers,
+        notifications: Some(NotificationConfig {
+            channels: vec![NotificationChannel::Email],
+            ..NotificationConfig::default()
+        }),
+        ..EngineConfig::default()
+    });
+    let (ist, ank) = (
+        LocationId::parse("IST").unwrap(),
+        LocationId::parse("ANK").unwrap(),
+    );
+    let mut setup = vec![
+        StockCommand::AddLocation {
+            location: ordersmith::stock::Location::new(
+                ist.clone(),
+                "Istanbul DC",
+                1,
+                "TR-34",
+                ordersmith::stock::LocationKind::Warehouse,
+            ),
+        },
+        StockCommand::AddLocation {
+            location: ordersmith::stock::Location::new(
+                ank.clone(),
+                "Ankara store",
+                2,
+                "TR-06",
+                ordersmith::stock::LocationKind::Store,
+            ),
+        },
+    ];
+    for sku in ["SHIRT-M", "MUG"] {
+        setup.push(StockCommand::RegisterVariant {
+            variant: VariantId::parse(sku).unwrap(),
+            policy: ordersmith::stock::StockPolicy::Deny,
+        });
+    }
+    engine.stock_batch(setup).unwrap();
+    let receive = |sku: &str, at: &LocationId, q: u32| {
+        engine
+            .stock(StockCommand::Receive {
+                variant: VariantId::parse(sku).unwrap(),
+                location: at.clone(),
+                quantity: q,
+                reference: None,
+            })
+            .unwrap();
+    };
+    receive("SHIRT-M", &ist, 3);
+    receive("MUG", &ank, 2);
+    let staff = CommandContext::system();
+    let level = |sku: &str, at: &LocationId| {
+        engine
+            .with_stock(|s| {
+                let b = s.balance(&VariantId::parse(sku).unwrap(), at);
+                (b.on_hand, b.reserved)
+            })
+            .unwrap()
+    };
+    let in_step = |id: &OrderId| {
+        let order = engine.order(id).unwrap();
+        let held: u32 = order.lines.iter().map(|l| l.fulfilment.allocated).sum();
+        let live: u32 = engine
+            .reservations(&ReservationFilter {
+                order: Some(id.clone()),
+                ..ReservationFilter::default()
+            })
+            .unwrap()
+            .iter()
+            .map(|r| r.remaining())
+            .sum();
+        assert_eq!(held, live);
+        order
+    };
+    let placed = engine
+        .place_order(new_order("web", start()), &staff)
+        .unwrap();
+    let id = placed.id.clone();
+    let order = engine.confirm_order(&id, &staff).unwrap();
+    // Split: shirts (L1 × 2) from IST, the mug (L2) from ANK.
+    let fo_at = |o: &Order, at: &LocationId| {
+        o.fulfilments
+            .iter()
+            .find(|f| &f.location == at && !f.status.is_closed())
+            .map(|f| f.id.clone())
+    };
+    let f_ist = fo_at(&order, &ist).unwrap();
+    let f_ank = fo_at(&order, &ank).unwrap();
+    // IST finds one shirt only: the other is written off and no other location has
+    // one, so the order is held for stock; a receipt at ANK and a release re-source it.
+    let step = |s: FulfilmentCommand| engine.fulfil(&id, s, &staff);
+    step(FulfilmentCommand::Pick {
+        fulfilment: f_ist.clone(),
+        picked: vec![LineQuantity::new("L1".try_into().unwrap(), 1)],
+        short: vec![LineQuantity::new("L1".try_into().unwrap(), 1)],
+    })
+    .unwrap();
+    assert_eq!(level("SHIRT-M", &ist), (2, 1));
+    let order = in_step(&id);
+    assert_eq!(order.status, OrderStatus::OnHold);
+    // A count at IST finds the one shirt that is there (the one picked).
+    let count = ordersmith::ids::CountId::parse("CC-1").unwrap();
+    engine
+        .stock_batch(vec![
+            StockCommand::OpenCount {
+                id: count.clone(),
+                location: ist.clone(),
+                variants: vec![VariantId::parse("SHIRT-M").unwrap()],
+            },
+            StockCommand::RecordCount {
+                id: count.clone(),
+                variant: VariantId::parse("SHIRT-M").unwrap(),
+                counted: 1,
+            },
+            StockCommand::CloseCount {
+                id: count,
+                unit_costs: Default::default(),
+            },
+        ])
+        .unwrap();
+    assert_eq!(level("SHIRT-M", &ist), (1, 1));
+    receive("SHIRT-M", &ank, 1);
+    engine.release_hold(&id, &staff).unwrap();
+    let order = in_step(&id);
+    assert_eq!(order.status, OrderStatus::Confirmed);
+    assert_eq!(level("SHIRT-M", &ank), (1, 1));
+    // ANK now holds a shirt and the mug, unpicked: move it to IST after a receipt
+    // there; its units join IST's open fulfilment order.
+    receive("SHIRT-M", &ist, 1);
+    receive("MUG", &ist, 1);
+    let order = step(FulfilmentCommand::Move {
+        fulfilment: f_ank.clone(),
+        to: ist.clone(),
+    })
+    .unwrap();
+    let moved = order.fulfilment(&f_ank).unwrap();
+    assert_eq!(moved.status, FulfilmentOrderStatus::Moved);
+    assert_eq!(moved.moved_to.as_deref(), Some(f_ist.as_str()));
+    assert_eq!(level("SHIRT-M", &ank), (1, 0));
+    assert_eq!(level("MUG", &ank), (2, 0));
+    let order = in_step(&id);
+    assert_eq!(fo_at(&order, &ist).as_deref(), Some(f_ist.as_str()));
+    assert!(fo_at(&order, &ank).is_none());
+    // IST picks the rest and packs two parcels: shirts by UPS, the mug by PTT.
+    let size = ParcelSize {
+        weight_grams: 800,
+        length_mm: 300,
+        width_mm: 200,
+        height_mm: 100,
+    };
+    let units: Vec<LineQuantity> = engine
+        .pick_list(&id, &f_ist)
+        .unwrap()
+        .into_iter()
+        .map(|l| LineQuantity::new(l.line_id, l.quantity))
+        .collect();
+    step(FulfilmentCommand::Pick {
+        fulfilment: f_ist.clone(),
+        picked: units,
+        short: vec![],
+    })
+    .unwrap();
+    let mut parcels = Vec::new();
+    for (line, q, carrier, number) in [
+        ("L1", 2, "ups", "1Z999AA10123456784"),
+        ("L2", 1, "ptt", "RR123456785TR"),
+    ] {
+        let order = step(FulfilmentCommand::Pack {
+            fulfilment: f_ist.clone(),
+            units: vec![LineQuantity::new(line.try_into().unwrap(), q)],
+            size,
+        })
+        .unwrap();
+        let parcel = order
+            .fulfilment(&f_ist)
+            .unwrap()
+            .parcels
+            .last()
+            .unwrap()
+            .id
+            .clone();
+        step(FulfilmentCommand::RecordLabel {
+            fulfilment: f_ist.clone(),
+            parcel: parcel.clone(),
+            label: Label {
+                carrier: carrier.into(),
+                service: "standard".into(),
+                tracking_number: number.into(),
+                label_ref: None,
+            },
+        })
+        .unwrap();
+        parcels.push((f_ist.clone(), parcel));
+    }
+    let (f1, p1) = parcels[0].clone();
+    let (f2, p2) = parcels[1].clone();
+    step(FulfilmentCommand::HandOver {
+        fulfilment: f2.clone(),
+        parcel: p2.clone(),
+    })
+    .unwrap();
+    clock.advance(Duration::hours(1));
+    let track = |code: &str, minutes: i64| {
+        let e =
+            CarrierEvent::new(start() + Duration::minutes(minutes), code, Some("Ankara")).unwrap();
+        engine
+            .record_tracking_event(&id, &f1, &p1, e, &staff)
+            .unwrap()
+    };
+    track("P", 60); // picked up: the implied hand-over
+    track("P", 60); // duplicate
+    track("I", 180);
+    track("M", 90); // out of order: recorded, no step back
+    track("O", 600);
+    track("FA", 660); // failed attempt
+    track("O", 1500);
+    let order = track("D", 1560);
+    let tracking = order
+        .fulfilment(&f1)
+        .unwrap()
+        .parcel(&p1)
+        .unwrap()
+        .tracking
+        .clone()
+        .unwrap();
+    assert_eq!(tracking.status(), Some(TrackingStatus::Delivered));
+    let order = in_step(&id);
+    for line in &order.lines {
+        assert_eq!(line.fulfilment.shipped, line.active_quantity());
+    }
+    assert!(order
+        .fulfilments
+        .iter()
+        .filter(|f| f
+            .parcels
+            .iter()
+            .any(|p| p.status == ordersmith::fulfilment::ParcelStatus::HandedOver))
+        .all(|f| f.status == FulfilmentOrderStatus::Shipped));
+    // Each stage once: received, confirmed, shipped × 2 parcels, out for delivery,
+    // delivery failed, delivered (the second "out for delivery" scan is the same stage
+    // for the same parcel: not sent again).
+    let keys: Vec<String> = sut
+        .outbox
+        .pending(10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.topic == "notification.requested")
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_str(&r.payload_json).unwrap();
+            v.pointer("/event/notification/key")
+                .and_then(|k| k.as_str())
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let count = |k: &str| keys.iter().filter(|x| *x == k).count();
+    assert_eq!(count("order_received"), 1);
+    assert_eq!(count("order_confirmed"), 1);
+    assert_eq!(count("order_shipped"), 2);
+    assert_eq!(count("out_for_delivery"), 1);
+    assert_eq!(count("delivery_failed"), 1);
+    assert_eq!(count("delivered"), 1);
+    // The timeline, in Turkish.
+    let t = engine.timeline(&id, Locale::Tr).unwrap();
+    assert_eq!(t.parcels.len(), 2);
+    assert!(t.parcels.iter().any(|p| p.status == "Teslim edildi"));
+}

@@ -1,0 +1,77 @@
+//! Channel intake throughput: for each channel's fixture payload, serde_json's plain
+//! parse into a `Value` (the baseline, same run), the adapter's parse into the canonical
+//! `ChannelOrder`, and parse + import through an in-memory engine (each iteration a new
+//! external id, so every import places a new order).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ordersmith::engine::Engine;
+use ordersmith_channels::intake::{Intake, IntakeOptions, MemoryIntakeLog};
+use ordersmith_channels::mapping::MemoryIdentifierMap;
+use ordersmith_channels::{parse_order, Channel};
+
+const FIXTURES: &[(Channel, &str)] = &[
+    (Channel::Shopify, "shopify/multi_line_discounted.json"),
+    (
+        Channel::WooCommerce,
+        "woo_commerce/processing_inclusive.json",
+    ),
+    (Channel::Trendyol, "trendyol/split_packages.json"),
+    (Channel::Hepsiburada, "hepsiburada/merged_feeds.json"),
+    (Channel::AmazonV0, "amazon/v0_us_unshipped.json"),
+    (Channel::Amazon2026, "amazon/2026_partially_shipped.json"),
+    (Channel::Ebay, "ebay/paid_promotion.json"),
+];
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn intake(c: &mut Criterion) {
+    for (channel, file) in FIXTURES {
+        let body = fixture(file);
+        let mut group = c.benchmark_group(format!("intake/{channel}"));
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("serde_json_value", |b| {
+            b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&body)).unwrap())
+        });
+        group.bench_function("json_tree", |b| {
+            b.iter(|| ordersmith_channels::json::Json::parse(black_box(&body)).unwrap())
+        });
+        group.bench_function("parse", |b| {
+            b.iter(|| parse_order(*channel, black_box(&body)).unwrap())
+        });
+        let engine = Engine::in_memory();
+        let (map, log) = (MemoryIdentifierMap::new(), MemoryIntakeLog::default());
+        let options = IntakeOptions {
+            import_test_orders: true,
+            import_marketplace_fulfilled: true,
+        };
+        let counter = AtomicU64::new(0);
+        group.bench_function("parse_and_import", |b| {
+            b.iter(|| {
+                let mut order = parse_order(*channel, black_box(&body)).unwrap();
+                order.external_id = format!("B{}", counter.fetch_add(1, Ordering::Relaxed));
+                Intake::new(&engine, &map, &log, options.clone())
+                    .import(&order)
+                    .unwrap()
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, intake);
+criterion_main!(benches);

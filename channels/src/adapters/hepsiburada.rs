@@ -1,0 +1,261 @@
+//! Hepsiburada line items of one order.
+//!
+//! Hepsiburada returns *line items*, each in the status-bucketed feed it is in now
+//! (`/orders` paid, payment-awaiting, packages, shipped, delivered, cancelled). The body
+//! may be `{"items": [...]}`, a bare array, or one line item; records of several feeds
+//! may be concatenated. Records with the same line `id` are **merged**, never replaced:
+//! money and SKUs come from the first record that has them (the shipped / delivered
+//! feeds send PascalCase minimal records without prices), the status from the most
+//! advanced record.
+//!
+//! - `orderDate` mixes `Z`, no zone and 7 fractional digits; no zone is read as UTC
+//!   (\[U\]: could be Turkish local time).
+//! - `unitPrice` / `totalPrice` are `{currency, amount}` with number amounts,
+//!   VAT-inclusive; `hbDiscount.totalPrice` is a Hepsiburada-funded discount on the
+//!   line (\[U\]: taken as not already deducted from `totalPrice`).
+//! - Line status is a free string: the table below, anything else `Unknown`.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::error::ChannelError;
+use crate::json::At;
+use crate::model::{
+    Channel, ChannelLine, ChannelOrder, ChannelStatus, FundedBy, Lifecycle, LineDiscount,
+    RefundState, ReportedTotals,
+};
+
+/// Line status (lower case, spaces and underscores removed) → lifecycle.
+pub const STATUS: &[(&str, Lifecycle)] = &[
+    ("paymentawaiting", Lifecycle::Placed),
+    ("open", Lifecycle::Confirmed),
+    ("paketlenecek", Lifecycle::Confirmed),
+    ("paid", Lifecycle::Confirmed),
+    ("packaged", Lifecycle::Processing),
+    ("unpacked", Lifecycle::Processing),
+    ("intransit", Lifecycle::Shipped),
+    ("shipped", Lifecycle::Shipped),
+    ("undelivered", Lifecycle::Shipped),
+    ("delivered", Lifecycle::Delivered),
+    ("cancelled", Lifecycle::Cancelled),
+    ("cancelledbymerchant", Lifecycle::Cancelled),
+    ("cancelledbycustomer", Lifecycle::Cancelled),
+    ("cancelledbysap", Lifecycle::Cancelled),
+    ("claimed", Lifecycle::Returned),
+    ("returned", Lifecycle::Returned),
+];
+
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '_' | ' ' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The lifecycle of one line status.
+pub fn map_status(raw: &str) -> Lifecycle {
+    let n = norm(raw);
+    STATUS
+        .iter()
+        .find(|(k, _)| *k == n)
+        .map_or_else(|| Lifecycle::Unknown(raw.to_string()), |(_, l)| l.clone())
+}
+
+fn field<'a>(at: &At<'a>, keys: &[&str]) -> Option<At<'a>> {
+    at.first(keys)
+}
+
+struct Merged<'a> {
+    records: Vec<At<'a>>,
+}
+
+/// Parses (and merges) the line items of one Hepsiburada order.
+pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
+    let items = match root.first(&["items", "Items"]) {
+        Some(i) => i.array()?,
+        None => root.array().unwrap_or_else(|_| vec![root.clone()]),
+    };
+    super::check_lines(root, items.len())?;
+    let first = items.first().ok_or_else(|| root.missing("items"))?;
+    let order_number = field(first, &["orderNumber", "OrderNumber"])
+        .ok_or_else(|| first.missing("orderNumber"))?
+        .id_text()?;
+    let mut by_line: BTreeMap<String, Merged<'_>> = BTreeMap::new();
+    let mut order_of_lines = Vec::new();
+    for it in &items {
+        let number = field(it, &["orderNumber", "OrderNumber"])
+            .ok_or_else(|| it.missing("orderNumber"))?
+            .id_text()?;
+        if number != order_number {
+            return Err(ChannelError::OrderMismatch {
+                channel: it.channel,
+                path: it.sub("orderNumber"),
+                expected: order_number,
+                found: number,
+            });
+        }
+        let id = field(it, &["id", "Id", "lineItemId", "LineItemId"])
+            .ok_or_else(|| it.missing("id"))?
+            .id_text()?;
+        if !by_line.contains_key(&id) {
+            order_of_lines.push(id.clone());
+        }
+        by_line
+            .entry(id)
+            .or_insert_with(|| Merged {
+                records: Vec::new(),
+            })
+            .records
+            .push(it.clone());
+    }
+    let mut currency = None;
+    for it in &items {
+        if let Some(p) = it.get("unitPrice") {
+            currency = Some(p.req("currency")?.currency()?);
+            break;
+        }
+    }
+    let currency = currency.ok_or_else(|| first.missing("unitPrice"))?;
+    let mut lines = Vec::new();
+    let mut statuses = Vec::new();
+    let mut raws = Vec::new();
+    let mut marketplace_funded = Decimal::ZERO;
+    let mut placed_at = None;
+    let mut exception = false;
+    for id in order_of_lines {
+        let Some(m) = by_line.get(&id) else { continue };
+        let priced = m
+            .records
+            .iter()
+            .find(|r| r.get("unitPrice").is_some())
+            .ok_or_else(|| first.missing("unitPrice"))?;
+        let quantity = priced.req("quantity")?.quantity()?;
+        let unit = super::price_obj(
+            &priced.req("unitPrice")?,
+            &["amount"],
+            &["currency"],
+            currency,
+        )?;
+        let mut line = ChannelLine::new(id.clone(), quantity, unit);
+        line.ids.sku = priced
+            .opt_text("merchantSku")?
+            .or(priced.opt_text("merchantSKU")?);
+        line.ids.variant_id = priced.opt_text("hbSku")?.or(priced.opt_text("sku")?);
+        line.title = priced.opt_text("productName")?;
+        line.tax_rate = priced
+            .get("vatRate")
+            .map(|v| v.decimal())
+            .transpose()?
+            .map(|r| {
+                if r > Decimal::ONE {
+                    super::percent(r)
+                } else {
+                    r.normalize()
+                }
+            });
+        if let Some(total) = priced.get("totalPrice") {
+            let total = super::money_obj(&total, &["amount"], &["currency"], currency)?;
+            let gross = unit * Decimal::from(quantity);
+            if total < gross {
+                line.discounts.push(LineDiscount {
+                    label: "seller discount".into(),
+                    amount: (gross - total).normalize(),
+                    funded_by: FundedBy::Seller,
+                });
+            }
+        }
+        if let Some(hb) = priced.get("hbDiscount") {
+            if let Some(t) = hb.get("totalPrice") {
+                let amount = super::money_obj(&t, &["amount"], &["currency"], currency)?;
+                if !amount.is_zero() {
+                    marketplace_funded += amount;
+                    line.discounts.push(LineDiscount {
+                        label: "hepsiburada discount".into(),
+                        amount,
+                        funded_by: FundedBy::Marketplace,
+                    });
+                }
+            }
+        }
+        if placed_at.is_none() {
+            if let Some(d) = field(priced, &["orderDate", "OrderDate"]) {
+                placed_at = Some(d.time_naive_utc()?);
+            }
+        }
+        // The most advanced status among the line's records.
+        let mut best: Option<Lifecycle> = None;
+        let mut raw_best = String::new();
+        for r in &m.records {
+            if let Some(s) = field(r, &["status", "Status"]) {
+                let raw = s.str()?.to_string();
+                exception |= norm(&raw) == "undelivered";
+                let l = map_status(&raw);
+                let better = match (&best, l.rank()) {
+                    (None, _) => true,
+                    (Some(b), Some(r)) => b.rank().is_none_or(|br| r > br),
+                    (Some(_), None) => false,
+                };
+                if better {
+                    best = Some(l);
+                    raw_best = raw;
+                }
+            }
+        }
+        let life = best.unwrap_or(Lifecycle::Confirmed);
+        match life {
+            Lifecycle::Shipped => line.shipped = quantity,
+            Lifecycle::Delivered => {
+                line.shipped = quantity;
+                line.delivered = quantity;
+            }
+            Lifecycle::Returned => {
+                line.shipped = quantity;
+                line.delivered = quantity;
+                line.returned = quantity;
+            }
+            Lifecycle::Cancelled => line.cancelled = quantity,
+            _ => {}
+        }
+        line.status_raw = Some(raw_best.clone());
+        raws.push(format!("{id}:{raw_best}"));
+        statuses.push(life);
+        lines.push(line);
+    }
+    let lifecycle = super::trendyol::aggregate(&statuses);
+    let placed_at = placed_at.ok_or_else(|| first.missing("orderDate"))?;
+    let fulfilled_by_hb = match first.get("isFulfilledByHB") {
+        Some(b) => b.bool()?,
+        None => false,
+    };
+    Ok(ChannelOrder {
+        channel: Channel::Hepsiburada,
+        external_id: order_number,
+        display_number: None,
+        placed_at,
+        updated_at: None,
+        currency,
+        taxes_included: true,
+        test: false,
+        lines,
+        shipping: Vec::new(),
+        status: ChannelStatus {
+            paid: !matches!(lifecycle, Lifecycle::Placed | Lifecycle::Unknown(_)),
+            refund: if lifecycle == Lifecycle::Returned {
+                RefundState::Full
+            } else {
+                RefundState::None
+            },
+            lifecycle,
+            delivery_exception: exception,
+            raw: raws.join(", "),
+        },
+        refunded_amount: Decimal::ZERO,
+        reported: ReportedTotals::default(),
+        mismatches: Vec::new(),
+        events: Vec::new(),
+        marketplace_funded,
+        fulfilled_by_marketplace: fulfilled_by_hb,
+        raw: None,
+    })
+}

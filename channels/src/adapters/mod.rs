@@ -1,0 +1,218 @@
+//! One pure translation per channel: payload bytes in, [`ChannelOrder`] out.
+//!
+//! Each adapter's status table is a `const` array of `(raw, mapped)` rows beside its
+//! parser, so the mapping can be read (and tested) as data.
+
+pub mod amazon;
+pub mod claims;
+pub mod ebay;
+pub mod hepsiburada;
+pub mod shopify;
+pub mod trendyol;
+pub mod woo;
+
+use std::sync::Arc;
+
+use ordersmith::money::Currency;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::error::ChannelError;
+use crate::json::{At, Json};
+use crate::model::FundedBy;
+use crate::model::{Channel, ChannelOrder, LineDiscount, RawPayload};
+
+/// Largest payload read, in bytes.
+pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// Most lines one imported order may have.
+pub const MAX_LINES: usize = 1000;
+
+/// Parses one order payload of `channel`. See each adapter module for the shapes it
+/// accepts. The raw bytes are kept on the result for support.
+///
+/// ```
+/// use ordersmith_channels::{parse_order, Channel, Lifecycle};
+///
+/// let body = br##"{"id": 5160000000000012345, "name": "#1001", "created_at": "2026-11-20T09:30:00-04:00",
+///   "currency": "USD", "taxes_included": false, "test": false, "total_price": "21.60",
+///   "financial_status": "paid", "fulfillment_status": null,
+///   "line_items": [{"id": 1, "variant_id": 11, "sku": "MUG", "quantity": 2, "price": "10.00",
+///                   "discount_allocations": [], "tax_lines": [{"price": "1.60", "rate": 0.08, "title": "Tax"}]}]}"##;
+/// let order = parse_order(Channel::Shopify, body)?;
+/// assert_eq!(order.external_id, "5160000000000012345");
+/// assert_eq!(order.status.lifecycle, Lifecycle::Confirmed);
+/// assert!(order.mismatches.is_empty());
+/// # Ok::<(), ordersmith_channels::ChannelError>(())
+/// ```
+pub fn parse_order(channel: Channel, body: &[u8]) -> Result<ChannelOrder, ChannelError> {
+    let name = channel.as_str();
+    if body.len() > MAX_PAYLOAD_BYTES {
+        return Err(ChannelError::PayloadTooLarge {
+            channel: name,
+            bytes: body.len(),
+            max: MAX_PAYLOAD_BYTES,
+        });
+    }
+    let json = Json::parse(body).map_err(|e| ChannelError::MalformedJson {
+        channel: name,
+        offset: e.offset,
+        reason: e.reason,
+    })?;
+    let root = At::root(&json, name);
+    let mut order = match channel {
+        Channel::Shopify => shopify::parse(&root)?,
+        Channel::WooCommerce => woo::parse(&root)?,
+        Channel::Trendyol => trendyol::parse(&root)?,
+        Channel::Hepsiburada => hepsiburada::parse(&root)?,
+        Channel::AmazonV0 => amazon::parse_v0(&root)?,
+        Channel::Amazon2026 => amazon::parse_2026(&root)?,
+        Channel::Ebay => ebay::parse(&root)?,
+    };
+    derive_tax_rates(&mut order);
+    order.check_totals();
+    order.raw = Some(RawPayload(Arc::from(body)));
+    Ok(order)
+}
+
+/// Decimal places of a tax rate derived from amounts: enough that the core, taxing
+/// the line at that rate, rounds back to the channel's own tax amount.
+pub const DERIVED_RATE_DP: u32 = 6;
+
+/// A rate from a tax amount on a base (net of tax when exclusive, gross when
+/// inclusive), for lines and charges whose channel gives amounts but no rate
+/// (WooCommerce, Amazon, eBay).
+pub(crate) fn derived_rate(tax: Decimal, base: Decimal, inclusive: bool) -> Option<Decimal> {
+    let net = if inclusive { base - tax } else { base };
+    if tax.is_zero() || net <= Decimal::ZERO {
+        return None;
+    }
+    tax.checked_div(net)
+        .map(|r| r.round_dp(DERIVED_RATE_DP).normalize())
+}
+
+fn derive_tax_rates(order: &mut ChannelOrder) {
+    let inclusive = order.taxes_included;
+    for l in &mut order.lines {
+        if let (None, Some(tax)) = (l.tax_rate, l.tax_amount) {
+            l.tax_rate = derived_rate(tax, l.net(), inclusive);
+        }
+    }
+    for s in &mut order.shipping {
+        if let (None, Some(tax)) = (s.tax_rate, s.tax_amount) {
+            s.tax_rate = derived_rate(tax, s.price, inclusive);
+        }
+    }
+}
+
+/// Checks the line count of an order being built.
+pub(crate) fn check_lines(at: &At<'_>, count: usize) -> Result<(), ChannelError> {
+    if count == 0 {
+        return Err(ChannelError::NoLines {
+            channel: at.channel,
+            path: at.path(),
+        });
+    }
+    if count > MAX_LINES {
+        return Err(ChannelError::TooManyLines {
+            channel: at.channel,
+            path: at.path(),
+            count,
+            max: MAX_LINES,
+        });
+    }
+    Ok(())
+}
+
+/// The unit price of a line a channel gives only as a total (Amazon `ItemPrice`, eBay
+/// `lineItemCost`, WooCommerce `subtotal`): `total / quantity`, rounded *up* to the
+/// currency's minor unit, and the rounding (`unit × quantity − total`, never negative)
+/// as a discount, so the line still adds up to the channel's total to the minor unit.
+pub(crate) fn unit_from_total(
+    total: Decimal,
+    quantity: u32,
+    currency: Currency,
+) -> (Decimal, Option<LineDiscount>) {
+    if quantity == 0 {
+        return (total, None);
+    }
+    let q = Decimal::from(quantity);
+    let unit = (total / q)
+        .round_dp_with_strategy(currency.minor_units(), RoundingStrategy::AwayFromZero)
+        .normalize();
+    let rounding = unit * q - total;
+    let discount = (!rounding.is_zero()).then(|| LineDiscount {
+        label: crate::model::ROUNDING_LABEL.to_string(),
+        amount: rounding.normalize(),
+        funded_by: FundedBy::Seller,
+    });
+    (unit, discount)
+}
+
+/// A rate given in percent (`20` → `0.20`).
+pub(crate) fn percent(p: Decimal) -> Decimal {
+    (p / Decimal::ONE_HUNDRED).normalize()
+}
+
+/// Checks that an amount's currency is the order's.
+pub(crate) fn same_currency(
+    at: &At<'_>,
+    expected: Currency,
+    found: Currency,
+) -> Result<(), ChannelError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(ChannelError::CurrencyMismatch {
+            channel: at.channel,
+            path: at.path(),
+            expected: expected.code().to_string(),
+            found: found.code().to_string(),
+        })
+    }
+}
+
+/// A `{amount|value|Amount, currency|currencyCode|CurrencyCode}` object in `currency`
+/// (another currency is an error naming the path).
+pub(crate) fn money_obj(
+    at: &At<'_>,
+    amount_keys: &[&str],
+    currency_keys: &[&str],
+    currency: Currency,
+) -> Result<Decimal, ChannelError> {
+    if let Some(c) = at.first(currency_keys) {
+        same_currency(&c, currency, c.currency()?)?;
+    }
+    at.req_any(amount_keys)?.money(currency)
+}
+
+/// Like [`money_obj`], for a price: never negative.
+pub(crate) fn price_obj(
+    at: &At<'_>,
+    amount_keys: &[&str],
+    currency_keys: &[&str],
+    currency: Currency,
+) -> Result<Decimal, ChannelError> {
+    if let Some(c) = at.first(currency_keys) {
+        same_currency(&c, currency, c.currency()?)?;
+    }
+    at.req_any(amount_keys)?.price(currency)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_from_total_rounds_up_and_discounts_the_rest() {
+        let usd = Currency::parse("USD").unwrap();
+        let (unit, d) = unit_from_total(Decimal::new(1000, 2), 3, usd);
+        assert_eq!(unit, Decimal::new(334, 2));
+        assert_eq!(d.unwrap().amount, Decimal::new(2, 2));
+        let (unit, d) = unit_from_total(Decimal::new(1998, 2), 2, usd);
+        assert_eq!((unit, d), (Decimal::new(999, 2), None));
+        let jpy = Currency::parse("JPY").unwrap();
+        let (unit, d) = unit_from_total(Decimal::from(19940), 3, jpy);
+        assert_eq!(unit, Decimal::from(6647));
+        assert_eq!(d.unwrap().amount, Decimal::from(1));
+    }
+}

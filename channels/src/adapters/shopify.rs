@@ -1,0 +1,285 @@
+//! Shopify: the REST-shaped order that `orders/*` webhooks deliver (the same object
+//! GraphQL apps receive by webhook).
+//!
+//! - Money: shop currency (`currency`) and the plain (shop money) fields, decimal
+//!   strings; `tax_lines[].rate` is a JSON number read as exact text.
+//! - Line `price` is the unit price before discounts; `discount_allocations` (line and
+//!   order-level discounts spread over lines) are the line's discounts; without any,
+//!   the legacy `total_discount` is used.
+//! - `taxes_included` decides gross or net prices.
+//! - Ids may exceed 2^53 and are kept as text.
+//! - `test: true` orders are flagged ([`crate::ChannelOrder::test`]); intake skips them
+//!   unless told otherwise.
+//! - `refunds[]` become `refund` events; successful refund transactions add up to the
+//!   refunded amount; `refund_line_items` with `restock_type` `cancel` count as
+//!   cancelled units, `return` as returned units.
+
+use rust_decimal::Decimal;
+
+use crate::error::ChannelError;
+use crate::json::At;
+use crate::model::{
+    Channel, ChannelEvent, ChannelLine, ChannelOrder, ChannelShipping, ChannelStatus, FundedBy,
+    Lifecycle, LineDiscount, RefundState, ReportedTotals,
+};
+
+/// `financial_status` → (lifecycle when nothing else decides, paid).
+pub const FINANCIAL_STATUS: &[(&str, Lifecycle, bool)] = &[
+    ("pending", Lifecycle::Placed, false),
+    ("authorized", Lifecycle::Confirmed, false),
+    ("partially_paid", Lifecycle::Confirmed, false),
+    ("paid", Lifecycle::Confirmed, true),
+    ("partially_refunded", Lifecycle::Confirmed, true),
+    ("refunded", Lifecycle::Confirmed, true),
+    ("voided", Lifecycle::Cancelled, false),
+    ("expired", Lifecycle::Cancelled, false),
+];
+
+/// `fulfillment_status` → lifecycle (null is unfulfilled: the financial status decides).
+pub const FULFILLMENT_STATUS: &[(&str, Lifecycle)] = &[
+    ("fulfilled", Lifecycle::Shipped),
+    ("partial", Lifecycle::PartiallyShipped),
+    ("in_progress", Lifecycle::Processing),
+    ("on_hold", Lifecycle::Processing),
+    ("scheduled", Lifecycle::Processing),
+    ("restocked", Lifecycle::Cancelled),
+];
+
+fn lower_opt(at: &At<'_>, key: &str) -> Result<Option<String>, ChannelError> {
+    Ok(match at.get(key) {
+        Some(v) => Some(v.str()?.to_ascii_lowercase()),
+        None => None,
+    })
+}
+
+/// The mapped status (rule order: cancelled, fulfilment, payment).
+pub fn status(order: &At<'_>) -> Result<ChannelStatus, ChannelError> {
+    let financial = lower_opt(order, "financial_status")?;
+    let fulfillment = lower_opt(order, "fulfillment_status")?;
+    let cancelled = order.get("cancelled_at").is_some();
+    let raw = format!(
+        "financial_status={}, fulfillment_status={}{}",
+        financial.as_deref().unwrap_or("null"),
+        fulfillment.as_deref().unwrap_or("null"),
+        if cancelled { ", cancelled" } else { "" }
+    );
+    let fin_row = financial
+        .as_deref()
+        .and_then(|f| FINANCIAL_STATUS.iter().find(|(k, _, _)| *k == f));
+    let paid = fin_row.is_some_and(|(_, _, p)| *p);
+    let refund = match financial.as_deref() {
+        Some("refunded") => RefundState::Full,
+        Some("partially_refunded") => RefundState::Partial,
+        _ => RefundState::None,
+    };
+    let lifecycle = if cancelled {
+        Lifecycle::Cancelled
+    } else if let Some(f) = fulfillment.as_deref() {
+        match FULFILLMENT_STATUS.iter().find(|(k, _)| *k == f) {
+            Some((_, l)) => l.clone(),
+            None => Lifecycle::Unknown(format!("fulfillment_status={f}")),
+        }
+    } else {
+        match (fin_row, financial) {
+            (Some((_, l, _)), _) => l.clone(),
+            (None, Some(f)) => Lifecycle::Unknown(format!("financial_status={f}")),
+            (None, None) => Lifecycle::Placed,
+        }
+    };
+    Ok(ChannelStatus {
+        lifecycle,
+        paid,
+        refund,
+        delivery_exception: false,
+        raw,
+    })
+}
+
+/// Parses a Shopify order.
+pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
+    // Some tools wrap the order: {"order": {...}}.
+    let order = root.get("order").unwrap_or_else(|| root.clone());
+    let currency = order.req("currency")?.currency()?;
+    let taxes_included = match order.get("taxes_included") {
+        Some(v) => v.bool()?,
+        None => false,
+    };
+    let mut lines = Vec::new();
+    let mut fulfillable_of = Vec::new();
+    let items = order.req("line_items")?;
+    for item in items.array()? {
+        let quantity = item.req("quantity")?.quantity()?;
+        let mut line = ChannelLine::new(
+            item.req("id")?.id_text()?,
+            quantity,
+            item.req("price")?.price(currency)?,
+        );
+        line.ids.sku = item.opt_text("sku")?;
+        line.ids.variant_id = item.opt_text("variant_id")?;
+        line.title = item.opt_text("name")?.or(item.opt_text("title")?);
+        for (k, d) in item.list("discount_allocations")?.iter().enumerate() {
+            let amount = d.req("amount")?.money(currency)?;
+            if !amount.is_zero() {
+                line.discounts.push(LineDiscount {
+                    label: format!("allocation {}", k + 1),
+                    amount,
+                    funded_by: FundedBy::Seller,
+                });
+            }
+        }
+        if line.discounts.is_empty() {
+            if let Some(d) = item.opt_money("total_discount", currency)? {
+                if !d.is_zero() {
+                    line.discounts.push(LineDiscount {
+                        label: "total_discount".into(),
+                        amount: d,
+                        funded_by: FundedBy::Seller,
+                    });
+                }
+            }
+        }
+        let taxes = item.list("tax_lines")?;
+        if !taxes.is_empty() {
+            let mut amount = Decimal::ZERO;
+            let mut rate = Decimal::ZERO;
+            for t in &taxes {
+                amount += t.req("price")?.money(currency)?;
+                if let Some(r) = t.get("rate") {
+                    rate += r.decimal()?;
+                }
+            }
+            line.tax_amount = Some(amount);
+            line.tax_rate = Some(rate.normalize());
+        } else {
+            line.tax_amount = Some(Decimal::ZERO);
+        }
+        let fulfillable = item
+            .get("fulfillable_quantity")
+            .map(|f| f.quantity())
+            .transpose()?;
+        line.status_raw = lower_opt(&item, "fulfillment_status")?;
+        fulfillable_of.push(fulfillable);
+        lines.push(line);
+    }
+    super::check_lines(&items, lines.len())?;
+
+    let mut shipping = Vec::new();
+    for s in order.list("shipping_lines")? {
+        let price = match s.opt_money("discounted_price", currency)? {
+            Some(p) => p,
+            None => s.req("price")?.money(currency)?,
+        };
+        let mut rate = None;
+        let mut tax = Decimal::ZERO;
+        for t in s.list("tax_lines")? {
+            tax += t.req("price")?.money(currency)?;
+            if let Some(r) = t.get("rate") {
+                rate = Some(rate.unwrap_or(Decimal::ZERO) + r.decimal()?);
+            }
+        }
+        shipping.push(ChannelShipping {
+            title: s.opt_text("title")?.unwrap_or_else(|| "Shipping".into()),
+            price,
+            tax_rate: rate,
+            tax_amount: Some(tax),
+        });
+    }
+
+    // Refunds: events, refunded money, cancelled and returned units.
+    let mut events = Vec::new();
+    let mut refunded = Decimal::ZERO;
+    for r in order.list("refunds")? {
+        let mut ev = ChannelEvent {
+            kind: "refund".into(),
+            order_external_id: None,
+            external_id: r.req("id")?.id_text()?,
+            status: None,
+            amount: None,
+            lines: Vec::new(),
+            reason: r.opt_text("note")?,
+            restock: false,
+        };
+        let mut sum = Decimal::ZERO;
+        for t in r.list("transactions")? {
+            let kind = t.get("kind").map(|k| k.str()).transpose()?;
+            let ok = t.get("status").map(|k| k.str()).transpose()?;
+            if kind == Some("refund") && ok.is_none_or(|s| s == "success") {
+                sum += t.req("amount")?.money(currency)?;
+            }
+        }
+        refunded += sum;
+        ev.amount = Some(sum);
+        for rl in r.list("refund_line_items")? {
+            let line_id = rl.req("line_item_id")?.id_text()?;
+            let q = rl.req("quantity")?.quantity()?;
+            let restock = rl
+                .get("restock_type")
+                .map(|k| k.str().map(str::to_ascii_lowercase))
+                .transpose()?;
+            if let Some(line) = lines.iter_mut().find(|l| l.external_line_id == line_id) {
+                match restock.as_deref() {
+                    Some("cancel") => line.cancelled = line.cancelled.saturating_add(q),
+                    Some("return") => {
+                        line.returned = line.returned.saturating_add(q);
+                        ev.restock = true;
+                    }
+                    _ => {}
+                }
+            }
+            ev.lines.push((line_id, q));
+        }
+        events.push(ev);
+    }
+
+    // Shipped units: what is neither still fulfillable nor cancelled by a refund.
+    for (line, fulfillable) in lines.iter_mut().zip(fulfillable_of) {
+        line.shipped = match (line.status_raw.as_deref(), fulfillable) {
+            (Some("fulfilled"), _) => line.quantity.saturating_sub(line.cancelled),
+            (Some("partial"), Some(f)) => line
+                .quantity
+                .saturating_sub(f)
+                .saturating_sub(line.cancelled),
+            _ => 0,
+        };
+    }
+    let shipping_reported = match order.get("total_shipping_price_set") {
+        Some(set) => Some(set.req("shop_money")?.req("amount")?.money(currency)?),
+        None => None,
+    };
+    let placed_at = order
+        .req_any(&["created_at", "processed_at"])?
+        .time_rfc3339()?;
+    let updated_at = order
+        .get("updated_at")
+        .map(|t| t.time_rfc3339())
+        .transpose()?;
+    let test = match order.get("test") {
+        Some(t) => t.bool()?,
+        None => false,
+    };
+    Ok(ChannelOrder {
+        channel: Channel::Shopify,
+        external_id: order.req("id")?.id_text()?,
+        display_number: order.opt_text("name")?,
+        placed_at,
+        updated_at,
+        currency,
+        taxes_included,
+        test,
+        lines,
+        shipping,
+        status: status(&order)?,
+        refunded_amount: refunded,
+        reported: ReportedTotals {
+            total: order.opt_money("total_price", currency)?,
+            discount: order.opt_money("total_discounts", currency)?,
+            shipping: shipping_reported,
+            tax: order.opt_money("total_tax", currency)?,
+        },
+        mismatches: Vec::new(),
+        events,
+        marketplace_funded: Decimal::ZERO,
+        fulfilled_by_marketplace: false,
+        raw: None,
+    })
+}

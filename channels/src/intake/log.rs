@@ -1,0 +1,57 @@
+//! The intake log port: what intake remembers of each channel order between
+//! deliveries (for staleness by timestamp and events reported once).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use ordersmith::ids::OrderId;
+use serde::{Deserialize, Serialize};
+
+/// What intake remembers of a channel order between deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenOrder {
+    /// The order it became.
+    pub order_id: OrderId,
+    /// The newest channel `updated_at` applied.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The furthest lifecycle stage applied.
+    pub rank: Option<u8>,
+    /// Channel events already reported.
+    pub events: BTreeSet<String>,
+}
+
+/// The intake log port. Contract: `get` returns `Ok(None)` for a channel order never
+/// recorded; `put` replaces the record. Losing the log never duplicates an order (the
+/// engine dedupes on the external reference); it only loses staleness by timestamp and
+/// reports events again.
+pub trait IntakeLog: Send + Sync {
+    /// The record of `(channel, external_id)`.
+    fn get(&self, channel: &str, external_id: &str) -> Result<Option<SeenOrder>, String>;
+    /// Stores the record.
+    fn put(&self, channel: &str, external_id: &str, seen: SeenOrder) -> Result<(), String>;
+}
+
+/// An in-memory [`IntakeLog`].
+#[derive(Debug, Default)]
+pub struct MemoryIntakeLog(Mutex<BTreeMap<(String, String), SeenOrder>>);
+
+impl IntakeLog for MemoryIntakeLog {
+    fn get(&self, channel: &str, external_id: &str) -> Result<Option<SeenOrder>, String> {
+        let map = self
+            .0
+            .lock()
+            .map_err(|_| "intake log lock poisoned".to_string())?;
+        Ok(map
+            .get(&(channel.to_string(), external_id.to_string()))
+            .cloned())
+    }
+    fn put(&self, channel: &str, external_id: &str, seen: SeenOrder) -> Result<(), String> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| "intake log lock poisoned".to_string())?;
+        map.insert((channel.to_string(), external_id.to_string()), seen);
+        Ok(())
+    }
+}

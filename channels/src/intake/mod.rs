@@ -1,0 +1,578 @@
+//! Idempotent intake of channel orders through the engine.
+//!
+//! **Dedupe key**: `(channel id, external id)`, placed as the order's `external_ref`, so
+//! the engine itself guarantees one order per channel order (even if the host's
+//! [`IntakeLog`] is lost). The external id per channel: Shopify `id`, WooCommerce `id`,
+//! Trendyol `orderNumber` (not the package id: an order's packages merge into one
+//! order), Hepsiburada `orderNumber`, Amazon `AmazonOrderId` / `orderId` (both shapes
+//! import as channel `amazon`), eBay `orderId`.
+//!
+//! **Updates**: a re-delivery is compared with the order as stored and only the
+//! difference is applied, each step through the state machine with an idempotency
+//! key derived from the step and its target (so a retried delivery is a no-op):
+//! confirm, mark paid, cancel (whole order, or the open units once some shipped),
+//! cancel units, ship, deliver, return units, refund the difference of the refunded
+//! amount. Steps the state machine refuses are reported, never forced.
+//!
+//! **Staleness**: an update whose channel `updated_at` is older than the last one
+//! applied, or (without timestamps) whose lifecycle stage is behind the stored one, is
+//! ignored and reported as [`ImportOutcome::Stale`].
+//!
+//! **Unmapped SKUs**: a line whose identifiers map to no variant gets a placeholder
+//! variant (its SKU) and the order is held with reason `unmapped_sku`; status updates
+//! other than cancellation and money wait until the hold is released.
+//!
+//! **Returns, claims, refunds**: the core has no returns capability yet: they are
+//! reported as [`crate::ChannelEvent`]s (each once, by id); refunded money and returned or
+//! cancelled units are recorded on the order where the payload states them exactly.
+
+use std::collections::BTreeMap;
+
+use ordersmith::engine::{CommandContext, Engine, EngineError};
+use ordersmith::errors::{ErrorKind, OrdersmithError};
+use ordersmith::ids::{ChannelId, OrderId, VariantId};
+use ordersmith::money::Money;
+use ordersmith::order::{
+    CancelReason, Discount, HoldReason, LineQuantity, NewLine, NewOrder, Order, OrderStatus,
+    ShippingLine, TaxLine,
+};
+use ordersmith::stock::StockCommand;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ChannelError;
+use crate::mapping::{IdKind, IdentifierMap, MappingError};
+use crate::model::{ChannelLine, ChannelOrder, Lifecycle};
+use crate::push::PushAck;
+
+mod log;
+mod report;
+
+pub use log::{IntakeLog, MemoryIntakeLog, SeenOrder};
+pub use report::{EventReport, ImportOutcome, ImportReport, IntakeOptions, StepFailure};
+
+/// Why an import failed as a whole (nothing of it was applied, or, for `Engine`
+/// after placing, the report of a later call tells what was).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(untagged)]
+pub enum IntakeError {
+    /// The payload could not be read.
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    /// The engine refused to place or load the order.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The identifier map failed.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// The intake log failed.
+    #[error("intake log unavailable: {reason}")]
+    LogUnavailable {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl IntakeError {
+    /// Codes this enum returns itself (wrapped errors keep theirs).
+    pub const CODES: &'static [&'static str] = &["INTAKE_LOG_UNAVAILABLE"];
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Channel(e) => e.code(),
+            Self::Engine(e) => e.code(),
+            Self::Mapping(e) => e.code(),
+            Self::LogUnavailable { .. } => "INTAKE_LOG_UNAVAILABLE",
+        }
+    }
+}
+
+impl OrdersmithError for IntakeError {
+    fn code(&self) -> &'static str {
+        IntakeError::code(self)
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Engine(e) => e.kind(),
+            _ => crate::error::kind_of(self.code()),
+        }
+    }
+}
+
+/// Imports channel orders into an engine.
+pub struct Intake<'a> {
+    engine: &'a Engine,
+    map: &'a dyn IdentifierMap,
+    log: &'a dyn IntakeLog,
+    options: IntakeOptions,
+}
+
+fn key_for(parts: &str) -> String {
+    if parts.len() <= 120 {
+        return format!("channel:{parts}");
+    }
+    let digest = Sha256::digest(parts.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "channel:{}:{hex}",
+        parts.chars().take(80).collect::<String>()
+    )
+}
+
+impl<'a> Intake<'a> {
+    /// Intake into `engine`, resolving identifiers with `map`, remembering with `log`.
+    pub fn new(
+        engine: &'a Engine,
+        map: &'a dyn IdentifierMap,
+        log: &'a dyn IntakeLog,
+        options: IntakeOptions,
+    ) -> Self {
+        Intake {
+            engine,
+            map,
+            log,
+            options,
+        }
+    }
+
+    /// Parses and imports one payload.
+    pub fn import_payload(
+        &self,
+        channel: crate::Channel,
+        body: &[u8],
+    ) -> Result<ImportReport, IntakeError> {
+        let order = crate::parse_order(channel, body)?;
+        self.import(&order)
+    }
+
+    /// Reads a claims / returns feed ([`crate::parse_events`]) and reports each event
+    /// with the order it concerns, once: an event already reported for an imported
+    /// order comes back with `new: false`. Events of orders never imported are reported
+    /// every time (there is no order to remember them on). Nothing is changed on the
+    /// order: the returns capability has not landed in the core.
+    pub fn import_events(
+        &self,
+        channel: crate::Channel,
+        body: &[u8],
+    ) -> Result<Vec<EventReport>, IntakeError> {
+        let events = crate::parse_events(channel, body)?;
+        let channel = channel.channel_id();
+        let log_err = |reason: String| IntakeError::LogUnavailable { reason };
+        let mut out = Vec::new();
+        for event in events {
+            let Some(order_ref) = event.order_external_id.clone() else {
+                out.push(EventReport {
+                    event,
+                    order_id: None,
+                    new: true,
+                });
+                continue;
+            };
+            match self.log.get(channel, &order_ref).map_err(log_err)? {
+                Some(mut seen) => {
+                    let new = seen
+                        .events
+                        .insert(format!("{}:{}", event.kind, event.external_id));
+                    let order_id = seen.order_id.clone();
+                    if new {
+                        self.log.put(channel, &order_ref, seen).map_err(log_err)?;
+                    }
+                    out.push(EventReport {
+                        event,
+                        order_id: Some(order_id),
+                        new,
+                    });
+                }
+                None => out.push(EventReport {
+                    event,
+                    order_id: None,
+                    new: true,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolve(
+        &self,
+        channel: &str,
+        line: &ChannelLine,
+    ) -> Result<Option<VariantId>, MappingError> {
+        for (kind, id) in [
+            (IdKind::Sku, &line.ids.sku),
+            (IdKind::Barcode, &line.ids.barcode),
+            (IdKind::VariantId, &line.ids.variant_id),
+        ] {
+            if let Some(id) = id {
+                if let Some(v) = self.map.resolve(channel, kind, id)? {
+                    return Ok(Some(v));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn new_order(
+        &self,
+        order: &ChannelOrder,
+        unmapped: &mut Vec<String>,
+    ) -> Result<NewOrder, IntakeError> {
+        let channel = order.channel.channel_id();
+        let c = order.currency;
+        let money = |d: Decimal| {
+            Money::new(d, c).map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))
+        };
+        let mut lines = Vec::new();
+        for l in order.lines.iter().filter(|l| l.quantity > 0) {
+            let variant = match self.resolve(channel, l)? {
+                Some(v) => v,
+                None => {
+                    let shown = l
+                        .ids
+                        .sku
+                        .clone()
+                        .or(l.ids.barcode.clone())
+                        .or(l.ids.variant_id.clone())
+                        .unwrap_or_else(|| format!("line {}", l.external_line_id));
+                    unmapped.push(shown.clone());
+                    VariantId::parse(format!("UNMAPPED:{shown}"))
+                        .or_else(|_| VariantId::parse("UNMAPPED"))
+                        .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?
+                }
+            };
+            let mut new = NewLine::new(variant, l.quantity, money(l.unit_price)?);
+            new.title = l.title.clone();
+            new.external_ref = Some(l.external_line_id.clone());
+            for d in &l.discounts {
+                new.discounts.push(Discount {
+                    code: Some(d.label.clone()),
+                    amount: money(d.amount)?,
+                });
+            }
+            if let Some(rate) = l.tax_rate.filter(|r| !r.is_zero()) {
+                new.tax_lines.push(TaxLine {
+                    name: "tax".into(),
+                    rate,
+                });
+            }
+            lines.push(new);
+        }
+        let mut shipping_lines = Vec::new();
+        for s in &order.shipping {
+            shipping_lines.push(ShippingLine {
+                title: s.title.clone(),
+                price: money(s.price)?,
+                tax_lines: s
+                    .tax_rate
+                    .filter(|r| !r.is_zero())
+                    .map(|rate| {
+                        vec![TaxLine {
+                            name: "tax".into(),
+                            rate,
+                        }]
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        let channel_id = ChannelId::parse(channel)
+            .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?;
+        let mut new = NewOrder::new(channel_id, order.placed_at, c, lines);
+        new.external_ref = Some(order.external_id.clone());
+        new.taxes_included = order.taxes_included;
+        new.shipping_lines = shipping_lines;
+        if order.test {
+            new.tags.push("test".into());
+        }
+        new.note = order
+            .display_number
+            .as_ref()
+            .map(|n| format!("{channel} order {n}"));
+        Ok(new)
+    }
+
+    /// Imports one parsed channel order: creates it, or brings the existing one up to
+    /// the channel's state.
+    pub fn import(&self, order: &ChannelOrder) -> Result<ImportReport, IntakeError> {
+        let channel = order.channel.channel_id();
+        let mut report = ImportReport {
+            outcome: ImportOutcome::Unchanged,
+            dedupe_key: (channel.to_string(), order.external_id.clone()),
+            order: None,
+            applied: Vec::new(),
+            failed: Vec::new(),
+            unmapped: Vec::new(),
+            mismatches: order.mismatches.clone(),
+            total_difference: None,
+            new_events: Vec::new(),
+            content_changed: false,
+            stale_reason: None,
+        };
+        if order.test && !self.options.import_test_orders {
+            report.outcome = ImportOutcome::SkippedTest;
+            return Ok(report);
+        }
+        if order.fulfilled_by_marketplace && !self.options.import_marketplace_fulfilled {
+            report.outcome = ImportOutcome::SkippedMarketplaceFulfilled;
+            return Ok(report);
+        }
+        let log_err = |reason: String| IntakeError::LogUnavailable { reason };
+        let seen = self.log.get(channel, &order.external_id).map_err(log_err)?;
+        let rank = order.status.lifecycle.rank();
+        if let Some(s) = &seen {
+            let stale = match (order.updated_at, s.updated_at) {
+                (Some(new), Some(old)) if new < old => Some(format!(
+                    "updated_at {new} is older than {old} already applied"
+                )),
+                (None, _) | (_, None) => match (rank, s.rank) {
+                    (Some(n), Some(o)) if n < o => Some(format!(
+                        "status {} is behind the stage already applied",
+                        order.status.lifecycle.as_str()
+                    )),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(reason) = stale {
+                report.outcome = ImportOutcome::Stale;
+                report.stale_reason = Some(reason);
+                report.order = Some(self.engine.order(&s.order_id)?);
+                return Ok(report);
+            }
+        }
+        let mut unmapped = Vec::new();
+        let new = self.new_order(order, &mut unmapped)?;
+        report.unmapped = unmapped;
+        let ctx = CommandContext::system();
+        let (mut current, created) = match self.engine.place_order(new, &ctx) {
+            Ok(o) => {
+                let created = o.version == 1 && seen.is_none();
+                (o, created)
+            }
+            Err(EngineError::DuplicateExternalRef { order_id, .. }) => {
+                report.content_changed = true;
+                // Same channel order, content changed (an edit, a SKU mapped since):
+                // the existing order is updated; its lines are not rewritten.
+                (self.engine.order(&order_id)?, false)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if created {
+            report.applied.push("place".into());
+            if !report.unmapped.is_empty() {
+                let note = format!("unmapped: {}", report.unmapped.join(", "));
+                current = self.step(&mut report, current, "hold:unmapped_sku", |e, id, ctx| {
+                    e.hold_order(id, HoldReason::UnmappedSku, Some(note.clone()), ctx)
+                });
+            }
+        }
+        current = self.sync(order, current, &mut report);
+        if let (Some(reported), Ok(totals)) = (order.reported.total, current.totals()) {
+            // Compare the order as placed (cancellations and refunds aside).
+            if current.status != OrderStatus::Cancelled
+                && current.lines.iter().all(|l| l.fulfilment.cancelled == 0)
+            {
+                let diff = totals.total.amount() - reported;
+                if !diff.is_zero() {
+                    report.total_difference = Some(diff);
+                }
+            }
+        }
+        let mut events = seen.as_ref().map(|s| s.events.clone()).unwrap_or_default();
+        for ev in &order.events {
+            let id = format!("{}:{}", ev.kind, ev.external_id);
+            if events.insert(id) {
+                report.new_events.push(ev.clone());
+            }
+        }
+        let best_rank = match (rank, seen.as_ref().and_then(|s| s.rank)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let best_time = match (order.updated_at, seen.as_ref().and_then(|s| s.updated_at)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.log
+            .put(
+                channel,
+                &order.external_id,
+                SeenOrder {
+                    order_id: current.id.clone(),
+                    updated_at: best_time,
+                    rank: best_rank,
+                    events,
+                },
+            )
+            .map_err(log_err)?;
+        report.outcome = if created {
+            ImportOutcome::Created
+        } else if report.applied.is_empty() {
+            ImportOutcome::Unchanged
+        } else {
+            ImportOutcome::Updated
+        };
+        report.order = Some(current);
+        Ok(report)
+    }
+
+    /// Runs one step with an idempotency key naming it; a refusal is reported and the
+    /// order returned as it was.
+    fn step(
+        &self,
+        report: &mut ImportReport,
+        order: Order,
+        step: &str,
+        run: impl FnOnce(&Engine, &OrderId, &CommandContext) -> Result<Order, EngineError>,
+    ) -> Order {
+        let key = key_for(&format!("{}:{}:{step}", order.id, order.version));
+        let ctx = CommandContext::system().with_idempotency_key(key);
+        match run(self.engine, &order.id, &ctx) {
+            Ok(after) => {
+                report.applied.push(step.to_string());
+                after
+            }
+            Err(e) => {
+                report.failed.push(StepFailure {
+                    step: step.to_string(),
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                });
+                order
+            }
+        }
+    }
+
+    fn sync(&self, ch: &ChannelOrder, mut cur: Order, report: &mut ImportReport) -> Order {
+        let life = &ch.status.lifecycle;
+        let held = cur.status == OrderStatus::OnHold;
+        let by_ref = |o: &Order, ext: &str| {
+            o.lines
+                .iter()
+                .find(|l| l.external_ref.as_deref() == Some(ext))
+                .map(|l| (l.id.clone(), l.fulfilment, l.active_quantity()))
+        };
+        // Paid first: a channel order that was paid, cancelled and refunded is recorded
+        // in that order, so the refund has a payment to refund.
+        if ch.status.paid && cur.amount_paid.is_zero() && cur.status != OrderStatus::Cancelled {
+            cur = self.step(report, cur, "mark_paid", |e, id, ctx| e.mark_paid(id, ctx));
+        }
+        if *life == Lifecycle::Cancelled && cur.status != OrderStatus::Cancelled {
+            let shipped: u32 = cur.lines.iter().map(|l| l.fulfilment.shipped).sum();
+            if shipped == 0 {
+                cur = self.step(report, cur, "cancel", |e, id, ctx| {
+                    e.cancel_order(id, CancelReason::Other, ctx)
+                });
+            } else {
+                // Something shipped: the order cannot be cancelled whole; its open
+                // units are.
+                let open: Vec<LineQuantity> = cur
+                    .lines
+                    .iter()
+                    .filter(|l| l.open_quantity() > 0)
+                    .map(|l| LineQuantity::new(l.id.clone(), l.open_quantity()))
+                    .collect();
+                if !open.is_empty() {
+                    cur = self.step(report, cur, "cancel open units", |e, id, ctx| {
+                        e.cancel_lines(id, open, CancelReason::Other, ctx)
+                    });
+                }
+            }
+        }
+        let wants_confirmed = matches!(life.rank(), Some(1..=6)) && *life != Lifecycle::Cancelled;
+        if wants_confirmed && cur.status == OrderStatus::Pending {
+            cur = self.step(report, cur, "confirm", |e, id, ctx| {
+                e.confirm_order(id, ctx)
+            });
+        }
+        // Units the channel cancelled on lines (partial cancellation).
+        let mut cancel = Vec::new();
+        for l in &ch.lines {
+            if let Some((id, f, _)) = by_ref(&cur, &l.external_line_id) {
+                let delta = l.cancelled.saturating_sub(f.cancelled);
+                if delta > 0 && *life != Lifecycle::Cancelled {
+                    cancel.push(LineQuantity::new(id, delta));
+                }
+            }
+        }
+        if !cancel.is_empty() && cur.status != OrderStatus::Cancelled {
+            let name = describe("cancel units", &cancel);
+            cur = self.step(report, cur, &name, |e, id, ctx| {
+                e.cancel_lines(id, cancel, CancelReason::Other, ctx)
+            });
+        }
+        if !held {
+            type Pick = fn(&ChannelLine) -> u32;
+            type Have = fn(&ordersmith::order::LineQuantities) -> u32;
+            let stages: [(&str, Pick, Have); 3] = [
+                ("ship", |l| l.shipped, |f| f.shipped),
+                ("deliver", |l| l.delivered, |f| f.delivered),
+                ("return", |l| l.returned, |f| f.returned),
+            ];
+            for (stage, pick, have) in stages {
+                let mut delta_lines = Vec::new();
+                for l in &ch.lines {
+                    if let Some((id, f, active)) = by_ref(&cur, &l.external_line_id) {
+                        let want = pick(l).min(active);
+                        let delta = want.saturating_sub(have(&f));
+                        if delta > 0 {
+                            delta_lines.push(LineQuantity::new(id, delta));
+                        }
+                    }
+                }
+                if delta_lines.is_empty() {
+                    continue;
+                }
+                let name = describe(stage, &delta_lines);
+                cur = self.step(report, cur, &name, |e, id, ctx| match stage {
+                    "ship" => e.record_shipment(id, delta_lines, ctx),
+                    "deliver" => e.record_delivery(id, delta_lines, ctx),
+                    _ => e.record_return(id, delta_lines, ctx),
+                });
+            }
+        }
+        let refunded_delta = ch.refunded_amount - cur.amount_refunded.amount();
+        if refunded_delta > Decimal::ZERO {
+            let name = format!("refund {refunded_delta}");
+            cur = self.step(report, cur, &name, |e, id, ctx| {
+                e.record_refund_amount(id, refunded_delta, ctx)
+            });
+        }
+        cur
+    }
+}
+
+fn describe(stage: &str, lines: &[LineQuantity]) -> String {
+    let parts: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{}x{}", l.line_id, l.quantity))
+        .collect();
+    format!("{stage} {}", parts.join(","))
+}
+
+/// The quantities of `channel` that changed since its last acknowledged push.
+pub fn changed_since_last_push(
+    engine: &Engine,
+    channel: &str,
+) -> Result<BTreeMap<VariantId, u64>, EngineError> {
+    let channel = ChannelId::parse(channel)
+        .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?;
+    engine
+        .with_stock(|ledger| ledger.changed_since_last_push(&channel))?
+        .map_err(EngineError::from)
+}
+
+/// Records in the ledger what a channel accepted ([`PushAck::pushed`]).
+pub fn mark_pushed(engine: &Engine, channel: &str, ack: &PushAck) -> Result<(), EngineError> {
+    if ack.pushed.is_empty() {
+        return Ok(());
+    }
+    let channel = ChannelId::parse(channel)
+        .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?;
+    engine.stock(StockCommand::MarkPushed {
+        channel,
+        quantities: ack.pushed.clone(),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! What intake tells the host: options in, reports out.
+
+use ordersmith::ids::OrderId;
+use ordersmith::order::Order;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ChannelEvent, TotalMismatch};
+
+/// Intake switches.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IntakeOptions {
+    /// Import orders the channel marks as tests (Shopify `test`).
+    pub import_test_orders: bool,
+    /// Import orders the marketplace ships from its own stock (Amazon AFN).
+    pub import_marketplace_fulfilled: bool,
+}
+
+/// What happened to a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    /// A new order.
+    Created,
+    /// An existing order was brought up to the channel's state.
+    Updated,
+    /// Already up to date: nothing changed.
+    Unchanged,
+    /// Older than what was applied: ignored.
+    Stale,
+    /// A test order, not imported.
+    SkippedTest,
+    /// Fulfilled by the marketplace, not imported.
+    SkippedMarketplaceFulfilled,
+}
+
+/// A step the state machine refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepFailure {
+    /// The step (`confirm`, `ship`, ...).
+    pub step: String,
+    /// The error code.
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// The result of one import.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// What happened.
+    pub outcome: ImportOutcome,
+    /// The channel id and external id: the dedupe key.
+    pub dedupe_key: (String, String),
+    /// The order, when imported.
+    pub order: Option<Order>,
+    /// Steps applied, in order (`place`, `hold:unmapped_sku`, `confirm`, `ship L1×2`, ...).
+    pub applied: Vec<String>,
+    /// Steps refused.
+    pub failed: Vec<StepFailure>,
+    /// External SKUs (or other identifiers) that mapped to no variant.
+    pub unmapped: Vec<String>,
+    /// Where the payload's own figures disagree with its lines.
+    pub mismatches: Vec<TotalMismatch>,
+    /// The canonical order's total minus the payload's total, when they differ.
+    pub total_difference: Option<Decimal>,
+    /// Refunds, claims and returns not reported before.
+    pub new_events: Vec<ChannelEvent>,
+    /// The delivery's lines, prices or dates differ from the order as placed (an edit on
+    /// the channel, a SKU mapped since, a feed with fewer fields): the order's lines were
+    /// not rewritten; only its status was brought up to date.
+    pub content_changed: bool,
+    /// Why the update was ignored, for `stale`.
+    pub stale_reason: Option<String>,
+}
+
+/// A claim, return or refund from a channel's own feed, as intake saw it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventReport {
+    /// The event.
+    pub event: ChannelEvent,
+    /// The order it concerns, when that channel order was imported.
+    pub order_id: Option<OrderId>,
+    /// `false` when it was reported before for that order.
+    pub new: bool,
+}

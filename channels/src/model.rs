@@ -1,0 +1,446 @@
+//! The canonical shape every adapter produces: a [`ChannelOrder`], independent of the
+//! channel it came from.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ordersmith::money::Currency;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The label of the discount that absorbs the rounding of a unit price derived from
+/// a line total (see [`crate::adapters`]).
+pub const ROUNDING_LABEL: &str = "unit price rounding";
+
+/// A sales channel ordersmith has an adapter for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Shopify (REST-shaped order, as webhooks deliver it).
+    Shopify,
+    /// WooCommerce REST v3 order.
+    WooCommerce,
+    /// Trendyol shipment package(s) of one order.
+    Trendyol,
+    /// Hepsiburada line items of one order (merged across status feeds).
+    Hepsiburada,
+    /// Amazon SP-API Orders v0 (order plus `OrderItems`).
+    AmazonV0,
+    /// Amazon SP-API Orders 2026-01-01 (items inline).
+    Amazon2026,
+    /// eBay Sell Fulfillment order.
+    Ebay,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 7] = [
+        Channel::Shopify,
+        Channel::WooCommerce,
+        Channel::Trendyol,
+        Channel::Hepsiburada,
+        Channel::AmazonV0,
+        Channel::Amazon2026,
+        Channel::Ebay,
+    ];
+
+    /// The snake_case name (also the default `ChannelId` of imported orders; both
+    /// Amazon shapes import as `amazon`, so an order fetched through either API is one
+    /// order).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Shopify => "shopify",
+            Channel::WooCommerce => "woo_commerce",
+            Channel::Trendyol => "trendyol",
+            Channel::Hepsiburada => "hepsiburada",
+            Channel::AmazonV0 => "amazon_v0",
+            Channel::Amazon2026 => "amazon_2026",
+            Channel::Ebay => "ebay",
+        }
+    }
+
+    /// The channel id orders from this channel get (`amazon` for both Amazon shapes).
+    pub fn channel_id(self) -> &'static str {
+        match self {
+            Channel::AmazonV0 | Channel::Amazon2026 => "amazon",
+            c => c.as_str(),
+        }
+    }
+
+    /// The channel named `name` (as [`Channel::as_str`]).
+    pub fn parse(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a channel says the order is in the canonical lifecycle
+/// (`placed → confirmed → processing → partially_shipped → shipped → delivered`,
+/// terminals `cancelled`, `returned`). A status the table does not know is
+/// `Unknown(raw)`: it never fails an import; the order is imported and left as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "stage", content = "raw", rename_all = "snake_case")]
+pub enum Lifecycle {
+    /// Placed, awaiting payment or confirmation.
+    Placed,
+    /// Paid or accepted.
+    Confirmed,
+    /// Being prepared (picking, invoiced, packed).
+    Processing,
+    /// Some units shipped.
+    PartiallyShipped,
+    /// Everything shipped.
+    Shipped,
+    /// Delivered.
+    Delivered,
+    /// Cancelled.
+    Cancelled,
+    /// Came back to the seller.
+    Returned,
+    /// A status the adapter's table does not list, as the channel sent it.
+    Unknown(String),
+}
+
+impl Lifecycle {
+    /// Position in the lifecycle, for "is this update older than what is stored"
+    /// (`None` for `Unknown`, which is never compared).
+    pub fn rank(&self) -> Option<u8> {
+        Some(match self {
+            Lifecycle::Placed => 0,
+            Lifecycle::Confirmed => 1,
+            Lifecycle::Processing => 2,
+            Lifecycle::PartiallyShipped => 3,
+            Lifecycle::Shipped => 4,
+            Lifecycle::Delivered => 5,
+            Lifecycle::Returned => 6,
+            Lifecycle::Cancelled => 7,
+            Lifecycle::Unknown(_) => return None,
+        })
+    }
+
+    /// The snake_case name (`unknown` for unknown statuses).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Lifecycle::Placed => "placed",
+            Lifecycle::Confirmed => "confirmed",
+            Lifecycle::Processing => "processing",
+            Lifecycle::PartiallyShipped => "partially_shipped",
+            Lifecycle::Shipped => "shipped",
+            Lifecycle::Delivered => "delivered",
+            Lifecycle::Cancelled => "cancelled",
+            Lifecycle::Returned => "returned",
+            Lifecycle::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// How much of the order the channel says was refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    /// Nothing refunded.
+    #[default]
+    None,
+    /// Part refunded.
+    Partial,
+    /// All refunded.
+    Full,
+}
+
+/// The channel's status, mapped, with what it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelStatus {
+    /// The canonical stage.
+    pub lifecycle: Lifecycle,
+    /// Whether the channel says the order is paid (marketplaces: always once created).
+    pub paid: bool,
+    /// Refund flag, separate from the lifecycle.
+    pub refund: RefundState,
+    /// Delivery failed or was refused (Trendyol `UnDelivered`, Hepsiburada undelivered).
+    pub delivery_exception: bool,
+    /// The raw status field(s) as the channel sent them, for support.
+    pub raw: String,
+}
+
+/// Who pays for a discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FundedBy {
+    /// The seller gives it up.
+    Seller,
+    /// The marketplace pays it (Trendyol `tyDiscount`, Hepsiburada `hbDiscount`): the
+    /// customer pays less, the seller is still paid the amount.
+    Marketplace,
+}
+
+/// A discount on one line, for its whole quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineDiscount {
+    /// Code or label.
+    pub label: String,
+    /// Amount off the line.
+    pub amount: Decimal,
+    /// Who pays it.
+    pub funded_by: FundedBy,
+}
+
+/// The identifiers a channel gives a line, for [`crate::mapping`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExternalIds {
+    /// Seller SKU (Shopify `sku`, Trendyol `stockCode`, Amazon `SellerSKU`, ...).
+    pub sku: Option<String>,
+    /// Barcode / GTIN (Trendyol `barcode`).
+    pub barcode: Option<String>,
+    /// The channel's variant or listing id (Shopify `variant_id`, Woo `variation_id`,
+    /// Hepsiburada `sku`, Amazon `ASIN`, eBay `legacyItemId`).
+    pub variant_id: Option<String>,
+}
+
+/// One line as the channel sent it, translated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelLine {
+    /// The channel's line id (dedupe key of the line within the order).
+    pub external_line_id: String,
+    /// Identifiers to resolve the variant.
+    pub ids: ExternalIds,
+    /// Title.
+    pub title: Option<String>,
+    /// Units ordered.
+    pub quantity: u32,
+    /// Price of one unit before discounts, in the order's tax mode.
+    pub unit_price: Decimal,
+    /// Discounts on the line.
+    pub discounts: Vec<LineDiscount>,
+    /// Tax rate as a fraction (`0.20`), when the channel gives one.
+    pub tax_rate: Option<Decimal>,
+    /// The channel's tax amount for the line, when it gives one.
+    pub tax_amount: Option<Decimal>,
+    /// Units shipped (as the channel reports).
+    pub shipped: u32,
+    /// Units delivered.
+    pub delivered: u32,
+    /// Units cancelled.
+    pub cancelled: u32,
+    /// Units returned.
+    pub returned: u32,
+    /// The line's own status, as sent, when the channel has one.
+    pub status_raw: Option<String>,
+}
+
+impl ChannelLine {
+    /// A line with no discount, tax or fulfilment yet.
+    pub fn new(external_line_id: String, quantity: u32, unit_price: Decimal) -> Self {
+        ChannelLine {
+            external_line_id,
+            ids: ExternalIds::default(),
+            title: None,
+            quantity,
+            unit_price,
+            discounts: Vec::new(),
+            tax_rate: None,
+            tax_amount: None,
+            shipped: 0,
+            delivered: 0,
+            cancelled: 0,
+            returned: 0,
+            status_raw: None,
+        }
+    }
+
+    /// Unit price × quantity − discounts.
+    pub fn net(&self) -> Decimal {
+        self.unit_price * Decimal::from(self.quantity)
+            - self.discounts.iter().map(|d| d.amount).sum::<Decimal>()
+    }
+}
+
+/// A shipping charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelShipping {
+    /// Method.
+    pub title: String,
+    /// Price, in the order's tax mode, after shipping discounts.
+    pub price: Decimal,
+    /// Tax rate, when given.
+    pub tax_rate: Option<Decimal>,
+    /// The channel's tax amount on shipping, when given.
+    pub tax_amount: Option<Decimal>,
+}
+
+/// A figure of the payload's own totals and what the canonical order computes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotalMismatch {
+    /// Which figure (`total`, `discount`, `shipping`, `tax`, `subtotal`).
+    pub figure: String,
+    /// The payload's value.
+    pub channel_amount: Decimal,
+    /// What the canonical order's lines add up to.
+    pub computed_amount: Decimal,
+    /// `computed − channel`.
+    pub difference: Decimal,
+}
+
+/// The payload's own totals, as the channel states them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReportedTotals {
+    /// What the customer pays.
+    pub total: Option<Decimal>,
+    /// Discounts (positive).
+    pub discount: Option<Decimal>,
+    /// Shipping.
+    pub shipping: Option<Decimal>,
+    /// Tax.
+    pub tax: Option<Decimal>,
+}
+
+/// Something the channel reports that is not a status of the order itself: a refund,
+/// a claim, a return, a cancellation request. The returns capability has not landed in
+/// the core, so these are data for the host (and the money part of refunds is recorded
+/// on the order where exact, see [`crate::intake`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelEvent {
+    /// `refund`, `claim`, `return`, `cancel_request`.
+    pub kind: String,
+    /// The channel order it concerns, when the event arrived on its own (a claim or
+    /// return feed); `None` for events read from the order's own payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_external_id: Option<String>,
+    /// The channel's id of the refund / claim / return.
+    pub external_id: String,
+    /// The channel's status of it (e.g. `WaitingInAction`, `RETURN_STARTED`).
+    pub status: Option<String>,
+    /// Money involved, when given.
+    pub amount: Option<Decimal>,
+    /// The channel's line ids and units concerned.
+    pub lines: Vec<(String, u32)>,
+    /// Why, as the channel says.
+    pub reason: Option<String>,
+    /// Whether the goods come back to stock (Shopify `restock_type = return`).
+    pub restock: bool,
+}
+
+/// The raw payload, kept for support: the bytes as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawPayload(pub Arc<[u8]>);
+
+impl RawPayload {
+    /// The payload as text (lossy for non-UTF-8 bytes).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+}
+
+impl Serialize for RawPayload {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+/// An order as a channel delivered it, in canonical terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelOrder {
+    /// The adapter that read it.
+    pub channel: Channel,
+    /// The channel's order id: with the channel, the dedupe key of the order
+    /// (see [`crate::intake`] for each channel's choice).
+    pub external_id: String,
+    /// The number shown to people (Shopify `#1005`), when different.
+    pub display_number: Option<String>,
+    /// When placed, in UTC.
+    pub placed_at: DateTime<Utc>,
+    /// When the channel last changed it (orders newer than stored win), in UTC.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The order's currency.
+    pub currency: Currency,
+    /// Whether unit prices include tax.
+    pub taxes_included: bool,
+    /// A test order (Shopify `test`, or an Amazon/Trendyol sandbox marker).
+    pub test: bool,
+    /// Lines.
+    pub lines: Vec<ChannelLine>,
+    /// Shipping charges.
+    pub shipping: Vec<ChannelShipping>,
+    /// Status.
+    pub status: ChannelStatus,
+    /// Sum refunded, as the channel says.
+    pub refunded_amount: Decimal,
+    /// The payload's own totals.
+    pub reported: ReportedTotals,
+    /// Figures where the payload's totals and the canonical order differ. Empty means
+    /// the canonical totals equal the payload's to the minor unit.
+    pub mismatches: Vec<TotalMismatch>,
+    /// Refunds, claims, returns.
+    pub events: Vec<ChannelEvent>,
+    /// Sum of marketplace-funded discounts (income for the seller, paid by the
+    /// marketplace).
+    pub marketplace_funded: Decimal,
+    /// The marketplace ships it from its own stock (Amazon AFN, Hepsiburada
+    /// `isFulfilledByHB`): intake skips it unless told otherwise, so it never
+    /// reserves the shop's stock.
+    pub fulfilled_by_marketplace: bool,
+    /// The payload, as received.
+    #[serde(skip)]
+    pub raw: Option<RawPayload>,
+}
+
+impl ChannelOrder {
+    /// Canonical figures: (line nets, tax, shipping, total) as the core will compute
+    /// them, given the line tax amounts the channel reported.
+    pub fn computed_total(&self) -> Decimal {
+        let lines: Decimal = self.lines.iter().map(ChannelLine::net).sum();
+        let shipping: Decimal = self.shipping.iter().map(|s| s.price).sum();
+        let tax = self.reported_line_tax().unwrap_or_default();
+        if self.taxes_included {
+            lines + shipping
+        } else {
+            lines + shipping + tax
+        }
+    }
+
+    /// The tax of lines and shipping as the channel itemises it (`None` when some line
+    /// or shipping charge has no tax amount).
+    pub fn reported_line_tax(&self) -> Option<Decimal> {
+        let lines = self.lines.iter().map(|l| l.tax_amount);
+        let ship = self.shipping.iter().map(|s| s.tax_amount);
+        lines.chain(ship).sum()
+    }
+
+    /// Compares the payload's totals with the lines and records every difference.
+    pub(crate) fn check_totals(&mut self) {
+        let mut out = Vec::new();
+        let mut cmp = |figure: &str, reported: Option<Decimal>, computed: Decimal| {
+            if let Some(r) = reported {
+                if r != computed {
+                    out.push(TotalMismatch {
+                        figure: figure.to_string(),
+                        channel_amount: r,
+                        computed_amount: computed,
+                        difference: computed - r,
+                    });
+                }
+            }
+        };
+        // The rounding of a unit price derived from a line total is not a discount the
+        // channel gave: it is left out of the discount figure (it is in the total).
+        let discount: Decimal = self
+            .lines
+            .iter()
+            .flat_map(|l| &l.discounts)
+            .filter(|d| d.label != ROUNDING_LABEL)
+            .map(|d| d.amount)
+            .sum();
+        let shipping: Decimal = self.shipping.iter().map(|s| s.price).sum();
+        cmp("total", self.reported.total, self.computed_total());
+        cmp("discount", self.reported.discount, discount);
+        cmp("shipping", self.reported.shipping, shipping);
+        if let Some(tax) = self.reported_line_tax() {
+            cmp("tax", self.reported.tax, tax);
+        }
+        self.mismatches = out;
+    }
+}

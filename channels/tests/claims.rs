@@ -1,0 +1,105 @@
+//! Channel claims and returns become events, reported once per order.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{d, fixture};
+use ordersmith::engine::Engine;
+use ordersmith_channels::intake::{Intake, IntakeOptions, MemoryIntakeLog};
+use ordersmith_channels::mapping::MemoryIdentifierMap;
+use ordersmith_channels::{parse_events, Channel, ChannelEvent};
+
+#[test]
+fn trendyol_claim_with_its_line_and_status() {
+    let events = parse_events(Channel::Trendyol, &fixture("claims/trendyol_claims.json")).unwrap();
+    assert_eq!(
+        events,
+        vec![ChannelEvent {
+            kind: "claim".into(),
+            order_external_id: Some("10654411111".into()),
+            external_id: "8f6a1c2e-0000-4000-8000-0000000000c1".into(),
+            status: Some("WaitingInAction".into()),
+            amount: None,
+            lines: vec![("1001".into(), 1)],
+            reason: Some("Damaged product".into()),
+            restock: false,
+        }]
+    );
+}
+
+#[test]
+fn hepsiburada_and_ebay_returns() {
+    let hb = parse_events(
+        Channel::Hepsiburada,
+        &fixture("claims/hepsiburada_claims.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        (hb[0].kind.as_str(), hb[0].external_id.as_str()),
+        ("return", "CLM-77")
+    );
+    assert_eq!(hb[0].amount, Some(d("89.9")));
+    assert_eq!(
+        hb[0].lines,
+        vec![("5f1c2a9e-0000-4000-8000-000000000001".to_string(), 1)]
+    );
+    let eb = parse_events(Channel::Ebay, &fixture("claims/ebay_returns.json")).unwrap();
+    assert_eq!(eb[0].status.as_deref(), Some("RETURN_STARTED"));
+    assert_eq!(eb[0].order_external_id.as_deref(), Some("12-12345-12345"));
+    assert_eq!(eb[0].reason.as_deref(), Some("NOT_AS_DESCRIBED"));
+    // Channels whose refunds live in the order payload have no separate feed.
+    assert!(parse_events(Channel::Shopify, b"{}").unwrap().is_empty());
+}
+
+#[test]
+fn malformed_claims_are_typed_with_their_path() {
+    let e = parse_events(Channel::Hepsiburada, br#"{"items": [{"claimNumber": "1", "orderNumber": "2", "quantity": -1, "line": {"lineItemId": "x"}}]}"#).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("CHANNEL_INVALID_QUANTITY", "$.items[0].quantity")
+    );
+    let e = parse_events(Channel::Ebay, br#"{"members": [{"orderId": "1"}]}"#).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("CHANNEL_MISSING_FIELD", "$.members[0].returnId")
+    );
+    assert_eq!(
+        parse_events(Channel::Trendyol, b"{\"content\": [")
+            .unwrap_err()
+            .code(),
+        "CHANNEL_MALFORMED_JSON"
+    );
+}
+
+#[test]
+fn events_attach_to_imported_orders_once() {
+    let engine = Engine::in_memory();
+    let (map, log) = (MemoryIdentifierMap::new(), MemoryIntakeLog::default());
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let claims = fixture("claims/trendyol_claims.json");
+    // Before the order is imported: reported, with no order.
+    let early = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert_eq!((early[0].order_id.clone(), early[0].new), (None, true));
+    let order = intake
+        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
+        .unwrap()
+        .order
+        .unwrap();
+    let first = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert_eq!(
+        (first[0].order_id.clone(), first[0].new),
+        (Some(order.id.clone()), true)
+    );
+    let again = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert!(!again[0].new);
+    assert_eq!(
+        engine.order(&order.id).unwrap().version,
+        order.version,
+        "the order itself is unchanged"
+    );
+}

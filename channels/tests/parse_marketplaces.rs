@@ -1,0 +1,330 @@
+//! Trendyol, Hepsiburada, Amazon (both shapes) and eBay fixtures, each with its
+//! canonical order written by hand.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{d, fixture, utc};
+use ordersmith_channels::adapters::trendyol::{aggregate, map_status};
+use ordersmith_channels::{parse_order, Channel, ChannelOrder, FundedBy, Lifecycle, RefundState};
+
+fn lines_summary(o: &ChannelOrder) -> Vec<(String, u32, String, String, u32)> {
+    o.lines
+        .iter()
+        .map(|l| {
+            (
+                l.external_line_id.clone(),
+                l.quantity,
+                l.unit_price.normalize().to_string(),
+                l.net().normalize().to_string(),
+                l.shipped,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn trendyol_new_field_names() {
+    let o = parse_order(Channel::Trendyol, &fixture("trendyol/new_names.json")).unwrap();
+    assert_eq!(o.external_id, "10654411111");
+    assert_eq!(o.placed_at, utc(2025, 11, 20, 13, 30, 0)); // epoch ms
+    assert_eq!(o.updated_at, Some(utc(2025, 11, 20, 14, 30, 0)));
+    assert!(o.taxes_included);
+    assert_eq!(
+        (o.status.lifecycle.clone(), o.status.paid),
+        (Lifecycle::Confirmed, true)
+    );
+    assert_eq!(
+        lines_summary(&o),
+        vec![
+            ("1001".into(), 2, "100".into(), "185".into(), 0),
+            ("1002".into(), 1, "50".into(), "50".into(), 0)
+        ]
+    );
+    let tea = &o.lines[0];
+    assert_eq!(tea.ids.barcode.as_deref(), Some("8690000000011"));
+    assert_eq!(tea.ids.sku.as_deref(), Some("TEA-500"));
+    assert_eq!(tea.ids.variant_id.as_deref(), Some("55501"));
+    assert_eq!(tea.tax_rate, Some(d("0.2")));
+    assert_eq!(o.reported.total, Some(d("235")));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+}
+
+#[test]
+fn trendyol_old_field_names_give_the_same_order() {
+    let new = parse_order(Channel::Trendyol, &fixture("trendyol/new_names.json")).unwrap();
+    let old = parse_order(Channel::Trendyol, &fixture("trendyol/old_names.json")).unwrap();
+    assert_eq!(old.lines, new.lines);
+    assert_eq!(old.reported, new.reported);
+    // "status" appears twice: the last one counts.
+    assert_eq!(old.status.lifecycle, Lifecycle::Confirmed);
+    assert!(old.mismatches.is_empty());
+}
+
+#[test]
+fn trendyol_split_packages_merge_into_one_order() {
+    let o = parse_order(Channel::Trendyol, &fixture("trendyol/split_packages.json")).unwrap();
+    // The UnPacked package was replaced by the two made from it.
+    assert_eq!(
+        lines_summary(&o),
+        vec![
+            ("1001".into(), 2, "100".into(), "185".into(), 1),
+            ("1002".into(), 1, "50".into(), "50".into(), 0)
+        ]
+    );
+    assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
+    assert_eq!(o.updated_at, Some(utc(2025, 11, 21, 14, 30, 0)));
+    assert_eq!(o.reported.total, Some(d("235")));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+    assert_eq!(o.marketplace_funded, d("5"));
+}
+
+#[test]
+fn trendyol_packages_of_different_orders_are_refused() {
+    let body = r#"[{"shipmentPackageId": 1, "orderNumber": "A", "orderDate": 0, "status": "Created", "lines": [{"lineId": 1, "quantity": 1, "lineGrossAmount": 1}]},
+                   {"shipmentPackageId": 2, "orderNumber": "B", "orderDate": 0, "status": "Created", "lines": [{"lineId": 2, "quantity": 1, "lineGrossAmount": 1}]}]"#;
+    let e = parse_order(Channel::Trendyol, body.as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("CHANNEL_ORDER_MISMATCH", "$[1].orderNumber")
+    );
+}
+
+#[test]
+fn trendyol_status_table_and_aggregation() {
+    assert_eq!(map_status("AT_COLLECTION_POINT"), Lifecycle::Shipped);
+    assert_eq!(map_status("UnSupplied"), Lifecycle::Cancelled);
+    assert_eq!(map_status("Awaiting"), Lifecycle::Placed);
+    assert_eq!(
+        map_status("Teleported"),
+        Lifecycle::Unknown("Teleported".into())
+    );
+    assert_eq!(
+        aggregate(&[Lifecycle::Delivered, Lifecycle::Cancelled]),
+        Lifecycle::Delivered
+    );
+    assert_eq!(
+        aggregate(&[Lifecycle::Cancelled, Lifecycle::Cancelled]),
+        Lifecycle::Cancelled
+    );
+    assert_eq!(
+        aggregate(&[Lifecycle::Shipped, Lifecycle::Delivered]),
+        Lifecycle::Shipped
+    );
+    assert_eq!(
+        aggregate(&[Lifecycle::Confirmed, Lifecycle::Processing]),
+        Lifecycle::Confirmed
+    );
+}
+
+#[test]
+fn trendyol_undelivered_is_shipped_with_an_exception() {
+    let body = String::from_utf8(fixture("trendyol/new_names.json"))
+        .unwrap()
+        .replace("\"Created\"", "\"UnDelivered\"");
+    let o = parse_order(Channel::Trendyol, body.as_bytes()).unwrap();
+    assert_eq!(o.status.lifecycle, Lifecycle::Shipped);
+    assert!(o.status.delivery_exception);
+    assert_eq!(o.lines[0].shipped, 2);
+}
+
+#[test]
+fn hepsiburada_line_items_merge_across_feeds() {
+    let o = parse_order(
+        Channel::Hepsiburada,
+        &fixture("hepsiburada/merged_feeds.json"),
+    )
+    .unwrap();
+    assert_eq!(o.external_id, "4000000001");
+    assert_eq!(
+        o.placed_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+        "2026-11-20T13:30:00.123456700"
+    );
+    assert_eq!(
+        lines_summary(&o),
+        vec![
+            (
+                "5f1c2a9e-0000-4000-8000-000000000001".into(),
+                2,
+                "89.9".into(),
+                "179.8".into(),
+                2
+            ),
+            (
+                "5f1c2a9e-0000-4000-8000-000000000002".into(),
+                1,
+                "50".into(),
+                "45".into(),
+                0
+            ),
+        ]
+    );
+    // The minimal shipped-feed record moved line 1 on without erasing its price or SKU.
+    assert_eq!(o.lines[0].ids.sku.as_deref(), Some("TEA-500"));
+    assert_eq!(o.lines[0].ids.variant_id.as_deref(), Some("HBV00000TEA01"));
+    assert_eq!(o.lines[1].ids.sku.as_deref(), Some("CUP"));
+    assert_eq!(o.lines[1].discounts[0].funded_by, FundedBy::Marketplace);
+    assert_eq!(o.lines[0].tax_rate, Some(d("0.2")));
+    assert_eq!(o.lines[1].tax_rate, Some(d("0.2")));
+    assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
+}
+
+#[test]
+fn hepsiburada_unknown_status_never_fails_the_import() {
+    let body = String::from_utf8(fixture("hepsiburada/merged_feeds.json"))
+        .unwrap()
+        .replace("\"InTransit\"", "\"YeniDurum\"")
+        .replace("\"Open\"", "\"YeniDurum\"");
+    let o = parse_order(Channel::Hepsiburada, body.as_bytes()).unwrap();
+    assert_eq!(o.status.lifecycle, Lifecycle::Unknown("YeniDurum".into()));
+    assert!(!o.status.paid);
+}
+
+#[test]
+fn amazon_v0_item_price_is_a_line_total() {
+    let o = parse_order(Channel::AmazonV0, &fixture("amazon/v0_us_unshipped.json")).unwrap();
+    assert_eq!(o.external_id, "113-1234567-1234567");
+    assert!(!o.taxes_included); // US marketplace
+    assert_eq!(
+        (o.status.lifecycle.clone(), o.status.paid),
+        (Lifecycle::Confirmed, true)
+    );
+    let l = &o.lines[0];
+    assert_eq!(
+        (l.quantity, l.unit_price, l.net()),
+        (2, d("19.99"), d("35.98"))
+    );
+    assert_eq!(l.tax_amount, Some(d("3.20")));
+    assert_eq!(o.shipping[0].price, d("5.99"));
+    assert_eq!(o.shipping[0].tax_amount, Some(d("0.48")));
+    assert_eq!(o.computed_total(), d("45.65"));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+    assert!(!o.fulfilled_by_marketplace);
+}
+
+#[test]
+fn amazon_v0_without_order_total_takes_the_item_currency() {
+    let o = parse_order(Channel::AmazonV0, &fixture("amazon/v0_jp_no_total.json")).unwrap();
+    assert_eq!(o.currency.code(), "JPY");
+    assert!(o.taxes_included);
+    let l = &o.lines[0];
+    // 19940 / 3 rounds up to 6647; the 1 yen of rounding is a discount: still 19940.
+    assert_eq!(
+        (l.unit_price, l.net(), l.shipped),
+        (d("6647"), d("19940"), 3)
+    );
+    assert_eq!(o.status.lifecycle, Lifecycle::Shipped);
+    assert_eq!(o.reported.total, None);
+}
+
+#[test]
+fn amazon_v0_jpy_with_decimals_is_too_precise() {
+    let body = String::from_utf8(fixture("amazon/v0_jp_no_total.json"))
+        .unwrap()
+        .replace("\"19940\"", "\"25.99\"");
+    let e = parse_order(Channel::AmazonV0, body.as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        ("CHANNEL_TOO_PRECISE", "$.OrderItems[0].ItemPrice.Amount")
+    );
+}
+
+#[test]
+fn amazon_v0_afn_is_marked_fulfilled_by_the_marketplace() {
+    let body = String::from_utf8(fixture("amazon/v0_us_unshipped.json"))
+        .unwrap()
+        .replace("\"MFN\"", "\"AFN\"");
+    assert!(
+        parse_order(Channel::AmazonV0, body.as_bytes())
+            .unwrap()
+            .fulfilled_by_marketplace
+    );
+}
+
+#[test]
+fn amazon_2026_items_inline_and_order_level_tip() {
+    let o = parse_order(
+        Channel::Amazon2026,
+        &fixture("amazon/2026_partially_shipped.json"),
+    )
+    .unwrap();
+    assert_eq!(o.external_id, "302-1234567-1234567");
+    assert!(o.taxes_included); // Amazon.de
+    assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
+    assert_eq!(
+        lines_summary(&o),
+        vec![
+            ("A1".into(), 2, "19.99".into(), "34.98".into(), 1),
+            ("A2".into(), 1, "20".into(), "20".into(), 0)
+        ]
+    );
+    assert_eq!(o.lines[0].tax_amount, Some(d("5.58")));
+    let shipping: Vec<(String, String)> = o
+        .shipping
+        .iter()
+        .map(|s| (s.title.clone(), s.price.to_string()))
+        .collect();
+    assert_eq!(
+        shipping,
+        vec![
+            ("Standard".into(), "4.99".into()),
+            ("Delivery tip".into(), "2.5".into())
+        ]
+    );
+    assert_eq!(o.computed_total(), d("62.47"));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+}
+
+#[test]
+fn ebay_line_item_cost_is_a_line_total_and_promotions_are_discounts() {
+    let o = parse_order(Channel::Ebay, &fixture("ebay/paid_promotion.json")).unwrap();
+    assert_eq!(o.external_id, "12-12345-12345");
+    assert_eq!(o.display_number.as_deref(), Some("5501"));
+    assert_eq!(o.placed_at, utc(2026, 11, 20, 13, 30, 0));
+    assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
+    assert_eq!(
+        lines_summary(&o),
+        vec![
+            ("10000000001".into(), 3, "10".into(), "27".into(), 0),
+            ("10000000002".into(), 1, "9.99".into(), "9.99".into(), 1)
+        ]
+    );
+    assert_eq!(o.lines[0].discounts[0].label, "PROMO-10");
+    assert_eq!(o.lines[0].tax_rate, Some(d("0.08")));
+    assert_eq!(o.computed_total(), d("43.95")); // collect-and-remit tax is not in the total
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+}
+
+#[test]
+fn ebay_cancelled_and_refunded() {
+    let o = parse_order(Channel::Ebay, &fixture("ebay/cancelled_refunded.json")).unwrap();
+    assert_eq!(o.status.lifecycle, Lifecycle::Cancelled);
+    assert_eq!(o.status.refund, RefundState::Full);
+    assert_eq!(o.refunded_amount, d("9.99"));
+    assert_eq!(o.lines[0].cancelled, 1);
+    assert_eq!(o.events[0].external_id, "R-1");
+}
+
+#[test]
+fn ebay_amount_in_another_currency_is_refused() {
+    let body = String::from_utf8(fixture("ebay/paid_promotion.json"))
+        .unwrap()
+        .replacen(
+            "\"value\": \"9.99\", \"currency\": \"USD\"",
+            "\"value\": \"9.99\", \"currency\": \"EUR\"",
+            1,
+        );
+    let e = parse_order(Channel::Ebay, body.as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.code(), e.path()),
+        (
+            "CHANNEL_CURRENCY_MISMATCH",
+            "$.lineItems[1].lineItemCost.currency"
+        )
+    );
+}

@@ -1,0 +1,258 @@
+//! `decide` for payment steps: a step on an order → events, or a typed error. Pure.
+
+use crate::money::Money;
+use crate::payment::{Payment, PaymentError, PaymentState};
+
+use super::command::PaymentCommand;
+use super::error::OrderError;
+use super::event::OrderEvent;
+use super::model::Order;
+
+/// Longest provider name, method, reference or failure reason, in characters.
+const MAX_TEXT: usize = 256;
+/// Payments per order.
+const MAX_PAYMENTS: usize = 100;
+
+fn text(field: &'static str, value: &str) -> Result<(), PaymentError> {
+    let reason = if value.trim().is_empty() {
+        Some("must not be empty")
+    } else if value.chars().count() > MAX_TEXT {
+        Some("is longer than 256 characters")
+    } else if value.chars().any(char::is_control) {
+        Some("has control characters")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(PaymentError::InvalidInput { field, reason }),
+        None => Ok(()),
+    }
+}
+
+fn positive(order: &Order, field: &'static str, amount: &Money) -> Result<(), OrderError> {
+    if amount.currency() != order.currency {
+        return Err(OrderError::CurrencyMismatch {
+            expected: order.currency,
+            found: amount.currency(),
+        });
+    }
+    if amount.is_negative() || amount.is_zero() {
+        return Err(PaymentError::InvalidInput {
+            field,
+            reason: "must be greater than zero",
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn payment<'a>(order: &'a Order, id: &str) -> Result<&'a Payment, PaymentError> {
+    order
+        .payments
+        .iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| PaymentError::UnknownPayment {
+            payment: id.to_string(),
+        })
+}
+
+fn state(p: &Payment, action: &'static str) -> PaymentError {
+    PaymentError::InvalidState {
+        payment: p.id.clone(),
+        state: p.state.as_str(),
+        action,
+    }
+}
+
+fn minus(a: &Money, b: &Money) -> Result<Money, OrderError> {
+    Ok(a.checked_sub(b)?)
+}
+
+/// The events of one payment step on `order`.
+pub(crate) fn decide_step(
+    order: &Order,
+    step: &PaymentCommand,
+) -> Result<Vec<OrderEvent>, OrderError> {
+    match step {
+        PaymentCommand::Authorise {
+            provider,
+            method,
+            amount,
+        } => {
+            text("provider", provider)?;
+            if let Some(m) = method {
+                text("method", m)?;
+            }
+            positive(order, "amount", amount)?;
+            if order.payments.len() >= MAX_PAYMENTS {
+                return Err(PaymentError::InvalidInput {
+                    field: "payments",
+                    reason: "an order holds at most 100 payments",
+                }
+                .into());
+            }
+            let due = order.balance_due()?;
+            if amount.amount() > due.amount() {
+                return Err(OrderError::Overpayment {
+                    amount: *amount,
+                    balance_due: due,
+                });
+            }
+            Ok(vec![OrderEvent::PaymentAuthorisationRequested {
+                payment: Payment::requested(
+                    format!("P{}", order.payments.len() + 1),
+                    provider.clone(),
+                    method.clone(),
+                    *amount,
+                ),
+            }])
+        }
+        PaymentCommand::ConfirmAuthorisation {
+            payment: id,
+            provider_ref,
+            amount,
+        } => {
+            let p = payment(order, id)?;
+            text("provider_ref", provider_ref)?;
+            if p.provider_refs.contains(provider_ref) {
+                return Ok(Vec::new());
+            }
+            positive(order, "amount", amount)?;
+            if p.state != PaymentState::Requested {
+                return Err(state(p, "confirming an authorisation").into());
+            }
+            if amount.amount() > p.requested.amount() {
+                return Err(PaymentError::ConfirmExceedsRequest {
+                    amount: *amount,
+                    pending: p.requested,
+                }
+                .into());
+            }
+            Ok(vec![OrderEvent::PaymentAuthorised {
+                payment: p.id.clone(),
+                amount: *amount,
+                provider_ref: provider_ref.clone(),
+            }])
+        }
+        PaymentCommand::FailAuthorisation {
+            payment: id,
+            reason,
+        } => {
+            let p = payment(order, id)?;
+            text("reason", reason)?;
+            if p.state != PaymentState::Requested {
+                return Err(state(p, "failing an authorisation").into());
+            }
+            Ok(vec![OrderEvent::PaymentFailed {
+                payment: p.id.clone(),
+                reason: reason.clone(),
+            }])
+        }
+        PaymentCommand::Capture {
+            payment: id,
+            amount,
+        } => {
+            let p = payment(order, id)?;
+            positive(order, "amount", amount)?;
+            let capturable = matches!(
+                p.state,
+                PaymentState::Authorised | PaymentState::PartiallyCaptured | PaymentState::Captured
+            );
+            if !capturable {
+                return Err(state(p, "capturing").into());
+            }
+            let available = minus(&minus(&p.authorised, &p.captured)?, &p.capture_pending)?;
+            if amount.amount() > available.amount() {
+                return Err(PaymentError::CaptureExceedsAuthorised {
+                    amount: *amount,
+                    available,
+                }
+                .into());
+            }
+            Ok(vec![OrderEvent::PaymentCaptureRequested {
+                payment: p.id.clone(),
+                amount: *amount,
+            }])
+        }
+        PaymentCommand::ConfirmCapture {
+            payment: id,
+            provider_ref,
+            amount,
+        } => {
+            let p = payment(order, id)?;
+            text("provider_ref", provider_ref)?;
+            if p.provider_refs.contains(provider_ref) {
+                return Ok(Vec::new());
+            }
+            positive(order, "amount", amount)?;
+            if amount.amount() > p.capture_pending.amount() {
+                return Err(PaymentError::ConfirmExceedsRequest {
+                    amount: *amount,
+                    pending: p.capture_pending,
+                }
+                .into());
+            }
+            Ok(vec![OrderEvent::PaymentCaptured {
+                payment: p.id.clone(),
+                amount: *amount,
+                provider_ref: provider_ref.clone(),
+            }])
+        }
+        PaymentCommand::Void { payment: id } => {
+            let p = payment(order, id)?;
+            let voidable = matches!(p.state, PaymentState::Requested | PaymentState::Authorised)
+                && p.capture_pending.is_zero();
+            if !voidable {
+                return Err(
+                    state(p, "voiding (something was captured or is being captured)").into(),
+                );
+            }
+            Ok(vec![OrderEvent::PaymentVoided {
+                payment: p.id.clone(),
+            }])
+        }
+        PaymentCommand::Refund {
+            payment: id,
+            amount,
+        } => {
+            let p = payment(order, id)?;
+            positive(order, "amount", amount)?;
+            let available = minus(&minus(&p.captured, &p.refunded)?, &p.refund_pending)?;
+            if amount.amount() > available.amount() {
+                return Err(PaymentError::RefundExceedsCaptured {
+                    amount: *amount,
+                    available,
+                }
+                .into());
+            }
+            Ok(vec![OrderEvent::PaymentRefundRequested {
+                payment: p.id.clone(),
+                amount: *amount,
+            }])
+        }
+        PaymentCommand::ConfirmRefund {
+            payment: id,
+            provider_ref,
+            amount,
+        } => {
+            let p = payment(order, id)?;
+            text("provider_ref", provider_ref)?;
+            if p.provider_refs.contains(provider_ref) {
+                return Ok(Vec::new());
+            }
+            positive(order, "amount", amount)?;
+            if amount.amount() > p.refund_pending.amount() {
+                return Err(PaymentError::ConfirmExceedsRequest {
+                    amount: *amount,
+                    pending: p.refund_pending,
+                }
+                .into());
+            }
+            Ok(vec![OrderEvent::PaymentRefunded {
+                payment: p.id.clone(),
+                amount: *amount,
+                provider_ref: provider_ref.clone(),
+            }])
+        }
+    }
+}
