@@ -1,0 +1,33 @@
+//! # ordersmith for Kotlin and Swift
+//!
+//! uniffi glue over the `ordersmith` engine and its SQLite store, so a picker's phone
+//! or a shop owner's tablet runs the same engine offline. This crate converts types
+//! and errors and nothing else: every rule lives in `core/`.
+//!
+//! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
+//! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
+//! [`order`] and [`money`] (the records), [`options`] (engine tuning), [`ports`] (what the host implements) and
+//! [`errors`] (the one place core errors are mapped).
+//!
+//! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
+//! this crate's uniffi version):
+//!
+//! ```text
+//! cargo build --release -p ordersmith-mobile --lib
+//! cargo run -p ordersmith-mobile --features cli --bin uniffi-bindgen -- generate \
+//!     --library target/release/libordersmith_mobile.so -l kotlin -l swift -o gen --no-format
+//! ```
+
+uniffi::setup_scaffolding!();
+
+pub mod catalog;
+pub mod convert;
+pub mod engine;
+pub mod errors;
+pub mod fulfilment;
+pub mod money;
+pub mod options;
+pub mod order;
+pub mod ports;
+pub mod stock;
+pub mod tracking;

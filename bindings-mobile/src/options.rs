@@ -1,0 +1,73 @@
+//! Engine tuning a phone sets when it opens the engine.
+
+use ordersmith::engine::EngineConfig;
+use ordersmith::fulfilment::{self as core, SsccConfig};
+
+use crate::errors::OrdersmithError;
+
+/// What a short pick does with the units the picker could not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ShortPickPolicy {
+    /// Reserve them elsewhere (or hold the order if no location has them).
+    Resource,
+    /// Hold the order until stock arrives.
+    Backorder,
+    /// Cancel the missing units.
+    CancelLine,
+}
+
+impl From<ShortPickPolicy> for core::ShortPickPolicy {
+    fn from(p: ShortPickPolicy) -> Self {
+        match p {
+            ShortPickPolicy::Resource => Self::Resource,
+            ShortPickPolicy::Backorder => Self::Backorder,
+            ShortPickPolicy::CancelLine => Self::CancelLine,
+        }
+    }
+}
+
+/// How parcels get their GS1 SSCC: extension digit, company prefix and the serials
+/// this device may use (serials come from the store's sequence, so they never repeat).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SsccOptions {
+    /// 0 to 9.
+    pub extension_digit: u8,
+    /// The GS1 company prefix, 7 to 10 digits.
+    pub company_prefix: String,
+    /// First serial reference this numbering may use.
+    pub first_serial: u64,
+    /// Last serial reference this numbering may use.
+    pub last_serial: u64,
+}
+
+/// Engine tuning; every field has the core's default.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EngineOptions {
+    /// What a short pick does.
+    #[uniffi(default = None)]
+    pub short_pick: Option<ShortPickPolicy>,
+    /// GS1 SSCCs for parcels; `None`: parcels have none.
+    #[uniffi(default = None)]
+    pub sscc: Option<SsccOptions>,
+}
+
+/// The core's configuration for `options` (checked by the core).
+pub(crate) fn engine_config(
+    options: Option<EngineOptions>,
+) -> Result<EngineConfig, OrdersmithError> {
+    let mut config = EngineConfig::default();
+    let Some(options) = options else {
+        return Ok(config);
+    };
+    if let Some(policy) = options.short_pick {
+        config.short_pick = policy.into();
+    }
+    if let Some(s) = options.sscc {
+        config.sscc = Some(SsccConfig::new(
+            s.extension_digit,
+            &s.company_prefix,
+            s.first_serial..=s.last_serial,
+        )?);
+    }
+    Ok(config)
+}

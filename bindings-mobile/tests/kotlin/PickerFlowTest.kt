@@ -1,0 +1,153 @@
+// End to end on an SQLite file: today's work, pick, pack, label through the effect
+// sink, hand over; then the file is reopened and tells the same story.
+package dev.ordersmith.tests
+
+import dev.ordersmith.*
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+/** The SSCC with its GS1 check digit verified here, independently of the engine. */
+fun parseSsccCheck(sscc: String): String {
+    val digits = sscc.map { it.digitToInt() }
+    val sum = digits.dropLast(1).reversed().withIndex().sumOf { (i, d) -> if (i % 2 == 0) d * 3 else d }
+    assertEquals((10 - sum % 10) % 10, digits.last(), "check digit of $sscc")
+    return sscc
+}
+
+fun pickerFlow() = Suite("picker flow").apply {
+    test("list work, pick, pack, label, hand over, reopen") {
+        val dir = Files.createTempDirectory("ordersmith-kt")
+        val path = dir.resolve("shop.db").toString()
+        val clock = FixedClock(NOON)
+        val engine = Engine.open(path, clock)
+        shop(engine)
+        val a = engine.confirmOrder(engine.placeOrder(newOrder("A-1", tea(2u), mug(1u)), null).id, null)
+        val b = engine.confirmOrder(engine.placeOrder(newOrder("B-1", tea(1u)), null).id, null)
+        engine.placeOrder(newOrder("C-1", tea(1u)), null) // pending: no work yet
+
+        val work = engine.fulfilmentWork("IST-1")
+        assertEquals(listOf(a.id, b.id), work.map { it.orderId })
+        assertTrue(engine.fulfilmentWork("ANK-1").isEmpty())
+        val first = work.first()
+        assertEquals(FulfilmentOrderStatus.OPEN, first.fulfilment.status)
+        assertEquals(listOf("MUG-RED" to 1u, "TEA-500G" to 2u), first.pickList.map { it.sku to it.quantity })
+
+        val fo = first.fulfilment.id
+        val picked = first.pickList.map { LineUnits(it.lineId, it.quantity) }
+        var order = engine.pick(a.id, fo, picked, emptyList(), CallContext(actor = "user:picker-7"))
+        assertEquals(FulfilmentOrderStatus.IN_PROGRESS, order.fulfilments.single().status)
+        assertTrue(engine.pickList(a.id, fo).isEmpty())
+
+        order = engine.pack(a.id, fo, picked, ParcelSize(1200u, 300u, 200u, 150u), null)
+        val parcel = order.fulfilments.single().parcels.single()
+        assertEquals(ParcelStatus.PACKED, parcel.status)
+        order = engine.requestLabel(a.id, fo, parcel.id, "express", null)
+        assertEquals(ParcelStatus.LABEL_REQUESTED, order.fulfilments.single().parcels.single().status)
+
+        // The label request leaves as an effect; the sink "buys" the label and records
+        // it on the engine from inside the callback (no engine lock is held then).
+        var labelled = 0
+        val sink = object : EffectSink {
+            override fun deliver(effect: Effect): Boolean {
+                if (effect.topic == "fulfilment.label_requested" && effect.aggregateId == a.id) {
+                    engine.recordLabel(a.id, fo, parcel.id, Label("ups", "express", "1Z999AA10123456784", "lbl-1"), null)
+                    labelled++
+                }
+                return true
+            }
+        }
+        val acknowledged = engine.drainEffects(sink)
+        assertTrue(acknowledged > 0u)
+        assertEquals(1, labelled)
+        // Recording the label made effects of its own; a second drain takes them.
+        engine.drainEffects(RecordingSink())
+        assertTrue(engine.pendingEffects(100u).isEmpty())
+        val label = assertNotNull(engine.order(a.id).fulfilments.single().parcels.single().label)
+        assertEquals("1Z999AA10123456784", label.trackingNumber)
+
+        clock.time = NOON.plusSeconds(7200)
+        order = engine.handOver(a.id, fo, parcel.id, null)
+        assertEquals(ParcelStatus.HANDED_OVER, order.fulfilments.single().parcels.single().status)
+        assertEquals(FulfilmentOrderStatus.SHIPPED, order.fulfilments.single().status)
+        assertEquals(FulfilmentStatus.FULFILLED, order.fulfilmentStatus)
+        assertEquals(listOf(2u, 1u), order.lines.map { it.shipped })
+        assertEquals(listOf(b.id), engine.fulfilmentWork(null).map { it.orderId })
+        assertEquals(18L, engine.stockLevels("TEA-500G").onHand) // 20 received, 2 shipped
+        assertTrue(engine.reservations(a.id, null, null).isEmpty())
+
+        // The carrier's scans: in transit, then delivered (UPS codes, the core's table).
+        order = engine.recordTrackingEvent(a.id, fo, parcel.id, NOON.plusSeconds(10800), "I", "Istanbul hub", null)
+        assertEquals(TrackingStatus.IN_TRANSIT, order.fulfilments.single().parcels.single().trackingStatus)
+        order = engine.recordTrackingEvent(a.id, fo, parcel.id, NOON.plusSeconds(86400), "D", null, null)
+        assertEquals(TrackingStatus.DELIVERED, order.fulfilments.single().parcels.single().trackingStatus)
+        assertEquals(listOf(2u, 1u), order.lines.map { it.delivered })
+        expectError<OrdersmithException.InvalidInput>("FULFILMENT_TRACKING_INVALID_CODE") {
+            engine.recordTrackingEvent(a.id, fo, parcel.id, NOON, " ", null, null)
+        }
+
+        val reopened = Engine.open(path, null)
+        assertEquals(order, reopened.order(a.id))
+        assertEquals(listOf(b.id), reopened.fulfilmentWork("IST-1").map { it.orderId })
+        dir.toFile().deleteRecursively()
+    }
+
+    test("a short pick is handled by the core's policy") {
+        val engine = Engine.inMemory(null)
+        shop(engine)
+        val order = engine.confirmOrder(engine.placeOrder(newOrder("S-1", mug(5u)), null).id, null)
+        val fo = order.fulfilments.single()
+        assertEquals("IST-1", fo.location)
+        // All five mugs are reserved at IST-1; the picker finds three. The two missing
+        // are written off, and with no other stock anywhere the order waits on hold.
+        val after = engine.pick(order.id, fo.id, listOf(LineUnits("L1", 3u)), listOf(LineUnits("L1", 2u)), null)
+        assertEquals(3L, engine.stockLevels("MUG-RED").onHand)
+        assertEquals(OrderStatus.ON_HOLD, after.status)
+        assertEquals(HoldReason.INSUFFICIENT_STOCK, after.holdReason)
+        assertTrue(after.holdNote.orEmpty().contains("MUG-RED"), after.holdNote)
+        assertEquals(listOf(3u), after.fulfilments.single().picked.map { it.quantity })
+    }
+
+    test("engine options: SSCCs on parcels, backorder on a short pick") {
+        val options = EngineOptions(ShortPickPolicy.BACKORDER, SsccOptions(0u, "8690000", 1uL, 999_999uL))
+        val engine = Engine.inMemory(null, options)
+        shop(engine)
+        val packed = engine.confirmOrder(engine.placeOrder(newOrder("O-1", tea(2u)), null).id, null)
+        val f1 = packed.fulfilments.single().id
+        engine.pick(packed.id, f1, listOf(LineUnits("L1", 2u)), emptyList(), null)
+        val parcel = engine.pack(packed.id, f1, listOf(LineUnits("L1", 2u)), ParcelSize(1000u, 300u, 200u, 100u), null)
+            .fulfilments.single().parcels.single()
+        val sscc = assertNotNull(parcel.sscc)
+        assertEquals(18, sscc.length)
+        assertTrue(sscc.startsWith("08690000"), sscc)
+        assertEquals(sscc, parseSsccCheck(sscc))
+
+        val short = engine.confirmOrder(engine.placeOrder(newOrder("O-2", tea(3u)), null).id, null)
+        val f2 = short.fulfilments.single().id
+        val held = engine.pick(short.id, f2, listOf(LineUnits("L1", 2u)), listOf(LineUnits("L1", 1u)), null)
+        assertEquals(OrderStatus.ON_HOLD, held.status)
+        assertEquals(HoldReason.INSUFFICIENT_STOCK, held.holdReason)
+        expectError<OrdersmithException.InvalidInput>("FULFILMENT_SSCC_CONFIG_INVALID") {
+            Engine.inMemory(null, EngineOptions(null, SsccOptions(12u, "8690000", 1uL, 9uL)))
+        }
+    }
+
+    test("hold, release, move and cancel a fulfilment order") {
+        val engine = Engine.inMemory(null)
+        shop(engine)
+        engine.receive("TEA-500G", "ANK-1", 5u, null)
+        val order = engine.confirmOrder(engine.placeOrder(newOrder("M-1", tea(1u)), null).id, null)
+        val fo = order.fulfilments.single().id
+        var now = engine.holdFulfilment(order.id, fo, "damaged shelf", null)
+        assertEquals(FulfilmentOrderStatus.ON_HOLD, now.fulfilments.single().status)
+        assertEquals("damaged shelf", now.fulfilments.single().holdReason)
+        now = engine.releaseFulfilment(order.id, fo, null)
+        now = engine.moveFulfilment(order.id, fo, "ANK-1", null)
+        assertEquals(listOf(FulfilmentOrderStatus.MOVED, FulfilmentOrderStatus.OPEN), now.fulfilments.map { it.status })
+        val moved = now.fulfilments.last().id
+        now = engine.cancelFulfilment(order.id, moved, CancelReason.INVENTORY, null)
+        assertEquals(OrderStatus.CANCELLED, now.status)
+        assertTrue(engine.reservations(order.id, null, null).isEmpty())
+    }
+}
