@@ -28,6 +28,7 @@ pub mod fulfilment;
 pub mod money;
 pub mod options;
 pub mod order;
+pub mod payment;
 pub mod ports;
 pub mod stock;
 pub mod tracking;

@@ -109,6 +109,49 @@ fun conversions() = Suite("conversions").apply {
         assertEquals(listOf("gift wrap"), order.notes)
     }
 
+    test("provider payments: authorise, capture twice, refund, void; confirmations idempotent") {
+        val engine = Engine.inMemory(null)
+        var order = engine.placeOrder(newOrder("P2", tea(2u)), null)
+        order = engine.authorisePayment(order.id, "iyzico", BigDecimal("179.80"), "card", null)
+        order = engine.confirmAuthorisation(order.id, "P1", "auth-1", BigDecimal("179.80"), null)
+        assertEquals(PaymentStatus.AUTHORISED, order.paymentStatus)
+        val again = engine.confirmAuthorisation(order.id, "P1", "auth-1", BigDecimal("179.80"), null)
+        assertEquals(order.version, again.version)
+        engine.capturePayment(order.id, "P1", BigDecimal("100"), null)
+        order = engine.confirmCapture(order.id, "P1", "cap-1", BigDecimal("100"), null)
+        assertEquals(PaymentStatus.PARTIALLY_PAID, order.paymentStatus)
+        engine.capturePayment(order.id, "P1", BigDecimal("79.80"), null)
+        order = engine.confirmCapture(order.id, "P1", "cap-2", BigDecimal("79.80"), null)
+        assertEquals(PaymentStatus.PAID, order.paymentStatus)
+        expectError<OrdersmithException.Rejected>("PAYMENT_CAPTURE_EXCEEDS_AUTHORISED") {
+            engine.capturePayment(order.id, "P1", BigDecimal("0.01"), null)
+        }
+        engine.refundPayment(order.id, "P1", BigDecimal("20"), null)
+        order = engine.confirmRefund(order.id, "P1", "ref-1", BigDecimal("20"), null)
+        assertEquals(PaymentStatus.PARTIALLY_REFUNDED, order.paymentStatus)
+        expectError<OrdersmithException.Rejected>("PAYMENT_REFUND_EXCEEDS_CAPTURED") {
+            engine.refundPayment(order.id, "P1", BigDecimal("500"), null)
+        }
+        val other = engine.placeOrder(newOrder("P3", tea(1u)), null)
+        engine.authorisePayment(other.id, "iyzico", BigDecimal("10"), null, null)
+        assertEquals(PaymentStatus.VOIDED, engine.voidPayment(other.id, "P1", null).paymentStatus)
+    }
+
+    test("refund quotes add up over several returns") {
+        val engine = Engine.inMemory(null)
+        shop(engine)
+        var order = engine.placeOrder(newOrder("R1", tea(3u)), null)
+        order = engine.confirmOrder(order.id, null)
+        val parcels = order.fulfilments
+        assertTrue(parcels.isNotEmpty())
+        expectError<OrdersmithException.InvalidInput>("RETURNS_NOT_RETURNABLE") {
+            engine.refundQuote(order.id, listOf(ReturnLine("L1", 1u)), false, null)
+        }
+        expectError<OrdersmithException.NotFound>("RETURNS_UNKNOWN_LINE") {
+            engine.refundQuote(order.id, listOf(ReturnLine("L9", 1u)), false, null)
+        }
+    }
+
     test("barcodes: GTIN check digits are verified") {
         assertEquals("4006381333931", parseGtin("4006381333931"))
         assertEquals("96385074", parseGtin("96385074"))
