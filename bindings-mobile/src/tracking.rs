@@ -71,3 +71,116 @@ impl Engine {
             .try_into()
     }
 }
+
+/// One stage of "where is my order".
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TimelineStep {
+    /// Stable key: `received`, `confirmed`, `shipped`, `out_for_delivery`,
+    /// `delivered` or `cancelled`.
+    pub stage: String,
+    /// The stage in the reader's language.
+    pub label: String,
+    /// Whether the order reached it.
+    pub done: bool,
+    /// When, in the shop's zone (`2026-11-20 14:05`), if reached.
+    pub at: Option<String>,
+}
+
+/// One carrier event as the customer reads it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TimelineEvent {
+    /// When, in the shop's zone.
+    pub at: String,
+    /// What, in the reader's language.
+    pub label: String,
+    /// Where, as the carrier wrote it.
+    pub location: Option<String>,
+}
+
+/// One parcel on the timeline.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ParcelTimeline {
+    /// The parcel.
+    pub parcel: String,
+    /// The location it leaves from.
+    pub location: String,
+    /// The carrier, once labelled.
+    pub carrier: Option<String>,
+    /// The tracking number, once labelled.
+    pub tracking_number: Option<String>,
+    /// The tracking link, once labelled.
+    pub tracking_url: Option<String>,
+    /// Where it stands, in the reader's language.
+    pub status: String,
+    /// Carrier events that counted, oldest first.
+    pub events: Vec<TimelineEvent>,
+}
+
+/// "Where is my order": what a support agent or the shop owner reads out.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Timeline {
+    /// The channel's reference, else ordersmith's id.
+    pub order_ref: String,
+    /// Stages passed and to come.
+    pub steps: Vec<TimelineStep>,
+    /// Parcels (every location of a split shipment).
+    pub parcels: Vec<ParcelTimeline>,
+    /// The ship-by time in the shop's zone, with a shipping calendar.
+    pub ship_by: Option<String>,
+    /// Earliest delivery date, with a shipping calendar.
+    pub delivery_earliest: Option<String>,
+    /// Latest delivery date, with a shipping calendar.
+    pub delivery_latest: Option<String>,
+}
+
+#[uniffi::export]
+impl Engine {
+    /// "Where is my order" in `locale` (`"en"` or `"tr"`; other tags fall back to
+    /// English).
+    pub fn timeline(&self, order_id: String, locale: String) -> Result<Timeline, OrdersmithError> {
+        let id = ordersmith::ids::OrderId::parse(order_id)?;
+        let locale = ordersmith::notify::Locale::from_tag(&locale);
+        let t = self.call(|e| e.timeline(&id, locale))?;
+        let (delivery_earliest, delivery_latest) = match t.delivery_estimate {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        Ok(Timeline {
+            order_ref: t.order_ref,
+            steps: t
+                .steps
+                .into_iter()
+                .map(|s| TimelineStep {
+                    stage: s.stage,
+                    label: s.label,
+                    done: s.done,
+                    at: s.at,
+                })
+                .collect(),
+            parcels: t
+                .parcels
+                .into_iter()
+                .map(|p| ParcelTimeline {
+                    parcel: p.parcel,
+                    location: p.location.to_string(),
+                    carrier: p.carrier,
+                    tracking_number: p.tracking_number,
+                    tracking_url: p.tracking_url,
+                    status: p.status,
+                    events: p
+                        .events
+                        .into_iter()
+                        .map(|e| TimelineEvent {
+                            at: e.at,
+                            label: e.label,
+                            location: e.location,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            ship_by: t.ship_by,
+            delivery_earliest,
+            delivery_latest,
+        })
+    }
+}

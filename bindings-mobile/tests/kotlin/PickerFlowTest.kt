@@ -87,6 +87,12 @@ fun pickerFlow() = Suite("picker flow").apply {
             engine.recordTrackingEvent(a.id, fo, parcel.id, NOON, " ", null, null)
         }
 
+        // "Where is my order", in Turkish, for the shop owner's phone.
+        val where = engine.timeline(a.id, "tr")
+        assertEquals(listOf("Sipariş alındı", "Sipariş onaylandı", "Kargoya verildi", "Dağıtımda", "Teslim edildi"), where.steps.map { it.label })
+        assertEquals("Teslim edildi", where.parcels.single().status)
+        assertEquals(listOf("Yolda", "Teslim edildi"), where.parcels.single().events.map { it.label })
+
         val reopened = Engine.open(path, null)
         assertEquals(order, reopened.order(a.id))
         assertEquals(listOf(b.id), reopened.fulfilmentWork("IST-1").map { it.orderId })
