@@ -68,6 +68,34 @@ fn minus(a: &Money, b: &Money) -> Result<Money, OrderError> {
     Ok(a.checked_sub(b)?)
 }
 
+/// A provider's confirmation of a capture or refund: a reference already confirmed
+/// changes nothing; otherwise the amount must be positive and at most what was asked
+/// and is still pending.
+fn confirm(
+    order: &Order,
+    id: &str,
+    provider_ref: &str,
+    amount: &Money,
+    pending: impl Fn(&Payment) -> Money,
+    event: impl Fn(&Payment) -> OrderEvent,
+) -> Result<Vec<OrderEvent>, OrderError> {
+    let p = payment(order, id)?;
+    text("provider_ref", provider_ref)?;
+    if p.provider_refs.contains(provider_ref) {
+        return Ok(Vec::new());
+    }
+    positive(order, "amount", amount)?;
+    let pending = pending(p);
+    if amount.amount() > pending.amount() {
+        return Err(PaymentError::ConfirmExceedsRequest {
+            amount: *amount,
+            pending,
+        }
+        .into());
+    }
+    Ok(vec![event(p)])
+}
+
 /// The events of one payment step on `order`.
 pub(crate) fn decide_step(
     order: &Order,
@@ -178,26 +206,18 @@ pub(crate) fn decide_step(
             payment: id,
             provider_ref,
             amount,
-        } => {
-            let p = payment(order, id)?;
-            text("provider_ref", provider_ref)?;
-            if p.provider_refs.contains(provider_ref) {
-                return Ok(Vec::new());
-            }
-            positive(order, "amount", amount)?;
-            if amount.amount() > p.capture_pending.amount() {
-                return Err(PaymentError::ConfirmExceedsRequest {
-                    amount: *amount,
-                    pending: p.capture_pending,
-                }
-                .into());
-            }
-            Ok(vec![OrderEvent::PaymentCaptured {
+        } => confirm(
+            order,
+            id,
+            provider_ref,
+            amount,
+            |p| p.capture_pending,
+            |p| OrderEvent::PaymentCaptured {
                 payment: p.id.clone(),
                 amount: *amount,
                 provider_ref: provider_ref.clone(),
-            }])
-        }
+            },
+        ),
         PaymentCommand::Void { payment: id } => {
             let p = payment(order, id)?;
             let voidable = matches!(p.state, PaymentState::Requested | PaymentState::Authorised)
@@ -234,25 +254,17 @@ pub(crate) fn decide_step(
             payment: id,
             provider_ref,
             amount,
-        } => {
-            let p = payment(order, id)?;
-            text("provider_ref", provider_ref)?;
-            if p.provider_refs.contains(provider_ref) {
-                return Ok(Vec::new());
-            }
-            positive(order, "amount", amount)?;
-            if amount.amount() > p.refund_pending.amount() {
-                return Err(PaymentError::ConfirmExceedsRequest {
-                    amount: *amount,
-                    pending: p.refund_pending,
-                }
-                .into());
-            }
-            Ok(vec![OrderEvent::PaymentRefunded {
+        } => confirm(
+            order,
+            id,
+            provider_ref,
+            amount,
+            |p| p.refund_pending,
+            |p| OrderEvent::PaymentRefunded {
                 payment: p.id.clone(),
                 amount: *amount,
                 provider_ref: provider_ref.clone(),
-            }])
-        }
+            },
+        ),
     }
 }
