@@ -1,0 +1,165 @@
+//! Conversions between JavaScript values and the core's types.
+//!
+//! Input arrives as JSON (napi's `serde-json` turns a plain object into a
+//! `serde_json::Value`) and is read by the core's own serde types ([`from_json`]), so
+//! unknown fields and bad values are refused by the core's format with the path of the
+//! offending value. Money is a decimal string: a JS `number` is refused before the core
+//! sees it ([`amount`]), because a binary float cannot hold money exactly. Times are
+//! ISO-8601 strings with an offset, in and out (the one documented choice; a `Date`
+//! converts with `toISOString()`).
+//!
+//! Output is the core's JSON: field names as the core spells them (snake_case, the same
+//! as Python's dicts and the stored JSON), amounts as strings, times as RFC 3339 UTC.
+
+use ordersmith::engine::CommandContext;
+use ordersmith::ids::OrderId;
+use ordersmith::order::{Actor, LineQuantity, Order};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::errors::{Failure, Out};
+
+/// Why a JS number is refused where money is expected.
+pub(crate) const NUMBER_REFUSED: &str =
+    "numbers are refused for money (a binary float cannot hold it exactly): pass a decimal string such as \"10.50\"";
+
+/// `value` read as `T` by the core's serde; a failure names the path inside `field`.
+pub(crate) fn from_json<T: DeserializeOwned>(value: Value, field: &str) -> Out<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = if inner == "." || inner.is_empty() {
+            field.to_string()
+        } else if inner.starts_with('[') {
+            format!("{field}{inner}")
+        } else {
+            format!("{field}.{inner}")
+        };
+        Failure::input(&path, e.inner().to_string())
+    })
+}
+
+/// Optional JSON (`undefined`/`null` → the type's default).
+pub(crate) fn opts<T: DeserializeOwned + Default>(value: Option<Value>, field: &str) -> Out<T> {
+    match value {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(v) => from_json(v, field),
+    }
+}
+
+/// Any serialisable core value as JSON.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Out<Value> {
+    serde_json::to_value(value)
+        .map_err(|e| Failure::input("output", format!("could not be serialised: {e}")))
+}
+
+/// A money amount: a decimal string, never a JS number.
+pub(crate) fn amount(value: &Value, field: &str) -> Out<Decimal> {
+    match value {
+        Value::String(s) => ordersmith::money::parse_decimal(s).map_err(|e| Failure::core(&e)),
+        Value::Number(_) => Err(Failure::input(field, NUMBER_REFUSED)),
+        _ => Err(Failure::input(field, "expected a decimal string such as \"10.50\"")),
+    }
+}
+
+/// An order id.
+pub(crate) fn oid(id: &str) -> Out<OrderId> {
+    OrderId::parse(id).map_err(|e| Failure::core(&e))
+}
+
+/// Who acts and the idempotency key: the options every command takes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CallOptions {
+    /// Who acts (`"system"`, `"customer"`, `"user:ayse"`, `"channel:shopify"`, `"rule:<id>"`).
+    actor: Option<String>,
+    /// The call's idempotency key.
+    idempotency_key: Option<String>,
+}
+
+impl CallOptions {
+    /// The core's context.
+    pub(crate) fn context(self) -> Out<CommandContext> {
+        let actor = match self.actor {
+            None => Actor::System,
+            Some(text) => Actor::parse(&text).ok_or_else(|| {
+                Failure::input(
+                    "actor",
+                    "expected \"system\", \"customer\", \"user:<id>\", \"channel:<id>\" or \"rule:<id>\"",
+                )
+            })?,
+        };
+        let mut ctx = CommandContext::by(actor);
+        if let Some(key) = self.idempotency_key {
+            ctx = ctx.with_idempotency_key(key);
+        }
+        Ok(ctx)
+    }
+}
+
+/// The context from an optional `{actor, idempotencyKey}` object.
+pub(crate) fn context(options: Option<Value>) -> Out<CommandContext> {
+    opts::<CallOptions>(options, "options")?.context()
+}
+
+/// `{line_id: units}` as the core's line quantities.
+pub(crate) fn line_quantities(value: Value, field: &str) -> Out<Vec<LineQuantity>> {
+    let map: serde_json::Map<String, Value> = from_json(value, field)?;
+    let mut items = Vec::with_capacity(map.len());
+    for (line, units) in &map {
+        let units = units
+            .as_u64()
+            .and_then(|u| u32::try_from(u).ok())
+            .ok_or_else(|| Failure::input(&format!("{field}.{line}"), "expected a whole number of units"))?;
+        items.push((line.as_str(), units));
+    }
+    ordersmith::engine::lines(&items).map_err(Failure::from)
+}
+
+/// An order as a plain object: the core's JSON plus the figures the core derives
+/// (payment and fulfilment status, totals, balance due), as Python's `to_dict()`.
+pub(crate) fn order_json(order: &Order) -> Out<Value> {
+    let mut value = to_json(order)?;
+    let err = |e| Failure::core(&ordersmith::order::OrderError::from(e));
+    let totals = order.totals().map_err(err)?;
+    let balance = order.balance_due().map_err(err)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("payment_status".into(), to_json(&order.payment_status())?);
+        map.insert("fulfilment_status".into(), to_json(&order.fulfilment_status())?);
+        map.insert("totals".into(), to_json(&totals)?);
+        map.insert("balance_due".into(), to_json(&balance)?);
+    }
+    Ok(value)
+}
+
+/// Keys whose values the core reads as decimals (amounts, prices, rates).
+const MONEY_KEYS: &[&str] = &[
+    "amount",
+    "unit_price",
+    "price",
+    "rate",
+    "restocking_fee_rate",
+];
+
+/// Refuses JS numbers where the core reads a decimal (under [`MONEY_KEYS`]), and
+/// fractional numbers anywhere: a binary float cannot hold money exactly, and the core
+/// would otherwise accept a whole number silently. `path` names the value in errors.
+pub(crate) fn refuse_numbers_for_money(value: &Value, path: &str) -> Out<()> {
+    match value {
+        Value::Number(n) if n.is_f64() => Err(Failure::input(path, NUMBER_REFUSED)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| refuse_numbers_for_money(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            let here = format!("{path}.{k}");
+            if MONEY_KEYS.contains(&k.as_str()) && v.is_number() {
+                Err(Failure::input(&here, NUMBER_REFUSED))
+            } else {
+                refuse_numbers_for_money(v, &here)
+            }
+        }),
+        _ => Ok(()),
+    }
+}
