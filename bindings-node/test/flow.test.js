@@ -1,0 +1,161 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { ordersmith, orderInput, stocked } = require('./helpers.js')
+
+test('an order goes from placed to shipped, with stock reserved and committed', async () => {
+  const engine = await stocked()
+  const placed = await engine.placeOrder(orderInput({ ref: 'W-1' }))
+  assert.equal(placed.status, 'pending')
+  assert.equal(placed.totals.total.amount, '453.60')
+  assert.deepEqual(placed.totals.total, { amount: '453.60', currency: 'TRY' })
+  const confirmed = await engine.confirmOrder(placed.id, { actor: 'user:ayse', idempotencyKey: 'c-1' })
+  assert.equal(confirmed.status, 'confirmed')
+  assert.equal(engine.level('MUG', 'IST').reserved, 2)
+  const paid = await engine.markPaid(placed.id)
+  assert.equal(paid.payment_status, 'paid')
+  const shipped = await engine.recordShipment(placed.id, { L1: 2 })
+  assert.equal(shipped.status, 'processing')
+  assert.equal(engine.level('MUG', 'IST').on_hand, 3)
+  const history = engine.orderHistory(placed.id)
+  assert.equal(history[1].actor, 'user:ayse')
+  assert.ok(engine.pendingEffects(10).length > 0)
+})
+
+test('the same channel order twice is one order; an idempotency key repeats the first result', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const a = await engine.placeOrder(orderInput({ ref: 'SHOP-7' }))
+  const b = await engine.placeOrder(orderInput({ ref: 'SHOP-7' }))
+  assert.equal(a.id, b.id)
+  await engine.holdOrder(a.id, 'address_check', 'call the customer', { idempotencyKey: 'h1' })
+  const again = await engine.holdOrder(a.id, 'address_check', 'call the customer', { idempotencyKey: 'h1' })
+  assert.equal(again.version, 2)
+  await assert.rejects(engine.holdOrder(a.id, 'fraud_review', null, { idempotencyKey: 'h1' }), {
+    code: 'ENGINE_IDEMPOTENCY_MISMATCH',
+  })
+})
+
+test('bulk import reports bad orders by index and places the rest', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const good = orderInput()
+  const result = await engine.placeOrders([good, { ...good, currency: 'try' }, orderInput({ price: 12.5 })])
+  assert.equal(result.orders.length, 1)
+  assert.deepEqual(result.errors.map((e) => e.index), [1, 2])
+  assert.ok(result.errors[0].error instanceof ordersmith.EngineError)
+  assert.equal(result.errors[0].error.details.field, 'orders[1].currency')
+  assert.equal(result.errors[1].error.code, 'ENGINE_INVALID_INPUT')
+  assert.equal(result.errors[1].error.details.field, 'orders[2].lines[0].unit_price')
+})
+
+test('listing: pages with a cursor reach every order; the iterator and listAllOrders agree', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const inputs = Array.from({ length: 7 }, (_, i) => orderInput({ ref: `R-${i}` }))
+  await engine.placeOrders(inputs)
+  const seen = []
+  let after
+  for (;;) {
+    const page = engine.listOrdersPage({ limit: 3, after })
+    seen.push(...page.orders.map((o) => o.id))
+    if (!page.next_cursor) break
+    after = page.next_cursor
+  }
+  assert.equal(seen.length, 7)
+  const all = await engine.listAllOrders({ channel: 'web' })
+  assert.deepEqual(all.map((o) => o.id), seen)
+  const it = engine.iterOrders({ limit: 2 })
+  const walked = []
+  for (let o = it.next(); o !== null; o = it.next()) walked.push(o.id)
+  assert.deepEqual(walked, seen)
+  assert.throws(() => engine.listOrdersPage({ limit: 10001 }), { code: 'ENGINE_INVALID_INPUT' })
+})
+
+test('payments through a provider, refund quotes and returns', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const order = await engine.placeOrder(orderInput())
+  await engine.confirmOrder(order.id)
+  let o = await engine.pay(order.id, { step: 'authorise', provider: 'iyzico', method: 'card', amount: '453.60' })
+  const payment = 'P1'
+  o = await engine.pay(order.id, { step: 'confirm_authorisation', payment, provider_ref: 'auth-1', amount: '453.60' })
+  assert.equal(o.payment_status, 'authorised')
+  o = await engine.pay(order.id, { step: 'capture', payment, amount: { amount: '453.60', currency: 'TRY' } })
+  o = await engine.pay(order.id, { step: 'confirm_capture', payment, provider_ref: 'cap-1', amount: '453.60' })
+  assert.equal(o.payment_status, 'paid')
+  await engine.recordShipment(order.id, { L1: 2 })
+  await engine.recordDelivery(order.id, { L1: 2 })
+  const quote = engine.refundQuote(order.id, { L1: 1 }, { restockingFeeRate: '0.10' })
+  assert.equal(quote.total.amount, '207.90')
+  assert.throws(() => engine.refundQuote(order.id, { L1: 1 }, { restockingFeeRate: 0.1 }), {
+    code: 'ENGINE_INVALID_INPUT',
+  })
+  o = await engine.recordReturn(order.id, { L1: 1 })
+  assert.equal(o.fulfilment_status, 'partially_returned')
+  assert.equal(engine.inOrderCurrency(order.id, '5').amount, '5.00')
+})
+
+test('warehouse flow: pick, pack, label, hand over, tracking; timeline in Turkish', async () => {
+  const engine = await stocked()
+  const order = await engine.placeOrder(orderInput())
+  await engine.confirmOrder(order.id)
+  const [fo] = engine.fulfilmentOrders(order.id)
+  assert.equal(engine.pickList(order.id, fo.id)[0].quantity, 2)
+  await engine.fulfil(order.id, { step: 'pick', fulfilment: fo.id, picked: [{ line_id: 'L1', quantity: 2 }] })
+  let o = await engine.fulfil(order.id, {
+    step: 'pack',
+    fulfilment: fo.id,
+    units: [{ line_id: 'L1', quantity: 2 }],
+    size: { weight_grams: 800, length_mm: 200, width_mm: 150, height_mm: 100 },
+  })
+  const parcel = o.fulfilments[0].parcels[0].id
+  await engine.fulfil(order.id, { step: 'record_label', fulfilment: fo.id, parcel, label: { carrier: 'ups', service: 'standard', tracking_number: '1Z999AA10123456784' } })
+  await engine.fulfil(order.id, { step: 'hand_over', fulfilment: fo.id, parcel })
+  o = await engine.recordTrackingEvent(order.id, fo.id, parcel, { occurred_at: '2026-11-22T10:00:00Z', raw_code: 'D' })
+  assert.equal(o.fulfilment_status, 'fulfilled')
+  const tl = engine.timeline(order.id, 'tr')
+  assert.equal(tl.locale, 'tr')
+  assert.ok(Array.isArray(engine.fulfilmentsDue(60)))
+  assert.equal(engine.shipBy(order.id), null)
+})
+
+test('stock reads: levels, position, journal, reservations, forecast, channel quantities', async () => {
+  const engine = await stocked()
+  const order = await engine.placeOrder(orderInput({ quantity: 1 }))
+  assert.ok(engine.sourcingPlan(order.id))
+  await engine.confirmOrder(order.id)
+  assert.equal(engine.levels('MUG').reserved, 1)
+  assert.equal(engine.stockPosition().length, 1)
+  assert.ok(engine.journal().length >= 2)
+  assert.equal(engine.reservations({ order: order.id }).length, 1)
+  assert.equal(typeof engine.salesVelocity('MUG'), 'string')
+  assert.ok(engine.forecast('MUG', { window_days: 7 }))
+  await engine.stock({ command: 'set_channel_rule', channel: 'web', rule: { share_percent: 50, buffer: 0, locations: null } })
+  assert.equal(engine.channelQuantities('web').MUG, 2)
+  assert.equal(engine.changedSinceLastPush('web').MUG, 2)
+  await assert.rejects(
+    engine.stock({ command: 'release', reservation: engine.reservations()[0].id }),
+    { code: 'ENGINE_RESERVATION_OWNED_BY_ORDER' },
+  )
+  const sweep = await engine.sweepExpiredReservations()
+  assert.deepEqual(sweep.released, [])
+  assert.deepEqual((await engine.expireReservations()).events, [])
+})
+
+test('helpers without an engine: allocate, carriers, notifications', () => {
+  assert.deepEqual(ordersmith.allocate('10.00', ['1', '1', '1'], 'TRY'), ['3.34', '3.33', '3.33'])
+  assert.throws(() => ordersmith.allocate(10, ['1'], 'TRY'), ordersmith.EngineError)
+  const choice = ordersmith.chooseCarrier(
+    [
+      { carrier: 'ups', service: 'x', price: '90.00', currency: 'TRY', transit_days_min: 1, transit_days_max: 2 },
+      { carrier: 'ptt', service: 'y', price: '40.00', currency: 'TRY', transit_days_min: 2, transit_days_max: 3 },
+    ],
+    { policy: 'cheapest_meeting_promise', max_transit_days: 3 },
+  )
+  assert.equal(choice.quote.carrier, 'ptt')
+})
+
+test('close releases the engine; later calls are ENGINE_CLOSED', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  engine.close()
+  assert.equal(engine.closed, true)
+  assert.throws(() => engine.order('order-1'), { code: 'ENGINE_CLOSED' })
+  await assert.rejects(engine.placeOrder(orderInput()), ordersmith.EngineError)
+})
