@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// The binding-parity table, generated from the code (never edited by hand):
+// every public operation of the Rust engine (and of the channels crate's intake,
+// push planner, webhook checks and parsers) with the Python and Node names that reach
+// it, and every error code with its Rust variant, Python class and Node class.
+//
+//   node scripts/parity.mjs           writes docs/parity.md
+//   node scripts/parity.mjs --check   fails if an operation or a code is missing in a
+//                                     binding, or docs/parity.md is out of date
+//
+// How a binding name is found: each exported binding function (Python: in a
+// `#[pymethods]` impl or marked `#[pyfunction]`; Node: marked `#[napi...]`) is followed
+// through the helper functions of its crate to the Rust operations it calls
+// (`.confirm_order(`, `::verify_shopify(`). A new `pub fn` in `impl Engine` therefore
+// fails the check until a binding calls it, or until EXEMPT below says why it has no
+// binding of its own: binding it is the mechanical fix.
+//
+// Needs the Node addon built (`bindings-node/ordersmith.node`) for the error catalogue.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const read = (p) => fs.readFileSync(path.join(root, p), 'utf8')
+const rsFiles = (dir) =>
+  fs
+    .readdirSync(path.join(root, dir), { recursive: true })
+    .filter((f) => f.endsWith('.rs'))
+    .map((f) => path.join(dir, f))
+
+/** Rust operations with no binding method of their own, and why. */
+const EXEMPT = {
+  'Engine::new': 'the constructor over ports; bindings build engines with in_memory / open / connect',
+  'Engine::with_config': 'settings are constructor options in every binding',
+  'Engine::config': 'settings are the constructor options the host passed',
+  'Engine::with_stock': 'takes a closure over the ledger; bindings expose its reads (level, levels, journal, ...)',
+  'Intake::new': 'ChannelIntake holds the engine, identifier map and log and builds one per call',
+  'Intake::import': 'bindings import payloads (import_payload parses, then calls it)',
+  'StockPushPlanner::with_limits': 'bindings use each channel\'s published limits (StockPushPlanner::new)',
+  'StockPushPlanner::limits': 'the limits show in each planned request (batch sizes, not_before)',
+  'StockPushPlanner::next_allowed': 'each planned request carries its not_before',
+}
+
+/** Operations one binding reaches through another name, and why (per language). */
+const EXEMPT_IN = {
+  python: {
+    'Engine::record_payment': 'Python takes an amount in the order currency (record_payment_amount)',
+    'Engine::record_refund': 'Python takes an amount in the order currency (record_refund_amount)',
+    'Engine::edit_order': 'Python edits with the flat input shape (edit_order_input)',
+    'Engine::execute': 'Python has one method per command',
+    'Engine::list_orders': 'Python pages with list_orders_page and walks with list_all_orders',
+    'Engine::ship_by': 'not bound in Python yet; the timeline carries ship_by',
+  },
+  node: {},
+}
+
+/** `(name, start)` of every `fn` item and its body text up to the next `fn` item. */
+function functions(text) {
+  const re = /^[ \t]*(?:pub(?:\([^)]*\))? )?(?:async )?(?:unsafe )?fn (\w+)/gm
+  const found = []
+  let m
+  while ((m = re.exec(text))) found.push({ name: m[1], start: m.index })
+  return found.map((f, i) => ({
+    ...f,
+    body: text.slice(f.start, i + 1 < found.length ? found[i + 1].start : text.length),
+    attrs: text.slice(Math.max(0, f.start - 600), f.start),
+  }))
+}
+
+/** Rust operations: `pub fn` in `impl <Type>` blocks of the given files, and free `pub fn`s. */
+function rustOps() {
+  const ops = new Map() // "Type::name" -> file
+  const implBlocks = [
+    { files: rsFiles('core/src/engine'), type: 'Engine', re: /^impl Engine \{/m },
+    { files: ['channels/src/intake/mod.rs'], type: 'Intake', re: /^impl<'a> Intake<'a> \{/m },
+    { files: ['channels/src/push.rs'], type: 'StockPushPlanner', re: /^impl StockPushPlanner \{/m },
+  ]
+  for (const { files, type, re } of implBlocks) {
+    for (const file of files) {
+      const text = read(file)
+      let offset = 0
+      for (;;) {
+        const rest = text.slice(offset)
+        const m = rest.match(re)
+        if (!m) break
+        const start = offset + m.index
+        const end = text.indexOf('\n}\n', start)
+        const block = text.slice(start, end < 0 ? text.length : end)
+        for (const f of block.matchAll(/^    pub fn (\w+)/gm)) ops.set(`${type}::${f[1]}`, file)
+        offset = end < 0 ? text.length : end + 2
+      }
+    }
+  }
+  for (const f of read('channels/src/webhook.rs').matchAll(/^pub fn (verify_\w+)/gm)) ops.set(`webhook::${f[1]}`, 'channels/src/webhook.rs')
+  for (const f of read('channels/src/intake/mod.rs').matchAll(/^pub fn (\w+)/gm)) ops.set(`intake::${f[1]}`, 'channels/src/intake/mod.rs')
+  ops.set('adapters::parse_order', 'channels/src/adapters/mod.rs')
+  ops.set('claims::parse_events', 'channels/src/adapters/claims.rs')
+  return ops
+}
+
+const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+
+/** Exported name of a binding function, or null when it is not exported. */
+function exportedName(lang, f, inPymethods) {
+  if (lang === 'python') {
+    const attrs = f.attrs.split(/\n\s*\n|\}\n/).pop()
+    const named = attrs.match(/#\[pyo3\([^\]]*name = "(\w+)"/)
+    if (attrs.includes('#[pyfunction]') || inPymethods) return named ? named[1] : f.name
+    return null
+  }
+  const attrs = f.attrs.split(/\n\s*\n|[;}]\n/).pop()
+  if (!/#\[napi\b/.test(attrs)) return null
+  const named = attrs.match(/js_name = "(\w+)"/)
+  return named ? named[1] : camel(f.name)
+}
+
+/** For one binding crate: Rust operation -> exported names that reach it. */
+function bindingNames(lang, dir, ops) {
+  const opByName = new Map()
+  for (const op of ops.keys()) {
+    const name = op.split('::')[1]
+    if (!opByName.has(name)) opByName.set(name, [])
+    opByName.get(name).push(op)
+  }
+  const all = []
+  for (const file of rsFiles(dir)) {
+    const text = read(file)
+    // Spans of #[pymethods] impl blocks.
+    const spans = []
+    for (const m of text.matchAll(/#\[pymethods\]\s*\nimpl[^{]*\{/g)) {
+      const end = text.indexOf('\n}\n', m.index)
+      spans.push([m.index, end < 0 ? text.length : end])
+    }
+    for (const f of functions(text)) {
+      const inPy = spans.some(([a, b]) => f.start > a && f.start < b)
+      all.push({ ...f, file, exported: exportedName(lang, f, inPy) })
+    }
+  }
+  const local = new Map()
+  for (const f of all) {
+    if (!local.has(f.name)) local.set(f.name, [])
+    local.get(f.name).push(f)
+  }
+  // Calls as [qualifier, name]: `Type::name(` or `module::name(`, `.name(` (method,
+  // qualifier '.'), or a bare `name(` (qualifier '').
+  const calls = (body) =>
+    [...body.matchAll(/(?:(\w+)::|(\.)\s*)?\b(\w+)\s*(?:::<[^>]*>)?\(/g)].map((m) => [m[1] ?? m[2] ?? '', m[3]])
+  const matches = (op, [qualifier]) => {
+    const type = op.split('::')[0]
+    const isModule = type[0] === type[0].toLowerCase()
+    if (qualifier === '.') return !isModule && !op.endsWith('::new')
+    if (isModule) return qualifier === '' || qualifier === type || qualifier.startsWith('ordersmith_')
+    return qualifier === type
+  }
+  const reach = (f, seen) => {
+    const out = new Set()
+    for (const call of calls(f.body.replace(/^[^{]*\{/, ''))) {
+      const c = call[1]
+      for (const op of opByName.get(c) ?? []) if (matches(op, call)) out.add(op)
+      for (const g of local.get(c) ?? []) {
+        if (g.exported || seen.has(g)) continue
+        seen.add(g)
+        for (const op of reach(g, seen)) out.add(op)
+      }
+    }
+    return out
+  }
+  const names = new Map()
+  for (const f of all) {
+    if (!f.exported) continue
+    for (const op of reach(f, new Set([f]))) {
+      if (!names.has(op)) names.set(op, new Set())
+      names.get(op).add(f.exported)
+    }
+  }
+  return names
+}
+
+/** Rust variant of each code: `Self::Variant ... => "CODE"` under `impl Type`. */
+function rustVariants() {
+  const out = new Map()
+  for (const file of [...rsFiles('core/src'), ...rsFiles('channels/src')]) {
+    const text = read(file)
+    for (const m of text.matchAll(/(?:Self|(\w+))::(\w+)\b[^=;]*?=>\s*"([A-Z][A-Z0-9_]+)"/g)) {
+      const before = text.slice(0, m.index)
+      const impl = [...before.matchAll(/^impl(?:<[^>]*>)? (\w+)/gm)].pop()
+      const type = m[1] ?? (impl ? impl[1] : '?')
+      if (!out.has(m[3])) out.set(m[3], `${type}::${m[2]}`)
+    }
+  }
+  return out
+}
+
+/** Python class of each (module, kind), from the tables in ordersmith/__init__.py. */
+function pythonClasses() {
+  const text = read('bindings-python/python/ordersmith/__init__.py')
+  const byModuleKind = new Map()
+  for (const m of text.matchAll(/\("(\w+)", "(\w+)"\): (\w+),/g)) byModuleKind.set(`${m[1]}/${m[2]}`, m[3])
+  const block = text.slice(text.indexOf('_BY_MODULE: Dict'), text.indexOf('_BY_MODULE_AND_KIND'))
+  const byModule = new Map([...block.matchAll(/"(\w+)": (\w+),/g)].map((m) => [m[1], m[2]]))
+  return (info) => byModuleKind.get(`${info.module}/${info.kind}`) ?? byModule.get(info.module) ?? null
+}
+
+function build() {
+  const require = createRequire(path.join(root, 'bindings-node', 'index.js'))
+  const node = require('./index.js')
+  const ops = rustOps()
+  const py = bindingNames('python', 'bindings-python/src', ops)
+  const js = bindingNames('node', 'bindings-node/src', ops)
+  const missing = []
+  const lines = [
+    '# Binding parity',
+    '',
+    'Generated by `node scripts/parity.mjs` from the Rust sources of the engine, the',
+    'channels crate and the bindings; `scripts/test --node` fails when an operation or an',
+    'error code has no Python or Node name, or when this file is out of date. Do not edit.',
+    '',
+    '## Operations',
+    '',
+    '| Rust | defined in | Python | Node |',
+    '|---|---|---|---|',
+  ]
+  for (const [op, file] of [...ops].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]))) {
+    const p = [...(py.get(op) ?? [])].sort()
+    const n = [...(js.get(op) ?? [])].sort()
+    const cell = (names, lang) => {
+      const exempt = EXEMPT[op] ?? EXEMPT_IN[lang][op]
+      if (names.length) return names.map((x) => `\`${x}\``).join(', ')
+      if (exempt) return `— (${exempt})`
+      missing.push(`${op}: no ${lang === 'python' ? 'Python' : 'Node'} binding`)
+      return '**missing**'
+    }
+    lines.push(`| \`${op}\` | \`${file}\` | ${cell(p, 'python')} | ${cell(n, 'node')} |`)
+  }
+  const variants = rustVariants()
+  const pyClass = pythonClasses()
+  lines.push('', '## Error codes', '', '| code | kind | Rust | Python | Node |', '|---|---|---|---|---|')
+  for (const info of node.errorCodes()) {
+    const nodeClass = node.errorClass(info.code)
+    const nodeName = nodeClass === node.OrdersmithError ? null : nodeClass.name
+    const pyName = pyClass(info)
+    if (!nodeName) missing.push(`${info.code}: no Node error class for module ${info.module}`)
+    if (!pyName) missing.push(`${info.code}: no Python error class for module ${info.module}`)
+    const rust = variants.get(info.code) ?? '?'
+    lines.push(`| \`${info.code}\` | ${info.kind} | \`${rust}\` | ${pyName ? `\`${pyName}\`` : '**missing**'} | ${nodeName ? `\`${nodeName}\`` : '**missing**'} |`)
+  }
+  return { text: lines.join('\n') + '\n', missing }
+}
+
+const { text, missing } = build()
+const target = path.join(root, 'docs', 'parity.md')
+if (process.argv.includes('--check')) {
+  const problems = [...missing]
+  const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : ''
+  if (current !== text) problems.push('docs/parity.md is out of date: run `node scripts/parity.mjs`')
+  if (problems.length) {
+    console.error(`binding parity: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`)
+    process.exit(1)
+  }
+  console.log('binding parity: every operation and error code is bound in Python and Node')
+} else {
+  fs.writeFileSync(target, text)
+  console.log(`wrote docs/parity.md${missing.length ? ` (${missing.length} missing: ${missing.join('; ')})` : ''}`)
+}
