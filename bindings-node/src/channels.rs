@@ -19,9 +19,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use crate::convert::{from_json, opts, order_json, to_json};
+use crate::convert::{JsonArg, from_json, opts, order_json, to_json};
 use crate::engine::JsEngine;
-use crate::errors::{job, shielded, Failure, Job, Out};
+use crate::errors::{job, shielded, shielded_json, Failure, Job, Out};
 
 /// A request body: a `Buffer` (as `http` gives it) or a string (UTF-8).
 type Body = Either<Buffer, String>;
@@ -52,16 +52,23 @@ fn verdict(v: Verified) -> &'static str {
 }
 
 /// Parses one order payload of `channel` into the canonical channel order.
-#[napi(ts_args_type = "channel: ChannelName, body: Buffer | string", ts_return_type = "ChannelOrder")]
-pub fn parse_channel_order(channel: String, body: Body) -> napi::Result<Value> {
-    shielded(|| to_json(&parse_order(channel_arg(&channel)?, &bytes(body)).map_err(core)?))
+#[napi(
+    ts_args_type = "channel: ChannelName, body: Buffer | string",
+    ts_return_type = "ChannelOrder"
+)]
+pub fn parse_channel_order(channel: String, body: Body) -> napi::Result<String> {
+    shielded_json(|| to_json(&parse_order(channel_arg(&channel)?, &bytes(body)).map_err(core)?))
 }
 
 /// Parses a claims / returns feed (Trendyol, Hepsiburada, eBay) into channel events.
-#[napi(ts_args_type = "channel: ChannelName, body: Buffer | string", ts_return_type = "Record<string, unknown>[]")]
-pub fn parse_channel_events(channel: String, body: Body) -> napi::Result<Value> {
-    shielded(|| {
-        let events = ordersmith_channels::parse_events(channel_arg(&channel)?, &bytes(body)).map_err(core)?;
+#[napi(
+    ts_args_type = "channel: ChannelName, body: Buffer | string",
+    ts_return_type = "Record<string, unknown>[]"
+)]
+pub fn parse_channel_events(channel: String, body: Body) -> napi::Result<String> {
+    shielded_json(|| {
+        let events = ordersmith_channels::parse_events(channel_arg(&channel)?, &bytes(body))
+            .map_err(core)?;
         to_json(&events)
     })
 }
@@ -75,28 +82,37 @@ pub fn parse_channel_events(channel: String, body: Body) -> napi::Result<Value> 
 )]
 pub fn verify_hmac_webhook(
     channel: String,
-    headers: Value,
+    headers: JsonArg,
     body: Body,
-    secrets: Vec<String>,
+    secrets: JsonArg,
 ) -> napi::Result<&'static str> {
     shielded(|| {
         let headers = header_map(headers)?;
         let body = bytes(body);
+        let secrets: Vec<String> = from_json(secrets, "secrets")?;
         let keys: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
         match channel_arg(&channel)? {
             Channel::Shopify => webhook::verify_shopify(&headers, &body, &keys).map_err(core),
-            Channel::WooCommerce => webhook::verify_woocommerce(&headers, &body, &keys).map_err(core),
-            _ => Err(Failure::input("channel", "HMAC webhooks are shopify or woo_commerce")),
+            Channel::WooCommerce => {
+                webhook::verify_woocommerce(&headers, &body, &keys).map_err(core)
+            }
+            _ => Err(Failure::input(
+                "channel",
+                "HMAC webhooks are shopify or woo_commerce",
+            )),
         }
         .map(verdict)
     })
 }
 
 /// Verifies Basic credentials (Trendyol, Hepsiburada) in constant time.
-#[napi(ts_args_type = "channel: ChannelName, headers: Record<string, string | string[] | undefined>, username: string, password: string", ts_return_type = "'event' | 'ping'")]
+#[napi(
+    ts_args_type = "channel: ChannelName, headers: Record<string, string | string[] | undefined>, username: string, password: string",
+    ts_return_type = "'event' | 'ping'"
+)]
 pub fn verify_basic_auth(
     channel: String,
-    headers: Value,
+    headers: JsonArg,
     username: String,
     password: String,
 ) -> napi::Result<&'static str> {
@@ -110,10 +126,13 @@ pub fn verify_basic_auth(
 }
 
 /// Verifies an API-key header (`"x-api-key"` or `"authorization"`) in constant time.
-#[napi(ts_args_type = "channel: ChannelName, headers: Record<string, string | string[] | undefined>, header: 'x-api-key' | 'authorization', apiKey: string", ts_return_type = "'event' | 'ping'")]
+#[napi(
+    ts_args_type = "channel: ChannelName, headers: Record<string, string | string[] | undefined>, header: 'x-api-key' | 'authorization', apiKey: string",
+    ts_return_type = "'event' | 'ping'"
+)]
 pub fn verify_api_key(
     channel: String,
-    headers: Value,
+    headers: JsonArg,
     header: String,
     api_key: String,
 ) -> napi::Result<&'static str> {
@@ -125,7 +144,10 @@ pub fn verify_api_key(
             "x-api-key" => "x-api-key",
             "authorization" => "Authorization",
             _ => {
-                return Err(Failure::input("header", "expected \"x-api-key\" or \"authorization\""))
+                return Err(Failure::input(
+                    "header",
+                    "expected \"x-api-key\" or \"authorization\"",
+                ))
             }
         };
         webhook::verify_api_key(channel.as_str(), &headers, header, &api_key)
@@ -136,8 +158,15 @@ pub fn verify_api_key(
 
 /// Verifies an eBay notification; `publicKeys` maps key ids to the PEM keys the host
 /// fetched (and caches).
-#[napi(ts_args_type = "headers: Record<string, string | string[] | undefined>, body: Buffer | string, publicKeys: Record<string, string>", ts_return_type = "'event' | 'ping'")]
-pub fn verify_ebay_webhook(headers: Value, body: Body, public_keys: Value) -> napi::Result<&'static str> {
+#[napi(
+    ts_args_type = "headers: Record<string, string | string[] | undefined>, body: Buffer | string, publicKeys: Record<string, string>",
+    ts_return_type = "'event' | 'ping'"
+)]
+pub fn verify_ebay_webhook(
+    headers: JsonArg,
+    body: Body,
+    public_keys: JsonArg,
+) -> napi::Result<&'static str> {
     shielded(|| {
         let headers = header_map(headers)?;
         let pems: BTreeMap<String, String> = from_json(public_keys, "publicKeys")?;
@@ -146,7 +175,9 @@ pub fn verify_ebay_webhook(headers: Value, body: Body, public_keys: Value) -> na
             keys.push((kid.clone(), EbayPublicKey::from_pem(pem).map_err(core)?));
         }
         webhook::verify_ebay(&headers, &bytes(body), |kid| {
-            keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key.clone())
+            keys.iter()
+                .find(|(k, _)| k == kid)
+                .map(|(_, key)| key.clone())
         })
         .map(verdict)
         .map_err(core)
@@ -155,7 +186,7 @@ pub fn verify_ebay_webhook(headers: Value, body: Body, public_keys: Value) -> na
 
 /// Node's `req.headers` (values a string, or a list for repeated headers) as the
 /// verifier's headers; `undefined` values are skipped.
-fn header_map(value: Value) -> Out<Headers> {
+fn header_map(value: JsonArg) -> Out<Headers> {
     let map: BTreeMap<String, Value> = from_json(value, "headers")?;
     let mut pairs = Vec::with_capacity(map.len());
     for (name, value) in map {
@@ -169,7 +200,12 @@ fn header_map(value: Value) -> Out<Headers> {
                 }
             }
             Value::Null => {}
-            _ => return Err(Failure::input(&format!("headers.{name}"), "expected a string")),
+            _ => {
+                return Err(Failure::input(
+                    &format!("headers.{name}"),
+                    "expected a string",
+                ))
+            }
         }
     }
     Ok(Headers::new(pairs))
@@ -193,8 +229,11 @@ struct AccountOptions {
 #[napi]
 impl JsStockPushPlanner {
     /// A planner for `target` (`"shopify_inventory"`, `"woo_commerce_batch"`, ...).
-    #[napi(constructor, ts_args_type = "target: PushTargetName, account?: { sellerId?: string; marketplaceId?: string; locationId?: string }")]
-    pub fn new(target: String, account: Option<Value>) -> napi::Result<Self> {
+    #[napi(
+        constructor,
+        ts_args_type = "target: PushTargetName, account?: { sellerId?: string; marketplaceId?: string; locationId?: string }"
+    )]
+    pub fn new(target: String, account: Option<JsonArg>) -> napi::Result<Self> {
         shielded(|| {
             let target = PushTarget::parse(&target).ok_or_else(|| {
                 let known: Vec<&str> = PushTarget::ALL.iter().map(|t| t.as_str()).collect();
@@ -272,10 +311,7 @@ impl JsChannelIntake {
     }
 
     /// Runs an intake call off the event loop.
-    fn run(
-        &self,
-        work: impl FnOnce(&Intake<'_>) -> Out<Value> + Send + 'static,
-    ) -> AsyncTask<Job> {
+    fn run(&self, work: impl FnOnce(&Intake<'_>) -> Out<Value> + Send + 'static) -> AsyncTask<Job> {
         let engine = self.engine();
         let (map, log, options) = (self.map.clone(), self.log.clone(), self.options.clone());
         job(move || {
@@ -286,7 +322,10 @@ impl JsChannelIntake {
     }
 }
 
-fn with_order(report: &impl serde::Serialize, order: Option<&ordersmith::order::Order>) -> Out<Value> {
+fn with_order(
+    report: &impl serde::Serialize,
+    order: Option<&ordersmith::order::Order>,
+) -> Out<Value> {
     let mut value = to_json(report)?;
     if let Value::Object(map) = &mut value {
         let order = order.map(order_json).transpose()?.unwrap_or(Value::Null);
@@ -298,8 +337,11 @@ fn with_order(report: &impl serde::Serialize, order: Option<&ordersmith::order::
 #[napi]
 impl JsChannelIntake {
     /// Intake into `engine`; `mappingJson` restores a saved identifier map.
-    #[napi(constructor, ts_args_type = "engine: Engine, options?: { mappingJson?: string; importTestOrders?: boolean; importMarketplaceFulfilled?: boolean }")]
-    pub fn new(engine: &JsEngine, options: Option<Value>) -> napi::Result<Self> {
+    #[napi(
+        constructor,
+        ts_args_type = "engine: Engine, options?: { mappingJson?: string; importTestOrders?: boolean; importMarketplaceFulfilled?: boolean }"
+    )]
+    pub fn new(engine: &JsEngine, options: Option<JsonArg>) -> napi::Result<Self> {
         shielded(|| {
             let s: IntakeSettings = opts(options, "options")?;
             let map = match &s.mapping_json {
@@ -320,8 +362,15 @@ impl JsChannelIntake {
 
     /// Sets a variant's listing on a channel (its SKU, barcode and variant id then
     /// resolve to the variant).
-    #[napi(ts_args_type = "channel: string, variant: string, listing?: { sku?: string; barcode?: string; variantId?: string; inventoryItemId?: string; productType?: string }")]
-    pub fn set_listing(&self, channel: String, variant: String, listing: Option<Value>) -> napi::Result<()> {
+    #[napi(
+        ts_args_type = "channel: string, variant: string, listing?: { sku?: string; barcode?: string; variantId?: string; inventoryItemId?: string; productType?: string }"
+    )]
+    pub fn set_listing(
+        &self,
+        channel: String,
+        variant: String,
+        listing: Option<JsonArg>,
+    ) -> napi::Result<()> {
         shielded(|| {
             let variant = VariantId::parse(&variant).map_err(core)?;
             let l: ListingOptions = opts(listing, "listing")?;
@@ -332,7 +381,9 @@ impl JsChannelIntake {
                 inventory_item_id: l.inventory_item_id,
                 product_type: l.product_type,
             };
-            self.map.set_listing(&channel, &variant, listing).map_err(core)
+            self.map
+                .set_listing(&channel, &variant, listing)
+                .map_err(core)
         })
     }
 
@@ -345,33 +396,55 @@ impl JsChannelIntake {
     /// Parses and imports one payload, off the event loop: the report (`outcome`,
     /// `order`, `applied`, `failed`, `unmapped`, `mismatches`, ...). The same channel
     /// order delivered twice is one order.
-    #[napi(ts_args_type = "channel: ChannelName, body: Buffer | string", ts_return_type = "Promise<IntakeReport>")]
+    #[napi(
+        ts_args_type = "channel: ChannelName, body: Buffer | string",
+        ts_return_type = "Promise<IntakeReport>"
+    )]
     pub fn import_payload(&self, channel: String, body: Body) -> AsyncTask<Job> {
         let body = bytes(body);
         self.run(move |intake| {
-            let report = intake.import_payload(channel_arg(&channel)?, &body).map_err(core)?;
+            let report = intake
+                .import_payload(channel_arg(&channel)?, &body)
+                .map_err(core)?;
             with_order(&report, report.order.as_ref())
         })
     }
 
     /// Reads a claims / returns feed and reports each event with the order it concerns,
     /// once.
-    #[napi(ts_args_type = "channel: ChannelName, body: Buffer | string", ts_return_type = "Promise<Record<string, unknown>[]>")]
+    #[napi(
+        ts_args_type = "channel: ChannelName, body: Buffer | string",
+        ts_return_type = "Promise<Record<string, unknown>[]>"
+    )]
     pub fn import_events(&self, channel: String, body: Body) -> AsyncTask<Job> {
         let body = bytes(body);
         self.run(move |intake| {
-            to_json(&intake.import_events(channel_arg(&channel)?, &body).map_err(core)?)
+            to_json(
+                &intake
+                    .import_events(channel_arg(&channel)?, &body)
+                    .map_err(core)?,
+            )
         })
     }
 
     /// Plans the stock pushes of `planner`'s channel at `now` (ISO time): what changed
     /// since the last acknowledged push, in batches within its limits, each with
     /// `not_before`. Marks nothing: acknowledge each request once sent.
-    #[napi(ts_args_type = "planner: StockPushPlanner, now: string", ts_return_type = "StockPushPlan")]
-    pub fn plan_stock_push(&self, planner: &JsStockPushPlanner, now: String) -> napi::Result<Value> {
-        shielded(|| {
+    #[napi(
+        ts_args_type = "planner: StockPushPlanner, now: string",
+        ts_return_type = "StockPushPlan"
+    )]
+    pub fn plan_stock_push(
+        &self,
+        planner: &JsStockPushPlanner,
+        now: String,
+    ) -> napi::Result<String> {
+        shielded_json(|| {
             #[derive(Deserialize)]
-            struct At(#[serde(deserialize_with = "ordersmith::order::aware_time")] chrono::DateTime<chrono::Utc>);
+            struct At(
+                #[serde(deserialize_with = "ordersmith::order::aware_time")]
+                chrono::DateTime<chrono::Utc>,
+            );
             let now = from_json::<At>(Value::String(now), "now")?.0;
             let engine = self.engine()?;
             let mut planner = planner.lock();
@@ -384,15 +457,18 @@ impl JsChannelIntake {
     /// Settles a sent request, off the event loop: `failedKeys` are the items the
     /// channel refused; the rest is marked pushed in the ledger. Resolves `{pushed,
     /// failed}`.
-    #[napi(ts_args_type = "planner: StockPushPlanner, requestId: string, failedKeys?: string[]", ts_return_type = "Promise<PushAck>")]
+    #[napi(
+        ts_args_type = "planner: StockPushPlanner, requestId: string, failedKeys?: string[]",
+        ts_return_type = "Promise<PushAck>"
+    )]
     pub fn acknowledge_stock_push(
         &self,
         planner: &JsStockPushPlanner,
         request_id: String,
-        failed_keys: Option<Vec<String>>,
+        failed_keys: Option<JsonArg>,
     ) -> napi::Result<AsyncTask<Job>> {
         shielded(|| {
-            let failed = failed_keys.unwrap_or_default();
+            let failed: Vec<String> = opts(failed_keys, "failedKeys")?;
             let (channel, ack) = {
                 let mut p = planner.lock();
                 let ack = p.acknowledge(&request_id, &failed).map_err(core)?;

@@ -10,6 +10,13 @@
 //!
 //! Output is the core's JSON: field names as the core spells them (snake_case, the same
 //! as Python's dicts and the stored JSON), amounts as strings, times as RFC 3339 UTC.
+//!
+//! Objects cross as JSON text: `index.js` passes a plain object or array argument as
+//! [`JSON_MARKER`] + `JSON.stringify(arg)` and parses a result string that starts with
+//! the marker. napi's own object conversion makes one N-API call per property (tens of
+//! microseconds for an order); V8's JSON and serde_json do the same work in a few. A
+//! value given as an object still works ([`JsonArg`] takes both), so nothing depends on
+//! the wrapper but speed.
 
 use ordersmith::engine::CommandContext;
 use ordersmith::ids::OrderId;
@@ -21,13 +28,79 @@ use serde_json::Value;
 
 use crate::errors::{Failure, Out};
 
+/// First character of a string that carries JSON text across the boundary.
+pub(crate) const JSON_MARKER: char = '\u{2}';
+
+/// A result as JSON text for `index.js` to parse.
+pub(crate) fn json_text(value: &Value) -> String {
+    let mut text = String::with_capacity(256);
+    text.push(JSON_MARKER);
+    // Serialising a `Value` to a string cannot fail (its keys are strings).
+    text.push_str(&value.to_string());
+    text
+}
+
+/// An argument that is JSON: a marked JSON text (from `index.js`), any other string (a
+/// JSON string value), or a JS value converted by napi.
+pub struct JsonArg(pub(crate) Value);
+
+impl napi::bindgen_prelude::FromNapiValue for JsonArg {
+    // napi's conversion trait is an `unsafe fn` over the raw env and value; this only
+    // forwards both, unchanged, to napi's own conversions for `String` and `Value`.
+    #[allow(unsafe_code)]
+    unsafe fn from_napi_value(
+        env: napi::sys::napi_env,
+        value: napi::sys::napi_value,
+    ) -> napi::Result<Self> {
+        let kind = napi::type_of!(env, value)?;
+        if kind == napi::ValueType::String {
+            // SAFETY: env and value come from napi for this call; the value is a string.
+            let text = unsafe { String::from_napi_value(env, value) }?;
+            return match text.strip_prefix(JSON_MARKER) {
+                Some(json) => serde_json::from_str(json)
+                    .map(JsonArg)
+                    .map_err(|e| Failure::input("argument", format!("invalid JSON: {e}")).into()),
+                None => Ok(JsonArg(Value::String(text))),
+            };
+        }
+        // SAFETY: as above.
+        unsafe { Value::from_napi_value(env, value) }.map(JsonArg)
+    }
+}
+
+impl std::ops::Deref for JsonArg {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl From<JsonArg> for Value {
+    fn from(arg: JsonArg) -> Value {
+        arg.0
+    }
+}
+
+impl napi::bindgen_prelude::TypeName for JsonArg {
+    fn type_name() -> &'static str {
+        "JSON"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Unknown
+    }
+}
+
+impl napi::bindgen_prelude::ValidateNapiValue for JsonArg {}
+
 /// Why a JS number is refused where money is expected.
 pub(crate) const NUMBER_REFUSED: &str =
     "numbers are refused for money (a binary float cannot hold it exactly): pass a decimal string such as \"10.50\"";
 
 /// `value` read as `T` by the core's serde; a failure names the path inside `field`.
-pub(crate) fn from_json<T: DeserializeOwned>(value: Value, field: &str) -> Out<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+pub(crate) fn from_json<T: DeserializeOwned>(value: impl Into<Value>, field: &str) -> Out<T> {
+    serde_path_to_error::deserialize(value.into()).map_err(|e| {
         let inner = e.path().to_string();
         let path = if inner == "." || inner.is_empty() {
             field.to_string()
@@ -41,8 +114,11 @@ pub(crate) fn from_json<T: DeserializeOwned>(value: Value, field: &str) -> Out<T
 }
 
 /// Optional JSON (`undefined`/`null` → the type's default).
-pub(crate) fn opts<T: DeserializeOwned + Default>(value: Option<Value>, field: &str) -> Out<T> {
-    match value {
+pub(crate) fn opts<T: DeserializeOwned + Default>(
+    value: Option<impl Into<Value>>,
+    field: &str,
+) -> Out<T> {
+    match value.map(Into::into) {
         None | Some(Value::Null) => Ok(T::default()),
         Some(v) => from_json(v, field),
     }
@@ -59,7 +135,10 @@ pub(crate) fn amount(value: &Value, field: &str) -> Out<Decimal> {
     match value {
         Value::String(s) => ordersmith::money::parse_decimal(s).map_err(|e| Failure::core(&e)),
         Value::Number(_) => Err(Failure::input(field, NUMBER_REFUSED)),
-        _ => Err(Failure::input(field, "expected a decimal string such as \"10.50\"")),
+        _ => Err(Failure::input(
+            field,
+            "expected a decimal string such as \"10.50\"",
+        )),
     }
 }
 
@@ -99,19 +178,24 @@ impl CallOptions {
 }
 
 /// The context from an optional `{actor, idempotencyKey}` object.
-pub(crate) fn context(options: Option<Value>) -> Out<CommandContext> {
+pub(crate) fn context(options: Option<impl Into<Value>>) -> Out<CommandContext> {
     opts::<CallOptions>(options, "options")?.context()
 }
 
 /// `{line_id: units}` as the core's line quantities.
-pub(crate) fn line_quantities(value: Value, field: &str) -> Out<Vec<LineQuantity>> {
+pub(crate) fn line_quantities(value: impl Into<Value>, field: &str) -> Out<Vec<LineQuantity>> {
     let map: serde_json::Map<String, Value> = from_json(value, field)?;
     let mut items = Vec::with_capacity(map.len());
     for (line, units) in &map {
         let units = units
             .as_u64()
             .and_then(|u| u32::try_from(u).ok())
-            .ok_or_else(|| Failure::input(&format!("{field}.{line}"), "expected a whole number of units"))?;
+            .ok_or_else(|| {
+                Failure::input(
+                    &format!("{field}.{line}"),
+                    "expected a whole number of units",
+                )
+            })?;
         items.push((line.as_str(), units));
     }
     ordersmith::engine::lines(&items).map_err(Failure::from)
@@ -126,7 +210,10 @@ pub(crate) fn order_json(order: &Order) -> Out<Value> {
     let balance = order.balance_due().map_err(err)?;
     if let Value::Object(map) = &mut value {
         map.insert("payment_status".into(), to_json(&order.payment_status())?);
-        map.insert("fulfilment_status".into(), to_json(&order.fulfilment_status())?);
+        map.insert(
+            "fulfilment_status".into(),
+            to_json(&order.fulfilment_status())?,
+        );
         map.insert("totals".into(), to_json(&totals)?);
         map.insert("balance_due".into(), to_json(&balance)?);
     }

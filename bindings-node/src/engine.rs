@@ -25,8 +25,8 @@ use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{from_json, oid, opts, order_json, to_json};
-use crate::errors::{job, shielded, Failure, Job, Json, Out};
+use crate::convert::{JsonArg, from_json, oid, opts, order_json, to_json};
+use crate::errors::{job, shielded, shielded_json, Failure, Job, Out};
 
 /// The engine: orders and stock in, events and effects out. Build it with
 /// `Engine.inMemory()`, `await Engine.open(path)` (SQLite) or `await
@@ -100,7 +100,9 @@ impl EngineOptions {
         };
         let defaults = EngineConfig::default();
         Ok(EngineConfig {
-            reserve_on_confirm: self.reserve_on_confirm.unwrap_or(defaults.reserve_on_confirm),
+            reserve_on_confirm: self
+                .reserve_on_confirm
+                .unwrap_or(defaults.reserve_on_confirm),
             sourcing,
             allow_split: self.allow_split.unwrap_or(defaults.allow_split),
             on_shortage: self.on_shortage.unwrap_or(defaults.on_shortage),
@@ -175,17 +177,17 @@ impl JsEngine {
     }
 
     /// Runs `work` on the engine off the event loop; resolves with its JSON.
-    pub(crate) fn write<J: Into<Json>>(
+    pub(crate) fn write(
         &self,
-        work: impl FnOnce(&Engine) -> Out<J> + Send + 'static,
+        work: impl FnOnce(&Engine) -> Out<Value> + Send + 'static,
     ) -> AsyncTask<Job> {
         let engine = self.engine();
         job(move || work(&*engine?))
     }
 
     /// Runs a quick read on the engine, synchronously.
-    pub(crate) fn read(&self, work: impl FnOnce(&Engine) -> Out<Value>) -> napi::Result<Value> {
-        shielded(|| work(&*self.engine()?))
+    pub(crate) fn read(&self, work: impl FnOnce(&Engine) -> Out<Value>) -> napi::Result<String> {
+        shielded_json(|| work(&*self.engine()?))
     }
 }
 
@@ -193,10 +195,12 @@ impl JsEngine {
 impl JsEngine {
     /// An engine on an in-memory store (tests, demos, one process that keeps nothing).
     #[napi(factory, ts_args_type = "options?: EngineOptions")]
-    pub fn in_memory(options: Option<Value>) -> napi::Result<JsEngine> {
+    pub fn in_memory(options: Option<JsonArg>) -> napi::Result<JsEngine> {
         shielded(|| {
             let options: EngineOptions = opts(options, "options")?;
-            Ok(JsEngine::wrap(Engine::in_memory().with_config(options.config()?)))
+            Ok(JsEngine::wrap(
+                Engine::in_memory().with_config(options.config()?),
+            ))
         })
     }
 
@@ -206,7 +210,7 @@ impl JsEngine {
         ts_args_type = "path: string, options?: EngineOptions & { synchronous?: 'full' | 'normal' }",
         ts_return_type = "Promise<Engine>"
     )]
-    pub fn open(path: String, options: Option<Value>) -> napi::Result<AsyncTask<OpenTask>> {
+    pub fn open(path: String, options: Option<JsonArg>) -> napi::Result<AsyncTask<OpenTask>> {
         shielded(|| {
             let options: EngineOptions = opts(options, "options")?;
             let config = options.config()?;
@@ -214,7 +218,10 @@ impl JsEngine {
                 None | Some("full") => Synchronous::Full,
                 Some("normal") => Synchronous::Normal,
                 Some(_) => {
-                    return Err(Failure::input("synchronous", "expected \"full\" or \"normal\""))
+                    return Err(Failure::input(
+                        "synchronous",
+                        "expected \"full\" or \"normal\"",
+                    ))
                 }
             };
             let sqlite = SqliteOptions {
@@ -223,7 +230,8 @@ impl JsEngine {
             };
             Ok(AsyncTask::new(OpenTask {
                 open: Some(Box::new(move || {
-                    let store = Arc::new(SqliteStore::open_with(&path, sqlite).map_err(store_error)?);
+                    let store =
+                        Arc::new(SqliteStore::open_with(&path, sqlite).map_err(store_error)?);
                     let engine = Engine::new(
                         store.clone(),
                         store.clone(),
@@ -243,7 +251,7 @@ impl JsEngine {
         ts_args_type = "url: string, options?: EngineOptions & { schema?: string; poolSize?: number }",
         ts_return_type = "Promise<Engine>"
     )]
-    pub fn connect(url: String, options: Option<Value>) -> napi::Result<AsyncTask<OpenTask>> {
+    pub fn connect(url: String, options: Option<JsonArg>) -> napi::Result<AsyncTask<OpenTask>> {
         shielded(|| {
             let options: EngineOptions = opts(options, "options")?;
             let config = options.config()?;
@@ -277,18 +285,21 @@ impl JsEngine {
     /// Whether `close()` was called.
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).is_none()
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
     }
 
     /// The order at its latest version.
     #[napi(ts_return_type = "Order")]
-    pub fn order(&self, order_id: String) -> napi::Result<Value> {
+    pub fn order(&self, order_id: String) -> napi::Result<String> {
         self.read(|e| order_json(&e.order(&oid(&order_id)?)?))
     }
 
     /// The order's events, oldest first (its audit trail).
     #[napi(ts_return_type = "OrderEventRecord[]")]
-    pub fn order_history(&self, order_id: String) -> napi::Result<Value> {
+    pub fn order_history(&self, order_id: String) -> napi::Result<String> {
         self.read(|e| {
             let records = e.order_history(&oid(&order_id)?)?;
             let mut rows = Vec::with_capacity(records.len());
@@ -306,7 +317,7 @@ impl JsEngine {
     /// Up to `limit` (default 100) effects waiting for the host, oldest first, with
     /// `payload` parsed.
     #[napi(ts_return_type = "Effect[]")]
-    pub fn pending_effects(&self, limit: Option<u32>) -> napi::Result<Value> {
+    pub fn pending_effects(&self, limit: Option<u32>) -> napi::Result<String> {
         self.read(|e| {
             let limit = limit.map_or(ordersmith::ports::DEFAULT_PAGE_SIZE, |l| l as usize);
             let records = e.pending_effects(limit)?;

@@ -11,8 +11,7 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use napi::bindgen_prelude::{AsyncTask, Env, Task, ToNapiValue, TypeName};
-use napi::{sys, ValueType};
+use napi::bindgen_prelude::{AsyncTask, Env, Task};
 use ordersmith::engine::EngineError;
 use ordersmith::errors::{kind_of, OrdersmithError};
 use serde_json::{json, Map, Value};
@@ -114,86 +113,38 @@ pub(crate) fn shielded<T>(work: impl FnOnce() -> Out<T>) -> napi::Result<T> {
     }
 }
 
-/// What a task resolves with, as plain JavaScript values.
-///
-/// napi converts one `serde_json::Value` with a budget of a million nodes; a bulk
-/// result (thousands of orders) is therefore converted element by element: `List`
-/// becomes an array, `Fields` an object, each entry within its own budget.
-pub enum Json {
-    /// One value.
-    One(Value),
-    /// An array of values.
-    List(Vec<Value>),
-    /// An object whose fields are converted one by one.
-    Fields(Vec<(&'static str, Json)>),
+/// [`shielded`] for a JSON result, handed to `index.js` as JSON text.
+pub(crate) fn shielded_json(work: impl FnOnce() -> Out<Value>) -> napi::Result<String> {
+    shielded(|| work().map(|v| crate::convert::json_text(&v)))
 }
 
-impl TypeName for Json {
-    fn type_name() -> &'static str {
-        "Object"
-    }
-
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
-impl ToNapiValue for Json {
-    // napi's conversion trait is `unsafe fn` (it takes the raw env); this delegates to
-    // napi's own safe-by-contract conversions of `Value` and `Vec<Value>` and builds
-    // objects through napi's `Object`, with no pointer handling of its own.
-    #[allow(unsafe_code)]
-    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
-        match val {
-            // SAFETY: `env` is the live env napi passed in; forwarded unchanged.
-            Json::One(v) => unsafe { Value::to_napi_value(env, v) },
-            // SAFETY: as above.
-            Json::List(items) => unsafe { Vec::<Value>::to_napi_value(env, items) },
-            Json::Fields(fields) => {
-                let env = Env::from_raw(env);
-                let mut object = napi::bindgen_prelude::Object::new(&env)?;
-                for (key, value) in fields {
-                    object.set(key, value)?;
-                }
-                // SAFETY: as above; the object belongs to this env.
-                unsafe { napi::bindgen_prelude::Object::to_napi_value(env.raw(), object) }
-            }
-        }
-    }
-}
-
-impl From<Value> for Json {
-    fn from(v: Value) -> Self {
-        Json::One(v)
-    }
-}
-
-/// Work for the libuv thread pool: a closure producing JSON, resolved as plain
-/// objects. Every slow call (store writes, bulk imports) returns one as a Promise, so
-/// the event loop keeps serving while the core works.
+/// Work for the libuv thread pool: a closure producing JSON, resolved (as JSON text,
+/// see `crate::convert::json_text`) with a plain object. Every slow call (store writes,
+/// bulk imports) returns one as a Promise, so the event loop keeps serving while the
+/// core works, serialisation included.
 pub struct Job {
-    work: Option<Box<dyn FnOnce() -> Out<Json> + Send>>,
+    work: Option<Box<dyn FnOnce() -> Out<Value> + Send>>,
 }
 
 impl Task for Job {
-    type Output = Json;
-    type JsValue = Json;
+    type Output = String;
+    type JsValue = String;
 
-    fn compute(&mut self) -> napi::Result<Json> {
+    fn compute(&mut self) -> napi::Result<String> {
         match self.work.take() {
-            Some(work) => shielded(work),
+            Some(work) => shielded(|| work().map(|v| crate::convert::json_text(&v))),
             None => Err(Failure::input("task", "ran twice").into()),
         }
     }
 
-    fn resolve(&mut self, _env: Env, output: Json) -> napi::Result<Json> {
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
         Ok(output)
     }
 }
 
 /// `work` as a Promise (napi `AsyncTask`).
-pub(crate) fn job<J: Into<Json>>(work: impl FnOnce() -> Out<J> + Send + 'static) -> AsyncTask<Job> {
+pub(crate) fn job(work: impl FnOnce() -> Out<Value> + Send + 'static) -> AsyncTask<Job> {
     AsyncTask::new(Job {
-        work: Some(Box::new(move || work().map(Into::into))),
+        work: Some(Box::new(work)),
     })
 }

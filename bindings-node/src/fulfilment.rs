@@ -13,9 +13,9 @@ use ordersmith::order::FulfilmentCommand;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{amount, from_json, oid, refuse_numbers_for_money, to_json};
+use crate::convert::{JsonArg, amount, from_json, oid, refuse_numbers_for_money, to_json};
 use crate::engine::JsEngine;
-use crate::errors::{shielded, Failure, Job, Out};
+use crate::errors::{shielded_json, Failure, Job, Out};
 
 #[napi]
 impl JsEngine {
@@ -24,7 +24,7 @@ impl JsEngine {
         ts_args_type = "orderId: string, step: FulfilmentStep, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn fulfil(&self, order_id: String, step: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn fulfil(&self, order_id: String, step: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             refuse_numbers_for_money(&step, "step")?;
             let step: FulfilmentCommand = from_json(step, "step")?;
@@ -44,8 +44,8 @@ impl JsEngine {
         order_id: String,
         fulfilment: String,
         parcel: String,
-        event: Value,
-        options: Option<Value>,
+        event: JsonArg,
+        options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             let event: CarrierEvent = from_json(event, "event")?;
@@ -55,14 +55,14 @@ impl JsEngine {
 
     /// The order's fulfilment orders, open and closed.
     #[napi(ts_return_type = "FulfilmentOrder[]")]
-    pub fn fulfilment_orders(&self, order_id: String) -> napi::Result<Value> {
+    pub fn fulfilment_orders(&self, order_id: String) -> napi::Result<String> {
         self.read(|e| to_json(&e.fulfilment_orders(&oid(&order_id)?)?))
     }
 
     /// What a picker walks for one fulfilment order: per line still to pick, the SKU,
     /// units and title.
     #[napi(ts_return_type = "PickListLine[]")]
-    pub fn pick_list(&self, order_id: String, fulfilment: String) -> napi::Result<Value> {
+    pub fn pick_list(&self, order_id: String, fulfilment: String) -> napi::Result<String> {
         self.read(|e| to_json(&e.pick_list(&oid(&order_id)?, &fulfilment)?))
     }
 }
@@ -94,16 +94,25 @@ fn money(value: &Value, currency: &str, field: &str) -> Out<Money> {
 /// transit_days_min, transit_days_max}`, price a decimal string) by `policy`
 /// (`{policy: "cheapest_meeting_promise", max_transit_days}` or `{policy:
 /// "fastest_under_cap", cap, currency}`): the chosen quote and the explanation.
-#[napi(ts_args_type = "quotes: RateQuoteInput[], policy: CarrierPolicyInput", ts_return_type = "CarrierChoice")]
-pub fn choose_carrier(quotes: Value, policy: Value) -> napi::Result<Value> {
-    shielded(|| {
+#[napi(
+    ts_args_type = "quotes: RateQuoteInput[], policy: CarrierPolicyInput",
+    ts_return_type = "CarrierChoice"
+)]
+pub fn choose_carrier(quotes: JsonArg, policy: JsonArg) -> napi::Result<String> {
+    shielded_json(|| {
         let raw: Vec<Quote> = from_json(quotes, "quotes")?;
         let quotes = raw
             .iter()
             .enumerate()
             .map(|(i, q)| {
                 let price = money(&q.price, &q.currency, &format!("quotes[{i}].price"))?;
-                Ok(RateQuote::new(&q.carrier, &q.service, price, q.transit_days_min, q.transit_days_max))
+                Ok(RateQuote::new(
+                    &q.carrier,
+                    &q.service,
+                    price,
+                    q.transit_days_min,
+                    q.transit_days_max,
+                ))
             })
             .collect::<Out<Vec<_>>>()?;
         let policy = match from_json::<Policy>(policy, "policy")? {
@@ -122,16 +131,25 @@ pub fn choose_carrier(quotes: Value, policy: Value) -> napi::Result<Value> {
 /// effect's payload) with the shipped English and Turkish templates, after `overrides`
 /// (a JSON list of `{key, locale, channel, subject?, body}`): `{subject, body, locale,
 /// channel}`.
-#[napi(ts_args_type = "notification: Record<string, unknown>, overrides?: string", ts_return_type = "RenderedNotification")]
-pub fn render_notification(notification: Value, overrides: Option<String>) -> napi::Result<Value> {
-    shielded(|| {
-        let notification: ordersmith::notify::Notification = from_json(notification, "notification")?;
-        let mut templates = ordersmith::notify::TemplateSet::shipped().map_err(|e| Failure::core(&e))?;
+#[napi(
+    ts_args_type = "notification: Record<string, unknown>, overrides?: string",
+    ts_return_type = "RenderedNotification"
+)]
+pub fn render_notification(notification: JsonArg, overrides: Option<String>) -> napi::Result<String> {
+    shielded_json(|| {
+        let notification: ordersmith::notify::Notification =
+            from_json(notification, "notification")?;
+        let mut templates =
+            ordersmith::notify::TemplateSet::shipped().map_err(|e| Failure::core(&e))?;
         if let Some(json) = overrides {
             templates
                 .load_overrides_json(&json)
                 .map_err(|e| Failure::core(&e))?;
         }
-        to_json(&notification.render(&templates).map_err(|e| Failure::core(&e))?)
+        to_json(
+            &notification
+                .render(&templates)
+                .map_err(|e| Failure::core(&e))?,
+        )
     })
 }

@@ -14,9 +14,9 @@ use ordersmith::ports::{OrderCursor, OrderQuery, DEFAULT_PAGE_SIZE};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::convert::{from_json, opts, order_json};
+use crate::convert::{JsonArg, from_json, opts, order_json};
 use crate::engine::JsEngine;
-use crate::errors::{shielded, Failure, Job, Json, Out};
+use crate::errors::{shielded, shielded_json, Failure, Job, Out};
 
 /// `{status?, channel?, placedFrom?, placedTo?, after?, limit?}`.
 #[derive(Debug, Default, Deserialize)]
@@ -38,7 +38,7 @@ fn time(value: Option<Value>, field: &str) -> Out<Option<DateTime<Utc>>> {
         .transpose()
 }
 
-fn query(value: Option<Value>, default_limit: usize) -> Out<OrderQuery> {
+fn query(value: Option<JsonArg>, default_limit: usize) -> Out<OrderQuery> {
     let q: QueryOptions = opts(value, "query")?;
     Ok(OrderQuery {
         status: q.status,
@@ -74,8 +74,8 @@ pub struct JsOrderIterator {
 impl JsOrderIterator {
     /// The next order, or `null` after the last one.
     #[napi(ts_return_type = "Order | null")]
-    pub fn next(&self) -> napi::Result<Value> {
-        shielded(|| {
+    pub fn next(&self) -> napi::Result<String> {
+        shielded_json(|| {
             let next = self.inner.lock().unwrap_or_else(|p| p.into_inner()).next();
             match next {
                 None => Ok(Value::Null),
@@ -90,21 +90,30 @@ impl JsEngine {
     /// One page of matching orders, oldest first (placed time, then id), after the
     /// cursor `query.after`; `limit` 1 to 10000, default 100 (a larger one is refused,
     /// never cut).
-    #[napi(ts_args_type = "query?: OrderQueryOptions", ts_return_type = "OrderPage")]
-    pub fn list_orders_page(&self, query: Option<Value>) -> napi::Result<Value> {
+    #[napi(
+        ts_args_type = "query?: OrderQueryOptions",
+        ts_return_type = "OrderPage"
+    )]
+    pub fn list_orders_page(&self, query: Option<JsonArg>) -> napi::Result<String> {
         self.read(|e| {
             let page = e.list_orders_page(&self::query(query, DEFAULT_PAGE_SIZE)?)?;
-            let orders = page.orders.iter().map(order_json).collect::<Out<Vec<_>>>()?;
+            let orders = page
+                .orders
+                .iter()
+                .map(order_json)
+                .collect::<Out<Vec<_>>>()?;
             Ok(json!({ "orders": orders, "next_cursor": page.next_cursor.map(|c| c.token()) }))
         })
     }
 
     /// One page of matching orders (without the cursor).
     #[napi(ts_args_type = "query?: OrderQueryOptions", ts_return_type = "Order[]")]
-    pub fn list_orders(&self, query: Option<Value>) -> napi::Result<Value> {
+    pub fn list_orders(&self, query: Option<JsonArg>) -> napi::Result<String> {
         self.read(|e| {
             let orders = e.list_orders(&self::query(query, DEFAULT_PAGE_SIZE)?)?;
-            Ok(Value::Array(orders.iter().map(order_json).collect::<Out<Vec<_>>>()?))
+            Ok(Value::Array(
+                orders.iter().map(order_json).collect::<Out<Vec<_>>>()?,
+            ))
         })
     }
 
@@ -114,18 +123,20 @@ impl JsEngine {
         ts_args_type = "query?: Omit<OrderQueryOptions, 'after' | 'limit'>, max?: number",
         ts_return_type = "Promise<Order[]>"
     )]
-    pub fn list_all_orders(&self, query: Option<Value>, max: Option<u32>) -> AsyncTask<Job> {
+    pub fn list_all_orders(&self, query: Option<JsonArg>, max: Option<u32>) -> AsyncTask<Job> {
         self.write(move |e| {
             let q = self::query(query, WALK_PAGE_SIZE)?;
             let orders = e.list_all_orders(&q, max.map(|m| m as usize))?;
-            Ok(Json::List(orders.iter().map(order_json).collect::<Out<Vec<_>>>()?))
+            Ok(Value::Array(
+                orders.iter().map(order_json).collect::<Out<Vec<_>>>()?,
+            ))
         })
     }
 
     /// Every matching order, fetched `query.limit` (default 100) at a time as you call
     /// `next()`: for listings too large to hold at once.
     #[napi(ts_args_type = "query?: Omit<OrderQueryOptions, 'after'>")]
-    pub fn iter_orders(&self, query: Option<Value>) -> napi::Result<JsOrderIterator> {
+    pub fn iter_orders(&self, query: Option<JsonArg>) -> napi::Result<JsOrderIterator> {
         shielded(|| {
             let q = self::query(query, DEFAULT_PAGE_SIZE)?;
             ordersmith::engine::check_page_size(q.limit)?;

@@ -7,24 +7,24 @@ use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 use ordersmith::engine::{CommandContext, Engine, EngineError};
 use ordersmith::ids::OrderId;
+use ordersmith::money::Money;
 use ordersmith::order::{
     CancelReason, HoldReason, LineEdit, LineEditInput, Order, OrderCommand, OrderInput,
 };
-use ordersmith::money::Money;
 use serde_json::{json, Value};
 
-use crate::convert::{
+use crate::convert::{opts, JsonArg, 
     context, from_json, line_quantities, oid, order_json, refuse_numbers_for_money,
 };
 use crate::engine::JsEngine;
-use crate::errors::{Failure, Job, Json, Out};
+use crate::errors::{Failure, Job, Out};
 
 impl JsEngine {
     /// One order command as a Promise of the order after it.
     pub(crate) fn command(
         &self,
         order_id: String,
-        options: Option<Value>,
+        options: Option<JsonArg>,
         run: impl FnOnce(&Engine, &OrderId, &CommandContext) -> Out<Order> + Send + 'static,
     ) -> AsyncTask<Job> {
         self.write(move |e| {
@@ -36,7 +36,8 @@ impl JsEngine {
 }
 
 /// An order in the core's flat input shape, money refused as JS numbers.
-fn order_input(value: Value, field: &str) -> Out<ordersmith::order::NewOrder> {
+fn order_input(value: impl Into<Value>, field: &str) -> Out<ordersmith::order::NewOrder> {
+    let value = value.into();
     refuse_numbers_for_money(&value, field)?;
     let input: OrderInput = from_json(value, field)?;
     Ok(input.into_new_order().map_err(EngineError::from)?)
@@ -46,7 +47,7 @@ fn text<T: serde::de::DeserializeOwned>(value: &str, field: &str) -> Out<T> {
     from_json(Value::String(value.to_string()), field)
 }
 
-fn money(value: Value, field: &str) -> Out<Money> {
+fn money(value: JsonArg, field: &str) -> Out<Money> {
     refuse_numbers_for_money(&value, field)?;
     from_json(value, field)
 }
@@ -59,7 +60,7 @@ impl JsEngine {
         ts_args_type = "order: OrderInput, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn place_order(&self, order: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn place_order(&self, order: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
         self.write(move |e| {
             let ctx = context(options)?;
             let new = order_input(order, "order")?;
@@ -73,9 +74,12 @@ impl JsEngine {
         ts_args_type = "orders: OrderInput[], options?: Pick<CallOptions, 'actor'>",
         ts_return_type = "Promise<ImportResult>"
     )]
-    pub fn place_orders(&self, orders: Vec<Value>, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn place_orders(&self, orders: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
         self.write(move |e| {
             let ctx = context(options)?;
+            let Value::Array(orders) = orders.0 else {
+                return Err(Failure::input("orders", "expected an array of orders"));
+            };
             let mut slots: Vec<Option<Failure>> = Vec::with_capacity(orders.len());
             let mut batch = Vec::with_capacity(orders.len());
             for (i, value) in orders.into_iter().enumerate() {
@@ -106,10 +110,7 @@ impl JsEngine {
                     Err(f) => errors.push(json!({ "index": index, "error": f.to_json() })),
                 }
             }
-            Ok(Json::Fields(vec![
-                ("orders", Json::List(ok)),
-                ("errors", Json::List(errors)),
-            ]))
+            Ok(json!({ "orders": ok, "errors": errors }))
         })
     }
 
@@ -119,7 +120,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, command: { command: string; [field: string]: unknown }, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn execute(&self, order_id: String, command: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn execute(
+        &self,
+        order_id: String,
+        command: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             refuse_numbers_for_money(&command, "command")?;
             let command: OrderCommand = from_json(command, "command")?;
@@ -128,9 +134,16 @@ impl JsEngine {
     }
 
     /// Confirms the order (reserving its tracked lines).
-    #[napi(ts_args_type = "orderId: string, options?: CallOptions", ts_return_type = "Promise<Order>")]
-    pub fn confirm_order(&self, order_id: String, options: Option<Value>) -> AsyncTask<Job> {
-        self.command(order_id, options, |e, id, ctx| Ok(e.confirm_order(id, ctx)?))
+    #[napi(
+        ts_args_type = "orderId: string, options?: CallOptions",
+        ts_return_type = "Promise<Order>"
+    )]
+    pub fn confirm_order(&self, order_id: String, options: Option<JsonArg>) -> AsyncTask<Job> {
+        self.command(
+            order_id,
+            options,
+            |e, id, ctx| Ok(e.confirm_order(id, ctx)?),
+        )
     }
 
     /// Puts the order on hold with a reason and an optional note.
@@ -143,7 +156,7 @@ impl JsEngine {
         order_id: String,
         reason: String,
         note: Option<String>,
-        options: Option<Value>,
+        options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             let reason: HoldReason = text(&reason, "reason")?;
@@ -152,8 +165,11 @@ impl JsEngine {
     }
 
     /// Releases the order's hold.
-    #[napi(ts_args_type = "orderId: string, options?: CallOptions", ts_return_type = "Promise<Order>")]
-    pub fn release_hold(&self, order_id: String, options: Option<Value>) -> AsyncTask<Job> {
+    #[napi(
+        ts_args_type = "orderId: string, options?: CallOptions",
+        ts_return_type = "Promise<Order>"
+    )]
+    pub fn release_hold(&self, order_id: String, options: Option<JsonArg>) -> AsyncTask<Job> {
         self.command(order_id, options, |e, id, ctx| Ok(e.release_hold(id, ctx)?))
     }
 
@@ -162,7 +178,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, reason: CancelReason, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn cancel_order(&self, order_id: String, reason: String, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn cancel_order(
+        &self,
+        order_id: String,
+        reason: String,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.cancel_order(id, text(&reason, "reason")?, ctx)?)
         })
@@ -176,9 +197,9 @@ impl JsEngine {
     pub fn cancel_lines(
         &self,
         order_id: String,
-        lines: Value,
+        lines: JsonArg,
         reason: String,
-        options: Option<Value>,
+        options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             let reason: CancelReason = text(&reason, "reason")?;
@@ -191,7 +212,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, edits: Array<{ op: 'add' | 'remove' | 'set_quantity'; [field: string]: unknown }>, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn edit_order(&self, order_id: String, edits: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn edit_order(
+        &self,
+        order_id: String,
+        edits: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             refuse_numbers_for_money(&edits, "edits")?;
             let edits: Vec<LineEdit> = from_json(edits, "edits")?;
@@ -205,7 +231,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, edits: LineEditInput[], options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn edit_order_input(&self, order_id: String, edits: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn edit_order_input(
+        &self,
+        order_id: String,
+        edits: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             refuse_numbers_for_money(&edits, "edits")?;
             let edits: Vec<LineEditInput> = from_json(edits, "edits")?;
@@ -218,7 +249,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, amount: Money, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn record_payment(&self, order_id: String, amount: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn record_payment(
+        &self,
+        order_id: String,
+        amount: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_payment(id, money(amount, "amount")?, ctx)?)
         })
@@ -232,8 +268,8 @@ impl JsEngine {
     pub fn record_payment_amount(
         &self,
         order_id: String,
-        amount: Value,
-        options: Option<Value>,
+        amount: JsonArg,
+        options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_payment_amount(id, crate::convert::amount(&amount, "amount")?, ctx)?)
@@ -241,8 +277,11 @@ impl JsEngine {
     }
 
     /// Records the balance due as paid.
-    #[napi(ts_args_type = "orderId: string, options?: CallOptions", ts_return_type = "Promise<Order>")]
-    pub fn mark_paid(&self, order_id: String, options: Option<Value>) -> AsyncTask<Job> {
+    #[napi(
+        ts_args_type = "orderId: string, options?: CallOptions",
+        ts_return_type = "Promise<Order>"
+    )]
+    pub fn mark_paid(&self, order_id: String, options: Option<JsonArg>) -> AsyncTask<Job> {
         self.command(order_id, options, |e, id, ctx| Ok(e.mark_paid(id, ctx)?))
     }
 
@@ -251,7 +290,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, amount: Money, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn record_refund(&self, order_id: String, amount: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn record_refund(
+        &self,
+        order_id: String,
+        amount: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_refund(id, money(amount, "amount")?, ctx)?)
         })
@@ -265,8 +309,8 @@ impl JsEngine {
     pub fn record_refund_amount(
         &self,
         order_id: String,
-        amount: Value,
-        options: Option<Value>,
+        amount: JsonArg,
+        options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_refund_amount(id, crate::convert::amount(&amount, "amount")?, ctx)?)
@@ -278,7 +322,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, lines: LineQuantities, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn record_shipment(&self, order_id: String, lines: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn record_shipment(
+        &self,
+        order_id: String,
+        lines: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_shipment(id, line_quantities(lines, "lines")?, ctx)?)
         })
@@ -289,7 +338,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, lines: LineQuantities, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn record_delivery(&self, order_id: String, lines: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn record_delivery(
+        &self,
+        order_id: String,
+        lines: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_delivery(id, line_quantities(lines, "lines")?, ctx)?)
         })
@@ -300,16 +354,26 @@ impl JsEngine {
         ts_args_type = "orderId: string, lines: LineQuantities, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn record_return(&self, order_id: String, lines: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn record_return(
+        &self,
+        order_id: String,
+        lines: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             Ok(e.record_return(id, line_quantities(lines, "lines")?, ctx)?)
         })
     }
 
     /// Completes the order.
-    #[napi(ts_args_type = "orderId: string, options?: CallOptions", ts_return_type = "Promise<Order>")]
-    pub fn complete_order(&self, order_id: String, options: Option<Value>) -> AsyncTask<Job> {
-        self.command(order_id, options, |e, id, ctx| Ok(e.complete_order(id, ctx)?))
+    #[napi(
+        ts_args_type = "orderId: string, options?: CallOptions",
+        ts_return_type = "Promise<Order>"
+    )]
+    pub fn complete_order(&self, order_id: String, options: Option<JsonArg>) -> AsyncTask<Job> {
+        self.command(order_id, options, |e, id, ctx| {
+            Ok(e.complete_order(id, ctx)?)
+        })
     }
 
     /// Adds and removes tags.
@@ -320,12 +384,14 @@ impl JsEngine {
     pub fn tag_order(
         &self,
         order_id: String,
-        add: Vec<String>,
-        remove: Option<Vec<String>>,
-        options: Option<Value>,
+        add: JsonArg,
+        remove: Option<JsonArg>,
+        options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
-            Ok(e.tag_order(id, add, remove.unwrap_or_default(), ctx)?)
+            let add: Vec<String> = from_json(add, "add")?;
+            let remove: Vec<String> = opts(remove, "remove")?;
+            Ok(e.tag_order(id, add, remove, ctx)?)
         })
     }
 
@@ -334,16 +400,27 @@ impl JsEngine {
         ts_args_type = "orderId: string, note: string, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn add_note(&self, order_id: String, note: String, options: Option<Value>) -> AsyncTask<Job> {
-        self.command(order_id, options, move |e, id, ctx| Ok(e.add_note(id, note, ctx)?))
+    pub fn add_note(
+        &self,
+        order_id: String,
+        note: String,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
+        self.command(order_id, options, move |e, id, ctx| {
+            Ok(e.add_note(id, note, ctx)?)
+        })
     }
 
     /// `amount` (a decimal string) as money in the order's currency, refused if too
     /// precise for it.
-    #[napi(ts_args_type = "orderId: string, amount: Decimal", ts_return_type = "Money")]
-    pub fn in_order_currency(&self, order_id: String, amount: Value) -> napi::Result<Value> {
+    #[napi(
+        ts_args_type = "orderId: string, amount: Decimal",
+        ts_return_type = "Money"
+    )]
+    pub fn in_order_currency(&self, order_id: String, amount: JsonArg) -> napi::Result<String> {
         self.read(|e| {
-            let money = e.in_order_currency(&oid(&order_id)?, crate::convert::amount(&amount, "amount")?)?;
+            let money =
+                e.in_order_currency(&oid(&order_id)?, crate::convert::amount(&amount, "amount")?)?;
             crate::convert::to_json(&money)
         })
     }

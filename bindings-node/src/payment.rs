@@ -8,7 +8,7 @@ use napi_derive::napi;
 use ordersmith::order::PaymentCommand;
 use serde_json::Value;
 
-use crate::convert::{amount, from_json, refuse_numbers_for_money, to_json};
+use crate::convert::{JsonArg, amount, from_json, refuse_numbers_for_money, to_json};
 use crate::engine::JsEngine;
 use crate::errors::Job;
 
@@ -22,9 +22,9 @@ impl JsEngine {
         ts_args_type = "orderId: string, step: PaymentStep, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn pay(&self, order_id: String, step: Value, options: Option<Value>) -> AsyncTask<Job> {
+    pub fn pay(&self, order_id: String, step: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
-            let mut step = step;
+            let mut step: Value = step.into();
             refuse_numbers_for_money(&step, "step")?;
             if let Value::Object(map) = &mut step {
                 if let Some(text @ Value::String(_)) = map.get("amount") {

@@ -6,7 +6,7 @@ use ordersmith::returns::RefundPolicy;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{amount, line_quantities, oid, opts, refuse_numbers_for_money, to_json};
+use crate::convert::{JsonArg, amount, line_quantities, oid, opts, refuse_numbers_for_money, to_json};
 use crate::engine::JsEngine;
 
 /// `{refundShipping?, restockingFeeRate?}` as Node spells the refund policy.
@@ -27,7 +27,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, lines: LineQuantities, policy?: { refundShipping?: boolean; restockingFeeRate?: Decimal }",
         ts_return_type = "RefundBreakdown"
     )]
-    pub fn refund_quote(&self, order_id: String, lines: Value, policy: Option<Value>) -> napi::Result<Value> {
+    pub fn refund_quote(
+        &self,
+        order_id: String,
+        lines: JsonArg,
+        policy: Option<JsonArg>,
+    ) -> napi::Result<String> {
         self.read(|e| {
             if let Some(p) = &policy {
                 refuse_numbers_for_money(p, "policy")?;
@@ -41,7 +46,8 @@ impl JsEngine {
                     .transpose()?
                     .unwrap_or_default(),
             };
-            let quote = e.refund_quote(&oid(&order_id)?, &line_quantities(lines, "lines")?, &policy)?;
+            let quote =
+                e.refund_quote(&oid(&order_id)?, &line_quantities(lines, "lines")?, &policy)?;
             to_json(&quote)
         })
     }

@@ -9,11 +9,12 @@ use napi_derive::napi;
 use ordersmith::stock::StockCommand;
 use serde_json::{json, Value};
 
-use crate::convert::{from_json, order_json, refuse_numbers_for_money, to_json};
+use crate::convert::{JsonArg, from_json, order_json, refuse_numbers_for_money, to_json};
 use crate::engine::JsEngine;
 use crate::errors::{Job, Out};
 
-fn command(value: Value, field: &str) -> Out<StockCommand> {
+fn command(value: impl Into<Value>, field: &str) -> Out<StockCommand> {
+    let value = value.into();
     refuse_numbers_for_money(&value, field)?;
     from_json(value, field)
 }
@@ -22,16 +23,25 @@ fn command(value: Value, field: &str) -> Out<StockCommand> {
 impl JsEngine {
     /// Executes one stock command and saves it. A command on a reservation an order
     /// owns is refused with `ENGINE_RESERVATION_OWNED_BY_ORDER`.
-    #[napi(ts_args_type = "command: StockCommand", ts_return_type = "Promise<StockOutcome>")]
-    pub fn stock(&self, command: Value) -> AsyncTask<Job> {
+    #[napi(
+        ts_args_type = "command: StockCommand",
+        ts_return_type = "Promise<StockOutcome>"
+    )]
+    pub fn stock(&self, command: JsonArg) -> AsyncTask<Job> {
         self.write(move |e| to_json(&e.stock(self::command(command, "command")?)?))
     }
 
     /// Executes many stock commands as one atomic change, off the event loop: all are
     /// saved or none (the bulk call for receipts, counts and set-up).
-    #[napi(ts_args_type = "commands: StockCommand[]", ts_return_type = "Promise<StockOutcome[]>")]
-    pub fn stock_batch(&self, commands: Vec<Value>) -> AsyncTask<Job> {
+    #[napi(
+        ts_args_type = "commands: StockCommand[]",
+        ts_return_type = "Promise<StockOutcome[]>"
+    )]
+    pub fn stock_batch(&self, commands: JsonArg) -> AsyncTask<Job> {
         self.write(move |e| {
+            let Value::Array(commands) = commands.0 else {
+                return Err(crate::errors::Failure::input("commands", "expected an array of stock commands"));
+            };
             let commands = commands
                 .into_iter()
                 .enumerate()
@@ -47,7 +57,11 @@ impl JsEngine {
     pub fn sweep_expired_reservations(&self) -> AsyncTask<Job> {
         self.write(|e| {
             let sweep = e.sweep_expired_reservations()?;
-            let orders = sweep.orders.iter().map(order_json).collect::<Out<Vec<_>>>()?;
+            let orders = sweep
+                .orders
+                .iter()
+                .map(order_json)
+                .collect::<Out<Vec<_>>>()?;
             Ok(json!({
                 "released": sweep.released,
                 "orders": orders,
