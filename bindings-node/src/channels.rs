@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use crate::convert::{JsonArg, from_json, opts, order_json, to_json};
+use crate::convert::{from_json, opts, order_json, to_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{job, shielded, shielded_json, Failure, Job, Out};
 

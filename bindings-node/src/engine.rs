@@ -25,7 +25,7 @@ use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{JsonArg, from_json, oid, opts, order_json, to_json};
+use crate::convert::{from_json, oid, opts, order_json, to_json, JsonArg};
 use crate::errors::{job, shielded, shielded_json, Failure, Job, Out};
 
 /// The engine: orders and stock in, events and effects out. Build it with

@@ -13,7 +13,7 @@ use ordersmith::order::FulfilmentCommand;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{JsonArg, amount, from_json, oid, refuse_numbers_for_money, to_json};
+use crate::convert::{amount, from_json, oid, refuse_numbers_for_money, to_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{shielded_json, Failure, Job, Out};
 
@@ -24,7 +24,12 @@ impl JsEngine {
         ts_args_type = "orderId: string, step: FulfilmentStep, options?: CallOptions",
         ts_return_type = "Promise<Order>"
     )]
-    pub fn fulfil(&self, order_id: String, step: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
+    pub fn fulfil(
+        &self,
+        order_id: String,
+        step: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
         self.command(order_id, options, move |e, id, ctx| {
             refuse_numbers_for_money(&step, "step")?;
             let step: FulfilmentCommand = from_json(step, "step")?;
@@ -135,7 +140,10 @@ pub fn choose_carrier(quotes: JsonArg, policy: JsonArg) -> napi::Result<String> 
     ts_args_type = "notification: Record<string, unknown>, overrides?: string",
     ts_return_type = "RenderedNotification"
 )]
-pub fn render_notification(notification: JsonArg, overrides: Option<String>) -> napi::Result<String> {
+pub fn render_notification(
+    notification: JsonArg,
+    overrides: Option<String>,
+) -> napi::Result<String> {
     shielded_json(|| {
         let notification: ordersmith::notify::Notification =
             from_json(notification, "notification")?;

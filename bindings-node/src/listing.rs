@@ -14,7 +14,7 @@ use ordersmith::ports::{OrderCursor, OrderQuery, DEFAULT_PAGE_SIZE};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::convert::{JsonArg, from_json, opts, order_json};
+use crate::convert::{from_json, opts, order_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{shielded, shielded_json, Failure, Job, Out};
 

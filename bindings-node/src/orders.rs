@@ -13,8 +13,8 @@ use ordersmith::order::{
 };
 use serde_json::{json, Value};
 
-use crate::convert::{opts, JsonArg, 
-    context, from_json, line_quantities, oid, order_json, refuse_numbers_for_money,
+use crate::convert::{
+    context, from_json, line_quantities, oid, opts, order_json, refuse_numbers_for_money, JsonArg,
 };
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Job, Out};

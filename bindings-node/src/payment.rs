@@ -8,7 +8,7 @@ use napi_derive::napi;
 use ordersmith::order::PaymentCommand;
 use serde_json::Value;
 
-use crate::convert::{JsonArg, amount, from_json, refuse_numbers_for_money, to_json};
+use crate::convert::{amount, from_json, refuse_numbers_for_money, to_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::Job;
 

@@ -6,7 +6,9 @@ use ordersmith::returns::RefundPolicy;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{JsonArg, amount, line_quantities, oid, opts, refuse_numbers_for_money, to_json};
+use crate::convert::{
+    amount, line_quantities, oid, opts, refuse_numbers_for_money, to_json, JsonArg,
+};
 use crate::engine::JsEngine;
 
 /// `{refundShipping?, restockingFeeRate?}` as Node spells the refund policy.

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use ordersmith::stock::StockCommand;
 use serde_json::{json, Value};
 
-use crate::convert::{JsonArg, from_json, order_json, refuse_numbers_for_money, to_json};
+use crate::convert::{from_json, order_json, refuse_numbers_for_money, to_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{Job, Out};
 
@@ -40,7 +40,10 @@ impl JsEngine {
     pub fn stock_batch(&self, commands: JsonArg) -> AsyncTask<Job> {
         self.write(move |e| {
             let Value::Array(commands) = commands.0 else {
-                return Err(crate::errors::Failure::input("commands", "expected an array of stock commands"));
+                return Err(crate::errors::Failure::input(
+                    "commands",
+                    "expected an array of stock commands",
+                ));
             };
             let commands = commands
                 .into_iter()

@@ -8,7 +8,7 @@ use ordersmith::ids::{ChannelId, LocationId, VariantId};
 use ordersmith::stock::{ReorderParams, ReservationFilter};
 use serde_json::{json, Value};
 
-use crate::convert::{JsonArg, from_json, oid, opts, to_json};
+use crate::convert::{from_json, oid, opts, to_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Out};
 
@@ -66,7 +66,9 @@ impl JsEngine {
         self.read(|e| {
             let mut base =
                 json!({ "window_days": 30, "lead_time_days": 7, "review_period_days": 14 });
-            if let (Some(Value::Object(given)), Value::Object(map)) = (params.map(Value::from), &mut base) {
+            if let (Some(Value::Object(given)), Value::Object(map)) =
+                (params.map(Value::from), &mut base)
+            {
                 for (k, v) in given {
                     map.insert(k, v);
                 }
