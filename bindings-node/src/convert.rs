@@ -201,23 +201,61 @@ pub(crate) fn line_quantities(value: impl Into<Value>, field: &str) -> Out<Vec<L
     ordersmith::engine::lines(&items).map_err(Failure::from)
 }
 
-/// An order as a plain object: the core's JSON plus the figures the core derives
-/// (payment and fulfilment status, totals, balance due), as Python's `to_dict()`.
-pub(crate) fn order_json(order: &Order) -> Out<Value> {
-    let mut value = to_json(order)?;
+/// An order with the figures the core derives (payment and fulfilment status,
+/// totals, balance due) beside the core's own JSON, as Python's `to_dict()`.
+#[derive(Serialize)]
+struct OrderOut<'a> {
+    #[serde(flatten)]
+    order: &'a Order,
+    payment_status: ordersmith::order::PaymentStatus,
+    fulfilment_status: ordersmith::order::FulfilmentStatus,
+    totals: ordersmith::order::OrderTotals,
+    balance_due: ordersmith::money::Money,
+}
+
+fn order_out(order: &Order) -> Out<OrderOut<'_>> {
     let err = |e| Failure::core(&ordersmith::order::OrderError::from(e));
-    let totals = order.totals().map_err(err)?;
-    let balance = order.balance_due().map_err(err)?;
-    if let Value::Object(map) = &mut value {
-        map.insert("payment_status".into(), to_json(&order.payment_status())?);
-        map.insert(
-            "fulfilment_status".into(),
-            to_json(&order.fulfilment_status())?,
-        );
-        map.insert("totals".into(), to_json(&totals)?);
-        map.insert("balance_due".into(), to_json(&balance)?);
+    Ok(OrderOut {
+        order,
+        payment_status: order.payment_status(),
+        fulfilment_status: order.fulfilment_status(),
+        totals: order.totals().map_err(err)?,
+        balance_due: order.balance_due().map_err(err)?,
+    })
+}
+
+/// An order as a plain object (see [`OrderOut`]), as JSON.
+pub(crate) fn order_json(order: &Order) -> Out<Value> {
+    to_json(&order_out(order)?)
+}
+
+/// An order as JSON text, straight from serde (no intermediate tree): what every call
+/// returning one order or many uses.
+pub(crate) fn order_text(order: &Order) -> Out<String> {
+    serde_json::to_string(&order_out(order)?)
+        .map_err(|e| Failure::input("output", format!("could not be serialised: {e}")))
+}
+
+/// Orders as a JSON array text.
+pub(crate) fn orders_text(orders: &[Order]) -> Out<String> {
+    let mut text = String::with_capacity(orders.len() * 1024 + 2);
+    text.push('[');
+    for (i, order) in orders.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&order_text(order)?);
     }
-    Ok(value)
+    text.push(']');
+    Ok(text)
+}
+
+/// JSON text for `index.js` to parse (a [`JSON_MARKER`] and `json`).
+pub(crate) fn marked(json: &str) -> String {
+    let mut text = String::with_capacity(json.len() + 1);
+    text.push(JSON_MARKER);
+    text.push_str(json);
+    text
 }
 
 /// Keys whose values the core reads as decimals (amounts, prices, rates).

@@ -25,8 +25,8 @@ use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{from_json, oid, opts, order_json, to_json, JsonArg};
-use crate::errors::{job, shielded, shielded_json, Failure, Job, Out};
+use crate::convert::{from_json, oid, opts, order_text, to_json, JsonArg};
+use crate::errors::{job, job_text, shielded, shielded_json, shielded_text, Failure, Job, Out};
 
 /// The engine: orders and stock in, events and effects out. Build it with
 /// `Engine.inMemory()`, `await Engine.open(path)` (SQLite) or `await
@@ -185,6 +185,23 @@ impl JsEngine {
         job(move || work(&*engine?))
     }
 
+    /// [`JsEngine::write`] for work that produces JSON text itself (orders, many orders).
+    pub(crate) fn write_text(
+        &self,
+        work: impl FnOnce(&Engine) -> Out<String> + Send + 'static,
+    ) -> AsyncTask<Job> {
+        let engine = self.engine();
+        job_text(move || work(&*engine?))
+    }
+
+    /// [`JsEngine::read`] for work that produces JSON text itself.
+    pub(crate) fn read_text(
+        &self,
+        work: impl FnOnce(&Engine) -> Out<String>,
+    ) -> napi::Result<String> {
+        shielded_text(|| work(&*self.engine()?))
+    }
+
     /// Runs a quick read on the engine, synchronously.
     pub(crate) fn read(&self, work: impl FnOnce(&Engine) -> Out<Value>) -> napi::Result<String> {
         shielded_json(|| work(&*self.engine()?))
@@ -294,7 +311,7 @@ impl JsEngine {
     /// The order at its latest version.
     #[napi(ts_return_type = "Order")]
     pub fn order(&self, order_id: String) -> napi::Result<String> {
-        self.read(|e| order_json(&e.order(&oid(&order_id)?)?))
+        self.read_text(|e| order_text(&e.order(&oid(&order_id)?)?))
     }
 
     /// The order's events, oldest first (its audit trail).

@@ -113,6 +113,11 @@ pub(crate) fn shielded<T>(work: impl FnOnce() -> Out<T>) -> napi::Result<T> {
     }
 }
 
+/// [`shielded`] for a JSON text result, handed to `index.js` marked.
+pub(crate) fn shielded_text(work: impl FnOnce() -> Out<String>) -> napi::Result<String> {
+    shielded(|| work().map(|json| crate::convert::marked(&json)))
+}
+
 /// [`shielded`] for a JSON result, handed to `index.js` as JSON text.
 pub(crate) fn shielded_json(work: impl FnOnce() -> Out<Value>) -> napi::Result<String> {
     shielded(|| work().map(|v| crate::convert::json_text(&v)))
@@ -123,7 +128,7 @@ pub(crate) fn shielded_json(work: impl FnOnce() -> Out<Value>) -> napi::Result<S
 /// bulk imports) returns one as a Promise, so the event loop keeps serving while the
 /// core works, serialisation included.
 pub struct Job {
-    work: Option<Box<dyn FnOnce() -> Out<Value> + Send>>,
+    work: Option<Box<dyn FnOnce() -> Out<String> + Send>>,
 }
 
 impl Task for Job {
@@ -132,7 +137,7 @@ impl Task for Job {
 
     fn compute(&mut self) -> napi::Result<String> {
         match self.work.take() {
-            Some(work) => shielded(|| work().map(|v| crate::convert::json_text(&v))),
+            Some(work) => shielded(|| work().map(|json| crate::convert::marked(&json))),
             None => Err(Failure::input("task", "ran twice").into()),
         }
     }
@@ -142,9 +147,14 @@ impl Task for Job {
     }
 }
 
-/// `work` as a Promise (napi `AsyncTask`).
-pub(crate) fn job(work: impl FnOnce() -> Out<Value> + Send + 'static) -> AsyncTask<Job> {
+/// `work` (JSON text) as a Promise (napi `AsyncTask`).
+pub(crate) fn job_text(work: impl FnOnce() -> Out<String> + Send + 'static) -> AsyncTask<Job> {
     AsyncTask::new(Job {
         work: Some(Box::new(work)),
     })
+}
+
+/// `work` as a Promise (napi `AsyncTask`).
+pub(crate) fn job(work: impl FnOnce() -> Out<Value> + Send + 'static) -> AsyncTask<Job> {
+    job_text(move || work().map(|v| v.to_string()))
 }

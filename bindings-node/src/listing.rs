@@ -14,7 +14,7 @@ use ordersmith::ports::{OrderCursor, OrderQuery, DEFAULT_PAGE_SIZE};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::convert::{from_json, opts, order_json, JsonArg};
+use crate::convert::{from_json, opts, order_json, orders_text, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{shielded, shielded_json, Failure, Job, Out};
 
@@ -124,12 +124,9 @@ impl JsEngine {
         ts_return_type = "Promise<Order[]>"
     )]
     pub fn list_all_orders(&self, query: Option<JsonArg>, max: Option<u32>) -> AsyncTask<Job> {
-        self.write(move |e| {
+        self.write_text(move |e| {
             let q = self::query(query, WALK_PAGE_SIZE)?;
-            let orders = e.list_all_orders(&q, max.map(|m| m as usize))?;
-            Ok(Value::Array(
-                orders.iter().map(order_json).collect::<Out<Vec<_>>>()?,
-            ))
+            orders_text(&e.list_all_orders(&q, max.map(|m| m as usize))?)
         })
     }
 

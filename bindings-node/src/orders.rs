@@ -14,7 +14,7 @@ use ordersmith::order::{
 use serde_json::{json, Value};
 
 use crate::convert::{
-    context, from_json, line_quantities, oid, opts, order_json, refuse_numbers_for_money, JsonArg,
+    context, from_json, line_quantities, oid, opts, order_text, refuse_numbers_for_money, JsonArg,
 };
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Job, Out};
@@ -27,10 +27,10 @@ impl JsEngine {
         options: Option<JsonArg>,
         run: impl FnOnce(&Engine, &OrderId, &CommandContext) -> Out<Order> + Send + 'static,
     ) -> AsyncTask<Job> {
-        self.write(move |e| {
+        self.write_text(move |e| {
             let id = oid(&order_id)?;
             let ctx = context(options)?;
-            order_json(&run(e, &id, &ctx)?)
+            order_text(&run(e, &id, &ctx)?)
         })
     }
 }
@@ -61,10 +61,10 @@ impl JsEngine {
         ts_return_type = "Promise<Order>"
     )]
     pub fn place_order(&self, order: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
-        self.write(move |e| {
+        self.write_text(move |e| {
             let ctx = context(options)?;
             let new = order_input(order, "order")?;
-            order_json(&e.place_order(new, &ctx)?)
+            order_text(&e.place_order(new, &ctx)?)
         })
     }
 
@@ -75,7 +75,7 @@ impl JsEngine {
         ts_return_type = "Promise<ImportResult>"
     )]
     pub fn place_orders(&self, orders: JsonArg, options: Option<JsonArg>) -> AsyncTask<Job> {
-        self.write(move |e| {
+        self.write_text(move |e| {
             let ctx = context(options)?;
             let Value::Array(orders) = orders.0 else {
                 return Err(Failure::input("orders", "expected an array of orders"));
@@ -92,7 +92,10 @@ impl JsEngine {
                 }
             }
             let mut placed = e.place_orders(batch, &ctx).into_iter();
-            let mut ok = Vec::new();
+            // The orders are written as JSON text one by one, so a large import never
+            // holds a JSON tree of every order at once.
+            let mut ok = String::with_capacity(slots.len() * 1024 + 16);
+            ok.push_str("{\"orders\":[");
             let mut errors = Vec::new();
             for (index, slot) in slots.into_iter().enumerate() {
                 let result = match slot {
@@ -106,11 +109,19 @@ impl JsEngine {
                         .map_err(Failure::from),
                 };
                 match result {
-                    Ok(order) => ok.push(order_json(&order)?),
+                    Ok(order) => {
+                        if !ok.ends_with('[') {
+                            ok.push(',');
+                        }
+                        ok.push_str(&order_text(&order)?);
+                    }
                     Err(f) => errors.push(json!({ "index": index, "error": f.to_json() })),
                 }
             }
-            Ok(json!({ "orders": ok, "errors": errors }))
+            ok.push_str("],\"errors\":");
+            ok.push_str(&Value::Array(errors).to_string());
+            ok.push('}');
+            Ok(ok)
         })
     }
 

@@ -2,8 +2,7 @@
 // Every core and channels error code is known to Node and maps to its module's class;
 // the errors of 13 modules are reached through real calls here (notify's in
 // notify.test.js; catalog, sourcing, dump and intake only through the catalogue),
-// arriving with code, kind and
-// details; money given as a JS number is refused with a typed error.
+// arriving with code, kind and details; money given as a JS number is refused with a typed error.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { ordersmith, orderInput, stocked } = require('./helpers.js')
