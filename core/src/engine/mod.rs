@@ -833,6 +833,7 @@ impl Engine {
             stock: None,
             idempotency: Vec::new(),
             outbox,
+            records: Vec::new(),
         })
     }
 }
