@@ -7,9 +7,10 @@ use std::sync::Mutex;
 
 use ordersmith::errors::OrdersmithError;
 use ordersmith::ids::VariantId;
-use ordersmith_channels::intake::{self, Intake, IntakeOptions, MemoryIntakeLog};
-use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
+use ordersmith_channels::intake::{self, Intake, IntakeOptions};
+use ordersmith_channels::mapping::Listing;
 use ordersmith_channels::push::{PushAccount, PushTarget, StockPushPlanner};
+use ordersmith_channels::stored::{StoreIdentifierMap, StoreIntakeLog};
 use ordersmith_channels::webhook::{self, EbayPublicKey, Headers, Verified};
 use ordersmith_channels::{parse_order, Channel};
 use pyo3::prelude::*;
@@ -286,13 +287,14 @@ impl PyStockPushPlanner {
     }
 }
 
-/// Imports channel orders into an engine, with an in-memory identifier map (whose
-/// snapshot is JSON the host stores) and intake log.
+/// Imports channel orders into an engine. The identifier map and the intake log live
+/// in the engine's own store, so on SQLite or PostgreSQL they persist and are shared
+/// like the orders.
 #[pyclass(frozen, name = "ChannelIntake", module = "ordersmith._native")]
 pub(crate) struct PyChannelIntake {
     engine: Py<PyEngine>,
-    map: MemoryIdentifierMap,
-    log: MemoryIntakeLog,
+    map: StoreIdentifierMap,
+    log: StoreIntakeLog,
     options: IntakeOptions,
 }
 
@@ -310,14 +312,15 @@ impl PyChannelIntake {
         import_test_orders: Option<Flag<names::import_test_orders>>,
         import_marketplace_fulfilled: Option<Flag<names::import_marketplace_fulfilled>>,
     ) -> PyResult<Self> {
-        let map = match mapping_json {
-            Some(json) => run(py, || MemoryIdentifierMap::from_json(json.as_str()))?,
-            None => MemoryIdentifierMap::new(),
-        };
+        let store = engine.get().engine(py)?.store();
+        let map = StoreIdentifierMap::new(store.clone());
+        if let Some(json) = mapping_json {
+            run(py, || map.load_json(json.as_str()))?;
+        }
         Ok(PyChannelIntake {
             engine,
             map,
-            log: MemoryIntakeLog::default(),
+            log: StoreIntakeLog::new(store),
             options: IntakeOptions {
                 import_test_orders: import_test_orders.is_some_and(|f| f.0),
                 import_marketplace_fulfilled: import_marketplace_fulfilled.is_some_and(|f| f.0),
@@ -353,7 +356,8 @@ impl PyChannelIntake {
         })
     }
 
-    /// The identifier map as JSON, to persist and pass back as `mapping_json`.
+    /// The identifier map as JSON (a backup, or to load into another engine as
+    /// `mapping_json`).
     fn mapping_json(&self, py: Python<'_>) -> PyResult<String> {
         run(py, || self.map.to_json())
     }

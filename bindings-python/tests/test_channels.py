@@ -98,6 +98,24 @@ def test_intake_is_idempotent_and_updates_in_place(engine: ordersmith.Engine) ->
     assert engine.order(order.id).lines[0].shipped == 1
 
 
+def test_mapping_and_intake_log_persist_with_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    first = ordersmith.Engine.open(path)
+    intake = _intake(first)
+    created = intake.import_payload("trendyol", fixture("trendyol/new_names.json"))
+    assert created["outcome"] == "created" and created["unmapped"] == []
+    assert intake.import_payload("trendyol", fixture("trendyol/split_packages.json"))["outcome"] == "updated"
+    del intake, first
+    again = ordersmith.Engine.open(path)
+    # No listing given this time: the map is in the file, and so is the intake log that
+    # knows the created-status delivery is older than what was applied.
+    intake = ordersmith.ChannelIntake(again)
+    assert "TEA-500" in intake.mapping_json()
+    late = intake.import_payload("trendyol", fixture("trendyol/new_names.json"))
+    assert late["outcome"] == "stale" and late["order"].id == created["order"].id
+    assert len(again.list_orders()) == 1
+
+
 def test_unmapped_sku_holds_the_order(engine: ordersmith.Engine) -> None:
     report = ordersmith.ChannelIntake(engine).import_payload("trendyol", fixture("trendyol/new_names.json"))
     assert report["unmapped"] == ["TEA-500", "CUP"]

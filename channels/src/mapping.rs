@@ -1,10 +1,11 @@
 //! Identifier mapping: a channel's SKU / barcode / variant id → ordersmith's variant,
 //! and back (a variant → the identifiers a stock push needs on that channel).
 //!
-//! The host implements [`IdentifierMap`] over its own tables, or uses
+//! Three implementations of the [`IdentifierMap`] port: the host's own, over its own
+//! tables; [`crate::stored::StoreIdentifierMap`], kept in the engine's store (memory,
+//! SQLite or PostgreSQL) so it persists and is shared wherever the orders are; and
 //! [`MemoryIdentifierMap`], whose whole content is a serde [`MappingSnapshot`] the host
-//! can persist anywhere (a JSON file, a key-value row) and load back. There is no SQL
-//! table for mappings in the SQLite/PostgreSQL stores yet.
+//! can persist anywhere (a JSON file, a key-value row) and load back.
 //!
 //! ```
 //! use ordersmith::ids::VariantId;

@@ -439,6 +439,13 @@ impl Engine {
         &self.config
     }
 
+    /// The store the engine saves to: for capabilities beside the order that keep their
+    /// own keyed records in the same place (a channel's identifier map, its intake log),
+    /// so they persist wherever the orders do.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
     /// Runs `body` as one atomic write: under the writer, on a caught-up ledger, then
     /// commits what it returns together with the stock commands it executed. If the body
     /// fails or the commit fails after the ledger changed, the ledger is rebuilt from
