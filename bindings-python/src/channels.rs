@@ -329,8 +329,13 @@ impl PyChannelIntake {
     }
 
     /// Sets a variant's listing on a channel (its SKU, barcode and variant id then
-    /// resolve to the variant).
-    #[pyo3(signature = (channel, variant, *, sku=None, barcode=None, variant_id=None, inventory_item_id=None, product_type=None))]
+    /// resolve to the variant). `offer_ids`: eBay offers whose quantity a push sets too;
+    /// `fulfilled_by_marketplace`: the marketplace ships it from its own stock (FBA,
+    /// Hepsiburada), so pushes leave it alone.
+    #[pyo3(
+        signature = (channel, variant, *, sku=None, barcode=None, variant_id=None, inventory_item_id=None, product_type=None, offer_ids=None, fulfilled_by_marketplace=None),
+        text_signature = "(self, channel, variant, *, sku=None, barcode=None, variant_id=None, inventory_item_id=None, product_type=None, offer_ids=None, fulfilled_by_marketplace=False)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn set_listing(
         &self,
@@ -342,6 +347,8 @@ impl PyChannelIntake {
         variant_id: Option<Text<names::variant_id>>,
         inventory_item_id: Option<Text<names::inventory_item_id>>,
         product_type: Option<Text<names::product_type>>,
+        offer_ids: Option<TextList<names::offer_ids>>,
+        fulfilled_by_marketplace: Option<Flag<names::fulfilled_by_marketplace>>,
     ) -> PyResult<()> {
         let variant = VariantId::parse(variant.as_str()).map_err(|e| core_error(py, &e))?;
         let listing = Listing {
@@ -350,6 +357,8 @@ impl PyChannelIntake {
             variant_id: variant_id.map(|t| t.0),
             inventory_item_id: inventory_item_id.map(|t| t.0),
             product_type: product_type.map(|t| t.0),
+            offer_ids: offer_ids.map(|l| l.0).unwrap_or_default(),
+            fulfilled_by_marketplace: fulfilled_by_marketplace.is_some_and(|f| f.0),
         };
         run(py, || {
             self.map.set_listing(channel.as_str(), &variant, listing)

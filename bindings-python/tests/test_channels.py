@@ -156,6 +156,26 @@ def test_stock_push_plan_and_acknowledge(engine: ordersmith.Engine) -> None:
         ordersmith.StockPushPlanner("shopify_inventory")
 
 
+def test_marketplace_fulfilled_listings_are_not_pushed(engine: ordersmith.Engine) -> None:
+    engine.add_location("WH", "Warehouse", 1, "TR-34")
+    for sku in ["TEA", "CUP"]:
+        engine.register_variant(sku)
+        engine.receive(sku, "WH", 10)
+    engine.set_channel_rule("ebay", share_percent=100, buffer=0)
+    intake = ordersmith.ChannelIntake(engine)
+    intake.set_listing("ebay", "TEA", sku="TEA-500", offer_ids=["OFFER-1"])
+    intake.set_listing("ebay", "CUP", sku="CUP", fulfilled_by_marketplace=True)
+    planner = ordersmith.StockPushPlanner("ebay_bulk_price_quantity")
+    plan = intake.plan_stock_push(planner, datetime(2026, 11, 20, 10, tzinfo=timezone.utc))
+    assert plan["marketplace_fulfilled"] == ["CUP"]
+    [request] = plan["requests"]
+    [item] = request["body"]["requests"]
+    assert item["sku"] == "TEA-500"
+    assert item["offers"] == [{"offerId": "OFFER-1", "availableQuantity": 10}]
+    with pytest.raises(ordersmith.EngineInputError):
+        intake.set_listing("ebay", "TEA", offer_ids="OFFER-1")  # type: ignore[arg-type]
+
+
 def test_claims_become_events_reported_once(engine: ordersmith.Engine) -> None:
     events = ordersmith.parse_channel_events("hepsiburada", fixture("claims/hepsiburada_claims.json"))
     assert events[0]["external_id"] == "CLM-77" and events[0]["amount"] == Decimal("89.9")

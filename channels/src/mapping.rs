@@ -127,6 +127,15 @@ pub struct Listing {
     /// Amazon product type (for listings patches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
+    /// eBay offer ids of this SKU (one per marketplace it is offered on): a stock push
+    /// then sets each offer's available quantity as well as the inventory item's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offer_ids: Vec<String>,
+    /// The marketplace ships this listing from its own stock (Amazon FBA, Hepsiburada
+    /// `isFulfilledByHB`): its stock is the marketplace's count, so a push never
+    /// touches it (the plan lists it under `marketplace_fulfilled`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fulfilled_by_marketplace: bool,
 }
 
 /// The mapping port. Contract:

@@ -276,6 +276,9 @@ pub struct PushPlan {
     pub unlisted: Vec<VariantId>,
     /// Variants held back: already in flight, or at their daily revision cap.
     pub deferred: Vec<VariantId>,
+    /// Variants whose listing the marketplace fulfils from its own stock
+    /// ([`crate::mapping::Listing::fulfilled_by_marketplace`]): never pushed.
+    pub marketplace_fulfilled: Vec<VariantId>,
 }
 
 /// What an acknowledgement settled.
@@ -409,6 +412,10 @@ impl StockPushPlanner {
                 }
             }
             let listing = map.listing(self.target.channel(), variant)?;
+            if listing.as_ref().is_some_and(|l| l.fulfilled_by_marketplace) {
+                plan.marketplace_fulfilled.push(variant.clone());
+                continue;
+            }
             let Some((listing, key)) =
                 listing.and_then(|l| item_key(self.target, &l).map(|k| (l, k)))
             else {

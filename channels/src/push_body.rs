@@ -161,7 +161,18 @@ pub(crate) fn build(
         PushTarget::EbayBulkPriceQuantity => {
             let requests: Vec<Value> = items
                 .iter()
-                .map(|i| json!({"sku": key(i), "shipToLocationAvailability": {"quantity": i.quantity}}))
+                .map(|i| {
+                    let mut request = json!({"sku": key(i), "shipToLocationAvailability": {"quantity": i.quantity}});
+                    if !i.listing.offer_ids.is_empty() {
+                        request["offers"] = i
+                            .listing
+                            .offer_ids
+                            .iter()
+                            .map(|id| json!({"offerId": id, "availableQuantity": i.quantity}))
+                            .collect();
+                    }
+                    request
+                })
                 .collect();
             (
                 "POST",

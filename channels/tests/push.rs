@@ -41,7 +41,7 @@ fn listed(target: PushTarget, n: usize) -> (MemoryIdentifierMap, BTreeMap<Varian
             } else {
                 format!("{}", 5000 + i)
             }),
-            product_type: None,
+            ..Listing::default()
         };
         map.set_listing(target.channel(), &v, listing).unwrap();
         changed.insert(v, 7);
@@ -273,4 +273,57 @@ fn unlisted_variants_and_missing_account_fields_are_reported() {
             .code(),
         "PUSH_INVALID_LIMITS"
     );
+}
+
+/// Marketplace-fulfilled listings (Amazon FBA, Hepsiburada `isFulfilledByHB`) are never
+/// pushed: their stock is the marketplace's count. eBay offers get their quantity too.
+#[test]
+fn marketplace_fulfilled_listings_are_not_pushed_and_ebay_offers_get_quantities() {
+    let now = utc(2026, 11, 20, 10, 0, 0);
+    for target in [
+        PushTarget::HepsiburadaStockUpload,
+        PushTarget::AmazonListingsFeed,
+    ] {
+        let (map, changed) = listed(target, 3);
+        let fba = VariantId::parse("V00001").unwrap();
+        let mut listing =
+            ordersmith_channels::mapping::IdentifierMap::listing(&map, target.channel(), &fba)
+                .unwrap()
+                .unwrap();
+        listing.fulfilled_by_marketplace = true;
+        map.set_listing(target.channel(), &fba, listing).unwrap();
+        let mut p = StockPushPlanner::new(target, account()).unwrap();
+        let plan = p.plan(&changed, &map, now).unwrap();
+        assert_eq!(plan.marketplace_fulfilled, vec![fba.clone()], "{target:?}");
+        let pushed: Vec<_> = plan
+            .requests
+            .iter()
+            .flat_map(|r| r.items.iter().map(|i| i.variant.clone()))
+            .collect();
+        assert_eq!(pushed.len(), 2, "{target:?}");
+        assert!(!pushed.contains(&fba), "{target:?}");
+    }
+    let (map, changed) = listed(PushTarget::EbayBulkPriceQuantity, 2);
+    let v0 = VariantId::parse("V00000").unwrap();
+    map.set_listing(
+        "ebay",
+        &v0,
+        Listing {
+            sku: Some("SKU-0".into()),
+            offer_ids: vec!["OFFER-US".into(), "OFFER-DE".into()],
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    let mut p = StockPushPlanner::new(PushTarget::EbayBulkPriceQuantity, account()).unwrap();
+    let plan = p.plan(&changed, &map, now).unwrap();
+    let body = &plan.requests[0].body;
+    assert_eq!(
+        body["requests"][0]["offers"],
+        serde_json::json!([
+            {"offerId": "OFFER-US", "availableQuantity": 7},
+            {"offerId": "OFFER-DE", "availableQuantity": 7}
+        ])
+    );
+    assert!(body["requests"][1].get("offers").is_none());
 }
