@@ -279,6 +279,25 @@ impl PyStockPushPlanner {
     fn in_flight(&self) -> Vec<String> {
         self.lock().in_flight()
     }
+
+    /// The channel answered 429 with a Retry-After: no request goes before `until`
+    /// (acknowledge the refused request with all its keys as failed to plan them again).
+    fn throttled(&self, until: &Bound<'_, PyAny>) -> PyResult<()> {
+        let until = datetime_arg(until, "until")?;
+        self.lock().throttled(until);
+        Ok(())
+    }
+
+    /// When the next request may go, given the time now.
+    fn next_allowed<'py>(
+        &self,
+        py: Python<'py>,
+        now: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let now = datetime_arg(now, "now")?;
+        let at = self.lock().next_allowed(now);
+        to_out(py, &at)
+    }
 }
 
 impl PyStockPushPlanner {

@@ -150,6 +150,12 @@ def test_stock_push_plan_and_acknowledge(engine: ordersmith.Engine) -> None:
     assert list(ack["pushed"]) == ["TEA"] and ack["failed"] == ["CUP"]
     retry = intake.plan_stock_push(planner, now)
     assert [i["external_key"] for i in retry["requests"][0]["items"]] == ["8690000000028"]
+    # A 429 with Retry-After: nothing goes before the time the channel named.
+    later = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)
+    planner.throttled(later)
+    assert planner.next_allowed(now) == later
+    with pytest.raises(ordersmith.EngineInputError):
+        planner.throttled("soon")  # type: ignore[arg-type]
     with pytest.raises(ordersmith.PushNotFoundError):
         intake.acknowledge_stock_push(planner, "nope")
     with pytest.raises(ordersmith.PushInputError):

@@ -163,13 +163,16 @@ pub(crate) fn build(
                 .iter()
                 .map(|i| {
                     let mut request = json!({"sku": key(i), "shipToLocationAvailability": {"quantity": i.quantity}});
-                    if !i.listing.offer_ids.is_empty() {
-                        request["offers"] = i
+                    if let (false, Some(obj)) =
+                        (i.listing.offer_ids.is_empty(), request.as_object_mut())
+                    {
+                        let offers: Vec<Value> = i
                             .listing
                             .offer_ids
                             .iter()
                             .map(|id| json!({"offerId": id, "availableQuantity": i.quantity}))
                             .collect();
+                        obj.insert("offers".into(), Value::Array(offers));
                     }
                     request
                 })
