@@ -289,14 +289,9 @@ impl PyStockPushPlanner {
     }
 
     /// When the next request may go, given the time now.
-    fn next_allowed<'py>(
-        &self,
-        py: Python<'py>,
-        now: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn next_allowed(&self, now: &Bound<'_, PyAny>) -> PyResult<chrono::DateTime<chrono::Utc>> {
         let now = datetime_arg(now, "now")?;
-        let at = self.lock().next_allowed(now);
-        to_out(py, &at)
+        Ok(self.lock().next_allowed(now))
     }
 }
 

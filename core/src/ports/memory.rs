@@ -5,6 +5,8 @@
 //! (version checks, all-or-nothing commits); `benches/` measures what that costs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::stock::FastMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -21,11 +23,13 @@ use crate::stock::StockLogEntry;
 
 #[derive(Default)]
 struct State {
-    orders: HashMap<OrderId, (Order, Vec<OrderEventRecord>)>,
+    // foldhash (randomly seeded per map) rather than SipHash: SipHash was a tenth of
+    // an in-memory channel import, and the stock ledger already keys its maps this way.
+    orders: FastMap<OrderId, (Order, Vec<OrderEventRecord>)>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
-    idempotency: HashMap<String, IdempotencyRecord>,
+    idempotency: FastMap<String, IdempotencyRecord>,
     outbox: BTreeMap<u64, OutboxRecord>,
-    outbox_index: HashMap<String, u64>,
+    outbox_index: FastMap<String, u64>,
     outbox_seq: u64,
     stock_log: Vec<StockLogEntry>,
     /// namespace → key → (version, JSON).
