@@ -233,18 +233,24 @@ export declare class InternalError extends OrdersmithError {}
 export declare function errorClass(code: string): typeof OrdersmithError
 
 /**
- * Imports channel orders into an engine, with an in-memory identifier map (whose
- * snapshot is JSON the host stores) and intake log.
+ * Imports channel orders into an engine. The identifier map and the intake log live
+ * in the engine's own store, so on SQLite or PostgreSQL they persist and are shared
+ * like the orders.
  */
 export declare class ChannelIntake {
   /** Intake into `engine`; `mappingJson` restores a saved identifier map. */
   constructor(engine: Engine, options?: { mappingJson?: string; importTestOrders?: boolean; importMarketplaceFulfilled?: boolean })
   /**
    * Sets a variant's listing on a channel (its SKU, barcode and variant id then
-   * resolve to the variant).
+   * resolve to the variant). `offerIds`: eBay offers whose quantity a push sets too;
+   * `fulfilledByMarketplace`: the marketplace ships it from its own stock (FBA,
+   * Hepsiburada), so pushes leave it alone.
    */
-  setListing(channel: string, variant: string, listing?: { sku?: string; barcode?: string; variantId?: string; inventoryItemId?: string; productType?: string }): void
-  /** The identifier map as JSON, to persist and pass back as `mappingJson`. */
+  setListing(channel: string, variant: string, listing?: { sku?: string; barcode?: string; variantId?: string; inventoryItemId?: string; productType?: string; offerIds?: string[]; fulfilledByMarketplace?: boolean }): void
+  /**
+   * The identifier map as JSON (a backup, or to load into another engine as
+   * `mappingJson`).
+   */
   mappingJson(): string
   /**
    * Parses and imports one payload, off the event loop: the report (`outcome`,
@@ -352,6 +358,12 @@ export declare class Engine {
    * order does not stop the rest: it is reported in `errors` with its index.
    */
   placeOrders(orders: OrderInput[], options?: Pick<CallOptions, 'actor'>): Promise<ImportResult>
+  /**
+   * Places an order and runs `then` (order commands in the core's JSON form, such as
+   * `{command: "mark_paid"}`) on it in one atomic write: `{order, created}`. The same
+   * channel order again returns it as it is (`created: false`), running nothing twice.
+   */
+  placeOrderThen(order: OrderInput, then: Array<{ command: string; [field: string]: unknown }>, options?: CallOptions): Promise<{ order: Order; created: boolean }>
   /**
    * Runs any order command given in the core's JSON form (`{command: "confirm"}`,
    * `{command: "hold", reason: "fraud_review"}`, ...).
@@ -498,6 +510,14 @@ export declare class StockPushPlanner {
   get target(): PushTargetName
   /** Ids of requests sent and not yet acknowledged. */
   inFlight(): Array<string>
+  /**
+   * The channel answered 429 with a Retry-After: no request goes before `until` (an
+   * ISO time; acknowledge the refused request with all its keys as failed to plan
+   * them again).
+   */
+  throttled(until: string): void
+  /** When the next request may go, given the time `now` (ISO times). */
+  nextAllowed(now: string): string
 }
 export type JsStockPushPlanner = StockPushPlanner
 

@@ -10,9 +10,10 @@ use napi_derive::napi;
 use ordersmith::engine::{Engine, EngineError};
 use ordersmith::errors::OrdersmithError;
 use ordersmith::ids::VariantId;
-use ordersmith_channels::intake::{self, Intake, IntakeOptions, MemoryIntakeLog};
-use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
+use ordersmith_channels::intake::{self, Intake, IntakeOptions};
+use ordersmith_channels::mapping::Listing;
 use ordersmith_channels::push::{PushAccount, PushTarget, StockPushPlanner};
+use ordersmith_channels::stored::{StoreIdentifierMap, StoreIntakeLog};
 use ordersmith_channels::webhook::{self, EbayPublicKey, Headers, Verified};
 use ordersmith_channels::{parse_order, Channel};
 use serde::Deserialize;
@@ -263,6 +264,33 @@ impl JsStockPushPlanner {
     pub fn in_flight(&self) -> Vec<String> {
         self.lock().in_flight()
     }
+
+    /// The channel answered 429 with a Retry-After: no request goes before `until` (an
+    /// ISO time; acknowledge the refused request with all its keys as failed to plan
+    /// them again).
+    #[napi]
+    pub fn throttled(&self, until: String) -> napi::Result<()> {
+        shielded(|| {
+            let until = iso_time(until, "until")?;
+            self.lock().throttled(until);
+            Ok(())
+        })
+    }
+
+    /// When the next request may go, given the time `now` (ISO times).
+    #[napi]
+    pub fn next_allowed(&self, now: String) -> napi::Result<String> {
+        shielded(|| Ok(self.lock().next_allowed(iso_time(now, "now")?).to_rfc3339()))
+    }
+}
+
+/// An ISO-8601 time with an offset, read by the core's rule (a naive time is refused).
+fn iso_time(text: String, field: &str) -> Out<chrono::DateTime<chrono::Utc>> {
+    #[derive(Deserialize)]
+    struct At(
+        #[serde(deserialize_with = "ordersmith::order::aware_time")] chrono::DateTime<chrono::Utc>,
+    );
+    Ok(from_json::<At>(Value::String(text), field)?.0)
 }
 
 impl JsStockPushPlanner {
@@ -271,13 +299,14 @@ impl JsStockPushPlanner {
     }
 }
 
-/// Imports channel orders into an engine, with an in-memory identifier map (whose
-/// snapshot is JSON the host stores) and intake log.
+/// Imports channel orders into an engine. The identifier map and the intake log live
+/// in the engine's own store, so on SQLite or PostgreSQL they persist and are shared
+/// like the orders.
 #[napi(js_name = "ChannelIntake")]
 pub struct JsChannelIntake {
     engine: Arc<RwLock<Option<Arc<Engine>>>>,
-    map: Arc<MemoryIdentifierMap>,
-    log: Arc<MemoryIntakeLog>,
+    map: Arc<StoreIdentifierMap>,
+    log: Arc<StoreIntakeLog>,
     options: IntakeOptions,
 }
 
@@ -299,6 +328,8 @@ struct ListingOptions {
     variant_id: Option<String>,
     inventory_item_id: Option<String>,
     product_type: Option<String>,
+    offer_ids: Option<Vec<String>>,
+    fulfilled_by_marketplace: Option<bool>,
 }
 
 impl JsChannelIntake {
@@ -344,14 +375,15 @@ impl JsChannelIntake {
     pub fn new(engine: &JsEngine, options: Option<JsonArg>) -> napi::Result<Self> {
         shielded(|| {
             let s: IntakeSettings = opts(options, "options")?;
-            let map = match &s.mapping_json {
-                Some(json) => MemoryIdentifierMap::from_json(json).map_err(core)?,
-                None => MemoryIdentifierMap::new(),
-            };
+            let store = engine.engine()?.store();
+            let map = StoreIdentifierMap::new(store.clone());
+            if let Some(json) = &s.mapping_json {
+                map.load_json(json).map_err(core)?;
+            }
             Ok(JsChannelIntake {
                 engine: engine.inner.clone(),
                 map: Arc::new(map),
-                log: Arc::new(MemoryIntakeLog::default()),
+                log: Arc::new(StoreIntakeLog::new(store)),
                 options: IntakeOptions {
                     import_test_orders: s.import_test_orders.unwrap_or(false),
                     import_marketplace_fulfilled: s.import_marketplace_fulfilled.unwrap_or(false),
@@ -361,9 +393,11 @@ impl JsChannelIntake {
     }
 
     /// Sets a variant's listing on a channel (its SKU, barcode and variant id then
-    /// resolve to the variant).
+    /// resolve to the variant). `offerIds`: eBay offers whose quantity a push sets too;
+    /// `fulfilledByMarketplace`: the marketplace ships it from its own stock (FBA,
+    /// Hepsiburada), so pushes leave it alone.
     #[napi(
-        ts_args_type = "channel: string, variant: string, listing?: { sku?: string; barcode?: string; variantId?: string; inventoryItemId?: string; productType?: string }"
+        ts_args_type = "channel: string, variant: string, listing?: { sku?: string; barcode?: string; variantId?: string; inventoryItemId?: string; productType?: string; offerIds?: string[]; fulfilledByMarketplace?: boolean }"
     )]
     pub fn set_listing(
         &self,
@@ -380,6 +414,8 @@ impl JsChannelIntake {
                 variant_id: l.variant_id,
                 inventory_item_id: l.inventory_item_id,
                 product_type: l.product_type,
+                offer_ids: l.offer_ids.unwrap_or_default(),
+                fulfilled_by_marketplace: l.fulfilled_by_marketplace.unwrap_or(false),
             };
             self.map
                 .set_listing(&channel, &variant, listing)
@@ -387,7 +423,8 @@ impl JsChannelIntake {
         })
     }
 
-    /// The identifier map as JSON, to persist and pass back as `mappingJson`.
+    /// The identifier map as JSON (a backup, or to load into another engine as
+    /// `mappingJson`).
     #[napi]
     pub fn mapping_json(&self) -> napi::Result<String> {
         shielded(|| self.map.to_json().map_err(core))

@@ -125,6 +125,32 @@ impl JsEngine {
         })
     }
 
+    /// Places an order and runs `then` (order commands in the core's JSON form, such as
+    /// `{command: "mark_paid"}`) on it in one atomic write: `{order, created}`. The same
+    /// channel order again returns it as it is (`created: false`), running nothing twice.
+    #[napi(
+        ts_args_type = "order: OrderInput, then: Array<{ command: string; [field: string]: unknown }>, options?: CallOptions",
+        ts_return_type = "Promise<{ order: Order; created: boolean }>"
+    )]
+    pub fn place_order_then(
+        &self,
+        order: JsonArg,
+        then: JsonArg,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
+        self.write_text(move |e| {
+            let ctx = context(options)?;
+            let new = order_input(order, "order")?;
+            refuse_numbers_for_money(&then, "then")?;
+            let then: Vec<OrderCommand> = from_json(then, "then")?;
+            let (order, created) = e.place_order_then(new, then, &ctx)?;
+            Ok(format!(
+                "{{\"order\":{},\"created\":{created}}}",
+                order_text(&order)?
+            ))
+        })
+    }
+
     /// Runs any order command given in the core's JSON form (`{command: "confirm"}`,
     /// `{command: "hold", reason: "fraud_review"}`, ...).
     #[napi(

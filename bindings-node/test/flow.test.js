@@ -159,3 +159,18 @@ test('close releases the engine; later calls are ENGINE_CLOSED', async () => {
   assert.throws(() => engine.order('order-1'), { code: 'ENGINE_CLOSED' })
   await assert.rejects(engine.placeOrder(orderInput()), ordersmith.EngineError)
 })
+
+test('placeOrderThen places and runs follow-ups once; a planner can be throttled', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const first = await engine.placeOrderThen(orderInput({ ref: 'T-1' }), [{ command: 'mark_paid' }])
+  assert.equal(first.created, true)
+  assert.equal(first.order.payment_status, 'paid')
+  const again = await engine.placeOrderThen(orderInput({ ref: 'T-1' }), [{ command: 'mark_paid' }])
+  assert.equal(again.created, false)
+  assert.equal(again.order.version, first.order.version)
+  await assert.rejects(engine.placeOrderThen(orderInput({ ref: 'T-2' }), [{ command: 'place' }]), { code: 'ENGINE_INVALID_INPUT' })
+  const planner = new ordersmith.StockPushPlanner('woo_commerce_batch')
+  planner.throttled('2026-11-30T12:00:00Z')
+  assert.ok(planner.nextAllowed('2026-11-30T11:00:00Z') >= '2026-11-30T12:00:00')
+  assert.throws(() => planner.nextAllowed('2026-11-30T11:00:00'), { code: 'ENGINE_INVALID_INPUT' })
+})
