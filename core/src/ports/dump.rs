@@ -12,8 +12,11 @@
 //! 3. `{"kind":"idempotency","record":{..}}` per key, ordered by key
 //! 4. `{"kind":"stock","entry":{..}}` per stock log entry, in sequence
 //! 5. `{"kind":"outbox","record":{..}}` per pending record, oldest first
-//! 6. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N}`, so a truncated
-//!    file is refused rather than half imported unnoticed
+//! 6. `{"kind":"document","document":{..}}` per invoice or credit note, by series then
+//!    sequence (import checks each series runs 1, 2, 3, ... without a gap)
+//! 7. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N,"documents":N}`,
+//!    so a truncated file is refused rather than half imported unnoticed (dumps written
+//!    before documents existed have no document lines and read as 0)
 //!
 //! The order of lines is fixed by the store contract (byte order of ids and keys,
 //! outbox oldest first), so two stores with the same state give byte-identical dumps.
@@ -37,8 +40,10 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeSet, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, StockAppend,
+    Store, StoreError,
 };
+use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
@@ -103,6 +108,9 @@ pub struct DumpStats {
     pub stock: u64,
     /// Pending outbox records.
     pub outbox: u64,
+    /// Invoices and credit notes.
+    #[serde(default)]
+    pub documents: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -125,12 +133,17 @@ enum Line {
     Outbox {
         record: OutboxRecord,
     },
+    Document {
+        document: Box<InvoiceDocument>,
+    },
     End {
         orders: u64,
         idempotency: u64,
         #[serde(default)]
         stock: u64,
         outbox: u64,
+        #[serde(default)]
+        documents: u64,
     },
 }
 
@@ -217,6 +230,24 @@ pub fn export<W: Write>(
         write_line(out, &Line::Outbox { record })?;
         stats.outbox += 1;
     }
+    let mut after: Option<(String, u64)> = None;
+    loop {
+        let docs = store.documents(after.as_ref().map(|(s, n)| (s.as_str(), *n)), DUMP_BATCH)?;
+        let full = docs.len() == DUMP_BATCH;
+        after = docs.last().map(|d| (d.series.clone(), d.sequence));
+        for document in docs {
+            write_line(
+                out,
+                &Line::Document {
+                    document: Box::new(document),
+                },
+            )?;
+            stats.documents += 1;
+        }
+        if !full {
+            break;
+        }
+    }
     write_line(
         out,
         &Line::End {
@@ -224,6 +255,7 @@ pub fn export<W: Write>(
             idempotency: stats.idempotency,
             stock: stats.stock,
             outbox: stats.outbox,
+            documents: stats.documents,
         },
     )?;
     out.flush().map_err(|e| DumpError::Io {
@@ -276,6 +308,7 @@ pub fn import<R: BufRead>(
         || !store.idempotency_records(None, 1)?.is_empty()
         || !store.stock_log_since(0, 1)?.is_empty()
         || !outbox.pending(1)?.is_empty()
+        || !store.documents(None, 1)?.is_empty()
     {
         return Err(DumpError::TargetNotEmpty);
     }
@@ -284,6 +317,7 @@ pub fn import<R: BufRead>(
     let mut seen_header = false;
     let mut ended = false;
     let mut number = 0u64;
+    let mut series_last: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for text in input.lines() {
         number += 1;
         let text = text.map_err(|e| DumpError::Io {
@@ -356,17 +390,37 @@ pub fn import<R: BufRead>(
                 batch.outbox.push(record);
                 stats.outbox += 1;
             }
+            Line::Document { document } => {
+                let last = series_last.entry(document.series.clone()).or_insert(0);
+                if document.sequence != *last + 1 {
+                    return Err(DumpError::Malformed {
+                        line: number,
+                        reason: format!(
+                            "document {} is number {} of its series after number {}",
+                            document.number, document.sequence, last
+                        ),
+                    });
+                }
+                batch.documents.push(DocumentAppend {
+                    expected_last: *last,
+                    document: *document,
+                });
+                *last += 1;
+                stats.documents += 1;
+            }
             Line::End {
                 orders,
                 idempotency,
                 stock,
                 outbox,
+                documents,
             } => {
                 let expected = DumpStats {
                     orders,
                     idempotency,
                     stock,
                     outbox,
+                    documents,
                 };
                 if expected != stats {
                     return Err(DumpError::Malformed {
@@ -382,7 +436,8 @@ pub fn import<R: BufRead>(
         let size = batch.orders.len()
             + batch.idempotency.len()
             + batch.stock.as_ref().map_or(0, |s| s.entries.len())
-            + batch.outbox.len();
+            + batch.outbox.len()
+            + batch.documents.len();
         if size >= DUMP_BATCH {
             store.commit(std::mem::take(&mut batch))?;
         }

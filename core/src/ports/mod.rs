@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, OrderId};
+use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord, OrderStatus};
 use crate::stock::StockLogEntry;
 
@@ -182,6 +183,21 @@ pub struct StockAppend {
     pub entries: Vec<StockLogEntry>,
 }
 
+/// A new invoice or credit note for a [`ChangeSet`], taking the next number of its series.
+///
+/// The document's `series` and `sequence` name the number; the store saves it only if
+/// the series still ends at `expected_last` (and `sequence` is `expected_last + 1`),
+/// otherwise the whole commit is a [`StoreError::Conflict`] on `invoice series ...`.
+/// Taking the number in the commit that saves the document is what keeps series
+/// gapless: a failed commit takes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentAppend {
+    /// The last number of the series the caller saw (0 for a new series).
+    pub expected_last: u64,
+    /// The document.
+    pub document: InvoiceDocument,
+}
+
 /// Everything one engine call saves, atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeSet {
@@ -193,6 +209,8 @@ pub struct ChangeSet {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Effects to perform.
     pub outbox: Vec<OutboxRecord>,
+    /// Invoices and credit notes issued, each taking its series' next number.
+    pub documents: Vec<DocumentAppend>,
 }
 
 impl ChangeSet {
@@ -202,6 +220,7 @@ impl ChangeSet {
             && self.stock.as_ref().is_none_or(|s| s.entries.is_empty())
             && self.idempotency.is_empty()
             && self.outbox.is_empty()
+            && self.documents.is_empty()
     }
 }
 
@@ -335,6 +354,14 @@ impl OrderCursor {
 ///   order of the id or key (Rust's `str` order, SQL's `COLLATE "C"`), strictly after
 ///   the cursor, at most `limit`: paging with the last item returned visits each item
 ///   exactly once. They serve export ([`dump`]) and maintenance, not hot paths.
+/// - Documents ([`DocumentAppend`]): `commit` checks each series ends at
+///   `expected_last` (several appends to one series in a change set follow each other)
+///   and that no document number exists yet, else [`StoreError::Conflict`]. Documents are
+///   never changed once saved. `document_series_last` is 0 for an unknown series;
+///   `load_document` is `Ok(None)` for an unknown number; `order_documents` lists an
+///   order's documents by issue time, invoices before credit notes issued at the same
+///   time, then by sequence (an unknown order has none); `documents` lists every document by
+///   series then sequence, strictly after the `(series, sequence)` cursor, at most `limit`.
 pub trait Store: Send + Sync {
     /// The order at its latest version.
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
@@ -362,6 +389,18 @@ pub trait Store: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<IdempotencyRecord>, StoreError>;
+    /// The last number taken in an invoice series (0 when none was).
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError>;
+    /// The invoice or credit note with this number.
+    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError>;
+    /// An order's invoices and credit notes by issue time, invoices first, then sequence.
+    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError>;
+    /// Every document by series then sequence, strictly after `after`, at most `limit`.
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceDocument>, StoreError>;
 }
 
 /// The host's side of the outbox.
