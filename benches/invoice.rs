@@ -16,8 +16,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use ordersmith::engine::{CommandContext, Engine};
 use ordersmith::ids::{ChannelId, OrderId, VariantId};
 use ordersmith::invoice::{
-    invoice_for, render_cii, render_html, DocumentKind, InvoiceConfig, InvoiceDocument,
-    Numbering, Seller,
+    invoice_for, render_cii, render_html, DocumentKind, InvoiceConfig, InvoiceDocument, Numbering,
+    Seller,
 };
 use ordersmith::money::{Currency, Money};
 use ordersmith::notify::Locale;
@@ -94,7 +94,9 @@ fn documents(c: &mut Criterion) {
         g.bench_function("html", |b| {
             b.iter(|| render_html(black_box(&doc), Locale::Tr).unwrap())
         });
-        g.bench_function("cii_xml", |b| b.iter(|| render_cii(black_box(&doc)).unwrap()));
+        g.bench_function("cii_xml", |b| {
+            b.iter(|| render_cii(black_box(&doc)).unwrap())
+        });
         g.finish();
     }
 }

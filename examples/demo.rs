@@ -171,30 +171,31 @@ fn main() -> Result<()> {
         1,
     )?
     .with_non_working_day(chrono::Weekday::Sun)?;
-    let engine = Engine::new(store, outbox, clock.clone(), ids).with_config(EngineConfig {
-        notifications: Some(NotificationConfig {
-            channels: vec![NotificationChannel::Email],
-            tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
-            ..NotificationConfig::default()
-        }),
-        shipping_calendar: Some(calendar),
-        sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
-        ..EngineConfig::default()
-    })
-    // Invoices and credit notes: the shop's company data, numbered per year in Istanbul.
-    .with_invoicing(InvoiceConfig {
-        time_zone: chrono_tz::Europe::Istanbul,
-        ..InvoiceConfig::new(Seller {
-            name: "Çay & Kahve Ticaret A.Ş.".into(),
-            vat_id: None,
-            tax_id: Some("1234567890".into()),
-            address_lines: vec!["Bağdat Caddesi 100".into()],
-            city: "İstanbul".into(),
-            postal_code: "34728".into(),
-            country: "TR".into(),
-            email: Some("fatura@example.com".into()),
+    let engine = Engine::new(store, outbox, clock.clone(), ids)
+        .with_config(EngineConfig {
+            notifications: Some(NotificationConfig {
+                channels: vec![NotificationChannel::Email],
+                tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
+                ..NotificationConfig::default()
+            }),
+            shipping_calendar: Some(calendar),
+            sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
+            ..EngineConfig::default()
         })
-    })?;
+        // Invoices and credit notes: the shop's company data, numbered per year in Istanbul.
+        .with_invoicing(InvoiceConfig {
+            time_zone: chrono_tz::Europe::Istanbul,
+            ..InvoiceConfig::new(Seller {
+                name: "Çay & Kahve Ticaret A.Ş.".into(),
+                vat_id: None,
+                tax_id: Some("1234567890".into()),
+                address_lines: vec!["Bağdat Caddesi 100".into()],
+                city: "İstanbul".into(),
+                postal_code: "34728".into(),
+                country: "TR".into(),
+                email: Some("fatura@example.com".into()),
+            })
+        })?;
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),
@@ -666,7 +667,11 @@ fn invoices(
             first.number.replace(['/', '\\'], "-")
         ));
         std::fs::write(&path, engine.document_html(&first.number, Locale::Tr)?)?;
-        println!("  printable invoice {} written to {}", first.number, path.display());
+        println!(
+            "  printable invoice {} written to {}",
+            first.number,
+            path.display()
+        );
         let xml = engine.document_cii(&first.number)?;
         println!("  its EN 16931 e-invoice (CII XML) is {} bytes", xml.len());
     }

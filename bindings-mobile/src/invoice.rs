@@ -82,9 +82,7 @@ pub struct InvoiceDocument {
 impl TryFrom<core::InvoiceDocument> for InvoiceDocument {
     type Error = OrdersmithError;
     fn try_from(d: core::InvoiceDocument) -> Result<Self, OrdersmithError> {
-        let json = d
-            .to_json()
-            .map_err(ordersmith::engine::EngineError::from)?;
+        let json = d.to_json().map_err(ordersmith::engine::EngineError::from)?;
         Ok(InvoiceDocument {
             number: d.number,
             kind: match d.kind {

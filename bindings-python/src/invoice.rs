@@ -71,7 +71,11 @@ impl PyEngine {
     }
 
     /// The invoice or credit note numbered `number`, as a dict.
-    fn document<'py>(&self, py: Python<'py>, number: Text<names::number>) -> PyResult<Bound<'py, PyAny>> {
+    fn document<'py>(
+        &self,
+        py: Python<'py>,
+        number: Text<names::number>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let engine = self.engine(py)?;
         let doc = detached(py, || engine.document(number.as_str()))?;
         to_py(py, &doc)

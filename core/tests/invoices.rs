@@ -340,7 +340,9 @@ fn per_shipment_invoices_add_up_to_the_order() {
     let o = e.place_order(turkish_order(), &ctx()).unwrap();
     e.confirm_order(&o.id, &ctx()).unwrap();
     assert_eq!(
-        e.issue_invoice(&o.id, Some("S1"), &ctx()).unwrap_err().code(),
+        e.issue_invoice(&o.id, Some("S1"), &ctx())
+            .unwrap_err()
+            .code(),
         "INVOICE_NOTHING_TO_INVOICE"
     );
     e.record_shipment(&o.id, vec![lq("L1", 2), lq("L2", 1)], &ctx())
@@ -350,14 +352,19 @@ fn per_shipment_invoices_add_up_to_the_order() {
     assert_eq!(first.lines.len(), 3, "two items and shipping");
     // Nothing shipped since: nothing to invoice.
     assert_eq!(
-        e.issue_invoice(&o.id, Some("S1"), &ctx()).unwrap_err().code(),
+        e.issue_invoice(&o.id, Some("S1"), &ctx())
+            .unwrap_err()
+            .code(),
         "INVOICE_NOTHING_TO_INVOICE"
     );
     e.record_shipment(&o.id, vec![lq("L1", 1), lq("L2", 1), lq("L3", 1)], &ctx())
         .unwrap();
     let second = e.issue_invoice(&o.id, Some("S2"), &ctx()).unwrap();
     assert_eq!(second.number, "INV-2026-000002");
-    assert!(second.lines.iter().all(|l| l.description != "Shipping: Kargo"));
+    assert!(second
+        .lines
+        .iter()
+        .all(|l| l.description != "Shipping: Kargo"));
     let order = e.order(&o.id).unwrap();
     let sum = first
         .totals
@@ -402,7 +409,9 @@ fn bad_requests_are_typed_and_change_nothing() {
         "INVOICE_NOTHING_TO_INVOICE"
     );
     assert_eq!(
-        e.issue_invoice(&oid("o-404"), None, &ctx()).unwrap_err().code(),
+        e.issue_invoice(&oid("o-404"), None, &ctx())
+            .unwrap_err()
+            .code(),
         "ORDER_NOT_FOUND"
     );
     assert_eq!(
@@ -414,13 +423,23 @@ fn bad_requests_are_typed_and_change_nothing() {
     assert_eq!(store.documents(None, 100).unwrap().len(), 1);
     // Without a configuration nothing is issued, and refunds on uninvoiced orders work.
     let plain = test_engine();
-    let p = plain.engine.place_order(sample_order("web"), &ctx()).unwrap();
+    let p = plain
+        .engine
+        .place_order(sample_order("web"), &ctx())
+        .unwrap();
     assert_eq!(
-        plain.engine.issue_invoice(&p.id, None, &ctx()).unwrap_err().code(),
+        plain
+            .engine
+            .issue_invoice(&p.id, None, &ctx())
+            .unwrap_err()
+            .code(),
         "INVOICE_NOT_CONFIGURED"
     );
     plain.engine.mark_paid(&p.id, &ctx()).unwrap();
-    plain.engine.record_refund(&p.id, money("1.00"), &ctx()).unwrap();
+    plain
+        .engine
+        .record_refund(&p.id, money("1.00"), &ctx())
+        .unwrap();
     // A seller that cannot appear on an EN 16931 invoice is refused up front.
     let mut bad = config();
     bad.seller.tax_id = None;

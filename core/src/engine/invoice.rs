@@ -82,7 +82,10 @@ impl Engine {
     }
 
     fn invoice_config(&self) -> Result<&InvoiceConfig, EngineError> {
-        Ok(self.invoicing.as_deref().ok_or(InvoiceError::NotConfigured)?)
+        Ok(self
+            .invoicing
+            .as_deref()
+            .ok_or(InvoiceError::NotConfigured)?)
     }
 
     /// Issues the next invoice of an order: all of it ([`crate::invoice::InvoiceMode::PerOrder`],
@@ -173,14 +176,12 @@ impl Engine {
 
     /// The invoice or credit note numbered `number` ([`InvoiceError::NotFound`] if none).
     pub fn document(&self, number: &str) -> Result<InvoiceDocument, EngineError> {
-        self.store
-            .load_document(number)?
-            .ok_or_else(|| {
-                InvoiceError::NotFound {
-                    number: number.to_string(),
-                }
-                .into()
-            })
+        self.store.load_document(number)?.ok_or_else(|| {
+            InvoiceError::NotFound {
+                number: number.to_string(),
+            }
+            .into()
+        })
     }
 
     /// An order's invoices and credit notes, oldest first (empty when it has none;

@@ -327,13 +327,15 @@ pub enum CreditSource {
     },
 }
 
-/// Gross amount of a document per (category, rate).
-fn gross_by_rate(doc: &InvoiceDocument) -> Result<BTreeMap<(Decimal, VatCategory), (Money, Money)>, InvoiceError> {
-    let mut out = BTreeMap::new();
-    for v in &doc.vat {
-        out.insert((v.rate.normalize(), v.category), (v.basis, v.tax));
-    }
-    Ok(out)
+/// Net and VAT per (rate, category).
+type ByRate = BTreeMap<(Decimal, VatCategory), (Money, Money)>;
+
+/// A document's net and VAT per (rate, category).
+fn net_and_vat_by_rate(doc: &InvoiceDocument) -> ByRate {
+    doc.vat
+        .iter()
+        .map(|v| ((v.rate.normalize(), v.category), (v.basis, v.tax)))
+        .collect()
 }
 
 /// A credit note of `amount` (with VAT) against `invoice`. `earlier_credits` are the
@@ -375,10 +377,12 @@ pub fn credit_note_for(
         });
     }
     // What is left per rate: the invoice's net and VAT minus earlier credits at that rate.
-    let mut left = gross_by_rate(invoice)?;
+    let mut left = net_and_vat_by_rate(invoice);
     for credit in earlier_credits.iter().filter(|c| {
         c.kind == DocumentKind::CreditNote
-            && c.corrects.as_ref().is_some_and(|r| r.number == invoice.number)
+            && c.corrects
+                .as_ref()
+                .is_some_and(|r| r.number == invoice.number)
     }) {
         for v in &credit.vat {
             if let Some((basis, tax)) = left.get_mut(&(v.rate.normalize(), v.category)) {
@@ -399,12 +403,17 @@ pub fn credit_note_for(
             creditable,
         });
     }
-    let weights: Vec<Decimal> = remaining.iter().map(|r| r.3.amount().max(Decimal::ZERO)).collect();
+    let weights: Vec<Decimal> = remaining
+        .iter()
+        .map(|r| r.3.amount().max(Decimal::ZERO))
+        .collect();
     let shares = allocate(&amount, &weights)?;
     let rounding = config.rounding.rounding();
     let mut lines = Vec::new();
     let mut vat = Vec::new();
-    for (((rate, category), basis_left, tax_left, gross_left), share) in remaining.iter().zip(shares) {
+    for (((rate, category), basis_left, tax_left, gross_left), share) in
+        remaining.iter().zip(shares)
+    {
         if share.is_zero() {
             continue;
         }
@@ -424,7 +433,10 @@ pub fn credit_note_for(
             kind: LineKind::Credit,
             order_line: None,
             sku: None,
-            description: format!("Credit against invoice {} at {percent} % VAT", invoice.number),
+            description: format!(
+                "Credit against invoice {} at {percent} % VAT",
+                invoice.number
+            ),
             quantity: 1,
             net_unit_price: basis.amount(),
             net_amount: basis,
@@ -489,14 +501,19 @@ pub fn credit_note_for(
 }
 
 /// What `invoice` has left to credit after `credits` (credit notes against it).
-pub(crate) fn creditable(invoice: &InvoiceDocument, credits: &[InvoiceDocument]) -> Result<Money, InvoiceError> {
+pub(crate) fn creditable(
+    invoice: &InvoiceDocument,
+    credits: &[InvoiceDocument],
+) -> Result<Money, InvoiceError> {
     let credited = Money::sum(
         invoice.currency,
         credits
             .iter()
             .filter(|c| {
                 c.kind == DocumentKind::CreditNote
-                    && c.corrects.as_ref().is_some_and(|r| r.number == invoice.number)
+                    && c.corrects
+                        .as_ref()
+                        .is_some_and(|r| r.number == invoice.number)
             })
             .map(|c| &c.totals.grand_total),
     )?;

@@ -49,20 +49,29 @@ pub fn check_en16931(doc: &InvoiceDocument) -> Result<(), InvoiceError> {
         ]);
     for m in all_amounts {
         if m.currency() != c {
-            return Err(fail("BR-5", format!("an amount is in {} on a {c} document", m.currency())));
+            return Err(fail(
+                "BR-5",
+                format!("an amount is in {} on a {c} document", m.currency()),
+            ));
         }
     }
     let line_sum = Money::sum(c, doc.lines.iter().map(|l| &l.net_amount))?;
     if line_sum != t.line_total {
         return Err(fail(
             "BR-CO-10",
-            format!("lines add up to {line_sum}, the line total says {}", t.line_total),
+            format!(
+                "lines add up to {line_sum}, the line total says {}",
+                t.line_total
+            ),
         ));
     }
     if t.tax_basis_total != t.line_total {
         return Err(fail(
             "BR-CO-13",
-            format!("total without VAT {} differs from line total {}", t.tax_basis_total, t.line_total),
+            format!(
+                "total without VAT {} differs from line total {}",
+                t.tax_basis_total, t.line_total
+            ),
         ));
     }
     let mut per_rate: BTreeMap<(Decimal, VatCategory), (Money, u64)> = BTreeMap::new();
@@ -76,7 +85,11 @@ pub fn check_en16931(doc: &InvoiceDocument) -> Result<(), InvoiceError> {
     if per_rate.len() != doc.vat.len() {
         return Err(fail(
             "BR-CO-18",
-            format!("{} rates on lines, {} breakdown entries", per_rate.len(), doc.vat.len()),
+            format!(
+                "{} rates on lines, {} breakdown entries",
+                per_rate.len(),
+                doc.vat.len()
+            ),
         ));
     }
     let minor = Decimal::new(1, c.minor_units());
@@ -91,15 +104,24 @@ pub fn check_en16931(doc: &InvoiceDocument) -> Result<(), InvoiceError> {
         if *basis != v.basis {
             return Err(fail(
                 rule,
-                format!("lines at {} add up to {basis}, the breakdown says {}", v.rate, v.basis),
+                format!(
+                    "lines at {} add up to {basis}, the breakdown says {}",
+                    v.rate, v.basis
+                ),
             ));
         }
         match v.category {
             VatCategory::ZeroRated if !v.rate.is_zero() || !v.tax.is_zero() => {
-                return Err(fail("BR-Z-05", format!("zero rated entry at {} with VAT {}", v.rate, v.tax)));
+                return Err(fail(
+                    "BR-Z-05",
+                    format!("zero rated entry at {} with VAT {}", v.rate, v.tax),
+                ));
             }
             VatCategory::Standard if v.rate <= Decimal::ZERO => {
-                return Err(fail("BR-S-05", format!("standard rated entry at rate {}", v.rate)));
+                return Err(fail(
+                    "BR-S-05",
+                    format!("standard rated entry at rate {}", v.rate),
+                ));
             }
             _ => {}
         }
@@ -108,7 +130,10 @@ pub fn check_en16931(doc: &InvoiceDocument) -> Result<(), InvoiceError> {
         if (v.tax.amount() - exact).abs() > tolerance {
             return Err(fail(
                 "BR-CO-17",
-                format!("VAT {} at {} on {} should be about {exact}", v.tax, v.rate, v.basis),
+                format!(
+                    "VAT {} at {} on {} should be about {exact}",
+                    v.tax, v.rate, v.basis
+                ),
             ));
         }
     }
@@ -116,21 +141,33 @@ pub fn check_en16931(doc: &InvoiceDocument) -> Result<(), InvoiceError> {
     if vat_sum != t.tax_total {
         return Err(fail(
             "BR-CO-14",
-            format!("breakdown VAT adds up to {vat_sum}, the total says {}", t.tax_total),
+            format!(
+                "breakdown VAT adds up to {vat_sum}, the total says {}",
+                t.tax_total
+            ),
         ));
     }
     let grand = t.tax_basis_total.checked_add(&t.tax_total)?;
     if grand != t.grand_total {
         return Err(fail(
             "BR-CO-15",
-            format!("{} + {} is {grand}, the total says {}", t.tax_basis_total, t.tax_total, t.grand_total),
+            format!(
+                "{} + {} is {grand}, the total says {}",
+                t.tax_basis_total, t.tax_total, t.grand_total
+            ),
         ));
     }
-    let due = t.grand_total.checked_sub(&t.paid)?.checked_add(&t.rounding)?;
+    let due = t
+        .grand_total
+        .checked_sub(&t.paid)?
+        .checked_add(&t.rounding)?;
     if due != t.due {
         return Err(fail(
             "BR-CO-16",
-            format!("{} − {} + {} is {due}, due says {}", t.grand_total, t.paid, t.rounding, t.due),
+            format!(
+                "{} − {} + {} is {due}, due says {}",
+                t.grand_total, t.paid, t.rounding, t.due
+            ),
         ));
     }
     Ok(())

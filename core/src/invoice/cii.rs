@@ -67,7 +67,12 @@ impl Xml {
             .map_err(io)
     }
 
-    fn leaf_with(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) -> Result<(), InvoiceError> {
+    fn leaf_with(
+        &mut self,
+        name: &str,
+        attrs: &[(&str, &str)],
+        text: &str,
+    ) -> Result<(), InvoiceError> {
         self.open_with(name, attrs)?;
         self.w
             .write_event(Event::Text(BytesText::new(text)))
@@ -79,7 +84,12 @@ impl Xml {
         self.leaf_with(name, &[], text)
     }
 
-    fn date(&mut self, name: &str, kind: &str, date: chrono::NaiveDate) -> Result<(), InvoiceError> {
+    fn date(
+        &mut self,
+        name: &str,
+        kind: &str,
+        date: chrono::NaiveDate,
+    ) -> Result<(), InvoiceError> {
         self.open(name)?;
         self.leaf_with(
             &format!("{kind}:DateTimeString"),
@@ -124,7 +134,12 @@ impl PostalAddress<'_> {
             x.leaf("ram:PostcodeCode", p)?;
         }
         let names = ["ram:LineOne", "ram:LineTwo", "ram:LineThree"];
-        let lines: Vec<&str> = self.lines.iter().copied().filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = self
+            .lines
+            .iter()
+            .copied()
+            .filter(|l| !l.is_empty())
+            .collect();
         for (i, name) in names.iter().enumerate() {
             let text = if i == 2 && lines.len() > 3 {
                 lines.get(2..).map(|rest| rest.join(", "))

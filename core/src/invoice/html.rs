@@ -126,42 +126,93 @@ pub fn render_html(doc: &InvoiceDocument, locale: Locale) -> Result<String, Invo
              @media print{{body{{margin:0}}}}\n</style>\n</head>\n<body>\n",
             e(title), e(&doc.number)
         ))?;
-        w(&mut h, format_args!("<h1>{}</h1>\n<table class=\"meta\">\n", e(title)))?;
-        w(&mut h, format_args!("<tr><th>{}</th><td>{}</td></tr>\n", l.number, e(&doc.number)))?;
-        w(&mut h, format_args!("<tr><th>{}</th><td>{}</td></tr>\n", l.date, doc.issue_date.format("%Y-%m-%d")))?;
+        w(
+            &mut h,
+            format_args!("<h1>{}</h1>\n<table class=\"meta\">\n", e(title)),
+        )?;
+        w(
+            &mut h,
+            format_args!(
+                "<tr><th>{}</th><td>{}</td></tr>\n",
+                l.number,
+                e(&doc.number)
+            ),
+        )?;
+        w(
+            &mut h,
+            format_args!(
+                "<tr><th>{}</th><td>{}</td></tr>\n",
+                l.date,
+                doc.issue_date.format("%Y-%m-%d")
+            ),
+        )?;
         let order = match &doc.order_ref {
             Some(r) => format!("{} ({})", e(doc.order_id.as_str()), e(r)),
             None => e(doc.order_id.as_str()),
         };
-        w(&mut h, format_args!("<tr><th>{}</th><td>{order}</td></tr>\n", l.order))?;
+        w(
+            &mut h,
+            format_args!("<tr><th>{}</th><td>{order}</td></tr>\n", l.order),
+        )?;
         if let Some(c) = &doc.corrects {
-            w(&mut h, format_args!(
-                "<tr><th>{}</th><td>{} ({})</td></tr>\n",
-                l.corrects, e(&c.number), c.issue_date.format("%Y-%m-%d")
-            ))?;
+            w(
+                &mut h,
+                format_args!(
+                    "<tr><th>{}</th><td>{} ({})</td></tr>\n",
+                    l.corrects,
+                    e(&c.number),
+                    c.issue_date.format("%Y-%m-%d")
+                ),
+            )?;
         }
-        w(&mut h, format_args!("</table>\n<div class=\"parties\">\n<div class=\"seller\"><h2>{}</h2>\n", l.seller))?;
+        w(
+            &mut h,
+            format_args!(
+                "</table>\n<div class=\"parties\">\n<div class=\"seller\"><h2>{}</h2>\n",
+                l.seller
+            ),
+        )?;
         let s = &doc.seller;
         w(&mut h, format_args!("<p>{}<br>\n", e(&s.name)))?;
         for line in &s.address_lines {
             w(&mut h, format_args!("{}<br>\n", e(line)))?;
         }
-        w(&mut h, format_args!("{} {}<br>\n{}", e(&s.postal_code), e(&s.city), e(&s.country)))?;
+        w(
+            &mut h,
+            format_args!(
+                "{} {}<br>\n{}",
+                e(&s.postal_code),
+                e(&s.city),
+                e(&s.country)
+            ),
+        )?;
         if let Some(v) = &s.vat_id {
             w(&mut h, format_args!("<br>\n{}: {}", l.vat_id, e(v)))?;
         }
         if let Some(t) = &s.tax_id {
             w(&mut h, format_args!("<br>\n{}: {}", l.tax_id, e(t)))?;
         }
-        w(&mut h, format_args!("</p></div>\n<div class=\"buyer\"><h2>{}</h2>\n<p>{}", l.buyer, e(doc.buyer.name.expose())))?;
+        w(
+            &mut h,
+            format_args!(
+                "</p></div>\n<div class=\"buyer\"><h2>{}</h2>\n<p>{}",
+                l.buyer,
+                e(doc.buyer.name.expose())
+            ),
+        )?;
         if let Some(a) = &doc.buyer.address {
             for line in a.lines.expose() {
                 w(&mut h, format_args!("<br>\n{}", e(line)))?;
             }
-            w(&mut h, format_args!(
-                "<br>\n{} {}<br>\n{}",
-                e(a.postal_code.expose()), e(a.city.expose()), e(&a.country)
-            ))?;
+            w(
+                &mut h,
+                format_args!(
+                    "<br>\n{} {}<br>\n{}",
+                    e(a.postal_code.expose()),
+                    e(a.city.expose()),
+                    e(&a.country)
+                ),
+            )?;
         }
         w(&mut h, format_args!("</p></div>\n</div>\n<table class=\"lines\">\n<thead><tr><th>#</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>\n",
             l.description, l.quantity, l.unit_price, l.vat, l.net))?;
@@ -175,24 +226,49 @@ pub fn render_html(doc: &InvoiceDocument, locale: Locale) -> Result<String, Invo
         w(&mut h, format_args!("</tbody>\n</table>\n<h2>{}</h2>\n<table class=\"vat\">\n<thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>\n",
             l.breakdown, l.vat, l.basis, l.total_vat))?;
         for v in &doc.vat {
-            w(&mut h, format_args!(
-                "<tr><td>{} ({})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-                percent(v.rate), v.category.code(), money(&v.basis), money(&v.tax)
-            ))?;
+            w(
+                &mut h,
+                format_args!(
+                    "<tr><td>{} ({})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+                    percent(v.rate),
+                    v.category.code(),
+                    money(&v.basis),
+                    money(&v.tax)
+                ),
+            )?;
         }
         let t = &doc.totals;
-        w(&mut h, format_args!("</tbody>\n</table>\n<table class=\"totals\">\n"))?;
+        w(
+            &mut h,
+            format_args!("</tbody>\n</table>\n<table class=\"totals\">\n"),
+        )?;
         for (label, m) in [
             (l.total_net, &t.tax_basis_total),
             (l.total_vat, &t.tax_total),
             (l.total, &t.grand_total),
             (l.paid, &t.paid),
         ] {
-            w(&mut h, format_args!("<tr><td>{label}</td><td class=\"n\">{}</td></tr>\n", money(m)))?;
+            w(
+                &mut h,
+                format_args!(
+                    "<tr><td>{label}</td><td class=\"n\">{}</td></tr>\n",
+                    money(m)
+                ),
+            )?;
         }
-        w(&mut h, format_args!("<tr class=\"due\"><td>{}</td><td class=\"n\">{}</td></tr>\n</table>\n", l.due, money(&t.due)))?;
+        w(
+            &mut h,
+            format_args!(
+                "<tr class=\"due\"><td>{}</td><td class=\"n\">{}</td></tr>\n</table>\n",
+                l.due,
+                money(&t.due)
+            ),
+        )?;
         if doc.prices_include_tax {
-            w(&mut h, format_args!("<p class=\"note\">{}</p>\n", l.prices_include))?;
+            w(
+                &mut h,
+                format_args!("<p class=\"note\">{}</p>\n", l.prices_include),
+            )?;
         }
         if let Some(note) = &doc.note {
             w(&mut h, format_args!("<p class=\"note\">{}</p>\n", e(note)))?;

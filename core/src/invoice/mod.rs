@@ -585,7 +585,9 @@ impl InvoiceConfig {
 #[serde(untagged)]
 pub enum InvoiceError {
     /// The engine was not given an [`InvoiceConfig`].
-    #[error("invoicing is not configured: give the engine an invoice configuration (seller, numbering)")]
+    #[error(
+        "invoicing is not configured: give the engine an invoice configuration (seller, numbering)"
+    )]
     NotConfigured,
     /// A configuration value is unusable.
     #[error("invoice configuration {field} is invalid: {reason}")]

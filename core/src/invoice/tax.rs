@@ -195,7 +195,10 @@ mod tests {
     fn exclusive_per_rate_rounds_once_per_rate_and_per_line_rounds_each_line() {
         // Three lines of 0.05 at 10 %: per rate 0.15 × 10 % = 0.015 → 0.02; per line
         // 3 × round(0.005) = 3 × 0.01 = 0.03.
-        let lines = [Charged { amount: m(5), rate: rate(10) }; 3];
+        let lines = [Charged {
+            amount: m(5),
+            rate: rate(10),
+        }; 3];
         let per_rate = split(&lines, false, TaxRounding::PerRate, RoundingMode::HalfUp).unwrap();
         assert_eq!(per_rate.rates[0].tax, m(2));
         let per_line = split(&lines, false, TaxRounding::PerLine, RoundingMode::HalfUp).unwrap();
@@ -207,10 +210,22 @@ mod tests {
     #[test]
     fn turkish_rates_one_ten_and_twenty_percent_on_one_document() {
         let lines = [
-            Charged { amount: m(10_100), rate: rate(1) },
-            Charged { amount: m(11_000), rate: rate(10) },
-            Charged { amount: m(12_000), rate: rate(20) },
-            Charged { amount: m(2_400), rate: rate(20) },
+            Charged {
+                amount: m(10_100),
+                rate: rate(1),
+            },
+            Charged {
+                amount: m(11_000),
+                rate: rate(10),
+            },
+            Charged {
+                amount: m(12_000),
+                rate: rate(20),
+            },
+            Charged {
+                amount: m(2_400),
+                rate: rate(20),
+            },
         ];
         let s = split(&lines, true, TaxRounding::PerRate, RoundingMode::HalfUp).unwrap();
         let got: Vec<(i64, i64)> = s
@@ -232,7 +247,10 @@ mod tests {
         let total = m(1_000);
         let parts = allocate(&total, &[Decimal::ONE; 3]).unwrap();
         assert_eq!(units_share(&total, 3, 0, 1).unwrap(), parts[0]);
-        assert_eq!(units_share(&total, 3, 1, 2).unwrap(), parts[1].checked_add(&parts[2]).unwrap());
+        assert_eq!(
+            units_share(&total, 3, 1, 2).unwrap(),
+            parts[1].checked_add(&parts[2]).unwrap()
+        );
         assert_eq!(units_share(&total, 0, 0, 1).unwrap(), m(0));
     }
 

@@ -239,7 +239,9 @@ impl Store for MemoryStore {
             let doc = append.document;
             let key = (doc.series.clone(), doc.sequence);
             state.series_last.insert(doc.series.clone(), doc.sequence);
-            state.document_numbers.insert(doc.number.clone(), key.clone());
+            state
+                .document_numbers
+                .insert(doc.number.clone(), key.clone());
             state
                 .order_documents
                 .entry(doc.order_id.clone())

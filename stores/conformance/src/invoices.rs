@@ -66,7 +66,11 @@ pub fn assert_series_gapless(store: &dyn Store) -> BTreeMap<String, Vec<InvoiceD
     let mut by_series: BTreeMap<String, Vec<InvoiceDocument>> = BTreeMap::new();
     let mut numbers = std::collections::BTreeSet::new();
     for d in all {
-        assert!(numbers.insert(d.number.clone()), "number {} repeated", d.number);
+        assert!(
+            numbers.insert(d.number.clone()),
+            "number {} repeated",
+            d.number
+        );
         by_series.entry(d.series.clone()).or_default().push(d);
     }
     for (series, docs) in &by_series {
@@ -95,7 +99,10 @@ pub fn documents_round_trip_and_list_by_order(make: &dyn Fn() -> StoreUnderTest)
     let inv = engine.issue_invoice(&o.id, None, &ctx).unwrap();
     engine.record_refund(&o.id, money("20.00"), &ctx).unwrap();
     let store = sut.store.as_ref();
-    assert_eq!(store.load_document(&inv.number).unwrap().as_ref(), Some(&inv));
+    assert_eq!(
+        store.load_document(&inv.number).unwrap().as_ref(),
+        Some(&inv)
+    );
     // JSON-exact: what comes back serialises to the same text.
     assert_eq!(
         serde_json::to_string(&store.load_document(&inv.number).unwrap()).unwrap(),
@@ -136,7 +143,8 @@ pub fn stale_series_numbers_are_conflicts_and_change_nothing(make: &dyn Fn() -> 
     skipping.sequence = 3;
     let mut again = inv.clone();
     again.sequence = 2;
-    for (expected_last, document) in [(0, stale), (2, skipping.clone()), (1, skipping), (1, again)] {
+    for (expected_last, document) in [(0, stale), (2, skipping.clone()), (1, skipping), (1, again)]
+    {
         let err = store
             .commit(ChangeSet {
                 orders: vec![note.clone()],
@@ -201,7 +209,10 @@ pub fn a_failed_commit_takes_no_invoice_number(make: &dyn Fn() -> StoreUnderTest
         "STORE_UNAVAILABLE"
     );
     assert!(sut.store.documents(None, 10).unwrap().is_empty());
-    assert_eq!(sut.store.document_series_last("INV-2026-{seq:06}").unwrap(), 0);
+    assert_eq!(
+        sut.store.document_series_last("INV-2026-{seq:06}").unwrap(),
+        0
+    );
     assert_eq!(
         engine.issue_invoice(&o.id, None, &ctx).unwrap().number,
         "INV-2026-000001"
@@ -245,7 +256,12 @@ pub fn documents_move_with_a_dump(make: &dyn Fn() -> StoreUnderTest) {
     let stats = export(sut.store.as_ref(), sut.outbox.as_ref(), &mut first).unwrap();
     assert_eq!(stats.documents, 6);
     let target = make();
-    import(target.store.as_ref(), target.outbox.as_ref(), first.as_slice()).unwrap();
+    import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        first.as_slice(),
+    )
+    .unwrap();
     let mut second = Vec::new();
     export(target.store.as_ref(), target.outbox.as_ref(), &mut second).unwrap();
     assert_eq!(
@@ -253,7 +269,10 @@ pub fn documents_move_with_a_dump(make: &dyn Fn() -> StoreUnderTest) {
         String::from_utf8(second).unwrap()
     );
     assert_eq!(
-        target.store.document_series_last("CN-2026-{seq:06}").unwrap(),
+        target
+            .store
+            .document_series_last("CN-2026-{seq:06}")
+            .unwrap(),
         3
     );
     // The imported store goes on numbering where the source stopped.

@@ -38,8 +38,8 @@ use ordersmith::ids::OrderId;
 use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
+    Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
@@ -509,7 +509,9 @@ fn series_last(client: &mut impl postgres::GenericClient, series: &str) -> Resul
         )
         .map_err(store_error("reading an invoice series"))?;
     let last: i64 = match row {
-        Some(r) => r.try_get(0).map_err(store_error("reading an invoice series"))?,
+        Some(r) => r
+            .try_get(0)
+            .map_err(store_error("reading an invoice series"))?,
         None => 0,
     };
     to_u64("invoice series last number", last)

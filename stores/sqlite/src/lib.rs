@@ -46,8 +46,8 @@ use ordersmith::ids::OrderId;
 use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
+    Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use rusqlite::types::Value;
