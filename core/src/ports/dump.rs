@@ -15,8 +15,8 @@
 //! 6. `{"kind":"document","document":{..}}` per invoice or credit note, by series then
 //!    sequence (import checks each series runs 1, 2, 3, ... without a gap)
 //! 7. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N,"documents":N}`,
-//!    so a truncated file is refused rather than half imported unnoticed (dumps written
-//!    before documents existed have no document lines and read as 0)
+//!    so a truncated file is refused rather than half imported unnoticed (`documents`
+//!    is left out when zero, so a store without documents dumps as before them)
 //!
 //! The order of lines is fixed by the store contract (byte order of ids and keys,
 //! outbox oldest first), so two stores with the same state give byte-identical dumps.
@@ -142,9 +142,14 @@ enum Line {
         #[serde(default)]
         stock: u64,
         outbox: u64,
-        #[serde(default)]
+        // Absent when zero, so a store without documents dumps exactly as before.
+        #[serde(default, skip_serializing_if = "is_zero")]
         documents: u64,
     },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn write_line<W: Write>(out: &mut W, line: &Line) -> Result<(), DumpError> {
