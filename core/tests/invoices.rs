@@ -582,3 +582,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_en16931_checks_catch_broken_arithmetic() {
+    let (e, _, _) = engine_with(config());
+    let o = e.place_order(turkish_order(), &ctx()).unwrap();
+    e.record_payment(&o.id, money("100.00"), &ctx()).unwrap();
+    let inv = e.issue_invoice(&o.id, None, &ctx()).unwrap();
+    check_en16931(&inv).unwrap();
+    assert_eq!(inv.totals.paid, money("100.00"));
+    let cent = money("0.01");
+    let rule_of = |doc: &InvoiceDocument| match check_en16931(doc).unwrap_err() {
+        ordersmith::invoice::InvoiceError::RuleViolated { rule, .. } => rule,
+        other => panic!("{other:?}"),
+    };
+    let mut line = inv.clone();
+    line.lines[0].net_amount = line.lines[0].net_amount.checked_add(&cent).unwrap();
+    assert_eq!(rule_of(&line), "BR-CO-10");
+    let mut basis = inv.clone();
+    basis.vat[0].basis = basis.vat[0].basis.checked_add(&cent).unwrap();
+    assert_eq!(rule_of(&basis), "BR-S-08");
+    let mut vat = inv.clone();
+    vat.vat[2].tax = vat.vat[2].tax.checked_add(&money("1.00")).unwrap();
+    assert_eq!(rule_of(&vat), "BR-CO-17");
+    let mut sum = inv.clone();
+    sum.totals.tax_total = sum.totals.tax_total.checked_add(&cent).unwrap();
+    assert_eq!(rule_of(&sum), "BR-CO-14");
+    let mut grand = inv.clone();
+    grand.totals.grand_total = grand.totals.grand_total.checked_add(&cent).unwrap();
+    assert_eq!(rule_of(&grand), "BR-CO-15");
+    let mut due = inv.clone();
+    due.totals.due = due.totals.due.checked_sub(&cent).unwrap();
+    assert_eq!(rule_of(&due), "BR-CO-16");
+    let mut currency = inv;
+    currency.totals.paid = usd("100.00");
+    assert_eq!(rule_of(&currency), "BR-5");
+}

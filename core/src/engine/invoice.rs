@@ -236,7 +236,9 @@ fn document_changes(
 /// has left to credit. A refund beyond what was invoiced (an overpayment, or units not
 /// yet invoiced per shipment) credits only the invoiced part. Orders without invoices
 /// get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
-/// that records the refund, with their `credit_note.issued` outbox records.
+/// that records the refund, with their `credit_note.issued` outbox records. An engine
+/// without an invoicing configuration refuses a refund on an invoiced order
+/// (`INVOICE_NOT_CONFIGURED`) rather than leave the invoice uncorrected.
 pub(crate) fn credit_notes_for_refunds(
     engine: &Engine,
     now: DateTime<Utc>,
