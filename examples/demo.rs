@@ -14,6 +14,7 @@ use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use ordersmith::engine::{lines, CommandContext, Engine, EngineConfig, NotificationConfig};
 use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, ShippingCalendar, SsccConfig};
 use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, TransferId, VariantId};
+use ordersmith::invoice::{DocumentKind, InvoiceConfig, InvoiceDocument, Seller};
 use ordersmith::money::{Currency, Money};
 use ordersmith::notify::{Locale, NotificationChannel};
 use ordersmith::order::{
@@ -170,16 +171,31 @@ fn main() -> Result<()> {
         1,
     )?
     .with_non_working_day(chrono::Weekday::Sun)?;
-    let engine = Engine::new(store, outbox, clock.clone(), ids).with_config(EngineConfig {
-        notifications: Some(NotificationConfig {
-            channels: vec![NotificationChannel::Email],
-            tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
-            ..NotificationConfig::default()
-        }),
-        shipping_calendar: Some(calendar),
-        sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
-        ..EngineConfig::default()
-    });
+    let engine = Engine::new(store, outbox, clock.clone(), ids)
+        .with_config(EngineConfig {
+            notifications: Some(NotificationConfig {
+                channels: vec![NotificationChannel::Email],
+                tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
+                ..NotificationConfig::default()
+            }),
+            shipping_calendar: Some(calendar),
+            sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
+            ..EngineConfig::default()
+        })
+        // Invoices and credit notes: the shop's company data, numbered per year in Istanbul.
+        .with_invoicing(InvoiceConfig {
+            time_zone: chrono_tz::Europe::Istanbul,
+            ..InvoiceConfig::new(Seller {
+                name: "Çay & Kahve Ticaret A.Ş.".into(),
+                vat_id: None,
+                tax_id: Some("1234567890".into()),
+                address_lines: vec!["Bağdat Caddesi 100".into()],
+                city: "İstanbul".into(),
+                postal_code: "34728".into(),
+                country: "TR".into(),
+                email: Some("fatura@example.com".into()),
+            })
+        })?;
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),
@@ -577,6 +593,8 @@ fn main() -> Result<()> {
         }
     }
 
+    invoices(&engine, &[&web1, &ty1, &sh1, &ty2], &ty1, &staff)?;
+
     let effects = engine.pending_effects(MAX_QUERY_LIMIT)?;
     let notices: Vec<&str> = effects
         .iter()
@@ -614,4 +632,70 @@ fn main() -> Result<()> {
         effects.first().map_or("-", |e| e.aggregate_id.as_str())
     );
     Ok(())
+}
+
+/// Issues an invoice for each paid order, refunds part of one (which issues its credit
+/// note), prints the credit note and writes one invoice as a printable HTML page.
+fn invoices(
+    engine: &Engine,
+    orders: &[&Order],
+    refunded: &Order,
+    staff: &CommandContext,
+) -> Result<()> {
+    println!("\nInvoices");
+    let mut issued = Vec::new();
+    for o in orders {
+        let inv = engine.issue_invoice(&o.id, None, staff)?;
+        println!(
+            "  {} for {}: {} (VAT {})",
+            inv.number, inv.order_id, inv.totals.grand_total, inv.totals.tax_total
+        );
+        issued.push(inv);
+    }
+    // A damaged box: the Trendyol customer gets 25.00 TRY back, which credits the invoice.
+    let amount = Money::parse("25.00", refunded.currency)?;
+    engine.record_refund(&refunded.id, amount, staff)?;
+    let credit = engine
+        .order_documents(&refunded.id)?
+        .into_iter()
+        .rfind(|d| d.kind == DocumentKind::CreditNote)
+        .ok_or("the refund issued no credit note")?;
+    print_credit_note(&credit);
+    if let Some(first) = issued.first() {
+        let path = std::env::temp_dir().join(format!(
+            "ordersmith-demo-{}.html",
+            first.number.replace(['/', '\\'], "-")
+        ));
+        std::fs::write(&path, engine.document_html(&first.number, Locale::Tr)?)?;
+        println!(
+            "  printable invoice {} written to {}",
+            first.number,
+            path.display()
+        );
+        let xml = engine.document_cii(&first.number)?;
+        println!("  its EN 16931 e-invoice (CII XML) is {} bytes", xml.len());
+    }
+    Ok(())
+}
+
+fn print_credit_note(credit: &InvoiceDocument) {
+    println!(
+        "  credit note {} of {} corrects {} ({}):",
+        credit.number,
+        credit.issue_date,
+        credit.corrects.as_ref().map_or("-", |c| c.number.as_str()),
+        credit.note.as_deref().unwrap_or("-")
+    );
+    for v in &credit.vat {
+        println!(
+            "    VAT {:>5} %: net {} + VAT {}",
+            (v.rate * Decimal::ONE_HUNDRED).normalize(),
+            v.basis,
+            v.tax
+        );
+    }
+    println!(
+        "    total {} (paid out {}, due {})",
+        credit.totals.grand_total, credit.totals.paid, credit.totals.due
+    );
 }

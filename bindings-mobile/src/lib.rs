@@ -6,7 +6,7 @@
 //!
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
-//! [`order`] and [`money`] (the records), [`options`] (engine tuning), [`ports`] (what the host implements) and
+//! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
 //! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
@@ -25,6 +25,7 @@ pub mod convert;
 pub mod engine;
 pub mod errors;
 pub mod fulfilment;
+pub mod invoice;
 pub mod money;
 pub mod options;
 pub mod order;

@@ -145,6 +145,8 @@ arg_names! {
         units,
         url,
         window_days,
+        number,
+        shipment,
 }
 
 static INDEX: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

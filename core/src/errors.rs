@@ -126,6 +126,9 @@ const INVALID_INPUT: &[&str] = &[
     "NOTIFY_INVALID_RECIPIENT",
     "NOTIFY_INVALID_PARCEL_ID",
     "NOTIFY_INVALID_OVERRIDES",
+    "INVOICE_BAD_CONFIG",
+    "INVOICE_BAD_NUMBER_FORMAT",
+    "INVOICE_BAD_AMOUNT",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -141,6 +144,7 @@ const NOT_FOUND: &[&str] = &[
     "STOCK_UNKNOWN_COUNT",
     "STOCK_UNKNOWN_CHANNEL",
     "NOTIFY_TEMPLATE_NOT_FOUND",
+    "INVOICE_NOT_FOUND",
 ];
 
 const CONFLICT: &[&str] = &[
@@ -248,7 +252,8 @@ impl_error!(
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,
     crate::fulfilment::deadline::CalendarError,
-    crate::notify::NotifyError
+    crate::notify::NotifyError,
+    crate::invoice::InvoiceError
 );
 
 #[cfg(test)]

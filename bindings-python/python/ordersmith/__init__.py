@@ -170,6 +170,18 @@ class NotifyNotFoundError(NotifyError, LookupError):
     """No template for that key, locale and channel."""
 
 
+class InvoiceError(Error):
+    """Invoices and credit notes: configuration, issuing, crediting, rendering."""
+
+
+class InvoiceInputError(InvoiceError, ValueError):
+    """A bad invoicing configuration, number format or credit amount."""
+
+
+class InvoiceNotFoundError(InvoiceError, LookupError):
+    """No invoice or credit note with that number."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -291,6 +303,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "notify": NotifyError,
     "payment": PaymentError,
     "returns": ReturnsError,
+    "invoice": InvoiceError,
     "channel": ChannelError,
     "webhook": WebhookError,
     "push": PushError,
@@ -315,6 +328,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("payment", "not_found"): PaymentNotFoundError,
     ("returns", "invalid_input"): ReturnsInputError,
     ("returns", "not_found"): ReturnsNotFoundError,
+    ("invoice", "invalid_input"): InvoiceInputError,
+    ("invoice", "not_found"): InvoiceNotFoundError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -438,6 +453,9 @@ __all__ = [
     "ReturnsError",
     "ReturnsInputError",
     "ReturnsNotFoundError",
+    "InvoiceError",
+    "InvoiceInputError",
+    "InvoiceNotFoundError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

@@ -37,6 +37,8 @@
 
 mod allocation;
 mod fulfilment;
+// Invoices and credit notes (issue 11).
+mod invoice;
 mod listing;
 mod notifications;
 mod orders;
@@ -117,6 +119,9 @@ pub enum EngineError {
     /// A refund could not be worked out.
     #[error(transparent)]
     Returns(#[from] crate::returns::ReturnsError),
+    /// A document could not be issued or rendered (issue 11).
+    #[error(transparent)]
+    Invoice(#[from] crate::invoice::InvoiceError),
     /// A raw stock command named a reservation an order owns (or claimed an order for
     /// a new one). Such reservations change only through their order, so the order's
     /// allocations and the ledger never disagree.
@@ -161,6 +166,7 @@ impl EngineError {
             Self::Stock(e) => e.code(),
             Self::Sourcing(e) => e.code(),
             Self::Returns(e) => e.code(),
+            Self::Invoice(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
@@ -355,6 +361,8 @@ pub struct Engine {
     ids: Arc<dyn IdGenerator>,
     config: EngineConfig,
     writer: Arc<Mutex<StockState>>,
+    /// How documents are issued (issue 11); `None` until `with_invoicing`.
+    invoicing: Option<Arc<crate::invoice::InvoiceConfig>>,
 }
 
 /// The state a write works on: the ledger (caught up), the time, and what it has done.
@@ -452,6 +460,7 @@ fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
     into.idempotency.extend(later.idempotency);
     into.outbox.extend(later.outbox);
     into.records.extend(later.records);
+    into.documents.extend(later.documents);
 }
 
 impl Engine {
@@ -469,6 +478,7 @@ impl Engine {
             ids,
             config: EngineConfig::default(),
             writer: Arc::new(Mutex::new(StockState::default())),
+            invoicing: None,
         }
     }
 
@@ -874,11 +884,17 @@ impl Engine {
             after.apply(e);
         }
         events.extend(notes);
+        // Invoicing hook (issue 11): a refund on an invoiced order issues its credit
+        // note in this same commit, so the refund and the note are saved together.
+        let (documents, document_effects) =
+            invoice::credit_notes_for_refunds(self, tx.now, &after, &events)?;
         let mut changes = if events.is_empty() {
             ChangeSet::default()
         } else {
             self.changes_for(&after, before.version, events, ctx)?
         };
+        changes.documents = documents;
+        changes.outbox.extend(document_effects);
         if let Some(key) = &ctx.idempotency_key {
             changes.idempotency.push(IdempotencyRecord {
                 key: key.clone(),
@@ -984,6 +1000,7 @@ impl Engine {
             idempotency: Vec::new(),
             outbox,
             records: Vec::new(),
+            documents: Vec::new(),
         })
     }
 }
