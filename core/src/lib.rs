@@ -13,6 +13,7 @@ pub mod engine;
 pub mod errors;
 pub mod fulfilment;
 pub mod ids;
+pub mod kpi;
 pub mod money;
 pub mod notify;
 pub mod order;
@@ -43,6 +44,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,
         notify::NotifyError::CODES,
+        kpi::KpiError::CODES,
     ]
     .concat()
 }
