@@ -126,6 +126,14 @@ const INVALID_INPUT: &[&str] = &[
     "NOTIFY_INVALID_RECIPIENT",
     "NOTIFY_INVALID_PARCEL_ID",
     "NOTIFY_INVALID_OVERRIDES",
+    "KPI_DUPLICATE_ORDER",
+    "KPI_DUPLICATE_LINE",
+    "KPI_AMOUNT_TOO_PRECISE",
+    "KPI_AMOUNT_OUT_OF_RANGE",
+    "KPI_NEGATIVE_AMOUNT",
+    "KPI_INVALID_RANGE",
+    "KPI_UNKNOWN_TIME_ZONE",
+    "KPI_INVALID_THRESHOLD",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -141,6 +149,9 @@ const NOT_FOUND: &[&str] = &[
     "STOCK_UNKNOWN_COUNT",
     "STOCK_UNKNOWN_CHANNEL",
     "NOTIFY_TEMPLATE_NOT_FOUND",
+    "KPI_UNKNOWN_ORDER",
+    "KPI_UNKNOWN_LINE",
+    "KPI_UNKNOWN_TABLE",
 ];
 
 const CONFLICT: &[&str] = &[
@@ -248,7 +259,8 @@ impl_error!(
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,
     crate::fulfilment::deadline::CalendarError,
-    crate::notify::NotifyError
+    crate::notify::NotifyError,
+    crate::kpi::KpiError
 );
 
 #[cfg(test)]

@@ -1,5 +1,11 @@
 //! KPIs: a golden history with hand-worked values, time-zone buckets, incremental =
 //! batch for random histories, exports and bad input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

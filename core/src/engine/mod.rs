@@ -37,6 +37,7 @@
 
 mod allocation;
 mod fulfilment;
+mod kpi;
 mod listing;
 mod notifications;
 mod orders;
@@ -117,6 +118,9 @@ pub enum EngineError {
     /// A refund could not be worked out.
     #[error(transparent)]
     Returns(#[from] crate::returns::ReturnsError),
+    /// KPIs could not be computed (see [`crate::kpi::KpiError`]).
+    #[error(transparent)]
+    Kpi(#[from] crate::kpi::KpiError),
     /// A raw stock command named a reservation an order owns (or claimed an order for
     /// a new one). Such reservations change only through their order, so the order's
     /// allocations and the ledger never disagree.
@@ -161,6 +165,7 @@ impl EngineError {
             Self::Stock(e) => e.code(),
             Self::Sourcing(e) => e.code(),
             Self::Returns(e) => e.code(),
+            Self::Kpi(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",

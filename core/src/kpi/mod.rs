@@ -19,7 +19,7 @@ pub use table::{Cell, KpiTable, KpiTables};
 pub use time::{bucket_of, local_date, Grain};
 
 /// Errors of the KPI module; codes in the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 pub enum KpiError {
     /// A fact names an order that was not placed in the book.
     #[error("the order was not placed in the KPI book")]
