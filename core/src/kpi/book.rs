@@ -90,7 +90,6 @@ pub(crate) struct Rec {
     b: u32,
     q: u32,
     day: i32,
-    e: i32,
     kind: Kind,
     c: u8,
 }
@@ -223,7 +222,6 @@ pub(crate) struct NoteRow {
 /// One on-hand change of a (SKU, location) series.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StockPoint {
-    pub(crate) at: i64,
     pub(crate) day: i32,
     pub(crate) change: i64,
     pub(crate) flow: StockFlow,
@@ -235,7 +233,6 @@ pub(crate) struct StockSeries {
     pub(crate) sku: u32,
     pub(crate) location: u32,
     pub(crate) points: Vec<StockPoint>,
-    pub(crate) sorted: bool,
 }
 
 /// One counted line of a cycle count.
@@ -289,6 +286,7 @@ pub struct KpiBook {
     pub(crate) group_keys: Vec<GroupKey>,
     series_index: FastMap<(u32, u32), u32>,
     log: Vec<Rec>,
+    facts: usize,
     pub(crate) rows: Vec<OrderRow>,
     pub(crate) lines: Vec<LineRow>,
     pub(crate) groups: Vec<GroupAgg>,
@@ -338,6 +336,7 @@ impl KpiBook {
             group_keys: Vec::new(),
             series_index: FastMap::default(),
             log: Vec::new(),
+            facts: 0,
             rows: Vec::new(),
             lines: Vec::new(),
             groups: Vec::new(),
@@ -353,9 +352,9 @@ impl KpiBook {
         self.tz
     }
 
-    /// Facts logged so far.
+    /// Facts accepted so far.
     pub fn fact_count(&self) -> usize {
-        self.log.len()
+        self.facts
     }
 
     /// Orders known.
@@ -408,14 +407,17 @@ impl KpiBook {
     /// the order's currency is refused with the book unchanged.
     pub fn push(&mut self, fact: KpiFact<'_>) -> Result<(), KpiError> {
         let rec = self.intern(fact)?;
-        self.log.push(rec);
+        self.facts += 1;
         match rec.kind {
             Kind::Placed => {
+                self.log.push(rec);
                 self.apply(&rec);
                 self.contribute(rec.order, 1);
             }
+            // Their lists are their log: nothing is derived from them until a query.
             Kind::Notified | Kind::Stock | Kind::Counted => self.apply(&rec),
             _ => {
+                self.log.push(rec);
                 self.contribute(rec.order, -1);
                 self.apply(&rec);
                 self.contribute(rec.order, 1);
@@ -446,7 +448,6 @@ impl KpiBook {
             b: NONE_U32,
             q: 0,
             day: 0,
-            e: 0,
             kind: Kind::Placed,
             c: 0,
         };
@@ -496,7 +497,8 @@ impl KpiBook {
                     order: self.orders.intern(order)?,
                     a: group,
                     day,
-                    e: promised_by.map_or(NONE_DAY, day_number),
+                    // The promised day, as the bits of an i32.
+                    b: promised_by.map_or(NONE_DAY, day_number) as u32,
                     kind: Kind::Placed,
                     ..blank
                 }
@@ -721,7 +723,6 @@ impl KpiBook {
             sku: key.0,
             location: key.1,
             points: Vec::new(),
-            sorted: true,
         });
         Ok(s)
     }
@@ -757,7 +758,7 @@ impl KpiBook {
                     row.ship_by = rec.x;
                     row.group = rec.a;
                     row.day = rec.day;
-                    row.promised = rec.e;
+                    row.promised = rec.b as i32;
                 }
             }
             Kind::Line => {
@@ -864,11 +865,7 @@ impl KpiBook {
             }),
             Kind::Stock => {
                 if let Some(s) = self.series.get_mut(rec.a as usize) {
-                    if s.points.last().is_some_and(|p| p.at > rec.at) {
-                        s.sorted = false;
-                    }
                     s.points.push(StockPoint {
-                        at: rec.at,
                         day: rec.day,
                         change: rec.x,
                         flow: match rec.c {
@@ -979,20 +976,16 @@ impl KpiBook {
         }
     }
 
-    /// Rebuilds every derived row and aggregate from the fact log alone: the batch
-    /// path. Interned ids and groups are kept (they are part of the log's encoding).
+    /// Rebuilds every derived row and aggregate from the order fact log alone: the
+    /// batch path. Interned ids and groups are kept (they are part of the log's
+    /// encoding); notifications, stock movements and counts are kept as they are
+    /// (each list is its own log, and nothing is derived from it before a query).
     pub fn recompute(&mut self) {
         self.rows.clear();
         self.lines.clear();
         self.returns.clear();
-        self.notes.clear();
-        self.counts.clear();
         for g in &mut self.groups {
             *g = GroupAgg::default();
-        }
-        for s in &mut self.series {
-            s.points.clear();
-            s.sorted = true;
         }
         let log = std::mem::take(&mut self.log);
         for rec in &log {

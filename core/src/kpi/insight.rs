@@ -231,9 +231,9 @@ pub fn insights(
             continue;
         };
         let p = book.period_of(query.grain, day);
-        let which = if &p == prev {
+        let which = if p == *prev {
             &mut returns.0
-        } else if &p == cur {
+        } else if p == *cur {
             &mut returns.1
         } else {
             continue;

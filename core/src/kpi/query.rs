@@ -136,6 +136,45 @@ pub(crate) fn percentile(sorted: &[u32], p: usize) -> Cell {
 /// A period: its first local date and label.
 pub(crate) type Period = (NaiveDate, String);
 
+/// Day numbers to periods, computed once per query: period indices are in
+/// chronological order.
+pub(crate) struct Periods {
+    first: i32,
+    index: Vec<u32>,
+    pub(crate) list: Vec<Period>,
+}
+
+impl Periods {
+    pub(crate) fn new(grain: Grain, lo: i32, hi: i32) -> Periods {
+        let mut p = Periods { first: lo, index: Vec::new(), list: Vec::new() };
+        if lo > hi {
+            return p;
+        }
+        for day in lo..=hi {
+            let period = bucket_of(grain, date_of(day));
+            if p.list.last().is_none_or(|last| last.0 != period.0) {
+                p.list.push(period);
+            }
+            p.index.push(u32::try_from(p.list.len().saturating_sub(1)).unwrap_or(0));
+        }
+        p
+    }
+
+    /// The period index of a day.
+    pub(crate) fn of(&self, day: i32) -> Option<u32> {
+        let i = usize::try_from(i64::from(day) - i64::from(self.first)).ok()?;
+        self.index.get(i).copied()
+    }
+
+    /// The period of an index.
+    pub(crate) fn get(&self, i: u32) -> Period {
+        self.list
+            .get(i as usize)
+            .cloned()
+            .unwrap_or((NaiveDate::MIN, String::new()))
+    }
+}
+
 impl KpiBook {
     pub(crate) fn filter(&self, q: &KpiQuery) -> Result<Filter, KpiError> {
         if let (Some(f), Some(t)) = (q.from, q.to) {
@@ -204,21 +243,11 @@ impl KpiBook {
     /// Every KPI table for the query.
     pub fn tables(&self, q: &KpiQuery) -> Result<KpiTables, KpiError> {
         let f = self.filter(q)?;
-        let tables = vec![
-            self.summary(&f, q.grain),
-            self.revenue(&f, q.grain),
-            self.cancellations(&f, q.grain),
-            self.returns_by_reason(&f, q.grain),
-            self.returns_by_sku(&f, q.grain),
-            self.returns_by_channel(&f, q.grain),
-            self.channel_mix(&f, q.grain),
-            self.sku_sales(&f, q.grain),
-            self.stock(&f),
-            self.count_accuracy(&f, q.grain),
-            self.notifications(&f, q.grain),
-            self.late_shipments(&f, q.as_of),
-            self.segment_mix(&f, q.grain),
-        ];
+        let p = self.periods(q.grain);
+        let tables = TABLE_NAMES
+            .iter()
+            .map(|name| self.compute(name, &f, &p, q))
+            .collect();
         Ok(KpiTables {
             time_zone: self.tz.name().to_string(),
             grain: q.grain,
@@ -233,15 +262,39 @@ impl KpiBook {
                 name: name.chars().take(40).collect(),
             });
         }
-        let mut all = self.tables(q)?;
-        let i = all
-            .tables
+        let f = self.filter(q)?;
+        Ok(self.compute(name, &f, &self.periods(q.grain), q))
+    }
+
+    /// The periods of every day the book has data for.
+    pub(crate) fn periods(&self, grain: Grain) -> Periods {
+        let days = self
+            .group_keys
             .iter()
-            .position(|t| t.name == name)
-            .ok_or(KpiError::UnknownTable {
-                name: String::new(),
-            })?;
-        Ok(all.tables.swap_remove(i))
+            .map(|k| k.day)
+            .chain(self.notes.iter().map(|n| n.day))
+            .chain(self.counts.iter().map(|c| c.day));
+        let (lo, hi) = days.fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+        Periods::new(grain, lo, hi)
+    }
+
+    fn compute(&self, name: &str, f: &Filter, p: &Periods, q: &KpiQuery) -> KpiTable {
+        let g = q.grain;
+        match name {
+            "summary" => self.summary(f, g),
+            "revenue" => self.revenue(f, g),
+            "cancellations" => self.cancellations(f, g),
+            "returns_by_reason" => self.returns_by_reason(f, p),
+            "returns_by_sku" => self.returns_by_sku(f, p),
+            "returns_by_channel" => self.returns_by_channel(f, g),
+            "channel_mix" => self.channel_mix(f, g),
+            "skus" => self.sku_sales(f, p),
+            "stock" => self.stock(f),
+            "count_accuracy" => self.count_accuracy(f, p),
+            "notifications" => self.notifications(f, p),
+            "late_shipments" => self.late_shipments(f, q.as_of),
+            _ => self.segment_mix(f, g),
+        }
     }
 
     fn summary(&self, f: &Filter, grain: Grain) -> KpiTable {
@@ -427,22 +480,22 @@ impl KpiBook {
         Some((row.day, row.group, l))
     }
 
-    fn returns_by_reason(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let mut by: BTreeMap<(Period, &str), i64> = BTreeMap::new();
-        let mut totals: BTreeMap<Period, i64> = BTreeMap::new();
+    fn returns_by_reason(&self, f: &Filter, periods: &Periods) -> KpiTable {
+        let mut by: BTreeMap<(u32, &str), i64> = BTreeMap::new();
+        let mut totals: BTreeMap<u32, i64> = BTreeMap::new();
         for r in &self.returns {
             let Some((day, _, _)) = self.line_allowed(f, r.line) else {
                 continue;
             };
-            let p = self.period_of(grain, day);
-            *by.entry((p.clone(), self.return_reasons.name(r.reason)))
-                .or_default() += i64::from(r.units);
+            let Some(p) = periods.of(day) else { continue };
+            *by.entry((p, self.return_reasons.name(r.reason))).or_default() += i64::from(r.units);
             *totals.entry(p).or_default() += i64::from(r.units);
         }
         let rows = by
             .into_iter()
-            .map(|(((start, label), reason), n)| {
-                let total = totals.get(&(start, label.clone())).copied().unwrap_or(0);
+            .map(|((p, reason), n)| {
+                let total = totals.get(&p).copied().unwrap_or(0);
+                let (start, label) = periods.get(p);
                 vec![
                     Cell::Text(label),
                     Cell::Text(start.to_string()),
@@ -465,9 +518,9 @@ impl KpiBook {
         }
     }
 
-    fn returns_by_sku(&self, f: &Filter, grain: Grain) -> KpiTable {
+    fn returns_by_sku(&self, f: &Filter, periods: &Periods) -> KpiTable {
         // (shipped, returned) units per (period, sku).
-        let mut by: BTreeMap<(Period, &str), (i64, i64)> = BTreeMap::new();
+        let mut by: BTreeMap<(u32, &str), (i64, i64)> = BTreeMap::new();
         for (i, _) in self.lines.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { continue };
             let Some((day, _, l)) = self.line_allowed(f, i) else {
@@ -476,15 +529,15 @@ impl KpiBook {
             if l.shipped == 0 && l.returned == 0 {
                 continue;
             }
-            let e = by
-                .entry((self.period_of(grain, day), self.skus.name(l.sku)))
-                .or_default();
+            let Some(p) = periods.of(day) else { continue };
+            let e = by.entry((p, self.skus.name(l.sku))).or_default();
             e.0 += i64::from(l.shipped);
             e.1 += i64::from(l.returned);
         }
         let rows = by
             .into_iter()
-            .map(|(((start, label), sku), (shipped, returned))| {
+            .map(|((p, sku), (shipped, returned))| {
+                let (start, label) = periods.get(p);
                 vec![
                     Cell::Text(label),
                     Cell::Text(start.to_string()),
@@ -619,9 +672,9 @@ impl KpiBook {
         }
     }
 
-    fn sku_sales(&self, f: &Filter, grain: Grain) -> KpiTable {
+    fn sku_sales(&self, f: &Filter, periods: &Periods) -> KpiTable {
         // (net units, sales in minor units) per (period, sku, currency).
-        let mut by: BTreeMap<(Period, &str, u8), (i64, i64)> = BTreeMap::new();
+        let mut by: BTreeMap<(u32, &str, u8), (i64, i64)> = BTreeMap::new();
         for (i, _) in self.lines.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { continue };
             let Some((day, group, l)) = self.line_allowed(f, i) else {
@@ -630,20 +683,16 @@ impl KpiBook {
             let Some(key) = self.group_keys.get(group as usize) else {
                 continue;
             };
-            let e = by
-                .entry((
-                    self.period_of(grain, day),
-                    self.skus.name(l.sku),
-                    key.currency,
-                ))
-                .or_default();
+            let Some(p) = periods.of(day) else { continue };
+            let e = by.entry((p, self.skus.name(l.sku), key.currency)).or_default();
             e.0 += i64::from(l.active());
             e.1 += l.gross() - l.active_discount();
         }
         let rows = by
             .into_iter()
-            .filter_map(|(((start, label), sku, cur), (units, sales))| {
+            .filter_map(|((p, sku, cur), (units, sales))| {
                 let currency = self.currencies.get(cur as usize)?;
+                let (start, label) = periods.get(p);
                 Some(vec![
                     Cell::Text(label),
                     Cell::Text(start.to_string()),
@@ -765,8 +814,8 @@ impl KpiBook {
         stock_table(rows)
     }
 
-    fn count_accuracy(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let mut by: BTreeMap<Period, (i64, i64, i64)> = BTreeMap::new();
+    fn count_accuracy(&self, f: &Filter, periods: &Periods) -> KpiTable {
+        let mut by: BTreeMap<u32, (i64, i64, i64)> = BTreeMap::new();
         for c in &self.counts {
             let Some(s) = self.series.get(c.series as usize) else {
                 continue;
@@ -778,7 +827,8 @@ impl KpiBook {
             {
                 continue;
             }
-            let e = by.entry(self.period_of(grain, c.day)).or_default();
+            let Some(p) = periods.of(c.day) else { continue };
+            let e = by.entry(p).or_default();
             e.0 += 1;
             let variance = i64::from(c.counted) - c.expected;
             if variance == 0 {
@@ -788,7 +838,8 @@ impl KpiBook {
         }
         let rows = by
             .into_iter()
-            .map(|((start, label), (lines, accurate, variance))| {
+            .map(|(p, (lines, accurate, variance))| {
+                let (start, label) = periods.get(p);
                 vec![
                     Cell::Text(label),
                     Cell::Text(start.to_string()),
@@ -813,8 +864,8 @@ impl KpiBook {
         }
     }
 
-    fn notifications(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let mut by: BTreeMap<(Period, &str), i64> = BTreeMap::new();
+    fn notifications(&self, f: &Filter, periods: &Periods) -> KpiTable {
+        let mut by: BTreeMap<(u32, &str), i64> = BTreeMap::new();
         for n in &self.notes {
             let Some(row) = self.rows.get(n.order as usize) else {
                 continue;
@@ -828,17 +879,14 @@ impl KpiBook {
                     && allowed(&f.segments, k.segment)
                     && allowed(&f.currencies, u32::from(k.currency))
             });
-            if ok {
-                *by.entry((
-                    self.period_of(grain, n.day),
-                    self.templates.name(n.template),
-                ))
-                .or_default() += 1;
+            if let (true, Some(p)) = (ok, periods.of(n.day)) {
+                *by.entry((p, self.templates.name(n.template))).or_default() += 1;
             }
         }
         let rows = by
             .into_iter()
-            .map(|(((start, label), template), n)| {
+            .map(|((p, template), n)| {
+                let (start, label) = periods.get(p);
                 vec![
                     Cell::Text(label),
                     Cell::Text(start.to_string()),

@@ -115,11 +115,16 @@ impl Default for DayCache {
 
 impl DayCache {
     /// The local day number of the instant `at` (Unix seconds) in `tz`.
+    ///
+    /// Slots are keyed by local day; a local day is within one day of the UTC day, so
+    /// three slots are probed.
     pub(crate) fn day(&mut self, tz: Tz, at: i64) -> i32 {
-        let slot = (at.div_euclid(86_400).rem_euclid(64)) as usize;
-        if let Some((start, end, day)) = self.slots.get(slot) {
-            if *start <= at && at < *end {
-                return *day;
+        let utc_day = at.div_euclid(86_400);
+        for d in [utc_day, utc_day + 1, utc_day - 1] {
+            if let Some((start, end, day)) = self.slots.get(d.rem_euclid(64) as usize) {
+                if *start <= at && at < *end {
+                    return *day;
+                }
             }
         }
         let Some(utc) = DateTime::<Utc>::from_timestamp(at, 0) else {
@@ -133,15 +138,12 @@ impl DayCache {
         ) {
             // Only cache days with one offset throughout: then every instant in
             // [start, next) has this local date.
-            let same_offset = tz.offset_from_utc_datetime(&utc.naive_utc())
-                == DateTime::<Utc>::from_timestamp(start, 0)
-                    .map(|s| tz.offset_from_utc_datetime(&s.naive_utc()))
-                    .unwrap_or_else(|| tz.offset_from_utc_datetime(&utc.naive_utc()))
-                && DateTime::<Utc>::from_timestamp(next - 1, 0)
-                    .map(|e| tz.offset_from_utc_datetime(&e.naive_utc()))
-                    == Some(tz.offset_from_utc_datetime(&utc.naive_utc()));
+            let offset_at = |t: i64| {
+                DateTime::<Utc>::from_timestamp(t, 0).map(|t| tz.offset_from_utc_datetime(&t.naive_utc()))
+            };
+            let same_offset = offset_at(start) == offset_at(at) && offset_at(next - 1) == offset_at(at);
             if same_offset && start <= at && at < next {
-                if let Some(s) = self.slots.get_mut(slot) {
+                if let Some(s) = self.slots.get_mut(i64::from(day).rem_euclid(64) as usize) {
                     *s = (start, next, day);
                 }
             }
