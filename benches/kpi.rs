@@ -50,7 +50,10 @@ fn bench(c: &mut Criterion) {
             black_box(book.order_count())
         })
     });
-    let month = KpiQuery { grain: Grain::Month, ..KpiQuery::default() };
+    let month = KpiQuery {
+        grain: Grain::Month,
+        ..KpiQuery::default()
+    };
     g.bench_function(format!("tables_month_{n}_orders"), |b| {
         b.iter(|| black_box(book.tables(&month).unwrap()))
     });

@@ -19,10 +19,23 @@ use ordersmith::money::Currency;
 use ordersmith::order::CancelReason;
 use rust_decimal::Decimal;
 
-pub const CHANNELS: [&str; 6] = ["web", "trendyol", "hepsiburada", "amazon", "instagram", "pos"];
+pub const CHANNELS: [&str; 6] = [
+    "web",
+    "trendyol",
+    "hepsiburada",
+    "amazon",
+    "instagram",
+    "pos",
+];
 const CHANNEL_WEIGHTS: [u64; 6] = [30, 25, 15, 12, 10, 8];
 pub const SEGMENTS: [&str; 3] = ["unsegmented", "vip", "b2b"];
-pub const RETURN_REASONS: [&str; 5] = ["wrong_size", "damaged", "not_as_described", "changed_mind", "late"];
+pub const RETURN_REASONS: [&str; 5] = [
+    "wrong_size",
+    "damaged",
+    "not_as_described",
+    "changed_mind",
+    "late",
+];
 pub const TEMPLATES: [&str; 3] = ["order_received", "order_shipped", "delivered"];
 pub const LOCATIONS: [&str; 2] = ["IST", "ANK"];
 pub const SKUS: usize = 20_000;
@@ -120,7 +133,10 @@ impl History {
     /// `n` orders; the same `n` and `seed` give the same history.
     pub fn generate(n: usize, seed: u64) -> History {
         let mut rng = Rng::new(seed);
-        let year_start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().timestamp();
+        let year_start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
         let year = 365 * 86_400;
         let mut orders = Vec::with_capacity(n);
         let mut events = Vec::with_capacity(n * 8);
@@ -149,7 +165,12 @@ impl History {
                 _ => 4,
             };
             let usd = channel == 3;
-            let mut lines = [Line { sku: 0, qty: 0, price: 0, discount: 0 }; 4];
+            let mut lines = [Line {
+                sku: 0,
+                qty: 0,
+                price: 0,
+                discount: 0,
+            }; 4];
             for l in lines.iter_mut().take(n_lines) {
                 let sku = ((SKUS as f64) * rng.unit().powi(3)) as u32;
                 let qty = match rng.below(10) {
@@ -159,43 +180,108 @@ impl History {
                 };
                 let base = 1_000 + (u64::from(sku).wrapping_mul(2_654_435_761) % 49_000) as i64;
                 let price = if usd { (base / 30).max(100) } else { base };
-                let discount = if rng.below(5) == 0 { price * i64::from(qty) / 10 } else { 0 };
-                *l = Line { sku, qty, price, discount };
+                let discount = if rng.below(5) == 0 {
+                    price * i64::from(qty) / 10
+                } else {
+                    0
+                };
+                *l = Line {
+                    sku,
+                    qty,
+                    price,
+                    discount,
+                };
             }
             let order = i as u32;
-            events.push(Event { at: placed, order, kind: Kind::Placed });
-            events.push(Event { at: placed, order, kind: Kind::Notified(0) });
+            events.push(Event {
+                at: placed,
+                order,
+                kind: Kind::Placed,
+            });
+            events.push(Event {
+                at: placed,
+                order,
+                kind: Kind::Notified(0),
+            });
             let location = (i % 2) as u8;
             let r = rng.unit();
             if r < 0.03 {
                 if rng.below(10) < 4 {
-                    events.push(Event { at: placed + 600, order, kind: Kind::Confirmed });
+                    events.push(Event {
+                        at: placed + 600,
+                        order,
+                        kind: Kind::Confirmed,
+                    });
                 }
                 let reason = rng.below(5) as u8;
-                events.push(Event { at: placed + 3600, order, kind: Kind::Cancelled(reason) });
+                events.push(Event {
+                    at: placed + 3600,
+                    order,
+                    kind: Kind::Cancelled(reason),
+                });
             } else {
-                events.push(Event { at: placed + 600, order, kind: Kind::Confirmed });
+                events.push(Event {
+                    at: placed + 600,
+                    order,
+                    kind: Kind::Confirmed,
+                });
                 if r < 0.045 {
-                    events.push(Event { at: placed + 900, order, kind: Kind::Backordered });
+                    events.push(Event {
+                        at: placed + 900,
+                        order,
+                        kind: Kind::Backordered,
+                    });
                 }
                 let shipped = placed + 7_200 + (rng.unit().powi(2) * 70.0 * 3600.0) as i64;
-                events.push(Event { at: shipped, order, kind: Kind::Shipped });
-                events.push(Event { at: shipped, order, kind: Kind::Notified(1) });
+                events.push(Event {
+                    at: shipped,
+                    order,
+                    kind: Kind::Shipped,
+                });
+                events.push(Event {
+                    at: shipped,
+                    order,
+                    kind: Kind::Notified(1),
+                });
                 for l in lines.iter().take(n_lines) {
-                    stock.push(StockEvent { at: shipped, sku: l.sku, location, change: -i64::from(l.qty), sold: true });
+                    stock.push(StockEvent {
+                        at: shipped,
+                        sku: l.sku,
+                        location,
+                        change: -i64::from(l.qty),
+                        sold: true,
+                    });
                     if let Some(u) = units_by.get_mut(l.sku as usize) {
                         u[location as usize] += i64::from(l.qty);
                     }
                 }
                 let delivered = shipped + 43_200 + (rng.unit() * 100.0 * 3600.0) as i64;
-                events.push(Event { at: delivered, order, kind: Kind::Delivered });
-                events.push(Event { at: delivered, order, kind: Kind::Notified(2) });
+                events.push(Event {
+                    at: delivered,
+                    order,
+                    kind: Kind::Delivered,
+                });
+                events.push(Event {
+                    at: delivered,
+                    order,
+                    kind: Kind::Notified(2),
+                });
                 if rng.below(100) < 8 {
                     let reason = rng.below(5) as u8;
-                    events.push(Event { at: delivered + 3 * 86_400, order, kind: Kind::Returned(reason) });
+                    events.push(Event {
+                        at: delivered + 3 * 86_400,
+                        order,
+                        kind: Kind::Returned(reason),
+                    });
                 }
             }
-            orders.push(Order { placed, channel, segment: seg, lines, n_lines: n_lines as u8 });
+            orders.push(Order {
+                placed,
+                channel,
+                segment: seg,
+                lines,
+                n_lines: n_lines as u8,
+            });
         }
         // Receipts: every 28 days, each location gets 1/13 of its year's sales of the
         // SKU (rounded up), a little late for fast sellers: stockouts happen.
@@ -240,7 +326,11 @@ impl History {
                     location: LOCATIONS[m.location as usize],
                     at: ts(m.at),
                     on_hand_change: m.change,
-                    flow: if m.sold { StockFlow::Sold } else { StockFlow::Received },
+                    flow: if m.sold {
+                        StockFlow::Sold
+                    } else {
+                        StockFlow::Received
+                    },
                 });
                 s += 1;
             }
@@ -254,7 +344,8 @@ impl History {
             match e.kind {
                 Kind::Placed => {
                     let ship_by = o.placed + 48 * 3600;
-                    let promised: NaiveDate = (ts(ship_by).with_timezone(&tz) + Duration::days(3)).date_naive();
+                    let promised: NaiveDate =
+                        (ts(ship_by).with_timezone(&tz) + Duration::days(3)).date_naive();
                     f(KpiFact::OrderPlaced {
                         order,
                         at,
@@ -277,22 +368,50 @@ impl History {
                 }
                 Kind::Confirmed => f(KpiFact::OrderConfirmed { order, at }),
                 Kind::Backordered => f(KpiFact::Backordered { order, at }),
-                Kind::Cancelled(r) => f(KpiFact::OrderCancelled { order, at, reason: CANCEL[r as usize] }),
+                Kind::Cancelled(r) => f(KpiFact::OrderCancelled {
+                    order,
+                    at,
+                    reason: CANCEL[r as usize],
+                }),
                 Kind::Shipped => {
                     for (i, l) in lines.iter().enumerate() {
-                        f(KpiFact::UnitsShipped { order, line: LINE_IDS[i], quantity: l.qty, at });
+                        f(KpiFact::UnitsShipped {
+                            order,
+                            line: LINE_IDS[i],
+                            quantity: l.qty,
+                            at,
+                        });
                     }
                 }
                 Kind::Delivered => {
                     for (i, l) in lines.iter().enumerate() {
-                        f(KpiFact::UnitsDelivered { order, line: LINE_IDS[i], quantity: l.qty, at });
+                        f(KpiFact::UnitsDelivered {
+                            order,
+                            line: LINE_IDS[i],
+                            quantity: l.qty,
+                            at,
+                        });
                     }
                 }
                 Kind::Returned(r) => {
-                    f(KpiFact::UnitsReturned { order, line: "L1", quantity: 1, reason: RETURN_REASONS[r as usize], at });
-                    f(KpiFact::Refunded { order, amount: Decimal::new(o.lines[0].price, scale), at });
+                    f(KpiFact::UnitsReturned {
+                        order,
+                        line: "L1",
+                        quantity: 1,
+                        reason: RETURN_REASONS[r as usize],
+                        at,
+                    });
+                    f(KpiFact::Refunded {
+                        order,
+                        amount: Decimal::new(o.lines[0].price, scale),
+                        at,
+                    });
                 }
-                Kind::Notified(t) => f(KpiFact::NotificationRequested { order, template: TEMPLATES[t as usize], at }),
+                Kind::Notified(t) => f(KpiFact::NotificationRequested {
+                    order,
+                    template: TEMPLATES[t as usize],
+                    at,
+                }),
             }
         }
         while let Some(m) = self.stock.get(s) {
@@ -301,7 +420,11 @@ impl History {
                 location: LOCATIONS[m.location as usize],
                 at: ts(m.at),
                 on_hand_change: m.change,
-                flow: if m.sold { StockFlow::Sold } else { StockFlow::Received },
+                flow: if m.sold {
+                    StockFlow::Sold
+                } else {
+                    StockFlow::Received
+                },
             });
             s += 1;
         }
@@ -319,8 +442,16 @@ impl History {
 pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let open = |name: &str| std::fs::File::create(dir.join(name)).map(std::io::BufWriter::new);
-    let (mut orders, mut lines, mut events, mut stock) = (open("orders.csv")?, open("lines.csv")?, open("events.csv")?, open("stock.csv")?);
-    writeln!(orders, "order,placed_at,channel,segment,currency,scale,ship_by,promised_by")?;
+    let (mut orders, mut lines, mut events, mut stock) = (
+        open("orders.csv")?,
+        open("lines.csv")?,
+        open("events.csv")?,
+        open("stock.csv")?,
+    );
+    writeln!(
+        orders,
+        "order,placed_at,channel,segment,currency,scale,ship_by,promised_by"
+    )?;
     writeln!(lines, "order,line,sku,quantity,price_minor,discount_minor")?;
     writeln!(events, "order,kind,line,quantity,at,reason,amount_minor")?;
     writeln!(stock, "sku,location,at,change,flow")?;
@@ -329,7 +460,15 @@ pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()
     let minor = |d: Decimal, scale: u32| (d * Decimal::from(10i64.pow(scale))).trunc().to_string();
     history.for_each_fact(|f| {
         let r = match f {
-            KpiFact::OrderPlaced { order, at, channel, segment, currency, ship_by, promised_by } => {
+            KpiFact::OrderPlaced {
+                order,
+                at,
+                channel,
+                segment,
+                currency,
+                ship_by,
+                promised_by,
+            } => {
                 scale_of.insert(order.to_string(), currency.minor_units());
                 writeln!(
                     orders,
@@ -341,22 +480,86 @@ pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()
                     promised_by.map_or(String::new(), |d| d.to_string())
                 )
             }
-            KpiFact::LineOrdered { order, line, sku, quantity, unit_price, discount } => {
+            KpiFact::LineOrdered {
+                order,
+                line,
+                sku,
+                quantity,
+                unit_price,
+                discount,
+            } => {
                 let s = scale_of.get(order).copied().unwrap_or(2);
-                writeln!(lines, "{order},{line},{sku},{quantity},{},{}", minor(unit_price, s), minor(discount, s))
+                writeln!(
+                    lines,
+                    "{order},{line},{sku},{quantity},{},{}",
+                    minor(unit_price, s),
+                    minor(discount, s)
+                )
             }
-            KpiFact::OrderConfirmed { order, at } => writeln!(events, "{order},confirmed,,,{},,", at.timestamp()),
-            KpiFact::Backordered { order, at } => writeln!(events, "{order},backordered,,,{},,", at.timestamp()),
-            KpiFact::OrderCancelled { order, at, reason } => writeln!(events, "{order},cancelled,,,{},{},", at.timestamp(), cancel_reason_name(reason)),
-            KpiFact::UnitsShipped { order, line, quantity, at } => writeln!(events, "{order},shipped,{line},{quantity},{},,", at.timestamp()),
-            KpiFact::UnitsDelivered { order, line, quantity, at } => writeln!(events, "{order},delivered,{line},{quantity},{},,", at.timestamp()),
-            KpiFact::UnitsReturned { order, line, quantity, reason, at } => writeln!(events, "{order},returned,{line},{quantity},{},{reason},", at.timestamp()),
+            KpiFact::OrderConfirmed { order, at } => {
+                writeln!(events, "{order},confirmed,,,{},,", at.timestamp())
+            }
+            KpiFact::Backordered { order, at } => {
+                writeln!(events, "{order},backordered,,,{},,", at.timestamp())
+            }
+            KpiFact::OrderCancelled { order, at, reason } => writeln!(
+                events,
+                "{order},cancelled,,,{},{},",
+                at.timestamp(),
+                cancel_reason_name(reason)
+            ),
+            KpiFact::UnitsShipped {
+                order,
+                line,
+                quantity,
+                at,
+            } => writeln!(
+                events,
+                "{order},shipped,{line},{quantity},{},,",
+                at.timestamp()
+            ),
+            KpiFact::UnitsDelivered {
+                order,
+                line,
+                quantity,
+                at,
+            } => writeln!(
+                events,
+                "{order},delivered,{line},{quantity},{},,",
+                at.timestamp()
+            ),
+            KpiFact::UnitsReturned {
+                order,
+                line,
+                quantity,
+                reason,
+                at,
+            } => writeln!(
+                events,
+                "{order},returned,{line},{quantity},{},{reason},",
+                at.timestamp()
+            ),
             KpiFact::Refunded { order, amount, at } => {
                 let s = scale_of.get(order).copied().unwrap_or(2);
-                writeln!(events, "{order},refunded,,,{},,{}", at.timestamp(), minor(amount, s))
+                writeln!(
+                    events,
+                    "{order},refunded,,,{},,{}",
+                    at.timestamp(),
+                    minor(amount, s)
+                )
             }
-            KpiFact::NotificationRequested { order, template, at } => writeln!(events, "{order},notified,,,{},{template},", at.timestamp()),
-            KpiFact::StockMoved { sku, location, at, on_hand_change, flow } => writeln!(
+            KpiFact::NotificationRequested {
+                order,
+                template,
+                at,
+            } => writeln!(events, "{order},notified,,,{},{template},", at.timestamp()),
+            KpiFact::StockMoved {
+                sku,
+                location,
+                at,
+                on_hand_change,
+                flow,
+            } => writeln!(
                 stock,
                 "{sku},{location},{},{on_hand_change},{}",
                 at.timestamp(),

@@ -5,7 +5,13 @@
 //! ```text
 //! cargo run --release --example kpi_history -- <orders> <out-dir>
 //! ```
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "../benches/kpi_gen.rs"]
 mod kpi_gen;
@@ -46,9 +52,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = serde_json::Map::new();
     for grain in [Grain::Day, Grain::Month] {
         let started = Instant::now();
-        let tables: KpiTables = book.tables(&KpiQuery { grain, ..KpiQuery::default() })?;
+        let tables: KpiTables = book.tables(&KpiQuery {
+            grain,
+            ..KpiQuery::default()
+        })?;
         eprintln!("tables ({}) in {:?}", grain.as_str(), started.elapsed());
-        out.insert(grain.as_str().into(), serde_json::from_str(&tables.to_json())?);
+        out.insert(
+            grain.as_str().into(),
+            serde_json::from_str(&tables.to_json())?,
+        );
     }
     std::fs::write(dir.join("ordersmith.json"), serde_json::to_string(&out)?)?;
     eprintln!(
@@ -56,6 +68,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         book.fact_count(),
         fed.as_nanos() as f64 / book.fact_count() as f64
     );
-    println!("{}", serde_json::json!({"orders": n, "facts": book.fact_count(), "feed_ms": fed.as_secs_f64() * 1e3, "recompute_ms": recompute.as_secs_f64() * 1e3}));
+    println!(
+        "{}",
+        serde_json::json!({"orders": n, "facts": book.fact_count(), "feed_ms": fed.as_secs_f64() * 1e3, "recompute_ms": recompute.as_secs_f64() * 1e3})
+    );
     Ok(())
 }

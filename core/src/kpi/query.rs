@@ -146,7 +146,11 @@ pub(crate) struct Periods {
 
 impl Periods {
     pub(crate) fn new(grain: Grain, lo: i32, hi: i32) -> Periods {
-        let mut p = Periods { first: lo, index: Vec::new(), list: Vec::new() };
+        let mut p = Periods {
+            first: lo,
+            index: Vec::new(),
+            list: Vec::new(),
+        };
         if lo > hi {
             return p;
         }
@@ -155,7 +159,8 @@ impl Periods {
             if p.list.last().is_none_or(|last| last.0 != period.0) {
                 p.list.push(period);
             }
-            p.index.push(u32::try_from(p.list.len().saturating_sub(1)).unwrap_or(0));
+            p.index
+                .push(u32::try_from(p.list.len().saturating_sub(1)).unwrap_or(0));
         }
         p
     }
@@ -488,7 +493,8 @@ impl KpiBook {
                 continue;
             };
             let Some(p) = periods.of(day) else { continue };
-            *by.entry((p, self.return_reasons.name(r.reason))).or_default() += i64::from(r.units);
+            *by.entry((p, self.return_reasons.name(r.reason)))
+                .or_default() += i64::from(r.units);
             *totals.entry(p).or_default() += i64::from(r.units);
         }
         let rows = by
@@ -684,7 +690,9 @@ impl KpiBook {
                 continue;
             };
             let Some(p) = periods.of(day) else { continue };
-            let e = by.entry((p, self.skus.name(l.sku), key.currency)).or_default();
+            let e = by
+                .entry((p, self.skus.name(l.sku), key.currency))
+                .or_default();
             e.0 += i64::from(l.active());
             e.1 += l.gross() - l.active_discount();
         }

@@ -121,6 +121,17 @@ fn line_chart(title: &str, points: &[(String, Option<f64>)], percent: bool) -> S
         }
     }
     let _ = write!(svg, "<path d=\"{}\" class=\"line\"/>", path.trim_end());
+    // A dot per value, so a single day still shows.
+    for (i, (_, v)) in points.iter().enumerate() {
+        if let Some(v) = v {
+            let _ = write!(
+                svg,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" class=\"dot\"/>",
+                x(i),
+                y(*v)
+            );
+        }
+    }
     if let (Some(first), Some(last)) = (points.first(), points.last()) {
         let _ = write!(
             svg,
@@ -189,7 +200,7 @@ h1{font-size:26px;margin:0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px
 .card{background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:10px 12px}.card b{display:block;font-size:22px}\
 .card span{color:#5b6473;font-size:12px}.grid{display:grid;grid-template-columns:1fr 1fr;gap:12px}\
 figure{margin:0;background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:8px}figcaption{font-weight:600;font-size:13px}\
-svg{width:100%;height:auto}.line{fill:none;stroke:#2f6fdf;stroke-width:2}.axis{stroke:#aab2bf}.bar{fill:#e07a3f}\
+svg{width:100%;height:auto}.line{fill:none;stroke:#2f6fdf;stroke-width:2}.dot{fill:#2f6fdf}.axis{stroke:#aab2bf}.bar{fill:#e07a3f}\
 .tick{font-size:11px;fill:#5b6473}table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}\
 th,td{border:1px solid #dde2ea;padding:4px 8px;text-align:left}th{background:#f0f3f7}\
 ul.insights li{margin:4px 0}footer{margin-top:28px;color:#8a93a3;font-size:12px}";

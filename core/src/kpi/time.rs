@@ -139,9 +139,11 @@ impl DayCache {
             // Only cache days with one offset throughout: then every instant in
             // [start, next) has this local date.
             let offset_at = |t: i64| {
-                DateTime::<Utc>::from_timestamp(t, 0).map(|t| tz.offset_from_utc_datetime(&t.naive_utc()))
+                DateTime::<Utc>::from_timestamp(t, 0)
+                    .map(|t| tz.offset_from_utc_datetime(&t.naive_utc()))
             };
-            let same_offset = offset_at(start) == offset_at(at) && offset_at(next - 1) == offset_at(at);
+            let same_offset =
+                offset_at(start) == offset_at(at) && offset_at(next - 1) == offset_at(at);
             if same_offset && start <= at && at < next {
                 if let Some(s) = self.slots.get_mut(i64::from(day).rem_euclid(64) as usize) {
                     *s = (start, next, day);
