@@ -8,7 +8,7 @@
 //! `money`, `order` (the order types), `engine` (constructors and order commands),
 //! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
 //! reads); `channels` (the `ordersmith-channels` crate: parse, verify, import, plan
-//! stock pushes).
+//! stock pushes); `kpi` (KPI tables, exports, insights and the report).
 
 mod args;
 mod channels;
@@ -16,6 +16,7 @@ mod convert;
 mod engine;
 mod errors;
 mod fulfilment;
+mod kpi;
 mod listing;
 mod money;
 mod order;
