@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::Arc;
 
+use ordersmith::ports::Clock as _;
+
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use ordersmith::engine::{lines, CommandContext, Engine, EngineConfig, NotificationConfig};
 use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, ShippingCalendar, SsccConfig};
@@ -631,6 +633,22 @@ fn main() -> Result<()> {
         effects.first().map_or("-", |e| e.topic.as_str()),
         effects.first().map_or("-", |e| e.aggregate_id.as_str())
     );
+
+    // The day's KPIs as a page people would rather look at than read: one HTML file,
+    // inline SVG, nothing fetched. `ORDERSMITH_REPORT` chooses where it goes.
+    let report = engine.kpi_report_html(
+        chrono_tz::Europe::Istanbul,
+        &ordersmith::kpi::ReportOptions {
+            title: "Istanbul demo shop: operations".into(),
+            as_of: Some(clock.now()),
+            insight_grain: ordersmith::kpi::Grain::Day,
+            ..Default::default()
+        },
+    )?;
+    let path = std::env::var("ORDERSMITH_REPORT")
+        .unwrap_or_else(|_| format!("{}/kpi-report.html", std::env::temp_dir().display()));
+    std::fs::write(&path, report)?;
+    println!("KPI report: {path}");
     Ok(())
 }
 

@@ -5,7 +5,8 @@
 //! and errors and nothing else: every rule lives in `core/`.
 //!
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
-//! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
+//! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
+//! report), [`stock`], [`catalog`],
 //! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod errors;
 pub mod fulfilment;
 pub mod invoice;
+pub mod kpi;
 pub mod money;
 pub mod options;
 pub mod order;

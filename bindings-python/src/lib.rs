@@ -9,6 +9,7 @@
 //! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
 //! reads); `channels` (the `ordersmith-channels` crate: parse, verify, import, plan
 //! stock pushes); `invoice` (invoices, credit notes and their documents).
+//! stock pushes); `kpi` (KPI tables, exports, insights and the report).
 
 mod args;
 mod channels;
@@ -17,6 +18,7 @@ mod engine;
 mod errors;
 mod fulfilment;
 mod invoice;
+mod kpi;
 mod listing;
 mod money;
 mod order;

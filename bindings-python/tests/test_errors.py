@@ -38,6 +38,7 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "dump": ordersmith.DumpError,
         "fulfilment": ordersmith.FulfilmentError,
         "notify": ordersmith.NotifyError,
+        "kpi": ordersmith.KpiError,
         "payment": ordersmith.PaymentError,
         "returns": ordersmith.ReturnsError,
         "invoice": ordersmith.InvoiceError,

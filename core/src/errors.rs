@@ -129,6 +129,14 @@ const INVALID_INPUT: &[&str] = &[
     "INVOICE_BAD_CONFIG",
     "INVOICE_BAD_NUMBER_FORMAT",
     "INVOICE_BAD_AMOUNT",
+    "KPI_DUPLICATE_ORDER",
+    "KPI_DUPLICATE_LINE",
+    "KPI_AMOUNT_TOO_PRECISE",
+    "KPI_AMOUNT_OUT_OF_RANGE",
+    "KPI_NEGATIVE_AMOUNT",
+    "KPI_INVALID_RANGE",
+    "KPI_UNKNOWN_TIME_ZONE",
+    "KPI_INVALID_THRESHOLD",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -145,6 +153,9 @@ const NOT_FOUND: &[&str] = &[
     "STOCK_UNKNOWN_CHANNEL",
     "NOTIFY_TEMPLATE_NOT_FOUND",
     "INVOICE_NOT_FOUND",
+    "KPI_UNKNOWN_ORDER",
+    "KPI_UNKNOWN_LINE",
+    "KPI_UNKNOWN_TABLE",
 ];
 
 const CONFLICT: &[&str] = &[
@@ -253,7 +264,8 @@ impl_error!(
     crate::fulfilment::tracking::TrackingError,
     crate::fulfilment::deadline::CalendarError,
     crate::notify::NotifyError,
-    crate::invoice::InvoiceError
+    crate::invoice::InvoiceError,
+    crate::kpi::KpiError
 );
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fulfilment;
 pub mod ids;
 pub mod invoice;
+pub mod kpi;
 pub mod money;
 pub mod notify;
 pub mod order;
@@ -45,6 +46,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         fulfilment::deadline::CalendarError::CODES,
         notify::NotifyError::CODES,
         invoice::InvoiceError::CODES,
+        kpi::KpiError::CODES,
     ]
     .concat()
 }

@@ -182,6 +182,18 @@ class InvoiceNotFoundError(InvoiceError, LookupError):
     """No invoice or credit note with that number."""
 
 
+class KpiError(Error):
+    """KPIs: facts, queries, insights and the report."""
+
+
+class KpiInputError(KpiError, ValueError):
+    """A KPI query or fact that cannot work: a bad time zone, an empty date range, ..."""
+
+
+class KpiNotFoundError(KpiError, LookupError):
+    """No such KPI table (or a fact names an order or line the KPIs do not know)."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -301,6 +313,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "dump": DumpError,
     "fulfilment": FulfilmentError,
     "notify": NotifyError,
+    "kpi": KpiError,
     "payment": PaymentError,
     "returns": ReturnsError,
     "invoice": InvoiceError,
@@ -324,6 +337,8 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("fulfilment", "not_found"): FulfilmentNotFoundError,
     ("notify", "invalid_input"): NotifyInputError,
     ("notify", "not_found"): NotifyNotFoundError,
+    ("kpi", "invalid_input"): KpiInputError,
+    ("kpi", "not_found"): KpiNotFoundError,
     ("payment", "invalid_input"): PaymentInputError,
     ("payment", "not_found"): PaymentNotFoundError,
     ("returns", "invalid_input"): ReturnsInputError,
@@ -447,6 +462,9 @@ __all__ = [
     "NotifyError",
     "NotifyInputError",
     "NotifyNotFoundError",
+    "KpiError",
+    "KpiInputError",
+    "KpiNotFoundError",
     "PaymentError",
     "PaymentInputError",
     "PaymentNotFoundError",

@@ -390,6 +390,22 @@ class Engine:
         refund_shipping: bool = False,
         restocking_fee_rate: Optional[_Amount] = None,
     ) -> _Row: ...
+    # KPIs (rows ready for pandas / polars; decimals as exact strings)
+    def kpi_tables(self, time_zone: str, query: Optional[Mapping[str, Any]] = None) -> Dict[str, List[_Row]]: ...
+    def kpi_csv(self, table: str, time_zone: str, query: Optional[Mapping[str, Any]] = None) -> str: ...
+    def kpi_json(self, time_zone: str, query: Optional[Mapping[str, Any]] = None) -> str: ...
+    def kpi_insights(
+        self, time_zone: str, query: Optional[Mapping[str, Any]] = None, threshold: float = 0.1
+    ) -> List[_Row]: ...
+    def kpi_report_html(
+        self,
+        time_zone: str,
+        *,
+        title: Optional[str] = None,
+        query: Optional[Mapping[str, Any]] = None,
+        insight_grain: str = "iso_week",
+        threshold: float = 0.1,
+    ) -> str: ...
     # payments through a provider
     def authorise_payment(
         self, order_id: str, provider: str, amount: _Amount, method: Optional[str] = None, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None

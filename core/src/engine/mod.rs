@@ -39,6 +39,7 @@ mod allocation;
 mod fulfilment;
 // Invoices and credit notes (issue 11).
 mod invoice;
+mod kpi;
 mod listing;
 mod notifications;
 mod orders;
@@ -122,6 +123,9 @@ pub enum EngineError {
     /// A document could not be issued or rendered (issue 11).
     #[error(transparent)]
     Invoice(#[from] crate::invoice::InvoiceError),
+    /// KPIs could not be computed (see [`crate::kpi::KpiError`]).
+    #[error(transparent)]
+    Kpi(#[from] crate::kpi::KpiError),
     /// A raw stock command named a reservation an order owns (or claimed an order for
     /// a new one). Such reservations change only through their order, so the order's
     /// allocations and the ledger never disagree.
@@ -167,6 +171,7 @@ impl EngineError {
             Self::Sourcing(e) => e.code(),
             Self::Returns(e) => e.code(),
             Self::Invoice(e) => e.code(),
+            Self::Kpi(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
