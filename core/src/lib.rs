@@ -20,6 +20,7 @@ pub mod payment;
 pub mod pii;
 pub mod ports;
 pub mod returns;
+pub mod rules;
 pub mod sourcing;
 pub mod stock;
 
@@ -43,6 +44,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,
         notify::NotifyError::CODES,
+        rules::RulesError::CODES,
     ]
     .concat()
 }

@@ -41,11 +41,13 @@ mod listing;
 mod notifications;
 mod orders;
 mod reconcile;
+mod rules;
 mod stock;
 mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
+pub use rules::RulesConfig;
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
@@ -117,6 +119,9 @@ pub enum EngineError {
     /// A refund could not be worked out.
     #[error(transparent)]
     Returns(#[from] crate::returns::ReturnsError),
+    /// A rule set was refused.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
     /// A raw stock command named a reservation an order owns (or claimed an order for
     /// a new one). Such reservations change only through their order, so the order's
     /// allocations and the ledger never disagree.
@@ -161,6 +166,7 @@ impl EngineError {
             Self::Stock(e) => e.code(),
             Self::Sourcing(e) => e.code(),
             Self::Returns(e) => e.code(),
+            Self::Rules(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
@@ -274,6 +280,8 @@ pub struct EngineConfig {
     pub shipping_calendar: Option<ShippingCalendar>,
     /// Working days in transit (fewest, most) for delivery estimates.
     pub transit_days: (u32, u32),
+    /// Automation rules: the live and shadow sets and what they need to know.
+    pub rules: RulesConfig,
 }
 
 /// Which customer notifications the engine asks the host to send, and the links in
@@ -331,6 +339,7 @@ impl Default for EngineConfig {
             notifications: None,
             shipping_calendar: None,
             transit_days: (1, 3),
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -598,7 +607,7 @@ impl Engine {
         } else {
             fingerprint(&new)?
         };
-        self.write(|engine, _tx| {
+        self.write(|engine, tx| {
             for key in &keys {
                 if let Some(record) = engine.store.idempotency_record(key)? {
                     if record.fingerprint != fingerprint {
@@ -633,12 +642,16 @@ impl Engine {
                 OrderId::parse(engine.ids.next_id("order")?).map_err(OrderError::from)?;
             let mut snapshot = Order::from_placed(order_id.clone(), data);
             let mut events = vec![placed.clone()];
+            // Automation rules (issue 14): order_placed and what its actions raise.
+            let ruled = rules::run_for(engine, tx, &mut snapshot, &events, &[])?;
+            events.extend(ruled.iter().map(|c| c.event.clone()));
             let notes = notifications::requests(&engine.config, &snapshot, &events);
             for e in &notes {
                 snapshot.apply(e);
             }
             events.extend(notes);
             let mut changes = engine.changes_for(&snapshot, 0, events, ctx)?;
+            rules::attribute(&mut changes, 1, &ruled)?;
             changes.idempotency = keys
                 .iter()
                 .map(|k| IdempotencyRecord {
@@ -718,6 +731,10 @@ impl Engine {
                 after.apply(e);
             }
             events.extend(synced);
+            // Automation rules (issue 14): the triggers these events raise.
+            let ruled = rules::run_for(engine, tx, &mut after, &events, &[])?;
+            let first_ruled = events.len();
+            events.extend(ruled.iter().map(|c| c.event.clone()));
             let notes = notifications::requests(&engine.config, &after, &events);
             for e in &notes {
                 after.apply(e);
@@ -728,6 +745,7 @@ impl Engine {
             } else {
                 engine.changes_for(&after, before.version, events, ctx)?
             };
+            rules::attribute(&mut changes, first_ruled, &ruled)?;
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),
