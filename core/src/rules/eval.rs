@@ -419,3 +419,257 @@ pub fn conflicts(order: &Order, fired: &[(&str, &Action)]) -> Vec<Conflict> {
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::ids::{ChannelId, OrderId, VariantId};
+    use crate::order::{place, NewLine, NewOrder, OrderEvent};
+    use crate::pii::Address;
+    use crate::rules::RuleContext;
+
+    /// A TR order on `web`: 2 × SHIRT-M at 100 and 1 × MUG at 50 TRY (250.00),
+    /// tagged `vip`, paid by card.
+    fn order() -> Order {
+        let try_ = Currency::parse("TRY").unwrap();
+        let mut new = NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+            try_,
+            vec![
+                NewLine::new(
+                    VariantId::parse("SHIRT-M").unwrap(),
+                    2,
+                    Money::parse("100", try_).unwrap(),
+                ),
+                NewLine::new(
+                    VariantId::parse("MUG").unwrap(),
+                    1,
+                    Money::parse("50", try_).unwrap(),
+                ),
+            ],
+        );
+        new.shipping_address = Some(Address {
+            country: "TR".into(),
+            ..Address::default()
+        });
+        new.tags = vec!["vip".into()];
+        let OrderEvent::Placed(p) = place(&new).unwrap() else {
+            unreachable!()
+        };
+        let mut o = Order::from_placed(OrderId::parse("o-1").unwrap(), &p);
+        o.apply(&OrderEvent::PaymentAuthorisationRequested {
+            payment: crate::payment::Payment::requested(
+                "P1".into(),
+                "iyzico".into(),
+                Some("card".into()),
+                Money::parse("250", try_).unwrap(),
+            ),
+        });
+        o
+    }
+
+    fn check(cases: &[(&str, bool)]) {
+        let order = order();
+        let weights = BTreeMap::from([("SHIRT-M".to_string(), 300), ("MUG".to_string(), 400)]);
+        let sources = FactSources {
+            // 13:30 in Istanbul.
+            now: Utc.with_ymd_and_hms(2026, 11, 20, 10, 30, 0).unwrap(),
+            tz: chrono_tz::Europe::Istanbul,
+            weights_grams: Some(&weights),
+            customer_order_count: Some(2),
+        };
+        let facts = Facts::of(&order, &sources);
+        for (when, expected) in cases {
+            let json = format!(
+                r#"{{"rules": [{{"name": "r", "trigger": "order_placed", "when": {when},
+                "actions": [{{"type": "tag", "add": ["x"]}}]}}]}}"#
+            );
+            let set = RuleSet::load(&json, &RuleContext::default())
+                .unwrap_or_else(|e| panic!("{when}: {e}"));
+            let fired = !set.matching(Trigger::OrderPlaced, &facts).is_empty();
+            assert_eq!(fired, *expected, "{when}");
+        }
+    }
+
+    fn t(field: &str, op: &str, value: &str) -> String {
+        format!(r#"{{"field": "{field}", "op": "{op}", "value": {value}}}"#)
+    }
+
+    #[test]
+    fn text_fields_with_every_operator() {
+        let cases: Vec<(String, bool)> = vec![
+            (t("channel", "==", r#""web""#), true),
+            (t("channel", "==", r#""shopify""#), false),
+            (t("channel", "!=", r#""shopify""#), true),
+            (t("country", "in", r#"["DE", "TR"]"#), true),
+            (t("country", "not_in", r#"["DE", "TR"]"#), false),
+            (t("currency", "==", r#""TRY""#), true),
+            (t("currency", "!=", r#""TRY""#), false),
+            (t("payment_method", "==", r#""card""#), true),
+            (t("payment_method", "in", r#"["bank_transfer"]"#), false),
+            (t("shipping_service", "==", r#""express""#), false),
+            // No shipping line: the fact has no value; != and not_in hold.
+            (t("shipping_service", "!=", r#""express""#), true),
+            (t("shipping_service", "not_in", r#"["express"]"#), true),
+        ];
+        check(
+            &cases
+                .iter()
+                .map(|(w, e)| (w.as_str(), *e))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn sets_money_counts_and_times_with_every_operator() {
+        let money = |a: &str, c: &str| format!(r#"{{"amount": "{a}", "currency": "{c}"}}"#);
+        let cases: Vec<(String, bool)> = vec![
+            (t("sku", "==", r#""MUG""#), true),
+            (t("sku", "!=", r#""MUG""#), false),
+            (t("sku", "in", r#"["SOFA", "SHIRT-M"]"#), true),
+            (t("sku", "not_in", r#"["SOFA", "BED"]"#), true),
+            (t("tag", "==", r#""vip""#), true),
+            (t("tag", "!=", r#""vip""#), false),
+            (t("tag", "in", r#"["wholesale"]"#), false),
+            (t("tag", "not_in", r#"["wholesale"]"#), true),
+            (t("total", "==", &money("250", "TRY")), true),
+            (t("total", "!=", &money("250", "TRY")), false),
+            (t("total", ">", &money("249.99", "TRY")), true),
+            (t("total", ">=", &money("250.01", "TRY")), false),
+            (t("total", "<", &money("250.01", "TRY")), true),
+            (t("total", "<=", &money("249.99", "TRY")), false),
+            // Another currency never compares, not even with !=.
+            (t("total", "!=", &money("250", "EUR")), false),
+            (t("total", "<", &money("1000000", "EUR")), false),
+            (t("line_count", "==", "2"), true),
+            (t("line_count", "!=", "2"), false),
+            (t("line_count", ">", "1"), true),
+            (t("line_count", ">=", "3"), false),
+            (t("line_count", "<", "3"), true),
+            (t("line_count", "<=", "1"), false),
+            (t("line_count", "between", "[2, 2]"), true),
+            (t("customer_order_count", "==", "2"), true),
+            (t("customer_order_count", "between", "[0, 1]"), false),
+            // 2 × 300 g + 400 g.
+            (t("weight_grams", "==", "1000"), true),
+            (t("weight_grams", ">", "1000"), false),
+            (t("local_time", ">", r#""13:29""#), true),
+            (t("local_time", ">=", r#""13:31""#), false),
+            (t("local_time", "<", r#""13:31""#), true),
+            (t("local_time", "<=", r#""13:29""#), false),
+            (t("local_time", "between", r#"["13:00", "14:00"]"#), true),
+            (t("local_time", "between", r#"["13:30", "13:31"]"#), true),
+            (t("local_time", "between", r#"["13:00", "13:30"]"#), false),
+            // Wrapping past midnight.
+            (t("local_time", "between", r#"["22:00", "14:00"]"#), true),
+            (t("local_time", "between", r#"["22:00", "06:00"]"#), false),
+        ];
+        check(
+            &cases
+                .iter()
+                .map(|(w, e)| (w.as_str(), *e))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn all_any_not_combine() {
+        let yes = t("tag", "==", r#""vip""#);
+        let no = t("tag", "==", r#""nope""#);
+        let cases = vec![
+            (format!(r#"{{"all": [{yes}, {yes}]}}"#), true),
+            (format!(r#"{{"all": [{yes}, {no}]}}"#), false),
+            (r#"{"all": []}"#.to_string(), true),
+            (format!(r#"{{"any": [{no}, {yes}]}}"#), true),
+            (format!(r#"{{"any": [{no}, {no}]}}"#), false),
+            (r#"{"any": []}"#.to_string(), false),
+            (format!(r#"{{"not": {no}}}"#), true),
+            (format!(r#"{{"not": {{"any": [{no}, {yes}]}}}}"#), false),
+        ];
+        check(
+            &cases
+                .iter()
+                .map(|(w, e)| (w.as_str(), *e))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn unknown_weight_or_customer_makes_count_tests_false() {
+        let order = order();
+        let facts = Facts::of(&order, &FactSources::at(order.placed_at));
+        assert_eq!(facts.weight_grams, None);
+        assert_eq!(facts.customer_order_count, None);
+        let json = r#"{"rules": [{"name": "r", "trigger": "order_placed",
+            "when": {"any": [{"field": "weight_grams", "op": ">=", "value": 0},
+                             {"field": "customer_order_count", "op": "<", "value": 100}]},
+            "actions": [{"type": "tag", "add": ["x"]}]}]}"#;
+        let set = RuleSet::load(json, &RuleContext::default()).unwrap();
+        assert!(set.matching(Trigger::OrderPlaced, &facts).is_empty());
+    }
+
+    #[test]
+    fn conflicts_are_found_between_rules_not_within_one() {
+        let order = order();
+        let route = |l: &str| Action::RouteToLocation {
+            location: crate::ids::LocationId::parse(l).unwrap(),
+            skus: vec![],
+        };
+        let exclude = Action::ExcludeLocation {
+            location: crate::ids::LocationId::parse("a").unwrap(),
+        };
+        let hold = Action::Hold {
+            reason: crate::order::HoldReason::Other,
+            note: None,
+        };
+        let carrier = |s: &str| Action::ChooseCarrier {
+            carrier: "ups".into(),
+            service: s.into(),
+        };
+        let tag = |add: &[&str], remove: &[&str]| Action::Tag {
+            add: add.iter().map(|s| s.to_string()).collect(),
+            remove: remove.iter().map(|s| s.to_string()).collect(),
+        };
+        let (ra, rb) = (route("a"), route("b"));
+        let (ca, cb) = (carrier("express"), carrier("standard"));
+        let (pa, pb) = (
+            Action::SetPriority { priority: 1 },
+            Action::SetPriority { priority: 2 },
+        );
+        let (ta, tb) = (tag(&["x"], &[]), tag(&[], &["x"]));
+        let cases: Vec<(&Action, &Action, ConflictKind)> = vec![
+            (&ra, &rb, ConflictKind::RoutesDiffer),
+            (&ra, &exclude, ConflictKind::RouteExcluded),
+            (&hold, &Action::AutoConfirm, ConflictKind::HoldAndConfirm),
+            (&Action::Release, &hold, ConflictKind::HoldAndRelease),
+            (&ca, &cb, ConflictKind::CarriersDiffer),
+            (&pa, &pb, ConflictKind::PrioritiesDiffer),
+            (&tb, &ta, ConflictKind::TagAddedAndRemoved),
+        ];
+        for (a, b, kind) in cases {
+            let found = conflicts(&order, &[("one", a), ("two", b)]);
+            assert_eq!(found.len(), 1, "{a:?} {b:?}");
+            assert_eq!(found[0].kind, kind);
+            assert_eq!(found[0].rules, ["one".to_string(), "two".to_string()]);
+            // The same rule doing both is its author's intent, not a conflict.
+            assert!(conflicts(&order, &[("one", a), ("one", b)]).is_empty());
+        }
+        // Routes for disjoint SKUs do not conflict; the same route twice does not.
+        let mug = Action::RouteToLocation {
+            location: crate::ids::LocationId::parse("a").unwrap(),
+            skus: vec!["MUG".into()],
+        };
+        let shirt = Action::RouteToLocation {
+            location: crate::ids::LocationId::parse("b").unwrap(),
+            skus: vec!["SHIRT-M".into()],
+        };
+        assert!(conflicts(&order, &[("one", &mug), ("two", &shirt)]).is_empty());
+        assert!(conflicts(&order, &[("one", &ra), ("two", &ra)]).is_empty());
+    }
+}
