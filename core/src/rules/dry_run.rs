@@ -176,13 +176,20 @@ struct Acc<'a> {
 
 impl Acc<'_> {
     /// Runs the rules on a copy of `state` for `triggers` at `at`, adding to `entry`.
+    /// `carried` is what the rules set on the order so far in this dry run (priority,
+    /// routes, ...): the history cannot follow the rules' commands, but their own
+    /// settings carry to later triggers, so a setting is not reported twice.
     fn evaluate(
         &mut self,
         state: &Order,
+        carried: &mut crate::rules::Automation,
         triggers: Vec<Trigger>,
         at: DateTime<Utc>,
         entry: &mut OrderDryRun,
     ) {
+        let mut with_carried = state.clone();
+        with_carried.automation = carried.clone();
+        let state = &with_carried;
         let counts = self.opts.customer_order_counts.or(self.counts.as_ref());
         let sources = FactSources {
             now: at,
@@ -222,6 +229,7 @@ impl Acc<'_> {
         let pairs: Vec<(&str, &Action)> = fired.iter().map(|(r, a)| (r.as_str(), a)).collect();
         entry.conflicts.extend(conflicts(state, &pairs));
         entry.changes.extend(describe_changes(state, &copy));
+        *carried = copy.automation;
     }
 
     fn finish(&mut self, entry: OrderDryRun) {
@@ -277,7 +285,14 @@ pub fn dry_run_orders(
     let mut acc = start(set, opts, counts);
     for order in orders {
         let mut entry = empty_entry(&order.id);
-        acc.evaluate(order, vec![trigger], order.placed_at, &mut entry);
+        let mut carried = order.automation.clone();
+        acc.evaluate(
+            order,
+            &mut carried,
+            vec![trigger],
+            order.placed_at,
+            &mut entry,
+        );
         acc.finish(entry);
     }
     acc.report
@@ -311,13 +326,20 @@ pub fn dry_run_history(
         };
         let mut state = Order::from_placed(first.order_id.clone(), placed);
         let mut entry = empty_entry(&first.order_id);
+        let mut carried = crate::rules::Automation::default();
         for (k, record) in history.iter().enumerate() {
             if k > 0 {
                 state.apply(&record.event);
             }
             let triggers = triggers_of(std::slice::from_ref(&record.event));
             if !triggers.is_empty() {
-                acc.evaluate(&state, triggers, record.recorded_at, &mut entry);
+                acc.evaluate(
+                    &state,
+                    &mut carried,
+                    triggers,
+                    record.recorded_at,
+                    &mut entry,
+                );
             }
         }
         acc.finish(entry);
