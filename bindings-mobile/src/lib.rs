@@ -6,7 +6,8 @@
 //!
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
-//! [`order`] and [`money`] (the records), [`options`] (engine tuning), [`ports`] (what the host implements) and
+//! [`order`] and [`money`] (the records), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run),
+//! [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
 //! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
@@ -30,5 +31,6 @@ pub mod options;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod rules;
 pub mod stock;
 pub mod tracking;

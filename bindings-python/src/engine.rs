@@ -193,6 +193,18 @@ impl PyEngine {
             .ok_or_else(|| crate::errors::core_error(py, &EngineError::Closed))
     }
 
+    /// Replaces the core engine (same store) unless the engine was closed: how
+    /// `set_rules` makes a rule set live.
+    pub(crate) fn replace_engine(&self, engine: Engine) {
+        let mut guard = self
+            .inner
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_some() {
+            *guard = Some(engine);
+        }
+    }
+
     /// Runs one order command and wraps the order it returns.
     pub(crate) fn order_call(
         &self,

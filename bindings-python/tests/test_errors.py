@@ -40,6 +40,7 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "notify": ordersmith.NotifyError,
         "payment": ordersmith.PaymentError,
         "returns": ordersmith.ReturnsError,
+        "rules": ordersmith.RulesError,
         "channel": ordersmith.ChannelError,
         "webhook": ordersmith.WebhookError,
         "push": ordersmith.PushError,

@@ -126,6 +126,8 @@ const INVALID_INPUT: &[&str] = &[
     "NOTIFY_INVALID_RECIPIENT",
     "NOTIFY_INVALID_PARCEL_ID",
     "NOTIFY_INVALID_OVERRIDES",
+    "RULES_MALFORMED_JSON",
+    "RULES_INVALID",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -248,7 +250,8 @@ impl_error!(
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,
     crate::fulfilment::deadline::CalendarError,
-    crate::notify::NotifyError
+    crate::notify::NotifyError,
+    crate::rules::RulesError
 );
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ from ._native import (
     choose_carrier,
     error_codes,
     render_notification,
+    RuleSet,
+    load_rules,
+    rules_json_schema,
+    validate_rules,
     parse_channel_events,
     parse_channel_order,
     verify_api_key,
@@ -170,6 +174,15 @@ class NotifyNotFoundError(NotifyError, LookupError):
     """No template for that key, locale and channel."""
 
 
+class RulesError(Error):
+    """Automation rules: a rule set that cannot be loaded. ``details["problems"]`` lists
+    every problem (``rule``, ``path``, ``code``, ``message``)."""
+
+
+class RulesInputError(RulesError, ValueError):
+    """A rule set with problems (``RULES_INVALID``) or not JSON (``RULES_MALFORMED_JSON``)."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -291,6 +304,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "notify": NotifyError,
     "payment": PaymentError,
     "returns": ReturnsError,
+    "rules": RulesError,
     "channel": ChannelError,
     "webhook": WebhookError,
     "push": PushError,
@@ -315,6 +329,7 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("payment", "not_found"): PaymentNotFoundError,
     ("returns", "invalid_input"): ReturnsInputError,
     ("returns", "not_found"): ReturnsNotFoundError,
+    ("rules", "invalid_input"): RulesInputError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -438,6 +453,12 @@ __all__ = [
     "ReturnsError",
     "ReturnsInputError",
     "ReturnsNotFoundError",
+    "RuleSet",
+    "load_rules",
+    "validate_rules",
+    "rules_json_schema",
+    "RulesError",
+    "RulesInputError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",
