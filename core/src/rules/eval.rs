@@ -582,7 +582,7 @@ mod tests {
     fn all_any_not_combine() {
         let yes = t("tag", "==", r#""vip""#);
         let no = t("tag", "==", r#""nope""#);
-        let cases = vec![
+        let cases = [
             (format!(r#"{{"all": [{yes}, {yes}]}}"#), true),
             (format!(r#"{{"all": [{yes}, {no}]}}"#), false),
             (r#"{"all": []}"#.to_string(), true),

@@ -171,7 +171,10 @@ pub fn run_chain(
                 };
                 let live_plan = plan(fired.iter().map(|(r, _)| r).collect());
                 let candidate_plan = plan(candidate.matching(trigger, &facts));
-                (live_plan != candidate_plan).then(|| ShadowDifference {
+                if live_plan == candidate_plan {
+                    return None;
+                }
+                Some(ShadowDifference {
                     trigger,
                     live: live_plan,
                     candidate: candidate_plan,
