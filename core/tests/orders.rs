@@ -640,6 +640,24 @@ impl Store for RacingStore {
     ) -> Result<Vec<IdempotencyRecord>, StoreError> {
         self.inner.idempotency_records(after, limit)
     }
+    fn keyed_record(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<ordersmith::ports::KeyedRecord>, StoreError> {
+        self.inner.keyed_record(namespace, key)
+    }
+    fn keyed_records(
+        &self,
+        namespace: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ordersmith::ports::KeyedRecord>, StoreError> {
+        self.inner.keyed_records(namespace, after, limit)
+    }
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.record_namespaces()
+    }
 }
 
 #[test]

@@ -856,3 +856,42 @@ fn engine_loading_checks_its_own_locations() {
     );
     assert_eq!(RuleSet::empty().rules().len(), 0);
 }
+
+#[test]
+fn place_order_then_runs_rules_once_after_its_follow_ups() {
+    let t = test_engine();
+    let rules = r#"{"rules": [{"name": "confirm-all", "trigger": "order_placed",
+        "actions": [{"type": "auto_confirm"}, {"type": "tag", "add": ["auto"]}]}]}"#;
+    let engine = with_rules(&t, EngineConfig::default(), rules);
+    // A paid, confirmed marketplace order arrives whole: the rule's auto-confirm does not
+    // collide with the follow-up confirmation (rules run after it, and are refused by
+    // the state machine without failing the import).
+    let (o, created) = engine
+        .place_order_then(
+            order("TR", "c1", &[("MUG", 1, "100")], "TRY"),
+            vec![
+                ordersmith::order::OrderCommand::MarkPaid,
+                ordersmith::order::OrderCommand::Confirm,
+            ],
+            &ctx(),
+        )
+        .unwrap();
+    assert!(created);
+    assert_eq!(o.status, OrderStatus::Confirmed);
+    assert!(o.tags.contains("auto"));
+    let fired = applied(&engine, &o);
+    assert_eq!(fired.len(), 1);
+    assert!(matches!(
+        &fired[0].actions[0].outcome,
+        Outcome::Refused { code, .. } if code == "ORDER_INVALID_TRANSITION"
+    ));
+    assert_eq!(replayed(&engine, &o), engine.order(&o.id).unwrap());
+    assert!(rule_events(&engine, &o)
+        .iter()
+        .all(|(a, _)| a == &Actor::Rule("confirm-all".into())));
+    // A plain placement runs them at once: the rule confirms.
+    let plain = engine
+        .place_order(order("TR", "c2", &[("MUG", 1, "100")], "TRY"), &ctx())
+        .unwrap();
+    assert_eq!(plain.status, OrderStatus::Confirmed);
+}

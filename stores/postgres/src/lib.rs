@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod pool;
+mod records;
 mod schema;
 mod statements;
 
@@ -37,8 +38,8 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange, OrderQuery,
+    Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
@@ -682,6 +683,7 @@ impl Store for PgStore {
         write_orders(&mut tx, stmts, &changes.orders)?;
         write_stock(&mut tx, stmts, changes.stock.as_ref())?;
         write_idempotency(&mut tx, stmts, &changes.idempotency)?;
+        records::write_records(&mut tx, &changes.records)?;
         if self.take_failure() {
             // Dropping `tx` rolls everything above back.
             return Err(StoreError::Unavailable {
@@ -731,6 +733,26 @@ impl Store for PgStore {
                 )
             })
             .collect()
+    }
+
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        records::read_record(&mut conn.client, namespace, key)
+    }
+
+    fn keyed_records(
+        &self,
+        namespace: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeyedRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        records::read_records(&mut conn.client, namespace, after, limit)
+    }
+
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        records::namespaces(&mut conn.client)
     }
 }
 

@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod records;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -45,8 +46,8 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange, OrderQuery,
+    Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use rusqlite::types::Value;
@@ -620,6 +621,7 @@ impl Store for SqliteStore {
         write_orders(&tx, &changes.orders)?;
         write_stock(&tx, changes.stock.as_ref())?;
         write_idempotency(&tx, &changes.idempotency)?;
+        records::write_records(&tx, &changes.records)?;
         if self.take_failure() {
             // Dropping `tx` rolls everything above back.
             return Err(StoreError::Unavailable {
@@ -674,6 +676,23 @@ impl Store for SqliteStore {
                 idempotency(key, fingerprint, order_id, version)
             })
             .collect()
+    }
+
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
+        records::read_record(&*self.lock()?, namespace, key)
+    }
+
+    fn keyed_records(
+        &self,
+        namespace: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeyedRecord>, StoreError> {
+        records::read_records(&*self.lock()?, namespace, after, limit)
+    }
+
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        records::namespaces(&*self.lock()?)
     }
 }
 

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "id blocks",
         sql: include_str!("../migrations/0003_id_blocks.sql"),
     },
+    Migration {
+        version: 4,
+        name: "keyed records",
+        sql: include_str!("../migrations/0004_keyed_records.sql"),
+    },
 ];
 
 /// Brings the database to the newest schema, in one immediate transaction so two
