@@ -649,6 +649,92 @@ fn main() -> Result<()> {
         .unwrap_or_else(|_| format!("{}/kpi-report.html", std::env::temp_dir().display()));
     std::fs::write(&path, report)?;
     println!("KPI report: {path}");
+    automation(&shop)?;
+    Ok(())
+}
+
+/// Automation rules (issue 14): load a rule set, try it on the day's orders (a dry run
+/// changes nothing), then run it live on the evening's orders.
+fn automation(shop: &Shop) -> Result<()> {
+    let engine = &shop.engine;
+    println!("\nAutomation rules: examples/rules/demo_shop.json");
+    let set = engine.load_rules(include_str!("rules/demo_shop.json"))?;
+    for r in set.rules() {
+        println!("  {:<24} on {}", r.name, r.trigger);
+    }
+    let report = engine.dry_run_rules(&set, &OrderQuery::default())?;
+    println!(
+        "\nDry run over the day's {} orders (nothing changes):",
+        report.orders_evaluated
+    );
+    for o in &report.orders {
+        for f in &o.firings {
+            println!("  {} {:<24} because {}", o.order_id, f.rule, f.because);
+        }
+        if !o.changes.is_empty() {
+            println!("  {} would change: {}", o.order_id, o.changes.join("; "));
+        }
+        for c in &o.conflicts {
+            println!(
+                "  {} CONFLICT {:?}: {} vs {} ({})",
+                o.order_id, c.kind, c.rules[0], c.rules[1], c.detail
+            );
+        }
+    }
+    println!("  fired per rule: {:?}", report.counts);
+
+    // Live: the same set acts on the evening's orders.
+    let live = engine.clone().with_rules(Some(set), None);
+    let evening = Shop {
+        engine: live.clone(),
+        clock: shop.clock.clone(),
+        try_: shop.try_,
+    };
+    let staff = CommandContext::by(Actor::User("ayse".into()));
+    let small = evening.order(
+        "web",
+        "W-1003",
+        "TR-34",
+        vec![evening.line("HOOD-GRY-L", "Hoodie grey L", 1, "899.00")?],
+    )?;
+    live.mark_paid(&small.id, &staff)?;
+    let big = evening.order(
+        "web",
+        "W-1004",
+        "TR-06",
+        vec![evening.line("TEE-BLK-M", "T-shirt black M", 5, "349.90")?],
+    )?;
+    println!("\nLive, this evening:");
+    for id in [&small.id, &big.id] {
+        let o = live.order(id)?;
+        let held_at: Vec<String> = o
+            .lines
+            .iter()
+            .flat_map(|l| &l.allocations)
+            .map(|a| a.location.to_string())
+            .collect();
+        println!(
+            "  {} {}: {} priority {} stock at [{}]",
+            o.id,
+            o.external_ref.as_deref().unwrap_or("-"),
+            o.status,
+            o.automation
+                .priority
+                .map_or("-".to_string(), |p| p.to_string()),
+            held_at.join(", ")
+        );
+        for r in live.order_history(id)? {
+            if let Actor::Rule(rule) = &r.actor {
+                match &r.event {
+                    ordersmith::order::OrderEvent::RuleApplied(a) => println!(
+                        "    v{:<2} rule {rule} on {}: because {}",
+                        r.version, a.trigger, a.because
+                    ),
+                    e => println!("    v{:<2} {:<24} by rule:{rule}", r.version, e.topic()),
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -7,7 +7,8 @@
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
 //! report), [`stock`], [`catalog`],
-//! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`ports`] (what the host implements) and
+//! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run),
+//! [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
 //! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
@@ -33,5 +34,6 @@ pub mod options;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod rules;
 pub mod stock;
 pub mod tracking;

@@ -193,8 +193,8 @@ impl PyEngine {
             .ok_or_else(|| crate::errors::core_error(py, &EngineError::Closed))
     }
 
-    /// Replaces the engine with `engine` (built from this one, sharing its ports), e.g.
-    /// one that issues invoices; `ENGINE_CLOSED` after `close()`.
+    /// Replaces the engine with `engine` (built from this one, sharing its ports): one
+    /// that issues invoices, or runs a rule set live; `ENGINE_CLOSED` after `close()`.
     pub(crate) fn replace_engine(&self, py: Python<'_>, engine: Engine) -> PyResult<()> {
         let mut guard = self
             .inner

@@ -25,6 +25,7 @@ mod order;
 mod order_commands;
 mod payment;
 mod returns;
+mod rules;
 mod stock;
 mod stock_holds;
 mod stock_moves;
@@ -54,6 +55,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fulfilment::choose_carrier, m)?)?;
     m.add_function(wrap_pyfunction!(fulfilment::render_notification, m)?)?;
     m.add_function(wrap_pyfunction!(money::error_codes, m)?)?;
+    m.add_class::<rules::PyRuleSet>()?;
+    m.add_function(wrap_pyfunction!(rules::load_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::validate_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::rules_json_schema, m)?)?;
     m.add_function(wrap_pyfunction!(errors::register_error_classes, m)?)?;
     m.add("INTERNAL_PANIC", errors::INTERNAL_PANIC)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -42,6 +42,7 @@ def test_module_classes_follow_the_code_prefix() -> None:
         "payment": ordersmith.PaymentError,
         "returns": ordersmith.ReturnsError,
         "invoice": ordersmith.InvoiceError,
+        "rules": ordersmith.RulesError,
         "channel": ordersmith.ChannelError,
         "webhook": ordersmith.WebhookError,
         "push": ordersmith.PushError,

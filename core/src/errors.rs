@@ -137,6 +137,8 @@ const INVALID_INPUT: &[&str] = &[
     "KPI_INVALID_RANGE",
     "KPI_UNKNOWN_TIME_ZONE",
     "KPI_INVALID_THRESHOLD",
+    "RULES_MALFORMED_JSON",
+    "RULES_INVALID",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -265,7 +267,8 @@ impl_error!(
     crate::fulfilment::deadline::CalendarError,
     crate::notify::NotifyError,
     crate::invoice::InvoiceError,
-    crate::kpi::KpiError
+    crate::kpi::KpiError,
+    crate::rules::RulesError
 );
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod payment;
 pub mod pii;
 pub mod ports;
 pub mod returns;
+pub mod rules;
 pub mod sourcing;
 pub mod stock;
 
@@ -47,6 +48,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         notify::NotifyError::CODES,
         invoice::InvoiceError::CODES,
         kpi::KpiError::CODES,
+        rules::RulesError::CODES,
     ]
     .concat()
 }

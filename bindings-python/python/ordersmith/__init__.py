@@ -25,6 +25,10 @@ from ._native import (
     choose_carrier,
     error_codes,
     render_notification,
+    RuleSet,
+    load_rules,
+    rules_json_schema,
+    validate_rules,
     parse_channel_events,
     parse_channel_order,
     verify_api_key,
@@ -194,6 +198,15 @@ class KpiNotFoundError(KpiError, LookupError):
     """No such KPI table (or a fact names an order or line the KPIs do not know)."""
 
 
+class RulesError(Error):
+    """Automation rules: a rule set that cannot be loaded. ``details["problems"]`` lists
+    every problem (``rule``, ``path``, ``code``, ``message``)."""
+
+
+class RulesInputError(RulesError, ValueError):
+    """A rule set with problems (``RULES_INVALID``) or not JSON (``RULES_MALFORMED_JSON``)."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -317,6 +330,7 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "payment": PaymentError,
     "returns": ReturnsError,
     "invoice": InvoiceError,
+    "rules": RulesError,
     "channel": ChannelError,
     "webhook": WebhookError,
     "push": PushError,
@@ -345,6 +359,7 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("returns", "not_found"): ReturnsNotFoundError,
     ("invoice", "invalid_input"): InvoiceInputError,
     ("invoice", "not_found"): InvoiceNotFoundError,
+    ("rules", "invalid_input"): RulesInputError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -474,6 +489,12 @@ __all__ = [
     "InvoiceError",
     "InvoiceInputError",
     "InvoiceNotFoundError",
+    "RuleSet",
+    "load_rules",
+    "validate_rules",
+    "rules_json_schema",
+    "RulesError",
+    "RulesInputError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

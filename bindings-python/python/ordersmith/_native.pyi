@@ -27,6 +27,10 @@ __all__ = [
     "choose_carrier",
     "error_codes",
     "render_notification",
+    "RuleSet",
+    "load_rules",
+    "validate_rules",
+    "rules_json_schema",
     "_register_error_classes",
     "INTERNAL_PANIC",
     "__version__",
@@ -79,6 +83,34 @@ def allocate(total: _Amount, weights: Iterable[_Amount], currency: str) -> List[
 def error_codes() -> List[Dict[str, str]]: ...
 def choose_carrier(quotes: Iterable[Mapping[str, Any]], policy: Mapping[str, Any]) -> _Row: ...
 def render_notification(notification: Mapping[str, Any], overrides: Optional[str] = None) -> _Row: ...
+class _RuleProblem(TypedDict):
+    rule: str
+    path: str
+    code: str
+    message: str
+
+@final
+class RuleSet:
+    @property
+    def names(self) -> List[str]: ...
+    def to_json(self) -> str: ...
+    def __len__(self) -> int: ...
+
+def load_rules(
+    json: str,
+    *,
+    locations: Optional[Sequence[str]] = None,
+    currencies: Optional[Sequence[str]] = None,
+    carrier_services: Optional[Sequence[str]] = None,
+) -> RuleSet: ...
+def validate_rules(
+    json: str,
+    *,
+    locations: Optional[Sequence[str]] = None,
+    currencies: Optional[Sequence[str]] = None,
+    carrier_services: Optional[Sequence[str]] = None,
+) -> List[_RuleProblem]: ...
+def rules_json_schema() -> str: ...
 def _register_error_classes(mapping: Dict[str, Type[BaseException]], fallback: Type[BaseException]) -> None: ...
 
 @final
@@ -174,6 +206,8 @@ class Order:
     def reservation_ttl_minutes(self) -> Optional[int]: ...
     @property
     def fulfilments(self) -> List[_Row]: ...
+    @property
+    def automation(self) -> _Row: ...
     @property
     def payments(self) -> List[_Row]: ...
     @property
@@ -382,6 +416,27 @@ class Engine:
     def pending_effects(self, limit: int = 100) -> List[_Row]: ...
     def acknowledge_effect(self, id: str) -> bool: ...
     def sourcing_plan(self, order_id: str) -> Optional[_Row]: ...
+    # automation rules
+    def load_rules(self, json: str) -> RuleSet: ...
+    def set_rules(self, live: Optional[RuleSet], shadow: Optional[RuleSet] = None) -> None: ...
+    def dry_run_rules(
+        self,
+        rules: RuleSet,
+        *,
+        status: Optional[_OrderStatus] = None,
+        channel: Optional[str] = None,
+        placed_from: Optional[datetime.datetime] = None,
+        placed_to: Optional[datetime.datetime] = None,
+    ) -> _Row: ...
+    def shadow_report(
+        self,
+        *,
+        status: Optional[_OrderStatus] = None,
+        channel: Optional[str] = None,
+        placed_from: Optional[datetime.datetime] = None,
+        placed_to: Optional[datetime.datetime] = None,
+    ) -> _Row: ...
+    def run_ship_by_risk_rules(self, margin: datetime.timedelta) -> List[str]: ...
     def refund_quote(
         self,
         order_id: str,
