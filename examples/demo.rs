@@ -10,10 +10,13 @@ use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::Arc;
 
+use ordersmith::ports::Clock as _;
+
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use ordersmith::engine::{lines, CommandContext, Engine, EngineConfig, NotificationConfig};
 use ordersmith::fulfilment::{CarrierEvent, Label, ParcelSize, ShippingCalendar, SsccConfig};
 use ordersmith::ids::{ChannelId, CountId, LineId, LocationId, TransferId, VariantId};
+use ordersmith::invoice::{DocumentKind, InvoiceConfig, InvoiceDocument, Seller};
 use ordersmith::money::{Currency, Money};
 use ordersmith::notify::{Locale, NotificationChannel};
 use ordersmith::order::{
@@ -170,16 +173,31 @@ fn main() -> Result<()> {
         1,
     )?
     .with_non_working_day(chrono::Weekday::Sun)?;
-    let engine = Engine::new(store, outbox, clock.clone(), ids).with_config(EngineConfig {
-        notifications: Some(NotificationConfig {
-            channels: vec![NotificationChannel::Email],
-            tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
-            ..NotificationConfig::default()
-        }),
-        shipping_calendar: Some(calendar),
-        sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
-        ..EngineConfig::default()
-    });
+    let engine = Engine::new(store, outbox, clock.clone(), ids)
+        .with_config(EngineConfig {
+            notifications: Some(NotificationConfig {
+                channels: vec![NotificationChannel::Email],
+                tracking_url: Some("https://kargo.example/{carrier}/{tracking_number}".into()),
+                ..NotificationConfig::default()
+            }),
+            shipping_calendar: Some(calendar),
+            sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
+            ..EngineConfig::default()
+        })
+        // Invoices and credit notes: the shop's company data, numbered per year in Istanbul.
+        .with_invoicing(InvoiceConfig {
+            time_zone: chrono_tz::Europe::Istanbul,
+            ..InvoiceConfig::new(Seller {
+                name: "Çay & Kahve Ticaret A.Ş.".into(),
+                vat_id: None,
+                tax_id: Some("1234567890".into()),
+                address_lines: vec!["Bağdat Caddesi 100".into()],
+                city: "İstanbul".into(),
+                postal_code: "34728".into(),
+                country: "TR".into(),
+                email: Some("fatura@example.com".into()),
+            })
+        })?;
     let shop = Shop {
         engine: engine.clone(),
         clock: clock.clone(),
@@ -577,6 +595,8 @@ fn main() -> Result<()> {
         }
     }
 
+    invoices(&engine, &[&web1, &ty1, &sh1, &ty2], &ty1, &staff)?;
+
     let effects = engine.pending_effects(MAX_QUERY_LIMIT)?;
     let notices: Vec<&str> = effects
         .iter()
@@ -613,5 +633,173 @@ fn main() -> Result<()> {
         effects.first().map_or("-", |e| e.topic.as_str()),
         effects.first().map_or("-", |e| e.aggregate_id.as_str())
     );
+
+    // The day's KPIs as a page people would rather look at than read: one HTML file,
+    // inline SVG, nothing fetched. `ORDERSMITH_REPORT` chooses where it goes.
+    let report = engine.kpi_report_html(
+        chrono_tz::Europe::Istanbul,
+        &ordersmith::kpi::ReportOptions {
+            title: "Istanbul demo shop: operations".into(),
+            as_of: Some(clock.now()),
+            insight_grain: ordersmith::kpi::Grain::Day,
+            ..Default::default()
+        },
+    )?;
+    let path = std::env::var("ORDERSMITH_REPORT")
+        .unwrap_or_else(|_| format!("{}/kpi-report.html", std::env::temp_dir().display()));
+    std::fs::write(&path, report)?;
+    println!("KPI report: {path}");
+    automation(&shop)?;
     Ok(())
+}
+
+/// Automation rules (issue 14): load a rule set, try it on the day's orders (a dry run
+/// changes nothing), then run it live on the evening's orders.
+fn automation(shop: &Shop) -> Result<()> {
+    let engine = &shop.engine;
+    println!("\nAutomation rules: examples/rules/demo_shop.json");
+    let set = engine.load_rules(include_str!("rules/demo_shop.json"))?;
+    for r in set.rules() {
+        println!("  {:<24} on {}", r.name, r.trigger);
+    }
+    let report = engine.dry_run_rules(&set, &OrderQuery::default())?;
+    println!(
+        "\nDry run over the day's {} orders (nothing changes):",
+        report.orders_evaluated
+    );
+    for o in &report.orders {
+        for f in &o.firings {
+            println!("  {} {:<24} because {}", o.order_id, f.rule, f.because);
+        }
+        if !o.changes.is_empty() {
+            println!("  {} would change: {}", o.order_id, o.changes.join("; "));
+        }
+        for c in &o.conflicts {
+            println!(
+                "  {} CONFLICT {:?}: {} vs {} ({})",
+                o.order_id, c.kind, c.rules[0], c.rules[1], c.detail
+            );
+        }
+    }
+    println!("  fired per rule: {:?}", report.counts);
+
+    // Live: the same set acts on the evening's orders.
+    let live = engine.clone().with_rules(Some(set), None);
+    let evening = Shop {
+        engine: live.clone(),
+        clock: shop.clock.clone(),
+        try_: shop.try_,
+    };
+    let staff = CommandContext::by(Actor::User("ayse".into()));
+    let small = evening.order(
+        "web",
+        "W-1003",
+        "TR-34",
+        vec![evening.line("HOOD-GRY-L", "Hoodie grey L", 1, "899.00")?],
+    )?;
+    live.mark_paid(&small.id, &staff)?;
+    let big = evening.order(
+        "web",
+        "W-1004",
+        "TR-06",
+        vec![evening.line("TEE-BLK-M", "T-shirt black M", 5, "349.90")?],
+    )?;
+    println!("\nLive, this evening:");
+    for id in [&small.id, &big.id] {
+        let o = live.order(id)?;
+        let held_at: Vec<String> = o
+            .lines
+            .iter()
+            .flat_map(|l| &l.allocations)
+            .map(|a| a.location.to_string())
+            .collect();
+        println!(
+            "  {} {}: {} priority {} stock at [{}]",
+            o.id,
+            o.external_ref.as_deref().unwrap_or("-"),
+            o.status,
+            o.automation
+                .priority
+                .map_or("-".to_string(), |p| p.to_string()),
+            held_at.join(", ")
+        );
+        for r in live.order_history(id)? {
+            if let Actor::Rule(rule) = &r.actor {
+                match &r.event {
+                    ordersmith::order::OrderEvent::RuleApplied(a) => println!(
+                        "    v{:<2} rule {rule} on {}: because {}",
+                        r.version, a.trigger, a.because
+                    ),
+                    e => println!("    v{:<2} {:<24} by rule:{rule}", r.version, e.topic()),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Issues an invoice for each paid order, refunds part of one (which issues its credit
+/// note), prints the credit note and writes one invoice as a printable HTML page.
+fn invoices(
+    engine: &Engine,
+    orders: &[&Order],
+    refunded: &Order,
+    staff: &CommandContext,
+) -> Result<()> {
+    println!("\nInvoices");
+    let mut issued = Vec::new();
+    for o in orders {
+        let inv = engine.issue_invoice(&o.id, None, staff)?;
+        println!(
+            "  {} for {}: {} (VAT {})",
+            inv.number, inv.order_id, inv.totals.grand_total, inv.totals.tax_total
+        );
+        issued.push(inv);
+    }
+    // A damaged box: the Trendyol customer gets 25.00 TRY back, which credits the invoice.
+    let amount = Money::parse("25.00", refunded.currency)?;
+    engine.record_refund(&refunded.id, amount, staff)?;
+    let credit = engine
+        .order_documents(&refunded.id)?
+        .into_iter()
+        .rfind(|d| d.kind == DocumentKind::CreditNote)
+        .ok_or("the refund issued no credit note")?;
+    print_credit_note(&credit);
+    if let Some(first) = issued.first() {
+        let path = std::env::temp_dir().join(format!(
+            "ordersmith-demo-{}.html",
+            first.number.replace(['/', '\\'], "-")
+        ));
+        std::fs::write(&path, engine.document_html(&first.number, Locale::Tr)?)?;
+        println!(
+            "  printable invoice {} written to {}",
+            first.number,
+            path.display()
+        );
+        let xml = engine.document_cii(&first.number)?;
+        println!("  its EN 16931 e-invoice (CII XML) is {} bytes", xml.len());
+    }
+    Ok(())
+}
+
+fn print_credit_note(credit: &InvoiceDocument) {
+    println!(
+        "  credit note {} of {} corrects {} ({}):",
+        credit.number,
+        credit.issue_date,
+        credit.corrects.as_ref().map_or("-", |c| c.number.as_str()),
+        credit.note.as_deref().unwrap_or("-")
+    );
+    for v in &credit.vat {
+        println!(
+            "    VAT {:>5} %: net {} + VAT {}",
+            (v.rate * Decimal::ONE_HUNDRED).normalize(),
+            v.basis,
+            v.tax
+        );
+    }
+    println!(
+        "    total {} (paid out {}, due {})",
+        credit.totals.grand_total, credit.totals.paid, credit.totals.due
+    );
 }

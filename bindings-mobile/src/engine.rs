@@ -33,6 +33,11 @@ impl Engine {
         clock: Option<Arc<dyn HostClock>>,
         options: Option<EngineOptions>,
     ) -> Result<Self, OrdersmithError> {
+        let invoicing = options
+            .as_ref()
+            .and_then(|o| o.invoicing_json.as_deref())
+            .map(crate::invoice::invoice_config)
+            .transpose()?;
         let config = engine_config(options)?;
         let store = Arc::new(store);
         let host_time = clock.map(HostTime::new).transpose()?.map(Arc::new);
@@ -40,8 +45,11 @@ impl Engine {
             Some(t) => t.clone(),
             None => Arc::new(SystemClock::new()),
         };
-        let inner =
+        let mut inner =
             CoreEngine::new(store.clone(), store.clone(), engine_clock, store).with_config(config);
+        if let Some(invoicing) = invoicing {
+            inner = inner.with_invoicing(invoicing)?;
+        }
         Ok(Engine { inner, host_time })
     }
 

@@ -5,8 +5,10 @@
 //! and errors and nothing else: every rule lives in `core/`.
 //!
 //! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
-//! (the warehouse flow), [`tracking`] (carrier events), [`stock`], [`catalog`],
-//! [`order`] and [`money`] (the records), [`options`] (engine tuning), [`ports`] (what the host implements) and
+//! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
+//! report), [`stock`], [`catalog`],
+//! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run),
+//! [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
 //! Generate the Kotlin and Swift sources with the in-workspace generator (it matches
@@ -25,10 +27,13 @@ pub mod convert;
 pub mod engine;
 pub mod errors;
 pub mod fulfilment;
+pub mod invoice;
+pub mod kpi;
 pub mod money;
 pub mod options;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod rules;
 pub mod stock;
 pub mod tracking;

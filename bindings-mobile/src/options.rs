@@ -49,6 +49,10 @@ pub struct EngineOptions {
     /// GS1 SSCCs for parcels; `None`: parcels have none.
     #[uniffi(default = None)]
     pub sscc: Option<SsccOptions>,
+    /// Invoicing (seller, numbering, mode, rounding, time zone) as the core's JSON
+    /// configuration; without it, issuing a document is `INVOICE_NOT_CONFIGURED`.
+    #[uniffi(default = None)]
+    pub invoicing_json: Option<String>,
 }
 
 /// The core's configuration for `options` (checked by the core).

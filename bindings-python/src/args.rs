@@ -114,6 +114,9 @@ arg_names! {
         limit,
         location,
         locations,
+        json,
+        currencies,
+        carrier_services,
         name,
         note,
         on_shortage,
@@ -145,6 +148,8 @@ arg_names! {
         units,
         url,
         window_days,
+        number,
+        shipment,
 }
 
 static INDEX: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -38,6 +38,8 @@ pub(crate) const DECIMAL_KEYS: &[&str] = &[
     "days_of_cover",
     "variant_accuracy",
     "unit_accuracy",
+    "vat_rate",
+    "net_unit_price",
 ];
 
 const FLOAT_REFUSED: &str =

@@ -193,6 +193,20 @@ impl PyEngine {
             .ok_or_else(|| crate::errors::core_error(py, &EngineError::Closed))
     }
 
+    /// Replaces the engine with `engine` (built from this one, sharing its ports): one
+    /// that issues invoices, or runs a rule set live; `ENGINE_CLOSED` after `close()`.
+    pub(crate) fn replace_engine(&self, py: Python<'_>, engine: Engine) -> PyResult<()> {
+        let mut guard = self
+            .inner
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_none() {
+            return Err(crate::errors::core_error(py, &EngineError::Closed));
+        }
+        *guard = Some(engine);
+        Ok(())
+    }
+
     /// Runs one order command and wraps the order it returns.
     pub(crate) fn order_call(
         &self,

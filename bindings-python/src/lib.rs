@@ -8,7 +8,8 @@
 //! `money`, `order` (the order types), `engine` (constructors and order commands),
 //! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
 //! reads); `channels` (the `ordersmith-channels` crate: parse, verify, import, plan
-//! stock pushes).
+//! stock pushes); `invoice` (invoices, credit notes and their documents).
+//! stock pushes); `kpi` (KPI tables, exports, insights and the report).
 
 mod args;
 mod channels;
@@ -16,12 +17,15 @@ mod convert;
 mod engine;
 mod errors;
 mod fulfilment;
+mod invoice;
+mod kpi;
 mod listing;
 mod money;
 mod order;
 mod order_commands;
 mod payment;
 mod returns;
+mod rules;
 mod stock;
 mod stock_holds;
 mod stock_moves;
@@ -51,6 +55,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fulfilment::choose_carrier, m)?)?;
     m.add_function(wrap_pyfunction!(fulfilment::render_notification, m)?)?;
     m.add_function(wrap_pyfunction!(money::error_codes, m)?)?;
+    m.add_class::<rules::PyRuleSet>()?;
+    m.add_function(wrap_pyfunction!(rules::load_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::validate_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::rules_json_schema, m)?)?;
     m.add_function(wrap_pyfunction!(errors::register_error_classes, m)?)?;
     m.add("INTERNAL_PANIC", errors::INTERNAL_PANIC)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -20,8 +20,8 @@ use crate::order::PyOrder;
 /// Orders per round trip when `list_orders` walks every page.
 const WALK_PAGE_SIZE: usize = 1_000;
 
-/// The filter every listing method shares.
-fn filter(
+/// The filter every listing method shares (and the rules' dry run and shadow report).
+pub(crate) fn filter(
     py: Python<'_>,
     status: Option<Text<names::status>>,
     channel: Option<Text<names::channel>>,

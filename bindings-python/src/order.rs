@@ -124,6 +124,12 @@ impl PyOrder {
     fn fulfilments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.fulfilments)
     }
+    /// What automation rules set on the order, as a dict (`priority`, `carrier`,
+    /// `routes`, `excluded_locations`, `review`, `fired`; keys never set are absent).
+    #[getter]
+    fn automation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.automation)
+    }
     /// The order's own reservation time-to-live in minutes, if it set one.
     #[getter]
     fn reservation_ttl_minutes(&self) -> Option<u32> {

@@ -126,6 +126,19 @@ const INVALID_INPUT: &[&str] = &[
     "NOTIFY_INVALID_RECIPIENT",
     "NOTIFY_INVALID_PARCEL_ID",
     "NOTIFY_INVALID_OVERRIDES",
+    "INVOICE_BAD_CONFIG",
+    "INVOICE_BAD_NUMBER_FORMAT",
+    "INVOICE_BAD_AMOUNT",
+    "KPI_DUPLICATE_ORDER",
+    "KPI_DUPLICATE_LINE",
+    "KPI_AMOUNT_TOO_PRECISE",
+    "KPI_AMOUNT_OUT_OF_RANGE",
+    "KPI_NEGATIVE_AMOUNT",
+    "KPI_INVALID_RANGE",
+    "KPI_UNKNOWN_TIME_ZONE",
+    "KPI_INVALID_THRESHOLD",
+    "RULES_MALFORMED_JSON",
+    "RULES_INVALID",
 ];
 
 const NOT_FOUND: &[&str] = &[
@@ -141,6 +154,10 @@ const NOT_FOUND: &[&str] = &[
     "STOCK_UNKNOWN_COUNT",
     "STOCK_UNKNOWN_CHANNEL",
     "NOTIFY_TEMPLATE_NOT_FOUND",
+    "INVOICE_NOT_FOUND",
+    "KPI_UNKNOWN_ORDER",
+    "KPI_UNKNOWN_LINE",
+    "KPI_UNKNOWN_TABLE",
 ];
 
 const CONFLICT: &[&str] = &[
@@ -248,7 +265,10 @@ impl_error!(
     crate::fulfilment::ident::IdentError,
     crate::fulfilment::tracking::TrackingError,
     crate::fulfilment::deadline::CalendarError,
-    crate::notify::NotifyError
+    crate::notify::NotifyError,
+    crate::invoice::InvoiceError,
+    crate::kpi::KpiError,
+    crate::rules::RulesError
 );
 
 #[cfg(test)]

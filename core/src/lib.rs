@@ -13,6 +13,8 @@ pub mod engine;
 pub mod errors;
 pub mod fulfilment;
 pub mod ids;
+pub mod invoice;
+pub mod kpi;
 pub mod money;
 pub mod notify;
 pub mod order;
@@ -20,6 +22,7 @@ pub mod payment;
 pub mod pii;
 pub mod ports;
 pub mod returns;
+pub mod rules;
 pub mod sourcing;
 pub mod stock;
 
@@ -43,6 +46,9 @@ pub fn all_error_codes() -> Vec<&'static str> {
         fulfilment::tracking::TrackingError::CODES,
         fulfilment::deadline::CalendarError::CODES,
         notify::NotifyError::CODES,
+        invoice::InvoiceError::CODES,
+        kpi::KpiError::CODES,
+        rules::RulesError::CODES,
     ]
     .concat()
 }

@@ -658,6 +658,28 @@ impl Store for RacingStore {
     fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
         self.inner.record_namespaces()
     }
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
+        self.inner.document_series_last(series)
+    }
+    fn load_document(
+        &self,
+        number: &str,
+    ) -> Result<Option<ordersmith::invoice::InvoiceDocument>, StoreError> {
+        self.inner.load_document(number)
+    }
+    fn order_documents(
+        &self,
+        order: &ordersmith::ids::OrderId,
+    ) -> Result<Vec<ordersmith::invoice::InvoiceDocument>, StoreError> {
+        self.inner.order_documents(order)
+    }
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<ordersmith::invoice::InvoiceDocument>, StoreError> {
+        self.inner.documents(after, limit)
+    }
 }
 
 #[test]

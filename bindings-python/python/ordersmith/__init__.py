@@ -25,6 +25,10 @@ from ._native import (
     choose_carrier,
     error_codes,
     render_notification,
+    RuleSet,
+    load_rules,
+    rules_json_schema,
+    validate_rules,
     parse_channel_events,
     parse_channel_order,
     verify_api_key,
@@ -170,6 +174,39 @@ class NotifyNotFoundError(NotifyError, LookupError):
     """No template for that key, locale and channel."""
 
 
+class InvoiceError(Error):
+    """Invoices and credit notes: configuration, issuing, crediting, rendering."""
+
+
+class InvoiceInputError(InvoiceError, ValueError):
+    """A bad invoicing configuration, number format or credit amount."""
+
+
+class InvoiceNotFoundError(InvoiceError, LookupError):
+    """No invoice or credit note with that number."""
+
+
+class KpiError(Error):
+    """KPIs: facts, queries, insights and the report."""
+
+
+class KpiInputError(KpiError, ValueError):
+    """A KPI query or fact that cannot work: a bad time zone, an empty date range, ..."""
+
+
+class KpiNotFoundError(KpiError, LookupError):
+    """No such KPI table (or a fact names an order or line the KPIs do not know)."""
+
+
+class RulesError(Error):
+    """Automation rules: a rule set that cannot be loaded. ``details["problems"]`` lists
+    every problem (``rule``, ``path``, ``code``, ``message``)."""
+
+
+class RulesInputError(RulesError, ValueError):
+    """A rule set with problems (``RULES_INVALID``) or not JSON (``RULES_MALFORMED_JSON``)."""
+
+
 class DumpInputError(DumpError, ValueError):
     """A dump file that is not in the format (truncated, out of sequence, foreign)."""
 
@@ -289,8 +326,11 @@ _BY_MODULE: Dict[str, Type[Error]] = {
     "dump": DumpError,
     "fulfilment": FulfilmentError,
     "notify": NotifyError,
+    "kpi": KpiError,
     "payment": PaymentError,
     "returns": ReturnsError,
+    "invoice": InvoiceError,
+    "rules": RulesError,
     "channel": ChannelError,
     "webhook": WebhookError,
     "push": PushError,
@@ -311,10 +351,15 @@ _BY_MODULE_AND_KIND: Dict[Tuple[str, str], Type[Error]] = {
     ("fulfilment", "not_found"): FulfilmentNotFoundError,
     ("notify", "invalid_input"): NotifyInputError,
     ("notify", "not_found"): NotifyNotFoundError,
+    ("kpi", "invalid_input"): KpiInputError,
+    ("kpi", "not_found"): KpiNotFoundError,
     ("payment", "invalid_input"): PaymentInputError,
     ("payment", "not_found"): PaymentNotFoundError,
     ("returns", "invalid_input"): ReturnsInputError,
     ("returns", "not_found"): ReturnsNotFoundError,
+    ("invoice", "invalid_input"): InvoiceInputError,
+    ("invoice", "not_found"): InvoiceNotFoundError,
+    ("rules", "invalid_input"): RulesInputError,
     ("order", "not_found"): OrderNotFoundError,
     ("stock", "not_found"): StockNotFoundError,
     ("order", "conflict"): OrderConflictError,
@@ -432,12 +477,24 @@ __all__ = [
     "NotifyError",
     "NotifyInputError",
     "NotifyNotFoundError",
+    "KpiError",
+    "KpiInputError",
+    "KpiNotFoundError",
     "PaymentError",
     "PaymentInputError",
     "PaymentNotFoundError",
     "ReturnsError",
     "ReturnsInputError",
     "ReturnsNotFoundError",
+    "InvoiceError",
+    "InvoiceInputError",
+    "InvoiceNotFoundError",
+    "RuleSet",
+    "load_rules",
+    "validate_rules",
+    "rules_json_schema",
+    "RulesError",
+    "RulesInputError",
     "MoneyInputError",
     "IdInputError",
     "CatalogInputError",

@@ -171,6 +171,17 @@ fn plan_lines(
             }),
     };
     let locations = ranked_locations(ledger, avoid);
+    // Automation rules (issue 14): routes and excluded locations set on the order.
+    if !order.automation.routes.is_empty() || !order.automation.excluded_locations.is_empty() {
+        return super::rules::plan_routed(
+            order,
+            &requests,
+            &locations,
+            ledger,
+            &strategy,
+            config.allow_split,
+        );
+    }
     Ok(plan(
         &requests,
         &locations,

@@ -37,15 +37,20 @@
 
 mod allocation;
 mod fulfilment;
+// Invoices and credit notes (issue 11).
+mod invoice;
+mod kpi;
 mod listing;
 mod notifications;
 mod orders;
 mod reconcile;
+mod rules;
 mod stock;
 mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
+pub use rules::RulesConfig;
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
@@ -117,6 +122,15 @@ pub enum EngineError {
     /// A refund could not be worked out.
     #[error(transparent)]
     Returns(#[from] crate::returns::ReturnsError),
+    /// A document could not be issued or rendered (issue 11).
+    #[error(transparent)]
+    Invoice(#[from] crate::invoice::InvoiceError),
+    /// KPIs could not be computed (see [`crate::kpi::KpiError`]).
+    #[error(transparent)]
+    Kpi(#[from] crate::kpi::KpiError),
+    /// A rule set was refused.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RulesError),
     /// A raw stock command named a reservation an order owns (or claimed an order for
     /// a new one). Such reservations change only through their order, so the order's
     /// allocations and the ledger never disagree.
@@ -161,6 +175,9 @@ impl EngineError {
             Self::Stock(e) => e.code(),
             Self::Sourcing(e) => e.code(),
             Self::Returns(e) => e.code(),
+            Self::Invoice(e) => e.code(),
+            Self::Kpi(e) => e.code(),
+            Self::Rules(e) => e.code(),
             Self::Conflict { .. } => "ENGINE_CONFLICT",
             Self::IdempotencyMismatch { .. } => "ENGINE_IDEMPOTENCY_MISMATCH",
             Self::DuplicateExternalRef { .. } => "ENGINE_DUPLICATE_EXTERNAL_REF",
@@ -274,6 +291,8 @@ pub struct EngineConfig {
     pub shipping_calendar: Option<ShippingCalendar>,
     /// Working days in transit (fewest, most) for delivery estimates.
     pub transit_days: (u32, u32),
+    /// Automation rules: the live and shadow sets and what they need to know.
+    pub rules: RulesConfig,
 }
 
 /// Which customer notifications the engine asks the host to send, and the links in
@@ -331,6 +350,7 @@ impl Default for EngineConfig {
             notifications: None,
             shipping_calendar: None,
             transit_days: (1, 3),
+            rules: RulesConfig::default(),
         }
     }
 }
@@ -355,6 +375,8 @@ pub struct Engine {
     ids: Arc<dyn IdGenerator>,
     config: EngineConfig,
     writer: Arc<Mutex<StockState>>,
+    /// How documents are issued (issue 11); `None` until `with_invoicing`.
+    invoicing: Option<Arc<crate::invoice::InvoiceConfig>>,
 }
 
 /// The state a write works on: the ledger (caught up), the time, and what it has done.
@@ -452,6 +474,7 @@ fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
     into.idempotency.extend(later.idempotency);
     into.outbox.extend(later.outbox);
     into.records.extend(later.records);
+    into.documents.extend(later.documents);
 }
 
 impl Engine {
@@ -469,6 +492,7 @@ impl Engine {
             ids,
             config: EngineConfig::default(),
             writer: Arc::new(Mutex::new(StockState::default())),
+            invoicing: None,
         }
     }
 
@@ -641,7 +665,7 @@ impl Engine {
     /// same idempotency key again returns the first result.
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
         let prepared = PreparedPlace::new(&new, ctx)?;
-        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx))
+        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true))
     }
 
     /// Places a new order and runs `then` on it in the same atomic write: one commit,
@@ -696,7 +720,9 @@ impl Engine {
             idempotency_key: None,
         };
         self.write(|engine, tx| {
-            let placed = engine.place_in(tx, &new, &prepared, ctx)?;
+            // Rules run once, after the follow-ups (below): a rule's auto-confirm never
+            // collides with a follow-up confirmation.
+            let placed = engine.place_in(tx, &new, &prepared, ctx, false)?;
             if placed.changes.is_empty() {
                 return Ok(Written {
                     changes: ChangeSet::default(),
@@ -705,9 +731,31 @@ impl Engine {
             }
             let (mut changes, mut order) = (placed.changes, placed.value);
             for command in &then {
-                let step = engine.execute_in(tx, &order.id, command, &follow, "", Some(&order))?;
+                let step =
+                    engine.execute_in(tx, &order.id, command, &follow, "", Some(&order), false)?;
                 merge_changes(&mut changes, step.changes);
                 order = step.value;
+            }
+            // Automation rules (issue 14): the triggers of the placement and its
+            // follow-ups, in one go.
+            let events: Vec<OrderEvent> = changes
+                .orders
+                .iter()
+                .filter(|c| c.snapshot.id == order.id)
+                .flat_map(|c| c.events.iter().map(|r| r.event.clone()))
+                .collect();
+            let before_rules = order.version;
+            let ruled = rules::run_for(engine, tx, &mut order, &events, &[])?;
+            if !ruled.is_empty() {
+                let mut caused: Vec<OrderEvent> = ruled.iter().map(|c| c.event.clone()).collect();
+                let notes = notifications::requests(&engine.config, &order, &caused);
+                for e in &notes {
+                    order.apply(e);
+                }
+                caused.extend(notes);
+                let mut extra = engine.changes_for(&order, before_rules, caused, &follow)?;
+                rules::attribute(&mut extra, 0, &ruled)?;
+                merge_changes(&mut changes, extra);
             }
             // A retried call with the same key returns the order as this call left it.
             for record in &mut changes.idempotency {
@@ -724,10 +772,11 @@ impl Engine {
     /// the same content, or the new order and its change set.
     fn place_in(
         &self,
-        _tx: &mut Tx<'_>,
+        tx: &mut Tx<'_>,
         new: &NewOrder,
         prepared: &PreparedPlace,
         ctx: &CommandContext,
+        run_rules: bool,
     ) -> Result<Written<Order>, EngineError> {
         let PreparedPlace {
             placed,
@@ -770,12 +819,20 @@ impl Engine {
         let order_id = OrderId::parse(self.ids.next_id("order")?).map_err(OrderError::from)?;
         let mut snapshot = Order::from_placed(order_id.clone(), data);
         let mut events = vec![placed.clone()];
+        // Automation rules (issue 14): order_placed and what its actions raise.
+        let ruled = if run_rules {
+            rules::run_for(self, tx, &mut snapshot, &events, &[])?
+        } else {
+            Vec::new()
+        };
+        events.extend(ruled.iter().map(|c| c.event.clone()));
         let notes = notifications::requests(&self.config, &snapshot, &events);
         for e in &notes {
             snapshot.apply(e);
         }
         events.extend(notes);
         let mut changes = self.changes_for(&snapshot, 0, events, ctx)?;
+        rules::attribute(&mut changes, 1, &ruled)?;
         changes.idempotency = keys
             .iter()
             .map(|k| IdempotencyRecord {
@@ -825,11 +882,16 @@ impl Engine {
             })?,
             None => String::new(),
         };
-        self.write(|engine, tx| engine.execute_in(tx, order_id, &command, ctx, &fingerprint, None))
+        self.write(|engine, tx| {
+            engine.execute_in(tx, order_id, &command, ctx, &fingerprint, None, true)
+        })
     }
 
     /// The body of a command inside a write, on `loaded` (an order changed earlier in
     /// the same write) or on the stored order.
+    // The write's state, the command and its context, and whether automation rules run
+    // (not for `place_order_then`'s follow-ups: it runs them once for the whole write).
+    #[allow(clippy::too_many_arguments)]
     fn execute_in(
         &self,
         tx: &mut Tx<'_>,
@@ -838,6 +900,7 @@ impl Engine {
         ctx: &CommandContext,
         fingerprint: &str,
         loaded: Option<&Order>,
+        run_rules: bool,
     ) -> Result<Written<Order>, EngineError> {
         if let Some(key) = &ctx.idempotency_key {
             if let Some(record) = self.store.idempotency_record(key)? {
@@ -869,16 +932,31 @@ impl Engine {
             after.apply(e);
         }
         events.extend(synced);
+        // Automation rules (issue 14): the triggers these events raise.
+        let ruled = if run_rules {
+            rules::run_for(self, tx, &mut after, &events, &[])?
+        } else {
+            Vec::new()
+        };
+        let first_ruled = events.len();
+        events.extend(ruled.iter().map(|c| c.event.clone()));
         let notes = notifications::requests(&self.config, &after, &events);
         for e in &notes {
             after.apply(e);
         }
         events.extend(notes);
+        // Invoicing hook (issue 11): a refund on an invoiced order issues its credit
+        // note in this same commit, so the refund and the note are saved together.
+        let (documents, document_effects) =
+            invoice::credit_notes_for_refunds(self, tx.now, &after, &events)?;
         let mut changes = if events.is_empty() {
             ChangeSet::default()
         } else {
             self.changes_for(&after, before.version, events, ctx)?
         };
+        changes.documents = documents;
+        changes.outbox.extend(document_effects);
+        rules::attribute(&mut changes, first_ruled, &ruled)?;
         if let Some(key) = &ctx.idempotency_key {
             changes.idempotency.push(IdempotencyRecord {
                 key: key.clone(),
@@ -984,6 +1062,7 @@ impl Engine {
             idempotency: Vec::new(),
             outbox,
             records: Vec::new(),
+            documents: Vec::new(),
         })
     }
 }

@@ -205,6 +205,25 @@ fn variables(
     vars
 }
 
+/// The `notification.requested` events a rule's `notify` action asks for: the
+/// template's message for the order as a whole, on every configured channel the
+/// customer can be reached on, once per (rule, channel): the dedupe key's subject is
+/// `rule-<name>`, so a rule firing again never messages the customer twice.
+pub(crate) fn rule_requests(
+    config: &EngineConfig,
+    order: &Order,
+    key: TemplateKey,
+    rule: &str,
+) -> Vec<OrderEvent> {
+    let stage = Stage {
+        key,
+        subject: Some(format!("rule-{rule}")),
+        parcel: None,
+        extra: Vec::new(),
+    };
+    requests_for(config, order, vec![stage])
+}
+
 /// The `notification.requested` events for the stages `events` reached on `order`
 /// (which already has them applied).
 pub(crate) fn requests(
@@ -212,13 +231,17 @@ pub(crate) fn requests(
     order: &Order,
     events: &[OrderEvent],
 ) -> Vec<OrderEvent> {
-    let Some(notify) = &config.notifications else {
-        return Vec::new();
-    };
     let first_version = order
         .version
         .saturating_sub(events.len() as u64)
         .saturating_add(1);
+    requests_for(config, order, stages(order, events, first_version))
+}
+
+fn requests_for(config: &EngineConfig, order: &Order, stages: Vec<Stage<'_>>) -> Vec<OrderEvent> {
+    let Some(notify) = &config.notifications else {
+        return Vec::new();
+    };
     let locale = order
         .customer
         .as_ref()
@@ -226,7 +249,7 @@ pub(crate) fn requests(
         .map_or(Locale::En, Locale::from_tag);
     let mut out = Vec::new();
     let mut seen = order.notified.clone();
-    for stage in stages(order, events, first_version) {
+    for stage in stages {
         if stage.key == TemplateKey::OrderOnHoldActionNeeded && notify.action_url.is_none() {
             continue;
         }

@@ -36,6 +36,9 @@ use super::{CommandContext, Engine, EngineError, ExpiryPolicy, Tx};
 #[derive(Default)]
 pub(crate) struct Touched {
     orders: Vec<(u64, Order, Vec<OrderEvent>)>,
+    /// Automation rules (issue 14): per order, where its rule-caused events start and
+    /// which rule caused each.
+    ruled: Vec<(OrderId, usize, Vec<crate::rules::ChainEvent>)>,
 }
 
 impl Touched {
@@ -59,6 +62,29 @@ impl Touched {
             }
             recorded.extend(events);
         }
+    }
+
+    /// Runs the live automation rules on the triggers each changed order's events
+    /// raise (issue 14); once per write, before [`Touched::sync`].
+    pub(crate) fn run_rules(
+        &mut self,
+        engine: &Engine,
+        tx: &mut Tx<'_>,
+    ) -> Result<(), EngineError> {
+        for (_, order, events) in &mut self.orders {
+            if events.is_empty() {
+                continue;
+            }
+            let snapshot = events.clone();
+            let ruled = super::rules::run_for(engine, tx, order, &snapshot, &[])?;
+            if ruled.is_empty() {
+                continue;
+            }
+            let start = events.len();
+            events.extend(ruled.iter().map(|c| c.event.clone()));
+            self.ruled.push((order.id.clone(), start, ruled));
+        }
+        Ok(())
     }
 
     /// Opens and closes fulfilment orders of every changed order so they match its
@@ -99,7 +125,10 @@ impl Touched {
             if events.is_empty() {
                 continue;
             }
-            let c = engine.changes_for(&order, expected, events, &ctx)?;
+            let mut c = engine.changes_for(&order, expected, events, &ctx)?;
+            if let Some((_, start, ruled)) = self.ruled.iter().find(|(id, _, _)| id == &order.id) {
+                super::rules::attribute(&mut c, *start, ruled)?;
+            }
             changes.orders.extend(c.orders);
             changes.outbox.extend(c.outbox);
         }

@@ -61,6 +61,7 @@ impl Engine {
         self.write(|engine, tx| {
             let mut touched = Touched::default();
             let (released, outcome) = reconcile::sweep_expired(engine, tx, &mut touched)?;
+            touched.run_rules(engine, tx)?; // automation rules (issue 14)
             touched.sync(&engine.config);
             let orders = touched.orders();
             Ok(Written {

@@ -343,6 +343,21 @@ pub enum OrderEvent {
         /// The provider's reference.
         provider_ref: String,
     },
+    /// An automation rule fired: which, on which trigger, why, and what each action
+    /// did (the events of its command actions follow, recorded with the rule as
+    /// actor). See ADR 0010.
+    RuleApplied(Box<crate::rules::RuleApplied>),
+    /// A chain of rules triggering rules reached the engine's bound: these triggers
+    /// still had rules to fire and were not run.
+    RuleChainStopped {
+        /// Rounds run.
+        depth: u32,
+        /// Triggers left unrun.
+        triggers: Vec<crate::rules::Trigger>,
+    },
+    /// Shadow mode: the candidate rule set would have acted differently from the live
+    /// one at a trigger. Changes nothing.
+    RuleShadowDiffered(Box<crate::rules::ShadowDifference>),
     /// A fulfilment order closed: everything shipped, moved elsewhere, or cancelled.
     FulfilmentClosed {
         /// The fulfilment order.
@@ -404,6 +419,9 @@ impl OrderEvent {
             OrderEvent::PaymentRefundRequested { .. } => "payment.refund_requested",
             OrderEvent::PaymentRefunded { .. } => "payment.refunded",
             OrderEvent::NotificationRequested { .. } => "notification.requested",
+            OrderEvent::RuleApplied(_) => "rule.applied",
+            OrderEvent::RuleChainStopped { .. } => "rule.chain_stopped",
+            OrderEvent::RuleShadowDiffered(_) => "rule.shadow_differed",
         }
     }
 }
@@ -527,6 +545,7 @@ impl Order {
             notified: BTreeSet::new(),
             notification_opt_outs: placed.notification_opt_outs.clone(),
             payments: Vec::new(),
+            automation: crate::rules::Automation::default(),
         }
     }
 
@@ -832,6 +851,8 @@ impl Order {
             OrderEvent::NotificationRequested { notification } => {
                 self.notified.insert(notification.dedupe_key().to_string());
             }
+            OrderEvent::RuleApplied(applied) => applied.apply_to(&mut self.automation),
+            OrderEvent::RuleChainStopped { .. } | OrderEvent::RuleShadowDiffered(_) => {}
             OrderEvent::FulfilmentClosed {
                 fulfilment,
                 status,

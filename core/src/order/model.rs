@@ -129,7 +129,7 @@ impl FulfilmentStatus {
 }
 
 /// Why an order is on hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldReason {
     /// Waiting for a fraud review.
@@ -450,6 +450,10 @@ pub struct Order {
     /// `record_payment` is only in `amount_paid`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payments: Vec<crate::payment::Payment>,
+    /// What automation rules set on the order (priority, carrier, routing, review):
+    /// the fold of its `rule.applied` events.
+    #[serde(default, skip_serializing_if = "crate::rules::Automation::is_empty")]
+    pub automation: crate::rules::Automation,
 }
 
 impl Order {

@@ -12,11 +12,14 @@
 //! 3. `{"kind":"idempotency","record":{..}}` per key, ordered by key
 //! 4. `{"kind":"stock","entry":{..}}` per stock log entry, in sequence
 //! 5. `{"kind":"outbox","record":{..}}` per pending record, oldest first
-//! 6. `{"kind":"record","namespace":..,"key":..,"value_json":..}` per keyed record,
+//! 6. `{"kind":"document","document":{..}}` per invoice or credit note, by series then
+//!    sequence (import checks each series runs 1, 2, 3, ... without a gap)
+//! 7. `{"kind":"record","namespace":..,"key":..,"value_json":..}` per keyed record,
 //!    ordered by namespace then key (since version 2; a record's version restarts at 1
 //!    on import, as versions only guard concurrent writers)
-//! 7. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N,"records":N}`, so
-//!    a truncated file is refused rather than half imported unnoticed
+//! 8. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N,"records":N,"documents":N}`,
+//!    so a truncated file is refused rather than half imported unnoticed (`documents`
+//!    is left out when zero)
 //!
 //! Import reads version 1 dumps (written before keyed records existed) too.
 //!
@@ -42,9 +45,10 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeSet, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, RecordWrite, StockAppend,
-    Store, StoreError,
+    ChangeSet, DocumentAppend, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, RecordWrite,
+    StockAppend, Store, StoreError,
 };
+use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
@@ -112,6 +116,9 @@ pub struct DumpStats {
     /// Keyed records.
     #[serde(default)]
     pub records: u64,
+    /// Invoices and credit notes.
+    #[serde(default)]
+    pub documents: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -134,6 +141,9 @@ enum Line {
     Outbox {
         record: OutboxRecord,
     },
+    Document {
+        document: Box<InvoiceDocument>,
+    },
     Record {
         namespace: String,
         key: String,
@@ -147,7 +157,14 @@ enum Line {
         outbox: u64,
         #[serde(default)]
         records: u64,
+        // Absent when zero, so a store without documents dumps exactly as before.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        documents: u64,
     },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn write_line<W: Write>(out: &mut W, line: &Line) -> Result<(), DumpError> {
@@ -233,6 +250,24 @@ pub fn export<W: Write>(
         write_line(out, &Line::Outbox { record })?;
         stats.outbox += 1;
     }
+    let mut after: Option<(String, u64)> = None;
+    loop {
+        let docs = store.documents(after.as_ref().map(|(s, n)| (s.as_str(), *n)), DUMP_BATCH)?;
+        let full = docs.len() == DUMP_BATCH;
+        after = docs.last().map(|d| (d.series.clone(), d.sequence));
+        for document in docs {
+            write_line(
+                out,
+                &Line::Document {
+                    document: Box::new(document),
+                },
+            )?;
+            stats.documents += 1;
+        }
+        if !full {
+            break;
+        }
+    }
     for namespace in store.record_namespaces()? {
         let mut after: Option<String> = None;
         loop {
@@ -263,6 +298,7 @@ pub fn export<W: Write>(
             stock: stats.stock,
             outbox: stats.outbox,
             records: stats.records,
+            documents: stats.documents,
         },
     )?;
     out.flush().map_err(|e| DumpError::Io {
@@ -316,6 +352,7 @@ pub fn import<R: BufRead>(
         || !store.stock_log_since(0, 1)?.is_empty()
         || !outbox.pending(1)?.is_empty()
         || !store.record_namespaces()?.is_empty()
+        || !store.documents(None, 1)?.is_empty()
     {
         return Err(DumpError::TargetNotEmpty);
     }
@@ -324,6 +361,7 @@ pub fn import<R: BufRead>(
     let mut seen_header = false;
     let mut ended = false;
     let mut number = 0u64;
+    let mut series_last: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for text in input.lines() {
         number += 1;
         let text = text.map_err(|e| DumpError::Io {
@@ -396,6 +434,24 @@ pub fn import<R: BufRead>(
                 batch.outbox.push(record);
                 stats.outbox += 1;
             }
+            Line::Document { document } => {
+                let last = series_last.entry(document.series.clone()).or_insert(0);
+                if document.sequence != *last + 1 {
+                    return Err(DumpError::Malformed {
+                        line: number,
+                        reason: format!(
+                            "document {} is number {} of its series after number {}",
+                            document.number, document.sequence, last
+                        ),
+                    });
+                }
+                batch.documents.push(DocumentAppend {
+                    expected_last: *last,
+                    document: *document,
+                });
+                *last += 1;
+                stats.documents += 1;
+            }
             Line::Record {
                 namespace,
                 key,
@@ -426,6 +482,7 @@ pub fn import<R: BufRead>(
                 stock,
                 outbox,
                 records,
+                documents,
             } => {
                 let expected = DumpStats {
                     orders,
@@ -433,6 +490,7 @@ pub fn import<R: BufRead>(
                     stock,
                     outbox,
                     records,
+                    documents,
                 };
                 if expected != stats {
                     return Err(DumpError::Malformed {
@@ -449,7 +507,8 @@ pub fn import<R: BufRead>(
             + batch.idempotency.len()
             + batch.stock.as_ref().map_or(0, |s| s.entries.len())
             + batch.outbox.len()
-            + batch.records.len();
+            + batch.records.len()
+            + batch.documents.len();
         if size >= DUMP_BATCH {
             store.commit(std::mem::take(&mut batch))?;
         }

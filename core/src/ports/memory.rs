@@ -18,6 +18,7 @@ use super::{
     OutboxRecord, Store, StoreError,
 };
 use crate::ids::OrderId;
+use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
@@ -34,6 +35,14 @@ struct State {
     stock_log: Vec<StockLogEntry>,
     /// namespace → key → (version, JSON).
     records: BTreeMap<String, BTreeMap<String, (u64, String)>>,
+    /// Invoice series: the last number taken in each.
+    series_last: HashMap<String, u64>,
+    /// Documents by (series, sequence).
+    documents: BTreeMap<(String, u64), InvoiceDocument>,
+    /// Document numbers to their (series, sequence).
+    document_numbers: HashMap<String, (String, u64)>,
+    /// Each order's documents, in the order they were saved.
+    order_documents: HashMap<OrderId, Vec<(String, u64)>>,
 }
 
 /// A [`Store`] and [`Outbox`] in process memory.
@@ -203,6 +212,30 @@ impl Store for MemoryStore {
                 });
             }
         }
+        // Several documents of one series in a change set follow each other.
+        let mut series_seen: HashMap<&str, u64> = HashMap::new();
+        for append in &changes.documents {
+            let doc = &append.document;
+            let actual = series_seen
+                .get(doc.series.as_str())
+                .copied()
+                .unwrap_or_else(|| state.series_last.get(&doc.series).copied().unwrap_or(0));
+            if actual != append.expected_last || doc.sequence != append.expected_last + 1 {
+                return Err(StoreError::Conflict {
+                    aggregate: format!("invoice series {}", doc.series),
+                    expected: append.expected_last,
+                    actual,
+                });
+            }
+            if state.document_numbers.contains_key(&doc.number) {
+                return Err(StoreError::Conflict {
+                    aggregate: format!("document {}", doc.number),
+                    expected: 0,
+                    actual: 1,
+                });
+            }
+            series_seen.insert(doc.series.as_str(), doc.sequence);
+        }
         for change in changes.orders {
             let id = change.snapshot.id.clone();
             if change.expected_version == 0 {
@@ -236,6 +269,20 @@ impl Store for MemoryStore {
                     }
                 }
             }
+        }
+        for append in changes.documents {
+            let doc = append.document;
+            let key = (doc.series.clone(), doc.sequence);
+            state.series_last.insert(doc.series.clone(), doc.sequence);
+            state
+                .document_numbers
+                .insert(doc.number.clone(), key.clone());
+            state
+                .order_documents
+                .entry(doc.order_id.clone())
+                .or_default()
+                .push(key.clone());
+            state.documents.insert(key, doc);
         }
         for record in changes.outbox {
             state.outbox_seq += 1;
@@ -320,6 +367,57 @@ impl Store for MemoryStore {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
         Ok(state.records.keys().cloned().collect())
+    }
+
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state.series_last.get(series).copied().unwrap_or(0))
+    }
+
+    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state
+            .document_numbers
+            .get(number)
+            .and_then(|key| state.documents.get(key))
+            .cloned())
+    }
+
+    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let mut docs: Vec<InvoiceDocument> = state
+            .order_documents
+            .get(order)
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| state.documents.get(k).cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        docs.sort_by_key(|d| (d.issued_at, d.kind, d.sequence));
+        Ok(docs)
+    }
+
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceDocument>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let start = match after {
+            Some((series, seq)) => Bound::Excluded((series.to_string(), seq)),
+            None => Bound::Unbounded,
+        };
+        Ok(state
+            .documents
+            .range((start, Bound::Unbounded))
+            .take(limit)
+            .map(|(_, d)| d.clone())
+            .collect())
     }
 }
 

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, OrderId};
+use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord, OrderStatus};
 use crate::stock::StockLogEntry;
 
@@ -225,6 +226,21 @@ impl RecordWrite {
     }
 }
 
+/// A new invoice or credit note for a [`ChangeSet`], taking the next number of its series.
+///
+/// The document's `series` and `sequence` name the number; the store saves it only if
+/// the series still ends at `expected_last` (and `sequence` is `expected_last + 1`),
+/// otherwise the whole commit is a [`StoreError::Conflict`] on `invoice series ...`.
+/// Taking the number in the commit that saves the document is what keeps series
+/// gapless: a failed commit takes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentAppend {
+    /// The last number of the series the caller saw (0 for a new series).
+    pub expected_last: u64,
+    /// The document.
+    pub document: InvoiceDocument,
+}
+
 /// Everything one engine call saves, atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeSet {
@@ -238,6 +254,8 @@ pub struct ChangeSet {
     pub outbox: Vec<OutboxRecord>,
     /// Keyed records written (created, replaced or deleted).
     pub records: Vec<RecordWrite>,
+    /// Invoices and credit notes issued, each taking its series' next number.
+    pub documents: Vec<DocumentAppend>,
 }
 
 impl ChangeSet {
@@ -248,6 +266,7 @@ impl ChangeSet {
             && self.idempotency.is_empty()
             && self.outbox.is_empty()
             && self.records.is_empty()
+            && self.documents.is_empty()
     }
 }
 
@@ -387,6 +406,14 @@ impl OrderCursor {
 ///   the cursor, at most `limit`: paging with the last item returned visits each item
 ///   exactly once. They serve export ([`dump`]) and maintenance, not hot paths.
 ///   `keyed_records` pages a namespace the same way.
+/// - Documents ([`DocumentAppend`]): `commit` checks each series ends at
+///   `expected_last` (several appends to one series in a change set follow each other)
+///   and that no document number exists yet, else [`StoreError::Conflict`]. Documents are
+///   never changed once saved. `document_series_last` is 0 for an unknown series;
+///   `load_document` is `Ok(None)` for an unknown number; `order_documents` lists an
+///   order's documents by issue time, invoices before credit notes issued at the same
+///   time, then by sequence (an unknown order has none); `documents` lists every document by
+///   series then sequence, strictly after the `(series, sequence)` cursor, at most `limit`.
 pub trait Store: Send + Sync {
     /// The order at its latest version.
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
@@ -426,6 +453,18 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<KeyedRecord>, StoreError>;
     /// The namespaces holding at least one record, in ascending byte order.
     fn record_namespaces(&self) -> Result<Vec<String>, StoreError>;
+    /// The last number taken in an invoice series (0 when none was).
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError>;
+    /// The invoice or credit note with this number.
+    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError>;
+    /// An order's invoices and credit notes by issue time, invoices first, then sequence.
+    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError>;
+    /// Every document by series then sequence, strictly after `after`, at most `limit`.
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceDocument>, StoreError>;
 }
 
 /// The host's side of the outbox.

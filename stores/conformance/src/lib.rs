@@ -16,7 +16,8 @@
 //! and fail by name); [`run_all`] runs them in sequence.
 //!
 //! Beside the suite: [`fixtures`] (a busy demo shop, order builders), [`process`]
-//! (re-executing the test binary as child processes, for crash and cross-process tests)
+//! (re-executing the test binary as child processes, for crash and cross-process tests),
+//! [`invoices`] (documents and gapless numbering)
 //! and [`stock_truth`] (the property that orders and the ledger never disagree, over
 //! random command sequences).
 // A test-support crate: a failing unwrap or assert is a failing test, which is the point.
@@ -30,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod fixtures;
+pub mod invoices;
 pub mod process;
 pub mod stock_truth;
 mod suite;
@@ -41,6 +43,11 @@ use ordersmith::engine::{Engine, EngineConfig};
 use ordersmith::ports::memory::{FixedClock, SequentialIds};
 use ordersmith::ports::{Outbox, Store};
 
+pub use invoices::{
+    a_failed_commit_takes_no_invoice_number, documents_move_with_a_dump,
+    documents_round_trip_and_list_by_order, racing_engines_number_gaplessly,
+    stale_series_numbers_are_conflicts_and_change_nothing,
+};
 pub use suite::*;
 
 /// A store handed to the suite: the two ports, a way to make the next commit fail, and
@@ -122,7 +129,12 @@ macro_rules! conformance_tests {
             engines_on_one_store_share_one_ledger,
             fulfilment_state_round_trips_and_moves_with_a_dump,
             warehouse_flow_end_to_end,
-            keyed_records_are_versioned_paged_and_dumped
+            keyed_records_are_versioned_paged_and_dumped,
+            documents_round_trip_and_list_by_order,
+            stale_series_numbers_are_conflicts_and_change_nothing,
+            a_failed_commit_takes_no_invoice_number,
+            racing_engines_number_gaplessly,
+            documents_move_with_a_dump
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -155,4 +167,9 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     fulfilment_state_round_trips_and_moves_with_a_dump(make);
     keyed_records_are_versioned_paged_and_dumped(make);
     warehouse_flow_end_to_end(make);
+    documents_round_trip_and_list_by_order(make);
+    stale_series_numbers_are_conflicts_and_change_nothing(make);
+    a_failed_commit_takes_no_invoice_number(make);
+    racing_engines_number_gaplessly(make);
+    documents_move_with_a_dump(make);
 }

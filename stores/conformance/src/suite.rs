@@ -206,6 +206,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             orders: vec![new_order_change("o-b", "web", start())],
             idempotency: vec![key("taken", "o-b")],
             outbox: vec![outbox_record("e-0", "o-b")],
+            documents: Vec::new(),
         })
         .unwrap();
     let before = observable(&sut);
@@ -220,6 +221,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             ],
             idempotency: vec![key("fresh", "o-a")],
             outbox: vec![outbox_record("e-1", "o-a")],
+            documents: Vec::new(),
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
@@ -236,6 +238,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             ],
             idempotency: vec![key("fresh", "o-c"), key("taken", "o-c")],
             outbox: vec![outbox_record("e-2", "o-c")],
+            documents: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(
@@ -262,6 +265,7 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
         ],
         idempotency: vec![key("k-1", "o-1")],
         outbox: vec![outbox_record("e-1", "o-1"), outbox_record("e-2", "o-2")],
+        documents: Vec::new(),
     };
     sut.fail_next_commit();
     let err = sut.store.commit(changes.clone()).unwrap_err();
@@ -679,6 +683,7 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
                 .collect(),
             idempotency: ids.iter().map(|id| key(&format!("k{id}"), id)).collect(),
             outbox: Vec::new(),
+            documents: Vec::new(),
         })
         .unwrap();
     let mut sorted: Vec<&str> = ids.to_vec();
@@ -951,6 +956,7 @@ pub fn orders_and_stock_are_saved_together_or_not_at_all(make: Make<'_>) {
             stock: append(1, vec![receive_entry(2, 7)]),
             idempotency: vec![key("k-3", "o-3")],
             outbox: vec![outbox_record("e-3", "o-3")],
+            documents: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(err.code(), "STORE_UNAVAILABLE");

@@ -36,10 +36,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
+use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange, OrderQuery,
-    Outbox, OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange,
+    OrderQuery, Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
@@ -500,6 +501,103 @@ fn write_outbox(
     Ok(())
 }
 
+/// The last number taken in `series` (0 for a new series).
+fn series_last(client: &mut impl postgres::GenericClient, series: &str) -> Result<u64, StoreError> {
+    let row = client
+        .query_opt(
+            "SELECT last_number FROM invoice_series WHERE series = $1",
+            &[&series],
+        )
+        .map_err(store_error("reading an invoice series"))?;
+    let last: i64 = match row {
+        Some(r) => r
+            .try_get(0)
+            .map_err(store_error("reading an invoice series"))?,
+        None => 0,
+    };
+    to_u64("invoice series last number", last)
+}
+
+/// Takes each document's number with a compare-and-set on its series, then saves it.
+fn write_documents(
+    tx: &mut Transaction<'_>,
+    documents: &[DocumentAppend],
+) -> Result<(), StoreError> {
+    for append in documents {
+        let doc = &append.document;
+        let next = to_i64("document sequence", doc.sequence)?;
+        let expected = to_i64("expected series number", append.expected_last)?;
+        let taken = if doc.sequence != append.expected_last.saturating_add(1) {
+            0
+        } else if append.expected_last == 0 {
+            tx.execute(
+                "INSERT INTO invoice_series (series, last_number) VALUES ($1, $2) \
+                 ON CONFLICT (series) DO NOTHING",
+                &[&doc.series, &next],
+            )
+            .map_err(store_error("taking an invoice number"))?
+        } else {
+            tx.execute(
+                "UPDATE invoice_series SET last_number = $2 WHERE series = $1 AND last_number = $3",
+                &[&doc.series, &next, &expected],
+            )
+            .map_err(store_error("taking an invoice number"))?
+        };
+        if taken == 0 {
+            return Err(StoreError::Conflict {
+                aggregate: format!("invoice series {}", doc.series),
+                expected: append.expected_last,
+                actual: series_last(tx, &doc.series)?,
+            });
+        }
+        let (secs, nanos) = time_key(&doc.issued_at);
+        let text = encode("invoice document", doc)?;
+        let written = tx
+            .execute(
+                "INSERT INTO invoice_documents (number, series, sequence, kind, order_id, \
+                 issued_secs, issued_nanos, document) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &doc.number,
+                    &doc.series,
+                    &next,
+                    &doc.kind.as_str(),
+                    &doc.order_id.as_str(),
+                    &secs,
+                    &nanos,
+                    &text,
+                ],
+            )
+            .map_err(store_error("saving an invoice document"))?;
+        if written == 0 {
+            return Err(StoreError::Conflict {
+                aggregate: format!("document {}", doc.number),
+                expected: 0,
+                actual: 1,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl PgStore {
+    fn documents_where(
+        &self,
+        sql: &str,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<InvoiceDocument>, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, .. } = &mut *conn;
+        let rows = client
+            .query(sql, args)
+            .map_err(store_error("reading invoice documents"))?;
+        texts(&rows, "reading invoice documents")?
+            .iter()
+            .map(|d| decode("invoice document", d))
+            .collect()
+    }
+}
+
 fn idempotency(
     key: String,
     fingerprint: String,
@@ -684,6 +782,7 @@ impl Store for PgStore {
         write_stock(&mut tx, stmts, changes.stock.as_ref())?;
         write_idempotency(&mut tx, stmts, &changes.idempotency)?;
         records::write_records(&mut tx, &changes.records)?;
+        write_documents(&mut tx, &changes.documents)?;
         if self.take_failure() {
             // Dropping `tx` rolls everything above back.
             return Err(StoreError::Unavailable {
@@ -753,6 +852,44 @@ impl Store for PgStore {
     fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn()?;
         records::namespaces(&mut conn.client)
+    }
+
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, .. } = &mut *conn;
+        series_last(client, series)
+    }
+
+    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError> {
+        Ok(self
+            .documents_where(
+                "SELECT document FROM invoice_documents WHERE number = $1",
+                &[&number],
+            )?
+            .pop())
+    }
+
+    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError> {
+        self.documents_where(
+            "SELECT document FROM invoice_documents WHERE order_id = $1 \
+             ORDER BY issued_secs, issued_nanos, kind = 'credit_note', sequence",
+            &[&order.as_str()],
+        )
+    }
+
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceDocument>, StoreError> {
+        let (series, sequence) = after.unwrap_or(("", 0));
+        let sequence = to_i64("document sequence", sequence)?;
+        self.documents_where(
+            "SELECT document FROM invoice_documents \
+             WHERE series > $1 OR (series = $1 AND sequence > $2) \
+             ORDER BY series, sequence LIMIT $3",
+            &[&series, &sequence, &clamp_i64(limit)],
+        )
     }
 }
 

@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "keyed records",
         sql: include_str!("../migrations/0004_keyed_records.sql"),
     },
+    Migration {
+        version: 5,
+        name: "invoices and credit notes",
+        sql: include_str!("../migrations/0005_invoice_documents.sql"),
+    },
 ];
 
 /// Brings the schema to the newest version in one transaction, holding an advisory

@@ -44,10 +44,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
+use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange, OrderQuery,
-    Outbox, OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange,
+    OrderQuery, Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use rusqlite::types::Value;
@@ -473,6 +474,76 @@ fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), St
     Ok(())
 }
 
+/// The last number taken in `series` (0 for a new series).
+fn series_last(conn: &Connection, series: &str) -> Result<u64, StoreError> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT last_number FROM invoice_series WHERE series = ?1")
+        .and_then(|mut s| s.query_row([series], |r| r.get(0)).optional())
+        .map_err(store_error("reading an invoice series"))?;
+    to_u64("invoice series last number", last.unwrap_or(0))
+}
+
+/// Takes each document's number with a compare-and-set on its series, then saves it.
+fn write_documents(tx: &Transaction<'_>, documents: &[DocumentAppend]) -> Result<(), StoreError> {
+    for append in documents {
+        let doc = &append.document;
+        let next = to_i64("document sequence", doc.sequence)?;
+        let expected = to_i64("expected series number", append.expected_last)?;
+        let taken = if doc.sequence != append.expected_last.saturating_add(1) {
+            0
+        } else if append.expected_last == 0 {
+            tx.prepare_cached(
+                "INSERT INTO invoice_series (series, last_number) VALUES (?1, ?2) \
+                 ON CONFLICT (series) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![doc.series, next]))
+            .map_err(store_error("taking an invoice number"))?
+        } else {
+            tx.prepare_cached(
+                "UPDATE invoice_series SET last_number = ?2 WHERE series = ?1 AND last_number = ?3",
+            )
+            .and_then(|mut s| s.execute(params![doc.series, next, expected]))
+            .map_err(store_error("taking an invoice number"))?
+        };
+        if taken == 0 {
+            return Err(StoreError::Conflict {
+                aggregate: format!("invoice series {}", doc.series),
+                expected: append.expected_last,
+                actual: series_last(tx, &doc.series)?,
+            });
+        }
+        let (secs, nanos) = time_key(&doc.issued_at);
+        let text = encode("invoice document", doc)?;
+        let written = tx
+            .prepare_cached(
+                "INSERT INTO invoice_documents (number, series, sequence, kind, order_id, \
+                 issued_secs, issued_nanos, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    doc.number,
+                    doc.series,
+                    next,
+                    doc.kind.as_str(),
+                    doc.order_id.as_str(),
+                    secs,
+                    nanos,
+                    text
+                ])
+            })
+            .map_err(store_error("saving an invoice document"))?;
+        if written == 0 {
+            return Err(StoreError::Conflict {
+                aggregate: format!("document {}", doc.number),
+                expected: 0,
+                actual: 1,
+            });
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Reserves `size` ids of `kind` in the database and returns the first.
     fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
@@ -622,6 +693,7 @@ impl Store for SqliteStore {
         write_stock(&tx, changes.stock.as_ref())?;
         write_idempotency(&tx, &changes.idempotency)?;
         records::write_records(&tx, &changes.records)?;
+        write_documents(&tx, &changes.documents)?;
         if self.take_failure() {
             // Dropping `tx` rolls everything above back.
             return Err(StoreError::Unavailable {
@@ -693,6 +765,61 @@ impl Store for SqliteStore {
 
     fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
         records::namespaces(&*self.lock()?)
+    }
+
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
+        let conn = self.lock()?;
+        series_last(&conn, series)
+    }
+
+    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError> {
+        Ok(self
+            .documents_where(
+                "SELECT document FROM invoice_documents WHERE number = ?1",
+                &[&number],
+            )?
+            .pop())
+    }
+
+    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError> {
+        self.documents_where(
+            "SELECT document FROM invoice_documents WHERE order_id = ?1 \
+             ORDER BY issued_secs, issued_nanos, kind = 'credit_note', sequence",
+            &[&order.as_str()],
+        )
+    }
+
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceDocument>, StoreError> {
+        let (series, sequence) = after.unwrap_or(("", 0));
+        let sequence = to_i64("document sequence", sequence)?;
+        self.documents_where(
+            "SELECT document FROM invoice_documents \
+             WHERE series > ?1 OR (series = ?1 AND sequence > ?2) \
+             ORDER BY series, sequence LIMIT ?3",
+            &[&series, &sequence, &clamp_i64(limit)],
+        )
+    }
+}
+
+impl SqliteStore {
+    fn documents_where(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<InvoiceDocument>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(sql)
+            .map_err(store_error("reading invoice documents"))?;
+        let docs = stmt
+            .query_map(args, |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("reading invoice documents"))?;
+        docs.iter().map(|d| decode("invoice document", d)).collect()
     }
 }
 

@@ -1,0 +1,150 @@
+//! Automation rules for Kotlin and Swift, mirroring the core's `rules` module: load a
+//! rule set (every problem named with its rule and JSON path) and dry-run it over the
+//! orders on this device. Glue only: every check and every report is the core's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ordersmith::engine::EngineError;
+use ordersmith::ports::OrderQuery;
+use ordersmith::rules::{RuleContext, RuleSet as CoreRuleSet, RulesError};
+
+use crate::engine::Engine;
+use crate::errors::OrdersmithError;
+
+/// One thing wrong with a rule.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RuleProblem {
+    /// The rule's name (`#3` when it has none).
+    pub rule: String,
+    /// JSON path, e.g. `$.rules[0].when.op`.
+    pub path: String,
+    /// Stable code, e.g. `RULES_IMPOSSIBLE_COMPARISON`.
+    pub code: String,
+    /// What is wrong and what would be right.
+    pub message: String,
+}
+
+/// A checked rule set.
+#[derive(uniffi::Object)]
+pub struct RuleSet {
+    inner: CoreRuleSet,
+}
+
+#[uniffi::export]
+impl RuleSet {
+    /// The rules' names, in file order.
+    pub fn names(&self) -> Vec<String> {
+        self.inner.rules().iter().map(|r| r.name.clone()).collect()
+    }
+
+    /// The set as JSON, in the format `loadRules` reads.
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+}
+
+/// What one order's dry run found.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OrderDryRun {
+    /// The order.
+    pub order_id: String,
+    /// The rules that would fire, in order (a rule firing at two triggers twice).
+    pub rules: Vec<String>,
+    /// What would change, in words (`status pending -> on_hold`).
+    pub changes: Vec<String>,
+    /// Conflicts between rules, in words (`routes_differ: a vs b (line L1 ...)`).
+    pub conflicts: Vec<String>,
+}
+
+/// What a rule set would do to past orders, changing nothing.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DryRunReport {
+    /// Orders looked at.
+    pub orders_evaluated: u64,
+    /// Times each rule would fire.
+    pub counts: HashMap<String, u64>,
+    /// Conflicts found over all orders.
+    pub conflicts: u64,
+    /// The orders some rule would fire on.
+    pub orders: Vec<OrderDryRun>,
+    /// The whole report as JSON (each firing's reason and each action's outcome).
+    pub report_json: String,
+}
+
+fn loaded(result: Result<CoreRuleSet, RulesError>) -> Result<Arc<RuleSet>, OrdersmithError> {
+    result
+        .map(|inner| Arc::new(RuleSet { inner }))
+        .map_err(|e| EngineError::from(e).into())
+}
+
+/// Loads a rule set without a shop to check names against (locations, currencies and
+/// carrier services are not checked; `Engine.loadRules` checks them).
+#[uniffi::export]
+pub fn load_rules(json: String) -> Result<Arc<RuleSet>, OrdersmithError> {
+    loaded(CoreRuleSet::load(&json, &RuleContext::default()))
+}
+
+/// Every problem of a rule set; empty when it loads. Malformed JSON is an error
+/// (`RULES_MALFORMED_JSON`).
+#[uniffi::export]
+pub fn validate_rules(json: String) -> Result<Vec<RuleProblem>, OrdersmithError> {
+    match CoreRuleSet::load(&json, &RuleContext::default()) {
+        Ok(_) => Ok(Vec::new()),
+        Err(e @ RulesError::MalformedJson { .. }) => Err(EngineError::from(e).into()),
+        Err(e) => Ok(e
+            .problems()
+            .iter()
+            .map(|p| RuleProblem {
+                rule: p.rule.clone(),
+                path: p.path.clone(),
+                code: p.code.to_string(),
+                message: p.message.clone(),
+            })
+            .collect()),
+    }
+}
+
+#[uniffi::export]
+impl Engine {
+    /// Loads a rule set checked against this engine's locations.
+    pub fn load_rules(&self, json: String) -> Result<Arc<RuleSet>, OrdersmithError> {
+        let set = self.call(|e| e.load_rules(&json))?;
+        Ok(Arc::new(RuleSet { inner: set }))
+    }
+
+    /// What `rules` would do to every order on this device, replaying each history.
+    /// Changes nothing.
+    pub fn dry_run_rules(&self, rules: Arc<RuleSet>) -> Result<DryRunReport, OrdersmithError> {
+        let report = self.call(|e| e.dry_run_rules(&rules.inner, &OrderQuery::default()))?;
+        let report_json = serde_json::to_string(&report)
+            .map_err(|_| OrdersmithError::invalid("report", "could not be serialised"))?;
+        Ok(DryRunReport {
+            orders_evaluated: report.orders_evaluated,
+            counts: report.counts.into_iter().collect(),
+            conflicts: report.conflicts,
+            orders: report
+                .orders
+                .into_iter()
+                .map(|o| OrderDryRun {
+                    order_id: o.order_id.to_string(),
+                    rules: o.firings.into_iter().map(|f| f.rule).collect(),
+                    changes: o.changes,
+                    conflicts: o
+                        .conflicts
+                        .into_iter()
+                        .map(|c| {
+                            let kind = serde_json::to_value(c.kind)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            let [first, second] = &c.rules;
+                            format!("{kind}: {first} vs {second} ({})", c.detail)
+                        })
+                        .collect(),
+                })
+                .collect(),
+            report_json,
+        })
+    }
+}

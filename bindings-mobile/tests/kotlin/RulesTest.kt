@@ -1,0 +1,80 @@
+// Automation rules from Kotlin: every problem named with its rule and JSON path, a
+// typed error when loading fails, and a dry run over the device's orders that changes
+// nothing.
+package dev.ordersmith.tests
+
+import dev.ordersmith.*
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+
+private const val BAD_RULES = """
+{"rules": [
+  {"name": "a", "trigger": "order_placed", "priorty": 1, "actions": [{"type": "tag", "add": ["x"]}]},
+  {"name": "b", "trigger": "order_confirmed",
+   "when": {"field": "channel", "op": ">", "value": "pos"},
+   "actions": [{"type": "auto_confirm"}]}
+]}
+"""
+
+private const val TEA_RULES = """
+{"rules": [
+  {"name": "tea-from-ankara", "trigger": "order_placed",
+   "when": {"field": "sku", "op": "==", "value": "TEA-500G"},
+   "actions": [{"type": "route_to_location", "location": "ANK-1"}]},
+  {"name": "tea-from-istanbul", "trigger": "order_placed",
+   "when": {"field": "line_count", "op": ">=", "value": 1},
+   "actions": [{"type": "route_to_location", "location": "IST-1"}, {"type": "set_priority", "priority": 5}]}
+]}
+"""
+
+fun rules() = Suite("rules").apply {
+    test("validation lists every problem with rule, path and code") {
+        val problems = validateRules(BAD_RULES)
+        assertEquals(
+            listOf(
+                Triple("a", "$.rules[0].priorty", "RULES_UNKNOWN_FIELD"),
+                Triple("b", "$.rules[1].when.op", "RULES_IMPOSSIBLE_COMPARISON"),
+                Triple("b", "$.rules[1].actions[0].type", "RULES_ACTION_NOT_ALLOWED"),
+            ),
+            problems.map { Triple(it.rule, it.path, it.code) },
+        )
+        assertEquals(
+            "operator \">\" does not apply to channel (a text field); use one of: ==, !=, in, not_in",
+            problems[1].message,
+        )
+        val e = expectError<OrdersmithException.InvalidInput>("RULES_INVALID") { loadRules(BAD_RULES) }
+        assertTrue(e.detailsJson.contains("RULES_ACTION_NOT_ALLOWED"), e.detailsJson)
+        expectError<OrdersmithException.InvalidInput>("RULES_MALFORMED_JSON") { validateRules("{") }
+    }
+
+    test("the engine checks its own locations") {
+        val engine = Engine.inMemory(FixedClock(NOON))
+        shop(engine)
+        val rules = engine.loadRules(TEA_RULES)
+        assertEquals(listOf("tea-from-ankara", "tea-from-istanbul"), rules.names())
+        expectError<OrdersmithException.InvalidInput>("RULES_INVALID") {
+            engine.loadRules(TEA_RULES.replace("ANK-1", "IZM-1"))
+        }
+    }
+
+    test("a dry run reports firings, changes and conflicts and changes nothing") {
+        val engine = Engine.inMemory(FixedClock(NOON))
+        shop(engine)
+        val a = engine.placeOrder(newOrder("A-1", tea(2u)), null)
+        val b = engine.placeOrder(newOrder("B-1", mug(1u)), null)
+        val before = engine.listOrders(100u, null)
+        val report = engine.dryRunRules(engine.loadRules(TEA_RULES))
+        assertEquals(before, engine.listOrders(100u, null))
+        assertEquals(2uL, report.ordersEvaluated)
+        assertEquals(mapOf("tea-from-ankara" to 1uL, "tea-from-istanbul" to 2uL), report.counts)
+        assertEquals(1uL, report.conflicts)
+        val first = report.orders.single { it.orderId == a.id }
+        assertEquals(listOf("tea-from-ankara", "tea-from-istanbul"), first.rules)
+        assertEquals(
+            listOf("routes_differ: tea-from-ankara vs tea-from-istanbul (line L1 (TEA-500G): ANK-1 vs IST-1)"),
+            first.conflicts,
+        )
+        assertEquals(listOf("priority -> 5", "route all lines -> IST-1"), report.orders.single { it.orderId == b.id }.changes)
+        assertTrue(report.reportJson.contains("\"because\""))
+    }
+}

@@ -1,0 +1,521 @@
+//! Building documents: an invoice from an order, a credit note from an invoice.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::tax::{split, units_share, Charged};
+use super::{
+    check_en16931, Buyer, CorrectedInvoice, DocumentKind, DocumentTotals, InvoiceConfig,
+    InvoiceDocument, InvoiceError, InvoiceLine, InvoiceMode, LineKind, VatBreakdown, VatCategory,
+};
+use crate::ids::LineId;
+use crate::money::{allocate, Currency, Money};
+use crate::order::{Order, TaxLine};
+use crate::pii::Redacted;
+
+/// The number a new document takes: its series and its place in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    /// The series, e.g. `INV-2026-{seq:06}`.
+    pub series: String,
+    /// The place in the series (the store's last + 1).
+    pub sequence: u64,
+    /// The rendered number.
+    pub number: String,
+}
+
+impl Numbering {
+    /// The number of the next document of `kind` issued at `at`, after `last` in its
+    /// series; the series is `config.format(kind).series(year)`.
+    pub fn next(config: &InvoiceConfig, kind: DocumentKind, at: DateTime<Utc>, last: u64) -> Self {
+        let year = config.local_date(at).year();
+        let format = config.format(kind);
+        let sequence = last.saturating_add(1);
+        Numbering {
+            series: format.series(year),
+            sequence,
+            number: format.number(year, sequence),
+        }
+    }
+
+    /// The series a document of `kind` issued at `at` belongs to.
+    pub fn series_at(config: &InvoiceConfig, kind: DocumentKind, at: DateTime<Utc>) -> String {
+        config.format(kind).series(config.local_date(at).year())
+    }
+}
+
+/// The one VAT rate of a line's tax lines (zero without any).
+fn vat_rate(order: &Order, line: &str, taxes: &[TaxLine]) -> Result<Decimal, InvoiceError> {
+    match taxes {
+        [] => Ok(Decimal::ZERO),
+        [one] => Ok(one.rate),
+        several => Err(InvoiceError::SeveralTaxesOnLine {
+            order_id: order.id.clone(),
+            line: line.to_string(),
+            count: several.len(),
+        }),
+    }
+}
+
+fn buyer(order: &Order, config: &InvoiceConfig) -> Buyer {
+    let address = order
+        .billing_address
+        .clone()
+        .or_else(|| order.shipping_address.clone());
+    let from_address = address
+        .as_ref()
+        .map(|a| a.name.expose().trim().to_string())
+        .filter(|n| !n.is_empty());
+    let from_customer = order
+        .customer
+        .as_ref()
+        .map(|c| c.name.expose().trim().to_string())
+        .filter(|n| !n.is_empty());
+    let name = from_address
+        .or(from_customer)
+        .unwrap_or_else(|| config.anonymous_buyer.clone());
+    Buyer {
+        name: Redacted::new(name),
+        email: order.customer.as_ref().and_then(|c| c.email.clone()),
+        address,
+    }
+}
+
+fn net_unit_price(net: &Money, quantity: u32) -> Decimal {
+    if quantity == 0 {
+        return Decimal::ZERO;
+    }
+    (net.amount() / Decimal::from(quantity))
+        .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+struct Draft {
+    kind: LineKind,
+    order_line: Option<LineId>,
+    sku: Option<String>,
+    description: String,
+    quantity: u32,
+    discount: Money,
+    charged: Money,
+    rate: Decimal,
+}
+
+/// Finishes a document from its drafted lines: VAT split, breakdown, totals, the check.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    config: &InvoiceConfig,
+    order: &Order,
+    kind: DocumentKind,
+    numbering: Numbering,
+    now: DateTime<Utc>,
+    drafts: Vec<Draft>,
+    prices_include_tax: bool,
+    paid: PaidRule,
+    corrects: Option<CorrectedInvoice>,
+    shipment: Option<String>,
+    note: Option<String>,
+) -> Result<InvoiceDocument, InvoiceError> {
+    let currency = order.currency;
+    let charged: Vec<Charged> = drafts
+        .iter()
+        .map(|d| Charged {
+            amount: d.charged,
+            rate: d.rate,
+        })
+        .collect();
+    let split = split(
+        &charged,
+        prices_include_tax,
+        config.tax_rounding,
+        config.rounding,
+    )?;
+    let lines: Vec<InvoiceLine> = drafts
+        .into_iter()
+        .zip(&split.net)
+        .enumerate()
+        .map(|(i, (d, net))| InvoiceLine {
+            id: (i + 1).to_string(),
+            kind: d.kind,
+            order_line: d.order_line,
+            sku: d.sku,
+            description: d.description,
+            quantity: d.quantity,
+            net_unit_price: net_unit_price(net, d.quantity),
+            net_amount: *net,
+            discount: d.discount,
+            quoted_amount: d.charged,
+            vat_rate: d.rate.normalize(),
+            vat_category: VatCategory::for_rate(d.rate),
+        })
+        .collect();
+    let vat: Vec<VatBreakdown> = split
+        .rates
+        .iter()
+        .map(|r| VatBreakdown {
+            category: r.category,
+            rate: r.rate,
+            basis: r.basis,
+            tax: r.tax,
+        })
+        .collect();
+    let zero = Money::zero(currency);
+    let line_total = Money::sum(currency, lines.iter().map(|l| &l.net_amount))?;
+    let tax_total = Money::sum(currency, vat.iter().map(|v| &v.tax))?;
+    let grand_total = line_total.checked_add(&tax_total)?;
+    let PaidRule::UpTo(available) = paid;
+    let paid = if available.is_negative() {
+        zero
+    } else if available.amount() > grand_total.amount() {
+        grand_total
+    } else {
+        available
+    };
+    let due = grand_total.checked_sub(&paid)?;
+    let document = InvoiceDocument {
+        kind,
+        number: numbering.number,
+        series: numbering.series,
+        sequence: numbering.sequence,
+        order_id: order.id.clone(),
+        order_ref: order.external_ref.clone(),
+        issued_at: now,
+        issue_date: config.local_date(now),
+        currency,
+        prices_include_tax,
+        tax_rounding: config.tax_rounding,
+        seller: config.seller.clone(),
+        buyer: buyer(order, config),
+        lines,
+        vat,
+        totals: DocumentTotals {
+            line_total,
+            tax_basis_total: line_total,
+            tax_total,
+            grand_total,
+            paid,
+            rounding: zero,
+            due,
+        },
+        corrects,
+        shipment,
+        note,
+    };
+    check_en16931(&document)?;
+    Ok(document)
+}
+
+enum PaidRule {
+    /// Paid is what the order has paid and earlier invoices have not claimed, capped at
+    /// the document's total.
+    UpTo(Money),
+}
+
+/// The next invoice of `order`: in [`InvoiceMode::PerOrder`] its active units and
+/// shipping (once); in [`InvoiceMode::PerShipment`] the units shipped and not yet on an
+/// invoice in `earlier`, with shipping on the first. `earlier` are the order's documents
+/// already issued (credit notes among them are ignored here). Paid (BT-113) is the
+/// order's net paid amount not yet claimed by earlier invoices, capped at the total.
+pub fn invoice_for(
+    config: &InvoiceConfig,
+    order: &Order,
+    earlier: &[InvoiceDocument],
+    numbering: Numbering,
+    now: DateTime<Utc>,
+    shipment: Option<String>,
+) -> Result<InvoiceDocument, InvoiceError> {
+    let invoices: Vec<&InvoiceDocument> = earlier
+        .iter()
+        .filter(|d| d.kind == DocumentKind::Invoice && d.order_id == order.id)
+        .collect();
+    if config.mode == InvoiceMode::PerOrder {
+        if let Some(first) = invoices.first() {
+            return Err(InvoiceError::AlreadyIssued {
+                order_id: order.id.clone(),
+                number: first.number.clone(),
+            });
+        }
+    }
+    let mut invoiced: BTreeMap<&LineId, u32> = BTreeMap::new();
+    for line in invoices.iter().flat_map(|d| &d.lines) {
+        if let Some(id) = &line.order_line {
+            let n = invoiced.entry(id).or_default();
+            *n = n.saturating_add(line.quantity);
+        }
+    }
+    let mut drafts = Vec::new();
+    for line in &order.lines {
+        let active = line.active_quantity();
+        let billable = match config.mode {
+            InvoiceMode::PerOrder => active,
+            InvoiceMode::PerShipment => line.fulfilment.shipped.min(active),
+        };
+        let done = invoiced.get(&line.id).copied().unwrap_or(0);
+        let quantity = billable.saturating_sub(done);
+        if quantity == 0 {
+            continue;
+        }
+        let rate = vat_rate(order, line.id.as_str(), &line.tax_lines)?;
+        let amounts = line.amounts(order.taxes_included)?;
+        let discounted = amounts.subtotal.checked_sub(&amounts.discount)?;
+        drafts.push(Draft {
+            kind: LineKind::Item,
+            order_line: Some(line.id.clone()),
+            sku: Some(line.variant.to_string()),
+            description: line
+                .title
+                .clone()
+                .unwrap_or_else(|| line.variant.to_string()),
+            quantity,
+            discount: units_share(&amounts.discount, active, done, quantity)?,
+            charged: units_share(&discounted, active, done, quantity)?,
+            rate,
+        });
+    }
+    let shipping_invoiced = invoices
+        .iter()
+        .any(|d| d.lines.iter().any(|l| l.kind == LineKind::Shipping));
+    let has_items = !drafts.is_empty();
+    if has_items && !shipping_invoiced && order.active_units() > 0 {
+        for s in &order.shipping_lines {
+            drafts.push(Draft {
+                kind: LineKind::Shipping,
+                order_line: None,
+                sku: None,
+                description: format!("Shipping: {}", s.title),
+                quantity: 1,
+                discount: Money::zero(order.currency),
+                charged: s.price,
+                rate: vat_rate(order, "shipping", &s.tax_lines)?,
+            });
+        }
+    }
+    if !has_items {
+        return Err(InvoiceError::NothingToInvoice {
+            order_id: order.id.clone(),
+        });
+    }
+    let net_paid = order.amount_paid.checked_sub(&order.amount_refunded)?;
+    let claimed = Money::sum(order.currency, invoices.iter().map(|d| &d.totals.paid))?;
+    let available = net_paid.checked_sub(&claimed)?;
+    finish(
+        config,
+        order,
+        DocumentKind::Invoice,
+        numbering,
+        now,
+        drafts,
+        order.taxes_included,
+        PaidRule::UpTo(available),
+        None,
+        shipment,
+        None,
+    )
+}
+
+/// Why a credit note is issued, which decides its paid amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreditSource {
+    /// A refund already paid out: the credit note is settled (due zero).
+    Refund,
+    /// A correction the shop still owes: nothing paid yet (due is its total).
+    Correction {
+        /// Why, for the reader (no personal data).
+        reason: String,
+    },
+}
+
+/// Net and VAT per (rate, category).
+type ByRate = BTreeMap<(Decimal, VatCategory), (Money, Money)>;
+
+/// A document's net and VAT per (rate, category).
+fn net_and_vat_by_rate(doc: &InvoiceDocument) -> ByRate {
+    doc.vat
+        .iter()
+        .map(|v| ((v.rate.normalize(), v.category), (v.basis, v.tax)))
+        .collect()
+}
+
+/// A credit note of `amount` (with VAT) against `invoice`. `earlier_credits` are the
+/// credit notes already issued against it; together with this one they never credit
+/// more than the invoice's total ([`InvoiceError::CreditExceedsInvoice`] otherwise).
+///
+/// The amount is spread over the invoice's VAT rates in proportion to what is still
+/// creditable at each rate (largest remainder), and each rate's share split into net
+/// and VAT; the share that empties a rate credits exactly its remaining net and VAT, so
+/// any sequence of credit notes adding up to the invoice reverses it to the minor unit.
+/// One line per rate.
+#[allow(clippy::too_many_arguments)] // each is one fact of the credit note; a struct would only rename them
+pub fn credit_note_for(
+    config: &InvoiceConfig,
+    order: &Order,
+    invoice: &InvoiceDocument,
+    earlier_credits: &[InvoiceDocument],
+    amount: Money,
+    source: CreditSource,
+    numbering: Numbering,
+    now: DateTime<Utc>,
+) -> Result<InvoiceDocument, InvoiceError> {
+    if invoice.kind != DocumentKind::Invoice {
+        return Err(InvoiceError::NotAnInvoice {
+            number: invoice.number.clone(),
+        });
+    }
+    let currency: Currency = invoice.currency;
+    if amount.currency() != currency {
+        return Err(InvoiceError::BadAmount {
+            amount,
+            reason: "not in the invoice's currency",
+        });
+    }
+    if amount.is_negative() || amount.is_zero() {
+        return Err(InvoiceError::BadAmount {
+            amount,
+            reason: "a credit note credits a positive amount",
+        });
+    }
+    // What is left per rate: the invoice's net and VAT minus earlier credits at that rate.
+    let mut left = net_and_vat_by_rate(invoice);
+    for credit in earlier_credits.iter().filter(|c| {
+        c.kind == DocumentKind::CreditNote
+            && c.corrects
+                .as_ref()
+                .is_some_and(|r| r.number == invoice.number)
+    }) {
+        for v in &credit.vat {
+            if let Some((basis, tax)) = left.get_mut(&(v.rate.normalize(), v.category)) {
+                *basis = basis.checked_sub(&v.basis)?;
+                *tax = tax.checked_sub(&v.tax)?;
+            }
+        }
+    }
+    let remaining: Vec<((Decimal, VatCategory), Money, Money, Money)> = left
+        .into_iter()
+        .map(|(k, (basis, tax))| Ok((k, basis, tax, basis.checked_add(&tax)?)))
+        .collect::<Result<_, InvoiceError>>()?;
+    let creditable = Money::sum(currency, remaining.iter().map(|r| &r.3))?;
+    if amount.amount() > creditable.amount() {
+        return Err(InvoiceError::CreditExceedsInvoice {
+            number: invoice.number.clone(),
+            requested: amount,
+            creditable,
+        });
+    }
+    let weights: Vec<Decimal> = remaining
+        .iter()
+        .map(|r| r.3.amount().max(Decimal::ZERO))
+        .collect();
+    let shares = allocate(&amount, &weights)?;
+    let rounding = config.rounding.rounding();
+    let mut lines = Vec::new();
+    let mut vat = Vec::new();
+    for (((rate, category), basis_left, tax_left, gross_left), share) in
+        remaining.iter().zip(shares)
+    {
+        if share.is_zero() {
+            continue;
+        }
+        let (basis, tax) = if share == *gross_left {
+            (*basis_left, *tax_left)
+        } else {
+            let mut basis = share.divided_by(Decimal::ONE + *rate, rounding)?;
+            if basis.amount() > basis_left.amount() {
+                basis = *basis_left;
+            }
+            let tax = share.checked_sub(&basis)?;
+            (basis, tax)
+        };
+        let percent = (*rate * Decimal::ONE_HUNDRED).normalize();
+        lines.push(InvoiceLine {
+            id: (lines.len() + 1).to_string(),
+            kind: LineKind::Credit,
+            order_line: None,
+            sku: None,
+            description: format!(
+                "Credit against invoice {} at {percent} % VAT",
+                invoice.number
+            ),
+            quantity: 1,
+            net_unit_price: basis.amount(),
+            net_amount: basis,
+            discount: Money::zero(currency),
+            quoted_amount: share,
+            vat_rate: *rate,
+            vat_category: *category,
+        });
+        vat.push(VatBreakdown {
+            category: *category,
+            rate: *rate,
+            basis,
+            tax,
+        });
+    }
+    let zero = Money::zero(currency);
+    let line_total = Money::sum(currency, lines.iter().map(|l| &l.net_amount))?;
+    let tax_total = Money::sum(currency, vat.iter().map(|v| &v.tax))?;
+    let grand_total = line_total.checked_add(&tax_total)?;
+    let (paid, note) = match source {
+        CreditSource::Refund => (grand_total, Some("Refund".to_string())),
+        CreditSource::Correction { reason } => (zero, Some(reason)),
+    };
+    let document = InvoiceDocument {
+        kind: DocumentKind::CreditNote,
+        number: numbering.number,
+        series: numbering.series,
+        sequence: numbering.sequence,
+        order_id: invoice.order_id.clone(),
+        order_ref: invoice.order_ref.clone(),
+        issued_at: now,
+        issue_date: config.local_date(now),
+        currency,
+        prices_include_tax: invoice.prices_include_tax,
+        tax_rounding: invoice.tax_rounding,
+        seller: config.seller.clone(),
+        buyer: if order.id == invoice.order_id {
+            buyer(order, config)
+        } else {
+            invoice.buyer.clone()
+        },
+        lines,
+        vat,
+        totals: DocumentTotals {
+            line_total,
+            tax_basis_total: line_total,
+            tax_total,
+            grand_total,
+            paid,
+            rounding: zero,
+            due: grand_total.checked_sub(&paid)?,
+        },
+        corrects: Some(CorrectedInvoice {
+            number: invoice.number.clone(),
+            issue_date: invoice.issue_date,
+        }),
+        shipment: None,
+        note,
+    };
+    check_en16931(&document)?;
+    Ok(document)
+}
+
+/// What `invoice` has left to credit after `credits` (credit notes against it).
+pub(crate) fn creditable(
+    invoice: &InvoiceDocument,
+    credits: &[InvoiceDocument],
+) -> Result<Money, InvoiceError> {
+    let credited = Money::sum(
+        invoice.currency,
+        credits
+            .iter()
+            .filter(|c| {
+                c.kind == DocumentKind::CreditNote
+                    && c.corrects
+                        .as_ref()
+                        .is_some_and(|r| r.number == invoice.number)
+            })
+            .map(|c| &c.totals.grand_total),
+    )?;
+    Ok(invoice.totals.grand_total.checked_sub(&credited)?)
+}
