@@ -113,6 +113,18 @@ export interface Order {
   balance_due: Money
   totals: { subtotal: Money; discount_total: Money; shipping_total: Money; tax_total: Money; total: Money }
   fulfilments?: FulfilmentOrder[]
+  /** What automation rules set on the order (absent when none did). */
+  automation?: {
+    priority?: number
+    carrier?: { carrier: string; service: string }
+    routes?: Array<{ location: string; [field: string]: unknown }>
+    excluded_locations?: string[]
+    /** Why a person must review the order before it ships. */
+    review?: string
+    /** Triggers a rule already fired on (once-per-order triggers). */
+    fired?: string[]
+    [field: string]: unknown
+  }
   [field: string]: unknown
 }
 
@@ -204,6 +216,111 @@ export interface StockPushPlan { requests: Array<{ id: string; not_before: IsoTi
 export interface PushAck { pushed: Record<string, number>; failed: string[]; [field: string]: unknown }
 export interface ErrorInfo { code: string; module: string; kind: ErrorKind }
 
+/** The seller printed on every invoice (EN 16931: a VAT id or a tax registration). */
+export interface Seller {
+  name: string
+  vat_id?: string
+  tax_id?: string
+  address_lines?: string[]
+  city: string
+  postal_code: string
+  country: string
+  email?: string
+}
+/** How an engine issues invoices and credit notes (the core's `InvoiceConfig`). */
+export interface InvoiceConfig {
+  seller: Seller
+  /** e.g. `"INV-{year}-{seq:06}"` (the default). */
+  invoice_number_format?: string
+  credit_note_number_format?: string
+  mode?: 'per_order' | 'per_shipment'
+  tax_rounding?: 'per_rate' | 'per_line'
+  rounding?: 'half_up' | 'half_even'
+  /** IANA name: issue dates and the year of a series. */
+  time_zone?: string
+  anonymous_buyer?: string
+}
+/** An invoice or credit note: the core's document JSON (money as `{amount, currency}`). */
+export interface InvoiceDocument {
+  kind: 'invoice' | 'credit_note'
+  number: string
+  series: string
+  sequence: number
+  order_id: string
+  order_ref?: string
+  issued_at: IsoTime
+  issue_date: string
+  currency: string
+  prices_include_tax: boolean
+  seller: Seller
+  buyer: { name: string; [field: string]: unknown }
+  lines: Array<Record<string, unknown>>
+  vat: Array<{ rate: Decimal; [field: string]: unknown }>
+  totals: { grand_total: Money; [field: string]: Money | unknown }
+  corrects?: { number: string; [field: string]: unknown }
+  shipment?: string
+  note?: string
+  [field: string]: unknown
+}
+
+export type KpiTableName = 'summary' | 'revenue' | 'cancellations' | 'returns_by_reason' | 'returns_by_sku' | 'returns_by_channel' | 'channel_mix' | 'skus' | 'stock' | 'count_accuracy' | 'notifications' | 'late_shipments' | 'segments'
+/** What the KPIs cover (the core's `KpiQuery`; empty lists mean all). */
+export interface KpiQuery {
+  grain?: 'day' | 'iso_week' | 'month'
+  /** First local date included, `"2026-03-01"`. */
+  from?: string
+  to?: string
+  channels?: string[]
+  segments?: string[]
+  currencies?: string[]
+  skus?: string[]
+  locations?: string[]
+  /** "Now" for late open orders. */
+  as_of?: IsoTime
+}
+/** One KPI row: counts as numbers, money and rates as exact decimal strings, `null` where undefined. */
+export type KpiRow = Record<string, number | string | null>
+export interface KpiInsight {
+  kpi: string
+  previous_period: string
+  current_period: string
+  previous: number
+  current: number
+  change: number
+  sentence: string
+  contributions: Array<{ segment: string; amount: number; share: number }>
+}
+
+/** What rule names are checked against (absent: not checked); carrier services as `"carrier/service"`. */
+export interface RuleCheckContext {
+  locations?: string[] | null
+  currencies?: string[] | null
+  carrierServices?: string[] | null
+}
+export interface RuleProblem { rule: string; path: string; code: string; message: string }
+/** The listing filter the rules' dry run and shadow report take. */
+export type OrderFilter = Pick<OrderQueryOptions, 'status' | 'channel' | 'placedFrom' | 'placedTo'>
+export interface DryRunReport {
+  orders_evaluated: number
+  orders: Array<{
+    order_id: string
+    firings: Array<{ at: IsoTime; trigger: string; rule: string; depth: number; because: string; actions: Array<Record<string, unknown>> }>
+    changes: string[]
+    conflicts: Array<Record<string, unknown>>
+    chain_stopped: boolean
+  }>
+  counts: Record<string, number>
+  conflicts: number
+  chains_stopped: number
+}
+export interface ShadowReport {
+  orders_compared: number
+  orders_differing: number
+  live_firings: Record<string, number>
+  per_rule: Record<string, { live_only: number; candidate_only: number }>
+  differences: Array<{ order_id: string; at: IsoTime; trigger: string; live: Array<Record<string, unknown>>; candidate: Array<Record<string, unknown>> }>
+}
+
 /** Every error ordersmith throws: `.code` is the core's stable code. */
 export declare class OrdersmithError extends Error {
   readonly code: string
@@ -228,6 +345,9 @@ export declare class WebhookError extends OrdersmithError {}
 export declare class PushError extends OrdersmithError {}
 export declare class MappingError extends OrdersmithError {}
 export declare class IntakeError extends OrdersmithError {}
+export declare class InvoiceError extends OrdersmithError {}
+export declare class KpiError extends OrdersmithError {}
+export declare class RulesError extends OrdersmithError {}
 export declare class InternalError extends OrdersmithError {}
 /** The class errors with `code` are thrown as. */
 export declare function errorClass(code: string): typeof OrdersmithError

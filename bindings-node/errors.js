@@ -45,6 +45,9 @@ const WebhookError = moduleClass('WebhookError', 'webhook')
 const PushError = moduleClass('PushError', 'push')
 const MappingError = moduleClass('MappingError', 'mapping')
 const IntakeError = moduleClass('IntakeError', 'intake')
+const InvoiceError = moduleClass('InvoiceError', 'invoice')
+const KpiError = moduleClass('KpiError', 'kpi')
+const RulesError = moduleClass('RulesError', 'rules')
 const InternalError = moduleClass('InternalError', 'internal')
 
 /** The class errors with `code` are thrown as (OrdersmithError for unknown modules). */
@@ -96,6 +99,9 @@ module.exports = {
   PushError,
   MappingError,
   IntakeError,
+  InvoiceError,
+  KpiError,
+  RulesError,
   InternalError,
   MODULE_CLASSES,
   errorClass,

@@ -113,6 +113,18 @@ export interface Order {
   balance_due: Money
   totals: { subtotal: Money; discount_total: Money; shipping_total: Money; tax_total: Money; total: Money }
   fulfilments?: FulfilmentOrder[]
+  /** What automation rules set on the order (absent when none did). */
+  automation?: {
+    priority?: number
+    carrier?: { carrier: string; service: string }
+    routes?: Array<{ location: string; [field: string]: unknown }>
+    excluded_locations?: string[]
+    /** Why a person must review the order before it ships. */
+    review?: string
+    /** Triggers a rule already fired on (once-per-order triggers). */
+    fired?: string[]
+    [field: string]: unknown
+  }
   [field: string]: unknown
 }
 
@@ -204,6 +216,111 @@ export interface StockPushPlan { requests: Array<{ id: string; not_before: IsoTi
 export interface PushAck { pushed: Record<string, number>; failed: string[]; [field: string]: unknown }
 export interface ErrorInfo { code: string; module: string; kind: ErrorKind }
 
+/** The seller printed on every invoice (EN 16931: a VAT id or a tax registration). */
+export interface Seller {
+  name: string
+  vat_id?: string
+  tax_id?: string
+  address_lines?: string[]
+  city: string
+  postal_code: string
+  country: string
+  email?: string
+}
+/** How an engine issues invoices and credit notes (the core's `InvoiceConfig`). */
+export interface InvoiceConfig {
+  seller: Seller
+  /** e.g. `"INV-{year}-{seq:06}"` (the default). */
+  invoice_number_format?: string
+  credit_note_number_format?: string
+  mode?: 'per_order' | 'per_shipment'
+  tax_rounding?: 'per_rate' | 'per_line'
+  rounding?: 'half_up' | 'half_even'
+  /** IANA name: issue dates and the year of a series. */
+  time_zone?: string
+  anonymous_buyer?: string
+}
+/** An invoice or credit note: the core's document JSON (money as `{amount, currency}`). */
+export interface InvoiceDocument {
+  kind: 'invoice' | 'credit_note'
+  number: string
+  series: string
+  sequence: number
+  order_id: string
+  order_ref?: string
+  issued_at: IsoTime
+  issue_date: string
+  currency: string
+  prices_include_tax: boolean
+  seller: Seller
+  buyer: { name: string; [field: string]: unknown }
+  lines: Array<Record<string, unknown>>
+  vat: Array<{ rate: Decimal; [field: string]: unknown }>
+  totals: { grand_total: Money; [field: string]: Money | unknown }
+  corrects?: { number: string; [field: string]: unknown }
+  shipment?: string
+  note?: string
+  [field: string]: unknown
+}
+
+export type KpiTableName = 'summary' | 'revenue' | 'cancellations' | 'returns_by_reason' | 'returns_by_sku' | 'returns_by_channel' | 'channel_mix' | 'skus' | 'stock' | 'count_accuracy' | 'notifications' | 'late_shipments' | 'segments'
+/** What the KPIs cover (the core's `KpiQuery`; empty lists mean all). */
+export interface KpiQuery {
+  grain?: 'day' | 'iso_week' | 'month'
+  /** First local date included, `"2026-03-01"`. */
+  from?: string
+  to?: string
+  channels?: string[]
+  segments?: string[]
+  currencies?: string[]
+  skus?: string[]
+  locations?: string[]
+  /** "Now" for late open orders. */
+  as_of?: IsoTime
+}
+/** One KPI row: counts as numbers, money and rates as exact decimal strings, `null` where undefined. */
+export type KpiRow = Record<string, number | string | null>
+export interface KpiInsight {
+  kpi: string
+  previous_period: string
+  current_period: string
+  previous: number
+  current: number
+  change: number
+  sentence: string
+  contributions: Array<{ segment: string; amount: number; share: number }>
+}
+
+/** What rule names are checked against (absent: not checked); carrier services as `"carrier/service"`. */
+export interface RuleCheckContext {
+  locations?: string[] | null
+  currencies?: string[] | null
+  carrierServices?: string[] | null
+}
+export interface RuleProblem { rule: string; path: string; code: string; message: string }
+/** The listing filter the rules' dry run and shadow report take. */
+export type OrderFilter = Pick<OrderQueryOptions, 'status' | 'channel' | 'placedFrom' | 'placedTo'>
+export interface DryRunReport {
+  orders_evaluated: number
+  orders: Array<{
+    order_id: string
+    firings: Array<{ at: IsoTime; trigger: string; rule: string; depth: number; because: string; actions: Array<Record<string, unknown>> }>
+    changes: string[]
+    conflicts: Array<Record<string, unknown>>
+    chain_stopped: boolean
+  }>
+  counts: Record<string, number>
+  conflicts: number
+  chains_stopped: number
+}
+export interface ShadowReport {
+  orders_compared: number
+  orders_differing: number
+  live_firings: Record<string, number>
+  per_rule: Record<string, { live_only: number; candidate_only: number }>
+  differences: Array<{ order_id: string; at: IsoTime; trigger: string; live: Array<Record<string, unknown>>; candidate: Array<Record<string, unknown>> }>
+}
+
 /** Every error ordersmith throws: `.code` is the core's stable code. */
 export declare class OrdersmithError extends Error {
   readonly code: string
@@ -228,6 +345,9 @@ export declare class WebhookError extends OrdersmithError {}
 export declare class PushError extends OrdersmithError {}
 export declare class MappingError extends OrdersmithError {}
 export declare class IntakeError extends OrdersmithError {}
+export declare class InvoiceError extends OrdersmithError {}
+export declare class KpiError extends OrdersmithError {}
+export declare class RulesError extends OrdersmithError {}
 export declare class InternalError extends OrdersmithError {}
 /** The class errors with `code` are thrown as. */
 export declare function errorClass(code: string): typeof OrdersmithError
@@ -331,6 +451,76 @@ export declare class Engine {
    */
   pickList(orderId: string, fulfilment: string): PickListLine[]
   /**
+   * Lets this engine issue invoices and credit notes: `config` is the core's
+   * `InvoiceConfig` (`seller` with `name`, `vat_id` or `tax_id`, `address_lines`,
+   * `city`, `postal_code`, `country`, `email`; optionally `invoice_number_format`
+   * (`"INV-{year}-{seq:06}"`), `credit_note_number_format`, `mode` (`"per_order"` or
+   * `"per_shipment"`), `tax_rounding`, `rounding`, `time_zone` (IANA) and
+   * `anonymous_buyer`). Refused with `INVOICE_BAD_CONFIG` if the seller cannot appear
+   * on an EN 16931 invoice. Every handle on this engine (a `ChannelIntake` too) sees
+   * the change.
+   */
+  configureInvoicing(config: InvoiceConfig): void
+  /**
+   * The invoicing configuration in effect (the core's `InvoiceConfig`, defaults
+   * filled in), or `null` before `configureInvoicing`.
+   */
+  invoicing(): InvoiceConfig | null
+  /**
+   * Issues the next invoice of an order, off the event loop: all of it (mode
+   * `per_order`, once) or the units shipped since its last invoice (`per_shipment`;
+   * `shipment` labels it). The number is taken in the commit that saves it; an
+   * `invoice.issued` effect tells the host.
+   */
+  issueInvoice(orderId: string, options?: { shipment?: string; actor?: string }): Promise<InvoiceDocument>
+  /**
+   * Issues a credit note of `amount` (with VAT: a decimal string in the invoice's
+   * currency, or `{amount, currency}`) against invoice `number`, for a correction the
+   * shop still owes; `reason` is printed on it. More than the invoice has left to
+   * credit is `INVOICE_CREDIT_EXCEEDS_INVOICE` and changes nothing. Refunds need no
+   * call: they issue their credit notes themselves.
+   */
+  issueCreditNote(number: string, amount: Decimal | Money, reason: string, options?: { actor?: string }): Promise<InvoiceDocument>
+  /** The invoice or credit note numbered `number` (`INVOICE_NOT_FOUND` if none). */
+  document(number: string): InvoiceDocument
+  /** An order's invoices and credit notes, oldest first (empty when it has none). */
+  orderDocuments(orderId: string): InvoiceDocument[]
+  /**
+   * The document as one printable, self-contained HTML page in `locale` (`"en"` or
+   * `"tr"`; other tags fall back to English).
+   */
+  documentHtml(number: string, locale?: 'en' | 'tr' | string): string
+  /** The document as EN 16931 CII XML (Factur-X / ZUGFeRD profile "EN 16931"). */
+  documentCii(number: string): string
+  /**
+   * Every KPI table of the stored history in the shop's IANA `timeZone`, as
+   * `{table: rows}`; each row is a plain object in column order, decimals (money,
+   * rates) as exact strings, `null` where undefined.
+   */
+  kpiTables(timeZone: string, query?: KpiQuery): Promise<Record<KpiTableName, KpiRow[]>>
+  /**
+   * One KPI table as CSV with a header row (stable column names, exact decimals);
+   * an unknown name is `KPI_UNKNOWN_TABLE`.
+   */
+  kpiCsv(table: KpiTableName, timeZone: string, query?: KpiQuery): Promise<string>
+  /**
+   * Every KPI table as one JSON document (`{time_zone, grain, tables: [{name,
+   * columns, rows}]}`), as text to write to a file.
+   */
+  kpiJson(timeZone: string, query?: KpiQuery): Promise<string>
+  /**
+   * KPIs that moved between the query's last two periods by more than `threshold`
+   * (relative, default 0.1): `kpi`, the periods, `previous`, `current`, `change`,
+   * `sentence` and the `contributions` (segment, amount, share) that add up to the
+   * change. These are shares and rates, not money, so they are numbers.
+   */
+  kpiInsights(timeZone: string, query?: KpiQuery, threshold?: number): Promise<KpiInsight[]>
+  /**
+   * The self-contained HTML report of the stored history (inline SVG, no script,
+   * nothing fetched). `insightGrain`: `"iso_week"` (default), `"day"` or `"month"`.
+   */
+  kpiReportHtml(timeZone: string, options?: { title?: string; query?: KpiQuery; insightGrain?: 'day' | 'iso_week' | 'month'; threshold?: number }): Promise<string>
+  /**
    * One page of matching orders, oldest first (placed time, then id), after the
    * cursor `query.after`; `limit` 1 to 10000, default 100 (a larger one is refused,
    * never cut).
@@ -428,6 +618,40 @@ export declare class Engine {
    */
   refundQuote(orderId: string, lines: LineQuantities, policy?: { refundShipping?: boolean; restockingFeeRate?: Decimal }): RefundBreakdown
   /**
+   * What rules are checked against in this engine: its stock locations, and the
+   * currencies and carrier services it was configured with (`null`: not checked).
+   */
+  ruleContext(): RuleCheckContext
+  /**
+   * Loads a rule set checked against this engine's locations (see `ruleContext`).
+   * It is not made live: see `setRules`.
+   */
+  loadRules(json: string): RuleSet
+  /**
+   * Makes `live` the rules that act at each trigger (`null`: no automation) and
+   * `shadow` a candidate that only records where it would act differently. Every
+   * handle on this engine (a `ChannelIntake` too) sees the change.
+   */
+  setRules(live: RuleSet | null, shadow?: RuleSet | null): void
+  /**
+   * What `rules` would do to the orders matching the filter, replaying each one's
+   * history, off the event loop: per order the rules that would fire (`because`,
+   * each action's outcome), the changes and the conflicts; counts per rule. Changes
+   * nothing.
+   */
+  dryRunRules(rules: RuleSet, filter?: OrderFilter): Promise<DryRunReport>
+  /**
+   * Where the shadow rules would have acted differently from the live ones, over the
+   * orders matching the filter (off the event loop).
+   */
+  shadowReport(filter?: OrderFilter): Promise<ShadowReport>
+  /**
+   * Fires `ship_by_at_risk` once on each open order whose ship-by is past or within
+   * `marginMinutes` of now; resolves with the ids of the orders rules fired on. The
+   * host calls it on a schedule, like the expiry sweep.
+   */
+  runShipByRiskRules(marginMinutes: number): Promise<string[]>
+  /**
    * Executes one stock command and saves it. A command on a reservation an order
    * owns is refused with `ENGINE_RESERVATION_OWNED_BY_ORDER`.
    */
@@ -502,6 +726,20 @@ export declare class OrderIterator {
 }
 export type JsOrderIterator = OrderIterator
 
+/**
+ * A checked set of automation rules. Build one with `loadRules(json)` or
+ * `engine.loadRules(json)`; it cannot hold a rule that failed a check.
+ */
+export declare class RuleSet {
+  /** The rules' names, in file order. */
+  get names(): Array<string>
+  /** How many rules the set holds. */
+  get length(): number
+  /** The set as JSON text, in the format `loadRules` reads. */
+  toJson(): string
+}
+export type JsRuleSet = RuleSet
+
 /** Plans one channel API's stock pushes (see `ChannelIntake.planStockPush`). */
 export declare class StockPushPlanner {
   /** A planner for `target` (`"shopify_inventory"`, `"woo_commerce_batch"`, ...). */
@@ -547,6 +785,13 @@ export declare function errorCodes(): ErrorInfo[]
 /** The code of a Rust panic caught at the boundary (`InternalError`). */
 export declare const INTERNAL_PANIC: string
 
+/**
+ * Loads a rule set from JSON text. Throws `RulesError`: `RULES_INVALID` with every
+ * problem in `details.problems` (`rule`, `path`, `code`, `message`), or
+ * `RULES_MALFORMED_JSON`. Names are checked against `context` when given.
+ */
+export declare function loadRules(json: string, context?: RuleCheckContext): RuleSet
+
 /** Parses a claims / returns feed (Trendyol, Hepsiburada, eBay) into channel events. */
 export declare function parseChannelEvents(channel: ChannelName, body: Buffer | string): Record<string, unknown>[]
 
@@ -560,6 +805,15 @@ export declare function parseChannelOrder(channel: ChannelName, body: Buffer | s
  * channel}`.
  */
 export declare function renderNotification(notification: Record<string, unknown>, overrides?: string): RenderedNotification
+
+/** The JSON Schema of the rule format (generated from the core's types), as text. */
+export declare function rulesJsonSchema(): string
+
+/**
+ * Every problem of a rule set (`rule`, `path`, `code`, `message`); an empty array
+ * when it loads. Malformed JSON throws `RulesError` (`RULES_MALFORMED_JSON`).
+ */
+export declare function validateRules(json: string, context?: RuleCheckContext): RuleProblem[]
 
 /** Verifies an API-key header (`"x-api-key"` or `"authorization"`) in constant time. */
 export declare function verifyApiKey(channel: ChannelName, headers: Record<string, string | string[] | undefined>, header: 'x-api-key' | 'authorization', apiKey: string): 'event' | 'ping'

@@ -53,6 +53,8 @@ const EXEMPT_IN = {
     'Engine::list_orders': 'Python pages with list_orders_page and walks with list_all_orders',
     'Engine::ship_by': 'not bound in Python yet; the timeline carries ship_by',
     'Engine::place_order_then': 'not bound on its own in Python yet; ChannelIntake.import_payload runs it',
+    'Engine::invoicing': 'not bound in Python yet (a host reads back the config it passed to configure_invoicing)',
+    'Engine::rule_context': 'not bound in Python yet; Engine.load_rules checks against it, validate_rules takes the names explicitly',
   },
   node: {},
 }
@@ -146,8 +148,14 @@ function bindingNames(lang, dir, ops) {
   }
   // Calls as [qualifier, name]: `Type::name(` or `module::name(`, `.name(` (method,
   // qualifier '.'), or a bare `name(` (qualifier '').
+  // pyo3's `py.import("datetime")` / `CELL.import(py, "decimal", ..)` load Python
+  // modules; they are not `Intake::import`, so a call whose first argument is a string
+  // or the interpreter token is left out.
+  const pyImport = (m, rest) => m[3] === 'import' && /^\s*(?:"|py\b|value\.py\(\))/.test(rest)
   const calls = (body) =>
-    [...body.matchAll(/(?:(\w+)::|(\.)\s*)?\b(\w+)\s*(?:::<[^>]*>)?\(/g)].map((m) => [m[1] ?? m[2] ?? '', m[3]])
+    [...body.matchAll(/(?:(\w+)::|(\.)\s*)?\b(\w+)\s*(?:::<[^>]*>)?\(/g)]
+      .filter((m) => !pyImport(m, body.slice(m.index + m[0].length, m.index + m[0].length + 20)))
+      .map((m) => [m[1] ?? m[2] ?? '', m[3]])
   const matches = (op, [qualifier]) => {
     const type = op.split('::')[0]
     const isModule = type[0] === type[0].toLowerCase()

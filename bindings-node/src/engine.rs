@@ -202,6 +202,19 @@ impl JsEngine {
         shielded_text(|| work(&*self.engine()?))
     }
 
+    /// Replaces the engine with one built from it (sharing its store, outbox and
+    /// writer): one that issues invoices, or runs a rule set live. Calls already
+    /// running finish on the engine they started with; `ENGINE_CLOSED` after `close()`.
+    pub(crate) fn replace(&self, build: impl FnOnce(Engine) -> Out<Engine>) -> Out<()> {
+        let mut slot = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let current = slot
+            .as_ref()
+            .ok_or_else(|| Failure::from(EngineError::Closed))?;
+        let next = build((**current).clone())?;
+        *slot = Some(Arc::new(next));
+        Ok(())
+    }
+
     /// Runs a quick read on the engine, synchronously.
     pub(crate) fn read(&self, work: impl FnOnce(&Engine) -> Out<Value>) -> napi::Result<String> {
         shielded_json(|| work(&*self.engine()?))

@@ -7,8 +7,8 @@
 //!
 //! One file per engine file: `engine` (constructors, effects, order reads), `orders`,
 //! `payment`, `returns`, `fulfilment`, `timeline`, `stock` (writes), `stock_view`
-//! (reads), `listing`; `channels` (the channels crate); `errors` (the one error
-//! mapping) and `convert` (values).
+//! (reads), `listing`, `invoice`, `kpi`, `rules`; `channels` (the channels crate);
+//! `errors` (the one error mapping) and `convert` (values).
 
 // napi-derive registers the exported functions with Node only outside `cfg(test)`, so a
 // test build (as `cargo clippy --all-targets` makes) sees them as unused.
@@ -19,10 +19,13 @@ mod convert;
 mod engine;
 mod errors;
 mod fulfilment;
+mod invoice;
+mod kpi;
 mod listing;
 mod orders;
 mod payment;
 mod returns;
+mod rules;
 mod stock;
 mod stock_view;
 mod timeline;

@@ -38,7 +38,7 @@ fn time(value: Option<Value>, field: &str) -> Out<Option<DateTime<Utc>>> {
         .transpose()
 }
 
-fn query(value: Option<JsonArg>, default_limit: usize) -> Out<OrderQuery> {
+pub(crate) fn query(value: Option<JsonArg>, default_limit: usize) -> Out<OrderQuery> {
     let q: QueryOptions = opts(value, "query")?;
     Ok(OrderQuery {
         status: q.status,
@@ -62,7 +62,7 @@ fn query(value: Option<JsonArg>, default_limit: usize) -> Out<OrderQuery> {
 }
 
 /// Orders per round trip when every match is walked.
-const WALK_PAGE_SIZE: usize = 1_000;
+pub(crate) const WALK_PAGE_SIZE: usize = 1_000;
 
 /// Every order of a query, fetched a page at a time as `next()` is called.
 #[napi(js_name = "OrderIterator")]

@@ -1,6 +1,6 @@
 'use strict'
 // Every core and channels error code is known to Node and maps to its module's class;
-// the errors of 13 modules are reached through real calls here (notify's in
+// the errors of 16 modules are reached through real calls here (notify's in
 // notify.test.js; catalog, sourcing, dump and intake only through the catalogue),
 // arriving with code, kind and details; money given as a JS number is refused with a typed error.
 const test = require('node:test')
@@ -56,6 +56,9 @@ test('errors of every module reach JavaScript through real calls, with code, kin
     push: () => new ordersmith.StockPushPlanner('amazon_listings_patch'),
     mapping: () => new ordersmith.ChannelIntake(engine, { mappingJson: 'not json' }),
     store: () => ordersmith.Engine.open('/proc/no/such/dir/shop.db'),
+    invoice: () => engine.issueInvoice(order.id),
+    kpi: () => engine.kpiTables('Mars/Olympus'),
+    rules: () => ordersmith.loadRules('{"rules": [{"name": "x"}]}'),
   }
   for (const [module, call] of Object.entries(cases)) {
     const err = await failure(call)

@@ -8,6 +8,18 @@ import {
   OrderError,
   verifyHmacWebhook,
   errorCodes,
+  loadRules,
+  validateRules,
+  RuleSet,
+  InvoiceError,
+  KpiError,
+  RulesError,
+  type InvoiceDocument,
+  type KpiRow,
+  type KpiInsight,
+  type DryRunReport,
+  type ShadowReport,
+  type RuleProblem,
   type Order,
   type OrderStatus,
   type ImportResult,
@@ -55,6 +67,45 @@ async function main(): Promise<void> {
   const level = engine.level('MUG', 'IST')
   const n: number = level.on_hand + errorCodes().length
   void [status, total, verdict, report.outcome, plan.requests, tl.steps, n]
+  // Invoices and credit notes.
+  engine.configureInvoicing({
+    seller: { name: 'Shop A.Ş.', vat_id: 'TR1234567890', city: 'İstanbul', postal_code: '34728', country: 'TR' },
+    mode: 'per_order',
+    time_zone: 'Europe/Istanbul',
+  })
+  const invoice: InvoiceDocument = await engine.issueInvoice(order.id, { actor: 'user:ayse' })
+  const credit: InvoiceDocument = await engine.issueCreditNote(invoice.number, '10.00', 'goodwill')
+  const docs: InvoiceDocument[] = engine.orderDocuments(order.id)
+  const html: string = engine.documentHtml(credit.number, 'tr') + engine.documentCii(invoice.number)
+  const grand: string = engine.document(invoice.number).totals.grand_total.amount
+  const configured: string | undefined = engine.invoicing()?.time_zone
+  // KPIs: Promises, rows keyed by table name.
+  const tables = await engine.kpiTables('Europe/Istanbul', { grain: 'month', channels: ['web'] })
+  const summary: KpiRow[] = tables.summary
+  const csv: string = await engine.kpiCsv('revenue', 'Europe/Istanbul', { from: '2026-11-01' })
+  const insights: KpiInsight[] = await engine.kpiInsights('Europe/Istanbul', undefined, 0.2)
+  const page: string = await engine.kpiReportHtml('Europe/Istanbul', { title: 'Shop', insightGrain: 'iso_week' })
+  const exported: string = await engine.kpiJson('Europe/Istanbul')
+  // Automation rules.
+  const problems: RuleProblem[] = validateRules('{"rules": []}', { locations: ['IST'] })
+  const checked: RuleSet = loadRules('{"rules": []}', { currencies: ['TRY'], carrierServices: ['ups/express'] })
+  const rules: RuleSet = engine.loadRules(checked.toJson())
+  engine.setRules(rules, null)
+  const dry: DryRunReport = await engine.dryRunRules(rules, { status: 'pending', placedFrom: '2026-11-01T00:00:00Z' })
+  const shadow: ShadowReport = await engine.shadowReport()
+  const fired: string[] = await engine.runShipByRiskRules(120)
+  const locations: string[] | null | undefined = engine.ruleContext().locations
+  const priority: number | undefined = engine.order(order.id).automation?.priority
+  try {
+    loadRules('{')
+  } catch (err) {
+    if (err instanceof RulesError || err instanceof InvoiceError || err instanceof KpiError) void err.code
+  }
+  void [invoice, docs, html, grand, configured, summary, csv, insights, page, exported, problems, rules.names, rules.length, dry.counts, shadow.per_rule, fired, locations, priority]
+  // @ts-expect-error KPI tables have fixed names
+  await engine.kpiCsv('nope', 'UTC')
+  // @ts-expect-error money is a decimal string, never a number
+  await engine.issueCreditNote(invoice.number, 10, 'x')
   // @ts-expect-error money is a decimal string, never a number
   await engine.recordPaymentAmount(order.id, 10)
   // @ts-expect-error statuses are string unions
