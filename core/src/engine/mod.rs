@@ -41,11 +41,13 @@ mod listing;
 mod notifications;
 mod orders;
 mod reconcile;
+mod returns;
 mod stock;
 mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
+pub use returns::{ReturnTimeline, ReturnView};
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
@@ -274,6 +276,9 @@ pub struct EngineConfig {
     pub shipping_calendar: Option<ShippingCalendar>,
     /// Working days in transit (fewest, most) for delivery estimates.
     pub transit_days: (u32, u32),
+    /// The shop's return policy (window, non-returnable items, who pays return
+    /// shipping, restocking fee, opened goods, exchanges), overridable per variant.
+    pub returns: crate::returns::ReturnPolicy,
 }
 
 /// Which customer notifications the engine asks the host to send, and the links in
@@ -331,6 +336,7 @@ impl Default for EngineConfig {
             notifications: None,
             shipping_calendar: None,
             transit_days: (1, 3),
+            returns: crate::returns::ReturnPolicy::default(),
         }
     }
 }
@@ -833,6 +839,7 @@ impl Engine {
             stock: None,
             idempotency: Vec::new(),
             outbox,
+            credit_accounts: Vec::new(),
         })
     }
 }

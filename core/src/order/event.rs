@@ -343,6 +343,9 @@ pub enum OrderEvent {
         /// The provider's reference.
         provider_ref: String,
     },
+    /// A step of a return (RMA): requested, approved, received, resolved, ... (see
+    /// [`crate::returns`]); `step` names which.
+    Return(Box<crate::returns::ReturnEvent>),
     /// A fulfilment order closed: everything shipped, moved elsewhere, or cancelled.
     FulfilmentClosed {
         /// The fulfilment order.
@@ -404,6 +407,7 @@ impl OrderEvent {
             OrderEvent::PaymentRefundRequested { .. } => "payment.refund_requested",
             OrderEvent::PaymentRefunded { .. } => "payment.refunded",
             OrderEvent::NotificationRequested { .. } => "notification.requested",
+            OrderEvent::Return(e) => e.topic(),
         }
     }
 }
@@ -527,6 +531,7 @@ impl Order {
             notified: BTreeSet::new(),
             notification_opt_outs: placed.notification_opt_outs.clone(),
             payments: Vec::new(),
+            rmas: Vec::new(),
         }
     }
 
@@ -832,6 +837,7 @@ impl Order {
             OrderEvent::NotificationRequested { notification } => {
                 self.notified.insert(notification.dedupe_key().to_string());
             }
+            OrderEvent::Return(e) => crate::returns::apply(&mut self.rmas, e),
             OrderEvent::FulfilmentClosed {
                 fulfilment,
                 status,

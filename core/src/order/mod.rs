@@ -122,6 +122,7 @@ pub use command::{
 pub use error::OrderError;
 pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};
 pub(crate) use fulfil::to_pick;
+pub(crate) use model::tax_on;
 pub use input::{
     aware_time, lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput,
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,

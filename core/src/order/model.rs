@@ -450,6 +450,9 @@ pub struct Order {
     /// `record_payment` is only in `amount_paid`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payments: Vec<crate::payment::Payment>,
+    /// Returns (RMAs), oldest first, closed ones included (see [`crate::returns`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rmas: Vec<crate::returns::Rma>,
 }
 
 impl Order {
@@ -561,6 +564,11 @@ impl Order {
                 .map(|a| a.quantity)
                 .fold(0u32, u32::saturating_add)
         })
+    }
+
+    /// The return (RMA) with this id.
+    pub fn rma(&self, id: &str) -> Option<&crate::returns::Rma> {
+        self.rmas.iter().find(|r| r.id == id)
     }
 
     /// The line with this id.

@@ -12,8 +12,11 @@
 //! 3. `{"kind":"idempotency","record":{..}}` per key, ordered by key
 //! 4. `{"kind":"stock","entry":{..}}` per stock log entry, in sequence
 //! 5. `{"kind":"outbox","record":{..}}` per pending record, oldest first
-//! 6. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N}`, so a truncated
-//!    file is refused rather than half imported unnoticed
+//! 6. `{"kind":"credit_account","account":{..}}` per store-credit account, ordered by
+//!    customer id
+//! 7. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N}` (plus
+//!    `"credit_accounts":N` when there are any), so a truncated file is refused rather
+//!    than half imported unnoticed
 //!
 //! The order of lines is fixed by the store contract (byte order of ids and keys,
 //! outbox oldest first), so two stores with the same state give byte-identical dumps.
@@ -37,8 +40,10 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeSet, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, CreditChange, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, StockAppend,
+    Store, StoreError,
 };
+use crate::returns::CreditAccount;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
@@ -103,6 +108,13 @@ pub struct DumpStats {
     pub stock: u64,
     /// Pending outbox records.
     pub outbox: u64,
+    /// Store-credit accounts.
+    #[serde(default)]
+    pub credit_accounts: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -125,12 +137,17 @@ enum Line {
     Outbox {
         record: OutboxRecord,
     },
+    CreditAccount {
+        account: Box<CreditAccount>,
+    },
     End {
         orders: u64,
         idempotency: u64,
         #[serde(default)]
         stock: u64,
         outbox: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        credit_accounts: u64,
     },
 }
 
@@ -217,6 +234,28 @@ pub fn export<W: Write>(
         write_line(out, &Line::Outbox { record })?;
         stats.outbox += 1;
     }
+    let mut after = None;
+    loop {
+        let ids = store.credit_account_ids(after.as_ref(), DUMP_BATCH)?;
+        for id in &ids {
+            let account = store
+                .load_credit_account(id)?
+                .ok_or_else(|| StoreError::Corrupt {
+                    reason: format!("credit account {id} is listed but cannot be loaded"),
+                })?;
+            write_line(
+                out,
+                &Line::CreditAccount {
+                    account: Box::new(account),
+                },
+            )?;
+            stats.credit_accounts += 1;
+        }
+        match ids.last() {
+            Some(last) if ids.len() == DUMP_BATCH => after = Some(last.clone()),
+            _ => break,
+        }
+    }
     write_line(
         out,
         &Line::End {
@@ -224,6 +263,7 @@ pub fn export<W: Write>(
             idempotency: stats.idempotency,
             stock: stats.stock,
             outbox: stats.outbox,
+            credit_accounts: stats.credit_accounts,
         },
     )?;
     out.flush().map_err(|e| DumpError::Io {
@@ -276,6 +316,7 @@ pub fn import<R: BufRead>(
         || !store.idempotency_records(None, 1)?.is_empty()
         || !store.stock_log_since(0, 1)?.is_empty()
         || !outbox.pending(1)?.is_empty()
+        || !store.credit_account_ids(None, 1)?.is_empty()
     {
         return Err(DumpError::TargetNotEmpty);
     }
@@ -356,17 +397,26 @@ pub fn import<R: BufRead>(
                 batch.outbox.push(record);
                 stats.outbox += 1;
             }
+            Line::CreditAccount { account } => {
+                batch.credit_accounts.push(CreditChange {
+                    expected_version: 0,
+                    account: *account,
+                });
+                stats.credit_accounts += 1;
+            }
             Line::End {
                 orders,
                 idempotency,
                 stock,
                 outbox,
+                credit_accounts,
             } => {
                 let expected = DumpStats {
                     orders,
                     idempotency,
                     stock,
                     outbox,
+                    credit_accounts,
                 };
                 if expected != stats {
                     return Err(DumpError::Malformed {
@@ -382,7 +432,8 @@ pub fn import<R: BufRead>(
         let size = batch.orders.len()
             + batch.idempotency.len()
             + batch.stock.as_ref().map_or(0, |s| s.entries.len())
-            + batch.outbox.len();
+            + batch.outbox.len()
+            + batch.credit_accounts.len();
         if size >= DUMP_BATCH {
             store.commit(std::mem::take(&mut batch))?;
         }

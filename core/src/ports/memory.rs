@@ -15,7 +15,8 @@ use super::{
     ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderQuery, Outbox, OutboxRecord, Store,
     StoreError,
 };
-use crate::ids::OrderId;
+use crate::ids::{CustomerId, OrderId};
+use crate::returns::CreditAccount;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
@@ -28,6 +29,7 @@ struct State {
     outbox_index: HashMap<String, u64>,
     outbox_seq: u64,
     stock_log: Vec<StockLogEntry>,
+    credit: BTreeMap<CustomerId, CreditAccount>,
 }
 
 /// A [`Store`] and [`Outbox`] in process memory.
@@ -175,6 +177,19 @@ impl Store for MemoryStore {
                 });
             }
         }
+        for change in &changes.credit_accounts {
+            let actual = state
+                .credit
+                .get(&change.account.customer)
+                .map_or(0, |a| a.version);
+            if actual != change.expected_version {
+                return Err(StoreError::Conflict {
+                    aggregate: format!("credit account {}", change.account.customer),
+                    expected: change.expected_version,
+                    actual,
+                });
+            }
+        }
         for record in &changes.idempotency {
             if state.idempotency.contains_key(&record.key) {
                 return Err(StoreError::KeyTaken {
@@ -201,6 +216,11 @@ impl Store for MemoryStore {
         }
         for record in changes.idempotency {
             state.idempotency.insert(record.key.clone(), record);
+        }
+        for change in changes.credit_accounts {
+            state
+                .credit
+                .insert(change.account.customer.clone(), change.account);
         }
         for record in changes.outbox {
             state.outbox_seq += 1;
@@ -237,6 +257,31 @@ impl Store for MemoryStore {
             .collect();
         records.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         Ok(records.into_iter().take(limit).cloned().collect())
+    }
+
+    fn load_credit_account(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Option<CreditAccount>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state.credit.get(customer).cloned())
+    }
+
+    fn credit_account_ids(
+        &self,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        let range = match after {
+            Some(a) => state
+                .credit
+                .range::<CustomerId, _>((Bound::Excluded(a), Bound::Unbounded)),
+            None => state.credit.range::<CustomerId, _>(..),
+        };
+        Ok(range.take(limit).map(|(k, _)| k.clone()).collect())
     }
 }
 

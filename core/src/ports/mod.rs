@@ -16,7 +16,7 @@ pub mod memory;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, OrderId};
+use crate::ids::{ChannelId, CustomerId, OrderId};
 use crate::order::{Order, OrderEventRecord, OrderStatus};
 use crate::stock::StockLogEntry;
 
@@ -142,6 +142,16 @@ pub struct OrderChange {
     pub snapshot: Order,
 }
 
+/// A customer's store-credit account in a [`ChangeSet`]: its state after the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditChange {
+    /// The version the caller read; 0 for a new account.
+    pub expected_version: u64,
+    /// The account after the change (its `version` is `expected_version + 1`, or any
+    /// version when importing a dump into an empty store with `expected_version` 0).
+    pub account: crate::returns::CreditAccount,
+}
+
 /// A record of a command that carried an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
@@ -193,6 +203,8 @@ pub struct ChangeSet {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Effects to perform.
     pub outbox: Vec<OutboxRecord>,
+    /// Store-credit accounts changed.
+    pub credit_accounts: Vec<CreditChange>,
 }
 
 impl ChangeSet {
@@ -202,6 +214,7 @@ impl ChangeSet {
             && self.stock.as_ref().is_none_or(|s| s.entries.is_empty())
             && self.idempotency.is_empty()
             && self.outbox.is_empty()
+            && self.credit_accounts.is_empty()
     }
 }
 
@@ -335,6 +348,11 @@ impl OrderCursor {
 ///   order of the id or key (Rust's `str` order, SQL's `COLLATE "C"`), strictly after
 ///   the cursor, at most `limit`: paging with the last item returned visits each item
 ///   exactly once. They serve export ([`dump`]) and maintenance, not hot paths.
+/// - Store-credit accounts ([`crate::returns::CreditAccount`]) are versioned like
+///   orders: `commit` checks each [`CreditChange`]'s stored version equals
+///   `expected_version` (0 = must not exist) and returns [`StoreError::Conflict`]
+///   otherwise; `load_credit_account` returns `Ok(None)` for an unknown customer;
+///   `credit_account_ids` lists customers like `order_ids`.
 pub trait Store: Send + Sync {
     /// The order at its latest version.
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
@@ -362,6 +380,18 @@ pub trait Store: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<IdempotencyRecord>, StoreError>;
+    /// A customer's store-credit account at its latest version.
+    fn load_credit_account(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Option<crate::returns::CreditAccount>, StoreError>;
+    /// Customers with a store-credit account in ascending byte order, strictly after
+    /// `after` (from the first when `None`), at most `limit`.
+    fn credit_account_ids(
+        &self,
+        after: Option<&CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<CustomerId>, StoreError>;
 }
 
 /// The host's side of the outbox.
