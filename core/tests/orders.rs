@@ -640,6 +640,19 @@ impl Store for RacingStore {
     ) -> Result<Vec<IdempotencyRecord>, StoreError> {
         self.inner.idempotency_records(after, limit)
     }
+    fn load_credit_account(
+        &self,
+        customer: &ordersmith::ids::CustomerId,
+    ) -> Result<Option<ordersmith::returns::CreditAccount>, StoreError> {
+        self.inner.load_credit_account(customer)
+    }
+    fn credit_account_ids(
+        &self,
+        after: Option<&ordersmith::ids::CustomerId>,
+        limit: usize,
+    ) -> Result<Vec<ordersmith::ids::CustomerId>, StoreError> {
+        self.inner.credit_account_ids(after, limit)
+    }
 }
 
 #[test]
