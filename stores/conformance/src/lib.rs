@@ -121,7 +121,8 @@ macro_rules! conformance_tests {
             orders_and_stock_are_saved_together_or_not_at_all,
             engines_on_one_store_share_one_ledger,
             fulfilment_state_round_trips_and_moves_with_a_dump,
-            warehouse_flow_end_to_end
+            warehouse_flow_end_to_end,
+            returns_and_store_credit_round_trip_and_move_with_a_dump
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -153,4 +154,5 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     engines_on_one_store_share_one_ledger(make);
     fulfilment_state_round_trips_and_moves_with_a_dump(make);
     warehouse_flow_end_to_end(make);
+    returns_and_store_credit_round_trip_and_move_with_a_dump(make);
 }

@@ -205,6 +205,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             orders: vec![new_order_change("o-b", "web", start())],
             idempotency: vec![key("taken", "o-b")],
             outbox: vec![outbox_record("e-0", "o-b")],
+            credit_accounts: Vec::new(),
         })
         .unwrap();
     let before = observable(&sut);
@@ -218,6 +219,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             ],
             idempotency: vec![key("fresh", "o-a")],
             outbox: vec![outbox_record("e-1", "o-a")],
+            credit_accounts: Vec::new(),
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
@@ -233,6 +235,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             ],
             idempotency: vec![key("fresh", "o-c"), key("taken", "o-c")],
             outbox: vec![outbox_record("e-2", "o-c")],
+            credit_accounts: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(
@@ -258,6 +261,7 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
         ],
         idempotency: vec![key("k-1", "o-1")],
         outbox: vec![outbox_record("e-1", "o-1"), outbox_record("e-2", "o-2")],
+        credit_accounts: Vec::new(),
     };
     sut.fail_next_commit();
     let err = sut.store.commit(changes.clone()).unwrap_err();
@@ -673,6 +677,7 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
                 .collect(),
             idempotency: ids.iter().map(|id| key(&format!("k{id}"), id)).collect(),
             outbox: Vec::new(),
+            credit_accounts: Vec::new(),
         })
         .unwrap();
     let mut sorted: Vec<&str> = ids.to_vec();
@@ -944,6 +949,7 @@ pub fn orders_and_stock_are_saved_together_or_not_at_all(make: Make<'_>) {
             stock: append(1, vec![receive_entry(2, 7)]),
             idempotency: vec![key("k-3", "o-3")],
             outbox: vec![outbox_record("e-3", "o-3")],
+            credit_accounts: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(err.code(), "STORE_UNAVAILABLE");
@@ -1390,4 +1396,173 @@ pub fn warehouse_flow_end_to_end(make: Make<'_>) {
     let t = engine.timeline(&id, Locale::Tr).unwrap();
     assert_eq!(t.parcels.len(), 2);
     assert!(t.parcels.iter().any(|p| p.status == "Teslim edildi"));
+}
+
+/// Returns round-trip: an order with RMAs (approved, label, receipt, inspection moving
+/// stock, a refund, store credit) loads back equal on this store and on a second
+/// engine, replays from its history, and moves with a dump together with the
+/// customer's store-credit account. Store-credit accounts are versioned: a stale save
+/// is a conflict and changes nothing.
+pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) {
+    use ordersmith::engine::{EngineConfig, NotificationConfig};
+    use ordersmith::ids::CustomerId;
+    use ordersmith::notify::NotificationChannel;
+    use ordersmith::order::LineQuantity;
+    use ordersmith::ports::CreditChange;
+    use ordersmith::returns::{
+        CreditEntryKind, InspectionOutcome, ResolutionRequest, ReturnLineRequest, ReturnReason,
+        RmaStatus, UnitInspection,
+    };
+
+    let sut = make();
+    let (engine, _clock) = sut.engine();
+    let engine = engine.with_config(EngineConfig {
+        max_attempts: 1_000,
+        notifications: Some(NotificationConfig {
+            channels: vec![NotificationChannel::Email],
+            ..NotificationConfig::default()
+        }),
+        ..EngineConfig::default()
+    });
+    fixtures::stock_two_warehouses(&engine, 10);
+    let staff = CommandContext::system();
+    let customer = CustomerId::parse("cust-ü-1").unwrap();
+    let mut new = new_order("web", start());
+    if let Some(c) = new.customer.as_mut() {
+        c.id = Some(customer.clone());
+    }
+    let order = engine.place_order(new, &staff).unwrap();
+    let id = order.id.clone();
+    engine.confirm_order(&id, &staff).unwrap();
+    engine.mark_paid(&id, &staff).unwrap();
+    let all = lines(&[("L1", 2), ("L2", 1)]).unwrap();
+    engine.record_shipment(&id, all.clone(), &staff).unwrap();
+    engine.record_delivery(&id, all, &staff).unwrap();
+    let ask = |line: &str, quantity: u32, reason: ReturnReason| ReturnLineRequest {
+        line_id: fixtures::line(line),
+        quantity,
+        reason,
+        opened: false,
+    };
+    let ist = LocationId::parse("IST").unwrap();
+    // R1: refund of one shirt, restocked.
+    let o = engine
+        .request_return(&id, vec![ask("L1", 1, ReturnReason::Defective)], Some("ü \" ✓".into()), vec![], &staff)
+        .unwrap();
+    let r1 = o.rmas.last().unwrap().id.clone();
+    engine
+        .request_return_label(&id, &r1, "standard".into(), &staff)
+        .unwrap();
+    engine
+        .record_return_label(&id, &r1, "ups".into(), "1Z999AA10123456784".into(), &staff)
+        .unwrap();
+    engine
+        .receive_return(&id, &r1, ist.clone(), vec![LineQuantity::new(fixtures::line("L1"), 1)], &staff)
+        .unwrap();
+    let unit = |line: &str, outcome| UnitInspection {
+        line_id: fixtures::line(line),
+        outcome,
+        quantity: 1,
+        note: Some("checked".into()),
+    };
+    engine
+        .inspect_return(&id, &r1, vec![unit("L1", InspectionOutcome::Resellable)], &staff)
+        .unwrap();
+    engine
+        .resolve_return(&id, &r1, ResolutionRequest::Refund, &staff)
+        .unwrap();
+    // R2: the mug as store credit, written off.
+    let o = engine
+        .request_return(&id, vec![ask("L2", 1, ReturnReason::Damaged)], None, vec![], &staff)
+        .unwrap();
+    let r2 = o.rmas.last().unwrap().id.clone();
+    engine
+        .receive_return(&id, &r2, ist.clone(), vec![LineQuantity::new(fixtures::line("L2"), 1)], &staff)
+        .unwrap();
+    engine
+        .inspect_return(&id, &r2, vec![unit("L2", InspectionOutcome::WriteOff)], &staff)
+        .unwrap();
+    let order = engine
+        .resolve_return(&id, &r2, ResolutionRequest::StoreCredit, &staff)
+        .unwrap();
+    assert_eq!(order.rmas.len(), 2);
+    assert!(order.rmas.iter().all(|r| r.status == RmaStatus::Resolved));
+    let account = engine.store_credit(&customer).unwrap().unwrap();
+    assert_eq!(account.version, 1);
+    assert!(!account.balance.is_zero());
+    // Loads back equal on a second engine, and replays from history.
+    let (second, _) = sut.engine();
+    assert_eq!(second.order(&id).unwrap(), order);
+    assert_eq!(second.store_credit(&customer).unwrap().unwrap(), account);
+    let history = sut.store.order_events(&id).unwrap();
+    assert_eq!(Order::replay(&history).unwrap(), order);
+    // A stale account save is a conflict and changes nothing.
+    let before = observable(&sut);
+    let stale = account
+        .post(
+            CreditEntryKind::Issued,
+            money("1.00"),
+            id.clone(),
+            None,
+            start(),
+        )
+        .unwrap();
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            credit_accounts: vec![CreditChange {
+                expected_version: 0,
+                account: stale,
+            }],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(observable(&sut), before);
+    assert_eq!(
+        sut.store.credit_account_ids(None, 10).unwrap(),
+        vec![customer.clone()]
+    );
+    assert!(sut
+        .store
+        .credit_account_ids(Some(&customer), 10)
+        .unwrap()
+        .is_empty());
+    assert!(sut
+        .store
+        .load_credit_account(&CustomerId::parse("nobody").unwrap())
+        .unwrap()
+        .is_none());
+    // A dump carries the order and the account to another store unchanged.
+    let target = make();
+    import(target.store.as_ref(), target.outbox.as_ref(), before.as_bytes()).unwrap();
+    assert_eq!(observable(&target), before);
+    assert!(before.contains("\"kind\":\"credit_account\""));
+    assert_eq!(target.store.load_order(&id).unwrap().unwrap(), order);
+    assert_eq!(
+        target.store.load_credit_account(&customer).unwrap().unwrap(),
+        account
+    );
+    // Spending credit on a later order through the imported store never goes below
+    // zero.
+    let (third, _) = target.engine();
+    let mut later = new_order("web", start());
+    if let Some(c) = later.customer.as_mut() {
+        c.id = Some(customer.clone());
+    }
+    let later = third.place_order(later, &staff).unwrap();
+    let err = third
+        .spend_store_credit(&later.id, account.balance.checked_add(&money("0.01")).unwrap(), &staff)
+        .unwrap_err();
+    assert_eq!(err.code(), "RETURNS_CREDIT_INSUFFICIENT");
+    let paid = third
+        .spend_store_credit(&later.id, account.balance, &staff)
+        .unwrap();
+    assert_eq!(paid.amount_paid, account.balance);
+    assert!(third
+        .store_credit(&customer)
+        .unwrap()
+        .unwrap()
+        .balance
+        .is_zero());
 }
