@@ -24,9 +24,8 @@ use ordersmith::order::{
 };
 use ordersmith::pii::{Customer, Redacted};
 use ordersmith::returns::{
-    ExchangeLine, ExchangeReservation, InspectionOutcome, RefundLeg, Resolution,
-    ResolutionRequest, ReturnEvent, ReturnLineRequest, ReturnPolicy, ReturnReason, RmaStatus,
-    UnitInspection,
+    ExchangeLine, ExchangeReservation, InspectionOutcome, RefundLeg, Resolution, ResolutionRequest,
+    ReturnEvent, ReturnLineRequest, ReturnPolicy, ReturnReason, RmaStatus, UnitInspection,
 };
 use ordersmith::stock::{Location, LocationKind, MovementKind, StockCommand, StockPolicy};
 
@@ -48,7 +47,12 @@ fn policy() -> ReturnPolicy {
     p
 }
 
-fn engine_with(policy: ReturnPolicy) -> (Engine, std::sync::Arc<ordersmith::ports::memory::FixedClock>) {
+fn engine_with(
+    policy: ReturnPolicy,
+) -> (
+    Engine,
+    std::sync::Arc<ordersmith::ports::memory::FixedClock>,
+) {
     let t = test_engine();
     let engine = t.engine.clone().with_config(EngineConfig {
         notifications: Some(NotificationConfig {
@@ -294,7 +298,13 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
     // R2: the other two TEEs, damaged; they arrive in two parcels; one is kept in
     // quarantine, one written off.
     let o = engine
-        .request_return(&id, vec![ask("L1", 2, ReturnReason::Damaged)], None, vec![], &ctx())
+        .request_return(
+            &id,
+            vec![ask("L1", 2, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap();
     let r2 = last_rma(&o);
     let o = engine
@@ -338,8 +348,7 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
             l.journal()
                 .iter()
                 .filter(|m| {
-                    m.variant == variant("TEE")
-                        && matches!(m.kind, MovementKind::WriteOff { .. })
+                    m.variant == variant("TEE") && matches!(m.kind, MovementKind::WriteOff { .. })
                 })
                 .map(|m| m.quantity)
                 .sum::<u32>()
@@ -359,7 +368,13 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
     // R3: one MUG, changed mind: the customer pays return shipping, a 10 % restocking
     // fee is kept, no shipping share; settled as store credit.
     let o = engine
-        .request_return(&id, vec![ask("L2", 1, ReturnReason::ChangedMind)], None, vec![], &ctx())
+        .request_return(
+            &id,
+            vec![ask("L2", 1, ReturnReason::ChangedMind)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap();
     let r3 = last_rma(&o);
     assert_eq!(
@@ -381,7 +396,14 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
         .resolve_return(&id, &r3, ResolutionRequest::StoreCredit, &ctx())
         .unwrap();
     // MUG: 100.00 incl. 10 % → net 90.91, fee 9.09 over two units → 4.55 for the first.
-    let b = o.rma(&r3).unwrap().resolution.as_ref().unwrap().breakdown().clone();
+    let b = o
+        .rma(&r3)
+        .unwrap()
+        .resolution
+        .as_ref()
+        .unwrap()
+        .breakdown()
+        .clone();
     assert_eq!(b.lines[0].paid, money("50.00"));
     assert_eq!(b.lines[0].restocking_fee, money("4.55"));
     assert_eq!(b.lines[0].shipping, money("0.00"));
@@ -391,7 +413,11 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
         .unwrap()
         .unwrap();
     assert_eq!(credit.balance, money("45.45"));
-    assert_eq!(o.amount_refunded, money("26.00"), "store credit is not a refund");
+    assert_eq!(
+        o.amount_refunded,
+        money("26.00"),
+        "store credit is not a refund"
+    );
     assert_eq!(balance(&engine, "MUG").on_hand, 9);
 
     // R4: the BOOK, 40 days after delivery: rejected by the window; a person overrides;
@@ -418,15 +444,29 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
     assert_eq!(rma.status, RmaStatus::Rejected);
     let failure = rma.policy_failure.as_ref().unwrap();
     assert_eq!(failure.rule, "return_window");
-    assert_eq!(failure.detail, "delivered 40 days ago; the window is 30 days");
+    assert_eq!(
+        failure.detail,
+        "delivered 40 days ago; the window is 30 days"
+    );
     let o = engine
-        .override_return(&id, &r4, "loyal customer, goodwill".into(), &CommandContext::by(Actor::User("mehmet".into())))
+        .override_return(
+            &id,
+            &r4,
+            "loyal customer, goodwill".into(),
+            &CommandContext::by(Actor::User("mehmet".into())),
+        )
         .unwrap();
     let rma = o.rma(&r4).unwrap();
     assert_eq!(rma.status, RmaStatus::Approved);
-    assert_eq!(rma.override_reason.as_deref(), Some("loyal customer, goodwill"));
+    assert_eq!(
+        rma.override_reason.as_deref(),
+        Some("loyal customer, goodwill")
+    );
     assert_eq!(rma.policy_failure.as_ref().unwrap().rule, "return_window");
-    assert!(rma.replacement_order.is_none(), "reserved after inspection by policy");
+    assert!(
+        rma.replacement_order.is_none(),
+        "reserved after inspection by policy"
+    );
     engine
         .receive_return(&id, &r4, ist(), vec![lq("L3", 1)], &ctx())
         .unwrap();
@@ -471,7 +511,13 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
 
     // The GIFT-CARD is not returnable at all (the rule is named, no override yet).
     let o = engine
-        .request_return(&id, vec![ask("L4", 1, ReturnReason::Other)], None, vec![], &ctx())
+        .request_return(
+            &id,
+            vec![ask("L4", 1, ReturnReason::Other)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap();
     let r5 = o.rmas.last().unwrap();
     assert_eq!(r5.status, RmaStatus::Rejected);
@@ -538,7 +584,11 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
     assert_eq!(count("return_rejected"), 2);
     assert_eq!(count("return_label_ready"), 1);
     assert_eq!(count("return_in_transit"), 1);
-    assert_eq!(count("return_received"), 5, "one per receipt, partial ones included");
+    assert_eq!(
+        count("return_received"),
+        5,
+        "one per receipt, partial ones included"
+    );
     assert_eq!(count("return_inspected"), 4);
     assert_eq!(count("return_resolved"), 4);
     assert_eq!(count("return_closed"), 1);
@@ -591,7 +641,10 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
             _ => None,
         })
         .collect();
-    assert_eq!(outcomes, vec!["refund", "refund", "store_credit", "exchange"]);
+    assert_eq!(
+        outcomes,
+        vec!["refund", "refund", "store_credit", "exchange"]
+    );
 
     // ---------------------------------------------------------------------------------
     // LEAD: credit-note checks go here once the invoices branch (items 6 and 7) lands:
@@ -618,7 +671,9 @@ fn returning_everything_in_several_rmas_refunds_exactly_what_was_captured() {
             .iter()
             .map(|(l, q)| ask(l, *q, ReturnReason::Defective))
             .collect();
-        let o = engine.request_return(&id, lines, None, vec![], &ctx()).unwrap();
+        let o = engine
+            .request_return(&id, lines, None, vec![], &ctx())
+            .unwrap();
         let r = last_rma(&o);
         let got: Vec<_> = split.iter().map(|(l, q)| lq(l, *q)).collect();
         engine.receive_return(&id, &r, ist(), got, &ctx()).unwrap();
@@ -637,7 +692,13 @@ fn returning_everything_in_several_rmas_refunds_exactly_what_was_captured() {
     assert_eq!(o.payment_status(), PaymentStatus::Refunded);
     // Nothing is left to return.
     let err = engine
-        .request_return(&id, vec![ask("L1", 1, ReturnReason::Defective)], None, vec![], &ctx())
+        .request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Defective)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "RETURNS_NOT_RETURNABLE");
 }
@@ -669,13 +730,25 @@ fn an_advance_exchange_reserves_the_replacement_at_approval_and_refunds_a_cheape
     let r = last_rma(&o);
     let replacement = o.rma(&r).unwrap().replacement_order.clone().unwrap();
     let rep = engine.order(&replacement).unwrap();
-    assert_eq!(rep.lines[0].fulfilment.allocated, 1, "held before the return arrives");
-    assert_eq!(rep.lines[0].tax_lines[0].rate, dec("0.10"), "taxes of the returned line");
+    assert_eq!(
+        rep.lines[0].fulfilment.allocated, 1,
+        "held before the return arrives"
+    );
+    assert_eq!(
+        rep.lines[0].tax_lines[0].rate,
+        dec("0.10"),
+        "taxes of the returned line"
+    );
     engine
         .receive_return(&id, &r, ist(), vec![lq("L2", 1)], &ctx())
         .unwrap();
     engine
-        .inspect_return(&id, &r, vec![inspected("L2", InspectionOutcome::Resellable, 1)], &ctx())
+        .inspect_return(
+            &id,
+            &r,
+            vec![inspected("L2", InspectionOutcome::Resellable, 1)],
+            &ctx(),
+        )
         .unwrap();
     let o = engine
         .resolve_return(&id, &r, ResolutionRequest::Exchange, &ctx())
@@ -683,7 +756,10 @@ fn an_advance_exchange_reserves_the_replacement_at_approval_and_refunds_a_cheape
     // The MUG is worth 50.00 − 4.55 fee (wrong size: the customer's reason); the
     // replacement costs 40.00, so 5.45 goes back through the provider.
     let Some(Resolution::Exchange {
-        applied, to_charge, refunds, ..
+        applied,
+        to_charge,
+        refunds,
+        ..
     }) = o.rma(&r).unwrap().resolution.clone()
     else {
         panic!()
@@ -710,27 +786,51 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
     let stock_before = engine.with_stock(|l| l.journal().len()).unwrap();
     let unchanged = |engine: &Engine| {
         assert_eq!(engine.order(&id).unwrap().version, version);
-        assert_eq!(engine.with_stock(|l| l.journal().len()).unwrap(), stock_before);
+        assert_eq!(
+            engine.with_stock(|l| l.journal().len()).unwrap(),
+            stock_before
+        );
     };
     let code = |r: Result<Order, ordersmith::engine::EngineError>| r.unwrap_err().code();
     // More than delivered.
     assert_eq!(
-        code(engine.request_return(&id, vec![ask("L1", 4, ReturnReason::Defective)], None, vec![], &ctx())),
+        code(engine.request_return(
+            &id,
+            vec![ask("L1", 4, ReturnReason::Defective)],
+            None,
+            vec![],
+            &ctx()
+        )),
         "RETURNS_NOT_RETURNABLE"
     );
     // A line that does not exist, zero units, a line twice, no lines.
     assert_eq!(
-        code(engine.request_return(&id, vec![ask("L9", 1, ReturnReason::Defective)], None, vec![], &ctx())),
+        code(engine.request_return(
+            &id,
+            vec![ask("L9", 1, ReturnReason::Defective)],
+            None,
+            vec![],
+            &ctx()
+        )),
         "RETURNS_UNKNOWN_LINE"
     );
     assert_eq!(
-        code(engine.request_return(&id, vec![ask("L1", 0, ReturnReason::Defective)], None, vec![], &ctx())),
+        code(engine.request_return(
+            &id,
+            vec![ask("L1", 0, ReturnReason::Defective)],
+            None,
+            vec![],
+            &ctx()
+        )),
         "RETURNS_NOT_RETURNABLE"
     );
     assert_eq!(
         code(engine.request_return(
             &id,
-            vec![ask("L1", 1, ReturnReason::Defective), ask("L1", 1, ReturnReason::Other)],
+            vec![
+                ask("L1", 1, ReturnReason::Defective),
+                ask("L1", 1, ReturnReason::Other)
+            ],
             None,
             vec![],
             &ctx()
@@ -742,7 +842,13 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
         "RETURNS_INVALID_REQUEST"
     );
     assert_eq!(
-        code(engine.request_return(&id, vec![ask("L1", 1, ReturnReason::Other)], Some("\u{7}".into()), vec![], &ctx())),
+        code(engine.request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Other)],
+            Some("\u{7}".into()),
+            vec![],
+            &ctx()
+        )),
         "RETURNS_INVALID_TEXT"
     );
     // Steps on an RMA that does not exist.
@@ -761,7 +867,13 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
         .record_shipment(&other.id, vec![lq("L1", 3)], &ctx())
         .unwrap();
     let err = engine
-        .request_return(&other.id, vec![ask("L1", 1, ReturnReason::Damaged)], None, vec![], &ctx())
+        .request_return(
+            &other.id,
+            vec![ask("L1", 1, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "RETURNS_NOT_RETURNABLE");
     assert_eq!(engine.order(&other.id).unwrap().version, shipped.version);
@@ -769,7 +881,13 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
     // Receiving, inspecting more than is open; resolving before inspection; store
     // credit without a customer account.
     let o = engine
-        .request_return(&id, vec![ask("L1", 2, ReturnReason::Damaged)], None, vec![], &ctx())
+        .request_return(
+            &id,
+            vec![ask("L1", 2, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap();
     let r = last_rma(&o);
     let version = o.version;
@@ -782,7 +900,12 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
         "RETURNS_UNKNOWN_LINE"
     );
     assert_eq!(
-        code(engine.inspect_return(&id, &r, vec![inspected("L1", InspectionOutcome::Resellable, 1)], &ctx())),
+        code(engine.inspect_return(
+            &id,
+            &r,
+            vec![inspected("L1", InspectionOutcome::Resellable, 1)],
+            &ctx()
+        )),
         "RETURNS_INVALID_STATE"
     );
     assert_eq!(engine.order(&id).unwrap().version, version);
@@ -791,7 +914,12 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
         .unwrap();
     let received = engine.order(&id).unwrap().version;
     assert_eq!(
-        code(engine.inspect_return(&id, &r, vec![inspected("L1", InspectionOutcome::Resellable, 2)], &ctx())),
+        code(engine.inspect_return(
+            &id,
+            &r,
+            vec![inspected("L1", InspectionOutcome::Resellable, 2)],
+            &ctx()
+        )),
         "RETURNS_QUANTITY_EXCEEDED"
     );
     assert_eq!(
@@ -803,7 +931,12 @@ fn bad_input_gets_typed_errors_and_changes_nothing() {
         "RETURNS_INVALID_STATE"
     );
     engine
-        .inspect_return(&id, &r, vec![inspected("L1", InspectionOutcome::Resellable, 1)], &ctx())
+        .inspect_return(
+            &id,
+            &r,
+            vec![inspected("L1", InspectionOutcome::Resellable, 1)],
+            &ctx(),
+        )
         .unwrap();
     let inspected_version = engine.order(&id).unwrap().version;
     assert!(inspected_version > received);
@@ -825,15 +958,32 @@ fn a_refund_never_exceeds_what_was_paid() {
     let o = engine.place_order(order_of(None), &ctx()).unwrap();
     let id = o.id.clone();
     engine.confirm_order(&id, &ctx()).unwrap();
-    engine.record_shipment(&id, vec![lq("L1", 3)], &ctx()).unwrap();
-    engine.record_delivery(&id, vec![lq("L1", 3)], &ctx()).unwrap();
+    engine
+        .record_shipment(&id, vec![lq("L1", 3)], &ctx())
+        .unwrap();
+    engine
+        .record_delivery(&id, vec![lq("L1", 3)], &ctx())
+        .unwrap();
     let o = engine
-        .request_return(&id, vec![ask("L1", 1, ReturnReason::Defective)], None, vec![], &ctx())
+        .request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Defective)],
+            None,
+            vec![],
+            &ctx(),
+        )
         .unwrap();
     let r = last_rma(&o);
-    engine.receive_return(&id, &r, ist(), vec![lq("L1", 1)], &ctx()).unwrap();
+    engine
+        .receive_return(&id, &r, ist(), vec![lq("L1", 1)], &ctx())
+        .unwrap();
     let o = engine
-        .inspect_return(&id, &r, vec![inspected("L1", InspectionOutcome::Resellable, 1)], &ctx())
+        .inspect_return(
+            &id,
+            &r,
+            vec![inspected("L1", InspectionOutcome::Resellable, 1)],
+            &ctx(),
+        )
         .unwrap();
     let err = engine
         .resolve_return(&id, &r, ResolutionRequest::Refund, &ctx())
@@ -853,15 +1003,33 @@ fn a_retried_return_step_with_its_key_happens_once() {
     let id = o.id.clone();
     let keyed = CommandContext::system().with_idempotency_key("ret-1");
     let first = engine
-        .request_return(&id, vec![ask("L1", 1, ReturnReason::Damaged)], None, vec![], &keyed)
+        .request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &keyed,
+        )
         .unwrap();
     let again = engine
-        .request_return(&id, vec![ask("L1", 1, ReturnReason::Damaged)], None, vec![], &keyed)
+        .request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &keyed,
+        )
         .unwrap();
     assert_eq!(first, again);
     assert_eq!(engine.order(&id).unwrap().rmas.len(), 1);
     let other = engine
-        .request_return(&id, vec![ask("L1", 2, ReturnReason::Damaged)], None, vec![], &keyed)
+        .request_return(
+            &id,
+            vec![ask("L1", 2, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &keyed,
+        )
         .unwrap_err();
     assert_eq!(other.code(), "ENGINE_IDEMPOTENCY_MISMATCH");
 }

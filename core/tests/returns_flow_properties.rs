@@ -206,7 +206,9 @@ fn refund_rma(
             opened: false,
         })
         .collect();
-    let o = engine.request_return(id, asked, None, vec![], &ctx()).unwrap();
+    let o = engine
+        .request_return(id, asked, None, vec![], &ctx())
+        .unwrap();
     let r = o.rmas.last().unwrap().id.clone();
     let got = lines.iter().map(|(l, q)| lq(l, *q)).collect();
     engine.receive_return(id, &r, ist(), got, &ctx()).unwrap();
@@ -233,7 +235,13 @@ fn refund_rma(
         .resolve_return(id, &r, ResolutionRequest::Refund, &ctx())
         .unwrap();
     confirm_pending(engine, id, &r);
-    o.rma(&r).unwrap().resolution.as_ref().unwrap().breakdown().total
+    o.rma(&r)
+        .unwrap()
+        .resolution
+        .as_ref()
+        .unwrap()
+        .breakdown()
+        .total
 }
 
 fn line_specs() -> impl Strategy<Value = Vec<LineSpec>> {

@@ -31,9 +31,9 @@ use crate::order::{
 };
 use crate::ports::{ChangeSet, CreditChange, IdempotencyRecord};
 use crate::returns::{
-    decide, CreditAccount, CreditEntryKind, ExchangeReservation, InspectionOutcome,
-    Replacement, Resolution, ResolutionRequest, ReturnCommand, ReturnContext, ReturnEvent,
-    ReturnLineRequest, ReturnsError, Rma, RmaStatus, UnitInspection,
+    decide, CreditAccount, CreditEntryKind, ExchangeReservation, InspectionOutcome, Replacement,
+    Resolution, ResolutionRequest, ReturnCommand, ReturnContext, ReturnEvent, ReturnLineRequest,
+    ReturnsError, Rma, RmaStatus, UnitInspection,
 };
 use crate::stock::{StockCommand, WriteOffSource};
 
@@ -45,7 +45,10 @@ use super::{
 };
 
 /// When each line's last units were delivered, from the order's history.
-fn delivered_at(engine: &Engine, id: &OrderId) -> Result<BTreeMap<LineId, DateTime<Utc>>, EngineError> {
+fn delivered_at(
+    engine: &Engine,
+    id: &OrderId,
+) -> Result<BTreeMap<LineId, DateTime<Utc>>, EngineError> {
     let mut at = BTreeMap::new();
     for record in engine.store.order_events(id)? {
         if let OrderEvent::DeliveryRecorded { lines } = &record.event {
@@ -151,7 +154,10 @@ fn place_replacement(
     new.shipping_address = original.shipping_address.clone();
     new.billing_address = original.billing_address.clone();
     new.tags = vec!["exchange".to_string()];
-    new.note = Some(format!("exchange for order {} return {}", original.id, rma.id));
+    new.note = Some(format!(
+        "exchange for order {} return {}",
+        original.id, rma.id
+    ));
     new.notification_opt_outs = original.notification_opt_outs.clone();
     let placed = place(&new)?;
     let OrderEvent::Placed(data) = &placed else {
@@ -168,13 +174,8 @@ fn place_replacement(
         after.apply(&e);
         events.push(e);
     }
-    let stock = allocation::stock_effects(
-        &engine.config,
-        tx,
-        &before,
-        &after,
-        &OrderCommand::Confirm,
-    )?;
+    let stock =
+        allocation::stock_effects(&engine.config, tx, &before, &after, &OrderCommand::Confirm)?;
     for e in &stock {
         after.apply(e);
     }
@@ -261,6 +262,9 @@ fn locale_of(order: &Order) -> Locale {
         .map_or(Locale::En, Locale::from_tag)
 }
 
+/// A return stage for notifications: the template, the dedupe subject, the values.
+pub(crate) type ReturnStage = (TemplateKey, String, Vec<(&'static str, String)>);
+
 /// The customer notification a return event reaches: (stage, subject, values). The
 /// subject is the RMA (`rma-R1`), or the RMA and the event's version for receipts
 /// (each partial receipt is its own message).
@@ -268,7 +272,7 @@ pub(crate) fn notification_stage(
     order: &Order,
     event: &ReturnEvent,
     version: u64,
-) -> Option<(TemplateKey, String, Vec<(&'static str, String)>)> {
+) -> Option<ReturnStage> {
     let id = event.rma_id();
     let subject = format!("rma-{id}");
     let rma_ref = ("rma_ref", id.to_string());
@@ -300,7 +304,9 @@ pub(crate) fn notification_stage(
         ),
         ReturnEvent::Inspected { .. } => {
             // One message when the whole return is inspected, not per record.
-            let done = order.rma(id).is_some_and(|r| r.status == RmaStatus::Inspected);
+            let done = order
+                .rma(id)
+                .is_some_and(|r| r.status == RmaStatus::Inspected);
             if !done {
                 return None;
             }
@@ -311,13 +317,14 @@ pub(crate) fn notification_stage(
             subject,
             vec![
                 ("resolution", resolution_label(resolution, locale_of(order))),
-                ("resolution_amount", resolution.breakdown().total.to_string()),
+                (
+                    "resolution_amount",
+                    resolution.breakdown().total.to_string(),
+                ),
             ],
         ),
         ReturnEvent::Closed { .. } => (TemplateKey::ReturnClosed, subject, vec![]),
-        ReturnEvent::LabelRequested { .. } | ReturnEvent::ReplacementPlaced { .. } => {
-            return None
-        }
+        ReturnEvent::LabelRequested { .. } | ReturnEvent::ReplacementPlaced { .. } => return None,
     };
     extra.push(rma_ref);
     Some((key, subject, extra))
@@ -425,38 +432,45 @@ impl Engine {
                     }
                     ReturnEvent::Resolved {
                         rma, resolution, ..
-                    } => match resolution {
-                        // Nothing to credit when every unit's value was kept as fees.
-                        Resolution::StoreCredit {
-                            customer, amount, ..
-                        } if !amount.is_zero() => {
-                            let account = engine
-                                .store
-                                .load_credit_account(customer)?
-                                .unwrap_or_else(|| {
-                                    CreditAccount::open(customer.clone(), amount.currency())
+                    } => {
+                        match resolution {
+                            // Nothing to credit when every unit's value was kept as fees.
+                            Resolution::StoreCredit {
+                                customer, amount, ..
+                            } if !amount.is_zero() => {
+                                let account =
+                                    engine.store.load_credit_account(customer)?.unwrap_or_else(
+                                        || CreditAccount::open(customer.clone(), amount.currency()),
+                                    );
+                                let next = account.post(
+                                    CreditEntryKind::Issued,
+                                    *amount,
+                                    after.id.clone(),
+                                    Some(rma.clone()),
+                                    tx.now,
+                                )?;
+                                extra.credit_accounts.push(CreditChange {
+                                    expected_version: account.version,
+                                    account: next,
                                 });
-                            let next = account.post(
-                                CreditEntryKind::Issued,
-                                *amount,
-                                after.id.clone(),
-                                Some(rma.clone()),
-                                tx.now,
-                            )?;
-                            extra.credit_accounts.push(CreditChange {
-                                expected_version: account.version,
-                                account: next,
-                            });
+                            }
+                            Resolution::Exchange {
+                                replacement_order,
+                                applied,
+                                ..
+                            } if !applied.is_zero() => {
+                                pay_replacement(
+                                    engine,
+                                    &mut extra,
+                                    placed_now.as_ref(),
+                                    replacement_order,
+                                    *applied,
+                                    ctx,
+                                )?;
+                            }
+                            _ => {}
                         }
-                        Resolution::Exchange {
-                            replacement_order,
-                            applied,
-                            ..
-                        } if !applied.is_zero() => {
-                            pay_replacement(engine, &mut extra, placed_now.as_ref(), replacement_order, *applied, ctx)?;
-                        }
-                        _ => {}
-                    },
+                    }
                     _ => {}
                 }
             }
@@ -626,7 +640,10 @@ impl Engine {
     }
 
     /// A customer's store credit (`None`: never credited).
-    pub fn store_credit(&self, customer: &CustomerId) -> Result<Option<CreditAccount>, EngineError> {
+    pub fn store_credit(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Option<CreditAccount>, EngineError> {
         Ok(self.store.load_credit_account(customer)?)
     }
 
@@ -774,8 +791,9 @@ impl Engine {
                     ));
                     steps.push((
                         "inspected",
-                        when(&|e| matches!(e, ReturnEvent::Inspected { .. }))
-                            .filter(|_| r.lines.iter().all(|l| l.uninspected() == 0) && r.received_units() > 0),
+                        when(&|e| matches!(e, ReturnEvent::Inspected { .. })).filter(|_| {
+                            r.lines.iter().all(|l| l.uninspected() == 0) && r.received_units() > 0
+                        }),
                     ));
                     steps.push((
                         "resolved",

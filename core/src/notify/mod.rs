@@ -391,8 +391,12 @@ impl TemplateKey {
             TemplateKey::DeliveryFailed => &["order_ref", "carrier"],
             TemplateKey::RefundIssued => &["order_ref", "refund_amount"],
             TemplateKey::ReturnRejected => &["order_ref", "rma_ref", "reject_reason"],
-            TemplateKey::ReturnLabelReady => &["order_ref", "rma_ref", "carrier", "tracking_number"],
-            TemplateKey::ReturnResolved => &["order_ref", "rma_ref", "resolution", "resolution_amount"],
+            TemplateKey::ReturnLabelReady => {
+                &["order_ref", "rma_ref", "carrier", "tracking_number"]
+            }
+            TemplateKey::ReturnResolved => {
+                &["order_ref", "rma_ref", "resolution", "resolution_amount"]
+            }
             TemplateKey::ReturnRequested
             | TemplateKey::ReturnApproved
             | TemplateKey::ReturnInTransit

@@ -122,12 +122,12 @@ pub use command::{
 pub use error::OrderError;
 pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};
 pub(crate) use fulfil::to_pick;
-pub(crate) use model::tax_on;
 pub use input::{
     aware_time, lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput,
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,
 };
 pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
+pub(crate) use model::tax_on;
 pub use model::{
     Allocation, CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts,
     LineQuantities, Order, OrderLine, OrderStatus, OrderTotals, PaymentStatus, ShippingLine,

@@ -43,8 +43,8 @@ use super::{
     ChangeSet, CreditChange, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, StockAppend,
     Store, StoreError,
 };
-use crate::returns::CreditAccount;
 use crate::order::{Order, OrderEventRecord};
+use crate::returns::CreditAccount;
 use crate::stock::StockLogEntry;
 
 /// The format name written in the header line.

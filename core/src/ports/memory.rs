@@ -16,8 +16,8 @@ use super::{
     StoreError,
 };
 use crate::ids::{CustomerId, OrderId};
-use crate::returns::CreditAccount;
 use crate::order::{Order, OrderEventRecord};
+use crate::returns::CreditAccount;
 use crate::stock::StockLogEntry;
 
 #[derive(Default)]

@@ -157,29 +157,59 @@ mod tests {
         let o = OrderId::parse("o-1").unwrap();
         let a = CreditAccount::open(CustomerId::parse("c").unwrap(), try_);
         assert_eq!(
-            a.post(CreditEntryKind::Spent, Money::parse("0.01", try_).unwrap(), o.clone(), None, at)
-                .unwrap_err()
-                .code(),
+            a.post(
+                CreditEntryKind::Spent,
+                Money::parse("0.01", try_).unwrap(),
+                o.clone(),
+                None,
+                at
+            )
+            .unwrap_err()
+            .code(),
             "RETURNS_CREDIT_INSUFFICIENT"
         );
         let a = a
-            .post(CreditEntryKind::Issued, Money::parse("10", try_).unwrap(), o.clone(), None, at)
+            .post(
+                CreditEntryKind::Issued,
+                Money::parse("10", try_).unwrap(),
+                o.clone(),
+                None,
+                at,
+            )
             .unwrap();
         assert_eq!(a.version, 1);
         assert_eq!(
-            a.post(CreditEntryKind::Issued, Money::parse("1", usd).unwrap(), o.clone(), None, at)
-                .unwrap_err()
-                .code(),
+            a.post(
+                CreditEntryKind::Issued,
+                Money::parse("1", usd).unwrap(),
+                o.clone(),
+                None,
+                at
+            )
+            .unwrap_err()
+            .code(),
             "MONEY_CURRENCY_MISMATCH"
         );
         assert_eq!(
-            a.post(CreditEntryKind::Issued, Money::zero(try_), o.clone(), None, at)
-                .unwrap_err()
-                .code(),
+            a.post(
+                CreditEntryKind::Issued,
+                Money::zero(try_),
+                o.clone(),
+                None,
+                at
+            )
+            .unwrap_err()
+            .code(),
             "RETURNS_INVALID_REQUEST"
         );
         let a = a
-            .post(CreditEntryKind::Spent, Money::parse("10", try_).unwrap(), o, None, at)
+            .post(
+                CreditEntryKind::Spent,
+                Money::parse("10", try_).unwrap(),
+                o,
+                None,
+                at,
+            )
             .unwrap();
         assert!(a.balance.is_zero());
         assert_eq!(a.entries.len(), 2);

@@ -322,7 +322,11 @@ fn refund_path(
         if left.is_negative() || left.is_zero() {
             continue;
         }
-        let take = if left.amount() < rest.amount() { left } else { rest };
+        let take = if left.amount() < rest.amount() {
+            left
+        } else {
+            rest
+        };
         let step = OrderCommand::Pay(PaymentCommand::Refund {
             payment: p.id.clone(),
             amount: take,
@@ -567,9 +571,9 @@ fn request(
         }
         let delivered_at = ctx.delivered_at.get(&l.line_id).copied();
         if failure.is_none() {
-            failure = ctx
-                .policy
-                .check_line(&l.line_id, &line.variant, delivered_at, ctx.now, l.opened);
+            failure =
+                ctx.policy
+                    .check_line(&l.line_id, &line.variant, delivered_at, ctx.now, l.opened);
         }
         if ctx.policy.shipping_payer(l.reason) == ShippingPayer::Shop {
             payer = ShippingPayer::Shop;
@@ -657,11 +661,16 @@ fn receive(
     }
     let mut asked: BTreeMap<&LineId, u32> = BTreeMap::new();
     for lq in lines {
-        let rl = r.line(&lq.line_id).ok_or_else(|| ReturnsError::UnknownLine {
-            line_id: lq.line_id.clone(),
-        })?;
+        let rl = r
+            .line(&lq.line_id)
+            .ok_or_else(|| ReturnsError::UnknownLine {
+                line_id: lq.line_id.clone(),
+            })?;
         let before = asked.entry(&lq.line_id).or_insert(0);
-        let open = rl.quantity.saturating_sub(rl.received).saturating_sub(*before);
+        let open = rl
+            .quantity
+            .saturating_sub(rl.received)
+            .saturating_sub(*before);
         if lq.quantity == 0 || lq.quantity > open {
             return Err(ReturnsError::QuantityExceeded {
                 rma: r.id.clone(),
@@ -691,10 +700,7 @@ fn inspect(
     units: &[UnitInspection],
 ) -> Result<Vec<OrderEvent>, ReturnsError> {
     let r = rma(order, id)?;
-    if !matches!(
-        r.status,
-        RmaStatus::PartiallyReceived | RmaStatus::Received
-    ) {
+    if !matches!(r.status, RmaStatus::PartiallyReceived | RmaStatus::Received) {
         return Err(state(r, "inspecting"));
     }
     if units.is_empty() || units.len() > MAX_LINES {
@@ -707,9 +713,11 @@ fn inspect(
         if let Some(n) = &u.note {
             text("note", n)?;
         }
-        let rl = r.line(&u.line_id).ok_or_else(|| ReturnsError::UnknownLine {
-            line_id: u.line_id.clone(),
-        })?;
+        let rl = r
+            .line(&u.line_id)
+            .ok_or_else(|| ReturnsError::UnknownLine {
+                line_id: u.line_id.clone(),
+            })?;
         let before = asked.entry(&u.line_id).or_insert(0);
         let open = rl.uninspected().saturating_sub(*before);
         if u.quantity == 0 || u.quantity > open {
@@ -749,13 +757,7 @@ fn resolve(
     let (resolution, money) = match how {
         ResolutionRequest::Refund => {
             let (refunds, events) = refund_path(order, value)?;
-            (
-                Resolution::Refund {
-                    breakdown,
-                    refunds,
-                },
-                events,
-            )
+            (Resolution::Refund { breakdown, refunds }, events)
         }
         ResolutionRequest::StoreCredit => {
             let customer = order
@@ -778,9 +780,12 @@ fn resolve(
                     reason: "the return names no replacement to exchange for",
                 });
             }
-            let replacement = ctx.replacement.as_ref().ok_or(ReturnsError::InvalidRequest {
-                reason: "the exchange has no replacement order",
-            })?;
+            let replacement = ctx
+                .replacement
+                .as_ref()
+                .ok_or(ReturnsError::InvalidRequest {
+                    reason: "the exchange has no replacement order",
+                })?;
             let total = replacement.total;
             let applied = if value.amount() < total.amount() {
                 value

@@ -78,12 +78,12 @@ mod rma;
 
 pub use credit::{CreditAccount, CreditEntry, CreditEntryKind, MAX_ENTRIES as MAX_CREDIT_ENTRIES};
 pub use decide::{
-    decide, refundable, returnable, rma, rma_value, Replacement, ResolutionRequest,
-    ReturnCommand, ReturnContext, ReturnLineRequest, MAX_LINES, MAX_RMAS, MAX_TEXT,
+    decide, refundable, returnable, rma, rma_value, Replacement, ResolutionRequest, ReturnCommand,
+    ReturnContext, ReturnLineRequest, MAX_LINES, MAX_RMAS, MAX_TEXT,
 };
 pub use policy::{
-    days_between, ExchangeReservation, PolicyFailure, ReturnPolicy, ReturnReason,
-    ShippingPayer, VariantReturnPolicy, MAX_WINDOW_DAYS,
+    days_between, ExchangeReservation, PolicyFailure, ReturnPolicy, ReturnReason, ShippingPayer,
+    VariantReturnPolicy, MAX_WINDOW_DAYS,
 };
 pub use refund::{refund_for, LineRefund, RefundBreakdown, RefundPolicy};
 pub(crate) use rma::apply;
@@ -152,7 +152,9 @@ pub enum ReturnsError {
         action: &'static str,
     },
     /// Receiving or inspecting more units than are open on the RMA.
-    #[error("return {rma}, line {line_id}: cannot {action} {requested} units, only {available} open")]
+    #[error(
+        "return {rma}, line {line_id}: cannot {action} {requested} units, only {available} open"
+    )]
     QuantityExceeded {
         /// The RMA.
         rma: String,
@@ -236,7 +238,10 @@ mod tests {
     fn module_docs_list_every_code() {
         let docs = include_str!("mod.rs");
         for code in ReturnsError::CODES {
-            assert!(docs.contains(&format!("| `{code}` |")), "{code} is not documented");
+            assert!(
+                docs.contains(&format!("| `{code}` |")),
+                "{code} is not documented"
+            );
         }
     }
 }

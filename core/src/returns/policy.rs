@@ -218,7 +218,12 @@ impl ReturnPolicy {
     pub fn validate(&self) -> Result<(), ReturnsError> {
         let bad_window = |d: u32| d == 0 || d > MAX_WINDOW_DAYS;
         let bad_rate = |r: Decimal| r < Decimal::ZERO || r > Decimal::ONE;
-        if bad_window(self.window_days) || self.variants.values().any(|v| v.window_days.is_some_and(bad_window)) {
+        if bad_window(self.window_days)
+            || self
+                .variants
+                .values()
+                .any(|v| v.window_days.is_some_and(bad_window))
+        {
             return Err(ReturnsError::InvalidPolicy {
                 reason: "a return window must be 1 to 3650 days",
             });
@@ -355,20 +360,33 @@ mod tests {
             ..ReturnPolicy::default()
         };
         policy.non_returnable.insert(card.clone());
-        assert!(policy.check_line(&l1, &tee, Some(at(1)), at(11), false).is_none());
-        let late = policy.check_line(&l1, &tee, Some(at(1)), at(12), false).unwrap();
+        assert!(policy
+            .check_line(&l1, &tee, Some(at(1)), at(11), false)
+            .is_none());
+        let late = policy
+            .check_line(&l1, &tee, Some(at(1)), at(12), false)
+            .unwrap();
         assert_eq!(late.rule, "return_window");
         assert_eq!(late.detail, "delivered 11 days ago; the window is 10 days");
         assert_eq!(
-            policy.check_line(&l1, &card, Some(at(1)), at(2), true).unwrap().rule,
+            policy
+                .check_line(&l1, &card, Some(at(1)), at(2), true)
+                .unwrap()
+                .rule,
             "non_returnable"
         );
         assert_eq!(
-            policy.check_line(&l1, &tee, Some(at(1)), at(2), true).unwrap().rule,
+            policy
+                .check_line(&l1, &tee, Some(at(1)), at(2), true)
+                .unwrap()
+                .rule,
             "opened_goods"
         );
         assert_eq!(
-            policy.check_line(&l1, &tee, None, at(2), false).unwrap().rule,
+            policy
+                .check_line(&l1, &tee, None, at(2), false)
+                .unwrap()
+                .rule,
             "return_window"
         );
         policy.variants.insert(
@@ -379,7 +397,9 @@ mod tests {
                 ..VariantReturnPolicy::default()
             },
         );
-        assert!(policy.check_line(&l1, &tee, Some(at(1)), at(25), true).is_none());
+        assert!(policy
+            .check_line(&l1, &tee, Some(at(1)), at(25), true)
+            .is_none());
         policy.variants.insert(
             card.clone(),
             VariantReturnPolicy {
@@ -387,7 +407,9 @@ mod tests {
                 ..VariantReturnPolicy::default()
             },
         );
-        assert!(policy.check_line(&l1, &card, Some(at(1)), at(2), false).is_none());
+        assert!(policy
+            .check_line(&l1, &card, Some(at(1)), at(2), false)
+            .is_none());
     }
 
     #[test]
@@ -397,13 +419,24 @@ mod tests {
             restocking_fee_rate: Decimal::new(10, 2),
             ..ReturnPolicy::default()
         };
-        assert_eq!(policy.restocking_fee_rate(&tee, ReturnReason::ChangedMind), Decimal::new(10, 2));
-        assert_eq!(policy.restocking_fee_rate(&tee, ReturnReason::Damaged), Decimal::ZERO);
+        assert_eq!(
+            policy.restocking_fee_rate(&tee, ReturnReason::ChangedMind),
+            Decimal::new(10, 2)
+        );
+        assert_eq!(
+            policy.restocking_fee_rate(&tee, ReturnReason::Damaged),
+            Decimal::ZERO
+        );
         assert!(policy.refunds_shipping(ReturnReason::Defective));
         assert!(!policy.refunds_shipping(ReturnReason::WrongSize));
-        policy.return_shipping.insert(ReturnReason::WrongSize, ShippingPayer::Shop);
+        policy
+            .return_shipping
+            .insert(ReturnReason::WrongSize, ShippingPayer::Shop);
         assert!(policy.refunds_shipping(ReturnReason::WrongSize));
-        assert_eq!(policy.restocking_fee_rate(&tee, ReturnReason::WrongSize), Decimal::ZERO);
+        assert_eq!(
+            policy.restocking_fee_rate(&tee, ReturnReason::WrongSize),
+            Decimal::ZERO
+        );
     }
 
     #[test]

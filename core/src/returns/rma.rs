@@ -515,9 +515,7 @@ pub(crate) fn apply(rmas: &mut Vec<Rma>, event: &ReturnEvent) {
                 r.policy_failure = failure.clone();
             }
         }
-        ReturnEvent::LabelRequested {
-            service, payer, ..
-        } => {
+        ReturnEvent::LabelRequested { service, payer, .. } => {
             r.status = RmaStatus::LabelRequested;
             r.label = Some(ReturnLabel {
                 service: service.clone(),

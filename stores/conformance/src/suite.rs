@@ -1447,7 +1447,13 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
     let ist = LocationId::parse("IST").unwrap();
     // R1: refund of one shirt, restocked.
     let o = engine
-        .request_return(&id, vec![ask("L1", 1, ReturnReason::Defective)], Some("ü \" ✓".into()), vec![], &staff)
+        .request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Defective)],
+            Some("ü \" ✓".into()),
+            vec![],
+            &staff,
+        )
         .unwrap();
     let r1 = o.rmas.last().unwrap().id.clone();
     engine
@@ -1457,7 +1463,13 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
         .record_return_label(&id, &r1, "ups".into(), "1Z999AA10123456784".into(), &staff)
         .unwrap();
     engine
-        .receive_return(&id, &r1, ist.clone(), vec![LineQuantity::new(fixtures::line("L1"), 1)], &staff)
+        .receive_return(
+            &id,
+            &r1,
+            ist.clone(),
+            vec![LineQuantity::new(fixtures::line("L1"), 1)],
+            &staff,
+        )
         .unwrap();
     let unit = |line: &str, outcome| UnitInspection {
         line_id: fixtures::line(line),
@@ -1466,21 +1478,43 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
         note: Some("checked".into()),
     };
     engine
-        .inspect_return(&id, &r1, vec![unit("L1", InspectionOutcome::Resellable)], &staff)
+        .inspect_return(
+            &id,
+            &r1,
+            vec![unit("L1", InspectionOutcome::Resellable)],
+            &staff,
+        )
         .unwrap();
     engine
         .resolve_return(&id, &r1, ResolutionRequest::Refund, &staff)
         .unwrap();
     // R2: the mug as store credit, written off.
     let o = engine
-        .request_return(&id, vec![ask("L2", 1, ReturnReason::Damaged)], None, vec![], &staff)
+        .request_return(
+            &id,
+            vec![ask("L2", 1, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &staff,
+        )
         .unwrap();
     let r2 = o.rmas.last().unwrap().id.clone();
     engine
-        .receive_return(&id, &r2, ist.clone(), vec![LineQuantity::new(fixtures::line("L2"), 1)], &staff)
+        .receive_return(
+            &id,
+            &r2,
+            ist.clone(),
+            vec![LineQuantity::new(fixtures::line("L2"), 1)],
+            &staff,
+        )
         .unwrap();
     engine
-        .inspect_return(&id, &r2, vec![unit("L2", InspectionOutcome::WriteOff)], &staff)
+        .inspect_return(
+            &id,
+            &r2,
+            vec![unit("L2", InspectionOutcome::WriteOff)],
+            &staff,
+        )
         .unwrap();
     let order = engine
         .resolve_return(&id, &r2, ResolutionRequest::StoreCredit, &staff)
@@ -1535,12 +1569,21 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
         .is_none());
     // A dump carries the order and the account to another store unchanged.
     let target = make();
-    import(target.store.as_ref(), target.outbox.as_ref(), before.as_bytes()).unwrap();
+    import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        before.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(observable(&target), before);
     assert!(before.contains("\"kind\":\"credit_account\""));
     assert_eq!(target.store.load_order(&id).unwrap().unwrap(), order);
     assert_eq!(
-        target.store.load_credit_account(&customer).unwrap().unwrap(),
+        target
+            .store
+            .load_credit_account(&customer)
+            .unwrap()
+            .unwrap(),
         account
     );
     // Spending credit on a later order through the imported store never goes below
@@ -1552,7 +1595,11 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
     }
     let later = third.place_order(later, &staff).unwrap();
     let err = third
-        .spend_store_credit(&later.id, account.balance.checked_add(&money("0.01")).unwrap(), &staff)
+        .spend_store_credit(
+            &later.id,
+            account.balance.checked_add(&money("0.01")).unwrap(),
+            &staff,
+        )
         .unwrap_err();
     assert_eq!(err.code(), "RETURNS_CREDIT_INSUFFICIENT");
     let paid = third

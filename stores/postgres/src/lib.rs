@@ -784,7 +784,9 @@ impl Store for PgStore {
             .query_opt(&stmts.load_credit, &[&customer.as_str()])
             .map_err(store_error("loading a credit account"))?;
         row.map(|r| {
-            let doc: String = r.try_get(0).map_err(store_error("loading a credit account"))?;
+            let doc: String = r
+                .try_get(0)
+                .map_err(store_error("loading a credit account"))?;
             decode("credit account", &doc)
         })
         .transpose()
