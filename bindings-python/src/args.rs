@@ -143,6 +143,9 @@ arg_names! {
         units,
         url,
         window_days,
+        rma,
+        resolution,
+        customer_id,
 }
 
 static INDEX: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -537,6 +537,29 @@ impl Engine {
         self.execute_return(order_id, ReturnCommand::Override { rma, reason }, ctx)
     }
 
+    /// A person rejects a return before anything arrived, with a reason.
+    pub fn reject_return(
+        &self,
+        order_id: &OrderId,
+        rma: &str,
+        reason: String,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        let rma = rma.to_string();
+        self.execute_return(order_id, ReturnCommand::Reject { rma, reason }, ctx)
+    }
+
+    /// Records that the returned goods are on their way back (again: no change).
+    pub fn mark_return_in_transit(
+        &self,
+        order_id: &OrderId,
+        rma: &str,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        let rma = rma.to_string();
+        self.execute_return(order_id, ReturnCommand::MarkInTransit { rma }, ctx)
+    }
+
     /// Asks the host for a return label (outbox topic `return.label_requested`).
     pub fn request_return_label(
         &self,
