@@ -151,6 +151,7 @@ from_core_error!(
     ordersmith::fulfilment::FulfilmentError,
     ordersmith::fulfilment::tracking::TrackingError,
     ordersmith::fulfilment::ident::IdentError,
+    ordersmith::returns::ReturnsError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an

@@ -30,5 +30,6 @@ pub mod options;
 pub mod order;
 pub mod payment;
 pub mod ports;
+pub mod returns;
 pub mod stock;
 pub mod tracking;

@@ -150,9 +150,9 @@ def test_bad_input_is_a_typed_error_and_changes_nothing() -> None:
     order = engine.request_return(order.id, ask("L1", 1, "defective"))
     with pytest.raises(ValueError):
         engine.resolve_return(order.id, "R1", "barter")  # type: ignore[arg-type]
-    with pytest.raises(ordersmith.ReturnsError) as info:
+    with pytest.raises(ordersmith.ReturnsError) as state:
         engine.resolve_return(order.id, "R1", "refund")
-    assert info.value.code == "RETURNS_INVALID_STATE"
+    assert state.value.code == "RETURNS_INVALID_STATE"
     assert engine.order(order.id).version == order.version
     with pytest.raises(ordersmith.Error):
         ordersmith.Engine.in_memory(returns={"window_days": 0})
