@@ -14,8 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ordersmith::ids::{ChannelId, OrderId, VariantId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{
-    decide, place, LineQuantity, NewLine, NewOrder, Order, OrderCommand, OrderEvent,
-    ShippingLine,
+    decide, place, LineQuantity, NewLine, NewOrder, Order, OrderCommand, OrderEvent, ShippingLine,
 };
 use ordersmith::returns::{refund_for, RefundPolicy};
 use rust_decimal::Decimal;

@@ -21,12 +21,12 @@ use ordersmith::order::{
     Order, ShippingLine, TaxLine,
 };
 use ordersmith::pii::{Address, Customer, Redacted};
-use ordersmith::returns::{
-    ExchangeLine, InspectionOutcome, RefundBreakdown, Resolution, ResolutionRequest,
-    ReturnLineRequest, ReturnPolicy, ReturnReason, UnitInspection,
-};
 use ordersmith::ports::memory::FixedClock;
 use ordersmith::ports::{IdGenerator, OrderQuery, Outbox, Store, MAX_QUERY_LIMIT};
+use ordersmith::returns::{
+    ExchangeLine, InspectionOutcome, RefundBreakdown, RefundLeg, Resolution, ResolutionRequest,
+    ReturnLineRequest, ReturnPolicy, ReturnReason, UnitInspection,
+};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::SqliteStore;
@@ -527,7 +527,13 @@ fn main() -> Result<()> {
     )?;
     engine.mark_return_in_transit(&web1.id, &mug_rma, &staff)?;
     clock.advance(Duration::days(1));
-    engine.receive_return(&web1.id, &mug_rma, loc("IST")?, lines(&[("L2", 1)])?, &staff)?;
+    engine.receive_return(
+        &web1.id,
+        &mug_rma,
+        loc("IST")?,
+        lines(&[("L2", 1)])?,
+        &staff,
+    )?;
     engine.inspect_return(
         &web1.id,
         &mug_rma,
@@ -541,7 +547,16 @@ fn main() -> Result<()> {
         println!("\nReturn {mug_rma} of {} (damaged mug), refunded:", web1.id);
         print_breakdown(breakdown);
         for leg in refunds {
-            println!("  paid back: {} ({leg:?})", leg.amount());
+            match leg {
+                RefundLeg::Provider { payment, amount } => {
+                    println!("  paid back: {amount}, a refund asked of the provider on {payment}")
+                }
+                RefundLeg::Recorded { amount } => {
+                    println!(
+                        "  paid back: {amount}, recorded (the order was paid outside ordersmith)"
+                    )
+                }
+            }
         }
     }
     let o = engine.request_return(
@@ -558,7 +573,13 @@ fn main() -> Result<()> {
         &customer,
     )?;
     let tee_rma = o.rmas.last().map(|r| r.id.clone()).ok_or("no return")?;
-    engine.receive_return(&web1.id, &tee_rma, loc("IST")?, lines(&[("L1", 1)])?, &staff)?;
+    engine.receive_return(
+        &web1.id,
+        &tee_rma,
+        loc("IST")?,
+        lines(&[("L1", 1)])?,
+        &staff,
+    )?;
     engine.inspect_return(
         &web1.id,
         &tee_rma,

@@ -416,11 +416,15 @@ impl Engine {
         tracking_number: String,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        self.return_step(order_id, ctx, ReturnCommand::RecordLabel {
+        self.return_step(
+            order_id,
+            ctx,
+            ReturnCommand::RecordLabel {
                 rma,
                 carrier,
                 tracking_number,
-            })
+            },
+        )
     }
 
     /// Records that the goods are on their way back.
@@ -446,11 +450,15 @@ impl Engine {
     ) -> Result<Order, OrdersmithError> {
         let location = LocationId::parse(location)?;
         let lines = units(lines)?;
-        self.return_step(order_id, ctx, ReturnCommand::Receive {
+        self.return_step(
+            order_id,
+            ctx,
+            ReturnCommand::Receive {
                 rma,
                 location,
                 lines,
-            })
+            },
+        )
     }
 
     /// Records what inspection found: resellable units are restocked, others
@@ -486,10 +494,14 @@ impl Engine {
         resolution: ReturnResolution,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        self.return_step(order_id, ctx, ReturnCommand::Resolve {
+        self.return_step(
+            order_id,
+            ctx,
+            ReturnCommand::Resolve {
                 rma,
                 resolution: resolution.into(),
-            })
+            },
+        )
     }
 
     /// Closes a return.
@@ -511,13 +523,20 @@ impl Engine {
     }
 
     /// What the units a return received are worth now, line by line.
-    pub fn return_value(&self, order_id: String, rma: String) -> Result<RefundQuote, OrdersmithError> {
+    pub fn return_value(
+        &self,
+        order_id: String,
+        rma: String,
+    ) -> Result<RefundQuote, OrdersmithError> {
         let id = OrderId::parse(order_id)?;
         Ok(quote(self.call(|e| e.return_value(&id, &rma))?))
     }
 
     /// A customer's store credit (`null` if never credited).
-    pub fn store_credit(&self, customer_id: String) -> Result<Option<StoreCredit>, OrdersmithError> {
+    pub fn store_credit(
+        &self,
+        customer_id: String,
+    ) -> Result<Option<StoreCredit>, OrdersmithError> {
         let customer = CustomerId::parse(customer_id)?;
         let account = self.call(|e| e.store_credit(&customer))?;
         Ok(account.map(|a| StoreCredit {

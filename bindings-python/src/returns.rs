@@ -7,8 +7,7 @@ use ordersmith::ids::{CustomerId, LocationId, OrderId, VariantId};
 use ordersmith::money::Money;
 use ordersmith::order::TaxLine;
 use ordersmith::returns::{
-    ExchangeLine, RefundPolicy, ResolutionRequest, ReturnCommand, ReturnLineRequest,
-    UnitInspection,
+    ExchangeLine, RefundPolicy, ResolutionRequest, ReturnCommand, ReturnLineRequest, UnitInspection,
 };
 use pyo3::prelude::*;
 use rust_decimal::Decimal;
@@ -106,28 +105,34 @@ impl PyEngine {
             Some(e) => extract_as(e, "exchange")?,
             None => Vec::new(),
         };
-        self.return_step(py, order_id.as_str(), actor, idempotency_key, |engine, id| {
-            let exchange = exchange
-                .into_iter()
-                .map(|x| {
-                    let unit_price: Money = engine
-                        .in_order_currency(id, x.unit_price)
-                        .map_err(|e| core_error(py, &e))?;
-                    Ok(ExchangeLine {
-                        variant: x.variant,
-                        quantity: x.quantity,
-                        unit_price,
-                        title: x.title,
-                        tax_lines: x.tax_lines,
+        self.return_step(
+            py,
+            order_id.as_str(),
+            actor,
+            idempotency_key,
+            |engine, id| {
+                let exchange = exchange
+                    .into_iter()
+                    .map(|x| {
+                        let unit_price: Money = engine
+                            .in_order_currency(id, x.unit_price)
+                            .map_err(|e| core_error(py, &e))?;
+                        Ok(ExchangeLine {
+                            variant: x.variant,
+                            quantity: x.quantity,
+                            unit_price,
+                            title: x.title,
+                            tax_lines: x.tax_lines,
+                        })
                     })
+                    .collect::<PyResult<Vec<_>>>()?;
+                Ok(ReturnCommand::Request {
+                    lines,
+                    note: note.map(|n| n.0),
+                    exchange,
                 })
-                .collect::<PyResult<Vec<_>>>()?;
-            Ok(ReturnCommand::Request {
-                lines,
-                note: note.map(|n| n.0),
-                exchange,
-            })
-        })
+            },
+        )
     }
 
     /// A person approves a rejected return against the policy, with a reason.
