@@ -65,6 +65,8 @@ arg_names! {
         marketplace_id,
         password,
         product_type,
+        offer_ids,
+        fulfilled_by_marketplace,
         public_keys,
         request_id,
         secrets,

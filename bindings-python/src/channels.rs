@@ -7,9 +7,10 @@ use std::sync::Mutex;
 
 use ordersmith::errors::OrdersmithError;
 use ordersmith::ids::VariantId;
-use ordersmith_channels::intake::{self, Intake, IntakeOptions, MemoryIntakeLog};
-use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
+use ordersmith_channels::intake::{self, Intake, IntakeOptions};
+use ordersmith_channels::mapping::Listing;
 use ordersmith_channels::push::{PushAccount, PushTarget, StockPushPlanner};
+use ordersmith_channels::stored::{StoreIdentifierMap, StoreIntakeLog};
 use ordersmith_channels::webhook::{self, EbayPublicKey, Headers, Verified};
 use ordersmith_channels::{parse_order, Channel};
 use pyo3::prelude::*;
@@ -278,6 +279,20 @@ impl PyStockPushPlanner {
     fn in_flight(&self) -> Vec<String> {
         self.lock().in_flight()
     }
+
+    /// The channel answered 429 with a Retry-After: no request goes before `until`
+    /// (acknowledge the refused request with all its keys as failed to plan them again).
+    fn throttled(&self, until: &Bound<'_, PyAny>) -> PyResult<()> {
+        let until = datetime_arg(until, "until")?;
+        self.lock().throttled(until);
+        Ok(())
+    }
+
+    /// When the next request may go, given the time now.
+    fn next_allowed(&self, now: &Bound<'_, PyAny>) -> PyResult<chrono::DateTime<chrono::Utc>> {
+        let now = datetime_arg(now, "now")?;
+        Ok(self.lock().next_allowed(now))
+    }
 }
 
 impl PyStockPushPlanner {
@@ -286,13 +301,14 @@ impl PyStockPushPlanner {
     }
 }
 
-/// Imports channel orders into an engine, with an in-memory identifier map (whose
-/// snapshot is JSON the host stores) and intake log.
+/// Imports channel orders into an engine. The identifier map and the intake log live
+/// in the engine's own store, so on SQLite or PostgreSQL they persist and are shared
+/// like the orders.
 #[pyclass(frozen, name = "ChannelIntake", module = "ordersmith._native")]
 pub(crate) struct PyChannelIntake {
     engine: Py<PyEngine>,
-    map: MemoryIdentifierMap,
-    log: MemoryIntakeLog,
+    map: StoreIdentifierMap,
+    log: StoreIntakeLog,
     options: IntakeOptions,
 }
 
@@ -310,14 +326,15 @@ impl PyChannelIntake {
         import_test_orders: Option<Flag<names::import_test_orders>>,
         import_marketplace_fulfilled: Option<Flag<names::import_marketplace_fulfilled>>,
     ) -> PyResult<Self> {
-        let map = match mapping_json {
-            Some(json) => run(py, || MemoryIdentifierMap::from_json(json.as_str()))?,
-            None => MemoryIdentifierMap::new(),
-        };
+        let store = engine.get().engine(py)?.store();
+        let map = StoreIdentifierMap::new(store.clone());
+        if let Some(json) = mapping_json {
+            run(py, || map.load_json(json.as_str()))?;
+        }
         Ok(PyChannelIntake {
             engine,
             map,
-            log: MemoryIntakeLog::default(),
+            log: StoreIntakeLog::new(store),
             options: IntakeOptions {
                 import_test_orders: import_test_orders.is_some_and(|f| f.0),
                 import_marketplace_fulfilled: import_marketplace_fulfilled.is_some_and(|f| f.0),
@@ -326,8 +343,13 @@ impl PyChannelIntake {
     }
 
     /// Sets a variant's listing on a channel (its SKU, barcode and variant id then
-    /// resolve to the variant).
-    #[pyo3(signature = (channel, variant, *, sku=None, barcode=None, variant_id=None, inventory_item_id=None, product_type=None))]
+    /// resolve to the variant). `offer_ids`: eBay offers whose quantity a push sets too;
+    /// `fulfilled_by_marketplace`: the marketplace ships it from its own stock (FBA,
+    /// Hepsiburada), so pushes leave it alone.
+    #[pyo3(
+        signature = (channel, variant, *, sku=None, barcode=None, variant_id=None, inventory_item_id=None, product_type=None, offer_ids=None, fulfilled_by_marketplace=None),
+        text_signature = "(self, channel, variant, *, sku=None, barcode=None, variant_id=None, inventory_item_id=None, product_type=None, offer_ids=None, fulfilled_by_marketplace=False)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn set_listing(
         &self,
@@ -339,6 +361,8 @@ impl PyChannelIntake {
         variant_id: Option<Text<names::variant_id>>,
         inventory_item_id: Option<Text<names::inventory_item_id>>,
         product_type: Option<Text<names::product_type>>,
+        offer_ids: Option<TextList<names::offer_ids>>,
+        fulfilled_by_marketplace: Option<Flag<names::fulfilled_by_marketplace>>,
     ) -> PyResult<()> {
         let variant = VariantId::parse(variant.as_str()).map_err(|e| core_error(py, &e))?;
         let listing = Listing {
@@ -347,13 +371,16 @@ impl PyChannelIntake {
             variant_id: variant_id.map(|t| t.0),
             inventory_item_id: inventory_item_id.map(|t| t.0),
             product_type: product_type.map(|t| t.0),
+            offer_ids: offer_ids.map(|l| l.0).unwrap_or_default(),
+            fulfilled_by_marketplace: fulfilled_by_marketplace.is_some_and(|f| f.0),
         };
         run(py, || {
             self.map.set_listing(channel.as_str(), &variant, listing)
         })
     }
 
-    /// The identifier map as JSON, to persist and pass back as `mapping_json`.
+    /// The identifier map as JSON (a backup, or to load into another engine as
+    /// `mapping_json`).
     fn mapping_json(&self, py: Python<'_>) -> PyResult<String> {
         run(py, || self.map.to_json())
     }

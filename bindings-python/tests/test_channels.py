@@ -98,6 +98,24 @@ def test_intake_is_idempotent_and_updates_in_place(engine: ordersmith.Engine) ->
     assert engine.order(order.id).lines[0].shipped == 1
 
 
+def test_mapping_and_intake_log_persist_with_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    first = ordersmith.Engine.open(path)
+    intake = _intake(first)
+    created = intake.import_payload("trendyol", fixture("trendyol/new_names.json"))
+    assert created["outcome"] == "created" and created["unmapped"] == []
+    assert intake.import_payload("trendyol", fixture("trendyol/split_packages.json"))["outcome"] == "updated"
+    del intake, first
+    again = ordersmith.Engine.open(path)
+    # No listing given this time: the map is in the file, and so is the intake log that
+    # knows the created-status delivery is older than what was applied.
+    intake = ordersmith.ChannelIntake(again)
+    assert "TEA-500" in intake.mapping_json()
+    late = intake.import_payload("trendyol", fixture("trendyol/new_names.json"))
+    assert late["outcome"] == "stale" and late["order"].id == created["order"].id
+    assert len(again.list_orders()) == 1
+
+
 def test_unmapped_sku_holds_the_order(engine: ordersmith.Engine) -> None:
     report = ordersmith.ChannelIntake(engine).import_payload("trendyol", fixture("trendyol/new_names.json"))
     assert report["unmapped"] == ["TEA-500", "CUP"]
@@ -132,10 +150,36 @@ def test_stock_push_plan_and_acknowledge(engine: ordersmith.Engine) -> None:
     assert list(ack["pushed"]) == ["TEA"] and ack["failed"] == ["CUP"]
     retry = intake.plan_stock_push(planner, now)
     assert [i["external_key"] for i in retry["requests"][0]["items"]] == ["8690000000028"]
+    # A 429 with Retry-After: nothing goes before the time the channel named.
+    later = datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc)
+    planner.throttled(later)
+    assert planner.next_allowed(now) == later
+    with pytest.raises(ordersmith.EngineInputError):
+        planner.throttled("soon")  # type: ignore[arg-type]
     with pytest.raises(ordersmith.PushNotFoundError):
         intake.acknowledge_stock_push(planner, "nope")
     with pytest.raises(ordersmith.PushInputError):
         ordersmith.StockPushPlanner("shopify_inventory")
+
+
+def test_marketplace_fulfilled_listings_are_not_pushed(engine: ordersmith.Engine) -> None:
+    engine.add_location("WH", "Warehouse", 1, "TR-34")
+    for sku in ["TEA", "CUP"]:
+        engine.register_variant(sku)
+        engine.receive(sku, "WH", 10)
+    engine.set_channel_rule("ebay", share_percent=100, buffer=0)
+    intake = ordersmith.ChannelIntake(engine)
+    intake.set_listing("ebay", "TEA", sku="TEA-500", offer_ids=["OFFER-1"])
+    intake.set_listing("ebay", "CUP", sku="CUP", fulfilled_by_marketplace=True)
+    planner = ordersmith.StockPushPlanner("ebay_bulk_price_quantity")
+    plan = intake.plan_stock_push(planner, datetime(2026, 11, 20, 10, tzinfo=timezone.utc))
+    assert plan["marketplace_fulfilled"] == ["CUP"]
+    [request] = plan["requests"]
+    [item] = request["body"]["requests"]
+    assert item["sku"] == "TEA-500"
+    assert item["offers"] == [{"offerId": "OFFER-1", "availableQuantity": 10}]
+    with pytest.raises(ordersmith.EngineInputError):
+        intake.set_listing("ebay", "TEA", offer_ids="OFFER-1")  # type: ignore[arg-type]
 
 
 def test_claims_become_events_reported_once(engine: ordersmith.Engine) -> None:

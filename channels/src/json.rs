@@ -50,6 +50,65 @@ pub struct SyntaxError {
 }
 
 impl<'s> Json<'s> {
+    /// The value written back as compact JSON the way JavaScript's `JSON.stringify`
+    /// writes what `JSON.parse` read: no whitespace, keys in input order (a duplicated
+    /// key once, with its last value), strings escaping only `"`, `\\` and control
+    /// characters. Numbers keep their text as written (JavaScript would rewrite `1.50`
+    /// as `1.5`). eBay's official SDKs verify notification signatures over this form.
+    pub fn to_compact(&self) -> String {
+        let mut out = String::new();
+        self.write_compact(&mut out);
+        out
+    }
+
+    fn write_compact(&self, out: &mut String) {
+        fn string(s: &str, out: &mut String) {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Number(n) => out.push_str(n),
+            Json::String(s) => string(s, out),
+            Json::Array(items) => {
+                out.push('[');
+                for (k, v) in items.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    v.write_compact(out);
+                }
+                out.push(']');
+            }
+            Json::Object(members) => {
+                out.push('{');
+                for (k, (key, v)) in members.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    string(key, out);
+                    out.push(':');
+                    v.write_compact(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
     /// Reads a whole document; trailing non-whitespace is an error.
     pub fn parse(bytes: &'s [u8]) -> Result<Json<'s>, SyntaxError> {
         // Outside strings only ASCII is valid JSON, so checking the whole input once

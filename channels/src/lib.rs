@@ -46,6 +46,7 @@ pub mod model;
 pub mod push;
 mod push_body;
 pub mod rate;
+pub mod stored;
 pub mod webhook;
 
 pub use adapters::claims::parse_events;

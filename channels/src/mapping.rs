@@ -1,10 +1,11 @@
 //! Identifier mapping: a channel's SKU / barcode / variant id → ordersmith's variant,
 //! and back (a variant → the identifiers a stock push needs on that channel).
 //!
-//! The host implements [`IdentifierMap`] over its own tables, or uses
+//! Three implementations of the [`IdentifierMap`] port: the host's own, over its own
+//! tables; [`crate::stored::StoreIdentifierMap`], kept in the engine's store (memory,
+//! SQLite or PostgreSQL) so it persists and is shared wherever the orders are; and
 //! [`MemoryIdentifierMap`], whose whole content is a serde [`MappingSnapshot`] the host
-//! can persist anywhere (a JSON file, a key-value row) and load back. There is no SQL
-//! table for mappings in the SQLite/PostgreSQL stores yet.
+//! can persist anywhere (a JSON file, a key-value row) and load back.
 //!
 //! ```
 //! use ordersmith::ids::VariantId;
@@ -126,6 +127,15 @@ pub struct Listing {
     /// Amazon product type (for listings patches).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_type: Option<String>,
+    /// eBay offer ids of this SKU (one per marketplace it is offered on): a stock push
+    /// then sets each offer's available quantity as well as the inventory item's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offer_ids: Vec<String>,
+    /// The marketplace ships this listing from its own stock (Amazon FBA, Hepsiburada
+    /// `isFulfilledByHB`): its stock is the marketplace's count, so a push never
+    /// touches it (the plan lists it under `marketplace_fulfilled`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fulfilled_by_marketplace: bool,
 }
 
 /// The mapping port. Contract:

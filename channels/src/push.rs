@@ -15,10 +15,10 @@
 //! | Shopify `inventorySetQuantities` | 250 | 1000 points, 100 points/s, 10 points a call (standard plan) | needs `inventory_item_id` and a location |
 //! | WooCommerce `products/batch` | 100 | none documented: 10, one per 500 ms (host/WAF limits, \[U\]) | variations batch per parent product |
 //! | Trendyol price-and-inventory | 1000 | listed as no limit: 10, one per second | an identical body within 15 min is rejected: never sent |
-//! | Hepsiburada stock-uploads | 4000 (\[U\], SDK) | 5, one per minute | at most 5 upload jobs in flight (\[U\]) |
+//! | Hepsiburada stock-uploads | 1000 (no official figure: integrations claim 4000, the `@lonca/hepsiburada` SDK caps at about 1000; 1000 holds under both) | 5, one per minute | at most 5 upload jobs in flight (\[U\]) |
+//! | eBay bulk_update_price_quantity | 25 | 10, one per second (default tier: Inventory API 2,000,000 calls a day, so the bucket's 86,400 a day is safe) | at most 250 revisions per listing per day |
 //! | Amazon listings PATCH | 1 | 5, 5 per second | |
 //! | Amazon JSON_LISTINGS_FEED | 25,000 | createFeed: 15, one per 120 s | |
-//! | eBay bulk_update_price_quantity | 25 | 10, one per second (\[U\]: daily quotas) | at most 250 revisions per listing per day |
 
 use std::collections::BTreeMap;
 
@@ -181,7 +181,7 @@ impl PushTarget {
                 ..base
             },
             PushTarget::HepsiburadaStockUpload => PushLimits {
-                max_items_per_request: 4000,
+                max_items_per_request: 1000,
                 bucket_capacity: 5,
                 refill_interval_ms: 60_000,
                 max_in_flight: Some(5),
@@ -276,6 +276,9 @@ pub struct PushPlan {
     pub unlisted: Vec<VariantId>,
     /// Variants held back: already in flight, or at their daily revision cap.
     pub deferred: Vec<VariantId>,
+    /// Variants whose listing the marketplace fulfils from its own stock
+    /// ([`crate::mapping::Listing::fulfilled_by_marketplace`]): never pushed.
+    pub marketplace_fulfilled: Vec<VariantId>,
 }
 
 /// What an acknowledgement settled.
@@ -370,6 +373,14 @@ impl StockPushPlanner {
         self.bucket.next_allowed(now, self.limits.cost_per_request)
     }
 
+    /// The channel answered a request with "too many requests" (HTTP 429) and a
+    /// `Retry-After`: no request of this planner goes before `until` (later plans'
+    /// `not_before` say so). Acknowledge the refused request with all its keys as
+    /// failed, so its items are planned again.
+    pub fn throttled(&mut self, until: DateTime<Utc>) {
+        self.bucket.pause_until(until, self.limits.cost_per_request);
+    }
+
     /// Ids of requests awaiting acknowledgement.
     pub fn in_flight(&self) -> Vec<String> {
         self.in_flight.keys().cloned().collect()
@@ -409,6 +420,10 @@ impl StockPushPlanner {
                 }
             }
             let listing = map.listing(self.target.channel(), variant)?;
+            if listing.as_ref().is_some_and(|l| l.fulfilled_by_marketplace) {
+                plan.marketplace_fulfilled.push(variant.clone());
+                continue;
+            }
             let Some((listing, key)) =
                 listing.and_then(|l| item_key(self.target, &l).map(|k| (l, k)))
             else {

@@ -161,7 +161,21 @@ pub(crate) fn build(
         PushTarget::EbayBulkPriceQuantity => {
             let requests: Vec<Value> = items
                 .iter()
-                .map(|i| json!({"sku": key(i), "shipToLocationAvailability": {"quantity": i.quantity}}))
+                .map(|i| {
+                    let mut request = json!({"sku": key(i), "shipToLocationAvailability": {"quantity": i.quantity}});
+                    if let (false, Some(obj)) =
+                        (i.listing.offer_ids.is_empty(), request.as_object_mut())
+                    {
+                        let offers: Vec<Value> = i
+                            .listing
+                            .offer_ids
+                            .iter()
+                            .map(|id| json!({"offerId": id, "availableQuantity": i.quantity}))
+                            .collect();
+                        obj.insert("offers".into(), Value::Array(offers));
+                    }
+                    request
+                })
                 .collect();
             (
                 "POST",

@@ -79,6 +79,19 @@ impl TokenBucket {
             + TimeDelta::milliseconds(i64::try_from(wait_ms).unwrap_or(i64::MAX / 2))
     }
 
+    /// The channel said "too many requests, retry after `until`" (HTTP 429 with
+    /// `Retry-After`): nothing goes before `until`, and from then the bucket holds
+    /// only `cost` tokens (one request) and refills at its rate, instead of releasing a
+    /// full burst into a channel that just refused one. An `until` earlier than what
+    /// the bucket already waits for changes nothing.
+    pub fn pause_until(&mut self, until: DateTime<Utc>, cost: u64) {
+        if self.at.is_some_and(|at| at >= until) {
+            return;
+        }
+        self.at = Some(until);
+        self.milli_tokens = cost.min(self.capacity).saturating_mul(MILLI);
+    }
+
     /// Reserves `cost` tokens (capped at the capacity) and returns when the request
     /// may go: `now`, or later if the bucket must refill first. Reservations queue:
     /// the next call's answer comes after this one's.
@@ -98,6 +111,20 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_retry_after_holds_everything_then_releases_one_request_at_the_rate() {
+        let mut b = TokenBucket::new(10, 1_000);
+        assert_eq!(b.take(t0(), 1), t0());
+        let until = t0() + TimeDelta::seconds(30);
+        b.pause_until(until, 1);
+        assert_eq!(b.next_allowed(t0(), 1), until);
+        assert_eq!(b.take(t0() + TimeDelta::seconds(5), 1), until);
+        assert_eq!(b.take(until, 1), until + TimeDelta::seconds(1));
+        // An earlier Retry-After does not shorten the wait.
+        b.pause_until(t0(), 1);
+        assert!(b.next_allowed(t0(), 1) > until);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | Shopify | base64 HMAC-SHA256 of the raw body, app secret | `X-Shopify-Hmac-SHA256` (or `Shopify-Hmac-Sha256`) |
 //! | WooCommerce | base64 HMAC-SHA256 of the raw body, webhook secret; unsigned `webhook_id=N` ping on creation | `X-WC-Webhook-Signature` |
-//! | eBay | ECDSA (P-256) over the raw body with SHA-1 digest, public key by `kid` | `X-EBAY-SIGNATURE` (base64 JSON `{alg, kid, signature, digest}`) |
+//! | eBay | ECDSA (P-256) with SHA-1 digest over the raw body, or over the same JSON written compactly as eBay's SDKs re-serialise it; public key by `kid` | `X-EBAY-SIGNATURE` (base64 JSON `{alg, kid, signature, digest}`) |
 //! | Trendyol | Basic credentials you chose, or an API key | `Authorization` / `x-api-key` |
 //! | Hepsiburada | Basic credentials given by ticket | `Authorization` |
 //!
@@ -396,11 +396,25 @@ pub fn verify_ebay(
         header: "X-EBAY-SIGNATURE",
         reason: "signature is not DER ECDSA",
     })?;
-    let digest = Sha1::digest(body);
-    key.0
-        .verify_prehash(&digest, &sig)
-        .map(|()| Verified::Event)
-        .map_err(|_| unauth)
+    let verifies = |bytes: &[u8]| key.0.verify_prehash(&Sha1::digest(bytes), &sig).is_ok();
+    if verifies(body) {
+        return Ok(Verified::Event);
+    }
+    // eBay's official SDKs verify over the notification re-serialised compactly
+    // (`JSON.stringify(JSON.parse(body))`), and no eBay page says which bytes are
+    // signed: the same content in that form is accepted too. A body that is not JSON
+    // has no such form.
+    match Json::parse(body) {
+        Ok(json) => {
+            let compact = json.to_compact();
+            if compact.as_bytes() != body && verifies(compact.as_bytes()) {
+                Ok(Verified::Event)
+            } else {
+                Err(unauth)
+            }
+        }
+        Err(_) => Err(unauth),
+    }
 }
 
 /// eBay's endpoint validation answer: hex SHA-256 of challenge code, verification

@@ -479,3 +479,26 @@ fn an_unknown_status_imports_and_changes_nothing_else() {
     assert_eq!(failed, vec![("ship L2x1", "ORDER_INVALID_TRANSITION")]);
     assert_eq!(r.order.unwrap().status, OrderStatus::Pending);
 }
+
+/// A first delivery arrives whole in one write; when a step of it is refused (here the
+/// confirmation, short of stock), nothing of that write is kept and the step-by-step
+/// import reports exactly which step failed, with the order placed and paid.
+#[test]
+fn a_refused_step_of_a_first_delivery_is_reported_not_lost() {
+    let (engine, map, log) = setup();
+    let body = String::from_utf8(fixture("trendyol/new_names.json"))
+        .unwrap()
+        .replacen("\"quantity\": 2", "\"quantity\": 20", 1);
+    let r = Intake::new(&engine, &map, &log, IntakeOptions::default())
+        .import_payload(Channel::Trendyol, body.as_bytes())
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Created);
+    assert_eq!(r.applied, vec!["place", "mark_paid"]);
+    let failed: Vec<&str> = r.failed.iter().map(|f| f.step.as_str()).collect();
+    assert_eq!(failed, vec!["confirm"], "{:?}", r.failed);
+    let order = r.order.unwrap();
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(order.payment_status(), PaymentStatus::Paid);
+    assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (0, 0));
+    assert_eq!(engine.list_orders(&Default::default()).unwrap().len(), 1);
+}

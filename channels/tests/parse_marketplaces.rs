@@ -32,7 +32,9 @@ fn lines_summary(o: &ChannelOrder) -> Vec<(String, u32, String, String, u32)> {
 fn trendyol_new_field_names() {
     let o = parse_order(Channel::Trendyol, &fixture("trendyol/new_names.json")).unwrap();
     assert_eq!(o.external_id, "10654411111");
-    assert_eq!(o.placed_at, utc(2025, 11, 20, 13, 30, 0)); // epoch ms
+    // orderDate 1763645400000 is 13:30 "UTC" on the wire: Turkish wall-clock time
+    // (UTC+3), so the instant is 10:30 UTC.
+    assert_eq!(o.placed_at, utc(2025, 11, 20, 10, 30, 0));
     assert_eq!(o.updated_at, Some(utc(2025, 11, 20, 14, 30, 0)));
     assert!(o.taxes_included);
     assert_eq!(
@@ -327,4 +329,32 @@ fn ebay_amount_in_another_currency_is_refused() {
             "$.lineItems[1].lineItemCost.currency"
         )
     );
+}
+
+/// In VAT-inclusive marketplaces Amazon often sends `ItemTax` as zero: that is "not
+/// itemised", not "0 % VAT". In the US a zero is a real zero.
+#[test]
+fn amazon_zero_item_tax_is_unknown_where_prices_include_vat() {
+    let base = String::from_utf8(fixture("amazon/v0_us_unshipped.json"))
+        .unwrap()
+        .replace(
+            "\"ItemTax\": {\"CurrencyCode\": \"USD\", \"Amount\": \"3.20\"}",
+            "\"ItemTax\": {\"CurrencyCode\": \"USD\", \"Amount\": \"0.00\"}",
+        )
+        .replace(
+            "\"ShippingTax\": {\"CurrencyCode\": \"USD\", \"Amount\": \"0.48\"}",
+            "\"ShippingTax\": {\"CurrencyCode\": \"USD\", \"Amount\": \"0.00\"}",
+        );
+    let us = parse_order(Channel::AmazonV0, base.as_bytes()).unwrap();
+    assert!(!us.taxes_included);
+    assert_eq!(us.lines[0].tax_amount, Some(d("0")));
+    assert_eq!(us.reported_line_tax(), Some(d("0")));
+    let de = base.replace(
+        "\"MarketplaceId\": \"ATVPDKIKX0DER\"",
+        "\"MarketplaceId\": \"A1PA6795UKMFR9\"",
+    );
+    let de = parse_order(Channel::AmazonV0, de.as_bytes()).unwrap();
+    assert!(de.taxes_included);
+    assert_eq!(de.lines[0].tax_amount, None);
+    assert_eq!(de.reported_line_tax(), None);
 }

@@ -80,6 +80,55 @@ fn shopify_tax_inclusive_partially_shipped_and_refunded() {
     assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
 }
 
+/// Shopify has no delivered status on the order: the carrier's `shipment_status` on each
+/// successful fulfillment is the signal, per line item and quantity.
+#[test]
+fn shopify_delivery_comes_from_the_fulfillments_shipment_status() {
+    let base = String::from_utf8(fixture("shopify/multi_line_discounted.json"))
+        .unwrap()
+        .replace(
+            "\"fulfillment_status\": null",
+            "\"fulfillment_status\": \"fulfilled\"",
+        )
+        .replace("\"fulfillable_quantity\": 2", "\"fulfillable_quantity\": 0")
+        .replace("\"fulfillable_quantity\": 1", "\"fulfillable_quantity\": 0");
+    let with = |fulfillments: &str| {
+        let text = base.replacen(
+            "\"id\": 5160000000000012345,",
+            &format!("\"id\": 5160000000000012345, \"fulfillments\": [{fulfillments}],"),
+            1,
+        );
+        parse_order(Channel::Shopify, text.as_bytes()).unwrap()
+    };
+    let mug = r#"{"id": 9007199254740993, "quantity": 2}"#;
+    let tee = r#"{"id": 2, "quantity": 1}"#;
+    // Both shipped in two parcels, only the mug's delivered so far.
+    let o = with(&format!(
+        r#"{{"id": 1, "status": "success", "shipment_status": "delivered", "line_items": [{mug}]}},
+           {{"id": 2, "status": "success", "shipment_status": "in_transit", "line_items": [{tee}]}}"#
+    ));
+    assert_eq!(o.status.lifecycle, Lifecycle::Shipped);
+    assert_eq!(
+        o.lines
+            .iter()
+            .map(|l| (l.shipped, l.delivered))
+            .collect::<Vec<_>>(),
+        [(2, 2), (1, 0)]
+    );
+    // Both delivered (one picked up): the order is delivered.
+    let o = with(&format!(
+        r#"{{"id": 1, "status": "success", "shipment_status": "delivered", "line_items": [{mug}]}},
+           {{"id": 2, "status": "success", "shipment_status": "picked_up", "line_items": [{tee}]}}"#
+    ));
+    assert_eq!(o.status.lifecycle, Lifecycle::Delivered);
+    // A cancelled fulfillment that once said delivered delivers nothing.
+    let o = with(&format!(
+        r#"{{"id": 1, "status": "cancelled", "shipment_status": "delivered", "line_items": [{mug}, {tee}]}}"#
+    ));
+    assert_eq!(o.status.lifecycle, Lifecycle::Shipped);
+    assert!(o.lines.iter().all(|l| l.delivered == 0));
+}
+
 #[test]
 fn shopify_cancelled_test_order_is_flagged() {
     let o = parse_order(Channel::Shopify, &fixture("shopify/cancelled_test.json")).unwrap();

@@ -41,7 +41,7 @@ fn listed(target: PushTarget, n: usize) -> (MemoryIdentifierMap, BTreeMap<Varian
             } else {
                 format!("{}", 5000 + i)
             }),
-            product_type: None,
+            ..Listing::default()
         };
         map.set_listing(target.channel(), &v, listing).unwrap();
         changed.insert(v, 7);
@@ -56,7 +56,7 @@ fn batches_split_exactly_at_each_limit() {
         (PushTarget::ShopifyInventory, 250),
         (PushTarget::WooCommerceBatch, 100),
         (PushTarget::TrendyolInventory, 1000),
-        (PushTarget::HepsiburadaStockUpload, 4000),
+        (PushTarget::HepsiburadaStockUpload, 1000),
         (PushTarget::AmazonListingsPatch, 1),
         (PushTarget::EbayBulkPriceQuantity, 25),
     ] {
@@ -227,11 +227,11 @@ fn trendyol_never_sends_an_identical_body_within_15_minutes() {
 #[test]
 fn hepsiburada_keeps_at_most_five_uploads_in_flight() {
     let now = utc(2026, 11, 20, 10, 0, 0);
-    let (map, changed) = listed(PushTarget::HepsiburadaStockUpload, 4000 * 6 + 1);
+    let (map, changed) = listed(PushTarget::HepsiburadaStockUpload, 1000 * 6 + 1);
     let mut p = StockPushPlanner::new(PushTarget::HepsiburadaStockUpload, account()).unwrap();
     let plan = p.plan(&changed, &map, now).unwrap();
     assert_eq!(plan.requests.len(), 5);
-    assert_eq!(plan.deferred.len(), 4001);
+    assert_eq!(plan.deferred.len(), 1001);
     assert_eq!(p.in_flight().len(), 5);
 }
 
@@ -273,4 +273,83 @@ fn unlisted_variants_and_missing_account_fields_are_reported() {
             .code(),
         "PUSH_INVALID_LIMITS"
     );
+}
+
+/// Marketplace-fulfilled listings (Amazon FBA, Hepsiburada `isFulfilledByHB`) are never
+/// pushed: their stock is the marketplace's count. eBay offers get their quantity too.
+#[test]
+fn marketplace_fulfilled_listings_are_not_pushed_and_ebay_offers_get_quantities() {
+    let now = utc(2026, 11, 20, 10, 0, 0);
+    for target in [
+        PushTarget::HepsiburadaStockUpload,
+        PushTarget::AmazonListingsFeed,
+    ] {
+        let (map, changed) = listed(target, 3);
+        let fba = VariantId::parse("V00001").unwrap();
+        let mut listing =
+            ordersmith_channels::mapping::IdentifierMap::listing(&map, target.channel(), &fba)
+                .unwrap()
+                .unwrap();
+        listing.fulfilled_by_marketplace = true;
+        map.set_listing(target.channel(), &fba, listing).unwrap();
+        let mut p = StockPushPlanner::new(target, account()).unwrap();
+        let plan = p.plan(&changed, &map, now).unwrap();
+        assert_eq!(plan.marketplace_fulfilled, vec![fba.clone()], "{target:?}");
+        let pushed: Vec<_> = plan
+            .requests
+            .iter()
+            .flat_map(|r| r.items.iter().map(|i| i.variant.clone()))
+            .collect();
+        assert_eq!(pushed.len(), 2, "{target:?}");
+        assert!(!pushed.contains(&fba), "{target:?}");
+    }
+    let (map, changed) = listed(PushTarget::EbayBulkPriceQuantity, 2);
+    let v0 = VariantId::parse("V00000").unwrap();
+    map.set_listing(
+        "ebay",
+        &v0,
+        Listing {
+            sku: Some("SKU-0".into()),
+            offer_ids: vec!["OFFER-US".into(), "OFFER-DE".into()],
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    let mut p = StockPushPlanner::new(PushTarget::EbayBulkPriceQuantity, account()).unwrap();
+    let plan = p.plan(&changed, &map, now).unwrap();
+    let body = &plan.requests[0].body;
+    assert_eq!(
+        body["requests"][0]["offers"],
+        serde_json::json!([
+            {"offerId": "OFFER-US", "availableQuantity": 7},
+            {"offerId": "OFFER-DE", "availableQuantity": 7}
+        ])
+    );
+    assert!(body["requests"][1].get("offers").is_none());
+}
+
+/// A 429 with Retry-After: the refused request's items come back in the next plan, not
+/// before the time the channel named.
+#[test]
+fn a_retry_after_from_the_channel_delays_the_next_requests() {
+    let now = utc(2026, 11, 20, 10, 0, 0);
+    let (map, changed) = listed(PushTarget::ShopifyInventory, 3);
+    let mut p = StockPushPlanner::new(PushTarget::ShopifyInventory, account()).unwrap();
+    let first = p.plan(&changed, &map, now).unwrap();
+    let request = &first.requests[0];
+    assert_eq!(request.not_before, now);
+    let keys: Vec<String> = request
+        .items
+        .iter()
+        .map(|i| i.external_key.clone())
+        .collect();
+    let until = now + TimeDelta::seconds(40);
+    p.throttled(until);
+    let ack = p.acknowledge(&request.id, &keys).unwrap();
+    assert_eq!(ack.failed.len(), 3);
+    let again = p.plan(&changed, &map, now + TimeDelta::seconds(1)).unwrap();
+    assert_eq!(again.requests.len(), 1);
+    assert_eq!(again.requests[0].items.len(), 3);
+    assert_eq!(again.requests[0].not_before, until);
+    assert_eq!(p.next_allowed(now), until + TimeDelta::milliseconds(100));
 }

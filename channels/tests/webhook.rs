@@ -259,6 +259,34 @@ fn ebay_ecdsa_with_injected_key() {
     );
 }
 
+/// eBay's SDKs verify over `JSON.stringify(JSON.parse(body))`: a body delivered
+/// pretty-printed whose compact form was signed is accepted; a changed value is not.
+#[test]
+fn ebay_signature_over_the_compact_form_is_accepted_and_still_binds_the_content() {
+    let (key, signing) = ebay_fixture();
+    let compact = r#"{"metadata":{"topic":"ORDER_CONFIRMATION"},"notification":{"notificationId":"n-2","data":{"orderId":"12-3","note":"a\"b ü"}}}"#;
+    let header = ebay_header(&signing, compact.as_bytes(), "kid-1");
+    let h = Headers::new([("X-EBAY-SIGNATURE", header.as_str())]);
+    let keys = |kid: &str| (kid == "kid-1").then(|| key.clone());
+    let pretty = r#"{
+  "metadata": { "topic": "ORDER_CONFIRMATION" },
+  "notification": { "notificationId": "n-2", "data": { "orderId": "12-3", "note": "a\"b \u00fc" } }
+}"#;
+    assert_eq!(
+        verify_ebay(&h, pretty.as_bytes(), keys).unwrap(),
+        Verified::Event
+    );
+    let changed = pretty.replace("12-3", "12-4");
+    assert_eq!(
+        code(verify_ebay(&h, changed.as_bytes(), keys)),
+        "WEBHOOK_UNAUTHENTICATED"
+    );
+    assert_eq!(
+        code(verify_ebay(&h, b"not json", keys)),
+        "WEBHOOK_UNAUTHENTICATED"
+    );
+}
+
 #[test]
 fn ebay_challenge_is_hex_sha256_of_the_three_parts() {
     let answer = ebay_challenge_response(

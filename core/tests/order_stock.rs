@@ -647,3 +647,87 @@ fn ordering_a_bundle_reserves_its_components() {
     assert_eq!(level(&t.engine, "SHIRT-M", "IST"), (7, 0));
     assert_eq!(level(&t.engine, "MUG", "IST"), (4, 0));
 }
+
+/// Everything the store holds, as text: to prove a refused write saved nothing.
+fn dump_of(t: &TestEngine) -> String {
+    let mut bytes = Vec::new();
+    ordersmith::ports::dump::export(t.store.as_ref(), t.store.as_ref(), &mut bytes).unwrap();
+    String::from_utf8(bytes).unwrap()
+}
+
+/// `place_order_then`: placed, paid and confirmed (with its reservations) in one write
+/// and one version check; all or nothing when a follow-up is refused; a re-delivery
+/// returns the order without running anything twice.
+#[test]
+fn place_then_runs_follow_ups_in_one_atomic_write() {
+    use ordersmith::order::OrderCommand;
+    let t = test_engine();
+    stocked(&t, 1, 0);
+    let mut new = sample_order("web");
+    new.external_ref = Some("W-9".into());
+    let then = vec![OrderCommand::MarkPaid, OrderCommand::Confirm];
+    // Two shirts wanted, one in stock: the confirmation is refused, nothing is saved
+    // (no order, no reservation, no idempotency record, no outbox effect).
+    let before = dump_of(&t);
+    let err = t
+        .engine
+        .place_order_then(new.clone(), then.clone(), &ctx())
+        .unwrap_err();
+    assert!(
+        err.code().starts_with("STOCK_") || err.code().starts_with("ENGINE_"),
+        "{err:?}"
+    );
+    assert_eq!(dump_of(&t), before);
+    // With stock it goes through whole.
+    t.engine
+        .stock(StockCommand::Receive {
+            variant: variant("SHIRT-M"),
+            location: loc("IST"),
+            quantity: 1,
+            reference: None,
+        })
+        .unwrap();
+    let keyed = CommandContext::system().with_idempotency_key("import-W-9");
+    let (order, created) = t
+        .engine
+        .place_order_then(new.clone(), then.clone(), &keyed)
+        .unwrap();
+    assert!(created);
+    assert_eq!(order.status, OrderStatus::Confirmed);
+    assert_eq!(
+        order.amount_paid.amount(),
+        order.totals().unwrap().total.amount()
+    );
+    let history = t.engine.order_history(&order.id).unwrap();
+    assert_eq!(history.len() as u64, order.version);
+    assert_eq!(Order::replay(&history).unwrap(), order);
+    assert_eq!(t.engine.order(&order.id).unwrap(), order);
+    let reserved = t
+        .engine
+        .with_stock(|l| l.balance(&variant("SHIRT-M"), &loc("IST")).reserved)
+        .unwrap();
+    assert_eq!(reserved, 2);
+    // The same key again: the order as the call left it, nothing run twice.
+    let (again, created) = t
+        .engine
+        .place_order_then(new.clone(), then.clone(), &keyed)
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, order);
+    // The same external reference without the key: the order as it is now.
+    let (again, created) = t.engine.place_order_then(new, then, &ctx()).unwrap();
+    assert!(!created && again.id == order.id);
+    assert_eq!(t.engine.list_orders(&Default::default()).unwrap().len(), 1);
+    // A placement cannot follow a placement.
+    let nested = OrderCommand::Place {
+        order_id: oid("o-x"),
+        order: Box::new(sample_order("web")),
+    };
+    assert_eq!(
+        t.engine
+            .place_order_then(sample_order("web"), vec![nested], &ctx())
+            .unwrap_err()
+            .code(),
+        "ENGINE_INVALID_INPUT"
+    );
+}

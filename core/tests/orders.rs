@@ -640,18 +640,23 @@ impl Store for RacingStore {
     ) -> Result<Vec<IdempotencyRecord>, StoreError> {
         self.inner.idempotency_records(after, limit)
     }
-    fn load_credit_account(
+    fn keyed_record(
         &self,
-        customer: &ordersmith::ids::CustomerId,
-    ) -> Result<Option<ordersmith::returns::CreditAccount>, StoreError> {
-        self.inner.load_credit_account(customer)
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<ordersmith::ports::KeyedRecord>, StoreError> {
+        self.inner.keyed_record(namespace, key)
     }
-    fn credit_account_ids(
+    fn keyed_records(
         &self,
-        after: Option<&ordersmith::ids::CustomerId>,
+        namespace: &str,
+        after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<ordersmith::ids::CustomerId>, StoreError> {
-        self.inner.credit_account_ids(after, limit)
+    ) -> Result<Vec<ordersmith::ports::KeyedRecord>, StoreError> {
+        self.inner.keyed_records(namespace, after, limit)
+    }
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.record_namespaces()
     }
 }
 

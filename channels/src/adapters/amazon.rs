@@ -50,7 +50,21 @@ pub const STATUS_2026: &[(&str, Lifecycle, bool)] = &[
     ("UNFULFILLABLE", Lifecycle::Cancelled, false),
 ];
 
-/// Marketplaces whose prices exclude tax (US, CA, MX, BR).
+/// The tax a line or charge carries, as far as the payload tells. In VAT-inclusive
+/// marketplaces (EU, UK) `ItemPrice` includes VAT but `ItemTax` often comes back zero
+/// or empty (Amazon's VAT Calculation Service page; selling-partner-api-models issues
+/// 1766, 3004, 4858): a zero there means "not itemised", not "0 % VAT", so it is
+/// `None`. In tax-exclusive marketplaces a zero is a real zero.
+fn itemised(inclusive: bool, tax: Decimal) -> Option<Decimal> {
+    if inclusive && tax.is_zero() {
+        None
+    } else {
+        Some(tax)
+    }
+}
+
+/// Marketplaces whose prices exclude tax (US, CA, MX, BR; Mexico and Brazil are not
+/// confirmed from Amazon's documentation: check one real order of each).
 pub const TAX_EXCLUSIVE_MARKETPLACES: &[&str] = &[
     "ATVPDKIKX0DER",
     "A2EUQ1WTGCTBG2",
@@ -122,7 +136,8 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 funded_by: FundedBy::Seller,
             });
         }
-        line.tax_amount = Some(
+        line.tax_amount = itemised(
+            inclusive,
             v0_money(&it, "ItemTax", currency)? - v0_money(&it, "PromotionDiscountTax", currency)?,
         );
         line.ids.sku = it.opt_text("SellerSKU")?;
@@ -150,7 +165,7 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 .unwrap_or_else(|| "Shipping".into()),
             price: ship_price,
             tax_rate: None,
-            tax_amount: Some(ship_tax),
+            tax_amount: itemised(inclusive, ship_tax),
         }]
     };
     let total = match order.get("OrderTotal") {
@@ -271,7 +286,7 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 }
             }
         }
-        line.tax_amount = Some(tax);
+        line.tax_amount = itemised(inclusive, tax);
         if let Some(f) = it.get("fulfillment") {
             line.shipped = match f.get("quantityFulfilled") {
                 Some(q) => q.quantity()?.min(quantity),
@@ -291,7 +306,7 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 .unwrap_or_else(|| "Shipping".into()),
             price: ship_price,
             tax_rate: None,
-            tax_amount: Some(ship_tax),
+            tax_amount: itemised(inclusive, ship_tax),
         });
     }
     let mut total = None;

@@ -242,6 +242,35 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             _ => 0,
         };
     }
+    // Delivered units: a successful fulfillment whose carrier reports `shipment_status`
+    // delivered (or picked_up, for local pickup) delivered its line items' quantities.
+    // Shopify's order has no delivered status of its own; this is the only signal.
+    let mut any_delivered = false;
+    for f in order.list("fulfillments")? {
+        let status = lower_opt(&f, "status")?;
+        let shipment = lower_opt(&f, "shipment_status")?;
+        if !matches!(status.as_deref(), None | Some("success"))
+            || !matches!(shipment.as_deref(), Some("delivered" | "picked_up"))
+        {
+            continue;
+        }
+        for fl in f.list("line_items")? {
+            let line_id = fl.req("id")?.id_text()?;
+            let q = fl.req("quantity")?.quantity()?;
+            if let Some(line) = lines.iter_mut().find(|l| l.external_line_id == line_id) {
+                line.delivered = line.delivered.saturating_add(q).min(line.shipped);
+                any_delivered = true;
+            }
+        }
+    }
+    let mut mapped = status(&order)?;
+    let all_delivered = any_delivered
+        && lines
+            .iter()
+            .all(|l| l.delivered >= l.quantity.saturating_sub(l.cancelled));
+    if all_delivered && mapped.lifecycle == Lifecycle::Shipped {
+        mapped.lifecycle = Lifecycle::Delivered;
+    }
     let shipping_reported = match order.get("total_shipping_price_set") {
         Some(set) => Some(set.req("shop_money")?.req("amount")?.money(currency)?),
         None => None,
@@ -268,7 +297,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         test,
         lines,
         shipping,
-        status: status(&order)?,
+        status: mapped,
         refunded_amount: refunded,
         reported: ReportedTotals {
             total: order.opt_money("total_price", currency)?,

@@ -17,8 +17,14 @@
 //!   net amount payable). The Trendyol-funded part is a marketplace-funded discount.
 //!   Not handled: the Romanian SGR fee (`lineSgrFee`, international orders), which
 //!   would show as a total mismatch.
-//! - `orderDate` is epoch milliseconds, read as a UTC instant (\[U\]: reportedly
-//!   shifted by +3 h on some accounts; not corrected here).
+//! - `orderDate` is Turkish wall-clock time (GMT+3) written as epoch milliseconds, as
+//!   Trendyol's `getShipmentPackages` page states ("orderDate, Timestamp (milliseconds)
+//!   formatında GMT +3 olarak iletilir. createdDate bilgileri ise GMT formatında
+//!   iletilir"; its own sample has `orderDate` 3 h after the package's `Created`
+//!   history entry). [`ORDER_DATE_OFFSET_MS`] is subtracted to get the UTC instant
+//!   (Turkey keeps UTC+3 all year since 2016). `lastModifiedDate` is undocumented
+//!   either way; it is only compared with other Trendyol values (staleness), so it is
+//!   read as given. A poller's `startDate` / `endDate` filters are GMT+3 too.
 //! - Status per package (`shipmentPackageStatus`, else `status`); the order's status
 //!   aggregates its packages' statuses.
 
@@ -30,6 +36,10 @@ use crate::model::{
     Channel, ChannelLine, ChannelOrder, ChannelStatus, FundedBy, Lifecycle, LineDiscount,
     RefundState, ReportedTotals,
 };
+
+/// What Trendyol adds to `orderDate`: it sends Turkish local time (UTC+3, no daylight
+/// saving since 2016) as if it were a UTC epoch.
+pub const ORDER_DATE_OFFSET_MS: i64 = 3 * 60 * 60 * 1000;
 
 /// Package status → lifecycle (compared without case or underscores, so the webhook's
 /// `AT_COLLECTION_POINT` matches `AtCollectionPoint`).
@@ -300,7 +310,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         channel: Channel::Trendyol,
         external_id: order_number,
         display_number: None,
-        placed_at: first.req("orderDate")?.time_epoch_ms()?,
+        placed_at: first.req("orderDate")?.time_epoch_ms()?
+            - chrono::TimeDelta::milliseconds(ORDER_DATE_OFFSET_MS),
         updated_at,
         currency,
         taxes_included: true,

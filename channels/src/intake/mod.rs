@@ -30,11 +30,11 @@ use std::collections::BTreeMap;
 
 use ordersmith::engine::{CommandContext, Engine, EngineError};
 use ordersmith::errors::{ErrorKind, OrdersmithError};
-use ordersmith::ids::{ChannelId, OrderId, VariantId};
+use ordersmith::ids::{ChannelId, LineId, OrderId, VariantId};
 use ordersmith::money::Money;
 use ordersmith::order::{
-    CancelReason, Discount, HoldReason, LineQuantity, NewLine, NewOrder, Order, OrderStatus,
-    ShippingLine, TaxLine,
+    CancelReason, Discount, HoldReason, LineQuantity, NewLine, NewOrder, Order, OrderCommand,
+    OrderStatus, ShippingLine, TaxLine,
 };
 use ordersmith::stock::StockCommand;
 use rust_decimal::Decimal;
@@ -342,9 +342,27 @@ impl<'a> Intake<'a> {
             }
         }
         let mut unmapped = Vec::new();
-        let new = self.new_order(order, &mut unmapped)?;
+        let mut new = self.new_order(order, &mut unmapped)?;
         report.unmapped = unmapped;
         let ctx = CommandContext::system();
+        // A channel order seen for the first time usually arrives whole (paid,
+        // confirmed, maybe shipped): placed with every step in one write. If any step is
+        // refused, that write saved nothing and the step-by-step path below reports
+        // which step failed, exactly as before.
+        if seen.is_none() {
+            if let Some((then, names)) = fast_plan(order, &new, &report.unmapped) {
+                match self.engine.place_order_then(new, then, &ctx) {
+                    Ok((placed, true)) => {
+                        report.applied = names;
+                        return self.finish(order, placed, true, seen, rank, report);
+                    }
+                    // Refused, or placed meanwhile by another importer: built again
+                    // for the step-by-step path (rare, so the common path moves the
+                    // order into the write instead of copying it).
+                    _ => new = self.new_order(order, &mut Vec::new())?,
+                }
+            }
+        }
         let (mut current, created) = match self.engine.place_order(new, &ctx) {
             Ok(o) => {
                 let created = o.version == 1 && seen.is_none();
@@ -368,6 +386,22 @@ impl<'a> Intake<'a> {
             }
         }
         current = self.sync(order, current, &mut report);
+        self.finish(order, current, created, seen, rank, report)
+    }
+
+    /// Compares totals, records new channel events and the intake log, and settles the
+    /// outcome.
+    fn finish(
+        &self,
+        order: &ChannelOrder,
+        current: Order,
+        created: bool,
+        seen: Option<SeenOrder>,
+        rank: Option<u8>,
+        mut report: ImportReport,
+    ) -> Result<ImportReport, IntakeError> {
+        let channel = order.channel.channel_id();
+        let log_err = |reason: String| IntakeError::LogUnavailable { reason };
         if let (Some(reported), Ok(totals)) = (order.reported.total, current.totals()) {
             // Compare the order as placed (cancellations and refunds aside).
             if current.status != OrderStatus::Cancelled
@@ -541,6 +575,85 @@ impl<'a> Intake<'a> {
         }
         cur
     }
+}
+
+/// The steps a first delivery needs, in the order the step-by-step path runs them,
+/// with their names; `None` when the delivery is one the fast path does not cover
+/// (cancelled, or units cancelled on the channel).
+fn fast_plan(
+    ch: &ChannelOrder,
+    new: &NewOrder,
+    unmapped: &[String],
+) -> Option<(Vec<OrderCommand>, Vec<String>)> {
+    let life = &ch.status.lifecycle;
+    if *life == Lifecycle::Cancelled || ch.lines.iter().any(|l| l.cancelled > 0) {
+        return None;
+    }
+    let mut then = Vec::new();
+    let mut names = vec!["place".to_string()];
+    let held = !unmapped.is_empty();
+    if held {
+        then.push(OrderCommand::Hold {
+            reason: HoldReason::UnmappedSku,
+            note: Some(format!("unmapped: {}", unmapped.join(", "))),
+        });
+        names.push("hold:unmapped_sku".into());
+    }
+    if ch.status.paid {
+        then.push(OrderCommand::MarkPaid);
+        names.push("mark_paid".into());
+    }
+    if !held && matches!(life.rank(), Some(1..=6)) {
+        then.push(OrderCommand::Confirm);
+        names.push("confirm".into());
+    }
+    if !held {
+        // Placed lines are numbered L1, L2, ... in the order of `new.lines`.
+        let line_of = |external: &str| {
+            new.lines
+                .iter()
+                .position(|l| l.external_ref.as_deref() == Some(external))
+                .and_then(|k| LineId::parse(format!("L{}", k + 1)).ok())
+                .zip(
+                    new.lines
+                        .iter()
+                        .find(|l| l.external_ref.as_deref() == Some(external))
+                        .map(|l| l.quantity),
+                )
+        };
+        type Pick = fn(&ChannelLine) -> u32;
+        let stages: [(&str, Pick); 3] = [
+            ("ship", |l| l.shipped),
+            ("deliver", |l| l.delivered),
+            ("return", |l| l.returned),
+        ];
+        for (stage, pick) in stages {
+            let lines: Vec<LineQuantity> = ch
+                .lines
+                .iter()
+                .filter_map(|l| {
+                    let (id, quantity) = line_of(&l.external_line_id)?;
+                    let want = pick(l).min(quantity);
+                    (want > 0).then(|| LineQuantity::new(id, want))
+                })
+                .collect();
+            if lines.is_empty() {
+                continue;
+            }
+            names.push(describe(stage, &lines));
+            then.push(match stage {
+                "ship" => OrderCommand::RecordShipment { lines },
+                "deliver" => OrderCommand::RecordDelivery { lines },
+                _ => OrderCommand::RecordReturn { lines },
+            });
+        }
+    }
+    if ch.refunded_amount > Decimal::ZERO {
+        let amount = Money::new(ch.refunded_amount, new.currency).ok()?;
+        names.push(format!("refund {}", ch.refunded_amount));
+        then.push(OrderCommand::RecordRefund { amount });
+    }
+    Some((then, names))
 }
 
 fn describe(stage: &str, lines: &[LineQuantity]) -> String {

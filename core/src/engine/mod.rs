@@ -47,7 +47,7 @@ mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
-pub use returns::{ReturnTimeline, ReturnView};
+pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
@@ -402,6 +402,64 @@ fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
     })
 }
 
+/// What a placement needs before the write: its event, keys and fingerprint.
+struct PreparedPlace {
+    placed: OrderEvent,
+    external_key: Option<String>,
+    keys: Vec<String>,
+    fingerprint: String,
+}
+
+impl PreparedPlace {
+    fn new(new: &NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
+        check_key(ctx)?;
+        let placed = place(new)?;
+        let external_key = new
+            .external_ref
+            .as_ref()
+            .map(|r| format!("external:{}:{}", new.channel, r));
+        let keys: Vec<String> = ctx
+            .idempotency_key
+            .iter()
+            .chain(external_key.iter())
+            .cloned()
+            .collect();
+        // Only keyed calls need the canonical JSON of their command.
+        let fingerprint = if keys.is_empty() {
+            String::new()
+        } else {
+            fingerprint(new)?
+        };
+        Ok(PreparedPlace {
+            placed,
+            external_key,
+            keys,
+            fingerprint,
+        })
+    }
+}
+
+/// Adds a later change of the same write to an earlier one: an order changed twice is
+/// one [`OrderChange`] (the first expected version, every event, the last snapshot).
+fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
+    for change in later.orders {
+        match into
+            .orders
+            .iter_mut()
+            .find(|c| c.snapshot.id == change.snapshot.id)
+        {
+            Some(existing) => {
+                existing.events.extend(change.events);
+                existing.snapshot = change.snapshot;
+            }
+            None => into.orders.push(change),
+        }
+    }
+    into.idempotency.extend(later.idempotency);
+    into.outbox.extend(later.outbox);
+    into.records.extend(later.records);
+}
+
 impl Engine {
     /// An engine over the given ports.
     pub fn new(
@@ -443,6 +501,13 @@ impl Engine {
     /// The engine's tuning.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// The store the engine saves to: for capabilities beside the order that keep their
+    /// own keyed records in the same place (a channel's identifier map, its intake log),
+    /// so they persist wherever the orders do.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
     }
 
     /// Runs `body` as one atomic write: under the writer, on a caught-up ledger, then
@@ -581,83 +646,154 @@ impl Engine {
     /// since); with different content it is [`EngineError::DuplicateExternalRef`]. The
     /// same idempotency key again returns the first result.
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
-        check_key(ctx)?;
-        let placed = place(&new)?;
-        let OrderEvent::Placed(data) = &placed else {
+        let prepared = PreparedPlace::new(&new, ctx)?;
+        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx))
+    }
+
+    /// Places a new order and runs `then` on it in the same atomic write: one commit,
+    /// one version check, the stock effects of every command in the same change. All or
+    /// nothing: if a command is refused (a confirmation short of stock, say), nothing is
+    /// saved and the error names that command's problem.
+    ///
+    /// Returns the order after the last command and `true`; or, when the order already
+    /// exists (its external reference or idempotency key was seen with the same
+    /// content), that order as it is now and `false`, with `then` not run. This is the
+    /// fast path of channel intake: a paid, confirmed marketplace order arrives whole.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use ordersmith::engine::{CommandContext, Engine};
+    /// use ordersmith::ids::{ChannelId, VariantId};
+    /// use ordersmith::money::{Currency, Money};
+    /// use ordersmith::order::{NewLine, NewOrder, OrderCommand, OrderStatus};
+    ///
+    /// let engine = Engine::in_memory();
+    /// let try_ = Currency::parse("TRY")?;
+    /// let price = Money::new("10.00".parse()?, try_)?;
+    /// let line = NewLine::new(VariantId::parse("MUG")?, 1, price);
+    /// let mut new = NewOrder::new(ChannelId::parse("web")?, Utc::now(), try_, vec![line]);
+    /// new.external_ref = Some("W-1".into());
+    /// let ctx = CommandContext::system();
+    /// let (order, created) = engine.place_order_then(new.clone(), vec![OrderCommand::MarkPaid], &ctx)?;
+    /// assert!(created && order.amount_paid.amount() == price.amount());
+    /// assert_eq!(order.status, OrderStatus::Pending);
+    /// // Delivered again: the order as it is, nothing run twice.
+    /// let (again, created) = engine.place_order_then(new, vec![OrderCommand::MarkPaid], &ctx)?;
+    /// assert!(!created && again.version == order.version);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn place_order_then(
+        &self,
+        new: NewOrder,
+        then: Vec<OrderCommand>,
+        ctx: &CommandContext,
+    ) -> Result<(Order, bool), EngineError> {
+        if then.iter().any(|c| matches!(c, OrderCommand::Place { .. })) {
+            return Err(EngineError::InvalidInput {
+                field: "then",
+                reason: "the commands that follow a placement cannot place an order",
+            });
+        }
+        let prepared = PreparedPlace::new(&new, ctx)?;
+        // The follow-ups carry the caller's actor but no key of their own: the whole
+        // write is keyed by the placement's keys.
+        let follow = CommandContext {
+            actor: ctx.actor.clone(),
+            idempotency_key: None,
+        };
+        self.write(|engine, tx| {
+            let placed = engine.place_in(tx, &new, &prepared, ctx)?;
+            if placed.changes.is_empty() {
+                return Ok(Written {
+                    changes: ChangeSet::default(),
+                    value: (placed.value, false),
+                });
+            }
+            let (mut changes, mut order) = (placed.changes, placed.value);
+            for command in &then {
+                let step = engine.execute_in(tx, &order.id, command, &follow, "", Some(&order))?;
+                merge_changes(&mut changes, step.changes);
+                order = step.value;
+            }
+            // A retried call with the same key returns the order as this call left it.
+            for record in &mut changes.idempotency {
+                record.order_version = order.version;
+            }
+            Ok(Written {
+                changes,
+                value: (order, true),
+            })
+        })
+    }
+
+    /// The body of a placement inside a write: the existing order for a key seen with
+    /// the same content, or the new order and its change set.
+    fn place_in(
+        &self,
+        _tx: &mut Tx<'_>,
+        new: &NewOrder,
+        prepared: &PreparedPlace,
+        ctx: &CommandContext,
+    ) -> Result<Written<Order>, EngineError> {
+        let PreparedPlace {
+            placed,
+            external_key,
+            keys,
+            fingerprint,
+        } = prepared;
+        let OrderEvent::Placed(data) = placed else {
             return Err(EngineError::InvalidInput {
                 field: "order",
                 reason: "place did not produce a placed event",
             });
         };
-        let external_key = new
-            .external_ref
-            .as_ref()
-            .map(|r| format!("external:{}:{}", new.channel, r));
-        let keys: Vec<&String> = ctx
-            .idempotency_key
-            .iter()
-            .chain(external_key.iter())
-            .collect();
-        // Only keyed calls need the canonical JSON of their command.
-        let fingerprint = if keys.is_empty() {
-            String::new()
-        } else {
-            fingerprint(&new)?
-        };
-        self.write(|engine, _tx| {
-            for key in &keys {
-                if let Some(record) = engine.store.idempotency_record(key)? {
-                    if record.fingerprint != fingerprint {
-                        return Err(match (&external_key, &new.external_ref) {
-                            (Some(ext), Some(r)) if ext == *key => {
-                                EngineError::DuplicateExternalRef {
-                                    channel: new.channel.to_string(),
-                                    external_ref: r.clone(),
-                                    order_id: record.order_id,
-                                }
-                            }
-                            _ => EngineError::IdempotencyMismatch {
-                                key: (*key).clone(),
-                            },
-                        });
-                    }
-                    // A channel delivering its order again gets the order as it is now,
-                    // so a re-importer never acts on a stale status; a retried call
-                    // (idempotency key) gets its first result.
-                    let value = if external_key.as_ref() == Some(*key) {
-                        engine.load(&record.order_id)?
-                    } else {
-                        engine.order_at(&record.order_id, record.order_version)?
-                    };
-                    return Ok(Written {
-                        changes: ChangeSet::default(),
-                        value,
+        for key in keys {
+            if let Some(record) = self.store.idempotency_record(key)? {
+                if record.fingerprint != *fingerprint {
+                    return Err(match (external_key, &new.external_ref) {
+                        (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
+                            channel: new.channel.to_string(),
+                            external_ref: r.clone(),
+                            order_id: record.order_id,
+                        },
+                        _ => EngineError::IdempotencyMismatch { key: key.clone() },
                     });
                 }
+                // A channel delivering its order again gets the order as it is now,
+                // so a re-importer never acts on a stale status; a retried call
+                // (idempotency key) gets its first result.
+                let value = if external_key.as_ref() == Some(key) {
+                    self.load(&record.order_id)?
+                } else {
+                    self.order_at(&record.order_id, record.order_version)?
+                };
+                return Ok(Written {
+                    changes: ChangeSet::default(),
+                    value,
+                });
             }
-            let order_id =
-                OrderId::parse(engine.ids.next_id("order")?).map_err(OrderError::from)?;
-            let mut snapshot = Order::from_placed(order_id.clone(), data);
-            let mut events = vec![placed.clone()];
-            let notes = notifications::requests(&engine.config, &snapshot, &events);
-            for e in &notes {
-                snapshot.apply(e);
-            }
-            events.extend(notes);
-            let mut changes = engine.changes_for(&snapshot, 0, events, ctx)?;
-            changes.idempotency = keys
-                .iter()
-                .map(|k| IdempotencyRecord {
-                    key: (*k).clone(),
-                    fingerprint: fingerprint.clone(),
-                    order_id: order_id.clone(),
-                    order_version: snapshot.version,
-                })
-                .collect();
-            Ok(Written {
-                changes,
-                value: snapshot,
+        }
+        let order_id = OrderId::parse(self.ids.next_id("order")?).map_err(OrderError::from)?;
+        let mut snapshot = Order::from_placed(order_id.clone(), data);
+        let mut events = vec![placed.clone()];
+        let notes = notifications::requests(&self.config, &snapshot, &events);
+        for e in &notes {
+            snapshot.apply(e);
+        }
+        events.extend(notes);
+        let mut changes = self.changes_for(&snapshot, 0, events, ctx)?;
+        changes.idempotency = keys
+            .iter()
+            .map(|k| IdempotencyRecord {
+                key: k.clone(),
+                fingerprint: fingerprint.clone(),
+                order_id: order_id.clone(),
+                order_version: snapshot.version,
             })
+            .collect();
+        Ok(Written {
+            changes,
+            value: snapshot,
         })
     }
 
@@ -695,57 +831,71 @@ impl Engine {
             })?,
             None => String::new(),
         };
-        self.write(|engine, tx| {
-            if let Some(key) = &ctx.idempotency_key {
-                if let Some(record) = engine.store.idempotency_record(key)? {
-                    if record.fingerprint != fingerprint {
-                        return Err(EngineError::IdempotencyMismatch { key: key.clone() });
-                    }
-                    return Ok(Written {
-                        changes: ChangeSet::default(),
-                        value: engine.order_at(&record.order_id, record.order_version)?,
-                    });
+        self.write(|engine, tx| engine.execute_in(tx, order_id, &command, ctx, &fingerprint, None))
+    }
+
+    /// The body of a command inside a write, on `loaded` (an order changed earlier in
+    /// the same write) or on the stored order.
+    fn execute_in(
+        &self,
+        tx: &mut Tx<'_>,
+        order_id: &OrderId,
+        command: &OrderCommand,
+        ctx: &CommandContext,
+        fingerprint: &str,
+        loaded: Option<&Order>,
+    ) -> Result<Written<Order>, EngineError> {
+        if let Some(key) = &ctx.idempotency_key {
+            if let Some(record) = self.store.idempotency_record(key)? {
+                if record.fingerprint != fingerprint {
+                    return Err(EngineError::IdempotencyMismatch { key: key.clone() });
                 }
-            }
-            let before = engine.load(order_id)?;
-            let mut events = decide(&before, &command)?;
-            let mut after = before.clone();
-            for e in &events {
-                after.apply(e);
-            }
-            let stock_events =
-                allocation::stock_effects(&engine.config, tx, &before, &after, &command)?;
-            for e in &stock_events {
-                after.apply(e);
-            }
-            events.extend(stock_events);
-            let synced = fulfilment::sync_fulfilments(&after);
-            for e in &synced {
-                after.apply(e);
-            }
-            events.extend(synced);
-            let notes = notifications::requests(&engine.config, &after, &events);
-            for e in &notes {
-                after.apply(e);
-            }
-            events.extend(notes);
-            let mut changes = if events.is_empty() {
-                ChangeSet::default()
-            } else {
-                engine.changes_for(&after, before.version, events, ctx)?
-            };
-            if let Some(key) = &ctx.idempotency_key {
-                changes.idempotency.push(IdempotencyRecord {
-                    key: key.clone(),
-                    fingerprint: fingerprint.clone(),
-                    order_id: order_id.clone(),
-                    order_version: after.version,
+                return Ok(Written {
+                    changes: ChangeSet::default(),
+                    value: self.order_at(&record.order_id, record.order_version)?,
                 });
             }
-            Ok(Written {
-                changes,
-                value: after,
-            })
+        }
+        let before = match loaded {
+            Some(order) => order.clone(),
+            None => self.load(order_id)?,
+        };
+        let mut events = decide(&before, command)?;
+        let mut after = before.clone();
+        for e in &events {
+            after.apply(e);
+        }
+        let stock_events = allocation::stock_effects(&self.config, tx, &before, &after, command)?;
+        for e in &stock_events {
+            after.apply(e);
+        }
+        events.extend(stock_events);
+        let synced = fulfilment::sync_fulfilments(&after);
+        for e in &synced {
+            after.apply(e);
+        }
+        events.extend(synced);
+        let notes = notifications::requests(&self.config, &after, &events);
+        for e in &notes {
+            after.apply(e);
+        }
+        events.extend(notes);
+        let mut changes = if events.is_empty() {
+            ChangeSet::default()
+        } else {
+            self.changes_for(&after, before.version, events, ctx)?
+        };
+        if let Some(key) = &ctx.idempotency_key {
+            changes.idempotency.push(IdempotencyRecord {
+                key: key.clone(),
+                fingerprint: fingerprint.to_string(),
+                order_id: order_id.clone(),
+                order_version: after.version,
+            });
+        }
+        Ok(Written {
+            changes,
+            value: after,
         })
     }
 
@@ -839,7 +989,7 @@ impl Engine {
             stock: None,
             idempotency: Vec::new(),
             outbox,
-            credit_accounts: Vec::new(),
+            records: Vec::new(),
         })
     }
 }

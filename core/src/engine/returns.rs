@@ -14,9 +14,10 @@
 //!   reserved) when the policy says: at approval (advance exchange) or at resolution.
 //!   The returned value is recorded as paid on it; the rest is charged on it, or what
 //!   the return was worth beyond it is refunded on the original order.
-//! - Store credit lives in a customer's [`CreditAccount`], its own versioned aggregate,
-//!   saved in the same change as the order; spending it records a payment on the
-//!   order being paid.
+//! - Store credit lives in a customer's [`CreditAccount`], its own versioned aggregate
+//!   kept as a keyed record (namespace [`CREDIT_NAMESPACE`], key the customer id), saved
+//!   in the same change as the order; spending it records a payment on the order being
+//!   paid.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +30,7 @@ use crate::notify::{Locale, TemplateKey};
 use crate::order::{
     place, LineQuantity, NewLine, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
 };
-use crate::ports::{ChangeSet, CreditChange, IdempotencyRecord};
+use crate::ports::{ChangeSet, IdempotencyRecord, RecordWrite};
 use crate::returns::{
     decide, CreditAccount, CreditEntryKind, ExchangeReservation, InspectionOutcome, Replacement,
     Resolution, ResolutionRequest, ReturnCommand, ReturnContext, ReturnEvent, ReturnLineRequest,
@@ -43,6 +44,41 @@ use super::{
     allocation, check_key, fingerprint, fulfilment, notifications, CommandContext, Engine,
     EngineError, TimelineStep, Tx, Written,
 };
+
+/// The keyed-record namespace of store-credit accounts (key: the customer id; value:
+/// the [`CreditAccount`] as JSON; the record's version is the account's).
+pub const CREDIT_NAMESPACE: &str = "returns.store_credit";
+
+/// A customer's store-credit account as stored (`None`: never credited).
+fn load_credit(
+    engine: &Engine,
+    customer: &CustomerId,
+) -> Result<Option<CreditAccount>, EngineError> {
+    let Some(record) = engine
+        .store
+        .keyed_record(CREDIT_NAMESPACE, customer.as_str())?
+    else {
+        return Ok(None);
+    };
+    let mut account: CreditAccount = serde_json::from_str(&record.value_json).map_err(|e| {
+        crate::ports::StoreError::Corrupt {
+            reason: format!("store credit of {customer} does not read back: {e}"),
+        }
+    })?;
+    // The record's version is the account's: the store checks it on every write.
+    account.version = record.version;
+    Ok(Some(account))
+}
+
+/// The record write saving `next`, read at `expected_version`.
+fn credit_write(expected_version: u64, next: &CreditAccount) -> Result<RecordWrite, EngineError> {
+    Ok(RecordWrite {
+        namespace: CREDIT_NAMESPACE.to_string(),
+        key: next.customer.to_string(),
+        expected_version,
+        value_json: Some(super::json(next)?),
+    })
+}
 
 /// When each line's last units were delivered, from the order's history.
 fn delivered_at(
@@ -198,7 +234,7 @@ fn merge(into: &mut ChangeSet, other: ChangeSet) {
     into.orders.extend(other.orders);
     into.outbox.extend(other.outbox);
     into.idempotency.extend(other.idempotency);
-    into.credit_accounts.extend(other.credit_accounts);
+    into.records.extend(other.records);
 }
 
 /// An RMA and what it is worth so far, for a host's screen.
@@ -438,10 +474,9 @@ impl Engine {
                             Resolution::StoreCredit {
                                 customer, amount, ..
                             } if !amount.is_zero() => {
-                                let account =
-                                    engine.store.load_credit_account(customer)?.unwrap_or_else(
-                                        || CreditAccount::open(customer.clone(), amount.currency()),
-                                    );
+                                let account = load_credit(engine, customer)?.unwrap_or_else(|| {
+                                    CreditAccount::open(customer.clone(), amount.currency())
+                                });
                                 let next = account.post(
                                     CreditEntryKind::Issued,
                                     *amount,
@@ -449,10 +484,7 @@ impl Engine {
                                     Some(rma.clone()),
                                     tx.now,
                                 )?;
-                                extra.credit_accounts.push(CreditChange {
-                                    expected_version: account.version,
-                                    account: next,
-                                });
+                                extra.records.push(credit_write(account.version, &next)?);
                             }
                             Resolution::Exchange {
                                 replacement_order,
@@ -667,7 +699,7 @@ impl Engine {
         &self,
         customer: &CustomerId,
     ) -> Result<Option<CreditAccount>, EngineError> {
-        Ok(self.store.load_credit_account(customer)?)
+        load_credit(self, customer)
     }
 
     /// Pays `amount` of an order from its customer's store credit: the account is
@@ -710,9 +742,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|c| c.id.clone())
                 .ok_or(ReturnsError::NoCustomerAccount)?;
-            let account = engine
-                .store
-                .load_credit_account(&customer)?
+            let account = load_credit(engine, &customer)?
                 .unwrap_or_else(|| CreditAccount::open(customer.clone(), before.currency));
             let next = account.post(
                 CreditEntryKind::Spent,
@@ -744,10 +774,7 @@ impl Engine {
             }
             events.extend(notes);
             let mut changes = engine.changes_for(&after, before.version, events, ctx)?;
-            changes.credit_accounts.push(CreditChange {
-                expected_version: account.version,
-                account: next,
-            });
+            changes.records.push(credit_write(account.version, &next)?);
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),

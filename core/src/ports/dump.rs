@@ -12,11 +12,13 @@
 //! 3. `{"kind":"idempotency","record":{..}}` per key, ordered by key
 //! 4. `{"kind":"stock","entry":{..}}` per stock log entry, in sequence
 //! 5. `{"kind":"outbox","record":{..}}` per pending record, oldest first
-//! 6. `{"kind":"credit_account","account":{..}}` per store-credit account, ordered by
-//!    customer id
-//! 7. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N}` (plus
-//!    `"credit_accounts":N` when there are any), so a truncated file is refused rather
-//!    than half imported unnoticed
+//! 6. `{"kind":"record","namespace":..,"key":..,"value_json":..}` per keyed record,
+//!    ordered by namespace then key (since version 2; a record's version restarts at 1
+//!    on import, as versions only guard concurrent writers)
+//! 7. `{"kind":"end","orders":N,"idempotency":N,"stock":N,"outbox":N,"records":N}`, so
+//!    a truncated file is refused rather than half imported unnoticed
+//!
+//! Import reads version 1 dumps (written before keyed records existed) too.
 //!
 //! The order of lines is fixed by the store contract (byte order of ids and keys,
 //! outbox oldest first), so two stores with the same state give byte-identical dumps.
@@ -40,17 +42,16 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeSet, CreditChange, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, StockAppend,
+    ChangeSet, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, RecordWrite, StockAppend,
     Store, StoreError,
 };
 use crate::order::{Order, OrderEventRecord};
-use crate::returns::CreditAccount;
 use crate::stock::StockLogEntry;
 
 /// The format name written in the header line.
 pub const DUMP_FORMAT: &str = "ordersmith-dump";
-/// The format version this code writes and reads.
-pub const DUMP_VERSION: u32 = 1;
+/// The format version this code writes; it reads this one and every earlier one.
+pub const DUMP_VERSION: u32 = 2;
 /// Orders (or records) per store call while exporting and importing.
 pub const DUMP_BATCH: usize = 200;
 
@@ -108,13 +109,9 @@ pub struct DumpStats {
     pub stock: u64,
     /// Pending outbox records.
     pub outbox: u64,
-    /// Store-credit accounts.
+    /// Keyed records.
     #[serde(default)]
-    pub credit_accounts: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
+    pub records: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -137,8 +134,10 @@ enum Line {
     Outbox {
         record: OutboxRecord,
     },
-    CreditAccount {
-        account: Box<CreditAccount>,
+    Record {
+        namespace: String,
+        key: String,
+        value_json: String,
     },
     End {
         orders: u64,
@@ -146,8 +145,8 @@ enum Line {
         #[serde(default)]
         stock: u64,
         outbox: u64,
-        #[serde(default, skip_serializing_if = "is_zero")]
-        credit_accounts: u64,
+        #[serde(default)]
+        records: u64,
     },
 }
 
@@ -234,26 +233,26 @@ pub fn export<W: Write>(
         write_line(out, &Line::Outbox { record })?;
         stats.outbox += 1;
     }
-    let mut after = None;
-    loop {
-        let ids = store.credit_account_ids(after.as_ref(), DUMP_BATCH)?;
-        for id in &ids {
-            let account = store
-                .load_credit_account(id)?
-                .ok_or_else(|| StoreError::Corrupt {
-                    reason: format!("credit account {id} is listed but cannot be loaded"),
-                })?;
-            write_line(
-                out,
-                &Line::CreditAccount {
-                    account: Box::new(account),
-                },
-            )?;
-            stats.credit_accounts += 1;
-        }
-        match ids.last() {
-            Some(last) if ids.len() == DUMP_BATCH => after = Some(last.clone()),
-            _ => break,
+    for namespace in store.record_namespaces()? {
+        let mut after: Option<String> = None;
+        loop {
+            let records = store.keyed_records(&namespace, after.as_deref(), DUMP_BATCH)?;
+            let full = records.len() == DUMP_BATCH;
+            after = records.last().map(|r| r.key.clone());
+            for r in records {
+                write_line(
+                    out,
+                    &Line::Record {
+                        namespace: r.namespace,
+                        key: r.key,
+                        value_json: r.value_json,
+                    },
+                )?;
+                stats.records += 1;
+            }
+            if !full {
+                break;
+            }
         }
     }
     write_line(
@@ -263,7 +262,7 @@ pub fn export<W: Write>(
             idempotency: stats.idempotency,
             stock: stats.stock,
             outbox: stats.outbox,
-            credit_accounts: stats.credit_accounts,
+            records: stats.records,
         },
     )?;
     out.flush().map_err(|e| DumpError::Io {
@@ -316,7 +315,7 @@ pub fn import<R: BufRead>(
         || !store.idempotency_records(None, 1)?.is_empty()
         || !store.stock_log_since(0, 1)?.is_empty()
         || !outbox.pending(1)?.is_empty()
-        || !store.credit_account_ids(None, 1)?.is_empty()
+        || !store.record_namespaces()?.is_empty()
     {
         return Err(DumpError::TargetNotEmpty);
     }
@@ -342,11 +341,11 @@ pub fn import<R: BufRead>(
         })?;
         match line {
             Line::Header { format, version } => {
-                if seen_header || format != DUMP_FORMAT || version != DUMP_VERSION {
+                if seen_header || format != DUMP_FORMAT || !(1..=DUMP_VERSION).contains(&version) {
                     return Err(DumpError::Malformed {
                         line: number,
                         reason: format!(
-                            "expected one {DUMP_FORMAT} version {DUMP_VERSION} header first, found {format} version {version}"
+                            "expected one {DUMP_FORMAT} header of version 1 to {DUMP_VERSION} first, found {format} version {version}"
                         ),
                     });
                 }
@@ -397,26 +396,43 @@ pub fn import<R: BufRead>(
                 batch.outbox.push(record);
                 stats.outbox += 1;
             }
-            Line::CreditAccount { account } => {
-                batch.credit_accounts.push(CreditChange {
+            Line::Record {
+                namespace,
+                key,
+                value_json,
+            } => {
+                // A key twice would be refused by the store as a conflict; say where.
+                if batch
+                    .records
+                    .iter()
+                    .any(|w| w.namespace == namespace && w.key == key)
+                {
+                    return Err(DumpError::Malformed {
+                        line: number,
+                        reason: format!("record {namespace}/{key} appears twice"),
+                    });
+                }
+                batch.records.push(RecordWrite {
+                    namespace,
+                    key,
                     expected_version: 0,
-                    account: *account,
+                    value_json: Some(value_json),
                 });
-                stats.credit_accounts += 1;
+                stats.records += 1;
             }
             Line::End {
                 orders,
                 idempotency,
                 stock,
                 outbox,
-                credit_accounts,
+                records,
             } => {
                 let expected = DumpStats {
                     orders,
                     idempotency,
                     stock,
                     outbox,
-                    credit_accounts,
+                    records,
                 };
                 if expected != stats {
                     return Err(DumpError::Malformed {
@@ -433,7 +449,7 @@ pub fn import<R: BufRead>(
             + batch.idempotency.len()
             + batch.stock.as_ref().map_or(0, |s| s.entries.len())
             + batch.outbox.len()
-            + batch.credit_accounts.len();
+            + batch.records.len();
         if size >= DUMP_BATCH {
             store.commit(std::mem::take(&mut batch))?;
         }
@@ -463,8 +479,53 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         assert_eq!(
             text,
-            "{\"kind\":\"header\",\"format\":\"ordersmith-dump\",\"version\":1}\n\
-             {\"kind\":\"end\",\"orders\":0,\"idempotency\":0,\"stock\":0,\"outbox\":0}\n"
+            "{\"kind\":\"header\",\"format\":\"ordersmith-dump\",\"version\":2}\n\
+             {\"kind\":\"end\",\"orders\":0,\"idempotency\":0,\"stock\":0,\"outbox\":0,\"records\":0}\n"
+        );
+    }
+
+    #[test]
+    fn keyed_records_travel_and_version_one_dumps_still_import() {
+        let source = MemoryStore::new();
+        let write = |key: &str, expected: u64, json: &str| RecordWrite {
+            namespace: "channels.listing".into(),
+            key: key.into(),
+            expected_version: expected,
+            value_json: Some(json.into()),
+        };
+        source
+            .commit(ChangeSet {
+                records: vec![write("b", 0, "{\"n\":1}"), write("a", 0, "[]")],
+                ..ChangeSet::default()
+            })
+            .unwrap();
+        source
+            .commit(ChangeSet {
+                records: vec![write("b", 1, "{\"n\":2}")],
+                ..ChangeSet::default()
+            })
+            .unwrap();
+        let mut bytes = Vec::new();
+        let stats = export(&source, &source, &mut bytes).unwrap();
+        assert_eq!(stats.records, 2);
+        let target = MemoryStore::new();
+        assert_eq!(import(&target, &target, bytes.as_slice()).unwrap(), stats);
+        let b = target
+            .keyed_record("channels.listing", "b")
+            .unwrap()
+            .unwrap();
+        assert_eq!((b.version, b.value_json.as_str()), (1, "{\"n\":2}"));
+        // A target holding only records is not empty either.
+        assert_eq!(
+            import(&target, &target, bytes.as_slice()).unwrap_err(),
+            DumpError::TargetNotEmpty
+        );
+        let v1 = "{\"kind\":\"header\",\"format\":\"ordersmith-dump\",\"version\":1}\n\
+                  {\"kind\":\"end\",\"orders\":0,\"idempotency\":0,\"stock\":0,\"outbox\":0}\n";
+        let fresh = MemoryStore::new();
+        assert_eq!(
+            import(&fresh, &fresh, v1.as_bytes()).unwrap(),
+            DumpStats::default()
         );
     }
 

@@ -5,6 +5,8 @@
 //! (version checks, all-or-nothing commits); `benches/` measures what that costs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::stock::FastMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -12,24 +14,26 @@ use std::sync::{Mutex, RwLock};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::{
-    ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderQuery, Outbox, OutboxRecord, Store,
-    StoreError,
+    ChangeSet, Clock, IdGenerator, IdempotencyRecord, KeyedRecord, OrderQuery, Outbox,
+    OutboxRecord, Store, StoreError,
 };
-use crate::ids::{CustomerId, OrderId};
+use crate::ids::OrderId;
 use crate::order::{Order, OrderEventRecord};
-use crate::returns::CreditAccount;
 use crate::stock::StockLogEntry;
 
 #[derive(Default)]
 struct State {
-    orders: HashMap<OrderId, (Order, Vec<OrderEventRecord>)>,
+    // foldhash (randomly seeded per map) rather than SipHash: SipHash was a tenth of
+    // an in-memory channel import, and the stock ledger already keys its maps this way.
+    orders: FastMap<OrderId, (Order, Vec<OrderEventRecord>)>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
-    idempotency: HashMap<String, IdempotencyRecord>,
+    idempotency: FastMap<String, IdempotencyRecord>,
     outbox: BTreeMap<u64, OutboxRecord>,
-    outbox_index: HashMap<String, u64>,
+    outbox_index: FastMap<String, u64>,
     outbox_seq: u64,
     stock_log: Vec<StockLogEntry>,
-    credit: BTreeMap<CustomerId, CreditAccount>,
+    /// namespace → key → (version, JSON).
+    records: BTreeMap<String, BTreeMap<String, (u64, String)>>,
 }
 
 /// A [`Store`] and [`Outbox`] in process memory.
@@ -177,23 +181,25 @@ impl Store for MemoryStore {
                 });
             }
         }
-        for change in &changes.credit_accounts {
-            let actual = state
-                .credit
-                .get(&change.account.customer)
-                .map_or(0, |a| a.version);
-            if actual != change.expected_version {
-                return Err(StoreError::Conflict {
-                    aggregate: format!("credit account {}", change.account.customer),
-                    expected: change.expected_version,
-                    actual,
-                });
-            }
-        }
         for record in &changes.idempotency {
             if state.idempotency.contains_key(&record.key) {
                 return Err(StoreError::KeyTaken {
                     key: record.key.clone(),
+                });
+            }
+        }
+        let mut written = BTreeSet::new();
+        for w in &changes.records {
+            let actual = state
+                .records
+                .get(&w.namespace)
+                .and_then(|m| m.get(&w.key))
+                .map_or(0, |(v, _)| *v);
+            if actual != w.expected_version || !written.insert((&w.namespace, &w.key)) {
+                return Err(StoreError::Conflict {
+                    aggregate: w.aggregate(),
+                    expected: w.expected_version,
+                    actual,
                 });
             }
         }
@@ -217,10 +223,19 @@ impl Store for MemoryStore {
         for record in changes.idempotency {
             state.idempotency.insert(record.key.clone(), record);
         }
-        for change in changes.credit_accounts {
-            state
-                .credit
-                .insert(change.account.customer.clone(), change.account);
+        for w in changes.records {
+            let space = state.records.entry(w.namespace.clone()).or_default();
+            match w.value_json {
+                Some(json) => {
+                    space.insert(w.key, (w.expected_version + 1, json));
+                }
+                None => {
+                    space.remove(&w.key);
+                    if space.is_empty() {
+                        state.records.remove(&w.namespace);
+                    }
+                }
+            }
         }
         for record in changes.outbox {
             state.outbox_seq += 1;
@@ -259,29 +274,52 @@ impl Store for MemoryStore {
         Ok(records.into_iter().take(limit).cloned().collect())
     }
 
-    fn load_credit_account(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Option<CreditAccount>, StoreError> {
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        Ok(state.credit.get(customer).cloned())
+        Ok(state
+            .records
+            .get(namespace)
+            .and_then(|m| m.get(key))
+            .map(|(version, json)| KeyedRecord {
+                namespace: namespace.to_string(),
+                key: key.to_string(),
+                version: *version,
+                value_json: json.clone(),
+            }))
     }
 
-    fn credit_account_ids(
+    fn keyed_records(
         &self,
-        after: Option<&CustomerId>,
+        namespace: &str,
+        after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<CustomerId>, StoreError> {
+    ) -> Result<Vec<KeyedRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        let range = match after {
-            Some(a) => state
-                .credit
-                .range::<CustomerId, _>((Bound::Excluded(a), Bound::Unbounded)),
-            None => state.credit.range::<CustomerId, _>(..),
+        let Some(space) = state.records.get(namespace) else {
+            return Ok(Vec::new());
         };
-        Ok(range.take(limit).map(|(k, _)| k.clone()).collect())
+        let from = match after {
+            Some(a) => Bound::Excluded(a.to_string()),
+            None => Bound::Unbounded,
+        };
+        Ok(space
+            .range((from, Bound::Unbounded))
+            .take(limit)
+            .map(|(key, (version, json))| KeyedRecord {
+                namespace: namespace.to_string(),
+                key: key.clone(),
+                version: *version,
+                value_json: json.clone(),
+            })
+            .collect())
+    }
+
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        self.check_read()?;
+        let state = self.state.read().map_err(poisoned)?;
+        Ok(state.records.keys().cloned().collect())
     }
 }
 

@@ -6,6 +6,9 @@
 //!   typed conflict; everything in one [`ChangeSet`] is saved atomically or not at all.
 //! - [`Outbox`]: effects for the host to perform and acknowledge (send a message, push
 //!   stock to a channel), written in the same atomic save as the change that caused them.
+//! - Keyed records ([`KeyedRecord`], [`RecordWrite`]): small versioned JSON documents a
+//!   capability beside the order keeps in the same store (a channel's identifier map and
+//!   intake log), so it survives restarts and is shared by processes on every store.
 //!
 //! In-memory implementations ship in [`memory`]; they serve tests, demos and hosts that
 //! keep state in process, and can be told to fail so error paths are tested.
@@ -16,7 +19,7 @@ pub mod memory;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, CustomerId, OrderId};
+use crate::ids::{ChannelId, OrderId};
 use crate::order::{Order, OrderEventRecord, OrderStatus};
 use crate::stock::StockLogEntry;
 
@@ -142,16 +145,6 @@ pub struct OrderChange {
     pub snapshot: Order,
 }
 
-/// A customer's store-credit account in a [`ChangeSet`]: its state after the change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreditChange {
-    /// The version the caller read; 0 for a new account.
-    pub expected_version: u64,
-    /// The account after the change (its `version` is `expected_version + 1`, or any
-    /// version when importing a dump into an empty store with `expected_version` 0).
-    pub account: crate::returns::CreditAccount,
-}
-
 /// A record of a command that carried an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
@@ -192,6 +185,46 @@ pub struct StockAppend {
     pub entries: Vec<StockLogEntry>,
 }
 
+/// A small versioned JSON document kept beside the orders: what a capability outside
+/// the order aggregate needs to remember (a channel's identifier map, its intake log).
+///
+/// Records live in namespaces (one per capability and purpose, e.g.
+/// `channels.listing`); within one, a key names one record. The version starts at 1 when
+/// a record is created and grows by one on every write, like an aggregate's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyedRecord {
+    /// The namespace, e.g. `channels.listing`.
+    pub namespace: String,
+    /// The key within the namespace.
+    pub key: String,
+    /// 1 after the first write, then one more per write.
+    pub version: u64,
+    /// The document, as JSON.
+    pub value_json: String,
+}
+
+/// A write of one [`KeyedRecord`] inside a [`ChangeSet`], applied only if the record is
+/// still at `expected_version` (0: it must not exist); otherwise the whole change set is
+/// refused with [`StoreError::Conflict`] and nothing is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordWrite {
+    /// The namespace.
+    pub namespace: String,
+    /// The key.
+    pub key: String,
+    /// The version the writer read; 0 when it saw no record.
+    pub expected_version: u64,
+    /// The new document, or `None` to delete the record.
+    pub value_json: Option<String>,
+}
+
+impl RecordWrite {
+    /// The aggregate name a conflict on this write reports.
+    pub fn aggregate(&self) -> String {
+        format!("record {}/{}", self.namespace, self.key)
+    }
+}
+
 /// Everything one engine call saves, atomically.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeSet {
@@ -203,8 +236,8 @@ pub struct ChangeSet {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Effects to perform.
     pub outbox: Vec<OutboxRecord>,
-    /// Store-credit accounts changed.
-    pub credit_accounts: Vec<CreditChange>,
+    /// Keyed records written (created, replaced or deleted).
+    pub records: Vec<RecordWrite>,
 }
 
 impl ChangeSet {
@@ -214,7 +247,7 @@ impl ChangeSet {
             && self.stock.as_ref().is_none_or(|s| s.entries.is_empty())
             && self.idempotency.is_empty()
             && self.outbox.is_empty()
-            && self.credit_accounts.is_empty()
+            && self.records.is_empty()
     }
 }
 
@@ -340,6 +373,11 @@ impl OrderCursor {
 ///   [`StoreError::Conflict`] otherwise; likewise the stock log must still end at
 ///   [`StockAppend::expected_seq`]. An idempotency key that already exists gives
 ///   [`StoreError::KeyTaken`]. Events and log entries are appended, never rewritten.
+///   Each [`RecordWrite`] needs its record at `expected_version` (0 = absent), else
+///   [`StoreError::Conflict`] naming [`RecordWrite::aggregate`]; a written record's
+///   version becomes `expected_version + 1`, a deleted one is gone (a later create
+///   starts at 1 again). Two writes of one record in one change set are refused as a
+///   conflict.
 /// - Reads see only committed data; a commit is visible to every later read.
 /// - `query_orders` returns matches ([`OrderQuery::matches`], so strictly after
 ///   [`OrderQuery::after`]) ordered by `placed_at`, then id (byte order), skipping
@@ -348,11 +386,7 @@ impl OrderCursor {
 ///   order of the id or key (Rust's `str` order, SQL's `COLLATE "C"`), strictly after
 ///   the cursor, at most `limit`: paging with the last item returned visits each item
 ///   exactly once. They serve export ([`dump`]) and maintenance, not hot paths.
-/// - Store-credit accounts ([`crate::returns::CreditAccount`]) are versioned like
-///   orders: `commit` checks each [`CreditChange`]'s stored version equals
-///   `expected_version` (0 = must not exist) and returns [`StoreError::Conflict`]
-///   otherwise; `load_credit_account` returns `Ok(None)` for an unknown customer;
-///   `credit_account_ids` lists customers like `order_ids`.
+///   `keyed_records` pages a namespace the same way.
 pub trait Store: Send + Sync {
     /// The order at its latest version.
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
@@ -380,18 +414,18 @@ pub trait Store: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<IdempotencyRecord>, StoreError>;
-    /// A customer's store-credit account at its latest version.
-    fn load_credit_account(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Option<crate::returns::CreditAccount>, StoreError>;
-    /// Customers with a store-credit account in ascending byte order, strictly after
+    /// The keyed record `key` of `namespace`, if stored.
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError>;
+    /// Records of `namespace` in ascending byte order of their key, strictly after
     /// `after` (from the first when `None`), at most `limit`.
-    fn credit_account_ids(
+    fn keyed_records(
         &self,
-        after: Option<&CustomerId>,
+        namespace: &str,
+        after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<CustomerId>, StoreError>;
+    ) -> Result<Vec<KeyedRecord>, StoreError>;
+    /// The namespaces holding at least one record, in ascending byte order.
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// The host's side of the outbox.

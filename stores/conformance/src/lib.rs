@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             engines_on_one_store_share_one_ledger,
             fulfilment_state_round_trips_and_moves_with_a_dump,
             warehouse_flow_end_to_end,
+            keyed_records_are_versioned_paged_and_dumped,
             returns_and_store_credit_round_trip_and_move_with_a_dump
         );
     };
@@ -153,6 +154,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     orders_and_stock_are_saved_together_or_not_at_all(make);
     engines_on_one_store_share_one_ledger(make);
     fulfilment_state_round_trips_and_moves_with_a_dump(make);
+    keyed_records_are_versioned_paged_and_dumped(make);
     warehouse_flow_end_to_end(make);
     returns_and_store_credit_round_trip_and_move_with_a_dump(make);
 }

@@ -8,8 +8,8 @@ use ordersmith::ids::{LocationId, OrderId, VariantId};
 use ordersmith::order::{Order, OrderStatus};
 use ordersmith::ports::dump::{export, import};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderCursor, OrderQuery, OutboxRecord, StockAppend, StoreError,
-    MAX_QUERY_LIMIT,
+    ChangeSet, IdempotencyRecord, OrderCursor, OrderQuery, OutboxRecord, RecordWrite, StockAppend,
+    StoreError, MAX_QUERY_LIMIT,
 };
 use ordersmith::stock::{StockCommand, StockLogEntry};
 
@@ -201,17 +201,18 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
     let sut = make();
     sut.store
         .commit(ChangeSet {
+            records: Vec::new(),
             stock: None,
             orders: vec![new_order_change("o-b", "web", start())],
             idempotency: vec![key("taken", "o-b")],
             outbox: vec![outbox_record("e-0", "o-b")],
-            credit_accounts: Vec::new(),
         })
         .unwrap();
     let before = observable(&sut);
     let err = sut
         .store
         .commit(ChangeSet {
+            records: Vec::new(),
             stock: None,
             orders: vec![
                 new_order_change("o-a", "web", start()),
@@ -219,7 +220,6 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             ],
             idempotency: vec![key("fresh", "o-a")],
             outbox: vec![outbox_record("e-1", "o-a")],
-            credit_accounts: Vec::new(),
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
@@ -228,6 +228,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
     let err = sut
         .store
         .commit(ChangeSet {
+            records: Vec::new(),
             stock: None,
             orders: vec![
                 new_order_change("o-c", "web", start()),
@@ -235,7 +236,6 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             ],
             idempotency: vec![key("fresh", "o-c"), key("taken", "o-c")],
             outbox: vec![outbox_record("e-2", "o-c")],
-            credit_accounts: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(
@@ -254,6 +254,7 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
     let sut = make();
     let before = observable(&sut);
     let changes = ChangeSet {
+        records: vec![record_write("ns", "k", 0, Some("1"))],
         stock: None,
         orders: vec![
             new_order_change("o-1", "web", start()),
@@ -261,7 +262,6 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
         ],
         idempotency: vec![key("k-1", "o-1")],
         outbox: vec![outbox_record("e-1", "o-1"), outbox_record("e-2", "o-2")],
-        credit_accounts: Vec::new(),
     };
     sut.fail_next_commit();
     let err = sut.store.commit(changes.clone()).unwrap_err();
@@ -275,6 +275,7 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
     );
     assert_eq!(sut.outbox.pending(10).unwrap().len(), 2);
     assert!(sut.store.idempotency_record("k-1").unwrap().is_some());
+    assert!(sut.store.keyed_record("ns", "k").unwrap().is_some());
 }
 
 /// Pending is oldest first, limited, and does not remove; acknowledging removes once.
@@ -670,6 +671,7 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
     let ids = ["o-b", "o-B", "o-a", "o-A", "o-ä", "o-10", "o-9", "o_1"];
     sut.store
         .commit(ChangeSet {
+            records: Vec::new(),
             stock: None,
             orders: ids
                 .iter()
@@ -677,7 +679,6 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
                 .collect(),
             idempotency: ids.iter().map(|id| key(&format!("k{id}"), id)).collect(),
             outbox: Vec::new(),
-            credit_accounts: Vec::new(),
         })
         .unwrap();
     let mut sorted: Vec<&str> = ids.to_vec();
@@ -945,11 +946,11 @@ pub fn orders_and_stock_are_saved_together_or_not_at_all(make: Make<'_>) {
     let err = sut
         .store
         .commit(ChangeSet {
+            records: Vec::new(),
             orders: vec![new_order_change("o-3", "web", start())],
             stock: append(1, vec![receive_entry(2, 7)]),
             idempotency: vec![key("k-3", "o-3")],
             outbox: vec![outbox_record("e-3", "o-3")],
-            credit_accounts: Vec::new(),
         })
         .unwrap_err();
     assert_eq!(err.code(), "STORE_UNAVAILABLE");
@@ -1398,17 +1399,140 @@ pub fn warehouse_flow_end_to_end(make: Make<'_>) {
     assert!(t.parcels.iter().any(|p| p.status == "Teslim edildi"));
 }
 
+fn record_write(ns: &str, key: &str, expected: u64, value: Option<&str>) -> RecordWrite {
+    RecordWrite {
+        namespace: ns.to_string(),
+        key: key.to_string(),
+        expected_version: expected,
+        value_json: value.map(str::to_string),
+    }
+}
+
+/// Keyed records: created at version 1, each write one more; a stale or duplicate
+/// write refuses the whole change set (orders in it too); deletes free the key; listings
+/// page in byte order per namespace (the empty key included); namespaces are listed;
+/// records travel with a dump.
+pub fn keyed_records_are_versioned_paged_and_dumped(make: Make<'_>) {
+    let sut = make();
+    let store = &sut.store;
+    assert_eq!(store.keyed_record("ns", "a").unwrap(), None);
+    assert!(store.record_namespaces().unwrap().is_empty());
+    store
+        .commit(ChangeSet {
+            records: vec![
+                record_write("ns", "b", 0, Some("{\"v\":1}")),
+                record_write("ns", "", 0, Some("\"empty key ü\"")),
+                record_write("ns", "a", 0, Some("[]")),
+                record_write("other", "z", 0, Some("null")),
+            ],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    store
+        .commit(ChangeSet {
+            records: vec![record_write("ns", "b", 1, Some("{\"v\":2}"))],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let b = store.keyed_record("ns", "b").unwrap().unwrap();
+    assert_eq!((b.version, b.value_json.as_str()), (2, "{\"v\":2}"));
+    let before = observable(&sut);
+    // Stale, creating an existing one, and two writes of one record: all refused, and
+    // an order riding in the same change set is not saved either.
+    for writes in [
+        vec![record_write("ns", "b", 1, Some("{}"))],
+        vec![record_write("ns", "a", 0, Some("{}"))],
+        vec![
+            record_write("ns", "c", 0, Some("{}")),
+            record_write("ns", "c", 0, Some("{}")),
+        ],
+        vec![record_write("ns", "a", 0, None)],
+    ] {
+        let err = store
+            .commit(ChangeSet {
+                orders: vec![new_order_change("o-rec", "web", start())],
+                records: writes.clone(),
+                ..ChangeSet::default()
+            })
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict { aggregate, .. } if aggregate.starts_with("record ns/")),
+            "{writes:?}: {err:?}"
+        );
+        assert_eq!(observable(&sut), before, "{writes:?} changed the store");
+    }
+    assert_eq!(
+        store
+            .keyed_records("ns", None, 10)
+            .unwrap()
+            .iter()
+            .map(|r| (r.key.as_str(), r.version))
+            .collect::<Vec<_>>(),
+        [("", 1), ("a", 1), ("b", 2)]
+    );
+    let page: Vec<String> = store
+        .keyed_records("ns", Some(""), 1)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(page, ["a"]);
+    assert!(store.keyed_records("ns", Some("b"), 10).unwrap().is_empty());
+    assert!(store.keyed_records("none", None, 10).unwrap().is_empty());
+    assert_eq!(store.record_namespaces().unwrap(), ["ns", "other"]);
+    // The dump carries them; the copy lists the same content.
+    let copy = make();
+    import(copy.store.as_ref(), copy.outbox.as_ref(), before.as_bytes()).unwrap();
+    assert_eq!(
+        copy.store.keyed_records("ns", None, 10).unwrap().len(),
+        3,
+        "records travel with a dump"
+    );
+    assert_eq!(
+        copy.store
+            .keyed_record("ns", "b")
+            .unwrap()
+            .unwrap()
+            .value_json,
+        "{\"v\":2}"
+    );
+    // Deleting at the read version frees the key; a delete of an absent record at
+    // version 0 is accepted and changes nothing.
+    store
+        .commit(ChangeSet {
+            records: vec![
+                record_write("other", "z", 1, None),
+                record_write("ns", "gone", 0, None),
+            ],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(store.keyed_record("other", "z").unwrap(), None);
+    assert_eq!(store.record_namespaces().unwrap(), ["ns"]);
+    store
+        .commit(ChangeSet {
+            records: vec![record_write("other", "z", 0, Some("1"))],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        store.keyed_record("other", "z").unwrap().unwrap().version,
+        1
+    );
+}
+
 /// Returns round-trip: an order with RMAs (approved, label, receipt, inspection moving
 /// stock, a refund, store credit) loads back equal on this store and on a second
 /// engine, replays from its history, and moves with a dump together with the
-/// customer's store-credit account. Store-credit accounts are versioned: a stale save
-/// is a conflict and changes nothing.
+/// customer's store-credit account (a keyed record). Store-credit accounts are
+/// versioned: a stale save is a conflict and changes nothing.
 pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) {
+    use ordersmith::engine::CREDIT_NAMESPACE;
     use ordersmith::engine::{EngineConfig, NotificationConfig};
     use ordersmith::ids::CustomerId;
     use ordersmith::notify::NotificationChannel;
     use ordersmith::order::LineQuantity;
-    use ordersmith::ports::CreditChange;
+    use ordersmith::ports::RecordWrite;
     use ordersmith::returns::{
         CreditEntryKind, InspectionOutcome, ResolutionRequest, ReturnLineRequest, ReturnReason,
         RmaStatus, UnitInspection,
@@ -1544,27 +1668,23 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
     let err = sut
         .store
         .commit(ChangeSet {
-            credit_accounts: vec![CreditChange {
+            records: vec![RecordWrite {
+                namespace: CREDIT_NAMESPACE.to_string(),
+                key: customer.to_string(),
                 expected_version: 0,
-                account: stale,
+                value_json: Some(serde_json::to_string(&stale).unwrap()),
             }],
             ..ChangeSet::default()
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     assert_eq!(observable(&sut), before);
-    assert_eq!(
-        sut.store.credit_account_ids(None, 10).unwrap(),
-        vec![customer.clone()]
-    );
-    assert!(sut
-        .store
-        .credit_account_ids(Some(&customer), 10)
-        .unwrap()
-        .is_empty());
-    assert!(sut
-        .store
-        .load_credit_account(&CustomerId::parse("nobody").unwrap())
+    let listed = sut.store.keyed_records(CREDIT_NAMESPACE, None, 10).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key, customer.as_str());
+    assert_eq!(listed[0].version, 1);
+    assert!(engine
+        .store_credit(&CustomerId::parse("nobody").unwrap())
         .unwrap()
         .is_none());
     // A dump carries the order and the account to another store unchanged.
@@ -1576,19 +1696,12 @@ pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) 
     )
     .unwrap();
     assert_eq!(observable(&target), before);
-    assert!(before.contains("\"kind\":\"credit_account\""));
+    assert!(before.contains(CREDIT_NAMESPACE));
     assert_eq!(target.store.load_order(&id).unwrap().unwrap(), order);
-    assert_eq!(
-        target
-            .store
-            .load_credit_account(&customer)
-            .unwrap()
-            .unwrap(),
-        account
-    );
     // Spending credit on a later order through the imported store never goes below
     // zero.
     let (third, _) = target.engine();
+    assert_eq!(third.store_credit(&customer).unwrap().unwrap(), account);
     let mut later = new_order("web", start());
     if let Some(c) = later.customer.as_mut() {
         c.id = Some(customer.clone());

@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod pool;
+mod records;
 mod schema;
 mod statements;
 
@@ -34,13 +35,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ordersmith::ids::{CustomerId, OrderId};
+use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, CreditChange, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
+    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange, OrderQuery,
     Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
-use ordersmith::returns::CreditAccount;
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -500,45 +500,6 @@ fn write_outbox(
     Ok(())
 }
 
-/// Version-checked writes of store-credit accounts, like orders (in id order, so two
-/// commits touching the same accounts lock them in the same order).
-fn write_credit(
-    tx: &mut Transaction<'_>,
-    stmts: &Statements,
-    accounts: &[CreditChange],
-) -> Result<(), StoreError> {
-    let mut sorted: Vec<&CreditChange> = accounts.iter().collect();
-    sorted.sort_by(|a, b| a.account.customer.cmp(&b.account.customer));
-    for change in sorted {
-        let account = &change.account;
-        let id = account.customer.as_str();
-        let doc = encode("credit account", account)?;
-        let version = to_i64("credit account version", account.version)?;
-        let written = if change.expected_version == 0 {
-            tx.execute(&stmts.insert_credit, &[&id, &version, &doc])
-        } else {
-            let expected = to_i64("expected version", change.expected_version)?;
-            tx.execute(&stmts.update_credit, &[&id, &version, &doc, &expected])
-        }
-        .map_err(store_error("saving a credit account"))?;
-        if written == 0 {
-            let actual = tx
-                .query_opt(&stmts.credit_version, &[&id])
-                .map_err(store_error("reading a credit account version"))?
-                .map(|r| r.try_get::<_, i64>(0))
-                .transpose()
-                .map_err(store_error("reading a credit account version"))?
-                .unwrap_or(0);
-            return Err(StoreError::Conflict {
-                aggregate: format!("credit account {id}"),
-                expected: change.expected_version,
-                actual: to_u64("stored version", actual)?,
-            });
-        }
-    }
-    Ok(())
-}
-
 fn idempotency(
     key: String,
     fingerprint: String,
@@ -722,7 +683,7 @@ impl Store for PgStore {
         write_orders(&mut tx, stmts, &changes.orders)?;
         write_stock(&mut tx, stmts, changes.stock.as_ref())?;
         write_idempotency(&mut tx, stmts, &changes.idempotency)?;
-        write_credit(&mut tx, stmts, &changes.credit_accounts)?;
+        records::write_records(&mut tx, &changes.records)?;
         if self.take_failure() {
             // Dropping `tx` rolls everything above back.
             return Err(StoreError::Unavailable {
@@ -774,45 +735,24 @@ impl Store for PgStore {
             .collect()
     }
 
-    fn load_credit_account(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Option<CreditAccount>, StoreError> {
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
         let mut conn = self.conn()?;
-        let Conn { client, stmts } = &mut *conn;
-        let row = client
-            .query_opt(&stmts.load_credit, &[&customer.as_str()])
-            .map_err(store_error("loading a credit account"))?;
-        row.map(|r| {
-            let doc: String = r
-                .try_get(0)
-                .map_err(store_error("loading a credit account"))?;
-            decode("credit account", &doc)
-        })
-        .transpose()
+        records::read_record(&mut conn.client, namespace, key)
     }
 
-    fn credit_account_ids(
+    fn keyed_records(
         &self,
-        after: Option<&CustomerId>,
+        namespace: &str,
+        after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<CustomerId>, StoreError> {
+    ) -> Result<Vec<KeyedRecord>, StoreError> {
         let mut conn = self.conn()?;
-        let Conn { client, stmts } = &mut *conn;
-        let rows = client
-            .query(
-                &stmts.credit_ids,
-                &[&after.map_or("", |a| a.as_str()), &clamp_i64(limit)],
-            )
-            .map_err(store_error("listing credit accounts"))?;
-        texts(&rows, "listing credit accounts")?
-            .into_iter()
-            .map(|id| {
-                CustomerId::parse(id).map_err(|e| StoreError::Corrupt {
-                    reason: format!("stored customer id is invalid: {e}"),
-                })
-            })
-            .collect()
+        records::read_records(&mut conn.client, namespace, after, limit)
+    }
+
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        records::namespaces(&mut conn.client)
     }
 }
 

@@ -22,11 +22,6 @@ pub(crate) struct Statements {
     pub(crate) stock_head: Statement,
     pub(crate) insert_stock_entry: Statement,
     pub(crate) stock_log_since: Statement,
-    pub(crate) load_credit: Statement,
-    pub(crate) credit_version: Statement,
-    pub(crate) insert_credit: Statement,
-    pub(crate) update_credit: Statement,
-    pub(crate) credit_ids: Statement,
 }
 
 impl Statements {
@@ -81,23 +76,6 @@ impl Statements {
             )?,
             order_ids: client
                 .prepare("SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2")?,
-            load_credit: client
-                .prepare("SELECT snapshot FROM credit_accounts WHERE customer_id = $1")?,
-            credit_version: client
-                .prepare("SELECT version FROM credit_accounts WHERE customer_id = $1")?,
-            insert_credit: client.prepare(
-                "INSERT INTO credit_accounts (customer_id, version, snapshot) VALUES ($1, $2, $3) \
-                 ON CONFLICT (customer_id) DO NOTHING",
-            )?,
-            // Checked and written in one statement, like orders (see update_order).
-            update_credit: client.prepare(
-                "UPDATE credit_accounts SET version = $2, snapshot = $3 \
-                 WHERE customer_id = $1 AND version = $4",
-            )?,
-            credit_ids: client.prepare(
-                "SELECT customer_id FROM credit_accounts WHERE customer_id > $1 \
-                 ORDER BY customer_id LIMIT $2",
-            )?,
             idempotency_records: client.prepare(
                 "SELECT key, fingerprint, order_id, order_version FROM idempotency_records \
                  WHERE key > $1 ORDER BY key LIMIT $2",

@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod records;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -42,13 +43,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ordersmith::ids::{CustomerId, OrderId};
+use ordersmith::ids::OrderId;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, CreditChange, IdBlocks, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
+    ChangeSet, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange, OrderQuery,
     Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
-use ordersmith::returns::CreditAccount;
 use ordersmith::stock::StockLogEntry;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
@@ -449,43 +449,6 @@ fn write_idempotency(
     Ok(())
 }
 
-/// Version-checked writes of store-credit accounts, like orders.
-fn write_credit(tx: &Transaction<'_>, accounts: &[CreditChange]) -> Result<(), StoreError> {
-    for change in accounts {
-        let account = &change.account;
-        let id = account.customer.as_str();
-        let doc = encode("credit account", account)?;
-        let version = to_i64("credit account version", account.version)?;
-        let written = if change.expected_version == 0 {
-            tx.prepare_cached(
-                "INSERT INTO credit_accounts (customer_id, version, snapshot) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (customer_id) DO NOTHING",
-            )
-            .and_then(|mut s| s.execute(params![id, version, doc]))
-        } else {
-            let expected = to_i64("expected version", change.expected_version)?;
-            tx.prepare_cached(
-                "UPDATE credit_accounts SET version = ?2, snapshot = ?3 \
-                 WHERE customer_id = ?1 AND version = ?4",
-            )
-            .and_then(|mut s| s.execute(params![id, version, doc, expected]))
-        }
-        .map_err(store_error("saving a credit account"))?;
-        if written == 0 {
-            let actual: Option<i64> = tx
-                .prepare_cached("SELECT version FROM credit_accounts WHERE customer_id = ?1")
-                .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-                .map_err(store_error("reading a credit account version"))?;
-            return Err(StoreError::Conflict {
-                aggregate: format!("credit account {id}"),
-                expected: change.expected_version,
-                actual: to_u64("stored version", actual.unwrap_or(0))?,
-            });
-        }
-    }
-    Ok(())
-}
-
 fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), StoreError> {
     let mut insert = tx
         .prepare_cached(
@@ -658,7 +621,7 @@ impl Store for SqliteStore {
         write_orders(&tx, &changes.orders)?;
         write_stock(&tx, changes.stock.as_ref())?;
         write_idempotency(&tx, &changes.idempotency)?;
-        write_credit(&tx, &changes.credit_accounts)?;
+        records::write_records(&tx, &changes.records)?;
         if self.take_failure() {
             // Dropping `tx` rolls everything above back.
             return Err(StoreError::Unavailable {
@@ -715,58 +678,21 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    fn load_credit_account(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Option<CreditAccount>, StoreError> {
-        self.credit_account(customer)
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
+        records::read_record(&*self.lock()?, namespace, key)
     }
 
-    fn credit_account_ids(
+    fn keyed_records(
         &self,
-        after: Option<&CustomerId>,
+        namespace: &str,
+        after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<CustomerId>, StoreError> {
-        self.credit_ids(after, limit)
-    }
-}
-
-impl SqliteStore {
-    fn credit_account(&self, customer: &CustomerId) -> Result<Option<CreditAccount>, StoreError> {
-        let conn = self.lock()?;
-        let doc: Option<String> = conn
-            .prepare_cached("SELECT snapshot FROM credit_accounts WHERE customer_id = ?1")
-            .and_then(|mut s| s.query_row([customer.as_str()], |r| r.get(0)).optional())
-            .map_err(store_error("loading a credit account"))?;
-        doc.map(|d| decode("credit account", &d)).transpose()
+    ) -> Result<Vec<KeyedRecord>, StoreError> {
+        records::read_records(&*self.lock()?, namespace, after, limit)
     }
 
-    fn credit_ids(
-        &self,
-        after: Option<&CustomerId>,
-        limit: usize,
-    ) -> Result<Vec<CustomerId>, StoreError> {
-        let conn = self.lock()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT customer_id FROM credit_accounts WHERE customer_id > ?1 \
-                 ORDER BY customer_id LIMIT ?2",
-            )
-            .map_err(store_error("listing credit accounts"))?;
-        let ids = stmt
-            .query_map(
-                params![after.map_or("", |a| a.as_str()), clamp_i64(limit)],
-                |r| r.get::<_, String>(0),
-            )
-            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(store_error("listing credit accounts"))?;
-        ids.into_iter()
-            .map(|id| {
-                CustomerId::parse(id).map_err(|e| StoreError::Corrupt {
-                    reason: format!("stored customer id is invalid: {e}"),
-                })
-            })
-            .collect()
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        records::namespaces(&*self.lock()?)
     }
 }
 

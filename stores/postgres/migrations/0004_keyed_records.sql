@@ -1,0 +1,10 @@
+-- Keyed records: small versioned JSON documents a capability beside the order keeps in
+-- the same database (a channel's identifier map and intake log). Keys compare as bytes
+-- (COLLATE "C"), so listings page in the port's order.
+CREATE TABLE keyed_records (
+    namespace  TEXT   COLLATE "C" NOT NULL,
+    key        TEXT   COLLATE "C" NOT NULL,
+    version    BIGINT NOT NULL CHECK (version >= 1),
+    value_json TEXT   NOT NULL,
+    PRIMARY KEY (namespace, key)
+);
