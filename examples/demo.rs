@@ -26,6 +26,10 @@ use ordersmith::order::{
 use ordersmith::pii::{Address, Customer, Redacted};
 use ordersmith::ports::memory::FixedClock;
 use ordersmith::ports::{IdGenerator, OrderQuery, Outbox, Store, MAX_QUERY_LIMIT};
+use ordersmith::returns::{
+    ExchangeLine, InspectionOutcome, RefundBreakdown, RefundLeg, Resolution, ResolutionRequest,
+    ReturnLineRequest, ReturnPolicy, ReturnReason, UnitInspection,
+};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::SqliteStore;
@@ -182,6 +186,12 @@ fn main() -> Result<()> {
             }),
             shipping_calendar: Some(calendar),
             sscc: Some(SsccConfig::new(0, "8691234", 1..=9_999_999)?),
+            // 14 days to return; a 5 % restocking fee when the customer changes their mind
+            // or picked the wrong size (the shop pays return shipping when it is at fault).
+            returns: ReturnPolicy {
+                restocking_fee_rate: Decimal::new(5, 2),
+                ..ReturnPolicy::default()
+            },
             ..EngineConfig::default()
         })
         // Invoices and credit notes: the shop's company data, numbered per year in Istanbul.
@@ -495,6 +505,151 @@ fn main() -> Result<()> {
         }
     }
 
+    // Two days later, the W-1001 customer sends things back. The mug arrived chipped
+    // (the shop's fault: it pays the label, refunds the mug's share of shipping, keeps
+    // no fee): refunded. A black T-shirt is the wrong size: exchanged for a white one
+    // (the customer's reason: the 5 % fee is kept, shipping is not refunded).
+    clock.advance(Duration::days(2));
+    let customer = CommandContext::by(Actor::Customer);
+    let ask = |line: &str, quantity: u32, reason: ReturnReason| -> Result<ReturnLineRequest> {
+        Ok(ReturnLineRequest {
+            line_id: LineId::parse(line)?,
+            quantity,
+            reason,
+            opened: true,
+        })
+    };
+    let unit = |line: &str, outcome: InspectionOutcome, note: &str| -> Result<UnitInspection> {
+        Ok(UnitInspection {
+            line_id: LineId::parse(line)?,
+            outcome,
+            quantity: 1,
+            note: Some(note.into()),
+        })
+    };
+    let o = engine.request_return(
+        &web1.id,
+        vec![ask("L2", 1, ReturnReason::Damaged)?],
+        Some("the handle is chipped".into()),
+        vec![],
+        &customer,
+    )?;
+    let mug_rma = o.rmas.last().map(|r| r.id.clone()).ok_or("no return")?;
+    engine.request_return_label(&web1.id, &mug_rma, "ptt-return".into(), &staff)?;
+    engine.record_return_label(
+        &web1.id,
+        &mug_rma,
+        "ptt".into(),
+        "RR000000017TR".into(),
+        &staff,
+    )?;
+    engine.mark_return_in_transit(&web1.id, &mug_rma, &staff)?;
+    clock.advance(Duration::days(1));
+    engine.receive_return(
+        &web1.id,
+        &mug_rma,
+        loc("IST")?,
+        lines(&[("L2", 1)])?,
+        &staff,
+    )?;
+    engine.inspect_return(
+        &web1.id,
+        &mug_rma,
+        vec![unit("L2", InspectionOutcome::Quarantine, "chipped handle")?],
+        &staff,
+    )?;
+    let o = engine.resolve_return(&web1.id, &mug_rma, ResolutionRequest::Refund, &staff)?;
+    if let Some(Resolution::Refund { breakdown, refunds }) =
+        o.rma(&mug_rma).and_then(|r| r.resolution.as_ref())
+    {
+        println!("\nReturn {mug_rma} of {} (damaged mug), refunded:", web1.id);
+        print_breakdown(breakdown);
+        for leg in refunds {
+            match leg {
+                RefundLeg::Provider { payment, amount } => {
+                    println!("  paid back: {amount}, a refund asked of the provider on {payment}")
+                }
+                RefundLeg::Recorded { amount } => {
+                    println!(
+                        "  paid back: {amount}, recorded (the order was paid outside ordersmith)"
+                    )
+                }
+            }
+        }
+    }
+    let o = engine.request_return(
+        &web1.id,
+        vec![ask("L1", 1, ReturnReason::WrongSize)?],
+        Some("too small".into()),
+        vec![ExchangeLine {
+            variant: VariantId::parse("TEE-WHT-S")?,
+            quantity: 1,
+            unit_price: shop.price("349.90")?,
+            title: Some("T-shirt white S".into()),
+            tax_lines: vec![],
+        }],
+        &customer,
+    )?;
+    let tee_rma = o.rmas.last().map(|r| r.id.clone()).ok_or("no return")?;
+    engine.receive_return(
+        &web1.id,
+        &tee_rma,
+        loc("IST")?,
+        lines(&[("L1", 1)])?,
+        &staff,
+    )?;
+    engine.inspect_return(
+        &web1.id,
+        &tee_rma,
+        vec![unit("L1", InspectionOutcome::Resellable, "as new")?],
+        &staff,
+    )?;
+    let o = engine.resolve_return(&web1.id, &tee_rma, ResolutionRequest::Exchange, &staff)?;
+    if let Some(Resolution::Exchange {
+        breakdown,
+        replacement_order,
+        replacement_total,
+        applied,
+        to_charge,
+        ..
+    }) = o.rma(&tee_rma).and_then(|r| r.resolution.as_ref())
+    {
+        println!("\nReturn {tee_rma} of {} (wrong size), exchanged:", web1.id);
+        print_breakdown(breakdown);
+        let replacement = engine.order(replacement_order)?;
+        println!(
+            "  replacement order {replacement_order} ({}) costs {replacement_total}: {applied} covered by the return, {to_charge} to pay; its stock is reserved: {}",
+            replacement
+                .lines
+                .iter()
+                .map(|l| format!("{} x{}", l.variant, l.quantity))
+                .collect::<Vec<_>>()
+                .join(", "),
+            replacement.lines.iter().all(|l| l.fulfilment.allocated == l.quantity)
+        );
+    }
+    let web1_now = engine.order(&web1.id)?;
+    println!(
+        "  {}: paid {}, refunded {}, payment {}, fulfilment {}",
+        web1.id,
+        web1_now.amount_paid,
+        web1_now.amount_refunded,
+        web1_now.payment_status().as_str(),
+        web1_now.fulfilment_status().as_str()
+    );
+    println!("  Where is the return (tr):");
+    for r in engine.timeline(&web1.id, Locale::Tr)?.returns {
+        let done: Vec<String> = r
+            .steps
+            .iter()
+            .filter(|s| s.done)
+            .map(|s| s.label.clone())
+            .collect();
+        println!("    {}: {} ({})", r.rma, r.status, done.join(" → "));
+    }
+    // LEAD: the credit note for the mug refund prints here once invoices land.
+    println!();
+
     // Summary.
     let all = engine.list_all_orders(&OrderQuery::default(), None)?;
     println!(
@@ -802,4 +957,25 @@ fn print_credit_note(credit: &InvoiceDocument) {
         "    total {} (paid out {}, due {})",
         credit.totals.grand_total, credit.totals.paid, credit.totals.due
     );
+}
+
+/// A refund breakdown as a finance person reads it.
+fn print_breakdown(b: &RefundBreakdown) {
+    println!(
+        "  {:<6} {:>5} {:>14} {:>12} {:>12} {:>14} {:>14}",
+        "line", "units", "paid", "of which tax", "shipping", "restocking fee", "refund"
+    );
+    for l in &b.lines {
+        println!(
+            "  {:<6} {:>5} {:>14} {:>12} {:>12} {:>14} {:>14}",
+            l.line_id.as_str(),
+            l.quantity,
+            l.paid.to_string(),
+            l.tax.to_string(),
+            l.shipping.to_string(),
+            l.restocking_fee.to_string(),
+            l.total.to_string()
+        );
+    }
+    println!("  {:<6} {:>86}", "total", b.total.to_string());
 }

@@ -152,6 +152,7 @@ from_core_error!(
     ordersmith::fulfilment::tracking::TrackingError,
     ordersmith::fulfilment::ident::IdentError,
     ordersmith::kpi::KpiError,
+    ordersmith::returns::ReturnsError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an

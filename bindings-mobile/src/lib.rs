@@ -35,5 +35,6 @@ pub mod order;
 pub mod payment;
 pub mod ports;
 pub mod rules;
+pub mod returns;
 pub mod stock;
 pub mod tracking;

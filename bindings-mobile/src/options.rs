@@ -53,6 +53,11 @@ pub struct EngineOptions {
     /// configuration; without it, issuing a document is `INVOICE_NOT_CONFIGURED`.
     #[uniffi(default = None)]
     pub invoicing_json: Option<String>,
+    /// The shop's return policy as the core's JSON (`{"window_days": 30,
+    /// "restocking_fee_rate": "0.10", "non_returnable": ["GIFT"], ...}`); `None`: the
+    /// core's default (14 days, nothing excluded, no fee).
+    #[uniffi(default = None)]
+    pub return_policy_json: Option<String>,
 }
 
 /// The core's configuration for `options` (checked by the core).
@@ -72,6 +77,19 @@ pub(crate) fn engine_config(
             &s.company_prefix,
             s.first_serial..=s.last_serial,
         )?);
+    }
+    if let Some(json) = options.return_policy_json {
+        let reader = &mut serde_json::Deserializer::from_str(&json);
+        let policy: ordersmith::returns::ReturnPolicy = serde_path_to_error::deserialize(reader)
+            .map_err(|e| {
+                let path = match e.path().to_string() {
+                    p if p == "." || p.is_empty() => "return_policy_json".to_string(),
+                    p => format!("return_policy_json.{p}"),
+                };
+                OrdersmithError::invalid_json(path, e.into_inner().to_string())
+            })?;
+        policy.validate()?;
+        config.returns = policy;
     }
     Ok(config)
 }

@@ -150,6 +150,9 @@ arg_names! {
         window_days,
         number,
         shipment,
+        rma,
+        resolution,
+        customer_id,
 }
 
 static INDEX: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

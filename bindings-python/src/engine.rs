@@ -54,6 +54,7 @@ pub(crate) struct EngineArgs<'a, 'py> {
     shipping_calendar: Option<&'a Bound<'py, PyAny>>,
     transit_days: Option<(u32, u32)>,
     notifications: Option<&'a Bound<'py, PyAny>>,
+    returns: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// `{"extension_digit": 0, "company_prefix": "8691234", "serial_from": 1,
@@ -165,6 +166,16 @@ fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
             .filter(|v| !v.is_none())
             .map(|v| extract_as(v, "notifications"))
             .transpose()?,
+        returns: match args.returns.filter(|v| !v.is_none()) {
+            Some(v) => {
+                let policy: ordersmith::returns::ReturnPolicy = extract_as(v, "returns")?;
+                policy
+                    .validate()
+                    .map_err(|e| crate::errors::core_error(py, &e))?;
+                policy
+            }
+            None => ordersmith::returns::ReturnPolicy::default(),
+        },
         ..EngineConfig::default()
     })
 }
@@ -227,7 +238,7 @@ impl PyEngine {
     /// An engine on an in-memory store (tests, demos, scripts).
     #[staticmethod]
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None)")]
+    #[pyo3(signature = (*, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None, returns=None), text_signature = "(*, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None, returns=None)")]
     fn in_memory(
         py: Python<'_>,
         reserve_on_confirm: Option<Flag<names::reserve_on_confirm>>,
@@ -243,6 +254,7 @@ impl PyEngine {
         shipping_calendar: Option<&Bound<'_, PyAny>>,
         transit_days: Option<(u32, u32)>,
         notifications: Option<&Bound<'_, PyAny>>,
+        returns: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let config = config(
             py,
@@ -260,6 +272,7 @@ impl PyEngine {
                 shipping_calendar,
                 transit_days,
                 notifications,
+                returns,
             },
         )?;
         Ok(Self::wrap(Engine::in_memory(), config))
@@ -268,7 +281,7 @@ impl PyEngine {
     /// An engine on a SQLite file, created and migrated if needed: the embedded,
     /// persistent default. Order ids come from the file's own sequence.
     #[staticmethod]
-    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None)")]
+    #[pyo3(signature = (path, *, synchronous=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None, returns=None), text_signature = "(path, *, synchronous=\"full\", reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None, returns=None)")]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -287,6 +300,7 @@ impl PyEngine {
         shipping_calendar: Option<&Bound<'_, PyAny>>,
         transit_days: Option<(u32, u32)>,
         notifications: Option<&Bound<'_, PyAny>>,
+        returns: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let path = path.0;
         let synchronous = synchronous.map(|v| v.0);
@@ -307,6 +321,7 @@ impl PyEngine {
                 shipping_calendar,
                 transit_days,
                 notifications,
+                returns,
             },
         )?;
         let synchronous = match synchronous {
@@ -342,7 +357,7 @@ impl PyEngine {
     /// created in `schema`, or the server's default, on first use). `url` is a libpq
     /// connection string such as `"host=127.0.0.1 user=shop dbname=shop"`.
     #[staticmethod]
-    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None)")]
+    #[pyo3(signature = (url, *, schema=None, pool_size=None, reserve_on_confirm=None, sourcing=None, allow_split=None, on_shortage=None, reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=None, payment_stops_reservation_clock=None, short_pick=None, sscc=None, shipping_calendar=None, transit_days=None, notifications=None, returns=None), text_signature = "(url, *, schema=None, pool_size=4, reserve_on_confirm=True, sourcing=\"priority\", allow_split=True, on_shortage=\"fail\", reservation_ttl=None, reservation_ttl_by_channel=None, on_reservation_expiry=\"hold\", payment_stops_reservation_clock=True, short_pick=\"resource\", sscc=None, shipping_calendar=None, transit_days=(1, 3), notifications=None, returns=None)")]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
@@ -362,6 +377,7 @@ impl PyEngine {
         shipping_calendar: Option<&Bound<'_, PyAny>>,
         transit_days: Option<(u32, u32)>,
         notifications: Option<&Bound<'_, PyAny>>,
+        returns: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let url = url.as_str();
         let schema = schema.map(|v| v.0);
@@ -382,6 +398,7 @@ impl PyEngine {
                 shipping_calendar,
                 transit_days,
                 notifications,
+                returns,
             },
         )?;
         let options = PgOptions {

@@ -119,6 +119,13 @@ impl PyOrder {
     fn payments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.payments)
     }
+    /// The order's returns (RMAs), oldest first, as dicts: `id`, `status`, `lines`
+    /// (reason, received, restocked, quarantined, written off), `policy_failure`,
+    /// `override_reason`, `label`, `resolution` with its refund breakdown.
+    #[getter]
+    fn rmas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.rmas)
+    }
     /// The order's fulfilment orders (open and closed), as dicts.
     #[getter]
     fn fulfilments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

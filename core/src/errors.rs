@@ -86,6 +86,9 @@ const INVALID_INPUT: &[&str] = &[
     "PAYMENT_INVALID_INPUT",
     "RETURNS_NOT_RETURNABLE",
     "RETURNS_INVALID_REQUEST",
+    "RETURNS_INVALID_TEXT",
+    "RETURNS_INVALID_POLICY",
+    "RETURNS_QUANTITY_EXCEEDED",
     "ENGINE_INVALID_INPUT",
     // Like Python's I/O on a closed file: the caller's mistake, a ValueError.
     "ENGINE_CLOSED",
@@ -143,6 +146,7 @@ const INVALID_INPUT: &[&str] = &[
 
 const NOT_FOUND: &[&str] = &[
     "RETURNS_UNKNOWN_LINE",
+    "RETURNS_UNKNOWN_RMA",
     "PAYMENT_UNKNOWN",
     "FULFILMENT_UNKNOWN",
     "FULFILMENT_UNKNOWN_PARCEL",

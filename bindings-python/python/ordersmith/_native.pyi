@@ -211,6 +211,8 @@ class Order:
     @property
     def payments(self) -> List[_Row]: ...
     @property
+    def rmas(self) -> List[_Row]: ...
+    @property
     def lines(self) -> Tuple[OrderLine, ...]: ...
     @property
     def tags(self) -> Tuple[str, ...]: ...
@@ -274,6 +276,7 @@ class Engine:
         shipping_calendar: Optional[Mapping[str, Any]] = None,
         transit_days: Tuple[int, int] = (1, 3),
         notifications: Optional[Mapping[str, Any]] = None,
+        returns: Optional[Mapping[str, Any]] = None,
     ) -> Engine: ...
     @staticmethod
     def open(
@@ -293,6 +296,7 @@ class Engine:
         shipping_calendar: Optional[Mapping[str, Any]] = None,
         transit_days: Tuple[int, int] = (1, 3),
         notifications: Optional[Mapping[str, Any]] = None,
+        returns: Optional[Mapping[str, Any]] = None,
     ) -> Engine: ...
     @staticmethod
     def connect(
@@ -313,6 +317,7 @@ class Engine:
         shipping_calendar: Optional[Mapping[str, Any]] = None,
         transit_days: Tuple[int, int] = (1, 3),
         notifications: Optional[Mapping[str, Any]] = None,
+        returns: Optional[Mapping[str, Any]] = None,
     ) -> Engine: ...
     # orders
     def place_order(
@@ -461,6 +466,55 @@ class Engine:
         insight_grain: str = "iso_week",
         threshold: float = 0.1,
     ) -> str: ...
+    # returns: the RMA workflow and store credit
+    def request_return(
+        self,
+        order_id: str,
+        lines: Sequence[Mapping[str, Any]],
+        *,
+        note: Optional[str] = None,
+        exchange: Optional[Sequence[Mapping[str, Any]]] = None,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def override_return(
+        self, order_id: str, rma: str, reason: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def reject_return(
+        self, order_id: str, rma: str, reason: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def request_return_label(
+        self, order_id: str, rma: str, service: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def record_return_label(
+        self, order_id: str, rma: str, carrier: str, tracking_number: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def mark_return_in_transit(
+        self, order_id: str, rma: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def receive_return(
+        self, order_id: str, rma: str, location: str, lines: Mapping[str, int], *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def inspect_return(
+        self, order_id: str, rma: str, units: Sequence[Mapping[str, Any]], *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def resolve_return(
+        self,
+        order_id: str,
+        rma: str,
+        resolution: Literal["refund", "store_credit", "exchange"],
+        *,
+        actor: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Order: ...
+    def close_return(
+        self, order_id: str, rma: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
+    def return_value(self, order_id: str, rma: str) -> _Row: ...
+    def store_credit(self, customer_id: str) -> Optional[_Row]: ...
+    def spend_store_credit(
+        self, order_id: str, amount: _Amount, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None
+    ) -> Order: ...
     # payments through a provider
     def authorise_payment(
         self, order_id: str, provider: str, amount: _Amount, method: Optional[str] = None, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None

@@ -45,12 +45,14 @@ mod notifications;
 mod orders;
 mod reconcile;
 mod rules;
+mod returns;
 mod stock;
 mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
 pub use rules::RulesConfig;
+pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
@@ -293,6 +295,9 @@ pub struct EngineConfig {
     pub transit_days: (u32, u32),
     /// Automation rules: the live and shadow sets and what they need to know.
     pub rules: RulesConfig,
+    /// The shop's return policy (window, non-returnable items, who pays return
+    /// shipping, restocking fee, opened goods, exchanges), overridable per variant.
+    pub returns: crate::returns::ReturnPolicy,
 }
 
 /// Which customer notifications the engine asks the host to send, and the links in
@@ -351,6 +356,7 @@ impl Default for EngineConfig {
             shipping_calendar: None,
             transit_days: (1, 3),
             rules: RulesConfig::default(),
+            returns: crate::returns::ReturnPolicy::default(),
         }
     }
 }

@@ -130,6 +130,8 @@ fn stages<'a>(order: &'a Order, events: &[OrderEvent], first_version: u64) -> Ve
                     vec![("refund_amount", amount.to_string())],
                 ))
             }
+            OrderEvent::Return(e) => super::returns::notification_stage(order, e, version)
+                .map(|(key, subject, extra)| (key, Some(subject), None, extra)),
             _ => None,
         };
         if let Some((key, subject, parcel, extra)) = stage {

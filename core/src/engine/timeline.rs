@@ -75,6 +75,9 @@ pub struct Timeline {
     pub ship_by: Option<String>,
     /// Earliest and latest delivery dates, when a shipping calendar is configured.
     pub delivery_estimate: Option<(String, String)>,
+    /// The order's returns, oldest first, each with its stages.
+    #[serde(default)]
+    pub returns: Vec<super::ReturnTimeline>,
 }
 
 /// A fulfilment order due to ship, with its deadline.
@@ -142,7 +145,7 @@ fn parcel_label(status: ParcelStatus, locale: Locale) -> String {
     }
 }
 
-fn local(at: DateTime<Utc>, tz: Tz) -> String {
+pub(super) fn local(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -303,6 +306,7 @@ impl Engine {
             parcels,
             ship_by,
             delivery_estimate,
+            returns: self.return_timelines(&order, &history, tz, locale),
         })
     }
 

@@ -327,11 +327,29 @@ pub enum TemplateKey {
     OrderCancelled,
     /// Money was refunded.
     RefundIssued,
+    /// A return was asked for.
+    ReturnRequested,
+    /// A return was approved.
+    ReturnApproved,
+    /// A return was rejected (the rule is named).
+    ReturnRejected,
+    /// The return label is ready.
+    ReturnLabelReady,
+    /// The returned goods are on their way back.
+    ReturnInTransit,
+    /// Returned goods arrived.
+    ReturnReceived,
+    /// Returned goods were inspected.
+    ReturnInspected,
+    /// The return was settled: refund, exchange or store credit.
+    ReturnResolved,
+    /// The return was closed.
+    ReturnClosed,
 }
 
 impl TemplateKey {
     /// Every stage.
-    pub const ALL: [TemplateKey; 9] = [
+    pub const ALL: [TemplateKey; 18] = [
         TemplateKey::OrderReceived,
         TemplateKey::OrderConfirmed,
         TemplateKey::OrderOnHoldActionNeeded,
@@ -341,6 +359,15 @@ impl TemplateKey {
         TemplateKey::DeliveryFailed,
         TemplateKey::OrderCancelled,
         TemplateKey::RefundIssued,
+        TemplateKey::ReturnRequested,
+        TemplateKey::ReturnApproved,
+        TemplateKey::ReturnRejected,
+        TemplateKey::ReturnLabelReady,
+        TemplateKey::ReturnInTransit,
+        TemplateKey::ReturnReceived,
+        TemplateKey::ReturnInspected,
+        TemplateKey::ReturnResolved,
+        TemplateKey::ReturnClosed,
     ];
 
     /// The snake_case name.
@@ -355,6 +382,15 @@ impl TemplateKey {
             TemplateKey::DeliveryFailed => "delivery_failed",
             TemplateKey::OrderCancelled => "order_cancelled",
             TemplateKey::RefundIssued => "refund_issued",
+            TemplateKey::ReturnRequested => "return_requested",
+            TemplateKey::ReturnApproved => "return_approved",
+            TemplateKey::ReturnRejected => "return_rejected",
+            TemplateKey::ReturnLabelReady => "return_label_ready",
+            TemplateKey::ReturnInTransit => "return_in_transit",
+            TemplateKey::ReturnReceived => "return_received",
+            TemplateKey::ReturnInspected => "return_inspected",
+            TemplateKey::ReturnResolved => "return_resolved",
+            TemplateKey::ReturnClosed => "return_closed",
         }
     }
 
@@ -366,6 +402,19 @@ impl TemplateKey {
             TemplateKey::OrderShipped => &["order_ref", "carrier", "tracking_url"],
             TemplateKey::DeliveryFailed => &["order_ref", "carrier"],
             TemplateKey::RefundIssued => &["order_ref", "refund_amount"],
+            TemplateKey::ReturnRejected => &["order_ref", "rma_ref", "reject_reason"],
+            TemplateKey::ReturnLabelReady => {
+                &["order_ref", "rma_ref", "carrier", "tracking_number"]
+            }
+            TemplateKey::ReturnResolved => {
+                &["order_ref", "rma_ref", "resolution", "resolution_amount"]
+            }
+            TemplateKey::ReturnRequested
+            | TemplateKey::ReturnApproved
+            | TemplateKey::ReturnInTransit
+            | TemplateKey::ReturnReceived
+            | TemplateKey::ReturnInspected
+            | TemplateKey::ReturnClosed => &["order_ref", "rma_ref"],
             TemplateKey::OrderReceived
             | TemplateKey::OrderConfirmed
             | TemplateKey::OutForDelivery
@@ -390,6 +439,15 @@ impl TemplateKey {
             TemplateKey::DeliveryFailed => &["customer_name", "tracking_url"],
             TemplateKey::OrderCancelled => &["customer_name", "cancel_reason"],
             TemplateKey::RefundIssued => &["customer_name"],
+            TemplateKey::ReturnRequested
+            | TemplateKey::ReturnApproved
+            | TemplateKey::ReturnRejected
+            | TemplateKey::ReturnLabelReady
+            | TemplateKey::ReturnInTransit
+            | TemplateKey::ReturnReceived
+            | TemplateKey::ReturnInspected
+            | TemplateKey::ReturnResolved
+            | TemplateKey::ReturnClosed => &["customer_name", "order_url"],
         }
     }
 
@@ -1000,6 +1058,10 @@ mod tests {
             ("delivery_window", "3–5 March"),
             ("cancel_reason", "out of stock"),
             ("refund_amount", "249,90 TL"),
+            ("rma_ref", "R1"),
+            ("reject_reason", "return window: 40 days since delivery"),
+            ("resolution", "refund"),
+            ("resolution_amount", "249,90 TL"),
         ];
         all.iter()
             .filter(|(k, _)| key.declares(k))
@@ -1035,7 +1097,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(rendered, 9 * 2 * 3);
+        assert_eq!(rendered, 18 * 2 * 3);
         // Turkish is Turkish, UTF-8 intact.
         let m = set
             .render(
@@ -1400,7 +1462,7 @@ mod tests {
         #[test]
         fn dedupe_keys_are_unique_and_stable(
             o1 in id_text(), o2 in id_text(),
-            k1 in 0usize..9, k2 in 0usize..9,
+            k1 in 0usize..18, k2 in 0usize..18,
             p1 in proptest::option::of(id_text()), p2 in proptest::option::of(id_text()),
             c1 in 0usize..3, c2 in 0usize..3,
         ) {

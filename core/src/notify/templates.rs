@@ -178,4 +178,139 @@ pub const SHIPPED: &[ShippedText] = &[
         "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {refund_amount} tutarında iade yaptık. Bankanıza bağlı olarak tutarın hesabınıza yansıması birkaç iş günü sürebilir.",
         "{order_ref} numaralı siparişiniz için {refund_amount} iade edildi.",
     ),
+    // return_requested
+    text(
+        ReturnRequested,
+        En,
+        "We received your return request {rma_ref}",
+        "Hello {customer_name},\n\nWe received your request {rma_ref} to return items from order {order_ref}. We will let you know as soon as it is reviewed.",
+        "We received your return request {rma_ref} for order {order_ref}.",
+    ),
+    text(
+        ReturnRequested,
+        Tr,
+        "{rma_ref} numaralı iade talebinizi aldık",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {rma_ref} numaralı iade talebinizi aldık. İncelendiğinde size haber vereceğiz.",
+        "{order_ref} numaralı siparişiniz için {rma_ref} numaralı iade talebinizi aldık.",
+    ),
+    // return_approved
+    text(
+        ReturnApproved,
+        En,
+        "Your return {rma_ref} is approved",
+        "Hello {customer_name},\n\nYour return {rma_ref} for order {order_ref} is approved. We will send you the return instructions shortly.",
+        "Your return {rma_ref} for order {order_ref} is approved.",
+    ),
+    text(
+        ReturnApproved,
+        Tr,
+        "{rma_ref} numaralı iadeniz onaylandı",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz onaylandı. İade talimatlarını kısa süre içinde göndereceğiz.",
+        "{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz onaylandı.",
+    ),
+    // return_rejected
+    text(
+        ReturnRejected,
+        En,
+        "We could not accept your return {rma_ref}",
+        "Hello {customer_name},\n\nWe are sorry: your return {rma_ref} for order {order_ref} could not be accepted ({reject_reason}). Reply to this message if you think this is a mistake.",
+        "Your return {rma_ref} for order {order_ref} could not be accepted: {reject_reason}",
+    ),
+    text(
+        ReturnRejected,
+        Tr,
+        "{rma_ref} numaralı iadenizi kabul edemedik",
+        "Merhaba {customer_name},\n\nÜzgünüz: {order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz kabul edilemedi ({reject_reason}). Bir hata olduğunu düşünüyorsanız bu mesajı yanıtlayın.",
+        "{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz kabul edilemedi: {reject_reason}",
+    ),
+    // return_label_ready
+    text(
+        ReturnLabelReady,
+        En,
+        "Your return label for {rma_ref} is ready",
+        "Hello {customer_name},\n\nYour return label for {rma_ref} (order {order_ref}) is ready. Hand the parcel to {carrier} with tracking number {tracking_number}.",
+        "Return {rma_ref} (order {order_ref}): hand the parcel to {carrier}, tracking number {tracking_number}.",
+    ),
+    text(
+        ReturnLabelReady,
+        Tr,
+        "{rma_ref} iadeniz için kargo etiketi hazır",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişinizin {rma_ref} numaralı iadesi için kargo etiketi hazır. Paketinizi {tracking_number} takip numarasıyla {carrier} şubesine teslim edin.",
+        "{rma_ref} iadesi ({order_ref}): paketinizi {carrier} şubesine teslim edin, takip numarası {tracking_number}.",
+    ),
+    // return_in_transit
+    text(
+        ReturnInTransit,
+        En,
+        "Your return {rma_ref} is on its way to us",
+        "Hello {customer_name},\n\nYour return {rma_ref} for order {order_ref} is on its way to us.",
+        "Your return {rma_ref} for order {order_ref} is on its way to us.",
+    ),
+    text(
+        ReturnInTransit,
+        Tr,
+        "{rma_ref} numaralı iadeniz yolda",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz bize doğru yolda.",
+        "{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz yolda.",
+    ),
+    // return_received
+    text(
+        ReturnReceived,
+        En,
+        "We received your return {rma_ref}",
+        "Hello {customer_name},\n\nYour returned items for {rma_ref} (order {order_ref}) have arrived. We will inspect them and let you know.",
+        "Your returned items for {rma_ref} (order {order_ref}) have arrived.",
+    ),
+    text(
+        ReturnReceived,
+        Tr,
+        "{rma_ref} numaralı iadenizi teslim aldık",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişinizin {rma_ref} numaralı iadesindeki ürünler bize ulaştı. Kontrol edip size haber vereceğiz.",
+        "{rma_ref} numaralı iadenizdeki ürünler bize ulaştı ({order_ref}).",
+    ),
+    // return_inspected
+    text(
+        ReturnInspected,
+        En,
+        "We inspected your return {rma_ref}",
+        "Hello {customer_name},\n\nWe have inspected the items of your return {rma_ref} for order {order_ref}. We will settle it shortly.",
+        "We inspected your return {rma_ref} for order {order_ref}.",
+    ),
+    text(
+        ReturnInspected,
+        Tr,
+        "{rma_ref} numaralı iadenizi kontrol ettik",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadenizdeki ürünleri kontrol ettik. Kısa süre içinde sonuçlandıracağız.",
+        "{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadenizi kontrol ettik.",
+    ),
+    // return_resolved
+    text(
+        ReturnResolved,
+        En,
+        "Your return {rma_ref} is settled",
+        "Hello {customer_name},\n\nYour return {rma_ref} for order {order_ref} is settled: {resolution} of {resolution_amount}.",
+        "Return {rma_ref} (order {order_ref}) settled: {resolution} of {resolution_amount}.",
+    ),
+    text(
+        ReturnResolved,
+        Tr,
+        "{rma_ref} numaralı iadeniz sonuçlandı",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz sonuçlandı: {resolution_amount} tutarında {resolution}.",
+        "{rma_ref} iadesi ({order_ref}) sonuçlandı: {resolution_amount} tutarında {resolution}.",
+    ),
+    // return_closed
+    text(
+        ReturnClosed,
+        En,
+        "Your return {rma_ref} is closed",
+        "Hello {customer_name},\n\nYour return {rma_ref} for order {order_ref} is closed. Thank you for shopping with us.",
+        "Your return {rma_ref} for order {order_ref} is closed.",
+    ),
+    text(
+        ReturnClosed,
+        Tr,
+        "{rma_ref} numaralı iadeniz kapatıldı",
+        "Merhaba {customer_name},\n\n{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz kapatıldı. Bizi tercih ettiğiniz için teşekkür ederiz.",
+        "{order_ref} numaralı siparişiniz için {rma_ref} numaralı iadeniz kapatıldı.",
+    ),
 ];

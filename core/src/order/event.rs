@@ -358,6 +358,9 @@ pub enum OrderEvent {
     /// Shadow mode: the candidate rule set would have acted differently from the live
     /// one at a trigger. Changes nothing.
     RuleShadowDiffered(Box<crate::rules::ShadowDifference>),
+    /// A step of a return (RMA): requested, approved, received, resolved, ... (see
+    /// [`crate::returns`]); `step` names which.
+    Return(Box<crate::returns::ReturnEvent>),
     /// A fulfilment order closed: everything shipped, moved elsewhere, or cancelled.
     FulfilmentClosed {
         /// The fulfilment order.
@@ -422,6 +425,7 @@ impl OrderEvent {
             OrderEvent::RuleApplied(_) => "rule.applied",
             OrderEvent::RuleChainStopped { .. } => "rule.chain_stopped",
             OrderEvent::RuleShadowDiffered(_) => "rule.shadow_differed",
+            OrderEvent::Return(e) => e.topic(),
         }
     }
 }
@@ -546,6 +550,7 @@ impl Order {
             notification_opt_outs: placed.notification_opt_outs.clone(),
             payments: Vec::new(),
             automation: crate::rules::Automation::default(),
+            rmas: Vec::new(),
         }
     }
 
@@ -853,6 +858,7 @@ impl Order {
             }
             OrderEvent::RuleApplied(applied) => applied.apply_to(&mut self.automation),
             OrderEvent::RuleChainStopped { .. } | OrderEvent::RuleShadowDiffered(_) => {}
+            OrderEvent::Return(e) => crate::returns::apply(&mut self.rmas, e),
             OrderEvent::FulfilmentClosed {
                 fulfilment,
                 status,

@@ -127,6 +127,7 @@ pub use input::{
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,
 };
 pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
+pub(crate) use model::tax_on;
 pub use model::{
     Allocation, CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts,
     LineQuantities, Order, OrderLine, OrderStatus, OrderTotals, PaymentStatus, ShippingLine,

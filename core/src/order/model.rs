@@ -454,6 +454,9 @@ pub struct Order {
     /// the fold of its `rule.applied` events.
     #[serde(default, skip_serializing_if = "crate::rules::Automation::is_empty")]
     pub automation: crate::rules::Automation,
+    /// Returns (RMAs), oldest first, closed ones included (see [`crate::returns`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rmas: Vec<crate::returns::Rma>,
 }
 
 impl Order {
@@ -565,6 +568,11 @@ impl Order {
                 .map(|a| a.quantity)
                 .fold(0u32, u32::saturating_add)
         })
+    }
+
+    /// The return (RMA) with this id.
+    pub fn rma(&self, id: &str) -> Option<&crate::returns::Rma> {
+        self.rmas.iter().find(|r| r.id == id)
     }
 
     /// The line with this id.

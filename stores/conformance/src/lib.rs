@@ -134,7 +134,8 @@ macro_rules! conformance_tests {
             stale_series_numbers_are_conflicts_and_change_nothing,
             a_failed_commit_takes_no_invoice_number,
             racing_engines_number_gaplessly,
-            documents_move_with_a_dump
+            documents_move_with_a_dump,
+            returns_and_store_credit_round_trip_and_move_with_a_dump
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -172,4 +173,5 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     a_failed_commit_takes_no_invoice_number(make);
     racing_engines_number_gaplessly(make);
     documents_move_with_a_dump(make);
+    returns_and_store_credit_round_trip_and_move_with_a_dump(make);
 }

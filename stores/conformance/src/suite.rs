@@ -1526,3 +1526,209 @@ pub fn keyed_records_are_versioned_paged_and_dumped(make: Make<'_>) {
         1
     );
 }
+
+/// Returns round-trip: an order with RMAs (approved, label, receipt, inspection moving
+/// stock, a refund, store credit) loads back equal on this store and on a second
+/// engine, replays from its history, and moves with a dump together with the
+/// customer's store-credit account (a keyed record). Store-credit accounts are
+/// versioned: a stale save is a conflict and changes nothing.
+pub fn returns_and_store_credit_round_trip_and_move_with_a_dump(make: Make<'_>) {
+    use ordersmith::engine::CREDIT_NAMESPACE;
+    use ordersmith::engine::{EngineConfig, NotificationConfig};
+    use ordersmith::ids::CustomerId;
+    use ordersmith::notify::NotificationChannel;
+    use ordersmith::order::LineQuantity;
+    use ordersmith::ports::RecordWrite;
+    use ordersmith::returns::{
+        CreditEntryKind, InspectionOutcome, ResolutionRequest, ReturnLineRequest, ReturnReason,
+        RmaStatus, UnitInspection,
+    };
+
+    let sut = make();
+    let (engine, _clock) = sut.engine();
+    let engine = engine.with_config(EngineConfig {
+        max_attempts: 1_000,
+        notifications: Some(NotificationConfig {
+            channels: vec![NotificationChannel::Email],
+            ..NotificationConfig::default()
+        }),
+        ..EngineConfig::default()
+    });
+    fixtures::stock_two_warehouses(&engine, 10);
+    let staff = CommandContext::system();
+    let customer = CustomerId::parse("cust-ü-1").unwrap();
+    let mut new = new_order("web", start());
+    if let Some(c) = new.customer.as_mut() {
+        c.id = Some(customer.clone());
+    }
+    let order = engine.place_order(new, &staff).unwrap();
+    let id = order.id.clone();
+    engine.confirm_order(&id, &staff).unwrap();
+    engine.mark_paid(&id, &staff).unwrap();
+    let all = lines(&[("L1", 2), ("L2", 1)]).unwrap();
+    engine.record_shipment(&id, all.clone(), &staff).unwrap();
+    engine.record_delivery(&id, all, &staff).unwrap();
+    let ask = |line: &str, quantity: u32, reason: ReturnReason| ReturnLineRequest {
+        line_id: fixtures::line(line),
+        quantity,
+        reason,
+        opened: false,
+    };
+    let ist = LocationId::parse("IST").unwrap();
+    // R1: refund of one shirt, restocked.
+    let o = engine
+        .request_return(
+            &id,
+            vec![ask("L1", 1, ReturnReason::Defective)],
+            Some("ü \" ✓".into()),
+            vec![],
+            &staff,
+        )
+        .unwrap();
+    let r1 = o.rmas.last().unwrap().id.clone();
+    engine
+        .request_return_label(&id, &r1, "standard".into(), &staff)
+        .unwrap();
+    engine
+        .record_return_label(&id, &r1, "ups".into(), "1Z999AA10123456784".into(), &staff)
+        .unwrap();
+    engine
+        .receive_return(
+            &id,
+            &r1,
+            ist.clone(),
+            vec![LineQuantity::new(fixtures::line("L1"), 1)],
+            &staff,
+        )
+        .unwrap();
+    let unit = |line: &str, outcome| UnitInspection {
+        line_id: fixtures::line(line),
+        outcome,
+        quantity: 1,
+        note: Some("checked".into()),
+    };
+    engine
+        .inspect_return(
+            &id,
+            &r1,
+            vec![unit("L1", InspectionOutcome::Resellable)],
+            &staff,
+        )
+        .unwrap();
+    engine
+        .resolve_return(&id, &r1, ResolutionRequest::Refund, &staff)
+        .unwrap();
+    // R2: the mug as store credit, written off.
+    let o = engine
+        .request_return(
+            &id,
+            vec![ask("L2", 1, ReturnReason::Damaged)],
+            None,
+            vec![],
+            &staff,
+        )
+        .unwrap();
+    let r2 = o.rmas.last().unwrap().id.clone();
+    engine
+        .receive_return(
+            &id,
+            &r2,
+            ist.clone(),
+            vec![LineQuantity::new(fixtures::line("L2"), 1)],
+            &staff,
+        )
+        .unwrap();
+    engine
+        .inspect_return(
+            &id,
+            &r2,
+            vec![unit("L2", InspectionOutcome::WriteOff)],
+            &staff,
+        )
+        .unwrap();
+    let order = engine
+        .resolve_return(&id, &r2, ResolutionRequest::StoreCredit, &staff)
+        .unwrap();
+    assert_eq!(order.rmas.len(), 2);
+    assert!(order.rmas.iter().all(|r| r.status == RmaStatus::Resolved));
+    let account = engine.store_credit(&customer).unwrap().unwrap();
+    assert_eq!(account.version, 1);
+    assert!(!account.balance.is_zero());
+    // Loads back equal on a second engine, and replays from history.
+    let (second, _) = sut.engine();
+    assert_eq!(second.order(&id).unwrap(), order);
+    assert_eq!(second.store_credit(&customer).unwrap().unwrap(), account);
+    let history = sut.store.order_events(&id).unwrap();
+    assert_eq!(Order::replay(&history).unwrap(), order);
+    // A stale account save is a conflict and changes nothing.
+    let before = observable(&sut);
+    let stale = account
+        .post(
+            CreditEntryKind::Issued,
+            money("1.00"),
+            id.clone(),
+            None,
+            start(),
+        )
+        .unwrap();
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            records: vec![RecordWrite {
+                namespace: CREDIT_NAMESPACE.to_string(),
+                key: customer.to_string(),
+                expected_version: 0,
+                value_json: Some(serde_json::to_string(&stale).unwrap()),
+            }],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(observable(&sut), before);
+    let listed = sut.store.keyed_records(CREDIT_NAMESPACE, None, 10).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key, customer.as_str());
+    assert_eq!(listed[0].version, 1);
+    assert!(engine
+        .store_credit(&CustomerId::parse("nobody").unwrap())
+        .unwrap()
+        .is_none());
+    // A dump carries the order and the account to another store unchanged.
+    let target = make();
+    import(
+        target.store.as_ref(),
+        target.outbox.as_ref(),
+        before.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(observable(&target), before);
+    assert!(before.contains(CREDIT_NAMESPACE));
+    assert_eq!(target.store.load_order(&id).unwrap().unwrap(), order);
+    // Spending credit on a later order through the imported store never goes below
+    // zero.
+    let (third, _) = target.engine();
+    assert_eq!(third.store_credit(&customer).unwrap().unwrap(), account);
+    let mut later = new_order("web", start());
+    if let Some(c) = later.customer.as_mut() {
+        c.id = Some(customer.clone());
+    }
+    let later = third.place_order(later, &staff).unwrap();
+    let err = third
+        .spend_store_credit(
+            &later.id,
+            account.balance.checked_add(&money("0.01")).unwrap(),
+            &staff,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "RETURNS_CREDIT_INSUFFICIENT");
+    let paid = third
+        .spend_store_credit(&later.id, account.balance, &staff)
+        .unwrap();
+    assert_eq!(paid.amount_paid, account.balance);
+    assert!(third
+        .store_credit(&customer)
+        .unwrap()
+        .unwrap()
+        .balance
+        .is_zero());
+}

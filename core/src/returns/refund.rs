@@ -48,6 +48,8 @@ use crate::ids::LineId;
 use crate::money::{allocate, Money, MoneyError, Rounding};
 use crate::order::{LineQuantity, Order};
 
+use super::ReturnsError;
+
 /// What a refund includes beside the goods.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,7 +73,8 @@ pub struct LineRefund {
     pub paid: Money,
     /// Of which tax.
     pub tax: Money,
-    /// Their share of shipping (zero unless the policy refunds shipping).
+    /// Their share of shipping as charged, its tax included when prices exclude tax
+    /// (zero unless the policy refunds shipping).
     pub shipping: Money,
     /// The restocking fee kept.
     pub restocking_fee: Money,
@@ -86,56 +89,6 @@ pub struct RefundBreakdown {
     pub lines: Vec<LineRefund>,
     /// The sum of the lines' totals.
     pub total: Money,
-}
-
-/// Why a refund could not be worked out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[serde(untagged)]
-pub enum ReturnsError {
-    /// A line the order does not have.
-    #[error("line {line_id} is not on the order")]
-    UnknownLine {
-        /// The line.
-        line_id: LineId,
-    },
-    /// More units than were delivered and not yet returned (including none at all).
-    #[error("line {line_id}: {requested} units returned, only {returnable} delivered and not yet returned")]
-    NotReturnable {
-        /// The line.
-        line_id: LineId,
-        /// Units asked.
-        requested: u32,
-        /// Units that may come back.
-        returnable: u32,
-    },
-    /// A restocking fee rate outside 0 to 1, or no units.
-    #[error("refund request is invalid: {reason}")]
-    InvalidRequest {
-        /// Why.
-        reason: &'static str,
-    },
-    /// Money arithmetic failed.
-    #[error(transparent)]
-    Money(#[from] MoneyError),
-}
-
-impl ReturnsError {
-    /// Every code this enum can return itself.
-    pub const CODES: &'static [&'static str] = &[
-        "RETURNS_UNKNOWN_LINE",
-        "RETURNS_NOT_RETURNABLE",
-        "RETURNS_INVALID_REQUEST",
-    ];
-
-    /// The stable machine-readable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::UnknownLine { .. } => "RETURNS_UNKNOWN_LINE",
-            Self::NotReturnable { .. } => "RETURNS_NOT_RETURNABLE",
-            Self::InvalidRequest { .. } => "RETURNS_INVALID_REQUEST",
-            Self::Money(e) => e.code(),
-        }
-    }
 }
 
 /// Sum of `parts[from..from + count]`.
@@ -170,39 +123,11 @@ pub fn refund_for(
             reason: "no units to refund",
         });
     }
-    if policy.restocking_fee_rate < Decimal::ZERO || policy.restocking_fee_rate > Decimal::ONE {
-        return Err(ReturnsError::InvalidRequest {
-            reason: "the restocking fee rate must be 0 to 1",
-        });
-    }
-    let zero = Money::zero(order.currency);
-    // Shipping shares per active unit, in line order, unit by unit.
-    let active_units: u32 = order
-        .lines
-        .iter()
-        .map(|l| l.active_quantity())
-        .fold(0u32, u32::saturating_add);
-    let shipping_total = Money::sum(
-        order.currency,
-        order
-            .shipping_lines
-            .iter()
-            .map(|s| &s.price)
-            .chain(std::iter::once(&zero)),
-    )?;
-    let shipping_shares = if policy.refund_shipping {
-        per_unit(&shipping_total, active_units)?
-    } else {
-        Vec::new()
-    };
     let mut asked: BTreeMap<&LineId, u32> = BTreeMap::new();
-    let mut lines = Vec::with_capacity(returning.len());
+    let mut windows = Vec::with_capacity(returning.len());
     for lq in returning {
-        let (index, line) = order
-            .lines
-            .iter()
-            .enumerate()
-            .find(|(_, l)| l.id == lq.line_id)
+        let line = order
+            .line(&lq.line_id)
             .ok_or_else(|| ReturnsError::UnknownLine {
                 line_id: lq.line_id.clone(),
             })?;
@@ -217,25 +142,110 @@ pub fn refund_for(
             });
         }
         *earlier += lq.quantity;
-        let amounts = line.amounts(order.taxes_included)?;
-        let n = line.active_quantity();
-        let (from, count) = (already as usize, lq.quantity as usize);
-        let paid = window(&per_unit(&amounts.total, n)?, from, count, zero)?;
-        let tax = window(&per_unit(&amounts.tax, n)?, from, count, zero)?;
-        let offset: usize = order
+        windows.push(UnitWindow {
+            line_id: line.id.clone(),
+            first_unit: already,
+            quantity: lq.quantity,
+            policy: policy.clone(),
+        });
+    }
+    refund_units(order, &windows)
+}
+
+/// Units of one line to refund: the `first_unit`-th (0-based, in the order units of the
+/// line are settled) and the `quantity − 1` after it, under `policy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnitWindow {
+    pub(crate) line_id: LineId,
+    pub(crate) first_unit: u32,
+    pub(crate) quantity: u32,
+    pub(crate) policy: RefundPolicy,
+}
+
+/// The refund of the given unit windows: each amount of a line (paid, tax, shipping
+/// share, restocking fee) is split per unit with [`allocate`] and the window's shares
+/// summed, so windows that together cover every unit add up to the whole.
+///
+/// Shipping is each active unit's share of the order's shipping as charged (its tax
+/// included when prices exclude tax), across lines in line order.
+pub(crate) fn refund_units(
+    order: &Order,
+    windows: &[UnitWindow],
+) -> Result<RefundBreakdown, ReturnsError> {
+    let zero = Money::zero(order.currency);
+    let active_units: u32 = order
+        .lines
+        .iter()
+        .map(|l| l.active_quantity())
+        .fold(0u32, u32::saturating_add);
+    let totals = order.totals()?;
+    let shipping_tax = if order.taxes_included {
+        zero
+    } else {
+        let mut tax = zero;
+        if active_units > 0 {
+            for s in &order.shipping_lines {
+                tax = tax.checked_add(&crate::order::tax_on(&s.price, &s.tax_lines, false)?)?;
+            }
+        }
+        tax
+    };
+    let shipping_total = totals.shipping_total.checked_add(&shipping_tax)?;
+    let mut shipping_shares: Option<Vec<Money>> = None;
+    let mut lines = Vec::with_capacity(windows.len());
+    for w in windows {
+        let p = &w.policy;
+        if p.restocking_fee_rate < Decimal::ZERO || p.restocking_fee_rate > Decimal::ONE {
+            return Err(ReturnsError::InvalidRequest {
+                reason: "the restocking fee rate must be 0 to 1",
+            });
+        }
+        let (index, line) = order
             .lines
             .iter()
-            .take(index)
-            .map(|l| l.active_quantity() as usize)
-            .sum();
-        let shipping = window(&shipping_shares, offset + from, count, zero)?;
+            .enumerate()
+            .find(|(_, l)| l.id == w.line_id)
+            .ok_or_else(|| ReturnsError::UnknownLine {
+                line_id: w.line_id.clone(),
+            })?;
+        let n = line.active_quantity();
+        if w.quantity == 0 || w.first_unit.saturating_add(w.quantity) > n {
+            return Err(ReturnsError::NotReturnable {
+                line_id: line.id.clone(),
+                requested: w.quantity,
+                returnable: n.saturating_sub(w.first_unit),
+            });
+        }
+        let amounts = line.amounts(order.taxes_included)?;
+        let (from, count) = (w.first_unit as usize, w.quantity as usize);
+        let paid = window(&per_unit(&amounts.total, n)?, from, count, zero)?;
+        let tax = window(&per_unit(&amounts.tax, n)?, from, count, zero)?;
+        let shipping = if p.refund_shipping {
+            if shipping_shares.is_none() {
+                shipping_shares = Some(per_unit(&shipping_total, active_units)?);
+            }
+            let offset: usize = order
+                .lines
+                .iter()
+                .take(index)
+                .map(|l| l.active_quantity() as usize)
+                .sum();
+            window(
+                shipping_shares.as_deref().unwrap_or(&[]),
+                offset + from,
+                count,
+                zero,
+            )?
+        } else {
+            zero
+        };
         let goods_total = amounts.total.checked_sub(&amounts.tax)?;
-        let fee_total = goods_total.times_rate(policy.restocking_fee_rate, Rounding::HalfEven)?;
+        let fee_total = goods_total.times_rate(p.restocking_fee_rate, Rounding::HalfEven)?;
         let restocking_fee = window(&per_unit(&fee_total, n)?, from, count, zero)?;
         let total = paid.checked_add(&shipping)?.checked_sub(&restocking_fee)?;
         lines.push(LineRefund {
             line_id: line.id.clone(),
-            quantity: lq.quantity,
+            quantity: w.quantity,
             paid,
             tax,
             shipping,
