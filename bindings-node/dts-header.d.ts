@@ -51,6 +51,8 @@ export interface EngineOptions {
   shippingCalendar?: Record<string, unknown>
   transitDays?: [number, number]
   notifications?: { channels?: Array<'email' | 'sms'>; tracking_url?: string; order_url?: string; action_url?: string }
+  /** The return policy (the core's `ReturnPolicy`); checked when the engine is built. */
+  returns?: ReturnPolicy
 }
 
 /** A new order in the core's flat input shape. */
@@ -113,6 +115,8 @@ export interface Order {
   balance_due: Money
   totals: { subtotal: Money; discount_total: Money; shipping_total: Money; tax_total: Money; total: Money }
   fulfilments?: FulfilmentOrder[]
+  /** The order's returns (RMAs), oldest first. */
+  rmas?: Rma[]
   /** What automation rules set on the order (absent when none did). */
   automation?: {
     priority?: number
@@ -215,6 +219,48 @@ export interface IntakeReport { outcome: string; order: Order | null; [field: st
 export interface StockPushPlan { requests: Array<{ id: string; not_before: IsoTime; body: unknown; [field: string]: unknown }>; [field: string]: unknown }
 export interface PushAck { pushed: Record<string, number>; failed: string[]; [field: string]: unknown }
 export interface ErrorInfo { code: string; module: string; kind: ErrorKind }
+
+export type ReturnReason = 'wrong_size' | 'damaged' | 'defective' | 'not_as_described' | 'changed_mind' | 'late_delivery' | 'other'
+/** The engine's return policy (the core's `ReturnPolicy`; every field optional). */
+export interface ReturnPolicy {
+  /** Days from delivery a return may be requested (1 to 3650; default 14). */
+  window_days?: number
+  non_returnable?: string[]
+  return_shipping?: Partial<Record<ReturnReason, 'shop' | 'customer'>>
+  /** Fraction of the goods kept when the customer pays return shipping, `"0.10"`. */
+  restocking_fee_rate?: Decimal
+  refund_shipping_when_shop_pays?: boolean
+  opened_accepted?: boolean
+  exchange_reservation?: 'advance' | 'after_inspection'
+  variants?: Record<string, { returnable?: boolean; window_days?: number; restocking_fee_rate?: Decimal; opened_accepted?: boolean }>
+}
+export interface ReturnLineRequest { line_id: string; quantity: number; reason: ReturnReason; opened?: boolean }
+/** A replacement wanted in an exchange; `unit_price` in the order's currency. */
+export interface ExchangeLineInput { variant: string; quantity: number; unit_price: Decimal | Money; title?: string; tax_lines?: Array<{ name: string; rate: Decimal }> }
+export interface UnitInspection { line_id: string; outcome: 'resellable' | 'quarantine' | 'write_off'; quantity?: number; note?: string }
+/** A return step in the core's `ReturnCommand` JSON (tagged by `command`). */
+export type ReturnCommand =
+  | { command: 'request'; lines: ReturnLineRequest[]; note?: string; exchange?: Array<Omit<ExchangeLineInput, 'unit_price'> & { unit_price: Money }> }
+  | { command: 'override' | 'reject'; rma: string; reason: string }
+  | { command: 'request_label'; rma: string; service: string }
+  | { command: 'record_label'; rma: string; carrier: string; tracking_number: string }
+  | { command: 'mark_in_transit' | 'close'; rma: string }
+  | { command: 'receive'; rma: string; location: string; lines: Array<{ line_id: string; quantity: number }> }
+  | { command: 'inspect'; rma: string; units: UnitInspection[] }
+  | { command: 'resolve'; rma: string; resolution: { kind: 'refund' | 'store_credit' | 'exchange' } }
+export type RmaStatus = 'requested' | 'approved' | 'rejected' | 'label_requested' | 'label_ready' | 'in_transit' | 'partially_received' | 'received' | 'inspected' | 'resolved' | 'closed'
+/** One return (RMA) on an order. */
+export interface Rma {
+  id: string
+  status: RmaStatus
+  lines: Array<{ line_id: string; variant: string; quantity: number; reason: ReturnReason; opened: boolean; received: number; restocked: number; quarantined: number; written_off: number }>
+  policy_failure?: { rule: string; line_id: string; detail: string } | null
+  override_reason?: string | null
+  resolution?: { kind: 'refund' | 'store_credit' | 'exchange'; breakdown?: RefundBreakdown; replacement_order?: string; to_charge?: Money; [field: string]: unknown } | null
+  [field: string]: unknown
+}
+/** A customer's store credit account. */
+export interface CreditAccount { customer: string; version: number; currency: string; balance: Money; entries: Array<Record<string, unknown>> }
 
 /** The seller printed on every invoice (EN 16931: a VAT id or a tax registration). */
 export interface Seller {

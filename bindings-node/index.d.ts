@@ -51,6 +51,8 @@ export interface EngineOptions {
   shippingCalendar?: Record<string, unknown>
   transitDays?: [number, number]
   notifications?: { channels?: Array<'email' | 'sms'>; tracking_url?: string; order_url?: string; action_url?: string }
+  /** The return policy (the core's `ReturnPolicy`); checked when the engine is built. */
+  returns?: ReturnPolicy
 }
 
 /** A new order in the core's flat input shape. */
@@ -113,6 +115,8 @@ export interface Order {
   balance_due: Money
   totals: { subtotal: Money; discount_total: Money; shipping_total: Money; tax_total: Money; total: Money }
   fulfilments?: FulfilmentOrder[]
+  /** The order's returns (RMAs), oldest first. */
+  rmas?: Rma[]
   /** What automation rules set on the order (absent when none did). */
   automation?: {
     priority?: number
@@ -215,6 +219,48 @@ export interface IntakeReport { outcome: string; order: Order | null; [field: st
 export interface StockPushPlan { requests: Array<{ id: string; not_before: IsoTime; body: unknown; [field: string]: unknown }>; [field: string]: unknown }
 export interface PushAck { pushed: Record<string, number>; failed: string[]; [field: string]: unknown }
 export interface ErrorInfo { code: string; module: string; kind: ErrorKind }
+
+export type ReturnReason = 'wrong_size' | 'damaged' | 'defective' | 'not_as_described' | 'changed_mind' | 'late_delivery' | 'other'
+/** The engine's return policy (the core's `ReturnPolicy`; every field optional). */
+export interface ReturnPolicy {
+  /** Days from delivery a return may be requested (1 to 3650; default 14). */
+  window_days?: number
+  non_returnable?: string[]
+  return_shipping?: Partial<Record<ReturnReason, 'shop' | 'customer'>>
+  /** Fraction of the goods kept when the customer pays return shipping, `"0.10"`. */
+  restocking_fee_rate?: Decimal
+  refund_shipping_when_shop_pays?: boolean
+  opened_accepted?: boolean
+  exchange_reservation?: 'advance' | 'after_inspection'
+  variants?: Record<string, { returnable?: boolean; window_days?: number; restocking_fee_rate?: Decimal; opened_accepted?: boolean }>
+}
+export interface ReturnLineRequest { line_id: string; quantity: number; reason: ReturnReason; opened?: boolean }
+/** A replacement wanted in an exchange; `unit_price` in the order's currency. */
+export interface ExchangeLineInput { variant: string; quantity: number; unit_price: Decimal | Money; title?: string; tax_lines?: Array<{ name: string; rate: Decimal }> }
+export interface UnitInspection { line_id: string; outcome: 'resellable' | 'quarantine' | 'write_off'; quantity?: number; note?: string }
+/** A return step in the core's `ReturnCommand` JSON (tagged by `command`). */
+export type ReturnCommand =
+  | { command: 'request'; lines: ReturnLineRequest[]; note?: string; exchange?: Array<Omit<ExchangeLineInput, 'unit_price'> & { unit_price: Money }> }
+  | { command: 'override' | 'reject'; rma: string; reason: string }
+  | { command: 'request_label'; rma: string; service: string }
+  | { command: 'record_label'; rma: string; carrier: string; tracking_number: string }
+  | { command: 'mark_in_transit' | 'close'; rma: string }
+  | { command: 'receive'; rma: string; location: string; lines: Array<{ line_id: string; quantity: number }> }
+  | { command: 'inspect'; rma: string; units: UnitInspection[] }
+  | { command: 'resolve'; rma: string; resolution: { kind: 'refund' | 'store_credit' | 'exchange' } }
+export type RmaStatus = 'requested' | 'approved' | 'rejected' | 'label_requested' | 'label_ready' | 'in_transit' | 'partially_received' | 'received' | 'inspected' | 'resolved' | 'closed'
+/** One return (RMA) on an order. */
+export interface Rma {
+  id: string
+  status: RmaStatus
+  lines: Array<{ line_id: string; variant: string; quantity: number; reason: ReturnReason; opened: boolean; received: number; restocked: number; quarantined: number; written_off: number }>
+  policy_failure?: { rule: string; line_id: string; detail: string } | null
+  override_reason?: string | null
+  resolution?: { kind: 'refund' | 'store_credit' | 'exchange'; breakdown?: RefundBreakdown; replacement_order?: string; to_charge?: Money; [field: string]: unknown } | null
+  [field: string]: unknown
+}
+/** A customer's store credit account. */
+export interface CreditAccount { customer: string; version: number; currency: string; balance: Money; entries: Array<Record<string, unknown>> }
 
 /** The seller printed on every invoice (EN 16931: a VAT id or a tax registration). */
 export interface Seller {
@@ -617,6 +663,66 @@ export declare class Engine {
    * string from 0 to 1) and `total`, and the overall `total`. Reads only.
    */
   refundQuote(orderId: string, lines: LineQuantities, policy?: { refundShipping?: boolean; restockingFeeRate?: Decimal }): RefundBreakdown
+  /**
+   * Runs any return step given in the core's `ReturnCommand` JSON (tagged by
+   * `command`: `request`, `override`, `reject`, `request_label`, `record_label`,
+   * `mark_in_transit`, `receive`, `inspect`, `resolve`, `close`): every step the core
+   * knows is reachable. Exchange prices here are `{amount, currency}` objects.
+   */
+  executeReturn(orderId: string, command: ReturnCommand, options?: CallOptions): Promise<Order>
+  /**
+   * Asks for a return of `lines` (`{line_id, quantity, reason, opened?}`; reasons
+   * `wrong_size`, `damaged`, `defective`, `not_as_described`, `changed_mind`,
+   * `late_delivery`, `other`). The engine's return policy approves or rejects it at
+   * once, naming the failed rule on the RMA (the order's last). `extra.note`: the
+   * customer's words; `extra.exchange`: replacement lines (`{variant, quantity,
+   * unit_price, title?, tax_lines?}`, prices as decimal strings) for an exchange.
+   */
+  requestReturn(orderId: string, lines: ReturnLineRequest[], extra?: { note?: string; exchange?: ExchangeLineInput[] }, options?: CallOptions): Promise<Order>
+  /** A person approves a return the policy rejected, with a reason. */
+  overrideReturn(orderId: string, rma: string, reason: string, options?: CallOptions): Promise<Order>
+  /** A person rejects a return before anything arrived, with a reason. */
+  rejectReturn(orderId: string, rma: string, reason: string, options?: CallOptions): Promise<Order>
+  /** Asks the host for a return label (an effect with topic `return.label_requested`). */
+  requestReturnLabel(orderId: string, rma: string, service: string, options?: CallOptions): Promise<Order>
+  /** Records the return label the host bought (the same one again changes nothing). */
+  recordReturnLabel(orderId: string, rma: string, carrier: string, trackingNumber: string, options?: CallOptions): Promise<Order>
+  /** Records that the returned goods are on their way back. */
+  markReturnInTransit(orderId: string, rma: string, options?: CallOptions): Promise<Order>
+  /**
+   * Records returned units (`{line_id: units}`) arriving at `location`; partial
+   * receipts are allowed.
+   */
+  receiveReturn(orderId: string, rma: string, location: string, lines: LineQuantities, options?: CallOptions): Promise<Order>
+  /**
+   * Records what inspection found: `{line_id, outcome, quantity?, note?}` per unit
+   * or group (`resellable` goes back on the shelf, `quarantine`, `write_off`;
+   * quantity defaults to 1). The ledger moves in the same write.
+   */
+  inspectReturn(orderId: string, rma: string, units: UnitInspection[], options?: CallOptions): Promise<Order>
+  /**
+   * Settles a return: `"refund"` (through the payment refund path), `"store_credit"`
+   * or `"exchange"`; the breakdown is in the RMA's `resolution`.
+   */
+  resolveReturn(orderId: string, rma: string, resolution: 'refund' | 'store_credit' | 'exchange', options?: CallOptions): Promise<Order>
+  /** Closes a return (resolved, rejected, or before anything arrived). */
+  closeReturn(orderId: string, rma: string, options?: CallOptions): Promise<Order>
+  /**
+   * What the units an RMA received are worth now, line by line and in `total` (the
+   * refund it would make). Reads only.
+   */
+  returnValue(orderId: string, rma: string): RefundBreakdown
+  /**
+   * A customer's store credit (`balance`, `entries`, `version`), or `null` if never
+   * credited.
+   */
+  storeCredit(customerId: string): CreditAccount | null
+  /**
+   * Pays `amount` (a decimal string in the order's currency) of an order from its
+   * customer's store credit: never below zero (`RETURNS_CREDIT_INSUFFICIENT`), never
+   * above the order's balance due.
+   */
+  spendStoreCredit(orderId: string, amount: Decimal, options?: CallOptions): Promise<Order>
   /**
    * What rules are checked against in this engine: its stock locations, and the
    * currencies and carrier services it was configured with (`null`: not checked).

@@ -39,6 +39,29 @@ const EXEMPT = {
   'StockPushPlanner::limits': 'the limits show in each planned request (batch sizes, not_before)',
 }
 
+/** The RMA steps Python reaches under their own names, each building its
+ * `ReturnCommand` for `execute_return` (so the call the script follows is that one). */
+function returnSteps() {
+  const steps = {
+    request_return: 'Request',
+    override_return: 'Override',
+    reject_return: 'Reject',
+    request_return_label: 'RequestLabel',
+    record_return_label: 'RecordLabel',
+    mark_return_in_transit: 'MarkInTransit',
+    receive_return: 'Receive',
+    inspect_return: 'Inspect',
+    resolve_return: 'Resolve',
+    close_return: 'Close',
+  }
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, variant]) => [
+      `Engine::${name}`,
+      `Python's ${name} builds ReturnCommand::${variant} and runs it through execute_return`,
+    ]),
+  )
+}
+
 /** Operations one binding reaches through another name, and why (per language). */
 const EXEMPT_IN = {
   python: {
@@ -51,6 +74,7 @@ const EXEMPT_IN = {
     'Engine::place_order_then': 'not bound on its own in Python yet; ChannelIntake.import_payload runs it',
     'Engine::invoicing': 'not bound in Python yet (a host reads back the config it passed to configure_invoicing)',
     'Engine::rule_context': 'not bound in Python yet; Engine.load_rules checks against it, validate_rules takes the names explicitly',
+    ...returnSteps(),
   },
   node: {},
 }

@@ -20,12 +20,15 @@ use ordersmith::fulfilment::{ShortPickPolicy, SsccConfig};
 use ordersmith::ids::ChannelId;
 use ordersmith::ports::memory::SystemClock;
 use ordersmith::ports::StoreError;
+use ordersmith::returns::ReturnPolicy;
 use ordersmith_postgres::{PgOptions, PgStore};
 use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::convert::{from_json, oid, opts, order_text, to_json, JsonArg};
+use crate::convert::{
+    from_json, oid, opts, order_text, refuse_numbers_for_money, to_json, JsonArg,
+};
 use crate::errors::{job, job_text, shielded, shielded_json, shielded_text, Failure, Job, Out};
 
 /// The engine: orders and stock in, events and effects out. Build it with
@@ -63,6 +66,7 @@ struct EngineOptions {
     shipping_calendar: Option<Value>,
     transit_days: Option<(u32, u32)>,
     notifications: Option<Value>,
+    returns: Option<Value>,
     // Store options (ignored by the in-memory engine).
     synchronous: Option<String>,
     schema: Option<String>,
@@ -130,6 +134,15 @@ impl EngineOptions {
                 .clone()
                 .map(|v| from_json(v, "notifications"))
                 .transpose()?,
+            returns: match self.returns.clone() {
+                None => defaults.returns.clone(),
+                Some(v) => {
+                    refuse_numbers_for_money(&v, "returns")?;
+                    let policy: ReturnPolicy = from_json(v, "returns")?;
+                    policy.validate().map_err(|e| Failure::core(&e))?;
+                    policy
+                }
+            },
             ..defaults
         })
     }

@@ -20,6 +20,9 @@ import {
   type DryRunReport,
   type ShadowReport,
   type RuleProblem,
+  type Rma,
+  type CreditAccount,
+  type ReturnCommand,
   type Order,
   type OrderStatus,
   type ImportResult,
@@ -102,6 +105,24 @@ async function main(): Promise<void> {
     if (err instanceof RulesError || err instanceof InvoiceError || err instanceof KpiError) void err.code
   }
   void [invoice, docs, html, grand, configured, summary, csv, insights, page, exported, problems, rules.names, rules.length, dry.counts, shadow.per_rule, fired, locations, priority]
+  // Returns: the RMA workflow, store credit, and any step as the core's JSON.
+  const shop: Engine = Engine.inMemory({ returns: { window_days: 30, restocking_fee_rate: '0.10', non_returnable: ['GIFT'] } })
+  let returned: Order = await shop.requestReturn(order.id, [{ line_id: 'L1', quantity: 1, reason: 'wrong_size' }], {
+    note: 'too small',
+    exchange: [{ variant: 'MUG-L', quantity: 1, unit_price: '189.00' }],
+  })
+  const rma: Rma | undefined = returned.rmas?.at(-1)
+  returned = await shop.receiveReturn(order.id, 'R1', 'IST', { L1: 1 }, { idempotencyKey: 'rcv-1' })
+  returned = await shop.inspectReturn(order.id, 'R1', [{ line_id: 'L1', outcome: 'resellable' }])
+  returned = await shop.resolveReturn(order.id, 'R1', 'store_credit')
+  const step: ReturnCommand = { command: 'close', rma: 'R1' }
+  returned = await shop.executeReturn(order.id, step)
+  const worth: string = shop.returnValue(order.id, 'R1').total.amount
+  const account: CreditAccount | null = shop.storeCredit('cust-1')
+  returned = await shop.spendStoreCredit(order.id, '6.00', { actor: 'customer' })
+  void [rma?.status, worth, account?.balance.amount, returned.version]
+  // @ts-expect-error resolutions are a string union
+  await shop.resolveReturn(order.id, 'R1', 'barter')
   // @ts-expect-error KPI tables have fixed names
   await engine.kpiCsv('nope', 'UTC')
   // @ts-expect-error money is a decimal string, never a number
