@@ -34,7 +34,7 @@ pub mod options;
 pub mod order;
 pub mod payment;
 pub mod ports;
-pub mod rules;
 pub mod returns;
+pub mod rules;
 pub mod stock;
 pub mod tracking;

@@ -44,15 +44,15 @@ mod listing;
 mod notifications;
 mod orders;
 mod reconcile;
-mod rules;
 mod returns;
+mod rules;
 mod stock;
 mod timeline;
 
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
-pub use rules::RulesConfig;
 pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
+pub use rules::RulesConfig;
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
