@@ -527,6 +527,8 @@ fn main() -> Result<()> {
             note: Some(note.into()),
         })
     };
+    // The order was invoiced when it completed: the refund below credits that invoice.
+    let web1_invoice = engine.issue_invoice(&web1.id, None, &staff)?;
     let o = engine.request_return(
         &web1.id,
         vec![ask("L2", 1, ReturnReason::Damaged)?],
@@ -647,7 +649,17 @@ fn main() -> Result<()> {
             .collect();
         println!("    {}: {} ({})", r.rma, r.status, done.join(" → "));
     }
-    // LEAD: the credit note for the mug refund prints here once invoices land.
+    println!(
+        "  Invoice {} of {}, and the credit notes its refunds issued:",
+        web1_invoice.number, web1.id
+    );
+    for note in engine
+        .order_documents(&web1.id)?
+        .iter()
+        .filter(|d| d.kind == DocumentKind::CreditNote)
+    {
+        print_credit_note(note);
+    }
     println!();
 
     // Summary.
@@ -904,7 +916,15 @@ fn invoices(
     println!("\nInvoices");
     let mut issued = Vec::new();
     for o in orders {
-        let inv = engine.issue_invoice(&o.id, None, staff)?;
+        // An order invoiced earlier in the day keeps its invoice.
+        let earlier = engine
+            .order_documents(&o.id)?
+            .into_iter()
+            .find(|d| d.kind == DocumentKind::Invoice);
+        let inv = match earlier {
+            Some(inv) => inv,
+            None => engine.issue_invoice(&o.id, None, staff)?,
+        };
         println!(
             "  {} for {}: {} (VAT {})",
             inv.number, inv.order_id, inv.totals.grand_total, inv.totals.tax_total

@@ -88,3 +88,52 @@ fn the_engine_history_becomes_kpis_and_a_report() {
         assert!(!html.contains(forbidden), "{forbidden}");
     }
 }
+
+/// A return through the RMA workflow reaches the KPIs with the reason its request gave
+/// (wrong size), the SKU and the channel; a return recorded directly stays unspecified.
+#[test]
+fn rma_returns_carry_their_reason_into_the_kpis() {
+    use ordersmith::returns::{ReturnLineRequest, ReturnReason};
+    let t = test_engine();
+    let a = t.engine.place_order(sample_order("web"), &ctx()).unwrap();
+    t.engine.confirm_order(&a.id, &ctx()).unwrap();
+    t.engine.mark_paid(&a.id, &ctx()).unwrap();
+    t.clock.set(at(21, 10));
+    t.engine
+        .record_shipment(&a.id, vec![lq("L1", 2), lq("L2", 1)], &ctx())
+        .unwrap();
+    t.engine
+        .record_delivery(&a.id, vec![lq("L1", 2), lq("L2", 1)], &ctx())
+        .unwrap();
+    let o = t
+        .engine
+        .request_return(
+            &a.id,
+            vec![ReturnLineRequest {
+                line_id: line_id("L1"),
+                quantity: 1,
+                reason: ReturnReason::WrongSize,
+                opened: false,
+            }],
+            None,
+            vec![],
+            &ctx(),
+        )
+        .unwrap();
+    let rma = o.rmas.last().unwrap().id.clone();
+    t.engine
+        .receive_return(
+            &a.id,
+            &rma,
+            ordersmith::ids::LocationId::parse("IST").unwrap(),
+            vec![lq("L1", 1)],
+            &ctx(),
+        )
+        .unwrap();
+    let book = t.engine.kpi_book(chrono_tz::Europe::Istanbul).unwrap();
+    let tables = book.tables(&KpiQuery::default()).unwrap();
+    let rr = tables.table("returns_by_reason").unwrap();
+    assert_eq!(cell(rr, 0, "reason"), "wrong_size");
+    let s = tables.table("summary").unwrap();
+    assert_eq!(cell(s, 0, "units_returned"), "1");
+}

@@ -217,8 +217,24 @@ fn balance(engine: &Engine, sku: &str) -> ordersmith::stock::Balance {
 #[test]
 fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
     let (engine, clock) = engine_with(policy());
+    // The shop invoices: every refund below must issue its credit note.
+    let engine = engine
+        .with_invoicing(ordersmith::invoice::InvoiceConfig::new(
+            ordersmith::invoice::Seller {
+                name: "Çay & Kahve Ticaret A.Ş.".into(),
+                vat_id: None,
+                tax_id: Some("1234567890".into()),
+                address_lines: vec!["Bağdat Caddesi 100".into()],
+                city: "İstanbul".into(),
+                postal_code: "34728".into(),
+                country: "TR".into(),
+                email: None,
+            },
+        ))
+        .unwrap();
     let o = delivered_paid_order(&engine, Some("cust-1"));
     let id = o.id.clone();
+    let invoice = engine.issue_invoice(&id, None, &ctx()).unwrap();
     let tee_before = balance(&engine, "TEE");
     assert_eq!(tee_before.on_hand, 7);
 
@@ -646,11 +662,28 @@ fn returns_over_several_rmas_refund_to_the_minor_unit_and_feed_the_ledger() {
         vec!["refund", "refund", "store_credit", "exchange"]
     );
 
-    // ---------------------------------------------------------------------------------
-    // LEAD: credit-note checks go here once the invoices branch (items 6 and 7) lands:
-    // each provider refund above (R1 8.67, R2 17.33) and the exchange should produce a
-    // credit note against the order's invoice, numbered without gaps in its series.
-    // ---------------------------------------------------------------------------------
+    // Every refund paid back above (through the provider or recorded) issued a credit
+    // note against the order's invoice in the same commit: numbered 1, 2, 3, ... in
+    // their series without a gap, and crediting exactly what was refunded. Store
+    // credit and the exchange pay no money back, so they issue none.
+    let docs = engine.order_documents(&id).unwrap();
+    let notes: Vec<_> = docs
+        .iter()
+        .filter(|d| d.kind == ordersmith::invoice::DocumentKind::CreditNote)
+        .collect();
+    assert!(!notes.is_empty());
+    for (k, note) in notes.iter().enumerate() {
+        assert_eq!(note.sequence, k as u64 + 1, "{}", note.number);
+        assert_eq!(
+            note.corrects.as_ref().map(|c| c.number.as_str()),
+            Some(invoice.number.as_str())
+        );
+    }
+    let credited: rust_decimal::Decimal = notes.iter().map(|n| n.totals.grand_total.amount()).sum();
+    assert_eq!(
+        credited,
+        engine.order(&id).unwrap().amount_refunded.amount()
+    );
 }
 
 #[test]

@@ -235,6 +235,7 @@ fn merge(into: &mut ChangeSet, other: ChangeSet) {
     into.outbox.extend(other.outbox);
     into.idempotency.extend(other.idempotency);
     into.records.extend(other.records);
+    into.documents.extend(other.documents);
 }
 
 /// An RMA and what it is worth so far, for a host's screen.
@@ -510,16 +511,27 @@ impl Engine {
                 after.apply(e);
             }
             events.extend(follow);
+            // Automation rules (issue 14): a return requested is a trigger.
+            let ruled = super::rules::run_for(engine, tx, &mut after, &events, &[])?;
+            let first_ruled = events.len();
+            events.extend(ruled.iter().map(|c| c.event.clone()));
             let notes = notifications::requests(&engine.config, &after, &events);
             for e in &notes {
                 after.apply(e);
             }
             events.extend(notes);
+            // Invoicing (issue 11): a refund this step pays issues its credit note in
+            // the same commit, exactly as a refund recorded any other way does.
+            let (documents, document_effects) =
+                super::invoice::credit_notes_for_refunds(engine, tx.now, &after, &events)?;
             let mut changes = if events.is_empty() {
                 ChangeSet::default()
             } else {
                 engine.changes_for(&after, before.version, events, ctx)?
             };
+            changes.documents = documents;
+            changes.outbox.extend(document_effects);
+            super::rules::attribute(&mut changes, first_ruled, &ruled)?;
             merge(&mut changes, extra);
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::fact::{KpiFact, StockFlow};
 use crate::order::{HoldReason, OrderEvent, OrderEventRecord};
+use crate::returns::ReturnEvent;
 use crate::stock::{CountReport, Movement, MovementKind};
 
 /// What an order's events do not say but its KPIs need, supplied by the host or the
@@ -34,10 +35,19 @@ pub fn order_facts<'a>(
     context: OrderFactContext,
     out: &mut Vec<KpiFact<'a>>,
 ) {
+    // RMAs requested so far, and the one whose receipt the next `return.recorded`
+    // belongs to: its lines say why each unit came back.
+    let mut rmas: Vec<&'a crate::returns::Rma> = Vec::new();
+    let mut receiving: Option<&'a str> = None;
     for r in records {
         let order = r.order_id.as_str();
         let at = r.recorded_at;
         match &r.event {
+            OrderEvent::Return(e) => match e.as_ref() {
+                ReturnEvent::Requested { rma, .. } => rmas.push(rma),
+                ReturnEvent::Received { rma, .. } => receiving = Some(rma.as_str()),
+                _ => {}
+            },
             OrderEvent::Placed(p) => {
                 out.push(KpiFact::OrderPlaced {
                     order,
@@ -99,12 +109,21 @@ pub fn order_facts<'a>(
                 }))
             }
             OrderEvent::ReturnRecorded { lines } => {
-                out.extend(lines.iter().map(|l| KpiFact::UnitsReturned {
-                    order,
-                    line: l.line_id.as_str(),
-                    quantity: l.quantity,
-                    reason: "unspecified",
-                    at,
+                // Received through an RMA: the reason its request gave per line; a return
+                // recorded directly (a channel's returned units) has none.
+                let rma = receiving
+                    .take()
+                    .and_then(|id| rmas.iter().find(|r| r.id == id));
+                out.extend(lines.iter().map(|l| {
+                    KpiFact::UnitsReturned {
+                        order,
+                        line: l.line_id.as_str(),
+                        quantity: l.quantity,
+                        reason: rma
+                            .and_then(|r| r.lines.iter().find(|x| x.line_id == l.line_id))
+                            .map_or("unspecified", |x| x.reason.as_str()),
+                        at,
+                    }
                 }))
             }
             OrderEvent::RefundRecorded { amount } | OrderEvent::PaymentRefunded { amount, .. } => {

@@ -26,7 +26,13 @@ pub fn triggers_of(events: &[OrderEvent]) -> Vec<Trigger> {
             }
             OrderEvent::PaymentFailed { .. } => Trigger::PaymentFailed,
             OrderEvent::AllocationExpired { .. } => Trigger::ReservationExpired,
-            // The RMA workflow re-wires this to its "return requested" event.
+            // A return asked for through the RMA workflow, or recorded directly (a
+            // channel's returned units).
+            OrderEvent::Return(r)
+                if matches!(r.as_ref(), crate::returns::ReturnEvent::Requested { .. }) =>
+            {
+                Trigger::ReturnRequested
+            }
             OrderEvent::ReturnRecorded { .. } => Trigger::ReturnRequested,
             OrderEvent::ParcelTracked {
                 mapped: MappedStatus::Known(TrackingStatus::Exception),
