@@ -192,3 +192,25 @@ test('bad input is a typed error and changes nothing', async () => {
   }
   assert.throws(() => ordersmith.Engine.inMemory({ returns: { restocking_fee_rate: 0.1 } }), { code: 'ENGINE_INVALID_INPUT' })
 })
+
+test('an RMA refund on an invoiced order issues its credit note; switching invoicing on keeps the policy', async () => {
+  const engine = await shop()
+  engine.configureInvoicing({
+    seller: { name: 'Tee Shop A.Ş.', vat_id: 'TR1234567890', city: 'İstanbul', postal_code: '34728', country: 'TR' },
+    time_zone: 'Europe/Istanbul',
+  })
+  let order = await delivered(engine)
+  const invoice = await engine.issueInvoice(order.id)
+  // The engine built by configureInvoicing still has the return policy it was opened with.
+  order = await engine.requestReturn(order.id, ask('L2', 1, 'changed_mind'))
+  assert.equal(order.rmas.at(-1).policy_failure.rule, 'non_returnable')
+  order = await engine.requestReturn(order.id, ask('L1', 1, 'defective'))
+  const rma = order.rmas.at(-1).id
+  await engine.receiveReturn(order.id, rma, 'IST', { L1: 1 })
+  await engine.inspectReturn(order.id, rma, [{ line_id: 'L1', outcome: 'resellable' }])
+  await engine.resolveReturn(order.id, rma, 'refund')
+  const docs = engine.orderDocuments(order.id)
+  assert.deepEqual(docs.map((d) => d.kind), ['invoice', 'credit_note'])
+  assert.equal(docs[1].corrects.number, invoice.number)
+  assert.deepEqual(docs[1].totals.grand_total, { amount: '6.67', currency: 'TRY' })
+})
