@@ -103,3 +103,93 @@ fn events_attach_to_imported_orders_once() {
         "the order itself is unchanged"
     );
 }
+
+/// A marketplace claim on a delivered order becomes an RMA in the core's returns
+/// workflow: its line mapped, its reason read from the shopper's label, asked once.
+#[test]
+fn a_claim_on_a_delivered_order_becomes_an_rma_once() {
+    use ordersmith::engine::CommandContext;
+    use ordersmith::ids::{LocationId, VariantId};
+    use ordersmith::order::LineQuantity;
+    use ordersmith::returns::{ReturnReason, RmaStatus};
+    use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+    use ordersmith_channels::mapping::Listing;
+    let engine = Engine::in_memory();
+    let (map, log) = (MemoryIdentifierMap::new(), MemoryIntakeLog::default());
+    let wh = LocationId::parse("WH").unwrap();
+    let mut cmds = vec![StockCommand::AddLocation {
+        location: Location::new(wh.clone(), "Warehouse", 1, "TR-34", LocationKind::Warehouse),
+    }];
+    for (sku, barcode) in [("TEA", "8690000000011"), ("CUP", "8690000000028")] {
+        let v = VariantId::parse(sku).unwrap();
+        cmds.push(StockCommand::RegisterVariant {
+            variant: v.clone(),
+            policy: StockPolicy::Deny,
+        });
+        cmds.push(StockCommand::Receive {
+            variant: v.clone(),
+            location: wh.clone(),
+            quantity: 10,
+            reference: None,
+        });
+        let listing = Listing {
+            barcode: Some(barcode.into()),
+            ..Listing::default()
+        };
+        map.set_listing("trendyol", &v, listing).unwrap();
+    }
+    engine.stock_batch(cmds).unwrap();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let order = intake
+        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
+        .unwrap()
+        .order
+        .unwrap();
+    let l1 = order.lines[0].id.clone();
+    let ctx = CommandContext::system();
+    let units = vec![LineQuantity::new(l1.clone(), 2)];
+    engine
+        .record_shipment(&order.id, units.clone(), &ctx)
+        .unwrap();
+    engine.record_delivery(&order.id, units, &ctx).unwrap();
+    let claims = fixture("claims/trendyol_claims.json");
+    let first = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert_eq!(
+        first[0].rma.as_deref(),
+        Some("R1"),
+        "{:?}",
+        first[0].rma_failed
+    );
+    let after = engine.order(&order.id).unwrap();
+    let rma = after.rma("R1").unwrap();
+    assert_eq!(rma.status, RmaStatus::Approved);
+    assert_eq!(rma.lines[0].line_id, l1);
+    assert_eq!(rma.lines[0].quantity, 1);
+    assert_eq!(rma.lines[0].reason, ReturnReason::Damaged);
+    // Delivered again: reported as seen, no second RMA.
+    let again = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert!(!again[0].new && again[0].rma.is_none());
+    assert_eq!(engine.order(&order.id).unwrap().rmas.len(), 1);
+}
+
+#[test]
+fn channel_reason_labels_map_to_reason_codes() {
+    use ordersmith::returns::ReturnReason::*;
+    use ordersmith_channels::intake::return_reason;
+    for (text, reason) in [
+        (Some("Beden uymadı"), WrongSize),
+        (Some("WRONG_SIZE"), WrongSize),
+        (Some("Damaged product"), Damaged),
+        (Some("Ürün hasarlı geldi"), Damaged),
+        (Some("DEFECTIVE_ITEM"), Defective),
+        (Some("NOT_AS_DESCRIBED"), NotAsDescribed),
+        (Some("Ürün açıklamadaki gibi değil"), NotAsDescribed),
+        (Some("Vazgeçtim"), ChangedMind),
+        (Some("Arrived too late"), LateDelivery),
+        (Some("Kargo gecikti"), LateDelivery),
+        (Some("something else"), Other),
+        (None, Other),
+    ] {
+        assert_eq!(return_reason(text), reason, "{text:?}");
+    }
+}

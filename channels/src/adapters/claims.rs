@@ -1,8 +1,8 @@
 //! Returns, claims and refunds that arrive on their own feeds, as [`ChannelEvent`]s.
 //!
-//! The core has no returns capability yet: these are data for the host (and for
-//! [`crate::intake::Intake::import_events`], which reports each once and attaches it to
-//! the order it concerns).
+//! [`crate::intake::Intake::import_events`] reports each once, attaches it to the order
+//! it concerns and turns a new claim or return into an RMA in the core's returns
+//! workflow (reason read by [`crate::intake::return_reason`]).
 //!
 //! - **Trendyol** `getClaims` (a page `{"content": [...]}`, an array, or one claim):
 //!   claim `id`, `orderNumber`, `claimDate` (epoch ms), `items[]` each with `orderLine`

@@ -36,6 +36,7 @@ use ordersmith::order::{
     CancelReason, Discount, HoldReason, LineQuantity, NewLine, NewOrder, Order, OrderCommand,
     OrderStatus, ShippingLine, TaxLine,
 };
+use ordersmith::returns::{ReturnLineRequest, ReturnReason, RmaStatus};
 use ordersmith::stock::StockCommand;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -43,7 +44,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ChannelError;
 use crate::mapping::{IdKind, IdentifierMap, MappingError};
-use crate::model::{ChannelLine, ChannelOrder, Lifecycle};
+use crate::model::{ChannelEvent, ChannelLine, ChannelOrder, Lifecycle};
 use crate::push::PushAck;
 
 mod log;
@@ -150,8 +151,15 @@ impl<'a> Intake<'a> {
     /// Reads a claims / returns feed ([`crate::parse_events`]) and reports each event
     /// with the order it concerns, once: an event already reported for an imported
     /// order comes back with `new: false`. Events of orders never imported are reported
-    /// every time (there is no order to remember them on). Nothing is changed on the
-    /// order: the returns capability has not landed in the core.
+    /// every time (there is no order to remember them on).
+    ///
+    /// A new claim or return of an imported order becomes an RMA on it (the core's
+    /// returns workflow, [`Engine::request_return`]): its lines mapped to the order's
+    /// lines, its reason read from the channel's text ([`return_reason`]), keyed by the
+    /// channel's claim id so a re-delivery never asks twice. When the return policy
+    /// rejects it but the channel reports the claim accepted (the marketplace decided),
+    /// the rejection is overridden with that as the reason. A claim that cannot become
+    /// an RMA (no delivered units on its lines) is reported in `rma_failed`.
     pub fn import_events(
         &self,
         channel: crate::Channel,
@@ -167,6 +175,8 @@ impl<'a> Intake<'a> {
                     event,
                     order_id: None,
                     new: true,
+                    rma: None,
+                    rma_failed: None,
                 });
                 continue;
             };
@@ -176,6 +186,12 @@ impl<'a> Intake<'a> {
                         .events
                         .insert(format!("{}:{}", event.kind, event.external_id));
                     let order_id = seen.order_id.clone();
+                    let (rma, rma_failed) =
+                        if new && matches!(event.kind.as_str(), "claim" | "return") {
+                            self.return_for(channel, &order_id, &event)
+                        } else {
+                            (None, None)
+                        };
                     if new {
                         self.log.put(channel, &order_ref, seen).map_err(log_err)?;
                     }
@@ -183,16 +199,99 @@ impl<'a> Intake<'a> {
                         event,
                         order_id: Some(order_id),
                         new,
+                        rma,
+                        rma_failed,
                     });
                 }
                 None => out.push(EventReport {
                     event,
                     order_id: None,
                     new: true,
+                    rma: None,
+                    rma_failed: None,
                 }),
             }
         }
         Ok(out)
+    }
+
+    /// Asks for the RMA a channel's claim or return stands for (see
+    /// [`Intake::import_events`]).
+    fn return_for(
+        &self,
+        channel: &str,
+        order_id: &OrderId,
+        event: &ChannelEvent,
+    ) -> (Option<String>, Option<StepFailure>) {
+        let failed = |step: &str, e: EngineError| {
+            (
+                None,
+                Some(StepFailure {
+                    step: step.to_string(),
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                }),
+            )
+        };
+        let order = match self.engine.order(order_id) {
+            Ok(o) => o,
+            Err(e) => return failed("return", e),
+        };
+        let reason = return_reason(event.reason.as_deref());
+        let lines: Vec<ReturnLineRequest> = event
+            .lines
+            .iter()
+            .filter_map(|(external, quantity)| {
+                let line = order
+                    .lines
+                    .iter()
+                    .find(|l| l.external_ref.as_deref() == Some(external.as_str()))?;
+                Some(ReturnLineRequest {
+                    line_id: line.id.clone(),
+                    quantity: *quantity,
+                    reason,
+                    opened: false,
+                })
+            })
+            .collect();
+        let key = key_for(&format!("return:{channel}:{}", event.external_id));
+        let ctx = CommandContext::system().with_idempotency_key(key);
+        let note = format!(
+            "{channel} {} {}{}",
+            event.kind,
+            event.external_id,
+            event
+                .reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+        let after = match self
+            .engine
+            .request_return(order_id, lines, Some(note), Vec::new(), &ctx)
+        {
+            Ok(o) => o,
+            Err(e) => return failed("return", e),
+        };
+        let Some(rma) = after.rmas.last() else {
+            return (None, None);
+        };
+        let accepted = event.status.as_deref().is_some_and(|s| {
+            let s = s.to_ascii_lowercase();
+            s.contains("accept") || s.contains("approv") || s.contains("refund")
+        });
+        if rma.status == RmaStatus::Rejected && accepted {
+            let key = key_for(&format!("return-override:{channel}:{}", event.external_id));
+            let ctx = CommandContext::system().with_idempotency_key(key);
+            let why = format!(
+                "accepted on {channel} ({} {})",
+                event.kind, event.external_id
+            );
+            if let Err(e) = self.engine.override_return(order_id, &rma.id, why, &ctx) {
+                return (Some(rma.id.clone()), failed("override", e).1);
+            }
+        }
+        (Some(rma.id.clone()), None)
     }
 
     fn resolve(
@@ -654,6 +753,54 @@ fn fast_plan(
         then.push(OrderCommand::RecordRefund { amount });
     }
     Some((then, names))
+}
+
+/// A channel's free-text return reason as one of the core's reason codes, by keywords
+/// in English and Turkish (marketplaces send the shopper's chosen label, e.g. Trendyol
+/// "Beden uymadı", eBay "WRONG_SIZE"); anything else is [`ReturnReason::Other`], and
+/// the text itself stays on the RMA's note.
+pub fn return_reason(text: Option<&str>) -> ReturnReason {
+    let Some(text) = text else {
+        return ReturnReason::Other;
+    };
+    let t = text.to_lowercase().replace('_', " ");
+    let any = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    if any(&["size", "beden", "kalıp", "küçük", "büyük", "fit"]) {
+        ReturnReason::WrongSize
+    } else if any(&["damage", "hasar", "kırık", "broken", "ezik"]) {
+        ReturnReason::Damaged
+    } else if any(&[
+        "defect",
+        "arıza",
+        "kusur",
+        "çalışmıyor",
+        "not working",
+        "faulty",
+    ]) {
+        ReturnReason::Defective
+    } else if any(&[
+        "describ",
+        "açıklama",
+        "farklı",
+        "wrong item",
+        "yanlış ürün",
+        "not as",
+    ]) {
+        ReturnReason::NotAsDescribed
+    } else if any(&[
+        "changed",
+        "vazgeç",
+        "no longer",
+        "istemiyorum",
+        "beğenmedim",
+        "remorse",
+    ]) {
+        ReturnReason::ChangedMind
+    } else if any(&["late", "geç geldi", "geç kaldı", "gecik"]) {
+        ReturnReason::LateDelivery
+    } else {
+        ReturnReason::Other
+    }
 }
 
 fn describe(stage: &str, lines: &[LineQuantity]) -> String {

@@ -83,4 +83,12 @@ pub struct EventReport {
     pub order_id: Option<OrderId>,
     /// `false` when it was reported before for that order.
     pub new: bool,
+    /// The RMA a new claim or return became on the order (the core's returns
+    /// workflow), when it became one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rma: Option<String>,
+    /// Why a new claim or return did not become an RMA (its lines match no delivered
+    /// units, say): the step, code and message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rma_failed: Option<StepFailure>,
 }
