@@ -35,6 +35,7 @@ const rsFiles = (dir) =>
 /** Rust operations with no binding method of their own, and why. */
 const EXEMPT = {
   'Intake::import': 'bindings import payloads (import_payload parses, then calls it)',
+  'intake::return_reason': 'the intake\'s reading of a claim\'s reason text, applied by import_events when a claim becomes an RMA (the RMA carries the reason)',
   'StockPushPlanner::with_limits': 'bindings use each channel\'s published limits (StockPushPlanner::new)',
   'StockPushPlanner::limits': 'the limits show in each planned request (batch sizes, not_before)',
 }

@@ -77,3 +77,28 @@ test('pushes set eBay offers and leave marketplace-fulfilled listings alone', as
   assert.deepEqual(item.offers, [{ offerId: 'OFFER-1', availableQuantity: 10 }])
   assert.throws(() => intake.setListing('ebay', 'TEA', { offerIds: 'OFFER-1' }), { code: 'ENGINE_INVALID_INPUT' })
 })
+
+test('a marketplace claim on a delivered order becomes an RMA, once', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const setup = [{ command: 'add_location', location: { id: 'WH', name: 'Warehouse', priority: 1, region: 'TR-34', kind: 'warehouse' } }]
+  for (const sku of ['TEA', 'CUP']) {
+    setup.push({ command: 'register_variant', variant: sku, policy: 'deny' })
+    setup.push({ command: 'receive', variant: sku, location: 'WH', quantity: 10 })
+  }
+  await engine.stockBatch(setup)
+  const intake = mapped(engine)
+  const claims = fixture('claims/trendyol_claims.json')
+  const early = await intake.importEvents('trendyol', claims)
+  assert.equal(early[0].order_id, null, 'before the order is imported: reported, with no order')
+  const { order } = await intake.importPayload('trendyol', fixture('trendyol/new_names.json'))
+  await engine.recordShipment(order.id, { L1: 2 })
+  await engine.recordDelivery(order.id, { L1: 2 })
+  const [first] = await intake.importEvents('trendyol', claims)
+  assert.equal(first.rma, 'R1', JSON.stringify(first.rma_failed))
+  const rma = engine.order(order.id).rmas[0]
+  assert.deepEqual([rma.status, rma.lines[0].line_id, rma.lines[0].quantity, rma.lines[0].reason], ['approved', 'L1', 1, 'damaged'])
+  const [again] = await intake.importEvents('trendyol', claims)
+  assert.equal(again.new, false)
+  assert.equal(again.rma ?? null, null)
+  assert.equal(engine.order(order.id).rmas.length, 1)
+})
