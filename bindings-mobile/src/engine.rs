@@ -53,6 +53,15 @@ impl Engine {
         Ok(Engine { inner, host_time })
     }
 
+    /// A new handle on the same store and clock whose core engine is `change`d (rules
+    /// made live, say).
+    pub(crate) fn with_core(&self, change: impl FnOnce(CoreEngine) -> CoreEngine) -> Engine {
+        Engine {
+            inner: change(self.inner.clone()),
+            host_time: self.host_time.clone(),
+        }
+    }
+
     /// Runs one core call: reads the host clock first (outside any engine lock), then
     /// maps the core's error in the one place errors are mapped.
     pub(crate) fn call<T>(

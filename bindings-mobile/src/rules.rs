@@ -107,6 +107,31 @@ pub fn validate_rules(json: String) -> Result<Vec<RuleProblem>, OrdersmithError>
 
 #[uniffi::export]
 impl Engine {
+    /// The same engine (same file, same clock) with `live` running at every trigger
+    /// and `shadow` recording only where it would act differently; `None` turns either
+    /// off. Use the returned engine from then on, as Rust's `Engine::with_rules` does.
+    pub fn with_rules(
+        &self,
+        live: Option<Arc<RuleSet>>,
+        shadow: Option<Arc<RuleSet>>,
+    ) -> Arc<Engine> {
+        Arc::new(self.with_core(|e| {
+            e.with_rules(
+                live.map(|s| s.inner.clone()),
+                shadow.map(|s| s.inner.clone()),
+            )
+        }))
+    }
+
+    /// Where the shadow rule set would have acted differently from the live one, on
+    /// every order of this device, as the core's JSON report (`orders_compared`,
+    /// `orders_differing`, `per_rule`, `differences`).
+    pub fn shadow_report_json(&self) -> Result<String, OrdersmithError> {
+        let report = self.call(|e| e.shadow_report(&OrderQuery::default()))?;
+        serde_json::to_string(&report)
+            .map_err(|_| OrdersmithError::invalid("report", "could not be serialised"))
+    }
+
     /// Loads a rule set checked against this engine's locations.
     pub fn load_rules(&self, json: String) -> Result<Arc<RuleSet>, OrdersmithError> {
         let set = self.call(|e| e.load_rules(&json))?;

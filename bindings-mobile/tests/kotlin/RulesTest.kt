@@ -77,4 +77,25 @@ fun rules() = Suite("rules").apply {
         assertEquals(listOf("priority -> 5", "route all lines -> IST-1"), report.orders.single { it.orderId == b.id }.changes)
         assertTrue(report.reportJson.contains("\"because\""))
     }
+
+    test("a rule set runs live on a new engine handle, and a shadow set only reports") {
+        val engine = Engine.inMemory(FixedClock(NOON))
+        shop(engine)
+        val live = engine.withRules(engine.loadRules(TAG_RULES), engine.loadRules(TAG_RULES.replace("\"vip\"", "\"gold\"")))
+        val o = live.placeOrder(newOrder("C-1", tea(1u)), null)
+        assertTrue(live.order(o.id).tags.contains("vip"), live.order(o.id).tags.toString())
+        assertTrue(!live.order(o.id).tags.contains("gold"))
+        val shadow = live.shadowReportJson()
+        assertTrue(shadow.contains("\"orders_differing\":1"), shadow)
+        // The original handle still runs no rules.
+        val plain = engine.placeOrder(newOrder("C-2", tea(1u)), null)
+        assertTrue(!engine.order(plain.id).tags.contains("vip"))
+    }
 }
+
+private const val TAG_RULES = """
+{"rules": [
+  {"name": "tag-everything", "trigger": "order_placed",
+   "actions": [{"type": "tag", "add": ["vip"]}]}
+]}
+"""
