@@ -463,7 +463,7 @@ impl PreparedPlace {
 
 /// Adds a later change of the same write to an earlier one: an order changed twice is
 /// one [`OrderChange`] (the first expected version, every event, the last snapshot).
-fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
+pub(crate) fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
     for change in later.orders {
         match into
             .orders

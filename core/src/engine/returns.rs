@@ -230,14 +230,6 @@ fn place_replacement(
     Ok((after, changes))
 }
 
-fn merge(into: &mut ChangeSet, other: ChangeSet) {
-    into.orders.extend(other.orders);
-    into.outbox.extend(other.outbox);
-    into.idempotency.extend(other.idempotency);
-    into.records.extend(other.records);
-    into.documents.extend(other.documents);
-}
-
 /// An RMA and what it is worth so far, for a host's screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReturnView {
@@ -423,7 +415,7 @@ impl Engine {
                     Some(existing) => engine.load(existing)?,
                     None if !r.exchange.is_empty() && r.resolution.is_none() => {
                         let (order, changes) = place_replacement(engine, tx, &before, r, ctx)?;
-                        merge(&mut extra, changes);
+                        super::merge_changes(&mut extra, changes);
                         placed_now = Some(order.clone());
                         order
                     }
@@ -457,7 +449,7 @@ impl Engine {
                             if !r.exchange.is_empty() && r.replacement_order.is_none() {
                                 let (order, changes) =
                                     place_replacement(engine, tx, &after, r, ctx)?;
-                                merge(&mut extra, changes);
+                                super::merge_changes(&mut extra, changes);
                                 follow.push(OrderEvent::Return(Box::new(
                                     ReturnEvent::ReplacementPlaced {
                                         rma: rma.clone(),
@@ -532,7 +524,7 @@ impl Engine {
             changes.documents = documents;
             changes.outbox.extend(document_effects);
             super::rules::attribute(&mut changes, first_ruled, &ruled)?;
-            merge(&mut changes, extra);
+            super::merge_changes(&mut changes, extra);
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),
@@ -926,6 +918,6 @@ fn pay_replacement(
     }
     let mut all = events;
     all.extend(notes);
-    merge(extra, engine.changes_for(&after, before.version, all, ctx)?);
+    super::merge_changes(extra, engine.changes_for(&after, before.version, all, ctx)?);
     Ok(())
 }
