@@ -113,8 +113,7 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(Arc<str>);
 
         impl $name {
@@ -122,6 +121,12 @@ macro_rules! string_id {
             pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
                 let s = s.into();
                 validate_text($kind, &s, MAX_ID_LEN)?;
+                Ok(Self(Arc::from(s)))
+            }
+
+            /// Validates and wraps borrowed text: one allocation, for the id itself.
+            fn parse_str(s: &str) -> Result<Self, IdError> {
+                validate_text($kind, s, MAX_ID_LEN)?;
                 Ok(Self(Arc::from(s)))
             }
 
@@ -166,6 +171,32 @@ macro_rules! string_id {
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
+            }
+        }
+
+        // Written as the plain string, without an intermediate `String`: ids are
+        // serialised in every event and outbox record, so this is on the write path.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        // Read from borrowed text where the input allows it (one allocation, the id's
+        // own), and from an owned string otherwise; validated exactly as `parse`.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visit;
+                impl serde::de::Visitor<'_> for Visit {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(concat!("a ", $kind, " (text)"))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        $name::parse_str(v).map_err(E::custom)
+                    }
+                }
+                deserializer.deserialize_str(Visit)
             }
         }
     };

@@ -21,7 +21,7 @@ use crate::invoice::{
 use crate::money::Money;
 use crate::notify::Locale;
 use crate::order::{Order, OrderEvent};
-use crate::ports::{ChangeSet, DocumentAppend, OrderChange, OutboxRecord};
+use crate::ports::{ChangeSet, DocumentAppend, OrderChange, OutboxRecord, OutboxWrite};
 
 /// Longest reason accepted on a manual credit note, in bytes.
 pub const MAX_CREDIT_REASON_LEN: usize = 500;
@@ -38,8 +38,8 @@ struct Issued<'a> {
 
 /// The outbox record telling the host a document was issued (to send or archive it):
 /// topic `invoice.issued` or `credit_note.issued`.
-fn issued_record(doc: &InvoiceDocument, now: DateTime<Utc>) -> Result<OutboxRecord, EngineError> {
-    Ok(OutboxRecord {
+fn issued_record(doc: &InvoiceDocument, now: DateTime<Utc>) -> Result<OutboxWrite, EngineError> {
+    Ok(OutboxWrite::Record(OutboxRecord {
         // Unique without a generator: document numbers never repeat.
         id: format!("document:{}", doc.number),
         topic: format!("{}.issued", doc.kind.as_str()),
@@ -53,7 +53,7 @@ fn issued_record(doc: &InvoiceDocument, now: DateTime<Utc>) -> Result<OutboxReco
             corrects: doc.corrects.as_ref().map(|c| c.number.as_str()),
             grand_total: &doc.totals.grand_total,
         })?,
-    })
+    }))
 }
 
 fn no_key(ctx: &CommandContext) -> Result<(), EngineError> {
@@ -244,7 +244,7 @@ pub(crate) fn credit_notes_for_refunds(
     now: DateTime<Utc>,
     order: &Order,
     events: &[OrderEvent],
-) -> Result<(Vec<DocumentAppend>, Vec<OutboxRecord>), EngineError> {
+) -> Result<(Vec<DocumentAppend>, Vec<OutboxWrite>), EngineError> {
     let refunds: Vec<Money> = events
         .iter()
         .filter_map(|e| match e {

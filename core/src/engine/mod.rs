@@ -57,11 +57,13 @@ pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, Timel
 
 pub use listing::{check_page_size, OrderIter, OrderPage};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, SsccConfig};
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
@@ -73,7 +75,7 @@ use crate::order::{
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
     ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, StockAppend, Store, StoreError,
+    OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
 };
 use crate::sourcing::SourcingError;
 use crate::stock::{
@@ -576,7 +578,7 @@ impl Engine {
                     if matches!(event, StockEvent::Moved(_)) {
                         continue;
                     }
-                    changes.outbox.push(OutboxRecord {
+                    changes.outbox.push(OutboxWrite::Record(OutboxRecord {
                         // Unique without a generator: the log position and the event's
                         // index within the write.
                         id: format!("stock:{}:{k}", seq_before + appended),
@@ -585,7 +587,7 @@ impl Engine {
                         aggregate_version: seq_before + appended,
                         created_at: now,
                         payload_json: json(event)?,
-                    });
+                    }));
                 }
                 changes.stock = Some(StockAppend {
                     expected_seq: seq_before,
@@ -798,7 +800,7 @@ impl Engine {
         };
         for key in keys {
             if let Some(record) = self.store.idempotency_record(key)? {
-                if record.fingerprint != *fingerprint {
+                if !same_fingerprint(&record.fingerprint, fingerprint, new) {
                     return Err(match (external_key, &new.external_ref) {
                         (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
                             channel: new.channel.to_string(),
@@ -882,7 +884,7 @@ impl Engine {
             return self.place_order(*order, ctx);
         }
         let fingerprint = match ctx.idempotency_key {
-            Some(_) => fingerprint(&Fingerprint {
+            Some(_) => fingerprint(&KeyedCommand {
                 order_id,
                 command: &command,
             })?,
@@ -910,7 +912,8 @@ impl Engine {
     ) -> Result<Written<Order>, EngineError> {
         if let Some(key) = &ctx.idempotency_key {
             if let Some(record) = self.store.idempotency_record(key)? {
-                if record.fingerprint != fingerprint {
+                let keyed = KeyedCommand { order_id, command };
+                if !same_fingerprint(&record.fingerprint, fingerprint, &keyed) {
                     return Err(EngineError::IdempotencyMismatch { key: key.clone() });
                 }
                 return Ok(Written {
@@ -1039,24 +1042,19 @@ impl Engine {
         let mut records = Vec::with_capacity(events.len());
         let mut outbox = Vec::with_capacity(events.len());
         for (version, event) in (expected_version + 1..).zip(events) {
-            let record = OrderEventRecord {
+            records.push(OrderEventRecord {
                 order_id: snapshot.id.clone(),
                 version,
                 recorded_at: now,
                 actor: ctx.actor.clone(),
                 idempotency_key: ctx.idempotency_key.clone(),
                 event,
-            };
-            outbox.push(OutboxRecord {
-                // Unique without a generator: an order's versions never repeat.
-                id: format!("{}:{version}", snapshot.id),
-                topic: record.event.topic().to_string(),
-                aggregate_id: snapshot.id.to_string(),
-                aggregate_version: version,
-                created_at: now,
-                payload_json: json(&record)?,
             });
-            records.push(record);
+            // Each event is announced as itself: the store writes the JSON once.
+            outbox.push(OutboxWrite::OrderEvent {
+                order_id: snapshot.id.clone(),
+                version,
+            });
         }
         Ok(ChangeSet {
             orders: vec![OrderChange {
@@ -1074,7 +1072,7 @@ impl Engine {
 }
 
 #[derive(Serialize)]
-struct Fingerprint<'a> {
+struct KeyedCommand<'a> {
     order_id: &'a OrderId,
     command: &'a OrderCommand,
 }
@@ -1092,11 +1090,44 @@ fn check_key(ctx: &CommandContext) -> Result<(), EngineError> {
 }
 
 /// Canonical JSON of a command: what an idempotency key is bound to.
+/// The fingerprint an idempotency record keeps of a keyed command: `sha256:` and the
+/// hex SHA-256 of the command's canonical JSON. The JSON is streamed into the hash, so
+/// a keyed call costs no copy of its command, and the record stays 71 bytes however
+/// large the order (it used to be the JSON itself: most of a stored record).
 fn fingerprint(command: &impl Serialize) -> Result<String, EngineError> {
-    serde_json::to_string(command).map_err(|_| EngineError::InvalidInput {
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    serde_json::to_writer(&mut hashing, command).map_err(|_| EngineError::InvalidInput {
         field: "command",
         reason: "could not be serialised",
-    })
+    })?;
+    let mut out = String::with_capacity(FINGERPRINT_PREFIX.len() + 64);
+    out.push_str(FINGERPRINT_PREFIX);
+    for byte in hashing.0.finalize() {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{byte:02x}");
+    }
+    Ok(out)
+}
+
+const FINGERPRINT_PREFIX: &str = "sha256:";
+
+/// Whether a stored fingerprint is the same command as `fresh` (from [`fingerprint`]).
+/// Records saved before fingerprints were hashed hold the command's JSON itself; those
+/// are compared as JSON, so a retry across the upgrade still returns its first result.
+fn same_fingerprint(stored: &str, fresh: &str, command: &impl Serialize) -> bool {
+    stored == fresh
+        || (!stored.starts_with(FINGERPRINT_PREFIX)
+            && serde_json::to_string(command).is_ok_and(|json| json == stored))
 }
 
 /// Convenience for building [`LineQuantity`] lists: `lines(&[("L1", 2)])`.

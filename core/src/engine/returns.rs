@@ -41,8 +41,8 @@ use crate::stock::{StockCommand, WriteOffSource};
 use super::allocation::tracked;
 use super::timeline::local;
 use super::{
-    allocation, check_key, fingerprint, fulfilment, notifications, CommandContext, Engine,
-    EngineError, TimelineStep, Tx, Written,
+    allocation, check_key, fingerprint, fulfilment, notifications, same_fingerprint,
+    CommandContext, Engine, EngineError, TimelineStep, Tx, Written,
 };
 
 /// The keyed-record namespace of store-credit accounts (key: the customer id; value:
@@ -376,17 +376,18 @@ impl Engine {
             order_id: &'a OrderId,
             return_command: &'a ReturnCommand,
         }
+        let keyed = Keyed {
+            order_id,
+            return_command: &command,
+        };
         let fingerprint = match ctx.idempotency_key {
-            Some(_) => fingerprint(&Keyed {
-                order_id,
-                return_command: &command,
-            })?,
+            Some(_) => fingerprint(&keyed)?,
             None => String::new(),
         };
         self.write(|engine, tx| {
             if let Some(key) = &ctx.idempotency_key {
                 if let Some(record) = engine.store.idempotency_record(key)? {
-                    if record.fingerprint != fingerprint {
+                    if !same_fingerprint(&record.fingerprint, &fingerprint, &keyed) {
                         return Err(EngineError::IdempotencyMismatch { key: key.clone() });
                     }
                     return Ok(Written {
@@ -721,17 +722,18 @@ impl Engine {
             order_id: &'a OrderId,
             spend_store_credit: &'a Money,
         }
+        let keyed = Keyed {
+            order_id,
+            spend_store_credit: &amount,
+        };
         let fingerprint = match ctx.idempotency_key {
-            Some(_) => fingerprint(&Keyed {
-                order_id,
-                spend_store_credit: &amount,
-            })?,
+            Some(_) => fingerprint(&keyed)?,
             None => String::new(),
         };
         self.write(|engine, tx| {
             if let Some(key) = &ctx.idempotency_key {
                 if let Some(record) = engine.store.idempotency_record(key)? {
-                    if record.fingerprint != fingerprint {
+                    if !same_fingerprint(&record.fingerprint, &fingerprint, &keyed) {
                         return Err(EngineError::IdempotencyMismatch { key: key.clone() });
                     }
                     return Ok(Written {

@@ -336,14 +336,9 @@ pub(crate) fn attribute(
         let Some(record) = order.events.get_mut(first + k) else {
             continue;
         };
+        // The outbox announces the event record itself (written when the store
+        // commits), so it carries this actor too.
         record.actor = Actor::Rule(rule.clone());
-        let payload = super::json(record)?;
-        let version = record.version;
-        if let Some(out) = changes.outbox.iter_mut().find(|o| {
-            o.aggregate_id == order.snapshot.id.as_str() && o.aggregate_version == version
-        }) {
-            out.payload_json = payload;
-        }
     }
     Ok(())
 }

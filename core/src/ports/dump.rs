@@ -45,8 +45,8 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeSet, DocumentAppend, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, RecordWrite,
-    StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, OutboxWrite,
+    RecordWrite, StockAppend, Store, StoreError,
 };
 use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
@@ -431,7 +431,7 @@ pub fn import<R: BufRead>(
                 stats.stock += 1;
             }
             Line::Outbox { record } => {
-                batch.outbox.push(record);
+                batch.outbox.push(OutboxWrite::Record(record));
                 stats.outbox += 1;
             }
             Line::Document { document } => {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::{
     ChangeSet, Clock, IdGenerator, IdempotencyRecord, KeyedRecord, OrderQuery, Outbox,
-    OutboxRecord, Store, StoreError,
+    OutboxRecord, OutboxWrite, Store, StoreError,
 };
 use crate::ids::OrderId;
 use crate::invoice::InvoiceDocument;
@@ -29,8 +29,13 @@ struct State {
     orders: FastMap<OrderId, (Order, Vec<OrderEventRecord>)>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
     idempotency: FastMap<String, IdempotencyRecord>,
-    outbox: BTreeMap<u64, OutboxRecord>,
+    /// In commit order. Order events are held as references into `orders` and written
+    /// as JSON only when the host reads them: one copy of each event in memory.
+    outbox: BTreeMap<u64, OutboxWrite>,
+    /// Ready records by id.
     outbox_index: FastMap<String, u64>,
+    /// Order-event announcements by (order, version); their id is `"<order>:<version>"`.
+    outbox_events: FastMap<(OrderId, u64), u64>,
     outbox_seq: u64,
     stock_log: Vec<StockLogEntry>,
     /// namespace → key → (version, JSON).
@@ -197,6 +202,25 @@ impl Store for MemoryStore {
                 });
             }
         }
+        // Every announcement names an event this change set saves (as database stores
+        // check when they write its JSON), so reading the outbox cannot fail later.
+        for write in &changes.outbox {
+            if let OutboxWrite::OrderEvent { order_id, version } = write {
+                let saved = changes
+                    .orders
+                    .iter()
+                    .filter(|c| &c.snapshot.id == order_id)
+                    .any(|c| c.events.iter().any(|e| e.version == *version));
+                if !saved {
+                    return Err(StoreError::Corrupt {
+                        reason: format!(
+                            "an outbox record names event {version} of order {order_id}, \
+                             which this change set does not save"
+                        ),
+                    });
+                }
+            }
+        }
         let mut written = BTreeSet::new();
         for w in &changes.records {
             let actual = state
@@ -243,12 +267,16 @@ impl Store for MemoryStore {
                     .by_time
                     .insert((change.snapshot.placed_at, id.clone()));
             }
-            let entry = state
-                .orders
-                .entry(id)
-                .or_insert_with(|| (change.snapshot.clone(), Vec::new()));
-            entry.0 = change.snapshot;
-            entry.1.extend(change.events);
+            match state.orders.entry(id) {
+                std::collections::hash_map::Entry::Occupied(mut stored) => {
+                    let stored = stored.get_mut();
+                    stored.0 = change.snapshot;
+                    stored.1.extend(change.events);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((change.snapshot, change.events));
+                }
+            }
         }
         if let Some(stock) = changes.stock {
             state.stock_log.extend(stock.entries);
@@ -284,11 +312,20 @@ impl Store for MemoryStore {
                 .push(key.clone());
             state.documents.insert(key, doc);
         }
-        for record in changes.outbox {
+        for write in changes.outbox {
             state.outbox_seq += 1;
             let seq = state.outbox_seq;
-            state.outbox_index.insert(record.id.clone(), seq);
-            state.outbox.insert(seq, record);
+            match &write {
+                OutboxWrite::Record(record) => {
+                    state.outbox_index.insert(record.id.clone(), seq);
+                }
+                OutboxWrite::OrderEvent { order_id, version } => {
+                    state
+                        .outbox_events
+                        .insert((order_id.clone(), *version), seq);
+                }
+            }
+            state.outbox.insert(seq, write);
         }
         Ok(())
     }
@@ -425,16 +462,53 @@ impl Outbox for MemoryStore {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        Ok(state.outbox.values().take(limit).cloned().collect())
+        state
+            .outbox
+            .values()
+            .take(limit)
+            .map(|write| match write {
+                OutboxWrite::Record(record) => Ok(record.clone()),
+                OutboxWrite::OrderEvent { order_id, version } => {
+                    let event = state
+                        .orders
+                        .get(order_id)
+                        .and_then(|(_, events)| find_event(events, *version))
+                        .ok_or_else(|| StoreError::Corrupt {
+                            reason: format!(
+                                "the outbox names event {version} of order {order_id}, \
+                                 which the store does not hold"
+                            ),
+                        })?;
+                    OutboxRecord::for_order_event(event)
+                }
+            })
+            .collect()
     }
 
     fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
         let mut state = self.state.write().map_err(poisoned)?;
-        match state.outbox_index.remove(id) {
-            Some(seq) => Ok(state.outbox.remove(&seq).is_some()),
-            None => Ok(false),
-        }
+        let seq = match state.outbox_index.remove(id) {
+            Some(seq) => Some(seq),
+            // An order event's announcement: `"<order>:<version>"`.
+            None => id
+                .rsplit_once(':')
+                .and_then(|(order, version)| {
+                    Some((OrderId::parse(order).ok()?, version.parse::<u64>().ok()?))
+                })
+                .and_then(|key| state.outbox_events.remove(&key)),
+        };
+        Ok(seq.is_some_and(|seq| state.outbox.remove(&seq).is_some()))
     }
+}
+
+/// The event of `version` among an order's events (kept in version order from 1).
+fn find_event(events: &[OrderEventRecord], version: u64) -> Option<&OrderEventRecord> {
+    usize::try_from(version)
+        .ok()
+        .and_then(|v| v.checked_sub(1))
+        .and_then(|i| events.get(i))
+        .filter(|e| e.version == version)
+        .or_else(|| events.iter().find(|e| e.version == version))
 }
 
 /// The system clock, clamped so it never goes backwards.

@@ -177,6 +177,51 @@ pub struct OutboxRecord {
     pub payload_json: String,
 }
 
+impl OutboxRecord {
+    /// The record that tells the host about an order event: id `"<order>:<version>"`
+    /// (unique without a generator: an order's versions never repeat), the event's
+    /// topic, and the whole event record as JSON.
+    pub fn for_order_event(record: &OrderEventRecord) -> Result<OutboxRecord, StoreError> {
+        Ok(OutboxRecord {
+            id: format!("{}:{}", record.order_id, record.version),
+            topic: record.event.topic().to_string(),
+            aggregate_id: record.order_id.to_string(),
+            aggregate_version: record.version,
+            created_at: record.recorded_at,
+            payload_json: serde_json::to_string(record).map_err(|e| StoreError::Corrupt {
+                reason: format!("an order event could not be written as JSON: {e}"),
+            })?,
+        })
+    }
+}
+
+/// An outbox record as a [`ChangeSet`] carries it.
+///
+/// Most records announce an order event the same change set saves; those name the
+/// event instead of carrying a copy of it as JSON, and the store writes it as
+/// [`OutboxRecord::for_order_event`] does — when it commits (a database store) or when
+/// the host reads the outbox (the memory store). Each event is then serialised once,
+/// not once for its record and again for its announcement, and held once in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxWrite {
+    /// A record with its payload ready (stock alerts, documents issued, restores).
+    Record(OutboxRecord),
+    /// The announcement of the order event saved in this change set for `order_id`
+    /// at `version`.
+    OrderEvent {
+        /// The order the event belongs to.
+        order_id: OrderId,
+        /// The event's version.
+        version: u64,
+    },
+}
+
+impl From<OutboxRecord> for OutboxWrite {
+    fn from(record: OutboxRecord) -> Self {
+        OutboxWrite::Record(record)
+    }
+}
+
 /// New entries for the stock log, appended only if the log is still at `expected_seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockAppend {
@@ -251,7 +296,7 @@ pub struct ChangeSet {
     /// Idempotency keys used.
     pub idempotency: Vec<IdempotencyRecord>,
     /// Effects to perform.
-    pub outbox: Vec<OutboxRecord>,
+    pub outbox: Vec<OutboxWrite>,
     /// Keyed records written (created, replaced or deleted).
     pub records: Vec<RecordWrite>,
     /// Invoices and credit notes issued, each taking its series' next number.
@@ -259,6 +304,33 @@ pub struct ChangeSet {
 }
 
 impl ChangeSet {
+    /// The outbox records to write, each [`OutboxWrite::OrderEvent`] resolved against
+    /// the events of this change set. A reference to an event the change set does not
+    /// save is [`StoreError::Corrupt`] (an engine bug), and nothing is written.
+    pub fn outbox_records(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        self.outbox
+            .iter()
+            .map(|write| match write {
+                OutboxWrite::Record(record) => Ok(record.clone()),
+                OutboxWrite::OrderEvent { order_id, version } => {
+                    let event = self
+                        .orders
+                        .iter()
+                        .filter(|c| &c.snapshot.id == order_id)
+                        .flat_map(|c| c.events.iter())
+                        .find(|e| e.version == *version)
+                        .ok_or_else(|| StoreError::Corrupt {
+                            reason: format!(
+                                "an outbox record names event {version} of order {order_id}, \
+                                 which this change set does not save"
+                            ),
+                        })?;
+                    OutboxRecord::for_order_event(event)
+                }
+            })
+            .collect()
+    }
+
     /// True when there is nothing to save.
     pub fn is_empty(&self) -> bool {
         self.orders.is_empty()

@@ -117,6 +117,7 @@ macro_rules! conformance_tests {
             multi_order_change_sets_are_all_or_nothing,
             an_injected_failure_midway_leaves_nothing,
             outbox_is_oldest_first_and_acknowledged_once,
+            order_events_are_announced_as_themselves,
             idempotency_keys_are_unique_and_round_trip,
             queries_filter_order_and_page_like_the_contract,
             listings_are_in_byte_order_and_page_exactly,
@@ -155,6 +156,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     multi_order_change_sets_are_all_or_nothing(make);
     an_injected_failure_midway_leaves_nothing(make);
     outbox_is_oldest_first_and_acknowledged_once(make);
+    order_events_are_announced_as_themselves(make);
     idempotency_keys_are_unique_and_round_trip(make);
     queries_filter_order_and_page_like_the_contract(make);
     listings_are_in_byte_order_and_page_exactly(make);

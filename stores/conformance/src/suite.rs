@@ -8,8 +8,8 @@ use ordersmith::ids::{LocationId, OrderId, VariantId};
 use ordersmith::order::{Order, OrderStatus};
 use ordersmith::ports::dump::{export, import};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderCursor, OrderQuery, OutboxRecord, RecordWrite, StockAppend,
-    StoreError, MAX_QUERY_LIMIT,
+    ChangeSet, IdempotencyRecord, OrderCursor, OrderQuery, OutboxRecord, OutboxWrite, RecordWrite,
+    StockAppend, StoreError, MAX_QUERY_LIMIT,
 };
 use ordersmith::stock::{StockCommand, StockLogEntry};
 
@@ -205,7 +205,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             stock: None,
             orders: vec![new_order_change("o-b", "web", start())],
             idempotency: vec![key("taken", "o-b")],
-            outbox: vec![outbox_record("e-0", "o-b")],
+            outbox: vec![outbox_record("e-0", "o-b").into()],
             documents: Vec::new(),
         })
         .unwrap();
@@ -220,7 +220,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
                 new_order_change("o-b", "web", start()),
             ],
             idempotency: vec![key("fresh", "o-a")],
-            outbox: vec![outbox_record("e-1", "o-a")],
+            outbox: vec![outbox_record("e-1", "o-a").into()],
             documents: Vec::new(),
         })
         .unwrap_err();
@@ -237,7 +237,7 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
                 new_order_change("o-d", "web", start()),
             ],
             idempotency: vec![key("fresh", "o-c"), key("taken", "o-c")],
-            outbox: vec![outbox_record("e-2", "o-c")],
+            outbox: vec![outbox_record("e-2", "o-c").into()],
             documents: Vec::new(),
         })
         .unwrap_err();
@@ -264,7 +264,10 @@ pub fn an_injected_failure_midway_leaves_nothing(make: Make<'_>) {
             new_order_change("o-2", "trendyol", start()),
         ],
         idempotency: vec![key("k-1", "o-1")],
-        outbox: vec![outbox_record("e-1", "o-1"), outbox_record("e-2", "o-2")],
+        outbox: vec![
+            outbox_record("e-1", "o-1").into(),
+            outbox_record("e-2", "o-2").into(),
+        ],
         documents: Vec::new(),
     };
     sut.fail_next_commit();
@@ -294,13 +297,13 @@ pub fn outbox_is_oldest_first_and_acknowledged_once(make: Make<'_>) {
     ];
     sut.store
         .commit(ChangeSet {
-            outbox: records[..2].to_vec(),
+            outbox: records[..2].iter().cloned().map(Into::into).collect(),
             ..ChangeSet::default()
         })
         .unwrap();
     sut.store
         .commit(ChangeSet {
-            outbox: records[2..].to_vec(),
+            outbox: records[2..].iter().cloned().map(Into::into).collect(),
             ..ChangeSet::default()
         })
         .unwrap();
@@ -339,6 +342,70 @@ pub fn outbox_is_oldest_first_and_acknowledged_once(make: Make<'_>) {
         .map(|r| r.topic)
         .collect();
     assert_eq!(topics, ["order.placed", "order.confirmed"]);
+}
+
+/// An order event announced by reference (`OutboxWrite::OrderEvent`) is read back as
+/// the full record, its payload the event record's JSON, in commit order among ready
+/// records, and is acknowledged by `"<order>:<version>"`. A change set announcing an
+/// event it does not save is refused and saves nothing.
+pub fn order_events_are_announced_as_themselves(make: Make<'_>) {
+    let sut = make();
+    let placed = new_order_change("o-ev", "web", start());
+    let event = placed.events[0].clone();
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![placed],
+            outbox: vec![
+                outbox_record("e-before", "o-ev").into(),
+                OutboxWrite::OrderEvent {
+                    order_id: oid("o-ev"),
+                    version: 1,
+                },
+            ],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let pending = sut.outbox.pending(10).unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].id, "e-before");
+    assert_eq!(
+        pending[1],
+        OutboxRecord {
+            id: "o-ev:1".to_string(),
+            topic: "order.placed".to_string(),
+            aggregate_id: "o-ev".to_string(),
+            aggregate_version: 1,
+            created_at: event.recorded_at,
+            payload_json: json(&event),
+        }
+    );
+    assert_eq!(pending[1], OutboxRecord::for_order_event(&event).unwrap());
+    // The announcement names the stored event: the same text as the events read back.
+    assert_eq!(
+        pending[1].payload_json,
+        json(&sut.store.order_events(&oid("o-ev")).unwrap()[0])
+    );
+
+    // Naming an event the change set does not save: refused, nothing saved.
+    let before = observable(&sut);
+    let dangling = ChangeSet {
+        orders: vec![new_order_change("o-other", "web", start())],
+        outbox: vec![OutboxWrite::OrderEvent {
+            order_id: oid("o-other"),
+            version: 2,
+        }],
+        ..ChangeSet::default()
+    };
+    assert!(matches!(
+        sut.store.commit(dangling),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(observable(&sut), before);
+
+    assert!(sut.outbox.acknowledge("o-ev:1").unwrap());
+    assert!(!sut.outbox.acknowledge("o-ev:1").unwrap());
+    assert!(sut.outbox.acknowledge("e-before").unwrap());
+    assert!(sut.outbox.pending(10).unwrap().is_empty());
 }
 
 /// A key is recorded once (`KeyTaken` after), reads back equal, and the engine returns
@@ -955,7 +1022,7 @@ pub fn orders_and_stock_are_saved_together_or_not_at_all(make: Make<'_>) {
             orders: vec![new_order_change("o-3", "web", start())],
             stock: append(1, vec![receive_entry(2, 7)]),
             idempotency: vec![key("k-3", "o-3")],
-            outbox: vec![outbox_record("e-3", "o-3")],
+            outbox: vec![outbox_record("e-3", "o-3").into()],
             documents: Vec::new(),
         })
         .unwrap_err();

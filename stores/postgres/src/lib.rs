@@ -789,7 +789,7 @@ impl Store for PgStore {
                 reason: "injected failure midway through a commit".to_string(),
             });
         }
-        write_outbox(&mut tx, stmts, &changes.outbox)?;
+        write_outbox(&mut tx, stmts, &changes.outbox_records()?)?;
         tx.commit().map_err(store_error("committing"))
     }
 

@@ -43,7 +43,7 @@ fn two_workers_claiming_at_once_never_get_the_same_record() {
     for chunk in effects(total).chunks(100) {
         store
             .commit(ChangeSet {
-                outbox: chunk.to_vec(),
+                outbox: chunk.iter().cloned().map(Into::into).collect(),
                 ..ChangeSet::default()
             })
             .unwrap();
@@ -99,7 +99,7 @@ fn an_expired_lease_is_claimed_again_and_an_acknowledged_record_never() {
     let (store, _guard) = store_in_new_schema("lease", 2);
     store
         .commit(ChangeSet {
-            outbox: effects(3),
+            outbox: effects(3).into_iter().map(Into::into).collect(),
             ..ChangeSet::default()
         })
         .unwrap();

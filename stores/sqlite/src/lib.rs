@@ -700,7 +700,7 @@ impl Store for SqliteStore {
                 reason: "injected failure midway through a commit".to_string(),
             });
         }
-        write_outbox(&tx, &changes.outbox)?;
+        write_outbox(&tx, &changes.outbox_records()?)?;
         tx.commit().map_err(store_error("committing"))
     }
 

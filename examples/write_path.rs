@@ -1,0 +1,148 @@
+//! The engine's write path in memory, measured the way issue 9 states its goals:
+//! per-order cost of place + confirm (sourcing and reserving stock) and of
+//! `place_order` alone, at growing history sizes, with heap allocations per order and
+//! the heap the store holds per order afterwards.
+//!
+//! Two-line orders over 1,000 stocked variants at two locations, built before timing;
+//! one engine per size, nothing else alive. Allocations are counted by `stats_alloc`'s
+//! global allocator in this example (the library does not know about it), so an
+//! allocation regression shows up as a number, not a feeling.
+//!
+//! Run it with `cargo run --release --example write_path [N ...]` (default
+//! 10000 100000 1000000).
+
+use std::alloc::System;
+use std::error::Error;
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use ordersmith::engine::{CommandContext, Engine};
+use ordersmith::ids::{ChannelId, LocationId, VariantId};
+use ordersmith::money::{Currency, Money};
+use ordersmith::order::{NewLine, NewOrder, OrderCommand};
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+// Counts allocations and bytes (relaxed atomics around the system allocator).
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const VARIANTS: usize = 1_000;
+
+fn variant(i: usize) -> Result<VariantId, Box<dyn Error>> {
+    Ok(VariantId::parse(format!("SKU-{:04}", i % VARIANTS))?)
+}
+
+fn engine(n: usize) -> Result<Engine, Box<dyn Error>> {
+    let engine = Engine::in_memory();
+    let mut commands = Vec::new();
+    for (code, priority) in [("IST", 1), ("ANK", 2)] {
+        commands.push(StockCommand::AddLocation {
+            location: Location::new(
+                LocationId::parse(code)?,
+                code,
+                priority,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        });
+    }
+    let per_variant = u32::try_from(n * 4 / VARIANTS + 10)?;
+    for i in 0..VARIANTS {
+        commands.push(StockCommand::RegisterVariant {
+            variant: variant(i)?,
+            policy: StockPolicy::Deny,
+        });
+        for code in ["IST", "ANK"] {
+            commands.push(StockCommand::Receive {
+                variant: variant(i)?,
+                location: LocationId::parse(code)?,
+                quantity: per_variant,
+                reference: None,
+            });
+        }
+    }
+    engine.stock_batch(commands)?;
+    Ok(engine)
+}
+
+fn orders(n: usize) -> Result<Vec<NewOrder>, Box<dyn Error>> {
+    let try_ = Currency::parse("TRY")?;
+    let web = ChannelId::parse("web")?;
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 20, 9, 30, 0)
+        .single()
+        .ok_or("bad time")?;
+    (0..n)
+        .map(|i| {
+            let lines = vec![
+                NewLine::new(variant(i * 7)?, 2, Money::new("189.90".parse()?, try_)?),
+                NewLine::new(variant(i * 13 + 1)?, 1, Money::new("89.90".parse()?, try_)?),
+            ];
+            let mut new = NewOrder::new(web.clone(), at, try_, lines);
+            new.external_ref = Some(format!("W-{i}"));
+            Ok(new)
+        })
+        .collect()
+}
+
+struct Run {
+    micros: f64,
+    allocs: f64,
+    live_bytes: f64,
+}
+
+fn run(n: usize, confirm: bool) -> Result<Run, Box<dyn Error>> {
+    let e = engine(n)?;
+    let news = orders(n)?;
+    let ctx = CommandContext::system();
+    let region = Region::new(GLOBAL);
+    let start = Instant::now();
+    for new in news {
+        if confirm {
+            e.place_order_then(new, vec![OrderCommand::Confirm], &ctx)?;
+        } else {
+            e.place_order(new, &ctx)?;
+        }
+    }
+    let took = start.elapsed();
+    let stats = region.change();
+    let allocs = stats.allocations + stats.reallocations;
+    let live = stats.bytes_allocated as f64 - stats.bytes_deallocated as f64
+        + stats.bytes_reallocated as f64;
+    drop(e);
+    Ok(Run {
+        micros: took.as_secs_f64() * 1e6 / n as f64,
+        allocs: allocs as f64 / n as f64,
+        live_bytes: live / n as f64,
+    })
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let sizes: Vec<usize> = {
+        let given: Vec<usize> = std::env::args()
+            .skip(1)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        if given.is_empty() {
+            vec![10_000, 100_000, 1_000_000]
+        } else {
+            given
+        }
+    };
+    println!("| orders | call | µs/order | orders/s | allocations/order | store heap/order |");
+    println!("|---|---|---|---|---|---|");
+    for &n in &sizes {
+        for (confirm, label) in [(false, "place_order"), (true, "place + confirm (reserve)")] {
+            let r = run(n, confirm)?;
+            println!(
+                "| {n} | {label} | {:.2} | {:.0} k | {:.1} | {:.0} B |",
+                r.micros,
+                1e3 / r.micros,
+                r.allocs,
+                r.live_bytes
+            );
+        }
+    }
+    Ok(())
+}
