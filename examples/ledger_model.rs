@@ -11,10 +11,17 @@
 //! idempotent ids, expiry index, journal with references, events.
 //!
 //! Run it with `cargo run --release --example ledger_model [PAIRS]`.
+//!
+//! A counting global allocator (`stats_alloc`) reports the heap allocations each side
+//! makes per pair, so allocation churn on the ledger's write path shows up as a number
+//! (a guard in `core/tests/stock_allocations.rs` fails when it grows). The timed loops
+//! are functions of their own (`run_model`, `run_ledger`) so a profiler can isolate them:
+//! `valgrind --tool=callgrind --toggle-collect='*run_ledger*' target/release/examples/ledger_model 200000`.
 
 // Indexes come from the plan, taken modulo the sizes they index.
 #![allow(clippy::indexing_slicing)]
 
+use std::alloc::System;
 use std::collections::HashMap;
 use std::error::Error;
 use std::hint::black_box;
@@ -23,6 +30,10 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use ordersmith::ids::{LocationId, ReservationId, VariantId};
 use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const VARIANTS: usize = 100_000;
 const LOCATIONS: usize = 4;
@@ -84,6 +95,42 @@ impl Model {
     }
 }
 
+/// The timed model loop: reserve, and commit the reservation made `LAG` pairs earlier.
+#[inline(never)]
+fn run_model(model: &mut Model, plan: &[Pair]) {
+    let pairs = plan.len();
+    for (k, p) in plan.iter().enumerate() {
+        model.reserve(k as u64, p.variant as u32, p.location as u32, p.quantity);
+        if k >= LAG {
+            model.commit((k - LAG) as u64);
+        }
+    }
+    for k in pairs.saturating_sub(LAG)..pairs {
+        model.commit(k as u64);
+    }
+}
+
+/// The timed ledger loop: the same work through `StockLedger::reserve` and `commit`.
+#[inline(never)]
+fn run_ledger(
+    ledger: &mut StockLedger,
+    requests: Vec<ReserveRequest>,
+    ids: &[ReservationId],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Box<dyn Error>> {
+    let pairs = ids.len();
+    for (k, request) in requests.into_iter().enumerate() {
+        ledger.reserve(request, now)?;
+        if k >= LAG {
+            ledger.commit(&ids[k - LAG], now)?;
+        }
+    }
+    for id in &ids[pairs.saturating_sub(LAG)..] {
+        ledger.commit(id, now)?;
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let pairs: usize = std::env::args()
         .nth(1)
@@ -102,17 +149,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             model.balances.insert((v, l), (1_000_000, 0));
         }
     }
+    let region = Region::new(GLOBAL);
     let start = Instant::now();
-    for (k, p) in plan.iter().enumerate() {
-        model.reserve(k as u64, p.variant as u32, p.location as u32, p.quantity);
-        if k >= LAG {
-            model.commit((k - LAG) as u64);
-        }
-    }
-    for k in pairs.saturating_sub(LAG)..pairs {
-        model.commit(k as u64);
-    }
+    run_model(&mut model, &plan);
     let model_s = start.elapsed().as_secs_f64();
+    let model_allocs = region.change().allocations;
     black_box(&model);
 
     // The ledger.
@@ -149,17 +190,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             )
         })
         .collect();
+    let region = Region::new(GLOBAL);
     let start = Instant::now();
-    for (k, request) in requests.into_iter().enumerate() {
-        ledger.reserve(request, now)?;
-        if k >= LAG {
-            ledger.commit(&ids[k - LAG], now)?;
-        }
-    }
-    for id in &ids[pairs.saturating_sub(LAG)..] {
-        ledger.commit(id, now)?;
-    }
+    run_ledger(&mut ledger, requests, &ids, now)?;
     let ledger_s = start.elapsed().as_secs_f64();
+    let ledger_allocs = region.change().allocations;
     black_box(&ledger);
 
     let rate = |s: f64| pairs as f64 / s / 1e6;
@@ -174,5 +209,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         rate(ledger_s)
     );
     println!("ledger / model: {:.2}", model_s / ledger_s);
+    let per = |n: usize| n as f64 / pairs as f64;
+    println!(
+        "allocations per pair: model {:.2}, ledger {:.2}",
+        per(model_allocs),
+        per(ledger_allocs)
+    );
     Ok(())
 }

@@ -97,23 +97,20 @@ impl StockLedger {
         variant: &VariantId,
         threshold: Option<u32>,
     ) -> Result<(), StockError> {
-        self.settings(variant)?;
-        let sellable = self.total_sellable(variant);
-        if let Some(s) = self.variants.get_mut(variant) {
-            s.low_stock_at = threshold;
-            s.alert = level_for(sellable, threshold);
+        let slot = self.slot_checked(variant)?;
+        if let Some(s) = self.slots.get_mut(slot) {
+            let sellable = s.total_sellable();
+            s.settings.low_stock_at = threshold;
+            s.settings.alert = level_for(sellable, threshold);
         }
         Ok(())
     }
 
     /// Re-reads a variant's alert level; returns an alert when it got worse.
-    pub(super) fn check_alert(
-        &mut self,
-        variant: &VariantId,
-        now: DateTime<Utc>,
-    ) -> Option<StockAlert> {
-        let sellable = self.total_sellable(variant);
-        let settings = self.variants.get_mut(variant)?;
+    pub(super) fn check_alert(&mut self, slot: usize, now: DateTime<Utc>) -> Option<StockAlert> {
+        let s = self.slots.get_mut(slot)?;
+        let sellable = s.total_sellable();
+        let settings = &mut s.settings;
         let level = level_for(sellable, settings.low_stock_at);
         let old = settings.alert;
         settings.alert = level;
@@ -126,7 +123,7 @@ impl StockLedger {
             AlertLevel::Normal => return None,
         };
         Some(StockAlert {
-            variant: variant.clone(),
+            variant: s.id.clone(),
             kind,
             sellable,
             threshold: settings.low_stock_at,
