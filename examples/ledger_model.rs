@@ -10,7 +10,7 @@
 //! per movement. The ledger does the same work with its rules: policies, safety stock,
 //! idempotent ids, expiry index, journal with references, events.
 //!
-//! Run it with `cargo run --release --example ledger_model [PAIRS]`.
+//! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS]]`.
 //!
 //! A counting global allocator (`stats_alloc`) reports the heap allocations each side
 //! makes per pair, so allocation churn on the ledger's write path shows up as a number
@@ -35,6 +35,7 @@ use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// Variants in the workload (a second argument changes it, to see what the cache does).
 const VARIANTS: usize = 100_000;
 const LOCATIONS: usize = 4;
 const LAG: usize = 1_024;
@@ -46,7 +47,7 @@ struct Pair {
     quantity: u32,
 }
 
-fn plan(pairs: usize) -> Vec<Pair> {
+fn plan(pairs: usize, variants: usize) -> Vec<Pair> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
         x ^= x << 13;
@@ -56,7 +57,7 @@ fn plan(pairs: usize) -> Vec<Pair> {
     };
     (0..pairs)
         .map(|_| Pair {
-            variant: (next() % VARIANTS as u64) as usize,
+            variant: (next() % variants as u64) as usize,
             location: (next() % LOCATIONS as u64) as usize,
             quantity: (next() % 3 + 1) as u32,
         })
@@ -136,7 +137,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let plan = plan(pairs);
+    let variant_count: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(VARIANTS);
+    let plan = plan(pairs, variant_count);
     let now = Utc
         .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
         .single()
@@ -144,7 +149,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // The model.
     let mut model = Model::default();
-    for v in 0..VARIANTS as u32 {
+    for v in 0..variant_count as u32 {
         for l in 0..LOCATIONS as u32 {
             model.balances.insert((v, l), (1_000_000, 0));
         }
@@ -166,7 +171,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let location = Location::new(l.clone(), "DC", i as u32, &region, LocationKind::Warehouse);
         ledger.add_location(location)?;
     }
-    let variants: Vec<VariantId> = (0..VARIANTS)
+    let variants: Vec<VariantId> = (0..variant_count)
         .map(|i| VariantId::parse(format!("SKU-{i:06}")))
         .collect::<Result<_, _>>()?;
     for v in &variants {

@@ -154,6 +154,75 @@ impl<T> std::fmt::Debug for ViewCache<T> {
     }
 }
 
+/// Reservation id → position in [`StockLedger::reservations`]: every id ever used, since
+/// ids are idempotency keys. Keyed by the id's 64-bit hash, so growing the table never
+/// re-reads the ids (a million of them, each in its own allocation): a rehash moves
+/// 16-byte entries. An id whose hash another id already has (rare, with a random
+/// seed) goes to `collided`, keyed by the id itself. Derived from the reservations, so
+/// it takes no part in comparing or serialising a ledger; deserialising rebuilds it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ReservationIndex {
+    hasher: foldhash::fast::RandomState,
+    by_hash: FastMap<u64, u32>,
+    collided: FastMap<ReservationId, u32>,
+}
+
+impl ReservationIndex {
+    /// The hash the index keys an id by.
+    pub(super) fn hash(&self, id: &ReservationId) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(id)
+    }
+
+    fn position(&self, id: &ReservationId, reservations: &[Reservation]) -> Option<usize> {
+        self.position_hashed(self.hash(id), id, reservations)
+    }
+
+    /// [`ReservationIndex::position`] with the id's hash already known.
+    pub(super) fn position_hashed(
+        &self,
+        hash: u64,
+        id: &ReservationId,
+        reservations: &[Reservation],
+    ) -> Option<usize> {
+        let first = self.by_hash.get(&hash)?;
+        let first = usize::try_from(*first).ok()?;
+        if reservations.get(first).is_some_and(|r| r.id == *id) {
+            return Some(first);
+        }
+        self.collided.get(id).and_then(|&i| usize::try_from(i).ok())
+    }
+
+    /// Records a new id (not already in the index) with its hash at `position`.
+    pub(super) fn insert_hashed(&mut self, hash: u64, id: &ReservationId, position: u32) {
+        use std::collections::hash_map::Entry;
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(position);
+            }
+            Entry::Occupied(_) => {
+                self.collided.insert(id.clone(), position);
+            }
+        }
+    }
+
+    fn rebuild(reservations: &[Reservation]) -> Self {
+        let mut index = ReservationIndex::default();
+        index.by_hash.reserve(reservations.len());
+        for (position, r) in reservations.iter().enumerate() {
+            let hash = index.hash(&r.id);
+            index.insert_hashed(hash, &r.id, u32::try_from(position).unwrap_or(u32::MAX));
+        }
+        index
+    }
+}
+
+impl PartialEq for ReservationIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// Where a reservation's stock sits, as dense indexes: its variant's slot (`None` for a
 /// bundle, whose components are looked up by id) and its location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +271,7 @@ pub struct Transfer {
 /// transfers, counts and channel rules. Pure: every command takes `now` and returns
 /// events or a typed [`StockError`], and changes nothing when it returns an error.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(from = "LedgerData")]
 pub struct StockLedger {
     pub(super) locations: BTreeMap<LocationId, Location>,
     /// Locations by dense index, in the order they were added; `location_index` maps
@@ -219,7 +289,8 @@ pub struct StockLedger {
     /// the dense indexes of where its stock sits.
     pub(super) reservations: Vec<Reservation>,
     pub(super) reservation_targets: Vec<ReservationTarget>,
-    pub(super) reservation_index: FastMap<ReservationId, u32>,
+    #[serde(skip)]
+    pub(super) reservation_index: ReservationIndex,
     pub(super) expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
     pub(super) transfers: FastMap<TransferId, Transfer>,
     pub(super) counts: FastMap<CountId, CycleCount>,
@@ -227,6 +298,46 @@ pub struct StockLedger {
     /// [`StockLedger::balances`] as a map, built when read.
     #[serde(skip)]
     pub(super) balances_view: ViewCache<Balances>,
+}
+
+/// A serialised ledger: every field but the derived ones, which deserialising rebuilds.
+#[derive(Deserialize)]
+struct LedgerData {
+    locations: BTreeMap<LocationId, Location>,
+    location_ids: Vec<LocationId>,
+    location_index: FastMap<LocationId, u32>,
+    slots: Vec<VariantSlot>,
+    variant_index: FastMap<VariantId, u32>,
+    bundles: FastMap<VariantId, Bundle>,
+    journal: Vec<Movement>,
+    reservations: Vec<Reservation>,
+    reservation_targets: Vec<ReservationTarget>,
+    expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
+    transfers: FastMap<TransferId, Transfer>,
+    counts: FastMap<CountId, CycleCount>,
+    channels: BTreeMap<ChannelId, ChannelState>,
+}
+
+impl From<LedgerData> for StockLedger {
+    fn from(d: LedgerData) -> Self {
+        StockLedger {
+            reservation_index: ReservationIndex::rebuild(&d.reservations),
+            locations: d.locations,
+            location_ids: d.location_ids,
+            location_index: d.location_index,
+            slots: d.slots,
+            variant_index: d.variant_index,
+            bundles: d.bundles,
+            journal: d.journal,
+            reservations: d.reservations,
+            reservation_targets: d.reservation_targets,
+            expiry_index: d.expiry_index,
+            transfers: d.transfers,
+            counts: d.counts,
+            channels: d.channels,
+            balances_view: ViewCache::default(),
+        }
+    }
 }
 
 pub(super) fn check_quantity(quantity: u32) -> Result<(), StockError> {
@@ -566,8 +677,6 @@ impl StockLedger {
 
     /// Where a reservation sits in `reservations`.
     pub(super) fn reservation_position(&self, id: &ReservationId) -> Option<usize> {
-        self.reservation_index
-            .get(id)
-            .and_then(|&i| usize::try_from(i).ok())
+        self.reservation_index.position(id, &self.reservations)
     }
 }

@@ -96,7 +96,11 @@ impl StockLedger {
         request: ReserveRequest,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        if let Some(existing) = self.reservation(&request.id) {
+        let id_hash = self.reservation_index.hash(&request.id);
+        let known =
+            self.reservation_index
+                .position_hashed(id_hash, &request.id, &self.reservations);
+        if let Some(existing) = known.and_then(|i| self.reservations.get(i)) {
             if !request.matches(existing) {
                 return Err(StockError::ReservationConflict {
                     reservation: request.id,
@@ -171,7 +175,8 @@ impl StockLedger {
             self.expiry_index.insert((expires_at, request.id.clone()));
         }
         let position = u32::try_from(self.reservations.len()).unwrap_or(u32::MAX);
-        self.reservation_index.insert(request.id.clone(), position);
+        self.reservation_index
+            .insert_hashed(id_hash, &request.id, position);
         self.reservation_targets.push(ReservationTarget {
             slot: slot.and_then(|s| u32::try_from(s).ok()),
             location,
