@@ -274,7 +274,7 @@ impl StockLedger {
             let reference = Some(id.as_str());
             if let (Some(slot), Some(loc)) = (self.slot_of(&v.variant), self.location_of(&location))
             {
-                self.post(now, slot, loc, kind, quantity, reference, &mut events);
+                self.post(now, slot, loc, kind, quantity, reference, None, &mut events);
                 self.after_change(slot, loc, now, &mut events);
             }
         }

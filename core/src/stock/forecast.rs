@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::VariantId;
 
 use super::error::StockError;
-use super::journal::MovementKind;
+use super::journal::RecordKind;
 use super::ledger::StockLedger;
 use super::limits;
 
@@ -147,16 +147,17 @@ impl StockLedger {
             });
         }
         let start = now - Duration::days(i64::from(window_days));
+        let slot = self.slot_of(variant).and_then(|s| u32::try_from(s).ok());
         let sold: u64 = self
             .journal
             .iter()
-            .filter(|m| {
-                matches!(m.kind, MovementKind::Sale { .. })
-                    && m.variant == *variant
-                    && m.at > start
-                    && m.at <= now
+            .filter(|r| {
+                matches!(r.kind, RecordKind::Sale { .. })
+                    && Some(r.slot) == slot
+                    && r.at > start
+                    && r.at <= now
             })
-            .map(|m| u64::from(m.quantity))
+            .map(|r| u64::from(r.quantity))
             .fold(0, u64::saturating_add);
         let velocity = Decimal::from(sold)
             .checked_div(Decimal::from(window_days))

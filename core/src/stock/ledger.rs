@@ -13,7 +13,9 @@ use super::channel::ChannelState;
 use super::count::CycleCount;
 use super::error::StockError;
 use super::forecast::AlertLevel;
-use super::journal::{Balances, Movement};
+use super::journal::{
+    Balances, Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
+};
 use super::limits;
 use super::model::{
     Balance, BalanceDelta, Location, Reservation, StockLevel, StockPolicy, VariantLevels,
@@ -229,6 +231,9 @@ impl PartialEq for ReservationIndex {
 pub(super) struct ReservationTarget {
     pub(super) slot: Option<u32>,
     pub(super) location: u32,
+    /// The expiry the reservation was made with (its `reserve` movement's; the
+    /// reservation's own may change later with `set_expiry`).
+    pub(super) reserved_expiry: Option<DateTime<Utc>>,
 }
 
 /// A bundle (kit): a variant sold as a set of component variants.
@@ -283,7 +288,11 @@ pub struct StockLedger {
     pub(super) slots: Vec<VariantSlot>,
     pub(super) variant_index: FastMap<VariantId, u32>,
     pub(super) bundles: FastMap<VariantId, Bundle>,
-    pub(super) journal: Vec<Movement>,
+    /// The journal as compact records; `references` holds their reference texts and
+    /// `whole_kinds` the kinds that name counts or transfers.
+    pub(super) journal: Vec<Record>,
+    pub(super) references: Vec<String>,
+    pub(super) whole_kinds: Vec<MovementKind>,
     /// Every reservation ever made (ids are idempotency keys), in the order made;
     /// `reservation_index` maps an id to its position, `reservation_targets` holds
     /// the dense indexes of where its stock sits.
@@ -309,7 +318,9 @@ struct LedgerData {
     slots: Vec<VariantSlot>,
     variant_index: FastMap<VariantId, u32>,
     bundles: FastMap<VariantId, Bundle>,
-    journal: Vec<Movement>,
+    journal: Vec<Record>,
+    references: Vec<String>,
+    whole_kinds: Vec<MovementKind>,
     reservations: Vec<Reservation>,
     reservation_targets: Vec<ReservationTarget>,
     expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
@@ -329,6 +340,8 @@ impl From<LedgerData> for StockLedger {
             variant_index: d.variant_index,
             bundles: d.bundles,
             journal: d.journal,
+            references: d.references,
+            whole_kinds: d.whole_kinds,
             reservations: d.reservations,
             reservation_targets: d.reservation_targets,
             expiry_index: d.expiry_index,
@@ -483,16 +496,78 @@ impl StockLedger {
         self.slots.iter().map(|s| &s.id)
     }
 
-    /// The journal, oldest first.
-    pub fn journal(&self) -> &[Movement] {
-        &self.journal
+    /// The journal, oldest first. The ledger keeps it as compact records and builds
+    /// the movements for the reader; [`StockLedger::journal_since`] builds only the
+    /// newest, [`StockLedger::journal_len`] none.
+    pub fn journal(&self) -> Vec<Movement> {
+        self.journal_since(0)
     }
 
     /// Movements with `seq` greater than `after` (for a host that persists them in
     /// batches).
-    pub fn journal_since(&self, after: u64) -> &[Movement] {
+    pub fn journal_since(&self, after: u64) -> Vec<Movement> {
         let start = usize::try_from(after).unwrap_or(usize::MAX);
-        self.journal.get(start..).unwrap_or(&[])
+        (start..self.journal.len())
+            .filter_map(|i| self.movement(i))
+            .collect()
+    }
+
+    /// Movements in the journal (the `seq` of the newest).
+    pub fn journal_len(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// The movement at `index` in the journal (`seq` − 1), built from its record.
+    pub(super) fn movement(&self, index: usize) -> Option<Movement> {
+        let r = self.journal.get(index)?;
+        let variant = self.slots.get(usize::try_from(r.slot).ok()?)?.id.clone();
+        let location = self.location_id(r.location)?.clone();
+        let reservation = r
+            .kind
+            .reservation()
+            .and_then(|p| usize::try_from(p).ok())
+            .and_then(|p| Some((self.reservations.get(p)?, self.reservation_targets.get(p)?)));
+        let reservation_id = || reservation.map(|(res, _)| res.id.clone());
+        let kind = match r.kind {
+            RecordKind::IncomingExpected => MovementKind::IncomingExpected,
+            RecordKind::IncomingCancelled => MovementKind::IncomingCancelled,
+            RecordKind::Receipt { from_incoming } => MovementKind::Receipt { from_incoming },
+            RecordKind::Reserve { .. } => MovementKind::Reserve {
+                reservation: reservation_id()?,
+                expires_at: reservation.and_then(|(_, t)| t.reserved_expiry),
+            },
+            RecordKind::Release { expired, .. } => MovementKind::Release {
+                reservation: reservation_id()?,
+                expired,
+            },
+            RecordKind::Sale { .. } => MovementKind::Sale {
+                reservation: reservation_id()?,
+            },
+            RecordKind::Adjustment { reason, direction } => {
+                MovementKind::Adjustment { reason, direction }
+            }
+            RecordKind::ReturnRestock => MovementKind::ReturnRestock,
+            RecordKind::Quarantine => MovementKind::Quarantine,
+            RecordKind::QuarantineRelease => MovementKind::QuarantineRelease,
+            RecordKind::WriteOff { from } => MovementKind::WriteOff { from },
+            RecordKind::Whole { index } => {
+                self.whole_kinds.get(usize::try_from(index).ok()?)?.clone()
+            }
+        };
+        let reference = match r.reference {
+            NO_REFERENCE => None,
+            RESERVATION_REFERENCE => reservation.and_then(|(res, _)| res.reference.clone()),
+            i => self.references.get(usize::try_from(i).ok()?).cloned(),
+        };
+        Some(Movement {
+            seq: u64::try_from(index).ok()?.saturating_add(1),
+            at: r.at,
+            variant,
+            location,
+            kind,
+            quantity: r.quantity,
+            reference,
+        })
     }
 
     /// The live balances (equal to [`super::rebuild_balances`] of the journal): every

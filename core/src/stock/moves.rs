@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use crate::ids::{LocationId, TransferId, VariantId};
 
 use super::error::StockError;
-use super::journal::{Movement, MovementKind};
+use super::journal::{
+    Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
+};
 use super::ledger::{check_quantity, check_text, StockLedger, Transfer, TransferState};
 use super::limits;
 use super::model::{AdjustmentReason, Balance, Bucket, Direction, StockPolicy, WriteOffSource};
@@ -56,8 +58,10 @@ impl StockLedger {
     }
 
     /// Appends a movement of the variant in `slot` at the location with index
-    /// `location`, applies it, and adds it to `events`. Every balance change goes
-    /// through here. Callers pass indexes they have just looked up.
+    /// `location` to the journal (as a compact record), applies it, and adds it to
+    /// `events`. Every balance change goes through here. Callers pass indexes they
+    /// have just looked up, and for a reserve, release or sale the position of its
+    /// reservation (whose reference `reference` is).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn post(
         &mut self,
@@ -67,27 +71,45 @@ impl StockLedger {
         kind: MovementKind,
         quantity: u32,
         reference: Option<&str>,
+        reservation: Option<u32>,
         events: &mut Vec<StockEvent>,
     ) {
-        let seq = u64::try_from(self.journal.len())
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let (Some(s), Some(location_id)) = (
+        let index = self.journal.len();
+        let (Some(s), Some(location_id), Ok(slot_index)) = (
             self.slots.get(slot),
             usize::try_from(location)
                 .ok()
                 .and_then(|i| self.location_ids.get(i)),
+            u32::try_from(slot),
         ) else {
             return;
         };
         let movement = Movement {
-            seq,
+            seq: u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1),
             at,
             variant: s.id.clone(),
             location: location_id.clone(),
             kind,
             quantity,
             reference: reference.map(str::to_string),
+        };
+        let compact = RecordKind::compact(&movement.kind, reservation);
+        let record_reference = match (&movement.reference, compact.and_then(|k| k.reservation())) {
+            (None, _) => NO_REFERENCE,
+            (Some(_), Some(_)) => RESERVATION_REFERENCE,
+            (Some(text), None) => {
+                self.references.push(text.clone());
+                u32::try_from(self.references.len() - 1).unwrap_or(NO_REFERENCE)
+            }
+        };
+        let kind = match compact {
+            Some(kind) => kind,
+            None => {
+                self.whole_kinds.push(movement.kind.clone());
+                RecordKind::Whole {
+                    index: u32::try_from(self.whole_kinds.len() - 1).unwrap_or(u32::MAX),
+                }
+            }
         };
         let (here, other) = movement.effects();
         let other = other.and_then(|(id, delta)| Some((self.location_of(id)?, delta)));
@@ -98,8 +120,15 @@ impl StockLedger {
             }
         }
         self.balances_view.clear();
-        events.push(StockEvent::Moved(movement.clone()));
-        self.journal.push(movement);
+        self.journal.push(Record {
+            at,
+            slot: slot_index,
+            location,
+            quantity,
+            kind,
+            reference: record_reference,
+        });
+        events.push(StockEvent::Moved(movement));
     }
 
     /// Posts one movement after `check`, then emits alerts and shortfalls.
@@ -114,7 +143,16 @@ impl StockLedger {
         now: DateTime<Utc>,
     ) -> Vec<StockEvent> {
         let mut events = Vec::with_capacity(1);
-        self.post(now, slot, location, kind, quantity, reference, &mut events);
+        self.post(
+            now,
+            slot,
+            location,
+            kind,
+            quantity,
+            reference,
+            None,
+            &mut events,
+        );
         self.after_change(slot, location, now, &mut events);
         events
     }
@@ -329,7 +367,16 @@ impl StockLedger {
         };
         let reference = Some(id.as_str());
         let mut events = Vec::with_capacity(1);
-        self.post(now, slot, from_loc, kind, quantity, reference, &mut events);
+        self.post(
+            now,
+            slot,
+            from_loc,
+            kind,
+            quantity,
+            reference,
+            None,
+            &mut events,
+        );
         self.after_change(slot, from_loc, now, &mut events);
         self.transfers.insert(
             id.clone(),
@@ -375,6 +422,7 @@ impl StockLedger {
                 kind,
                 quantity,
                 Some(id.as_str()),
+                None,
                 &mut events,
             );
             self.after_change(slot, to, now, &mut events);

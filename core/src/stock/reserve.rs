@@ -108,12 +108,8 @@ impl StockLedger {
             }
             let lines = existing.components.len().max(1);
             let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
-            return Ok(self
-                .journal
-                .iter()
-                .skip(start)
-                .take(lines)
-                .cloned()
+            return Ok((start..start.saturating_add(lines))
+                .filter_map(|i| self.movement(i))
                 .map(StockEvent::Moved)
                 .collect());
         }
@@ -158,15 +154,27 @@ impl StockLedger {
             expires_at: request.expires_at,
         };
         let reference = request.reference.as_deref();
+        // The reservation goes at the end of `reservations` once its movements are in.
+        let position = u32::try_from(self.reservations.len()).unwrap_or(u32::MAX);
+        let at = Some(position);
         match slot {
             Some(slot) => {
                 let q = request.quantity;
-                self.post(now, slot, location, kind(), q, reference, &mut events);
+                self.post(now, slot, location, kind(), q, reference, at, &mut events);
                 self.after_change(slot, location, now, &mut events);
             }
             None => {
                 for (part, units) in parts {
-                    self.post(now, part, location, kind(), units, reference, &mut events);
+                    self.post(
+                        now,
+                        part,
+                        location,
+                        kind(),
+                        units,
+                        reference,
+                        at,
+                        &mut events,
+                    );
                     self.after_change(part, location, now, &mut events);
                 }
             }
@@ -174,12 +182,12 @@ impl StockLedger {
         if let Some(expires_at) = request.expires_at {
             self.expiry_index.insert((expires_at, request.id.clone()));
         }
-        let position = u32::try_from(self.reservations.len()).unwrap_or(u32::MAX);
         self.reservation_index
             .insert_hashed(id_hash, &request.id, position);
         self.reservation_targets.push(ReservationTarget {
             slot: slot.and_then(|s| u32::try_from(s).ok()),
             location,
+            reserved_expiry: request.expires_at,
         });
         self.reservations.push(Reservation {
             id: request.id,
@@ -273,9 +281,10 @@ impl StockLedger {
         let reference = r.reference.clone();
         let reference = reference.as_deref();
         let location = target.location;
+        let at = u32::try_from(position).ok();
         match target.slot.and_then(|s| usize::try_from(s).ok()) {
             Some(slot) => {
-                self.post(now, slot, location, kind(), units, reference, events);
+                self.post(now, slot, location, kind(), units, reference, at, events);
                 self.after_change(slot, location, now, events);
             }
             None => {
@@ -285,7 +294,7 @@ impl StockLedger {
                         continue;
                     };
                     let q = units.saturating_mul(*per);
-                    self.post(now, slot, location, kind(), q, reference, events);
+                    self.post(now, slot, location, kind(), q, reference, at, events);
                     self.after_change(slot, location, now, events);
                 }
             }
