@@ -221,7 +221,7 @@ pub fn rebuild_balances<M: Borrow<Movement>>(journal: impl IntoIterator<Item = M
     balances
 }
 
-/// A journal entry as the ledger stores it: fixed size (40 bytes), ids as dense
+/// A journal entry as the ledger stores it: fixed size (at most 40 bytes), ids as dense
 /// indexes. [`super::StockLedger::journal`] materialises [`Movement`] values from these
 /// for readers; the write path never builds a `Movement` for the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -331,6 +331,14 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_journal_record_is_a_fraction_of_a_movement() {
+        // The write path appends one record per movement; readers get movements.
+        let record = std::mem::size_of::<Record>();
+        assert!(record <= 40, "{record} bytes");
+        assert!(record * 3 <= std::mem::size_of::<Movement>());
+    }
 
     #[test]
     fn transfer_in_raises_destination_and_clears_source_in_transit() {
