@@ -10,11 +10,18 @@
 //! per movement. The ledger does the same work with its rules: policies, safety stock,
 //! idempotent ids, expiry index, journal with references, events.
 //!
-//! Run it with `cargo run --release --example ledger_model [PAIRS]`.
+//! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS]]`.
+//!
+//! A counting global allocator (`stats_alloc`) reports the heap allocations each side
+//! makes per pair, so allocation churn on the ledger's write path shows up as a number
+//! (a guard in `core/tests/stock_allocations.rs` fails when it grows). The timed loops
+//! are functions of their own (`run_model`, `run_ledger`) so a profiler can isolate them:
+//! `valgrind --tool=callgrind --toggle-collect='*run_ledger*' target/release/examples/ledger_model 200000`.
 
 // Indexes come from the plan, taken modulo the sizes they index.
 #![allow(clippy::indexing_slicing)]
 
+use std::alloc::System;
 use std::collections::HashMap;
 use std::error::Error;
 use std::hint::black_box;
@@ -23,7 +30,12 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use ordersmith::ids::{LocationId, ReservationId, VariantId};
 use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Variants in the workload (a second argument changes it, to see what the cache does).
 const VARIANTS: usize = 100_000;
 const LOCATIONS: usize = 4;
 const LAG: usize = 1_024;
@@ -35,7 +47,7 @@ struct Pair {
     quantity: u32,
 }
 
-fn plan(pairs: usize) -> Vec<Pair> {
+fn plan(pairs: usize, variants: usize) -> Vec<Pair> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
         x ^= x << 13;
@@ -45,7 +57,7 @@ fn plan(pairs: usize) -> Vec<Pair> {
     };
     (0..pairs)
         .map(|_| Pair {
-            variant: (next() % VARIANTS as u64) as usize,
+            variant: (next() % variants as u64) as usize,
             location: (next() % LOCATIONS as u64) as usize,
             quantity: (next() % 3 + 1) as u32,
         })
@@ -84,25 +96,10 @@ impl Model {
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let pairs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let plan = plan(pairs);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
-        .single()
-        .ok_or("time")?;
-
-    // The model.
-    let mut model = Model::default();
-    for v in 0..VARIANTS as u32 {
-        for l in 0..LOCATIONS as u32 {
-            model.balances.insert((v, l), (1_000_000, 0));
-        }
-    }
-    let start = Instant::now();
+/// The timed model loop: reserve, and commit the reservation made `LAG` pairs earlier.
+#[inline(never)]
+fn run_model(model: &mut Model, plan: &[Pair]) {
+    let pairs = plan.len();
     for (k, p) in plan.iter().enumerate() {
         model.reserve(k as u64, p.variant as u32, p.location as u32, p.quantity);
         if k >= LAG {
@@ -112,7 +109,56 @@ fn main() -> Result<(), Box<dyn Error>> {
     for k in pairs.saturating_sub(LAG)..pairs {
         model.commit(k as u64);
     }
+}
+
+/// The timed ledger loop: the same work through `StockLedger::reserve` and `commit`.
+#[inline(never)]
+fn run_ledger(
+    ledger: &mut StockLedger,
+    requests: Vec<ReserveRequest>,
+    ids: &[ReservationId],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Box<dyn Error>> {
+    let pairs = ids.len();
+    for (k, request) in requests.into_iter().enumerate() {
+        ledger.reserve(request, now)?;
+        if k >= LAG {
+            ledger.commit(&ids[k - LAG], now)?;
+        }
+    }
+    for id in &ids[pairs.saturating_sub(LAG)..] {
+        ledger.commit(id, now)?;
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let pairs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let variant_count: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(VARIANTS);
+    let plan = plan(pairs, variant_count);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
+        .single()
+        .ok_or("time")?;
+
+    // The model.
+    let mut model = Model::default();
+    for v in 0..variant_count as u32 {
+        for l in 0..LOCATIONS as u32 {
+            model.balances.insert((v, l), (1_000_000, 0));
+        }
+    }
+    let region = Region::new(GLOBAL);
+    let start = Instant::now();
+    run_model(&mut model, &plan);
     let model_s = start.elapsed().as_secs_f64();
+    let model_allocs = region.change().allocations;
     black_box(&model);
 
     // The ledger.
@@ -125,7 +171,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let location = Location::new(l.clone(), "DC", i as u32, &region, LocationKind::Warehouse);
         ledger.add_location(location)?;
     }
-    let variants: Vec<VariantId> = (0..VARIANTS)
+    let variants: Vec<VariantId> = (0..variant_count)
         .map(|i| VariantId::parse(format!("SKU-{i:06}")))
         .collect::<Result<_, _>>()?;
     for v in &variants {
@@ -149,17 +195,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             )
         })
         .collect();
+    let region = Region::new(GLOBAL);
     let start = Instant::now();
-    for (k, request) in requests.into_iter().enumerate() {
-        ledger.reserve(request, now)?;
-        if k >= LAG {
-            ledger.commit(&ids[k - LAG], now)?;
-        }
-    }
-    for id in &ids[pairs.saturating_sub(LAG)..] {
-        ledger.commit(id, now)?;
-    }
+    run_ledger(&mut ledger, requests, &ids, now)?;
     let ledger_s = start.elapsed().as_secs_f64();
+    let ledger_allocs = region.change().allocations;
     black_box(&ledger);
 
     let rate = |s: f64| pairs as f64 / s / 1e6;
@@ -174,5 +214,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         rate(ledger_s)
     );
     println!("ledger / model: {:.2}", model_s / ledger_s);
+    let per = |n: usize| n as f64 / pairs as f64;
+    println!(
+        "allocations per pair: model {:.2}, ledger {:.2}",
+        per(model_allocs),
+        per(ledger_allocs)
+    );
     Ok(())
 }

@@ -145,8 +145,7 @@ impl StockLedger {
     ) -> Result<BTreeMap<VariantId, u64>, StockError> {
         let state = self.channel_state(channel)?;
         Ok(self
-            .variants
-            .keys()
+            .variants()
             .chain(self.bundles.keys())
             .map(|v| {
                 let q = Self::quantity_for(&state.rule, self.pool(&state.rule, v));

@@ -272,8 +272,11 @@ impl StockLedger {
                 direction,
             };
             let reference = Some(id.as_str());
-            events.push(self.post(now, &v.variant, &location, kind, quantity, reference));
-            self.after_change(&v.variant, &location, now, &mut events);
+            if let (Some(slot), Some(loc)) = (self.slot_of(&v.variant), self.location_of(&location))
+            {
+                self.post(now, slot, loc, kind, quantity, reference, None, &mut events);
+                self.after_change(slot, loc, now, &mut events);
+            }
         }
         if let Some(c) = self.counts.get_mut(id) {
             c.closed_at = Some(now);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::VariantId;
 
 use super::error::StockError;
-use super::journal::MovementKind;
+use super::journal::RecordKind;
 use super::ledger::StockLedger;
 use super::limits;
 
@@ -97,23 +97,20 @@ impl StockLedger {
         variant: &VariantId,
         threshold: Option<u32>,
     ) -> Result<(), StockError> {
-        self.settings(variant)?;
-        let sellable = self.total_sellable(variant);
-        if let Some(s) = self.variants.get_mut(variant) {
-            s.low_stock_at = threshold;
-            s.alert = level_for(sellable, threshold);
+        let slot = self.slot_checked(variant)?;
+        if let Some(s) = self.slots.get_mut(slot) {
+            let sellable = s.total_sellable();
+            s.settings.low_stock_at = threshold;
+            s.settings.alert = level_for(sellable, threshold);
         }
         Ok(())
     }
 
     /// Re-reads a variant's alert level; returns an alert when it got worse.
-    pub(super) fn check_alert(
-        &mut self,
-        variant: &VariantId,
-        now: DateTime<Utc>,
-    ) -> Option<StockAlert> {
-        let sellable = self.total_sellable(variant);
-        let settings = self.variants.get_mut(variant)?;
+    pub(super) fn check_alert(&mut self, slot: usize, now: DateTime<Utc>) -> Option<StockAlert> {
+        let s = self.slots.get_mut(slot)?;
+        let sellable = s.total_sellable();
+        let settings = &mut s.settings;
         let level = level_for(sellable, settings.low_stock_at);
         let old = settings.alert;
         settings.alert = level;
@@ -126,7 +123,7 @@ impl StockLedger {
             AlertLevel::Normal => return None,
         };
         Some(StockAlert {
-            variant: variant.clone(),
+            variant: s.id.clone(),
             kind,
             sellable,
             threshold: settings.low_stock_at,
@@ -150,16 +147,17 @@ impl StockLedger {
             });
         }
         let start = now - Duration::days(i64::from(window_days));
+        let slot = self.slot_of(variant).and_then(|s| u32::try_from(s).ok());
         let sold: u64 = self
             .journal
             .iter()
-            .filter(|m| {
-                matches!(m.kind, MovementKind::Sale { .. })
-                    && m.variant == *variant
-                    && m.at > start
-                    && m.at <= now
+            .filter(|r| {
+                matches!(r.kind, RecordKind::Sale { .. })
+                    && Some(r.slot) == slot
+                    && r.at > start
+                    && r.at <= now
             })
-            .map(|m| u64::from(m.quantity))
+            .map(|r| u64::from(r.quantity))
             .fold(0, u64::saturating_add);
         let velocity = Decimal::from(sold)
             .checked_div(Decimal::from(window_days))

@@ -1,5 +1,7 @@
 //! The append-only journal: movements, their effects on balances, and replay.
 
+use std::borrow::Borrow;
+
 use super::FastMap;
 
 use chrono::{DateTime, Utc};
@@ -208,14 +210,119 @@ fn add_delta(
     );
 }
 
-/// Rebuilds balances from a journal alone. For a ledger, this always equals
-/// [`super::StockLedger::balances`] (a property test checks it).
-pub fn rebuild_balances<'a>(journal: impl IntoIterator<Item = &'a Movement>) -> Balances {
+/// Rebuilds balances from a journal alone (movements or references to them). For a
+/// ledger, this always equals [`super::StockLedger::balances`] (a property test checks
+/// it).
+pub fn rebuild_balances<M: Borrow<Movement>>(journal: impl IntoIterator<Item = M>) -> Balances {
     let mut balances = Balances::default();
     for movement in journal {
-        apply_movement(&mut balances, movement);
+        apply_movement(&mut balances, movement.borrow());
     }
     balances
+}
+
+/// A journal entry as the ledger stores it: fixed size (at most 40 bytes), ids as dense
+/// indexes. [`super::StockLedger::journal`] materialises [`Movement`] values from these
+/// for readers; the write path never builds a `Movement` for the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Record {
+    pub(super) at: DateTime<Utc>,
+    /// The variant's slot.
+    pub(super) slot: u32,
+    /// The location's index.
+    pub(super) location: u32,
+    pub(super) quantity: u32,
+    pub(super) kind: RecordKind,
+    /// [`NO_REFERENCE`], [`RESERVATION_REFERENCE`] (the reference of the reservation
+    /// the kind names), or an index into the ledger's reference texts.
+    pub(super) reference: u32,
+}
+
+/// [`Record::reference`]: the movement has no reference.
+pub(super) const NO_REFERENCE: u32 = u32::MAX;
+/// [`Record::reference`]: the movement's reference is its reservation's.
+pub(super) const RESERVATION_REFERENCE: u32 = u32::MAX - 1;
+
+/// [`MovementKind`] with a reservation as its position in the ledger's reservations;
+/// kinds that carry other ids (counts, transfers) are kept whole beside the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) enum RecordKind {
+    IncomingExpected,
+    IncomingCancelled,
+    Receipt {
+        from_incoming: u32,
+    },
+    /// Its expiry is the one the reservation was made with
+    /// ([`super::ledger::ReservationTarget::reserved_expiry`]).
+    Reserve {
+        reservation: u32,
+    },
+    Release {
+        reservation: u32,
+        expired: bool,
+    },
+    Sale {
+        reservation: u32,
+    },
+    Adjustment {
+        reason: AdjustmentReason,
+        direction: Direction,
+    },
+    ReturnRestock,
+    Quarantine,
+    QuarantineRelease,
+    WriteOff {
+        from: WriteOffSource,
+    },
+    /// Index into the ledger's whole kinds.
+    Whole {
+        index: u32,
+    },
+}
+
+impl RecordKind {
+    /// The compact form of `kind`; `reservation` is the position of the reservation a
+    /// reserve, release or sale names. `None` when the kind must be kept whole.
+    pub(super) fn compact(kind: &MovementKind, reservation: Option<u32>) -> Option<RecordKind> {
+        Some(match kind {
+            MovementKind::IncomingExpected => RecordKind::IncomingExpected,
+            MovementKind::IncomingCancelled => RecordKind::IncomingCancelled,
+            MovementKind::Receipt { from_incoming } => RecordKind::Receipt {
+                from_incoming: *from_incoming,
+            },
+            MovementKind::Reserve { .. } => RecordKind::Reserve {
+                reservation: reservation?,
+            },
+            MovementKind::Release { expired, .. } => RecordKind::Release {
+                reservation: reservation?,
+                expired: *expired,
+            },
+            MovementKind::Sale { .. } => RecordKind::Sale {
+                reservation: reservation?,
+            },
+            MovementKind::Adjustment { reason, direction } => RecordKind::Adjustment {
+                reason: *reason,
+                direction: *direction,
+            },
+            MovementKind::ReturnRestock => RecordKind::ReturnRestock,
+            MovementKind::Quarantine => RecordKind::Quarantine,
+            MovementKind::QuarantineRelease => RecordKind::QuarantineRelease,
+            MovementKind::WriteOff { from } => RecordKind::WriteOff { from: *from },
+            MovementKind::Count { .. }
+            | MovementKind::TransferOut { .. }
+            | MovementKind::TransferIn { .. } => return None,
+        })
+    }
+
+    /// The reservation position a reserve, release or sale names.
+    pub(super) fn reservation(&self) -> Option<u32> {
+        match self {
+            RecordKind::Reserve { reservation }
+            | RecordKind::Release { reservation, .. }
+            | RecordKind::Sale { reservation } => Some(*reservation),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +331,14 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_journal_record_is_a_fraction_of_a_movement() {
+        // The write path appends one record per movement; readers get movements.
+        let record = std::mem::size_of::<Record>();
+        assert!(record <= 40, "{record} bytes");
+        assert!(record * 3 <= std::mem::size_of::<Movement>());
+    }
 
     #[test]
     fn transfer_in_raises_destination_and_clears_source_in_transit() {

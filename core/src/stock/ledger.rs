@@ -2,6 +2,7 @@
 
 use super::FastMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,17 +13,227 @@ use super::channel::ChannelState;
 use super::count::CycleCount;
 use super::error::StockError;
 use super::forecast::AlertLevel;
-use super::journal::{Balances, Movement};
+use super::journal::{
+    Balances, Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
+};
 use super::limits;
-use super::model::{Balance, Location, Reservation, StockLevel, StockPolicy, VariantLevels};
+use super::model::{
+    Balance, BalanceDelta, Location, Reservation, StockLevel, StockPolicy, VariantLevels,
+};
 
-/// Per-variant settings.
+/// Per-variant settings (safety stock lives beside the balances, in [`Cell`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(super) struct VariantSettings {
     pub(super) policy: StockPolicy,
-    pub(super) safety_stock: FastMap<LocationId, u32>,
     pub(super) low_stock_at: Option<u32>,
     pub(super) alert: AlertLevel,
+}
+
+/// One variant's figures at one location: its balance and safety stock together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(super) struct Cell {
+    /// The location's dense index (see [`StockLedger::location_ids`]).
+    pub(super) location: u32,
+    pub(super) balance: Balance,
+    pub(super) safety: u32,
+    /// A movement touched this (variant, location): it appears in
+    /// [`StockLedger::balances`], like every pair [`super::rebuild_balances`] finds.
+    pub(super) moved: bool,
+}
+
+/// A registered variant: its id, settings, per-location cells and the running sum of
+/// their sellable units, kept together so one lookup of the id reaches all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct VariantSlot {
+    pub(super) id: VariantId,
+    pub(super) settings: VariantSettings,
+    /// Sorted by location index.
+    pub(super) cells: Vec<Cell>,
+    /// Sum of `cells[i].balance.sellable(cells[i].safety)`: what the low-stock check
+    /// needs after every movement, without walking the locations. `u128` so the sum
+    /// is exact; readers clamp it to `u64` (what a saturating sum gives).
+    pub(super) sellable: u128,
+}
+
+impl VariantSlot {
+    fn new(id: VariantId, settings: VariantSettings) -> Self {
+        VariantSlot {
+            id,
+            settings,
+            cells: Vec::new(),
+            sellable: 0,
+        }
+    }
+
+    pub(super) fn cell(&self, location: u32) -> Option<&Cell> {
+        self.cells
+            .binary_search_by_key(&location, |c| c.location)
+            .ok()
+            .and_then(|i| self.cells.get(i))
+    }
+
+    /// The position of a location's cell, made empty when missing.
+    fn cell_position(&mut self, location: u32) -> usize {
+        match self.cells.binary_search_by_key(&location, |c| c.location) {
+            Ok(i) => i,
+            Err(i) => {
+                let cell = Cell {
+                    location,
+                    ..Cell::default()
+                };
+                self.cells.insert(i, cell);
+                i
+            }
+        }
+    }
+
+    pub(super) fn balance(&self, location: u32) -> Balance {
+        self.cell(location).map(|c| c.balance).unwrap_or_default()
+    }
+
+    pub(super) fn safety(&self, location: u32) -> u32 {
+        self.cell(location).map_or(0, |c| c.safety)
+    }
+
+    /// Sellable units over every location.
+    pub(super) fn total_sellable(&self) -> u64 {
+        u64::try_from(self.sellable).unwrap_or(u64::MAX)
+    }
+
+    /// Changes one cell (its balance by `delta`, or its safety stock) and keeps the
+    /// running sellable sum right.
+    pub(super) fn update(&mut self, location: u32, change: impl FnOnce(&mut Cell)) {
+        let i = self.cell_position(location);
+        let Some(cell) = self.cells.get_mut(i) else {
+            return;
+        };
+        let before = u128::from(cell.balance.sellable(cell.safety));
+        change(cell);
+        let after = u128::from(cell.balance.sellable(cell.safety));
+        self.sellable = self.sellable.saturating_sub(before).saturating_add(after);
+    }
+
+    pub(super) fn apply(&mut self, location: u32, delta: &BalanceDelta) {
+        self.update(location, |cell| {
+            cell.balance.add(delta);
+            cell.moved = true;
+        });
+    }
+}
+
+/// A cache of a view derived from the ledger, built on first read and dropped on every
+/// write. It never takes part in comparing, cloning or serialising a ledger.
+#[derive(Default)]
+pub(super) struct ViewCache<T>(OnceLock<T>);
+
+impl<T> ViewCache<T> {
+    pub(super) fn get_or_init(&self, build: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(build)
+    }
+
+    pub(super) fn clear(&mut self) {
+        if self.0.get().is_some() {
+            self.0 = OnceLock::new();
+        }
+    }
+}
+
+impl<T> Clone for ViewCache<T> {
+    fn clone(&self) -> Self {
+        ViewCache(OnceLock::new())
+    }
+}
+
+impl<T> PartialEq for ViewCache<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> std::fmt::Debug for ViewCache<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ViewCache")
+    }
+}
+
+/// Reservation id → position in [`StockLedger::reservations`]: every id ever used, since
+/// ids are idempotency keys. Keyed by the id's 64-bit hash, so growing the table never
+/// re-reads the ids (a million of them, each in its own allocation): a rehash moves
+/// 16-byte entries. An id whose hash another id already has (rare, with a random
+/// seed) goes to `collided`, keyed by the id itself. Derived from the reservations, so
+/// it takes no part in comparing or serialising a ledger; deserialising rebuilds it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ReservationIndex {
+    hasher: foldhash::fast::RandomState,
+    by_hash: FastMap<u64, u32>,
+    collided: FastMap<ReservationId, u32>,
+}
+
+impl ReservationIndex {
+    /// The hash the index keys an id by.
+    pub(super) fn hash(&self, id: &ReservationId) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(id)
+    }
+
+    fn position(&self, id: &ReservationId, reservations: &[Reservation]) -> Option<usize> {
+        self.position_hashed(self.hash(id), id, reservations)
+    }
+
+    /// [`ReservationIndex::position`] with the id's hash already known.
+    pub(super) fn position_hashed(
+        &self,
+        hash: u64,
+        id: &ReservationId,
+        reservations: &[Reservation],
+    ) -> Option<usize> {
+        let first = self.by_hash.get(&hash)?;
+        let first = usize::try_from(*first).ok()?;
+        if reservations.get(first).is_some_and(|r| r.id == *id) {
+            return Some(first);
+        }
+        self.collided.get(id).and_then(|&i| usize::try_from(i).ok())
+    }
+
+    /// Records a new id (not already in the index) with its hash at `position`.
+    pub(super) fn insert_hashed(&mut self, hash: u64, id: &ReservationId, position: u32) {
+        use std::collections::hash_map::Entry;
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(position);
+            }
+            Entry::Occupied(_) => {
+                self.collided.insert(id.clone(), position);
+            }
+        }
+    }
+
+    fn rebuild(reservations: &[Reservation]) -> Self {
+        let mut index = ReservationIndex::default();
+        index.by_hash.reserve(reservations.len());
+        for (position, r) in reservations.iter().enumerate() {
+            let hash = index.hash(&r.id);
+            index.insert_hashed(hash, &r.id, u32::try_from(position).unwrap_or(u32::MAX));
+        }
+        index
+    }
+}
+
+impl PartialEq for ReservationIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Where a reservation's stock sits, as dense indexes: its variant's slot (`None` for a
+/// bundle, whose components are looked up by id) and its location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct ReservationTarget {
+    pub(super) slot: Option<u32>,
+    pub(super) location: u32,
+    /// The expiry the reservation was made with (its `reserve` movement's; the
+    /// reservation's own may change later with `set_expiry`).
+    pub(super) reserved_expiry: Option<DateTime<Utc>>,
 }
 
 /// A bundle (kit): a variant sold as a set of component variants.
@@ -65,17 +276,81 @@ pub struct Transfer {
 /// transfers, counts and channel rules. Pure: every command takes `now` and returns
 /// events or a typed [`StockError`], and changes nothing when it returns an error.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(from = "LedgerData")]
 pub struct StockLedger {
     pub(super) locations: BTreeMap<LocationId, Location>,
-    pub(super) variants: FastMap<VariantId, VariantSettings>,
+    /// Locations by dense index, in the order they were added; `location_index` maps
+    /// an id to its index. Ids are interned on entry so the write path hashes each id
+    /// once per call and works on indexes after that.
+    pub(super) location_ids: Vec<LocationId>,
+    pub(super) location_index: FastMap<LocationId, u32>,
+    /// Registered variants: settings, balances and safety stock of each in one slot.
+    pub(super) slots: Vec<VariantSlot>,
+    pub(super) variant_index: FastMap<VariantId, u32>,
     pub(super) bundles: FastMap<VariantId, Bundle>,
-    pub(super) balances: Balances,
-    pub(super) journal: Vec<Movement>,
-    pub(super) reservations: FastMap<ReservationId, Reservation>,
+    /// The journal as compact records; `references` holds their reference texts and
+    /// `whole_kinds` the kinds that name counts or transfers.
+    pub(super) journal: Vec<Record>,
+    pub(super) references: Vec<String>,
+    pub(super) whole_kinds: Vec<MovementKind>,
+    /// Every reservation ever made (ids are idempotency keys), in the order made;
+    /// `reservation_index` maps an id to its position, `reservation_targets` holds
+    /// the dense indexes of where its stock sits.
+    pub(super) reservations: Vec<Reservation>,
+    pub(super) reservation_targets: Vec<ReservationTarget>,
+    #[serde(skip)]
+    pub(super) reservation_index: ReservationIndex,
     pub(super) expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
     pub(super) transfers: FastMap<TransferId, Transfer>,
     pub(super) counts: FastMap<CountId, CycleCount>,
     pub(super) channels: BTreeMap<ChannelId, ChannelState>,
+    /// [`StockLedger::balances`] as a map, built when read.
+    #[serde(skip)]
+    pub(super) balances_view: ViewCache<Balances>,
+}
+
+/// A serialised ledger: every field but the derived ones, which deserialising rebuilds.
+#[derive(Deserialize)]
+struct LedgerData {
+    locations: BTreeMap<LocationId, Location>,
+    location_ids: Vec<LocationId>,
+    location_index: FastMap<LocationId, u32>,
+    slots: Vec<VariantSlot>,
+    variant_index: FastMap<VariantId, u32>,
+    bundles: FastMap<VariantId, Bundle>,
+    journal: Vec<Record>,
+    references: Vec<String>,
+    whole_kinds: Vec<MovementKind>,
+    reservations: Vec<Reservation>,
+    reservation_targets: Vec<ReservationTarget>,
+    expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
+    transfers: FastMap<TransferId, Transfer>,
+    counts: FastMap<CountId, CycleCount>,
+    channels: BTreeMap<ChannelId, ChannelState>,
+}
+
+impl From<LedgerData> for StockLedger {
+    fn from(d: LedgerData) -> Self {
+        StockLedger {
+            reservation_index: ReservationIndex::rebuild(&d.reservations),
+            locations: d.locations,
+            location_ids: d.location_ids,
+            location_index: d.location_index,
+            slots: d.slots,
+            variant_index: d.variant_index,
+            bundles: d.bundles,
+            journal: d.journal,
+            references: d.references,
+            whole_kinds: d.whole_kinds,
+            reservations: d.reservations,
+            reservation_targets: d.reservation_targets,
+            expiry_index: d.expiry_index,
+            transfers: d.transfers,
+            counts: d.counts,
+            channels: d.channels,
+            balances_view: ViewCache::default(),
+        }
+    }
 }
 
 pub(super) fn check_quantity(quantity: u32) -> Result<(), StockError> {
@@ -123,6 +398,9 @@ impl StockLedger {
                 max: limits::MAX_LOCATIONS,
             }),
             None => {
+                let index = u32::try_from(self.location_ids.len()).unwrap_or(u32::MAX);
+                self.location_ids.push(location.id.clone());
+                self.location_index.insert(location.id.clone(), index);
                 self.locations.insert(location.id.clone(), location);
                 Ok(())
             }
@@ -143,8 +421,8 @@ impl StockLedger {
                 id: variant.to_string(),
             });
         }
-        match self.variants.get(&variant) {
-            Some(s) if s.policy == policy => Ok(()),
+        match self.slot_of(&variant).and_then(|i| self.slots.get(i)) {
+            Some(s) if s.settings.policy == policy => Ok(()),
             Some(_) => Err(StockError::AlreadyExists {
                 what: "variant",
                 id: variant.to_string(),
@@ -157,7 +435,9 @@ impl StockLedger {
                     alert: AlertLevel::Out,
                     ..VariantSettings::default()
                 };
-                self.variants.insert(variant, settings);
+                let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.variant_index.insert(variant.clone(), index);
+                self.slots.push(VariantSlot::new(variant, settings));
                 Ok(())
             }
         }
@@ -180,18 +460,18 @@ impl StockLedger {
         location: &LocationId,
         units: u32,
     ) -> Result<(), StockError> {
-        self.check_location(location)?;
+        let loc = self.location_checked(location)?;
         if units > limits::MAX_QUANTITY {
             return Err(StockError::InvalidQuantity {
                 quantity: i64::from(units),
                 max: limits::MAX_QUANTITY,
             });
         }
-        let settings = self.settings_mut(variant)?;
-        if units == 0 {
-            settings.safety_stock.remove(location);
-        } else {
-            settings.safety_stock.insert(location.clone(), units);
+        let slot = self.slot_checked(variant)?;
+        if let Some(s) = self.slots.get_mut(slot) {
+            if units != 0 || s.cell(loc).is_some() {
+                s.update(loc, |cell| cell.safety = units);
+            }
         }
         Ok(())
     }
@@ -208,53 +488,132 @@ impl StockLedger {
 
     /// The variant's policy, if registered.
     pub fn policy(&self, variant: &VariantId) -> Option<StockPolicy> {
-        self.variants.get(variant).map(|s| s.policy)
+        self.slot(variant).map(|s| s.settings.policy)
     }
 
     /// Registered variants (not bundles), in no particular order.
     pub fn variants(&self) -> impl Iterator<Item = &VariantId> {
-        self.variants.keys()
+        self.slots.iter().map(|s| &s.id)
     }
 
-    /// The journal, oldest first.
-    pub fn journal(&self) -> &[Movement] {
-        &self.journal
+    /// The journal, oldest first. The ledger keeps it as compact records and builds
+    /// the movements for the reader; [`StockLedger::journal_since`] builds only the
+    /// newest, [`StockLedger::journal_len`] none.
+    pub fn journal(&self) -> Vec<Movement> {
+        self.journal_since(0)
     }
 
     /// Movements with `seq` greater than `after` (for a host that persists them in
     /// batches).
-    pub fn journal_since(&self, after: u64) -> &[Movement] {
+    pub fn journal_since(&self, after: u64) -> Vec<Movement> {
         let start = usize::try_from(after).unwrap_or(usize::MAX);
-        self.journal.get(start..).unwrap_or(&[])
+        (start..self.journal.len())
+            .filter_map(|i| self.movement(i))
+            .collect()
     }
 
-    /// The live balances (equal to [`super::rebuild_balances`] of the journal).
+    /// Movements in the journal (the `seq` of the newest).
+    pub fn journal_len(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// The movement at `index` in the journal (`seq` − 1), built from its record.
+    pub(super) fn movement(&self, index: usize) -> Option<Movement> {
+        let r = self.journal.get(index)?;
+        let variant = self.slots.get(usize::try_from(r.slot).ok()?)?.id.clone();
+        let location = self.location_id(r.location)?.clone();
+        let reservation = r
+            .kind
+            .reservation()
+            .and_then(|p| usize::try_from(p).ok())
+            .and_then(|p| Some((self.reservations.get(p)?, self.reservation_targets.get(p)?)));
+        let reservation_id = || reservation.map(|(res, _)| res.id.clone());
+        let kind = match r.kind {
+            RecordKind::IncomingExpected => MovementKind::IncomingExpected,
+            RecordKind::IncomingCancelled => MovementKind::IncomingCancelled,
+            RecordKind::Receipt { from_incoming } => MovementKind::Receipt { from_incoming },
+            RecordKind::Reserve { .. } => MovementKind::Reserve {
+                reservation: reservation_id()?,
+                expires_at: reservation.and_then(|(_, t)| t.reserved_expiry),
+            },
+            RecordKind::Release { expired, .. } => MovementKind::Release {
+                reservation: reservation_id()?,
+                expired,
+            },
+            RecordKind::Sale { .. } => MovementKind::Sale {
+                reservation: reservation_id()?,
+            },
+            RecordKind::Adjustment { reason, direction } => {
+                MovementKind::Adjustment { reason, direction }
+            }
+            RecordKind::ReturnRestock => MovementKind::ReturnRestock,
+            RecordKind::Quarantine => MovementKind::Quarantine,
+            RecordKind::QuarantineRelease => MovementKind::QuarantineRelease,
+            RecordKind::WriteOff { from } => MovementKind::WriteOff { from },
+            RecordKind::Whole { index } => {
+                self.whole_kinds.get(usize::try_from(index).ok()?)?.clone()
+            }
+        };
+        let reference = match r.reference {
+            NO_REFERENCE => None,
+            RESERVATION_REFERENCE => reservation.and_then(|(res, _)| res.reference.clone()),
+            i => self.references.get(usize::try_from(i).ok()?).cloned(),
+        };
+        Some(Movement {
+            seq: u64::try_from(index).ok()?.saturating_add(1),
+            at: r.at,
+            variant,
+            location,
+            kind,
+            quantity: r.quantity,
+            reference,
+        })
+    }
+
+    /// The live balances (equal to [`super::rebuild_balances`] of the journal): every
+    /// (variant, location) a movement touched. Built from the ledger's own per-variant
+    /// cells on the first read after a change; prefer [`StockLedger::balance`] for one
+    /// pair.
     pub fn balances(&self) -> &Balances {
-        &self.balances
+        self.balances_view.get_or_init(|| {
+            let mut all = Balances::default();
+            for slot in &self.slots {
+                let mut by_location = FastMap::default();
+                for cell in slot.cells.iter().filter(|c| c.moved) {
+                    if let Some(id) = self.location_id(cell.location) {
+                        by_location.insert(id.clone(), cell.balance);
+                    }
+                }
+                if !by_location.is_empty() {
+                    all.insert(slot.id.clone(), by_location);
+                }
+            }
+            all
+        })
     }
 
     /// The balance of one (variant, location); zero when nothing moved there.
     pub fn balance(&self, variant: &VariantId, location: &LocationId) -> Balance {
-        self.balances
-            .get(variant)
-            .and_then(|m| m.get(location))
-            .copied()
-            .unwrap_or_default()
+        match (self.slot(variant), self.location_of(location)) {
+            (Some(slot), Some(loc)) => slot.balance(loc),
+            _ => Balance::default(),
+        }
     }
 
     /// Safety stock of one (variant, location).
     pub fn safety_stock(&self, variant: &VariantId, location: &LocationId) -> u32 {
-        self.variants
-            .get(variant)
-            .and_then(|s| s.safety_stock.get(location))
-            .copied()
-            .unwrap_or(0)
+        match (self.slot(variant), self.location_of(location)) {
+            (Some(slot), Some(loc)) => slot.safety(loc),
+            _ => 0,
+        }
     }
 
     /// Sellable units (available clamped at zero) of one (variant, location).
     pub fn sellable(&self, variant: &VariantId, location: &LocationId) -> u64 {
-        self.balance(variant, location)
-            .sellable(self.safety_stock(variant, location))
+        match (self.slot(variant), self.location_of(location)) {
+            (Some(slot), Some(loc)) => slot.cell(loc).map_or(0, |c| c.balance.sellable(c.safety)),
+            _ => 0,
+        }
     }
 
     /// The per-location view of a variant.
@@ -263,16 +622,20 @@ impl StockLedger {
         variant: &VariantId,
         location: &LocationId,
     ) -> Result<StockLevel, StockError> {
-        self.settings(variant)?;
-        self.check_location(location)?;
-        let balance = self.balance(variant, location);
-        let safety = self.safety_stock(variant, location);
+        let slot = self.slot_checked(variant)?;
+        let loc = self.location_checked(location)?;
+        let (balance, safety) = self
+            .slots
+            .get(slot)
+            .map(|s| (s.balance(loc), s.safety(loc)))
+            .unwrap_or_default();
         Ok(StockLevel::from_balance(location.clone(), &balance, safety))
     }
 
     /// The all-locations view of a variant, one level per known location.
     pub fn levels(&self, variant: &VariantId) -> Result<VariantLevels, StockError> {
         let settings = self.settings(variant)?;
+        let slot = self.slot(variant);
         let mut view = VariantLevels {
             variant: variant.clone(),
             policy: settings.policy,
@@ -285,11 +648,12 @@ impl StockLedger {
             in_transit: 0,
         };
         for id in self.locations.keys() {
-            let level = StockLevel::from_balance(
-                id.clone(),
-                &self.balance(variant, id),
-                self.safety_stock(variant, id),
-            );
+            let cell = self
+                .location_of(id)
+                .and_then(|loc| slot.and_then(|s| s.cell(loc)))
+                .copied()
+                .unwrap_or_default();
+            let level = StockLevel::from_balance(id.clone(), &cell.balance, cell.safety);
             view.on_hand = view.on_hand.saturating_add(level.on_hand);
             view.reserved = view.reserved.saturating_add(level.reserved);
             view.sellable = view.sellable.saturating_add(level.sellable());
@@ -303,18 +667,13 @@ impl StockLedger {
 
     /// Sellable units of a variant summed over every location.
     pub fn total_sellable(&self, variant: &VariantId) -> u64 {
-        let Some(by_location) = self.balances.get(variant) else {
-            return 0;
-        };
-        by_location
-            .iter()
-            .map(|(loc, b)| b.sellable(self.safety_stock(variant, loc)))
-            .fold(0u64, u64::saturating_add)
+        self.slot(variant).map_or(0, VariantSlot::total_sellable)
     }
 
     /// A reservation, if the id is known.
     pub fn reservation(&self, id: &ReservationId) -> Option<&Reservation> {
-        self.reservations.get(id)
+        self.reservation_position(id)
+            .and_then(|i| self.reservations.get(i))
     }
 
     /// A transfer, if the id is known.
@@ -322,9 +681,22 @@ impl StockLedger {
         self.transfers.get(id)
     }
 
-    pub(super) fn settings(&self, variant: &VariantId) -> Result<&VariantSettings, StockError> {
-        match self.variants.get(variant) {
-            Some(s) => Ok(s),
+    /// The dense index of a registered variant: the one hash of its id a command pays.
+    pub(super) fn slot_of(&self, variant: &VariantId) -> Option<usize> {
+        self.variant_index
+            .get(variant)
+            .and_then(|&i| usize::try_from(i).ok())
+    }
+
+    pub(super) fn slot(&self, variant: &VariantId) -> Option<&VariantSlot> {
+        self.slot_of(variant).and_then(|i| self.slots.get(i))
+    }
+
+    /// The dense index of a registered variant, or why it has none (unknown, or a
+    /// bundle, which holds no stock of its own).
+    pub(super) fn slot_checked(&self, variant: &VariantId) -> Result<usize, StockError> {
+        match self.slot_of(variant) {
+            Some(i) => Ok(i),
             None if self.bundles.contains_key(variant) => Err(StockError::InvalidBundle {
                 bundle: variant.clone(),
                 reason: "a bundle holds no stock of its own; move its components",
@@ -335,22 +707,51 @@ impl StockLedger {
         }
     }
 
-    fn settings_mut(&mut self, variant: &VariantId) -> Result<&mut VariantSettings, StockError> {
-        self.settings(variant)?;
-        self.variants
-            .get_mut(variant)
+    pub(super) fn settings(&self, variant: &VariantId) -> Result<&VariantSettings, StockError> {
+        let slot = self.slot_checked(variant)?;
+        self.slots
+            .get(slot)
+            .map(|s| &s.settings)
             .ok_or_else(|| StockError::UnknownVariant {
                 variant: variant.clone(),
             })
     }
 
-    pub(super) fn check_location(&self, location: &LocationId) -> Result<(), StockError> {
-        if self.locations.contains_key(location) {
-            Ok(())
-        } else {
-            Err(StockError::UnknownLocation {
+    fn settings_mut(&mut self, variant: &VariantId) -> Result<&mut VariantSettings, StockError> {
+        let slot = self.slot_checked(variant)?;
+        self.slots
+            .get_mut(slot)
+            .map(|s| &mut s.settings)
+            .ok_or_else(|| StockError::UnknownVariant {
+                variant: variant.clone(),
+            })
+    }
+
+    /// The dense index of a known location.
+    pub(super) fn location_of(&self, location: &LocationId) -> Option<u32> {
+        self.location_index.get(location).copied()
+    }
+
+    /// The id of a location index.
+    pub(super) fn location_id(&self, location: u32) -> Option<&LocationId> {
+        usize::try_from(location)
+            .ok()
+            .and_then(|i| self.location_ids.get(i))
+    }
+
+    pub(super) fn location_checked(&self, location: &LocationId) -> Result<u32, StockError> {
+        self.location_of(location)
+            .ok_or_else(|| StockError::UnknownLocation {
                 location: location.clone(),
             })
-        }
+    }
+
+    pub(super) fn check_location(&self, location: &LocationId) -> Result<(), StockError> {
+        self.location_checked(location).map(|_| ())
+    }
+
+    /// Where a reservation sits in `reservations`.
+    pub(super) fn reservation_position(&self, id: &ReservationId) -> Option<usize> {
+        self.reservation_index.position(id, &self.reservations)
     }
 }

@@ -6,26 +6,36 @@ use chrono::{DateTime, Utc};
 use crate::ids::{LocationId, TransferId, VariantId};
 
 use super::error::StockError;
-use super::journal::{apply_movement, Movement, MovementKind};
+use super::journal::{
+    Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
+};
 use super::ledger::{check_quantity, check_text, StockLedger, Transfer, TransferState};
 use super::limits;
-use super::model::{AdjustmentReason, Bucket, Direction, StockPolicy, WriteOffSource};
+use super::model::{AdjustmentReason, Balance, Bucket, Direction, StockPolicy, WriteOffSource};
 use super::StockEvent;
 
 impl StockLedger {
     /// Common checks of a movement command, in order of precedence: quantity, reference,
-    /// variant, location.
+    /// variant, location. Returns the variant's slot and the location's index.
     fn check_move(
         &self,
         variant: &VariantId,
         location: &LocationId,
         quantity: u32,
         reference: Option<&str>,
-    ) -> Result<(), StockError> {
+    ) -> Result<(usize, u32), StockError> {
         check_quantity(quantity)?;
         check_text("characters in reference", reference)?;
-        self.settings(variant)?;
-        self.check_location(location)
+        let slot = self.slot_checked(variant)?;
+        Ok((slot, self.location_checked(location)?))
+    }
+
+    /// The balance of a (slot, location index) pair; zero when nothing moved there.
+    pub(super) fn balance_at(&self, slot: usize, location: u32) -> Balance {
+        self.slots
+            .get(slot)
+            .map(|s| s.balance(location))
+            .unwrap_or_default()
     }
 
     fn not_enough(
@@ -47,48 +57,103 @@ impl StockLedger {
         Ok(())
     }
 
-    /// Appends a movement, applies it, and returns it as an event. Every balance change
-    /// goes through here.
+    /// Appends a movement of the variant in `slot` at the location with index
+    /// `location` to the journal (as a compact record), applies it, and adds it to
+    /// `events`. Every balance change goes through here. Callers pass indexes they
+    /// have just looked up, and for a reserve, release or sale the position of its
+    /// reservation (whose reference `reference` is).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn post(
         &mut self,
         at: DateTime<Utc>,
-        variant: &VariantId,
-        location: &LocationId,
+        slot: usize,
+        location: u32,
         kind: MovementKind,
         quantity: u32,
         reference: Option<&str>,
-    ) -> StockEvent {
-        let seq = u64::try_from(self.journal.len())
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
+        reservation: Option<u32>,
+        events: &mut Vec<StockEvent>,
+    ) {
+        let index = self.journal.len();
+        let (Some(s), Some(location_id), Ok(slot_index)) = (
+            self.slots.get(slot),
+            usize::try_from(location)
+                .ok()
+                .and_then(|i| self.location_ids.get(i)),
+            u32::try_from(slot),
+        ) else {
+            return;
+        };
         let movement = Movement {
-            seq,
+            seq: u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1),
             at,
-            variant: variant.clone(),
-            location: location.clone(),
+            variant: s.id.clone(),
+            location: location_id.clone(),
             kind,
             quantity,
             reference: reference.map(str::to_string),
         };
-        apply_movement(&mut self.balances, &movement);
-        let event = StockEvent::Moved(movement.clone());
-        self.journal.push(movement);
-        event
+        let compact = RecordKind::compact(&movement.kind, reservation);
+        let record_reference = match (&movement.reference, compact.and_then(|k| k.reservation())) {
+            (None, _) => NO_REFERENCE,
+            (Some(_), Some(_)) => RESERVATION_REFERENCE,
+            (Some(text), None) => {
+                self.references.push(text.clone());
+                u32::try_from(self.references.len() - 1).unwrap_or(NO_REFERENCE)
+            }
+        };
+        let kind = match compact {
+            Some(kind) => kind,
+            None => {
+                self.whole_kinds.push(movement.kind.clone());
+                RecordKind::Whole {
+                    index: u32::try_from(self.whole_kinds.len() - 1).unwrap_or(u32::MAX),
+                }
+            }
+        };
+        let (here, other) = movement.effects();
+        let other = other.and_then(|(id, delta)| Some((self.location_of(id)?, delta)));
+        if let Some(s) = self.slots.get_mut(slot) {
+            s.apply(location, &here);
+            if let Some((from, delta)) = other {
+                s.apply(from, &delta);
+            }
+        }
+        self.balances_view.clear();
+        self.journal.push(Record {
+            at,
+            slot: slot_index,
+            location,
+            quantity,
+            kind,
+            reference: record_reference,
+        });
+        events.push(StockEvent::Moved(movement));
     }
 
     /// Posts one movement after `check`, then emits alerts and shortfalls.
     #[allow(clippy::too_many_arguments)]
     fn simple_move(
         &mut self,
-        variant: &VariantId,
-        location: &LocationId,
+        slot: usize,
+        location: u32,
         kind: MovementKind,
         quantity: u32,
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Vec<StockEvent> {
-        let mut events = vec![self.post(now, variant, location, kind, quantity, reference)];
-        self.after_change(variant, location, now, &mut events);
+        let mut events = Vec::with_capacity(1);
+        self.post(
+            now,
+            slot,
+            location,
+            kind,
+            quantity,
+            reference,
+            None,
+            &mut events,
+        );
+        self.after_change(slot, location, now, &mut events);
         events
     }
 
@@ -101,9 +166,9 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
         let kind = MovementKind::IncomingExpected;
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Withdraws an expectation. Refused with [`StockError::NotEnough`] beyond what is
@@ -116,11 +181,11 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
-        let incoming = self.balance(variant, location).incoming;
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
+        let incoming = self.balance_at(slot, loc).incoming;
         Self::not_enough(variant, location, Bucket::Incoming, quantity, incoming)?;
         let kind = MovementKind::IncomingCancelled;
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Receives goods. Up to `quantity` units of what was expected are cleared from
@@ -133,11 +198,11 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
-        let incoming = self.balance(variant, location).incoming.max(0);
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
+        let incoming = self.balance_at(slot, loc).incoming.max(0);
         let from_incoming = u32::try_from(incoming.min(i64::from(quantity))).unwrap_or(0);
         let kind = MovementKind::Receipt { from_incoming };
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Adjusts on hand by `delta` for `reason`. Damage and loss only decrease, found
@@ -173,9 +238,9 @@ impl StockLedger {
         if !fits {
             return Err(StockError::AdjustmentDirection { reason, delta });
         }
-        self.check_move(variant, location, quantity, reference)?;
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
         if direction == Direction::Decrease {
-            let b = self.balance(variant, location);
+            let b = self.balance_at(slot, loc);
             match reason {
                 AdjustmentReason::Correction => {
                     let free = b.on_hand.saturating_sub(b.reserved);
@@ -185,7 +250,7 @@ impl StockLedger {
             }
         }
         let kind = MovementKind::Adjustment { reason, direction };
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Puts returned goods back on the shelf.
@@ -197,9 +262,9 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
         let kind = MovementKind::ReturnRestock;
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Puts returned goods in quarantine to await inspection (not sellable).
@@ -211,9 +276,9 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
         let kind = MovementKind::Quarantine;
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Releases inspected goods from quarantine to on hand.
@@ -225,8 +290,8 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
-        let quarantined = self.balance(variant, location).quarantined;
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
+        let quarantined = self.balance_at(slot, loc).quarantined;
         Self::not_enough(
             variant,
             location,
@@ -235,7 +300,7 @@ impl StockLedger {
             quarantined,
         )?;
         let kind = MovementKind::QuarantineRelease;
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Writes goods off, from quarantine or from unreserved stock on hand.
@@ -248,8 +313,8 @@ impl StockLedger {
         reference: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        self.check_move(variant, location, quantity, reference)?;
-        let b = self.balance(variant, location);
+        let (slot, loc) = self.check_move(variant, location, quantity, reference)?;
+        let b = self.balance_at(slot, loc);
         match from {
             WriteOffSource::Quarantine => Self::not_enough(
                 variant,
@@ -264,7 +329,7 @@ impl StockLedger {
             }
         }
         let kind = MovementKind::WriteOff { from };
-        Ok(self.simple_move(variant, location, kind, quantity, reference, now))
+        Ok(self.simple_move(slot, loc, kind, quantity, reference, now))
     }
 
     /// Sends unreserved units from one location to another: on hand falls at `from` and
@@ -286,14 +351,14 @@ impl StockLedger {
             }
             return Err(StockError::TransferConflict { transfer: id });
         }
-        self.check_move(variant, from, quantity, None)?;
+        let (slot, from_loc) = self.check_move(variant, from, quantity, None)?;
         self.check_location(to)?;
         if from == to {
             return Err(StockError::SameLocation {
                 location: from.clone(),
             });
         }
-        let b = self.balance(variant, from);
+        let b = self.balance_at(slot, from_loc);
         let free = b.on_hand.saturating_sub(b.reserved);
         Self::not_enough(variant, from, Bucket::Free, quantity, free)?;
         let kind = MovementKind::TransferOut {
@@ -301,8 +366,18 @@ impl StockLedger {
             to: to.clone(),
         };
         let reference = Some(id.as_str());
-        let mut events = vec![self.post(now, variant, from, kind, quantity, reference)];
-        self.after_change(variant, from, now, &mut events);
+        let mut events = Vec::with_capacity(1);
+        self.post(
+            now,
+            slot,
+            from_loc,
+            kind,
+            quantity,
+            reference,
+            None,
+            &mut events,
+        );
+        self.after_change(slot, from_loc, now, &mut events);
         self.transfers.insert(
             id.clone(),
             Transfer {
@@ -338,35 +413,52 @@ impl StockLedger {
             transfer: id.clone(),
             from,
         };
-        let mut events = vec![self.post(now, &variant, &to, kind, quantity, Some(id.as_str()))];
-        self.after_change(&variant, &to, now, &mut events);
+        let mut events = Vec::with_capacity(1);
+        if let (Some(slot), Some(to)) = (self.slot_of(&variant), self.location_of(&to)) {
+            self.post(
+                now,
+                slot,
+                to,
+                kind,
+                quantity,
+                Some(id.as_str()),
+                None,
+                &mut events,
+            );
+            self.after_change(slot, to, now, &mut events);
+        }
         if let Some(t) = self.transfers.get_mut(id) {
             t.state = TransferState::Received;
         }
         Ok(events)
     }
 
-    /// After a change at (variant, location): a shortfall event when a deny variant's
+    /// After a change at (slot, location): a shortfall event when a deny variant's
     /// reservations exceed on hand, then low/out-of-stock alerts.
     pub(super) fn after_change(
         &mut self,
-        variant: &VariantId,
-        location: &LocationId,
+        slot: usize,
+        location: u32,
         now: DateTime<Utc>,
         events: &mut Vec<StockEvent>,
     ) {
-        if self.policy(variant) == Some(StockPolicy::Deny) {
-            let b = self.balance(variant, location);
+        let Some(s) = self.slots.get(slot) else {
+            return;
+        };
+        if s.settings.policy == StockPolicy::Deny {
+            let b = s.balance(location);
             if b.reserved > b.on_hand {
-                events.push(StockEvent::Shortfall {
-                    variant: variant.clone(),
-                    location: location.clone(),
-                    reserved: b.reserved,
-                    on_hand: b.on_hand,
-                });
+                if let Some(location) = self.location_id(location) {
+                    events.push(StockEvent::Shortfall {
+                        variant: s.id.clone(),
+                        location: location.clone(),
+                        reserved: b.reserved,
+                        on_hand: b.on_hand,
+                    });
+                }
             }
         }
-        if let Some(alert) = self.check_alert(variant, now) {
+        if let Some(alert) = self.check_alert(slot, now) {
             events.push(StockEvent::Alert(alert));
         }
     }

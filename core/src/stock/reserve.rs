@@ -7,7 +7,7 @@ use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 use super::error::StockError;
 use super::journal::MovementKind;
-use super::ledger::{check_quantity, check_text, StockLedger};
+use super::ledger::{check_quantity, check_text, ReservationTarget, StockLedger};
 use super::limits;
 use super::model::{Reservation, ReservationState};
 use super::StockEvent;
@@ -96,7 +96,11 @@ impl StockLedger {
         request: ReserveRequest,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        if let Some(existing) = self.reservations.get(&request.id) {
+        let id_hash = self.reservation_index.hash(&request.id);
+        let known =
+            self.reservation_index
+                .position_hashed(id_hash, &request.id, &self.reservations);
+        if let Some(existing) = known.and_then(|i| self.reservations.get(i)) {
             if !request.matches(existing) {
                 return Err(StockError::ReservationConflict {
                     reservation: request.id,
@@ -104,65 +108,89 @@ impl StockLedger {
             }
             let lines = existing.components.len().max(1);
             let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
-            return Ok(self
-                .journal
-                .iter()
-                .skip(start)
-                .take(lines)
-                .cloned()
+            return Ok((start..start.saturating_add(lines))
+                .filter_map(|i| self.movement(i))
                 .map(StockEvent::Moved)
                 .collect());
         }
         check_quantity(request.quantity)?;
         check_text("characters in reference", request.reference.as_deref())?;
-        let components = match self.bundles.get(&request.variant) {
-            Some(bundle) => bundle.components.clone(),
-            None => {
-                self.settings(&request.variant)?;
-                Vec::new()
-            }
+        // A plain variant: its slot. A bundle: the slot and units of each component.
+        let (slot, components) = match self.bundles.get(&request.variant) {
+            Some(bundle) => (None, bundle.components.clone()),
+            None => (Some(self.slot_checked(&request.variant)?), Vec::new()),
         };
-        self.check_location(&request.location)?;
+        let location = self.location_checked(&request.location)?;
         if let Some(expires_at) = request.expires_at {
             if expires_at <= now {
                 return Err(StockError::InvalidExpiry { expires_at, now });
             }
         }
-        if components.is_empty() {
-            self.check_reservable(&request.variant, &request.location, request.quantity)?;
-        } else {
-            for (component, per) in &components {
-                let units = units_for(request.quantity, *per)?;
-                self.check_reservable(component, &request.location, units)?;
+        let mut parts = Vec::with_capacity(components.len());
+        match slot {
+            Some(slot) => self.check_reservable(
+                slot,
+                location,
+                request.quantity,
+                &request.variant,
+                &request.location,
+            )?,
+            None => {
+                for (component, per) in &components {
+                    let units = units_for(request.quantity, *per)?;
+                    let part = self.slot_checked(component)?;
+                    self.check_reservable(part, location, units, component, &request.location)?;
+                    parts.push((part, units));
+                }
             }
         }
 
         let first_seq = u64::try_from(self.journal.len())
             .unwrap_or(u64::MAX)
             .saturating_add(1);
-        let mut events = Vec::with_capacity(components.len().max(1));
+        let mut events = Vec::with_capacity(components.len().max(1) + 1);
         let kind = || MovementKind::Reserve {
             reservation: request.id.clone(),
             expires_at: request.expires_at,
         };
         let reference = request.reference.as_deref();
-        if components.is_empty() {
-            let (v, l, q) = (&request.variant, &request.location, request.quantity);
-            events.push(self.post(now, v, l, kind(), q, reference));
-            self.after_change(v, l, now, &mut events);
-        } else {
-            for (component, per) in &components {
-                let units = units_for(request.quantity, *per)?;
-                let l = &request.location;
-                events.push(self.post(now, component, l, kind(), units, reference));
-                self.after_change(component, l, now, &mut events);
+        // The reservation goes at the end of `reservations` once its movements are in.
+        let position = u32::try_from(self.reservations.len()).unwrap_or(u32::MAX);
+        let at = Some(position);
+        match slot {
+            Some(slot) => {
+                let q = request.quantity;
+                self.post(now, slot, location, kind(), q, reference, at, &mut events);
+                self.after_change(slot, location, now, &mut events);
+            }
+            None => {
+                for (part, units) in parts {
+                    self.post(
+                        now,
+                        part,
+                        location,
+                        kind(),
+                        units,
+                        reference,
+                        at,
+                        &mut events,
+                    );
+                    self.after_change(part, location, now, &mut events);
+                }
             }
         }
         if let Some(expires_at) = request.expires_at {
             self.expiry_index.insert((expires_at, request.id.clone()));
         }
-        let reservation = Reservation {
-            id: request.id.clone(),
+        self.reservation_index
+            .insert_hashed(id_hash, &request.id, position);
+        self.reservation_targets.push(ReservationTarget {
+            slot: slot.and_then(|s| u32::try_from(s).ok()),
+            location,
+            reserved_expiry: request.expires_at,
+        });
+        self.reservations.push(Reservation {
+            id: request.id,
             variant: request.variant,
             location: request.location,
             quantity: request.quantity,
@@ -174,23 +202,17 @@ impl StockLedger {
             state: ReservationState::Active,
             components,
             first_seq,
-        };
-        self.reservations.insert(request.id, reservation);
+        });
         Ok(events)
     }
 
-    /// An active reservation, or why it is not: unknown
+    /// The position of an active reservation, or why it is not active: unknown
     /// ([`StockError::UnknownReservation`]), sold ([`StockError::ReservationCommitted`]),
     /// or released or expired ([`StockError::ReservationReleased`]).
-    fn active(&self, id: &ReservationId) -> Result<&Reservation, StockError> {
-        let r = self
-            .reservations
-            .get(id)
-            .ok_or_else(|| StockError::UnknownReservation {
-                reservation: id.clone(),
-            })?;
+    fn active(&self, id: &ReservationId) -> Result<usize, StockError> {
+        let (position, r) = self.known(id)?;
         match r.state {
-            ReservationState::Active => Ok(r),
+            ReservationState::Active => Ok(position),
             ReservationState::Committed => Err(StockError::ReservationCommitted {
                 reservation: id.clone(),
             }),
@@ -202,26 +224,81 @@ impl StockLedger {
         }
     }
 
+    /// A known reservation and its position, or [`StockError::UnknownReservation`].
+    fn known(&self, id: &ReservationId) -> Result<(usize, &Reservation), StockError> {
+        self.reservation_position(id)
+            .and_then(|i| Some((i, self.reservations.get(i)?)))
+            .ok_or_else(|| StockError::UnknownReservation {
+                reservation: id.clone(),
+            })
+    }
+
     fn check_reservable(
         &self,
-        variant: &VariantId,
-        location: &LocationId,
+        slot: usize,
+        location: u32,
         units: u32,
+        variant: &VariantId,
+        location_id: &LocationId,
     ) -> Result<(), StockError> {
-        let settings = self.settings(variant)?;
-        let balance = self.balance(variant, location);
-        let safety = self.safety_stock(variant, location);
-        let reservable = settings.policy.reservable(&balance, safety);
+        let Some(s) = self.slots.get(slot) else {
+            return Err(StockError::UnknownVariant {
+                variant: variant.clone(),
+            });
+        };
+        let cell = s.cell(location).copied().unwrap_or_default();
+        let policy = s.settings.policy;
+        let reservable = policy.reservable(&cell.balance, cell.safety);
         if i64::from(units) > reservable {
             return Err(StockError::Insufficient {
                 variant: variant.clone(),
-                location: location.clone(),
+                location: location_id.clone(),
                 requested: u64::from(units),
                 available: reservable,
-                policy: settings.policy,
+                policy,
             });
         }
         Ok(())
+    }
+
+    /// Posts one movement per variant a reservation holds (`units` reserved units:
+    /// times units per bundle for a bundle's components), each followed by its
+    /// shortfall and alert checks.
+    fn post_for_reservation(
+        &mut self,
+        position: usize,
+        units: u32,
+        kind: impl Fn() -> MovementKind,
+        now: DateTime<Utc>,
+        events: &mut Vec<StockEvent>,
+    ) {
+        let (Some(r), Some(target)) = (
+            self.reservations.get(position),
+            self.reservation_targets.get(position).copied(),
+        ) else {
+            return;
+        };
+        let reference = r.reference.clone();
+        let reference = reference.as_deref();
+        let location = target.location;
+        let at = u32::try_from(position).ok();
+        match target.slot.and_then(|s| usize::try_from(s).ok()) {
+            Some(slot) => {
+                self.post(now, slot, location, kind(), units, reference, at, events);
+                self.after_change(slot, location, now, events);
+            }
+            None => {
+                let components = r.components.clone();
+                for (variant, per) in &components {
+                    let Some(slot) = self.slot_of(variant) else {
+                        continue;
+                    };
+                    let q = units.saturating_mul(*per);
+                    self.post(now, slot, location, kind(), q, reference, at, events);
+                    self.after_change(slot, location, now, events);
+                }
+            }
+        }
     }
 
     /// Commits everything a reservation still holds: a `sale` movement per variant
@@ -233,12 +310,12 @@ impl StockLedger {
         id: &ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        let r = self.committable(id, now)?;
+        let (position, r) = self.committable(id, now)?;
         if r.state == ReservationState::Committed {
             return Ok(Vec::new());
         }
         let remaining = r.remaining();
-        Ok(self.commit_units(id, remaining, now))
+        Ok(self.commit_units(position, remaining, now))
     }
 
     /// Commits part of a reservation; the rest stays reserved. Asking for more than it
@@ -250,7 +327,7 @@ impl StockLedger {
         quantity: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        let r = self.committable(id, now)?;
+        let (position, r) = self.committable(id, now)?;
         check_quantity(quantity)?;
         let remaining = r.remaining();
         if quantity > remaining {
@@ -260,20 +337,15 @@ impl StockLedger {
                 remaining,
             });
         }
-        Ok(self.commit_units(id, quantity, now))
+        Ok(self.commit_units(position, quantity, now))
     }
 
     fn committable(
         &self,
         id: &ReservationId,
         now: DateTime<Utc>,
-    ) -> Result<&Reservation, StockError> {
-        let r = self
-            .reservations
-            .get(id)
-            .ok_or_else(|| StockError::UnknownReservation {
-                reservation: id.clone(),
-            })?;
+    ) -> Result<(usize, &Reservation), StockError> {
+        let (position, r) = self.known(id)?;
         match r.state {
             ReservationState::Active | ReservationState::Committed => {}
             ReservationState::Released => {
@@ -298,37 +370,31 @@ impl StockLedger {
                 }
             }
         }
-        Ok(r)
+        Ok((position, r))
     }
 
     /// Posts `sale` movements for `quantity` units of an active reservation (checked).
     fn commit_units(
         &mut self,
-        id: &ReservationId,
+        position: usize,
         quantity: u32,
         now: DateTime<Utc>,
     ) -> Vec<StockEvent> {
-        let Some(r) = self.reservations.get(id) else {
+        let Some(r) = self.reservations.get(position) else {
             return Vec::new();
         };
-        let lines = r.stock_lines();
-        let location = r.location.clone();
-        let reference = r.reference.clone();
-        let mut events = Vec::with_capacity(lines.len());
-        for (variant, per) in &lines {
-            let units = quantity.saturating_mul(*per);
-            let kind = MovementKind::Sale {
-                reservation: id.clone(),
-            };
-            events.push(self.post(now, variant, &location, kind, units, reference.as_deref()));
-            self.after_change(variant, &location, now, &mut events);
-        }
-        if let Some(r) = self.reservations.get_mut(id) {
+        let id = r.id.clone();
+        let mut events = Vec::with_capacity(r.components.len().max(1) + 1);
+        let kind = || MovementKind::Sale {
+            reservation: id.clone(),
+        };
+        self.post_for_reservation(position, quantity, kind, now, &mut events);
+        if let Some(r) = self.reservations.get_mut(position) {
             r.committed = r.committed.saturating_add(quantity);
             if r.committed.saturating_add(r.released) >= r.quantity {
                 r.state = ReservationState::Committed;
                 if let Some(t) = r.expires_at {
-                    self.expiry_index.remove(&(t, id.clone()));
+                    self.expiry_index.remove(&(t, id));
                 }
             }
         }
@@ -343,18 +409,13 @@ impl StockLedger {
         id: &ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
-        let r = self
-            .reservations
-            .get(id)
-            .ok_or_else(|| StockError::UnknownReservation {
-                reservation: id.clone(),
-            })?;
+        let (position, r) = self.known(id)?;
         match r.state {
             ReservationState::Released | ReservationState::Expired => Ok(Vec::new()),
             ReservationState::Committed => Err(StockError::ReservationCommitted {
                 reservation: id.clone(),
             }),
-            ReservationState::Active => Ok(self.release_rest(id, false, now)),
+            ReservationState::Active => Ok(self.release_rest(position, false, now)),
         }
     }
 
@@ -370,8 +431,11 @@ impl StockLedger {
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
         check_quantity(quantity)?;
-        let r = self.active(id)?;
-        let remaining = r.remaining();
+        let position = self.active(id)?;
+        let remaining = self
+            .reservations
+            .get(position)
+            .map_or(0, Reservation::remaining);
         if quantity > remaining {
             return Err(StockError::ReleaseTooLarge {
                 reservation: id.clone(),
@@ -379,20 +443,13 @@ impl StockLedger {
                 remaining,
             });
         }
-        let lines = r.stock_lines();
-        let location = r.location.clone();
-        let reference = r.reference.clone();
-        let mut events = Vec::with_capacity(lines.len());
-        for (variant, per) in &lines {
-            let kind = MovementKind::Release {
-                reservation: id.clone(),
-                expired: false,
-            };
-            let units = quantity.saturating_mul(*per);
-            events.push(self.post(now, variant, &location, kind, units, reference.as_deref()));
-            self.after_change(variant, &location, now, &mut events);
-        }
-        if let Some(r) = self.reservations.get_mut(id) {
+        let mut events = Vec::with_capacity(2);
+        let kind = || MovementKind::Release {
+            reservation: id.clone(),
+            expired: false,
+        };
+        self.post_for_reservation(position, quantity, kind, now, &mut events);
+        if let Some(r) = self.reservations.get_mut(position) {
             r.released = r.released.saturating_add(quantity);
             if r.committed.saturating_add(r.released) >= r.quantity {
                 r.state = if r.committed > 0 {
@@ -412,52 +469,46 @@ impl StockLedger {
     /// the movements (kind `release` with `expired: true`). The core never reads the
     /// clock: the host calls this with its time.
     pub fn expire(&mut self, now: DateTime<Utc>) -> Vec<StockEvent> {
-        let due: Vec<ReservationId> = self
+        let due: Vec<usize> = self
             .expiry_index
             .iter()
             .take_while(|(t, _)| *t <= now)
-            .map(|(_, id)| id.clone())
+            .filter_map(|(_, id)| self.reservation_position(id))
             .collect();
         let mut events = Vec::new();
-        for id in due {
-            events.extend(self.release_rest(&id, true, now));
+        for position in due {
+            events.extend(self.release_rest(position, true, now));
         }
         events
     }
 
     fn release_rest(
         &mut self,
-        id: &ReservationId,
+        position: usize,
         expired: bool,
         now: DateTime<Utc>,
     ) -> Vec<StockEvent> {
-        let Some(r) = self.reservations.get(id) else {
+        let Some(r) = self.reservations.get(position) else {
             return Vec::new();
         };
         let remaining = r.remaining();
-        let lines = r.stock_lines();
-        let location = r.location.clone();
-        let reference = r.reference.clone();
-        let mut events = Vec::with_capacity(lines.len());
+        let id = r.id.clone();
+        let mut events = Vec::with_capacity(r.components.len().max(1) + 1);
         if remaining > 0 {
-            for (variant, per) in &lines {
-                let kind = MovementKind::Release {
-                    reservation: id.clone(),
-                    expired,
-                };
-                let units = remaining.saturating_mul(*per);
-                events.push(self.post(now, variant, &location, kind, units, reference.as_deref()));
-                self.after_change(variant, &location, now, &mut events);
-            }
+            let kind = || MovementKind::Release {
+                reservation: id.clone(),
+                expired,
+            };
+            self.post_for_reservation(position, remaining, kind, now, &mut events);
         }
-        if let Some(r) = self.reservations.get_mut(id) {
+        if let Some(r) = self.reservations.get_mut(position) {
             r.state = if expired {
                 ReservationState::Expired
             } else {
                 ReservationState::Released
             };
             if let Some(t) = r.expires_at {
-                self.expiry_index.remove(&(t, id.clone()));
+                self.expiry_index.remove(&(t, id));
             }
         }
         events
@@ -506,7 +557,7 @@ impl StockLedger {
     pub fn live_reservations(&self, filter: &ReservationFilter) -> Vec<&Reservation> {
         let mut found: Vec<&Reservation> = self
             .reservations
-            .values()
+            .iter()
             .filter(|r| r.state == ReservationState::Active && filter.matches(r))
             .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));
@@ -519,7 +570,7 @@ impl StockLedger {
         self.expiry_index
             .iter()
             .take_while(|(t, _)| *t <= now)
-            .filter_map(|(_, id)| self.reservations.get(id))
+            .filter_map(|(_, id)| self.reservation(id))
             .filter(|r| r.state == ReservationState::Active)
             .collect()
     }
@@ -536,7 +587,10 @@ impl StockLedger {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(), StockError> {
-        let r = self.active(id)?;
+        let position = self.active(id)?;
+        let Some(r) = self.reservations.get(position) else {
+            return Ok(());
+        };
         if r.expires_at == expires_at {
             return Ok(());
         }
@@ -552,7 +606,7 @@ impl StockLedger {
         if let Some(t) = expires_at {
             self.expiry_index.insert((t, id.clone()));
         }
-        if let Some(r) = self.reservations.get_mut(id) {
+        if let Some(r) = self.reservations.get_mut(position) {
             r.expires_at = expires_at;
         }
         Ok(())

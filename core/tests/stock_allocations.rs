@@ -1,0 +1,95 @@
+//! The ledger's write path allocates a bounded number of times per reservation: a
+//! counting global allocator (`stats_alloc`) measures `reserve` + `commit` pairs, so
+//! allocation churn cannot silently come back (issue 9). The only test in this binary,
+//! so no other test allocates while it counts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::alloc::System;
+
+use chrono::{TimeZone, Utc};
+use ordersmith::ids::{LocationId, ReservationId, VariantId};
+use ordersmith::stock::{
+    rebuild_balances, Location, LocationKind, ReserveRequest, StockLedger, StockPolicy,
+};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const VARIANTS: usize = 200;
+const LOCATIONS: usize = 3;
+const PAIRS: usize = 20_000;
+const LAG: usize = 64;
+
+#[test]
+fn reserve_and_commit_allocate_only_the_event_vectors_they_return() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+    let mut ledger = StockLedger::new();
+    let locations: Vec<LocationId> = (0..LOCATIONS)
+        .map(|i| LocationId::parse(format!("L{i}")).unwrap())
+        .collect();
+    for (i, l) in locations.iter().enumerate() {
+        let location = Location::new(l.clone(), "DC", i as u32, "TR-34", LocationKind::Warehouse);
+        ledger.add_location(location).unwrap();
+    }
+    let variants: Vec<VariantId> = (0..VARIANTS)
+        .map(|i| VariantId::parse(format!("SKU-{i}")).unwrap())
+        .collect();
+    for v in &variants {
+        ledger
+            .register_variant(v.clone(), StockPolicy::Deny)
+            .unwrap();
+        ledger.set_low_stock_threshold(v, Some(5)).unwrap();
+        for l in &locations {
+            ledger.receive(v, l, 1_000_000, None, now).unwrap();
+        }
+    }
+    let ids: Vec<ReservationId> = (0..PAIRS)
+        .map(|k| ReservationId::parse(format!("r{k}")).unwrap())
+        .collect();
+    let requests: Vec<ReserveRequest> = ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| {
+            let v = variants[(k * 7919) % VARIANTS].clone();
+            let l = locations[k % LOCATIONS].clone();
+            ReserveRequest::new(id.clone(), v, l, (k % 3) as u32 + 1)
+        })
+        .collect();
+    let mut moved = 0usize;
+
+    let region = Region::new(GLOBAL);
+    for (k, request) in requests.into_iter().enumerate() {
+        let events = ledger.reserve(request, now).unwrap();
+        moved += events.len();
+        if k >= LAG {
+            moved += ledger.commit(&ids[k - LAG], now).unwrap().len();
+        }
+    }
+    for id in &ids[PAIRS - LAG..] {
+        moved += ledger.commit(id, now).unwrap().len();
+    }
+    let stats = region.change();
+
+    // The work was done: one movement per reserve and per commit, nothing else.
+    assert_eq!(moved, 2 * PAIRS);
+    assert_eq!(ledger.journal().len(), VARIANTS * LOCATIONS + 2 * PAIRS);
+    assert!(ledger
+        .journal()
+        .iter()
+        .rev()
+        .take(2 * PAIRS)
+        .all(|m| m.reference.is_none()));
+    assert_eq!(rebuild_balances(ledger.journal()), *ledger.balances());
+    // A retried commit is a no-op.
+    assert!(ledger.commit(&ids[0], now).unwrap().is_empty());
+    // Each call allocates the event vector it returns; the journal, the reservations
+    // and their index grow by doubling (a few dozen allocations over the whole run).
+    // Before issue 9 a commit also built a throwaway vector of its stock lines: 3.0.
+    let per_pair = stats.allocations as f64 / PAIRS as f64;
+    assert!(
+        per_pair <= 2.05,
+        "{per_pair:.3} allocations per reserve + commit ({} in all)",
+        stats.allocations
+    );
+}
