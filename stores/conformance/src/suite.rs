@@ -857,6 +857,7 @@ fn append(expected_seq: u64, entries: Vec<StockLogEntry>) -> Option<StockAppend>
     Some(StockAppend {
         expected_seq,
         entries,
+        places: Vec::new(),
     })
 }
 
