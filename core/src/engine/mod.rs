@@ -561,7 +561,11 @@ impl Engine {
                 places: stock_log::WritePlaces::new(&state.heads),
             };
             let result = body(self, &mut tx);
-            let (entries, stock_events, places) = (tx.entries, tx.events, tx.places.places);
+            let (entries, stock_events) = (tx.entries, tx.events);
+            let stock_log::WritePlaces {
+                heads: after,
+                places,
+            } = tx.places;
             let dirty = !entries.is_empty();
             let written = match result {
                 Ok(w) => w,
@@ -600,7 +604,7 @@ impl Engine {
                 changes.stock = Some(StockAppend {
                     expected_seq: seq_before,
                     entries,
-                    places: places.clone(),
+                    places,
                 });
             }
             if changes.is_empty() {
@@ -608,7 +612,7 @@ impl Engine {
             }
             match self.store.commit(changes) {
                 Ok(()) => {
-                    state.committed(kept, places);
+                    state.committed(kept, after);
                     return Ok(written.value);
                 }
                 Err(e) => {

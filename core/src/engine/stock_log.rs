@@ -128,7 +128,9 @@ impl Heads {
 /// Places for the entries of one write, on top of the heads it started from.
 #[derive(Debug, Default)]
 pub(crate) struct WritePlaces {
-    heads: Heads,
+    /// The heads after the write: the count and global head, and the partitions it
+    /// touched.
+    pub(crate) heads: Heads,
     /// One per entry of the write.
     pub(crate) places: Vec<StockPlace>,
 }
@@ -269,11 +271,12 @@ impl StockState {
     }
 
     /// Records this engine's own committed write, whose entries are already in the
-    /// ledger: its places, and `kept` ([`StockState::kept`]) for the checkpoint.
-    pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, places: Vec<StockPlace>) {
-        for place in places {
-            self.heads.advance(place);
-        }
+    /// ledger: the heads after it ([`WritePlaces::heads`]), and `kept`
+    /// ([`StockState::kept`]) for the checkpoint.
+    pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, after: Heads) {
+        self.heads.applied = after.applied;
+        self.heads.global = after.global;
+        self.heads.variants.extend(after.variants);
         for entry in kept {
             self.remember(entry);
         }

@@ -934,25 +934,27 @@ impl Store for PgStore {
         let mut conn = self.conn()?;
         let Conn { client, stmts } = &mut *conn;
         let read = store_error("reading the stock log");
-        let xmin: i64 = client
-            .query_one(&stmts.stock_xmin, &[])
-            .and_then(|r| r.try_get(0))
-            .map_err(&read)?;
         let watermark = to_i64("stock log watermark", cursor.watermark)?;
+        const PAGE: i64 = 10_000;
+        // The watermark of the first page's snapshot: later pages see at least as much.
+        let mut next_watermark = None;
         let mut after_id = 0_i64;
         loop {
             let rows = client
-                .query(&stmts.stock_read, &[&watermark, &after_id, &10_000_i64])
+                .query(&stmts.stock_read, &[&watermark, &after_id, &PAGE])
                 .map_err(&read)?;
-            if rows.is_empty() {
-                return to_u64("stock log watermark", xmin);
-            }
+            let mut got = 0;
             for row in rows {
-                let id: i64 = row.try_get(0).map_err(&read)?;
-                let partition: String = row.try_get(1).map_err(&read)?;
-                let seq: i64 = row.try_get(2).map_err(&read)?;
-                let basis: i64 = row.try_get(3).map_err(&read)?;
-                let doc: String = row.try_get(4).map_err(&read)?;
+                let xmin: i64 = row.try_get(0).map_err(&read)?;
+                next_watermark.get_or_insert(xmin);
+                let Some(id) = row.try_get::<_, Option<i64>>(1).map_err(&read)? else {
+                    continue;
+                };
+                got += 1;
+                let partition: String = row.try_get(2).map_err(&read)?;
+                let seq: i64 = row.try_get(3).map_err(&read)?;
+                let basis: i64 = row.try_get(4).map_err(&read)?;
+                let doc: String = row.try_get(5).map_err(&read)?;
                 let mut entry: StockLogEntry = decode("stock log entry", &doc)?;
                 entry.seq = to_u64("stock log id", id)?;
                 let partition = if partition.is_empty() {
@@ -971,6 +973,9 @@ impl Store for PgStore {
                 };
                 after_id = id;
                 sink(entry, Some(place))?;
+            }
+            if got < PAGE {
+                return to_u64("stock log watermark", next_watermark.unwrap_or(watermark));
             }
         }
     }

@@ -26,7 +26,6 @@ pub(crate) struct Statements {
     pub(crate) stock_total: Statement,
     pub(crate) insert_stock_entry: Statement,
     pub(crate) stock_log_since: Statement,
-    pub(crate) stock_xmin: Statement,
     pub(crate) stock_read: Statement,
 }
 
@@ -58,11 +57,13 @@ impl Statements {
             )?,
             stock_log_since: client
                 .prepare("SELECT entry FROM stock_entries ORDER BY id OFFSET $1 LIMIT $2")?,
-            stock_xmin: client
-                .prepare("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::BIGINT")?,
+            // One round trip: the oldest running transaction of the statement's snapshot,
+            // and the page of entries that snapshot sees (a row of NULLs when none).
             stock_read: client.prepare(
-                "SELECT id, partition, pseq, basis, entry FROM stock_entries \
-                 WHERE txid >= $1 AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT s.xmin, e.id, e.partition, e.pseq, e.basis, e.entry \
+                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::BIGINT AS xmin) s \
+                 LEFT JOIN LATERAL (SELECT id, partition, pseq, basis, entry FROM stock_entries \
+                     WHERE txid >= $1 AND id > $2 ORDER BY id LIMIT $3) e ON true",
             )?,
             order_events: client
                 .prepare("SELECT record FROM order_events WHERE order_id = $1 ORDER BY version")?,
