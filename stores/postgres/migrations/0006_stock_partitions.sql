@@ -19,7 +19,7 @@ CREATE TABLE stock_entries (
     entry     TEXT      NOT NULL,
     UNIQUE (partition, pseq)
 );
-CREATE INDEX stock_entries_txid ON stock_entries (txid);
+CREATE INDEX stock_entries_txid ON stock_entries (txid, id);
 CREATE TABLE stock_heads (
     partition TEXT   COLLATE "C" NOT NULL PRIMARY KEY,
     pseq      BIGINT NOT NULL

@@ -938,23 +938,25 @@ impl Store for PgStore {
         const PAGE: i64 = 10_000;
         // The watermark of the first page's snapshot: later pages see at least as much.
         let mut next_watermark = None;
-        let mut after_id = 0_i64;
+        // Keyset over (txid, id), from (watermark, 0): every row with txid >= watermark.
+        let mut after = (watermark, 0_i64);
         loop {
             let rows = client
-                .query(&stmts.stock_read, &[&watermark, &after_id, &PAGE])
+                .query(&stmts.stock_read, &[&after.0, &after.1, &PAGE])
                 .map_err(&read)?;
-            let mut got = 0;
+            let mut page = Vec::with_capacity(rows.len());
             for row in rows {
                 let xmin: i64 = row.try_get(0).map_err(&read)?;
                 next_watermark.get_or_insert(xmin);
-                let Some(id) = row.try_get::<_, Option<i64>>(1).map_err(&read)? else {
+                let Some(txid) = row.try_get::<_, Option<i64>>(1).map_err(&read)? else {
                     continue;
                 };
-                got += 1;
-                let partition: String = row.try_get(2).map_err(&read)?;
-                let seq: i64 = row.try_get(3).map_err(&read)?;
-                let basis: i64 = row.try_get(4).map_err(&read)?;
-                let doc: String = row.try_get(5).map_err(&read)?;
+                let id: i64 = row.try_get(2).map_err(&read)?;
+                after = (txid, id);
+                let partition: String = row.try_get(3).map_err(&read)?;
+                let seq: i64 = row.try_get(4).map_err(&read)?;
+                let basis: i64 = row.try_get(5).map_err(&read)?;
+                let doc: String = row.try_get(6).map_err(&read)?;
                 let mut entry: StockLogEntry = decode("stock log entry", &doc)?;
                 entry.seq = to_u64("stock log id", id)?;
                 let partition = if partition.is_empty() {
@@ -971,10 +973,16 @@ impl Store for PgStore {
                     seq: to_u64("stock place", seq)?,
                     basis: to_u64("stock place basis", basis)?,
                 };
-                after_id = id;
+                page.push((entry, place));
+            }
+            let full = page.len() as i64 == PAGE;
+            // Ids follow every entry's dependencies (checks precede inserts), so the
+            // reader can apply most of a page at once in id order.
+            page.sort_by_key(|(entry, _)| entry.seq);
+            for (entry, place) in page {
                 sink(entry, Some(place))?;
             }
-            if got < PAGE {
+            if !full {
                 return to_u64("stock log watermark", next_watermark.unwrap_or(watermark));
             }
         }

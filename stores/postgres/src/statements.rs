@@ -58,12 +58,14 @@ impl Statements {
             stock_log_since: client
                 .prepare("SELECT entry FROM stock_entries ORDER BY id OFFSET $1 LIMIT $2")?,
             // One round trip: the oldest running transaction of the statement's snapshot,
-            // and the page of entries that snapshot sees (a row of NULLs when none).
+            // and the page of entries that snapshot sees (a row of NULLs when none), by
+            // the (txid, id) index, so a read costs what it returns, not the log's length.
             stock_read: client.prepare(
-                "SELECT s.xmin, e.id, e.partition, e.pseq, e.basis, e.entry \
+                "SELECT s.xmin, e.txid, e.id, e.partition, e.pseq, e.basis, e.entry \
                  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::BIGINT AS xmin) s \
-                 LEFT JOIN LATERAL (SELECT id, partition, pseq, basis, entry FROM stock_entries \
-                     WHERE txid >= $1 AND id > $2 ORDER BY id LIMIT $3) e ON true",
+                 LEFT JOIN LATERAL (SELECT txid, id, partition, pseq, basis, entry \
+                     FROM stock_entries WHERE (txid, id) > ($1, $2) \
+                     ORDER BY txid, id LIMIT $3) e ON true",
             )?,
             order_events: client
                 .prepare("SELECT record FROM order_events WHERE order_id = $1 ORDER BY version")?,
