@@ -535,9 +535,11 @@ impl Engine {
     }
 
     /// Runs `body` as one atomic write: under the writer, on a caught-up ledger, then
-    /// commits what it returns together with the stock commands it executed. If the body
-    /// fails or the commit fails after the ledger changed, the ledger is rebuilt from
-    /// the store so memory never runs ahead of what was saved. Lost races are retried.
+    /// commits what it returns together with the stock commands it executed, each with
+    /// its place in the variant-partitioned log (ADR 0012). If the body fails or the
+    /// commit fails after the ledger changed, the ledger is undone (from the engine's
+    /// checkpoint, see `stock_log`) so memory never runs ahead of what was saved. Lost
+    /// races are retried after an incremental catch-up.
     pub(crate) fn write<T>(
         &self,
         mut body: impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,

@@ -15,7 +15,13 @@
 //!   engine's version-checked append is the lock);
 //! - `batch_100`: one caller, 100 `Reserve` stock commands per call in one commit
 //!   (`stock_batch`), like `createReservationItems` with an array.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -12,7 +12,13 @@
 //! Arguments: process counts (comma-separated), seconds per run, variants. Each run uses
 //! a fresh schema (dropped afterwards). Prints per run: orders/s, the ratio to the first
 //! run, transactions rolled back on the server, and the client CPU time of the processes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
