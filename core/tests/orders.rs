@@ -584,6 +584,8 @@ fn a_failing_store_saves_nothing_and_the_call_can_be_retried() {
 struct RacingStore {
     inner: MemoryStore,
     conflicts_left: AtomicU32,
+    /// Reads of the stock log from its start: a full replay.
+    full_reads: AtomicU32,
 }
 
 impl Store for RacingStore {
@@ -610,6 +612,9 @@ impl Store for RacingStore {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<ordersmith::stock::StockLogEntry>, StoreError> {
+        if after_seq == 0 {
+            self.full_reads.fetch_add(1, Ordering::SeqCst);
+        }
         self.inner.stock_log_since(after_seq, limit)
     }
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
@@ -687,6 +692,7 @@ fn lost_races_are_retried_then_surfaced_as_a_conflict() {
     let store = Arc::new(RacingStore {
         inner: MemoryStore::new(),
         conflicts_left: AtomicU32::new(0),
+        full_reads: AtomicU32::new(0),
     });
     let engine = Engine::new(
         store.clone(),
@@ -709,6 +715,71 @@ fn lost_races_are_retried_then_surfaced_as_a_conflict() {
     assert_eq!(err, EngineError::Conflict { attempts: 3 });
     assert_eq!(err.code(), "ENGINE_CONFLICT");
     assert_eq!(engine.order(&order.id).unwrap().notes.len(), 0);
+}
+
+/// A confirmation that loses its race after reserving undoes its reservations and
+/// retries. The first such loss replays the log once; every later one undoes from the
+/// engine's checkpoint, reading nothing from the start of the log (ADR 0012). Either
+/// way the ledger ends exactly as a fresh replay of the store's log.
+#[test]
+fn a_lost_race_after_reserving_undoes_from_a_checkpoint_not_the_whole_log() {
+    use ordersmith::ids::LocationId;
+    use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+    let store = Arc::new(RacingStore {
+        inner: MemoryStore::new(),
+        conflicts_left: AtomicU32::new(0),
+        full_reads: AtomicU32::new(0),
+    });
+    let engine_on = |store: Arc<RacingStore>| {
+        Engine::new(
+            store,
+            Arc::new(MemoryStore::new()) as Arc<dyn Outbox>,
+            Arc::new(SystemClock::new()),
+            Arc::new(SequentialIds::new()),
+        )
+    };
+    let engine = engine_on(store.clone());
+    let ist = LocationId::parse("IST").unwrap();
+    let mut setup = vec![StockCommand::AddLocation {
+        location: Location::new(ist.clone(), "Istanbul", 1, "TR-34", LocationKind::Warehouse),
+    }];
+    for sku in ["SHIRT-M", "MUG"] {
+        setup.push(StockCommand::RegisterVariant {
+            variant: variant(sku),
+            policy: StockPolicy::Deny,
+        });
+        setup.push(StockCommand::Receive {
+            variant: variant(sku),
+            location: ist.clone(),
+            quantity: 10,
+            reference: None,
+        });
+    }
+    engine.stock_batch(setup).unwrap();
+    let confirm_losing = |losses: u32| {
+        let order = engine.place_order(sample_order("web"), &ctx()).unwrap();
+        store.conflicts_left.store(losses, Ordering::SeqCst);
+        let order = engine.confirm_order(&order.id, &ctx()).unwrap();
+        assert_eq!(order.lines[0].fulfilment.allocated, 2);
+    };
+    let before = store.full_reads.load(Ordering::SeqCst);
+    confirm_losing(1);
+    assert_eq!(
+        store.full_reads.load(Ordering::SeqCst),
+        before + 1,
+        "the first loss replays the log once"
+    );
+    confirm_losing(3);
+    confirm_losing(2);
+    assert_eq!(
+        store.full_reads.load(Ordering::SeqCst),
+        before + 1,
+        "later losses undo from the checkpoint"
+    );
+    let ledger = |e: &Engine| e.with_stock(|s| serde_json::to_value(s).unwrap()).unwrap();
+    let mug = |e: &Engine| e.with_stock(|s| s.balance(&variant("MUG"), &ist)).unwrap();
+    assert_eq!((mug(&engine).on_hand, mug(&engine).reserved), (10, 3));
+    assert_eq!(ledger(&engine), ledger(&engine_on(store.clone())));
 }
 
 #[test]

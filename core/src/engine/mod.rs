@@ -47,6 +47,8 @@ mod reconcile;
 mod returns;
 mod rules;
 mod stock;
+// The stock log partitioned by variant, catch-up and undo (ADR 0012).
+mod stock_log;
 mod timeline;
 
 pub use fulfilment::PickListLine;
@@ -363,13 +365,6 @@ impl Default for EngineConfig {
     }
 }
 
-/// The engine's copy of the stock ledger and the last log entry it has applied.
-#[derive(Default)]
-struct StockState {
-    ledger: StockLedger,
-    seq: u64,
-}
-
 /// The facade: orders and stock in, events and effects out, through the ports.
 ///
 /// Writes go through one writer per engine (a mutex, like a single-threaded state
@@ -382,7 +377,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: EngineConfig,
-    writer: Arc<Mutex<StockState>>,
+    writer: Arc<Mutex<stock_log::StockState>>,
     /// How documents are issued (issue 11); `None` until `with_invoicing`.
     invoicing: Option<Arc<crate::invoice::InvoiceConfig>>,
 }
@@ -396,13 +391,18 @@ pub(crate) struct Tx<'a> {
     seq_before: u64,
     entries: Vec<StockLogEntry>,
     events: Vec<StockEvent>,
+    /// The partition heads the write started from, and its entries' places.
+    heads: &'a stock_log::Heads,
+    places: stock_log::WritePlaces,
 }
 
 impl Tx<'_> {
     /// Executes a stock command on the ledger and records it for the log.
     pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
+        let partition = stock_log::partition_of(self.ledger, &command);
         let outcome = self.ledger.execute(&command, self.now)?;
         let seq = self.seq_before + self.entries.len() as u64 + 1;
+        self.places.assign(self.heads, partition);
         self.entries.push(StockLogEntry {
             seq,
             at: self.now,
@@ -499,7 +499,7 @@ impl Engine {
             clock,
             ids,
             config: EngineConfig::default(),
-            writer: Arc::new(Mutex::new(StockState::default())),
+            writer: Arc::new(Mutex::new(stock_log::StockState::default())),
             invoicing: None,
         }
     }
@@ -537,9 +537,11 @@ impl Engine {
     }
 
     /// Runs `body` as one atomic write: under the writer, on a caught-up ledger, then
-    /// commits what it returns together with the stock commands it executed. If the body
-    /// fails or the commit fails after the ledger changed, the ledger is rebuilt from
-    /// the store so memory never runs ahead of what was saved. Lost races are retried.
+    /// commits what it returns together with the stock commands it executed, each with
+    /// its place in the variant-partitioned log (ADR 0012). If the body fails or the
+    /// commit fails after the ledger changed, the ledger is undone (from the engine's
+    /// checkpoint, see `stock_log`) so memory never runs ahead of what was saved. Lost
+    /// races are retried after an incremental catch-up.
     pub(crate) fn write<T>(
         &self,
         mut body: impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
@@ -548,9 +550,10 @@ impl Engine {
             reason: "engine writer poisoned by a panicking thread".to_string(),
         })?;
         for _ in 0..self.config.max_attempts {
-            self.catch_up(&mut state)?;
+            state.catch_up(self.store.as_ref())?;
             let now = self.clock.now();
-            let seq_before = state.seq;
+            let state = &mut *state;
+            let seq_before = state.heads.applied;
             let mut tx = Tx {
                 ledger: &mut state.ledger,
                 now,
@@ -558,33 +561,46 @@ impl Engine {
                 seq_before,
                 entries: Vec::new(),
                 events: Vec::new(),
+                heads: &state.heads,
+                places: stock_log::WritePlaces::new(&state.heads),
             };
             let result = body(self, &mut tx);
             let (entries, stock_events) = (tx.entries, tx.events);
+            let stock_log::WritePlaces {
+                heads: after,
+                places,
+            } = tx.places;
             let dirty = !entries.is_empty();
             let written = match result {
                 Ok(w) => w,
                 Err(e) => {
                     if dirty {
-                        self.rebuild(&mut state)?;
+                        state.undo(self.store.as_ref())?;
                     }
                     return Err(e);
                 }
             };
             let mut changes = written.changes;
-            let appended = entries.len() as u64;
+            // The entries this engine keeps for undoing later writes (only once it keeps
+            // a checkpoint).
+            let kept = state.kept(&entries);
             if dirty {
+                // Unique without a generator across every process sharing the store:
+                // the place of the write's first entry is taken once (ADR 0012).
+                let first = places.first().map_or_else(String::new, |p| {
+                    let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
+                    format!("{partition}:{}", p.seq)
+                });
                 for (k, event) in stock_events.iter().enumerate() {
                     if matches!(event, StockEvent::Moved(_)) {
                         continue;
                     }
                     changes.outbox.push(OutboxWrite::Record(OutboxRecord {
-                        // Unique without a generator: the log position and the event's
-                        // index within the write.
-                        id: format!("stock:{}:{k}", seq_before + appended),
+                        // The write's first place and the event's index within it.
+                        id: format!("stock:{first}:{k}"),
                         topic: event.topic().to_string(),
                         aggregate_id: "stock".to_string(),
-                        aggregate_version: seq_before + appended,
+                        aggregate_version: seq_before + entries.len() as u64,
                         created_at: now,
                         payload_json: json(event)?,
                     }));
@@ -592,6 +608,7 @@ impl Engine {
                 changes.stock = Some(StockAppend {
                     expected_seq: seq_before,
                     entries,
+                    places,
                 });
             }
             if changes.is_empty() {
@@ -599,12 +616,12 @@ impl Engine {
             }
             match self.store.commit(changes) {
                 Ok(()) => {
-                    state.seq = seq_before + appended;
+                    state.committed(kept, after);
                     return Ok(written.value);
                 }
                 Err(e) => {
                     if dirty {
-                        self.rebuild(&mut state)?;
+                        state.undo(self.store.as_ref())?;
                     }
                     if !e.is_retryable() {
                         return Err(e.into());
@@ -625,36 +642,8 @@ impl Engine {
         let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
             reason: "engine writer poisoned by a panicking thread".to_string(),
         })?;
-        self.catch_up(&mut state)?;
+        state.catch_up(self.store.as_ref())?;
         f(&state.ledger)
-    }
-
-    /// Applies log entries written since the ledger's last one (by this engine before a
-    /// restart, or by other engines sharing the store).
-    fn catch_up(&self, state: &mut StockState) -> Result<(), EngineError> {
-        loop {
-            let batch = self.store.stock_log_since(state.seq, 10_000)?;
-            if batch.is_empty() {
-                return Ok(());
-            }
-            for entry in batch {
-                if entry.seq != state.seq + 1 {
-                    return Err(StoreError::Corrupt {
-                        reason: format!("stock log jumps from {} to {}", state.seq, entry.seq),
-                    }
-                    .into());
-                }
-                // Entries in the log succeeded when they were written; replaying them is
-                // deterministic, so an error here cannot happen with the same rules.
-                let _ = state.ledger.execute(&entry.command, entry.at);
-                state.seq = entry.seq;
-            }
-        }
-    }
-
-    fn rebuild(&self, state: &mut StockState) -> Result<(), EngineError> {
-        *state = StockState::default();
-        self.catch_up(state)
     }
 
     pub(crate) fn load(&self, id: &OrderId) -> Result<Order, EngineError> {

@@ -425,6 +425,7 @@ pub fn import<R: BufRead>(
                     .get_or_insert_with(|| StockAppend {
                         expected_seq,
                         entries: Vec::new(),
+                        places: Vec::new(),
                     })
                     .entries
                     .push(entry);

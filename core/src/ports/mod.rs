@@ -222,14 +222,62 @@ impl From<OutboxRecord> for OutboxWrite {
     }
 }
 
-/// New entries for the stock log, appended only if the log is still at `expected_seq`.
+/// New entries for the stock log, appended only if the log is still where the caller saw
+/// it.
+///
+/// Two ways to check "still where the caller saw it" (ADR 0012):
+/// - **The whole log** (memory, SQLite, and any append without `places`): the log must
+///   hold exactly `expected_seq` entries.
+/// - **By partition** (PostgreSQL, when `places` is given): each entry names its
+///   [`StockPlace`]; an append of variant entries needs only those variants' partitions
+///   (and the global partition) unchanged, so writers of different variants never wait
+///   for each other. An append with a global entry needs the whole log unchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockAppend {
-    /// The last sequence number the caller saw; the first new entry is `expected_seq + 1`.
+    /// The number of entries the caller had applied; the first new entry is
+    /// `expected_seq + 1` in the whole log's count.
     pub expected_seq: u64,
-    /// The entries, with gapless sequence numbers.
+    /// The entries, with gapless sequence numbers after `expected_seq`.
     pub entries: Vec<StockLogEntry>,
+    /// The place of each entry, one per entry, as the engine assigned them; empty when
+    /// the writer did not partition (every entry is then global, in order).
+    pub places: Vec<StockPlace>,
 }
+
+/// Where a stock log entry stands in a log partitioned by variant (ADR 0012).
+///
+/// An entry that changes one plain variant's stock through an order (receive, adjust,
+/// an order's reservation and its commit or release, ...) lives in that variant's
+/// partition; anything that may touch more (a location, a bundle, an expiry sweep, a
+/// count, a channel, a reservation made by hand) is global. Every reader applies an
+/// entry only once everything it depends on is applied, so all readers agree on each
+/// variant's history and on every global entry's position, whatever order the store
+/// hands entries out in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StockPlace {
+    /// The variant, or `None` for a global entry.
+    pub partition: Option<crate::ids::VariantId>,
+    /// Its number within its partition (global entries count among themselves), from 1,
+    /// gapless.
+    pub seq: u64,
+    /// What it was decided on: for a variant entry, the number of global entries before
+    /// it; for a global entry, the number of entries of every partition before it.
+    pub basis: u64,
+}
+
+/// A reader's position in the stock log, for [`Store::stock_log_read`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StockCursor {
+    /// Entries the reader has applied (its own included).
+    pub applied: u64,
+    /// What the store returned from the reader's last read (0 at first).
+    pub watermark: u64,
+}
+
+/// The receiver of [`Store::stock_log_read`]: each entry, with its place when the store
+/// keeps places (`None`: the entry comes in the one log order and is next).
+pub type StockSink<'a> =
+    dyn FnMut(StockLogEntry, Option<StockPlace>) -> Result<(), StoreError> + 'a;
 
 /// A small versioned JSON document kept beside the orders: what a capability outside
 /// the order aggregate needs to remember (a channel's identifier map, its intake log).
@@ -462,7 +510,8 @@ impl OrderCursor {
 /// - `commit` saves the whole [`ChangeSet`] or nothing. For each order it first checks
 ///   that the stored version equals `expected_version` (0 = must not exist) and returns
 ///   [`StoreError::Conflict`] otherwise; likewise the stock log must still end at
-///   [`StockAppend::expected_seq`]. An idempotency key that already exists gives
+///   [`StockAppend::expected_seq`] (a partitioning store checks the partitions of
+///   [`StockAppend::places`] instead; see [`StockAppend`]). An idempotency key that already exists gives
 ///   [`StoreError::KeyTaken`]. Events and log entries are appended, never rewritten.
 ///   Each [`RecordWrite`] needs its record at `expected_version` (0 = absent), else
 ///   [`StoreError::Conflict`] naming [`RecordWrite::aggregate`]; a written record's
@@ -501,6 +550,32 @@ pub trait Store: Send + Sync {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<StockLogEntry>, StoreError>;
+    /// Catches a reader up: passes `sink` every stock log entry committed since the
+    /// reader's last read at `cursor`, and returns the watermark for its next read.
+    ///
+    /// Contract: every entry committed before this call and not passed to an earlier
+    /// read at a cursor this reader got from the store is passed now; an entry may be
+    /// passed again (the reader skips it by its place). Entries without a place come in
+    /// the log's one order, starting right after `cursor.applied`. The default reads
+    /// [`Store::stock_log_since`] from `cursor.applied` in pages of 10,000 (stores that
+    /// keep one gapless, commit-ordered log).
+    fn stock_log_read(
+        &self,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<u64, StoreError> {
+        let mut after = cursor.applied;
+        loop {
+            let batch = self.stock_log_since(after, 10_000)?;
+            if batch.is_empty() {
+                return Ok(0);
+            }
+            for entry in batch {
+                after = entry.seq;
+                sink(entry, None)?;
+            }
+        }
+    }
     /// Saves a change set atomically.
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
     /// Ids of stored orders in ascending byte order, strictly after `after` (from the

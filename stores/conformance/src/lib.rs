@@ -128,6 +128,7 @@ macro_rules! conformance_tests {
             stock_log_appends_in_sequence_and_refuses_a_stale_head,
             orders_and_stock_are_saved_together_or_not_at_all,
             engines_on_one_store_share_one_ledger,
+            engines_racing_for_stock_agree_with_a_fresh_replay,
             fulfilment_state_round_trips_and_moves_with_a_dump,
             warehouse_flow_end_to_end,
             keyed_records_are_versioned_paged_and_dumped,
@@ -167,6 +168,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     stock_log_appends_in_sequence_and_refuses_a_stale_head(make);
     orders_and_stock_are_saved_together_or_not_at_all(make);
     engines_on_one_store_share_one_ledger(make);
+    engines_racing_for_stock_agree_with_a_fresh_replay(make);
     fulfilment_state_round_trips_and_moves_with_a_dump(make);
     keyed_records_are_versioned_paged_and_dumped(make);
     warehouse_flow_end_to_end(make);

@@ -35,12 +35,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ordersmith::ids::OrderId;
+use ordersmith::ids::{OrderId, VariantId};
 use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
     ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange,
-    OrderQuery, Outbox, OutboxRecord, StockAppend, Store, StoreError,
+    OrderQuery, Outbox, OutboxRecord, StockAppend, StockCursor, StockPlace, StockSink, Store,
+    StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
@@ -411,8 +412,20 @@ fn write_orders(
     Ok(())
 }
 
-/// Moves the stock log head from the caller's `expected_seq` (a conflict if another
-/// writer moved it first) and appends the entries.
+/// Appends stock log entries if their partitions are still where the caller saw them
+/// (ADR 0012).
+///
+/// - Without places (a dump import, a raw append): every entry is global; the global
+///   head is taken exclusively and the whole log must hold `expected_seq` entries.
+/// - Variant entries only: the global head is held `FOR SHARE` (many such writes run at
+///   once) and must not have moved; each variant's head moves by a version-checked
+///   `UPDATE` (or is created). Writes of different variants touch different rows.
+/// - With a global entry: the global head is moved exclusively (waiting for the variant
+///   writes in flight), and the whole log must hold `expected_seq` entries, so a global
+///   command is decided on everything before it.
+///
+/// Checks come before any insert, so the ids of the inserted rows follow every entry
+/// the write depends on.
 fn write_stock(
     tx: &mut Transaction<'_>,
     stmts: &Statements,
@@ -421,30 +434,161 @@ fn write_stock(
     let Some(stock) = stock else {
         return Ok(());
     };
-    let Some(last) = stock.entries.last() else {
+    if stock.entries.is_empty() {
         return Ok(());
-    };
-    let expected = to_i64("stock log head", stock.expected_seq)?;
-    let new_head = to_i64("stock log head", last.seq)?;
-    let moved = tx
-        .execute(&stmts.advance_stock_head, &[&expected, &new_head])
-        .map_err(store_error("moving the stock log head"))?;
-    if moved == 0 {
-        let actual: i64 = tx
-            .query_one(&stmts.stock_head, &[])
+    }
+    let n = stock.entries.len() as u64;
+    let expected_total = stock.expected_seq;
+    let places: Vec<StockPlace> = if stock.places.is_empty() {
+        let taken: i64 = tx
+            .query_one(&stmts.take_global_places, &[&to_i64("entries", n)?])
             .and_then(|r| r.try_get(0))
-            .map_err(store_error("reading the stock log head"))?;
+            .map_err(store_error("moving the stock log head"))?;
+        check_total(tx, stmts, expected_total, n)?;
+        let first = to_u64("stock log head", taken)?.saturating_sub(n);
+        (1..=n)
+            .map(|k| StockPlace {
+                partition: None,
+                seq: first + k,
+                basis: expected_total + k - 1,
+            })
+            .collect()
+    } else {
+        if stock.places.len() != stock.entries.len() {
+            return Err(StoreError::Unavailable {
+                reason: "a stock append needs one place per entry".to_string(),
+            });
+        }
+        let global: Vec<u64> = stock
+            .places
+            .iter()
+            .filter(|p| p.partition.is_none())
+            .map(|p| p.seq)
+            .collect();
+        if let (Some(&first), Some(&last)) = (global.first(), global.last()) {
+            let moved = tx
+                .execute(
+                    &stmts.advance_stock_head,
+                    &[
+                        &"",
+                        &to_i64("stock log head", first.saturating_sub(1))?,
+                        &to_i64("stock log head", last)?,
+                    ],
+                )
+                .map_err(store_error("moving the stock log head"))?;
+            if moved == 0 || last + 1 != first + global.len() as u64 {
+                return Err(StoreError::Conflict {
+                    aggregate: "stock log".to_string(),
+                    expected: expected_total,
+                    actual: total(tx, stmts)?,
+                });
+            }
+        } else {
+            let head: i64 = tx
+                .query_one(&stmts.share_global_head, &[])
+                .and_then(|r| r.try_get(0))
+                .map_err(store_error("reading the stock log head"))?;
+            let head = to_u64("stock log head", head)?;
+            if let Some(p) = stock.places.iter().find(|p| p.basis != head) {
+                return Err(StoreError::Conflict {
+                    aggregate: "stock log (global entries)".to_string(),
+                    expected: p.basis,
+                    actual: head,
+                });
+            }
+        }
+        // Each variant partition once, in byte order (so two writes lock rows in the
+        // same order), from the first place the write takes in it to the last.
+        let mut spans: std::collections::BTreeMap<&str, (u64, u64)> =
+            std::collections::BTreeMap::new();
+        for place in &stock.places {
+            let Some(v) = &place.partition else { continue };
+            let span = spans
+                .entry(v.as_str())
+                .or_insert((place.seq, place.seq.saturating_sub(1)));
+            if place.seq == 0 || place.seq != span.1 + 1 {
+                return Err(StoreError::Unavailable {
+                    reason: format!("stock places of variant {v} are not consecutive"),
+                });
+            }
+            span.1 = place.seq;
+        }
+        for (partition, (first, last)) in spans {
+            let expected = first.saturating_sub(1);
+            let new_head = to_i64("stock partition head", last)?;
+            let moved = if expected == 0 {
+                tx.execute(&stmts.insert_stock_head, &[&partition, &new_head])
+            } else {
+                tx.execute(
+                    &stmts.advance_stock_head,
+                    &[
+                        &partition,
+                        &to_i64("stock partition head", expected)?,
+                        &new_head,
+                    ],
+                )
+            }
+            .map_err(store_error("moving a stock partition head"))?;
+            if moved == 0 {
+                let actual = tx
+                    .query_opt(&stmts.stock_head, &[&partition])
+                    .map_err(store_error("reading a stock partition head"))?
+                    .map(|r| r.try_get::<_, i64>(0))
+                    .transpose()
+                    .map_err(store_error("reading a stock partition head"))?
+                    .unwrap_or(0);
+                return Err(StoreError::Conflict {
+                    aggregate: format!("stock of variant {partition}"),
+                    expected,
+                    actual: to_u64("stock partition head", actual)?,
+                });
+            }
+        }
+        if !global.is_empty() {
+            check_total(tx, stmts, expected_total, n)?;
+        }
+        stock.places.clone()
+    };
+    for (entry, place) in stock.entries.iter().zip(&places) {
+        let partition = place.partition.as_ref().map_or("", |v| v.as_str());
+        let doc = encode("stock log entry", entry)?;
+        tx.execute(
+            &stmts.insert_stock_entry,
+            &[
+                &partition,
+                &to_i64("stock place", place.seq)?,
+                &to_i64("stock place basis", place.basis)?,
+                &doc,
+            ],
+        )
+        .map_err(store_error("appending to the stock log"))?;
+    }
+    Ok(())
+}
+
+/// Entries in the whole log (every partition's head summed).
+fn total(tx: &mut Transaction<'_>, stmts: &Statements) -> Result<u64, StoreError> {
+    let total: i64 = tx
+        .query_one(&stmts.stock_total, &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(store_error("counting the stock log"))?;
+    to_u64("stock log length", total)
+}
+
+/// After a write's heads moved: the whole log must hold `expected` plus its `n` entries.
+fn check_total(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    expected: u64,
+    n: u64,
+) -> Result<(), StoreError> {
+    let total = total(tx, stmts)?;
+    if total != expected + n {
         return Err(StoreError::Conflict {
             aggregate: "stock log".to_string(),
-            expected: stock.expected_seq,
-            actual: to_u64("stock log head", actual)?,
+            expected,
+            actual: total.saturating_sub(n),
         });
-    }
-    for entry in &stock.entries {
-        let seq = to_i64("stock log seq", entry.seq)?;
-        let doc = encode("stock log entry", entry)?;
-        tx.execute(&stmts.insert_stock_entry, &[&seq, &doc])
-            .map_err(store_error("appending to the stock log"))?;
     }
     Ok(())
 }
@@ -758,6 +902,8 @@ impl Store for PgStore {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<StockLogEntry>, StoreError> {
+        // The log's one order here is the order of ids (a valid order of every entry's
+        // dependencies, ADR 0012), numbered densely from 1 for export and tests.
         let mut conn = self.conn()?;
         let Conn { client, stmts } = &mut *conn;
         let after = to_i64("stock log seq", after_seq)?;
@@ -767,8 +913,79 @@ impl Store for PgStore {
             .map_err(store_error("reading the stock log"))?;
         texts(&rows, "reading the stock log")?
             .iter()
-            .map(|d| decode("stock log entry", d))
+            .zip(after_seq + 1..)
+            .map(|(d, seq)| {
+                let mut entry: StockLogEntry = decode("stock log entry", d)?;
+                entry.seq = seq;
+                Ok(entry)
+            })
             .collect()
+    }
+
+    /// Every entry of a transaction that had not finished at the reader's last read
+    /// (`txid` at or above the watermark), with its place; the new watermark is the
+    /// oldest transaction still running when this read began, so an entry committed
+    /// after it, whatever its id, is read next time.
+    fn stock_log_read(
+        &self,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let read = store_error("reading the stock log");
+        let watermark = to_i64("stock log watermark", cursor.watermark)?;
+        const PAGE: i64 = 10_000;
+        // The watermark of the first page's snapshot: later pages see at least as much.
+        let mut next_watermark = None;
+        // Keyset over (txid, id), from (watermark, 0): every row with txid >= watermark.
+        let mut after = (watermark, 0_i64);
+        loop {
+            let rows = client
+                .query(&stmts.stock_read, &[&after.0, &after.1, &PAGE])
+                .map_err(&read)?;
+            let mut page = Vec::with_capacity(rows.len());
+            for row in rows {
+                let xmin: i64 = row.try_get(0).map_err(&read)?;
+                next_watermark.get_or_insert(xmin);
+                let Some(txid) = row.try_get::<_, Option<i64>>(1).map_err(&read)? else {
+                    continue;
+                };
+                let id: i64 = row.try_get(2).map_err(&read)?;
+                after = (txid, id);
+                let partition: String = row.try_get(3).map_err(&read)?;
+                let seq: i64 = row.try_get(4).map_err(&read)?;
+                let basis: i64 = row.try_get(5).map_err(&read)?;
+                let doc: String = row.try_get(6).map_err(&read)?;
+                let mut entry: StockLogEntry = decode("stock log entry", &doc)?;
+                entry.seq = to_u64("stock log id", id)?;
+                let partition = if partition.is_empty() {
+                    None
+                } else {
+                    Some(
+                        VariantId::parse(partition).map_err(|e| StoreError::Corrupt {
+                            reason: format!("stock partition is not a variant id: {e}"),
+                        })?,
+                    )
+                };
+                let place = StockPlace {
+                    partition,
+                    seq: to_u64("stock place", seq)?,
+                    basis: to_u64("stock place basis", basis)?,
+                };
+                page.push((entry, place));
+            }
+            let full = page.len() as i64 == PAGE;
+            // Ids follow every entry's dependencies (checks precede inserts), so the
+            // reader can apply most of a page at once in id order.
+            page.sort_by_key(|(entry, _)| entry.seq);
+            for (entry, place) in page {
+                sink(entry, Some(place))?;
+            }
+            if !full {
+                return to_u64("stock log watermark", next_watermark.unwrap_or(watermark));
+            }
+        }
     }
 
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {

@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "invoices and credit notes",
         sql: include_str!("../migrations/0005_invoice_documents.sql"),
     },
+    Migration {
+        version: 6,
+        name: "stock log partitioned by variant",
+        sql: include_str!("../migrations/0006_stock_partitions.sql"),
+    },
 ];
 
 /// Brings the schema to the newest version in one transaction, holding an advisory

@@ -18,24 +18,54 @@ pub(crate) struct Statements {
     pub(crate) claim: Statement,
     pub(crate) order_ids: Statement,
     pub(crate) idempotency_records: Statement,
+    pub(crate) share_global_head: Statement,
+    pub(crate) take_global_places: Statement,
     pub(crate) advance_stock_head: Statement,
+    pub(crate) insert_stock_head: Statement,
     pub(crate) stock_head: Statement,
+    pub(crate) stock_total: Statement,
     pub(crate) insert_stock_entry: Statement,
     pub(crate) stock_log_since: Statement,
+    pub(crate) stock_read: Statement,
 }
 
 impl Statements {
     pub(crate) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
         Ok(Statements {
             load_order: client.prepare("SELECT snapshot FROM orders WHERE id = $1")?,
-            // Version-checked like an order: see migrations/0002_stock_log.sql.
-            advance_stock_head: client
-                .prepare("UPDATE stock_head SET seq = $2 WHERE id = 1 AND seq = $1")?,
-            stock_head: client.prepare("SELECT seq FROM stock_head WHERE id = 1")?,
-            insert_stock_entry: client
-                .prepare("INSERT INTO stock_log (seq, entry) VALUES ($1, $2)")?,
-            stock_log_since: client.prepare(
-                "SELECT entry FROM stock_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            // The stock log by partition: see migrations/0006_stock_partitions.sql.
+            // A variant write shares the global head (many at once); a global write
+            // updates it (alone).
+            share_global_head: client
+                .prepare("SELECT pseq FROM stock_heads WHERE partition = '' FOR SHARE")?,
+            take_global_places: client.prepare(
+                "UPDATE stock_heads SET pseq = pseq + $1 WHERE partition = '' RETURNING pseq",
+            )?,
+            // Version-checked like an order.
+            advance_stock_head: client.prepare(
+                "UPDATE stock_heads SET pseq = $3 WHERE partition = $1 AND pseq = $2",
+            )?,
+            insert_stock_head: client.prepare(
+                "INSERT INTO stock_heads (partition, pseq) VALUES ($1, $2) \
+                 ON CONFLICT (partition) DO NOTHING",
+            )?,
+            stock_head: client.prepare("SELECT pseq FROM stock_heads WHERE partition = $1")?,
+            stock_total: client
+                .prepare("SELECT COALESCE(SUM(pseq), 0)::BIGINT FROM stock_heads")?,
+            insert_stock_entry: client.prepare(
+                "INSERT INTO stock_entries (partition, pseq, basis, entry) VALUES ($1, $2, $3, $4)",
+            )?,
+            stock_log_since: client
+                .prepare("SELECT entry FROM stock_entries ORDER BY id OFFSET $1 LIMIT $2")?,
+            // One round trip: the oldest running transaction of the statement's snapshot,
+            // and the page of entries that snapshot sees (a row of NULLs when none), by
+            // the (txid, id) index, so a read costs what it returns, not the log's length.
+            stock_read: client.prepare(
+                "SELECT s.xmin, e.txid, e.id, e.partition, e.pseq, e.basis, e.entry \
+                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::BIGINT AS xmin) s \
+                 LEFT JOIN LATERAL (SELECT txid, id, partition, pseq, basis, entry \
+                     FROM stock_entries WHERE (txid, id) > ($1, $2) \
+                     ORDER BY txid, id LIMIT $3) e ON true",
             )?,
             order_events: client
                 .prepare("SELECT record FROM order_events WHERE order_id = $1 ORDER BY version")?,

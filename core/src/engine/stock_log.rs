@@ -1,0 +1,379 @@
+//! The engine's copy of the stock ledger, and how it follows a stock log partitioned by
+//! variant (ADR 0012, refining ADR 0004).
+//!
+//! - Every entry the engine writes gets a [`StockPlace`]: its variant's partition when
+//!   the command changes one plain variant's stock for an order, else global
+//!   ([`partition_of`]). A store that partitions checks only the partitions an append
+//!   touches, so processes writing different variants do not wait for each other.
+//! - Catching up applies an entry once what it depends on is applied (its partition's
+//!   previous entry, and the global entries it was decided on), whatever order the store
+//!   hands entries out in, and skips entries already applied (its own, read back).
+//! - A write that fails after it changed the ledger is undone from a local checkpoint
+//!   (a copy of the ledger plus the entries applied since), not by replaying the whole
+//!   log from the store. The checkpoint is kept from the first such failure on, so an
+//!   engine that never loses a race pays nothing for it.
+
+use std::collections::HashMap;
+
+use crate::ids::VariantId;
+use crate::ports::{StockCursor, StockPlace, Store, StoreError};
+use crate::stock::{StockCommand, StockLedger, StockLogEntry};
+
+/// Which partition `command` belongs to on `ledger` as it stands before the command
+/// runs: `Some(variant)` when it changes only that plain variant's state and, for
+/// reservations, only an order's reservation (order reservation ids are unique to
+/// their order's version, so two partitions never make the same id); `None` (global)
+/// for anything that may touch more: locations, variant registration (a global count),
+/// bundles (their components), transfers and counts (ids shared by every variant),
+/// expiry sweeps, channels, and reservations made by hand (their ids are the host's).
+pub(crate) fn partition_of(ledger: &StockLedger, command: &StockCommand) -> Option<VariantId> {
+    use StockCommand as C;
+    let plain = |v: &VariantId| ledger.bundle(v).is_none().then(|| v.clone());
+    match command {
+        C::SetPolicy { variant, .. }
+        | C::SetSafetyStock { variant, .. }
+        | C::SetLowStockThreshold { variant, .. }
+        | C::ExpectIncoming { variant, .. }
+        | C::CancelIncoming { variant, .. }
+        | C::Receive { variant, .. }
+        | C::Adjust { variant, .. }
+        | C::RestockReturn { variant, .. }
+        | C::Quarantine { variant, .. }
+        | C::ReleaseQuarantine { variant, .. }
+        | C::WriteOff { variant, .. } => plain(variant),
+        C::Reserve { request } if request.order.is_some() => plain(&request.variant),
+        C::Commit { reservation }
+        | C::CommitPartial { reservation, .. }
+        | C::Release { reservation }
+        | C::ReleasePartial { reservation, .. }
+        | C::SetReservationExpiry { reservation, .. } => ledger
+            .reservation(reservation)
+            .filter(|r| r.order.is_some() && r.components.is_empty())
+            .and_then(|r| plain(&r.variant)),
+        C::AddLocation { .. }
+        | C::RegisterVariant { .. }
+        | C::DefineBundle { .. }
+        | C::Transfer { .. }
+        | C::ReceiveTransfer { .. }
+        | C::Reserve { .. }
+        | C::Expire
+        | C::OpenCount { .. }
+        | C::RecordCount { .. }
+        | C::CloseCount { .. }
+        | C::SetChannelRule { .. }
+        | C::MarkPushed { .. } => None,
+    }
+}
+
+/// How far the ledger has followed each partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Heads {
+    /// Entries applied, every partition.
+    pub(crate) applied: u64,
+    /// Global entries applied.
+    pub(crate) global: u64,
+    /// Entries applied per variant partition.
+    pub(crate) variants: HashMap<VariantId, u64>,
+}
+
+impl Heads {
+    fn variant(&self, v: &VariantId) -> u64 {
+        self.variants.get(v).copied().unwrap_or(0)
+    }
+
+    /// True when `place` was applied already.
+    fn has(&self, place: &StockPlace) -> bool {
+        match &place.partition {
+            None => place.seq <= self.global,
+            Some(v) => place.seq <= self.variant(v),
+        }
+    }
+
+    /// True when everything `place` depends on is applied and it is next.
+    fn ready(&self, place: &StockPlace) -> bool {
+        match &place.partition {
+            None => place.seq == self.global + 1 && place.basis == self.applied,
+            Some(v) => place.seq == self.variant(v) + 1 && place.basis == self.global,
+        }
+    }
+
+    /// The place of the next entry in `partition`.
+    fn next(&self, partition: Option<VariantId>) -> StockPlace {
+        match partition {
+            None => StockPlace {
+                partition: None,
+                seq: self.global + 1,
+                basis: self.applied,
+            },
+            Some(v) => StockPlace {
+                seq: self.variant(&v) + 1,
+                basis: self.global,
+                partition: Some(v),
+            },
+        }
+    }
+
+    /// Records `place` as applied.
+    fn advance(&mut self, place: StockPlace) {
+        self.applied += 1;
+        match place.partition {
+            None => self.global = place.seq,
+            Some(v) => {
+                self.variants.insert(v, place.seq);
+            }
+        }
+    }
+}
+
+/// Places for the entries of one write, on top of the heads it started from.
+#[derive(Debug, Default)]
+pub(crate) struct WritePlaces {
+    /// The heads after the write: the count and global head, and the partitions it
+    /// touched.
+    pub(crate) heads: Heads,
+    /// One per entry of the write.
+    pub(crate) places: Vec<StockPlace>,
+}
+
+impl WritePlaces {
+    /// Places for a write starting at `heads`. Only the partitions the write touches
+    /// are copied (on first touch).
+    pub(crate) fn new(heads: &Heads) -> Self {
+        WritePlaces {
+            heads: Heads {
+                applied: heads.applied,
+                global: heads.global,
+                variants: HashMap::new(),
+            },
+            places: Vec::new(),
+        }
+    }
+
+    /// Assigns the next place in `partition`, given the heads the write started from.
+    pub(crate) fn assign(&mut self, start: &Heads, partition: Option<VariantId>) {
+        if let Some(v) = &partition {
+            if !self.heads.variants.contains_key(v) {
+                self.heads.variants.insert(v.clone(), start.variant(v));
+            }
+        }
+        let place = self.heads.next(partition);
+        self.heads.advance(place.clone());
+        self.places.push(place);
+    }
+}
+
+/// A copy of the ledger and the entries applied since, to undo a failed write.
+#[derive(Debug)]
+struct Checkpoint {
+    ledger: StockLedger,
+    since: Vec<StockLogEntry>,
+}
+
+/// Entries applied since the checkpoint before it is renewed (or a quarter of the
+/// journal, whichever is more, so renewing costs O(1) per entry on average).
+const CHECKPOINT_EVERY: usize = 1024;
+
+/// The engine's copy of the ledger and its place in the store's stock log.
+#[derive(Debug, Default)]
+pub(crate) struct StockState {
+    pub(crate) ledger: StockLedger,
+    pub(crate) heads: Heads,
+    /// The store's watermark from the last read.
+    watermark: u64,
+    /// Entries read before what they depend on (kept until it arrives).
+    pending: Vec<(StockLogEntry, StockPlace)>,
+    checkpoint: Option<Checkpoint>,
+}
+
+impl StockState {
+    /// Applies entries written since the ledger's last read (by this engine before a
+    /// restart, or by other engines sharing the store).
+    pub(crate) fn catch_up(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+        let cursor = StockCursor {
+            applied: self.heads.applied,
+            watermark: self.watermark,
+        };
+        let mut read = |entry: StockLogEntry, place: Option<StockPlace>| self.accept(entry, place);
+        let watermark = store.stock_log_read(cursor, &mut read)?;
+        self.watermark = watermark;
+        self.drain_pending();
+        Ok(())
+    }
+
+    fn accept(
+        &mut self,
+        entry: StockLogEntry,
+        place: Option<StockPlace>,
+    ) -> Result<(), StoreError> {
+        let place = match place {
+            Some(place) => place,
+            None => {
+                // The store's one log order: the entry is next, its place follows.
+                if entry.seq != self.heads.applied + 1 {
+                    return Err(StoreError::Corrupt {
+                        reason: format!(
+                            "stock log jumps from {} to {}",
+                            self.heads.applied, entry.seq
+                        ),
+                    });
+                }
+                self.heads.next(partition_of(&self.ledger, &entry.command))
+            }
+        };
+        if self.heads.has(&place) {
+            return Ok(());
+        }
+        if self.heads.ready(&place) {
+            self.apply(entry, place);
+        } else {
+            self.pending.push((entry, place));
+        }
+        Ok(())
+    }
+
+    /// Applies pending entries whose dependencies arrived, until none is ready.
+    fn drain_pending(&mut self) {
+        loop {
+            let before = self.pending.len();
+            let pending = std::mem::take(&mut self.pending);
+            for (entry, place) in pending {
+                if self.heads.has(&place) {
+                    continue;
+                }
+                if self.heads.ready(&place) {
+                    self.apply(entry, place);
+                } else {
+                    self.pending.push((entry, place));
+                }
+            }
+            if self.pending.is_empty() || self.pending.len() == before {
+                return;
+            }
+        }
+    }
+
+    fn apply(&mut self, entry: StockLogEntry, place: StockPlace) {
+        // Entries in the log succeeded when they were written; replaying them in an
+        // order that respects their places is deterministic per variant, so an error
+        // here cannot happen with the same rules.
+        let _ = self.ledger.execute(&entry.command, entry.at);
+        self.heads.advance(place);
+        self.remember(entry);
+    }
+
+    /// A copy of a write's entries when a checkpoint is kept (they must be replayable
+    /// on it), else nothing: the common case copies nothing.
+    pub(crate) fn kept(&self, entries: &[StockLogEntry]) -> Vec<StockLogEntry> {
+        match self.checkpoint {
+            Some(_) => entries.to_vec(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Records this engine's own committed write, whose entries are already in the
+    /// ledger: the heads after it ([`WritePlaces::heads`]), and `kept`
+    /// ([`StockState::kept`]) for the checkpoint.
+    pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, after: Heads) {
+        self.heads.applied = after.applied;
+        self.heads.global = after.global;
+        self.heads.variants.extend(after.variants);
+        for entry in kept {
+            self.remember(entry);
+        }
+    }
+
+    fn remember(&mut self, entry: StockLogEntry) {
+        let Some(checkpoint) = &mut self.checkpoint else {
+            return;
+        };
+        checkpoint.since.push(entry);
+        if checkpoint.since.len() >= CHECKPOINT_EVERY.max(self.ledger.journal_len() / 4) {
+            checkpoint.ledger = self.ledger.clone();
+            checkpoint.since.clear();
+        }
+    }
+
+    /// Undoes the ledger changes of a write that was not saved. From the checkpoint when
+    /// there is one; else by replaying the whole log from the store once, after which a
+    /// checkpoint is kept.
+    pub(crate) fn undo(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+        if let Some(checkpoint) = &self.checkpoint {
+            let mut ledger = checkpoint.ledger.clone();
+            for entry in &checkpoint.since {
+                let _ = ledger.execute(&entry.command, entry.at);
+            }
+            self.ledger = ledger;
+            return Ok(());
+        }
+        *self = StockState::default();
+        self.catch_up(store)?;
+        self.checkpoint = Some(Checkpoint {
+            ledger: self.ledger.clone(),
+            since: Vec::new(),
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn v(s: &str) -> VariantId {
+        VariantId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn places_follow_partitions_and_the_global_count() {
+        let start = Heads::default();
+        let mut w = WritePlaces::new(&start);
+        w.assign(&start, None);
+        w.assign(&start, Some(v("A")));
+        w.assign(&start, Some(v("A")));
+        w.assign(&start, Some(v("B")));
+        w.assign(&start, None);
+        let seqs: Vec<(Option<&str>, u64, u64)> = w
+            .places
+            .iter()
+            .map(|p| (p.partition.as_ref().map(VariantId::as_str), p.seq, p.basis))
+            .collect();
+        assert_eq!(
+            seqs,
+            vec![
+                (None, 1, 0),
+                (Some("A"), 1, 1),
+                (Some("A"), 2, 1),
+                (Some("B"), 1, 1),
+                (None, 2, 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_waits_for_what_it_depends_on_and_duplicates_are_skipped() {
+        let start = Heads::default();
+        let mut w = WritePlaces::new(&start);
+        w.assign(&start, None);
+        w.assign(&start, Some(v("A")));
+        w.assign(&start, Some(v("A")));
+        let (g, a1, a2) = (
+            w.places[0].clone(),
+            w.places[1].clone(),
+            w.places[2].clone(),
+        );
+        let mut heads = Heads::default();
+        assert!(!heads.ready(&a2) && !heads.ready(&a1) && heads.ready(&g));
+        heads.advance(g.clone());
+        assert!(heads.ready(&a1) && !heads.ready(&a2) && heads.has(&g));
+        heads.advance(a1.clone());
+        assert!(heads.ready(&a2) && heads.has(&a1));
+        // A global entry decided on fewer entries than were applied is not next.
+        let late = StockPlace {
+            partition: None,
+            seq: 2,
+            basis: 1,
+        };
+        assert!(!heads.ready(&late));
+    }
+}
