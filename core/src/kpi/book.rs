@@ -851,85 +851,7 @@ impl KpiBook {
             returns,
             ..
         } = self;
-        let id = rec.id as usize;
-        match rec.kind() {
-            Kind::Placed => {
-                if let Some(row) = rows.get_mut(id) {
-                    row.reset();
-                }
-            }
-            Kind::Line => {
-                if let Some(l) = lines.get_mut(id) {
-                    l.reset();
-                }
-            }
-            Kind::QuantityChanged => {
-                if let Some(l) = lines.get_mut(id) {
-                    l.qty = rec.q.max(l.cancelled.saturating_add(l.shipped));
-                }
-            }
-            Kind::Confirmed => {
-                if let Some(row) = rows.get_mut(id) {
-                    row.confirmed = true;
-                }
-            }
-            Kind::Backordered => {
-                if let Some(row) = rows.get_mut(id) {
-                    row.backordered = true;
-                }
-            }
-            Kind::Cancelled => {
-                let Some(row) = rows.get_mut(id) else {
-                    return;
-                };
-                let reason = rec.payload() as u8;
-                row.cancel_reason = reason;
-                let mut i = row.first_line;
-                while let Some(l) = lines.get_mut(i as usize) {
-                    cancel_units(l, u32::MAX, reason);
-                    i = l.next;
-                }
-            }
-            Kind::UnitsCancelled => {
-                if let Some(l) = lines.get_mut(id) {
-                    cancel_units(l, rec.q, rec.payload() as u8);
-                }
-            }
-            Kind::Shipped => {
-                let Some(l) = lines.get_mut(id) else { return };
-                l.shipped = l.shipped.saturating_add(rec.q);
-                if let Some(row) = rows.get_mut(l.order as usize) {
-                    // Every instant is > NONE_I64 (i64::MIN).
-                    row.last_ship_at = row.last_ship_at.max(rec.payload());
-                }
-            }
-            Kind::Delivered => {
-                let Some(l) = lines.get_mut(id) else { return };
-                l.delivered = l.delivered.saturating_add(rec.q);
-                let at = rec.payload();
-                if let Some(row) = rows.get_mut(l.order as usize) {
-                    if at > row.last_delivery_at {
-                        row.last_delivery_at = at;
-                        row.last_delivery_day = days.day(*tz, at);
-                    }
-                }
-            }
-            Kind::Returned => {
-                if let Some(l) = lines.get_mut(id) {
-                    l.returned = l.returned.saturating_add(rec.q);
-                }
-                returns.push(ReturnRow {
-                    line: rec.id,
-                    reason: rec.payload() as u32,
-                    units: rec.q,
-                });
-            }
-            Kind::Refunded => {
-                if let Some(row) = rows.get_mut(id) {
-                    row.refund = row.refund.saturating_add(rec.amount());
-                }
-            }
-        }
+        apply(rec, *tz, days, rows, lines, returns);
     }
 
     /// Adds (`sign` = 1) or removes (`sign` = −1) one order's contribution to its
@@ -954,17 +876,19 @@ impl KpiBook {
         for g in &mut self.groups {
             g.clear();
         }
-        let log = std::mem::take(&mut self.log);
-        for rec in &log {
-            self.apply(*rec);
-        }
-        self.log = log;
         let KpiBook {
+            tz,
+            days,
+            log,
             rows,
             lines,
             groups,
+            returns,
             ..
         } = self;
+        for rec in log.iter() {
+            apply(*rec, *tz, days, rows, lines, returns);
+        }
         for row in rows.iter() {
             if let Some(g) = groups.get_mut(row.group as usize) {
                 add_order(g, row, lines, 1);
@@ -995,6 +919,98 @@ impl GroupAgg {
             delivery_secs: delivery,
             ..GroupAgg::default()
         };
+    }
+}
+
+/// Applies a logged record to the derived state of its order and lines: the one
+/// rule for both the incremental and the batch path.
+#[inline(always)]
+fn apply(
+    rec: Rec,
+    tz: Tz,
+    days: &mut DayCache,
+    rows: &mut [OrderRow],
+    lines: &mut [LineRow],
+    returns: &mut Vec<ReturnRow>,
+) {
+    let id = rec.id as usize;
+    match rec.kind() {
+        Kind::Placed => {
+            if let Some(row) = rows.get_mut(id) {
+                row.reset();
+            }
+        }
+        Kind::Line => {
+            if let Some(l) = lines.get_mut(id) {
+                l.reset();
+            }
+        }
+        Kind::QuantityChanged => {
+            if let Some(l) = lines.get_mut(id) {
+                l.qty = rec.q.max(l.cancelled.saturating_add(l.shipped));
+            }
+        }
+        Kind::Confirmed => {
+            if let Some(row) = rows.get_mut(id) {
+                row.confirmed = true;
+            }
+        }
+        Kind::Backordered => {
+            if let Some(row) = rows.get_mut(id) {
+                row.backordered = true;
+            }
+        }
+        Kind::Cancelled => {
+            let Some(row) = rows.get_mut(id) else {
+                return;
+            };
+            let reason = rec.payload() as u8;
+            row.cancel_reason = reason;
+            let mut i = row.first_line;
+            while let Some(l) = lines.get_mut(i as usize) {
+                cancel_units(l, u32::MAX, reason);
+                i = l.next;
+            }
+        }
+        Kind::UnitsCancelled => {
+            if let Some(l) = lines.get_mut(id) {
+                cancel_units(l, rec.q, rec.payload() as u8);
+            }
+        }
+        Kind::Shipped => {
+            let Some(l) = lines.get_mut(id) else { return };
+            l.shipped = l.shipped.saturating_add(rec.q);
+            if let Some(row) = rows.get_mut(l.order as usize) {
+                // Every instant is > NONE_I64 (i64::MIN).
+                row.last_ship_at = row.last_ship_at.max(rec.payload());
+            }
+        }
+        Kind::Delivered => {
+            let Some(l) = lines.get_mut(id) else { return };
+            l.delivered = l.delivered.saturating_add(rec.q);
+            let at = rec.payload();
+            if let Some(row) = rows.get_mut(l.order as usize) {
+                if at > row.last_delivery_at {
+                    row.last_delivery_at = at;
+                    row.last_delivery_day = days.day(tz, at);
+                }
+            }
+        }
+        Kind::Returned => {
+            if let Some(l) = lines.get_mut(id) {
+                l.returned = l.returned.saturating_add(rec.q);
+            }
+            returns.push(ReturnRow {
+                line: rec.id,
+                reason: rec.payload() as u32,
+                units: rec.q,
+            });
+        }
+        Kind::Refunded => {
+            if let Some(row) = rows.get_mut(id) {
+                row.refund = row.refund.saturating_add(rec.amount());
+            }
+        }
     }
 }
 
