@@ -4,8 +4,11 @@
 //! segments, ~3 % cancellations, ~1.5 % backorders, shipping 2–72 h after placing
 //! against a 48 h ship-by, delivery 0.5–4.7 days later against a promise of ship-by +
 //! 3 days, ~8 % of delivered orders returning a unit (and refunded), notifications,
-//! and the stock journal (sales at shipping, receipts every 28 days per SKU and
-//! location). Same `n` and seed, same history, on every machine.
+//! the stock journal (sales at shipping, receipts every 28 days per SKU and location,
+//! count adjustments) and weekly cycle counts (40 SKUs per location, ~15 % of them
+//! off by 1–3 units). The history is cut at the end of 2026 (UTC): orders placed in
+//! its last days are not shipped or delivered yet. Same `n` and seed, same history,
+//! on every machine.
 //!
 //! Used by `benches/kpi.rs` (criterion) and `examples/kpi_history.rs` (writes the
 //! history as CSV for `benches/peers/kpi_polars.py`, and ordersmith's tables as JSON).
@@ -111,7 +114,25 @@ struct StockEvent {
     sku: u32,
     location: u8,
     change: i64,
-    sold: bool,
+    /// 0 received, 1 sold, 2 other (a count adjustment).
+    flow: u8,
+}
+
+#[derive(Clone, Copy)]
+struct CountEvent {
+    at: i64,
+    sku: u32,
+    location: u8,
+    expected: i64,
+    counted: u32,
+}
+
+fn flow_of(flow: u8) -> StockFlow {
+    match flow {
+        0 => StockFlow::Received,
+        1 => StockFlow::Sold,
+        _ => StockFlow::Other,
+    }
 }
 
 /// The history: orders, their events and the stock journal, in time order.
@@ -119,6 +140,7 @@ pub struct History {
     orders: Vec<Order>,
     events: Vec<Event>,
     stock: Vec<StockEvent>,
+    counts: Vec<CountEvent>,
     order_ids: Vec<String>,
     sku_names: Vec<String>,
     try_: Currency,
@@ -249,7 +271,7 @@ impl History {
                         sku: l.sku,
                         location,
                         change: -i64::from(l.qty),
-                        sold: true,
+                        flow: 1,
                     });
                     if let Some(u) = units_by.get_mut(l.sku as usize) {
                         u[location as usize] += i64::from(l.qty);
@@ -297,19 +319,74 @@ impl History {
                         sku: sku as u32,
                         location: loc as u8,
                         change: each,
-                        sold: false,
+                        flow: 0,
                     });
                 }
             }
         }
+        // The history ends with 2026 (UTC): what would happen later has not yet.
+        let cutoff = year_start + year as i64;
+        events.retain(|e| e.at < cutoff);
+        stock.retain(|s| s.at < cutoff);
         events.sort_unstable();
         stock.sort_by_key(|s| (s.at, s.sku, s.location));
+        // Weekly cycle counts at 07:00 UTC: 40 SKUs per location, expected = the
+        // journal's on hand then; 15 % are off by 1–3 units, booked as an adjustment.
+        let mut counts = Vec::new();
+        let mut on_hand: Vec<[i64; 2]> = vec![[0, 0]; SKUS];
+        let mut adjustments = Vec::new();
+        let mut next = 0usize;
+        for week in 0..52 {
+            let at = year_start + (3 + 7 * week) * 86_400 + 7 * 3600;
+            while let Some(m) = stock.get(next).filter(|m| m.at <= at) {
+                if let Some(h) = on_hand.get_mut(m.sku as usize) {
+                    h[m.location as usize] += m.change;
+                }
+                next += 1;
+            }
+            for location in 0..2u8 {
+                for _ in 0..40 {
+                    let sku = ((SKUS as f64) * rng.unit().powi(2)) as u32;
+                    let h = &mut on_hand[sku as usize][location as usize];
+                    let expected = *h;
+                    let mut counted = expected.max(0);
+                    if rng.below(100) < 15 {
+                        let off = 1 + rng.below(3) as i64;
+                        counted = if rng.below(2) == 0 {
+                            counted + off
+                        } else {
+                            (counted - off).max(0)
+                        };
+                    }
+                    if counted != expected {
+                        adjustments.push(StockEvent {
+                            at,
+                            sku,
+                            location,
+                            change: counted - expected,
+                            flow: 2,
+                        });
+                        *h = counted;
+                    }
+                    counts.push(CountEvent {
+                        at,
+                        sku,
+                        location,
+                        expected,
+                        counted: counted as u32,
+                    });
+                }
+            }
+        }
+        stock.extend(adjustments);
+        stock.sort_by_key(|s| (s.at, s.sku, s.location, s.flow));
         History {
             order_ids: (0..n).map(|i| format!("o{i:07}")).collect(),
             sku_names: (0..SKUS).map(|i| format!("SKU-{i:05}")).collect(),
             orders,
             events,
             stock,
+            counts,
             try_: Currency::parse("TRY").unwrap(),
             usd: Currency::parse("USD").unwrap(),
         }
@@ -319,21 +396,9 @@ impl History {
     pub fn for_each_fact(&self, mut f: impl FnMut(KpiFact<'_>)) {
         let tz = chrono_tz::Europe::Istanbul;
         let mut s = 0usize;
+        let mut c = 0usize;
         for e in &self.events {
-            while let Some(m) = self.stock.get(s).filter(|m| m.at <= e.at) {
-                f(KpiFact::StockMoved {
-                    sku: &self.sku_names[m.sku as usize],
-                    location: LOCATIONS[m.location as usize],
-                    at: ts(m.at),
-                    on_hand_change: m.change,
-                    flow: if m.sold {
-                        StockFlow::Sold
-                    } else {
-                        StockFlow::Received
-                    },
-                });
-                s += 1;
-            }
+            self.stock_until(e.at, &mut s, &mut c, &mut f);
             let o = &self.orders[e.order as usize];
             let order = self.order_ids[e.order as usize].as_str();
             let at = ts(e.at);
@@ -414,19 +479,37 @@ impl History {
                 }),
             }
         }
-        while let Some(m) = self.stock.get(s) {
-            f(KpiFact::StockMoved {
-                sku: &self.sku_names[m.sku as usize],
-                location: LOCATIONS[m.location as usize],
-                at: ts(m.at),
-                on_hand_change: m.change,
-                flow: if m.sold {
-                    StockFlow::Sold
-                } else {
-                    StockFlow::Received
-                },
-            });
-            s += 1;
+        self.stock_until(i64::MAX, &mut s, &mut c, &mut f);
+    }
+
+    /// Stock movements and counts up to `at`, in time order (movements first).
+    fn stock_until(&self, at: i64, s: &mut usize, c: &mut usize, f: &mut impl FnMut(KpiFact<'_>)) {
+        loop {
+            let m = self.stock.get(*s).filter(|m| m.at <= at);
+            let k = self.counts.get(*c).filter(|k| k.at <= at);
+            match (m, k) {
+                (Some(m), k) if k.is_none_or(|k| m.at <= k.at) => {
+                    f(KpiFact::StockMoved {
+                        sku: &self.sku_names[m.sku as usize],
+                        location: LOCATIONS[m.location as usize],
+                        at: ts(m.at),
+                        on_hand_change: m.change,
+                        flow: flow_of(m.flow),
+                    });
+                    *s += 1;
+                }
+                (_, Some(k)) => {
+                    f(KpiFact::Counted {
+                        sku: &self.sku_names[k.sku as usize],
+                        location: LOCATIONS[k.location as usize],
+                        at: ts(k.at),
+                        expected: k.expected,
+                        counted: k.counted,
+                    });
+                    *c += 1;
+                }
+                _ => break,
+            }
         }
     }
 
@@ -437,16 +520,17 @@ impl History {
 }
 
 /// Writes the facts as CSV files in `dir` (`orders.csv`, `lines.csv`, `events.csv`,
-/// `stock.csv`), amounts in minor units, instants as Unix seconds: the polars
+/// `stock.csv`, `counts.csv`), amounts in minor units, instants as Unix seconds: the polars
 /// oracle's input, exactly the facts ordersmith is fed.
 pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let open = |name: &str| std::fs::File::create(dir.join(name)).map(std::io::BufWriter::new);
-    let (mut orders, mut lines, mut events, mut stock) = (
+    let (mut orders, mut lines, mut events, mut stock, mut counts) = (
         open("orders.csv")?,
         open("lines.csv")?,
         open("events.csv")?,
         open("stock.csv")?,
+        open("counts.csv")?,
     );
     writeln!(
         orders,
@@ -455,6 +539,7 @@ pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()
     writeln!(lines, "order,line,sku,quantity,price_minor,discount_minor")?;
     writeln!(events, "order,kind,line,quantity,at,reason,amount_minor")?;
     writeln!(stock, "sku,location,at,change,flow")?;
+    writeln!(counts, "sku,location,at,expected,counted")?;
     let mut scale_of: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut result = Ok(());
     let minor = |d: Decimal, scale: u32| (d * Decimal::from(10i64.pow(scale))).trunc().to_string();
@@ -569,6 +654,17 @@ pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()
                     StockFlow::Other => "other",
                 }
             ),
+            KpiFact::Counted {
+                sku,
+                location,
+                at,
+                expected,
+                counted,
+            } => writeln!(
+                counts,
+                "{sku},{location},{},{expected},{counted}",
+                at.timestamp()
+            ),
             _ => Ok(()),
         };
         if result.is_ok() {
@@ -576,7 +672,7 @@ pub fn write_csv(history: &History, dir: &std::path::Path) -> std::io::Result<()
         }
     });
     result?;
-    for mut w in [orders, lines, events, stock] {
+    for mut w in [orders, lines, events, stock, counts] {
         w.flush()?;
     }
     Ok(())

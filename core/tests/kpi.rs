@@ -1021,6 +1021,10 @@ proptest! {
         prop_assert_eq!(incremental.fact_count(), accepted);
         let mut batch = incremental.clone();
         batch.recompute();
+        // Recomputing again from the same log changes nothing.
+        let mut twice = batch.clone();
+        twice.recompute();
+        prop_assert_eq!(twice.tables(&KpiQuery::default()).map_err(|e| TestCaseError::fail(e.to_string()))?, batch.tables(&KpiQuery::default()).map_err(|e| TestCaseError::fail(e.to_string()))?);
         for q in [
             KpiQuery::default(),
             KpiQuery { grain: Grain::IsoWeek, ..KpiQuery::default() },

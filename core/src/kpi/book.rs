@@ -3,12 +3,16 @@
 //! ([`KpiBook::recompute`]). Both paths give the same tables (a property test checks
 //! it).
 //!
-//! Layout, for speed: every id is interned to a `u32` once, when first seen; the log is
-//! a `Vec` of fixed-size records; orders, lines and (day, channel, segment, currency)
-//! groups are dense vectors indexed by those numbers. Order-level aggregates per group
-//! are maintained by subtracting an order's contribution, applying the fact, and adding
-//! it back, so one fact costs a few dozen integer additions and no allocation (beyond
-//! amortised vector growth and first-seen ids).
+//! Layout, for speed: every id is interned to a `u32` once, when first seen. What an
+//! `OrderPlaced` or `LineOrdered` fact says never changes, so it is stored once, in
+//! the order's or line's row (its fixed columns), and the log keeps a 16-byte record
+//! of it; every other order fact is one 16-byte record (kind, order or line, quantity
+//! and one payload: an instant, a reason or an amount). Orders, lines and (day,
+//! channel, segment, currency) groups are dense vectors indexed by those numbers.
+//! Order-level aggregates per group are maintained by subtracting an order's
+//! contribution, applying the fact, and adding it back, so one fact costs a few dozen
+//! integer additions and no allocation (beyond amortised vector growth and first-seen
+//! ids).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -62,7 +66,9 @@ impl Interner {
     }
 }
 
+/// What a log record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Kind {
     Placed,
     Line,
@@ -75,45 +81,125 @@ pub(crate) enum Kind {
     Delivered,
     Returned,
     Refunded,
-    Notified,
-    Stock,
-    Counted,
 }
 
-/// One logged fact, interned. Field use depends on `kind` (see `KpiBook::push`).
+impl Kind {
+    const ALL: [Kind; 11] = [
+        Kind::Placed,
+        Kind::Line,
+        Kind::QuantityChanged,
+        Kind::Confirmed,
+        Kind::Backordered,
+        Kind::Cancelled,
+        Kind::UnitsCancelled,
+        Kind::Shipped,
+        Kind::Delivered,
+        Kind::Returned,
+        Kind::Refunded,
+    ];
+
+    /// Whether `id` is a line (else an order).
+    fn on_line(self) -> bool {
+        matches!(
+            self,
+            Kind::Line
+                | Kind::QuantityChanged
+                | Kind::UnitsCancelled
+                | Kind::Shipped
+                | Kind::Delivered
+                | Kind::Returned
+        )
+    }
+}
+
+/// Bits of [`Rec::head`] below the kind.
+const PAYLOAD_BITS: u32 = 56;
+const PAYLOAD_MASK: u64 = (1 << PAYLOAD_BITS) - 1;
+
+/// One logged order fact, 16 bytes. `id` is the order, or the line for line facts;
+/// `q` a quantity; the low 56 bits of `head` a payload, by kind: the instant
+/// (`Shipped`, `Delivered`; Unix seconds, which fit 56 bits for every date chrono
+/// represents), the reason (`Cancelled`, `UnitsCancelled`: cancel reason index;
+/// `Returned`: interned return reason), or the low 56 bits of the refunded amount in
+/// minor units (`Refunded`, whose high bits are in `q`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rec {
-    at: i64,
-    x: i64,
-    order: u32,
-    a: u32,
-    b: u32,
+    head: u64,
+    id: u32,
     q: u32,
-    day: i32,
-    kind: Kind,
-    c: u8,
 }
 
-/// The state of one order that its KPIs need.
+impl Rec {
+    fn new(kind: Kind, id: u32, q: u32, payload: i64) -> Rec {
+        Rec {
+            head: (u64::from(kind as u8) << PAYLOAD_BITS) | (payload as u64 & PAYLOAD_MASK),
+            id,
+            q,
+        }
+    }
+
+    fn refund(order: u32, amount: i64) -> Rec {
+        let bits = amount as u64;
+        Rec {
+            head: (u64::from(Kind::Refunded as u8) << PAYLOAD_BITS) | (bits & PAYLOAD_MASK),
+            id: order,
+            q: (bits >> PAYLOAD_BITS) as u32,
+        }
+    }
+
+    fn kind(self) -> Kind {
+        Kind::ALL
+            .get((self.head >> PAYLOAD_BITS) as usize)
+            .copied()
+            .unwrap_or(Kind::Placed)
+    }
+
+    /// The payload, sign-extended (instants may be negative).
+    fn payload(self) -> i64 {
+        ((self.head << (64 - PAYLOAD_BITS)) as i64) >> (64 - PAYLOAD_BITS)
+    }
+
+    fn amount(self) -> i64 {
+        ((u64::from(self.q) << PAYLOAD_BITS) | (self.head & PAYLOAD_MASK)) as i64
+    }
+}
+
+/// One order: fixed columns (what `OrderPlaced` said, and the line list), then the
+/// state derived from its later facts (reset by its `Placed` record on replay).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OrderRow {
     pub(crate) placed_at: i64,
     pub(crate) ship_by: i64,
-    pub(crate) last_ship_at: i64,
-    pub(crate) last_delivery_at: i64,
-    pub(crate) last_delivery_day: i32,
-    pub(crate) refund: i64,
     pub(crate) group: u32,
     pub(crate) first_line: u32,
     pub(crate) last_line: u32,
     pub(crate) day: i32,
     pub(crate) promised: i32,
+    // Derived.
+    pub(crate) last_ship_at: i64,
+    pub(crate) last_delivery_at: i64,
+    pub(crate) refund: i64,
+    pub(crate) last_delivery_day: i32,
     pub(crate) cancel_reason: u8,
     pub(crate) confirmed: bool,
     pub(crate) backordered: bool,
 }
 
-/// One order line.
+impl OrderRow {
+    /// The derived state of an order that has only been placed.
+    fn reset(&mut self) {
+        self.last_ship_at = NONE_I64;
+        self.last_delivery_at = NONE_I64;
+        self.refund = 0;
+        self.last_delivery_day = NONE_DAY;
+        self.cancel_reason = NO_REASON;
+        self.confirmed = false;
+        self.backordered = false;
+    }
+}
+
+/// One order line: fixed columns (what `LineOrdered` said, and the list link), then
+/// the state derived from its later facts (reset by its `Line` record on replay).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LineRow {
     pub(crate) price: i64,
@@ -122,6 +208,8 @@ pub(crate) struct LineRow {
     pub(crate) name: u32,
     pub(crate) sku: u32,
     pub(crate) next: u32,
+    pub(crate) ordered: u32,
+    // Derived.
     pub(crate) qty: u32,
     pub(crate) cancelled: u32,
     pub(crate) cancelled_inventory: u32,
@@ -131,6 +219,16 @@ pub(crate) struct LineRow {
 }
 
 impl LineRow {
+    /// The derived state of a line that has only been ordered.
+    fn reset(&mut self) {
+        self.qty = self.ordered;
+        self.cancelled = 0;
+        self.cancelled_inventory = 0;
+        self.shipped = 0;
+        self.delivered = 0;
+        self.returned = 0;
+    }
+
     pub(crate) fn active(&self) -> u32 {
         self.qty.saturating_sub(self.cancelled)
     }
@@ -406,22 +504,43 @@ impl KpiBook {
     /// not placed yet, a line the order does not have, or an amount that does not fit
     /// the order's currency is refused with the book unchanged.
     pub fn push(&mut self, fact: KpiFact<'_>) -> Result<(), KpiError> {
-        let rec = self.intern(fact)?;
+        let staged = self.intern(fact)?;
         self.facts += 1;
-        match rec.kind {
-            Kind::Placed => {
+        match staged {
+            Staged::Order(o, row) => {
+                let slot = o as usize;
+                if self.rows.len() <= slot {
+                    self.rows.resize(slot + 1, row);
+                }
+                if let Some(r) = self.rows.get_mut(slot) {
+                    *r = row;
+                }
+                self.log.push(Rec::new(Kind::Placed, o, 0, 0));
+                self.contribute(o, 1);
+            }
+            Staged::Line(line) => {
+                let o = line.order;
+                self.contribute(o, -1);
+                if let Some(l) = self.add_line(line) {
+                    self.log.push(Rec::new(Kind::Line, l, 0, 0));
+                }
+                self.contribute(o, 1);
+            }
+            Staged::Event(rec) => {
+                let o = self.order_of(rec);
                 self.log.push(rec);
-                self.apply(&rec);
-                self.contribute(rec.order, 1);
+                self.contribute(o, -1);
+                self.apply(rec);
+                self.contribute(o, 1);
             }
             // Their lists are their log: nothing is derived from them until a query.
-            Kind::Notified | Kind::Stock | Kind::Counted => self.apply(&rec),
-            _ => {
-                self.log.push(rec);
-                self.contribute(rec.order, -1);
-                self.apply(&rec);
-                self.contribute(rec.order, 1);
+            Staged::Note(n) => self.notes.push(n),
+            Staged::Stock(series, point) => {
+                if let Some(s) = self.series.get_mut(series as usize) {
+                    s.points.push(point);
+                }
             }
+            Staged::Count(c) => self.counts.push(c),
         }
         Ok(())
     }
@@ -437,20 +556,36 @@ impl KpiBook {
         Ok(())
     }
 
-    /// Validates and interns a fact into a log record. Changes nothing visible on
-    /// error: ids interned before a later check fails are harmless (unused names).
-    fn intern(&mut self, fact: KpiFact<'_>) -> Result<Rec, KpiError> {
-        let blank = Rec {
-            at: 0,
-            x: 0,
-            order: NONE_U32,
-            a: NONE_U32,
-            b: NONE_U32,
-            q: 0,
-            day: 0,
-            kind: Kind::Placed,
-            c: 0,
-        };
+    /// The order a record is about.
+    fn order_of(&self, rec: Rec) -> u32 {
+        if rec.kind().on_line() {
+            self.lines
+                .get(rec.id as usize)
+                .map_or(NONE_U32, |l| l.order)
+        } else {
+            rec.id
+        }
+    }
+
+    /// Appends a line and links it to the end of its order's list; its index.
+    fn add_line(&mut self, line: LineRow) -> Option<u32> {
+        let index = u32::try_from(self.lines.len()).ok()?;
+        let row = self.rows.get_mut(line.order as usize)?;
+        let previous = row.last_line;
+        row.last_line = index;
+        if row.first_line == NONE_U32 {
+            row.first_line = index;
+        }
+        if let Some(prev) = self.lines.get_mut(previous as usize) {
+            prev.next = index;
+        }
+        self.lines.push(line);
+        Some(index)
+    }
+
+    /// Validates and interns a fact. Changes nothing visible on error: ids interned
+    /// before a later check fails are harmless (unused names).
+    fn intern(&mut self, fact: KpiFact<'_>) -> Result<Staged, KpiError> {
         Ok(match fact {
             KpiFact::OrderPlaced {
                 order,
@@ -491,17 +626,26 @@ impl KpiBook {
                         g
                     }
                 };
-                Rec {
-                    at,
-                    x: ship_by.map_or(NONE_I64, secs),
-                    order: self.orders.intern(order)?,
-                    a: group,
+                let mut row = OrderRow {
+                    placed_at: at,
+                    ship_by: ship_by.map_or(NONE_I64, secs),
+                    group,
+                    first_line: NONE_U32,
+                    last_line: NONE_U32,
                     day,
-                    // The promised day, as the bits of an i32.
-                    b: promised_by.map_or(NONE_DAY, day_number) as u32,
-                    kind: Kind::Placed,
-                    ..blank
-                }
+                    promised: promised_by.map_or(NONE_DAY, day_number),
+                    last_ship_at: NONE_I64,
+                    last_delivery_at: NONE_I64,
+                    refund: 0,
+                    last_delivery_day: NONE_DAY,
+                    cancel_reason: NO_REASON,
+                    confirmed: false,
+                    backordered: false,
+                };
+                row.reset();
+                // Interned last: nothing after it can fail, so orders and rows stay
+                // in step.
+                Staged::Order(self.orders.intern(order)?, row)
             }
             KpiFact::LineOrdered {
                 order,
@@ -523,16 +667,27 @@ impl KpiBook {
                         return Err(KpiError::DuplicateLine);
                     }
                 }
-                Rec {
-                    at: price,
-                    x: discount,
+                u32::try_from(self.lines.len())
+                    .ok()
+                    .filter(|n| *n != NONE_U32)
+                    .ok_or(KpiError::TooMany)?;
+                let mut row = LineRow {
+                    price,
+                    discount,
                     order: o,
-                    a: self.line_names.intern(line)?,
-                    b: self.skus.intern(sku)?,
-                    q: quantity,
-                    kind: Kind::Line,
-                    ..blank
-                }
+                    name: self.line_names.intern(line)?,
+                    sku: self.skus.intern(sku)?,
+                    next: NONE_U32,
+                    ordered: quantity,
+                    qty: 0,
+                    cancelled: 0,
+                    cancelled_inventory: 0,
+                    shipped: 0,
+                    delivered: 0,
+                    returned: 0,
+                };
+                row.reset();
+                Staged::Line(row)
             }
             KpiFact::LineQuantityChanged {
                 order,
@@ -541,50 +696,34 @@ impl KpiBook {
             } => {
                 let o = self.known_order(order)?;
                 let l = self.known_line(o, line)?;
-                Rec {
-                    order: o,
-                    a: l,
-                    q: quantity,
-                    kind: Kind::QuantityChanged,
-                    ..blank
-                }
+                Staged::Event(Rec::new(Kind::QuantityChanged, l, quantity, 0))
             }
-            KpiFact::OrderConfirmed { order, at } => Rec {
-                at: secs(at),
-                order: self.known_order(order)?,
-                kind: Kind::Confirmed,
-                ..blank
-            },
-            KpiFact::Backordered { order, at } => Rec {
-                at: secs(at),
-                order: self.known_order(order)?,
-                kind: Kind::Backordered,
-                ..blank
-            },
-            KpiFact::OrderCancelled { order, at, reason } => Rec {
-                at: secs(at),
-                order: self.known_order(order)?,
-                c: cancel_reason_index(reason),
-                kind: Kind::Cancelled,
-                ..blank
-            },
+            KpiFact::OrderConfirmed { order, .. } => {
+                Staged::Event(Rec::new(Kind::Confirmed, self.known_order(order)?, 0, 0))
+            }
+            KpiFact::Backordered { order, .. } => {
+                Staged::Event(Rec::new(Kind::Backordered, self.known_order(order)?, 0, 0))
+            }
+            KpiFact::OrderCancelled { order, reason, .. } => Staged::Event(Rec::new(
+                Kind::Cancelled,
+                self.known_order(order)?,
+                0,
+                i64::from(cancel_reason_index(reason)),
+            )),
             KpiFact::UnitsCancelled {
                 order,
                 line,
                 quantity,
                 reason,
-                at,
+                ..
             } => {
                 let o = self.known_order(order)?;
-                Rec {
-                    at: secs(at),
-                    order: o,
-                    a: self.known_line(o, line)?,
-                    q: quantity,
-                    c: cancel_reason_index(reason),
-                    kind: Kind::UnitsCancelled,
-                    ..blank
-                }
+                Staged::Event(Rec::new(
+                    Kind::UnitsCancelled,
+                    self.known_line(o, line)?,
+                    quantity,
+                    i64::from(cancel_reason_index(reason)),
+                ))
             }
             KpiFact::UnitsShipped {
                 order,
@@ -593,14 +732,12 @@ impl KpiBook {
                 at,
             } => {
                 let o = self.known_order(order)?;
-                Rec {
-                    at: secs(at),
-                    order: o,
-                    a: self.known_line(o, line)?,
-                    q: quantity,
-                    kind: Kind::Shipped,
-                    ..blank
-                }
+                Staged::Event(Rec::new(
+                    Kind::Shipped,
+                    self.known_line(o, line)?,
+                    quantity,
+                    secs(at),
+                ))
             }
             KpiFact::UnitsDelivered {
                 order,
@@ -609,49 +746,36 @@ impl KpiBook {
                 at,
             } => {
                 let o = self.known_order(order)?;
-                let at = secs(at);
-                Rec {
-                    at,
-                    order: o,
-                    a: self.known_line(o, line)?,
-                    q: quantity,
-                    day: self.day_of(at),
-                    kind: Kind::Delivered,
-                    ..blank
-                }
+                Staged::Event(Rec::new(
+                    Kind::Delivered,
+                    self.known_line(o, line)?,
+                    quantity,
+                    secs(at),
+                ))
             }
             KpiFact::UnitsReturned {
                 order,
                 line,
                 quantity,
                 reason,
-                at,
+                ..
             } => {
                 let o = self.known_order(order)?;
                 let l = self.known_line(o, line)?;
-                Rec {
-                    at: secs(at),
-                    order: o,
-                    a: l,
-                    b: self.return_reasons.intern(reason)?,
-                    q: quantity,
-                    kind: Kind::Returned,
-                    ..blank
-                }
+                Staged::Event(Rec::new(
+                    Kind::Returned,
+                    l,
+                    quantity,
+                    i64::from(self.return_reasons.intern(reason)?),
+                ))
             }
-            KpiFact::Refunded { order, amount, at } => {
+            KpiFact::Refunded { order, amount, .. } => {
                 let o = self.known_order(order)?;
                 let amount = minor(amount, self.currency_of(o)?)?;
                 if amount < 0 {
                     return Err(KpiError::NegativeAmount);
                 }
-                Rec {
-                    at: secs(at),
-                    x: amount,
-                    order: o,
-                    kind: Kind::Refunded,
-                    ..blank
-                }
+                Staged::Event(Rec::refund(o, amount))
             }
             KpiFact::NotificationRequested {
                 order,
@@ -660,14 +784,11 @@ impl KpiBook {
             } => {
                 let o = self.known_order(order)?;
                 let at = secs(at);
-                Rec {
-                    at,
+                Staged::Note(NoteRow {
                     order: o,
-                    a: self.templates.intern(template)?,
+                    template: self.templates.intern(template)?,
                     day: self.day_of(at),
-                    kind: Kind::Notified,
-                    ..blank
-                }
+                })
             }
             KpiFact::StockMoved {
                 sku,
@@ -677,19 +798,14 @@ impl KpiBook {
                 flow,
             } => {
                 let at = secs(at);
-                Rec {
-                    at,
-                    x: on_hand_change,
-                    a: self.series_of(sku, location)?,
-                    day: self.day_of(at),
-                    c: match flow {
-                        StockFlow::Received => 0,
-                        StockFlow::Sold => 1,
-                        StockFlow::Other => 2,
+                Staged::Stock(
+                    self.series_of(sku, location)?,
+                    StockPoint {
+                        day: self.day_of(at),
+                        change: on_hand_change,
+                        flow,
                     },
-                    kind: Kind::Stock,
-                    ..blank
-                }
+                )
             }
             KpiFact::Counted {
                 sku,
@@ -699,15 +815,12 @@ impl KpiBook {
                 counted,
             } => {
                 let at = secs(at);
-                Rec {
-                    at,
-                    x: expected,
-                    a: self.series_of(sku, location)?,
-                    q: counted,
+                Staged::Count(CountRow {
+                    series: self.series_of(sku, location)?,
                     day: self.day_of(at),
-                    kind: Kind::Counted,
-                    ..blank
-                }
+                    expected,
+                    counted,
+                })
             }
         })
     }
@@ -727,276 +840,261 @@ impl KpiBook {
         Ok(s)
     }
 
-    /// Applies a logged record to the derived rows (not to the group aggregates).
-    fn apply(&mut self, rec: &Rec) {
-        let o = rec.order as usize;
-        match rec.kind {
-            Kind::Placed => {
-                if self.rows.len() <= o {
-                    self.rows.resize(
-                        o + 1,
-                        OrderRow {
-                            placed_at: 0,
-                            ship_by: NONE_I64,
-                            last_ship_at: NONE_I64,
-                            last_delivery_at: NONE_I64,
-                            last_delivery_day: NONE_DAY,
-                            refund: 0,
-                            group: NONE_U32,
-                            first_line: NONE_U32,
-                            last_line: NONE_U32,
-                            day: 0,
-                            promised: NONE_DAY,
-                            cancel_reason: NO_REASON,
-                            confirmed: false,
-                            backordered: false,
-                        },
-                    );
-                }
-                if let Some(row) = self.rows.get_mut(o) {
-                    row.placed_at = rec.at;
-                    row.ship_by = rec.x;
-                    row.group = rec.a;
-                    row.day = rec.day;
-                    row.promised = rec.b as i32;
-                }
-            }
-            Kind::Line => {
-                let Ok(index) = u32::try_from(self.lines.len()) else {
-                    return;
-                };
-                let Some(row) = self.rows.get_mut(o) else {
-                    return;
-                };
-                let previous = row.last_line;
-                row.last_line = index;
-                if row.first_line == NONE_U32 {
-                    row.first_line = index;
-                }
-                if let Some(prev) = self.lines.get_mut(previous as usize) {
-                    prev.next = index;
-                }
-                self.lines.push(LineRow {
-                    price: rec.at,
-                    discount: rec.x,
-                    order: rec.order,
-                    name: rec.a,
-                    sku: rec.b,
-                    next: NONE_U32,
-                    qty: rec.q,
-                    cancelled: 0,
-                    cancelled_inventory: 0,
-                    shipped: 0,
-                    delivered: 0,
-                    returned: 0,
-                });
-            }
-            Kind::QuantityChanged => {
-                if let Some(l) = self.lines.get_mut(rec.a as usize) {
-                    l.qty = rec.q.max(l.cancelled.saturating_add(l.shipped));
-                }
-            }
-            Kind::Confirmed => {
-                if let Some(row) = self.rows.get_mut(o) {
-                    row.confirmed = true;
-                }
-            }
-            Kind::Backordered => {
-                if let Some(row) = self.rows.get_mut(o) {
-                    row.backordered = true;
-                }
-            }
-            Kind::Cancelled => {
-                let Some(row) = self.rows.get_mut(o) else {
-                    return;
-                };
-                row.cancel_reason = rec.c;
-                let mut i = row.first_line;
-                while let Some(l) = self.lines.get_mut(i as usize) {
-                    cancel_units(l, u32::MAX, rec.c);
-                    i = l.next;
-                }
-            }
-            Kind::UnitsCancelled => {
-                if let Some(l) = self.lines.get_mut(rec.a as usize) {
-                    cancel_units(l, rec.q, rec.c);
-                }
-            }
-            Kind::Shipped => {
-                if let Some(l) = self.lines.get_mut(rec.a as usize) {
-                    l.shipped = l.shipped.saturating_add(rec.q);
-                }
-                if let Some(row) = self.rows.get_mut(o) {
-                    if row.last_ship_at == NONE_I64 || rec.at > row.last_ship_at {
-                        row.last_ship_at = rec.at;
-                    }
-                }
-            }
-            Kind::Delivered => {
-                if let Some(l) = self.lines.get_mut(rec.a as usize) {
-                    l.delivered = l.delivered.saturating_add(rec.q);
-                }
-                if let Some(row) = self.rows.get_mut(o) {
-                    if row.last_delivery_at == NONE_I64 || rec.at > row.last_delivery_at {
-                        row.last_delivery_at = rec.at;
-                        row.last_delivery_day = rec.day;
-                    }
-                }
-            }
-            Kind::Returned => {
-                if let Some(l) = self.lines.get_mut(rec.a as usize) {
-                    l.returned = l.returned.saturating_add(rec.q);
-                }
-                self.returns.push(ReturnRow {
-                    line: rec.a,
-                    reason: rec.b,
-                    units: rec.q,
-                });
-            }
-            Kind::Refunded => {
-                if let Some(row) = self.rows.get_mut(o) {
-                    row.refund = row.refund.saturating_add(rec.x);
-                }
-            }
-            Kind::Notified => self.notes.push(NoteRow {
-                order: rec.order,
-                template: rec.a,
-                day: rec.day,
-            }),
-            Kind::Stock => {
-                if let Some(s) = self.series.get_mut(rec.a as usize) {
-                    s.points.push(StockPoint {
-                        day: rec.day,
-                        change: rec.x,
-                        flow: match rec.c {
-                            0 => StockFlow::Received,
-                            1 => StockFlow::Sold,
-                            _ => StockFlow::Other,
-                        },
-                    });
-                }
-            }
-            Kind::Counted => self.counts.push(CountRow {
-                series: rec.a,
-                day: rec.day,
-                expected: rec.x,
-                counted: rec.q,
-            }),
-        }
+    /// Applies a logged record to the derived state of its order and lines (not to
+    /// the group aggregates).
+    fn apply(&mut self, rec: Rec) {
+        let KpiBook {
+            tz,
+            days,
+            rows,
+            lines,
+            returns,
+            ..
+        } = self;
+        apply(rec, *tz, days, rows, lines, returns);
     }
 
     /// Adds (`sign` = 1) or removes (`sign` = −1) one order's contribution to its
     /// group's aggregates.
     fn contribute(&mut self, order: u32, sign: i64) {
-        let Some(row) = self.rows.get(order as usize).copied() else {
+        let Some(row) = self.rows.get(order as usize) else {
             return;
         };
-        let Some(g) = self.groups.get_mut(row.group as usize) else {
-            return;
-        };
-        let (mut ordered, mut cancelled, mut cancelled_inv) = (0i64, 0i64, 0i64);
-        let (mut shipped, mut delivered, mut returned) = (0i64, 0i64, 0i64);
-        let (mut gross, mut discount) = (0i64, 0i64);
-        let mut i = row.first_line;
-        while let Some(l) = self.lines.get(i as usize) {
-            ordered += i64::from(l.qty);
-            cancelled += i64::from(l.cancelled);
-            cancelled_inv += i64::from(l.cancelled_inventory);
-            shipped += i64::from(l.shipped);
-            delivered += i64::from(l.delivered);
-            returned += i64::from(l.returned);
-            gross = gross.saturating_add(l.gross());
-            discount = discount.saturating_add(l.active_discount());
-            i = l.next;
-        }
-        let active = ordered - cancelled;
-        g.orders += sign;
-        if row.confirmed {
-            g.orders_confirmed += sign;
-        }
-        if let Some(slot) = g.cancelled_by_reason.get_mut(row.cancel_reason as usize) {
-            *slot += sign;
-            g.orders_cancelled += sign;
-        }
-        g.units_ordered += sign * ordered;
-        g.units_cancelled += sign * cancelled;
-        g.units_cancelled_inventory += sign * cancelled_inv;
-        g.units_shipped += sign * shipped;
-        g.units_delivered += sign * delivered;
-        g.units_returned += sign * returned;
-        g.refund += sign * row.refund;
-        if active > 0 {
-            g.orders_active += sign;
-            g.gross += sign * gross;
-            g.discount += sign * discount;
-        }
-        let shipped_complete = active > 0 && shipped >= active && row.last_ship_at != NONE_I64;
-        let mut ship_ok = true;
-        if shipped_complete {
-            g.orders_shipped += sign;
-            track(
-                &mut g.ship_secs,
-                lead(row.placed_at, row.last_ship_at),
-                sign,
-            );
-            if row.ship_by != NONE_I64 {
-                g.ship_judged += sign;
-                ship_ok = row.last_ship_at <= row.ship_by;
-                if ship_ok {
-                    g.shipped_on_time += sign;
-                }
-            }
-        }
-        let delivered_complete =
-            active > 0 && delivered >= active && row.last_delivery_at != NONE_I64;
-        if delivered_complete {
-            g.orders_delivered += sign;
-            track(
-                &mut g.delivery_secs,
-                lead(row.placed_at, row.last_delivery_at),
-                sign,
-            );
-            let mut delivery_ok = true;
-            if row.promised != NONE_DAY {
-                g.delivery_judged += sign;
-                delivery_ok = row.last_delivery_day <= row.promised;
-                if delivery_ok {
-                    g.delivered_on_time += sign;
-                }
-            }
-            if cancelled == 0 && returned == 0 && ship_ok && delivery_ok && shipped_complete {
-                g.orders_perfect += sign;
-            }
-        }
-        if returned > 0 {
-            g.orders_returned += sign;
-        }
-        if row.backordered {
-            g.orders_backordered += sign;
+        if let Some(g) = self.groups.get_mut(row.group as usize) {
+            add_order(g, row, &self.lines, sign);
         }
     }
 
     /// Rebuilds every derived row and aggregate from the order fact log alone: the
-    /// batch path. Interned ids and groups are kept (they are part of the log's
-    /// encoding); notifications, stock movements and counts are kept as they are
+    /// batch path. Interned ids, groups and the fixed columns of orders and lines are
+    /// kept (they are the log's encoding of `OrderPlaced` and `LineOrdered`); every
+    /// log record is replayed in order (a `Placed` or `Line` record resets its row's
+    /// derived state); notifications, stock movements and counts are kept as they are
     /// (each list is its own log, and nothing is derived from it before a query).
     pub fn recompute(&mut self) {
-        self.rows.clear();
-        self.lines.clear();
         self.returns.clear();
         for g in &mut self.groups {
-            *g = GroupAgg::default();
+            g.clear();
         }
-        let log = std::mem::take(&mut self.log);
-        for rec in &log {
-            self.apply(rec);
+        let KpiBook {
+            tz,
+            days,
+            log,
+            rows,
+            lines,
+            groups,
+            returns,
+            ..
+        } = self;
+        for rec in log.iter() {
+            apply(*rec, *tz, days, rows, lines, returns);
         }
-        self.log = log;
-        for o in 0..self.rows.len() {
-            if let Ok(o) = u32::try_from(o) {
-                self.contribute(o, 1);
+        for row in rows.iter() {
+            if let Some(g) = groups.get_mut(row.group as usize) {
+                add_order(g, row, lines, 1);
             }
         }
+    }
+}
+
+/// A validated, interned fact, before it changes the book.
+enum Staged {
+    Order(u32, OrderRow),
+    Line(LineRow),
+    Event(Rec),
+    Note(NoteRow),
+    Stock(u32, StockPoint),
+    Count(CountRow),
+}
+
+impl GroupAgg {
+    /// Empty, keeping the capacity of the lead-time lists.
+    fn clear(&mut self) {
+        let mut ship = std::mem::take(&mut self.ship_secs);
+        let mut delivery = std::mem::take(&mut self.delivery_secs);
+        ship.clear();
+        delivery.clear();
+        *self = GroupAgg {
+            ship_secs: ship,
+            delivery_secs: delivery,
+            ..GroupAgg::default()
+        };
+    }
+}
+
+/// Applies a logged record to the derived state of its order and lines: the one
+/// rule for both the incremental and the batch path.
+#[inline(always)]
+fn apply(
+    rec: Rec,
+    tz: Tz,
+    days: &mut DayCache,
+    rows: &mut [OrderRow],
+    lines: &mut [LineRow],
+    returns: &mut Vec<ReturnRow>,
+) {
+    let id = rec.id as usize;
+    match rec.kind() {
+        Kind::Placed => {
+            if let Some(row) = rows.get_mut(id) {
+                row.reset();
+            }
+        }
+        Kind::Line => {
+            if let Some(l) = lines.get_mut(id) {
+                l.reset();
+            }
+        }
+        Kind::QuantityChanged => {
+            if let Some(l) = lines.get_mut(id) {
+                l.qty = rec.q.max(l.cancelled.saturating_add(l.shipped));
+            }
+        }
+        Kind::Confirmed => {
+            if let Some(row) = rows.get_mut(id) {
+                row.confirmed = true;
+            }
+        }
+        Kind::Backordered => {
+            if let Some(row) = rows.get_mut(id) {
+                row.backordered = true;
+            }
+        }
+        Kind::Cancelled => {
+            let Some(row) = rows.get_mut(id) else {
+                return;
+            };
+            let reason = rec.payload() as u8;
+            row.cancel_reason = reason;
+            let mut i = row.first_line;
+            while let Some(l) = lines.get_mut(i as usize) {
+                cancel_units(l, u32::MAX, reason);
+                i = l.next;
+            }
+        }
+        Kind::UnitsCancelled => {
+            if let Some(l) = lines.get_mut(id) {
+                cancel_units(l, rec.q, rec.payload() as u8);
+            }
+        }
+        Kind::Shipped => {
+            let Some(l) = lines.get_mut(id) else { return };
+            l.shipped = l.shipped.saturating_add(rec.q);
+            if let Some(row) = rows.get_mut(l.order as usize) {
+                // Every instant is > NONE_I64 (i64::MIN).
+                row.last_ship_at = row.last_ship_at.max(rec.payload());
+            }
+        }
+        Kind::Delivered => {
+            let Some(l) = lines.get_mut(id) else { return };
+            l.delivered = l.delivered.saturating_add(rec.q);
+            let at = rec.payload();
+            if let Some(row) = rows.get_mut(l.order as usize) {
+                if at > row.last_delivery_at {
+                    row.last_delivery_at = at;
+                    row.last_delivery_day = days.day(tz, at);
+                }
+            }
+        }
+        Kind::Returned => {
+            if let Some(l) = lines.get_mut(id) {
+                l.returned = l.returned.saturating_add(rec.q);
+            }
+            returns.push(ReturnRow {
+                line: rec.id,
+                reason: rec.payload() as u32,
+                units: rec.q,
+            });
+        }
+        Kind::Refunded => {
+            if let Some(row) = rows.get_mut(id) {
+                row.refund = row.refund.saturating_add(rec.amount());
+            }
+        }
+    }
+}
+
+/// Adds `sign` (1 or −1) times one order's contribution to its group.
+#[inline(always)]
+fn add_order(g: &mut GroupAgg, row: &OrderRow, lines: &[LineRow], sign: i64) {
+    let (mut ordered, mut cancelled, mut cancelled_inv) = (0i64, 0i64, 0i64);
+    let (mut shipped, mut delivered, mut returned) = (0i64, 0i64, 0i64);
+    let (mut gross, mut discount) = (0i64, 0i64);
+    let mut i = row.first_line;
+    while let Some(l) = lines.get(i as usize) {
+        ordered += i64::from(l.qty);
+        cancelled += i64::from(l.cancelled);
+        cancelled_inv += i64::from(l.cancelled_inventory);
+        shipped += i64::from(l.shipped);
+        delivered += i64::from(l.delivered);
+        returned += i64::from(l.returned);
+        gross = gross.saturating_add(l.gross());
+        discount = discount.saturating_add(l.active_discount());
+        i = l.next;
+    }
+    let active = ordered - cancelled;
+    g.orders += sign;
+    if row.confirmed {
+        g.orders_confirmed += sign;
+    }
+    if let Some(slot) = g.cancelled_by_reason.get_mut(row.cancel_reason as usize) {
+        *slot += sign;
+        g.orders_cancelled += sign;
+    }
+    g.units_ordered += sign * ordered;
+    g.units_cancelled += sign * cancelled;
+    g.units_cancelled_inventory += sign * cancelled_inv;
+    g.units_shipped += sign * shipped;
+    g.units_delivered += sign * delivered;
+    g.units_returned += sign * returned;
+    g.refund += sign * row.refund;
+    if active > 0 {
+        g.orders_active += sign;
+        g.gross += sign * gross;
+        g.discount += sign * discount;
+    }
+    let shipped_complete = active > 0 && shipped >= active && row.last_ship_at != NONE_I64;
+    let mut ship_ok = true;
+    if shipped_complete {
+        g.orders_shipped += sign;
+        track(
+            &mut g.ship_secs,
+            lead(row.placed_at, row.last_ship_at),
+            sign,
+        );
+        if row.ship_by != NONE_I64 {
+            g.ship_judged += sign;
+            ship_ok = row.last_ship_at <= row.ship_by;
+            if ship_ok {
+                g.shipped_on_time += sign;
+            }
+        }
+    }
+    let delivered_complete = active > 0 && delivered >= active && row.last_delivery_at != NONE_I64;
+    if delivered_complete {
+        g.orders_delivered += sign;
+        track(
+            &mut g.delivery_secs,
+            lead(row.placed_at, row.last_delivery_at),
+            sign,
+        );
+        let mut delivery_ok = true;
+        if row.promised != NONE_DAY {
+            g.delivery_judged += sign;
+            delivery_ok = row.last_delivery_day <= row.promised;
+            if delivery_ok {
+                g.delivered_on_time += sign;
+            }
+        }
+        if cancelled == 0 && returned == 0 && ship_ok && delivery_ok && shipped_complete {
+            g.orders_perfect += sign;
+        }
+    }
+    if returned > 0 {
+        g.orders_returned += sign;
+    }
+    if row.backordered {
+        g.orders_backordered += sign;
     }
 }
 
@@ -1018,5 +1116,81 @@ fn track(list: &mut Vec<u32>, value: u32, sign: i64) {
         list.push(value);
     } else if let Some(p) = list.iter().rposition(|v| *v == value) {
         list.swap_remove(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_16_bytes_and_keep_instants_reasons_and_amounts() {
+        assert_eq!(std::mem::size_of::<Rec>(), 16);
+        let earliest = DateTime::<Utc>::MIN_UTC.timestamp();
+        let latest = DateTime::<Utc>::MAX_UTC.timestamp();
+        for at in [earliest, -1, 0, 1_767_225_624, latest] {
+            let r = Rec::new(Kind::Delivered, 7, 3, at);
+            assert_eq!(
+                (r.kind(), r.id, r.q, r.payload()),
+                (Kind::Delivered, 7, 3, at)
+            );
+        }
+        for amount in [0, 1, (1 << PAYLOAD_BITS) - 1, 1 << PAYLOAD_BITS, i64::MAX] {
+            let r = Rec::refund(u32::MAX - 1, amount);
+            assert_eq!(
+                (r.kind(), r.id, r.amount()),
+                (Kind::Refunded, u32::MAX - 1, amount)
+            );
+        }
+        let r = Rec::new(Kind::Returned, 1, u32::MAX, i64::from(u32::MAX - 1));
+        assert_eq!(r.payload(), i64::from(u32::MAX - 1));
+        assert_eq!(r.q, u32::MAX);
+        for k in Kind::ALL {
+            assert_eq!(Rec::new(k, 0, 0, -1).kind(), k);
+        }
+    }
+
+    #[test]
+    fn huge_refunds_and_far_instants_survive_a_recompute() {
+        let mut book = KpiBook::new(chrono_tz::Europe::Berlin);
+        let far = DateTime::<Utc>::MAX_UTC;
+        let result = book.push(KpiFact::OrderPlaced {
+            order: "o",
+            at: DateTime::<Utc>::MIN_UTC,
+            channel: "web",
+            segment: "unsegmented",
+            currency: Currency::parse("JPY").unwrap_or_else(|_| unreachable!()),
+            ship_by: None,
+            promised_by: None,
+        });
+        assert_eq!(result, Ok(()));
+        let facts = [
+            KpiFact::LineOrdered {
+                order: "o",
+                line: "L1",
+                sku: "S",
+                quantity: 1,
+                unit_price: Decimal::ONE,
+                discount: Decimal::ZERO,
+            },
+            KpiFact::UnitsShipped {
+                order: "o",
+                line: "L1",
+                quantity: 1,
+                at: far,
+            },
+            KpiFact::Refunded {
+                order: "o",
+                amount: Decimal::from(i64::MAX),
+                at: far,
+            },
+        ];
+        for f in facts {
+            assert_eq!(book.push(f), Ok(()));
+        }
+        let before = (book.rows[0].last_ship_at, book.rows[0].refund);
+        assert_eq!(before, (far.timestamp(), i64::MAX));
+        book.recompute();
+        assert_eq!((book.rows[0].last_ship_at, book.rows[0].refund), before);
     }
 }

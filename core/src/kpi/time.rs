@@ -103,12 +103,15 @@ fn day_start(tz: Tz, date: NaiveDate) -> Option<i64> {
 #[derive(Debug, Clone)]
 pub(crate) struct DayCache {
     slots: Vec<(i64, i64, i32)>,
+    /// The slot of the last answer: facts mostly arrive in time order.
+    last: (i64, i64, i32),
 }
 
 impl Default for DayCache {
     fn default() -> Self {
         DayCache {
             slots: vec![(1, 0, 0); 64],
+            last: (1, 0, 0),
         }
     }
 }
@@ -119,11 +122,16 @@ impl DayCache {
     /// Slots are keyed by local day; a local day is within one day of the UTC day, so
     /// three slots are probed.
     pub(crate) fn day(&mut self, tz: Tz, at: i64) -> i32 {
+        let (start, end, day) = self.last;
+        if start <= at && at < end {
+            return day;
+        }
         let utc_day = at.div_euclid(86_400);
         for d in [utc_day, utc_day + 1, utc_day - 1] {
-            if let Some((start, end, day)) = self.slots.get(d.rem_euclid(64) as usize) {
-                if *start <= at && at < *end {
-                    return *day;
+            if let Some(slot) = self.slots.get(d.rem_euclid(64) as usize) {
+                if slot.0 <= at && at < slot.1 {
+                    self.last = *slot;
+                    return slot.2;
                 }
             }
         }
