@@ -442,15 +442,18 @@ impl<'a, S: Availability> Planner<'a, S> {
 }
 
 /// Plans where each line ships from. Pure: reads `stock`, changes nothing.
-pub fn plan<S: Availability>(
+///
+/// `locations` may be owned [`Location`]s or references to them (the engine passes its
+/// ledger's own, without copying them for every confirmation).
+pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
     lines: &[SourcingLine],
-    locations: &[Location],
+    locations: &[L],
     stock: &S,
     strategy: &SourcingStrategy,
     allow_split: bool,
 ) -> Result<SourcingPlan, SourcingError> {
     validate(lines)?;
-    let mut ranked: Vec<&Location> = locations.iter().collect();
+    let mut ranked: Vec<&Location> = locations.iter().map(|l| l.borrow()).collect();
     match strategy {
         SourcingStrategy::NearestRegion { customer_region } => ranked.sort_by(|a, b| {
             (region_distance(a, customer_region), a.priority, &a.id).cmp(&(

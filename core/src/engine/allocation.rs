@@ -112,11 +112,10 @@ pub(crate) fn reservation_id(
         .map_err(|e| EngineError::Order(OrderError::from(e)))
 }
 
-fn ranked_locations(ledger: &StockLedger, avoid: Option<&LocationId>) -> Vec<Location> {
-    let mut locations: Vec<Location> = ledger
+fn ranked_locations<'a>(ledger: &'a StockLedger, avoid: Option<&LocationId>) -> Vec<&'a Location> {
+    let mut locations: Vec<&Location> = ledger
         .locations()
         .filter(|l| Some(&l.id) != avoid)
-        .cloned()
         .collect();
     locations.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id)));
     locations

@@ -264,16 +264,16 @@ pub(crate) fn run_for(
 pub(crate) fn plan_routed(
     order: &Order,
     requests: &[SourcingLine],
-    locations: &[Location],
+    locations: &[&Location],
     ledger: &StockLedger,
     strategy: &SourcingStrategy,
     allow_split: bool,
 ) -> Result<SourcingPlan, EngineError> {
     let automation = &order.automation;
-    let allowed: Vec<Location> = locations
+    let allowed: Vec<&Location> = locations
         .iter()
         .filter(|l| !automation.excluded_locations.contains(&l.id))
-        .cloned()
+        .copied()
         .collect();
     let mut groups: Vec<(Option<crate::ids::LocationId>, Vec<SourcingLine>)> = Vec::new();
     for r in requests {
@@ -293,8 +293,8 @@ pub(crate) fn plan_routed(
             .push(format!("a rule excludes location {l} for this order"));
     }
     for (route, reqs) in groups {
-        let here: Vec<Location> = match &route {
-            Some(id) => allowed.iter().filter(|l| &l.id == id).cloned().collect(),
+        let here: Vec<&Location> = match &route {
+            Some(id) => allowed.iter().filter(|l| &l.id == id).copied().collect(),
             None => allowed.clone(),
         };
         if let Some(id) = &route {
