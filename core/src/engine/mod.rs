@@ -36,6 +36,8 @@
 //! ```
 
 mod allocation;
+// Batched writes: many orders or commands per commit (issue 9).
+mod batch;
 mod fulfilment;
 // Invoices and credit notes (issue 11).
 mod invoice;
@@ -49,6 +51,7 @@ mod rules;
 mod stock;
 mod timeline;
 
+pub use batch::WRITE_BATCH;
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
 pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
@@ -72,8 +75,8 @@ use crate::order::{
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
-    ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, Clock, CommitTicket, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
+    Outbox, OutboxRecord, StockAppend, Store, StoreError,
 };
 use crate::sourcing::SourcingError;
 use crate::stock::{
@@ -366,6 +369,11 @@ impl Default for EngineConfig {
 struct StockState {
     ledger: StockLedger,
     seq: u64,
+    /// The last submitted change set that moved the ledger, while its commit may still
+    /// be pending (group commit, ADR 0012): until it is decided the ledger runs ahead of
+    /// the store, every later change set is submitted after it, and the ledger is not
+    /// caught up from the store.
+    tail: Option<CommitTicket>,
 }
 
 /// The facade: orders and stock in, events and effects out, through the ports.
@@ -538,15 +546,22 @@ impl Engine {
     /// commits what it returns together with the stock commands it executed. If the body
     /// fails or the commit fails after the ledger changed, the ledger is rebuilt from
     /// the store so memory never runs ahead of what was saved. Lost races are retried.
+    ///
+    /// The writer is held while the body decides and the change set is submitted, not
+    /// while the store syncs it (ADR 0012): other writes of this engine decide
+    /// meanwhile, on the ledger including this one's stock commands, and are submitted
+    /// after it, so a store with group commit saves them with one sync and refuses
+    /// them if this one is refused. The call returns once its own commit is decided.
     pub(crate) fn write<T>(
         &self,
         mut body: impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
     ) -> Result<T, EngineError> {
-        let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
-            reason: "engine writer poisoned by a panicking thread".to_string(),
-        })?;
+        let mut state = self.lock_writer()?;
         for _ in 0..self.config.max_attempts {
-            self.catch_up(&mut state)?;
+            self.settle(&mut state, false)?;
+            if state.tail.is_none() {
+                self.catch_up(&mut state)?;
+            }
             let now = self.clock.now();
             let seq_before = state.seq;
             let mut tx = Tx {
@@ -593,36 +608,77 @@ impl Engine {
                 });
             }
             if changes.is_empty() {
+                // A read decided on a ledger still ahead of the store is only an answer
+                // once what it saw is saved.
+                if state.tail.is_some() && !self.settle(&mut state, true)? {
+                    continue;
+                }
                 return Ok(written.value);
             }
-            match self.store.commit(changes) {
-                Ok(()) => {
-                    state.seq = seq_before + appended;
-                    return Ok(written.value);
-                }
-                Err(e) => {
-                    if dirty {
-                        self.rebuild(&mut state)?;
-                    }
-                    if !e.is_retryable() {
-                        return Err(e.into());
-                    }
-                }
+            let ticket = self.store.submit(changes, state.tail.as_ref());
+            state.seq = seq_before + appended;
+            if dirty {
+                state.tail = Some(ticket.clone());
             }
+            drop(state);
+            if let Err(e) = self.store.wait(&ticket) {
+                // This change set, or one it was decided after, was refused: the ledger
+                // is rebuilt once every submission it ran ahead with is decided.
+                state = self.lock_writer()?;
+                self.settle(&mut state, true)?;
+                if !e.is_retryable() {
+                    return Err(e.into());
+                }
+                continue;
+            }
+            return Ok(written.value);
         }
         Err(EngineError::Conflict {
             attempts: self.config.max_attempts,
         })
     }
 
-    /// Runs `f` on the caught-up ledger, for reads.
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, StockState>, EngineError> {
+        Ok(self.writer.lock().map_err(|_| StoreError::Unavailable {
+            reason: "engine writer poisoned by a panicking thread".to_string(),
+        })?)
+    }
+
+    /// Brings the ledger back in step with the store once the last change set that moved
+    /// it is decided: kept if it was saved, rebuilt from the store if it was refused.
+    /// With `wait`, waits for that decision; without, leaves a pending one pending.
+    /// Returns whether the ledger held (nothing was rebuilt).
+    fn settle(&self, state: &mut StockState, wait: bool) -> Result<bool, EngineError> {
+        let Some(tail) = state.tail.clone() else {
+            return Ok(true);
+        };
+        let outcome = if wait {
+            Some(self.store.wait(&tail))
+        } else {
+            tail.outcome()
+        };
+        match outcome {
+            None => Ok(true),
+            Some(Ok(())) => {
+                state.tail = None;
+                Ok(true)
+            }
+            Some(Err(_)) => {
+                state.tail = None;
+                self.rebuild(state)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Runs `f` on the caught-up ledger, for reads (of saved state only: it waits for
+    /// this engine's pending stock commits).
     pub(crate) fn read_stock<T>(
         &self,
         f: impl FnOnce(&StockLedger) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
-        let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
-            reason: "engine writer poisoned by a panicking thread".to_string(),
-        })?;
+        let mut state = self.lock_writer()?;
+        self.settle(&mut state, true)?;
         self.catch_up(&mut state)?;
         f(&state.ledger)
     }
@@ -650,7 +706,13 @@ impl Engine {
         }
     }
 
+    /// Replays the ledger from the store, once every pending change set that moved it
+    /// is decided (so the replay sees all that was saved).
     fn rebuild(&self, state: &mut StockState) -> Result<(), EngineError> {
+        if let Some(tail) = state.tail.take() {
+            // Its outcome does not matter here: the replay reads what was saved.
+            let _ = self.store.wait(&tail);
+        }
         *state = StockState::default();
         self.catch_up(state)
     }
@@ -855,17 +917,16 @@ impl Engine {
     }
 
     /// Places many orders in one call (a marketplace export, a migration). Each order is
-    /// placed on its own, so one bad order does not stop the rest; results come back in
-    /// input order.
+    /// decided on its own, so one bad order does not stop the rest; results come back in
+    /// input order. The orders that succeed are saved [`WRITE_BATCH`] at a time, each
+    /// batch in one atomic commit (one sync on a durable store); keys and channel
+    /// references repeated within a batch behave as across calls.
     pub fn place_orders(
         &self,
         orders: Vec<NewOrder>,
         ctx: &CommandContext,
     ) -> Vec<Result<Order, EngineError>> {
-        orders
-            .into_iter()
-            .map(|o| self.place_order(o, ctx))
-            .collect()
+        self.place_orders_batched(orders, ctx)
     }
 
     /// Runs any command on an existing order and returns the order after it, with the
