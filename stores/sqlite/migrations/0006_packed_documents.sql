@@ -16,3 +16,8 @@ CREATE TABLE document_formats (
 );
 INSERT INTO document_formats (format, codec, dictionary)
 VALUES (1, 'zstd', 'stores/sqlite/dictionaries/v1.json fnv1a64:f9f6c6429cc9302b');
+
+-- An outbox record whose payload is one of the order's event records (every order
+-- event's record is) keeps the event's version here and an empty payload in `record`;
+-- reading joins the event back. NULL: the payload is in `record`.
+ALTER TABLE outbox ADD COLUMN payload_event INTEGER;

@@ -38,6 +38,7 @@ mod codec;
 mod records;
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -365,7 +366,14 @@ fn stored_version(tx: &Transaction<'_>, id: &str) -> Result<u64, StoreError> {
 }
 
 /// Version-checked writes of each order's snapshot, then its events.
-fn write_orders(tx: &Transaction<'_>, orders: &[OrderChange]) -> Result<(), StoreError> {
+///
+/// Returns each event's JSON by (order, version), so outbox records carrying an event as
+/// their payload can refer to it instead of storing it twice.
+fn write_orders<'c>(
+    tx: &Transaction<'_>,
+    orders: &'c [OrderChange],
+) -> Result<HashMap<(&'c str, u64), String>, StoreError> {
+    let mut saved = HashMap::new();
     for change in orders {
         let order = &change.snapshot;
         let id = order.id.as_str();
@@ -404,15 +412,20 @@ fn write_orders(tx: &Transaction<'_>, orders: &[OrderChange]) -> Result<(), Stor
             )
             .map_err(store_error("appending events"))?;
         for event in &change.events {
-            let record = Packed::of("event record", event)?;
+            let json = encode("event record", event)?;
             insert
-                .execute(params![id, to_i64("event version", event.version)?, record])
+                .execute(params![
+                    id,
+                    to_i64("event version", event.version)?,
+                    Packed::text(&json)?
+                ])
                 .map_err(store_error(
                     "appending an event (events are never rewritten)",
                 ))?;
+            saved.insert((id, event.version), json);
         }
     }
-    Ok(())
+    Ok(saved)
 }
 
 /// Appends stock log entries if the log still ends where the caller saw it.
@@ -474,17 +487,46 @@ fn write_idempotency(
     Ok(())
 }
 
-fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), StoreError> {
+/// Writes outbox records. A record whose payload is an event record saved in the same
+/// change set (what the engine writes for every order event) is stored without it, with
+/// the event's version in `payload_event`, and gets it back from `order_events` when
+/// read (migration 6): the same JSON is not stored twice.
+fn write_outbox(
+    tx: &Transaction<'_>,
+    records: &[OutboxRecord],
+    events: &HashMap<(&str, u64), String>,
+) -> Result<(), StoreError> {
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO outbox (id, topic, aggregate_id, record) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO outbox (id, topic, aggregate_id, record, payload_event) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
         )
         .map_err(store_error("writing the outbox"))?;
     for record in records {
-        let doc = Packed::of("outbox record", record)?;
+        let key = (record.aggregate_id.as_str(), record.aggregate_version);
+        let referred = events
+            .get(&key)
+            .is_some_and(|json| *json == record.payload_json);
+        let (doc, payload_event) = if referred {
+            let without = OutboxRecord {
+                payload_json: String::new(),
+                ..record.clone()
+            };
+            (
+                Packed::of("outbox record", &without)?,
+                Some(to_i64("event version", record.aggregate_version)?),
+            )
+        } else {
+            (Packed::of("outbox record", record)?, None)
+        };
         let written = insert
-            .execute(params![record.id, record.topic, record.aggregate_id, doc])
+            .execute(params![
+                record.id,
+                record.topic,
+                record.aggregate_id,
+                doc,
+                payload_event
+            ])
             .map_err(store_error("writing an outbox record"))?;
         if written == 0 {
             return Err(StoreError::Unavailable {
@@ -656,7 +698,7 @@ impl SqliteStore {
     }
 
     fn apply(&self, tx: &Transaction<'_>, changes: &ChangeSet) -> Result<(), StoreError> {
-        write_orders(tx, &changes.orders)?;
+        let events = write_orders(tx, &changes.orders)?;
         write_stock(tx, changes.stock.as_ref())?;
         write_idempotency(tx, &changes.idempotency)?;
         records::write_records(tx, &changes.records)?;
@@ -667,7 +709,7 @@ impl SqliteStore {
                 reason: "injected failure midway through a commit".to_string(),
             });
         }
-        write_outbox(tx, &changes.outbox)
+        write_outbox(tx, &changes.outbox, &events)
     }
 }
 
@@ -1022,13 +1064,27 @@ impl Outbox for SqliteStore {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn
-            .prepare_cached("SELECT record FROM outbox ORDER BY seq LIMIT ?1")
+            .prepare_cached(
+                "SELECT o.record, e.record FROM outbox o LEFT JOIN order_events e \
+                 ON o.payload_event IS NOT NULL AND e.order_id = o.aggregate_id \
+                 AND e.version = o.payload_event ORDER BY o.seq LIMIT ?1",
+            )
             .map_err(store_error("reading the outbox"))?;
-        let docs = stmt
-            .query_map([clamp_i64(limit)], |r| r.get::<_, Doc>(0).map(|d| d.0))
+        let rows = stmt
+            .query_map([clamp_i64(limit)], |r| {
+                Ok((r.get::<_, Doc>(0)?.0, r.get::<_, Option<Doc>>(1)?))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("reading the outbox"))?;
-        docs.iter().map(|d| decode("outbox record", d)).collect()
+        rows.into_iter()
+            .map(|(doc, event)| {
+                let mut record: OutboxRecord = decode("outbox record", &doc)?;
+                if let Some(event) = event {
+                    record.payload_json = event.0;
+                }
+                Ok(record)
+            })
+            .collect()
     }
 
     fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {
