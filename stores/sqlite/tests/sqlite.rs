@@ -204,8 +204,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
     };
     let key = IdempotencyRecord {
         key: "external:web:W-1".into(),
-        fingerprint: serde_json::to_string(&fixtures::new_order("web", fixtures::start()))
-            .unwrap(),
+        fingerprint: serde_json::to_string(&fixtures::new_order("web", fixtures::start())).unwrap(),
         order_id: change.snapshot.id.clone(),
         order_version: 1,
     };
@@ -264,8 +263,14 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 6);
-    assert_eq!(store.load_order(&change.snapshot.id).unwrap().unwrap(), change.snapshot);
-    assert_eq!(store.order_events(&change.snapshot.id).unwrap(), vec![event]);
+    assert_eq!(
+        store.load_order(&change.snapshot.id).unwrap().unwrap(),
+        change.snapshot
+    );
+    assert_eq!(
+        store.order_events(&change.snapshot.id).unwrap(),
+        vec![event]
+    );
     assert_eq!(store.pending(10).unwrap(), vec![outbox.clone()]);
     assert_eq!(store.idempotency_record(&key.key).unwrap().unwrap(), key);
     assert_eq!(store.stock_log_since(0, 10).unwrap(), vec![entry]);
