@@ -14,6 +14,7 @@
 // test build (as `cargo clippy --all-targets` makes) sees them as unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod batch;
 mod channels;
 mod convert;
 mod engine;
