@@ -9,7 +9,12 @@
 //! Run: `cargo bench -p ordersmith-sqlite --bench sqlite_import` (1,000,000 orders;
 //! `ORDERSMITH_IMPORT_ORDERS=100000` for fewer). Not criterion: one import of a million
 //! orders is the measurement, and criterion would repeat it.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::Instant;
