@@ -473,6 +473,11 @@ impl OrderCursor {
 ///   version becomes `expected_version + 1`, a deleted one is gone (a later create
 ///   starts at 1 again). Two writes of one record in one change set are refused as a
 ///   conflict.
+/// - `submit` + `wait` is `commit` in two steps (ADR 0012): a store may save the change
+///   sets submitted meanwhile in one transaction (one sync), applying them in submission
+///   order, each checked and saved or refused on its own exactly as by `commit`; `wait`
+///   returns `Ok` only once its change set is saved. A change set submitted `after` a
+///   refused one is refused with a [`StoreError::Conflict`]. The defaults commit at once.
 /// - Reads see only committed data; a commit is visible to every later read.
 /// - `query_orders` returns matches ([`OrderQuery::matches`], so strictly after
 ///   [`OrderQuery::after`]) ordered by `placed_at`, then id (byte order), skipping
