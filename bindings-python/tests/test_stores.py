@@ -85,11 +85,11 @@ def test_bulk_import_and_confirm_on_a_sqlite_file(tmp_path: Path) -> None:
     assert ids[0] == ids[1] and len(set(ids)) == 4
 
     unique = list(dict.fromkeys(ids))
-    confirmed = engine.confirm_orders([unique[0], "not an id!", unique[1], "order-999999", *unique[2:]])
+    confirmed = engine.confirm_orders([unique[0], "", unique[1], "order-999999", *unique[2:]])
     # 10 mugs: three orders of 3 reserve, the fourth is short.
     assert [o.id for o in confirmed.orders] == unique[:3]
     assert [(i, e.code) for i, e in confirmed.errors] == [
-        (1, "ID_INVALID_CHARACTERS"),
+        (1, "ID_EMPTY"),
         (3, "ORDER_NOT_FOUND"),
         (5, "STOCK_INSUFFICIENT"),
     ]

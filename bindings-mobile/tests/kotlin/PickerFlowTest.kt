@@ -161,11 +161,11 @@ fun pickerFlow() = Suite("picker flow").apply {
         val engine = Engine.inMemory(FixedClock(NOON), null)
         shop(engine) // 5 red mugs
         val ids = (1..3).map { engine.placeOrder(newOrder("M-$it", mug(2u)), null).id }
-        val results = engine.confirmOrders(listOf(ids[0], "not an id!", ids[1], "order-999999", ids[2]), null)
+        val results = engine.confirmOrders(listOf(ids[0], "", ids[1], "order-999999", ids[2]), null)
         assertEquals(5, results.size)
         assertEquals(listOf(OrderStatus.CONFIRMED, null, OrderStatus.CONFIRMED, null, null), results.map { it.order?.status })
         assertEquals(
-            listOf(null, "ID_INVALID_CHARACTERS", null, "ORDER_NOT_FOUND", "STOCK_INSUFFICIENT"),
+            listOf(null, "ID_EMPTY", null, "ORDER_NOT_FOUND", "STOCK_INSUFFICIENT"),
             results.map { it.error?.code },
         )
         assertEquals(ErrorKind.NOT_FOUND, results[3].error?.kind)
