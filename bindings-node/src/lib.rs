@@ -14,10 +14,12 @@
 // test build (as `cargo clippy --all-targets` makes) sees them as unused.
 #![cfg_attr(test, allow(dead_code))]
 
-mod batch;
 mod channels;
 mod convert;
 mod engine;
+// After `engine`: napi-derive names the class of an `impl JsEngine` from the struct's
+// `js_name`, which it learns when it expands `engine.rs` first.
+mod batch;
 mod errors;
 mod fulfilment;
 mod invoice;
