@@ -6,6 +6,13 @@
 //! - **One transaction per [`ChangeSet`].** `commit` runs in `BEGIN IMMEDIATE`: the
 //!   version check of every order, the idempotency keys, the events, the snapshots and
 //!   the outbox records are written together or not at all.
+//! - **Group commit** (ADR 0012). Change sets submitted while another group syncs are
+//!   saved by one `BEGIN IMMEDIATE` ... `COMMIT` (one fsync), each inside its own
+//!   savepoint, so a refused one (stale version, taken key) is rolled back alone; every
+//!   waiter is answered once the COMMIT returned.
+//! - **Packed documents** (migration 6). Snapshots, events, outbox records, fingerprints
+//!   and stock log entries are zstd frames against a fixed dictionary; an order event's
+//!   outbox record refers to the event instead of repeating it.
 //! - **Durable by default.** WAL journal with `synchronous=FULL`: a commit that
 //!   returned survives a process crash *and* a power loss (see [`Synchronous`]).
 //! - **Versioned schema.** Migrations in `migrations/` are applied on open and recorded
