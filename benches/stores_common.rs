@@ -11,7 +11,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput};
 use ordersmith::engine::{CommandContext, Engine};
 use ordersmith::ids::{ChannelId, LocationId, VariantId};
 use ordersmith::money::{Currency, Money};
-use ordersmith::order::{NewLine, NewOrder};
+use ordersmith::order::{NewLine, NewOrder, OrderCommand};
 use ordersmith::ports::memory::{FixedClock, SequentialIds};
 use ordersmith::ports::{Outbox, Store};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
@@ -117,5 +117,61 @@ pub fn bench_store(c: &mut Criterion, name: &str, store: Arc<dyn Store>, outbox:
             )
         })
     });
+    // Issue 9: the same work as one write per order (place, then confirm: two commits)
+    // by 8 threads, but as `place_order_then`: one write (one commit) per order.
+    g.bench_function("place_then_confirm/8_writers", |b| {
+        b.iter_custom(|iters| {
+            let per_thread = iters.div_ceil(WRITERS);
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..WRITERS {
+                    s.spawn(|| {
+                        for _ in 0..per_thread {
+                            black_box(
+                                engine
+                                    .place_order_then(
+                                        new.clone(),
+                                        vec![OrderCommand::Confirm],
+                                        &ctx,
+                                    )
+                                    .unwrap(),
+                            );
+                        }
+                    });
+                }
+            });
+            let elapsed = start.elapsed();
+            let done = u128::from(per_thread * WRITERS).max(1);
+            Duration::from_nanos(
+                u64::try_from(elapsed.as_nanos() * u128::from(iters) / done).unwrap_or(u64::MAX),
+            )
+        })
+    });
+    g.finish();
+
+    // Issue 9: batches. 1,000 orders placed with `place_orders` (one commit per batch),
+    // then confirmed with `execute_many` (one more): per order, as in the rows above.
+    let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(format!("store_{name}_batched"));
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("place_orders/1000", |b| {
+        b.iter(|| {
+            let placed = engine.place_orders(vec![new.clone(); BATCH], &ctx);
+            assert!(placed.iter().all(Result::is_ok));
+        })
+    });
+    g.bench_function("place_orders_then_execute_many_confirm/1000", |b| {
+        b.iter(|| {
+            let placed = engine.place_orders(vec![new.clone(); BATCH], &ctx);
+            let confirms = placed
+                .into_iter()
+                .map(|o| (o.unwrap().id, OrderCommand::Confirm))
+                .collect();
+            let confirmed = engine.execute_many(confirms, &ctx);
+            assert!(confirmed.iter().all(Result::is_ok));
+        })
+    });
     g.finish();
 }
+
+/// Orders per batch in the batched rows.
+const BATCH: usize = 1_000;

@@ -481,6 +481,13 @@ export declare class Engine {
   pendingEffects(limit?: number | undefined | null): Effect[]
   /** Marks an effect done; resolves `false` if it was not pending. */
   acknowledgeEffect(id: string): Promise<boolean>
+  /**
+   * Confirms many orders in one crossing, off the event loop: each is confirmed on its
+   * own, as `confirmOrder` would, and the confirmations that succeed are saved with
+   * one commit per batch. A refused one (an unknown id, a short order) does not stop
+   * the rest: it is reported in `errors` with its index.
+   */
+  confirmOrders(orderIds: string[], options?: Pick<CallOptions, 'actor'>): Promise<ImportResult>
   /** Runs one warehouse step on a fulfilment order of the order. */
   fulfil(orderId: string, step: FulfilmentStep, options?: CallOptions): Promise<Order>
   /**

@@ -130,6 +130,45 @@ impl OrdersmithError {
     }
 }
 
+/// An error as a batched call's item carries it (records cannot hold the error type).
+impl From<OrdersmithError> for crate::batch::ItemError {
+    fn from(e: OrdersmithError) -> Self {
+        let (kind, code, reason, details_json) = match e {
+            OrdersmithError::InvalidInput {
+                code,
+                reason,
+                details_json,
+            } => (ErrorKind::InvalidInput, code, reason, details_json),
+            OrdersmithError::NotFound {
+                code,
+                reason,
+                details_json,
+            } => (ErrorKind::NotFound, code, reason, details_json),
+            OrdersmithError::Conflict {
+                code,
+                reason,
+                details_json,
+            } => (ErrorKind::Conflict, code, reason, details_json),
+            OrdersmithError::Rejected {
+                code,
+                reason,
+                details_json,
+            } => (ErrorKind::Rejected, code, reason, details_json),
+            OrdersmithError::Unavailable {
+                code,
+                reason,
+                details_json,
+            } => (ErrorKind::Unavailable, code, reason, details_json),
+        };
+        crate::batch::ItemError {
+            code,
+            kind,
+            reason,
+            details_json,
+        }
+    }
+}
+
 macro_rules! from_core_error {
     ($($t:ty),* $(,)?) => {$(
         impl From<$t> for OrdersmithError {

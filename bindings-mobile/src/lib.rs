@@ -22,6 +22,7 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod batch;
 pub mod catalog;
 pub mod convert;
 pub mod engine;

@@ -17,6 +17,9 @@
 mod channels;
 mod convert;
 mod engine;
+// After `engine`: napi-derive names the class of an `impl JsEngine` from the struct's
+// `js_name`, which it learns when it expands `engine.rs` first.
+mod batch;
 mod errors;
 mod fulfilment;
 mod invoice;

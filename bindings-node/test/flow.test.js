@@ -174,3 +174,17 @@ test('placeOrderThen places and runs follow-ups once; a planner can be throttled
   assert.ok(planner.nextAllowed('2026-11-30T11:00:00Z') >= '2026-11-30T12:00:00')
   assert.throws(() => planner.nextAllowed('2026-11-30T11:00:00'), { code: 'ENGINE_INVALID_INPUT' })
 })
+
+test('bulk confirmation confirms each order on its own and reports refusals by index', async () => {
+  const engine = await stocked() // 5 mugs
+  const placed = await engine.placeOrders([1, 2, 3].map((i) => orderInput({ ref: `B-${i}` })))
+  const [a, b, c] = placed.orders.map((o) => o.id)
+  const result = await engine.confirmOrders([a, '', b, 'order-999999', c])
+  assert.deepEqual(result.orders.map((o) => [o.id, o.status]), [[a, 'confirmed'], [b, 'confirmed']])
+  assert.deepEqual(
+    result.errors.map((e) => [e.index, e.error.code]),
+    [[1, 'ID_EMPTY'], [3, 'ORDER_NOT_FOUND'], [4, 'STOCK_INSUFFICIENT']],
+  )
+  assert.ok(result.errors[2].error instanceof ordersmith.StockError)
+  assert.equal(engine.order(c).status, 'pending')
+})

@@ -123,6 +123,7 @@ arg_names! {
         on_reservation_expiry,
         payment_stops_reservation_clock,
         order_id,
+        order_ids,
         path,
         policy,
         pool_size,

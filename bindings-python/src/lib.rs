@@ -12,6 +12,7 @@
 //! stock pushes); `kpi` (KPI tables, exports, insights and the report).
 
 mod args;
+mod batch;
 mod channels;
 mod convert;
 mod engine;

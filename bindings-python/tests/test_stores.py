@@ -65,3 +65,36 @@ def test_postgres_engines_share_one_database() -> None:
     assert a.level("MUG", "IST")["reserved"] == 4
     with pytest.raises(ordersmith.StoreError):
         ordersmith.Engine.connect("host=127.0.0.1 port=1 user=nobody connect_timeout=1")
+
+
+def test_bulk_import_and_confirm_on_a_sqlite_file(tmp_path: Path) -> None:
+    """import_orders and confirm_orders save batches (one commit each) and still decide
+    every order on its own: refusals at their index, repeats as across calls."""
+    path = tmp_path / "bulk.db"
+    engine = ordersmith.Engine.open(path)
+    stock(engine)  # 10 mugs
+    rows = [order_input(quantity=3, external_ref=f"W-{i}") for i in range(4)]
+    rows.insert(1, order_input(quantity=3, external_ref="W-0"))  # the same order again
+    rows.insert(2, order_input(quantity=4, external_ref="W-0"))  # same reference, other content
+    rows.insert(3, order_input(quantity=0))  # refused by the core
+    result = engine.import_orders(rows)
+    assert [i for i, _ in result.errors] == [2, 3]
+    assert result.errors[0][1].code == "ENGINE_DUPLICATE_EXTERNAL_REF"
+    assert result.errors[1][1].code == "ORDER_INVALID_QUANTITY"
+    ids = [o.id for o in result.orders]
+    assert ids[0] == ids[1] and len(set(ids)) == 4
+
+    unique = list(dict.fromkeys(ids))
+    confirmed = engine.confirm_orders([unique[0], "", unique[1], "order-999999", *unique[2:]])
+    # 10 mugs: three orders of 3 reserve, the fourth is short.
+    assert [o.id for o in confirmed.orders] == unique[:3]
+    assert [(i, e.code) for i, e in confirmed.errors] == [
+        (1, "ID_EMPTY"),
+        (3, "ORDER_NOT_FOUND"),
+        (5, "STOCK_INSUFFICIENT"),
+    ]
+    del engine
+
+    again = ordersmith.Engine.open(path)
+    assert [again.order(i).status for i in unique] == ["confirmed"] * 3 + ["pending"]
+    assert again.level("MUG", "IST")["reserved"] == 9

@@ -156,4 +156,19 @@ fun pickerFlow() = Suite("picker flow").apply {
         assertEquals(OrderStatus.CANCELLED, now.status)
         assertTrue(engine.reservations(order.id, null, null).isEmpty())
     }
+
+    test("confirm many orders in one call: each on its own, refusals in place") {
+        val engine = Engine.inMemory(FixedClock(NOON), null)
+        shop(engine) // 5 red mugs
+        val ids = (1..3).map { engine.placeOrder(newOrder("M-$it", mug(2u)), null).id }
+        val results = engine.confirmOrders(listOf(ids[0], "", ids[1], "order-999999", ids[2]), null)
+        assertEquals(5, results.size)
+        assertEquals(listOf(OrderStatus.CONFIRMED, null, OrderStatus.CONFIRMED, null, null), results.map { it.order?.status })
+        assertEquals(
+            listOf(null, "ID_EMPTY", null, "ORDER_NOT_FOUND", "STOCK_INSUFFICIENT"),
+            results.map { it.error?.code },
+        )
+        assertEquals(ErrorKind.NOT_FOUND, results[3].error?.kind)
+        assertEquals(OrderStatus.PENDING, engine.order(ids[2]).status)
+    }
 }

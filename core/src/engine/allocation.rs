@@ -639,7 +639,7 @@ fn commit_shipped(
         let chosen = locations
             .iter()
             .find(|l| reservable(tx.ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
-        let Some(location) = chosen else {
+        let Some(location) = chosen.map(|l| l.id.clone()) else {
             let Some(best) = locations.first() else {
                 return Err(EngineError::InvalidInput {
                     field: "stock",
@@ -658,7 +658,7 @@ fn commit_shipped(
         };
         let id = reservation_id(before, &line.id, 1000 + k)?;
         let request =
-            ReserveRequest::new(id.clone(), line.variant.clone(), location.id.clone(), rest)
+            ReserveRequest::new(id.clone(), line.variant.clone(), location.clone(), rest)
                 .with_reference(format!(
                     "order {} line {} (shipped unreserved)",
                     before.id, line.id
@@ -671,7 +671,7 @@ fn commit_shipped(
             line_id: line.id.clone(),
             allocation: Allocation {
                 reservation: id.clone(),
-                location: location.id.clone(),
+                location: location.clone(),
                 quantity: rest,
             },
         });

@@ -36,6 +36,8 @@
 //! ```
 
 mod allocation;
+// Batched writes: many orders or commands per commit (issue 9).
+mod batch;
 mod fulfilment;
 // Invoices and credit notes (issue 11).
 mod invoice;
@@ -51,6 +53,7 @@ mod stock;
 mod stock_log;
 mod timeline;
 
+pub use batch::WRITE_BATCH;
 pub use fulfilment::PickListLine;
 pub use reconcile::ExpirySweep;
 pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
@@ -546,9 +549,7 @@ impl Engine {
         &self,
         mut body: impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
     ) -> Result<T, EngineError> {
-        let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
-            reason: "engine writer poisoned by a panicking thread".to_string(),
-        })?;
+        let mut state = self.lock_writer()?;
         for _ in 0..self.config.max_attempts {
             state.catch_up(self.store.as_ref())?;
             let now = self.clock.now();
@@ -632,6 +633,12 @@ impl Engine {
         Err(EngineError::Conflict {
             attempts: self.config.max_attempts,
         })
+    }
+
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, stock_log::StockState>, EngineError> {
+        Ok(self.writer.lock().map_err(|_| StoreError::Unavailable {
+            reason: "engine writer poisoned by a panicking thread".to_string(),
+        })?)
     }
 
     /// Runs `f` on the caught-up ledger, for reads.
@@ -846,17 +853,16 @@ impl Engine {
     }
 
     /// Places many orders in one call (a marketplace export, a migration). Each order is
-    /// placed on its own, so one bad order does not stop the rest; results come back in
-    /// input order.
+    /// decided on its own, so one bad order does not stop the rest; results come back in
+    /// input order. The orders that succeed are saved [`WRITE_BATCH`] at a time, each
+    /// batch in one atomic commit (one sync on a durable store); keys and channel
+    /// references repeated within a batch behave as across calls.
     pub fn place_orders(
         &self,
         orders: Vec<NewOrder>,
         ctx: &CommandContext,
     ) -> Vec<Result<Order, EngineError>> {
-        orders
-            .into_iter()
-            .map(|o| self.place_order(o, ctx))
-            .collect()
+        self.place_orders_batched(orders, ctx)
     }
 
     /// Runs any command on an existing order and returns the order after it, with the

@@ -43,17 +43,23 @@ pub trait IdGenerator: Send + Sync {
 }
 
 /// Ids from blocks of a persistent sequence (hi-lo), for stores that implement
-/// [`IdGenerator`]: one round trip reserves [`IdBlocks::BLOCK`] ids, handed out in
-/// memory. A restart abandons the rest of its block, so ids may have gaps but never
-/// repeat. Ids read `"{kind}-{n:06}"`, like [`memory::SequentialIds`].
+/// [`IdGenerator`]: one round trip reserves a block of ids, handed out in memory. The
+/// first block of a kind holds [`IdBlocks::BLOCK`] ids and each next one twice as many,
+/// up to [`IdBlocks::MAX_BLOCK`]: a shop placing a few orders reserves few, a bulk import
+/// pays one round trip (one sync on a durable store) per thousand ids, not per 64. A
+/// restart abandons the rest of its block, so ids may have gaps but never repeat. Ids
+/// read `"{kind}-{n:06}"`, like [`memory::SequentialIds`].
 #[derive(Default)]
 pub struct IdBlocks {
-    current: std::sync::Mutex<std::collections::HashMap<String, (u64, u64)>>,
+    /// Per kind: (next id, end of the block, size of the next block).
+    current: std::sync::Mutex<std::collections::HashMap<String, (u64, u64, u64)>>,
 }
 
 impl IdBlocks {
-    /// Ids reserved per round trip.
+    /// Ids reserved by the first round trip of a kind.
     pub const BLOCK: u64 = 64;
+    /// The largest block reserved in one round trip.
+    pub const MAX_BLOCK: u64 = 1_024;
 
     /// The next id of `kind`; `reserve(kind, size)` must atomically reserve `size`
     /// fresh numbers in the store and return the first.
@@ -65,10 +71,17 @@ impl IdBlocks {
         let mut current = self.current.lock().map_err(|_| StoreError::Unavailable {
             reason: "id block lock poisoned by a panicking thread".to_string(),
         })?;
-        let block = current.entry(kind.to_string()).or_insert((0, 0));
+        let block = current
+            .entry(kind.to_string())
+            .or_insert((0, 0, Self::BLOCK));
         if block.0 >= block.1 {
-            let first = reserve(kind, Self::BLOCK)?;
-            *block = (first, first.saturating_add(Self::BLOCK));
+            let size = block.2;
+            let first = reserve(kind, size)?;
+            *block = (
+                first,
+                first.saturating_add(size),
+                (size * 2).min(Self::MAX_BLOCK),
+            );
         }
         let n = block.0;
         block.0 += 1;
@@ -390,6 +403,69 @@ impl ChangeSet {
     }
 }
 
+/// A change set handed to [`Store::submit`]: decided (saved durably, or refused) when
+/// [`Store::wait`] returns its outcome.
+///
+/// Stores that save each change set as it comes (the default) hand back a decided
+/// ticket. A store with group commit queues the change set and saves it in one
+/// transaction, and one sync, with the others that arrived meanwhile; every waiter
+/// learns its own outcome. Clones share the outcome.
+#[derive(Debug, Clone)]
+pub struct CommitTicket(TicketState);
+
+#[derive(Debug, Clone)]
+enum TicketState {
+    Done(Result<(), StoreError>),
+    Pending(std::sync::Arc<std::sync::OnceLock<Result<(), StoreError>>>),
+}
+
+impl CommitTicket {
+    /// A ticket already decided with `outcome`.
+    pub fn done(outcome: Result<(), StoreError>) -> Self {
+        CommitTicket(TicketState::Done(outcome))
+    }
+
+    /// A ticket a store decides later with [`CommitTicket::decide`].
+    pub fn pending() -> Self {
+        CommitTicket(TicketState::Pending(Default::default()))
+    }
+
+    /// The outcome, once decided.
+    pub fn outcome(&self) -> Option<Result<(), StoreError>> {
+        match &self.0 {
+            TicketState::Done(outcome) => Some(outcome.clone()),
+            TicketState::Pending(slot) => slot.get().cloned(),
+        }
+    }
+
+    /// Records the outcome (for stores); `false` if the ticket was already decided, in
+    /// which case the first outcome stands.
+    pub fn decide(&self, outcome: Result<(), StoreError>) -> bool {
+        match &self.0 {
+            TicketState::Done(_) => false,
+            TicketState::Pending(slot) => slot.set(outcome).is_ok(),
+        }
+    }
+
+    /// True when `other` is this ticket or a clone of it.
+    pub fn same(&self, other: &CommitTicket) -> bool {
+        match (&self.0, &other.0) {
+            (TicketState::Pending(a), TicketState::Pending(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// The refusal of a change set submitted after `after` when `after` was refused: it
+    /// was decided on a state that was never saved.
+    pub fn refused_after_predecessor() -> StoreError {
+        StoreError::Conflict {
+            aggregate: "an earlier change set of the same writer".to_string(),
+            expected: 1,
+            actual: 0,
+        }
+    }
+}
+
 /// Filter and page for listing orders.
 ///
 /// Matches come in a total order: by `placed_at`, then id. A page continues after
@@ -518,6 +594,11 @@ impl OrderCursor {
 ///   version becomes `expected_version + 1`, a deleted one is gone (a later create
 ///   starts at 1 again). Two writes of one record in one change set are refused as a
 ///   conflict.
+/// - `submit` + `wait` is `commit` in two steps (ADR 0012): a store may save the change
+///   sets submitted meanwhile in one transaction (one sync), applying them in submission
+///   order, each checked and saved or refused on its own exactly as by `commit`; `wait`
+///   returns `Ok` only once its change set is saved. A change set submitted `after` a
+///   refused one is refused with a [`StoreError::Conflict`]. The defaults commit at once.
 /// - Reads see only committed data; a commit is visible to every later read.
 /// - `query_orders` returns matches ([`OrderQuery::matches`], so strictly after
 ///   [`OrderQuery::after`]) ordered by `placed_at`, then id (byte order), skipping
@@ -578,6 +659,29 @@ pub trait Store: Send + Sync {
     }
     /// Saves a change set atomically.
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
+    /// Hands a change set to the store to be saved like [`Store::commit`], possibly in
+    /// one transaction (one sync) with others submitted meanwhile (group commit);
+    /// [`Store::wait`] returns its outcome. Change sets are applied in the order they
+    /// were submitted, each all or nothing on its own: a refused one (a stale version)
+    /// does not refuse the others. With `after` (an earlier submission of the same
+    /// writer, whose unsaved effects this one was decided on), it is refused with a
+    /// [`StoreError::Conflict`] when `after` was refused. The default commits at once.
+    fn submit(&self, changes: ChangeSet, after: Option<&CommitTicket>) -> CommitTicket {
+        if let Some(Err(_)) = after.and_then(CommitTicket::outcome) {
+            return CommitTicket::done(Err(CommitTicket::refused_after_predecessor()));
+        }
+        CommitTicket::done(self.commit(changes))
+    }
+    /// Blocks until a submitted change set is decided and returns its outcome: `Ok` only
+    /// once it is saved as durably as a [`Store::commit`] that returned.
+    fn wait(&self, ticket: &CommitTicket) -> Result<(), StoreError> {
+        ticket.outcome().unwrap_or_else(|| {
+            Err(StoreError::Unavailable {
+                reason: "a pending commit was handed to a store that does not queue commits"
+                    .to_string(),
+            })
+        })
+    }
     /// Ids of stored orders in ascending byte order, strictly after `after` (from the
     /// first when `None`), at most `limit`.
     fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError>;

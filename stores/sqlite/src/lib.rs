@@ -6,6 +6,13 @@
 //! - **One transaction per [`ChangeSet`].** `commit` runs in `BEGIN IMMEDIATE`: the
 //!   version check of every order, the idempotency keys, the events, the snapshots and
 //!   the outbox records are written together or not at all.
+//! - **Group commit** (ADR 0013). Change sets submitted while another group syncs are
+//!   saved by one `BEGIN IMMEDIATE` ... `COMMIT` (one fsync), each inside its own
+//!   savepoint, so a refused one (stale version, taken key) is rolled back alone; every
+//!   waiter is answered once the COMMIT returned.
+//! - **Packed documents** (migration 6). Snapshots, events, outbox records, fingerprints
+//!   and stock log entries are zstd frames against a fixed dictionary; an order event's
+//!   outbox record refers to the event instead of repeating it.
 //! - **Durable by default.** WAL journal with `synchronous=FULL`: a commit that
 //!   returned survives a process crash *and* a power loss (see [`Synchronous`]).
 //! - **Versioned schema.** Migrations in `migrations/` are applied on open and recorded
@@ -34,12 +41,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod codec;
 mod records;
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -47,10 +56,12 @@ use ordersmith::ids::OrderId;
 use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
-    ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange,
-    OrderQuery, Outbox, OutboxRecord, StockAppend, Store, StoreError,
+    ChangeSet, CommitTicket, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord,
+    OrderChange, OrderQuery, Outbox, OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
+
+use codec::{Doc, Packed};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
 
@@ -158,6 +169,25 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
     fail_commits: AtomicU32,
     ids: IdBlocks,
+    /// Change sets submitted and not yet taken by a group commit (ADR 0013).
+    queue: Mutex<CommitQueue>,
+    /// Signalled when a group commit has decided its change sets.
+    decided: Condvar,
+}
+
+/// The group-commit queue: change sets in submission order, and whether a thread is
+/// committing a group now.
+#[derive(Default)]
+struct CommitQueue {
+    waiting: Vec<Queued>,
+    leading: bool,
+}
+
+/// One submitted change set.
+struct Queued {
+    changes: ChangeSet,
+    ticket: CommitTicket,
+    after: Option<CommitTicket>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -219,6 +249,8 @@ impl SqliteStore {
         schema::migrate(&mut conn, shown)?;
         Ok(SqliteStore {
             ids: IdBlocks::default(),
+            queue: Mutex::new(CommitQueue::default()),
+            decided: Condvar::new(),
             conn: Mutex::new(conn),
             path,
             fail_commits: AtomicU32::new(0),
@@ -341,11 +373,18 @@ fn stored_version(tx: &Transaction<'_>, id: &str) -> Result<u64, StoreError> {
 }
 
 /// Version-checked writes of each order's snapshot, then its events.
-fn write_orders(tx: &Transaction<'_>, orders: &[OrderChange]) -> Result<(), StoreError> {
+///
+/// Returns each event's JSON by (order, version), so outbox records carrying an event as
+/// their payload can refer to it instead of storing it twice.
+fn write_orders<'c>(
+    tx: &Transaction<'_>,
+    orders: &'c [OrderChange],
+) -> Result<HashMap<(&'c str, u64), String>, StoreError> {
+    let mut saved = HashMap::new();
     for change in orders {
         let order = &change.snapshot;
         let id = order.id.as_str();
-        let doc = encode("order snapshot", order)?;
+        let doc = Packed::of("order snapshot", order)?;
         let version = to_i64("order version", order.version)?;
         let (secs, nanos) = time_key(&order.placed_at);
         let written = if change.expected_version == 0 {
@@ -380,15 +419,20 @@ fn write_orders(tx: &Transaction<'_>, orders: &[OrderChange]) -> Result<(), Stor
             )
             .map_err(store_error("appending events"))?;
         for event in &change.events {
-            let record = encode("event record", event)?;
+            let json = encode("event record", event)?;
             insert
-                .execute(params![id, to_i64("event version", event.version)?, record])
+                .execute(params![
+                    id,
+                    to_i64("event version", event.version)?,
+                    Packed::text(&json)?
+                ])
                 .map_err(store_error(
                     "appending an event (events are never rewritten)",
                 ))?;
+            saved.insert((id, event.version), json);
         }
     }
-    Ok(())
+    Ok(saved)
 }
 
 /// Appends stock log entries if the log still ends where the caller saw it.
@@ -415,7 +459,7 @@ fn write_stock(tx: &Transaction<'_>, stock: Option<&StockAppend>) -> Result<(), 
         insert
             .execute(params![
                 to_i64("stock log seq", entry.seq)?,
-                encode("stock log entry", entry)?
+                Packed::of("stock log entry", entry)?
             ])
             .map_err(store_error("appending to the stock log"))?;
     }
@@ -436,7 +480,7 @@ fn write_idempotency(
         let written = insert
             .execute(params![
                 record.key,
-                record.fingerprint,
+                Packed::text(&record.fingerprint)?,
                 record.order_id.as_str(),
                 to_i64("order version", record.order_version)?
             ])
@@ -450,17 +494,77 @@ fn write_idempotency(
     Ok(())
 }
 
-fn write_outbox(tx: &Transaction<'_>, records: &[OutboxRecord]) -> Result<(), StoreError> {
+/// Writes outbox records. A record whose payload is an event record saved in the same
+/// change set (what the engine writes for every order event) is stored without it, with
+/// the event's version in `payload_event`, and gets it back from `order_events` when
+/// read (migration 6): the same JSON is not stored twice.
+fn write_outbox(
+    tx: &Transaction<'_>,
+    changes: &ChangeSet,
+    events: &HashMap<(&str, u64), String>,
+) -> Result<(), StoreError> {
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO outbox (id, topic, aggregate_id, record) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO outbox (id, topic, aggregate_id, record, payload_event) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
         )
         .map_err(store_error("writing the outbox"))?;
-    for record in records {
-        let doc = encode("outbox record", record)?;
+    for write in &changes.outbox {
+        // An announcement names its event; a ready record may still carry one as JSON
+        // (a restored dump), and is stored the same way when it does.
+        let (record, referred) = match write {
+            OutboxWrite::Record(record) => {
+                let key = (record.aggregate_id.as_str(), record.aggregate_version);
+                let referred = events
+                    .get(&key)
+                    .is_some_and(|json| *json == record.payload_json);
+                (std::borrow::Cow::Borrowed(record), referred)
+            }
+            OutboxWrite::OrderEvent { order_id, version } => {
+                let event = changes
+                    .orders
+                    .iter()
+                    .filter(|c| &c.snapshot.id == order_id)
+                    .flat_map(|c| c.events.iter())
+                    .find(|e| e.version == *version)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        reason: format!(
+                            "an outbox record names event {version} of order {order_id}, \
+                             which this change set does not save"
+                        ),
+                    })?;
+                let record = OutboxRecord {
+                    id: format!("{}:{}", event.order_id, event.version),
+                    topic: event.event.topic().to_string(),
+                    aggregate_id: event.order_id.to_string(),
+                    aggregate_version: event.version,
+                    created_at: event.recorded_at,
+                    payload_json: String::new(),
+                };
+                (std::borrow::Cow::Owned(record), true)
+            }
+        };
+        let record = record.as_ref();
+        let (doc, payload_event) = if referred {
+            let without = OutboxRecord {
+                payload_json: String::new(),
+                ..record.clone()
+            };
+            (
+                Packed::of("outbox record", &without)?,
+                Some(to_i64("event version", record.aggregate_version)?),
+            )
+        } else {
+            (Packed::of("outbox record", record)?, None)
+        };
         let written = insert
-            .execute(params![record.id, record.topic, record.aggregate_id, doc])
+            .execute(params![
+                record.id,
+                record.topic,
+                record.aggregate_id,
+                doc,
+                payload_event
+            ])
             .map_err(store_error("writing an outbox record"))?;
         if written == 0 {
             return Err(StoreError::Unavailable {
@@ -544,6 +648,131 @@ fn write_documents(tx: &Transaction<'_>, documents: &[DocumentAppend]) -> Result
     Ok(())
 }
 
+/// Ends a group commit however it ends (a panic included): the next waiter may lead.
+struct Leader<'a>(&'a SqliteStore);
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut queue) = self.0.queue.lock() {
+            queue.leading = false;
+        }
+        self.0.decided.notify_all();
+    }
+}
+
+fn queue_poisoned() -> StoreError {
+    StoreError::Unavailable {
+        reason: "SQLite commit queue poisoned by a panicking thread".to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Saves a group of change sets in one transaction, each inside its own savepoint
+    /// (a refused one is rolled back alone), with one COMMIT (one sync), then decides
+    /// every ticket: `Ok` only once the COMMIT returned.
+    fn commit_group(&self, group: Vec<Queued>) {
+        if group.is_empty() {
+            return;
+        }
+        let outcomes = self.apply_group(&group);
+        for (queued, outcome) in group.iter().zip(outcomes) {
+            queued.ticket.decide(outcome);
+        }
+    }
+
+    fn apply_group(&self, group: &[Queued]) -> Vec<Result<(), StoreError>> {
+        let all = |e: StoreError| group.iter().map(|_| Err(e.clone())).collect();
+        let mut conn = match self.lock() {
+            Ok(conn) => conn,
+            Err(e) => return all(e),
+        };
+        // IMMEDIATE takes the write lock up front, so the version checks below cannot
+        // be overtaken by another connection before this transaction commits.
+        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return all(store_error("beginning a commit")(e)),
+        };
+        let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(group.len());
+        for queued in group {
+            let outcome = if predecessor_refused(queued, group, &outcomes) {
+                Err(CommitTicket::refused_after_predecessor())
+            } else {
+                self.apply_in_savepoint(&tx, &queued.changes)
+            };
+            outcomes.push(outcome);
+        }
+        if outcomes.iter().all(Result::is_err) {
+            // Nothing to save: dropping `tx` rolls back.
+            return outcomes;
+        }
+        if let Err(e) = tx.commit() {
+            let e = store_error("committing")(e);
+            return outcomes
+                .into_iter()
+                .map(|o| o.and(Err(e.clone())))
+                .collect();
+        }
+        outcomes
+    }
+
+    /// One change set, all or nothing, inside the group's transaction.
+    fn apply_in_savepoint(
+        &self,
+        tx: &Transaction<'_>,
+        changes: &ChangeSet,
+    ) -> Result<(), StoreError> {
+        tx.execute_batch("SAVEPOINT change_set")
+            .map_err(store_error("beginning a change set"))?;
+        match self.apply(tx, changes) {
+            Ok(()) => tx
+                .execute_batch("RELEASE change_set")
+                .map_err(store_error("ending a change set")),
+            Err(e) => {
+                tx.execute_batch("ROLLBACK TO change_set; RELEASE change_set")
+                    .map_err(store_error("rolling a change set back"))?;
+                Err(e)
+            }
+        }
+    }
+
+    fn apply(&self, tx: &Transaction<'_>, changes: &ChangeSet) -> Result<(), StoreError> {
+        let events = write_orders(tx, &changes.orders)?;
+        write_stock(tx, changes.stock.as_ref())?;
+        write_idempotency(tx, &changes.idempotency)?;
+        records::write_records(tx, &changes.records)?;
+        write_documents(tx, &changes.documents)?;
+        if self.take_failure() {
+            // The savepoint rolls everything above back.
+            return Err(StoreError::Unavailable {
+                reason: "injected failure midway through a commit".to_string(),
+            });
+        }
+        write_outbox(tx, changes, &events)
+    }
+}
+
+/// True when `queued` was submitted after a change set that was refused (decided
+/// earlier, or earlier in this group): it was decided on state that was never saved.
+fn predecessor_refused(
+    queued: &Queued,
+    group: &[Queued],
+    outcomes: &[Result<(), StoreError>],
+) -> bool {
+    let Some(after) = &queued.after else {
+        return false;
+    };
+    if let Some(outcome) = after.outcome() {
+        return outcome.is_err();
+    }
+    // Undecided: it is earlier in this group (it was submitted first). Not found
+    // cannot happen; refusing is the safe answer.
+    group
+        .iter()
+        .zip(outcomes)
+        .find(|(earlier, _)| earlier.ticket.same(after))
+        .is_none_or(|(_, outcome)| outcome.is_err())
+}
+
 impl SqliteStore {
     /// Reserves `size` ids of `kind` in the database and returns the first.
     fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
@@ -573,11 +802,11 @@ impl IdGenerator for SqliteStore {
 impl Store for SqliteStore {
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let conn = self.lock()?;
-        let doc: Option<String> = conn
+        let doc: Option<Doc> = conn
             .prepare_cached("SELECT snapshot FROM orders WHERE id = ?1")
             .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
             .map_err(store_error("loading an order"))?;
-        doc.map(|d| decode("order snapshot", &d)).transpose()
+        doc.map(|d| decode("order snapshot", &d.0)).transpose()
     }
 
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
@@ -586,7 +815,7 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT record FROM order_events WHERE order_id = ?1 ORDER BY version")
             .map_err(store_error("loading events"))?;
         let docs = stmt
-            .query_map([id.as_str()], |r| r.get::<_, String>(0))
+            .query_map([id.as_str()], |r| r.get::<_, Doc>(0).map(|d| d.0))
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("loading events"))?;
         docs.iter().map(|d| decode("event record", d)).collect()
@@ -640,7 +869,7 @@ impl Store for SqliteStore {
             .prepare_cached(&sql)
             .map_err(store_error("querying orders"))?;
         let docs = stmt
-            .query_map(params_from_iter(args), |r| r.get::<_, String>(0))
+            .query_map(params_from_iter(args), |r| r.get::<_, Doc>(0).map(|d| d.0))
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("querying orders"))?;
         docs.iter().map(|d| decode("order snapshot", d)).collect()
@@ -648,7 +877,7 @@ impl Store for SqliteStore {
 
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let conn = self.lock()?;
-        let row: Option<(String, String, i64)> = conn
+        let row: Option<(Doc, String, i64)> = conn
             .prepare_cached(
                 "SELECT fingerprint, order_id, order_version FROM idempotency_records WHERE key = ?1",
             )
@@ -658,7 +887,7 @@ impl Store for SqliteStore {
             })
             .map_err(store_error("reading an idempotency key"))?;
         row.map(|(fingerprint, order_id, version)| {
-            idempotency(key.to_string(), fingerprint, order_id, version)
+            idempotency(key.to_string(), fingerprint.0, order_id, version)
         })
         .transpose()
     }
@@ -675,7 +904,7 @@ impl Store for SqliteStore {
         let docs = stmt
             .query_map(
                 params![to_i64("stock log seq", after_seq)?, clamp_i64(limit)],
-                |r| r.get::<_, String>(0),
+                |r| r.get::<_, Doc>(0).map(|d| d.0),
             )
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("reading the stock log"))?;
@@ -683,25 +912,50 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
-        let mut conn = self.lock()?;
-        // IMMEDIATE takes the write lock up front, so the version checks below cannot
-        // be overtaken by another connection before this transaction commits.
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(store_error("beginning a commit"))?;
-        write_orders(&tx, &changes.orders)?;
-        write_stock(&tx, changes.stock.as_ref())?;
-        write_idempotency(&tx, &changes.idempotency)?;
-        records::write_records(&tx, &changes.records)?;
-        write_documents(&tx, &changes.documents)?;
-        if self.take_failure() {
-            // Dropping `tx` rolls everything above back.
-            return Err(StoreError::Unavailable {
-                reason: "injected failure midway through a commit".to_string(),
-            });
+        let ticket = self.submit(changes, None);
+        self.wait(&ticket)
+    }
+
+    fn submit(&self, changes: ChangeSet, after: Option<&CommitTicket>) -> CommitTicket {
+        let ticket = CommitTicket::pending();
+        match self.queue.lock() {
+            Ok(mut queue) => queue.waiting.push(Queued {
+                changes,
+                ticket: ticket.clone(),
+                after: after.cloned(),
+            }),
+            Err(_) => return CommitTicket::done(Err(queue_poisoned())),
         }
-        write_outbox(&tx, &changes.outbox_records()?)?;
-        tx.commit().map_err(store_error("committing"))
+        ticket
+    }
+
+    fn wait(&self, ticket: &CommitTicket) -> Result<(), StoreError> {
+        let mut queue = self.queue.lock().map_err(|_| queue_poisoned())?;
+        loop {
+            if let Some(outcome) = ticket.outcome() {
+                return outcome;
+            }
+            if queue.leading {
+                queue = self.decided.wait(queue).map_err(|_| queue_poisoned())?;
+                continue;
+            }
+            // No group is being committed: this thread commits everything queued,
+            // its own change set among it.
+            queue.leading = true;
+            let group = std::mem::take(&mut queue.waiting);
+            drop(queue);
+            let empty = group.is_empty();
+            {
+                let _leader = Leader(self);
+                self.commit_group(group);
+            }
+            if empty && ticket.outcome().is_none() {
+                return Err(StoreError::Unavailable {
+                    reason: "waited for a change set this store was never handed".to_string(),
+                });
+            }
+            queue = self.queue.lock().map_err(|_| queue_poisoned())?;
+        }
     }
 
     fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
@@ -739,7 +993,12 @@ impl Store for SqliteStore {
             .map_err(store_error("listing idempotency keys"))?;
         let rows = stmt
             .query_map(params![after.unwrap_or(""), clamp_i64(limit)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Doc>(1)?.0,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("listing idempotency keys"))?;
@@ -843,13 +1102,27 @@ impl Outbox for SqliteStore {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.lock()?;
         let mut stmt = conn
-            .prepare_cached("SELECT record FROM outbox ORDER BY seq LIMIT ?1")
+            .prepare_cached(
+                "SELECT o.record, e.record FROM outbox o LEFT JOIN order_events e \
+                 ON o.payload_event IS NOT NULL AND e.order_id = o.aggregate_id \
+                 AND e.version = o.payload_event ORDER BY o.seq LIMIT ?1",
+            )
             .map_err(store_error("reading the outbox"))?;
-        let docs = stmt
-            .query_map([clamp_i64(limit)], |r| r.get::<_, String>(0))
+        let rows = stmt
+            .query_map([clamp_i64(limit)], |r| {
+                Ok((r.get::<_, Doc>(0)?.0, r.get::<_, Option<Doc>>(1)?))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("reading the outbox"))?;
-        docs.iter().map(|d| decode("outbox record", d)).collect()
+        rows.into_iter()
+            .map(|(doc, event)| {
+                let mut record: OutboxRecord = decode("outbox record", &doc)?;
+                if let Some(event) = event {
+                    record.payload_json = event.0;
+                }
+                Ok(record)
+            })
+            .collect()
     }
 
     fn acknowledge(&self, id: &str) -> Result<bool, StoreError> {

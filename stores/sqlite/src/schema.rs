@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "invoices and credit notes",
         sql: include_str!("../migrations/0005_invoice_documents.sql"),
     },
+    Migration {
+        version: 6,
+        name: "packed documents",
+        sql: include_str!("../migrations/0006_packed_documents.sql"),
+    },
 ];
 
 /// Brings the database to the newest schema, in one immediate transaction so two

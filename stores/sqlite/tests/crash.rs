@@ -23,6 +23,7 @@ use ordersmith_store_conformance::fixtures;
 use ordersmith_store_conformance::process::{spawn_test_child, PrefixedIds};
 
 const CHILD_DB: &str = "ORDERSMITH_CRASH_CHILD_DB";
+const CHILD_THREADS: &str = "ORDERSMITH_CRASH_CHILD_THREADS";
 const ORDERS: usize = 5_000;
 
 /// The order id in an `ACK <id>` line, wherever the line starts.
@@ -45,21 +46,33 @@ fn crash_child() {
         Arc::new(PrefixedIds::new(std::process::id().to_string())),
     );
     let ctx = CommandContext::system();
-    let mut out = std::io::stdout().lock();
     // libtest may have printed "test crash_child ... " without a newline: end that line.
-    writeln!(out).unwrap();
-    for i in 0..ORDERS {
-        let mut new = fixtures::new_order("web", fixtures::start());
-        new.external_ref = Some(format!("W-{i:05}"));
-        let order = engine.place_order(new, &ctx).unwrap();
-        engine.confirm_order(&order.id, &ctx).unwrap();
-        engine
-            .add_note(&order.id, format!("imported #{i}"), &ctx)
-            .unwrap();
-        // Acknowledged only after the last command returned.
-        writeln!(out, "ACK {}", order.id).unwrap();
-        out.flush().unwrap();
-    }
+    println!();
+    // Several writer threads on one engine share commits (group commit, ADR 0013).
+    let threads: usize = std::env::var(CHILD_THREADS)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (engine, ctx) = (&engine, &ctx);
+            s.spawn(move || {
+                for i in (t..ORDERS).step_by(threads) {
+                    let mut new = fixtures::new_order("web", fixtures::start());
+                    new.external_ref = Some(format!("W-{i:05}"));
+                    let order = engine.place_order(new, ctx).unwrap();
+                    engine.confirm_order(&order.id, ctx).unwrap();
+                    engine
+                        .add_note(&order.id, format!("imported #{i}"), ctx)
+                        .unwrap();
+                    // Acknowledged only after the last command returned.
+                    let mut out = std::io::stdout().lock();
+                    writeln!(out, "ACK {}", order.id).unwrap();
+                    out.flush().unwrap();
+                }
+            });
+        }
+    });
 }
 
 #[test]
@@ -67,6 +80,20 @@ fn acknowledged_orders_survive_sigkill() {
     if std::env::var(CHILD_DB).is_ok() {
         return;
     }
+    kill_and_check(1);
+}
+
+/// The same with 8 writer threads on one engine, whose commits are grouped: a group's
+/// orders are acknowledged only once its one COMMIT returned.
+#[test]
+fn acknowledged_orders_survive_sigkill_with_grouped_commits() {
+    if std::env::var(CHILD_DB).is_ok() {
+        return;
+    }
+    kill_and_check(8);
+}
+
+fn kill_and_check(threads: usize) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.db");
     // Vary the kill point between runs: somewhere in the first 40-600 acknowledgements.
@@ -75,8 +102,14 @@ fn acknowledged_orders_survive_sigkill() {
         .unwrap()
         .subsec_nanos();
     let kill_after = 40 + usize::try_from(nanos % 560).unwrap();
-    let mut child =
-        spawn_test_child("crash_child", &[(CHILD_DB, path.display().to_string())]).unwrap();
+    let mut child = spawn_test_child(
+        "crash_child",
+        &[
+            (CHILD_DB, path.display().to_string()),
+            (CHILD_THREADS, threads.to_string()),
+        ],
+    )
+    .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut reader = BufReader::new(stdout);
     let mut acked: Vec<String> = Vec::new();
@@ -134,8 +167,9 @@ fn acknowledged_orders_survive_sigkill() {
         assert_eq!(versions, (1..=snapshot.version).collect::<Vec<_>>(), "{id}");
         assert_eq!(Order::replay(&events).unwrap(), snapshot, "{id}");
     }
+    // At most one order per writer thread was in flight when the child died.
     assert!(
-        stored.len() <= acked.len() + 1,
+        stored.len() <= acked.len() + threads,
         "{} stored, {} acknowledged",
         stored.len(),
         acked.len()

@@ -181,3 +181,147 @@ fn order_ids_never_repeat_across_reopens_and_stores_on_one_file() {
     let second = place();
     assert_ne!(first, second);
 }
+
+/// A file written by version 5 (documents as JSON text) is migrated to packed documents
+/// without rewriting its rows: old rows read back exactly, new rows are packed, and an
+/// older ordersmith would refuse the file (its schema version is now 6).
+#[test]
+fn documents_written_before_packing_read_back_exactly_after_the_migration() {
+    use ordersmith::ports::{IdempotencyRecord, Outbox, OutboxRecord};
+    use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    let change = fixtures::new_order_change("o-1", "web", fixtures::start());
+    let event = change.events[0].clone();
+    let outbox = OutboxRecord {
+        id: "o-1:1".into(),
+        topic: "order.placed".into(),
+        aggregate_id: "o-1".into(),
+        aggregate_version: 1,
+        created_at: fixtures::start(),
+        payload_json: serde_json::to_string(&event).unwrap(),
+    };
+    let key = IdempotencyRecord {
+        key: "external:web:W-1".into(),
+        fingerprint: serde_json::to_string(&fixtures::new_order("web", fixtures::start())).unwrap(),
+        order_id: change.snapshot.id.clone(),
+        order_version: 1,
+    };
+    let entry = StockLogEntry {
+        seq: 1,
+        at: fixtures::start(),
+        command: StockCommand::AddLocation {
+            location: Location::new(
+                ordersmith::ids::LocationId::parse("IST").unwrap(),
+                "Istanbul DC",
+                1,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        },
+    };
+    {
+        // The schema and rows exactly as version 5 wrote them.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, \
+             name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .unwrap();
+        for m in MIGRATIONS.iter().take(5) {
+            conn.execute_batch(m.sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, 'then')",
+                rusqlite::params![m.version, m.name],
+            )
+            .unwrap();
+        }
+        let json = |v: &dyn erased::Json| v.json();
+        conn.execute(
+            "INSERT INTO orders VALUES ('o-1', 1, 'pending', 'web', ?1, 0, ?2)",
+            rusqlite::params![fixtures::start().timestamp(), json(&change.snapshot)],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO order_events VALUES ('o-1', 1, ?1)",
+            [json(&event)],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO outbox (id, topic, aggregate_id, record) VALUES ('o-1:1', 'order.placed', 'o-1', ?1)",
+            [json(&outbox)],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO idempotency_records VALUES (?1, ?2, 'o-1', 1)",
+            [&key.key, &key.fingerprint],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO stock_log VALUES (1, ?1)", [json(&entry)])
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(
+        store.load_order(&change.snapshot.id).unwrap().unwrap(),
+        change.snapshot
+    );
+    assert_eq!(
+        store.order_events(&change.snapshot.id).unwrap(),
+        vec![event]
+    );
+    assert_eq!(store.pending(10).unwrap(), vec![outbox.clone()]);
+    assert_eq!(store.idempotency_record(&key.key).unwrap().unwrap(), key);
+    assert_eq!(store.stock_log_since(0, 10).unwrap(), vec![entry]);
+
+    // Written now: packed, and the outbox record of an order event refers to the event.
+    let second = fixtures::new_order_change("o-2", "web", fixtures::start());
+    let second_event = second.events[0].clone();
+    let second_outbox = OutboxRecord {
+        id: "o-2:1".into(),
+        aggregate_id: "o-2".into(),
+        payload_json: serde_json::to_string(&second_event).unwrap(),
+        ..outbox.clone()
+    };
+    store
+        .commit(ChangeSet {
+            orders: vec![second],
+            outbox: vec![second_outbox.clone().into()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(store.pending(10).unwrap(), vec![outbox, second_outbox]);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let kinds: Vec<(String, String, Option<i64>)> = conn
+        .prepare(
+            "SELECT typeof(o.snapshot), typeof(e.record), x.payload_event FROM orders o \
+             JOIN order_events e ON e.order_id = o.id JOIN outbox x ON x.aggregate_id = o.id \
+             ORDER BY o.id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        kinds,
+        vec![
+            ("text".into(), "text".into(), None),
+            ("blob".into(), "blob".into(), Some(1)),
+        ]
+    );
+}
+
+/// JSON of any serialisable value, for writing rows the way version 5 did.
+mod erased {
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap()
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! Batched writes (issue 9): many orders placed, or many commands run, in one atomic
+//! store commit, so a durable store syncs once per batch instead of once per order.
+//!
+//! The contract of the one-by-one calls is kept: each order (each command) is decided on
+//! its own and gets its own result, in input order; one bad order does not stop the
+//! rest. What changes is only that the good ones of a batch are saved by one commit. Two
+//! cases fall back to one call per item, which is exactly the unbatched behaviour:
+//!
+//! - an item is refused *after* it changed the stock ledger (the ledger cannot take back
+//!   one item's commands while keeping the others'), and
+//! - the batch's commit fails (store unavailable, or concurrent writers kept winning).
+
+use std::collections::HashMap;
+
+use super::{CommandContext, Engine, EngineError, PreparedPlace, Tx, Written};
+use crate::ids::OrderId;
+use crate::order::{NewOrder, Order, OrderCommand};
+use crate::ports::ChangeSet;
+
+/// Orders placed per commit by [`Engine::place_orders`], and commands run per commit by
+/// [`Engine::execute_many`]: large enough that one sync serves many orders, small
+/// enough that a batch's change set stays a few megabytes.
+pub const WRITE_BATCH: usize = 1_000;
+
+/// Why a batch was abandoned for one-by-one calls (never returned to a caller).
+const LEDGER_MOVED: EngineError = EngineError::InvalidInput {
+    field: "batch",
+    reason: "an item was refused after it changed the stock ledger",
+};
+
+/// Adds an item's change set to the batch's. The orders of a batch placement are
+/// distinct new orders, so this is a plain append: no search through the batch per item.
+fn append(into: &mut ChangeSet, later: ChangeSet) {
+    into.orders.extend(later.orders);
+    into.idempotency.extend(later.idempotency);
+    into.outbox.extend(later.outbox);
+    into.records.extend(later.records);
+    into.documents.extend(later.documents);
+}
+
+/// [`merge_changes`](super::merge_changes) with an index of the batch's orders, so a
+/// batch of n commands merges in O(n), not O(n²) id comparisons.
+fn merge_indexed(into: &mut ChangeSet, positions: &mut HashMap<OrderId, usize>, later: ChangeSet) {
+    for change in later.orders {
+        match positions
+            .get(&change.snapshot.id)
+            .and_then(|&i| into.orders.get_mut(i))
+        {
+            Some(existing) => {
+                existing.events.extend(change.events);
+                existing.snapshot = change.snapshot;
+            }
+            None => {
+                positions.insert(change.snapshot.id.clone(), into.orders.len());
+                into.orders.push(change);
+            }
+        }
+    }
+    append(
+        into,
+        ChangeSet {
+            orders: Vec::new(),
+            ..later
+        },
+    );
+}
+
+impl Engine {
+    /// [`Engine::place_orders`]: batches of [`WRITE_BATCH`] orders, one commit each.
+    pub(super) fn place_orders_batched(
+        &self,
+        orders: Vec<NewOrder>,
+        ctx: &CommandContext,
+    ) -> Vec<Result<Order, EngineError>> {
+        let mut results = Vec::with_capacity(orders.len());
+        let mut orders = orders.into_iter().peekable();
+        while orders.peek().is_some() {
+            let chunk: Vec<NewOrder> = orders.by_ref().take(WRITE_BATCH).collect();
+            results.extend(self.place_batch(chunk, ctx));
+        }
+        results
+    }
+
+    /// Places `orders` with one commit for every order that succeeds.
+    fn place_batch(
+        &self,
+        orders: Vec<NewOrder>,
+        ctx: &CommandContext,
+    ) -> Vec<Result<Order, EngineError>> {
+        let prepared: Vec<Result<PreparedPlace, EngineError>> = orders
+            .iter()
+            .map(|new| PreparedPlace::new(new, ctx))
+            .collect();
+        match self.write(|engine, tx| engine.place_batch_in(tx, &orders, &prepared, ctx)) {
+            Ok(results) => results,
+            // Nothing of the batch was saved: place each order on its own, as the
+            // unbatched call did.
+            Err(_) => orders
+                .into_iter()
+                .map(|new| self.place_order(new, ctx))
+                .collect(),
+        }
+    }
+
+    /// The body of a batch placement: each order through [`Engine::place_in`], with
+    /// keys (idempotency keys, channel references) taken earlier in the same batch
+    /// treated as if they were already stored.
+    fn place_batch_in(
+        &self,
+        tx: &mut Tx<'_>,
+        orders: &[NewOrder],
+        prepared: &[Result<PreparedPlace, EngineError>],
+        ctx: &CommandContext,
+    ) -> Result<Written<Vec<Result<Order, EngineError>>>, EngineError> {
+        let mut changes = ChangeSet::default();
+        let mut results: Vec<Result<Order, EngineError>> = Vec::with_capacity(orders.len());
+        // Key -> (fingerprint, index of the result that took it).
+        let mut taken: HashMap<&str, (&str, usize)> = HashMap::new();
+        for (new, prepared) in orders.iter().zip(prepared) {
+            let prepared = match prepared {
+                Ok(p) => p,
+                Err(e) => {
+                    results.push(Err(e.clone()));
+                    continue;
+                }
+            };
+            if let Some(repeat) = repeated_key(new, prepared, &taken, &results) {
+                results.push(repeat);
+                continue;
+            }
+            let mark = tx.entries.len();
+            match self.place_in(tx, new, prepared, ctx, true) {
+                Ok(written) => {
+                    if !written.changes.is_empty() {
+                        for key in &prepared.keys {
+                            taken.insert(key, (&prepared.fingerprint, results.len()));
+                        }
+                        append(&mut changes, written.changes);
+                    }
+                    results.push(Ok(written.value));
+                }
+                Err(_) if tx.entries.len() != mark => return Err(LEDGER_MOVED),
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        Ok(Written {
+            changes,
+            value: results,
+        })
+    }
+
+    /// Runs each `(order, command)` on its own, as [`Engine::execute`] would one after
+    /// the other, and saves every command that succeeds with one commit per
+    /// [`WRITE_BATCH`] commands (a bulk confirmation after an import, say). Results come
+    /// back in input order; a refused command changes nothing and does not stop the rest.
+    /// A later command on an order sees the earlier commands of the batch on it.
+    ///
+    /// `ctx` applies to every command; an idempotency key in it binds the first command
+    /// (the later ones, being different commands, are refused as
+    /// `ENGINE_IDEMPOTENCY_MISMATCH`, exactly as separate calls with one key would be).
+    /// A placement (`OrderCommand::Place`) is refused: use [`Engine::place_orders`].
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use ordersmith::engine::{CommandContext, Engine};
+    /// use ordersmith::ids::{ChannelId, OrderId, VariantId};
+    /// use ordersmith::money::{Currency, Money};
+    /// use ordersmith::order::{NewLine, NewOrder, OrderCommand, OrderStatus};
+    ///
+    /// let engine = Engine::in_memory();
+    /// let try_ = Currency::parse("TRY")?;
+    /// let line = NewLine::new(VariantId::parse("MUG")?, 1, Money::parse("10.00", try_)?);
+    /// let new = NewOrder::new(ChannelId::parse("web")?, Utc::now(), try_, vec![line]);
+    /// let ctx = CommandContext::system();
+    /// let placed = engine.place_orders(vec![new.clone(), new], &ctx);
+    /// let mut commands: Vec<(OrderId, OrderCommand)> = placed
+    ///     .iter()
+    ///     .map(|o| Ok((o.as_ref().map_err(Clone::clone)?.id.clone(), OrderCommand::Confirm)))
+    ///     .collect::<Result<_, ordersmith::engine::EngineError>>()?;
+    /// commands.push((OrderId::parse("order-nope")?, OrderCommand::Confirm));
+    /// let results = engine.execute_many(commands, &ctx);
+    /// assert_eq!(results[0].as_ref().map(|o| o.status), Ok(OrderStatus::Confirmed));
+    /// assert_eq!(results[1].as_ref().map(|o| o.status), Ok(OrderStatus::Confirmed));
+    /// assert_eq!(results[2].as_ref().map_err(|e| e.code()).unwrap_err(), "ORDER_NOT_FOUND");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn execute_many(
+        &self,
+        commands: Vec<(OrderId, OrderCommand)>,
+        ctx: &CommandContext,
+    ) -> Vec<Result<Order, EngineError>> {
+        let mut results = Vec::with_capacity(commands.len());
+        let mut commands = commands.into_iter().peekable();
+        while commands.peek().is_some() {
+            let chunk: Vec<(OrderId, OrderCommand)> = commands.by_ref().take(WRITE_BATCH).collect();
+            results.extend(self.execute_batch(chunk, ctx));
+        }
+        results
+    }
+
+    fn execute_batch(
+        &self,
+        commands: Vec<(OrderId, OrderCommand)>,
+        ctx: &CommandContext,
+    ) -> Vec<Result<Order, EngineError>> {
+        if let Err(e) = super::check_key(ctx) {
+            return commands.iter().map(|_| Err(e.clone())).collect();
+        }
+        // An idempotency key spans the batch: separate calls keep its exact meaning.
+        if ctx.idempotency_key.is_some() {
+            return commands
+                .into_iter()
+                .map(|(id, command)| self.execute_one(&id, command, ctx))
+                .collect();
+        }
+        match self.write(|engine, tx| engine.execute_batch_in(tx, &commands, ctx)) {
+            Ok(results) => results,
+            Err(_) => commands
+                .into_iter()
+                .map(|(id, command)| self.execute_one(&id, command, ctx))
+                .collect(),
+        }
+    }
+
+    /// One command as [`Engine::execute`], placements refused.
+    fn execute_one(
+        &self,
+        id: &OrderId,
+        command: OrderCommand,
+        ctx: &CommandContext,
+    ) -> Result<Order, EngineError> {
+        if matches!(command, OrderCommand::Place { .. }) {
+            return Err(PLACE_IN_EXECUTE_MANY);
+        }
+        self.execute(id, command, ctx)
+    }
+
+    fn execute_batch_in(
+        &self,
+        tx: &mut Tx<'_>,
+        commands: &[(OrderId, OrderCommand)],
+        ctx: &CommandContext,
+    ) -> Result<Written<Vec<Result<Order, EngineError>>>, EngineError> {
+        let mut changes = ChangeSet::default();
+        let mut results = Vec::with_capacity(commands.len());
+        // Orders changed earlier in the batch, as they are now, and where their change
+        // is in `changes.orders`.
+        let mut changed: HashMap<&OrderId, Order> = HashMap::new();
+        let mut positions: HashMap<OrderId, usize> = HashMap::new();
+        for (id, command) in commands {
+            if matches!(command, OrderCommand::Place { .. }) {
+                results.push(Err(PLACE_IN_EXECUTE_MANY));
+                continue;
+            }
+            let mark = tx.entries.len();
+            let loaded = changed.get(id);
+            match self.execute_in(tx, id, command, ctx, "", loaded, true) {
+                Ok(written) => {
+                    if !written.changes.is_empty() {
+                        merge_indexed(&mut changes, &mut positions, written.changes);
+                        changed.insert(id, written.value.clone());
+                    }
+                    results.push(Ok(written.value));
+                }
+                Err(_) if tx.entries.len() != mark => return Err(LEDGER_MOVED),
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        Ok(Written {
+            changes,
+            value: results,
+        })
+    }
+}
+
+const PLACE_IN_EXECUTE_MANY: EngineError = EngineError::InvalidInput {
+    field: "command",
+    reason: "execute_many runs commands on existing orders; place orders with place_orders",
+};
+
+/// The result for an order whose idempotency key or channel reference an earlier order
+/// of the same batch took: what [`Engine::place_in`] returns for a stored key (the
+/// earlier order, which nothing else in the batch changes), or the mismatch error.
+fn repeated_key(
+    new: &NewOrder,
+    prepared: &PreparedPlace,
+    taken: &HashMap<&str, (&str, usize)>,
+    results: &[Result<Order, EngineError>],
+) -> Option<Result<Order, EngineError>> {
+    prepared.keys.iter().find_map(|key| {
+        let (fingerprint, index) = taken.get(key.as_str())?;
+        let earlier = results.get(*index)?.as_ref().ok()?;
+        if *fingerprint != prepared.fingerprint {
+            return Some(Err(match (&prepared.external_key, &new.external_ref) {
+                (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
+                    channel: new.channel.to_string(),
+                    external_ref: r.clone(),
+                    order_id: earlier.id.clone(),
+                },
+                _ => EngineError::IdempotencyMismatch { key: key.clone() },
+            }));
+        }
+        Some(Ok(earlier.clone()))
+    })
+}

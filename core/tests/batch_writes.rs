@@ -1,0 +1,463 @@
+//! Batched writes (issue 9): `place_orders` and `execute_many` save many orders with one
+//! commit per batch, and still decide each order on its own, exactly as one call per
+//! order would.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use ordersmith::engine::{CommandContext, Engine, EngineError, WRITE_BATCH};
+use ordersmith::ids::{LocationId, OrderId};
+use ordersmith::invoice::InvoiceDocument;
+use ordersmith::order::{HoldReason, NewOrder, Order, OrderCommand, OrderEventRecord, OrderStatus};
+use ordersmith::ports::dump::export;
+use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use ordersmith::ports::{ChangeSet, IdempotencyRecord, KeyedRecord, OrderQuery, Store, StoreError};
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
+use proptest::prelude::*;
+
+/// A memory store that counts commits.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryStore,
+    commits: AtomicUsize,
+}
+
+impl Store for Counting {
+    fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.inner.load_order(id)
+    }
+    fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
+        self.inner.order_events(id)
+    }
+    fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
+        self.inner.query_orders(query)
+    }
+    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency_record(key)
+    }
+    fn stock_log_since(&self, after: u64, limit: usize) -> Result<Vec<StockLogEntry>, StoreError> {
+        self.inner.stock_log_since(after, limit)
+    }
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.commits.fetch_add(1, Ordering::SeqCst);
+        self.inner.commit(changes)
+    }
+    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
+        self.inner.order_ids(after, limit)
+    }
+    fn idempotency_records(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency_records(after, limit)
+    }
+    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
+        self.inner.keyed_record(namespace, key)
+    }
+    fn keyed_records(
+        &self,
+        namespace: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeyedRecord>, StoreError> {
+        self.inner.keyed_records(namespace, after, limit)
+    }
+    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.record_namespaces()
+    }
+    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
+        self.inner.document_series_last(series)
+    }
+    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError> {
+        self.inner.load_document(number)
+    }
+    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError> {
+        self.inner.order_documents(order)
+    }
+    fn documents(
+        &self,
+        after: Option<(&str, u64)>,
+        limit: usize,
+    ) -> Result<Vec<InvoiceDocument>, StoreError> {
+        self.inner.documents(after, limit)
+    }
+}
+
+fn counting_engine() -> (Engine, Arc<Counting>) {
+    let store = Arc::new(Counting::default());
+    let outbox = Arc::new(MemoryStore::new());
+    let engine = Engine::new(
+        store.clone(),
+        outbox,
+        Arc::new(FixedClock::new(at(20, 12))),
+        Arc::new(SequentialIds::new()),
+    );
+    (engine, store)
+}
+
+fn ctx() -> CommandContext {
+    CommandContext::system()
+}
+
+fn with_ref(reference: &str) -> NewOrder {
+    let mut new = sample_order("web");
+    new.external_ref = Some(reference.to_string());
+    new
+}
+
+/// An order the core refuses (a line of zero units).
+fn invalid() -> NewOrder {
+    let mut new = sample_order("web");
+    new.lines[0].quantity = 0;
+    new
+}
+
+/// Results reduced to what a caller compares: the order's id and version, or the code.
+fn outcome(results: &[Result<Order, EngineError>]) -> Vec<Result<(String, u64), String>> {
+    results
+        .iter()
+        .map(|r| match r {
+            Ok(o) => Ok((o.id.to_string(), o.version)),
+            Err(e) => Err(e.code().to_string()),
+        })
+        .collect()
+}
+
+#[test]
+fn place_orders_saves_each_batch_with_one_commit() {
+    let (engine, store) = counting_engine();
+    let n = WRITE_BATCH * 2 + 500;
+    let orders: Vec<NewOrder> = (0..n).map(|i| with_ref(&format!("W-{i}"))).collect();
+    let results = engine.place_orders(orders, &ctx());
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(store.commits.load(Ordering::SeqCst), 3);
+    assert_eq!(store.inner.order_count(), n);
+    // Every order is whole: its snapshot, its event, its channel reference.
+    for (i, placed) in results.iter().enumerate() {
+        let placed = placed.as_ref().unwrap();
+        assert_eq!(engine.order(&placed.id).unwrap(), *placed);
+        assert_eq!(engine.order_history(&placed.id).unwrap().len(), 1);
+        let key = format!("external:web:W-{i}");
+        assert_eq!(
+            store.idempotency_record(&key).unwrap().unwrap().order_id,
+            placed.id
+        );
+    }
+}
+
+#[test]
+fn a_bad_order_gets_its_error_at_its_index_and_the_rest_are_saved() {
+    let (engine, store) = counting_engine();
+    let results = engine.place_orders(
+        vec![
+            with_ref("A"),
+            invalid(),
+            with_ref("B"),
+            invalid(),
+            with_ref("C"),
+        ],
+        &ctx(),
+    );
+    assert_eq!(
+        outcome(&results),
+        vec![
+            Ok(("order-000001".to_string(), 1)),
+            Err("ORDER_INVALID_QUANTITY".to_string()),
+            Ok(("order-000002".to_string(), 1)),
+            Err("ORDER_INVALID_QUANTITY".to_string()),
+            Ok(("order-000003".to_string(), 1)),
+        ]
+    );
+    assert_eq!(store.commits.load(Ordering::SeqCst), 1);
+    assert_eq!(store.inner.order_count(), 3);
+}
+
+#[test]
+fn references_repeated_within_a_batch_behave_as_across_calls() {
+    let mut changed = with_ref("R1");
+    changed.note = Some("different content".into());
+    let batch = vec![with_ref("R1"), with_ref("R1"), changed, with_ref("R2")];
+
+    let (engine, store) = counting_engine();
+    let results = engine.place_orders(batch.clone(), &ctx());
+    assert_eq!(
+        outcome(&results),
+        vec![
+            Ok(("order-000001".to_string(), 1)),
+            Ok(("order-000001".to_string(), 1)),
+            Err("ENGINE_DUPLICATE_EXTERNAL_REF".to_string()),
+            Ok(("order-000002".to_string(), 1)),
+        ]
+    );
+    match &results[2] {
+        Err(EngineError::DuplicateExternalRef { order_id, .. }) => {
+            assert_eq!(order_id.as_str(), "order-000001")
+        }
+        other => panic!("expected a duplicate reference, got {other:?}"),
+    }
+    assert_eq!(store.inner.order_count(), 2);
+
+    // The same batch again: every order exists, nothing is saved.
+    let again = engine.place_orders(batch, &ctx());
+    assert_eq!(outcome(&again), outcome(&results));
+    assert_eq!(store.commits.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_key_in_the_context_binds_the_first_order_of_a_batch() {
+    let keyed = ctx().with_idempotency_key("import-7");
+    let batch = vec![with_ref("A"), with_ref("B"), with_ref("A")];
+    let (engine, _) = counting_engine();
+    let results = engine.place_orders(batch.clone(), &keyed);
+    let sequential = test_engine();
+    let one_by_one: Vec<_> = batch
+        .into_iter()
+        .map(|o| sequential.engine.place_order(o, &keyed))
+        .collect();
+    assert_eq!(outcome(&results), outcome(&one_by_one));
+    assert_eq!(
+        outcome(&results)[1],
+        Err("ENGINE_IDEMPOTENCY_MISMATCH".to_string())
+    );
+}
+
+#[test]
+fn a_batch_whose_commit_fails_is_placed_one_order_at_a_time() {
+    let t = test_engine();
+    t.store.fail_next_commits(1);
+    let results = t.engine.place_orders(
+        (0..10).map(|i| with_ref(&format!("W-{i}"))).collect(),
+        &ctx(),
+    );
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(t.store.order_count(), 10);
+}
+
+#[test]
+fn a_store_that_stays_down_fails_every_order_and_saves_nothing() {
+    let t = test_engine();
+    t.store.fail_next_commits(1_000);
+    let results = t.engine.place_orders(
+        (0..5).map(|i| with_ref(&format!("W-{i}"))).collect(),
+        &ctx(),
+    );
+    assert!(results
+        .iter()
+        .all(|r| r.as_ref().err().map(EngineError::code) == Some("STORE_UNAVAILABLE")));
+    assert_eq!(t.store.order_count(), 0);
+}
+
+fn stocked(engine: &Engine, mugs: u32) {
+    let ist = LocationId::parse("IST").unwrap();
+    let mut setup = vec![StockCommand::AddLocation {
+        location: Location::new(
+            ist.clone(),
+            "Istanbul DC",
+            1,
+            "TR-34",
+            LocationKind::Warehouse,
+        ),
+    }];
+    for (sku, units) in [("SHIRT-M", 1_000), ("MUG", mugs)] {
+        setup.push(StockCommand::RegisterVariant {
+            variant: variant(sku),
+            policy: StockPolicy::Deny,
+        });
+        setup.push(StockCommand::Receive {
+            variant: variant(sku),
+            location: ist.clone(),
+            quantity: units,
+            reference: None,
+        });
+    }
+    engine.stock_batch(setup).unwrap();
+}
+
+#[test]
+fn execute_many_runs_each_command_on_its_own_with_one_commit() {
+    let (engine, store) = counting_engine();
+    let placed: Vec<OrderId> = engine
+        .place_orders(
+            (0..4).map(|i| with_ref(&format!("W-{i}"))).collect(),
+            &ctx(),
+        )
+        .into_iter()
+        .map(|r| r.unwrap().id)
+        .collect();
+    let before = store.commits.load(Ordering::SeqCst);
+    let results = engine.execute_many(
+        vec![
+            (placed[0].clone(), OrderCommand::Confirm),
+            (oid("order-999999"), OrderCommand::Confirm),
+            (placed[1].clone(), OrderCommand::Confirm),
+            // A later command on an order sees the earlier one of the batch.
+            (placed[1].clone(), OrderCommand::Confirm),
+            (
+                placed[1].clone(),
+                OrderCommand::Hold {
+                    reason: HoldReason::AddressCheck,
+                    note: None,
+                },
+            ),
+            (
+                placed[2].clone(),
+                OrderCommand::Place {
+                    order_id: placed[2].clone(),
+                    order: Box::new(with_ref("X")),
+                },
+            ),
+        ],
+        &ctx(),
+    );
+    let codes: Vec<Result<OrderStatus, &str>> = results
+        .iter()
+        .map(|r| r.as_ref().map(|o| o.status).map_err(EngineError::code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            Ok(OrderStatus::Confirmed),
+            Err("ORDER_NOT_FOUND"),
+            Ok(OrderStatus::Confirmed),
+            Err("ORDER_INVALID_TRANSITION"),
+            Ok(OrderStatus::OnHold),
+            Err("ENGINE_INVALID_INPUT"),
+        ]
+    );
+    assert_eq!(store.commits.load(Ordering::SeqCst), before + 1);
+    assert_eq!(
+        engine.order(&placed[1]).unwrap().status,
+        OrderStatus::OnHold
+    );
+    assert_eq!(engine.order_history(&placed[1]).unwrap().len(), 3);
+    assert_eq!(
+        engine.order(&placed[3]).unwrap().status,
+        OrderStatus::Pending
+    );
+}
+
+#[test]
+fn execute_many_reserves_stock_and_refuses_a_short_order_alone() {
+    // Two mugs: the third confirmation is short and refused, the others reserve.
+    let t = test_engine();
+    stocked(&t.engine, 2);
+    let ids: Vec<OrderId> = t
+        .engine
+        .place_orders(
+            (0..4).map(|i| with_ref(&format!("W-{i}"))).collect(),
+            &ctx(),
+        )
+        .into_iter()
+        .map(|r| r.unwrap().id)
+        .collect();
+    let results = t.engine.execute_many(
+        ids.iter()
+            .map(|id| (id.clone(), OrderCommand::Confirm))
+            .collect(),
+        &ctx(),
+    );
+    let codes: Vec<Result<OrderStatus, &str>> = results
+        .iter()
+        .map(|r| r.as_ref().map(|o| o.status).map_err(EngineError::code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            Ok(OrderStatus::Confirmed),
+            Ok(OrderStatus::Confirmed),
+            Err("STOCK_INSUFFICIENT"),
+            Err("STOCK_INSUFFICIENT"),
+        ]
+    );
+    let ist = LocationId::parse("IST").unwrap();
+    let level = |e: &Engine, sku: &str| {
+        e.with_stock(|l| l.level(&variant(sku), &ist).unwrap())
+            .unwrap()
+    };
+    let mug = level(&t.engine, "MUG");
+    assert_eq!((mug.reserved, mug.available), (2, 0));
+    let shirt = level(&t.engine, "SHIRT-M");
+    assert_eq!(shirt.reserved, 4);
+    // What the engine holds is what the store replays.
+    let replayed = Engine::new(
+        t.store.clone(),
+        t.store.clone(),
+        t.clock.clone(),
+        Arc::new(SequentialIds::new()),
+    );
+    assert_eq!(level(&replayed, "SHIRT-M"), shirt);
+    assert_eq!(level(&replayed, "MUG"), mug);
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    Valid {
+        reference: Option<u8>,
+        variant: bool,
+    },
+    Invalid,
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        4 => (proptest::option::of(0u8..4), any::<bool>())
+            .prop_map(|(reference, variant)| Item::Valid { reference, variant }),
+        1 => Just(Item::Invalid),
+    ]
+}
+
+fn build(item: &Item) -> NewOrder {
+    match item {
+        Item::Valid { reference, variant } => {
+            let mut new = sample_order("web");
+            new.external_ref = reference.map(|r| format!("R-{r}"));
+            if *variant {
+                new.note = Some("the other content".into());
+            }
+            new
+        }
+        Item::Invalid => invalid(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `place_orders` gives every order the result, and leaves the store in the state,
+    /// that one `place_order` call per order would, in the same order.
+    #[test]
+    fn batched_placement_equals_one_call_per_order(
+        first in proptest::collection::vec(item(), 0..24),
+        second in proptest::collection::vec(item(), 0..24),
+        keyed in any::<bool>(),
+    ) {
+        let ctx = if keyed { ctx().with_idempotency_key("k") } else { ctx() };
+        let batched = test_engine();
+        let sequential = test_engine();
+        for items in [&first, &second] {
+            let orders: Vec<NewOrder> = items.iter().map(build).collect();
+            let a = batched.engine.place_orders(orders.clone(), &ctx);
+            let b: Vec<_> = orders
+                .into_iter()
+                .map(|o| sequential.engine.place_order(o, &ctx))
+                .collect();
+            prop_assert_eq!(outcome(&a), outcome(&b));
+        }
+        let dump = |t: &TestEngine| {
+            let mut out = Vec::new();
+            export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        prop_assert_eq!(dump(&batched), dump(&sequential));
+    }
+}

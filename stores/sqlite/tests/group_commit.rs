@@ -1,0 +1,324 @@
+//! Group commit (ADR 0013): change sets submitted while another group syncs are saved
+//! together, each all or nothing on its own; an acknowledged write is durable and
+//! readable; a refused change set refuses only itself and what was decided after it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ordersmith::engine::{CommandContext, Engine, EngineConfig};
+use ordersmith::ids::{LocationId, OrderId, VariantId};
+use ordersmith::order::OrderStatus;
+use ordersmith::ports::memory::SystemClock;
+use ordersmith::ports::{
+    ChangeSet, CommitTicket, IdempotencyRecord, Outbox, StockAppend, Store, StoreError,
+};
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
+use ordersmith_sqlite::SqliteStore;
+use ordersmith_store_conformance::fixtures;
+
+fn file_store() -> (Arc<SqliteStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("shop.db")).unwrap());
+    (store, dir)
+}
+
+fn new_order(id: &str) -> ChangeSet {
+    ChangeSet {
+        orders: vec![fixtures::new_order_change(id, "web", fixtures::start())],
+        ..ChangeSet::default()
+    }
+}
+
+fn receive(seq: u64) -> StockLogEntry {
+    StockLogEntry {
+        seq,
+        at: fixtures::start(),
+        command: StockCommand::AddLocation {
+            location: Location::new(
+                LocationId::parse(format!("L{seq}")).unwrap(),
+                "Somewhere",
+                1,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        },
+    }
+}
+
+fn stock(expected_seq: u64, entries: Vec<StockLogEntry>) -> ChangeSet {
+    ChangeSet {
+        stock: Some(StockAppend {
+            expected_seq,
+            entries,
+            places: Vec::new(),
+        }),
+        ..ChangeSet::default()
+    }
+}
+
+fn code(outcome: &Result<(), StoreError>) -> &'static str {
+    match outcome {
+        Ok(()) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+/// Everything submitted before anyone waits is one group: one transaction in which each
+/// change set is checked and saved on its own.
+#[test]
+fn a_refused_change_set_in_a_group_refuses_only_itself() {
+    let (store, _dir) = file_store();
+    store.commit(new_order("o-1")).unwrap();
+    let stale = ChangeSet {
+        // o-1 is at version 1: a change expecting it absent is stale.
+        orders: vec![fixtures::new_order_change("o-1", "web", fixtures::start())],
+        ..ChangeSet::default()
+    };
+    let key = |k: &str, order: &str| IdempotencyRecord {
+        key: k.to_string(),
+        fingerprint: "{}".to_string(),
+        order_id: OrderId::parse(order).unwrap(),
+        order_version: 1,
+    };
+    let tickets = [
+        store.submit(new_order("o-2"), None),
+        store.submit(stale, None),
+        store.submit(
+            ChangeSet {
+                idempotency: vec![key("k-1", "o-2")],
+                ..new_order("o-3")
+            },
+            None,
+        ),
+        // The same key again in the same group: taken by the change set before.
+        store.submit(
+            ChangeSet {
+                idempotency: vec![key("k-1", "o-4")],
+                ..new_order("o-4")
+            },
+            None,
+        ),
+        store.submit(stock(0, vec![receive(1), receive(2)]), None),
+        // Stale head: the change set before moved it to 2.
+        store.submit(stock(0, vec![receive(1)]), None),
+        store.submit(stock(2, vec![receive(3)]), None),
+    ];
+    let outcomes: Vec<&str> = tickets.iter().map(|t| code(&store.wait(t))).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "ok",
+            "STORE_VERSION_CONFLICT",
+            "ok",
+            "STORE_KEY_TAKEN",
+            "ok",
+            "STORE_VERSION_CONFLICT",
+            "ok"
+        ]
+    );
+    let ids: Vec<String> = store
+        .order_ids(None, 10)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(ids, ["o-1", "o-2", "o-3"]);
+    let seqs: Vec<u64> = store
+        .stock_log_since(0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    // Refused change sets left nothing: no events, no key, no outbox.
+    assert!(store
+        .order_events(&OrderId::parse("o-4").unwrap())
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .idempotency_record("k-1")
+            .unwrap()
+            .unwrap()
+            .order_id
+            .as_str(),
+        "o-2"
+    );
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+/// A change set decided on an earlier one's unsaved effects is refused with it, even
+/// where its own checks would pass, in the same group or a later one.
+#[test]
+fn a_change_set_submitted_after_a_refused_one_is_refused_with_it() {
+    let (store, _dir) = file_store();
+    store.commit(new_order("o-1")).unwrap();
+    let refused = store.submit(new_order("o-1"), None);
+    let same_group = store.submit(new_order("o-2"), Some(&refused));
+    let saved = store.submit(new_order("o-3"), None);
+    let after_saved = store.submit(new_order("o-4"), Some(&saved));
+    assert_eq!(code(&store.wait(&same_group)), "STORE_VERSION_CONFLICT");
+    assert_eq!(code(&store.wait(&refused)), "STORE_VERSION_CONFLICT");
+    assert_eq!(code(&store.wait(&after_saved)), "ok");
+    let later_group = store.submit(new_order("o-5"), Some(&refused));
+    assert_eq!(code(&store.wait(&later_group)), "STORE_VERSION_CONFLICT");
+    let ids: BTreeSet<String> = store
+        .order_ids(None, 10)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["o-1".into(), "o-3".into(), "o-4".into()])
+    );
+}
+
+#[test]
+fn an_injected_failure_in_a_group_fails_only_its_change_set() {
+    let (store, _dir) = file_store();
+    let first = store.submit(new_order("o-1"), None);
+    let second = store.submit(new_order("o-2"), None);
+    store.fail_next_commits(1);
+    assert_eq!(code(&store.wait(&first)), "STORE_UNAVAILABLE");
+    assert_eq!(code(&store.wait(&second)), "ok");
+    assert!(store
+        .load_order(&OrderId::parse("o-1").unwrap())
+        .unwrap()
+        .is_none());
+    assert!(store
+        .load_order(&OrderId::parse("o-2").unwrap())
+        .unwrap()
+        .is_some());
+    assert_eq!(store.pending(10).unwrap().len(), 0);
+}
+
+#[test]
+fn a_ticket_from_elsewhere_is_an_error_not_a_hang() {
+    let (store, _dir) = file_store();
+    let foreign = CommitTicket::pending();
+    assert_eq!(code(&store.wait(&foreign)), "STORE_UNAVAILABLE");
+}
+
+/// 8 threads place and confirm orders (reserving stock) on one engine: every
+/// acknowledged order is saved whole, readable after reopening, and the ledger the
+/// store replays is what the orders hold: nothing lost, nothing reserved twice.
+#[test]
+fn concurrent_writers_share_commits_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let threads = 8;
+    let per_thread = 25;
+    // Fewer mugs than orders: some confirmations are refused, and must change nothing.
+    let mugs = 150;
+    let acknowledged: Vec<(OrderId, bool)> = {
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let engine = Engine::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(SystemClock::new()),
+            store,
+        )
+        .with_config(EngineConfig {
+            max_attempts: 1_000,
+            ..EngineConfig::default()
+        });
+        let ist = LocationId::parse("IST").unwrap();
+        let mut setup = vec![StockCommand::AddLocation {
+            location: Location::new(
+                ist.clone(),
+                "Istanbul DC",
+                1,
+                "TR-34",
+                LocationKind::Warehouse,
+            ),
+        }];
+        for (sku, units) in [("SHIRT-M", 100_000), ("MUG", mugs)] {
+            let variant = VariantId::parse(sku).unwrap();
+            setup.push(StockCommand::RegisterVariant {
+                variant: variant.clone(),
+                policy: StockPolicy::Deny,
+            });
+            setup.push(StockCommand::Receive {
+                variant,
+                location: ist.clone(),
+                quantity: units,
+                reference: None,
+            });
+        }
+        engine.stock_batch(setup).unwrap();
+        let ctx = CommandContext::system();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (engine, ctx) = (&engine, &ctx);
+                    s.spawn(move || {
+                        let mut acked = Vec::new();
+                        for i in 0..per_thread {
+                            let mut new = fixtures::new_order("web", fixtures::start());
+                            new.external_ref = Some(format!("T{t}-{i}"));
+                            let order = engine.place_order(new, ctx).unwrap();
+                            match engine.confirm_order(&order.id, ctx) {
+                                Ok(confirmed) => {
+                                    assert_eq!(confirmed.status, OrderStatus::Confirmed);
+                                    acked.push((order.id, true));
+                                }
+                                Err(e) => {
+                                    assert_eq!(e.code(), "STOCK_INSUFFICIENT");
+                                    acked.push((order.id, false));
+                                }
+                            }
+                        }
+                        acked
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        })
+    };
+    assert_eq!(acknowledged.len(), threads * per_thread);
+    let confirmed = acknowledged.iter().filter(|(_, c)| *c).count();
+    // fixtures::new_order takes one mug: exactly the stock is sold, never more.
+    assert_eq!(confirmed, usize::try_from(mugs).unwrap());
+
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+    for (id, was_confirmed) in &acknowledged {
+        let order = store.load_order(id).unwrap().unwrap();
+        let expected = if *was_confirmed {
+            OrderStatus::Confirmed
+        } else {
+            OrderStatus::Pending
+        };
+        assert_eq!(order.status, expected, "{id}");
+        let events = store.order_events(id).unwrap();
+        assert_eq!(ordersmith::order::Order::replay(&events).unwrap(), order);
+    }
+    let engine = Engine::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(SystemClock::new()),
+        store,
+    );
+    let ist = LocationId::parse("IST").unwrap();
+    let mug = engine
+        .with_stock(|l| l.level(&VariantId::parse("MUG").unwrap(), &ist).unwrap())
+        .unwrap();
+    assert_eq!((mug.reserved, mug.available), (i64::from(mugs), 0));
+    let shirt = engine
+        .with_stock(|l| {
+            l.level(&VariantId::parse("SHIRT-M").unwrap(), &ist)
+                .unwrap()
+        })
+        .unwrap();
+    assert_eq!(shirt.reserved, 2 * i64::from(mugs));
+}
