@@ -657,12 +657,11 @@ fn commit_shipped(
             .into());
         };
         let id = reservation_id(before, &line.id, 1000 + k)?;
-        let request =
-            ReserveRequest::new(id.clone(), line.variant.clone(), location.clone(), rest)
-                .with_reference(format!(
-                    "order {} line {} (shipped unreserved)",
-                    before.id, line.id
-                ));
+        let request = ReserveRequest::new(id.clone(), line.variant.clone(), location.clone(), rest)
+            .with_reference(format!(
+                "order {} line {} (shipped unreserved)",
+                before.id, line.id
+            ));
         tx.stock(StockCommand::Reserve { request })?;
         tx.stock(StockCommand::Commit {
             reservation: id.clone(),
