@@ -1137,3 +1137,45 @@ pub fn lines(items: &[(&str, u32)]) -> Result<Vec<LineQuantity>, EngineError> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::HoldReason;
+
+    #[test]
+    fn fingerprints_are_a_sha256_of_the_canonical_json_and_legacy_json_still_matches() {
+        let first = OrderCommand::Hold {
+            reason: HoldReason::AddressCheck,
+            note: Some("check the address".into()),
+        };
+        let other = OrderCommand::Hold {
+            reason: HoldReason::AddressCheck,
+            note: Some("another note".into()),
+        };
+        let fresh = fingerprint(&first).unwrap();
+        assert!(fresh.starts_with("sha256:"));
+        assert_eq!(fresh.len(), "sha256:".len() + 64);
+        assert!(fresh["sha256:".len()..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        // Deterministic, and different commands differ.
+        assert_eq!(fresh, fingerprint(&first).unwrap());
+        assert_ne!(fresh, fingerprint(&other).unwrap());
+        assert!(same_fingerprint(&fresh, &fresh, &first));
+        assert!(!same_fingerprint(
+            &fingerprint(&other).unwrap(),
+            &fresh,
+            &first
+        ));
+        // A record saved before fingerprints were hashed holds the command's JSON: the
+        // same command still matches it, another does not.
+        let legacy = serde_json::to_string(&first).unwrap();
+        assert!(same_fingerprint(&legacy, &fresh, &first));
+        assert!(!same_fingerprint(
+            &legacy,
+            &fingerprint(&other).unwrap(),
+            &other
+        ));
+    }
+}
