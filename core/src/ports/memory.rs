@@ -206,19 +206,7 @@ impl Store for MemoryStore {
         // check when they write its JSON), so reading the outbox cannot fail later.
         for write in &changes.outbox {
             if let OutboxWrite::OrderEvent { order_id, version } = write {
-                let saved = changes
-                    .orders
-                    .iter()
-                    .filter(|c| &c.snapshot.id == order_id)
-                    .any(|c| c.events.iter().any(|e| e.version == *version));
-                if !saved {
-                    return Err(StoreError::Corrupt {
-                        reason: format!(
-                            "an outbox record names event {version} of order {order_id}, \
-                             which this change set does not save"
-                        ),
-                    });
-                }
+                changes.announced_event(order_id, *version)?;
             }
         }
         let mut written = BTreeSet::new();

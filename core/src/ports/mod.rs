@@ -374,22 +374,31 @@ impl ChangeSet {
             .map(|write| match write {
                 OutboxWrite::Record(record) => Ok(record.clone()),
                 OutboxWrite::OrderEvent { order_id, version } => {
-                    let event = self
-                        .orders
-                        .iter()
-                        .filter(|c| &c.snapshot.id == order_id)
-                        .flat_map(|c| c.events.iter())
-                        .find(|e| e.version == *version)
-                        .ok_or_else(|| StoreError::Corrupt {
-                            reason: format!(
-                                "an outbox record names event {version} of order {order_id}, \
-                                 which this change set does not save"
-                            ),
-                        })?;
-                    OutboxRecord::for_order_event(event)
+                    OutboxRecord::for_order_event(self.announced_event(order_id, *version)?)
                 }
             })
             .collect()
+    }
+
+    /// The event an [`OutboxWrite::OrderEvent`] names: saved in this change set for
+    /// `order_id` at `version`. Any other reference is [`StoreError::Corrupt`] (an
+    /// engine bug), so a store refuses the change set before writing anything.
+    pub fn announced_event(
+        &self,
+        order_id: &OrderId,
+        version: u64,
+    ) -> Result<&OrderEventRecord, StoreError> {
+        self.orders
+            .iter()
+            .filter(|c| &c.snapshot.id == order_id)
+            .flat_map(|c| c.events.iter())
+            .find(|e| e.version == version)
+            .ok_or_else(|| StoreError::Corrupt {
+                reason: format!(
+                    "an outbox record names event {version} of order {order_id}, \
+                     which this change set does not save"
+                ),
+            })
     }
 
     /// True when there is nothing to save.

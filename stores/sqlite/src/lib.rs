@@ -521,18 +521,7 @@ fn write_outbox(
                 (std::borrow::Cow::Borrowed(record), referred)
             }
             OutboxWrite::OrderEvent { order_id, version } => {
-                let event = changes
-                    .orders
-                    .iter()
-                    .filter(|c| &c.snapshot.id == order_id)
-                    .flat_map(|c| c.events.iter())
-                    .find(|e| e.version == *version)
-                    .ok_or_else(|| StoreError::Corrupt {
-                        reason: format!(
-                            "an outbox record names event {version} of order {order_id}, \
-                             which this change set does not save"
-                        ),
-                    })?;
+                let event = changes.announced_event(order_id, *version)?;
                 let record = OutboxRecord {
                     id: format!("{}:{}", event.order_id, event.version),
                     topic: event.event.topic().to_string(),
