@@ -98,7 +98,7 @@ fn stages<'a>(order: &'a Order, events: &[OrderEvent], first_version: u64) -> Ve
                     .history()
                     .iter()
                     .rev()
-                    .find(|r| &r.event == event)?;
+                    .find(|r| r.event == **event)?;
                 let key = match record.outcome {
                     ApplyOutcome::Advanced { to, .. } => match to {
                         TrackingStatus::OutForDelivery => TemplateKey::OutForDelivery,
@@ -286,7 +286,9 @@ fn requests_for(config: &EngineConfig, order: &Order, stages: Vec<Stage<'_>>) ->
                 continue;
             };
             seen.insert(key);
-            out.push(OrderEvent::NotificationRequested { notification });
+            out.push(OrderEvent::NotificationRequested {
+                notification: Box::new(notification),
+            });
         }
     }
     out

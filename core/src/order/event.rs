@@ -98,7 +98,7 @@ pub enum OrderEvent {
     /// A line was added by an edit.
     LineAdded {
         /// The line.
-        line: OrderLine,
+        line: Box<OrderLine>,
     },
     /// A line was removed by an edit.
     LineRemoved {
@@ -215,7 +215,7 @@ pub enum OrderEvent {
         /// The fulfilment order.
         fulfilment: String,
         /// The parcel.
-        parcel: Parcel,
+        parcel: Box<Parcel>,
     },
     /// A parcel was given its GS1 SSCC.
     ParcelIdentified {
@@ -246,7 +246,7 @@ pub enum OrderEvent {
         /// The parcel.
         parcel: String,
         /// The label.
-        label: Label,
+        label: Box<Label>,
     },
     /// A parcel was handed over to its carrier (shipment and stock events follow;
     /// the record's time is when).
@@ -276,19 +276,19 @@ pub enum OrderEvent {
         /// The parcel.
         parcel: String,
         /// The event.
-        event: crate::fulfilment::CarrierEvent,
+        event: Box<crate::fulfilment::CarrierEvent>,
         /// What its code means.
         mapped: crate::fulfilment::MappedStatus,
     },
     /// A customer notification was asked of the host (once per dedupe key).
     NotificationRequested {
         /// The message: template, locale, channel, recipient, values, dedupe key.
-        notification: crate::notify::Notification,
+        notification: Box<crate::notify::Notification>,
     },
     /// A payment's authorisation was asked of the provider (an outbox effect).
     PaymentAuthorisationRequested {
         /// The new payment.
-        payment: crate::payment::Payment,
+        payment: Box<crate::payment::Payment>,
     },
     /// The provider authorised a payment.
     PaymentAuthorised {
@@ -582,7 +582,7 @@ impl Order {
                 add_to(&mut self.lines, lines, |q| &mut q.cancelled);
             }
             OrderEvent::LineAdded { line } => {
-                self.lines.push(line.clone());
+                self.lines.push(OrderLine::clone(line));
                 self.next_line_number = self.next_line_number.saturating_add(1);
             }
             OrderEvent::LineRemoved { line_id } => self.lines.retain(|l| &l.id != line_id),
@@ -687,7 +687,7 @@ impl Order {
                         let packed = fo.packed.entry(line.clone()).or_insert(0);
                         *packed = packed.saturating_add(*q);
                     }
-                    fo.parcels.push(parcel.clone());
+                    fo.parcels.push(Parcel::clone(parcel));
                     if fo.status == FulfilmentOrderStatus::Open {
                         fo.status = FulfilmentOrderStatus::InProgress;
                     }
@@ -720,7 +720,7 @@ impl Order {
             } => {
                 if let Some(p) = self.parcel_mut(fulfilment, parcel) {
                     p.status = ParcelStatus::Labelled;
-                    p.label = Some(label.clone());
+                    p.label = Some(Label::clone(label));
                 }
             }
             OrderEvent::ParcelHandedOver { fulfilment, parcel } => {
@@ -771,11 +771,11 @@ impl Order {
                         event.raw_code(),
                         mapped,
                     );
-                    tracking.apply(&table, event.clone());
+                    tracking.apply(&table, crate::fulfilment::CarrierEvent::clone(event));
                 }
             }
             OrderEvent::PaymentAuthorisationRequested { payment } => {
-                self.payments.push(payment.clone());
+                self.payments.push(crate::payment::Payment::clone(payment));
             }
             OrderEvent::PaymentAuthorised {
                 payment,
@@ -900,5 +900,22 @@ impl Order {
             order.apply(&record.event);
         }
         Some(order)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Every stored event is an `OrderEventRecord`: five or more per confirmed order,
+    // kept for the order's life. Large payloads are boxed so the common events
+    // (confirmed, allocated, committed, ...) do not pay for the rare big ones.
+    #[test]
+    fn events_stay_small_in_memory() {
+        let event = std::mem::size_of::<OrderEvent>();
+        let record = std::mem::size_of::<OrderEventRecord>();
+        println!("OrderEvent {event} B, OrderEventRecord {record} B");
+        assert!(event <= 112, "OrderEvent grew to {event} bytes");
+        assert!(record <= 208, "OrderEventRecord grew to {record} bytes");
     }
 }

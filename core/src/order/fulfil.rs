@@ -208,7 +208,7 @@ pub(crate) fn decide_step(
             };
             Ok(vec![OrderEvent::ParcelPacked {
                 fulfilment: fo.id.clone(),
-                parcel,
+                parcel: Box::new(parcel),
             }])
         }
         FulfilmentCommand::RequestLabel {
@@ -265,7 +265,7 @@ pub(crate) fn decide_step(
             Ok(vec![OrderEvent::LabelRecorded {
                 fulfilment: fo.id.clone(),
                 parcel: p.id.clone(),
-                label,
+                label: Box::new(label),
             }])
         }
         FulfilmentCommand::HandOver {
@@ -392,7 +392,7 @@ pub(crate) fn decide_step(
             events.push(OrderEvent::ParcelTracked {
                 fulfilment: fo.id.clone(),
                 parcel: p.id.clone(),
-                event: event.clone(),
+                event: Box::new(event.clone()),
                 mapped: mapped.clone(),
             });
             let delivered = crate::fulfilment::ApplyOutcome::Advanced {

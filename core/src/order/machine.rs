@@ -388,7 +388,7 @@ fn edit_events(order: &Order, edits: &[LineEdit]) -> Result<Vec<OrderEvent>, Ord
     for edit in edits {
         let event = match edit {
             LineEdit::Add { line } => OrderEvent::LineAdded {
-                line: build_line(line, order.currency, scratch.next_line_number)?,
+                line: Box::new(build_line(line, order.currency, scratch.next_line_number)?),
             },
             LineEdit::Remove { line_id } | LineEdit::SetQuantity { line_id, .. } => {
                 let line = scratch

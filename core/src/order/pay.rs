@@ -127,12 +127,12 @@ pub(crate) fn decide_step(
                 });
             }
             Ok(vec![OrderEvent::PaymentAuthorisationRequested {
-                payment: Payment::requested(
+                payment: Box::new(Payment::requested(
                     format!("P{}", order.payments.len() + 1),
                     provider.clone(),
                     method.clone(),
                     *amount,
-                ),
+                )),
             }])
         }
         PaymentCommand::ConfirmAuthorisation {

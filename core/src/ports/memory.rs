@@ -22,16 +22,26 @@ use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
+/// An outbox entry as the memory store keeps it: an order event's announcement is
+/// two words, and the rarer ready record is boxed so it does not widen every entry.
+enum Pending {
+    Record(Box<OutboxRecord>),
+    OrderEvent { order_id: OrderId, version: u64 },
+}
+
 #[derive(Default)]
 struct State {
     // foldhash (randomly seeded per map) rather than SipHash: SipHash was a tenth of
     // an in-memory channel import, and the stock ledger already keys its maps this way.
-    orders: FastMap<OrderId, (Order, Vec<OrderEventRecord>)>,
+    // Each order's snapshot and events sit behind one box: the table's slots stay 24
+    // bytes, so its spare capacity and the copy when it grows cost little, instead of
+    // a kilobyte per slot (`Order` is large inline).
+    orders: FastMap<OrderId, Box<(Order, Vec<OrderEventRecord>)>>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
     idempotency: FastMap<String, IdempotencyRecord>,
     /// In commit order. Order events are held as references into `orders` and written
     /// as JSON only when the host reads them: one copy of each event in memory.
-    outbox: BTreeMap<u64, OutboxWrite>,
+    outbox: BTreeMap<u64, Pending>,
     /// Ready records by id.
     outbox_index: FastMap<String, u64>,
     /// Order-event announcements by (order, version); their id is `"<order>:<version>"`.
@@ -105,7 +115,7 @@ impl Store for MemoryStore {
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        Ok(state.orders.get(id).map(|(o, _)| o.clone()))
+        Ok(state.orders.get(id).map(|slot| slot.0.clone()))
     }
 
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
@@ -114,7 +124,7 @@ impl Store for MemoryStore {
         Ok(state
             .orders
             .get(id)
-            .map(|(_, events)| events.clone())
+            .map(|slot| slot.1.clone())
             .unwrap_or_default())
     }
 
@@ -134,7 +144,7 @@ impl Store for MemoryStore {
         let iter = tail
             .skip_while(|(t, _)| *t < from)
             .take_while(|(t, _)| query.placed_to.is_none_or(|end| *t < end))
-            .filter_map(|(_, id)| state.orders.get(id).map(|(o, _)| o))
+            .filter_map(|(_, id)| state.orders.get(id).map(|slot| &slot.0))
             .filter(|o| query.matches(o))
             .skip(query.offset)
             .take(query.effective_limit());
@@ -176,7 +186,7 @@ impl Store for MemoryStore {
             let actual = state
                 .orders
                 .get(&change.snapshot.id)
-                .map_or(0, |(o, _)| o.version);
+                .map_or(0, |slot| slot.0.version);
             if actual != change.expected_version {
                 return Err(StoreError::Conflict {
                     aggregate: format!("order {}", change.snapshot.id),
@@ -262,7 +272,7 @@ impl Store for MemoryStore {
                     stored.1.extend(change.events);
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert((change.snapshot, change.events));
+                    slot.insert(Box::new((change.snapshot, change.events)));
                 }
             }
         }
@@ -303,17 +313,17 @@ impl Store for MemoryStore {
         for write in changes.outbox {
             state.outbox_seq += 1;
             let seq = state.outbox_seq;
-            match &write {
+            let pending = match write {
                 OutboxWrite::Record(record) => {
                     state.outbox_index.insert(record.id.clone(), seq);
+                    Pending::Record(Box::new(record))
                 }
                 OutboxWrite::OrderEvent { order_id, version } => {
-                    state
-                        .outbox_events
-                        .insert((order_id.clone(), *version), seq);
+                    state.outbox_events.insert((order_id.clone(), version), seq);
+                    Pending::OrderEvent { order_id, version }
                 }
-            }
-            state.outbox.insert(seq, write);
+            };
+            state.outbox.insert(seq, pending);
         }
         Ok(())
     }
@@ -455,12 +465,12 @@ impl Outbox for MemoryStore {
             .values()
             .take(limit)
             .map(|write| match write {
-                OutboxWrite::Record(record) => Ok(record.clone()),
-                OutboxWrite::OrderEvent { order_id, version } => {
+                Pending::Record(record) => Ok(OutboxRecord::clone(record)),
+                Pending::OrderEvent { order_id, version } => {
                     let event = state
                         .orders
                         .get(order_id)
-                        .and_then(|(_, events)| find_event(events, *version))
+                        .and_then(|slot| find_event(&slot.1, *version))
                         .ok_or_else(|| StoreError::Corrupt {
                             reason: format!(
                                 "the outbox names event {version} of order {order_id}, \

@@ -464,12 +464,12 @@ mod tests {
         };
         let mut o = Order::from_placed(OrderId::parse("o-1").unwrap(), &p);
         o.apply(&OrderEvent::PaymentAuthorisationRequested {
-            payment: crate::payment::Payment::requested(
+            payment: Box::new(crate::payment::Payment::requested(
                 "P1".into(),
                 "iyzico".into(),
                 Some("card".into()),
                 Money::parse("250", try_).unwrap(),
-            ),
+            )),
         });
         o
     }
