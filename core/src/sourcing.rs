@@ -232,6 +232,9 @@ struct Planner<'a, S: Availability> {
     /// Units of each stock variant already planned at each ranked location.
     used: HashMap<(usize, VariantId), u64>,
     assignments: Vec<Assignment>,
+    /// Whether sentences are written: the engine's confirmation reads only the
+    /// assignments, and formatting sentences nobody reads was a tenth of its work.
+    explain: bool,
     explanation: Vec<String>,
 }
 
@@ -265,12 +268,21 @@ impl<S: Availability> Clone for Planner<'_, S> {
             strategy: self.strategy,
             used: self.used.clone(),
             assignments: self.assignments.clone(),
+            explain: self.explain,
             explanation: self.explanation.clone(),
         }
     }
 }
 
 impl<'a, S: Availability> Planner<'a, S> {
+    /// Adds the sentence `say` writes, when the plan is explained.
+    fn note(&mut self, say: impl FnOnce(&Self) -> String) {
+        if self.explain {
+            let sentence = say(self);
+            self.explanation.push(sentence);
+        }
+    }
+
     fn describe(&self, location: &Location) -> String {
         match self.strategy {
             SourcingStrategy::NearestRegion { customer_region } => {
@@ -452,6 +464,19 @@ pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
     strategy: &SourcingStrategy,
     allow_split: bool,
 ) -> Result<SourcingPlan, SourcingError> {
+    plan_with(lines, locations, stock, strategy, allow_split, true)
+}
+
+/// [`plan`], with the explanation written only when `explain`: the assignments and
+/// what is left unfilled are the same either way.
+pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
+    lines: &[SourcingLine],
+    locations: &[L],
+    stock: &S,
+    strategy: &SourcingStrategy,
+    allow_split: bool,
+    explain: bool,
+) -> Result<SourcingPlan, SourcingError> {
     validate(lines)?;
     let mut ranked: Vec<&Location> = locations.iter().map(|l| l.borrow()).collect();
     match strategy {
@@ -481,14 +506,17 @@ pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
         strategy,
         used: HashMap::new(),
         assignments: Vec::new(),
+        explain,
         explanation: Vec::new(),
     };
     let mut remaining: Vec<u32> = lines.iter().map(|l| l.quantity).collect();
     let total: u64 = remaining.iter().map(|q| u64::from(*q)).sum();
-    let all = if lines.len() == 1 {
-        "The line ships".to_string()
-    } else {
-        format!("All {} lines ship", lines.len())
+    let all = || {
+        if lines.len() == 1 {
+            "The line ships".to_string()
+        } else {
+            format!("All {} lines ship", lines.len())
+        }
     };
 
     let complete: Vec<usize> = (0..p.ranked.len())
@@ -496,45 +524,48 @@ pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
         .collect();
     if let Some(&first) = complete.first() {
         p.take_all_from(first, &mut remaining);
-        let name = p
-            .ranked
-            .get(first)
-            .map(|l| p.describe(l))
-            .unwrap_or_default();
-        let why = if complete.len() == 1 {
-            "the only location with everything in stock".to_string()
-        } else {
-            format!(
-                "the best-ranked of {} locations with everything in stock",
-                complete.len()
-            )
-        };
-        p.explanation.push(format!("{all} from {name}, {why}"));
+        p.note(|p| {
+            let name = p
+                .ranked
+                .get(first)
+                .map(|l| p.describe(l))
+                .unwrap_or_default();
+            let why = if complete.len() == 1 {
+                "the only location with everything in stock".to_string()
+            } else {
+                format!(
+                    "the best-ranked of {} locations with everything in stock",
+                    complete.len()
+                )
+            };
+            format!("{} from {name}, {why}", all())
+        });
     } else if p.ranked.is_empty() {
-        p.explanation
-            .push("No location is known, so nothing can ship".to_string());
+        p.note(|_| "No location is known, so nothing can ship".to_string());
     } else if !allow_split {
         if let Some((i, covered)) = p.best_cover(&remaining) {
             p.take_all_from(i, &mut remaining);
-            let name = p.ranked.get(i).map(|l| p.describe(l)).unwrap_or_default();
-            p.explanation.push(format!(
-                "No location has everything and splitting is not allowed: {} of {} ship from {name}, the location that covers the most",
-                plural(usize::try_from(covered).unwrap_or(usize::MAX), "unit"),
-                total
-            ));
+            p.note(|p| {
+                let name = p.ranked.get(i).map(|l| p.describe(l)).unwrap_or_default();
+                format!(
+                    "No location has everything and splitting is not allowed: {} of {} ship from {name}, the location that covers the most",
+                    plural(usize::try_from(covered).unwrap_or(usize::MAX), "unit"),
+                    total
+                )
+            });
         }
     } else if matches!(strategy, SourcingStrategy::FewestShipments) {
-        p.explanation.push(
-            "No location has everything: each shipment goes to the location that covers the most of what remains".to_string(),
-        );
+        p.note(|_| {
+            "No location has everything: each shipment goes to the location that covers the most of what remains".to_string()
+        });
         while let Some((i, _)) = p.best_cover(&remaining) {
             p.take_all_from(i, &mut remaining);
         }
         explain_lines(&mut p);
     } else {
-        p.explanation.push(
-            "No location has everything: each line ships from the best-ranked location that has all of it, or is split in rank order".to_string(),
-        );
+        p.note(|_| {
+            "No location has everything: each line ships from the best-ranked location that has all of it, or is split in rank order".to_string()
+        });
         // Lines that share stock (a bundle and a line of one of its components) can
         // fill in one order and not another: keep the order that leaves the fewest
         // units unfilled (the first such, so the plain order wins ties).
@@ -562,18 +593,20 @@ pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
                 line: line.line.clone(),
                 quantity: *left,
             });
-            p.explanation.push(format!(
-                "Line {} ({} × {}): {} left unfilled, not enough stock{}",
-                line.line,
-                line.quantity,
-                line.variant,
-                plural(*left as usize, "unit"),
-                if allow_split {
-                    ""
-                } else {
-                    " at the chosen location"
-                }
-            ));
+            p.note(|_| {
+                format!(
+                    "Line {} ({} × {}): {} left unfilled, not enough stock{}",
+                    line.line,
+                    line.quantity,
+                    line.variant,
+                    plural(*left as usize, "unit"),
+                    if allow_split {
+                        ""
+                    } else {
+                        " at the chosen location"
+                    }
+                )
+            });
         }
     }
     Ok(SourcingPlan {
@@ -584,6 +617,9 @@ pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
 }
 
 fn explain_lines<S: Availability>(p: &mut Planner<'_, S>) {
+    if !p.explain {
+        return;
+    }
     for line in p.lines {
         let parts: Vec<String> = p
             .assignments
@@ -656,5 +692,58 @@ mod tests {
         assert_eq!(region_distance(&loc("DE-BE"), "TR-34"), 2);
         assert_eq!(plural(1, "unit"), "1 unit");
         assert_eq!(plural(2, "unit"), "2 units");
+    }
+
+    proptest::proptest! {
+        // The engine confirms with unexplained plans: they must choose exactly what
+        // the explained plan a person reads chooses, for every strategy and stock.
+        #[test]
+        fn an_unexplained_plan_chooses_what_the_explained_one_does(
+            stock in proptest::collection::vec(0u64..6, 12),
+            wanted in proptest::collection::vec((0usize..4, 1u32..5), 1..5),
+            strategy in 0u8..3,
+            allow_split: bool,
+        ) {
+            let regions = ["TR-34", "TR-06", "DE-BE"];
+            let locations: Vec<Location> = (0..3)
+                .map(|i| {
+                    Location::new(
+                        LocationId::parse(format!("L{i}")).unwrap(),
+                        format!("Place {i}"),
+                        u32::try_from(3 - i).unwrap(),
+                        regions[i],
+                        LocationKind::Warehouse,
+                    )
+                })
+                .collect();
+            let variant = |v: usize| VariantId::parse(format!("V{v}")).unwrap();
+            let mut levels = HashMap::new();
+            for (k, units) in stock.iter().enumerate() {
+                levels.insert((variant(k % 4), locations[k / 4].id.clone()), *units);
+            }
+            let lines: Vec<SourcingLine> = wanted
+                .iter()
+                .enumerate()
+                .map(|(i, (v, q))| {
+                    SourcingLine::new(LineId::parse(format!("l{i}")).unwrap(), variant(*v), *q)
+                })
+                .collect();
+            let strategy = match strategy {
+                0 => SourcingStrategy::Priority,
+                1 => SourcingStrategy::FewestShipments,
+                _ => SourcingStrategy::NearestRegion { customer_region: "TR-06".into() },
+            };
+            let explained = plan(&lines, &locations, &levels, &strategy, allow_split);
+            let quiet = plan_with(&lines, &locations, &levels, &strategy, allow_split, false);
+            match (explained, quiet) {
+                (Ok(explained), Ok(quiet)) => {
+                    proptest::prop_assert!(!explained.explanation.is_empty());
+                    proptest::prop_assert!(quiet.explanation.is_empty());
+                    proptest::prop_assert_eq!(explained.assignments, quiet.assignments);
+                    proptest::prop_assert_eq!(explained.unfilled, quiet.unfilled);
+                }
+                (explained, quiet) => proptest::prop_assert_eq!(explained, quiet),
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::order::{
     Allocation, HoldReason, LineQuantity, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
     OrderStatus,
 };
-use crate::sourcing::{plan, SourcingLine, SourcingPlan, SourcingStrategy};
+use crate::sourcing::{plan_with, SourcingLine, SourcingPlan, SourcingStrategy};
 use crate::stock::{Location, ReserveRequest, StockCommand, StockError, StockLedger, StockPolicy};
 
 use super::{EngineConfig, EngineError, ShortagePolicy, SourcingConfig, Tx};
@@ -153,6 +153,7 @@ fn plan_lines(
     order: &Order,
     lines: &[&OrderLine],
     avoid: Option<&LocationId>,
+    explain: bool,
 ) -> Result<SourcingPlan, EngineError> {
     let requests: Vec<SourcingLine> = lines
         .iter()
@@ -181,12 +182,13 @@ fn plan_lines(
             config.allow_split,
         );
     }
-    Ok(plan(
+    Ok(plan_with(
         &requests,
         &locations,
         ledger,
         &strategy,
         config.allow_split,
+        explain,
     )?)
 }
 
@@ -211,7 +213,7 @@ pub(crate) fn preview(
         mut plan,
         reserves,
         short,
-    } = decide_reservations(config, ledger, order, &needs, None)?;
+    } = decide_reservations(config, ledger, order, &needs, None, true)?;
     for r in reserves.iter().filter(|r| r.ahead_of_stock) {
         let name = ledger
             .location(&r.location)
@@ -333,9 +335,10 @@ fn decide_reservations(
     order: &Order,
     needs: &[&OrderLine],
     avoid: Option<&LocationId>,
+    explain: bool,
 ) -> Result<Decided, EngineError> {
     let locations = ranked_locations(ledger, avoid);
-    let plan = plan_lines(config, ledger, order, needs, avoid)?;
+    let plan = plan_lines(config, ledger, order, needs, avoid, explain)?;
     let mut reserves: Vec<Reserve> = Vec::new();
     // Units of each stock variant (a bundle's components counted as such) this plan
     // takes per location, so what is left for backorders is judged on the same stock.
@@ -425,11 +428,12 @@ pub(crate) fn allocate_open_avoiding(
     if needs.is_empty() {
         return Ok(Vec::new());
     }
+    // Confirming reads the plan's assignments only: no sentences are written.
     let Decided {
         reserves,
         mut short,
         ..
-    } = decide_reservations(config, tx.ledger, order, &needs, avoid)?;
+    } = decide_reservations(config, tx.ledger, order, &needs, avoid, false)?;
     if on_short == OnShort::Fail {
         if let Some((_, err)) = short.into_iter().next() {
             return Err(err.into());
