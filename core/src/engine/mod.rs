@@ -1100,17 +1100,18 @@ fn fingerprint(command: &impl Serialize) -> Result<String, EngineError> {
             Ok(())
         }
     }
-    let mut hashing = Hashing(Sha256::new());
-    serde_json::to_writer(&mut hashing, command).map_err(|_| EngineError::InvalidInput {
+    let unserialisable = || EngineError::InvalidInput {
         field: "command",
         reason: "could not be serialised",
-    })?;
+    };
+    // serde_json writes token by token; buffered, the hash is fed in large pieces.
+    let mut buffered = std::io::BufWriter::with_capacity(1024, Hashing(Sha256::new()));
+    serde_json::to_writer(&mut buffered, command).map_err(|_| unserialisable())?;
+    let hashing = buffered.into_inner().map_err(|_| unserialisable())?;
     let mut out = String::with_capacity(FINGERPRINT_PREFIX.len() + 64);
     out.push_str(FINGERPRINT_PREFIX);
-    for byte in hashing.0.finalize() {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{byte:02x}");
-    }
+    // The digest's own hex formatting, in one call. Writing to a String cannot fail.
+    let _ = write!(out, "{:x}", hashing.0.finalize());
     Ok(out)
 }
 
@@ -1159,6 +1160,14 @@ mod tests {
         assert!(fresh["sha256:".len()..]
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        // Exactly the SHA-256 of the command's JSON, whatever pieces it is hashed in:
+        // fingerprints already stored must keep matching.
+        let json = serde_json::to_string(&first).unwrap();
+        let whole: String = Sha256::digest(json.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(fresh, format!("sha256:{whole}"));
         // Deterministic, and different commands differ.
         assert_eq!(fresh, fingerprint(&first).unwrap());
         assert_ne!(fresh, fingerprint(&other).unwrap());
