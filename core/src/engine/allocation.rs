@@ -258,9 +258,6 @@ pub(crate) fn reservation_expiry(
     order: &Order,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    if config.payment_stops_reservation_clock && is_paid(order) {
-        return None;
-    }
     let ttl = match order.reservation_ttl_minutes {
         Some(minutes) => Some(TimeDelta::minutes(i64::from(minutes))),
         None => match config.reservation_ttl_by_channel.get(&order.channel) {
@@ -268,6 +265,10 @@ pub(crate) fn reservation_expiry(
             None => config.reservation_ttl,
         },
     }?;
+    // Only a clock that runs needs the order's totals (the dearer question).
+    if config.payment_stops_reservation_clock && is_paid(order) {
+        return None;
+    }
     now.checked_add_signed(ttl)
 }
 

@@ -742,14 +742,16 @@ impl Engine {
             }
             // Automation rules (issue 14): the triggers of the placement and its
             // follow-ups, in one go.
-            let events: Vec<OrderEvent> = changes
+            // (Borrowed: the placed event alone is the whole order again.)
+            let events: Vec<&OrderEvent> = changes
                 .orders
                 .iter()
                 .filter(|c| c.snapshot.id == order.id)
-                .flat_map(|c| c.events.iter().map(|r| r.event.clone()))
+                .flat_map(|c| c.events.iter().map(|r| &r.event))
                 .collect();
             let before_rules = order.version;
             let ruled = rules::run_for(engine, tx, &mut order, &events, &[])?;
+            drop(events);
             if !ruled.is_empty() {
                 let mut caused: Vec<OrderEvent> = ruled.iter().map(|c| c.event.clone()).collect();
                 let notes = notifications::requests(&engine.config, &order, &caused);

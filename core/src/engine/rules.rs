@@ -185,11 +185,11 @@ fn stock_low(tx: &Tx<'_>, from: usize, order: &Order) -> bool {
 /// Runs the live (and shadow) rules for the triggers `events` raise on `order` (which
 /// has them applied), plus `extra` triggers, inside the write. Returns the events
 /// rules caused, applied to `order`, each with the rule that caused it.
-pub(crate) fn run_for(
+pub(crate) fn run_for<E: std::borrow::Borrow<OrderEvent>>(
     engine: &Engine,
     tx: &mut Tx<'_>,
     order: &mut Order,
-    events: &[OrderEvent],
+    events: &[E],
     extra: &[Trigger],
 ) -> Result<Vec<ChainEvent>, EngineError> {
     let config = &engine.config.rules;
@@ -454,7 +454,7 @@ impl Engine {
                 });
             }
             let mut after = before.clone();
-            let ruled = run_for(engine, tx, &mut after, &[], &[trigger])?;
+            let ruled = run_for::<OrderEvent>(engine, tx, &mut after, &[], &[trigger])?;
             if ruled.is_empty() {
                 return Ok(Written {
                     changes: ChangeSet::default(),

@@ -13,10 +13,10 @@ use super::types::{Action, Rule, Trigger};
 use super::RuleSet;
 
 /// The triggers `events` raise, in order, each once.
-pub fn triggers_of(events: &[OrderEvent]) -> Vec<Trigger> {
+pub fn triggers_of<E: std::borrow::Borrow<OrderEvent>>(events: &[E]) -> Vec<Trigger> {
     let mut out: Vec<Trigger> = Vec::new();
     for e in events {
-        let t = match e {
+        let t = match e.borrow() {
             OrderEvent::Placed(_) => Trigger::OrderPlaced,
             OrderEvent::Confirmed => Trigger::OrderConfirmed,
             OrderEvent::Held { .. } => Trigger::OrderHeld,
