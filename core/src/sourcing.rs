@@ -43,7 +43,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{LineId, LocationId, VariantId};
-use crate::stock::{Location, StockLedger};
+use crate::stock::{FastMap, Location, StockLedger};
 
 /// Lines in one sourcing request.
 pub const MAX_LINES: usize = 500;
@@ -230,7 +230,7 @@ struct Planner<'a, S: Availability> {
     stock: &'a S,
     strategy: &'a SourcingStrategy,
     /// Units of each stock variant already planned at each ranked location.
-    used: HashMap<(usize, VariantId), u64>,
+    used: FastMap<(usize, VariantId), u64>,
     assignments: Vec<Assignment>,
     /// Whether sentences are written: the engine's confirmation reads only the
     /// assignments, and formatting sentences nobody reads was a tenth of its work.
@@ -314,7 +314,7 @@ impl<'a, S: Availability> Planner<'a, S> {
 
     /// Units of line `k` ranked location `i` can still cover, given `taken` units of
     /// stock variants set aside on top of what is planned.
-    fn free_line(&self, i: usize, k: usize, taken: &HashMap<VariantId, u64>) -> u64 {
+    fn free_line(&self, i: usize, k: usize, taken: &FastMap<VariantId, u64>) -> u64 {
         let Some(demand) = self.demand.get(k) else {
             return 0;
         };
@@ -354,7 +354,7 @@ impl<'a, S: Availability> Planner<'a, S> {
     /// Units ranked location `i` can cover of what `remaining` still needs, taking
     /// lines in order against the stock they share.
     fn coverage(&self, i: usize, remaining: &[u32]) -> u64 {
-        let mut taken: HashMap<VariantId, u64> = HashMap::new();
+        let mut taken: FastMap<VariantId, u64> = FastMap::default();
         let mut covered = 0u64;
         for (k, need) in remaining.iter().enumerate() {
             let take = self.free_line(i, k, &taken).min(u64::from(*need));
@@ -371,7 +371,7 @@ impl<'a, S: Availability> Planner<'a, S> {
 
     /// Takes what ranked location `i` has of every remaining line.
     fn take_all_from(&mut self, i: usize, remaining: &mut [u32]) {
-        let none = HashMap::new();
+        let none = FastMap::default();
         for (k, need) in remaining.iter_mut().enumerate() {
             let free = self.free_line(i, k, &none);
             let take = u32::try_from(free.min(u64::from(*need))).unwrap_or(0);
@@ -396,7 +396,7 @@ impl<'a, S: Availability> Planner<'a, S> {
     /// Sources each line, in `order`, from its best-ranked location that has all of
     /// it, or splits it across locations in rank order.
     fn per_line(&mut self, order: &[usize], remaining: &mut [u32]) {
-        let none = HashMap::new();
+        let none = FastMap::default();
         for &k in order {
             let Some(need) = remaining.get(k).copied() else {
                 continue;
@@ -434,7 +434,7 @@ impl<'a, S: Availability> Planner<'a, S> {
         let natural: Vec<usize> = (0..self.lines.len()).collect();
         let mut bundles_first = natural.clone();
         bundles_first.sort_by_key(|&k| std::cmp::Reverse(self.demand.get(k).map_or(0, Vec::len)));
-        let none = HashMap::new();
+        let none = FastMap::default();
         let options = |k: usize| {
             let need = self.lines.get(k).map_or(0, |l| u64::from(l.quantity));
             (0..self.ranked.len())
@@ -504,7 +504,7 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         ranked,
         stock,
         strategy,
-        used: HashMap::new(),
+        used: FastMap::default(),
         assignments: Vec::new(),
         explain,
         explanation: Vec::new(),
@@ -652,7 +652,7 @@ fn validate(lines: &[SourcingLine]) -> Result<(), SourcingError> {
             max: MAX_LINES,
         });
     }
-    let mut seen = HashSet::new();
+    let mut seen: HashSet<&LineId, foldhash::fast::RandomState> = HashSet::default();
     for l in lines {
         if l.quantity == 0 || l.quantity > MAX_QUANTITY {
             return Err(SourcingError::InvalidQuantity {

@@ -9,7 +9,7 @@
 //! Variants the ledger does not know (never registered, not a bundle) are not
 //! stock-tracked: they are never reserved, like a product without "track quantity".
 
-use std::collections::HashMap;
+use crate::stock::FastMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -286,7 +286,7 @@ fn shortage(
     line: &OrderLine,
     units: u32,
     location: &LocationId,
-    planned: &HashMap<(VariantId, LocationId), u64>,
+    planned: &FastMap<(VariantId, LocationId), u64>,
 ) -> StockError {
     let lines = stock_lines(ledger, &line.variant);
     let mut first = None;
@@ -343,8 +343,8 @@ fn decide_reservations(
     let mut reserves: Vec<Reserve> = Vec::new();
     // Units of each stock variant (a bundle's components counted as such) this plan
     // takes per location, so what is left for backorders is judged on the same stock.
-    let mut planned: HashMap<(VariantId, LocationId), u64> = HashMap::new();
-    let take = |planned: &mut HashMap<(VariantId, LocationId), u64>,
+    let mut planned: FastMap<(VariantId, LocationId), u64> = FastMap::default();
+    let take = |planned: &mut FastMap<(VariantId, LocationId), u64>,
                 variant: &VariantId,
                 location: &LocationId,
                 quantity: u32| {

@@ -13,7 +13,7 @@
 //!   log from the store. The checkpoint is kept from the first such failure on, so an
 //!   engine that never loses a race pays nothing for it.
 
-use std::collections::HashMap;
+use crate::stock::FastMap;
 
 use crate::ids::VariantId;
 use crate::ports::{StockCursor, StockPlace, Store, StoreError};
@@ -73,7 +73,7 @@ pub(crate) struct Heads {
     /// Global entries applied.
     pub(crate) global: u64,
     /// Entries applied per variant partition.
-    pub(crate) variants: HashMap<VariantId, u64>,
+    pub(crate) variants: FastMap<VariantId, u64>,
 }
 
 impl Heads {
@@ -143,7 +143,7 @@ impl WritePlaces {
             heads: Heads {
                 applied: heads.applied,
                 global: heads.global,
-                variants: HashMap::new(),
+                variants: FastMap::default(),
             },
             places: Vec::new(),
         }
