@@ -183,8 +183,17 @@ fn line_discounts(
             let entries = details.array()?;
             let (mut seller, mut ty) = (Decimal::ZERO, Decimal::ZERO);
             for e in &entries {
-                seller += amount(e, &["lineItemSellerDiscount", "lineItemDiscount"])?;
-                ty += amount(e, &["lineItemTyDiscount"])?;
+                let too_large = || ChannelError::InvalidAmount {
+                    channel: e.channel,
+                    path: e.path(),
+                    text: "discounts too large to add up".into(),
+                };
+                seller = seller
+                    .checked_add(amount(e, &["lineItemSellerDiscount", "lineItemDiscount"])?)
+                    .ok_or_else(too_large)?;
+                ty = ty
+                    .checked_add(amount(e, &["lineItemTyDiscount"])?)
+                    .ok_or_else(too_large)?;
             }
             (
                 (seller, ty),
@@ -200,8 +209,9 @@ fn line_discounts(
         ),
     };
     let scale = |v: Decimal| -> Option<Decimal> {
-        let r = v.checked_mul(q)?.checked_div(units)?;
-        (r.round_dp(currency.minor_units()) == r && r.checked_mul(units)? == v * q)
+        let vq = v.checked_mul(q)?;
+        let r = vq.checked_div(units)?;
+        (r.round_dp(currency.minor_units()) == r && r.checked_mul(units)? == vq)
             .then(|| r.normalize())
     };
     let per_unit = if units.is_zero() || units == q {
@@ -232,19 +242,27 @@ fn decide_basis(
     if reported_total.is_none() && reported_discount.is_none() {
         return (DiscountBasis::Undetermined, false);
     }
-    let reconciles = |per_unit: bool| {
+    let reconciles = |per_unit: bool| -> Option<bool> {
         let (mut total, mut discount) = (Decimal::ZERO, Decimal::ZERO);
         for (_, q, d) in read {
             let (s, t) = match (&d.per_unit, per_unit) {
                 (Some(pu), true) => *pu,
                 _ => d.sum,
             };
-            total += d.gross * Decimal::from(*q) - s - t;
-            discount += s + t;
+            let off = s.checked_add(t)?;
+            let net = d.gross.checked_mul(Decimal::from(*q))?.checked_sub(off)?;
+            total = total.checked_add(net)?;
+            discount = discount.checked_add(off)?;
         }
-        reported_total.is_none_or(|r| r == total) && reported_discount.is_none_or(|r| r == discount)
+        Some(
+            reported_total.is_none_or(|r| r == total)
+                && reported_discount.is_none_or(|r| r == discount),
+        )
     };
-    match (reconciles(false), reconciles(true)) {
+    match (
+        reconciles(false).unwrap_or(false),
+        reconciles(true).unwrap_or(false),
+    ) {
         (true, _) => (DiscountBasis::LineSum, false),
         (false, true) => (DiscountBasis::PerUnit, true),
         (false, false) => (DiscountBasis::Unreconciled, false),

@@ -14,6 +14,15 @@
 //! cancel units, ship, deliver, return units, refund the difference of the refunded
 //! amount. Steps the state machine refuses are reported, never forced.
 //!
+//! **Line edits on the channel**: fewer live units on a line, or a line gone, cancels
+//! the difference (`cancel_lines`, releasing its reservation); more units, or a new line,
+//! go through `edit_order` (reserved like the rest when the order is confirmed). Each
+//! difference is reported in [`ImportReport::line_changes`]; what the engine cannot
+//! express (units already shipped, an order already being fulfilled, an added SKU that
+//! maps to nothing) is left with a typed [`LineChangeBlocked`] reason. Trendyol and
+//! Hepsiburada deliver one package / status feed at a time, so for them a missing line
+//! or fewer units is not a removal; only added lines count.
+//!
 //! **Staleness**: an update whose channel `updated_at` is older than the last one
 //! applied, or (without timestamps) whose lifecycle stage is behind the stored one, is
 //! ignored and reported as [`ImportOutcome::Stale`].
@@ -332,13 +341,7 @@ impl<'a> Intake<'a> {
         let variant = match self.resolve(channel, l)? {
             Some(v) => v,
             None => {
-                let shown = l
-                    .ids
-                    .sku
-                    .clone()
-                    .or(l.ids.barcode.clone())
-                    .or(l.ids.variant_id.clone())
-                    .unwrap_or_else(|| format!("line {}", l.external_line_id));
+                let shown = shown_id(l);
                 let v = VariantId::parse(format!("UNMAPPED:{shown}"))
                     .or_else(|_| VariantId::parse("UNMAPPED"))
                     .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?;
@@ -464,6 +467,20 @@ impl<'a> Intake<'a> {
                 return Ok(report);
             }
         }
+        // A channel order the log has seen is loaded, not placed again: placing it
+        // would only be refused as a duplicate after the engine validated it whole.
+        if let Some(s) = &seen {
+            if let Ok(current) = self.engine.order(&s.order_id) {
+                for l in order.lines.iter().filter(|l| l.quantity > 0) {
+                    if self.resolve(channel, l)?.is_none() {
+                        report.unmapped.push(shown_id(l));
+                    }
+                }
+                report.content_changed = true;
+                let current = self.sync(order, current, &mut report);
+                return self.finish(order, current, false, seen, rank, report);
+            }
+        }
         let mut unmapped = Vec::new();
         let mut new = self.new_order(order, &mut unmapped)?;
         report.unmapped = unmapped;
@@ -493,8 +510,8 @@ impl<'a> Intake<'a> {
             }
             Err(EngineError::DuplicateExternalRef { order_id, .. }) => {
                 report.content_changed = true;
-                // Same channel order, content changed (an edit, a SKU mapped since):
-                // the existing order is updated; its lines are not rewritten.
+                // Same channel order the log did not know (a lost log): the existing
+                // order is brought up to date like any re-delivery.
                 (self.engine.order(&order_id)?, false)
             }
             Err(e) => return Err(e.into()),
@@ -1015,6 +1032,16 @@ pub fn return_reason(text: Option<&str>) -> ReturnReason {
     } else {
         ReturnReason::Other
     }
+}
+
+/// How an unmapped line is named in reports: its SKU, else barcode, else variant id.
+fn shown_id(l: &ChannelLine) -> String {
+    l.ids
+        .sku
+        .clone()
+        .or(l.ids.barcode.clone())
+        .or(l.ids.variant_id.clone())
+        .unwrap_or_else(|| format!("line {}", l.external_line_id))
 }
 
 fn describe(stage: &str, lines: &[LineQuantity]) -> String {

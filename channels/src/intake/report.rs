@@ -70,9 +70,10 @@ pub struct ImportReport {
     pub total_difference: Option<Decimal>,
     /// Refunds, claims and returns not reported before.
     pub new_events: Vec<ChannelEvent>,
-    /// The delivery's lines, prices or dates differ from the order as placed (an edit on
-    /// the channel, a SKU mapped since, a feed with fewer fields): the order's lines were
-    /// not rewritten; only its status was brought up to date.
+    /// A re-delivery of an order already imported (set on every one: the delivery may
+    /// differ from the order as placed). Line quantities, removed and added lines are
+    /// brought to the channel's (see `line_changes`); prices, discounts and titles of
+    /// lines the order already has are not rewritten.
     pub content_changed: bool,
     /// Why the update was ignored, for `stale`.
     pub stale_reason: Option<String>,
