@@ -102,3 +102,27 @@ test('a marketplace claim on a delivered order becomes an RMA, once', async () =
   assert.equal(again.rma ?? null, null)
   assert.equal(engine.order(order.id).rmas.length, 1)
 })
+
+test('channel line edits are applied and reported; Trendyol discount readings are named', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const intake = new ordersmith.ChannelIntake(engine)
+  intake.setListing('shopify', 'MUG', { sku: 'MUG-RED' })
+  const shopify = (quantity, updated) => Buffer.from(JSON.stringify({
+    id: 7100, name: '#7100', created_at: '2026-11-20T09:00:00Z', updated_at: `2026-11-20T${updated}:00Z`,
+    currency: 'USD', taxes_included: false, test: false, financial_status: 'paid', fulfillment_status: null,
+    total_price: `${10 * quantity}.00`,
+    line_items: [{ id: 1, sku: 'MUG-RED', quantity, price: '10.00', discount_allocations: [], tax_lines: [] }]
+  }))
+  assert.equal((await intake.importPayload('shopify', shopify(3, '09:00'))).outcome, 'created')
+  const edited = await intake.importPayload('shopify', shopify(1, '09:30'))
+  assert.deepEqual(edited.applied, ['cancel units (channel edit) L1x2'])
+  assert.deepEqual(edited.line_changes, [{
+    kind: 'quantity_reduced', external_line_id: '1', line_id: 'L1', from: 3, to: 1, applied: true, blocked: null
+  }])
+  const again = await intake.importPayload('shopify', shopify(1, '09:30'))
+  assert.equal(again.outcome, 'unchanged')
+  assert.deepEqual(again.line_changes, [])
+  const report = await mapped(engine).importPayload('trendyol', fixture('trendyol/discount_details_per_unit.json'))
+  assert.equal(report.discount_basis, 'per_unit')
+  assert.deepEqual(report.mismatches, [])
+})

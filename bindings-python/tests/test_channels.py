@@ -191,3 +191,49 @@ def test_claims_become_events_reported_once(engine: ordersmith.Engine) -> None:
     assert first["order_id"] == order.id and first["new"] is True
     [again] = intake.import_events("trendyol", fixture("claims/trendyol_claims.json"))
     assert again["new"] is False
+
+
+def _shopify(quantity: int, updated: str) -> bytes:
+    return (
+        '{"id": 7100, "name": "#7100", "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T%s:00Z",'
+        ' "currency": "USD", "taxes_included": false, "test": false, "financial_status": "paid",'
+        ' "fulfillment_status": null, "total_price": "%d.00", "line_items": [{"id": 1, "sku": "MUG-RED",'
+        ' "quantity": %d, "price": "10.00", "discount_allocations": [], "tax_lines": []}]}' % (updated, 10 * quantity, quantity)
+    ).encode()
+
+
+def test_channel_line_edits_are_applied_and_reported(engine: ordersmith.Engine) -> None:
+    intake = ordersmith.ChannelIntake(engine)
+    intake.set_listing("shopify", "MUG", sku="MUG-RED")
+    assert intake.import_payload("shopify", _shopify(3, "09:00"))["outcome"] == "created"
+    edited = intake.import_payload("shopify", _shopify(1, "09:30"))
+    assert edited["applied"] == ["cancel units (channel edit) L1x2"]
+    assert edited["line_changes"] == [
+        {
+            "kind": "quantity_reduced",
+            "external_line_id": "1",
+            "line_id": "L1",
+            "from": 3,
+            "to": 1,
+            "applied": True,
+            "blocked": None,
+        }
+    ]
+    assert edited["order"].totals.total == Decimal("10.00")
+    again = intake.import_payload("shopify", _shopify(1, "09:30"))
+    assert again["outcome"] == "unchanged" and again["line_changes"] == []
+
+
+def test_trendyol_discount_basis_is_reported(engine: ordersmith.Engine) -> None:
+    parsed = ordersmith.parse_channel_order("trendyol", fixture("trendyol/discount_details_per_unit.json"))
+    assert parsed["discount_basis"] == "per_unit"
+    assert parsed["lines"][0]["discounts"][1] == {
+        "label": "trendyol discount",
+        "amount": Decimal("15"),
+        "funded_by": "marketplace",
+    }
+    report = _intake(engine).import_payload("trendyol", fixture("trendyol/discount_details_per_unit.json"))
+    assert report["discount_basis"] == "per_unit" and report["mismatches"] == []
+    flagged = ordersmith.parse_channel_order("trendyol", fixture("trendyol/discount_mismatch.json"))
+    assert flagged["discount_basis"] == "unreconciled"
+    assert [m["figure"] for m in flagged["mismatches"]] == ["total", "discount"]

@@ -53,6 +53,7 @@ pub use adapters::claims::parse_events;
 pub use adapters::parse_order;
 pub use error::{all_error_codes, catalog, ChannelError};
 pub use model::{
-    Channel, ChannelEvent, ChannelLine, ChannelOrder, ChannelShipping, ChannelStatus, ExternalIds,
-    FundedBy, Lifecycle, LineDiscount, RefundState, ReportedTotals, TotalMismatch,
+    Channel, ChannelEvent, ChannelLine, ChannelOrder, ChannelShipping, ChannelStatus,
+    DiscountBasis, ExternalIds, FundedBy, Lifecycle, LineDiscount, RefundState, ReportedTotals,
+    TotalMismatch,
 };

@@ -167,10 +167,35 @@ pub struct MappingSnapshot {
 
 type Key = (String, IdKind, String);
 
+/// channel → kind → external id → variant: nested so a lookup borrows its `&str`s
+/// instead of building an owned key per line of every import.
+type IdTable = BTreeMap<String, BTreeMap<IdKind, BTreeMap<String, VariantId>>>;
+
 #[derive(Default)]
 struct Tables {
-    ids: BTreeMap<Key, VariantId>,
+    ids: IdTable,
     listings: BTreeMap<String, BTreeMap<VariantId, Listing>>,
+}
+
+impl Tables {
+    fn id(&self, channel: &str, kind: IdKind, external: &str) -> Option<&VariantId> {
+        self.ids.get(channel)?.get(&kind)?.get(external)
+    }
+
+    fn insert_id(&mut self, (channel, kind, external): Key, variant: VariantId) {
+        self.ids
+            .entry(channel)
+            .or_default()
+            .entry(kind)
+            .or_default()
+            .insert(external, variant);
+    }
+
+    fn remove_id(&mut self, channel: &str, kind: IdKind, external: &str) {
+        if let Some(m) = self.ids.get_mut(channel).and_then(|k| k.get_mut(&kind)) {
+            m.remove(external);
+        }
+    }
 }
 
 /// An in-memory map, built from listings; its snapshot is its persistence.
@@ -210,7 +235,7 @@ impl MemoryIdentifierMap {
         .filter_map(|(k, v)| v.as_ref().map(|v| (channel.to_string(), k, v.clone())))
         .collect();
         for key in &keys {
-            if let Some(existing) = t.ids.get(key) {
+            if let Some(existing) = t.id(&key.0, key.1, &key.2) {
                 if existing != variant {
                     return Err(MappingError::Conflict {
                         channel: channel.to_string(),
@@ -233,12 +258,12 @@ impl MemoryIdentifierMap {
                 (IdKind::VariantId, old.variant_id),
             ] {
                 if let Some(v) = v {
-                    t.ids.remove(&(channel.to_string(), k, v));
+                    t.remove_id(channel, k, &v);
                 }
             }
         }
         for key in keys {
-            t.ids.insert(key, variant.clone());
+            t.insert_id(key, variant.clone());
         }
         t.listings
             .entry(channel.to_string())
@@ -291,9 +316,7 @@ impl IdentifierMap for MemoryIdentifierMap {
         external: &str,
     ) -> Result<Option<VariantId>, MappingError> {
         let t = self.tables.read().map_err(|_| poisoned())?;
-        Ok(t.ids
-            .get(&(channel.to_string(), kind, external.to_string()))
-            .cloned())
+        Ok(t.id(channel, kind, external).cloned())
     }
 
     fn listing(&self, channel: &str, variant: &VariantId) -> Result<Option<Listing>, MappingError> {

@@ -67,6 +67,14 @@ impl Channel {
         }
     }
 
+    /// Whether one delivery carries the whole order, so that a line missing from it, or
+    /// fewer units, means the channel removed them. Trendyol delivers one shipment
+    /// package at a time (an order split across packages arrives in parts) and
+    /// Hepsiburada one status feed at a time: for them only added lines count.
+    pub fn delivers_whole_order(self) -> bool {
+        !matches!(self, Channel::Trendyol | Channel::Hepsiburada)
+    }
+
     /// The channel named `name` (as [`Channel::as_str`]).
     pub fn parse(name: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == name)
@@ -176,6 +184,41 @@ pub enum FundedBy {
     /// The marketplace pays it (Trendyol `tyDiscount`, Hepsiburada `hbDiscount`): the
     /// customer pays less, the seller is still paid the amount.
     Marketplace,
+}
+
+/// How an adapter read line discounts whose documentation allows two readings
+/// (Trendyol: see [`crate::adapters::trendyol`]): the reading the payload's own totals
+/// confirm, or why none could be chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscountBasis {
+    /// Both readings give the same amounts (single units, or one `discountDetails[]`
+    /// entry per unit, or no discount).
+    Unambiguous,
+    /// The amounts are the line's totals over its units; the totals confirm it.
+    LineSum,
+    /// The amounts are per unit (multiplied by the units they stand for); the totals
+    /// confirm it.
+    PerUnit,
+    /// The readings differ and the payload states no total to choose by: the line-total
+    /// reading (the guide's "sum of items") was kept.
+    Undetermined,
+    /// Neither reading makes the payload's totals add up: the line-total reading was
+    /// kept and [`ChannelOrder::mismatches`] says which figure differs and by how much.
+    Unreconciled,
+}
+
+impl DiscountBasis {
+    /// One order's basis from its packages': the first of `unreconciled`,
+    /// `undetermined`, `per_unit`, `line_sum` that any package has, else
+    /// `unambiguous`.
+    pub fn combine(parts: &[DiscountBasis]) -> DiscountBasis {
+        use DiscountBasis as B;
+        [B::Unreconciled, B::Undetermined, B::PerUnit, B::LineSum]
+            .into_iter()
+            .find(|b| parts.contains(b))
+            .unwrap_or(B::Unambiguous)
+    }
 }
 
 /// A discount on one line, for its whole quantity.
@@ -379,6 +422,10 @@ pub struct ChannelOrder {
     /// Sum of marketplace-funded discounts (income for the seller, paid by the
     /// marketplace).
     pub marketplace_funded: Decimal,
+    /// How ambiguous line discounts were read (Trendyol); `None` for channels whose
+    /// discounts have one reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_basis: Option<DiscountBasis>,
     /// The marketplace ships it from its own stock (Amazon AFN, Hepsiburada
     /// `isFulfilledByHB`): intake skips it unless told otherwise, so it never
     /// reserves the shop's stock.

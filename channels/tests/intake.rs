@@ -13,13 +13,17 @@ mod common;
 use chrono::Utc;
 use common::{d, fixture};
 use ordersmith::engine::Engine;
-use ordersmith::ids::{ChannelId, LocationId, VariantId};
+use ordersmith::ids::{ChannelId, LineId, LocationId, VariantId};
 use ordersmith::order::{HoldReason, OrderStatus, PaymentStatus};
 use ordersmith::stock::{ChannelRule, Location, LocationKind, StockCommand, StockPolicy};
-use ordersmith_channels::intake::{self, ImportOutcome, Intake, IntakeOptions, MemoryIntakeLog};
+use ordersmith_channels::intake::{
+    self, ImportOutcome, Intake, IntakeOptions, LineChange, LineChangeBlocked, LineChangeKind,
+    MemoryIntakeLog,
+};
 use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
 use ordersmith_channels::push::{PushAccount, PushTarget, StockPushPlanner};
-use ordersmith_channels::{parse_order, Channel};
+use ordersmith_channels::{parse_order, Channel, DiscountBasis};
+use rust_decimal::Decimal;
 
 fn v(s: &str) -> VariantId {
     VariantId::parse(s).unwrap()
@@ -501,4 +505,332 @@ fn a_refused_step_of_a_first_delivery_is_reported_not_lost() {
     assert_eq!(order.payment_status(), PaymentStatus::Paid);
     assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (0, 0));
     assert_eq!(engine.list_orders(&Default::default()).unwrap().len(), 1);
+}
+
+/// A Shopify order (USD, tax-exclusive, no tax) with `lines` as
+/// `(line id, sku, quantity, unit price)`, last changed at `updated`
+/// (`HH:MM` on 2026-11-20 UTC), with `fulfillment_status`.
+fn shopify_edit(lines: &[(u32, &str, u32, &str)], updated: &str, fulfilled: &str) -> Vec<u8> {
+    let items: Vec<String> = lines
+        .iter()
+        .map(|(id, sku, q, price)| {
+            format!(
+                r#"{{"id": {id}, "sku": "{sku}", "quantity": {q}, "price": "{price}", "discount_allocations": [], "tax_lines": []}}"#
+            )
+        })
+        .collect();
+    let total: Decimal = lines
+        .iter()
+        .map(|(_, _, q, price)| d(price) * Decimal::from(*q))
+        .sum();
+    format!(
+        r##"{{"id": 7100, "name": "#7100", "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T{updated}:00Z",
+  "currency": "USD", "taxes_included": false, "test": false, "financial_status": "paid",
+  "fulfillment_status": {fulfilled}, "total_price": "{total}", "line_items": [{}]}}"##,
+        items.join(", ")
+    )
+    .into_bytes()
+}
+
+fn line_of(order: &ordersmith::order::Order, ext: &str) -> ordersmith::order::OrderLine {
+    order
+        .lines
+        .iter()
+        .find(|l| l.external_ref.as_deref() == Some(ext))
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn a_channel_edit_lowering_a_quantity_cancels_the_units_and_releases_them() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let first = intake
+        .import_payload(
+            Channel::Shopify,
+            &shopify_edit(
+                &[(1, "MUG-RED", 3, "10.00"), (2, "PIN", 1, "5.00")],
+                "09:00",
+                "null",
+            ),
+        )
+        .unwrap();
+    assert_eq!(first.outcome, ImportOutcome::Created);
+    assert_eq!((reserved(&engine, "MUG"), reserved(&engine, "PIN")), (3, 1));
+    // The shop lowers MUG from 3 to 1 on Shopify.
+    let edited = shopify_edit(
+        &[(1, "MUG-RED", 1, "10.00"), (2, "PIN", 1, "5.00")],
+        "09:30",
+        "null",
+    );
+    let r = intake.import_payload(Channel::Shopify, &edited).unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Updated);
+    assert_eq!(r.applied, vec!["cancel units (channel edit) L1x2"]);
+    assert_eq!(
+        r.line_changes,
+        vec![LineChange {
+            kind: LineChangeKind::QuantityReduced,
+            external_line_id: "1".into(),
+            line_id: Some(LineId::parse("L1").unwrap()),
+            from: 3,
+            to: 1,
+            applied: true,
+            blocked: None,
+        }]
+    );
+    let order = r.order.unwrap();
+    assert_eq!(line_of(&order, "1").active_quantity(), 1);
+    assert_eq!(order.totals().unwrap().total.amount(), d("15.00"));
+    assert_eq!(reserved(&engine, "MUG"), 1);
+    // A third delivery of the same edit changes nothing.
+    let again = intake.import_payload(Channel::Shopify, &edited).unwrap();
+    assert_eq!(again.outcome, ImportOutcome::Unchanged);
+    assert!(again.line_changes.is_empty());
+    assert_eq!(reserved(&engine, "MUG"), 1);
+    // The pre-edit delivery arriving late is older: ignored, nothing comes back.
+    let late = intake
+        .import_payload(
+            Channel::Shopify,
+            &shopify_edit(
+                &[(1, "MUG-RED", 3, "10.00"), (2, "PIN", 1, "5.00")],
+                "09:00",
+                "null",
+            ),
+        )
+        .unwrap();
+    assert_eq!(late.outcome, ImportOutcome::Stale);
+    assert_eq!(reserved(&engine, "MUG"), 1);
+    assert_eq!(line_of(&late.order.unwrap(), "1").active_quantity(), 1);
+}
+
+#[test]
+fn a_line_removed_on_the_channel_is_cancelled_and_a_line_added_is_added() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    intake
+        .import_payload(
+            Channel::Shopify,
+            &shopify_edit(
+                &[(1, "MUG-RED", 2, "10.00"), (2, "PIN", 1, "5.00")],
+                "09:00",
+                "null",
+            ),
+        )
+        .unwrap();
+    assert_eq!((reserved(&engine, "PIN"), reserved(&engine, "TEA")), (1, 0));
+    // PIN removed, a TEA line added (Shopify listing of TEA is its SKU "TEA").
+    map.set_listing(
+        "shopify",
+        &v("TEA"),
+        Listing {
+            sku: Some("TEA".into()),
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    let edited = shopify_edit(
+        &[(1, "MUG-RED", 2, "10.00"), (3, "TEA", 2, "7.50")],
+        "09:30",
+        "null",
+    );
+    let r = intake.import_payload(Channel::Shopify, &edited).unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Updated);
+    assert_eq!(
+        r.applied,
+        vec!["cancel units (channel edit) L2x1", "edit add 3x2"]
+    );
+    let kinds: Vec<(LineChangeKind, &str, u32, u32, bool)> = r
+        .line_changes
+        .iter()
+        .map(|c| (c.kind, c.external_line_id.as_str(), c.from, c.to, c.applied))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (LineChangeKind::Removed, "2", 1, 0, true),
+            (LineChangeKind::Added, "3", 0, 2, true),
+        ]
+    );
+    assert_eq!(
+        r.line_changes[1].line_id,
+        Some(LineId::parse("L3").unwrap())
+    );
+    let order = r.order.unwrap();
+    assert_eq!(line_of(&order, "2").active_quantity(), 0);
+    assert_eq!(line_of(&order, "3").quantity, 2);
+    // 2 × 10 + 2 × 7.50: the removed line no longer counts.
+    assert_eq!(order.totals().unwrap().total.amount(), d("35.00"));
+    // The removed line's reservation released, the added line reserved.
+    assert_eq!((reserved(&engine, "PIN"), reserved(&engine, "TEA")), (0, 2));
+    let again = intake.import_payload(Channel::Shopify, &edited).unwrap();
+    assert_eq!(again.outcome, ImportOutcome::Unchanged);
+    assert!(again.line_changes.is_empty());
+    assert_eq!((reserved(&engine, "PIN"), reserved(&engine, "TEA")), (0, 2));
+}
+
+#[test]
+fn a_quantity_raised_on_the_channel_is_edited_and_reserved() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    intake
+        .import_payload(
+            Channel::Shopify,
+            &shopify_edit(&[(1, "MUG-RED", 1, "10.00")], "09:00", "null"),
+        )
+        .unwrap();
+    let r = intake
+        .import_payload(
+            Channel::Shopify,
+            &shopify_edit(&[(1, "MUG-RED", 4, "10.00")], "09:30", "null"),
+        )
+        .unwrap();
+    assert_eq!(r.applied, vec!["edit L1 qty 4"]);
+    assert_eq!(
+        (r.line_changes[0].kind, r.line_changes[0].applied),
+        (LineChangeKind::QuantityIncreased, true)
+    );
+    assert_eq!(
+        r.order.unwrap().totals().unwrap().total.amount(),
+        d("40.00")
+    );
+    assert_eq!(reserved(&engine, "MUG"), 4);
+}
+
+#[test]
+fn line_edits_the_engine_cannot_express_stay_flagged_with_their_reason() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    // Partly shipped: 1 of 3 MUG shipped, so the order is being fulfilled.
+    intake
+        .import_payload(
+            Channel::Shopify,
+            &shopify_edit(
+                &[(1, "MUG-RED", 3, "10.00"), (2, "PIN", 1, "5.00")],
+                "09:00",
+                "null",
+            ),
+        )
+        .unwrap();
+    let id = {
+        let o = engine.list_orders(&Default::default()).unwrap();
+        o[0].id.clone()
+    };
+    let l1 = LineId::parse("L1").unwrap();
+    engine
+        .record_shipment(
+            &id,
+            vec![ordersmith::order::LineQuantity::new(l1, 2)],
+            &ordersmith::engine::CommandContext::system(),
+        )
+        .unwrap();
+    // The channel now says: MUG down to 0 (2 already shipped), an unmapped line and a
+    // mapped one added.
+    let edited = shopify_edit(
+        &[
+            (1, "MUG-RED", 0, "10.00"),
+            (2, "PIN", 1, "5.00"),
+            (4, "NOPE", 1, "1.00"),
+            (5, "TEE-X", 1, "2.00"),
+        ],
+        "09:30",
+        "\"partial\"",
+    );
+    map.set_listing(
+        "shopify",
+        &v("TEE"),
+        Listing {
+            sku: Some("TEE-X".into()),
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    let r = intake.import_payload(Channel::Shopify, &edited).unwrap();
+    let flags: Vec<(LineChangeKind, &str, bool, Option<LineChangeBlocked>)> = r
+        .line_changes
+        .iter()
+        .map(|c| {
+            (
+                c.kind,
+                c.external_line_id.as_str(),
+                c.applied,
+                c.blocked.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            (
+                LineChangeKind::Removed,
+                "1",
+                false,
+                Some(LineChangeBlocked::UnitsShipped { units: 2 })
+            ),
+            (
+                LineChangeKind::Added,
+                "4",
+                false,
+                Some(LineChangeBlocked::UnmappedSku { id: "NOPE".into() })
+            ),
+            (
+                LineChangeKind::Added,
+                "5",
+                false,
+                Some(LineChangeBlocked::Refused {
+                    step: "edit add 5x1".into(),
+                    code: "ORDER_INVALID_TRANSITION".into()
+                })
+            ),
+        ]
+    );
+    // The one open MUG unit was cancelled and released; the shipped two stay.
+    let order = r.order.unwrap();
+    let mug = line_of(&order, "1");
+    assert_eq!((mug.fulfilment.shipped, mug.fulfilment.cancelled), (2, 1));
+    assert_eq!(reserved(&engine, "MUG"), 0);
+    assert_eq!(reserved(&engine, "TEE"), 0);
+    assert_eq!(order.lines.len(), 2);
+}
+
+#[test]
+fn trendyol_packages_delivered_one_at_a_time_are_not_removals() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    intake
+        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
+        .unwrap();
+    // One package of the split order (a webhook): 1 of the 2 TEA units, no CUP.
+    let one = br#"{"shipmentPackageId": 3330000002, "orderNumber": "10654411111", "orderDate": 1763645400000,
+      "lastModifiedDate": 1763735400000, "currencyCode": "TRY", "shipmentPackageStatus": "Shipped",
+      "packageTotalPrice": 92.5, "packageSellerDiscount": 5.0, "packageTyDiscount": 2.5,
+      "lines": [{"lineId": 1001, "barcode": "8690000000011", "stockCode": "TEA-500", "quantity": 1,
+                 "lineGrossAmount": 100.0, "lineSellerDiscount": 5.0, "lineTyDiscount": 2.5, "vatRate": 20}]}"#;
+    let r = intake.import_payload(Channel::Trendyol, one).unwrap();
+    assert!(r.line_changes.is_empty(), "{:?}", r.line_changes);
+    let order = r.order.unwrap();
+    assert_eq!(
+        order
+            .lines
+            .iter()
+            .map(|l| l.active_quantity())
+            .collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+    assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (1, 1));
+}
+
+#[test]
+fn trendyol_per_unit_discounts_import_with_their_basis_and_no_total_difference() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let r = intake
+        .import_payload(
+            Channel::Trendyol,
+            &fixture("trendyol/discount_details_per_unit.json"),
+        )
+        .unwrap();
+    assert_eq!(r.discount_basis, Some(DiscountBasis::PerUnit));
+    assert_eq!(r.total_difference, None);
+    assert!(r.mismatches.is_empty());
+    assert_eq!(r.order.unwrap().totals().unwrap().total.amount(), d("347"));
 }

@@ -11,7 +11,10 @@ mod common;
 
 use common::{d, fixture, utc};
 use ordersmith_channels::adapters::trendyol::{aggregate, map_status};
-use ordersmith_channels::{parse_order, Channel, ChannelOrder, FundedBy, Lifecycle, RefundState};
+use ordersmith_channels::{
+    parse_order, Channel, ChannelOrder, DiscountBasis, FundedBy, Lifecycle, LineDiscount,
+    RefundState, TotalMismatch,
+};
 
 fn lines_summary(o: &ChannelOrder) -> Vec<(String, u32, String, String, u32)> {
     o.lines
@@ -66,6 +69,155 @@ fn trendyol_old_field_names_give_the_same_order() {
     // "status" appears twice: the last one counts.
     assert_eq!(old.status.lifecycle, Lifecycle::Confirmed);
     assert!(old.mismatches.is_empty());
+    // One `discountDetails[]` entry per unit: both readings agree.
+    assert_eq!(new.discount_basis, Some(DiscountBasis::Unambiguous));
+    // The old line fields (2 units, discount 10): 10 or 2 × 10; the total (235) says 10.
+    assert_eq!(old.discount_basis, Some(DiscountBasis::LineSum));
+}
+
+fn discount(label: &str, amount: &str, funded_by: FundedBy) -> LineDiscount {
+    LineDiscount {
+        label: label.into(),
+        amount: d(amount),
+        funded_by,
+    }
+}
+
+#[test]
+fn trendyol_discount_details_read_as_line_totals_when_the_totals_say_so() {
+    // 3 units at 100, one discountDetails entry {seller 30, TY 15}; the package pays
+    // 255 = 300 − 45, so the entry is the line's total (per unit would be 300 − 135).
+    let o = parse_order(
+        Channel::Trendyol,
+        &fixture("trendyol/discount_details_line_sum.json"),
+    )
+    .unwrap();
+    assert_eq!(o.discount_basis, Some(DiscountBasis::LineSum));
+    let l = &o.lines[0];
+    assert_eq!((l.quantity, l.unit_price), (3, d("100")));
+    assert_eq!(
+        l.discounts,
+        vec![
+            discount("seller discount", "30", FundedBy::Seller),
+            discount("trendyol discount", "15", FundedBy::Marketplace),
+        ]
+    );
+    assert_eq!(l.net(), d("255"));
+    assert_eq!(o.marketplace_funded, d("15"));
+    assert_eq!(o.computed_total(), d("255"));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+}
+
+#[test]
+fn trendyol_discount_details_read_per_unit_when_the_totals_say_so() {
+    // Line 2101: 3 units at 100, one entry {seller 10 (old name lineItemDiscount), TY 5}
+    // per unit → 30 and 15. Line 2102: 2 units at 50, lineSellerDiscount 4 per unit → 8.
+    // Package: 300 − 45 + 100 − 8 = 347 (the line-total reading gives 381).
+    let o = parse_order(
+        Channel::Trendyol,
+        &fixture("trendyol/discount_details_per_unit.json"),
+    )
+    .unwrap();
+    assert_eq!(o.discount_basis, Some(DiscountBasis::PerUnit));
+    assert_eq!(
+        lines_summary(&o),
+        vec![
+            ("2101".into(), 3, "100".into(), "255".into(), 0),
+            ("2102".into(), 2, "50".into(), "92".into(), 0)
+        ]
+    );
+    assert_eq!(
+        o.lines[0].discounts,
+        vec![
+            discount("seller discount", "30", FundedBy::Seller),
+            discount("trendyol discount", "15", FundedBy::Marketplace),
+        ]
+    );
+    assert_eq!(
+        o.lines[1].discounts,
+        vec![discount("seller discount", "8", FundedBy::Seller)]
+    );
+    assert_eq!(o.marketplace_funded, d("15"));
+    assert_eq!(o.computed_total(), d("347"));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+}
+
+#[test]
+fn trendyol_marketplace_funded_discount_is_told_apart_from_the_sellers() {
+    // A B2B (commercial) package: Trendyol pays 12.50 of each of 2 units; the seller
+    // gives nothing. The customer pays 175; the seller is still owed 200.
+    let o = parse_order(
+        Channel::Trendyol,
+        &fixture("trendyol/marketplace_funded.json"),
+    )
+    .unwrap();
+    assert_eq!(o.discount_basis, Some(DiscountBasis::Unambiguous));
+    assert_eq!(
+        o.lines[0].discounts,
+        vec![discount("trendyol discount", "25", FundedBy::Marketplace)]
+    );
+    assert_eq!(o.lines[0].net(), d("175"));
+    assert_eq!(o.marketplace_funded, d("25"));
+    assert_eq!(o.reported.discount, Some(d("25")));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+}
+
+#[test]
+fn trendyol_discounts_that_reconcile_under_neither_reading_are_flagged() {
+    // 3 units at 100, one entry {seller 10}: 290 or 270, but the package says 260
+    // (discount 40). The line-total reading is kept and both figures are reported.
+    let o = parse_order(
+        Channel::Trendyol,
+        &fixture("trendyol/discount_mismatch.json"),
+    )
+    .unwrap();
+    assert_eq!(o.discount_basis, Some(DiscountBasis::Unreconciled));
+    assert_eq!(
+        o.lines[0].discounts,
+        vec![discount("seller discount", "10", FundedBy::Seller)]
+    );
+    assert_eq!(
+        o.mismatches,
+        vec![
+            TotalMismatch {
+                figure: "total".into(),
+                channel_amount: d("260"),
+                computed_amount: d("290"),
+                difference: d("30"),
+            },
+            TotalMismatch {
+                figure: "discount".into(),
+                channel_amount: d("40"),
+                computed_amount: d("10"),
+                difference: d("-30"),
+            },
+        ]
+    );
+    // Without any package total the readings cannot be told apart: flagged too.
+    let body = String::from_utf8(fixture("trendyol/discount_mismatch.json"))
+        .unwrap()
+        .replace("\"packageSellerDiscount\": 40.0, \"packageTyDiscount\": 0.0, \"packageTotalPrice\": 260.0,", "");
+    let o = parse_order(Channel::Trendyol, body.as_bytes()).unwrap();
+    assert_eq!(o.discount_basis, Some(DiscountBasis::Undetermined));
+    assert_eq!(o.lines[0].net(), d("290"));
+    assert!(o.mismatches.is_empty());
+}
+
+#[test]
+fn trendyol_negative_discount_detail_is_refused_with_its_path() {
+    let body = String::from_utf8(fixture("trendyol/discount_mismatch.json"))
+        .unwrap()
+        .replace(
+            "\"lineItemSellerDiscount\": 10.0",
+            "\"lineItemSellerDiscount\": -10.0",
+        );
+    let e = parse_order(Channel::Trendyol, body.as_bytes()).unwrap_err();
+    assert_eq!(e.code(), "CHANNEL_INVALID_AMOUNT");
+    assert!(
+        e.to_string()
+            .contains("$.lines[0].discountDetails[0].lineItemSellerDiscount"),
+        "{e}"
+    );
 }
 
 #[test]

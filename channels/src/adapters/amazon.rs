@@ -205,6 +205,7 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         mismatches: Vec::new(),
         events: Vec::new(),
         marketplace_funded: Decimal::ZERO,
+        discount_basis: None,
         fulfilled_by_marketplace: afn,
         raw: None,
     })
@@ -353,6 +354,7 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         mismatches: Vec::new(),
         events: Vec::new(),
         marketplace_funded: Decimal::ZERO,
+        discount_basis: None,
         fulfilled_by_marketplace: by_amazon,
         raw: None,
     })

@@ -205,6 +205,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         mismatches: Vec::new(),
         events,
         marketplace_funded: Decimal::ZERO,
+        discount_basis: None,
         fulfilled_by_marketplace: false,
         raw: None,
     })

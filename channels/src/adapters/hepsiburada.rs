@@ -255,6 +255,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         mismatches: Vec::new(),
         events: Vec::new(),
         marketplace_funded,
+        discount_basis: None,
         fulfilled_by_marketplace: fulfilled_by_hb,
         raw: None,
     })

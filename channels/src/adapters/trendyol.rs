@@ -11,10 +11,29 @@
 //!   `lineSellerDiscount`/`discount`, `lineTyDiscount`/`tyDiscount`, `vatRate`/
 //!   `vatBaseAmount` (a rate despite the old name), `packageTotalPrice`/`totalPrice`, ...).
 //! - Money is JSON numbers, read as exact text. Prices are VAT-inclusive (assumed \[U\]).
-//! - `lineGrossAmount` is the unit gross price; `lineSellerDiscount` and
-//!   `lineTyDiscount` are the sums over the line's units (Trendyol's "discount
-//!   representations" guide: net unit = gross − seller − TY; `packageTotalPrice` is the
-//!   net amount payable). The Trendyol-funded part is a marketplace-funded discount.
+//! - `lineGrossAmount` is the unit gross price. Line discounts come from
+//!   `discountDetails[]` when present (`lineItemSellerDiscount`, old name
+//!   `lineItemDiscount`, seller-funded; `lineItemTyDiscount`, Trendyol-funded), else
+//!   from the line's `lineSellerDiscount` / `lineTyDiscount` (old `discount` /
+//!   `tyDiscount`). The Trendyol-funded part is a marketplace-funded discount.
+//! - **What the documentation says, and how it is read.** Trendyol's guide "Discount
+//!   representations in the getShipmentPackages service" (developers.trendyol.com,
+//!   v2.0 and v3.0, and its Turkish version) contradicts itself: it calls `lines[]`
+//!   "per-product unit totals", describes `lineSellerDiscount` / `lineTyDiscount` as
+//!   "sum of items" but `lineTotalDiscount` as "total unit discount", and gives
+//!   `lineItemPrice = lineGrossAmount − lineItemSellerDiscount − lineItemTyDiscount`
+//!   as the "net unit price", while saying `discountDetails[]` has one entry per unit
+//!   (N entries for quantity N). With one entry per unit both readings agree; with one
+//!   entry for several units, or line fields on a line of several units, an amount can
+//!   be the line's total or one unit's. Both readings are computed and the one that
+//!   makes the package's own `packageTotalPrice` and seller + TY discount totals add up
+//!   to the minor unit is used ([`DiscountBasis::LineSum`] or
+//!   [`DiscountBasis::PerUnit`]); when neither does, the line-total reading is kept,
+//!   the order is flagged [`DiscountBasis::Unreconciled`] and the mismatches say by how
+//!   much; with no package totals at all it is [`DiscountBasis::Undetermined`]. The
+//!   guide also notes `packageTyDiscount` may be filled only for `commercial` (B2B)
+//!   orders; when it is absent, only the total decides.
+//! - `packageTotalPrice` is the net amount payable.
 //!   Not handled: the Romanian SGR fee (`lineSgrFee`, international orders), which
 //!   would show as a total mismatch.
 //! - `orderDate` is Turkish wall-clock time (GMT+3) written as epoch milliseconds, as
@@ -33,9 +52,14 @@ use rust_decimal::Decimal;
 use crate::error::ChannelError;
 use crate::json::At;
 use crate::model::{
-    Channel, ChannelLine, ChannelOrder, ChannelStatus, FundedBy, Lifecycle, LineDiscount,
-    RefundState, ReportedTotals,
+    Channel, ChannelLine, ChannelOrder, ChannelStatus, DiscountBasis, FundedBy, Lifecycle,
+    LineDiscount, RefundState, ReportedTotals,
 };
+
+/// The label of a seller-funded Trendyol line discount.
+pub const SELLER_LABEL: &str = "seller discount";
+/// The label of a Trendyol-funded (marketplace-funded) line discount.
+pub const TRENDYOL_LABEL: &str = "trendyol discount";
 
 /// What Trendyol adds to `orderDate`: it sends Turkish local time (UTC+3, no daylight
 /// saving since 2016) as if it were a UTC epoch.
@@ -117,6 +141,134 @@ pub fn aggregate(statuses: &[Lifecycle]) -> Lifecycle {
         .unwrap_or(Lifecycle::Placed)
 }
 
+/// One line's discounts (seller, Trendyol) under both readings of the documentation.
+struct LineDiscounts {
+    /// Unit gross price.
+    gross: Decimal,
+    /// The amounts read as the line's totals (the guide's "sum of items").
+    sum: (Decimal, Decimal),
+    /// The amounts read as per unit, times the units they stand for; `None` when this
+    /// reading gives the same amounts (one unit, or one `discountDetails[]` entry per
+    /// unit) or is not a whole number of minor units.
+    per_unit: Option<(Decimal, Decimal)>,
+}
+
+/// Reads a line's discounts: from `discountDetails[]` when present (one entry per
+/// unit, `lineItemSellerDiscount` / old `lineItemDiscount` and `lineItemTyDiscount`),
+/// else from the line's `lineSellerDiscount` / `lineTyDiscount` (old `discount` /
+/// `tyDiscount`).
+fn line_discounts(
+    l: &At<'_>,
+    quantity: u32,
+    currency: ordersmith::money::Currency,
+) -> Result<LineDiscounts, ChannelError> {
+    let gross = l.req_any(&["lineGrossAmount", "amount"])?.price(currency)?;
+    let amount = |at: &At<'_>, keys: &[&str]| -> Result<Decimal, ChannelError> {
+        let v = at.first(keys).map(|v| v.money(currency)).transpose()?;
+        let v = v.unwrap_or_default();
+        if v < Decimal::ZERO {
+            return Err(ChannelError::InvalidAmount {
+                channel: at.channel,
+                path: at.sub(keys.first().copied().unwrap_or("?")),
+                text: format!("{v} is a negative discount"),
+            });
+        }
+        Ok(v)
+    };
+    let q = Decimal::from(quantity);
+    // `units`: how many of the line's units the amounts were given for under the
+    // per-unit reading (1 for the line fields; entries for `discountDetails[]`).
+    let (sum, units) = match l.get("discountDetails") {
+        Some(details) => {
+            let entries = details.array()?;
+            let (mut seller, mut ty) = (Decimal::ZERO, Decimal::ZERO);
+            for e in &entries {
+                let too_large = || ChannelError::InvalidAmount {
+                    channel: e.channel,
+                    path: e.path(),
+                    text: "discounts too large to add up".into(),
+                };
+                seller = seller
+                    .checked_add(amount(e, &["lineItemSellerDiscount", "lineItemDiscount"])?)
+                    .ok_or_else(too_large)?;
+                ty = ty
+                    .checked_add(amount(e, &["lineItemTyDiscount"])?)
+                    .ok_or_else(too_large)?;
+            }
+            (
+                (seller, ty),
+                Decimal::from(u32::try_from(entries.len()).unwrap_or(u32::MAX)),
+            )
+        }
+        None => (
+            (
+                amount(l, &["lineSellerDiscount", "discount"])?,
+                amount(l, &["lineTyDiscount", "tyDiscount"])?,
+            ),
+            Decimal::ONE,
+        ),
+    };
+    let scale = |v: Decimal| -> Option<Decimal> {
+        let vq = v.checked_mul(q)?;
+        let r = vq.checked_div(units)?;
+        (r.round_dp(currency.minor_units()) == r && r.checked_mul(units)? == vq)
+            .then(|| r.normalize())
+    };
+    let per_unit = if units.is_zero() || units == q {
+        None
+    } else {
+        match (scale(sum.0), scale(sum.1)) {
+            (Some(s), Some(t)) if (s, t) != sum => Some((s, t)),
+            _ => None,
+        }
+    };
+    Ok(LineDiscounts {
+        gross,
+        sum,
+        per_unit,
+    })
+}
+
+/// Which reading of a package's line discounts its own totals confirm, and whether to
+/// use the per-unit amounts. See [`DiscountBasis`].
+fn decide_basis(
+    read: &[(At<'_>, u32, LineDiscounts)],
+    reported_total: Option<Decimal>,
+    reported_discount: Option<Decimal>,
+) -> (DiscountBasis, bool) {
+    if read.iter().all(|(_, _, d)| d.per_unit.is_none()) {
+        return (DiscountBasis::Unambiguous, false);
+    }
+    if reported_total.is_none() && reported_discount.is_none() {
+        return (DiscountBasis::Undetermined, false);
+    }
+    let reconciles = |per_unit: bool| -> Option<bool> {
+        let (mut total, mut discount) = (Decimal::ZERO, Decimal::ZERO);
+        for (_, q, d) in read {
+            let (s, t) = match (&d.per_unit, per_unit) {
+                (Some(pu), true) => *pu,
+                _ => d.sum,
+            };
+            let off = s.checked_add(t)?;
+            let net = d.gross.checked_mul(Decimal::from(*q))?.checked_sub(off)?;
+            total = total.checked_add(net)?;
+            discount = discount.checked_add(off)?;
+        }
+        Some(
+            reported_total.is_none_or(|r| r == total)
+                && reported_discount.is_none_or(|r| r == discount),
+        )
+    };
+    match (
+        reconciles(false).unwrap_or(false),
+        reconciles(true).unwrap_or(false),
+    ) {
+        (true, _) => (DiscountBasis::LineSum, false),
+        (false, true) => (DiscountBasis::PerUnit, true),
+        (false, false) => (DiscountBasis::Unreconciled, false),
+    }
+}
+
 fn packages<'a>(root: &At<'a>) -> Result<Vec<At<'a>>, ChannelError> {
     if let Some(content) = root.get("content") {
         return content.array();
@@ -161,6 +313,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut marketplace_funded = Decimal::ZERO;
     let mut updated_at = None;
     let mut exception = false;
+    let mut bases = Vec::new();
     for (p, raw) in all.iter().zip(&statuses_of) {
         let number = p.req("orderNumber")?.id_text()?;
         if number != order_number {
@@ -212,20 +365,27 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         );
 
         let items = p.req("lines")?;
+        let mut read = Vec::new();
         for l in items.array()? {
             let quantity = l.req("quantity")?.quantity()?;
+            let discounts = line_discounts(&l, quantity, currency)?;
+            read.push((l, quantity, discounts));
+        }
+        let (basis, per_unit) = decide_basis(
+            &read,
+            p.first(&["packageTotalPrice", "totalPrice"])
+                .map(|v| v.money(currency))
+                .transpose()?,
+            seller.zip(ty).map(|(s, t)| s + t),
+        );
+        bases.push(basis);
+        for (l, quantity, discounts) in read {
+            let (seller, ty) = match (&discounts.per_unit, per_unit) {
+                (Some(pu), true) => *pu,
+                _ => discounts.sum,
+            };
             let line_id = l.req_any(&["lineId", "id"])?.id_text()?;
             let gross = l.req_any(&["lineGrossAmount", "amount"])?.price(currency)?;
-            let seller = l
-                .first(&["lineSellerDiscount", "discount"])
-                .map(|v| v.money(currency))
-                .transpose()?
-                .unwrap_or_default();
-            let ty = l
-                .first(&["lineTyDiscount", "tyDiscount"])
-                .map(|v| v.money(currency))
-                .transpose()?
-                .unwrap_or_default();
             let vat = l
                 .first(&["vatRate", "vatBaseAmount"])
                 .map(|v| v.decimal())
@@ -270,8 +430,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 });
             }
             for (label, amount, funded_by) in [
-                ("seller discount", seller, FundedBy::Seller),
-                ("trendyol discount", ty, FundedBy::Marketplace),
+                (SELLER_LABEL, seller, FundedBy::Seller),
+                (TRENDYOL_LABEL, ty, FundedBy::Marketplace),
             ] {
                 if amount.is_zero() {
                     continue;
@@ -334,6 +494,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         mismatches: Vec::new(),
         events: Vec::new(),
         marketplace_funded,
+        discount_basis: Some(DiscountBasis::combine(&bases)),
         fulfilled_by_marketplace: false,
         raw: None,
     })

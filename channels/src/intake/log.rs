@@ -32,9 +32,10 @@ pub trait IntakeLog: Send + Sync {
     fn put(&self, channel: &str, external_id: &str, seen: SeenOrder) -> Result<(), String>;
 }
 
-/// An in-memory [`IntakeLog`].
+/// An in-memory [`IntakeLog`]: channel → external id → record, nested so a lookup
+/// borrows its `&str`s.
 #[derive(Debug, Default)]
-pub struct MemoryIntakeLog(Mutex<BTreeMap<(String, String), SeenOrder>>);
+pub struct MemoryIntakeLog(Mutex<BTreeMap<String, BTreeMap<String, SeenOrder>>>);
 
 impl IntakeLog for MemoryIntakeLog {
     fn get(&self, channel: &str, external_id: &str) -> Result<Option<SeenOrder>, String> {
@@ -42,16 +43,23 @@ impl IntakeLog for MemoryIntakeLog {
             .0
             .lock()
             .map_err(|_| "intake log lock poisoned".to_string())?;
-        Ok(map
-            .get(&(channel.to_string(), external_id.to_string()))
-            .cloned())
+        Ok(map.get(channel).and_then(|m| m.get(external_id)).cloned())
     }
     fn put(&self, channel: &str, external_id: &str, seen: SeenOrder) -> Result<(), String> {
         let mut map = self
             .0
             .lock()
             .map_err(|_| "intake log lock poisoned".to_string())?;
-        map.insert((channel.to_string(), external_id.to_string()), seen);
+        match map.get_mut(channel) {
+            Some(m) => {
+                m.insert(external_id.to_string(), seen);
+            }
+            None => {
+                map.entry(channel.to_string())
+                    .or_default()
+                    .insert(external_id.to_string(), seen);
+            }
+        }
         Ok(())
     }
 }

@@ -14,6 +14,15 @@
 //! cancel units, ship, deliver, return units, refund the difference of the refunded
 //! amount. Steps the state machine refuses are reported, never forced.
 //!
+//! **Line edits on the channel**: fewer live units on a line, or a line gone, cancels
+//! the difference (`cancel_lines`, releasing its reservation); more units, or a new line,
+//! go through `edit_order` (reserved like the rest when the order is confirmed). Each
+//! difference is reported in [`ImportReport::line_changes`]; what the engine cannot
+//! express (units already shipped, an order already being fulfilled, an added SKU that
+//! maps to nothing) is left with a typed [`LineChangeBlocked`] reason. Trendyol and
+//! Hepsiburada deliver one package / status feed at a time, so for them a missing line
+//! or fewer units is not a removal; only added lines count.
+//!
 //! **Staleness**: an update whose channel `updated_at` is older than the last one
 //! applied, or (without timestamps) whose lifecycle stage is behind the stored one, is
 //! ignored and reported as [`ImportOutcome::Stale`].
@@ -33,8 +42,8 @@ use ordersmith::errors::{ErrorKind, OrdersmithError};
 use ordersmith::ids::{ChannelId, LineId, OrderId, VariantId};
 use ordersmith::money::Money;
 use ordersmith::order::{
-    CancelReason, Discount, HoldReason, LineQuantity, NewLine, NewOrder, Order, OrderCommand,
-    OrderStatus, ShippingLine, TaxLine,
+    CancelReason, Discount, HoldReason, LineEdit, LineQuantity, NewLine, NewOrder, Order,
+    OrderCommand, OrderStatus, ShippingLine, TaxLine,
 };
 use ordersmith::returns::{ReturnLineRequest, ReturnReason, RmaStatus};
 use ordersmith::stock::StockCommand;
@@ -51,7 +60,10 @@ mod log;
 mod report;
 
 pub use log::{IntakeLog, MemoryIntakeLog, SeenOrder};
-pub use report::{EventReport, ImportOutcome, ImportReport, IntakeOptions, StepFailure};
+pub use report::{
+    EventReport, ImportOutcome, ImportReport, IntakeOptions, LineChange, LineChangeBlocked,
+    LineChangeKind, StepFailure,
+};
 
 /// Why an import failed as a whole (nothing of it was applied, or, for `Engine`
 /// after placing, the report of a later call tells what was).
@@ -313,6 +325,48 @@ impl<'a> Intake<'a> {
         Ok(None)
     }
 
+    /// The core's line for a channel line of `quantity` units, and the identifier
+    /// shown for it when it maps to no variant (it then gets a placeholder variant).
+    fn new_line(
+        &self,
+        channel: &str,
+        c: ordersmith::money::Currency,
+        l: &ChannelLine,
+        quantity: u32,
+    ) -> Result<(NewLine, Option<String>), IntakeError> {
+        let money = |d: Decimal| {
+            Money::new(d, c).map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))
+        };
+        let mut missing = None;
+        let variant = match self.resolve(channel, l)? {
+            Some(v) => v,
+            None => {
+                let shown = shown_id(l);
+                let v = VariantId::parse(format!("UNMAPPED:{shown}"))
+                    .or_else(|_| VariantId::parse("UNMAPPED"))
+                    .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?;
+                missing = Some(shown);
+                v
+            }
+        };
+        let mut new = NewLine::new(variant, quantity, money(l.unit_price)?);
+        new.title = l.title.clone();
+        new.external_ref = Some(l.external_line_id.clone());
+        for d in &l.discounts {
+            new.discounts.push(Discount {
+                code: Some(d.label.clone()),
+                amount: money(d.amount)?,
+            });
+        }
+        if let Some(rate) = l.tax_rate.filter(|r| !r.is_zero()) {
+            new.tax_lines.push(TaxLine {
+                name: "tax".into(),
+                rate,
+            });
+        }
+        Ok((new, missing))
+    }
+
     fn new_order(
         &self,
         order: &ChannelOrder,
@@ -325,37 +379,8 @@ impl<'a> Intake<'a> {
         };
         let mut lines = Vec::new();
         for l in order.lines.iter().filter(|l| l.quantity > 0) {
-            let variant = match self.resolve(channel, l)? {
-                Some(v) => v,
-                None => {
-                    let shown = l
-                        .ids
-                        .sku
-                        .clone()
-                        .or(l.ids.barcode.clone())
-                        .or(l.ids.variant_id.clone())
-                        .unwrap_or_else(|| format!("line {}", l.external_line_id));
-                    unmapped.push(shown.clone());
-                    VariantId::parse(format!("UNMAPPED:{shown}"))
-                        .or_else(|_| VariantId::parse("UNMAPPED"))
-                        .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?
-                }
-            };
-            let mut new = NewLine::new(variant, l.quantity, money(l.unit_price)?);
-            new.title = l.title.clone();
-            new.external_ref = Some(l.external_line_id.clone());
-            for d in &l.discounts {
-                new.discounts.push(Discount {
-                    code: Some(d.label.clone()),
-                    amount: money(d.amount)?,
-                });
-            }
-            if let Some(rate) = l.tax_rate.filter(|r| !r.is_zero()) {
-                new.tax_lines.push(TaxLine {
-                    name: "tax".into(),
-                    rate,
-                });
-            }
+            let (new, missing) = self.new_line(channel, c, l, l.quantity)?;
+            unmapped.extend(missing);
             lines.push(new);
         }
         let mut shipping_lines = Vec::new();
@@ -403,10 +428,12 @@ impl<'a> Intake<'a> {
             failed: Vec::new(),
             unmapped: Vec::new(),
             mismatches: order.mismatches.clone(),
+            discount_basis: order.discount_basis,
             total_difference: None,
             new_events: Vec::new(),
             content_changed: false,
             stale_reason: None,
+            line_changes: Vec::new(),
         };
         if order.test && !self.options.import_test_orders {
             report.outcome = ImportOutcome::SkippedTest;
@@ -440,6 +467,20 @@ impl<'a> Intake<'a> {
                 return Ok(report);
             }
         }
+        // A channel order the log has seen is loaded, not placed again: placing it
+        // would only be refused as a duplicate after the engine validated it whole.
+        if let Some(s) = &seen {
+            if let Ok(current) = self.engine.order(&s.order_id) {
+                for l in order.lines.iter().filter(|l| l.quantity > 0) {
+                    if self.resolve(channel, l)?.is_none() {
+                        report.unmapped.push(shown_id(l));
+                    }
+                }
+                report.content_changed = true;
+                let current = self.sync(order, current, &mut report);
+                return self.finish(order, current, false, seen, rank, report);
+            }
+        }
         let mut unmapped = Vec::new();
         let mut new = self.new_order(order, &mut unmapped)?;
         report.unmapped = unmapped;
@@ -469,8 +510,8 @@ impl<'a> Intake<'a> {
             }
             Err(EngineError::DuplicateExternalRef { order_id, .. }) => {
                 report.content_changed = true;
-                // Same channel order, content changed (an edit, a SKU mapped since):
-                // the existing order is updated; its lines are not rewritten.
+                // Same channel order the log did not know (a lost log): the existing
+                // order is brought up to date like any re-delivery.
                 (self.engine.order(&order_id)?, false)
             }
             Err(e) => return Err(e.into()),
@@ -577,6 +618,193 @@ impl<'a> Intake<'a> {
         }
     }
 
+    /// Brings the order's lines to the channel's (see [`LineChange`]): units the
+    /// channel took away are cancelled (their reservation released), raised quantities
+    /// and new lines go through `edit_order`; what the engine refuses, or an added line
+    /// whose SKU maps to nothing, is reported with its reason and left. Lines absent
+    /// from the delivery, or fewer units, only count as removals on channels whose
+    /// payload is the whole order ([`crate::Channel::delivers_whole_order`]).
+    fn line_edits(&self, ch: &ChannelOrder, mut cur: Order, report: &mut ImportReport) -> Order {
+        let whole = ch.channel.delivers_whole_order();
+        let channel = ch.channel.channel_id();
+        let mut changes: Vec<LineChange> = Vec::new();
+        let mut cancel = Vec::new();
+        let mut edits = Vec::new();
+        let mut added_cancelled: Vec<(String, u32)> = Vec::new();
+        for line in &cur.lines {
+            let Some(ext) = line.external_ref.as_deref() else {
+                continue;
+            };
+            let from = line.active_quantity();
+            let theirs = ch.lines.iter().find(|l| l.external_line_id == ext);
+            let to = match theirs {
+                Some(l) => l.quantity.saturating_sub(l.cancelled),
+                None if whole => 0,
+                None => continue,
+            };
+            if to == from || (!whole && to < from) {
+                continue;
+            }
+            let kind = if to > from {
+                LineChangeKind::QuantityIncreased
+            } else if to == 0 {
+                LineChangeKind::Removed
+            } else {
+                LineChangeKind::QuantityReduced
+            };
+            let mut change = LineChange {
+                kind,
+                external_line_id: ext.to_string(),
+                line_id: Some(line.id.clone()),
+                from,
+                to,
+                applied: true,
+                blocked: None,
+            };
+            if to > from {
+                edits.push(LineEdit::SetQuantity {
+                    line_id: line.id.clone(),
+                    quantity: line.quantity + (to - from),
+                });
+            } else {
+                let take = (from - to).min(line.open_quantity());
+                if take > 0 {
+                    cancel.push(LineQuantity::new(line.id.clone(), take));
+                }
+                if take < from - to {
+                    change.applied = false;
+                    change.blocked = Some(LineChangeBlocked::UnitsShipped {
+                        units: from - to - take,
+                    });
+                }
+            }
+            changes.push(change);
+        }
+        for l in &ch.lines {
+            let known = cur
+                .lines
+                .iter()
+                .any(|x| x.external_ref.as_deref() == Some(l.external_line_id.as_str()));
+            let to = l.quantity.saturating_sub(l.cancelled);
+            if known || to == 0 {
+                continue;
+            }
+            let mut change = LineChange {
+                kind: LineChangeKind::Added,
+                external_line_id: l.external_line_id.clone(),
+                line_id: None,
+                from: 0,
+                to,
+                applied: true,
+                blocked: None,
+            };
+            match self.new_line(channel, ch.currency, l, l.quantity) {
+                Ok((_, Some(id))) => {
+                    change.applied = false;
+                    change.blocked = Some(LineChangeBlocked::UnmappedSku { id });
+                }
+                Ok((line, None)) => {
+                    edits.push(LineEdit::Add { line });
+                    if l.cancelled > 0 {
+                        added_cancelled.push((l.external_line_id.clone(), l.cancelled));
+                    }
+                }
+                Err(e) => {
+                    change.applied = false;
+                    change.blocked = Some(LineChangeBlocked::Refused {
+                        step: "add".into(),
+                        code: e.code().to_string(),
+                    });
+                }
+            }
+            changes.push(change);
+        }
+        let refused = |report: &mut ImportReport, changes: &mut [LineChange], cancels: bool| {
+            let Some(f) = report.failed.last() else {
+                return;
+            };
+            for c in changes.iter_mut().filter(|c| {
+                c.blocked.is_none()
+                    && matches!(
+                        c.kind,
+                        LineChangeKind::QuantityReduced | LineChangeKind::Removed
+                    ) == cancels
+            }) {
+                c.applied = false;
+                c.blocked = Some(LineChangeBlocked::Refused {
+                    step: f.step.clone(),
+                    code: f.code.clone(),
+                });
+            }
+        };
+        if !cancel.is_empty() {
+            let name = describe("cancel units (channel edit)", &cancel);
+            let failed = report.failed.len();
+            cur = self.step(report, cur, &name, |e, id, ctx| {
+                e.cancel_lines(id, cancel, CancelReason::Other, ctx)
+            });
+            if report.failed.len() > failed {
+                refused(report, &mut changes, true);
+            }
+        }
+        if !edits.is_empty() {
+            let parts: Vec<String> = edits
+                .iter()
+                .map(|e| match e {
+                    LineEdit::Add { line } => format!(
+                        "add {}x{}",
+                        line.external_ref.as_deref().unwrap_or("?"),
+                        line.quantity
+                    ),
+                    LineEdit::SetQuantity { line_id, quantity } => {
+                        format!("{line_id} qty {quantity}")
+                    }
+                    LineEdit::Remove { line_id } => format!("remove {line_id}"),
+                })
+                .collect();
+            let name = format!("edit {}", parts.join(","));
+            let failed = report.failed.len();
+            cur = self.step(report, cur, &name, |e, id, ctx| {
+                e.edit_order(id, edits, ctx)
+            });
+            if report.failed.len() > failed {
+                refused(report, &mut changes, false);
+            }
+        }
+        for c in &mut changes {
+            if c.line_id.is_none() {
+                c.line_id = cur
+                    .lines
+                    .iter()
+                    .find(|l| l.external_ref.as_deref() == Some(c.external_line_id.as_str()))
+                    .map(|l| l.id.clone());
+            }
+        }
+        // Units of an added line the channel already reports cancelled.
+        let cancel_added: Vec<LineQuantity> = added_cancelled
+            .iter()
+            .filter_map(|(ext, n)| {
+                let line = cur
+                    .lines
+                    .iter()
+                    .find(|l| l.external_ref.as_deref() == Some(ext.as_str()))?;
+                Some(LineQuantity::new(
+                    line.id.clone(),
+                    (*n).min(line.open_quantity()),
+                ))
+            })
+            .filter(|l| l.quantity > 0)
+            .collect();
+        if !cancel_added.is_empty() {
+            let name = describe("cancel units", &cancel_added);
+            cur = self.step(report, cur, &name, |e, id, ctx| {
+                e.cancel_lines(id, cancel_added, CancelReason::Other, ctx)
+            });
+        }
+        report.line_changes.extend(changes);
+        cur
+    }
+
     fn sync(&self, ch: &ChannelOrder, mut cur: Order, report: &mut ImportReport) -> Order {
         let life = &ch.status.lifecycle;
         let held = cur.status == OrderStatus::OnHold;
@@ -634,6 +862,9 @@ impl<'a> Intake<'a> {
             cur = self.step(report, cur, &name, |e, id, ctx| {
                 e.cancel_lines(id, cancel, CancelReason::Other, ctx)
             });
+        }
+        if *life != Lifecycle::Cancelled && cur.status != OrderStatus::Cancelled {
+            cur = self.line_edits(ch, cur, report);
         }
         if !held {
             type Pick = fn(&ChannelLine) -> u32;
@@ -801,6 +1032,16 @@ pub fn return_reason(text: Option<&str>) -> ReturnReason {
     } else {
         ReturnReason::Other
     }
+}
+
+/// How an unmapped line is named in reports: its SKU, else barcode, else variant id.
+fn shown_id(l: &ChannelLine) -> String {
+    l.ids
+        .sku
+        .clone()
+        .or(l.ids.barcode.clone())
+        .or(l.ids.variant_id.clone())
+        .unwrap_or_else(|| format!("line {}", l.external_line_id))
 }
 
 fn describe(stage: &str, lines: &[LineQuantity]) -> String {

@@ -1,11 +1,11 @@
 //! What intake tells the host: options in, reports out.
 
-use ordersmith::ids::OrderId;
+use ordersmith::ids::{LineId, OrderId};
 use ordersmith::order::Order;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ChannelEvent, TotalMismatch};
+use crate::model::{ChannelEvent, DiscountBasis, TotalMismatch};
 
 /// Intake switches.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -62,16 +62,84 @@ pub struct ImportReport {
     pub unmapped: Vec<String>,
     /// Where the payload's own figures disagree with its lines.
     pub mismatches: Vec<TotalMismatch>,
+    /// How the payload's ambiguous line discounts were read (Trendyol; see
+    /// [`DiscountBasis`]): `unreconciled` means neither reading matched its totals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_basis: Option<DiscountBasis>,
     /// The canonical order's total minus the payload's total, when they differ.
     pub total_difference: Option<Decimal>,
     /// Refunds, claims and returns not reported before.
     pub new_events: Vec<ChannelEvent>,
-    /// The delivery's lines, prices or dates differ from the order as placed (an edit on
-    /// the channel, a SKU mapped since, a feed with fewer fields): the order's lines were
-    /// not rewritten; only its status was brought up to date.
+    /// A re-delivery of an order already imported (set on every one: the delivery may
+    /// differ from the order as placed). Line quantities, removed and added lines are
+    /// brought to the channel's (see `line_changes`); prices, discounts and titles of
+    /// lines the order already has are not rewritten.
     pub content_changed: bool,
     /// Why the update was ignored, for `stale`.
     pub stale_reason: Option<String>,
+    /// Where a re-delivery's lines differ from the order's (a quantity lowered or
+    /// raised, a line removed or added on the channel) and what intake did about it.
+    pub line_changes: Vec<LineChange>,
+}
+
+/// How a re-delivery's line differs from the order's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineChangeKind {
+    /// Fewer live units than the order has: the difference is cancelled
+    /// (`cancel_lines`, which releases their reservation).
+    QuantityReduced,
+    /// The line is gone from the channel's order (or has no live units): its open
+    /// units are cancelled.
+    Removed,
+    /// More units than the order has: the line's quantity is raised (`edit_order`).
+    QuantityIncreased,
+    /// A line the order does not have: added (`edit_order`), reserved like the rest.
+    Added,
+}
+
+/// Why a line change was not (wholly) applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum LineChangeBlocked {
+    /// Some of the units to take away have already shipped: they cannot be cancelled
+    /// (a return is the channel's next step).
+    UnitsShipped {
+        /// Units left uncancelled.
+        units: u32,
+    },
+    /// An added line's identifiers map to no variant: it was not added.
+    UnmappedSku {
+        /// The identifier shown for it.
+        id: String,
+    },
+    /// The engine refused the change (an order already being fulfilled cannot be
+    /// edited, say).
+    Refused {
+        /// The step that was refused.
+        step: String,
+        /// The error code.
+        code: String,
+    },
+}
+
+/// One difference between a re-delivery's lines and the order's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineChange {
+    /// What changed.
+    pub kind: LineChangeKind,
+    /// The channel's line id.
+    pub external_line_id: String,
+    /// The order's line, when it has (or now has) one.
+    pub line_id: Option<LineId>,
+    /// Live (not cancelled) units on the order before.
+    pub from: u32,
+    /// Live units the channel reports.
+    pub to: u32,
+    /// Whether the order now matches the channel for this line.
+    pub applied: bool,
+    /// Why not, when not applied.
+    pub blocked: Option<LineChangeBlocked>,
 }
 
 /// A claim, return or refund from a channel's own feed, as intake saw it.
