@@ -9,7 +9,9 @@
 //! The work timed is the one `benches/peers/kpi_polars.py` times: from the facts, every
 //! KPI table for two queries (day grain; month grain with an `as_of` instant for late
 //! shipments), i.e. a full recomputation and then the tables. `--time-only` writes
-//! nothing and prints the timings as one JSON line.
+//! nothing and prints the timings as one JSON line. `--per-table` adds each table's
+//! time for each query (built one by one after the timed work, not part of it), to
+//! see where the time goes.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -26,9 +28,24 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use ordersmith::kpi::{Grain, KpiBook, KpiQuery};
 
+/// The process's CPU time so far (user + system, from `/proc/self/stat`, in 10 ms
+/// ticks; Linux only): on a shared machine it leaves out the time spent waiting for
+/// a core, which wall-clock time does not.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which ends at the last ')'): state is field 3,
+    // utime and stime are fields 14 and 15.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) * 10.0)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let time_only = args.iter().any(|a| a == "--time-only");
+    let per_table = args.iter().any(|a| a == "--per-table");
     let mut positional = args.iter().filter(|a| !a.starts_with("--"));
     let n: usize = positional.next().map_or("2000", |s| s.as_str()).parse()?;
     let dir = std::path::PathBuf::from(
@@ -57,6 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     // The timed work: recompute from the log, then every table of both queries.
+    let cpu_started = cpu_ms();
     let started = Instant::now();
     book.recompute();
     let recompute = started.elapsed();
@@ -68,6 +86,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         table_ms.insert((*name).into(), (t.elapsed().as_secs_f64() * 1e3).into());
     }
     let total = started.elapsed();
+    let cpu = cpu_ms().zip(cpu_started).map(|(b, a)| b - a);
+    let mut per_table_ms = serde_json::Map::new();
+    if per_table {
+        for (name, q) in &queries {
+            let mut ms = serde_json::Map::new();
+            for table in ordersmith::kpi::TABLE_NAMES {
+                let t = Instant::now();
+                let built = book.table(table, q)?;
+                ms.insert(table.into(), (t.elapsed().as_secs_f64() * 1e3).into());
+                drop(built);
+            }
+            per_table_ms.insert((*name).into(), ms.into());
+        }
+    }
     if !time_only {
         let mut out = serde_json::Map::new();
         let mut qs = serde_json::Map::new();
@@ -87,6 +119,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "recompute_ms": recompute.as_secs_f64() * 1e3,
             "tables_ms": table_ms,
             "recompute_and_tables_ms": total.as_secs_f64() * 1e3,
+            "recompute_and_tables_cpu_ms": cpu,
+            "per_table_ms": per_table_ms,
         })
     );
     Ok(())

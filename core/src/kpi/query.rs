@@ -120,6 +120,17 @@ impl GroupAgg {
         self.ship_secs.extend_from_slice(&o.ship_secs);
         self.delivery_secs.extend_from_slice(&o.delivery_secs);
     }
+
+    /// [`GroupAgg::add`] without the lead-time lists (left as they are), for tables
+    /// that read only the sums: copying every order's lead times is most of a
+    /// roll-up's cost.
+    pub(crate) fn add_sums(&mut self, o: &GroupAgg) {
+        self.add(&GroupAgg {
+            ship_secs: Vec::new(),
+            delivery_secs: Vec::new(),
+            ..*o
+        });
+    }
 }
 
 /// Nearest-rank percentile of a sorted list: the value at 1-based rank ⌈p·n/100⌉.
@@ -137,11 +148,14 @@ pub(crate) fn percentile(sorted: &[u32], p: usize) -> Cell {
 pub(crate) type Period = (NaiveDate, String);
 
 /// Day numbers to periods, computed once per query: period indices are in
-/// chronological order.
+/// chronological order. Each period's label and first date are formatted once here,
+/// not per row.
 pub(crate) struct Periods {
     first: i32,
     index: Vec<u32>,
     pub(crate) list: Vec<Period>,
+    /// `list[i].0` as text (`YYYY-MM-DD`).
+    starts: Vec<String>,
 }
 
 impl Periods {
@@ -150,6 +164,7 @@ impl Periods {
             first: lo,
             index: Vec::new(),
             list: Vec::new(),
+            starts: Vec::new(),
         };
         if lo > hi {
             return p;
@@ -157,6 +172,7 @@ impl Periods {
         for day in lo..=hi {
             let period = bucket_of(grain, date_of(day));
             if p.list.last().is_none_or(|last| last.0 != period.0) {
+                p.starts.push(period.0.to_string());
                 p.list.push(period);
             }
             p.index
@@ -171,13 +187,197 @@ impl Periods {
         self.index.get(i).copied()
     }
 
-    /// The period of an index.
-    pub(crate) fn get(&self, i: u32) -> Period {
-        self.list
-            .get(i as usize)
-            .cloned()
-            .unwrap_or((NaiveDate::MIN, String::new()))
+    /// How many periods there are.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
     }
+
+    /// The label and first-date cells of a period index (fresh copies of the texts
+    /// formatted once).
+    pub(crate) fn cells(&self, i: u32) -> [Cell; 2] {
+        let label = self.list.get(i as usize).map_or("", |p| p.1.as_str());
+        let start = self.starts.get(i as usize).map_or("", |s| s.as_str());
+        [Cell::Text(label.to_string()), Cell::Text(start.to_string())]
+    }
+}
+
+/// An interner's names in sorted order (`str`'s byte order, which is a `BTreeMap`'s
+/// order for `&str` keys) and each id's rank in it: tables keyed by rank come out in
+/// name order without comparing strings per row.
+pub(crate) struct NameOrder<'a> {
+    /// Rank to name.
+    sorted: Vec<&'a str>,
+    /// Id to rank.
+    rank: Vec<u32>,
+}
+
+impl<'a> NameOrder<'a> {
+    pub(crate) fn new(interner: &'a super::book::Interner) -> NameOrder<'a> {
+        let mut ids: Vec<u32> = (0..u32::try_from(interner.len()).unwrap_or(u32::MAX)).collect();
+        ids.sort_unstable_by(|a, b| interner.name(*a).cmp(interner.name(*b)));
+        let mut rank = vec![0u32; ids.len()];
+        for (r, id) in ids.iter().enumerate() {
+            if let (Some(slot), Ok(r)) = (rank.get_mut(*id as usize), u32::try_from(r)) {
+                *slot = r;
+            }
+        }
+        NameOrder {
+            sorted: ids.iter().map(|id| interner.name(*id)).collect(),
+            rank,
+        }
+    }
+
+    /// The rank of an id.
+    pub(crate) fn rank(&self, id: u32) -> u32 {
+        self.rank.get(id as usize).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The name of a rank.
+    pub(crate) fn name(&self, rank: u32) -> &'a str {
+        self.sorted.get(rank as usize).copied().unwrap_or("")
+    }
+
+    /// How many names there are.
+    pub(crate) fn len(&self) -> usize {
+        self.sorted.len()
+    }
+}
+
+/// Up to this many (period, key) cells, [`sum_by_period_key`] sums into one dense
+/// array over every period at once.
+const DENSE_CELLS: usize = 1 << 16;
+
+/// Sums values per (period, key) over items `0..n` (`item(i)` is `None` for an item
+/// filtered out; items with `period >= periods` or `key >= keys` are skipped too), and
+/// returns the sums in (period, key) order: what a `BTreeMap<(period, key), V>` filled
+/// with `entry(..).or_default()` and `add` would hold (a cell exists once an item named
+/// it), without a tree insert per item.
+///
+/// Few cells: one dense array. Otherwise one dense array of keys reused per period:
+/// in one pass when the items come in period order (the book's lines and orders are
+/// in placement order, so usually they do), else after a counting sort of the item
+/// indices by period (`item` is called again for those).
+pub(crate) fn sum_by_period_key<V: Copy + Default>(
+    periods: usize,
+    keys: usize,
+    n: usize,
+    item: impl Fn(usize) -> Option<(u32, u32, V)>,
+    add: impl Fn(&mut V, V),
+    dense_cells: usize,
+) -> Vec<(u32, u32, V)> {
+    let item =
+        |i: usize| item(i).filter(|(p, k, _)| (*p as usize) < periods && (*k as usize) < keys);
+    let cells = periods.saturating_mul(keys);
+    if cells <= dense_cells {
+        let mut acc: Vec<Option<V>> = vec![None; cells];
+        for (p, k, v) in (0..n).filter_map(item) {
+            if let Some(slot) = acc.get_mut(p as usize * keys + k as usize) {
+                add(slot.get_or_insert_with(V::default), v);
+            }
+        }
+        return acc
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let v = s?;
+                Some((
+                    u32::try_from(i / keys).ok()?,
+                    u32::try_from(i % keys).ok()?,
+                    v,
+                ))
+            })
+            .collect();
+    }
+    let mut acc: Vec<Option<V>> = vec![None; keys];
+    let mut touched: Vec<u32> = Vec::new();
+    let mut out = Vec::new();
+    let flush =
+        |p: u32, acc: &mut Vec<Option<V>>, touched: &mut Vec<u32>, out: &mut Vec<(u32, u32, V)>| {
+            if touched.len().saturating_mul(16) >= acc.len() {
+                // Many keys touched: reading the array in key order is cheaper than
+                // sorting them.
+                touched.clear();
+                for (k, slot) in acc.iter_mut().enumerate() {
+                    if let (Some(v), Ok(k)) = (slot.take(), u32::try_from(k)) {
+                        out.push((p, k, v));
+                    }
+                }
+                return;
+            }
+            touched.sort_unstable();
+            for k in touched.drain(..) {
+                if let Some(v) = acc.get_mut(k as usize).and_then(Option::take) {
+                    out.push((p, k, v));
+                }
+            }
+        };
+    let sum = |k: u32, v: V, acc: &mut Vec<Option<V>>, touched: &mut Vec<u32>| {
+        if let Some(slot) = acc.get_mut(k as usize) {
+            if slot.is_none() {
+                touched.push(k);
+            }
+            add(slot.get_or_insert_with(V::default), v);
+        }
+    };
+    // One pass while the periods do not go down.
+    let mut current = 0u32;
+    let mut in_order = true;
+    for (p, k, v) in (0..n).filter_map(item) {
+        if p < current {
+            in_order = false;
+            break;
+        }
+        if p > current {
+            flush(current, &mut acc, &mut touched, &mut out);
+            current = p;
+        }
+        sum(k, v, &mut acc, &mut touched);
+    }
+    if in_order {
+        flush(current, &mut acc, &mut touched, &mut out);
+        return out;
+    }
+    // Out of order: start again from a counting sort of the indices by period.
+    out.clear();
+    touched.clear();
+    acc.iter_mut().for_each(|a| *a = None);
+    let period: Vec<u32> = (0..n)
+        .map(|i| item(i).map_or(u32::MAX, |(p, _, _)| p))
+        .collect();
+    let mut next = vec![0usize; periods + 1];
+    for p in &period {
+        if let Some(c) = next.get_mut((*p as usize).wrapping_add(1)) {
+            *c += 1;
+        }
+    }
+    for i in 1..next.len() {
+        let prev = next.get(i - 1).copied().unwrap_or(0);
+        if let Some(c) = next.get_mut(i) {
+            *c += prev;
+        }
+    }
+    let bounds = next.clone();
+    let mut order = vec![0u32; bounds.last().copied().unwrap_or(0)];
+    for (i, p) in period.iter().enumerate() {
+        if let Some(c) = next.get_mut(*p as usize) {
+            if let (Some(slot), Ok(i)) = (order.get_mut(*c), u32::try_from(i)) {
+                *slot = i;
+            }
+            *c += 1;
+        }
+    }
+    for (p, w) in bounds.windows(2).enumerate() {
+        let (Ok(p), [lo, hi]) = (u32::try_from(p), w) else {
+            continue;
+        };
+        for i in order.get(*lo..*hi).unwrap_or(&[]) {
+            if let Some((_, k, v)) = item(*i as usize) {
+                sum(k, v, &mut acc, &mut touched);
+            }
+        }
+        flush(p, &mut acc, &mut touched, &mut out);
+    }
+    out
 }
 
 impl KpiBook {
@@ -226,6 +426,26 @@ impl KpiBook {
         grain: Grain,
         key: impl Fn(&Period, &super::book::GroupKey) -> K,
     ) -> BTreeMap<K, GroupAgg> {
+        self.roll_up_with(f, grain, key, GroupAgg::add)
+    }
+
+    /// [`KpiBook::roll_up`] without the lead-time lists (left empty).
+    pub(crate) fn roll_up_sums<K: Ord>(
+        &self,
+        f: &Filter,
+        grain: Grain,
+        key: impl Fn(&Period, &super::book::GroupKey) -> K,
+    ) -> BTreeMap<K, GroupAgg> {
+        self.roll_up_with(f, grain, key, GroupAgg::add_sums)
+    }
+
+    fn roll_up_with<K: Ord>(
+        &self,
+        f: &Filter,
+        grain: Grain,
+        key: impl Fn(&Period, &super::book::GroupKey) -> K,
+        add: impl Fn(&mut GroupAgg, &GroupAgg),
+    ) -> BTreeMap<K, GroupAgg> {
         let mut periods: BTreeMap<i32, Period> = BTreeMap::new();
         let mut out: BTreeMap<K, GroupAgg> = BTreeMap::new();
         for (g, (k, agg)) in self.group_keys.iter().zip(&self.groups).enumerate() {
@@ -236,7 +456,7 @@ impl KpiBook {
             let period = periods
                 .entry(k.day)
                 .or_insert_with(|| bucket_of(grain, date_of(k.day)));
-            out.entry(key(period, k)).or_default().add(agg);
+            add(out.entry(key(period, k)).or_default(), agg);
         }
         out
     }
@@ -398,7 +618,7 @@ impl KpiBook {
     }
 
     fn revenue(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let by = self.roll_up(f, grain, |p, k| (p.clone(), k.currency));
+        let by = self.roll_up_sums(f, grain, |p, k| (p.clone(), k.currency));
         let rows = by
             .into_iter()
             .filter_map(|(((start, label), cur), a)| {
@@ -439,7 +659,7 @@ impl KpiBook {
     }
 
     fn cancellations(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let by = self.roll_up(f, grain, |p, _| p.clone());
+        let by = self.roll_up_sums(f, grain, |p, _| p.clone());
         let mut rows = Vec::new();
         for ((start, label), a) in by {
             for (reason, n) in CANCEL_REASONS.iter().zip(a.cancelled_by_reason) {
@@ -486,26 +706,36 @@ impl KpiBook {
     }
 
     fn returns_by_reason(&self, f: &Filter, periods: &Periods) -> KpiTable {
-        let mut by: BTreeMap<(u32, &str), i64> = BTreeMap::new();
-        let mut totals: BTreeMap<u32, i64> = BTreeMap::new();
-        for r in &self.returns {
-            let Some((day, _, _)) = self.line_allowed(f, r.line) else {
-                continue;
-            };
-            let Some(p) = periods.of(day) else { continue };
-            *by.entry((p, self.return_reasons.name(r.reason)))
-                .or_default() += i64::from(r.units);
-            *totals.entry(p).or_default() += i64::from(r.units);
+        let reasons = NameOrder::new(&self.return_reasons);
+        let item = |i: usize| {
+            let r = self.returns.get(i)?;
+            let (day, _, _) = self.line_allowed(f, r.line)?;
+            let p = periods.of(day)?;
+            Some((p, reasons.rank(r.reason), i64::from(r.units)))
+        };
+        let by = sum_by_period_key(
+            periods.len(),
+            reasons.len(),
+            self.returns.len(),
+            item,
+            |a, b| *a += b,
+            DENSE_CELLS,
+        );
+        let mut totals = vec![0i64; periods.len()];
+        for (p, _, n) in &by {
+            if let Some(t) = totals.get_mut(*p as usize) {
+                *t += n;
+            }
         }
         let rows = by
             .into_iter()
-            .map(|((p, reason), n)| {
-                let total = totals.get(&p).copied().unwrap_or(0);
-                let (start, label) = periods.get(p);
+            .map(|(p, reason, n)| {
+                let total = totals.get(p as usize).copied().unwrap_or(0);
+                let [label, start] = periods.cells(p);
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(reason.to_string()),
+                    label,
+                    start,
+                    Cell::Text(reasons.name(reason).to_string()),
                     Cell::Int(n),
                     Cell::ratio(n, total),
                 ]
@@ -526,28 +756,38 @@ impl KpiBook {
 
     fn returns_by_sku(&self, f: &Filter, periods: &Periods) -> KpiTable {
         // (shipped, returned) units per (period, sku).
-        let mut by: BTreeMap<(u32, &str), (i64, i64)> = BTreeMap::new();
-        for (i, _) in self.lines.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { continue };
-            let Some((day, _, l)) = self.line_allowed(f, i) else {
-                continue;
-            };
+        let skus = NameOrder::new(&self.skus);
+        let item = |i: usize| {
+            let (day, _, l) = self.line_allowed(f, u32::try_from(i).ok()?)?;
             if l.shipped == 0 && l.returned == 0 {
-                continue;
+                return None;
             }
-            let Some(p) = periods.of(day) else { continue };
-            let e = by.entry((p, self.skus.name(l.sku))).or_default();
-            e.0 += i64::from(l.shipped);
-            e.1 += i64::from(l.returned);
-        }
+            let p = periods.of(day)?;
+            Some((
+                p,
+                skus.rank(l.sku),
+                (i64::from(l.shipped), i64::from(l.returned)),
+            ))
+        };
+        let by = sum_by_period_key(
+            periods.len(),
+            skus.len(),
+            self.lines.len(),
+            item,
+            |a: &mut (i64, i64), b| {
+                a.0 += b.0;
+                a.1 += b.1;
+            },
+            DENSE_CELLS,
+        );
         let rows = by
             .into_iter()
-            .map(|((p, sku), (shipped, returned))| {
-                let (start, label) = periods.get(p);
+            .map(|(p, sku, (shipped, returned))| {
+                let [label, start] = periods.cells(p);
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(sku.to_string()),
+                    label,
+                    start,
+                    Cell::Text(skus.name(sku).to_string()),
                     Cell::Int(shipped),
                     Cell::Int(returned),
                     Cell::ratio(returned, shipped),
@@ -569,7 +809,7 @@ impl KpiBook {
     }
 
     fn returns_by_channel(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let by = self.roll_up(f, grain, |p, k| (p.clone(), k.channel));
+        let by = self.roll_up_sums(f, grain, |p, k| (p.clone(), k.channel));
         let rows = by
             .into_iter()
             .map(|(((start, label), ch), a)| {
@@ -604,7 +844,7 @@ impl KpiBook {
     }
 
     fn channel_mix(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let by = self.roll_up(f, grain, |p, k| (p.clone(), k.channel));
+        let by = self.roll_up_sums(f, grain, |p, k| (p.clone(), k.channel));
         let mut totals: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
         for (((start, _), _), a) in &by {
             let t = totals.entry(*start).or_default();
@@ -643,7 +883,7 @@ impl KpiBook {
     }
 
     fn segment_mix(&self, f: &Filter, grain: Grain) -> KpiTable {
-        let by = self.roll_up(f, grain, |p, k| (p.clone(), k.segment));
+        let by = self.roll_up_sums(f, grain, |p, k| (p.clone(), k.segment));
         let mut totals: BTreeMap<NaiveDate, i64> = BTreeMap::new();
         for (((start, _), _), a) in &by {
             *totals.entry(*start).or_default() += a.orders;
@@ -679,32 +919,47 @@ impl KpiBook {
     }
 
     fn sku_sales(&self, f: &Filter, periods: &Periods) -> KpiTable {
-        // (net units, sales in minor units) per (period, sku, currency).
-        let mut by: BTreeMap<(u32, &str, u8), (i64, i64)> = BTreeMap::new();
-        for (i, _) in self.lines.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { continue };
-            let Some((day, group, l)) = self.line_allowed(f, i) else {
-                continue;
-            };
-            let Some(key) = self.group_keys.get(group as usize) else {
-                continue;
-            };
-            let Some(p) = periods.of(day) else { continue };
-            let e = by
-                .entry((p, self.skus.name(l.sku), key.currency))
-                .or_default();
-            e.0 += i64::from(l.active());
-            e.1 += l.gross() - l.active_discount();
-        }
+        // (net units, sales in minor units) per (period, sku, currency), keyed by
+        // sku rank × currencies + currency: the (period, sku name, currency) order.
+        let skus = NameOrder::new(&self.skus);
+        let currencies = self.currencies.len().max(1);
+        let item = |i: usize| {
+            let (day, group, l) = self.line_allowed(f, u32::try_from(i).ok()?)?;
+            let key = self.group_keys.get(group as usize)?;
+            let p = periods.of(day)?;
+            let k = u32::try_from(
+                (skus.rank(l.sku) as usize)
+                    .checked_mul(currencies)?
+                    .checked_add(usize::from(key.currency))?,
+            )
+            .ok()?;
+            Some((
+                p,
+                k,
+                (i64::from(l.active()), l.gross() - l.active_discount()),
+            ))
+        };
+        let by = sum_by_period_key(
+            periods.len(),
+            skus.len().saturating_mul(currencies),
+            self.lines.len(),
+            item,
+            |a: &mut (i64, i64), b| {
+                a.0 += b.0;
+                a.1 += b.1;
+            },
+            DENSE_CELLS,
+        );
+        let cur_u32 = u32::try_from(currencies).unwrap_or(1);
         let rows = by
             .into_iter()
-            .filter_map(|((p, sku, cur), (units, sales))| {
-                let currency = self.currencies.get(cur as usize)?;
-                let (start, label) = periods.get(p);
+            .filter_map(|(p, k, (units, sales))| {
+                let currency = self.currencies.get((k % cur_u32) as usize)?;
+                let [label, start] = periods.cells(p);
                 Some(vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(sku.to_string()),
+                    label,
+                    start,
+                    Cell::Text(skus.name(k / cur_u32).to_string()),
                     Cell::Text(currency.code().to_string()),
                     Cell::Int(units),
                     Cell::money(sales, currency.minor_units()),
@@ -847,10 +1102,10 @@ impl KpiBook {
         let rows = by
             .into_iter()
             .map(|(p, (lines, accurate, variance))| {
-                let (start, label) = periods.get(p);
+                let [label, start] = periods.cells(p);
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
+                    label,
+                    start,
                     Cell::Int(lines),
                     Cell::Int(accurate),
                     Cell::ratio(accurate, lines),
@@ -873,32 +1128,38 @@ impl KpiBook {
     }
 
     fn notifications(&self, f: &Filter, periods: &Periods) -> KpiTable {
-        let mut by: BTreeMap<(u32, &str), i64> = BTreeMap::new();
-        for n in &self.notes {
-            let Some(row) = self.rows.get(n.order as usize) else {
-                continue;
-            };
+        let templates = NameOrder::new(&self.templates);
+        let item = |i: usize| {
+            let n = self.notes.get(i)?;
+            let row = self.rows.get(n.order as usize)?;
             if n.day < f.from || n.day > f.to {
-                continue;
+                return None;
             }
-            let g = row.group;
-            let ok = self.group_keys.get(g as usize).is_some_and(|k| {
-                allowed(&f.channels, k.channel)
-                    && allowed(&f.segments, k.segment)
-                    && allowed(&f.currencies, u32::from(k.currency))
-            });
-            if let (true, Some(p)) = (ok, periods.of(n.day)) {
-                *by.entry((p, self.templates.name(n.template))).or_default() += 1;
+            let k = self.group_keys.get(row.group as usize)?;
+            if !(allowed(&f.channels, k.channel)
+                && allowed(&f.segments, k.segment)
+                && allowed(&f.currencies, u32::from(k.currency)))
+            {
+                return None;
             }
-        }
+            Some((periods.of(n.day)?, templates.rank(n.template), 1i64))
+        };
+        let by = sum_by_period_key(
+            periods.len(),
+            templates.len(),
+            self.notes.len(),
+            item,
+            |a, b| *a += b,
+            DENSE_CELLS,
+        );
         let rows = by
             .into_iter()
-            .map(|((p, template), n)| {
-                let (start, label) = periods.get(p);
+            .map(|(p, template, n)| {
+                let [label, start] = periods.cells(p);
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(template.to_string()),
+                    label,
+                    start,
+                    Cell::Text(templates.name(template).to_string()),
                     Cell::Int(n),
                 ]
             })
@@ -939,11 +1200,7 @@ impl KpiBook {
             }
         }
         late.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let fmt = |s: i64| {
-            DateTime::<Utc>::from_timestamp(s, 0).map_or(Cell::Null, |t| {
-                Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            })
-        };
+        let fmt = utc_seconds_text;
         let rows = late
             .into_iter()
             .filter_map(|(by, o, complete)| {
@@ -990,6 +1247,40 @@ impl KpiBook {
     }
 }
 
+/// Unix seconds as RFC 3339 in UTC with whole seconds (`2026-01-31T21:30:00Z`): the
+/// text of chrono's `to_rfc3339_opts(SecondsFormat::Secs, true)`, written digit by
+/// digit for years 0 to 9999 (chrono's formatter, for the others, costs several
+/// times more and ran per late shipment three times).
+fn utc_seconds_text(s: i64) -> Cell {
+    use chrono::{Datelike, Timelike};
+    let Some(t) = DateTime::<Utc>::from_timestamp(s, 0) else {
+        return Cell::Null;
+    };
+    let (year, month, day) = (t.year(), t.month(), t.day());
+    let Ok(year) = u32::try_from(year) else {
+        return Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    };
+    if year > 9999 {
+        return Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    let mut text = String::with_capacity(20);
+    for place in [1000, 100, 10, 1] {
+        text.push(char::from(b'0' + (year / place % 10) as u8));
+    }
+    let mut two = |n: u32, sep: char| {
+        text.push(sep);
+        text.push(char::from(b'0' + (n / 10 % 10) as u8));
+        text.push(char::from(b'0' + (n % 10) as u8));
+    };
+    two(month, '-');
+    two(day, '-');
+    two(t.hour(), 'T');
+    two(t.minute(), ':');
+    two(t.second(), ':');
+    text.push('Z');
+    Cell::Text(text)
+}
+
 fn stock_table(rows: Vec<Vec<Cell>>) -> KpiTable {
     KpiTable {
         name: "stock",
@@ -1007,5 +1298,97 @@ fn stock_table(rows: Vec<Vec<Cell>>) -> KpiTable {
             "sell_through",
         ],
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the tables built before `sum_by_period_key`: a tree insert per item.
+    fn by_tree(items: &[(u32, u32, i64)], periods: usize, keys: usize) -> Vec<(u32, u32, i64)> {
+        let mut by: BTreeMap<(u32, u32), i64> = BTreeMap::new();
+        for (p, k, v) in items {
+            if (*p as usize) < periods && (*k as usize) < keys {
+                *by.entry((*p, *k)).or_default() += v;
+            }
+        }
+        by.into_iter().map(|((p, k), v)| (p, k, v)).collect()
+    }
+
+    fn by_sum(
+        items: &[(u32, u32, i64)],
+        periods: usize,
+        keys: usize,
+        dense: usize,
+    ) -> Vec<(u32, u32, i64)> {
+        sum_by_period_key(
+            periods,
+            keys,
+            items.len() + 1,
+            // The last index is filtered out, as a line a filter drops.
+            |i| items.get(i).copied(),
+            |a, b| *a += b,
+            dense,
+        )
+    }
+
+    proptest! {
+        /// Every path (one dense array; one pass in period order; the counting sort
+        /// when periods go down) gives the tree's cells, zero sums included, in its
+        /// order, skipping out-of-range periods and keys.
+        #[test]
+        fn sums_per_period_and_key_equal_a_tree(
+            mut items in proptest::collection::vec((0u32..9, 0u32..40, -5i64..50), 0..300),
+            sorted in any::<bool>(),
+        ) {
+            if sorted {
+                items.sort_by_key(|(p, _, _)| *p);
+            }
+            let expected = by_tree(&items, 8, 35);
+            prop_assert_eq!(by_sum(&items, 8, 35, usize::MAX), expected.clone());
+            prop_assert_eq!(by_sum(&items, 8, 35, 0), expected);
+        }
+    }
+
+    #[test]
+    fn out_of_order_periods_take_the_counting_sort_and_still_agree() {
+        let items = [
+            (2, 1, 5),
+            (0, 3, 1),
+            (2, 1, 0),
+            (1, 0, 7),
+            (0, 3, 2),
+            (2, 0, 0),
+        ];
+        let expected = vec![(0, 3, 3), (1, 0, 7), (2, 0, 0), (2, 1, 5)];
+        assert_eq!(by_tree(&items, 3, 4), expected);
+        assert_eq!(by_sum(&items, 3, 4, 0), expected);
+        assert_eq!(by_sum(&items, 3, 4, 12), expected);
+    }
+
+    #[test]
+    fn utc_seconds_text_is_chronos_rfc3339() {
+        let mut instants = vec![
+            0,
+            -1,
+            1_767_216_600,   // 2025-12-31T21:30:00Z
+            253_402_300_799, // 9999-12-31T23:59:59Z
+            253_402_300_800, // 10000-01-01: chrono's own text
+            -62_167_219_200, // 0000-01-01T00:00:00Z
+            -62_167_219_201, // -0001-12-31: chrono's own text
+        ];
+        instants.extend((0..2000).map(|i| 1_700_000_000 + i * 7_919_311));
+        for s in instants {
+            let expected = DateTime::<Utc>::from_timestamp(s, 0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            let got = match utc_seconds_text(s) {
+                Cell::Text(t) => Some(t),
+                _ => None,
+            };
+            assert_eq!(got, expected, "{s}");
+        }
+        assert_eq!(utc_seconds_text(i64::MAX), Cell::Null);
     }
 }
