@@ -53,7 +53,7 @@ test('importOrdersJsonl takes a string, and reports bad UTF-8 and a cut-off last
   assert.deepEqual(
     result.errors.map((e) => [e.line, e.error.code]),
     [
-      [2, 'ORDER_JSONL_NOT_UTF8'],
+      [2, 'ORDER_JSONL_INVALID_ENCODING'],
       [3, 'ORDER_JSONL_TRUNCATED'],
     ],
   )

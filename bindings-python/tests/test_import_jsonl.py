@@ -89,7 +89,7 @@ def test_not_utf8_and_a_cut_off_last_line_are_typed_errors(engine: ordersmith.En
     result = engine.import_orders_jsonl(data)
     assert [o.external_ref for o in result.orders] == ["C-1"]
     assert [(n, e.code) for n, e in result.errors] == [
-        (2, "ORDER_JSONL_NOT_UTF8"),
+        (2, "ORDER_JSONL_INVALID_ENCODING"),
         (3, "ORDER_JSONL_TRUNCATED"),
     ]
     assert result.errors[0][1].details == {"line": 2, "column": 15}

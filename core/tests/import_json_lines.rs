@@ -83,7 +83,7 @@ fn good_lines_are_placed_and_each_bad_line_is_refused_alone() {
     );
     assert_eq!(code(&results[5]), "MONEY_TOO_PRECISE");
     assert_eq!(code(&results[6]), "ORDER_INVALID_QUANTITY");
-    assert_eq!(code(&results[7]), "ORDER_JSONL_NOT_UTF8");
+    assert_eq!(code(&results[7]), "ORDER_JSONL_INVALID_ENCODING");
     // The same channel order twice is one order; other content under its reference is
     // refused, as with place_orders.
     assert_eq!(results[8].result.as_ref().unwrap().id, first.id);

@@ -46,7 +46,7 @@ fun imports() = Suite("imports").apply {
         val results = engine.importOrdersJsonl(data, null)
         assertEquals(listOf(1UL, 2UL, 3UL), results.map { it.line })
         assertNull(results[0].error)
-        assertEquals(listOf("ORDER_JSONL_NOT_UTF8", "ORDER_JSONL_TRUNCATED"), results.drop(1).map { it.error?.code })
+        assertEquals(listOf("ORDER_JSONL_INVALID_ENCODING", "ORDER_JSONL_TRUNCATED"), results.drop(1).map { it.error?.code })
         assertEquals(0, engine.importOrdersJsonl(ByteArray(0), null).size)
     }
 }

@@ -11,7 +11,7 @@
 //! - Each other line is one order, read on its own: a bad line yields a
 //!   [`JsonLineError`] naming its line (and, for a bad field, the field's path, such
 //!   as `lines[0].unit_price`), and never stops the lines after it.
-//! - A line that is not UTF-8 is refused as `ORDER_JSONL_NOT_UTF8`; a line longer than
+//! - A line that is not UTF-8 is refused as `ORDER_JSONL_INVALID_ENCODING`; a line longer than
 //!   [`MAX_JSON_LINE_BYTES`] as `ORDER_JSONL_LINE_TOO_LONG`; text that is not one JSON
 //!   value as `ORDER_JSONL_SYNTAX`; a last line without its `\n` that stops inside its
 //!   value (a cut-off file) as `ORDER_JSONL_TRUNCATED`; and JSON that is not an order
@@ -113,7 +113,7 @@ fn at_path(path: &str) -> String {
 impl JsonLineError {
     /// Every code this enum can return.
     pub const CODES: &'static [&'static str] = &[
-        "ORDER_JSONL_NOT_UTF8",
+        "ORDER_JSONL_INVALID_ENCODING",
         "ORDER_JSONL_LINE_TOO_LONG",
         "ORDER_JSONL_SYNTAX",
         "ORDER_JSONL_TRUNCATED",
@@ -123,7 +123,7 @@ impl JsonLineError {
     /// The stable machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::NotUtf8 { .. } => "ORDER_JSONL_NOT_UTF8",
+            Self::NotUtf8 { .. } => "ORDER_JSONL_INVALID_ENCODING",
             Self::LineTooLong { .. } => "ORDER_JSONL_LINE_TOO_LONG",
             Self::Syntax { .. } => "ORDER_JSONL_SYNTAX",
             Self::Truncated { .. } => "ORDER_JSONL_TRUNCATED",
@@ -319,7 +319,7 @@ mod tests {
                 column: 15
             }
         );
-        assert_eq!(err(&read[1]).code(), "ORDER_JSONL_NOT_UTF8");
+        assert_eq!(err(&read[1]).code(), "ORDER_JSONL_INVALID_ENCODING");
         assert!(read[0].1.is_ok() && read[2].1.is_ok());
     }
 
