@@ -510,6 +510,15 @@ export declare class Engine {
    */
   pickList(orderId: string, fulfilment: string): PickListLine[]
   /**
+   * Places the orders of a JSON-lines text (one order in the `placeOrder` input shape
+   * per line; a `Buffer` as read from a file, or a string) in one crossing, off the
+   * event loop. The same semantics as `placeOrders`; blank lines are skipped and CRLF
+   * is accepted. Errors carry the 1-based `line`; a line that is not an order is an
+   * `OrderError` with code `ORDER_JSONL_*` whose `details` name the `line` and, for a
+   * bad field, its `path`.
+   */
+  importOrdersJsonl(data: Buffer | string, options?: Pick<CallOptions, 'actor'>): Promise<JsonLinesImportResult>
+  /**
    * Lets this engine issue invoices and credit notes: `config` is the core's
    * `InvoiceConfig` (`seller` with `name`, `vat_id` or `tax_id`, `address_lines`,
    * `city`, `postal_code`, `country`, `email`; optionally `invoice_number_format`
