@@ -137,6 +137,12 @@ export interface ImportResult {
   /** Orders that failed, by their index in the input. */
   errors: Array<{ index: number; error: OrdersmithError }>
 }
+/** What `importOrdersJsonl` did: the orders placed, and each refused line. */
+export interface JsonLinesImportResult {
+  orders: Order[]
+  /** Lines that failed, by their 1-based line number (blank lines count). */
+  errors: Array<{ line: number; error: OrdersmithError }>
+}
 export interface OrderPage { orders: Order[]; next_cursor: string | null }
 export interface OrderQueryOptions {
   status?: OrderStatus

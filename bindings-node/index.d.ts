@@ -137,6 +137,12 @@ export interface ImportResult {
   /** Orders that failed, by their index in the input. */
   errors: Array<{ index: number; error: OrdersmithError }>
 }
+/** What `importOrdersJsonl` did: the orders placed, and each refused line. */
+export interface JsonLinesImportResult {
+  orders: Order[]
+  /** Lines that failed, by their 1-based line number (blank lines count). */
+  errors: Array<{ line: number; error: OrdersmithError }>
+}
 export interface OrderPage { orders: Order[]; next_cursor: string | null }
 export interface OrderQueryOptions {
   status?: OrderStatus
@@ -503,6 +509,15 @@ export declare class Engine {
    * units and title.
    */
   pickList(orderId: string, fulfilment: string): PickListLine[]
+  /**
+   * Places the orders of a JSON-lines text (one order in the `placeOrder` input shape
+   * per line; a `Buffer` as read from a file, or a string) in one crossing, off the
+   * event loop. The same semantics as `placeOrders`; blank lines are skipped and CRLF
+   * is accepted. Errors carry the 1-based `line`; a line that is not an order is an
+   * `OrderError` with code `ORDER_JSONL_*` whose `details` name the `line` and, for a
+   * bad field, its `path`.
+   */
+  importOrdersJsonl(data: Buffer | string, options?: Pick<CallOptions, 'actor'>): Promise<JsonLinesImportResult>
   /**
    * Lets this engine issue invoices and credit notes: `config` is the core's
    * `InvoiceConfig` (`seller` with `name`, `vat_id` or `tax_id`, `address_lines`,

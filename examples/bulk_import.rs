@@ -1,6 +1,9 @@
 //! The Rust side of `benches/python_import.py`: 100,000 orders through
-//! `Engine::place_orders`, built from the flat input format (as the Python binding
-//! does) and built directly, plus the cost of a small read.
+//! `Engine::place_orders_json_lines` (JSON lines read by the core, as
+//! `import_orders_jsonl` does), through `Engine::place_orders` built from the flat
+//! input format (as `import_orders` does) and built directly, plus the cost of a small
+//! read. Each path runs on its own engine, dropped before the next, and the resident
+//! set is printed after each (Linux `/proc/self/status`).
 //!
 //! Run it with `cargo run --release --example bulk_import [N]`.
 
@@ -9,7 +12,7 @@ use std::time::Instant;
 
 use ordersmith::engine::{CommandContext, Engine};
 use ordersmith::ids::{LocationId, VariantId};
-use ordersmith::order::{NewOrder, OrderInput};
+use ordersmith::order::{json_lines, NewOrder, OrderInput};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 
 fn input(i: usize) -> serde_json::Value {
@@ -24,6 +27,28 @@ fn input(i: usize) -> serde_json::Value {
             {"variant": "TEA-500G", "quantity": 1, "unit_price": "89.90"}
         ]
     })
+}
+
+/// `VmRSS` and `VmHWM` (peak) of this process in MB, when Linux says.
+fn rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+            .map_or("?".to_string(), |kb| format!("{:.0} MB", kb / 1024.0))
+    };
+    format!("RSS {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+}
+
+fn per_order(label: &str, n: usize, took: std::time::Duration) {
+    println!(
+        "{label:<52} {:.3} s = {:.0} orders/s, {:.2} µs/order",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / n as f64
+    );
 }
 
 fn engine() -> Result<Engine, Box<dyn Error>> {
@@ -60,23 +85,58 @@ fn main() -> Result<(), Box<dyn Error>> {
         .unwrap_or(100_000);
     let ctx = CommandContext::system();
 
-    // As the binding does it: JSON value -> OrderInput -> NewOrder -> place_orders.
-    let values: Vec<serde_json::Value> = (0..n).map(input).collect();
-    let e = engine()?;
-    let start = Instant::now();
-    let news = values
-        .into_iter()
-        .map(|v| Ok(serde_json::from_value::<OrderInput>(v)?.into_new_order()?))
-        .collect::<Result<Vec<NewOrder>, Box<dyn Error>>>()?;
-    let placed = e.place_orders(news, &ctx);
-    let took = start.elapsed();
-    assert!(placed.iter().all(Result::is_ok));
+    // JSON lines, as a file holds them and `import_orders_jsonl` hands them over.
+    let mut data = Vec::with_capacity(n * 300);
+    for i in 0..n {
+        serde_json::to_writer(&mut data, &input(i))?;
+        data.push(b'\n');
+    }
     println!(
-        "place_orders({n}) from the input format: {:.3} s = {:.0} orders/s, {:.2} µs/order",
-        took.as_secs_f64(),
-        n as f64 / took.as_secs_f64(),
-        took.as_secs_f64() * 1e6 / n as f64
+        "JSON lines: {} bytes, {:.0} per order",
+        data.len(),
+        data.len() as f64 / n as f64
     );
+    // The reading alone (bytes -> OrderInput -> NewOrder), for the parse's share.
+    let start = Instant::now();
+    let news = json_lines(&data)
+        .map(|(_, read)| Ok(read?.into_new_order()?))
+        .collect::<Result<Vec<NewOrder>, Box<dyn Error>>>()?;
+    per_order(
+        "read JSON lines into NewOrder (no engine)",
+        n,
+        start.elapsed(),
+    );
+    drop(news);
+    {
+        let e = engine()?;
+        let start = Instant::now();
+        let placed = e.place_orders_json_lines(&data, &ctx);
+        let took = start.elapsed();
+        assert!(placed.iter().all(|r| r.result.is_ok()));
+        per_order(&format!("place_orders_json_lines({n})"), n, took);
+        println!("  {}", rss());
+    }
+    drop(data);
+
+    // As `import_orders` does it: JSON value -> OrderInput -> NewOrder -> place_orders.
+    {
+        let values: Vec<serde_json::Value> = (0..n).map(input).collect();
+        let e = engine()?;
+        let start = Instant::now();
+        let news = values
+            .into_iter()
+            .map(|v| Ok(serde_json::from_value::<OrderInput>(v)?.into_new_order()?))
+            .collect::<Result<Vec<NewOrder>, Box<dyn Error>>>()?;
+        let placed = e.place_orders(news, &ctx);
+        let took = start.elapsed();
+        assert!(placed.iter().all(Result::is_ok));
+        per_order(
+            &format!("place_orders({n}) from serde_json::Value"),
+            n,
+            took,
+        );
+        println!("  {}", rss());
+    }
 
     // Already-built NewOrders: the engine alone.
     let news = (0..n)
@@ -85,13 +145,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let e = engine()?;
     let start = Instant::now();
     let placed = e.place_orders(news, &ctx);
-    let took = start.elapsed();
-    println!(
-        "place_orders({n}), NewOrder prebuilt:     {:.3} s = {:.0} orders/s, {:.2} µs/order",
-        took.as_secs_f64(),
-        n as f64 / took.as_secs_f64(),
-        took.as_secs_f64() * 1e6 / n as f64
+    per_order(
+        &format!("place_orders({n}), NewOrder prebuilt"),
+        n,
+        start.elapsed(),
     );
+    println!("  {}", rss());
 
     let id = match placed.first() {
         Some(Ok(order)) => order.id.clone(),
@@ -103,7 +162,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::hint::black_box(e.order(&id)?);
     }
     println!(
-        "engine.order(id):                         {:.2} µs/call",
+        "engine.order(id):                                    {:.2} µs/call",
         start.elapsed().as_secs_f64() * 1e6 / calls as f64
     );
     let (mug, ist) = (VariantId::parse("MUG")?, LocationId::parse("IST")?);
@@ -112,7 +171,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::hint::black_box(e.with_stock(|s| s.level(&mug, &ist))??);
     }
     println!(
-        "engine.with_stock(level):                 {:.2} µs/call",
+        "engine.with_stock(level):                            {:.2} µs/call",
         start.elapsed().as_secs_f64() * 1e6 / calls as f64
     );
     Ok(())

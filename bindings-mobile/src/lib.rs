@@ -4,7 +4,8 @@
 //! or a shop owner's tablet runs the same engine offline. This crate converts types
 //! and errors and nothing else: every rule lives in `core/`.
 //!
-//! One file per core concern: [`engine`] (opening, orders, effects), [`fulfilment`]
+//! One file per core concern: [`engine`] (opening, orders, effects), [`import`] (bulk
+//! import from JSON lines), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
 //! report), [`stock`], [`catalog`],
 //! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run),
@@ -28,6 +29,7 @@ pub mod convert;
 pub mod engine;
 pub mod errors;
 pub mod fulfilment;
+pub mod import;
 pub mod invoice;
 pub mod kpi;
 pub mod money;

@@ -22,6 +22,7 @@ mod engine;
 mod batch;
 mod errors;
 mod fulfilment;
+mod import;
 mod invoice;
 mod kpi;
 mod listing;

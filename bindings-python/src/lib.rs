@@ -18,6 +18,7 @@ mod convert;
 mod engine;
 mod errors;
 mod fulfilment;
+mod import;
 mod invoice;
 mod kpi;
 mod listing;

@@ -396,12 +396,13 @@ impl PyTotals {
     }
 }
 
-/// What a bulk import did: the orders placed, and `(index, Error)` for each refused one.
+/// What a bulk import did: the orders placed, and `(index, Error)` for each refused one
+/// (`import_orders_jsonl`: `(line, Error)`, the line 1-based).
 #[pyclass(frozen, name = "ImportResult", module = "ordersmith._native")]
 pub(crate) struct PyImportResult {
     /// Placed orders, in input order.
     pub(crate) orders: Py<PyList>,
-    /// `(index, Error)` pairs, in input order.
+    /// `(index, Error)` pairs (or `(line, Error)`), in input order.
     pub(crate) errors: Py<PyList>,
 }
 

@@ -33,6 +33,7 @@ pub fn all_error_codes() -> Vec<&'static str> {
         ids::IdError::CODES,
         catalog::CatalogError::CODES,
         order::OrderError::CODES,
+        order::JsonLineError::CODES,
         ports::StoreError::CODES,
         ports::dump::DumpError::CODES,
         engine::EngineError::CODES,

@@ -26,6 +26,7 @@ import {
   type Order,
   type OrderStatus,
   type ImportResult,
+  type JsonLinesImportResult,
   type StockCommand,
 } from 'ordersmith'
 
@@ -49,6 +50,13 @@ async function main(): Promise<void> {
     const code: string = error.code
     void index
     void code
+  }
+  const fromLines: JsonLinesImportResult = await engine.importOrdersJsonl(Buffer.from('\n'), { actor: 'channel:web' })
+  const again: JsonLinesImportResult = await engine.importOrdersJsonl('{"channel": "web"}\n')
+  for (const { line, error } of [...fromLines.errors, ...again.errors]) {
+    const path: unknown = error.details.path
+    void line
+    void path
   }
   try {
     engine.order('order-404')

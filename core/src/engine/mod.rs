@@ -39,6 +39,8 @@ mod allocation;
 // Batched writes: many orders or commands per commit (issue 9).
 mod batch;
 mod fulfilment;
+// Bulk import from JSON lines (issue 9, goal 6).
+mod import;
 // Invoices and credit notes (issue 11).
 mod invoice;
 mod kpi;
@@ -55,6 +57,7 @@ mod timeline;
 
 pub use batch::WRITE_BATCH;
 pub use fulfilment::PickListLine;
+pub use import::JsonLineResult;
 pub use reconcile::ExpirySweep;
 pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
 pub use rules::RulesConfig;

@@ -186,6 +186,9 @@ pub enum OrderError {
     /// Money arithmetic failed.
     #[error(transparent)]
     Money(#[from] MoneyError),
+    /// A line of JSON lines is not an order (see [`super::json_lines`]).
+    #[error(transparent)]
+    JsonLine(#[from] super::jsonl::JsonLineError),
 }
 
 impl OrderError {
@@ -246,6 +249,7 @@ impl OrderError {
             Self::Calendar(e) => e.code(),
             Self::Id(e) => e.code(),
             Self::Money(e) => e.code(),
+            Self::JsonLine(e) => e.code(),
         }
     }
 }

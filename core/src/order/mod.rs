@@ -111,6 +111,8 @@ mod error;
 mod event;
 mod fulfil;
 mod input;
+// Orders as JSON lines, read straight from bytes (issue 9, goal 6).
+mod jsonl;
 mod machine;
 mod model;
 mod pay;
@@ -126,6 +128,7 @@ pub use input::{
     aware_time, lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput,
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,
 };
+pub use jsonl::{json_lines, JsonLineError, JsonLines, MAX_JSON_LINE_BYTES};
 pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
 pub(crate) use model::tax_on;
 pub use model::{

@@ -1,0 +1,86 @@
+//! Bulk import from JSON lines (the core's `engine/import.rs`): the text crosses once
+//! and the core reads it, so no order becomes a Python dict or a JSON tree here.
+
+use std::borrow::Cow;
+
+use ordersmith::engine::JsonLineResult;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
+
+use crate::args::{names, Text};
+use crate::convert::context;
+use crate::engine::PyEngine;
+use crate::errors::{core_error, detached, invalid_input, shielded, Failure};
+use crate::order::{PyImportResult, PyOrder};
+
+/// The JSON-lines text as bytes: `bytes` borrowed as they are (immutable, so safe to
+/// read with the GIL released), `bytearray` copied (another thread could resize it),
+/// `str` encoded to UTF-8.
+fn data_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(b) = data.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(b.to_vec()));
+    }
+    if let Ok(s) = data.cast::<PyString>() {
+        return Ok(Cow::Owned(s.to_cow()?.into_owned().into_bytes()));
+    }
+    let type_name = data
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into());
+    Err(invalid_input(
+        data.py(),
+        "data",
+        &format!("expected bytes or str holding JSON lines, not {type_name}"),
+    ))
+}
+
+#[pymethods]
+impl PyEngine {
+    /// Places the orders of a JSON-lines text (one order in the `place_order` input
+    /// shape per line) in one crossing, with the GIL released while the core reads and
+    /// places them (`Engine::place_orders_json_lines`). The same semantics as
+    /// `import_orders`; blank lines are skipped and CRLF is accepted. Errors are
+    /// `(line, Error)` with 1-based line numbers; a line that is not an order is an
+    /// `OrderInputError` with code `ORDER_JSONL_*` whose `details` name the `line` and,
+    /// for a bad field, its `path`.
+    #[pyo3(signature = (data, *, actor=None))]
+    fn import_orders_jsonl(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        actor: Option<Text<names::actor>>,
+    ) -> PyResult<PyImportResult> {
+        let actor = actor.as_ref().map(Text::as_str);
+        shielded(py, || {
+            let ctx = context(py, actor, None)?;
+            let bytes = data_bytes(data)?;
+            let bytes: &[u8] = &bytes;
+            let engine = &self.engine(py)?;
+            let results: Vec<JsonLineResult> = detached(py, || {
+                Ok::<_, Failure>(engine.place_orders_json_lines(bytes, &ctx))
+            })?;
+            let placed = PyList::empty(py);
+            let errors = PyList::empty(py);
+            for JsonLineResult { line, result } in results {
+                match result {
+                    Ok(order) => placed.append(PyOrder::new(order))?,
+                    Err(e) => errors.append(PyTuple::new(
+                        py,
+                        [
+                            line.into_pyobject(py)?.into_any(),
+                            core_error(py, &e).into_value(py).into_bound(py).into_any(),
+                        ],
+                    )?)?,
+                }
+            }
+            Ok(PyImportResult {
+                orders: placed.unbind(),
+                errors: errors.unbind(),
+            })
+        })
+    }
+}
