@@ -108,8 +108,34 @@ pub(crate) fn reservation_id(
     line: &LineId,
     k: usize,
 ) -> Result<ReservationId, EngineError> {
-    ReservationId::parse(format!("{}:{}:v{}:{}", order.id, line, order.version, k))
-        .map_err(|e| EngineError::Order(OrderError::from(e)))
+    // `<order>:<line>:v<version>:<k>`, concatenated: `format!` was a fifth of the
+    // cost of reserving a line.
+    let (version, k) = (order.version.to_string(), k.to_string());
+    let mut id = String::with_capacity(
+        order.id.as_str().len() + line.as_str().len() + version.len() + k.len() + 4,
+    );
+    for part in [
+        order.id.as_str(),
+        ":",
+        line.as_str(),
+        ":v",
+        &version,
+        ":",
+        &k,
+    ] {
+        id.push_str(part);
+    }
+    ReservationId::parse(id).map_err(|e| EngineError::Order(OrderError::from(e)))
+}
+
+/// The reservation's reference text, `order <order> line <line>`.
+fn reservation_reference(order: &Order, line: &LineId) -> String {
+    let (order, line) = (order.id.as_str(), line.as_str());
+    let mut text = String::with_capacity(order.len() + line.len() + 12);
+    for part in ["order ", order, " line ", line] {
+        text.push_str(part);
+    }
+    text
 }
 
 fn ranked_locations<'a>(ledger: &'a StockLedger, avoid: Option<&LocationId>) -> Vec<&'a Location> {
@@ -451,7 +477,7 @@ pub(crate) fn allocate_open_avoiding(
             r.location.clone(),
             r.quantity,
         )
-        .with_reference(format!("order {} line {}", order.id, r.line))
+        .with_reference(reservation_reference(order, &r.line))
         .for_order(order.id.clone())
         .expiring(expires_at);
         match tx.stock(StockCommand::Reserve { request }) {
@@ -686,4 +712,42 @@ fn commit_shipped(
         });
     }
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ChannelId;
+    use crate::ids::OrderId;
+    use crate::money::{Currency, Money};
+    use crate::order::{place, NewLine, NewOrder, OrderEvent};
+
+    // Reservation ids and references are saved and read back by hosts: their text
+    // must not change with how it is built.
+    #[test]
+    fn reservation_ids_and_references_keep_their_text() {
+        let try_ = Currency::parse("TRY").unwrap();
+        let line = NewLine::new(
+            VariantId::parse("MUG").unwrap(),
+            1,
+            Money::new("10.00".parse().unwrap(), try_).unwrap(),
+        );
+        let new = NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            try_,
+            vec![line],
+        );
+        let OrderEvent::Placed(placed) = place(&new).unwrap() else {
+            panic!("place gives a placed event");
+        };
+        let mut order = Order::from_placed(OrderId::parse("o-17").unwrap(), &placed);
+        order.version = 12;
+        let line = LineId::parse("L3").unwrap();
+        assert_eq!(
+            reservation_id(&order, &line, 1004).unwrap().as_str(),
+            "o-17:L3:v12:1004"
+        );
+        assert_eq!(reservation_reference(&order, &line), "order o-17 line L3");
+    }
 }

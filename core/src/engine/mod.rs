@@ -922,12 +922,14 @@ impl Engine {
                 });
             }
         }
-        let before = match loaded {
-            Some(order) => order.clone(),
-            None => self.load(order_id)?,
+        // An order changed earlier in the write is read where it is: only `after`,
+        // which the command changes, is a copy.
+        let before: std::borrow::Cow<'_, Order> = match loaded {
+            Some(order) => std::borrow::Cow::Borrowed(order),
+            None => std::borrow::Cow::Owned(self.load(order_id)?),
         };
         let mut events = decide(&before, command)?;
-        let mut after = before.clone();
+        let mut after = Order::clone(&before);
         for e in &events {
             after.apply(e);
         }
