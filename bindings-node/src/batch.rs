@@ -7,9 +7,8 @@ use napi_derive::napi;
 use ordersmith::engine::EngineError;
 use ordersmith::ids::OrderId;
 use ordersmith::order::OrderCommand;
-use serde_json::{json, Value};
 
-use crate::convert::{context, from_json, oid, order_text, JsonArg};
+use crate::convert::{bulk_text, context, from_json, oid, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Job, Out};
 
@@ -35,34 +34,17 @@ impl JsEngine {
                 .map(|id| (id.clone(), OrderCommand::Confirm))
                 .collect();
             let mut done = e.execute_many(commands, &ctx).into_iter();
-            let mut ok = String::with_capacity(parsed.len() * 1024 + 16);
-            ok.push_str("{\"orders\":[");
-            let mut errors = Vec::new();
-            for (index, id) in parsed.into_iter().enumerate() {
-                let result = match id {
-                    Err(f) => Err(f),
-                    Ok(_) => done
-                        .next()
-                        .unwrap_or(Err(EngineError::InvalidInput {
-                            field: "orderIds",
-                            reason: "fewer results than orders",
-                        }))
-                        .map_err(Failure::from),
-                };
-                match result {
-                    Ok(order) => {
-                        if !ok.ends_with('[') {
-                            ok.push(',');
-                        }
-                        ok.push_str(&order_text(&order)?);
-                    }
-                    Err(f) => errors.push(json!({ "index": index, "error": f.to_json() })),
-                }
-            }
-            ok.push_str("],\"errors\":");
-            ok.push_str(&Value::Array(errors).to_string());
-            ok.push('}');
-            Ok(ok)
+            let results = parsed.into_iter().map(|id| match id {
+                Err(f) => Err(f),
+                Ok(_) => done
+                    .next()
+                    .unwrap_or(Err(EngineError::InvalidInput {
+                        field: "orderIds",
+                        reason: "fewer results than orders",
+                    }))
+                    .map_err(Failure::from),
+            });
+            bulk_text(results.enumerate().map(|(i, r)| (i as u64, r)), "index")
         })
     }
 }

@@ -236,6 +236,33 @@ pub(crate) fn order_text(order: &Order) -> Out<String> {
         .map_err(|e| Failure::input("output", format!("could not be serialised: {e}")))
 }
 
+/// A bulk call's result, `{"orders": [...], "errors": [{<key>: .., "error": ..}]}`, as
+/// JSON text written order by order, so a large import never holds a JSON tree of
+/// every order at once. `key` names what places an error: `"index"` or `"line"`.
+pub(crate) fn bulk_text(
+    results: impl ExactSizeIterator<Item = (u64, Out<Order>)>,
+    key: &str,
+) -> Out<String> {
+    let mut ok = String::with_capacity(results.len() * 1024 + 16);
+    ok.push_str("{\"orders\":[");
+    let mut errors = Vec::new();
+    for (at, result) in results {
+        match result {
+            Ok(order) => {
+                if !ok.ends_with('[') {
+                    ok.push(',');
+                }
+                ok.push_str(&order_text(&order)?);
+            }
+            Err(f) => errors.push(serde_json::json!({ key: at, "error": f.to_json() })),
+        }
+    }
+    ok.push_str("],\"errors\":");
+    ok.push_str(&serde_json::Value::Array(errors).to_string());
+    ok.push('}');
+    Ok(ok)
+}
+
 /// Orders as a JSON array text.
 pub(crate) fn orders_text(orders: &[Order]) -> Out<String> {
     let mut text = String::with_capacity(orders.len() * 1024 + 2);

@@ -4,9 +4,8 @@
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either};
 use napi_derive::napi;
 use ordersmith::engine::JsonLineResult;
-use serde_json::{json, Value};
 
-use crate::convert::{context, order_text, JsonArg};
+use crate::convert::{bulk_text, context, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Job};
 
@@ -34,27 +33,12 @@ impl JsEngine {
         self.write_text(move |e| {
             let ctx = context(options)?;
             let results = e.place_orders_json_lines(&data, &ctx);
-            // Written as JSON text order by order, as `placeOrders` does.
-            let mut ok = String::with_capacity(results.len() * 1024 + 16);
-            ok.push_str("{\"orders\":[");
-            let mut errors = Vec::new();
-            for JsonLineResult { line, result } in results {
-                match result {
-                    Ok(order) => {
-                        if !ok.ends_with('[') {
-                            ok.push(',');
-                        }
-                        ok.push_str(&order_text(&order)?);
-                    }
-                    Err(err) => {
-                        errors.push(json!({ "line": line, "error": Failure::from(err).to_json() }))
-                    }
-                }
-            }
-            ok.push_str("],\"errors\":");
-            ok.push_str(&Value::Array(errors).to_string());
-            ok.push('}');
-            Ok(ok)
+            bulk_text(
+                results
+                    .into_iter()
+                    .map(|JsonLineResult { line, result }| (line, result.map_err(Failure::from))),
+                "line",
+            )
         })
     }
 }

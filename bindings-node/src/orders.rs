@@ -11,10 +11,11 @@ use ordersmith::money::Money;
 use ordersmith::order::{
     CancelReason, HoldReason, LineEdit, LineEditInput, Order, OrderCommand, OrderInput,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::convert::{
-    context, from_json, line_quantities, oid, opts, order_text, refuse_numbers_for_money, JsonArg,
+    bulk_text, context, from_json, line_quantities, oid, opts, order_text,
+    refuse_numbers_for_money, JsonArg,
 };
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Job, Out};
@@ -92,36 +93,17 @@ impl JsEngine {
                 }
             }
             let mut placed = e.place_orders(batch, &ctx).into_iter();
-            // The orders are written as JSON text one by one, so a large import never
-            // holds a JSON tree of every order at once.
-            let mut ok = String::with_capacity(slots.len() * 1024 + 16);
-            ok.push_str("{\"orders\":[");
-            let mut errors = Vec::new();
-            for (index, slot) in slots.into_iter().enumerate() {
-                let result = match slot {
-                    Some(failed) => Err(failed),
-                    None => placed
-                        .next()
-                        .unwrap_or(Err(EngineError::InvalidInput {
-                            field: "orders",
-                            reason: "fewer results than orders",
-                        }))
-                        .map_err(Failure::from),
-                };
-                match result {
-                    Ok(order) => {
-                        if !ok.ends_with('[') {
-                            ok.push(',');
-                        }
-                        ok.push_str(&order_text(&order)?);
-                    }
-                    Err(f) => errors.push(json!({ "index": index, "error": f.to_json() })),
-                }
-            }
-            ok.push_str("],\"errors\":");
-            ok.push_str(&Value::Array(errors).to_string());
-            ok.push('}');
-            Ok(ok)
+            let results = slots.into_iter().map(|slot| match slot {
+                Some(failed) => Err(failed),
+                None => placed
+                    .next()
+                    .unwrap_or(Err(EngineError::InvalidInput {
+                        field: "orders",
+                        reason: "fewer results than orders",
+                    }))
+                    .map_err(Failure::from),
+            });
+            bulk_text(results.enumerate().map(|(i, r)| (i as u64, r)), "index")
         })
     }
 
