@@ -227,7 +227,7 @@ pub fn insights(
         );
     }
     for r in &book.returns {
-        let Some((day, group, l)) = book.line_allowed(&f, r.line) else {
+        let Some((day, group, l, _)) = book.line_allowed(&f, r.line) else {
             continue;
         };
         let p = book.period_of(query.grain, day);

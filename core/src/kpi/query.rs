@@ -691,25 +691,27 @@ impl KpiBook {
     }
 
     /// Whether a line passes the order filters (through its order's group) and the
-    /// SKU filter; its order's placed day.
+    /// SKU filter; its order's placed day and group, and the line's fixed columns and
+    /// derived state.
     pub(crate) fn line_allowed(
         &self,
         f: &Filter,
         line: u32,
-    ) -> Option<(i32, u32, &super::book::LineRow)> {
+    ) -> Option<(i32, u32, &super::book::LineRow, &super::book::LineState)> {
         let l = self.lines.get(line as usize)?;
+        let state = self.line_states.get(line as usize)?;
         let row = self.rows.get(l.order as usize)?;
         if !allowed(&f.skus, l.sku) || !self.group_allowed(f, row.group) {
             return None;
         }
-        Some((row.day, row.group, l))
+        Some((row.day, row.group, l, state))
     }
 
     fn returns_by_reason(&self, f: &Filter, periods: &Periods) -> KpiTable {
         let reasons = NameOrder::new(&self.return_reasons);
         let item = |i: usize| {
             let r = self.returns.get(i)?;
-            let (day, _, _) = self.line_allowed(f, r.line)?;
+            let (day, ..) = self.line_allowed(f, r.line)?;
             let p = periods.of(day)?;
             Some((p, reasons.rank(r.reason), i64::from(r.units)))
         };
@@ -758,15 +760,15 @@ impl KpiBook {
         // (shipped, returned) units per (period, sku).
         let skus = NameOrder::new(&self.skus);
         let item = |i: usize| {
-            let (day, _, l) = self.line_allowed(f, u32::try_from(i).ok()?)?;
-            if l.shipped == 0 && l.returned == 0 {
+            let (day, _, l, state) = self.line_allowed(f, u32::try_from(i).ok()?)?;
+            if state.shipped == 0 && state.returned == 0 {
                 return None;
             }
             let p = periods.of(day)?;
             Some((
                 p,
                 skus.rank(l.sku),
-                (i64::from(l.shipped), i64::from(l.returned)),
+                (i64::from(state.shipped), i64::from(state.returned)),
             ))
         };
         let by = sum_by_period_key(
@@ -924,7 +926,7 @@ impl KpiBook {
         let skus = NameOrder::new(&self.skus);
         let currencies = self.currencies.len().max(1);
         let item = |i: usize| {
-            let (day, group, l) = self.line_allowed(f, u32::try_from(i).ok()?)?;
+            let (day, group, l, state) = self.line_allowed(f, u32::try_from(i).ok()?)?;
             let key = self.group_keys.get(group as usize)?;
             let p = periods.of(day)?;
             let k = u32::try_from(
@@ -936,7 +938,10 @@ impl KpiBook {
             Some((
                 p,
                 k,
-                (i64::from(l.active()), l.gross() - l.active_discount()),
+                (
+                    i64::from(state.active()),
+                    state.gross(l.price) - state.active_discount(l.discount),
+                ),
             ))
         };
         let by = sum_by_period_key(
@@ -1174,23 +1179,25 @@ impl KpiBook {
     fn late_shipments(&self, f: &Filter, as_of: Option<DateTime<Utc>>) -> KpiTable {
         let now = as_of.map(|t| t.timestamp());
         let mut late = Vec::new();
-        for (o, row) in self.rows.iter().enumerate() {
+        for (o, (row, state)) in self.rows.iter().zip(&self.states).enumerate() {
             if row.ship_by == NONE_I64 || !self.group_allowed(f, row.group) {
                 continue;
             }
             let (mut active, mut shipped) = (0i64, 0i64);
             let mut i = row.first_line;
-            while let Some(l) = self.lines.get(i as usize) {
-                active += i64::from(l.active());
-                shipped += i64::from(l.shipped);
+            while let (Some(l), Some(s)) =
+                (self.lines.get(i as usize), self.line_states.get(i as usize))
+            {
+                active += i64::from(s.active());
+                shipped += i64::from(s.shipped);
                 i = l.next;
             }
             if active == 0 {
                 continue;
             }
-            let complete = shipped >= active && row.last_ship_at != NONE_I64;
+            let complete = shipped >= active && state.last_ship_at != NONE_I64;
             let judged_at = if complete {
-                Some(row.last_ship_at)
+                Some(state.last_ship_at)
             } else {
                 now
             };
@@ -1205,6 +1212,7 @@ impl KpiBook {
             .into_iter()
             .filter_map(|(by, o, complete)| {
                 let row = self.rows.get(o)?;
+                let state = self.states.get(o)?;
                 let key = self.group_keys.get(row.group as usize)?;
                 Some(vec![
                     Cell::Text(self.orders.name(u32::try_from(o).ok()?).to_string()),
@@ -1212,7 +1220,7 @@ impl KpiBook {
                     fmt(row.placed_at),
                     fmt(row.ship_by),
                     if complete {
-                        fmt(row.last_ship_at)
+                        fmt(state.last_ship_at)
                     } else {
                         Cell::Null
                     },
