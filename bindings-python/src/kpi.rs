@@ -28,7 +28,7 @@ fn rows<'py>(py: Python<'py>, table: &KpiTable) -> PyResult<Bound<'py, PyList>> 
         for (c, v) in table.columns.iter().zip(row) {
             match v {
                 Cell::Int(i) => d.set_item(c, i)?,
-                Cell::Text(t) => d.set_item(c, t)?,
+                Cell::Text(t) => d.set_item(c, &**t)?,
                 Cell::Decimal(x) => d.set_item(c, x.to_string())?,
                 Cell::Null => d.set_item(c, py.None())?,
             }

@@ -17,6 +17,8 @@
 //! integer additions and no allocation (beyond amortised vector growth and first-seen
 //! ids).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rust_decimal::prelude::ToPrimitive;
@@ -24,6 +26,7 @@ use rust_decimal::Decimal;
 
 use super::fact::{cancel_reason_index, KpiFact, StockFlow};
 use super::time::DayCache;
+use super::Cell;
 use super::KpiError;
 use crate::money::Currency;
 use crate::stock::FastMap;
@@ -41,11 +44,13 @@ pub(crate) const LOG_RUN: usize = 1 << 17;
 /// The index of `CancelReason::Inventory` in [`super::fact::CANCEL_REASONS`].
 const INVENTORY: u8 = 2;
 
-/// Strings to dense numbers, in first-seen order.
+/// Strings to dense numbers, in first-seen order. Each name is one shared
+/// allocation: the index and the name list hold it, and so does every table cell
+/// that shows it ([`Interner::text`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Interner {
-    index: FastMap<Box<str>, u32>,
-    pub(crate) names: Vec<Box<str>>,
+    index: FastMap<Arc<str>, u32>,
+    pub(crate) names: Vec<Arc<str>>,
 }
 
 impl Interner {
@@ -61,13 +66,23 @@ impl Interner {
         if i == NONE_U32 {
             return Err(KpiError::TooMany);
         }
-        self.index.insert(name.into(), i);
-        self.names.push(name.into());
+        let name: Arc<str> = name.into();
+        self.index.insert(Arc::clone(&name), i);
+        self.names.push(name);
         Ok(i)
     }
 
     pub(crate) fn name(&self, i: u32) -> &str {
         self.names.get(i as usize).map_or("", |s| s)
+    }
+
+    /// The name of `i` as a table cell, sharing the interned text.
+    pub(crate) fn text(&self, i: u32) -> Cell {
+        Cell::Text(
+            self.names
+                .get(i as usize)
+                .map_or_else(|| "".into(), Arc::clone),
+        )
     }
 
     pub(crate) fn len(&self) -> usize {

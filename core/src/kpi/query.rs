@@ -1,6 +1,7 @@
 //! Reading the book: periods, filters and the KPI tables.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -154,8 +155,9 @@ pub(crate) struct Periods {
     first: i32,
     index: Vec<u32>,
     pub(crate) list: Vec<Period>,
-    /// `list[i].0` as text (`YYYY-MM-DD`).
-    starts: Vec<String>,
+    /// `list[i].1` (the label) and `list[i].0` as text (`YYYY-MM-DD`), shared by
+    /// every row of the period.
+    texts: Vec<[Arc<str>; 2]>,
 }
 
 impl Periods {
@@ -164,7 +166,7 @@ impl Periods {
             first: lo,
             index: Vec::new(),
             list: Vec::new(),
-            starts: Vec::new(),
+            texts: Vec::new(),
         };
         if lo > hi {
             return p;
@@ -172,7 +174,8 @@ impl Periods {
         for day in lo..=hi {
             let period = bucket_of(grain, date_of(day));
             if p.list.last().is_none_or(|last| last.0 != period.0) {
-                p.starts.push(period.0.to_string());
+                p.texts
+                    .push([period.1.as_str().into(), period.0.to_string().into()]);
                 p.list.push(period);
             }
             p.index
@@ -192,12 +195,13 @@ impl Periods {
         self.list.len()
     }
 
-    /// The label and first-date cells of a period index (fresh copies of the texts
-    /// formatted once).
+    /// The label and first-date cells of a period index (the texts formatted once,
+    /// shared).
     pub(crate) fn cells(&self, i: u32) -> [Cell; 2] {
-        let label = self.list.get(i as usize).map_or("", |p| p.1.as_str());
-        let start = self.starts.get(i as usize).map_or("", |s| s.as_str());
-        [Cell::Text(label.to_string()), Cell::Text(start.to_string())]
+        match self.texts.get(i as usize) {
+            Some([label, start]) => [Cell::Text(Arc::clone(label)), Cell::Text(Arc::clone(start))],
+            None => [Cell::Text("".into()), Cell::Text("".into())],
+        }
     }
 }
 
@@ -206,7 +210,7 @@ impl Periods {
 /// name order without comparing strings per row.
 pub(crate) struct NameOrder<'a> {
     /// Rank to name.
-    sorted: Vec<&'a str>,
+    sorted: Vec<&'a Arc<str>>,
     /// Id to rank.
     rank: Vec<u32>,
 }
@@ -222,7 +226,10 @@ impl<'a> NameOrder<'a> {
             }
         }
         NameOrder {
-            sorted: ids.iter().map(|id| interner.name(*id)).collect(),
+            sorted: ids
+                .iter()
+                .filter_map(|id| interner.names.get(*id as usize))
+                .collect(),
             rank,
         }
     }
@@ -232,9 +239,13 @@ impl<'a> NameOrder<'a> {
         self.rank.get(id as usize).copied().unwrap_or(u32::MAX)
     }
 
-    /// The name of a rank.
-    pub(crate) fn name(&self, rank: u32) -> &'a str {
-        self.sorted.get(rank as usize).copied().unwrap_or("")
+    /// The name of a rank as a table cell, sharing the interned text.
+    pub(crate) fn text(&self, rank: u32) -> Cell {
+        Cell::Text(
+            self.sorted
+                .get(rank as usize)
+                .map_or_else(|| "".into(), |s| Arc::clone(s)),
+        )
     }
 
     /// How many names there are.
@@ -531,8 +542,8 @@ impl KpiBook {
                 a.delivery_secs.sort_unstable();
                 let net_units = a.units_ordered - a.units_cancelled;
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
+                    Cell::Text(label.into()),
+                    Cell::Text(start.to_string().into()),
                     Cell::Int(a.orders),
                     Cell::Int(a.orders_confirmed),
                     Cell::Int(a.orders_cancelled),
@@ -626,9 +637,9 @@ impl KpiBook {
                 let scale = currency.minor_units();
                 let sales = a.gross - a.discount;
                 Some(vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(currency.code().to_string()),
+                    Cell::Text(label.into()),
+                    Cell::Text(start.to_string().into()),
+                    Cell::Text(currency.code().into()),
                     Cell::Int(a.orders_active),
                     Cell::money(a.gross, scale),
                     Cell::money(a.discount, scale),
@@ -667,9 +678,9 @@ impl KpiBook {
                     continue;
                 }
                 rows.push(vec![
-                    Cell::Text(label.clone()),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(cancel_reason_name(*reason).to_string()),
+                    Cell::Text(label.as_str().into()),
+                    Cell::Text(start.to_string().into()),
+                    Cell::Text(cancel_reason_name(*reason).into()),
                     Cell::Int(n),
                     Cell::Int(a.orders),
                     Cell::ratio(n, a.orders),
@@ -737,7 +748,7 @@ impl KpiBook {
                 vec![
                     label,
                     start,
-                    Cell::Text(reasons.name(reason).to_string()),
+                    reasons.text(reason),
                     Cell::Int(n),
                     Cell::ratio(n, total),
                 ]
@@ -789,7 +800,7 @@ impl KpiBook {
                 vec![
                     label,
                     start,
-                    Cell::Text(skus.name(sku).to_string()),
+                    skus.text(sku),
                     Cell::Int(shipped),
                     Cell::Int(returned),
                     Cell::ratio(returned, shipped),
@@ -816,9 +827,9 @@ impl KpiBook {
             .into_iter()
             .map(|(((start, label), ch), a)| {
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(self.channels.name(ch).to_string()),
+                    Cell::Text(label.into()),
+                    Cell::Text(start.to_string().into()),
+                    self.channels.text(ch),
                     Cell::Int(a.orders_shipped),
                     Cell::Int(a.orders_returned),
                     Cell::ratio(a.orders_returned, a.orders_shipped),
@@ -859,9 +870,9 @@ impl KpiBook {
                 let (orders, units) = totals.get(&start).copied().unwrap_or((0, 0));
                 let net = a.units_ordered - a.units_cancelled;
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(self.channels.name(ch).to_string()),
+                    Cell::Text(label.into()),
+                    Cell::Text(start.to_string().into()),
+                    self.channels.text(ch),
                     Cell::Int(a.orders),
                     Cell::ratio(a.orders, orders),
                     Cell::Int(net),
@@ -895,9 +906,9 @@ impl KpiBook {
             .map(|(((start, label), seg), a)| {
                 let orders = totals.get(&start).copied().unwrap_or(0);
                 vec![
-                    Cell::Text(label),
-                    Cell::Text(start.to_string()),
-                    Cell::Text(self.segments.name(seg).to_string()),
+                    Cell::Text(label.into()),
+                    Cell::Text(start.to_string().into()),
+                    self.segments.text(seg),
                     Cell::Int(a.orders),
                     Cell::ratio(a.orders, orders),
                     Cell::Int(a.orders_returned),
@@ -956,16 +967,18 @@ impl KpiBook {
             DENSE_CELLS,
         );
         let cur_u32 = u32::try_from(currencies).unwrap_or(1);
+        let codes: Vec<Arc<str>> = self.currencies.iter().map(|c| c.code().into()).collect();
         let rows = by
             .into_iter()
             .filter_map(|(p, k, (units, sales))| {
                 let currency = self.currencies.get((k % cur_u32) as usize)?;
+                let code = codes.get((k % cur_u32) as usize)?;
                 let [label, start] = periods.cells(p);
                 Some(vec![
                     label,
                     start,
-                    Cell::Text(skus.name(k / cur_u32).to_string()),
-                    Cell::Text(currency.code().to_string()),
+                    skus.text(k / cur_u32),
+                    Cell::Text(Arc::clone(code)),
                     Cell::Int(units),
                     Cell::money(sales, currency.minor_units()),
                 ])
@@ -1060,7 +1073,7 @@ impl KpiBook {
             }
             let sku = u32::try_from(sku).unwrap_or(0);
             rows.push(vec![
-                Cell::Text(self.skus.name(sku).to_string()),
+                self.skus.text(sku),
                 Cell::Int(start_on_hand),
                 Cell::Int(received),
                 Cell::Int(sold),
@@ -1161,12 +1174,7 @@ impl KpiBook {
             .into_iter()
             .map(|(p, template, n)| {
                 let [label, start] = periods.cells(p);
-                vec![
-                    label,
-                    start,
-                    Cell::Text(templates.name(template).to_string()),
-                    Cell::Int(n),
-                ]
+                vec![label, start, templates.text(template), Cell::Int(n)]
             })
             .collect();
         KpiTable {
@@ -1215,8 +1223,8 @@ impl KpiBook {
                 let state = self.states.get(o)?;
                 let key = self.group_keys.get(row.group as usize)?;
                 Some(vec![
-                    Cell::Text(self.orders.name(u32::try_from(o).ok()?).to_string()),
-                    Cell::Text(self.channels.name(key.channel).to_string()),
+                    self.orders.text(u32::try_from(o).ok()?),
+                    self.channels.text(key.channel),
                     fmt(row.placed_at),
                     fmt(row.ship_by),
                     if complete {
@@ -1266,27 +1274,42 @@ fn utc_seconds_text(s: i64) -> Cell {
     };
     let (year, month, day) = (t.year(), t.month(), t.day());
     let Ok(year) = u32::try_from(year) else {
-        return Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        return Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into());
     };
     if year > 9999 {
-        return Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        return Cell::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into());
     }
-    let mut text = String::with_capacity(20);
-    for place in [1000, 100, 10, 1] {
-        text.push(char::from(b'0' + (year / place % 10) as u8));
+    // `YYYY-MM-DDTHH:MM:SSZ`, written into a buffer and copied once into the cell.
+    let mut text = [b'0'; 20];
+    for (slot, place) in text.iter_mut().zip([1000, 100, 10, 1]) {
+        *slot = b'0' + (year / place % 10) as u8;
     }
-    let mut two = |n: u32, sep: char| {
-        text.push(sep);
-        text.push(char::from(b'0' + (n / 10 % 10) as u8));
-        text.push(char::from(b'0' + (n % 10) as u8));
-    };
-    two(month, '-');
-    two(day, '-');
-    two(t.hour(), 'T');
-    two(t.minute(), ':');
-    two(t.second(), ':');
-    text.push('Z');
-    Cell::Text(text)
+    let fields = [
+        (month, b'-'),
+        (day, b'-'),
+        (t.hour(), b'T'),
+        (t.minute(), b':'),
+        (t.second(), b':'),
+    ];
+    for (chunk, (n, sep)) in text
+        .get_mut(4..19)
+        .into_iter()
+        .flat_map(|t| t.chunks_exact_mut(3))
+        .zip(fields)
+    {
+        if let [s, tens, ones] = chunk {
+            *s = sep;
+            *tens = b'0' + (n / 10 % 10) as u8;
+            *ones = b'0' + (n % 10) as u8;
+        }
+    }
+    if let Some(z) = text.get_mut(19) {
+        *z = b'Z';
+    }
+    match std::str::from_utf8(&text) {
+        Ok(t) => Cell::Text(t.into()),
+        Err(_) => Cell::Null,
+    }
 }
 
 fn stock_table(rows: Vec<Vec<Cell>>) -> KpiTable {
@@ -1392,7 +1415,7 @@ mod tests {
             let expected = DateTime::<Utc>::from_timestamp(s, 0)
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             let got = match utc_seconds_text(s) {
-                Cell::Text(t) => Some(t),
+                Cell::Text(t) => Some(t.to_string()),
                 _ => None,
             };
             assert_eq!(got, expected, "{s}");
