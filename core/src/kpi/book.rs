@@ -202,9 +202,10 @@ pub(crate) struct OrderRow {
     pub(crate) promised: i32,
 }
 
-/// The state of one order derived from its facts after the placing: kept apart from
-/// the fixed columns ([`OrderRow`]) so a replay, which writes only these, moves half
-/// the bytes; 32 bytes on a 32-byte boundary, so one never straddles a cache line.
+/// The state of one order derived from its facts after the placing, kept apart from
+/// the fixed columns ([`OrderRow`]): a replay writes only these, and reads the fixed
+/// columns only to walk a cancelled order's lines. 32 bytes on a 32-byte boundary, so
+/// one never straddles a cache line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(align(32))]
 pub(crate) struct OrderState {
