@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 use super::error::StockError;
-use super::journal::MovementKind;
+use super::journal::RecordKind;
 use super::ledger::{check_quantity, check_text, ReservationTarget, StockLedger};
 use super::limits;
 use super::model::{Reservation, ReservationState};
+use super::moves::{Events, Quiet};
 use super::StockEvent;
 
 /// What `reserve` is asked to hold. Two requests are "the same" when every field is
@@ -96,6 +97,48 @@ impl StockLedger {
         request: ReserveRequest,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.reserve_into(request, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::reserve`] for a caller that does not read the events: the same
+    /// checks, journal, balances, alert state and idempotency, but no event is built
+    /// (nothing is allocated for them). Read what happened from the journal
+    /// ([`StockLedger::journal_since`]) if needed.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use ordersmith::ids::{LocationId, ReservationId, VariantId};
+    /// use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    /// let (mug, ist) = (VariantId::parse("MUG")?, LocationId::parse("IST")?);
+    /// let mut ledger = StockLedger::new();
+    /// ledger.add_location(Location::new(ist.clone(), "DC", 1, "TR-34", LocationKind::Warehouse))?;
+    /// ledger.register_variant(mug.clone(), StockPolicy::Deny)?;
+    /// ledger.receive(&mug, &ist, 5, None, now)?;
+    /// let r1 = ReservationId::parse("r-1")?;
+    /// ledger.reserve_quiet(ReserveRequest::new(r1.clone(), mug.clone(), ist.clone(), 3), now)?;
+    /// ledger.commit_quiet(&r1, now)?;
+    /// assert_eq!(ledger.level(&mug, &ist)?.on_hand, 2);
+    /// assert_eq!(ledger.journal_len(), 3); // receipt, reserve, sale
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_quiet(
+        &mut self,
+        request: ReserveRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        self.reserve_into(request, now, &mut Quiet)
+    }
+
+    fn reserve_into<E: Events>(
+        &mut self,
+        request: ReserveRequest,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
         let id_hash = self.reservation_index.hash(&request.id);
         let known =
             self.reservation_index
@@ -106,12 +149,16 @@ impl StockLedger {
                     reservation: request.id,
                 });
             }
-            let lines = existing.components.len().max(1);
-            let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
-            return Ok((start..start.saturating_add(lines))
-                .filter_map(|i| self.movement(i))
-                .map(StockEvent::Moved)
-                .collect());
+            if E::WANTED {
+                let lines = existing.components.len().max(1);
+                let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
+                for i in start..start.saturating_add(lines) {
+                    if let Some(m) = self.movement(i) {
+                        events.push_event(StockEvent::Moved(m));
+                    }
+                }
+            }
+            return Ok(());
         }
         check_quantity(request.quantity)?;
         check_text("characters in reference", request.reference.as_deref())?;
@@ -145,40 +192,14 @@ impl StockLedger {
             }
         }
 
+        // Every check passed: record the reservation, then post its movements (which
+        // name it by position).
         let first_seq = u64::try_from(self.journal.len())
             .unwrap_or(u64::MAX)
             .saturating_add(1);
-        let mut events = Vec::with_capacity(components.len().max(1) + 1);
-        let kind = || MovementKind::Reserve {
-            reservation: request.id.clone(),
-            expires_at: request.expires_at,
-        };
-        let reference = request.reference.as_deref();
-        // The reservation goes at the end of `reservations` once its movements are in.
         let position = u32::try_from(self.reservations.len()).unwrap_or(u32::MAX);
-        let at = Some(position);
-        match slot {
-            Some(slot) => {
-                let q = request.quantity;
-                self.post(now, slot, location, kind(), q, reference, at, &mut events);
-                self.after_change(slot, location, now, &mut events);
-            }
-            None => {
-                for (part, units) in parts {
-                    self.post(
-                        now,
-                        part,
-                        location,
-                        kind(),
-                        units,
-                        reference,
-                        at,
-                        &mut events,
-                    );
-                    self.after_change(part, location, now, &mut events);
-                }
-            }
-        }
+        let has_reference = request.reference.is_some();
+        let quantity = request.quantity;
         if let Some(expires_at) = request.expires_at {
             self.expiry_index.insert((expires_at, request.id.clone()));
         }
@@ -193,7 +214,7 @@ impl StockLedger {
             id: request.id,
             variant: request.variant,
             location: request.location,
-            quantity: request.quantity,
+            quantity,
             committed: 0,
             released: 0,
             expires_at: request.expires_at,
@@ -203,7 +224,22 @@ impl StockLedger {
             components,
             first_seq,
         });
-        Ok(events)
+        let kind = RecordKind::Reserve {
+            reservation: position,
+        };
+        match slot {
+            Some(slot) => {
+                self.post_reserved(now, slot, location, kind, quantity, has_reference, events);
+                self.after_change(slot, location, now, events);
+            }
+            None => {
+                for (part, units) in parts {
+                    self.post_reserved(now, part, location, kind, units, has_reference, events);
+                    self.after_change(part, location, now, events);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The position of an active reservation, or why it is not active: unknown
@@ -261,16 +297,16 @@ impl StockLedger {
         Ok(())
     }
 
-    /// Posts one movement per variant a reservation holds (`units` reserved units:
-    /// times units per bundle for a bundle's components), each followed by its
-    /// shortfall and alert checks.
-    fn post_for_reservation(
+    /// Posts one movement of `kind` per variant the reservation at `position` holds
+    /// (`units` reserved units: times units per bundle for a bundle's components), each
+    /// followed by its shortfall and alert checks.
+    fn post_for_reservation<E: Events>(
         &mut self,
         position: usize,
         units: u32,
-        kind: impl Fn() -> MovementKind,
+        kind: RecordKind,
         now: DateTime<Utc>,
-        events: &mut Vec<StockEvent>,
+        events: &mut E,
     ) {
         let (Some(r), Some(target)) = (
             self.reservations.get(position),
@@ -278,13 +314,11 @@ impl StockLedger {
         ) else {
             return;
         };
-        let reference = r.reference.clone();
-        let reference = reference.as_deref();
+        let has_reference = r.reference.is_some();
         let location = target.location;
-        let at = u32::try_from(position).ok();
         match target.slot.and_then(|s| usize::try_from(s).ok()) {
             Some(slot) => {
-                self.post(now, slot, location, kind(), units, reference, at, events);
+                self.post_reserved(now, slot, location, kind, units, has_reference, events);
                 self.after_change(slot, location, now, events);
             }
             None => {
@@ -294,7 +328,7 @@ impl StockLedger {
                         continue;
                     };
                     let q = units.saturating_mul(*per);
-                    self.post(now, slot, location, kind(), q, reference, at, events);
+                    self.post_reserved(now, slot, location, kind, q, has_reference, events);
                     self.after_change(slot, location, now, events);
                 }
             }
@@ -310,12 +344,30 @@ impl StockLedger {
         id: &ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.commit_into(id, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::commit`] for a caller that does not read the events: the same
+    /// checks, journal, balances and alert state, but no event is built.
+    pub fn commit_quiet(&mut self, id: &ReservationId, now: DateTime<Utc>) -> Result<(), StockError> {
+        self.commit_into(id, now, &mut Quiet)
+    }
+
+    fn commit_into<E: Events>(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
         let (position, r) = self.committable(id, now)?;
         if r.state == ReservationState::Committed {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let remaining = r.remaining();
-        Ok(self.commit_units(position, remaining, now))
+        self.commit_units(position, remaining, now, events);
+        Ok(())
     }
 
     /// Commits part of a reservation; the rest stays reserved. Asking for more than it
@@ -337,7 +389,9 @@ impl StockLedger {
                 remaining,
             });
         }
-        Ok(self.commit_units(position, quantity, now))
+        let mut events = Vec::new();
+        self.commit_units(position, quantity, now, &mut events);
+        Ok(events)
     }
 
     fn committable(
@@ -374,31 +428,26 @@ impl StockLedger {
     }
 
     /// Posts `sale` movements for `quantity` units of an active reservation (checked).
-    fn commit_units(
+    fn commit_units<E: Events>(
         &mut self,
         position: usize,
         quantity: u32,
         now: DateTime<Utc>,
-    ) -> Vec<StockEvent> {
-        let Some(r) = self.reservations.get(position) else {
-            return Vec::new();
+        events: &mut E,
+    ) {
+        let kind = RecordKind::Sale {
+            reservation: u32::try_from(position).unwrap_or(u32::MAX),
         };
-        let id = r.id.clone();
-        let mut events = Vec::with_capacity(r.components.len().max(1) + 1);
-        let kind = || MovementKind::Sale {
-            reservation: id.clone(),
-        };
-        self.post_for_reservation(position, quantity, kind, now, &mut events);
+        self.post_for_reservation(position, quantity, kind, now, events);
         if let Some(r) = self.reservations.get_mut(position) {
             r.committed = r.committed.saturating_add(quantity);
             if r.committed.saturating_add(r.released) >= r.quantity {
                 r.state = ReservationState::Committed;
                 if let Some(t) = r.expires_at {
-                    self.expiry_index.remove(&(t, id));
+                    self.expiry_index.remove(&(t, r.id.clone()));
                 }
             }
         }
-        events
     }
 
     /// Releases what a reservation still holds. Releasing a released or expired
@@ -409,13 +458,37 @@ impl StockLedger {
         id: &ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.release_into(id, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::release`] for a caller that does not read the events: the same
+    /// checks, journal, balances and alert state, but no event is built.
+    pub fn release_quiet(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        self.release_into(id, now, &mut Quiet)
+    }
+
+    fn release_into<E: Events>(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
         let (position, r) = self.known(id)?;
         match r.state {
-            ReservationState::Released | ReservationState::Expired => Ok(Vec::new()),
+            ReservationState::Released | ReservationState::Expired => Ok(()),
             ReservationState::Committed => Err(StockError::ReservationCommitted {
                 reservation: id.clone(),
             }),
-            ReservationState::Active => Ok(self.release_rest(position, false, now)),
+            ReservationState::Active => {
+                self.release_rest(position, false, now, events);
+                Ok(())
+            }
         }
     }
 
@@ -443,9 +516,9 @@ impl StockLedger {
                 remaining,
             });
         }
-        let mut events = Vec::with_capacity(2);
-        let kind = || MovementKind::Release {
-            reservation: id.clone(),
+        let mut events = Vec::new();
+        let kind = RecordKind::Release {
+            reservation: u32::try_from(position).unwrap_or(u32::MAX),
             expired: false,
         };
         self.post_for_reservation(position, quantity, kind, now, &mut events);
@@ -477,29 +550,28 @@ impl StockLedger {
             .collect();
         let mut events = Vec::new();
         for position in due {
-            events.extend(self.release_rest(position, true, now));
+            self.release_rest(position, true, now, &mut events);
         }
         events
     }
 
-    fn release_rest(
+    fn release_rest<E: Events>(
         &mut self,
         position: usize,
         expired: bool,
         now: DateTime<Utc>,
-    ) -> Vec<StockEvent> {
+        events: &mut E,
+    ) {
         let Some(r) = self.reservations.get(position) else {
-            return Vec::new();
+            return;
         };
         let remaining = r.remaining();
-        let id = r.id.clone();
-        let mut events = Vec::with_capacity(r.components.len().max(1) + 1);
         if remaining > 0 {
-            let kind = || MovementKind::Release {
-                reservation: id.clone(),
+            let kind = RecordKind::Release {
+                reservation: u32::try_from(position).unwrap_or(u32::MAX),
                 expired,
             };
-            self.post_for_reservation(position, remaining, kind, now, &mut events);
+            self.post_for_reservation(position, remaining, kind, now, events);
         }
         if let Some(r) = self.reservations.get_mut(position) {
             r.state = if expired {
@@ -508,10 +580,9 @@ impl StockLedger {
                 ReservationState::Released
             };
             if let Some(t) = r.expires_at {
-                self.expiry_index.remove(&(t, id));
+                self.expiry_index.remove(&(t, r.id.clone()));
             }
         }
-        events
     }
 }
 
