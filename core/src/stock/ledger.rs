@@ -30,10 +30,9 @@ pub(super) struct VariantSettings {
 }
 
 /// One variant's figures at one location: its balance and safety stock together.
+/// A default cell is the same as no cell: nothing moved there, no safety stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(super) struct Cell {
-    /// The location's dense index (see [`StockLedger::location_ids`]).
-    pub(super) location: u32,
     pub(super) balance: Balance,
     pub(super) safety: u32,
     /// A movement touched this (variant, location): it appears in
@@ -41,18 +40,24 @@ pub(super) struct Cell {
     pub(super) moved: bool,
 }
 
+/// Locations whose dense index is below this keep their cells inline in the variant's
+/// slot (no second lookup, no pointer to follow); the others sit in a sorted side list.
+pub(super) const INLINE_CELLS: usize = 4;
+
 /// A registered variant: its id, settings, per-location cells and the running sum of
 /// their sellable units, kept together so one lookup of the id reaches all of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct VariantSlot {
     pub(super) id: VariantId,
     pub(super) settings: VariantSettings,
-    /// Sorted by location index.
-    pub(super) cells: Vec<Cell>,
-    /// Sum of `cells[i].balance.sellable(cells[i].safety)`: what the low-stock check
-    /// needs after every movement, without walking the locations. `u128` so the sum
-    /// is exact; readers clamp it to `u64` (what a saturating sum gives).
+    /// Sum of every cell's `balance.sellable(safety)`: what the low-stock check needs
+    /// after every movement, without walking the locations. `u128` so the sum is
+    /// exact; readers clamp it to `u64` (what a saturating sum gives).
     pub(super) sellable: u128,
+    /// Cells of locations `0..INLINE_CELLS`, by location index.
+    pub(super) inline: [Cell; INLINE_CELLS],
+    /// Cells of the other locations with their location index, sorted by it.
+    pub(super) spill: Vec<(u32, Cell)>,
 }
 
 impl VariantSlot {
@@ -60,31 +65,49 @@ impl VariantSlot {
         VariantSlot {
             id,
             settings,
-            cells: Vec::new(),
             sellable: 0,
+            inline: [Cell::default(); INLINE_CELLS],
+            spill: Vec::new(),
         }
     }
 
+    /// The cell of a location; `None` (the same as a default cell) when nothing was
+    /// ever set there.
     pub(super) fn cell(&self, location: u32) -> Option<&Cell> {
-        self.cells
-            .binary_search_by_key(&location, |c| c.location)
-            .ok()
-            .and_then(|i| self.cells.get(i))
+        match usize::try_from(location) {
+            Ok(i) if i < INLINE_CELLS => self.inline.get(i),
+            _ => self
+                .spill
+                .binary_search_by_key(&location, |(l, _)| *l)
+                .ok()
+                .and_then(|i| self.spill.get(i))
+                .map(|(_, c)| c),
+        }
     }
 
-    /// The position of a location's cell, made empty when missing.
-    fn cell_position(&mut self, location: u32) -> usize {
-        match self.cells.binary_search_by_key(&location, |c| c.location) {
-            Ok(i) => i,
-            Err(i) => {
-                let cell = Cell {
-                    location,
-                    ..Cell::default()
+    /// The cell of a location, made (empty) when missing.
+    fn cell_mut(&mut self, location: u32) -> Option<&mut Cell> {
+        match usize::try_from(location) {
+            Ok(i) if i < INLINE_CELLS => self.inline.get_mut(i),
+            _ => {
+                let i = match self.spill.binary_search_by_key(&location, |(l, _)| *l) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        self.spill.insert(i, (location, Cell::default()));
+                        i
+                    }
                 };
-                self.cells.insert(i, cell);
-                i
+                self.spill.get_mut(i).map(|(_, c)| c)
             }
         }
+    }
+
+    /// Every cell a movement touched, with its location index, by location index.
+    pub(super) fn moved_cells(&self) -> impl Iterator<Item = (u32, &Cell)> {
+        (0u32..)
+            .zip(self.inline.iter())
+            .chain(self.spill.iter().map(|(l, c)| (*l, c)))
+            .filter(|(_, c)| c.moved)
     }
 
     pub(super) fn balance(&self, location: u32) -> Balance {
@@ -103,8 +126,7 @@ impl VariantSlot {
     /// Changes one cell (its balance by `delta`, or its safety stock) and keeps the
     /// running sellable sum right.
     pub(super) fn update(&mut self, location: u32, change: impl FnOnce(&mut Cell)) {
-        let i = self.cell_position(location);
-        let Some(cell) = self.cells.get_mut(i) else {
+        let Some(cell) = self.cell_mut(location) else {
             return;
         };
         let before = u128::from(cell.balance.sellable(cell.safety));
@@ -157,15 +179,16 @@ impl<T> std::fmt::Debug for ViewCache<T> {
 }
 
 /// Reservation id → position in [`StockLedger::reservations`]: every id ever used, since
-/// ids are idempotency keys. Keyed by the id's 64-bit hash, so growing the table never
-/// re-reads the ids (a million of them, each in its own allocation): a rehash moves
-/// 16-byte entries. An id whose hash another id already has (rare, with a random
-/// seed) goes to `collided`, keyed by the id itself. Derived from the reservations, so
-/// it takes no part in comparing or serialising a ledger; deserialising rebuilds it.
+/// ids are idempotency keys. Keyed by 32 bits of the id's hash, so an entry is 8 bytes
+/// and growing the table never re-reads the ids (a million of them, each in its own
+/// allocation). An id whose 32 bits another id already has (a few in a million, with
+/// a random seed) goes to `collided`, keyed by the id itself; a lookup checks the id
+/// at the position it finds. Derived from the reservations, so it takes no part in
+/// comparing or serialising a ledger; deserialising rebuilds it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ReservationIndex {
     hasher: foldhash::fast::RandomState,
-    by_hash: FastMap<u64, u32>,
+    by_hash: FastMap<u32, u32>,
     collided: FastMap<ReservationId, u32>,
 }
 
@@ -187,7 +210,7 @@ impl ReservationIndex {
         id: &ReservationId,
         reservations: &[Reservation],
     ) -> Option<usize> {
-        let first = self.by_hash.get(&hash)?;
+        let first = self.by_hash.get(&short(hash))?;
         let first = usize::try_from(*first).ok()?;
         if reservations.get(first).is_some_and(|r| r.id == *id) {
             return Some(first);
@@ -198,7 +221,7 @@ impl ReservationIndex {
     /// Records a new id (not already in the index) with its hash at `position`.
     pub(super) fn insert_hashed(&mut self, hash: u64, id: &ReservationId, position: u32) {
         use std::collections::hash_map::Entry;
-        match self.by_hash.entry(hash) {
+        match self.by_hash.entry(short(hash)) {
             Entry::Vacant(slot) => {
                 slot.insert(position);
             }
@@ -217,6 +240,11 @@ impl ReservationIndex {
         }
         index
     }
+}
+
+/// The 32 bits of an id's hash the index keys it by.
+fn short(hash: u64) -> u32 {
+    u32::try_from(hash >> 32).unwrap_or(u32::MAX)
 }
 
 impl PartialEq for ReservationIndex {
@@ -579,8 +607,8 @@ impl StockLedger {
             let mut all = Balances::default();
             for slot in &self.slots {
                 let mut by_location = FastMap::default();
-                for cell in slot.cells.iter().filter(|c| c.moved) {
-                    if let Some(id) = self.location_id(cell.location) {
+                for (location, cell) in slot.moved_cells() {
+                    if let Some(id) = self.location_id(location) {
                         by_location.insert(id.clone(), cell.balance);
                     }
                 }
