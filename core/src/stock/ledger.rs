@@ -46,7 +46,10 @@ pub(super) const INLINE_CELLS: usize = 4;
 
 /// A registered variant: its id, settings, per-location cells and the running sum of
 /// their sellable units, kept together so one lookup of the id reaches all of them.
+/// `repr(C)`: the id, settings and sum (what every command reads) lead, in one cache
+/// line, and the inline cells follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(C)]
 pub(super) struct VariantSlot {
     pub(super) id: VariantId,
     pub(super) settings: VariantSettings,
@@ -178,48 +181,77 @@ impl<T> std::fmt::Debug for ViewCache<T> {
     }
 }
 
-/// Reservation id → position in [`StockLedger::reservations`]: every id ever used, since
-/// ids are idempotency keys. Keyed by 32 bits of the id's hash, so an entry is 8 bytes
-/// and growing the table never re-reads the ids (a million of them, each in its own
-/// allocation). An id whose 32 bits another id already has (a few in a million, with
-/// a random seed) goes to `collided`, keyed by the id itself; a lookup checks the id
-/// at the position it finds. Derived from the reservations, so it takes no part in
-/// comparing or serialising a ledger; deserialising rebuilds it.
-#[derive(Debug, Clone, Default)]
-pub(super) struct ReservationIndex {
+/// Id → dense position, for ids that come from outside and are looked up on every
+/// command: variants (position in [`StockLedger::slots`]) and reservations (position
+/// in [`StockLedger::reservations`]: every id ever used, since ids are idempotency
+/// keys). Keyed by 32 bits of the id's hash, so an entry is 8 bytes and growing the
+/// table never re-reads the ids (a million of them, each in its own allocation); the
+/// id itself is checked where the position points, in the record a command reads
+/// anyway. An id whose 32 bits another id already has (a few in a million, with a
+/// random seed) goes to `collided`, keyed by the id itself. Derived from the slots or
+/// reservations, so it takes no part in comparing or serialising a ledger;
+/// deserialising rebuilds it.
+#[derive(Debug, Clone)]
+pub(super) struct IdIndex<K> {
     hasher: foldhash::fast::RandomState,
     by_hash: FastMap<u32, u32>,
-    collided: FastMap<ReservationId, u32>,
+    collided: FastMap<K, u32>,
 }
 
-impl ReservationIndex {
+impl<K> Default for IdIndex<K> {
+    fn default() -> Self {
+        IdIndex {
+            hasher: foldhash::fast::RandomState::default(),
+            by_hash: FastMap::default(),
+            collided: FastMap::default(),
+        }
+    }
+}
+
+/// Reservation id → position in [`StockLedger::reservations`].
+pub(super) type ReservationIndex = IdIndex<ReservationId>;
+/// Variant id → position in [`StockLedger::slots`].
+pub(super) type VariantIndex = IdIndex<VariantId>;
+
+impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
     /// The hash the index keys an id by.
-    pub(super) fn hash(&self, id: &ReservationId) -> u64 {
+    pub(super) fn hash(&self, id: &K) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(id)
     }
 
-    fn position(&self, id: &ReservationId, reservations: &[Reservation]) -> Option<usize> {
-        self.position_hashed(self.hash(id), id, reservations)
+    /// The position of `id`; `id_at` gives the id stored at a position.
+    pub(super) fn position<'a>(
+        &self,
+        id: &K,
+        id_at: impl Fn(usize) -> Option<&'a K>,
+    ) -> Option<usize>
+    where
+        K: 'a,
+    {
+        self.position_hashed(self.hash(id), id, id_at)
     }
 
-    /// [`ReservationIndex::position`] with the id's hash already known.
-    pub(super) fn position_hashed(
+    /// [`IdIndex::position`] with the id's hash already known.
+    pub(super) fn position_hashed<'a>(
         &self,
         hash: u64,
-        id: &ReservationId,
-        reservations: &[Reservation],
-    ) -> Option<usize> {
+        id: &K,
+        id_at: impl Fn(usize) -> Option<&'a K>,
+    ) -> Option<usize>
+    where
+        K: 'a,
+    {
         let first = self.by_hash.get(&short(hash))?;
         let first = usize::try_from(*first).ok()?;
-        if reservations.get(first).is_some_and(|r| r.id == *id) {
+        if id_at(first).is_some_and(|k| k == id) {
             return Some(first);
         }
         self.collided.get(id).and_then(|&i| usize::try_from(i).ok())
     }
 
     /// Records a new id (not already in the index) with its hash at `position`.
-    pub(super) fn insert_hashed(&mut self, hash: u64, id: &ReservationId, position: u32) {
+    pub(super) fn insert_hashed(&mut self, hash: u64, id: &K, position: u32) {
         use std::collections::hash_map::Entry;
         match self.by_hash.entry(short(hash)) {
             Entry::Vacant(slot) => {
@@ -231,12 +263,20 @@ impl ReservationIndex {
         }
     }
 
-    fn rebuild(reservations: &[Reservation]) -> Self {
-        let mut index = ReservationIndex::default();
-        index.by_hash.reserve(reservations.len());
-        for (position, r) in reservations.iter().enumerate() {
-            let hash = index.hash(&r.id);
-            index.insert_hashed(hash, &r.id, u32::try_from(position).unwrap_or(u32::MAX));
+    /// Records a new id at `position`.
+    pub(super) fn insert(&mut self, id: &K, position: u32) {
+        self.insert_hashed(self.hash(id), id, position);
+    }
+
+    /// The index of ids given in position order.
+    fn rebuild<'a>(ids: impl ExactSizeIterator<Item = &'a K>) -> Self
+    where
+        K: 'a,
+    {
+        let mut index = IdIndex::default();
+        index.by_hash.reserve(ids.len());
+        for (position, id) in ids.enumerate() {
+            index.insert(id, u32::try_from(position).unwrap_or(u32::MAX));
         }
         index
     }
@@ -247,7 +287,7 @@ fn short(hash: u64) -> u32 {
     u32::try_from(hash >> 32).unwrap_or(u32::MAX)
 }
 
-impl PartialEq for ReservationIndex {
+impl<K> PartialEq for IdIndex<K> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -314,7 +354,8 @@ pub struct StockLedger {
     pub(super) location_index: FastMap<LocationId, u32>,
     /// Registered variants: settings, balances and safety stock of each in one slot.
     pub(super) slots: Vec<VariantSlot>,
-    pub(super) variant_index: FastMap<VariantId, u32>,
+    #[serde(skip)]
+    pub(super) variant_index: VariantIndex,
     pub(super) bundles: FastMap<VariantId, Bundle>,
     /// The journal as compact records; `references` holds their reference texts and
     /// `whole_kinds` the kinds that name counts or transfers.
@@ -344,7 +385,6 @@ struct LedgerData {
     location_ids: Vec<LocationId>,
     location_index: FastMap<LocationId, u32>,
     slots: Vec<VariantSlot>,
-    variant_index: FastMap<VariantId, u32>,
     bundles: FastMap<VariantId, Bundle>,
     journal: Vec<Record>,
     references: Vec<String>,
@@ -360,12 +400,12 @@ struct LedgerData {
 impl From<LedgerData> for StockLedger {
     fn from(d: LedgerData) -> Self {
         StockLedger {
-            reservation_index: ReservationIndex::rebuild(&d.reservations),
+            reservation_index: ReservationIndex::rebuild(d.reservations.iter().map(|r| &r.id)),
+            variant_index: VariantIndex::rebuild(d.slots.iter().map(|s| &s.id)),
             locations: d.locations,
             location_ids: d.location_ids,
             location_index: d.location_index,
             slots: d.slots,
-            variant_index: d.variant_index,
             bundles: d.bundles,
             journal: d.journal,
             references: d.references,
@@ -464,7 +504,7 @@ impl StockLedger {
                     ..VariantSettings::default()
                 };
                 let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.variant_index.insert(variant.clone(), index);
+                self.variant_index.insert(&variant, index);
                 self.slots.push(VariantSlot::new(variant, settings));
                 Ok(())
             }
@@ -711,9 +751,9 @@ impl StockLedger {
 
     /// The dense index of a registered variant: the one hash of its id a command pays.
     pub(super) fn slot_of(&self, variant: &VariantId) -> Option<usize> {
+        let slots = &self.slots;
         self.variant_index
-            .get(variant)
-            .and_then(|&i| usize::try_from(i).ok())
+            .position(variant, |i| slots.get(i).map(|s| &s.id))
     }
 
     pub(super) fn slot(&self, variant: &VariantId) -> Option<&VariantSlot> {
@@ -780,6 +820,8 @@ impl StockLedger {
 
     /// Where a reservation sits in `reservations`.
     pub(super) fn reservation_position(&self, id: &ReservationId) -> Option<usize> {
-        self.reservation_index.position(id, &self.reservations)
+        let reservations = &self.reservations;
+        self.reservation_index
+            .position(id, |i| reservations.get(i).map(|r| &r.id))
     }
 }

@@ -140,9 +140,12 @@ impl StockLedger {
         events: &mut E,
     ) -> Result<(), StockError> {
         let id_hash = self.reservation_index.hash(&request.id);
-        let known =
-            self.reservation_index
-                .position_hashed(id_hash, &request.id, &self.reservations);
+        let reservations = &self.reservations;
+        let known = self
+            .reservation_index
+            .position_hashed(id_hash, &request.id, |i| {
+                reservations.get(i).map(|r| &r.id)
+            });
         if let Some(existing) = known.and_then(|i| self.reservations.get(i)) {
             if !request.matches(existing) {
                 return Err(StockError::ReservationConflict {
