@@ -83,11 +83,7 @@ impl Engine {
         filter: &ReservationFilter,
     ) -> Result<Vec<Reservation>, EngineError> {
         self.read_stock(|ledger| {
-            Ok(ledger
-                .live_reservations(filter)
-                .into_iter()
-                .cloned()
-                .collect())
+            Ok(ledger.live_reservations(filter))
         })
     }
 

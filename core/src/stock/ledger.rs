@@ -7,12 +7,13 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, CountId, LocationId, ReservationId, TransferId, VariantId};
+use crate::ids::{ChannelId, CountId, LocationId, OrderId, ReservationId, TransferId, VariantId};
 
 use super::channel::ChannelState;
 use super::count::CycleCount;
 use super::error::StockError;
 use super::forecast::AlertLevel;
+use super::held::{Held, HeldBundle};
 use super::journal::{
     Balances, Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
 };
@@ -293,17 +294,6 @@ impl<K> PartialEq for IdIndex<K> {
     }
 }
 
-/// Where a reservation's stock sits, as dense indexes: its variant's slot (`None` for a
-/// bundle, whose components are looked up by id) and its location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct ReservationTarget {
-    pub(super) slot: Option<u32>,
-    pub(super) location: u32,
-    /// The expiry the reservation was made with (its `reserve` movement's; the
-    /// reservation's own may change later with `set_expiry`).
-    pub(super) reserved_expiry: Option<DateTime<Utc>>,
-}
-
 /// A bundle (kit): a variant sold as a set of component variants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bundle {
@@ -362,11 +352,15 @@ pub struct StockLedger {
     pub(super) journal: Vec<Record>,
     pub(super) references: Vec<String>,
     pub(super) whole_kinds: Vec<MovementKind>,
-    /// Every reservation ever made (ids are idempotency keys), in the order made;
-    /// `reservation_index` maps an id to its position, `reservation_targets` holds
-    /// the dense indexes of where its stock sits.
-    pub(super) reservations: Vec<Reservation>,
-    pub(super) reservation_targets: Vec<ReservationTarget>,
+    /// Every reservation ever made (ids are idempotency keys), in the order made, as
+    /// compact records; `reservation_index` maps an id to its position. Orders and
+    /// bundles they name sit in `reservation_orders` and `reservation_bundles`;
+    /// `reserved_expiries` keeps the expiry a reservation was made with (its
+    /// `reserve` movement's) when `set_expiry` has changed it since.
+    pub(super) reservations: Vec<Held>,
+    pub(super) reservation_orders: Vec<OrderId>,
+    pub(super) reservation_bundles: Vec<HeldBundle>,
+    pub(super) reserved_expiries: BTreeMap<u32, Option<DateTime<Utc>>>,
     #[serde(skip)]
     pub(super) reservation_index: ReservationIndex,
     pub(super) expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
@@ -389,8 +383,10 @@ struct LedgerData {
     journal: Vec<Record>,
     references: Vec<String>,
     whole_kinds: Vec<MovementKind>,
-    reservations: Vec<Reservation>,
-    reservation_targets: Vec<ReservationTarget>,
+    reservations: Vec<Held>,
+    reservation_orders: Vec<OrderId>,
+    reservation_bundles: Vec<HeldBundle>,
+    reserved_expiries: BTreeMap<u32, Option<DateTime<Utc>>>,
     expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
     transfers: FastMap<TransferId, Transfer>,
     counts: FastMap<CountId, CycleCount>,
@@ -411,7 +407,9 @@ impl From<LedgerData> for StockLedger {
             references: d.references,
             whole_kinds: d.whole_kinds,
             reservations: d.reservations,
-            reservation_targets: d.reservation_targets,
+            reservation_orders: d.reservation_orders,
+            reservation_bundles: d.reservation_bundles,
+            reserved_expiries: d.reserved_expiries,
             expiry_index: d.expiry_index,
             transfers: d.transfers,
             counts: d.counts,
@@ -590,19 +588,21 @@ impl StockLedger {
         let r = self.journal.get(index)?;
         let variant = self.slots.get(usize::try_from(r.slot).ok()?)?.id.clone();
         let location = self.location_id(r.location)?.clone();
-        let reservation = r
-            .kind
-            .reservation()
+        let position = r.kind.reservation();
+        let reservation = position
             .and_then(|p| usize::try_from(p).ok())
-            .and_then(|p| Some((self.reservations.get(p)?, self.reservation_targets.get(p)?)));
-        let reservation_id = || reservation.map(|(res, _)| res.id.clone());
+            .and_then(|p| self.reservations.get(p));
+        let reservation_id = || reservation.map(|h| h.id.clone());
         let kind = match r.kind {
             RecordKind::IncomingExpected => MovementKind::IncomingExpected,
             RecordKind::IncomingCancelled => MovementKind::IncomingCancelled,
             RecordKind::Receipt { from_incoming } => MovementKind::Receipt { from_incoming },
             RecordKind::Reserve { .. } => MovementKind::Reserve {
                 reservation: reservation_id()?,
-                expires_at: reservation.and_then(|(_, t)| t.reserved_expiry),
+                expires_at: match position.and_then(|p| self.reserved_expiries.get(&p)) {
+                    Some(original) => *original,
+                    None => reservation.and_then(|h| h.expires_at),
+                },
             },
             RecordKind::Release { expired, .. } => MovementKind::Release {
                 reservation: reservation_id()?,
@@ -624,7 +624,9 @@ impl StockLedger {
         };
         let reference = match r.reference {
             NO_REFERENCE => None,
-            RESERVATION_REFERENCE => reservation.and_then(|(res, _)| res.reference.clone()),
+            RESERVATION_REFERENCE => reservation
+                .and_then(|h| self.held_reference(h))
+                .map(str::to_string),
             i => self.references.get(usize::try_from(i).ok()?).cloned(),
         };
         Some(Movement {
@@ -738,10 +740,11 @@ impl StockLedger {
         self.slot(variant).map_or(0, VariantSlot::total_sellable)
     }
 
-    /// A reservation, if the id is known.
-    pub fn reservation(&self, id: &ReservationId) -> Option<&Reservation> {
+    /// A reservation, if the id is known: an owned view built from the ledger's
+    /// compact record of it.
+    pub fn reservation(&self, id: &ReservationId) -> Option<Reservation> {
         self.reservation_position(id)
-            .and_then(|i| self.reservations.get(i))
+            .and_then(|i| self.reservation_view(i))
     }
 
     /// A transfer, if the id is known.

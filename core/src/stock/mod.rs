@@ -51,6 +51,7 @@ mod command;
 mod count;
 mod error;
 mod forecast;
+mod held;
 mod journal;
 mod ledger;
 mod model;

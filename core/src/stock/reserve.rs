@@ -7,8 +7,10 @@ use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 use super::error::StockError;
 use super::journal::RecordKind;
-use super::ledger::{check_quantity, check_text, ReservationTarget, StockLedger};
+use super::ledger::{check_quantity, check_text, StockLedger};
 use super::limits;
+use super::held::{Held, HeldBundle, NONE};
+use super::journal::NO_REFERENCE;
 use super::model::{Reservation, ReservationState};
 use super::moves::{Events, Quiet};
 use super::StockEvent;
@@ -71,15 +73,6 @@ impl ReserveRequest {
     pub fn with_reference(mut self, reference: impl Into<String>) -> Self {
         self.reference = Some(reference.into());
         self
-    }
-
-    fn matches(&self, r: &Reservation) -> bool {
-        self.variant == r.variant
-            && self.location == r.location
-            && self.quantity == r.quantity
-            && self.expires_at == r.expires_at
-            && self.reference == r.reference
-            && self.order == r.order
     }
 }
 
@@ -147,13 +140,13 @@ impl StockLedger {
                 reservations.get(i).map(|r| &r.id)
             });
         if let Some(existing) = known.and_then(|i| self.reservations.get(i)) {
-            if !request.matches(existing) {
+            if !self.held_matches(&request, existing) {
                 return Err(StockError::ReservationConflict {
                     reservation: request.id,
                 });
             }
             if E::WANTED {
-                let lines = existing.components.len().max(1);
+                let lines = self.held_line_count(existing);
                 let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
                 for i in start..start.saturating_add(lines) {
                     if let Some(m) = self.movement(i) {
@@ -208,24 +201,43 @@ impl StockLedger {
         }
         self.reservation_index
             .insert_hashed(id_hash, &request.id, position);
-        self.reservation_targets.push(ReservationTarget {
-            slot: slot.and_then(|s| u32::try_from(s).ok()),
-            location,
-            reserved_expiry: request.expires_at,
-        });
-        self.reservations.push(Reservation {
+        let reference = match request.reference {
+            Some(text) => {
+                self.references.push(text);
+                u32::try_from(self.references.len() - 1).unwrap_or(NO_REFERENCE)
+            }
+            None => NO_REFERENCE,
+        };
+        let order = match request.order {
+            Some(order) => {
+                self.reservation_orders.push(order);
+                u32::try_from(self.reservation_orders.len() - 1).unwrap_or(NONE)
+            }
+            None => NONE,
+        };
+        let bundle = match slot {
+            Some(_) => NONE,
+            None => {
+                self.reservation_bundles.push(HeldBundle {
+                    variant: request.variant,
+                    components,
+                });
+                u32::try_from(self.reservation_bundles.len() - 1).unwrap_or(NONE)
+            }
+        };
+        self.reservations.push(Held {
             id: request.id,
-            variant: request.variant,
-            location: request.location,
+            expires_at: request.expires_at,
+            first_seq,
+            slot: slot.and_then(|s| u32::try_from(s).ok()).unwrap_or(NONE),
+            location,
             quantity,
             committed: 0,
             released: 0,
-            expires_at: request.expires_at,
-            reference: request.reference,
-            order: request.order,
+            reference,
+            order,
+            bundle,
             state: ReservationState::Active,
-            components,
-            first_seq,
         });
         let kind = RecordKind::Reserve {
             reservation: position,
@@ -264,7 +276,7 @@ impl StockLedger {
     }
 
     /// A known reservation and its position, or [`StockError::UnknownReservation`].
-    fn known(&self, id: &ReservationId) -> Result<(usize, &Reservation), StockError> {
+    fn known(&self, id: &ReservationId) -> Result<(usize, &Held), StockError> {
         self.reservation_position(id)
             .and_then(|i| Some((i, self.reservations.get(i)?)))
             .ok_or_else(|| StockError::UnknownReservation {
@@ -311,26 +323,19 @@ impl StockLedger {
         now: DateTime<Utc>,
         events: &mut E,
     ) {
-        let (Some(r), Some(target)) = (
-            self.reservations.get(position),
-            self.reservation_targets.get(position).copied(),
-        ) else {
+        let Some(h) = self.reservations.get(position) else {
             return;
         };
-        let has_reference = r.reference.is_some();
-        let location = target.location;
-        match target.slot.and_then(|s| usize::try_from(s).ok()) {
+        let has_reference = h.reference != NO_REFERENCE;
+        let location = h.location;
+        match h.slot() {
             Some(slot) => {
                 self.post_reserved(now, slot, location, kind, units, has_reference, events);
                 self.after_change(slot, location, now, events);
             }
             None => {
-                let components = r.components.clone();
-                for (variant, per) in &components {
-                    let Some(slot) = self.slot_of(variant) else {
-                        continue;
-                    };
-                    let q = units.saturating_mul(*per);
+                for (slot, per) in self.held_lines(h) {
+                    let q = units.saturating_mul(per);
                     self.post_reserved(now, slot, location, kind, q, has_reference, events);
                     self.after_change(slot, location, now, events);
                 }
@@ -401,7 +406,7 @@ impl StockLedger {
         &self,
         id: &ReservationId,
         now: DateTime<Utc>,
-    ) -> Result<(usize, &Reservation), StockError> {
+    ) -> Result<(usize, &Held), StockError> {
         let (position, r) = self.known(id)?;
         match r.state {
             ReservationState::Active | ReservationState::Committed => {}
@@ -511,7 +516,7 @@ impl StockLedger {
         let remaining = self
             .reservations
             .get(position)
-            .map_or(0, Reservation::remaining);
+            .map_or(0, Held::remaining);
         if quantity > remaining {
             return Err(StockError::ReleaseTooLarge {
                 reservation: id.clone(),
@@ -628,11 +633,15 @@ impl StockLedger {
     /// Live (active) reservations matching `filter`, ordered by id: what a host shows as
     /// "held for order X until 14:00". Released, expired and fully committed ones are
     /// history (see the journal), not listed.
-    pub fn live_reservations(&self, filter: &ReservationFilter) -> Vec<&Reservation> {
-        let mut found: Vec<&Reservation> = self
-            .reservations
-            .iter()
-            .filter(|r| r.state == ReservationState::Active && filter.matches(r))
+    pub fn live_reservations(&self, filter: &ReservationFilter) -> Vec<Reservation> {
+        let mut found: Vec<Reservation> = (0..self.reservations.len())
+            .filter(|&i| {
+                self.reservations
+                    .get(i)
+                    .is_some_and(|h| h.state == ReservationState::Active)
+            })
+            .filter_map(|i| self.reservation_view(i))
+            .filter(|r| filter.matches(r))
             .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));
         found
@@ -640,7 +649,7 @@ impl StockLedger {
 
     /// Active reservations whose expiry is at or before `now`, earliest first: what
     /// [`StockLedger::expire`] would release at `now`.
-    pub fn due_expiries(&self, now: DateTime<Utc>) -> Vec<&Reservation> {
+    pub fn due_expiries(&self, now: DateTime<Utc>) -> Vec<Reservation> {
         self.expiry_index
             .iter()
             .take_while(|(t, _)| *t <= now)
@@ -674,6 +683,10 @@ impl StockLedger {
             }
         }
         let old = r.expires_at;
+        // The `reserve` movement keeps the expiry the reservation was made with.
+        if let Ok(p) = u32::try_from(position) {
+            self.reserved_expiries.entry(p).or_insert(old);
+        }
         if let Some(t) = old {
             self.expiry_index.remove(&(t, id.clone()));
         }
