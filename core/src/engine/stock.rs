@@ -82,9 +82,7 @@ impl Engine {
         &self,
         filter: &ReservationFilter,
     ) -> Result<Vec<Reservation>, EngineError> {
-        self.read_stock(|ledger| {
-            Ok(ledger.live_reservations(filter))
-        })
+        self.read_stock(|ledger| Ok(ledger.live_reservations(filter)))
     }
 
     /// The sourcing plan confirming this order would use now, with its explanation in

@@ -828,3 +828,68 @@ impl StockLedger {
             .position(id, |i| reservations.get(i).map(|r| &r.id))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<ReservationId> {
+        (0..n)
+            .map(|i| ReservationId::parse(format!("r{i}")).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn ids_whose_short_hashes_collide_are_found_through_the_side_map() {
+        let ids = ids(3);
+        let mut index = ReservationIndex::default();
+        // Force every id onto the same 32 bits: the first takes the hash slot, the
+        // others go to `collided`; each is still found, and only where it is.
+        let same = 0xABCD_1234_0000_0000;
+        for (i, id) in ids.iter().enumerate() {
+            index.insert_hashed(same, id, i as u32);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.position_hashed(same, id, |p| ids.get(p)), Some(i));
+        }
+        let stranger = ReservationId::parse("nobody").unwrap();
+        assert_eq!(index.position_hashed(same, &stranger, |p| ids.get(p)), None);
+        assert_eq!(index.collided.len(), 2);
+    }
+
+    #[test]
+    fn an_index_rebuilt_from_ids_finds_each_at_its_position() {
+        let ids = ids(1_000);
+        let index = ReservationIndex::rebuild(ids.iter());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.position(id, |p| ids.get(p)), Some(i));
+        }
+        let stranger = ReservationId::parse("r1000").unwrap();
+        assert_eq!(index.position(&stranger, |p| ids.get(p)), None);
+    }
+
+    #[test]
+    fn cells_of_the_first_locations_are_inline_and_the_rest_sorted_aside() {
+        let mut slot = VariantSlot::new(VariantId::parse("V").unwrap(), VariantSettings::default());
+        let receipt = BalanceDelta {
+            on_hand: 5,
+            ..BalanceDelta::default()
+        };
+        for location in [9, 2, 6, 0] {
+            slot.apply(location, &receipt);
+        }
+        slot.update(7, |c| c.safety = 1);
+        assert_eq!(
+            slot.spill.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            [6, 7, 9]
+        );
+        let moved: Vec<u32> = slot.moved_cells().map(|(l, _)| l).collect();
+        assert_eq!(moved, [0, 2, 6, 9]);
+        assert_eq!(slot.balance(2).on_hand, 5);
+        assert_eq!(slot.balance(7).on_hand, 0);
+        assert_eq!(slot.safety(7), 1);
+        assert_eq!(slot.balance(1), Balance::default());
+        assert_eq!(slot.total_sellable(), 20);
+    }
+}

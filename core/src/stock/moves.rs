@@ -125,7 +125,17 @@ impl StockLedger {
                 }
             }
         };
-        self.append(slot, location, at, kind, quantity, record_reference, here, other, events);
+        self.append(
+            slot,
+            location,
+            at,
+            kind,
+            quantity,
+            record_reference,
+            here,
+            other,
+            events,
+        );
     }
 
     /// [`StockLedger::post`] for a reserve, release or sale of the reservation at the
@@ -153,7 +163,9 @@ impl StockLedger {
         } else {
             NO_REFERENCE
         };
-        self.append(slot, location, at, kind, quantity, reference, here, None, events);
+        self.append(
+            slot, location, at, kind, quantity, reference, here, None, events,
+        );
     }
 
     /// Applies a checked record's effects, appends it, and hands its event to `events`.

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 use super::error::StockError;
+use super::held::{Held, HeldBundle, NONE};
 use super::journal::RecordKind;
+use super::journal::NO_REFERENCE;
 use super::ledger::{check_quantity, check_text, StockLedger};
 use super::limits;
-use super::held::{Held, HeldBundle, NONE};
-use super::journal::NO_REFERENCE;
 use super::model::{Reservation, ReservationState};
 use super::moves::{Events, Quiet};
 use super::StockEvent;
@@ -136,9 +136,7 @@ impl StockLedger {
         let reservations = &self.reservations;
         let known = self
             .reservation_index
-            .position_hashed(id_hash, &request.id, |i| {
-                reservations.get(i).map(|r| &r.id)
-            });
+            .position_hashed(id_hash, &request.id, |i| reservations.get(i).map(|r| &r.id));
         if let Some(existing) = known.and_then(|i| self.reservations.get(i)) {
             if !self.held_matches(&request, existing) {
                 return Err(StockError::ReservationConflict {
@@ -359,7 +357,11 @@ impl StockLedger {
 
     /// [`StockLedger::commit`] for a caller that does not read the events: the same
     /// checks, journal, balances and alert state, but no event is built.
-    pub fn commit_quiet(&mut self, id: &ReservationId, now: DateTime<Utc>) -> Result<(), StockError> {
+    pub fn commit_quiet(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
         self.commit_into(id, now, &mut Quiet)
     }
 
@@ -513,10 +515,7 @@ impl StockLedger {
     ) -> Result<Vec<StockEvent>, StockError> {
         check_quantity(quantity)?;
         let position = self.active(id)?;
-        let remaining = self
-            .reservations
-            .get(position)
-            .map_or(0, Held::remaining);
+        let remaining = self.reservations.get(position).map_or(0, Held::remaining);
         if quantity > remaining {
             return Err(StockError::ReleaseTooLarge {
                 reservation: id.clone(),
