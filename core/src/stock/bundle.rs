@@ -46,7 +46,7 @@ impl StockLedger {
             if *component == bundle || self.bundles.contains_key(component) {
                 return Err(invalid("a component cannot be a bundle"));
             }
-            if !self.slot_of(component).is_some() {
+            if self.slot_of(component).is_none() {
                 return Err(StockError::UnknownVariant {
                     variant: component.clone(),
                 });

@@ -142,6 +142,7 @@ impl StockLedger {
     /// position `kind` names (already in `reservations`): no [`MovementKind`] and no id
     /// is touched unless `events` wants the event. `has_reference`: the reservation has
     /// a reference, which the movement carries.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn post_reserved<E: Events>(
         &mut self,
         at: DateTime<Utc>,
