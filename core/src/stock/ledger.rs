@@ -30,9 +30,10 @@ pub(super) struct VariantSettings {
     pub(super) alert: AlertLevel,
 }
 
-/// One variant's figures at one location: its balance and safety stock together.
+/// One variant's figures at one location: its balance and safety stock together, as
+/// the ledger's readers see them (assembled from a [`HotCell`] and a [`ColdCell`]).
 /// A default cell is the same as no cell: nothing moved there, no safety stock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Cell {
     pub(super) balance: Balance,
     pub(super) safety: u32,
@@ -41,27 +42,95 @@ pub(super) struct Cell {
     pub(super) moved: bool,
 }
 
+/// The part of a cell a reservation reads and writes (32 bytes, two to a cache line):
+/// on hand, reserved and incoming (what every policy's check needs), safety stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(super) struct HotCell {
+    pub(super) on_hand: i64,
+    pub(super) reserved: i64,
+    pub(super) incoming: i64,
+    pub(super) safety: u32,
+    pub(super) moved: bool,
+}
+
+/// The part of a cell only quarantine, write-offs and transfers move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(super) struct ColdCell {
+    pub(super) quarantined: i64,
+    pub(super) in_transit: i64,
+}
+
+impl HotCell {
+    /// The balance as far as the hot part knows it (no quarantine, nothing in
+    /// transit): enough for [`StockPolicy::reservable`] and [`Balance::sellable`].
+    pub(super) fn balance(&self) -> Balance {
+        Balance {
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            incoming: self.incoming,
+            ..Balance::default()
+        }
+    }
+
+    fn sellable(&self) -> u64 {
+        self.balance().sellable(self.safety)
+    }
+}
+
+fn join(hot: &HotCell, cold: &ColdCell) -> Cell {
+    Cell {
+        balance: Balance {
+            quarantined: cold.quarantined,
+            in_transit: cold.in_transit,
+            ..hot.balance()
+        },
+        safety: hot.safety,
+        moved: hot.moved,
+    }
+}
+
+fn split(cell: &Cell) -> (HotCell, ColdCell) {
+    let b = &cell.balance;
+    (
+        HotCell {
+            on_hand: b.on_hand,
+            reserved: b.reserved,
+            incoming: b.incoming,
+            safety: cell.safety,
+            moved: cell.moved,
+        },
+        ColdCell {
+            quarantined: b.quarantined,
+            in_transit: b.in_transit,
+        },
+    )
+}
+
 /// Locations whose dense index is below this keep their cells inline in the variant's
 /// slot (no second lookup, no pointer to follow); the others sit in a sorted side list.
 pub(super) const INLINE_CELLS: usize = 4;
 
 /// A registered variant: its id, settings, per-location cells and the running sum of
 /// their sellable units, kept together so one lookup of the id reaches all of them.
-/// `repr(C)`: the id, settings and sum (what every command reads) lead, in one cache
-/// line, and the inline cells follow.
+/// Laid out (`repr(C)`, cache-line aligned) so a reservation touches two cache lines:
+/// the first holds the id, settings and sum (what every command reads), the next two
+/// the hot halves of the four inline cells, two to a line; the cold halves and the
+/// side list follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[repr(C)]
+#[repr(C, align(64))]
 pub(super) struct VariantSlot {
     pub(super) id: VariantId,
     pub(super) settings: VariantSettings,
-    /// Sum of every cell's `balance.sellable(safety)`: what the low-stock check needs
-    /// after every movement, without walking the locations. `u128` so the sum is
-    /// exact; readers clamp it to `u64` (what a saturating sum gives).
+    /// Sum of every cell's sellable units: what the low-stock check needs after every
+    /// movement, without walking the locations. `u128` so the sum is exact; readers
+    /// clamp it to `u64` (what a saturating sum gives).
     pub(super) sellable: u128,
-    /// Cells of locations `0..INLINE_CELLS`, by location index.
-    pub(super) inline: [Cell; INLINE_CELLS],
+    /// Hot halves of the cells of locations `0..INLINE_CELLS`, by location index.
+    pub(super) hot: [HotCell; INLINE_CELLS],
+    /// Their cold halves.
+    pub(super) cold: [ColdCell; INLINE_CELLS],
     /// Cells of the other locations with their location index, sorted by it.
-    pub(super) spill: Vec<(u32, Cell)>,
+    pub(super) spill: Vec<(u32, HotCell, ColdCell)>,
 }
 
 impl VariantSlot {
@@ -70,48 +139,60 @@ impl VariantSlot {
             id,
             settings,
             sellable: 0,
-            inline: [Cell::default(); INLINE_CELLS],
+            hot: [HotCell::default(); INLINE_CELLS],
+            cold: [ColdCell::default(); INLINE_CELLS],
             spill: Vec::new(),
+        }
+    }
+
+    fn parts(&self, location: u32) -> Option<(&HotCell, &ColdCell)> {
+        match usize::try_from(location) {
+            Ok(i) if i < INLINE_CELLS => Some((self.hot.get(i)?, self.cold.get(i)?)),
+            _ => self
+                .spill
+                .binary_search_by_key(&location, |(l, _, _)| *l)
+                .ok()
+                .and_then(|i| self.spill.get(i))
+                .map(|(_, h, c)| (h, c)),
+        }
+    }
+
+    /// The halves of a location's cell, made (empty) when missing.
+    fn parts_mut(&mut self, location: u32) -> Option<(&mut HotCell, &mut ColdCell)> {
+        match usize::try_from(location) {
+            Ok(i) if i < INLINE_CELLS => Some((self.hot.get_mut(i)?, self.cold.get_mut(i)?)),
+            _ => {
+                let i = match self.spill.binary_search_by_key(&location, |(l, _, _)| *l) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        let empty = (location, HotCell::default(), ColdCell::default());
+                        self.spill.insert(i, empty);
+                        i
+                    }
+                };
+                self.spill.get_mut(i).map(|(_, h, c)| (h, c))
+            }
         }
     }
 
     /// The cell of a location; `None` (the same as a default cell) when nothing was
     /// ever set there.
-    pub(super) fn cell(&self, location: u32) -> Option<&Cell> {
-        match usize::try_from(location) {
-            Ok(i) if i < INLINE_CELLS => self.inline.get(i),
-            _ => self
-                .spill
-                .binary_search_by_key(&location, |(l, _)| *l)
-                .ok()
-                .and_then(|i| self.spill.get(i))
-                .map(|(_, c)| c),
-        }
+    pub(super) fn cell(&self, location: u32) -> Option<Cell> {
+        self.parts(location).map(|(h, c)| join(h, c))
     }
 
-    /// The cell of a location, made (empty) when missing.
-    fn cell_mut(&mut self, location: u32) -> Option<&mut Cell> {
-        match usize::try_from(location) {
-            Ok(i) if i < INLINE_CELLS => self.inline.get_mut(i),
-            _ => {
-                let i = match self.spill.binary_search_by_key(&location, |(l, _)| *l) {
-                    Ok(i) => i,
-                    Err(i) => {
-                        self.spill.insert(i, (location, Cell::default()));
-                        i
-                    }
-                };
-                self.spill.get_mut(i).map(|(_, c)| c)
-            }
-        }
+    /// The hot half of a location's cell (what a reservation's check reads).
+    pub(super) fn hot(&self, location: u32) -> Option<&HotCell> {
+        self.parts(location).map(|(h, _)| h)
     }
 
     /// Every cell a movement touched, with its location index, by location index.
-    pub(super) fn moved_cells(&self) -> impl Iterator<Item = (u32, &Cell)> {
+    pub(super) fn moved_cells(&self) -> impl Iterator<Item = (u32, Cell)> + '_ {
         (0u32..)
-            .zip(self.inline.iter())
-            .chain(self.spill.iter().map(|(l, c)| (*l, c)))
-            .filter(|(_, c)| c.moved)
+            .zip(self.hot.iter().zip(self.cold.iter()))
+            .chain(self.spill.iter().map(|(l, h, c)| (*l, (h, c))))
+            .filter(|(_, (h, _))| h.moved)
+            .map(|(l, (h, c))| (l, join(h, c)))
     }
 
     pub(super) fn balance(&self, location: u32) -> Balance {
@@ -119,7 +200,7 @@ impl VariantSlot {
     }
 
     pub(super) fn safety(&self, location: u32) -> u32 {
-        self.cell(location).map_or(0, |c| c.safety)
+        self.hot(location).map_or(0, |c| c.safety)
     }
 
     /// Sellable units over every location.
@@ -127,23 +208,37 @@ impl VariantSlot {
         u64::try_from(self.sellable).unwrap_or(u64::MAX)
     }
 
-    /// Changes one cell (its balance by `delta`, or its safety stock) and keeps the
-    /// running sellable sum right.
+    /// Changes one cell (its balance, or its safety stock) and keeps the running
+    /// sellable sum right.
     pub(super) fn update(&mut self, location: u32, change: impl FnOnce(&mut Cell)) {
-        let Some(cell) = self.cell_mut(location) else {
+        let Some((hot, cold)) = self.parts_mut(location) else {
             return;
         };
-        let before = u128::from(cell.balance.sellable(cell.safety));
-        change(cell);
-        let after = u128::from(cell.balance.sellable(cell.safety));
+        let mut cell = join(hot, cold);
+        let before = u128::from(hot.sellable());
+        change(&mut cell);
+        (*hot, *cold) = split(&cell);
+        let after = u128::from(hot.sellable());
         self.sellable = self.sellable.saturating_sub(before).saturating_add(after);
     }
 
+    /// Adds a movement's delta to one cell: the same as [`Balance::add`] on the whole
+    /// cell, but the cold half is touched only when the delta moves it.
     pub(super) fn apply(&mut self, location: u32, delta: &BalanceDelta) {
-        self.update(location, |cell| {
-            cell.balance.add(delta);
-            cell.moved = true;
-        });
+        let Some((hot, cold)) = self.parts_mut(location) else {
+            return;
+        };
+        let before = u128::from(hot.sellable());
+        hot.on_hand = hot.on_hand.saturating_add(delta.on_hand);
+        hot.reserved = hot.reserved.saturating_add(delta.reserved);
+        hot.incoming = hot.incoming.saturating_add(delta.incoming);
+        hot.moved = true;
+        if delta.quarantined != 0 || delta.in_transit != 0 {
+            cold.quarantined = cold.quarantined.saturating_add(delta.quarantined);
+            cold.in_transit = cold.in_transit.saturating_add(delta.in_transit);
+        }
+        let after = u128::from(hot.sellable());
+        self.sellable = self.sellable.saturating_sub(before).saturating_add(after);
     }
 }
 
@@ -721,7 +816,6 @@ impl StockLedger {
             let cell = self
                 .location_of(id)
                 .and_then(|loc| slot.and_then(|s| s.cell(loc)))
-                .copied()
                 .unwrap_or_default();
             let level = StockLevel::from_balance(id.clone(), &cell.balance, cell.safety);
             view.on_hand = view.on_hand.saturating_add(level.on_hand);
@@ -881,7 +975,7 @@ mod tests {
         }
         slot.update(7, |c| c.safety = 1);
         assert_eq!(
-            slot.spill.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            slot.spill.iter().map(|(l, _, _)| *l).collect::<Vec<_>>(),
             [6, 7, 9]
         );
         let moved: Vec<u32> = slot.moved_cells().map(|(l, _)| l).collect();
@@ -891,5 +985,27 @@ mod tests {
         assert_eq!(slot.safety(7), 1);
         assert_eq!(slot.balance(1), Balance::default());
         assert_eq!(slot.total_sellable(), 20);
+        // Quarantine and transfers reach the cold half; the sellable sum ignores it.
+        let quarantine = BalanceDelta {
+            quarantined: 2,
+            in_transit: 1,
+            ..BalanceDelta::default()
+        };
+        slot.apply(2, &quarantine);
+        slot.apply(9, &quarantine);
+        assert_eq!(slot.balance(2).quarantined, 2);
+        assert_eq!(slot.balance(9).in_transit, 1);
+        assert_eq!(slot.total_sellable(), 20);
+    }
+
+    #[test]
+    fn a_reservation_touches_two_cache_lines_of_a_slot() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<VariantSlot>(), 64);
+        assert_eq!(size_of::<HotCell>(), 32);
+        // id, settings and the sellable sum in the first line; hot halves from the
+        // second, two to a line.
+        assert!(offset_of!(VariantSlot, sellable) + size_of::<u128>() <= 64);
+        assert_eq!(offset_of!(VariantSlot, hot), 64);
     }
 }

@@ -295,9 +295,10 @@ impl StockLedger {
                 variant: variant.clone(),
             });
         };
-        let cell = s.cell(location).copied().unwrap_or_default();
+        // The hot half of the cell holds all a policy reads.
+        let cell = s.hot(location).copied().unwrap_or_default();
         let policy = s.settings.policy;
-        let reservable = policy.reservable(&cell.balance, cell.safety);
+        let reservable = policy.reservable(&cell.balance(), cell.safety);
         if i64::from(units) > reservable {
             return Err(StockError::Insufficient {
                 variant: variant.clone(),
