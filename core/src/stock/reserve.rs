@@ -132,6 +132,10 @@ impl StockLedger {
         now: DateTime<Utc>,
         events: &mut E,
     ) -> Result<(), StockError> {
+        // The variant's slot is looked up first, though its errors come later: its
+        // chain of cache misses (id text, index, slot) then overlaps the reservation
+        // index's instead of following it.
+        let variant_slot = self.slot_of(&request.variant);
         let id_hash = self.reservation_index.hash(&request.id);
         let reservations = &self.reservations;
         let known = self
@@ -157,9 +161,10 @@ impl StockLedger {
         check_quantity(request.quantity)?;
         check_text("characters in reference", request.reference.as_deref())?;
         // A plain variant: its slot. A bundle: the slot and units of each component.
-        let (slot, components) = match self.bundles.get(&request.variant) {
-            Some(bundle) => (None, bundle.components.clone()),
-            None => (Some(self.slot_checked(&request.variant)?), Vec::new()),
+        let (slot, components) = match (variant_slot, self.bundles.get(&request.variant)) {
+            (_, Some(bundle)) => (None, bundle.components.clone()),
+            (Some(slot), None) => (Some(slot), Vec::new()),
+            (None, None) => (Some(self.slot_checked(&request.variant)?), Vec::new()),
         };
         let location = self.location_checked(&request.location)?;
         if let Some(expires_at) = request.expires_at {
