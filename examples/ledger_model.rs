@@ -8,14 +8,18 @@
 //! The model is what the work costs with no domain rules at all: a hash map of
 //! balances, a hash map of open reservations, and a 40-byte journal record appended
 //! per movement. The ledger does the same work with its rules: policies, safety stock,
-//! idempotent ids, expiry index, journal with references, events.
+//! idempotent ids, expiry index, journal with references, alerts. It runs twice, on a
+//! fresh ledger each time: through `reserve_quiet` + `commit_quiet` (the caller reads
+//! no events, so none is built: the figure the goal is about), then through `reserve`
+//! + `commit`, whose returned events the loop drops.
 //!
 //! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS]]`.
 //!
 //! A counting global allocator (`stats_alloc`) reports the heap allocations each side
 //! makes per pair, so allocation churn on the ledger's write path shows up as a number
 //! (a guard in `core/tests/stock_allocations.rs` fails when it grows). The timed loops
-//! are functions of their own (`run_model`, `run_ledger`) so a profiler can isolate them:
+//! are functions of their own (`run_model`, `run_ledger`, `run_ledger_events`) so a
+//! profiler can isolate them:
 //! `valgrind --tool=callgrind --toggle-collect='*run_ledger*' target/release/examples/ledger_model 200000`.
 
 // Indexes come from the plan, taken modulo the sizes they index.
