@@ -324,7 +324,38 @@ proptest! {
             .collect();
         let mut want_sorted = want.clone();
         want_sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        prop_assert_eq!(live.iter().collect::<Vec<_>>(), want_sorted);
+        prop_assert_eq!(live.iter().collect::<Vec<_>>(), want_sorted.clone());
+        // Filters read the compact records; the model applies them to the struct.
+        let filters = [
+            ReservationFilter { variant: Some(var(0)), ..ReservationFilter::default() },
+            ReservationFilter { location: Some(loc(4)), ..ReservationFilter::default() },
+            ReservationFilter {
+                order: Some(OrderId::parse("o-1").unwrap()),
+                variant: Some(var(2)),
+                ..ReservationFilter::default()
+            },
+            ReservationFilter {
+                expiring_before: Some(now + Duration::minutes(30)),
+                ..ReservationFilter::default()
+            },
+        ];
+        for filter in &filters {
+            let got = quiet.live_reservations(filter);
+            let want: Vec<&Reservation> = want_sorted
+                .iter()
+                .copied()
+                .filter(|r| {
+                    filter.variant.as_ref().is_none_or(|v| {
+                        r.variant == *v || r.components.iter().any(|(c, _)| c == v)
+                    }) && filter.location.as_ref().is_none_or(|l| r.location == *l)
+                        && filter.order.as_ref().is_none_or(|o| r.order.as_ref() == Some(o))
+                        && filter
+                            .expiring_before
+                            .is_none_or(|t| r.expires_at.is_some_and(|e| e <= t))
+                })
+                .collect();
+            prop_assert_eq!(got.iter().collect::<Vec<_>>(), want, "{:?}", filter);
+        }
         for r in quiet.due_expiries(now + Duration::days(1)) {
             prop_assert_eq!(Some(&r), expected.values().find(|e| e.id == r.id));
         }

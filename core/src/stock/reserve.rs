@@ -619,18 +619,25 @@ pub struct ReservationFilter {
 }
 
 impl ReservationFilter {
-    fn matches(&self, r: &Reservation) -> bool {
-        self.variant
+    /// Whether the held reservation `h` of `ledger` matches, read from its compact
+    /// record (no view is built for one that does not).
+    fn matches(&self, ledger: &StockLedger, h: &Held) -> bool {
+        self.variant.as_ref().is_none_or(|v| {
+            ledger.held_variant(h) == Some(v)
+                || ledger
+                    .held_bundle(h)
+                    .is_some_and(|b| b.components.iter().any(|(c, _)| c == v))
+        }) && self
+            .location
             .as_ref()
-            .is_none_or(|v| r.variant == *v || r.components.iter().any(|(c, _)| c == v))
-            && self.location.as_ref().is_none_or(|l| r.location == *l)
+            .is_none_or(|l| ledger.location_id(h.location) == Some(l))
             && self
                 .order
                 .as_ref()
-                .is_none_or(|o| r.order.as_ref() == Some(o))
+                .is_none_or(|o| ledger.held_order(h) == Some(o))
             && self
                 .expiring_before
-                .is_none_or(|t| r.expires_at.is_some_and(|e| e <= t))
+                .is_none_or(|t| h.expires_at.is_some_and(|e| e <= t))
     }
 }
 
@@ -643,10 +650,9 @@ impl StockLedger {
             .filter(|&i| {
                 self.reservations
                     .get(i)
-                    .is_some_and(|h| h.state == ReservationState::Active)
+                    .is_some_and(|h| h.state == ReservationState::Active && filter.matches(self, h))
             })
             .filter_map(|i| self.reservation_view(i))
-            .filter(|r| filter.matches(r))
             .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));
         found
