@@ -8,14 +8,18 @@
 //! The model is what the work costs with no domain rules at all: a hash map of
 //! balances, a hash map of open reservations, and a 40-byte journal record appended
 //! per movement. The ledger does the same work with its rules: policies, safety stock,
-//! idempotent ids, expiry index, journal with references, events.
+//! idempotent ids, expiry index, journal with references, alerts. It runs twice, on a
+//! fresh ledger each time: through `reserve_quiet` + `commit_quiet` (the caller reads
+//! no events, so none is built: the figure the goal is about), then through `reserve`
+//! + `commit`, whose returned events the loop drops.
 //!
 //! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS]]`.
 //!
 //! A counting global allocator (`stats_alloc`) reports the heap allocations each side
 //! makes per pair, so allocation churn on the ledger's write path shows up as a number
 //! (a guard in `core/tests/stock_allocations.rs` fails when it grows). The timed loops
-//! are functions of their own (`run_model`, `run_ledger`) so a profiler can isolate them:
+//! are functions of their own (`run_model`, `run_ledger`, `run_ledger_events`) so a
+//! profiler can isolate them:
 //! `valgrind --tool=callgrind --toggle-collect='*run_ledger*' target/release/examples/ledger_model 200000`.
 
 // Indexes come from the plan, taken modulo the sizes they index.
@@ -111,9 +115,32 @@ fn run_model(model: &mut Model, plan: &[Pair]) {
     }
 }
 
-/// The timed ledger loop: the same work through `StockLedger::reserve` and `commit`.
+/// The timed ledger loop: the same work through `StockLedger::reserve_quiet` and
+/// `commit_quiet` (the caller reads no events, so none is built).
 #[inline(never)]
 fn run_ledger(
+    ledger: &mut StockLedger,
+    requests: Vec<ReserveRequest>,
+    ids: &[ReservationId],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Box<dyn Error>> {
+    let pairs = ids.len();
+    for (k, request) in requests.into_iter().enumerate() {
+        ledger.reserve_quiet(request, now)?;
+        if k >= LAG {
+            ledger.commit_quiet(&ids[k - LAG], now)?;
+        }
+    }
+    for id in &ids[pairs.saturating_sub(LAG)..] {
+        ledger.commit_quiet(id, now)?;
+    }
+    Ok(())
+}
+
+/// The same loop through `StockLedger::reserve` and `commit`, which return the events
+/// (dropped here): what a caller that reads them pays.
+#[inline(never)]
+fn run_ledger_events(
     ledger: &mut StockLedger,
     requests: Vec<ReserveRequest>,
     ids: &[ReservationId],
@@ -132,36 +159,15 @@ fn run_ledger(
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let pairs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let variant_count: usize = std::env::args()
-        .nth(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(VARIANTS);
-    let plan = plan(pairs, variant_count);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
-        .single()
-        .ok_or("time")?;
-
-    // The model.
-    let mut model = Model::default();
-    for v in 0..variant_count as u32 {
-        for l in 0..LOCATIONS as u32 {
-            model.balances.insert((v, l), (1_000_000, 0));
-        }
-    }
-    let region = Region::new(GLOBAL);
-    let start = Instant::now();
-    run_model(&mut model, &plan);
-    let model_s = start.elapsed().as_secs_f64();
-    let model_allocs = region.change().allocations;
-    black_box(&model);
-
-    // The ledger.
+/// Builds a fresh ledger and the requests (untimed), then times one ledger loop:
+/// seconds and heap allocations.
+fn time_ledger(
+    plan: &[Pair],
+    variant_count: usize,
+    now: chrono::DateTime<Utc>,
+    events: bool,
+) -> Result<(f64, usize), Box<dyn Error>> {
+    let pairs = plan.len();
     let mut ledger = StockLedger::new();
     let locations: Vec<LocationId> = (0..LOCATIONS)
         .map(|l| LocationId::parse(format!("L{l}")))
@@ -197,10 +203,49 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     let region = Region::new(GLOBAL);
     let start = Instant::now();
-    run_ledger(&mut ledger, requests, &ids, now)?;
+    if events {
+        run_ledger_events(&mut ledger, requests, &ids, now)?;
+    } else {
+        run_ledger(&mut ledger, requests, &ids, now)?;
+    }
     let ledger_s = start.elapsed().as_secs_f64();
     let ledger_allocs = region.change().allocations;
     black_box(&ledger);
+    Ok((ledger_s, ledger_allocs))
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let pairs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let variant_count: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(VARIANTS);
+    let plan = plan(pairs, variant_count);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
+        .single()
+        .ok_or("time")?;
+
+    // The model.
+    let mut model = Model::default();
+    for v in 0..variant_count as u32 {
+        for l in 0..LOCATIONS as u32 {
+            model.balances.insert((v, l), (1_000_000, 0));
+        }
+    }
+    let region = Region::new(GLOBAL);
+    let start = Instant::now();
+    run_model(&mut model, &plan);
+    let model_s = start.elapsed().as_secs_f64();
+    let model_allocs = region.change().allocations;
+    black_box(&model);
+
+    // The ledger, twice: without events (the figure the goal is about), then with them.
+    let (ledger_s, ledger_allocs) = time_ledger(&plan, variant_count, now, false)?;
+    let (events_s, events_allocs) = time_ledger(&plan, variant_count, now, true)?;
 
     let rate = |s: f64| pairs as f64 / s / 1e6;
     println!(
@@ -209,16 +254,26 @@ fn main() -> Result<(), Box<dyn Error>> {
         rate(model_s)
     );
     println!(
-        "ledger:      {:.3} s = {:.2} M pairs/s",
+        "ledger:      {:.3} s = {:.2} M pairs/s (reserve_quiet + commit_quiet)",
         ledger_s,
         rate(ledger_s)
     );
-    println!("ledger / model: {:.2}", model_s / ledger_s);
+    println!(
+        "ledger:      {:.3} s = {:.2} M pairs/s (reserve + commit, events returned)",
+        events_s,
+        rate(events_s)
+    );
+    println!(
+        "ledger / model: {:.2} (quiet), {:.2} (with events)",
+        model_s / ledger_s,
+        model_s / events_s
+    );
     let per = |n: usize| n as f64 / pairs as f64;
     println!(
-        "allocations per pair: model {:.2}, ledger {:.2}",
+        "allocations per pair: model {:.2}, ledger {:.2} (quiet), {:.2} (with events)",
         per(model_allocs),
-        per(ledger_allocs)
+        per(ledger_allocs),
+        per(events_allocs)
     );
     Ok(())
 }

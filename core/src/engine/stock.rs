@@ -82,13 +82,7 @@ impl Engine {
         &self,
         filter: &ReservationFilter,
     ) -> Result<Vec<Reservation>, EngineError> {
-        self.read_stock(|ledger| {
-            Ok(ledger
-                .live_reservations(filter)
-                .into_iter()
-                .cloned()
-                .collect())
-        })
+        self.read_stock(|ledger| Ok(ledger.live_reservations(filter)))
     }
 
     /// The sourcing plan confirming this order would use now, with its explanation in

@@ -32,7 +32,7 @@ impl StockLedger {
                 max: limits::MAX_BUNDLE_COMPONENTS,
             });
         }
-        if self.variant_index.contains_key(&bundle) {
+        if self.slot_of(&bundle).is_some() {
             return Err(invalid("the bundle id is already a stocked variant"));
         }
         let mut seen = HashSet::new();
@@ -46,7 +46,7 @@ impl StockLedger {
             if *component == bundle || self.bundles.contains_key(component) {
                 return Err(invalid("a component cannot be a bundle"));
             }
-            if !self.variant_index.contains_key(component) {
+            if self.slot_of(component).is_none() {
                 return Err(StockError::UnknownVariant {
                     variant: component.clone(),
                 });

@@ -127,53 +127,61 @@ impl Movement {
     /// What this movement does to balances: one or two (location, delta) pairs, all for
     /// `self.variant`.
     pub fn effects(&self) -> (BalanceDelta, Option<(&LocationId, BalanceDelta)>) {
-        let q = i64::from(self.quantity);
-        let mut d = BalanceDelta::default();
-        let mut other = None;
-        match &self.kind {
-            MovementKind::IncomingExpected => d.incoming = q,
-            MovementKind::IncomingCancelled => d.incoming = -q,
-            MovementKind::Receipt { from_incoming } => {
-                d.on_hand = q;
-                d.incoming = -i64::from(*from_incoming);
-            }
-            MovementKind::Reserve { .. } => d.reserved = q,
-            MovementKind::Release { .. } => d.reserved = -q,
-            MovementKind::Sale { .. } => {
-                d.on_hand = -q;
-                d.reserved = -q;
-            }
-            MovementKind::Adjustment { direction, .. } | MovementKind::Count { direction, .. } => {
-                d.on_hand = match direction {
-                    Direction::Increase => q,
-                    Direction::Decrease => -q,
-                }
-            }
-            MovementKind::TransferOut { .. } => {
-                d.on_hand = -q;
-                d.in_transit = q;
-            }
-            MovementKind::TransferIn { from, .. } => {
-                d.on_hand = q;
-                let source = BalanceDelta {
-                    in_transit: -q,
-                    ..BalanceDelta::default()
-                };
-                other = Some((from, source));
-            }
-            MovementKind::ReturnRestock => d.on_hand = q,
-            MovementKind::Quarantine => d.quarantined = q,
-            MovementKind::QuarantineRelease => {
-                d.quarantined = -q;
-                d.on_hand = q;
-            }
-            MovementKind::WriteOff { from } => match from {
-                WriteOffSource::Quarantine => d.quarantined = -q,
-                WriteOffSource::OnHand => d.on_hand = -q,
-            },
-        }
-        (d, other)
+        kind_effects(&self.kind, self.quantity)
     }
+}
+
+/// What a movement of `kind` and `quantity` does to balances (see [`Movement::effects`]).
+pub(super) fn kind_effects(
+    kind: &MovementKind,
+    quantity: u32,
+) -> (BalanceDelta, Option<(&LocationId, BalanceDelta)>) {
+    let q = i64::from(quantity);
+    let mut d = BalanceDelta::default();
+    let mut other = None;
+    match kind {
+        MovementKind::IncomingExpected => d.incoming = q,
+        MovementKind::IncomingCancelled => d.incoming = -q,
+        MovementKind::Receipt { from_incoming } => {
+            d.on_hand = q;
+            d.incoming = -i64::from(*from_incoming);
+        }
+        MovementKind::Reserve { .. } => d.reserved = q,
+        MovementKind::Release { .. } => d.reserved = -q,
+        MovementKind::Sale { .. } => {
+            d.on_hand = -q;
+            d.reserved = -q;
+        }
+        MovementKind::Adjustment { direction, .. } | MovementKind::Count { direction, .. } => {
+            d.on_hand = match direction {
+                Direction::Increase => q,
+                Direction::Decrease => -q,
+            }
+        }
+        MovementKind::TransferOut { .. } => {
+            d.on_hand = -q;
+            d.in_transit = q;
+        }
+        MovementKind::TransferIn { from, .. } => {
+            d.on_hand = q;
+            let source = BalanceDelta {
+                in_transit: -q,
+                ..BalanceDelta::default()
+            };
+            other = Some((from, source));
+        }
+        MovementKind::ReturnRestock => d.on_hand = q,
+        MovementKind::Quarantine => d.quarantined = q,
+        MovementKind::QuarantineRelease => {
+            d.quarantined = -q;
+            d.on_hand = q;
+        }
+        MovementKind::WriteOff { from } => match from {
+            WriteOffSource::Quarantine => d.quarantined = -q,
+            WriteOffSource::OnHand => d.on_hand = -q,
+        },
+    }
+    (d, other)
 }
 
 /// Applies one movement to balances. The only place balances change, live or replayed.
@@ -312,6 +320,28 @@ impl RecordKind {
             | MovementKind::TransferOut { .. }
             | MovementKind::TransferIn { .. } => return None,
         })
+    }
+
+    /// What a reserve, release or sale of `quantity` units does to its balance (the
+    /// same as [`kind_effects`] of the movement it stands for); `None` for other kinds.
+    pub(super) fn reservation_delta(&self, quantity: u32) -> Option<BalanceDelta> {
+        let q = i64::from(quantity);
+        match self {
+            RecordKind::Reserve { .. } => Some(BalanceDelta {
+                reserved: q,
+                ..BalanceDelta::default()
+            }),
+            RecordKind::Release { .. } => Some(BalanceDelta {
+                reserved: -q,
+                ..BalanceDelta::default()
+            }),
+            RecordKind::Sale { .. } => Some(BalanceDelta {
+                on_hand: -q,
+                reserved: -q,
+                ..BalanceDelta::default()
+            }),
+            _ => None,
+        }
     }
 
     /// The reservation position a reserve, release or sale names.

@@ -7,12 +7,13 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, CountId, LocationId, ReservationId, TransferId, VariantId};
+use crate::ids::{ChannelId, CountId, LocationId, OrderId, ReservationId, TransferId, VariantId};
 
 use super::channel::ChannelState;
 use super::count::CycleCount;
 use super::error::StockError;
 use super::forecast::AlertLevel;
+use super::held::{Held, HeldBundle};
 use super::journal::{
     Balances, Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
 };
@@ -29,11 +30,11 @@ pub(super) struct VariantSettings {
     pub(super) alert: AlertLevel,
 }
 
-/// One variant's figures at one location: its balance and safety stock together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// One variant's figures at one location: its balance and safety stock together, as
+/// the ledger's readers see them (assembled from a [`HotCell`] and a [`ColdCell`]).
+/// A default cell is the same as no cell: nothing moved there, no safety stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Cell {
-    /// The location's dense index (see [`StockLedger::location_ids`]).
-    pub(super) location: u32,
     pub(super) balance: Balance,
     pub(super) safety: u32,
     /// A movement touched this (variant, location): it appears in
@@ -41,18 +42,95 @@ pub(super) struct Cell {
     pub(super) moved: bool,
 }
 
+/// The part of a cell a reservation reads and writes (32 bytes, two to a cache line):
+/// on hand, reserved and incoming (what every policy's check needs), safety stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(super) struct HotCell {
+    pub(super) on_hand: i64,
+    pub(super) reserved: i64,
+    pub(super) incoming: i64,
+    pub(super) safety: u32,
+    pub(super) moved: bool,
+}
+
+/// The part of a cell only quarantine, write-offs and transfers move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(super) struct ColdCell {
+    pub(super) quarantined: i64,
+    pub(super) in_transit: i64,
+}
+
+impl HotCell {
+    /// The balance as far as the hot part knows it (no quarantine, nothing in
+    /// transit): enough for [`StockPolicy::reservable`] and [`Balance::sellable`].
+    pub(super) fn balance(&self) -> Balance {
+        Balance {
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            incoming: self.incoming,
+            ..Balance::default()
+        }
+    }
+
+    fn sellable(&self) -> u64 {
+        self.balance().sellable(self.safety)
+    }
+}
+
+fn join(hot: &HotCell, cold: &ColdCell) -> Cell {
+    Cell {
+        balance: Balance {
+            quarantined: cold.quarantined,
+            in_transit: cold.in_transit,
+            ..hot.balance()
+        },
+        safety: hot.safety,
+        moved: hot.moved,
+    }
+}
+
+fn split(cell: &Cell) -> (HotCell, ColdCell) {
+    let b = &cell.balance;
+    (
+        HotCell {
+            on_hand: b.on_hand,
+            reserved: b.reserved,
+            incoming: b.incoming,
+            safety: cell.safety,
+            moved: cell.moved,
+        },
+        ColdCell {
+            quarantined: b.quarantined,
+            in_transit: b.in_transit,
+        },
+    )
+}
+
+/// Locations whose dense index is below this keep their cells inline in the variant's
+/// slot (no second lookup, no pointer to follow); the others sit in a sorted side list.
+pub(super) const INLINE_CELLS: usize = 4;
+
 /// A registered variant: its id, settings, per-location cells and the running sum of
 /// their sellable units, kept together so one lookup of the id reaches all of them.
+/// Laid out (`repr(C)`, cache-line aligned) so a reservation touches two cache lines:
+/// the first holds the id, settings and sum (what every command reads), the next two
+/// the hot halves of the four inline cells, two to a line; the cold halves and the
+/// side list follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(C, align(64))]
 pub(super) struct VariantSlot {
     pub(super) id: VariantId,
     pub(super) settings: VariantSettings,
-    /// Sorted by location index.
-    pub(super) cells: Vec<Cell>,
-    /// Sum of `cells[i].balance.sellable(cells[i].safety)`: what the low-stock check
-    /// needs after every movement, without walking the locations. `u128` so the sum
-    /// is exact; readers clamp it to `u64` (what a saturating sum gives).
+    /// Sum of every cell's sellable units: what the low-stock check needs after every
+    /// movement, without walking the locations. `u128` so the sum is exact; readers
+    /// clamp it to `u64` (what a saturating sum gives).
     pub(super) sellable: u128,
+    /// Hot halves of the cells of locations `0..INLINE_CELLS`, by location index.
+    pub(super) hot: [HotCell; INLINE_CELLS],
+    /// Their cold halves.
+    pub(super) cold: [ColdCell; INLINE_CELLS],
+    /// Cells of the other locations with their location index, sorted by it.
+    pub(super) spill: Vec<(u32, HotCell, ColdCell)>,
 }
 
 impl VariantSlot {
@@ -60,31 +138,61 @@ impl VariantSlot {
         VariantSlot {
             id,
             settings,
-            cells: Vec::new(),
             sellable: 0,
+            hot: [HotCell::default(); INLINE_CELLS],
+            cold: [ColdCell::default(); INLINE_CELLS],
+            spill: Vec::new(),
         }
     }
 
-    pub(super) fn cell(&self, location: u32) -> Option<&Cell> {
-        self.cells
-            .binary_search_by_key(&location, |c| c.location)
-            .ok()
-            .and_then(|i| self.cells.get(i))
+    fn parts(&self, location: u32) -> Option<(&HotCell, &ColdCell)> {
+        match usize::try_from(location) {
+            Ok(i) if i < INLINE_CELLS => Some((self.hot.get(i)?, self.cold.get(i)?)),
+            _ => self
+                .spill
+                .binary_search_by_key(&location, |(l, _, _)| *l)
+                .ok()
+                .and_then(|i| self.spill.get(i))
+                .map(|(_, h, c)| (h, c)),
+        }
     }
 
-    /// The position of a location's cell, made empty when missing.
-    fn cell_position(&mut self, location: u32) -> usize {
-        match self.cells.binary_search_by_key(&location, |c| c.location) {
-            Ok(i) => i,
-            Err(i) => {
-                let cell = Cell {
-                    location,
-                    ..Cell::default()
+    /// The halves of a location's cell, made (empty) when missing.
+    fn parts_mut(&mut self, location: u32) -> Option<(&mut HotCell, &mut ColdCell)> {
+        match usize::try_from(location) {
+            Ok(i) if i < INLINE_CELLS => Some((self.hot.get_mut(i)?, self.cold.get_mut(i)?)),
+            _ => {
+                let i = match self.spill.binary_search_by_key(&location, |(l, _, _)| *l) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        let empty = (location, HotCell::default(), ColdCell::default());
+                        self.spill.insert(i, empty);
+                        i
+                    }
                 };
-                self.cells.insert(i, cell);
-                i
+                self.spill.get_mut(i).map(|(_, h, c)| (h, c))
             }
         }
+    }
+
+    /// The cell of a location; `None` (the same as a default cell) when nothing was
+    /// ever set there.
+    pub(super) fn cell(&self, location: u32) -> Option<Cell> {
+        self.parts(location).map(|(h, c)| join(h, c))
+    }
+
+    /// The hot half of a location's cell (what a reservation's check reads).
+    pub(super) fn hot(&self, location: u32) -> Option<&HotCell> {
+        self.parts(location).map(|(h, _)| h)
+    }
+
+    /// Every cell a movement touched, with its location index, by location index.
+    pub(super) fn moved_cells(&self) -> impl Iterator<Item = (u32, Cell)> + '_ {
+        (0u32..)
+            .zip(self.hot.iter().zip(self.cold.iter()))
+            .chain(self.spill.iter().map(|(l, h, c)| (*l, (h, c))))
+            .filter(|(_, (h, _))| h.moved)
+            .map(|(l, (h, c))| (l, join(h, c)))
     }
 
     pub(super) fn balance(&self, location: u32) -> Balance {
@@ -92,7 +200,7 @@ impl VariantSlot {
     }
 
     pub(super) fn safety(&self, location: u32) -> u32 {
-        self.cell(location).map_or(0, |c| c.safety)
+        self.hot(location).map_or(0, |c| c.safety)
     }
 
     /// Sellable units over every location.
@@ -100,24 +208,37 @@ impl VariantSlot {
         u64::try_from(self.sellable).unwrap_or(u64::MAX)
     }
 
-    /// Changes one cell (its balance by `delta`, or its safety stock) and keeps the
-    /// running sellable sum right.
+    /// Changes one cell (its balance, or its safety stock) and keeps the running
+    /// sellable sum right.
     pub(super) fn update(&mut self, location: u32, change: impl FnOnce(&mut Cell)) {
-        let i = self.cell_position(location);
-        let Some(cell) = self.cells.get_mut(i) else {
+        let Some((hot, cold)) = self.parts_mut(location) else {
             return;
         };
-        let before = u128::from(cell.balance.sellable(cell.safety));
-        change(cell);
-        let after = u128::from(cell.balance.sellable(cell.safety));
+        let mut cell = join(hot, cold);
+        let before = u128::from(hot.sellable());
+        change(&mut cell);
+        (*hot, *cold) = split(&cell);
+        let after = u128::from(hot.sellable());
         self.sellable = self.sellable.saturating_sub(before).saturating_add(after);
     }
 
+    /// Adds a movement's delta to one cell: the same as [`Balance::add`] on the whole
+    /// cell, but the cold half is touched only when the delta moves it.
     pub(super) fn apply(&mut self, location: u32, delta: &BalanceDelta) {
-        self.update(location, |cell| {
-            cell.balance.add(delta);
-            cell.moved = true;
-        });
+        let Some((hot, cold)) = self.parts_mut(location) else {
+            return;
+        };
+        let before = u128::from(hot.sellable());
+        hot.on_hand = hot.on_hand.saturating_add(delta.on_hand);
+        hot.reserved = hot.reserved.saturating_add(delta.reserved);
+        hot.incoming = hot.incoming.saturating_add(delta.incoming);
+        hot.moved = true;
+        if delta.quarantined != 0 || delta.in_transit != 0 {
+            cold.quarantined = cold.quarantined.saturating_add(delta.quarantined);
+            cold.in_transit = cold.in_transit.saturating_add(delta.in_transit);
+        }
+        let after = u128::from(hot.sellable());
+        self.sellable = self.sellable.saturating_sub(before).saturating_add(after);
     }
 }
 
@@ -156,49 +277,79 @@ impl<T> std::fmt::Debug for ViewCache<T> {
     }
 }
 
-/// Reservation id → position in [`StockLedger::reservations`]: every id ever used, since
-/// ids are idempotency keys. Keyed by the id's 64-bit hash, so growing the table never
-/// re-reads the ids (a million of them, each in its own allocation): a rehash moves
-/// 16-byte entries. An id whose hash another id already has (rare, with a random
-/// seed) goes to `collided`, keyed by the id itself. Derived from the reservations, so
-/// it takes no part in comparing or serialising a ledger; deserialising rebuilds it.
-#[derive(Debug, Clone, Default)]
-pub(super) struct ReservationIndex {
+/// Id → dense position, for ids that come from outside and are looked up on every
+/// command: variants (position in [`StockLedger::slots`]) and reservations (position
+/// in [`StockLedger::reservations`]: every id ever used, since ids are idempotency
+/// keys). Keyed by 32 bits of the id's hash, so an entry is 8 bytes and growing the
+/// table never re-reads the ids (a million of them, each in its own allocation); the
+/// id itself is checked where the position points, in the record a command reads
+/// anyway. An id whose 32 bits another id already has (a few in a million, with a
+/// random seed) goes to `collided`, keyed by the id itself. Derived from the slots or
+/// reservations, so it takes no part in comparing or serialising a ledger;
+/// deserialising rebuilds it.
+#[derive(Debug, Clone)]
+pub(super) struct IdIndex<K> {
     hasher: foldhash::fast::RandomState,
-    by_hash: FastMap<u64, u32>,
-    collided: FastMap<ReservationId, u32>,
+    by_hash: FastMap<u32, u32>,
+    collided: FastMap<K, u32>,
 }
 
-impl ReservationIndex {
+impl<K> Default for IdIndex<K> {
+    fn default() -> Self {
+        IdIndex {
+            hasher: foldhash::fast::RandomState::default(),
+            by_hash: FastMap::default(),
+            collided: FastMap::default(),
+        }
+    }
+}
+
+/// Reservation id → position in [`StockLedger::reservations`].
+pub(super) type ReservationIndex = IdIndex<ReservationId>;
+/// Variant id → position in [`StockLedger::slots`].
+pub(super) type VariantIndex = IdIndex<VariantId>;
+
+impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
     /// The hash the index keys an id by.
-    pub(super) fn hash(&self, id: &ReservationId) -> u64 {
+    pub(super) fn hash(&self, id: &K) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(id)
     }
 
-    fn position(&self, id: &ReservationId, reservations: &[Reservation]) -> Option<usize> {
-        self.position_hashed(self.hash(id), id, reservations)
+    /// The position of `id`; `id_at` gives the id stored at a position.
+    pub(super) fn position<'a>(
+        &self,
+        id: &K,
+        id_at: impl Fn(usize) -> Option<&'a K>,
+    ) -> Option<usize>
+    where
+        K: 'a,
+    {
+        self.position_hashed(self.hash(id), id, id_at)
     }
 
-    /// [`ReservationIndex::position`] with the id's hash already known.
-    pub(super) fn position_hashed(
+    /// [`IdIndex::position`] with the id's hash already known.
+    pub(super) fn position_hashed<'a>(
         &self,
         hash: u64,
-        id: &ReservationId,
-        reservations: &[Reservation],
-    ) -> Option<usize> {
-        let first = self.by_hash.get(&hash)?;
+        id: &K,
+        id_at: impl Fn(usize) -> Option<&'a K>,
+    ) -> Option<usize>
+    where
+        K: 'a,
+    {
+        let first = self.by_hash.get(&short(hash))?;
         let first = usize::try_from(*first).ok()?;
-        if reservations.get(first).is_some_and(|r| r.id == *id) {
+        if id_at(first).is_some_and(|k| k == id) {
             return Some(first);
         }
         self.collided.get(id).and_then(|&i| usize::try_from(i).ok())
     }
 
     /// Records a new id (not already in the index) with its hash at `position`.
-    pub(super) fn insert_hashed(&mut self, hash: u64, id: &ReservationId, position: u32) {
+    pub(super) fn insert_hashed(&mut self, hash: u64, id: &K, position: u32) {
         use std::collections::hash_map::Entry;
-        match self.by_hash.entry(hash) {
+        match self.by_hash.entry(short(hash)) {
             Entry::Vacant(slot) => {
                 slot.insert(position);
             }
@@ -208,32 +359,34 @@ impl ReservationIndex {
         }
     }
 
-    fn rebuild(reservations: &[Reservation]) -> Self {
-        let mut index = ReservationIndex::default();
-        index.by_hash.reserve(reservations.len());
-        for (position, r) in reservations.iter().enumerate() {
-            let hash = index.hash(&r.id);
-            index.insert_hashed(hash, &r.id, u32::try_from(position).unwrap_or(u32::MAX));
+    /// Records a new id at `position`.
+    pub(super) fn insert(&mut self, id: &K, position: u32) {
+        self.insert_hashed(self.hash(id), id, position);
+    }
+
+    /// The index of ids given in position order.
+    fn rebuild<'a>(ids: impl ExactSizeIterator<Item = &'a K>) -> Self
+    where
+        K: 'a,
+    {
+        let mut index = IdIndex::default();
+        index.by_hash.reserve(ids.len());
+        for (position, id) in ids.enumerate() {
+            index.insert(id, u32::try_from(position).unwrap_or(u32::MAX));
         }
         index
     }
 }
 
-impl PartialEq for ReservationIndex {
+/// The 32 bits of an id's hash the index keys it by.
+fn short(hash: u64) -> u32 {
+    u32::try_from(hash >> 32).unwrap_or(u32::MAX)
+}
+
+impl<K> PartialEq for IdIndex<K> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
-}
-
-/// Where a reservation's stock sits, as dense indexes: its variant's slot (`None` for a
-/// bundle, whose components are looked up by id) and its location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct ReservationTarget {
-    pub(super) slot: Option<u32>,
-    pub(super) location: u32,
-    /// The expiry the reservation was made with (its `reserve` movement's; the
-    /// reservation's own may change later with `set_expiry`).
-    pub(super) reserved_expiry: Option<DateTime<Utc>>,
 }
 
 /// A bundle (kit): a variant sold as a set of component variants.
@@ -286,18 +439,23 @@ pub struct StockLedger {
     pub(super) location_index: FastMap<LocationId, u32>,
     /// Registered variants: settings, balances and safety stock of each in one slot.
     pub(super) slots: Vec<VariantSlot>,
-    pub(super) variant_index: FastMap<VariantId, u32>,
+    #[serde(skip)]
+    pub(super) variant_index: VariantIndex,
     pub(super) bundles: FastMap<VariantId, Bundle>,
     /// The journal as compact records; `references` holds their reference texts and
     /// `whole_kinds` the kinds that name counts or transfers.
     pub(super) journal: Vec<Record>,
     pub(super) references: Vec<String>,
     pub(super) whole_kinds: Vec<MovementKind>,
-    /// Every reservation ever made (ids are idempotency keys), in the order made;
-    /// `reservation_index` maps an id to its position, `reservation_targets` holds
-    /// the dense indexes of where its stock sits.
-    pub(super) reservations: Vec<Reservation>,
-    pub(super) reservation_targets: Vec<ReservationTarget>,
+    /// Every reservation ever made (ids are idempotency keys), in the order made, as
+    /// compact records; `reservation_index` maps an id to its position. Orders and
+    /// bundles they name sit in `reservation_orders` and `reservation_bundles`;
+    /// `reserved_expiries` keeps the expiry a reservation was made with (its
+    /// `reserve` movement's) when `set_expiry` has changed it since.
+    pub(super) reservations: Vec<Held>,
+    pub(super) reservation_orders: Vec<OrderId>,
+    pub(super) reservation_bundles: Vec<HeldBundle>,
+    pub(super) reserved_expiries: BTreeMap<u32, Option<DateTime<Utc>>>,
     #[serde(skip)]
     pub(super) reservation_index: ReservationIndex,
     pub(super) expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
@@ -316,13 +474,14 @@ struct LedgerData {
     location_ids: Vec<LocationId>,
     location_index: FastMap<LocationId, u32>,
     slots: Vec<VariantSlot>,
-    variant_index: FastMap<VariantId, u32>,
     bundles: FastMap<VariantId, Bundle>,
     journal: Vec<Record>,
     references: Vec<String>,
     whole_kinds: Vec<MovementKind>,
-    reservations: Vec<Reservation>,
-    reservation_targets: Vec<ReservationTarget>,
+    reservations: Vec<Held>,
+    reservation_orders: Vec<OrderId>,
+    reservation_bundles: Vec<HeldBundle>,
+    reserved_expiries: BTreeMap<u32, Option<DateTime<Utc>>>,
     expiry_index: BTreeSet<(DateTime<Utc>, ReservationId)>,
     transfers: FastMap<TransferId, Transfer>,
     counts: FastMap<CountId, CycleCount>,
@@ -332,18 +491,20 @@ struct LedgerData {
 impl From<LedgerData> for StockLedger {
     fn from(d: LedgerData) -> Self {
         StockLedger {
-            reservation_index: ReservationIndex::rebuild(&d.reservations),
+            reservation_index: ReservationIndex::rebuild(d.reservations.iter().map(|r| &r.id)),
+            variant_index: VariantIndex::rebuild(d.slots.iter().map(|s| &s.id)),
             locations: d.locations,
             location_ids: d.location_ids,
             location_index: d.location_index,
             slots: d.slots,
-            variant_index: d.variant_index,
             bundles: d.bundles,
             journal: d.journal,
             references: d.references,
             whole_kinds: d.whole_kinds,
             reservations: d.reservations,
-            reservation_targets: d.reservation_targets,
+            reservation_orders: d.reservation_orders,
+            reservation_bundles: d.reservation_bundles,
+            reserved_expiries: d.reserved_expiries,
             expiry_index: d.expiry_index,
             transfers: d.transfers,
             counts: d.counts,
@@ -436,7 +597,7 @@ impl StockLedger {
                     ..VariantSettings::default()
                 };
                 let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.variant_index.insert(variant.clone(), index);
+                self.variant_index.insert(&variant, index);
                 self.slots.push(VariantSlot::new(variant, settings));
                 Ok(())
             }
@@ -522,19 +683,21 @@ impl StockLedger {
         let r = self.journal.get(index)?;
         let variant = self.slots.get(usize::try_from(r.slot).ok()?)?.id.clone();
         let location = self.location_id(r.location)?.clone();
-        let reservation = r
-            .kind
-            .reservation()
+        let position = r.kind.reservation();
+        let reservation = position
             .and_then(|p| usize::try_from(p).ok())
-            .and_then(|p| Some((self.reservations.get(p)?, self.reservation_targets.get(p)?)));
-        let reservation_id = || reservation.map(|(res, _)| res.id.clone());
+            .and_then(|p| self.reservations.get(p));
+        let reservation_id = || reservation.map(|h| h.id.clone());
         let kind = match r.kind {
             RecordKind::IncomingExpected => MovementKind::IncomingExpected,
             RecordKind::IncomingCancelled => MovementKind::IncomingCancelled,
             RecordKind::Receipt { from_incoming } => MovementKind::Receipt { from_incoming },
             RecordKind::Reserve { .. } => MovementKind::Reserve {
                 reservation: reservation_id()?,
-                expires_at: reservation.and_then(|(_, t)| t.reserved_expiry),
+                expires_at: match position.and_then(|p| self.reserved_expiries.get(&p)) {
+                    Some(original) => *original,
+                    None => reservation.and_then(|h| h.expires_at),
+                },
             },
             RecordKind::Release { expired, .. } => MovementKind::Release {
                 reservation: reservation_id()?,
@@ -556,7 +719,9 @@ impl StockLedger {
         };
         let reference = match r.reference {
             NO_REFERENCE => None,
-            RESERVATION_REFERENCE => reservation.and_then(|(res, _)| res.reference.clone()),
+            RESERVATION_REFERENCE => reservation
+                .and_then(|h| self.held_reference(h))
+                .map(str::to_string),
             i => self.references.get(usize::try_from(i).ok()?).cloned(),
         };
         Some(Movement {
@@ -579,8 +744,8 @@ impl StockLedger {
             let mut all = Balances::default();
             for slot in &self.slots {
                 let mut by_location = FastMap::default();
-                for cell in slot.cells.iter().filter(|c| c.moved) {
-                    if let Some(id) = self.location_id(cell.location) {
+                for (location, cell) in slot.moved_cells() {
+                    if let Some(id) = self.location_id(location) {
                         by_location.insert(id.clone(), cell.balance);
                     }
                 }
@@ -651,7 +816,6 @@ impl StockLedger {
             let cell = self
                 .location_of(id)
                 .and_then(|loc| slot.and_then(|s| s.cell(loc)))
-                .copied()
                 .unwrap_or_default();
             let level = StockLevel::from_balance(id.clone(), &cell.balance, cell.safety);
             view.on_hand = view.on_hand.saturating_add(level.on_hand);
@@ -670,10 +834,11 @@ impl StockLedger {
         self.slot(variant).map_or(0, VariantSlot::total_sellable)
     }
 
-    /// A reservation, if the id is known.
-    pub fn reservation(&self, id: &ReservationId) -> Option<&Reservation> {
+    /// A reservation, if the id is known: an owned view built from the ledger's
+    /// compact record of it.
+    pub fn reservation(&self, id: &ReservationId) -> Option<Reservation> {
         self.reservation_position(id)
-            .and_then(|i| self.reservations.get(i))
+            .and_then(|i| self.reservation_view(i))
     }
 
     /// A transfer, if the id is known.
@@ -683,9 +848,9 @@ impl StockLedger {
 
     /// The dense index of a registered variant: the one hash of its id a command pays.
     pub(super) fn slot_of(&self, variant: &VariantId) -> Option<usize> {
+        let slots = &self.slots;
         self.variant_index
-            .get(variant)
-            .and_then(|&i| usize::try_from(i).ok())
+            .position(variant, |i| slots.get(i).map(|s| &s.id))
     }
 
     pub(super) fn slot(&self, variant: &VariantId) -> Option<&VariantSlot> {
@@ -752,6 +917,95 @@ impl StockLedger {
 
     /// Where a reservation sits in `reservations`.
     pub(super) fn reservation_position(&self, id: &ReservationId) -> Option<usize> {
-        self.reservation_index.position(id, &self.reservations)
+        let reservations = &self.reservations;
+        self.reservation_index
+            .position(id, |i| reservations.get(i).map(|r| &r.id))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<ReservationId> {
+        (0..n)
+            .map(|i| ReservationId::parse(format!("r{i}")).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn ids_whose_short_hashes_collide_are_found_through_the_side_map() {
+        let ids = ids(3);
+        let mut index = ReservationIndex::default();
+        // Force every id onto the same 32 bits: the first takes the hash slot, the
+        // others go to `collided`; each is still found, and only where it is.
+        let same = 0xABCD_1234_0000_0000;
+        for (i, id) in ids.iter().enumerate() {
+            index.insert_hashed(same, id, i as u32);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.position_hashed(same, id, |p| ids.get(p)), Some(i));
+        }
+        let stranger = ReservationId::parse("nobody").unwrap();
+        assert_eq!(index.position_hashed(same, &stranger, |p| ids.get(p)), None);
+        assert_eq!(index.collided.len(), 2);
+    }
+
+    #[test]
+    fn an_index_rebuilt_from_ids_finds_each_at_its_position() {
+        let ids = ids(1_000);
+        let index = ReservationIndex::rebuild(ids.iter());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.position(id, |p| ids.get(p)), Some(i));
+        }
+        let stranger = ReservationId::parse("r1000").unwrap();
+        assert_eq!(index.position(&stranger, |p| ids.get(p)), None);
+    }
+
+    #[test]
+    fn cells_of_the_first_locations_are_inline_and_the_rest_sorted_aside() {
+        let mut slot = VariantSlot::new(VariantId::parse("V").unwrap(), VariantSettings::default());
+        let receipt = BalanceDelta {
+            on_hand: 5,
+            ..BalanceDelta::default()
+        };
+        for location in [9, 2, 6, 0] {
+            slot.apply(location, &receipt);
+        }
+        slot.update(7, |c| c.safety = 1);
+        assert_eq!(
+            slot.spill.iter().map(|(l, _, _)| *l).collect::<Vec<_>>(),
+            [6, 7, 9]
+        );
+        let moved: Vec<u32> = slot.moved_cells().map(|(l, _)| l).collect();
+        assert_eq!(moved, [0, 2, 6, 9]);
+        assert_eq!(slot.balance(2).on_hand, 5);
+        assert_eq!(slot.balance(7).on_hand, 0);
+        assert_eq!(slot.safety(7), 1);
+        assert_eq!(slot.balance(1), Balance::default());
+        assert_eq!(slot.total_sellable(), 20);
+        // Quarantine and transfers reach the cold half; the sellable sum ignores it.
+        let quarantine = BalanceDelta {
+            quarantined: 2,
+            in_transit: 1,
+            ..BalanceDelta::default()
+        };
+        slot.apply(2, &quarantine);
+        slot.apply(9, &quarantine);
+        assert_eq!(slot.balance(2).quarantined, 2);
+        assert_eq!(slot.balance(9).in_transit, 1);
+        assert_eq!(slot.total_sellable(), 20);
+    }
+
+    #[test]
+    fn a_reservation_touches_two_cache_lines_of_a_slot() {
+        use std::mem::{align_of, offset_of, size_of};
+        assert_eq!(align_of::<VariantSlot>(), 64);
+        assert_eq!(size_of::<HotCell>(), 32);
+        // id, settings and the sellable sum in the first line; hot halves from the
+        // second, two to a line.
+        assert!(offset_of!(VariantSlot, sellable) + size_of::<u128>() <= 64);
+        assert_eq!(offset_of!(VariantSlot, hot), 64);
     }
 }

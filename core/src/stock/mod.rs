@@ -14,7 +14,11 @@
 //! the policy is refused with [`StockError::Insufficient`].
 //!
 //! Every command takes `&mut self`, the command data and `now`, and returns the
-//! [`StockEvent`]s it produced, or a typed [`StockError`] having changed nothing.
+//! [`StockEvent`]s it produced, or a typed [`StockError`] having changed nothing. A bulk
+//! caller that reads no events calls [`StockLedger::reserve_quiet`],
+//! [`StockLedger::commit_quiet`] or [`StockLedger::release_quiet`]: the same checks,
+//! journal, balances and alert state, but no event is built. Reservations are kept as
+//! compact records; [`StockLedger::reservation`] returns an owned [`Reservation`] view.
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -51,6 +55,7 @@ mod command;
 mod count;
 mod error;
 mod forecast;
+mod held;
 mod journal;
 mod ledger;
 mod model;

@@ -7,12 +7,39 @@ use crate::ids::{LocationId, TransferId, VariantId};
 
 use super::error::StockError;
 use super::journal::{
-    Movement, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
+    kind_effects, MovementKind, Record, RecordKind, NO_REFERENCE, RESERVATION_REFERENCE,
 };
 use super::ledger::{check_quantity, check_text, StockLedger, Transfer, TransferState};
 use super::limits;
-use super::model::{AdjustmentReason, Balance, Bucket, Direction, StockPolicy, WriteOffSource};
+use super::model::{
+    AdjustmentReason, Balance, BalanceDelta, Bucket, Direction, StockPolicy, WriteOffSource,
+};
 use super::StockEvent;
+
+/// Where a command's events go: into the caller's vector, or nowhere ([`Quiet`]),
+/// in which case none is built. The journal, balances and alert state change the same
+/// either way.
+pub(super) trait Events {
+    /// Whether events are built at all.
+    const WANTED: bool;
+    /// Takes one event.
+    fn push_event(&mut self, event: StockEvent);
+}
+
+impl Events for Vec<StockEvent> {
+    const WANTED: bool = true;
+    fn push_event(&mut self, event: StockEvent) {
+        self.push(event);
+    }
+}
+
+/// The events of a caller that does not read them: nothing is built.
+pub(super) struct Quiet;
+
+impl Events for Quiet {
+    const WANTED: bool = false;
+    fn push_event(&mut self, _: StockEvent) {}
+}
 
 impl StockLedger {
     /// Common checks of a movement command, in order of precedence: quantity, reference,
@@ -58,12 +85,13 @@ impl StockLedger {
     }
 
     /// Appends a movement of the variant in `slot` at the location with index
-    /// `location` to the journal (as a compact record), applies it, and adds it to
-    /// `events`. Every balance change goes through here. Callers pass indexes they
-    /// have just looked up, and for a reserve, release or sale the position of its
+    /// `location` to the journal (as a compact record), applies it, and hands its event
+    /// to `events` (built only when `events` wants it). Every balance change goes
+    /// through here or [`StockLedger::post_reserved`]. Callers pass indexes they have
+    /// just looked up, and for a reserve, release or sale the position of its
     /// reservation (whose reference `reference` is).
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn post(
+    pub(super) fn post<E: Events>(
         &mut self,
         at: DateTime<Utc>,
         slot: usize,
@@ -72,47 +100,92 @@ impl StockLedger {
         quantity: u32,
         reference: Option<&str>,
         reservation: Option<u32>,
-        events: &mut Vec<StockEvent>,
+        events: &mut E,
     ) {
-        let index = self.journal.len();
-        let (Some(s), Some(location_id), Ok(slot_index)) = (
-            self.slots.get(slot),
-            usize::try_from(location)
-                .ok()
-                .and_then(|i| self.location_ids.get(i)),
-            u32::try_from(slot),
-        ) else {
+        if self.slots.get(slot).is_none() || self.location_id(location).is_none() {
             return;
-        };
-        let movement = Movement {
-            seq: u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1),
-            at,
-            variant: s.id.clone(),
-            location: location_id.clone(),
-            kind,
-            quantity,
-            reference: reference.map(str::to_string),
-        };
-        let compact = RecordKind::compact(&movement.kind, reservation);
-        let record_reference = match (&movement.reference, compact.and_then(|k| k.reservation())) {
+        }
+        let compact = RecordKind::compact(&kind, reservation);
+        let record_reference = match (reference, compact.and_then(|k| k.reservation())) {
             (None, _) => NO_REFERENCE,
             (Some(_), Some(_)) => RESERVATION_REFERENCE,
             (Some(text), None) => {
-                self.references.push(text.clone());
+                self.references.push(text.to_string());
                 u32::try_from(self.references.len() - 1).unwrap_or(NO_REFERENCE)
             }
         };
+        let (here, other) = kind_effects(&kind, quantity);
+        let other = other.and_then(|(id, delta)| Some((self.location_of(id)?, delta)));
         let kind = match compact {
             Some(kind) => kind,
             None => {
-                self.whole_kinds.push(movement.kind.clone());
+                self.whole_kinds.push(kind);
                 RecordKind::Whole {
                     index: u32::try_from(self.whole_kinds.len() - 1).unwrap_or(u32::MAX),
                 }
             }
         };
-        let (here, other) = movement.effects();
-        let other = other.and_then(|(id, delta)| Some((self.location_of(id)?, delta)));
+        self.append(
+            slot,
+            location,
+            at,
+            kind,
+            quantity,
+            record_reference,
+            here,
+            other,
+            events,
+        );
+    }
+
+    /// [`StockLedger::post`] for a reserve, release or sale of the reservation at the
+    /// position `kind` names (already in `reservations`): no [`MovementKind`] and no id
+    /// is touched unless `events` wants the event. `has_reference`: the reservation has
+    /// a reference, which the movement carries.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn post_reserved<E: Events>(
+        &mut self,
+        at: DateTime<Utc>,
+        slot: usize,
+        location: u32,
+        kind: RecordKind,
+        quantity: u32,
+        has_reference: bool,
+        events: &mut E,
+    ) {
+        let Some(here) = kind.reservation_delta(quantity) else {
+            return;
+        };
+        if self.slots.get(slot).is_none() || self.location_id(location).is_none() {
+            return;
+        }
+        let reference = if has_reference {
+            RESERVATION_REFERENCE
+        } else {
+            NO_REFERENCE
+        };
+        self.append(
+            slot, location, at, kind, quantity, reference, here, None, events,
+        );
+    }
+
+    /// Applies a checked record's effects, appends it, and hands its event to `events`.
+    #[allow(clippy::too_many_arguments)]
+    fn append<E: Events>(
+        &mut self,
+        slot: usize,
+        location: u32,
+        at: DateTime<Utc>,
+        kind: RecordKind,
+        quantity: u32,
+        reference: u32,
+        here: BalanceDelta,
+        other: Option<(u32, BalanceDelta)>,
+        events: &mut E,
+    ) {
+        let Ok(slot_index) = u32::try_from(slot) else {
+            return;
+        };
         if let Some(s) = self.slots.get_mut(slot) {
             s.apply(location, &here);
             if let Some((from, delta)) = other {
@@ -120,15 +193,20 @@ impl StockLedger {
             }
         }
         self.balances_view.clear();
+        let index = self.journal.len();
         self.journal.push(Record {
             at,
             slot: slot_index,
             location,
             quantity,
             kind,
-            reference: record_reference,
+            reference,
         });
-        events.push(StockEvent::Moved(movement));
+        if E::WANTED {
+            if let Some(movement) = self.movement(index) {
+                events.push_event(StockEvent::Moved(movement));
+            }
+        }
     }
 
     /// Posts one movement after `check`, then emits alerts and shortfalls.
@@ -435,21 +513,21 @@ impl StockLedger {
 
     /// After a change at (slot, location): a shortfall event when a deny variant's
     /// reservations exceed on hand, then low/out-of-stock alerts.
-    pub(super) fn after_change(
+    pub(super) fn after_change<E: Events>(
         &mut self,
         slot: usize,
         location: u32,
         now: DateTime<Utc>,
-        events: &mut Vec<StockEvent>,
+        events: &mut E,
     ) {
         let Some(s) = self.slots.get(slot) else {
             return;
         };
-        if s.settings.policy == StockPolicy::Deny {
+        if E::WANTED && s.settings.policy == StockPolicy::Deny {
             let b = s.balance(location);
             if b.reserved > b.on_hand {
                 if let Some(location) = self.location_id(location) {
-                    events.push(StockEvent::Shortfall {
+                    events.push_event(StockEvent::Shortfall {
                         variant: s.id.clone(),
                         location: location.clone(),
                         reserved: b.reserved,
@@ -458,8 +536,9 @@ impl StockLedger {
                 }
             }
         }
+        // The alert state changes whether or not anyone reads the alert.
         if let Some(alert) = self.check_alert(slot, now) {
-            events.push(StockEvent::Alert(alert));
+            events.push_event(StockEvent::Alert(alert));
         }
     }
 }

@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{LocationId, OrderId, ReservationId, VariantId};
 
 use super::error::StockError;
-use super::journal::MovementKind;
-use super::ledger::{check_quantity, check_text, ReservationTarget, StockLedger};
+use super::held::{Held, HeldBundle, NONE};
+use super::journal::RecordKind;
+use super::journal::NO_REFERENCE;
+use super::ledger::{check_quantity, check_text, StockLedger};
 use super::limits;
 use super::model::{Reservation, ReservationState};
+use super::moves::{Events, Quiet};
 use super::StockEvent;
 
 /// What `reserve` is asked to hold. Two requests are "the same" when every field is
@@ -71,15 +74,6 @@ impl ReserveRequest {
         self.reference = Some(reference.into());
         self
     }
-
-    fn matches(&self, r: &Reservation) -> bool {
-        self.variant == r.variant
-            && self.location == r.location
-            && self.quantity == r.quantity
-            && self.expires_at == r.expires_at
-            && self.reference == r.reference
-            && self.order == r.order
-    }
 }
 
 impl StockLedger {
@@ -96,29 +90,81 @@ impl StockLedger {
         request: ReserveRequest,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.reserve_into(request, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::reserve`] for a caller that does not read the events: the same
+    /// checks, journal, balances, alert state and idempotency, but no event is built
+    /// (nothing is allocated for them). Read what happened from the journal
+    /// ([`StockLedger::journal_since`]) if needed.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use ordersmith::ids::{LocationId, ReservationId, VariantId};
+    /// use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    /// let (mug, ist) = (VariantId::parse("MUG")?, LocationId::parse("IST")?);
+    /// let mut ledger = StockLedger::new();
+    /// ledger.add_location(Location::new(ist.clone(), "DC", 1, "TR-34", LocationKind::Warehouse))?;
+    /// ledger.register_variant(mug.clone(), StockPolicy::Deny)?;
+    /// ledger.receive(&mug, &ist, 5, None, now)?;
+    /// let r1 = ReservationId::parse("r-1")?;
+    /// ledger.reserve_quiet(ReserveRequest::new(r1.clone(), mug.clone(), ist.clone(), 3), now)?;
+    /// ledger.commit_quiet(&r1, now)?;
+    /// assert_eq!(ledger.level(&mug, &ist)?.on_hand, 2);
+    /// assert_eq!(ledger.journal_len(), 3); // receipt, reserve, sale
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_quiet(
+        &mut self,
+        request: ReserveRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        self.reserve_into(request, now, &mut Quiet)
+    }
+
+    fn reserve_into<E: Events>(
+        &mut self,
+        request: ReserveRequest,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
+        // The variant's slot is looked up first, though its errors come later: its
+        // chain of cache misses (id text, index, slot) then overlaps the reservation
+        // index's instead of following it.
+        let variant_slot = self.slot_of(&request.variant);
         let id_hash = self.reservation_index.hash(&request.id);
-        let known =
-            self.reservation_index
-                .position_hashed(id_hash, &request.id, &self.reservations);
+        let reservations = &self.reservations;
+        let known = self
+            .reservation_index
+            .position_hashed(id_hash, &request.id, |i| reservations.get(i).map(|r| &r.id));
         if let Some(existing) = known.and_then(|i| self.reservations.get(i)) {
-            if !request.matches(existing) {
+            if !self.held_matches(&request, existing) {
                 return Err(StockError::ReservationConflict {
                     reservation: request.id,
                 });
             }
-            let lines = existing.components.len().max(1);
-            let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
-            return Ok((start..start.saturating_add(lines))
-                .filter_map(|i| self.movement(i))
-                .map(StockEvent::Moved)
-                .collect());
+            if E::WANTED {
+                let lines = self.held_line_count(existing);
+                let start = usize::try_from(existing.first_seq.saturating_sub(1)).unwrap_or(0);
+                for i in start..start.saturating_add(lines) {
+                    if let Some(m) = self.movement(i) {
+                        events.push_event(StockEvent::Moved(m));
+                    }
+                }
+            }
+            return Ok(());
         }
         check_quantity(request.quantity)?;
         check_text("characters in reference", request.reference.as_deref())?;
         // A plain variant: its slot. A bundle: the slot and units of each component.
-        let (slot, components) = match self.bundles.get(&request.variant) {
-            Some(bundle) => (None, bundle.components.clone()),
-            None => (Some(self.slot_checked(&request.variant)?), Vec::new()),
+        let (slot, components) = match (variant_slot, self.bundles.get(&request.variant)) {
+            (_, Some(bundle)) => (None, bundle.components.clone()),
+            (Some(slot), None) => (Some(slot), Vec::new()),
+            (None, None) => (Some(self.slot_checked(&request.variant)?), Vec::new()),
         };
         let location = self.location_checked(&request.location)?;
         if let Some(expires_at) = request.expires_at {
@@ -145,65 +191,73 @@ impl StockLedger {
             }
         }
 
+        // Every check passed: record the reservation, then post its movements (which
+        // name it by position).
         let first_seq = u64::try_from(self.journal.len())
             .unwrap_or(u64::MAX)
             .saturating_add(1);
-        let mut events = Vec::with_capacity(components.len().max(1) + 1);
-        let kind = || MovementKind::Reserve {
-            reservation: request.id.clone(),
-            expires_at: request.expires_at,
-        };
-        let reference = request.reference.as_deref();
-        // The reservation goes at the end of `reservations` once its movements are in.
         let position = u32::try_from(self.reservations.len()).unwrap_or(u32::MAX);
-        let at = Some(position);
-        match slot {
-            Some(slot) => {
-                let q = request.quantity;
-                self.post(now, slot, location, kind(), q, reference, at, &mut events);
-                self.after_change(slot, location, now, &mut events);
-            }
-            None => {
-                for (part, units) in parts {
-                    self.post(
-                        now,
-                        part,
-                        location,
-                        kind(),
-                        units,
-                        reference,
-                        at,
-                        &mut events,
-                    );
-                    self.after_change(part, location, now, &mut events);
-                }
-            }
-        }
+        let has_reference = request.reference.is_some();
+        let quantity = request.quantity;
         if let Some(expires_at) = request.expires_at {
             self.expiry_index.insert((expires_at, request.id.clone()));
         }
         self.reservation_index
             .insert_hashed(id_hash, &request.id, position);
-        self.reservation_targets.push(ReservationTarget {
-            slot: slot.and_then(|s| u32::try_from(s).ok()),
-            location,
-            reserved_expiry: request.expires_at,
-        });
-        self.reservations.push(Reservation {
+        let reference = match request.reference {
+            Some(text) => {
+                self.references.push(text);
+                u32::try_from(self.references.len() - 1).unwrap_or(NO_REFERENCE)
+            }
+            None => NO_REFERENCE,
+        };
+        let order = match request.order {
+            Some(order) => {
+                self.reservation_orders.push(order);
+                u32::try_from(self.reservation_orders.len() - 1).unwrap_or(NONE)
+            }
+            None => NONE,
+        };
+        let bundle = match slot {
+            Some(_) => NONE,
+            None => {
+                self.reservation_bundles.push(HeldBundle {
+                    variant: request.variant,
+                    components,
+                });
+                u32::try_from(self.reservation_bundles.len() - 1).unwrap_or(NONE)
+            }
+        };
+        self.reservations.push(Held {
             id: request.id,
-            variant: request.variant,
-            location: request.location,
-            quantity: request.quantity,
+            expires_at: request.expires_at,
+            first_seq,
+            slot: slot.and_then(|s| u32::try_from(s).ok()).unwrap_or(NONE),
+            location,
+            quantity,
             committed: 0,
             released: 0,
-            expires_at: request.expires_at,
-            reference: request.reference,
-            order: request.order,
+            reference,
+            order,
+            bundle,
             state: ReservationState::Active,
-            components,
-            first_seq,
         });
-        Ok(events)
+        let kind = RecordKind::Reserve {
+            reservation: position,
+        };
+        match slot {
+            Some(slot) => {
+                self.post_reserved(now, slot, location, kind, quantity, has_reference, events);
+                self.after_change(slot, location, now, events);
+            }
+            None => {
+                for (part, units) in parts {
+                    self.post_reserved(now, part, location, kind, units, has_reference, events);
+                    self.after_change(part, location, now, events);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The position of an active reservation, or why it is not active: unknown
@@ -225,7 +279,7 @@ impl StockLedger {
     }
 
     /// A known reservation and its position, or [`StockError::UnknownReservation`].
-    fn known(&self, id: &ReservationId) -> Result<(usize, &Reservation), StockError> {
+    fn known(&self, id: &ReservationId) -> Result<(usize, &Held), StockError> {
         self.reservation_position(id)
             .and_then(|i| Some((i, self.reservations.get(i)?)))
             .ok_or_else(|| StockError::UnknownReservation {
@@ -246,9 +300,10 @@ impl StockLedger {
                 variant: variant.clone(),
             });
         };
-        let cell = s.cell(location).copied().unwrap_or_default();
+        // The hot half of the cell holds all a policy reads.
+        let cell = s.hot(location).copied().unwrap_or_default();
         let policy = s.settings.policy;
-        let reservable = policy.reservable(&cell.balance, cell.safety);
+        let reservable = policy.reservable(&cell.balance(), cell.safety);
         if i64::from(units) > reservable {
             return Err(StockError::Insufficient {
                 variant: variant.clone(),
@@ -261,40 +316,31 @@ impl StockLedger {
         Ok(())
     }
 
-    /// Posts one movement per variant a reservation holds (`units` reserved units:
-    /// times units per bundle for a bundle's components), each followed by its
-    /// shortfall and alert checks.
-    fn post_for_reservation(
+    /// Posts one movement of `kind` per variant the reservation at `position` holds
+    /// (`units` reserved units: times units per bundle for a bundle's components), each
+    /// followed by its shortfall and alert checks.
+    fn post_for_reservation<E: Events>(
         &mut self,
         position: usize,
         units: u32,
-        kind: impl Fn() -> MovementKind,
+        kind: RecordKind,
         now: DateTime<Utc>,
-        events: &mut Vec<StockEvent>,
+        events: &mut E,
     ) {
-        let (Some(r), Some(target)) = (
-            self.reservations.get(position),
-            self.reservation_targets.get(position).copied(),
-        ) else {
+        let Some(h) = self.reservations.get(position) else {
             return;
         };
-        let reference = r.reference.clone();
-        let reference = reference.as_deref();
-        let location = target.location;
-        let at = u32::try_from(position).ok();
-        match target.slot.and_then(|s| usize::try_from(s).ok()) {
+        let has_reference = h.reference != NO_REFERENCE;
+        let location = h.location;
+        match h.slot() {
             Some(slot) => {
-                self.post(now, slot, location, kind(), units, reference, at, events);
+                self.post_reserved(now, slot, location, kind, units, has_reference, events);
                 self.after_change(slot, location, now, events);
             }
             None => {
-                let components = r.components.clone();
-                for (variant, per) in &components {
-                    let Some(slot) = self.slot_of(variant) else {
-                        continue;
-                    };
-                    let q = units.saturating_mul(*per);
-                    self.post(now, slot, location, kind(), q, reference, at, events);
+                for (slot, per) in self.held_lines(h) {
+                    let q = units.saturating_mul(per);
+                    self.post_reserved(now, slot, location, kind, q, has_reference, events);
                     self.after_change(slot, location, now, events);
                 }
             }
@@ -310,12 +356,34 @@ impl StockLedger {
         id: &ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.commit_into(id, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::commit`] for a caller that does not read the events: the same
+    /// checks, journal, balances and alert state, but no event is built.
+    pub fn commit_quiet(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        self.commit_into(id, now, &mut Quiet)
+    }
+
+    fn commit_into<E: Events>(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
         let (position, r) = self.committable(id, now)?;
         if r.state == ReservationState::Committed {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let remaining = r.remaining();
-        Ok(self.commit_units(position, remaining, now))
+        self.commit_units(position, remaining, now, events);
+        Ok(())
     }
 
     /// Commits part of a reservation; the rest stays reserved. Asking for more than it
@@ -337,14 +405,16 @@ impl StockLedger {
                 remaining,
             });
         }
-        Ok(self.commit_units(position, quantity, now))
+        let mut events = Vec::new();
+        self.commit_units(position, quantity, now, &mut events);
+        Ok(events)
     }
 
     fn committable(
         &self,
         id: &ReservationId,
         now: DateTime<Utc>,
-    ) -> Result<(usize, &Reservation), StockError> {
+    ) -> Result<(usize, &Held), StockError> {
         let (position, r) = self.known(id)?;
         match r.state {
             ReservationState::Active | ReservationState::Committed => {}
@@ -374,31 +444,26 @@ impl StockLedger {
     }
 
     /// Posts `sale` movements for `quantity` units of an active reservation (checked).
-    fn commit_units(
+    fn commit_units<E: Events>(
         &mut self,
         position: usize,
         quantity: u32,
         now: DateTime<Utc>,
-    ) -> Vec<StockEvent> {
-        let Some(r) = self.reservations.get(position) else {
-            return Vec::new();
+        events: &mut E,
+    ) {
+        let kind = RecordKind::Sale {
+            reservation: u32::try_from(position).unwrap_or(u32::MAX),
         };
-        let id = r.id.clone();
-        let mut events = Vec::with_capacity(r.components.len().max(1) + 1);
-        let kind = || MovementKind::Sale {
-            reservation: id.clone(),
-        };
-        self.post_for_reservation(position, quantity, kind, now, &mut events);
+        self.post_for_reservation(position, quantity, kind, now, events);
         if let Some(r) = self.reservations.get_mut(position) {
             r.committed = r.committed.saturating_add(quantity);
             if r.committed.saturating_add(r.released) >= r.quantity {
                 r.state = ReservationState::Committed;
                 if let Some(t) = r.expires_at {
-                    self.expiry_index.remove(&(t, id));
+                    self.expiry_index.remove(&(t, r.id.clone()));
                 }
             }
         }
-        events
     }
 
     /// Releases what a reservation still holds. Releasing a released or expired
@@ -409,13 +474,37 @@ impl StockLedger {
         id: &ReservationId,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.release_into(id, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::release`] for a caller that does not read the events: the same
+    /// checks, journal, balances and alert state, but no event is built.
+    pub fn release_quiet(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        self.release_into(id, now, &mut Quiet)
+    }
+
+    fn release_into<E: Events>(
+        &mut self,
+        id: &ReservationId,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
         let (position, r) = self.known(id)?;
         match r.state {
-            ReservationState::Released | ReservationState::Expired => Ok(Vec::new()),
+            ReservationState::Released | ReservationState::Expired => Ok(()),
             ReservationState::Committed => Err(StockError::ReservationCommitted {
                 reservation: id.clone(),
             }),
-            ReservationState::Active => Ok(self.release_rest(position, false, now)),
+            ReservationState::Active => {
+                self.release_rest(position, false, now, events);
+                Ok(())
+            }
         }
     }
 
@@ -432,10 +521,7 @@ impl StockLedger {
     ) -> Result<Vec<StockEvent>, StockError> {
         check_quantity(quantity)?;
         let position = self.active(id)?;
-        let remaining = self
-            .reservations
-            .get(position)
-            .map_or(0, Reservation::remaining);
+        let remaining = self.reservations.get(position).map_or(0, Held::remaining);
         if quantity > remaining {
             return Err(StockError::ReleaseTooLarge {
                 reservation: id.clone(),
@@ -443,9 +529,9 @@ impl StockLedger {
                 remaining,
             });
         }
-        let mut events = Vec::with_capacity(2);
-        let kind = || MovementKind::Release {
-            reservation: id.clone(),
+        let mut events = Vec::new();
+        let kind = RecordKind::Release {
+            reservation: u32::try_from(position).unwrap_or(u32::MAX),
             expired: false,
         };
         self.post_for_reservation(position, quantity, kind, now, &mut events);
@@ -477,29 +563,28 @@ impl StockLedger {
             .collect();
         let mut events = Vec::new();
         for position in due {
-            events.extend(self.release_rest(position, true, now));
+            self.release_rest(position, true, now, &mut events);
         }
         events
     }
 
-    fn release_rest(
+    fn release_rest<E: Events>(
         &mut self,
         position: usize,
         expired: bool,
         now: DateTime<Utc>,
-    ) -> Vec<StockEvent> {
+        events: &mut E,
+    ) {
         let Some(r) = self.reservations.get(position) else {
-            return Vec::new();
+            return;
         };
         let remaining = r.remaining();
-        let id = r.id.clone();
-        let mut events = Vec::with_capacity(r.components.len().max(1) + 1);
         if remaining > 0 {
-            let kind = || MovementKind::Release {
-                reservation: id.clone(),
+            let kind = RecordKind::Release {
+                reservation: u32::try_from(position).unwrap_or(u32::MAX),
                 expired,
             };
-            self.post_for_reservation(position, remaining, kind, now, &mut events);
+            self.post_for_reservation(position, remaining, kind, now, events);
         }
         if let Some(r) = self.reservations.get_mut(position) {
             r.state = if expired {
@@ -508,10 +593,9 @@ impl StockLedger {
                 ReservationState::Released
             };
             if let Some(t) = r.expires_at {
-                self.expiry_index.remove(&(t, id));
+                self.expiry_index.remove(&(t, r.id.clone()));
             }
         }
-        events
     }
 }
 
@@ -535,18 +619,25 @@ pub struct ReservationFilter {
 }
 
 impl ReservationFilter {
-    fn matches(&self, r: &Reservation) -> bool {
-        self.variant
+    /// Whether the held reservation `h` of `ledger` matches, read from its compact
+    /// record (no view is built for one that does not).
+    fn matches(&self, ledger: &StockLedger, h: &Held) -> bool {
+        self.variant.as_ref().is_none_or(|v| {
+            ledger.held_variant(h) == Some(v)
+                || ledger
+                    .held_bundle(h)
+                    .is_some_and(|b| b.components.iter().any(|(c, _)| c == v))
+        }) && self
+            .location
             .as_ref()
-            .is_none_or(|v| r.variant == *v || r.components.iter().any(|(c, _)| c == v))
-            && self.location.as_ref().is_none_or(|l| r.location == *l)
+            .is_none_or(|l| ledger.location_id(h.location) == Some(l))
             && self
                 .order
                 .as_ref()
-                .is_none_or(|o| r.order.as_ref() == Some(o))
+                .is_none_or(|o| ledger.held_order(h) == Some(o))
             && self
                 .expiring_before
-                .is_none_or(|t| r.expires_at.is_some_and(|e| e <= t))
+                .is_none_or(|t| h.expires_at.is_some_and(|e| e <= t))
     }
 }
 
@@ -554,11 +645,14 @@ impl StockLedger {
     /// Live (active) reservations matching `filter`, ordered by id: what a host shows as
     /// "held for order X until 14:00". Released, expired and fully committed ones are
     /// history (see the journal), not listed.
-    pub fn live_reservations(&self, filter: &ReservationFilter) -> Vec<&Reservation> {
-        let mut found: Vec<&Reservation> = self
-            .reservations
-            .iter()
-            .filter(|r| r.state == ReservationState::Active && filter.matches(r))
+    pub fn live_reservations(&self, filter: &ReservationFilter) -> Vec<Reservation> {
+        let mut found: Vec<Reservation> = (0..self.reservations.len())
+            .filter(|&i| {
+                self.reservations
+                    .get(i)
+                    .is_some_and(|h| h.state == ReservationState::Active && filter.matches(self, h))
+            })
+            .filter_map(|i| self.reservation_view(i))
             .collect();
         found.sort_by(|a, b| a.id.cmp(&b.id));
         found
@@ -566,7 +660,7 @@ impl StockLedger {
 
     /// Active reservations whose expiry is at or before `now`, earliest first: what
     /// [`StockLedger::expire`] would release at `now`.
-    pub fn due_expiries(&self, now: DateTime<Utc>) -> Vec<&Reservation> {
+    pub fn due_expiries(&self, now: DateTime<Utc>) -> Vec<Reservation> {
         self.expiry_index
             .iter()
             .take_while(|(t, _)| *t <= now)
@@ -600,6 +694,10 @@ impl StockLedger {
             }
         }
         let old = r.expires_at;
+        // The `reserve` movement keeps the expiry the reservation was made with.
+        if let Ok(p) = u32::try_from(position) {
+            self.reserved_expiries.entry(p).or_insert(old);
+        }
         if let Some(t) = old {
             self.expiry_index.remove(&(t, id.clone()));
         }
