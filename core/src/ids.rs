@@ -157,8 +157,10 @@ macro_rules! string_id {
 
         impl TryFrom<&str> for $name {
             type Error = IdError;
+            /// Like [`Self::parse`], from borrowed text: one allocation (the id's own),
+            /// where `parse` of a `&str` makes a `String` first.
             fn try_from(s: &str) -> Result<Self, Self::Error> {
-                Self::parse(s)
+                Self::parse_str(s)
             }
         }
 
@@ -243,6 +245,28 @@ string_id!(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_text_is_checked_like_owned_text() {
+        // `TryFrom<&str>` takes the one-allocation path; it must accept and refuse
+        // exactly what `parse` does.
+        let long = "x".repeat(MAX_ID_LEN + 1);
+        for text in [
+            "o-17:L3:v12:1004",
+            "",
+            " padded",
+            "a\u{200B}b",
+            long.as_str(),
+        ] {
+            let borrowed = ReservationId::try_from(text);
+            let owned = ReservationId::parse(text.to_string());
+            assert_eq!(borrowed, owned, "{text:?}");
+        }
+        assert_eq!(
+            ReservationId::try_from("o-17:L3:v12:1004").map(|id| id.as_str().to_string()),
+            Ok("o-17:L3:v12:1004".to_string())
+        );
+    }
 
     #[test]
     fn ids_validate_at_the_edge() {

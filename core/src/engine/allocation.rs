@@ -108,24 +108,17 @@ pub(crate) fn reservation_id(
     line: &LineId,
     k: usize,
 ) -> Result<ReservationId, EngineError> {
-    // `<order>:<line>:v<version>:<k>`, concatenated: `format!` was a fifth of the
-    // cost of reserving a line.
-    let (version, k) = (order.version.to_string(), k.to_string());
-    let mut id = String::with_capacity(
-        order.id.as_str().len() + line.as_str().len() + version.len() + k.len() + 4,
-    );
-    for part in [
-        order.id.as_str(),
-        ":",
-        line.as_str(),
-        ":v",
-        &version,
-        ":",
-        &k,
-    ] {
+    // `<order>:<line>:v<version>:<k>`, concatenated into one buffer (`format!` was a
+    // fifth of the cost of reserving a line; the numbers' own `to_string`s were two
+    // more allocations), then copied once into the id.
+    use std::fmt::Write as _;
+    let mut id = String::with_capacity(order.id.as_str().len() + line.as_str().len() + 28);
+    for part in [order.id.as_str(), ":", line.as_str(), ":v"] {
         id.push_str(part);
     }
-    ReservationId::parse(id).map_err(|e| EngineError::Order(OrderError::from(e)))
+    // Writing integers into a `String` cannot fail.
+    let _ = write!(id, "{}:{}", order.version, k);
+    ReservationId::try_from(id.as_str()).map_err(|e| EngineError::Order(OrderError::from(e)))
 }
 
 /// The reservation's reference text, `order <order> line <line>`.

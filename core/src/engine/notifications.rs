@@ -233,6 +233,11 @@ pub(crate) fn requests(
     order: &Order,
     events: &[OrderEvent],
 ) -> Vec<OrderEvent> {
+    // Without a notification setup there is nothing to ask for: skip listing the
+    // stages (an allocation on every write).
+    if config.notifications.is_none() {
+        return Vec::new();
+    }
     let first_version = order
         .version
         .saturating_sub(events.len() as u64)

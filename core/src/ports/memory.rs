@@ -589,21 +589,24 @@ impl SequentialIds {
 
 impl IdGenerator for SequentialIds {
     fn next_id(&self, kind: &str) -> Result<String, StoreError> {
-        let n = match self.counters.lock() {
-            Ok(mut counters) => {
-                let n = counters.entry(kind.to_string()).or_insert(0);
+        // A poisoned lock only means another thread panicked mid-increment; the map
+        // itself is intact, so keep counting from it.
+        let mut counters = self
+            .counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The kind's key is allocated once, on its first id, not on every call.
+        let n = match counters.get_mut(kind) {
+            Some(n) => {
                 *n += 1;
                 *n
             }
-            // A poisoned lock only means another thread panicked mid-increment; the
-            // map itself is intact, so keep counting from it.
-            Err(poisoned) => {
-                let mut counters = poisoned.into_inner();
-                let n = counters.entry(kind.to_string()).or_insert(0);
-                *n += 1;
-                *n
+            None => {
+                counters.insert(kind.to_string(), 1);
+                1
             }
         };
+        drop(counters);
         Ok(format!("{kind}-{n:06}"))
     }
 }
