@@ -441,9 +441,6 @@ pub struct KpiBook {
     sorted: usize,
     /// Records per sorted run: [`LOG_RUN`] (unit tests make it small).
     run: usize,
-    /// The order of each record of the unsorted tail, in step with it (the sort key
-    /// of its run).
-    log_orders: Vec<u32>,
     facts: usize,
     pub(crate) rows: Vec<OrderRow>,
     /// Each order's derived state, indexed like `rows`.
@@ -500,7 +497,6 @@ impl KpiBook {
             log: Vec::new(),
             sorted: 0,
             run: LOG_RUN,
-            log_orders: Vec::new(),
             facts: 0,
             rows: Vec::new(),
             states: Vec::new(),
@@ -588,20 +584,20 @@ impl KpiBook {
                 if let Some(s) = self.states.get_mut(slot) {
                     *s = OrderState::PLACED;
                 }
-                self.log_record(Rec::new(Kind::Placed, o, 0, 0), o);
+                self.log_record(Rec::new(Kind::Placed, o, 0, 0));
                 self.contribute(o, 1);
             }
             Staged::Line(line, quantity) => {
                 let o = line.order;
                 self.contribute(o, -1);
                 if let Some(l) = self.add_line(line, quantity) {
-                    self.log_record(Rec::new(Kind::Line, l, 0, 0), o);
+                    self.log_record(Rec::new(Kind::Line, l, 0, 0));
                 }
                 self.contribute(o, 1);
             }
             Staged::Event(rec) => {
                 let o = self.order_of(rec);
-                self.log_record(rec, o);
+                self.log_record(rec);
                 if rec.kind() == Kind::Returned {
                     // The list of returns is its own log, like notifications: what a
                     // return says never changes, so a replay leaves it as it is.
@@ -638,11 +634,10 @@ impl KpiBook {
         Ok(())
     }
 
-    /// Appends a record about `order` to the log; when the records since the last
-    /// sorted run reach [`LOG_RUN`], sorts them into a run (see [`KpiBook::recompute`]).
-    fn log_record(&mut self, rec: Rec, order: u32) {
+    /// Appends a record to the log; when the records since the last sorted run reach
+    /// the run length, sorts them into a run (see [`KpiBook::recompute`]).
+    fn log_record(&mut self, rec: Rec) {
         self.log.push(rec);
-        self.log_orders.push(order);
         if self.log.len() - self.sorted >= self.run {
             self.sort_tail();
         }
@@ -651,15 +646,14 @@ impl KpiBook {
     /// Sorts the log's records after the last run by order, keeping each order's
     /// records in the sequence they came in (a stable sort), and makes them a run.
     fn sort_tail(&mut self) {
-        let Some(tail) = self.log.get_mut(self.sorted..) else {
+        let Some(tail) = self.log.get(self.sorted..) else {
             return;
         };
-        let orders = &self.log_orders;
         // (order, position): sorting the pairs is the stable sort by order.
-        let mut keys: Vec<u64> = orders
+        let mut keys: Vec<u64> = tail
             .iter()
             .enumerate()
-            .map(|(i, o)| (u64::from(*o) << 32) | i as u64)
+            .map(|(i, rec)| (u64::from(self.order_of(*rec)) << 32) | i as u64)
             .collect();
         // Keys are distinct, so any sort gives the same order; the standard library's
         // stable sort finds the ascending stretches that arrival order leaves (orders
@@ -669,10 +663,11 @@ impl KpiBook {
             .iter()
             .filter_map(|k| tail.get((*k & u64::from(u32::MAX)) as usize).copied())
             .collect();
-        if sorted.len() == tail.len() {
-            tail.copy_from_slice(&sorted);
+        if let Some(tail) = self.log.get_mut(self.sorted..) {
+            if sorted.len() == tail.len() {
+                tail.copy_from_slice(&sorted);
+            }
         }
-        self.log_orders.clear();
         self.sorted = self.log.len();
     }
 
