@@ -548,15 +548,27 @@ impl Engine {
     /// commit fails after the ledger changed, the ledger is undone (from the engine's
     /// checkpoint, see `stock_log`) so memory never runs ahead of what was saved. Lost
     /// races are retried after an incremental catch-up.
+    ///
+    /// The writer is held while the body decides and the change set is submitted, not
+    /// while the store saves it (group commit, ADR 0013): other writes of this engine
+    /// decide meanwhile, on the ledger with this write's stock commands in it, and are
+    /// submitted after it, so a store that commits groups saves them with one sync and
+    /// refuses them if this one is refused. The call returns once its own change set is
+    /// decided: `Ok` means saved. Stores that commit at once decide during `submit`, and
+    /// then everything happens under the writer, as before.
     pub(crate) fn write<T>(
         &self,
         mut body: impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
     ) -> Result<T, EngineError> {
-        let mut state = self.lock_writer()?;
+        let store = self.store.as_ref();
+        let mut guard = self.lock_writer()?;
         for _ in 0..self.config.max_attempts {
-            state.catch_up(self.store.as_ref())?;
+            let state = &mut *guard;
+            state.settle(store, false)?;
+            if !state.in_flight() {
+                state.catch_up(store)?;
+            }
             let now = self.clock.now();
-            let state = &mut *state;
             let seq_before = state.heads.applied;
             let mut tx = Tx {
                 ledger: &mut state.ledger,
@@ -578,8 +590,11 @@ impl Engine {
             let written = match result {
                 Ok(w) => w,
                 Err(e) => {
-                    if dirty {
-                        state.undo(self.store.as_ref())?;
+                    // Undone from the checkpoint, which holds only saved writes: the
+                    // writes in flight are decided first (a refusal among them restores
+                    // the ledger, this write's changes included).
+                    if dirty && state.settle(store, true)? {
+                        state.undo(store)?;
                     }
                     return Err(e);
                 }
@@ -616,21 +631,54 @@ impl Engine {
                 });
             }
             if changes.is_empty() {
+                // An answer decided on a ledger still ahead of the store is only an
+                // answer once what it saw is saved.
+                if state.in_flight() && !state.settle(store, true)? {
+                    continue;
+                }
                 return Ok(written.value);
             }
-            match self.store.commit(changes) {
-                Ok(()) => {
-                    state.committed(kept, after);
-                    return Ok(written.value);
+            let in_flight = state.in_flight();
+            let ticket = store.submit(changes, state.tail());
+            let outcome = match ticket.outcome() {
+                // Decided in `submit` (a store that commits at once) with nothing in
+                // flight: settled here, under the writer, as before group commit.
+                Some(outcome) if !in_flight => {
+                    match &outcome {
+                        Ok(()) => state.committed(kept, after),
+                        Err(_) if dirty => state.undo(store)?,
+                        Err(_) => {}
+                    }
+                    outcome
                 }
-                Err(e) => {
+                decided => {
                     if dirty {
-                        state.undo(self.store.as_ref())?;
+                        state.submitted(ticket.clone(), kept, after);
                     }
-                    if !e.is_retryable() {
-                        return Err(e.into());
+                    match decided {
+                        Some(outcome) => {
+                            state.settle(store, outcome.is_err())?;
+                            outcome
+                        }
+                        None => {
+                            drop(guard);
+                            let outcome = store.wait(&ticket);
+                            guard = self.lock_writer()?;
+                            if outcome.is_err() {
+                                // This change set, or one it was submitted after, was
+                                // refused: the ledger goes back to what was saved
+                                // before the retry.
+                                guard.settle(store, true)?;
+                            }
+                            outcome
+                        }
                     }
                 }
+            };
+            match outcome {
+                Ok(()) => return Ok(written.value),
+                Err(e) if !e.is_retryable() => return Err(e.into()),
+                Err(_) => {}
             }
         }
         Err(EngineError::Conflict {
@@ -644,14 +692,14 @@ impl Engine {
         })?)
     }
 
-    /// Runs `f` on the caught-up ledger, for reads.
+    /// Runs `f` on the caught-up ledger, for reads: of saved stock only, so it waits for
+    /// this engine's writes in flight to be decided first.
     pub(crate) fn read_stock<T>(
         &self,
         f: impl FnOnce(&StockLedger) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
-        let mut state = self.writer.lock().map_err(|_| StoreError::Unavailable {
-            reason: "engine writer poisoned by a panicking thread".to_string(),
-        })?;
+        let mut state = self.lock_writer()?;
+        state.settle(self.store.as_ref(), true)?;
         state.catch_up(self.store.as_ref())?;
         f(&state.ledger)
     }

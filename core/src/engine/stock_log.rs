@@ -12,11 +12,21 @@
 //!   (a copy of the ledger plus the entries applied since), not by replaying the whole
 //!   log from the store. The checkpoint is kept from the first such failure on, so an
 //!   engine that never loses a race pays nothing for it.
+//! - With a store that commits groups (ADR 0013), a write's change set is submitted
+//!   under the writer and decided after the writer is released. Until it is decided it
+//!   is *in flight*: its entries are in the ledger and its places in the heads, later
+//!   writes are decided on top of it and submitted after it (the store refuses them if
+//!   it is refused), and the ledger is not caught up from the store (the positions its
+//!   in-flight writes claim are not saved yet). The first refusal restores the heads from
+//!   what each in-flight write recorded and the ledger from the checkpoint, so memory is
+//!   back at what was saved before anything else is decided.
+
+use std::collections::VecDeque;
 
 use crate::stock::FastMap;
 
 use crate::ids::VariantId;
-use crate::ports::{StockCursor, StockPlace, Store, StoreError};
+use crate::ports::{CommitTicket, StockCursor, StockPlace, Store, StoreError};
 use crate::stock::{StockCommand, StockLedger, StockLogEntry};
 
 /// Which partition `command` belongs to on `ledger` as it stands before the command
@@ -162,6 +172,23 @@ impl WritePlaces {
     }
 }
 
+/// The heads before an in-flight write, for the partitions it moved.
+#[derive(Debug)]
+struct HeadsUndo {
+    applied: u64,
+    global: u64,
+    variants: Vec<(VariantId, u64)>,
+}
+
+/// A write whose change set was submitted and may not be decided yet (ADR 0013).
+#[derive(Debug)]
+struct Inflight {
+    ticket: CommitTicket,
+    /// Its entries, for the checkpoint (empty while no checkpoint is kept).
+    kept: Vec<StockLogEntry>,
+    undo: HeadsUndo,
+}
+
 /// A copy of the ledger and the entries applied since, to undo a failed write.
 #[derive(Debug)]
 struct Checkpoint {
@@ -183,6 +210,8 @@ pub(crate) struct StockState {
     /// Entries read before what they depend on (kept until it arrives).
     pending: Vec<(StockLogEntry, StockPlace)>,
     checkpoint: Option<Checkpoint>,
+    /// Submitted writes that moved the ledger, oldest first, not yet known to be saved.
+    inflight: VecDeque<Inflight>,
 }
 
 impl StockState {
@@ -270,9 +299,10 @@ impl StockState {
         }
     }
 
-    /// Records this engine's own committed write, whose entries are already in the
-    /// ledger: the heads after it ([`WritePlaces::heads`]), and `kept`
-    /// ([`StockState::kept`]) for the checkpoint.
+    /// Records this engine's own saved write, whose entries are already in the ledger:
+    /// the heads after it ([`WritePlaces::heads`]), and `kept` ([`StockState::kept`])
+    /// for the checkpoint. For a change set the store decided while it was handed over,
+    /// with nothing in flight.
     pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, after: Heads) {
         self.heads.applied = after.applied;
         self.heads.global = after.global;
@@ -282,20 +312,117 @@ impl StockState {
         }
     }
 
+    /// Records this engine's own write, whose entries are already in the ledger, as
+    /// handed to the store with `ticket` and not known to be decided: the heads move to
+    /// `after` at once (the next write's places follow it), and the write stays in
+    /// flight until [`StockState::settle`] sees its ticket decided. `kept` is
+    /// [`StockState::kept`]'s copy for the checkpoint.
+    pub(crate) fn submitted(
+        &mut self,
+        ticket: CommitTicket,
+        kept: Vec<StockLogEntry>,
+        after: Heads,
+    ) {
+        let undo = HeadsUndo {
+            applied: self.heads.applied,
+            global: self.heads.global,
+            variants: after
+                .variants
+                .keys()
+                .map(|v| (v.clone(), self.heads.variant(v)))
+                .collect(),
+        };
+        self.heads.applied = after.applied;
+        self.heads.global = after.global;
+        self.heads.variants.extend(after.variants);
+        self.inflight.push_back(Inflight { ticket, kept, undo });
+    }
+
+    /// The newest in-flight write's ticket: a change set decided now is submitted after
+    /// it, so the store refuses it if that one is refused.
+    pub(crate) fn tail(&self) -> Option<&CommitTicket> {
+        self.inflight.back().map(|f| &f.ticket)
+    }
+
+    /// True while a submitted write that moved the ledger is not known to be saved: the
+    /// ledger is ahead of the store and must not be caught up from it.
+    pub(crate) fn in_flight(&self) -> bool {
+        !self.inflight.is_empty()
+    }
+
+    /// Takes the decided in-flight writes, oldest first: a saved one is done with; at
+    /// the first refused one, every write after it is refused too (each was submitted
+    /// after its predecessor), so the heads and the ledger are restored to what was
+    /// saved. With `wait`, waits for every in-flight write to be decided; without,
+    /// stops at the first undecided one. Returns `false` when it restored.
+    pub(crate) fn settle(&mut self, store: &dyn Store, wait: bool) -> Result<bool, StoreError> {
+        while let Some(front) = self.inflight.front() {
+            let outcome = if wait {
+                Some(store.wait(&front.ticket))
+            } else {
+                front.ticket.outcome()
+            };
+            match outcome {
+                None => break,
+                Some(Ok(())) => {
+                    if let Some(saved) = self.inflight.pop_front() {
+                        for entry in saved.kept {
+                            self.remember(entry);
+                        }
+                    }
+                }
+                Some(Err(_)) => {
+                    self.restore(store)?;
+                    return Ok(false);
+                }
+            }
+        }
+        if self.inflight.is_empty() {
+            self.renew_if_due();
+        }
+        Ok(true)
+    }
+
+    /// Undoes every in-flight write (the oldest was refused, so all were): heads from
+    /// what each recorded, newest first, then the ledger from the checkpoint.
+    fn restore(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+        while let Some(refused) = self.inflight.pop_back() {
+            let undo = refused.undo;
+            self.heads.applied = undo.applied;
+            self.heads.global = undo.global;
+            for (variant, seq) in undo.variants {
+                self.heads.variants.insert(variant, seq);
+            }
+        }
+        self.undo(store)
+    }
+
     fn remember(&mut self, entry: StockLogEntry) {
         let Some(checkpoint) = &mut self.checkpoint else {
             return;
         };
         checkpoint.since.push(entry);
-        if checkpoint.since.len() >= CHECKPOINT_EVERY.max(self.ledger.journal_len() / 4) {
-            checkpoint.ledger = self.ledger.clone();
-            checkpoint.since.clear();
+        if self.inflight.is_empty() {
+            self.renew_if_due();
+        }
+    }
+
+    /// Renews the checkpoint from the ledger when enough entries were applied since.
+    /// Only while nothing is in flight: the ledger then holds exactly what was saved.
+    fn renew_if_due(&mut self) {
+        let due = CHECKPOINT_EVERY.max(self.ledger.journal_len() / 4);
+        if let Some(checkpoint) = &mut self.checkpoint {
+            if checkpoint.since.len() >= due {
+                checkpoint.ledger = self.ledger.clone();
+                checkpoint.since.clear();
+            }
         }
     }
 
     /// Undoes the ledger changes of a write that was not saved. From the checkpoint when
     /// there is one; else by replaying the whole log from the store once, after which a
-    /// checkpoint is kept.
+    /// checkpoint is kept. Nothing may be in flight ([`StockState::settle`] with `wait`
+    /// first): the checkpoint holds only what is known to be saved.
     pub(crate) fn undo(&mut self, store: &dyn Store) -> Result<(), StoreError> {
         if let Some(checkpoint) = &self.checkpoint {
             let mut ledger = checkpoint.ledger.clone();
