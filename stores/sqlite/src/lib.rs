@@ -409,6 +409,17 @@ fn write_orders<'c>(
              placed_nanos = ?6, snapshot = ?7 WHERE id = ?1 AND version = ?8",
         )
         .map_err(store_error("saving an order"))?;
+    // The same update for the usual case, where the order's channel and placing time
+    // are what they were (no command changes them): SQLite rewrites an index only when
+    // a column it covers is SET, so this leaves `orders_by_placed` and
+    // `orders_by_channel` alone instead of deleting and reinserting their entries.
+    let mut update_order_in_place = tx
+        .prepare_cached(
+            "UPDATE orders SET version = ?2, status = ?3, snapshot = ?4 \
+             WHERE id = ?1 AND version = ?5 AND channel = ?6 AND placed_secs = ?7 \
+             AND placed_nanos = ?8",
+        )
+        .map_err(store_error("saving an order"))?;
     let mut insert_event = tx
         .prepare_cached("INSERT INTO order_events (order_id, version, record) VALUES (?1, ?2, ?3)")
         .map_err(store_error("appending events"))?;
@@ -423,9 +434,16 @@ fn write_orders<'c>(
             insert_order.execute(params![id, version, status, channel, secs, nanos, doc])
         } else {
             let expected = to_i64("expected version", change.expected_version)?;
-            update_order.execute(params![
-                id, version, status, channel, secs, nanos, doc, expected
-            ])
+            match update_order_in_place.execute(params![
+                id, version, status, doc, expected, channel, secs, nanos
+            ]) {
+                // Not updated: a stale version (the full update below changes nothing
+                // either, and the conflict is reported) or a moved channel or time.
+                Ok(0) => update_order.execute(params![
+                    id, version, status, channel, secs, nanos, doc, expected
+                ]),
+                other => other,
+            }
         }
         .map_err(store_error("saving an order"))?;
         if written == 0 {
