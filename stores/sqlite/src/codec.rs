@@ -22,8 +22,8 @@ pub(crate) const FORMAT_V1: u8 = 1;
 pub(crate) const DICTIONARY_V1: &[u8] = include_bytes!("../dictionaries/v1.json");
 
 /// zstd level. A negative level ("fast") stores literals as they are instead of building
-/// a Huffman table for every document, which on these small documents was a third of
-/// the store's CPU per order: measured on the `sqlite_import` bench (callgrind, 5,000
+/// a Huffman table for every document (a fifth of the store's instructions per order
+/// at level 3, on these small documents): measured on the `sqlite_import` bench (callgrind, 5,000
 /// orders), level -3 against 3 took the store from 254 k to 188 k instructions per
 /// order; the file after 100,000 orders grew from 845 to 919 bytes per order (0.67 to
 /// 0.73 of the order's JSON; the goal is at most 1.5). Any level writes frames every
