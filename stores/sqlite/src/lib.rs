@@ -61,7 +61,7 @@ use ordersmith::ports::{
 };
 use ordersmith::stock::StockLogEntry;
 
-use codec::{Doc, Packed};
+use codec::{Doc, Packer};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
 
@@ -372,38 +372,78 @@ fn stored_version(tx: &Transaction<'_>, id: &str) -> Result<u64, StoreError> {
     to_u64("stored version", version.unwrap_or(0))
 }
 
+/// The events a change set saves, by (order, version), with their JSON, so outbox
+/// records announcing them are written without looking them up again and records
+/// carrying one as their payload can refer to it instead of storing it twice.
+#[derive(Default)]
+struct SavedEvents<'c> {
+    /// Every event's JSON, one after another (one buffer, not one string per event).
+    json: Vec<u8>,
+    /// Each event and where its JSON is in `json`.
+    events: HashMap<(&'c str, u64), (&'c OrderEventRecord, std::ops::Range<usize>)>,
+}
+
+impl<'c> SavedEvents<'c> {
+    fn get(&self, order_id: &str, version: u64) -> Option<(&'c OrderEventRecord, &[u8])> {
+        let (event, range) = self.events.get(&(order_id, version))?;
+        Some((*event, self.json.get(range.clone())?))
+    }
+}
+
 /// Version-checked writes of each order's snapshot, then its events.
-///
-/// Returns each event's JSON by (order, version), so outbox records carrying an event as
-/// their payload can refer to it instead of storing it twice.
 fn write_orders<'c>(
     tx: &Transaction<'_>,
     orders: &'c [OrderChange],
-) -> Result<HashMap<(&'c str, u64), String>, StoreError> {
-    let mut saved = HashMap::new();
+    packer: &mut Packer,
+) -> Result<SavedEvents<'c>, StoreError> {
+    let mut saved = SavedEvents::default();
+    let mut insert_order = tx
+        .prepare_cached(
+            "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+        )
+        .map_err(store_error("saving an order"))?;
+    let mut update_order = tx
+        .prepare_cached(
+            "UPDATE orders SET version = ?2, status = ?3, channel = ?4, placed_secs = ?5, \
+             placed_nanos = ?6, snapshot = ?7 WHERE id = ?1 AND version = ?8",
+        )
+        .map_err(store_error("saving an order"))?;
+    // The same update for the usual case, where the order's channel and placing time
+    // are what they were (no command changes them): SQLite rewrites an index only when
+    // a column it covers is SET, so this leaves `orders_by_placed` and
+    // `orders_by_channel` alone instead of deleting and reinserting their entries.
+    let mut update_order_in_place = tx
+        .prepare_cached(
+            "UPDATE orders SET version = ?2, status = ?3, snapshot = ?4 \
+             WHERE id = ?1 AND version = ?5 AND channel = ?6 AND placed_secs = ?7 \
+             AND placed_nanos = ?8",
+        )
+        .map_err(store_error("saving an order"))?;
+    let mut insert_event = tx
+        .prepare_cached("INSERT INTO order_events (order_id, version, record) VALUES (?1, ?2, ?3)")
+        .map_err(store_error("appending events"))?;
     for change in orders {
         let order = &change.snapshot;
         let id = order.id.as_str();
-        let doc = Packed::of("order snapshot", order)?;
+        let doc = packer.value("order snapshot", order)?;
         let version = to_i64("order version", order.version)?;
         let (secs, nanos) = time_key(&order.placed_at);
+        let (status, channel) = (order.status.as_str(), order.channel.as_str());
         let written = if change.expected_version == 0 {
-            tx.prepare_cached(
-                "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-            )
-            .and_then(|mut s| {
-                s.execute(params![id, version, order.status.as_str(), order.channel.as_str(), secs, nanos, doc])
-            })
+            insert_order.execute(params![id, version, status, channel, secs, nanos, doc])
         } else {
             let expected = to_i64("expected version", change.expected_version)?;
-            tx.prepare_cached(
-                "UPDATE orders SET version = ?2, status = ?3, channel = ?4, placed_secs = ?5, \
-                 placed_nanos = ?6, snapshot = ?7 WHERE id = ?1 AND version = ?8",
-            )
-            .and_then(|mut s| {
-                s.execute(params![id, version, order.status.as_str(), order.channel.as_str(), secs, nanos, doc, expected])
-            })
+            match update_order_in_place.execute(params![
+                id, version, status, doc, expected, channel, secs, nanos
+            ]) {
+                // Not updated: a stale version (the full update below changes nothing
+                // either, and the conflict is reported) or a moved channel or time.
+                Ok(0) => update_order.execute(params![
+                    id, version, status, channel, secs, nanos, doc, expected
+                ]),
+                other => other,
+            }
         }
         .map_err(store_error("saving an order"))?;
         if written == 0 {
@@ -413,30 +453,33 @@ fn write_orders<'c>(
                 actual: stored_version(tx, id)?,
             });
         }
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO order_events (order_id, version, record) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(store_error("appending events"))?;
         for event in &change.events {
-            let json = encode("event record", event)?;
-            insert
+            let start = saved.json.len();
+            codec::serialise_into("event record", event, &mut saved.json)?;
+            let json = saved.json.get(start..).unwrap_or_default();
+            insert_event
                 .execute(params![
                     id,
                     to_i64("event version", event.version)?,
-                    Packed::text(&json)?
+                    packer.json(json)?
                 ])
                 .map_err(store_error(
                     "appending an event (events are never rewritten)",
                 ))?;
-            saved.insert((id, event.version), json);
+            saved
+                .events
+                .insert((id, event.version), (event, start..saved.json.len()));
         }
     }
     Ok(saved)
 }
 
 /// Appends stock log entries if the log still ends where the caller saw it.
-fn write_stock(tx: &Transaction<'_>, stock: Option<&StockAppend>) -> Result<(), StoreError> {
+fn write_stock(
+    tx: &Transaction<'_>,
+    stock: Option<&StockAppend>,
+    packer: &mut Packer,
+) -> Result<(), StoreError> {
     let Some(stock) = stock else {
         return Ok(());
     };
@@ -459,7 +502,7 @@ fn write_stock(tx: &Transaction<'_>, stock: Option<&StockAppend>) -> Result<(), 
         insert
             .execute(params![
                 to_i64("stock log seq", entry.seq)?,
-                Packed::of("stock log entry", entry)?
+                packer.value("stock log entry", entry)?
             ])
             .map_err(store_error("appending to the stock log"))?;
     }
@@ -469,6 +512,7 @@ fn write_stock(tx: &Transaction<'_>, stock: Option<&StockAppend>) -> Result<(), 
 fn write_idempotency(
     tx: &Transaction<'_>,
     records: &[IdempotencyRecord],
+    packer: &mut Packer,
 ) -> Result<(), StoreError> {
     let mut insert = tx
         .prepare_cached(
@@ -480,7 +524,7 @@ fn write_idempotency(
         let written = insert
             .execute(params![
                 record.key,
-                Packed::text(&record.fingerprint)?,
+                packer.json(record.fingerprint.as_bytes())?,
                 record.order_id.as_str(),
                 to_i64("order version", record.order_version)?
             ])
@@ -494,6 +538,42 @@ fn write_idempotency(
     Ok(())
 }
 
+/// An outbox record as it is stored, borrowed: serialises exactly as [`OutboxRecord`]
+/// does (a test holds the two together), without building one. `id` is a `Display` so
+/// an announcement's `"<order>:<version>"` is written straight into the JSON.
+struct OutboxDoc<'a, I> {
+    id: I,
+    topic: &'a str,
+    aggregate_id: &'a str,
+    aggregate_version: u64,
+    created_at: &'a DateTime<Utc>,
+    payload_json: &'a str,
+}
+
+impl<I: std::fmt::Display> serde::Serialize for OutboxDoc<'_, I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("OutboxRecord", 6)?;
+        s.serialize_field("id", &format_args!("{}", self.id))?;
+        s.serialize_field("topic", self.topic)?;
+        s.serialize_field("aggregate_id", self.aggregate_id)?;
+        s.serialize_field("aggregate_version", &self.aggregate_version)?;
+        s.serialize_field("created_at", self.created_at)?;
+        s.serialize_field("payload_json", self.payload_json)?;
+        s.end()
+    }
+}
+
+/// The id of the outbox record announcing an order event: `"<order>:<version>"`, as
+/// [`OutboxRecord::for_order_event`] names it.
+struct AnnouncementId<'a>(&'a OrderId, u64);
+
+impl std::fmt::Display for AnnouncementId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.0, self.1)
+    }
+}
+
 /// Writes outbox records. A record whose payload is an event record saved in the same
 /// change set (what the engine writes for every order event) is stored without it, with
 /// the event's version in `payload_event`, and gets it back from `order_events` when
@@ -501,7 +581,8 @@ fn write_idempotency(
 fn write_outbox(
     tx: &Transaction<'_>,
     changes: &ChangeSet,
-    events: &HashMap<(&str, u64), String>,
+    events: &SavedEvents<'_>,
+    packer: &mut Packer,
 ) -> Result<(), StoreError> {
     let mut insert = tx
         .prepare_cached(
@@ -509,57 +590,71 @@ fn write_outbox(
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
         )
         .map_err(store_error("writing the outbox"))?;
+    let mut id = String::new();
     for write in &changes.outbox {
         // An announcement names its event; a ready record may still carry one as JSON
         // (a restored dump), and is stored the same way when it does.
-        let (record, referred) = match write {
+        let (written, record_id) = match write {
             OutboxWrite::Record(record) => {
-                let key = (record.aggregate_id.as_str(), record.aggregate_version);
                 let referred = events
-                    .get(&key)
-                    .is_some_and(|json| *json == record.payload_json);
-                (std::borrow::Cow::Borrowed(record), referred)
+                    .get(&record.aggregate_id, record.aggregate_version)
+                    .is_some_and(|(_, json)| json == record.payload_json.as_bytes());
+                let doc = OutboxDoc {
+                    id: &record.id,
+                    topic: &record.topic,
+                    aggregate_id: &record.aggregate_id,
+                    aggregate_version: record.aggregate_version,
+                    created_at: &record.created_at,
+                    payload_json: if referred { "" } else { &record.payload_json },
+                };
+                let payload_event = referred
+                    .then(|| to_i64("event version", record.aggregate_version))
+                    .transpose()?;
+                let written = insert.execute(params![
+                    record.id,
+                    record.topic,
+                    record.aggregate_id,
+                    packer.value("outbox record", &doc)?,
+                    payload_event
+                ]);
+                (written, record.id.as_str())
             }
             OutboxWrite::OrderEvent { order_id, version } => {
-                let event = changes.announced_event(order_id, *version)?;
-                let record = OutboxRecord {
-                    id: format!("{}:{}", event.order_id, event.version),
-                    topic: event.event.topic().to_string(),
-                    aggregate_id: event.order_id.to_string(),
-                    aggregate_version: event.version,
-                    created_at: event.recorded_at,
-                    payload_json: String::new(),
+                let event = match events.get(order_id.as_str(), *version) {
+                    Some((event, _)) => event,
+                    // Not saved by this change set: the port's error for it.
+                    None => changes.announced_event(order_id, *version)?,
                 };
-                (std::borrow::Cow::Owned(record), true)
+                let topic = event.event.topic();
+                let aggregate_id = event.order_id.as_str();
+                let doc = OutboxDoc {
+                    id: AnnouncementId(&event.order_id, event.version),
+                    topic,
+                    aggregate_id,
+                    aggregate_version: event.version,
+                    created_at: &event.recorded_at,
+                    payload_json: "",
+                };
+                id.clear();
+                {
+                    use std::fmt::Write as _;
+                    let _ = write!(id, "{}", doc.id);
+                }
+                let written = insert.execute(params![
+                    id,
+                    topic,
+                    aggregate_id,
+                    packer.value("outbox record", &doc)?,
+                    to_i64("event version", event.version)?
+                ]);
+                (written, id.as_str())
             }
         };
-        let record = record.as_ref();
-        let (doc, payload_event) = if referred {
-            let without = OutboxRecord {
-                payload_json: String::new(),
-                ..record.clone()
-            };
-            (
-                Packed::of("outbox record", &without)?,
-                Some(to_i64("event version", record.aggregate_version)?),
-            )
-        } else {
-            (Packed::of("outbox record", record)?, None)
-        };
-        let written = insert
-            .execute(params![
-                record.id,
-                record.topic,
-                record.aggregate_id,
-                doc,
-                payload_event
-            ])
-            .map_err(store_error("writing an outbox record"))?;
+        let written = written.map_err(store_error("writing an outbox record"))?;
         if written == 0 {
             return Err(StoreError::Unavailable {
                 reason: format!(
-                    "outbox record id {:?} already exists: the id generator repeated an id",
-                    record.id
+                    "outbox record id {record_id:?} already exists: the id generator repeated an id"
                 ),
             });
         }
@@ -682,11 +777,12 @@ impl SqliteStore {
             Err(e) => return all(store_error("beginning a commit")(e)),
         };
         let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(group.len());
+        let mut packer = Packer::default();
         for queued in group {
             let outcome = if predecessor_refused(queued, group, &outcomes) {
                 Err(CommitTicket::refused_after_predecessor())
             } else {
-                self.apply_in_savepoint(&tx, &queued.changes)
+                self.apply_in_savepoint(&tx, &queued.changes, &mut packer)
             };
             outcomes.push(outcome);
         }
@@ -709,10 +805,11 @@ impl SqliteStore {
         &self,
         tx: &Transaction<'_>,
         changes: &ChangeSet,
+        packer: &mut Packer,
     ) -> Result<(), StoreError> {
         tx.execute_batch("SAVEPOINT change_set")
             .map_err(store_error("beginning a change set"))?;
-        match self.apply(tx, changes) {
+        match self.apply(tx, changes, packer) {
             Ok(()) => tx
                 .execute_batch("RELEASE change_set")
                 .map_err(store_error("ending a change set")),
@@ -724,10 +821,15 @@ impl SqliteStore {
         }
     }
 
-    fn apply(&self, tx: &Transaction<'_>, changes: &ChangeSet) -> Result<(), StoreError> {
-        let events = write_orders(tx, &changes.orders)?;
-        write_stock(tx, changes.stock.as_ref())?;
-        write_idempotency(tx, &changes.idempotency)?;
+    fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        changes: &ChangeSet,
+        packer: &mut Packer,
+    ) -> Result<(), StoreError> {
+        let events = write_orders(tx, &changes.orders, packer)?;
+        write_stock(tx, changes.stock.as_ref(), packer)?;
+        write_idempotency(tx, &changes.idempotency, packer)?;
         records::write_records(tx, &changes.records)?;
         write_documents(tx, &changes.documents)?;
         if self.take_failure() {
@@ -736,7 +838,7 @@ impl SqliteStore {
                 reason: "injected failure midway through a commit".to_string(),
             });
         }
-        write_outbox(tx, changes, &events)
+        write_outbox(tx, changes, &events, packer)
     }
 }
 
@@ -1121,5 +1223,73 @@ impl Outbox for SqliteStore {
             .and_then(|mut s| s.execute([id]))
             .map_err(store_error("acknowledging an outbox record"))?;
         Ok(removed > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn record(id: &str, topic: &str, aggregate: &str, payload: &str, nanos: u32) -> OutboxRecord {
+        OutboxRecord {
+            id: id.to_string(),
+            topic: topic.to_string(),
+            aggregate_id: aggregate.to_string(),
+            aggregate_version: u64::from(nanos % 7),
+            created_at: DateTime::from_timestamp(1_790_000_000, nanos).unwrap_or_default(),
+            payload_json: payload.to_string(),
+        }
+    }
+
+    proptest! {
+        /// The borrowed form the store writes serialises exactly as an `OutboxRecord`
+        /// does, so a stored record reads back as the record that was written.
+        #[test]
+        fn outbox_doc_serialises_as_outbox_record(
+            id in ".{0,40}",
+            topic in ".{0,20}",
+            aggregate in ".{0,30}",
+            payload in ".{0,80}",
+            nanos in 0u32..1_000_000_000,
+        ) {
+            let record = record(&id, &topic, &aggregate, &payload, nanos);
+            let doc = OutboxDoc {
+                id: &record.id,
+                topic: &record.topic,
+                aggregate_id: &record.aggregate_id,
+                aggregate_version: record.aggregate_version,
+                created_at: &record.created_at,
+                payload_json: &record.payload_json,
+            };
+            prop_assert_eq!(
+                serde_json::to_string(&doc).unwrap(),
+                serde_json::to_string(&record).unwrap()
+            );
+        }
+    }
+
+    /// An announcement's id is written as `OutboxRecord::for_order_event` names it.
+    #[test]
+    fn announcement_ids_match_the_ports_naming() {
+        let order = OrderId::parse("order-000042").unwrap();
+        let doc = OutboxDoc {
+            id: AnnouncementId(&order, 7),
+            topic: "order.placed",
+            aggregate_id: order.as_str(),
+            aggregate_version: 7,
+            created_at: &DateTime::<Utc>::default(),
+            payload_json: "",
+        };
+        let expected = record("order-000042:7", "order.placed", "order-000042", "", 0);
+        let expected = OutboxRecord {
+            aggregate_version: 7,
+            created_at: DateTime::<Utc>::default(),
+            ..expected
+        };
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
     }
 }

@@ -325,3 +325,86 @@ mod erased {
         }
     }
 }
+
+/// An update normally leaves the order's channel and placing time as they were, and the
+/// store then rewrites only what changed; a snapshot that does move them (nothing in the
+/// engine does, but the port allows it) is saved whole, listed where it now belongs, and
+/// a stale version is a conflict either way.
+#[test]
+fn updates_keep_listings_right_whether_or_not_channel_and_time_move() {
+    use ordersmith::ids::ChannelId;
+    use ordersmith::ports::{OrderQuery, StoreError};
+
+    let store = SqliteStore::in_memory().unwrap();
+    let start = fixtures::start();
+    let first = fixtures::new_order_change("o-1", "web", start);
+    let order = first.snapshot.clone();
+    store
+        .commit(ChangeSet {
+            orders: vec![first],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let by_channel = |channel: &str| {
+        store
+            .query_orders(&OrderQuery {
+                channel: Some(ChannelId::parse(channel).unwrap()),
+                ..OrderQuery::default()
+            })
+            .unwrap()
+    };
+    let placed_from = |from| {
+        store
+            .query_orders(&OrderQuery {
+                placed_from: Some(from),
+                ..OrderQuery::default()
+            })
+            .unwrap()
+    };
+
+    // In place: channel and time unchanged.
+    let noted = fixtures::note_change(&order, "first", start);
+    let order = noted.snapshot.clone();
+    store
+        .commit(ChangeSet {
+            orders: vec![noted],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(store.load_order(&order.id).unwrap().unwrap(), order);
+    assert_eq!(by_channel("web"), vec![order.clone()]);
+
+    // Moved: another channel and a later placing time.
+    let later = start + chrono::Duration::hours(5);
+    let mut moved = fixtures::note_change(&order, "second", start);
+    moved.snapshot.channel = ChannelId::parse("market").unwrap();
+    moved.snapshot.placed_at = later;
+    let order = moved.snapshot.clone();
+    store
+        .commit(ChangeSet {
+            orders: vec![moved],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(store.load_order(&order.id).unwrap().unwrap(), order);
+    assert!(by_channel("web").is_empty());
+    assert_eq!(by_channel("market"), vec![order.clone()]);
+    assert_eq!(placed_from(later), vec![order.clone()]);
+    assert!(placed_from(later + chrono::Duration::seconds(1)).is_empty());
+
+    // Stale, with and without moving: a conflict naming the stored version, nothing saved.
+    for channel in ["market", "web"] {
+        let mut stale = fixtures::note_change(&order, "stale", start);
+        stale.expected_version -= 1;
+        stale.snapshot.channel = ChannelId::parse(channel).unwrap();
+        let refused = store.commit(ChangeSet {
+            orders: vec![stale],
+            ..ChangeSet::default()
+        });
+        assert!(
+            matches!(refused, Err(StoreError::Conflict { actual, .. }) if actual == order.version),
+            "{refused:?}"
+        );
+        assert_eq!(store.load_order(&order.id).unwrap().unwrap(), order);
+    }
+}
