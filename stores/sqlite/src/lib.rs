@@ -18,11 +18,14 @@
 //! - **Versioned schema.** Migrations in `migrations/` are applied on open and recorded
 //!   in `schema_migrations`; a database written by a newer version is refused with
 //!   [`OpenError::SchemaTooNew`] instead of being misread.
-//! - **One connection behind a `Mutex`.** The port is synchronous and `Send + Sync`;
-//!   calls from many threads are serialised on the connection, which is what SQLite
-//!   does with writers anyway. Several processes may share the file: SQLite's own
-//!   locking and the busy timeout serialise their writers, and version checks inside
-//!   the immediate transaction keep stale saves out.
+//! - **One writing connection, and readers beside it.** The port is synchronous and
+//!   `Send + Sync`; writes from many threads are serialised on one connection behind a
+//!   `Mutex`, which is what SQLite does with writers anyway. Reads of a file go to a pool
+//!   of read-only connections (one per thread reading at the same moment, kept for the
+//!   next read), so a read never waits for a group's fsync: WAL gives each read
+//!   everything committed when it started. Several processes may share the file:
+//!   SQLite's own locking and the busy timeout serialise their writers, and version
+//!   checks inside the immediate transaction keep stale saves out.
 //!
 //! ```
 //! use ordersmith::engine::Engine;
@@ -63,7 +66,9 @@ use ordersmith::stock::StockLogEntry;
 
 use codec::{Doc, DocRange, PackedDocs};
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, ErrorCode, OptionalExtension, Transaction};
+use rusqlite::{
+    params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
+};
 
 pub use schema::{Migration, MIGRATIONS};
 
@@ -166,6 +171,10 @@ impl Default for SqliteOptions {
 /// A [`Store`] and [`Outbox`] on SQLite.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Idle read-only connections to the file (none for an in-memory database, whose
+    /// reads use `conn`: another connection would open another database).
+    readers: Mutex<Vec<Connection>>,
+    busy_timeout: Duration,
     path: Option<PathBuf>,
     fail_commits: AtomicU32,
     ids: IdBlocks,
@@ -253,6 +262,8 @@ impl SqliteStore {
             queue: Mutex::new(CommitQueue::default()),
             decided: Condvar::new(),
             conn: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            busy_timeout: options.busy_timeout,
             path,
             fail_commits: AtomicU32::new(0),
         })
@@ -295,6 +306,33 @@ impl SqliteStore {
         self.fail_commits.store(n, Ordering::SeqCst);
     }
 
+    /// A connection to read with: for a file, an idle read-only connection from the pool
+    /// (opened when none is idle, returned to the pool when dropped); in memory, the
+    /// writing connection.
+    fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let Some(path) = &self.path else {
+            return Ok(Reader::Shared(self.lock()?));
+        };
+        let idle = self.readers.lock().map_err(|_| readers_poisoned())?.pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(store_error("opening a read connection"))?;
+                conn.busy_timeout(self.busy_timeout)
+                    .map_err(store_error("opening a read connection"))?;
+                conn
+            }
+        };
+        Ok(Reader::Pooled {
+            store: self,
+            conn: Some(conn),
+        })
+    }
+
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| StoreError::Unavailable {
             reason: "SQLite connection lock poisoned by a panicking thread".to_string(),
@@ -305,6 +343,46 @@ impl SqliteStore {
         self.fail_commits
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
+    }
+}
+
+/// A connection lent for reading (see [`SqliteStore::reader`]).
+enum Reader<'a> {
+    /// From the pool; goes back to it when dropped.
+    Pooled {
+        store: &'a SqliteStore,
+        conn: Option<Connection>,
+    },
+    /// The writing connection (an in-memory database).
+    Shared(MutexGuard<'a, Connection>),
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Reader::Shared(conn) => conn,
+            Reader::Pooled { conn, .. } => conn
+                .as_ref()
+                .unwrap_or_else(|| unreachable!("connection taken before drop")),
+        }
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Reader::Pooled { store, conn } = self {
+            if let (Some(conn), Ok(mut idle)) = (conn.take(), store.readers.lock()) {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+fn readers_poisoned() -> StoreError {
+    StoreError::Unavailable {
+        reason: "SQLite read connection pool poisoned by a panicking thread".to_string(),
     }
 }
 
@@ -979,7 +1057,7 @@ impl IdGenerator for SqliteStore {
 
 impl Store for SqliteStore {
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let doc: Option<Doc> = conn
             .prepare_cached("SELECT snapshot FROM orders WHERE id = ?1")
             .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
@@ -988,7 +1066,7 @@ impl Store for SqliteStore {
     }
 
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT record FROM order_events WHERE order_id = ?1 ORDER BY version")
             .map_err(store_error("loading events"))?;
@@ -1042,7 +1120,7 @@ impl Store for SqliteStore {
             args.len() - 1,
             args.len()
         ));
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&sql)
             .map_err(store_error("querying orders"))?;
@@ -1054,7 +1132,7 @@ impl Store for SqliteStore {
     }
 
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let row: Option<(Doc, String, i64)> = conn
             .prepare_cached(
                 "SELECT fingerprint, order_id, order_version FROM idempotency_records WHERE key = ?1",
@@ -1075,7 +1153,7 @@ impl Store for SqliteStore {
         after_seq: u64,
         limit: usize,
     ) -> Result<Vec<StockLogEntry>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT entry FROM stock_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")
             .map_err(store_error("reading the stock log"))?;
@@ -1143,7 +1221,7 @@ impl Store for SqliteStore {
     }
 
     fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached("SELECT id FROM orders WHERE id > ?1 ORDER BY id LIMIT ?2")
             .map_err(store_error("listing orders"))?;
@@ -1168,7 +1246,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<IdempotencyRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT key, fingerprint, order_id, order_version FROM idempotency_records \
@@ -1194,7 +1272,7 @@ impl Store for SqliteStore {
     }
 
     fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
-        records::read_record(&*self.lock()?, namespace, key)
+        records::read_record(&*self.reader()?, namespace, key)
     }
 
     fn keyed_records(
@@ -1203,15 +1281,15 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<KeyedRecord>, StoreError> {
-        records::read_records(&*self.lock()?, namespace, after, limit)
+        records::read_records(&*self.reader()?, namespace, after, limit)
     }
 
     fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
-        records::namespaces(&*self.lock()?)
+        records::namespaces(&*self.reader()?)
     }
 
     fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         series_last(&conn, series)
     }
 
@@ -1254,7 +1332,7 @@ impl SqliteStore {
         sql: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<InvoiceDocument>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(sql)
             .map_err(store_error("reading invoice documents"))?;
@@ -1284,7 +1362,7 @@ fn idempotency(
 
 impl Outbox for SqliteStore {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT o.record, e.record FROM outbox o LEFT JOIN order_events e \

@@ -322,3 +322,55 @@ fn concurrent_writers_share_commits_and_lose_nothing() {
         .unwrap();
     assert_eq!(shirt.reserved, 2 * i64::from(mugs));
 }
+
+/// Reads of a file go to read connections: they are answered while a write waits for
+/// SQLite's write lock (here held by another connection, as another process or a group's
+/// fsync would hold it), and they see what was committed, not the waiting write.
+#[test]
+fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let options = ordersmith_sqlite::SqliteOptions {
+        busy_timeout: std::time::Duration::from_secs(120),
+        ..ordersmith_sqlite::SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open_with(&path, options).unwrap());
+    store.commit(new_order("o-1")).unwrap();
+    let id = OrderId::parse("o-1").unwrap();
+
+    // Another connection takes the write lock and keeps it.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    // A write of this store now waits for the lock, holding the store's writer.
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || store.commit(new_order("o-2")))
+    };
+    // Give the writer time to reach the lock (a read before that proves nothing, but
+    // cannot fail either: this only makes the test able to catch reads that wait).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (sent, answered) = std::sync::mpsc::channel();
+    let reader = {
+        let store = store.clone();
+        let id = id.clone();
+        std::thread::spawn(move || {
+            let answer = (
+                store.load_order(&id).map(|o| o.map(|o| o.version)),
+                store.order_ids(None, 10).map(|ids| ids.len()),
+            );
+            let _ = sent.send(answer);
+        })
+    };
+    // Bounded so a store whose reads wait for the write fails instead of hanging.
+    let (loaded, listed) = answered
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a read waited for a write that waits for the write lock");
+    assert_eq!(loaded.unwrap(), Some(1));
+    assert_eq!(listed.unwrap(), 1, "the waiting write is not visible yet");
+
+    other.execute_batch("ROLLBACK").unwrap();
+    writer.join().unwrap().unwrap();
+    reader.join().unwrap();
+    assert_eq!(store.order_ids(None, 10).unwrap().len(), 2);
+}
