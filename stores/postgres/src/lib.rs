@@ -363,6 +363,12 @@ fn write_orders(
 ) -> Result<(), StoreError> {
     let mut sorted: Vec<&OrderChange> = orders.iter().collect();
     sorted.sort_by(|a, b| a.snapshot.id.cmp(&b.snapshot.id));
+    let events = sorted.iter().map(|c| c.events.len()).sum();
+    let (mut event_orders, mut event_versions, mut event_records) = (
+        Vec::with_capacity(events),
+        Vec::with_capacity(events),
+        Vec::with_capacity(events),
+    );
     for change in sorted {
         let order = &change.snapshot;
         let id = order.id.as_str();
@@ -401,13 +407,17 @@ fn write_orders(
             });
         }
         for event in &change.events {
-            let record = encode("event record", event)?;
-            let version = to_i64("event version", event.version)?;
-            tx.execute(&stmts.insert_event, &[&id, &version, &record])
-                .map_err(store_error(
-                    "appending an event (events are never rewritten)",
-                ))?;
+            event_orders.push(id);
+            event_versions.push(to_i64("event version", event.version)?);
+            event_records.push(encode("event record", event)?);
         }
+    }
+    if !event_records.is_empty() {
+        tx.execute(
+            &stmts.insert_events,
+            &[&event_orders, &event_versions, &event_records],
+        )
+        .map_err(store_error("appending events (events are never rewritten)"))?;
     }
     Ok(())
 }
@@ -625,22 +635,42 @@ fn write_outbox(
     stmts: &Statements,
     records: &[OutboxRecord],
 ) -> Result<(), StoreError> {
-    for record in records {
-        let doc = encode("outbox record", record)?;
-        let written = tx
-            .execute(
-                &stmts.insert_outbox,
-                &[&record.id, &record.topic, &record.aggregate_id, &doc],
-            )
-            .map_err(store_error("writing an outbox record"))?;
-        if written == 0 {
-            return Err(StoreError::Unavailable {
-                reason: format!(
-                    "outbox record id {:?} already exists: the id generator repeated an id",
-                    record.id
-                ),
-            });
-        }
+    if records.is_empty() {
+        return Ok(());
+    }
+    let docs = records
+        .iter()
+        .map(|r| encode("outbox record", r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let column = |f: fn(&OutboxRecord) -> &str| records.iter().map(f).collect::<Vec<_>>();
+    let written = tx
+        .query(
+            &stmts.insert_outbox,
+            &[
+                &column(|r| &r.id),
+                &column(|r| &r.topic),
+                &column(|r| &r.aggregate_id),
+                &docs,
+            ],
+        )
+        .map_err(store_error("writing the outbox"))?;
+    if written.len() != records.len() {
+        let mut written: std::collections::HashSet<String> = written
+            .iter()
+            .map(|row| row.try_get::<_, String>(0))
+            .collect::<Result<_, _>>()
+            .map_err(store_error("writing the outbox"))?;
+        // The first record not written: its id was stored before, or earlier in this
+        // change set.
+        let repeated = records
+            .iter()
+            .find(|r| !written.remove(&r.id))
+            .map_or("", |r| r.id.as_str());
+        return Err(StoreError::Unavailable {
+            reason: format!(
+                "outbox record id {repeated:?} already exists: the id generator repeated an id"
+            ),
+        });
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ pub(crate) struct Statements {
     pub(crate) order_version: Statement,
     pub(crate) insert_order: Statement,
     pub(crate) update_order: Statement,
-    pub(crate) insert_event: Statement,
+    pub(crate) insert_events: Statement,
     pub(crate) idempotency: Statement,
     pub(crate) insert_idempotency: Statement,
     pub(crate) insert_outbox: Statement,
@@ -81,8 +81,10 @@ impl Statements {
                 "UPDATE orders SET version = $2, status = $3, channel = $4, placed_secs = $5, \
                  placed_nanos = $6, snapshot = $7 WHERE id = $1 AND version = $8",
             )?,
-            insert_event: client.prepare(
-                "INSERT INTO order_events (order_id, version, record) VALUES ($1, $2, $3)",
+            // Every event of a change set in one round trip (arrays of equal length).
+            insert_events: client.prepare(
+                "INSERT INTO order_events (order_id, version, record) \
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])",
             )?,
             idempotency: client.prepare(
                 "SELECT fingerprint, order_id, order_version FROM idempotency_records WHERE key = $1",
@@ -91,9 +93,15 @@ impl Statements {
                 "INSERT INTO idempotency_records (key, fingerprint, order_id, order_version) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
             )?,
+            // Every record of a change set in one round trip, in the given order (their
+            // `seq` is "oldest first"); returns the ids written, so a repeated one is named.
             insert_outbox: client.prepare(
-                "INSERT INTO outbox (id, topic, aggregate_id, record) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO outbox (id, topic, aggregate_id, record) \
+                 SELECT id, topic, aggregate_id, record \
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY \
+                     AS r (id, topic, aggregate_id, record, n) \
+                 ORDER BY n \
+                 ON CONFLICT (id) DO NOTHING RETURNING id",
             )?,
             pending: client.prepare("SELECT record FROM outbox ORDER BY seq LIMIT $1")?,
             acknowledge: client.prepare("DELETE FROM outbox WHERE id = $1")?,

@@ -128,6 +128,52 @@ fn an_expired_lease_is_claimed_again_and_an_acknowledged_record_never() {
     );
 }
 
+/// Outbox records are written in one statement per change set: they keep their order,
+/// and a repeated id (stored before, or twice in one change set) refuses the change set,
+/// names the id, and leaves nothing of it behind.
+#[test]
+fn outbox_records_keep_their_order_and_a_repeated_id_refuses_the_change_set() {
+    let (store, _guard) = store_in_new_schema("outbox_ids", 2);
+    let mut records = effects(5);
+    records.reverse();
+    store
+        .commit(ChangeSet {
+            outbox: records.iter().cloned().map(Into::into).collect(),
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let ids = |s: &PgStore| -> Vec<String> {
+        s.pending(100).unwrap().into_iter().map(|r| r.id).collect()
+    };
+    let expected: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids(&store), expected, "oldest first, as given");
+
+    let fresh = OutboxRecord {
+        id: "e-fresh".into(),
+        ..records[0].clone()
+    };
+    for (repeated, named) in [
+        (vec![fresh.clone(), records[2].clone()], "e-00002"),
+        (vec![fresh.clone(), fresh.clone()], "e-fresh"),
+    ] {
+        let created = fixtures::new_order_change("o-9", "web", fixtures::start());
+        let err = store
+            .commit(ChangeSet {
+                orders: vec![created],
+                outbox: repeated.into_iter().map(Into::into).collect(),
+                ..ChangeSet::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("already exists"), "{err}");
+        assert!(err.to_string().contains(&format!("{named:?}")), "{err}");
+        assert_eq!(ids(&store), expected, "nothing of the refused change set");
+        assert!(store
+            .load_order(&ordersmith::ids::OrderId::parse("o-9").unwrap())
+            .unwrap()
+            .is_none());
+    }
+}
+
 #[test]
 fn a_stale_save_from_another_process_is_a_conflict() {
     let (a, guard) = store_in_new_schema("stale", 2);
