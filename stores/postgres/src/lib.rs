@@ -559,20 +559,24 @@ fn write_stock(
         }
         stock.places.clone()
     };
+    let count = stock.entries.len().min(places.len());
+    let (mut partitions, mut seqs, mut bases, mut docs) = (
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+        Vec::with_capacity(count),
+    );
     for (entry, place) in stock.entries.iter().zip(&places) {
-        let partition = place.partition.as_ref().map_or("", |v| v.as_str());
-        let doc = encode("stock log entry", entry)?;
-        tx.execute(
-            &stmts.insert_stock_entry,
-            &[
-                &partition,
-                &to_i64("stock place", place.seq)?,
-                &to_i64("stock place basis", place.basis)?,
-                &doc,
-            ],
-        )
-        .map_err(store_error("appending to the stock log"))?;
+        partitions.push(place.partition.as_ref().map_or("", |v| v.as_str()));
+        seqs.push(to_i64("stock place", place.seq)?);
+        bases.push(to_i64("stock place basis", place.basis)?);
+        docs.push(encode("stock log entry", entry)?);
     }
+    tx.execute(
+        &stmts.insert_stock_entries,
+        &[&partitions, &seqs, &bases, &docs],
+    )
+    .map_err(store_error("appending to the stock log"))?;
     Ok(())
 }
 

@@ -24,7 +24,7 @@ pub(crate) struct Statements {
     pub(crate) insert_stock_head: Statement,
     pub(crate) stock_head: Statement,
     pub(crate) stock_total: Statement,
-    pub(crate) insert_stock_entry: Statement,
+    pub(crate) insert_stock_entries: Statement,
     pub(crate) stock_log_since: Statement,
     pub(crate) stock_read: Statement,
 }
@@ -52,8 +52,14 @@ impl Statements {
             stock_head: client.prepare("SELECT pseq FROM stock_heads WHERE partition = $1")?,
             stock_total: client
                 .prepare("SELECT COALESCE(SUM(pseq), 0)::BIGINT FROM stock_heads")?,
-            insert_stock_entry: client.prepare(
-                "INSERT INTO stock_entries (partition, pseq, basis, entry) VALUES ($1, $2, $3, $4)",
+            // Every entry of a write in one round trip, in the given order (ids follow
+            // the order the entries were decided in).
+            insert_stock_entries: client.prepare(
+                "INSERT INTO stock_entries (partition, pseq, basis, entry) \
+                 SELECT partition, pseq, basis, entry \
+                 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) WITH ORDINALITY \
+                     AS e (partition, pseq, basis, entry, n) \
+                 ORDER BY n",
             )?,
             stock_log_since: client
                 .prepare("SELECT entry FROM stock_entries ORDER BY id OFFSET $1 LIMIT $2")?,
