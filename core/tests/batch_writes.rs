@@ -16,11 +16,10 @@ use std::sync::Arc;
 use common::*;
 use ordersmith::engine::{CommandContext, Engine, EngineError, WRITE_BATCH};
 use ordersmith::ids::{LocationId, OrderId};
-use ordersmith::invoice::InvoiceDocument;
-use ordersmith::order::{HoldReason, NewOrder, Order, OrderCommand, OrderEventRecord, OrderStatus};
+use ordersmith::order::{HoldReason, NewOrder, Order, OrderCommand, OrderStatus};
 use ordersmith::ports::dump::export;
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
-use ordersmith::ports::{ChangeSet, IdempotencyRecord, KeyedRecord, OrderQuery, Store, StoreError};
+use ordersmith::ports::{ChangeSet, Store, StoreError};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
 use proptest::prelude::*;
 
@@ -32,18 +31,6 @@ struct Counting {
 }
 
 impl Store for Counting {
-    fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        self.inner.load_order(id)
-    }
-    fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
-        self.inner.order_events(id)
-    }
-    fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
-        self.inner.query_orders(query)
-    }
-    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.inner.idempotency_record(key)
-    }
     fn stock_log_since(&self, after: u64, limit: usize) -> Result<Vec<StockLogEntry>, StoreError> {
         self.inner.stock_log_since(after, limit)
     }
@@ -51,46 +38,7 @@ impl Store for Counting {
         self.commits.fetch_add(1, Ordering::SeqCst);
         self.inner.commit(changes)
     }
-    fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
-        self.inner.order_ids(after, limit)
-    }
-    fn idempotency_records(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
-        self.inner.idempotency_records(after, limit)
-    }
-    fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
-        self.inner.keyed_record(namespace, key)
-    }
-    fn keyed_records(
-        &self,
-        namespace: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<KeyedRecord>, StoreError> {
-        self.inner.keyed_records(namespace, after, limit)
-    }
-    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.record_namespaces()
-    }
-    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
-        self.inner.document_series_last(series)
-    }
-    fn load_document(&self, number: &str) -> Result<Option<InvoiceDocument>, StoreError> {
-        self.inner.load_document(number)
-    }
-    fn order_documents(&self, order: &OrderId) -> Result<Vec<InvoiceDocument>, StoreError> {
-        self.inner.order_documents(order)
-    }
-    fn documents(
-        &self,
-        after: Option<(&str, u64)>,
-        limit: usize,
-    ) -> Result<Vec<InvoiceDocument>, StoreError> {
-        self.inner.documents(after, limit)
-    }
+    forward_store_reads!(inner);
 }
 
 fn counting_engine() -> (Engine, Arc<Counting>) {

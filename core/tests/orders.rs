@@ -21,7 +21,7 @@ use ordersmith::order::{
 };
 use ordersmith::pii::{Address, Customer, Redacted};
 use ordersmith::ports::memory::{MemoryStore, SequentialIds, SystemClock};
-use ordersmith::ports::{ChangeSet, IdempotencyRecord, OrderQuery, Outbox, Store, StoreError};
+use ordersmith::ports::{ChangeSet, OrderQuery, Outbox, Store, StoreError};
 
 fn ctx() -> CommandContext {
     CommandContext::system()
@@ -589,24 +589,6 @@ struct RacingStore {
 }
 
 impl Store for RacingStore {
-    fn load_order(
-        &self,
-        id: &ordersmith::ids::OrderId,
-    ) -> Result<Option<ordersmith::order::Order>, StoreError> {
-        self.inner.load_order(id)
-    }
-    fn order_events(
-        &self,
-        id: &ordersmith::ids::OrderId,
-    ) -> Result<Vec<ordersmith::order::OrderEventRecord>, StoreError> {
-        self.inner.order_events(id)
-    }
-    fn query_orders(&self, q: &OrderQuery) -> Result<Vec<ordersmith::order::Order>, StoreError> {
-        self.inner.query_orders(q)
-    }
-    fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.inner.idempotency_record(key)
-    }
     fn stock_log_since(
         &self,
         after_seq: u64,
@@ -631,60 +613,7 @@ impl Store for RacingStore {
         }
         self.inner.commit(changes)
     }
-    fn order_ids(
-        &self,
-        after: Option<&ordersmith::ids::OrderId>,
-        limit: usize,
-    ) -> Result<Vec<ordersmith::ids::OrderId>, StoreError> {
-        self.inner.order_ids(after, limit)
-    }
-    fn idempotency_records(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<IdempotencyRecord>, StoreError> {
-        self.inner.idempotency_records(after, limit)
-    }
-    fn keyed_record(
-        &self,
-        namespace: &str,
-        key: &str,
-    ) -> Result<Option<ordersmith::ports::KeyedRecord>, StoreError> {
-        self.inner.keyed_record(namespace, key)
-    }
-    fn keyed_records(
-        &self,
-        namespace: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<ordersmith::ports::KeyedRecord>, StoreError> {
-        self.inner.keyed_records(namespace, after, limit)
-    }
-    fn record_namespaces(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.record_namespaces()
-    }
-    fn document_series_last(&self, series: &str) -> Result<u64, StoreError> {
-        self.inner.document_series_last(series)
-    }
-    fn load_document(
-        &self,
-        number: &str,
-    ) -> Result<Option<ordersmith::invoice::InvoiceDocument>, StoreError> {
-        self.inner.load_document(number)
-    }
-    fn order_documents(
-        &self,
-        order: &ordersmith::ids::OrderId,
-    ) -> Result<Vec<ordersmith::invoice::InvoiceDocument>, StoreError> {
-        self.inner.order_documents(order)
-    }
-    fn documents(
-        &self,
-        after: Option<(&str, u64)>,
-        limit: usize,
-    ) -> Result<Vec<ordersmith::invoice::InvoiceDocument>, StoreError> {
-        self.inner.documents(after, limit)
-    }
+    forward_store_reads!(inner);
 }
 
 #[test]

@@ -93,3 +93,90 @@ pub fn test_engine() -> TestEngine {
         clock,
     }
 }
+
+/// Inside an `impl Store for T`: the store's reads, forwarded to `self.$inner`. For the
+/// tests' wrapping stores (a gate, a counter, a racing store), which differ only in
+/// `commit`, `submit`/`wait` and `stock_log_since`.
+#[macro_export]
+macro_rules! forward_store_reads {
+    ($inner:ident) => {
+        fn load_order(
+            &self,
+            id: &ordersmith::ids::OrderId,
+        ) -> Result<Option<ordersmith::order::Order>, ordersmith::ports::StoreError> {
+            self.$inner.load_order(id)
+        }
+        fn order_events(
+            &self,
+            id: &ordersmith::ids::OrderId,
+        ) -> Result<Vec<ordersmith::order::OrderEventRecord>, ordersmith::ports::StoreError> {
+            self.$inner.order_events(id)
+        }
+        fn query_orders(
+            &self,
+            query: &ordersmith::ports::OrderQuery,
+        ) -> Result<Vec<ordersmith::order::Order>, ordersmith::ports::StoreError> {
+            self.$inner.query_orders(query)
+        }
+        fn idempotency_record(
+            &self,
+            key: &str,
+        ) -> Result<Option<ordersmith::ports::IdempotencyRecord>, ordersmith::ports::StoreError> {
+            self.$inner.idempotency_record(key)
+        }
+        fn order_ids(
+            &self,
+            after: Option<&ordersmith::ids::OrderId>,
+            limit: usize,
+        ) -> Result<Vec<ordersmith::ids::OrderId>, ordersmith::ports::StoreError> {
+            self.$inner.order_ids(after, limit)
+        }
+        fn idempotency_records(
+            &self,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<ordersmith::ports::IdempotencyRecord>, ordersmith::ports::StoreError> {
+            self.$inner.idempotency_records(after, limit)
+        }
+        fn keyed_record(
+            &self,
+            namespace: &str,
+            key: &str,
+        ) -> Result<Option<ordersmith::ports::KeyedRecord>, ordersmith::ports::StoreError> {
+            self.$inner.keyed_record(namespace, key)
+        }
+        fn keyed_records(
+            &self,
+            namespace: &str,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<ordersmith::ports::KeyedRecord>, ordersmith::ports::StoreError> {
+            self.$inner.keyed_records(namespace, after, limit)
+        }
+        fn record_namespaces(&self) -> Result<Vec<String>, ordersmith::ports::StoreError> {
+            self.$inner.record_namespaces()
+        }
+        fn document_series_last(&self, series: &str) -> Result<u64, ordersmith::ports::StoreError> {
+            self.$inner.document_series_last(series)
+        }
+        fn load_document(
+            &self,
+            number: &str,
+        ) -> Result<Option<ordersmith::invoice::InvoiceDocument>, ordersmith::ports::StoreError> {
+            self.$inner.load_document(number)
+        }
+        fn order_documents(
+            &self,
+            order: &ordersmith::ids::OrderId,
+        ) -> Result<Vec<ordersmith::invoice::InvoiceDocument>, ordersmith::ports::StoreError> {
+            self.$inner.order_documents(order)
+        }
+        fn documents(
+            &self,
+            after: Option<(&str, u64)>,
+            limit: usize,
+        ) -> Result<Vec<ordersmith::invoice::InvoiceDocument>, ordersmith::ports::StoreError> {
+            self.$inner.documents(after, limit)
+        }
+    };
+}
