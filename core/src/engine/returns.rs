@@ -186,9 +186,9 @@ fn place_replacement(
         .collect();
     let mut new = NewOrder::new(original.channel.clone(), tx.now, original.currency, lines);
     new.taxes_included = original.taxes_included;
-    new.customer = original.customer.clone();
-    new.shipping_address = original.shipping_address.clone();
-    new.billing_address = original.billing_address.clone();
+    new.customer = original.customer.as_deref().cloned();
+    new.shipping_address = original.shipping_address.as_deref().cloned();
+    new.billing_address = original.billing_address.as_deref().cloned();
     new.tags = vec!["exchange".to_string()];
     new.note = Some(format!(
         "exchange for order {} return {}",

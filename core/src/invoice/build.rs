@@ -62,8 +62,9 @@ fn vat_rate(order: &Order, line: &str, taxes: &[TaxLine]) -> Result<Decimal, Inv
 fn buyer(order: &Order, config: &InvoiceConfig) -> Buyer {
     let address = order
         .billing_address
-        .clone()
-        .or_else(|| order.shipping_address.clone());
+        .as_deref()
+        .or(order.shipping_address.as_deref())
+        .cloned();
     let from_address = address
         .as_ref()
         .map(|a| a.name.expose().trim().to_string())

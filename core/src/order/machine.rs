@@ -1,6 +1,7 @@
 //! The transition table and `decide`: (order, command) → events or a typed error.
 
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -314,9 +315,9 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         placed_at: new.placed_at,
         currency: new.currency,
         taxes_included: new.taxes_included,
-        customer: new.customer.clone(),
-        shipping_address: new.shipping_address.clone(),
-        billing_address: new.billing_address.clone(),
+        customer: new.customer.clone().map(Arc::new),
+        shipping_address: new.shipping_address.clone().map(Arc::new),
+        billing_address: new.billing_address.clone().map(Arc::new),
         lines,
         shipping_lines: new.shipping_lines.clone(),
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),

@@ -1,6 +1,7 @@
 //! The order aggregate's state and its derived figures.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -399,13 +400,13 @@ pub struct Order {
     pub taxes_included: bool,
     /// The customer (personal data, redacted in `Debug`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer: Option<Customer>,
+    pub customer: Option<Arc<Customer>>,
     /// Where to ship.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_address: Option<Address>,
+    pub shipping_address: Option<Arc<Address>>,
     /// Where to invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_address: Option<Address>,
+    pub billing_address: Option<Arc<Address>>,
     /// Lines.
     pub lines: Vec<OrderLine>,
     /// Shipping charges.
