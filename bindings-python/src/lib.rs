@@ -8,8 +8,8 @@
 //! `money`, `order` (the order types), `engine` (constructors and order commands),
 //! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
 //! reads); `channels` (the `ordersmith-channels` crate: parse, verify, import, plan
-//! stock pushes); `invoice` (invoices, credit notes and their documents).
-//! stock pushes); `kpi` (KPI tables, exports, insights and the report).
+//! stock pushes); `invoice` (invoices, credit notes and their documents); `kpi` (KPI
+//! tables, exports, insights and the report).
 
 mod args;
 mod batch;
