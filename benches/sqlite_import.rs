@@ -83,7 +83,9 @@ fn order(i: usize) -> NewOrder {
         address.city = Redacted::new(city.to_string());
         address.region = Some(region.to_string());
     }
-    new.note = (i % 3 == 0).then(|| format!("call before delivery, ref {i}"));
+    new.note = i
+        .is_multiple_of(3)
+        .then(|| format!("call before delivery, ref {i}"));
     new
 }
 

@@ -617,7 +617,11 @@ pub fn cursor_pages_visit_every_match_once(make: Make<'_>) {
         "o-b", "o-B", "o-a", "o-A", "o-ä", "o-10", "o-9", "o_1", "o-c", "o-d", "o-e",
     ];
     let change = |i: usize, id: &str| {
-        let channel = if i % 3 == 0 { "trendyol" } else { "web" };
+        let channel = if i.is_multiple_of(3) {
+            "trendyol"
+        } else {
+            "web"
+        };
         // Three orders per placed time, so ties are the rule, not the exception.
         let at = start() + Duration::minutes(i64::try_from(i / 3).unwrap());
         new_order_change(id, channel, at)
