@@ -3,6 +3,7 @@
     pip install ./bindings-python          # a release build
     python benches/python_import.py [N]    # N orders, default 100000
     python benches/python_import.py N --jsonl   # only the JSON-lines import (and its peak RSS)
+    python benches/python_import.py N --jsonl-ids   # the same, reporting ids (import_orders_jsonl_ids)
     python benches/python_import.py N --dicts   # only the list-of-dicts import (and its peak RSS)
     python benches/python_import.py --lookups   # engine.order(id): memory and SQLite
 
@@ -140,14 +141,24 @@ def import_jsonl(n: int) -> ordersmith.ImportResult:
     return result
 
 
+def import_jsonl_ids(n: int) -> ordersmith.ImportIds:
+    engine = stocked_engine()
+    data = json_lines(n)
+    start = time.perf_counter()
+    result = engine.import_orders_jsonl_ids(data)
+    report(f"import_orders_jsonl_ids({n}) ({len(data) / n:.0f} B/line)", n, time.perf_counter() - start)
+    assert len(result.placed) == n and not result.errors
+    return result
+
+
 def main() -> None:
     if sys.argv[1:] == ["--lookups"]:
         lookups()
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     only = sys.argv[2] if len(sys.argv) > 2 else ""
-    if only in ("--jsonl", "--dicts"):
-        (import_jsonl if only == "--jsonl" else import_dicts)(n)
+    if only in ("--jsonl", "--jsonl-ids", "--dicts"):
+        {"--jsonl": import_jsonl, "--jsonl-ids": import_jsonl_ids, "--dicts": import_dicts}[only](n)
         print(f"peak RSS {peak_rss_mb():,.0f} MB")
         return
     import_jsonl(n)

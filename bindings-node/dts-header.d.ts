@@ -143,6 +143,12 @@ export interface JsonLinesImportResult {
   /** Lines that failed, by their 1-based line number (blank lines count). */
   errors: Array<{ line: number; error: OrdersmithError }>
 }
+/** What `importOrdersJsonlIds` did: the id of each order placed (or already there), and
+ * each refused line, both by their 1-based line number (blank lines count). */
+export interface JsonLinesImportIds {
+  placed: Array<{ line: number; orderId: string }>
+  errors: Array<{ line: number; error: OrdersmithError }>
+}
 export interface OrderPage { orders: Order[]; next_cursor: string | null }
 export interface OrderQueryOptions {
   status?: OrderStatus

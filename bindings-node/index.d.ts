@@ -143,6 +143,12 @@ export interface JsonLinesImportResult {
   /** Lines that failed, by their 1-based line number (blank lines count). */
   errors: Array<{ line: number; error: OrdersmithError }>
 }
+/** What `importOrdersJsonlIds` did: the id of each order placed (or already there), and
+ * each refused line, both by their 1-based line number (blank lines count). */
+export interface JsonLinesImportIds {
+  placed: Array<{ line: number; orderId: string }>
+  errors: Array<{ line: number; error: OrdersmithError }>
+}
 export interface OrderPage { orders: Order[]; next_cursor: string | null }
 export interface OrderQueryOptions {
   status?: OrderStatus
@@ -518,6 +524,15 @@ export declare class Engine {
    * bad field, its `path`.
    */
   importOrdersJsonl(data: Buffer | string, options?: Pick<CallOptions, 'actor'>): Promise<JsonLinesImportResult>
+  /**
+   * `importOrdersJsonl` for an import that does not need the orders back (a
+   * migration): the same orders placed the same way, reported as `{ line, orderId }`
+   * instead of whole orders (`Engine::import_orders_json_lines`), so no order is
+   * copied, written as JSON or parsed by V8 for the report. An order already there
+   * (its channel reference seen before with the same content) is reported with its
+   * id.
+   */
+  importOrdersJsonlIds(data: Buffer | string, options?: Pick<CallOptions, 'actor'>): Promise<JsonLinesImportIds>
   /**
    * Lets this engine issue invoices and credit notes: `config` is the core's
    * `InvoiceConfig` (`seller` with `name`, `vat_id` or `tax_id`, `address_lines`,

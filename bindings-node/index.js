@@ -50,9 +50,10 @@ function guard(fn) {
   }
 }
 
-// Bulk results carry per-item failures as JSON ({index, error}); give them classes too.
+// Bulk results carry per-item failures as JSON ({index, error}, {line, error}); give
+// them classes too.
 function fixBulk(value) {
-  if (value && Array.isArray(value.errors) && Array.isArray(value.orders)) {
+  if (value && Array.isArray(value.errors) && (Array.isArray(value.orders) || Array.isArray(value.placed))) {
     for (const item of value.errors) {
       if (item && item.error && !(item.error instanceof Error)) item.error = errors.fromJson(item.error)
     }

@@ -3,7 +3,7 @@
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either};
 use napi_derive::napi;
-use ordersmith::engine::JsonLineResult;
+use ordersmith::engine::{JsonLineResult, JsonLinesImport};
 
 use crate::convert::{bulk_text, context, JsonArg};
 use crate::engine::JsEngine;
@@ -39,6 +39,40 @@ impl JsEngine {
                     .map(|JsonLineResult { line, result }| (line, result.map_err(Failure::from))),
                 "line",
             )
+        })
+    }
+
+    /// `importOrdersJsonl` for an import that does not need the orders back (a
+    /// migration): the same orders placed the same way, reported as `{ line, orderId }`
+    /// instead of whole orders (`Engine::import_orders_json_lines`), so no order is
+    /// copied, written as JSON or parsed by V8 for the report. An order already there
+    /// (its channel reference seen before with the same content) is reported with its
+    /// id.
+    #[napi(
+        ts_args_type = "data: Buffer | string, options?: Pick<CallOptions, 'actor'>",
+        ts_return_type = "Promise<JsonLinesImportIds>"
+    )]
+    pub fn import_orders_jsonl_ids(
+        &self,
+        data: Either<Buffer, String>,
+        options: Option<JsonArg>,
+    ) -> AsyncTask<Job> {
+        let data = match data {
+            Either::A(buffer) => buffer.to_vec(),
+            Either::B(text) => text.into_bytes(),
+        };
+        self.write_text(move |e| {
+            let ctx = context(options)?;
+            let JsonLinesImport { placed, refused } = e.import_orders_json_lines(&data, &ctx);
+            let placed: Vec<serde_json::Value> = placed
+                .into_iter()
+                .map(|(line, id)| serde_json::json!({ "line": line, "orderId": id }))
+                .collect();
+            let errors: Vec<serde_json::Value> = refused
+                .into_iter()
+                .map(|(line, e)| serde_json::json!({ "line": line, "error": Failure::from(e).to_json() }))
+                .collect();
+            Ok(serde_json::json!({ "placed": placed, "errors": errors }).to_string())
         })
     }
 }

@@ -59,3 +59,33 @@ test('importOrdersJsonl takes a string, and reports bad UTF-8 and a cut-off last
     ],
   )
 })
+
+test('importOrdersJsonlIds places what importOrdersJsonl places and reports ids', async () => {
+  const data = [
+    line('I-1'), // 1
+    '{not json}', // 2
+    line('I-2'), // 3
+    line('I-1'), // 4: line 1 again, the same order
+    JSON.stringify({ ...orderInput({ ref: 'I-2' }), note: 'other content' }), // 5
+    '', // 6: blank
+    line('I-3'), // 7
+  ].join('\n')
+  const withOrders = ordersmith.Engine.inMemory()
+  const withIds = ordersmith.Engine.inMemory()
+  const orders = await withOrders.importOrdersJsonl(data)
+  const ids = await withIds.importOrdersJsonlIds(Buffer.from(data), { actor: 'user:migration' })
+  assert.deepEqual(ids.placed.map((p) => p.line), [1, 3, 4, 7])
+  assert.deepEqual(ids.placed.map((p) => p.orderId), orders.orders.map((o) => o.id))
+  assert.equal(ids.placed[0].orderId, ids.placed[2].orderId)
+  assert.deepEqual(
+    ids.errors.map((e) => [e.line, e.error.code]),
+    orders.errors.map((e) => [e.line, e.error.code]),
+  )
+  assert.deepEqual(ids.errors.map((e) => e.line), [2, 5])
+  assert.ok(ids.errors[0].error instanceof ordersmith.OrderError)
+  assert.equal(ids.errors[1].error.code, 'ENGINE_DUPLICATE_EXTERNAL_REF')
+  for (const { orderId } of ids.placed) assert.equal(withIds.order(orderId).id, orderId)
+  const fromText = await ordersmith.Engine.inMemory().importOrdersJsonlIds(data)
+  assert.deepEqual(fromText.placed, ids.placed)
+  await assert.rejects(async () => withIds.importOrdersJsonlIds(42))
+})

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ordersmith::engine::JsonLineResult;
+use ordersmith::engine::{JsonLineResult, JsonLinesImport};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
 
@@ -11,7 +11,7 @@ use crate::args::{names, Text};
 use crate::convert::context;
 use crate::engine::PyEngine;
 use crate::errors::{core_error, detached, invalid_input, shielded, Failure};
-use crate::order::{PyImportResult, PyOrder};
+use crate::order::{PyImportIds, PyImportResult, PyOrder};
 
 /// The JSON-lines text as bytes: `bytes` borrowed as they are (immutable, so safe to
 /// read with the GIL released), `bytearray` copied (another thread could resize it),
@@ -79,6 +79,49 @@ impl PyEngine {
             }
             Ok(PyImportResult {
                 orders: placed.unbind(),
+                errors: errors.unbind(),
+            })
+        })
+    }
+
+    /// `import_orders_jsonl` for an import that does not need the orders back (a
+    /// migration): the same orders placed the same way, reported as `(line, order_id)`
+    /// pairs instead of `Order` objects (`Engine::import_orders_json_lines`). No order
+    /// is copied for the report nor wrapped as a Python object, which is most of what
+    /// a large import costs besides placing it. An order already there (its channel
+    /// reference seen before with the same content) is reported with its id.
+    #[pyo3(signature = (data, *, actor=None))]
+    fn import_orders_jsonl_ids(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        actor: Option<Text<names::actor>>,
+    ) -> PyResult<PyImportIds> {
+        let actor = actor.as_ref().map(Text::as_str);
+        shielded(py, || {
+            let ctx = context(py, actor, None)?;
+            let bytes = data_bytes(data)?;
+            let bytes: &[u8] = &bytes;
+            let engine = &self.engine(py)?;
+            let JsonLinesImport { placed, refused } = detached(py, || {
+                Ok::<_, Failure>(engine.import_orders_json_lines(bytes, &ctx))
+            })?;
+            let ids = PyList::empty(py);
+            for (line, id) in placed {
+                ids.append((line, id.as_str()))?;
+            }
+            let errors = PyList::empty(py);
+            for (line, e) in refused {
+                errors.append(PyTuple::new(
+                    py,
+                    [
+                        line.into_pyobject(py)?.into_any(),
+                        core_error(py, &e).into_value(py).into_bound(py).into_any(),
+                    ],
+                )?)?;
+            }
+            Ok(PyImportIds {
+                placed: ids.unbind(),
                 errors: errors.unbind(),
             })
         })

@@ -43,6 +43,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<order::PyOrderLine>()?;
     m.add_class::<order::PyTotals>()?;
     m.add_class::<order::PyImportResult>()?;
+    m.add_class::<order::PyImportIds>()?;
     m.add_class::<listing::PyOrderPage>()?;
     m.add_class::<listing::PyOrderIterator>()?;
     m.add_class::<channels::PyChannelIntake>()?;

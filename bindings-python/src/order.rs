@@ -425,6 +425,35 @@ impl PyImportResult {
     }
 }
 
+/// What `import_orders_jsonl_ids` did: `(line, order_id)` for each order placed (or
+/// already there), and `(line, Error)` for each refused line, both in line order.
+#[pyclass(frozen, name = "ImportIds", module = "ordersmith._native")]
+pub(crate) struct PyImportIds {
+    /// `(line, order_id)` pairs, in line order.
+    pub(crate) placed: Py<PyList>,
+    /// `(line, Error)` pairs, in line order.
+    pub(crate) errors: Py<PyList>,
+}
+
+#[pymethods]
+impl PyImportIds {
+    #[getter]
+    fn placed(&self, py: Python<'_>) -> Py<PyList> {
+        self.placed.clone_ref(py)
+    }
+    #[getter]
+    fn errors(&self, py: Python<'_>) -> Py<PyList> {
+        self.errors.clone_ref(py)
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "ImportIds(placed={}, errors={})",
+            self.placed.bind(py).len(),
+            self.errors.bind(py).len()
+        )
+    }
+}
+
 /// A mapping `{line_id: quantity}` (any `collections.abc.Mapping`) as the core's line
 /// quantities.
 pub(crate) fn line_quantities(

@@ -138,3 +138,39 @@ def test_a_thread_keeps_running_during_a_jsonl_import(engine: ordersmith.Engine)
     assert len(result.orders) == 20_000 and not result.errors
     # The reading and placing run with the GIL released.
     assert during > 0
+
+
+def test_the_id_report_places_what_the_order_import_places() -> None:
+    # Two engines, the same text: one returns orders, the other (line, id) pairs.
+    data = "\n".join(
+        [
+            line("W-1"),  # 1
+            "{not json}",  # 2
+            line("W-2"),  # 3
+            line("W-1"),  # 4: line 1 again, the same order
+            line("W-2", price="190.00"),  # 5: the same reference, other content
+            "",  # 6: blank
+            line("W-3", price="1.001"),  # 7: too precise
+            line("W-4"),  # 8
+        ]
+    )
+    with_orders, with_ids = ordersmith.Engine.in_memory(), ordersmith.Engine.in_memory()
+    orders = with_orders.import_orders_jsonl(data)
+    ids = with_ids.import_orders_jsonl_ids(data, actor="user:migration")
+    assert repr(ids) == "ImportIds(placed=4, errors=3)"
+    assert [line for line, _ in ids.placed] == [1, 3, 4, 8]
+    assert [i for _, i in ids.placed] == [o.id for o in orders.orders]
+    assert ids.placed[0][1] == ids.placed[2][1]
+    assert [(n, e.code) for n, e in ids.errors] == [(n, e.code) for n, e in orders.errors]
+    assert [n for n, _ in ids.errors] == [2, 5, 7]
+    assert ids.errors[1][1].code == "ENGINE_DUPLICATE_EXTERNAL_REF"
+    for _, order_id in ids.placed:
+        assert with_ids.order(order_id).id == order_id
+    assert sorted(o.external_ref or "" for o in with_ids.list_orders()) == ["W-1", "W-2", "W-4"]
+    # bytes, bytearray and str alike; anything else is refused before any work.
+    assert ordersmith.Engine.in_memory().import_orders_jsonl_ids(data.encode()).placed == ids.placed
+    assert ordersmith.Engine.in_memory().import_orders_jsonl_ids(bytearray(data.encode())).placed == ids.placed
+    with pytest.raises(ordersmith.EngineInputError) as caught:
+        with_ids.import_orders_jsonl_ids(123)  # type: ignore[arg-type]
+    assert caught.value.details["field"] == "data"
+    assert len(with_ids.list_orders()) == 3

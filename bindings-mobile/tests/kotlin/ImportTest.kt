@@ -49,4 +49,30 @@ fun imports() = Suite("imports").apply {
         assertEquals(listOf("ORDER_JSONL_INVALID_ENCODING", "ORDER_JSONL_TRUNCATED"), results.drop(1).map { it.error?.code })
         assertEquals(0, engine.importOrdersJsonl(ByteArray(0), null).size)
     }
+
+    test("importOrdersJsonlIds places what importOrdersJsonl places and reports ids") {
+        val text = listOf(
+            line("L-1"), // 1
+            "{not json}", // 2
+            line("L-2"), // 3
+            line("L-1"), // 4: line 1 again, the same order
+            line("L-2", price = "\"99.90\""), // 5: the same reference, other content
+            "", // 6: blank
+            line("L-3"), // 7
+        ).joinToString("\n").toByteArray(Charsets.UTF_8)
+        val withOrders = Engine.inMemory(FixedClock(NOON), null)
+        val withIds = Engine.inMemory(FixedClock(NOON), null)
+        val results = withOrders.importOrdersJsonl(text, null)
+        val report = withIds.importOrdersJsonlIds(text, null)
+        assertEquals(listOf(1UL, 3UL, 4UL, 7UL), report.placed.map { it.line })
+        assertEquals(results.mapNotNull { it.order?.id }, report.placed.map { it.orderId })
+        assertEquals(report.placed[0].orderId, report.placed[2].orderId)
+        assertEquals(
+            results.filter { it.error != null }.map { it.line to it.error!!.code },
+            report.refused.map { it.line to it.error.code },
+        )
+        assertEquals(listOf(2UL, 5UL), report.refused.map { it.line })
+        assertEquals("ENGINE_DUPLICATE_EXTERNAL_REF", report.refused[1].error.code)
+        for (p in report.placed) assertEquals(p.orderId, withIds.order(p.orderId).id)
+    }
 }

@@ -27,6 +27,7 @@ import {
   type OrderStatus,
   type ImportResult,
   type JsonLinesImportResult,
+  type JsonLinesImportIds,
   type StockCommand,
 } from 'ordersmith'
 
@@ -53,7 +54,13 @@ async function main(): Promise<void> {
   }
   const fromLines: JsonLinesImportResult = await engine.importOrdersJsonl(Buffer.from('\n'), { actor: 'channel:web' })
   const again: JsonLinesImportResult = await engine.importOrdersJsonl('{"channel": "web"}\n')
-  for (const { line, error } of [...fromLines.errors, ...again.errors]) {
+  const ids: JsonLinesImportIds = await engine.importOrdersJsonlIds(Buffer.from('\n'), { actor: 'user:migration' })
+  for (const { line, orderId } of ids.placed) {
+    const id: string = orderId
+    void line
+    void id
+  }
+  for (const { line, error } of [...fromLines.errors, ...again.errors, ...ids.errors]) {
     const path: unknown = error.details.path
     void line
     void path

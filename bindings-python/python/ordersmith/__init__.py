@@ -14,6 +14,7 @@ from . import _native
 from ._native import (
     ChannelIntake,
     Engine,
+    ImportIds,
     ImportResult,
     Order,
     OrderIterator,
@@ -444,6 +445,7 @@ __all__ = [
     "MappingConflictError",
     "IntakeError",
     "Engine",
+    "ImportIds",
     "ImportResult",
     "Order",
     "OrderIterator",

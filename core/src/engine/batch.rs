@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use super::{CommandContext, Engine, EngineError, PreparedPlace, Tx, Written};
+use super::{CommandContext, Engine, EngineError, Placement, PreparedPlace, Tx, Written};
 use crate::ids::OrderId;
 use crate::order::{NewOrder, Order, OrderCommand};
 use crate::ports::ChangeSet;
@@ -67,11 +67,11 @@ fn merge_indexed(into: &mut ChangeSet, positions: &mut HashMap<OrderId, usize>, 
 
 impl Engine {
     /// [`Engine::place_orders`]: batches of [`WRITE_BATCH`] orders, one commit each.
-    pub(super) fn place_orders_batched(
+    pub(super) fn place_orders_batched<R: Placement>(
         &self,
         orders: Vec<NewOrder>,
         ctx: &CommandContext,
-    ) -> Vec<Result<Order, EngineError>> {
+    ) -> Vec<Result<R, EngineError>> {
         let mut results = Vec::with_capacity(orders.len());
         let mut orders = orders.into_iter().peekable();
         while orders.peek().is_some() {
@@ -82,11 +82,11 @@ impl Engine {
     }
 
     /// Places `orders` with one commit for every order that succeeds.
-    fn place_batch(
+    pub(super) fn place_batch<R: Placement>(
         &self,
         orders: Vec<NewOrder>,
         ctx: &CommandContext,
-    ) -> Vec<Result<Order, EngineError>> {
+    ) -> Vec<Result<R, EngineError>> {
         let prepared: Vec<Result<PreparedPlace, EngineError>> = orders
             .iter()
             .map(|new| PreparedPlace::new(new, ctx))
@@ -97,7 +97,7 @@ impl Engine {
             // unbatched call did.
             Err(_) => orders
                 .into_iter()
-                .map(|new| self.place_order(new, ctx))
+                .map(|new| self.place_order(new, ctx).map(R::from_order))
                 .collect(),
         }
     }
@@ -105,15 +105,15 @@ impl Engine {
     /// The body of a batch placement: each order through [`Engine::place_in`], with
     /// keys (idempotency keys, channel references) taken earlier in the same batch
     /// treated as if they were already stored.
-    fn place_batch_in(
+    fn place_batch_in<R: Placement>(
         &self,
         tx: &mut Tx<'_>,
         orders: &[NewOrder],
         prepared: &[Result<PreparedPlace, EngineError>],
         ctx: &CommandContext,
-    ) -> Result<Written<Vec<Result<Order, EngineError>>>, EngineError> {
+    ) -> Result<Written<Vec<Result<R, EngineError>>>, EngineError> {
         let mut changes = ChangeSet::default();
-        let mut results: Vec<Result<Order, EngineError>> = Vec::with_capacity(orders.len());
+        let mut results: Vec<Result<R, EngineError>> = Vec::with_capacity(orders.len());
         // Key -> (fingerprint, index of the result that took it).
         let mut taken: HashMap<&str, (&str, usize)> = HashMap::new();
         for (new, prepared) in orders.iter().zip(prepared) {
@@ -129,7 +129,7 @@ impl Engine {
                 continue;
             }
             let mark = tx.entries.len();
-            match self.place_in(tx, new, prepared, ctx, true) {
+            match self.place_in::<R>(tx, new, prepared, ctx, true) {
                 Ok(written) => {
                     if !written.changes.is_empty() {
                         for key in &prepared.keys {
@@ -281,12 +281,12 @@ const PLACE_IN_EXECUTE_MANY: EngineError = EngineError::InvalidInput {
 /// The result for an order whose idempotency key or channel reference an earlier order
 /// of the same batch took: what [`Engine::place_in`] returns for a stored key (the
 /// earlier order, which nothing else in the batch changes), or the mismatch error.
-fn repeated_key(
+fn repeated_key<R: Placement>(
     new: &NewOrder,
     prepared: &PreparedPlace,
     taken: &HashMap<&str, (&str, usize)>,
-    results: &[Result<Order, EngineError>],
-) -> Option<Result<Order, EngineError>> {
+    results: &[Result<R, EngineError>],
+) -> Option<Result<R, EngineError>> {
     prepared.keys.iter().find_map(|key| {
         let (fingerprint, index) = taken.get(key.as_str())?;
         let earlier = results.get(*index)?.as_ref().ok()?;
@@ -295,7 +295,7 @@ fn repeated_key(
                 (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
                     channel: new.channel.to_string(),
                     external_ref: r.clone(),
-                    order_id: earlier.id.clone(),
+                    order_id: earlier.order_id().clone(),
                 },
                 _ => EngineError::IdempotencyMismatch { key: key.clone() },
             }));

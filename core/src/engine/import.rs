@@ -1,7 +1,8 @@
 //! Bulk import from JSON lines (issue 9, goal 6): a whole export placed in one call, the
 //! text read by the core so every binding hands over bytes and nothing else.
 
-use super::{CommandContext, Engine, EngineError, WRITE_BATCH};
+use super::{CommandContext, Engine, EngineError, Placement, WRITE_BATCH};
+use crate::ids::OrderId;
 use crate::order::{json_lines, NewOrder, Order, OrderError};
 
 /// One order of a JSON-lines import: its 1-based line number, and the order placed or
@@ -14,6 +15,18 @@ pub struct JsonLineResult {
     /// order is an [`OrderError::JsonLine`] (`ORDER_JSONL_*`, naming the line and the
     /// field); an order the engine refuses has the error [`Engine::place_orders`] gives.
     pub result: Result<Order, EngineError>,
+}
+
+/// What [`Engine::import_orders_json_lines`] reports: every non-blank line is in one of
+/// its two lists, with its 1-based line number (blank lines count), in line order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JsonLinesImport {
+    /// The lines whose order was placed, or was already there with the same content
+    /// (the same channel reference or idempotency key): the order's id.
+    pub placed: Vec<(u64, OrderId)>,
+    /// The lines refused, and why: [`OrderError::JsonLine`] (`ORDER_JSONL_*`) for a line
+    /// that is not an order, or the engine's refusal of the order.
+    pub refused: Vec<(u64, EngineError)>,
 }
 
 impl Engine {
@@ -53,6 +66,57 @@ impl Engine {
         ctx: &CommandContext,
     ) -> Vec<JsonLineResult> {
         let mut results = Vec::new();
+        self.json_lines_each::<Order>(data, ctx, |line, result| {
+            results.push(JsonLineResult { line, result });
+        });
+        results
+    }
+
+    /// [`Engine::place_orders_json_lines`] for an import that does not need the orders
+    /// back (a migration, a nightly export): the same orders placed the same way, but
+    /// the report holds each placed order's id, not a copy of the order. That copy is
+    /// most of what a large import allocates besides the store itself (about a
+    /// kilobyte per two-line order) and, from Python or Node, the cost of handing a
+    /// million orders to the host language.
+    ///
+    /// An order already there (its channel reference seen before with the same content)
+    /// is reported under `placed` with its id, as `place_orders_json_lines` returns it.
+    ///
+    /// ```
+    /// use ordersmith::engine::{CommandContext, Engine};
+    ///
+    /// let engine = Engine::in_memory();
+    /// let data = br#"{"channel": "web", "external_ref": "W-1", "placed_at": "2026-11-20T09:30:00Z", "currency": "TRY", "lines": [{"variant": "MUG", "quantity": 2, "unit_price": "189.90"}]}
+    /// {"channel": "web", "external_ref": "W-2", "currency": "TRY", "lines": []}
+    /// {"channel": "web", "external_ref": "W-1", "placed_at": "2026-11-20T09:30:00Z", "currency": "TRY", "lines": [{"variant": "MUG", "quantity": 2, "unit_price": "189.90"}]}
+    /// "#;
+    /// let report = engine.import_orders_json_lines(data, &CommandContext::system());
+    /// assert_eq!(report.placed.len(), 2);
+    /// assert_eq!(report.placed[0].1, report.placed[1].1); // line 3 is line 1 again
+    /// assert_eq!((report.placed[0].0, report.placed[1].0), (1, 3));
+    /// assert_eq!(report.refused.len(), 1);
+    /// assert_eq!(report.refused[0].0, 2);
+    /// let order = engine.order(&report.placed[0].1)?;
+    /// assert_eq!(order.external_ref.as_deref(), Some("W-1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn import_orders_json_lines(&self, data: &[u8], ctx: &CommandContext) -> JsonLinesImport {
+        let mut report = JsonLinesImport::default();
+        self.json_lines_each::<OrderId>(data, ctx, |line, result| match result {
+            Ok(id) => report.placed.push((line, id)),
+            Err(e) => report.refused.push((line, e)),
+        });
+        report
+    }
+
+    /// Reads and places the orders of `data`, [`WRITE_BATCH`] at a time, handing each
+    /// non-blank line's outcome to `each` in line order.
+    fn json_lines_each<R: Placement>(
+        &self,
+        data: &[u8],
+        ctx: &CommandContext,
+        mut each: impl FnMut(u64, Result<R, EngineError>),
+    ) {
         let mut lines = json_lines(data).peekable();
         // Per batch: every line read, with its error when it is not an order.
         let mut slots: Vec<(u64, Option<EngineError>)> = Vec::with_capacity(WRITE_BATCH);
@@ -74,17 +138,18 @@ impl Engine {
                 }
             }
             let mut placed = self
-                .place_orders(std::mem::take(&mut batch), ctx)
+                .place_batch::<R>(std::mem::take(&mut batch), ctx)
                 .into_iter();
-            results.extend(slots.drain(..).map(|(line, refused)| JsonLineResult {
-                line,
-                result: match refused {
-                    Some(e) => Err(e),
-                    None => placed.next().unwrap_or(Err(FEWER_RESULTS)),
-                },
-            }));
+            for (line, refused) in slots.drain(..) {
+                each(
+                    line,
+                    match refused {
+                        Some(e) => Err(e),
+                        None => placed.next().unwrap_or(Err(FEWER_RESULTS)),
+                    },
+                );
+            }
         }
-        results
     }
 }
 
@@ -126,5 +191,50 @@ mod tests {
         assert_eq!(got, expected);
         let placed = results.iter().filter(|r| r.result.is_ok()).count();
         assert_eq!(placed, 2 * WRITE_BATCH + 7);
+    }
+
+    #[test]
+    fn the_id_report_places_exactly_what_the_order_results_do() {
+        // Bad lines, a reference repeated in the same batch and in a later one (same
+        // content: the same order; other content: refused), across batch boundaries.
+        let mut data = String::new();
+        for i in 0..(WRITE_BATCH + 20) {
+            data.push_str(&order(i % (WRITE_BATCH + 5)));
+            data.push('\n');
+            if i % 300 == 7 {
+                data.push_str("{oops}\n\n");
+            }
+            if i == 11 {
+                data.push_str(&order(3).replace("10.00", "11.00"));
+                data.push('\n');
+            }
+        }
+        let ctx = CommandContext::system();
+        let (a, b) = (Engine::in_memory(), Engine::in_memory());
+        let results = a.place_orders_json_lines(data.as_bytes(), &ctx);
+        let report = b.import_orders_json_lines(data.as_bytes(), &ctx);
+        let placed: Vec<(u64, OrderId)> = results
+            .iter()
+            .filter_map(|r| Some((r.line, r.result.as_ref().ok()?.id.clone())))
+            .collect();
+        let refused: Vec<(u64, EngineError)> = results
+            .iter()
+            .filter_map(|r| Some((r.line, r.result.clone().err()?)))
+            .collect();
+        assert_eq!(report.placed, placed);
+        assert_eq!(report.refused, refused);
+        assert_eq!(report.placed.len() + report.refused.len(), results.len());
+        // The repeats found the first order; the changed repeat was refused.
+        assert!(report
+            .refused
+            .iter()
+            .any(|(_, e)| e.code() == "ENGINE_DUPLICATE_EXTERNAL_REF"));
+        let distinct: std::collections::BTreeSet<&OrderId> =
+            report.placed.iter().map(|(_, id)| id).collect();
+        assert_eq!(distinct.len(), WRITE_BATCH + 5);
+        // The ids name the saved orders, as they are now.
+        for (_, id) in report.placed.iter().step_by(97) {
+            assert_eq!(b.order(id).map(|o| o.id), Ok(id.clone()));
+        }
     }
 }

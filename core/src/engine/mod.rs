@@ -57,7 +57,7 @@ mod timeline;
 
 pub use batch::WRITE_BATCH;
 pub use fulfilment::PickListLine;
-pub use import::JsonLineResult;
+pub use import::{JsonLineResult, JsonLinesImport};
 pub use reconcile::ExpirySweep;
 pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
 pub use rules::RulesConfig;
@@ -425,6 +425,66 @@ pub(crate) struct Written<T> {
     pub(crate) value: T,
 }
 
+/// What a placement hands its caller: the order itself ([`Order`]), or only its id
+/// ([`OrderId`]) for a bulk import that does not want a copy of every order it saved.
+pub(crate) trait Placement: Clone {
+    /// The value for a new order, from the snapshot its change set saves.
+    fn placed(snapshot: &Order) -> Self;
+    /// The value for an order already there under one of the placement's keys: as it is
+    /// `now` (a channel reference seen again), or as its first result left it (a
+    /// retried idempotency key).
+    fn existing(engine: &Engine, record: IdempotencyRecord, now: bool)
+        -> Result<Self, EngineError>;
+    /// The value from a whole placed order (the one-by-one fallback of a batch).
+    fn from_order(order: Order) -> Self;
+    /// The order's id.
+    fn order_id(&self) -> &OrderId;
+}
+
+impl Placement for Order {
+    fn placed(snapshot: &Order) -> Self {
+        snapshot.clone()
+    }
+    fn existing(
+        engine: &Engine,
+        record: IdempotencyRecord,
+        now: bool,
+    ) -> Result<Self, EngineError> {
+        if now {
+            engine.load(&record.order_id)
+        } else {
+            engine.order_at(&record.order_id, record.order_version)
+        }
+    }
+    fn from_order(order: Order) -> Self {
+        order
+    }
+    fn order_id(&self) -> &OrderId {
+        &self.id
+    }
+}
+
+impl Placement for OrderId {
+    fn placed(snapshot: &Order) -> Self {
+        snapshot.id.clone()
+    }
+    fn existing(_: &Engine, record: IdempotencyRecord, _: bool) -> Result<Self, EngineError> {
+        Ok(record.order_id)
+    }
+    fn from_order(order: Order) -> Self {
+        order.id
+    }
+    fn order_id(&self) -> &OrderId {
+        self
+    }
+}
+
+/// Never returned: a placement's change set always holds the new order.
+const NO_SNAPSHOT: EngineError = EngineError::InvalidInput {
+    field: "order",
+    reason: "the placement saved no snapshot",
+};
+
 fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
     serde_json::to_string(value).map_err(|_| EngineError::InvalidInput {
         field: "event",
@@ -777,7 +837,7 @@ impl Engine {
         self.write(|engine, tx| {
             // Rules run once, after the follow-ups (below): a rule's auto-confirm never
             // collides with a follow-up confirmation.
-            let placed = engine.place_in(tx, &new, &prepared, ctx, false)?;
+            let placed = engine.place_in::<Order>(tx, &new, &prepared, ctx, false)?;
             if placed.changes.is_empty() {
                 return Ok(Written {
                     changes: ChangeSet::default(),
@@ -827,14 +887,14 @@ impl Engine {
 
     /// The body of a placement inside a write: the existing order for a key seen with
     /// the same content, or the new order and its change set.
-    fn place_in(
+    fn place_in<R: Placement>(
         &self,
         tx: &mut Tx<'_>,
         new: &NewOrder,
         prepared: &PreparedPlace,
         ctx: &CommandContext,
         run_rules: bool,
-    ) -> Result<Written<Order>, EngineError> {
+    ) -> Result<Written<R>, EngineError> {
         let PreparedPlace {
             placed,
             external_key,
@@ -862,14 +922,10 @@ impl Engine {
                 // A channel delivering its order again gets the order as it is now,
                 // so a re-importer never acts on a stale status; a retried call
                 // (idempotency key) gets its first result.
-                let value = if external_key.as_ref() == Some(key) {
-                    self.load(&record.order_id)?
-                } else {
-                    self.order_at(&record.order_id, record.order_version)?
-                };
+                let now = external_key.as_ref() == Some(key);
                 return Ok(Written {
                     changes: ChangeSet::default(),
-                    value,
+                    value: R::existing(self, record, now)?,
                 });
             }
         }
@@ -888,7 +944,10 @@ impl Engine {
             snapshot.apply(e);
         }
         events.extend(notes);
-        let mut changes = self.changes_for(&snapshot, 0, events, ctx)?;
+        let version = snapshot.version;
+        // The snapshot moves into the change set; the caller's value is made from it
+        // there (a copy of the order, or only its id for a bulk import).
+        let mut changes = self.changes_for_owned(snapshot, 0, events, ctx)?;
         rules::attribute(&mut changes, 1, &ruled)?;
         changes.idempotency = keys
             .iter()
@@ -896,13 +955,14 @@ impl Engine {
                 key: k.clone(),
                 fingerprint: fingerprint.clone(),
                 order_id: order_id.clone(),
-                order_version: snapshot.version,
+                order_version: version,
             })
             .collect();
-        Ok(Written {
-            changes,
-            value: snapshot,
-        })
+        let value = match changes.orders.first() {
+            Some(change) => R::placed(&change.snapshot),
+            None => return Err(NO_SNAPSHOT),
+        };
+        Ok(Written { changes, value })
     }
 
     /// Places many orders in one call (a marketplace export, a migration). Each order is
@@ -1088,6 +1148,17 @@ impl Engine {
         events: Vec<OrderEvent>,
         ctx: &CommandContext,
     ) -> Result<ChangeSet, EngineError> {
+        self.changes_for_owned(snapshot.clone(), expected_version, events, ctx)
+    }
+
+    /// [`Engine::changes_for`] with the snapshot moved in rather than copied.
+    pub(crate) fn changes_for_owned(
+        &self,
+        snapshot: Order,
+        expected_version: u64,
+        events: Vec<OrderEvent>,
+        ctx: &CommandContext,
+    ) -> Result<ChangeSet, EngineError> {
         let now = self.clock.now();
         let mut records = Vec::with_capacity(events.len());
         let mut outbox = Vec::with_capacity(events.len());
@@ -1110,7 +1181,7 @@ impl Engine {
             orders: vec![OrderChange {
                 expected_version,
                 events: records,
-                snapshot: snapshot.clone(),
+                snapshot,
             }],
             stock: None,
             idempotency: Vec::new(),
