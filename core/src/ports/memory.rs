@@ -22,6 +22,73 @@ use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 use crate::stock::StockLogEntry;
 
+/// An idempotency record as the memory store keeps it: the key only as the map's key
+/// (not twice), a SHA-256 fingerprint as its 32 bytes (not 71 of text). A record is
+/// kept for every keyed command and every channel reference, so for every imported
+/// order.
+struct KeptRecord {
+    fingerprint: KeptFingerprint,
+    order_id: OrderId,
+    order_version: u64,
+}
+
+/// A fingerprint as kept: `sha256:` and 64 lower-case hex digits (what the engine
+/// writes) as the digest's bytes, anything else (a record from before fingerprints
+/// were hashed) as its text. Either gives back exactly the text it was made from.
+enum KeptFingerprint {
+    Sha256([u8; 32]),
+    Text(Box<str>),
+}
+
+const SHA256_PREFIX: &str = "sha256:";
+
+impl KeptFingerprint {
+    fn new(text: String) -> Self {
+        let mut digest = [0u8; 32];
+        match text
+            .strip_prefix(SHA256_PREFIX)
+            .map(|hex| hex.len() == 64 && base16ct::lower::decode(hex, &mut digest).is_ok())
+        {
+            Some(true) => KeptFingerprint::Sha256(digest),
+            _ => KeptFingerprint::Text(text.into_boxed_str()),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            KeptFingerprint::Sha256(digest) => {
+                let mut hex = [0u8; 64];
+                let digits = base16ct::lower::encode_str(digest, &mut hex).unwrap_or_default();
+                let mut text = String::with_capacity(SHA256_PREFIX.len() + 64);
+                text.push_str(SHA256_PREFIX);
+                text.push_str(digits);
+                text
+            }
+            KeptFingerprint::Text(text) => text.to_string(),
+        }
+    }
+}
+
+impl KeptRecord {
+    fn new(record: IdempotencyRecord) -> (Box<str>, Self) {
+        let kept = KeptRecord {
+            fingerprint: KeptFingerprint::new(record.fingerprint),
+            order_id: record.order_id,
+            order_version: record.order_version,
+        };
+        (record.key.into_boxed_str(), kept)
+    }
+
+    fn record(&self, key: &str) -> IdempotencyRecord {
+        IdempotencyRecord {
+            key: key.to_string(),
+            fingerprint: self.fingerprint.text(),
+            order_id: self.order_id.clone(),
+            order_version: self.order_version,
+        }
+    }
+}
+
 /// An outbox entry as the memory store keeps it: an order event's announcement is
 /// two words, and the rarer ready record is boxed so it does not widen every entry.
 enum Pending {
@@ -38,7 +105,7 @@ struct State {
     // a kilobyte per slot (`Order` is large inline).
     orders: FastMap<OrderId, Box<(Order, Vec<OrderEventRecord>)>>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
-    idempotency: FastMap<String, IdempotencyRecord>,
+    idempotency: FastMap<Box<str>, KeptRecord>,
     /// In commit order. Order events are held as references into `orders` and written
     /// as JSON only when the host reads them: one copy of each event in memory.
     outbox: BTreeMap<u64, Pending>,
@@ -154,7 +221,7 @@ impl Store for MemoryStore {
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        Ok(state.idempotency.get(key).cloned())
+        Ok(state.idempotency.get(key).map(|kept| kept.record(key)))
     }
 
     fn stock_log_since(
@@ -206,7 +273,7 @@ impl Store for MemoryStore {
             }
         }
         for record in &changes.idempotency {
-            if state.idempotency.contains_key(&record.key) {
+            if state.idempotency.contains_key(record.key.as_str()) {
                 return Err(StoreError::KeyTaken {
                     key: record.key.clone(),
                 });
@@ -280,7 +347,8 @@ impl Store for MemoryStore {
             state.stock_log.extend(stock.entries);
         }
         for record in changes.idempotency {
-            state.idempotency.insert(record.key.clone(), record);
+            let (key, kept) = KeptRecord::new(record);
+            state.idempotency.insert(key, kept);
         }
         for w in changes.records {
             let space = state.records.entry(w.namespace.clone()).or_default();
@@ -347,13 +415,18 @@ impl Store for MemoryStore {
     ) -> Result<Vec<IdempotencyRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        let mut records: Vec<&IdempotencyRecord> = state
+        let mut records: Vec<(&str, &KeptRecord)> = state
             .idempotency
-            .values()
-            .filter(|r| after.is_none_or(|a| r.key.as_str() > a))
+            .iter()
+            .map(|(key, kept)| (&**key, kept))
+            .filter(|(key, _)| after.is_none_or(|a| *key > a))
             .collect();
-        records.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        Ok(records.into_iter().take(limit).cloned().collect())
+        records.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Ok(records
+            .into_iter()
+            .take(limit)
+            .map(|(key, kept)| kept.record(key))
+            .collect())
     }
 
     fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
@@ -614,6 +687,35 @@ impl IdGenerator for SequentialIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_idempotency_records_give_back_exactly_what_was_saved() {
+        let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
+        for fingerprint in [
+            digest.clone(),
+            digest.to_uppercase(), // not what the engine writes: kept as text
+            format!("sha256:{}", "ab".repeat(31)), // too short
+            format!("sha256:{}g", "a".repeat(63)), // not hex
+            r#"{"command":"confirm"}"#.to_string(), // from before fingerprints were hashed
+            String::new(),
+        ] {
+            let record = IdempotencyRecord {
+                key: "ext:web:W-1".to_string(),
+                fingerprint: fingerprint.clone(),
+                order_id: OrderId::parse("o-1").unwrap(),
+                order_version: 3,
+            };
+            let (key, kept) = KeptRecord::new(record.clone());
+            assert_eq!(kept.record(&key), record, "{fingerprint}");
+        }
+        let (_, kept) = KeptRecord::new(IdempotencyRecord {
+            key: "k".to_string(),
+            fingerprint: digest,
+            order_id: OrderId::parse("o-1").unwrap(),
+            order_version: 1,
+        });
+        assert!(matches!(kept.fingerprint, KeptFingerprint::Sha256(_)));
+    }
 
     #[test]
     fn the_system_clock_keeps_microseconds_and_never_goes_back() {
