@@ -137,9 +137,13 @@ impl Engine {
                     break;
                 }
             }
-            let mut placed = self
-                .place_batch::<R>(std::mem::take(&mut batch), ctx)
-                .into_iter();
+            // A run of lines that were all refused places nothing (no write at all).
+            let mut placed = if batch.is_empty() {
+                Vec::new()
+            } else {
+                self.place_batch::<R>(std::mem::take(&mut batch), ctx)
+            }
+            .into_iter();
             for (line, refused) in slots.drain(..) {
                 each(
                     line,
