@@ -8,17 +8,20 @@
 //! The model is what the work costs with no domain rules at all: a hash map of
 //! balances, a hash map of open reservations, and a 40-byte journal record appended
 //! per movement. The ledger does the same work with its rules: policies, safety stock,
-//! idempotent ids, expiry index, journal with references, alerts. It runs twice, on a
-//! fresh ledger each time: through `reserve_quiet` + `commit_quiet` (the caller reads
-//! no events, so none is built: the figure the goal is about), then through `reserve`
-//! + `commit`, whose returned events the loop drops.
+//! idempotent ids, expiry index, journal with references, alerts. It runs three times,
+//! on a fresh ledger each time: through `reserve_quiet` + `commit_quiet` (the caller
+//! reads no events, so none is built: the figure the goal is about), through
+//! `reserve_quiet_keyed` + `commit_quiet` (variants and locations looked up once, before
+//! timing, as the ids are built and as the model is handed integer keys), then through
+//! `reserve` + `commit`, whose returned events the loop drops.
 //!
 //! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS]]`.
 //!
 //! A counting global allocator (`stats_alloc`) reports the heap allocations each side
 //! makes per pair, so allocation churn on the ledger's write path shows up as a number
 //! (a guard in `core/tests/stock_allocations.rs` fails when it grows). The timed loops
-//! are functions of their own (`run_model`, `run_ledger`, `run_ledger_events`) so a
+//! are functions of their own (`run_model`, `run_ledger`, `run_ledger_keyed`,
+//! `run_ledger_events`) so a
 //! profiler can isolate them:
 //! `valgrind --tool=callgrind --toggle-collect='*run_ledger*' target/release/examples/ledger_model 200000`.
 
@@ -33,7 +36,9 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use ordersmith::ids::{LocationId, ReservationId, VariantId};
-use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+use ordersmith::stock::{
+    Location, LocationKey, LocationKind, ReserveRequest, StockLedger, StockPolicy, VariantKey,
+};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -140,6 +145,26 @@ fn run_ledger(
 /// The same loop through `StockLedger::reserve` and `commit`, which return the events
 /// (dropped here): what a caller that reads them pays.
 #[inline(never)]
+fn run_ledger_keyed(
+    ledger: &mut StockLedger,
+    requests: Vec<(ReserveRequest, (VariantKey, LocationKey))>,
+    ids: &[ReservationId],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Box<dyn Error>> {
+    let pairs = ids.len();
+    for (k, (request, keys)) in requests.into_iter().enumerate() {
+        ledger.reserve_quiet_keyed(request, keys, now)?;
+        if k >= LAG {
+            ledger.commit_quiet(&ids[k - LAG], now)?;
+        }
+    }
+    for id in &ids[pairs.saturating_sub(LAG)..] {
+        ledger.commit_quiet(id, now)?;
+    }
+    Ok(())
+}
+
+#[inline(never)]
 fn run_ledger_events(
     ledger: &mut StockLedger,
     requests: Vec<ReserveRequest>,
@@ -161,11 +186,22 @@ fn run_ledger_events(
 
 /// Builds a fresh ledger and the requests (untimed), then times one ledger loop:
 /// seconds and heap allocations.
+/// Which ledger calls a run makes.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// `reserve_quiet` + `commit_quiet`.
+    Quiet,
+    /// `reserve_quiet_keyed` (keys looked up before timing) + `commit_quiet`.
+    Keyed,
+    /// `reserve` + `commit`, events returned.
+    Events,
+}
+
 fn time_ledger(
     plan: &[Pair],
     variant_count: usize,
     now: chrono::DateTime<Utc>,
-    events: bool,
+    mode: Mode,
 ) -> Result<(f64, usize), Box<dyn Error>> {
     let pairs = plan.len();
     let mut ledger = StockLedger::new();
@@ -201,12 +237,28 @@ fn time_ledger(
             )
         })
         .collect();
+    // The keyed run looks every variant and location up once, before timing, as it
+    // built the ids (the model is handed integer keys the same way).
+    let keyed: Vec<(ReserveRequest, (VariantKey, LocationKey))> = match mode {
+        Mode::Keyed => requests
+            .iter()
+            .map(|r| {
+                let variant = ledger.variant_key(&r.variant).ok_or("no variant key")?;
+                let location = ledger.location_key(&r.location).ok_or("no location key")?;
+                Ok((r.clone(), (variant, location)))
+            })
+            .collect::<Result<_, Box<dyn Error>>>()?,
+        _ => Vec::new(),
+    };
     let region = Region::new(GLOBAL);
     let start = Instant::now();
-    if events {
-        run_ledger_events(&mut ledger, requests, &ids, now)?;
-    } else {
-        run_ledger(&mut ledger, requests, &ids, now)?;
+    match mode {
+        Mode::Quiet => run_ledger(&mut ledger, requests, &ids, now)?,
+        Mode::Keyed => {
+            drop(requests);
+            run_ledger_keyed(&mut ledger, keyed, &ids, now)?
+        }
+        Mode::Events => run_ledger_events(&mut ledger, requests, &ids, now)?,
     }
     let ledger_s = start.elapsed().as_secs_f64();
     let ledger_allocs = region.change().allocations;
@@ -243,9 +295,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let model_allocs = region.change().allocations;
     black_box(&model);
 
-    // The ledger, twice: without events (the figure the goal is about), then with them.
-    let (ledger_s, ledger_allocs) = time_ledger(&plan, variant_count, now, false)?;
-    let (events_s, events_allocs) = time_ledger(&plan, variant_count, now, true)?;
+    // The ledger, three times on fresh ledgers: without events (the figure the goal is
+    // about), the same with variants and locations given by key, then with events.
+    let (ledger_s, ledger_allocs) = time_ledger(&plan, variant_count, now, Mode::Quiet)?;
+    let (keyed_s, keyed_allocs) = time_ledger(&plan, variant_count, now, Mode::Keyed)?;
+    let (events_s, events_allocs) = time_ledger(&plan, variant_count, now, Mode::Events)?;
 
     let rate = |s: f64| pairs as f64 / s / 1e6;
     println!(
@@ -259,20 +313,27 @@ fn main() -> Result<(), Box<dyn Error>> {
         rate(ledger_s)
     );
     println!(
+        "ledger:      {:.3} s = {:.2} M pairs/s (reserve_quiet_keyed + commit_quiet)",
+        keyed_s,
+        rate(keyed_s)
+    );
+    println!(
         "ledger:      {:.3} s = {:.2} M pairs/s (reserve + commit, events returned)",
         events_s,
         rate(events_s)
     );
     println!(
-        "ledger / model: {:.2} (quiet), {:.2} (with events)",
+        "ledger / model: {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
         model_s / ledger_s,
+        model_s / keyed_s,
         model_s / events_s
     );
     let per = |n: usize| n as f64 / pairs as f64;
     println!(
-        "allocations per pair: model {:.2}, ledger {:.2} (quiet), {:.2} (with events)",
+        "allocations per pair: model {:.2}, ledger {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
         per(model_allocs),
         per(ledger_allocs),
+        per(keyed_allocs),
         per(events_allocs)
     );
     Ok(())

@@ -134,6 +134,13 @@ macro_rules! string_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Whether `other` is the same id: at once when both are clones of one
+            /// id (the same shared text, nothing read), else by comparing the texts.
+            #[allow(dead_code)]
+            pub(crate) fn same(&self, other: &Self) -> bool {
+                std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+            }
         }
 
         impl fmt::Display for $name {

@@ -431,3 +431,87 @@ fn a_reserve_movement_keeps_the_expiry_it_was_made_with_after_set_expiry() {
         }
     );
 }
+
+/// The keys a keyed reservation is given: the right ones, another variant's and
+/// location's, or keys of a ledger that registered the same ids in another order.
+fn keys_for(
+    ledger: &StockLedger,
+    foreign: &StockLedger,
+    choice: usize,
+    v: usize,
+    l: usize,
+) -> (VariantKey, LocationKey) {
+    // A bundle has no key: it is given a component's, which must not be taken for it.
+    let key = |s: &StockLedger, v: usize, l: usize| {
+        (
+            s.variant_key(&var(v.min(2))).unwrap(),
+            s.location_key(&loc(l)).unwrap(),
+        )
+    };
+    match choice {
+        0 | 1 => key(ledger, v, l),
+        2 => key(ledger, (v + 1) % 3, l),
+        3 => key(ledger, v, (l + 1) % LOCATIONS.len()),
+        _ => key(foreign, v, l),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn keyed_reservations_leave_the_same_ledger_as_quiet_ones(
+        ops in prop::collection::vec((op(), 0..5usize), 1..80)
+    ) {
+        let mut plain = setup();
+        let mut keyed = setup();
+        // The same ids registered in reverse order: its keys name other variants here.
+        let mut foreign = StockLedger::new();
+        for (i, name) in LOCATIONS.iter().enumerate().rev() {
+            let location = Location::new(LocationId::parse(*name).unwrap(), *name, i as u32, "TR-06", LocationKind::Store);
+            foreign.add_location(location).unwrap();
+        }
+        for v in (0..3).rev() {
+            foreign.register_variant(var(v), StockPolicy::Deny).unwrap();
+        }
+        let mut now = t0();
+        for (op, choice) in &ops {
+            let (a, b) = match op {
+                Op::Reserve { id, var: v, loc: l, qty, ttl_min, reference, order } => {
+                    let mut request = ReserveRequest::new(res(*id), var(*v), loc(*l), *qty)
+                        .expiring(ttl_min.map(|m| now + Duration::minutes(m)));
+                    if *reference {
+                        request = request.with_reference(format!("order line {id}"));
+                    }
+                    if let Some(o) = order {
+                        request = request.for_order(OrderId::parse(format!("o-{o}")).unwrap());
+                    }
+                    let keys = keys_for(&keyed, &foreign, *choice, *v, *l);
+                    (
+                        plain.reserve_quiet(request.clone(), now),
+                        keyed.reserve_quiet_keyed(request, keys, now),
+                    )
+                }
+                Op::Receive(v, l, q) => (
+                    plain.receive(&var(*v), &loc(*l), *q, None, now).map(drop),
+                    keyed.receive(&var(*v), &loc(*l), *q, None, now).map(drop),
+                ),
+                Op::Commit(i) => (plain.commit_quiet(&res(*i), now), keyed.commit_quiet(&res(*i), now)),
+                Op::Release(i) => (plain.release_quiet(&res(*i), now), keyed.release_quiet(&res(*i), now)),
+                Op::Advance(m) => {
+                    now += Duration::minutes(*m);
+                    (Ok(()), Ok(()))
+                }
+                Op::Expire => {
+                    prop_assert_eq!(plain.expire(now).len(), keyed.expire(now).len());
+                    (Ok(()), Ok(()))
+                }
+                _ => (Ok(()), Ok(())),
+            };
+            prop_assert_eq!(&a, &b, "{:?} with keys {}", op, choice);
+        }
+        prop_assert_eq!(&plain, &keyed);
+        prop_assert_eq!(plain.journal(), keyed.journal());
+        prop_assert_eq!(plain.balances(), keyed.balances());
+    }
+}

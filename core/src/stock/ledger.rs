@@ -110,6 +110,14 @@ fn split(cell: &Cell) -> (HotCell, ColdCell) {
 /// slot (no second lookup, no pointer to follow); the others sit in a sorted side list.
 pub(super) const INLINE_CELLS: usize = 4;
 
+/// A registered variant's place in one [`StockLedger`] ([`StockLedger::variant_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VariantKey(u32);
+
+/// A location's place in one [`StockLedger`] ([`StockLedger::location_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LocationKey(u32);
+
 /// A registered variant: its id, settings, per-location cells and the running sum of
 /// their sellable units, kept together so one lookup of the id reaches all of them.
 /// Laid out (`repr(C)`, cache-line aligned) so a reservation touches two cache lines:
@@ -847,6 +855,39 @@ impl StockLedger {
     }
 
     /// The dense index of a registered variant: the one hash of its id a command pays.
+    /// The key of a registered variant (not a bundle) in this ledger, for
+    /// [`StockLedger::reserve_quiet_keyed`]: a caller that sends many reservations for
+    /// the same variants looks each up by its id once, here, instead of on every call.
+    ///
+    /// A key is this ledger's dense index of the variant; it never goes stale (variants
+    /// are never removed), and a keyed call checks that the key names its request's
+    /// variant, so a key from another ledger only costs the lookup it was to save.
+    pub fn variant_key(&self, variant: &VariantId) -> Option<VariantKey> {
+        self.slot_of(variant)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(VariantKey)
+    }
+
+    /// The key of a location in this ledger, for [`StockLedger::reserve_quiet_keyed`].
+    pub fn location_key(&self, location: &LocationId) -> Option<LocationKey> {
+        self.location_of(location).map(LocationKey)
+    }
+
+    /// The variant's slot and the location's index when the keys name exactly the
+    /// request's variant and location (checked against the slot's and the location's
+    /// own ids, which a keyed call reads anyway), else `None`.
+    pub(super) fn keyed(
+        &self,
+        variant: &VariantId,
+        location: &LocationId,
+        keys: (VariantKey, LocationKey),
+    ) -> Option<(usize, u32)> {
+        let slot = usize::try_from(keys.0 .0).ok()?;
+        let named =
+            self.slots.get(slot)?.id.same(variant) && self.location_id(keys.1 .0)?.same(location);
+        named.then_some((slot, keys.1 .0))
+    }
+
     pub(super) fn slot_of(&self, variant: &VariantId) -> Option<usize> {
         let slots = &self.slots;
         self.variant_index

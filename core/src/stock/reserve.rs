@@ -9,7 +9,7 @@ use super::error::StockError;
 use super::held::{Held, HeldBundle, NONE};
 use super::journal::RecordKind;
 use super::journal::NO_REFERENCE;
-use super::ledger::{check_quantity, check_text, StockLedger};
+use super::ledger::{check_quantity, check_text, LocationKey, StockLedger, VariantKey};
 use super::limits;
 use super::model::{Reservation, ReservationState};
 use super::moves::{Events, Quiet};
@@ -91,7 +91,7 @@ impl StockLedger {
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
         let mut events = Vec::new();
-        self.reserve_into(request, now, &mut events)?;
+        self.reserve_into(request, now, &mut events, None)?;
         Ok(events)
     }
 
@@ -123,7 +123,47 @@ impl StockLedger {
         request: ReserveRequest,
         now: DateTime<Utc>,
     ) -> Result<(), StockError> {
-        self.reserve_into(request, now, &mut Quiet)
+        self.reserve_into(request, now, &mut Quiet, None)
+    }
+
+    /// [`StockLedger::reserve_quiet`] with the request's variant and location given by
+    /// their keys ([`StockLedger::variant_key`], [`StockLedger::location_key`]), for a
+    /// caller that makes many reservations: the same checks, journal, balances, alert
+    /// state and idempotency, without hashing the variant's id and looking it up on
+    /// every call (about half of a reservation's time at 100,000 variants, most of it
+    /// cache misses). The keys are checked against the request: keys that do not name
+    /// its variant and location are ignored and the ids looked up, so the result is
+    /// always exactly `reserve_quiet(request, now)`.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use ordersmith::ids::{LocationId, ReservationId, VariantId};
+    /// use ordersmith::stock::{Location, LocationKind, ReserveRequest, StockLedger, StockPolicy};
+    ///
+    /// let now = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    /// let (mug, ist) = (VariantId::parse("MUG")?, LocationId::parse("IST")?);
+    /// let mut ledger = StockLedger::new();
+    /// ledger.add_location(Location::new(ist.clone(), "DC", 1, "TR-34", LocationKind::Warehouse))?;
+    /// ledger.register_variant(mug.clone(), StockPolicy::Deny)?;
+    /// ledger.receive(&mug, &ist, 5, None, now)?;
+    /// let keys = (ledger.variant_key(&mug).unwrap(), ledger.location_key(&ist).unwrap());
+    /// for (i, quantity) in [(1, 2), (2, 2)] {
+    ///     let id = ReservationId::parse(format!("r-{i}"))?;
+    ///     let request = ReserveRequest::new(id, mug.clone(), ist.clone(), quantity);
+    ///     ledger.reserve_quiet_keyed(request, keys, now)?;
+    /// }
+    /// assert_eq!(ledger.level(&mug, &ist)?.reserved, 4);
+    /// let too_many = ReserveRequest::new(ReservationId::parse("r-3")?, mug, ist, 2);
+    /// assert!(ledger.reserve_quiet_keyed(too_many, keys, now).is_err()); // 1 left
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_quiet_keyed(
+        &mut self,
+        request: ReserveRequest,
+        keys: (VariantKey, LocationKey),
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        self.reserve_into(request, now, &mut Quiet, Some(keys))
     }
 
     fn reserve_into<E: Events>(
@@ -131,11 +171,18 @@ impl StockLedger {
         request: ReserveRequest,
         now: DateTime<Utc>,
         events: &mut E,
+        keys: Option<(VariantKey, LocationKey)>,
     ) -> Result<(), StockError> {
+        // Keys that name the request's variant and location stand for both lookups (a
+        // keyed variant is a registered one, never a bundle).
+        let keyed = keys.and_then(|k| self.keyed(&request.variant, &request.location, k));
         // The variant's slot is looked up first, though its errors come later: its
         // chain of cache misses (id text, index, slot) then overlaps the reservation
         // index's instead of following it.
-        let variant_slot = self.slot_of(&request.variant);
+        let variant_slot = match keyed {
+            Some((slot, _)) => Some(slot),
+            None => self.slot_of(&request.variant),
+        };
         let id_hash = self.reservation_index.hash(&request.id);
         let reservations = &self.reservations;
         let known = self
@@ -161,12 +208,18 @@ impl StockLedger {
         check_quantity(request.quantity)?;
         check_text("characters in reference", request.reference.as_deref())?;
         // A plain variant: its slot. A bundle: the slot and units of each component.
-        let (slot, components) = match (variant_slot, self.bundles.get(&request.variant)) {
-            (_, Some(bundle)) => (None, bundle.components.clone()),
-            (Some(slot), None) => (Some(slot), Vec::new()),
-            (None, None) => (Some(self.slot_checked(&request.variant)?), Vec::new()),
+        let (slot, components) = match keyed {
+            Some((slot, _)) => (Some(slot), Vec::new()),
+            None => match (variant_slot, self.bundles.get(&request.variant)) {
+                (_, Some(bundle)) => (None, bundle.components.clone()),
+                (Some(slot), None) => (Some(slot), Vec::new()),
+                (None, None) => (Some(self.slot_checked(&request.variant)?), Vec::new()),
+            },
         };
-        let location = self.location_checked(&request.location)?;
+        let location = match keyed {
+            Some((_, location)) => location,
+            None => self.location_checked(&request.location)?,
+        };
         if let Some(expires_at) = request.expires_at {
             if expires_at <= now {
                 return Err(StockError::InvalidExpiry { expires_at, now });
