@@ -9,6 +9,15 @@ use crate::convert::{bulk_text, context, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{Failure, Job};
 
+/// The JSON-lines text as bytes the core reads off the event loop: a `Buffer` copied
+/// (JavaScript may reuse it meanwhile), a string as its UTF-8.
+fn jsonl_bytes(data: Either<Buffer, String>) -> Vec<u8> {
+    match data {
+        Either::A(buffer) => buffer.to_vec(),
+        Either::B(text) => text.into_bytes(),
+    }
+}
+
 #[napi]
 impl JsEngine {
     /// Places the orders of a JSON-lines text (one order in the `placeOrder` input shape
@@ -26,10 +35,7 @@ impl JsEngine {
         data: Either<Buffer, String>,
         options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
-        let data = match data {
-            Either::A(buffer) => buffer.to_vec(),
-            Either::B(text) => text.into_bytes(),
-        };
+        let data = jsonl_bytes(data);
         self.write_text(move |e| {
             let ctx = context(options)?;
             let results = e.place_orders_json_lines(&data, &ctx);
@@ -57,10 +63,7 @@ impl JsEngine {
         data: Either<Buffer, String>,
         options: Option<JsonArg>,
     ) -> AsyncTask<Job> {
-        let data = match data {
-            Either::A(buffer) => buffer.to_vec(),
-            Either::B(text) => text.into_bytes(),
-        };
+        let data = jsonl_bytes(data);
         self.write_text(move |e| {
             let ctx = context(options)?;
             let JsonLinesImport { placed, refused } = e.import_orders_json_lines(&data, &ctx);

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ordersmith::engine::{JsonLineResult, JsonLinesImport};
+use ordersmith::engine::{CommandContext, EngineError, JsonLineResult, JsonLinesImport};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
 
@@ -38,6 +38,33 @@ fn data_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     ))
 }
 
+/// Reads `data` (see [`data_bytes`]) and runs `import` on it with the GIL released:
+/// the part both JSON-lines imports share.
+fn import_detached<T: Send>(
+    engine: &PyEngine,
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    actor: Option<&str>,
+    import: impl FnOnce(&ordersmith::engine::Engine, &[u8], &CommandContext) -> T + Send,
+) -> PyResult<T> {
+    let ctx = context(py, actor, None)?;
+    let bytes = data_bytes(data)?;
+    let bytes: &[u8] = &bytes;
+    let engine = &engine.engine(py)?;
+    detached(py, || Ok::<_, Failure>(import(engine, bytes, &ctx)))
+}
+
+/// A refused line as Python sees it: `(line, Error)`.
+fn line_error<'py>(py: Python<'py>, line: u64, e: &EngineError) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(
+        py,
+        [
+            line.into_pyobject(py)?.into_any(),
+            core_error(py, e).into_value(py).into_bound(py).into_any(),
+        ],
+    )
+}
+
 #[pymethods]
 impl PyEngine {
     /// Places the orders of a JSON-lines text (one order in the `place_order` input
@@ -56,25 +83,16 @@ impl PyEngine {
     ) -> PyResult<PyImportResult> {
         let actor = actor.as_ref().map(Text::as_str);
         shielded(py, || {
-            let ctx = context(py, actor, None)?;
-            let bytes = data_bytes(data)?;
-            let bytes: &[u8] = &bytes;
-            let engine = &self.engine(py)?;
-            let results: Vec<JsonLineResult> = detached(py, || {
-                Ok::<_, Failure>(engine.place_orders_json_lines(bytes, &ctx))
-            })?;
+            let results: Vec<JsonLineResult> =
+                import_detached(self, py, data, actor, |engine, bytes, ctx| {
+                    engine.place_orders_json_lines(bytes, ctx)
+                })?;
             let placed = PyList::empty(py);
             let errors = PyList::empty(py);
             for JsonLineResult { line, result } in results {
                 match result {
                     Ok(order) => placed.append(PyOrder::new(order))?,
-                    Err(e) => errors.append(PyTuple::new(
-                        py,
-                        [
-                            line.into_pyobject(py)?.into_any(),
-                            core_error(py, &e).into_value(py).into_bound(py).into_any(),
-                        ],
-                    )?)?,
+                    Err(e) => errors.append(line_error(py, line, &e)?)?,
                 }
             }
             Ok(PyImportResult {
@@ -99,26 +117,17 @@ impl PyEngine {
     ) -> PyResult<PyImportIds> {
         let actor = actor.as_ref().map(Text::as_str);
         shielded(py, || {
-            let ctx = context(py, actor, None)?;
-            let bytes = data_bytes(data)?;
-            let bytes: &[u8] = &bytes;
-            let engine = &self.engine(py)?;
-            let JsonLinesImport { placed, refused } = detached(py, || {
-                Ok::<_, Failure>(engine.import_orders_json_lines(bytes, &ctx))
-            })?;
+            let JsonLinesImport { placed, refused } =
+                import_detached(self, py, data, actor, |engine, bytes, ctx| {
+                    engine.import_orders_json_lines(bytes, ctx)
+                })?;
             let ids = PyList::empty(py);
             for (line, id) in placed {
                 ids.append((line, id.as_str()))?;
             }
             let errors = PyList::empty(py);
             for (line, e) in refused {
-                errors.append(PyTuple::new(
-                    py,
-                    [
-                        line.into_pyobject(py)?.into_any(),
-                        core_error(py, &e).into_value(py).into_bound(py).into_any(),
-                    ],
-                )?)?;
+                errors.append(line_error(py, line, &e)?)?;
             }
             Ok(PyImportIds {
                 placed: ids.unbind(),
