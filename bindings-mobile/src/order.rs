@@ -314,7 +314,7 @@ impl TryFrom<core::Order> for Order {
             hold_reason,
             hold_note,
             cancel_reason: o.cancel_reason.map(Into::into),
-            lines: o.lines.into_iter().map(line).collect(),
+            lines: o.lines.iter().map(line).collect(),
             total,
             amount_paid: o.amount_paid.into(),
             tags: o.tags.into_iter().collect(),
@@ -324,11 +324,11 @@ impl TryFrom<core::Order> for Order {
     }
 }
 
-fn line(l: core::OrderLine) -> OrderLine {
+fn line(l: &core::OrderLine) -> OrderLine {
     OrderLine {
         id: l.id.to_string(),
         variant: l.variant.to_string(),
-        title: l.title,
+        title: l.title.clone(),
         quantity: l.quantity,
         unit_price: l.unit_price.into(),
         cancelled: l.fulfilment.cancelled,
@@ -338,7 +338,7 @@ fn line(l: core::OrderLine) -> OrderLine {
         returned: l.fulfilment.returned,
         allocations: l
             .allocations
-            .into_iter()
+            .iter()
             .map(|a| Allocation {
                 reservation: a.reservation.to_string(),
                 location: a.location.to_string(),

@@ -15,8 +15,8 @@ use crate::pii::{Address, Customer};
 
 use super::command::LineQuantity;
 use super::model::{
-    Allocation, CancelReason, Hold, HoldReason, LineQuantities, Order, OrderLine, OrderStatus,
-    ShippingLine,
+    Allocation, CancelReason, Hold, HoldReason, LineQuantities, Order, OrderLine, OrderLines,
+    OrderStatus, ShippingLine,
 };
 
 /// The data of a newly placed order.
@@ -42,8 +42,8 @@ pub struct PlacedOrder {
     /// Billing address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Arc<Address>>,
-    /// Lines, with ids assigned.
-    pub lines: Vec<OrderLine>,
+    /// Lines, with ids assigned (shared with the order's snapshot until it changes).
+    pub lines: OrderLines,
     /// Shipping charges.
     #[serde(default)]
     pub shipping_lines: Vec<ShippingLine>,
@@ -580,7 +580,7 @@ impl Order {
                 self.status = OrderStatus::Cancelled;
             }
             OrderEvent::LinesCancelled { lines, .. } => {
-                add_to(&mut self.lines, lines, |q| &mut q.cancelled);
+                add_to(self.lines.make_mut(), lines, |q| &mut q.cancelled);
             }
             OrderEvent::LineAdded { line } => {
                 self.lines.push(OrderLine::clone(line));
@@ -588,7 +588,7 @@ impl Order {
             }
             OrderEvent::LineRemoved { line_id } => self.lines.retain(|l| &l.id != line_id),
             OrderEvent::LineQuantityChanged { line_id, to, .. } => {
-                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                if let Some(line) = self.lines.make_mut().iter_mut().find(|l| &l.id == line_id) {
                     line.quantity = *to;
                 }
             }
@@ -605,22 +605,25 @@ impl Order {
                     .unwrap_or(self.amount_refunded);
             }
             OrderEvent::ShipmentRecorded { lines } => {
-                add_to(&mut self.lines, lines, |q| &mut q.shipped);
+                add_to(self.lines.make_mut(), lines, |q| &mut q.shipped);
                 if self.status == OrderStatus::Confirmed {
                     self.status = OrderStatus::Processing;
                 }
             }
             OrderEvent::DeliveryRecorded { lines } => {
-                add_to(&mut self.lines, lines, |q| &mut q.delivered);
+                add_to(self.lines.make_mut(), lines, |q| &mut q.delivered);
             }
             OrderEvent::ReturnRecorded { lines } => {
-                add_to(&mut self.lines, lines, |q| &mut q.returned);
+                add_to(self.lines.make_mut(), lines, |q| &mut q.returned);
             }
             OrderEvent::Allocated {
                 line_id,
                 allocation,
             } => {
-                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                if let Some(line) = self.lines.make_mut().iter_mut().find(|l| &l.id == line_id) {
+                    // Exactly one more: the stored snapshot keeps this vector as it
+                    // is, and a line rarely has more than one or two reservations.
+                    line.allocations.reserve_exact(1);
                     line.allocations.push(allocation.clone());
                     line.sync_allocated();
                 }
@@ -640,7 +643,7 @@ impl Order {
                 reservation,
                 quantity,
             } => {
-                if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                if let Some(line) = self.lines.make_mut().iter_mut().find(|l| &l.id == line_id) {
                     if let Some(a) = line
                         .allocations
                         .iter_mut()
@@ -967,5 +970,74 @@ mod tests {
             new.shipping_address.as_ref()
         );
         assert_eq!(snapshot.billing_address, None);
+    }
+
+    #[test]
+    fn lines_are_shared_until_an_event_changes_them() {
+        let currency = Currency::parse("TRY").unwrap_or_else(|e| panic!("{e}"));
+        let new = crate::order::NewOrder::new(
+            ChannelId::parse("web").unwrap_or_else(|e| panic!("{e}")),
+            DateTime::<Utc>::MIN_UTC,
+            currency,
+            vec![crate::order::NewLine::new(
+                crate::ids::VariantId::parse("SKU-1").unwrap_or_else(|e| panic!("{e}")),
+                2,
+                Money::new(rust_decimal::Decimal::ONE, currency).unwrap_or_else(|e| panic!("{e}")),
+            )],
+        );
+        let OrderEvent::Placed(placed) =
+            crate::order::machine::place(&new).unwrap_or_else(|e| panic!("{e}"))
+        else {
+            panic!("placing gives a placed event")
+        };
+        let mut order = Order::from_placed(
+            OrderId::parse("o-1").unwrap_or_else(|e| panic!("{e}")),
+            &placed,
+        );
+        let copy = order.clone();
+        assert!(order.lines.shares_with(&placed.lines));
+        assert!(copy.lines.shares_with(&placed.lines));
+        let line_id = order.lines[0].id.clone();
+        order.apply(&OrderEvent::Allocated {
+            line_id: line_id.clone(),
+            allocation: Allocation {
+                reservation: ReservationId::parse("r-1").unwrap_or_else(|e| panic!("{e}")),
+                location: LocationId::parse("IST").unwrap_or_else(|e| panic!("{e}")),
+                quantity: 2,
+            },
+        });
+        // The changed order has its own lines; the event and the copy are untouched.
+        assert!(!order.lines.shares_with(&placed.lines));
+        assert_eq!(order.lines[0].fulfilment.allocated, 2);
+        assert_eq!(order.lines[0].allocations.capacity(), 1);
+        assert_eq!(placed.lines[0].fulfilment.allocated, 0);
+        assert!(copy.lines.shares_with(&placed.lines) && copy.lines[0].allocations.is_empty());
+        // Once the order owns its lines, a second change does not copy them again.
+        let owned = order.lines.clone();
+        drop(owned);
+        let before = order.lines.as_ptr();
+        order.apply(&OrderEvent::ShipmentRecorded {
+            lines: vec![LineQuantity {
+                line_id,
+                quantity: 1,
+            }],
+        });
+        assert_eq!(order.lines.as_ptr(), before);
+        assert_eq!(order.lines[0].fulfilment.shipped, 1);
+        // Edits that add or remove lines keep the rest.
+        let mut added = order.lines[0].clone();
+        added.id = crate::ids::LineId::parse("L2").unwrap_or_else(|e| panic!("{e}"));
+        order.apply(&OrderEvent::LineAdded {
+            line: Box::new(added),
+        });
+        assert_eq!(order.lines.len(), 2);
+        let first = order.lines[0].id.clone();
+        order.apply(&OrderEvent::LineRemoved { line_id: first });
+        assert_eq!(order.lines.len(), 1);
+        assert_eq!(order.lines[0].id.as_str(), "L2");
+        assert_eq!(
+            serde_json::to_value(&order.lines).unwrap_or_else(|e| panic!("{e}")),
+            serde_json::to_value(order.lines.to_vec()).unwrap_or_else(|e| panic!("{e}")),
+        );
     }
 }

@@ -318,7 +318,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         customer: new.customer.clone().map(Arc::new),
         shipping_address: new.shipping_address.clone().map(Arc::new),
         billing_address: new.billing_address.clone().map(Arc::new),
-        lines,
+        lines: lines.into(),
         shipping_lines: new.shipping_lines.clone(),
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
         note: new.note.clone(),

@@ -133,8 +133,8 @@ pub use machine::{decide, place, transition, transition_table_markdown, Target, 
 pub(crate) use model::tax_on;
 pub use model::{
     Allocation, CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts,
-    LineQuantities, Order, OrderLine, OrderStatus, OrderTotals, PaymentStatus, ShippingLine,
-    TaxLine,
+    LineQuantities, Order, OrderLine, OrderLines, OrderStatus, OrderTotals, PaymentStatus,
+    ShippingLine, TaxLine,
 };
 
 /// Limits on order input: a limit on everything, so no input can grow without bound.

@@ -261,6 +261,93 @@ pub struct OrderLine {
     pub allocations: Vec<Allocation>,
 }
 
+/// An order's lines, shared between copies of the order until one of them changes.
+///
+/// An order's snapshot, its `placed` event and every copy handed to a caller start out
+/// with the same lines; cloning an order or an event bumps a reference count instead of
+/// copying every line. A change (an allocation, a shipment, an edit) copies the lines of
+/// the one order it changes, once. Reads go through `Deref<Target = [OrderLine]>`; the
+/// JSON is a plain array.
+///
+/// ```
+/// use ordersmith::order::{OrderLine, OrderLines};
+/// let lines = OrderLines::from(Vec::<OrderLine>::new());
+/// let copy = lines.clone();
+/// assert!(copy.is_empty() && lines.shares_with(&copy));
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderLines(Arc<[OrderLine]>);
+
+impl OrderLines {
+    /// Whether both hold the very same lines (not copies): how a test or a memory
+    /// profile tells sharing from equality.
+    pub fn shares_with(&self, other: &OrderLines) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The lines to change in place; copied first if any other order or event shares
+    /// them.
+    pub fn make_mut(&mut self) -> &mut [OrderLine] {
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// Adds a line at the end (copies the lines: edits are rare).
+    pub fn push(&mut self, line: OrderLine) {
+        let mut lines = self.0.to_vec();
+        lines.push(line);
+        self.0 = lines.into();
+    }
+
+    /// Keeps only the lines `keep` accepts (copies the lines when one goes).
+    pub fn retain(&mut self, mut keep: impl FnMut(&OrderLine) -> bool) {
+        if self.0.iter().all(&mut keep) {
+            return;
+        }
+        let lines: Vec<OrderLine> = self.0.iter().filter(|l| keep(l)).cloned().collect();
+        self.0 = lines.into();
+    }
+}
+
+impl Default for OrderLines {
+    fn default() -> Self {
+        OrderLines(Arc::from(Vec::new()))
+    }
+}
+
+impl std::fmt::Debug for OrderLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl std::ops::Deref for OrderLines {
+    type Target = [OrderLine];
+    fn deref(&self) -> &[OrderLine] {
+        &self.0
+    }
+}
+
+impl From<Vec<OrderLine>> for OrderLines {
+    fn from(lines: Vec<OrderLine>) -> Self {
+        OrderLines(lines.into())
+    }
+}
+
+impl FromIterator<OrderLine> for OrderLines {
+    fn from_iter<I: IntoIterator<Item = OrderLine>>(iter: I) -> Self {
+        OrderLines(iter.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a OrderLines {
+    type Item = &'a OrderLine;
+    type IntoIter = std::slice::Iter<'a, OrderLine>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// The money of one line for its active (not cancelled) quantity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineAmounts {
@@ -407,8 +494,9 @@ pub struct Order {
     /// Where to invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Arc<Address>>,
-    /// Lines.
-    pub lines: Vec<OrderLine>,
+    /// Lines. Shared with the `placed` event (and with copies of the order) until one
+    /// of them changes: a clone of an order does not copy its lines.
+    pub lines: OrderLines,
     /// Shipping charges.
     #[serde(default)]
     pub shipping_lines: Vec<ShippingLine>,
