@@ -113,8 +113,9 @@ fn run(n: usize, confirm: bool) -> Result<Run, Box<dyn Error>> {
     let stats = region.change();
     let allocs = stats.allocations + stats.reallocations;
     let kept = held.change();
-    let live =
-        kept.bytes_allocated as f64 - kept.bytes_deallocated as f64 + kept.bytes_reallocated as f64;
+    // `stats_alloc` already adds a reallocation's growth to `bytes_allocated` (and its
+    // shrinking to `bytes_deallocated`); `bytes_reallocated` is the same change again.
+    let live = kept.bytes_allocated as f64 - kept.bytes_deallocated as f64;
     drop(e);
     Ok(Run {
         micros: took.as_secs_f64() * 1e6 / n as f64,
