@@ -550,7 +550,7 @@ impl Order {
             notified: BTreeSet::new(),
             notification_opt_outs: placed.notification_opt_outs.clone(),
             payments: Vec::new(),
-            automation: crate::rules::Automation::default(),
+            automation: crate::rules::AutomationBox::default(),
             rmas: Vec::new(),
         }
     }
@@ -931,7 +931,7 @@ mod tests {
         let order = std::mem::size_of::<Order>();
         let placed = std::mem::size_of::<PlacedOrder>();
         println!("Order {order} B, PlacedOrder {placed} B");
-        assert!(order <= 560, "Order grew to {order} bytes");
+        assert!(order <= 408, "Order grew to {order} bytes");
         assert!(placed <= 224, "PlacedOrder grew to {placed} bytes");
         let currency = Currency::parse("TRY").unwrap_or_else(|e| panic!("{e}"));
         let mut new = crate::order::NewOrder::new(

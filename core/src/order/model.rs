@@ -541,8 +541,8 @@ pub struct Order {
     pub payments: Vec<crate::payment::Payment>,
     /// What automation rules set on the order (priority, carrier, routing, review):
     /// the fold of its `rule.applied` events.
-    #[serde(default, skip_serializing_if = "crate::rules::Automation::is_empty")]
-    pub automation: crate::rules::Automation,
+    #[serde(default, skip_serializing_if = "crate::rules::AutomationBox::is_empty")]
+    pub automation: crate::rules::AutomationBox,
     /// Returns (RMAs), oldest first, closed ones included (see [`crate::returns`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rmas: Vec<crate::returns::Rma>,

@@ -182,7 +182,7 @@ impl Acc<'_> {
     fn evaluate(
         &mut self,
         state: &Order,
-        carried: &mut crate::rules::Automation,
+        carried: &mut crate::rules::AutomationBox,
         triggers: Vec<Trigger>,
         at: DateTime<Utc>,
         entry: &mut OrderDryRun,
@@ -326,7 +326,7 @@ pub fn dry_run_history(
         };
         let mut state = Order::from_placed(first.order_id.clone(), placed);
         let mut entry = empty_entry(&first.order_id);
-        let mut carried = crate::rules::Automation::default();
+        let mut carried = crate::rules::AutomationBox::default();
         for (k, record) in history.iter().enumerate() {
             if k > 0 {
                 state.apply(&record.event);

@@ -80,8 +80,8 @@ pub use run::{
 };
 pub use shadow::{shadow_report, RuleShadowCounts, ShadowEntry, ShadowReport};
 pub use types::{
-    Action, Automation, CarrierService, Condition, Field, FieldKind, Op, Route, Rule, Test,
-    TimeOfDay, Trigger, Value,
+    Action, Automation, AutomationBox, CarrierService, Condition, Field, FieldKind, Op, Route,
+    Rule, Test, TimeOfDay, Trigger, Value,
 };
 
 /// Limits on a rule set: a limit on everything.

@@ -521,6 +521,88 @@ pub struct Rule {
     pub stop_processing: bool,
 }
 
+/// An order's [`Automation`], held out of line: most orders never have a rule set
+/// anything, and then it costs one pointer in the order instead of the 152 bytes of an
+/// empty [`Automation`].
+///
+/// Reads go through `Deref<Target = Automation>` (an empty one when nothing was set);
+/// the first change through `DerefMut` gives it a place of its own. Its JSON and its
+/// equality are those of the [`Automation`] it holds.
+///
+/// ```
+/// use ordersmith::rules::{Automation, AutomationBox};
+/// let mut a = AutomationBox::default();
+/// assert!(a.is_empty() && a.priority.is_none());
+/// a.priority = Some(5);
+/// assert_eq!(a.priority, Some(5));
+/// assert_eq!(a, AutomationBox::from(Automation { priority: Some(5), ..Automation::default() }));
+/// ```
+#[derive(Clone, Default)]
+pub struct AutomationBox(Option<Box<Automation>>);
+
+static NO_AUTOMATION: Automation = Automation::EMPTY;
+
+impl AutomationBox {
+    /// True when no rule has set anything.
+    pub fn is_empty(&self) -> bool {
+        self.0.as_deref().is_none_or(Automation::is_empty)
+    }
+
+    /// The automation itself, by value.
+    pub fn into_inner(self) -> Automation {
+        self.0.map(|a| *a).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for AutomationBox {
+    type Target = Automation;
+    fn deref(&self) -> &Automation {
+        self.0.as_deref().unwrap_or(&NO_AUTOMATION)
+    }
+}
+
+impl std::ops::DerefMut for AutomationBox {
+    fn deref_mut(&mut self) -> &mut Automation {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<Automation> for AutomationBox {
+    fn from(a: Automation) -> Self {
+        if a.is_empty() {
+            AutomationBox(None)
+        } else {
+            AutomationBox(Some(Box::new(a)))
+        }
+    }
+}
+
+impl PartialEq for AutomationBox {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for AutomationBox {}
+
+impl fmt::Debug for AutomationBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for AutomationBox {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AutomationBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Automation::deserialize(deserializer).map(AutomationBox::from)
+    }
+}
+
 /// A carrier service chosen by a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarrierService {
@@ -572,9 +654,19 @@ pub struct Automation {
 }
 
 impl Automation {
+    /// Nothing set: what every order starts with.
+    pub const EMPTY: Automation = Automation {
+        priority: None,
+        carrier: None,
+        routes: Vec::new(),
+        excluded_locations: BTreeSet::new(),
+        review: None,
+        fired: BTreeSet::new(),
+    };
+
     /// True when no rule has set anything.
     pub fn is_empty(&self) -> bool {
-        self == &Automation::default()
+        self == &Automation::EMPTY
     }
 
     /// The only location a line of `sku` may reserve at, if a route says so.
@@ -583,5 +675,41 @@ impl Automation {
             .iter()
             .find(|r| r.covers(sku))
             .map(|r| &r.location)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_without_automation_holds_a_pointer_and_nothing_else() {
+        assert_eq!(std::mem::size_of::<AutomationBox>(), 8);
+        let empty = AutomationBox::default();
+        assert!(empty.0.is_none() && empty.is_empty());
+        assert_eq!(empty, AutomationBox::from(Automation::default()));
+        assert!(AutomationBox::from(Automation::default()).0.is_none());
+        // Read as an empty automation; JSON as an empty object.
+        assert_eq!(empty.route_for("SKU-1"), None);
+        assert_eq!(serde_json::to_string(&empty).ok().as_deref(), Some("{}"));
+        let back: AutomationBox = serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
+        assert!(back.0.is_none());
+    }
+
+    #[test]
+    fn the_first_change_gives_it_a_place_and_the_json_is_the_automation() {
+        let mut a = AutomationBox::default();
+        a.review = Some("fraud score".into());
+        a.fired.insert(Trigger::ShipByAtRisk);
+        assert!(!a.is_empty() && a.0.is_some());
+        let json = serde_json::to_value(&a).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            json,
+            serde_json::to_value(a.clone().into_inner()).unwrap_or_else(|e| panic!("{e}"))
+        );
+        let back: AutomationBox = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, a);
+        assert_eq!(back.review.as_deref(), Some("fraud score"));
+        assert_ne!(back, AutomationBox::default());
     }
 }
