@@ -219,6 +219,27 @@ string_id!(
     /// Identifies one line of an order.
     LineId, "line id"
 );
+/// How many of the engine's line ids (`L1` ... `L64`) are made once and shared.
+const SHARED_LINE_IDS: u32 = 64;
+
+impl LineId {
+    /// `L{number}`, the id the engine gives the `number`th line of an order. Every order
+    /// has an `L1`: the first [`SHARED_LINE_IDS`] are made once and shared (a clone, no
+    /// allocation), the rest made when asked for.
+    pub(crate) fn numbered(number: u32) -> LineId {
+        static SHARED: std::sync::OnceLock<Vec<LineId>> = std::sync::OnceLock::new();
+        let shared = SHARED.get_or_init(|| {
+            (1..=SHARED_LINE_IDS)
+                .map(|n| LineId(Arc::from(format!("L{n}"))))
+                .collect()
+        });
+        match number.checked_sub(1).and_then(|i| shared.get(i as usize)) {
+            Some(id) => id.clone(),
+            None => LineId(Arc::from(format!("L{number}"))),
+        }
+    }
+}
+
 string_id!(
     /// Identifies a sellable variant; by convention its SKU.
     VariantId, "variant id"
@@ -252,6 +273,21 @@ string_id!(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_line_ids_are_shared_and_read_as_parsed_ones() {
+        for n in [1, 2, 63, 64, 65, 1_000, u32::MAX] {
+            let id = LineId::numbered(n);
+            assert_eq!(id, LineId::parse(format!("L{n}")).unwrap());
+            assert_eq!(id.as_str(), format!("L{n}"));
+        }
+        assert!(Arc::ptr_eq(&LineId::numbered(2).0, &LineId::numbered(2).0));
+        assert!(!Arc::ptr_eq(
+            &LineId::numbered(65).0,
+            &LineId::numbered(65).0
+        ));
+        assert_eq!(LineId::numbered(0).as_str(), "L0");
+    }
 
     #[test]
     fn borrowed_text_is_checked_like_owned_text() {

@@ -251,7 +251,7 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
         check_text("line external_ref", r, limits::MAX_SHORT_TEXT)?;
     }
     let line = OrderLine {
-        id: LineId::parse(format!("L{number}"))?,
+        id: LineId::numbered(number),
         variant: new.variant.clone(),
         external_ref: new.external_ref.clone(),
         title: new.title.clone(),
