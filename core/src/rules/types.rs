@@ -699,8 +699,8 @@ mod tests {
     #[test]
     fn the_first_change_gives_it_a_place_and_the_json_is_the_automation() {
         let mut a = AutomationBox::default();
-        a.review = Some("fraud score".into());
         a.fired.insert(Trigger::ShipByAtRisk);
+        a.review = Some("fraud score".into());
         assert!(!a.is_empty() && a.0.is_some());
         let json = serde_json::to_value(&a).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
