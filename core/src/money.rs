@@ -319,18 +319,50 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
 /// Deserialises a decimal from a string ([`parse_decimal`]'s rules) or an integer, never
 /// a float: the reader for amounts and rates in every input format.
 pub fn decimal_text_or_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Int(i64),
-        Text(String),
+    // A visitor, not an untagged enum: an untagged enum buffers the value, tries the
+    // integer first and builds (and formats) an error for every amount written as
+    // text, which was a sixth of reading an order from JSON lines.
+    const EXPECTED: &str = "expected a decimal as a string such as \"10.50\" or an integer";
+    struct Visit;
+    impl<'v> serde::de::Visitor<'v> for Visit {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a decimal as a string such as \"10.50\" or an integer")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
+            i64::try_from(v)
+                .map(Decimal::from)
+                .map_err(|_| E::custom(EXPECTED))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+            parse_decimal(v).map_err(E::custom)
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Decimal, E> {
+            Err(E::custom(EXPECTED))
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Decimal, E> {
+            Err(E::custom(EXPECTED))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Decimal, E> {
+            Err(E::custom(EXPECTED))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Decimal, E> {
+            Err(E::custom(EXPECTED))
+        }
+        fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Decimal, E> {
+            Err(E::custom(EXPECTED))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'v>>(self, _: A) -> Result<Decimal, A::Error> {
+            Err(serde::de::Error::custom(EXPECTED))
+        }
+        fn visit_map<A: serde::de::MapAccess<'v>>(self, _: A) -> Result<Decimal, A::Error> {
+            Err(serde::de::Error::custom(EXPECTED))
+        }
     }
-    match Repr::deserialize(d).map_err(|_| {
-        serde::de::Error::custom("expected a decimal as a string such as \"10.50\" or an integer")
-    })? {
-        Repr::Int(i) => Ok(Decimal::from(i)),
-        Repr::Text(s) => parse_decimal(&s).map_err(serde::de::Error::custom),
-    }
+    d.deserialize_any(Visit)
 }
 
 /// An ISO 4217 currency, such as TRY (2 decimals), JPY (0) or KWD (3).
@@ -347,9 +379,12 @@ impl Currency {
     /// Parses an ISO 4217 alphabetic code, exactly as the standard writes it: three
     /// upper-case letters, nothing around them (`"try"` and `" TRY"` are refused).
     pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        // The table is in code order (a unit test holds it): a binary search, not a
+        // walk through 159 codes for every amount read.
         CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == code)
+            .binary_search_by(|(c, _)| (*c).cmp(code))
+            .ok()
+            .and_then(|i| CURRENCIES.get(i))
             .and_then(|(c, minor)| {
                 let bytes: [u8; 3] = c.as_bytes().try_into().ok()?;
                 Some(Currency {
@@ -872,5 +907,56 @@ mod tests {
         assert_eq!(back, m);
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1.001","currency":"TRY"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"XYZ"}"#).is_err());
+    }
+
+    #[test]
+    fn the_currency_table_is_in_code_order_for_its_binary_search() {
+        assert!(CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (code, minor) in CURRENCIES {
+            assert_eq!(cur(code).code(), *code);
+            assert_eq!(cur(code).minor_units(), u32::from(*minor));
+        }
+        assert_eq!(Currency::all().count(), CURRENCIES.len());
+        for unknown in ["AAA", "ZZZ", "ZWX", "TR", "TRYY"] {
+            assert!(Currency::parse(unknown).is_err(), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn amounts_read_from_text_or_integers_never_floats() {
+        #[derive(Debug, Deserialize)]
+        struct Amount {
+            #[serde(deserialize_with = "decimal_text_or_int")]
+            v: Decimal,
+        }
+        let read = |json: &str| serde_json::from_str::<Amount>(json).map(|a| a.v);
+        assert_eq!(read(r#"{"v":"10.50"}"#).unwrap(), d("10.50"));
+        assert_eq!(read(r#"{"v":"-0.5"}"#).unwrap(), d("-0.5"));
+        assert_eq!(read(r#"{"v":7}"#).unwrap(), d("7"));
+        assert_eq!(read(r#"{"v":-7}"#).unwrap(), d("-7"));
+        assert_eq!(
+            read(&format!(r#"{{"v":{}}}"#, i64::MAX)).unwrap(),
+            Decimal::from(i64::MAX)
+        );
+        // Escaped text is read like plain text.
+        assert_eq!(read(r#"{"v":"\u0031.5"}"#).unwrap(), d("1.5"));
+        for bad in [
+            r#"{"v":1.5}"#,
+            r#"{"v":true}"#,
+            r#"{"v":null}"#,
+            r#"{"v":[1]}"#,
+            r#"{"v":{"a":1}}"#,
+            r#"{"v":18446744073709551615}"#,
+        ] {
+            let e = read(bad).unwrap_err().to_string();
+            assert!(e.contains("expected a decimal as a string"), "{bad}: {e}");
+        }
+        for loose in [r#"{"v":"1e2"}"#, r#"{"v":" 1"}"#, r#"{"v":""}"#] {
+            let e = read(loose).unwrap_err().to_string();
+            assert!(
+                e.contains("not a valid amount") || e.contains("amount"),
+                "{loose}: {e}"
+            );
+        }
     }
 }
