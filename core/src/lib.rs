@@ -25,6 +25,7 @@ pub mod returns;
 pub mod rules;
 pub mod sourcing;
 pub mod stock;
+mod timefmt;
 
 /// Every stable error code any ordersmith error can carry, module by module.
 pub fn all_error_codes() -> Vec<&'static str> {

@@ -82,7 +82,10 @@ pub struct NewOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
     /// When the customer placed it (read as RFC 3339 with an offset).
-    #[serde(deserialize_with = "super::input::aware_time")]
+    #[serde(
+        deserialize_with = "super::input::aware_time",
+        serialize_with = "crate::timefmt::utc"
+    )]
     pub placed_at: DateTime<Utc>,
     /// The order's currency; every amount must be in it.
     pub currency: Currency,

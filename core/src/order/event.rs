@@ -28,6 +28,7 @@ pub struct PlacedOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
     /// When placed.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub placed_at: DateTime<Utc>,
     /// Currency.
     pub currency: Currency,
@@ -482,6 +483,7 @@ pub struct OrderEventRecord {
     /// This event's version (1 for `placed`, then +1 per event).
     pub version: u64,
     /// When it was recorded (the engine's clock).
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub recorded_at: DateTime<Utc>,
     /// Who caused it.
     pub actor: Actor,

@@ -480,6 +480,7 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
     /// When the customer placed it (UTC).
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub placed_at: DateTime<Utc>,
     /// The one currency of every amount on the order.
     pub currency: Currency,

@@ -660,6 +660,28 @@ impl SequentialIds {
     }
 }
 
+/// `{kind}-{n}` with `n` zero-padded to six digits (`order-000042`), as
+/// `format!("{kind}-{n:06}")` writes it, without the formatting machinery: the id
+/// generator runs once per placed order.
+fn numbered(kind: &str, n: u64) -> String {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    while rest > 0 || at > digits.len() - 6 {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+    }
+    let mut id = String::with_capacity(kind.len() + 1 + digits.len() - at);
+    id.push_str(kind);
+    id.push('-');
+    // Only ASCII digits were written.
+    id.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
+    id
+}
+
 impl IdGenerator for SequentialIds {
     fn next_id(&self, kind: &str) -> Result<String, StoreError> {
         // A poisoned lock only means another thread panicked mid-increment; the map
@@ -680,13 +702,35 @@ impl IdGenerator for SequentialIds {
             }
         };
         drop(counters);
-        Ok(format!("{kind}-{n:06}"))
+        Ok(numbered(kind, n))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequential_ids_are_zero_padded_to_six_digits() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            42,
+            99_999,
+            999_999,
+            1_000_000,
+            123_456_789,
+            u64::MAX,
+        ] {
+            assert_eq!(numbered("order", n), format!("order-{n:06}"));
+        }
+        let ids = SequentialIds::default();
+        assert_eq!(ids.next_id("order").ok().as_deref(), Some("order-000001"));
+        assert_eq!(ids.next_id("order").ok().as_deref(), Some("order-000002"));
+        assert_eq!(ids.next_id("rma").ok().as_deref(), Some("rma-000001"));
+    }
 
     #[test]
     fn kept_idempotency_records_give_back_exactly_what_was_saved() {
