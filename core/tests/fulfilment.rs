@@ -641,11 +641,9 @@ fn an_unpicked_fulfilment_order_moves_and_a_picked_one_cancelled_puts_goods_back
     let closed = history
         .iter()
         .find_map(|r| match &r.event {
-            ordersmith::order::OrderEvent::FulfilmentClosed {
-                fulfilment,
-                put_back,
-                ..
-            } if *fulfilment == f2 => Some(put_back.clone()),
+            ordersmith::order::OrderEvent::FulfilmentClosed(c) if c.fulfilment == f2 => {
+                Some(c.put_back.clone())
+            }
             _ => None,
         })
         .unwrap();

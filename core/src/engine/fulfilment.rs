@@ -20,8 +20,8 @@ use crate::fulfilment::{
 };
 use crate::ids::{LineId, LocationId, OrderId};
 use crate::order::{
-    Allocation, CancelReason, FulfilmentCommand, HoldReason, LineQuantity, Order, OrderCommand,
-    OrderEvent, OrderStatus,
+    Allocation, CancelReason, FulfilmentClosure, FulfilmentCommand, HoldReason, LineQuantity,
+    Order, OrderCommand, OrderEvent, OrderStatus, ParcelIdentity,
 };
 use crate::stock::{AdjustmentReason, ReserveRequest, StockCommand};
 
@@ -54,7 +54,7 @@ pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
                 (q > 0).then(|| LineQuantity::new(line.clone(), q))
             })
             .collect();
-        events.push(OrderEvent::FulfilmentClosed {
+        events.push(OrderEvent::FulfilmentClosed(Box::new(FulfilmentClosure {
             fulfilment: fo.id.clone(),
             status: if shipped && put_back.is_empty() {
                 FulfilmentOrderStatus::Shipped
@@ -63,7 +63,7 @@ pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
             },
             moved_to: None,
             put_back,
-        });
+        })));
     }
     let mut locations: Vec<&LocationId> = Vec::new();
     for a in order.lines.iter().flat_map(|l| &l.allocations) {
@@ -212,11 +212,13 @@ pub(crate) fn step_effects(
             let serial = next_serial(tx, "sscc")?;
             let sscc = crate::fulfilment::Sscc::generate(sscc_config, serial)
                 .map_err(crate::order::OrderError::from)?;
-            Ok(vec![OrderEvent::ParcelIdentified {
-                fulfilment: fo.id.clone(),
-                parcel: parcel.id.clone(),
-                sscc,
-            }])
+            Ok(vec![OrderEvent::ParcelIdentified(Box::new(
+                ParcelIdentity {
+                    fulfilment: fo.id.clone(),
+                    parcel: parcel.id.clone(),
+                    sscc,
+                },
+            ))])
         }
         FulfilmentCommand::Pick { short, .. } if !short.is_empty() => {
             short_picked(config, tx, after, &fo, short)
@@ -374,12 +376,12 @@ fn moved(
             || format!("F{}", after.fulfilments.len() + 1),
             |f| f.id.clone(),
         );
-    events.push(OrderEvent::FulfilmentClosed {
+    events.push(OrderEvent::FulfilmentClosed(Box::new(FulfilmentClosure {
         fulfilment: fo.id.clone(),
         status: FulfilmentOrderStatus::Moved,
         moved_to: Some(next),
         put_back: Vec::new(),
-    });
+    })));
     let scratch = applied(after, &events);
     let expires_at = reservation_expiry(config, &scratch, tx.now);
     for (k, (line_id, q)) in moving.into_iter().enumerate() {

@@ -247,11 +247,7 @@ pub(crate) fn credit_notes_for_refunds(
 ) -> Result<(Vec<DocumentAppend>, Vec<OutboxWrite>), EngineError> {
     let refunds: Vec<Money> = events
         .iter()
-        .filter_map(|e| match e {
-            OrderEvent::RefundRecorded { amount } => Some(*amount),
-            OrderEvent::PaymentRefunded { amount, .. } => Some(*amount),
-            _ => None,
-        })
+        .filter_map(OrderEvent::refunded_amount)
         .filter(|m| !m.is_zero() && !m.is_negative())
         .collect();
     if refunds.is_empty() {

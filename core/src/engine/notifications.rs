@@ -86,30 +86,27 @@ fn stages<'a>(order: &'a Order, events: &[OrderEvent], first_version: u64) -> Ve
                     vec![],
                 )
             }),
-            OrderEvent::ParcelTracked {
-                fulfilment,
-                parcel,
-                event,
-                ..
-            } => parcel_of(order, fulfilment, parcel).and_then(|p| {
-                let record = p
-                    .tracking
-                    .as_ref()?
-                    .history()
-                    .iter()
-                    .rev()
-                    .find(|r| r.event == **event)?;
-                let key = match record.outcome {
-                    ApplyOutcome::Advanced { to, .. } => match to {
-                        TrackingStatus::OutForDelivery => TemplateKey::OutForDelivery,
-                        TrackingStatus::Delivered => TemplateKey::Delivered,
-                        TrackingStatus::DeliveryFailed => TemplateKey::DeliveryFailed,
+            OrderEvent::ParcelTracked(tracked) => {
+                parcel_of(order, &tracked.fulfilment, &tracked.parcel).and_then(|p| {
+                    let record = p
+                        .tracking
+                        .as_ref()?
+                        .history()
+                        .iter()
+                        .rev()
+                        .find(|r| r.event == tracked.event)?;
+                    let key = match record.outcome {
+                        ApplyOutcome::Advanced { to, .. } => match to {
+                            TrackingStatus::OutForDelivery => TemplateKey::OutForDelivery,
+                            TrackingStatus::Delivered => TemplateKey::Delivered,
+                            TrackingStatus::DeliveryFailed => TemplateKey::DeliveryFailed,
+                            _ => return None,
+                        },
                         _ => return None,
-                    },
-                    _ => return None,
-                };
-                Some((key, Some(p.id.clone()), Some(p), vec![]))
-            }),
+                    };
+                    Some((key, Some(p.id.clone()), Some(p), vec![]))
+                })
+            }
             OrderEvent::Cancelled { reason } => {
                 let reason = serde_json::to_value(reason)
                     .ok()
@@ -122,13 +119,15 @@ fn stages<'a>(order: &'a Order, events: &[OrderEvent], first_version: u64) -> Ve
                     vec![("cancel_reason", reason)],
                 ))
             }
-            OrderEvent::RefundRecorded { amount } | OrderEvent::PaymentRefunded { amount, .. } => {
-                Some((
-                    TemplateKey::RefundIssued,
-                    Some(format!("refund-v{version}")),
-                    None,
-                    vec![("refund_amount", amount.to_string())],
-                ))
+            OrderEvent::RefundRecorded { .. } | OrderEvent::PaymentRefunded(_) => {
+                event.refunded_amount().map(|amount| {
+                    (
+                        TemplateKey::RefundIssued,
+                        Some(format!("refund-v{version}")),
+                        None,
+                        vec![("refund_amount", amount.to_string())],
+                    )
+                })
             }
             OrderEvent::Return(e) => super::returns::notification_stage(order, e, version)
                 .map(|(key, subject, extra)| (key, Some(subject), None, extra)),

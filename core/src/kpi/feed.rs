@@ -126,12 +126,14 @@ pub fn order_facts<'a>(
                     }
                 }))
             }
-            OrderEvent::RefundRecorded { amount } | OrderEvent::PaymentRefunded { amount, .. } => {
-                out.push(KpiFact::Refunded {
-                    order,
-                    amount: amount.amount(),
-                    at,
-                })
+            OrderEvent::RefundRecorded { .. } | OrderEvent::PaymentRefunded(_) => {
+                if let Some(amount) = r.event.refunded_amount() {
+                    out.push(KpiFact::Refunded {
+                        order,
+                        amount: amount.amount(),
+                        at,
+                    })
+                }
             }
             OrderEvent::NotificationRequested { notification } => {
                 out.push(KpiFact::NotificationRequested {

@@ -225,13 +225,15 @@ pub(crate) fn decide_step(
             ) {
                 return Err(parcel_state(p, "requesting a label").into());
             }
-            Ok(vec![OrderEvent::LabelRequested {
-                fulfilment: fo.id.clone(),
-                location: fo.location.clone(),
-                parcel: p.id.clone(),
-                size: p.size,
-                service: service.clone(),
-            }])
+            Ok(vec![OrderEvent::LabelRequested(Box::new(
+                crate::order::LabelRequest {
+                    fulfilment: fo.id.clone(),
+                    location: fo.location.clone(),
+                    parcel: p.id.clone(),
+                    size: p.size,
+                    service: service.clone(),
+                },
+            ))])
         }
         FulfilmentCommand::RecordLabel {
             fulfilment,
@@ -389,12 +391,14 @@ pub(crate) fn decide_step(
                         .collect(),
                 });
             }
-            events.push(OrderEvent::ParcelTracked {
-                fulfilment: fo.id.clone(),
-                parcel: p.id.clone(),
-                event: Box::new(event.clone()),
-                mapped: mapped.clone(),
-            });
+            events.push(OrderEvent::ParcelTracked(Box::new(
+                crate::order::ParcelTracking {
+                    fulfilment: fo.id.clone(),
+                    parcel: p.id.clone(),
+                    event: event.clone(),
+                    mapped: mapped.clone(),
+                },
+            )));
             let delivered = crate::fulfilment::ApplyOutcome::Advanced {
                 from: tracking_before(p),
                 to: crate::fulfilment::TrackingStatus::Delivered,

@@ -122,7 +122,10 @@ pub use command::{
     PaymentCommand,
 };
 pub use error::OrderError;
-pub use event::{Actor, OrderEvent, OrderEventRecord, PlacedOrder};
+pub use event::{
+    Actor, FulfilmentClosure, LabelRequest, OrderEvent, OrderEventRecord, ParcelIdentity,
+    ParcelTracking, PlacedOrder, ProviderOutcome,
+};
 pub(crate) use fulfil::to_pick;
 pub use input::{
     aware_time, lenient_decimal, DiscountInput, LineEditInput, LineInput, OrderInput,

@@ -156,11 +156,13 @@ pub(crate) fn decide_step(
                 }
                 .into());
             }
-            Ok(vec![OrderEvent::PaymentAuthorised {
-                payment: p.id.clone(),
-                amount: *amount,
-                provider_ref: provider_ref.clone(),
-            }])
+            Ok(vec![OrderEvent::PaymentAuthorised(Box::new(
+                crate::order::ProviderOutcome {
+                    payment: p.id.clone(),
+                    amount: *amount,
+                    provider_ref: provider_ref.clone(),
+                },
+            ))])
         }
         PaymentCommand::FailAuthorisation {
             payment: id,
@@ -212,10 +214,12 @@ pub(crate) fn decide_step(
             provider_ref,
             amount,
             |p| p.capture_pending,
-            |p| OrderEvent::PaymentCaptured {
-                payment: p.id.clone(),
-                amount: *amount,
-                provider_ref: provider_ref.clone(),
+            |p| {
+                OrderEvent::PaymentCaptured(Box::new(crate::order::ProviderOutcome {
+                    payment: p.id.clone(),
+                    amount: *amount,
+                    provider_ref: provider_ref.clone(),
+                }))
             },
         ),
         PaymentCommand::Void { payment: id } => {
@@ -260,10 +264,12 @@ pub(crate) fn decide_step(
             provider_ref,
             amount,
             |p| p.refund_pending,
-            |p| OrderEvent::PaymentRefunded {
-                payment: p.id.clone(),
-                amount: *amount,
-                provider_ref: provider_ref.clone(),
+            |p| {
+                OrderEvent::PaymentRefunded(Box::new(crate::order::ProviderOutcome {
+                    payment: p.id.clone(),
+                    amount: *amount,
+                    provider_ref: provider_ref.clone(),
+                }))
             },
         ),
     }

@@ -34,10 +34,11 @@ pub fn triggers_of<E: std::borrow::Borrow<OrderEvent>>(events: &[E]) -> Vec<Trig
                 Trigger::ReturnRequested
             }
             OrderEvent::ReturnRecorded { .. } => Trigger::ReturnRequested,
-            OrderEvent::ParcelTracked {
-                mapped: MappedStatus::Known(TrackingStatus::Exception),
-                ..
-            } => Trigger::ParcelException,
+            OrderEvent::ParcelTracked(t)
+                if t.mapped == MappedStatus::Known(TrackingStatus::Exception) =>
+            {
+                Trigger::ParcelException
+            }
             _ => continue,
         };
         if !out.contains(&t) {
