@@ -328,7 +328,7 @@ fn line(l: &core::OrderLine) -> OrderLine {
     OrderLine {
         id: l.id.to_string(),
         variant: l.variant.to_string(),
-        title: l.title.clone(),
+        title: l.title.as_deref().map(str::to_string),
         quantity: l.quantity,
         unit_price: l.unit_price.into(),
         cancelled: l.fulfilment.cancelled,

@@ -265,12 +265,12 @@ impl PyOrderLine {
         self.line.variant.to_string()
     }
     #[getter]
-    fn title(&self) -> Option<String> {
-        self.line.title.clone()
+    fn title(&self) -> Option<&str> {
+        self.line.title.as_deref()
     }
     #[getter]
-    fn external_ref(&self) -> Option<String> {
-        self.line.external_ref.clone()
+    fn external_ref(&self) -> Option<&str> {
+        self.line.external_ref.as_deref()
     }
     #[getter]
     fn quantity(&self) -> u32 {

@@ -483,7 +483,7 @@ impl Engine {
                 (quantity > 0).then(|| PickListLine {
                     line_id: l.id.clone(),
                     sku: l.variant.to_string(),
-                    title: l.title.clone(),
+                    title: l.title.as_deref().map(str::to_string),
                     quantity,
                 })
             })

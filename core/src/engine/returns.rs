@@ -165,7 +165,7 @@ fn place_replacement(
         .lines
         .first()
         .and_then(|l| original.line(&l.line_id))
-        .map(|l| l.tax_lines.clone())
+        .map(|l| l.tax_lines.to_vec())
         .unwrap_or_default();
     let lines = rma
         .exchange

@@ -267,8 +267,8 @@ pub fn invoice_for(
             sku: Some(line.variant.to_string()),
             description: line
                 .title
-                .clone()
-                .unwrap_or_else(|| line.variant.to_string()),
+                .as_deref()
+                .map_or_else(|| line.variant.to_string(), str::to_string),
             quantity,
             discount: units_share(&amounts.discount, active, done, quantity)?,
             charged: units_share(&discounted, active, done, quantity)?,

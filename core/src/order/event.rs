@@ -645,10 +645,12 @@ impl Order {
                 allocation,
             } => {
                 if let Some(line) = self.lines.make_mut().iter_mut().find(|l| &l.id == line_id) {
-                    // Exactly one more: the stored snapshot keeps this vector as it
-                    // is, and a line rarely has more than one or two reservations.
-                    line.allocations.reserve_exact(1);
-                    line.allocations.push(allocation.clone());
+                    // Exactly one more: a line rarely has more than one or two
+                    // reservations, and the stored snapshot keeps the list as it is.
+                    let mut held = std::mem::take(&mut line.allocations).into_vec();
+                    held.reserve_exact(1);
+                    held.push(allocation.clone());
+                    line.allocations = held.into_boxed_slice();
                     line.sync_allocated();
                 }
             }
@@ -675,7 +677,11 @@ impl Order {
                     {
                         a.quantity = a.quantity.saturating_sub(*quantity);
                     }
-                    line.allocations.retain(|a| a.quantity > 0);
+                    if line.allocations.iter().any(|a| a.quantity == 0) {
+                        let mut held = std::mem::take(&mut line.allocations).into_vec();
+                        held.retain(|a| a.quantity > 0);
+                        line.allocations = held.into_boxed_slice();
+                    }
                     line.sync_allocated();
                 }
             }
@@ -1001,6 +1007,8 @@ mod tests {
         let placed = std::mem::size_of::<PlacedOrder>();
         println!("Order {order} B, PlacedOrder {placed} B");
         assert!(order <= 408, "Order grew to {order} bytes");
+        let line = std::mem::size_of::<OrderLine>();
+        assert!(line <= 160, "OrderLine grew to {line} bytes");
         assert!(placed <= 224, "PlacedOrder grew to {placed} bytes");
         let currency = Currency::parse("TRY").unwrap_or_else(|e| panic!("{e}"));
         let mut new = crate::order::NewOrder::new(
@@ -1078,7 +1086,7 @@ mod tests {
         // The changed order has its own lines; the event and the copy are untouched.
         assert!(!order.lines.shares_with(&placed.lines));
         assert_eq!(order.lines[0].fulfilment.allocated, 2);
-        assert_eq!(order.lines[0].allocations.capacity(), 1);
+        assert_eq!(order.lines[0].allocations.len(), 1);
         assert_eq!(placed.lines[0].fulfilment.allocated, 0);
         assert!(copy.lines.shares_with(&placed.lines) && copy.lines[0].allocations.is_empty());
         // Once the order owns its lines, a second change does not copy them again.

@@ -253,14 +253,14 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
     let line = OrderLine {
         id: LineId::numbered(number),
         variant: new.variant.clone(),
-        external_ref: new.external_ref.clone(),
-        title: new.title.clone(),
+        external_ref: new.external_ref.as_deref().map(Box::from),
+        title: new.title.as_deref().map(Box::from),
         quantity: new.quantity,
         unit_price: new.unit_price,
-        discounts: new.discounts.clone(),
-        tax_lines: new.tax_lines.clone(),
+        discounts: new.discounts.as_slice().into(),
+        tax_lines: new.tax_lines.as_slice().into(),
         fulfilment: LineQuantities::default(),
-        allocations: Vec::new(),
+        allocations: Box::default(),
     };
     check_discounts(&line, "new")?;
     Ok(line)
