@@ -1168,7 +1168,7 @@ impl Engine {
                 version,
                 recorded_at: now,
                 actor: ctx.actor.clone(),
-                idempotency_key: ctx.idempotency_key.clone(),
+                idempotency_key: ctx.idempotency_key.as_deref().map(Box::from),
                 event,
             });
             // Each event is announced as itself: the store writes the JSON once.

@@ -311,7 +311,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
     }
     let placed = PlacedOrder {
         channel: new.channel.clone(),
-        external_ref: new.external_ref.clone(),
+        external_ref: new.external_ref.as_deref().map(Box::from),
         placed_at: new.placed_at,
         currency: new.currency,
         taxes_included: new.taxes_included,
@@ -319,11 +319,11 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         shipping_address: new.shipping_address.clone().map(Arc::new),
         billing_address: new.billing_address.clone().map(Arc::new),
         lines: lines.into(),
-        shipping_lines: new.shipping_lines.clone(),
+        shipping_lines: new.shipping_lines.as_slice().into(),
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
-        note: new.note.clone(),
+        note: new.note.as_deref().map(Box::from),
         reservation_ttl_minutes: new.reservation_ttl_minutes,
-        notification_opt_outs: new.notification_opt_outs.clone(),
+        notification_opt_outs: new.notification_opt_outs.as_slice().into(),
     };
     Ok(OrderEvent::Placed(Box::new(placed)))
 }
