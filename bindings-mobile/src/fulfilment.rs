@@ -276,7 +276,7 @@ impl Engine {
                     let pick_list = self.call(|e| e.pick_list(&order.id, &fo.id))?;
                     work.push(FulfilmentWork {
                         order_id: order.id.to_string(),
-                        external_ref: order.external_ref.clone(),
+                        external_ref: order.external_ref.as_deref().map(str::to_string),
                         fulfilment: fo.clone().into(),
                         pick_list: pick_list.into_iter().map(pick_line).collect(),
                     });

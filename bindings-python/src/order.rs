@@ -78,8 +78,8 @@ impl PyOrder {
         self.inner.channel.to_string()
     }
     #[getter]
-    fn external_ref(&self) -> Option<String> {
-        self.inner.external_ref.clone()
+    fn external_ref(&self) -> Option<&str> {
+        self.inner.external_ref.as_deref()
     }
     #[getter]
     fn placed_at(&self) -> DateTime<Utc> {

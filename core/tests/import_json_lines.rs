@@ -158,7 +158,7 @@ fn outcome(
         .map(|o| {
             (
                 o.id.to_string(),
-                o.external_ref.clone(),
+                o.external_ref.as_deref().map(str::to_string),
                 o.lines[0].unit_price.to_string(),
             )
         })

@@ -190,7 +190,7 @@ proptest! {
             // `rule.applied` event saying why.
             for r in &history {
                 if let OrderEvent::RuleApplied(a) = &r.event {
-                    prop_assert_eq!(&r.actor, &ordersmith::order::Actor::Rule(a.rule.clone()));
+                    prop_assert_eq!(&r.actor, &ordersmith::order::Actor::Rule(a.rule.as_str().into()));
                 }
             }
         }

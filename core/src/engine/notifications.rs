@@ -31,8 +31,8 @@ fn customer_name(order: &Order, locale: Locale) -> String {
 fn order_ref(order: &Order) -> String {
     order
         .external_ref
-        .clone()
-        .unwrap_or_else(|| order.id.to_string())
+        .as_deref()
+        .map_or_else(|| order.id.to_string(), str::to_string)
 }
 
 /// Where a stage's values come from: the parcel (carrier, tracking), or nothing more.

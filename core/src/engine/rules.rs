@@ -338,7 +338,7 @@ pub(crate) fn attribute(
         };
         // The outbox announces the event record itself (written when the store
         // commits), so it carries this actor too.
-        record.actor = Actor::Rule(rule.clone());
+        record.actor = Actor::Rule(rule.as_str().into());
     }
     Ok(())
 }

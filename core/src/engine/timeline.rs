@@ -299,8 +299,8 @@ impl Engine {
         Ok(Timeline {
             order_ref: order
                 .external_ref
-                .clone()
-                .unwrap_or_else(|| order.id.to_string()),
+                .as_deref()
+                .map_or_else(|| order.id.to_string(), str::to_string),
             locale,
             steps,
             parcels,

@@ -181,7 +181,7 @@ fn finish(
         series: numbering.series,
         sequence: numbering.sequence,
         order_id: order.id.clone(),
-        order_ref: order.external_ref.clone(),
+        order_ref: order.external_ref.as_deref().map(str::to_string),
         issued_at: now,
         issue_date: config.local_date(now),
         currency,

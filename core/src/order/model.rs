@@ -480,9 +480,10 @@ pub struct Order {
     pub version: u64,
     /// Sales channel it came from.
     pub channel: ChannelId,
-    /// The channel's own reference (e.g. Shopify `#1005`, a Trendyol order number).
+    /// The channel's own reference (e.g. Shopify `#1005`, a Trendyol order number);
+    /// set when placed and never changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_ref: Option<String>,
+    pub external_ref: Option<Box<str>>,
     /// When the customer placed it (UTC).
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub placed_at: DateTime<Utc>,

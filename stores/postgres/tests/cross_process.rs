@@ -47,7 +47,7 @@ fn xproc_child() {
         max_attempts: 10_000,
         ..EngineConfig::default()
     });
-    let ctx = CommandContext::by(Actor::User(worker.to_string()));
+    let ctx = CommandContext::by(Actor::User(worker.to_string().into()));
     let (mut notes, mut payments, mut refused) = (0, 0, 0);
     let step = money("7.00");
     let mut paid_up = false;

@@ -52,7 +52,7 @@ fn hot_child() {
         max_attempts: 10_000,
         ..EngineConfig::default()
     });
-    let ctx = CommandContext::by(Actor::User(worker.to_string()));
+    let ctx = CommandContext::by(Actor::User(worker.to_string().into()));
     let (mut sold, mut refused) = (0, 0);
     for _ in 0..ATTEMPTS_EACH {
         let new = NewOrder::new(

@@ -55,7 +55,7 @@ fn spread_child() {
         max_attempts: 10_000,
         ..EngineConfig::default()
     });
-    let ctx = CommandContext::by(Actor::User(worker.to_string()));
+    let ctx = CommandContext::by(Actor::User(worker.to_string().into()));
     let (mut sold, mut refused) = (0, 0);
     let w: usize = worker.trim_start_matches('w').parse().unwrap();
     for i in 0..ATTEMPTS_EACH {
