@@ -5,7 +5,9 @@
 //! read. Each path runs on its own engine, dropped before the next, and the resident
 //! set is printed after each (Linux `/proc/self/status`).
 //!
-//! Run it with `cargo run --release --example bulk_import [N]`.
+//! Run it with `cargo run --release --example bulk_import [N]`; with `--ids-only`, only
+//! the import that reports ids runs, and the resident set it adds per order (what the
+//! in-memory store holds, allocator included) is printed.
 
 use std::error::Error;
 use std::time::Instant;
@@ -40,6 +42,16 @@ fn rss() -> String {
             .map_or("?".to_string(), |kb| format!("{:.0} MB", kb / 1024.0))
     };
     format!("RSS {}, peak {}", field("VmRSS:"), field("VmHWM:"))
+}
+
+/// `VmRSS` in kB, when Linux says.
+fn rss_kb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
 }
 
 fn per_order(label: &str, n: usize, took: std::time::Duration) {
@@ -83,6 +95,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
+    let ids_only = std::env::args().any(|a| a == "--ids-only");
     let ctx = CommandContext::system();
 
     // JSON lines, as a file holds them and `import_orders_jsonl` hands them over.
@@ -96,6 +109,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         data.len(),
         data.len() as f64 / n as f64
     );
+    if ids_only {
+        // Nothing else has run: the resident set the import adds is the engine's.
+        let e = engine()?;
+        let before = rss_kb();
+        let start = Instant::now();
+        let report = e.import_orders_json_lines(&data, &ctx);
+        let took = start.elapsed();
+        assert!(report.refused.is_empty() && report.placed.len() == n);
+        per_order(&format!("import_orders_json_lines({n}), ids"), n, took);
+        drop(report);
+        println!(
+            "  the engine keeps {:.0} B of resident memory per order ({})",
+            (rss_kb() - before) * 1024.0 / n as f64,
+            rss()
+        );
+        return Ok(());
+    }
     // The reading alone (bytes -> OrderInput -> NewOrder), for the parse's share.
     let start = Instant::now();
     let news = json_lines(&data)

@@ -305,7 +305,7 @@ impl TryFrom<core::Order> for Order {
             id: o.id.to_string(),
             version: o.version,
             channel: o.channel.to_string(),
-            external_ref: o.external_ref.map(String::from),
+            external_ref: o.external_ref.as_deref().map(str::to_string),
             placed_at: host_time(o.placed_at),
             currency: o.currency.code().to_string(),
             status: o.status.into(),

@@ -27,9 +27,9 @@ use super::model::{
 pub struct PlacedOrder {
     /// Channel.
     pub channel: ChannelId,
-    /// Channel reference.
+    /// Channel reference (shared with the order's snapshot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_ref: Option<Box<str>>,
+    pub external_ref: Option<Arc<str>>,
     /// When placed.
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub placed_at: DateTime<Utc>,
@@ -1036,6 +1036,7 @@ mod tests {
             country: "TR".to_string(),
             ..Address::default()
         });
+        new.external_ref = Some("W-1".to_string());
         let OrderEvent::Placed(placed) =
             crate::order::machine::place(&new).unwrap_or_else(|e| panic!("{e}"))
         else {
@@ -1049,6 +1050,10 @@ mod tests {
             panic!("the customer is kept")
         };
         assert!(Arc::ptr_eq(a, b), "the snapshot copied the customer");
+        let (Some(a), Some(b)) = (&placed.external_ref, &snapshot.external_ref) else {
+            panic!("the channel reference is kept")
+        };
+        assert!(Arc::ptr_eq(a, b) && &**a == "W-1");
         assert_eq!(
             snapshot.shipping_address.as_deref(),
             new.shipping_address.as_ref()

@@ -311,7 +311,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
     }
     let placed = PlacedOrder {
         channel: new.channel.clone(),
-        external_ref: new.external_ref.as_deref().map(Box::from),
+        external_ref: new.external_ref.as_deref().map(Arc::from),
         placed_at: new.placed_at,
         currency: new.currency,
         taxes_included: new.taxes_included,

@@ -481,9 +481,9 @@ pub struct Order {
     /// Sales channel it came from.
     pub channel: ChannelId,
     /// The channel's own reference (e.g. Shopify `#1005`, a Trendyol order number);
-    /// set when placed and never changed.
+    /// set when placed and never changed (shared with the `placed` event).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_ref: Option<Box<str>>,
+    pub external_ref: Option<Arc<str>>,
     /// When the customer placed it (UTC).
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub placed_at: DateTime<Utc>,
