@@ -616,7 +616,7 @@ impl Money {
             .amount
             .checked_add(other.amount)
             .ok_or(MoneyError::Overflow)?;
-        Money::new(sum, self.currency)
+        Money::at_scale(sum, self.currency)
     }
 
     /// `self - other`, same currency only.
@@ -626,7 +626,7 @@ impl Money {
             .amount
             .checked_sub(other.amount)
             .ok_or(MoneyError::Overflow)?;
-        Money::new(diff, self.currency)
+        Money::at_scale(diff, self.currency)
     }
 
     /// `self × quantity` (exact: a quantity never needs rounding).
@@ -635,7 +635,21 @@ impl Money {
             .amount
             .checked_mul(Decimal::from(quantity))
             .ok_or(MoneyError::Overflow)?;
-        Money::new(product, self.currency)
+        Money::at_scale(product, self.currency)
+    }
+
+    /// The result of exact arithmetic on amounts of `currency`. Every amount is held at
+    /// the currency's scale, so a sum, a difference or a product by a whole number is
+    /// too, and is taken as it is; [`Money::new`]'s normalising (a division by ten per
+    /// trailing zero) is for anything else: a zero (whose sign `new` clears) or a result
+    /// that overflowed into fewer decimals. Either way the value and its scale are what
+    /// `new` gives (a unit test and a proptest hold them equal).
+    fn at_scale(amount: Decimal, currency: Currency) -> Result<Money, MoneyError> {
+        if amount.scale() == currency.minor_units() && !amount.is_zero() {
+            Ok(Money { amount, currency })
+        } else {
+            Money::new(amount, currency)
+        }
     }
 
     /// `self × rate`, rounded to the minor unit with the given mode (tax, percentages).
@@ -907,6 +921,64 @@ mod tests {
         assert_eq!(back, m);
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1.001","currency":"TRY"}"#).is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"XYZ"}"#).is_err());
+    }
+
+    // Sums, differences and products by whole numbers take the fast path; it must give
+    // exactly what `Money::new` of the same decimal gives, scale and sign of zero
+    // included.
+    #[test]
+    fn exact_arithmetic_gives_what_new_gives() {
+        for code in ["TRY", "JPY", "KWD"] {
+            let c = cur(code);
+            let m = |s: &str| Money::parse(s, c).unwrap();
+            let cases = [
+                ("10", "5"),
+                ("1", "-1"),
+                ("-0", "0"),
+                ("250", "250"),
+                ("7", "-12"),
+            ];
+            for (a, b) in cases {
+                let (a, b) = (m(a), m(b));
+                for (got, raw) in [
+                    (a.checked_add(&b), a.amount + b.amount),
+                    (a.checked_sub(&b), a.amount - b.amount),
+                    (a.times(3), a.amount * Decimal::from(3)),
+                    (a.times(0), a.amount * Decimal::ZERO),
+                ] {
+                    let want = Money::new(raw, c).unwrap();
+                    let got = got.unwrap();
+                    assert_eq!(got.amount.to_string(), want.amount.to_string(), "{code}");
+                    assert_eq!(got.amount.scale(), want.amount.scale(), "{code}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sums_and_products_match_new(
+            a in -10_000_000_000i64..10_000_000_000,
+            b in -10_000_000_000i64..10_000_000_000,
+            q in 0u64..1_000,
+            which in 0usize..3,
+        ) {
+            let c = [cur("TRY"), cur("JPY"), cur("KWD")][which];
+            let scale = c.minor_units();
+            let (a, b) = (
+                Money::new(Decimal::new(a, scale), c).unwrap(),
+                Money::new(Decimal::new(b, scale), c).unwrap(),
+            );
+            for (got, raw) in [
+                (a.checked_add(&b).unwrap(), a.amount + b.amount),
+                (a.checked_sub(&b).unwrap(), a.amount - b.amount),
+                (a.times(q).unwrap(), a.amount * Decimal::from(q)),
+            ] {
+                let want = Money::new(raw, c).unwrap();
+                proptest::prop_assert_eq!(got.amount.to_string(), want.amount.to_string());
+                proptest::prop_assert_eq!(got.amount.scale(), want.amount.scale());
+            }
+        }
     }
 
     #[test]
