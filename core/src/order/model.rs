@@ -303,12 +303,15 @@ impl OrderLines {
         self.0 = lines.into();
     }
 
-    /// Keeps only the lines `keep` accepts (copies the lines when one goes).
+    /// Keeps only the lines `keep` accepts (copies the lines when one goes). `keep` is
+    /// asked once per line.
     pub fn retain(&mut self, mut keep: impl FnMut(&OrderLine) -> bool) {
-        if self.0.iter().all(&mut keep) {
+        let Some(first_dropped) = self.0.iter().position(|l| !keep(l)) else {
             return;
-        }
-        let lines: Vec<OrderLine> = self.0.iter().filter(|l| keep(l)).cloned().collect();
+        };
+        let (kept, rest) = self.0.split_at(first_dropped);
+        let mut lines = kept.to_vec();
+        lines.extend(rest.iter().skip(1).filter(|l| keep(l)).cloned());
         self.0 = lines.into();
     }
 }
