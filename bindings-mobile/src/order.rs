@@ -318,7 +318,7 @@ impl TryFrom<core::Order> for Order {
             total,
             amount_paid: o.amount_paid.into(),
             tags: o.tags.into_iter().collect(),
-            notes: o.notes,
+            notes: o.notes.into_inner(),
             fulfilments: o.fulfilments.into_iter().map(Into::into).collect(),
         })
     }

@@ -24,6 +24,7 @@ pub mod ports;
 pub mod returns;
 pub mod rules;
 pub mod sourcing;
+pub mod sparse;
 pub mod stock;
 mod timefmt;
 

@@ -110,12 +110,15 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // Measured 2026-12-01: 21.3 per placement and 81.0 per placement with its
     // confirmation at 100,000 orders (`examples/write_path`; 21.44 and 81.04 here); the
     // bounds leave room for the store's amortised growth at this size, not for one more
-    // allocation per order.
+    // allocation per order. Since the order's rarely used collections are `Sparse` (one
+    // word while empty, a box once used), the fulfilment a confirmation opens costs one
+    // more allocation where it is made and in each copy of the order: 83.0 per placement
+    // with its confirmation; the placement alone did not move.
     let place = allocations_per_order(false);
     assert!(place <= 22.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);
     assert!(
-        both <= 81.9,
+        both <= 83.9,
         "{both:.2} allocations per place_order_then(Confirm)"
     );
     eprintln!("{place:.2} allocations per place_order, {both:.2} per place + confirm");

@@ -457,7 +457,7 @@ impl Engine {
         &self,
         order_id: &OrderId,
     ) -> Result<Vec<FulfilmentOrder>, EngineError> {
-        Ok(self.load(order_id)?.fulfilments)
+        Ok(self.load(order_id)?.fulfilments.into_inner())
     }
 
     /// What a picker walks for one fulfilment order: per line still to pick, the SKU,

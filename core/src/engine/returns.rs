@@ -194,7 +194,7 @@ fn place_replacement(
         "exchange for order {} return {}",
         original.id, rma.id
     ));
-    new.notification_opt_outs = original.notification_opt_outs.clone();
+    new.notification_opt_outs = original.notification_opt_outs.to_vec();
     let placed = place(&new)?;
     let OrderEvent::Placed(data) = &placed else {
         return Err(EngineError::InvalidInput {

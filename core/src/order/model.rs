@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ChannelId, LineId, LocationId, OrderId, ReservationId, VariantId};
 use crate::money::{allocate, Currency, Money, MoneyError, Rounding};
 use crate::pii::{Address, Customer};
+use crate::sparse::Sparse;
 
 /// The order's own lifecycle. Payment and fulfilment are separate dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -508,13 +509,13 @@ pub struct Order {
     pub lines: OrderLines,
     /// Shipping charges.
     #[serde(default)]
-    pub shipping_lines: Vec<ShippingLine>,
+    pub shipping_lines: Sparse<Vec<ShippingLine>>,
     /// Tags for rules and reports.
     #[serde(default)]
-    pub tags: BTreeSet<String>,
+    pub tags: Sparse<BTreeSet<String>>,
     /// Notes for staff, oldest first.
     #[serde(default)]
-    pub notes: Vec<String>,
+    pub notes: Sparse<Vec<String>>,
     /// Order status.
     pub status: OrderStatus,
     /// The active hold, when `status` is `on_hold`.
@@ -535,26 +536,26 @@ pub struct Order {
     pub reservation_ttl_minutes: Option<u32>,
     /// Fulfilment orders: the parts of the order each location ships, oldest first
     /// (closed ones included, as history).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fulfilments: Vec<crate::fulfilment::FulfilmentOrder>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub fulfilments: Sparse<Vec<crate::fulfilment::FulfilmentOrder>>,
     /// Dedupe keys of the customer notifications already asked for: a stage reached
     /// again, or a retried call, never messages the customer twice.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub notified: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub notified: Sparse<BTreeSet<String>>,
     /// Channels the customer asked not to be messaged on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notification_opt_outs: Vec<crate::notify::NotificationChannel>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub notification_opt_outs: Sparse<Vec<crate::notify::NotificationChannel>>,
     /// Payments through a provider, oldest first (money "captured outside" through
     /// `record_payment` is only in `amount_paid`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub payments: Vec<crate::payment::Payment>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub payments: Sparse<Vec<crate::payment::Payment>>,
     /// What automation rules set on the order (priority, carrier, routing, review):
     /// the fold of its `rule.applied` events.
     #[serde(default, skip_serializing_if = "crate::rules::AutomationBox::is_empty")]
     pub automation: crate::rules::AutomationBox,
     /// Returns (RMAs), oldest first, closed ones included (see [`crate::returns`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rmas: Vec<crate::returns::Rma>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub rmas: Sparse<Vec<crate::returns::Rma>>,
 }
 
 impl Order {

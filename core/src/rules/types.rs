@@ -537,69 +537,15 @@ pub struct Rule {
 /// assert_eq!(a.priority, Some(5));
 /// assert_eq!(a, AutomationBox::from(Automation { priority: Some(5), ..Automation::default() }));
 /// ```
-#[derive(Clone, Default)]
-pub struct AutomationBox(Option<Box<Automation>>);
+pub type AutomationBox = crate::sparse::Sparse<Automation>;
 
-static NO_AUTOMATION: Automation = Automation::EMPTY;
-
-impl AutomationBox {
-    /// True when no rule has set anything.
-    pub fn is_empty(&self) -> bool {
-        self.0.as_deref().is_none_or(Automation::is_empty)
+impl crate::sparse::SparseValue for Automation {
+    fn empty() -> &'static Self {
+        static NO_AUTOMATION: Automation = Automation::EMPTY;
+        &NO_AUTOMATION
     }
-
-    /// The automation itself, by value.
-    pub fn into_inner(self) -> Automation {
-        self.0.map(|a| *a).unwrap_or_default()
-    }
-}
-
-impl std::ops::Deref for AutomationBox {
-    type Target = Automation;
-    fn deref(&self) -> &Automation {
-        self.0.as_deref().unwrap_or(&NO_AUTOMATION)
-    }
-}
-
-impl std::ops::DerefMut for AutomationBox {
-    fn deref_mut(&mut self) -> &mut Automation {
-        self.0.get_or_insert_with(Box::default)
-    }
-}
-
-impl From<Automation> for AutomationBox {
-    fn from(a: Automation) -> Self {
-        if a.is_empty() {
-            AutomationBox(None)
-        } else {
-            AutomationBox(Some(Box::new(a)))
-        }
-    }
-}
-
-impl PartialEq for AutomationBox {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for AutomationBox {}
-
-impl fmt::Debug for AutomationBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl Serialize for AutomationBox {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (**self).serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for AutomationBox {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Automation::deserialize(deserializer).map(AutomationBox::from)
+    fn is_empty(&self) -> bool {
+        Automation::is_empty(self)
     }
 }
 
@@ -686,14 +632,14 @@ mod tests {
     fn an_order_without_automation_holds_a_pointer_and_nothing_else() {
         assert_eq!(std::mem::size_of::<AutomationBox>(), 8);
         let empty = AutomationBox::default();
-        assert!(empty.0.is_none() && empty.is_empty());
+        assert!(!empty.is_boxed() && empty.is_empty());
         assert_eq!(empty, AutomationBox::from(Automation::default()));
-        assert!(AutomationBox::from(Automation::default()).0.is_none());
+        assert!(!AutomationBox::from(Automation::default()).is_boxed());
         // Read as an empty automation; JSON as an empty object.
         assert_eq!(empty.route_for("SKU-1"), None);
         assert_eq!(serde_json::to_string(&empty).ok().as_deref(), Some("{}"));
         let back: AutomationBox = serde_json::from_str("{}").unwrap_or_else(|e| panic!("{e}"));
-        assert!(back.0.is_none());
+        assert!(!back.is_boxed());
     }
 
     #[test]
@@ -701,7 +647,7 @@ mod tests {
         let mut a = AutomationBox::default();
         a.fired.insert(Trigger::ShipByAtRisk);
         a.review = Some("fraud score".into());
-        assert!(!a.is_empty() && a.0.is_some());
+        assert!(!a.is_empty() && a.is_boxed());
         let json = serde_json::to_value(&a).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             json,
