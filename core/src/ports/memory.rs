@@ -281,9 +281,10 @@ impl Store for MemoryStore {
         }
         // Every announcement names an event this change set saves (as database stores
         // check when they write its JSON), so reading the outbox cannot fail later.
+        let mut announced = changes.announcements();
         for write in &changes.outbox {
             if let OutboxWrite::OrderEvent { order_id, version } = write {
-                changes.announced_event(order_id, *version)?;
+                announced.event(order_id, *version)?;
             }
         }
         let mut written = BTreeSet::new();

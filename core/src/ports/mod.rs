@@ -364,20 +364,80 @@ pub struct ChangeSet {
     pub documents: Vec<DocumentAppend>,
 }
 
+/// [`ChangeSet::announcements`]: finds the events a change set's announcements name,
+/// each search starting where the previous one succeeded.
+pub struct Announcements<'a> {
+    orders: &'a [OrderChange],
+    next: usize,
+}
+
+impl<'a> Announcements<'a> {
+    /// The event saved in the change set for `order_id` at `version`, as
+    /// [`ChangeSet::announced_event`] gives it (the same error when there is none).
+    pub fn event(
+        &mut self,
+        order_id: &OrderId,
+        version: u64,
+    ) -> Result<&'a OrderEventRecord, StoreError> {
+        let n = self.orders.len();
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            let Some(change) = self.orders.get(i) else {
+                break;
+            };
+            if &change.snapshot.id != order_id {
+                continue;
+            }
+            // Order ids are unique in a change set: this is the only place to look.
+            return match change.events.iter().find(|e| e.version == version) {
+                Some(event) => {
+                    self.next = i;
+                    Ok(event)
+                }
+                None => Err(not_saved(order_id, version)),
+            };
+        }
+        Err(not_saved(order_id, version))
+    }
+}
+
+/// The error for an announcement of an event the change set does not save.
+fn not_saved(order_id: &OrderId, version: u64) -> StoreError {
+    StoreError::Corrupt {
+        reason: format!(
+            "an outbox record names event {version} of order {order_id}, \
+             which this change set does not save"
+        ),
+    }
+}
+
 impl ChangeSet {
     /// The outbox records to write, each [`OutboxWrite::OrderEvent`] resolved against
     /// the events of this change set. A reference to an event the change set does not
     /// save is [`StoreError::Corrupt`] (an engine bug), and nothing is written.
     pub fn outbox_records(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut announced = self.announcements();
         self.outbox
             .iter()
             .map(|write| match write {
                 OutboxWrite::Record(record) => Ok(record.clone()),
                 OutboxWrite::OrderEvent { order_id, version } => {
-                    OutboxRecord::for_order_event(self.announced_event(order_id, *version)?)
+                    OutboxRecord::for_order_event(announced.event(order_id, *version)?)
                 }
             })
             .collect()
+    }
+
+    /// Resolves this change set's [`OutboxWrite::OrderEvent`]s one after the other, as
+    /// [`ChangeSet::announced_event`] does, in time linear in the change set when they
+    /// come in the order of its orders (as the engine writes them): each search starts
+    /// at the order the previous one found. Asking for each announcement of a batch of
+    /// n orders from the start was n²/2 comparisons of order ids per commit.
+    pub fn announcements(&self) -> Announcements<'_> {
+        Announcements {
+            orders: &self.orders,
+            next: 0,
+        }
     }
 
     /// The event an [`OutboxWrite::OrderEvent`] names: saved in this change set for
@@ -393,12 +453,7 @@ impl ChangeSet {
             .filter(|c| &c.snapshot.id == order_id)
             .flat_map(|c| c.events.iter())
             .find(|e| e.version == version)
-            .ok_or_else(|| StoreError::Corrupt {
-                reason: format!(
-                    "an outbox record names event {version} of order {order_id}, \
-                     which this change set does not save"
-                ),
-            })
+            .ok_or_else(|| not_saved(order_id, version))
     }
 
     /// True when there is nothing to save.

@@ -406,6 +406,44 @@ pub fn order_events_are_announced_as_themselves(make: Make<'_>) {
     assert!(!sut.outbox.acknowledge("o-ev:1").unwrap());
     assert!(sut.outbox.acknowledge("e-before").unwrap());
     assert!(sut.outbox.pending(10).unwrap().is_empty());
+
+    // Several orders, announced in another order than they are saved, and one
+    // announcement of a version the change set does not save after the others resolved:
+    // refused, nothing saved; without it, every announcement resolves to its own event.
+    let batch = |extra: Option<OutboxWrite>| ChangeSet {
+        orders: ["o-a", "o-b", "o-c"]
+            .into_iter()
+            .map(|id| new_order_change(id, "web", start()))
+            .collect(),
+        outbox: ["o-c", "o-a", "o-b"]
+            .into_iter()
+            .map(|id| OutboxWrite::OrderEvent {
+                order_id: oid(id),
+                version: 1,
+            })
+            .chain(extra)
+            .collect(),
+        ..ChangeSet::default()
+    };
+    let before = observable(&sut);
+    let stale = OutboxWrite::OrderEvent {
+        order_id: oid("o-a"),
+        version: 2,
+    };
+    assert!(matches!(
+        sut.store.commit(batch(Some(stale))),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(observable(&sut), before);
+    sut.store.commit(batch(None)).unwrap();
+    let ids: Vec<String> = sut
+        .outbox
+        .pending(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["o-c:1", "o-a:1", "o-b:1"]);
 }
 
 /// A key is recorded once (`KeyTaken` after), reads back equal, and the engine returns
