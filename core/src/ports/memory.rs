@@ -4,9 +4,9 @@
 //! run in parallel. It gives many threads the same guarantees as a database store
 //! (version checks, all-or-nothing commits); `benches/` measures what that costs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::stock::FastMap;
+use crate::stock::{FastMap, IdIndex};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -105,7 +105,13 @@ struct State {
     // a kilobyte per slot (`Order` is large inline).
     orders: FastMap<OrderId, Box<(Order, Vec<OrderEventRecord>)>>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
-    idempotency: FastMap<Box<str>, KeptRecord>,
+    /// Idempotency records in the order they were saved (one for every keyed command
+    /// and every channel reference, so for every imported order), found by key through
+    /// an index of 8-byte entries (32 bits of the key's hash → position, the key checked
+    /// in the record). A map of key → record had 72-byte slots: at a million records,
+    /// a table of 2²¹ of them (150 bytes per record) where this is ≈ 90.
+    idempotency: Vec<(Box<str>, KeptRecord)>,
+    idempotency_index: IdIndex<Box<str>>,
     /// In commit order. Order events are held as references into `orders` and written
     /// as JSON only when the host reads them: one copy of each event in memory.
     outbox: BTreeMap<u64, Pending>,
@@ -125,6 +131,16 @@ struct State {
     document_numbers: HashMap<String, (String, u64)>,
     /// Each order's documents, in the order they were saved.
     order_documents: HashMap<OrderId, Vec<(String, u64)>>,
+}
+
+impl State {
+    /// The idempotency record saved under `key`.
+    fn idempotency_at(&self, key: &str) -> Option<&(Box<str>, KeptRecord)> {
+        let records = &self.idempotency;
+        self.idempotency_index
+            .position(key, |i| records.get(i).map(|(k, _)| k))
+            .and_then(|i| records.get(i))
+    }
 }
 
 /// A [`Store`] and [`Outbox`] in process memory.
@@ -221,7 +237,7 @@ impl Store for MemoryStore {
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        Ok(state.idempotency.get(key).map(|kept| kept.record(key)))
+        Ok(state.idempotency_at(key).map(|(_, kept)| kept.record(key)))
     }
 
     fn stock_log_since(
@@ -272,8 +288,33 @@ impl Store for MemoryStore {
                 });
             }
         }
-        for record in &changes.idempotency {
-            if state.idempotency.contains_key(record.key.as_str()) {
+        if state
+            .idempotency
+            .len()
+            .saturating_add(changes.idempotency.len())
+            > u32::MAX as usize
+        {
+            return Err(StoreError::Unavailable {
+                reason: "the memory store holds 2^32 idempotency records".to_string(),
+            });
+        }
+        // Keys seen in this change set, for a batch's (one command's few compare
+        // pairwise, allocating nothing).
+        let mut keys: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+        let few = changes.idempotency.len() <= 8;
+        for (i, record) in changes.idempotency.iter().enumerate() {
+            let repeated = if few {
+                changes
+                    .idempotency
+                    .iter()
+                    .take(i)
+                    .any(|r| r.key == record.key)
+            } else {
+                !keys.insert(&record.key)
+            };
+            // Taken before, or twice in this change set (a database's unique key
+            // refuses both).
+            if repeated || state.idempotency_at(&record.key).is_some() {
                 return Err(StoreError::KeyTaken {
                     key: record.key.clone(),
                 });
@@ -349,7 +390,10 @@ impl Store for MemoryStore {
         }
         for record in changes.idempotency {
             let (key, kept) = KeptRecord::new(record);
-            state.idempotency.insert(key, kept);
+            // Checked above: every position fits.
+            let position = u32::try_from(state.idempotency.len()).unwrap_or(u32::MAX);
+            state.idempotency_index.insert(&key, position);
+            state.idempotency.push((key, kept));
         }
         for w in changes.records {
             let space = state.records.entry(w.namespace.clone()).or_default();
@@ -760,6 +804,57 @@ mod tests {
             order_version: 1,
         });
         assert!(matches!(kept.fingerprint, KeptFingerprint::Sha256(_)));
+    }
+
+    #[test]
+    fn idempotency_records_are_found_by_key_among_many_and_taken_once() {
+        let store = MemoryStore::new();
+        let record = |i: usize| IdempotencyRecord {
+            key: format!("ext:web:W-{i}"),
+            fingerprint: format!("sha256:{:064x}", i),
+            order_id: OrderId::parse(format!("o-{i}")).unwrap(),
+            order_version: 1,
+        };
+        for batch in 0..20 {
+            let records = (batch * 500..(batch + 1) * 500).map(record).collect();
+            store
+                .commit(ChangeSet {
+                    idempotency: records,
+                    ..ChangeSet::default()
+                })
+                .unwrap();
+        }
+        for i in (0..10_000).step_by(7) {
+            assert_eq!(
+                store.idempotency_record(&record(i).key),
+                Ok(Some(record(i)))
+            );
+        }
+        assert_eq!(store.idempotency_record("ext:web:W-10000"), Ok(None));
+        assert_eq!(store.idempotency_record("ext:web:W-1"), Ok(Some(record(1))));
+        let listed = store
+            .idempotency_records(Some("ext:web:W-9998"), 5)
+            .unwrap();
+        let keys: Vec<&str> = listed.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["ext:web:W-9999"]);
+        // A key taken before, or twice in one change set: refused, nothing saved.
+        let many_then_repeat: Vec<IdempotencyRecord> =
+            (10_001..10_020).chain([10_005]).map(record).collect();
+        for records in [
+            vec![record(10_001), record(3)],
+            vec![record(10_001), record(10_001)],
+            many_then_repeat,
+        ] {
+            let refused = store.commit(ChangeSet {
+                idempotency: records,
+                ..ChangeSet::default()
+            });
+            assert!(
+                matches!(refused, Err(StoreError::KeyTaken { .. })),
+                "{refused:?}"
+            );
+            assert_eq!(store.idempotency_record(&record(10_001).key), Ok(None));
+        }
     }
 
     #[test]

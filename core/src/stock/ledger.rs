@@ -296,7 +296,7 @@ impl<T> std::fmt::Debug for ViewCache<T> {
 /// reservations, so it takes no part in comparing or serialising a ledger;
 /// deserialising rebuilds it.
 #[derive(Debug, Clone)]
-pub(super) struct IdIndex<K> {
+pub(crate) struct IdIndex<K> {
     hasher: foldhash::fast::RandomState,
     by_hash: FastMap<u32, u32>,
     collided: FastMap<K, u32>,
@@ -318,44 +318,46 @@ pub(super) type ReservationIndex = IdIndex<ReservationId>;
 pub(super) type VariantIndex = IdIndex<VariantId>;
 
 impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
-    /// The hash the index keys an id by.
-    pub(super) fn hash(&self, id: &K) -> u64 {
+    /// The hash the index keys an id by (an id and what it borrows as hash alike).
+    pub(crate) fn hash<Q: std::hash::Hash + ?Sized>(&self, id: &Q) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(id)
     }
 
     /// The position of `id`; `id_at` gives the id stored at a position.
-    pub(super) fn position<'a>(
+    pub(crate) fn position<'a, Q>(
         &self,
-        id: &K,
+        id: &Q,
         id_at: impl Fn(usize) -> Option<&'a K>,
     ) -> Option<usize>
     where
-        K: 'a,
+        K: 'a + std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
     {
         self.position_hashed(self.hash(id), id, id_at)
     }
 
     /// [`IdIndex::position`] with the id's hash already known.
-    pub(super) fn position_hashed<'a>(
+    pub(crate) fn position_hashed<'a, Q>(
         &self,
         hash: u64,
-        id: &K,
+        id: &Q,
         id_at: impl Fn(usize) -> Option<&'a K>,
     ) -> Option<usize>
     where
-        K: 'a,
+        K: 'a + std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
     {
         let first = self.by_hash.get(&short(hash))?;
         let first = usize::try_from(*first).ok()?;
-        if id_at(first).is_some_and(|k| k == id) {
+        if id_at(first).is_some_and(|k| k.borrow() == id) {
             return Some(first);
         }
         self.collided.get(id).and_then(|&i| usize::try_from(i).ok())
     }
 
     /// Records a new id (not already in the index) with its hash at `position`.
-    pub(super) fn insert_hashed(&mut self, hash: u64, id: &K, position: u32) {
+    pub(crate) fn insert_hashed(&mut self, hash: u64, id: &K, position: u32) {
         use std::collections::hash_map::Entry;
         match self.by_hash.entry(short(hash)) {
             Entry::Vacant(slot) => {
@@ -368,7 +370,7 @@ impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
     }
 
     /// Records a new id at `position`.
-    pub(super) fn insert(&mut self, id: &K, position: u32) {
+    pub(crate) fn insert(&mut self, id: &K, position: u32) {
         self.insert_hashed(self.hash(id), id, position);
     }
 

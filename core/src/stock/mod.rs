@@ -77,6 +77,7 @@ pub use count::{CountReport, CountSheet, CountVariance};
 pub use error::StockError;
 pub use forecast::{AlertKind, Forecast, ReorderParams, StockAlert};
 pub use journal::{rebuild_balances, Balances, Movement, MovementKind};
+pub(crate) use ledger::IdIndex;
 pub use ledger::{Bundle, LocationKey, StockLedger, Transfer, TransferState, VariantKey};
 pub use model::{
     AdjustmentReason, Balance, BalanceDelta, Bucket, Direction, Location, LocationKind,
