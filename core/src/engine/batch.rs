@@ -16,6 +16,7 @@ use super::{CommandContext, Engine, EngineError, Placement, PreparedPlace, Tx, W
 use crate::ids::{ChannelId, OrderId, VariantId};
 use crate::order::{NewOrder, Order, OrderCommand};
 use crate::ports::ChangeSet;
+use crate::stock::FastMap;
 
 /// Orders placed per commit by [`Engine::place_orders`], and commands run per commit by
 /// [`Engine::execute_many`]: large enough that one sync serves many orders, small
@@ -143,10 +144,18 @@ impl Engine {
         prepared: &[Result<PreparedPlace, EngineError>],
         ctx: &CommandContext,
     ) -> Result<Written<Vec<Result<R, EngineError>>>, EngineError> {
-        let mut changes = ChangeSet::default();
+        // Each order placed saves one order change, usually one key (its channel
+        // reference) and one announcement: room for them up front, instead of growing
+        // (and copying) the batch's vectors of large items as it fills.
+        let mut changes = ChangeSet {
+            orders: Vec::with_capacity(orders.len()),
+            idempotency: Vec::with_capacity(orders.len()),
+            outbox: Vec::with_capacity(orders.len()),
+            ..ChangeSet::default()
+        };
         let mut results: Vec<Result<R, EngineError>> = Vec::with_capacity(orders.len());
         // Key -> (fingerprint, index of the result that took it).
-        let mut taken: HashMap<&str, (&str, usize)> = HashMap::new();
+        let mut taken: FastMap<&str, (&str, usize)> = FastMap::default();
         for (new, prepared) in orders.iter().zip(prepared) {
             let prepared = match prepared {
                 Ok(p) => p,
@@ -315,7 +324,7 @@ const PLACE_IN_EXECUTE_MANY: EngineError = EngineError::InvalidInput {
 fn repeated_key<R: Placement>(
     new: &NewOrder,
     prepared: &PreparedPlace,
-    taken: &HashMap<&str, (&str, usize)>,
+    taken: &FastMap<&str, (&str, usize)>,
     results: &[Result<R, EngineError>],
 ) -> Option<Result<R, EngineError>> {
     prepared.keys.iter().find_map(|key| {
