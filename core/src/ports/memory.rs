@@ -478,14 +478,20 @@ impl Store for MemoryStore {
                     .by_time
                     .insert((change.snapshot.placed_at, id.clone()));
             }
+            // An order's events are kept for good: without the spare room its list
+            // grew by (a channel order's five or six events sat in room for eight, 144
+            // bytes a record). Shrinking in place does not copy.
             match state.orders.entry(id) {
                 std::collections::hash_map::Entry::Occupied(mut stored) => {
                     let stored = stored.get_mut();
                     stored.0 = change.snapshot;
                     stored.1.extend(change.events);
+                    stored.1.shrink_to_fit();
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(Box::new((change.snapshot, change.events)));
+                    let mut events = change.events;
+                    events.shrink_to_fit();
+                    slot.insert(Box::new((change.snapshot, events)));
                 }
             }
         }
