@@ -116,8 +116,8 @@ struct OutboxQueue {
     live: usize,
     /// Ready records by id.
     records: FastMap<String, usize>,
-    /// Announcements by (order, version); a position whose entry became a gap, or
-    /// another key's after a collision, is checked where it points.
+    /// Announcements by (order, version); a position whose entry became a gap is not
+    /// given back (the index checks the key where it points).
     events: IdIndex<EventKey>,
 }
 
@@ -163,14 +163,10 @@ impl OutboxQueue {
                 })
                 .and_then(|key| {
                     let entries = &self.entries;
-                    self.events
-                        .position(&key, |i| match entries.get(i) {
-                            Some(Some(Pending::OrderEvent(k))) => Some(k),
-                            _ => None,
-                        })
-                        .filter(|&i| {
-                            matches!(entries.get(i), Some(Some(Pending::OrderEvent(k))) if *k == key)
-                        })
+                    self.events.position(&key, |i| match entries.get(i) {
+                        Some(Some(Pending::OrderEvent(k))) => Some(k),
+                        _ => None,
+                    })
                 }),
         };
         let Some(slot) = position.and_then(|i| self.entries.get_mut(i)) else {

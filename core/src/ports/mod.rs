@@ -448,12 +448,7 @@ impl ChangeSet {
         order_id: &OrderId,
         version: u64,
     ) -> Result<&OrderEventRecord, StoreError> {
-        self.orders
-            .iter()
-            .filter(|c| &c.snapshot.id == order_id)
-            .flat_map(|c| c.events.iter())
-            .find(|e| e.version == version)
-            .ok_or_else(|| not_saved(order_id, version))
+        self.announcements().event(order_id, version)
     }
 
     /// True when there is nothing to save.

@@ -324,7 +324,9 @@ impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
         self.hasher.hash_one(id)
     }
 
-    /// The position of `id`; `id_at` gives the id stored at a position.
+    /// The position of `id`; `id_at` gives the id stored at a position. A position is
+    /// only given where `id_at` finds `id`, so an index whose entries can be emptied
+    /// (the memory store's outbox) needs no check of its own.
     pub(crate) fn position<'a, Q>(
         &self,
         id: &Q,
@@ -353,7 +355,10 @@ impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
         if id_at(first).is_some_and(|k| k.borrow() == id) {
             return Some(first);
         }
-        self.collided.get(id).and_then(|&i| usize::try_from(i).ok())
+        self.collided
+            .get(id)
+            .and_then(|&i| usize::try_from(i).ok())
+            .filter(|&i| id_at(i).is_some_and(|k| k.borrow() == id))
     }
 
     /// Records a new id (not already in the index) with its hash at `position`.
