@@ -11,11 +11,15 @@
 //! idempotent ids, expiry index, journal with references, alerts. It runs three times,
 //! on a fresh ledger each time: through `reserve_quiet` + `commit_quiet` (the caller
 //! reads no events, so none is built: the figure the goal is about), through
-//! `reserve_quiet_keyed` + `commit_quiet` (variants and locations looked up once, before
-//! timing, as the ids are built and as the model is handed integer keys), then through
-//! `reserve` + `commit`, whose returned events the loop drops.
+//! `reserve_quiet_keyed` + `commit_quiet_keyed` (variants and locations looked up once,
+//! before timing, as the ids are built and as the model is handed integer keys; each
+//! commit by the key its reserve returned, as the model commits by an integer id), then
+//! through `reserve` + `commit`, whose returned events the loop drops.
 //!
-//! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS]]`.
+//! Run it with `cargo run --release --example ledger_model [PAIRS [VARIANTS [ROUNDS]]]`:
+//! each of ROUNDS (3) rounds runs the model and the three ledger loops once, prints
+//! their times (wall clock, and on Linux the thread's user and kernel CPU time) and
+//! ratios; the last lines give the median round's, by wall clock and by user time.
 //!
 //! A counting global allocator (`stats_alloc`) reports the heap allocations each side
 //! makes per pair, so allocation churn on the ledger's write path shows up as a number
@@ -37,7 +41,8 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use ordersmith::ids::{LocationId, ReservationId, VariantId};
 use ordersmith::stock::{
-    Location, LocationKey, LocationKind, ReserveRequest, StockLedger, StockPolicy, VariantKey,
+    KeyedReserveRequest, Location, LocationKind, ReservationKey, ReserveRequest, StockLedger,
+    StockPolicy,
 };
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
@@ -142,28 +147,35 @@ fn run_ledger(
     Ok(())
 }
 
-/// The same loop through `StockLedger::reserve` and `commit`, which return the events
-/// (dropped here): what a caller that reads them pays.
+/// The same loop by keys: each request's variant and location by key
+/// (`StockLedger::reserve_quiet_keyed`, the keys looked up before timing, as the model is
+/// handed integer keys), and each commit by the key its reserve returned
+/// (`StockLedger::commit_quiet_keyed`; the model commits by an integer id), kept in a
+/// ring of the last `LAG`.
 #[inline(never)]
 fn run_ledger_keyed(
     ledger: &mut StockLedger,
-    requests: Vec<(ReserveRequest, (VariantKey, LocationKey))>,
-    ids: &[ReservationId],
+    requests: Vec<KeyedReserveRequest>,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), Box<dyn Error>> {
-    let pairs = ids.len();
-    for (k, (request, keys)) in requests.into_iter().enumerate() {
-        ledger.reserve_quiet_keyed(request, keys, now)?;
-        if k >= LAG {
-            ledger.commit_quiet(&ids[k - LAG], now)?;
+    let pairs = requests.len();
+    let mut held: Vec<Option<ReservationKey>> = vec![None; LAG];
+    for (k, request) in requests.into_iter().enumerate() {
+        let key = ledger.reserve_quiet_keyed(request, now)?;
+        if let Some(earlier) = held[k % LAG].replace(key) {
+            ledger.commit_quiet_keyed(earlier, now)?;
         }
     }
-    for id in &ids[pairs.saturating_sub(LAG)..] {
-        ledger.commit_quiet(id, now)?;
+    for k in pairs.saturating_sub(LAG)..pairs {
+        if let Some(key) = held[k % LAG].take() {
+            ledger.commit_quiet_keyed(key, now)?;
+        }
     }
     Ok(())
 }
 
+/// The same loop through `StockLedger::reserve` and `commit`, which return the events
+/// (dropped here): what a caller that reads them pays.
 #[inline(never)]
 fn run_ledger_events(
     ledger: &mut StockLedger,
@@ -191,10 +203,63 @@ fn run_ledger_events(
 enum Mode {
     /// `reserve_quiet` + `commit_quiet`.
     Quiet,
-    /// `reserve_quiet_keyed` (keys looked up before timing) + `commit_quiet`.
+    /// `reserve_quiet_keyed` (keys looked up before timing) + `commit_quiet_keyed`.
     Keyed,
     /// `reserve` + `commit`, events returned.
     Events,
+}
+
+/// A timed loop: wall-clock seconds, and the thread's CPU seconds in user mode and in
+/// the kernel (page faults of new memory, mostly) when the platform says (Linux).
+#[derive(Clone, Copy, Default)]
+struct Timing {
+    wall: f64,
+    user: Option<f64>,
+    kernel: Option<f64>,
+    allocations: usize,
+}
+
+/// This thread's CPU time so far, user and kernel, from `/proc/thread-self/stat`
+/// (fields 14 and 15, in the kernel's fixed 100 ticks a second); `None` elsewhere.
+fn cpu_times() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let kernel: f64 = fields.next()?.parse().ok()?;
+    Some((user / 100.0, kernel / 100.0))
+}
+
+/// Runs `work` and times it.
+fn timed<T>(work: impl FnOnce() -> T) -> (T, Timing) {
+    let cpu = cpu_times();
+    let region = Region::new(GLOBAL);
+    let start = Instant::now();
+    let out = work();
+    let wall = start.elapsed().as_secs_f64();
+    let allocations = region.change().allocations;
+    let after = cpu_times();
+    let (user, kernel) = match (cpu, after) {
+        (Some((u0, k0)), Some((u1, k1))) => (Some(u1 - u0), Some(k1 - k0)),
+        _ => (None, None),
+    };
+    let timing = Timing {
+        wall,
+        user,
+        kernel,
+        allocations,
+    };
+    (out, timing)
+}
+
+impl std::fmt::Display for Timing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.3} s", self.wall)?;
+        if let (Some(user), Some(kernel)) = (self.user, self.kernel) {
+            write!(f, " (user {user:.2} s, kernel {kernel:.2} s)")?;
+        }
+        Ok(())
+    }
 }
 
 fn time_ledger(
@@ -202,7 +267,7 @@ fn time_ledger(
     variant_count: usize,
     now: chrono::DateTime<Utc>,
     mode: Mode,
-) -> Result<(f64, usize), Box<dyn Error>> {
+) -> Result<Timing, Box<dyn Error>> {
     let pairs = plan.len();
     let mut ledger = StockLedger::new();
     let locations: Vec<LocationId> = (0..LOCATIONS)
@@ -239,102 +304,137 @@ fn time_ledger(
         .collect();
     // The keyed run looks every variant and location up once, before timing, as it
     // built the ids (the model is handed integer keys the same way).
-    let keyed: Vec<(ReserveRequest, (VariantKey, LocationKey))> = match mode {
+    let keyed: Vec<KeyedReserveRequest> = match mode {
         Mode::Keyed => requests
             .iter()
             .map(|r| {
                 let variant = ledger.variant_key(&r.variant).ok_or("no variant key")?;
                 let location = ledger.location_key(&r.location).ok_or("no location key")?;
-                Ok((r.clone(), (variant, location)))
+                Ok(KeyedReserveRequest::new(
+                    r.id.clone(),
+                    (variant, location),
+                    r.quantity,
+                ))
             })
             .collect::<Result<_, Box<dyn Error>>>()?,
         _ => Vec::new(),
     };
-    let region = Region::new(GLOBAL);
-    let start = Instant::now();
-    match mode {
-        Mode::Quiet => run_ledger(&mut ledger, requests, &ids, now)?,
-        Mode::Keyed => {
-            drop(requests);
-            run_ledger_keyed(&mut ledger, keyed, &ids, now)?
-        }
-        Mode::Events => run_ledger_events(&mut ledger, requests, &ids, now)?,
-    }
-    let ledger_s = start.elapsed().as_secs_f64();
-    let ledger_allocs = region.change().allocations;
+    // The keyed run's unkeyed requests are dropped before timing, as the model's inputs
+    // are never dropped inside its timing.
+    let requests = match mode {
+        Mode::Keyed => Vec::new(),
+        Mode::Quiet | Mode::Events => requests,
+    };
+    let (result, timing) = timed(|| match mode {
+        Mode::Quiet => run_ledger(&mut ledger, requests, &ids, now),
+        Mode::Keyed => run_ledger_keyed(&mut ledger, keyed, now),
+        Mode::Events => run_ledger_events(&mut ledger, requests, &ids, now),
+    });
+    result?;
     black_box(&ledger);
-    Ok((ledger_s, ledger_allocs))
+    Ok(timing)
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let pairs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let variant_count: usize = std::env::args()
-        .nth(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(VARIANTS);
-    let plan = plan(pairs, variant_count);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
-        .single()
-        .ok_or("time")?;
-
-    // The model.
+/// Times the plain model once on fresh balances.
+fn time_model(plan: &[Pair], variant_count: usize) -> Timing {
     let mut model = Model::default();
     for v in 0..variant_count as u32 {
         for l in 0..LOCATIONS as u32 {
             model.balances.insert((v, l), (1_000_000, 0));
         }
     }
-    let region = Region::new(GLOBAL);
-    let start = Instant::now();
-    run_model(&mut model, &plan);
-    let model_s = start.elapsed().as_secs_f64();
-    let model_allocs = region.change().allocations;
+    let ((), timing) = timed(|| run_model(&mut model, plan));
     black_box(&model);
+    timing
+}
 
-    // The ledger, three times on fresh ledgers: without events (the figure the goal is
-    // about), the same with variants and locations given by key, then with events.
-    let (ledger_s, ledger_allocs) = time_ledger(&plan, variant_count, now, Mode::Quiet)?;
-    let (keyed_s, keyed_allocs) = time_ledger(&plan, variant_count, now, Mode::Keyed)?;
-    let (events_s, events_allocs) = time_ledger(&plan, variant_count, now, Mode::Events)?;
+/// The middle value (the upper one of an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
 
-    let rate = |s: f64| pairs as f64 / s / 1e6;
+fn main() -> Result<(), Box<dyn Error>> {
+    let arg = |n: usize, default: usize| {
+        std::env::args()
+            .nth(n)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let (pairs, variant_count, rounds) = (arg(1, 1_000_000), arg(2, VARIANTS), arg(3, 3).max(1));
+    let plan = plan(pairs, variant_count);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
+        .single()
+        .ok_or("time")?;
+
+    // Rounds of: the model, then the ledger three times on fresh ledgers (without
+    // events: the figure the goal is about; the same with variants and locations given
+    // by key; then with events). Each round's ratios compare runs made within seconds
+    // of each other, so a machine whose speed drifts moves both sides of a ratio; the
+    // summary is the median round.
+    let rate = |t: Timing| pairs as f64 / t.wall / 1e6;
+    let mut ratios: [Vec<f64>; 3] = Default::default();
+    let mut user_ratios: [Vec<f64>; 3] = Default::default();
+    for round in 1..=rounds {
+        let model = time_model(&plan, variant_count);
+        let quiet = time_ledger(&plan, variant_count, now, Mode::Quiet)?;
+        let keyed = time_ledger(&plan, variant_count, now, Mode::Keyed)?;
+        let events = time_ledger(&plan, variant_count, now, Mode::Events)?;
+        println!("round {round} of {rounds}");
+        println!("  plain model: {model} = {:.2} M pairs/s", rate(model));
+        println!(
+            "  ledger:      {quiet} = {:.2} M pairs/s (reserve_quiet + commit_quiet)",
+            rate(quiet)
+        );
+        println!(
+            "  ledger:      {keyed} = {:.2} M pairs/s (reserve_quiet_keyed + commit_quiet_keyed)",
+            rate(keyed)
+        );
+        println!(
+            "  ledger:      {events} = {:.2} M pairs/s (reserve + commit, events returned)",
+            rate(events)
+        );
+        let runs = [quiet, keyed, events];
+        let round_ratios = runs.map(|t| model.wall / t.wall);
+        println!(
+            "  ledger / model: {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
+            round_ratios[0], round_ratios[1], round_ratios[2]
+        );
+        for (all, r) in ratios.iter_mut().zip(round_ratios) {
+            all.push(r);
+        }
+        for (all, t) in user_ratios.iter_mut().zip(runs) {
+            if let (Some(m), Some(l)) = (model.user, t.user) {
+                all.push(m / l);
+            }
+        }
+        if round == 1 {
+            let per = |t: Timing| t.allocations as f64 / pairs as f64;
+            println!(
+                "  allocations per pair: model {:.2}, ledger {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
+                per(model),
+                per(quiet),
+                per(keyed),
+                per(events)
+            );
+        }
+    }
+    let [quiet, keyed, events] = ratios;
     println!(
-        "plain model: {:.3} s = {:.2} M pairs/s",
-        model_s,
-        rate(model_s)
+        "median of {rounds} rounds, ledger / model: {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
+        median(quiet),
+        median(keyed),
+        median(events)
     );
-    println!(
-        "ledger:      {:.3} s = {:.2} M pairs/s (reserve_quiet + commit_quiet)",
-        ledger_s,
-        rate(ledger_s)
-    );
-    println!(
-        "ledger:      {:.3} s = {:.2} M pairs/s (reserve_quiet_keyed + commit_quiet)",
-        keyed_s,
-        rate(keyed_s)
-    );
-    println!(
-        "ledger:      {:.3} s = {:.2} M pairs/s (reserve + commit, events returned)",
-        events_s,
-        rate(events_s)
-    );
-    println!(
-        "ledger / model: {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
-        model_s / ledger_s,
-        model_s / keyed_s,
-        model_s / events_s
-    );
-    let per = |n: usize| n as f64 / pairs as f64;
-    println!(
-        "allocations per pair: model {:.2}, ledger {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
-        per(model_allocs),
-        per(ledger_allocs),
-        per(keyed_allocs),
-        per(events_allocs)
-    );
+    if user_ratios.iter().all(|r| r.len() == rounds) {
+        let [quiet, keyed, events] = user_ratios;
+        println!(
+            "median of {rounds} rounds, by user-mode CPU time alone: {:.2} (quiet), {:.2} (keyed), {:.2} (with events)",
+            median(quiet),
+            median(keyed),
+            median(events)
+        );
+    }
     Ok(())
 }

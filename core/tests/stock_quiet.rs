@@ -432,28 +432,53 @@ fn a_reserve_movement_keeps_the_expiry_it_was_made_with_after_set_expiry() {
     );
 }
 
-/// The keys a keyed reservation is given: the right ones, another variant's and
-/// location's, or keys of a ledger that registered the same ids in another order.
-fn keys_for(
-    ledger: &StockLedger,
-    foreign: &StockLedger,
-    choice: usize,
-    v: usize,
-    l: usize,
-) -> (VariantKey, LocationKey) {
-    // A bundle has no key: it is given a component's, which must not be taken for it.
-    let key = |s: &StockLedger, v: usize, l: usize| {
-        (
-            s.variant_key(&var(v.min(2))).unwrap(),
-            s.location_key(&loc(l)).unwrap(),
-        )
-    };
-    match choice {
-        0 | 1 => key(ledger, v, l),
-        2 => key(ledger, (v + 1) % 3, l),
-        3 => key(ledger, v, (l + 1) % LOCATIONS.len()),
-        _ => key(foreign, v, l),
+/// Keys belong to the ledger value that made them: a clone or a deserialised copy (whose
+/// later registrations may differ from the original's) refuses them with a typed error
+/// and changes nothing; its own keys work.
+#[test]
+fn keys_are_refused_by_a_copy_of_the_ledger_that_made_them() {
+    let mut s = setup();
+    s.receive(&var(0), &loc(1), 10, None, t0()).unwrap();
+    let keys = (
+        s.variant_key(&var(0)).unwrap(),
+        s.location_key(&loc(1)).unwrap(),
+    );
+    let json = serde_json::to_string(&s).unwrap();
+    let copies = [
+        s.clone(),
+        serde_json::from_str::<StockLedger>(&json).unwrap(),
+    ];
+    for mut copy in copies {
+        assert_eq!(copy, s);
+        let request = KeyedReserveRequest::new(res(1), keys, 2);
+        let err = copy.reserve_quiet_keyed(request, t0()).unwrap_err();
+        assert_eq!(err.code(), "STOCK_INVALID_PARAMETER");
+        assert!(err.to_string().contains("variant key"), "{err}");
+        assert_eq!(copy, s);
+        // Its own keys (the same variant and location) work.
+        let own = (
+            copy.variant_key(&var(0)).unwrap(),
+            copy.location_key(&loc(1)).unwrap(),
+        );
+        assert_ne!(own.0, keys.0);
+        let request = KeyedReserveRequest::new(res(1), own, 2);
+        copy.reserve_quiet_keyed(request.clone(), t0()).unwrap();
+        copy.reserve_quiet_keyed(request, t0()).unwrap(); // a retry
+        assert_eq!(copy.level(&var(0), &loc(1)).unwrap().reserved, 2);
+        // The same id with another quantity is a conflict, keyed or not.
+        let other = KeyedReserveRequest::new(res(1), own, 3);
+        assert_eq!(
+            copy.reserve_quiet_keyed(other, t0()).unwrap_err().code(),
+            "STOCK_RESERVATION_CONFLICT"
+        );
+        let unkeyed = ReserveRequest::new(res(1), var(0), loc(1), 2);
+        copy.reserve_quiet(unkeyed, t0()).unwrap(); // the same reservation: a retry
+                                                    // A location key of another ledger is named as such.
+        let mixed = KeyedReserveRequest::new(res(2), (own.0, keys.1), 1);
+        let err = copy.reserve_quiet_keyed(mixed, t0()).unwrap_err();
+        assert!(err.to_string().contains("location key"), "{err}");
     }
+    assert_eq!(s.level(&var(0), &loc(1)).unwrap().reserved, 0);
 }
 
 proptest! {
@@ -478,26 +503,85 @@ proptest! {
         for (op, choice) in &ops {
             let (a, b) = match op {
                 Op::Reserve { id, var: v, loc: l, qty, ttl_min, reference, order } => {
-                    let mut request = ReserveRequest::new(res(*id), var(*v), loc(*l), *qty)
-                        .expiring(ttl_min.map(|m| now + Duration::minutes(m)));
-                    if *reference {
-                        request = request.with_reference(format!("order line {id}"));
+                    // What the keys name: the request's variant and location (choices
+                    // 0, 1 and 4), another variant (2) or another location (3). Keys
+                    // are what a keyed request reserves, so the plain ledger is given
+                    // the ids they name. A bundle has no key: both reserve it unkeyed.
+                    let (kv, kl) = match choice {
+                        _ if *v >= 3 => (*v, *l),
+                        2 => ((v + 1) % 3, *l),
+                        3 => (*v, (l + 1) % LOCATIONS.len()),
+                        _ => (*v, *l),
+                    };
+                    let expires_at = ttl_min.map(|m| now + Duration::minutes(m));
+                    let reference = reference.then(|| format!("order line {id}"));
+                    let order = order.map(|o| OrderId::parse(format!("o-{o}")).unwrap());
+                    let mut request = ReserveRequest::new(res(*id), var(kv), loc(kl), *qty)
+                        .expiring(expires_at);
+                    request.reference = reference.clone();
+                    request.order = order.clone();
+                    if kv >= 3 {
+                        (plain.reserve_quiet(request.clone(), now), keyed.reserve_quiet(request, now))
+                    } else {
+                        // Choice 4: keys of another ledger, which holds the same ids
+                        // registered in another order; refused, nothing changes.
+                        let maker = if *choice == 4 { &foreign } else { &keyed };
+                        let keyed_request = KeyedReserveRequest {
+                            id: res(*id),
+                            variant: maker.variant_key(&var(kv)).unwrap(),
+                            location: maker.location_key(&loc(kl)).unwrap(),
+                            quantity: *qty,
+                            expires_at,
+                            reference,
+                            order,
+                        };
+                        let before = keyed.journal_len();
+                        let b = keyed.reserve_quiet_keyed(keyed_request, now);
+                        if *choice == 4 {
+                            prop_assert_eq!(b.map_err(|e| e.code()), Err("STOCK_INVALID_PARAMETER"));
+                            prop_assert_eq!(keyed.journal_len(), before);
+                            (Ok(()), Ok(()))
+                        } else {
+                            (plain.reserve_quiet(request, now), b.map(drop))
+                        }
                     }
-                    if let Some(o) = order {
-                        request = request.for_order(OrderId::parse(format!("o-{o}")).unwrap());
-                    }
-                    let keys = keys_for(&keyed, &foreign, *choice, *v, *l);
-                    (
-                        plain.reserve_quiet(request.clone(), now),
-                        keyed.reserve_quiet_keyed(request, keys, now),
-                    )
                 }
                 Op::Receive(v, l, q) => (
                     plain.receive(&var(*v), &loc(*l), *q, None, now).map(drop),
                     keyed.receive(&var(*v), &loc(*l), *q, None, now).map(drop),
                 ),
-                Op::Commit(i) => (plain.commit_quiet(&res(*i), now), keyed.commit_quiet(&res(*i), now)),
-                Op::Release(i) => (plain.release_quiet(&res(*i), now), keyed.release_quiet(&res(*i), now)),
+                // Commits and releases of a known reservation go by its key on the keyed
+                // ledger; with choice 4, a copy's key is refused first.
+                Op::Commit(i) => {
+                    let a = plain.commit_quiet(&res(*i), now);
+                    let b = match keyed.reservation_key(&res(*i)) {
+                        Some(key) => {
+                            if *choice == 4 {
+                                let copy = keyed.clone().reservation_key(&res(*i)).unwrap();
+                                let refused = keyed.commit_quiet_keyed(copy, now);
+                                prop_assert_eq!(refused.map_err(|e| e.code()), Err("STOCK_INVALID_PARAMETER"));
+                            }
+                            keyed.commit_quiet_keyed(key, now)
+                        }
+                        None => keyed.commit_quiet(&res(*i), now),
+                    };
+                    (a, b)
+                }
+                Op::Release(i) => {
+                    let a = plain.release_quiet(&res(*i), now);
+                    let b = match keyed.reservation_key(&res(*i)) {
+                        Some(key) => {
+                            if *choice == 4 {
+                                let copy = keyed.clone().reservation_key(&res(*i)).unwrap();
+                                let refused = keyed.release_quiet_keyed(copy, now);
+                                prop_assert_eq!(refused.map_err(|e| e.code()), Err("STOCK_INVALID_PARAMETER"));
+                            }
+                            keyed.release_quiet_keyed(key, now)
+                        }
+                        None => keyed.release_quiet(&res(*i), now),
+                    };
+                    (a, b)
+                }
                 Op::Advance(m) => {
                     now += Duration::minutes(*m);
                     (Ok(()), Ok(()))

@@ -220,8 +220,9 @@ pub enum StockError {
         /// The limit.
         max: usize,
     },
-    /// A forecast parameter was out of range (e.g. a zero-day window).
-    #[error("invalid forecast parameter {parameter}: {reason}")]
+    /// A parameter was out of range or not this ledger's: a forecast's zero-day
+    /// window, or a variant or location key another ledger made.
+    #[error("invalid parameter {parameter}: {reason}")]
     InvalidParameter {
         /// The parameter.
         parameter: &'static str,

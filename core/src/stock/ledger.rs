@@ -110,13 +110,75 @@ fn split(cell: &Cell) -> (HotCell, ColdCell) {
 /// slot (no second lookup, no pointer to follow); the others sit in a sorted side list.
 pub(super) const INLINE_CELLS: usize = 4;
 
-/// A registered variant's place in one [`StockLedger`] ([`StockLedger::variant_key`]).
+/// A registered variant's place in one [`StockLedger`] ([`StockLedger::variant_key`]):
+/// its dense index and the ledger's tag. Only the ledger that made it accepts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VariantKey(u32);
+pub struct VariantKey {
+    slot: u32,
+    ledger: u64,
+}
 
-/// A location's place in one [`StockLedger`] ([`StockLedger::location_key`]).
+/// A location's place in one [`StockLedger`] ([`StockLedger::location_key`]): its dense
+/// index and the ledger's tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LocationKey(u32);
+pub struct LocationKey {
+    index: u32,
+    ledger: u64,
+}
+
+/// A reservation's place in one [`StockLedger`] ([`StockLedger::reserve_quiet_keyed`],
+/// [`StockLedger::reservation_key`]), for [`StockLedger::commit_quiet_keyed`] and
+/// [`StockLedger::release_quiet_keyed`]: its position among every reservation ever
+/// made, and the ledger's tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReservationKey {
+    position: u32,
+    ledger: u64,
+}
+
+/// A key that passed the ledger's tag check but names nothing: cannot happen (variants,
+/// locations and reservations are never removed), answered like a foreign key.
+pub(super) const NO_SUCH_KEY: StockError = StockError::InvalidParameter {
+    parameter: "key",
+    reason: "names nothing in this ledger",
+};
+
+/// Which ledger made a key: a number drawn once per ledger value, so a key from
+/// another ledger, or from the ledger this one was cloned or deserialised from (whose
+/// variants may since have been registered in another order), is refused instead of
+/// naming whatever sits at its index here. Never part of a ledger's equality or its
+/// serialised form.
+#[derive(Debug)]
+pub(super) struct LedgerTag(u64);
+
+impl LedgerTag {
+    fn fresh() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        LedgerTag(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl Default for LedgerTag {
+    fn default() -> Self {
+        Self::fresh()
+    }
+}
+
+impl Clone for LedgerTag {
+    /// A copy of a ledger is another ledger: it gets a tag of its own.
+    fn clone(&self) -> Self {
+        Self::fresh()
+    }
+}
+
+impl PartialEq for LedgerTag {
+    /// Tags say who made a key, not what a ledger holds: two ledgers with the same
+    /// contents are equal whatever their tags.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
 
 /// A registered variant: its id, settings, per-location cells and the running sum of
 /// their sellable units, kept together so one lookup of the id reaches all of them.
@@ -480,6 +542,9 @@ pub struct StockLedger {
     /// [`StockLedger::balances`] as a map, built when read.
     #[serde(skip)]
     pub(super) balances_view: ViewCache<Balances>,
+    /// Which keys are this ledger's ([`VariantKey`], [`LocationKey`]).
+    #[serde(skip)]
+    pub(super) tag: LedgerTag,
 }
 
 /// A serialised ledger: every field but the derived ones, which deserialising rebuilds.
@@ -525,6 +590,7 @@ impl From<LedgerData> for StockLedger {
             counts: d.counts,
             channels: d.channels,
             balances_view: ViewCache::default(),
+            tag: LedgerTag::default(),
         }
     }
 }
@@ -861,38 +927,78 @@ impl StockLedger {
         self.transfers.get(id)
     }
 
-    /// The dense index of a registered variant: the one hash of its id a command pays.
     /// The key of a registered variant (not a bundle) in this ledger, for
     /// [`StockLedger::reserve_quiet_keyed`]: a caller that sends many reservations for
     /// the same variants looks each up by its id once, here, instead of on every call.
     ///
-    /// A key is this ledger's dense index of the variant; it never goes stale (variants
-    /// are never removed), and a keyed call checks that the key names its request's
-    /// variant, so a key from another ledger only costs the lookup it was to save.
+    /// A key is this ledger's dense index of the variant and the ledger's tag. It never
+    /// goes stale in this ledger (variants are never removed); any other ledger,
+    /// including a clone of this one, refuses it.
     pub fn variant_key(&self, variant: &VariantId) -> Option<VariantKey> {
         self.slot_of(variant)
             .and_then(|i| u32::try_from(i).ok())
-            .map(VariantKey)
+            .map(|slot| VariantKey {
+                slot,
+                ledger: self.tag.0,
+            })
     }
 
     /// The key of a location in this ledger, for [`StockLedger::reserve_quiet_keyed`].
     pub fn location_key(&self, location: &LocationId) -> Option<LocationKey> {
-        self.location_of(location).map(LocationKey)
+        self.location_of(location).map(|index| LocationKey {
+            index,
+            ledger: self.tag.0,
+        })
     }
 
-    /// The variant's slot and the location's index when the keys name exactly the
-    /// request's variant and location (checked against the slot's and the location's
-    /// own ids, which a keyed call reads anyway), else `None`.
-    pub(super) fn keyed(
+    /// The key of a reservation (any state) in this ledger, for
+    /// [`StockLedger::commit_quiet_keyed`] and [`StockLedger::release_quiet_keyed`].
+    pub fn reservation_key(&self, id: &ReservationId) -> Option<ReservationKey> {
+        self.reservation_position(id)
+            .map(|position| self.key_of_reservation(position))
+    }
+
+    pub(super) fn key_of_reservation(&self, position: usize) -> ReservationKey {
+        ReservationKey {
+            position: u32::try_from(position).unwrap_or(u32::MAX),
+            ledger: self.tag.0,
+        }
+    }
+
+    /// The position a reservation key names, or [`StockError::InvalidParameter`] when
+    /// this ledger did not make it.
+    pub(super) fn resolve_reservation_key(&self, key: ReservationKey) -> Result<usize, StockError> {
+        if key.ledger != self.tag.0 {
+            return Err(StockError::InvalidParameter {
+                parameter: "reservation key",
+                reason: "made by another ledger (or before this ledger was copied)",
+            });
+        }
+        match usize::try_from(key.position) {
+            Ok(position) if position < self.reservations.len() => Ok(position),
+            _ => Err(NO_SUCH_KEY),
+        }
+    }
+
+    /// The variant's slot and the location's index a pair of keys names, or
+    /// [`StockError::InvalidParameter`] when this ledger did not make them.
+    pub(super) fn resolve_keys(
         &self,
-        variant: &VariantId,
-        location: &LocationId,
-        keys: (VariantKey, LocationKey),
-    ) -> Option<(usize, u32)> {
-        let slot = usize::try_from(keys.0 .0).ok()?;
-        let named =
-            self.slots.get(slot)?.id.same(variant) && self.location_id(keys.1 .0)?.same(location);
-        named.then_some((slot, keys.1 .0))
+        variant: VariantKey,
+        location: LocationKey,
+    ) -> Result<(usize, u32), StockError> {
+        let foreign = |parameter| StockError::InvalidParameter {
+            parameter,
+            reason: "made by another ledger (or before this ledger was copied)",
+        };
+        if variant.ledger != self.tag.0 {
+            return Err(foreign("variant key"));
+        }
+        if location.ledger != self.tag.0 {
+            return Err(foreign("location key"));
+        }
+        let slot = usize::try_from(variant.slot).map_err(|_| foreign("variant key"))?;
+        Ok((slot, location.index))
     }
 
     pub(super) fn slot_of(&self, variant: &VariantId) -> Option<usize> {

@@ -78,12 +78,14 @@ pub use error::StockError;
 pub use forecast::{AlertKind, Forecast, ReorderParams, StockAlert};
 pub use journal::{rebuild_balances, Balances, Movement, MovementKind};
 pub(crate) use ledger::IdIndex;
-pub use ledger::{Bundle, LocationKey, StockLedger, Transfer, TransferState, VariantKey};
+pub use ledger::{
+    Bundle, LocationKey, ReservationKey, StockLedger, Transfer, TransferState, VariantKey,
+};
 pub use model::{
     AdjustmentReason, Balance, BalanceDelta, Bucket, Direction, Location, LocationKind,
     Reservation, ReservationState, StockLevel, StockPolicy, VariantLevels, WriteOffSource,
 };
-pub use reserve::{ReservationFilter, ReserveRequest};
+pub use reserve::{KeyedReserveRequest, ReservationFilter, ReserveRequest};
 
 /// Limits on stock input: a limit on everything.
 pub mod limits {
