@@ -518,18 +518,27 @@ fn payment_effects(
     before: &Order,
     after: &Order,
 ) -> Result<Vec<OrderEvent>, EngineError> {
-    if config.payment_stops_reservation_clock && is_paid(after) && !is_paid(before) {
-        for a in after.lines.iter().flat_map(|l| &l.allocations) {
-            let expiring = tx
-                .ledger
-                .reservation(&a.reservation)
-                .is_some_and(|r| r.expires_at.is_some());
-            if expiring {
-                tx.stock(StockCommand::SetReservationExpiry {
-                    reservation: a.reservation.clone(),
-                    expires_at: None,
-                })?;
-            }
+    // Whether the payment stops a clock: only a reservation with an expiry has one, and
+    // only then is it worth computing the order's totals (twice) to see whether this
+    // payment settled it. A channel order is paid before it is confirmed, when it holds
+    // nothing yet.
+    let expiring: Vec<&ReservationId> = if config.payment_stops_reservation_clock {
+        after
+            .lines
+            .iter()
+            .flat_map(|l| &l.allocations)
+            .map(|a| &a.reservation)
+            .filter(|r| tx.ledger.reservation_expiry(r).flatten().is_some())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !expiring.is_empty() && is_paid(after) && !is_paid(before) {
+        for reservation in expiring {
+            tx.stock(StockCommand::SetReservationExpiry {
+                reservation: reservation.clone(),
+                expires_at: None,
+            })?;
         }
     }
     let Some(hold) = &after.hold else {

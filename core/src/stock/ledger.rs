@@ -922,6 +922,14 @@ impl StockLedger {
             .and_then(|i| self.reservation_view(i))
     }
 
+    /// When a known reservation lapses (`None` inside: never), without building its
+    /// view: for the engine's question "does this payment stop a clock?".
+    pub(crate) fn reservation_expiry(&self, id: &ReservationId) -> Option<Option<DateTime<Utc>>> {
+        self.reservation_position(id)
+            .and_then(|i| self.reservations.get(i))
+            .map(|h| h.expires_at)
+    }
+
     /// A transfer, if the id is known.
     pub fn transfer_info(&self, id: &TransferId) -> Option<&Transfer> {
         self.transfers.get(id)
