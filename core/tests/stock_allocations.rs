@@ -1,7 +1,7 @@
 //! The ledger's write path allocates a bounded number of times per reservation: a
-//! counting global allocator (`stats_alloc`) measures `reserve` + `commit` pairs, and
-//! `reserve_quiet` + `commit_quiet` pairs, so allocation churn cannot silently come
-//! back (issue 9). The only test in this binary, so no other test allocates while it
+//! counting global allocator (`stats_alloc`) measures `reserve` + `commit` pairs,
+//! `reserve_quiet` + `commit_quiet` pairs and keyed pairs (`reserve_quiet_keyed` +
+//! `commit_quiet_keyed`), so allocation churn cannot silently come back (issue 9). The only test in this binary, so no other test allocates while it
 //! counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -10,7 +10,8 @@ use std::alloc::System;
 use chrono::{TimeZone, Utc};
 use ordersmith::ids::{LocationId, ReservationId, VariantId};
 use ordersmith::stock::{
-    rebuild_balances, Location, LocationKind, ReserveRequest, StockLedger, StockPolicy,
+    rebuild_balances, KeyedReserveRequest, Location, LocationKind, ReserveRequest, StockLedger,
+    StockPolicy,
 };
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
@@ -22,8 +23,17 @@ const LOCATIONS: usize = 3;
 const PAIRS: usize = 20_000;
 const LAG: usize = 64;
 
+/// Which calls a run makes.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Events,
+    Quiet,
+    Keyed,
+}
+
 /// Runs the workload on a fresh ledger and returns heap allocations per pair.
-fn allocations_per_pair(quiet: bool) -> f64 {
+fn allocations_per_pair(mode: Mode) -> f64 {
+    let quiet = mode != Mode::Events;
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
     let mut ledger = StockLedger::new();
     let locations: Vec<LocationId> = (0..LOCATIONS)
@@ -58,8 +68,41 @@ fn allocations_per_pair(quiet: bool) -> f64 {
         })
         .collect();
     let mut moved = 0usize;
+    // The keyed run's requests and the ring of keys its commits use, built before
+    // counting (as the ids are).
+    let keyed: Vec<KeyedReserveRequest> = if mode == Mode::Keyed {
+        requests
+            .iter()
+            .map(|r| {
+                let keys = (
+                    ledger.variant_key(&r.variant).unwrap(),
+                    ledger.location_key(&r.location).unwrap(),
+                );
+                KeyedReserveRequest::new(r.id.clone(), keys, r.quantity)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut held = Vec::with_capacity(PAIRS);
 
     let region = Region::new(GLOBAL);
+    if mode == Mode::Keyed {
+        for (k, request) in keyed.into_iter().enumerate() {
+            held.push(ledger.reserve_quiet_keyed(request, now).unwrap());
+            if k >= LAG {
+                ledger.commit_quiet_keyed(held[k - LAG], now).unwrap();
+            }
+        }
+        for key in &held[PAIRS - LAG..] {
+            ledger.commit_quiet_keyed(*key, now).unwrap();
+        }
+    }
+    let requests = if mode == Mode::Keyed {
+        Vec::new()
+    } else {
+        requests
+    };
     for (k, request) in requests.into_iter().enumerate() {
         if quiet {
             ledger.reserve_quiet(request, now).unwrap();
@@ -75,6 +118,9 @@ fn allocations_per_pair(quiet: bool) -> f64 {
         }
     }
     for id in &ids[PAIRS - LAG..] {
+        if mode == Mode::Keyed {
+            break;
+        }
         if quiet {
             ledger.commit_quiet(id, now).unwrap();
         } else {
@@ -106,7 +152,7 @@ fn reserve_and_commit_allocate_only_the_event_vectors_they_return() {
     // reservations and their index grow by doubling (a few dozen allocations over the
     // whole run). Before issue 9 a commit also built a throwaway vector of its stock
     // lines: 3.0.
-    let per_pair = allocations_per_pair(false);
+    let per_pair = allocations_per_pair(Mode::Events);
     assert!(
         per_pair <= 2.05,
         "{per_pair:.3} allocations per reserve + commit"
@@ -114,9 +160,15 @@ fn reserve_and_commit_allocate_only_the_event_vectors_they_return() {
     // A caller that reads no events gets none built: only the growth of the journal,
     // the reservations and their index is left (well under one allocation in a
     // hundred pairs).
-    let per_pair = allocations_per_pair(true);
+    let per_pair = allocations_per_pair(Mode::Quiet);
     assert!(
         per_pair <= 0.01,
         "{per_pair:.3} allocations per reserve_quiet + commit_quiet"
+    );
+    // Keyed calls neither: the request carries no ids to share or drop.
+    let per_pair = allocations_per_pair(Mode::Keyed);
+    assert!(
+        per_pair <= 0.01,
+        "{per_pair:.3} allocations per reserve_quiet_keyed + commit_quiet_keyed"
     );
 }
