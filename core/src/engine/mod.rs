@@ -425,6 +425,20 @@ pub(crate) struct Written<T> {
     pub(crate) value: T,
 }
 
+/// One command's effect on an order inside a write ([`Engine::step_in`]).
+struct Step {
+    /// The order after the command.
+    after: Order,
+    /// Every event the command raised, in order.
+    events: Vec<OrderEvent>,
+    /// The events rules caused, which start at `first_ruled` in `events`.
+    ruled: Vec<crate::rules::ChainEvent>,
+    first_ruled: usize,
+    /// Credit notes a refund issued, and their outbox records.
+    documents: Vec<crate::ports::DocumentAppend>,
+    document_effects: Vec<OutboxWrite>,
+}
+
 /// What a placement hands its caller: the order itself ([`Order`]), or only its id
 /// ([`OrderId`]) for a bulk import that does not want a copy of every order it saved.
 pub(crate) trait Placement: Clone {
@@ -845,11 +859,34 @@ impl Engine {
                 });
             }
             let (mut changes, mut order) = (placed.changes, placed.value);
+            // Each follow-up's events join the placement's change; its snapshot is set
+            // once, after the last (a change set per step cost a copy of the order, its
+            // vectors and a merge each). Rules run below, so no step runs them.
+            let mut stepped = false;
             for command in &then {
-                let step =
-                    engine.execute_in(tx, &order.id, command, &follow, "", Some(&order), false)?;
-                merge_changes(&mut changes, step.changes);
-                order = step.value;
+                let step = engine.step_in(tx, &order, command, false)?;
+                if !step.events.is_empty() {
+                    engine.append_events(&mut changes, &order, step.events, &follow);
+                    stepped = true;
+                }
+                changes.documents.extend(step.documents);
+                changes.outbox.extend(step.document_effects);
+                order = step.after;
+            }
+            if stepped {
+                match changes
+                    .orders
+                    .iter_mut()
+                    .find(|c| c.snapshot.id == order.id)
+                {
+                    Some(change) => change.snapshot = order.clone(),
+                    None => {
+                        return Err(EngineError::InvalidInput {
+                            field: "then",
+                            reason: "the placement's change was not in its change set",
+                        })
+                    }
+                }
             }
             // Automation rules (issue 14): the triggers of the placement and its
             // follow-ups, in one go.
@@ -1036,12 +1073,54 @@ impl Engine {
             Some(order) => std::borrow::Cow::Borrowed(order),
             None => std::borrow::Cow::Owned(self.load(order_id)?),
         };
-        let mut events = decide(&before, command)?;
-        let mut after = Order::clone(&before);
+        let Step {
+            after,
+            events,
+            ruled,
+            first_ruled,
+            documents,
+            document_effects,
+        } = self.step_in(tx, &before, command, run_rules)?;
+        let mut changes = if events.is_empty() {
+            ChangeSet::default()
+        } else {
+            self.changes_for(&after, before.version, events, ctx)?
+        };
+        changes.documents = documents;
+        changes.outbox.extend(document_effects);
+        rules::attribute(&mut changes, first_ruled, &ruled)?;
+        if let Some(key) = &ctx.idempotency_key {
+            changes.idempotency.push(IdempotencyRecord {
+                key: key.clone(),
+                fingerprint: fingerprint.to_string(),
+                order_id: order_id.clone(),
+                order_version: after.version,
+            });
+        }
+        Ok(Written {
+            changes,
+            value: after,
+        })
+    }
+
+    /// What one command does to an order inside a write: the order after it and every
+    /// event it raised (the state machine's, the stock side's, fulfilment sync, rules
+    /// when `run_rules`, notifications), with any credit notes a refund issues. Not yet
+    /// a change set: [`Engine::execute_in`] makes one of it, and a placement's
+    /// follow-ups append theirs to the placement's.
+    fn step_in(
+        &self,
+        tx: &mut Tx<'_>,
+        before: &Order,
+        command: &OrderCommand,
+        run_rules: bool,
+    ) -> Result<Step, EngineError> {
+        let mut events = decide(before, command)?;
+        let mut after = Order::clone(before);
         for e in &events {
             after.apply(e);
         }
-        let stock_events = allocation::stock_effects(&self.config, tx, &before, &after, command)?;
+        let stock_events = allocation::stock_effects(&self.config, tx, before, &after, command)?;
         for e in &stock_events {
             after.apply(e);
         }
@@ -1068,25 +1147,13 @@ impl Engine {
         // note in this same commit, so the refund and the note are saved together.
         let (documents, document_effects) =
             invoice::credit_notes_for_refunds(self, tx.now, &after, &events)?;
-        let mut changes = if events.is_empty() {
-            ChangeSet::default()
-        } else {
-            self.changes_for(&after, before.version, events, ctx)?
-        };
-        changes.documents = documents;
-        changes.outbox.extend(document_effects);
-        rules::attribute(&mut changes, first_ruled, &ruled)?;
-        if let Some(key) = &ctx.idempotency_key {
-            changes.idempotency.push(IdempotencyRecord {
-                key: key.clone(),
-                fingerprint: fingerprint.to_string(),
-                order_id: order_id.clone(),
-                order_version: after.version,
-            });
-        }
-        Ok(Written {
-            changes,
-            value: after,
+        Ok(Step {
+            after,
+            events,
+            ruled,
+            first_ruled,
+            documents,
+            document_effects,
         })
     }
 
@@ -1159,24 +1226,16 @@ impl Engine {
         events: Vec<OrderEvent>,
         ctx: &CommandContext,
     ) -> Result<ChangeSet, EngineError> {
-        let now = self.clock.now();
         let mut records = Vec::with_capacity(events.len());
         let mut outbox = Vec::with_capacity(events.len());
-        for (version, event) in (expected_version + 1..).zip(events) {
-            records.push(OrderEventRecord {
-                order_id: snapshot.id.clone(),
-                version,
-                recorded_at: now,
-                actor: ctx.actor.clone(),
-                idempotency_key: ctx.idempotency_key.as_deref().map(Box::from),
-                event,
-            });
-            // Each event is announced as itself: the store writes the JSON once.
-            outbox.push(OutboxWrite::OrderEvent {
-                order_id: snapshot.id.clone(),
-                version,
-            });
-        }
+        self.event_records(
+            &snapshot.id,
+            expected_version,
+            events,
+            ctx,
+            &mut records,
+            &mut outbox,
+        );
         Ok(ChangeSet {
             orders: vec![OrderChange {
                 expected_version,
@@ -1189,6 +1248,77 @@ impl Engine {
             records: Vec::new(),
             documents: Vec::new(),
         })
+    }
+}
+
+impl Engine {
+    /// The records of `events` raised on an order at `expected_version` (numbered from
+    /// the next version), and their outbox announcements.
+    fn event_records(
+        &self,
+        order_id: &OrderId,
+        expected_version: u64,
+        events: Vec<OrderEvent>,
+        ctx: &CommandContext,
+        records: &mut Vec<OrderEventRecord>,
+        outbox: &mut Vec<OutboxWrite>,
+    ) {
+        let now = self.clock.now();
+        records.reserve(events.len());
+        outbox.reserve(events.len());
+        for (version, event) in (expected_version + 1..).zip(events) {
+            records.push(OrderEventRecord {
+                order_id: order_id.clone(),
+                version,
+                recorded_at: now,
+                actor: ctx.actor.clone(),
+                idempotency_key: ctx.idempotency_key.as_deref().map(Box::from),
+                event,
+            });
+            // Each event is announced as itself: the store writes the JSON once.
+            outbox.push(OutboxWrite::OrderEvent {
+                order_id: order_id.clone(),
+                version,
+            });
+        }
+    }
+
+    /// Appends `events`, raised on `order` (as it was before them), to the order's change
+    /// in `changes` (a new change, with `order` as its snapshot until the caller sets
+    /// the final one, when `changes` has none for it).
+    fn append_events(
+        &self,
+        changes: &mut ChangeSet,
+        order: &Order,
+        events: Vec<OrderEvent>,
+        ctx: &CommandContext,
+    ) {
+        let position = match changes
+            .orders
+            .iter()
+            .position(|c| c.snapshot.id == order.id)
+        {
+            Some(position) => position,
+            None => {
+                changes.orders.push(OrderChange {
+                    expected_version: order.version,
+                    events: Vec::new(),
+                    snapshot: order.clone(),
+                });
+                changes.orders.len() - 1
+            }
+        };
+        let Some(change) = changes.orders.get_mut(position) else {
+            return;
+        };
+        self.event_records(
+            &order.id,
+            order.version,
+            events,
+            ctx,
+            &mut change.events,
+            &mut changes.outbox,
+        );
     }
 }
 
