@@ -103,10 +103,11 @@ type EventKey = (OrderId, u64);
 /// The memory store's outbox: entries in commit order, an acknowledged one left as a
 /// gap (`None`) until gaps are half the entries, then squeezed out. Announcements
 /// (one per order event, so one or more per order kept) are found for their
-/// acknowledgement through [`IdIndex`]: 8 bytes per entry, where a `BTreeMap` of
-/// entries and a map of (order, version) → position took about 130 bytes per
-/// announcement at a million. Positions are indexes into `entries`; squeezing renumbers
-/// them and rebuilds both indexes.
+/// acknowledgement near the head, where an in-order relay acknowledges, or else through
+/// [`IdIndex`] (built on first need): 8 bytes per entry, where a `BTreeMap` of entries
+/// and a map of (order, version) → position took about 130 bytes per announcement at a
+/// million. Positions are indexes into `entries`; squeezing renumbers them and
+/// rebuilds the indexes.
 #[derive(Default)]
 struct OutboxQueue {
     entries: Vec<Option<Pending>>,
@@ -117,13 +118,20 @@ struct OutboxQueue {
     /// Ready records by id.
     records: FastMap<String, usize>,
     /// Announcements by (order, version); a position whose entry became a gap is not
-    /// given back (the index checks the key where it points).
-    events: IdIndex<EventKey>,
+    /// given back (the index checks the key where it points). Built the first time an
+    /// acknowledgement is not found among the first [`AHEAD`] entries from the head,
+    /// and kept from then on: a host that acknowledges in order (an outbox relay), and
+    /// a store nobody acknowledges from (a bulk import), never pay for it.
+    events: Option<IdIndex<EventKey>>,
 }
 
 /// Below this many entries, gaps are left alone (squeezing would cost more than it
 /// saves); the unit tests squeeze small queues, to go through it often.
 const SQUEEZE_FROM: usize = if cfg!(test) { 16 } else { 1024 };
+
+/// How many entries from the head an acknowledgement of an announcement looks at
+/// before it builds (or asks) the index; small under test, so both paths run often.
+const AHEAD: usize = if cfg!(test) { 4 } else { 64 };
 
 impl OutboxQueue {
     /// Whether `more` entries fit (positions are 32-bit in the index).
@@ -138,9 +146,11 @@ impl OutboxQueue {
                 self.records.insert(record.id.clone(), position);
             }
             // Fits: `has_room` was asked before the commit changed anything.
-            Pending::OrderEvent(key) => self
-                .events
-                .insert(key, u32::try_from(position).unwrap_or(u32::MAX)),
+            Pending::OrderEvent(key) => {
+                if let Some(events) = &mut self.events {
+                    events.insert(key, u32::try_from(position).unwrap_or(u32::MAX));
+                }
+            }
         }
         self.entries.push(Some(pending));
         self.live += 1;
@@ -161,13 +171,7 @@ impl OutboxQueue {
                 .and_then(|(order, version)| {
                     Some((OrderId::parse(order).ok()?, version.parse::<u64>().ok()?))
                 })
-                .and_then(|key| {
-                    let entries = &self.entries;
-                    self.events.position(&key, |i| match entries.get(i) {
-                        Some(Some(Pending::OrderEvent(k))) => Some(k),
-                        _ => None,
-                    })
-                }),
+                .and_then(|key| self.announcement(&key)),
         };
         let Some(slot) = position.and_then(|i| self.entries.get_mut(i)) else {
             return false;
@@ -185,11 +189,44 @@ impl OutboxQueue {
         true
     }
 
-    /// Drops the gaps and renumbers what is left.
+    /// The position of the pending announcement `key`: looked for among the first
+    /// [`AHEAD`] entries from the head, then through the index (built on first need).
+    fn announcement(&mut self, key: &EventKey) -> Option<usize> {
+        let near = self
+            .entries
+            .iter()
+            .enumerate()
+            .skip(self.head)
+            .take(AHEAD)
+            .find(|(_, e)| matches!(e, Some(Pending::OrderEvent(k)) if k == key));
+        if let Some((position, _)) = near {
+            return Some(position);
+        }
+        let entries = &self.entries;
+        let events = self.events.get_or_insert_with(|| {
+            let mut index = IdIndex::default();
+            for (position, entry) in entries.iter().enumerate() {
+                if let Some(Pending::OrderEvent(k)) = entry {
+                    index.insert(k, u32::try_from(position).unwrap_or(u32::MAX));
+                }
+            }
+            index
+        });
+        events.position(key, |i| match entries.get(i) {
+            Some(Some(Pending::OrderEvent(k))) => Some(k),
+            _ => None,
+        })
+    }
+
+    /// Drops the gaps and renumbers what is left (the index, if built, is rebuilt).
     fn squeeze(&mut self) {
         let entries = std::mem::take(&mut self.entries);
+        let (indexed, live) = (self.events.is_some(), self.live);
         *self = OutboxQueue::default();
-        self.entries.reserve(self.live);
+        if indexed {
+            self.events = Some(IdIndex::default());
+        }
+        self.entries.reserve(live);
         for pending in entries.into_iter().flatten() {
             self.push(pending);
         }
