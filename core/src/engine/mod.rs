@@ -873,20 +873,14 @@ impl Engine {
                 changes.outbox.extend(step.document_effects);
                 order = step.after;
             }
-            if stepped {
-                match changes
-                    .orders
-                    .iter_mut()
-                    .find(|c| c.snapshot.id == order.id)
-                {
-                    Some(change) => change.snapshot = order.clone(),
-                    None => {
-                        return Err(EngineError::InvalidInput {
-                            field: "then",
-                            reason: "the placement's change was not in its change set",
-                        })
-                    }
-                }
+            // The snapshot, once, after the last step (`append_events` made sure the
+            // order has its change).
+            let change = changes
+                .orders
+                .iter_mut()
+                .find(|c| c.snapshot.id == order.id);
+            if let (true, Some(change)) = (stepped, change) {
+                change.snapshot = order.clone();
             }
             // Automation rules (issue 14): the triggers of the placement and its
             // follow-ups, in one go.

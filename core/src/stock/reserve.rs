@@ -485,10 +485,7 @@ impl StockLedger {
     ) -> Result<(), StockError> {
         let (Some(s), Some(location_id)) = (self.slots.get(slot), self.location_id(location))
         else {
-            return Err(StockError::InvalidParameter {
-                parameter: "variant key",
-                reason: "names no variant of this ledger",
-            });
+            return Err(NO_SUCH_KEY);
         };
         self.check_reservable(slot, location, units, &s.id, location_id)
     }
