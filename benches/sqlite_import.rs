@@ -32,6 +32,18 @@ use ordersmith::ports::{ChangeSet, IdempotencyRecord, OrderChange, Outbox, Outbo
 use ordersmith_sqlite::SqliteStore;
 use ordersmith_store_conformance::fixtures;
 
+/// The process's CPU time so far (every thread, user and kernel), from
+/// `/proc/self/stat` (fields 14 and 15, in the kernel's fixed 100 ticks a second);
+/// `None` elsewhere. Shows how much of the import's wall time ran on both cores.
+fn process_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let kernel: f64 = fields.next()?.parse().ok()?;
+    Some((user + kernel) / 100.0)
+}
+
 /// Orders per `place_orders` call.
 const CALL: usize = 10_000;
 
@@ -205,12 +217,16 @@ fn main() {
     let marks = [10_000, 100_000, 1_000_000];
     let (mut done, mut segment_start, mut segment_time) = (0usize, 0usize, 0.0f64);
     let mut total = 0.0f64;
+    let mut cpu = 0.0f64;
     while done < n {
         let count = CALL.min(n - done);
         let batch = orders(done, count);
-        let started = Instant::now();
+        let (cpu_before, started) = (process_cpu(), Instant::now());
         let placed = e.place_orders(batch, &ctx);
         let took = started.elapsed().as_secs_f64();
+        cpu += process_cpu()
+            .zip(cpu_before)
+            .map_or(0.0, |(after, before)| after - before);
         assert!(placed.iter().all(Result::is_ok));
         done += count;
         segment_time += took;
@@ -227,10 +243,12 @@ fn main() {
         }
     }
     println!(
-        "place_orders, all {n}: {:.2} s = {:.0} orders/s ({:.1}x the one-call-each baseline)",
+        "place_orders, all {n}: {:.2} s = {:.0} orders/s ({:.1}x the one-call-each baseline); \
+         CPU {cpu:.2} s, {:.2} cores busy",
         total,
         n as f64 / total,
-        base_per * n as f64 / total
+        base_per * n as f64 / total,
+        cpu / total
     );
 
     // What one order is as JSON: its snapshot as the store returns it.

@@ -10,12 +10,13 @@
 //!   one item's commands while keeping the others'), and
 //! - the batch's commit fails (store unavailable, or concurrent writers kept winning).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TryRecvError};
 
-use super::{CommandContext, Engine, EngineError, Placement, PreparedPlace, Tx, Written};
+use super::{Attempt, CommandContext, Engine, EngineError, Placement, PreparedPlace, Tx, Written};
 use crate::ids::{ChannelId, OrderId, VariantId};
 use crate::order::{NewOrder, Order, OrderCommand};
-use crate::ports::ChangeSet;
+use crate::ports::{ChangeSet, CommitTicket, StoreError};
 use crate::stock::FastMap;
 
 /// Orders placed per commit by [`Engine::place_orders`], and commands run per commit by
@@ -96,6 +97,67 @@ fn share<T: Clone + Eq + std::hash::Hash>(seen: &mut Seen<T>, id: &mut T) {
     }
 }
 
+/// Change sets a pipelined batch call keeps queued for the store beyond the one being
+/// committed: the engine decides the next batch while the store packs and commits the
+/// previous ones, and a few megabytes of change sets at most wait.
+const PIPELINE_QUEUE: usize = 1;
+
+/// A batch of a pipelined call, decided and handed to the store: its results hold once
+/// its commit is known to be saved.
+struct Flight<S, I, V> {
+    side: S,
+    input: I,
+    /// The batch's results as decided (`None` when the attempt did not decide it).
+    value: Option<V>,
+    fate: Fate,
+}
+
+/// Where a [`Flight`] stands.
+enum Fate {
+    /// Its ticket is not decided yet (outcomes come in submission order).
+    Awaiting,
+    /// Saved: its results stand.
+    Saved,
+    /// Not saved: it goes through the unpipelined call.
+    Redo,
+}
+
+/// The thread of a pipelined call that waits for its tickets: tickets go in, outcomes
+/// come out in the same order.
+type Waiter = (SyncSender<CommitTicket>, Receiver<Result<(), StoreError>>);
+
+/// Records the outcomes of the awaiting flights decided so far, in submission order
+/// (all of them with `all`, waiting). Returns whether every outcome recorded was `Ok`.
+fn record<S, I, V>(
+    flights: &mut VecDeque<Flight<S, I, V>>,
+    outcomes: &Receiver<Result<(), StoreError>>,
+    all: bool,
+) -> bool {
+    let mut saved = true;
+    for flight in flights
+        .iter_mut()
+        .filter(|f| matches!(f.fate, Fate::Awaiting))
+    {
+        let outcome = if all {
+            outcomes.recv().ok()
+        } else {
+            match outcomes.try_recv() {
+                Ok(outcome) => Some(outcome),
+                Err(TryRecvError::Empty) => break,
+                // The waiting thread is gone (it cannot be, short of a panic).
+                Err(TryRecvError::Disconnected) => None,
+            }
+        };
+        if let Some(Ok(())) = outcome {
+            flight.fate = Fate::Saved;
+        } else {
+            flight.fate = Fate::Redo;
+            saved = false;
+        }
+    }
+    saved
+}
+
 impl Engine {
     /// [`Engine::place_orders`]: batches of [`WRITE_BATCH`] orders, one commit each.
     pub(super) fn place_orders_batched<R: Placement>(
@@ -105,24 +167,182 @@ impl Engine {
     ) -> Vec<Result<R, EngineError>> {
         let mut results = Vec::with_capacity(orders.len());
         let mut orders = orders.into_iter().peekable();
-        while orders.peek().is_some() {
-            let chunk: Vec<NewOrder> = orders.by_ref().take(WRITE_BATCH).collect();
-            results.extend(self.place_batch(chunk, ctx));
-        }
+        let batches = std::iter::from_fn(|| {
+            orders
+                .peek()
+                .is_some()
+                .then(|| ((), orders.by_ref().take(WRITE_BATCH).collect()))
+        });
+        self.place_batches(batches, ctx, |(), placed| results.extend(placed));
         results
     }
 
-    /// Places `orders` with one commit for every order that succeeds.
-    pub(super) fn place_batch<R: Placement>(
+    /// Places each batch of orders with one commit for the orders that succeed, and
+    /// hands each batch's results to `deliver`, batch by batch in input order, with the
+    /// batch's `S`. Pipelined on a store that commits groups (see [`Engine::pipelined`]).
+    pub(super) fn place_batches<R: Placement, S>(
         &self,
-        mut orders: Vec<NewOrder>,
+        batches: impl Iterator<Item = (S, Vec<NewOrder>)>,
+        ctx: &CommandContext,
+        deliver: impl FnMut(S, Vec<Result<R, EngineError>>),
+    ) {
+        let prepared = batches.map(|(side, mut orders)| {
+            share_ids(&mut orders);
+            let prepared: Vec<Result<PreparedPlace, EngineError>> = orders
+                .iter()
+                .map(|new| PreparedPlace::new(new, ctx))
+                .collect();
+            (side, (orders, prepared))
+        });
+        self.pipelined(
+            prepared,
+            |engine, tx, (orders, prepared)| engine.place_batch_in(tx, orders, prepared, ctx),
+            |engine, (orders, prepared)| engine.place_prepared(orders, prepared, ctx),
+            deliver,
+        );
+    }
+
+    /// Runs a batch call: `decide` each batch in one write, and hand its results to
+    /// `deliver` in input order once its change set is saved.
+    ///
+    /// On a store that commits groups (its `submit` queues), the batches are
+    /// pipelined: once batch k is decided and submitted, the writer is released and a
+    /// second thread waits for k's commit (packing and saving it, as the group's
+    /// leader) while this thread decides batch k + 1 on the ledger with k's effects in
+    /// it, and submits it after k. Batches are still decided one at a time, in input
+    /// order, so the outcome is the sequential one: the same orders get the same stock.
+    /// A store that decides in `submit` (memory, PostgreSQL) gets the sequential loop and
+    /// no thread.
+    ///
+    /// When a commit is refused or an attempt does not succeed at once, nothing after
+    /// the last saved batch stands (every later change set was submitted after the
+    /// refused one, so the store refuses it too, and the ledger is restored): from
+    /// that batch on, each batch goes through `alone`, the unpipelined call with its
+    /// retries and one-by-one fallback.
+    fn pipelined<S, I, V>(
+        &self,
+        batches: impl Iterator<Item = (S, I)>,
+        mut decide: impl FnMut(&Engine, &mut Tx<'_>, &I) -> Result<Written<V>, EngineError>,
+        mut alone: impl FnMut(&Engine, I) -> V,
+        mut deliver: impl FnMut(S, V),
+    ) {
+        let store = self.store.as_ref();
+        // Fused: the batches left after the pipeline are asked for again below.
+        let mut batches = batches.fuse();
+        std::thread::scope(|scope| {
+            // Started with the first change set the store queues.
+            let mut waiter: Option<Waiter> = None;
+            let mut flights: VecDeque<Flight<S, I, V>> = VecDeque::new();
+            // Set once a batch was not saved: no batch is decided here after it.
+            let mut broken = false;
+            while !broken {
+                let Some((side, input)) = batches.next() else {
+                    break;
+                };
+                let attempt = self.lock_writer().and_then(|mut state| {
+                    let attempt = self
+                        .attempt(&mut state, &mut |engine: &Engine, tx: &mut Tx<'_>| {
+                            decide(engine, tx, &input)
+                        })?;
+                    Ok((attempt, state.checkpoint_overdue()))
+                });
+                let mut flight = Flight {
+                    side,
+                    input,
+                    value: None,
+                    fate: Fate::Saved,
+                };
+                let mut drain = false;
+                match attempt {
+                    Ok((Attempt::Done(value), overdue)) => {
+                        flight.value = Some(value);
+                        drain = overdue;
+                    }
+                    Ok((Attempt::Pending(value, ticket), overdue)) => {
+                        let (tickets, _) = waiter.get_or_insert_with(|| {
+                            let (tickets, queued) = sync_channel::<CommitTicket>(PIPELINE_QUEUE);
+                            let (decided, outcomes) = channel();
+                            scope.spawn(move || {
+                                for ticket in queued {
+                                    if decided.send(store.wait(&ticket)).is_err() {
+                                        return;
+                                    }
+                                }
+                            });
+                            (tickets, outcomes)
+                        });
+                        flight.value = Some(value);
+                        flight.fate = Fate::Awaiting;
+                        // Blocks while the queue is full; the writer is released.
+                        if let Err(unsent) = tickets.send(ticket) {
+                            // The waiting thread is gone (short of a panic, it cannot
+                            // be): this batch is waited for by the settling below.
+                            drop(unsent);
+                            flight.fate = Fate::Redo;
+                            broken = true;
+                        }
+                        drain = overdue;
+                    }
+                    // Not decided at once: the unpipelined call retries it once the
+                    // batches before it are known.
+                    Ok((Attempt::Retry, _)) | Err(_) => {
+                        flight.fate = Fate::Redo;
+                        broken = true;
+                    }
+                }
+                flights.push_back(flight);
+                if let Some((_, outcomes)) = &waiter {
+                    broken |= !record(&mut flights, outcomes, drain || broken);
+                }
+                if !broken {
+                    while flights
+                        .front()
+                        .is_some_and(|f| matches!(f.fate, Fate::Saved))
+                    {
+                        if let Some(Flight {
+                            side,
+                            value: Some(value),
+                            ..
+                        }) = flights.pop_front()
+                        {
+                            deliver(side, value);
+                        }
+                    }
+                }
+            }
+            // Every ticket handed over is decided before the thread is joined.
+            if let Some((tickets, outcomes)) = waiter.take() {
+                drop(tickets);
+                broken |= !record(&mut flights, &outcomes, true);
+            }
+            if broken {
+                // The refused writes are undone (the ledger back at what was saved)
+                // before any of them is redone.
+                if let Ok(mut state) = self.lock_writer() {
+                    let _ = state.settle(store, true);
+                }
+            }
+            for flight in flights {
+                let value = match (flight.fate, flight.value) {
+                    (Fate::Saved, Some(value)) => value,
+                    _ => alone(self, flight.input),
+                };
+                deliver(flight.side, value);
+            }
+        });
+        for (side, input) in batches {
+            let value = alone(self, input);
+            deliver(side, value);
+        }
+    }
+
+    /// Places prepared `orders` with one commit for every order that succeeds.
+    fn place_prepared<R: Placement>(
+        &self,
+        orders: Vec<NewOrder>,
+        prepared: Vec<Result<PreparedPlace, EngineError>>,
         ctx: &CommandContext,
     ) -> Vec<Result<R, EngineError>> {
-        share_ids(&mut orders);
-        let prepared: Vec<Result<PreparedPlace, EngineError>> = orders
-            .iter()
-            .map(|new| PreparedPlace::new(new, ctx))
-            .collect();
         match self.write(|engine, tx| engine.place_batch_in(tx, &orders, &prepared, ctx)) {
             Ok(results) => results,
             // Nothing of the batch was saved: place each order on its own, as the
@@ -193,7 +413,8 @@ impl Engine {
     /// the other, and saves every command that succeeds with one commit per
     /// [`WRITE_BATCH`] commands (a bulk confirmation after an import, say). Results come
     /// back in input order; a refused command changes nothing and does not stop the rest.
-    /// A later command on an order sees the earlier commands of the batch on it.
+    /// A later command on an order sees the earlier commands of the batch on it. On a
+    /// store that commits groups, batches are pipelined as in [`Engine::place_orders`].
     ///
     /// `ctx` applies to every command; an idempotency key in it binds the first command
     /// (the later ones, being different commands, are refused as
@@ -229,12 +450,31 @@ impl Engine {
         commands: Vec<(OrderId, OrderCommand)>,
         ctx: &CommandContext,
     ) -> Vec<Result<Order, EngineError>> {
+        if let Err(e) = super::check_key(ctx) {
+            return commands.iter().map(|_| Err(e.clone())).collect();
+        }
+        // An idempotency key spans the call: separate calls keep its exact meaning.
+        if ctx.idempotency_key.is_some() {
+            return commands
+                .into_iter()
+                .map(|(id, command)| self.execute_one(&id, command, ctx))
+                .collect();
+        }
         let mut results = Vec::with_capacity(commands.len());
         let mut commands = commands.into_iter().peekable();
-        while commands.peek().is_some() {
-            let chunk: Vec<(OrderId, OrderCommand)> = commands.by_ref().take(WRITE_BATCH).collect();
-            results.extend(self.execute_batch(chunk, ctx));
-        }
+        let batches = std::iter::from_fn(|| {
+            commands.peek().is_some().then(|| {
+                let chunk: Vec<(OrderId, OrderCommand)> =
+                    commands.by_ref().take(WRITE_BATCH).collect();
+                ((), chunk)
+            })
+        });
+        self.pipelined(
+            batches,
+            |engine, tx, commands| engine.execute_batch_in(tx, commands, ctx),
+            |engine, commands| engine.execute_batch(commands, ctx),
+            |(), executed| results.extend(executed),
+        );
         results
     }
 

@@ -117,11 +117,14 @@ impl Engine {
         ctx: &CommandContext,
         mut each: impl FnMut(u64, Result<R, EngineError>),
     ) {
-        let mut lines = json_lines(data).peekable();
-        // Per batch: every line read, with its error when it is not an order.
-        let mut slots: Vec<(u64, Option<EngineError>)> = Vec::with_capacity(WRITE_BATCH);
-        let mut batch: Vec<NewOrder> = Vec::with_capacity(WRITE_BATCH);
-        while lines.peek().is_some() {
+        let mut lines = json_lines(data);
+        // Lines read after the last order: every one refused, so nothing to place.
+        let mut leftover: Vec<(u64, Option<EngineError>)> = Vec::new();
+        // Per batch: every line read, with its error when it is not an order. A run of
+        // lines that were all refused joins the next batch's lines (no write of its own).
+        let batches = std::iter::from_fn(|| {
+            let mut slots: Vec<(u64, Option<EngineError>)> = Vec::with_capacity(WRITE_BATCH);
+            let mut batch: Vec<NewOrder> = Vec::with_capacity(WRITE_BATCH);
             for (line, read) in lines.by_ref() {
                 let new = read
                     .map_err(OrderError::from)
@@ -137,14 +140,16 @@ impl Engine {
                     break;
                 }
             }
-            // A run of lines that were all refused places nothing (no write at all).
-            let mut placed = if batch.is_empty() {
-                Vec::new()
-            } else {
-                self.place_batch::<R>(std::mem::take(&mut batch), ctx)
+            if batch.is_empty() {
+                leftover.extend(slots);
+                return None;
             }
-            .into_iter();
-            for (line, refused) in slots.drain(..) {
+            Some((slots, batch))
+        });
+        let mut deliver = |slots: Vec<(u64, Option<EngineError>)>,
+                           placed: Vec<Result<R, EngineError>>| {
+            let mut placed = placed.into_iter();
+            for (line, refused) in slots {
                 each(
                     line,
                     match refused {
@@ -153,7 +158,10 @@ impl Engine {
                     },
                 );
             }
-        }
+        };
+        // Read on this thread between batches: reading overlaps the store's commits.
+        self.place_batches(batches, ctx, &mut deliver);
+        deliver(leftover, Vec::new());
     }
 }
 
@@ -195,6 +203,56 @@ mod tests {
         assert_eq!(got, expected);
         let placed = results.iter().filter(|r| r.result.is_ok()).count();
         assert_eq!(placed, 2 * WRITE_BATCH + 7);
+    }
+
+    #[test]
+    fn runs_of_bad_lines_are_reported_in_place_wherever_they_fall() {
+        // A whole batch's worth of bad lines between orders, and bad lines after the
+        // last order: each reported at its line, nothing placed for them, no order lost.
+        let mut data = String::new();
+        let mut expected = Vec::new();
+        let mut line = 0u64;
+        let mut push = |text: &str, ok: bool| {
+            line += 1;
+            data.push_str(text);
+            data.push('\n');
+            expected.push((line, ok));
+        };
+        push("{oops}", false);
+        for i in 0..5 {
+            push(&order(i), true);
+        }
+        for _ in 0..(WRITE_BATCH + 3) {
+            push("[]", false);
+        }
+        for i in 5..(WRITE_BATCH + 9) {
+            push(&order(i), true);
+        }
+        for _ in 0..4 {
+            push("{\"channel\": 1}", false);
+        }
+        let engine = Engine::in_memory();
+        let results = engine.place_orders_json_lines(data.as_bytes(), &CommandContext::system());
+        let got: Vec<(u64, bool)> = results.iter().map(|r| (r.line, r.result.is_ok())).collect();
+        assert_eq!(got, expected);
+        assert_eq!(
+            engine
+                .store()
+                .order_ids(None, 10 * WRITE_BATCH)
+                .map(|ids| ids.len()),
+            Ok(WRITE_BATCH + 9)
+        );
+        // Nothing but a bad line: each reported, no write.
+        let report = engine.import_orders_json_lines(b"{oops}\n\n[]\n", &CommandContext::system());
+        assert!(report.placed.is_empty());
+        assert_eq!(
+            report
+                .refused
+                .iter()
+                .map(|(line, _)| *line)
+                .collect::<Vec<_>>(),
+            vec![1, 3]
+        );
     }
 
     #[test]

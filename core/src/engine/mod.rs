@@ -82,8 +82,8 @@ use crate::order::{
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
-    ChangeSet, Clock, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery, Outbox,
-    OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
+    ChangeSet, Clock, CommitTicket, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
+    Outbox, OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
 };
 use crate::sourcing::SourcingError;
 use crate::stock::{
@@ -425,6 +425,17 @@ pub(crate) struct Written<T> {
     pub(crate) value: T,
 }
 
+/// What one attempt of a write came to ([`Engine::attempt`]).
+pub(crate) enum Attempt<T> {
+    /// Saved (or nothing to save): the write's answer.
+    Done(T),
+    /// Handed to a store that commits groups and not decided yet: the answer holds once
+    /// the ticket is decided `Ok`.
+    Pending(T, CommitTicket),
+    /// Lost a race worth another attempt; the ledger is back at what was saved.
+    Retry,
+}
+
 /// One command's effect on an order inside a write ([`Engine::step_in`]).
 struct Step {
     /// The order after the command.
@@ -637,127 +648,147 @@ impl Engine {
         let store = self.store.as_ref();
         let mut guard = self.lock_writer()?;
         for _ in 0..self.config.max_attempts {
-            let state = &mut *guard;
-            state.settle(store, false)?;
-            if !state.in_flight() {
-                state.catch_up(store)?;
-            }
-            let now = self.clock.now();
-            let seq_before = state.heads.applied;
-            let mut tx = Tx {
-                ledger: &mut state.ledger,
-                now,
-                ids: self.ids.as_ref(),
-                seq_before,
-                entries: Vec::new(),
-                events: Vec::new(),
-                heads: &state.heads,
-                places: stock_log::WritePlaces::new(&state.heads),
-            };
-            let result = body(self, &mut tx);
-            let (entries, stock_events) = (tx.entries, tx.events);
-            let stock_log::WritePlaces {
-                heads: after,
-                places,
-            } = tx.places;
-            let dirty = !entries.is_empty();
-            let written = match result {
-                Ok(w) => w,
-                Err(e) => {
-                    // Undone from the checkpoint, which holds only saved writes: the
-                    // writes in flight are decided first (a refusal among them restores
-                    // the ledger, this write's changes included).
-                    if dirty && state.settle(store, true)? {
-                        state.undo(store)?;
+            match self.attempt(&mut guard, &mut body)? {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::Retry => {}
+                Attempt::Pending(value, ticket) => {
+                    drop(guard);
+                    let outcome = store.wait(&ticket);
+                    guard = self.lock_writer()?;
+                    if outcome.is_err() {
+                        // This change set, or one it was submitted after, was refused:
+                        // the ledger goes back to what was saved before the retry.
+                        guard.settle(store, true)?;
                     }
-                    return Err(e);
-                }
-            };
-            let mut changes = written.changes;
-            // The entries this engine keeps for undoing later writes (only once it keeps
-            // a checkpoint).
-            let kept = state.kept(&entries);
-            if dirty {
-                // Unique without a generator across every process sharing the store:
-                // the place of the write's first entry is taken once (ADR 0012).
-                let first = places.first().map_or_else(String::new, |p| {
-                    let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
-                    format!("{partition}:{}", p.seq)
-                });
-                for (k, event) in stock_events.iter().enumerate() {
-                    if matches!(event, StockEvent::Moved(_)) {
-                        continue;
-                    }
-                    changes.outbox.push(OutboxWrite::Record(OutboxRecord {
-                        // The write's first place and the event's index within it.
-                        id: format!("stock:{first}:{k}"),
-                        topic: event.topic().to_string(),
-                        aggregate_id: "stock".to_string(),
-                        aggregate_version: seq_before + entries.len() as u64,
-                        created_at: now,
-                        payload_json: json(event)?,
-                    }));
-                }
-                changes.stock = Some(StockAppend {
-                    expected_seq: seq_before,
-                    entries,
-                    places,
-                });
-            }
-            if changes.is_empty() {
-                // An answer decided on a ledger still ahead of the store is only an
-                // answer once what it saw is saved.
-                if state.in_flight() && !state.settle(store, true)? {
-                    continue;
-                }
-                return Ok(written.value);
-            }
-            let in_flight = state.in_flight();
-            let ticket = store.submit(changes, state.tail());
-            let outcome = match ticket.outcome() {
-                // Decided in `submit` (a store that commits at once) with nothing in
-                // flight: settled here, under the writer, as before group commit.
-                Some(outcome) if !in_flight => {
-                    match &outcome {
-                        Ok(()) => state.committed(kept, after),
-                        Err(_) if dirty => state.undo(store)?,
+                    match outcome {
+                        Ok(()) => return Ok(value),
+                        Err(e) if !e.is_retryable() => return Err(e.into()),
                         Err(_) => {}
                     }
-                    outcome
                 }
-                decided => {
-                    if dirty {
-                        state.submitted(ticket.clone(), kept, after);
-                    }
-                    match decided {
-                        Some(outcome) => {
-                            state.settle(store, outcome.is_err())?;
-                            outcome
-                        }
-                        None => {
-                            drop(guard);
-                            let outcome = store.wait(&ticket);
-                            guard = self.lock_writer()?;
-                            if outcome.is_err() {
-                                // This change set, or one it was submitted after, was
-                                // refused: the ledger goes back to what was saved
-                                // before the retry.
-                                guard.settle(store, true)?;
-                            }
-                            outcome
-                        }
-                    }
-                }
-            };
-            match outcome {
-                Ok(()) => return Ok(written.value),
-                Err(e) if !e.is_retryable() => return Err(e.into()),
-                Err(_) => {}
             }
         }
         Err(EngineError::Conflict {
             attempts: self.config.max_attempts,
         })
+    }
+
+    /// One attempt of [`Engine::write`], under the writer: decides `body` on the caught-up
+    /// ledger and submits its change set. A change set the store decided at once is
+    /// settled here ([`Attempt::Done`] or [`Attempt::Retry`]); one it queued is in flight
+    /// ([`Attempt::Pending`]): the caller waits for its ticket without the writer, and
+    /// undoes with [`StockState::settle`](stock_log::StockState::settle) if it is refused.
+    fn attempt<T>(
+        &self,
+        state: &mut stock_log::StockState,
+        body: &mut impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
+    ) -> Result<Attempt<T>, EngineError> {
+        let store = self.store.as_ref();
+        state.settle(store, false)?;
+        if !state.in_flight() {
+            state.catch_up(store)?;
+        }
+        let now = self.clock.now();
+        let seq_before = state.heads.applied;
+        let mut tx = Tx {
+            ledger: &mut state.ledger,
+            now,
+            ids: self.ids.as_ref(),
+            seq_before,
+            entries: Vec::new(),
+            events: Vec::new(),
+            heads: &state.heads,
+            places: stock_log::WritePlaces::new(&state.heads),
+        };
+        let result = body(self, &mut tx);
+        let (entries, stock_events) = (tx.entries, tx.events);
+        let stock_log::WritePlaces {
+            heads: after,
+            places,
+        } = tx.places;
+        let dirty = !entries.is_empty();
+        let written = match result {
+            Ok(w) => w,
+            Err(e) => {
+                // Undone from the checkpoint, which holds only saved writes: the
+                // writes in flight are decided first (a refusal among them restores
+                // the ledger, this write's changes included).
+                if dirty && state.settle(store, true)? {
+                    state.undo(store)?;
+                }
+                return Err(e);
+            }
+        };
+        let mut changes = written.changes;
+        // The entries this engine keeps for undoing later writes (only once it keeps
+        // a checkpoint).
+        let kept = state.kept(&entries);
+        if dirty {
+            // Unique without a generator across every process sharing the store:
+            // the place of the write's first entry is taken once (ADR 0012).
+            let first = places.first().map_or_else(String::new, |p| {
+                let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
+                format!("{partition}:{}", p.seq)
+            });
+            for (k, event) in stock_events.iter().enumerate() {
+                if matches!(event, StockEvent::Moved(_)) {
+                    continue;
+                }
+                changes.outbox.push(OutboxWrite::Record(OutboxRecord {
+                    // The write's first place and the event's index within it.
+                    id: format!("stock:{first}:{k}"),
+                    topic: event.topic().to_string(),
+                    aggregate_id: "stock".to_string(),
+                    aggregate_version: seq_before + entries.len() as u64,
+                    created_at: now,
+                    payload_json: json(event)?,
+                }));
+            }
+            changes.stock = Some(StockAppend {
+                expected_seq: seq_before,
+                entries,
+                places,
+            });
+        }
+        if changes.is_empty() {
+            // An answer decided on a ledger still ahead of the store is only an
+            // answer once what it saw is saved.
+            if state.in_flight() && !state.settle(store, true)? {
+                return Ok(Attempt::Retry);
+            }
+            return Ok(Attempt::Done(written.value));
+        }
+        let in_flight = state.in_flight();
+        let ticket = store.submit(changes, state.tail());
+        let outcome = match ticket.outcome() {
+            // Decided in `submit` (a store that commits at once) with nothing in
+            // flight: settled here, under the writer, as before group commit.
+            Some(outcome) if !in_flight => {
+                match &outcome {
+                    Ok(()) => state.committed(kept, after),
+                    Err(_) if dirty => state.undo(store)?,
+                    Err(_) => {}
+                }
+                outcome
+            }
+            decided => {
+                if dirty {
+                    state.submitted(ticket.clone(), kept, after);
+                }
+                match decided {
+                    Some(outcome) => {
+                        state.settle(store, outcome.is_err())?;
+                        outcome
+                    }
+                    None => return Ok(Attempt::Pending(written.value, ticket)),
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => Ok(Attempt::Done(written.value)),
+            Err(e) if !e.is_retryable() => Err(e.into()),
+            Err(_) => Ok(Attempt::Retry),
+        }
     }
 
     fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, stock_log::StockState>, EngineError> {
@@ -1000,7 +1031,10 @@ impl Engine {
     /// decided on its own, so one bad order does not stop the rest; results come back in
     /// input order. The orders that succeed are saved [`WRITE_BATCH`] at a time, each
     /// batch in one atomic commit (one sync on a durable store); keys and channel
-    /// references repeated within a batch behave as across calls.
+    /// references repeated within a batch behave as across calls. On a store that
+    /// commits groups (SQLite), the next batch is decided while the previous one is
+    /// saved, on a second thread of the call (ADR 0013); batches are still decided in
+    /// input order, so the outcome is the one-batch-after-another one.
     pub fn place_orders(
         &self,
         orders: Vec<NewOrder>,

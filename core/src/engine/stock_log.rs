@@ -407,6 +407,15 @@ impl StockState {
         }
     }
 
+    /// True when the checkpoint's entries have grown to twice what renews it: a caller
+    /// that keeps writes in flight back to back (a pipelined batch call) lets them all
+    /// be decided, so the checkpoint can be renewed before it grows further.
+    pub(crate) fn checkpoint_overdue(&self) -> bool {
+        self.checkpoint.as_ref().is_some_and(|checkpoint| {
+            checkpoint.since.len() >= 2 * CHECKPOINT_EVERY.max(self.ledger.journal_len() / 4)
+        })
+    }
+
     /// Renews the checkpoint from the ledger when enough entries were applied since.
     /// Only while nothing is in flight: the ledger then holds exactly what was saved.
     fn renew_if_due(&mut self) {

@@ -193,10 +193,20 @@ struct CommitQueue {
     leading: bool,
 }
 
-/// One submitted change set, its documents packed.
+/// One submitted change set and, once packed, its documents.
+///
+/// A change set is queued as it is handed over and packed afterwards: by its submitter
+/// in [`Store::wait`], outside the engine's writer and outside the group's
+/// transaction, or by the leader that takes it first. The engine submits under its
+/// writer (the submission order is the order of its decisions), so packing in `submit`
+/// would hold every other write of the engine back for the time it takes.
 struct Queued {
     changes: ChangeSet,
-    packed: PackedSet,
+    /// `None` until packed; a packing failure refuses this change set alone.
+    packed: Option<Result<PackedSet, StoreError>>,
+    /// Set while the submitter packs it outside the queue's lock (its `changes` are then
+    /// with the submitter): a leader takes only the change sets queued before it.
+    packing: bool,
     ticket: CommitTicket,
     after: Option<CommitTicket>,
 }
@@ -470,10 +480,11 @@ impl<'c> SavedEvents<'c> {
     }
 }
 
-/// A change set's documents, packed (JSON, then zstd) by the thread that submits it,
-/// before it is queued: the group commit's leader holds SQLite's write lock from the
-/// first statement to the end of the fsync, so whatever it computes there is time no
-/// other writer can commit in, while packing here overlaps the previous group's fsync.
+/// A change set's documents, packed (JSON, then zstd) by the thread that submitted it
+/// while it waits, or by the leader before it begins its transaction (see [`Queued`]):
+/// the group commit's leader holds SQLite's write lock from the first statement to the
+/// end of the fsync, so whatever it computes there is time no other writer can commit
+/// in, while packing outside it overlaps the previous group's fsync.
 /// The ranges follow the change set's own order, category by category.
 #[derive(Default)]
 struct PackedSet {
@@ -954,9 +965,14 @@ impl SqliteStore {
     ///
     /// Gives the group back, for the caller to free once it no longer leads: freeing
     /// the change sets is no work for the write lock.
-    fn commit_group(&self, group: Vec<Queued>) -> Vec<Queued> {
+    fn commit_group(&self, mut group: Vec<Queued>) -> Vec<Queued> {
         if group.is_empty() {
             return group;
+        }
+        // Change sets whose submitters have not come to wait yet, packed before the
+        // transaction begins.
+        for queued in group.iter_mut().filter(|q| q.packed.is_none()) {
+            queued.packed = Some(PackedSet::pack(&queued.changes));
         }
         let outcomes = self.apply_group(&group);
         for (queued, outcome) in group.iter().zip(outcomes) {
@@ -1016,7 +1032,16 @@ impl SqliteStore {
         st.savepoint
             .execute([])
             .map_err(store_error("beginning a change set"))?;
-        match self.apply(tx, st, &queued.changes, &queued.packed) {
+        let packed = match &queued.packed {
+            Some(Ok(packed)) => Ok(packed),
+            // Refused before anything of it was written: the savepoint is empty.
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(StoreError::Unavailable {
+                reason: "a change set reached its commit unpacked (a bug in the SQLite store)"
+                    .to_string(),
+            }),
+        };
+        match packed.and_then(|packed| self.apply(tx, st, &queued.changes, packed)) {
             Ok(()) => st
                 .release
                 .execute([])
@@ -1220,16 +1245,13 @@ impl Store for SqliteStore {
     }
 
     fn submit(&self, changes: ChangeSet, after: Option<&CommitTicket>) -> CommitTicket {
-        // Packed here, by the submitting thread, outside the group's transaction.
-        let packed = match PackedSet::pack(&changes) {
-            Ok(packed) => packed,
-            Err(e) => return CommitTicket::done(Err(e)),
-        };
+        // Queued as it is: packed in `wait`, after the engine released its writer.
         let ticket = CommitTicket::pending();
         match self.queue.lock() {
             Ok(mut queue) => queue.waiting.push(Queued {
                 changes,
-                packed,
+                packed: None,
+                packing: false,
                 ticket: ticket.clone(),
                 after: after.cloned(),
             }),
@@ -1244,14 +1266,52 @@ impl Store for SqliteStore {
             if let Some(outcome) = ticket.outcome() {
                 return outcome;
             }
-            if queue.leading {
+            // Its own change set, still queued and unpacked, is packed here, beside
+            // the group being committed, and put back.
+            if let Some(own) = queue
+                .waiting
+                .iter_mut()
+                .find(|q| q.ticket.same(ticket) && q.packed.is_none() && !q.packing)
+            {
+                own.packing = true;
+                let changes = std::mem::take(&mut own.changes);
+                drop(queue);
+                let packed = PackedSet::pack(&changes);
+                queue = self.queue.lock().map_err(|_| queue_poisoned())?;
+                // Still queued: a leader takes no change set from one being packed on.
+                match queue.waiting.iter_mut().find(|q| q.ticket.same(ticket)) {
+                    Some(own) => {
+                        own.changes = changes;
+                        own.packed = Some(packed);
+                        own.packing = false;
+                    }
+                    None => {
+                        ticket.decide(Err(StoreError::Unavailable {
+                            reason: "a change set left the commit queue while it was packed \
+                                     (a bug in the SQLite store)"
+                                .to_string(),
+                        }));
+                    }
+                }
+                // A waiter may be held by this change set at the queue's head.
+                self.decided.notify_all();
+                continue;
+            }
+            let ready = queue
+                .waiting
+                .iter()
+                .position(|q| q.packing)
+                .unwrap_or(queue.waiting.len());
+            if queue.leading || (ready == 0 && !queue.waiting.is_empty()) {
+                // A group is being committed, or the next change set is being packed by
+                // its submitter: both signal when done.
                 queue = self.decided.wait(queue).map_err(|_| queue_poisoned())?;
                 continue;
             }
-            // No group is being committed: this thread commits everything queued,
-            // its own change set among it.
+            // No group is being committed: this thread commits everything queued up to
+            // the first change set still being packed, its own among it.
             queue.leading = true;
-            let group = std::mem::take(&mut queue.waiting);
+            let group: Vec<Queued> = queue.waiting.drain(..ready).collect();
             drop(queue);
             let empty = group.is_empty();
             let decided = {

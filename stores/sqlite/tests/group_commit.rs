@@ -374,3 +374,179 @@ fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
     reader.join().unwrap();
     assert_eq!(store.order_ids(None, 10).unwrap().len(), 2);
 }
+
+/// An engine on `store` with the stock `fixtures::new_order` takes: plenty of shirts,
+/// `mugs` mugs.
+fn stocked_engine(store: &Arc<SqliteStore>, mugs: u32) -> Engine {
+    let engine = Engine::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(SystemClock::new()),
+        store.clone(),
+    );
+    let ist = LocationId::parse("IST").unwrap();
+    let mut setup = vec![StockCommand::AddLocation {
+        location: Location::new(
+            ist.clone(),
+            "Istanbul DC",
+            1,
+            "TR-34",
+            LocationKind::Warehouse,
+        ),
+    }];
+    for (sku, units) in [("SHIRT-M", 1_000_000), ("MUG", mugs)] {
+        let variant = VariantId::parse(sku).unwrap();
+        setup.push(StockCommand::RegisterVariant {
+            variant: variant.clone(),
+            policy: StockPolicy::Deny,
+        });
+        setup.push(StockCommand::Receive {
+            variant,
+            location: ist.clone(),
+            quantity: units,
+            reference: None,
+        });
+    }
+    engine.stock_batch(setup).unwrap();
+    engine
+}
+
+fn referenced_orders(n: usize) -> Vec<ordersmith::order::NewOrder> {
+    (0..n)
+        .map(|i| {
+            let mut new = fixtures::new_order("web", fixtures::start());
+            new.external_ref = Some(format!("P-{i}"));
+            new
+        })
+        .collect()
+}
+
+/// A batch call of several batches is pipelined on a file (the next batch is decided
+/// while the previous one commits), and still behaves as the batches one after the
+/// other: every order placed once, results in input order, and the stock goes to the
+/// first orders in input order, exactly as far as it reaches.
+#[test]
+fn pipelined_batches_place_and_confirm_in_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let n = 2 * ordersmith::engine::WRITE_BATCH + 500;
+    let mugs = 1_234;
+    let ctx = CommandContext::system();
+    let placed: Vec<OrderId> = {
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let engine = stocked_engine(&store, mugs);
+        let placed: Vec<OrderId> = engine
+            .place_orders(referenced_orders(n), &ctx)
+            .into_iter()
+            .map(|r| r.unwrap().id)
+            .collect();
+        let commands = placed
+            .iter()
+            .map(|id| (id.clone(), ordersmith::order::OrderCommand::Confirm))
+            .collect();
+        let confirmed = engine.execute_many(commands, &ctx);
+        assert_eq!(confirmed.len(), n);
+        for (i, result) in confirmed.iter().enumerate() {
+            if i < usize::try_from(mugs).unwrap() {
+                assert_eq!(
+                    result.as_ref().unwrap().status,
+                    OrderStatus::Confirmed,
+                    "{i}"
+                );
+            } else {
+                assert_eq!(
+                    result.as_ref().unwrap_err().code(),
+                    "STOCK_INSUFFICIENT",
+                    "{i}"
+                );
+            }
+        }
+        placed
+    };
+    // Everything acknowledged is on disk, once, in the order the results said.
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+    assert_eq!(placed.iter().collect::<BTreeSet<_>>().len(), n);
+    assert_eq!(store.order_ids(None, n + 10).unwrap().len(), n);
+    for (i, id) in placed.iter().enumerate() {
+        let order = store.load_order(id).unwrap().unwrap();
+        assert_eq!(
+            order.external_ref.as_deref(),
+            Some(format!("P-{i}").as_str())
+        );
+        let expected = if i < usize::try_from(mugs).unwrap() {
+            OrderStatus::Confirmed
+        } else {
+            OrderStatus::Pending
+        };
+        assert_eq!(order.status, expected, "{i}");
+    }
+    let engine = stocked_engine_reopened(&store);
+    let ist = LocationId::parse("IST").unwrap();
+    let mug = engine
+        .with_stock(|l| l.level(&VariantId::parse("MUG").unwrap(), &ist).unwrap())
+        .unwrap();
+    assert_eq!((mug.reserved, mug.available), (i64::from(mugs), 0));
+}
+
+fn stocked_engine_reopened(store: &Arc<SqliteStore>) -> Engine {
+    Engine::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(SystemClock::new()),
+        store.clone(),
+    )
+}
+
+/// A pipelined batch whose commit fails is redone (and the batches submitted after it
+/// that were refused with it): the call's results are the ones the one-by-one calls
+/// would give, nothing is placed twice, and the stock still goes first come, first
+/// served.
+#[test]
+fn a_failed_commit_in_a_pipelined_call_is_redone_without_duplicates() {
+    let (store, _dir) = file_store();
+    let n = 3 * ordersmith::engine::WRITE_BATCH + 10;
+    let mugs = 1_500;
+    let engine = stocked_engine(&store, mugs);
+    let ctx = CommandContext::system();
+    store.fail_next_commits(1);
+    let placed: Vec<OrderId> = engine
+        .place_orders(referenced_orders(n), &ctx)
+        .into_iter()
+        .map(|r| r.unwrap().id)
+        .collect();
+    assert_eq!(placed.iter().collect::<BTreeSet<_>>().len(), n);
+    assert_eq!(store.order_ids(None, n + 10).unwrap().len(), n);
+    for (i, id) in placed.iter().enumerate() {
+        let order = store.load_order(id).unwrap().unwrap();
+        assert_eq!(
+            order.external_ref.as_deref(),
+            Some(format!("P-{i}").as_str())
+        );
+    }
+    store.fail_next_commits(2);
+    let commands = placed
+        .iter()
+        .map(|id| (id.clone(), ordersmith::order::OrderCommand::Confirm))
+        .collect();
+    let confirmed = engine.execute_many(commands, &ctx);
+    let statuses: Vec<bool> = confirmed.iter().map(Result::is_ok).collect();
+    let first = usize::try_from(mugs).unwrap();
+    assert!(statuses[..first].iter().all(|ok| *ok));
+    assert!(statuses[first..].iter().all(|ok| !ok));
+    for (i, id) in placed.iter().enumerate() {
+        let order = store.load_order(id).unwrap().unwrap();
+        let expected = if i < first {
+            OrderStatus::Confirmed
+        } else {
+            OrderStatus::Pending
+        };
+        assert_eq!(order.status, expected, "{i}");
+    }
+    let reopened = stocked_engine_reopened(&store);
+    let ist = LocationId::parse("IST").unwrap();
+    let mug = reopened
+        .with_stock(|l| l.level(&VariantId::parse("MUG").unwrap(), &ist).unwrap())
+        .unwrap();
+    assert_eq!((mug.reserved, mug.available), (i64::from(mugs), 0));
+}
