@@ -13,7 +13,9 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TryRecvError};
 
-use super::{Attempt, CommandContext, Engine, EngineError, Placement, PreparedPlace, Tx, Written};
+use super::{
+    Attempt, CommandContext, Engine, EngineError, Placement, PreparedPlace, StoredKeys, Tx, Written,
+};
 use crate::ids::{ChannelId, OrderId, VariantId};
 use crate::order::{NewOrder, Order, OrderCommand};
 use crate::ports::{ChangeSet, CommitTicket, StoreError};
@@ -374,6 +376,18 @@ impl Engine {
             ..ChangeSet::default()
         };
         let mut results: Vec<Result<R, EngineError>> = Vec::with_capacity(orders.len());
+        // Every key of the batch looked up in one store call, not one per order.
+        let keys: Vec<&str> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .flat_map(|p| p.keys.iter().map(String::as_str))
+            .collect();
+        let stored: StoredKeys = self
+            .store
+            .idempotency_records_for(&keys)?
+            .into_iter()
+            .map(|record| (record.key.clone(), record))
+            .collect();
         // Key -> (fingerprint, index of the result that took it).
         let mut taken: FastMap<&str, (&str, usize)> = FastMap::default();
         for (new, prepared) in orders.iter().zip(prepared) {
@@ -389,7 +403,7 @@ impl Engine {
                 continue;
             }
             let mark = tx.entries.len();
-            match self.place_in::<R>(tx, new, prepared, ctx, true) {
+            match self.place_in::<R>(tx, new, prepared, ctx, true, Some(&stored)) {
                 Ok(written) => {
                     if !written.changes.is_empty() {
                         for key in &prepared.keys {

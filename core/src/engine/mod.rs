@@ -425,6 +425,10 @@ pub(crate) struct Written<T> {
     pub(crate) value: T,
 }
 
+/// The stored idempotency records of a batch's keys, read at once
+/// ([`Store::idempotency_records_for`]): a key absent here is not stored.
+pub(crate) type StoredKeys = crate::stock::FastMap<String, IdempotencyRecord>;
+
 /// What one attempt of a write came to ([`Engine::attempt`]).
 pub(crate) enum Attempt<T> {
     /// Saved (or nothing to save): the write's answer.
@@ -825,7 +829,7 @@ impl Engine {
     /// same idempotency key again returns the first result.
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
         let prepared = PreparedPlace::new(&new, ctx)?;
-        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true))
+        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true, None))
     }
 
     /// Places a new order and runs `then` on it in the same atomic write: one commit,
@@ -882,7 +886,7 @@ impl Engine {
         self.write(|engine, tx| {
             // Rules run once, after the follow-ups (below): a rule's auto-confirm never
             // collides with a follow-up confirmation.
-            let placed = engine.place_in::<Order>(tx, &new, &prepared, ctx, false)?;
+            let placed = engine.place_in::<Order>(tx, &new, &prepared, ctx, false, None)?;
             if placed.changes.is_empty() {
                 return Ok(Written {
                     changes: ChangeSet::default(),
@@ -956,6 +960,7 @@ impl Engine {
         prepared: &PreparedPlace,
         ctx: &CommandContext,
         run_rules: bool,
+        stored: Option<&StoredKeys>,
     ) -> Result<Written<R>, EngineError> {
         let PreparedPlace {
             placed,
@@ -970,7 +975,11 @@ impl Engine {
             });
         };
         for key in keys {
-            if let Some(record) = self.store.idempotency_record(key)? {
+            let record = match stored {
+                Some(stored) => stored.get(key.as_str()).cloned(),
+                None => self.store.idempotency_record(key)?,
+            };
+            if let Some(record) = record {
                 if !same_fingerprint(&record.fingerprint, fingerprint, new) {
                     return Err(match (external_key, &new.external_ref) {
                         (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {

@@ -684,6 +684,19 @@ pub trait Store: Send + Sync {
     fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError>;
     /// The record for an idempotency key, if seen.
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// The records of those of `keys` that are stored, in any order: a key not stored
+    /// is absent. A batch placement asks for every key of its orders at once (one
+    /// query, one round trip) instead of one [`Store::idempotency_record`] per order;
+    /// the default asks key by key.
+    fn idempotency_records_for(&self, keys: &[&str]) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let mut found = Vec::new();
+        for key in keys {
+            if let Some(record) = self.idempotency_record(key)? {
+                found.push(record);
+            }
+        }
+        Ok(found)
+    }
     /// Up to `limit` stock log entries after sequence `after_seq`, in order.
     fn stock_log_since(
         &self,

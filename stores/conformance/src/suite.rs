@@ -224,7 +224,14 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
             documents: Vec::new(),
         })
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            aggregate: "order o-b".into(),
+            expected: 0,
+            actual: 1
+        }
+    );
     assert_eq!(observable(&sut), before);
     assert_eq!(sut.store.load_order(&oid("o-a")).unwrap(), None);
     let err = sut
@@ -249,6 +256,27 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
     );
     assert_eq!(observable(&sut), before);
     assert_eq!(sut.store.idempotency_record("fresh").unwrap(), None);
+    // One key twice in one change set: the second is taken by the first.
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![new_order_change("o-e", "web", start())],
+            idempotency: vec![
+                key("fresh", "o-e"),
+                key("twice", "o-e"),
+                key("twice", "o-e"),
+            ],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::KeyTaken {
+            key: "twice".into()
+        }
+    );
+    assert_eq!(observable(&sut), before);
+    assert_eq!(sut.store.load_order(&oid("o-e")).unwrap(), None);
 }
 
 /// A failure injected in the middle of a commit leaves nothing of it; the same change
@@ -480,8 +508,34 @@ pub fn idempotency_keys_are_unique_and_round_trip(make: Make<'_>) {
     );
     assert_eq!(
         sut.store.idempotency_record(&record.key).unwrap(),
-        Some(record)
+        Some(record.clone())
     );
+    // Many keys at once: the stored ones, whatever else is asked.
+    let second = IdempotencyRecord {
+        key: "k-2".into(),
+        fingerprint: "sha256:00".into(),
+        order_id: oid("o-2"),
+        order_version: 1,
+    };
+    sut.store
+        .commit(ChangeSet {
+            idempotency: vec![second.clone()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(sut.store.idempotency_records_for(&[]).unwrap(), vec![]);
+    assert_eq!(
+        sut.store
+            .idempotency_records_for(&["nope", "k-2", "\"[],'"])
+            .unwrap(),
+        vec![second.clone()]
+    );
+    let mut both = sut
+        .store
+        .idempotency_records_for(&[&record.key, "k-2", "absent"])
+        .unwrap();
+    both.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(both, vec![record.clone(), second]);
     let (engine, _) = sut.engine();
     let order = engine
         .place_order(new_order("web", start()), &CommandContext::system())

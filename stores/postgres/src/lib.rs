@@ -31,6 +31,7 @@ mod records;
 mod schema;
 mod statements;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -369,7 +370,10 @@ fn write_orders(
         Vec::with_capacity(events),
         Vec::with_capacity(events),
     );
-    for change in sorted {
+    // New orders go in together (one statement, in id order); updates one by one, each
+    // with its version check.
+    let mut new = NewRows::default();
+    for change in &sorted {
         let order = &change.snapshot;
         let id = order.id.as_str();
         let doc = encode("order snapshot", order)?;
@@ -377,39 +381,53 @@ fn write_orders(
         let (secs, nanos) = time_key(&order.placed_at);
         let status = order.status.as_str();
         let channel = order.channel.as_str();
-        let written = if change.expected_version == 0 {
-            tx.execute(
-                &stmts.insert_order,
-                &[&id, &version, &status, &channel, &secs, &nanos, &doc],
-            )
+        if change.expected_version == 0 {
+            new.ids.push(id);
+            new.versions.push(version);
+            new.statuses.push(status);
+            new.channels.push(channel);
+            new.secs.push(secs);
+            new.nanos.push(nanos);
+            new.docs.push(doc);
         } else {
             let expected = to_i64("expected version", change.expected_version)?;
-            tx.execute(
-                &stmts.update_order,
-                &[
-                    &id, &version, &status, &channel, &secs, &nanos, &doc, &expected,
-                ],
-            )
-        }
-        .map_err(store_error("saving an order"))?;
-        if written == 0 {
-            let actual = tx
-                .query_opt(&stmts.order_version, &[&id])
-                .map_err(store_error("reading an order version"))?
-                .map(|r| r.try_get::<_, i64>(0))
-                .transpose()
-                .map_err(store_error("reading an order version"))?
-                .unwrap_or(0);
-            return Err(StoreError::Conflict {
-                aggregate: format!("order {id}"),
-                expected: change.expected_version,
-                actual: to_u64("stored version", actual)?,
-            });
+            let written = tx
+                .execute(
+                    &stmts.update_order,
+                    &[
+                        &id, &version, &status, &channel, &secs, &nanos, &doc, &expected,
+                    ],
+                )
+                .map_err(store_error("saving an order"))?;
+            if written == 0 {
+                return Err(version_conflict(tx, stmts, id, change.expected_version)?);
+            }
         }
         for event in &change.events {
             event_orders.push(id);
             event_versions.push(to_i64("event version", event.version)?);
             event_records.push(encode("event record", event)?);
+        }
+    }
+    if !new.ids.is_empty() {
+        let rows = tx
+            .query(
+                &stmts.insert_orders,
+                &[
+                    &new.ids,
+                    &new.versions,
+                    &new.statuses,
+                    &new.channels,
+                    &new.secs,
+                    &new.nanos,
+                    &new.docs,
+                ],
+            )
+            .map_err(store_error("saving orders"))?;
+        if rows.len() != new.ids.len() {
+            let written = texts(&rows, "saving orders")?;
+            let taken = first_unwritten(&new.ids, &written);
+            return Err(version_conflict(tx, stmts, taken, 0)?);
         }
     }
     if !event_records.is_empty() {
@@ -420,6 +438,59 @@ fn write_orders(
         .map_err(store_error("appending events (events are never rewritten)"))?;
     }
     Ok(())
+}
+
+/// The columns of a change set's new orders, for one multi-row insert.
+#[derive(Default)]
+struct NewRows<'a> {
+    ids: Vec<&'a str>,
+    versions: Vec<i64>,
+    statuses: Vec<&'a str>,
+    channels: Vec<&'a str>,
+    secs: Vec<i64>,
+    nanos: Vec<i64>,
+    docs: Vec<String>,
+}
+
+/// The first of `asked` (in order) that `written` does not account for: a repeated
+/// value counts once per time it was written.
+fn first_unwritten<'a>(asked: &[&'a str], written: &[String]) -> &'a str {
+    let mut left: HashMap<&str, usize> = HashMap::new();
+    for w in written {
+        *left.entry(w.as_str()).or_default() += 1;
+    }
+    asked
+        .iter()
+        .find(|a| match left.get_mut(**a) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The conflict for order `id`, which was not at `expected` (0: absent).
+fn version_conflict(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    id: &str,
+    expected: u64,
+) -> Result<StoreError, StoreError> {
+    let actual = tx
+        .query_opt(&stmts.order_version, &[&id])
+        .map_err(store_error("reading an order version"))?
+        .map(|r| r.try_get::<_, i64>(0))
+        .transpose()
+        .map_err(store_error("reading an order version"))?
+        .unwrap_or(0);
+    Ok(StoreError::Conflict {
+        aggregate: format!("order {id}"),
+        expected,
+        actual: to_u64("stored version", actual)?,
+    })
 }
 
 /// Appends stock log entries if their partitions are still where the caller saw them
@@ -612,24 +683,27 @@ fn write_idempotency(
     stmts: &Statements,
     records: &[IdempotencyRecord],
 ) -> Result<(), StoreError> {
-    for record in records {
-        let version = to_i64("order version", record.order_version)?;
-        let written = tx
-            .execute(
-                &stmts.insert_idempotency,
-                &[
-                    &record.key,
-                    &record.fingerprint,
-                    &record.order_id.as_str(),
-                    &version,
-                ],
-            )
-            .map_err(store_error("recording an idempotency key"))?;
-        if written == 0 {
-            return Err(StoreError::KeyTaken {
-                key: record.key.clone(),
-            });
-        }
+    if records.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+    let fingerprints: Vec<&str> = records.iter().map(|r| r.fingerprint.as_str()).collect();
+    let orders: Vec<&str> = records.iter().map(|r| r.order_id.as_str()).collect();
+    let versions = records
+        .iter()
+        .map(|r| to_i64("order version", r.order_version))
+        .collect::<Result<Vec<i64>, _>>()?;
+    let rows = tx
+        .query(
+            &stmts.insert_idempotency_many,
+            &[&keys, &fingerprints, &orders, &versions],
+        )
+        .map_err(store_error("recording idempotency keys"))?;
+    if rows.len() != records.len() {
+        let written = texts(&rows, "recording idempotency keys")?;
+        return Err(StoreError::KeyTaken {
+            key: first_unwritten(&keys, &written).to_string(),
+        });
     }
     Ok(())
 }
@@ -929,6 +1003,28 @@ impl Store for PgStore {
             )
         })
         .transpose()
+    }
+
+    fn idempotency_records_for(&self, keys: &[&str]) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(&stmts.idempotency_many, &[&keys])
+            .map_err(store_error("reading idempotency keys"))?;
+        let read = store_error("reading idempotency keys");
+        rows.iter()
+            .map(|r| {
+                idempotency(
+                    r.try_get(0).map_err(&read)?,
+                    r.try_get(1).map_err(&read)?,
+                    r.try_get(2).map_err(&read)?,
+                    r.try_get(3).map_err(&read)?,
+                )
+            })
+            .collect()
     }
 
     fn stock_log_since(

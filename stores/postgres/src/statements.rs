@@ -7,11 +7,12 @@ pub(crate) struct Statements {
     pub(crate) load_order: Statement,
     pub(crate) order_events: Statement,
     pub(crate) order_version: Statement,
-    pub(crate) insert_order: Statement,
+    pub(crate) insert_orders: Statement,
     pub(crate) update_order: Statement,
     pub(crate) insert_events: Statement,
     pub(crate) idempotency: Statement,
-    pub(crate) insert_idempotency: Statement,
+    pub(crate) idempotency_many: Statement,
+    pub(crate) insert_idempotency_many: Statement,
     pub(crate) insert_outbox: Statement,
     pub(crate) pending: Statement,
     pub(crate) acknowledge: Statement,
@@ -76,9 +77,16 @@ impl Statements {
             order_events: client
                 .prepare("SELECT record FROM order_events WHERE order_id = $1 ORDER BY version")?,
             order_version: client.prepare("SELECT version FROM orders WHERE id = $1")?,
-            insert_order: client.prepare(
+            // A change set's new orders in one round trip (a batch placement saves a
+            // thousand); returns the ids written, so one already taken is named.
+            insert_orders: client.prepare(
                 "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+                 SELECT id, version, status, channel, placed_secs, placed_nanos, snapshot \
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
+                             $6::bigint[], $7::text[]) WITH ORDINALITY \
+                     AS r (id, version, status, channel, placed_secs, placed_nanos, snapshot, n) \
+                 ORDER BY n \
+                 ON CONFLICT (id) DO NOTHING RETURNING id",
             )?,
             // The version check and the write are one statement: under READ COMMITTED a
             // concurrent writer of the same row makes this one wait, then re-check the
@@ -95,9 +103,20 @@ impl Statements {
             idempotency: client.prepare(
                 "SELECT fingerprint, order_id, order_version FROM idempotency_records WHERE key = $1",
             )?,
-            insert_idempotency: client.prepare(
+            // A batch placement's keys in one round trip.
+            idempotency_many: client.prepare(
+                "SELECT key, fingerprint, order_id, order_version FROM idempotency_records \
+                 WHERE key = ANY($1::text[])",
+            )?,
+            // Every key of a change set in one round trip, in the given order; returns
+            // the keys written, so one already taken (or repeated) is named.
+            insert_idempotency_many: client.prepare(
                 "INSERT INTO idempotency_records (key, fingerprint, order_id, order_version) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+                 SELECT key, fingerprint, order_id, order_version \
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY \
+                     AS r (key, fingerprint, order_id, order_version, n) \
+                 ORDER BY n \
+                 ON CONFLICT (key) DO NOTHING RETURNING key",
             )?,
             // Every record of a change set in one round trip, in the given order (their
             // `seq` is "oldest first"); returns the ids written, so a repeated one is named.

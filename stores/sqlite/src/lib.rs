@@ -1220,6 +1220,40 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    fn idempotency_records_for(&self, keys: &[&str]) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The keys as one JSON array bound to one parameter: one statement whatever
+        // their number (SQLite limits bound parameters, not a parameter's length).
+        let list = serde_json::to_string(keys).map_err(|e| StoreError::Unavailable {
+            reason: format!("listing idempotency keys to read: {e}"),
+        })?;
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT key, fingerprint, order_id, order_version FROM idempotency_records \
+                 WHERE key IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(store_error("reading idempotency keys"))?;
+        let rows = stmt
+            .query_map([list], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Doc>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(store_error("reading idempotency keys"))?;
+        rows.into_iter()
+            .map(|(key, fingerprint, order_id, version)| {
+                idempotency(key, fingerprint.0, order_id, version)
+            })
+            .collect()
+    }
+
     fn stock_log_since(
         &self,
         after_seq: u64,
