@@ -541,13 +541,25 @@ impl Engine {
         // is in `changes.orders`.
         let mut changed: HashMap<&OrderId, Order> = HashMap::new();
         let mut positions: HashMap<OrderId, usize> = HashMap::new();
+        // Every order of the batch loaded in one store call, not one per command.
+        let ids: Vec<&OrderId> = commands
+            .iter()
+            .filter(|(_, command)| !matches!(command, OrderCommand::Place { .. }))
+            .map(|(id, _)| id)
+            .collect();
+        let stored: HashMap<OrderId, Order> = self
+            .store
+            .load_orders(&ids)?
+            .into_iter()
+            .map(|order| (order.id.clone(), order))
+            .collect();
         for (id, command) in commands {
             if matches!(command, OrderCommand::Place { .. }) {
                 results.push(Err(PLACE_IN_EXECUTE_MANY));
                 continue;
             }
             let mark = tx.entries.len();
-            let loaded = changed.get(id);
+            let loaded = changed.get(id).or_else(|| stored.get(id));
             match self.execute_in(tx, id, command, ctx, "", loaded, true) {
                 Ok(written) => {
                     if !written.changes.is_empty() {

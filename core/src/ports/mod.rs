@@ -678,6 +678,19 @@ impl OrderCursor {
 pub trait Store: Send + Sync {
     /// The order at its latest version.
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
+    /// Those of `ids` that are stored, each at its latest version, in any order: an id
+    /// not stored is absent. A batch of commands loads its orders at once (one query,
+    /// one round trip) instead of one [`Store::load_order`] per command; the default
+    /// loads them one by one.
+    fn load_orders(&self, ids: &[&OrderId]) -> Result<Vec<Order>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(order) = self.load_order(id)? {
+                found.push(order);
+            }
+        }
+        Ok(found)
+    }
     /// The order's events in version order (empty for an unknown id).
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError>;
     /// Orders matching the query, ordered by placed time then id.

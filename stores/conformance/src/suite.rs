@@ -193,6 +193,59 @@ pub fn stale_versions_are_conflicts(make: Make<'_>) {
         stored.notes.last().map(String::as_str),
         Some("first writer")
     );
+    // Several orders at once: the stored ones at their latest versions.
+    let other = new_order_change("o-2", "web", start());
+    let o2 = other.snapshot.clone();
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![other],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(sut.store.load_orders(&[]).unwrap(), vec![]);
+    let mut both = sut
+        .store
+        .load_orders(&[&oid("o-2"), &oid("o-nope"), &oid("o-1")])
+        .unwrap();
+    both.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(both, vec![stored.clone(), o2.clone()]);
+    // Several updates in one change set, one of them stale: a conflict naming it, and
+    // nothing of the others saved.
+    let before = observable(&sut);
+    let fresh = note_change(&o2, "fresh", start());
+    let stale = note_change(&v1, "stale again", start());
+    let err = sut
+        .store
+        .commit(ChangeSet {
+            orders: vec![fresh.clone(), stale],
+            ..ChangeSet::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            aggregate: "order o-1".into(),
+            expected: 1,
+            actual: 2
+        }
+    );
+    assert_eq!(observable(&sut), before);
+    // Both current: both saved.
+    let current = note_change(&stored, "second note", start());
+    sut.store
+        .commit(ChangeSet {
+            orders: vec![fresh, current],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        sut.store.load_order(&oid("o-1")).unwrap().unwrap().version,
+        3
+    );
+    assert_eq!(
+        sut.store.load_order(&oid("o-2")).unwrap().unwrap().version,
+        2
+    );
 }
 
 /// Two orders in one change set where the second conflicts, or whose key is taken:

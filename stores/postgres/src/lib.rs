@@ -370,9 +370,12 @@ fn write_orders(
         Vec::with_capacity(events),
         Vec::with_capacity(events),
     );
-    // New orders go in together (one statement, in id order); updates one by one, each
-    // with its version check.
+    // New orders go in together (one statement, in id order); updates are version-checked
+    // one by one, or together when there are several.
     let mut new = NewRows::default();
+    let updates = sorted.iter().filter(|c| c.expected_version != 0).count();
+    let mut updated = NewRows::default();
+    let mut expected_versions: Vec<i64> = Vec::new();
     for change in &sorted {
         let order = &change.snapshot;
         let id = order.id.as_str();
@@ -389,6 +392,15 @@ fn write_orders(
             new.secs.push(secs);
             new.nanos.push(nanos);
             new.docs.push(doc);
+        } else if updates > 1 {
+            updated.ids.push(id);
+            updated.versions.push(version);
+            updated.statuses.push(status);
+            updated.channels.push(channel);
+            updated.secs.push(secs);
+            updated.nanos.push(nanos);
+            updated.docs.push(doc);
+            expected_versions.push(to_i64("expected version", change.expected_version)?);
         } else {
             let expected = to_i64("expected version", change.expected_version)?;
             let written = tx
@@ -428,6 +440,36 @@ fn write_orders(
             let written = texts(&rows, "saving orders")?;
             let taken = first_unwritten(&new.ids, &written);
             return Err(version_conflict(tx, stmts, taken, 0)?);
+        }
+    }
+    if !updated.ids.is_empty() {
+        tx.query(&stmts.lock_orders, &[&updated.ids])
+            .map_err(store_error("locking orders"))?;
+        let rows = tx
+            .query(
+                &stmts.update_orders,
+                &[
+                    &updated.ids,
+                    &updated.versions,
+                    &updated.statuses,
+                    &updated.channels,
+                    &updated.secs,
+                    &updated.nanos,
+                    &updated.docs,
+                    &expected_versions,
+                ],
+            )
+            .map_err(store_error("saving orders"))?;
+        if rows.len() != updated.ids.len() {
+            let written = texts(&rows, "saving orders")?;
+            let stale = first_unwritten(&updated.ids, &written);
+            let expected = updated
+                .ids
+                .iter()
+                .zip(&expected_versions)
+                .find(|(id, _)| **id == stale)
+                .map_or(Ok(0), |(_, v)| to_u64("expected version", *v))?;
+            return Err(version_conflict(tx, stmts, stale, expected)?);
         }
     }
     if !event_records.is_empty() {
@@ -911,6 +953,24 @@ impl Store for PgStore {
             decode("order snapshot", &doc)
         })
         .transpose()
+    }
+
+    fn load_orders(&self, ids: &[&OrderId]) -> Result<Vec<Order>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let rows = client
+            .query(&stmts.load_orders, &[&ids])
+            .map_err(store_error("loading orders"))?;
+        rows.iter()
+            .map(|r| {
+                let doc: String = r.try_get(0).map_err(store_error("loading orders"))?;
+                decode("order snapshot", &doc)
+            })
+            .collect()
     }
 
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {

@@ -5,6 +5,9 @@ use postgres::{Client, Statement};
 
 pub(crate) struct Statements {
     pub(crate) load_order: Statement,
+    pub(crate) load_orders: Statement,
+    pub(crate) lock_orders: Statement,
+    pub(crate) update_orders: Statement,
     pub(crate) order_events: Statement,
     pub(crate) order_version: Statement,
     pub(crate) insert_orders: Statement,
@@ -34,6 +37,26 @@ impl Statements {
     pub(crate) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
         Ok(Statements {
             load_order: client.prepare("SELECT snapshot FROM orders WHERE id = $1")?,
+            // A batch of commands' orders in one round trip.
+            load_orders: client
+                .prepare("SELECT snapshot FROM orders WHERE id = ANY($1::text[])")?,
+            // Rows to update many at once are locked first, in id order (as the
+            // one-by-one updates took them), so two writers cannot deadlock on them.
+            lock_orders: client.prepare(
+                "SELECT id FROM orders WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE",
+            )?,
+            // Many updates in one round trip, each version-checked as `update_order`;
+            // returns the ids written, so one whose version moved is named.
+            update_orders: client.prepare(
+                "UPDATE orders AS o SET version = u.version, status = u.status, \
+                 channel = u.channel, placed_secs = u.placed_secs, \
+                 placed_nanos = u.placed_nanos, snapshot = u.snapshot \
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
+                             $6::bigint[], $7::text[], $8::bigint[]) \
+                     AS u (id, version, status, channel, placed_secs, placed_nanos, snapshot, \
+                           expected) \
+                 WHERE o.id = u.id AND o.version = u.expected RETURNING o.id",
+            )?,
             // The stock log by partition: see migrations/0006_stock_partitions.sql.
             // A variant write shares the global head (many at once); a global write
             // updates it (alone).
