@@ -216,11 +216,13 @@ impl Engine {
     /// A store that decides in `submit` (memory, PostgreSQL) gets the sequential loop and
     /// no thread.
     ///
-    /// When a commit is refused or an attempt does not succeed at once, nothing after
-    /// the last saved batch stands (every later change set was submitted after the
-    /// refused one, so the store refuses it too, and the ledger is restored): from
-    /// that batch on, each batch goes through `alone`, the unpipelined call with its
-    /// retries and one-by-one fallback.
+    /// When a commit is refused or an attempt does not succeed at once, no further batch
+    /// is decided here: every ticket handed over is waited for, the engine settles
+    /// (restoring the ledger to what was saved), and each batch that was not saved, then
+    /// each batch not decided yet, goes through `alone`, the unpipelined call with its
+    /// retries and one-by-one fallback, in input order. A batch that moved stock was
+    /// submitted after the one before it, so the store refuses it with it; a batch that
+    /// moved none does not depend on it and may be saved (it is then not redone).
     fn pipelined<S, I, V>(
         &self,
         batches: impl Iterator<Item = (S, I)>,
