@@ -482,7 +482,8 @@ fn write_orders(
     Ok(())
 }
 
-/// The columns of a change set's new orders, for one multi-row insert.
+/// The columns of a change set's new orders (or of its updates), for one multi-row
+/// statement.
 #[derive(Default)]
 struct NewRows<'a> {
     ids: Vec<&'a str>,
