@@ -494,21 +494,13 @@ impl Engine {
         results
     }
 
+    /// One batch of [`Engine::execute_many`] unpipelined (its key checks already made):
+    /// one write, or each command on its own when the write fails.
     fn execute_batch(
         &self,
         commands: Vec<(OrderId, OrderCommand)>,
         ctx: &CommandContext,
     ) -> Vec<Result<Order, EngineError>> {
-        if let Err(e) = super::check_key(ctx) {
-            return commands.iter().map(|_| Err(e.clone())).collect();
-        }
-        // An idempotency key spans the batch: separate calls keep its exact meaning.
-        if ctx.idempotency_key.is_some() {
-            return commands
-                .into_iter()
-                .map(|(id, command)| self.execute_one(&id, command, ctx))
-                .collect();
-        }
         match self.write(|engine, tx| engine.execute_batch_in(tx, &commands, ctx)) {
             Ok(results) => results,
             Err(_) => commands

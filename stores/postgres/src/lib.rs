@@ -907,6 +907,24 @@ fn idempotency(
     })
 }
 
+/// Rows of `key, fingerprint, order_id, order_version` as records.
+fn idempotency_rows(
+    rows: &[postgres::Row],
+    context: &'static str,
+) -> Result<Vec<IdempotencyRecord>, StoreError> {
+    let read = store_error(context);
+    rows.iter()
+        .map(|r| {
+            idempotency(
+                r.try_get(0).map_err(&read)?,
+                r.try_get(1).map_err(&read)?,
+                r.try_get(2).map_err(&read)?,
+                r.try_get(3).map_err(&read)?,
+            )
+        })
+        .collect()
+}
+
 fn texts(rows: &[postgres::Row], context: &'static str) -> Result<Vec<String>, StoreError> {
     rows.iter()
         .map(|r| r.try_get::<_, String>(0).map_err(store_error(context)))
@@ -1075,17 +1093,7 @@ impl Store for PgStore {
         let rows = client
             .query(&stmts.idempotency_many, &[&keys])
             .map_err(store_error("reading idempotency keys"))?;
-        let read = store_error("reading idempotency keys");
-        rows.iter()
-            .map(|r| {
-                idempotency(
-                    r.try_get(0).map_err(&read)?,
-                    r.try_get(1).map_err(&read)?,
-                    r.try_get(2).map_err(&read)?,
-                    r.try_get(3).map_err(&read)?,
-                )
-            })
-            .collect()
+        idempotency_rows(&rows, "reading idempotency keys")
     }
 
     fn stock_log_since(
@@ -1229,17 +1237,7 @@ impl Store for PgStore {
                 &[&after.unwrap_or(""), &clamp_i64(limit)],
             )
             .map_err(store_error("listing idempotency keys"))?;
-        let read = store_error("listing idempotency keys");
-        rows.iter()
-            .map(|r| {
-                idempotency(
-                    r.try_get(0).map_err(&read)?,
-                    r.try_get(1).map_err(&read)?,
-                    r.try_get(2).map_err(&read)?,
-                    r.try_get(3).map_err(&read)?,
-                )
-            })
-            .collect()
+        idempotency_rows(&rows, "listing idempotency keys")
     }
 
     fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {

@@ -219,40 +219,10 @@ fn concurrent_writers_share_commits_and_lose_nothing() {
     let mugs = 150;
     let acknowledged: Vec<(OrderId, bool)> = {
         let store = Arc::new(SqliteStore::open(&path).unwrap());
-        let engine = Engine::new(
-            store.clone(),
-            store.clone(),
-            Arc::new(SystemClock::new()),
-            store,
-        )
-        .with_config(EngineConfig {
+        let engine = stocked_engine(&store, mugs).with_config(EngineConfig {
             max_attempts: 1_000,
             ..EngineConfig::default()
         });
-        let ist = LocationId::parse("IST").unwrap();
-        let mut setup = vec![StockCommand::AddLocation {
-            location: Location::new(
-                ist.clone(),
-                "Istanbul DC",
-                1,
-                "TR-34",
-                LocationKind::Warehouse,
-            ),
-        }];
-        for (sku, units) in [("SHIRT-M", 100_000), ("MUG", mugs)] {
-            let variant = VariantId::parse(sku).unwrap();
-            setup.push(StockCommand::RegisterVariant {
-                variant: variant.clone(),
-                policy: StockPolicy::Deny,
-            });
-            setup.push(StockCommand::Receive {
-                variant,
-                location: ist.clone(),
-                quantity: units,
-                reference: None,
-            });
-        }
-        engine.stock_batch(setup).unwrap();
         let ctx = CommandContext::system();
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
