@@ -31,7 +31,7 @@ mod records;
 mod schema;
 mod statements;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -274,6 +274,10 @@ impl PgStore {
         })
     }
 
+    fn failure_pending(&self) -> bool {
+        self.fail_commits.load(Ordering::SeqCst) > 0
+    }
+
     fn take_failure(&self) -> bool {
         self.fail_commits
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -355,137 +359,11 @@ fn order_id(text: String) -> Result<OrderId, StoreError> {
     })
 }
 
-/// Version-checked writes of each order's snapshot, then its events. Orders are
-/// written in id order so concurrent multi-order saves lock rows in the same order.
-fn write_orders(
-    tx: &mut Transaction<'_>,
-    stmts: &Statements,
-    orders: &[OrderChange],
-) -> Result<(), StoreError> {
-    let mut sorted: Vec<&OrderChange> = orders.iter().collect();
-    sorted.sort_by(|a, b| a.snapshot.id.cmp(&b.snapshot.id));
-    let events = sorted.iter().map(|c| c.events.len()).sum();
-    let (mut event_orders, mut event_versions, mut event_records) = (
-        Vec::with_capacity(events),
-        Vec::with_capacity(events),
-        Vec::with_capacity(events),
-    );
-    // New orders go in together (one statement, in id order); updates are version-checked
-    // one by one, or together when there are several.
-    let mut new = NewRows::default();
-    let updates = sorted.iter().filter(|c| c.expected_version != 0).count();
-    let mut updated = NewRows::default();
-    let mut expected_versions: Vec<i64> = Vec::new();
-    for change in &sorted {
-        let order = &change.snapshot;
-        let id = order.id.as_str();
-        let doc = encode("order snapshot", order)?;
-        let version = to_i64("order version", order.version)?;
-        let (secs, nanos) = time_key(&order.placed_at);
-        let status = order.status.as_str();
-        let channel = order.channel.as_str();
-        if change.expected_version == 0 {
-            new.ids.push(id);
-            new.versions.push(version);
-            new.statuses.push(status);
-            new.channels.push(channel);
-            new.secs.push(secs);
-            new.nanos.push(nanos);
-            new.docs.push(doc);
-        } else if updates > 1 {
-            updated.ids.push(id);
-            updated.versions.push(version);
-            updated.statuses.push(status);
-            updated.channels.push(channel);
-            updated.secs.push(secs);
-            updated.nanos.push(nanos);
-            updated.docs.push(doc);
-            expected_versions.push(to_i64("expected version", change.expected_version)?);
-        } else {
-            let expected = to_i64("expected version", change.expected_version)?;
-            let written = tx
-                .execute(
-                    &stmts.update_order,
-                    &[
-                        &id, &version, &status, &channel, &secs, &nanos, &doc, &expected,
-                    ],
-                )
-                .map_err(store_error("saving an order"))?;
-            if written == 0 {
-                return Err(version_conflict(tx, stmts, id, change.expected_version)?);
-            }
-        }
-        for event in &change.events {
-            event_orders.push(id);
-            event_versions.push(to_i64("event version", event.version)?);
-            event_records.push(encode("event record", event)?);
-        }
-    }
-    if !new.ids.is_empty() {
-        let rows = tx
-            .query(
-                &stmts.insert_orders,
-                &[
-                    &new.ids,
-                    &new.versions,
-                    &new.statuses,
-                    &new.channels,
-                    &new.secs,
-                    &new.nanos,
-                    &new.docs,
-                ],
-            )
-            .map_err(store_error("saving orders"))?;
-        if rows.len() != new.ids.len() {
-            let written = texts(&rows, "saving orders")?;
-            let taken = first_unwritten(&new.ids, &written);
-            return Err(version_conflict(tx, stmts, taken, 0)?);
-        }
-    }
-    if !updated.ids.is_empty() {
-        tx.query(&stmts.lock_orders, &[&updated.ids])
-            .map_err(store_error("locking orders"))?;
-        let rows = tx
-            .query(
-                &stmts.update_orders,
-                &[
-                    &updated.ids,
-                    &updated.versions,
-                    &updated.statuses,
-                    &updated.channels,
-                    &updated.secs,
-                    &updated.nanos,
-                    &updated.docs,
-                    &expected_versions,
-                ],
-            )
-            .map_err(store_error("saving orders"))?;
-        if rows.len() != updated.ids.len() {
-            let written = texts(&rows, "saving orders")?;
-            let stale = first_unwritten(&updated.ids, &written);
-            let expected = updated
-                .ids
-                .iter()
-                .zip(&expected_versions)
-                .find(|(id, _)| **id == stale)
-                .map_or(Ok(0), |(_, v)| to_u64("expected version", *v))?;
-            return Err(version_conflict(tx, stmts, stale, expected)?);
-        }
-    }
-    if !event_records.is_empty() {
-        tx.execute(
-            &stmts.insert_events,
-            &[&event_orders, &event_versions, &event_records],
-        )
-        .map_err(store_error("appending events (events are never rewritten)"))?;
-    }
-    Ok(())
-}
-
-/// The columns of a change set's new orders (or of its updates), for one multi-row
-/// statement.
+/// A change set's orders as columns for multi-row statements: the new orders first,
+/// then the updates, each part in id order (so concurrent multi-order saves lock rows
+/// in the same order), and every order's events.
 #[derive(Default)]
-struct NewRows<'a> {
+struct OrderRows<'a> {
     ids: Vec<&'a str>,
     versions: Vec<i64>,
     statuses: Vec<&'a str>,
@@ -493,6 +371,149 @@ struct NewRows<'a> {
     secs: Vec<i64>,
     nanos: Vec<i64>,
     docs: Vec<String>,
+    /// The version each row must be at; 0 for a new order.
+    expected: Vec<i64>,
+    /// How many of the rows are new orders (they come first).
+    new: usize,
+    event_orders: Vec<&'a str>,
+    event_versions: Vec<i64>,
+    event_records: Vec<String>,
+}
+
+impl<'a> OrderRows<'a> {
+    fn of(orders: &'a [OrderChange]) -> Result<Self, StoreError> {
+        let mut sorted: Vec<&OrderChange> = orders.iter().collect();
+        sorted.sort_by(|a, b| {
+            (a.expected_version != 0, &a.snapshot.id)
+                .cmp(&(b.expected_version != 0, &b.snapshot.id))
+        });
+        let events = sorted.iter().map(|c| c.events.len()).sum();
+        let mut rows = OrderRows {
+            event_orders: Vec::with_capacity(events),
+            event_versions: Vec::with_capacity(events),
+            event_records: Vec::with_capacity(events),
+            ..OrderRows::default()
+        };
+        for change in sorted {
+            let order = &change.snapshot;
+            let id = order.id.as_str();
+            let (secs, nanos) = time_key(&order.placed_at);
+            rows.ids.push(id);
+            rows.versions.push(to_i64("order version", order.version)?);
+            rows.statuses.push(order.status.as_str());
+            rows.channels.push(order.channel.as_str());
+            rows.secs.push(secs);
+            rows.nanos.push(nanos);
+            rows.docs.push(encode("order snapshot", order)?);
+            rows.expected
+                .push(to_i64("expected version", change.expected_version)?);
+            if change.expected_version == 0 {
+                rows.new += 1;
+            }
+            for event in &change.events {
+                rows.event_orders.push(id);
+                rows.event_versions
+                    .push(to_i64("event version", event.version)?);
+                rows.event_records.push(encode("event record", event)?);
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Version-checked writes of each order's snapshot, then its events: the new orders in
+/// one statement, one update alone, several updates locked and written together.
+fn write_orders(
+    tx: &mut Transaction<'_>,
+    stmts: &Statements,
+    rows: &OrderRows<'_>,
+) -> Result<(), StoreError> {
+    let k = rows.new;
+    if k > 0 {
+        let ids = rows.ids.get(..k).unwrap_or_default();
+        let written = tx
+            .query(
+                &stmts.insert_orders,
+                &[
+                    &ids,
+                    &rows.versions.get(..k).unwrap_or_default(),
+                    &rows.statuses.get(..k).unwrap_or_default(),
+                    &rows.channels.get(..k).unwrap_or_default(),
+                    &rows.secs.get(..k).unwrap_or_default(),
+                    &rows.nanos.get(..k).unwrap_or_default(),
+                    &rows.docs.get(..k).unwrap_or_default(),
+                ],
+            )
+            .map_err(store_error("saving orders"))?;
+        if written.len() != k {
+            let written = texts(&written, "saving orders")?;
+            let taken = first_unwritten(ids, &written);
+            return Err(version_conflict(tx, stmts, taken, 0)?);
+        }
+    }
+    let ids = rows.ids.get(k..).unwrap_or_default();
+    let expected = rows.expected.get(k..).unwrap_or_default();
+    if let ([id], [version], [status], [channel], [secs], [nanos], [doc], [expected]) = (
+        ids,
+        rows.versions.get(k..).unwrap_or_default(),
+        rows.statuses.get(k..).unwrap_or_default(),
+        rows.channels.get(k..).unwrap_or_default(),
+        rows.secs.get(k..).unwrap_or_default(),
+        rows.nanos.get(k..).unwrap_or_default(),
+        rows.docs.get(k..).unwrap_or_default(),
+        expected,
+    ) {
+        let written = tx
+            .execute(
+                &stmts.update_order,
+                &[id, version, status, channel, secs, nanos, doc, expected],
+            )
+            .map_err(store_error("saving an order"))?;
+        if written == 0 {
+            let expected = to_u64("expected version", *expected)?;
+            return Err(version_conflict(tx, stmts, id, expected)?);
+        }
+    } else if ids.len() > 1 {
+        tx.query(&stmts.lock_orders, &[&ids])
+            .map_err(store_error("locking orders"))?;
+        let written = tx
+            .query(
+                &stmts.update_orders,
+                &[
+                    &ids,
+                    &rows.versions.get(k..).unwrap_or_default(),
+                    &rows.statuses.get(k..).unwrap_or_default(),
+                    &rows.channels.get(k..).unwrap_or_default(),
+                    &rows.secs.get(k..).unwrap_or_default(),
+                    &rows.nanos.get(k..).unwrap_or_default(),
+                    &rows.docs.get(k..).unwrap_or_default(),
+                    &expected,
+                ],
+            )
+            .map_err(store_error("saving orders"))?;
+        if written.len() != ids.len() {
+            let written = texts(&written, "saving orders")?;
+            let stale = first_unwritten(ids, &written);
+            let expected = ids
+                .iter()
+                .zip(expected)
+                .find(|(id, _)| **id == stale)
+                .map_or(Ok(0), |(_, v)| to_u64("expected version", *v))?;
+            return Err(version_conflict(tx, stmts, stale, expected)?);
+        }
+    }
+    if !rows.event_records.is_empty() {
+        tx.execute(
+            &stmts.insert_events,
+            &[
+                &rows.event_orders,
+                &rows.event_versions,
+                &rows.event_records,
+            ],
+        )
+        .map_err(store_error("appending events (events are never rewritten)"))?;
+    }
+    Ok(())
 }
 
 /// The first of `asked` (in order) that `written` does not account for: a repeated
@@ -621,23 +642,7 @@ fn write_stock(
                 });
             }
         }
-        // Each variant partition once, in byte order (so two writes lock rows in the
-        // same order), from the first place the write takes in it to the last.
-        let mut spans: std::collections::BTreeMap<&str, (u64, u64)> =
-            std::collections::BTreeMap::new();
-        for place in &stock.places {
-            let Some(v) = &place.partition else { continue };
-            let span = spans
-                .entry(v.as_str())
-                .or_insert((place.seq, place.seq.saturating_sub(1)));
-            if place.seq == 0 || place.seq != span.1 + 1 {
-                return Err(StoreError::Unavailable {
-                    reason: format!("stock places of variant {v} are not consecutive"),
-                });
-            }
-            span.1 = place.seq;
-        }
-        for (partition, (first, last)) in spans {
+        for (partition, (first, last)) in spans(&stock.places)? {
             let expected = first.saturating_sub(1);
             let new_head = to_i64("stock partition head", last)?;
             let moved = if expected == 0 {
@@ -673,25 +678,60 @@ fn write_stock(
         }
         stock.places.clone()
     };
-    let count = stock.entries.len().min(places.len());
-    let (mut partitions, mut seqs, mut bases, mut docs) = (
-        Vec::with_capacity(count),
-        Vec::with_capacity(count),
-        Vec::with_capacity(count),
-        Vec::with_capacity(count),
-    );
-    for (entry, place) in stock.entries.iter().zip(&places) {
-        partitions.push(place.partition.as_ref().map_or("", |v| v.as_str()));
-        seqs.push(to_i64("stock place", place.seq)?);
-        bases.push(to_i64("stock place basis", place.basis)?);
-        docs.push(encode("stock log entry", entry)?);
-    }
+    let rows = StockRows::of(&stock.entries, &places)?;
     tx.execute(
         &stmts.insert_stock_entries,
-        &[&partitions, &seqs, &bases, &docs],
+        &[&rows.partitions, &rows.seqs, &rows.bases, &rows.docs],
     )
     .map_err(store_error("appending to the stock log"))?;
     Ok(())
+}
+
+/// Each variant partition a write's places take, once, in byte order (so two writes
+/// lock rows in the same order), with the first and last place the write takes in it.
+fn spans(places: &[StockPlace]) -> Result<BTreeMap<&str, (u64, u64)>, StoreError> {
+    let mut spans: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for place in places {
+        let Some(v) = &place.partition else { continue };
+        let span = spans
+            .entry(v.as_str())
+            .or_insert((place.seq, place.seq.saturating_sub(1)));
+        if place.seq == 0 || place.seq != span.1 + 1 {
+            return Err(StoreError::Unavailable {
+                reason: format!("stock places of variant {v} are not consecutive"),
+            });
+        }
+        span.1 = place.seq;
+    }
+    Ok(spans)
+}
+
+/// A write's stock entries as columns, each with its place ('' for a global entry).
+struct StockRows<'a> {
+    partitions: Vec<&'a str>,
+    seqs: Vec<i64>,
+    bases: Vec<i64>,
+    docs: Vec<String>,
+}
+
+impl<'a> StockRows<'a> {
+    fn of(entries: &[StockLogEntry], places: &'a [StockPlace]) -> Result<Self, StoreError> {
+        let count = entries.len().min(places.len());
+        let mut rows = StockRows {
+            partitions: Vec::with_capacity(count),
+            seqs: Vec::with_capacity(count),
+            bases: Vec::with_capacity(count),
+            docs: Vec::with_capacity(count),
+        };
+        for (entry, place) in entries.iter().zip(places) {
+            rows.partitions
+                .push(place.partition.as_ref().map_or("", |v| v.as_str()));
+            rows.seqs.push(to_i64("stock place", place.seq)?);
+            rows.bases.push(to_i64("stock place basis", place.basis)?);
+            rows.docs.push(encode("stock log entry", entry)?);
+        }
+        Ok(rows)
+    }
 }
 
 /// Entries in the whole log (every partition's head summed).
@@ -721,72 +761,93 @@ fn check_total(
     Ok(())
 }
 
+/// A change set's idempotency keys as columns.
+struct KeyRows<'a> {
+    keys: Vec<&'a str>,
+    fingerprints: Vec<&'a str>,
+    orders: Vec<&'a str>,
+    versions: Vec<i64>,
+}
+
+impl<'a> KeyRows<'a> {
+    fn of(records: &'a [IdempotencyRecord]) -> Result<Self, StoreError> {
+        Ok(KeyRows {
+            keys: records.iter().map(|r| r.key.as_str()).collect(),
+            fingerprints: records.iter().map(|r| r.fingerprint.as_str()).collect(),
+            orders: records.iter().map(|r| r.order_id.as_str()).collect(),
+            versions: records
+                .iter()
+                .map(|r| to_i64("order version", r.order_version))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 fn write_idempotency(
     tx: &mut Transaction<'_>,
     stmts: &Statements,
-    records: &[IdempotencyRecord],
+    rows: &KeyRows<'_>,
 ) -> Result<(), StoreError> {
-    if records.is_empty() {
+    if rows.keys.is_empty() {
         return Ok(());
     }
-    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
-    let fingerprints: Vec<&str> = records.iter().map(|r| r.fingerprint.as_str()).collect();
-    let orders: Vec<&str> = records.iter().map(|r| r.order_id.as_str()).collect();
-    let versions = records
-        .iter()
-        .map(|r| to_i64("order version", r.order_version))
-        .collect::<Result<Vec<i64>, _>>()?;
-    let rows = tx
+    let written = tx
         .query(
             &stmts.insert_idempotency_many,
-            &[&keys, &fingerprints, &orders, &versions],
+            &[&rows.keys, &rows.fingerprints, &rows.orders, &rows.versions],
         )
         .map_err(store_error("recording idempotency keys"))?;
-    if rows.len() != records.len() {
-        let written = texts(&rows, "recording idempotency keys")?;
+    if written.len() != rows.keys.len() {
+        let written = texts(&written, "recording idempotency keys")?;
         return Err(StoreError::KeyTaken {
-            key: first_unwritten(&keys, &written).to_string(),
+            key: first_unwritten(&rows.keys, &written).to_string(),
         });
     }
     Ok(())
 }
 
+/// A change set's outbox records as columns, oldest first.
+struct OutboxRows<'a> {
+    ids: Vec<&'a str>,
+    topics: Vec<&'a str>,
+    aggregates: Vec<&'a str>,
+    docs: Vec<String>,
+}
+
+impl<'a> OutboxRows<'a> {
+    fn of(records: &'a [OutboxRecord]) -> Result<Self, StoreError> {
+        let column = |f: fn(&OutboxRecord) -> &str| records.iter().map(f).collect::<Vec<_>>();
+        Ok(OutboxRows {
+            ids: column(|r| &r.id),
+            topics: column(|r| &r.topic),
+            aggregates: column(|r| &r.aggregate_id),
+            docs: records
+                .iter()
+                .map(|r| encode("outbox record", r))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 fn write_outbox(
     tx: &mut Transaction<'_>,
     stmts: &Statements,
-    records: &[OutboxRecord],
+    rows: &OutboxRows<'_>,
 ) -> Result<(), StoreError> {
-    if records.is_empty() {
+    if rows.ids.is_empty() {
         return Ok(());
     }
-    let docs = records
-        .iter()
-        .map(|r| encode("outbox record", r))
-        .collect::<Result<Vec<_>, _>>()?;
-    let column = |f: fn(&OutboxRecord) -> &str| records.iter().map(f).collect::<Vec<_>>();
     let written = tx
         .query(
             &stmts.insert_outbox,
-            &[
-                &column(|r| &r.id),
-                &column(|r| &r.topic),
-                &column(|r| &r.aggregate_id),
-                &docs,
-            ],
+            &[&rows.ids, &rows.topics, &rows.aggregates, &rows.docs],
         )
         .map_err(store_error("writing the outbox"))?;
-    if written.len() != records.len() {
-        let mut written: std::collections::HashSet<String> = written
-            .iter()
-            .map(|row| row.try_get::<_, String>(0))
-            .collect::<Result<_, _>>()
-            .map_err(store_error("writing the outbox"))?;
+    if written.len() != rows.ids.len() {
+        let written = texts(&written, "writing the outbox")?;
         // The first record not written: its id was stored before, or earlier in this
         // change set.
-        let repeated = records
-            .iter()
-            .find(|r| !written.remove(&r.id))
-            .map_or("", |r| r.id.as_str());
+        let repeated = first_unwritten(&rows.ids, &written);
         return Err(StoreError::Unavailable {
             reason: format!(
                 "outbox record id {repeated:?} already exists: the id generator repeated an id"
@@ -794,6 +855,117 @@ fn write_outbox(
         });
     }
     Ok(())
+}
+
+/// Commits a change set with one call of `ordersmith_commit` (migration 0007, ADR 0014)
+/// when the function covers it: orders, events, variant stock entries decided on one
+/// global head, keys and outbox records. `Ok(false)` when it does not cover the change
+/// set, or refused it (a check failed and nothing was written): the caller then commits
+/// statement by statement, which names what was stale or taken.
+fn commit_in_one_call(
+    client: &mut postgres::Client,
+    stmts: &Statements,
+    changes: &ChangeSet,
+    rows: (&OrderRows<'_>, &KeyRows<'_>, &OutboxRows<'_>),
+) -> Result<bool, StoreError> {
+    let (orders, keys, outbox) = rows;
+    if !changes.records.is_empty() || !changes.documents.is_empty() {
+        return Ok(false);
+    }
+    let no_entries: (&[StockLogEntry], &[StockPlace]) = (&[], &[]);
+    let (entries, places) = changes
+        .stock
+        .as_ref()
+        .map_or(no_entries, |s| (&s.entries, &s.places));
+    let basis = places.first().map(|p| p.basis);
+    if places.len() != entries.len()
+        || places
+            .iter()
+            .any(|p| p.partition.is_none() || Some(p.basis) != basis)
+    {
+        return Ok(false);
+    }
+    let stock = StockRows::of(entries, places)?;
+    let (mut heads, mut expected, mut moved) = (Vec::new(), Vec::new(), Vec::new());
+    for (partition, (first, last)) in spans(places)? {
+        heads.push(partition);
+        expected.push(to_i64("stock partition head", first.saturating_sub(1))?);
+        moved.push(to_i64("stock partition head", last)?);
+    }
+    let basis = basis.map(|b| to_i64("stock log head", b)).transpose()?;
+    let called = client.execute(
+        &stmts.commit,
+        &[
+            &orders.ids,
+            &orders.versions,
+            &orders.statuses,
+            &orders.channels,
+            &orders.secs,
+            &orders.nanos,
+            &orders.docs,
+            &orders.expected,
+            &orders.event_orders,
+            &orders.event_versions,
+            &orders.event_records,
+            &heads,
+            &expected,
+            &moved,
+            &basis,
+            &stock.partitions,
+            &stock.seqs,
+            &stock.bases,
+            &stock.docs,
+            &keys.keys,
+            &keys.fingerprints,
+            &keys.orders,
+            &keys.versions,
+            &outbox.ids,
+            &outbox.topics,
+            &outbox.aggregates,
+            &outbox.docs,
+        ],
+    );
+    match called {
+        Ok(_) => Ok(true),
+        Err(e) => match e.as_db_error() {
+            Some(db) if db.code().code() == REFUSED => Ok(false),
+            Some(db) if db.code().code() == STOCK_MOVED => Err(stock_moved(db)),
+            _ => Err(store_error("committing")(e)),
+        },
+    }
+}
+
+/// The SQLSTATE `ordersmith_commit` raises when a check fails, other than a stock head's.
+const REFUSED: &str = "OS409";
+/// The SQLSTATE `ordersmith_commit` raises when a stock head moved: the message is the
+/// partition ('' for the global head), the detail "expected actual".
+const STOCK_MOVED: &str = "OS40S";
+
+/// The conflict `ordersmith_commit` reported for a stock head that moved, in the words
+/// the statement-by-statement commit uses.
+fn stock_moved(db: &postgres::error::DbError) -> StoreError {
+    let mut numbers = db
+        .detail()
+        .unwrap_or_default()
+        .split(' ')
+        .map(|n| n.parse::<u64>().ok());
+    let (Some(Some(expected)), Some(Some(actual))) = (numbers.next(), numbers.next()) else {
+        return StoreError::Unavailable {
+            reason: format!(
+                "committing: the stock conflict's detail {:?} is not two counts",
+                db.detail()
+            ),
+        };
+    };
+    let aggregate = match db.message() {
+        "" => "stock log (global entries)".to_string(),
+        partition => format!("stock of variant {partition}"),
+    };
+    StoreError::Conflict {
+        aggregate,
+        expected,
+        actual,
+    }
 }
 
 /// The last number taken in `series` (0 for a new series).
@@ -1190,13 +1362,24 @@ impl Store for PgStore {
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let Conn { client, stmts } = &mut *conn;
+        let orders = OrderRows::of(&changes.orders)?;
+        let keys = KeyRows::of(&changes.idempotency)?;
+        let outbox_records = changes.outbox_records()?;
+        let outbox = OutboxRows::of(&outbox_records)?;
+        // One round trip when the function covers the change set (an injected failure
+        // needs the transaction below, to fail midway through it).
+        if !self.failure_pending()
+            && commit_in_one_call(client, stmts, &changes, (&orders, &keys, &outbox))?
+        {
+            return Ok(());
+        }
         // READ COMMITTED (the server default): see the crate docs and ADR 0003.
         let mut tx = client
             .transaction()
             .map_err(store_error("beginning a commit"))?;
-        write_orders(&mut tx, stmts, &changes.orders)?;
+        write_orders(&mut tx, stmts, &orders)?;
         write_stock(&mut tx, stmts, changes.stock.as_ref())?;
-        write_idempotency(&mut tx, stmts, &changes.idempotency)?;
+        write_idempotency(&mut tx, stmts, &keys)?;
         records::write_records(&mut tx, &changes.records)?;
         write_documents(&mut tx, &changes.documents)?;
         if self.take_failure() {
@@ -1205,7 +1388,7 @@ impl Store for PgStore {
                 reason: "injected failure midway through a commit".to_string(),
             });
         }
-        write_outbox(&mut tx, stmts, &changes.outbox_records()?)?;
+        write_outbox(&mut tx, stmts, &outbox)?;
         tx.commit().map_err(store_error("committing"))
     }
 

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "stock log partitioned by variant",
         sql: include_str!("../migrations/0006_stock_partitions.sql"),
     },
+    Migration {
+        version: 7,
+        name: "a change set committed in one call",
+        sql: include_str!("../migrations/0007_commit_function.sql"),
+    },
 ];
 
 /// Brings the schema to the newest version in one transaction, holding an advisory

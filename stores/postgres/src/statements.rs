@@ -4,6 +4,7 @@
 use postgres::{Client, Statement};
 
 pub(crate) struct Statements {
+    pub(crate) commit: Statement,
     pub(crate) load_order: Statement,
     pub(crate) load_orders: Statement,
     pub(crate) lock_orders: Statement,
@@ -36,6 +37,11 @@ pub(crate) struct Statements {
 impl Statements {
     pub(crate) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
         Ok(Statements {
+            // A whole change set in one round trip: migrations/0007_commit_function.sql.
+            commit: client.prepare(
+                "SELECT ordersmith_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+                 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+            )?,
             load_order: client.prepare("SELECT snapshot FROM orders WHERE id = $1")?,
             // A batch of commands' orders in one round trip.
             load_orders: client

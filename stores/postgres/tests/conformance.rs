@@ -1,4 +1,7 @@
-//! The Store/Outbox conformance suite on PostgreSQL, one schema per test.
+//! The Store/Outbox conformance suite on PostgreSQL, one schema per test, on both ways
+//! a change set is committed: one call of `ordersmith_commit` (migration 7), and
+//! statement by statement (the way a refused call, or a change set the function does
+//! not cover, takes).
 //! Needs `--features pg-tests` and ORDERSMITH_PG_URL (scripts/test sets both).
 #![cfg(feature = "pg-tests")]
 #![allow(
@@ -11,3 +14,8 @@
 mod common;
 
 ordersmith_store_conformance::conformance_tests!(common::make);
+
+mod statement_by_statement {
+    use super::common;
+    ordersmith_store_conformance::conformance_tests!(common::make_statement_by_statement);
+}

@@ -204,6 +204,55 @@ fn a_stale_save_from_another_process_is_a_conflict() {
 }
 
 #[test]
+fn a_change_set_is_one_call_and_a_refused_call_is_committed_statement_by_statement() {
+    let (store, guard) = store_in_new_schema("one_call", 2);
+    let id = |s: &str| ordersmith::ids::OrderId::parse(s).unwrap();
+    let place = |s: &PgStore, order: &str| {
+        s.commit(ChangeSet {
+            orders: vec![fixtures::new_order_change(order, "web", fixtures::start())],
+            outbox: effects(1)
+                .into_iter()
+                .map(|r| OutboxRecord {
+                    id: format!("e-{order}"),
+                    ..r
+                })
+                .map(Into::into)
+                .collect(),
+            ..ChangeSet::default()
+        })
+    };
+    place(&store, "o-1").unwrap();
+    // Ordinary change sets go through `ordersmith_commit`: when it fails for a reason
+    // of its own, the commit fails with it and nothing is saved.
+    prefix_commit_function(&guard.schema, "RAISE EXCEPTION 'the one call was taken'");
+    let err = place(&store, "o-2").unwrap_err();
+    assert_eq!(err.code(), "STORE_UNAVAILABLE", "{err}");
+    assert!(err.to_string().contains("the one call was taken"), "{err}");
+    assert!(store.load_order(&id("o-2")).unwrap().is_none());
+    assert_eq!(store.pending(10).unwrap().len(), 1);
+    // A refusal (a check failed, nothing written) is followed by the same change set
+    // statement by statement: here it is saved, with its outbox record, once.
+    let reopened = reopen(&guard.schema, 2);
+    prefix_commit_function(
+        &guard.schema,
+        "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused'",
+    );
+    place(&reopened, "o-2").unwrap();
+    assert!(reopened.load_order(&id("o-2")).unwrap().is_some());
+    let pending: Vec<String> = reopened
+        .pending(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(pending, ["e-o-1", "e-o-2"]);
+    // And a refusal that stands (the id is taken) is named as the statements name it.
+    let err = place(&reopened, "o-1").unwrap_err();
+    assert_eq!(err.code(), "STORE_VERSION_CONFLICT", "{err}");
+    assert!(err.to_string().contains("o-1"), "{err}");
+}
+
+#[test]
 fn a_schema_from_a_newer_version_is_refused() {
     let (_store, guard) = store_in_new_schema("newer", 1);
     let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();

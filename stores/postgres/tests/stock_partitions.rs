@@ -164,7 +164,8 @@ fn appends_to_different_variants_pass_each_other_and_stale_ones_are_conflicts() 
         vec![place(None, 4, 5)],
     )
     .unwrap();
-    // A variant entry decided before that global entry is now stale.
+    // A variant entry decided before that global entry is now stale: the global head
+    // (3 global entries then, 4 now) names it.
     let err = append(
         &store,
         5,
@@ -172,16 +173,47 @@ fn appends_to_different_variants_pass_each_other_and_stale_ones_are_conflicts() 
         vec![place(Some("A"), 2, 3)],
     )
     .unwrap_err();
-    assert_eq!(err.code(), "STORE_VERSION_CONFLICT");
-    assert_eq!(store.stock_log_since(0, 100).unwrap().len(), 6);
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            aggregate: "stock log (global entries)".into(),
+            expected: 3,
+            actual: 4
+        }
+    );
+    // Two writers moving A's partition from the same head: the second is stale, and a
+    // write of B beside it saves nothing either.
+    append(
+        &store,
+        6,
+        vec![entry(7, receive("A", 1))],
+        vec![place(Some("A"), 2, 4)],
+    )
+    .unwrap();
+    let err = append(
+        &store,
+        6,
+        vec![entry(7, receive("B", 2)), entry(8, receive("A", 3))],
+        vec![place(Some("B"), 2, 4), place(Some("A"), 2, 4)],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::Conflict {
+            aggregate: "stock of variant A".into(),
+            expected: 1,
+            actual: 2
+        }
+    );
+    assert_eq!(store.stock_log_since(0, 100).unwrap().len(), 7);
     // A fresh engine reads every partition back.
     let fresh = engine(store.clone());
-    assert_eq!((on_hand(&fresh, "A"), on_hand(&fresh, "B")), (5, 7));
+    assert_eq!((on_hand(&fresh, "A"), on_hand(&fresh, "B")), (6, 7));
     // Two engines writing different variants in turn each see the other's writes.
     let other = engine(store.clone());
     other.stock(receive("B", 1)).unwrap();
     fresh.stock(receive("A", 1)).unwrap();
-    assert_eq!((on_hand(&other, "A"), on_hand(&fresh, "B")), (6, 8));
+    assert_eq!((on_hand(&other, "A"), on_hand(&fresh, "B")), (7, 8));
 }
 
 #[test]

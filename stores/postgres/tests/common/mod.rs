@@ -86,3 +86,32 @@ pub fn make() -> StoreUnderTest {
     let (store, guard) = store_in_new_schema("conf", 4);
     StoreUnderTest::new(store, |s| s.fail_next_commits(1)).keep_alive(guard)
 }
+
+/// Has the schema's `ordersmith_commit` (migration 7) run `statement` before anything
+/// else: a `RAISE` makes every one-call commit refuse (so each change set is committed
+/// statement by statement) or fail.
+pub fn prefix_commit_function(schema: &str, statement: &str) {
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let def: String = client
+        .query_one(
+            &format!("SELECT pg_get_functiondef('\"{schema}\".ordersmith_commit'::regproc)"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(def.contains("\nBEGIN\n"), "unexpected function text: {def}");
+    client
+        .batch_execute(&def.replacen("\nBEGIN\n", &format!("\nBEGIN\n    {statement};\n"), 1))
+        .unwrap();
+}
+
+/// A fresh store for the conformance suite whose one-call commits always refuse, so
+/// every change set takes the statement-by-statement path.
+pub fn make_statement_by_statement() -> StoreUnderTest {
+    let (store, guard) = store_in_new_schema("stmt", 4);
+    prefix_commit_function(
+        &guard.schema,
+        "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
+    );
+    StoreUnderTest::new(store, |s| s.fail_next_commits(1)).keep_alive(guard)
+}
