@@ -433,12 +433,14 @@ impl StockState {
     /// checkpoint is kept. Nothing may be in flight ([`StockState::settle`] with `wait`
     /// first): the checkpoint holds only what is known to be saved.
     pub(crate) fn undo(&mut self, store: &dyn Store) -> Result<(), StoreError> {
-        if let Some(checkpoint) = &self.checkpoint {
-            let mut ledger = checkpoint.ledger.clone();
-            for entry in &checkpoint.since {
-                let _ = ledger.execute(&entry.command, entry.at);
+        if let Some(checkpoint) = &mut self.checkpoint {
+            // The entries since the checkpoint are saved: they move into it, so a run of
+            // lost races (writers of one hot variant) replays each of them once, not on
+            // every undo until the checkpoint is next renewed.
+            for entry in checkpoint.since.drain(..) {
+                let _ = checkpoint.ledger.execute(&entry.command, entry.at);
             }
-            self.ledger = ledger;
+            self.ledger = checkpoint.ledger.clone();
             return Ok(());
         }
         *self = StockState::default();
