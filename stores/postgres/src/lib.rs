@@ -10,6 +10,10 @@
 //!   conditional on the version the caller read, so the stronger levels would only add
 //!   serialization failures to retry without preventing anything more (ADR 0003).
 //!   Orders are written in id order so two multi-order saves cannot deadlock.
+//! - **One round trip per commit** for the change sets the engine makes most: the
+//!   statements run on the server in one call of `ordersmith_commit` (migration 7,
+//!   ADR 0014); a check that fails there writes nothing, and the change set is then
+//!   committed statement by statement, which names what was stale or taken.
 //! - **An outbox several workers drain**: [`PgStore::claim_pending`] leases records
 //!   with `FOR UPDATE SKIP LOCKED`, so two workers never hold the same record; the
 //!   port's `pending` stays at-least-once.
