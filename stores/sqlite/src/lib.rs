@@ -12,7 +12,8 @@
 //!   waiter is answered once the COMMIT returned.
 //! - **Packed documents** (migration 6). Snapshots, events, outbox records, fingerprints
 //!   and stock log entries are zstd frames against a fixed dictionary; an order event's
-//!   outbox record refers to the event instead of repeating it.
+//!   outbox record refers to the event instead of repeating it, and since migration 7
+//!   an announcement keeps no document at all (its row and its event say everything).
 //! - **Durable by default.** WAL journal with `synchronous=FULL`: a commit that
 //!   returned survives a process crash *and* a power loss (see [`Synchronous`]).
 //! - **Versioned schema.** Migrations in `migrations/` are applied on open and recorded
@@ -571,19 +572,13 @@ impl PackedSet {
                         // Not saved by this change set: the port's error for it.
                         None => changes.announced_event(order_id, *version)?,
                     };
-                    let topic = event.event.topic();
-                    let doc = OutboxDoc {
-                        id: AnnouncementId(&event.order_id, event.version),
-                        topic,
-                        aggregate_id: event.order_id.as_str(),
-                        aggregate_version: event.version,
-                        created_at: &event.recorded_at,
-                        payload_json: "",
-                    };
+                    // Every field of an announcement is in its row (id, topic, order,
+                    // version) or in the event it names (time, payload): no document
+                    // (migration 7), so no JSON and no zstd frame for it.
                     PackedOutbox {
-                        doc: docs.push_value("outbox record", &doc, &mut scratch)?,
+                        doc: docs.push(b"")?,
                         payload_event: Some(event.version),
-                        topic,
+                        topic: event.event.topic(),
                     }
                 }
             });
@@ -1502,29 +1497,67 @@ fn idempotency(
     })
 }
 
+/// The one field of an event record an announcement's outbox record repeats beside
+/// what its row holds (the rest of the record is skipped when read).
+#[derive(serde::Deserialize)]
+struct RecordedAt {
+    recorded_at: DateTime<Utc>,
+}
+
 impl Outbox for SqliteStore {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT o.record, e.record FROM outbox o LEFT JOIN order_events e \
+                "SELECT o.record, e.record, o.id, o.topic, o.aggregate_id, o.payload_event \
+                 FROM outbox o LEFT JOIN order_events e \
                  ON o.payload_event IS NOT NULL AND e.order_id = o.aggregate_id \
                  AND e.version = o.payload_event ORDER BY o.seq LIMIT ?1",
             )
             .map_err(store_error("reading the outbox"))?;
         let rows = stmt
             .query_map([clamp_i64(limit)], |r| {
-                Ok((r.get::<_, Doc>(0)?.0, r.get::<_, Option<Doc>>(1)?))
+                Ok((
+                    r.get::<_, Doc>(0)?.0,
+                    r.get::<_, Option<Doc>>(1)?,
+                    (
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                    ),
+                ))
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("reading the outbox"))?;
         rows.into_iter()
-            .map(|(doc, event)| {
-                let mut record: OutboxRecord = decode("outbox record", &doc)?;
-                if let Some(event) = event {
-                    record.payload_json = event.0;
+            .map(|(doc, event, (id, topic, aggregate_id, payload_event))| {
+                match (doc.is_empty(), event, payload_event) {
+                    // An announcement (migration 7): the row and its event say it all.
+                    (true, Some(event), Some(version)) => {
+                        let at: RecordedAt = decode("order event record", &event.0)?;
+                        Ok(OutboxRecord {
+                            id,
+                            topic,
+                            aggregate_id,
+                            aggregate_version: to_u64("event version", version)?,
+                            created_at: at.recorded_at,
+                            payload_json: event.0,
+                        })
+                    }
+                    (true, _, _) => Err(StoreError::Corrupt {
+                        reason: format!(
+                            "outbox record {id:?} has no document and names no saved event"
+                        ),
+                    }),
+                    (false, event, _) => {
+                        let mut record: OutboxRecord = decode("outbox record", &doc)?;
+                        if let Some(event) = event {
+                            record.payload_json = event.0;
+                        }
+                        Ok(record)
+                    }
                 }
-                Ok(record)
             })
             .collect()
     }

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "packed documents",
         sql: include_str!("../migrations/0006_packed_documents.sql"),
     },
+    Migration {
+        version: 7,
+        name: "announcements without a document",
+        sql: include_str!("../migrations/0007_announcements_without_documents.sql"),
+    },
 ];
 
 /// Brings the database to the newest schema, in one immediate transaction so two

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ordersmith::ports::dump::{export, import};
 use ordersmith::ports::memory::MemoryStore;
-use ordersmith::ports::{ChangeSet, Store};
+use ordersmith::ports::{ChangeSet, OutboxWrite, Store};
 use ordersmith_sqlite::{OpenError, SqliteStore, MIGRATIONS};
 use ordersmith_store_conformance::{fixtures, StoreUnderTest};
 
@@ -262,7 +262,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
             .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     assert_eq!(
         store.load_order(&change.snapshot.id).unwrap().unwrap(),
         change.snapshot
@@ -291,7 +291,28 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
             ..ChangeSet::default()
         })
         .unwrap();
-    assert_eq!(store.pending(10).unwrap(), vec![outbox, second_outbox]);
+    assert_eq!(
+        store.pending(10).unwrap(),
+        vec![outbox.clone(), second_outbox.clone()]
+    );
+    // An announcement (what the engine writes for every order event) keeps no document
+    // (migration 7) and reads back exactly as `for_order_event` makes it.
+    let third = fixtures::new_order_change("o-3", "web", fixtures::start());
+    let announced = OutboxRecord::for_order_event(&third.events[0]).unwrap();
+    store
+        .commit(ChangeSet {
+            outbox: vec![OutboxWrite::OrderEvent {
+                order_id: third.snapshot.id.clone(),
+                version: 1,
+            }],
+            orders: vec![third],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        store.pending(10).unwrap(),
+        vec![outbox, second_outbox, announced]
+    );
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let kinds: Vec<(String, String, Option<i64>)> = conn
@@ -310,8 +331,25 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
         vec![
             ("text".into(), "text".into(), None),
             ("blob".into(), "blob".into(), Some(1)),
+            ("blob".into(), "blob".into(), Some(1)),
         ]
     );
+    let records: Vec<(String, i64)> = conn
+        .prepare("SELECT id, length(record) FROM outbox ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(records[2], ("o-3:1".to_string(), 0), "{records:?}");
+    assert!(records[..2].iter().all(|(_, len)| *len > 0), "{records:?}");
+    // An announcement row whose event is gone is reported, not misread.
+    conn.execute("DELETE FROM order_events WHERE order_id = 'o-3'", [])
+        .unwrap();
+    drop(conn);
+    let err = SqliteStore::open(&path).unwrap().pending(10).unwrap_err();
+    assert_eq!(err.code(), "STORE_CORRUPT", "{err}");
+    assert!(err.to_string().contains("o-3:1"), "{err}");
 }
 
 /// JSON of any serialisable value, for writing rows the way version 5 did.

@@ -1,0 +1,8 @@
+-- Announcements without a document (issue 9). An outbox record announcing an order
+-- event (payload_event set, and the id "<order>:<version>") written from this version
+-- on keeps an empty `record`: its id, topic, order and version are in its row, and its
+-- time and payload are the event's, read back from `order_events`. That is one zstd
+-- frame fewer for every order event the engine saves. Rows written before keep their
+-- document and are read as they are. No table changes: this version is what makes an
+-- older ordersmith refuse such a file (SQLITE_SCHEMA_TOO_NEW) instead of failing to
+-- read an empty record.
