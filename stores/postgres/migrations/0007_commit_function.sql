@@ -1,3 +1,10 @@
+-- Outbox records that announce an order event (every order event is announced) keep
+-- an empty `record` and the event's version in `payload_event`: their id, topic and
+-- order are in the row, their time and payload are the event's, joined back when read.
+-- The event's JSON is then sent and stored once, not again inside its announcement.
+-- Rows written before keep their document (`payload_event` NULL) and read as they did.
+ALTER TABLE outbox ADD COLUMN payload_event BIGINT;
+
 -- A change set in one round trip (ADR 0014). The client used to send a commit as a
 -- transaction of statements, each waiting for its answer: BEGIN, the orders, their
 -- events, the stock heads, the stock entries, the keys, the outbox, COMMIT. This
@@ -31,8 +38,8 @@ CREATE FUNCTION ordersmith_commit(
     s_partitions TEXT[], s_pseqs BIGINT[], s_bases BIGINT[], s_entries TEXT[],
     -- Idempotency keys.
     k_keys TEXT[], k_fingerprints TEXT[], k_orders TEXT[], k_versions BIGINT[],
-    -- Outbox records, oldest first.
-    x_ids TEXT[], x_topics TEXT[], x_aggregates TEXT[], x_records TEXT[]
+    -- Outbox records, oldest first; an announcement's record is '' and its event named.
+    x_ids TEXT[], x_topics TEXT[], x_aggregates TEXT[], x_records TEXT[], x_events BIGINT[]
 ) RETURNS VOID LANGUAGE plpgsql AS $$
 DECLARE
     wanted BIGINT;
@@ -149,10 +156,10 @@ BEGIN
     END IF;
     wanted := coalesce(array_length(x_ids, 1), 0);
     IF wanted > 0 THEN
-        INSERT INTO outbox (id, topic, aggregate_id, record)
-            SELECT id, topic, aggregate_id, record
-            FROM unnest(x_ids, x_topics, x_aggregates, x_records) WITH ORDINALITY
-                AS r (id, topic, aggregate_id, record, n)
+        INSERT INTO outbox (id, topic, aggregate_id, record, payload_event)
+            SELECT id, topic, aggregate_id, record, payload_event
+            FROM unnest(x_ids, x_topics, x_aggregates, x_records, x_events) WITH ORDINALITY
+                AS r (id, topic, aggregate_id, record, payload_event, n)
             ORDER BY n
             ON CONFLICT (id) DO NOTHING;
         GET DIAGNOSTICS written = ROW_COUNT;

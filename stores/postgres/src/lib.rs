@@ -45,8 +45,8 @@ use ordersmith::invoice::InvoiceDocument;
 use ordersmith::order::{Order, OrderEventRecord};
 use ordersmith::ports::{
     ChangeSet, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord, OrderChange,
-    OrderQuery, Outbox, OutboxRecord, StockAppend, StockCursor, StockPlace, StockSink, Store,
-    StoreError,
+    OrderQuery, Outbox, OutboxRecord, OutboxWrite, StockAppend, StockCursor, StockPlace, StockSink,
+    Store, StoreError,
 };
 use ordersmith::stock::StockLogEntry;
 use postgres::error::SqlState;
@@ -248,16 +248,10 @@ impl PgStore {
                 &[&worker, &clamp_i64(limit), &lease.as_secs_f64()],
             )
             .map_err(store_error("claiming outbox records"))?;
-        let mut claimed = rows
-            .iter()
-            .map(|r| {
-                let seq: i64 = r.try_get(0).map_err(store_error("reading a claim"))?;
-                let doc: String = r.try_get(1).map_err(store_error("reading a claim"))?;
-                Ok((seq, decode::<OutboxRecord>("outbox record", &doc)?))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        claimed.sort_by_key(|(seq, _)| *seq);
-        Ok(claimed.into_iter().map(|(_, r)| r).collect())
+        // In `seq` order (the statement sorts them).
+        rows.iter()
+            .map(|row| outbox_record(row, "reading a claim"))
+            .collect()
     }
 
     fn conn(&self) -> Result<Pooled<'_>, StoreError> {
@@ -810,26 +804,85 @@ fn write_idempotency(
     Ok(())
 }
 
-/// A change set's outbox records as columns, oldest first.
+/// A change set's outbox records as columns, oldest first. An announcement of an order
+/// event the change set saves keeps no document: its row names the event
+/// (`payload_event`, migration 7) and reading joins it back, so the event's JSON is
+/// sent and stored once.
 struct OutboxRows<'a> {
-    ids: Vec<&'a str>,
+    ids: Vec<String>,
     topics: Vec<&'a str>,
     aggregates: Vec<&'a str>,
     docs: Vec<String>,
+    events: Vec<Option<i64>>,
 }
 
 impl<'a> OutboxRows<'a> {
-    fn of(records: &'a [OutboxRecord]) -> Result<Self, StoreError> {
-        let column = |f: fn(&OutboxRecord) -> &str| records.iter().map(f).collect::<Vec<_>>();
-        Ok(OutboxRows {
-            ids: column(|r| &r.id),
-            topics: column(|r| &r.topic),
-            aggregates: column(|r| &r.aggregate_id),
-            docs: records
-                .iter()
-                .map(|r| encode("outbox record", r))
-                .collect::<Result<_, _>>()?,
-        })
+    fn of(changes: &'a ChangeSet) -> Result<Self, StoreError> {
+        let n = changes.outbox.len();
+        let mut rows = OutboxRows {
+            ids: Vec::with_capacity(n),
+            topics: Vec::with_capacity(n),
+            aggregates: Vec::with_capacity(n),
+            docs: Vec::with_capacity(n),
+            events: Vec::with_capacity(n),
+        };
+        let mut announced = changes.announcements();
+        for write in &changes.outbox {
+            match write {
+                OutboxWrite::Record(record) => {
+                    rows.ids.push(record.id.clone());
+                    rows.topics.push(&record.topic);
+                    rows.aggregates.push(&record.aggregate_id);
+                    rows.docs.push(encode("outbox record", record)?);
+                    rows.events.push(None);
+                }
+                OutboxWrite::OrderEvent { order_id, version } => {
+                    // The port's error when the change set does not save that event.
+                    let event = announced.event(order_id, *version)?;
+                    rows.ids
+                        .push(format!("{}:{}", event.order_id, event.version));
+                    rows.topics.push(event.event.topic());
+                    rows.aggregates.push(order_id.as_str());
+                    rows.docs.push(String::new());
+                    rows.events.push(Some(to_i64("event version", *version)?));
+                }
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// The one field of an event record an announcement repeats beside its row (the rest of
+/// the record is skipped when read).
+#[derive(serde::Deserialize)]
+struct RecordedAt {
+    recorded_at: DateTime<Utc>,
+}
+
+/// An outbox record from a row of `pending` or `claim`: id, topic, order, the event it
+/// announces (if any), its document, and that event's record.
+fn outbox_record(row: &postgres::Row, context: &'static str) -> Result<OutboxRecord, StoreError> {
+    let id: String = row.try_get(0).map_err(store_error(context))?;
+    let doc: String = row.try_get(4).map_err(store_error(context))?;
+    let event: Option<String> = row.try_get(5).map_err(store_error(context))?;
+    let payload_event: Option<i64> = row.try_get(3).map_err(store_error(context))?;
+    match (doc.is_empty(), payload_event, event) {
+        // An announcement (migration 7): its row and its event say everything.
+        (true, Some(version), Some(event)) => {
+            let at: RecordedAt = decode("order event record", &event)?;
+            Ok(OutboxRecord {
+                id,
+                topic: row.try_get(1).map_err(store_error(context))?,
+                aggregate_id: row.try_get(2).map_err(store_error(context))?,
+                aggregate_version: to_u64("event version", version)?,
+                created_at: at.recorded_at,
+                payload_json: event,
+            })
+        }
+        (true, _, _) => Err(StoreError::Corrupt {
+            reason: format!("outbox record {id:?} has no document and names no saved event"),
+        }),
+        (false, _, _) => decode("outbox record", &doc),
     }
 }
 
@@ -844,14 +897,21 @@ fn write_outbox(
     let written = tx
         .query(
             &stmts.insert_outbox,
-            &[&rows.ids, &rows.topics, &rows.aggregates, &rows.docs],
+            &[
+                &rows.ids,
+                &rows.topics,
+                &rows.aggregates,
+                &rows.docs,
+                &rows.events,
+            ],
         )
         .map_err(store_error("writing the outbox"))?;
     if written.len() != rows.ids.len() {
         let written = texts(&written, "writing the outbox")?;
         // The first record not written: its id was stored before, or earlier in this
         // change set.
-        let repeated = first_unwritten(&rows.ids, &written);
+        let ids: Vec<&str> = rows.ids.iter().map(String::as_str).collect();
+        let repeated = first_unwritten(&ids, &written);
         return Err(StoreError::Unavailable {
             reason: format!(
                 "outbox record id {repeated:?} already exists: the id generator repeated an id"
@@ -927,6 +987,7 @@ fn commit_in_one_call(
             &outbox.topics,
             &outbox.aggregates,
             &outbox.docs,
+            &outbox.events,
         ],
     );
     match called {
@@ -1368,8 +1429,7 @@ impl Store for PgStore {
         let Conn { client, stmts } = &mut *conn;
         let orders = OrderRows::of(&changes.orders)?;
         let keys = KeyRows::of(&changes.idempotency)?;
-        let outbox_records = changes.outbox_records()?;
-        let outbox = OutboxRows::of(&outbox_records)?;
+        let outbox = OutboxRows::of(&changes)?;
         // One round trip when the function covers the change set (an injected failure
         // needs the transaction below, to fail midway through it).
         if !self.failure_pending()
@@ -1493,9 +1553,8 @@ impl Outbox for PgStore {
         let rows = client
             .query(&stmts.pending, &[&clamp_i64(limit)])
             .map_err(store_error("reading the outbox"))?;
-        texts(&rows, "reading the outbox")?
-            .iter()
-            .map(|d| decode("outbox record", d))
+        rows.iter()
+            .map(|row| outbox_record(row, "reading the outbox"))
             .collect()
     }
 

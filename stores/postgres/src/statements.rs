@@ -40,7 +40,7 @@ impl Statements {
             // A whole change set in one round trip: migrations/0007_commit_function.sql.
             commit: client.prepare(
                 "SELECT ordersmith_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+                 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
             )?,
             load_order: client.prepare("SELECT snapshot FROM orders WHERE id = $1")?,
             // A batch of commands' orders in one round trip.
@@ -150,21 +150,34 @@ impl Statements {
             // Every record of a change set in one round trip, in the given order (their
             // `seq` is "oldest first"); returns the ids written, so a repeated one is named.
             insert_outbox: client.prepare(
-                "INSERT INTO outbox (id, topic, aggregate_id, record) \
-                 SELECT id, topic, aggregate_id, record \
-                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY \
-                     AS r (id, topic, aggregate_id, record, n) \
+                "INSERT INTO outbox (id, topic, aggregate_id, record, payload_event) \
+                 SELECT id, topic, aggregate_id, record, payload_event \
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
+                     WITH ORDINALITY AS r (id, topic, aggregate_id, record, payload_event, n) \
                  ORDER BY n \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
             )?,
-            pending: client.prepare("SELECT record FROM outbox ORDER BY seq LIMIT $1")?,
+            // An announcement's event joined back (migration 7).
+            pending: client.prepare(
+                "SELECT o.id, o.topic, o.aggregate_id, o.payload_event, o.record, e.record \
+                 FROM outbox o LEFT JOIN order_events e \
+                     ON o.payload_event IS NOT NULL AND e.order_id = o.aggregate_id \
+                     AND e.version = o.payload_event \
+                 ORDER BY o.seq LIMIT $1",
+            )?,
             acknowledge: client.prepare("DELETE FROM outbox WHERE id = $1")?,
             claim: client.prepare(
-                "UPDATE outbox SET claimed_by = $1, claimed_until = now() + make_interval(secs => $3) \
-                 WHERE seq IN (SELECT seq FROM outbox \
-                               WHERE claimed_until IS NULL OR claimed_until < now() \
-                               ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) \
-                 RETURNING seq, record",
+                "WITH c AS (UPDATE outbox \
+                     SET claimed_by = $1, claimed_until = now() + make_interval(secs => $3) \
+                     WHERE seq IN (SELECT seq FROM outbox \
+                                   WHERE claimed_until IS NULL OR claimed_until < now() \
+                                   ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                     RETURNING seq, id, topic, aggregate_id, payload_event, record) \
+                 SELECT c.id, c.topic, c.aggregate_id, c.payload_event, c.record, e.record \
+                 FROM c LEFT JOIN order_events e \
+                     ON c.payload_event IS NOT NULL AND e.order_id = c.aggregate_id \
+                     AND e.version = c.payload_event \
+                 ORDER BY c.seq",
             )?,
             order_ids: client
                 .prepare("SELECT id FROM orders WHERE id > $1 ORDER BY id LIMIT $2")?,

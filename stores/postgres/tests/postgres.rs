@@ -18,7 +18,7 @@ use std::time::Duration;
 use common::*;
 use ordersmith::ports::dump::{export, import};
 use ordersmith::ports::memory::MemoryStore;
-use ordersmith::ports::{ChangeSet, Outbox, OutboxRecord, Store};
+use ordersmith::ports::{ChangeSet, Outbox, OutboxRecord, OutboxWrite, Store};
 use ordersmith_postgres::{OpenError, PgOptions, PgStore, MIGRATIONS};
 use ordersmith_sqlite::SqliteStore;
 use ordersmith_store_conformance::{fixtures, StoreUnderTest};
@@ -250,6 +250,66 @@ fn a_change_set_is_one_call_and_a_refused_call_is_committed_statement_by_stateme
     let err = place(&reopened, "o-1").unwrap_err();
     assert_eq!(err.code(), "STORE_VERSION_CONFLICT", "{err}");
     assert!(err.to_string().contains("o-1"), "{err}");
+}
+
+#[test]
+fn an_announcement_keeps_no_document_and_reads_back_whole() {
+    let (store, guard) = store_in_new_schema("announce", 2);
+    // A record written before migration 7: its whole JSON, no event named.
+    let legacy = effects(1).remove(0);
+    store
+        .commit(ChangeSet {
+            outbox: vec![legacy.clone().into()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    let placed = fixtures::new_order_change("o-7", "web", fixtures::start());
+    let announced = OutboxRecord::for_order_event(&placed.events[0]).unwrap();
+    store
+        .commit(ChangeSet {
+            outbox: vec![OutboxWrite::OrderEvent {
+                order_id: placed.snapshot.id.clone(),
+                version: 1,
+            }],
+            orders: vec![placed],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        store.pending(10).unwrap(),
+        vec![legacy.clone(), announced.clone()]
+    );
+    assert_eq!(
+        store
+            .claim_pending("w1", 10, Duration::from_secs(30))
+            .unwrap(),
+        vec![legacy, announced]
+    );
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let rows: Vec<(String, i32, Option<i64>)> = client
+        .query(
+            &format!(
+                "SELECT id, length(record), payload_event FROM \"{}\".outbox ORDER BY seq",
+                guard.schema
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(rows[1], ("o-7:1".to_string(), 0, Some(1)), "{rows:?}");
+    assert!(rows[0].1 > 0 && rows[0].2.is_none(), "{rows:?}");
+    // An announcement whose event is gone is reported, not misread.
+    client
+        .batch_execute(&format!(
+            "DELETE FROM \"{}\".order_events WHERE order_id = 'o-7'",
+            guard.schema
+        ))
+        .unwrap();
+    let err = store.pending(10).unwrap_err();
+    assert_eq!(err.code(), "STORE_CORRUPT", "{err}");
+    assert!(err.to_string().contains("o-7:1"), "{err}");
 }
 
 #[test]
