@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ChannelId, CountId, LocationId, OrderId, ReservationId, TransferId, VariantId};
 
 use super::channel::ChannelState;
+use super::chunked::Chunked;
 use super::count::CycleCount;
 use super::error::StockError;
 use super::forecast::AlertLevel;
@@ -521,17 +522,17 @@ pub struct StockLedger {
     pub(super) bundles: FastMap<VariantId, Bundle>,
     /// The journal as compact records; `references` holds their reference texts and
     /// `whole_kinds` the kinds that name counts or transfers.
-    pub(super) journal: Vec<Record>,
-    pub(super) references: Vec<String>,
-    pub(super) whole_kinds: Vec<MovementKind>,
+    pub(super) journal: Chunked<Record>,
+    pub(super) references: Chunked<String>,
+    pub(super) whole_kinds: Chunked<MovementKind>,
     /// Every reservation ever made (ids are idempotency keys), in the order made, as
     /// compact records; `reservation_index` maps an id to its position. Orders and
     /// bundles they name sit in `reservation_orders` and `reservation_bundles`;
     /// `reserved_expiries` keeps the expiry a reservation was made with (its
     /// `reserve` movement's) when `set_expiry` has changed it since.
-    pub(super) reservations: Vec<Held>,
-    pub(super) reservation_orders: Vec<OrderId>,
-    pub(super) reservation_bundles: Vec<HeldBundle>,
+    pub(super) reservations: Chunked<Held>,
+    pub(super) reservation_orders: Chunked<OrderId>,
+    pub(super) reservation_bundles: Chunked<HeldBundle>,
     pub(super) reserved_expiries: BTreeMap<u32, Option<DateTime<Utc>>>,
     #[serde(skip)]
     pub(super) reservation_index: ReservationIndex,
@@ -578,12 +579,12 @@ impl From<LedgerData> for StockLedger {
             location_index: d.location_index,
             slots: d.slots,
             bundles: d.bundles,
-            journal: d.journal,
-            references: d.references,
-            whole_kinds: d.whole_kinds,
-            reservations: d.reservations,
-            reservation_orders: d.reservation_orders,
-            reservation_bundles: d.reservation_bundles,
+            journal: d.journal.into(),
+            references: d.references.into(),
+            whole_kinds: d.whole_kinds.into(),
+            reservations: d.reservations.into(),
+            reservation_orders: d.reservation_orders.into(),
+            reservation_bundles: d.reservation_bundles.into(),
             reserved_expiries: d.reserved_expiries,
             expiry_index: d.expiry_index,
             transfers: d.transfers,

@@ -51,6 +51,7 @@
 
 mod bundle;
 mod channel;
+mod chunked;
 mod command;
 mod count;
 mod error;
