@@ -815,3 +815,34 @@ fn every_error_code_is_unique_and_well_formed() {
         );
     }
 }
+
+/// A store that keeps an announcement as its row and its event (SQLite and PostgreSQL
+/// do) rebuilds exactly the record `for_order_event` makes; JSON that is not an event
+/// record is reported as corrupt.
+#[test]
+fn an_announcement_rebuilt_from_its_row_and_event_is_the_announcement() {
+    use ordersmith::ports::OutboxRecord;
+    let t = test_engine();
+    let order = t.engine.place_order(sample_order("web"), &ctx()).unwrap();
+    let event = t.engine.order_history(&order.id).unwrap().remove(0);
+    let made = OutboxRecord::for_order_event(&event).unwrap();
+    let rebuilt = OutboxRecord::from_stored_announcement(
+        made.id.clone(),
+        made.topic.clone(),
+        made.aggregate_id.clone(),
+        event.version,
+        serde_json::to_string(&event).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rebuilt, made);
+    let err = OutboxRecord::from_stored_announcement(
+        made.id.clone(),
+        made.topic,
+        made.aggregate_id,
+        1,
+        "{}".into(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "STORE_CORRUPT", "{err}");
+    assert!(err.to_string().contains(&made.id), "{err}");
+}

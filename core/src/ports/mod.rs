@@ -206,6 +206,38 @@ impl OutboxRecord {
             })?,
         })
     }
+
+    /// The record announcing an order event, rebuilt from what a store keeps of it: the
+    /// id, topic and order of its row, the event's version, and the event record's JSON
+    /// (which holds its time and is its payload). Equal to what
+    /// [`OutboxRecord::for_order_event`] made, so a store can save an announcement
+    /// without a document of its own. JSON that is not an event record is
+    /// [`StoreError::Corrupt`].
+    pub fn from_stored_announcement(
+        id: String,
+        topic: String,
+        aggregate_id: String,
+        version: u64,
+        event_json: String,
+    ) -> Result<OutboxRecord, StoreError> {
+        /// The one field read; the rest of the record is skipped.
+        #[derive(Deserialize)]
+        struct RecordedAt {
+            recorded_at: DateTime<Utc>,
+        }
+        let at: RecordedAt =
+            serde_json::from_str(&event_json).map_err(|e| StoreError::Corrupt {
+                reason: format!("the event record announced by {id:?} is not valid JSON: {e}"),
+            })?;
+        Ok(OutboxRecord {
+            id,
+            topic,
+            aggregate_id,
+            aggregate_version: version,
+            created_at: at.recorded_at,
+            payload_json: event_json,
+        })
+    }
 }
 
 /// An outbox record as a [`ChangeSet`] carries it.

@@ -852,13 +852,6 @@ impl<'a> OutboxRows<'a> {
     }
 }
 
-/// The one field of an event record an announcement repeats beside its row (the rest of
-/// the record is skipped when read).
-#[derive(serde::Deserialize)]
-struct RecordedAt {
-    recorded_at: DateTime<Utc>,
-}
-
 /// An outbox record from a row of `pending` or `claim`: id, topic, order, the event it
 /// announces (if any), its document, and that event's record.
 fn outbox_record(row: &postgres::Row, context: &'static str) -> Result<OutboxRecord, StoreError> {
@@ -868,17 +861,13 @@ fn outbox_record(row: &postgres::Row, context: &'static str) -> Result<OutboxRec
     let payload_event: Option<i64> = row.try_get(3).map_err(store_error(context))?;
     match (doc.is_empty(), payload_event, event) {
         // An announcement (migration 7): its row and its event say everything.
-        (true, Some(version), Some(event)) => {
-            let at: RecordedAt = decode("order event record", &event)?;
-            Ok(OutboxRecord {
-                id,
-                topic: row.try_get(1).map_err(store_error(context))?,
-                aggregate_id: row.try_get(2).map_err(store_error(context))?,
-                aggregate_version: to_u64("event version", version)?,
-                created_at: at.recorded_at,
-                payload_json: event,
-            })
-        }
+        (true, Some(version), Some(event)) => OutboxRecord::from_stored_announcement(
+            id,
+            row.try_get(1).map_err(store_error(context))?,
+            row.try_get(2).map_err(store_error(context))?,
+            to_u64("event version", version)?,
+            event,
+        ),
         (true, _, _) => Err(StoreError::Corrupt {
             reason: format!("outbox record {id:?} has no document and names no saved event"),
         }),

@@ -1497,13 +1497,6 @@ fn idempotency(
     })
 }
 
-/// The one field of an event record an announcement's outbox record repeats beside
-/// what its row holds (the rest of the record is skipped when read).
-#[derive(serde::Deserialize)]
-struct RecordedAt {
-    recorded_at: DateTime<Utc>,
-}
-
 impl Outbox for SqliteStore {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.reader()?;
@@ -1534,17 +1527,13 @@ impl Outbox for SqliteStore {
             .map(|(doc, event, (id, topic, aggregate_id, payload_event))| {
                 match (doc.is_empty(), event, payload_event) {
                     // An announcement (migration 7): the row and its event say it all.
-                    (true, Some(event), Some(version)) => {
-                        let at: RecordedAt = decode("order event record", &event.0)?;
-                        Ok(OutboxRecord {
-                            id,
-                            topic,
-                            aggregate_id,
-                            aggregate_version: to_u64("event version", version)?,
-                            created_at: at.recorded_at,
-                            payload_json: event.0,
-                        })
-                    }
+                    (true, Some(event), Some(version)) => OutboxRecord::from_stored_announcement(
+                        id,
+                        topic,
+                        aggregate_id,
+                        to_u64("event version", version)?,
+                        event.0,
+                    ),
                     (true, _, _) => Err(StoreError::Corrupt {
                         reason: format!(
                             "outbox record {id:?} has no document and names no saved event"
