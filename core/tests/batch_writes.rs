@@ -378,6 +378,129 @@ fn build(item: &Item) -> NewOrder {
     }
 }
 
+/// The items of a placement of several batches: references repeated within and across
+/// batches (some with other content), and refused orders, in a fixed pseudo-random mix.
+fn several_batches() -> Vec<NewOrder> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..WRITE_BATCH * 3 + 217)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let roll = state >> 33;
+            let item = match roll % 7 {
+                0 => Item::Invalid,
+                1 | 2 => Item::Valid {
+                    reference: None,
+                    variant: false,
+                },
+                _ => Item::Valid {
+                    reference: Some(((roll / 7) % 251) as u8),
+                    variant: roll.is_multiple_of(5),
+                },
+            };
+            build(&item)
+        })
+        .collect()
+}
+
+/// A placement of several batches (prepared on a second thread where the machine has
+/// a core for it) gives each order the result, and leaves the store in the state, that
+/// one call per order would.
+#[test]
+fn several_batches_equal_one_call_per_order() {
+    let orders = several_batches();
+    let batched = test_engine();
+    let sequential = test_engine();
+    let a = batched.engine.place_orders(orders.clone(), &ctx());
+    let b: Vec<_> = orders
+        .into_iter()
+        .map(|o| sequential.engine.place_order(o, &ctx()))
+        .collect();
+    assert_eq!(outcome(&a), outcome(&b));
+    assert!(a.iter().any(Result::is_err) && a.iter().filter(|r| r.is_ok()).count() > 1_000);
+    let dump = |t: &TestEngine| {
+        let mut out = Vec::new();
+        export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(dump(&batched), dump(&sequential));
+}
+
+/// A memory store whose `fail_at`-th commit (counting from 1) fails.
+struct FailsOnce {
+    inner: MemoryStore,
+    commits: AtomicUsize,
+    fail_at: usize,
+}
+
+impl Store for FailsOnce {
+    fn stock_log_since(&self, after: u64, limit: usize) -> Result<Vec<StockLogEntry>, StoreError> {
+        self.inner.stock_log_since(after, limit)
+    }
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        if self.commits.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
+            return Err(StoreError::Unavailable {
+                reason: "injected".to_string(),
+            });
+        }
+        self.inner.commit(changes)
+    }
+    forward_store_reads!(inner);
+}
+
+/// When the commit of a middle batch fails, that batch is placed one order at a time
+/// and the batches after it are still placed: every order gets the result one call per
+/// order gives it (ids aside: the failed batch's ids were drawn), and nothing is lost.
+#[test]
+fn a_middle_batch_whose_commit_fails_is_placed_alone_and_the_rest_follow() {
+    let orders = several_batches();
+    let store = Arc::new(FailsOnce {
+        inner: MemoryStore::new(),
+        commits: AtomicUsize::new(0),
+        fail_at: 2,
+    });
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(MemoryStore::new()),
+        Arc::new(FixedClock::new(at(20, 12))),
+        Arc::new(SequentialIds::new()),
+    );
+    let sequential = test_engine();
+    let a = engine.place_orders(orders.clone(), &ctx());
+    let b: Vec<_> = orders
+        .iter()
+        .cloned()
+        .map(|o| sequential.engine.place_order(o, &ctx()))
+        .collect();
+    let codes = |results: &[Result<Order, EngineError>]| -> Vec<Option<String>> {
+        results
+            .iter()
+            .map(|r| r.as_ref().err().map(|e| e.code().to_string()))
+            .collect()
+    };
+    assert_eq!(codes(&a), codes(&b));
+    assert_eq!(store.inner.order_count(), sequential.store.order_count());
+    // An order that came back placed is stored as it came back, under its reference.
+    for (placed, new) in a.iter().zip(&orders) {
+        let Ok(placed) = placed else { continue };
+        assert_eq!(engine.order(&placed.id).unwrap(), *placed);
+        if let Some(reference) = &new.external_ref {
+            let key = format!("external:web:{reference}");
+            assert_eq!(
+                store
+                    .inner
+                    .idempotency_record(&key)
+                    .unwrap()
+                    .unwrap()
+                    .order_id,
+                placed.id
+            );
+        }
+    }
+    assert!(store.commits.load(Ordering::SeqCst) > 4);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

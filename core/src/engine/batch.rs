@@ -104,6 +104,33 @@ fn share<T: Clone + Eq + std::hash::Hash>(seen: &mut Seen<T>, id: &mut T) {
 /// previous ones, and a few megabytes of change sets at most wait.
 const PIPELINE_QUEUE: usize = 1;
 
+/// Batches a batch placement prepares ahead of the one being decided (see
+/// [`Engine::place_batches`]): enough that the writer never waits for a batch the
+/// preparing thread could have finished, few enough that their orders stay in cache.
+const PREPARED_AHEAD: usize = 2;
+
+/// A batch placement's orders with what was prepared of each.
+type Prepared = (Vec<NewOrder>, Vec<Result<PreparedPlace, EngineError>>);
+
+/// A prepared batch on its way through the writer. A batch prepared on the preparing
+/// thread goes back to it when the writer is done with it, to be freed where it was
+/// allocated: glibc's allocator makes a thread that frees another thread's blocks take
+/// that thread's arena lock, block by block, against the thread allocating in it.
+struct Spent {
+    batch: Prepared,
+    back: Option<std::sync::mpsc::Sender<Prepared>>,
+}
+
+impl Drop for Spent {
+    fn drop(&mut self) {
+        if let Some(back) = &self.back {
+            // The preparing thread outlives every batch it prepared; if it did not,
+            // the batch is freed here.
+            let _ = back.send(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
 /// A batch of a pipelined call, decided and handed to the store: its results hold once
 /// its commit is known to be saved.
 struct Flight<S, I, V> {
@@ -182,26 +209,78 @@ impl Engine {
     /// Places each batch of orders with one commit for the orders that succeed, and
     /// hands each batch's results to `deliver`, batch by batch in input order, with the
     /// batch's `S`. Pipelined on a store that commits groups (see [`Engine::pipelined`]).
-    pub(super) fn place_batches<R: Placement, S>(
+    ///
+    /// When there is more than one batch and a core to spare (two on a store that saves
+    /// on a thread of its own, [`crate::ports::Store::commits_in_groups`], one more otherwise), the
+    /// batches are read and prepared (validated, their placed events built, keyed
+    /// orders fingerprinted: work that depends on the order alone) on a second thread,
+    /// at most [`PREPARED_AHEAD`] batches ahead, while this thread decides and commits
+    /// them in input order. Nothing the writer decides moves to that thread, so the
+    /// outcome is the one-thread outcome.
+    pub(super) fn place_batches<R: Placement, S: Send>(
         &self,
-        batches: impl Iterator<Item = (S, Vec<NewOrder>)>,
+        batches: impl Iterator<Item = (S, Vec<NewOrder>)> + Send,
         ctx: &CommandContext,
         deliver: impl FnMut(S, Vec<Result<R, EngineError>>),
     ) {
-        let prepared = batches.map(|(side, mut orders)| {
+        let prepare = |(side, mut orders): (S, Vec<NewOrder>)| {
             share_ids(&mut orders);
             let prepared: Vec<Result<PreparedPlace, EngineError>> = orders
                 .iter()
                 .map(|new| PreparedPlace::new(new, ctx))
                 .collect();
             (side, (orders, prepared))
+        };
+        let decide = |engine: &Engine, tx: &mut Tx<'_>, spent: &Spent| {
+            engine.place_batch_in(tx, &spent.batch.0, &spent.batch.1, ctx)
+        };
+        let alone = |engine: &Engine, mut spent: Spent| {
+            let (orders, prepared) = std::mem::take(&mut spent.batch);
+            engine.place_prepared(orders, prepared, ctx)
+        };
+        let here = |(side, batch)| (side, Spent { batch, back: None });
+        let mut batches = batches.fuse();
+        let first = batches.next();
+        // A thread for each of: deciding, preparing, and saving when the store saves
+        // on a thread of its own.
+        let threads = 2 + usize::from(self.store.commits_in_groups());
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let second = if cores >= threads {
+            batches.next()
+        } else {
+            None
+        };
+        let Some(second) = second else {
+            // One batch (or none), or no core for a second thread: prepared here.
+            let batches = first.into_iter().chain(batches).map(prepare).map(here);
+            self.pipelined(batches, decide, alone, deliver);
+            return;
+        };
+        std::thread::scope(|scope| {
+            let (ready, prepared) = sync_channel(PREPARED_AHEAD);
+            let (back, spent) = channel::<Prepared>();
+            scope.spawn(move || {
+                for batch in std::iter::once(second).chain(batches) {
+                    // The receiver is gone only if this thread's caller panicked.
+                    if ready.send(prepare(batch)).is_err() {
+                        return;
+                    }
+                    spent.try_iter().for_each(drop);
+                }
+                drop(ready);
+                spent.into_iter().for_each(drop);
+            });
+            let there = move |(side, batch)| {
+                let back = Some(back.clone());
+                (side, Spent { batch, back })
+            };
+            let batches = first
+                .map(prepare)
+                .map(here)
+                .into_iter()
+                .chain(prepared.into_iter().map(there));
+            self.pipelined(batches, decide, alone, deliver);
         });
-        self.pipelined(
-            prepared,
-            |engine, tx, (orders, prepared)| engine.place_batch_in(tx, orders, prepared, ctx),
-            |engine, (orders, prepared)| engine.place_prepared(orders, prepared, ctx),
-            deliver,
-        );
     }
 
     /// Runs a batch call: `decide` each batch in one write, and hand its results to

@@ -789,6 +789,15 @@ pub trait Store: Send + Sync {
         }
         CommitTicket::done(self.commit(changes))
     }
+    /// Whether [`Store::submit`] queues change sets that a thread waiting in
+    /// [`Store::wait`] packs and saves (group commit), rather than saving them at once.
+    /// A scheduling hint: a batch call on such a store already keeps a second thread
+    /// busy with saving, so it starts no thread of its own to prepare orders unless
+    /// the machine has a core for each. The default says no, as the default `submit`
+    /// commits at once.
+    fn commits_in_groups(&self) -> bool {
+        false
+    }
     /// Blocks until a submitted change set is decided and returns its outcome: `Ok` only
     /// once it is saved as durably as a [`Store::commit`] that returned.
     fn wait(&self, ticket: &CommitTicket) -> Result<(), StoreError> {

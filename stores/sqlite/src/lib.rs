@@ -1273,6 +1273,10 @@ impl Store for SqliteStore {
         self.wait(&ticket)
     }
 
+    fn commits_in_groups(&self) -> bool {
+        true
+    }
+
     fn submit(&self, changes: ChangeSet, after: Option<&CommitTicket>) -> CommitTicket {
         // Queued as it is: packed in `wait`, after the engine released its writer.
         let ticket = CommitTicket::pending();
