@@ -66,9 +66,12 @@ echo "$ours"
 
 echo "== ordersmith / Medusa, reservations per second"
 rate() { sed -n "s/.*case=$2 .*per_s=\([0-9]*\).*/\1/p" <<<"$1"; }
-for case in sequential hot_8_callers batch_100; do
-  m=$(rate "$medusa" "$case"); o=$(rate "$ours" "$case")
-  awk -v c="$case" -v o="$o" -v m="$m" 'BEGIN { printf "%-14s ordersmith %6d/s  Medusa %6d/s  ratio %.1fx\n", c, o, m, (m > 0 ? o / m : 0) }'
+# sequential_reserve is ordersmith's side of Medusa's sequential (one reservation a
+# call, nothing else); sequential places and confirms a one-line order a call.
+for pair in sequential:sequential sequential_reserve:sequential hot_8_callers:hot_8_callers batch_100:batch_100; do
+  case=${pair%%:*}; peer=${pair#*:}
+  m=$(rate "$medusa" "$peer"); o=$(rate "$ours" "$case")
+  awk -v c="$case" -v p="$peer" -v o="$o" -v m="$m" 'BEGIN { printf "%-18s ordersmith %6d/s  Medusa %-13s %6d/s  ratio %.1fx\n", c, o, p, m, (m > 0 ? o / m : 0) }'
 done
 m=$(rate "$medusa" hot_8_callers_pg_lock)
 echo "(Medusa, 8 callers with its PostgreSQL advisory-lock provider: $m/s)"

@@ -112,6 +112,10 @@ const PREPARED_AHEAD: usize = 2;
 /// A batch placement's orders with what was prepared of each.
 type Prepared = (Vec<NewOrder>, Vec<Result<PreparedPlace, EngineError>>);
 
+/// A pipelined batch's commit outcome, with the change set the store handed back to be
+/// freed on the deciding thread (see [`CommitTicket::give_back`]).
+type Decided = (Result<(), StoreError>, Option<ChangeSet>);
+
 /// A prepared batch on its way through the writer. A batch prepared on the preparing
 /// thread goes back to it when the writer is done with it, to be freed where it was
 /// allocated: glibc's allocator makes a thread that frees another thread's blocks take
@@ -153,13 +157,13 @@ enum Fate {
 
 /// The thread of a pipelined call that waits for its tickets: tickets go in, outcomes
 /// come out in the same order.
-type Waiter = (SyncSender<CommitTicket>, Receiver<Result<(), StoreError>>);
+type Waiter = (SyncSender<CommitTicket>, Receiver<Decided>);
 
 /// Records the outcomes of the awaiting flights decided so far, in submission order
 /// (all of them with `all`, waiting). Returns whether every outcome recorded was `Ok`.
 fn record<S, I, V>(
     flights: &mut VecDeque<Flight<S, I, V>>,
-    outcomes: &Receiver<Result<(), StoreError>>,
+    outcomes: &Receiver<Decided>,
     all: bool,
 ) -> bool {
     let mut saved = true;
@@ -167,11 +171,12 @@ fn record<S, I, V>(
         .iter_mut()
         .filter(|f| matches!(f.fate, Fate::Awaiting))
     {
+        // The change set handed back is freed here, on the thread that allocated it.
         let outcome = if all {
-            outcomes.recv().ok()
+            outcomes.recv().ok().map(|(outcome, _)| outcome)
         } else {
             match outcomes.try_recv() {
-                Ok(outcome) => Some(outcome),
+                Ok((outcome, _)) => Some(outcome),
                 Err(TryRecvError::Empty) => break,
                 // The waiting thread is gone (it cannot be, short of a panic).
                 Err(TryRecvError::Disconnected) => None,
@@ -347,7 +352,8 @@ impl Engine {
                             let (decided, outcomes) = channel();
                             scope.spawn(move || {
                                 for ticket in queued {
-                                    if decided.send(store.wait(&ticket)).is_err() {
+                                    let outcome = store.wait(&ticket);
+                                    if decided.send((outcome, ticket.take_back())).is_err() {
                                         return;
                                     }
                                 }

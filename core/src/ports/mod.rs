@@ -507,7 +507,15 @@ pub struct CommitTicket(TicketState);
 #[derive(Debug, Clone)]
 enum TicketState {
     Done(Result<(), StoreError>),
-    Pending(std::sync::Arc<std::sync::OnceLock<Result<(), StoreError>>>),
+    Pending(std::sync::Arc<PendingTicket>),
+}
+
+/// What the clones of a pending ticket share: the outcome, and the change set a store
+/// hands back with it.
+#[derive(Debug, Default)]
+struct PendingTicket {
+    outcome: std::sync::OnceLock<Result<(), StoreError>>,
+    given_back: std::sync::Mutex<Option<ChangeSet>>,
 }
 
 impl CommitTicket {
@@ -525,7 +533,7 @@ impl CommitTicket {
     pub fn outcome(&self) -> Option<Result<(), StoreError>> {
         match &self.0 {
             TicketState::Done(outcome) => Some(outcome.clone()),
-            TicketState::Pending(slot) => slot.get().cloned(),
+            TicketState::Pending(shared) => shared.outcome.get().cloned(),
         }
     }
 
@@ -534,7 +542,42 @@ impl CommitTicket {
     pub fn decide(&self, outcome: Result<(), StoreError>) -> bool {
         match &self.0 {
             TicketState::Done(_) => false,
-            TicketState::Pending(slot) => slot.set(outcome).is_ok(),
+            TicketState::Pending(shared) => shared.outcome.set(outcome).is_ok(),
+        }
+    }
+
+    /// For stores that save on another thread than the submitter's (group commit):
+    /// hands the change set back with the ticket, before deciding it, so that its
+    /// submitter frees it (see [`CommitTicket::take_back`]) or, failing that, the last
+    /// clone of the ticket. A change set is many small blocks its submitter allocated,
+    /// and glibc's allocator makes a thread that frees another thread's blocks contend
+    /// for that thread's arena, block by block, while it allocates the next one. A
+    /// decided ticket keeps nothing: the change set is dropped here.
+    pub fn give_back(&self, changes: ChangeSet) {
+        if let TicketState::Pending(shared) = &self.0 {
+            if let Ok(mut slot) = shared.given_back.lock() {
+                *slot = Some(changes);
+            }
+        }
+    }
+
+    /// The change set a store handed back with this ticket, if any, for the caller to
+    /// free on its own thread.
+    ///
+    /// ```
+    /// use ordersmith::ports::{ChangeSet, CommitTicket};
+    ///
+    /// let ticket = CommitTicket::pending();
+    /// let seen_by_the_store = ticket.clone();
+    /// seen_by_the_store.give_back(ChangeSet::default());
+    /// seen_by_the_store.decide(Ok(()));
+    /// assert!(ticket.take_back().is_some());
+    /// assert!(ticket.take_back().is_none());
+    /// ```
+    pub fn take_back(&self) -> Option<ChangeSet> {
+        match &self.0 {
+            TicketState::Done(_) => None,
+            TicketState::Pending(shared) => shared.given_back.lock().ok()?.take(),
         }
     }
 

@@ -13,6 +13,10 @@
 //!   call and per commit, over 100 items;
 //! - `hot_8_callers`: the same from 8 engines on 8 threads, all on one item (the
 //!   engine's version-checked append is the lock);
+//! - `sequential_reserve`: one caller, one `Reserve` stock command per call and per
+//!   commit (`stock_batch`), over 100 items: the same work as Medusa's `sequential`
+//!   (one `createReservationItems` of one item per call), with stock checked, which
+//!   Medusa's call does not;
 //! - `batch_100`: one caller, 100 `Reserve` stock commands per call in one commit
 //!   (`stock_batch`), like `createReservationItems` with an array.
 #![allow(
@@ -142,6 +146,15 @@ fn main() {
     });
     let hot = n as f64 / start.elapsed().as_secs_f64();
     println!("RESULT case=hot_8_callers reservations={n} per_s={hot:.0}");
+
+    let start = Instant::now();
+    for i in 0..n {
+        setup
+            .stock_batch(vec![reserve(format!("one-{i}"), i % 100, &ist)])
+            .unwrap();
+    }
+    let one = n as f64 / start.elapsed().as_secs_f64();
+    println!("RESULT case=sequential_reserve reservations={n} per_s={one:.0}");
 
     let calls = (n / 100).max(1);
     let start = Instant::now();

@@ -970,7 +970,9 @@ impl SqliteStore {
             queued.packed = Some(PackedSet::pack(&queued.changes));
         }
         let outcomes = self.apply_group(&group);
-        for (queued, outcome) in group.iter().zip(outcomes) {
+        for (queued, outcome) in group.iter_mut().zip(outcomes) {
+            // Freed by its submitter, on the thread that allocated it.
+            queued.ticket.give_back(std::mem::take(&mut queued.changes));
             queued.ticket.decide(outcome);
         }
         group

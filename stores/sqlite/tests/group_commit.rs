@@ -199,6 +199,23 @@ fn an_injected_failure_in_a_group_fails_only_its_change_set() {
     assert_eq!(store.pending(10).unwrap().len(), 0);
 }
 
+/// The store hands each change set back with its ticket, saved or refused, for its
+/// submitter to free on its own thread; it is the change set that was submitted.
+#[test]
+fn a_decided_ticket_hands_its_change_set_back() {
+    let (store, _dir) = file_store();
+    let saved = store.submit(new_order("o-1"), None);
+    let refused = store.submit(new_order("o-1"), None);
+    assert!(store.wait(&saved).is_ok());
+    assert_eq!(code(&store.wait(&refused)), "STORE_VERSION_CONFLICT");
+    for ticket in [&saved, &refused] {
+        let back = ticket.take_back().unwrap();
+        assert_eq!(back.orders.len(), 1);
+        assert_eq!(back.orders[0].snapshot.id.as_str(), "o-1");
+        assert!(ticket.take_back().is_none());
+    }
+}
+
 #[test]
 fn a_ticket_from_elsewhere_is_an_error_not_a_hang() {
     let (store, _dir) = file_store();
