@@ -11,6 +11,7 @@
 //! - the batch's commit fails (store unavailable, or concurrent writers kept winning).
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TryRecvError};
 
 use super::{
@@ -111,6 +112,18 @@ const PREPARED_AHEAD: usize = 2;
 
 /// A batch placement's orders with what was prepared of each.
 type Prepared = (Vec<NewOrder>, Vec<Result<PreparedPlace, EngineError>>);
+
+/// Adds the fingerprints a batch's preparation left out (see [`PreparedPlace::sign`]);
+/// an order whose fingerprint cannot be made gets that error as its result.
+fn sign_all((orders, prepared): &mut Prepared) {
+    for (new, slot) in orders.iter().zip(prepared.iter_mut()) {
+        if let Ok(place) = slot {
+            if let Err(e) = place.sign(new) {
+                *slot = Err(e);
+            }
+        }
+    }
+}
 
 /// A pipelined batch's commit outcome, with the change set the store handed back to be
 /// freed on the deciding thread (see [`CommitTicket::give_back`]).
@@ -228,13 +241,18 @@ impl Engine {
         ctx: &CommandContext,
         deliver: impl FnMut(S, Vec<Result<R, EngineError>>),
     ) {
-        let prepare = |(side, mut orders): (S, Vec<NewOrder>)| {
+        let prepare = |(side, mut orders): (S, Vec<NewOrder>), sign: bool| {
             share_ids(&mut orders);
-            let prepared: Vec<Result<PreparedPlace, EngineError>> = orders
+            let mut batch: Prepared = (Vec::new(), Vec::new());
+            batch.1 = orders
                 .iter()
-                .map(|new| PreparedPlace::new(new, ctx))
+                .map(|new| PreparedPlace::unsigned(new, ctx))
                 .collect();
-            (side, (orders, prepared))
+            batch.0 = orders;
+            if sign {
+                sign_all(&mut batch);
+            }
+            (side, batch)
         };
         let decide = |engine: &Engine, tx: &mut Tx<'_>, spent: &Spent| {
             engine.place_batch_in(tx, &spent.batch.0, &spent.batch.1, ctx)
@@ -257,17 +275,29 @@ impl Engine {
         };
         let Some(second) = second else {
             // One batch (or none), or no core for a second thread: prepared here.
-            let batches = first.into_iter().chain(batches).map(prepare).map(here);
+            let batches = first
+                .into_iter()
+                .chain(batches)
+                .map(|batch| prepare(batch, true))
+                .map(here);
             self.pipelined(batches, decide, alone, deliver);
             return;
         };
+        // Batches sent and not yet taken. Fingerprints (about a fifth of preparing) are
+        // made by the preparing thread while the writer has batches waiting, and by the
+        // writer otherwise: whichever thread has time to spare does them, so neither
+        // waits for the other for long, whatever the orders' mix of work.
+        let waiting = AtomicUsize::new(0);
+        let waiting = &waiting;
         std::thread::scope(|scope| {
             let (ready, prepared) = sync_channel(PREPARED_AHEAD);
             let (back, spent) = channel::<Prepared>();
             scope.spawn(move || {
                 for batch in std::iter::once(second).chain(batches) {
+                    let batch = prepare(batch, waiting.load(Ordering::Acquire) > 0);
+                    waiting.fetch_add(1, Ordering::AcqRel);
                     // The receiver is gone only if this thread's caller panicked.
-                    if ready.send(prepare(batch)).is_err() {
+                    if ready.send(batch).is_err() {
                         return;
                     }
                     spent.try_iter().for_each(drop);
@@ -275,12 +305,14 @@ impl Engine {
                 drop(ready);
                 spent.into_iter().for_each(drop);
             });
-            let there = move |(side, batch)| {
+            let there = move |(side, mut batch): (S, Prepared)| {
+                waiting.fetch_sub(1, Ordering::AcqRel);
+                sign_all(&mut batch);
                 let back = Some(back.clone());
                 (side, Spent { batch, back })
             };
             let batches = first
-                .map(prepare)
+                .map(|batch| prepare(batch, true))
                 .map(here)
                 .into_iter()
                 .chain(prepared.into_iter().map(there));

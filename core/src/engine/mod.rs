@@ -531,6 +531,13 @@ struct PreparedPlace {
 
 impl PreparedPlace {
     fn new(new: &NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
+        let mut prepared = Self::unsigned(new, ctx)?;
+        prepared.sign(new)?;
+        Ok(prepared)
+    }
+
+    /// Everything but the fingerprint, which [`PreparedPlace::sign`] adds.
+    fn unsigned(new: &NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
         check_key(ctx)?;
         let placed = place(new)?;
         let external_key = new
@@ -543,18 +550,22 @@ impl PreparedPlace {
             .chain(external_key.iter())
             .cloned()
             .collect();
-        // Only keyed calls need the canonical JSON of their command.
-        let fingerprint = if keys.is_empty() {
-            String::new()
-        } else {
-            fingerprint(new)?
-        };
         Ok(PreparedPlace {
             placed,
             external_key,
             keys,
-            fingerprint,
+            fingerprint: String::new(),
         })
+    }
+
+    /// Adds the fingerprint of `new` (the order this was prepared from), unless it is
+    /// there. Only keyed calls need one (the digest of their command's canonical JSON,
+    /// never empty); an unkeyed placement keeps an empty one.
+    fn sign(&mut self, new: &NewOrder) -> Result<(), EngineError> {
+        if !self.keys.is_empty() && self.fingerprint.is_empty() {
+            self.fingerprint = fingerprint(new)?;
+        }
+        Ok(())
     }
 }
 
