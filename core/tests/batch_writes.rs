@@ -532,3 +532,32 @@ proptest! {
         prop_assert_eq!(dump(&batched), dump(&sequential));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    /// The same over several batches, which are read and prepared on a second thread
+    /// where the machine has a core for it, with fingerprints made on either thread.
+    #[test]
+    fn placement_over_several_batches_equals_one_call_per_order(
+        items in proptest::collection::vec(item(), WRITE_BATCH + 1..WRITE_BATCH * 3),
+        keyed in any::<bool>(),
+    ) {
+        let ctx = if keyed { ctx().with_idempotency_key("k") } else { ctx() };
+        let batched = test_engine();
+        let sequential = test_engine();
+        let orders: Vec<NewOrder> = items.iter().map(build).collect();
+        let a = batched.engine.place_orders(orders.clone(), &ctx);
+        let b: Vec<_> = orders
+            .into_iter()
+            .map(|o| sequential.engine.place_order(o, &ctx))
+            .collect();
+        prop_assert_eq!(outcome(&a), outcome(&b));
+        let dump = |t: &TestEngine| {
+            let mut out = Vec::new();
+            export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        prop_assert_eq!(dump(&batched), dump(&sequential));
+    }
+}
