@@ -228,12 +228,13 @@ impl Engine {
     /// hands each batch's results to `deliver`, batch by batch in input order, with the
     /// batch's `S`. Pipelined on a store that commits groups (see [`Engine::pipelined`]).
     ///
-    /// When there is more than one batch and a core to spare (two on a store that saves
-    /// on a thread of its own, [`crate::ports::Store::commits_in_groups`], one more otherwise), the
-    /// batches are read and prepared (validated, their placed events built, keyed
-    /// orders fingerprinted: work that depends on the order alone) on a second thread,
-    /// at most [`PREPARED_AHEAD`] batches ahead, while this thread decides and commits
-    /// them in input order. Nothing the writer decides moves to that thread, so the
+    /// When there is more than one batch and a core for each thread (three on a store
+    /// that saves on a thread of its own, [`crate::ports::Store::commits_in_groups`],
+    /// two otherwise), the batches are read and prepared (validated, their placed
+    /// events built, keyed orders fingerprinted: work that depends on the order alone)
+    /// on a second thread, at most [`PREPARED_AHEAD`] batches ahead, while this thread
+    /// decides and commits them in input order; fingerprints the preparing thread left
+    /// out are made here. Nothing the writer decides moves to that thread, so the
     /// outcome is the one-thread outcome.
     pub(super) fn place_batches<R: Placement, S: Send>(
         &self,

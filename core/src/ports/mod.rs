@@ -552,7 +552,8 @@ impl CommitTicket {
     /// clone of the ticket. A change set is many small blocks its submitter allocated,
     /// and glibc's allocator makes a thread that frees another thread's blocks contend
     /// for that thread's arena, block by block, while it allocates the next one. A
-    /// decided ticket keeps nothing: the change set is dropped here.
+    /// ticket made decided ([`CommitTicket::done`]) keeps nothing: the change set is
+    /// dropped here.
     pub fn give_back(&self, changes: ChangeSet) {
         if let TicketState::Pending(shared) = &self.0 {
             if let Ok(mut slot) = shared.given_back.lock() {
