@@ -168,10 +168,7 @@ fn a_key_in_the_context_binds_the_first_order_of_a_batch() {
     let (engine, _) = counting_engine();
     let results = engine.place_orders(batch.clone(), &keyed);
     let sequential = test_engine();
-    let one_by_one: Vec<_> = batch
-        .into_iter()
-        .map(|o| sequential.engine.place_order(o, &keyed))
-        .collect();
+    let one_by_one = one_call_each(&sequential.engine, batch, &keyed);
     assert_eq!(outcome(&results), outcome(&one_by_one));
     assert_eq!(
         outcome(&results)[1],
@@ -378,6 +375,25 @@ fn build(item: &Item) -> NewOrder {
     }
 }
 
+/// The whole store of a test engine, as the dump writes it.
+fn dump(t: &TestEngine) -> String {
+    let mut out = Vec::new();
+    export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// `orders` placed with one `place_order` call each, in order.
+fn one_call_each(
+    engine: &Engine,
+    orders: Vec<NewOrder>,
+    ctx: &CommandContext,
+) -> Vec<Result<Order, EngineError>> {
+    orders
+        .into_iter()
+        .map(|o| engine.place_order(o, ctx))
+        .collect()
+}
+
 /// The items of a placement of several batches: references repeated within and across
 /// batches (some with other content), and refused orders, in a fixed pseudo-random mix.
 fn several_batches() -> Vec<NewOrder> {
@@ -413,17 +429,9 @@ fn several_batches_equal_one_call_per_order() {
     let batched = test_engine();
     let sequential = test_engine();
     let a = batched.engine.place_orders(orders.clone(), &ctx());
-    let b: Vec<_> = orders
-        .into_iter()
-        .map(|o| sequential.engine.place_order(o, &ctx()))
-        .collect();
+    let b = one_call_each(&sequential.engine, orders, &ctx());
     assert_eq!(outcome(&a), outcome(&b));
     assert!(a.iter().any(Result::is_err) && a.iter().filter(|r| r.is_ok()).count() > 1_000);
-    let dump = |t: &TestEngine| {
-        let mut out = Vec::new();
-        export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    };
     assert_eq!(dump(&batched), dump(&sequential));
 }
 
@@ -468,11 +476,7 @@ fn a_middle_batch_whose_commit_fails_is_placed_alone_and_the_rest_follow() {
     );
     let sequential = test_engine();
     let a = engine.place_orders(orders.clone(), &ctx());
-    let b: Vec<_> = orders
-        .iter()
-        .cloned()
-        .map(|o| sequential.engine.place_order(o, &ctx()))
-        .collect();
+    let b = one_call_each(&sequential.engine, orders.clone(), &ctx());
     let codes = |results: &[Result<Order, EngineError>]| -> Vec<Option<String>> {
         results
             .iter()
@@ -518,17 +522,9 @@ proptest! {
         for items in [&first, &second] {
             let orders: Vec<NewOrder> = items.iter().map(build).collect();
             let a = batched.engine.place_orders(orders.clone(), &ctx);
-            let b: Vec<_> = orders
-                .into_iter()
-                .map(|o| sequential.engine.place_order(o, &ctx))
-                .collect();
+            let b = one_call_each(&sequential.engine, orders, &ctx);
             prop_assert_eq!(outcome(&a), outcome(&b));
         }
-        let dump = |t: &TestEngine| {
-            let mut out = Vec::new();
-            export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
-            String::from_utf8(out).unwrap()
-        };
         prop_assert_eq!(dump(&batched), dump(&sequential));
     }
 }
@@ -548,16 +544,8 @@ proptest! {
         let sequential = test_engine();
         let orders: Vec<NewOrder> = items.iter().map(build).collect();
         let a = batched.engine.place_orders(orders.clone(), &ctx);
-        let b: Vec<_> = orders
-            .into_iter()
-            .map(|o| sequential.engine.place_order(o, &ctx))
-            .collect();
+        let b = one_call_each(&sequential.engine, orders, &ctx);
         prop_assert_eq!(outcome(&a), outcome(&b));
-        let dump = |t: &TestEngine| {
-            let mut out = Vec::new();
-            export(t.store.as_ref(), t.store.as_ref(), &mut out).unwrap();
-            String::from_utf8(out).unwrap()
-        };
         prop_assert_eq!(dump(&batched), dump(&sequential));
     }
 }

@@ -244,12 +244,11 @@ impl Engine {
     ) {
         let prepare = |(side, mut orders): (S, Vec<NewOrder>), sign: bool| {
             share_ids(&mut orders);
-            let mut batch: Prepared = (Vec::new(), Vec::new());
-            batch.1 = orders
+            let prepared = orders
                 .iter()
                 .map(|new| PreparedPlace::unsigned(new, ctx))
                 .collect();
-            batch.0 = orders;
+            let mut batch: Prepared = (orders, prepared);
             if sign {
                 sign_all(&mut batch);
             }
