@@ -103,6 +103,13 @@ pub(crate) fn stock_effects(
     }
 }
 
+/// Whether [`stock_effects`] of `command` reads only the order after it, never the
+/// order before (so a caller that owns the order need not keep a copy of it): a
+/// confirmation or a released hold reserves what the order after it still needs.
+pub(crate) fn reads_only_after(command: &OrderCommand) -> bool {
+    matches!(command, OrderCommand::Confirm | OrderCommand::ReleaseHold)
+}
+
 pub(crate) fn reservation_id(
     order: &Order,
     line: &LineId,

@@ -508,6 +508,37 @@ impl Placement for OrderId {
     }
 }
 
+/// What a placement hands [`Engine::place_order_then`]: nothing of a new order, whose
+/// snapshot it takes from the change set to step it (not a copy of it), or the order
+/// already there under one of the placement's keys (see [`Placement::existing`]).
+#[derive(Clone)]
+enum Fresh {
+    New(OrderId),
+    Existing(Box<Order>),
+}
+
+impl Placement for Fresh {
+    fn placed(snapshot: &Order) -> Self {
+        Fresh::New(snapshot.id.clone())
+    }
+    fn existing(
+        engine: &Engine,
+        record: IdempotencyRecord,
+        now: bool,
+    ) -> Result<Self, EngineError> {
+        <Order as Placement>::existing(engine, record, now).map(|o| Fresh::Existing(Box::new(o)))
+    }
+    fn from_order(order: Order) -> Self {
+        Fresh::Existing(Box::new(order))
+    }
+    fn order_id(&self) -> &OrderId {
+        match self {
+            Fresh::New(id) => id,
+            Fresh::Existing(order) => &order.id,
+        }
+    }
+}
+
 /// Never returned: a placement's change set always holds the new order.
 const NO_SNAPSHOT: EngineError = EngineError::InvalidInput {
     field: "order",
@@ -897,37 +928,43 @@ impl Engine {
         self.write(|engine, tx| {
             // Rules run once, after the follow-ups (below): a rule's auto-confirm never
             // collides with a follow-up confirmation.
-            let placed = engine.place_in::<Order>(tx, &new, &prepared, ctx, false, None)?;
-            if placed.changes.is_empty() {
+            let placed = engine.place_in::<Fresh>(tx, &new, &prepared, ctx, false, None)?;
+            if let Fresh::Existing(order) = placed.value {
                 return Ok(Written {
                     changes: ChangeSet::default(),
-                    value: (placed.value, false),
+                    value: (*order, false),
                 });
             }
-            let (mut changes, mut order) = (placed.changes, placed.value);
-            // Each follow-up's events join the placement's change; its snapshot is set
-            // once, after the last (a change set per step cost a copy of the order, its
-            // vectors and a merge each). Rules run below, so no step runs them.
-            let mut stepped = false;
+            let mut changes = placed.changes;
+            // The new order's change (a placement's change set holds that one) is taken
+            // out while the follow-ups step its snapshot itself, not a copy of it; each
+            // follow-up's events join it, and its snapshot is set once, after the last
+            // (a change set per step cost a copy of the order, its vectors and a merge
+            // each). Rules run below, so no step runs them.
+            let Some(mut change) = changes.orders.pop() else {
+                return Err(NO_SNAPSHOT);
+            };
+            let mut order = change.snapshot;
             for command in &then {
-                let step = engine.step_in(tx, &order, command, false)?;
+                let version = order.version;
+                let step = engine.step_owned(tx, order, command)?;
                 if !step.events.is_empty() {
-                    engine.append_events(&mut changes, &order, step.events, &follow);
-                    stepped = true;
+                    engine.event_records(
+                        &step.after.id,
+                        version,
+                        step.events,
+                        &follow,
+                        &mut change.events,
+                        &mut changes.outbox,
+                    );
                 }
                 changes.documents.extend(step.documents);
                 changes.outbox.extend(step.document_effects);
                 order = step.after;
             }
-            // The snapshot, once, after the last step (`append_events` made sure the
-            // order has its change).
-            let change = changes
-                .orders
-                .iter_mut()
-                .find(|c| c.snapshot.id == order.id);
-            if let (true, Some(change)) = (stepped, change) {
-                change.snapshot = order.clone();
-            }
+            // The snapshot, once, after the last step; the caller gets the order itself.
+            change.snapshot = order.clone();
+            changes.orders.push(change);
             // Automation rules (issue 14): the triggers of the placement and its
             // follow-ups, in one go.
             // (Borrowed: the placed event alone is the whole order again.)
@@ -1163,12 +1200,52 @@ impl Engine {
         command: &OrderCommand,
         run_rules: bool,
     ) -> Result<Step, EngineError> {
-        let mut events = decide(before, command)?;
-        let mut after = Order::clone(before);
+        let events = decide(before, command)?;
+        self.step_from(
+            tx,
+            Some(before),
+            Order::clone(before),
+            events,
+            command,
+            run_rules,
+        )
+    }
+
+    /// [`Engine::step_in`] on an order the caller owns and does not need back (a
+    /// placement's follow-ups): stepped itself, copied only when the command's stock
+    /// side reads the order as it was before ([`allocation::reads_only_after`]).
+    /// Rules do not run.
+    fn step_owned(
+        &self,
+        tx: &mut Tx<'_>,
+        order: Order,
+        command: &OrderCommand,
+    ) -> Result<Step, EngineError> {
+        let events = decide(&order, command)?;
+        if allocation::reads_only_after(command) {
+            self.step_from(tx, None, order, events, command, false)
+        } else {
+            self.step_from(tx, Some(&order), order.clone(), events, command, false)
+        }
+    }
+
+    /// The rest of a step once `command` decided `events` on `before`: `after` (a copy
+    /// of `before`, or `before` itself when it is `None`) takes them and what they
+    /// cause.
+    fn step_from(
+        &self,
+        tx: &mut Tx<'_>,
+        before: Option<&Order>,
+        mut after: Order,
+        mut events: Vec<OrderEvent>,
+        command: &OrderCommand,
+        run_rules: bool,
+    ) -> Result<Step, EngineError> {
         for e in &events {
             after.apply(e);
         }
-        let stock_events = allocation::stock_effects(&self.config, tx, before, &after, command)?;
+        let stock_events =
+            allocation::stock_effects(&self.config, tx, before.unwrap_or(&after), &after, command)?;
         for e in &stock_events {
             after.apply(e);
         }
@@ -1329,44 +1406,6 @@ impl Engine {
                 version,
             });
         }
-    }
-
-    /// Appends `events`, raised on `order` (as it was before them), to the order's change
-    /// in `changes` (a new change, with `order` as its snapshot until the caller sets
-    /// the final one, when `changes` has none for it).
-    fn append_events(
-        &self,
-        changes: &mut ChangeSet,
-        order: &Order,
-        events: Vec<OrderEvent>,
-        ctx: &CommandContext,
-    ) {
-        let position = match changes
-            .orders
-            .iter()
-            .position(|c| c.snapshot.id == order.id)
-        {
-            Some(position) => position,
-            None => {
-                changes.orders.push(OrderChange {
-                    expected_version: order.version,
-                    events: Vec::new(),
-                    snapshot: order.clone(),
-                });
-                changes.orders.len() - 1
-            }
-        };
-        let Some(change) = changes.orders.get_mut(position) else {
-            return;
-        };
-        self.event_records(
-            &order.id,
-            order.version,
-            events,
-            ctx,
-            &mut change.events,
-            &mut changes.outbox,
-        );
     }
 }
 
