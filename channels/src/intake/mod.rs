@@ -938,19 +938,19 @@ fn fast_plan(
         names.push("confirm".into());
     }
     if !held {
-        // Placed lines are numbered L1, L2, ... in the order of `new.lines`.
-        let line_of = |external: &str| {
-            new.lines
-                .iter()
-                .position(|l| l.external_ref.as_deref() == Some(external))
-                .and_then(|k| LineId::parse(format!("L{}", k + 1)).ok())
-                .zip(
-                    new.lines
-                        .iter()
-                        .find(|l| l.external_ref.as_deref() == Some(external))
-                        .map(|l| l.quantity),
-                )
-        };
+        // Placed lines are numbered L1, L2, ... in the order of `new.lines`: each
+        // channel line's number and placed quantity, found once (not per stage), and
+        // its id made only for a stage that has units of it.
+        let placed: Vec<Option<(usize, u32)>> = ch
+            .lines
+            .iter()
+            .map(|l| {
+                new.lines
+                    .iter()
+                    .position(|n| n.external_ref.as_deref() == Some(&l.external_line_id))
+                    .and_then(|k| Some((k + 1, new.lines.get(k)?.quantity)))
+            })
+            .collect();
         type Pick = fn(&ChannelLine) -> u32;
         let stages: [(&str, Pick); 3] = [
             ("ship", |l| l.shipped),
@@ -961,10 +961,15 @@ fn fast_plan(
             let lines: Vec<LineQuantity> = ch
                 .lines
                 .iter()
-                .filter_map(|l| {
-                    let (id, quantity) = line_of(&l.external_line_id)?;
+                .zip(&placed)
+                .filter_map(|(l, placed)| {
+                    let (number, quantity) = (*placed)?;
                     let want = pick(l).min(quantity);
-                    (want > 0).then(|| LineQuantity::new(id, want))
+                    if want == 0 {
+                        return None;
+                    }
+                    let id = LineId::parse(format!("L{number}")).ok()?;
+                    Some(LineQuantity::new(id, want))
                 })
                 .collect();
             if lines.is_empty() {
