@@ -533,7 +533,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(6))]
 
     /// The same over several batches, which are read and prepared on a second thread
-    /// where the machine has a core for it, with fingerprints made on either thread.
+    /// where the machine has a core for it.
     #[test]
     fn placement_over_several_batches_equals_one_call_per_order(
         items in proptest::collection::vec(item(), WRITE_BATCH + 1..WRITE_BATCH * 3),

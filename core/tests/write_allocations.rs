@@ -115,12 +115,14 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // more allocation where it is made and in each copy of the order: 83.0 per placement
     // with its confirmation; the placement alone did not move. A placement's follow-ups
     // then appended their events to the placement's change instead of building a change
-    // set each (a copy of the order, three vectors, a merge): 79.2.
+    // set each (a copy of the order, three vectors, a merge): 79.2. A keyed placement's
+    // fingerprint is then its placed event, not a SHA-256 of its JSON (the buffer, the
+    // timestamp's text, the digest's text): 18.3 and 76.2.
     let place = allocations_per_order(false);
-    assert!(place <= 22.0, "{place:.2} allocations per place_order");
+    assert!(place <= 19.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);
     assert!(
-        both <= 80.1,
+        both <= 77.1,
         "{both:.2} allocations per place_order_then(Confirm)"
     );
     eprintln!("{place:.2} allocations per place_order, {both:.2} per place + confirm");

@@ -11,13 +11,13 @@
 //! - the batch's commit fails (store unavailable, or concurrent writers kept winning).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender, TryRecvError};
 
 use super::{
     Attempt, CommandContext, Engine, EngineError, Placement, PreparedPlace, StoredKeys, Tx, Written,
 };
 use crate::ids::{ChannelId, OrderId, VariantId};
+use crate::order::OrderEvent;
 use crate::order::{NewOrder, Order, OrderCommand};
 use crate::ports::{ChangeSet, CommitTicket, StoreError};
 use crate::stock::FastMap;
@@ -112,18 +112,6 @@ const PREPARED_AHEAD: usize = 2;
 
 /// A batch placement's orders with what was prepared of each.
 type Prepared = (Vec<NewOrder>, Vec<Result<PreparedPlace, EngineError>>);
-
-/// Adds the fingerprints a batch's preparation left out (see [`PreparedPlace::sign`]);
-/// an order whose fingerprint cannot be made gets that error as its result.
-fn sign_all((orders, prepared): &mut Prepared) {
-    for (new, slot) in orders.iter().zip(prepared.iter_mut()) {
-        if let Ok(place) = slot {
-            if let Err(e) = place.sign(new) {
-                *slot = Err(e);
-            }
-        }
-    }
-}
 
 /// A pipelined batch's commit outcome, with the change set the store handed back to be
 /// freed on the deciding thread (see [`CommitTicket::give_back`]).
@@ -231,27 +219,23 @@ impl Engine {
     /// When there is more than one batch and a core for each thread (three on a store
     /// that saves on a thread of its own, [`crate::ports::Store::commits_in_groups`],
     /// two otherwise), the batches are read and prepared (validated, their placed
-    /// events built, keyed orders fingerprinted: work that depends on the order alone)
-    /// on a second thread, at most [`PREPARED_AHEAD`] batches ahead, while this thread
-    /// decides and commits them in input order; fingerprints the preparing thread left
-    /// out are made here. Nothing the writer decides moves to that thread, so the
-    /// outcome is the one-thread outcome.
+    /// events built: work that depends on the order alone) on a second thread, at most
+    /// [`PREPARED_AHEAD`] batches ahead, while this thread decides and commits them in
+    /// input order. Nothing the writer decides moves to that thread, so the outcome is
+    /// the one-thread outcome.
     pub(super) fn place_batches<R: Placement, S: Send>(
         &self,
         batches: impl Iterator<Item = (S, Vec<NewOrder>)> + Send,
         ctx: &CommandContext,
         deliver: impl FnMut(S, Vec<Result<R, EngineError>>),
     ) {
-        let prepare = |(side, mut orders): (S, Vec<NewOrder>), sign: bool| {
+        let prepare = |(side, mut orders): (S, Vec<NewOrder>)| {
             share_ids(&mut orders);
             let prepared = orders
                 .iter()
-                .map(|new| PreparedPlace::unsigned(new, ctx))
+                .map(|new| PreparedPlace::new(new, ctx))
                 .collect();
-            let mut batch: Prepared = (orders, prepared);
-            if sign {
-                sign_all(&mut batch);
-            }
+            let batch: Prepared = (orders, prepared);
             (side, batch)
         };
         let decide = |engine: &Engine, tx: &mut Tx<'_>, spent: &Spent| {
@@ -275,27 +259,16 @@ impl Engine {
         };
         let Some(second) = second else {
             // One batch (or none), or no core for a second thread: prepared here.
-            let batches = first
-                .into_iter()
-                .chain(batches)
-                .map(|batch| prepare(batch, true))
-                .map(here);
+            let batches = first.into_iter().chain(batches).map(prepare).map(here);
             self.pipelined(batches, decide, alone, deliver);
             return;
         };
-        // Batches sent and not yet taken. Fingerprints (about a fifth of preparing) are
-        // made by the preparing thread while the writer has batches waiting, and by the
-        // writer otherwise: whichever thread has time to spare does them, so neither
-        // waits for the other for long, whatever the orders' mix of work.
-        let waiting = AtomicUsize::new(0);
-        let waiting = &waiting;
         std::thread::scope(|scope| {
             let (ready, prepared) = sync_channel(PREPARED_AHEAD);
             let (back, spent) = channel::<Prepared>();
             scope.spawn(move || {
                 for batch in std::iter::once(second).chain(batches) {
-                    let batch = prepare(batch, waiting.load(Ordering::Acquire) > 0);
-                    waiting.fetch_add(1, Ordering::AcqRel);
+                    let batch = prepare(batch);
                     // The receiver is gone only if this thread's caller panicked.
                     if ready.send(batch).is_err() {
                         return;
@@ -305,14 +278,12 @@ impl Engine {
                 drop(ready);
                 spent.into_iter().for_each(drop);
             });
-            let there = move |(side, mut batch): (S, Prepared)| {
-                waiting.fetch_sub(1, Ordering::AcqRel);
-                sign_all(&mut batch);
+            let there = move |(side, batch): (S, Prepared)| {
                 let back = Some(back.clone());
                 (side, Spent { batch, back })
             };
             let batches = first
-                .map(|batch| prepare(batch, true))
+                .map(prepare)
                 .map(here)
                 .into_iter()
                 .chain(prepared.into_iter().map(there));
@@ -507,8 +478,8 @@ impl Engine {
             .into_iter()
             .map(|record| (record.key.clone(), record))
             .collect();
-        // Key -> (fingerprint, index of the result that took it).
-        let mut taken: FastMap<&str, (&str, usize)> = FastMap::default();
+        // Key -> (placed event, index of the result that took it).
+        let mut taken: FastMap<&str, (&OrderEvent, usize)> = FastMap::default();
         for (new, prepared) in orders.iter().zip(prepared) {
             let prepared = match prepared {
                 Ok(p) => p,
@@ -526,7 +497,7 @@ impl Engine {
                 Ok(written) => {
                     if !written.changes.is_empty() {
                         for key in &prepared.keys {
-                            taken.insert(key, (&prepared.fingerprint, results.len()));
+                            taken.insert(key, (&prepared.placed, results.len()));
                         }
                         append(&mut changes, written.changes);
                     }
@@ -701,13 +672,13 @@ const PLACE_IN_EXECUTE_MANY: EngineError = EngineError::InvalidInput {
 fn repeated_key<R: Placement>(
     new: &NewOrder,
     prepared: &PreparedPlace,
-    taken: &FastMap<&str, (&str, usize)>,
+    taken: &FastMap<&str, (&OrderEvent, usize)>,
     results: &[Result<R, EngineError>],
 ) -> Option<Result<R, EngineError>> {
     prepared.keys.iter().find_map(|key| {
-        let (fingerprint, index) = taken.get(key.as_str())?;
+        let (placed, index) = taken.get(key.as_str())?;
         let earlier = results.get(*index)?.as_ref().ok()?;
-        if *fingerprint != prepared.fingerprint {
+        if **placed != prepared.placed {
             return Some(Err(match (&prepared.external_key, &new.external_ref) {
                 (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
                     channel: new.channel.to_string(),

@@ -552,23 +552,15 @@ fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
     })
 }
 
-/// What a placement needs before the write: its event, keys and fingerprint.
+/// What a placement needs before the write: its event and keys.
 struct PreparedPlace {
     placed: OrderEvent,
     external_key: Option<String>,
     keys: Vec<String>,
-    fingerprint: String,
 }
 
 impl PreparedPlace {
     fn new(new: &NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
-        let mut prepared = Self::unsigned(new, ctx)?;
-        prepared.sign(new)?;
-        Ok(prepared)
-    }
-
-    /// Everything but the fingerprint, which [`PreparedPlace::sign`] adds.
-    fn unsigned(new: &NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
         check_key(ctx)?;
         let placed = place(new)?;
         let external_key = new
@@ -585,18 +577,7 @@ impl PreparedPlace {
             placed,
             external_key,
             keys,
-            fingerprint: String::new(),
         })
-    }
-
-    /// Adds the fingerprint of `new` (the order this was prepared from), unless it is
-    /// there. Only keyed calls need one (the digest of their command's canonical JSON,
-    /// never empty); an unkeyed placement keeps an empty one.
-    fn sign(&mut self, new: &NewOrder) -> Result<(), EngineError> {
-        if !self.keys.is_empty() && self.fingerprint.is_empty() {
-            self.fingerprint = fingerprint(new)?;
-        }
-        Ok(())
     }
 }
 
@@ -868,7 +849,10 @@ impl Engine {
     /// With an `external_ref`, placing the same (channel, reference) again with the same
     /// content returns that order as it is now (it may have been confirmed or shipped
     /// since); with different content it is [`EngineError::DuplicateExternalRef`]. The
-    /// same idempotency key again returns the first result.
+    /// same idempotency key again returns the first result. "The same content" is what
+    /// the order records of it, its `placed` event: the same lines, prices, taxes,
+    /// discounts, addresses, customer, note and tags (in any order), to the nanosecond
+    /// of its placing time (ADR 0002).
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
         let prepared = PreparedPlace::new(&new, ctx)?;
         self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true, None))
@@ -1014,7 +998,6 @@ impl Engine {
             placed,
             external_key,
             keys,
-            fingerprint,
         } = prepared;
         let OrderEvent::Placed(data) = placed else {
             return Err(EngineError::InvalidInput {
@@ -1028,7 +1011,7 @@ impl Engine {
                 None => self.store.idempotency_record(key)?,
             };
             if let Some(record) = record {
-                if !same_fingerprint(&record.fingerprint, fingerprint, new) {
+                if !self.same_placement(&record, placed, new)? {
                     return Err(match (external_key, &new.external_ref) {
                         (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
                             channel: new.channel.to_string(),
@@ -1072,7 +1055,7 @@ impl Engine {
             .iter()
             .map(|k| IdempotencyRecord {
                 key: k.clone(),
-                fingerprint: fingerprint.clone(),
+                fingerprint: PLACED_EVENT.to_string(),
                 order_id: order_id.clone(),
                 order_version: version,
             })
@@ -1469,6 +1452,42 @@ fn same_fingerprint(stored: &str, fresh: &str, command: &impl Serialize) -> bool
             && serde_json::to_string(command).is_ok_and(|json| json == stored))
 }
 
+/// The fingerprint a placement's idempotency records keep (its key or channel
+/// reference): the placement is the order's first event, `placed`, which the store
+/// keeps anyway, so nothing of the order is hashed or kept twice. A later placement
+/// under the same key is the same one when the placed event it makes equals the
+/// stored order's first event (see [`Engine::same_placement`]).
+pub(crate) const PLACED_EVENT: &str = "placed-event";
+
+impl Engine {
+    /// Whether a placement whose key has `record` is the one that saved it: its placed
+    /// event (`placed`, made from `new`) equals the first event of the order the record
+    /// names. What the order keeps is what is compared: tags in another order or a
+    /// price written with another number of decimals are the same placement, a changed
+    /// line, address or note is another. Records saved before placements were compared
+    /// this way hold a SHA-256 of the order's JSON (or the JSON itself): those are
+    /// compared as they were made.
+    fn same_placement(
+        &self,
+        record: &IdempotencyRecord,
+        placed: &OrderEvent,
+        new: &NewOrder,
+    ) -> Result<bool, EngineError> {
+        if record.fingerprint != PLACED_EVENT {
+            return Ok(same_fingerprint(
+                &record.fingerprint,
+                &fingerprint(new)?,
+                new,
+            ));
+        }
+        let history = self.store.order_events(&record.order_id)?;
+        Ok(history
+            .iter()
+            .find(|r| r.version == 1)
+            .is_some_and(|first| first.event == *placed))
+    }
+}
+
 /// Convenience for building [`LineQuantity`] lists: `lines(&[("L1", 2)])`.
 pub fn lines(items: &[(&str, u32)]) -> Result<Vec<LineQuantity>, EngineError> {
     items
@@ -1486,6 +1505,63 @@ pub fn lines(items: &[(&str, u32)]) -> Result<Vec<LineQuantity>, EngineError> {
 mod tests {
     use super::*;
     use crate::order::HoldReason;
+
+    #[test]
+    fn placements_match_their_stored_event_and_the_digests_saved_before() {
+        use crate::ids::{ChannelId, VariantId};
+        use crate::money::{Currency, Money};
+        use crate::order::NewLine;
+        let try_ = Currency::parse("TRY").unwrap();
+        let price = Money::new("10.00".parse().unwrap(), try_).unwrap();
+        let line = NewLine::new(VariantId::parse("MUG").unwrap(), 2, price);
+        let mut new = NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            chrono::Utc::now(),
+            try_,
+            vec![line],
+        );
+        new.external_ref = Some("W-1".into());
+        let mut other = new.clone();
+        other.note = Some("leave at the door".into());
+        let engine = Engine::in_memory();
+        let order = engine
+            .place_order(new.clone(), &CommandContext::system())
+            .unwrap();
+        let (placed, placed_other) = (place(&new).unwrap(), place(&other).unwrap());
+        let record = engine
+            .store
+            .idempotency_record("external:web:W-1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.fingerprint, PLACED_EVENT);
+        assert!(engine.same_placement(&record, &placed, &new).unwrap());
+        assert!(!engine
+            .same_placement(&record, &placed_other, &other)
+            .unwrap());
+        // A record saved before placements were compared by their event holds the
+        // SHA-256 of the order's JSON (or, older still, the JSON): still the same
+        // placement for the same order, another for other content.
+        for saved in [
+            fingerprint(&new).unwrap(),
+            serde_json::to_string(&new).unwrap(),
+        ] {
+            let legacy = IdempotencyRecord {
+                fingerprint: saved,
+                ..record.clone()
+            };
+            assert!(engine.same_placement(&legacy, &placed, &new).unwrap());
+            assert!(!engine
+                .same_placement(&legacy, &placed_other, &other)
+                .unwrap());
+        }
+        // A record naming an order without history matches nothing.
+        let lost = IdempotencyRecord {
+            order_id: OrderId::parse("o-none").unwrap(),
+            ..record
+        };
+        assert!(!engine.same_placement(&lost, &placed, &new).unwrap());
+        assert_eq!(order.version, 1);
+    }
 
     #[test]
     fn fingerprints_are_a_sha256_of_the_canonical_json_and_legacy_json_still_matches() {

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use crate::engine::PLACED_EVENT;
 use crate::stock::{FastMap, IdIndex};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -32,10 +33,13 @@ struct KeptRecord {
     order_version: u64,
 }
 
-/// A fingerprint as kept: `sha256:` and 64 lower-case hex digits (what the engine
-/// writes) as the digest's bytes, anything else (a record from before fingerprints
-/// were hashed) as its text. Either gives back exactly the text it was made from.
+/// A fingerprint as kept: a placement's (`placed-event`: its order's first event is
+/// the fingerprint) as nothing, `sha256:` and 64 lower-case hex digits (what the engine
+/// writes for other keyed commands) as the digest's bytes, anything else (a record
+/// from before fingerprints were hashed) as its text. Each gives back exactly the text
+/// it was made from.
 enum KeptFingerprint {
+    PlacedEvent,
     Sha256([u8; 32]),
     Text(Box<str>),
 }
@@ -44,6 +48,9 @@ const SHA256_PREFIX: &str = "sha256:";
 
 impl KeptFingerprint {
     fn new(text: String) -> Self {
+        if text == PLACED_EVENT {
+            return KeptFingerprint::PlacedEvent;
+        }
         let mut digest = [0u8; 32];
         match text
             .strip_prefix(SHA256_PREFIX)
@@ -56,6 +63,7 @@ impl KeptFingerprint {
 
     fn text(&self) -> String {
         match self {
+            KeptFingerprint::PlacedEvent => PLACED_EVENT.to_string(),
             KeptFingerprint::Sha256(digest) => {
                 let mut hex = [0u8; 64];
                 let digits = base16ct::lower::encode_str(digest, &mut hex).unwrap_or_default();
@@ -907,6 +915,7 @@ mod tests {
     fn kept_idempotency_records_give_back_exactly_what_was_saved() {
         let digest = format!("sha256:{}", "0123456789abcdef".repeat(4));
         for fingerprint in [
+            "placed-event".to_string(), // a placement's: kept as nothing
             digest.clone(),
             digest.to_uppercase(), // not what the engine writes: kept as text
             format!("sha256:{}", "ab".repeat(31)), // too short

@@ -119,6 +119,7 @@ macro_rules! conformance_tests {
             outbox_is_oldest_first_and_acknowledged_once,
             order_events_are_announced_as_themselves,
             idempotency_keys_are_unique_and_round_trip,
+            keyed_placements_are_compared_by_their_stored_placed_event,
             queries_filter_order_and_page_like_the_contract,
             listings_are_in_byte_order_and_page_exactly,
             cursor_pages_visit_every_match_once,
@@ -159,6 +160,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     outbox_is_oldest_first_and_acknowledged_once(make);
     order_events_are_announced_as_themselves(make);
     idempotency_keys_are_unique_and_round_trip(make);
+    keyed_placements_are_compared_by_their_stored_placed_event(make);
     queries_filter_order_and_page_like_the_contract(make);
     listings_are_in_byte_order_and_page_exactly(make);
     cursor_pages_visit_every_match_once(make);

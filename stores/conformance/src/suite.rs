@@ -1233,6 +1233,54 @@ pub fn engines_on_one_store_share_one_ledger(make: Make<'_>) {
     );
 }
 
+/// A keyed placement is fingerprinted by its placed event (the order's first event,
+/// which the store keeps anyway): a re-delivery read back from the store by another
+/// engine is the same placement when it makes the same event, to the nanosecond of its
+/// placing time and whatever the order of its tags, and a duplicate when a line
+/// differs; the same holds for an idempotency key.
+pub fn keyed_placements_are_compared_by_their_stored_placed_event(make: Make<'_>) {
+    use ordersmith::engine::EngineError;
+    let sut = make();
+    let (first, _clock) = sut.engine();
+    let placed_at = start() + Duration::nanoseconds(123_456_789);
+    let mut new = new_order("web", placed_at);
+    new.external_ref = Some("W-1".into());
+    new.tags = vec!["vip".into(), "gift".into()];
+    let ctx = CommandContext::system();
+    let order = first.place_order(new.clone(), &ctx).unwrap();
+    let record = sut
+        .store
+        .idempotency_record("external:web:W-1")
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.fingerprint, "placed-event");
+    // Another engine on the store: nothing cached, the event is read back.
+    let (second, _) = sut.engine();
+    assert_eq!(second.place_order(new.clone(), &ctx).unwrap(), order);
+    let mut reordered = new.clone();
+    reordered.tags.reverse();
+    assert_eq!(second.place_order(reordered, &ctx).unwrap().id, order.id);
+    let mut changed = new.clone();
+    changed.lines[0].quantity = 3;
+    match second.place_order(changed, &ctx) {
+        Err(EngineError::DuplicateExternalRef { order_id, .. }) => assert_eq!(order_id, order.id),
+        other => panic!("a changed line is another order: {other:?}"),
+    }
+    // An idempotency key: the first result again, or a mismatch for other content.
+    let keyed = CommandContext::system().with_idempotency_key("import-7");
+    let other = new_order("web", placed_at);
+    let placed = first.place_order(other.clone(), &keyed).unwrap();
+    assert_ne!(placed.id, order.id);
+    assert_eq!(second.place_order(other.clone(), &keyed).unwrap(), placed);
+    let mut changed = other;
+    changed.note = Some("another note".into());
+    match second.place_order(changed, &keyed) {
+        Err(EngineError::IdempotencyMismatch { key }) => assert_eq!(key, "import-7"),
+        other => panic!("other content under the key is a mismatch: {other:?}"),
+    }
+    assert_eq!(sut.store.order_ids(None, 10).unwrap().len(), 2);
+}
+
 /// Two engines on one store confirm orders at once (two threads), racing for the same
 /// variants: each confirmation reserves exactly once, both engines end with the
 /// balances and reservations of a fresh replay, and a second read of the stock log from

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "a change set committed in one call",
         sql: include_str!("../migrations/0007_commit_function.sql"),
     },
+    Migration {
+        version: 8,
+        name: "placements fingerprinted by their event",
+        sql: include_str!("../migrations/0008_placements_fingerprinted_by_their_event.sql"),
+    },
 ];
 
 /// Brings the schema to the newest version in one transaction, holding an advisory

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "announcements without a document",
         sql: include_str!("../migrations/0007_announcements_without_documents.sql"),
     },
+    Migration {
+        version: 8,
+        name: "placements fingerprinted by their event",
+        sql: include_str!("../migrations/0008_placements_fingerprinted_by_their_event.sql"),
+    },
 ];
 
 /// Brings the database to the newest schema, in one immediate transaction so two

@@ -262,7 +262,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
             .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     assert_eq!(
         store.load_order(&change.snapshot.id).unwrap().unwrap(),
         change.snapshot

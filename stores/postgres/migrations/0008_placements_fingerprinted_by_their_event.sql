@@ -1,0 +1,8 @@
+-- Placements fingerprinted by their event (issue 9). The idempotency record of a
+-- placement (its idempotency key or channel reference) written from this version on
+-- keeps `placed-event` as its fingerprint: a later placement under the same key is the
+-- same one when the placed event it makes equals the order's first event in
+-- `order_events`, so no SHA-256 of the order's JSON is made or stored. Records written
+-- before keep their digest and are compared as they were. No table changes: this
+-- version is what makes an older ordersmith refuse such a file (PG_SCHEMA_TOO_NEW)
+-- instead of answering a re-delivered order with a duplicate-reference error.
