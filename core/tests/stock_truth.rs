@@ -471,6 +471,59 @@ fn payment_stops_the_clock_unless_configured_otherwise() {
     assert_eq!(o.hold.unwrap().reason, HoldReason::ReservationExpired);
 }
 
+/// `place_order_then` steps the placed order itself (a copy is kept only for a command
+/// whose stock side reads the order before it): a payment before the confirmation
+/// (nothing reserved, no clock to stop) and one after it (stopping the clock of the
+/// reservation just made) end exactly as the same commands run one call each.
+#[test]
+fn a_placements_follow_ups_stop_the_clock_as_the_same_calls_one_by_one() {
+    use ordersmith::order::OrderCommand;
+    for then in [
+        vec![OrderCommand::MarkPaid, OrderCommand::Confirm],
+        vec![OrderCommand::Confirm, OrderCommand::MarkPaid],
+        vec![OrderCommand::Confirm],
+    ] {
+        let expiry = |engine: &Engine, id: &OrderId| {
+            engine
+                .reservations(&ReservationFilter {
+                    order: Some(id.clone()),
+                    ..ReservationFilter::default()
+                })
+                .unwrap()
+                .iter()
+                .map(|r| r.expires_at)
+                .collect::<Vec<_>>()
+        };
+        let (t1, t2) = (test_engine(), test_engine());
+        let (together, apart) = (ttl_engine(&t1, 15), ttl_engine(&t2, 15));
+        let (one, created) = together
+            .place_order_then(order_of(&[("A", 2)]), then.clone(), &ctx())
+            .unwrap();
+        assert!(created);
+        let mut other = apart.place_order(order_of(&[("A", 2)]), &ctx()).unwrap();
+        for command in &then {
+            other = apart.execute(&other.id, command.clone(), &ctx()).unwrap();
+        }
+        assert_eq!(one.status, other.status, "{then:?}");
+        assert_eq!(one.lines, other.lines, "{then:?}");
+        assert_eq!(one.amount_paid, other.amount_paid, "{then:?}");
+        assert_eq!(
+            expiry(&together, &one.id),
+            expiry(&apart, &other.id),
+            "{then:?}"
+        );
+        // Paid after the confirmation: the clock stopped; otherwise it runs only unpaid.
+        let paid = then.contains(&OrderCommand::MarkPaid);
+        assert!(
+            expiry(&together, &one.id)
+                .iter()
+                .all(|e| e.is_none() == paid),
+            "{then:?}"
+        );
+        assert_in_step(&together, &one.id);
+    }
+}
+
 #[test]
 fn time_to_live_per_channel_and_per_order_override_the_engine() {
     let t = test_engine();

@@ -103,11 +103,22 @@ pub(crate) fn stock_effects(
     }
 }
 
-/// Whether [`stock_effects`] of `command` reads only the order after it, never the
-/// order before (so a caller that owns the order need not keep a copy of it): a
-/// confirmation or a released hold reserves what the order after it still needs.
-pub(crate) fn reads_only_after(command: &OrderCommand) -> bool {
-    matches!(command, OrderCommand::Confirm | OrderCommand::ReleaseHold)
+/// Whether [`stock_effects`] of `command` on `order` reads only the order after it,
+/// never the order before (so a caller that owns the order need not keep a copy of
+/// it): a confirmation or a released hold reserves what the order after it still
+/// needs, and a payment compares before and after only to stop the clock of
+/// reservations the order holds (a channel order is paid before it is confirmed,
+/// when it holds none).
+pub(crate) fn reads_only_after(command: &OrderCommand, order: &Order) -> bool {
+    match command {
+        OrderCommand::Confirm | OrderCommand::ReleaseHold => true,
+        OrderCommand::RecordPayment { .. }
+        | OrderCommand::MarkPaid
+        | OrderCommand::Pay(crate::order::PaymentCommand::ConfirmCapture { .. }) => {
+            order.lines.iter().all(|l| l.allocations.is_empty())
+        }
+        _ => false,
+    }
 }
 
 pub(crate) fn reservation_id(

@@ -1205,7 +1205,7 @@ impl Engine {
         command: &OrderCommand,
     ) -> Result<Step, EngineError> {
         let events = decide(&order, command)?;
-        if allocation::reads_only_after(command) {
+        if allocation::reads_only_after(command, &order) {
             self.step_from(tx, None, order, events, command, false)
         } else {
             self.step_from(tx, Some(&order), order.clone(), events, command, false)
