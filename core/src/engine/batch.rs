@@ -17,8 +17,7 @@ use super::{
     Attempt, CommandContext, Engine, EngineError, Placement, PreparedPlace, StoredKeys, Tx, Written,
 };
 use crate::ids::{ChannelId, OrderId, VariantId};
-use crate::order::OrderEvent;
-use crate::order::{NewOrder, Order, OrderCommand};
+use crate::order::{NewOrder, Order, OrderCommand, OrderEvent};
 use crate::ports::{ChangeSet, CommitTicket, StoreError};
 use crate::stock::FastMap;
 

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::engine::PLACED_EVENT;
 use crate::stock::{FastMap, IdIndex};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -18,6 +17,7 @@ use super::{
     ChangeSet, Clock, IdGenerator, IdempotencyRecord, KeyedRecord, OrderQuery, Outbox,
     OutboxRecord, OutboxWrite, Store, StoreError,
 };
+use crate::engine::PLACED_EVENT;
 use crate::ids::OrderId;
 use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
