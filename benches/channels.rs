@@ -17,65 +17,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ordersmith::engine::Engine;
-use ordersmith::ids::{LocationId, VariantId};
-use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_channels::intake::{Intake, IntakeOptions, MemoryIntakeLog};
-use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
-use ordersmith_channels::{parse_order, Channel};
+use ordersmith_channels::mapping::MemoryIdentifierMap;
+use ordersmith_channels::parse_order;
 
-const FIXTURES: &[(Channel, &str)] = &[
-    (Channel::Shopify, "shopify/multi_line_discounted.json"),
-    (
-        Channel::WooCommerce,
-        "woo_commerce/processing_inclusive.json",
-    ),
-    (Channel::Trendyol, "trendyol/split_packages.json"),
-    (Channel::Hepsiburada, "hepsiburada/merged_feeds.json"),
-    (Channel::AmazonV0, "amazon/v0_us_unshipped.json"),
-    (Channel::Amazon2026, "amazon/2026_partially_shipped.json"),
-    (Channel::Ebay, "ebay/paid_promotion.json"),
-];
-
-fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-/// Maps every line of the fixture to its own variant, stocked with plenty at one
-/// warehouse (a billion units, the ledger's largest quantity: no run of the benchmark
-/// can exhaust it), so each import confirms and reserves.
-fn stock_and_map(engine: &Engine, map: &MemoryIdentifierMap, channel: Channel, body: &[u8]) {
-    let order = parse_order(channel, body).unwrap();
-    let wh = LocationId::parse("WH").unwrap();
-    let mut cmds = vec![StockCommand::AddLocation {
-        location: Location::new(wh.clone(), "Warehouse", 1, "TR-34", LocationKind::Warehouse),
-    }];
-    for (k, line) in order.lines.iter().enumerate() {
-        let variant = VariantId::parse(format!("V{k}")).unwrap();
-        let listing = Listing {
-            sku: line.ids.sku.clone(),
-            barcode: line.ids.barcode.clone(),
-            variant_id: line.ids.variant_id.clone(),
-            ..Listing::default()
-        };
-        map.set_listing(channel.channel_id(), &variant, listing)
-            .unwrap();
-        cmds.push(StockCommand::RegisterVariant {
-            variant: variant.clone(),
-            policy: StockPolicy::Deny,
-        });
-        cmds.push(StockCommand::Receive {
-            variant,
-            location: wh.clone(),
-            quantity: 1_000_000_000,
-            reference: None,
-        });
-    }
-    engine.stock_batch(cmds).unwrap();
-}
+#[path = "channel_fixtures.rs"]
+mod channel_fixtures;
+use channel_fixtures::{fixture, stock_and_map, FIXTURES};
 
 fn intake(c: &mut Criterion) {
     for (channel, file) in FIXTURES {
