@@ -2,13 +2,17 @@
 //! and stocked, as in `benches/channels.rs`: placed, paid and confirmed in one write)
 //! and prints the time per import: the loop the instruction counts in
 //! benches/README.md's channel section come from. The channel is the argument after N
-//! (`shopify` by default; the names are the bench's, e.g. `amazon_v0`).
+//! (`shopify` by default; the names are the bench's, e.g. `amazon_v0`). With `parse`
+//! after the channel it parses the payload N times instead (`parse_one`), the adapter's
+//! half of the bench's `parse_and_import`.
 //!
 //! ```text
 //! cargo build --release -p ordersmith-channels --example intake_probe
 //! target/release/examples/intake_probe 50000
 //! valgrind --tool=callgrind --toggle-collect='*import_one*' \
 //!     target/release/examples/intake_probe 5000
+//! valgrind --tool=callgrind --toggle-collect='*parse_one*' \
+//!     target/release/examples/intake_probe 5000 shopify parse
 //! ```
 #![allow(
     missing_docs,
@@ -39,6 +43,15 @@ fn import_one(intake: &Intake<'_>, order: &ChannelOrder) -> Result<(), Box<dyn E
     Ok(())
 }
 
+/// One parse of the payload, kept out of line for the same reason.
+#[inline(never)]
+fn parse_one(
+    channel: ordersmith_channels::Channel,
+    body: &[u8],
+) -> Result<ChannelOrder, Box<dyn Error>> {
+    Ok(parse_order(channel, body)?)
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(Ok(5_000), |a| a.parse())?;
@@ -48,6 +61,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         .find(|(c, _)| c.to_string() == name)
         .ok_or(format!("no fixture for {name}"))?;
     let body = fixture(file);
+    if args.next().as_deref() == Some("parse") {
+        let start = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(parse_one(*channel, std::hint::black_box(&body))?);
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
+        println!("{name}: {n} parses, {micros:.2} µs a parse");
+        return Ok(());
+    }
     let parsed = parse_order(*channel, &body)?;
     let engine = Engine::in_memory();
     let (map, log) = (MemoryIdentifierMap::new(), MemoryIntakeLog::default());

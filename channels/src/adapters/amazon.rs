@@ -99,7 +99,7 @@ fn v0_money(
 
 /// Parses a v0 order with its `OrderItems`.
 pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
-    let order = root.get("payload").unwrap_or_else(|| root.clone());
+    let order = root.get("payload").unwrap_or(*root);
     let items = order.req("OrderItems")?;
     let list = items.array()?;
     super::check_lines(&items, list.len())?;
@@ -217,7 +217,7 @@ fn money26(at: &At<'_>, currency: ordersmith::money::Currency) -> Result<Decimal
 
 /// Parses a 2026-01-01 order.
 pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
-    let order = root.get("order").unwrap_or_else(|| root.clone());
+    let order = root.get("order").unwrap_or(*root);
     let items = order.req("orderItems")?;
     let list = items.array()?;
     super::check_lines(&items, list.len())?;

@@ -25,7 +25,7 @@ fn records<'a>(root: &At<'a>, keys: &[&str]) -> Result<Vec<At<'a>>, ChannelError
     }
     match root.array() {
         Ok(list) => Ok(list),
-        Err(_) => Ok(vec![root.clone()]),
+        Err(_) => Ok(vec![*root]),
     }
 }
 

@@ -74,7 +74,7 @@ struct Merged<'a> {
 pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let items = match root.first(&["items", "Items"]) {
         Some(i) => i.array()?,
-        None => root.array().unwrap_or_else(|_| vec![root.clone()]),
+        None => root.array().unwrap_or_else(|_| vec![*root]),
     };
     super::check_lines(root, items.len())?;
     let first = items.first().ok_or_else(|| root.missing("items"))?;
@@ -107,7 +107,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 records: Vec::new(),
             })
             .records
-            .push(it.clone());
+            .push(*it);
     }
     let mut currency = None;
     for it in &items {

@@ -98,7 +98,7 @@ pub fn status(order: &At<'_>) -> Result<ChannelStatus, ChannelError> {
 /// Parses a Shopify order.
 pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     // Some tools wrap the order: {"order": {...}}.
-    let order = root.get("order").unwrap_or_else(|| root.clone());
+    let order = root.get("order").unwrap_or(*root);
     let currency = order.req("currency")?.currency()?;
     let taxes_included = match order.get("taxes_included") {
         Some(v) => v.bool()?,

@@ -275,7 +275,7 @@ fn packages<'a>(root: &At<'a>) -> Result<Vec<At<'a>>, ChannelError> {
     }
     match root.array() {
         Ok(list) => Ok(list),
-        Err(_) => Ok(vec![root.clone()]),
+        Err(_) => Ok(vec![*root]),
     }
 }
 
