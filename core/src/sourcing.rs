@@ -221,16 +221,23 @@ impl SourcingPlan {
     }
 }
 
-struct Planner<'a, S: Availability> {
+#[derive(Clone)]
+struct Planner<'a> {
     lines: &'a [SourcingLine],
-    /// Per line, the stock it draws on: its components with units per line unit, or
-    /// the variant itself once.
-    demand: Vec<Vec<(VariantId, u32)>>,
+    /// What the lines draw on, one entry per (line, stock variant): the index of the
+    /// variant among the plan's distinct stock variants, and its units per line unit.
+    /// A bundle line draws on its components, any other line on its own variant once.
+    draws: Vec<(usize, u32)>,
+    /// Line `k`'s entries in `draws`.
+    spans: Vec<std::ops::Range<usize>>,
+    /// How many distinct stock variants the lines draw on.
+    variants: usize,
     ranked: Vec<&'a Location>,
-    stock: &'a S,
+    /// Units of each stock variant still free at each ranked location: read from the
+    /// stock once (at `i * variants + v`), then lowered as units are planned. Indices
+    /// instead of a map keyed by ids: no hashing and no id copies in the plan's loops.
+    free: Vec<u64>,
     strategy: &'a SourcingStrategy,
-    /// Units of each stock variant already planned at each ranked location.
-    used: FastMap<(usize, VariantId), u64>,
     assignments: Vec<Assignment>,
     /// Whether sentences are written: the engine's confirmation reads only the
     /// assignments, and formatting sentences nobody reads was a tenth of its work.
@@ -257,24 +264,7 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-// By hand: a derive would ask `S: Clone`, and only a reference to `S` is held.
-impl<S: Availability> Clone for Planner<'_, S> {
-    fn clone(&self) -> Self {
-        Planner {
-            lines: self.lines,
-            demand: self.demand.clone(),
-            ranked: self.ranked.clone(),
-            stock: self.stock,
-            strategy: self.strategy,
-            used: self.used.clone(),
-            assignments: self.assignments.clone(),
-            explain: self.explain,
-            explanation: self.explanation.clone(),
-        }
-    }
-}
-
-impl<'a, S: Availability> Planner<'a, S> {
+impl Planner<'_> {
     /// Adds the sentence `say` writes, when the plan is explained.
     fn note(&mut self, say: impl FnOnce(&Self) -> String) {
         if self.explain {
@@ -300,42 +290,44 @@ impl<'a, S: Availability> Planner<'a, S> {
         }
     }
 
-    /// Units of a stock variant still free at ranked location `i`, beyond `also`.
-    fn free_stock(&self, i: usize, variant: &VariantId, also: u64) -> u64 {
-        let Some(loc) = self.ranked.get(i) else {
-            return 0;
-        };
-        let used = self.used.get(&(i, variant.clone())).copied().unwrap_or(0);
-        self.stock
-            .available(variant, &loc.id)
-            .saturating_sub(used)
-            .saturating_sub(also)
+    /// Line `k`'s stock variants (indices) with their units per line unit.
+    fn draws_of(&self, k: usize) -> &[(usize, u32)] {
+        self.spans
+            .get(k)
+            .and_then(|r| self.draws.get(r.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Units of stock variant `v` still free at ranked location `i`, beyond `also`.
+    fn free_stock(&self, i: usize, v: usize, also: u64) -> u64 {
+        self.free
+            .get(i * self.variants + v)
+            .map_or(0, |free| free.saturating_sub(also))
     }
 
     /// Units of line `k` ranked location `i` can still cover, given `taken` units of
-    /// stock variants set aside on top of what is planned.
-    fn free_line(&self, i: usize, k: usize, taken: &FastMap<VariantId, u64>) -> u64 {
-        let Some(demand) = self.demand.get(k) else {
-            return 0;
-        };
-        demand
+    /// each stock variant set aside on top of what is planned (empty: none).
+    fn free_line(&self, i: usize, k: usize, taken: &[u64]) -> u64 {
+        self.draws_of(k)
             .iter()
-            .map(|(v, per)| {
+            .map(|&(v, per)| {
                 let extra = taken.get(v).copied().unwrap_or(0);
-                self.free_stock(i, v, extra) / u64::from((*per).max(1))
+                self.free_stock(i, v, extra) / u64::from(per.max(1))
             })
             .min()
             .unwrap_or(0)
     }
 
     fn assign(&mut self, k: usize, i: usize, quantity: u32) {
-        let (Some(loc), Some(line), Some(demand)) =
-            (self.ranked.get(i), self.lines.get(k), self.demand.get(k))
+        let (Some(loc), Some(line), Some(span)) =
+            (self.ranked.get(i), self.lines.get(k), self.spans.get(k))
         else {
             return;
         };
-        for (v, per) in demand {
-            *self.used.entry((i, v.clone())).or_insert(0) += u64::from(quantity) * u64::from(*per);
+        for &(v, per) in self.draws.get(span.clone()).unwrap_or_default() {
+            if let Some(free) = self.free.get_mut(i * self.variants + v) {
+                *free = free.saturating_sub(u64::from(quantity) * u64::from(per));
+            }
         }
         match self
             .assignments
@@ -354,15 +346,17 @@ impl<'a, S: Availability> Planner<'a, S> {
     /// Units ranked location `i` can cover of what `remaining` still needs, taking
     /// lines in order against the stock they share.
     fn coverage(&self, i: usize, remaining: &[u32]) -> u64 {
-        let mut taken: FastMap<VariantId, u64> = FastMap::default();
+        let mut taken = vec![0u64; self.variants];
         let mut covered = 0u64;
         for (k, need) in remaining.iter().enumerate() {
             let take = self.free_line(i, k, &taken).min(u64::from(*need));
             if take == 0 {
                 continue;
             }
-            for (v, per) in self.demand.get(k).into_iter().flatten() {
-                *taken.entry(v.clone()).or_insert(0) += take * u64::from(*per);
+            for &(v, per) in self.draws_of(k) {
+                if let Some(t) = taken.get_mut(v) {
+                    *t += take * u64::from(per);
+                }
             }
             covered += take;
         }
@@ -371,9 +365,8 @@ impl<'a, S: Availability> Planner<'a, S> {
 
     /// Takes what ranked location `i` has of every remaining line.
     fn take_all_from(&mut self, i: usize, remaining: &mut [u32]) {
-        let none = FastMap::default();
         for (k, need) in remaining.iter_mut().enumerate() {
-            let free = self.free_line(i, k, &none);
+            let free = self.free_line(i, k, &[]);
             let take = u32::try_from(free.min(u64::from(*need))).unwrap_or(0);
             if take > 0 {
                 self.assign(k, i, take);
@@ -396,7 +389,6 @@ impl<'a, S: Availability> Planner<'a, S> {
     /// Sources each line, in `order`, from its best-ranked location that has all of
     /// it, or splits it across locations in rank order.
     fn per_line(&mut self, order: &[usize], remaining: &mut [u32]) {
-        let none = FastMap::default();
         for &k in order {
             let Some(need) = remaining.get(k).copied() else {
                 continue;
@@ -405,14 +397,14 @@ impl<'a, S: Availability> Planner<'a, S> {
                 continue;
             }
             let whole =
-                (0..self.ranked.len()).find(|&i| self.free_line(i, k, &none) >= u64::from(need));
+                (0..self.ranked.len()).find(|&i| self.free_line(i, k, &[]) >= u64::from(need));
             let mut left = need;
             if let Some(i) = whole {
                 self.assign(k, i, need);
                 left = 0;
             } else {
                 for i in 0..self.ranked.len() {
-                    let free = self.free_line(i, k, &none);
+                    let free = self.free_line(i, k, &[]);
                     let take = u32::try_from(free.min(u64::from(left))).unwrap_or(0);
                     if take > 0 {
                         self.assign(k, i, take);
@@ -433,12 +425,11 @@ impl<'a, S: Availability> Planner<'a, S> {
     fn line_orders(&self) -> Vec<Vec<usize>> {
         let natural: Vec<usize> = (0..self.lines.len()).collect();
         let mut bundles_first = natural.clone();
-        bundles_first.sort_by_key(|&k| std::cmp::Reverse(self.demand.get(k).map_or(0, Vec::len)));
-        let none = FastMap::default();
+        bundles_first.sort_by_key(|&k| std::cmp::Reverse(self.draws_of(k).len()));
         let options = |k: usize| {
             let need = self.lines.get(k).map_or(0, |l| u64::from(l.quantity));
             (0..self.ranked.len())
-                .filter(|&i| self.free_line(i, k, &none) >= need)
+                .filter(|&i| self.free_line(i, k, &[]) >= need)
                 .count()
         };
         let mut fewest_options_first = natural.clone();
@@ -489,22 +480,54 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         }),
         _ => ranked.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id))),
     }
-    let demand = lines
-        .iter()
-        .map(|l| {
-            stock
-                .components(&l.variant)
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| vec![(l.variant.clone(), 1)])
+    // The stock variants the lines draw on, each once, numbered in order of first use:
+    // found by a scan while there are few (most orders), through a map beyond that, so
+    // a large order is not quadratic.
+    let mut variants: Vec<VariantId> = Vec::new();
+    let mut numbers: FastMap<VariantId, usize> = FastMap::default();
+    let mut index_of = |v: &VariantId| {
+        let known = if variants.len() <= 16 {
+            variants.iter().position(|known| known == v)
+        } else {
+            if numbers.is_empty() {
+                numbers.extend(variants.iter().cloned().zip(0..));
+            }
+            numbers.get(v).copied()
+        };
+        known.unwrap_or_else(|| {
+            if !numbers.is_empty() {
+                numbers.insert(v.clone(), variants.len());
+            }
+            variants.push(v.clone());
+            variants.len() - 1
         })
+    };
+    let (mut draws, mut spans) = (
+        Vec::with_capacity(lines.len()),
+        Vec::with_capacity(lines.len()),
+    );
+    for l in lines {
+        let start = draws.len();
+        match stock.components(&l.variant).filter(|c| !c.is_empty()) {
+            Some(components) => {
+                draws.extend(components.iter().map(|(v, per)| (index_of(v), *per)));
+            }
+            None => draws.push((index_of(&l.variant), 1)),
+        }
+        spans.push(start..draws.len());
+    }
+    let free = ranked
+        .iter()
+        .flat_map(|loc| variants.iter().map(|v| stock.available(v, &loc.id)))
         .collect();
     let mut p = Planner {
         lines,
-        demand,
+        draws,
+        spans,
+        variants: variants.len(),
         ranked,
-        stock,
+        free,
         strategy,
-        used: FastMap::default(),
         assignments: Vec::new(),
         explain,
         explanation: Vec::new(),
@@ -569,7 +592,7 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         // Lines that share stock (a bundle and a line of one of its components) can
         // fill in one order and not another: keep the order that leaves the fewest
         // units unfilled (the first such, so the plain order wins ties).
-        let mut best: Option<(u64, Planner<'_, S>, Vec<u32>)> = None;
+        let mut best: Option<(u64, Planner<'_>, Vec<u32>)> = None;
         for order in p.line_orders() {
             let mut candidate = p.clone();
             let mut left = remaining.clone();
@@ -616,7 +639,7 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
     })
 }
 
-fn explain_lines<S: Availability>(p: &mut Planner<'_, S>) {
+fn explain_lines(p: &mut Planner<'_>) {
     if !p.explain {
         return;
     }
