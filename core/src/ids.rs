@@ -63,6 +63,21 @@ impl IdError {
 }
 
 pub(crate) fn validate_text(kind: &'static str, s: &str, max: usize) -> Result<(), IdError> {
+    // Most ids are printable ASCII: one pass over the bytes settles them. Anything else
+    // (an error to name, or non-ASCII text to check char by char) takes the full path.
+    let b = s.as_bytes();
+    if s.len() <= max
+        && b.first().is_some_and(|&c| c != b' ')
+        && b.last().is_some_and(|&c| c != b' ')
+        && b.iter().all(|&c| (0x20..0x7f).contains(&c))
+    {
+        return Ok(());
+    }
+    validate_text_by_chars(kind, s, max)
+}
+
+/// [`validate_text`] without its ASCII shortcut: what the shortcut must agree with.
+fn validate_text_by_chars(kind: &'static str, s: &str, max: usize) -> Result<(), IdError> {
     if s.trim().is_empty() {
         return Err(IdError::Empty { kind });
     }
@@ -273,6 +288,22 @@ string_id!(
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        // The ASCII shortcut accepts exactly what the char-by-char rules accept, and
+        // refuses with the same error: printable text, blanks, edges, controls, DEL,
+        // invisible formats and lengths around the limit.
+        #[test]
+        fn the_ascii_shortcut_agrees_with_the_full_rules(
+            s in "[ a-zA-Z0-9:\\-\t\n\x7f\u{1}\u{202E}é]{0,12}",
+            max in 0usize..10,
+        ) {
+            proptest::prop_assert_eq!(
+                validate_text("id", &s, max),
+                validate_text_by_chars("id", &s, max)
+            );
+        }
+    }
 
     #[test]
     fn numbered_line_ids_are_shared_and_read_as_parsed_ones() {

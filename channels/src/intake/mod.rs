@@ -412,7 +412,7 @@ impl<'a> Intake<'a> {
         new.note = order
             .display_number
             .as_ref()
-            .map(|n| format!("{channel} order {n}"));
+            .map(|n| [channel, " order ", n].concat());
         Ok(new)
     }
 

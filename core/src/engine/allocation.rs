@@ -127,26 +127,25 @@ pub(crate) fn reservation_id(
     k: usize,
 ) -> Result<ReservationId, EngineError> {
     // `<order>:<line>:v<version>:<k>`, concatenated into one buffer (`format!` was a
-    // fifth of the cost of reserving a line; the numbers' own `to_string`s were two
-    // more allocations), then copied once into the id.
-    use std::fmt::Write as _;
-    let mut id = String::with_capacity(order.id.as_str().len() + line.as_str().len() + 28);
-    for part in [order.id.as_str(), ":", line.as_str(), ":v"] {
-        id.push_str(part);
-    }
-    // Writing integers into a `String` cannot fail.
-    let _ = write!(id, "{}:{}", order.version, k);
+    // fifth of the cost of reserving a line, `write!` of the two numbers another tenth),
+    // then copied once into the id.
+    let (mut version, mut index) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let id = [
+        order.id.as_str(),
+        ":",
+        line.as_str(),
+        ":v",
+        version.format(order.version),
+        ":",
+        index.format(k),
+    ]
+    .concat();
     ReservationId::try_from(id.as_str()).map_err(|e| EngineError::Order(OrderError::from(e)))
 }
 
 /// The reservation's reference text, `order <order> line <line>`.
 fn reservation_reference(order: &Order, line: &LineId) -> String {
-    let (order, line) = (order.id.as_str(), line.as_str());
-    let mut text = String::with_capacity(order.len() + line.len() + 12);
-    for part in ["order ", order, " line ", line] {
-        text.push_str(part);
-    }
-    text
+    ["order ", order.id.as_str(), " line ", line.as_str()].concat()
 }
 
 fn ranked_locations<'a>(ledger: &'a StockLedger, avoid: Option<&LocationId>) -> Vec<&'a Location> {

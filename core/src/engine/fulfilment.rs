@@ -80,7 +80,7 @@ pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
         if !open {
             next += 1;
             events.push(OrderEvent::FulfilmentOpened {
-                fulfilment: format!("F{next}"),
+                fulfilment: ["F", itoa::Buffer::new().format(next)].concat(),
                 location: location.clone(),
             });
         }

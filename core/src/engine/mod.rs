@@ -566,7 +566,7 @@ impl PreparedPlace {
         let external_key = new
             .external_ref
             .as_ref()
-            .map(|r| format!("external:{}:{}", new.channel, r));
+            .map(|r| ["external:", new.channel.as_str(), ":", r].concat());
         let keys: Vec<String> = ctx
             .idempotency_key
             .iter()
@@ -755,7 +755,7 @@ impl Engine {
             // the place of the write's first entry is taken once (ADR 0012).
             let first = places.first().map_or_else(String::new, |p| {
                 let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
-                format!("{partition}:{}", p.seq)
+                [partition, ":", itoa::Buffer::new().format(p.seq)].concat()
             });
             for (k, event) in stock_events.iter().enumerate() {
                 if matches!(event, StockEvent::Moved(_)) {
@@ -763,7 +763,7 @@ impl Engine {
                 }
                 changes.outbox.push(OutboxWrite::Record(OutboxRecord {
                     // The write's first place and the event's index within it.
-                    id: format!("stock:{first}:{k}"),
+                    id: ["stock:", &first, ":", itoa::Buffer::new().format(k)].concat(),
                     topic: event.topic().to_string(),
                     aggregate_id: "stock".to_string(),
                     aggregate_version: seq_before + entries.len() as u64,

@@ -130,6 +130,25 @@ pub fn transition_table_markdown() -> String {
 }
 
 fn check_text(field: &'static str, text: &str, max_chars: usize) -> Result<(), OrderError> {
+    // Printable ASCII with line breaks and tabs, not blank and not too long, is settled
+    // in one pass over the bytes; anything else is checked char by char below.
+    let b = text.as_bytes();
+    if b.len() <= max_chars
+        && b.iter()
+            .all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t')
+        && b.iter().any(|c| !c.is_ascii_whitespace())
+    {
+        return Ok(());
+    }
+    check_text_by_chars(field, text, max_chars)
+}
+
+/// [`check_text`] without its ASCII shortcut: what the shortcut must agree with.
+fn check_text_by_chars(
+    field: &'static str,
+    text: &str,
+    max_chars: usize,
+) -> Result<(), OrderError> {
     if text.trim().is_empty() {
         return Err(OrderError::InvalidText {
             field,
@@ -605,4 +624,25 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
         }
     };
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        // The ASCII shortcut accepts exactly what the char-by-char rules accept, and
+        // refuses with the same error: blanks, line breaks and tabs, other controls,
+        // DEL, non-ASCII text and lengths around the limit.
+        #[test]
+        fn the_ascii_shortcut_agrees_with_the_full_rules(
+            s in "[ a-z0-9\\t\\n\\r\x7f\u{1}\u{85}é]{0,12}",
+            max in 0usize..10,
+        ) {
+            proptest::prop_assert_eq!(
+                check_text("note", &s, max),
+                check_text_by_chars("note", &s, max)
+            );
+        }
+    }
 }

@@ -440,11 +440,11 @@ pub(crate) fn tax_on(
         let net = base.divided_by(Decimal::ONE + rate_sum, Rounding::HalfEven)?;
         base.checked_sub(&net)
     } else {
-        let parts = tax_lines
-            .iter()
-            .map(|t| base.times_rate(t.rate, Rounding::HalfEven))
-            .collect::<Result<Vec<_>, _>>()?;
-        Money::sum(currency, &parts)
+        // Each line's tax rounded on its own, then added (no vector of parts: this runs
+        // for every line each time an order's totals are read).
+        tax_lines.iter().try_fold(Money::zero(currency), |sum, t| {
+            sum.checked_add(&base.times_rate(t.rate, Rounding::HalfEven)?)
+        })
     }
 }
 
