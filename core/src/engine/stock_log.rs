@@ -140,9 +140,47 @@ impl Heads {
 pub(crate) struct WritePlaces {
     /// The heads after the write: the count and global head, and the partitions it
     /// touched.
-    pub(crate) heads: Heads,
+    pub(crate) heads: WriteHeads,
     /// One per entry of the write.
     pub(crate) places: Vec<StockPlace>,
+}
+
+/// The heads after one write: like [`Heads`], with only the partitions the write
+/// touched, in a vector (an order's write touches a few variants: a map per write cost
+/// an allocation and a hash for each of its entries). A write touching many (a stock
+/// import) finds them through `index`, built past [`WriteHeads::SCAN`], so it stays
+/// linear.
+#[derive(Debug, Default)]
+pub(crate) struct WriteHeads {
+    pub(crate) applied: u64,
+    pub(crate) global: u64,
+    pub(crate) variants: Vec<(VariantId, u64)>,
+    index: FastMap<VariantId, usize>,
+}
+
+impl WriteHeads {
+    /// Partitions looked for by a scan; beyond this many, through the index.
+    const SCAN: usize = 16;
+
+    /// The position of `v` in `variants`, added (at `start`'s head) on first touch.
+    fn slot(&mut self, v: &VariantId, start: &Heads) -> usize {
+        let known = if self.variants.len() <= Self::SCAN {
+            self.variants.iter().position(|(known, _)| known == v)
+        } else {
+            if self.index.is_empty() {
+                let positions = self.variants.iter().map(|(k, _)| k.clone()).zip(0..);
+                self.index.extend(positions);
+            }
+            self.index.get(v).copied()
+        };
+        known.unwrap_or_else(|| {
+            if !self.index.is_empty() {
+                self.index.insert(v.clone(), self.variants.len());
+            }
+            self.variants.push((v.clone(), start.variant(v)));
+            self.variants.len() - 1
+        })
+    }
 }
 
 impl WritePlaces {
@@ -150,10 +188,10 @@ impl WritePlaces {
     /// are copied (on first touch).
     pub(crate) fn new(heads: &Heads) -> Self {
         WritePlaces {
-            heads: Heads {
+            heads: WriteHeads {
                 applied: heads.applied,
                 global: heads.global,
-                variants: FastMap::default(),
+                ..WriteHeads::default()
             },
             places: Vec::new(),
         }
@@ -161,13 +199,30 @@ impl WritePlaces {
 
     /// Assigns the next place in `partition`, given the heads the write started from.
     pub(crate) fn assign(&mut self, start: &Heads, partition: Option<VariantId>) {
-        if let Some(v) = &partition {
-            if !self.heads.variants.contains_key(v) {
-                self.heads.variants.insert(v.clone(), start.variant(v));
+        let heads = &mut self.heads;
+        let place = match partition {
+            None => StockPlace {
+                partition: None,
+                seq: heads.global + 1,
+                basis: heads.applied,
+            },
+            Some(v) => {
+                let at = heads.slot(&v, start);
+                let Some((_, seq)) = heads.variants.get_mut(at) else {
+                    return;
+                };
+                *seq += 1;
+                StockPlace {
+                    seq: *seq,
+                    basis: heads.global,
+                    partition: Some(v),
+                }
             }
+        };
+        heads.applied += 1;
+        if place.partition.is_none() {
+            heads.global = place.seq;
         }
-        let place = self.heads.next(partition);
-        self.heads.advance(place.clone());
         self.places.push(place);
     }
 }
@@ -303,7 +358,7 @@ impl StockState {
     /// the heads after it ([`WritePlaces::heads`]), and `kept` ([`StockState::kept`])
     /// for the checkpoint. For a change set the store decided while it was handed over,
     /// with nothing in flight.
-    pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, after: Heads) {
+    pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, after: WriteHeads) {
         self.heads.applied = after.applied;
         self.heads.global = after.global;
         self.heads.variants.extend(after.variants);
@@ -321,15 +376,15 @@ impl StockState {
         &mut self,
         ticket: CommitTicket,
         kept: Vec<StockLogEntry>,
-        after: Heads,
+        after: WriteHeads,
     ) {
         let undo = HeadsUndo {
             applied: self.heads.applied,
             global: self.heads.global,
             variants: after
                 .variants
-                .keys()
-                .map(|v| (v.clone(), self.heads.variant(v)))
+                .iter()
+                .map(|(v, _)| (v.clone(), self.heads.variant(v)))
                 .collect(),
         };
         self.heads.applied = after.applied;
@@ -486,6 +541,50 @@ mod tests {
                 (None, 2, 4)
             ]
         );
+    }
+
+    proptest::proptest! {
+        // A write's places, kept in a short vector (and an index past 16 partitions),
+        // are those of the heads' own rules: the write's partitions start from the
+        // heads it began at, and every entry advances its partition and the count.
+        #[test]
+        fn a_writes_places_follow_the_heads_rules(
+            touched in proptest::collection::vec(proptest::option::of(0usize..40), 0..80),
+            began in proptest::collection::vec(0u64..5, 40),
+        ) {
+            let mut start = Heads { applied: 7, global: 3, variants: FastMap::default() };
+            for (i, seq) in began.iter().enumerate() {
+                if *seq > 0 {
+                    start.variants.insert(v(&format!("V{i}")), *seq);
+                }
+            }
+            let mut w = WritePlaces::new(&start);
+            let mut model = Heads {
+                applied: start.applied,
+                global: start.global,
+                variants: FastMap::default(),
+            };
+            let mut want = Vec::new();
+            for t in &touched {
+                let partition = t.map(|i| v(&format!("V{i}")));
+                if let Some(p) = &partition {
+                    if !model.variants.contains_key(p) {
+                        model.variants.insert(p.clone(), start.variant(p));
+                    }
+                }
+                let place = model.next(partition.clone());
+                model.advance(place.clone());
+                want.push(place);
+                w.assign(&start, partition);
+            }
+            proptest::prop_assert_eq!(&w.places, &want);
+            proptest::prop_assert_eq!(
+                (w.heads.applied, w.heads.global),
+                (model.applied, model.global)
+            );
+            let after: FastMap<VariantId, u64> = w.heads.variants.into_iter().collect();
+            proptest::prop_assert_eq!(after, model.variants);
+        }
     }
 
     #[test]
