@@ -406,8 +406,8 @@ enum Seg<'a> {
 /// each zero byte set, exactly for the lowest one (a borrow only runs upwards, so bytes
 /// above a hit may be flagged falsely, never bytes below it). Quotes and backslashes
 /// become zero bytes by XOR; bytes below 0x20 are caught by subtracting 0x20 instead.
-/// So the lowest flagged byte is the first stop, and the scan costs about a tenth of
-/// looking at each byte.
+/// So the lowest flagged byte is the first stop, found with a handful of operations
+/// per eight bytes instead of three compares per byte.
 fn plain_run(b: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -460,7 +460,7 @@ fn clip(s: &str) -> String {
 /// The steps from `from` down to `target` (pushed deepest last), when `target` is in
 /// `from`'s tree. Depth is bounded by [`MAX_DEPTH`], so the recursion is too.
 fn trail_to<'a>(from: &'a Json<'a>, target: &Json<'_>, segs: &mut Vec<Seg<'a>>) -> bool {
-    if std::ptr::eq(from.cast(), target.cast()) {
+    if std::ptr::eq(from.address(), target.address()) {
         return true;
     }
     let down = |seg: Seg<'a>, v: &'a Json<'a>, segs: &mut Vec<Seg<'a>>| {
@@ -483,7 +483,7 @@ fn trail_to<'a>(from: &'a Json<'a>, target: &Json<'_>, segs: &mut Vec<Seg<'a>>) 
 
 impl<'s> Json<'s> {
     /// The address of this value, for telling one node of a tree from another.
-    fn cast(&self) -> *const () {
+    fn address(&self) -> *const () {
         (self as *const Self).cast()
     }
 }
