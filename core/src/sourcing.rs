@@ -43,7 +43,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{LineId, LocationId, VariantId};
-use crate::stock::{FastMap, Location, StockLedger};
+use crate::stock::{KeyNumbering, Location, StockLedger};
 
 /// Lines in one sourcing request.
 pub const MAX_LINES: usize = 500;
@@ -480,28 +480,9 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         }),
         _ => ranked.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id))),
     }
-    // The stock variants the lines draw on, each once, numbered in order of first use:
-    // found by a scan while there are few (most orders), through a map beyond that, so
-    // a large order is not quadratic.
-    let mut variants: Vec<VariantId> = Vec::new();
-    let mut numbers: FastMap<VariantId, usize> = FastMap::default();
-    let mut index_of = |v: &VariantId| {
-        let known = if variants.len() <= 16 {
-            variants.iter().position(|known| known == v)
-        } else {
-            if numbers.is_empty() {
-                numbers.extend(variants.iter().cloned().zip(0..));
-            }
-            numbers.get(v).copied()
-        };
-        known.unwrap_or_else(|| {
-            if !numbers.is_empty() {
-                numbers.insert(v.clone(), variants.len());
-            }
-            variants.push(v.clone());
-            variants.len() - 1
-        })
-    };
+    // The stock variants the lines draw on, each once, numbered in order of first use.
+    let mut variants: KeyNumbering<VariantId> = KeyNumbering::default();
+    let mut index_of = |v: &VariantId| variants.number(v, || ());
     let (mut draws, mut spans) = (
         Vec::with_capacity(lines.len()),
         Vec::with_capacity(lines.len()),
@@ -518,13 +499,18 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
     }
     let free = ranked
         .iter()
-        .flat_map(|loc| variants.iter().map(|v| stock.available(v, &loc.id)))
+        .flat_map(|loc| {
+            variants
+                .entries()
+                .iter()
+                .map(|(v, ())| stock.available(v, &loc.id))
+        })
         .collect();
     let mut p = Planner {
         lines,
         draws,
         spans,
-        variants: variants.len(),
+        variants: variants.entries().len(),
         ranked,
         free,
         strategy,

@@ -27,7 +27,7 @@ use crate::stock::FastMap;
 
 use crate::ids::VariantId;
 use crate::ports::{CommitTicket, StockCursor, StockPlace, Store, StoreError};
-use crate::stock::{StockCommand, StockLedger, StockLogEntry};
+use crate::stock::{KeyNumbering, StockCommand, StockLedger, StockLogEntry};
 
 /// Which partition `command` belongs to on `ledger` as it stands before the command
 /// runs: `Some(variant)` when it changes only that plain variant's state and, for
@@ -146,40 +146,19 @@ pub(crate) struct WritePlaces {
 }
 
 /// The heads after one write: like [`Heads`], with only the partitions the write
-/// touched, in a vector (an order's write touches a few variants: a map per write cost
-/// an allocation and a hash for each of its entries). A write touching many (a stock
-/// import) finds them through `index`, built past [`WriteHeads::SCAN`], so it stays
-/// linear.
+/// touched and their heads, numbered in a [`KeyNumbering`] (an order's write touches a
+/// few variants: a map per write cost an allocation and a hash for each entry).
 #[derive(Debug, Default)]
 pub(crate) struct WriteHeads {
     pub(crate) applied: u64,
     pub(crate) global: u64,
-    pub(crate) variants: Vec<(VariantId, u64)>,
-    index: FastMap<VariantId, usize>,
+    partitions: KeyNumbering<VariantId, u64>,
 }
 
 impl WriteHeads {
-    /// Partitions looked for by a scan; beyond this many, through the index.
-    const SCAN: usize = 16;
-
-    /// The position of `v` in `variants`, added (at `start`'s head) on first touch.
-    fn slot(&mut self, v: &VariantId, start: &Heads) -> usize {
-        let known = if self.variants.len() <= Self::SCAN {
-            self.variants.iter().position(|(known, _)| known == v)
-        } else {
-            if self.index.is_empty() {
-                let positions = self.variants.iter().map(|(k, _)| k.clone()).zip(0..);
-                self.index.extend(positions);
-            }
-            self.index.get(v).copied()
-        };
-        known.unwrap_or_else(|| {
-            if !self.index.is_empty() {
-                self.index.insert(v.clone(), self.variants.len());
-            }
-            self.variants.push((v.clone(), start.variant(v)));
-            self.variants.len() - 1
-        })
+    /// The partitions the write touched with their heads after it.
+    pub(crate) fn variants(&self) -> impl Iterator<Item = (&VariantId, u64)> {
+        self.partitions.entries().iter().map(|(v, seq)| (v, *seq))
     }
 }
 
@@ -207,8 +186,8 @@ impl WritePlaces {
                 basis: heads.applied,
             },
             Some(v) => {
-                let at = heads.slot(&v, start);
-                let Some((_, seq)) = heads.variants.get_mut(at) else {
+                let at = heads.partitions.number(&v, || start.variant(&v));
+                let Some(seq) = heads.partitions.value_mut(at) else {
                     return;
                 };
                 *seq += 1;
@@ -361,7 +340,9 @@ impl StockState {
     pub(crate) fn committed(&mut self, kept: Vec<StockLogEntry>, after: WriteHeads) {
         self.heads.applied = after.applied;
         self.heads.global = after.global;
-        self.heads.variants.extend(after.variants);
+        self.heads
+            .variants
+            .extend(after.variants().map(|(v, seq)| (v.clone(), seq)));
         for entry in kept {
             self.remember(entry);
         }
@@ -382,14 +363,15 @@ impl StockState {
             applied: self.heads.applied,
             global: self.heads.global,
             variants: after
-                .variants
-                .iter()
+                .variants()
                 .map(|(v, _)| (v.clone(), self.heads.variant(v)))
                 .collect(),
         };
         self.heads.applied = after.applied;
         self.heads.global = after.global;
-        self.heads.variants.extend(after.variants);
+        self.heads
+            .variants
+            .extend(after.variants().map(|(v, seq)| (v.clone(), seq)));
         self.inflight.push_back(Inflight { ticket, kept, undo });
     }
 
@@ -582,7 +564,8 @@ mod tests {
                 (w.heads.applied, w.heads.global),
                 (model.applied, model.global)
             );
-            let after: FastMap<VariantId, u64> = w.heads.variants.into_iter().collect();
+            let after: FastMap<VariantId, u64> =
+                w.heads.variants().map(|(v, seq)| (v.clone(), seq)).collect();
             proptest::prop_assert_eq!(after, model.variants);
         }
     }

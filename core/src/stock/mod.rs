@@ -72,6 +72,61 @@ use crate::ids::{LocationId, VariantId};
 /// standard SipHash on short keys and still resists crafted collisions (benches/).
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Distinct keys numbered in order of first use, each with a value, for a write or a
+/// plan that touches a few of them (an order's variants): found by a scan while there
+/// are at most [`KeyNumbering::SCAN`], through a map built past that, so many keys (a
+/// large order, a stock import) stay linear instead of quadratic.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyNumbering<K, V = ()> {
+    entries: Vec<(K, V)>,
+    index: FastMap<K, usize>,
+}
+
+impl<K, V> Default for KeyNumbering<K, V> {
+    fn default() -> Self {
+        KeyNumbering {
+            entries: Vec::new(),
+            index: FastMap::default(),
+        }
+    }
+}
+
+impl<K: Clone + Eq + std::hash::Hash, V> KeyNumbering<K, V> {
+    /// Keys looked for by a scan; beyond this many, through the map.
+    const SCAN: usize = 16;
+
+    /// The number of `key`, numbered now with the value `first` gives when it is new.
+    pub(crate) fn number(&mut self, key: &K, first: impl FnOnce() -> V) -> usize {
+        let known = if self.entries.len() <= Self::SCAN {
+            self.entries.iter().position(|(k, _)| k == key)
+        } else {
+            if self.index.is_empty() {
+                self.index
+                    .extend(self.entries.iter().map(|(k, _)| k.clone()).zip(0..));
+            }
+            self.index.get(key).copied()
+        };
+        if let Some(n) = known {
+            return n;
+        }
+        if !self.index.is_empty() {
+            self.index.insert(key.clone(), self.entries.len());
+        }
+        self.entries.push((key.clone(), first()));
+        self.entries.len() - 1
+    }
+
+    /// The keys with their values, in number order.
+    pub(crate) fn entries(&self) -> &[(K, V)] {
+        &self.entries
+    }
+
+    /// The value of key number `n`.
+    pub(crate) fn value_mut(&mut self, n: usize) -> Option<&mut V> {
+        self.entries.get_mut(n).map(|(_, v)| v)
+    }
+}
+
 pub use channel::ChannelRule;
 pub use command::{BundleComponent, StockCommand, StockLogEntry, StockOutcome};
 pub use count::{CountReport, CountSheet, CountVariance};
