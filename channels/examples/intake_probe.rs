@@ -4,7 +4,9 @@
 //! benches/README.md's channel section come from. The channel is the argument after N
 //! (`shopify` by default; the names are the bench's, e.g. `amazon_v0`). With `parse`
 //! after the channel it parses the payload N times instead (`parse_one`), the adapter's
-//! half of the bench's `parse_and_import`.
+//! half of the bench's `parse_and_import`; with `serde`, serde_json's parse of the same
+//! bytes into a `Value` (`serde_one`), the bench's baseline; with `both`, the bench's
+//! `parse_and_import` (`parse_and_import_one`): parse, new id, import, drop.
 //!
 //! ```text
 //! cargo build --release -p ordersmith-channels --example intake_probe
@@ -13,6 +15,8 @@
 //!     target/release/examples/intake_probe 5000
 //! valgrind --tool=callgrind --toggle-collect='*parse_one*' \
 //!     target/release/examples/intake_probe 5000 shopify parse
+//! valgrind --tool=callgrind --toggle-collect='*serde_one*' \
+//!     target/release/examples/intake_probe 5000 shopify serde
 //! ```
 #![allow(
     missing_docs,
@@ -43,6 +47,16 @@ fn import_one(intake: &Intake<'_>, order: &ChannelOrder) -> Result<(), Box<dyn E
     Ok(())
 }
 
+/// serde_json's plain parse of the same bytes into a `Value`, dropped as the bench's
+/// baseline drops it, kept out of line so its instructions can be counted beside
+/// `parse_and_import_one`'s.
+#[inline(never)]
+fn serde_one(body: &[u8]) -> Result<(), Box<dyn Error>> {
+    let value: serde_json::Value = serde_json::from_slice(body)?;
+    std::hint::black_box(&value);
+    Ok(())
+}
+
 /// One parse of the payload, kept out of line for the same reason.
 #[inline(never)]
 fn parse_one(
@@ -50,6 +64,20 @@ fn parse_one(
     body: &[u8],
 ) -> Result<ChannelOrder, Box<dyn Error>> {
     Ok(parse_order(channel, body)?)
+}
+
+/// The bench's `parse_and_import`: a parse, a new external id, the import, and the
+/// parsed order and the report dropped, kept out of line so it can be counted whole.
+#[inline(never)]
+fn parse_and_import_one(
+    intake: &Intake<'_>,
+    channel: ordersmith_channels::Channel,
+    body: &[u8],
+    external_id: String,
+) -> Result<(), Box<dyn Error>> {
+    let mut order = parse_order(channel, body)?;
+    order.external_id = external_id;
+    import_one(intake, &order)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -61,7 +89,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         .find(|(c, _)| c.to_string() == name)
         .ok_or(format!("no fixture for {name}"))?;
     let body = fixture(file);
-    if args.next().as_deref() == Some("parse") {
+    let mode = args.next();
+    if mode.as_deref() == Some("serde") {
+        let start = Instant::now();
+        for _ in 0..n {
+            serde_one(std::hint::black_box(&body))?;
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
+        println!("{name}: {n} serde_json parses, {micros:.2} µs a parse");
+        return Ok(());
+    }
+    if mode.as_deref() == Some("parse") {
         let start = Instant::now();
         for _ in 0..n {
             std::hint::black_box(parse_one(*channel, std::hint::black_box(&body))?);
@@ -78,6 +116,16 @@ fn main() -> Result<(), Box<dyn Error>> {
         import_test_orders: true,
         import_marketplace_fulfilled: true,
     };
+    if mode.as_deref() == Some("both") {
+        let intake = Intake::new(&engine, &map, &log, options);
+        let start = Instant::now();
+        for i in 0..n {
+            parse_and_import_one(&intake, *channel, &body, format!("B{i}"))?;
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
+        println!("{name}: {n} parses and imports, {micros:.2} µs each");
+        std::process::exit(0)
+    }
     let orders: Vec<ChannelOrder> = (0..n)
         .map(|i| {
             let mut order = parsed.clone();
