@@ -7,10 +7,28 @@
 //! untagged readers see numbers. So the adapters read through this tree instead, and
 //! every accessor knows the JSON path it stands on, for errors.
 //!
+//! The tree is flat: one vector of nodes in document order, a container followed by
+//! its descendants and knowing where they end, so a document costs one growing vector
+//! (plus one string for every escaped text together) however many objects it holds,
+//! and is freed at once. Strings and keys without escapes borrow from the input.
+//!
 //! Limits: nesting at most [`MAX_DEPTH`] levels; a duplicated key keeps its last value
 //! (as `serde_json` does), which is what Trendyol's published samples need.
-
-use std::borrow::Cow;
+//!
+//! ```
+//! use ordersmith_channels::json::{At, Json, Value};
+//!
+//! let doc = Json::parse(br#"{"total": "89.90", "lines": [{"qty": 2}, {"qty": 1}]}"#)?;
+//! let root = At::root(&doc, "example");
+//! assert_eq!(root.req("total")?.decimal()?.to_string(), "89.90");
+//! let lines = root.list("lines")?;
+//! assert_eq!(lines.len(), 2);
+//! let second = lines.clone().nth(1).ok_or("no second line")?;
+//! assert_eq!(second.req("qty")?.quantity()?, 1);
+//! assert_eq!(second.req("qty")?.path(), "$.lines[1].qty");
+//! assert_eq!(root.get("missing").map(|a| a.value()), None::<Value<'_>>);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use ordersmith::money::Currency;
@@ -21,26 +39,79 @@ use crate::error::ChannelError;
 /// Deepest nesting read; deeper input is refused rather than recursed into.
 pub const MAX_DEPTH: usize = 64;
 
-/// A JSON value with numbers kept as text; strings and keys borrow from the input
-/// unless they contain escapes.
+/// A parsed JSON document with numbers kept as text: read it through [`At`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Json<'s> {
+pub struct Json<'s> {
+    /// Every value and key in document order; the root is the first.
+    nodes: Vec<Node<'s>>,
+    /// The positions of every object's keys, each object's together and in input
+    /// order (an object's value follows its key): a member is found without stepping
+    /// over the values before it.
+    members: Vec<Member<'s>>,
+    /// The unescaped text of every string and key that had escapes, one after another.
+    escaped: String,
+}
+
+/// An object's member as [`Json`] lists it: its key's position (the value follows it)
+/// and, when the key borrows from the input, its text, so a lookup compares keys
+/// without visiting their nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Member<'s> {
+    /// The key's text; `None` when it had escapes (then its node has it).
+    key: Option<&'s str>,
+    /// The key's position.
+    at: u32,
+}
+
+/// One value (or an object's key) of a [`Json`] document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node<'s> {
+    Null,
+    Bool(bool),
+    /// A number, exactly as written.
+    Number(&'s str),
+    /// A string or key without escapes, borrowed from the input.
+    Str(&'s str),
+    /// A string or key with escapes: its text is `escaped[start..end]`.
+    Escaped {
+        start: u32,
+        end: u32,
+    },
+    /// An array of `len` items: they and their descendants are the nodes after it, up
+    /// to (not including) `end`.
+    Array {
+        len: u32,
+        end: u32,
+    },
+    /// An object of `len` members, each a key node followed by its value's nodes; the
+    /// members end before `end`. Its keys' positions are `members[first..first + len]`.
+    Object {
+        first: u32,
+        len: u32,
+        end: u32,
+    },
+}
+
+/// What a value is, borrowed from its document: the view [`At::value`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
     /// `null`.
     Null,
     /// `true` / `false`.
     Bool(bool),
     /// A number, exactly as written.
-    Number(&'s str),
-    /// A string.
-    String(Cow<'s, str>),
-    /// An array.
-    Array(Vec<Json<'s>>),
-    /// An object, keys in input order (a duplicated key keeps its last value).
-    Object(Vec<(Cow<'s, str>, Json<'s>)>),
+    Number(&'a str),
+    /// A string, unescaped.
+    String(&'a str),
+    /// An array of this many items ([`At::array`] reads them).
+    Array(usize),
+    /// An object of this many members, duplicates counted ([`At::members`] reads them).
+    Object(usize),
 }
 
 /// Where and why reading stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed JSON at byte {offset}: {reason}")]
 pub struct SyntaxError {
     /// Byte offset.
     pub offset: usize,
@@ -49,18 +120,59 @@ pub struct SyntaxError {
 }
 
 impl<'s> Json<'s> {
+    /// Reads a whole document; trailing non-whitespace is an error.
+    pub fn parse(bytes: &'s [u8]) -> Result<Json<'s>, SyntaxError> {
+        // Node positions are kept in `u32`s; every node takes at least one byte.
+        if u32::try_from(bytes.len()).is_err() {
+            return Err(SyntaxError {
+                offset: 0,
+                reason: "document larger than 4 GiB",
+            });
+        }
+        // Outside strings only ASCII is valid JSON, so checking the whole input once
+        // lets every unescaped string borrow from it.
+        let text = std::str::from_utf8(bytes).map_err(|e| SyntaxError {
+            offset: e.valid_up_to(),
+            reason: "invalid UTF-8",
+        })?;
+        let mut p = Parser {
+            b: bytes,
+            text,
+            i: 0,
+            // About one node per 10 to 13 bytes in the channels' pretty-printed
+            // payloads and fewer bytes in compact ones: most documents need no
+            // regrowth. An object member per 20 to 28 bytes.
+            nodes: Vec::with_capacity(bytes.len() / 8 + 4),
+            keys: Vec::new(),
+            members: Vec::with_capacity(bytes.len() / 16 + 4),
+            escaped: String::new(),
+        };
+        p.ws();
+        p.value(0)?;
+        p.ws();
+        if p.i != bytes.len() {
+            return Err(p.err("trailing characters after the document"));
+        }
+        Ok(Json {
+            nodes: p.nodes,
+            members: p.members,
+            escaped: p.escaped,
+        })
+    }
+
     /// The value written back as compact JSON the way JavaScript's `JSON.stringify`
     /// writes what `JSON.parse` read: no whitespace, keys in input order (a duplicated
-    /// key once, with its last value), strings escaping only `"`, `\\` and control
-    /// characters. Numbers keep their text as written (JavaScript would rewrite `1.50`
-    /// as `1.5`). eBay's official SDKs verify notification signatures over this form.
+    /// key once, where it first appeared, with its last value), strings escaping only
+    /// `"`, `\\` and control characters. Numbers keep their text as written (JavaScript
+    /// would rewrite `1.50` as `1.5`). eBay's official SDKs verify notification
+    /// signatures over this form.
     pub fn to_compact(&self) -> String {
-        let mut out = String::new();
-        self.write_compact(&mut out);
+        let mut out = String::with_capacity(self.nodes.len() * 8);
+        self.write_compact(0, &mut out);
         out
     }
 
-    fn write_compact(&self, out: &mut String) {
+    fn write_compact(&self, i: u32, out: &mut String) {
         fn string(s: &str, out: &mut String) {
             out.push('"');
             for c in s.chars() {
@@ -78,77 +190,127 @@ impl<'s> Json<'s> {
             }
             out.push('"');
         }
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Number(n) => out.push_str(n),
-            Json::String(s) => string(s, out),
-            Json::Array(items) => {
+        match self.node(i) {
+            Node::Null => out.push_str("null"),
+            Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Node::Number(n) => out.push_str(n),
+            Node::Str(_) | Node::Escaped { .. } => string(self.text(i), out),
+            Node::Array { .. } => {
                 out.push('[');
-                for (k, v) in items.iter().enumerate() {
+                for (k, item) in self.children(i).enumerate() {
                     if k > 0 {
                         out.push(',');
                     }
-                    v.write_compact(out);
+                    self.write_compact(item, out);
                 }
                 out.push(']');
             }
-            Json::Object(members) => {
+            Node::Object { .. } => {
+                // A key written once, at its first place, with its last value.
+                let members: Vec<(&str, u32)> = self
+                    .members_of(i)
+                    .map(|(key, value)| (self.text(key), value))
+                    .collect();
+                let last: std::collections::HashMap<&str, u32> = members.iter().copied().collect();
+                let mut written = std::collections::HashSet::new();
                 out.push('{');
-                for (k, (key, v)) in members.iter().enumerate() {
-                    if k > 0 {
+                for (key, _) in &members {
+                    if !written.insert(*key) {
+                        continue;
+                    }
+                    if written.len() > 1 {
                         out.push(',');
                     }
                     string(key, out);
                     out.push(':');
-                    v.write_compact(out);
+                    self.write_compact(last.get(key).copied().unwrap_or(u32::MAX), out);
                 }
                 out.push('}');
             }
         }
     }
 
-    /// Reads a whole document; trailing non-whitespace is an error.
-    pub fn parse(bytes: &'s [u8]) -> Result<Json<'s>, SyntaxError> {
-        // Outside strings only ASCII is valid JSON, so checking the whole input once
-        // lets every unescaped string borrow from it.
-        let text = std::str::from_utf8(bytes).map_err(|e| SyntaxError {
-            offset: e.valid_up_to(),
-            reason: "invalid UTF-8",
-        })?;
-        let mut p = Parser {
-            b: bytes,
-            text,
-            i: 0,
-            members: Vec::new(),
-            items: Vec::new(),
+    /// Node `i` (`Null` past the end, which no position handed out reaches).
+    #[inline]
+    fn node(&self, i: u32) -> Node<'s> {
+        self.nodes.get(i as usize).copied().unwrap_or(Node::Null)
+    }
+
+    /// The position after node `i` and its descendants.
+    #[inline]
+    fn end_of(&self, i: u32) -> u32 {
+        match self.node(i) {
+            Node::Array { end, .. } | Node::Object { end, .. } => end,
+            _ => i.saturating_add(1),
+        }
+    }
+
+    /// The text of string or key node `i` (empty for other nodes).
+    #[inline]
+    fn text(&self, i: u32) -> &str {
+        match self.node(i) {
+            Node::Str(s) => s,
+            Node::Escaped { start, end } => self
+                .escaped
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => "",
+        }
+    }
+
+    /// The positions of array `i`'s items (none for other nodes).
+    fn children(&self, i: u32) -> Children<'_, 's> {
+        let left = match self.node(i) {
+            Node::Array { len, .. } => len,
+            _ => 0,
         };
-        p.ws();
-        let v = p.value(0)?;
-        p.ws();
-        if p.i != bytes.len() {
-            return Err(p.err("trailing characters after the document"));
-        }
-        Ok(v)
-    }
-
-    /// The member `key` of an object (`None` for other values or a missing key).
-    pub fn get(&self, key: &str) -> Option<&Json<'s>> {
-        match self {
-            Json::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
+        Children {
+            doc: self,
+            next: i.saturating_add(1),
+            left,
         }
     }
 
-    fn type_name(&self) -> &'static str {
-        match self {
-            Json::Null => "null",
-            Json::Bool(_) => "a boolean",
-            Json::Number(_) => "a number",
-            Json::String(_) => "a string",
-            Json::Array(_) => "an array",
-            Json::Object(_) => "an object",
+    /// Object `i`'s members, in input order (none for other nodes).
+    #[inline]
+    fn keys_of(&self, i: u32) -> &[Member<'s>] {
+        match self.node(i) {
+            Node::Object { first, len, .. } => self
+                .members
+                .get(first as usize..first as usize + len as usize)
+                .unwrap_or_default(),
+            _ => &[],
         }
+    }
+
+    /// The positions of object `i`'s members, each a key and its value (none for other
+    /// nodes).
+    fn members_of(&self, i: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.keys_of(i)
+            .iter()
+            .map(|m| (m.at, m.at.saturating_add(1)))
+    }
+}
+
+/// The positions of an array's items, in order.
+#[derive(Debug, Clone)]
+struct Children<'d, 's> {
+    doc: &'d Json<'s>,
+    next: u32,
+    left: u32,
+}
+
+impl Iterator for Children<'_, '_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let i = self.next;
+        self.next = self.doc.end_of(i);
+        Some(i)
     }
 }
 
@@ -156,12 +318,12 @@ struct Parser<'s> {
     b: &'s [u8],
     text: &'s str,
     i: usize,
-    // Scratch stacks: an object's members (an array's items) are pushed here while it
-    // is read, then split off into a vector of exactly their number (one allocation
-    // and one copy per object, instead of a reallocation per doubling). A nested value
-    // pushes above its parent's mark and takes its own off before the parent goes on.
-    members: Vec<(Cow<'s, str>, Json<'s>)>,
-    items: Vec<Json<'s>>,
+    nodes: Vec<Node<'s>>,
+    /// Scratch: the keys of the objects being read, innermost last; an object's are
+    /// moved to `members` when it closes.
+    keys: Vec<Member<'s>>,
+    members: Vec<Member<'s>>,
+    escaped: String,
 }
 
 impl<'s> Parser<'s> {
@@ -182,16 +344,18 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8], v: Json<'s>) -> Result<Json<'s>, SyntaxError> {
+    fn literal(&mut self, word: &'static [u8], v: Node<'s>) -> Result<(), SyntaxError> {
         if self.b.get(self.i..self.i + word.len()) == Some(word) {
             self.i += word.len();
-            Ok(v)
+            self.nodes.push(v);
+            Ok(())
         } else {
             Err(self.err("invalid literal"))
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json<'s>, SyntaxError> {
+    /// Reads one value, pushing its nodes.
+    fn value(&mut self, depth: usize) -> Result<(), SyntaxError> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting too deep"));
         }
@@ -199,43 +363,96 @@ impl<'s> Parser<'s> {
             None => Err(self.err("unexpected end of input")),
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
-            Some(b'"') => Ok(Json::String(self.string()?)),
-            Some(b't') => self.literal(b"true", Json::Bool(true)),
-            Some(b'f') => self.literal(b"false", Json::Bool(false)),
-            Some(b'n') => self.literal(b"null", Json::Null),
+            Some(b'"') => {
+                let s = self.string()?;
+                self.nodes.push(s);
+                Ok(())
+            }
+            Some(b't') => self.literal(b"true", Node::Bool(true)),
+            Some(b'f') => self.literal(b"false", Node::Bool(false)),
+            Some(b'n') => self.literal(b"null", Node::Null),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => Err(self.err("unexpected character")),
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json<'s>, SyntaxError> {
+    /// The position the next node will take. Every node consumed at least one byte of
+    /// an input checked to fit a `u32`, so this fits too.
+    fn position(&self) -> u32 {
+        u32::try_from(self.nodes.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Sets the array pushed at `at` once its `len` items are read.
+    fn close_array(&mut self, at: u32, len: u32) {
+        let end = self.position();
+        if let Some(Node::Array { len: l, end: e }) = self.nodes.get_mut(at as usize) {
+            (*l, *e) = (len, end);
+        }
+    }
+
+    /// Sets the object pushed at `at` once its members are read, their keys' positions
+    /// being `keys[mark..]`.
+    fn close_object(&mut self, at: u32, mark: usize) {
+        let end = self.position();
+        let first = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        let own = self.keys.get(mark..).unwrap_or_default();
+        let len = u32::try_from(own.len()).unwrap_or(u32::MAX);
+        self.members.extend_from_slice(own);
+        self.keys.truncate(mark);
+        if let Some(Node::Object {
+            first: f,
+            len: l,
+            end: e,
+        }) = self.nodes.get_mut(at as usize)
+        {
+            (*f, *l, *e) = (first, len, end);
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), SyntaxError> {
         self.i += 1;
+        let at = self.position();
+        self.nodes.push(Node::Object {
+            first: 0,
+            len: 0,
+            end: 0,
+        });
+        let mark = self.keys.len();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
-            return Ok(Json::Object(Vec::new()));
+            self.close_object(at, mark);
+            return Ok(());
         }
-        let mark = self.members.len();
         loop {
             self.ws();
             if self.peek() != Some(b'"') {
                 return Err(self.err("expected a key"));
             }
             let key = self.string()?;
+            let key_at = self.position();
+            self.keys.push(Member {
+                key: match key {
+                    Node::Str(s) => Some(s),
+                    _ => None,
+                },
+                at: key_at,
+            });
+            self.nodes.push(key);
             self.ws();
             if self.peek() != Some(b':') {
                 return Err(self.err("expected ':'"));
             }
             self.i += 1;
             self.ws();
-            let v = self.value(depth + 1)?;
-            self.members.push((key, v));
+            self.value(depth + 1)?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Json::Object(self.members.split_off(mark)));
+                    self.close_object(at, mark);
+                    return Ok(());
                 }
                 None => return Err(self.err("unexpected end of input")),
                 Some(_) => return Err(self.err("expected ',' or '}'")),
@@ -243,24 +460,28 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json<'s>, SyntaxError> {
+    fn array(&mut self, depth: usize) -> Result<(), SyntaxError> {
         self.i += 1;
+        let at = self.position();
+        self.nodes.push(Node::Array { len: 0, end: 0 });
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
-            return Ok(Json::Array(Vec::new()));
+            self.close_array(at, 0);
+            return Ok(());
         }
-        let mark = self.items.len();
+        let mut len = 0u32;
         loop {
             self.ws();
-            let v = self.value(depth + 1)?;
-            self.items.push(v);
+            self.value(depth + 1)?;
+            len += 1;
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b']') => {
                     self.i += 1;
-                    return Ok(Json::Array(self.items.split_off(mark)));
+                    self.close_array(at, len);
+                    return Ok(());
                 }
                 None => return Err(self.err("unexpected end of input")),
                 Some(_) => return Err(self.err("expected ',' or ']'")),
@@ -268,7 +489,7 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn number(&mut self) -> Result<Json<'s>, SyntaxError> {
+    fn number(&mut self) -> Result<(), SyntaxError> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -304,9 +525,10 @@ impl<'s> Parser<'s> {
             }
         }
         // Only ASCII digits, signs, '.' and 'e' were consumed: a char boundary.
-        Ok(Json::Number(
+        self.nodes.push(Node::Number(
             self.text.get(start..self.i).unwrap_or_default(),
-        ))
+        ));
+        Ok(())
     }
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
@@ -324,7 +546,9 @@ impl<'s> Parser<'s> {
         Ok(v)
     }
 
-    fn string(&mut self) -> Result<Cow<'s, str>, SyntaxError> {
+    /// Reads a string (or key): borrowed from the input when it has no escape, else
+    /// unescaped onto the document's `escaped` text.
+    fn string(&mut self) -> Result<Node<'s>, SyntaxError> {
         self.i += 1;
         let begin = self.i;
         self.i = plain_run(self.b, self.i);
@@ -332,24 +556,27 @@ impl<'s> Parser<'s> {
             // No escape: the input itself (valid UTF-8, and '"' is a boundary).
             let s = self.text.get(begin..self.i).unwrap_or_default();
             self.i += 1;
-            return Ok(Cow::Borrowed(s));
+            return Ok(Node::Str(s));
         }
+        // Unescaping never lengthens text, so positions in `escaped` fit a `u32` as
+        // the input's do.
+        let offset = |s: &String| u32::try_from(s.len()).unwrap_or(u32::MAX);
+        let start = offset(&self.escaped);
         self.i = begin;
-        let mut out: Vec<u8> = Vec::new();
         loop {
-            let start = self.i;
+            let run = self.i;
             self.i = plain_run(self.b, self.i);
-            out.extend_from_slice(self.b.get(start..self.i).unwrap_or_default());
+            // Runs stop only at ASCII bytes, so they are whole UTF-8 text.
+            self.escaped
+                .push_str(self.text.get(run..self.i).unwrap_or_default());
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
                     self.i += 1;
-                    return String::from_utf8(out)
-                        .map(Cow::Owned)
-                        .map_err(|_| SyntaxError {
-                            offset: start,
-                            reason: "invalid UTF-8 in a string",
-                        });
+                    return Ok(Node::Escaped {
+                        start,
+                        end: offset(&self.escaped),
+                    });
                 }
                 Some(b'\\') => {
                     self.i += 1;
@@ -384,19 +611,12 @@ impl<'s> Parser<'s> {
                         }
                         _ => return Err(self.err("invalid escape")),
                     };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    self.escaped.push(ch);
                 }
                 Some(_) => return Err(self.err("control character in a string")),
             }
         }
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
 }
 
 /// The index of the first byte at or after `from` that ends a run of plain string
@@ -437,18 +657,87 @@ fn plain_run(b: &[u8], from: usize) -> usize {
 
 /// A value being read, with its document and channel, so every error names both.
 ///
-/// Descending costs nothing: the path is not kept as the reader goes down (a linked
-/// list of steps cost an allocation per member read, a fifth of a parse). An error
-/// finds it instead, by looking for this value in its document: every `At` is the root
-/// or was reached from it, and no two values of a tree share an address.
+/// Descending costs nothing: an `At` is its document and a position in it, and the
+/// path is not kept as the reader goes down (a linked list of steps cost an allocation
+/// per member read, a fifth of a parse). An error finds it instead, by walking from
+/// the root to the position: every container knows where its descendants end.
 #[derive(Debug, Clone, Copy)]
 pub struct At<'a> {
-    /// The value.
-    pub v: &'a Json<'a>,
-    root: &'a Json<'a>,
+    doc: &'a Json<'a>,
+    /// The value's position in `doc`.
+    i: u32,
     /// The channel's name, for errors.
     pub channel: &'static str,
 }
+
+/// The items of an array (or the one value a reader treats as a list of one), read
+/// in order: [`At::array`], [`At::list`], [`Items::one`]. Copying it is free; nothing
+/// is collected.
+#[derive(Debug, Clone, Copy)]
+pub struct Items<'a> {
+    doc: &'a Json<'a>,
+    next: u32,
+    left: u32,
+    channel: &'static str,
+}
+
+impl<'a> Items<'a> {
+    /// `at` alone, as a list of one: for payloads that hold either one record or an
+    /// array of them.
+    pub fn one(at: At<'a>) -> Self {
+        Items {
+            doc: at.doc,
+            next: at.i,
+            left: 1,
+            channel: at.channel,
+        }
+    }
+
+    /// The first item, if any.
+    pub fn first(&self) -> Option<At<'a>> {
+        let mut copy = *self;
+        copy.next()
+    }
+
+    /// Whether there are no (more) items.
+    pub fn is_empty(&self) -> bool {
+        self.left == 0
+    }
+}
+
+/// Reading `&items` reads a copy: the list can be read again afterwards.
+impl<'a> IntoIterator for &Items<'a> {
+    type Item = At<'a>;
+    type IntoIter = Items<'a>;
+
+    fn into_iter(self) -> Items<'a> {
+        *self
+    }
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = At<'a>;
+
+    fn next(&mut self) -> Option<At<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let i = self.next;
+        self.next = self.doc.end_of(i);
+        Some(At {
+            doc: self.doc,
+            i,
+            channel: self.channel,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left as usize, Some(self.left as usize))
+    }
+}
+
+impl ExactSizeIterator for Items<'_> {}
 
 /// Longest text copied into an error.
 const ERR_TEXT: usize = 40;
@@ -457,67 +746,64 @@ fn clip(s: &str) -> String {
     s.chars().take(ERR_TEXT).collect()
 }
 
-/// The steps from `from` down to `target` (pushed deepest last), when `target` is in
-/// `from`'s tree. Depth is bounded by [`MAX_DEPTH`], so the recursion is too.
-fn trail_to<'a>(from: &'a Json<'a>, target: &Json<'_>, segs: &mut Vec<Seg<'a>>) -> bool {
-    if std::ptr::eq(from.address(), target.address()) {
-        return true;
-    }
-    let down = |seg: Seg<'a>, v: &'a Json<'a>, segs: &mut Vec<Seg<'a>>| {
-        segs.push(seg);
-        if trail_to(v, target, segs) {
-            return true;
-        }
-        segs.pop();
-        false
-    };
-    match from {
-        Json::Array(items) => items
-            .iter()
-            .enumerate()
-            .any(|(i, v)| down(Seg::Index(i), v, segs)),
-        Json::Object(members) => members.iter().any(|(k, v)| down(Seg::Key(k), v, segs)),
-        _ => false,
-    }
-}
-
-impl<'s> Json<'s> {
-    /// The address of this value, for telling one node of a tree from another.
-    fn address(&self) -> *const () {
-        (self as *const Self).cast()
-    }
-}
-
 impl<'a> At<'a> {
     /// The document root.
-    pub fn root(v: &'a Json<'a>, channel: &'static str) -> Self {
+    pub fn root(doc: &'a Json<'a>, channel: &'static str) -> Self {
+        At { doc, i: 0, channel }
+    }
+
+    fn child(&self, i: u32) -> At<'a> {
         At {
-            v,
-            root: v,
-            channel,
+            doc: self.doc,
+            i,
+            channel: self.channel,
         }
     }
 
-    fn child(&self, v: &'a Json<'a>) -> At<'a> {
-        At {
-            v,
-            root: self.root,
-            channel: self.channel,
+    /// What the value is.
+    pub fn value(&self) -> Value<'a> {
+        let doc: &'a Json<'a> = self.doc;
+        match doc.node(self.i) {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Number(n) => Value::Number(n),
+            Node::Str(_) | Node::Escaped { .. } => Value::String(doc.text(self.i)),
+            Node::Array { len, .. } => Value::Array(len as usize),
+            Node::Object { len, .. } => Value::Object(len as usize),
         }
     }
 
     /// Its JSON path (`$.line_items[0].price`).
     pub fn path(&self) -> String {
-        let mut segs = Vec::new();
-        trail_to(self.root, self.v, &mut segs);
         let mut out = String::from("$");
-        for seg in &segs {
-            match seg {
-                Seg::Key(k) => {
-                    out.push('.');
-                    out.push_str(k);
+        let doc = self.doc;
+        let mut at = 0u32;
+        // Down from the root through the one child whose nodes hold the target.
+        while at != self.i {
+            let holds = |v: u32| v <= self.i && self.i < doc.end_of(v);
+            let step = match doc.node(at) {
+                Node::Array { .. } => {
+                    doc.children(at)
+                        .enumerate()
+                        .find(|&(_, v)| holds(v))
+                        .map(|(k, v)| {
+                            out.push('[');
+                            out.push_str(&k.to_string());
+                            out.push(']');
+                            v
+                        })
                 }
-                Seg::Index(i) => out.push_str(&format!("[{i}]")),
+                Node::Object { .. } => doc.members_of(at).find(|&(_, v)| holds(v)).map(|(k, v)| {
+                    out.push('.');
+                    out.push_str(doc.text(k));
+                    v
+                }),
+                _ => None,
+            };
+            // Each step goes down (a child comes after its parent): the walk ends.
+            match step {
+                Some(v) if v > at => at = v,
+                _ => break,
             }
         }
         out
@@ -525,18 +811,32 @@ impl<'a> At<'a> {
 
     /// A path below this one, for errors about a derived figure.
     pub fn sub(&self, key: &str) -> String {
-        format!("{}.{key}", self.path())
+        [&self.path(), ".", key].concat()
     }
 
     /// The member `key`, `None` when absent or null.
+    #[inline]
     pub fn get(&self, key: &str) -> Option<At<'a>> {
-        let Json::Object(members) = self.v else {
-            return None;
-        };
-        match members.iter().rev().find(|(k, _)| k == key) {
-            None | Some((_, Json::Null)) => None,
-            Some((_, v)) => Some(self.child(v)),
+        let doc = self.doc;
+        // The last of duplicated keys wins: looked for from the end.
+        let found = doc.keys_of(self.i).iter().rev().find(|m| match m.key {
+            Some(k) => k == key,
+            None => doc.text(m.at) == key,
+        })?;
+        let value = found.at.saturating_add(1);
+        match doc.node(value) {
+            Node::Null => None,
+            _ => Some(self.child(value)),
         }
+    }
+
+    /// The members of an object in input order, each key with its value (a duplicated
+    /// key appears each time it was written); none for other values.
+    pub fn members(&self) -> impl Iterator<Item = (&'a str, At<'a>)> + 'a {
+        let doc: &'a Json<'a> = self.doc;
+        let channel = self.channel;
+        doc.members_of(self.i)
+            .map(move |(k, v)| (doc.text(k), At { doc, i: v, channel }))
     }
 
     /// The first present member among `keys` (new name first, then old names).
@@ -572,43 +872,53 @@ impl<'a> At<'a> {
         }
     }
 
-    /// The elements of an array.
-    pub fn array(&self) -> Result<Vec<At<'a>>, ChannelError> {
-        match self.v {
-            Json::Array(items) => Ok(items.iter().map(|v| self.child(v)).collect()),
+    /// The items of an array.
+    pub fn array(&self) -> Result<Items<'a>, ChannelError> {
+        match self.doc.node(self.i) {
+            Node::Array { len, .. } => Ok(Items {
+                doc: self.doc,
+                next: self.i.saturating_add(1),
+                left: len,
+                channel: self.channel,
+            }),
             _ => Err(self.wrong("an array")),
         }
     }
 
-    /// The elements of an optional array member (empty when absent or null).
-    pub fn list(&self, key: &str) -> Result<Vec<At<'a>>, ChannelError> {
+    /// The items of an optional array member (none when absent or null).
+    pub fn list(&self, key: &str) -> Result<Items<'a>, ChannelError> {
         match self.get(key) {
             Some(a) => a.array(),
-            None => Ok(Vec::new()),
+            None => Ok(Items {
+                doc: self.doc,
+                next: 0,
+                left: 0,
+                channel: self.channel,
+            }),
         }
     }
 
     /// A string.
     pub fn str(&self) -> Result<&'a str, ChannelError> {
-        match self.v {
-            Json::String(s) => Ok(s),
+        match self.value() {
+            Value::String(s) => Ok(s),
             _ => Err(self.wrong("a string")),
         }
     }
 
     /// A boolean.
     pub fn bool(&self) -> Result<bool, ChannelError> {
-        match self.v {
-            Json::Bool(b) => Ok(*b),
+        match self.value() {
+            Value::Bool(b) => Ok(b),
             _ => Err(self.wrong("a boolean")),
         }
     }
 
     /// An identifier given as a string or an integer (ids above 2^53 stay exact).
     pub fn id_text(&self) -> Result<String, ChannelError> {
-        let raw: &str = match self.v {
-            Json::String(s) => s,
-            Json::Number(n) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => n,
+        let raw: &str = match self.value() {
+            Value::String(s) => s,
+            Value::Number(n) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => n,
             _ => return Err(self.wrong("an identifier (string or integer)")),
         };
         let bad = |reason: &str| ChannelError::InvalidId {
@@ -639,9 +949,9 @@ impl<'a> At<'a> {
     pub fn opt_text(&self, key: &str) -> Result<Option<String>, ChannelError> {
         match self.get(key) {
             None => Ok(None),
-            Some(a) => match a.v {
-                Json::String(s) if s.trim().is_empty() => Ok(None),
-                Json::String(_) | Json::Number(_) => a.id_text().map(Some),
+            Some(a) => match a.value() {
+                Value::String(s) if s.trim().is_empty() => Ok(None),
+                Value::String(_) | Value::Number(_) => a.id_text().map(Some),
                 _ => Err(a.wrong("a string")),
             },
         }
@@ -649,9 +959,9 @@ impl<'a> At<'a> {
 
     /// A decimal from a JSON string or number, exactly as written (never via a float).
     pub fn decimal(&self) -> Result<Decimal, ChannelError> {
-        let text = match self.v {
-            Json::String(s) => s.trim(),
-            Json::Number(n) => n,
+        let text = match self.value() {
+            Value::String(s) => s.trim(),
+            Value::Number(n) => n,
             _ => return Err(self.wrong("an amount (string or number)")),
         };
         parse_decimal_text(text).ok_or_else(|| ChannelError::InvalidAmount {
@@ -702,9 +1012,9 @@ impl<'a> At<'a> {
 
     /// A count of units: a non-negative integer (string or number) below 2^32.
     pub fn quantity(&self) -> Result<u32, ChannelError> {
-        let text = match self.v {
-            Json::String(s) => s.trim(),
-            Json::Number(n) => n,
+        let text = match self.value() {
+            Value::String(s) => s.trim(),
+            Value::Number(n) => n,
             _ => return Err(self.wrong("a quantity (integer)")),
         };
         let bad = |reason| ChannelError::InvalidQuantity {
@@ -746,9 +1056,9 @@ impl<'a> At<'a> {
 
     /// Milliseconds since the Unix epoch (a JSON integer or integer string).
     pub fn time_epoch_ms(&self) -> Result<DateTime<Utc>, ChannelError> {
-        let text = match self.v {
-            Json::Number(n) => n,
-            Json::String(s) => s.trim(),
+        let text = match self.value() {
+            Value::Number(n) => n,
+            Value::String(s) => s.trim(),
             _ => return Err(self.wrong("epoch milliseconds (integer)")),
         };
         text.parse::<i64>()
@@ -768,7 +1078,14 @@ impl<'a> At<'a> {
 
     /// What this value is, for messages.
     pub fn type_name(&self) -> &'static str {
-        self.v.type_name()
+        match self.value() {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
     }
 }
 
@@ -832,8 +1149,8 @@ mod tests {
     #[test]
     fn numbers_keep_their_text() {
         let j = Json::parse(br#"{"a": 0.1, "b": 5160000000000012345, "c": -1.5e2}"#).unwrap();
-        assert_eq!(j.get("a"), Some(&Json::Number("0.1")));
         let root = At::root(&j, "test");
+        assert_eq!(root.req("a").unwrap().value(), Value::Number("0.1"));
         assert_eq!(root.req("a").unwrap().decimal().unwrap().to_string(), "0.1");
         assert_eq!(
             root.req("b").unwrap().id_text().unwrap(),
@@ -869,7 +1186,17 @@ mod tests {
     #[test]
     fn strings_unescape() {
         let j = Json::parse(br#""a\"b\u00e7\ud83d\ude00\n""#).unwrap();
-        assert_eq!(j, Json::String("a\"b\u{e7}\u{1F600}\n".into()));
+        assert_eq!(
+            At::root(&j, "t").value(),
+            Value::String("a\"b\u{e7}\u{1F600}\n")
+        );
+        // Keys unescape too, and an escaped text beside a plain one keeps both apart.
+        let j = Json::parse(br#"{"k\u0065y": "v\n", "plain": "w", "a\/b": ["\t", "x"]}"#).unwrap();
+        let r = At::root(&j, "t");
+        assert_eq!(r.req("key").unwrap().str().unwrap(), "v\n");
+        assert_eq!(r.req("plain").unwrap().str().unwrap(), "w");
+        let items: Vec<&str> = r.list("a/b").unwrap().map(|a| a.str().unwrap()).collect();
+        assert_eq!(items, ["\t", "x"]);
         assert!(Json::parse(b"\"\xff\"").is_err());
         assert!(Json::parse(b"\"a\x01\"").is_err());
     }
@@ -899,10 +1226,216 @@ mod tests {
         }
     }
 
+    /// A JSON value as the tests build it, independent of the reader's flat tree.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Model {
+        Null,
+        Bool(bool),
+        Num(String),
+        Str(String),
+        Arr(Vec<Model>),
+        Obj(Vec<(String, Model)>),
+    }
+
+    fn model() -> impl proptest::strategy::Strategy<Value = Model> {
+        use proptest::prelude::*;
+        let text = proptest::collection::vec(
+            prop_oneof![
+                proptest::char::any(),
+                proptest::sample::select(vec!['"', '\\', '\n', '\u{1}', '/', 'é', '😀', 'a']),
+            ],
+            0..6,
+        )
+        .prop_map(|c| c.into_iter().collect::<String>());
+        // Keys from a small set, so objects often repeat one.
+        let key = proptest::sample::select(vec!["a", "b", "c\"d", "é"]).prop_map(String::from);
+        let leaf = prop_oneof![
+            Just(Model::Null),
+            proptest::bool::ANY.prop_map(Model::Bool),
+            "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?".prop_map(Model::Num),
+            text.prop_map(Model::Str),
+        ];
+        leaf.prop_recursive(4, 40, 5, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Model::Arr),
+                proptest::collection::vec((key.clone(), inner), 0..5).prop_map(Model::Obj),
+            ]
+        })
+    }
+
+    /// `s` as a JSON string: escaping only what must be (`all`: every non-ASCII-letter
+    /// character as `\uXXXX`, surrogate pairs included, so the reader unescapes).
+    fn quote(s: &str, all: bool, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if all && !c.is_ascii_alphanumeric() => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{u:04X}"));
+                    }
+                }
+                c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+
+    /// The model as JSON text, spaced out or not.
+    fn render(m: &Model, spaced: bool, escape_all: bool, out: &mut String) {
+        let sp = if spaced { " \n\t" } else { "" };
+        match m {
+            Model::Null => out.push_str("null"),
+            Model::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Model::Num(n) => out.push_str(n),
+            Model::Str(s) => quote(s, escape_all, out),
+            Model::Arr(items) => {
+                out.push('[');
+                for (k, v) in items.iter().enumerate() {
+                    out.push_str(if k > 0 { "," } else { "" });
+                    out.push_str(sp);
+                    render(v, spaced, escape_all, out);
+                }
+                out.push_str(sp);
+                out.push(']');
+            }
+            Model::Obj(members) => {
+                out.push('{');
+                for (k, (key, v)) in members.iter().enumerate() {
+                    out.push_str(if k > 0 { "," } else { "" });
+                    out.push_str(sp);
+                    quote(key, escape_all, out);
+                    out.push_str(sp);
+                    out.push(':');
+                    out.push_str(sp);
+                    render(v, spaced, escape_all, out);
+                }
+                out.push_str(sp);
+                out.push('}');
+            }
+        }
+    }
+
+    /// What JavaScript's `JSON.stringify(JSON.parse(..))` writes for the model: a
+    /// repeated key once, at its first place, with its last value.
+    fn js_compact(m: &Model, out: &mut String) {
+        match m {
+            Model::Obj(members) => {
+                out.push('{');
+                let mut seen: Vec<&str> = Vec::new();
+                for (key, _) in members {
+                    if seen.contains(&key.as_str()) {
+                        continue;
+                    }
+                    if !seen.is_empty() {
+                        out.push(',');
+                    }
+                    seen.push(key);
+                    let last = members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+                    quote(key, false, out);
+                    out.push(':');
+                    js_compact(last.unwrap_or(&Model::Null), out);
+                }
+                out.push('}');
+            }
+            Model::Arr(items) => {
+                out.push('[');
+                for (k, v) in items.iter().enumerate() {
+                    out.push_str(if k > 0 { "," } else { "" });
+                    js_compact(v, out);
+                }
+                out.push(']');
+            }
+            Model::Str(s) => {
+                out.push('"');
+                for c in s.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '\u{8}' => out.push_str("\\b"),
+                        '\u{c}' => out.push_str("\\f"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        c if u32::from(c) < 0x20 => {
+                            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            other => render(other, false, false, out),
+        }
+    }
+
+    /// The model read back through `At`, checking every value's path on the way.
+    fn read_back(at: At<'_>, path: &str) -> Model {
+        assert_eq!(at.path(), path);
+        match at.value() {
+            Value::Null => Model::Null,
+            Value::Bool(b) => Model::Bool(b),
+            Value::Number(n) => Model::Num(n.to_string()),
+            Value::String(s) => Model::Str(s.to_string()),
+            Value::Array(len) => {
+                let items = at.array().unwrap();
+                assert_eq!(items.len(), len);
+                Model::Arr(
+                    items
+                        .enumerate()
+                        .map(|(k, v)| read_back(v, &format!("{path}[{k}]")))
+                        .collect(),
+                )
+            }
+            Value::Object(len) => {
+                let members: Vec<(String, Model)> = at
+                    .members()
+                    .map(|(k, v)| (k.to_string(), read_back(v, &format!("{path}.{k}"))))
+                    .collect();
+                assert_eq!(members.len(), len);
+                // `get` finds a repeated key's last value (`None` for null).
+                for (key, _) in &members {
+                    let last = members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+                    let got = at.get(key).map(|v| read_back(v, &format!("{path}.{key}")));
+                    assert_eq!(got.as_ref(), last.filter(|v| **v != Model::Null));
+                }
+                Model::Obj(members)
+            }
+        }
+    }
+
+    proptest::proptest! {
+        // Whatever the nesting, spacing and escapes, the flat tree reads back the
+        // document that was written, every value names its own path, a repeated key
+        // reads as its last value, and the compact form is JavaScript's.
+        #[test]
+        fn the_tree_reads_back_what_was_written(
+            m in model(),
+            spaced in proptest::bool::ANY,
+            escape_all in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            render(&m, spaced, escape_all, &mut text);
+            let doc = Json::parse(text.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(read_back(At::root(&doc, "t"), "$"), m.clone());
+            let mut want = String::new();
+            js_compact(&m, &mut want);
+            proptest::prop_assert_eq!(doc.to_compact(), want);
+        }
+    }
+
     #[test]
     fn duplicate_keys_keep_the_last() {
         let j = Json::parse(br#"{"status": "Created", "status": "Picking"}"#).unwrap();
-        assert_eq!(j.get("status"), Some(&Json::String("Picking".into())));
+        let status = At::root(&j, "t").req("status").unwrap();
+        assert_eq!(status.value(), Value::String("Picking"));
+        // Written back the way JavaScript's JSON.stringify(JSON.parse(..)) does: the key
+        // once, where it first appeared, with its last value.
+        let j = Json::parse(br#"{"a": 1, "b": 2, "a": {"c": [3]}}"#).unwrap();
+        assert_eq!(j.to_compact(), r#"{"a":{"c":[3]},"b":2}"#);
     }
 
     #[test]
@@ -914,11 +1447,12 @@ mod tests {
         let root = At::root(&j, "t");
         assert_eq!(root.path(), "$");
         let lines = root.list("lines").unwrap();
-        let second = lines.get(1).unwrap();
+        assert_eq!(lines.len(), 3);
+        let second = lines.clone().nth(1).unwrap();
         assert_eq!(second.req("q").unwrap().path(), "$.lines[1].q");
         // Equal values elsewhere in the document are other values: the path is this one's.
         assert_eq!(
-            lines.get(2).unwrap().req("q").unwrap().path(),
+            lines.clone().nth(2).unwrap().req("q").unwrap().path(),
             "$.lines[2].q"
         );
         assert_eq!(root.req("q").unwrap().path(), "$.q");

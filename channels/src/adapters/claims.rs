@@ -16,16 +16,16 @@
 //!   `creationInfo.reason`.
 
 use crate::error::ChannelError;
-use crate::json::{At, Json};
+use crate::json::{At, Items, Json};
 use crate::model::{Channel, ChannelEvent};
 
-fn records<'a>(root: &At<'a>, keys: &[&str]) -> Result<Vec<At<'a>>, ChannelError> {
+fn records<'a>(root: &At<'a>, keys: &[&str]) -> Result<Items<'a>, ChannelError> {
     if let Some(list) = root.first(keys) {
         return list.array();
     }
     match root.array() {
         Ok(list) => Ok(list),
-        Err(_) => Ok(vec![*root]),
+        Err(_) => Ok(Items::one(*root)),
     }
 }
 

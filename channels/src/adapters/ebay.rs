@@ -98,8 +98,8 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         let id = it.req("lineItemId")?.id_text()?;
         let mut line = ChannelLine::new(id.clone(), quantity, unit);
         line.discounts.extend(rounding);
-        for (k, p) in it.list("appliedPromotions")?.iter().enumerate() {
-            if let Some(d) = opt_amount(p, "discountAmount", currency)? {
+        for (k, p) in it.list("appliedPromotions")?.enumerate() {
+            if let Some(d) = opt_amount(&p, "discountAmount", currency)? {
                 if !d.is_zero() {
                     line.discounts.push(LineDiscount {
                         label: p

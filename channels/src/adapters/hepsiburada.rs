@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use crate::error::ChannelError;
-use crate::json::At;
+use crate::json::{At, Items};
 use crate::model::{
     Channel, ChannelLine, ChannelOrder, ChannelStatus, FundedBy, Lifecycle, LineDiscount,
     RefundState, ReportedTotals,
@@ -74,17 +74,17 @@ struct Merged<'a> {
 pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let items = match root.first(&["items", "Items"]) {
         Some(i) => i.array()?,
-        None => root.array().unwrap_or_else(|_| vec![*root]),
+        None => root.array().unwrap_or_else(|_| Items::one(*root)),
     };
     super::check_lines(root, items.len())?;
     let first = items.first().ok_or_else(|| root.missing("items"))?;
-    let order_number = field(first, &["orderNumber", "OrderNumber"])
+    let order_number = field(&first, &["orderNumber", "OrderNumber"])
         .ok_or_else(|| first.missing("orderNumber"))?
         .id_text()?;
     let mut by_line: BTreeMap<String, Merged<'_>> = BTreeMap::new();
     let mut order_of_lines = Vec::new();
     for it in &items {
-        let number = field(it, &["orderNumber", "OrderNumber"])
+        let number = field(&it, &["orderNumber", "OrderNumber"])
             .ok_or_else(|| it.missing("orderNumber"))?
             .id_text()?;
         if number != order_number {
@@ -95,7 +95,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 found: number,
             });
         }
-        let id = field(it, &["id", "Id", "lineItemId", "LineItemId"])
+        let id = field(&it, &["id", "Id", "lineItemId", "LineItemId"])
             .ok_or_else(|| it.missing("id"))?
             .id_text()?;
         if !by_line.contains_key(&id) {
@@ -107,7 +107,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 records: Vec::new(),
             })
             .records
-            .push(*it);
+            .push(it);
     }
     let mut currency = None;
     for it in &items {

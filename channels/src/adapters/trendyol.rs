@@ -50,7 +50,7 @@
 use rust_decimal::Decimal;
 
 use crate::error::ChannelError;
-use crate::json::At;
+use crate::json::{At, Items};
 use crate::model::{
     Channel, ChannelLine, ChannelOrder, ChannelStatus, DiscountBasis, FundedBy, Lifecycle,
     LineDiscount, RefundState, ReportedTotals,
@@ -189,10 +189,10 @@ fn line_discounts(
                     text: "discounts too large to add up".into(),
                 };
                 seller = seller
-                    .checked_add(amount(e, &["lineItemSellerDiscount", "lineItemDiscount"])?)
+                    .checked_add(amount(&e, &["lineItemSellerDiscount", "lineItemDiscount"])?)
                     .ok_or_else(too_large)?;
                 ty = ty
-                    .checked_add(amount(e, &["lineItemTyDiscount"])?)
+                    .checked_add(amount(&e, &["lineItemTyDiscount"])?)
                     .ok_or_else(too_large)?;
             }
             (
@@ -269,13 +269,13 @@ fn decide_basis(
     }
 }
 
-fn packages<'a>(root: &At<'a>) -> Result<Vec<At<'a>>, ChannelError> {
+fn packages<'a>(root: &At<'a>) -> Result<Items<'a>, ChannelError> {
     if let Some(content) = root.get("content") {
         return content.array();
     }
     match root.array() {
         Ok(list) => Ok(list),
-        Err(_) => Ok(vec![*root]),
+        Err(_) => Ok(Items::one(*root)),
     }
 }
 
@@ -314,7 +314,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut updated_at = None;
     let mut exception = false;
     let mut bases = Vec::new();
-    for (p, raw) in all.iter().zip(&statuses_of) {
+    for (p, raw) in all.zip(&statuses_of) {
         let number = p.req("orderNumber")?.id_text()?;
         if number != order_number {
             return Err(ChannelError::OrderMismatch {
