@@ -8,9 +8,12 @@
 //! every accessor knows the JSON path it stands on, for errors.
 //!
 //! The tree is flat: one vector of nodes in document order, a container followed by
-//! its descendants and knowing where they end, so a document costs one growing vector
-//! (plus one string for every escaped text together) however many objects it holds,
-//! and is freed at once. Strings and keys without escapes borrow from the input.
+//! its descendants and knowing where they end, so a document costs one vector of
+//! nodes, one of object members and one string for every escaped text together,
+//! however many objects it holds. A node's texts are ranges of the input (or of that
+//! string), so the vectors borrow nothing: dropping a document hands them back to its
+//! thread for the next one, and reading documents one after another allocates nothing
+//! for the tree.
 //!
 //! Limits: nesting at most [`MAX_DEPTH`] levels; a duplicated key keeps its last value
 //! (as `serde_json` does), which is what Trendyol's published samples need.
@@ -40,38 +43,107 @@ use crate::error::ChannelError;
 pub const MAX_DEPTH: usize = 64;
 
 /// A parsed JSON document with numbers kept as text: read it through [`At`].
+///
+/// Its buffers are handed back to the thread when it is dropped and the next document
+/// read on that thread reuses them, so reading documents one after another allocates
+/// nothing for the tree once the first has been read (a buffer grown past a large
+/// document's size is freed instead of kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Json<'s> {
+    /// The document's text: numbers and strings without escapes are ranges of it.
+    input: &'s str,
+    bufs: Buffers,
+}
+
+/// The vectors a document is read into.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Buffers {
     /// Every value and key in document order; the root is the first.
-    nodes: Vec<Node<'s>>,
-    /// The positions of every object's keys, each object's together and in input
-    /// order (an object's value follows its key): a member is found without stepping
-    /// over the values before it.
-    members: Vec<Member<'s>>,
+    nodes: Vec<Node>,
+    /// Every object's members, each object's together and in input order: a member
+    /// is found without stepping over the values before it.
+    members: Vec<Member>,
+    /// Scratch while reading: the members of the objects being read, innermost last;
+    /// an object's are moved to `members` when it closes.
+    keys: Vec<Member>,
     /// The unescaped text of every string and key that had escapes, one after another.
     escaped: String,
 }
 
-/// An object's member as [`Json`] lists it: its key's position (the value follows it)
-/// and, when the key borrows from the input, its text, so a lookup compares keys
-/// without visiting their nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Member<'s> {
-    /// The key's text; `None` when it had escapes (then its node has it).
-    key: Option<&'s str>,
-    /// The key's position.
-    at: u32,
+/// Buffers kept for reuse past this size are freed instead (about 1 MiB of nodes).
+const KEEP_NODES: usize = 1 << 16;
+
+thread_local! {
+    /// The buffers of the last document dropped on this thread, for the next one.
+    static SPARE: std::cell::Cell<Option<Buffers>> = const { std::cell::Cell::new(None) };
 }
 
-/// One value (or an object's key) of a [`Json`] document.
+impl Buffers {
+    /// This thread's spare buffers (empty), or new ones.
+    fn take() -> Buffers {
+        SPARE
+            .try_with(|s| s.take())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Empties the buffers and keeps them for the next document on this thread,
+    /// unless one is kept already or they grew large.
+    fn give_back(mut self) {
+        if self.nodes.capacity() > KEEP_NODES
+            || self.members.capacity() > KEEP_NODES
+            || self.keys.capacity() > KEEP_NODES
+            || self.escaped.capacity() > KEEP_NODES * 16
+        {
+            return;
+        }
+        self.nodes.clear();
+        self.members.clear();
+        self.keys.clear();
+        self.escaped.clear();
+        // During the thread's teardown there is nowhere to keep them: freed.
+        let _ = SPARE.try_with(move |s| {
+            let kept = s.take().unwrap_or(self);
+            s.set(Some(kept));
+        });
+    }
+}
+
+impl Drop for Json<'_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.bufs).give_back();
+    }
+}
+
+/// An object's member as [`Json`] lists it: its key's position (the value follows it)
+/// and where the key's text is, so a lookup compares keys without visiting nodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Node<'s> {
+struct Member {
+    /// The key's position.
+    at: u32,
+    /// The key's text: `input[start..end]`, or `escaped[start..end]` when `escaped`.
+    start: u32,
+    end: u32,
+    escaped: bool,
+}
+
+/// One value (or an object's key) of a [`Json`] document. Texts are ranges, so the
+/// node borrows nothing and the vectors holding nodes can serve the next document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
     Null,
     Bool(bool),
-    /// A number, exactly as written.
-    Number(&'s str),
-    /// A string or key without escapes, borrowed from the input.
-    Str(&'s str),
+    /// A number, exactly as written: `input[start..end]`.
+    Number {
+        start: u32,
+        end: u32,
+    },
+    /// A string or key without escapes: `input[start..end]`.
+    Str {
+        start: u32,
+        end: u32,
+    },
     /// A string or key with escapes: its text is `escaped[start..end]`.
     Escaped {
         start: u32,
@@ -135,29 +207,29 @@ impl<'s> Json<'s> {
             offset: e.valid_up_to(),
             reason: "invalid UTF-8",
         })?;
+        let mut bufs = Buffers::take();
+        // About one node per 10 to 13 bytes in the channels' pretty-printed payloads
+        // and fewer bytes in compact ones: most documents need no regrowth (and a
+        // reused buffer none at all). An object member per 20 to 28 bytes.
+        bufs.nodes.reserve(bytes.len() / 8 + 4);
+        bufs.members.reserve(bytes.len() / 16 + 4);
         let mut p = Parser {
             b: bytes,
             text,
             i: 0,
-            // About one node per 10 to 13 bytes in the channels' pretty-printed
-            // payloads and fewer bytes in compact ones: most documents need no
-            // regrowth. An object member per 20 to 28 bytes.
-            nodes: Vec::with_capacity(bytes.len() / 8 + 4),
-            keys: Vec::new(),
-            members: Vec::with_capacity(bytes.len() / 16 + 4),
-            escaped: String::new(),
+            bufs,
         };
-        p.ws();
-        p.value(0)?;
-        p.ws();
-        if p.i != bytes.len() {
-            return Err(p.err("trailing characters after the document"));
+        let read = p.document();
+        match read {
+            Ok(()) => Ok(Json {
+                input: text,
+                bufs: p.bufs,
+            }),
+            Err(e) => {
+                p.bufs.give_back();
+                Err(e)
+            }
         }
-        Ok(Json {
-            nodes: p.nodes,
-            members: p.members,
-            escaped: p.escaped,
-        })
     }
 
     /// The value written back as compact JSON the way JavaScript's `JSON.stringify`
@@ -167,7 +239,7 @@ impl<'s> Json<'s> {
     /// would rewrite `1.50` as `1.5`). eBay's official SDKs verify notification
     /// signatures over this form.
     pub fn to_compact(&self) -> String {
-        let mut out = String::with_capacity(self.nodes.len() * 8);
+        let mut out = String::with_capacity(self.bufs.nodes.len() * 8);
         self.write_compact(0, &mut out);
         out
     }
@@ -193,8 +265,8 @@ impl<'s> Json<'s> {
         match self.node(i) {
             Node::Null => out.push_str("null"),
             Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-            Node::Number(n) => out.push_str(n),
-            Node::Str(_) | Node::Escaped { .. } => string(self.text(i), out),
+            Node::Number { .. } => out.push_str(self.text(i)),
+            Node::Str { .. } | Node::Escaped { .. } => string(self.text(i), out),
             Node::Array { .. } => {
                 out.push('[');
                 for (k, item) in self.children(i).enumerate() {
@@ -232,8 +304,12 @@ impl<'s> Json<'s> {
 
     /// Node `i` (`Null` past the end, which no position handed out reaches).
     #[inline]
-    fn node(&self, i: u32) -> Node<'s> {
-        self.nodes.get(i as usize).copied().unwrap_or(Node::Null)
+    fn node(&self, i: u32) -> Node {
+        self.bufs
+            .nodes
+            .get(i as usize)
+            .copied()
+            .unwrap_or(Node::Null)
     }
 
     /// The position after node `i` and its descendants.
@@ -245,16 +321,35 @@ impl<'s> Json<'s> {
         }
     }
 
-    /// The text of string or key node `i` (empty for other nodes).
+    /// The text of string, key or number node `i` (empty for other nodes).
     #[inline]
     fn text(&self, i: u32) -> &str {
         match self.node(i) {
-            Node::Str(s) => s,
-            Node::Escaped { start, end } => self
-                .escaped
+            Node::Str { start, end } | Node::Number { start, end } => self
+                .input
                 .get(start as usize..end as usize)
                 .unwrap_or_default(),
+            Node::Escaped { start, end } => self.escaped(start, end),
             _ => "",
+        }
+    }
+
+    /// `escaped[start..end]`.
+    fn escaped(&self, start: u32, end: u32) -> &str {
+        self.bufs
+            .escaped
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The text of member `m`'s key.
+    #[inline]
+    fn key(&self, m: &Member) -> &str {
+        let (start, end) = (m.start as usize, m.end as usize);
+        if m.escaped {
+            self.bufs.escaped.get(start..end).unwrap_or_default()
+        } else {
+            self.input.get(start..end).unwrap_or_default()
         }
     }
 
@@ -273,9 +368,10 @@ impl<'s> Json<'s> {
 
     /// Object `i`'s members, in input order (none for other nodes).
     #[inline]
-    fn keys_of(&self, i: u32) -> &[Member<'s>] {
+    fn keys_of(&self, i: u32) -> &[Member] {
         match self.node(i) {
             Node::Object { first, len, .. } => self
+                .bufs
                 .members
                 .get(first as usize..first as usize + len as usize)
                 .unwrap_or_default(),
@@ -314,19 +410,30 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
+/// A position in the input as a node keeps it (the input was checked to fit a `u32`).
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 struct Parser<'s> {
     b: &'s [u8],
     text: &'s str,
     i: usize,
-    nodes: Vec<Node<'s>>,
-    /// Scratch: the keys of the objects being read, innermost last; an object's are
-    /// moved to `members` when it closes.
-    keys: Vec<Member<'s>>,
-    members: Vec<Member<'s>>,
-    escaped: String,
+    bufs: Buffers,
 }
 
 impl<'s> Parser<'s> {
+    /// Reads the whole input as one value.
+    fn document(&mut self) -> Result<(), SyntaxError> {
+        self.ws();
+        self.value(0)?;
+        self.ws();
+        if self.i != self.b.len() {
+            return Err(self.err("trailing characters after the document"));
+        }
+        Ok(())
+    }
+
     fn err(&self, reason: &'static str) -> SyntaxError {
         SyntaxError {
             offset: self.i,
@@ -344,10 +451,10 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8], v: Node<'s>) -> Result<(), SyntaxError> {
+    fn literal(&mut self, word: &'static [u8], v: Node) -> Result<(), SyntaxError> {
         if self.b.get(self.i..self.i + word.len()) == Some(word) {
             self.i += word.len();
-            self.nodes.push(v);
+            self.bufs.nodes.push(v);
             Ok(())
         } else {
             Err(self.err("invalid literal"))
@@ -365,7 +472,7 @@ impl<'s> Parser<'s> {
             Some(b'[') => self.array(depth),
             Some(b'"') => {
                 let s = self.string()?;
-                self.nodes.push(s);
+                self.bufs.nodes.push(s);
                 Ok(())
             }
             Some(b't') => self.literal(b"true", Node::Bool(true)),
@@ -379,13 +486,13 @@ impl<'s> Parser<'s> {
     /// The position the next node will take. Every node consumed at least one byte of
     /// an input checked to fit a `u32`, so this fits too.
     fn position(&self) -> u32 {
-        u32::try_from(self.nodes.len()).unwrap_or(u32::MAX)
+        u32::try_from(self.bufs.nodes.len()).unwrap_or(u32::MAX)
     }
 
     /// Sets the array pushed at `at` once its `len` items are read.
     fn close_array(&mut self, at: u32, len: u32) {
         let end = self.position();
-        if let Some(Node::Array { len: l, end: e }) = self.nodes.get_mut(at as usize) {
+        if let Some(Node::Array { len: l, end: e }) = self.bufs.nodes.get_mut(at as usize) {
             (*l, *e) = (len, end);
         }
     }
@@ -394,16 +501,16 @@ impl<'s> Parser<'s> {
     /// being `keys[mark..]`.
     fn close_object(&mut self, at: u32, mark: usize) {
         let end = self.position();
-        let first = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
-        let own = self.keys.get(mark..).unwrap_or_default();
+        let first = u32::try_from(self.bufs.members.len()).unwrap_or(u32::MAX);
+        let own = self.bufs.keys.get(mark..).unwrap_or_default();
         let len = u32::try_from(own.len()).unwrap_or(u32::MAX);
-        self.members.extend_from_slice(own);
-        self.keys.truncate(mark);
+        self.bufs.members.extend_from_slice(own);
+        self.bufs.keys.truncate(mark);
         if let Some(Node::Object {
             first: f,
             len: l,
             end: e,
-        }) = self.nodes.get_mut(at as usize)
+        }) = self.bufs.nodes.get_mut(at as usize)
         {
             (*f, *l, *e) = (first, len, end);
         }
@@ -412,12 +519,12 @@ impl<'s> Parser<'s> {
     fn object(&mut self, depth: usize) -> Result<(), SyntaxError> {
         self.i += 1;
         let at = self.position();
-        self.nodes.push(Node::Object {
+        self.bufs.nodes.push(Node::Object {
             first: 0,
             len: 0,
             end: 0,
         });
-        let mark = self.keys.len();
+        let mark = self.bufs.keys.len();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -431,14 +538,18 @@ impl<'s> Parser<'s> {
             }
             let key = self.string()?;
             let key_at = self.position();
-            self.keys.push(Member {
-                key: match key {
-                    Node::Str(s) => Some(s),
-                    _ => None,
-                },
+            let (start, end, escaped) = match key {
+                Node::Str { start, end } => (start, end, false),
+                Node::Escaped { start, end } => (start, end, true),
+                _ => (0, 0, false),
+            };
+            self.bufs.keys.push(Member {
                 at: key_at,
+                start,
+                end,
+                escaped,
             });
-            self.nodes.push(key);
+            self.bufs.nodes.push(key);
             self.ws();
             if self.peek() != Some(b':') {
                 return Err(self.err("expected ':'"));
@@ -463,7 +574,7 @@ impl<'s> Parser<'s> {
     fn array(&mut self, depth: usize) -> Result<(), SyntaxError> {
         self.i += 1;
         let at = self.position();
-        self.nodes.push(Node::Array { len: 0, end: 0 });
+        self.bufs.nodes.push(Node::Array { len: 0, end: 0 });
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
@@ -525,9 +636,10 @@ impl<'s> Parser<'s> {
             }
         }
         // Only ASCII digits, signs, '.' and 'e' were consumed: a char boundary.
-        self.nodes.push(Node::Number(
-            self.text.get(start..self.i).unwrap_or_default(),
-        ));
+        self.bufs.nodes.push(Node::Number {
+            start: offset(start),
+            end: offset(self.i),
+        });
         Ok(())
     }
 
@@ -548,26 +660,30 @@ impl<'s> Parser<'s> {
 
     /// Reads a string (or key): borrowed from the input when it has no escape, else
     /// unescaped onto the document's `escaped` text.
-    fn string(&mut self) -> Result<Node<'s>, SyntaxError> {
+    fn string(&mut self) -> Result<Node, SyntaxError> {
         self.i += 1;
         let begin = self.i;
         self.i = plain_run(self.b, self.i);
         if self.peek() == Some(b'"') {
-            // No escape: the input itself (valid UTF-8, and '"' is a boundary).
-            let s = self.text.get(begin..self.i).unwrap_or_default();
+            // No escape: a range of the input (valid UTF-8, and '"' is a boundary).
+            let node = Node::Str {
+                start: offset(begin),
+                end: offset(self.i),
+            };
             self.i += 1;
-            return Ok(Node::Str(s));
+            return Ok(node);
         }
         // Unescaping never lengthens text, so positions in `escaped` fit a `u32` as
         // the input's do.
         let offset = |s: &String| u32::try_from(s.len()).unwrap_or(u32::MAX);
-        let start = offset(&self.escaped);
+        let start = offset(&self.bufs.escaped);
         self.i = begin;
         loop {
             let run = self.i;
             self.i = plain_run(self.b, self.i);
             // Runs stop only at ASCII bytes, so they are whole UTF-8 text.
-            self.escaped
+            self.bufs
+                .escaped
                 .push_str(self.text.get(run..self.i).unwrap_or_default());
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
@@ -575,7 +691,7 @@ impl<'s> Parser<'s> {
                     self.i += 1;
                     return Ok(Node::Escaped {
                         start,
-                        end: offset(&self.escaped),
+                        end: offset(&self.bufs.escaped),
                     });
                 }
                 Some(b'\\') => {
@@ -611,7 +727,7 @@ impl<'s> Parser<'s> {
                         }
                         _ => return Err(self.err("invalid escape")),
                     };
-                    self.escaped.push(ch);
+                    self.bufs.escaped.push(ch);
                 }
                 Some(_) => return Err(self.err("control character in a string")),
             }
@@ -766,8 +882,8 @@ impl<'a> At<'a> {
         match doc.node(self.i) {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
-            Node::Number(n) => Value::Number(n),
-            Node::Str(_) | Node::Escaped { .. } => Value::String(doc.text(self.i)),
+            Node::Number { .. } => Value::Number(doc.text(self.i)),
+            Node::Str { .. } | Node::Escaped { .. } => Value::String(doc.text(self.i)),
             Node::Array { len, .. } => Value::Array(len as usize),
             Node::Object { len, .. } => Value::Object(len as usize),
         }
@@ -819,10 +935,10 @@ impl<'a> At<'a> {
     pub fn get(&self, key: &str) -> Option<At<'a>> {
         let doc = self.doc;
         // The last of duplicated keys wins: looked for from the end.
-        let found = doc.keys_of(self.i).iter().rev().find(|m| match m.key {
-            Some(k) => k == key,
-            None => doc.text(m.at) == key,
-        })?;
+        let found =
+            doc.keys_of(self.i).iter().rev().find(|m| {
+                m.end.saturating_sub(m.start) as usize == key.len() && doc.key(m) == key
+            })?;
         let value = found.at.saturating_add(1);
         match doc.node(value) {
             Node::Null => None,
@@ -1425,6 +1541,48 @@ mod tests {
             js_compact(&m, &mut want);
             proptest::prop_assert_eq!(doc.to_compact(), want);
         }
+    }
+
+    #[test]
+    fn documents_read_one_after_another_reuse_buffers_and_stay_apart() {
+        let spare_nodes = || {
+            SPARE.with(|s| {
+                let kept = s.take();
+                let capacity = kept.as_ref().map(|b| b.nodes.capacity());
+                s.set(kept);
+                capacity
+            })
+        };
+        let a = Json::parse(br#"{"x": "a\n", "n": 1}"#).unwrap();
+        // A second document while the first is alive gets buffers of its own.
+        let b = Json::parse(b"[1, 2]").unwrap();
+        let (ra, rb) = (At::root(&a, "t"), At::root(&b, "t"));
+        assert_eq!(ra.req("x").unwrap().str().unwrap(), "a\n");
+        assert_eq!(rb.array().unwrap().len(), 2);
+        drop(a);
+        // The dropped document's buffers wait for the next one, which reads right.
+        assert!(spare_nodes().is_some_and(|c| c > 0));
+        let c = Json::parse(br#"{"y": "b\t", "z": [true]}"#).unwrap();
+        assert_eq!(spare_nodes(), None);
+        let rc = At::root(&c, "t");
+        assert_eq!(rc.req("y").unwrap().str().unwrap(), "b\t");
+        assert_eq!(rc.get("x").map(|v| v.value()), None);
+        assert_eq!(c.to_compact(), r#"{"y":"b\t","z":[true]}"#);
+        assert_eq!(
+            rb.array().unwrap().nth(1).unwrap().value(),
+            Value::Number("2")
+        );
+        drop((b, c));
+        // A refused document hands its buffers back too; the next one is whole.
+        assert!(Json::parse(br#"{"k": [1, 2"#).is_err());
+        assert!(spare_nodes().is_some());
+        let d = Json::parse(br#"{"k": "v"}"#).unwrap();
+        assert_eq!(d.to_compact(), r#"{"k":"v"}"#);
+        drop(d);
+        // A large document's buffers are freed, not kept for the thread.
+        let big = format!("[{}0]", "0,".repeat(KEEP_NODES + 10));
+        drop(Json::parse(big.as_bytes()).unwrap());
+        assert!(spare_nodes().is_none_or(|c| c <= KEEP_NODES));
     }
 
     #[test]
