@@ -345,11 +345,12 @@ impl<'s> Json<'s> {
     /// The text of member `m`'s key.
     #[inline]
     fn key(&self, m: &Member) -> &str {
-        let (start, end) = (m.start as usize, m.end as usize);
         if m.escaped {
-            self.bufs.escaped.get(start..end).unwrap_or_default()
+            self.escaped(m.start, m.end)
         } else {
-            self.input.get(start..end).unwrap_or_default()
+            self.input
+                .get(m.start as usize..m.end as usize)
+                .unwrap_or_default()
         }
     }
 
@@ -410,7 +411,8 @@ impl Iterator for Children<'_, '_> {
     }
 }
 
-/// A position in the input as a node keeps it (the input was checked to fit a `u32`).
+/// A position as a node keeps it. Every count and offset of a document is at most its
+/// input's length, which was checked to fit a `u32` (unescaping never lengthens text).
 fn offset(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
@@ -486,7 +488,7 @@ impl<'s> Parser<'s> {
     /// The position the next node will take. Every node consumed at least one byte of
     /// an input checked to fit a `u32`, so this fits too.
     fn position(&self) -> u32 {
-        u32::try_from(self.bufs.nodes.len()).unwrap_or(u32::MAX)
+        offset(self.bufs.nodes.len())
     }
 
     /// Sets the array pushed at `at` once its `len` items are read.
@@ -501,9 +503,9 @@ impl<'s> Parser<'s> {
     /// being `keys[mark..]`.
     fn close_object(&mut self, at: u32, mark: usize) {
         let end = self.position();
-        let first = u32::try_from(self.bufs.members.len()).unwrap_or(u32::MAX);
+        let first = offset(self.bufs.members.len());
         let own = self.bufs.keys.get(mark..).unwrap_or_default();
-        let len = u32::try_from(own.len()).unwrap_or(u32::MAX);
+        let len = offset(own.len());
         self.bufs.members.extend_from_slice(own);
         self.bufs.keys.truncate(mark);
         if let Some(Node::Object {
@@ -675,8 +677,7 @@ impl<'s> Parser<'s> {
         }
         // Unescaping never lengthens text, so positions in `escaped` fit a `u32` as
         // the input's do.
-        let offset = |s: &String| u32::try_from(s.len()).unwrap_or(u32::MAX);
-        let start = offset(&self.bufs.escaped);
+        let start = offset(self.bufs.escaped.len());
         self.i = begin;
         loop {
             let run = self.i;
@@ -691,7 +692,7 @@ impl<'s> Parser<'s> {
                     self.i += 1;
                     return Ok(Node::Escaped {
                         start,
-                        end: offset(&self.bufs.escaped),
+                        end: offset(self.bufs.escaped.len()),
                     });
                 }
                 Some(b'\\') => {
