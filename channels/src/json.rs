@@ -354,17 +354,23 @@ impl<'s> Json<'s> {
         }
     }
 
-    /// The positions of array `i`'s items (none for other nodes).
-    fn children(&self, i: u32) -> Children<'_, 's> {
+    /// Array `i`'s items (none for other nodes), read as `channel`.
+    fn items(&self, i: u32, channel: &'static str) -> Items<'_> {
         let left = match self.node(i) {
             Node::Array { len, .. } => len,
             _ => 0,
         };
-        Children {
+        Items {
             doc: self,
             next: i.saturating_add(1),
             left,
+            channel,
         }
+    }
+
+    /// The positions of array `i`'s items (none for other nodes).
+    fn children(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+        self.items(i, "").map(|item| item.i)
     }
 
     /// Object `i`'s members, in input order (none for other nodes).
@@ -386,28 +392,6 @@ impl<'s> Json<'s> {
         self.keys_of(i)
             .iter()
             .map(|m| (m.at, m.at.saturating_add(1)))
-    }
-}
-
-/// The positions of an array's items, in order.
-#[derive(Debug, Clone)]
-struct Children<'d, 's> {
-    doc: &'d Json<'s>,
-    next: u32,
-    left: u32,
-}
-
-impl Iterator for Children<'_, '_> {
-    type Item = u32;
-
-    fn next(&mut self) -> Option<u32> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let i = self.next;
-        self.next = self.doc.end_of(i);
-        Some(i)
     }
 }
 
@@ -991,13 +975,8 @@ impl<'a> At<'a> {
 
     /// The items of an array.
     pub fn array(&self) -> Result<Items<'a>, ChannelError> {
-        match self.doc.node(self.i) {
-            Node::Array { len, .. } => Ok(Items {
-                doc: self.doc,
-                next: self.i.saturating_add(1),
-                left: len,
-                channel: self.channel,
-            }),
+        match self.value() {
+            Value::Array(_) => Ok(self.doc.items(self.i, self.channel)),
             _ => Err(self.wrong("an array")),
         }
     }
@@ -1006,11 +985,10 @@ impl<'a> At<'a> {
     pub fn list(&self, key: &str) -> Result<Items<'a>, ChannelError> {
         match self.get(key) {
             Some(a) => a.array(),
+            // Absent or null: no items.
             None => Ok(Items {
-                doc: self.doc,
-                next: 0,
                 left: 0,
-                channel: self.channel,
+                ..Items::one(*self)
             }),
         }
     }
