@@ -238,10 +238,15 @@ string_id!(
 const SHARED_LINE_IDS: u32 = 64;
 
 impl LineId {
-    /// `L{number}`, the id the engine gives the `number`th line of an order. Every order
-    /// has an `L1`: the first [`SHARED_LINE_IDS`] are made once and shared (a clone, no
-    /// allocation), the rest made when asked for.
-    pub(crate) fn numbered(number: u32) -> LineId {
+    /// `L{number}`, the id the engine gives the `number`th line of an order (equal to
+    /// `LineId::parse(format!("L{number}"))`). Every order has an `L1`: the first 64 are
+    /// made once and shared (a clone, no allocation), the rest made when asked for.
+    ///
+    /// ```
+    /// use ordersmith::ids::LineId;
+    /// assert_eq!(LineId::numbered(2).as_str(), "L2");
+    /// ```
+    pub fn numbered(number: u32) -> LineId {
         static SHARED: std::sync::OnceLock<Vec<LineId>> = std::sync::OnceLock::new();
         let shared = SHARED.get_or_init(|| {
             (1..=SHARED_LINE_IDS)

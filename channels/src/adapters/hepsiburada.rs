@@ -46,20 +46,12 @@ pub const STATUS: &[(&str, Lifecycle)] = &[
     ("returned", Lifecycle::Returned),
 ];
 
-fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '_' | ' ' | '-'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+/// What a status ignores before it is looked up (besides case).
+const IGNORED: &[char] = &['_', ' ', '-'];
 
 /// The lifecycle of one line status.
 pub fn map_status(raw: &str) -> Lifecycle {
-    let n = norm(raw);
-    STATUS
-        .iter()
-        .find(|(k, _)| *k == n)
-        .map_or_else(|| Lifecycle::Unknown(raw.to_string()), |(_, l)| l.clone())
+    super::table_status(STATUS, raw, IGNORED)
 }
 
 fn field<'a>(at: &At<'a>, keys: &[&str]) -> Option<At<'a>> {
@@ -119,7 +111,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let currency = currency.ok_or_else(|| first.missing("unitPrice"))?;
     let mut lines = Vec::new();
     let mut statuses = Vec::new();
-    let mut raws = Vec::new();
+    // `line id:status` of every line, comma-separated: the status as sent.
+    let mut statuses_raw = String::new();
     let mut marketplace_funded = Decimal::ZERO;
     let mut placed_at = None;
     let mut exception = false;
@@ -185,12 +178,12 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
         // The most advanced status among the line's records.
         let mut best: Option<Lifecycle> = None;
-        let mut raw_best = String::new();
+        let mut raw_best = "";
         for r in &m.records {
             if let Some(s) = field(r, &["status", "Status"]) {
-                let raw = s.str()?.to_string();
-                exception |= norm(&raw) == "undelivered";
-                let l = map_status(&raw);
+                let raw = s.str()?;
+                exception |= super::status_is(raw, "undelivered", IGNORED);
+                let l = map_status(raw);
                 let better = match (&best, l.rank()) {
                     (None, _) => true,
                     (Some(b), Some(r)) => b.rank().is_none_or(|br| r > br),
@@ -217,8 +210,13 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             Lifecycle::Cancelled => line.cancelled = quantity,
             _ => {}
         }
-        line.status_raw = Some(raw_best.clone());
-        raws.push(format!("{id}:{raw_best}"));
+        line.status_raw = Some(raw_best.to_string());
+        if !statuses_raw.is_empty() {
+            statuses_raw.push_str(", ");
+        }
+        statuses_raw.push_str(&id);
+        statuses_raw.push(':');
+        statuses_raw.push_str(raw_best);
         statuses.push(life);
         lines.push(line);
     }
@@ -248,7 +246,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             },
             lifecycle,
             delivery_exception: exception,
-            raw: raws.join(", "),
+            raw: statuses_raw,
         },
         refunded_amount: Decimal::ZERO,
         reported: ReportedTotals::default(),

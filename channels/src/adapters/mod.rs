@@ -198,6 +198,32 @@ pub(crate) fn price_obj(
     at.req_any(amount_keys)?.price(currency)
 }
 
+/// Whether a channel's free-text status reads as `key` once the characters in `ignored`
+/// are dropped and the rest lower-cased (Unicode's lower case, as `str::to_lowercase`),
+/// compared as it goes: a status is read on every import, so it is not copied.
+pub(crate) fn status_is(raw: &str, key: &str, ignored: &[char]) -> bool {
+    raw.chars()
+        .filter(|c| !ignored.contains(c))
+        .flat_map(char::to_lowercase)
+        .eq(key.chars())
+}
+
+/// The lifecycle a status table gives a free-text status ([`status_is`]'s reading), or
+/// `Unknown` with the status as sent.
+pub(crate) fn table_status(
+    table: &[(&str, crate::model::Lifecycle)],
+    raw: &str,
+    ignored: &[char],
+) -> crate::model::Lifecycle {
+    table
+        .iter()
+        .find(|(k, _)| status_is(raw, k, ignored))
+        .map_or_else(
+            || crate::model::Lifecycle::Unknown(raw.to_string()),
+            |(_, l)| l.clone(),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +240,52 @@ mod tests {
         let (unit, d) = unit_from_total(Decimal::from(19940), 3, jpy);
         assert_eq!(unit, Decimal::from(6647));
         assert_eq!(d.unwrap().amount, Decimal::from(1));
+    }
+
+    // The status lookups compare as they go; they must read a status exactly as the
+    // copy-then-compare they replaced did, Unicode case included (the Kelvin sign
+    // lower-cases to an ASCII `k`, a dotted capital I to two characters).
+    fn normalised(raw: &str, ignored: &[char]) -> String {
+        raw.chars()
+            .filter(|c| !ignored.contains(c))
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn statuses_read_as_their_normalised_copies(
+            raw in "([a-zA-Z_ -]|\u{212A}|\u{130}|[çğışöüÇĞİŞÖÜ]){0,24}",
+            key in proptest::sample::select(vec![
+                "paid", "cancelledbymerchant", "undelivered", "unpacked", "k", "i\u{307}", "",
+            ]),
+        ) {
+            for ignored in [&['_', ' '][..], &['_', ' ', '-'][..]] {
+                proptest::prop_assert_eq!(
+                    status_is(&raw, key, ignored),
+                    normalised(&raw, ignored) == key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_ignore_case_and_separators() {
+        use crate::model::Lifecycle;
+        let table = [
+            ("cancelledbymerchant", Lifecycle::Cancelled),
+            ("paid", Lifecycle::Confirmed),
+        ];
+        let ignored = &['_', ' ', '-'];
+        assert_eq!(
+            table_status(&table, "Cancelled_By-Merchant", ignored),
+            Lifecycle::Cancelled
+        );
+        assert_eq!(table_status(&table, "PAID", ignored), Lifecycle::Confirmed);
+        assert_eq!(
+            table_status(&table, "Paid Twice", ignored),
+            Lifecycle::Unknown("Paid Twice".into())
+        );
+        assert!(status_is("\u{212A}", "k", ignored));
     }
 }

@@ -84,20 +84,12 @@ pub const STATUS: &[(&str, Lifecycle)] = &[
     ("unsupplied", Lifecycle::Cancelled),
 ];
 
-fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c != '_' && *c != ' ')
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+/// What a status ignores before it is looked up (besides case).
+const IGNORED: &[char] = &['_', ' '];
 
 /// The lifecycle of one package status.
 pub fn map_status(raw: &str) -> Lifecycle {
-    let n = norm(raw);
-    STATUS
-        .iter()
-        .find(|(k, _)| *k == n)
-        .map_or_else(|| Lifecycle::Unknown(raw.to_string()), |(_, l)| l.clone())
+    super::table_status(STATUS, raw, IGNORED)
 }
 
 /// One order's status from its packages' statuses (cancelled units aside): every
@@ -291,7 +283,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             .to_string();
         statuses_of.push(raw);
     }
-    let superseded = |raw: &str| norm(raw) == "unpacked";
+    let superseded = |raw: &str| super::status_is(raw, "unpacked", IGNORED);
     let keep_all = statuses_of.iter().all(|s| superseded(s));
     let first = all.first().ok_or_else(|| root.missing("orderNumber"))?;
     let order_number = first.req("orderNumber")?.id_text()?;
@@ -333,7 +325,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             continue;
         }
         let lifecycle = map_status(raw);
-        exception |= norm(raw) == "undelivered";
+        exception |= super::status_is(raw, "undelivered", IGNORED);
         statuses.push(lifecycle.clone());
         if let Some(t) = p.get("lastModifiedDate") {
             let t = t.time_epoch_ms()?;
