@@ -138,10 +138,11 @@ proptest! {
 fn three_units_with_a_ten_lira_discount_refund_six_sixty_seven_twice_and_six_sixty_six() {
     let mut order = build(&[(3, 1_000, 0, 0)], false, 0);
     // Replace the line discount by exactly 10.00 on 30.00.
-    order.lines.make_mut()[0].discounts = Box::new([ordersmith::order::Discount {
+    order.lines.make_mut()[0].discounts = vec![ordersmith::order::Discount {
         code: None,
         amount: money("10"),
-    }]);
+    }]
+    .into();
     let l1 = order.lines[0].id.clone();
     let mut parts = Vec::new();
     for _ in 0..3 {

@@ -1081,11 +1081,21 @@ mod tests {
             ChannelId::parse("web").unwrap_or_else(|e| panic!("{e}")),
             DateTime::<Utc>::MIN_UTC,
             currency,
-            vec![crate::order::NewLine::new(
-                crate::ids::VariantId::parse("SKU-1").unwrap_or_else(|e| panic!("{e}")),
-                2,
-                Money::new(rust_decimal::Decimal::ONE, currency).unwrap_or_else(|e| panic!("{e}")),
-            )],
+            vec![{
+                let mut line = crate::order::NewLine::new(
+                    crate::ids::VariantId::parse("SKU-1").unwrap_or_else(|e| panic!("{e}")),
+                    2,
+                    Money::new(rust_decimal::Decimal::ONE, currency)
+                        .unwrap_or_else(|e| panic!("{e}")),
+                );
+                line.title = Some("Kupa".into());
+                line.external_ref = Some("hb-1".into());
+                line.tax_lines = vec![crate::order::TaxLine {
+                    name: "KDV".into(),
+                    rate: rust_decimal::Decimal::new(20, 2),
+                }];
+                line
+            }],
         );
         let OrderEvent::Placed(placed) =
             crate::order::machine::place(&new).unwrap_or_else(|e| panic!("{e}"))
@@ -1114,6 +1124,15 @@ mod tests {
         assert_eq!(order.lines[0].allocations.len(), 1);
         assert_eq!(placed.lines[0].fulfilment.allocated, 0);
         assert!(copy.lines.shares_with(&placed.lines) && copy.lines[0].allocations.is_empty());
+        // The copy shares what no event changes: texts and lists are counted, not copied.
+        let (mine, as_placed) = (&order.lines[0], &placed.lines[0]);
+        let same = |a: &Option<std::sync::Arc<str>>, b: &Option<std::sync::Arc<str>>| matches!((a, b), (Some(a), Some(b)) if std::sync::Arc::ptr_eq(a, b));
+        assert!(same(&mine.title, &as_placed.title));
+        assert!(same(&mine.external_ref, &as_placed.external_ref));
+        assert!(std::sync::Arc::ptr_eq(
+            &mine.tax_lines,
+            &as_placed.tax_lines
+        ));
         // Once the order owns its lines, a second change does not copy them again.
         let owned = order.lines.clone();
         drop(owned);

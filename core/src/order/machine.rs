@@ -12,7 +12,7 @@ use super::command::{LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, Or
 use super::error::OrderError;
 use super::event::{OrderEvent, PlacedOrder};
 use super::limits;
-use super::model::{LineQuantities, Order, OrderLine, OrderStatus, TaxLine};
+use super::model::{shared, LineQuantities, Order, OrderLine, OrderStatus, TaxLine};
 
 /// Where a command takes an order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,12 +272,12 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
     let line = OrderLine {
         id: LineId::numbered(number),
         variant: new.variant.clone(),
-        external_ref: new.external_ref.as_deref().map(Box::from),
-        title: new.title.as_deref().map(Box::from),
+        external_ref: new.external_ref.as_deref().map(Arc::from),
+        title: new.title.as_deref().map(Arc::from),
         quantity: new.quantity,
         unit_price: new.unit_price,
-        discounts: new.discounts.as_slice().into(),
-        tax_lines: new.tax_lines.as_slice().into(),
+        discounts: shared(&new.discounts),
+        tax_lines: shared(&new.tax_lines),
         fulfilment: LineQuantities::default(),
         allocations: Box::default(),
     };

@@ -233,9 +233,11 @@ pub struct Allocation {
 
 /// One line of an order: a variant, a quantity and its price.
 ///
-/// Kept for every line of every order (twice once the order changes: its `placed`
-/// event keeps the lines as placed), so its texts and lists are boxed, not growable:
-/// 160 bytes a line instead of 200.
+/// Kept for every line of every order, twice once the order changes (its `placed`
+/// event keeps the lines as placed), so its texts and lists are not growable, and what
+/// no command changes (texts, discounts, taxes) is shared (`Arc`): the copy a change
+/// makes of an order's lines copies counts, not texts. An empty list allocates nothing.
+/// 160 bytes a line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// Line id, unique in the order (`L1`, `L2`, ...).
@@ -244,26 +246,50 @@ pub struct OrderLine {
     pub variant: VariantId,
     /// The channel's own line id, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_ref: Option<Box<str>>,
+    pub external_ref: Option<Arc<str>>,
     /// Product title as the customer saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Box<str>>,
+    pub title: Option<Arc<str>>,
     /// Units ordered (including any later cancelled).
     pub quantity: u32,
     /// Price of one unit before discounts.
     pub unit_price: Money,
     /// Discounts on the line.
-    #[serde(default)]
-    pub discounts: Box<[Discount]>,
+    #[serde(default, deserialize_with = "shared_list")]
+    pub discounts: Arc<[Discount]>,
     /// Taxes on the line.
-    #[serde(default)]
-    pub tax_lines: Box<[TaxLine]>,
+    #[serde(default, deserialize_with = "shared_list")]
+    pub tax_lines: Arc<[TaxLine]>,
     /// Fulfilment quantities.
     #[serde(default)]
     pub fulfilment: LineQuantities,
     /// Stock reservations held for the line.
     #[serde(default, skip_serializing_if = "<[Allocation]>::is_empty")]
     pub allocations: Box<[Allocation]>,
+}
+
+/// A list no command changes, shared between an order's copies: empty lists share one
+/// allocation-free value instead of each allocating their counts.
+pub(crate) fn shared<T: Clone>(items: &[T]) -> Arc<[T]> {
+    if items.is_empty() {
+        Arc::default()
+    } else {
+        Arc::from(items)
+    }
+}
+
+/// Reads a [`shared`] list (serde's own `Arc<[T]>` allocates for an empty one).
+fn shared_list<'de, D, T>(d: D) -> Result<Arc<[T]>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let items = Vec::<T>::deserialize(d)?;
+    Ok(if items.is_empty() {
+        Arc::default()
+    } else {
+        Arc::from(items)
+    })
 }
 
 /// An order's lines, shared between copies of the order until one of them changes.
