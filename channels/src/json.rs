@@ -1053,6 +1053,18 @@ impl<'a> At<'a> {
         }
     }
 
+    /// The first of `keys` with text ([`At::opt_text`]'s reading: a newer field name
+    /// before an older one), each looked up only if those before it had none: a later
+    /// key is not read, so its type is not checked, once an earlier one gave text.
+    pub fn opt_text_first(&self, keys: &[&str]) -> Result<Option<String>, ChannelError> {
+        for key in keys {
+            if let Some(text) = self.opt_text(key)? {
+                return Ok(Some(text));
+            }
+        }
+        Ok(None)
+    }
+
     /// A decimal from a JSON string or number, exactly as written (never via a float).
     pub fn decimal(&self) -> Result<Decimal, ChannelError> {
         let text = match self.value() {

@@ -119,7 +119,7 @@ fn ebay(root: &At<'_>) -> Result<Vec<ChannelEvent>, ChannelError> {
             kind: "return".into(),
             order_external_id: Some(ret.req("orderId")?.id_text()?),
             external_id: ret.req("returnId")?.id_text()?,
-            status: ret.opt_text("state")?.or(ret.opt_text("status")?),
+            status: ret.opt_text_first(&["state", "status"])?,
             amount: None,
             lines: line,
             reason: match &info {

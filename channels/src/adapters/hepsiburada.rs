@@ -131,10 +131,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             currency,
         )?;
         let mut line = ChannelLine::new(id.clone(), quantity, unit);
-        line.ids.sku = priced
-            .opt_text("merchantSku")?
-            .or(priced.opt_text("merchantSKU")?);
-        line.ids.variant_id = priced.opt_text("hbSku")?.or(priced.opt_text("sku")?);
+        line.ids.sku = priced.opt_text_first(&["merchantSku", "merchantSKU"])?;
+        line.ids.variant_id = priced.opt_text_first(&["hbSku", "sku"])?;
         line.title = priced.opt_text("productName")?;
         line.tax_rate = priced
             .get("vatRate")

@@ -202,6 +202,20 @@ pub(crate) fn price_obj(
 /// are dropped and the rest lower-cased (Unicode's lower case, as `str::to_lowercase`),
 /// compared as it goes: a status is read on every import, so it is not copied.
 pub(crate) fn status_is(raw: &str, key: &str, ignored: &[char]) -> bool {
+    if raw.is_ascii() {
+        // Statuses are ASCII in practice: byte by byte, where an ASCII letter's lower
+        // case is its ASCII lower case (and a key with other characters cannot match).
+        let mut want = key.bytes();
+        for b in raw.bytes() {
+            if ignored.contains(&char::from(b)) {
+                continue;
+            }
+            if want.next() != Some(b.to_ascii_lowercase()) {
+                return false;
+            }
+        }
+        return want.next().is_none();
+    }
     raw.chars()
         .filter(|c| !ignored.contains(c))
         .flat_map(char::to_lowercase)

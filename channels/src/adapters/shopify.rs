@@ -116,7 +116,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         );
         line.ids.sku = item.opt_text("sku")?;
         line.ids.variant_id = item.opt_text("variant_id")?;
-        line.title = item.opt_text("name")?.or(item.opt_text("title")?);
+        line.title = item.opt_text_first(&["name", "title"])?;
         for (k, d) in item.list("discount_allocations")?.enumerate() {
             let amount = d.req("amount")?.money(currency)?;
             if !amount.is_zero() {

@@ -398,9 +398,9 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 }
                 None => {
                     let mut line = ChannelLine::new(line_id, quantity, gross);
-                    line.ids.sku = l.opt_text("stockCode")?.or(l.opt_text("merchantSku")?);
+                    line.ids.sku = l.opt_text_first(&["stockCode", "merchantSku"])?;
                     line.ids.barcode = l.opt_text("barcode")?;
-                    line.ids.variant_id = l.opt_text("contentId")?.or(l.opt_text("productCode")?);
+                    line.ids.variant_id = l.opt_text_first(&["contentId", "productCode"])?;
                     line.title = l.opt_text("productName")?;
                     line.tax_rate = vat.map(super::percent);
                     line.status_raw = line_status.clone();

@@ -127,8 +127,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         let tax = s.opt_money("total_tax", currency)?.unwrap_or_default();
         shipping.push(ChannelShipping {
             title: s
-                .opt_text("method_title")?
-                .or(s.opt_text("method_id")?)
+                .opt_text_first(&["method_title", "method_id"])?
                 .unwrap_or_else(|| "Shipping".into()),
             price: if inclusive { price + tax } else { price },
             tax_rate: None,
