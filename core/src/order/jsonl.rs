@@ -1,43 +1,4 @@
-//! Orders as JSON lines: one [`OrderInput`] object per line, the format of a
-//! marketplace export or a migration dump, read straight from bytes.
-//!
-//! The rules, the same for every binding:
-//!
-//! - Lines end with `\n`; a `\r` before it is dropped (CRLF files are accepted). The last
-//!   line may lack its `\n`. A UTF-8 byte-order mark at the very start is skipped.
-//! - Blank lines (nothing, or only spaces, tabs and `\r`) are skipped; they still count
-//!   for line numbers.
-//! - Line numbers are 1-based, as an editor shows them.
-//! - Each other line is one order, read on its own: a bad line yields a
-//!   [`JsonLineError`] naming its line (and, for a bad field, the field's path, such
-//!   as `lines[0].unit_price`), and never stops the lines after it.
-//! - A line that is not UTF-8 is refused as `ORDER_JSONL_INVALID_ENCODING`; a line longer than
-//!   [`MAX_JSON_LINE_BYTES`] as `ORDER_JSONL_LINE_TOO_LONG`; text that is not one JSON
-//!   value as `ORDER_JSONL_SYNTAX`; a last line without its `\n` that stops inside its
-//!   value (a cut-off file) as `ORDER_JSONL_TRUNCATED`; and JSON that is not an order
-//!   (a missing, unknown or mistyped field) as `ORDER_JSONL_INVALID_FIELD`.
-//!
-//! Lines are parsed straight into [`OrderInput`] with no JSON tree in between; only a
-//! refused line is read a second time, to find the path of its bad field. Error messages
-//! never quote the line's values (personal data stays out of logs, see [`crate::pii`]).
-//!
-//! ```
-//! use ordersmith::order::json_lines;
-//!
-//! let data = b"{\"channel\": \"web\", \"placed_at\": \"2026-11-20T09:30:00Z\", \"currency\": \"TRY\",\
-//!     \"lines\": [{\"variant\": \"MUG\", \"quantity\": 2, \"unit_price\": \"189.90\"}]}\r\n\
-//!     \r\n\
-//!     {\"channel\": \"web\", \"currency\": \"TRY\"}\n";
-//! let read: Vec<_> = json_lines(data).collect();
-//! assert_eq!(read.len(), 2);
-//! assert_eq!(read[0].0, 1);
-//! assert!(read[0].1.is_ok());
-//! let (line, err) = (read[1].0, read[1].1.as_ref().unwrap_err());
-//! assert_eq!(line, 3);
-//! assert_eq!(err.code(), "ORDER_JSONL_INVALID_FIELD");
-//! assert_eq!(err.to_string(), "line 3: missing field `placed_at`");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! Orders as JSON lines: [`json_lines`] reads them, and its doc holds the rules.
 
 use serde_json::error::Category;
 
@@ -143,9 +104,50 @@ impl JsonLineError {
     }
 }
 
-/// The orders in `data`, one per non-blank line, each with its 1-based line number;
-/// see the [module docs](self) for the rules. Lazy: each line is read when the iterator
-/// reaches it, so a caller can place orders in batches without holding them all.
+/// The orders in `data`, one per non-blank line, each with its 1-based line number.
+/// Lazy: each line is read when the iterator reaches it, so a caller can place orders
+/// in batches without holding them all.
+///
+/// Orders as JSON lines: one [`OrderInput`] object per line, the format of a
+/// marketplace export or a migration dump, read straight from bytes.
+///
+/// The rules, the same for every binding:
+///
+/// - Lines end with `\n`; a `\r` before it is dropped (CRLF files are accepted). The last
+///   line may lack its `\n`. A UTF-8 byte-order mark at the very start is skipped.
+/// - Blank lines (nothing, or only spaces, tabs and `\r`) are skipped; they still count
+///   for line numbers.
+/// - Line numbers are 1-based, as an editor shows them.
+/// - Each other line is one order, read on its own: a bad line yields a
+///   [`JsonLineError`] naming its line (and, for a bad field, the field's path, such
+///   as `lines[0].unit_price`), and never stops the lines after it.
+/// - A line that is not UTF-8 is refused as `ORDER_JSONL_INVALID_ENCODING`; a line longer than
+///   [`MAX_JSON_LINE_BYTES`] as `ORDER_JSONL_LINE_TOO_LONG`; text that is not one JSON
+///   value as `ORDER_JSONL_SYNTAX`; a last line without its `\n` that stops inside its
+///   value (a cut-off file) as `ORDER_JSONL_TRUNCATED`; and JSON that is not an order
+///   (a missing, unknown or mistyped field) as `ORDER_JSONL_INVALID_FIELD`.
+///
+/// Lines are parsed straight into [`OrderInput`] with no JSON tree in between; only a
+/// refused line is read a second time, to find the path of its bad field. Error messages
+/// never quote the line's values (personal data stays out of logs, see [`crate::pii`]).
+///
+/// ```
+/// use ordersmith::order::json_lines;
+///
+/// let data = b"{\"channel\": \"web\", \"placed_at\": \"2026-11-20T09:30:00Z\", \"currency\": \"TRY\",\
+///     \"lines\": [{\"variant\": \"MUG\", \"quantity\": 2, \"unit_price\": \"189.90\"}]}\r\n\
+///     \r\n\
+///     {\"channel\": \"web\", \"currency\": \"TRY\"}\n";
+/// let read: Vec<_> = json_lines(data).collect();
+/// assert_eq!(read.len(), 2);
+/// assert_eq!(read[0].0, 1);
+/// assert!(read[0].1.is_ok());
+/// let (line, err) = (read[1].0, read[1].1.as_ref().unwrap_err());
+/// assert_eq!(line, 3);
+/// assert_eq!(err.code(), "ORDER_JSONL_INVALID_FIELD");
+/// assert_eq!(err.to_string(), "line 3: missing field `placed_at`");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn json_lines(data: &[u8]) -> JsonLines<'_> {
     JsonLines {
         rest: data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data),

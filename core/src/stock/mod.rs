@@ -7,7 +7,7 @@
 //!
 //! Reservations are two-phase, like pending transfers in a financial ledger:
 //! [`StockLedger::reserve`], then [`StockLedger::commit`] (a `sale`) or
-//! [`StockLedger::release`]; each is idempotent by [`ReservationId`]. The host calls
+//! [`StockLedger::release`]; each is idempotent by [`ReservationId`](crate::ids::ReservationId). The host calls
 //! [`StockLedger::expire`] with its time to release lapsed holds: the core never reads
 //! the clock. A variant's [`StockPolicy`] decides how far it may be reserved: deny,
 //! backorder (with an optional limit) or pre-order (against incoming). Overselling past
