@@ -388,15 +388,11 @@ impl Currency {
                 .ok()
                 .and_then(|i| CURRENCIES.get(i))
         });
-        match found {
-            Some((code, minor)) => Ok(Currency {
-                code: *code,
-                minor_units: *minor,
-            }),
-            None => Err(MoneyError::UnknownCurrency {
+        found
+            .map(Currency::of_entry)
+            .ok_or_else(|| MoneyError::UnknownCurrency {
                 code: code.to_string(),
-            }),
-        }
+            })
     }
 
     /// The three-letter code, e.g. `"TRY"`.
@@ -412,10 +408,15 @@ impl Currency {
 
     /// Every currency ordersmith knows, in code order.
     pub fn all() -> impl Iterator<Item = Currency> {
-        CURRENCIES.iter().map(|(code, minor)| Currency {
+        CURRENCIES.iter().map(Currency::of_entry)
+    }
+
+    /// The currency of one row of the table.
+    fn of_entry((code, minor): &([u8; 3], u8)) -> Currency {
+        Currency {
             code: *code,
             minor_units: *minor,
-        })
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::error::ChannelError;
 use crate::json::{At, Json};
 use crate::model::FundedBy;
-use crate::model::{Channel, ChannelOrder, LineDiscount, RawPayload};
+use crate::model::{Channel, ChannelOrder, Lifecycle, LineDiscount, RawPayload};
 
 /// Largest payload read, in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
@@ -224,18 +224,11 @@ pub(crate) fn status_is(raw: &str, key: &str, ignored: &[char]) -> bool {
 
 /// The lifecycle a status table gives a free-text status ([`status_is`]'s reading), or
 /// `Unknown` with the status as sent.
-pub(crate) fn table_status(
-    table: &[(&str, crate::model::Lifecycle)],
-    raw: &str,
-    ignored: &[char],
-) -> crate::model::Lifecycle {
+pub(crate) fn table_status(table: &[(&str, Lifecycle)], raw: &str, ignored: &[char]) -> Lifecycle {
     table
         .iter()
         .find(|(k, _)| status_is(raw, k, ignored))
-        .map_or_else(
-            || crate::model::Lifecycle::Unknown(raw.to_string()),
-            |(_, l)| l.clone(),
-        )
+        .map_or_else(|| Lifecycle::Unknown(raw.to_string()), |(_, l)| l.clone())
 }
 
 #[cfg(test)]
@@ -285,7 +278,6 @@ mod tests {
 
     #[test]
     fn statuses_ignore_case_and_separators() {
-        use crate::model::Lifecycle;
         let table = [
             ("cancelledbymerchant", Lifecycle::Cancelled),
             ("paid", Lifecycle::Confirmed),

@@ -276,8 +276,8 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
         title: new.title.as_deref().map(Arc::from),
         quantity: new.quantity,
         unit_price: new.unit_price,
-        discounts: shared(&new.discounts),
-        tax_lines: shared(&new.tax_lines),
+        discounts: shared(new.discounts.as_slice()),
+        tax_lines: shared(new.tax_lines.as_slice()),
         fulfilment: LineQuantities::default(),
         allocations: Box::default(),
     };

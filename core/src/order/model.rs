@@ -268,13 +268,14 @@ pub struct OrderLine {
     pub allocations: Box<[Allocation]>,
 }
 
-/// A list no command changes, shared between an order's copies: empty lists share one
-/// allocation-free value instead of each allocating their counts.
-pub(crate) fn shared<T: Clone>(items: &[T]) -> Arc<[T]> {
-    if items.is_empty() {
+/// A list no command changes, shared between an order's copies (from a slice, copied,
+/// or a vector, moved): empty lists share std's allocation-free empty value instead of
+/// each allocating their counts.
+pub(crate) fn shared<T, L: AsRef<[T]> + Into<Arc<[T]>>>(items: L) -> Arc<[T]> {
+    if items.as_ref().is_empty() {
         Arc::default()
     } else {
-        Arc::from(items)
+        items.into()
     }
 }
 
@@ -284,12 +285,7 @@ where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    let items = Vec::<T>::deserialize(d)?;
-    Ok(if items.is_empty() {
-        Arc::default()
-    } else {
-        Arc::from(items)
-    })
+    Vec::<T>::deserialize(d).map(shared)
 }
 
 /// An order's lines, shared between copies of the order until one of them changes.
