@@ -490,7 +490,7 @@ pub(crate) fn allocate_open_avoiding(
         .with_reference(reservation_reference(order, &r.line))
         .for_order(order.id.clone())
         .expiring(expires_at);
-        match tx.stock(StockCommand::Reserve { request }) {
+        match tx.stock_effect(StockCommand::Reserve { request }) {
             Ok(_) => {}
             // The plan is checked against the same ledger, so this is a safety net:
             // under a hold policy a refused reservation is a shortage, not a failure.
@@ -552,7 +552,7 @@ fn payment_effects(
     };
     if !expiring.is_empty() && is_paid(after) && !is_paid(before) {
         for reservation in expiring {
-            tx.stock(StockCommand::SetReservationExpiry {
+            tx.stock_effect(StockCommand::SetReservationExpiry {
                 reservation: reservation.clone(),
                 expires_at: None,
             })?;
@@ -638,7 +638,7 @@ pub(crate) fn release_units(
                 quantity: take,
             }
         };
-        tx.stock(command)?;
+        tx.stock_effect(command)?;
         events.push(OrderEvent::Deallocated {
             line_id: line.id.clone(),
             reservation: a.reservation.clone(),
@@ -671,7 +671,7 @@ fn commit_shipped(
                 break;
             }
             let take = a.quantity.min(rest);
-            tx.stock(StockCommand::CommitPartial {
+            tx.stock_effect(StockCommand::CommitPartial {
                 reservation: a.reservation.clone(),
                 quantity: take,
             })?;
@@ -712,8 +712,8 @@ fn commit_shipped(
                 "order {} line {} (shipped unreserved)",
                 before.id, line.id
             ));
-        tx.stock(StockCommand::Reserve { request })?;
-        tx.stock(StockCommand::Commit {
+        tx.stock_effect(StockCommand::Reserve { request })?;
+        tx.stock_effect(StockCommand::Commit {
             reservation: id.clone(),
         })?;
         events.push(OrderEvent::Allocated {

@@ -134,7 +134,7 @@ fn commit_at(
             break;
         }
         let take = a.quantity.min(rest);
-        tx.stock(StockCommand::CommitPartial {
+        tx.stock_effect(StockCommand::CommitPartial {
             reservation: a.reservation.clone(),
             quantity: take,
         })?;
@@ -274,7 +274,7 @@ fn short_picked(
         // release, so what stays reserved still fits what is on hand).
         if let Some(line) = after.line(&lq.line_id) {
             if tx.ledger.policy(&line.variant).is_some() {
-                tx.stock(StockCommand::Adjust {
+                tx.stock_effect(StockCommand::Adjust {
                     variant: line.variant.clone(),
                     location: fo.location.clone(),
                     delta: -i64::from(lq.quantity),
@@ -393,7 +393,7 @@ fn moved(
             .with_reference(format!("order {} line {}", scratch.id, line_id))
             .for_order(scratch.id.clone())
             .expiring(expires_at);
-        tx.stock(StockCommand::Reserve { request })?;
+        tx.stock_effect(StockCommand::Reserve { request })?;
         events.push(OrderEvent::Allocated {
             line_id,
             allocation: Allocation {

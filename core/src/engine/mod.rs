@@ -405,6 +405,21 @@ pub(crate) struct Tx<'a> {
 impl Tx<'_> {
     /// Executes a stock command on the ledger and records it for the log.
     pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
+        let outcome = self.execute_logged(command)?;
+        self.events.extend(outcome.events.iter().cloned());
+        Ok(outcome)
+    }
+
+    /// [`Tx::stock`] for a caller that only needs it done (an order's reservations,
+    /// commits and releases): the outcome's events move into the write instead of
+    /// being copied for a caller that drops them.
+    pub(crate) fn stock_effect(&mut self, command: StockCommand) -> Result<(), EngineError> {
+        let outcome = self.execute_logged(command)?;
+        self.events.extend(outcome.events);
+        Ok(())
+    }
+
+    fn execute_logged(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let partition = stock_log::partition_of(self.ledger, &command);
         let outcome = self.ledger.execute(&command, self.now)?;
         let seq = self.seq_before + self.entries.len() as u64 + 1;
@@ -414,7 +429,6 @@ impl Tx<'_> {
             at: self.now,
             command,
         });
-        self.events.extend(outcome.events.iter().cloned());
         Ok(outcome)
     }
 }

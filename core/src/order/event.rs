@@ -73,8 +73,9 @@ pub struct PlacedOrder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OrderEvent {
-    /// The order was placed.
-    Placed(Box<PlacedOrder>),
+    /// The order was placed. Shared: the engine keeps one copy of a placement for the
+    /// command that made it, the event record and its announcement.
+    Placed(Arc<PlacedOrder>),
     /// The shop accepted it.
     Confirmed,
     /// It was put on hold.

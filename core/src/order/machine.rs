@@ -344,7 +344,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         reservation_ttl_minutes: new.reservation_ttl_minutes,
         notification_opt_outs: new.notification_opt_outs.as_slice().into(),
     };
-    Ok(OrderEvent::Placed(Box::new(placed)))
+    Ok(OrderEvent::Placed(Arc::new(placed)))
 }
 
 /// Checks a list of line quantities: not empty, no duplicates, known lines, and each
