@@ -49,24 +49,22 @@ pub struct PlacedOrder {
     pub billing_address: Option<Arc<Address>>,
     /// Lines, with ids assigned (shared with the order's snapshot until it changes).
     pub lines: OrderLines,
-    /// Shipping charges.
+    /// Shipping charges (shared with the order's snapshot until it changes them).
     #[serde(default)]
-    pub shipping_lines: Box<[ShippingLine]>,
-    /// Tags.
+    pub shipping_lines: Sparse<Vec<ShippingLine>>,
+    /// Tags (shared with the order's snapshot until it changes them).
     #[serde(default)]
-    pub tags: BTreeSet<String>,
+    pub tags: Sparse<BTreeSet<String>>,
     /// First note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Box<str>>,
     /// The order's own reservation time-to-live, in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_ttl_minutes: Option<u32>,
-    /// Channels the customer asked not to be messaged on.
-    #[serde(
-        default,
-        skip_serializing_if = "<[crate::notify::NotificationChannel]>::is_empty"
-    )]
-    pub notification_opt_outs: Box<[crate::notify::NotificationChannel]>,
+    /// Channels the customer asked not to be messaged on (shared with the order's
+    /// snapshot until it changes them).
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub notification_opt_outs: Sparse<Vec<crate::notify::NotificationChannel>>,
 }
 
 /// Something that happened to an order.
@@ -567,8 +565,8 @@ impl Order {
             shipping_address: placed.shipping_address.clone(),
             billing_address: placed.billing_address.clone(),
             lines: placed.lines.clone(),
-            shipping_lines: placed.shipping_lines.to_vec().into(),
-            tags: placed.tags.clone().into(),
+            shipping_lines: placed.shipping_lines.clone(),
+            tags: placed.tags.clone(),
             notes: notes.into(),
             status: OrderStatus::Pending,
             hold: None,
@@ -581,7 +579,7 @@ impl Order {
             reservation_ttl_minutes: placed.reservation_ttl_minutes,
             fulfilments: Sparse::default(),
             notified: Sparse::default(),
-            notification_opt_outs: placed.notification_opt_outs.to_vec().into(),
+            notification_opt_outs: placed.notification_opt_outs.clone(),
             payments: Sparse::default(),
             automation: crate::rules::AutomationBox::default(),
             rmas: Sparse::default(),
@@ -1078,7 +1076,7 @@ mod tests {
     #[test]
     fn lines_are_shared_until_an_event_changes_them() {
         let currency = Currency::parse("TRY").unwrap_or_else(|e| panic!("{e}"));
-        let new = crate::order::NewOrder::new(
+        let mut new = crate::order::NewOrder::new(
             ChannelId::parse("web").unwrap_or_else(|e| panic!("{e}")),
             DateTime::<Utc>::MIN_UTC,
             currency,
@@ -1098,6 +1096,13 @@ mod tests {
                 line
             }],
         );
+        new.shipping_lines = vec![ShippingLine {
+            title: "Kargo".into(),
+            price: Money::new(rust_decimal::Decimal::TEN, currency)
+                .unwrap_or_else(|e| panic!("{e}")),
+            tax_lines: Vec::new(),
+        }];
+        new.tags = vec!["vip".into()];
         let OrderEvent::Placed(placed) =
             crate::order::machine::place(&new).unwrap_or_else(|e| panic!("{e}"))
         else {
@@ -1110,6 +1115,18 @@ mod tests {
         let copy = order.clone();
         assert!(order.lines.shares_with(&placed.lines));
         assert!(copy.lines.shares_with(&placed.lines));
+        // Shipping lines and tags too, until the order changes them.
+        assert!(std::ptr::eq(
+            &*order.shipping_lines,
+            &*placed.shipping_lines
+        ));
+        assert!(std::ptr::eq(&*order.tags, &*placed.tags));
+        order.tags.insert("gift".into());
+        assert_eq!(
+            (order.tags.len(), placed.tags.len(), copy.tags.len()),
+            (2, 1, 1)
+        );
+        assert!(std::ptr::eq(&*copy.tags, &*placed.tags));
         let line_id = order.lines[0].id.clone();
         order.apply(&OrderEvent::Allocated {
             line_id: line_id.clone(),

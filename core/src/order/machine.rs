@@ -338,11 +338,11 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         shipping_address: new.shipping_address.clone().map(Arc::new),
         billing_address: new.billing_address.clone().map(Arc::new),
         lines: lines.into(),
-        shipping_lines: new.shipping_lines.as_slice().into(),
-        tags: new.tags.iter().cloned().collect::<BTreeSet<_>>(),
+        shipping_lines: new.shipping_lines.clone().into(),
+        tags: new.tags.iter().cloned().collect::<BTreeSet<_>>().into(),
         note: new.note.as_deref().map(Box::from),
         reservation_ttl_minutes: new.reservation_ttl_minutes,
-        notification_opt_outs: new.notification_opt_outs.as_slice().into(),
+        notification_opt_outs: new.notification_opt_outs.clone().into(),
     };
     Ok(OrderEvent::Placed(Arc::new(placed)))
 }
