@@ -549,10 +549,13 @@ impl OrderLine {
 impl Order {
     /// A new order from its `placed` event (version 1).
     pub fn from_placed(id: OrderId, placed: &PlacedOrder) -> Order {
-        let mut notes = Vec::new();
-        if let Some(n) = &placed.note {
-            notes.push(n.to_string());
-        }
+        // Room for the one note only (a first `push` takes room for four, kept for the
+        // order's life).
+        let notes = placed
+            .note
+            .as_ref()
+            .map(|n| vec![n.to_string()])
+            .unwrap_or_default();
         Order {
             id,
             version: 1,
