@@ -22,8 +22,10 @@ use super::model::{
 
 /// The data of a newly placed order.
 ///
-/// Kept as the first event of every order and never changed, so its texts and lists
-/// are boxed rather than growable.
+/// Kept as the first event of every order and never changed, so its texts are boxed
+/// rather than growable; what the order starts from (lines, shipping lines, tags,
+/// opt-outs, customer and addresses) is shared with the order's snapshot, which copies
+/// a part only when a later event changes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlacedOrder {
     /// Channel.
