@@ -318,7 +318,7 @@ pub(crate) fn resource_shortfalls(
                         })
                 })
                 .collect();
-            tx.stock(StockCommand::Release {
+            tx.stock_effect(StockCommand::Release {
                 reservation: reservation.clone(),
             })?;
             touched.record(k, held);

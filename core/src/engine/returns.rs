@@ -117,7 +117,7 @@ fn inspection_stock(
         let (variant, location, quantity) = (line.variant.clone(), location.clone(), u.quantity);
         match u.outcome {
             InspectionOutcome::Resellable => {
-                tx.stock(StockCommand::RestockReturn {
+                tx.stock_effect(StockCommand::RestockReturn {
                     variant,
                     location,
                     quantity,
@@ -125,7 +125,7 @@ fn inspection_stock(
                 })?;
             }
             InspectionOutcome::Quarantine => {
-                tx.stock(StockCommand::Quarantine {
+                tx.stock_effect(StockCommand::Quarantine {
                     variant,
                     location,
                     quantity,
@@ -133,13 +133,13 @@ fn inspection_stock(
                 })?;
             }
             InspectionOutcome::WriteOff => {
-                tx.stock(StockCommand::Quarantine {
+                tx.stock_effect(StockCommand::Quarantine {
                     variant: variant.clone(),
                     location: location.clone(),
                     quantity,
                     reference: reference.clone(),
                 })?;
-                tx.stock(StockCommand::WriteOff {
+                tx.stock_effect(StockCommand::WriteOff {
                     variant,
                     location,
                     quantity,
