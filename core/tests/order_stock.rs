@@ -19,7 +19,7 @@ use ordersmith::order::{
 };
 use ordersmith::pii::Address;
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
-use ordersmith::ports::Store;
+use ordersmith::ports::{Outbox, Store};
 use ordersmith::stock::{
     rebuild_balances, Location, LocationKind, ReservationState, StockCommand, StockLedger,
     StockPolicy,
@@ -730,4 +730,75 @@ fn place_then_runs_follow_ups_in_one_atomic_write() {
             .code(),
         "ENGINE_INVALID_INPUT"
     );
+}
+
+/// A clock that moves a second forward every time it is read.
+struct Ticking(AtomicU32);
+
+impl ordersmith::ports::Clock for Ticking {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        at(20, 12) + chrono::Duration::seconds(i64::from(self.0.fetch_add(1, Ordering::SeqCst)))
+    }
+}
+
+/// One write, one time: a placement and its follow-ups (payment, confirmation, the
+/// reservations it makes) are recorded at the same instant, however often the clock
+/// would tick meanwhile, and a later write at a later one. The memory store keeps what
+/// those events share once and gives back the records exactly.
+#[test]
+fn the_events_of_one_write_carry_its_time() {
+    use ordersmith::order::OrderCommand;
+    let store = Arc::new(MemoryStore::new());
+    let engine = Engine::new(
+        store.clone(),
+        store.clone(),
+        Arc::new(Ticking(AtomicU32::new(0))),
+        Arc::new(SequentialIds::new()),
+    );
+    let t = TestEngine {
+        engine,
+        store,
+        clock: Arc::new(FixedClock::new(at(20, 12))),
+    };
+    stocked(&t, 5, 0);
+    let then = vec![OrderCommand::MarkPaid, OrderCommand::Confirm];
+    let keyed = CommandContext::system().with_idempotency_key("import-W-10");
+    let (order, _) = t
+        .engine
+        .place_order_then(sample_order("web"), then, &keyed)
+        .unwrap();
+    let placed = t.engine.order_history(&order.id).unwrap();
+    assert!(placed.len() >= 4, "{placed:?}");
+    assert!(placed
+        .iter()
+        .all(|r| r.recorded_at == placed[0].recorded_at));
+    let order = t
+        .engine
+        .execute(
+            &order.id,
+            OrderCommand::Cancel {
+                reason: CancelReason::Customer,
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let history = t.engine.order_history(&order.id).unwrap();
+    assert_eq!(history.len() as u64, order.version);
+    assert_eq!(history[..placed.len()], placed[..]);
+    let later = &history[placed.len()..];
+    assert!(!later.is_empty());
+    assert!(later
+        .iter()
+        .all(|r| r.recorded_at == later[0].recorded_at && r.recorded_at > placed[0].recorded_at));
+    assert_eq!(Order::replay(&history).unwrap(), order);
+    // What the outbox announces is each record as the history gives it.
+    let pending = t.store.pending(1_000).unwrap();
+    for record in &history {
+        let id = format!("{}:{}", record.order_id, record.version);
+        let announced = pending.iter().find(|p| p.id == id).unwrap();
+        assert_eq!(
+            announced.payload_json,
+            serde_json::to_string(record).unwrap()
+        );
+    }
 }

@@ -947,7 +947,8 @@ impl Engine {
                 let version = order.version;
                 let step = engine.step_owned(tx, order, command)?;
                 if !step.events.is_empty() {
-                    engine.event_records(
+                    event_records(
+                        tx.now,
                         &step.after.id,
                         version,
                         step.events,
@@ -982,7 +983,8 @@ impl Engine {
                     order.apply(e);
                 }
                 caused.extend(notes);
-                let mut extra = engine.changes_for(&order, before_rules, caused, &follow)?;
+                let mut extra =
+                    engine.changes_for(tx.now, &order, before_rules, caused, &follow)?;
                 rules::attribute(&mut extra, 0, &ruled)?;
                 merge_changes(&mut changes, extra);
             }
@@ -1063,7 +1065,7 @@ impl Engine {
         let version = snapshot.version;
         // The snapshot moves into the change set; the caller's value is made from it
         // there (a copy of the order, or only its id for a bulk import).
-        let mut changes = self.changes_for_owned(snapshot, 0, events, ctx)?;
+        let mut changes = self.changes_for_owned(tx.now, snapshot, 0, events, ctx)?;
         rules::attribute(&mut changes, 1, &ruled)?;
         changes.idempotency = keys
             .iter()
@@ -1166,7 +1168,7 @@ impl Engine {
         let mut changes = if events.is_empty() {
             ChangeSet::default()
         } else {
-            self.changes_for(&after, before.version, events, ctx)?
+            self.changes_for(tx.now, &after, before.version, events, ctx)?
         };
         changes.documents = documents;
         changes.outbox.extend(document_effects);
@@ -1332,17 +1334,19 @@ impl Engine {
 
     pub(crate) fn changes_for(
         &self,
+        now: DateTime<Utc>,
         snapshot: &Order,
         expected_version: u64,
         events: Vec<OrderEvent>,
         ctx: &CommandContext,
     ) -> Result<ChangeSet, EngineError> {
-        self.changes_for_owned(snapshot.clone(), expected_version, events, ctx)
+        self.changes_for_owned(now, snapshot.clone(), expected_version, events, ctx)
     }
 
     /// [`Engine::changes_for`] with the snapshot moved in rather than copied.
     pub(crate) fn changes_for_owned(
         &self,
+        now: DateTime<Utc>,
         snapshot: Order,
         expected_version: u64,
         events: Vec<OrderEvent>,
@@ -1350,7 +1354,8 @@ impl Engine {
     ) -> Result<ChangeSet, EngineError> {
         let mut records = Vec::with_capacity(events.len());
         let mut outbox = Vec::with_capacity(events.len());
-        self.event_records(
+        event_records(
+            now,
             &snapshot.id,
             expected_version,
             events,
@@ -1373,36 +1378,35 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// The records of `events` raised on an order at `expected_version` (numbered from
-    /// the next version), and their outbox announcements.
-    fn event_records(
-        &self,
-        order_id: &OrderId,
-        expected_version: u64,
-        events: Vec<OrderEvent>,
-        ctx: &CommandContext,
-        records: &mut Vec<OrderEventRecord>,
-        outbox: &mut Vec<OutboxWrite>,
-    ) {
-        let now = self.clock.now();
-        records.reserve(events.len());
-        outbox.reserve(events.len());
-        for (version, event) in (expected_version + 1..).zip(events) {
-            records.push(OrderEventRecord {
-                order_id: order_id.clone(),
-                version,
-                recorded_at: now,
-                actor: ctx.actor.clone(),
-                idempotency_key: ctx.idempotency_key.as_deref().map(Box::from),
-                event,
-            });
-            // Each event is announced as itself: the store writes the JSON once.
-            outbox.push(OutboxWrite::OrderEvent {
-                order_id: order_id.clone(),
-                version,
-            });
-        }
+/// The records of `events` raised on an order at `expected_version` (numbered from
+/// the next version), recorded at `now`, and their outbox announcements. `now` is
+/// the write's time ([`Tx`]'s): every event one write records carries the same
+/// time, as its stock entries do, and the clock is read once a write.
+fn event_records(
+    now: DateTime<Utc>,
+    order_id: &OrderId,
+    expected_version: u64,
+    events: Vec<OrderEvent>,
+    ctx: &CommandContext,
+    records: &mut Vec<OrderEventRecord>,
+    outbox: &mut Vec<OutboxWrite>,
+) {
+    records.reserve(events.len());
+    outbox.reserve(events.len());
+    for (version, event) in (expected_version + 1..).zip(events) {
+        records.push(OrderEventRecord {
+            order_id: order_id.clone(),
+            version,
+            recorded_at: now,
+            actor: ctx.actor.clone(),
+            idempotency_key: ctx.idempotency_key.as_deref().map(Box::from),
+            event,
+        });
+        // Each event is announced as itself: the store writes the JSON once.
+        outbox.push(OutboxWrite::OrderEvent {
+            order_id: order_id.clone(),
+            version,
+        });
     }
 }
 

@@ -117,7 +117,11 @@ impl Touched {
     }
 
     /// The change set saving every touched order (the system acting).
-    pub(crate) fn into_changes(mut self, engine: &Engine) -> Result<ChangeSet, EngineError> {
+    pub(crate) fn into_changes(
+        mut self,
+        engine: &Engine,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ChangeSet, EngineError> {
         let mut changes = ChangeSet::default();
         let ctx = CommandContext::system();
         self.sync(&engine.config);
@@ -125,7 +129,7 @@ impl Touched {
             if events.is_empty() {
                 continue;
             }
-            let mut c = engine.changes_for(&order, expected, events, &ctx)?;
+            let mut c = engine.changes_for(now, &order, expected, events, &ctx)?;
             if let Some((_, start, ruled)) = self.ruled.iter().find(|(id, _, _)| id == &order.id) {
                 super::rules::attribute(&mut c, *start, ruled)?;
             }

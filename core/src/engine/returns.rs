@@ -226,7 +226,7 @@ fn place_replacement(
         after.apply(e);
     }
     events.extend(notes);
-    let changes = engine.changes_for(&after, 0, events, ctx)?;
+    let changes = engine.changes_for(tx.now, &after, 0, events, ctx)?;
     Ok((after, changes))
 }
 
@@ -487,6 +487,7 @@ impl Engine {
                             } if !applied.is_zero() => {
                                 pay_replacement(
                                     engine,
+                                    tx.now,
                                     &mut extra,
                                     placed_now.as_ref(),
                                     replacement_order,
@@ -520,7 +521,7 @@ impl Engine {
             let mut changes = if events.is_empty() {
                 ChangeSet::default()
             } else {
-                engine.changes_for(&after, before.version, events, ctx)?
+                engine.changes_for(tx.now, &after, before.version, events, ctx)?
             };
             changes.documents = documents;
             changes.outbox.extend(document_effects);
@@ -779,7 +780,7 @@ impl Engine {
                 after.apply(e);
             }
             events.extend(notes);
-            let mut changes = engine.changes_for(&after, before.version, events, ctx)?;
+            let mut changes = engine.changes_for(tx.now, &after, before.version, events, ctx)?;
             changes.records.push(credit_write(account.version, &next)?);
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
@@ -879,6 +880,7 @@ impl Engine {
 /// (a new replacement in this change, or an advance one loaded from the store).
 fn pay_replacement(
     engine: &Engine,
+    now: DateTime<Utc>,
     extra: &mut ChangeSet,
     placed_now: Option<&Order>,
     replacement: &OrderId,
@@ -900,7 +902,7 @@ fn pay_replacement(
         for e in &events {
             after.apply(e);
         }
-        let more = engine.changes_for(&after, order.version, events, ctx)?;
+        let more = engine.changes_for(now, &after, order.version, events, ctx)?;
         for c in more.orders {
             change.events.extend(c.events);
             change.snapshot = c.snapshot;
@@ -920,6 +922,9 @@ fn pay_replacement(
     }
     let mut all = events;
     all.extend(notes);
-    super::merge_changes(extra, engine.changes_for(&after, before.version, all, ctx)?);
+    super::merge_changes(
+        extra,
+        engine.changes_for(now, &after, before.version, all, ctx)?,
+    );
     Ok(())
 }

@@ -467,7 +467,7 @@ impl Engine {
                 after.apply(e);
             }
             events.extend(notes);
-            let mut changes = engine.changes_for(&after, before.version, events, &ctx)?;
+            let mut changes = engine.changes_for(tx.now, &after, before.version, events, &ctx)?;
             attribute(&mut changes, 0, &ruled)?;
             Ok(Written {
                 changes,

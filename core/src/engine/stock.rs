@@ -46,7 +46,7 @@ impl Engine {
                 outcomes.push(outcome);
             }
             Ok(Written {
-                changes: touched.into_changes(engine)?,
+                changes: touched.into_changes(engine, tx.now)?,
                 value: outcomes,
             })
         })
@@ -65,7 +65,7 @@ impl Engine {
             touched.sync(&engine.config);
             let orders = touched.orders();
             Ok(Written {
-                changes: touched.into_changes(engine)?,
+                changes: touched.into_changes(engine, tx.now)?,
                 value: ExpirySweep {
                     released,
                     orders,

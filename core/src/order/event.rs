@@ -513,7 +513,8 @@ pub struct OrderEventRecord {
     pub order_id: OrderId,
     /// This event's version (1 for `placed`, then +1 per event).
     pub version: u64,
-    /// When it was recorded (the engine's clock).
+    /// When it was recorded: the engine's clock, read once per write, so every event
+    /// one write records (a placement and its follow-ups, say) carries the same time.
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub recorded_at: DateTime<Utc>,
     /// Who caused it.

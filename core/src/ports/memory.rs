@@ -21,7 +21,10 @@ use crate::engine::PLACED_EVENT;
 use crate::ids::OrderId;
 use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
+
+mod history;
 use crate::stock::StockLogEntry;
+use history::History;
 
 /// An idempotency record as the memory store keeps it: the key only as the map's key
 /// (not twice), a SHA-256 fingerprint as its 32 bytes (not 71 of text). A record is
@@ -247,8 +250,9 @@ struct State {
     // an in-memory channel import, and the stock ledger already keys its maps this way.
     // Each order's snapshot and events sit behind one box: the table's slots stay 24
     // bytes, so its spare capacity and the copy when it grows cost little, instead of
-    // a kilobyte per slot (`Order` is large inline).
-    orders: FastMap<OrderId, Box<(Order, Vec<OrderEventRecord>)>>,
+    // a kilobyte per slot (`Order` is large inline). The events are kept as a
+    // `History`: what one write's events share, once.
+    orders: FastMap<OrderId, Box<(Order, History)>>,
     by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
     /// Idempotency records in the order they were saved (one for every keyed command
     /// and every channel reference, so for every imported order), found by key through
@@ -347,7 +351,7 @@ impl Store for MemoryStore {
         Ok(state
             .orders
             .get(id)
-            .map(|slot| slot.1.clone())
+            .map(|slot| slot.1.records(id))
             .unwrap_or_default())
     }
 
@@ -406,15 +410,21 @@ impl Store for MemoryStore {
         let mut state = self.state.write().map_err(poisoned)?;
         // Check everything first, so a refused commit changes nothing.
         for change in &changes.orders {
-            let actual = state
-                .orders
-                .get(&change.snapshot.id)
-                .map_or(0, |slot| slot.0.version);
+            let stored = state.orders.get(&change.snapshot.id);
+            let actual = stored.map_or(0, |slot| slot.0.version);
             if actual != change.expected_version {
                 return Err(StoreError::Conflict {
                     aggregate: format!("order {}", change.snapshot.id),
                     expected: change.expected_version,
                     actual,
+                });
+            }
+            if !stored.is_none_or(|slot| slot.1.has_room(change.events.len())) {
+                return Err(StoreError::Unavailable {
+                    reason: format!(
+                        "the memory store holds 2^32 events of order {}",
+                        change.snapshot.id
+                    ),
                 });
             }
         }
@@ -519,20 +529,16 @@ impl Store for MemoryStore {
                     .by_time
                     .insert((change.snapshot.placed_at, id.clone()));
             }
-            // An order's events are kept for good: without the spare room its list
-            // grew by (a channel order's five or six events sat in room for eight, 144
-            // bytes a record). Shrinking in place does not copy.
             match state.orders.entry(id) {
                 std::collections::hash_map::Entry::Occupied(mut stored) => {
                     let stored = stored.get_mut();
                     stored.0 = change.snapshot;
                     stored.1.extend(change.events);
-                    stored.1.shrink_to_fit();
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    let mut events = change.events;
-                    events.shrink_to_fit();
-                    slot.insert(Box::new((change.snapshot, events)));
+                    let mut history = History::default();
+                    history.extend(change.events);
+                    slot.insert(Box::new((change.snapshot, history)));
                 }
             }
         }
@@ -732,14 +738,14 @@ impl Outbox for MemoryStore {
                     let event = state
                         .orders
                         .get(order_id)
-                        .and_then(|slot| find_event(&slot.1, *version))
+                        .and_then(|slot| slot.1.record(order_id, *version))
                         .ok_or_else(|| StoreError::Corrupt {
                             reason: format!(
                                 "the outbox names event {version} of order {order_id}, \
                                  which the store does not hold"
                             ),
                         })?;
-                    OutboxRecord::for_order_event(event)
+                    OutboxRecord::for_order_event(&event)
                 }
             })
             .collect()
@@ -749,16 +755,6 @@ impl Outbox for MemoryStore {
         let mut state = self.state.write().map_err(poisoned)?;
         Ok(state.outbox.acknowledge(id))
     }
-}
-
-/// The event of `version` among an order's events (kept in version order from 1).
-fn find_event(events: &[OrderEventRecord], version: u64) -> Option<&OrderEventRecord> {
-    usize::try_from(version)
-        .ok()
-        .and_then(|v| v.checked_sub(1))
-        .and_then(|i| events.get(i))
-        .filter(|e| e.version == version)
-        .or_else(|| events.iter().find(|e| e.version == version))
 }
 
 /// The system clock, clamped so it never goes backwards.
