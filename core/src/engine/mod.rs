@@ -943,23 +943,43 @@ impl Engine {
                 return Err(NO_SNAPSHOT);
             };
             let mut order = change.snapshot;
+            // The follow-ups' events, recorded together after the last step (one
+            // growth of the records and announcements instead of one per step), or
+            // before a step's own outbox effects, which come after its events.
+            let (mut unrecorded, mut recorded_to) = (Vec::new(), order.version);
             for command in &then {
-                let version = order.version;
                 let step = engine.step_owned(tx, order, command)?;
-                if !step.events.is_empty() {
+                if unrecorded.is_empty() {
+                    unrecorded = step.events;
+                } else {
+                    unrecorded.extend(step.events);
+                }
+                order = step.after;
+                if !step.document_effects.is_empty() && !unrecorded.is_empty() {
                     event_records(
                         tx.now,
-                        &step.after.id,
-                        version,
-                        step.events,
+                        &order.id,
+                        recorded_to,
+                        std::mem::take(&mut unrecorded),
                         &follow,
                         &mut change.events,
                         &mut changes.outbox,
                     );
+                    recorded_to = order.version;
                 }
                 changes.documents.extend(step.documents);
                 changes.outbox.extend(step.document_effects);
-                order = step.after;
+            }
+            if !unrecorded.is_empty() {
+                event_records(
+                    tx.now,
+                    &order.id,
+                    recorded_to,
+                    unrecorded,
+                    &follow,
+                    &mut change.events,
+                    &mut changes.outbox,
+                );
             }
             // The snapshot, once, after the last step; the caller gets the order itself.
             change.snapshot = order.clone();
