@@ -1,9 +1,10 @@
 //! The canonical shape every adapter produces: a [`ChannelOrder`], independent of the
 //! channel it came from.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
+use ordersmith::ids::{ChannelId, IdError};
 use ordersmith::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,24 @@ impl Channel {
         match self {
             Channel::AmazonV0 | Channel::Amazon2026 => "amazon",
             c => c.as_str(),
+        }
+    }
+
+    /// [`Channel::channel_id`] as a [`ChannelId`] made once per process and shared:
+    /// every order imported from the channel holds the same text (a clone is a count
+    /// bump), where parsing it for each order allocated it twice and kept one copy per
+    /// order.
+    pub(crate) fn shared_channel_id(self) -> Result<ChannelId, IdError> {
+        static IDS: OnceLock<Vec<(Channel, ChannelId)>> = OnceLock::new();
+        let ids = IDS.get_or_init(|| {
+            Channel::ALL
+                .iter()
+                .filter_map(|c| Some((*c, ChannelId::try_from(c.channel_id()).ok()?)))
+                .collect()
+        });
+        match ids.iter().find(|(c, _)| *c == self) {
+            Some((_, id)) => Ok(id.clone()),
+            None => ChannelId::try_from(self.channel_id()),
         }
     }
 
@@ -489,5 +508,24 @@ impl ChannelOrder {
             cmp("tax", self.reported.tax, tax);
         }
         self.mismatches = out;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every channel's shared id is its `channel_id`, and the orders of a channel get
+    /// the same text, not copies of it.
+    #[test]
+    fn each_channel_has_one_shared_id() {
+        for channel in Channel::ALL {
+            let (a, b) = (
+                channel.shared_channel_id().unwrap(),
+                channel.shared_channel_id().unwrap(),
+            );
+            assert_eq!(a.as_str(), channel.channel_id());
+            assert!(std::ptr::eq(a.as_str(), b.as_str()), "{channel:?}");
+        }
     }
 }

@@ -400,7 +400,9 @@ impl<'a> Intake<'a> {
                     .unwrap_or_default(),
             });
         }
-        let channel_id = ChannelId::parse(channel)
+        let channel_id = order
+            .channel
+            .shared_channel_id()
             .map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))?;
         let mut new = NewOrder::new(channel_id, order.placed_at, c, lines);
         new.external_ref = Some(order.external_id.clone());
