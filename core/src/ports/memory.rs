@@ -100,32 +100,82 @@ impl KeptRecord {
     }
 }
 
-/// An outbox entry as the memory store keeps it: an order event's announcement is
-/// the event's (order, version), and the rarer ready record is boxed so it does not
-/// widen every entry.
+/// An outbox entry as the memory store keeps it: the announcements of consecutive
+/// events of one order (a write's, usually) as one entry, and the rarer ready record
+/// boxed so it does not widen every entry.
 enum Pending {
     Record(Box<OutboxRecord>),
-    OrderEvent(EventKey),
+    OrderEvents(Announced),
+}
+
+/// The announcements of `count` consecutive events of one order, from version
+/// `first`; bit `i` of `acked` is set once version `first + i` is acknowledged. One
+/// entry of 40 bytes for a write's events, where an entry per event took 32 bytes each
+/// (a channel order's first write announces five to eight; a write of one event pays
+/// 8 bytes more).
+struct Announced {
+    order: OrderId,
+    first: u64,
+    acked: u32,
+    count: u8,
+}
+
+/// The most announcements one entry holds (the bits of `acked`).
+const RUN: u8 = 32;
+
+impl Announced {
+    /// Whether it announces event `version` of `order` (acknowledged or not).
+    fn holds(&self, order: &OrderId, version: u64) -> bool {
+        self.bit(version).is_some() && self.order == *order
+    }
+
+    /// The bit of `version` in `acked`, if it is one of these.
+    fn bit(&self, version: u64) -> Option<u32> {
+        let i = version.checked_sub(self.first)?;
+        (i < u64::from(self.count)).then(|| 1u32 << i)
+    }
+
+    /// The versions not acknowledged, in order.
+    fn pending(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..u64::from(self.count))
+            .filter(|i| self.acked & (1u32 << i) == 0)
+            .map(|i| self.first + i)
+    }
+
+    /// The versions it announces, acknowledged or not.
+    fn versions(&self) -> std::ops::Range<u64> {
+        self.first..self.first + u64::from(self.count)
+    }
+}
+
+/// One pending item of the outbox: a ready record, or event `version` of `order`
+/// (its id is `"<order>:<version>"`).
+enum PendingItem<'a> {
+    Record(&'a OutboxRecord),
+    OrderEvent(&'a OrderId, u64),
 }
 
 /// An announced event: its order and version (its id is `"<order>:<version>"`).
 type EventKey = (OrderId, u64);
 
-/// The memory store's outbox: entries in commit order, an acknowledged one left as a
-/// gap (`None`) until gaps are half the entries, then squeezed out. Announcements
-/// (one per order event, so one or more per order kept) are found for their
-/// acknowledgement near the head, where an in-order relay acknowledges, or else through
-/// [`IdIndex`] (built on first need): 8 bytes per entry, where a `BTreeMap` of entries
-/// and a map of (order, version) → position took about 130 bytes per announcement at a
-/// million. Positions are indexes into `entries`; squeezing renumbers them and
-/// rebuilds the indexes.
+/// The memory store's outbox: entries in commit order, one whose items are all
+/// acknowledged left as a gap (`None`) until gaps are half the entries, then squeezed
+/// out. An order event's announcement joins the last entry when that entry announces
+/// the same order's previous version (a write's events are one entry), else starts one.
+/// Announcements are found for their acknowledgement near the head, where an in-order
+/// relay acknowledges, or else through [`IdIndex`] (built on first need, an 8-byte
+/// entry per announcement), where a `BTreeMap` of entries and a map of (order,
+/// version) → position took about 130 bytes per announcement at a million. Positions
+/// are indexes into `entries`; squeezing renumbers them and rebuilds the indexes.
 #[derive(Default)]
 struct OutboxQueue {
     entries: Vec<Option<Pending>>,
     /// Entries before this are all gaps.
     head: usize,
-    /// Entries that are not gaps.
+    /// Items (records and announcements) not acknowledged.
     live: usize,
+    /// Entries that are not gaps.
+    live_entries: usize,
     /// Ready records by id.
     records: FastMap<String, usize>,
     /// Announcements by (order, version); a position whose entry became a gap is not
@@ -150,66 +200,136 @@ impl OutboxQueue {
         self.entries.len().saturating_add(more) < u32::MAX as usize
     }
 
-    fn push(&mut self, pending: Pending) {
+    /// Queues a ready record.
+    fn push_record(&mut self, record: OutboxRecord) {
+        self.live += 1;
+        self.push_entry(Pending::Record(Box::new(record)));
+    }
+
+    /// Queues the announcement of event `version` of `order`: into the last entry if
+    /// that announces the order's previous version and has room, else as a new one.
+    fn announce(&mut self, order: OrderId, version: u64) {
+        self.live += 1;
+        let position = self.entries.len().saturating_sub(1);
+        if let Some(Some(Pending::OrderEvents(last))) = self.entries.last_mut() {
+            if last.count < RUN
+                && last.first.checked_add(u64::from(last.count)) == Some(version)
+                && last.order.same(&order)
+            {
+                last.count += 1;
+                if let Some(events) = &mut self.events {
+                    // Fits: `has_room` was asked before the commit changed anything.
+                    events.insert(
+                        &(order, version),
+                        u32::try_from(position).unwrap_or(u32::MAX),
+                    );
+                }
+                return;
+            }
+        }
+        self.push_entry(Pending::OrderEvents(Announced {
+            order,
+            first: version,
+            acked: 0,
+            count: 1,
+        }));
+    }
+
+    /// Appends an entry as it is, indexing what it holds.
+    fn push_entry(&mut self, pending: Pending) {
         let position = self.entries.len();
         match &pending {
             Pending::Record(record) => {
                 self.records.insert(record.id.clone(), position);
             }
             // Fits: `has_room` was asked before the commit changed anything.
-            Pending::OrderEvent(key) => {
+            Pending::OrderEvents(announced) => {
                 if let Some(events) = &mut self.events {
-                    events.insert(key, u32::try_from(position).unwrap_or(u32::MAX));
+                    let at = u32::try_from(position).unwrap_or(u32::MAX);
+                    for version in announced.versions() {
+                        events.insert(&(announced.order.clone(), version), at);
+                    }
                 }
             }
         }
         self.entries.push(Some(pending));
-        self.live += 1;
+        self.live_entries += 1;
     }
 
-    /// The entries not acknowledged, oldest first.
-    fn pending(&self) -> impl Iterator<Item = &Pending> {
-        self.entries.iter().skip(self.head).flatten()
+    /// The items not acknowledged, oldest first.
+    fn pending(&self) -> impl Iterator<Item = PendingItem<'_>> {
+        self.entries.iter().skip(self.head).flatten().flat_map(
+            |entry| -> Box<dyn Iterator<Item = PendingItem<'_>> + '_> {
+                match entry {
+                    Pending::Record(record) => {
+                        Box::new(std::iter::once(PendingItem::Record(record)))
+                    }
+                    Pending::OrderEvents(announced) => Box::new(
+                        announced
+                            .pending()
+                            .map(|v| PendingItem::OrderEvent(&announced.order, v)),
+                    ),
+                }
+            },
+        )
     }
 
     /// Acknowledges the record or announcement `id`: whether it was pending.
     fn acknowledge(&mut self, id: &str) -> bool {
-        let position = match self.records.remove(id) {
-            Some(position) => Some(position),
+        let (position, version) = match self.records.remove(id) {
+            Some(position) => (Some(position), None),
             // An order event's announcement: `"<order>:<version>"`.
-            None => id
-                .rsplit_once(':')
-                .and_then(|(order, version)| {
+            None => {
+                let Some(key) = id.rsplit_once(':').and_then(|(order, version)| {
                     Some((OrderId::parse(order).ok()?, version.parse::<u64>().ok()?))
-                })
-                .and_then(|key| self.announcement(&key)),
+                }) else {
+                    return false;
+                };
+                (self.announcement(&key), Some(key.1))
+            }
         };
         let Some(slot) = position.and_then(|i| self.entries.get_mut(i)) else {
             return false;
         };
-        if slot.take().is_none() {
-            return false;
-        }
+        let emptied = match (slot.as_mut(), version) {
+            (Some(Pending::Record(_)), None) => true,
+            (Some(Pending::OrderEvents(announced)), Some(version)) => {
+                match announced.bit(version) {
+                    Some(bit) if announced.acked & bit == 0 => {
+                        announced.acked |= bit;
+                        announced.acked.count_ones() == u32::from(announced.count)
+                    }
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        };
         self.live -= 1;
+        if !emptied {
+            return true;
+        }
+        *slot = None;
+        self.live_entries -= 1;
         while self.entries.get(self.head).is_some_and(Option::is_none) {
             self.head += 1;
         }
-        if self.entries.len() >= SQUEEZE_FROM && self.live < self.entries.len() / 2 {
+        if self.entries.len() >= SQUEEZE_FROM && self.live_entries < self.entries.len() / 2 {
             self.squeeze();
         }
         true
     }
 
-    /// The position of the pending announcement `key`: looked for among the first
+    /// The position of the entry announcing `key`: looked for among the first
     /// [`AHEAD`] entries from the head, then through the index (built on first need).
     fn announcement(&mut self, key: &EventKey) -> Option<usize> {
+        let (order, version) = (&key.0, key.1);
         let near = self
             .entries
             .iter()
             .enumerate()
             .skip(self.head)
             .take(AHEAD)
-            .find(|(_, e)| matches!(e, Some(Pending::OrderEvent(k)) if k == key));
+            .find(|(_, e)| matches!(e, Some(Pending::OrderEvents(a)) if a.holds(order, version)));
         if let Some((position, _)) = near {
             return Some(position);
         }
@@ -217,30 +337,33 @@ impl OutboxQueue {
         let events = self.events.get_or_insert_with(|| {
             let mut index = IdIndex::default();
             for (position, entry) in entries.iter().enumerate() {
-                if let Some(Pending::OrderEvent(k)) = entry {
-                    index.insert(k, u32::try_from(position).unwrap_or(u32::MAX));
+                if let Some(Pending::OrderEvents(announced)) = entry {
+                    let at = u32::try_from(position).unwrap_or(u32::MAX);
+                    for v in announced.versions() {
+                        index.insert(&(announced.order.clone(), v), at);
+                    }
                 }
             }
             index
         });
-        events.position(key, |i| match entries.get(i) {
-            Some(Some(Pending::OrderEvent(k))) => Some(k),
-            _ => None,
+        events.position_where(key, |i| {
+            matches!(entries.get(i), Some(Some(Pending::OrderEvents(a))) if a.holds(order, version))
         })
     }
 
     /// Drops the gaps and renumbers what is left (the index, if built, is rebuilt).
     fn squeeze(&mut self) {
         let entries = std::mem::take(&mut self.entries);
-        let (indexed, live) = (self.events.is_some(), self.live);
+        let (indexed, live, live_entries) = (self.events.is_some(), self.live, self.live_entries);
         *self = OutboxQueue::default();
         if indexed {
             self.events = Some(IdIndex::default());
         }
-        self.entries.reserve(live);
+        self.entries.reserve(live_entries);
         for pending in entries.into_iter().flatten() {
-            self.push(pending);
+            self.push_entry(pending);
         }
+        self.live = live;
     }
 }
 
@@ -581,12 +704,12 @@ impl Store for MemoryStore {
             state.documents.insert(key, doc);
         }
         for write in changes.outbox {
-            state.outbox.push(match write {
-                OutboxWrite::Record(record) => Pending::Record(Box::new(record)),
+            match write {
+                OutboxWrite::Record(record) => state.outbox.push_record(record),
                 OutboxWrite::OrderEvent { order_id, version } => {
-                    Pending::OrderEvent((order_id, version))
+                    state.outbox.announce(order_id, version);
                 }
-            });
+            }
         }
         Ok(())
     }
@@ -732,13 +855,13 @@ impl Outbox for MemoryStore {
             .outbox
             .pending()
             .take(limit)
-            .map(|write| match write {
-                Pending::Record(record) => Ok(OutboxRecord::clone(record)),
-                Pending::OrderEvent((order_id, version)) => {
+            .map(|item| match item {
+                PendingItem::Record(record) => Ok(OutboxRecord::clone(record)),
+                PendingItem::OrderEvent(order_id, version) => {
                     let event = state
                         .orders
                         .get(order_id)
-                        .and_then(|slot| slot.1.record(order_id, *version))
+                        .and_then(|slot| slot.1.record(order_id, version))
                         .ok_or_else(|| StoreError::Corrupt {
                             reason: format!(
                                 "the outbox names event {version} of order {order_id}, \
@@ -993,6 +1116,8 @@ mod tests {
     enum OutboxOp {
         Record(u8),
         Event(u8, u8),
+        /// A write's events: `n` consecutive versions of one order from `first`.
+        Events(u8, u8, u8),
         AckRecord(u8),
         AckEvent(u8, u8),
         AckMalformed,
@@ -1003,10 +1128,32 @@ mod tests {
         prop_oneof![
             any::<u8>().prop_map(OutboxOp::Record),
             (0..40u8, 0..6u8).prop_map(|(o, v)| OutboxOp::Event(o, v)),
+            (0..40u8, 0..6u8, 1..8u8).prop_map(|(o, v, n)| OutboxOp::Events(o, v, n)),
             any::<u8>().prop_map(OutboxOp::AckRecord),
             (0..40u8, 0..6u8).prop_map(|(o, v)| OutboxOp::AckEvent(o, v)),
             Just(OutboxOp::AckMalformed),
         ]
+    }
+
+    /// Announces event `v` of order `o-{o}` to the queue and the model, unless it was
+    /// announced before (an event is announced once: its version is new for its order).
+    fn announce(
+        o: u8,
+        v: u64,
+        queue: &mut OutboxQueue,
+        seq: &mut u64,
+        model: &mut BTreeMap<u64, String>,
+        ids: &mut HashMap<String, u64>,
+        announced: &mut std::collections::HashSet<String>,
+    ) {
+        let id = format!("o-{o}:{v}");
+        if !announced.insert(id.clone()) {
+            return;
+        }
+        *seq += 1;
+        model.insert(*seq, id.clone());
+        ids.insert(id, *seq);
+        queue.announce(OrderId::parse(format!("o-{o}")).unwrap(), v);
     }
 
     proptest::proptest! {
@@ -1041,20 +1188,15 @@ mod tests {
                         seq += 1;
                         model.insert(seq, format!("r-{n}"));
                         ids.insert(format!("r-{n}"), seq);
-                        queue.push(Pending::Record(Box::new(record(n))));
+                        queue.push_record(record(n));
                     }
-                    OutboxOp::Event(o, v) => {
-                        let id = format!("o-{o}:{v}");
-                        // An event is announced once (its version is new for its order).
-                        if announced.contains(&id) {
-                            continue;
+                    OutboxOp::Event(o, v) | OutboxOp::Events(o, v, 1) => {
+                        announce(o, u64::from(v), &mut queue, &mut seq, &mut model, &mut ids, &mut announced);
+                    }
+                    OutboxOp::Events(o, first, n) => {
+                        for v in u64::from(first)..u64::from(first) + u64::from(n) {
+                            announce(o, v, &mut queue, &mut seq, &mut model, &mut ids, &mut announced);
                         }
-                        seq += 1;
-                        model.insert(seq, id.clone());
-                        ids.insert(id.clone(), seq);
-                        announced.insert(id);
-                        let order = OrderId::parse(format!("o-{o}")).unwrap();
-                        queue.push(Pending::OrderEvent((order, u64::from(v))));
                     }
                     OutboxOp::AckRecord(n) => {
                         let id = format!("r-{n}");
@@ -1072,12 +1214,16 @@ mod tests {
                     }
                 }
                 proptest::prop_assert_eq!(queue.live, model.len());
+                proptest::prop_assert_eq!(
+                    queue.live_entries,
+                    queue.entries.iter().flatten().count()
+                );
             }
             let pending: Vec<String> = queue
                 .pending()
                 .map(|p| match p {
-                    Pending::Record(r) => r.id.clone(),
-                    Pending::OrderEvent((o, v)) => format!("{o}:{v}"),
+                    PendingItem::Record(r) => r.id.clone(),
+                    PendingItem::OrderEvent(o, v) => format!("{o}:{v}"),
                 })
                 .collect();
             let expected: Vec<String> = model.into_values().collect();
@@ -1090,7 +1236,8 @@ mod tests {
         let mut queue = OutboxQueue::default();
         let key = |i: u64| (OrderId::parse(format!("o-{}", i % 7)).unwrap(), i);
         for i in 0..100 {
-            queue.push(Pending::OrderEvent(key(i)));
+            let (o, v) = key(i);
+            queue.announce(o, v);
         }
         // Acknowledge 60 of them, out of order: the queue squeezes on the way.
         let acked: Vec<u64> = (0..100).map(|i| (i * 37) % 100).take(60).collect();
@@ -1104,8 +1251,8 @@ mod tests {
         let left: Vec<u64> = queue
             .pending()
             .map(|p| match p {
-                Pending::OrderEvent((_, v)) => *v,
-                Pending::Record(_) => u64::MAX,
+                PendingItem::OrderEvent(_, v) => v,
+                PendingItem::Record(_) => u64::MAX,
             })
             .collect();
         let expected: Vec<u64> = (0..100).filter(|i| !acked.contains(i)).collect();
@@ -1130,5 +1277,52 @@ mod tests {
             assert_eq!(now.timestamp_subsec_nanos() % 1_000, 0, "{now:?}");
             last = now;
         }
+    }
+
+    /// A write's announcements share one entry, up to [`RUN`] of them; acknowledged in
+    /// any order, each once, the entry goes when its last one does, and what is left is
+    /// still found after squeezing.
+    #[test]
+    fn a_writes_announcements_share_an_entry() {
+        let mut queue = OutboxQueue::default();
+        let order = |i: u64| OrderId::parse(format!("o-{i}")).unwrap();
+        // 40 orders, each written once with 8 events, and one with 140.
+        for i in 0..40 {
+            for v in 1..=8 {
+                queue.announce(order(i), v);
+            }
+        }
+        for v in 1..=140 {
+            queue.announce(order(99), v);
+        }
+        assert_eq!(queue.entries.len(), 45, "a run of 140 takes five entries");
+        assert_eq!(std::mem::size_of::<Option<Pending>>(), 40);
+        assert_eq!(queue.live, 40 * 8 + 140);
+        // Acknowledged backwards, the last version of each order first.
+        for i in (0..40).rev() {
+            for v in (1..=8).rev() {
+                let id = format!("o-{i}:{v}");
+                assert!(queue.acknowledge(&id), "{id}");
+                assert!(!queue.acknowledge(&id), "{id} twice");
+            }
+        }
+        assert!(!queue.acknowledge("o-99:141") && !queue.acknowledge("o-99:0"));
+        assert_eq!(queue.live, 140);
+        assert_eq!(queue.live_entries, 5);
+        let left: Vec<u64> = queue
+            .pending()
+            .map(|p| match p {
+                PendingItem::OrderEvent(_, v) => v,
+                PendingItem::Record(_) => 0,
+            })
+            .collect();
+        assert_eq!(left, (1..=140).collect::<Vec<u64>>());
+        for v in (1..=140).rev() {
+            assert!(queue.acknowledge(&format!("o-99:{v}")), "{v}");
+        }
+        assert_eq!(
+            (queue.live, queue.live_entries, queue.pending().count()),
+            (0, 0, 0)
+        );
     }
 }

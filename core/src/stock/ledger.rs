@@ -424,6 +424,21 @@ impl<K: std::hash::Hash + Eq + Clone> IdIndex<K> {
             .filter(|&i| id_at(i).is_some_and(|k| k.borrow() == id))
     }
 
+    /// The position of `id` where what is stored there cannot be borrowed as an id
+    /// (an entry that covers several ids): `holds` says whether the entry at a
+    /// position holds `id`.
+    pub(crate) fn position_where(&self, id: &K, holds: impl Fn(usize) -> bool) -> Option<usize> {
+        let first = self.by_hash.get(&short(self.hash(id)))?;
+        let first = usize::try_from(*first).ok()?;
+        if holds(first) {
+            return Some(first);
+        }
+        self.collided
+            .get(id)
+            .and_then(|&i| usize::try_from(i).ok())
+            .filter(|&i| holds(i))
+    }
+
     /// Records a new id (not already in the index) with its hash at `position`.
     pub(crate) fn insert_hashed(&mut self, hash: u64, id: &K, position: u32) {
         use std::collections::hash_map::Entry;
