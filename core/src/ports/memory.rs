@@ -258,20 +258,21 @@ impl OutboxQueue {
 
     /// The items not acknowledged, oldest first.
     fn pending(&self) -> impl Iterator<Item = PendingItem<'_>> {
-        self.entries.iter().skip(self.head).flatten().flat_map(
-            |entry| -> Box<dyn Iterator<Item = PendingItem<'_>> + '_> {
-                match entry {
-                    Pending::Record(record) => {
-                        Box::new(std::iter::once(PendingItem::Record(record)))
-                    }
-                    Pending::OrderEvents(announced) => Box::new(
-                        announced
-                            .pending()
-                            .map(|v| PendingItem::OrderEvent(&announced.order, v)),
-                    ),
-                }
-            },
-        )
+        self.entries
+            .iter()
+            .skip(self.head)
+            .flatten()
+            .flat_map(|entry| {
+                let (record, announced) = match entry {
+                    Pending::Record(record) => (Some(PendingItem::Record(record)), None),
+                    Pending::OrderEvents(announced) => (None, Some(announced)),
+                };
+                let events = announced.into_iter().flat_map(|a| {
+                    a.pending()
+                        .map(move |version| PendingItem::OrderEvent(&a.order, version))
+                });
+                record.into_iter().chain(events)
+            })
     }
 
     /// Acknowledges the record or announcement `id`: whether it was pending.
