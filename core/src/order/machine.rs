@@ -360,8 +360,19 @@ fn check_line_quantities(
         return Err(OrderError::EmptyCommand { command });
     }
     check_count("lines", lines.len(), limits::MAX_LINES)?;
-    let mut seen = HashSet::new();
-    if let Some(dup) = lines.iter().find(|lq| !seen.insert(&lq.line_id)) {
+    // The first line named twice: the few lines of a command compared pairwise (no
+    // allocation, no hashing), many through a set.
+    let dup = if lines.len() <= 16 {
+        lines
+            .iter()
+            .enumerate()
+            .find(|(i, lq)| lines.iter().take(*i).any(|o| o.line_id == lq.line_id))
+            .map(|(_, lq)| lq)
+    } else {
+        let mut seen = HashSet::new();
+        lines.iter().find(|lq| !seen.insert(&lq.line_id))
+    };
+    if let Some(dup) = dup {
         return Err(OrderError::DuplicateLine {
             line_id: dup.line_id.clone(),
         });
@@ -642,6 +653,49 @@ mod tests {
             proptest::prop_assert_eq!(
                 check_text("note", &s, max),
                 check_text_by_chars("note", &s, max)
+            );
+        }
+    }
+
+    /// A command naming a line twice is refused with the first line named again,
+    /// whether its lines are few (compared pairwise) or many (through a set).
+    #[test]
+    fn a_line_named_twice_is_refused_among_few_and_many() {
+        let try_ = Currency::parse("TRY").unwrap();
+        let line = NewLine::new(
+            crate::ids::VariantId::parse("MUG").unwrap(),
+            1,
+            Money::new(Decimal::TEN, try_).unwrap(),
+        );
+        let new = NewOrder::new(
+            crate::ids::ChannelId::parse("web").unwrap(),
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            try_,
+            vec![line],
+        );
+        let Ok(OrderEvent::Placed(placed)) = place(&new) else {
+            panic!("place gives a placed event");
+        };
+        let order = Order::from_placed(crate::ids::OrderId::parse("o-1").unwrap(), &placed);
+        let lq = |id: &str| LineQuantity {
+            line_id: LineId::parse(id).unwrap(),
+            quantity: 1,
+        };
+        // 16 lines in all are compared pairwise, 17 go through the set.
+        for n in [2usize, 14, 15, 40] {
+            let mut lines: Vec<LineQuantity> = (1..=n).map(|i| lq(&format!("L{i}"))).collect();
+            lines.extend([lq("L2"), lq("L1")]);
+            let err = check_line_quantities(
+                &order,
+                OrderCommandKind::RecordShipment,
+                &lines,
+                "ship",
+                OrderLine::open_quantity,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&err, OrderError::DuplicateLine { line_id } if line_id.as_str() == "L2"),
+                "{n} lines: {err:?}"
             );
         }
     }
