@@ -14,6 +14,8 @@
 //!   and stock log entries are zstd frames against a fixed dictionary; an order event's
 //!   outbox record refers to the event instead of repeating it, and since migration 7
 //!   an announcement keeps no document at all (its row and its event say everything).
+//!   Since migration 9 an order still exactly as it was placed keeps no snapshot
+//!   either: it is read back from its placed event, which holds the same order.
 //! - **Durable by default.** WAL journal with `synchronous=FULL`: a commit that
 //!   returned survives a process crash *and* a power loss (see [`Synchronous`]).
 //! - **Versioned schema.** Migrations in `migrations/` are applied on open and recorded
@@ -46,6 +48,7 @@
 #![deny(missing_docs)]
 
 mod codec;
+mod placed;
 mod records;
 mod schema;
 
@@ -66,6 +69,7 @@ use ordersmith::ports::{
 use ordersmith::stock::StockLogEntry;
 
 use codec::{Doc, DocRange, PackedDocs};
+use placed::{made_by_its_placed_event, order_from_row};
 use rusqlite::types::Value;
 use rusqlite::{
     params, params_from_iter, CachedStatement, Connection, ErrorCode, OpenFlags, OptionalExtension,
@@ -422,6 +426,15 @@ fn store_error(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError 
     }
 }
 
+/// What reading orders selects from `orders`: the snapshot and, only when that is empty
+/// (an order still as it was placed, migration 9), the record of its placed event.
+macro_rules! order_columns {
+    () => {
+        "snapshot, CASE WHEN length(snapshot) = 0 THEN (SELECT e.record FROM order_events e \
+         WHERE e.order_id = orders.id AND e.version = 1) END"
+    };
+}
+
 fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         reason: format!("{what} is not valid JSON for its type: {e}"),
@@ -519,11 +532,14 @@ impl PackedSet {
         let mut saved = SavedEvents::default();
         for change in &changes.orders {
             let id = change.snapshot.id.as_str();
-            packed.snapshots.push(docs.push_value(
-                "order snapshot",
-                &change.snapshot,
-                &mut scratch,
-            )?);
+            // A new order that is exactly what its placed event makes keeps no snapshot
+            // (migration 9): reading rebuilds it from the event, which holds the same
+            // order, so one document fewer is serialised, packed and written.
+            packed.snapshots.push(if made_by_its_placed_event(change) {
+                docs.push(b"")?
+            } else {
+                docs.push_value("order snapshot", &change.snapshot, &mut scratch)?
+            });
             for event in &change.events {
                 let start = saved.json.len();
                 codec::serialise_into("event record", event, &mut saved.json)?;
@@ -1127,11 +1143,19 @@ impl IdGenerator for SqliteStore {
 impl Store for SqliteStore {
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let conn = self.reader()?;
-        let doc: Option<Doc> = conn
-            .prepare_cached("SELECT snapshot FROM orders WHERE id = ?1")
-            .and_then(|mut s| s.query_row([id.as_str()], |r| r.get(0)).optional())
+        let row: Option<(Doc, Option<Doc>)> = conn
+            .prepare_cached(concat!(
+                "SELECT ",
+                order_columns!(),
+                " FROM orders WHERE id = ?1"
+            ))
+            .and_then(|mut s| {
+                s.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
             .map_err(store_error("loading an order"))?;
-        doc.map(|d| decode("order snapshot", &d.0)).transpose()
+        row.map(|(snapshot, placed)| order_from_row(id.as_str(), &snapshot, placed.as_ref()))
+            .transpose()
     }
 
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
@@ -1147,7 +1171,11 @@ impl Store for SqliteStore {
     }
 
     fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
-        let mut sql = String::from("SELECT snapshot FROM orders WHERE 1 = 1");
+        let mut sql = String::from(concat!(
+            "SELECT ",
+            order_columns!(),
+            ", id FROM orders WHERE 1 = 1"
+        ));
         let mut args: Vec<Value> = Vec::new();
         if let Some(status) = query.status {
             args.push(Value::Text(status.as_str().to_string()));
@@ -1193,11 +1221,19 @@ impl Store for SqliteStore {
         let mut stmt = conn
             .prepare_cached(&sql)
             .map_err(store_error("querying orders"))?;
-        let docs = stmt
-            .query_map(params_from_iter(args), |r| r.get::<_, Doc>(0).map(|d| d.0))
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, Doc>(0)?,
+                    r.get::<_, Option<Doc>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(store_error("querying orders"))?;
-        docs.iter().map(|d| decode("order snapshot", d)).collect()
+        rows.iter()
+            .map(|(snapshot, placed, id)| order_from_row(id, snapshot, placed.as_ref()))
+            .collect()
     }
 
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

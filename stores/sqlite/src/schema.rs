@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "placements fingerprinted by their event",
         sql: include_str!("../migrations/0008_placements_fingerprinted_by_their_event.sql"),
     },
+    Migration {
+        version: 9,
+        name: "orders kept as their placed event",
+        sql: include_str!("../migrations/0009_orders_kept_as_their_placed_event.sql"),
+    },
 ];
 
 /// Brings the database to the newest schema, in one immediate transaction so two

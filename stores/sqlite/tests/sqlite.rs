@@ -90,6 +90,92 @@ fn a_corrupt_document_is_reported_as_corrupt() {
     assert_eq!(store.load_order(&id).unwrap_err().code(), "STORE_CORRUPT");
 }
 
+/// An order still as it was placed keeps no snapshot (migration 9): it is read back,
+/// alone and in listings, from its placed event, exactly as it was saved; its first
+/// update stores the snapshot whole; an order whose snapshot is not what its placed
+/// event makes keeps its snapshot; and an empty snapshot without its placed event is
+/// reported as corrupt, not misread.
+#[test]
+fn orders_still_as_placed_are_read_back_from_their_placed_event() {
+    use ordersmith::ports::OrderQuery;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let start = fixtures::start();
+    let placed = fixtures::new_order_change("o-1", "web", start);
+    let as_placed = placed.snapshot.clone();
+    // o-2's snapshot carries a tag its placed event does not: it is not what the event
+    // makes, so it must be kept.
+    let mut different = fixtures::new_order_change("o-2", "web", start);
+    assert!(different
+        .snapshot
+        .tags
+        .insert("kept-by-its-snapshot".to_string()));
+    let different_snapshot = different.snapshot.clone();
+    let updated = fixtures::new_order_change("o-3", "web", start);
+    let update = fixtures::note_change(&updated.snapshot, "gift wrap", start);
+    let update_snapshot = update.snapshot.clone();
+    store
+        .commit(ChangeSet {
+            orders: vec![placed, different, updated],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    store
+        .commit(ChangeSet {
+            orders: vec![update],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+
+    let snapshot_lengths = || -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT id, length(snapshot) FROM orders ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows
+    };
+    let lengths = snapshot_lengths();
+    assert_eq!(lengths[0], ("o-1".to_string(), 0), "{lengths:?}");
+    assert!(lengths[1].1 > 0 && lengths[2].1 > 0, "{lengths:?}");
+
+    let id = |s: &str| ordersmith::ids::OrderId::parse(s).unwrap();
+    assert_eq!(store.load_order(&id("o-1")).unwrap().unwrap(), as_placed);
+    assert_eq!(
+        store.load_order(&id("o-2")).unwrap().unwrap(),
+        different_snapshot
+    );
+    assert_eq!(
+        store.load_order(&id("o-3")).unwrap().unwrap(),
+        update_snapshot
+    );
+    assert_eq!(
+        store.query_orders(&OrderQuery::default()).unwrap(),
+        vec![as_placed.clone(), different_snapshot, update_snapshot]
+    );
+    // A reopened store (another process) reads it the same way.
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load_order(&id("o-1")).unwrap().unwrap(), as_placed);
+
+    // The placed event gone: reported, in a listing too, never an order made up.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM order_events WHERE order_id = 'o-1'", [])
+        .unwrap();
+    drop(conn);
+    let err = store.load_order(&id("o-1")).unwrap_err();
+    assert_eq!(err.code(), "STORE_CORRUPT", "{err}");
+    assert!(err.to_string().contains("o-1"), "{err}");
+    let err = store.query_orders(&OrderQuery::default()).unwrap_err();
+    assert_eq!(err.code(), "STORE_CORRUPT", "{err}");
+}
+
 #[test]
 fn two_stores_on_one_file_see_each_other_and_conflict() {
     let dir = tempfile::tempdir().unwrap();
@@ -262,7 +348,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
             .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
     assert_eq!(
         store.load_order(&change.snapshot.id).unwrap().unwrap(),
         change.snapshot
@@ -330,8 +416,9 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
         kinds,
         vec![
             ("text".into(), "text".into(), None),
-            ("blob".into(), "blob".into(), Some(1)),
-            ("blob".into(), "blob".into(), Some(1)),
+            // Orders still as they were placed keep no snapshot (migration 9).
+            ("text".into(), "blob".into(), Some(1)),
+            ("text".into(), "blob".into(), Some(1)),
         ]
     );
     let records: Vec<(String, i64)> = conn

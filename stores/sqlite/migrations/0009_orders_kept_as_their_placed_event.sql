@@ -1,0 +1,7 @@
+-- Orders kept as their placed event (issue 9). An order inserted from this version on
+-- whose snapshot is exactly what its `placed` event makes (version 1, nothing else has
+-- happened to it) keeps an empty `snapshot`; reading it rebuilds the order from the
+-- record of its version-1 event in `order_events`, which holds the same order. Its
+-- first update writes the snapshot whole, as before. Rows written before keep their
+-- snapshot. No table changes: this version is what makes an older ordersmith refuse
+-- such a file (SQLITE_SCHEMA_TOO_NEW) instead of failing to read an empty snapshot.
