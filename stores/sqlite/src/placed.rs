@@ -58,22 +58,24 @@ pub(crate) fn order_from_row(
         reason: format!("order {id} keeps no snapshot and {why}"),
     };
     let placed = placed.ok_or_else(|| corrupt("its placed event is missing"))?;
+    // The record must be version 1 of this very order.
+    let from_placed = |order_id: OrderId, version: u64, event: &PlacedOrder| {
+        if version == 1 && order_id.as_str() == id {
+            Ok(Order::from_placed(order_id, event))
+        } else {
+            Err(corrupt("its first event is not its placed event"))
+        }
+    };
     // The quick reading first: the record's order, version and placement, the
     // placement read straight from the event's fields (see `PlacedEvent`).
     if let Ok(record) = serde_json::from_str::<PlacedRecord>(&placed.0) {
-        return if record.version == 1 && record.order_id.as_str() == id {
-            Ok(Order::from_placed(record.order_id, &record.event.0))
-        } else {
-            Err(corrupt("its first event is not its placed event"))
-        };
+        return from_placed(record.order_id, record.version, &record.event.0);
     }
     // Anything else (a record whose `type` is not first, another event, damage): the
     // whole record, for the event it is or the error it gives.
     let record: OrderEventRecord = decode("event record", &placed.0)?;
     match &record.event {
-        OrderEvent::Placed(event) if record.version == 1 && record.order_id.as_str() == id => {
-            Ok(Order::from_placed(record.order_id.clone(), event))
-        }
+        OrderEvent::Placed(event) => from_placed(record.order_id.clone(), record.version, event),
         _ => Err(corrupt("its first event is not its placed event")),
     }
 }
@@ -170,9 +172,25 @@ mod tests {
     fn another_event_or_another_order_is_corruption_not_an_order() {
         let (record, _) = placed_record("o-1");
         let json = serde_json::to_string(&record).unwrap();
+        // The same record with `type` last, so it is read by the whole-record path.
+        let mut value = serde_json::to_value(&record).unwrap();
+        let event = value["event"].as_object_mut().unwrap();
+        let kind = event.remove("type").unwrap();
+        event.insert("type".into(), kind);
+        let slow = serde_json::to_string(&value).unwrap();
+        value["version"] = 2.into();
+        let slow_second = serde_json::to_string(&value).unwrap();
+        assert!(json.contains(r#""version":1,"#), "{json}");
         for (id, doc) in [
-            // Another order's placed event.
+            // Another order's placed event, on either path.
             ("o-2", json.clone()),
+            ("o-2", slow),
+            // This order's placement, but not its first version, on either path.
+            (
+                "o-1",
+                json.replacen(r#""version":1,"#, r#""version":2,"#, 1),
+            ),
+            ("o-1", slow_second),
             // The right order, but not a placement.
             (
                 "o-1",
@@ -181,7 +199,9 @@ mod tests {
             // Not JSON at all.
             ("o-1", "{\"order_id\":".to_string()),
         ] {
-            let err = order_from_row(id, &Doc(String::new()), Some(&Doc(doc))).unwrap_err();
+            let Err(err) = order_from_row(id, &Doc(String::new()), Some(&Doc(doc.clone()))) else {
+                panic!("{id} read from {doc}");
+            };
             assert_eq!(err.code(), "STORE_CORRUPT", "{err}");
         }
         let err = order_from_row("o-1", &Doc(String::new()), None).unwrap_err();
