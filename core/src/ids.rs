@@ -125,6 +125,27 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// `f` of `parts` joined, put together in a buffer on the stack when the text fits an
+/// id ([`MAX_ID_LEN`] bytes), and in a `String` otherwise (where `f` refuses it).
+fn on_stack<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; MAX_ID_LEN];
+    let mut len = 0;
+    for part in parts {
+        let end = len + part.len();
+        match buf.get_mut(len..end) {
+            Some(room) => room.copy_from_slice(part.as_bytes()),
+            None => return f(&parts.concat()),
+        }
+        len = end;
+    }
+    // Whole `str`s joined are UTF-8: the check cannot fail, and the fallback keeps it
+    // free of a panic path.
+    match buf.get(..len).map(std::str::from_utf8) {
+        Some(Ok(text)) => f(text),
+        _ => f(&parts.concat()),
+    }
+}
+
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
         $(#[$doc])*
@@ -143,6 +164,14 @@ macro_rules! string_id {
             fn parse_str(s: &str) -> Result<Self, IdError> {
                 validate_text($kind, s, MAX_ID_LEN)?;
                 Ok(Self(Arc::from(s)))
+            }
+
+            /// Validates and wraps `parts` joined: the text is put together in a
+            /// buffer on the stack, so the id's own allocation is the only one (a
+            /// joined `String` first was a second, freed at once).
+            #[allow(dead_code)]
+            pub(crate) fn joined(parts: &[&str]) -> Result<Self, IdError> {
+                on_stack(parts, Self::parse_str)
             }
 
             /// The id as text.
@@ -308,6 +337,33 @@ mod tests {
                 validate_text_by_chars("id", &s, max)
             );
         }
+    }
+
+    proptest::proptest! {
+        // Joining on the stack gives the id (or the error) that parsing the joined
+        // text gives: at, under and over the length limit, multi-byte text included.
+        #[test]
+        fn joined_ids_are_parsed_joined_text(
+            parts in proptest::collection::vec("[a-z0-9:é\u{1}\u{200B} ]{0,40}", 0..8),
+        ) {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            proptest::prop_assert_eq!(
+                ReservationId::joined(&parts),
+                ReservationId::parse(parts.concat())
+            );
+        }
+    }
+
+    #[test]
+    fn ids_joined_at_the_length_limit() {
+        let half = "x".repeat(MAX_ID_LEN / 2);
+        let full = ReservationId::joined(&[&half, &half]).unwrap();
+        assert_eq!(full.as_str().len(), MAX_ID_LEN);
+        assert_eq!(
+            ReservationId::joined(&[&half, &half, "y"]),
+            ReservationId::parse(format!("{half}{half}y"))
+        );
+        assert!(ReservationId::joined(&[&half, &half, "y"]).is_err());
     }
 
     #[test]

@@ -126,11 +126,11 @@ pub(crate) fn reservation_id(
     line: &LineId,
     k: usize,
 ) -> Result<ReservationId, EngineError> {
-    // `<order>:<line>:v<version>:<k>`, concatenated into one buffer (`format!` was a
-    // fifth of the cost of reserving a line, `write!` of the two numbers another tenth),
-    // then copied once into the id.
+    // `<order>:<line>:v<version>:<k>`, joined on the stack (`format!` was a fifth of
+    // the cost of reserving a line, `write!` of the two numbers another tenth, a joined
+    // `String` an allocation freed at once), then copied once into the id.
     let (mut version, mut index) = (itoa::Buffer::new(), itoa::Buffer::new());
-    let id = [
+    ReservationId::joined(&[
         order.id.as_str(),
         ":",
         line.as_str(),
@@ -138,9 +138,8 @@ pub(crate) fn reservation_id(
         version.format(order.version),
         ":",
         index.format(k),
-    ]
-    .concat();
-    ReservationId::try_from(id.as_str()).map_err(|e| EngineError::Order(OrderError::from(e)))
+    ])
+    .map_err(|e| EngineError::Order(OrderError::from(e)))
 }
 
 /// The reservation's reference text, `order <order> line <line>`.

@@ -492,7 +492,7 @@ impl Engine {
                 continue;
             }
             let mark = tx.entries.len();
-            match self.place_in::<R>(tx, new, prepared, ctx, true, Some(&stored)) {
+            match self.place_in::<R>(tx, new, prepared, ctx, true, Some(&stored), 0) {
                 Ok(written) => {
                     if !written.changes.is_empty() {
                         for key in &prepared.keys {

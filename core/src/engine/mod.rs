@@ -869,7 +869,7 @@ impl Engine {
     /// of its placing time (ADR 0002).
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
         let prepared = PreparedPlace::new(&new, ctx)?;
-        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true, None))
+        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true, None, 0))
     }
 
     /// Places a new order and runs `then` on it in the same atomic write: one commit,
@@ -924,9 +924,13 @@ impl Engine {
             idempotency_key: None,
         };
         self.write(|engine, tx| {
+            // Room in the records and announcements for the follow-ups' events (a
+            // confirmation's allocations, a payment, a shipment), so recording them
+            // does not move the placement's.
+            let room = 2 * (then.len() + new.lines.len());
             // Rules run once, after the follow-ups (below): a rule's auto-confirm never
             // collides with a follow-up confirmation.
-            let placed = engine.place_in::<Fresh>(tx, &new, &prepared, ctx, false, None)?;
+            let placed = engine.place_in::<Fresh>(tx, &new, &prepared, ctx, false, None, room)?;
             if let Fresh::Existing(order) = placed.value {
                 return Ok(Written {
                     changes: ChangeSet::default(),
@@ -949,8 +953,12 @@ impl Engine {
             let (mut unrecorded, mut recorded_to) = (Vec::new(), order.version);
             for command in &then {
                 let step = engine.step_owned(tx, order, command)?;
-                if unrecorded.is_empty() {
+                if unrecorded.is_empty() && then.len() == 1 {
                     unrecorded = step.events;
+                } else if unrecorded.is_empty() {
+                    // More steps follow: room for theirs too.
+                    unrecorded = Vec::with_capacity(room);
+                    unrecorded.extend(step.events);
                 } else {
                     unrecorded.extend(step.events);
                 }
@@ -1020,7 +1028,9 @@ impl Engine {
     }
 
     /// The body of a placement inside a write: the existing order for a key seen with
-    /// the same content, or the new order and its change set.
+    /// the same content, or the new order and its change set, whose records and
+    /// announcements have `room` for that many events the caller adds after.
+    #[allow(clippy::too_many_arguments)]
     fn place_in<R: Placement>(
         &self,
         tx: &mut Tx<'_>,
@@ -1029,6 +1039,7 @@ impl Engine {
         ctx: &CommandContext,
         run_rules: bool,
         stored: Option<&StoredKeys>,
+        room: usize,
     ) -> Result<Written<R>, EngineError> {
         let PreparedPlace {
             placed,
@@ -1085,7 +1096,7 @@ impl Engine {
         let version = snapshot.version;
         // The snapshot moves into the change set; the caller's value is made from it
         // there (a copy of the order, or only its id for a bulk import).
-        let mut changes = self.changes_for_owned(tx.now, snapshot, 0, events, ctx)?;
+        let mut changes = self.changes_for_owned(tx.now, snapshot, 0, events, ctx, room)?;
         rules::attribute(&mut changes, 1, &ruled)?;
         changes.idempotency = keys
             .iter()
@@ -1360,10 +1371,11 @@ impl Engine {
         events: Vec<OrderEvent>,
         ctx: &CommandContext,
     ) -> Result<ChangeSet, EngineError> {
-        self.changes_for_owned(now, snapshot.clone(), expected_version, events, ctx)
+        self.changes_for_owned(now, snapshot.clone(), expected_version, events, ctx, 0)
     }
 
-    /// [`Engine::changes_for`] with the snapshot moved in rather than copied.
+    /// [`Engine::changes_for`] with the snapshot moved in rather than copied, and
+    /// `room` for that many more events in its records and announcements.
     pub(crate) fn changes_for_owned(
         &self,
         now: DateTime<Utc>,
@@ -1371,9 +1383,10 @@ impl Engine {
         expected_version: u64,
         events: Vec<OrderEvent>,
         ctx: &CommandContext,
+        room: usize,
     ) -> Result<ChangeSet, EngineError> {
-        let mut records = Vec::with_capacity(events.len());
-        let mut outbox = Vec::with_capacity(events.len());
+        let mut records = Vec::with_capacity(events.len() + room);
+        let mut outbox = Vec::with_capacity(events.len() + room);
         event_records(
             now,
             &snapshot.id,
