@@ -37,7 +37,7 @@ impl PyEngine {
         let sku = sku.as_str();
         let location = location.as_str();
         let quantity = quantity.0;
-        let reference = reference.map(|v| v.0);
+        let reference = reference.map(|v| v.0.into());
         let request = ReserveRequest {
             id: id_arg(py, id, ReservationId::parse)?,
             variant: vid(py, sku)?,

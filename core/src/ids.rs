@@ -126,8 +126,8 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
 }
 
 /// `f` of `parts` joined, put together in a buffer on the stack when the text fits an
-/// id ([`MAX_ID_LEN`] bytes), and in a `String` otherwise (where `f` refuses it).
-fn on_stack<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+/// id ([`MAX_ID_LEN`] bytes), and in a `String` otherwise (which an id's `f` refuses).
+pub(crate) fn on_stack<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
     let mut buf = [0u8; MAX_ID_LEN];
     let mut len = 0;
     for part in parts {

@@ -178,7 +178,7 @@ fn step(
                         committed: 0,
                         released: 0,
                         expires_at: request.expires_at,
-                        reference: request.reference,
+                        reference: request.reference.as_deref().map(str::to_string),
                         order: request.order,
                         state: ReservationState::Active,
                         components,
@@ -514,7 +514,8 @@ proptest! {
                         _ => (*v, *l),
                     };
                     let expires_at = ttl_min.map(|m| now + Duration::minutes(m));
-                    let reference = reference.then(|| format!("order line {id}"));
+                    let reference: Option<std::sync::Arc<str>> =
+                        reference.then(|| format!("order line {id}").into());
                     let order = order.map(|o| OrderId::parse(format!("o-{o}")).unwrap());
                     let mut request = ReserveRequest::new(res(*id), var(kv), loc(kl), *qty)
                         .expiring(expires_at);

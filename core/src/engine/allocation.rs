@@ -9,6 +9,8 @@
 //! Variants the ledger does not know (never registered, not a bundle) are not
 //! stock-tracked: they are never reserved, like a product without "track quantity".
 
+use std::sync::Arc;
+
 use crate::stock::FastMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -142,9 +144,13 @@ pub(crate) fn reservation_id(
     .map_err(|e| EngineError::Order(OrderError::from(e)))
 }
 
-/// The reservation's reference text, `order <order> line <line>`.
-fn reservation_reference(order: &Order, line: &LineId) -> String {
-    ["order ", order.id.as_str(), " line ", line.as_str()].concat()
+/// The reservation's reference text, `order <order> line <line>`, joined on the stack
+/// and copied once into the text the stock log and the ledger share.
+fn reservation_reference(order: &Order, line: &LineId) -> Arc<str> {
+    crate::ids::on_stack(
+        &["order ", order.id.as_str(), " line ", line.as_str()],
+        |text: &str| Arc::from(text),
+    )
 }
 
 fn ranked_locations<'a>(ledger: &'a StockLedger, avoid: Option<&LocationId>) -> Vec<&'a Location> {
@@ -766,6 +772,6 @@ mod tests {
             reservation_id(&order, &line, 1004).unwrap().as_str(),
             "o-17:L3:v12:1004"
         );
-        assert_eq!(reservation_reference(&order, &line), "order o-17 line L3");
+        assert_eq!(&*reservation_reference(&order, &line), "order o-17 line L3");
     }
 }

@@ -108,10 +108,7 @@ impl StockLedger {
     pub(super) fn held_reference(&self, h: &Held) -> Option<&str> {
         match h.reference {
             NO_REFERENCE => None,
-            i => self
-                .references
-                .get(usize::try_from(i).ok()?)
-                .map(String::as_str),
+            i => self.references.get(usize::try_from(i).ok()?).map(|t| &**t),
         }
     }
 

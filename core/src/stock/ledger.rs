@@ -2,7 +2,7 @@
 
 use super::FastMap;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -538,7 +538,7 @@ pub struct StockLedger {
     /// The journal as compact records; `references` holds their reference texts and
     /// `whole_kinds` the kinds that name counts or transfers.
     pub(super) journal: Chunked<Record>,
-    pub(super) references: Chunked<String>,
+    pub(super) references: Chunked<Arc<str>>,
     pub(super) whole_kinds: Chunked<MovementKind>,
     /// Every reservation ever made (ids are idempotency keys), in the order made, as
     /// compact records; `reservation_index` maps an id to its position. Orders and
@@ -572,7 +572,7 @@ struct LedgerData {
     slots: Vec<VariantSlot>,
     bundles: FastMap<VariantId, Bundle>,
     journal: Vec<Record>,
-    references: Vec<String>,
+    references: Vec<Arc<str>>,
     whole_kinds: Vec<MovementKind>,
     reservations: Vec<Held>,
     reservation_orders: Vec<OrderId>,
@@ -819,7 +819,10 @@ impl StockLedger {
             RESERVATION_REFERENCE => reservation
                 .and_then(|h| self.held_reference(h))
                 .map(str::to_string),
-            i => self.references.get(usize::try_from(i).ok()?).cloned(),
+            i => self
+                .references
+                .get(usize::try_from(i).ok()?)
+                .map(|t| t.to_string()),
         };
         Some(Movement {
             seq: u64::try_from(index).ok()?.saturating_add(1),

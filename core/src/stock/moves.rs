@@ -1,6 +1,8 @@
 //! Movements that need no reservation: incoming, receipts, adjustments, returns,
 //! quarantine, write-offs and transfers. Every balance change goes through `post`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::ids::{LocationId, TransferId, VariantId};
@@ -110,7 +112,7 @@ impl StockLedger {
             (None, _) => NO_REFERENCE,
             (Some(_), Some(_)) => RESERVATION_REFERENCE,
             (Some(text), None) => {
-                self.references.push(text.to_string());
+                self.references.push(Arc::from(text));
                 u32::try_from(self.references.len() - 1).unwrap_or(NO_REFERENCE)
             }
         };

@@ -1,5 +1,7 @@
 //! Two-phase reservations: reserve, then commit (sold) or release; the expiry sweep.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +33,9 @@ pub struct ReserveRequest {
     pub quantity: u32,
     /// When the hold lapses unless committed; `None` holds until released.
     pub expires_at: Option<DateTime<Utc>>,
-    /// The caller's reference, e.g. `"order o-1 line 2"`.
-    pub reference: Option<String>,
+    /// The caller's reference, e.g. `"order o-1 line 2"` (shared text: the ledger and
+    /// the stock log keep one copy between them).
+    pub reference: Option<Arc<str>>,
     /// The order that owns the reservation. The engine sets it for the reservations an
     /// order's confirmation makes; a host reserving stock by hand leaves it `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,7 +75,7 @@ impl ReserveRequest {
     }
 
     /// With a reference.
-    pub fn with_reference(mut self, reference: impl Into<String>) -> Self {
+    pub fn with_reference(mut self, reference: impl Into<Arc<str>>) -> Self {
         self.reference = Some(reference.into());
         self
     }
@@ -94,8 +97,9 @@ pub struct KeyedReserveRequest {
     pub quantity: u32,
     /// When the hold lapses unless committed; `None` holds until released.
     pub expires_at: Option<DateTime<Utc>>,
-    /// The caller's reference, e.g. `"order o-1 line 2"`.
-    pub reference: Option<String>,
+    /// The caller's reference, e.g. `"order o-1 line 2"` (shared text: the ledger and
+    /// the stock log keep one copy between them).
+    pub reference: Option<Arc<str>>,
     /// The order that owns the reservation.
     pub order: Option<OrderId>,
 }
@@ -123,7 +127,7 @@ struct Accepted {
     location: u32,
     quantity: u32,
     expires_at: Option<DateTime<Utc>>,
-    reference: Option<String>,
+    reference: Option<Arc<str>>,
     order: Option<OrderId>,
 }
 
