@@ -85,6 +85,9 @@ def test_stock_commands(stocked: ordersmith.Engine) -> None:
     assert e.levels("MUG")["on_hand"] == 15
     events = e.reserve("R-1", "MUG", "IST", 2, reference="manual")
     assert events[0]["kind"] == "reserve"
+    # The reference the ledger keeps is the one given (shared text in the engine).
+    held = {r["id"]: r["reference"] for r in e.reservations(sku="MUG")}
+    assert held["R-1"] == "manual"
     e.commit("R-1", 1)
     e.release("R-1")
     assert e.level("MUG", "IST")["reserved"] == 0

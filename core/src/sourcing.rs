@@ -346,10 +346,19 @@ impl Planner<'_> {
     /// Units ranked location `i` can cover of what `remaining` still needs, taking
     /// lines in order against the stock they share.
     fn coverage(&self, i: usize, remaining: &[u32]) -> u64 {
-        let mut taken = vec![0u64; self.variants];
+        // Units taken of each stock variant so far: on the stack for the few variants
+        // of most orders (this runs for every ranked location).
+        let (mut few, mut many) = ([0u64; 16], Vec::new());
+        let taken: &mut [u64] = match few.get_mut(..self.variants) {
+            Some(taken) => taken,
+            None => {
+                many.resize(self.variants, 0);
+                &mut many
+            }
+        };
         let mut covered = 0u64;
         for (k, need) in remaining.iter().enumerate() {
-            let take = self.free_line(i, k, &taken).min(u64::from(*need));
+            let take = self.free_line(i, k, taken).min(u64::from(*need));
             if take == 0 {
                 continue;
             }
@@ -528,10 +537,12 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         }
     };
 
-    let complete: Vec<usize> = (0..p.ranked.len())
-        .filter(|&i| p.coverage(i, &remaining) == total)
-        .collect();
-    if let Some(&first) = complete.first() {
+    // The best-ranked location with everything, and (for the explanation alone) how
+    // many have everything.
+    let mut complete = (0..p.ranked.len()).filter(|&i| p.coverage(i, &remaining) == total);
+    let first = complete.next();
+    let others = if p.explain { complete.count() } else { 0 };
+    if let Some(first) = first {
         p.take_all_from(first, &mut remaining);
         p.note(|p| {
             let name = p
@@ -539,12 +550,12 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
                 .get(first)
                 .map(|l| p.describe(l))
                 .unwrap_or_default();
-            let why = if complete.len() == 1 {
+            let why = if others == 0 {
                 "the only location with everything in stock".to_string()
             } else {
                 format!(
                     "the best-ranked of {} locations with everything in stock",
-                    complete.len()
+                    others + 1
                 )
             };
             format!("{} from {name}, {why}", all())
@@ -661,8 +672,11 @@ fn validate(lines: &[SourcingLine]) -> Result<(), SourcingError> {
             max: MAX_LINES,
         });
     }
+    // A line named twice: the few lines of an order compared pairwise (no allocation,
+    // no hashing), many through a set (which allocates only once used).
+    let few = lines.len() <= 16;
     let mut seen: HashSet<&LineId, foldhash::fast::RandomState> = HashSet::default();
-    for l in lines {
+    for (i, l) in lines.iter().enumerate() {
         if l.quantity == 0 || l.quantity > MAX_QUANTITY {
             return Err(SourcingError::InvalidQuantity {
                 line: l.line.clone(),
@@ -670,7 +684,12 @@ fn validate(lines: &[SourcingLine]) -> Result<(), SourcingError> {
                 max: MAX_QUANTITY,
             });
         }
-        if !seen.insert(&l.line) {
+        let repeated = if few {
+            lines.iter().take(i).any(|o| o.line == l.line)
+        } else {
+            !seen.insert(&l.line)
+        };
+        if repeated {
             return Err(SourcingError::DuplicateLine {
                 line: l.line.clone(),
             });

@@ -748,6 +748,51 @@ fn sourcing_prefers_one_location_with_everything() {
 }
 
 #[test]
+fn sourcing_names_how_many_locations_have_everything() {
+    let (locs, stock) = sourcing_fixture();
+    // Two mugs: Istanbul (priority 1) and Ankara (priority 2) both have them.
+    let p = plan(
+        &[line("1", "MUG", 2)],
+        &locs,
+        &stock,
+        &SourcingStrategy::Priority,
+        true,
+    )
+    .unwrap();
+    assert_eq!(p.locations(), vec![&l("IST")]);
+    assert!(
+        p.explanation[0].ends_with("the best-ranked of 2 locations with everything in stock"),
+        "{:?}",
+        p.explanation
+    );
+}
+
+#[test]
+fn sourcing_refuses_a_line_named_twice_or_an_impossible_quantity_in_line_order() {
+    let (locs, stock) = sourcing_fixture();
+    // Few lines are compared pairwise, many go through a set: both report the first
+    // problem in line order, whichever kind it is.
+    for count in [2, 16, 17, 40] {
+        let mut lines: Vec<SourcingLine> = (0..count)
+            .map(|i| line(&format!("L{i}"), "MUG", 1))
+            .collect();
+        let last = count - 1;
+        lines[last] = line("L0", "MUG", 1);
+        let err = plan(&lines, &locs, &stock, &SourcingStrategy::Priority, true).unwrap_err();
+        assert_eq!(err.code(), "SOURCING_DUPLICATE_LINE", "{count}: {err}");
+        assert!(err.to_string().contains("L0"), "{err}");
+        // A zero quantity on the line before the repeat is reported first.
+        lines[last - 1] = line(&format!("L{}", last - 1), "MUG", 0);
+        let err = plan(&lines, &locs, &stock, &SourcingStrategy::Priority, true).unwrap_err();
+        assert_eq!(err.code(), "SOURCING_INVALID_QUANTITY", "{count}: {err}");
+        // Distinct lines plan.
+        lines[last] = line(&format!("L{last}"), "MUG", 1);
+        lines[last - 1] = line(&format!("L{}", last - 1), "MUG", 1);
+        assert!(plan(&lines, &locs, &stock, &SourcingStrategy::Priority, true).is_ok());
+    }
+}
+
+#[test]
 fn sourcing_splits_by_priority_or_fewest_shipments() {
     let (locs, stock) = sourcing_fixture();
     let lines = vec![line("1", "MUG", 12), line("2", "BOOK", 3)];

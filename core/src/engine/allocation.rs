@@ -379,9 +379,30 @@ fn decide_reservations(
     avoid: Option<&LocationId>,
     explain: bool,
 ) -> Result<Decided, EngineError> {
-    let locations = ranked_locations(ledger, avoid);
     let plan = plan_lines(config, ledger, order, needs, avoid, explain)?;
-    let mut reserves: Vec<Reserve> = Vec::new();
+    let mut reserves: Vec<Reserve> = Vec::with_capacity(plan.assignments.len());
+    for a in &plan.assignments {
+        let Some(line) = needs.iter().find(|l| l.id == a.line) else {
+            continue;
+        };
+        reserves.push(Reserve {
+            line: a.line.clone(),
+            variant: line.variant.clone(),
+            location: a.location.clone(),
+            quantity: a.quantity,
+            ahead_of_stock: false,
+        });
+    }
+    let mut short: Vec<(String, StockError)> = Vec::new();
+    if plan.unfilled.is_empty() {
+        // Everything is sourced from stock (the common case): no backorder to judge.
+        return Ok(Decided {
+            plan,
+            reserves,
+            short,
+        });
+    }
+    let locations = ranked_locations(ledger, avoid);
     // Units of each stock variant (a bundle's components counted as such) this plan
     // takes per location, so what is left for backorders is judged on the same stock.
     let mut planned: FastMap<(VariantId, LocationId), u64> = FastMap::default();
@@ -395,19 +416,10 @@ fn decide_reservations(
         }
     };
     for a in &plan.assignments {
-        let Some(line) = needs.iter().find(|l| l.id == a.line) else {
-            continue;
-        };
-        take(&mut planned, &line.variant, &a.location, a.quantity);
-        reserves.push(Reserve {
-            line: a.line.clone(),
-            variant: line.variant.clone(),
-            location: a.location.clone(),
-            quantity: a.quantity,
-            ahead_of_stock: false,
-        });
+        if let Some(line) = needs.iter().find(|l| l.id == a.line) {
+            take(&mut planned, &line.variant, &a.location, a.quantity);
+        }
     }
-    let mut short: Vec<(String, StockError)> = Vec::new();
     for u in &plan.unfilled {
         let (Some(line), Some(best)) = (needs.iter().find(|l| l.id == u.line), locations.first())
         else {
