@@ -994,16 +994,20 @@ impl Engine {
             changes.orders.push(change);
             // Automation rules (issue 14): the triggers of the placement and its
             // follow-ups, in one go.
-            // (Borrowed: the placed event alone is the whole order again.)
-            let events: Vec<&OrderEvent> = changes
-                .orders
-                .iter()
-                .filter(|c| c.snapshot.id == order.id)
-                .flat_map(|c| c.events.iter().map(|r| &r.event))
-                .collect();
+            // (Borrowed: the placed event alone is the whole order again; and gathered
+            // only when rules are live, as without them there is nothing to run.)
             let before_rules = order.version;
-            let ruled = rules::run_for(engine, tx, &mut order, &events, &[])?;
-            drop(events);
+            let ruled = if engine.config.rules.live.is_some() {
+                let events: Vec<&OrderEvent> = changes
+                    .orders
+                    .iter()
+                    .filter(|c| c.snapshot.id == order.id)
+                    .flat_map(|c| c.events.iter().map(|r| &r.event))
+                    .collect();
+                rules::run_for(engine, tx, &mut order, &events, &[])?
+            } else {
+                Vec::new()
+            };
             if !ruled.is_empty() {
                 let mut caused: Vec<OrderEvent> = ruled.iter().map(|c| c.event.clone()).collect();
                 let notes = notifications::requests(&engine.config, &order, &caused);
