@@ -486,7 +486,14 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
     }
     let events = match command {
         OrderCommand::Place { .. } => Vec::new(),
-        OrderCommand::Confirm => vec![OrderEvent::Confirmed],
+        OrderCommand::Confirm => {
+            // Room for what the engine appends to a confirmation: an allocation per
+            // line, the fulfilments it opens, a notification (growing the vector for
+            // them copied its events once per confirmation).
+            let mut events = Vec::with_capacity(2 + 2 * order.lines.len());
+            events.push(OrderEvent::Confirmed);
+            events
+        }
         OrderCommand::Hold { reason, note } => {
             if let Some(n) = note {
                 check_text("hold note", n, limits::MAX_LONG_TEXT)?;
