@@ -23,6 +23,7 @@ use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 
 mod history;
+use crate::stock::chunked::Chunked;
 use crate::stock::StockLogEntry;
 use history::History;
 
@@ -388,7 +389,8 @@ struct State {
     /// In commit order. Order events are held as references into `orders` and written
     /// as JSON only when the host reads them: one copy of each event in memory.
     outbox: OutboxQueue,
-    stock_log: Vec<StockLogEntry>,
+    /// Appended to in chunks, so a growing log is never copied to grow.
+    stock_log: Chunked<StockLogEntry>,
     /// namespace → key → (version, JSON).
     records: BTreeMap<String, BTreeMap<String, (u64, String)>>,
     /// Invoice series: the last number taken in each.
@@ -518,8 +520,7 @@ impl Store for MemoryStore {
         let start = usize::try_from(after_seq).unwrap_or(usize::MAX);
         Ok(state
             .stock_log
-            .iter()
-            .skip(start)
+            .iter_from(start)
             .take(limit)
             .cloned()
             .collect())
@@ -667,7 +668,9 @@ impl Store for MemoryStore {
             }
         }
         if let Some(stock) = changes.stock {
-            state.stock_log.extend(stock.entries);
+            for entry in stock.entries {
+                state.stock_log.push(entry);
+            }
         }
         for record in changes.idempotency {
             let (key, kept) = KeptRecord::new(record);

@@ -21,7 +21,7 @@ const CHUNK: usize = 1024;
 /// chunk first (`Arc::make_mut`). Appends go to the tail, a plain vector, so the write
 /// path pays no atomic operation for them.
 #[derive(Clone)]
-pub(super) struct Chunked<T> {
+pub(crate) struct Chunked<T> {
     sealed: Vec<Arc<Vec<T>>>,
     tail: Vec<T>,
 }
@@ -38,7 +38,7 @@ impl<T> Default for Chunked<T> {
 impl<T: Clone> Chunked<T> {
     /// Elements held.
     #[inline]
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.sealed.len() * CHUNK + self.tail.len()
     }
 
@@ -63,7 +63,7 @@ impl<T: Clone> Chunked<T> {
 
     /// Appends `value`; a full tail is sealed.
     #[inline]
-    pub(super) fn push(&mut self, value: T) {
+    pub(crate) fn push(&mut self, value: T) {
         self.tail.push(value);
         if self.tail.len() >= CHUNK {
             self.seal();
@@ -77,8 +77,22 @@ impl<T: Clone> Chunked<T> {
         self.sealed.push(Arc::new(full));
     }
 
+    /// The elements from `start` on, oldest first: the chunks before it are stepped
+    /// over, not walked.
+    pub(crate) fn iter_from(&self, start: usize) -> impl Iterator<Item = &T> + '_ {
+        let first = (start / CHUNK).min(self.sealed.len());
+        let in_sealed = self
+            .sealed
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|chunk| chunk.iter());
+        let skip = start.saturating_sub(first * CHUNK);
+        in_sealed.chain(self.tail.iter()).skip(skip)
+    }
+
     /// Every element, oldest first.
-    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
         self.sealed
             .iter()
             .flat_map(|chunk| chunk.iter())
@@ -193,6 +207,33 @@ mod tests {
             let json = serde_json::to_string(&list).unwrap();
             prop_assert_eq!(&json, &serde_json::to_string(&model).unwrap());
             prop_assert_eq!(serde_json::from_str::<Chunked<u32>>(&json).unwrap(), list);
+        }
+
+        /// Reading from a position gives what skipping to it gives, in a sealed chunk,
+        /// at a chunk's edge, in the tail and past the end.
+        #[test]
+        fn iter_from_is_skip(len in 0usize..(3 * CHUNK + 5), start in 0usize..(4 * CHUNK)) {
+            let list: Chunked<usize> = (0..len).collect();
+            let from: Vec<usize> = list.iter_from(start).copied().collect();
+            let skipped: Vec<usize> = list.iter().skip(start).copied().collect();
+            prop_assert_eq!(from, skipped);
+        }
+    }
+
+    #[test]
+    fn iter_from_at_chunk_edges() {
+        let list: Chunked<usize> = (0..2 * CHUNK + 3).collect();
+        for start in [
+            0,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            2 * CHUNK,
+            2 * CHUNK + 3,
+            5 * CHUNK,
+        ] {
+            let from: Vec<usize> = list.iter_from(start).copied().collect();
+            assert_eq!(from, (start..2 * CHUNK + 3).collect::<Vec<_>>(), "{start}");
         }
     }
 }

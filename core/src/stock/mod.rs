@@ -51,7 +51,7 @@
 
 mod bundle;
 mod channel;
-mod chunked;
+pub(crate) mod chunked;
 mod command;
 mod count;
 mod error;
