@@ -523,7 +523,7 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         ranked,
         free,
         strategy,
-        assignments: Vec::new(),
+        assignments: Vec::with_capacity(lines.len()),
         explain,
         explanation: Vec::new(),
     };

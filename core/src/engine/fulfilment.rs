@@ -65,14 +65,22 @@ pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
             put_back,
         })));
     }
-    let mut locations: Vec<&LocationId> = Vec::new();
-    for a in order.lines.iter().flat_map(|l| &l.allocations) {
-        if !locations.contains(&&a.location) {
-            locations.push(&a.location);
-        }
-    }
+    // Each location holding stock for the order, once, in order of first appearance:
+    // the first eight kept on the stack (an order rarely ships from more), any more
+    // in a vector.
+    let mut few: [Option<&LocationId>; 8] = [None; 8];
+    let mut more: Vec<&LocationId> = Vec::new();
     let mut next = order.fulfilments.len();
-    for location in locations {
+    for a in order.lines.iter().flat_map(|l| l.allocations.iter()) {
+        let location = &a.location;
+        let mut seen = few.iter().map_while(|l| *l);
+        if seen.any(|l| l == location) || more.contains(&location) {
+            continue;
+        }
+        match few.iter_mut().find(|l| l.is_none()) {
+            Some(free) => *free = Some(location),
+            None => more.push(location),
+        }
         let open = order
             .fulfilments
             .iter()
@@ -504,4 +512,64 @@ pub struct PickListLine {
     pub title: Option<String>,
     /// Units still to pick.
     pub quantity: u32,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::ids::{ChannelId, ReservationId, VariantId};
+    use crate::money::{Currency, Money};
+    use crate::order::{place, Allocation, NewLine, NewOrder};
+
+    // A confirmation opens one fulfilment per location that holds stock for the order,
+    // in the order the lines name them, however many locations (the first eight are
+    // tracked on the stack, the rest in a vector) and however often one repeats.
+    #[test]
+    fn a_fulfilment_opens_once_per_location_in_order_of_first_appearance() {
+        let try_ = Currency::parse("TRY").unwrap();
+        let lines: Vec<NewLine> = (0..14)
+            .map(|i| {
+                NewLine::new(
+                    VariantId::parse(format!("SKU-{i}")).unwrap(),
+                    1,
+                    Money::new("10.00".parse().unwrap(), try_).unwrap(),
+                )
+            })
+            .collect();
+        let new = NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            try_,
+            lines,
+        );
+        let OrderEvent::Placed(placed) = place(&new).unwrap() else {
+            panic!("place gives a placed event");
+        };
+        let mut order = Order::from_placed(OrderId::parse("o-1").unwrap(), &placed);
+        // Lines 0..14 held at W0, W1, W0, W2, ... : ten distinct locations, repeats
+        // before and after the eighth.
+        let at = [0, 1, 0, 2, 3, 4, 5, 6, 7, 1, 8, 9, 8, 0];
+        for (k, line) in order.lines.make_mut().iter_mut().enumerate() {
+            line.allocations = Box::new([Allocation {
+                reservation: ReservationId::parse(format!("r-{k}")).unwrap(),
+                location: LocationId::parse(format!("W{}", at[k])).unwrap(),
+                quantity: 1,
+            }]);
+        }
+        let opened: Vec<(String, String)> = sync_fulfilments(&order)
+            .into_iter()
+            .map(|e| match e {
+                OrderEvent::FulfilmentOpened {
+                    fulfilment,
+                    location,
+                } => (fulfilment, location.to_string()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let expected: Vec<(String, String)> = (0..10)
+            .map(|n| (format!("F{}", n + 1), format!("W{n}")))
+            .collect();
+        assert_eq!(opened, expected);
+    }
 }
