@@ -12,7 +12,7 @@ use super::command::{LineEdit, LineQuantity, NewLine, NewOrder, OrderCommand, Or
 use super::error::OrderError;
 use super::event::{OrderEvent, PlacedOrder};
 use super::limits;
-use super::model::{shared, LineQuantities, Order, OrderLine, OrderStatus, TaxLine};
+use super::model::{shared, Discount, LineQuantities, Order, OrderLine, OrderStatus, TaxLine};
 
 /// Where a command takes an order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,10 +237,15 @@ fn check_quantity(quantity: u32) -> Result<(), OrderError> {
     Ok(())
 }
 
-fn check_discounts(line: &OrderLine, label: &str) -> Result<(), OrderError> {
-    let currency = line.unit_price.currency();
-    let discount = Money::sum(currency, line.discounts.iter().map(|d| &d.amount))?;
-    let subtotal = line.unit_price.times(u64::from(line.quantity))?;
+/// A line's discounts may not exceed what `quantity` units at `unit_price` cost.
+fn check_discounts(
+    unit_price: &Money,
+    quantity: u32,
+    discounts: &[Discount],
+    label: &str,
+) -> Result<(), OrderError> {
+    let discount = Money::sum(unit_price.currency(), discounts.iter().map(|d| &d.amount))?;
+    let subtotal = unit_price.times(u64::from(quantity))?;
     if discount.amount() > subtotal.amount() {
         return Err(OrderError::DiscountExceedsLine {
             line: label.to_string(),
@@ -253,6 +258,12 @@ fn check_discounts(line: &OrderLine, label: &str) -> Result<(), OrderError> {
 
 /// Validates a new line and turns it into an order line with id `L{number}`.
 fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLine, OrderError> {
+    check_line(new, currency)?;
+    Ok(make_line(new, number))
+}
+
+/// Every check a new line must pass, in the order its errors are reported.
+fn check_line(new: &NewLine, currency: Currency) -> Result<(), OrderError> {
     check_quantity(new.quantity)?;
     check_money("unit price", &new.unit_price, currency, false)?;
     check_count("discounts", new.discounts.len(), limits::MAX_DISCOUNTS)?;
@@ -269,7 +280,12 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
     if let Some(r) = &new.external_ref {
         check_text("line external_ref", r, limits::MAX_SHORT_TEXT)?;
     }
-    let line = OrderLine {
+    check_discounts(&new.unit_price, new.quantity, &new.discounts, "new")
+}
+
+/// The order line a checked new line becomes, with id `L{number}`.
+fn make_line(new: &NewLine, number: u32) -> OrderLine {
+    OrderLine {
         id: LineId::numbered(number),
         variant: new.variant.clone(),
         external_ref: new.external_ref.as_deref().map(Arc::from),
@@ -280,9 +296,7 @@ fn build_line(new: &NewLine, currency: Currency, number: u32) -> Result<OrderLin
         tax_lines: shared(new.tax_lines.as_slice()),
         fulfilment: LineQuantities::default(),
         allocations: Box::default(),
-    };
-    check_discounts(&line, "new")?;
-    Ok(line)
+    }
 }
 
 fn check_tags(tags: &[String]) -> Result<(), OrderError> {
@@ -319,10 +333,17 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
             });
         }
     }
-    let mut lines = Vec::with_capacity(new.lines.len());
-    for (number, line) in (1u32..).zip(&new.lines) {
-        lines.push(build_line(line, new.currency, number)?);
+    // Every line checked first, then all made at once straight into the shared lines
+    // (one allocation: built in a vector, they were copied into it).
+    for line in &new.lines {
+        check_line(line, new.currency)?;
     }
+    let lines: super::OrderLines = new
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| make_line(line, u32::try_from(i + 1).unwrap_or(u32::MAX)))
+        .collect();
     for s in &new.shipping_lines {
         check_text("shipping title", &s.title, limits::MAX_SHORT_TEXT)?;
         check_money("shipping price", &s.price, new.currency, false)?;
@@ -337,7 +358,7 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
         customer: new.customer.clone().map(Arc::new),
         shipping_address: new.shipping_address.clone().map(Arc::new),
         billing_address: new.billing_address.clone().map(Arc::new),
-        lines: lines.into(),
+        lines,
         shipping_lines: new.shipping_lines.clone().into(),
         tags: new.tags.iter().cloned().collect::<BTreeSet<_>>().into(),
         note: new.note.as_deref().map(Box::from),
@@ -441,9 +462,12 @@ fn edit_events(order: &Order, edits: &[LineEdit]) -> Result<Vec<OrderEvent>, Ord
                                 max: limits::MAX_QUANTITY,
                             });
                         }
-                        let mut changed = line.clone();
-                        changed.quantity = *quantity;
-                        check_discounts(&changed, line_id.as_str())?;
+                        check_discounts(
+                            &line.unit_price,
+                            *quantity,
+                            &line.discounts,
+                            line_id.as_str(),
+                        )?;
                         OrderEvent::LineQuantityChanged {
                             line_id: line_id.clone(),
                             from: line.quantity,
