@@ -188,3 +188,20 @@ test('bulk confirmation confirms each order on its own and reports refusals by i
   assert.ok(result.errors[2].error instanceof ordersmith.StockError)
   assert.equal(engine.order(c).status, 'pending')
 })
+
+test('a reservation made by hand keeps the reference it was given, and the order its own', async () => {
+  const engine = await stocked()
+  const order = await engine.placeOrder(orderInput({ quantity: 1 }))
+  await engine.confirmOrder(order.id)
+  await engine.stock({
+    command: 'reserve',
+    request: { id: 'hand-1', variant: 'MUG', location: 'IST', quantity: 2, expires_at: null, reference: 'counter sale' },
+  })
+  const byId = Object.fromEntries(engine.reservations().map((r) => [r.id, r]))
+  assert.equal(byId['hand-1'].reference, 'counter sale')
+  assert.equal(byId['hand-1'].quantity, 2)
+  const own = engine.reservations({ order: order.id })
+  assert.equal(own.length, 1)
+  assert.equal(own[0].reference, `order ${order.id} line L1`)
+  assert.equal(engine.levels('MUG').reserved, 3)
+})
