@@ -133,33 +133,20 @@ fn a_quantity_edit_that_leaves_a_discount_above_the_line_is_refused() {
         .push(NewLine::new(variant("PEN"), 3, money("5")).with_discount(None, money("12")));
     let order = t.engine.place_order(new, &ctx()).unwrap();
     let before = state_of(&t, &order.id);
+    let set_pens = |quantity| {
+        let edit = LineEdit::SetQuantity {
+            line_id: line_id("L3"),
+            quantity,
+        };
+        t.engine.edit_order(&order.id, vec![edit], &ctx())
+    };
     // 2 × 5.00 = 10.00 < 12.00 of discount: refused, naming the line; nothing changes.
-    let err = t
-        .engine
-        .edit_order(
-            &order.id,
-            vec![LineEdit::SetQuantity {
-                line_id: line_id("L3"),
-                quantity: 2,
-            }],
-            &ctx(),
-        )
-        .unwrap_err();
+    let err = set_pens(2).unwrap_err();
     assert_eq!(err.code(), "ORDER_DISCOUNT_EXCEEDS_LINE");
     assert!(err.to_string().contains("L3"), "{err}");
     assert_eq!(state_of(&t, &order.id), before);
     // 4 × 5.00 covers it.
-    let edited = t
-        .engine
-        .edit_order(
-            &order.id,
-            vec![LineEdit::SetQuantity {
-                line_id: line_id("L3"),
-                quantity: 4,
-            }],
-            &ctx(),
-        )
-        .unwrap();
+    let edited = set_pens(4).unwrap();
     assert_eq!(edited.line(&line_id("L3")).unwrap().quantity, 4);
 }
 
