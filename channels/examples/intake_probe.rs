@@ -8,6 +8,13 @@
 //! bytes into a `Value` (`serde_one`), the bench's baseline; with `both`, the bench's
 //! `parse_and_import` (`parse_and_import_one`): parse, new id, import, drop.
 //!
+//! `intake_probe N keep BYTES BLOCKS` is the plain model of what an import leaves
+//! behind, and nothing else: each of N rounds allocates BLOCKS blocks of BYTES in all,
+//! writes every byte and keeps them (an in-memory engine keeps every order it took).
+//! Its time is the floor the machine puts under any import that keeps that much: the
+//! first touch of each new page is a page fault, which is where much of an import's
+//! time goes on a VM (benches/README.md, the channel section's eleventh sitting).
+//!
 //! ```text
 //! cargo build --release -p ordersmith-channels --example intake_probe
 //! target/release/examples/intake_probe 50000
@@ -84,6 +91,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(Ok(5_000), |a| a.parse())?;
     let name = args.next().unwrap_or_else(|| "shopify".to_string());
+    if name == "keep" {
+        let bytes: usize = args.next().map_or(Ok(3_800), |a| a.parse())?;
+        let blocks: usize = args.next().map_or(Ok(28), |a| a.parse())?;
+        let each = bytes / blocks.max(1);
+        // Room for every pointer up front: the model keeps the blocks, not a growing
+        // list of them (whose copies would be a cost of its own).
+        let mut kept: Vec<Vec<u8>> = Vec::with_capacity(n.saturating_mul(blocks));
+        let start = Instant::now();
+        for i in 0..n {
+            for _ in 0..blocks {
+                kept.push(vec![i as u8; each]);
+            }
+        }
+        let micros = start.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
+        println!("keep: {n} rounds of {bytes} B in {blocks} blocks, {micros:.2} µs a round");
+        std::hint::black_box(&kept);
+        std::process::exit(0)
+    }
     let (channel, file) = FIXTURES
         .iter()
         .find(|(c, _)| c.to_string() == name)

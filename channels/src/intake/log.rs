@@ -1,7 +1,7 @@
 //! The intake log port: what intake remembers of each channel order between
 //! deliveries (for staleness by timestamp and events reported once).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -33,9 +33,11 @@ pub trait IntakeLog: Send + Sync {
 }
 
 /// An in-memory [`IntakeLog`]: channel → external id → record, nested so a lookup
-/// borrows its `&str`s.
+/// borrows its `&str`s. Hashed, not sorted: nothing reads the records in order, and a
+/// sorted map of a few hundred thousand external ids compared a dozen and more keys,
+/// each behind its own pointer, on every delivery.
 #[derive(Debug, Default)]
-pub struct MemoryIntakeLog(Mutex<BTreeMap<String, BTreeMap<String, SeenOrder>>>);
+pub struct MemoryIntakeLog(Mutex<HashMap<String, HashMap<String, SeenOrder>>>);
 
 impl IntakeLog for MemoryIntakeLog {
     fn get(&self, channel: &str, external_id: &str) -> Result<Option<SeenOrder>, String> {
@@ -60,6 +62,36 @@ impl IntakeLog for MemoryIntakeLog {
                     .insert(external_id.to_string(), seen);
             }
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(order: &str, event: &str) -> Result<SeenOrder, String> {
+        Ok(SeenOrder {
+            order_id: OrderId::parse(order).map_err(|e| e.to_string())?,
+            updated_at: None,
+            rank: Some(2),
+            events: [event.to_string()].into_iter().collect(),
+        })
+    }
+
+    #[test]
+    fn records_are_kept_per_channel_and_replaced_whole() -> Result<(), String> {
+        let log = MemoryIntakeLog::default();
+        assert_eq!(log.get("shopify", "1001")?, None);
+        log.put("shopify", "1001", seen("O-1", "refund:1")?)?;
+        log.put("trendyol", "1001", seen("O-2", "claim:7")?)?;
+        assert_eq!(log.get("shopify", "1001")?, Some(seen("O-1", "refund:1")?));
+        assert_eq!(log.get("trendyol", "1001")?, Some(seen("O-2", "claim:7")?));
+        assert_eq!(log.get("shopify", "1002")?, None);
+        assert_eq!(log.get("ebay", "1001")?, None);
+        // A put replaces the record: nothing of the old one is merged in.
+        log.put("shopify", "1001", seen("O-1", "refund:2")?)?;
+        assert_eq!(log.get("shopify", "1001")?, Some(seen("O-1", "refund:2")?));
         Ok(())
     }
 }

@@ -559,18 +559,22 @@ impl<'a> Intake<'a> {
                 }
             }
         }
-        let mut events = seen.as_ref().map(|s| s.events.clone()).unwrap_or_default();
+        // The record is owned here: its events are taken, not copied.
+        let (seen_rank, seen_time, mut events) = match seen {
+            Some(s) => (s.rank, s.updated_at, s.events),
+            None => (None, None, Default::default()),
+        };
         for ev in &order.events {
             let id = format!("{}:{}", ev.kind, ev.external_id);
             if events.insert(id) {
                 report.new_events.push(ev.clone());
             }
         }
-        let best_rank = match (rank, seen.as_ref().and_then(|s| s.rank)) {
+        let best_rank = match (rank, seen_rank) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        let best_time = match (order.updated_at, seen.as_ref().and_then(|s| s.updated_at)) {
+        let best_time = match (order.updated_at, seen_time) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
