@@ -74,7 +74,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, SsccConfig};
-use crate::ids::{ChannelId, LineId, OrderId, ReservationId};
+use crate::ids::{ChannelId, LineId, OrderId, ReservationId, VariantId};
 use crate::notify::NotificationChannel;
 use crate::order::{
     decide, place, Actor, LineQuantity, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
@@ -414,14 +414,22 @@ impl Tx<'_> {
     /// commits and releases): the outcome's events move into the write instead of
     /// being copied for a caller that drops them.
     pub(crate) fn stock_effect(&mut self, command: StockCommand) -> Result<(), EngineError> {
-        let outcome = self.execute_logged(command)?;
-        self.events.extend(outcome.events);
+        let partition = stock_log::partition_of(self.ledger, &command);
+        self.ledger
+            .execute_into(&command, self.now, &mut self.events)?;
+        self.log(command, partition);
         Ok(())
     }
 
     fn execute_logged(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let partition = stock_log::partition_of(self.ledger, &command);
         let outcome = self.ledger.execute(&command, self.now)?;
+        self.log(command, partition);
+        Ok(outcome)
+    }
+
+    /// Records a command the ledger ran for the stock log, in `partition`.
+    fn log(&mut self, command: StockCommand, partition: Option<VariantId>) {
         let seq = self.seq_before + self.entries.len() as u64 + 1;
         self.places.assign(self.heads, partition);
         self.entries.push(StockLogEntry {
@@ -429,7 +437,6 @@ impl Tx<'_> {
             at: self.now,
             command,
         });
-        Ok(outcome)
     }
 }
 

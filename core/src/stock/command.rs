@@ -306,6 +306,33 @@ pub struct StockLogEntry {
 }
 
 impl StockLedger {
+    /// [`StockLedger::execute`] for a caller that gathers the events of many commands
+    /// (the engine's write): a reservation's, commit's or release's events are pushed
+    /// straight onto `events` instead of a vector of their own; any other command's
+    /// are moved there from its outcome (its count sheet or report, which only the
+    /// stock counts read, is dropped). Changes nothing, `events` included, on error.
+    pub(crate) fn execute_into(
+        &mut self,
+        command: &StockCommand,
+        now: DateTime<Utc>,
+        events: &mut Vec<StockEvent>,
+    ) -> Result<(), StockError> {
+        use StockCommand as C;
+        let before = events.len();
+        let done = match command {
+            C::Reserve { request } => self.reserve_into(request.clone(), now, events),
+            C::Commit { reservation } => self.commit_into(reservation, now, events),
+            C::Release { reservation } => self.release_into(reservation, now, events),
+            _ => self
+                .execute(command, now)
+                .map(|outcome| events.extend(outcome.events)),
+        };
+        if done.is_err() {
+            events.truncate(before);
+        }
+        done
+    }
+
     /// Executes one command at `now`. Changes nothing on error.
     pub fn execute(
         &mut self,
@@ -511,5 +538,97 @@ impl StockLedger {
             }
         }
         (ledger, skipped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::ids::{LocationId, ReservationId, VariantId};
+    use crate::stock::{Location, LocationKind, ReserveRequest, StockPolicy};
+
+    type Res<T> = Result<T, Box<dyn Error>>;
+
+    /// A ledger with one IST warehouse and MUG (5 on hand) under `Deny`.
+    fn ledger(now: DateTime<Utc>) -> Res<StockLedger> {
+        let mut ledger = StockLedger::new();
+        let (ist, mug) = (LocationId::parse("IST")?, VariantId::parse("MUG")?);
+        ledger.add_location(Location::new(
+            ist.clone(),
+            "DC",
+            1,
+            "TR-34",
+            LocationKind::Warehouse,
+        ))?;
+        ledger.register_variant(mug.clone(), StockPolicy::Deny)?;
+        ledger.receive(&mug, &ist, 5, None, now)?;
+        Ok(ledger)
+    }
+
+    fn reserve(id: &str, quantity: u32) -> Res<StockCommand> {
+        Ok(StockCommand::Reserve {
+            request: ReserveRequest::new(
+                ReservationId::parse(id)?,
+                VariantId::parse("MUG")?,
+                LocationId::parse("IST")?,
+                quantity,
+            ),
+        })
+    }
+
+    /// `execute_into` gathers what `execute` returns, command by command, and a refused
+    /// command leaves both the ledger and the gathered events as they were.
+    #[test]
+    fn execute_into_gathers_what_execute_returns() -> Res<()> {
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 3, 9, 0, 0)
+            .single()
+            .ok_or("no such time")?;
+        let (mut one, mut other) = (ledger(now)?, ledger(now)?);
+        let commands = [
+            reserve("r-1", 2)?,
+            reserve("r-2", 3)?,
+            StockCommand::Commit {
+                reservation: ReservationId::parse("r-1")?,
+            },
+            StockCommand::Release {
+                reservation: ReservationId::parse("r-2")?,
+            },
+            StockCommand::Receive {
+                variant: VariantId::parse("MUG")?,
+                location: LocationId::parse("IST")?,
+                quantity: 4,
+                reference: Some("PO-1".into()),
+            },
+        ];
+        let mut returned = Vec::new();
+        let mut gathered = Vec::new();
+        for command in &commands {
+            returned.extend(one.execute(command, now)?.events);
+            other.execute_into(command, now, &mut gathered)?;
+        }
+        assert!(returned.len() >= commands.len());
+        assert_eq!(gathered, returned);
+        // More than is there: refused, nothing gathered, nothing changed.
+        let journal = other.journal_len();
+        let refused = other.execute_into(&reserve("r-3", 50)?, now, &mut gathered);
+        assert!(matches!(refused, Err(StockError::Insufficient { .. })));
+        assert_eq!(
+            (gathered.len(), other.journal_len()),
+            (returned.len(), journal)
+        );
+        // An id already used: refused the same way.
+        let again = other.execute_into(&reserve("r-1", 1)?, now, &mut gathered);
+        assert!(again.is_err());
+        assert_eq!(
+            (gathered.len(), other.journal_len()),
+            (returned.len(), journal)
+        );
+        assert_eq!(gathered, returned);
+        Ok(())
     }
 }

@@ -284,7 +284,7 @@ impl StockLedger {
         Ok(self.key_of_reservation(position))
     }
 
-    fn reserve_into<E: Events>(
+    pub(super) fn reserve_into<E: Events>(
         &mut self,
         request: ReserveRequest,
         now: DateTime<Utc>,
@@ -634,7 +634,7 @@ impl StockLedger {
         self.release_at(position, now, &mut Quiet)
     }
 
-    fn commit_into<E: Events>(
+    pub(super) fn commit_into<E: Events>(
         &mut self,
         id: &ReservationId,
         now: DateTime<Utc>,
@@ -763,7 +763,7 @@ impl StockLedger {
         self.release_into(id, now, &mut Quiet)
     }
 
-    fn release_into<E: Events>(
+    pub(super) fn release_into<E: Events>(
         &mut self,
         id: &ReservationId,
         now: DateTime<Utc>,
