@@ -352,17 +352,23 @@ impl<'a> Intake<'a> {
         let mut new = NewLine::new(variant, quantity, money(l.unit_price)?);
         new.title = l.title.clone();
         new.external_ref = Some(l.external_line_id.clone());
-        for d in &l.discounts {
-            new.discounts.push(Discount {
-                code: Some(d.label.clone()),
-                amount: money(d.amount)?,
-            });
-        }
+        // Exact sizes: these lists are copied into the order's shared ones, so growing
+        // them one push at a time was only reallocation.
+        new.discounts = l
+            .discounts
+            .iter()
+            .map(|d| {
+                Ok(Discount {
+                    code: Some(d.label.clone()),
+                    amount: money(d.amount)?,
+                })
+            })
+            .collect::<Result<_, IntakeError>>()?;
         if let Some(rate) = l.tax_rate.filter(|r| !r.is_zero()) {
-            new.tax_lines.push(TaxLine {
+            new.tax_lines = vec![TaxLine {
                 name: "tax".into(),
                 rate,
-            });
+            }];
         }
         Ok((new, missing))
     }
@@ -377,13 +383,13 @@ impl<'a> Intake<'a> {
         let money = |d: Decimal| {
             Money::new(d, c).map_err(|e| EngineError::from(ordersmith::order::OrderError::from(e)))
         };
-        let mut lines = Vec::new();
+        let mut lines = Vec::with_capacity(order.lines.len());
         for l in order.lines.iter().filter(|l| l.quantity > 0) {
             let (new, missing) = self.new_line(channel, c, l, l.quantity)?;
             unmapped.extend(missing);
             lines.push(new);
         }
-        let mut shipping_lines = Vec::new();
+        let mut shipping_lines = Vec::with_capacity(order.shipping.len());
         for s in &order.shipping {
             shipping_lines.push(ShippingLine {
                 title: s.title.clone(),
@@ -929,8 +935,10 @@ fn fast_plan(
     if *life == Lifecycle::Cancelled || ch.lines.iter().any(|l| l.cancelled > 0) {
         return None;
     }
-    let mut then = Vec::new();
-    let mut names = vec!["place".to_string()];
+    // At most: hold, pay, confirm, three line stages and a refund.
+    let mut then = Vec::with_capacity(7);
+    let mut names = Vec::with_capacity(8);
+    names.push("place".to_string());
     let held = !unmapped.is_empty();
     if held {
         then.push(OrderCommand::Hold {
