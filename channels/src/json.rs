@@ -1592,6 +1592,51 @@ mod tests {
         assert!(spare_nodes().is_none_or(|c| c <= KEEP_NODES));
     }
 
+    proptest::proptest! {
+        // A lookup finds the last member whose (unescaped) key is the text asked for,
+        // among keys that share a prefix, differ only at their end or only in length,
+        // or are written with escapes.
+        #[test]
+        fn a_lookup_finds_the_last_member_with_the_key(
+            picks in proptest::collection::vec(0usize..KEYS.len(), 0..24),
+        ) {
+            let members: Vec<String> = picks
+                .iter()
+                .enumerate()
+                .map(|(n, &k)| format!("\"{}\": {n}", KEYS[k].0))
+                .collect();
+            let text = format!("{{{}}}", members.join(", "));
+            let j = Json::parse(text.as_bytes()).unwrap();
+            let root = At::root(&j, "t");
+            for (_, wanted) in KEYS {
+                let last = picks.iter().rposition(|&k| KEYS[k].1 == wanted);
+                let found = root.get(wanted).map(|a| a.value());
+                let expected = last.map(|n| n.to_string());
+                proptest::prop_assert_eq!(
+                    found,
+                    expected.as_deref().map(Value::Number),
+                    "key {:?} in {}", wanted, text
+                );
+            }
+        }
+    }
+
+    /// Keys as written in JSON, and their text.
+    const KEYS: [(&str, &str); 12] = [
+        ("", ""),
+        ("a", "a"),
+        ("a\\u0000", "a\u{0}"),
+        ("ab", "ab"),
+        ("abcdefgh", "abcdefgh"),
+        ("abcdefgX", "abcdefgX"),
+        ("abcdefghi", "abcdefghi"),
+        ("abcdefghX", "abcdefghX"),
+        ("abcdefghij", "abcdefghij"),
+        ("key", "key"),
+        ("k\\u0065y", "key"),
+        ("merchantSKU", "merchantSKU"),
+    ];
+
     #[test]
     fn duplicate_keys_keep_the_last() {
         let j = Json::parse(br#"{"status": "Created", "status": "Picking"}"#).unwrap();
