@@ -57,9 +57,8 @@ pub(crate) fn partition_of(ledger: &StockLedger, command: &StockCommand) -> Opti
         | C::Release { reservation }
         | C::ReleasePartial { reservation, .. }
         | C::SetReservationExpiry { reservation, .. } => ledger
-            .reservation(reservation)
-            .filter(|r| r.order.is_some() && r.components.is_empty())
-            .and_then(|r| plain(&r.variant)),
+            .order_reservation_variant(reservation)
+            .and_then(plain),
         C::AddLocation { .. }
         | C::RegisterVariant { .. }
         | C::DefineBundle { .. }
@@ -497,6 +496,100 @@ mod tests {
 
     fn v(s: &str) -> VariantId {
         VariantId::parse(s).unwrap()
+    }
+
+    /// A commit's or release's partition, read from the reservation without its view,
+    /// is what the view says: the variant of an order's plain reservation, global for
+    /// a reservation made by hand, a bundle's, or an id the ledger does not know.
+    #[test]
+    fn a_reservations_partition_is_what_its_view_says() {
+        use crate::ids::{LocationId, OrderId, ReservationId};
+        use crate::stock::{BundleComponent, Location, LocationKind, ReserveRequest, StockPolicy};
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let ist = LocationId::parse("IST").unwrap();
+        let order = OrderId::parse("O-1").unwrap();
+        let mut ledger = StockLedger::new();
+        let mut setup = vec![StockCommand::AddLocation {
+            location: Location::new(ist.clone(), "DC", 1, "TR-34", LocationKind::Warehouse),
+        }];
+        for variant in ["MUG", "CUP"] {
+            setup.push(StockCommand::RegisterVariant {
+                variant: v(variant),
+                policy: StockPolicy::Deny,
+            });
+            setup.push(StockCommand::Receive {
+                variant: v(variant),
+                location: ist.clone(),
+                quantity: 10,
+                reference: None,
+            });
+        }
+        setup.push(StockCommand::DefineBundle {
+            bundle: v("SET"),
+            components: vec![
+                BundleComponent {
+                    variant: v("MUG"),
+                    quantity: 1,
+                },
+                BundleComponent {
+                    variant: v("CUP"),
+                    quantity: 1,
+                },
+            ],
+        });
+        let request = |id: &str, variant: &str| {
+            ReserveRequest::new(
+                ReservationId::parse(id).unwrap(),
+                v(variant),
+                ist.clone(),
+                1,
+            )
+        };
+        for request in [
+            request("ordered", "MUG").for_order(order.clone()),
+            request("by-hand", "CUP"),
+            request("bundle", "SET").for_order(order.clone()),
+        ] {
+            setup.push(StockCommand::Reserve { request });
+        }
+        for command in &setup {
+            ledger.execute(command, now).unwrap();
+        }
+        let plain = |variant: &VariantId| ledger.bundle(variant).is_none().then(|| variant.clone());
+        for id in ["ordered", "by-hand", "bundle", "unknown"] {
+            let reservation = ReservationId::parse(id).unwrap();
+            let from_view = ledger
+                .reservation(&reservation)
+                .filter(|r| r.order.is_some() && r.components.is_empty())
+                .and_then(|r| plain(&r.variant));
+            for command in [
+                StockCommand::Commit {
+                    reservation: reservation.clone(),
+                },
+                StockCommand::CommitPartial {
+                    reservation: reservation.clone(),
+                    quantity: 1,
+                },
+                StockCommand::Release {
+                    reservation: reservation.clone(),
+                },
+                StockCommand::ReleasePartial {
+                    reservation: reservation.clone(),
+                    quantity: 1,
+                },
+            ] {
+                assert_eq!(partition_of(&ledger, &command), from_view, "{id}");
+            }
+        }
+        assert_eq!(
+            partition_of(
+                &ledger,
+                &StockCommand::Commit {
+                    reservation: ReservationId::parse("ordered").unwrap()
+                }
+            ),
+            Some(v("MUG"))
+        );
     }
 
     #[test]

@@ -307,10 +307,11 @@ pub struct StockLogEntry {
 
 impl StockLedger {
     /// [`StockLedger::execute`] for a caller that gathers the events of many commands
-    /// (the engine's write): a reservation's, commit's or release's events are pushed
-    /// straight onto `events` instead of a vector of their own; any other command's
-    /// are moved there from its outcome (its count sheet or report, which only the
-    /// stock counts read, is dropped). Changes nothing, `events` included, on error.
+    /// (the engine's write): a reservation's, commit's, partial commit's or release's
+    /// events are pushed straight onto `events` instead of a vector of their own; any
+    /// other command's are moved there from its outcome (its count sheet or report,
+    /// which only the stock counts read, is dropped). Changes nothing, `events`
+    /// included, on error.
     pub(crate) fn execute_into(
         &mut self,
         command: &StockCommand,
@@ -323,6 +324,10 @@ impl StockLedger {
             C::Reserve { request } => self.reserve_into(request.clone(), now, events),
             C::Commit { reservation } => self.commit_into(reservation, now, events),
             C::Release { reservation } => self.release_into(reservation, now, events),
+            C::CommitPartial {
+                reservation,
+                quantity,
+            } => self.commit_partial_into(reservation, *quantity, now, events),
             _ => self
                 .execute(command, now)
                 .map(|outcome| events.extend(outcome.events)),
@@ -594,6 +599,10 @@ mod tests {
             reserve("r-2", 3)?,
             StockCommand::Commit {
                 reservation: ReservationId::parse("r-1")?,
+            },
+            StockCommand::CommitPartial {
+                reservation: ReservationId::parse("r-2")?,
+                quantity: 1,
             },
             StockCommand::Release {
                 reservation: ReservationId::parse("r-2")?,

@@ -658,6 +658,19 @@ impl StockLedger {
         quantity: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<StockEvent>, StockError> {
+        let mut events = Vec::new();
+        self.commit_partial_into(id, quantity, now, &mut events)?;
+        Ok(events)
+    }
+
+    /// [`StockLedger::commit_partial`], its events handed to `events`.
+    pub(super) fn commit_partial_into<E: Events>(
+        &mut self,
+        id: &ReservationId,
+        quantity: u32,
+        now: DateTime<Utc>,
+        events: &mut E,
+    ) -> Result<(), StockError> {
         let (position, r) = self.committable(id, now)?;
         check_quantity(quantity)?;
         let remaining = r.remaining();
@@ -668,9 +681,8 @@ impl StockLedger {
                 remaining,
             });
         }
-        let mut events = Vec::new();
-        self.commit_units(position, quantity, now, &mut events);
-        Ok(events)
+        self.commit_units(position, quantity, now, events);
+        Ok(())
     }
 
     fn committable(
