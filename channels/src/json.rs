@@ -1012,7 +1012,13 @@ impl<'a> At<'a> {
 
     /// An identifier given as a string or an integer (ids above 2^53 stay exact).
     pub fn id_text(&self) -> Result<String, ChannelError> {
-        let raw: &str = match self.value() {
+        self.id_str().map(str::to_string)
+    }
+
+    /// [`At::id_text`]'s identifier, borrowed from the document: for a reader that only
+    /// compares or groups by it (the same checks, no copy).
+    pub fn id_str(&self) -> Result<&'a str, ChannelError> {
+        let raw: &'a str = match self.value() {
             Value::String(s) => s,
             Value::Number(n) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => n,
             _ => return Err(self.wrong("an identifier (string or integer)")),
@@ -1038,7 +1044,7 @@ impl<'a> At<'a> {
         if control {
             return Err(bad("contains a control character"));
         }
-        Ok(text.to_string())
+        Ok(text)
     }
 
     /// Optional text (`None` when absent, null or empty), numbers given as text.

@@ -328,6 +328,45 @@ fn hepsiburada_line_items_merge_across_feeds() {
     assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
 }
 
+/// A feed of many lines (more than the adapter finds by a scan), each line's priced
+/// record first and its shipped-feed record later, in another order: every line once,
+/// in the order its id first appears, each with its price and its furthest status;
+/// a record of another order is still refused.
+#[test]
+fn hepsiburada_many_lines_merge_in_first_seen_order() {
+    let priced = |k: usize| {
+        format!(
+            r#"{{"id": "L{k:02}", "orderNumber": "4000000009", "orderDate": "2026-11-20T13:30:00Z",
+               "merchantSku": "SKU-{k}", "quantity": 1,
+               "unitPrice": {{"currency": "TRY", "amount": {k}}},
+               "totalPrice": {{"currency": "TRY", "amount": {k}}}, "status": "Open"}}"#
+        )
+    };
+    let shipped = |k: usize| {
+        format!(r#"{{"Id": "L{k:02}", "OrderNumber": "4000000009", "Status": "InTransit"}}"#)
+    };
+    let count = 40;
+    let mut records: Vec<String> = (1..=count).map(priced).collect();
+    // Every third line shipped, their records from the last line back.
+    records.extend((1..=count).rev().filter(|k| k % 3 == 0).map(shipped));
+    let body = format!(r#"{{"items": [{}]}}"#, records.join(","));
+    let o = parse_order(Channel::Hepsiburada, body.as_bytes()).unwrap();
+    assert_eq!(o.lines.len(), count);
+    for (k, line) in (1..=count).zip(&o.lines) {
+        assert_eq!(line.external_line_id, format!("L{k:02}"));
+        assert_eq!(line.ids.sku, Some(format!("SKU-{k}")));
+        assert_eq!(line.unit_price, d(&k.to_string()));
+        let want = if k % 3 == 0 { 1 } else { 0 };
+        assert_eq!(line.shipped, want, "line {k}");
+    }
+    assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
+
+    records.push(shipped(7).replace("4000000009", "4000000010"));
+    let body = format!(r#"{{"items": [{}]}}"#, records.join(","));
+    let err = parse_order(Channel::Hepsiburada, body.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("4000000010"), "{err}");
+}
+
 #[test]
 fn hepsiburada_unknown_status_never_fails_the_import() {
     let body = String::from_utf8(fixture("hepsiburada/merged_feeds.json"))

@@ -15,7 +15,7 @@
 //!   line (\[U\]: taken as not already deducted from `totalPrice`).
 //! - Line status is a free string: the table below, anything else `Unknown`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
@@ -58,7 +58,12 @@ fn field<'a>(at: &At<'a>, keys: &[&str]) -> Option<At<'a>> {
     at.first(keys)
 }
 
+/// Lines found by a scan of those already met; beyond this many, through an index.
+const SCAN: usize = 16;
+
+/// One line's records, under its id as the document writes it.
 struct Merged<'a> {
+    id: &'a str,
     records: Vec<At<'a>>,
 }
 
@@ -72,34 +77,47 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let first = items.first().ok_or_else(|| root.missing("items"))?;
     let order_number = field(&first, &["orderNumber", "OrderNumber"])
         .ok_or_else(|| first.missing("orderNumber"))?
-        .id_text()?;
-    let mut by_line: BTreeMap<String, Merged<'_>> = BTreeMap::new();
-    let mut order_of_lines = Vec::new();
+        .id_str()?;
+    // The lines in the order their ids first appear, each with its records, the ids
+    // borrowed from the document: found by a scan while there are a few, through an
+    // index built past that (a feed of many lines stays linear).
+    let mut by_line: Vec<Merged<'_>> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for it in &items {
         let number = field(&it, &["orderNumber", "OrderNumber"])
             .ok_or_else(|| it.missing("orderNumber"))?
-            .id_text()?;
+            .id_str()?;
         if number != order_number {
             return Err(ChannelError::OrderMismatch {
                 channel: it.channel,
                 path: it.sub("orderNumber"),
-                expected: order_number,
-                found: number,
+                expected: order_number.to_string(),
+                found: number.to_string(),
             });
         }
         let id = field(&it, &["id", "Id", "lineItemId", "LineItemId"])
             .ok_or_else(|| it.missing("id"))?
-            .id_text()?;
-        if !by_line.contains_key(&id) {
-            order_of_lines.push(id.clone());
+            .id_str()?;
+        let known = if by_line.len() <= SCAN {
+            by_line.iter().position(|m| m.id == id)
+        } else {
+            if index.is_empty() {
+                index.extend(by_line.iter().enumerate().map(|(k, m)| (m.id, k)));
+            }
+            index.get(id).copied()
+        };
+        match known.and_then(|k| by_line.get_mut(k)) {
+            Some(m) => m.records.push(it),
+            None => {
+                if !index.is_empty() {
+                    index.insert(id, by_line.len());
+                }
+                by_line.push(Merged {
+                    id,
+                    records: vec![it],
+                });
+            }
         }
-        by_line
-            .entry(id)
-            .or_insert_with(|| Merged {
-                records: Vec::new(),
-            })
-            .records
-            .push(it);
     }
     let mut currency = None;
     for it in &items {
@@ -116,8 +134,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut marketplace_funded = Decimal::ZERO;
     let mut placed_at = None;
     let mut exception = false;
-    for id in order_of_lines {
-        let Some(m) = by_line.get(&id) else { continue };
+    for m in &by_line {
+        let id = m.id;
         let priced = m
             .records
             .iter()
@@ -130,7 +148,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             &["currency"],
             currency,
         )?;
-        let mut line = ChannelLine::new(id.clone(), quantity, unit);
+        let mut line = ChannelLine::new(id.to_string(), quantity, unit);
         line.ids.sku = priced.opt_text_first(&["merchantSku", "merchantSKU"])?;
         line.ids.variant_id = priced.opt_text_first(&["hbSku", "sku"])?;
         line.title = priced.opt_text("productName")?;
@@ -212,7 +230,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         if !statuses_raw.is_empty() {
             statuses_raw.push_str(", ");
         }
-        statuses_raw.push_str(&id);
+        statuses_raw.push_str(id);
         statuses_raw.push(':');
         statuses_raw.push_str(raw_best);
         statuses.push(life);
@@ -226,7 +244,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     };
     Ok(ChannelOrder {
         channel: Channel::Hepsiburada,
-        external_id: order_number,
+        external_id: order_number.to_string(),
         display_number: None,
         placed_at,
         updated_at: None,

@@ -210,7 +210,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         refunded += sum;
         ev.amount = Some(sum);
         for rl in r.list("refund_line_items")? {
-            let line_id = rl.req("line_item_id")?.id_text()?;
+            let line_id = rl.req("line_item_id")?.id_str()?;
             let q = rl.req("quantity")?.quantity()?;
             let restock = rl
                 .get("restock_type")
@@ -226,7 +226,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                     _ => {}
                 }
             }
-            ev.lines.push((line_id, q));
+            ev.lines.push((line_id.to_string(), q));
         }
         events.push(ev);
     }
@@ -255,7 +255,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             continue;
         }
         for fl in f.list("line_items")? {
-            let line_id = fl.req("id")?.id_text()?;
+            let line_id = fl.req("id")?.id_str()?;
             let q = fl.req("quantity")?.quantity()?;
             if let Some(line) = lines.iter_mut().find(|l| l.external_line_id == line_id) {
                 line.delivered = line.delivered.saturating_add(q).min(line.shipped);

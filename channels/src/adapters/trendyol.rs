@@ -286,7 +286,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let superseded = |raw: &str| super::status_is(raw, "unpacked", IGNORED);
     let keep_all = statuses_of.iter().all(|s| superseded(s));
     let first = all.first().ok_or_else(|| root.missing("orderNumber"))?;
-    let order_number = first.req("orderNumber")?.id_text()?;
+    let order_number = first.req("orderNumber")?.id_str()?;
     let currency = match first.get("currencyCode") {
         Some(c) => c.currency()?,
         None => {
@@ -307,19 +307,19 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut exception = false;
     let mut bases = Vec::new();
     for (p, raw) in all.zip(&statuses_of) {
-        let number = p.req("orderNumber")?.id_text()?;
+        let number = p.req("orderNumber")?.id_str()?;
         if number != order_number {
             return Err(ChannelError::OrderMismatch {
                 channel: p.channel,
                 path: p.sub("orderNumber"),
-                expected: order_number,
-                found: number,
+                expected: order_number.to_string(),
+                found: number.to_string(),
             });
         }
         if let Some(c) = p.get("currencyCode") {
             super::same_currency(&c, currency, c.currency()?)?;
         }
-        let package_id = p.req_any(&["shipmentPackageId", "id"])?.id_text()?;
+        let package_id = p.req_any(&["shipmentPackageId", "id"])?.id_str()?;
         raw_status.push(format!("{package_id}:{raw}"));
         if superseded(raw) && !keep_all {
             continue;
@@ -460,7 +460,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let paid = !matches!(lifecycle, Lifecycle::Placed | Lifecycle::Unknown(_));
     Ok(ChannelOrder {
         channel: Channel::Trendyol,
-        external_id: order_number,
+        external_id: order_number.to_string(),
         display_number: None,
         placed_at: first.req("orderDate")?.time_epoch_ms()?
             - chrono::TimeDelta::milliseconds(ORDER_DATE_OFFSET_MS),
