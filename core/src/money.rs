@@ -964,6 +964,30 @@ mod tests {
         }
     }
 
+    /// `zero` is what `new` makes of a zero, for every currency: positive, at the
+    /// currency's scale.
+    #[test]
+    fn zero_is_what_new_makes_of_zero() {
+        for c in Currency::all() {
+            for raw in [
+                Decimal::ZERO,
+                -Decimal::ZERO,
+                Decimal::new(0, 3),
+                Decimal::new(-0, 1),
+            ] {
+                let (got, want) = (Money::zero(c), Money::new(raw, c).unwrap());
+                assert_eq!(
+                    got.amount.to_string(),
+                    want.amount.to_string(),
+                    "{}",
+                    c.code()
+                );
+                assert_eq!(got.amount.scale(), want.amount.scale());
+                assert!(!got.amount.is_sign_negative());
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn sums_and_products_match_new(
