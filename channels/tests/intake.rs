@@ -377,6 +377,20 @@ fn import_reports_where_canonical_and_payload_totals_differ() {
         .unwrap();
     assert_eq!(r.total_difference, Some(d("-2.00")));
     assert_eq!(r.mismatches.len(), 2);
+    // Paid as it was placed: the difference read from its payment is the one its
+    // totals give.
+    let order = r.order.unwrap();
+    assert!(
+        r.applied.iter().any(|s| s == "mark_paid"),
+        "{:?}",
+        r.applied
+    );
+    let parsed = parse_order(Channel::Shopify, &fixture("shopify/legacy_order_tax.json")).unwrap();
+    assert_eq!(
+        Some(order.totals().unwrap().total.amount() - parsed.reported.total.unwrap()),
+        r.total_difference
+    );
+    assert_eq!(order.amount_paid, order.totals().unwrap().total);
 }
 
 #[test]

@@ -557,8 +557,24 @@ impl<'a> Intake<'a> {
             if current.status != OrderStatus::Cancelled
                 && current.lines.iter().all(|l| l.fulfilment.cancelled == 0)
             {
-                if let Ok(totals) = current.totals() {
-                    let diff = totals.total.amount() - reported;
+                // A new order paid as it was placed paid exactly its total: `mark_paid`
+                // records the balance due, which is the total of an order nothing was
+                // paid on, and no other step of a first delivery (confirm, ship,
+                // deliver, return, nor a rule's action) changes a total. Its payment is
+                // read instead of working the totals out a second time. A refund, or a
+                // payment through the payment workflow (authorised, captured), sends it
+                // the long way.
+                let paid_whole = created
+                    && current.payments.is_empty()
+                    && current.amount_refunded.is_zero()
+                    && report.applied.iter().any(|s| s == "mark_paid");
+                let total = if paid_whole {
+                    Some(current.amount_paid.amount())
+                } else {
+                    current.totals().ok().map(|t| t.total.amount())
+                };
+                if let Some(total) = total {
+                    let diff = total - reported;
                     if !diff.is_zero() {
                         report.total_difference = Some(diff);
                     }
