@@ -1051,11 +1051,18 @@ impl<'a> At<'a> {
     pub fn opt_text(&self, key: &str) -> Result<Option<String>, ChannelError> {
         match self.get(key) {
             None => Ok(None),
-            Some(a) => match a.value() {
-                Value::String(s) if s.trim().is_empty() => Ok(None),
-                Value::String(_) | Value::Number(_) => a.id_text().map(Some),
-                _ => Err(a.wrong("a string")),
-            },
+            Some(a) => a.text_or_none(),
+        }
+    }
+
+    /// This value read as [`At::opt_text`] reads a member: a blank string is `None`,
+    /// a string or an integer is its text ([`At::id_text`]'s checks), anything else an
+    /// error. For a reader that found the member itself (one pass over a record).
+    pub fn text_or_none(&self) -> Result<Option<String>, ChannelError> {
+        match self.value() {
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(_) | Value::Number(_) => self.id_text().map(Some),
+            _ => Err(self.wrong("a string")),
         }
     }
 

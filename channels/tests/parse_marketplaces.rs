@@ -367,6 +367,39 @@ fn hepsiburada_many_lines_merge_in_first_seen_order() {
     assert!(err.to_string().contains("4000000010"), "{err}");
 }
 
+/// A record's members read as a lookup reads them: the last of a repeated key, `null`
+/// as absent, a blank newer name falling back to the older one, an escaped key as its
+/// text.
+#[test]
+fn hepsiburada_reads_repeated_null_blank_and_escaped_members_as_lookups_do() {
+    let body = r#"{"items": [{
+        "id": "L1", "orderNumber": "4000000011", "orderDate": "2026-11-20T13:30:00Z",
+        "merchantSku": "  ", "merchantSKU": "OLD-SKU",
+        "hbSku": "HB1", "sku": "HB-OLD",
+        "productName": "Tea", "productName": null,
+        "quantity": 1, "quantity": 2,
+        "unit\u0050rice": {"currency": "TRY", "amount": 10},
+        "vatRate": null, "status": "Open", "Status": "Delivered"
+    }]}"#;
+    let o = parse_order(Channel::Hepsiburada, body.as_bytes()).unwrap();
+    let line = &o.lines[0];
+    assert_eq!(line.ids.sku.as_deref(), Some("OLD-SKU"));
+    assert_eq!(line.ids.variant_id.as_deref(), Some("HB1"));
+    assert_eq!(line.title, None);
+    assert_eq!(line.quantity, 2);
+    assert_eq!(line.unit_price, d("10"));
+    assert_eq!(line.tax_rate, None);
+    // `status` is read before `Status` when both are there.
+    assert_eq!(line.status_raw.as_deref(), Some("Open"));
+    // A required member that is null is missing, and named.
+    let err = parse_order(
+        Channel::Hepsiburada,
+        body.replace(r#""quantity": 2"#, r#""quantity": null"#).as_bytes(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("quantity"), "{err}");
+}
+
 #[test]
 fn hepsiburada_unknown_status_never_fails_the_import() {
     let body = String::from_utf8(fixture("hepsiburada/merged_feeds.json"))

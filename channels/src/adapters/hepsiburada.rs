@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use crate::error::ChannelError;
-use crate::json::{At, Items};
+use crate::json::{At, Items, Value};
 use crate::model::{
     Channel, ChannelLine, ChannelOrder, ChannelStatus, FundedBy, Lifecycle, LineDiscount,
     RefundState, ReportedTotals,
@@ -54,17 +54,104 @@ pub fn map_status(raw: &str) -> Lifecycle {
     super::table_status(STATUS, raw, IGNORED)
 }
 
-fn field<'a>(at: &At<'a>, keys: &[&str]) -> Option<At<'a>> {
-    at.first(keys)
+/// The members of one line-item record that the adapter reads, found in one pass over
+/// its members instead of a lookup each: every field as [`At::get`] finds it (the last
+/// written, `null` as absent), and a field with an older or PascalCase name keeps each
+/// name apart, read newer first as [`At::first`] does.
+#[derive(Clone, Copy)]
+struct Record<'a> {
+    /// The record itself, for errors naming its path.
+    at: At<'a>,
+    order_number: [Option<At<'a>>; 2],
+    id: [Option<At<'a>>; 4],
+    unit_price: Option<At<'a>>,
+    total_price: Option<At<'a>>,
+    hb_discount: Option<At<'a>>,
+    quantity: Option<At<'a>>,
+    merchant_sku: [Option<At<'a>>; 2],
+    hb_sku: [Option<At<'a>>; 2],
+    product_name: Option<At<'a>>,
+    vat_rate: Option<At<'a>>,
+    order_date: [Option<At<'a>>; 2],
+    status: [Option<At<'a>>; 2],
+}
+
+impl<'a> Record<'a> {
+    fn read(at: At<'a>) -> Self {
+        let mut r = Record {
+            at,
+            order_number: [None; 2],
+            id: [None; 4],
+            unit_price: None,
+            total_price: None,
+            hb_discount: None,
+            quantity: None,
+            merchant_sku: [None; 2],
+            hb_sku: [None; 2],
+            product_name: None,
+            vat_rate: None,
+            order_date: [None; 2],
+            status: [None; 2],
+        };
+        for (key, value) in at.members() {
+            let slot = match key {
+                "orderNumber" => &mut r.order_number[0],
+                "OrderNumber" => &mut r.order_number[1],
+                "id" => &mut r.id[0],
+                "Id" => &mut r.id[1],
+                "lineItemId" => &mut r.id[2],
+                "LineItemId" => &mut r.id[3],
+                "unitPrice" => &mut r.unit_price,
+                "totalPrice" => &mut r.total_price,
+                "hbDiscount" => &mut r.hb_discount,
+                "quantity" => &mut r.quantity,
+                "merchantSku" => &mut r.merchant_sku[0],
+                "merchantSKU" => &mut r.merchant_sku[1],
+                "hbSku" => &mut r.hb_sku[0],
+                "sku" => &mut r.hb_sku[1],
+                "productName" => &mut r.product_name,
+                "vatRate" => &mut r.vat_rate,
+                "orderDate" => &mut r.order_date[0],
+                "OrderDate" => &mut r.order_date[1],
+                "status" => &mut r.status[0],
+                "Status" => &mut r.status[1],
+                _ => continue,
+            };
+            *slot = (value.value() != Value::Null).then_some(value);
+        }
+        r
+    }
+
+    /// The first name present among a field's names.
+    fn first<const N: usize>(names: &[Option<At<'a>>; N]) -> Option<At<'a>> {
+        names.iter().flatten().next().copied()
+    }
+
+    /// A required member, or the error naming it.
+    fn req(&self, found: Option<At<'a>>, key: &str) -> Result<At<'a>, ChannelError> {
+        found.ok_or_else(|| self.at.missing(key))
+    }
+
+    /// The first of a field's names with text ([`At::opt_text_first`]'s reading: a
+    /// later name is not read once an earlier one gave text).
+    fn text<const N: usize>(names: &[Option<At<'a>>; N]) -> Result<Option<String>, ChannelError> {
+        for found in names.iter().flatten() {
+            if let Some(text) = found.text_or_none()? {
+                return Ok(Some(text));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Lines found by a scan of those already met; beyond this many, through an index.
 const SCAN: usize = 16;
 
-/// One line's records, under its id as the document writes it.
+/// One line's records (their positions in the feed), under its id as the document
+/// writes it.
 struct Merged<'a> {
     id: &'a str,
-    records: Vec<At<'a>>,
+    records: Vec<usize>,
 }
 
 /// Parses (and merges) the line items of one Hepsiburada order.
@@ -75,29 +162,31 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     };
     super::check_lines(root, items.len())?;
     let first = items.first().ok_or_else(|| root.missing("items"))?;
-    let order_number = field(&first, &["orderNumber", "OrderNumber"])
-        .ok_or_else(|| first.missing("orderNumber"))?
-        .id_str()?;
+    let records: Vec<Record<'_>> = items.into_iter().map(Record::read).collect();
+    let order_number = match records.first() {
+        Some(r) => r
+            .req(Record::first(&r.order_number), "orderNumber")?
+            .id_str()?,
+        None => return Err(root.missing("items")),
+    };
     // The lines in the order their ids first appear, each with its records, the ids
     // borrowed from the document: found by a scan while there are a few, through an
     // index built past that (a feed of many lines stays linear).
     let mut by_line: Vec<Merged<'_>> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
-    for it in &items {
-        let number = field(&it, &["orderNumber", "OrderNumber"])
-            .ok_or_else(|| it.missing("orderNumber"))?
+    for (n, r) in records.iter().enumerate() {
+        let number = r
+            .req(Record::first(&r.order_number), "orderNumber")?
             .id_str()?;
         if number != order_number {
             return Err(ChannelError::OrderMismatch {
-                channel: it.channel,
-                path: it.sub("orderNumber"),
+                channel: r.at.channel,
+                path: r.at.sub("orderNumber"),
                 expected: order_number.to_string(),
                 found: number.to_string(),
             });
         }
-        let id = field(&it, &["id", "Id", "lineItemId", "LineItemId"])
-            .ok_or_else(|| it.missing("id"))?
-            .id_str()?;
+        let id = r.req(Record::first(&r.id), "id")?.id_str()?;
         let known = if by_line.len() <= SCAN {
             by_line.iter().position(|m| m.id == id)
         } else {
@@ -107,24 +196,21 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             index.get(id).copied()
         };
         match known.and_then(|k| by_line.get_mut(k)) {
-            Some(m) => m.records.push(it),
+            Some(m) => m.records.push(n),
             None => {
                 if !index.is_empty() {
                     index.insert(id, by_line.len());
                 }
                 by_line.push(Merged {
                     id,
-                    records: vec![it],
+                    records: vec![n],
                 });
             }
         }
     }
     let mut currency = None;
-    for it in &items {
-        if let Some(p) = it.get("unitPrice") {
-            currency = Some(p.req("currency")?.currency()?);
-            break;
-        }
+    if let Some(p) = records.iter().find_map(|r| r.unit_price) {
+        currency = Some(p.req("currency")?.currency()?);
     }
     let currency = currency.ok_or_else(|| first.missing("unitPrice"))?;
     let mut lines = Vec::new();
@@ -136,34 +222,34 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut exception = false;
     for m in &by_line {
         let id = m.id;
-        let priced = m
-            .records
-            .iter()
-            .find(|r| r.get("unitPrice").is_some())
+        let mine = m.records.iter().filter_map(|&n| records.get(n));
+        let priced = mine
+            .clone()
+            .find(|r| r.unit_price.is_some())
             .ok_or_else(|| first.missing("unitPrice"))?;
-        let quantity = priced.req("quantity")?.quantity()?;
+        let quantity = priced.req(priced.quantity, "quantity")?.quantity()?;
         let unit = super::price_obj(
-            &priced.req("unitPrice")?,
+            &priced.req(priced.unit_price, "unitPrice")?,
             &["amount"],
             &["currency"],
             currency,
         )?;
         let mut line = ChannelLine::new(id.to_string(), quantity, unit);
-        line.ids.sku = priced.opt_text_first(&["merchantSku", "merchantSKU"])?;
-        line.ids.variant_id = priced.opt_text_first(&["hbSku", "sku"])?;
-        line.title = priced.opt_text("productName")?;
-        line.tax_rate = priced
-            .get("vatRate")
-            .map(|v| v.decimal())
+        line.ids.sku = Record::text(&priced.merchant_sku)?;
+        line.ids.variant_id = Record::text(&priced.hb_sku)?;
+        line.title = priced
+            .product_name
+            .map(|a| a.text_or_none())
             .transpose()?
-            .map(|r| {
-                if r > Decimal::ONE {
-                    super::percent(r)
-                } else {
-                    r.normalize()
-                }
-            });
-        if let Some(total) = priced.get("totalPrice") {
+            .flatten();
+        line.tax_rate = priced.vat_rate.map(|v| v.decimal()).transpose()?.map(|r| {
+            if r > Decimal::ONE {
+                super::percent(r)
+            } else {
+                r.normalize()
+            }
+        });
+        if let Some(total) = priced.total_price {
             let total = super::money_obj(&total, &["amount"], &["currency"], currency)?;
             let gross = unit * Decimal::from(quantity);
             if total < gross {
@@ -174,7 +260,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 });
             }
         }
-        if let Some(hb) = priced.get("hbDiscount") {
+        if let Some(hb) = priced.hb_discount {
             if let Some(t) = hb.get("totalPrice") {
                 let amount = super::money_obj(&t, &["amount"], &["currency"], currency)?;
                 if !amount.is_zero() {
@@ -188,15 +274,15 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
         }
         if placed_at.is_none() {
-            if let Some(d) = field(priced, &["orderDate", "OrderDate"]) {
+            if let Some(d) = Record::first(&priced.order_date) {
                 placed_at = Some(d.time_naive_utc()?);
             }
         }
         // The most advanced status among the line's records.
         let mut best: Option<Lifecycle> = None;
         let mut raw_best = "";
-        for r in &m.records {
-            if let Some(s) = field(r, &["status", "Status"]) {
+        for r in mine {
+            if let Some(s) = Record::first(&r.status) {
                 let raw = s.str()?;
                 exception |= super::status_is(raw, "undelivered", IGNORED);
                 let l = map_status(raw);
