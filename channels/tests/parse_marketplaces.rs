@@ -394,7 +394,8 @@ fn hepsiburada_reads_repeated_null_blank_and_escaped_members_as_lookups_do() {
     // A required member that is null is missing, and named.
     let err = parse_order(
         Channel::Hepsiburada,
-        body.replace(r#""quantity": 2"#, r#""quantity": null"#).as_bytes(),
+        body.replace(r#""quantity": 2"#, r#""quantity": null"#)
+            .as_bytes(),
     )
     .unwrap_err();
     assert!(err.to_string().contains("quantity"), "{err}");
