@@ -161,14 +161,12 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         None => root.array().unwrap_or_else(|_| Items::one(*root)),
     };
     super::check_lines(root, items.len())?;
-    let first = items.first().ok_or_else(|| root.missing("items"))?;
     let records: Vec<Record<'_>> = items.into_iter().map(Record::read).collect();
-    let order_number = match records.first() {
-        Some(r) => r
-            .req(Record::first(&r.order_number), "orderNumber")?
-            .id_str()?,
-        None => return Err(root.missing("items")),
-    };
+    let head = records.first().ok_or_else(|| root.missing("items"))?;
+    let first = head.at;
+    let order_number = head
+        .req(Record::first(&head.order_number), "orderNumber")?
+        .id_str()?;
     // The lines in the order their ids first appear, each with its records, the ids
     // borrowed from the document: found by a scan while there are a few, through an
     // index built past that (a feed of many lines stays linear).
@@ -208,11 +206,10 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
         }
     }
-    let mut currency = None;
-    if let Some(p) = records.iter().find_map(|r| r.unit_price) {
-        currency = Some(p.req("currency")?.currency()?);
-    }
-    let currency = currency.ok_or_else(|| first.missing("unitPrice"))?;
+    let currency = match records.iter().find_map(|r| r.unit_price) {
+        Some(p) => p.req("currency")?.currency()?,
+        None => return Err(first.missing("unitPrice")),
+    };
     let mut lines = Vec::new();
     let mut statuses = Vec::new();
     // `line id:status` of every line, comma-separated: the status as sent.
