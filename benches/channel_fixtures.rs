@@ -22,6 +22,71 @@ pub const FIXTURES: &[(Channel, &str)] = &[
     (Channel::Ebay, "ebay/paid_promotion.json"),
 ];
 
+/// The same orders as [`FIXTURES`] (same lines, money and statuses) in the whole shape
+/// each channel documents and sends: every field of its order resource around the ones
+/// the adapter reads (customer, addresses, money sets, client details, per-line product
+/// fields...). A real webhook or API body is this size, 4 to 10 KB, where the trimmed
+/// test fixtures are 1 to 2 KB; `channels/tests/full_payloads.rs` holds each to the same
+/// canonical order as its trimmed twin.
+pub const FULL_FIXTURES: &[(Channel, &str)] = &[
+    (Channel::Shopify, "shopify/full_multi_line_discounted.json"),
+    (
+        Channel::WooCommerce,
+        "woo_commerce/full_processing_inclusive.json",
+    ),
+    (Channel::Trendyol, "trendyol/full_split_packages.json"),
+    (Channel::Hepsiburada, "hepsiburada/full_merged_feeds.json"),
+    (Channel::AmazonV0, "amazon/full_v0_us_unshipped.json"),
+    (
+        Channel::Amazon2026,
+        "amazon/full_2026_partially_shipped.json",
+    ),
+    (Channel::Ebay, "ebay/full_paid_promotion.json"),
+];
+
+/// The fixture a probe or bench names: `shopify` is the trimmed one, `shopify:full` the
+/// whole documented shape.
+pub fn named(name: &str) -> Option<(Channel, Vec<u8>)> {
+    let (channel, list) = match name.strip_suffix(":full") {
+        Some(channel) => (channel, FULL_FIXTURES),
+        None => (name, FIXTURES),
+    };
+    let (channel, file) = list.iter().find(|(c, _)| c.to_string() == channel)?;
+    let body = fixture(file);
+    Some((
+        *channel,
+        if list == FULL_FIXTURES {
+            minified(&body)
+        } else {
+            body
+        },
+    ))
+}
+
+/// A JSON body without the whitespace between tokens, as channels send their bodies
+/// (the fixture files are indented for reading). Strings are kept byte for byte,
+/// duplicated keys and member order too.
+pub fn minified(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in body {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !b.is_ascii_whitespace() {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// The bytes of a fixture under `channels/tests/fixtures`.
 pub fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(format!(

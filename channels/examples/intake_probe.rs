@@ -2,7 +2,8 @@
 //! and stocked, as in `benches/channels.rs`: placed, paid and confirmed in one write)
 //! and prints the time per import: the loop the instruction counts in
 //! benches/README.md's channel section come from. The channel is the argument after N
-//! (`shopify` by default; the names are the bench's, e.g. `amazon_v0`). With `parse`
+//! (`shopify` by default; the names are the bench's, e.g. `amazon_v0`, and
+//! `shopify:full` names the whole documented shape of the same order). With `parse`
 //! after the channel it parses the payload N times instead (`parse_one`), the adapter's
 //! half of the bench's `parse_and_import`; with `serde`, serde_json's parse of the same
 //! bytes into a `Value` (`serde_one`), the bench's baseline; with `both`, the bench's
@@ -42,7 +43,7 @@ use ordersmith_channels::{parse_order, ChannelOrder};
 
 #[path = "../../benches/channel_fixtures.rs"]
 mod channel_fixtures;
-use channel_fixtures::{fixture, stock_and_map, FIXTURES};
+use channel_fixtures::{named, stock_and_map};
 
 /// One import, kept out of line so a profiler can count it alone.
 #[inline(never)]
@@ -109,11 +110,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::hint::black_box(&kept);
         std::process::exit(0)
     }
-    let (channel, file) = FIXTURES
-        .iter()
-        .find(|(c, _)| c.to_string() == name)
-        .ok_or(format!("no fixture for {name}"))?;
-    let body = fixture(file);
+    let (channel, body) = named(&name).ok_or(format!("no fixture for {name}"))?;
+    let channel = &channel;
     let mode = args.next();
     if mode.as_deref() == Some("serde") {
         let start = Instant::now();
