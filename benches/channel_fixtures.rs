@@ -25,9 +25,9 @@ pub const FIXTURES: &[(Channel, &str)] = &[
 /// The same orders as [`FIXTURES`] (same lines, money and statuses) in the whole shape
 /// each channel documents and sends: every field of its order resource around the ones
 /// the adapter reads (customer, addresses, money sets, client details, per-line product
-/// fields...). A real webhook or API body is this size, 4 to 10 KB, where the trimmed
-/// test fixtures are 1 to 2 KB; `channels/tests/full_payloads.rs` holds each to the same
-/// canonical order as its trimmed twin.
+/// fields...): 2.7 to 11.7 KB as sent, where the trimmed test fixtures are 0.5 to 2 KB.
+/// `channels/tests/full_payloads.rs` holds each to the same canonical order as its
+/// trimmed twin.
 pub const FULL_FIXTURES: &[(Channel, &str)] = &[
     (Channel::Shopify, "shopify/full_multi_line_discounted.json"),
     (
@@ -47,20 +47,14 @@ pub const FULL_FIXTURES: &[(Channel, &str)] = &[
 /// The fixture a probe or bench names: `shopify` is the trimmed one, `shopify:full` the
 /// whole documented shape.
 pub fn named(name: &str) -> Option<(Channel, Vec<u8>)> {
-    let (channel, list) = match name.strip_suffix(":full") {
-        Some(channel) => (channel, FULL_FIXTURES),
-        None => (name, FIXTURES),
+    let (channel, full) = match name.strip_suffix(":full") {
+        Some(channel) => (channel, true),
+        None => (name, false),
     };
+    let list = if full { FULL_FIXTURES } else { FIXTURES };
     let (channel, file) = list.iter().find(|(c, _)| c.to_string() == channel)?;
     let body = fixture(file);
-    Some((
-        *channel,
-        if list == FULL_FIXTURES {
-            minified(&body)
-        } else {
-            body
-        },
-    ))
+    Some((*channel, if full { minified(&body) } else { body }))
 }
 
 /// A JSON body without the whitespace between tokens, as channels send their bodies
