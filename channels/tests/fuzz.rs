@@ -9,6 +9,9 @@
     clippy::indexing_slicing
 )]
 
+#[allow(dead_code)]
+#[path = "../../benches/channel_fixtures.rs"]
+mod channel_fixtures;
 mod common;
 
 use ordersmith::engine::Engine;
@@ -35,22 +38,17 @@ const FIXTURES: &[(Channel, &str)] = &[
     (Channel::AmazonV0, "amazon/v0_us_unshipped.json"),
     (Channel::Amazon2026, "amazon/2026_partially_shipped.json"),
     (Channel::Ebay, "ebay/paid_promotion.json"),
-    // The same orders in each channel's whole documented shape: nested objects and
-    // fields the adapters pass over, mutated too.
-    (Channel::Shopify, "shopify/full_multi_line_discounted.json"),
-    (
-        Channel::WooCommerce,
-        "woo_commerce/full_processing_inclusive.json",
-    ),
-    (Channel::Trendyol, "trendyol/full_split_packages.json"),
-    (Channel::Hepsiburada, "hepsiburada/full_merged_feeds.json"),
-    (Channel::AmazonV0, "amazon/full_v0_us_unshipped.json"),
-    (
-        Channel::Amazon2026,
-        "amazon/full_2026_partially_shipped.json",
-    ),
-    (Channel::Ebay, "ebay/full_paid_promotion.json"),
 ];
+
+/// The fixtures above, then the bench's orders in each channel's whole documented
+/// shape (nested objects and fields the adapters pass over, mutated too).
+fn all_fixtures() -> Vec<(Channel, &'static str)> {
+    FIXTURES
+        .iter()
+        .chain(channel_fixtures::FULL_FIXTURES)
+        .copied()
+        .collect()
+}
 
 /// What every successful parse must satisfy.
 fn check(order: &ChannelOrder) {
@@ -169,8 +167,9 @@ proptest! {
     }
 
     #[test]
-    fn mutated_fixtures_never_panic(which in 0..FIXTURES.len(), at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
-        let (channel, file) = FIXTURES[which];
+    fn mutated_fixtures_never_panic(which in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+        let fixtures = all_fixtures();
+        let (channel, file) = fixtures[which.index(fixtures.len())];
         let mut body = common::fixture(file);
         let i = at.index(body.len());
         if cut { body.truncate(i) } else { body[i] = byte }
@@ -180,8 +179,9 @@ proptest! {
     }
 
     #[test]
-    fn fixtures_with_a_leaf_replaced_never_panic(which in 0..FIXTURES.len(), leaf in any::<prop::sample::Index>(), with in arb_json()) {
-        let (channel, file) = FIXTURES[which];
+    fn fixtures_with_a_leaf_replaced_never_panic(which in any::<prop::sample::Index>(), leaf in any::<prop::sample::Index>(), with in arb_json()) {
+        let fixtures = all_fixtures();
+        let (channel, file) = fixtures[which.index(fixtures.len())];
         let mut v: Value = serde_json::from_slice(&common::fixture(file)).unwrap();
         // Any leaf of the fixture, small or whole-shape alike.
         let mut n = leaf.index(leaves(&v).max(1));
@@ -216,7 +216,7 @@ fn committed_corpus_never_panics() {
         all_channels(&body);
         n += 1;
     }
-    for (_, file) in FIXTURES {
+    for (_, file) in all_fixtures() {
         all_channels(&common::fixture(file));
         n += 1;
     }
