@@ -49,10 +49,81 @@ pub trait IdGenerator: Send + Sync {
 /// pays one round trip (one sync on a durable store) per thousand ids, not per 64. A
 /// restart abandons the rest of its block, so ids may have gaps but never repeat. Ids
 /// read `"{kind}-{n:06}"`, like [`memory::SequentialIds`].
+///
+/// A store that commits in groups can also reserve the next block *ahead*, inside a
+/// transaction it commits anyway. Once half of a kind's block is used,
+/// [`IdBlocks::wanted`] names the kind with the size of its next block; the store
+/// reserves that many in its next commit and hands them over with
+/// [`IdBlocks::reserved_ahead`] once the commit is durable (or gives the request up with
+/// [`IdBlocks::abandon`]). The block in use then ends by moving to the spare one, with no
+/// round trip and no sync of its own on the writer's path; a block that runs out before
+/// its spare arrives reserves in place, and the blocks reserved ahead of it grow, up to
+/// [`IdBlocks::MAX_AHEAD_BLOCK`], until their spares come in time. A restart abandons
+/// the rest of the block in use and the spare; a kind that took fewer than half of its
+/// first block's ids asked for nothing ahead. Stores that never ask for
+/// [`IdBlocks::wanted`] work as before.
+///
+/// ```
+/// use ordersmith::ports::IdBlocks;
+///
+/// let ids = IdBlocks::default();
+/// let mut next_free = 1_u64; // the store's persistent sequence
+/// let mut reserve = |_: &str, size: u64| {
+///     let first = next_free;
+///     next_free += size;
+///     Ok(first)
+/// };
+/// assert_eq!(ids.next_id("order", &mut reserve).unwrap(), "order-000001");
+/// assert!(ids.wanted().is_empty(), "a kind with 63 ids left asks for none ahead");
+/// for _ in 0..31 {
+///     ids.next_id("order", |_, _| panic!("no round trip inside a block")).unwrap();
+/// }
+/// // Half of the first block (64 ids) is used: the store reserves the next block in a
+/// // commit it makes anyway...
+/// for (kind, size) in ids.wanted() {
+///     assert_eq!((kind.as_str(), size), ("order", 128));
+///     let first = reserve(&kind, size).unwrap();
+///     // ...and hands it over once that commit is durable.
+///     ids.reserved_ahead(&kind, first, size);
+/// }
+/// for _ in 0..32 {
+///     ids.next_id("order", |_, _| panic!("no round trip inside a block")).unwrap();
+/// }
+/// // The first block has run out; the spare (128 ids from 65) takes over.
+/// let id = ids.next_id("order", |_, _| panic!("the spare block is used")).unwrap();
+/// assert_eq!(id, "order-000065");
+/// ```
 #[derive(Default)]
 pub struct IdBlocks {
-    /// Per kind: (next id, end of the block, size of the next block).
-    current: std::sync::Mutex<std::collections::HashMap<String, (u64, u64, u64)>>,
+    current: std::sync::Mutex<std::collections::HashMap<String, KindBlocks>>,
+}
+
+/// One kind's blocks in an [`IdBlocks`].
+#[derive(Debug, Clone, Copy)]
+struct KindBlocks {
+    /// The next id to hand out.
+    next: u64,
+    /// One past the last id of the block in use.
+    end: u64,
+    /// How many ids the block in use holds.
+    len: u64,
+    /// The size of the next block reserved.
+    size: u64,
+    /// A block reserved ahead, durable, not yet in use: (first, end).
+    spare: Option<(u64, u64)>,
+    /// Where a reservation ahead stands.
+    ahead: Ahead,
+}
+
+/// Where a kind's reservation ahead stands (see [`IdBlocks::wanted`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ahead {
+    /// Nothing asked: the kind has a spare block, or has not started one.
+    Idle,
+    /// A spare block is wanted; no store has taken the request yet.
+    Wanted,
+    /// A store is reserving the spare block in a commit not yet decided.
+    InFlight,
 }
 
 impl IdBlocks {
@@ -60,32 +131,112 @@ impl IdBlocks {
     pub const BLOCK: u64 = 64;
     /// The largest block reserved in one round trip.
     pub const MAX_BLOCK: u64 = 1_024;
+    /// The largest block reserved ahead. Blocks reserved ahead grow past
+    /// [`IdBlocks::MAX_BLOCK`] only while their spare comes too late (the block in use
+    /// ran out while its next block was being reserved): a bulk import, which asks for
+    /// the next block when half of one is used and gets it a commit or two later, needs
+    /// blocks that outlast a few batches of [`crate::engine::WRITE_BATCH`] orders; a shop
+    /// placing orders one by one never needs more than before.
+    pub const MAX_AHEAD_BLOCK: u64 = 8_192;
+
+    fn lock(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, KindBlocks>>, StoreError>
+    {
+        self.current.lock().map_err(|_| StoreError::Unavailable {
+            reason: "id block lock poisoned by a panicking thread".to_string(),
+        })
+    }
 
     /// The next id of `kind`; `reserve(kind, size)` must atomically reserve `size`
-    /// fresh numbers in the store and return the first.
+    /// fresh numbers in the store and return the first. It is called only when the
+    /// block in use has run out and no block reserved ahead is there to take over.
     pub fn next_id(
         &self,
         kind: &str,
         reserve: impl FnOnce(&str, u64) -> Result<u64, StoreError>,
     ) -> Result<String, StoreError> {
-        let mut current = self.current.lock().map_err(|_| StoreError::Unavailable {
-            reason: "id block lock poisoned by a panicking thread".to_string(),
-        })?;
-        let block = current
-            .entry(kind.to_string())
-            .or_insert((0, 0, Self::BLOCK));
-        if block.0 >= block.1 {
-            let size = block.2;
-            let first = reserve(kind, size)?;
-            *block = (
-                first,
-                first.saturating_add(size),
-                (size * 2).min(Self::MAX_BLOCK),
-            );
+        let mut current = self.lock()?;
+        let block = current.entry(kind.to_string()).or_insert(KindBlocks {
+            next: 0,
+            end: 0,
+            len: 0,
+            size: Self::BLOCK,
+            spare: None,
+            ahead: Ahead::Idle,
+        });
+        if block.next >= block.end {
+            if let Some((first, end)) = block.spare.take() {
+                (block.next, block.end) = (first, end);
+            } else {
+                let size = block.size.min(Self::MAX_BLOCK);
+                let first = reserve(kind, size)?;
+                (block.next, block.end) = (first, first.saturating_add(size));
+                block.size = if block.ahead == Ahead::InFlight {
+                    // The spare is late: the ids go faster than a commit comes round, so
+                    // the blocks reserved ahead grow past MAX_BLOCK.
+                    (block.size * 2).min(Self::MAX_AHEAD_BLOCK)
+                } else {
+                    (size * 2).min(Self::MAX_BLOCK).max(block.size)
+                };
+            }
+            block.len = block.end - block.next;
         }
-        let n = block.0;
-        block.0 += 1;
+        let n = block.next;
+        block.next += 1;
+        // Half the block is used: the next one is wanted ahead, so a kind that takes a
+        // few ids and stops (a script, a restart) asks for no more than it did before.
+        if block.spare.is_none()
+            && block.ahead == Ahead::Idle
+            && block.end - block.next <= block.len / 2
+        {
+            block.ahead = Ahead::Wanted;
+        }
         Ok(format!("{kind}-{n:06}"))
+    }
+
+    /// The kinds that want a block reserved ahead, each with the size to reserve, for a
+    /// store to reserve in the next transaction it commits. Each request is handed out
+    /// once: it is then in flight until [`IdBlocks::reserved_ahead`] or
+    /// [`IdBlocks::abandon`]. Empty (and no allocation) when nothing is wanted.
+    pub fn wanted(&self) -> Vec<(String, u64)> {
+        let Ok(mut current) = self.lock() else {
+            return Vec::new();
+        };
+        current
+            .iter_mut()
+            .filter(|(_, block)| block.ahead == Ahead::Wanted)
+            .map(|(kind, block)| {
+                block.ahead = Ahead::InFlight;
+                (kind.clone(), block.size)
+            })
+            .collect()
+    }
+
+    /// Hands over `size` ids of `kind` from `first`, reserved ahead by a commit that is
+    /// now durable: the block in use moves to them when it runs out.
+    pub fn reserved_ahead(&self, kind: &str, first: u64, size: u64) {
+        let Ok(mut current) = self.lock() else {
+            return;
+        };
+        if let Some(block) = current.get_mut(kind) {
+            block.spare = Some((first, first.saturating_add(size)));
+            block.size = (size * 2).min(Self::MAX_BLOCK).max(block.size);
+            block.ahead = Ahead::Idle;
+        }
+    }
+
+    /// Gives up a reservation ahead of `kind` whose commit was not saved: nothing of it
+    /// is used, and the next [`IdBlocks::wanted`] asks for it again.
+    pub fn abandon(&self, kind: &str) {
+        let Ok(mut current) = self.lock() else {
+            return;
+        };
+        if let Some(block) = current.get_mut(kind) {
+            if block.ahead == Ahead::InFlight {
+                block.ahead = Ahead::Wanted;
+            }
+        }
     }
 }
 
@@ -899,4 +1050,213 @@ pub trait Outbox: Send + Sync {
     fn pending(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
     /// Marks a record done.
     fn acknowledge(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A store's persistent sequence of one kind: reserves ranges and remembers them.
+    #[derive(Default)]
+    struct Sequence {
+        next_free: u64,
+        /// Every range reserved: (first, size, ahead).
+        reserved: Vec<(u64, u64, bool)>,
+    }
+
+    impl Sequence {
+        fn reserve(&mut self, size: u64, ahead: bool) -> u64 {
+            let first = self.next_free + 1;
+            self.next_free += size;
+            self.reserved.push((first, size, ahead));
+            first
+        }
+    }
+
+    fn number(id: &str) -> u64 {
+        id.rsplit('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u64::MAX)
+    }
+
+    #[test]
+    fn without_a_store_asking_ahead_blocks_are_reserved_in_place_as_before() {
+        let ids = IdBlocks::default();
+        let mut seq = Sequence::default();
+        for n in 1..=3_000 {
+            let id = ids
+                .next_id("order", |_, size| Ok(seq.reserve(size, false)))
+                .unwrap();
+            assert_eq!(number(&id), n);
+        }
+        let sizes: Vec<u64> = seq.reserved.iter().map(|r| r.1).collect();
+        assert_eq!(sizes, [64, 128, 256, 512, 1024, 1024]);
+    }
+
+    #[test]
+    fn a_kind_that_takes_under_half_a_block_asks_for_nothing_ahead() {
+        let ids = IdBlocks::default();
+        let mut seq = Sequence::default();
+        for _ in 0..31 {
+            ids.next_id("order", |_, size| Ok(seq.reserve(size, false)))
+                .unwrap();
+            assert!(ids.wanted().is_empty());
+        }
+        ids.next_id("order", |_, _| panic!("inside the block"))
+            .unwrap();
+        assert_eq!(ids.wanted(), [("order".to_string(), 128)]);
+        // Handed out once: in flight until reserved or abandoned.
+        assert!(ids.wanted().is_empty());
+    }
+
+    #[test]
+    fn an_abandoned_reservation_is_never_used_and_is_asked_again() {
+        let ids = IdBlocks::default();
+        let mut seq = Sequence::default();
+        for _ in 0..40 {
+            ids.next_id("order", |_, size| Ok(seq.reserve(size, false)))
+                .unwrap();
+        }
+        assert_eq!(ids.wanted().len(), 1);
+        // Its commit failed: nothing was reserved; the next commit is asked again.
+        ids.abandon("order");
+        ids.abandon("refund"); // an unknown kind is ignored
+        assert_eq!(ids.wanted(), [("order".to_string(), 128)]);
+        ids.abandon("order");
+        ids.abandon("order"); // twice is once
+        assert_eq!(ids.wanted(), [("order".to_string(), 128)]);
+        ids.abandon("order");
+        for _ in 40..64 {
+            ids.next_id("order", |_, _| panic!("inside the block"))
+                .unwrap();
+        }
+        let id = ids
+            .next_id("order", |_, size| Ok(seq.reserve(size, false)))
+            .unwrap();
+        assert_eq!(
+            number(&id),
+            65,
+            "reserved in place, right after the first block"
+        );
+    }
+
+    #[test]
+    fn late_spares_grow_the_blocks_reserved_ahead_up_to_their_limit() {
+        let ids = IdBlocks::default();
+        let mut seq = Sequence::default();
+        let mut seen = std::collections::HashSet::new();
+        // Each request ahead is answered only after the block in use has run out.
+        let mut late: Option<u64> = None;
+        for _ in 0..200_000 {
+            let mut ran_out = false;
+            let id = ids
+                .next_id("order", |_, size| {
+                    ran_out = true;
+                    Ok(seq.reserve(size, false))
+                })
+                .unwrap();
+            assert!(seen.insert(number(&id)));
+            if ran_out {
+                if let Some(size) = late.take() {
+                    let first = seq.reserve(size, true);
+                    ids.reserved_ahead("order", first, size);
+                }
+            }
+            for (_, size) in ids.wanted() {
+                late = Some(size);
+            }
+        }
+        let ahead: Vec<u64> = seq.reserved.iter().filter(|r| r.2).map(|r| r.1).collect();
+        let in_place: Vec<u64> = seq.reserved.iter().filter(|r| !r.2).map(|r| r.1).collect();
+        assert!(in_place.iter().all(|&s| s <= IdBlocks::MAX_BLOCK));
+        assert!(ahead.iter().all(|&s| s <= IdBlocks::MAX_AHEAD_BLOCK));
+        assert_eq!(ahead.last(), Some(&IdBlocks::MAX_AHEAD_BLOCK));
+    }
+
+    #[test]
+    fn spares_in_time_keep_blocks_at_most_max_block() {
+        let ids = IdBlocks::default();
+        let mut seq = Sequence::default();
+        for n in 1..=50_000 {
+            let id = ids
+                .next_id("order", |_, size| Ok(seq.reserve(size, false)))
+                .unwrap();
+            assert_eq!(number(&id), n, "blocks reserved ahead follow each other");
+            for (kind, size) in ids.wanted() {
+                let first = seq.reserve(size, true);
+                ids.reserved_ahead(&kind, first, size);
+            }
+        }
+        assert_eq!(seq.reserved.iter().filter(|r| !r.2).count(), 1);
+        assert!(seq.reserved.iter().all(|r| r.1 <= IdBlocks::MAX_BLOCK));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// An id from engine 0 or 1 (two processes sharing one sequence).
+        Next(usize),
+        /// Engine 0 or 1's store takes the wanted requests into its next commit.
+        Take(usize),
+        /// That commit is durable: the blocks are reserved and handed over.
+        Commit(usize),
+        /// That commit failed: nothing was reserved.
+        Fail(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0..2_usize).prop_map(Op::Next),
+            1 => (0..2_usize).prop_map(Op::Take),
+            1 => (0..2_usize).prop_map(Op::Commit),
+            1 => (0..2_usize).prop_map(Op::Fail),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the interleaving of ids, requests ahead, commits and failed commits,
+        /// across two processes sharing a sequence: no id is handed out twice, and each
+        /// lies in a range the sequence reserved.
+        #[test]
+        fn ids_never_repeat_and_come_from_reserved_ranges(
+            ops in prop::collection::vec(op(), 1..600),
+        ) {
+            let engines = [IdBlocks::default(), IdBlocks::default()];
+            let mut seq = Sequence::default();
+            let mut taken: [Vec<(String, u64)>; 2] = [Vec::new(), Vec::new()];
+            let mut seen = std::collections::HashSet::new();
+            for op in ops {
+                match op {
+                    Op::Next(e) => {
+                        let id = engines[e]
+                            .next_id("order", |_, size| Ok(seq.reserve(size, false)))
+                            .unwrap();
+                        let n = number(&id);
+                        prop_assert!(seen.insert(n), "{id} handed out twice");
+                        prop_assert!(seq
+                            .reserved
+                            .iter()
+                            .any(|&(first, size, _)| (first..first + size).contains(&n)));
+                    }
+                    Op::Take(e) => taken[e].extend(engines[e].wanted()),
+                    Op::Commit(e) => {
+                        for (kind, size) in taken[e].drain(..) {
+                            let first = seq.reserve(size, true);
+                            engines[e].reserved_ahead(&kind, first, size);
+                        }
+                    }
+                    Op::Fail(e) => {
+                        for (kind, _) in taken[e].drain(..) {
+                            engines[e].abandon(&kind);
+                        }
+                    }
+                }
+            }
+            for &(_, size, ahead) in &seq.reserved {
+                let limit = if ahead { IdBlocks::MAX_AHEAD_BLOCK } else { IdBlocks::MAX_BLOCK };
+                prop_assert!(size <= limit);
+            }
+        }
+    }
 }

@@ -996,6 +996,8 @@ impl SqliteStore {
 
     fn apply_group(&self, group: &[Queued]) -> Vec<Result<(), StoreError>> {
         let all = |e: StoreError| group.iter().map(|_| Err(e.clone())).collect();
+        // Declared before the connection's guard, so dropped after it.
+        let mut ahead = ReservedAhead::wanted(&self.ids);
         let mut conn = match self.lock() {
             Ok(conn) => conn,
             Err(e) => return all(e),
@@ -1006,6 +1008,9 @@ impl SqliteStore {
             Ok(tx) => tx,
             Err(e) => return all(store_error("beginning a commit")(e)),
         };
+        // The next blocks of ids, reserved in this commit rather than by a commit (and a
+        // sync) of their own on the engine's path.
+        ahead.reserve(&tx);
         let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(group.len());
         {
             let mut st = match Statements::prepare(&tx) {
@@ -1032,6 +1037,7 @@ impl SqliteStore {
                 .map(|o| o.and(Err(e.clone())))
                 .collect();
         }
+        ahead.durable = true;
         outcomes
     }
 
@@ -1115,24 +1121,91 @@ fn predecessor_refused(
 }
 
 impl SqliteStore {
-    /// Reserves `size` ids of `kind` in the database and returns the first.
+    /// Reserves `size` ids of `kind` in the database, in a transaction of its own, and
+    /// returns the first.
     fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
         let conn = self.lock()?;
-        let size = to_i64("id block size", size)?;
-        let first: i64 = conn
-            .prepare_cached(
-                "INSERT INTO id_blocks (kind, next_value) VALUES (?1, 1 + ?2) \
-                 ON CONFLICT (kind) DO UPDATE SET next_value = next_value + ?2 \
-                 RETURNING next_value - ?2",
-            )
-            .and_then(|mut s| s.query_row(params![kind, size], |r| r.get(0)))
-            .map_err(store_error("reserving a block of ids"))?;
-        to_u64("id block", first)
+        reserve_ids_on(&conn, kind, size)
+    }
+}
+
+/// Reserves `size` ids of `kind` on `conn` (in its transaction, if one is open) and
+/// returns the first.
+fn reserve_ids_on(conn: &Connection, kind: &str, size: u64) -> Result<u64, StoreError> {
+    let size = to_i64("id block size", size)?;
+    let first: i64 = conn
+        .prepare_cached(
+            "INSERT INTO id_blocks (kind, next_value) VALUES (?1, 1 + ?2) \
+             ON CONFLICT (kind) DO UPDATE SET next_value = next_value + ?2 \
+             RETURNING next_value - ?2",
+        )
+        .and_then(|mut s| s.query_row(params![kind, size], |r| r.get(0)))
+        .map_err(store_error("reserving a block of ids"))?;
+    to_u64("id block", first)
+}
+
+/// Id blocks a group's transaction reserves ahead ([`IdBlocks::wanted`]): handed over
+/// when it is dropped if the transaction was committed, given up otherwise (a panic
+/// included).
+///
+/// Lock order: [`IdBlocks`] is never locked while the writing connection is held
+/// (`next_id` holds the first while it waits for the second), so the requests are taken
+/// before the connection is locked, and this is dropped after the connection's guard.
+struct ReservedAhead<'a> {
+    ids: &'a IdBlocks,
+    /// The requests taken, (kind, size).
+    wanted: Vec<(String, u64)>,
+    /// Reserved in the transaction: (kind, first, size).
+    blocks: Vec<(String, u64, u64)>,
+    /// Set once the transaction committed.
+    durable: bool,
+}
+
+impl<'a> ReservedAhead<'a> {
+    /// Takes the blocks `ids` wants reserved ahead (call before locking the connection).
+    fn wanted(ids: &'a IdBlocks) -> Self {
+        ReservedAhead {
+            ids,
+            wanted: ids.wanted(),
+            blocks: Vec::new(),
+            durable: false,
+        }
+    }
+
+    /// Reserves the wanted blocks inside `tx`. A reservation that fails stays wanted and
+    /// is given up when this is dropped (its ids are then reserved in place when
+    /// needed); the group goes on.
+    fn reserve(&mut self, tx: &Transaction<'_>) {
+        let mut failed = Vec::new();
+        for (kind, size) in std::mem::take(&mut self.wanted) {
+            match reserve_ids_on(tx, &kind, size) {
+                Ok(first) => self.blocks.push((kind, first, size)),
+                Err(_) => failed.push((kind, size)),
+            }
+        }
+        self.wanted = failed;
+    }
+}
+
+impl Drop for ReservedAhead<'_> {
+    fn drop(&mut self) {
+        for (kind, _) in self.wanted.drain(..) {
+            self.ids.abandon(&kind);
+        }
+        for (kind, first, size) in self.blocks.drain(..) {
+            if self.durable {
+                self.ids.reserved_ahead(&kind, first, size);
+            } else {
+                self.ids.abandon(&kind);
+            }
+        }
     }
 }
 
 /// Order ids from blocks of a persistent sequence: unique across restarts and across
 /// processes sharing the file, `"{kind}-{n:06}"` like [`ordersmith::ports::memory::SequentialIds`].
+/// The next block of a kind is reserved ahead inside a group's transaction (see
+/// [`IdBlocks`]), so a bulk import does not stop for a commit of its own every block.
 impl IdGenerator for SqliteStore {
     fn next_id(&self, kind: &str) -> Result<String, StoreError> {
         self.ids

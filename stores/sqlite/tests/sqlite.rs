@@ -268,6 +268,48 @@ fn order_ids_never_repeat_across_reopens_and_stores_on_one_file() {
     assert_ne!(first, second);
 }
 
+/// Once half of a block of order ids is used, the next block is reserved inside the
+/// next commit instead of by a commit of its own; a commit that fails gives its block up.
+/// Another store on the file (another process) then reserves those numbers, and the
+/// first store never hands them out: ids stay unique.
+#[test]
+fn a_block_of_ids_reserved_in_a_failed_commit_is_never_used() {
+    use ordersmith::engine::{CommandContext, Engine};
+    use ordersmith::ports::IdGenerator;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ids.db");
+    let a = Arc::new(SqliteStore::open(&path).unwrap());
+    let engine = Engine::new(
+        a.clone(),
+        a.clone(),
+        Arc::new(ordersmith::ports::memory::SystemClock::new()),
+        a.clone(),
+    );
+    let ctx = CommandContext::system();
+    let place = || engine.place_order(fixtures::new_order("web", fixtures::start()), &ctx);
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..31 {
+        assert!(seen.insert(place().unwrap().id.to_string()));
+    }
+    // The 32nd id uses half of the first block (64 ids): the commit placing it is asked
+    // to reserve the next block (128 ids, from 65). That commit fails, and its
+    // reservation with it.
+    a.fail_next_commits(1);
+    assert!(place().is_err());
+    // Another store on the file reserves what the failed commit had reserved.
+    let b = SqliteStore::open(&path).unwrap();
+    for _ in 0..200 {
+        assert!(seen.insert(b.next_id("order").unwrap()));
+    }
+    assert!(seen.contains("order-000065"));
+    // The first store goes on past its first block without repeating any of them.
+    for _ in 0..300 {
+        let id = place().unwrap().id.to_string();
+        assert!(seen.insert(id.clone()), "{id} handed out twice");
+    }
+    assert_eq!(a.order_ids(None, 1_000).unwrap().len(), 331);
+}
+
 /// A file written by version 5 (documents as JSON text) is migrated to packed documents
 /// without rewriting its rows: old rows read back exactly, new rows are packed, and an
 /// older ordersmith would refuse the file (its schema version is now 6).
