@@ -364,7 +364,10 @@ impl Engine {
                         });
                         flight.value = Some(value);
                         flight.fate = Fate::Awaiting;
-                        // Blocks while the queue is full; the writer is released.
+                        // The writer is released: while the store is busy saving
+                        // earlier batches, this thread may do part of this one's saving.
+                        store.prepare(&ticket);
+                        // Blocks while the queue is full.
                         if let Err(unsent) = tickets.send(ticket) {
                             // The waiting thread is gone (short of a panic, it cannot
                             // be): this batch is waited for by the settling below.

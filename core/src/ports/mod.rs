@@ -993,6 +993,15 @@ pub trait Store: Send + Sync {
     fn commits_in_groups(&self) -> bool {
         false
     }
+    /// Does, on the calling thread, the part of saving a submitted change set that
+    /// needs no write lock (a store that packs documents packs them), so that the
+    /// thread that waits for it in [`Store::wait`] has less left to do. A pipelined batch
+    /// call calls it for a change set it cannot queue yet (the saving thread is behind),
+    /// so the deciding thread takes work off the saving one only while it is ahead.
+    /// Never changes an outcome. The default does nothing.
+    fn prepare(&self, ticket: &CommitTicket) {
+        let _ = ticket;
+    }
     /// Blocks until a submitted change set is decided and returns its outcome: `Ok` only
     /// once it is saved as durably as a [`Store::commit`] that returned.
     fn wait(&self, ticket: &CommitTicket) -> Result<(), StoreError> {

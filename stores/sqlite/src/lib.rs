@@ -1121,6 +1121,45 @@ fn predecessor_refused(
 }
 
 impl SqliteStore {
+    /// Packs the change set behind `ticket`, if it is still queued unpacked and no
+    /// other thread is packing it, outside the queue's lock, and puts it back; returns
+    /// the queue locked again. A leader takes no change set from one being packed on.
+    fn pack_queued<'q>(
+        &'q self,
+        mut queue: MutexGuard<'q, CommitQueue>,
+        ticket: &CommitTicket,
+    ) -> Result<MutexGuard<'q, CommitQueue>, StoreError> {
+        let Some(own) = queue
+            .waiting
+            .iter_mut()
+            .find(|q| q.ticket.same(ticket) && q.packed.is_none() && !q.packing)
+        else {
+            return Ok(queue);
+        };
+        own.packing = true;
+        let changes = std::mem::take(&mut own.changes);
+        drop(queue);
+        let packed = PackedSet::pack(&changes);
+        queue = self.queue.lock().map_err(|_| queue_poisoned())?;
+        match queue.waiting.iter_mut().find(|q| q.ticket.same(ticket)) {
+            Some(own) => {
+                own.changes = changes;
+                own.packed = Some(packed);
+                own.packing = false;
+            }
+            None => {
+                ticket.decide(Err(StoreError::Unavailable {
+                    reason: "a change set left the commit queue while it was packed \
+                             (a bug in the SQLite store)"
+                        .to_string(),
+                }));
+            }
+        }
+        // A waiter may be held by this change set at the queue's head.
+        self.decided.notify_all();
+        Ok(queue)
+    }
+
     /// Reserves `size` ids of `kind` in the database, in a transaction of its own, and
     /// returns the first.
     fn reserve_ids(&self, kind: &str, size: u64) -> Result<u64, StoreError> {
@@ -1404,6 +1443,20 @@ impl Store for SqliteStore {
         ticket
     }
 
+    /// Packs the change set behind `ticket` here if it is still queued unpacked (see
+    /// [`Store::prepare`]); a pipelined batch call packs a batch while the committing
+    /// thread is busy with earlier ones.
+    fn prepare(&self, ticket: &CommitTicket) {
+        // Only while a group is being committed: otherwise the thread that waits for
+        // the ticket is free to pack it, and this one to go on deciding. (A poisoned
+        // queue is reported by `wait`.)
+        if let Ok(queue) = self.queue.lock() {
+            if queue.leading {
+                drop(self.pack_queued(queue, ticket));
+            }
+        }
+    }
+
     fn wait(&self, ticket: &CommitTicket) -> Result<(), StoreError> {
         let mut queue = self.queue.lock().map_err(|_| queue_poisoned())?;
         loop {
@@ -1412,33 +1465,12 @@ impl Store for SqliteStore {
             }
             // Its own change set, still queued and unpacked, is packed here, beside
             // the group being committed, and put back.
-            if let Some(own) = queue
+            if queue
                 .waiting
-                .iter_mut()
-                .find(|q| q.ticket.same(ticket) && q.packed.is_none() && !q.packing)
+                .iter()
+                .any(|q| q.ticket.same(ticket) && q.packed.is_none() && !q.packing)
             {
-                own.packing = true;
-                let changes = std::mem::take(&mut own.changes);
-                drop(queue);
-                let packed = PackedSet::pack(&changes);
-                queue = self.queue.lock().map_err(|_| queue_poisoned())?;
-                // Still queued: a leader takes no change set from one being packed on.
-                match queue.waiting.iter_mut().find(|q| q.ticket.same(ticket)) {
-                    Some(own) => {
-                        own.changes = changes;
-                        own.packed = Some(packed);
-                        own.packing = false;
-                    }
-                    None => {
-                        ticket.decide(Err(StoreError::Unavailable {
-                            reason: "a change set left the commit queue while it was packed \
-                                     (a bug in the SQLite store)"
-                                .to_string(),
-                        }));
-                    }
-                }
-                // A waiter may be held by this change set at the queue's head.
-                self.decided.notify_all();
+                queue = self.pack_queued(queue, ticket)?;
                 continue;
             }
             let ready = queue

@@ -362,6 +362,61 @@ fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
     assert_eq!(store.order_ids(None, 10).unwrap().len(), 2);
 }
 
+/// `prepare` (a pipelined batch call's deciding thread packing its change set while a
+/// group is being committed) does not wait for that group, even one held up by
+/// another connection's write lock, and changes no outcome: the change set is saved,
+/// or refused, as it would be without it.
+#[test]
+fn prepare_packs_beside_a_group_held_up_and_changes_no_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let options = ordersmith_sqlite::SqliteOptions {
+        busy_timeout: std::time::Duration::from_secs(120),
+        ..ordersmith_sqlite::SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open_with(&path, options).unwrap());
+    store.commit(new_order("o-1")).unwrap();
+
+    // Another connection takes the write lock; a group of this store waits for it.
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let leader = {
+        let store = store.clone();
+        std::thread::spawn(move || store.commit(new_order("o-2")))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let saved = store.submit(new_order("o-3"), None);
+    let refused = store.submit(new_order("o-1"), None);
+    let (sent, prepared) = std::sync::mpsc::channel();
+    let preparer = {
+        let store = store.clone();
+        let (saved, refused) = (saved.clone(), refused.clone());
+        std::thread::spawn(move || {
+            store.prepare(&saved);
+            store.prepare(&refused);
+            store.prepare(&saved); // packed already: nothing to do
+            let _ = sent.send(());
+        })
+    };
+    prepared
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("prepare waited for the group being committed");
+    assert!(saved.outcome().is_none() && refused.outcome().is_none());
+
+    other.execute_batch("ROLLBACK").unwrap();
+    leader.join().unwrap().unwrap();
+    preparer.join().unwrap();
+    assert_eq!(code(&store.wait(&saved)), "ok");
+    assert_eq!(code(&store.wait(&refused)), "STORE_VERSION_CONFLICT");
+    let o3 = store
+        .load_order(&OrderId::parse("o-3").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(o3, new_order("o-3").orders[0].snapshot);
+    assert_eq!(store.order_ids(None, 10).unwrap().len(), 3);
+}
+
 /// An engine on `store` with the stock `fixtures::new_order` takes: plenty of shirts,
 /// `mugs` mugs.
 fn stocked_engine(store: &Arc<SqliteStore>, mugs: u32) -> Engine {
