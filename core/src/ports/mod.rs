@@ -993,12 +993,15 @@ pub trait Store: Send + Sync {
     fn commits_in_groups(&self) -> bool {
         false
     }
-    /// Does, on the calling thread, the part of saving a submitted change set that
+    /// May do, on the calling thread, the part of saving a submitted change set that
     /// needs no write lock (a store that packs documents packs them), so that the
     /// thread that waits for it in [`Store::wait`] has less left to do. A pipelined batch
-    /// call calls it for a change set it cannot queue yet (the saving thread is behind),
-    /// so the deciding thread takes work off the saving one only while it is ahead.
-    /// Never changes an outcome. The default does nothing.
+    /// call calls it for each batch it submits, once its writer is released and before
+    /// it hands the ticket to its waiting thread; a store does the work here only while
+    /// its saving side is busy (the SQLite store: while a group is being committed), so
+    /// the deciding thread takes work off the saving one only when that one is behind.
+    /// Returns without waiting for other commits, and never changes an outcome. The
+    /// default does nothing.
     fn prepare(&self, ticket: &CommitTicket) {
         let _ = ticket;
     }
