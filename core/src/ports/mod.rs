@@ -1093,15 +1093,20 @@ mod tests {
             .unwrap_or(u64::MAX)
     }
 
+    /// The number of the next order id, a block reserved in place from `seq` if needed.
+    fn next_in_place(ids: &IdBlocks, seq: &mut Sequence) -> u64 {
+        let id = ids
+            .next_id("order", |_, size| Ok(seq.reserve(size, false)))
+            .unwrap();
+        number(&id)
+    }
+
     #[test]
     fn without_a_store_asking_ahead_blocks_are_reserved_in_place_as_before() {
         let ids = IdBlocks::default();
         let mut seq = Sequence::default();
         for n in 1..=3_000 {
-            let id = ids
-                .next_id("order", |_, size| Ok(seq.reserve(size, false)))
-                .unwrap();
-            assert_eq!(number(&id), n);
+            assert_eq!(next_in_place(&ids, &mut seq), n);
         }
         let sizes: Vec<u64> = seq.reserved.iter().map(|r| r.1).collect();
         assert_eq!(sizes, [64, 128, 256, 512, 1024, 1024]);
@@ -1112,8 +1117,7 @@ mod tests {
         let ids = IdBlocks::default();
         let mut seq = Sequence::default();
         for _ in 0..31 {
-            ids.next_id("order", |_, size| Ok(seq.reserve(size, false)))
-                .unwrap();
+            next_in_place(&ids, &mut seq);
             assert!(ids.wanted().is_empty());
         }
         ids.next_id("order", |_, _| panic!("inside the block"))
@@ -1128,8 +1132,7 @@ mod tests {
         let ids = IdBlocks::default();
         let mut seq = Sequence::default();
         for _ in 0..40 {
-            ids.next_id("order", |_, size| Ok(seq.reserve(size, false)))
-                .unwrap();
+            next_in_place(&ids, &mut seq);
         }
         assert_eq!(ids.wanted().len(), 1);
         // Its commit failed: nothing was reserved; the next commit is asked again.
@@ -1144,11 +1147,8 @@ mod tests {
             ids.next_id("order", |_, _| panic!("inside the block"))
                 .unwrap();
         }
-        let id = ids
-            .next_id("order", |_, size| Ok(seq.reserve(size, false)))
-            .unwrap();
         assert_eq!(
-            number(&id),
+            next_in_place(&ids, &mut seq),
             65,
             "reserved in place, right after the first block"
         );
@@ -1192,10 +1192,11 @@ mod tests {
         let ids = IdBlocks::default();
         let mut seq = Sequence::default();
         for n in 1..=50_000 {
-            let id = ids
-                .next_id("order", |_, size| Ok(seq.reserve(size, false)))
-                .unwrap();
-            assert_eq!(number(&id), n, "blocks reserved ahead follow each other");
+            assert_eq!(
+                next_in_place(&ids, &mut seq),
+                n,
+                "blocks reserved ahead follow each other"
+            );
             for (kind, size) in ids.wanted() {
                 let first = seq.reserve(size, true);
                 ids.reserved_ahead(&kind, first, size);

@@ -310,11 +310,10 @@ fn concurrent_writers_share_commits_and_lose_nothing() {
     assert_eq!(shirt.reserved, 2 * i64::from(mugs));
 }
 
-/// Reads of a file go to read connections: they are answered while a write waits for
-/// SQLite's write lock (here held by another connection, as another process or a group's
-/// fsync would hold it), and they see what was committed, not the waiting write.
-#[test]
-fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
+/// A file store holding order `o-1` (waiting up to two minutes for SQLite's write lock),
+/// and another connection that has taken the write lock and keeps it, as another
+/// process or a group's fsync would hold it.
+fn write_lock_held_elsewhere() -> (Arc<SqliteStore>, rusqlite::Connection, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shop.db");
     let options = ordersmith_sqlite::SqliteOptions {
@@ -323,11 +322,18 @@ fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
     };
     let store = Arc::new(SqliteStore::open_with(&path, options).unwrap());
     store.commit(new_order("o-1")).unwrap();
-    let id = OrderId::parse("o-1").unwrap();
-
-    // Another connection takes the write lock and keeps it.
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    (store, other, dir)
+}
+
+/// Reads of a file go to read connections: they are answered while a write waits for
+/// SQLite's write lock (here held by another connection, as another process or a group's
+/// fsync would hold it), and they see what was committed, not the waiting write.
+#[test]
+fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
+    let (store, other, _dir) = write_lock_held_elsewhere();
+    let id = OrderId::parse("o-1").unwrap();
 
     // A write of this store now waits for the lock, holding the store's writer.
     let writer = {
@@ -368,18 +374,8 @@ fn reads_are_answered_while_a_write_waits_for_the_write_lock() {
 /// or refused, as it would be without it.
 #[test]
 fn prepare_packs_beside_a_group_held_up_and_changes_no_outcome() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shop.db");
-    let options = ordersmith_sqlite::SqliteOptions {
-        busy_timeout: std::time::Duration::from_secs(120),
-        ..ordersmith_sqlite::SqliteOptions::default()
-    };
-    let store = Arc::new(SqliteStore::open_with(&path, options).unwrap());
-    store.commit(new_order("o-1")).unwrap();
-
-    // Another connection takes the write lock; a group of this store waits for it.
-    let other = rusqlite::Connection::open(&path).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (store, other, _dir) = write_lock_held_elsewhere();
+    // A group of this store waits for the lock.
     let leader = {
         let store = store.clone();
         std::thread::spawn(move || store.commit(new_order("o-2")))
