@@ -17,7 +17,7 @@ use super::{
     Attempt, CommandContext, Engine, EngineError, Placement, PreparedPlace, StoredKeys, Tx, Written,
 };
 use crate::ids::{ChannelId, OrderId, VariantId};
-use crate::order::{NewOrder, Order, OrderCommand, OrderEvent};
+use crate::order::{NewOrder, Order, OrderCommand, PlacedOrder};
 use crate::ports::{ChangeSet, CommitTicket, StoreError};
 use crate::stock::FastMap;
 
@@ -109,8 +109,9 @@ const PIPELINE_QUEUE: usize = 1;
 /// preparing thread could have finished, few enough that their orders stay in cache.
 const PREPARED_AHEAD: usize = 2;
 
-/// A batch placement's orders with what was prepared of each.
-type Prepared = (Vec<NewOrder>, Vec<Result<PreparedPlace, EngineError>>);
+/// What was prepared of each order of a batch placement (the orders themselves moved
+/// into it).
+type Prepared = Vec<Result<PreparedPlace, EngineError>>;
 
 /// A pipelined batch's commit outcome, with the change set the store handed back to be
 /// freed on the deciding thread (see [`CommitTicket::give_back`]).
@@ -230,19 +231,17 @@ impl Engine {
     ) {
         let prepare = |(side, mut orders): (S, Vec<NewOrder>)| {
             share_ids(&mut orders);
-            let prepared = orders
-                .iter()
+            let batch: Prepared = orders
+                .into_iter()
                 .map(|new| PreparedPlace::new(new, ctx))
                 .collect();
-            let batch: Prepared = (orders, prepared);
             (side, batch)
         };
         let decide = |engine: &Engine, tx: &mut Tx<'_>, spent: &Spent| {
-            engine.place_batch_in(tx, &spent.batch.0, &spent.batch.1, ctx)
+            engine.place_batch_in(tx, &spent.batch, ctx)
         };
         let alone = |engine: &Engine, mut spent: Spent| {
-            let (orders, prepared) = std::mem::take(&mut spent.batch);
-            engine.place_prepared(orders, prepared, ctx)
+            engine.place_prepared(std::mem::take(&mut spent.batch), ctx)
         };
         let here = |(side, batch)| (side, Spent { batch, back: None });
         let mut batches = batches.fuse();
@@ -433,17 +432,22 @@ impl Engine {
     /// Places prepared `orders` with one commit for every order that succeeds.
     fn place_prepared<R: Placement>(
         &self,
-        orders: Vec<NewOrder>,
-        prepared: Vec<Result<PreparedPlace, EngineError>>,
+        prepared: Prepared,
         ctx: &CommandContext,
     ) -> Vec<Result<R, EngineError>> {
-        match self.write(|engine, tx| engine.place_batch_in(tx, &orders, &prepared, ctx)) {
+        match self.write(|engine, tx| engine.place_batch_in(tx, &prepared, ctx)) {
             Ok(results) => results,
             // Nothing of the batch was saved: place each order on its own, as the
-            // unbatched call did.
-            Err(_) => orders
+            // unbatched call (`place_order`) does with what it prepares.
+            Err(_) => prepared
                 .into_iter()
-                .map(|new| self.place_order(new, ctx).map(R::from_order))
+                .map(|prepared| {
+                    let prepared = prepared?;
+                    self.write(|engine, tx| {
+                        engine.place_in::<Order>(tx, &prepared, ctx, true, None, 0)
+                    })
+                    .map(R::from_order)
+                })
                 .collect(),
         }
     }
@@ -454,7 +458,6 @@ impl Engine {
     fn place_batch_in<R: Placement>(
         &self,
         tx: &mut Tx<'_>,
-        orders: &[NewOrder],
         prepared: &[Result<PreparedPlace, EngineError>],
         ctx: &CommandContext,
     ) -> Result<Written<Vec<Result<R, EngineError>>>, EngineError> {
@@ -462,12 +465,12 @@ impl Engine {
         // reference) and one announcement: room for them up front, instead of growing
         // (and copying) the batch's vectors of large items as it fills.
         let mut changes = ChangeSet {
-            orders: Vec::with_capacity(orders.len()),
-            idempotency: Vec::with_capacity(orders.len()),
-            outbox: Vec::with_capacity(orders.len()),
+            orders: Vec::with_capacity(prepared.len()),
+            idempotency: Vec::with_capacity(prepared.len()),
+            outbox: Vec::with_capacity(prepared.len()),
             ..ChangeSet::default()
         };
-        let mut results: Vec<Result<R, EngineError>> = Vec::with_capacity(orders.len());
+        let mut results: Vec<Result<R, EngineError>> = Vec::with_capacity(prepared.len());
         // Every key of the batch looked up in one store call, not one per order.
         let keys: Vec<&str> = prepared
             .iter()
@@ -481,8 +484,8 @@ impl Engine {
             .map(|record| (record.key.clone(), record))
             .collect();
         // Key -> (placed event, index of the result that took it).
-        let mut taken: FastMap<&str, (&OrderEvent, usize)> = FastMap::default();
-        for (new, prepared) in orders.iter().zip(prepared) {
+        let mut taken: FastMap<&str, (&PlacedOrder, usize)> = FastMap::default();
+        for prepared in prepared {
             let prepared = match prepared {
                 Ok(p) => p,
                 Err(e) => {
@@ -490,16 +493,16 @@ impl Engine {
                     continue;
                 }
             };
-            if let Some(repeat) = repeated_key(new, prepared, &taken, &results) {
+            if let Some(repeat) = repeated_key(prepared, &taken, &results) {
                 results.push(repeat);
                 continue;
             }
             let mark = tx.entries.len();
-            match self.place_in::<R>(tx, new, prepared, ctx, true, Some(&stored), 0) {
+            match self.place_in::<R>(tx, prepared, ctx, true, Some(&stored), 0) {
                 Ok(written) => {
                     if !written.changes.is_empty() {
                         for key in &prepared.keys {
-                            taken.insert(key, (&prepared.placed, results.len()));
+                            taken.insert(key, (&*prepared.placed, results.len()));
                         }
                         append(&mut changes, written.changes);
                     }
@@ -672,23 +675,24 @@ const PLACE_IN_EXECUTE_MANY: EngineError = EngineError::InvalidInput {
 /// of the same batch took: what [`Engine::place_in`] returns for a stored key (the
 /// earlier order, which nothing else in the batch changes), or the mismatch error.
 fn repeated_key<R: Placement>(
-    new: &NewOrder,
     prepared: &PreparedPlace,
-    taken: &FastMap<&str, (&OrderEvent, usize)>,
+    taken: &FastMap<&str, (&PlacedOrder, usize)>,
     results: &[Result<R, EngineError>],
 ) -> Option<Result<R, EngineError>> {
     prepared.keys.iter().find_map(|key| {
         let (placed, index) = taken.get(key.as_str())?;
         let earlier = results.get(*index)?.as_ref().ok()?;
-        if **placed != prepared.placed {
-            return Some(Err(match (&prepared.external_key, &new.external_ref) {
-                (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
-                    channel: new.channel.to_string(),
-                    external_ref: r.clone(),
-                    order_id: earlier.order_id().clone(),
+        if **placed != *prepared.placed {
+            return Some(Err(
+                match (&prepared.external_key, &prepared.placed.external_ref) {
+                    (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
+                        channel: prepared.placed.channel.to_string(),
+                        external_ref: r.to_string(),
+                        order_id: earlier.order_id().clone(),
+                    },
+                    _ => EngineError::IdempotencyMismatch { key: key.clone() },
                 },
-                _ => EngineError::IdempotencyMismatch { key: key.clone() },
-            }));
+            ));
         }
         Some(Ok(earlier.clone()))
     })

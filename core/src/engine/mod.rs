@@ -77,8 +77,8 @@ use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, S
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId, VariantId};
 use crate::notify::NotificationChannel;
 use crate::order::{
-    decide, place, Actor, LineQuantity, NewOrder, Order, OrderCommand, OrderError, OrderEvent,
-    OrderEventRecord,
+    decide, place_owned, Actor, LineQuantity, NewLine, NewOrder, Order, OrderCommand, OrderError,
+    OrderEvent, OrderEventRecord, PlacedOrder,
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
@@ -573,17 +573,23 @@ fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
     })
 }
 
-/// What a placement needs before the write: its event and keys.
+/// What a placement needs before the write: its event and keys. Made from the new
+/// order, which it consumes: nothing of the order is copied.
 struct PreparedPlace {
-    placed: OrderEvent,
+    /// The order's `placed` event.
+    placed: Arc<PlacedOrder>,
     external_key: Option<String>,
     keys: Vec<String>,
+    /// The order's tags as given, kept only when the event's set does not list them so
+    /// (out of order, or repeated): with the event, they give back the new order
+    /// exactly, which an idempotency record saved before placements were compared by
+    /// their event needs (see [`Engine::same_placement`]).
+    tags_as_given: Option<Vec<String>>,
 }
 
 impl PreparedPlace {
-    fn new(new: &NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
+    fn new(new: NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
         check_key(ctx)?;
-        let placed = place(new)?;
         let external_key = new
             .external_ref
             .as_ref()
@@ -594,11 +600,67 @@ impl PreparedPlace {
             .chain(external_key.iter())
             .cloned()
             .collect();
+        let listed_so = new
+            .tags
+            .iter()
+            .zip(new.tags.iter().skip(1))
+            .all(|(a, b)| a < b);
+        let tags_as_given = (!listed_so).then(|| new.tags.clone());
+        let OrderEvent::Placed(placed) = place_owned(new)? else {
+            return Err(EngineError::InvalidInput {
+                field: "order",
+                reason: "place did not produce a placed event",
+            });
+        };
         Ok(PreparedPlace {
             placed,
             external_key,
             keys,
+            tags_as_given,
         })
+    }
+
+    /// The order's `placed` event (a reference count, not a copy).
+    fn event(&self) -> OrderEvent {
+        OrderEvent::Placed(self.placed.clone())
+    }
+
+    /// The new order this was prepared from, exactly as it was given: what an
+    /// idempotency record saved before placements were compared by their event holds a
+    /// digest (or the JSON) of.
+    fn as_given(&self) -> NewOrder {
+        let p = &*self.placed;
+        NewOrder {
+            channel: p.channel.clone(),
+            external_ref: p.external_ref.as_deref().map(String::from),
+            placed_at: p.placed_at,
+            currency: p.currency,
+            taxes_included: p.taxes_included,
+            customer: p.customer.as_deref().cloned(),
+            shipping_address: p.shipping_address.as_deref().cloned(),
+            billing_address: p.billing_address.as_deref().cloned(),
+            lines: p
+                .lines
+                .iter()
+                .map(|line| NewLine {
+                    variant: line.variant.clone(),
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                    title: line.title.as_deref().map(String::from),
+                    external_ref: line.external_ref.as_deref().map(String::from),
+                    discounts: line.discounts.to_vec(),
+                    tax_lines: line.tax_lines.to_vec(),
+                })
+                .collect(),
+            shipping_lines: p.shipping_lines.to_vec(),
+            tags: match &self.tags_as_given {
+                Some(tags) => tags.clone(),
+                None => p.tags.iter().cloned().collect(),
+            },
+            note: p.note.as_deref().map(String::from),
+            reservation_ttl_minutes: p.reservation_ttl_minutes,
+            notification_opt_outs: p.notification_opt_outs.to_vec(),
+        }
     }
 }
 
@@ -875,8 +937,8 @@ impl Engine {
     /// discounts, addresses, customer, note and tags (in any order), to the nanosecond
     /// of its placing time (ADR 0002).
     pub fn place_order(&self, new: NewOrder, ctx: &CommandContext) -> Result<Order, EngineError> {
-        let prepared = PreparedPlace::new(&new, ctx)?;
-        self.write(|engine, tx| engine.place_in(tx, &new, &prepared, ctx, true, None, 0))
+        let prepared = PreparedPlace::new(new, ctx)?;
+        self.write(|engine, tx| engine.place_in(tx, &prepared, ctx, true, None, 0))
     }
 
     /// Places a new order and runs `then` on it in the same atomic write: one commit,
@@ -923,7 +985,7 @@ impl Engine {
                 reason: "the commands that follow a placement cannot place an order",
             });
         }
-        let prepared = PreparedPlace::new(&new, ctx)?;
+        let prepared = PreparedPlace::new(new, ctx)?;
         // The follow-ups carry the caller's actor but no key of their own: the whole
         // write is keyed by the placement's keys.
         let follow = CommandContext {
@@ -934,10 +996,10 @@ impl Engine {
             // Room in the records and announcements for the follow-ups' events (a
             // confirmation's allocations, a payment, a shipment), so recording them
             // does not move the placement's.
-            let room = 2 * (then.len() + new.lines.len());
+            let room = 2 * (then.len() + prepared.placed.lines.len());
             // Rules run once, after the follow-ups (below): a rule's auto-confirm never
             // collides with a follow-up confirmation.
-            let placed = engine.place_in::<Fresh>(tx, &new, &prepared, ctx, false, None, room)?;
+            let placed = engine.place_in::<Fresh>(tx, &prepared, ctx, false, None, room)?;
             if let Fresh::Existing(order) = placed.value {
                 return Ok(Written {
                     changes: ChangeSet::default(),
@@ -1045,7 +1107,6 @@ impl Engine {
     fn place_in<R: Placement>(
         &self,
         tx: &mut Tx<'_>,
-        new: &NewOrder,
         prepared: &PreparedPlace,
         ctx: &CommandContext,
         run_rules: bool,
@@ -1053,27 +1114,22 @@ impl Engine {
         room: usize,
     ) -> Result<Written<R>, EngineError> {
         let PreparedPlace {
-            placed,
+            placed: data,
             external_key,
             keys,
+            ..
         } = prepared;
-        let OrderEvent::Placed(data) = placed else {
-            return Err(EngineError::InvalidInput {
-                field: "order",
-                reason: "place did not produce a placed event",
-            });
-        };
         for key in keys {
             let record = match stored {
                 Some(stored) => stored.get(key.as_str()).cloned(),
                 None => self.store.idempotency_record(key)?,
             };
             if let Some(record) = record {
-                if !self.same_placement(&record, placed, new)? {
-                    return Err(match (external_key, &new.external_ref) {
+                if !self.same_placement(&record, prepared)? {
+                    return Err(match (external_key, &data.external_ref) {
                         (Some(ext), Some(r)) if ext == key => EngineError::DuplicateExternalRef {
-                            channel: new.channel.to_string(),
-                            external_ref: r.clone(),
+                            channel: data.channel.to_string(),
+                            external_ref: r.to_string(),
                             order_id: record.order_id,
                         },
                         _ => EngineError::IdempotencyMismatch { key: key.clone() },
@@ -1091,7 +1147,7 @@ impl Engine {
         }
         let order_id = OrderId::parse(self.ids.next_id("order")?).map_err(OrderError::from)?;
         let mut snapshot = Order::from_placed(order_id.clone(), data);
-        let mut events = vec![placed.clone()];
+        let mut events = vec![prepared.event()];
         // Automation rules (issue 14): order_placed and what its actions raise.
         let ruled = if run_rules {
             rules::run_for(self, tx, &mut snapshot, &events, &[])?
@@ -1523,30 +1579,30 @@ pub(crate) const PLACED_EVENT: &str = "placed-event";
 
 impl Engine {
     /// Whether a placement whose key has `record` is the one that saved it: its placed
-    /// event (`placed`, made from `new`) equals the first event of the order the record
-    /// names. What the order keeps is what is compared: tags in another order or a
-    /// price written with another number of decimals are the same placement, a changed
-    /// line, address or note is another. Records saved before placements were compared
-    /// this way hold a SHA-256 of the order's JSON (or the JSON itself): those are
-    /// compared as they were made.
+    /// event (`prepared.placed`) equals the first event of the order the record names.
+    /// What the order keeps is what is compared: tags in another order or a price
+    /// written with another number of decimals are the same placement, a changed line,
+    /// address or note is another. Records saved before placements were compared this
+    /// way hold a SHA-256 of the order's JSON (or the JSON itself): those are compared
+    /// as they were made, against the new order given back whole from what was
+    /// prepared ([`PreparedPlace::as_given`]).
     fn same_placement(
         &self,
         record: &IdempotencyRecord,
-        placed: &OrderEvent,
-        new: &NewOrder,
+        prepared: &PreparedPlace,
     ) -> Result<bool, EngineError> {
         if record.fingerprint != PLACED_EVENT {
+            let new = prepared.as_given();
             return Ok(same_fingerprint(
                 &record.fingerprint,
-                &fingerprint(new)?,
-                new,
+                &fingerprint(&new)?,
+                &new,
             ));
         }
         let history = self.store.order_events(&record.order_id)?;
-        Ok(history
-            .iter()
-            .find(|r| r.version == 1)
-            .is_some_and(|first| first.event == *placed))
+        Ok(history.iter().find(|r| r.version == 1).is_some_and(|first| {
+            matches!(&first.event, OrderEvent::Placed(stored) if **stored == *prepared.placed)
+        }))
     }
 }
 
@@ -1566,7 +1622,7 @@ pub fn lines(items: &[(&str, u32)]) -> Result<Vec<LineQuantity>, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::HoldReason;
+    use crate::order::{place, HoldReason};
 
     #[test]
     fn placements_match_their_stored_event_and_the_digests_saved_before() {
@@ -1586,20 +1642,18 @@ mod tests {
         let mut other = new.clone();
         other.note = Some("leave at the door".into());
         let engine = Engine::in_memory();
-        let order = engine
-            .place_order(new.clone(), &CommandContext::system())
-            .unwrap();
-        let (placed, placed_other) = (place(&new).unwrap(), place(&other).unwrap());
+        let ctx = CommandContext::system();
+        let order = engine.place_order(new.clone(), &ctx).unwrap();
+        let placed = PreparedPlace::new(new.clone(), &ctx).unwrap();
+        let placed_other = PreparedPlace::new(other.clone(), &ctx).unwrap();
         let record = engine
             .store
             .idempotency_record("external:web:W-1")
             .unwrap()
             .unwrap();
         assert_eq!(record.fingerprint, PLACED_EVENT);
-        assert!(engine.same_placement(&record, &placed, &new).unwrap());
-        assert!(!engine
-            .same_placement(&record, &placed_other, &other)
-            .unwrap());
+        assert!(engine.same_placement(&record, &placed).unwrap());
+        assert!(!engine.same_placement(&record, &placed_other).unwrap());
         // A record saved before placements were compared by their event holds the
         // SHA-256 of the order's JSON (or, older still, the JSON): still the same
         // placement for the same order, another for other content.
@@ -1611,18 +1665,109 @@ mod tests {
                 fingerprint: saved,
                 ..record.clone()
             };
-            assert!(engine.same_placement(&legacy, &placed, &new).unwrap());
-            assert!(!engine
-                .same_placement(&legacy, &placed_other, &other)
-                .unwrap());
+            assert!(engine.same_placement(&legacy, &placed).unwrap());
+            assert!(!engine.same_placement(&legacy, &placed_other).unwrap());
         }
         // A record naming an order without history matches nothing.
         let lost = IdempotencyRecord {
             order_id: OrderId::parse("o-none").unwrap(),
             ..record
         };
-        assert!(!engine.same_placement(&lost, &placed, &new).unwrap());
+        assert!(!engine.same_placement(&lost, &placed).unwrap());
         assert_eq!(order.version, 1);
+    }
+
+    /// A new order with every optional part set or not, by the bits of `parts`, and
+    /// its tags in the order `tags` gives them (repeats and disorder included).
+    fn every_part(parts: u32, tags: Vec<String>) -> NewOrder {
+        use crate::ids::{ChannelId, VariantId};
+        use crate::money::{Currency, Money};
+        use crate::order::{Discount, ShippingLine, TaxLine};
+        use crate::pii::{Address, Customer, Redacted};
+        let on = |bit: u32| parts & (1 << bit) != 0;
+        let try_ = Currency::parse("TRY").unwrap();
+        let money = |s: &str| Money::new(s.parse().unwrap(), try_).unwrap();
+        let mut line = NewLine::new(VariantId::parse("SHIRT-M").unwrap(), 2, money("100.00"));
+        if on(0) {
+            line.title = Some("Shirt M".into());
+        }
+        if on(1) {
+            line.external_ref = Some("li-77".into());
+        }
+        if on(2) {
+            line.discounts.push(Discount {
+                code: on(3).then(|| "WELCOME".into()),
+                amount: money("10.00"),
+            });
+        }
+        if on(4) {
+            line.tax_lines.push(TaxLine {
+                name: "KDV".into(),
+                rate: "0.20".parse().unwrap(),
+            });
+        }
+        let second = NewLine::new(VariantId::parse("MUG").unwrap(), 1, money("50.5"));
+        let mut new = NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            chrono::DateTime::from_timestamp(1_790_000_000, 123_456_789).unwrap(),
+            try_,
+            vec![line, second],
+        );
+        new.external_ref = on(5).then(|| "W-9".into());
+        new.taxes_included = on(6);
+        if on(7) {
+            new.customer = Some(Customer {
+                name: Redacted::new("Ayşe Yılmaz".to_string()),
+                email: on(8).then(|| Redacted::new("ayse@example.com".to_string())),
+                ..Customer::default()
+            });
+        }
+        let address = Address {
+            name: Redacted::new("Ayşe Yılmaz".to_string()),
+            lines: Redacted::new(vec!["Bağdat Cd. 1".to_string(), "D:4".to_string()]),
+            city: Redacted::new("İstanbul".to_string()),
+            country: "TR".into(),
+            ..Address::default()
+        };
+        new.shipping_address = on(9).then(|| address.clone());
+        new.billing_address = on(10).then_some(address);
+        if on(11) {
+            new.shipping_lines.push(ShippingLine {
+                title: "Kargo".into(),
+                price: money("15.00"),
+                tax_lines: Vec::new(),
+            });
+        }
+        new.tags = tags;
+        new.note = on(12).then(|| "leave at the door \"please\" ✓".into());
+        new.reservation_ttl_minutes = on(13).then_some(90);
+        if on(14) {
+            new.notification_opt_outs = vec![NotificationChannel::Sms, NotificationChannel::Email];
+        }
+        new
+    }
+
+    proptest::proptest! {
+        // What a placement prepares gives back the new order it consumed, exactly: the
+        // same value and so the same digest, whatever parts it has and however its tags
+        // are listed. Records saved before placements were compared by their event
+        // hold that digest (or that JSON), so a channel re-delivering such an order
+        // must still be recognised.
+        #[test]
+        fn what_a_placement_prepares_gives_back_the_order_it_consumed(
+            parts in 0u32..(1 << 15),
+            tags in proptest::collection::vec("[abc]{1,2}", 0..5),
+        ) {
+            let new = every_part(parts, tags);
+            let prepared = PreparedPlace::new(new.clone(), &CommandContext::system());
+            let prepared = prepared.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let given = prepared.as_given();
+            proptest::prop_assert_eq!(&given, &new);
+            proptest::prop_assert_eq!(fingerprint(&given).ok(), fingerprint(&new).ok());
+            proptest::prop_assert_eq!(serde_json::to_string(&given).ok(), serde_json::to_string(&new).ok());
+            // And the event is the one `place` makes without consuming the order.
+            proptest::prop_assert_eq!(prepared.event(), place(&new).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?);
+        }
     }
 
     #[test]

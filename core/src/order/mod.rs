@@ -132,7 +132,9 @@ pub use input::{
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,
 };
 pub use jsonl::{json_lines, JsonLineError, JsonLines, MAX_JSON_LINE_BYTES};
-pub use machine::{decide, place, transition, transition_table_markdown, Target, TRANSITIONS};
+pub use machine::{
+    decide, place, place_owned, transition, transition_table_markdown, Target, TRANSITIONS,
+};
 pub(crate) use model::tax_on;
 pub use model::{
     Allocation, CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts,
