@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Duration;
-use ordersmith::engine::{CommandContext, Engine};
+use ordersmith::engine::{CommandContext, Engine, WRITE_BATCH};
 use ordersmith::ids::VariantId;
 use ordersmith::order::NewOrder;
 use ordersmith::pii::Redacted;
@@ -161,7 +161,8 @@ fn main() {
         mem_n as f64 / mem_time
     );
     // The store alone, same run: what the engine saved in memory, committed to a
-    // SQLite file (FULL) in change sets of 1,000 orders, as `place_orders` commits them.
+    // SQLite file (FULL) in change sets of `WRITE_BATCH` orders, as `place_orders` commits
+    // them.
     // The ceiling of a durable import once the engine is fast.
     let store_only = Arc::new(SqliteStore::open(dir.path().join("store_only.db")).unwrap());
     let mut keys: HashMap<OrderId, Vec<IdempotencyRecord>> = HashMap::new();
@@ -179,7 +180,7 @@ fn main() {
     }
     let mut sets = Vec::new();
     let ids = mem_store.order_ids(None, usize::MAX).unwrap();
-    for chunk in ids.chunks(1_000) {
+    for chunk in ids.chunks(WRITE_BATCH) {
         let mut set = ChangeSet::default();
         for id in chunk {
             set.orders.push(OrderChange {
@@ -204,7 +205,7 @@ fn main() {
     }
     let took = started.elapsed().as_secs_f64();
     println!(
-        "store alone: the same {} orders' change sets committed to SQLite FULL, 1,000 per commit: {:.1} µs/order = {:.0} orders/s",
+        "store alone: the same {} orders' change sets committed to SQLite FULL, {WRITE_BATCH} per commit: {:.1} µs/order = {:.0} orders/s",
         ids.len(),
         took * 1e6 / ids.len() as f64,
         ids.len() as f64 / took

@@ -149,8 +149,9 @@ pub fn bench_store(c: &mut Criterion, name: &str, store: Arc<dyn Store>, outbox:
     });
     g.finish();
 
-    // Issue 9: batches. 1,000 orders placed with `place_orders` (one commit per batch),
-    // then confirmed with `execute_many` (one more): per order, as in the rows above.
+    // Issue 9: batches. 1,000 orders placed with `place_orders` (one commit per
+    // `WRITE_BATCH` of them), then confirmed with `execute_many` (as many more): per
+    // order, as in the rows above.
     let mut g: BenchmarkGroup<'_, WallTime> = c.benchmark_group(format!("store_{name}_batched"));
     g.throughput(Throughput::Elements(BATCH as u64));
     g.bench_function("place_orders/1000", |b| {

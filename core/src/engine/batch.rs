@@ -23,8 +23,12 @@ use crate::stock::FastMap;
 
 /// Orders placed per commit by [`Engine::place_orders`], and commands run per commit by
 /// [`Engine::execute_many`]: large enough that one sync serves many orders, small
-/// enough that a batch's change set stays a few megabytes.
-pub const WRITE_BATCH: usize = 1_000;
+/// enough that a batch's change set stays a few megabytes, and that a pipelined call
+/// (SQLite) fills and drains its pipeline quickly: each call starts with its saving
+/// thread idle while the first batch is decided, and ends with its deciding thread
+/// idle while the last is saved. Measured on the durable import (2 cores, 10,000
+/// orders a call), 500 a batch took 0.88x the time of 1,000 and 0.93x that of 250.
+pub const WRITE_BATCH: usize = 500;
 
 /// Why a batch was abandoned for one-by-one calls (never returned to a caller).
 const LEDGER_MOVED: EngineError = EngineError::InvalidInput {
