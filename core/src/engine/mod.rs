@@ -77,8 +77,8 @@ use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, S
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId, VariantId};
 use crate::notify::NotificationChannel;
 use crate::order::{
-    decide, place_owned, Actor, LineQuantity, NewLine, NewOrder, Order, OrderCommand, OrderError,
-    OrderEvent, OrderEventRecord, PlacedOrder,
+    decide, place_owned, place_taking, Actor, LineQuantity, NewLine, NewOrder, Order, OrderCommand,
+    OrderError, OrderEvent, OrderEventRecord, PlacedOrder,
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
@@ -574,7 +574,7 @@ fn json<T: Serialize>(value: &T) -> Result<String, EngineError> {
 }
 
 /// What a placement needs before the write: its event and keys. Made from the new
-/// order, which it consumes: nothing of the order is copied.
+/// order, whose customer, addresses and other parts move into the event.
 struct PreparedPlace {
     /// The order's `placed` event.
     placed: Arc<PlacedOrder>,
@@ -587,31 +587,54 @@ struct PreparedPlace {
     tags_as_given: Option<Vec<String>>,
 }
 
+/// A new order's tags as given, when the placed event's sorted set does not list them
+/// so (out of order, or repeated); `None` when it does.
+fn tags_as_given(tags: &[String]) -> Option<Vec<String>> {
+    let listed_so = tags.iter().zip(tags.iter().skip(1)).all(|(a, b)| a < b);
+    (!listed_so).then(|| tags.to_vec())
+}
+
 impl PreparedPlace {
+    /// Prepares the placement of `new`, which it consumes: what the event keeps moves
+    /// into it.
     fn new(new: NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
         check_key(ctx)?;
-        let external_key = new
+        let tags_as_given = tags_as_given(&new.tags);
+        let placed = place_owned(new)?;
+        Self::with(placed, tags_as_given, ctx)
+    }
+
+    /// [`PreparedPlace::new`] that moves only what the event keeps whole out of `new`
+    /// (its customer, addresses, shipping lines, tags and opt-outs) and leaves the
+    /// rest for the caller to free when it suits it (see [`place_taking`]).
+    fn taking(new: &mut NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
+        check_key(ctx)?;
+        let tags_as_given = tags_as_given(&new.tags);
+        let placed = place_taking(new)?;
+        Self::with(placed, tags_as_given, ctx)
+    }
+
+    fn with(
+        placed: OrderEvent,
+        tags_as_given: Option<Vec<String>>,
+        ctx: &CommandContext,
+    ) -> Result<Self, EngineError> {
+        let OrderEvent::Placed(placed) = placed else {
+            return Err(EngineError::InvalidInput {
+                field: "order",
+                reason: "place did not produce a placed event",
+            });
+        };
+        let external_key = placed
             .external_ref
             .as_ref()
-            .map(|r| ["external:", new.channel.as_str(), ":", r].concat());
+            .map(|r| ["external:", placed.channel.as_str(), ":", r].concat());
         let keys: Vec<String> = ctx
             .idempotency_key
             .iter()
             .chain(external_key.iter())
             .cloned()
             .collect();
-        let listed_so = new
-            .tags
-            .iter()
-            .zip(new.tags.iter().skip(1))
-            .all(|(a, b)| a < b);
-        let tags_as_given = (!listed_so).then(|| new.tags.clone());
-        let OrderEvent::Placed(placed) = place_owned(new)? else {
-            return Err(EngineError::InvalidInput {
-                field: "order",
-                reason: "place did not produce a placed event",
-            });
-        };
         Ok(PreparedPlace {
             placed,
             external_key,
@@ -1645,7 +1668,7 @@ mod tests {
         let ctx = CommandContext::system();
         let order = engine.place_order(new.clone(), &ctx).unwrap();
         let placed = PreparedPlace::new(new.clone(), &ctx).unwrap();
-        let placed_other = PreparedPlace::new(other.clone(), &ctx).unwrap();
+        let placed_other = PreparedPlace::taking(&mut other.clone(), &ctx).unwrap();
         let record = engine
             .store
             .idempotency_record("external:web:W-1")
@@ -1759,8 +1782,15 @@ mod tests {
             tags in proptest::collection::vec("[abc]{1,2}", 0..5),
         ) {
             let new = every_part(parts, tags);
-            let prepared = PreparedPlace::new(new.clone(), &CommandContext::system());
-            let prepared = prepared.map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            // Both ways of preparing: consuming the order, and taking from it.
+            let (owned, taken) = (
+                PreparedPlace::new(new.clone(), &CommandContext::system()),
+                PreparedPlace::taking(&mut new.clone(), &CommandContext::system()),
+            );
+            let fail = |e: EngineError| proptest::test_runner::TestCaseError::fail(e.to_string());
+            let (prepared, taken) = (owned.map_err(fail)?, taken.map_err(fail)?);
+            proptest::prop_assert_eq!(&taken.as_given(), &new);
+            proptest::prop_assert_eq!(taken.event(), prepared.event());
             let given = prepared.as_given();
             proptest::prop_assert_eq!(&given, &new);
             proptest::prop_assert_eq!(fingerprint(&given).ok(), fingerprint(&new).ok());

@@ -354,9 +354,9 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
 
 /// [`place`] for an order the caller gives up, as the engine's placements do: its
 /// texts, lines, customer and addresses move into the `placed` event instead of being
-/// copied into it and then freed with the new order (a bulk import spent about a
-/// quarter of its deciding thread on those copies and frees). The same checks, the
-/// same errors and the same event as [`place`].
+/// copied into it and then freed with the new order (a durable bulk import spent
+/// about a quarter of its deciding thread on those copies and frees). The same
+/// checks, the same errors and the same event as [`place`].
 ///
 /// ```
 /// use chrono::Utc;
@@ -408,6 +408,40 @@ pub fn place_owned(new: NewOrder) -> Result<OrderEvent, OrderError> {
         note: note.map(String::into_boxed_str),
         reservation_ttl_minutes,
         notification_opt_outs: notification_opt_outs.into(),
+    };
+    Ok(OrderEvent::Placed(Arc::new(placed)))
+}
+
+/// [`place_owned`] that leaves what it does not move in `new`: its lines (copied into
+/// the event's shared lines, as [`place`] copies them), references and note, for the
+/// caller to free when it suits it (a batch placement prepared on a thread of its own
+/// frees them with the batch, once it is saved). On an error, `new` is as it was.
+pub(crate) fn place_taking(new: &mut NewOrder) -> Result<OrderEvent, OrderError> {
+    check_new_order(new)?;
+    let lines: super::OrderLines = new
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| make_line(line, line_number(i)))
+        .collect();
+    let placed = PlacedOrder {
+        channel: new.channel.clone(),
+        external_ref: new.external_ref.as_deref().map(Arc::from),
+        placed_at: new.placed_at,
+        currency: new.currency,
+        taxes_included: new.taxes_included,
+        customer: new.customer.take().map(Arc::new),
+        shipping_address: new.shipping_address.take().map(Arc::new),
+        billing_address: new.billing_address.take().map(Arc::new),
+        lines,
+        shipping_lines: std::mem::take(&mut new.shipping_lines).into(),
+        tags: std::mem::take(&mut new.tags)
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into(),
+        note: new.note.as_deref().map(Box::from),
+        reservation_ttl_minutes: new.reservation_ttl_minutes,
+        notification_opt_outs: std::mem::take(&mut new.notification_opt_outs).into(),
     };
     Ok(OrderEvent::Placed(Arc::new(placed)))
 }
@@ -773,6 +807,41 @@ mod tests {
                 check_text_by_chars("note", &s, max)
             );
         }
+    }
+
+    /// Taking from a new order makes the event `place` makes and leaves only what the
+    /// event does not keep whole; a refused order is left as it was.
+    #[test]
+    fn taking_from_an_order_moves_what_the_event_keeps_and_leaves_a_refused_one_whole() {
+        let try_ = Currency::parse("TRY").unwrap();
+        let line = NewLine::new(
+            crate::ids::VariantId::parse("MUG").unwrap(),
+            2,
+            Money::new(Decimal::TEN, try_).unwrap(),
+        );
+        let mut new = NewOrder::new(
+            crate::ids::ChannelId::parse("web").unwrap(),
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            try_,
+            vec![line],
+        );
+        new.customer = Some(crate::pii::Customer::default());
+        new.tags = vec!["vip".into(), "gift".into()];
+        new.note = Some("ring twice".into());
+        let expected = place(&new).unwrap();
+        let mut taken = new.clone();
+        assert_eq!(place_taking(&mut taken).unwrap(), expected);
+        assert!(taken.customer.is_none() && taken.tags.is_empty());
+        assert_eq!(taken.lines, new.lines);
+        assert_eq!(taken.note, new.note);
+        assert_eq!(place_owned(new.clone()).unwrap(), expected);
+        let mut refused = new.clone();
+        if let Some(l) = refused.lines.first_mut() {
+            l.quantity = 0;
+        }
+        let before = refused.clone();
+        assert!(place_taking(&mut refused).is_err());
+        assert_eq!(refused, before);
     }
 
     /// A command naming a line twice is refused with the first line named again,

@@ -132,6 +132,7 @@ pub use input::{
     ShippingInput, TaxInput, NAIVE_TIME_REFUSED,
 };
 pub use jsonl::{json_lines, JsonLineError, JsonLines, MAX_JSON_LINE_BYTES};
+pub(crate) use machine::place_taking;
 pub use machine::{
     decide, place, place_owned, transition, transition_table_markdown, Target, TRANSITIONS,
 };
