@@ -1700,6 +1700,41 @@ mod tests {
         assert_eq!(order.version, 1);
     }
 
+    /// A placement under a blank or over-long idempotency key is refused before
+    /// anything else is looked at, one by one and in a batch, and saves nothing.
+    #[test]
+    fn a_placement_under_a_malformed_key_is_refused_and_saves_nothing() {
+        let new = every_part(0, Vec::new());
+        let engine = Engine::in_memory();
+        let refused = |e: &EngineError| {
+            matches!(
+                e,
+                EngineError::InvalidInput {
+                    field: "idempotency_key",
+                    ..
+                }
+            )
+        };
+        for key in [String::new(), " ".to_string(), "k".repeat(201)] {
+            let ctx = CommandContext {
+                idempotency_key: Some(key),
+                ..CommandContext::system()
+            };
+            let one = engine.place_order(new.clone(), &ctx).unwrap_err();
+            assert!(refused(&one), "{one:?}");
+            let then = engine
+                .place_order_then(new.clone(), vec![OrderCommand::Confirm], &ctx)
+                .unwrap_err();
+            assert!(refused(&then), "{then:?}");
+            let batch = engine.place_orders(vec![new.clone(), new.clone()], &ctx);
+            assert!(
+                batch.iter().all(|r| r.as_ref().is_err_and(refused)),
+                "{batch:?}"
+            );
+        }
+        assert!(engine.store.order_ids(None, 10).unwrap().is_empty());
+    }
+
     /// A new order with every optional part set or not, by the bits of `parts`, and
     /// its tags in the order `tags` gives them (repeats and disorder included).
     fn every_part(parts: u32, tags: Vec<String>) -> NewOrder {

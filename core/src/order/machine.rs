@@ -326,30 +326,9 @@ fn check_tags(tags: &[String]) -> Result<(), OrderError> {
 
 /// Validates a new order and returns its `placed` event. Nothing is stored.
 pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
+    // The checks first: a refused order is not copied.
     check_new_order(new)?;
-    let lines: super::OrderLines = new
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| make_line(line, line_number(i)))
-        .collect();
-    let placed = PlacedOrder {
-        channel: new.channel.clone(),
-        external_ref: new.external_ref.as_deref().map(Arc::from),
-        placed_at: new.placed_at,
-        currency: new.currency,
-        taxes_included: new.taxes_included,
-        customer: new.customer.clone().map(Arc::new),
-        shipping_address: new.shipping_address.clone().map(Arc::new),
-        billing_address: new.billing_address.clone().map(Arc::new),
-        lines,
-        shipping_lines: new.shipping_lines.clone().into(),
-        tags: new.tags.iter().cloned().collect::<BTreeSet<_>>().into(),
-        note: new.note.as_deref().map(Box::from),
-        reservation_ttl_minutes: new.reservation_ttl_minutes,
-        notification_opt_outs: new.notification_opt_outs.clone().into(),
-    };
-    Ok(OrderEvent::Placed(Arc::new(placed)))
+    place_taking(&mut new.clone())
 }
 
 /// [`place`] for an order the caller gives up, as the engine's placements do: its
