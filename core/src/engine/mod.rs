@@ -77,8 +77,8 @@ use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, S
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId, VariantId};
 use crate::notify::NotificationChannel;
 use crate::order::{
-    decide, place_owned, place_taking, Actor, LineQuantity, NewLine, NewOrder, Order, OrderCommand,
-    OrderError, OrderEvent, OrderEventRecord, PlacedOrder,
+    decide, place_taking, placed_owned, Actor, LineQuantity, NewLine, NewOrder, Order,
+    OrderCommand, OrderError, OrderEvent, OrderEventRecord, PlacedOrder,
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
@@ -600,8 +600,7 @@ impl PreparedPlace {
     fn new(new: NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
         check_key(ctx)?;
         let tags_as_given = tags_as_given(&new.tags);
-        let placed = place_owned(new)?;
-        Self::with(placed, tags_as_given, ctx)
+        Ok(Self::with(placed_owned(new)?, tags_as_given, ctx))
     }
 
     /// [`PreparedPlace::new`] that moves only what the event keeps whole out of `new`
@@ -610,21 +609,16 @@ impl PreparedPlace {
     fn taking(new: &mut NewOrder, ctx: &CommandContext) -> Result<Self, EngineError> {
         check_key(ctx)?;
         let tags_as_given = tags_as_given(&new.tags);
-        let placed = place_taking(new)?;
-        Self::with(placed, tags_as_given, ctx)
+        Ok(Self::with(place_taking(new)?, tags_as_given, ctx))
     }
 
+    /// The prepared placement of `placed`: its keys (the context's idempotency key,
+    /// and the channel reference's) beside it.
     fn with(
-        placed: OrderEvent,
+        placed: Arc<PlacedOrder>,
         tags_as_given: Option<Vec<String>>,
         ctx: &CommandContext,
-    ) -> Result<Self, EngineError> {
-        let OrderEvent::Placed(placed) = placed else {
-            return Err(EngineError::InvalidInput {
-                field: "order",
-                reason: "place did not produce a placed event",
-            });
-        };
+    ) -> Self {
         let external_key = placed
             .external_ref
             .as_ref()
@@ -635,12 +629,12 @@ impl PreparedPlace {
             .chain(external_key.iter())
             .cloned()
             .collect();
-        Ok(PreparedPlace {
+        PreparedPlace {
             placed,
             external_key,
             keys,
             tags_as_given,
-        })
+        }
     }
 
     /// The order's `placed` event (a reference count, not a copy).

@@ -328,7 +328,7 @@ fn check_tags(tags: &[String]) -> Result<(), OrderError> {
 pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
     // The checks first: a refused order is not copied.
     check_new_order(new)?;
-    place_taking(&mut new.clone())
+    Ok(OrderEvent::Placed(taking_checked(&mut new.clone())))
 }
 
 /// [`place`] for an order the caller gives up, as the engine's placements do: its
@@ -350,6 +350,11 @@ pub fn place(new: &NewOrder) -> Result<OrderEvent, OrderError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn place_owned(new: NewOrder) -> Result<OrderEvent, OrderError> {
+    placed_owned(new).map(OrderEvent::Placed)
+}
+
+/// [`place_owned`]'s event data, as the engine keeps it.
+pub(crate) fn placed_owned(new: NewOrder) -> Result<Arc<PlacedOrder>, OrderError> {
     check_new_order(&new)?;
     let NewOrder {
         channel,
@@ -388,15 +393,20 @@ pub fn place_owned(new: NewOrder) -> Result<OrderEvent, OrderError> {
         reservation_ttl_minutes,
         notification_opt_outs: notification_opt_outs.into(),
     };
-    Ok(OrderEvent::Placed(Arc::new(placed)))
+    Ok(Arc::new(placed))
 }
 
-/// [`place_owned`] that leaves what it does not move in `new`: its lines (copied into
+/// [`placed_owned`] that leaves what it does not move in `new`: its lines (copied into
 /// the event's shared lines, as [`place`] copies them), references and note, for the
 /// caller to free when it suits it (a batch placement prepared on a thread of its own
 /// frees them with the batch, once it is saved). On an error, `new` is as it was.
-pub(crate) fn place_taking(new: &mut NewOrder) -> Result<OrderEvent, OrderError> {
+pub(crate) fn place_taking(new: &mut NewOrder) -> Result<Arc<PlacedOrder>, OrderError> {
     check_new_order(new)?;
+    Ok(taking_checked(new))
+}
+
+/// [`place_taking`] for an order already checked ([`check_new_order`]).
+fn taking_checked(new: &mut NewOrder) -> Arc<PlacedOrder> {
     let lines: super::OrderLines = new
         .lines
         .iter()
@@ -422,7 +432,7 @@ pub(crate) fn place_taking(new: &mut NewOrder) -> Result<OrderEvent, OrderError>
         reservation_ttl_minutes: new.reservation_ttl_minutes,
         notification_opt_outs: std::mem::take(&mut new.notification_opt_outs).into(),
     };
-    Ok(OrderEvent::Placed(Arc::new(placed)))
+    Arc::new(placed)
 }
 
 /// The number of the order line made from the new order's line at `index`.
@@ -788,28 +798,36 @@ mod tests {
         }
     }
 
-    /// Taking from a new order makes the event `place` makes and leaves only what the
-    /// event does not keep whole; a refused order is left as it was.
-    #[test]
-    fn taking_from_an_order_moves_what_the_event_keeps_and_leaves_a_refused_one_whole() {
+    /// A web order of one line: `quantity` mugs at 10 TRY.
+    fn mugs(quantity: u32) -> NewOrder {
         let try_ = Currency::parse("TRY").unwrap();
         let line = NewLine::new(
             crate::ids::VariantId::parse("MUG").unwrap(),
-            2,
+            quantity,
             Money::new(Decimal::TEN, try_).unwrap(),
         );
-        let mut new = NewOrder::new(
+        NewOrder::new(
             crate::ids::ChannelId::parse("web").unwrap(),
             chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
             try_,
             vec![line],
-        );
+        )
+    }
+
+    /// Taking from a new order makes the event `place` makes and leaves only what the
+    /// event does not keep whole; a refused order is left as it was.
+    #[test]
+    fn taking_from_an_order_moves_what_the_event_keeps_and_leaves_a_refused_one_whole() {
+        let mut new = mugs(2);
         new.customer = Some(crate::pii::Customer::default());
         new.tags = vec!["vip".into(), "gift".into()];
         new.note = Some("ring twice".into());
         let expected = place(&new).unwrap();
         let mut taken = new.clone();
-        assert_eq!(place_taking(&mut taken).unwrap(), expected);
+        assert_eq!(
+            OrderEvent::Placed(place_taking(&mut taken).unwrap()),
+            expected
+        );
         assert!(taken.customer.is_none() && taken.tags.is_empty());
         assert_eq!(taken.lines, new.lines);
         assert_eq!(taken.note, new.note);
@@ -827,18 +845,7 @@ mod tests {
     /// whether its lines are few (compared pairwise) or many (through a set).
     #[test]
     fn a_line_named_twice_is_refused_among_few_and_many() {
-        let try_ = Currency::parse("TRY").unwrap();
-        let line = NewLine::new(
-            crate::ids::VariantId::parse("MUG").unwrap(),
-            1,
-            Money::new(Decimal::TEN, try_).unwrap(),
-        );
-        let new = NewOrder::new(
-            crate::ids::ChannelId::parse("web").unwrap(),
-            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-            try_,
-            vec![line],
-        );
+        let new = mugs(1);
         let Ok(OrderEvent::Placed(placed)) = place(&new) else {
             panic!("place gives a placed event");
         };
