@@ -16,6 +16,7 @@ use ordersmith::ids::{ChannelId, OrderId, VariantId};
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{decide, place, NewLine, NewOrder, Order, OrderCommand, OrderEvent};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use ordersmith::ports::OrderQuery;
 use rust_decimal::Decimal;
 
 fn new_order() -> NewOrder {
@@ -105,5 +106,32 @@ fn engine_calls(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, state_machine, engine_calls);
+/// A recent page from a long history: 100,000 orders placed a second apart, then the
+/// last ten seconds' orders (ten of them) listed. What it measures is finding where
+/// the page starts; a listing that walked the history from its start to get there
+/// cost its position, not its length.
+fn listing(c: &mut Criterion) {
+    const HISTORY: i64 = 100_000;
+    let mut g = c.benchmark_group("engine_in_memory");
+    let e = engine();
+    let ctx = CommandContext::system();
+    let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    for i in 0..HISTORY {
+        let mut new = new_order();
+        new.placed_at = start + chrono::Duration::seconds(i);
+        e.place_order(new, &ctx).unwrap();
+    }
+    let query = OrderQuery {
+        placed_from: Some(start + chrono::Duration::seconds(HISTORY - 10)),
+        limit: Some(10),
+        ..OrderQuery::default()
+    };
+    assert_eq!(e.list_orders(&query).unwrap().len(), 10);
+    g.bench_function("list_last_10_of_100k", |b| {
+        b.iter(|| e.list_orders(black_box(&query)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, state_machine, engine_calls, listing);
 criterion_main!(benches);

@@ -130,7 +130,9 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // 54.2. The locations a confirmation opens fulfilments at tracked on the stack:
     // 53.2. A placement's lines then made straight into their shared slice instead of
     // a vector copied into it: 17.3 and 52.2. A reservation's stock events then pushed
-    // straight onto the write's list instead of a vector per ledger command: 50.2.
+    // straight onto the write's list instead of a vector per ledger command: 50.2. The
+    // memory store's orders by time then kept in sorted chunks instead of a B-tree's
+    // nodes: 17.1 and 50.1 here.
     let place = allocations_per_order(false);
     assert!(place <= 18.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);

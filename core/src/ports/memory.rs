@@ -23,9 +23,11 @@ use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
 
 mod history;
+mod time_index;
 use crate::stock::chunked::Chunked;
 use crate::stock::StockLogEntry;
 use history::History;
+use time_index::TimeIndex;
 
 /// An idempotency record as the memory store keeps it: the key only as the map's key
 /// (not twice), a SHA-256 fingerprint as its 32 bytes (not 71 of text). A record is
@@ -378,7 +380,8 @@ struct State {
     // a kilobyte per slot (`Order` is large inline). The events are kept as a
     // `History`: what one write's events share, once.
     orders: FastMap<OrderId, Box<(Order, History)>>,
-    by_time: BTreeSet<(DateTime<Utc>, OrderId)>,
+    /// Orders in listing order (placement time, then id).
+    by_time: TimeIndex,
     /// Idempotency records in the order they were saved (one for every keyed command
     /// and every channel reference, so for every imported order), found by key through
     /// an index of 8-byte entries (32 bits of the key's hash → position, the key checked
@@ -485,17 +488,13 @@ impl Store for MemoryStore {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
         let from = query.placed_from.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        // With a cursor, start right after it: the index is ordered exactly as listings
-        // are, so walking pages costs each page its own length, not its position.
-        let tail: Box<dyn Iterator<Item = &(DateTime<Utc>, OrderId)>> = match &query.after {
-            Some(c) => Box::new(state.by_time.range((
-                Bound::Excluded((c.placed_at, c.id.clone())),
-                Bound::Unbounded,
-            ))),
-            None => Box::new(state.by_time.iter()),
-        };
-        let iter = tail
-            .skip_while(|(t, _)| *t < from)
+        // Start at the first order the listing can return: right after the cursor,
+        // and not before `placed_from` (the index is ordered exactly as listings are,
+        // so walking pages or a recent window costs its own length, not its position).
+        let after = query.after.as_ref();
+        let iter = state
+            .by_time
+            .past(|(t, id)| *t < from || after.is_some_and(|c| (*t, id) <= (c.placed_at, &c.id)))
             .take_while(|(t, _)| query.placed_to.is_none_or(|end| *t < end))
             .filter_map(|(_, id)| state.orders.get(id).map(|slot| &slot.0))
             .filter(|o| query.matches(o))
