@@ -133,5 +133,48 @@ fn listing(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, state_machine, engine_calls, listing);
+/// Paging through everything by id and by key, as a dump and a KPI book do: 20,000
+/// orders (each with a channel reference, so an idempotency record each), read in
+/// pages of 200 ids and then 200 records until the end.
+fn walking(c: &mut Criterion) {
+    const ORDERS: usize = 20_000;
+    const PAGE: usize = 200;
+    let mut g = c.benchmark_group("engine_in_memory");
+    g.sample_size(10);
+    let e = engine();
+    let ctx = CommandContext::system();
+    for i in 0..ORDERS {
+        let mut new = new_order();
+        new.external_ref = Some(format!("W-{i}"));
+        e.place_order(new, &ctx).unwrap();
+    }
+    let store = e.store();
+    g.bench_function("walk_20k_ids_and_keys_by_200", |b| {
+        b.iter(|| {
+            let (mut ids, mut keys) = (0, 0);
+            let mut after = None;
+            loop {
+                let page = store.order_ids(after.as_ref(), PAGE).unwrap();
+                ids += page.len();
+                match page.last() {
+                    Some(last) if page.len() == PAGE => after = Some(last.clone()),
+                    _ => break,
+                }
+            }
+            let mut after: Option<String> = None;
+            loop {
+                let page = store.idempotency_records(after.as_deref(), PAGE).unwrap();
+                keys += page.len();
+                match page.last() {
+                    Some(last) if page.len() == PAGE => after = Some(last.key.clone()),
+                    _ => break,
+                }
+            }
+            assert_eq!((ids, keys), (ORDERS, ORDERS));
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, state_machine, engine_calls, listing, walking);
 criterion_main!(benches);

@@ -420,8 +420,73 @@ impl State {
 #[derive(Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    /// Locked after `state` (for reading), never before it.
+    pages: Mutex<Pages>,
     fail_commits: AtomicU32,
     fail_reads: AtomicU32,
+}
+
+/// Sorted views of what the store keeps unsorted, for the listings that page through
+/// everything by id or by key (a dump, a KPI book): made by a walk's first page and
+/// used by its next ones, where each page used to sort everything held to return a
+/// few hundred (a dump of a million orders sorted a million ids five thousand times).
+/// Orders and idempotency records are only ever added, so how many are held says
+/// whether a view is current. A page that reaches the end frees its view.
+#[derive(Default)]
+struct Pages {
+    /// Every order id, in order, and how many orders were held when it was made.
+    /// Made again when orders were added since: the map does not say which.
+    order_ids: Option<(usize, Vec<OrderId>)>,
+    /// The idempotency records' positions in key order, and how many records they
+    /// cover: the records added since are sorted and merged in.
+    keys: Option<(usize, Vec<u32>)>,
+}
+
+impl Pages {
+    /// Every order id held, in order.
+    fn order_ids(&mut self, state: &State) -> &[OrderId] {
+        let held = state.orders.len();
+        let current = matches!(&self.order_ids, Some((seen, _)) if *seen == held);
+        if !current {
+            let mut ids: Vec<OrderId> = state.orders.keys().cloned().collect();
+            ids.sort_unstable();
+            self.order_ids = Some((held, ids));
+        }
+        self.order_ids.as_ref().map_or(&[], |(_, ids)| ids)
+    }
+
+    /// The positions of every idempotency record held, in key order.
+    fn keys(&mut self, state: &State) -> &[u32] {
+        let records = &state.idempotency;
+        let key = |position: &u32| records.get(*position as usize).map(|(k, _)| k);
+        let (seen, sorted) = self.keys.take().unwrap_or_default();
+        let held = records.len();
+        // Positions fit `u32`: the store refuses records beyond.
+        let mut added: Vec<u32> = (seen..held)
+            .map(|p| u32::try_from(p).unwrap_or(u32::MAX))
+            .collect();
+        added.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        let merged = if sorted.is_empty() {
+            added
+        } else if added.is_empty() {
+            sorted
+        } else {
+            let mut merged = Vec::with_capacity(sorted.len() + added.len());
+            let (mut old, mut new) = (sorted.into_iter().peekable(), added.into_iter().peekable());
+            while let (Some(a), Some(b)) = (old.peek(), new.peek()) {
+                let next = if key(a) <= key(b) {
+                    old.next()
+                } else {
+                    new.next()
+                };
+                merged.extend(next);
+            }
+            merged.extend(old);
+            merged.extend(new);
+            merged
+        };
+        &self.keys.insert((held, merged)).1
+    }
 }
 
 fn poisoned<T>(_: T) -> StoreError {
@@ -720,13 +785,20 @@ impl Store for MemoryStore {
     fn order_ids(&self, after: Option<&OrderId>, limit: usize) -> Result<Vec<OrderId>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        let mut ids: Vec<&OrderId> = state
-            .orders
-            .keys()
-            .filter(|id| after.is_none_or(|a| *id > a))
+        let mut pages = self.pages.lock().map_err(poisoned)?;
+        let ids = pages.order_ids(&state);
+        let start = after.map_or(0, |a| ids.partition_point(|id| id <= a));
+        let page: Vec<OrderId> = ids
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take(limit)
+            .cloned()
             .collect();
-        ids.sort_unstable();
-        Ok(ids.into_iter().take(limit).cloned().collect())
+        if page.len() < limit {
+            pages.order_ids = None;
+        }
+        Ok(page)
     }
 
     fn idempotency_records(
@@ -736,18 +808,23 @@ impl Store for MemoryStore {
     ) -> Result<Vec<IdempotencyRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
-        let mut records: Vec<(&str, &KeptRecord)> = state
-            .idempotency
+        let mut pages = self.pages.lock().map_err(poisoned)?;
+        let records = &state.idempotency;
+        let key = |position: &u32| records.get(*position as usize).map(|(k, _)| &**k);
+        let sorted = pages.keys(&state);
+        let start = after.map_or(0, |a| sorted.partition_point(|p| key(p) <= Some(a)));
+        let page: Vec<IdempotencyRecord> = sorted
+            .get(start..)
+            .unwrap_or_default()
             .iter()
-            .map(|(key, kept)| (&**key, kept))
-            .filter(|(key, _)| after.is_none_or(|a| *key > a))
-            .collect();
-        records.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        Ok(records
-            .into_iter()
             .take(limit)
+            .filter_map(|p| records.get(*p as usize))
             .map(|(key, kept)| kept.record(key))
-            .collect())
+            .collect();
+        if page.len() < limit {
+            pages.keys = None;
+        }
+        Ok(page)
     }
 
     fn keyed_record(&self, namespace: &str, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
@@ -1327,5 +1404,97 @@ mod tests {
             (queue.live, queue.live_entries, queue.pending().count()),
             (0, 0, 0)
         );
+    }
+
+    /// A one-line order under `id`, as a new order's change saves it.
+    fn placed_change(id: &str) -> crate::ports::OrderChange {
+        use crate::ids::{ChannelId, VariantId};
+        use crate::money::{Currency, Money};
+        use crate::order::{NewLine, NewOrder, OrderEvent};
+        use chrono::TimeZone;
+        let try_ = Currency::parse("TRY").unwrap();
+        let line = NewLine::new(
+            VariantId::parse("MUG").unwrap(),
+            1,
+            Money::parse("10.00", try_).unwrap(),
+        );
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap();
+        let new = NewOrder::new(ChannelId::parse("web").unwrap(), at, try_, vec![line]);
+        let Ok(OrderEvent::Placed(placed)) = crate::order::place(&new) else {
+            unreachable!("a valid order")
+        };
+        crate::ports::OrderChange {
+            expected_version: 0,
+            events: Vec::new(),
+            snapshot: Order::from_placed(OrderId::parse(id).unwrap(), &placed),
+        }
+    }
+
+    proptest::proptest! {
+        /// Walking the orders by id and the idempotency records by key, page by page,
+        /// returns what sorting everything held returns for each page, however many
+        /// orders and records are added between pages, and after a walk reaches its
+        /// end and a new one begins.
+        #[test]
+        fn pages_by_id_and_by_key_are_the_sorted_pages_whatever_is_added_between(
+            steps in proptest::collection::vec((0u16..300, 1usize..6, proptest::bool::ANY), 1..80),
+        ) {
+            let store = MemoryStore::new();
+            let (mut ids, mut keys) = (BTreeSet::new(), BTreeSet::new());
+            let (mut id_after, mut key_after): (Option<OrderId>, Option<String>) = (None, None);
+            for (n, limit, add) in steps {
+                if add {
+                    let id = format!("o-{}", n);
+                    if ids.insert(id.clone()) {
+                        store.commit(ChangeSet { orders: vec![placed_change(&id)], ..ChangeSet::default() }).unwrap();
+                    }
+                    let key = format!("k-{}", (u32::from(n) * 7) % 300);
+                    if keys.insert(key.clone()) {
+                        let record = IdempotencyRecord {
+                            key,
+                            fingerprint: "f".to_string(),
+                            order_id: OrderId::parse("o-1").unwrap(),
+                            order_version: 1,
+                        };
+                        store.commit(ChangeSet { idempotency: vec![record], ..ChangeSet::default() }).unwrap();
+                    }
+                    continue;
+                }
+                let page: Vec<String> = store
+                    .order_ids(id_after.as_ref(), limit)
+                    .unwrap()
+                    .iter()
+                    .map(|id| id.to_string())
+                    .collect();
+                let want: Vec<String> = ids
+                    .iter()
+                    .filter(|id| id_after.as_ref().is_none_or(|a| id.as_str() > a.as_str()))
+                    .take(limit)
+                    .cloned()
+                    .collect();
+                proptest::prop_assert_eq!(&page, &want);
+                id_after = match page.last() {
+                    Some(last) if page.len() == limit => Some(OrderId::parse(last.as_str()).unwrap()),
+                    _ => None,
+                };
+                let page: Vec<String> = store
+                    .idempotency_records(key_after.as_deref(), limit)
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.key)
+                    .collect();
+                let want: Vec<String> = keys
+                    .iter()
+                    .filter(|k| key_after.as_ref().is_none_or(|a| k.as_str() > a.as_str()))
+                    .take(limit)
+                    .cloned()
+                    .collect();
+                proptest::prop_assert_eq!(&page, &want);
+                key_after = match page.last() {
+                    Some(last) if page.len() == limit => Some(last.clone()),
+                    _ => None,
+                };
+            }
+        }
     }
 }
