@@ -142,33 +142,18 @@ impl Apply for EngineApply<'_, '_> {
 }
 
 /// Other orders the customer of `order` placed at or before its time (by customer id,
-/// else e-mail), when it has a customer. Reads every earlier order: only worked out
-/// when a rule tests `customer_order_count`.
+/// else e-mail), when it has a customer: asked of the store (see
+/// [`crate::ports::Store::customer_order_count`]), and only when a rule tests
+/// `customer_order_count`.
 fn customer_order_count(engine: &Engine, order: &Order) -> Result<Option<u64>, EngineError> {
-    let key = |o: &Order| {
-        let c = o.customer.as_ref()?;
-        match (&c.id, &c.email) {
-            (Some(id), _) => Some(format!("id:{id}")),
-            (None, Some(e)) => Some(format!("email:{}", e.expose().to_lowercase())),
-            _ => None,
-        }
-    };
-    let Some(mine) = key(order) else {
+    let Some(key) = order.customer_key() else {
         return Ok(None);
     };
-    let query = OrderQuery {
-        // `placed_to` is exclusive: orders placed in the same instant count too.
-        placed_to: Some(order.placed_at + Duration::nanoseconds(1)),
-        ..OrderQuery::default()
-    };
-    let mut count = 0u64;
-    for other in engine.iter_orders(query) {
-        let other = other?;
-        if other.id != order.id && key(&other).as_deref() == Some(mine.as_str()) {
-            count += 1;
-        }
-    }
-    Ok(Some(count))
+    Ok(Some(engine.store.customer_order_count(
+        &key,
+        order.placed_at,
+        &order.id,
+    )?))
 }
 
 /// Low-stock alerts among the write's stock events from `from` on, for a variant of

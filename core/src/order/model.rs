@@ -581,6 +581,40 @@ pub struct Order {
 }
 
 impl Order {
+    /// The customer this order counts toward, as rules count a customer's orders
+    /// (`customer_order_count`) and stores index them: `id:<customer id>` when the
+    /// customer has an id, else `email:<e-mail in lower case>`; `None` without a
+    /// customer or with neither.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use ordersmith::ids::{ChannelId, OrderId, VariantId};
+    /// use ordersmith::money::{Currency, Money};
+    /// use ordersmith::order::{place, NewLine, NewOrder, Order, OrderEvent};
+    /// use ordersmith::pii::{Customer, Redacted};
+    ///
+    /// let try_ = Currency::parse("TRY")?;
+    /// let line = NewLine::new(VariantId::parse("MUG")?, 1, Money::new("10.00".parse()?, try_)?);
+    /// let mut new = NewOrder::new(ChannelId::parse("web")?, Utc::now(), try_, vec![line]);
+    /// new.customer = Some(Customer {
+    ///     email: Some(Redacted::new("Ayse@Example.com".to_string())),
+    ///     ..Customer::default()
+    /// });
+    /// let OrderEvent::Placed(placed) = place(&new)? else { unreachable!() };
+    /// let order = Order::from_placed(OrderId::parse("o-1")?, &placed);
+    /// assert_eq!(order.customer_key().as_deref(), Some("email:ayse@example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn customer_key(&self) -> Option<String> {
+        let c = self.customer.as_ref()?;
+        if let Some(id) = &c.id {
+            return Some(format!("id:{id}"));
+        }
+        c.email
+            .as_ref()
+            .map(|e| format!("email:{}", e.expose().to_lowercase()))
+    }
+
     /// The derived totals. Shipping counts only while the order has active units.
     pub fn totals(&self) -> Result<OrderTotals, MoneyError> {
         let zero = Money::zero(self.currency);

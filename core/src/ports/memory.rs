@@ -382,6 +382,11 @@ struct State {
     orders: FastMap<OrderId, Box<(Order, History)>>,
     /// Orders in listing order (placement time, then id).
     by_time: TimeIndex,
+    /// Each customer's orders ([`Order::customer_key`]) by placement time, once a
+    /// rule has asked for a count: made by the first question, then kept up by every
+    /// commit (a placement's customer never changes), so no write pays for it while
+    /// no rule asks.
+    by_customer: Option<ByCustomer>,
     /// Idempotency records in the order they were saved (one for every keyed command
     /// and every channel reference, so for every imported order), found by key through
     /// an index of 8-byte entries (32 bits of the key's hash → position, the key checked
@@ -414,6 +419,20 @@ impl State {
             .position(key, |i| records.get(i).map(|(k, _)| k))
             .and_then(|i| records.get(i))
     }
+}
+
+/// Each customer's orders (by [`Order::customer_key`]), sorted by placement time.
+type ByCustomer = FastMap<String, Vec<(DateTime<Utc>, OrderId)>>;
+
+/// Adds `order` to its customer's orders (none without a customer), in placement
+/// order: usually at the end.
+fn index_customer(by_customer: &mut ByCustomer, order: &Order) {
+    let Some(key) = order.customer_key() else {
+        return;
+    };
+    let orders = by_customer.entry(key).or_default();
+    let at = orders.partition_point(|(t, _)| *t <= order.placed_at);
+    orders.insert(at, (order.placed_at, order.id.clone()));
 }
 
 /// A [`Store`] and [`Outbox`] in process memory.
@@ -568,6 +587,43 @@ impl Store for MemoryStore {
         Ok(iter.cloned().collect())
     }
 
+    fn customer_order_count(
+        &self,
+        customer_key: &str,
+        until: DateTime<Utc>,
+        except: &OrderId,
+    ) -> Result<u64, StoreError> {
+        self.check_read()?;
+        let count = |state: &State| {
+            let orders = state
+                .by_customer
+                .as_ref()
+                .and_then(|by| by.get(customer_key))
+                .map_or(&[][..], Vec::as_slice);
+            let placed = orders.partition_point(|(at, _)| *at <= until);
+            // `except` is among them if it is stored, placed by then, by this customer.
+            let own = state.orders.get(except).is_some_and(|slot| {
+                slot.0.placed_at <= until && slot.0.customer_key().as_deref() == Some(customer_key)
+            });
+            (placed as u64).saturating_sub(u64::from(own))
+        };
+        {
+            let state = self.state.read().map_err(poisoned)?;
+            if state.by_customer.is_some() {
+                return Ok(count(&state));
+            }
+        }
+        let mut state = self.state.write().map_err(poisoned)?;
+        if state.by_customer.is_none() {
+            let mut by_customer = FastMap::default();
+            for slot in state.orders.values() {
+                index_customer(&mut by_customer, &slot.0);
+            }
+            state.by_customer = Some(by_customer);
+        }
+        Ok(count(&state))
+    }
+
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.check_read()?;
         let state = self.state.read().map_err(poisoned)?;
@@ -717,6 +773,9 @@ impl Store for MemoryStore {
                 state
                     .by_time
                     .insert((change.snapshot.placed_at, id.clone()));
+                if let Some(by_customer) = state.by_customer.as_mut() {
+                    index_customer(by_customer, &change.snapshot);
+                }
             }
             match state.orders.entry(id) {
                 std::collections::hash_map::Entry::Occupied(mut stored) => {

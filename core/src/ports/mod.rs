@@ -922,6 +922,41 @@ pub trait Store: Send + Sync {
     fn order_events(&self, id: &OrderId) -> Result<Vec<OrderEventRecord>, StoreError>;
     /// Orders matching the query, ordered by placed time then id.
     fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError>;
+    /// How many stored orders other than `except` count toward the customer under
+    /// `customer_key` ([`Order::customer_key`]) and were placed at or before `until`:
+    /// what a rule's `customer_order_count` reads on every write it runs for.
+    ///
+    /// The default walks every order placed until then (correct for any store, and
+    /// as slow as the history is long); a store that keeps orders by customer answers
+    /// from there.
+    fn customer_order_count(
+        &self,
+        customer_key: &str,
+        until: DateTime<Utc>,
+        except: &OrderId,
+    ) -> Result<u64, StoreError> {
+        let mut query = OrderQuery {
+            // `placed_to` is exclusive: orders placed in the same instant count too.
+            placed_to: Some(until + chrono::Duration::nanoseconds(1)),
+            limit: Some(MAX_QUERY_LIMIT),
+            ..OrderQuery::default()
+        };
+        let mut count = 0u64;
+        loop {
+            let page = self.query_orders(&query)?;
+            for order in &page {
+                if order.id != *except && order.customer_key().as_deref() == Some(customer_key) {
+                    count += 1;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == MAX_QUERY_LIMIT => {
+                    query.after = Some(OrderCursor::of(last));
+                }
+                _ => return Ok(count),
+            }
+        }
+    }
     /// The record for an idempotency key, if seen.
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// The records of those of `keys` that are stored, in any order: a key not stored

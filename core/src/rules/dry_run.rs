@@ -94,16 +94,6 @@ pub struct DryRunReport {
     pub chains_stopped: u64,
 }
 
-fn customer_key(order: &Order) -> Option<String> {
-    let c = order.customer.as_ref()?;
-    if let Some(id) = &c.id {
-        return Some(format!("id:{id}"));
-    }
-    c.email
-        .as_ref()
-        .map(|e| format!("email:{}", e.expose().to_lowercase()))
-}
-
 /// Orders each customer placed before each of `orders` (by customer id, else e-mail),
 /// counted among `orders`. Orders without a customer are left out.
 pub fn customer_order_counts<'o>(
@@ -111,7 +101,7 @@ pub fn customer_order_counts<'o>(
 ) -> BTreeMap<OrderId, u64> {
     let mut by_customer: BTreeMap<String, Vec<(DateTime<Utc>, &OrderId)>> = BTreeMap::new();
     for o in orders {
-        if let Some(k) = customer_key(o) {
+        if let Some(k) = o.customer_key() {
             by_customer.entry(k).or_default().push((o.placed_at, &o.id));
         }
     }

@@ -104,6 +104,43 @@ pub fn new_order_change(id: &str, channel: &str, placed_at: DateTime<Utc>) -> Or
     }
 }
 
+/// Like [`new_order_change`], with `customer` as the order's customer (`None`: none).
+pub fn new_order_change_for(
+    id: &str,
+    placed_at: DateTime<Utc>,
+    customer: Option<Customer>,
+) -> OrderChange {
+    let mut new = new_order("web", placed_at);
+    new.customer = customer;
+    let event = place(&new).unwrap();
+    let OrderEvent::Placed(data) = &event else {
+        panic!("place returned {event:?}")
+    };
+    let order_id = OrderId::parse(id).unwrap();
+    OrderChange {
+        expected_version: 0,
+        snapshot: Order::from_placed(order_id.clone(), data),
+        events: vec![OrderEventRecord {
+            order_id,
+            version: 1,
+            recorded_at: placed_at,
+            actor: Actor::System,
+            idempotency_key: None,
+            event,
+        }],
+    }
+}
+
+/// A customer with the host id `id` and the e-mail address `email`, either optional.
+pub fn customer(id: Option<&str>, email: Option<&str>) -> Customer {
+    Customer {
+        id: id.map(|i| ordersmith::ids::CustomerId::parse(i).unwrap()),
+        name: Redacted::new("Ayşe Yılmaz".to_string()),
+        email: email.map(|e| Redacted::new(e.to_string())),
+        ..Customer::default()
+    }
+}
+
 /// The next change of `order` (at `version`): one note added.
 pub fn note_change(order: &Order, note: &str, at: DateTime<Utc>) -> OrderChange {
     let event = OrderEvent::NoteAdded {

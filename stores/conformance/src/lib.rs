@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             keyed_placements_are_compared_by_their_stored_placed_event,
             queries_filter_order_and_page_like_the_contract,
             listings_are_in_byte_order_and_page_exactly,
+            customer_order_counts_follow_the_customer_and_the_time,
             cursor_pages_visit_every_match_once,
             journal_replay_equals_snapshot,
             concurrent_writers_never_lose_an_update,
@@ -163,6 +164,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     keyed_placements_are_compared_by_their_stored_placed_event(make);
     queries_filter_order_and_page_like_the_contract(make);
     listings_are_in_byte_order_and_page_exactly(make);
+    customer_order_counts_follow_the_customer_and_the_time(make);
     cursor_pages_visit_every_match_once(make);
     journal_replay_equals_snapshot(make);
     concurrent_writers_never_lose_an_update(make);

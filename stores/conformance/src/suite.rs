@@ -944,6 +944,65 @@ pub fn listings_are_in_byte_order_and_page_exactly(make: Make<'_>) {
     assert!(sut.store.order_ids(None, 0).unwrap().is_empty());
 }
 
+/// A customer's orders are counted by customer id, else by e-mail address in any case,
+/// among the orders placed at or before a time (the same instant included), the asking
+/// order left out; an order without a customer counts for no one. Orders saved after a
+/// first count are counted by the next, wherever their time falls.
+pub fn customer_order_counts_follow_the_customer_and_the_time(make: Make<'_>) {
+    use fixtures::{customer, new_order_change_for};
+    let sut = make();
+    let at = |minutes: i64| start() + Duration::minutes(minutes);
+    let ayse = |email: &str| Some(customer(None, Some(email)));
+    let save = |orders| {
+        sut.store
+            .commit(ChangeSet {
+                orders,
+                ..ChangeSet::default()
+            })
+            .unwrap()
+    };
+    save(vec![
+        new_order_change_for("o-1", at(0), ayse("Ayse@Example.com")),
+        new_order_change_for("o-2", at(1), ayse("ayse@example.com")),
+        new_order_change_for(
+            "o-3",
+            at(1),
+            Some(customer(Some("c-9"), Some("ayse@example.com"))),
+        ),
+        new_order_change_for("o-4", at(1), None),
+        new_order_change_for("o-5", at(2), ayse("AYSE@example.COM")),
+    ]);
+    let count = |key: &str, until: i64, except: &str| {
+        sut.store
+            .customer_order_count(key, at(until), &OrderId::parse(except).unwrap())
+            .unwrap()
+    };
+    let email = "email:ayse@example.com";
+    assert_eq!(count(email, 0, "o-1"), 0, "its own order is not counted");
+    assert_eq!(count(email, 1, "o-2"), 1);
+    assert_eq!(
+        count(email, 1, "o-new"),
+        2,
+        "orders of the same instant count"
+    );
+    assert_eq!(count(email, 60, "o-new"), 3, "o-3 counts toward its id");
+    assert_eq!(count(email, -1, "o-new"), 0);
+    assert_eq!(count("id:c-9", 60, "o-3"), 0);
+    assert_eq!(count("id:c-9", 60, "o-new"), 1);
+    assert_eq!(count("email:nobody@example.com", 60, "o-new"), 0);
+    save(vec![
+        new_order_change_for("o-6", at(-5), ayse("ayse@EXAMPLE.com")),
+        new_order_change_for("o-7", at(3), ayse("ayse@example.com")),
+    ]);
+    assert_eq!(
+        count(email, 0, "o-1"),
+        1,
+        "an order saved later, placed earlier"
+    );
+    assert_eq!(count(email, 60, "o-new"), 5);
+    assert_eq!(count(email, 2, "o-5"), 3);
+}
+
 /// After an engine-driven lifecycle, every order's history replays to its snapshot and
 /// versions run 1, 2, 3, ... without gaps.
 pub fn journal_replay_equals_snapshot(make: Make<'_>) {

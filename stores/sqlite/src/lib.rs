@@ -47,6 +47,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// What reading orders selects from `orders`: the snapshot and, only when that is empty
+/// (an order still as it was placed, migration 9), the record of its placed event.
+macro_rules! order_columns {
+    () => {
+        "snapshot, CASE WHEN length(snapshot) = 0 THEN (SELECT e.record FROM order_events e \
+         WHERE e.order_id = orders.id AND e.version = 1) END"
+    };
+}
+
 mod codec;
 mod placed;
 mod records;
@@ -426,15 +435,6 @@ fn store_error(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError 
     }
 }
 
-/// What reading orders selects from `orders`: the snapshot and, only when that is empty
-/// (an order still as it was placed, migration 9), the record of its placed event.
-macro_rules! order_columns {
-    () => {
-        "snapshot, CASE WHEN length(snapshot) = 0 THEN (SELECT e.record FROM order_events e \
-         WHERE e.order_id = orders.id AND e.version = 1) END"
-    };
-}
-
 fn decode<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         reason: format!("{what} is not valid JSON for its type: {e}"),
@@ -640,8 +640,8 @@ impl<'c> Statements<'c> {
             release: prepare("RELEASE change_set")?,
             rollback_to: prepare("ROLLBACK TO change_set")?,
             insert_order: prepare(
-                "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot, \
+                 customer_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
             )?,
             update_order: prepare(
                 "UPDATE orders SET version = ?2, status = ?3, channel = ?4, placed_secs = ?5, \
@@ -690,8 +690,10 @@ fn write_orders(
         let (secs, nanos) = time_key(&order.placed_at);
         let (status, channel) = (order.status.as_str(), order.channel.as_str());
         let written = if change.expected_version == 0 {
-            st.insert_order
-                .execute(params![id, version, status, channel, secs, nanos, doc])
+            let customer = order.customer_key();
+            st.insert_order.execute(params![
+                id, version, status, channel, secs, nanos, doc, customer
+            ])
         } else {
             let expected = to_i64("expected version", change.expected_version)?;
             match st.update_order_in_place.execute(params![
@@ -1346,6 +1348,30 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|(snapshot, placed, id)| order_from_row(id, snapshot, placed.as_ref()))
             .collect()
+    }
+
+    fn customer_order_count(
+        &self,
+        customer_key: &str,
+        until: DateTime<Utc>,
+        except: &OrderId,
+    ) -> Result<u64, StoreError> {
+        let conn = self.reader()?;
+        let (secs, nanos) = time_key(&until);
+        // `orders_by_customer` (migration 10): the customer's orders alone are read.
+        let count: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM orders WHERE customer_key = ?1 \
+                 AND (placed_secs < ?2 OR (placed_secs = ?2 AND placed_nanos <= ?3)) \
+                 AND id <> ?4",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![customer_key, secs, nanos, except.as_str()], |r| {
+                    r.get(0)
+                })
+            })
+            .map_err(store_error("counting a customer's orders"))?;
+        to_u64("a customer's order count", count)
     }
 
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

@@ -3,8 +3,10 @@
 //! Adding tables (the stock ledger, for one) is a new file in `migrations/` and a new
 //! entry at the end of [`MIGRATIONS`]; a migration, once released, is never edited.
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 
+use crate::codec::Doc;
+use crate::placed::order_from_row;
 use crate::OpenError;
 
 /// One schema step.
@@ -65,7 +67,58 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "orders kept as their placed event",
         sql: include_str!("../migrations/0009_orders_kept_as_their_placed_event.sql"),
     },
+    Migration {
+        version: 10,
+        name: "orders by customer",
+        sql: include_str!("../migrations/0010_orders_by_customer.sql"),
+    },
 ];
+
+/// What a migration needs done in Rust after its SQL, in the same transaction: data
+/// SQL cannot compute (packed documents).
+fn after_sql(version: i64, tx: &Transaction<'_>) -> Result<(), String> {
+    match version {
+        10 => fill_customer_keys(tx),
+        _ => Ok(()),
+    }
+}
+
+/// Migration 10: the customer key of every order saved before it.
+fn fill_customer_keys(tx: &Transaction<'_>) -> Result<(), String> {
+    let keys: Vec<(String, String)> = {
+        let mut rows = tx
+            .prepare(concat!("SELECT ", order_columns!(), ", id FROM orders"))
+            .map_err(|e| e.to_string())?;
+        let rows = rows
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, Doc>(0)?,
+                    r.get::<_, Option<Doc>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| e.to_string())?;
+        let mut keys = Vec::new();
+        for row in rows {
+            let (snapshot, placed, id) = row.map_err(|e| e.to_string())?;
+            let order =
+                order_from_row(&id, &snapshot, placed.as_ref()).map_err(|e| e.to_string())?;
+            if let Some(key) = order.customer_key() {
+                keys.push((id, key));
+            }
+        }
+        keys
+    };
+    let mut update = tx
+        .prepare("UPDATE orders SET customer_key = ?2 WHERE id = ?1")
+        .map_err(|e| e.to_string())?;
+    for (id, key) in keys {
+        update
+            .execute(params![id, key])
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
 
 /// Brings the database to the newest schema, in one immediate transaction so two
 /// processes opening a new file at once do not both migrate it.
@@ -106,6 +159,11 @@ pub(crate) fn migrate(conn: &mut Connection, shown: &str) -> Result<(), OpenErro
             reason: e.to_string(),
         };
         tx.execute_batch(m.sql).map_err(failed)?;
+        after_sql(m.version, &tx).map_err(|reason| OpenError::Migration {
+            version: m.version,
+            name: m.name.to_string(),
+            reason,
+        })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) \
              VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
