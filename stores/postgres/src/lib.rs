@@ -373,6 +373,8 @@ struct OrderRows<'a> {
     expected: Vec<i64>,
     /// How many of the rows are new orders (they come first).
     new: usize,
+    /// Each row's customer key ([`Order::customer_key`]); written for new orders.
+    customers: Vec<Option<String>>,
     event_orders: Vec<&'a str>,
     event_versions: Vec<i64>,
     event_records: Vec<String>,
@@ -407,6 +409,9 @@ impl<'a> OrderRows<'a> {
                 .push(to_i64("expected version", change.expected_version)?);
             if change.expected_version == 0 {
                 rows.new += 1;
+                rows.customers.push(order.customer_key());
+            } else {
+                rows.customers.push(None);
             }
             for event in &change.events {
                 rows.event_orders.push(id);
@@ -440,6 +445,7 @@ fn write_orders(
                     &rows.secs.get(..k).unwrap_or_default(),
                     &rows.nanos.get(..k).unwrap_or_default(),
                     &rows.docs.get(..k).unwrap_or_default(),
+                    &rows.customers.get(..k).unwrap_or_default(),
                 ],
             )
             .map_err(store_error("saving orders"))?;
@@ -977,6 +983,7 @@ fn commit_in_one_call(
             &outbox.aggregates,
             &outbox.docs,
             &outbox.events,
+            &orders.customers,
         ],
     );
     match called {
@@ -1290,6 +1297,25 @@ impl Store for PgStore {
             .iter()
             .map(|d| decode("order snapshot", d))
             .collect()
+    }
+
+    fn customer_order_count(
+        &self,
+        customer_key: &str,
+        until: DateTime<Utc>,
+        except: &OrderId,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let (secs, nanos) = time_key(&until);
+        let count: i64 = client
+            .query_one(
+                &stmts.customer_order_count,
+                &[&customer_key, &secs, &nanos, &except.as_str()],
+            )
+            .and_then(|r| r.try_get(0))
+            .map_err(store_error("counting a customer's orders"))?;
+        to_u64("a customer's order count", count)
     }
 
     fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

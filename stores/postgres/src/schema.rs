@@ -3,7 +3,8 @@
 //! Adding tables (the stock ledger, for one) is a new file in `migrations/` and a new
 //! entry at the end of [`MIGRATIONS`]; a migration, once released, is never edited.
 
-use postgres::Client;
+use ordersmith::order::Order;
+use postgres::{Client, Transaction};
 
 use crate::OpenError;
 
@@ -60,7 +61,47 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "placements fingerprinted by their event",
         sql: include_str!("../migrations/0008_placements_fingerprinted_by_their_event.sql"),
     },
+    Migration {
+        version: 9,
+        name: "orders by customer",
+        sql: include_str!("../migrations/0009_orders_by_customer.sql"),
+    },
 ];
+
+/// What a migration needs done in Rust after its SQL, in the same transaction: data
+/// computed as the engine computes it.
+fn after_sql(version: i64, tx: &mut Transaction<'_>) -> Result<(), String> {
+    match version {
+        9 => fill_customer_keys(tx),
+        _ => Ok(()),
+    }
+}
+
+/// Migration 9: the customer key of every order saved before it.
+fn fill_customer_keys(tx: &mut Transaction<'_>) -> Result<(), String> {
+    let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    for row in tx
+        .query("SELECT id, snapshot FROM orders", &[])
+        .map_err(|e| e.to_string())?
+    {
+        let id: String = row.try_get(0).map_err(|e| e.to_string())?;
+        let snapshot: &str = row.try_get(1).map_err(|e| e.to_string())?;
+        let order: Order = serde_json::from_str(snapshot)
+            .map_err(|e| format!("order {id}'s snapshot is not an order: {e}"))?;
+        if let Some(key) = order.customer_key() {
+            ids.push(id);
+            keys.push(key);
+        }
+    }
+    tx.execute(
+        "UPDATE orders AS o SET customer_key = k.key \
+         FROM unnest($1::text[], $2::text[]) AS k (id, key) WHERE o.id = k.id",
+        &[&ids, &keys],
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
 
 /// Brings the schema to the newest version in one transaction, holding an advisory
 /// lock so processes starting together migrate it once.
@@ -110,6 +151,11 @@ pub(crate) fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), O
             reason: e.to_string(),
         };
         tx.batch_execute(m.sql).map_err(failed)?;
+        after_sql(m.version, &mut tx).map_err(|reason| OpenError::Migration {
+            version: m.version,
+            name: m.name.to_string(),
+            reason,
+        })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
             &[&m.version, &m.name],

@@ -15,6 +15,7 @@ pub(crate) struct Statements {
     pub(crate) update_order: Statement,
     pub(crate) insert_events: Statement,
     pub(crate) idempotency: Statement,
+    pub(crate) customer_order_count: Statement,
     pub(crate) idempotency_many: Statement,
     pub(crate) insert_idempotency_many: Statement,
     pub(crate) insert_outbox: Statement,
@@ -37,10 +38,12 @@ pub(crate) struct Statements {
 impl Statements {
     pub(crate) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
         Ok(Statements {
-            // A whole change set in one round trip: migrations/0007_commit_function.sql.
+            // A whole change set in one round trip: migrations/0007_commit_function.sql,
+            // with each new order's customer key since migrations/0009_orders_by_customer.sql.
             commit: client.prepare(
                 "SELECT ordersmith_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+                 $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, \
+                 $29)",
             )?,
             load_order: client.prepare("SELECT snapshot FROM orders WHERE id = $1")?,
             // A batch of commands' orders in one round trip.
@@ -109,11 +112,13 @@ impl Statements {
             // A change set's new orders in one round trip (a batch placement saves a
             // thousand); returns the ids written, so one already taken is named.
             insert_orders: client.prepare(
-                "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
-                 SELECT id, version, status, channel, placed_secs, placed_nanos, snapshot \
+                "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot, \
+                                     customer_key) \
+                 SELECT id, version, status, channel, placed_secs, placed_nanos, snapshot, customer \
                  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
-                             $6::bigint[], $7::text[]) WITH ORDINALITY \
-                     AS r (id, version, status, channel, placed_secs, placed_nanos, snapshot, n) \
+                             $6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY \
+                     AS r (id, version, status, channel, placed_secs, placed_nanos, snapshot, \
+                           customer, n) \
                  ORDER BY n \
                  ON CONFLICT (id) DO NOTHING RETURNING id",
             )?,
@@ -131,6 +136,11 @@ impl Statements {
             )?,
             idempotency: client.prepare(
                 "SELECT fingerprint, order_id, order_version FROM idempotency_records WHERE key = $1",
+            )?,
+            // `orders_by_customer` (migration 9): the customer's orders alone are read.
+            customer_order_count: client.prepare(
+                "SELECT count(*) FROM orders WHERE customer_key = $1 \
+                 AND (placed_secs, placed_nanos) <= ($2, $3) AND id <> $4",
             )?,
             // A batch placement's keys in one round trip.
             idempotency_many: client.prepare(

@@ -408,3 +408,89 @@ fn order_ids_are_unique_across_stores_sharing_a_schema() {
     }
     assert_eq!(seen.len(), 300);
 }
+
+/// A schema written by version 8 (before orders were kept by customer) is migrated with
+/// every order's customer key filled in from its snapshot; counts are then right for old
+/// and new orders alike, by the one-call commit and the statement-by-statement one.
+#[test]
+fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
+    let schema = unique_schema("v8");
+    let guard = SchemaGuard {
+        schema: schema.clone(),
+    };
+    let old = fixtures::new_order_change("o-1", "web", fixtures::start());
+    let no_customer = fixtures::new_order_change_for("o-2", fixtures::start(), None);
+    {
+        let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA \"{schema}\"; SET LOCAL search_path TO \"{schema}\"; \
+             CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, \
+             name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        ))
+        .unwrap();
+        for m in MIGRATIONS.iter().take(8) {
+            tx.batch_execute(m.sql).unwrap();
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[&m.version, &m.name],
+            )
+            .unwrap();
+        }
+        for change in [&old, &no_customer] {
+            let snapshot = serde_json::to_string(&change.snapshot).unwrap();
+            tx.execute(
+                "INSERT INTO orders VALUES ($1, 1, 'pending', 'web', $2, 0, $3)",
+                &[
+                    &change.snapshot.id.as_str(),
+                    &fixtures::start().timestamp(),
+                    &snapshot,
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = reopen(&schema, 2);
+    let email = "email:ayse@example.com";
+    let until = fixtures::start();
+    let other = ordersmith::ids::OrderId::parse("o-new").unwrap();
+    assert_eq!(store.customer_order_count(email, until, &other).unwrap(), 1);
+    assert_eq!(
+        store
+            .customer_order_count(email, until, &old.snapshot.id)
+            .unwrap(),
+        0
+    );
+    store
+        .commit(ChangeSet {
+            orders: vec![fixtures::new_order_change("o-3", "web", until)],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    prefix_commit_function(
+        &schema,
+        "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
+    );
+    let statement_by_statement = reopen(&schema, 1);
+    statement_by_statement
+        .commit(ChangeSet {
+            orders: vec![fixtures::new_order_change("o-4", "web", until)],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(store.customer_order_count(email, until, &other).unwrap(), 3);
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let keys: Vec<Option<String>> = client
+        .query(
+            &format!("SELECT customer_key FROM \"{schema}\".orders ORDER BY id"),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let key = Some(email.to_string());
+    assert_eq!(keys, [key.clone(), None, key.clone(), key]);
+    drop(guard);
+}
