@@ -84,27 +84,11 @@ pub fn new_order(channel: &str, placed_at: DateTime<Utc>) -> NewOrder {
 /// A change set part that creates order `id` directly (no engine): version 1, its
 /// `placed` event recorded at `placed_at`.
 pub fn new_order_change(id: &str, channel: &str, placed_at: DateTime<Utc>) -> OrderChange {
-    let event = place(&new_order(channel, placed_at)).unwrap();
-    let OrderEvent::Placed(data) = &event else {
-        panic!("place returned {event:?}")
-    };
-    let order_id = OrderId::parse(id).unwrap();
-    let snapshot = Order::from_placed(order_id.clone(), data);
-    OrderChange {
-        expected_version: 0,
-        events: vec![OrderEventRecord {
-            order_id,
-            version: 1,
-            recorded_at: placed_at,
-            actor: Actor::System,
-            idempotency_key: None,
-            event,
-        }],
-        snapshot,
-    }
+    placed_change(id, &new_order(channel, placed_at))
 }
 
-/// Like [`new_order_change`], with `customer` as the order's customer (`None`: none).
+/// Like [`new_order_change`] on the `web` channel, with `customer` as the order's
+/// customer (`None`: none).
 pub fn new_order_change_for(
     id: &str,
     placed_at: DateTime<Utc>,
@@ -112,7 +96,13 @@ pub fn new_order_change_for(
 ) -> OrderChange {
     let mut new = new_order("web", placed_at);
     new.customer = customer;
-    let event = place(&new).unwrap();
+    placed_change(id, &new)
+}
+
+/// `new` placed as order `id`: its snapshot and its `placed` event, recorded when it
+/// was placed.
+fn placed_change(id: &str, new: &NewOrder) -> OrderChange {
+    let event = place(new).unwrap();
     let OrderEvent::Placed(data) = &event else {
         panic!("place returned {event:?}")
     };
@@ -123,7 +113,7 @@ pub fn new_order_change_for(
         events: vec![OrderEventRecord {
             order_id,
             version: 1,
-            recorded_at: placed_at,
+            recorded_at: new.placed_at,
             actor: Actor::System,
             idempotency_key: None,
             event,

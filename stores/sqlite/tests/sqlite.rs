@@ -351,20 +351,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
     };
     {
         // The schema and rows exactly as version 5 wrote them.
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, \
-             name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .unwrap();
-        for m in MIGRATIONS.iter().take(5) {
-            conn.execute_batch(m.sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, ?2, 'then')",
-                rusqlite::params![m.version, m.name],
-            )
-            .unwrap();
-        }
+        let conn = file_at_version(&path, 5);
         let json = |v: &dyn erased::Json| v.json();
         conn.execute(
             "INSERT INTO orders VALUES ('o-1', 1, 'pending', 'web', ?1, 0, ?2)",
@@ -498,20 +485,7 @@ fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
     let as_placed = fixtures::new_order_change("o-2", "web", fixtures::start());
     let no_customer = fixtures::new_order_change_for("o-3", fixtures::start(), None);
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, \
-             name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .unwrap();
-        for m in MIGRATIONS.iter().take(9) {
-            conn.execute_batch(m.sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, ?2, 'then')",
-                rusqlite::params![m.version, m.name],
-            )
-            .unwrap();
-        }
+        let conn = file_at_version(&path, 9);
         let json = |v: &dyn erased::Json| v.json();
         let secs = fixtures::start().timestamp();
         for (change, snapshot) in [
@@ -570,6 +544,25 @@ fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
         )
         .unwrap();
     assert!(plan.contains("orders_by_customer"), "{plan}");
+}
+
+/// A file at `path` with the schema as the first `version` migrations left it, no rows.
+fn file_at_version(path: &std::path::Path, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, \
+         name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .unwrap();
+    for m in MIGRATIONS.iter().take(version) {
+        conn.execute_batch(m.sql).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, ?2, 'then')",
+            rusqlite::params![m.version, m.name],
+        )
+        .unwrap();
+    }
+    conn
 }
 
 mod erased {
