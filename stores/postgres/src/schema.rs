@@ -77,30 +77,40 @@ fn after_sql(version: i64, tx: &mut Transaction<'_>) -> Result<(), String> {
     }
 }
 
-/// Migration 9: the customer key of every order saved before it.
+/// Migration 9: the customer key of every order saved before it, read and written a
+/// page of orders at a time (a whole table of snapshots at once would be held in memory).
 fn fill_customer_keys(tx: &mut Transaction<'_>) -> Result<(), String> {
-    let mut ids = Vec::new();
-    let mut keys = Vec::new();
-    for row in tx
-        .query("SELECT id, snapshot FROM orders", &[])
-        .map_err(|e| e.to_string())?
-    {
-        let id: String = row.try_get(0).map_err(|e| e.to_string())?;
-        let snapshot: &str = row.try_get(1).map_err(|e| e.to_string())?;
-        let order: Order = serde_json::from_str(snapshot)
-            .map_err(|e| format!("order {id}'s snapshot is not an order: {e}"))?;
-        if let Some(key) = order.customer_key() {
-            ids.push(id);
-            keys.push(key);
+    const PAGE: i64 = 1_000;
+    let mut after = String::new();
+    loop {
+        let rows = tx
+            .query(
+                "SELECT id, snapshot FROM orders WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &PAGE],
+            )
+            .map_err(|e| e.to_string())?;
+        let (mut ids, mut keys) = (Vec::new(), Vec::new());
+        for row in &rows {
+            let id: String = row.try_get(0).map_err(|e| e.to_string())?;
+            let snapshot: &str = row.try_get(1).map_err(|e| e.to_string())?;
+            let order: Order = serde_json::from_str(snapshot)
+                .map_err(|e| format!("order {id}'s snapshot is not an order: {e}"))?;
+            if let Some(key) = order.customer_key() {
+                ids.push(id.clone());
+                keys.push(key);
+            }
+            after = id;
+        }
+        tx.execute(
+            "UPDATE orders AS o SET customer_key = k.key \
+             FROM unnest($1::text[], $2::text[]) AS k (id, key) WHERE o.id = k.id",
+            &[&ids, &keys],
+        )
+        .map_err(|e| e.to_string())?;
+        if rows.len() < PAGE as usize {
+            return Ok(());
         }
     }
-    tx.execute(
-        "UPDATE orders AS o SET customer_key = k.key \
-         FROM unnest($1::text[], $2::text[]) AS k (id, key) WHERE o.id = k.id",
-        &[&ids, &keys],
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(())
 }
 
 /// Brings the schema to the newest version in one transaction, holding an advisory
