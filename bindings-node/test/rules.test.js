@@ -163,3 +163,19 @@ test('the ship-by-at-risk sweep fires once per order on the shipping calendar', 
   assert.deepEqual(await engine.runShipByRiskRules(120), [], 'once per order')
   await assert.rejects(engine.runShipByRiskRules(-1), { code: 'ENGINE_INVALID_INPUT' })
 })
+
+test('a live rule counts the customer\'s earlier orders, by e-mail in any case', async () => {
+  const engine = await shop()
+  engine.setRules(
+    engine.loadRules(
+      JSON.stringify({
+        rules: [{ name: 'welcome', trigger: 'order_placed', when: { field: 'customer_order_count', op: '==', value: 0 }, actions: [{ type: 'tag', add: ['first-order'] }] }],
+      }),
+    ),
+  )
+  const withCustomer = (email) => ({ ...orderInput({ quantity: 1 }), customer: { name: 'Ayşe Yılmaz', email } })
+  const first = await engine.placeOrder(withCustomer('Ayse@Example.com'))
+  const second = await engine.placeOrder(withCustomer('ayse@example.com'))
+  const other = await engine.placeOrder(withCustomer('can@example.com'))
+  assert.deepEqual([first, second, other].map((o) => o.tags.includes('first-order')), [true, false, true])
+})

@@ -135,3 +135,24 @@ def test_shadow_rules_only_record_and_the_report_compares(engine: ordersmith.Eng
     engine.set_rules(None)
     assert engine.place_order(order_input("MUG", 1)).status == "pending"
     assert engine.shadow_report()["orders_differing"] == 1
+
+
+def test_a_live_rule_counts_the_customers_earlier_orders(engine: ordersmith.Engine) -> None:
+    shop(engine)
+    first_timers = {
+        "rules": [
+            {
+                "name": "welcome",
+                "trigger": "order_placed",
+                "when": {"field": "customer_order_count", "op": "==", "value": 0},
+                "actions": [{"type": "tag", "add": ["first-order"]}],
+            }
+        ]
+    }
+    engine.set_rules(engine.load_rules(json.dumps(first_timers)))
+    ayse = {"name": "Ayşe Yılmaz", "email": "Ayse@Example.com"}
+    first = engine.place_order(order_input("MUG", 1, customer=ayse))
+    # The same customer by e-mail in another case: her second order.
+    second = engine.place_order(order_input("MUG", 1, customer={**ayse, "email": "ayse@example.com"}))
+    other = engine.place_order(order_input("MUG", 1, customer={"name": "Can", "email": "can@example.com"}))
+    assert ["first-order" in o.tags for o in (first, second, other)] == [True, False, True]
