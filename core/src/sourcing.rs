@@ -489,6 +489,11 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
         }),
         _ => ranked.sort_by(|a, b| (a.priority, &a.id).cmp(&(b.priority, &b.id))),
     }
+    if !explain {
+        if let Some(plan) = whole_from_one(lines, &ranked, stock) {
+            return Ok(plan);
+        }
+    }
     // The stock variants the lines draw on, each once, numbered in order of first use.
     let mut variants: KeyNumbering<VariantId> = KeyNumbering::default();
     let mut index_of = |v: &VariantId| variants.number(v, || ());
@@ -636,6 +641,48 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
     })
 }
 
+/// The plan for the common confirmation, found without the planner: a few lines, each
+/// of its own plain variant (no bundle, no variant on two lines, so no line's stock is
+/// another's), and a ranked location that has all of every line. The planner's first
+/// step takes the best-ranked such location whole, line by line, for every strategy;
+/// this finds the same one, reading stock until it is found instead of at every
+/// location, and without the planner's numbering and tables (about 4 k of the 34 k
+/// instructions of a place + confirm). `None` when the lines are not of that kind or no
+/// location has everything: the planner decides those.
+fn whole_from_one<S: Availability>(
+    lines: &[SourcingLine],
+    ranked: &[&Location],
+    stock: &S,
+) -> Option<SourcingPlan> {
+    const FEW: usize = 16;
+    if lines.len() > FEW {
+        return None;
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let shared = lines.iter().take(i).any(|o| o.variant == l.variant);
+        if shared || stock.components(&l.variant).is_some_and(|c| !c.is_empty()) {
+            return None;
+        }
+    }
+    let at = ranked.iter().find(|loc| {
+        lines
+            .iter()
+            .all(|l| stock.available(&l.variant, &loc.id) >= u64::from(l.quantity))
+    })?;
+    Some(SourcingPlan {
+        assignments: lines
+            .iter()
+            .map(|l| Assignment {
+                line: l.line.clone(),
+                location: at.id.clone(),
+                quantity: l.quantity,
+            })
+            .collect(),
+        unfilled: Vec::new(),
+        explanation: Vec::new(),
+    })
+}
+
 fn explain_lines(p: &mut Planner<'_>) {
     if !p.explain {
         return;
@@ -722,13 +769,46 @@ mod tests {
         assert_eq!(plural(2, "unit"), "2 units");
     }
 
+    /// Stock levels, and one bundle (`V4`: one `V0` and two `V1`), as the ledger
+    /// answers for them.
+    struct WithBundle(HashMap<(VariantId, LocationId), u64>);
+
+    impl WithBundle {
+        fn parts() -> Vec<(VariantId, u32)> {
+            vec![
+                (VariantId::parse("V0").unwrap(), 1),
+                (VariantId::parse("V1").unwrap(), 2),
+            ]
+        }
+    }
+
+    impl Availability for WithBundle {
+        fn available(&self, variant: &VariantId, location: &LocationId) -> u64 {
+            if variant.as_str() != "V4" {
+                return self.0.available(variant, location);
+            }
+            Self::parts()
+                .iter()
+                .map(|(v, per)| self.0.available(v, location) / u64::from(*per))
+                .min()
+                .unwrap_or(0)
+        }
+
+        fn components(&self, variant: &VariantId) -> Option<Vec<(VariantId, u32)>> {
+            (variant.as_str() == "V4").then(Self::parts)
+        }
+    }
+
     proptest::proptest! {
         // The engine confirms with unexplained plans: they must choose exactly what
         // the explained plan a person reads chooses, for every strategy and stock.
+        // The unexplained plan takes a shortcut when one location has everything
+        // (`whole_from_one`); lines of one variant and a bundle beside its components
+        // (`V4`) must not take it wrongly.
         #[test]
         fn an_unexplained_plan_chooses_what_the_explained_one_does(
             stock in proptest::collection::vec(0u64..6, 12),
-            wanted in proptest::collection::vec((0usize..4, 1u32..5), 1..5),
+            wanted in proptest::collection::vec((0usize..5, 1u32..5), 1..5),
             strategy in 0u8..3,
             allow_split: bool,
         ) {
@@ -761,6 +841,7 @@ mod tests {
                 1 => SourcingStrategy::FewestShipments,
                 _ => SourcingStrategy::NearestRegion { customer_region: "TR-06".into() },
             };
+            let levels = WithBundle(levels);
             let explained = plan(&lines, &locations, &levels, &strategy, allow_split);
             let quiet = plan_with(&lines, &locations, &levels, &strategy, allow_split, false);
             match (explained, quiet) {
