@@ -130,6 +130,27 @@ fn listing(c: &mut Criterion) {
     g.bench_function("list_last_10_of_100k", |b| {
         b.iter(|| e.list_orders(black_box(&query)).unwrap())
     });
+    // The newest 100 orders confirmed, the rest still pending: the first page of 50
+    // confirmed orders, as a picking screen asks for it.
+    let newest = e
+        .list_orders(&OrderQuery {
+            placed_from: Some(start + chrono::Duration::seconds(HISTORY - 100)),
+            limit: Some(100),
+            ..OrderQuery::default()
+        })
+        .unwrap();
+    for order in &newest {
+        e.execute(&order.id, OrderCommand::Confirm, &ctx).unwrap();
+    }
+    let confirmed = OrderQuery {
+        status: Some(ordersmith::order::OrderStatus::Confirmed),
+        limit: Some(50),
+        ..OrderQuery::default()
+    };
+    assert_eq!(e.list_orders(&confirmed).unwrap().len(), 50);
+    g.bench_function("list_50_confirmed_of_100k", |b| {
+        b.iter(|| e.list_orders(black_box(&confirmed)).unwrap())
+    });
     g.finish();
 }
 

@@ -18,9 +18,9 @@ use super::{
     OutboxRecord, OutboxWrite, Store, StoreError,
 };
 use crate::engine::PLACED_EVENT;
-use crate::ids::OrderId;
+use crate::ids::{ChannelId, OrderId};
 use crate::invoice::InvoiceDocument;
-use crate::order::{Order, OrderEventRecord};
+use crate::order::{Order, OrderEventRecord, OrderStatus};
 
 mod history;
 mod time_index;
@@ -387,6 +387,12 @@ struct State {
     /// commit (a placement's customer never changes), so no write pays for it while
     /// no rule asks.
     by_customer: Option<ByCustomer>,
+    /// The orders in each status, and from each channel, in listing order: made by
+    /// the first listing that filters on one, then kept up by every commit, so no write
+    /// pays for them while no listing asks. Without them such a listing walked every
+    /// order placed in its window to find a page of the few in one status.
+    by_status: Option<FastMap<OrderStatus, TimeIndex>>,
+    by_channel: Option<FastMap<ChannelId, TimeIndex>>,
     /// Idempotency records in the order they were saved (one for every keyed command
     /// and every channel reference, so for every imported order), found by key through
     /// an index of 8-byte entries (32 bits of the key's hash → position, the key checked
@@ -418,6 +424,72 @@ impl State {
         self.idempotency_index
             .position(key, |i| records.get(i).map(|(k, _)| k))
             .and_then(|i| records.get(i))
+    }
+}
+
+/// Which of the listing indexes a query walks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    /// Every order.
+    All,
+    /// The orders in the query's status.
+    Status,
+    /// The orders from the query's channel.
+    Channel,
+}
+
+impl Listed {
+    /// The narrowest index for `query`: its status (most listings that filter, filter
+    /// on a status; an order's status is one of a dozen), else its channel.
+    fn for_query(query: &OrderQuery) -> Self {
+        if query.status.is_some() {
+            Listed::Status
+        } else if query.channel.is_some() {
+            Listed::Channel
+        } else {
+            Listed::All
+        }
+    }
+
+    /// Whether `state` holds the index this names.
+    fn made(self, state: &State) -> bool {
+        match self {
+            Listed::All => true,
+            Listed::Status => state.by_status.is_some(),
+            Listed::Channel => state.by_channel.is_some(),
+        }
+    }
+
+    /// Makes the index this names from every order held, in listing order (so each
+    /// entry is appended).
+    fn make(self, state: &mut State) {
+        let mut by_status: FastMap<OrderStatus, TimeIndex> = FastMap::default();
+        let mut by_channel: FastMap<ChannelId, TimeIndex> = FastMap::default();
+        for entry in state.by_time.past(|_| false) {
+            let Some(slot) = state.orders.get(&entry.1) else {
+                continue;
+            };
+            match self {
+                Listed::All => return,
+                Listed::Status => {
+                    by_status
+                        .entry(slot.0.status)
+                        .or_default()
+                        .insert(entry.clone());
+                }
+                Listed::Channel => {
+                    by_channel
+                        .entry(slot.0.channel.clone())
+                        .or_default()
+                        .insert(entry.clone());
+                }
+            }
+        }
+        match self {
+            Listed::All => {}
+            Listed::Status => state.by_status = Some(by_status),
+            Listed::Channel => state.by_channel = Some(by_channel),
+        }
     }
 }
 
@@ -570,14 +642,40 @@ impl Store for MemoryStore {
 
     fn query_orders(&self, query: &OrderQuery) -> Result<Vec<Order>, StoreError> {
         self.check_read()?;
-        let state = self.state.read().map_err(poisoned)?;
+        let listed = Listed::for_query(query);
+        let mut state = self.state.read().map_err(poisoned)?;
+        if !listed.made(&state) {
+            drop(state);
+            {
+                let mut writing = self.state.write().map_err(poisoned)?;
+                if !listed.made(&writing) {
+                    listed.make(&mut writing);
+                }
+            }
+            state = self.state.read().map_err(poisoned)?;
+        }
+        let empty = TimeIndex::default();
+        // The orders the query can match, in listing order: all of them, or the ones in
+        // its status or from its channel (an index that lacks the value has none).
+        let index = match (listed, query.status, &query.channel) {
+            (Listed::Status, Some(status), _) => state
+                .by_status
+                .as_ref()
+                .and_then(|by| by.get(&status))
+                .unwrap_or(&empty),
+            (Listed::Channel, _, Some(channel)) => state
+                .by_channel
+                .as_ref()
+                .and_then(|by| by.get(channel))
+                .unwrap_or(&empty),
+            _ => &state.by_time,
+        };
         let from = query.placed_from.unwrap_or(DateTime::<Utc>::MIN_UTC);
         // Start at the first order the listing can return: right after the cursor,
         // and not before `placed_from` (the index is ordered exactly as listings are,
         // so walking pages or a recent window costs its own length, not its position).
         let after = query.after.as_ref();
-        let iter = state
-            .by_time
+        let iter = index
             .past(|(t, id)| *t < from || after.is_some_and(|c| (*t, id) <= (c.placed_at, &c.id)))
             .take_while(|(t, _)| query.placed_to.is_none_or(|end| *t < end))
             .filter_map(|(_, id)| state.orders.get(id).map(|slot| &slot.0))
@@ -769,24 +867,41 @@ impl Store for MemoryStore {
         }
         for change in changes.orders {
             let id = change.snapshot.id.clone();
+            let placed = (change.snapshot.placed_at, id.clone());
+            let status = change.snapshot.status;
             if change.expected_version == 0 {
-                state
-                    .by_time
-                    .insert((change.snapshot.placed_at, id.clone()));
+                state.by_time.insert(placed.clone());
                 if let Some(by_customer) = state.by_customer.as_mut() {
                     index_customer(by_customer, &change.snapshot);
                 }
+                if let Some(by_channel) = state.by_channel.as_mut() {
+                    by_channel
+                        .entry(change.snapshot.channel.clone())
+                        .or_default()
+                        .insert(placed.clone());
+                }
             }
-            match state.orders.entry(id) {
+            let was = match state.orders.entry(id) {
                 std::collections::hash_map::Entry::Occupied(mut stored) => {
                     let stored = stored.get_mut();
+                    let was = stored.0.status;
                     stored.0 = change.snapshot;
                     stored.1.extend(change.events);
+                    Some(was)
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     let mut history = History::default();
                     history.extend(change.events);
                     slot.insert(Box::new((change.snapshot, history)));
+                    None
+                }
+            };
+            if was != Some(status) {
+                if let Some(by_status) = state.by_status.as_mut() {
+                    if let Some(index) = was.and_then(|was| by_status.get_mut(&was)) {
+                        index.remove(&placed);
+                    }
+                    by_status.entry(status).or_default().insert(placed);
                 }
             }
         }
@@ -1553,6 +1668,132 @@ mod tests {
                     Some(last) if page.len() == limit => Some(last.clone()),
                     _ => None,
                 };
+            }
+        }
+    }
+
+    /// One step of the listing proptest below.
+    #[derive(Debug, Clone)]
+    enum ListingStep {
+        /// Place order `n` on channel `c`, `s` seconds into the day.
+        Place(u8, u8, u8),
+        /// Move order `n` (if held) to status number `k`.
+        Move(u8, u8),
+        /// List: a status, a channel, a start second, a page size, and whether to go
+        /// on from the previous page's last order.
+        List(Option<u8>, Option<u8>, Option<u8>, usize, bool),
+    }
+
+    fn listing_step() -> impl proptest::strategy::Strategy<Value = ListingStep> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => (0u8..60, 0u8..3, 0u8..20).prop_map(|(n, c, s)| ListingStep::Place(n, c, s)),
+            3 => (0u8..60, 0u8..6).prop_map(|(n, k)| ListingStep::Move(n, k)),
+            2 => (
+                proptest::option::of(0u8..6),
+                proptest::option::of(0u8..3),
+                proptest::option::of(0u8..20),
+                1usize..6,
+                proptest::bool::ANY,
+            )
+                .prop_map(|(k, c, s, limit, on)| ListingStep::List(k, c, s, limit, on)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A listing filtered by status or channel walks an index of that status or
+        /// channel, made by the first such listing and kept up by later commits: every
+        /// page is what filtering every order held in listing order gives, whatever
+        /// was placed or moved between pages, with any start, size and cursor.
+        #[test]
+        fn filtered_listings_are_the_filtered_orders_whatever_changes_between(
+            steps in proptest::collection::vec(listing_step(), 1..120),
+        ) {
+            use crate::ids::ChannelId;
+            use chrono::TimeZone;
+            const STATUSES: [OrderStatus; 6] = OrderStatus::ALL;
+            let day = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+            let second = |s: u8| day + Duration::seconds(i64::from(s));
+            let channel = |c: u8| ChannelId::parse(format!("ch-{c}")).unwrap();
+            let status = |k: u8| STATUSES[usize::from(k) % STATUSES.len()];
+            let store = MemoryStore::new();
+            let mut held: BTreeMap<String, Order> = BTreeMap::new();
+            let mut cursor: Option<crate::ports::OrderCursor> = None;
+            for step in steps {
+                match step {
+                    ListingStep::Place(n, c, s) => {
+                        let id = format!("o-{n:02}");
+                        if held.contains_key(&id) {
+                            continue;
+                        }
+                        let mut change = placed_change(&id);
+                        change.snapshot.channel = channel(c);
+                        change.snapshot.placed_at = second(s);
+                        held.insert(id, change.snapshot.clone());
+                        store.commit(ChangeSet { orders: vec![change], ..ChangeSet::default() }).unwrap();
+                    }
+                    ListingStep::Move(n, k) => {
+                        let Some(order) = held.get_mut(&format!("o-{n:02}")) else {
+                            continue;
+                        };
+                        let expected_version = order.version;
+                        order.version += 1;
+                        order.status = status(k);
+                        let change = crate::ports::OrderChange {
+                            expected_version,
+                            events: Vec::new(),
+                            snapshot: order.clone(),
+                        };
+                        store.commit(ChangeSet { orders: vec![change], ..ChangeSet::default() }).unwrap();
+                    }
+                    ListingStep::List(k, c, s, limit, on) => {
+                        let query = OrderQuery {
+                            status: k.map(status),
+                            channel: c.map(channel),
+                            placed_from: s.map(second),
+                            after: if on { cursor.clone() } else { None },
+                            limit: Some(limit),
+                            ..OrderQuery::default()
+                        };
+                        let page: Vec<String> = store
+                            .query_orders(&query)
+                            .unwrap()
+                            .iter()
+                            .map(|o| o.id.to_string())
+                            .collect();
+                        let mut all: Vec<&Order> = held.values().collect();
+                        all.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+                        let want: Vec<String> = all
+                            .into_iter()
+                            .filter(|o| query.matches(o))
+                            .take(limit)
+                            .map(|o| o.id.to_string())
+                            .collect();
+                        proptest::prop_assert_eq!(&page, &want);
+                        cursor = page
+                            .last()
+                            .and_then(|id| held.get(id))
+                            .map(crate::ports::OrderCursor::of);
+                    }
+                }
+                // Once made, each index holds exactly the orders of its status or
+                // channel (an order that left a status is gone from its index: the
+                // listing's own filter would hide it, not free it).
+                let state = store.state.read().unwrap();
+                if let Some(by_status) = &state.by_status {
+                    for k in 0..6u8 {
+                        let held_in = held.values().filter(|o| o.status == status(k)).count();
+                        let indexed = by_status.get(&status(k)).map_or(0, |i| i.past(|_| false).count());
+                        proptest::prop_assert_eq!(indexed, held_in);
+                    }
+                }
+                if let Some(by_channel) = &state.by_channel {
+                    for c in 0..3u8 {
+                        let held_in = held.values().filter(|o| o.channel == channel(c)).count();
+                        let indexed = by_channel.get(&channel(c)).map_or(0, |i| i.past(|_| false).count());
+                        proptest::prop_assert_eq!(indexed, held_in);
+                    }
+                }
             }
         }
     }

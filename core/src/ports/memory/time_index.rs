@@ -99,6 +99,52 @@ impl TimeIndex {
         true
     }
 
+    /// Removes `entry`; `false` (and nothing changes) if it is not held. A chunk left
+    /// empty goes, and one left small is merged into a neighbour they both fit half
+    /// of a chunk: an index whose entries come and go (the orders in one status) keeps
+    /// its chunks at least a quarter full on average, not a chunk's room each for a
+    /// few orders left behind.
+    pub(super) fn remove(&mut self, entry: &Entry) -> bool {
+        let at = self
+            .chunks
+            .partition_point(|c| c.last().is_some_and(|last| last < entry));
+        let Some(chunk) = self.chunks.get_mut(at) else {
+            return false;
+        };
+        let Ok(place) = chunk.binary_search(entry) else {
+            return false;
+        };
+        chunk.remove(place);
+        let len = chunk.len();
+        if len == 0 {
+            self.chunks.remove(at);
+            return true;
+        }
+        let half = self.chunk / 2;
+        // Merge with the next chunk, else the previous one, when both fit half a chunk.
+        let pair = match (self.chunks.get(at + 1), at.checked_sub(1)) {
+            (Some(next), _) if len + next.len() <= half => Some(at),
+            (_, Some(before))
+                if self
+                    .chunks
+                    .get(before)
+                    .is_some_and(|b| b.len() + len <= half) =>
+            {
+                Some(before)
+            }
+            _ => None,
+        };
+        if let Some(first) = pair {
+            if first + 1 < self.chunks.len() {
+                let later = self.chunks.remove(first + 1);
+                if let Some(kept) = self.chunks.get_mut(first) {
+                    kept.extend(later);
+                }
+            }
+        }
+        true
+    }
+
     /// Every entry from the first one `before` does not hold for, in order. `before`
     /// says whether an entry sorts before a start position, so it holds for a prefix
     /// of the index and for nothing after it.
@@ -204,18 +250,28 @@ mod tests {
         /// whatever order the entries came in, however many share a second.
         #[test]
         fn the_index_is_a_sorted_set(
-            inserts in proptest::collection::vec((0u32..40, 0u32..400), 0..300),
+            steps in proptest::collection::vec((0u32..40, 0u32..400, 0u8..3), 0..400),
             chunk in 2usize..9,
             start in (0u32..45, 0u32..410),
         ) {
+            // A third of the steps remove: entries held and entries never added alike.
             let mut index = TimeIndex::with_chunk(chunk);
             let mut model = BTreeSet::new();
-            for (second, id) in inserts {
+            for (second, id, op) in steps {
                 let e = entry(second, id);
-                prop_assert_eq!(index.insert(e.clone()), model.insert(e));
+                if op == 0 {
+                    prop_assert_eq!(index.remove(&e), model.remove(&e));
+                } else {
+                    prop_assert_eq!(index.insert(e.clone()), model.insert(e));
+                }
+                prop_assert!(index.chunks.iter().all(|c| !c.is_empty() && c.len() <= chunk));
+                // No two neighbours that would fit half a chunk together stay apart.
+                prop_assert!(index
+                    .chunks
+                    .windows(2)
+                    .all(|w| w[0].len() + w[1].len() > chunk / 2 || chunk < 4));
             }
             prop_assert!(index.iter().eq(model.iter()));
-            prop_assert!(index.chunks.iter().all(|c| !c.is_empty() && c.len() <= chunk));
             let start = entry(start.0, start.1);
             let from_index: Vec<&Entry> = index.past(|e| *e <= start).collect();
             let from_model: Vec<&Entry> = model
