@@ -86,9 +86,7 @@ use crate::ports::{
     Outbox, OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
 };
 use crate::sourcing::SourcingError;
-use crate::stock::{
-    StockCommand, StockError, StockEvent, StockLedger, StockLogEntry, StockOutcome,
-};
+use crate::stock::{StockCommand, StockError, StockLedger, StockLogEntry, StockOutcome};
 
 /// Longest idempotency key accepted, in bytes.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
@@ -396,7 +394,8 @@ pub(crate) struct Tx<'a> {
     pub(crate) ids: &'a dyn IdGenerator,
     seq_before: u64,
     entries: Vec<StockLogEntry>,
-    events: Vec<StockEvent>,
+    /// The write's stock events but its movements, each with its place among them all.
+    events: crate::stock::Unmoved,
     /// The partition heads the write started from, and its entries' places.
     heads: &'a stock_log::Heads,
     places: stock_log::WritePlaces,
@@ -406,7 +405,9 @@ impl Tx<'_> {
     /// Executes a stock command on the ledger and records it for the log.
     pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let outcome = self.execute_logged(command)?;
-        self.events.extend(outcome.events.iter().cloned());
+        for event in &outcome.events {
+            self.events.take(event.clone());
+        }
         Ok(outcome)
     }
 
@@ -823,7 +824,7 @@ impl Engine {
             ids: self.ids.as_ref(),
             seq_before,
             entries: Vec::new(),
-            events: Vec::new(),
+            events: crate::stock::Unmoved::default(),
             heads: &state.heads,
             places: stock_log::WritePlaces::new(&state.heads),
         };
@@ -857,13 +858,11 @@ impl Engine {
                 let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
                 [partition, ":", itoa::Buffer::new().format(p.seq)].concat()
             });
-            for (k, event) in stock_events.iter().enumerate() {
-                if matches!(event, StockEvent::Moved(_)) {
-                    continue;
-                }
+            for (k, event) in &stock_events.kept {
                 changes.outbox.push(OutboxWrite::Record(OutboxRecord {
-                    // The write's first place and the event's index within it.
-                    id: ["stock:", &first, ":", itoa::Buffer::new().format(k)].concat(),
+                    // The write's first place and the event's index among all the
+                    // write's stock events, movements counted.
+                    id: ["stock:", &first, ":", itoa::Buffer::new().format(*k)].concat(),
                     topic: event.topic().to_string(),
                     aggregate_id: "stock".to_string(),
                     aggregate_version: seq_before + entries.len() as u64,

@@ -156,10 +156,10 @@ fn customer_order_count(engine: &Engine, order: &Order) -> Result<Option<u64>, E
     )?))
 }
 
-/// Low-stock alerts among the write's stock events from `from` on, for a variant of
-/// `order`.
+/// Low-stock alerts among the write's kept stock events from `from` on, for a variant
+/// of `order`.
 fn stock_low(tx: &Tx<'_>, from: usize, order: &Order) -> bool {
-    tx.events.iter().skip(from).any(|e| match e {
+    tx.events.kept.iter().skip(from).any(|(_, e)| match e {
         StockEvent::Alert(a) if a.kind == AlertKind::LowStock => {
             order.lines.iter().any(|l| l.variant == a.variant)
         }
@@ -209,7 +209,7 @@ pub(crate) fn run_for<E: std::borrow::Borrow<OrderEvent>>(
         weights_grams: (!config.weights_grams.is_empty()).then_some(&config.weights_grams),
         customer_order_count,
     };
-    let alerts_before = tx.events.len();
+    let alerts_before = tx.events.kept.len();
     let mut applier = EngineApply {
         engine,
         tx,

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ChannelId, CountId, LocationId, ReservationId, TransferId, VariantId};
 use crate::money::Money;
 
+use super::moves::Unmoved;
+
 use super::{
     AdjustmentReason, ChannelRule, CountReport, CountSheet, Location, ReserveRequest, StockError,
     StockEvent, StockLedger, StockPolicy, WriteOffSource,
@@ -308,18 +310,20 @@ pub struct StockLogEntry {
 impl StockLedger {
     /// [`StockLedger::execute`] for a caller that gathers the events of many commands
     /// (the engine's write): a reservation's, commit's, partial commit's or release's
-    /// events are pushed straight onto `events` instead of a vector of their own; any
-    /// other command's are moved there from its outcome (its count sheet or report,
-    /// which only the stock counts read, is dropped). Changes nothing, `events`
+    /// events go straight into `events` instead of a vector of their own, their
+    /// movements counted and not built; any other command's are moved there from its
+    /// outcome (its count sheet or report, which only the stock counts read, is
+    /// dropped). `events` keeps each event but the movements, with its place among all
+    /// the events [`StockLedger::execute`] would return. Changes nothing, `events`
     /// included, on error.
     pub(crate) fn execute_into(
         &mut self,
         command: &StockCommand,
         now: DateTime<Utc>,
-        events: &mut Vec<StockEvent>,
+        events: &mut Unmoved,
     ) -> Result<(), StockError> {
         use StockCommand as C;
-        let before = events.len();
+        let before = events.mark();
         let done = match command {
             C::Reserve { request } => self.reserve_into(request.clone(), now, events),
             C::Commit { reservation } => self.commit_into(reservation, now, events),
@@ -328,12 +332,14 @@ impl StockLedger {
                 reservation,
                 quantity,
             } => self.commit_partial_into(reservation, *quantity, now, events),
-            _ => self
-                .execute(command, now)
-                .map(|outcome| events.extend(outcome.events)),
+            _ => self.execute(command, now).map(|outcome| {
+                for event in outcome.events {
+                    events.take(event);
+                }
+            }),
         };
         if done.is_err() {
-            events.truncate(before);
+            events.rewind(before);
         }
         done
     }
@@ -595,6 +601,10 @@ mod tests {
             .ok_or("no such time")?;
         let (mut one, mut other) = (ledger(now)?, ledger(now)?);
         let commands = [
+            StockCommand::SetLowStockThreshold {
+                variant: VariantId::parse("MUG")?,
+                threshold: Some(3),
+            },
             reserve("r-1", 2)?,
             reserve("r-2", 3)?,
             StockCommand::Commit {
@@ -615,29 +625,44 @@ mod tests {
             },
         ];
         let mut returned = Vec::new();
-        let mut gathered = Vec::new();
+        let mut gathered = Unmoved::default();
         for command in &commands {
             returned.extend(one.execute(command, now)?.events);
             other.execute_into(command, now, &mut gathered)?;
         }
         assert!(returned.len() >= commands.len());
-        assert_eq!(gathered, returned);
+        // Every event but the movements, each at its place among all of them.
+        let unmoved = |events: &[StockEvent]| -> Vec<(usize, StockEvent)> {
+            events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| !matches!(e, StockEvent::Moved(_)))
+                .map(|(k, e)| (k, e.clone()))
+                .collect()
+        };
+        let alerts = unmoved(&returned);
+        assert!(
+            alerts.len() >= 2 && alerts.iter().all(|(k, _)| *k > 0),
+            "a low-stock alert after movements, and one after the receipt: {alerts:?}"
+        );
+        assert_eq!(gathered.kept, alerts);
+        assert_eq!(gathered.raised, returned.len());
         // More than is there: refused, nothing gathered, nothing changed.
         let journal = other.journal_len();
         let refused = other.execute_into(&reserve("r-3", 50)?, now, &mut gathered);
         assert!(matches!(refused, Err(StockError::Insufficient { .. })));
         assert_eq!(
-            (gathered.len(), other.journal_len()),
+            (gathered.raised, other.journal_len()),
             (returned.len(), journal)
         );
         // An id already used: refused the same way.
         let again = other.execute_into(&reserve("r-1", 1)?, now, &mut gathered);
         assert!(again.is_err());
         assert_eq!(
-            (gathered.len(), other.journal_len()),
+            (gathered.raised, other.journal_len()),
             (returned.len(), journal)
         );
-        assert_eq!(gathered, returned);
+        assert_eq!(gathered.kept, alerts);
         Ok(())
     }
 }

@@ -141,6 +141,7 @@ pub use model::{
     AdjustmentReason, Balance, BalanceDelta, Bucket, Direction, Location, LocationKind,
     Reservation, ReservationState, StockLevel, StockPolicy, VariantLevels, WriteOffSource,
 };
+pub(crate) use moves::Unmoved;
 pub use reserve::{KeyedReserveRequest, ReservationFilter, ReserveRequest};
 
 /// Limits on stock input: a limit on everything.

@@ -18,14 +18,66 @@ use super::model::{
 };
 use super::StockEvent;
 
-/// Where a command's events go: into the caller's vector, or nowhere ([`Quiet`]),
-/// in which case none is built. The journal, balances and alert state change the same
+/// Where a command's events go: into the caller's vector, nowhere ([`Quiet`]), in
+/// which case none is built, or all but the movements ([`Unmoved`]), which are then
+/// counted and not built. The journal, balances and alert state change the same
 /// either way.
-pub(super) trait Events {
+pub(crate) trait Events {
     /// Whether events are built at all.
     const WANTED: bool;
+    /// Whether movements are built (when events are): a sink that keeps only the
+    /// other events has each movement counted in its place instead ([`Self::skip_move`]).
+    const MOVES: bool = Self::WANTED;
     /// Takes one event.
     fn push_event(&mut self, event: StockEvent);
+    /// A movement was appended and, since `MOVES` is false, not built.
+    fn skip_move(&mut self) {}
+}
+
+/// A command's events without its movements, each kept with its place among all the
+/// events the command raised (movements counted): what the engine's write keeps. It
+/// publishes the alerts and shortfalls, numbered by that place, and nothing reads the
+/// movements, which the stock log already holds as the commands; building each one
+/// (its variant, location and reservation ids, its reference text) only to drop it was
+/// about a twentieth of a place + confirm.
+#[derive(Debug, Default)]
+pub(crate) struct Unmoved {
+    /// The events kept, each with its place.
+    pub(crate) kept: Vec<(usize, StockEvent)>,
+    /// Events raised so far, movements included.
+    pub(crate) raised: usize,
+}
+
+impl Unmoved {
+    /// Takes one event: kept unless it is a movement, counted either way.
+    pub(crate) fn take(&mut self, event: StockEvent) {
+        if !matches!(event, StockEvent::Moved(_)) {
+            self.kept.push((self.raised, event));
+        }
+        self.raised += 1;
+    }
+
+    /// Where it stands, to go back to with [`Unmoved::rewind`].
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.kept.len(), self.raised)
+    }
+
+    /// Forgets what was taken since `mark`.
+    pub(crate) fn rewind(&mut self, (kept, raised): (usize, usize)) {
+        self.kept.truncate(kept);
+        self.raised = raised;
+    }
+}
+
+impl Events for Unmoved {
+    const WANTED: bool = true;
+    const MOVES: bool = false;
+    fn push_event(&mut self, event: StockEvent) {
+        self.take(event);
+    }
+    fn skip_move(&mut self) {
+        self.raised += 1;
+    }
 }
 
 impl Events for Vec<StockEvent> {
@@ -204,10 +256,12 @@ impl StockLedger {
             kind,
             reference,
         });
-        if E::WANTED {
+        if E::MOVES {
             if let Some(movement) = self.movement(index) {
                 events.push_event(StockEvent::Moved(movement));
             }
+        } else if E::WANTED {
+            events.skip_move();
         }
     }
 
