@@ -11,7 +11,7 @@ use ordersmith::engine::{
 };
 use ordersmith::fulfilment::{ShortPickPolicy, SsccConfig};
 use ordersmith::ids::{ChannelId, OrderId};
-use ordersmith::order::{Order, OrderInput};
+use ordersmith::order::{Order, OrderCommand, OrderInput};
 use std::sync::{Arc, RwLock};
 
 use ordersmith::ports::memory::SystemClock;
@@ -440,6 +440,45 @@ impl PyEngine {
                 Ok(engine.place_order(new, &ctx)?)
             })
             .map(PyOrder::new)
+        })
+    }
+
+    /// Places one order and runs `then` on it in the same atomic write (one commit):
+    /// `then` is a sequence of order commands in the core's JSON form
+    /// (`{"command": "confirm"}`, `{"command": "mark_paid"}`, ...). Returns the order
+    /// and whether it was placed now: the same channel order (or idempotency key) again
+    /// returns the stored order with `False` and runs nothing twice. A command that
+    /// fails leaves nothing saved, the placement included.
+    #[pyo3(signature = (order, then, *, actor=None, idempotency_key=None))]
+    fn place_order_then(
+        &self,
+        py: Python<'_>,
+        order: &Bound<'_, PyAny>,
+        then: &Bound<'_, PyAny>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<(PyOrder, bool)> {
+        let actor = actor.as_ref().map(Text::as_str);
+        let idempotency_key = idempotency_key.map(|v| v.0);
+        shielded(py, || {
+            let ctx = context(py, actor, idempotency_key)?;
+            let json = py_to_json(order, "order").map_err(|f| f.into_py_err(py))?;
+            if then.is_instance_of::<pyo3::types::PyString>() || then.is_instance_of::<PyDict>() {
+                return Err(invalid_input(
+                    py,
+                    "then",
+                    "must be a sequence of commands, such as [{\"command\": \"confirm\"}]",
+                ));
+            }
+            let then = py_to_json(then, "then").map_err(|f| f.into_py_err(py))?;
+            let engine = &self.engine(py)?;
+            detached(py, || -> Result<(Order, bool), Failure> {
+                let input: OrderInput = from_json(json, "order")?;
+                let then: Vec<OrderCommand> = from_json(then, "then")?;
+                let new = input.into_new_order().map_err(EngineError::from)?;
+                Ok(engine.place_order_then(new, then, &ctx)?)
+            })
+            .map(|(order, created)| (PyOrder::new(order), created))
         })
     }
 

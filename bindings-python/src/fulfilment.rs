@@ -326,6 +326,22 @@ impl PyEngine {
         to_py(py, &timeline)
     }
 
+    /// The order's ship-by time on the engine's shipping calendar (an aware UTC
+    /// `datetime`): from when it was placed, the calendar's cut-off and handling days.
+    /// `None` when the engine has no shipping calendar.
+    fn ship_by(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+    ) -> PyResult<Option<chrono::DateTime<chrono::Utc>>> {
+        let id = parse_order_id(py, order_id.as_str())?;
+        let engine = self.engine(py)?;
+        detached(py, || {
+            let order = engine.order(&id)?;
+            engine.ship_by(&order)
+        })
+    }
+
     /// Open fulfilment orders whose ship-by is past or within `margin` (a
     /// `datetime.timedelta`) of now, most urgent first (empty without a shipping
     /// calendar).

@@ -29,6 +29,13 @@ impl PyEngine {
         self.replace_engine(py, engine)
     }
 
+    /// The invoicing configuration in effect, as a dict with the defaults filled in
+    /// (the shape `configure_invoicing` takes), or `None` before `configure_invoicing`.
+    fn invoicing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let engine = self.engine(py)?;
+        to_py(py, &engine.invoicing())
+    }
+
     /// Issues the next invoice of an order (per order: once; per shipment: the units
     /// shipped since its last invoice, `shipment` labels it) and returns it as a dict.
     #[pyo3(signature = (order_id, *, shipment=None, actor=None))]

@@ -146,6 +146,34 @@ impl PyEngine {
         })
     }
 
+    /// What rules are checked against in this engine, as the keyword arguments
+    /// `load_rules` and `validate_rules` take: `locations` (its stock locations),
+    /// `currencies` and `carrier_services` (`"carrier/service"`), each a sorted list, or
+    /// `None` when the engine was not told them (names are then not checked).
+    fn rule_context<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let engine = self.engine(py)?;
+        let ctx = detached(py, || engine.rule_context())?;
+        let dict = pyo3::types::PyDict::new(py);
+        dict.set_item(
+            "locations",
+            ctx.locations.map(|l| l.into_iter().collect::<Vec<_>>()),
+        )?;
+        dict.set_item(
+            "currencies",
+            ctx.currencies
+                .map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        )?;
+        dict.set_item(
+            "carrier_services",
+            ctx.carrier_services.map(|s| {
+                s.iter()
+                    .map(|(carrier, service)| format!("{carrier}/{service}"))
+                    .collect::<Vec<_>>()
+            }),
+        )?;
+        Ok(dict.into_any())
+    }
+
     /// Makes `live` the rules that act at each trigger (`None`: no automation) and
     /// `shadow` a candidate that only records where it would act differently.
     #[pyo3(signature = (live, shadow=None))]

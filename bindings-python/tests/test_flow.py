@@ -139,3 +139,40 @@ def test_dataframe_helpers_import_lazily(monkeypatch: pytest.MonkeyPatch) -> Non
         ordersmith.to_pandas([{"a": 1}])
     with pytest.raises(ImportError, match="pip install polars"):
         ordersmith.to_polars([{"a": 1}])
+
+
+def test_place_order_then_confirms_in_the_same_write(stocked: ordersmith.Engine) -> None:
+    engine = stocked
+    data = order_input("MUG", 3, external_ref="W-77")
+    order, created = engine.place_order_then(data, [{"command": "confirm"}, {"command": "mark_paid"}])
+    assert created is True
+    assert (order.status, order.payment_status) == ("confirmed", "paid")
+    assert order.lines[0].allocated == 3
+    assert engine.level("MUG", "IST")["reserved"] == 3
+    # The same channel order again: the stored order, nothing run twice.
+    again, created = engine.place_order_then(data, [{"command": "confirm"}])
+    assert created is False and again.id == order.id and again.version == order.version
+    assert engine.level("MUG", "IST")["reserved"] == 3
+    assert len(engine.list_orders()) == 1
+
+
+def test_place_order_then_saves_nothing_when_a_command_fails(stocked: ordersmith.Engine) -> None:
+    engine = stocked
+    with pytest.raises(ordersmith.OrderError):
+        # A confirmed order cannot be confirmed again: the whole write is refused.
+        engine.place_order_then(order_input("MUG", 2), [{"command": "confirm"}, {"command": "confirm"}])
+    assert engine.list_orders() == []
+    assert engine.level("MUG", "IST")["reserved"] == 0
+    for then, field in [
+        ("confirm", "then"),  # a string is not a list of commands
+        ({"command": "confirm"}, "then"),  # nor is one command
+        ([{"command": "teleport"}], "then"),
+        ([{"command": "record_payment", "amount": {"amount": 1.5, "currency": "TRY"}}], "then[0]"),
+    ]:
+        with pytest.raises(ordersmith.EngineInputError) as info:
+            engine.place_order_then(order_input("MUG", 2), then)  # type: ignore[arg-type]
+        assert info.value.details["field"].startswith(field), (then, info.value.details)
+    with pytest.raises(ordersmith.EngineInputError):
+        engine.place_order_then(order_input("MUG", 2, price=1.5), [{"command": "confirm"}])
+    assert engine.list_orders() == []
+    assert engine.level("MUG", "IST")["reserved"] == 0

@@ -210,3 +210,25 @@ def test_choose_carrier_explains_and_refuses_bad_quotes() -> None:
     assert info.value.code == "FULFILMENT_NO_ELIGIBLE_QUOTE"
     with pytest.raises(ordersmith.EngineInputError):
         ordersmith.choose_carrier([{"carrier": "x"}], {"policy": "cheapest_meeting_promise", "max_transit_days": 3})
+
+
+def test_ship_by_is_the_calendar_deadline_or_none() -> None:
+    from datetime import datetime, timezone
+
+    plain = _shop()
+    order = plain.place_order(order_input("MUG", 1))
+    assert plain.ship_by(order.id) is None
+    engine = _shop(
+        shipping_calendar={"tz": "Europe/Istanbul", "cutoff": "14:00:00", "handling_days": 1, "non_working": ["sunday"]}
+    )
+    # Placed Friday 12:30 in Istanbul, before the cut-off: one handling day after
+    # Friday is Saturday (only Sunday is closed), at its 14:00 cut-off.
+    order = engine.place_order(order_input("MUG", 1))
+    ship_by = engine.ship_by(order.id)
+    assert ship_by == datetime(2026, 11, 21, 11, 0, tzinfo=timezone.utc)
+    assert ship_by is not None and ship_by.utcoffset() is not None
+    with pytest.raises(ordersmith.OrderNotFoundError) as info:
+        engine.ship_by("order-999999")
+    assert info.value.code == "ORDER_NOT_FOUND"
+    with pytest.raises(ordersmith.Error):
+        engine.ship_by(" ")

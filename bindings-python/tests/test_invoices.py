@@ -163,3 +163,17 @@ def test_numbers_survive_reopening_a_sqlite_file(tmp_path: Path) -> None:
         b = second.place_order(order_input())
         assert second.issue_invoice(b.id)["number"] == "INV-2026-000002"
         assert [d["number"] for d in second.order_documents(a.id)] == ["INV-2026-000001"]
+
+
+def test_invoicing_reads_back_the_configuration_with_its_defaults(engine: ordersmith.Engine) -> None:
+    assert engine.invoicing() is None
+    invoicing(engine)
+    config = engine.invoicing()
+    assert config is not None
+    assert config["seller"]["name"] == SELLER["name"]
+    assert config["time_zone"] == "Europe/Istanbul"
+    assert config["mode"] == "per_order"
+    # What it reads back configures an engine the same way.
+    other = ordersmith.Engine.in_memory()
+    other.configure_invoicing(config)
+    assert other.invoicing() == config

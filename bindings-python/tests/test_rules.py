@@ -156,3 +156,15 @@ def test_a_live_rule_counts_the_customers_earlier_orders(engine: ordersmith.Engi
     second = engine.place_order(order_input("MUG", 1, customer={**ayse, "email": "ayse@example.com"}))
     other = engine.place_order(order_input("MUG", 1, customer={"name": "Can", "email": "can@example.com"}))
     assert ["first-order" in o.tags for o in (first, second, other)] == [True, False, True]
+
+
+def test_rule_context_names_what_rules_are_checked_against(engine: ordersmith.Engine) -> None:
+    assert engine.rule_context() == {"locations": [], "currencies": None, "carrier_services": None}
+    shop(engine)
+    context = engine.rule_context()
+    assert context["locations"] == ["ank-store", "ist-main"]
+    # The same names, as validate_rules takes them.
+    assert ordersmith.validate_rules(json.dumps(BULKY), **context) == []
+    elsewhere = json.dumps({**BULKY, "rules": [{**BULKY["rules"][0], "actions": [{"type": "route_to_location", "location": "izmir"}]}]})
+    problems = ordersmith.validate_rules(elsewhere, **context)
+    assert [p["code"] for p in problems] == ["RULES_UNKNOWN_LOCATION"]
