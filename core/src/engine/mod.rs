@@ -406,7 +406,7 @@ impl Tx<'_> {
     pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let outcome = self.execute_logged(command)?;
         for event in &outcome.events {
-            self.events.take(event.clone());
+            self.events.take_copy(event);
         }
         Ok(outcome)
     }

@@ -440,7 +440,7 @@ enum Listed {
 
 impl Listed {
     /// The narrowest index for `query`: its status (most listings that filter, filter
-    /// on a status; an order's status is one of a dozen), else its channel.
+    /// on a status, and a status holds a few of the orders), else its channel.
     fn for_query(query: &OrderQuery) -> Self {
         if query.status.is_some() {
             Listed::Status

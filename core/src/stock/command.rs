@@ -647,6 +647,12 @@ mod tests {
         );
         assert_eq!(gathered.kept, alerts);
         assert_eq!(gathered.raised, returned.len());
+        // The engine's copy of an outcome's events (`Tx::stock`) keeps the same.
+        let mut copied = Unmoved::default();
+        for event in &returned {
+            copied.take_copy(event);
+        }
+        assert_eq!((&copied.kept, copied.raised), (&alerts, returned.len()));
         // More than is there: refused, nothing gathered, nothing changed.
         let journal = other.journal_len();
         let refused = other.execute_into(&reserve("r-3", 50)?, now, &mut gathered);

@@ -57,6 +57,14 @@ impl Unmoved {
         self.raised += 1;
     }
 
+    /// [`Unmoved::take`] of a copy of `event`, made only when it is kept.
+    pub(crate) fn take_copy(&mut self, event: &StockEvent) {
+        if !matches!(event, StockEvent::Moved(_)) {
+            self.kept.push((self.raised, event.clone()));
+        }
+        self.raised += 1;
+    }
+
     /// Where it stands, to go back to with [`Unmoved::rewind`].
     pub(crate) fn mark(&self) -> (usize, usize) {
         (self.kept.len(), self.raised)
