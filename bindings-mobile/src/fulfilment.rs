@@ -2,13 +2,14 @@
 //! day's work list a picker's phone shows.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use ordersmith::fulfilment as core;
 use ordersmith::ids::{LineId, LocationId, OrderId};
 use ordersmith::order::{FulfilmentCommand, LineQuantity, OrderStatus as CoreStatus};
 use ordersmith::ports::OrderQuery;
 
-use crate::convert::{context, CallContext};
+use crate::convert::{context, host_time, CallContext};
 use crate::engine::Engine;
 use crate::errors::OrdersmithError;
 use crate::order::{CancelReason, Order};
@@ -228,6 +229,9 @@ pub struct FulfilmentWork {
     pub fulfilment: FulfilmentOrder,
     /// What is still to pick for it.
     pub pick_list: Vec<PickListLine>,
+    /// When its order must ship by, on the shop's shipping calendar
+    /// (`EngineOptions.shipping_calendar_json`); `None` without one.
+    pub ship_by: Option<SystemTime>,
 }
 
 #[uniffi::export]
@@ -253,8 +257,9 @@ impl Engine {
         Ok(list.into_iter().map(pick_line).collect())
     }
 
-    /// Open fulfilment orders of confirmed and processing orders, oldest order first,
-    /// with their pick lists; only those shipping from `location` when one is given.
+    /// Open fulfilment orders of confirmed and processing orders with their pick
+    /// lists, most urgent first: by ship-by when the engine has a shipping calendar,
+    /// then oldest order first. Only those shipping from `location` when one is given.
     #[uniffi::method(default(location = None))]
     pub fn fulfilment_work(
         &self,
@@ -269,6 +274,7 @@ impl Engine {
             };
             for order in self.call(|e| Ok(e.iter_orders(query)))? {
                 let order = order?;
+                let ship_by = self.call(|e| e.ship_by(&order))?;
                 for fo in order.fulfilments.iter().filter(|f| !f.status.is_closed()) {
                     if location.as_ref().is_some_and(|l| *l != fo.location) {
                         continue;
@@ -279,11 +285,25 @@ impl Engine {
                         external_ref: order.external_ref.as_deref().map(str::to_string),
                         fulfilment: fo.clone().into(),
                         pick_list: pick_list.into_iter().map(pick_line).collect(),
+                        ship_by: ship_by.map(host_time),
                     });
                 }
             }
         }
+        // Stable: orders of equal deadline (or none) keep oldest first; confirmed
+        // orders were listed before processing ones, which the deadline now interleaves.
+        work.sort_by_key(|w| (w.ship_by.is_none(), w.ship_by));
         Ok(work)
+    }
+
+    /// The order's ship-by time on the shop's shipping calendar; `None` without one.
+    pub fn ship_by(&self, order_id: String) -> Result<Option<SystemTime>, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ship_by = self.call(|e| {
+            let order = e.order(&id)?;
+            e.ship_by(&order)
+        })?;
+        Ok(ship_by.map(host_time))
     }
 
     /// Records units picked, and units the picker could not find (handled by the

@@ -58,6 +58,28 @@ pub struct EngineOptions {
     /// core's default (14 days, nothing excluded, no fee).
     #[uniffi(default = None)]
     pub return_policy_json: Option<String>,
+    /// The shop's shipping calendar as the core's JSON (`{"tz": "Europe/Istanbul",
+    /// "cutoff": "14:00:00", "handling_days": 1, "non_working": ["sunday"],
+    /// "holidays": ["2026-10-29"]}`): ship-by deadlines, so a picker's work comes most
+    /// urgent first. `None`: no deadlines.
+    #[uniffi(default = None)]
+    pub shipping_calendar_json: Option<String>,
+}
+
+/// `json` read as the core's `T`, or `ENGINE_INVALID_JSON` naming the path under
+/// `field` that is wrong.
+fn core_json<T: serde::de::DeserializeOwned>(
+    json: &str,
+    field: &str,
+) -> Result<T, OrdersmithError> {
+    let reader = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(reader).map_err(|e| {
+        let path = match e.path().to_string() {
+            p if p == "." || p.is_empty() => field.to_string(),
+            p => format!("{field}.{p}"),
+        };
+        OrdersmithError::invalid_json(path, e.into_inner().to_string())
+    })
 }
 
 /// The core's configuration for `options` (checked by the core).
@@ -79,17 +101,13 @@ pub(crate) fn engine_config(
         )?);
     }
     if let Some(json) = options.return_policy_json {
-        let reader = &mut serde_json::Deserializer::from_str(&json);
-        let policy: ordersmith::returns::ReturnPolicy = serde_path_to_error::deserialize(reader)
-            .map_err(|e| {
-                let path = match e.path().to_string() {
-                    p if p == "." || p.is_empty() => "return_policy_json".to_string(),
-                    p => format!("return_policy_json.{p}"),
-                };
-                OrdersmithError::invalid_json(path, e.into_inner().to_string())
-            })?;
+        let policy: ordersmith::returns::ReturnPolicy = core_json(&json, "return_policy_json")?;
         policy.validate()?;
         config.returns = policy;
+    }
+    if let Some(json) = options.shipping_calendar_json {
+        // The calendar checks itself as it is read (a zone, a working weekday, ...).
+        config.shipping_calendar = Some(core_json(&json, "shipping_calendar_json")?);
     }
     Ok(config)
 }

@@ -3,7 +3,9 @@
 package dev.ordersmith.tests
 
 import dev.ordersmith.*
+import java.math.BigDecimal
 import java.nio.file.Files
+import java.time.Instant
 import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
@@ -170,5 +172,70 @@ fun pickerFlow() = Suite("picker flow").apply {
         )
         assertEquals(ErrorKind.NOT_FOUND, results[3].error?.kind)
         assertEquals(OrderStatus.PENDING, engine.order(ids[2]).status)
+    }
+
+    test("ship-by deadlines on the shop's calendar, most urgent work first") {
+        val calendar = """{"tz": "Europe/Istanbul", "cutoff": "14:00:00", "handling_days": 1, "non_working": ["sunday"]}"""
+        val clock = FixedClock(NOON)
+        val engine = Engine.inMemory(clock, EngineOptions(shippingCalendarJson = calendar))
+        shop(engine)
+        // Friday 15:00 in Istanbul, after the 14:00 cut-off: counts from Saturday, one
+        // handling day skips the closed Sunday, so Monday's cut-off.
+        val late = engine.confirmOrder(engine.placeOrder(newOrder("S-1", tea(1u)), null).id, null)
+        // Friday 12:00 in Istanbul, before the cut-off: Saturday's cut-off.
+        val early = engine.confirmOrder(
+            engine.placeOrder(newOrder("S-2", tea(1u)).copy(placedAt = Instant.parse("2026-11-20T09:00:00Z")), null).id,
+            null,
+        )
+        assertEquals(Instant.parse("2026-11-23T11:00:00Z"), engine.shipBy(late.id))
+        assertEquals(Instant.parse("2026-11-21T11:00:00Z"), engine.shipBy(early.id))
+        var work = engine.fulfilmentWork("IST-1")
+        assertEquals(listOf(early.id, late.id), work.map { it.orderId })
+        assertEquals(listOf(engine.shipBy(early.id), engine.shipBy(late.id)), work.map { it.shipBy })
+
+        // An order placed the day before that has started shipping (processing) from
+        // the Ankara store: its Istanbul part is the most urgent, though confirmed
+        // orders used to be listed before processing ones.
+        engine.registerVariant("CUP-BLUE")
+        engine.receive("CUP-BLUE", "ANK-1", 3u, null)
+        val cup = NewLine("CUP-BLUE", 1u, BigDecimal("45.00"), "Blue cup")
+        val split = engine.confirmOrder(
+            engine.placeOrder(newOrder("S-0", tea(1u), cup).copy(placedAt = Instant.parse("2026-11-19T08:00:00Z")), null).id,
+            null,
+        )
+        val ank = split.fulfilments.single { it.location == "ANK-1" }.id
+        val units = engine.pickList(split.id, ank).map { LineUnits(it.lineId, it.quantity) }
+        engine.pick(split.id, ank, units, emptyList(), null)
+        var packed = engine.pack(split.id, ank, units, ParcelSize(300u, 100u, 100u, 100u), null)
+        val parcel = packed.fulfilments.single { it.id == ank }.parcels.single().id
+        engine.requestLabel(split.id, ank, parcel, "express", null)
+        engine.recordLabel(split.id, ank, parcel, Label("ups", "express", "1Z999AA10123456784", "lbl-9"), null)
+        packed = engine.handOver(split.id, ank, parcel, null)
+        assertEquals(OrderStatus.PROCESSING, packed.status)
+        assertEquals(Instant.parse("2026-11-20T11:00:00Z"), engine.shipBy(split.id))
+        work = engine.fulfilmentWork("IST-1")
+        assertEquals(listOf(split.id, early.id, late.id), work.map { it.orderId })
+
+        // Without a calendar there are no deadlines.
+        val plain = Engine.inMemory(clock, null)
+        shop(plain)
+        val order = plain.confirmOrder(plain.placeOrder(newOrder("S-3", tea(1u)), null).id, null)
+        assertEquals(null, plain.shipBy(order.id))
+        assertEquals(listOf<Instant?>(null), plain.fulfilmentWork(null).map { it.shipBy })
+        expectError<OrdersmithException.NotFound>("ORDER_NOT_FOUND") { plain.shipBy("order-999999") }
+
+        // A calendar that cannot be read, or has no working day, is refused when the
+        // engine opens, naming what is wrong.
+        val bad = expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") {
+            Engine.inMemory(clock, EngineOptions(shippingCalendarJson = """{"tz": "Mars/Olympus", "cutoff": "14:00:00", "handling_days": 1}"""))
+        }
+        assertTrue(bad.detailsJson.contains("shipping_calendar_json"), bad.detailsJson)
+        expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") {
+            Engine.inMemory(clock, EngineOptions(shippingCalendarJson = "{"))
+        }
+        expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") {
+            val everyDay = """["monday","tuesday","wednesday","thursday","friday","saturday","sunday"]"""
+            Engine.inMemory(clock, EngineOptions(shippingCalendarJson = """{"tz": "UTC", "cutoff": "14:00:00", "handling_days": 1, "non_working": $everyDay}"""))
+        }
     }
 }
