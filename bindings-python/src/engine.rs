@@ -463,13 +463,6 @@ impl PyEngine {
         shielded(py, || {
             let ctx = context(py, actor, idempotency_key)?;
             let json = py_to_json(order, "order").map_err(|f| f.into_py_err(py))?;
-            if then.is_instance_of::<pyo3::types::PyString>() || then.is_instance_of::<PyDict>() {
-                return Err(invalid_input(
-                    py,
-                    "then",
-                    "must be a sequence of commands, such as [{\"command\": \"confirm\"}]",
-                ));
-            }
             let then = py_to_json(then, "then").map_err(|f| f.into_py_err(py))?;
             let engine = &self.engine(py)?;
             detached(py, || -> Result<(Order, bool), Failure> {

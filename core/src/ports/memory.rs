@@ -460,37 +460,32 @@ impl Listed {
         }
     }
 
-    /// Makes the index this names from every order held, in listing order (so each
-    /// entry is appended).
+    /// Makes the index this names from every order held.
     fn make(self, state: &mut State) {
-        let mut by_status: FastMap<OrderStatus, TimeIndex> = FastMap::default();
-        let mut by_channel: FastMap<ChannelId, TimeIndex> = FastMap::default();
-        for entry in state.by_time.past(|_| false) {
-            let Some(slot) = state.orders.get(&entry.1) else {
-                continue;
-            };
-            match self {
-                Listed::All => return,
-                Listed::Status => {
-                    by_status
-                        .entry(slot.0.status)
-                        .or_default()
-                        .insert(entry.clone());
-                }
-                Listed::Channel => {
-                    by_channel
-                        .entry(slot.0.channel.clone())
-                        .or_default()
-                        .insert(entry.clone());
-                }
-            }
-        }
         match self {
             Listed::All => {}
-            Listed::Status => state.by_status = Some(by_status),
-            Listed::Channel => state.by_channel = Some(by_channel),
+            Listed::Status => state.by_status = Some(grouped(state, |o| o.status)),
+            Listed::Channel => state.by_channel = Some(grouped(state, |o| o.channel.clone())),
         }
     }
+}
+
+/// Every order held, grouped by `key`, each group in listing order (walked in that
+/// order, so each entry is appended).
+fn grouped<K: Eq + std::hash::Hash>(
+    state: &State,
+    key: impl Fn(&Order) -> K,
+) -> FastMap<K, TimeIndex> {
+    let mut groups: FastMap<K, TimeIndex> = FastMap::default();
+    for entry in state.by_time.past(|_| false) {
+        if let Some(slot) = state.orders.get(&entry.1) {
+            groups
+                .entry(key(&slot.0))
+                .or_default()
+                .insert(entry.clone());
+        }
+    }
+    groups
 }
 
 /// Each customer's orders (by [`Order::customer_key`]), sorted by placement time.
