@@ -1143,22 +1143,32 @@ impl SqliteStore {
         drop(queue);
         let packed = PackedSet::pack(&changes);
         queue = self.queue.lock().map_err(|_| queue_poisoned())?;
-        match queue.waiting.iter_mut().find(|q| q.ticket.same(ticket)) {
-            Some(own) => {
-                own.changes = changes;
-                own.packed = Some(packed);
-                own.packing = false;
-            }
-            None => {
-                ticket.decide(Err(StoreError::Unavailable {
-                    reason: "a change set left the commit queue while it was packed \
-                             (a bug in the SQLite store)"
-                        .to_string(),
-                }));
-            }
+        // Whether a change set ahead of this one is being packed too.
+        let mut packing_ahead = false;
+        let Some(own) = queue.waiting.iter_mut().find(|q| {
+            let own = q.ticket.same(ticket);
+            packing_ahead |= !own && q.packing;
+            own
+        }) else {
+            ticket.decide(Err(StoreError::Unavailable {
+                reason: "a change set left the commit queue while it was packed \
+                         (a bug in the SQLite store)"
+                    .to_string(),
+            }));
+            self.decided.notify_all();
+            return Ok(queue);
+        };
+        own.changes = changes;
+        own.packed = Some(packed);
+        own.packing = false;
+        // Waiters held by this change set (no group being committed, and none packed
+        // ahead of it: the queue's head was not ready) may lead now. Otherwise nobody
+        // waits for it: the group being committed wakes every waiter when it ends, and
+        // waking them all here, once a change set, was most of the store's context
+        // switches with 8 writers.
+        if !queue.leading && !packing_ahead {
+            self.decided.notify_all();
         }
-        // A waiter may be held by this change set at the queue's head.
-        self.decided.notify_all();
         Ok(queue)
     }
 
