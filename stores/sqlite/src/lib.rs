@@ -281,6 +281,14 @@ impl SqliteStore {
             .map_err(open_error(shown))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_error(shown))?;
+        // A group commit saves each change set inside a savepoint, and SQLite copies
+        // every page a savepoint changes that the transaction changed before it into a
+        // statement journal; past 64 KiB (a change set that splits a few pages) that
+        // journal became a temporary file, opened, written and closed inside the write
+        // lock, by 962 of 2,033 groups (8,000 orders, 8 writers). In memory it stays a
+        // copy.
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(open_error(shown))?;
         schema::migrate(&mut conn, shown)?;
         Ok(SqliteStore {
             ids: IdBlocks::default(),
