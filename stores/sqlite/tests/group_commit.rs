@@ -153,6 +153,62 @@ fn a_refused_change_set_in_a_group_refuses_only_itself() {
     assert_eq!(store.integrity_check().unwrap(), ["ok"]);
 }
 
+/// A group is first saved without a savepoint per change set; a refusal undoes that
+/// try, ids reserved ahead included, and the group is saved again with savepoints. The
+/// block of ids reserved ahead is then reserved once, by the second try, and handed
+/// over: the next block of ids needs no reservation of its own.
+#[test]
+fn a_group_saved_again_after_a_refusal_reserves_its_ids_ahead_once() {
+    use ordersmith::ports::IdGenerator;
+    let (store, dir) = file_store();
+    let next_value = || -> i64 {
+        let conn = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+        conn.query_row(
+            "SELECT next_value FROM id_blocks WHERE kind = 'ord'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // The first block (64 ids, reserved at once); half of it used: the next block
+    // (128) is wanted ahead.
+    let first = store.next_id("ord").unwrap();
+    assert_eq!(first, "ord-000001");
+    for _ in 0..31 {
+        store.next_id("ord").unwrap();
+    }
+    assert_eq!(next_value(), 65);
+    store.commit(new_order("o-1")).unwrap();
+    // Reserved ahead by that commit: 65..193.
+    assert_eq!(next_value(), 193);
+    for _ in 0..32 {
+        store.next_id("ord").unwrap();
+    }
+    // Ids 1..64 used; the spare (65..193) takes over, half of it used: wanted ahead.
+    for _ in 0..64 {
+        store.next_id("ord").unwrap();
+    }
+    assert_eq!(next_value(), 193);
+    let tickets = [
+        store.submit(new_order("o-2"), None),
+        // o-1 exists: refused midway through the first try.
+        store.submit(new_order("o-1"), None),
+        store.submit(new_order("o-3"), None),
+    ];
+    let outcomes: Vec<&str> = tickets.iter().map(|t| code(&store.wait(t))).collect();
+    assert_eq!(outcomes, ["ok", "STORE_VERSION_CONFLICT", "ok"]);
+    // One block of 256 reserved ahead by the second try, none left over by the first.
+    assert_eq!(next_value(), 193 + 256);
+    // The rest of the spare, then the block reserved ahead, without a reservation.
+    let mut last = String::new();
+    for _ in 0..(64 + 256) {
+        last = store.next_id("ord").unwrap();
+    }
+    assert_eq!(last, format!("ord-{:06}", 193 + 256 - 1));
+    assert_eq!(next_value(), 193 + 256);
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
 /// A change set decided on an earlier one's unsaved effects is refused with it, even
 /// where its own checks would pass, in the same group or a later one.
 #[test]
