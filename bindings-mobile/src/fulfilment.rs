@@ -87,7 +87,8 @@ fn units(map: BTreeMap<LineId, u32>) -> Vec<LineUnits> {
         .collect()
 }
 
-fn core_units(list: Vec<LineUnits>) -> Result<Vec<LineQuantity>, OrdersmithError> {
+/// Units per line as the core takes them (line ids checked by the core).
+pub(crate) fn core_units(list: Vec<LineUnits>) -> Result<Vec<LineQuantity>, OrdersmithError> {
     list.into_iter()
         .map(|u| Ok(LineQuantity::new(LineId::parse(u.line_id)?, u.quantity)))
         .collect()
