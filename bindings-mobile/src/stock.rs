@@ -2,7 +2,8 @@
 //! the stock moves a warehouse makes beyond receiving: expected goods, adjustments,
 //! transfers between locations, returns to the shelf, quarantine, write-offs, cycle
 //! counts, safety stock and low-stock thresholds, stock policies (backorders,
-//! pre-orders), bundles, reservations made by hand, and the reservation expiry sweep.
+//! pre-orders), bundles, reservations made by hand, the reservation expiry sweep, and
+//! the views: every variant's balances, the movement journal, velocity and forecasts.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -200,25 +201,96 @@ impl Engine {
     pub fn stock_levels(&self, variant: String) -> Result<VariantStock, OrdersmithError> {
         let variant = VariantId::parse(variant)?;
         let levels = self.call(|e| e.with_stock(|ledger| ledger.levels(&variant)))??;
-        Ok(VariantStock {
-            variant: levels.variant.to_string(),
-            locations: levels
-                .locations
-                .into_iter()
-                .map(|l| StockBalance {
-                    location: l.location.to_string(),
-                    on_hand: l.on_hand,
-                    reserved: l.reserved,
-                    safety_stock: l.safety_stock,
-                    available: l.available,
-                    incoming: l.incoming,
-                    quarantined: l.quarantined,
-                    in_transit: l.in_transit,
+        Ok(variant_stock(levels))
+    }
+
+    /// Every tracked variant's balances, in variant id order: the stock sheet a shop
+    /// owner scrolls through.
+    pub fn stock_position(&self) -> Result<Vec<VariantStock>, OrdersmithError> {
+        let all = self.call(|e| {
+            e.with_stock(|ledger| {
+                let mut variants: Vec<VariantId> = ledger.variants().cloned().collect();
+                variants.sort();
+                variants
+                    .iter()
+                    .map(|v| ledger.levels(v))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+        })??;
+        Ok(all.into_iter().map(variant_stock).collect())
+    }
+
+    /// Up to `limit` stock movements after `since` (a movement's `seq`; 0 from the
+    /// start), oldest first: what happened to the shelf, and why.
+    #[uniffi::method(default(since = 0))]
+    pub fn journal(&self, limit: u32, since: u64) -> Result<Vec<StockMovement>, OrdersmithError> {
+        let movements = self.call(|e| e.with_stock(|ledger| ledger.journal_since(since)))?;
+        movements
+            .into_iter()
+            .take(limit as usize)
+            .map(|m| {
+                let kind = serde_json::to_value(&m.kind)
+                    .map_err(|_| OrdersmithError::invalid("movement", "could not be serialised"))?;
+                let name = kind
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                Ok(StockMovement {
+                    seq: m.seq,
+                    at: host_time(m.at),
+                    variant: m.variant.to_string(),
+                    location: m.location.to_string(),
+                    kind: name,
+                    quantity: m.quantity,
+                    reference: m.reference,
+                    kind_json: kind.to_string(),
                 })
-                .collect(),
-            on_hand: levels.on_hand,
-            reserved: levels.reserved,
-            sellable: levels.sellable,
+            })
+            .collect()
+    }
+
+    /// Units of a variant sold per day over the last `window_days` (1 to 3650).
+    #[uniffi::method(default(window_days = 30))]
+    pub fn sales_velocity(
+        &self,
+        variant: String,
+        window_days: u32,
+    ) -> Result<ExactDecimal, OrdersmithError> {
+        let variant = VariantId::parse(variant)?;
+        Ok(self
+            .call(|e| e.sales_velocity(&variant, window_days))?
+            .into())
+    }
+
+    /// When to reorder a variant and how much: velocity over `window_days`, days of
+    /// cover, reorder point for the supplier's `lead_time_days`, and the quantity that
+    /// lasts until the next review.
+    #[uniffi::method(default(window_days = 30, lead_time_days = 7, review_period_days = 14))]
+    pub fn forecast(
+        &self,
+        variant: String,
+        window_days: u32,
+        lead_time_days: u32,
+        review_period_days: u32,
+    ) -> Result<Forecast, OrdersmithError> {
+        let variant = VariantId::parse(variant)?;
+        let params = core::ReorderParams {
+            window_days,
+            lead_time_days,
+            review_period_days,
+        };
+        let f = self.call(|e| e.forecast(&variant, params))?;
+        Ok(Forecast {
+            variant: f.variant.to_string(),
+            velocity_per_day: f.velocity_per_day.into(),
+            sellable: f.sellable,
+            incoming: f.incoming,
+            days_of_cover: f.days_of_cover.map(Into::into),
+            reorder_point: f.reorder_point,
+            inventory_position: f.inventory_position,
+            reorder_now: f.reorder_now,
+            suggested_quantity: f.suggested_quantity,
         })
     }
 
@@ -430,6 +502,75 @@ pub struct BundleComponent {
     pub variant: String,
     /// Units per bundle.
     pub quantity: u32,
+}
+
+/// One movement of the stock journal.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StockMovement {
+    /// Position in the journal, from 1; pass the last one as `since` for the next.
+    pub seq: u64,
+    /// When it happened.
+    pub at: SystemTime,
+    /// The variant.
+    pub variant: String,
+    /// The location.
+    pub location: String,
+    /// What happened: `receipt`, `adjustment`, `transfer_out`, `reservation`, ...
+    pub kind: String,
+    /// Units moved, always positive; the kind gives the direction.
+    pub quantity: u32,
+    /// The caller's reference (order, purchase order, return), if any.
+    pub reference: Option<String>,
+    /// The kind with its own fields, as the core's JSON (`{"type": "adjustment",
+    /// "reason": "damage", ...}`).
+    pub kind_json: String,
+}
+
+/// When to reorder a variant, over all locations.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Forecast {
+    /// The variant.
+    pub variant: String,
+    /// Units sold per day over the window.
+    pub velocity_per_day: ExactDecimal,
+    /// Sellable units now.
+    pub sellable: u64,
+    /// Units expected.
+    pub incoming: u64,
+    /// Days the sellable units last at that velocity; `None` when nothing sold.
+    pub days_of_cover: Option<ExactDecimal>,
+    /// Units at which to reorder (lead-time demand plus safety stock).
+    pub reorder_point: u64,
+    /// On hand less reserved plus incoming.
+    pub inventory_position: i64,
+    /// Whether the position is at or below the reorder point.
+    pub reorder_now: bool,
+    /// Units to order now to last until the next review.
+    pub suggested_quantity: u64,
+}
+
+/// A variant's core levels as the host sees them.
+fn variant_stock(levels: core::VariantLevels) -> VariantStock {
+    VariantStock {
+        variant: levels.variant.to_string(),
+        locations: levels
+            .locations
+            .into_iter()
+            .map(|l| StockBalance {
+                location: l.location.to_string(),
+                on_hand: l.on_hand,
+                reserved: l.reserved,
+                safety_stock: l.safety_stock,
+                available: l.available,
+                incoming: l.incoming,
+                quarantined: l.quarantined,
+                in_transit: l.in_transit,
+            })
+            .collect(),
+        on_hand: levels.on_hand,
+        reserved: levels.reserved,
+        sellable: levels.sellable,
+    }
 }
 
 /// A movement of `quantity` units of `variant` at `location`, the ids checked by the core.

@@ -278,4 +278,44 @@ fun stockMoves() = Suite("stock moves").apply {
         }
         assertEquals(3L, engine.stockLevels("MUG-RED").reserved)
     }
+
+    test("the stock sheet, the journal, velocity and a reorder forecast") {
+        val engine = Engine.inMemory(FixedClock(NOON))
+        shop(engine)
+        engine.adjust("TEA-500G", "IST-1", -2, AdjustmentReason.DAMAGE, "broken bags")
+        val order = engine.confirmOrder(engine.placeOrder(newOrder("V-1", tea(3u)), null).id, null)
+        engine.recordShipment(order.id, listOf(LineUnits("L1", 3u)), null)
+
+        val sheet = engine.stockPosition()
+        assertEquals(listOf("MUG-RED", "TEA-500G"), sheet.map { it.variant })
+        assertEquals(engine.stockLevels("TEA-500G"), sheet[1])
+        assertEquals(15L, sheet[1].onHand)
+
+        val journal = engine.journal(100u, 0u)
+        assertEquals(listOf("receipt", "receipt", "adjustment", "reserve", "sale"), journal.map { it.kind })
+        assertEquals((1uL..5uL).toList(), journal.map { it.seq })
+        val damage = journal[2]
+        assertEquals("TEA-500G" to 2u, damage.variant to damage.quantity)
+        assertEquals("broken bags", damage.reference)
+        assertEquals(NOON, damage.at)
+        assertTrue(damage.kindJson.contains("\"damage\""), damage.kindJson)
+        assertEquals(listOf(4uL, 5uL), engine.journal(100u, 3u).map { it.seq })
+        assertEquals(listOf(1uL), engine.journal(1u, 0u).map { it.seq })
+        assertTrue(engine.journal(10u, 5u).isEmpty())
+
+        // Three sold today over a 30-day window: 0.1 a day.
+        assertEquals(0, BigDecimal("0.1").compareTo(engine.salesVelocity("TEA-500G", 30u)))
+        val f = engine.forecast("TEA-500G", 30u, 7u, 14u)
+        assertEquals(0, BigDecimal("150").compareTo(f.daysOfCover))
+        assertEquals(1uL, f.reorderPoint)
+        assertEquals(15L, f.inventoryPosition)
+        assertEquals(false, f.reorderNow)
+        assertNull(engine.forecast("MUG-RED", 30u, 7u, 14u).daysOfCover)
+
+        expectError<OrdersmithException.InvalidInput>("STOCK_INVALID_PARAMETER") { engine.salesVelocity("TEA-500G", 0u) }
+        expectError<OrdersmithException.InvalidInput>("STOCK_INVALID_PARAMETER") { engine.forecast("TEA-500G", 30u, 4000u, 14u) }
+        expectError<OrdersmithException.NotFound>("STOCK_UNKNOWN_VARIANT") { engine.forecast("TEA-1KG", 30u, 7u, 14u) }
+        expectError<OrdersmithException.InvalidInput>("ID_EMPTY") { engine.salesVelocity("", 30u) }
+        assertEquals(5, engine.journal(100u, 0u).size)
+    }
 }
