@@ -100,6 +100,13 @@ pub fn load_rules(json: String) -> Result<Arc<RuleSet>, OrdersmithError> {
     loaded(CoreRuleSet::load(&json, &CoreRuleContext::default()))
 }
 
+/// The JSON Schema of the rule format (generated from the core's types), for a rule
+/// editor's validation and completion.
+#[uniffi::export]
+pub fn rules_json_schema() -> String {
+    ordersmith::rules::json_schema()
+}
+
 /// Every problem of a rule set; empty when it loads. Malformed JSON is an error
 /// (`RULES_MALFORMED_JSON`).
 #[uniffi::export]

@@ -197,6 +197,24 @@ impl Engine {
         Ok(())
     }
 
+    /// Receives several deliveries in one write (a supplier's whole delivery note): all
+    /// are saved or, when one is refused, none.
+    pub fn receive_many(&self, receipts: Vec<Receipt>) -> Result<(), OrdersmithError> {
+        let commands = receipts
+            .into_iter()
+            .map(|r| {
+                Ok(StockCommand::Receive {
+                    variant: VariantId::parse(r.variant)?,
+                    location: LocationId::parse(r.location)?,
+                    quantity: r.quantity,
+                    reference: r.reference,
+                })
+            })
+            .collect::<Result<Vec<_>, OrdersmithError>>()?;
+        self.call(|e| e.stock_batch(commands))?;
+        Ok(())
+    }
+
     /// A variant's balances at every location, with totals.
     pub fn stock_levels(&self, variant: String) -> Result<VariantStock, OrdersmithError> {
         let variant = VariantId::parse(variant)?;
@@ -502,6 +520,20 @@ pub struct BundleComponent {
     pub variant: String,
     /// Units per bundle.
     pub quantity: u32,
+}
+
+/// Goods received at a location (`receive_many`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Receipt {
+    /// The variant.
+    pub variant: String,
+    /// Where they arrived.
+    pub location: String,
+    /// Units.
+    pub quantity: u32,
+    /// A reference, e.g. the purchase order.
+    #[uniffi(default = None)]
+    pub reference: Option<String>,
 }
 
 /// One movement of the stock journal.
