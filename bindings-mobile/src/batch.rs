@@ -1,5 +1,5 @@
-//! Batched writes on the engine (the core's `engine/batch.rs`): many commands in one
-//! call, saved with one commit per batch.
+//! Batched writes on the engine (the core's `engine/batch.rs`): many orders placed or
+//! confirmed in one call, saved with one commit per batch.
 
 use ordersmith::engine::EngineError;
 use ordersmith::ids::OrderId;
@@ -8,7 +8,7 @@ use ordersmith::order::OrderCommand;
 use crate::convert::{context, CallContext};
 use crate::engine::Engine;
 use crate::errors::{ErrorKind, OrdersmithError};
-use crate::order::Order;
+use crate::order::{NewOrder, Order};
 
 /// Why one item of a batched call was refused (the others are unaffected).
 #[derive(Debug, Clone, uniffi::Record)]
@@ -78,6 +78,46 @@ impl Engine {
                 let result = id.and_then(|_| {
                     let order = done.next().unwrap_or(Err(EngineError::InvalidInput {
                         field: "order_ids",
+                        reason: "fewer results than orders",
+                    }))?;
+                    Order::try_from(order)
+                });
+                ItemResult::from(result)
+            })
+            .collect())
+    }
+
+    /// Places many orders in one call (a day of counter sales synced at once): each is
+    /// placed on its own, as `place_order` would, saved with one commit per batch. A
+    /// refused one (a bad amount, an id, a duplicate) does not stop the rest: its
+    /// result, at its index, carries the error.
+    #[uniffi::method(default(ctx = None))]
+    pub fn place_orders(
+        &self,
+        orders: Vec<NewOrder>,
+        ctx: Option<CallContext>,
+    ) -> Result<Vec<ItemResult>, OrdersmithError> {
+        let ctx = context(ctx)?;
+        let mut converted: Vec<Result<(), OrdersmithError>> = Vec::with_capacity(orders.len());
+        let mut valid = Vec::with_capacity(orders.len());
+        for order in orders {
+            match ordersmith::order::NewOrder::try_from(order) {
+                Ok(new) => {
+                    valid.push(new);
+                    converted.push(Ok(()));
+                }
+                Err(e) => converted.push(Err(e)),
+            }
+        }
+        let mut placed = self
+            .call(|e| Ok::<_, EngineError>(e.place_orders(valid, &ctx)))?
+            .into_iter();
+        Ok(converted
+            .into_iter()
+            .map(|c| {
+                let result = c.and_then(|()| {
+                    let order = placed.next().unwrap_or(Err(EngineError::InvalidInput {
+                        field: "orders",
                         reason: "fewer results than orders",
                     }))?;
                     Order::try_from(order)

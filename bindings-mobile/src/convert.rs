@@ -2,8 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use ordersmith::engine::CommandContext;
+use ordersmith::order::limits::MAX_RESERVATION_TTL_MINUTES;
 use ordersmith::order::Actor;
 
 use crate::errors::OrdersmithError;
@@ -28,6 +29,25 @@ pub(crate) fn core_time(t: SystemTime) -> Result<DateTime<Utc>, OrdersmithError>
         }
     };
     DateTime::from_timestamp(secs, nanos).ok_or_else(out_of_range)
+}
+
+/// A span in whole minutes as the core's: a reservation time-to-live or a due-list
+/// margin, more than zero and at most 30 days (the core's limit on a reservation's
+/// time-to-live), or `ENGINE_INVALID_INPUT` naming `field`. Minutes rather than a
+/// host duration: uniffi lowers a negative `java.time.Duration` to an
+/// `IllegalArgumentException` and a negative Swift `TimeInterval` to a `fatalError`,
+/// before the call could refuse it with a code; an unsigned count cannot be negative.
+pub(crate) fn core_minutes(
+    field: &'static str,
+    minutes: u32,
+) -> Result<TimeDelta, OrdersmithError> {
+    if minutes == 0 || minutes > MAX_RESERVATION_TTL_MINUTES {
+        return Err(OrdersmithError::invalid(
+            field,
+            "must be more than zero and at most 30 days (43200 minutes)",
+        ));
+    }
+    Ok(TimeDelta::minutes(i64::from(minutes)))
 }
 
 /// A core time for the host.
@@ -90,6 +110,19 @@ mod tests {
         let far = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 2);
         let code = core_time(far).map_err(|e| e.code().to_string());
         assert_eq!(code, Err("ENGINE_INVALID_INPUT".to_string()));
+    }
+
+    #[test]
+    fn minutes_are_checked_against_the_core_limit() {
+        assert_eq!(core_minutes("m", 1), Ok(TimeDelta::minutes(1)));
+        assert_eq!(
+            core_minutes("m", MAX_RESERVATION_TTL_MINUTES),
+            Ok(TimeDelta::days(30))
+        );
+        for bad in [0, MAX_RESERVATION_TTL_MINUTES + 1, u32::MAX] {
+            let code = core_minutes("m", bad).map_err(|e| e.code().to_string());
+            assert_eq!(code, Err("ENGINE_INVALID_INPUT".to_string()), "{bad}");
+        }
     }
 
     #[test]

@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
+use std::time::SystemTime;
+
 use ordersmith::engine::{Engine as CoreEngine, EngineError};
-use ordersmith::ids::OrderId;
+use ordersmith::ids::{ChannelId, OrderId};
 use ordersmith::order::OrderInput;
 use ordersmith::ports::memory::SystemClock;
-use ordersmith::ports::{Clock, OrderQuery, StoreError};
+use ordersmith::ports::{Clock, OrderCursor, OrderQuery, StoreError};
 use ordersmith_sqlite::SqliteStore;
 
-use crate::convert::{context, CallContext};
+use crate::convert::{context, core_time, CallContext};
 use crate::errors::OrdersmithError;
 use crate::money::ExactDecimal;
 use crate::options::{engine_config, EngineOptions};
@@ -77,6 +79,32 @@ impl Engine {
 
 fn opened(e: ordersmith_sqlite::OpenError) -> OrdersmithError {
     EngineError::Store(StoreError::from(e)).into()
+}
+
+/// Which orders a listing returns; every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct OrderFilter {
+    /// Only orders in this status.
+    #[uniffi(default = None)]
+    pub status: Option<OrderStatus>,
+    /// Only orders from this sales channel.
+    #[uniffi(default = None)]
+    pub channel: Option<String>,
+    /// Placed at or after this time.
+    #[uniffi(default = None)]
+    pub placed_from: Option<SystemTime>,
+    /// Placed strictly before this time.
+    #[uniffi(default = None)]
+    pub placed_to: Option<SystemTime>,
+}
+
+/// One page of a listing and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OrderPage {
+    /// The orders, oldest first (by placed time, then id).
+    pub orders: Vec<Order>,
+    /// Pass it as `after` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[uniffi::export]
@@ -276,6 +304,47 @@ impl Engine {
         };
         let page = self.call(|e| e.list_orders_page(&query))?;
         page.orders.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// One page of the orders `filter` selects (all without one), oldest first: `limit`
+    /// orders (1 to 10,000) after `after`, a previous page's `next_cursor`. Pages stay
+    /// stable while orders are added, so a phone can walk every order of a day.
+    #[uniffi::method(default(filter = None, after = None))]
+    pub fn list_orders_page(
+        &self,
+        limit: u32,
+        filter: Option<OrderFilter>,
+        after: Option<String>,
+    ) -> Result<OrderPage, OrdersmithError> {
+        let filter = filter.unwrap_or_default();
+        let after = after
+            .map(|token| {
+                OrderCursor::parse(&token).ok_or_else(|| {
+                    OrdersmithError::invalid(
+                        "after",
+                        "expected a next_cursor from list_orders_page",
+                    )
+                })
+            })
+            .transpose()?;
+        let query = OrderQuery {
+            status: filter.status.map(Into::into),
+            channel: filter.channel.map(ChannelId::parse).transpose()?,
+            placed_from: filter.placed_from.map(core_time).transpose()?,
+            placed_to: filter.placed_to.map(core_time).transpose()?,
+            after,
+            limit: Some(limit as usize),
+            ..OrderQuery::default()
+        };
+        let page = self.call(|e| e.list_orders_page(&query))?;
+        Ok(OrderPage {
+            orders: page
+                .orders
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor.map(|c| c.token()),
+        })
     }
 
     /// Up to `limit` effects waiting for the host (1 to 10,000), oldest first.

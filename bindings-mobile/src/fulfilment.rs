@@ -1,5 +1,5 @@
 //! The warehouse flow: fulfilment orders, parcels, pick lists and each step, plus the
-//! day's work list a picker's phone shows.
+//! day's work list a picker's phone shows and the due list (what must ship soon).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -9,7 +9,7 @@ use ordersmith::ids::{LineId, LocationId, OrderId};
 use ordersmith::order::{FulfilmentCommand, LineQuantity, OrderStatus as CoreStatus};
 use ordersmith::ports::OrderQuery;
 
-use crate::convert::{context, host_time, CallContext};
+use crate::convert::{context, core_minutes, host_time, CallContext};
 use crate::engine::Engine;
 use crate::errors::OrdersmithError;
 use crate::order::{CancelReason, Order};
@@ -87,7 +87,8 @@ fn units(map: BTreeMap<LineId, u32>) -> Vec<LineUnits> {
         .collect()
 }
 
-fn core_units(list: Vec<LineUnits>) -> Result<Vec<LineQuantity>, OrdersmithError> {
+/// Units per line as the core takes them (line ids checked by the core).
+pub(crate) fn core_units(list: Vec<LineUnits>) -> Result<Vec<LineQuantity>, OrdersmithError> {
     list.into_iter()
         .map(|u| Ok(LineQuantity::new(LineId::parse(u.line_id)?, u.quantity)))
         .collect()
@@ -234,8 +235,44 @@ pub struct FulfilmentWork {
     pub ship_by: Option<SystemTime>,
 }
 
+/// An open fulfilment order that must ship soon (`fulfilments_due`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DueFulfilment {
+    /// The order.
+    pub order_id: String,
+    /// The fulfilment order.
+    pub fulfilment: String,
+    /// Where it ships from.
+    pub location: String,
+    /// When it must ship by, on the shop's shipping calendar.
+    pub ship_by: SystemTime,
+    /// Already past its ship-by.
+    pub late: bool,
+}
+
 #[uniffi::export]
 impl Engine {
+    /// Open fulfilment orders whose ship-by is past or within `margin_minutes` of now
+    /// (1 to 43200, 30 days), most urgent first: what must leave today. Empty without
+    /// a shipping calendar (`EngineOptions.shipping_calendar_json`).
+    pub fn fulfilments_due(
+        &self,
+        margin_minutes: u32,
+    ) -> Result<Vec<DueFulfilment>, OrdersmithError> {
+        let margin = core_minutes("margin_minutes", margin_minutes)?;
+        let due = self.call(|e| e.fulfilments_due(margin))?;
+        Ok(due
+            .into_iter()
+            .map(|d| DueFulfilment {
+                order_id: d.order_id.to_string(),
+                fulfilment: d.fulfilment,
+                location: d.location.to_string(),
+                ship_by: host_time(d.ship_by),
+                late: d.late,
+            })
+            .collect())
+    }
+
     /// The order's fulfilment orders, open and closed.
     pub fn fulfilment_orders(
         &self,

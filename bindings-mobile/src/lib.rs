@@ -4,11 +4,11 @@
 //! or a shop owner's tablet runs the same engine offline. This crate converts types
 //! and errors and nothing else: every rule lives in `core/`.
 //!
-//! One file per core concern: [`engine`] (opening, orders, effects), [`import`] (bulk
+//! One file per core concern: [`engine`] (opening, the basic order commands, listing, effects), [`import`] (bulk
 //! import from JSON lines), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
 //! report), [`stock`], [`catalog`],
-//! [`order`] and [`money`] (the records), [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run),
+//! [`order`] (the records and the order commands beyond the basics) and [`money`], [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run, live, ship-by risk),
 //! [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!

@@ -68,3 +68,17 @@ pub(crate) fn currency(code: &str) -> Result<Currency, OrdersmithError> {
 pub fn parse_amount(text: String) -> Result<ExactDecimal, OrdersmithError> {
     Ok(money::parse_decimal(&text)?.into())
 }
+
+/// Splits `total` across `weights` (non-negative, not all zero) by largest remainder:
+/// the parts always add up to the total to the last minor unit of its currency (a
+/// discount spread over lines, a shipping fee over parcels).
+#[uniffi::export]
+pub fn allocate(total: Money, weights: Vec<ExactDecimal>) -> Result<Vec<Money>, OrdersmithError> {
+    let total = core_money(&total.amount, currency(&total.currency)?)?;
+    let weights = weights
+        .iter()
+        .map(ExactDecimal::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let parts = money::allocate(&total, &weights)?;
+    Ok(parts.into_iter().map(Into::into).collect())
+}

@@ -1,13 +1,17 @@
-//! The order as Kotlin and Swift see it, and the new-order input.
+//! The order as Kotlin and Swift see it, the new-order input, and the commands that
+//! fix an order after it was placed: edits, partial cancels, tags, shipments,
+//! deliveries and returns recorded by hand, a placement with its follow-ups in one
+//! write, and the order's history.
 
 use std::time::SystemTime;
 
-use ordersmith::ids::{ChannelId, VariantId};
+use ordersmith::ids::{ChannelId, LineId, OrderId, VariantId};
 use ordersmith::order as core;
 
-use crate::convert::{core_time, host_time};
+use crate::convert::{context, core_time, host_time, CallContext};
+use crate::engine::Engine;
 use crate::errors::OrdersmithError;
-use crate::fulfilment::FulfilmentOrder;
+use crate::fulfilment::{core_units, FulfilmentOrder, LineUnits};
 use crate::money::{core_money, currency, ExactDecimal, Money};
 
 /// Order status.
@@ -408,5 +412,238 @@ impl TryFrom<NewOrder> for core::NewOrder {
         order.external_ref = n.external_ref;
         order.note = n.note;
         Ok(order)
+    }
+}
+
+/// One change to an order's lines before they ship (`edit_order`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum LineEdit {
+    /// Adds a line, priced in the order's currency.
+    Add {
+        /// The new line.
+        line: NewLine,
+    },
+    /// Removes a line that has not shipped.
+    Remove {
+        /// The line (`L1`, `L2`, ...).
+        line_id: String,
+    },
+    /// Changes the ordered quantity of a line that has not shipped.
+    SetQuantity {
+        /// The line.
+        line_id: String,
+        /// The new ordered quantity (above the units already cancelled).
+        quantity: u32,
+    },
+}
+
+impl TryFrom<LineEdit> for core::LineEditInput {
+    type Error = OrdersmithError;
+
+    fn try_from(e: LineEdit) -> Result<Self, OrdersmithError> {
+        Ok(match e {
+            LineEdit::Add { line } => Self::Add {
+                line: core::LineInput {
+                    variant: VariantId::parse(line.variant)?,
+                    quantity: line.quantity,
+                    unit_price: line.unit_price.parse()?,
+                    title: line.title,
+                    external_ref: None,
+                    discounts: Vec::new(),
+                    tax_lines: Vec::new(),
+                },
+            },
+            LineEdit::Remove { line_id } => Self::Remove {
+                line_id: LineId::parse(line_id)?,
+            },
+            LineEdit::SetQuantity { line_id, quantity } => Self::SetQuantity {
+                line_id: LineId::parse(line_id)?,
+                quantity,
+            },
+        })
+    }
+}
+
+/// An order placed together with its follow-up commands (`place_order_then`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PlacedOrder {
+    /// The order after the follow-ups.
+    pub order: Order,
+    /// `false` when the same channel order (or idempotency key) was placed before: the
+    /// stored order is returned and nothing ran twice.
+    pub created: bool,
+}
+
+/// One event of an order's history (`order_history`), oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OrderEventRecord {
+    /// The order's version after this event (1 for the placement).
+    pub version: u64,
+    /// When it was recorded (the engine's clock).
+    pub recorded_at: SystemTime,
+    /// Who caused it (`system`, `user:<id>`, ...).
+    pub actor: String,
+    /// The idempotency key of the call that caused it, if any.
+    pub idempotency_key: Option<String>,
+    /// What happened, as the core's JSON (`{"type": "confirmed", ...}`).
+    pub event_json: String,
+}
+
+/// `json` read as the order commands `place_order_then` runs after the placement, or
+/// `ENGINE_INVALID_INPUT` naming the path that is wrong (`then[1].command`).
+fn follow_ups(json: &str) -> Result<Vec<core::OrderCommand>, OrdersmithError> {
+    let reader = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(reader).map_err(|e| {
+        let path = match e.path().to_string() {
+            p if p == "." || p.is_empty() => "then".to_string(),
+            p => format!("then{p}"),
+        };
+        OrdersmithError::invalid_json(path, e.into_inner().to_string())
+    })
+}
+
+#[uniffi::export]
+impl Engine {
+    /// Cancels some units of an order (a customer drops one item; a line cannot be
+    /// sourced), releasing their stock; the rest of the order goes on.
+    #[uniffi::method(default(ctx = None))]
+    pub fn cancel_lines(
+        &self,
+        order_id: String,
+        lines: Vec<LineUnits>,
+        reason: CancelReason,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let lines = core_units(lines)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.cancel_lines(&id, lines, reason.into(), &ctx))?
+            .try_into()
+    }
+
+    /// Edits lines before they ship (add a line, remove one, change a quantity), all
+    /// or nothing; reservations follow the new quantities.
+    #[uniffi::method(default(ctx = None))]
+    pub fn edit_order(
+        &self,
+        order_id: String,
+        edits: Vec<LineEdit>,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let edits = edits
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<Vec<_>, OrdersmithError>>()?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.edit_order_input(&id, edits, &ctx))?
+            .try_into()
+    }
+
+    /// Adds and removes tags (`"vip"`, `"gift"`, ...), so orders can be sorted and
+    /// found by them.
+    #[uniffi::method(default(remove = [], ctx = None))]
+    pub fn tag_order(
+        &self,
+        order_id: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.tag_order(&id, add, remove, &ctx))?
+            .try_into()
+    }
+
+    /// Records units shipped outside the warehouse flow (a counter sale handed over,
+    /// a channel's own shipping), committing their reservations.
+    #[uniffi::method(default(ctx = None))]
+    pub fn record_shipment(
+        &self,
+        order_id: String,
+        lines: Vec<LineUnits>,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let lines = core_units(lines)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.record_shipment(&id, lines, &ctx))?
+            .try_into()
+    }
+
+    /// Records units delivered to the customer.
+    #[uniffi::method(default(ctx = None))]
+    pub fn record_delivery(
+        &self,
+        order_id: String,
+        lines: Vec<LineUnits>,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let lines = core_units(lines)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.record_delivery(&id, lines, &ctx))?
+            .try_into()
+    }
+
+    /// Records units returned without an RMA (the RMA workflow is `request_return`).
+    #[uniffi::method(default(ctx = None))]
+    pub fn record_return(
+        &self,
+        order_id: String,
+        lines: Vec<LineUnits>,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let lines = core_units(lines)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.record_return(&id, lines, &ctx))?.try_into()
+    }
+
+    /// Places an order and runs `then_json` on it in one write: a counter sale placed,
+    /// confirmed and paid at once. `then_json` is a list of order commands in the
+    /// core's JSON form (`[{"command": "confirm"}, {"command": "mark_paid"}]`). A
+    /// command that fails leaves nothing saved, the placement included; the same
+    /// channel order again returns the stored order with `created = false`.
+    #[uniffi::method(default(ctx = None))]
+    pub fn place_order_then(
+        &self,
+        order: NewOrder,
+        then_json: String,
+        ctx: Option<CallContext>,
+    ) -> Result<PlacedOrder, OrdersmithError> {
+        let new = order.try_into()?;
+        let then = follow_ups(&then_json)?;
+        let ctx = context(ctx)?;
+        let (order, created) = self.call(|e| e.place_order_then(new, then, &ctx))?;
+        Ok(PlacedOrder {
+            order: order.try_into()?,
+            created,
+        })
+    }
+
+    /// Every event of the order, oldest first: who did what and when ("who cancelled
+    /// this line?").
+    pub fn order_history(
+        &self,
+        order_id: String,
+    ) -> Result<Vec<OrderEventRecord>, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let records = self.call(|e| e.order_history(&id))?;
+        records
+            .into_iter()
+            .map(|r| {
+                let event_json = serde_json::to_string(&r.event)
+                    .map_err(|_| OrdersmithError::invalid("event", "could not be serialised"))?;
+                Ok(OrderEventRecord {
+                    version: r.version,
+                    recorded_at: host_time(r.recorded_at),
+                    actor: r.actor.to_string(),
+                    idempotency_key: r.idempotency_key.map(String::from),
+                    event_json,
+                })
+            })
+            .collect()
     }
 }

@@ -1,14 +1,17 @@
 //! Automation rules for Kotlin and Swift, mirroring the core's `rules` module: load a
 //! rule set (every problem named with its rule and JSON path) and dry-run it over the
-//! orders on this device. Glue only: every check and every report is the core's.
+//! orders on this device, make it live or shadow, fire the ship-by-at-risk rules on a
+//! schedule, and read the names a rule may use. Glue only: every check and every
+//! report is the core's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use ordersmith::engine::EngineError;
 use ordersmith::ports::OrderQuery;
-use ordersmith::rules::{RuleContext, RuleSet as CoreRuleSet, RulesError};
+use ordersmith::rules::{RuleContext as CoreRuleContext, RuleSet as CoreRuleSet, RulesError};
 
+use crate::convert::core_minutes;
 use crate::engine::Engine;
 use crate::errors::OrdersmithError;
 
@@ -72,6 +75,18 @@ pub struct DryRunReport {
     pub report_json: String,
 }
 
+/// The names this engine checks a rule set against (`Engine.loadRules`), so a rule
+/// editor can offer them; `None` where the engine does not check that kind of name.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RuleContext {
+    /// Stock locations that exist.
+    pub locations: Option<Vec<String>>,
+    /// Currencies the shop's orders come in.
+    pub currencies: Option<Vec<String>>,
+    /// Carrier services the shop can buy, as `carrier/service`.
+    pub carrier_services: Option<Vec<String>>,
+}
+
 fn loaded(result: Result<CoreRuleSet, RulesError>) -> Result<Arc<RuleSet>, OrdersmithError> {
     result
         .map(|inner| Arc::new(RuleSet { inner }))
@@ -82,14 +97,21 @@ fn loaded(result: Result<CoreRuleSet, RulesError>) -> Result<Arc<RuleSet>, Order
 /// carrier services are not checked; `Engine.loadRules` checks them).
 #[uniffi::export]
 pub fn load_rules(json: String) -> Result<Arc<RuleSet>, OrdersmithError> {
-    loaded(CoreRuleSet::load(&json, &RuleContext::default()))
+    loaded(CoreRuleSet::load(&json, &CoreRuleContext::default()))
+}
+
+/// The JSON Schema of the rule format (generated from the core's types), for a rule
+/// editor's validation and completion.
+#[uniffi::export]
+pub fn rules_json_schema() -> String {
+    ordersmith::rules::json_schema()
 }
 
 /// Every problem of a rule set; empty when it loads. Malformed JSON is an error
 /// (`RULES_MALFORMED_JSON`).
 #[uniffi::export]
 pub fn validate_rules(json: String) -> Result<Vec<RuleProblem>, OrdersmithError> {
-    match CoreRuleSet::load(&json, &RuleContext::default()) {
+    match CoreRuleSet::load(&json, &CoreRuleContext::default()) {
         Ok(_) => Ok(Vec::new()),
         Err(e @ RulesError::MalformedJson { .. }) => Err(EngineError::from(e).into()),
         Err(e) => Ok(e
@@ -130,6 +152,35 @@ impl Engine {
         let report = self.call(|e| e.shadow_report(&OrderQuery::default()))?;
         serde_json::to_string(&report)
             .map_err(|_| OrdersmithError::invalid("report", "could not be serialised"))
+    }
+
+    /// The names `load_rules` checks a rule set against on this engine.
+    pub fn rule_context(&self) -> Result<RuleContext, OrdersmithError> {
+        let ctx = self.call(|e| e.rule_context())?;
+        Ok(RuleContext {
+            locations: ctx.locations.map(|l| l.into_iter().collect()),
+            currencies: ctx
+                .currencies
+                .map(|c| c.iter().map(ToString::to_string).collect()),
+            carrier_services: ctx.carrier_services.map(|s| {
+                s.iter()
+                    .map(|(carrier, service)| format!("{carrier}/{service}"))
+                    .collect()
+            }),
+        })
+    }
+
+    /// Fires the live rules' `ship_by_at_risk` trigger on every open order whose
+    /// ship-by is past or within `margin_minutes` of now (1 to 43200), once per order;
+    /// returns the orders a rule fired on. Nothing happens without a shipping calendar
+    /// or such rules. The host calls it on a schedule, like the expiry sweep.
+    pub fn run_ship_by_risk_rules(
+        &self,
+        margin_minutes: u32,
+    ) -> Result<Vec<String>, OrdersmithError> {
+        let margin = core_minutes("margin_minutes", margin_minutes)?;
+        let fired = self.call(|e| e.run_ship_by_risk_rules(margin))?;
+        Ok(fired.iter().map(ToString::to_string).collect())
     }
 
     /// Loads a rule set checked against this engine's locations.

@@ -91,11 +91,46 @@ fun rules() = Suite("rules").apply {
         val plain = engine.placeOrder(newOrder("C-2", tea(1u)), null)
         assertTrue(!engine.order(plain.id).tags.contains("vip"))
     }
+
+    test("the names rules may use, and ship-by-at-risk rules fired on a schedule") {
+        val calendar = """{"tz": "Europe/Istanbul", "cutoff": "14:00:00", "handling_days": 1, "non_working": ["sunday"]}"""
+        val clock = FixedClock(NOON)
+        val engine = Engine.inMemory(clock, EngineOptions(shippingCalendarJson = calendar))
+        shop(engine)
+        assertEquals(listOf("ANK-1", "IST-1"), engine.ruleContext().locations)
+
+        // Ship-by Saturday 11:00 UTC (placed Friday before the cut-off).
+        val order = engine.confirmOrder(
+            engine.placeOrder(newOrder("K-1", tea(1u)).copy(placedAt = java.time.Instant.parse("2026-11-20T09:00:00Z")), null).id,
+            null,
+        )
+        // No live rules: nothing fires.
+        assertTrue(engine.runShipByRiskRules(24u * 60u).isEmpty())
+        val live = engine.withRules(engine.loadRules(RISK_RULES), null)
+        assertTrue(live.runShipByRiskRules(60u).isEmpty(), "Saturday 11:00 is not within an hour of Friday noon")
+        assertEquals(listOf(order.id), live.runShipByRiskRules(24u * 60u))
+        assertTrue(live.order(order.id).tags.contains("at-risk"))
+        // Once per order.
+        assertTrue(live.runShipByRiskRules(24u * 60u).isEmpty())
+
+        val tagged = live.order(order.id)
+        for (bad in listOf(0u, 43_201u)) {
+            expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { live.runShipByRiskRules(bad) }
+        }
+        assertEquals(tagged, live.order(order.id))
+    }
 }
 
 private const val TAG_RULES = """
 {"rules": [
   {"name": "tag-everything", "trigger": "order_placed",
    "actions": [{"type": "tag", "add": ["vip"]}]}
+]}
+"""
+
+private const val RISK_RULES = """
+{"rules": [
+  {"name": "flag-late", "trigger": "ship_by_at_risk",
+   "actions": [{"type": "tag", "add": ["at-risk"]}]}
 ]}
 """
