@@ -192,6 +192,7 @@ from_core_error!(
     ordersmith::fulfilment::ident::IdentError,
     ordersmith::kpi::KpiError,
     ordersmith::returns::ReturnsError,
+    ordersmith::notify::NotifyError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an
