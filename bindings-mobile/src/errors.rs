@@ -188,6 +188,7 @@ from_core_error!(
     ordersmith::stock::StockError,
     ordersmith::ports::StoreError,
     ordersmith::fulfilment::FulfilmentError,
+    ordersmith::fulfilment::CarrierChoiceError,
     ordersmith::fulfilment::tracking::TrackingError,
     ordersmith::fulfilment::ident::IdentError,
     ordersmith::kpi::KpiError,
