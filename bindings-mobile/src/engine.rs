@@ -64,6 +64,17 @@ impl Engine {
         }
     }
 
+    /// [`Engine::with_core`] for a change the core may refuse (invoicing checked, say).
+    pub(crate) fn try_with_core(
+        &self,
+        change: impl FnOnce(CoreEngine) -> Result<CoreEngine, EngineError>,
+    ) -> Result<Engine, OrdersmithError> {
+        Ok(Engine {
+            inner: change(self.inner.clone())?,
+            host_time: self.host_time.clone(),
+        })
+    }
+
     /// Runs one core call: reads the host clock first (outside any engine lock), then
     /// maps the core's error in the one place errors are mapped.
     pub(crate) fn call<T>(

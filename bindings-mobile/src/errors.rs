@@ -188,10 +188,12 @@ from_core_error!(
     ordersmith::stock::StockError,
     ordersmith::ports::StoreError,
     ordersmith::fulfilment::FulfilmentError,
+    ordersmith::fulfilment::CarrierChoiceError,
     ordersmith::fulfilment::tracking::TrackingError,
     ordersmith::fulfilment::ident::IdentError,
     ordersmith::kpi::KpiError,
     ordersmith::returns::ReturnsError,
+    ordersmith::notify::NotifyError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an

@@ -1,5 +1,6 @@
 //! The warehouse flow: fulfilment orders, parcels, pick lists and each step, plus the
-//! day's work list a picker's phone shows and the due list (what must ship soon).
+//! day's work list a picker's phone shows, the due list (what must ship soon), and the
+//! carrier service chosen from rate quotes.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -12,6 +13,7 @@ use ordersmith::ports::OrderQuery;
 use crate::convert::{context, core_minutes, host_time, CallContext};
 use crate::engine::Engine;
 use crate::errors::OrdersmithError;
+use crate::money::{core_money, currency, Money};
 use crate::order::{CancelReason, Order};
 use crate::tracking::TrackingStatus;
 
@@ -248,6 +250,90 @@ pub struct DueFulfilment {
     pub ship_by: SystemTime,
     /// Already past its ship-by.
     pub late: bool,
+}
+
+/// A carrier's price for one service.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RateQuote {
+    /// The carrier's code (`"ups"`, `"ptt"`, ...).
+    pub carrier: String,
+    /// The service (`"standard"`, `"express"`, ...).
+    pub service: String,
+    /// The price.
+    pub price: Money,
+    /// Fewest working days in transit.
+    pub transit_days_min: u32,
+    /// Most working days in transit.
+    pub transit_days_max: u32,
+}
+
+/// How to choose among rate quotes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CarrierPolicy {
+    /// The cheapest service whose slowest transit meets the promise.
+    CheapestMeetingPromise {
+        /// Working days in transit the shop promised, at most.
+        max_transit_days: u32,
+    },
+    /// The fastest service at or under the cap.
+    FastestUnderCap {
+        /// The most the shop pays.
+        cap: Money,
+    },
+}
+
+/// The chosen quote and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CarrierChoice {
+    /// The quote chosen.
+    pub quote: RateQuote,
+    /// Why, in words.
+    pub explanation: String,
+}
+
+/// A core amount from a host `Money` (currency and precision checked by the core).
+fn amount(m: &Money) -> Result<ordersmith::money::Money, OrdersmithError> {
+    core_money(&m.amount, currency(&m.currency)?)
+}
+
+/// Chooses a carrier service from rate quotes by the shop's policy (the cheapest that
+/// keeps the delivery promise, or the fastest under a price cap), with the reason.
+#[uniffi::export]
+pub fn choose_carrier(
+    quotes: Vec<RateQuote>,
+    policy: CarrierPolicy,
+) -> Result<CarrierChoice, OrdersmithError> {
+    let quotes = quotes
+        .iter()
+        .map(|q| {
+            Ok(core::RateQuote::new(
+                &q.carrier,
+                &q.service,
+                amount(&q.price)?,
+                q.transit_days_min,
+                q.transit_days_max,
+            ))
+        })
+        .collect::<Result<Vec<_>, OrdersmithError>>()?;
+    let policy = match policy {
+        CarrierPolicy::CheapestMeetingPromise { max_transit_days } => {
+            core::CarrierPolicy::CheapestMeetingPromise { max_transit_days }
+        }
+        CarrierPolicy::FastestUnderCap { cap } => {
+            core::CarrierPolicy::FastestUnderCap { cap: amount(&cap)? }
+        }
+    };
+    let choice = core::choose_service(&quotes, &policy)?;
+    Ok(CarrierChoice {
+        quote: RateQuote {
+            carrier: choice.quote.carrier,
+            service: choice.quote.service,
+            price: choice.quote.price.into(),
+            transit_days_min: choice.quote.transit_days_min,
+            transit_days_max: choice.quote.transit_days_max,
+        },
+        explanation: choice.explanation,
+    })
 }
 
 #[uniffi::export]

@@ -1,7 +1,9 @@
 //! Invoices and credit notes for Kotlin and Swift: issue them, read them as records
 //! (with their full JSON form), and render the printable HTML page and the EN 16931
 //! CII XML. Invoicing is switched on by `EngineOptions.invoicing_json` when the engine
-//! opens; refunds issue their credit notes in the core.
+//! opens (or later, `with_invoicing`); refunds issue their credit notes in the core.
+
+use std::sync::Arc;
 
 use ordersmith::invoice::{self as core, InvoiceConfig};
 use ordersmith::notify::Locale;
@@ -131,6 +133,28 @@ pub(crate) fn invoice_config(json: &str) -> Result<InvoiceConfig, OrdersmithErro
 
 #[uniffi::export]
 impl Engine {
+    /// The invoicing configuration in effect, as the core's JSON with the defaults
+    /// filled in (the shape `EngineOptions.invoicing_json` takes); `None` when
+    /// invoicing is not configured.
+    pub fn invoicing_json(&self) -> Result<Option<String>, OrdersmithError> {
+        let config = self.call(|e| Ok(e.invoicing().cloned()))?;
+        config
+            .map(|c| {
+                serde_json::to_string(&c)
+                    .map_err(|_| OrdersmithError::invalid("invoicing", "could not be serialised"))
+            })
+            .transpose()
+    }
+
+    /// The same engine (same file, same clock) issuing documents with `json`, the
+    /// core's invoicing configuration (checked: `INVOICE_BAD_CONFIG`), for a shop that
+    /// sets up invoicing after it started selling. Use the returned engine from then
+    /// on, as with `with_rules`; this one is unchanged.
+    pub fn with_invoicing(&self, json: String) -> Result<Arc<Engine>, OrdersmithError> {
+        let config = invoice_config(&json)?;
+        Ok(Arc::new(self.try_with_core(|e| e.with_invoicing(config))?))
+    }
+
     /// Issues the next invoice of an order (per order once; per shipment the units
     /// shipped since its last invoice, `shipment` labels it).
     #[uniffi::method(default(shipment = None, ctx = None))]

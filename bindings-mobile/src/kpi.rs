@@ -1,4 +1,4 @@
-//! KPI tables, exports and the HTML report for Kotlin and Swift. Glue only: every
+//! KPI tables, insights, exports and the HTML report for Kotlin and Swift. Glue only: every
 //! definition is in `ordersmith::kpi` (see its documentation, or docs/kpi.md).
 
 use std::time::SystemTime;
@@ -74,6 +74,40 @@ pub struct KpiTable {
     pub rows: Vec<Vec<Option<String>>>,
 }
 
+/// A KPI that moved between the query's last two periods by more than the threshold,
+/// and the segments the change came from. Rates and shares are floating point (they
+/// are not money).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct KpiInsight {
+    /// The KPI, e.g. `revenue`.
+    pub kpi: String,
+    /// The earlier period, e.g. `2026-11-19`.
+    pub previous_period: String,
+    /// The later period.
+    pub current_period: String,
+    /// Its value in the earlier period.
+    pub previous: f64,
+    /// Its value in the later period.
+    pub current: f64,
+    /// The relative change (`0.5` is +50 %).
+    pub change: f64,
+    /// The segments (channel, SKU, ...) whose amounts add up to the change.
+    pub contributions: Vec<KpiContribution>,
+    /// The change in a sentence, for people.
+    pub sentence: String,
+}
+
+/// One segment's part of a KPI's change.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct KpiContribution {
+    /// The segment, e.g. `channel=pos`.
+    pub segment: String,
+    /// Its part of the change, in the KPI's unit.
+    pub amount: f64,
+    /// Its share of the change.
+    pub share: f64,
+}
+
 fn date(field: &'static str, text: Option<String>) -> Result<Option<NaiveDate>, OrdersmithError> {
     text.map(|t| {
         t.parse()
@@ -144,6 +178,42 @@ impl Engine {
         let tz = kpi::parse_time_zone(&time_zone)?;
         let q = core_query(query)?;
         self.call(|e| Ok(e.kpi_book(tz)?.table(&name, &q)?.to_csv()))
+    }
+
+    /// The KPIs that moved between the query's last two periods by more than
+    /// `threshold` (relative, `0.1` is 10 %), each with the segments behind the change
+    /// and a sentence: what a shop owner reads first in the morning.
+    #[uniffi::method(default(query = None, threshold = 0.1))]
+    pub fn kpi_insights(
+        &self,
+        time_zone: String,
+        query: Option<KpiQuery>,
+        threshold: f64,
+    ) -> Result<Vec<KpiInsight>, OrdersmithError> {
+        let tz = kpi::parse_time_zone(&time_zone)?;
+        let q = core_query(query)?;
+        let found = self.call(|e| Ok(kpi::insights(&e.kpi_book(tz)?, &q, threshold)?))?;
+        Ok(found
+            .into_iter()
+            .map(|i| KpiInsight {
+                kpi: i.kpi,
+                previous_period: i.previous_period,
+                current_period: i.current_period,
+                previous: i.previous,
+                current: i.current,
+                change: i.change,
+                contributions: i
+                    .contributions
+                    .into_iter()
+                    .map(|c| KpiContribution {
+                        segment: c.segment,
+                        amount: c.amount,
+                        share: c.share,
+                    })
+                    .collect(),
+                sentence: i.sentence,
+            })
+            .collect())
     }
 
     /// The self-contained HTML report (inline SVG, no script, nothing fetched).

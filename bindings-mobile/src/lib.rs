@@ -8,7 +8,7 @@
 //! import from JSON lines), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
 //! report), [`stock`], [`catalog`],
-//! [`order`] (the records and the order commands beyond the basics) and [`money`], [`invoice`] (invoices and credit notes), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run, live, ship-by risk),
+//! [`order`] (the records and the order commands beyond the basics) and [`money`], [`invoice`] (invoices and credit notes), [`notify`] (customer messages to send), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run, live, ship-by risk),
 //! [`ports`] (what the host implements) and
 //! [`errors`] (the one place core errors are mapped).
 //!
@@ -33,6 +33,7 @@ pub mod import;
 pub mod invoice;
 pub mod kpi;
 pub mod money;
+pub mod notify;
 pub mod options;
 pub mod order;
 pub mod payment;

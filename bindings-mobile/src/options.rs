@@ -176,9 +176,9 @@ pub struct EngineOptions {
     pub notifications_json: Option<String>,
 }
 
-/// `json` read as the core's `T`, or `ENGINE_INVALID_JSON` naming the path under
+/// `json` read as the core's `T`, or `ENGINE_INVALID_INPUT` naming the path under
 /// `field` that is wrong.
-fn core_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn core_json<T: serde::de::DeserializeOwned>(
     json: &str,
     field: &str,
 ) -> Result<T, OrdersmithError> {

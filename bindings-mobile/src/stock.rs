@@ -3,7 +3,7 @@
 //! transfers between locations, returns to the shelf, quarantine, write-offs, cycle
 //! counts, safety stock and low-stock thresholds, stock policies (backorders,
 //! pre-orders), bundles, reservations made by hand, the reservation expiry sweep, and
-//! the views: every variant's balances, the movement journal, velocity and forecasts.
+//! the views: balances, the movement journal, velocity, forecasts and sourcing plans.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -14,6 +14,7 @@ use ordersmith::stock::{self as core, ReservationFilter, StockCommand};
 use crate::convert::{core_time, host_time};
 use crate::engine::Engine;
 use crate::errors::OrdersmithError;
+use crate::fulfilment::LineUnits;
 use crate::money::{core_money, currency, ExactDecimal, Money};
 use crate::order::Order;
 
@@ -220,6 +221,44 @@ impl Engine {
         let variant = VariantId::parse(variant)?;
         let levels = self.call(|e| e.with_stock(|ledger| ledger.levels(&variant)))??;
         Ok(variant_stock(levels))
+    }
+
+    /// A variant's balance at one location.
+    pub fn stock_level(
+        &self,
+        variant: String,
+        location: String,
+    ) -> Result<StockBalance, OrdersmithError> {
+        let (variant, location) = at(variant, location)?;
+        let level = self.call(|e| e.with_stock(|ledger| ledger.level(&variant, &location)))??;
+        Ok(balance(level))
+    }
+
+    /// Where confirming the order would take its stock from now, and why; `None` when
+    /// no line needs stock. Nothing is reserved: a shop owner sees the plan first.
+    pub fn sourcing_plan(&self, order_id: String) -> Result<Option<SourcingPlan>, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let plan = self.call(|e| e.sourcing_plan(&id))?;
+        Ok(plan.map(|p| SourcingPlan {
+            assignments: p
+                .assignments
+                .into_iter()
+                .map(|a| SourcedUnits {
+                    line_id: a.line.to_string(),
+                    location: a.location.to_string(),
+                    quantity: a.quantity,
+                })
+                .collect(),
+            unfilled: p
+                .unfilled
+                .into_iter()
+                .map(|u| LineUnits {
+                    line_id: u.line.to_string(),
+                    quantity: u.quantity,
+                })
+                .collect(),
+            explanation: p.explanation,
+        }))
     }
 
     /// Every tracked variant's balances, in variant id order: the stock sheet a shop
@@ -581,24 +620,47 @@ pub struct Forecast {
     pub suggested_quantity: u64,
 }
 
+/// One location's core level as the host sees it.
+fn balance(l: core::StockLevel) -> StockBalance {
+    StockBalance {
+        location: l.location.to_string(),
+        on_hand: l.on_hand,
+        reserved: l.reserved,
+        safety_stock: l.safety_stock,
+        available: l.available,
+        incoming: l.incoming,
+        quarantined: l.quarantined,
+        in_transit: l.in_transit,
+    }
+}
+
+/// Where confirming an order would take its stock from (`sourcing_plan`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SourcingPlan {
+    /// Units per line and location, in line order.
+    pub assignments: Vec<SourcedUnits>,
+    /// Units per line no location can ship.
+    pub unfilled: Vec<LineUnits>,
+    /// Sentences explaining the choice, for people.
+    pub explanation: Vec<String>,
+}
+
+/// Units of one line taken from one location.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SourcedUnits {
+    /// The order line.
+    pub line_id: String,
+    /// The location.
+    pub location: String,
+    /// Units.
+    pub quantity: u32,
+}
+
 /// A variant's core levels as the host sees them.
 fn variant_stock(levels: core::VariantLevels) -> VariantStock {
     VariantStock {
         variant: levels.variant.to_string(),
-        locations: levels
-            .locations
-            .into_iter()
-            .map(|l| StockBalance {
-                location: l.location.to_string(),
-                on_hand: l.on_hand,
-                reserved: l.reserved,
-                safety_stock: l.safety_stock,
-                available: l.available,
-                incoming: l.incoming,
-                quarantined: l.quarantined,
-                in_transit: l.in_transit,
-            })
-            .collect(),
+        locations: levels.locations.into_iter().map(balance).collect(),
         on_hand: levels.on_hand,
         reserved: levels.reserved,
         sellable: levels.sellable,

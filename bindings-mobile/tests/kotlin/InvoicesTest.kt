@@ -5,6 +5,7 @@ package dev.ordersmith.tests
 import dev.ordersmith.*
 import java.math.BigDecimal
 import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 
 val INVOICING = """{"seller": {"name": "Çay & Kahve Ticaret A.Ş.", "tax_id": "1234567890",
@@ -61,5 +62,27 @@ fun invoices() = Suite("invoices").apply {
         expectError<OrdersmithException.NotFound>("INVOICE_NOT_FOUND") { engine.document("INV-2026-999999") }
         val credit = engine.issueCreditNote(invoice.number, BigDecimal("10.00"), "goodwill")
         assertEquals(0, BigDecimal("10.00").compareTo(credit.due.amount))
+    }
+
+    test("invoicing set up after the shop started selling, and read back") {
+        val plain = Engine.inMemory(FixedClock(NOON))
+        assertEquals(null, plain.invoicingJson())
+        val order = plain.placeOrder(newOrder("INV-4", tea(1u)), null)
+        expectError<OrdersmithException.InvalidInput>("INVOICE_BAD_CONFIG") { plain.withInvoicing("{") }
+        expectError<OrdersmithException.InvalidInput>("INVOICE_BAD_CONFIG") {
+            plain.withInvoicing(INVOICING.replace("\"TR\"", "\"Turkey\""))
+        }
+        val invoicing = plain.withInvoicing(INVOICING)
+        val json = assertNotNull(invoicing.invoicingJson())
+        assertTrue(json.contains("Europe/Istanbul") && json.contains("invoice_number_format"), json)
+        assertEquals("INV-2026-000001", invoicing.issueInvoice(order.id).number)
+        // The first handle is unchanged; both see the same file.
+        assertEquals(null, plain.invoicingJson())
+        assertEquals(1, plain.orderDocuments(order.id).size)
+        expectError<OrdersmithException.Rejected>("INVOICE_NOT_CONFIGURED") {
+            plain.issueInvoice(plain.placeOrder(newOrder("INV-5", tea(1u)), null).id)
+        }
+        // What it reads back configures another engine the same way.
+        assertEquals(json, Engine.inMemory(null, EngineOptions(invoicingJson = json)).invoicingJson())
     }
 }

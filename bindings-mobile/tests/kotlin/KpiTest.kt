@@ -46,4 +46,26 @@ fun kpis() = Suite("kpis").apply {
         }
         expectError<OrdersmithException.NotFound>("KPI_UNKNOWN_TABLE") { engine.kpiCsv("nope", "Europe/Istanbul", null) }
     }
+
+    test("insights: what moved from one day to the next, and where from") {
+        val engine = Engine.inMemory(FixedClock(NOON), null)
+        shop(engine)
+        val yesterday = java.time.Instant.parse("2026-11-19T09:00:00Z")
+        engine.placeOrder(newOrder("Y-1", tea(1u)).copy(placedAt = yesterday), null)
+        for (i in 1..3) engine.placeOrder(newOrder("T-$i", tea(1u)).copy(channel = if (i == 1) "pos" else "web"), null)
+        val day = KpiQuery(grain = KpiGrain.DAY)
+        val found = engine.kpiInsights("Europe/Istanbul", day, 0.1)
+        val orders = found.single { it.kpi == "orders" }
+        assertEquals("2026-11-19" to "2026-11-20", orders.previousPeriod to orders.currentPeriod)
+        assertEquals(1.0 to 3.0, orders.previous to orders.current)
+        assertTrue(orders.sentence.isNotBlank())
+        assertEquals(2.0, orders.contributions.sumOf { it.amount }, 1e-9)
+        // A threshold above every change reports nothing.
+        assertTrue(engine.kpiInsights("Europe/Istanbul", day, 100.0).none { it.kpi == "orders" })
+
+        for (bad in listOf(-0.1, Double.NaN, Double.POSITIVE_INFINITY)) {
+            expectError<OrdersmithException.InvalidInput>("KPI_INVALID_THRESHOLD") { engine.kpiInsights("Europe/Istanbul", day, bad) }
+        }
+        expectError<OrdersmithException.InvalidInput>("KPI_UNKNOWN_TIME_ZONE") { engine.kpiInsights("Mars/Olympus", day, 0.1) }
+    }
 }

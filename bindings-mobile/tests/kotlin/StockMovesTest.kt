@@ -8,6 +8,7 @@ import dev.ordersmith.*
 import java.math.BigDecimal
 import java.time.Instant
 import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
@@ -317,5 +318,32 @@ fun stockMoves() = Suite("stock moves").apply {
         expectError<OrdersmithException.NotFound>("STOCK_UNKNOWN_VARIANT") { engine.forecast("TEA-1KG", 30u, 7u, 14u) }
         expectError<OrdersmithException.InvalidInput>("ID_EMPTY") { engine.salesVelocity("", 30u) }
         assertEquals(5, engine.journal(100u, 0u).size)
+    }
+
+    test("a sourcing preview reserves nothing; one location's level") {
+        val engine = Engine.inMemory(FixedClock(NOON))
+        shop(engine)
+        engine.registerVariant("CUP-BLUE")
+        engine.receive("CUP-BLUE", "ANK-1", 3u, null)
+        val cup = NewLine("CUP-BLUE", 1u, BigDecimal("45.00"), null)
+        val order = engine.placeOrder(newOrder("SP-1", tea(2u), cup), null)
+        val plan = assertNotNull(engine.sourcingPlan(order.id))
+        assertEquals(listOf(SourcedUnits("L1", "IST-1", 2u), SourcedUnits("L2", "ANK-1", 1u)), plan.assignments)
+        assertTrue(plan.unfilled.isEmpty())
+        assertTrue(plan.explanation.isNotEmpty())
+        assertEquals(0L, engine.stockLevels("TEA-500G").reserved)
+        assertEquals(OrderStatus.PENDING, engine.order(order.id).status)
+
+        val short = engine.placeOrder(newOrder("SP-2", tea(30u)), null)
+        assertEquals(listOf(LineUnits("L1", 10u)), assertNotNull(engine.sourcingPlan(short.id)).unfilled)
+        val untracked = engine.placeOrder(newOrder("SP-3", NewLine("GIFT-CARD", 1u, BigDecimal("100.00"), null)), null)
+        assertNull(engine.sourcingPlan(untracked.id))
+        expectError<OrdersmithException.NotFound>("ORDER_NOT_FOUND") { engine.sourcingPlan("order-999999") }
+        expectError<OrdersmithException.InvalidInput>("ID_EMPTY") { engine.sourcingPlan("") }
+
+        assertEquals(balance(engine, "TEA-500G", "IST-1"), engine.stockLevel("TEA-500G", "IST-1"))
+        assertEquals(3L, engine.stockLevel("CUP-BLUE", "ANK-1").onHand)
+        expectError<OrdersmithException.NotFound>("STOCK_UNKNOWN_LOCATION") { engine.stockLevel("TEA-500G", "NOWHERE") }
+        expectError<OrdersmithException.NotFound>("STOCK_UNKNOWN_VARIANT") { engine.stockLevel("TEA-1KG", "IST-1") }
     }
 }
