@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // The binding-parity table, generated from the code (never edited by hand):
 // every public operation of the Rust engine (and of the channels crate's intake,
-// push planner, webhook checks and parsers) with the Python and Node names that reach
-// it, and every error code with its Rust variant, Python class and Node class.
+// push planner, webhook checks and parsers) with the Python, Node and Kotlin names that
+// reach it, and every error code with its Rust variant, Python class and Node class.
+// (Kotlin's error cases are one per kind, whatever the code: see
+// bindings-mobile/src/errors.rs, which maps the core's classification.)
 //
 //   node scripts/parity.mjs           writes docs/parity.md
 //   node scripts/parity.mjs --check   fails if an operation or a code is missing in a
 //                                     binding, or docs/parity.md is out of date
 //
 // How a binding name is found: each exported binding function (Python: in a
-// `#[pymethods]` impl or marked `#[pyfunction]`; Node: marked `#[napi...]`) is followed
+// `#[pymethods]` impl or marked `#[pyfunction]`; Node: marked `#[napi...]`; Kotlin: in
+// a `#[uniffi::export]` impl or marked `#[uniffi::export]`) is followed
 // through the helper functions of its crate to the Rust operations it calls
 // (`.confirm_order(`, `::verify_shopify(`). A new `pub fn` in `impl Engine` therefore
 // fails the check until a binding calls it, or until EXEMPT below says why it has no
@@ -32,6 +35,8 @@ const rsFiles = (dir) =>
     .filter((f) => f.endsWith('.rs'))
     .map((f) => path.join(dir, f))
 
+const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+
 /** Rust operations with no binding method of their own, and why. */
 const EXEMPT = {
   'Intake::import': 'bindings import payloads (import_payload parses, then calls it)',
@@ -42,7 +47,7 @@ const EXEMPT = {
 
 /** The RMA steps Python reaches under their own names, each building its
  * `ReturnCommand` for `execute_return` (so the call the script follows is that one). */
-function returnSteps() {
+function returnSteps(lang = 'Python') {
   const steps = {
     request_return: 'Request',
     override_return: 'Override',
@@ -58,7 +63,7 @@ function returnSteps() {
   return Object.fromEntries(
     Object.entries(steps).map(([name, variant]) => [
       `Engine::${name}`,
-      `Python's ${name} builds ReturnCommand::${variant} and runs it through execute_return`,
+      `${lang}'s ${lang === 'Kotlin' ? camel(name) : name} builds ReturnCommand::${variant} and runs it through execute_return`,
     ]),
   )
 }
@@ -74,6 +79,37 @@ const EXEMPT_IN = {
     ...returnSteps(),
   },
   node: {},
+  kotlin: {
+    'Engine::record_payment': 'Kotlin takes an amount in the order currency (recordPayment calls record_payment_amount)',
+    'Engine::record_refund': 'Kotlin takes an amount in the order currency (recordRefund calls record_refund_amount)',
+    'Engine::execute': 'Kotlin has one method per command',
+    'Engine::list_orders': 'Kotlin pages with listOrders and listOrdersPage (list_orders_page)',
+    'Engine::list_all_orders': 'Kotlin walks pages with listOrdersPage and its cursor (a phone shows a page at a time)',
+    'Engine::edit_order': 'Kotlin edits with the flat input shape (editOrder calls edit_order_input)',
+    'Engine::expire_reservations': 'Kotlin sweeps with sweepExpiredReservations, which returns the same outcome and the orders it touched',
+    'Engine::in_memory': 'Kotlin\'s inMemory is a private in-memory SQLite database (the store a phone uses), not the core\'s memory store',
+    'Engine::config': 'Kotlin gives its options to open and inMemory (EngineOptions); what they set is read back per part (invoicing, ship-by)',
+    'Engine::store': 'the mobile engine owns its SQLite store; a phone reads and writes it through the engine',
+    ...returnSteps('Kotlin'),
+    ...channelsOnServers(),
+  },
+}
+
+/** The channels crate is not in the mobile binding: intake, webhooks and stock pushes
+ * run where the channels can reach the shop (a server taking webhooks and polling
+ * APIs, in Rust, Python or Node); a phone works on the orders they import. */
+function channelsOnServers() {
+  const why = 'channel intake, webhooks and stock pushes run on a server the channels can reach; a phone works on the orders they import'
+  return Object.fromEntries(
+    [
+      'Intake::import_events', 'Intake::import_payload', 'Intake::new', 'intake::changed_since_last_push',
+      'intake::mark_pushed', 'StockPushPlanner::acknowledge', 'StockPushPlanner::in_flight',
+      'StockPushPlanner::new', 'StockPushPlanner::next_allowed', 'StockPushPlanner::plan',
+      'StockPushPlanner::target', 'StockPushPlanner::throttled', 'webhook::verify_api_key',
+      'webhook::verify_basic', 'webhook::verify_ebay', 'webhook::verify_shopify',
+      'webhook::verify_woocommerce', 'adapters::parse_order', 'claims::parse_events',
+    ].map((op) => [op, why]),
+  )
 }
 
 /** `(name, start)` of every `fn` item and its body text up to the next `fn` item. */
@@ -120,10 +156,16 @@ function rustOps() {
   return ops
 }
 
-const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
 
 /** Exported name of a binding function, or null when it is not exported. */
 function exportedName(lang, f, inPymethods) {
+  if (lang === 'kotlin') {
+    // uniffi exports every method of an exported impl, and free functions marked so;
+    // Kotlin's name is the camel-cased Rust name.
+    const attrs = f.attrs.split(/\n\s*\n|[;}]\n/).pop()
+    if (inPymethods || /#\[uniffi::export\b/.test(attrs)) return camel(f.name)
+    return null
+  }
   if (lang === 'python') {
     const attrs = f.attrs.split(/\n\s*\n|\}\n/).pop()
     const named = attrs.match(/#\[pyo3\([^\]]*name = "(\w+)"/)
@@ -149,13 +191,22 @@ function bindingNames(lang, dir, ops) {
     const text = read(file)
     // Spans of #[pymethods] impl blocks.
     const spans = []
-    for (const m of text.matchAll(/#\[pymethods\]\s*\nimpl[^{]*\{/g)) {
+    const exportedImpl = lang === 'kotlin' ? /#\[uniffi::export[^\]]*\]\s*\nimpl[^{]*\{/g : /#\[pymethods\]\s*\nimpl[^{]*\{/g
+    for (const m of text.matchAll(exportedImpl)) {
       const end = text.indexOf('\n}\n', m.index)
       spans.push([m.index, end < 0 ? text.length : end])
     }
     for (const f of functions(text)) {
       const inPy = spans.some(([a, b]) => f.start > a && f.start < b)
       all.push({ ...f, file, exported: exportedName(lang, f, inPy) })
+    }
+  }
+  // `use ordersmith::engine::{Engine as CoreEngine}`: a call `CoreEngine::new(` is
+  // `Engine::new`.
+  const alias = new Map()
+  for (const file of rsFiles(dir)) {
+    for (const u of read(file).matchAll(/^use [^;]*;/gms)) {
+      for (const m of u[0].matchAll(/\b(\w+) as (\w+)\b/g)) alias.set(m[2], m[1])
     }
   }
   const local = new Map()
@@ -173,7 +224,8 @@ function bindingNames(lang, dir, ops) {
     [...body.matchAll(/(?:(\w+)::|(\.)\s*)?\b(\w+)\s*(?:::<[^>]*>)?\(/g)]
       .filter((m) => !pyImport(m, body.slice(m.index + m[0].length, m.index + m[0].length + 20)))
       .map((m) => [m[1] ?? m[2] ?? '', m[3]])
-  const matches = (op, [qualifier]) => {
+  const matches = (op, [written]) => {
+    const qualifier = alias.get(written) ?? written
     const type = op.split('::')[0]
     const isModule = type[0] === type[0].toLowerCase()
     if (qualifier === '.') return !isModule && !op.endsWith('::new')
@@ -235,38 +287,41 @@ function build() {
   const ops = rustOps()
   const py = bindingNames('python', 'bindings-python/src', ops)
   const js = bindingNames('node', 'bindings-node/src', ops)
+  const kt = bindingNames('kotlin', 'bindings-mobile/src', ops)
   const missing = []
   const stale = []
   const lines = [
     '# Binding parity',
     '',
     'Generated by `node scripts/parity.mjs` from the Rust sources of the engine, the',
-    'channels crate and the bindings; `scripts/test --node` fails when an operation or an',
-    'error code has no Python or Node name, or when this file is out of date. Do not edit.',
+    'channels crate and the bindings; `scripts/test --node` fails when an operation has no',
+    'Python, Node or Kotlin name (or an exemption saying why), when an error code has no',
+    'Python or Node class, or when this file is out of date. Do not edit.',
     '',
     '## Operations',
     '',
-    '| Rust | defined in | Python | Node |',
-    '|---|---|---|---|',
+    '| Rust | defined in | Python | Node | Kotlin |',
+    '|---|---|---|---|---|',
   ]
   for (const [op, file] of [...ops].sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]))) {
     const p = [...(py.get(op) ?? [])].sort()
     const n = [...(js.get(op) ?? [])].sort()
+    const k = [...(kt.get(op) ?? [])].sort()
     const cell = (names, lang) => {
       const exempt = EXEMPT[op] ?? EXEMPT_IN[lang][op]
       if (names.length) {
         // An exemption for something a binding now reaches is stale: drop it.
-        if (EXEMPT_IN[lang][op] || (EXEMPT[op] && p.length && n.length)) {
+        if (EXEMPT_IN[lang][op] || (EXEMPT[op] && p.length && n.length && k.length)) {
           const where = EXEMPT[op] ? 'EXEMPT' : `EXEMPT_IN.${lang}`
           if (!stale.includes(`${op} (${where})`)) stale.push(`${op} (${where})`)
         }
         return names.map((x) => `\`${x}\``).join(', ')
       }
       if (exempt) return `— (${exempt})`
-      missing.push(`${op}: no ${lang === 'python' ? 'Python' : 'Node'} binding`)
+      missing.push(`${op}: no ${{ python: 'Python', node: 'Node', kotlin: 'Kotlin' }[lang]} binding`)
       return '**missing**'
     }
-    lines.push(`| \`${op}\` | \`${file}\` | ${cell(p, 'python')} | ${cell(n, 'node')} |`)
+    lines.push(`| \`${op}\` | \`${file}\` | ${cell(p, 'python')} | ${cell(n, 'node')} | ${cell(k, 'kotlin')} |`)
   }
   const variants = rustVariants()
   const pyClass = pythonClasses()
@@ -294,7 +349,7 @@ if (process.argv.includes('--check')) {
     console.error(`binding parity: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`)
     process.exit(1)
   }
-  console.log('binding parity: every operation and error code is bound in Python and Node')
+  console.log('binding parity: every operation is bound in Python, Node and Kotlin, every error code in Python and Node')
 } else {
   fs.writeFileSync(target, text)
   console.log(`wrote docs/parity.md${missing.length ? ` (${missing.length} missing: ${missing.join('; ')})` : ''}`)
