@@ -256,5 +256,6 @@ pub(crate) fn engine_config(
     if let Some(json) = options.notifications_json {
         config.notifications = Some(core_json(&json, "notifications_json")?);
     }
+    config.validate()?;
     Ok(config)
 }

@@ -103,7 +103,7 @@ impl EngineOptions {
             ),
         };
         let defaults = EngineConfig::default();
-        Ok(EngineConfig {
+        let config = EngineConfig {
             reserve_on_confirm: self
                 .reserve_on_confirm
                 .unwrap_or(defaults.reserve_on_confirm),
@@ -144,7 +144,9 @@ impl EngineOptions {
                 }
             },
             ..defaults
-        })
+        };
+        config.validate().map_err(|e| Failure::core(&e))?;
+        Ok(config)
     }
 }
 

@@ -116,5 +116,8 @@ test('times need an offset; unknown option names are refused', async () => {
   assert.equal(naive.code, 'ENGINE_INVALID_INPUT')
   assert.match(naive.message, /naive time refused/)
   assert.throws(() => ordersmith.Engine.inMemory({ reserveOnConfirn: true }), { code: 'ENGINE_INVALID_INPUT' })
+  // A transit range that ends before it begins.
+  assert.throws(() => ordersmith.Engine.inMemory({ transitDays: [5, 2] }), (e) => e.code === 'ENGINE_INVALID_INPUT' && /transit_days/.test(e.message))
+  ordersmith.Engine.inMemory({ transitDays: [2, 2] })
   await assert.rejects(engine.confirmOrder('order-1', { idempotency_key: 'x' }), { code: 'ENGINE_INVALID_INPUT' })
 })

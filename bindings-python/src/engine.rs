@@ -140,7 +140,7 @@ fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
         "on_reservation_expiry",
         on_expiry.as_deref().unwrap_or("hold"),
     )?;
-    Ok(EngineConfig {
+    let config = EngineConfig {
         reserve_on_confirm,
         sourcing,
         allow_split,
@@ -177,7 +177,11 @@ fn config(py: Python<'_>, args: EngineArgs<'_, '_>) -> PyResult<EngineConfig> {
             None => ordersmith::returns::ReturnPolicy::default(),
         },
         ..EngineConfig::default()
-    })
+    };
+    config
+        .validate()
+        .map_err(|e| crate::errors::core_error(py, &e))?;
+    Ok(config)
 }
 
 impl PyEngine {

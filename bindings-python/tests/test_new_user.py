@@ -282,3 +282,10 @@ def test_the_example_keeps_the_database_it_was_given(tmp_path: Path) -> None:
     sqlite3.connect(other).execute("CREATE TABLE notes (t TEXT)").connection.commit()
     assert "not an ordersmith one" in _day(str(other)).stderr
 
+
+def test_a_transit_range_that_ends_before_it_begins_is_refused_at_open() -> None:
+    with pytest.raises(ordersmith.EngineInputError) as info:
+        ordersmith.Engine.in_memory(transit_days=(5, 2))
+    assert info.value.code == "ENGINE_INVALID_INPUT"
+    assert info.value.details["field"] == "transit_days"
+    ordersmith.Engine.in_memory(transit_days=(2, 2))

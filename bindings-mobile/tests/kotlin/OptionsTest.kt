@@ -155,8 +155,13 @@ fun options() = Suite("engine options").apply {
         expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") {
             Engine.inMemory(null, EngineOptions(notificationsJson = """{"channel": ["email"]}"""))
         }
-        // Transit days are taken as given.
+        // Transit days are taken as given, unless the fewest exceed the most.
         Engine.inMemory(null, EngineOptions(transitDays = TransitDays(2u, 5u)))
+        Engine.inMemory(null, EngineOptions(transitDays = TransitDays(3u, 3u)))
+        val reversed = expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") {
+            Engine.inMemory(null, EngineOptions(transitDays = TransitDays(5u, 2u)))
+        }
+        assertTrue(reversed.detailsJson.contains("transit_days"), reversed.detailsJson)
     }
 
     test("the due list: what must ship within the margin, most urgent first, late flagged") {

@@ -369,6 +369,31 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// Checks what the types alone cannot: a transit range whose fewest days exceed its
+    /// most would give delivery estimates that end before they begin. Bindings call it
+    /// on the options a host passes, so a bad range is `ENGINE_INVALID_INPUT` at open
+    /// rather than a wrong estimate later.
+    ///
+    /// ```
+    /// use ordersmith::engine::EngineConfig;
+    ///
+    /// assert!(EngineConfig::default().validate().is_ok());
+    /// let reversed = EngineConfig { transit_days: (5, 2), ..EngineConfig::default() };
+    /// assert_eq!(reversed.validate().unwrap_err().code(), "ENGINE_INVALID_INPUT");
+    /// ```
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let (fewest, most) = self.transit_days;
+        if fewest > most {
+            return Err(EngineError::InvalidInput {
+                field: "transit_days",
+                reason: "the fewest transit days exceed the most",
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The facade: orders and stock in, events and effects out, through the ports.
 ///
 /// Writes go through one writer per engine (a mutex, like a single-threaded state
