@@ -3,46 +3,22 @@
 //! `Confirm`: one change set, one commit) and acknowledged only once its commit is
 //! durable: issue 9, goal 4's 8 writers, timed by hand on a fresh file, without
 //! criterion's warm-up and sampling, so `strace -f -c` and `perf` can watch one run.
+//! The engine and the order are the store benchmarks' (`benches/stores_common.rs`).
 //!
 //! Run: `cargo run --release -p ordersmith-sqlite --example writers -- [WRITERS] [ORDERS_PER_WRITER] [full|normal]`
 //! (defaults 8, 6000, full).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[allow(dead_code)]
+#[path = "../../../benches/stores_common.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
-use ordersmith::engine::{CommandContext, Engine};
-use ordersmith::ids::{ChannelId, LocationId, VariantId};
-use ordersmith::money::{Currency, Money};
-use ordersmith::order::{NewLine, NewOrder, OrderCommand};
-use ordersmith::ports::memory::{FixedClock, SequentialIds};
-use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+use ordersmith::engine::CommandContext;
+use ordersmith::order::OrderCommand;
 use ordersmith_sqlite::{SqliteOptions, SqliteStore, Synchronous};
-use rust_decimal::Decimal;
-
-fn new_order() -> NewOrder {
-    let try_ = Currency::parse("TRY").unwrap();
-    NewOrder::new(
-        ChannelId::parse("web").unwrap(),
-        Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
-        try_,
-        vec![
-            NewLine::new(
-                VariantId::parse("SHIRT-M").unwrap(),
-                2,
-                Money::parse("199.90", try_).unwrap(),
-            )
-            .with_tax("KDV", Decimal::new(20, 2)),
-            NewLine::new(
-                VariantId::parse("MUG").unwrap(),
-                1,
-                Money::parse("89.50", try_).unwrap(),
-            )
-            .with_tax("KDV", Decimal::new(20, 2)),
-        ],
-    )
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,39 +35,8 @@ fn main() {
         ..SqliteOptions::default()
     };
     let store = Arc::new(SqliteStore::open_with(dir.path().join("shop.db"), options).unwrap());
-    let engine = Engine::new(
-        store.clone(),
-        store,
-        Arc::new(FixedClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap(),
-        )),
-        Arc::new(SequentialIds::new()),
-    );
-    let ist = LocationId::parse("IST").unwrap();
-    let mut setup = vec![StockCommand::AddLocation {
-        location: Location::new(
-            ist.clone(),
-            "Istanbul DC",
-            1,
-            "TR-34",
-            LocationKind::Warehouse,
-        ),
-    }];
-    for sku in ["SHIRT-M", "MUG"] {
-        let variant = VariantId::parse(sku).unwrap();
-        setup.push(StockCommand::RegisterVariant {
-            variant: variant.clone(),
-            policy: StockPolicy::Deny,
-        });
-        setup.push(StockCommand::Receive {
-            variant,
-            location: ist.clone(),
-            quantity: 1_000_000_000,
-            reference: None,
-        });
-    }
-    engine.stock_batch(setup).unwrap();
-    let new = new_order();
+    let engine = common::engine(store.clone(), store);
+    let new = common::new_order();
     let ctx = CommandContext::system();
     let start = Instant::now();
     std::thread::scope(|s| {
