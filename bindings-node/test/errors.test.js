@@ -119,5 +119,9 @@ test('times need an offset; unknown option names are refused', async () => {
   // A transit range that ends before it begins.
   assert.throws(() => ordersmith.Engine.inMemory({ transitDays: [5, 2] }), (e) => e.code === 'ENGINE_INVALID_INPUT' && /transit_days/.test(e.message))
   ordersmith.Engine.inMemory({ transitDays: [2, 2] })
+  // A reservation time-to-live past the core's 30 days, as Python and Kotlin refuse it.
+  assert.throws(() => ordersmith.Engine.inMemory({ reservationTtlMinutes: 31 * 24 * 60 }), (e) => e.code === 'ENGINE_INVALID_INPUT' && /reservation_ttl/.test(e.message))
+  assert.throws(() => ordersmith.Engine.inMemory({ reservationTtlMinutesByChannel: { web: 31 * 24 * 60 } }), { code: 'ENGINE_INVALID_INPUT' })
+  ordersmith.Engine.inMemory({ reservationTtlMinutes: 30 * 24 * 60 })
   await assert.rejects(engine.confirmOrder('order-1', { idempotency_key: 'x' }), { code: 'ENGINE_INVALID_INPUT' })
 })

@@ -371,18 +371,35 @@ impl Default for EngineConfig {
 
 impl EngineConfig {
     /// Checks what the types alone cannot: a transit range whose fewest days exceed its
-    /// most would give delivery estimates that end before they begin. Bindings call it
-    /// on the options a host passes, so a bad range is `ENGINE_INVALID_INPUT` at open
-    /// rather than a wrong estimate later.
+    /// most would give delivery estimates that end before they begin, and a reservation
+    /// time-to-live must be longer than zero and at most
+    /// [`crate::order::limits::MAX_RESERVATION_TTL_MINUTES`] (30 days), the limit an
+    /// order's own time-to-live has. Bindings call it on the options a host passes, so a
+    /// bad option is `ENGINE_INVALID_INPUT` at open rather than a wrong answer later.
     ///
     /// ```
+    /// use chrono::TimeDelta;
     /// use ordersmith::engine::EngineConfig;
     ///
     /// assert!(EngineConfig::default().validate().is_ok());
     /// let reversed = EngineConfig { transit_days: (5, 2), ..EngineConfig::default() };
     /// assert_eq!(reversed.validate().unwrap_err().code(), "ENGINE_INVALID_INPUT");
+    /// let forever = EngineConfig { reservation_ttl: Some(TimeDelta::days(31)), ..EngineConfig::default() };
+    /// assert_eq!(forever.validate().unwrap_err().code(), "ENGINE_INVALID_INPUT");
     /// ```
     pub fn validate(&self) -> Result<(), EngineError> {
+        let longest =
+            TimeDelta::minutes(i64::from(crate::order::limits::MAX_RESERVATION_TTL_MINUTES));
+        let mut ttls = self
+            .reservation_ttl
+            .iter()
+            .chain(self.reservation_ttl_by_channel.values().flatten());
+        if ttls.any(|ttl| *ttl <= TimeDelta::zero() || *ttl > longest) {
+            return Err(EngineError::InvalidInput {
+                field: "reservation_ttl",
+                reason: "must be longer than zero and at most 30 days",
+            });
+        }
         let (fewest, most) = self.transit_days;
         if fewest > most {
             return Err(EngineError::InvalidInput {
