@@ -9,7 +9,9 @@
 //! - **Group commit** (ADR 0013). Change sets submitted while another group syncs are
 //!   saved by one `BEGIN IMMEDIATE` ... `COMMIT` (one fsync); a refused one (stale
 //!   version, taken key) is rolled back alone (the group is then saved again with a
-//!   savepoint per change set); every waiter is answered once the COMMIT returned.
+//!   savepoint per change set); every waiter is answered once the COMMIT returned. A
+//!   leader lets the last group's writers catch up: what they queue while it applies
+//!   its group joins it, and it waits for the rest up to half the last COMMIT.
 //! - **Packed documents** (migration 6). Snapshots, events, outbox records, fingerprints
 //!   and stock log entries are zstd frames against a fixed dictionary; an order event's
 //!   outbox record refers to the event instead of repeating it, and since migration 7
@@ -57,6 +59,7 @@ macro_rules! order_columns {
 }
 
 mod codec;
+mod gather;
 mod placed;
 mod records;
 mod schema;
@@ -65,7 +68,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
@@ -197,6 +201,8 @@ pub struct SqliteStore {
     queue: Mutex<CommitQueue>,
     /// Signalled when a group commit has decided its change sets.
     decided: Condvar,
+    /// Signalled when a writer a gathering leader waits for has queued its change set.
+    gathered: Condvar,
 }
 
 /// The group-commit queue: change sets in submission order, and whether a thread is
@@ -205,6 +211,8 @@ pub struct SqliteStore {
 struct CommitQueue {
     waiting: Vec<Queued>,
     leading: bool,
+    /// Which writers the next leader may wait for while it applies its group.
+    gathering: gather::Gathering,
 }
 
 /// One submitted change set and, once packed, its documents.
@@ -223,6 +231,8 @@ struct Queued {
     packing: bool,
     ticket: CommitTicket,
     after: Option<CommitTicket>,
+    /// The thread that submitted it: a writer the next group may wait for.
+    submitter: ThreadId,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -294,6 +304,7 @@ impl SqliteStore {
             ids: IdBlocks::default(),
             queue: Mutex::new(CommitQueue::default()),
             decided: Condvar::new(),
+            gathered: Condvar::new(),
             conn: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             busy_timeout: options.busy_timeout,
@@ -968,6 +979,7 @@ impl Drop for Leader<'_> {
     fn drop(&mut self) {
         if let Ok(mut queue) = self.0.queue.lock() {
             queue.leading = false;
+            queue.gathering.end();
         }
         self.0.decided.notify_all();
     }
@@ -986,16 +998,18 @@ impl SqliteStore {
     ///
     /// Gives the group back, for the caller to free once it no longer leads: freeing
     /// the change sets is no work for the write lock.
-    fn commit_group(&self, mut group: Vec<Queued>) -> Vec<Queued> {
+    ///
+    /// With a `gathering` limit the group grows while it is applied: change sets queued
+    /// meanwhile join the transaction, and once everything taken is applied the leader
+    /// waits up to the limit for the last group's writers still out (see [`gather`]).
+    fn commit_group(&self, mut group: Vec<Queued>, gathering: Option<Duration>) -> Vec<Queued> {
         if group.is_empty() {
             return group;
         }
         // Change sets whose submitters have not come to wait yet, packed before the
         // transaction begins.
-        for queued in group.iter_mut().filter(|q| q.packed.is_none()) {
-            queued.packed = Some(PackedSet::pack(&queued.changes));
-        }
-        let outcomes = self.apply_group(&group);
+        pack_unpacked(&mut group);
+        let outcomes = self.apply_group(&mut group, gathering);
         for (queued, outcome) in group.iter_mut().zip(outcomes) {
             // Freed by its submitter, on the thread that allocated it.
             queued.ticket.give_back(std::mem::take(&mut queued.changes));
@@ -1004,14 +1018,21 @@ impl SqliteStore {
         group
     }
 
-    fn apply_group(&self, group: &[Queued]) -> Vec<Result<(), StoreError>> {
+    fn apply_group(
+        &self,
+        group: &mut Vec<Queued>,
+        gathering: Option<Duration>,
+    ) -> Vec<Result<(), StoreError>> {
         // Declared before the connection's guard, so dropped after it.
         let mut ahead = ReservedAhead::wanted(&self.ids);
         let mut conn = match self.lock() {
             Ok(conn) => conn,
             Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
         };
-        match self.try_group(&mut conn, group, &mut ahead, Isolation::None) {
+        let first = self.try_group(&mut conn, group, &mut ahead, Isolation::None(gathering));
+        // However the first try ended, the group grows no more.
+        self.stop_gathering();
+        match first {
             Tried::Decided(outcomes) => outcomes,
             Tried::Refused(at, refusal) => {
                 // Undone with the transaction; applied again, each change set in its
@@ -1035,7 +1056,7 @@ impl SqliteStore {
     fn try_group(
         &self,
         conn: &mut Connection,
-        group: &[Queued],
+        group: &mut Vec<Queued>,
         ahead: &mut ReservedAhead<'_>,
         isolation: Isolation,
     ) -> Tried {
@@ -1055,12 +1076,31 @@ impl SqliteStore {
                 Ok(st) => st,
                 Err(e) => return all(e),
             };
-            for (at, queued) in group.iter().enumerate() {
+            let mut at = 0;
+            // When a gathering leader ran out of change sets first: it waits for more
+            // up to its limit from then.
+            let mut deadline = None;
+            loop {
+                let Some(queued) = group.get(at) else {
+                    // Everything taken is applied: while gathering, the change sets
+                    // queued since (waiting for them up to the deadline) join.
+                    let Isolation::None(Some(limit)) = isolation else {
+                        break;
+                    };
+                    let deadline = *deadline.get_or_insert_with(|| Instant::now() + limit);
+                    let mut more = self.gather_more(deadline);
+                    if more.is_empty() {
+                        break;
+                    }
+                    pack_unpacked(&mut more);
+                    group.append(&mut more);
+                    continue;
+                };
                 let outcome = if predecessor_refused(queued, group, &outcomes) {
                     Err(CommitTicket::refused_after_predecessor())
                 } else {
                     match &isolation {
-                        Isolation::None => match self.apply_straight(&tx, &mut st, queued) {
+                        Isolation::None(_) => match self.apply_straight(&tx, &mut st, queued) {
                             Straight::Saved => Ok(()),
                             Straight::Unwritten(e) => Err(e),
                             // Dropping `tx` rolls the whole group back.
@@ -1073,13 +1113,21 @@ impl SqliteStore {
                     }
                 };
                 outcomes.push(outcome);
+                at += 1;
             }
         }
         if outcomes.iter().all(Result::is_err) {
             // Nothing to save: dropping `tx` rolls back.
             return Tried::Decided(outcomes);
         }
-        if let Err(e) = tx.commit() {
+        // What the COMMIT (its sync) takes is what gathering may spend waiting for
+        // writers to share it.
+        let syncing = Instant::now();
+        let committed = tx.commit();
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.gathering.committed(syncing.elapsed());
+        }
+        if let Err(e) = committed {
             let e = store_error("committing")(e);
             return Tried::Decided(
                 outcomes
@@ -1174,8 +1222,10 @@ impl SqliteStore {
 /// a refusal pays for them, once more.
 enum Isolation {
     /// Straight into the transaction: the first refusal that wrote something ends the
-    /// try ([`Tried::Refused`]), and the transaction is rolled back.
-    None,
+    /// try ([`Tried::Refused`]), and the transaction is rolled back. With a limit,
+    /// change sets queued meanwhile join the group, and once all are applied the
+    /// leader waits for more up to the limit (see [`gather`]).
+    None(Option<Duration>),
     /// Each change set in its own savepoint, so a refusal is rolled back alone; the
     /// change set at the index is refused with the error of the first try, without
     /// being applied again (the change sets before it are the same, so it would be
@@ -1199,6 +1249,14 @@ enum Straight {
     Unwritten(StoreError),
     /// Refused midway: the transaction holds part of it.
     Refused(StoreError),
+}
+
+/// Packs the change sets of `group` still unpacked (their submitters have not come to
+/// wait yet).
+fn pack_unpacked(group: &mut [Queued]) {
+    for queued in group.iter_mut().filter(|q| q.packed.is_none()) {
+        queued.packed = Some(PackedSet::pack(&queued.changes));
+    }
 }
 
 fn unpacked() -> StoreError {
@@ -1268,6 +1326,10 @@ impl SqliteStore {
         own.changes = changes;
         own.packed = Some(packed);
         own.packing = false;
+        let submitter = own.submitter;
+        if queue.gathering.arrived(submitter) {
+            self.gathered.notify_one();
+        }
         // Waiters held by this change set (no group being committed, and none packed
         // ahead of it: the queue's head was not ready) may lead now. Otherwise nobody
         // waits for it: the group being committed wakes every waiter when it ends, and
@@ -1277,6 +1339,50 @@ impl SqliteStore {
             self.decided.notify_all();
         }
         Ok(queue)
+    }
+
+    /// While a leader gathers (see [`gather`]): takes the change sets queued since its
+    /// group was taken, up to the first one still being packed, waiting for them until
+    /// `deadline` while an awaited writer has not arrived. Empty when nothing is ready
+    /// and the gathering is over.
+    ///
+    /// What is ready joins even past the deadline (taking it is cheaper than leaving it
+    /// for the next sync: measured, stopping at the deadline lost the gain). The group
+    /// cannot grow for ever: a writer waits for its change set's outcome before it
+    /// submits another, and a pipelined batch call keeps at most two in flight, so a
+    /// group holds at most about two change sets a thread.
+    fn gather_more(&self, deadline: Instant) -> Vec<Queued> {
+        let Ok(mut queue) = self.queue.lock() else {
+            return Vec::new();
+        };
+        loop {
+            let ready = queue
+                .waiting
+                .iter()
+                .position(|q| q.packing)
+                .unwrap_or(queue.waiting.len());
+            if ready > 0 {
+                let more: Vec<Queued> = queue.waiting.drain(..ready).collect();
+                queue.gathering.taken_more(more.iter().map(|q| q.submitter));
+                return more;
+            }
+            let now = Instant::now();
+            if !queue.gathering.waiting() || now >= deadline {
+                queue.gathering.end();
+                return Vec::new();
+            }
+            queue = match self.gathered.wait_timeout(queue, deadline - now) {
+                Ok((queue, _)) => queue,
+                Err(_) => return Vec::new(),
+            };
+        }
+    }
+
+    /// Ends a gathering however the group's first try ended.
+    fn stop_gathering(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.gathering.end();
+        }
     }
 
     /// Reserves `size` ids of `kind` in the database, in a transaction of its own, and
@@ -1588,6 +1694,7 @@ impl Store for SqliteStore {
                 packing: false,
                 ticket: ticket.clone(),
                 after: after.cloned(),
+                submitter: std::thread::current().id(),
             }),
             Err(_) => return CommitTicket::done(Err(queue_poisoned())),
         }
@@ -1636,14 +1743,29 @@ impl Store for SqliteStore {
                 continue;
             }
             // No group is being committed: this thread commits everything queued up to
-            // the first change set still being packed, its own among it.
+            // the first change set still being packed, its own among it, and what the
+            // last group's writers queue while it applies that (see `gather`).
             queue.leading = true;
             let group: Vec<Queued> = queue.waiting.drain(..ready).collect();
+            // An in-memory database has no sync to share, and its reads wait for the
+            // writing connection: it never gathers.
+            let gathering = match &mut *queue {
+                CommitQueue { .. } if self.path.is_none() => None,
+                CommitQueue {
+                    waiting, gathering, ..
+                } => gathering.begin(|thread| {
+                    group
+                        .iter()
+                        .chain(waiting.iter())
+                        .any(|q| q.submitter == thread)
+                }),
+            };
+            queue.gathering.taken(group.iter().map(|q| q.submitter));
             drop(queue);
             let empty = group.is_empty();
             let decided = {
                 let _leader = Leader(self);
-                self.commit_group(group)
+                self.commit_group(group, gathering)
             };
             drop(decided);
             if empty && ticket.outcome().is_none() {
@@ -1924,5 +2046,123 @@ mod tests {
             serde_json::to_string(&doc).unwrap(),
             serde_json::to_string(&expected).unwrap()
         );
+    }
+}
+
+#[cfg(test)]
+mod gathering_tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn counts(store: &SqliteStore) -> gather::GatherCounts {
+        store.queue.lock().unwrap().gathering.counts
+    }
+
+    /// A leader whose last group's writer has not queued again waits for it inside its
+    /// transaction, and that writer's change set is saved by the same COMMIT.
+    #[test]
+    fn a_leader_waits_for_the_last_groups_writer_and_saves_its_change_set_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("shop.db")).unwrap());
+        // Long enough that only the writer's arrival can end the wait.
+        store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
+        store.commit(ChangeSet::default()).unwrap();
+        let leader = {
+            let store = store.clone();
+            std::thread::spawn(move || store.commit(ChangeSet::default()))
+        };
+        let started = Instant::now();
+        while !store.queue.lock().unwrap().gathering.waiting() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never gathered"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let arrived = Instant::now();
+        store.commit(ChangeSet::default()).unwrap();
+        leader.join().unwrap().unwrap();
+        // Woken by the writer's arrival, not by the end of its limit.
+        assert!(arrived.elapsed() < Duration::from_secs(20));
+        let counts = counts(&store);
+        assert_eq!(
+            (
+                counts.groups,
+                counts.change_sets,
+                counts.waits,
+                counts.joined,
+                counts.vain
+            ),
+            (2, 3, 1, 1, 0),
+            "{counts:?}"
+        );
+    }
+
+    /// A change set that joins a gathering group and is refused there is refused
+    /// alone: the group is applied again with savepoints, and the leader's own change
+    /// set is saved.
+    #[test]
+    fn a_refusal_among_gathered_change_sets_refuses_only_itself() {
+        use ordersmith_store_conformance::fixtures;
+        let placed = |id: &str| ChangeSet {
+            orders: vec![fixtures::new_order_change(id, "web", fixtures::start())],
+            ..ChangeSet::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("shop.db")).unwrap());
+        store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
+        store.commit(placed("o-1")).unwrap();
+        let leader = {
+            let store = store.clone();
+            std::thread::spawn(move || store.commit(placed("o-2")))
+        };
+        let started = Instant::now();
+        while !store.queue.lock().unwrap().gathering.waiting() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never gathered"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // o-1 again: a stale new order, refused after the leader's o-2 was applied.
+        let refused = store.commit(placed("o-1"));
+        assert!(
+            matches!(refused, Err(StoreError::Conflict { .. })),
+            "{refused:?}"
+        );
+        leader.join().unwrap().unwrap();
+        let counts = counts(&store);
+        assert_eq!((counts.groups, counts.joined), (2, 1), "{counts:?}");
+        for id in ["o-1", "o-2"] {
+            let order = store.load_order(&OrderId::parse(id).unwrap()).unwrap();
+            assert_eq!(order.map(|o| o.version), Some(1), "{id}");
+        }
+    }
+
+    /// A lone writer commits group after group without ever waiting.
+    #[test]
+    fn a_lone_writer_never_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("shop.db")).unwrap();
+        store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
+        for _ in 0..20 {
+            store.commit(ChangeSet::default()).unwrap();
+        }
+        let counts = counts(&store);
+        assert_eq!((counts.groups, counts.waits), (20, 0), "{counts:?}");
+    }
+
+    /// An in-memory database has no sync to share: it never gathers.
+    #[test]
+    fn an_in_memory_database_never_gathers() {
+        let store = Arc::new(SqliteStore::in_memory().unwrap());
+        store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
+        store.commit(ChangeSet::default()).unwrap();
+        let other = store.clone();
+        std::thread::spawn(move || other.commit(ChangeSet::default()))
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(counts(&store).waits, 0);
     }
 }
