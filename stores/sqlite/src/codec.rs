@@ -3,11 +3,17 @@
 //! saved as zstd frames compressed against a dictionary of typical ordersmith JSON,
 //! which takes a 1–2 KB document to a few hundred bytes.
 //!
-//! A packed value is a BLOB: one format byte ([`FORMAT_V1`]: dictionary 1), the
-//! document's length in bytes (4 bytes, little endian), then the zstd frame. A TEXT value
-//! is a document written before migration 6, read as it is. Dictionary 1 is part of the
-//! file format: it is never changed (a test pins its checksum); a better one would be
-//! dictionary 2, with its own format byte, and both stay readable.
+//! A packed value is a BLOB: one format byte (the dictionary: [`FORMAT_V1`] or
+//! [`FORMAT_V2`]), the document's length in bytes (4 bytes, little endian), then the
+//! zstd frame. A TEXT value is a document written before migration 6, or one small
+//! enough to keep as it is, read as it is. A dictionary is part of the file format: it
+//! is never changed (tests pin their checksums); a better one gets its own format byte,
+//! and every earlier one stays readable.
+//!
+//! Documents are packed with dictionary 2 since migration 11. Dictionary 1 is raw
+//! content (JSON samples), so each frame built its own entropy tables for its
+//! sequences, a third of the instructions of packing a change set; dictionary 2 is
+//! trained (`examples/dictionary_v2`) and carries tables a frame reuses.
 
 use std::cell::RefCell;
 
@@ -15,11 +21,19 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
 use ordersmith::ports::StoreError;
 
-/// Format byte of a document packed with dictionary 1.
+/// Format byte of a document packed with dictionary 1 (migrations 6 to 10).
 pub(crate) const FORMAT_V1: u8 = 1;
 
-/// Dictionary 1: samples of the documents the store keeps (see `dictionaries/README.md`).
+/// Format byte of a document packed with dictionary 2 (migration 11 on).
+pub(crate) const FORMAT_V2: u8 = 2;
+
+/// Dictionary 1: samples of the documents the store keeps, as they are
+/// (`examples/dictionary_samples`).
 pub(crate) const DICTIONARY_V1: &[u8] = include_bytes!("../dictionaries/v1.json");
+
+/// Dictionary 2: trained by zstd over a busy day's documents, entropy tables included
+/// (`examples/dictionary_v2`).
+pub(crate) const DICTIONARY_V2: &[u8] = include_bytes!("../dictionaries/v2.zdict");
 
 /// zstd level. A negative level ("fast") stores literals as they are instead of building
 /// a Huffman table for every document (a fifth of the store's instructions per order
@@ -36,7 +50,8 @@ const MAX_DOCUMENT: usize = 64 << 20;
 
 thread_local! {
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    /// One per format, made when a document of that format is first read.
+    static DECOMPRESSORS: RefCell<[Option<zstd::bulk::Decompressor<'static>>; 2]> = const { RefCell::new([None, None]) };
 }
 
 fn pack_failed(e: std::io::Error) -> StoreError {
@@ -45,9 +60,9 @@ fn pack_failed(e: std::io::Error) -> StoreError {
     }
 }
 
-/// A compressor for dictionary 1 at [`LEVEL`].
+/// A compressor for dictionary 2 at [`LEVEL`].
 fn compressor() -> Result<zstd::bulk::Compressor<'static>, StoreError> {
-    zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY_V1).map_err(pack_failed)
+    zstd::bulk::Compressor::with_dictionary(LEVEL, DICTIONARY_V2).map_err(pack_failed)
 }
 
 /// Where one packed document sits in a [`PackedDocs`] buffer, and how it is stored.
@@ -159,7 +174,7 @@ fn pack_append(json: &[u8], out: &mut Vec<u8>) -> Result<(), StoreError> {
     let len = u32::try_from(json.len()).map_err(|_| StoreError::Unavailable {
         reason: format!("a document of {} bytes is too large to store", json.len()),
     })?;
-    out.push(FORMAT_V1);
+    out.push(FORMAT_V2);
     out.extend_from_slice(&len.to_le_bytes());
     let header = out.len();
     out.reserve(zstd::zstd_safe::compress_bound(json.len()));
@@ -211,11 +226,15 @@ pub(crate) fn serialise_into<T: serde::Serialize + ?Sized>(
 /// The JSON of a packed value.
 pub(crate) fn unpack(packed: &[u8]) -> Result<String, String> {
     let (format, rest) = packed.split_first().ok_or("an empty packed document")?;
-    if *format != FORMAT_V1 {
-        return Err(format!(
-            "unknown packed document format {format} (written by a newer ordersmith?)"
-        ));
-    }
+    let (slot, dictionary) = match *format {
+        FORMAT_V1 => (0, DICTIONARY_V1),
+        FORMAT_V2 => (1, DICTIONARY_V2),
+        _ => {
+            return Err(format!(
+                "unknown packed document format {format} (written by a newer ordersmith?)"
+            ))
+        }
+    };
     let (len, frame) = rest
         .split_first_chunk::<4>()
         .ok_or("a packed document without its length")?;
@@ -223,13 +242,15 @@ pub(crate) fn unpack(packed: &[u8]) -> Result<String, String> {
     if len > MAX_DOCUMENT {
         return Err(format!("a packed document claims {len} bytes"));
     }
-    DECOMPRESSOR.with(|cell| {
+    DECOMPRESSORS.with(|cell| {
         let mut cell = cell.borrow_mut();
-        let decompressor = match cell.as_mut() {
+        let Some(slot) = cell.get_mut(slot) else {
+            return Err(format!("no decompressor for format {format}"));
+        };
+        let decompressor = match slot {
             Some(d) => d,
-            None => cell.insert(
-                zstd::bulk::Decompressor::with_dictionary(DICTIONARY_V1)
-                    .map_err(|e| e.to_string())?,
+            None => slot.insert(
+                zstd::bulk::Decompressor::with_dictionary(dictionary).map_err(|e| e.to_string())?,
             ),
         };
         let bytes = decompressor
@@ -275,7 +296,7 @@ mod tests {
             &"x".repeat(100_000),
         ] {
             let packed = pack(json).unwrap();
-            assert_eq!(packed.first(), Some(&FORMAT_V1));
+            assert_eq!(packed.first(), Some(&FORMAT_V2));
             assert_eq!(unpack(&packed).unwrap(), json);
         }
     }
@@ -353,35 +374,59 @@ mod tests {
     }
 
     /// The level is not part of the format: frames written at any level, such as those
-    /// of files written at level 3 before, unpack alike.
+    /// of files written at level 3 before, unpack alike; and every format written
+    /// before (dictionary 1, migrations 6 to 10) still unpacks.
     #[test]
-    fn frames_of_any_level_unpack() {
+    fn frames_of_any_level_and_format_unpack() {
         let json =
             r#"{"id":"order-000001","version":1,"lines":[{"sku":"SKU-001-S","quantity":2}]}"#;
-        for level in [-7, -3, -1, 1, 3, 9] {
-            let frame = zstd::bulk::Compressor::with_dictionary(level, DICTIONARY_V1)
-                .unwrap()
-                .compress(json.as_bytes())
-                .unwrap();
-            let mut packed = vec![FORMAT_V1];
-            packed.extend_from_slice(&u32::try_from(json.len()).unwrap().to_le_bytes());
-            packed.extend_from_slice(&frame);
-            assert_eq!(unpack(&packed).unwrap(), json, "level {level}");
+        for (format, dictionary) in [(FORMAT_V1, DICTIONARY_V1), (FORMAT_V2, DICTIONARY_V2)] {
+            for level in [-7, -3, -1, 1, 3, 9] {
+                let frame = zstd::bulk::Compressor::with_dictionary(level, dictionary)
+                    .unwrap()
+                    .compress(json.as_bytes())
+                    .unwrap();
+                let mut packed = vec![format];
+                packed.extend_from_slice(&u32::try_from(json.len()).unwrap().to_le_bytes());
+                packed.extend_from_slice(&frame);
+                assert_eq!(
+                    unpack(&packed).unwrap(),
+                    json,
+                    "format {format} level {level}"
+                );
+            }
         }
     }
 
-    /// Dictionary 1 is part of the file format: changing it would make every packed
-    /// document unreadable. Add a dictionary 2 instead.
+    /// A frame is read with the dictionary its format byte names, not another: one
+    /// packed with dictionary 2 and labelled 1 does not come out as the document.
     #[test]
-    fn dictionary_one_never_changes() {
-        let checksum = DICTIONARY_V1
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-            });
+    fn the_format_byte_chooses_the_dictionary() {
+        let json = r#"{"order_id":"order-000001","version":2,"event":{"type":"confirmed"}}"#;
+        let mut packed = pack(json).unwrap();
+        assert_eq!(unpack(&packed).unwrap(), json);
+        packed[0] = FORMAT_V1;
+        assert_ne!(unpack(&packed).ok().as_deref(), Some(json));
+    }
+
+    fn fnv1a64(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// A dictionary is part of the file format: changing one would make every
+    /// document packed with it unreadable. Add a dictionary 3 instead. The checksums
+    /// are the ones migrations 6 and 11 record in `document_formats`.
+    #[test]
+    fn dictionaries_never_change() {
         assert_eq!(
-            (DICTIONARY_V1.len(), checksum),
+            (DICTIONARY_V1.len(), fnv1a64(DICTIONARY_V1)),
             (7_319, 0xf9f6_c642_9cc9_302b)
+        );
+        assert_eq!(
+            (DICTIONARY_V2.len(), fnv1a64(DICTIONARY_V2)),
+            (16_384, 0xd0bb_d40f_6bd7_7297)
         );
     }
 }

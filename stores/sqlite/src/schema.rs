@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "orders by customer",
         sql: include_str!("../migrations/0010_orders_by_customer.sql"),
     },
+    Migration {
+        version: 11,
+        name: "documents packed with dictionary 2",
+        sql: include_str!("../migrations/0011_documents_packed_with_dictionary_2.sql"),
+    },
 ];
 
 /// What a migration needs done in Rust after its SQL, in the same transaction: data

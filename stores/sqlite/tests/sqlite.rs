@@ -507,7 +507,10 @@ fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
         }
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 10);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        MIGRATIONS.last().unwrap().version
+    );
     let other = ordersmith::ids::OrderId::parse("o-new").unwrap();
     let until = fixtures::start();
     assert_eq!(store.customer_order_count(email, until, &other).unwrap(), 2);
@@ -544,6 +547,104 @@ fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
         )
         .unwrap();
     assert!(plan.contains("orders_by_customer"), "{plan}");
+}
+
+/// A file written by version 10 (documents packed with dictionary 1) is migrated to
+/// dictionary 2 without rewriting anything: its documents read back with dictionary 1,
+/// new ones are packed with dictionary 2, and `document_formats` names both with the
+/// checksums of the files in `stores/sqlite/dictionaries`.
+#[test]
+fn documents_packed_with_dictionary_one_read_back_after_dictionary_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.db");
+    let old = fixtures::new_order_change("o-1", "web", fixtures::start());
+    let packed_v1 = |json: &str| {
+        let frame =
+            zstd::bulk::Compressor::with_dictionary(-3, include_bytes!("../dictionaries/v1.json"))
+                .unwrap()
+                .compress(json.as_bytes())
+                .unwrap();
+        let mut packed = vec![1u8];
+        packed.extend_from_slice(&u32::try_from(json.len()).unwrap().to_le_bytes());
+        packed.extend_from_slice(&frame);
+        packed
+    };
+    {
+        let conn = file_at_version(&path, 10);
+        let event = serde_json::to_string(&old.events[0]).unwrap();
+        conn.execute(
+            "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
+             VALUES ('o-1', 1, 'pending', 'web', ?1, 0, '')",
+            rusqlite::params![fixtures::start().timestamp()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO order_events VALUES ('o-1', 1, ?1)",
+            rusqlite::params![packed_v1(&event)],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 11);
+    assert_eq!(
+        store.load_order(&old.snapshot.id).unwrap(),
+        Some(old.snapshot.clone())
+    );
+    assert_eq!(store.order_events(&old.snapshot.id).unwrap(), old.events);
+    let new = fixtures::new_order_change("o-2", "web", fixtures::start());
+    store
+        .commit(ChangeSet {
+            orders: vec![new.clone()],
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    assert_eq!(
+        store.load_order(&new.snapshot.id).unwrap(),
+        Some(new.snapshot)
+    );
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let formats: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT order_id, substr(record, 1, 1) = x'02' FROM order_events ORDER BY order_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(formats, [("o-1".to_string(), 0), ("o-2".to_string(), 1)]);
+    let fnv1a64 = |bytes: &[u8]| {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let named: Vec<(i64, String)> = conn
+        .prepare("SELECT format, dictionary FROM document_formats ORDER BY format")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        named,
+        [
+            (
+                1,
+                format!(
+                    "stores/sqlite/dictionaries/v1.json fnv1a64:{:016x}",
+                    fnv1a64(include_bytes!("../dictionaries/v1.json"))
+                )
+            ),
+            (
+                2,
+                format!(
+                    "stores/sqlite/dictionaries/v2.zdict fnv1a64:{:016x}",
+                    fnv1a64(include_bytes!("../dictionaries/v2.zdict"))
+                )
+            ),
+        ]
+    );
 }
 
 /// A file at `path` with the schema as the first `version` migrations left it, no rows.
