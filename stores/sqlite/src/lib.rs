@@ -2059,18 +2059,23 @@ mod gathering_tests {
         store.queue.lock().unwrap().gathering.counts
     }
 
-    /// A leader whose last group's writer has not queued again waits for it inside its
-    /// transaction, and that writer's change set is saved by the same COMMIT.
-    #[test]
-    fn a_leader_waits_for_the_last_groups_writer_and_saves_its_change_set_too() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A file store whose leaders wait up to 30 s for the last group's writers: long
+    /// enough that only a writer's arrival can end a wait.
+    fn patient_store(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
         let store = Arc::new(SqliteStore::open(dir.path().join("shop.db")).unwrap());
-        // Long enough that only the writer's arrival can end the wait.
         store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
-        store.commit(ChangeSet::default()).unwrap();
+        store
+    }
+
+    /// Commits `changes` on another thread, which leads a group, and returns once that
+    /// leader is waiting for the writer of the group before (this thread).
+    fn lead_and_gather(
+        store: &Arc<SqliteStore>,
+        changes: ChangeSet,
+    ) -> std::thread::JoinHandle<Result<(), StoreError>> {
         let leader = {
             let store = store.clone();
-            std::thread::spawn(move || store.commit(ChangeSet::default()))
+            std::thread::spawn(move || store.commit(changes))
         };
         let started = Instant::now();
         while !store.queue.lock().unwrap().gathering.waiting() {
@@ -2080,6 +2085,17 @@ mod gathering_tests {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
+        leader
+    }
+
+    /// A leader whose last group's writer has not queued again waits for it inside its
+    /// transaction, and that writer's change set is saved by the same COMMIT.
+    #[test]
+    fn a_leader_waits_for_the_last_groups_writer_and_saves_its_change_set_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = patient_store(&dir);
+        store.commit(ChangeSet::default()).unwrap();
+        let leader = lead_and_gather(&store, ChangeSet::default());
         let arrived = Instant::now();
         store.commit(ChangeSet::default()).unwrap();
         leader.join().unwrap().unwrap();
@@ -2110,21 +2126,9 @@ mod gathering_tests {
             ..ChangeSet::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path().join("shop.db")).unwrap());
-        store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
+        let store = patient_store(&dir);
         store.commit(placed("o-1")).unwrap();
-        let leader = {
-            let store = store.clone();
-            std::thread::spawn(move || store.commit(placed("o-2")))
-        };
-        let started = Instant::now();
-        while !store.queue.lock().unwrap().gathering.waiting() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "never gathered"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let leader = lead_and_gather(&store, placed("o-2"));
         // o-1 again: a stale new order, refused after the leader's o-2 was applied.
         let refused = store.commit(placed("o-1"));
         assert!(
@@ -2144,8 +2148,7 @@ mod gathering_tests {
     #[test]
     fn a_lone_writer_never_waits() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(dir.path().join("shop.db")).unwrap();
-        store.queue.lock().unwrap().gathering.fixed_limit = Some(Duration::from_secs(30));
+        let store = patient_store(&dir);
         for _ in 0..20 {
             store.commit(ChangeSet::default()).unwrap();
         }
