@@ -18,6 +18,12 @@
 //!   to another thread) is waited for once, up to the limit; a wait that none of the
 //!   awaited writers answered turns gathering off for the next [`PAUSE_AFTER_VAIN`]
 //!   groups, so calls one at a time from changing threads pay it once in that many.
+//!   A busy pool (Node's libuv threads, a server's blocking pool) behaves like
+//!   dedicated writers: each thread takes the next request as soon as it is free, so
+//!   the last group's threads are the ones that come back.
+//! - Writers are known by thread, not counted: a leader that only expected as many
+//!   change sets as the last group carried would never leave the two halves (each
+//!   half is as large as the one before it).
 //! - The wait holds SQLite's write lock (the transaction is open) but not the queue's
 //!   lock: writers queue and pack their change sets meanwhile, and another process's
 //!   writer waits at most the limit longer.
