@@ -232,7 +232,7 @@ struct Planner<'a> {
     spans: Vec<std::ops::Range<usize>>,
     /// How many distinct stock variants the lines draw on.
     variants: usize,
-    ranked: Vec<&'a Location>,
+    ranked: Ranked<'a>,
     /// Units of each stock variant still free at each ranked location: read from the
     /// stock once (at `i * variants + v`), then lowered as units are planned. Indices
     /// instead of a map keyed by ids: no hashing and no id copies in the plan's loops.
@@ -467,6 +467,10 @@ pub fn plan<S: Availability, L: std::borrow::Borrow<Location>>(
     plan_with(lines, locations, stock, strategy, allow_split, true)
 }
 
+/// Locations in rank order: inline up to eight (a shop's usual few), so ranking them
+/// for a confirmation allocates nothing.
+pub(crate) type Ranked<'a> = smallvec::SmallVec<[&'a Location; 8]>;
+
 /// [`plan`], with the explanation written only when `explain`: the assignments and
 /// what is left unfilled are the same either way.
 pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
@@ -478,7 +482,7 @@ pub(crate) fn plan_with<S: Availability, L: std::borrow::Borrow<Location>>(
     explain: bool,
 ) -> Result<SourcingPlan, SourcingError> {
     validate(lines)?;
-    let mut ranked: Vec<&Location> = locations.iter().map(|l| l.borrow()).collect();
+    let mut ranked: Ranked<'_> = locations.iter().map(|l| l.borrow()).collect();
     match strategy {
         SourcingStrategy::NearestRegion { customer_region } => ranked.sort_by(|a, b| {
             (region_distance(a, customer_region), a.priority, &a.id).cmp(&(

@@ -20,8 +20,10 @@ use crate::order::{
     Allocation, HoldReason, LineQuantity, Order, OrderCommand, OrderError, OrderEvent, OrderLine,
     OrderStatus,
 };
-use crate::sourcing::{plan_with, SourcingLine, SourcingPlan, SourcingStrategy};
-use crate::stock::{Location, ReserveRequest, StockCommand, StockError, StockLedger, StockPolicy};
+use smallvec::SmallVec;
+
+use crate::sourcing::{plan_with, Ranked, SourcingLine, SourcingPlan, SourcingStrategy};
+use crate::stock::{ReserveRequest, StockCommand, StockError, StockLedger, StockPolicy};
 
 use super::{EngineConfig, EngineError, ShortagePolicy, SourcingConfig, Tx};
 
@@ -153,8 +155,8 @@ fn reservation_reference(order: &Order, line: &LineId) -> Arc<str> {
     )
 }
 
-fn ranked_locations<'a>(ledger: &'a StockLedger, avoid: Option<&LocationId>) -> Vec<&'a Location> {
-    let mut locations: Vec<&Location> = ledger
+fn ranked_locations<'a>(ledger: &'a StockLedger, avoid: Option<&LocationId>) -> Ranked<'a> {
+    let mut locations: Ranked<'a> = ledger
         .locations()
         .filter(|l| Some(&l.id) != avoid)
         .collect();
@@ -196,7 +198,7 @@ fn plan_lines(
     avoid: Option<&LocationId>,
     explain: bool,
 ) -> Result<SourcingPlan, EngineError> {
-    let requests: Vec<SourcingLine> = lines
+    let requests: SmallVec<[SourcingLine; 4]> = lines
         .iter()
         .map(|l| SourcingLine::new(l.id.clone(), l.variant.clone(), l.unallocated_quantity()))
         .collect();
@@ -363,7 +365,7 @@ fn shortage(
 /// (backorder and pre-order ones included), and the units no policy covers.
 struct Decided {
     plan: SourcingPlan,
-    reserves: Vec<Reserve>,
+    reserves: SmallVec<[Reserve; 4]>,
     short: Vec<(String, StockError)>,
 }
 
@@ -380,7 +382,7 @@ fn decide_reservations(
     explain: bool,
 ) -> Result<Decided, EngineError> {
     let plan = plan_lines(config, ledger, order, needs, avoid, explain)?;
-    let mut reserves: Vec<Reserve> = Vec::with_capacity(plan.assignments.len());
+    let mut reserves: SmallVec<[Reserve; 4]> = SmallVec::with_capacity(plan.assignments.len());
     for a in &plan.assignments {
         let Some(line) = needs.iter().find(|l| l.id == a.line) else {
             continue;
@@ -474,7 +476,7 @@ pub(crate) fn allocate_open_avoiding(
     on_short: OnShort,
     avoid: Option<&LocationId>,
 ) -> Result<Vec<OrderEvent>, EngineError> {
-    let needs: Vec<&OrderLine> = order
+    let needs: SmallVec<[&OrderLine; 8]> = order
         .lines
         .iter()
         .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
@@ -702,26 +704,30 @@ fn commit_shipped(
         if rest == 0 {
             continue;
         }
-        let locations = ranked_locations(tx.ledger, None);
-        let chosen = locations
-            .iter()
-            .find(|l| reservable(tx.ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
-        let Some(location) = chosen.map(|l| l.id.clone()) else {
-            let Some(best) = locations.first() else {
-                return Err(EngineError::InvalidInput {
-                    field: "stock",
-                    reason: "a tracked variant shipped but no stock location exists",
-                });
+        let location = {
+            // Scoped: the ranking borrows the ledger, which the reservation below changes.
+            let locations = ranked_locations(tx.ledger, None);
+            let chosen = locations
+                .iter()
+                .find(|l| reservable(tx.ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
+            let Some(location) = chosen.map(|l| l.id.clone()) else {
+                let Some(best) = locations.first() else {
+                    return Err(EngineError::InvalidInput {
+                        field: "stock",
+                        reason: "a tracked variant shipped but no stock location exists",
+                    });
+                };
+                let (can, policy) = reservable(tx.ledger, &line.variant, &best.id, 0);
+                return Err(StockError::Insufficient {
+                    variant: line.variant.clone(),
+                    location: best.id.clone(),
+                    requested: u64::from(rest),
+                    available: can.max(0),
+                    policy,
+                }
+                .into());
             };
-            let (can, policy) = reservable(tx.ledger, &line.variant, &best.id, 0);
-            return Err(StockError::Insufficient {
-                variant: line.variant.clone(),
-                location: best.id.clone(),
-                requested: u64::from(rest),
-                available: can.max(0),
-                policy,
-            }
-            .into());
+            location
         };
         let id = reservation_id(before, &line.id, 1000 + k)?;
         let request = ReserveRequest::new(id.clone(), line.variant.clone(), location.clone(), rest)
