@@ -503,7 +503,7 @@ impl Engine {
         let keys: Vec<&str> = prepared
             .iter()
             .filter_map(|p| p.as_ref().ok())
-            .flat_map(|p| p.keys.iter().map(String::as_str))
+            .flat_map(|p| p.keys().map(String::as_str))
             .collect();
         let stored: StoredKeys = self
             .store
@@ -529,7 +529,7 @@ impl Engine {
             match self.place_in::<R>(tx, prepared, ctx, true, Some(&stored), 0) {
                 Ok(written) => {
                     if !written.changes.is_empty() {
-                        for key in &prepared.keys {
+                        for key in prepared.keys() {
                             taken.insert(key, (&*prepared.placed, results.len()));
                         }
                         append(&mut changes, written.changes);
@@ -707,7 +707,7 @@ fn repeated_key<R: Placement>(
     taken: &FastMap<&str, (&PlacedOrder, usize)>,
     results: &[Result<R, EngineError>],
 ) -> Option<Result<R, EngineError>> {
-    prepared.keys.iter().find_map(|key| {
+    prepared.keys().find_map(|key| {
         let (placed, index) = taken.get(key.as_str())?;
         let earlier = results.get(*index)?.as_ref().ok()?;
         if **placed != *prepared.placed {

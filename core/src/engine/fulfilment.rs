@@ -34,6 +34,13 @@ use super::{CommandContext, Engine, EngineConfig, EngineError, Tx};
 /// allocations (see the module docs).
 pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
     let mut events = Vec::new();
+    sync_fulfilments_into(order, &mut events);
+    events
+}
+
+/// [`sync_fulfilments`] appended to `events` (a write's own list: no vector of its
+/// own to make, move and free).
+pub(crate) fn sync_fulfilments_into(order: &Order, events: &mut Vec<OrderEvent>) {
     let held_at = |location: &LocationId| -> u32 {
         order
             .lines
@@ -93,7 +100,6 @@ pub(crate) fn sync_fulfilments(order: &Order) -> Vec<OrderEvent> {
             });
         }
     }
-    events
 }
 
 /// The next serial of `kind` from the engine's id source: the number in its

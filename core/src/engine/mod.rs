@@ -622,7 +622,9 @@ struct PreparedPlace {
     /// The order's `placed` event.
     placed: Arc<PlacedOrder>,
     external_key: Option<String>,
-    keys: Vec<String>,
+    /// The context's idempotency key, if any: with `external_key`, the placement's
+    /// keys ([`PreparedPlace::keys`]).
+    idempotency_key: Option<String>,
     /// The order's tags as given, kept only when the event's set does not list them so
     /// (out of order, or repeated): with the event, they give back the new order
     /// exactly, which an idempotency record saved before placements were compared by
@@ -666,18 +668,18 @@ impl PreparedPlace {
             .external_ref
             .as_ref()
             .map(|r| ["external:", placed.channel.as_str(), ":", r].concat());
-        let keys: Vec<String> = ctx
-            .idempotency_key
-            .iter()
-            .chain(external_key.iter())
-            .cloned()
-            .collect();
         PreparedPlace {
             placed,
             external_key,
-            keys,
+            idempotency_key: ctx.idempotency_key.clone(),
             tags_as_given,
         }
+    }
+
+    /// The keys the placement is known by: the context's idempotency key, then the
+    /// channel reference's (read where they are, not gathered into a list).
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.idempotency_key.iter().chain(self.external_key.iter())
     }
 
     /// The order's `placed` event (a reference count, not a copy).
@@ -895,11 +897,16 @@ impl Engine {
         let kept = state.kept(&entries);
         if dirty {
             // Unique without a generator across every process sharing the store:
-            // the place of the write's first entry is taken once (ADR 0012).
-            let first = places.first().map_or_else(String::new, |p| {
-                let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
-                [partition, ":", itoa::Buffer::new().format(p.seq)].concat()
-            });
+            // the place of the write's first entry is taken once (ADR 0012). Written
+            // only for a write with stock events to announce (most have none: a
+            // reservation's movements are counted, not kept).
+            let first = match places.first() {
+                Some(p) if !stock_events.kept.is_empty() => {
+                    let partition = p.partition.as_ref().map_or("*", |v| v.as_str());
+                    [partition, ":", itoa::Buffer::new().format(p.seq)].concat()
+                }
+                _ => String::new(),
+            };
             for (k, event) in &stock_events.kept {
                 changes.outbox.push(OutboxWrite::Record(OutboxRecord {
                     // The write's first place and the event's index among all the
@@ -1174,10 +1181,9 @@ impl Engine {
         let PreparedPlace {
             placed: data,
             external_key,
-            keys,
             ..
         } = prepared;
-        for key in keys {
+        for key in prepared.keys() {
             let record = match stored {
                 Some(stored) => stored.get(key.as_str()).cloned(),
                 None => self.store.idempotency_record(key)?,
@@ -1223,8 +1229,8 @@ impl Engine {
         // there (a copy of the order, or only its id for a bulk import).
         let mut changes = self.changes_for_owned(tx.now, snapshot, 0, events, ctx, room)?;
         rules::attribute(&mut changes, 1, &ruled)?;
-        changes.idempotency = keys
-            .iter()
+        changes.idempotency = prepared
+            .keys()
             .map(|k| IdempotencyRecord {
                 key: k.clone(),
                 fingerprint: PLACED_EVENT.to_string(),
@@ -1405,11 +1411,11 @@ impl Engine {
             after.apply(e);
         }
         events.extend(stock_events);
-        let synced = fulfilment::sync_fulfilments(&after);
-        for e in &synced {
+        let synced = events.len();
+        fulfilment::sync_fulfilments_into(&after, &mut events);
+        for e in events.get(synced..).unwrap_or_default() {
             after.apply(e);
         }
-        events.extend(synced);
         // Automation rules (issue 14): the triggers these events raise.
         let ruled = if run_rules {
             rules::run_for(self, tx, &mut after, &events, &[])?
