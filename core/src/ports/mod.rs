@@ -865,6 +865,28 @@ impl OrderCursor {
     }
 }
 
+/// [`Store::stock_log_read`]'s default: [`Store::stock_log_since`] from
+/// `cursor.applied` in pages of 10,000, each entry without a place (a store with one
+/// gapless, commit-ordered log). A store that overrides the read for a fast path falls
+/// back to this.
+pub(crate) fn read_stock_log_in_pages<S: Store + ?Sized>(
+    store: &S,
+    cursor: StockCursor,
+    sink: &mut StockSink<'_>,
+) -> Result<u64, StoreError> {
+    let mut after = cursor.applied;
+    loop {
+        let batch = store.stock_log_since(after, 10_000)?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        for entry in batch {
+            after = entry.seq;
+            sink(entry, None)?;
+        }
+    }
+}
+
 /// Persistence of aggregates.
 ///
 /// Contract:
@@ -992,17 +1014,7 @@ pub trait Store: Send + Sync {
         cursor: StockCursor,
         sink: &mut StockSink<'_>,
     ) -> Result<u64, StoreError> {
-        let mut after = cursor.applied;
-        loop {
-            let batch = self.stock_log_since(after, 10_000)?;
-            if batch.is_empty() {
-                return Ok(0);
-            }
-            for entry in batch {
-                after = entry.seq;
-                sink(entry, None)?;
-            }
-        }
+        read_stock_log_in_pages(self, cursor, sink)
     }
     /// Saves a change set atomically.
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
