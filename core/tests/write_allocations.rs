@@ -140,12 +140,13 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // gathered into a list with a copy of the channel reference's, the write's first
     // stock place written only when a stock event is announced, and the fulfilments a
     // confirmation opens appended to its events instead of a vector of their own: 15.1
-    // and 33.1.
+    // and 33.1. A new order id copied from the text the id source lends instead of
+    // from a `String` it returned: 14.1 and 32.1.
     let place = allocations_per_order(false);
-    assert!(place <= 16.0, "{place:.2} allocations per place_order");
+    assert!(place <= 15.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);
     assert!(
-        both <= 34.2,
+        both <= 33.2,
         "{both:.2} allocations per place_order_then(Confirm)"
     );
     eprintln!("{place:.2} allocations per place_order, {both:.2} per place + confirm");

@@ -134,7 +134,8 @@ pub(crate) fn reservation_id(
     // the cost of reserving a line, `write!` of the two numbers another tenth, a joined
     // `String` an allocation freed at once), then copied once into the id.
     let (mut version, mut index) = (itoa::Buffer::new(), itoa::Buffer::new());
-    ReservationId::joined(&[
+    // Valid parts (two ids, digits and `:`) make a valid id: only its length is checked.
+    ReservationId::joined_valid(&[
         order.id.as_str(),
         ":",
         line.as_str(),

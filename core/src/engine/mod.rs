@@ -483,6 +483,21 @@ impl Tx<'_> {
     }
 }
 
+/// A new order id from the engine's id source, validated as any id and copied once, from
+/// the text the source lends ([`IdGenerator::lend_next_id`]), into the id every copy of
+/// the order shares.
+pub(crate) fn new_order_id(ids: &dyn IdGenerator) -> Result<OrderId, EngineError> {
+    let mut id = None;
+    ids.lend_next_id("order", &mut |text| id = Some(OrderId::parse_str(text)))?;
+    match id {
+        Some(parsed) => Ok(parsed.map_err(OrderError::from)?),
+        None => Err(EngineError::InvalidInput {
+            field: "id generator",
+            reason: "lent no id",
+        }),
+    }
+}
+
 /// What a write body returns: the changes to save and the value for the caller.
 pub(crate) struct Written<T> {
     pub(crate) changes: ChangeSet,
@@ -1209,7 +1224,7 @@ impl Engine {
                 });
             }
         }
-        let order_id = OrderId::parse(self.ids.next_id("order")?).map_err(OrderError::from)?;
+        let order_id = new_order_id(self.ids.as_ref())?;
         let mut snapshot = Order::from_placed(order_id.clone(), data);
         let mut events = vec![prepared.event()];
         // Automation rules (issue 14): order_placed and what its actions raise.

@@ -202,7 +202,7 @@ fn place_replacement(
             reason: "place did not produce a placed event",
         });
     };
-    let id = OrderId::parse(engine.ids.next_id("order")?).map_err(OrderError::from)?;
+    let id = super::new_order_id(engine.ids.as_ref())?;
     let before = Order::from_placed(id, data);
     let mut after = before.clone();
     let mut events = vec![placed.clone()];

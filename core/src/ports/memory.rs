@@ -1220,7 +1220,7 @@ impl Clock for FixedClock {
 /// (tests, demos, the in-memory engine).
 #[derive(Default)]
 pub struct SequentialIds {
-    counters: Mutex<HashMap<String, u64>>,
+    counters: Mutex<FastMap<String, u64>>,
 }
 
 impl SequentialIds {
@@ -1231,29 +1231,24 @@ impl SequentialIds {
 }
 
 /// `{kind}-{n}` with `n` zero-padded to six digits (`order-000042`), as
-/// `format!("{kind}-{n:06}")` writes it, without the formatting machinery: the id
-/// generator runs once per placed order.
-fn numbered(kind: &str, n: u64) -> String {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    while rest > 0 || at > digits.len() - 6 {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-    }
-    let mut id = String::with_capacity(kind.len() + 1 + digits.len() - at);
-    id.push_str(kind);
-    id.push('-');
-    // Only ASCII digits were written.
-    id.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default());
-    id
+/// `format!("{kind}-{n:06}")` writes it, without the formatting machinery (the id
+/// generator runs once per placed order), lent to `take` from the stack.
+fn numbered_with<R>(kind: &str, n: u64, take: impl FnOnce(&str) -> R) -> R {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    let pad = "000000".get(digits.len()..).unwrap_or_default();
+    crate::ids::on_stack(&[kind, "-", pad, digits], take)
 }
 
-impl IdGenerator for SequentialIds {
-    fn next_id(&self, kind: &str) -> Result<String, StoreError> {
+/// [`numbered_with`] as an owned text.
+#[cfg(test)]
+fn numbered(kind: &str, n: u64) -> String {
+    numbered_with(kind, n, str::to_string)
+}
+
+impl SequentialIds {
+    /// The next number of `kind`.
+    fn next_number(&self, kind: &str) -> u64 {
         // A poisoned lock only means another thread panicked mid-increment; the map
         // itself is intact, so keep counting from it.
         let mut counters = self
@@ -1261,7 +1256,7 @@ impl IdGenerator for SequentialIds {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // The kind's key is allocated once, on its first id, not on every call.
-        let n = match counters.get_mut(kind) {
+        match counters.get_mut(kind) {
             Some(n) => {
                 *n += 1;
                 *n
@@ -1270,9 +1265,18 @@ impl IdGenerator for SequentialIds {
                 counters.insert(kind.to_string(), 1);
                 1
             }
-        };
-        drop(counters);
-        Ok(numbered(kind, n))
+        }
+    }
+}
+
+impl IdGenerator for SequentialIds {
+    fn next_id(&self, kind: &str) -> Result<String, StoreError> {
+        Ok(numbered_with(kind, self.next_number(kind), str::to_string))
+    }
+
+    fn lend_next_id(&self, kind: &str, take: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
+        numbered_with(kind, self.next_number(kind), take);
+        Ok(())
     }
 }
 

@@ -40,6 +40,27 @@ pub trait Clock: Send + Sync {
 pub trait IdGenerator: Send + Sync {
     /// A new id for `kind` (`"order"`), e.g. `"order-000042"`.
     fn next_id(&self, kind: &str) -> Result<String, StoreError>;
+
+    /// [`IdGenerator::next_id`] for a caller that copies the text at once (the engine,
+    /// into the id every copy of the order shares): the new id is lent to `take`
+    /// instead of returned, so a generator that puts its ids together on the stack
+    /// allocates nothing for them. The same contract as `next_id`; the default lends
+    /// what `next_id` returns.
+    ///
+    /// ```
+    /// use ordersmith::ports::{memory::SequentialIds, IdGenerator};
+    ///
+    /// let ids = SequentialIds::new();
+    /// let mut seen = String::new();
+    /// ids.lend_next_id("order", &mut |id| seen.push_str(id))?;
+    /// assert_eq!(seen, "order-000001");
+    /// assert_eq!(ids.next_id("order")?, "order-000002");
+    /// # Ok::<(), ordersmith::ports::StoreError>(())
+    /// ```
+    fn lend_next_id(&self, kind: &str, take: &mut dyn FnMut(&str)) -> Result<(), StoreError> {
+        take(&self.next_id(kind)?);
+        Ok(())
+    }
 }
 
 /// Ids from blocks of a persistent sequence (hi-lo), for stores that implement
