@@ -29,7 +29,9 @@ use std::collections::HashMap;
 
 use ordersmith::ids::OrderId;
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
-use ordersmith::ports::{ChangeSet, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, Store};
+use ordersmith::ports::{
+    ChangeSet, IdempotencyRecord, NewEvents, OrderChange, Outbox, OutboxRecord, Store,
+};
 use ordersmith_sqlite::SqliteStore;
 use ordersmith_store_conformance::fixtures;
 
@@ -279,7 +281,8 @@ fn main() {
         for id in chunk {
             set.orders.push(OrderChange {
                 expected_version: 0,
-                events: mem_store.order_events(id).unwrap(),
+                events: NewEvents::from_records(id.clone(), 0, mem_store.order_events(id).unwrap())
+                    .unwrap(),
                 snapshot: mem_store.load_order(id).unwrap().unwrap(),
             });
             set.idempotency.extend(keys.remove(id).unwrap_or_default());

@@ -141,12 +141,15 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // stock place written only when a stock event is announced, and the fulfilments a
     // confirmation opens appended to its events instead of a vector of their own: 15.1
     // and 33.1. A new order id copied from the text the id source lends instead of
-    // from a `String` it returned: 14.1 and 32.1.
+    // from a `String` it returned: 14.1 and 32.1. A change set's events then kept as
+    // they came (one header per run of them, not a record per event), in the vector
+    // the memory store keeps: 12.1 and 31.1 (the store's vector sheds the room the
+    // follow-ups did not use, a reallocation counted here).
     let place = allocations_per_order(false);
-    assert!(place <= 15.0, "{place:.2} allocations per place_order");
+    assert!(place <= 13.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);
     assert!(
-        both <= 33.2,
+        both <= 32.2,
         "{both:.2} allocations per place_order_then(Confirm)"
     );
     eprintln!("{place:.2} allocations per place_order, {both:.2} per place + confirm");

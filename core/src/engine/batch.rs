@@ -48,14 +48,18 @@ fn append(into: &mut ChangeSet, later: ChangeSet) {
 
 /// [`merge_changes`](super::merge_changes) with an index of the batch's orders, so a
 /// batch of n commands merges in O(n), not O(n²) id comparisons.
-fn merge_indexed(into: &mut ChangeSet, positions: &mut HashMap<OrderId, usize>, later: ChangeSet) {
+fn merge_indexed(
+    into: &mut ChangeSet,
+    positions: &mut HashMap<OrderId, usize>,
+    later: ChangeSet,
+) -> Result<(), EngineError> {
     for change in later.orders {
         match positions
             .get(&change.snapshot.id)
             .and_then(|&i| into.orders.get_mut(i))
         {
             Some(existing) => {
-                existing.events.extend(change.events);
+                existing.events.append(change.events)?;
                 existing.snapshot = change.snapshot;
             }
             None => {
@@ -71,6 +75,7 @@ fn merge_indexed(into: &mut ChangeSet, positions: &mut HashMap<OrderId, usize>, 
             ..later
         },
     );
+    Ok(())
 }
 
 /// Makes the orders of a batch share one copy of each channel and variant id they
@@ -678,7 +683,7 @@ impl Engine {
             match self.execute_in(tx, id, command, ctx, "", loaded, true) {
                 Ok(written) => {
                     if !written.changes.is_empty() {
-                        merge_indexed(&mut changes, &mut positions, written.changes);
+                        merge_indexed(&mut changes, &mut positions, written.changes)?;
                         changed.insert(id, written.value.clone());
                     }
                     results.push(Ok(written.value));

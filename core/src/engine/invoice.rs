@@ -21,7 +21,7 @@ use crate::invoice::{
 use crate::money::Money;
 use crate::notify::Locale;
 use crate::order::{Order, OrderEvent};
-use crate::ports::{ChangeSet, DocumentAppend, OrderChange, OutboxRecord, OutboxWrite};
+use crate::ports::{ChangeSet, DocumentAppend, NewEvents, OrderChange, OutboxRecord, OutboxWrite};
 
 /// Longest reason accepted on a manual credit note, in bytes.
 pub const MAX_CREDIT_REASON_LEN: usize = 500;
@@ -216,7 +216,7 @@ fn document_changes(
     Ok(ChangeSet {
         orders: vec![OrderChange {
             expected_version: order.version,
-            events: Vec::new(),
+            events: NewEvents::new(order.id.clone(), order.version),
             snapshot: order.clone(),
         }],
         outbox,

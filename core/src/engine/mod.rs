@@ -82,8 +82,8 @@ use crate::order::{
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
 use crate::ports::{
-    ChangeSet, Clock, CommitTicket, IdGenerator, IdempotencyRecord, OrderChange, OrderQuery,
-    Outbox, OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
+    ChangeSet, Clock, CommitTicket, IdGenerator, IdempotencyRecord, NewEvents, OrderChange,
+    OrderQuery, Outbox, OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
 };
 use crate::sourcing::SourcingError;
 use crate::stock::{StockCommand, StockError, StockLedger, StockLogEntry, StockOutcome};
@@ -743,7 +743,7 @@ impl PreparedPlace {
 
 /// Adds a later change of the same write to an earlier one: an order changed twice is
 /// one [`OrderChange`] (the first expected version, every event, the last snapshot).
-pub(crate) fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
+pub(crate) fn merge_changes(into: &mut ChangeSet, later: ChangeSet) -> Result<(), EngineError> {
     for change in later.orders {
         match into
             .orders
@@ -751,7 +751,7 @@ pub(crate) fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
             .find(|c| c.snapshot.id == change.snapshot.id)
         {
             Some(existing) => {
-                existing.events.extend(change.events);
+                existing.events.append(change.events)?;
                 existing.snapshot = change.snapshot;
             }
             None => into.orders.push(change),
@@ -761,6 +761,7 @@ pub(crate) fn merge_changes(into: &mut ChangeSet, later: ChangeSet) {
     into.outbox.extend(later.outbox);
     into.records.extend(later.records);
     into.documents.extend(later.documents);
+    Ok(())
 }
 
 impl Engine {
@@ -1096,47 +1097,20 @@ impl Engine {
                 return Err(NO_SNAPSHOT);
             };
             let mut order = change.snapshot;
-            // The follow-ups' events, recorded together after the last step (one
-            // growth of the records and announcements instead of one per step), or
-            // before a step's own outbox effects, which come after its events.
-            let (mut unrecorded, mut recorded_to) = (Vec::new(), order.version);
+            // Each follow-up's events join the change as they come, announced before the
+            // step's own outbox effects (which come after its events).
             for command in &then {
                 let step = engine.step_owned(tx, order, command)?;
-                if unrecorded.is_empty() && then.len() == 1 {
-                    unrecorded = step.events;
-                } else if unrecorded.is_empty() {
-                    // More steps follow: room for theirs too.
-                    unrecorded = Vec::with_capacity(room);
-                    unrecorded.extend(step.events);
-                } else {
-                    unrecorded.extend(step.events);
-                }
                 order = step.after;
-                if !step.document_effects.is_empty() && !unrecorded.is_empty() {
-                    event_records(
-                        tx.now,
-                        &order.id,
-                        recorded_to,
-                        std::mem::take(&mut unrecorded),
-                        &follow,
-                        &mut change.events,
-                        &mut changes.outbox,
-                    );
-                    recorded_to = order.version;
-                }
-                changes.documents.extend(step.documents);
-                changes.outbox.extend(step.document_effects);
-            }
-            if !unrecorded.is_empty() {
-                event_records(
+                record_events(
                     tx.now,
-                    &order.id,
-                    recorded_to,
-                    unrecorded,
+                    step.events,
                     &follow,
                     &mut change.events,
                     &mut changes.outbox,
                 );
+                changes.documents.extend(step.documents);
+                changes.outbox.extend(step.document_effects);
             }
             // The snapshot, once, after the last step; the caller gets the order itself.
             change.snapshot = order.clone();
@@ -1151,7 +1125,7 @@ impl Engine {
                     .orders
                     .iter()
                     .filter(|c| c.snapshot.id == order.id)
-                    .flat_map(|c| c.events.iter().map(|r| &r.event))
+                    .flat_map(|c| c.events.events())
                     .collect();
                 rules::run_for(engine, tx, &mut order, &events, &[])?
             } else {
@@ -1167,7 +1141,7 @@ impl Engine {
                 let mut extra =
                     engine.changes_for(tx.now, &order, before_rules, caused, &follow)?;
                 rules::attribute(&mut extra, 0, &ruled)?;
-                merge_changes(&mut changes, extra);
+                merge_changes(&mut changes, extra)?;
             }
             // A retried call with the same key returns the order as this call left it.
             for record in &mut changes.idempotency {
@@ -1226,7 +1200,10 @@ impl Engine {
         }
         let order_id = new_order_id(self.ids.as_ref())?;
         let mut snapshot = Order::from_placed(order_id.clone(), data);
-        let mut events = vec![prepared.event()];
+        // Room for the follow-ups' events from the start: the vector is the one the
+        // change set and then the memory store keep, so it is not grown on the way.
+        let mut events = Vec::with_capacity(1 + room);
+        events.push(prepared.event());
         // Automation rules (issue 14): order_placed and what its actions raise.
         let ruled = if run_rules {
             rules::run_for(self, tx, &mut snapshot, &events, &[])?
@@ -1531,21 +1508,27 @@ impl Engine {
         ctx: &CommandContext,
         room: usize,
     ) -> Result<ChangeSet, EngineError> {
-        let mut records = Vec::with_capacity(events.len() + room);
         let mut outbox = Vec::with_capacity(events.len() + room);
-        event_records(
-            now,
+        announce(
             &snapshot.id,
-            expected_version,
-            events,
-            ctx,
-            &mut records,
+            expected_version + 1,
+            events.len(),
             &mut outbox,
         );
+        // The events move in as they are (their vector is what the memory store keeps).
+        let mut recorded = NewEvents::recorded(
+            snapshot.id.clone(),
+            expected_version,
+            now,
+            &ctx.actor,
+            ctx.idempotency_key.as_deref(),
+            events,
+        );
+        recorded.reserve(room);
         Ok(ChangeSet {
             orders: vec![OrderChange {
                 expected_version,
-                events: records,
+                events: recorded,
                 snapshot,
             }],
             stock: None,
@@ -1557,31 +1540,27 @@ impl Engine {
     }
 }
 
-/// The records of `events` raised on an order at `expected_version` (numbered from
-/// the next version), recorded at `now`, and their outbox announcements. `now` is
-/// the write's time ([`Tx`]'s): every event one write records carries the same
-/// time, as its stock entries do, and the clock is read once a write.
-fn event_records(
+/// Records `events` after those already in `into` (numbered from its next version),
+/// at `now` by the context's actor under its key, and announces each of them in
+/// `outbox`. `now` is the write's time ([`Tx`]'s): every event one write records
+/// carries the same time, as its stock entries do, and the clock is read once a write.
+fn record_events(
     now: DateTime<Utc>,
-    order_id: &OrderId,
-    expected_version: u64,
     events: Vec<OrderEvent>,
     ctx: &CommandContext,
-    records: &mut Vec<OrderEventRecord>,
+    into: &mut NewEvents,
     outbox: &mut Vec<OutboxWrite>,
 ) {
-    records.reserve(events.len());
-    outbox.reserve(events.len());
-    for (version, event) in (expected_version + 1..).zip(events) {
-        records.push(OrderEventRecord {
-            order_id: order_id.clone(),
-            version,
-            recorded_at: now,
-            actor: ctx.actor.clone(),
-            idempotency_key: ctx.idempotency_key.as_deref().map(Box::from),
-            event,
-        });
-        // Each event is announced as itself: the store writes the JSON once.
+    let (first, n) = (into.next_version(), events.len());
+    into.extend(now, &ctx.actor, ctx.idempotency_key.as_deref(), events);
+    announce(into.order_id(), first, n, outbox);
+}
+
+/// Announces events `first ..` (`n` of them) of `order_id`, each as itself: the store
+/// writes the JSON once.
+fn announce(order_id: &OrderId, first: u64, n: usize, outbox: &mut Vec<OutboxWrite>) {
+    outbox.reserve(n);
+    for version in (first..).take(n) {
         outbox.push(OutboxWrite::OrderEvent {
             order_id: order_id.clone(),
             version,

@@ -416,7 +416,7 @@ impl Engine {
                     Some(existing) => engine.load(existing)?,
                     None if !r.exchange.is_empty() && r.resolution.is_none() => {
                         let (order, changes) = place_replacement(engine, tx, &before, r, ctx)?;
-                        super::merge_changes(&mut extra, changes);
+                        super::merge_changes(&mut extra, changes)?;
                         placed_now = Some(order.clone());
                         order
                     }
@@ -450,7 +450,7 @@ impl Engine {
                             if !r.exchange.is_empty() && r.replacement_order.is_none() {
                                 let (order, changes) =
                                     place_replacement(engine, tx, &after, r, ctx)?;
-                                super::merge_changes(&mut extra, changes);
+                                super::merge_changes(&mut extra, changes)?;
                                 follow.push(OrderEvent::Return(Box::new(
                                     ReturnEvent::ReplacementPlaced {
                                         rma: rma.clone(),
@@ -526,7 +526,7 @@ impl Engine {
             changes.documents = documents;
             changes.outbox.extend(document_effects);
             super::rules::attribute(&mut changes, first_ruled, &ruled)?;
-            super::merge_changes(&mut changes, extra);
+            super::merge_changes(&mut changes, extra)?;
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),
@@ -904,7 +904,7 @@ fn pay_replacement(
         }
         let more = engine.changes_for(now, &after, order.version, events, ctx)?;
         for c in more.orders {
-            change.events.extend(c.events);
+            change.events.append(c.events)?;
             change.snapshot = c.snapshot;
         }
         extra.outbox.extend(more.outbox);
@@ -925,6 +925,5 @@ fn pay_replacement(
     super::merge_changes(
         extra,
         engine.changes_for(now, &after, before.version, all, ctx)?,
-    );
-    Ok(())
+    )
 }

@@ -318,12 +318,11 @@ pub(crate) fn attribute(
         let Some(rule) = &c.rule else {
             continue;
         };
-        let Some(record) = order.events.get_mut(first + k) else {
-            continue;
-        };
         // The outbox announces the event record itself (written when the store
         // commits), so it carries this actor too.
-        record.actor = Actor::Rule(rule.as_str().into());
+        order
+            .events
+            .set_actor(first + k, Actor::Rule(rule.as_str().into()));
     }
     Ok(())
 }

@@ -526,6 +526,55 @@ pub struct OrderEventRecord {
     pub event: OrderEvent,
 }
 
+/// An event as stored, borrowed from where it is kept: what [`OrderEventRecord`] holds,
+/// without copying it out. A change set keeps one time, actor and key for each run of
+/// events one write recorded ([`crate::ports::NewEvents`]); a store reads each event as
+/// this view, whose JSON is the record's, byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EventRecordRef<'a> {
+    /// The order.
+    pub order_id: &'a OrderId,
+    /// This event's version.
+    pub version: u64,
+    /// When it was recorded.
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub recorded_at: DateTime<Utc>,
+    /// Who caused it.
+    pub actor: &'a Actor,
+    /// The idempotency key of the command that caused it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<&'a str>,
+    /// What happened.
+    pub event: &'a OrderEvent,
+}
+
+impl EventRecordRef<'_> {
+    /// The record, owned (its event and texts copied or shared).
+    pub fn to_record(&self) -> OrderEventRecord {
+        OrderEventRecord {
+            order_id: self.order_id.clone(),
+            version: self.version,
+            recorded_at: self.recorded_at,
+            actor: self.actor.clone(),
+            idempotency_key: self.idempotency_key.map(Box::from),
+            event: self.event.clone(),
+        }
+    }
+}
+
+impl<'a> From<&'a OrderEventRecord> for EventRecordRef<'a> {
+    fn from(record: &'a OrderEventRecord) -> Self {
+        EventRecordRef {
+            order_id: &record.order_id,
+            version: record.version,
+            recorded_at: record.recorded_at,
+            actor: &record.actor,
+            idempotency_key: record.idempotency_key.as_deref(),
+            event: &record.event,
+        }
+    }
+}
+
 fn add_to(
     lines: &mut [OrderLine],
     changes: &[LineQuantity],

@@ -123,8 +123,8 @@ pub use command::{
 };
 pub use error::OrderError;
 pub use event::{
-    Actor, FulfilmentClosure, LabelRequest, OrderEvent, OrderEventRecord, ParcelIdentity,
-    ParcelTracking, PlacedOrder, ProviderOutcome,
+    Actor, EventRecordRef, FulfilmentClosure, LabelRequest, OrderEvent, OrderEventRecord,
+    ParcelIdentity, ParcelTracking, PlacedOrder, ProviderOutcome,
 };
 pub(crate) use fulfil::to_pick;
 pub use input::{

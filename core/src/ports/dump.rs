@@ -45,8 +45,8 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeSet, DocumentAppend, IdempotencyRecord, OrderChange, Outbox, OutboxRecord, OutboxWrite,
-    RecordWrite, StockAppend, Store, StoreError,
+    ChangeSet, DocumentAppend, IdempotencyRecord, NewEvents, OrderChange, Outbox, OutboxRecord,
+    OutboxWrite, RecordWrite, StockAppend, Store, StoreError,
 };
 use crate::invoice::InvoiceDocument;
 use crate::order::{Order, OrderEventRecord};
@@ -398,6 +398,13 @@ pub fn import<R: BufRead>(
             }
             Line::Order { snapshot, events } => {
                 check_history(number, &snapshot, &events)?;
+                let events =
+                    NewEvents::from_records(snapshot.id.clone(), 0, events).map_err(|e| {
+                        DumpError::Malformed {
+                            line: number,
+                            reason: e.to_string(),
+                        }
+                    })?;
                 batch.orders.push(OrderChange {
                     expected_version: 0,
                     events,

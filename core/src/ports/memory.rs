@@ -769,6 +769,14 @@ impl Store for MemoryStore {
         let mut state = self.state.write().map_err(poisoned)?;
         // Check everything first, so a refused commit changes nothing.
         for change in &changes.orders {
+            if !change.events_follow() {
+                return Err(StoreError::Corrupt {
+                    reason: format!(
+                        "the events of order {} do not follow its version {}",
+                        change.snapshot.id, change.expected_version
+                    ),
+                });
+            }
             let stored = state.orders.get(&change.snapshot.id);
             let actual = stored.map_or(0, |slot| slot.0.version);
             if actual != change.expected_version {
@@ -1621,7 +1629,7 @@ mod tests {
         };
         crate::ports::OrderChange {
             expected_version: 0,
-            events: Vec::new(),
+            events: crate::ports::NewEvents::new(OrderId::parse(id).unwrap(), 0),
             snapshot: Order::from_placed(OrderId::parse(id).unwrap(), &placed),
         }
     }
@@ -1763,7 +1771,7 @@ mod tests {
                         order.status = status(k);
                         let change = crate::ports::OrderChange {
                             expected_version,
-                            events: Vec::new(),
+                            events: crate::ports::NewEvents::new(order.id.clone(), expected_version),
                             snapshot: order.clone(),
                         };
                         store.commit(ChangeSet { orders: vec![change], ..ChangeSet::default() }).unwrap();

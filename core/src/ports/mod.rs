@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, OrderId};
 use crate::invoice::InvoiceDocument;
-use crate::order::{Order, OrderEventRecord, OrderStatus};
+use crate::order::{Actor, EventRecordRef, Order, OrderEvent, OrderEventRecord, OrderStatus};
 use crate::stock::StockLogEntry;
 
 /// The time, for the engine. Contract: returns UTC; successive calls never go backwards
@@ -326,9 +326,418 @@ pub struct OrderChange {
     /// The version the caller read; 0 for a new order.
     pub expected_version: u64,
     /// New events, versions `expected_version + 1 ..`.
-    pub events: Vec<OrderEventRecord>,
+    pub events: NewEvents,
     /// The order after applying `events` (its `version` is the last event's).
     pub snapshot: Order,
+}
+
+impl OrderChange {
+    /// Whether the events are the snapshot's order's and follow `expected_version`
+    /// (what every store relies on when it numbers their rows).
+    pub fn events_follow(&self) -> bool {
+        self.events.order_id() == &self.snapshot.id
+            && self.events.first_version() == self.expected_version.saturating_add(1)
+    }
+}
+
+/// How a run of [`NewEvents`] was recorded: what every event one write records shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Recording {
+    /// When (the write's time).
+    pub(crate) recorded_at: DateTime<Utc>,
+    /// Who caused the events.
+    pub(crate) actor: Actor,
+    /// The idempotency key of the command, if any.
+    pub(crate) idempotency_key: Option<Box<str>>,
+}
+
+impl Recording {
+    /// Whether an event recorded at `at`, by `actor`, under `key` belongs to this run.
+    fn same(&self, at: DateTime<Utc>, actor: &Actor, key: Option<&str>) -> bool {
+        self.recorded_at == at && &self.actor == actor && self.idempotency_key.as_deref() == key
+    }
+}
+
+/// A run of [`NewEvents`]: its recording, from event `start` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EventRun {
+    pub(crate) recording: Recording,
+    pub(crate) start: u32,
+}
+
+/// The new events of one order in a change set, versions `first_version()` on, in
+/// order: each run of them that one write recorded (one time, actor and idempotency
+/// key) under one [`Recording`], and the events themselves side by side. A store reads
+/// each as an [`EventRecordRef`] (`for event in &change.events`), whose JSON is the
+/// [`OrderEventRecord`]'s; the memory store keeps the events as they come. (Records,
+/// one per event, repeated the order, time, actor and key in each, and were copied
+/// once more into what the store keeps.)
+///
+/// ```
+/// use chrono::Utc;
+/// use ordersmith::ids::OrderId;
+/// use ordersmith::order::{Actor, OrderEvent};
+/// use ordersmith::ports::NewEvents;
+///
+/// let order = OrderId::parse("order-000001")?;
+/// let mut events = NewEvents::new(order.clone(), 3); // the order is at version 3
+/// let now = Utc::now();
+/// events.push(now, &Actor::System, None, OrderEvent::Confirmed);
+/// events.push(now, &Actor::System, None, OrderEvent::Completed);
+/// let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+/// assert_eq!(versions, [4, 5]);
+/// assert_eq!(events.get(5).map(|e| e.event), Some(&OrderEvent::Completed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct NewEvents {
+    order_id: OrderId,
+    first_version: u64,
+    runs: smallvec::SmallVec<[EventRun; 1]>,
+    events: Vec<OrderEvent>,
+}
+
+impl NewEvents {
+    /// No events yet, for `order_id` read at `expected_version` (0: a new order).
+    pub fn new(order_id: OrderId, expected_version: u64) -> Self {
+        Self::with_capacity(order_id, expected_version, 0)
+    }
+
+    /// [`NewEvents::new`] with room for `capacity` events.
+    pub fn with_capacity(order_id: OrderId, expected_version: u64, capacity: usize) -> Self {
+        NewEvents {
+            order_id,
+            first_version: expected_version.saturating_add(1),
+            runs: smallvec::SmallVec::new(),
+            events: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// `events`, all recorded at `at` by `actor` under `key`, moved in as they are.
+    pub fn recorded(
+        order_id: OrderId,
+        expected_version: u64,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        key: Option<&str>,
+        events: Vec<OrderEvent>,
+    ) -> Self {
+        let mut recorded = NewEvents {
+            order_id,
+            first_version: expected_version.saturating_add(1),
+            runs: smallvec::SmallVec::new(),
+            events,
+        };
+        if !recorded.events.is_empty() {
+            recorded.start_run_at(at, actor, key, 0);
+        }
+        recorded
+    }
+
+    /// Room for `more` events.
+    pub fn reserve(&mut self, more: usize) {
+        self.events.reserve(more);
+    }
+
+    /// The events of `records`, which must be of `order_id` and number the versions
+    /// after `expected_version` one by one; anything else is [`StoreError::Corrupt`] (a
+    /// dump or a fixture that does not hold together).
+    pub fn from_records(
+        order_id: OrderId,
+        expected_version: u64,
+        records: impl IntoIterator<Item = OrderEventRecord>,
+    ) -> Result<Self, StoreError> {
+        let mut events = NewEvents::new(order_id, expected_version);
+        for record in records {
+            events.push_record(record)?;
+        }
+        Ok(events)
+    }
+
+    /// Appends an event recorded at `at` by `actor` under `key`, continuing the last
+    /// run when it was recorded the same way.
+    pub fn push(&mut self, at: DateTime<Utc>, actor: &Actor, key: Option<&str>, event: OrderEvent) {
+        self.start_run(at, actor, key);
+        self.events.push(event);
+    }
+
+    /// [`NewEvents::push`] for several events recorded the same way.
+    pub fn extend(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        key: Option<&str>,
+        events: impl IntoIterator<Item = OrderEvent>,
+    ) {
+        let before = self.events.len();
+        self.events.extend(events);
+        if self.events.len() > before {
+            self.start_run_at(at, actor, key, before);
+        }
+    }
+
+    /// Appends `record`, which must be this order's next version.
+    pub fn push_record(&mut self, record: OrderEventRecord) -> Result<(), StoreError> {
+        let next = self.next_version();
+        if record.order_id != self.order_id || record.version != next {
+            return Err(StoreError::Corrupt {
+                reason: format!(
+                    "event {} of order {} where event {next} of order {} was due",
+                    record.version, record.order_id, self.order_id
+                ),
+            });
+        }
+        let OrderEventRecord {
+            recorded_at,
+            actor,
+            idempotency_key,
+            event,
+            ..
+        } = record;
+        self.push(recorded_at, &actor, idempotency_key.as_deref(), event);
+        Ok(())
+    }
+
+    /// Appends `later`, the same order's events from this one's next version on;
+    /// anything else is [`StoreError::Corrupt`] and changes nothing.
+    pub fn append(&mut self, later: NewEvents) -> Result<(), StoreError> {
+        if later.order_id != self.order_id || later.first_version != self.next_version() {
+            return Err(StoreError::Corrupt {
+                reason: format!(
+                    "events {}.. of order {} cannot follow events up to {} of order {}",
+                    later.first_version,
+                    later.order_id,
+                    self.next_version().saturating_sub(1),
+                    self.order_id
+                ),
+            });
+        }
+        let NewEvents { runs, events, .. } = later;
+        let base = self.events.len();
+        self.events.extend(events);
+        for run in runs {
+            let start = base + run.start as usize;
+            let r = run.recording;
+            self.start_run_at(r.recorded_at, &r.actor, r.idempotency_key.as_deref(), start);
+        }
+        Ok(())
+    }
+
+    /// Records the event at `index` (0: the first of these) as caused by `actor`,
+    /// splitting its run (an automation rule's events carry the rule as their actor).
+    /// Nothing happens for an index past the end.
+    pub fn set_actor(&mut self, index: usize, actor: Actor) {
+        let Some(run_at) = self.run_of(index) else {
+            return;
+        };
+        let Some(run) = self.runs.get(run_at) else {
+            return;
+        };
+        if run.recording.actor == actor {
+            return;
+        }
+        let end = self.run_end(run_at);
+        let mut recording = run.recording.clone();
+        let start = run.start as usize;
+        let mut split = Vec::with_capacity(3);
+        if start < index {
+            split.push(EventRun {
+                recording: recording.clone(),
+                start: run.start,
+            });
+        }
+        let old_actor = std::mem::replace(&mut recording.actor, actor);
+        split.push(EventRun {
+            recording: recording.clone(),
+            start: to_u32(index),
+        });
+        if index + 1 < end {
+            recording.actor = old_actor;
+            split.push(EventRun {
+                recording,
+                start: to_u32(index + 1),
+            });
+        }
+        self.runs.remove(run_at);
+        for (k, run) in split.into_iter().enumerate() {
+            self.runs.insert(run_at + k, run);
+        }
+    }
+
+    /// The order.
+    pub fn order_id(&self) -> &OrderId {
+        &self.order_id
+    }
+
+    /// The first event's version (the order's version before them, plus one).
+    pub fn first_version(&self) -> u64 {
+        self.first_version
+    }
+
+    /// The version the next event would take.
+    pub fn next_version(&self) -> u64 {
+        self.first_version.saturating_add(self.events.len() as u64)
+    }
+
+    /// How many events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The events alone, in order.
+    pub fn events(&self) -> &[OrderEvent] {
+        &self.events
+    }
+
+    /// The event of `version`, as stored, if these hold it.
+    pub fn get(&self, version: u64) -> Option<EventRecordRef<'_>> {
+        let index = usize::try_from(version.checked_sub(self.first_version)?).ok()?;
+        let event = self.events.get(index)?;
+        let run = self.runs.get(self.run_of(index)?)?;
+        Some(self.view(run, version, event))
+    }
+
+    /// Each event as stored, in order.
+    pub fn iter(&self) -> NewEventsIter<'_> {
+        NewEventsIter {
+            events: self,
+            index: 0,
+            run: 0,
+        }
+    }
+
+    /// Each event as an owned record.
+    pub fn to_records(&self) -> Vec<OrderEventRecord> {
+        self.iter().map(|e| e.to_record()).collect()
+    }
+
+    /// The runs and the events, for a store that keeps them as they are.
+    pub(crate) fn into_parts(self) -> (u64, smallvec::SmallVec<[EventRun; 1]>, Vec<OrderEvent>) {
+        (self.first_version, self.runs, self.events)
+    }
+
+    fn view<'a>(
+        &'a self,
+        run: &'a EventRun,
+        version: u64,
+        event: &'a OrderEvent,
+    ) -> EventRecordRef<'a> {
+        EventRecordRef {
+            order_id: &self.order_id,
+            version,
+            recorded_at: run.recording.recorded_at,
+            actor: &run.recording.actor,
+            idempotency_key: run.recording.idempotency_key.as_deref(),
+            event,
+        }
+    }
+
+    /// The run holding event `index`.
+    fn run_of(&self, index: usize) -> Option<usize> {
+        if index >= self.events.len() {
+            return None;
+        }
+        self.runs
+            .partition_point(|run| run.start as usize <= index)
+            .checked_sub(1)
+    }
+
+    /// Where run `r`'s events end.
+    fn run_end(&self, r: usize) -> usize {
+        self.runs
+            .get(r + 1)
+            .map_or(self.events.len(), |next| next.start as usize)
+    }
+
+    /// Makes sure the last run is recorded as given, for an event about to be pushed.
+    fn start_run(&mut self, at: DateTime<Utc>, actor: &Actor, key: Option<&str>) {
+        let at_index = self.events.len();
+        self.start_run_at(at, actor, key, at_index);
+    }
+
+    /// Starts a run at event `start` (the events from it on were just appended), unless
+    /// the last run is recorded the same way.
+    fn start_run_at(&mut self, at: DateTime<Utc>, actor: &Actor, key: Option<&str>, start: usize) {
+        if self
+            .runs
+            .last()
+            .is_some_and(|run| run.recording.same(at, actor, key))
+        {
+            return;
+        }
+        self.runs.push(EventRun {
+            recording: Recording {
+                recorded_at: at,
+                actor: actor.clone(),
+                idempotency_key: key.map(Box::from),
+            },
+            start: to_u32(start),
+        });
+    }
+}
+
+/// An event's index in a change set, which a store's `has_room` keeps within 32 bits.
+fn to_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+impl<'a> IntoIterator for &'a NewEvents {
+    type Item = EventRecordRef<'a>;
+    type IntoIter = NewEventsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Equal when they hold the same events recorded the same way, however the runs were
+/// split (an actor set on one event splits its run; the records are what count).
+impl PartialEq for NewEvents {
+    fn eq(&self, other: &Self) -> bool {
+        self.order_id == other.order_id
+            && self.first_version == other.first_version
+            && self.len() == other.len()
+            && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for NewEvents {}
+
+/// [`NewEvents::iter`]: each event as an [`EventRecordRef`], in order.
+#[derive(Debug, Clone)]
+pub struct NewEventsIter<'a> {
+    events: &'a NewEvents,
+    index: usize,
+    run: usize,
+}
+
+impl<'a> Iterator for NewEventsIter<'a> {
+    type Item = EventRecordRef<'a>;
+
+    fn next(&mut self) -> Option<EventRecordRef<'a>> {
+        let all = self.events;
+        let event = all.events.get(self.index)?;
+        while all
+            .runs
+            .get(self.run + 1)
+            .is_some_and(|next| next.start as usize <= self.index)
+        {
+            self.run += 1;
+        }
+        let run = all.runs.get(self.run)?;
+        let version = all.first_version.checked_add(self.index as u64)?;
+        self.index += 1;
+        Some(all.view(run, version, event))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.events.events.len().saturating_sub(self.index);
+        (left, Some(left))
+    }
 }
 
 /// A record of a command that carried an idempotency key.
@@ -366,14 +775,17 @@ impl OutboxRecord {
     /// The record that tells the host about an order event: id `"<order>:<version>"`
     /// (unique without a generator: an order's versions never repeat), the event's
     /// topic, and the whole event record as JSON.
-    pub fn for_order_event(record: &OrderEventRecord) -> Result<OutboxRecord, StoreError> {
+    pub fn for_order_event<'a>(
+        record: impl Into<EventRecordRef<'a>>,
+    ) -> Result<OutboxRecord, StoreError> {
+        let record = record.into();
         Ok(OutboxRecord {
             id: format!("{}:{}", record.order_id, record.version),
             topic: record.event.topic().to_string(),
             aggregate_id: record.order_id.to_string(),
             aggregate_version: record.version,
             created_at: record.recorded_at,
-            payload_json: serde_json::to_string(record).map_err(|e| StoreError::Corrupt {
+            payload_json: serde_json::to_string(&record).map_err(|e| StoreError::Corrupt {
                 reason: format!("an order event could not be written as JSON: {e}"),
             })?,
         })
@@ -582,7 +994,7 @@ impl<'a> Announcements<'a> {
         &mut self,
         order_id: &OrderId,
         version: u64,
-    ) -> Result<&'a OrderEventRecord, StoreError> {
+    ) -> Result<EventRecordRef<'a>, StoreError> {
         let n = self.orders.len();
         for k in 0..n {
             let i = (self.next + k) % n;
@@ -593,7 +1005,7 @@ impl<'a> Announcements<'a> {
                 continue;
             }
             // Order ids are unique in a change set: this is the only place to look.
-            return match change.events.iter().find(|e| e.version == version) {
+            return match change.events.get(version) {
                 Some(event) => {
                     self.next = i;
                     Ok(event)
@@ -651,7 +1063,7 @@ impl ChangeSet {
         &self,
         order_id: &OrderId,
         version: u64,
-    ) -> Result<&OrderEventRecord, StoreError> {
+    ) -> Result<EventRecordRef<'_>, StoreError> {
         self.announcements().event(order_id, version)
     }
 
@@ -1136,6 +1548,140 @@ pub trait Outbox: Send + Sync {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    mod new_events {
+        use super::*;
+        use chrono::TimeZone;
+
+        fn actor(k: u8) -> Actor {
+            match k % 4 {
+                0 => Actor::System,
+                1 => Actor::Customer,
+                2 => Actor::User("ana".into()),
+                _ => Actor::Rule("vip".into()),
+            }
+        }
+
+        fn event(k: u64) -> OrderEvent {
+            if k.is_multiple_of(2) {
+                OrderEvent::Confirmed
+            } else {
+                OrderEvent::NoteAdded {
+                    note: format!("note {k}"),
+                }
+            }
+        }
+
+        /// One write: (events, second, actor, key).
+        type Write = (usize, u32, u8, Option<u8>);
+
+        fn writes() -> impl Strategy<Value = Vec<Write>> {
+            proptest::collection::vec(
+                (0usize..4, 0u32..2, 0u8..3, proptest::option::of(0u8..2)),
+                0..8,
+            )
+        }
+
+        /// The writes as `NewEvents` built by `push`/`extend`, and as the records a
+        /// change set used to hold, one per event.
+        fn build(after: u64, writes: &[Write]) -> (NewEvents, Vec<OrderEventRecord>) {
+            let id = OrderId::parse("o-1").unwrap();
+            let mut new = NewEvents::new(id.clone(), after);
+            let mut records = Vec::new();
+            for (i, (n, second, a, key)) in writes.iter().enumerate() {
+                let at = Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, *second).unwrap();
+                let key = key.map(|k| format!("key-{k}"));
+                let events: Vec<OrderEvent> = (0..*n as u64).map(|k| event(k + i as u64)).collect();
+                for e in &events {
+                    records.push(OrderEventRecord {
+                        order_id: id.clone(),
+                        version: after + 1 + records.len() as u64,
+                        recorded_at: at,
+                        actor: actor(*a),
+                        idempotency_key: key.as_deref().map(Box::from),
+                        event: e.clone(),
+                    });
+                }
+                if i % 2 == 0 {
+                    new.extend(at, &actor(*a), key.as_deref(), events);
+                } else {
+                    for e in events {
+                        new.push(at, &actor(*a), key.as_deref(), e);
+                    }
+                }
+            }
+            (new, records)
+        }
+
+        proptest! {
+            /// However the events were recorded, they read back as the records would:
+            /// in order, each by its version, each view's JSON the record's own; set
+            /// actors, appended writes and records pushed one by one agree too.
+            #[test]
+            fn events_read_back_as_their_records(
+                after in 0u64..5,
+                first in writes(),
+                later in writes(),
+                actors in proptest::collection::vec((0usize..12, 0u8..4), 0..4),
+            ) {
+                let (mut new, mut records) = build(after, &first);
+                for (index, a) in actors {
+                    new.set_actor(index, actor(a));
+                    if let Some(r) = records.get_mut(index) {
+                        r.actor = actor(a);
+                    }
+                }
+                let (more, more_records) = build(new.next_version() - 1, &later);
+                new.append(more).unwrap();
+                records.extend(more_records);
+                prop_assert_eq!(new.len(), records.len());
+                prop_assert_eq!(new.to_records(), records.clone());
+                for (view, record) in new.iter().zip(&records) {
+                    prop_assert_eq!(
+                        serde_json::to_string(&view).unwrap(),
+                        serde_json::to_string(record).unwrap()
+                    );
+                    prop_assert_eq!(new.get(record.version), Some(view));
+                }
+                prop_assert_eq!(new.get(after), None);
+                prop_assert_eq!(new.get(new.next_version()), None);
+                let again = NewEvents::from_records(
+                    OrderId::parse("o-1").unwrap(),
+                    after,
+                    records.clone(),
+                )
+                .unwrap();
+                prop_assert_eq!(&again, &new);
+                prop_assert_eq!(again.to_records(), records);
+            }
+        }
+
+        #[test]
+        fn events_that_do_not_follow_are_refused_and_change_nothing() {
+            let (mut new, records) = build(2, &[(2, 0, 0, None)]);
+            let before = new.clone();
+            // A gap, another order, the same versions again.
+            let (gap, _) = build(5, &[(1, 0, 0, None)]);
+            assert!(matches!(new.append(gap), Err(StoreError::Corrupt { .. })));
+            let other = NewEvents::new(OrderId::parse("o-2").unwrap(), 4);
+            assert!(matches!(new.append(other), Err(StoreError::Corrupt { .. })));
+            let mut again = records[0].clone();
+            assert!(matches!(
+                new.push_record(again.clone()),
+                Err(StoreError::Corrupt { .. })
+            ));
+            again.version = 5;
+            again.order_id = OrderId::parse("o-2").unwrap();
+            assert!(new.push_record(again).is_err());
+            assert_eq!(new, before);
+            assert_eq!(
+                NewEvents::from_records(OrderId::parse("o-1").unwrap(), 3, records).map(|_| ()),
+                Err(StoreError::Corrupt {
+                    reason: "event 3 of order o-1 where event 4 of order o-1 was due".into()
+                })
+            );
+        }
+    }
 
     /// A store's persistent sequence of one kind: reserves ranges and remembers them.
     #[derive(Default)]

@@ -9,11 +9,11 @@ use ordersmith::ids::{ChannelId, LineId, LocationId, OrderId, TransferId, Varian
 use ordersmith::money::{Currency, Money};
 use ordersmith::order::{
     place, Actor, CancelReason, HoldReason, LineEdit, NewLine, NewOrder, Order, OrderEvent,
-    OrderEventRecord, ShippingLine, TaxLine,
+    ShippingLine, TaxLine,
 };
 use ordersmith::pii::{Address, Customer, Redacted};
 use ordersmith::ports::memory::FixedClock;
-use ordersmith::ports::{Clock, OrderChange};
+use ordersmith::ports::{Clock, NewEvents, OrderChange};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use rust_decimal::Decimal;
 
@@ -110,14 +110,14 @@ fn placed_change(id: &str, new: &NewOrder) -> OrderChange {
     OrderChange {
         expected_version: 0,
         snapshot: Order::from_placed(order_id.clone(), data),
-        events: vec![OrderEventRecord {
+        events: NewEvents::recorded(
             order_id,
-            version: 1,
-            recorded_at: new.placed_at,
-            actor: Actor::System,
-            idempotency_key: None,
-            event,
-        }],
+            0,
+            new.placed_at,
+            &Actor::System,
+            None,
+            vec![event],
+        ),
     }
 }
 
@@ -140,14 +140,14 @@ pub fn note_change(order: &Order, note: &str, at: DateTime<Utc>) -> OrderChange 
     snapshot.apply(&event);
     OrderChange {
         expected_version: order.version,
-        events: vec![OrderEventRecord {
-            order_id: order.id.clone(),
-            version: snapshot.version,
-            recorded_at: at,
-            actor: Actor::System,
-            idempotency_key: None,
-            event,
-        }],
+        events: NewEvents::recorded(
+            order.id.clone(),
+            order.version,
+            at,
+            &Actor::System,
+            None,
+            vec![event],
+        ),
         snapshot,
     }
 }

@@ -9,7 +9,7 @@ use ordersmith::engine::{CommandContext, Engine};
 use ordersmith::ids::OrderId;
 use ordersmith::invoice::{DocumentKind, InvoiceConfig, InvoiceDocument, Seller};
 use ordersmith::ports::dump::{export, import};
-use ordersmith::ports::{ChangeSet, DocumentAppend, OrderChange, Store, StoreError};
+use ordersmith::ports::{ChangeSet, DocumentAppend, NewEvents, OrderChange, Store, StoreError};
 
 use crate::fixtures::{self, money};
 use crate::StoreUnderTest;
@@ -174,7 +174,7 @@ pub fn stale_series_numbers_are_conflicts_and_change_nothing(make: &dyn Fn() -> 
         .commit(ChangeSet {
             orders: vec![OrderChange {
                 expected_version: order.version,
-                events: Vec::new(),
+                events: NewEvents::new(order.id.clone(), order.version),
                 snapshot: order.clone(),
             }],
             documents: vec![

@@ -116,10 +116,9 @@ pub fn stale_versions_are_conflicts(make: Make<'_>) {
             actual: 1
         })
     );
-    let mut stale = note_change(&v1, "stale", start());
-    stale.expected_version = 5;
-    stale.events[0].version = 6;
-    stale.snapshot.version = 6;
+    let mut v5 = v1.clone();
+    v5.version = 5;
+    let stale = note_change(&v5, "stale", start());
     let err = sut
         .store
         .commit(ChangeSet {
@@ -432,7 +431,7 @@ pub fn outbox_is_oldest_first_and_acknowledged_once(make: Make<'_>) {
 pub fn order_events_are_announced_as_themselves(make: Make<'_>) {
     let sut = make();
     let placed = new_order_change("o-ev", "web", start());
-    let event = placed.events[0].clone();
+    let event = placed.events.to_records().remove(0);
     sut.store
         .commit(ChangeSet {
             orders: vec![placed],

@@ -417,7 +417,7 @@ impl<'a> OrderRows<'a> {
                 rows.event_orders.push(id);
                 rows.event_versions
                     .push(to_i64("event version", event.version)?);
-                rows.event_records.push(encode("event record", event)?);
+                rows.event_records.push(encode("event record", &event)?);
             }
         }
         Ok(rows)

@@ -264,7 +264,7 @@ fn an_announcement_keeps_no_document_and_reads_back_whole() {
         })
         .unwrap();
     let placed = fixtures::new_order_change("o-7", "web", fixtures::start());
-    let announced = OutboxRecord::for_order_event(&placed.events[0]).unwrap();
+    let announced = OutboxRecord::for_order_event(&placed.events.to_records()[0]).unwrap();
     store
         .commit(ChangeSet {
             outbox: vec![OutboxWrite::OrderEvent {

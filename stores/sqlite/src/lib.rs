@@ -75,7 +75,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use ordersmith::invoice::InvoiceDocument;
-use ordersmith::order::{Order, OrderEventRecord};
+use ordersmith::order::{EventRecordRef, Order, OrderEventRecord};
 use ordersmith::ports::{
     ChangeSet, CommitTicket, DocumentAppend, IdBlocks, IdGenerator, IdempotencyRecord, KeyedRecord,
     OrderChange, OrderQuery, Outbox, OutboxRecord, OutboxWrite, StockAppend, Store, StoreError,
@@ -504,11 +504,11 @@ struct SavedEvents<'c> {
     /// Every event's JSON, one after another (one buffer, not one string per event).
     json: Vec<u8>,
     /// Each event and where its JSON is in `json`.
-    events: HashMap<(&'c str, u64), (&'c OrderEventRecord, std::ops::Range<usize>)>,
+    events: HashMap<(&'c str, u64), (EventRecordRef<'c>, std::ops::Range<usize>)>,
 }
 
 impl<'c> SavedEvents<'c> {
-    fn get(&self, order_id: &str, version: u64) -> Option<(&'c OrderEventRecord, &[u8])> {
+    fn get(&self, order_id: &str, version: u64) -> Option<(EventRecordRef<'c>, &[u8])> {
         let (event, range) = self.events.get(&(order_id, version))?;
         Some((*event, self.json.get(range.clone())?))
     }
@@ -562,7 +562,7 @@ impl PackedSet {
             });
             for event in &change.events {
                 let start = saved.json.len();
-                codec::serialise_into("event record", event, &mut saved.json)?;
+                codec::serialise_into("event record", &event, &mut saved.json)?;
                 let json = saved.json.get(start..).unwrap_or_default();
                 packed.events.push(docs.push(json)?);
                 saved

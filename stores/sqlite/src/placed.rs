@@ -25,14 +25,15 @@ use crate::decode;
 /// is shared with its event, so most of the comparison is pointer checks).
 pub(crate) fn made_by_its_placed_event(change: &OrderChange) -> bool {
     let order = &change.snapshot;
-    match change.events.as_slice() {
-        [record]
+    let mut events = change.events.iter();
+    match (events.next(), events.next()) {
+        (Some(record), None)
             if change.expected_version == 0
                 && order.version == 1
                 && record.version == 1
-                && record.order_id == order.id =>
+                && *record.order_id == order.id =>
         {
-            match &record.event {
+            match record.event {
                 OrderEvent::Placed(placed) => {
                     Order::from_placed(order.id.clone(), placed) == *order
                 }
@@ -140,7 +141,7 @@ mod tests {
 
     fn placed_record(id: &str) -> (OrderEventRecord, Order) {
         let change = fixtures::new_order_change(id, "web", fixtures::start());
-        let record = change.events.into_iter().next().unwrap();
+        let record = change.events.to_records().remove(0);
         (record, change.snapshot)
     }
 

@@ -321,7 +321,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v5.db");
     let change = fixtures::new_order_change("o-1", "web", fixtures::start());
-    let event = change.events[0].clone();
+    let event = change.events.to_records().remove(0);
     let outbox = OutboxRecord {
         id: "o-1:1".into(),
         topic: "order.placed".into(),
@@ -395,7 +395,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
 
     // Written now: packed, and the outbox record of an order event refers to the event.
     let second = fixtures::new_order_change("o-2", "web", fixtures::start());
-    let second_event = second.events[0].clone();
+    let second_event = second.events.to_records().remove(0);
     let second_outbox = OutboxRecord {
         id: "o-2:1".into(),
         aggregate_id: "o-2".into(),
@@ -416,7 +416,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
     // An announcement (what the engine writes for every order event) keeps no document
     // (migration 7) and reads back exactly as `for_order_event` makes it.
     let third = fixtures::new_order_change("o-3", "web", fixtures::start());
-    let announced = OutboxRecord::for_order_event(&third.events[0]).unwrap();
+    let announced = OutboxRecord::for_order_event(&third.events.to_records()[0]).unwrap();
     store
         .commit(ChangeSet {
             outbox: vec![OutboxWrite::OrderEvent {
@@ -501,7 +501,7 @@ fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
             .unwrap();
             conn.execute(
                 "INSERT INTO order_events VALUES (?1, 1, ?2)",
-                rusqlite::params![id, json(&change.events[0])],
+                rusqlite::params![id, json(&change.events.to_records()[0])],
             )
             .unwrap();
         }
@@ -571,7 +571,7 @@ fn documents_packed_with_dictionary_one_read_back_after_dictionary_two() {
     };
     {
         let conn = file_at_version(&path, 10);
-        let event = serde_json::to_string(&old.events[0]).unwrap();
+        let event = serde_json::to_string(&old.events.to_records()[0]).unwrap();
         conn.execute(
             "INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot) \
              VALUES ('o-1', 1, 'pending', 'web', ?1, 0, '')",
@@ -590,7 +590,10 @@ fn documents_packed_with_dictionary_one_read_back_after_dictionary_two() {
         store.load_order(&old.snapshot.id).unwrap(),
         Some(old.snapshot.clone())
     );
-    assert_eq!(store.order_events(&old.snapshot.id).unwrap(), old.events);
+    assert_eq!(
+        store.order_events(&old.snapshot.id).unwrap(),
+        old.events.to_records()
+    );
     let new = fixtures::new_order_change("o-2", "web", fixtures::start());
     store
         .commit(ChangeSet {

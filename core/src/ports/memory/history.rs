@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::OrderId;
 use crate::order::{Actor, OrderEvent, OrderEventRecord};
+use crate::ports::NewEvents;
 
 /// What the events of one run share: versions from `first_version` on, the events
 /// from `start` in [`History::events`] on, up to the next run's start.
@@ -42,28 +43,39 @@ impl History {
         self.events.len().saturating_add(more) < u32::MAX as usize
     }
 
-    /// Appends `records` (numbered after what is kept, as the store checked). A record
-    /// that continues the last run (the next version, the same time, actor and key)
-    /// keeps only its event; any other starts a run. Keeps no spare room: an order's
-    /// events are kept for good.
-    pub(super) fn extend(&mut self, records: Vec<OrderEventRecord>) {
-        self.events.reserve_exact(records.len());
-        for record in records {
-            let next = self.events.len();
+    /// Appends `new` (numbered after what is kept, as the store checked). A run that
+    /// continues the last one (the next version, the same time, actor and key) keeps
+    /// only its events; any other starts a run. The first write's events are kept in
+    /// the vector they came in (no copy); none keeps spare room: an order's events are
+    /// kept for good.
+    pub(super) fn extend(&mut self, new: NewEvents) {
+        let (first_version, runs, mut events) = new.into_parts();
+        let base = self.events.len();
+        if self.events.is_empty() {
+            events.shrink_to_fit();
+            self.events = events;
+        } else {
+            self.events.reserve_exact(events.len());
+            self.events.extend(events);
+        }
+        for run in runs {
+            let next = base + run.start as usize;
+            let version = first_version.saturating_add(u64::from(run.start));
+            let recording = run.recording;
             let last = self.more.last().or(self.first.as_ref());
-            let continues = last.is_some_and(|run| {
-                let in_run = next - run.start as usize;
-                run.first_version.checked_add(in_run as u64) == Some(record.version)
-                    && run.recorded_at == record.recorded_at
-                    && run.actor == record.actor
-                    && run.idempotency_key == record.idempotency_key
+            let continues = last.is_some_and(|last| {
+                let in_run = next - last.start as usize;
+                last.first_version.checked_add(in_run as u64) == Some(version)
+                    && last.recorded_at == recording.recorded_at
+                    && last.actor == recording.actor
+                    && last.idempotency_key == recording.idempotency_key
             });
             if !continues {
                 let run = Run {
-                    first_version: record.version,
-                    actor: record.actor,
-                    idempotency_key: record.idempotency_key,
-                    recorded_at: record.recorded_at,
+                    first_version: version,
+                    actor: recording.actor,
+                    idempotency_key: recording.idempotency_key,
+                    recorded_at: recording.recorded_at,
                     // Fits: the store asked `has_room` before it changed anything.
                     start: u32::try_from(next).unwrap_or(u32::MAX),
                 };
@@ -74,7 +86,6 @@ impl History {
                     self.more.shrink_to_fit();
                 }
             }
-            self.events.push(record.event);
         }
     }
 
@@ -151,6 +162,12 @@ mod tests {
         }
     }
 
+    /// One write's records, consecutive versions, as a change set holds them.
+    fn new_events(records: Vec<OrderEventRecord>) -> NewEvents {
+        let after = records.first().map_or(0, |r| r.version - 1);
+        NewEvents::from_records(OrderId::parse("o-1").unwrap(), after, records).unwrap()
+    }
+
     #[test]
     fn records_come_back_as_they_went_in_and_shared_parts_are_kept_once() {
         let user = || Actor::User("ana".into());
@@ -168,7 +185,7 @@ mod tests {
         let mut all = Vec::new();
         for write in writes {
             all.extend(write.clone());
-            history.extend(write);
+            history.extend(new_events(write));
         }
         let order_id = OrderId::parse("o-1").unwrap();
         assert_eq!(history.records(&order_id), all);
@@ -214,7 +231,7 @@ mod tests {
                     })
                     .collect();
                 all.extend(write.clone());
-                history.extend(write);
+                history.extend(new_events(write));
             }
             let order_id = OrderId::parse("o-1").unwrap();
             proptest::prop_assert_eq!(history.records(&order_id), all.clone());
