@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::stock::{FastMap, IdIndex};
 use std::ops::Bound;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -1161,9 +1161,18 @@ impl Outbox for MemoryStore {
 }
 
 /// The system clock, clamped so it never goes backwards.
-#[derive(Default)]
 pub struct SystemClock {
-    last: Mutex<Option<DateTime<Utc>>>,
+    /// The latest time read, in microseconds since the epoch (`i64::MIN` before the
+    /// first): one atomic maximum per reading instead of a lock.
+    last: AtomicI64,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        SystemClock {
+            last: AtomicI64::new(i64::MIN),
+        }
+    }
 }
 
 impl SystemClock {
@@ -1177,15 +1186,14 @@ impl SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        let now = Utc::now().trunc_subsecs(6);
-        match self.last.lock() {
-            Ok(mut last) => {
-                let t = last.map_or(now, |l| l.max(now));
-                *last = Some(t);
-                t
-            }
-            Err(_) => now,
-        }
+        // Microseconds since the epoch, read without building a date first (a clock
+        // set before 1970 takes the long way, which truncates the same).
+        let micros = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_micros()).unwrap_or(i64::MAX),
+            Err(_) => Utc::now().trunc_subsecs(6).timestamp_micros(),
+        };
+        let t = self.last.fetch_max(micros, Ordering::AcqRel).max(micros);
+        DateTime::<Utc>::from_timestamp_micros(t).unwrap_or_else(|| Utc::now().trunc_subsecs(6))
     }
 }
 
@@ -1555,12 +1563,36 @@ mod tests {
     fn the_system_clock_keeps_microseconds_and_never_goes_back() {
         let clock = SystemClock::new();
         let mut last = clock.now();
+        assert!((Utc::now() - last).num_seconds().abs() < 5, "{last:?}");
         for _ in 0..1_000 {
             let now = clock.now();
             assert!(now >= last);
             assert_eq!(now.timestamp_subsec_nanos() % 1_000, 0, "{now:?}");
             last = now;
         }
+        // Shared by threads: each sees its readings in order, and none sees a time
+        // before one read earlier on another thread it waited for.
+        let clock = std::sync::Arc::new(SystemClock::new());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let clock = clock.clone();
+                std::thread::spawn(move || {
+                    let mut last = clock.now();
+                    for _ in 0..2_000 {
+                        let now = clock.now();
+                        assert!(now >= last);
+                        last = now;
+                    }
+                    last
+                })
+            })
+            .collect();
+        let lasts: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let after = clock.now();
+        assert!(
+            lasts.iter().all(|l| *l <= after),
+            "{lasts:?} then {after:?}"
+        );
     }
 
     /// A write's announcements share one entry, up to [`RUN`] of them; acknowledged in
