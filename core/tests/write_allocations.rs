@@ -144,12 +144,13 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // from a `String` it returned: 14.1 and 32.1. A change set's events then kept as
     // they came (one header per run of them, not a record per event), in the vector
     // the memory store keeps: 12.1 and 31.1 (the store's vector sheds the room the
-    // follow-ups did not use, a reallocation counted here).
+    // follow-ups did not use, a reallocation counted here). A placement's idempotency
+    // record then borrowing its constant fingerprint instead of a copy: 11.1 and 30.1.
     let place = allocations_per_order(false);
-    assert!(place <= 13.0, "{place:.2} allocations per place_order");
+    assert!(place <= 12.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);
     assert!(
-        both <= 32.2,
+        both <= 31.2,
         "{both:.2} allocations per place_order_then(Confirm)"
     );
     eprintln!("{place:.2} allocations per place_order, {both:.2} per place + confirm");

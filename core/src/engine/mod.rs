@@ -1225,7 +1225,7 @@ impl Engine {
             .keys()
             .map(|k| IdempotencyRecord {
                 key: k.clone(),
-                fingerprint: PLACED_EVENT.to_string(),
+                fingerprint: std::borrow::Cow::Borrowed(PLACED_EVENT),
                 order_id: order_id.clone(),
                 order_version: version,
             })
@@ -1330,7 +1330,7 @@ impl Engine {
         if let Some(key) = &ctx.idempotency_key {
             changes.idempotency.push(IdempotencyRecord {
                 key: key.clone(),
-                fingerprint: fingerprint.to_string(),
+                fingerprint: fingerprint.to_string().into(),
                 order_id: order_id.clone(),
                 order_version: after.version,
             });
@@ -1720,7 +1720,7 @@ mod tests {
             serde_json::to_string(&new).unwrap(),
         ] {
             let legacy = IdempotencyRecord {
-                fingerprint: saved,
+                fingerprint: saved.into(),
                 ..record.clone()
             };
             assert!(engine.same_placement(&legacy, &placed).unwrap());

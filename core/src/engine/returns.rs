@@ -530,7 +530,7 @@ impl Engine {
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),
-                    fingerprint: fingerprint.clone(),
+                    fingerprint: fingerprint.clone().into(),
                     order_id: order_id.clone(),
                     order_version: after.version,
                 });
@@ -785,7 +785,7 @@ impl Engine {
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
                     key: key.clone(),
-                    fingerprint: fingerprint.clone(),
+                    fingerprint: fingerprint.clone().into(),
                     order_id: order_id.clone(),
                     order_version: after.version,
                 });

@@ -53,7 +53,7 @@ enum KeptFingerprint {
 const SHA256_PREFIX: &str = "sha256:";
 
 impl KeptFingerprint {
-    fn new(text: String) -> Self {
+    fn new(text: std::borrow::Cow<'static, str>) -> Self {
         if text == PLACED_EVENT {
             return KeptFingerprint::PlacedEvent;
         }
@@ -63,22 +63,22 @@ impl KeptFingerprint {
             .map(|hex| hex.len() == 64 && base16ct::lower::decode(hex, &mut digest).is_ok())
         {
             Some(true) => KeptFingerprint::Sha256(digest),
-            _ => KeptFingerprint::Text(text.into_boxed_str()),
+            _ => KeptFingerprint::Text(text.into_owned().into_boxed_str()),
         }
     }
 
-    fn text(&self) -> String {
+    fn text(&self) -> std::borrow::Cow<'static, str> {
         match self {
-            KeptFingerprint::PlacedEvent => PLACED_EVENT.to_string(),
+            KeptFingerprint::PlacedEvent => std::borrow::Cow::Borrowed(PLACED_EVENT),
             KeptFingerprint::Sha256(digest) => {
                 let mut hex = [0u8; 64];
                 let digits = base16ct::lower::encode_str(digest, &mut hex).unwrap_or_default();
                 let mut text = String::with_capacity(SHA256_PREFIX.len() + 64);
                 text.push_str(SHA256_PREFIX);
                 text.push_str(digits);
-                text
+                text.into()
             }
-            KeptFingerprint::Text(text) => text.to_string(),
+            KeptFingerprint::Text(text) => text.to_string().into(),
         }
     }
 }
@@ -1336,7 +1336,7 @@ mod tests {
         ] {
             let record = IdempotencyRecord {
                 key: "ext:web:W-1".to_string(),
-                fingerprint: fingerprint.clone(),
+                fingerprint: fingerprint.clone().into(),
                 order_id: OrderId::parse("o-1").unwrap(),
                 order_version: 3,
             };
@@ -1345,7 +1345,7 @@ mod tests {
         }
         let (_, kept) = KeptRecord::new(IdempotencyRecord {
             key: "k".to_string(),
-            fingerprint: digest,
+            fingerprint: digest.into(),
             order_id: OrderId::parse("o-1").unwrap(),
             order_version: 1,
         });
@@ -1357,7 +1357,7 @@ mod tests {
         let store = MemoryStore::new();
         let record = |i: usize| IdempotencyRecord {
             key: format!("ext:web:W-{i}"),
-            fingerprint: format!("sha256:{:064x}", i),
+            fingerprint: format!("sha256:{:064x}", i).into(),
             order_id: OrderId::parse(format!("o-{i}")).unwrap(),
             order_version: 1,
         };
@@ -1688,7 +1688,7 @@ mod tests {
                     if keys.insert(key.clone()) {
                         let record = IdempotencyRecord {
                             key,
-                            fingerprint: "f".to_string(),
+                            fingerprint: "f".to_string().into(),
                             order_id: OrderId::parse("o-1").unwrap(),
                             order_version: 1,
                         };

@@ -745,9 +745,10 @@ impl<'a> Iterator for NewEventsIter<'a> {
 pub struct IdempotencyRecord {
     /// The key.
     pub key: String,
-    /// The command it was used with, as canonical JSON; a different command with the
-    /// same key is a conflict.
-    pub fingerprint: String,
+    /// The command it was used with, as canonical JSON (or its digest); a different
+    /// command with the same key is a conflict. Borrowed when it is a constant (a
+    /// placement's, `placed-event`), so saving one allocates nothing.
+    pub fingerprint: std::borrow::Cow<'static, str>,
     /// The order the command acted on.
     pub order_id: OrderId,
     /// The order's version right after the command: its first result.

@@ -40,7 +40,7 @@ fn outbox_record(id: &str, aggregate: &str) -> OutboxRecord {
 fn key(key: &str, order: &str) -> IdempotencyRecord {
     IdempotencyRecord {
         key: key.to_string(),
-        fingerprint: format!("{{\"command\":\"{key}\"}}"),
+        fingerprint: format!("{{\"command\":\"{key}\"}}").into(),
         order_id: oid(order),
         order_version: 1,
     }

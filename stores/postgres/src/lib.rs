@@ -777,7 +777,7 @@ impl<'a> KeyRows<'a> {
     fn of(records: &'a [IdempotencyRecord]) -> Result<Self, StoreError> {
         Ok(KeyRows {
             keys: records.iter().map(|r| r.key.as_str()).collect(),
-            fingerprints: records.iter().map(|r| r.fingerprint.as_str()).collect(),
+            fingerprints: records.iter().map(|r| &*r.fingerprint).collect(),
             orders: records.iter().map(|r| r.order_id.as_str()).collect(),
             versions: records
                 .iter()
@@ -1134,7 +1134,7 @@ fn idempotency(
 ) -> Result<IdempotencyRecord, StoreError> {
     Ok(IdempotencyRecord {
         key,
-        fingerprint,
+        fingerprint: fingerprint.into(),
         order_id: order_id(order)?,
         order_version: to_u64("idempotency order version", version)?,
     })

@@ -53,7 +53,7 @@ fn main() {
         samples.push(serde_json::to_string(record).unwrap());
     }
     for record in store.idempotency_records(None, 10).unwrap() {
-        samples.push(record.fingerprint);
+        samples.push(record.fingerprint.into_owned());
     }
     for event in store.order_events(&id).unwrap().iter().rev() {
         samples.push(serde_json::to_string(event).unwrap());

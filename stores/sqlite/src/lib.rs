@@ -1910,7 +1910,7 @@ fn idempotency(
 ) -> Result<IdempotencyRecord, StoreError> {
     Ok(IdempotencyRecord {
         key,
-        fingerprint,
+        fingerprint: fingerprint.into(),
         order_id: OrderId::parse(order_id).map_err(|e| StoreError::Corrupt {
             reason: format!("idempotency record names an invalid order id: {e}"),
         })?,

@@ -82,7 +82,7 @@ fn a_refused_change_set_in_a_group_refuses_only_itself() {
     };
     let key = |k: &str, order: &str| IdempotencyRecord {
         key: k.to_string(),
-        fingerprint: "{}".to_string(),
+        fingerprint: "{}".into(),
         order_id: OrderId::parse(order).unwrap(),
         order_version: 1,
     };

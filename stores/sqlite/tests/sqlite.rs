@@ -332,7 +332,9 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
     };
     let key = IdempotencyRecord {
         key: "external:web:W-1".into(),
-        fingerprint: serde_json::to_string(&fixtures::new_order("web", fixtures::start())).unwrap(),
+        fingerprint: serde_json::to_string(&fixtures::new_order("web", fixtures::start()))
+            .unwrap()
+            .into(),
         order_id: change.snapshot.id.clone(),
         order_version: 1,
     };
@@ -370,7 +372,7 @@ fn documents_written_before_packing_read_back_exactly_after_the_migration() {
         .unwrap();
         conn.execute(
             "INSERT INTO idempotency_records VALUES (?1, ?2, 'o-1', 1)",
-            [&key.key, &key.fingerprint],
+            [key.key.as_str(), &*key.fingerprint],
         )
         .unwrap();
         conn.execute("INSERT INTO stock_log VALUES (1, ?1)", [json(&entry)])
