@@ -352,6 +352,23 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
+    /// Event `version` of `order_id`, recorded this way, as a store reads it.
+    pub(crate) fn view<'a>(
+        &'a self,
+        order_id: &'a OrderId,
+        version: u64,
+        event: &'a OrderEvent,
+    ) -> EventRecordRef<'a> {
+        EventRecordRef {
+            order_id,
+            version,
+            recorded_at: self.recorded_at,
+            actor: &self.actor,
+            idempotency_key: self.idempotency_key.as_deref(),
+            event,
+        }
+    }
+
     /// Whether an event recorded at `at`, by `actor`, under `key` belongs to this run.
     fn same(&self, at: DateTime<Utc>, actor: &Actor, key: Option<&str>) -> bool {
         self.recorded_at == at && &self.actor == actor && self.idempotency_key.as_deref() == key
@@ -400,16 +417,11 @@ pub struct NewEvents {
 impl NewEvents {
     /// No events yet, for `order_id` read at `expected_version` (0: a new order).
     pub fn new(order_id: OrderId, expected_version: u64) -> Self {
-        Self::with_capacity(order_id, expected_version, 0)
-    }
-
-    /// [`NewEvents::new`] with room for `capacity` events.
-    pub fn with_capacity(order_id: OrderId, expected_version: u64, capacity: usize) -> Self {
         NewEvents {
             order_id,
             first_version: expected_version.saturating_add(1),
             runs: smallvec::SmallVec::new(),
-            events: Vec::with_capacity(capacity),
+            events: Vec::new(),
         }
     }
 
@@ -422,12 +434,8 @@ impl NewEvents {
         key: Option<&str>,
         events: Vec<OrderEvent>,
     ) -> Self {
-        let mut recorded = NewEvents {
-            order_id,
-            first_version: expected_version.saturating_add(1),
-            runs: smallvec::SmallVec::new(),
-            events,
-        };
+        let mut recorded = NewEvents::new(order_id, expected_version);
+        recorded.events = events;
         if !recorded.events.is_empty() {
             recorded.start_run_at(at, actor, key, 0);
         }
@@ -527,40 +535,42 @@ impl NewEvents {
     /// splitting its run (an automation rule's events carry the rule as their actor).
     /// Nothing happens for an index past the end.
     pub fn set_actor(&mut self, index: usize, actor: Actor) {
-        let Some(run_at) = self.run_of(index) else {
+        let Some(at) = self.run_of(index) else {
             return;
         };
-        let Some(run) = self.runs.get(run_at) else {
+        let end = self.run_end(at);
+        let Some(run) = self.runs.get_mut(at) else {
             return;
         };
         if run.recording.actor == actor {
             return;
         }
-        let end = self.run_end(run_at);
-        let mut recording = run.recording.clone();
-        let start = run.start as usize;
-        let mut split = Vec::with_capacity(3);
-        if start < index {
-            split.push(EventRun {
-                recording: recording.clone(),
-                start: run.start,
-            });
+        // The run becomes up to three: its events before `index`, `index` with the
+        // actor, its events after `index`.
+        let kept = run.recording.clone();
+        let mut changed = kept.clone();
+        changed.actor = actor;
+        let mut at = at;
+        if (run.start as usize) < index {
+            at += 1;
+            self.runs.insert(
+                at,
+                EventRun {
+                    recording: changed,
+                    start: to_u32(index),
+                },
+            );
+        } else {
+            run.recording = changed;
         }
-        let old_actor = std::mem::replace(&mut recording.actor, actor);
-        split.push(EventRun {
-            recording: recording.clone(),
-            start: to_u32(index),
-        });
         if index + 1 < end {
-            recording.actor = old_actor;
-            split.push(EventRun {
-                recording,
-                start: to_u32(index + 1),
-            });
-        }
-        self.runs.remove(run_at);
-        for (k, run) in split.into_iter().enumerate() {
-            self.runs.insert(run_at + k, run);
+            self.runs.insert(
+                at + 1,
+                EventRun {
+                    recording: kept,
+                    start: to_u32(index + 1),
+                },
+            );
         }
     }
 
@@ -627,14 +637,7 @@ impl NewEvents {
         version: u64,
         event: &'a OrderEvent,
     ) -> EventRecordRef<'a> {
-        EventRecordRef {
-            order_id: &self.order_id,
-            version,
-            recorded_at: run.recording.recorded_at,
-            actor: &run.recording.actor,
-            idempotency_key: run.recording.idempotency_key.as_deref(),
-            event,
-        }
+        run.recording.view(&self.order_id, version, event)
     }
 
     /// The run holding event `index`.

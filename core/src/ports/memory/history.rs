@@ -8,20 +8,17 @@
 //! are rebuilt when they are read (the order's history, an outbox announcement), which
 //! is rarer than writing them and copies what the old shape copied on every read.
 
-use chrono::{DateTime, Utc};
-
 use crate::ids::OrderId;
-use crate::order::{Actor, OrderEvent, OrderEventRecord};
-use crate::ports::NewEvents;
+use crate::order::{OrderEvent, OrderEventRecord};
+use crate::ports::{NewEvents, Recording};
 
-/// What the events of one run share: versions from `first_version` on, the events
-/// from `start` in [`History::events`] on, up to the next run's start.
+/// What the events of one run share: versions from `first_version` on, how they were
+/// recorded, the events from `start` in [`History::events`] on, up to the next run's
+/// start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Run {
     first_version: u64,
-    actor: Actor,
-    idempotency_key: Option<Box<str>>,
-    recorded_at: DateTime<Utc>,
+    recording: Recording,
     start: u32,
 }
 
@@ -61,21 +58,16 @@ impl History {
         for run in runs {
             let next = base + run.start as usize;
             let version = first_version.saturating_add(u64::from(run.start));
-            let recording = run.recording;
             let last = self.more.last().or(self.first.as_ref());
             let continues = last.is_some_and(|last| {
                 let in_run = next - last.start as usize;
                 last.first_version.checked_add(in_run as u64) == Some(version)
-                    && last.recorded_at == recording.recorded_at
-                    && last.actor == recording.actor
-                    && last.idempotency_key == recording.idempotency_key
+                    && last.recording == run.recording
             });
             if !continues {
                 let run = Run {
                     first_version: version,
-                    actor: recording.actor,
-                    idempotency_key: recording.idempotency_key,
-                    recorded_at: recording.recorded_at,
+                    recording: run.recording,
                     // Fits: the store asked `has_room` before it changed anything.
                     start: u32::try_from(next).unwrap_or(u32::MAX),
                 };
@@ -132,20 +124,14 @@ impl History {
 }
 
 fn record(order_id: &OrderId, run: &Run, version: u64, event: &OrderEvent) -> OrderEventRecord {
-    OrderEventRecord {
-        order_id: order_id.clone(),
-        version,
-        recorded_at: run.recorded_at,
-        actor: run.actor.clone(),
-        idempotency_key: run.idempotency_key.clone(),
-        event: event.clone(),
-    }
+    run.recording.view(order_id, version, event).to_record()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::order::Actor;
+    use chrono::{TimeZone, Utc};
 
     fn rec(version: u64, second: u32, actor: Actor, key: Option<&str>) -> OrderEventRecord {
         OrderEventRecord {
