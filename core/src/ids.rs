@@ -127,23 +127,16 @@ pub(crate) fn is_invisible_format(c: char) -> bool {
 
 /// `f` of `parts` joined, put together in a buffer on the stack when the text fits an
 /// id ([`MAX_ID_LEN`] bytes), and in a `String` otherwise (which an id's `f` refuses).
+/// The buffer is a text joined of whole `str`s, so nothing reads the joined bytes again
+/// to see that they are UTF-8.
 pub(crate) fn on_stack<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0u8; MAX_ID_LEN];
-    let mut len = 0;
+    let mut buf = arrayvec::ArrayString::<MAX_ID_LEN>::new();
     for part in parts {
-        let end = len + part.len();
-        match buf.get_mut(len..end) {
-            Some(room) => room.copy_from_slice(part.as_bytes()),
-            None => return f(&parts.concat()),
+        if buf.try_push_str(part).is_err() {
+            return f(&parts.concat());
         }
-        len = end;
     }
-    // Whole `str`s joined are UTF-8: the check cannot fail, and the fallback keeps it
-    // free of a panic path.
-    match buf.get(..len).map(std::str::from_utf8) {
-        Some(Ok(text)) => f(text),
-        _ => f(&parts.concat()),
-    }
+    f(&buf)
 }
 
 macro_rules! string_id {
