@@ -50,14 +50,50 @@ pub(crate) fn stock_effects(
     after: &Order,
     command: &OrderCommand,
 ) -> Result<Vec<OrderEvent>, EngineError> {
-    match command {
+    let mut events = Vec::new();
+    stock_effects_into(config, tx, before, after, command, &mut events)?;
+    Ok(events)
+}
+
+/// [`stock_effects`] appended to `events` (the step's own events): a confirmation's
+/// allocations join the vector the step already holds instead of coming in one of
+/// their own, copied over and freed. On an error `events` is as it was.
+pub(crate) fn stock_effects_into(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    before: &Order,
+    after: &Order,
+    command: &OrderCommand,
+    events: &mut Vec<OrderEvent>,
+) -> Result<(), EngineError> {
+    let effects = match command {
         OrderCommand::Confirm if config.reserve_on_confirm => {
             let on_short = match config.on_shortage {
                 ShortagePolicy::Fail => OnShort::Fail,
                 ShortagePolicy::Hold => OnShort::Hold,
             };
-            allocate_open(config, tx, after, on_short)
+            return allocate_open_into(config, tx, after, on_short, None, events);
         }
+        _ => stock_effects_of(config, tx, before, after, command)?,
+    };
+    if events.is_empty() {
+        *events = effects;
+    } else {
+        events.extend(effects);
+    }
+    Ok(())
+}
+
+/// [`stock_effects`] of every command but a confirmation that reserves (which
+/// [`stock_effects_into`] appends where they go).
+fn stock_effects_of(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    before: &Order,
+    after: &Order,
+    command: &OrderCommand,
+) -> Result<Vec<OrderEvent>, EngineError> {
+    match command {
         OrderCommand::ReleaseHold
             if config.reserve_on_confirm
                 && matches!(
@@ -477,13 +513,44 @@ pub(crate) fn allocate_open_avoiding(
     on_short: OnShort,
     avoid: Option<&LocationId>,
 ) -> Result<Vec<OrderEvent>, EngineError> {
+    let mut events = Vec::new();
+    allocate_open_into(config, tx, order, on_short, avoid, &mut events)?;
+    Ok(events)
+}
+
+/// [`allocate_open_avoiding`] appended to `events`; on an error `events` is as it was.
+fn allocate_open_into(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    order: &Order,
+    on_short: OnShort,
+    avoid: Option<&LocationId>,
+    events: &mut Vec<OrderEvent>,
+) -> Result<(), EngineError> {
+    let start = events.len();
+    let allocated = allocate_open_onto(config, tx, order, on_short, avoid, events);
+    if allocated.is_err() {
+        events.truncate(start);
+    }
+    allocated
+}
+
+/// The body of [`allocate_open_into`], which undoes what it appended on an error.
+fn allocate_open_onto(
+    config: &EngineConfig,
+    tx: &mut Tx<'_>,
+    order: &Order,
+    on_short: OnShort,
+    avoid: Option<&LocationId>,
+    events: &mut Vec<OrderEvent>,
+) -> Result<(), EngineError> {
     let needs: SmallVec<[&OrderLine; 8]> = order
         .lines
         .iter()
         .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
         .collect();
     if needs.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     // Confirming reads the plan's assignments only: no sentences are written.
     let Decided {
@@ -498,7 +565,7 @@ pub(crate) fn allocate_open_avoiding(
         short = Vec::new();
     }
     let expires_at = reservation_expiry(config, order, tx.now);
-    let mut events = Vec::with_capacity(reserves.len() + 1);
+    events.reserve(reserves.len() + 1);
     for (k, r) in reserves.into_iter().enumerate() {
         let id = reservation_id(order, &r.line, k)?;
         let request = ReserveRequest::new(
@@ -542,7 +609,7 @@ pub(crate) fn allocate_open_avoiding(
             from: order.status,
         });
     }
-    Ok(events)
+    Ok(())
 }
 
 /// A payment's stock side. Paying in full stops the reservations' clock (when

@@ -519,10 +519,9 @@ pub(crate) enum Attempt<T> {
     Retry,
 }
 
-/// One command's effect on an order inside a write ([`Engine::step_in`]).
+/// One command's effect on an order inside a write ([`Engine::step_in`]), besides
+/// the order it changed (stepped where it is, not moved through the step).
 struct Step {
-    /// The order after the command.
-    after: Order,
     /// Every event the command raised, in order.
     events: Vec<OrderEvent>,
     /// The events rules caused, which start at `first_ruled` in `events`.
@@ -1100,8 +1099,7 @@ impl Engine {
             // Each follow-up's events join the change as they come, announced before the
             // step's own outbox effects (which come after its events).
             for command in &then {
-                let step = engine.step_owned(tx, order, command)?;
-                order = step.after;
+                let step = engine.step_owned(tx, &mut order, command)?;
                 record_events(
                     tx.now,
                     step.events,
@@ -1311,14 +1309,14 @@ impl Engine {
             Some(order) => std::borrow::Cow::Borrowed(order),
             None => std::borrow::Cow::Owned(self.load(order_id)?),
         };
+        let mut after = Order::clone(&before);
         let Step {
-            after,
             events,
             ruled,
             first_ruled,
             documents,
             document_effects,
-        } = self.step_in(tx, &before, command, run_rules)?;
+        } = self.step_in(tx, &before, &mut after, command, run_rules)?;
         let mut changes = if events.is_empty() {
             ChangeSet::default()
         } else {
@@ -1341,44 +1339,40 @@ impl Engine {
         })
     }
 
-    /// What one command does to an order inside a write: the order after it and every
-    /// event it raised (the state machine's, the stock side's, fulfilment sync, rules
-    /// when `run_rules`, notifications), with any credit notes a refund issues. Not yet
-    /// a change set: [`Engine::execute_in`] makes one of it, and a placement's
-    /// follow-ups append theirs to the placement's.
+    /// What one command does to an order inside a write: `after` (a copy of `before`)
+    /// becomes the order after it, and the step holds every event it raised (the state
+    /// machine's, the stock side's, fulfilment sync, rules when `run_rules`,
+    /// notifications), with any credit notes a refund issues. Not yet a change set:
+    /// [`Engine::execute_in`] makes one of it, and a placement's follow-ups append
+    /// theirs to the placement's.
     fn step_in(
         &self,
         tx: &mut Tx<'_>,
         before: &Order,
+        after: &mut Order,
         command: &OrderCommand,
         run_rules: bool,
     ) -> Result<Step, EngineError> {
         let events = decide(before, command)?;
-        self.step_from(
-            tx,
-            Some(before),
-            Order::clone(before),
-            events,
-            command,
-            run_rules,
-        )
+        self.step_from(tx, Some(before), after, events, command, run_rules)
     }
 
-    /// [`Engine::step_in`] on an order the caller owns and does not need back (a
-    /// placement's follow-ups): stepped itself, copied only when the command's stock
-    /// side reads the order as it was before ([`allocation::reads_only_after`]).
-    /// Rules do not run.
+    /// [`Engine::step_in`] on an order the caller owns and does not need back if the
+    /// step fails (a placement's follow-ups): stepped where it is, copied only when the
+    /// command's stock side reads the order as it was before
+    /// ([`allocation::reads_only_after`]). Rules do not run.
     fn step_owned(
         &self,
         tx: &mut Tx<'_>,
-        order: Order,
+        order: &mut Order,
         command: &OrderCommand,
     ) -> Result<Step, EngineError> {
-        let events = decide(&order, command)?;
-        if allocation::reads_only_after(command, &order) {
+        let events = decide(order, command)?;
+        if allocation::reads_only_after(command, order) {
             self.step_from(tx, None, order, events, command, false)
         } else {
-            self.step_from(tx, Some(&order), order.clone(), events, command, false)
+            let before = order.clone();
+            self.step_from(tx, Some(&before), order, events, command, false)
         }
     }
 
@@ -1389,7 +1383,7 @@ impl Engine {
         &self,
         tx: &mut Tx<'_>,
         before: Option<&Order>,
-        mut after: Order,
+        after: &mut Order,
         mut events: Vec<OrderEvent>,
         command: &OrderCommand,
         run_rules: bool,
@@ -1397,26 +1391,32 @@ impl Engine {
         for e in &events {
             after.apply(e);
         }
-        let stock_events =
-            allocation::stock_effects(&self.config, tx, before.unwrap_or(&after), &after, command)?;
-        for e in &stock_events {
+        let decided = events.len();
+        allocation::stock_effects_into(
+            &self.config,
+            tx,
+            before.unwrap_or(after),
+            after,
+            command,
+            &mut events,
+        )?;
+        for e in events.get(decided..).unwrap_or_default() {
             after.apply(e);
         }
-        events.extend(stock_events);
         let synced = events.len();
-        fulfilment::sync_fulfilments_into(&after, &mut events);
+        fulfilment::sync_fulfilments_into(after, &mut events);
         for e in events.get(synced..).unwrap_or_default() {
             after.apply(e);
         }
         // Automation rules (issue 14): the triggers these events raise.
         let ruled = if run_rules {
-            rules::run_for(self, tx, &mut after, &events, &[])?
+            rules::run_for(self, tx, after, &events, &[])?
         } else {
             Vec::new()
         };
         let first_ruled = events.len();
         events.extend(ruled.iter().map(|c| c.event.clone()));
-        let notes = notifications::requests(&self.config, &after, &events);
+        let notes = notifications::requests(&self.config, after, &events);
         for e in &notes {
             after.apply(e);
         }
@@ -1424,9 +1424,8 @@ impl Engine {
         // Invoicing hook (issue 11): a refund on an invoiced order issues its credit
         // note in this same commit, so the refund and the note are saved together.
         let (documents, document_effects) =
-            invoice::credit_notes_for_refunds(self, tx.now, &after, &events)?;
+            invoice::credit_notes_for_refunds(self, tx.now, after, &events)?;
         Ok(Step {
-            after,
             events,
             ruled,
             first_ruled,
