@@ -77,7 +77,7 @@ use crate::fulfilment::{CarrierStatusTable, ShippingCalendar, ShortPickPolicy, S
 use crate::ids::{ChannelId, LineId, OrderId, ReservationId, VariantId};
 use crate::notify::NotificationChannel;
 use crate::order::{
-    decide, place_taking, placed_owned, Actor, LineQuantity, NewLine, NewOrder, Order,
+    decide_into, place_taking, placed_owned, Actor, LineQuantity, NewLine, NewOrder, Order,
     OrderCommand, OrderError, OrderEvent, OrderEventRecord, PlacedOrder,
 };
 use crate::ports::memory::{MemoryStore, SequentialIds, SystemClock};
@@ -520,11 +520,10 @@ pub(crate) enum Attempt<T> {
 }
 
 /// One command's effect on an order inside a write ([`Engine::step_in`]), besides
-/// the order it changed (stepped where it is, not moved through the step).
+/// the order it changed (stepped where it is, not moved through the step) and the
+/// events it raised (appended where the write keeps them).
 struct Step {
-    /// Every event the command raised, in order.
-    events: Vec<OrderEvent>,
-    /// The events rules caused, which start at `first_ruled` in `events`.
+    /// The events rules caused, which start at `first_ruled` among the step's events.
     ruled: Vec<crate::rules::ChainEvent>,
     first_ruled: usize,
     /// Credit notes a refund issued, and their outbox records.
@@ -1099,14 +1098,17 @@ impl Engine {
             // Each follow-up's events join the change as they come, announced before the
             // step's own outbox effects (which come after its events).
             for command in &then {
-                let step = engine.step_owned(tx, &mut order, command)?;
-                record_events(
+                // The step's events go straight into the change's (sized for them),
+                // as one run recorded by the follow-up's context.
+                let (first, had) = (change.events.next_version(), change.events.len());
+                let step = change.events.record_with(
                     tx.now,
-                    step.events,
-                    &follow,
-                    &mut change.events,
-                    &mut changes.outbox,
-                );
+                    &follow.actor,
+                    follow.idempotency_key.as_deref(),
+                    |events| engine.step_owned(tx, &mut order, command, events),
+                )?;
+                let n = change.events.len() - had;
+                announce(change.events.order_id(), first, n, &mut changes.outbox);
                 changes.documents.extend(step.documents);
                 changes.outbox.extend(step.document_effects);
             }
@@ -1310,13 +1312,13 @@ impl Engine {
             None => std::borrow::Cow::Owned(self.load(order_id)?),
         };
         let mut after = Order::clone(&before);
+        let mut events = Vec::new();
         let Step {
-            events,
             ruled,
             first_ruled,
             documents,
             document_effects,
-        } = self.step_in(tx, &before, &mut after, command, run_rules)?;
+        } = self.step_in(tx, &before, &mut after, command, run_rules, &mut events)?;
         let mut changes = if events.is_empty() {
             ChangeSet::default()
         } else {
@@ -1340,11 +1342,11 @@ impl Engine {
     }
 
     /// What one command does to an order inside a write: `after` (a copy of `before`)
-    /// becomes the order after it, and the step holds every event it raised (the state
-    /// machine's, the stock side's, fulfilment sync, rules when `run_rules`,
-    /// notifications), with any credit notes a refund issues. Not yet a change set:
-    /// [`Engine::execute_in`] makes one of it, and a placement's follow-ups append
-    /// theirs to the placement's.
+    /// becomes the order after it, every event it raised (the state machine's, the
+    /// stock side's, fulfilment sync, rules when `run_rules`, notifications) is
+    /// appended to `events`, and the step holds any credit notes a refund issues. Not
+    /// yet a change set: [`Engine::execute_in`] makes one of it, and a placement's
+    /// follow-ups append theirs to the placement's.
     fn step_in(
         &self,
         tx: &mut Tx<'_>,
@@ -1352,43 +1354,50 @@ impl Engine {
         after: &mut Order,
         command: &OrderCommand,
         run_rules: bool,
+        events: &mut Vec<OrderEvent>,
     ) -> Result<Step, EngineError> {
-        let events = decide(before, command)?;
-        self.step_from(tx, Some(before), after, events, command, run_rules)
+        let start = events.len();
+        decide_into(before, command, events)?;
+        self.step_from(tx, Some(before), after, command, run_rules, events, start)
     }
 
     /// [`Engine::step_in`] on an order the caller owns and does not need back if the
     /// step fails (a placement's follow-ups): stepped where it is, copied only when the
     /// command's stock side reads the order as it was before
-    /// ([`allocation::reads_only_after`]). Rules do not run.
+    /// ([`allocation::reads_only_after`]), its events appended to `events` (the
+    /// placement's own, which the change set keeps). Rules do not run.
     fn step_owned(
         &self,
         tx: &mut Tx<'_>,
         order: &mut Order,
         command: &OrderCommand,
+        events: &mut Vec<OrderEvent>,
     ) -> Result<Step, EngineError> {
-        let events = decide(order, command)?;
+        let start = events.len();
+        decide_into(order, command, events)?;
         if allocation::reads_only_after(command, order) {
-            self.step_from(tx, None, order, events, command, false)
+            self.step_from(tx, None, order, command, false, events, start)
         } else {
             let before = order.clone();
-            self.step_from(tx, Some(&before), order, events, command, false)
+            self.step_from(tx, Some(&before), order, command, false, events, start)
         }
     }
 
-    /// The rest of a step once `command` decided `events` on `before`: `after` (a copy
-    /// of `before`, or `before` itself when it is `None`) takes them and what they
-    /// cause.
+    /// The rest of a step once `command` decided the events from `start` in `events`
+    /// on `before`: `after` (a copy of `before`, or `before` itself when it is `None`)
+    /// takes them and what they cause, which are appended after them.
+    #[allow(clippy::too_many_arguments)]
     fn step_from(
         &self,
         tx: &mut Tx<'_>,
         before: Option<&Order>,
         after: &mut Order,
-        mut events: Vec<OrderEvent>,
         command: &OrderCommand,
         run_rules: bool,
+        events: &mut Vec<OrderEvent>,
+        start: usize,
     ) -> Result<Step, EngineError> {
-        for e in &events {
+        for e in events.get(start..).unwrap_or_default() {
             after.apply(e);
         }
         let decided = events.len();
@@ -1398,35 +1407,45 @@ impl Engine {
             before.unwrap_or(after),
             after,
             command,
-            &mut events,
+            events,
         )?;
         for e in events.get(decided..).unwrap_or_default() {
             after.apply(e);
         }
         let synced = events.len();
-        fulfilment::sync_fulfilments_into(after, &mut events);
+        fulfilment::sync_fulfilments_into(after, events);
         for e in events.get(synced..).unwrap_or_default() {
             after.apply(e);
         }
         // Automation rules (issue 14): the triggers these events raise.
         let ruled = if run_rules {
-            rules::run_for(self, tx, after, &events, &[])?
+            rules::run_for(
+                self,
+                tx,
+                after,
+                events.get(start..).unwrap_or_default(),
+                &[],
+            )?
         } else {
             Vec::new()
         };
-        let first_ruled = events.len();
+        let first_ruled = events.len().saturating_sub(start);
         events.extend(ruled.iter().map(|c| c.event.clone()));
-        let notes = notifications::requests(&self.config, after, &events);
+        let notes =
+            notifications::requests(&self.config, after, events.get(start..).unwrap_or_default());
         for e in &notes {
             after.apply(e);
         }
         events.extend(notes);
         // Invoicing hook (issue 11): a refund on an invoiced order issues its credit
         // note in this same commit, so the refund and the note are saved together.
-        let (documents, document_effects) =
-            invoice::credit_notes_for_refunds(self, tx.now, after, &events)?;
+        let (documents, document_effects) = invoice::credit_notes_for_refunds(
+            self,
+            tx.now,
+            after,
+            events.get(start..).unwrap_or_default(),
+        )?;
         Ok(Step {
-            events,
             ruled,
             first_ruled,
             documents,
@@ -1537,22 +1556,6 @@ impl Engine {
             documents: Vec::new(),
         })
     }
-}
-
-/// Records `events` after those already in `into` (numbered from its next version),
-/// at `now` by the context's actor under its key, and announces each of them in
-/// `outbox`. `now` is the write's time ([`Tx`]'s): every event one write records
-/// carries the same time, as its stock entries do, and the clock is read once a write.
-fn record_events(
-    now: DateTime<Utc>,
-    events: Vec<OrderEvent>,
-    ctx: &CommandContext,
-    into: &mut NewEvents,
-    outbox: &mut Vec<OutboxWrite>,
-) {
-    let (first, n) = (into.next_version(), events.len());
-    into.extend(now, &ctx.actor, ctx.idempotency_key.as_deref(), events);
-    announce(into.order_id(), first, n, outbox);
 }
 
 /// Announces events `first ..` (`n` of them) of `order_id`, each as itself: the store

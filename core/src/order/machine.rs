@@ -613,6 +613,19 @@ fn edit_events(order: &Order, edits: &[LineEdit]) -> Result<Vec<OrderEvent>, Ord
 /// Pure: it reads nothing but its arguments and changes nothing. An empty list means
 /// the command changes nothing (e.g. adding a tag the order already has).
 pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+    let mut events = Vec::new();
+    decide_into(order, command, &mut events)?;
+    Ok(events)
+}
+
+/// [`decide`] appending the events to `events` (a write's vector of the order's new
+/// events, which keeps them): a confirmation's event goes there without a vector of
+/// its own. On an error `events` is as it was.
+pub(crate) fn decide_into(
+    order: &Order,
+    command: &OrderCommand,
+    events: &mut Vec<OrderEvent>,
+) -> Result<(), OrderError> {
     let kind = command.kind();
     if let OrderCommand::Place { .. } = command {
         return Err(OrderError::AlreadyExists {
@@ -625,15 +638,15 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
             command: kind,
         });
     }
-    let events = match command {
+    let decided = match command {
         OrderCommand::Place { .. } => Vec::new(),
         OrderCommand::Confirm => {
             // Room for what the engine appends to a confirmation: an allocation per
             // line, the fulfilments it opens, a notification (growing the vector for
             // them copied its events once per confirmation).
-            let mut events = Vec::with_capacity(2 + 2 * order.lines.len());
+            events.reserve(2 + 2 * order.lines.len());
             events.push(OrderEvent::Confirmed);
-            events
+            return Ok(());
         }
         OrderCommand::Hold { reason, note } => {
             if let Some(n) = note {
@@ -782,7 +795,12 @@ pub fn decide(order: &Order, command: &OrderCommand) -> Result<Vec<OrderEvent>, 
             vec![OrderEvent::NoteAdded { note: note.clone() }]
         }
     };
-    Ok(events)
+    if events.is_empty() {
+        *events = decided;
+    } else {
+        events.extend(decided);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -819,6 +837,56 @@ mod tests {
             try_,
             vec![line],
         )
+    }
+
+    /// Deciding into a write's events appends what `decide` returns after the events
+    /// already there, and a refused command leaves them as they were.
+    #[test]
+    fn deciding_into_events_appends_and_a_refusal_leaves_them_whole() {
+        let Ok(OrderEvent::Placed(placed)) = place(&mugs(2)) else {
+            panic!("a valid order is placed");
+        };
+        let order = Order::from_placed(crate::ids::OrderId::parse("o-1").unwrap(), &placed);
+        let earlier = OrderEvent::NoteAdded {
+            note: "earlier".into(),
+        };
+        for command in [
+            OrderCommand::Confirm,
+            OrderCommand::AddNote {
+                note: "ring".into(),
+            },
+            OrderCommand::Cancel {
+                reason: crate::order::CancelReason::Customer,
+            },
+        ] {
+            let mut events = vec![earlier.clone()];
+            decide_into(&order, &command, &mut events).unwrap();
+            let mut expected = vec![earlier.clone()];
+            expected.extend(decide(&order, &command).unwrap());
+            assert_eq!(events, expected, "{command:?}");
+        }
+        let mut cancelled = order.clone();
+        for e in decide(
+            &order,
+            &OrderCommand::Cancel {
+                reason: crate::order::CancelReason::Customer,
+            },
+        )
+        .unwrap()
+        {
+            cancelled.apply(&e);
+        }
+        for command in [
+            OrderCommand::Confirm,
+            OrderCommand::AddNote {
+                note: "x".repeat(limits::MAX_LONG_TEXT + 1),
+            },
+        ] {
+            let mut events = vec![earlier.clone()];
+            let refused = decide_into(&cancelled, &command, &mut events);
+            assert_eq!(refused.err(), decide(&cancelled, &command).err());
+            assert_eq!(events, vec![earlier.clone()], "{command:?}");
+        }
     }
 
     /// Taking from a new order makes the event `place` makes and leaves only what the

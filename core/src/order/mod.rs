@@ -135,7 +135,7 @@ pub use jsonl::{json_lines, JsonLineError, JsonLines, MAX_JSON_LINE_BYTES};
 pub use machine::{
     decide, place, place_owned, transition, transition_table_markdown, Target, TRANSITIONS,
 };
-pub(crate) use machine::{place_taking, placed_owned};
+pub(crate) use machine::{decide_into, place_taking, placed_owned};
 pub(crate) use model::tax_on;
 pub use model::{
     Allocation, CancelReason, Discount, FulfilmentStatus, Hold, HoldReason, LineAmounts,

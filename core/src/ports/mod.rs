@@ -657,6 +657,26 @@ impl NewEvents {
             .map_or(self.events.len(), |next| next.start as usize)
     }
 
+    /// Appends the events `write` pushes onto these as one run recorded as given (none
+    /// when it pushes nothing), so a write's step raises its events where the change
+    /// set keeps them. On an error what `write` pushed is taken off again.
+    pub(crate) fn record_with<T, E>(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        key: Option<&str>,
+        write: impl FnOnce(&mut Vec<OrderEvent>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let start = self.events.len();
+        let written = write(&mut self.events);
+        if written.is_err() {
+            self.events.truncate(start);
+        } else if self.events.len() > start {
+            self.start_run_at(at, actor, key, start);
+        }
+        written
+    }
+
     /// Makes sure the last run is recorded as given, for an event about to be pushed.
     fn start_run(&mut self, at: DateTime<Utc>, actor: &Actor, key: Option<&str>) {
         let at_index = self.events.len();
@@ -1658,6 +1678,39 @@ mod tests {
                 prop_assert_eq!(&again, &new);
                 prop_assert_eq!(again.to_records(), records);
             }
+        }
+
+        // A step writing into the change's events: one run recorded as given for
+        // what it pushed, none for nothing, and nothing left of a failed one.
+        #[test]
+        fn events_written_in_place_are_one_run_and_a_failed_write_leaves_none() {
+            let (mut new, mut records) = build(2, &[(2, 0, 0, None)]);
+            let at = Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, 7).unwrap();
+            let before = new.clone();
+            let failed: Result<(), &str> = new.record_with(at, &actor(2), Some("k"), |events| {
+                events.push(event(1));
+                Err("refused")
+            });
+            assert_eq!(failed, Err("refused"));
+            assert_eq!(new, before);
+            let nothing: Result<(), ()> = new.record_with(at, &actor(2), None, |_| Ok(()));
+            assert_eq!((nothing, &new), (Ok(()), &before));
+            let pushed: Result<usize, ()> = new.record_with(at, &actor(2), Some("k"), |events| {
+                events.extend([event(1), event(2)]);
+                Ok(events.len())
+            });
+            assert_eq!(pushed, Ok(4));
+            for (k, e) in [event(1), event(2)].into_iter().enumerate() {
+                records.push(OrderEventRecord {
+                    order_id: OrderId::parse("o-1").unwrap(),
+                    version: 5 + k as u64,
+                    recorded_at: at,
+                    actor: actor(2),
+                    idempotency_key: Some("k".into()),
+                    event: e,
+                });
+            }
+            assert_eq!(new.to_records(), records);
         }
 
         #[test]
