@@ -75,17 +75,22 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomS
 /// Distinct keys numbered in order of first use, each with a value, for a write or a
 /// plan that touches a few of them (an order's variants): found by a scan while there
 /// are at most [`KeyNumbering::SCAN`], through a map built past that, so many keys (a
-/// large order, a stock import) stay linear instead of quadratic.
+/// large order, a stock import) stay linear instead of quadratic. The first
+/// [`KEYS_INLINE`] are kept in place (a write of an order of a few lines allocates
+/// nothing for them).
 #[derive(Debug, Clone)]
 pub(crate) struct KeyNumbering<K, V = ()> {
-    entries: Vec<(K, V)>,
+    entries: smallvec::SmallVec<[(K, V); KEYS_INLINE]>,
     index: FastMap<K, usize>,
 }
+
+/// Keys a [`KeyNumbering`] keeps in place before it allocates.
+const KEYS_INLINE: usize = 4;
 
 impl<K, V> Default for KeyNumbering<K, V> {
     fn default() -> Self {
         KeyNumbering {
-            entries: Vec::new(),
+            entries: smallvec::SmallVec::new(),
             index: FastMap::default(),
         }
     }
