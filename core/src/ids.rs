@@ -69,11 +69,35 @@ pub(crate) fn validate_text(kind: &'static str, s: &str, max: usize) -> Result<(
     if s.len() <= max
         && b.first().is_some_and(|&c| c != b' ')
         && b.last().is_some_and(|&c| c != b' ')
-        && b.iter().all(|&c| (0x20..0x7f).contains(&c))
+        && printable_ascii(b)
     {
         return Ok(());
     }
     validate_text_by_chars(kind, s, max)
+}
+
+/// Whether every byte is printable ASCII (`0x20..0x7f`), read eight at a time: a word
+/// holds a byte below `0x20` when `(w - 0x20…20) & !w & 0x80…80` is not zero, and one
+/// above `0x7e` when `((w + 0x01…01) | w) & 0x80…80` is not zero (both exact for these
+/// bounds). An id of a dozen bytes is two reads instead of a dozen compares.
+pub(crate) fn printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bad = |w: u64| ((w.wrapping_sub(ONES * 0x20) & !w) | (w.wrapping_add(ONES) | w)) & HIGH;
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if bad(u64::from_le_bytes(word)) != 0 {
+            return false;
+        }
+    }
+    let rest = words.remainder();
+    let mut word = [b' '; 8];
+    if let Some(head) = word.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    bad(u64::from_le_bytes(word)) == 0
 }
 
 /// [`validate_text`] without its ASCII shortcut: what the shortcut must agree with.
@@ -338,12 +362,32 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        // Eight bytes at a time, the same answer as byte by byte, for any bytes (the
+        // bounds 0x1f/0x20 and 0x7e/0x7f, high bytes) and any length around a word.
+        #[test]
+        fn printable_ascii_word_by_word_is_byte_by_byte(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(0x1fu8), proptest::strategy::Just(0x20u8), proptest::strategy::Just(0x7eu8), proptest::strategy::Just(0x7fu8), proptest::strategy::Just(0x80u8),
+                    proptest::strategy::Just(0xffu8), proptest::strategy::Just(0u8), 0x20u8..0x7f, proptest::num::u8::ANY,
+                ],
+                0..40,
+            ),
+        ) {
+            proptest::prop_assert_eq!(
+                printable_ascii(&bytes),
+                bytes.iter().all(|c| (0x20..0x7f).contains(c))
+            );
+        }
+    }
+
+    proptest::proptest! {
         // The ASCII shortcut accepts exactly what the char-by-char rules accept, and
         // refuses with the same error: printable text, blanks, edges, controls, DEL,
         // invisible formats and lengths around the limit.
         #[test]
         fn the_ascii_shortcut_agrees_with_the_full_rules(
-            s in "[ a-zA-Z0-9:\\-\t\n\x7f\u{1}\u{202E}é]{0,12}",
+            s in "[ a-zA-Z0-9:\\-\t\n\x7f\u{1}\u{202E}é]{0,24}",
             max in 0usize..10,
         ) {
             proptest::prop_assert_eq!(
