@@ -75,22 +75,17 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomS
 /// Distinct keys numbered in order of first use, each with a value, for a write or a
 /// plan that touches a few of them (an order's variants): found by a scan while there
 /// are at most [`KeyNumbering::SCAN`], through a map built past that, so many keys (a
-/// large order, a stock import) stay linear instead of quadratic. The first
-/// [`KEYS_INLINE`] are kept in place (a write of an order of a few lines allocates
-/// nothing for them).
+/// large order, a stock import) stay linear instead of quadratic.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyNumbering<K, V = ()> {
-    entries: smallvec::SmallVec<[(K, V); KEYS_INLINE]>,
+    entries: Vec<(K, V)>,
     index: FastMap<K, usize>,
 }
-
-/// Keys a [`KeyNumbering`] keeps in place before it allocates.
-const KEYS_INLINE: usize = 4;
 
 impl<K, V> Default for KeyNumbering<K, V> {
     fn default() -> Self {
         KeyNumbering {
-            entries: smallvec::SmallVec::new(),
+            entries: Vec::new(),
             index: FastMap::default(),
         }
     }
