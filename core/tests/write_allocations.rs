@@ -147,13 +147,13 @@ fn placing_and_confirming_allocate_a_bounded_number_of_times_per_order() {
     // follow-ups did not use, a reallocation counted here). A placement's idempotency
     // record then borrowing its constant fingerprint instead of a copy: 11.1 and 30.1.
     // A confirmation's allocations then joined the step's events, which were decided
-    // and raised in the change's own vector, and a write's partition heads kept in
-    // place: 11.1 and 27.1.
+    // and raised in the change's own vector: 11.1 and 28.1 (a write's partition heads
+    // kept in place made it 27.1, and cost every placement more than it saved).
     let place = allocations_per_order(false);
     assert!(place <= 12.0, "{place:.2} allocations per place_order");
     let both = allocations_per_order(true);
     assert!(
-        both <= 28.2,
+        both <= 29.2,
         "{both:.2} allocations per place_order_then(Confirm)"
     );
     eprintln!("{place:.2} allocations per place_order, {both:.2} per place + confirm");
