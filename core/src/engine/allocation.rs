@@ -42,19 +42,6 @@ pub(crate) fn tracked(ledger: &StockLedger, variant: &VariantId) -> bool {
     ledger.policy(variant).is_some() || ledger.bundle(variant).is_some()
 }
 
-/// The stock side of an order command; see the module docs.
-pub(crate) fn stock_effects(
-    config: &EngineConfig,
-    tx: &mut Tx<'_>,
-    before: &Order,
-    after: &Order,
-    command: &OrderCommand,
-) -> Result<Vec<OrderEvent>, EngineError> {
-    let mut events = Vec::new();
-    stock_effects_into(config, tx, before, after, command, &mut events)?;
-    Ok(events)
-}
-
 /// [`stock_effects`] appended to `events` (the step's own events): a confirmation's
 /// allocations join the vector the step already holds instead of coming in one of
 /// their own, copied over and freed. On an error `events` is as it was.
@@ -66,16 +53,13 @@ pub(crate) fn stock_effects_into(
     command: &OrderCommand,
     events: &mut Vec<OrderEvent>,
 ) -> Result<(), EngineError> {
-    let effects = match command {
-        OrderCommand::Confirm if config.reserve_on_confirm => {
-            let on_short = match config.on_shortage {
-                ShortagePolicy::Fail => OnShort::Fail,
-                ShortagePolicy::Hold => OnShort::Hold,
-            };
+    if let OrderCommand::Confirm = command {
+        if config.reserve_on_confirm {
+            let on_short = confirm_on_short(config);
             return allocate_open_into(config, tx, after, on_short, None, events);
         }
-        _ => stock_effects_of(config, tx, before, after, command)?,
-    };
+    }
+    let effects = stock_effects(config, tx, before, after, command)?;
     if events.is_empty() {
         *events = effects;
     } else {
@@ -84,9 +68,16 @@ pub(crate) fn stock_effects_into(
     Ok(())
 }
 
-/// [`stock_effects`] of every command but a confirmation that reserves (which
-/// [`stock_effects_into`] appends where they go).
-fn stock_effects_of(
+/// What a confirmation does with a shortage, by the engine's policy.
+fn confirm_on_short(config: &EngineConfig) -> OnShort {
+    match config.on_shortage {
+        ShortagePolicy::Fail => OnShort::Fail,
+        ShortagePolicy::Hold => OnShort::Hold,
+    }
+}
+
+/// The stock side of an order command; see the module docs.
+pub(crate) fn stock_effects(
     config: &EngineConfig,
     tx: &mut Tx<'_>,
     before: &Order,
@@ -94,6 +85,9 @@ fn stock_effects_of(
     command: &OrderCommand,
 ) -> Result<Vec<OrderEvent>, EngineError> {
     match command {
+        OrderCommand::Confirm if config.reserve_on_confirm => {
+            allocate_open(config, tx, after, confirm_on_short(config))
+        }
         OrderCommand::ReleaseHold
             if config.reserve_on_confirm
                 && matches!(
@@ -528,88 +522,79 @@ fn allocate_open_into(
     events: &mut Vec<OrderEvent>,
 ) -> Result<(), EngineError> {
     let start = events.len();
-    let allocated = allocate_open_onto(config, tx, order, on_short, avoid, events);
+    // The allocation itself: an error anywhere in it takes back what it appended.
+    let allocated = (|| {
+        let needs: SmallVec<[&OrderLine; 8]> = order
+            .lines
+            .iter()
+            .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
+            .collect();
+        if needs.is_empty() {
+            return Ok(());
+        }
+        // Confirming reads the plan's assignments only: no sentences are written.
+        let Decided {
+            reserves,
+            mut short,
+            ..
+        } = decide_reservations(config, tx.ledger, order, &needs, avoid, false)?;
+        if on_short == OnShort::Fail {
+            if let Some((_, err)) = short.into_iter().next() {
+                return Err(err.into());
+            }
+            short = Vec::new();
+        }
+        let expires_at = reservation_expiry(config, order, tx.now);
+        events.reserve(reserves.len() + 1);
+        for (k, r) in reserves.into_iter().enumerate() {
+            let id = reservation_id(order, &r.line, k)?;
+            let request = ReserveRequest::new(
+                id.clone(),
+                r.variant.clone(),
+                r.location.clone(),
+                r.quantity,
+            )
+            .with_reference(reservation_reference(order, &r.line))
+            .for_order(order.id.clone())
+            .expiring(expires_at);
+            match tx.stock_effect(StockCommand::Reserve { request }) {
+                Ok(_) => {}
+                // The plan is checked against the same ledger, so this is a safety net:
+                // under a hold policy a refused reservation is a shortage, not a failure.
+                Err(EngineError::Stock(e @ StockError::Insufficient { .. }))
+                    if on_short != OnShort::Fail =>
+                {
+                    short.push((format!("{} × {}", r.quantity, r.variant), e));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            events.push(OrderEvent::Allocated {
+                line_id: r.line,
+                allocation: Allocation {
+                    reservation: id,
+                    location: r.location,
+                    quantity: r.quantity,
+                },
+            });
+        }
+        if !short.is_empty() && on_short == OnShort::Hold && order.status != OrderStatus::OnHold {
+            let detail: Vec<String> = short
+                .iter()
+                .map(|(what, err)| format!("{what} ({err})"))
+                .collect();
+            events.push(OrderEvent::Held {
+                reason: HoldReason::InsufficientStock,
+                note: Some(format!("short: {}", detail.join("; "))),
+                from: order.status,
+            });
+        }
+        Ok(())
+    })();
     if allocated.is_err() {
         events.truncate(start);
     }
     allocated
-}
-
-/// The body of [`allocate_open_into`], which undoes what it appended on an error.
-fn allocate_open_onto(
-    config: &EngineConfig,
-    tx: &mut Tx<'_>,
-    order: &Order,
-    on_short: OnShort,
-    avoid: Option<&LocationId>,
-    events: &mut Vec<OrderEvent>,
-) -> Result<(), EngineError> {
-    let needs: SmallVec<[&OrderLine; 8]> = order
-        .lines
-        .iter()
-        .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
-        .collect();
-    if needs.is_empty() {
-        return Ok(());
-    }
-    // Confirming reads the plan's assignments only: no sentences are written.
-    let Decided {
-        reserves,
-        mut short,
-        ..
-    } = decide_reservations(config, tx.ledger, order, &needs, avoid, false)?;
-    if on_short == OnShort::Fail {
-        if let Some((_, err)) = short.into_iter().next() {
-            return Err(err.into());
-        }
-        short = Vec::new();
-    }
-    let expires_at = reservation_expiry(config, order, tx.now);
-    events.reserve(reserves.len() + 1);
-    for (k, r) in reserves.into_iter().enumerate() {
-        let id = reservation_id(order, &r.line, k)?;
-        let request = ReserveRequest::new(
-            id.clone(),
-            r.variant.clone(),
-            r.location.clone(),
-            r.quantity,
-        )
-        .with_reference(reservation_reference(order, &r.line))
-        .for_order(order.id.clone())
-        .expiring(expires_at);
-        match tx.stock_effect(StockCommand::Reserve { request }) {
-            Ok(_) => {}
-            // The plan is checked against the same ledger, so this is a safety net:
-            // under a hold policy a refused reservation is a shortage, not a failure.
-            Err(EngineError::Stock(e @ StockError::Insufficient { .. }))
-                if on_short != OnShort::Fail =>
-            {
-                short.push((format!("{} × {}", r.quantity, r.variant), e));
-                continue;
-            }
-            Err(e) => return Err(e),
-        }
-        events.push(OrderEvent::Allocated {
-            line_id: r.line,
-            allocation: Allocation {
-                reservation: id,
-                location: r.location,
-                quantity: r.quantity,
-            },
-        });
-    }
-    if !short.is_empty() && on_short == OnShort::Hold && order.status != OrderStatus::OnHold {
-        let detail: Vec<String> = short
-            .iter()
-            .map(|(what, err)| format!("{what} ({err})"))
-            .collect();
-        events.push(OrderEvent::Held {
-            reason: HoldReason::InsufficientStock,
-            note: Some(format!("short: {}", detail.join("; "))),
-            from: order.status,
-        });
-    }
-    Ok(())
 }
 
 /// A payment's stock side. Paying in full stops the reservations' clock (when
