@@ -622,7 +622,12 @@ pub(super) fn check_quantity(quantity: u32) -> Result<(), StockError> {
 }
 
 pub(super) fn check_text(what: &'static str, text: Option<&str>) -> Result<(), StockError> {
-    let count = text.map_or(0, |t| t.chars().count());
+    // A text holds at most as many characters as bytes: one within the limit in bytes
+    // (a reservation's reference, a location's name) is not counted.
+    let count = match text {
+        Some(t) if t.len() > limits::MAX_TEXT => t.chars().count(),
+        _ => 0,
+    };
     if count > limits::MAX_TEXT {
         return Err(StockError::TooMany {
             what,
