@@ -76,28 +76,49 @@ pub(crate) fn validate_text(kind: &'static str, s: &str, max: usize) -> Result<(
     validate_text_by_chars(kind, s, max)
 }
 
-/// Whether every byte is printable ASCII (`0x20..0x7f`), read eight at a time: a word
-/// holds a byte below `0x20` when `(w - 0x20…20) & !w & 0x80…80` is not zero, and one
-/// above `0x7e` when `((w + 0x01…01) | w) & 0x80…80` is not zero (both exact for these
-/// bounds). An id of a dozen bytes is two reads instead of a dozen compares.
+/// Whether every byte is printable ASCII (`0x20..0x7f`), read eight at a time
+/// ([`AsciiWord`]), the last few padded with blanks. An id of a dozen bytes is two reads
+/// instead of a dozen compares.
 pub(crate) fn printable_ascii(bytes: &[u8]) -> bool {
+    bytes.chunks(8).all(|chunk| {
+        let word = AsciiWord::padded(chunk);
+        !word.has_below_space() && !word.has_above_tilde()
+    })
+}
+
+/// Eight bytes read as one word, for tests that settle them at once: a byte below
+/// `0x20` shows in `(w - 0x20…20) & !w & 0x80…80`, one above `0x7e` in
+/// `((w + 0x01…01) | w) & 0x80…80` (both exact for these bounds: a borrow or carry
+/// across bytes starts only at a byte the test already flags).
+#[derive(Clone, Copy)]
+pub(crate) struct AsciiWord(u64);
+
+impl AsciiWord {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let bad = |w: u64| ((w.wrapping_sub(ONES * 0x20) & !w) | (w.wrapping_add(ONES) | w)) & HIGH;
-    let mut words = bytes.chunks_exact(8);
-    for chunk in &mut words {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if bad(u64::from_le_bytes(word)) != 0 {
-            return false;
-        }
+
+    /// Eight bytes as they are, or fewer padded with blanks (which pass every test);
+    /// of more than eight, the first eight.
+    pub(crate) fn padded(bytes: &[u8]) -> Self {
+        let word = <[u8; 8]>::try_from(bytes).unwrap_or_else(|_| {
+            let mut word = [b' '; 8];
+            for (w, b) in word.iter_mut().zip(bytes) {
+                *w = *b;
+            }
+            word
+        });
+        AsciiWord(u64::from_le_bytes(word))
     }
-    let rest = words.remainder();
-    let mut word = [b' '; 8];
-    if let Some(head) = word.get_mut(..rest.len()) {
-        head.copy_from_slice(rest);
+
+    /// Whether a byte is below `0x20` (a control, a tab or a line break).
+    pub(crate) fn has_below_space(self) -> bool {
+        self.0.wrapping_sub(Self::ONES * 0x20) & !self.0 & Self::HIGH != 0
     }
-    bad(u64::from_le_bytes(word)) == 0
+
+    /// Whether a byte is above `0x7e` (DEL, or a byte of a non-ASCII character).
+    pub(crate) fn has_above_tilde(self) -> bool {
+        (self.0.wrapping_add(Self::ONES) | self.0) & Self::HIGH != 0
+    }
 }
 
 /// [`validate_text`] without its ASCII shortcut: what the shortcut must agree with.
