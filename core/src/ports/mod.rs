@@ -477,11 +477,12 @@ impl NewEvents {
         key: Option<&str>,
         events: impl IntoIterator<Item = OrderEvent>,
     ) {
-        let before = self.events.len();
-        self.events.extend(events);
-        if self.events.len() > before {
-            self.start_run_at(at, actor, key, before);
-        }
+        let appended: Result<(), std::convert::Infallible> =
+            self.record_with(at, actor, key, |all| {
+                all.extend(events);
+                Ok(())
+            });
+        let Ok(()) = appended;
     }
 
     /// Appends `record`, which must be this order's next version.
