@@ -2,7 +2,7 @@
 //! variant (ADR 0012, refining ADR 0004).
 //!
 //! - Every entry the engine writes gets a [`StockPlace`]: its variant's partition when
-//!   the command changes one plain variant's stock for an order, else global
+//!   the command changes one plain variant's stock or its reservations, else global
 //!   ([`partition_of`]). A store that partitions checks only the partitions an append
 //!   touches, so processes writing different variants do not wait for each other.
 //! - Catching up applies an entry once what it depends on is applied (its partition's
@@ -30,12 +30,15 @@ use crate::ports::{CommitTicket, StockCursor, StockPlace, Store, StoreError};
 use crate::stock::{KeyNumbering, StockCommand, StockLedger, StockLogEntry};
 
 /// Which partition `command` belongs to on `ledger` as it stands before the command
-/// runs: `Some(variant)` when it changes only that plain variant's state and, for
-/// reservations, only an order's reservation (order reservation ids are unique to
-/// their order's version, so two partitions never make the same id); `None` (global)
-/// for anything that may touch more: locations, variant registration (a global count),
-/// bundles (their components), transfers and counts (ids shared by every variant),
-/// expiry sweeps, channels, and reservations made by hand (their ids are the host's).
+/// runs: `Some(variant)` when it changes only that plain variant's state: its stock,
+/// its settings, and reservations of it, an order's or one made by hand, with their
+/// commits, releases and expiry changes (a reservation id belongs to one partition for
+/// good: an order's is unique to the order's version, and a store that partitions
+/// claims a hand-made one's for its variant in the commit that makes it, so two
+/// partitions never make the same id); `None` (global) for anything that may touch
+/// more: locations, variant registration (a global count), bundles and their
+/// reservations (their components), transfers and counts (ids shared by every
+/// variant), expiry sweeps and channels.
 pub(crate) fn partition_of(ledger: &StockLedger, command: &StockCommand) -> Option<VariantId> {
     use StockCommand as C;
     let plain = |v: &VariantId| ledger.bundle(v).is_none().then(|| v.clone());
@@ -51,20 +54,19 @@ pub(crate) fn partition_of(ledger: &StockLedger, command: &StockCommand) -> Opti
         | C::Quarantine { variant, .. }
         | C::ReleaseQuarantine { variant, .. }
         | C::WriteOff { variant, .. } => plain(variant),
-        C::Reserve { request } if request.order.is_some() => plain(&request.variant),
+        C::Reserve { request } => plain(&request.variant),
         C::Commit { reservation }
         | C::CommitPartial { reservation, .. }
         | C::Release { reservation }
         | C::ReleasePartial { reservation, .. }
         | C::SetReservationExpiry { reservation, .. } => ledger
-            .order_reservation_variant(reservation)
+            .plain_reservation_variant(reservation)
             .and_then(plain),
         C::AddLocation { .. }
         | C::RegisterVariant { .. }
         | C::DefineBundle { .. }
         | C::Transfer { .. }
         | C::ReceiveTransfer { .. }
-        | C::Reserve { .. }
         | C::Expire
         | C::OpenCount { .. }
         | C::RecordCount { .. }
@@ -499,8 +501,9 @@ mod tests {
     }
 
     /// A commit's or release's partition, read from the reservation without its view,
-    /// is what the view says: the variant of an order's plain reservation, global for
-    /// a reservation made by hand, a bundle's, or an id the ledger does not know.
+    /// is what the view says: the variant of a plain reservation, an order's or one
+    /// made by hand, global for a bundle's or an id the ledger does not know; and a
+    /// reservation is made in the partition its commits and releases take.
     #[test]
     fn a_reservations_partition_is_what_its_view_says() {
         use crate::ids::{LocationId, OrderId, ReservationId};
@@ -560,7 +563,7 @@ mod tests {
             let reservation = ReservationId::parse(id).unwrap();
             let from_view = ledger
                 .reservation(&reservation)
-                .filter(|r| r.order.is_some() && r.components.is_empty())
+                .filter(|r| r.components.is_empty())
                 .and_then(|r| plain(&r.variant));
             for command in [
                 StockCommand::Commit {
@@ -589,6 +592,28 @@ mod tests {
                 }
             ),
             Some(v("MUG"))
+        );
+        for (request, partition) in [
+            (request("by-hand-2", "CUP"), Some(v("CUP"))),
+            (
+                request("ordered-2", "MUG").for_order(order.clone()),
+                Some(v("MUG")),
+            ),
+            (request("bundle-2", "SET"), None),
+        ] {
+            assert_eq!(
+                partition_of(&ledger, &StockCommand::Reserve { request }),
+                partition
+            );
+        }
+        assert_eq!(
+            partition_of(
+                &ledger,
+                &StockCommand::Release {
+                    reservation: ReservationId::parse("by-hand").unwrap()
+                }
+            ),
+            Some(v("CUP"))
         );
     }
 

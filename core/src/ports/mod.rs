@@ -885,7 +885,10 @@ impl From<OutboxRecord> for OutboxWrite {
 /// - **By partition** (PostgreSQL, when `places` is given): each entry names its
 ///   [`StockPlace`]; an append of variant entries needs only those variants' partitions
 ///   (and the global partition) unchanged, so writers of different variants never wait
-///   for each other. An append with a global entry needs the whole log unchanged.
+///   for each other. An append with a global entry needs the whole log unchanged. A
+///   reservation made by hand (a `Reserve` without an order in a variant partition)
+///   claims its id for that partition; the append is a [`StoreError::Conflict`] when
+///   another partition holds the id, so the writer catches up and decides again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockAppend {
     /// The number of entries the caller had applied; the first new entry is
@@ -900,10 +903,13 @@ pub struct StockAppend {
 
 /// Where a stock log entry stands in a log partitioned by variant (ADR 0012).
 ///
-/// An entry that changes one plain variant's stock through an order (receive, adjust,
-/// an order's reservation and its commit or release, ...) lives in that variant's
-/// partition; anything that may touch more (a location, a bundle, an expiry sweep, a
-/// count, a channel, a reservation made by hand) is global. Every reader applies an
+/// An entry that changes one plain variant's stock (receive, adjust, a reservation of it,
+/// an order's or one made by hand, and its commit or release, ...) lives in that
+/// variant's partition; anything that may touch more (a location, a bundle, an expiry
+/// sweep, a count, a channel) is global. A store that partitions must keep a reservation
+/// id made by hand in one partition: the first append that makes it claims it for its
+/// partition, and an append of another partition that makes the same id is refused as
+/// a conflict (orders' reservation ids are unique by construction). Every reader applies an
 /// entry only once everything it depends on is applied, so all readers agree on each
 /// variant's history and on every global entry's position, whatever order the store
 /// hands entries out in.

@@ -954,13 +954,12 @@ impl StockLedger {
             .map(|h| h.expires_at)
     }
 
-    /// The variant an order's reservation holds, without building its view (the
-    /// engine's question "which stock-log partition does a commit or release of it
-    /// belong to?"): `None` for a reservation made by hand, a bundle's with
-    /// components, or an unknown id, as [`StockLedger::reservation`] would show it.
-    pub(crate) fn order_reservation_variant(&self, id: &ReservationId) -> Option<&VariantId> {
+    /// The variant a reservation holds, an order's or one made by hand, without building
+    /// its view (the engine's question "which stock-log partition does a commit or
+    /// release of it belong to?"): `None` for a bundle's with components, or an
+    /// unknown id, as [`StockLedger::reservation`] would show it.
+    pub(crate) fn plain_reservation_variant(&self, id: &ReservationId) -> Option<&VariantId> {
         let h = self.reservations.get(self.reservation_position(id)?)?;
-        self.held_order(h)?;
         match self.held_bundle(h) {
             Some(b) if !b.components.is_empty() => None,
             _ => self.held_variant(h),

@@ -48,7 +48,7 @@ use ordersmith::ports::{
     OrderQuery, Outbox, OutboxRecord, OutboxWrite, StockAppend, StockCursor, StockPlace, StockSink,
     Store, StoreError,
 };
-use ordersmith::stock::StockLogEntry;
+use ordersmith::stock::{StockCommand, StockLogEntry};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{NoTls, Transaction};
@@ -683,12 +683,46 @@ fn write_stock(
         stock.places.clone()
     };
     let rows = StockRows::of(&stock.entries, &places)?;
+    claim_reservations(tx, &rows)?;
     tx.execute(
         &stmts.insert_stock_entries,
         &[&rows.partitions, &rows.seqs, &rows.bases, &rows.docs],
     )
     .map_err(store_error("appending to the stock log"))?;
     Ok(())
+}
+
+/// Claims the ids of the reservations a write makes by hand for their partitions (as
+/// `ordersmith_commit` does): a [`StoreError::Conflict`] when another partition holds
+/// one, so the writer catches up, sees that reservation and decides again.
+fn claim_reservations(tx: &mut Transaction<'_>, rows: &StockRows<'_>) -> Result<(), StoreError> {
+    if rows.claim_ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO stock_reservation_claims (id, partition) \
+         SELECT id, partition FROM unnest($1::text[], $2::text[]) AS r (id, partition) \
+         ORDER BY id ON CONFLICT (id) DO NOTHING",
+        &[&rows.claim_ids, &rows.claim_partitions],
+    )
+    .map_err(store_error("claiming reservation ids"))?;
+    let elsewhere = tx
+        .query_opt(
+            "SELECT r.id FROM unnest($1::text[], $2::text[]) AS r (id, partition) \
+             JOIN stock_reservation_claims AS c ON c.id = r.id \
+             WHERE c.partition <> r.partition LIMIT 1",
+            &[&rows.claim_ids, &rows.claim_partitions],
+        )
+        .map_err(store_error("claiming reservation ids"))?;
+    match elsewhere {
+        Some(row) => {
+            let id: String = row
+                .try_get(0)
+                .map_err(store_error("claiming reservation ids"))?;
+            Err(claimed_elsewhere(&id))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Each variant partition a write's places take, once, in byte order (so two writes
@@ -710,26 +744,39 @@ fn spans(places: &[StockPlace]) -> Result<BTreeMap<&str, (u64, u64)>, StoreError
     Ok(spans)
 }
 
-/// A write's stock entries as columns, each with its place ('' for a global entry).
+/// A write's stock entries as columns, each with its place ('' for a global entry), and
+/// the ids of the reservations it makes by hand in variant partitions, each with its
+/// partition: claimed for good in the same transaction (ADR 0012, amended 2026-12-04).
 struct StockRows<'a> {
     partitions: Vec<&'a str>,
     seqs: Vec<i64>,
     bases: Vec<i64>,
     docs: Vec<String>,
+    claim_ids: Vec<&'a str>,
+    claim_partitions: Vec<&'a str>,
 }
 
 impl<'a> StockRows<'a> {
-    fn of(entries: &[StockLogEntry], places: &'a [StockPlace]) -> Result<Self, StoreError> {
+    fn of(entries: &'a [StockLogEntry], places: &'a [StockPlace]) -> Result<Self, StoreError> {
         let count = entries.len().min(places.len());
         let mut rows = StockRows {
             partitions: Vec::with_capacity(count),
             seqs: Vec::with_capacity(count),
             bases: Vec::with_capacity(count),
             docs: Vec::with_capacity(count),
+            claim_ids: Vec::new(),
+            claim_partitions: Vec::new(),
         };
         for (entry, place) in entries.iter().zip(places) {
-            rows.partitions
-                .push(place.partition.as_ref().map_or("", |v| v.as_str()));
+            let partition = place.partition.as_ref().map_or("", |v| v.as_str());
+            if let StockCommand::Reserve { request } = &entry.command {
+                // An order's reservation id is unique to the order's version: no claim.
+                if request.order.is_none() && !partition.is_empty() {
+                    rows.claim_ids.push(request.id.as_str());
+                    rows.claim_partitions.push(partition);
+                }
+            }
+            rows.partitions.push(partition);
             rows.seqs.push(to_i64("stock place", place.seq)?);
             rows.bases.push(to_i64("stock place basis", place.basis)?);
             rows.docs.push(encode("stock log entry", entry)?);
@@ -984,6 +1031,8 @@ fn commit_in_one_call(
             &outbox.docs,
             &outbox.events,
             &orders.customers,
+            &stock.claim_ids,
+            &stock.claim_partitions,
         ],
     );
     match called {
@@ -1005,6 +1054,9 @@ const STOCK_MOVED: &str = "OS40S";
 /// The conflict `ordersmith_commit` reported for a stock head that moved, in the words
 /// the statement-by-statement commit uses.
 fn stock_moved(db: &postgres::error::DbError) -> StoreError {
+    if db.detail() == Some(CLAIMED) {
+        return claimed_elsewhere(db.message());
+    }
     let mut numbers = db
         .detail()
         .unwrap_or_default()
@@ -1026,6 +1078,20 @@ fn stock_moved(db: &postgres::error::DbError) -> StoreError {
         aggregate,
         expected,
         actual,
+    }
+}
+
+/// The detail `ordersmith_commit` gives a stock conflict over a hand-made reservation's
+/// id that another partition claimed (its message is the id).
+const CLAIMED: &str = "claimed";
+
+/// The conflict of an append that makes a hand-made reservation whose id another
+/// variant's partition holds: the writer catches up, and then sees the reservation.
+fn claimed_elsewhere(id: &str) -> StoreError {
+    StoreError::Conflict {
+        aggregate: format!("stock reservation {id} (made in another variant's partition)"),
+        expected: 0,
+        actual: 0,
     }
 }
 

@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "orders by customer",
         sql: include_str!("../migrations/0009_orders_by_customer.sql"),
     },
+    Migration {
+        version: 10,
+        name: "hand-made reservations by variant",
+        sql: include_str!("../migrations/0010_hand_reservations_by_variant.sql"),
+    },
 ];
 
 /// What a migration needs done in Rust after its SQL, in the same transaction: data

@@ -39,11 +39,13 @@ impl Statements {
     pub(crate) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
         Ok(Statements {
             // A whole change set in one round trip: migrations/0007_commit_function.sql,
-            // with each new order's customer key since migrations/0009_orders_by_customer.sql.
+            // with each new order's customer key since migrations/0009_orders_by_customer.sql
+            // and the claims of hand-made reservations since
+            // migrations/0010_hand_reservations_by_variant.sql.
             commit: client.prepare(
                 "SELECT ordersmith_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
                  $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, \
-                 $29)",
+                 $29, $30, $31)",
             )?,
             load_order: client.prepare("SELECT snapshot FROM orders WHERE id = $1")?,
             // A batch of commands' orders in one round trip.

@@ -17,10 +17,12 @@ use std::sync::Arc;
 use chrono::Duration;
 use common::*;
 use ordersmith::engine::Engine;
-use ordersmith::ids::{LocationId, VariantId};
+use ordersmith::ids::{LocationId, ReservationId, VariantId};
 use ordersmith::ports::memory::{SequentialIds, SystemClock};
 use ordersmith::ports::{ChangeSet, StockAppend, StockCursor, StockPlace, Store, StoreError};
-use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
+use ordersmith::stock::{
+    Location, LocationKind, ReserveRequest, StockCommand, StockLogEntry, StockPolicy,
+};
 use ordersmith_postgres::{PgOptions, PgStore, MIGRATIONS};
 use ordersmith_store_conformance::fixtures;
 
@@ -343,4 +345,203 @@ fn a_log_written_before_partitions_migrates_into_the_same_ledger() {
     engine.stock(receive("A", 1)).unwrap();
     assert_eq!(on_hand(&engine, "A"), 6);
     drop(guard);
+}
+
+fn reserve_by_hand(id: &str, variant: &str) -> StockCommand {
+    StockCommand::Reserve {
+        request: ReserveRequest::new(ReservationId::parse(id).unwrap(), v(variant), ist(), 1),
+    }
+}
+
+/// The partition each saved entry that made a reservation went to, by reservation id.
+fn reservation_partitions(schema: &str) -> Vec<(String, String)> {
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    client
+        .query(
+            &format!(
+                "SELECT entry, partition FROM \"{schema}\".stock_entries ORDER BY partition, pseq"
+            ),
+            &[],
+        )
+        .unwrap()
+        .into_iter()
+        .filter_map(|row| {
+            let entry: StockLogEntry = serde_json::from_str(row.get::<_, &str>(0)).unwrap();
+            match entry.command {
+                StockCommand::Reserve { request } => {
+                    Some((request.id.as_str().to_string(), row.get::<_, String>(1)))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A reservation made by hand lives in its variant's partition (ADR 0012, amended
+/// 2026-12-04), and its id in only one: an append of another partition that makes the
+/// same id is a conflict and saves nothing, on both commit paths; the same id again in
+/// its own partition (a repeat) passes.
+#[test]
+fn a_hand_made_reservation_id_is_claimed_by_one_partition() {
+    for one_call in [true, false] {
+        let (store, guard) = store_in_new_schema("claims", 2);
+        if !one_call {
+            prefix_commit_function(
+                &guard.schema,
+                "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
+            );
+        }
+        append(&store, 0, setup(), Vec::new()).unwrap();
+        append(
+            &store,
+            3,
+            vec![entry(4, receive("A", 5)), entry(5, receive("B", 5))],
+            vec![place(Some("A"), 1, 3), place(Some("B"), 1, 3)],
+        )
+        .unwrap();
+        append(
+            &store,
+            5,
+            vec![entry(6, reserve_by_hand("cart-1", "A"))],
+            vec![place(Some("A"), 2, 3)],
+        )
+        .unwrap();
+        // Decided on the same log by another writer, for B: its partition's head has not
+        // moved, but the id is A's.
+        let err = append(
+            &store,
+            5,
+            vec![entry(6, reserve_by_hand("cart-1", "B"))],
+            vec![place(Some("B"), 2, 3)],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            StoreError::Conflict {
+                aggregate: "stock reservation cart-1 (made in another variant's partition)".into(),
+                expected: 0,
+                actual: 0
+            },
+            "one call: {one_call}"
+        );
+        assert_eq!(store.stock_log_since(0, 100).unwrap().len(), 6);
+        // B's partition did not move: its next entry still takes place 2.
+        append(
+            &store,
+            6,
+            vec![entry(7, reserve_by_hand("cart-2", "B"))],
+            vec![place(Some("B"), 2, 3)],
+        )
+        .unwrap();
+        // A repeat in A's own partition passes the claim (the ledger decides it).
+        append(
+            &store,
+            7,
+            vec![entry(8, reserve_by_hand("cart-1", "A"))],
+            vec![place(Some("A"), 3, 3)],
+        )
+        .unwrap();
+        assert_eq!(
+            reservation_partitions(&guard.schema),
+            [
+                ("cart-1".to_string(), "A".to_string()),
+                ("cart-1".to_string(), "A".to_string()),
+                ("cart-2".to_string(), "B".to_string()),
+            ]
+        );
+        // Engines put hand-made reservations (and their commits and releases) in the
+        // variant's partition, and one that decides on a log without a reservation
+        // another engine just made catches up and refuses the taken id.
+        let first = engine(store.clone());
+        let second = engine(store.clone());
+        assert_eq!(on_hand(&second, "B"), 5);
+        first.stock(reserve_by_hand("hold-1", "A")).unwrap();
+        first
+            .stock(StockCommand::Commit {
+                reservation: ReservationId::parse("hold-1").unwrap(),
+            })
+            .unwrap();
+        let err = second.stock(reserve_by_hand("hold-1", "B")).unwrap_err();
+        assert_eq!(err.code(), "STOCK_RESERVATION_CONFLICT", "{err}");
+        assert_eq!(on_hand(&second, "A"), 4);
+        let partitions: Vec<String> = {
+            let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+            client
+                .query(
+                    &format!(
+                        "SELECT partition FROM \"{}\".stock_entries ORDER BY id DESC LIMIT 2",
+                        guard.schema
+                    ),
+                    &[],
+                )
+                .unwrap()
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect()
+        };
+        assert_eq!(partitions, ["A", "A"], "one call: {one_call}");
+    }
+}
+
+/// Two engines reserving the same ids by hand at once, one for A and one for B: each
+/// id is made exactly once, and both engines (and a fresh reader) agree on which
+/// variant holds it. Without the claim both appends would pass, each in its own
+/// partition, and readers applying them in different orders would disagree.
+#[test]
+fn two_engines_racing_for_one_hand_made_id_on_different_variants_make_it_once() {
+    let (store, _guard) = store_in_new_schema("claimrace", 4);
+    let setup_engine = engine(store.clone());
+    setup_engine
+        .stock_batch(
+            setup()
+                .into_iter()
+                .map(|e| e.command)
+                .chain([receive("A", 100), receive("B", 100)])
+                .collect(),
+        )
+        .unwrap();
+    let rounds = 40;
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let racers: Vec<_> = ["A", "B"]
+        .into_iter()
+        .map(|variant| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let engine = engine(store);
+                let mut made = Vec::new();
+                for i in 0..rounds {
+                    barrier.wait();
+                    match engine.stock(reserve_by_hand(&format!("r-{i}"), variant)) {
+                        Ok(_) => made.push(i),
+                        Err(e) => assert_eq!(e.code(), "STOCK_RESERVATION_CONFLICT", "{e}"),
+                    }
+                }
+                (engine, made)
+            })
+        })
+        .collect();
+    let results: Vec<(Engine, Vec<usize>)> =
+        racers.into_iter().map(|r| r.join().unwrap()).collect();
+    let (made_a, made_b) = (&results[0].1, &results[1].1);
+    assert_eq!(made_a.len() + made_b.len(), rounds, "{made_a:?} {made_b:?}");
+    assert!(made_a.iter().all(|i| !made_b.contains(i)));
+    let fresh = engine(store.clone());
+    for reader in [&results[0].0, &results[1].0, &fresh] {
+        let held: Vec<String> = reader
+            .with_stock(|s| {
+                (0..rounds)
+                    .map(|i| {
+                        s.reservation(&ReservationId::parse(format!("r-{i}")).unwrap())
+                            .map(|r| r.variant.as_str().to_string())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap();
+        let expected: Vec<String> = (0..rounds)
+            .map(|i| if made_a.contains(&i) { "A" } else { "B" }.to_string())
+            .collect();
+        assert_eq!(held, expected);
+        assert_eq!((on_hand(reader, "A"), on_hand(reader, "B")), (100, 100));
+    }
 }

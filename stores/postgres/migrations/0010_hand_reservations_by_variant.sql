@@ -1,0 +1,200 @@
+-- Reservations made by hand join their variant's partition (ADR 0012, amended
+-- 2026-12-04). Such a reservation was a global entry: its id is the host's, so two
+-- partitions deciding at once could both make the same id, and readers applying them in
+-- different orders would disagree on which one holds it. A global entry waits for every
+-- variant write in flight and sums every partition's head, so hand-made reservations
+-- (a cart's hold, a point of sale) serialised across processes and cost a read of one
+-- row per variant ever stocked, and they never went through `ordersmith_commit`.
+--
+-- Now the first append that makes a hand-made reservation claims its id for its
+-- partition here, in the same transaction; an append of another partition that makes
+-- the same id finds it claimed and is refused as a stock conflict, so its writer
+-- catches up, sees the reservation and decides again (a repeat or a refusal, as any
+-- reader would). Within one partition the head's version check already orders them.
+-- Ids made before this version were made by global entries, which every later variant
+-- write has applied before it decides: they need no claim.
+CREATE TABLE stock_reservation_claims (
+    id        TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    partition TEXT COLLATE "C" NOT NULL
+);
+
+-- `ordersmith_commit` claims them: the same function with two more arguments,
+-- `r_ids` and `r_partitions`. The version without them is dropped, so a process still
+-- running an older ordersmith fails its commits instead of writing hand-made
+-- reservations into the global partition unclaimed beside newer processes.
+DROP FUNCTION ordersmith_commit(
+    TEXT[], BIGINT[], TEXT[], TEXT[], BIGINT[], BIGINT[], TEXT[], BIGINT[],
+    TEXT[], BIGINT[], TEXT[],
+    TEXT[], BIGINT[], BIGINT[],
+    BIGINT,
+    TEXT[], BIGINT[], BIGINT[], TEXT[],
+    TEXT[], TEXT[], TEXT[], BIGINT[],
+    TEXT[], TEXT[], TEXT[], TEXT[], BIGINT[],
+    TEXT[]);
+
+CREATE FUNCTION ordersmith_commit(
+    -- Orders, in id order; expected 0: a new order, else the version it must be at.
+    o_ids TEXT[], o_versions BIGINT[], o_statuses TEXT[], o_channels TEXT[],
+    o_secs BIGINT[], o_nanos BIGINT[], o_snapshots TEXT[], o_expected BIGINT[],
+    -- Their events.
+    e_orders TEXT[], e_versions BIGINT[], e_records TEXT[],
+    -- Variant partition heads, in byte order: from `expected` (0: a new partition) to `moved`.
+    h_partitions TEXT[], h_expected BIGINT[], h_moved BIGINT[],
+    -- The global head every stock entry was decided on (NULL when there are none).
+    s_basis BIGINT,
+    -- The stock entries, in the order decided.
+    s_partitions TEXT[], s_pseqs BIGINT[], s_bases BIGINT[], s_entries TEXT[],
+    -- Idempotency keys.
+    k_keys TEXT[], k_fingerprints TEXT[], k_orders TEXT[], k_versions BIGINT[],
+    -- Outbox records, oldest first; an announcement's record is '' and its event named.
+    x_ids TEXT[], x_topics TEXT[], x_aggregates TEXT[], x_records TEXT[], x_events BIGINT[],
+    -- Each order's customer key (NULL: no customer), as `o_ids`; read for new orders.
+    o_customers TEXT[],
+    -- Ids of reservations made by hand in this call, each with its partition.
+    r_ids TEXT[], r_partitions TEXT[]
+) RETURNS VOID LANGUAGE plpgsql AS $$
+DECLARE
+    wanted BIGINT;
+    written BIGINT;
+    head BIGINT;
+    taken TEXT[];
+    stale TEXT;
+    was BIGINT;
+    now_at BIGINT;
+BEGIN
+    -- New orders, under their primary key.
+    wanted := coalesce(cardinality(array_positions(o_expected, 0::BIGINT)), 0);
+    IF wanted > 0 THEN
+        INSERT INTO orders (id, version, status, channel, placed_secs, placed_nanos, snapshot,
+                            customer_key)
+            SELECT id, version, status, channel, secs, nanos, snapshot, customer
+            FROM unnest(o_ids, o_versions, o_statuses, o_channels, o_secs, o_nanos,
+                        o_snapshots, o_expected, o_customers) WITH ORDINALITY
+                AS r (id, version, status, channel, secs, nanos, snapshot, expected, customer, n)
+            WHERE expected = 0 ORDER BY n
+            ON CONFLICT (id) DO NOTHING;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written <> wanted THEN
+            RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'an order id is taken';
+        END IF;
+    END IF;
+    -- Updates, version-checked; several are locked in id order first.
+    wanted := coalesce(array_length(o_ids, 1), 0) - wanted;
+    IF wanted > 1 THEN
+        PERFORM 1 FROM orders
+            WHERE id IN (SELECT id FROM unnest(o_ids, o_expected) AS u (id, expected)
+                         WHERE expected <> 0)
+            ORDER BY id FOR UPDATE;
+    END IF;
+    IF wanted > 0 THEN
+        UPDATE orders AS o SET version = u.version, status = u.status, channel = u.channel,
+                placed_secs = u.secs, placed_nanos = u.nanos, snapshot = u.snapshot
+            FROM unnest(o_ids, o_versions, o_statuses, o_channels, o_secs, o_nanos,
+                        o_snapshots, o_expected)
+                AS u (id, version, status, channel, secs, nanos, snapshot, expected)
+            WHERE u.expected <> 0 AND o.id = u.id AND o.version = u.expected;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written <> wanted THEN
+            RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'an order version moved';
+        END IF;
+    END IF;
+    INSERT INTO order_events (order_id, version, record)
+        SELECT * FROM unnest(e_orders, e_versions, e_records);
+    -- Stock: the global head shared (many variant writes at once), then each partition's
+    -- head moved from where the writer saw it.
+    IF coalesce(array_length(s_entries, 1), 0) > 0 THEN
+        SELECT pseq INTO head FROM stock_heads WHERE partition = '' FOR SHARE;
+        IF head IS DISTINCT FROM s_basis THEN
+            RAISE EXCEPTION USING ERRCODE = 'OS40S', MESSAGE = '',
+                DETAIL = s_basis || ' ' || coalesce(head, 0);
+        END IF;
+        -- New partitions, then the others locked in byte order and moved; `taken` holds
+        -- the partitions this call moved, so one that was not is named.
+        wanted := coalesce(cardinality(array_positions(h_expected, 0::BIGINT)), 0);
+        IF wanted > 0 THEN
+            WITH created AS (
+                INSERT INTO stock_heads (partition, pseq)
+                    SELECT partition, moved FROM unnest(h_partitions, h_expected, h_moved)
+                        AS h (partition, expected, moved)
+                    WHERE expected = 0 ORDER BY partition
+                    ON CONFLICT (partition) DO NOTHING
+                    RETURNING partition)
+            SELECT coalesce(array_agg(partition), '{}') INTO taken FROM created;
+        ELSE
+            taken := '{}';
+        END IF;
+        IF cardinality(taken) = wanted AND coalesce(array_length(h_partitions, 1), 0) > wanted THEN
+            wanted := coalesce(array_length(h_partitions, 1), 0) - wanted;
+            IF wanted > 1 THEN
+                PERFORM 1 FROM stock_heads
+                    WHERE partition IN (SELECT partition FROM unnest(h_partitions, h_expected)
+                                            AS h (partition, expected) WHERE expected <> 0)
+                    ORDER BY partition FOR UPDATE;
+            END IF;
+            WITH advanced AS (
+                UPDATE stock_heads AS s SET pseq = h.moved
+                    FROM unnest(h_partitions, h_expected, h_moved) AS h (partition, expected, moved)
+                    WHERE h.expected <> 0 AND s.partition = h.partition AND s.pseq = h.expected
+                    RETURNING s.partition)
+            SELECT taken || coalesce(array_agg(partition), '{}') INTO taken FROM advanced;
+        END IF;
+        IF cardinality(taken) <> coalesce(array_length(h_partitions, 1), 0) THEN
+            -- A new partition first: when one was taken, the others were not tried.
+            SELECT h.partition, h.expected, coalesce(s.pseq, 0) INTO stale, was, now_at
+                FROM unnest(h_partitions, h_expected) AS h (partition, expected)
+                LEFT JOIN stock_heads AS s ON s.partition = h.partition
+                WHERE h.partition <> ALL (taken)
+                ORDER BY h.expected <> 0, h.partition LIMIT 1;
+            RAISE EXCEPTION USING ERRCODE = 'OS40S', MESSAGE = coalesce(stale, ''),
+                DETAIL = coalesce(was, 0) || ' ' || coalesce(now_at, 0);
+        END IF;
+        -- Hand-made reservations' ids, claimed for their partitions in id order; one
+        -- another partition holds is a lost race (SQLSTATE OS40S, the id, 'claimed').
+        IF coalesce(array_length(r_ids, 1), 0) > 0 THEN
+            INSERT INTO stock_reservation_claims (id, partition)
+                SELECT id, partition FROM unnest(r_ids, r_partitions) AS r (id, partition)
+                ORDER BY id
+                ON CONFLICT (id) DO NOTHING;
+            SELECT r.id INTO stale
+                FROM unnest(r_ids, r_partitions) AS r (id, partition)
+                JOIN stock_reservation_claims AS c ON c.id = r.id
+                WHERE c.partition <> r.partition
+                LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'OS40S', MESSAGE = stale, DETAIL = 'claimed';
+            END IF;
+        END IF;
+        INSERT INTO stock_entries (partition, pseq, basis, entry)
+            SELECT partition, pseq, basis, entry
+            FROM unnest(s_partitions, s_pseqs, s_bases, s_entries) WITH ORDINALITY
+                AS e (partition, pseq, basis, entry, n)
+            ORDER BY n;
+    END IF;
+    wanted := coalesce(array_length(k_keys, 1), 0);
+    IF wanted > 0 THEN
+        INSERT INTO idempotency_records (key, fingerprint, order_id, order_version)
+            SELECT key, fingerprint, order_id, order_version
+            FROM unnest(k_keys, k_fingerprints, k_orders, k_versions) WITH ORDINALITY
+                AS r (key, fingerprint, order_id, order_version, n)
+            ORDER BY n
+            ON CONFLICT (key) DO NOTHING;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written <> wanted THEN
+            RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'an idempotency key is taken';
+        END IF;
+    END IF;
+    wanted := coalesce(array_length(x_ids, 1), 0);
+    IF wanted > 0 THEN
+        INSERT INTO outbox (id, topic, aggregate_id, record, payload_event)
+            SELECT id, topic, aggregate_id, record, payload_event
+            FROM unnest(x_ids, x_topics, x_aggregates, x_records, x_events) WITH ORDINALITY
+                AS r (id, topic, aggregate_id, record, payload_event, n)
+            ORDER BY n
+            ON CONFLICT (id) DO NOTHING;
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written <> wanted THEN
+            RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'an outbox record id is taken';
+        END IF;
+    END IF;
+END;
+$$;
