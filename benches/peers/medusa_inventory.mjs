@@ -8,6 +8,8 @@
 //   hot_8_callers   8 concurrent callers, one reservation per call, one item, each
 //                   call inside the locking module's default (in-process) lock
 //   hot_8_callers_pg_lock  the same with the PostgreSQL advisory-lock provider
+//   spread_8_callers  8 concurrent callers, one reservation per call, each caller on
+//                   its own 12 items (no lock: no two callers share an item)
 //   batch_100       one caller, 100 reservations per call (an array)
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -116,6 +118,21 @@ const hot = async (name, provider) => {
 };
 await hot("hot_8_callers");
 await hot("hot_8_callers_pg_lock", "locking-postgres");
+
+{
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, t) => {
+      for (;;) {
+        const i = next++;
+        if (i >= n) return;
+        await inventory.createReservationItems([reservation(t * 12 + (i % 12), `spread-${i}`)]);
+      }
+    }),
+  );
+  report("spread_8_callers", n, started);
+}
 
 const calls = Math.max(1, Math.floor(n / 100));
 started = process.hrtime.bigint();

@@ -67,8 +67,10 @@ echo "$ours"
 echo "== ordersmith / Medusa, reservations per second"
 rate() { sed -n "s/.*case=$2 .*per_s=\([0-9]*\).*/\1/p" <<<"$1"; }
 # sequential_reserve is ordersmith's side of Medusa's sequential (one reservation a
-# call, nothing else); sequential places and confirms a one-line order a call.
-for pair in sequential:sequential sequential_reserve:sequential hot_8_callers:hot_8_callers batch_100:batch_100; do
+# call, nothing else); sequential places and confirms a one-line order a call;
+# spread_8_reserve is 8 callers reserving by hand, each on its own items.
+for pair in sequential:sequential sequential_reserve:sequential hot_8_callers:hot_8_callers \
+  spread_8_reserve:spread_8_callers batch_100:batch_100; do
   case=${pair%%:*}; peer=${pair#*:}
   m=$(rate "$medusa" "$peer"); o=$(rate "$ours" "$case")
   awk -v c="$case" -v p="$peer" -v o="$o" -v m="$m" 'BEGIN { printf "%-18s ordersmith %6d/s  Medusa %-13s %6d/s  ratio %.1fx\n", c, o, p, m, (m > 0 ? o / m : 0) }'

@@ -17,8 +17,14 @@
 //!   commit (`stock_batch`), over 100 items: the same work as Medusa's `sequential`
 //!   (one `createReservationItems` of one item per call), with stock checked, which
 //!   Medusa's call does not;
+//! - `spread_8_reserve`: 8 engines on 8 threads, one `Reserve` per call, each thread on
+//!   its own items (reservations made by hand of different variants: since 2026-12-04
+//!   each in its variant's partition, so they no longer wait for each other);
 //! - `batch_100`: one caller, 100 `Reserve` stock commands per call in one commit
 //!   (`stock_batch`), like `createReservationItems` with an array.
+//!
+//! `PEER_EXTRA_VARIANTS=N` stocks N more variants first (none by default), as a shop's
+//! catalogue would: what a reservation costs should not grow with it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -121,6 +127,27 @@ fn main() {
         });
     }
     setup.stock_batch(commands).unwrap();
+    let extra: u64 = std::env::var("PEER_EXTRA_VARIANTS").map_or(0, |s| s.parse().unwrap());
+    for chunk in 0..extra.div_ceil(1_000) {
+        let commands = (chunk * 1_000..((chunk + 1) * 1_000).min(extra))
+            .flat_map(|k| {
+                let variant = VariantId::parse(format!("EXTRA-{k:06}")).unwrap();
+                [
+                    StockCommand::RegisterVariant {
+                        variant: variant.clone(),
+                        policy: StockPolicy::Deny,
+                    },
+                    StockCommand::Receive {
+                        variant,
+                        location: ist.clone(),
+                        quantity: 10,
+                        reference: None,
+                    },
+                ]
+            })
+            .collect();
+        setup.stock_batch(commands).unwrap();
+    }
 
     let start = Instant::now();
     for i in 0..n {
@@ -155,6 +182,26 @@ fn main() {
     }
     let one = n as f64 / start.elapsed().as_secs_f64();
     println!("RESULT case=sequential_reserve reservations={n} per_s={one:.0}");
+
+    let next = AtomicU64::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let engine = engine(store.clone());
+            let (next, ist) = (&next, &ist);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= n {
+                    return;
+                }
+                engine
+                    .stock_batch(vec![reserve(format!("spread-{i}"), t * 12 + i % 12, ist)])
+                    .unwrap();
+            });
+        }
+    });
+    let spread = n as f64 / start.elapsed().as_secs_f64();
+    println!("RESULT case=spread_8_reserve reservations={n} per_s={spread:.0}");
 
     let calls = (n / 100).max(1);
     let start = Instant::now();

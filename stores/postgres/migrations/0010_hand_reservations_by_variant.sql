@@ -150,11 +150,16 @@ BEGIN
         END IF;
         -- Hand-made reservations' ids, claimed for their partitions in id order; one
         -- another partition holds is a lost race (SQLSTATE OS40S, the id, 'claimed').
-        IF coalesce(array_length(r_ids, 1), 0) > 0 THEN
+        -- Every id new (the usual case) needs no second look.
+        wanted := coalesce(array_length(r_ids, 1), 0);
+        IF wanted > 0 THEN
             INSERT INTO stock_reservation_claims (id, partition)
                 SELECT id, partition FROM unnest(r_ids, r_partitions) AS r (id, partition)
                 ORDER BY id
                 ON CONFLICT (id) DO NOTHING;
+            GET DIAGNOSTICS written = ROW_COUNT;
+        END IF;
+        IF wanted > 0 AND written <> wanted THEN
             SELECT r.id INTO stale
                 FROM unnest(r_ids, r_partitions) AS r (id, partition)
                 JOIN stock_reservation_claims AS c ON c.id = r.id

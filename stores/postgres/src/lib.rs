@@ -572,6 +572,9 @@ fn version_conflict(
 /// - With a global entry: the global head is moved exclusively (waiting for the variant
 ///   writes in flight), and the whole log must hold `expected_seq` entries, so a global
 ///   command is decided on everything before it.
+/// - A reservation made by hand in a variant partition claims its id for that partition
+///   once the heads have moved ([`claim_reservations`]): another partition's claim on
+///   the id is a conflict.
 ///
 /// Checks come before any insert, so the ids of the inserted rows follow every entry
 /// the write depends on.
@@ -699,13 +702,18 @@ fn claim_reservations(tx: &mut Transaction<'_>, rows: &StockRows<'_>) -> Result<
     if rows.claim_ids.is_empty() {
         return Ok(());
     }
-    tx.execute(
-        "INSERT INTO stock_reservation_claims (id, partition) \
-         SELECT id, partition FROM unnest($1::text[], $2::text[]) AS r (id, partition) \
-         ORDER BY id ON CONFLICT (id) DO NOTHING",
-        &[&rows.claim_ids, &rows.claim_partitions],
-    )
-    .map_err(store_error("claiming reservation ids"))?;
+    let claimed = tx
+        .execute(
+            "INSERT INTO stock_reservation_claims (id, partition) \
+             SELECT id, partition FROM unnest($1::text[], $2::text[]) AS r (id, partition) \
+             ORDER BY id ON CONFLICT (id) DO NOTHING",
+            &[&rows.claim_ids, &rows.claim_partitions],
+        )
+        .map_err(store_error("claiming reservation ids"))?;
+    // Every id new (the usual case): no second look.
+    if claimed == rows.claim_ids.len() as u64 {
+        return Ok(());
+    }
     let elsewhere = tx
         .query_opt(
             "SELECT r.id FROM unnest($1::text[], $2::text[]) AS r (id, partition) \
