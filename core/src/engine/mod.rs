@@ -498,6 +498,25 @@ pub(crate) fn new_order_id(ids: &dyn IdGenerator) -> Result<OrderId, EngineError
     }
 }
 
+/// A turn to write some variants' stock ([`Store::begin_stock_turn`]), ended when
+/// dropped, whichever way the write ends.
+struct StockTurn<'a> {
+    store: &'a dyn Store,
+}
+
+impl<'a> StockTurn<'a> {
+    fn begin(store: &'a dyn Store, variants: &[VariantId]) -> Result<Self, StoreError> {
+        store.begin_stock_turn(variants)?;
+        Ok(StockTurn { store })
+    }
+}
+
+impl Drop for StockTurn<'_> {
+    fn drop(&mut self) {
+        self.store.end_stock_turn();
+    }
+}
+
 /// What a write body returns: the changes to save and the value for the caller.
 pub(crate) struct Written<T> {
     pub(crate) changes: ChangeSet,
@@ -515,8 +534,10 @@ pub(crate) enum Attempt<T> {
     /// Handed to a store that commits groups and not decided yet: the answer holds once
     /// the ticket is decided `Ok`.
     Pending(T, CommitTicket),
-    /// Lost a race worth another attempt; the ledger is back at what was saved.
-    Retry,
+    /// Lost a race worth another attempt; the ledger is back at what was saved. Names
+    /// the variants whose stock the lost write moved when it lost a stock race (the
+    /// retry then waits its turn for them, [`Store::begin_stock_turn`]), else none.
+    Retry(Vec<VariantId>),
 }
 
 /// One command's effect on an order inside a write ([`Engine::step_in`]), besides
@@ -833,10 +854,17 @@ impl Engine {
     ) -> Result<T, EngineError> {
         let store = self.store.as_ref();
         let mut guard = self.lock_writer()?;
+        // Held from a lost stock race to the end of the write: the retries queue behind
+        // other writers of the same variants instead of racing them again.
+        let mut turn: Option<StockTurn<'_>> = None;
         for _ in 0..self.config.max_attempts {
             match self.attempt(&mut guard, &mut body)? {
                 Attempt::Done(value) => return Ok(value),
-                Attempt::Retry => {}
+                Attempt::Retry(lost_on) => {
+                    if turn.is_none() && !lost_on.is_empty() {
+                        turn = Some(StockTurn::begin(store, &lost_on)?);
+                    }
+                }
                 Attempt::Pending(value, ticket) => {
                     drop(guard);
                     let outcome = store.wait(&ticket);
@@ -943,19 +971,25 @@ impl Engine {
             // An answer decided on a ledger still ahead of the store is only an
             // answer once what it saw is saved.
             if state.in_flight() && !state.settle(store, true)? {
-                return Ok(Attempt::Retry);
+                return Ok(Attempt::Retry(Vec::new()));
             }
             return Ok(Attempt::Done(written.value));
         }
         let in_flight = state.in_flight();
         let ticket = store.submit(changes, state.tail());
+        let mut lost_on = Vec::new();
         let outcome = match ticket.outcome() {
             // Decided in `submit` (a store that commits at once) with nothing in
             // flight: settled here, under the writer, as before group commit.
             Some(outcome) if !in_flight => {
                 match &outcome {
                     Ok(()) => state.committed(kept, after),
-                    Err(_) if dirty => state.undo(store)?,
+                    Err(e) if dirty => {
+                        if matches!(e, StoreError::Conflict { .. }) {
+                            lost_on = after.variants().map(|(v, _)| v.clone()).collect();
+                        }
+                        state.undo(store)?
+                    }
                     Err(_) => {}
                 }
                 outcome
@@ -976,7 +1010,7 @@ impl Engine {
         match outcome {
             Ok(()) => Ok(Attempt::Done(written.value)),
             Err(e) if !e.is_retryable() => Err(e.into()),
-            Err(_) => Ok(Attempt::Retry),
+            Err(_) => Ok(Attempt::Retry(lost_on)),
         }
     }
 

@@ -19,7 +19,7 @@ pub mod memory;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, OrderId};
+use crate::ids::{ChannelId, OrderId, VariantId};
 use crate::invoice::InvoiceDocument;
 use crate::order::{Actor, EventRecordRef, Order, OrderEvent, OrderEventRecord, OrderStatus};
 use crate::stock::StockLogEntry;
@@ -1516,6 +1516,24 @@ pub trait Store: Send + Sync {
     fn prepare(&self, ticket: &CommitTicket) {
         let _ = ticket;
     }
+    /// Waits until the calling thread holds the turn to write the stock of `variants`
+    /// among every writer sharing the store, in this process or another; the store's
+    /// calls from this thread then run in that turn until [`Store::end_stock_turn`].
+    ///
+    /// The engine asks for a turn after a write lost a race on those variants' stock
+    /// (their partitions moved under it, ADR 0012): its retries then queue behind the
+    /// other writers of the same variants instead of racing them again, so writers of
+    /// one hot variant land one after another instead of losing most of their rounds.
+    /// Only a scheduling aid: every write is still checked against the heads it was
+    /// decided on, so a store may hand out turns loosely (or, as the default does, not
+    /// at all: it returns at once).
+    fn begin_stock_turn(&self, variants: &[VariantId]) -> Result<(), StoreError> {
+        let _ = variants;
+        Ok(())
+    }
+    /// Ends the calling thread's turn ([`Store::begin_stock_turn`]); nothing when it
+    /// holds none. The default does nothing.
+    fn end_stock_turn(&self) {}
     /// Blocks until a submitted change set is decided and returns its outcome: `Ok` only
     /// once it is saved as durably as a [`Store::commit`] that returned.
     fn wait(&self, ticket: &CommitTicket) -> Result<(), StoreError> {

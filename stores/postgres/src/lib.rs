@@ -1268,6 +1268,63 @@ impl IdGenerator for PgStore {
 }
 
 impl Store for PgStore {
+    /// A session-level advisory lock per variant (keyed by the schema and the variant,
+    /// taken in byte order), on a connection kept for the calling thread until
+    /// [`Store::end_stock_turn`]: the thread's reads and commits meanwhile run on it, so
+    /// a turn's holder never waits for the pool while other writers wait for their
+    /// turn on theirs. No turn is taken (the call returns at once) when it would leave
+    /// the pool without a connection that no turn holds.
+    fn begin_stock_turn(&self, variants: &[VariantId]) -> Result<(), StoreError> {
+        if variants.is_empty() || self.pool.in_turn() || !self.pool.reserve_turn() {
+            return Ok(());
+        }
+        let mut keys: Vec<&str> = variants.iter().map(VariantId::as_str).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut conn = match self.conn() {
+            Ok(conn) => conn,
+            Err(e) => {
+                self.pool.release_turn();
+                return Err(e);
+            }
+        };
+        for key in &keys {
+            let locked = conn.client.execute(
+                "SELECT pg_advisory_lock(hashtextextended(\
+                 'ordersmith stock ' || current_schema() || ' ' || $1, 0))",
+                &[key],
+            );
+            if let Err(e) = locked {
+                // What was taken is given back before the connection is: a session that
+                // cannot say so is closed, which gives it back on the server.
+                if conn
+                    .client
+                    .execute("SELECT pg_advisory_unlock_all()", &[])
+                    .is_err()
+                {
+                    conn.discard();
+                }
+                self.pool.release_turn();
+                return Err(store_error("waiting for a stock turn")(e));
+            }
+        }
+        self.pool.pin(conn);
+        Ok(())
+    }
+
+    fn end_stock_turn(&self) {
+        if let Some(mut conn) = self.pool.unpin() {
+            if conn
+                .client
+                .execute("SELECT pg_advisory_unlock_all()", &[])
+                .is_err()
+            {
+                // Closing the session gives its locks back on the server.
+                conn.discard();
+            }
+        }
+    }
+
     fn load_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         let mut conn = self.conn()?;
         let Conn { client, stmts } = &mut *conn;
