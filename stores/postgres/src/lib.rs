@@ -1089,6 +1089,27 @@ fn stock_moved(db: &postgres::error::DbError) -> StoreError {
     }
 }
 
+/// How long a writer waits for a stock turn ([`Store::begin_stock_turn`]) before it goes
+/// on without one: long enough for a queue of writers of one variant to pass (each holds
+/// the turn for one commit, about a millisecond), short enough that a turn held by a
+/// client that stopped stalls others' retries briefly.
+const TURN_WAIT: Duration = Duration::from_millis(1_000);
+
+/// `text` as an SQL string literal that reads the same whatever
+/// `standard_conforming_strings` is (an `E''` literal, backslashes and quotes doubled).
+fn escaped_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 3);
+    out.push_str("E'");
+    for c in text.chars() {
+        if c == '\\' || c == '\'' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
 /// The detail `ordersmith_commit` gives a stock conflict over a hand-made reservation's
 /// id that another partition claimed (its message is the id).
 const CLAIMED: &str = "claimed";
@@ -1288,25 +1309,35 @@ impl Store for PgStore {
                 return Err(e);
             }
         };
+        // One round trip: the wait is bounded (a holder that stopped, or whose client
+        // the server has not yet seen go, must not stall every retry of its variants),
+        // and the bound ends with the implicit transaction whatever happens: kept by a
+        // success (`RESET` then restores the session's own), rolled back by an error.
+        let mut batch = format!("SET lock_timeout = '{}ms';", TURN_WAIT.as_millis());
         for key in &keys {
-            let locked = conn.client.execute(
-                "SELECT pg_advisory_lock(hashtextextended(\
-                 'ordersmith stock ' || current_schema() || ' ' || $1, 0))",
-                &[key],
-            );
-            if let Err(e) = locked {
-                // What was taken is given back before the connection is: a session that
-                // cannot say so is closed, which gives it back on the server.
-                if conn
-                    .client
-                    .execute("SELECT pg_advisory_unlock_all()", &[])
-                    .is_err()
-                {
-                    conn.discard();
-                }
-                self.pool.release_turn();
-                return Err(store_error("waiting for a stock turn")(e));
+            batch.push_str(" SELECT pg_advisory_lock(hashtextextended('ordersmith stock ' || current_schema() || ' ' || ");
+            batch.push_str(&escaped_literal(key));
+            batch.push_str(", 0));");
+        }
+        batch.push_str(" RESET lock_timeout;");
+        if let Err(e) = conn.client.batch_execute(&batch) {
+            // What was taken is given back before the connection is (a lock taken in a
+            // transaction that failed is still held): a session that cannot say so is
+            // closed, which gives it back on the server.
+            if conn
+                .client
+                .execute("SELECT pg_advisory_unlock_all()", &[])
+                .is_err()
+            {
+                conn.discard();
             }
+            self.pool.release_turn();
+            // A turn not had in time is no error: the write goes on racing, as it would
+            // without turns.
+            return match e.code() {
+                Some(code) if *code == SqlState::LOCK_NOT_AVAILABLE => Ok(()),
+                _ => Err(store_error("waiting for a stock turn")(e)),
+            };
         }
         self.pool.pin(conn);
         Ok(())
@@ -1711,5 +1742,17 @@ impl Outbox for PgStore {
             .execute(&stmts.acknowledge, &[&id])
             .map_err(store_error("acknowledging an outbox record"))?;
         Ok(removed > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escaped_literal;
+
+    #[test]
+    fn a_literal_doubles_quotes_and_backslashes() {
+        assert_eq!(escaped_literal("A-1"), "E'A-1'");
+        assert_eq!(escaped_literal(r"it's\odd"), r"E'it''s\\odd'");
+        assert_eq!(escaped_literal(""), "E''");
     }
 }

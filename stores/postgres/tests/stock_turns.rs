@@ -200,3 +200,39 @@ fn eight_engines_on_one_hot_variant_sell_exactly_the_stock_and_leave_no_turn_beh
     assert_eq!((balance.on_hand, balance.reserved), (50, 50));
     assert_eq!(turn_holders(&guard.schema, "HOT"), 0);
 }
+
+/// A turn held by a session that never gives it back (a client that stopped) stalls
+/// another writer for a bounded wait, after which it goes on without a turn; a
+/// variant id with a quote and a backslash names its own turn.
+#[test]
+fn a_turn_never_given_back_is_waited_for_a_bounded_time() {
+    let (store, guard) = store_in_new_schema("turnstuck", 4);
+    let odd = r"it's\odd";
+    let mut stuck = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    stuck
+        .execute(
+            "SELECT pg_advisory_lock(hashtextextended('ordersmith stock ' || $1 || ' ' || $2, 0))",
+            &[&guard.schema, &"X"],
+        )
+        .unwrap();
+    // Returns (not an error) once the bounded wait is over, holding no turn.
+    let (done_tx, done_rx) = mpsc::channel();
+    {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.begin_stock_turn(&[v("X")]).unwrap();
+            assert!(store.stock_log_since(0, 10).unwrap().is_empty());
+            store.end_stock_turn();
+            done_tx.send(()).unwrap();
+        });
+    }
+    done_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the wait for a turn never given back did not end");
+    assert_eq!(turn_holders(&guard.schema, "X"), 1);
+    store.begin_stock_turn(&[v(odd)]).unwrap();
+    assert_eq!(turn_holders(&guard.schema, odd), 1);
+    store.end_stock_turn();
+    assert_eq!(turn_holders(&guard.schema, odd), 0);
+    drop(stuck);
+}
