@@ -14,14 +14,13 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ordersmith::engine::{CommandContext, Engine, EngineConfig};
+use ordersmith::engine::CommandContext;
 use ordersmith::ids::OrderId;
 use ordersmith::money::Money;
 use ordersmith::order::{Actor, Order, OrderEvent};
-use ordersmith::ports::memory::SystemClock;
 use ordersmith::ports::Store;
 use ordersmith_store_conformance::fixtures::{self, money};
-use ordersmith_store_conformance::process::{run_children, PrefixedIds};
+use ordersmith_store_conformance::process::run_children;
 
 const CHILD: &str = "ORDERSMITH_XPROC_CHILD";
 const PROCESSES: usize = 4;
@@ -37,16 +36,7 @@ fn xproc_child() {
     let parts: Vec<&str> = spec.split(' ').collect();
     let (schema, id, worker) = (parts[0], OrderId::parse(parts[1]).unwrap(), parts[2]);
     let store = Arc::new(reopen(schema, 2));
-    let engine = Engine::new(
-        store.clone(),
-        store,
-        Arc::new(SystemClock::new()),
-        Arc::new(PrefixedIds::new(worker)),
-    )
-    .with_config(EngineConfig {
-        max_attempts: 10_000,
-        ..EngineConfig::default()
-    });
+    let engine = racing_engine(store, worker);
     let ctx = CommandContext::by(Actor::User(worker.to_string().into()));
     let (mut notes, mut payments, mut refused) = (0, 0, 0);
     let step = money("7.00");

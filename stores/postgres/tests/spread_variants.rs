@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use ordersmith::engine::{CommandContext, Engine, EngineConfig};
+use ordersmith::engine::{CommandContext, Engine};
 use ordersmith::ids::{ChannelId, LocationId, VariantId};
 use ordersmith::order::{Actor, NewLine, NewOrder, OrderStatus};
 use ordersmith::ports::memory::SystemClock;
@@ -45,16 +45,7 @@ fn spread_child() {
     let parts: Vec<&str> = spec.split(' ').collect();
     let (schema, worker) = (parts[0], parts[1]);
     let store = Arc::new(reopen(schema, 2));
-    let engine = Engine::new(
-        store.clone(),
-        store,
-        Arc::new(SystemClock::new()),
-        Arc::new(PrefixedIds::new(worker)),
-    )
-    .with_config(EngineConfig {
-        max_attempts: 10_000,
-        ..EngineConfig::default()
-    });
+    let engine = racing_engine(store, worker);
     let ctx = CommandContext::by(Actor::User(worker.to_string().into()));
     let (mut sold, mut refused) = (0, 0);
     let w: usize = worker.trim_start_matches('w').parse().unwrap();

@@ -20,14 +20,12 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use common::*;
-use ordersmith::engine::{CommandContext, Engine, EngineConfig};
+use ordersmith::engine::CommandContext;
 use ordersmith::ids::{ChannelId, LocationId, VariantId};
 use ordersmith::order::{NewLine, NewOrder, OrderCommand};
-use ordersmith::ports::memory::SystemClock;
 use ordersmith::ports::Store;
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_store_conformance::fixtures::{self, money};
-use ordersmith_store_conformance::process::PrefixedIds;
 
 fn v(s: &str) -> VariantId {
     VariantId::parse(s).unwrap()
@@ -127,19 +125,7 @@ fn no_turn_takes_the_pools_last_connection() {
 fn eight_engines_on_one_hot_variant_sell_exactly_the_stock_and_leave_no_turn_behind() {
     let (store, guard) = store_in_new_schema("turnhot", 16);
     let ist = LocationId::parse("IST").unwrap();
-    let engine = |store: Arc<ordersmith_postgres::PgStore>, worker: &str| {
-        Engine::new(
-            store.clone(),
-            store,
-            Arc::new(SystemClock::new()),
-            Arc::new(PrefixedIds::new(worker)),
-        )
-        .with_config(EngineConfig {
-            max_attempts: 10_000,
-            ..EngineConfig::default()
-        })
-    };
-    engine(store.clone(), "setup")
+    racing_engine(store.clone(), "setup")
         .stock_batch(vec![
             StockCommand::AddLocation {
                 location: Location::new(ist.clone(), "DC", 1, "TR-34", LocationKind::Warehouse),
@@ -161,7 +147,7 @@ fn eight_engines_on_one_hot_variant_sell_exactly_the_stock_and_leave_no_turn_beh
     let racers: Vec<_> = (0..8)
         .map(|worker| {
             let (store, sold, refused) = (store.clone(), sold.clone(), refused.clone());
-            let engine = engine(store, &format!("w{worker}"));
+            let engine = racing_engine(store, &format!("w{worker}"));
             std::thread::spawn(move || {
                 for i in 0..10 {
                     let mut new = NewOrder::new(
@@ -193,7 +179,7 @@ fn eight_engines_on_one_hot_variant_sell_exactly_the_stock_and_leave_no_turn_beh
         (sold.load(Ordering::SeqCst), refused.load(Ordering::SeqCst)),
         (50, 30)
     );
-    let fresh = engine(store.clone(), "reader");
+    let fresh = racing_engine(store.clone(), "reader");
     let balance = fresh
         .with_stock(|s| s.balance(&v("HOT"), &LocationId::parse("IST").unwrap()))
         .unwrap();

@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use ordersmith::engine::{Engine, EngineConfig};
+use ordersmith::ports::memory::SystemClock;
 use ordersmith_postgres::{PgOptions, PgStore};
+use ordersmith_store_conformance::process::PrefixedIds;
 use ordersmith_store_conformance::StoreUnderTest;
 
 /// The server to test against, from `ORDERSMITH_PG_URL`.
@@ -114,4 +117,19 @@ pub fn make_statement_by_statement() -> StoreUnderTest {
         "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
     );
     StoreUnderTest::new(store, |s| s.fail_next_commits(1)).keep_alive(guard)
+}
+
+/// An engine on `store` as a racing worker runs it: its ids carry `worker` (unique
+/// across processes), and it has attempts enough that a lost race is never the end.
+pub fn racing_engine(store: Arc<PgStore>, worker: &str) -> Engine {
+    Engine::new(
+        store.clone(),
+        store,
+        Arc::new(SystemClock::new()),
+        Arc::new(PrefixedIds::new(worker)),
+    )
+    .with_config(EngineConfig {
+        max_attempts: 10_000,
+        ..EngineConfig::default()
+    })
 }
