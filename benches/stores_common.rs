@@ -96,6 +96,11 @@ pub fn bench_store(c: &mut Criterion, name: &str, store: Arc<dyn Store>, outbox:
     g.bench_function("place_and_confirm/1_writer", |b| {
         b.iter(|| place_and_confirm(&engine, &new, &ctx))
     });
+    // A placement alone: a write that never touches stock, so it never reads the
+    // store's stock log once the engine's last read found nothing new.
+    g.bench_function("place_order/1_writer", |b| {
+        b.iter(|| black_box(engine.place_order(new.clone(), &ctx).unwrap()))
+    });
     g.bench_function("place_and_confirm/8_writers", |b| {
         b.iter_custom(|iters| {
             let per_thread = iters.div_ceil(WRITERS);

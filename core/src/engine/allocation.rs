@@ -524,10 +524,11 @@ fn allocate_open_into(
     let start = events.len();
     // The allocation itself: an error anywhere in it takes back what it appended.
     let allocated = (|| {
+        let ledger = &*tx.ledger()?;
         let needs: SmallVec<[&OrderLine; 8]> = order
             .lines
             .iter()
-            .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
+            .filter(|l| l.unallocated_quantity() > 0 && tracked(ledger, &l.variant))
             .collect();
         if needs.is_empty() {
             return Ok(());
@@ -537,7 +538,7 @@ fn allocate_open_into(
             reserves,
             mut short,
             ..
-        } = decide_reservations(config, tx.ledger, order, &needs, avoid, false)?;
+        } = decide_reservations(config, ledger, order, &needs, avoid, false)?;
         if on_short == OnShort::Fail {
             if let Some((_, err)) = short.into_iter().next() {
                 return Err(err.into());
@@ -611,13 +612,17 @@ fn payment_effects(
     // only then is it worth computing the order's totals (twice) to see whether this
     // payment settled it. A channel order is paid before it is confirmed, when it holds
     // nothing yet.
-    let expiring: Vec<&ReservationId> = if config.payment_stops_reservation_clock {
+    // (The ledger is asked only when the order holds reservations: a write that never
+    // asks never reads the store's stock log, see `Tx::ledger`.)
+    let holds = after.lines.iter().any(|l| !l.allocations.is_empty());
+    let expiring: Vec<&ReservationId> = if config.payment_stops_reservation_clock && holds {
+        let ledger = &*tx.ledger()?;
         after
             .lines
             .iter()
             .flat_map(|l| &l.allocations)
             .map(|a| &a.reservation)
-            .filter(|r| tx.ledger.reservation_expiry(r).flatten().is_some())
+            .filter(|r| ledger.reservation_expiry(r).flatten().is_some())
             .collect()
     } else {
         Vec::new()
@@ -645,10 +650,11 @@ fn payment_effects(
     for e in &events {
         scratch.apply(e);
     }
+    let ledger = &*tx.ledger()?;
     let missing: Vec<String> = scratch
         .lines
         .iter()
-        .filter(|l| l.unallocated_quantity() > 0 && tracked(tx.ledger, &l.variant))
+        .filter(|l| l.unallocated_quantity() > 0 && tracked(ledger, &l.variant))
         .map(|l| format!("{} × {}", l.unallocated_quantity(), l.variant))
         .collect();
     if missing.is_empty() {
@@ -734,7 +740,7 @@ fn commit_shipped(
         let Some(line) = before.line(&lq.line_id) else {
             continue;
         };
-        if !tracked(tx.ledger, &line.variant) {
+        if !tracked(tx.ledger()?, &line.variant) {
             continue;
         }
         let mut rest = lq.quantity;
@@ -759,10 +765,11 @@ fn commit_shipped(
         }
         let location = {
             // Scoped: the ranking borrows the ledger, which the reservation below changes.
-            let locations = ranked_locations(tx.ledger, None);
+            let ledger = &*tx.ledger()?;
+            let locations = ranked_locations(ledger, None);
             let chosen = locations
                 .iter()
-                .find(|l| reservable(tx.ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
+                .find(|l| reservable(ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
             let Some(location) = chosen.map(|l| l.id.clone()) else {
                 let Some(best) = locations.first() else {
                     return Err(EngineError::InvalidInput {
@@ -770,7 +777,7 @@ fn commit_shipped(
                         reason: "a tracked variant shipped but no stock location exists",
                     });
                 };
-                let (can, policy) = reservable(tx.ledger, &line.variant, &best.id, 0);
+                let (can, policy) = reservable(ledger, &line.variant, &best.id, 0);
                 return Err(StockError::Insufficient {
                     variant: line.variant.clone(),
                     location: best.id.clone(),

@@ -159,7 +159,7 @@ fn commit_at(
         });
         rest -= take;
     }
-    if rest > 0 && tracked(tx.ledger, &l.variant) {
+    if rest > 0 && tracked(tx.ledger()?, &l.variant) {
         return Err(EngineError::InvalidInput {
             field: "parcel",
             reason: "holds more units than are reserved at its location",
@@ -287,7 +287,7 @@ fn short_picked(
         // The units are not where the ledger says: write them off here (after the
         // release, so what stays reserved still fits what is on hand).
         if let Some(line) = after.line(&lq.line_id) {
-            if tx.ledger.policy(&line.variant).is_some() {
+            if tx.ledger()?.policy(&line.variant).is_some() {
                 tx.stock_effect(StockCommand::Adjust {
                     variant: line.variant.clone(),
                     location: fo.location.clone(),
@@ -361,7 +361,7 @@ fn moved(
     fo: &FulfilmentOrder,
     to: &LocationId,
 ) -> Result<Vec<OrderEvent>, EngineError> {
-    if tx.ledger.location(to).is_none() {
+    if tx.ledger()?.location(to).is_none() {
         return Err(crate::order::OrderError::from(
             crate::fulfilment::FulfilmentError::InvalidMove {
                 fulfilment: fo.id.clone(),

@@ -428,9 +428,12 @@ pub struct Engine {
     invoicing: Option<Arc<crate::invoice::InvoiceConfig>>,
 }
 
-/// The state a write works on: the ledger (caught up), the time, and what it has done.
+/// The state a write works on: the ledger (caught up when the write first touches it,
+/// see [`Tx::ledger`]), the time, and what it has done.
 pub(crate) struct Tx<'a> {
-    pub(crate) ledger: &'a mut StockLedger,
+    stock: &'a mut stock_log::StockState,
+    store: &'a dyn Store,
+    read: Read,
     pub(crate) now: DateTime<Utc>,
     /// The engine's id source, for serials assigned inside the write (SSCCs).
     pub(crate) ids: &'a dyn IdGenerator,
@@ -438,12 +441,54 @@ pub(crate) struct Tx<'a> {
     entries: Vec<StockLogEntry>,
     /// The write's stock events but its movements, each with its place among them all.
     events: crate::stock::Unmoved,
-    /// The partition heads the write started from, and its entries' places.
-    heads: &'a stock_log::Heads,
+    /// The entries' places, on top of the partition heads the write started from.
     places: stock_log::WritePlaces,
 }
 
+/// Where a write stands with the store's stock log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// The ledger holds everything the write may decide on: read before the write, or
+    /// ahead of the store with this engine's writes in flight (group commit).
+    Done,
+    /// Not read yet: the last read found nothing new, so the write reads only if and
+    /// when it first touches the ledger (most order writes never do: a payment, a
+    /// note, a placement without a confirmation). A store whose log is a round trip
+    /// away saves that round trip for them.
+    Deferred,
+    /// The deferred read found entries the ledger did not have: what the write did
+    /// before it touched the ledger (an order it loaded, say) may be older than the
+    /// ledger now is, so the attempt is abandoned and run again on a ledger read first.
+    Restart,
+}
+
+/// What [`Tx::ledger`] fails with once a deferred read has found news: the attempt ends
+/// and is run again ([`Read::Restart`]), whatever the body makes of this error.
+const RESTART: EngineError = EngineError::Conflict { attempts: 0 };
+
 impl Tx<'_> {
+    /// The write's ledger, caught up with the store's log. A write whose read was
+    /// deferred reads here, the first time it asks; if that read brings anything new,
+    /// the attempt restarts ([`Read::Restart`]) so the write never decides on an order
+    /// read before stock that is newer than it. Nothing else reaches the ledger inside
+    /// a write, so a write that never asks never waits for the read.
+    pub(crate) fn ledger(&mut self) -> Result<&mut StockLedger, EngineError> {
+        match self.read {
+            Read::Done => {}
+            Read::Deferred => {
+                if self.stock.catch_up(self.store)? {
+                    self.read = Read::Restart;
+                    return Err(RESTART);
+                }
+                // Nothing new: the heads the write started from (its `seq_before` and
+                // places) are still the log's.
+                self.read = Read::Done;
+            }
+            Read::Restart => return Err(RESTART),
+        }
+        Ok(&mut self.stock.ledger)
+    }
+
     /// Executes a stock command on the ledger and records it for the log.
     pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let outcome = self.execute_logged(command)?;
@@ -457,16 +502,19 @@ impl Tx<'_> {
     /// commits and releases): the outcome's events move into the write instead of
     /// being copied for a caller that drops them.
     pub(crate) fn stock_effect(&mut self, command: StockCommand) -> Result<(), EngineError> {
-        let partition = stock_log::partition_of(self.ledger, &command);
-        self.ledger
-            .execute_into(&command, self.now, &mut self.events)?;
+        self.ledger()?;
+        let ledger = &mut self.stock.ledger;
+        let partition = stock_log::partition_of(ledger, &command);
+        ledger.execute_into(&command, self.now, &mut self.events)?;
         self.log(command, partition);
         Ok(())
     }
 
     fn execute_logged(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
-        let partition = stock_log::partition_of(self.ledger, &command);
-        let outcome = self.ledger.execute(&command, self.now)?;
+        let now = self.now;
+        let ledger = self.ledger()?;
+        let partition = stock_log::partition_of(ledger, &command);
+        let outcome = ledger.execute(&command, now)?;
         self.log(command, partition);
         Ok(outcome)
     }
@@ -474,7 +522,7 @@ impl Tx<'_> {
     /// Records a command the ledger ran for the stock log, in `partition`.
     fn log(&mut self, command: StockCommand, partition: Option<VariantId>) {
         let seq = self.seq_before + self.entries.len() as u64 + 1;
-        self.places.assign(self.heads, partition);
+        self.places.assign(&self.stock.heads, partition);
         self.entries.push(StockLogEntry {
             seq,
             at: self.now,
@@ -834,7 +882,9 @@ impl Engine {
         self.store.clone()
     }
 
-    /// Runs `body` as one atomic write: under the writer, on a caught-up ledger, then
+    /// Runs `body` as one atomic write: under the writer, on a ledger caught up with
+    /// the store's log (before the body, or when the body first asks for it after a
+    /// read that found nothing new: see [`Tx::ledger`]), then
     /// commits what it returns together with the stock commands it executed, each with
     /// its place in the variant-partitioned log (ADR 0012). If the body fails or the
     /// commit fails after the ledger changed, the ledger is undone (from the engine's
@@ -899,22 +949,37 @@ impl Engine {
     ) -> Result<Attempt<T>, EngineError> {
         let store = self.store.as_ref();
         state.settle(store, false)?;
-        if !state.in_flight() {
+        // With writes in flight the ledger is ahead of the store and is not read
+        // (ADR 0013); after a read that found nothing new the read waits until the
+        // write touches the ledger (`Tx::ledger`); otherwise it is read now.
+        let read = if state.in_flight() {
+            Read::Done
+        } else if state.quiet() {
+            Read::Deferred
+        } else {
             state.catch_up(store)?;
-        }
+            Read::Done
+        };
         let now = self.clock.now();
         let seq_before = state.heads.applied;
+        let places = stock_log::WritePlaces::new(&state.heads);
         let mut tx = Tx {
-            ledger: &mut state.ledger,
+            stock: &mut *state,
+            store,
+            read,
             now,
             ids: self.ids.as_ref(),
             seq_before,
             entries: Vec::new(),
             events: crate::stock::Unmoved::default(),
-            heads: &state.heads,
-            places: stock_log::WritePlaces::new(&state.heads),
+            places,
         };
         let result = body(self, &mut tx);
+        if tx.read == Read::Restart {
+            // The deferred read found news before the write changed the ledger: run
+            // it again on the ledger as read (the next read is made first).
+            return Ok(Attempt::Retry(Vec::new()));
+        }
         let (entries, stock_events) = (tx.entries, tx.events);
         let stock_log::WritePlaces {
             heads: after,

@@ -178,9 +178,10 @@ pub(crate) fn sweep_expired(
     tx: &mut Tx<'_>,
     touched: &mut Touched,
 ) -> Result<(Vec<ReservationId>, StockOutcome), EngineError> {
+    let now = tx.now;
     let due: Vec<(ReservationId, Option<OrderId>)> = tx
-        .ledger
-        .due_expiries(tx.now)
+        .ledger()?
+        .due_expiries(now)
         .into_iter()
         .map(|r| (r.id.clone(), r.order.clone()))
         .collect();
@@ -284,10 +285,10 @@ pub(crate) fn resource_shortfalls(
     let mut to_resource: Vec<usize> = Vec::new();
     for (variant, location) in short {
         loop {
-            if tx.ledger.policy(&variant) != Some(StockPolicy::Deny) {
+            if tx.ledger()?.policy(&variant) != Some(StockPolicy::Deny) {
                 break;
             }
-            let b = tx.ledger.balance(&variant, &location);
+            let b = tx.ledger()?.balance(&variant, &location);
             if b.reserved <= b.on_hand {
                 break;
             }
@@ -297,7 +298,7 @@ pub(crate) fn resource_shortfalls(
                 ..ReservationFilter::default()
             };
             let newest = tx
-                .ledger
+                .ledger()?
                 .live_reservations(&filter)
                 .into_iter()
                 .filter(|r| r.order.is_some())

@@ -111,7 +111,7 @@ fn inspection_stock(
         let Some(line) = order.line(&u.line_id) else {
             continue;
         };
-        if !tracked(tx.ledger, &line.variant) {
+        if !tracked(tx.ledger()?, &line.variant) {
             continue;
         }
         let (variant, location, quantity) = (line.variant.clone(), location.clone(), u.quantity);

@@ -36,7 +36,7 @@ impl Engine {
             let mut touched = Touched::default();
             let mut outcomes = Vec::with_capacity(commands.len());
             for command in &commands {
-                reconcile::guard_raw(tx.ledger, command)?;
+                reconcile::guard_raw(tx.ledger()?, command)?;
                 let outcome = if matches!(command, StockCommand::Expire) {
                     reconcile::sweep_expired(engine, tx, &mut touched)?.1
                 } else {

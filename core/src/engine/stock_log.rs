@@ -247,12 +247,20 @@ pub(crate) struct StockState {
     checkpoint: Option<Checkpoint>,
     /// Submitted writes that moved the ledger, oldest first, not yet known to be saved.
     inflight: VecDeque<Inflight>,
+    /// The last read of the store's log found nothing the ledger did not have (and
+    /// nothing since has made the ledger differ from what was saved): the next write
+    /// may defer its read until it touches the ledger (`Tx::ledger`).
+    quiet: bool,
 }
 
 impl StockState {
     /// Applies entries written since the ledger's last read (by this engine before a
     /// restart, or by other engines sharing the store).
-    pub(crate) fn catch_up(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+    /// Returns whether it found anything the ledger did not have.
+    pub(crate) fn catch_up(&mut self, store: &dyn Store) -> Result<bool, StoreError> {
+        let applied = self.heads.applied;
+        // Not quiet until this read is known to have found nothing (an error leaves it so).
+        self.quiet = false;
         let cursor = StockCursor {
             applied: self.heads.applied,
             watermark: self.watermark,
@@ -261,7 +269,14 @@ impl StockState {
         let watermark = store.stock_log_read(cursor, &mut read)?;
         self.watermark = watermark;
         self.drain_pending();
-        Ok(())
+        let news = self.heads.applied != applied || !self.pending.is_empty();
+        self.quiet = !news;
+        Ok(news)
+    }
+
+    /// Whether a write may defer its read of the store's log (see the field).
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
     }
 
     fn accept(
@@ -471,6 +486,8 @@ impl StockState {
     /// checkpoint is kept. Nothing may be in flight ([`StockState::settle`] with `wait`
     /// first): the checkpoint holds only what is known to be saved.
     pub(crate) fn undo(&mut self, store: &dyn Store) -> Result<(), StoreError> {
+        // A write is undone when it failed or lost a race: the next one reads first.
+        self.quiet = false;
         if let Some(checkpoint) = &mut self.checkpoint {
             // The entries since the checkpoint are saved: they move into it, so a run of
             // lost races (writers of one hot variant) replays each of them once, not on

@@ -1,0 +1,244 @@
+//! A write reads the store's stock log only if it touches stock: after a read that
+//! found nothing new, an engine defers the next write's read until that write first
+//! asks for the ledger, and a deferred read that finds news runs the write again from
+//! the start, so no write decides on an order read before stock newer than it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use ordersmith::engine::{CommandContext, Engine, EngineError};
+use ordersmith::ids::LocationId;
+use ordersmith::order::{CancelReason, OrderCommand, OrderError, OrderStatus};
+use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use ordersmith::ports::{ChangeSet, StockCursor, StockSink, Store, StoreError};
+use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
+
+type Hook = Box<dyn FnOnce() + Send>;
+
+/// A memory store that counts reads of its stock log and can run something (another
+/// engine's write) just before the next one.
+struct WatchedStore {
+    inner: Arc<MemoryStore>,
+    reads: AtomicU32,
+    before_next_read: Mutex<Option<Hook>>,
+}
+
+impl WatchedStore {
+    fn reads(&self) -> u32 {
+        self.reads.load(Ordering::SeqCst)
+    }
+}
+
+impl Store for WatchedStore {
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StockLogEntry>, StoreError> {
+        self.inner.stock_log_since(after_seq, limit)
+    }
+    fn stock_log_read(
+        &self,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<u64, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        let hook = self.before_next_read.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        self.inner.stock_log_read(cursor, sink)
+    }
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.inner.commit(changes)
+    }
+    forward_store_reads!(inner);
+}
+
+fn ctx() -> CommandContext {
+    CommandContext::system()
+}
+
+fn ist() -> LocationId {
+    LocationId::parse("IST").unwrap()
+}
+
+/// An engine on `store`, which shares `inner`'s data.
+fn engine_on(store: Arc<dyn Store>, inner: &Arc<MemoryStore>) -> Engine {
+    Engine::new(
+        store,
+        inner.clone(),
+        Arc::new(FixedClock::new(at(20, 12))),
+        Arc::new(SequentialIds::new()),
+    )
+}
+
+/// SHIRT-M and MUG at IST, `units` each, stock policy deny.
+fn stock(engine: &Engine, units: u32) {
+    let mut commands = vec![StockCommand::AddLocation {
+        location: Location::new(ist(), "Istanbul DC", 1, "TR-34", LocationKind::Warehouse),
+    }];
+    for sku in ["SHIRT-M", "MUG"] {
+        commands.push(StockCommand::RegisterVariant {
+            variant: variant(sku),
+            policy: StockPolicy::Deny,
+        });
+        commands.push(StockCommand::Receive {
+            variant: variant(sku),
+            location: ist(),
+            quantity: units,
+            reference: None,
+        });
+    }
+    engine.stock_batch(commands).unwrap();
+}
+
+fn watched(inner: &Arc<MemoryStore>) -> Arc<WatchedStore> {
+    Arc::new(WatchedStore {
+        inner: inner.clone(),
+        reads: AtomicU32::new(0),
+        before_next_read: Mutex::new(None),
+    })
+}
+
+fn reserved(engine: &Engine, sku: &str) -> i64 {
+    engine
+        .with_stock(|s| s.level(&variant(sku), &ist()).unwrap().reserved)
+        .unwrap()
+}
+
+#[test]
+fn writes_that_never_touch_stock_do_not_read_the_stock_log() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = watched(&inner);
+    let engine = engine_on(store.clone(), &inner);
+    // A fresh engine reads before its first write.
+    stock(&engine, 10);
+    assert_eq!(store.reads(), 1);
+
+    // A placement, a payment, a note and a tag never look at stock: no read.
+    let order = engine.place_order(sample_order("web"), &ctx()).unwrap();
+    engine
+        .execute(&order.id, OrderCommand::MarkPaid, &ctx())
+        .unwrap();
+    engine
+        .execute(
+            &order.id,
+            OrderCommand::AddNote {
+                note: "gift wrap".into(),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(store.reads(), 1, "stock-free writes read the stock log");
+
+    // A confirmation reserves: it reads once, when it first asks for the ledger.
+    let confirmed = engine
+        .execute(&order.id, OrderCommand::Confirm, &ctx())
+        .unwrap();
+    assert_eq!(store.reads(), 2);
+    assert_eq!(confirmed.status, OrderStatus::Confirmed);
+    assert_eq!(reserved(&engine, "SHIRT-M"), 2);
+    assert_eq!(reserved(&engine, "MUG"), 1);
+}
+
+#[test]
+fn a_deferred_read_sees_another_engines_sales_and_never_oversells() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = watched(&inner);
+    let b = engine_on(store.clone(), &inner);
+    let a = engine_on(inner.clone(), &inner);
+    stock(&a, 3);
+    // B reads (finding A's stock), then reads again and finds nothing new: its next
+    // write defers its read.
+    assert_eq!(reserved(&b, "SHIRT-M"), 0);
+    assert_eq!(reserved(&b, "SHIRT-M"), 0);
+    let reads = store.reads();
+    // A sells the three shirts meanwhile (B's ledger still has them free).
+    let mut three = sample_order("web");
+    three.lines.truncate(1);
+    three.lines[0].quantity = 3;
+    a.place_order_then(three, vec![OrderCommand::Confirm], &ctx())
+        .unwrap();
+
+    let mut one = sample_order("web");
+    one.lines.truncate(1);
+    one.lines[0].quantity = 1;
+    let refused = b.place_order_then(one, vec![OrderCommand::Confirm], &ctx());
+    assert!(
+        matches!(refused, Err(EngineError::Stock(_))),
+        "B confirmed a shirt A had sold: {refused:?}"
+    );
+    // The deferred read found A's sale, and the write ran again after a read first.
+    assert_eq!(store.reads(), reads + 2);
+    assert_eq!(reserved(&b, "SHIRT-M"), 3);
+    assert_eq!(reserved(&a, "SHIRT-M"), 3);
+}
+
+#[test]
+fn a_deferred_read_that_finds_news_runs_the_write_again_on_the_order_as_it_is() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = watched(&inner);
+    let b = engine_on(store.clone(), &inner);
+    let a = Arc::new(engine_on(inner.clone(), &inner));
+    stock(&a, 10);
+    let (order, _) = a
+        .place_order_then(sample_order("web"), vec![OrderCommand::Confirm], &ctx())
+        .unwrap();
+    // B catches up (O confirmed, its units reserved), then reads again and finds
+    // nothing new: its next write defers its read.
+    assert_eq!(reserved(&b, "SHIRT-M"), 2);
+    assert_eq!(reserved(&b, "SHIRT-M"), 2);
+    let reads = store.reads();
+
+    // B cancels O. Between B loading O (confirmed) and B's read of the stock log, A
+    // ships O, committing its reservations.
+    let (shipper, id) = (a.clone(), order.id.clone());
+    *store.before_next_read.lock().unwrap() = Some(Box::new(move || {
+        shipper
+            .execute(
+                &id,
+                OrderCommand::RecordShipment {
+                    lines: vec![lq("L1", 2), lq("L2", 1)],
+                },
+                &ctx(),
+            )
+            .unwrap();
+    }));
+    let cancelled = b.execute(
+        &order.id,
+        OrderCommand::Cancel {
+            reason: CancelReason::Customer,
+        },
+        &ctx(),
+    );
+    // Run again on the order as it now is: a shipped order cannot be cancelled, which
+    // is the answer (not a stock error from releasing reservations already committed).
+    assert!(
+        matches!(
+            cancelled,
+            Err(EngineError::Order(OrderError::InvalidTransition { .. }))
+        ),
+        "{cancelled:?}"
+    );
+    // The deferred read, then the read before the second attempt.
+    assert_eq!(store.reads(), reads + 2);
+    let now = b.order(&order.id).unwrap();
+    assert_ne!(now.status, OrderStatus::Cancelled);
+    assert_eq!(now.lines[0].fulfilment.shipped, 2);
+    assert_eq!(reserved(&b, "SHIRT-M"), 0);
+    assert_eq!(
+        b.with_stock(|s| s.level(&variant("SHIRT-M"), &ist()).unwrap().on_hand)
+            .unwrap(),
+        8
+    );
+}
