@@ -411,7 +411,7 @@ impl Engine {
                     }
                     // Not decided at once: the unpipelined call retries it once the
                     // batches before it are known.
-                    Ok((Attempt::Retry(_), _)) | Err(_) => {
+                    Ok((Attempt::Retry(_) | Attempt::Restart, _)) | Err(_) => {
                         flight.fate = Fate::Redo;
                         broken = true;
                     }

@@ -586,6 +586,10 @@ pub(crate) enum Attempt<T> {
     /// the variants whose stock the lost write moved when it lost a stock race (the
     /// retry then waits its turn for them, [`Store::begin_stock_turn`]), else none.
     Retry(Vec<VariantId>),
+    /// Stopped before it changed anything because its deferred read of the stock log
+    /// found news ([`Tx::ledger`]): run again, reading first. Not a lost race, so it
+    /// counts against no limit (the next attempt reads first and cannot stop so).
+    Restart,
 }
 
 /// One command's effect on an order inside a write ([`Engine::step_in`]), besides
@@ -907,9 +911,12 @@ impl Engine {
         // Held from a lost stock race to the end of the write: the retries queue behind
         // other writers of the same variants instead of racing them again.
         let mut turn: Option<StockTurn<'_>> = None;
-        for _ in 0..self.config.max_attempts {
+        let mut attempts = 0;
+        while attempts < self.config.max_attempts {
+            attempts += 1;
             match self.attempt(&mut guard, &mut body)? {
                 Attempt::Done(value) => return Ok(value),
+                Attempt::Restart => attempts -= 1,
                 Attempt::Retry(lost_on) => {
                     if turn.is_none() && !lost_on.is_empty() {
                         turn = Some(StockTurn::begin(store, &lost_on)?);
@@ -978,7 +985,7 @@ impl Engine {
         if tx.read == Read::Restart {
             // The deferred read found news before the write changed the ledger: run
             // it again on the ledger as read (the next read is made first).
-            return Ok(Attempt::Retry(Vec::new()));
+            return Ok(Attempt::Restart);
         }
         let (entries, stock_events) = (tx.entries, tx.events);
         let stock_log::WritePlaces {
