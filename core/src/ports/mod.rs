@@ -383,12 +383,12 @@ pub(crate) struct EventRun {
 }
 
 /// The new events of one order in a change set, versions `first_version()` on, in
-/// order: each run of them that one write recorded (one time, actor and idempotency
-/// key) under one [`Recording`], and the events themselves side by side. A store reads
-/// each as an [`EventRecordRef`] (`for event in &change.events`), whose JSON is the
-/// [`OrderEventRecord`]'s; the memory store keeps the events as they come. (Records,
-/// one per event, repeated the order, time, actor and key in each, and were copied
-/// once more into what the store keeps.)
+/// order: each run of them that one write recorded under one recording (one time,
+/// actor and idempotency key, kept once), and the events themselves side by side. A
+/// store reads each as an [`EventRecordRef`] (`for event in &change.events`), whose
+/// JSON is the [`OrderEventRecord`]'s; the memory store keeps the events as they come.
+/// (Records, one per event, repeated the order, time, actor and key in each, and were
+/// copied once more into what the store keeps.)
 ///
 /// ```
 /// use chrono::Utc;

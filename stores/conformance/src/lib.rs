@@ -88,7 +88,7 @@ impl StoreUnderTest {
         (self.fail_next_commit)();
     }
 
-    /// An engine over this store with a fixed clock (see [`fixtures::START`]),
+    /// An engine over this store with a fixed clock (see [`fixtures::start`]),
     /// sequential ids and generous retries (concurrency tests race on purpose).
     pub fn engine(&self) -> (Engine, Arc<FixedClock>) {
         let clock = Arc::new(FixedClock::new(fixtures::start()));
