@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use ordersmith::engine::{CommandContext, Engine, EngineConfig, EngineError};
 use ordersmith::ids::LocationId;
-use ordersmith::order::{CancelReason, OrderCommand, OrderError, OrderStatus};
+use ordersmith::ids::OrderId;
+use ordersmith::order::{CancelReason, Order, OrderCommand, OrderError, OrderStatus};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
 use ordersmith::ports::{ChangeSet, StockCursor, StockSink, Store, StoreError};
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
@@ -30,6 +31,10 @@ struct WatchedStore {
     inner: Arc<MemoryStore>,
     reads: AtomicU32,
     before_next_read: Mutex<Option<Hook>>,
+    /// Whether it loads an order and reads the stock log in one request.
+    together: bool,
+    /// Those requests.
+    loads_with_reads: AtomicU32,
 }
 
 impl WatchedStore {
@@ -57,6 +62,19 @@ impl Store for WatchedStore {
             hook();
         }
         self.inner.stock_log_read(cursor, sink)
+    }
+    fn loads_order_reading_stock(&self) -> bool {
+        self.together
+    }
+    fn load_order_reading_stock(
+        &self,
+        id: &OrderId,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<(Option<Order>, u64), StoreError> {
+        self.loads_with_reads.fetch_add(1, Ordering::SeqCst);
+        let order = self.inner.load_order(id)?;
+        Ok((order, self.inner.stock_log_read(cursor, sink)?))
     }
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
         self.inner.commit(changes)
@@ -107,6 +125,8 @@ fn watched(inner: &Arc<MemoryStore>) -> Arc<WatchedStore> {
         inner: inner.clone(),
         reads: AtomicU32::new(0),
         before_next_read: Mutex::new(None),
+        together: false,
+        loads_with_reads: AtomicU32::new(0),
     })
 }
 
@@ -246,4 +266,59 @@ fn a_deferred_read_that_finds_news_runs_the_write_again_on_the_order_as_it_is() 
             .unwrap(),
         8
     );
+}
+
+#[test]
+fn a_store_that_loads_and_reads_at_once_serves_a_stock_command_in_one_request() {
+    let inner = Arc::new(MemoryStore::new());
+    let store = Arc::new(WatchedStore {
+        together: true,
+        ..Arc::into_inner(watched(&inner)).unwrap()
+    });
+    let b = engine_on(store.clone(), &inner);
+    let a = engine_on(inner.clone(), &inner);
+    stock(&a, 10);
+    let order = b.place_order(sample_order("web"), &ctx()).unwrap();
+    // B reads A's stock, then again and finds nothing new.
+    assert_eq!(reserved(&b, "MUG"), 0);
+    assert_eq!(reserved(&b, "MUG"), 0);
+    let reads = store.reads();
+    // Meanwhile A receives more shirts.
+    a.stock(StockCommand::Receive {
+        variant: variant("SHIRT-M"),
+        location: ist(),
+        quantity: 5,
+        reference: None,
+    })
+    .unwrap();
+
+    // A payment never looks at stock: the order alone.
+    b.execute(&order.id, OrderCommand::MarkPaid, &ctx())
+        .unwrap();
+    assert_eq!(store.loads_with_reads.load(Ordering::SeqCst), 0);
+    // A confirmation moves stock: the order and the log in one request, no read apart,
+    // and the ledger it decided on has A's receipt.
+    b.execute(&order.id, OrderCommand::Confirm, &ctx()).unwrap();
+    assert_eq!(store.loads_with_reads.load(Ordering::SeqCst), 1);
+    assert_eq!(store.reads(), reads);
+    let on_hand = b
+        .with_stock(|s| s.level(&variant("SHIRT-M"), &ist()).unwrap().on_hand)
+        .unwrap();
+    assert_eq!((on_hand, reserved(&b, "SHIRT-M")), (15, 2));
+    // An unknown order is the usual refusal (read with the log, B quiet again).
+    assert_eq!(reserved(&b, "MUG"), 1);
+    assert_eq!(reserved(&b, "MUG"), 1);
+    let missing = b.execute(
+        &OrderId::parse("order-999999").unwrap(),
+        OrderCommand::Confirm,
+        &ctx(),
+    );
+    assert!(
+        matches!(
+            missing,
+            Err(EngineError::Order(OrderError::NotFound { .. }))
+        ),
+        "{missing:?}"
+    );
+    assert_eq!(store.loads_with_reads.load(Ordering::SeqCst), 2);
 }

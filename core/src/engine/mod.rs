@@ -489,6 +489,40 @@ impl Tx<'_> {
         Ok(&mut self.stock.ledger)
     }
 
+    /// The order `id` for a write that is about to change its stock: loaded together
+    /// with the deferred read of the stock log when the store reads both as of one
+    /// moment ([`Store::loads_order_reading_stock`]), which saves the read its own
+    /// round trip and, as the two agree, needs no restart whatever the read finds;
+    /// otherwise loaded alone (the read then comes when the ledger is asked for).
+    pub(crate) fn load_order_for_stock(
+        &mut self,
+        engine: &Engine,
+        id: &OrderId,
+    ) -> Result<Order, EngineError> {
+        if self.read != Read::Deferred
+            || !self.entries.is_empty()
+            || !self.store.loads_order_reading_stock()
+        {
+            return engine.load(id);
+        }
+        let store = self.store;
+        let mut loaded = None;
+        self.stock.catch_up_with(|cursor, sink| {
+            let (order, watermark) = store.load_order_reading_stock(id, cursor, sink)?;
+            loaded = Some(order);
+            Ok(watermark)
+        })?;
+        // The write starts from the heads as read (it has logged nothing yet).
+        self.seq_before = self.stock.heads.applied;
+        self.places = stock_log::WritePlaces::new(&self.stock.heads);
+        self.read = Read::Done;
+        loaded.flatten().ok_or_else(|| {
+            EngineError::from(OrderError::NotFound {
+                order_id: id.clone(),
+            })
+        })
+    }
+
     /// Executes a stock command on the ledger and records it for the log.
     pub(crate) fn stock(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let outcome = self.execute_logged(command)?;
@@ -987,6 +1021,9 @@ impl Engine {
             // it again on the ledger as read (the next read is made first).
             return Ok(Attempt::Restart);
         }
+        // Where the write's entries start: as the write began, or as a read made with
+        // its order left the heads (`Tx::load_order_for_stock`).
+        let seq_before = tx.seq_before;
         let (entries, stock_events) = (tx.entries, tx.events);
         let stock_log::WritePlaces {
             heads: after,
@@ -1415,6 +1452,10 @@ impl Engine {
         // which the command changes, is a copy.
         let before: std::borrow::Cow<'_, Order> = match loaded {
             Some(order) => std::borrow::Cow::Borrowed(order),
+            // A command that moves the order's stock reads the log with the order.
+            None if command.moves_stock() => {
+                std::borrow::Cow::Owned(tx.load_order_for_stock(self, order_id)?)
+            }
             None => std::borrow::Cow::Owned(self.load(order_id)?),
         };
         let mut after = Order::clone(&before);

@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use crate::stock::FastMap;
 
 use crate::ids::VariantId;
-use crate::ports::{CommitTicket, StockCursor, StockPlace, Store, StoreError};
+use crate::ports::{CommitTicket, StockCursor, StockPlace, StockSink, Store, StoreError};
 use crate::stock::{KeyNumbering, StockCommand, StockLedger, StockLogEntry};
 
 /// Which partition `command` belongs to on `ledger` as it stands before the command
@@ -258,6 +258,16 @@ impl StockState {
     /// restart, or by other engines sharing the store).
     /// Returns whether it found anything the ledger did not have.
     pub(crate) fn catch_up(&mut self, store: &dyn Store) -> Result<bool, StoreError> {
+        self.catch_up_with(|cursor, sink| store.stock_log_read(cursor, sink))
+    }
+
+    /// [`StockState::catch_up`] through `read`, a read of the store's log at the cursor
+    /// it is given into the sink it is given, returning the next watermark (a read made
+    /// together with something else, as an order loaded in the same request).
+    pub(crate) fn catch_up_with(
+        &mut self,
+        read: impl FnOnce(StockCursor, &mut StockSink<'_>) -> Result<u64, StoreError>,
+    ) -> Result<bool, StoreError> {
         let applied = self.heads.applied;
         // Not quiet until this read is known to have found nothing (an error leaves it so).
         self.quiet = false;
@@ -265,8 +275,9 @@ impl StockState {
             applied: self.heads.applied,
             watermark: self.watermark,
         };
-        let mut read = |entry: StockLogEntry, place: Option<StockPlace>| self.accept(entry, place);
-        let watermark = store.stock_log_read(cursor, &mut read)?;
+        let mut accept =
+            |entry: StockLogEntry, place: Option<StockPlace>| self.accept(entry, place);
+        let watermark = read(cursor, &mut accept)?;
         self.watermark = watermark;
         self.drain_pending();
         let news = self.heads.applied != applied || !self.pending.is_empty();

@@ -552,6 +552,23 @@ impl std::fmt::Display for OrderCommandKind {
 }
 
 impl OrderCommand {
+    /// Whether the command usually moves the order's stock (reserves, releases or
+    /// commits its reservations): the engine then reads the stock log with the order
+    /// when the store can do both at once. Only a hint: a command left out reads the
+    /// log when it first needs it, one named here that moves nothing only read early.
+    pub(crate) fn moves_stock(&self) -> bool {
+        matches!(
+            self,
+            OrderCommand::Confirm
+                | OrderCommand::ReleaseHold
+                | OrderCommand::Cancel { .. }
+                | OrderCommand::CancelLines { .. }
+                | OrderCommand::EditLines { .. }
+                | OrderCommand::RecordShipment { .. }
+                | OrderCommand::Fulfil(_)
+        )
+    }
+
     /// The command's kind.
     pub fn kind(&self) -> OrderCommandKind {
         match self {

@@ -1480,6 +1480,28 @@ pub trait Store: Send + Sync {
     ) -> Result<u64, StoreError> {
         read_stock_log_in_pages(self, cursor, sink)
     }
+    /// Whether [`Store::load_order_reading_stock`] loads the order and reads the stock
+    /// log as of one moment, in one request. A write about to change an order's stock
+    /// (a confirmation, a cancellation, a shipment) then asks for both at once instead
+    /// of loading the order and reading the log apart: one round trip fewer where each
+    /// is a round trip to a server. The default says no.
+    fn loads_order_reading_stock(&self) -> bool {
+        false
+    }
+    /// [`Store::load_order`] and [`Store::stock_log_read`] at `cursor` together: the
+    /// order (or `None`) and the watermark for the reader's next read. A store that
+    /// answers yes to [`Store::loads_order_reading_stock`] reads both as of one moment
+    /// (the order is never older than the entries passed); the default loads, then
+    /// reads.
+    fn load_order_reading_stock(
+        &self,
+        id: &OrderId,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<(Option<Order>, u64), StoreError> {
+        let order = self.load_order(id)?;
+        Ok((order, self.stock_log_read(cursor, sink)?))
+    }
     /// Saves a change set atomically.
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError>;
     /// Hands a change set to the store to be saved like [`Store::commit`], possibly in

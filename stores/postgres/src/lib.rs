@@ -1053,6 +1053,79 @@ fn commit_in_one_call(
     }
 }
 
+/// Rows a stock read asks for at a time.
+const STOCK_PAGE: i64 = 10_000;
+
+/// Passes `sink` the stock rows of a first page already fetched (`first`, its columns
+/// from `at` on as `stock_read` returns them: the snapshot's xmin, then the entry's
+/// txid, id, partition, place and document; no entry columns on the one row of an
+/// empty page), then every further page; returns the watermark of the first page's
+/// snapshot (later pages see at least as much).
+fn read_stock_pages(
+    client: &mut postgres::Client,
+    stmts: &Statements,
+    watermark: i64,
+    first: &[postgres::Row],
+    at: usize,
+    sink: &mut StockSink<'_>,
+) -> Result<u64, StoreError> {
+    let read = store_error("reading the stock log");
+    let mut next_watermark = None;
+    let mut fetched;
+    let mut rows = first;
+    let mut at = at;
+    loop {
+        // Keyset over (txid, id): the next page starts after the largest of this one.
+        let mut after = None;
+        let mut page = Vec::with_capacity(rows.len());
+        for row in rows {
+            let xmin: i64 = row.try_get(at).map_err(&read)?;
+            next_watermark.get_or_insert(xmin);
+            let Some(txid) = row.try_get::<_, Option<i64>>(at + 1).map_err(&read)? else {
+                continue;
+            };
+            let id: i64 = row.try_get(at + 2).map_err(&read)?;
+            after = after.max(Some((txid, id)));
+            let partition: String = row.try_get(at + 3).map_err(&read)?;
+            let seq: i64 = row.try_get(at + 4).map_err(&read)?;
+            let basis: i64 = row.try_get(at + 5).map_err(&read)?;
+            let doc: String = row.try_get(at + 6).map_err(&read)?;
+            let mut entry: StockLogEntry = decode("stock log entry", &doc)?;
+            entry.seq = to_u64("stock log id", id)?;
+            let partition = if partition.is_empty() {
+                None
+            } else {
+                Some(
+                    VariantId::parse(partition).map_err(|e| StoreError::Corrupt {
+                        reason: format!("stock partition is not a variant id: {e}"),
+                    })?,
+                )
+            };
+            let place = StockPlace {
+                partition,
+                seq: to_u64("stock place", seq)?,
+                basis: to_u64("stock place basis", basis)?,
+            };
+            page.push((entry, place));
+        }
+        let full = page.len() as i64 == STOCK_PAGE;
+        // Ids follow every entry's dependencies (checks precede inserts), so the
+        // reader can apply most of a page at once in id order.
+        page.sort_by_key(|(entry, _)| entry.seq);
+        for (entry, place) in page {
+            sink(entry, Some(place))?;
+        }
+        let (true, Some((txid, id))) = (full, after) else {
+            return to_u64("stock log watermark", next_watermark.unwrap_or(watermark));
+        };
+        fetched = client
+            .query(&stmts.stock_read, &[&txid, &id, &STOCK_PAGE])
+            .map_err(&read)?;
+        rows = &fetched;
+        at = 0;
+    }
+}
+
 /// The SQLSTATE `ordersmith_commit` raises when a check fails, other than a stock head's.
 const REFUSED: &str = "OS409";
 /// The SQLSTATE `ordersmith_commit` raises when a stock head moved: the message is the
@@ -1546,59 +1619,50 @@ impl Store for PgStore {
     ) -> Result<u64, StoreError> {
         let mut conn = self.conn()?;
         let Conn { client, stmts } = &mut *conn;
-        let read = store_error("reading the stock log");
         let watermark = to_i64("stock log watermark", cursor.watermark)?;
-        const PAGE: i64 = 10_000;
-        // The watermark of the first page's snapshot: later pages see at least as much.
-        let mut next_watermark = None;
-        // Keyset over (txid, id), from (watermark, 0): every row with txid >= watermark.
-        let mut after = (watermark, 0_i64);
-        loop {
-            let rows = client
-                .query(&stmts.stock_read, &[&after.0, &after.1, &PAGE])
-                .map_err(&read)?;
-            let mut page = Vec::with_capacity(rows.len());
-            for row in rows {
-                let xmin: i64 = row.try_get(0).map_err(&read)?;
-                next_watermark.get_or_insert(xmin);
-                let Some(txid) = row.try_get::<_, Option<i64>>(1).map_err(&read)? else {
-                    continue;
-                };
-                let id: i64 = row.try_get(2).map_err(&read)?;
-                after = (txid, id);
-                let partition: String = row.try_get(3).map_err(&read)?;
-                let seq: i64 = row.try_get(4).map_err(&read)?;
-                let basis: i64 = row.try_get(5).map_err(&read)?;
-                let doc: String = row.try_get(6).map_err(&read)?;
-                let mut entry: StockLogEntry = decode("stock log entry", &doc)?;
-                entry.seq = to_u64("stock log id", id)?;
-                let partition = if partition.is_empty() {
-                    None
-                } else {
-                    Some(
-                        VariantId::parse(partition).map_err(|e| StoreError::Corrupt {
-                            reason: format!("stock partition is not a variant id: {e}"),
-                        })?,
-                    )
-                };
-                let place = StockPlace {
-                    partition,
-                    seq: to_u64("stock place", seq)?,
-                    basis: to_u64("stock place basis", basis)?,
-                };
-                page.push((entry, place));
-            }
-            let full = page.len() as i64 == PAGE;
-            // Ids follow every entry's dependencies (checks precede inserts), so the
-            // reader can apply most of a page at once in id order.
-            page.sort_by_key(|(entry, _)| entry.seq);
-            for (entry, place) in page {
-                sink(entry, Some(place))?;
-            }
-            if !full {
-                return to_u64("stock log watermark", next_watermark.unwrap_or(watermark));
+        let rows = client
+            .query(&stmts.stock_read, &[&watermark, &0_i64, &STOCK_PAGE])
+            .map_err(store_error("reading the stock log"))?;
+        read_stock_pages(client, stmts, watermark, &rows, 0, sink)
+    }
+
+    /// Yes: one statement, so one snapshot and one round trip.
+    fn loads_order_reading_stock(&self) -> bool {
+        true
+    }
+
+    /// The order and the first page of the stock read in one statement (so as of one
+    /// snapshot); further pages, if the log grew by more than a page, as
+    /// [`Store::stock_log_read`] reads them.
+    fn load_order_reading_stock(
+        &self,
+        id: &OrderId,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<(Option<Order>, u64), StoreError> {
+        let mut conn = self.conn()?;
+        let Conn { client, stmts } = &mut *conn;
+        let watermark = to_i64("stock log watermark", cursor.watermark)?;
+        let failed = store_error("loading an order with the stock log");
+        let rows = client
+            .query(
+                &stmts.load_order_reading_stock,
+                &[&watermark, &0_i64, &STOCK_PAGE, &id.as_str()],
+            )
+            .map_err(&failed)?;
+        let mut order = None;
+        let mut stock = Vec::with_capacity(rows.len());
+        for row in rows {
+            let kind: i32 = row.try_get(0).map_err(&failed)?;
+            if kind == 0 {
+                let doc: String = row.try_get(7).map_err(&failed)?;
+                order = Some(decode("order snapshot", &doc)?);
+            } else {
+                stock.push(row);
             }
         }
+        let watermark = read_stock_pages(client, stmts, watermark, &stock, 1, sink)?;
+        Ok((order, watermark))
     }
 
     fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {

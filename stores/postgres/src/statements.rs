@@ -33,6 +33,7 @@ pub(crate) struct Statements {
     pub(crate) insert_stock_entries: Statement,
     pub(crate) stock_log_since: Statement,
     pub(crate) stock_read: Statement,
+    pub(crate) load_order_reading_stock: Statement,
 }
 
 impl Statements {
@@ -101,6 +102,19 @@ impl Statements {
             // One round trip: the oldest running transaction of the statement's snapshot,
             // and the page of entries that snapshot sees (a row of NULLs when none), by
             // the (txid, id) index, so a read costs what it returns, not the log's length.
+            // An order and the first page of a stock read, as of one snapshot: kind 1
+            // rows are `stock_read`'s (the xmin, then the entry, if any), the kind 0 row
+            // (if the order exists) has the snapshot in the last column.
+            load_order_reading_stock: client.prepare(
+                "SELECT 1 AS kind, s.xmin, e.txid, e.id, e.partition, e.pseq, e.basis, e.entry \
+                 FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::BIGINT AS xmin) s \
+                 LEFT JOIN LATERAL (SELECT txid, id, partition, pseq, basis, entry \
+                     FROM stock_entries WHERE (txid, id) > ($1, $2) \
+                     ORDER BY txid, id LIMIT $3) e ON true \
+                 UNION ALL \
+                 SELECT 0, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::TEXT, NULL::BIGINT, \
+                     NULL::BIGINT, snapshot FROM orders WHERE id = $4",
+            )?,
             stock_read: client.prepare(
                 "SELECT s.xmin, e.txid, e.id, e.partition, e.pseq, e.basis, e.entry \
                  FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::BIGINT AS xmin) s \
