@@ -516,11 +516,7 @@ impl Tx<'_> {
         self.seq_before = self.stock.heads.applied;
         self.places = stock_log::WritePlaces::new(&self.stock.heads);
         self.read = Read::Done;
-        loaded.flatten().ok_or_else(|| {
-            EngineError::from(OrderError::NotFound {
-                order_id: id.clone(),
-            })
-        })
+        found(loaded.flatten(), id)
     }
 
     /// Executes a stock command on the ledger and records it for the log.
@@ -563,6 +559,15 @@ impl Tx<'_> {
             command,
         });
     }
+}
+
+/// The order a store loaded for `id`, or the refusal a command on an unknown order gets.
+fn found(order: Option<Order>, id: &OrderId) -> Result<Order, EngineError> {
+    order.ok_or_else(|| {
+        EngineError::from(OrderError::NotFound {
+            order_id: id.clone(),
+        })
+    })
 }
 
 /// A new order id from the engine's id source, validated as any id and copied once, from
@@ -1142,11 +1147,7 @@ impl Engine {
     }
 
     pub(crate) fn load(&self, id: &OrderId) -> Result<Order, EngineError> {
-        self.store.load_order(id)?.ok_or_else(|| {
-            EngineError::from(OrderError::NotFound {
-                order_id: id.clone(),
-            })
-        })
+        found(self.store.load_order(id)?, id)
     }
 
     /// Places a new order and returns it (status `pending`).
