@@ -25,6 +25,8 @@
 //!
 //! `PEER_EXTRA_VARIANTS=N` stocks N more variants first (none by default), as a shop's
 //! catalogue would: what a reservation costs should not grow with it.
+//! `PEER_CASES=sequential,batch_100` runs only the cases named (all by default): how one
+//! case's server work is read alone from `pg_stat_statements`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -149,73 +151,90 @@ fn main() {
         setup.stock_batch(commands).unwrap();
     }
 
-    let start = Instant::now();
-    for i in 0..n {
-        order_and_reserve(&setup, i % 100);
-    }
-    let seq = n as f64 / start.elapsed().as_secs_f64();
-    println!("RESULT case=sequential reservations={n} per_s={seq:.0}");
+    let cases = std::env::var("PEER_CASES").ok();
+    let wanted = |case: &str| {
+        cases
+            .as_deref()
+            .is_none_or(|list| list.split(',').any(|c| c.trim() == case))
+    };
 
-    let next = AtomicU64::new(0);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..8 {
-            let engine = engine(store.clone());
-            let next = &next;
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= n {
-                    return;
-                }
-                order_and_reserve(&engine, 0);
-            });
+    if wanted("sequential") {
+        let start = Instant::now();
+        for i in 0..n {
+            order_and_reserve(&setup, i % 100);
         }
-    });
-    let hot = n as f64 / start.elapsed().as_secs_f64();
-    println!("RESULT case=hot_8_callers reservations={n} per_s={hot:.0}");
-
-    let start = Instant::now();
-    for i in 0..n {
-        setup
-            .stock_batch(vec![reserve(format!("one-{i}"), i % 100, &ist)])
-            .unwrap();
+        let seq = n as f64 / start.elapsed().as_secs_f64();
+        println!("RESULT case=sequential reservations={n} per_s={seq:.0}");
     }
-    let one = n as f64 / start.elapsed().as_secs_f64();
-    println!("RESULT case=sequential_reserve reservations={n} per_s={one:.0}");
 
-    let next = AtomicU64::new(0);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..8 {
-            let engine = engine(store.clone());
-            let (next, ist) = (&next, &ist);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= n {
-                    return;
-                }
-                engine
-                    .stock_batch(vec![reserve(format!("spread-{i}"), t * 12 + i % 12, ist)])
-                    .unwrap();
-            });
+    if wanted("hot_8_callers") {
+        let next = AtomicU64::new(0);
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                let engine = engine(store.clone());
+                let next = &next;
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        return;
+                    }
+                    order_and_reserve(&engine, 0);
+                });
+            }
+        });
+        let hot = n as f64 / start.elapsed().as_secs_f64();
+        println!("RESULT case=hot_8_callers reservations={n} per_s={hot:.0}");
+    }
+
+    if wanted("sequential_reserve") {
+        let start = Instant::now();
+        for i in 0..n {
+            setup
+                .stock_batch(vec![reserve(format!("one-{i}"), i % 100, &ist)])
+                .unwrap();
         }
-    });
-    let spread = n as f64 / start.elapsed().as_secs_f64();
-    println!("RESULT case=spread_8_reserve reservations={n} per_s={spread:.0}");
-
-    let calls = (n / 100).max(1);
-    let start = Instant::now();
-    for c in 0..calls {
-        let batch = (0..100)
-            .map(|j| reserve(format!("batch-{c}-{j}"), j, &ist))
-            .collect();
-        setup.stock_batch(batch).unwrap();
+        let one = n as f64 / start.elapsed().as_secs_f64();
+        println!("RESULT case=sequential_reserve reservations={n} per_s={one:.0}");
     }
-    let batch = (calls * 100) as f64 / start.elapsed().as_secs_f64();
-    println!(
-        "RESULT case=batch_100 reservations={} per_s={batch:.0}",
-        calls * 100
-    );
+
+    if wanted("spread_8_reserve") {
+        let next = AtomicU64::new(0);
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let engine = engine(store.clone());
+                let (next, ist) = (&next, &ist);
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= n {
+                        return;
+                    }
+                    engine
+                        .stock_batch(vec![reserve(format!("spread-{i}"), t * 12 + i % 12, ist)])
+                        .unwrap();
+                });
+            }
+        });
+        let spread = n as f64 / start.elapsed().as_secs_f64();
+        println!("RESULT case=spread_8_reserve reservations={n} per_s={spread:.0}");
+    }
+
+    if wanted("batch_100") {
+        let calls = (n / 100).max(1);
+        let start = Instant::now();
+        for c in 0..calls {
+            let batch = (0..100)
+                .map(|j| reserve(format!("batch-{c}-{j}"), j, &ist))
+                .collect();
+            setup.stock_batch(batch).unwrap();
+        }
+        let batch = (calls * 100) as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "RESULT case=batch_100 reservations={} per_s={batch:.0}",
+            calls * 100
+        );
+    }
 
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin
