@@ -115,6 +115,7 @@ macro_rules! conformance_tests {
             load_and_commit_round_trip_is_json_exact,
             stale_versions_are_conflicts,
             multi_order_change_sets_are_all_or_nothing,
+            many_order_updates_are_all_or_nothing,
             an_injected_failure_midway_leaves_nothing,
             outbox_is_oldest_first_and_acknowledged_once,
             order_events_are_announced_as_themselves,
@@ -157,6 +158,7 @@ pub fn run_all(make: &dyn Fn() -> StoreUnderTest) {
     load_and_commit_round_trip_is_json_exact(make);
     stale_versions_are_conflicts(make);
     multi_order_change_sets_are_all_or_nothing(make);
+    many_order_updates_are_all_or_nothing(make);
     an_injected_failure_midway_leaves_nothing(make);
     outbox_is_oldest_first_and_acknowledged_once(make);
     order_events_are_announced_as_themselves(make);

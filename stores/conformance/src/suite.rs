@@ -8,8 +8,8 @@ use ordersmith::ids::{LocationId, OrderId, VariantId};
 use ordersmith::order::{Order, OrderStatus};
 use ordersmith::ports::dump::{export, import};
 use ordersmith::ports::{
-    ChangeSet, IdempotencyRecord, OrderCursor, OrderQuery, OutboxRecord, OutboxWrite, RecordWrite,
-    StockAppend, StockCursor, StoreError, MAX_QUERY_LIMIT,
+    ChangeSet, IdempotencyRecord, OrderChange, OrderCursor, OrderQuery, OutboxRecord, OutboxWrite,
+    RecordWrite, StockAppend, StockCursor, StoreError, MAX_QUERY_LIMIT,
 };
 use ordersmith::stock::{StockCommand, StockLogEntry};
 
@@ -329,6 +329,70 @@ pub fn multi_order_change_sets_are_all_or_nothing(make: Make<'_>) {
     );
     assert_eq!(observable(&sut), before);
     assert_eq!(sut.store.load_order(&oid("o-e")).unwrap(), None);
+}
+
+/// Updates of several stored orders in one change set (a batch of confirmations) save
+/// all or nothing: one stale order among a few, or among a dozen, is a conflict that
+/// names it and leaves every order as it was; the same updates, decided right, pass.
+/// (PostgreSQL updates up to eight orders one by one and more in one statement.)
+pub fn many_order_updates_are_all_or_nothing(make: Make<'_>) {
+    let sut = make();
+    let created: Vec<OrderChange> = (0..12)
+        .map(|k| new_order_change(&format!("o-{k:02}"), "web", start()))
+        .collect();
+    let mut orders: Vec<Order> = created.iter().map(|c| c.snapshot.clone()).collect();
+    sut.store
+        .commit(ChangeSet {
+            orders: created,
+            ..ChangeSet::default()
+        })
+        .unwrap();
+    for count in [3, 12] {
+        let before = observable(&sut);
+        let stale_at = count - 1;
+        let mut changes: Vec<OrderChange> = orders[..count]
+            .iter()
+            .map(|o| note_change(o, "batch", start()))
+            .collect();
+        // Decided on a version the store has moved past.
+        let mut old = orders[stale_at].clone();
+        old.version -= 1;
+        changes[stale_at] = note_change(&old, "stale", start());
+        let err = sut
+            .store
+            .commit(ChangeSet {
+                orders: changes,
+                ..ChangeSet::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            err,
+            StoreError::Conflict {
+                aggregate: format!("order o-{stale_at:02}"),
+                expected: old.version,
+                actual: orders[stale_at].version
+            },
+            "{count} orders"
+        );
+        assert_eq!(observable(&sut), before, "{count} orders");
+        let changes: Vec<OrderChange> = orders[..count]
+            .iter()
+            .map(|o| note_change(o, "batch", start()))
+            .collect();
+        let next: Vec<Order> = changes.iter().map(|c| c.snapshot.clone()).collect();
+        sut.store
+            .commit(ChangeSet {
+                orders: changes,
+                ..ChangeSet::default()
+            })
+            .unwrap();
+        for order in next {
+            let stored = sut.store.load_order(&order.id).unwrap().unwrap();
+            assert_eq!(json(&stored), json(&order), "{count} orders");
+            let k = orders.iter().position(|o| o.id == order.id).unwrap();
+            orders[k] = order;
+        }
+    }
 }
 
 /// A failure injected in the middle of a commit leaves nothing of it; the same change

@@ -71,6 +71,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "hand-made reservations by variant",
         sql: include_str!("../migrations/0010_hand_reservations_by_variant.sql"),
     },
+    Migration {
+        version: 11,
+        name: "commit function planned once",
+        sql: include_str!("../migrations/0011_commit_function_planned_once.sql"),
+    },
 ];
 
 /// What a migration needs done in Rust after its SQL, in the same transaction: data

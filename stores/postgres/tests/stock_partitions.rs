@@ -614,3 +614,103 @@ fn an_order_loads_with_the_stock_log_in_one_statement() {
             .all(|(e, _)| apart.iter().any(|(a, _)| a.seq == e.seq)));
     }
 }
+
+/// `ordersmith_commit` moves up to eight partition heads one by one and more in one
+/// statement (migration 11): on both, an append moves every head it names or, when one
+/// is stale, none of them, saves nothing and names the stale one, on both commit paths.
+#[test]
+fn a_write_moves_all_its_partitions_or_none_of_them() {
+    let variants: Vec<String> = (0..12).map(|k| format!("V{k:02}")).collect();
+    for one_call in [true, false] {
+        let (store, guard) = store_in_new_schema("heads", 2);
+        if !one_call {
+            prefix_commit_function(
+                &guard.schema,
+                "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
+            );
+        }
+        let mut commands = vec![StockCommand::AddLocation {
+            location: Location::new(ist(), "Istanbul DC", 1, "TR-34", LocationKind::Warehouse),
+        }];
+        commands.extend(variants.iter().map(|k| StockCommand::RegisterVariant {
+            variant: v(k),
+            policy: StockPolicy::Deny,
+        }));
+        let setup: Vec<StockLogEntry> = commands
+            .into_iter()
+            .zip(1..)
+            .map(|(c, seq)| entry(seq, c))
+            .collect();
+        let basis = setup.len() as u64;
+        append(&store, 0, setup, Vec::new()).unwrap();
+        // Each variant's head as the test expects it, and how many entries are saved.
+        let mut heads = vec![0u64; variants.len()];
+        let mut saved = basis;
+        // Receives one unit of each variant in `which` at the head given for it; on
+        // success the test's heads move as the store's should.
+        let mut write = |which: &[usize], at: &[u64]| {
+            let entries = which
+                .iter()
+                .zip(saved + 1..)
+                .map(|(&k, seq)| entry(seq, receive(&variants[k], 1)))
+                .collect::<Vec<_>>();
+            let places = which
+                .iter()
+                .zip(at)
+                .map(|(&k, &pseq)| place(Some(&variants[k]), pseq, basis))
+                .collect();
+            let n = entries.len() as u64;
+            let result = append(&store, saved, entries, places);
+            if result.is_ok() {
+                for (&k, &pseq) in which.iter().zip(at) {
+                    heads[k] = pseq;
+                }
+                saved += n;
+            }
+            result
+        };
+        let all: Vec<usize> = (0..variants.len()).collect();
+        // Twelve new partitions, then twelve existing ones (one statement), then three
+        // (one by one).
+        write(&all, &[1; 12]).unwrap();
+        write(&all, &[2; 12]).unwrap();
+        write(&[0, 1, 2], &[3, 3, 3]).unwrap();
+        // Three, the last stale (decided on V02 at 1, which is at 3 now).
+        let err = write(&[0, 1, 2], &[4, 4, 2]).unwrap_err();
+        assert_eq!(
+            err,
+            StoreError::Conflict {
+                aggregate: "stock of variant V02".into(),
+                expected: 1,
+                actual: 3
+            },
+            "one call: {one_call}"
+        );
+        // Ten, one of them stale: the first nine would have moved.
+        let mut at = vec![4, 4, 4, 3, 3, 3, 3, 3, 3, 2];
+        let err = write(&all[..10], &at).unwrap_err();
+        assert_eq!(
+            err,
+            StoreError::Conflict {
+                aggregate: "stock of variant V09".into(),
+                expected: 1,
+                actual: 2
+            },
+            "one call: {one_call}"
+        );
+        // Nothing of either was saved: the same ten, decided right, pass.
+        at[9] = 3;
+        write(&all[..10], &at).unwrap();
+        assert_eq!(heads[..10], at[..]);
+        assert_eq!(
+            store.stock_log_since(0, 100).unwrap().len() as u64,
+            basis + 12 + 12 + 3 + 10
+        );
+        let fresh = engine(store.clone());
+        let expected: Vec<i64> = (0..variants.len())
+            .map(|k| i64::try_from(heads[k]).unwrap())
+            .collect();
+        let got: Vec<i64> = variants.iter().map(|k| on_hand(&fresh, k)).collect();
+        assert_eq!(got, expected, "one call: {one_call}");
+    }
+}
