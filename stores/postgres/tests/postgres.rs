@@ -482,10 +482,7 @@ fn orders_written_before_the_customer_index_are_counted_after_the_migration() {
             ..ChangeSet::default()
         })
         .unwrap();
-    prefix_commit_function(
-        &schema,
-        "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
-    );
+    refuse_one_call_commits(&schema);
     let statement_by_statement = reopen(&schema, 1);
     statement_by_statement
         .commit(ChangeSet {

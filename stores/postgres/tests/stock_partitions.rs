@@ -386,10 +386,7 @@ fn a_hand_made_reservation_id_is_claimed_by_one_partition() {
     for one_call in [true, false] {
         let (store, guard) = store_in_new_schema("claims", 2);
         if !one_call {
-            prefix_commit_function(
-                &guard.schema,
-                "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
-            );
+            refuse_one_call_commits(&guard.schema);
         }
         append(&store, 0, setup(), Vec::new()).unwrap();
         append(
@@ -624,10 +621,7 @@ fn a_write_moves_all_its_partitions_or_none_of_them() {
     for one_call in [true, false] {
         let (store, guard) = store_in_new_schema("heads", 2);
         if !one_call {
-            prefix_commit_function(
-                &guard.schema,
-                "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
-            );
+            refuse_one_call_commits(&guard.schema);
         }
         let mut commands = vec![StockCommand::AddLocation {
             location: Location::new(ist(), "Istanbul DC", 1, "TR-34", LocationKind::Warehouse),

@@ -108,14 +108,21 @@ pub fn prefix_commit_function(schema: &str, statement: &str) {
         .unwrap();
 }
 
+/// Has the schema's `ordersmith_commit` refuse every call as a failed check does
+/// (SQLSTATE `OS409`, nothing written), so every change set is then committed statement
+/// by statement.
+pub fn refuse_one_call_commits(schema: &str) {
+    prefix_commit_function(
+        schema,
+        "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
+    );
+}
+
 /// A fresh store for the conformance suite whose one-call commits always refuse, so
 /// every change set takes the statement-by-statement path.
 pub fn make_statement_by_statement() -> StoreUnderTest {
     let (store, guard) = store_in_new_schema("stmt", 4);
-    prefix_commit_function(
-        &guard.schema,
-        "RAISE EXCEPTION USING ERRCODE = 'OS409', MESSAGE = 'refused by the test'",
-    );
+    refuse_one_call_commits(&guard.schema);
     StoreUnderTest::new(store, |s| s.fail_next_commits(1)).keep_alive(guard)
 }
 
