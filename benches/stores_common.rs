@@ -101,6 +101,17 @@ pub fn bench_store(c: &mut Criterion, name: &str, store: Arc<dyn Store>, outbox:
     g.bench_function("place_order/1_writer", |b| {
         b.iter(|| black_box(engine.place_order(new.clone(), &ctx).unwrap()))
     });
+    // A channel's order: keyed by its reference, each one new. A store that defers key
+    // lookups (`Store::defers_key_lookups`) commits it without asking for the key first.
+    let mut reference = 0_u64;
+    g.bench_function("place_channel_order/1_writer", |b| {
+        b.iter(|| {
+            reference += 1;
+            let mut keyed = new.clone();
+            keyed.external_ref = Some(format!("bench-{reference}"));
+            black_box(engine.place_order(keyed, &ctx).unwrap())
+        })
+    });
     g.bench_function("place_and_confirm/8_writers", |b| {
         b.iter_custom(|iters| {
             let per_thread = iters.div_ceil(WRITERS);

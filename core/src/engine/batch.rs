@@ -362,10 +362,13 @@ impl Engine {
                     break;
                 };
                 let attempt = self.lock_writer().and_then(|mut state| {
-                    let attempt = self
-                        .attempt(&mut state, &mut |engine: &Engine, tx: &mut Tx<'_>| {
-                            decide(engine, tx, &input)
-                        })?;
+                    // Keys looked up first: a batch's placements look theirs up at once
+                    // (`Store::idempotency_records_for`) before deciding.
+                    let attempt = self.attempt(
+                        &mut state,
+                        &mut |engine: &Engine, tx: &mut Tx<'_>| decide(engine, tx, &input),
+                        true,
+                    )?;
                     Ok((attempt, state.checkpoint_overdue()))
                 });
                 let mut flight = Flight {
@@ -411,7 +414,8 @@ impl Engine {
                     }
                     // Not decided at once: the unpipelined call retries it once the
                     // batches before it are known.
-                    Ok((Attempt::Retry(_) | Attempt::Restart, _)) | Err(_) => {
+                    Ok((Attempt::Retry(_) | Attempt::Restart | Attempt::LookUpKeys, _))
+                    | Err(_) => {
                         flight.fate = Fate::Redo;
                         broken = true;
                     }

@@ -443,6 +443,13 @@ pub(crate) struct Tx<'a> {
     events: crate::stock::Unmoved,
     /// The entries' places, on top of the partition heads the write started from.
     places: stock_log::WritePlaces,
+    /// Whether the write looks its idempotency keys up before deciding (else the
+    /// commit finds a taken one: [`Store::defers_key_lookups`]).
+    look_up_keys: bool,
+    /// Whether it took a key it did not look up: if the write then fails, or the
+    /// commit finds the key taken, it is decided again with the lookup (a repeat of a
+    /// keyed command gets its first answer, which deciding it again may not give).
+    skipped_keys: bool,
 }
 
 /// Where a write stands with the store's stock log.
@@ -629,6 +636,11 @@ pub(crate) enum Attempt<T> {
     /// found news ([`Tx::ledger`]): run again, reading first. Not a lost race, so it
     /// counts against no limit (the next attempt reads first and cannot stop so).
     Restart,
+    /// Took a key it had not looked up ([`Store::defers_key_lookups`]) and was refused,
+    /// at the commit (the key is taken) or as decided (it may repeat a saved call, whose
+    /// first answer stands); nothing was saved. Run again looking keys up: counts
+    /// against no limit (the next attempt looks up and cannot end so).
+    LookUpKeys,
 }
 
 /// One command's effect on an order inside a write ([`Engine::step_in`]), besides
@@ -950,12 +962,19 @@ impl Engine {
         // Held from a lost stock race to the end of the write: the retries queue behind
         // other writers of the same variants instead of racing them again.
         let mut turn: Option<StockTurn<'_>> = None;
+        // Keys are looked up first unless the store prefers the commit to find a taken
+        // one; after it did, every later attempt looks them up.
+        let mut look_up_keys = !store.defers_key_lookups();
         let mut attempts = 0;
         while attempts < self.config.max_attempts {
             attempts += 1;
-            match self.attempt(&mut guard, &mut body)? {
+            match self.attempt(&mut guard, &mut body, look_up_keys)? {
                 Attempt::Done(value) => return Ok(value),
                 Attempt::Restart => attempts -= 1,
+                Attempt::LookUpKeys => {
+                    look_up_keys = true;
+                    attempts -= 1;
+                }
                 Attempt::Retry(lost_on) => {
                     if turn.is_none() && !lost_on.is_empty() {
                         turn = Some(StockTurn::begin(store, &lost_on)?);
@@ -972,6 +991,10 @@ impl Engine {
                     }
                     match outcome {
                         Ok(()) => return Ok(value),
+                        Err(StoreError::KeyTaken { .. }) if !look_up_keys => {
+                            look_up_keys = true;
+                            attempts -= 1;
+                        }
                         Err(e) if !e.is_retryable() => return Err(e.into()),
                         Err(_) => {}
                     }
@@ -992,6 +1015,7 @@ impl Engine {
         &self,
         state: &mut stock_log::StockState,
         body: &mut impl FnMut(&Engine, &mut Tx<'_>) -> Result<Written<T>, EngineError>,
+        look_up_keys: bool,
     ) -> Result<Attempt<T>, EngineError> {
         let store = self.store.as_ref();
         state.settle(store, false)?;
@@ -1019,6 +1043,8 @@ impl Engine {
             entries: Vec::new(),
             events: crate::stock::Unmoved::default(),
             places,
+            look_up_keys,
+            skipped_keys: false,
         };
         let result = body(self, &mut tx);
         if tx.read == Read::Restart {
@@ -1029,6 +1055,7 @@ impl Engine {
         // Where the write's entries start: as the write began, or as a read made with
         // its order left the heads (`Tx::load_order_for_stock`).
         let seq_before = tx.seq_before;
+        let skipped_keys = tx.skipped_keys;
         let (entries, stock_events) = (tx.entries, tx.events);
         let stock_log::WritePlaces {
             heads: after,
@@ -1043,6 +1070,11 @@ impl Engine {
                 // the ledger, this write's changes included).
                 if dirty && state.settle(store, true)? {
                     state.undo(store)?;
+                }
+                // A keyed write refused as decided may be the repeat of one that was
+                // saved (a confirmation retried after it went through): the lookup says.
+                if skipped_keys {
+                    return Ok(Attempt::LookUpKeys);
                 }
                 return Err(e);
             }
@@ -1123,6 +1155,9 @@ impl Engine {
         };
         match outcome {
             Ok(()) => Ok(Attempt::Done(written.value)),
+            // A key this attempt did not look up was taken: nothing was saved; decided
+            // again with the lookup, it is a repeat or a mismatch, not a lost race.
+            Err(StoreError::KeyTaken { .. }) if skipped_keys => Ok(Attempt::LookUpKeys),
             Err(e) if !e.is_retryable() => Err(e.into()),
             Err(_) => Ok(Attempt::Retry(lost_on)),
         }
@@ -1319,7 +1354,12 @@ impl Engine {
         for key in prepared.keys() {
             let record = match stored {
                 Some(stored) => stored.get(key.as_str()).cloned(),
-                None => self.store.idempotency_record(key)?,
+                None if tx.look_up_keys => self.store.idempotency_record(key)?,
+                // The commit refuses the key if it is taken (`Attempt::LookUpKeys`).
+                None => {
+                    tx.skipped_keys = true;
+                    None
+                }
             };
             if let Some(record) = record {
                 if !self.same_placement(&record, prepared)? {
@@ -1438,7 +1478,9 @@ impl Engine {
         run_rules: bool,
     ) -> Result<Written<Order>, EngineError> {
         if let Some(key) = &ctx.idempotency_key {
-            if let Some(record) = self.store.idempotency_record(key)? {
+            if !tx.look_up_keys {
+                tx.skipped_keys = true;
+            } else if let Some(record) = self.store.idempotency_record(key)? {
                 let keyed = KeyedCommand { order_id, command };
                 if !same_fingerprint(&record.fingerprint, fingerprint, &keyed) {
                     return Err(EngineError::IdempotencyMismatch { key: key.clone() });

@@ -1458,6 +1458,16 @@ pub trait Store: Send + Sync {
         }
         Ok(found)
     }
+    /// Whether a write that takes an idempotency key (a keyed command, a placement with
+    /// a channel reference) should skip looking the key up before it is decided, and
+    /// let the commit find out: every store refuses a change set whose key is taken
+    /// ([`StoreError::KeyTaken`], nothing saved), and the engine then decides the write
+    /// again with the lookup (the repeat gets its first answer, or the mismatch its
+    /// error), counting that against no limit. Worth it where a lookup is a round trip
+    /// to a server and a new key is the common case; the default says no.
+    fn defers_key_lookups(&self) -> bool {
+        false
+    }
     /// Up to `limit` stock log entries after sequence `after_seq`, in order.
     fn stock_log_since(
         &self,

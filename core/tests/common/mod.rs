@@ -100,6 +100,21 @@ pub fn test_engine() -> TestEngine {
 #[macro_export]
 macro_rules! forward_store_reads {
     ($inner:ident) => {
+        fn idempotency_record(
+            &self,
+            key: &str,
+        ) -> Result<Option<ordersmith::ports::IdempotencyRecord>, ordersmith::ports::StoreError> {
+            self.$inner.idempotency_record(key)
+        }
+        forward_store_reads_but_keys!($inner);
+    };
+}
+
+/// [`forward_store_reads`] but `idempotency_record`, for a wrapping store that watches
+/// key lookups.
+#[macro_export]
+macro_rules! forward_store_reads_but_keys {
+    ($inner:ident) => {
         fn load_order(
             &self,
             id: &ordersmith::ids::OrderId,
@@ -117,12 +132,6 @@ macro_rules! forward_store_reads {
             query: &ordersmith::ports::OrderQuery,
         ) -> Result<Vec<ordersmith::order::Order>, ordersmith::ports::StoreError> {
             self.$inner.query_orders(query)
-        }
-        fn idempotency_record(
-            &self,
-            key: &str,
-        ) -> Result<Option<ordersmith::ports::IdempotencyRecord>, ordersmith::ports::StoreError> {
-            self.$inner.idempotency_record(key)
         }
         fn order_ids(
             &self,

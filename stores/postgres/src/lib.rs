@@ -1631,6 +1631,12 @@ impl Store for PgStore {
         true
     }
 
+    /// Yes: a lookup is a round trip, and the commit refuses a taken key in the same
+    /// call that saves a new one (`ordersmith_commit` checks every key it inserts).
+    fn defers_key_lookups(&self) -> bool {
+        true
+    }
+
     /// The order and the first page of the stock read in one statement (so as of one
     /// snapshot); further pages, if the log grew by more than a page, as
     /// [`Store::stock_log_read`] reads them.
