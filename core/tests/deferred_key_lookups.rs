@@ -18,11 +18,10 @@ use std::sync::Arc;
 
 use common::*;
 use ordersmith::engine::{CommandContext, Engine, EngineConfig, EngineError};
-use ordersmith::ids::LocationId;
 use ordersmith::order::{NewOrder, OrderCommand, OrderStatus};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
 use ordersmith::ports::{ChangeSet, IdempotencyRecord, OrderQuery, Store, StoreError};
-use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
+use ordersmith::stock::StockLogEntry;
 
 /// A memory store that counts key lookups, commits and commits refused for a taken
 /// key, and defers key lookups when `defers` says so.
@@ -70,10 +69,6 @@ impl Store for KeyedStore {
     forward_store_reads_but_keys!(inner);
 }
 
-fn ist() -> LocationId {
-    LocationId::parse("IST").unwrap()
-}
-
 /// An engine on a fresh counting store that gives up after one lost race, with
 /// SHIRT-M and MUG stocked at IST (10 each).
 fn engine(defers: bool) -> (Engine, Arc<KeyedStore>) {
@@ -95,22 +90,7 @@ fn engine(defers: bool) -> (Engine, Arc<KeyedStore>) {
         max_attempts: 1,
         ..EngineConfig::default()
     });
-    let mut commands = vec![StockCommand::AddLocation {
-        location: Location::new(ist(), "Istanbul DC", 1, "TR-34", LocationKind::Warehouse),
-    }];
-    for sku in ["SHIRT-M", "MUG"] {
-        commands.push(StockCommand::RegisterVariant {
-            variant: variant(sku),
-            policy: StockPolicy::Deny,
-        });
-        commands.push(StockCommand::Receive {
-            variant: variant(sku),
-            location: ist(),
-            quantity: 10,
-            reference: None,
-        });
-    }
-    engine.stock_batch(commands).unwrap();
+    stock_at_ist(&engine, 10);
     store.commits.store(0, Ordering::SeqCst);
     (engine, store)
 }

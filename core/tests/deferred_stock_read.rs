@@ -16,12 +16,11 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use ordersmith::engine::{CommandContext, Engine, EngineConfig, EngineError};
-use ordersmith::ids::LocationId;
 use ordersmith::ids::OrderId;
 use ordersmith::order::{CancelReason, Order, OrderCommand, OrderError, OrderStatus};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
 use ordersmith::ports::{ChangeSet, StockCursor, StockSink, Store, StoreError};
-use ordersmith::stock::{Location, LocationKind, StockCommand, StockLogEntry, StockPolicy};
+use ordersmith::stock::{StockCommand, StockLogEntry};
 
 type Hook = Box<dyn FnOnce() + Send>;
 
@@ -86,10 +85,6 @@ fn ctx() -> CommandContext {
     CommandContext::system()
 }
 
-fn ist() -> LocationId {
-    LocationId::parse("IST").unwrap()
-}
-
 /// An engine on `store`, which shares `inner`'s data.
 fn engine_on(store: Arc<dyn Store>, inner: &Arc<MemoryStore>) -> Engine {
     Engine::new(
@@ -98,26 +93,6 @@ fn engine_on(store: Arc<dyn Store>, inner: &Arc<MemoryStore>) -> Engine {
         Arc::new(FixedClock::new(at(20, 12))),
         Arc::new(SequentialIds::new()),
     )
-}
-
-/// SHIRT-M and MUG at IST, `units` each, stock policy deny.
-fn stock(engine: &Engine, units: u32) {
-    let mut commands = vec![StockCommand::AddLocation {
-        location: Location::new(ist(), "Istanbul DC", 1, "TR-34", LocationKind::Warehouse),
-    }];
-    for sku in ["SHIRT-M", "MUG"] {
-        commands.push(StockCommand::RegisterVariant {
-            variant: variant(sku),
-            policy: StockPolicy::Deny,
-        });
-        commands.push(StockCommand::Receive {
-            variant: variant(sku),
-            location: ist(),
-            quantity: units,
-            reference: None,
-        });
-    }
-    engine.stock_batch(commands).unwrap();
 }
 
 fn watched(inner: &Arc<MemoryStore>) -> Arc<WatchedStore> {
@@ -142,7 +117,7 @@ fn writes_that_never_touch_stock_do_not_read_the_stock_log() {
     let store = watched(&inner);
     let engine = engine_on(store.clone(), &inner);
     // A fresh engine reads before its first write.
-    stock(&engine, 10);
+    stock_at_ist(&engine, 10);
     assert_eq!(store.reads(), 1);
 
     // A placement, a payment, a note and a tag never look at stock: no read.
@@ -177,7 +152,7 @@ fn a_deferred_read_sees_another_engines_sales_and_never_oversells() {
     let store = watched(&inner);
     let b = engine_on(store.clone(), &inner);
     let a = engine_on(inner.clone(), &inner);
-    stock(&a, 3);
+    stock_at_ist(&a, 3);
     // B reads (finding A's stock), then reads again and finds nothing new: its next
     // write defers its read.
     assert_eq!(reserved(&b, "SHIRT-M"), 0);
@@ -215,7 +190,7 @@ fn a_deferred_read_that_finds_news_runs_the_write_again_on_the_order_as_it_is() 
         ..EngineConfig::default()
     });
     let a = Arc::new(engine_on(inner.clone(), &inner));
-    stock(&a, 10);
+    stock_at_ist(&a, 10);
     let (order, _) = a
         .place_order_then(sample_order("web"), vec![OrderCommand::Confirm], &ctx())
         .unwrap();
@@ -277,7 +252,7 @@ fn a_store_that_loads_and_reads_at_once_serves_a_stock_command_in_one_request() 
     });
     let b = engine_on(store.clone(), &inner);
     let a = engine_on(inner.clone(), &inner);
-    stock(&a, 10);
+    stock_at_ist(&a, 10);
     let order = b.place_order(sample_order("web"), &ctx()).unwrap();
     // B reads A's stock, then again and finds nothing new.
     assert_eq!(reserved(&b, "MUG"), 0);

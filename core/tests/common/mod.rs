@@ -40,6 +40,33 @@ pub fn line_id(s: &str) -> LineId {
     LineId::parse(s).unwrap()
 }
 
+/// The warehouse the stock helpers use.
+pub fn ist() -> ordersmith::ids::LocationId {
+    ordersmith::ids::LocationId::parse("IST").unwrap()
+}
+
+/// SHIRT-M and MUG (the variants of [`sample_order`]) at IST, `units` each, stock
+/// policy deny.
+pub fn stock_at_ist(engine: &Engine, units: u32) {
+    use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+    let mut commands = vec![StockCommand::AddLocation {
+        location: Location::new(ist(), "Istanbul DC", 1, "TR-34", LocationKind::Warehouse),
+    }];
+    for sku in ["SHIRT-M", "MUG"] {
+        commands.push(StockCommand::RegisterVariant {
+            variant: variant(sku),
+            policy: StockPolicy::Deny,
+        });
+        commands.push(StockCommand::Receive {
+            variant: variant(sku),
+            location: ist(),
+            quantity: units,
+            reference: None,
+        });
+    }
+    engine.stock_batch(commands).unwrap();
+}
+
 pub fn oid(s: &str) -> OrderId {
     OrderId::parse(s).unwrap()
 }
