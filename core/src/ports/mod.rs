@@ -1461,10 +1461,12 @@ pub trait Store: Send + Sync {
     /// Whether a write that takes an idempotency key (a keyed command, a placement with
     /// a channel reference) should skip looking the key up before it is decided, and
     /// let the commit find out: every store refuses a change set whose key is taken
-    /// ([`StoreError::KeyTaken`], nothing saved), and the engine then decides the write
-    /// again with the lookup (the repeat gets its first answer, or the mismatch its
-    /// error), counting that against no limit. Worth it where a lookup is a round trip
-    /// to a server and a new key is the common case; the default says no.
+    /// ([`StoreError::KeyTaken`], nothing saved). The engine then decides the write
+    /// again with the lookup, as it does when such a write fails as decided (a repeat
+    /// of a saved call may be refused where its first answer stands), and counts that
+    /// against no limit: the repeat gets its first answer, a mismatch its error. Worth
+    /// it where a lookup is a round trip to a server and a new key is the common case;
+    /// the default says no.
     fn defers_key_lookups(&self) -> bool {
         false
     }
