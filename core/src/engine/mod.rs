@@ -467,6 +467,10 @@ enum Read {
     /// before it touched the ledger (an order it loaded, say) may be older than the
     /// ledger now is, so the attempt is abandoned and run again on a ledger read first.
     Restart,
+    /// Not read, and not to be: every stock decision of the write is checked by the
+    /// entries it appends ([`Tx::skip_read_if_checked`], [`Store::checks_stock_at_commit`]).
+    /// A commit refused as stale, or a body that fails, runs it again on a read.
+    Unread,
 }
 
 /// What [`Tx::ledger`] fails with once a deferred read has found news: the attempt ends
@@ -492,8 +496,25 @@ impl Tx<'_> {
                 self.read = Read::Done;
             }
             Read::Restart => return Err(RESTART),
+            Read::Unread => {}
         }
         Ok(&mut self.stock.ledger)
+    }
+
+    /// Marks a write whose every stock decision its own entries check (stock commands
+    /// that each append to the partition they decide on, and fail otherwise): when its
+    /// read was deferred, the store lets the commit find stale stock
+    /// ([`Store::checks_stock_at_commit`]) and the engine has not skipped too many reads
+    /// in a row, the write skips the read. The commit then refuses it if any head it
+    /// appends to moved since the engine's last read, and it is run again on a read;
+    /// if the body fails, it is run again on a read before the failure is answered.
+    pub(crate) fn skip_read_if_checked(&mut self) {
+        if self.read == Read::Deferred
+            && self.stock.may_skip_read()
+            && self.store.checks_stock_at_commit()
+        {
+            self.read = Read::Unread;
+        }
     }
 
     /// The order `id` for a write that is about to change its stock: loaded together
@@ -633,8 +654,10 @@ pub(crate) enum Attempt<T> {
     /// retry then waits its turn for them, [`Store::begin_stock_turn`]), else none.
     Retry(Vec<VariantId>),
     /// Stopped before it changed anything because its deferred read of the stock log
-    /// found news ([`Tx::ledger`]): run again, reading first. Not a lost race, so it
-    /// counts against no limit (the next attempt reads first and cannot stop so).
+    /// found news ([`Tx::ledger`]), or decided without a read and then failed or was
+    /// refused as stale ([`Tx::skip_read_if_checked`]): nothing was saved; run again,
+    /// reading first. Not a lost race, so it counts against no limit (the next attempt
+    /// reads first and cannot stop so).
     Restart,
     /// Took a key it had not looked up ([`Store::defers_key_lookups`]) and was refused,
     /// at the commit (the key is taken) or as decided (it may repeat a saved call, whose
@@ -1052,6 +1075,8 @@ impl Engine {
             // it again on the ledger as read (the next read is made first).
             return Ok(Attempt::Restart);
         }
+        // Decided without a read: only its commit may answer it (see `Read::Unread`).
+        let unread = tx.read == Read::Unread;
         // Where the write's entries start: as the write began, or as a read made with
         // its order left the heads (`Tx::load_order_for_stock`).
         let seq_before = tx.seq_before;
@@ -1070,6 +1095,12 @@ impl Engine {
                 // the ledger, this write's changes included).
                 if dirty && state.settle(store, true)? {
                     state.undo(store)?;
+                }
+                // Refused on stock that was not read for it: decided again on a read,
+                // the failure is an answer only if it holds there.
+                if unread {
+                    state.read_next();
+                    return Ok(Attempt::Restart);
                 }
                 // A keyed write refused as decided may be the repeat of one that was
                 // saved (a confirmation retried after it went through): the lookup says.
@@ -1154,7 +1185,19 @@ impl Engine {
             }
         };
         match outcome {
-            Ok(()) => Ok(Attempt::Done(written.value)),
+            Ok(()) => {
+                if unread {
+                    state.saved_unread();
+                }
+                Ok(Attempt::Done(written.value))
+            }
+            // Decided on heads that had moved since the engine's last read: not a lost
+            // race but the price of not reading; run again on a read (the undo above
+            // made the next write read first), counted against no limit.
+            Err(StoreError::Conflict { .. }) if unread => {
+                state.read_next();
+                Ok(Attempt::Restart)
+            }
             // A key this attempt did not look up was taken: nothing was saved; decided
             // again with the lookup, it is a repeat or a mismatch, not a lost race.
             Err(StoreError::KeyTaken { .. }) if skipped_keys => Ok(Attempt::LookUpKeys),

@@ -32,7 +32,14 @@ impl Engine {
         &self,
         commands: Vec<StockCommand>,
     ) -> Result<Vec<StockOutcome>, EngineError> {
+        // Reservations made, committed or released by hand each append to the
+        // partition they decide on (and fail when they cannot): the commit checks every
+        // decision, so on a store that prefers it they need no read first.
+        let checked = !commands.is_empty() && commands.iter().all(checked_by_its_entry);
         self.write(|engine, tx| {
+            if checked {
+                tx.skip_read_if_checked();
+            }
             let mut touched = Touched::default();
             let mut outcomes = Vec::with_capacity(commands.len());
             for command in &commands {
@@ -126,4 +133,19 @@ impl Engine {
         let now = self.clock.now();
         self.read_stock(|ledger| Ok(ledger.forecast(variant, params, now)?))
     }
+}
+
+/// Whether `command`, when it succeeds, appends an entry to the one partition whose
+/// stock it decided on (a reservation's, or the global log for a bundle's), and fails
+/// otherwise: then the commit's check of that partition's head checks the decision
+/// (`Tx::skip_read_if_checked`). A reservation an order owns is refused either way.
+fn checked_by_its_entry(command: &StockCommand) -> bool {
+    matches!(
+        command,
+        StockCommand::Reserve { .. }
+            | StockCommand::Commit { .. }
+            | StockCommand::CommitPartial { .. }
+            | StockCommand::Release { .. }
+            | StockCommand::ReleasePartial { .. }
+    )
 }

@@ -251,7 +251,17 @@ pub(crate) struct StockState {
     /// nothing since has made the ledger differ from what was saved): the next write
     /// may defer its read until it touches the ledger (`Tx::ledger`).
     quiet: bool,
+    /// Writes saved since the last read without reading first, their decisions checked
+    /// by the store's commit (`Store::checks_stock_at_commit`): at [`UNREAD_WRITES`]
+    /// the next write reads again.
+    unread: u32,
 }
+
+/// Writes an engine saves unread, its decisions checked by the commit, before its next
+/// write reads the log again: bounds what that read brings back (the engine's own
+/// entries among it) and how long another engine's stock goes unseen by the engine's
+/// reads of the ledger outside writes.
+pub(crate) const UNREAD_WRITES: u32 = 32;
 
 impl StockState {
     /// Applies entries written since the ledger's last read (by this engine before a
@@ -279,6 +289,7 @@ impl StockState {
             |entry: StockLogEntry, place: Option<StockPlace>| self.accept(entry, place);
         let watermark = read(cursor, &mut accept)?;
         self.watermark = watermark;
+        self.unread = 0;
         self.drain_pending();
         let news = self.heads.applied != applied || !self.pending.is_empty();
         self.quiet = !news;
@@ -288,6 +299,23 @@ impl StockState {
     /// Whether a write may defer its read of the store's log (see the field).
     pub(crate) fn quiet(&self) -> bool {
         self.quiet
+    }
+
+    /// Whether a write checked by its commit may skip its read altogether: the last
+    /// read found nothing new and fewer than [`UNREAD_WRITES`] writes were saved unread
+    /// since.
+    pub(crate) fn may_skip_read(&self) -> bool {
+        self.quiet && self.unread < UNREAD_WRITES
+    }
+
+    /// A write that skipped its read was saved.
+    pub(crate) fn saved_unread(&mut self) {
+        self.unread += 1;
+    }
+
+    /// The next write reads first: one that skipped its read was not saved.
+    pub(crate) fn read_next(&mut self) {
+        self.quiet = false;
     }
 
     fn accept(

@@ -1470,6 +1470,20 @@ pub trait Store: Send + Sync {
     fn defers_key_lookups(&self) -> bool {
         false
     }
+    /// Whether a write whose every stock decision is checked by the entries it appends
+    /// (a batch of reservations made, committed or released by hand) may skip reading
+    /// the stock log first when the engine's last read found nothing new. Every store
+    /// refuses an append made on heads that moved since the writer saw them
+    /// ([`StoreError::Conflict`], nothing saved), each entry's partition and the global
+    /// log alike, so such a write cannot save a decision made on stale stock: the
+    /// engine reads and decides it again, counted against no limit, and a decision that
+    /// fails is decided again on a fresh read before it is answered (a refusal is only
+    /// given on stock read for it). The engine reads at least every few such writes, so
+    /// what a read brings stays small. Worth it where a read is a round trip to a
+    /// server; the default says no.
+    fn checks_stock_at_commit(&self) -> bool {
+        false
+    }
     /// Up to `limit` stock log entries after sequence `after_seq`, in order.
     fn stock_log_since(
         &self,

@@ -1637,6 +1637,14 @@ impl Store for PgStore {
         true
     }
 
+    /// Yes: a read is a round trip, and every append is checked against the heads it
+    /// moves and the global head (`ordersmith_commit` and the statement path alike:
+    /// a head that moved is `StoreError::Conflict`, nothing saved), and a reservation
+    /// id made by hand against the partition that claimed it.
+    fn checks_stock_at_commit(&self) -> bool {
+        true
+    }
+
     /// The order and the first page of the stock read in one statement (so as of one
     /// snapshot); further pages, if the log grew by more than a page, as
     /// [`Store::stock_log_read`] reads them.

@@ -708,3 +708,74 @@ fn a_write_moves_all_its_partitions_or_none_of_them() {
         assert_eq!(got, expected, "one call: {one_call}");
     }
 }
+
+/// Reservations made by hand skip the stock read once the engine's last read found
+/// nothing new (`Store::checks_stock_at_commit`): the commit checks every decision.
+/// An engine that gives up after one lost race, with a stale ledger, never sells what
+/// another engine sold, never refuses what another received, and its reservation
+/// decided before another engine's global entry (a location added) is decided again:
+/// the refused commits count as no lost race.
+#[test]
+fn reservations_decided_without_a_read_are_checked_by_the_commit() {
+    let (store, _guard) = store_in_new_schema("unread", 4);
+    let other = engine(store.clone());
+    other
+        .stock_batch(
+            setup()
+                .into_iter()
+                .map(|e| e.command)
+                .chain([receive("A", 10)])
+                .collect(),
+        )
+        .unwrap();
+    let stale = engine(store.clone()).with_config(ordersmith::engine::EngineConfig {
+        max_attempts: 1,
+        ..Default::default()
+    });
+    let reserve = |id: &str, units: u32| StockCommand::Reserve {
+        request: ReserveRequest::new(ReservationId::parse(id).unwrap(), v("A"), ist(), units),
+    };
+    let reserved = |engine: &Engine| {
+        engine
+            .with_stock(|s| s.balance(&v("A"), &ist()).reserved)
+            .unwrap()
+    };
+    // Two reservations: the second one's read found nothing new.
+    stale.stock(reserve("s-1", 1)).unwrap();
+    stale.stock(reserve("s-2", 1)).unwrap();
+
+    // Another engine sells seven of the eight left; decided on eight, the stale
+    // engine's commit is refused, it reads, and refuses two of the one left.
+    other.stock(reserve("o-1", 7)).unwrap();
+    let refused = stale.stock(reserve("s-3", 2)).unwrap_err();
+    assert_eq!(refused.code(), "STOCK_INSUFFICIENT", "{refused}");
+    stale.stock(reserve("s-3", 1)).unwrap();
+    assert_eq!((reserved(&other), reserved(&stale)), (10, 10));
+
+    // Sold out as the stale engine last saw it; another engine receives five.
+    other.stock(receive("A", 5)).unwrap();
+    stale.stock(reserve("s-5", 3)).unwrap();
+
+    // A global entry (a new location) moves the global head the stale engine's next
+    // decision is checked against.
+    other
+        .stock(StockCommand::AddLocation {
+            location: Location::new(
+                LocationId::parse("ANK").unwrap(),
+                "Ankara",
+                2,
+                "TR-06",
+                LocationKind::Warehouse,
+            ),
+        })
+        .unwrap();
+    stale.stock(reserve("s-6", 1)).unwrap();
+    let fresh = engine(store.clone());
+    for reader in [&other, &stale, &fresh] {
+        assert_eq!(reserved(reader), 14);
+        assert_eq!(on_hand(reader, "A"), 15);
+        assert!(reader
+            .with_stock(|s| s.location(&LocationId::parse("ANK").unwrap()).is_some())
+            .unwrap());
+    }
+}

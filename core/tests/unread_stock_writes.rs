@@ -1,0 +1,285 @@
+//! A store whose reads are round trips and whose commits check every head an append
+//! moves says so (`Store::checks_stock_at_commit`): a batch of reservations made,
+//! committed or released by hand then skips the stock read when the engine's last read
+//! found nothing new, since each such command appends to the partition it decided on.
+//! A commit refused as stale, or a command that fails, is decided again on a read
+//! (counted against no limit), so a stale engine never sells what another sold and never
+//! refuses what another received; the engine reads again at least every
+//! `UNREAD_WRITES` (32) such writes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use ordersmith::engine::{Engine, EngineConfig, EngineError};
+use ordersmith::ids::ReservationId;
+use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use ordersmith::ports::{ChangeSet, StockCursor, StockSink, Store, StoreError};
+use ordersmith::stock::{ReserveRequest, StockCommand, StockError, StockLogEntry};
+
+/// A memory store that counts reads of its stock log, commits and commits refused as
+/// stale, and lets commits check stock when `checks` says so.
+struct CheckingStore {
+    inner: Arc<MemoryStore>,
+    checks: bool,
+    reads: AtomicU32,
+    commits: AtomicU32,
+    stale: AtomicU32,
+}
+
+impl CheckingStore {
+    fn reads(&self) -> u32 {
+        self.reads.load(Ordering::SeqCst)
+    }
+    fn commits(&self) -> u32 {
+        self.commits.load(Ordering::SeqCst)
+    }
+    fn stale(&self) -> u32 {
+        self.stale.load(Ordering::SeqCst)
+    }
+}
+
+impl Store for CheckingStore {
+    fn stock_log_since(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StockLogEntry>, StoreError> {
+        self.inner.stock_log_since(after_seq, limit)
+    }
+    fn stock_log_read(
+        &self,
+        cursor: StockCursor,
+        sink: &mut StockSink<'_>,
+    ) -> Result<u64, StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.stock_log_read(cursor, sink)
+    }
+    fn commit(&self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.commits.fetch_add(1, Ordering::SeqCst);
+        let result = self.inner.commit(changes);
+        if matches!(result, Err(StoreError::Conflict { .. })) {
+            self.stale.fetch_add(1, Ordering::SeqCst);
+        }
+        result
+    }
+    fn checks_stock_at_commit(&self) -> bool {
+        self.checks
+    }
+    forward_store_reads!(inner);
+}
+
+fn checking(inner: &Arc<MemoryStore>, checks: bool) -> Arc<CheckingStore> {
+    Arc::new(CheckingStore {
+        inner: inner.clone(),
+        checks,
+        reads: AtomicU32::new(0),
+        commits: AtomicU32::new(0),
+        stale: AtomicU32::new(0),
+    })
+}
+
+/// An engine on `store` (sharing `inner`'s data) that gives up after one lost race: a
+/// decision made without a read and refused must not count as one.
+fn engine_on(store: Arc<CheckingStore>, inner: &Arc<MemoryStore>) -> Engine {
+    Engine::new(
+        store,
+        inner.clone(),
+        Arc::new(FixedClock::new(at(20, 12))),
+        Arc::new(SequentialIds::new()),
+    )
+    .with_config(EngineConfig {
+        max_attempts: 1,
+        ..EngineConfig::default()
+    })
+}
+
+fn rid(id: &str) -> ReservationId {
+    ReservationId::parse(id).unwrap()
+}
+
+fn reserve(id: &str, units: u32) -> StockCommand {
+    StockCommand::Reserve {
+        request: ReserveRequest::new(rid(id), variant("SHIRT-M"), ist(), units),
+    }
+}
+
+/// SHIRT-M at IST as `engine` sees it now (read first): (on hand, reserved).
+fn shirts(engine: &Engine) -> (i64, i64) {
+    engine
+        .with_stock(|s| {
+            let level = s.level(&variant("SHIRT-M"), &ist()).unwrap();
+            (level.on_hand, level.reserved)
+        })
+        .unwrap()
+}
+
+/// Two engines on one store; `b`'s next write may skip its read: it has made two
+/// reservations, the second after a read that found nothing new.
+fn two_engines(units: u32) -> (Engine, Engine, Arc<CheckingStore>) {
+    let inner = Arc::new(MemoryStore::new());
+    let a = engine_on(checking(&inner, true), &inner);
+    stock_at_ist(&a, units);
+    let b_store = checking(&inner, true);
+    let b = engine_on(b_store.clone(), &inner);
+    b.stock(reserve("B-1", 1)).unwrap();
+    b.stock(reserve("B-2", 1)).unwrap();
+    (a, b, b_store)
+}
+
+#[test]
+fn reservations_one_after_another_read_the_log_once_every_32() {
+    for checks in [true, false] {
+        let inner = Arc::new(MemoryStore::new());
+        let store = checking(&inner, checks);
+        let engine = engine_on(store.clone(), &inner);
+        stock_at_ist(&engine, 1_000);
+        // The first reservation reads (the stocking was news), the second reads and
+        // finds nothing new: from then on the log is quiet.
+        engine.stock(reserve("R-0", 1)).unwrap();
+        engine.stock(reserve("R-1", 1)).unwrap();
+        let (reads, commits) = (store.reads(), store.commits());
+        for k in 2..66 {
+            engine
+                .stock_batch(vec![
+                    reserve(&format!("R-{k}"), 1),
+                    StockCommand::Release {
+                        reservation: rid(&format!("R-{}", k - 1)),
+                    },
+                ])
+                .unwrap();
+        }
+        let reads = store.reads() - reads;
+        // 64 writes: skipping, a read at every 32nd (the 33rd and the 65th write read).
+        let expected = if checks { 2 } else { 64 };
+        assert_eq!(reads, expected, "reads with checks = {checks}");
+        assert_eq!(store.commits() - commits, 64, "one commit a write");
+        assert_eq!(store.stale(), 0);
+        assert_eq!(shirts(&engine), (1_000, 2), "R-0 and R-65 are held");
+    }
+}
+
+#[test]
+fn an_engine_that_skipped_its_read_never_sells_what_another_sold() {
+    let (a, b, b_store) = two_engines(10);
+    // A sells seven of the eight B last saw free.
+    a.stock(reserve("A-1", 7)).unwrap();
+    let (reads, commits) = (b_store.reads(), b_store.commits());
+
+    // B decides on 8 free, unread: its commit is refused as stale (nothing saved), it
+    // reads and decides again: one unit is free, so two are refused. With
+    // `max_attempts = 1` the refused commit did not count as a lost race.
+    let refused = b.stock(reserve("B-3", 2)).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            EngineError::Stock(StockError::Insufficient {
+                available: 1,
+                requested: 2,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(b_store.stale(), 1, "the unread decision reached the commit");
+    assert_eq!(b_store.commits() - commits, 1);
+    // Its undo replays the log (an engine's first undo has no checkpoint to go back
+    // to: it reads the whole log, then keeps one), then the decision reads again.
+    assert_eq!(b_store.reads() - reads, 2, "read only after the refusal");
+    assert_eq!(shirts(&a), (10, 9));
+    assert_eq!(shirts(&b), (10, 9));
+
+    // The last unit is still B's to take, on the read it just made.
+    b.stock(reserve("B-3", 1)).unwrap();
+    assert_eq!(shirts(&a), (10, 10));
+}
+
+#[test]
+fn an_engine_that_skipped_its_read_refuses_only_on_a_fresh_read() {
+    // Two units, both B's: B's ledger says SHIRT-M is sold out.
+    let (a, b, b_store) = two_engines(2);
+    a.stock(StockCommand::Receive {
+        variant: variant("SHIRT-M"),
+        location: ist(),
+        quantity: 5,
+        reference: None,
+    })
+    .unwrap();
+    let (reads, commits) = (b_store.reads(), b_store.commits());
+
+    // Unread, B would refuse; the refusal is decided again on a read, which has the
+    // five A received: the reservation is made, in one commit.
+    b.stock(reserve("B-3", 3)).unwrap();
+    assert_eq!(b_store.reads() - reads, 1);
+    assert_eq!(b_store.commits() - commits, 1);
+    assert_eq!(b_store.stale(), 0);
+    assert_eq!(shirts(&a), (7, 5));
+}
+
+#[test]
+fn a_reservation_another_engine_released_is_not_committed_unread() {
+    let (a, b, b_store) = two_engines(10);
+    a.stock(StockCommand::Release {
+        reservation: rid("B-2"),
+    })
+    .unwrap();
+    let commits = b_store.commits();
+
+    // B still holds B-2 in its ledger; committing it unread is refused as stale and
+    // decided again on the read, where B-2 is released.
+    let refused = b
+        .stock(StockCommand::Commit {
+            reservation: rid("B-2"),
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            EngineError::Stock(StockError::ReservationReleased { .. })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(b_store.stale(), 1);
+    assert_eq!(
+        b_store.commits() - commits,
+        1,
+        "nothing saved after the refusal"
+    );
+    assert_eq!(
+        shirts(&a),
+        (10, 1),
+        "B-1 held, B-2 released, nothing shipped"
+    );
+}
+
+#[test]
+fn a_store_that_does_not_check_at_commit_reads_before_every_reservation() {
+    let inner = Arc::new(MemoryStore::new());
+    let a = engine_on(checking(&inner, true), &inner);
+    stock_at_ist(&a, 10);
+    let store = checking(&inner, false);
+    let b = engine_on(store.clone(), &inner);
+    b.stock(reserve("B-1", 1)).unwrap();
+    b.stock(reserve("B-2", 1)).unwrap();
+    a.stock(reserve("A-1", 7)).unwrap();
+    let reads = store.reads();
+    let refused = b.stock(reserve("B-3", 2)).unwrap_err();
+    assert!(matches!(
+        refused,
+        EngineError::Stock(StockError::Insufficient { .. })
+    ));
+    assert!(store.reads() > reads, "read before deciding");
+    assert_eq!(
+        store.stale(),
+        0,
+        "decided on a read, never refused as stale"
+    );
+}
