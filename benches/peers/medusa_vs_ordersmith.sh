@@ -13,6 +13,12 @@
 # - Runs benches/peers/medusa_inventory.mjs and stores/postgres/examples/peer_reservations.rs
 #   with the same cases and prints ordersmith / Medusa per case.
 #
+# - Measures the server's own floor with pgbench (PGBENCH, else pgbench on PATH or in
+#   /usr/lib/postgresql/*/bin; skipped when there is none): a round trip (`SELECT 1`)
+#   and a durable one-row INSERT, one a call from one client, over the same transport.
+#   No checked reservation a call can beat the INSERT, so its ratio to Medusa is the
+#   ceiling for the per-call cases' ratios on this server.
+#
 # Needs node >= 20 and npm, psql, cargo. The server's settings (fsync!) are the caller's:
 # start it as scripts/test does, without `-c fsync=off`, for the published figures.
 set -euo pipefail
@@ -75,6 +81,24 @@ for pair in sequential:sequential sequential_reserve:sequential hot_8_callers:ho
   m=$(rate "$medusa" "$peer"); o=$(rate "$ours" "$case")
   awk -v c="$case" -v p="$peer" -v o="$o" -v m="$m" 'BEGIN { printf "%-18s ordersmith %6d/s  Medusa %-13s %6d/s  ratio %.1fx\n", c, o, p, m, (m > 0 ? o / m : 0) }'
 done
+pgbench=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -n 1 || true)}
+if [ -n "$pgbench" ] && [ -x "$pgbench" ]; then
+  # The floor: what one client gets from this server one call at a time, doing nothing
+  # but the call (a round trip) or nothing but one durable row (a commit and its flush).
+  psql -d "$db" -c "CREATE TABLE floor_rows (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL)"
+  echo 'SELECT 1;' >"$dir/floor_select.sql"
+  echo "INSERT INTO floor_rows (v) VALUES ('x');" >"$dir/floor_insert.sql"
+  floor() { # calls a second of the script $1, one client, prepared statements, 5 s
+    "$pgbench" -h "$host" -p "$port" -U "$user" -n -M prepared -c 1 -T 5 -f "$1" "$db" 2>/dev/null |
+      sed -n 's/^tps = \([0-9]*\).*/\1/p'
+  }
+  s=$(floor "$dir/floor_select.sql"); i=$(floor "$dir/floor_insert.sql")
+  m=$(rate "$medusa" sequential)
+  awk -v s="$s" -v i="$i" -v m="$m" 'BEGIN {
+    printf "floor (pgbench)    a round trip %6d/s; a durable one-row INSERT %6d/s = %.1fx Medusa sequential: the ceiling of a per-call ratio\n", s, i, (m > 0 ? i / m : 0) }'
+else
+  echo "(no pgbench: the server's floor was not measured)"
+fi
 m=$(rate "$medusa" hot_8_callers_pg_lock)
 echo "(Medusa, 8 callers with its PostgreSQL advisory-lock provider: $m/s)"
 echo "machine: load average $(cut -d' ' -f1-3 /proc/loadavg) after the run"

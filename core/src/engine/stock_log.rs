@@ -259,8 +259,8 @@ pub(crate) struct StockState {
 
 /// Writes an engine saves unread, its decisions checked by the commit, before its next
 /// write reads the log again: bounds what that read brings back (the engine's own
-/// entries among it) and how long another engine's stock goes unseen by the engine's
-/// reads of the ledger outside writes.
+/// entries are among it, since the watermark moves only when the log is read). Reads
+/// outside writes (levels, reservations, previews) always read first.
 pub(crate) const UNREAD_WRITES: u32 = 32;
 
 impl StockState {
