@@ -1,11 +1,12 @@
 //! A store whose reads are round trips and whose commits check every head an append
 //! moves says so (`Store::checks_stock_at_commit`): a batch of reservations made,
-//! committed or released by hand then skips the stock read when the engine's last read
-//! found nothing new, since each such command appends to the partition it decided on.
-//! A commit refused as stale, or a command that fails, is decided again on a read
-//! (counted against no limit), so a stale engine never sells what another sold and never
-//! refuses what another received; the engine reads again at least every
-//! `UNREAD_WRITES` (32) such writes.
+//! committed or released by hand, and a new order placed and confirmed, then skip the
+//! stock read when the engine's last read found nothing new, since each reservation
+//! appends to the partition it decided on. A commit refused as stale, or a command that
+//! fails, is decided again on a read (counted against no limit), and a confirmation
+//! whose plan leaves a line untracked or short reads before it plans again, so a stale
+//! engine never sells what another sold and never refuses or holds for what another
+//! received; the engine reads again at least every `UNREAD_WRITES` (32) such writes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,8 +20,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use ordersmith::engine::{Engine, EngineConfig, EngineError};
+use ordersmith::engine::{CommandContext, Engine, EngineConfig, EngineError, ShortagePolicy};
 use ordersmith::ids::ReservationId;
+use ordersmith::order::{NewLine, NewOrder, OrderCommand, OrderStatus};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
 use ordersmith::ports::{ChangeSet, StockCursor, StockSink, Store, StoreError};
 use ordersmith::stock::{ReserveRequest, StockCommand, StockError, StockLogEntry};
@@ -282,4 +284,148 @@ fn a_store_that_does_not_check_at_commit_reads_before_every_reservation() {
         0,
         "decided on a read, never refused as stale"
     );
+}
+
+fn with_shortage(engine: Engine, on_shortage: ShortagePolicy) -> Engine {
+    let config = EngineConfig {
+        on_shortage,
+        ..engine.config().clone()
+    };
+    engine.with_config(config)
+}
+
+/// A one-line order of `units` SHIRT-M, placed and confirmed in one write.
+fn shirt_order(units: u32) -> NewOrder {
+    NewOrder::new(
+        ordersmith::ids::ChannelId::parse("web").unwrap(),
+        at(20, 10),
+        try_(),
+        vec![NewLine::new(variant("SHIRT-M"), units, money("100"))],
+    )
+}
+
+fn place_and_confirm(
+    engine: &Engine,
+    new: NewOrder,
+) -> Result<ordersmith::order::Order, EngineError> {
+    engine
+        .place_order_then(new, vec![OrderCommand::Confirm], &CommandContext::system())
+        .map(|(order, _)| order)
+}
+
+#[test]
+fn new_orders_confirmed_in_full_read_nothing() {
+    let (_a, b, b_store) = two_engines(100);
+    let (reads, commits) = (b_store.reads(), b_store.commits());
+    for _ in 0..5 {
+        let order = place_and_confirm(&b, sample_order("web")).unwrap();
+        assert_eq!(order.status, OrderStatus::Confirmed);
+    }
+    assert_eq!(b_store.reads() - reads, 0, "no read before a checked plan");
+    assert_eq!(b_store.commits() - commits, 5);
+    assert_eq!(shirts(&b), (100, 2 + 5 * 2));
+}
+
+#[test]
+fn a_stale_confirmation_is_refused_at_commit_and_planned_again_on_a_read() {
+    let (a, b, b_store) = two_engines(10);
+    let b = with_shortage(b, ShortagePolicy::Hold);
+    a.stock(reserve("A-1", 7)).unwrap();
+    let commits = b_store.commits();
+
+    // B plans two of the eight it last saw: its commit is refused as stale; on the read
+    // one is left, so the order is confirmed, holds one and waits on hold for the
+    // other. One order saved, nothing oversold.
+    let order = place_and_confirm(&b, shirt_order(2)).unwrap();
+    assert_eq!(order.status, OrderStatus::OnHold);
+    assert_eq!(order.lines[0].fulfilment.allocated, 1);
+    assert_eq!(b_store.stale(), 1);
+    assert_eq!(
+        b_store.commits() - commits,
+        2,
+        "the refused commit, then the saved one"
+    );
+    assert_eq!(shirts(&a), (10, 10));
+}
+
+#[test]
+fn a_confirmation_short_on_a_stale_ledger_reads_before_it_holds_or_refuses() {
+    // Both units are B's: B's ledger says SHIRT-M is sold out.
+    for policy in [ShortagePolicy::Hold, ShortagePolicy::Fail] {
+        let (a, b, b_store) = two_engines(2);
+        let b = with_shortage(b, policy);
+        a.stock(StockCommand::Receive {
+            variant: variant("SHIRT-M"),
+            location: ist(),
+            quantity: 5,
+            reference: None,
+        })
+        .unwrap();
+        let (reads, commits) = (b_store.reads(), b_store.commits());
+
+        // Short as B last saw it: the plan is made again on a read, which has the
+        // five A received, so the order is confirmed in full, in one commit.
+        // (The read finds news, so the write runs again from its start, reading
+        // first, as any deferred read that finds news makes it: two reads.)
+        let order = place_and_confirm(&b, shirt_order(3)).unwrap();
+        assert_eq!(order.status, OrderStatus::Confirmed, "{policy:?}");
+        assert_eq!(order.lines[0].fulfilment.allocated, 3);
+        assert_eq!(b_store.reads() - reads, 2);
+        assert_eq!(b_store.commits() - commits, 1);
+        assert_eq!(b_store.stale(), 0);
+        assert_eq!(shirts(&a), (7, 5));
+
+        // Truly short: refused (or held) after a read, as before.
+        let reads = b_store.reads();
+        let short = place_and_confirm(&b, shirt_order(3));
+        match policy {
+            ShortagePolicy::Fail => assert!(
+                matches!(
+                    short,
+                    Err(EngineError::Stock(StockError::Insufficient { .. }))
+                ),
+                "{short:?}"
+            ),
+            ShortagePolicy::Hold => assert_eq!(short.unwrap().status, OrderStatus::OnHold),
+        }
+        assert!(b_store.reads() > reads);
+    }
+}
+
+#[test]
+fn a_line_the_stale_ledger_does_not_track_is_planned_on_a_read() {
+    let (a, b, b_store) = two_engines(10);
+    // Another engine starts tracking a new variant and stocks it.
+    a.stock_batch(vec![
+        StockCommand::RegisterVariant {
+            variant: variant("CAP"),
+            policy: ordersmith::stock::StockPolicy::Deny,
+        },
+        StockCommand::Receive {
+            variant: variant("CAP"),
+            location: ist(),
+            quantity: 4,
+            reference: None,
+        },
+    ])
+    .unwrap();
+    let reads = b_store.reads();
+
+    // Untracked as B last saw it, a CAP line would be confirmed unreserved: the plan
+    // is made on a read, and the cap is reserved.
+    let mut new = shirt_order(1);
+    new.lines.push(NewLine::new(variant("CAP"), 1, money("30")));
+    let order = place_and_confirm(&b, new).unwrap();
+    assert_eq!(order.status, OrderStatus::Confirmed);
+    assert_eq!(order.lines[1].fulfilment.allocated, 1);
+    assert_eq!(
+        b_store.reads() - reads,
+        2,
+        "the read, then the write again reading first"
+    );
+    assert_eq!(b_store.stale(), 0);
+    let caps = a
+        .with_stock(|s| s.level(&variant("CAP"), &ist()).unwrap().reserved)
+        .unwrap();
+    assert_eq!(caps, 1);
 }

@@ -524,14 +524,27 @@ fn allocate_open_into(
     let start = events.len();
     // The allocation itself: an error anywhere in it takes back what it appended.
     let allocated = (|| {
-        let ledger = &*tx.ledger()?;
+        // Unread (`Tx::skip_read`), the plan is checked by its reservations only if
+        // every open line is tracked and reserved in full: each reservation appends to
+        // its variant's partition. A line left untracked or short decided nothing the
+        // commit checks, so then the plan is made again on the log as read.
+        let unread = tx.unread();
+        let ledger = &*tx.ledger_checked()?;
+        let open = order
+            .lines
+            .iter()
+            .filter(|l| l.unallocated_quantity() > 0)
+            .count();
         let needs: SmallVec<[&OrderLine; 8]> = order
             .lines
             .iter()
             .filter(|l| l.unallocated_quantity() > 0 && tracked(ledger, &l.variant))
             .collect();
+        if unread && needs.len() < open {
+            return Ok(false);
+        }
         if needs.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         // Confirming reads the plan's assignments only: no sentences are written.
         let Decided {
@@ -539,6 +552,9 @@ fn allocate_open_into(
             mut short,
             ..
         } = decide_reservations(config, ledger, order, &needs, avoid, false)?;
+        if unread && !short.is_empty() {
+            return Ok(false);
+        }
         if on_short == OnShort::Fail {
             if let Some((_, err)) = short.into_iter().next() {
                 return Err(err.into());
@@ -590,12 +606,22 @@ fn allocate_open_into(
                 from: order.status,
             });
         }
-        Ok(())
+        Ok(true)
     })();
-    if allocated.is_err() {
-        events.truncate(start);
+    match allocated {
+        Ok(true) => Ok(()),
+        // Not wholly made of reservations, decided unread: read (the write then no
+        // longer skips its read, so this happens once) and planned again.
+        Ok(false) => {
+            events.truncate(start);
+            tx.ledger()?;
+            allocate_open_into(config, tx, order, on_short, avoid, events)
+        }
+        Err(e) => {
+            events.truncate(start);
+            Err(e)
+        }
     }
-    allocated
 }
 
 /// A payment's stock side. Paying in full stops the reservations' clock (when

@@ -467,9 +467,12 @@ enum Read {
     /// before it touched the ledger (an order it loaded, say) may be older than the
     /// ledger now is, so the attempt is abandoned and run again on a ledger read first.
     Restart,
-    /// Not read, and not to be: every stock decision of the write is checked by the
-    /// entries it appends ([`Tx::skip_read_if_checked`], [`Store::checks_stock_at_commit`]).
-    /// A commit refused as stale, or a body that fails, runs it again on a read.
+    /// Not read yet, and not read for decisions the write's own entries check
+    /// ([`Tx::skip_read`], [`Store::checks_stock_at_commit`]): a stock command run
+    /// through the write appends to the partition it decided on, so its commit is
+    /// refused if that partition moved. Any other look at the ledger reads first, as
+    /// from [`Read::Deferred`]. A commit refused as stale, a stock command that fails
+    /// or a body that fails runs the write again on a read.
     Unread,
 }
 
@@ -482,11 +485,12 @@ impl Tx<'_> {
     /// deferred reads here, the first time it asks; if that read brings anything new,
     /// the attempt restarts ([`Read::Restart`]) so the write never decides on an order
     /// read before stock that is newer than it. Nothing else reaches the ledger inside
-    /// a write, so a write that never asks never waits for the read.
+    /// a write, so a write that never asks never waits for the read. (A write that
+    /// skips its read decides what its entries check on [`Tx::ledger_checked`].)
     pub(crate) fn ledger(&mut self) -> Result<&mut StockLedger, EngineError> {
         match self.read {
             Read::Done => {}
-            Read::Deferred => {
+            Read::Deferred | Read::Unread => {
                 if self.stock.catch_up(self.store)? {
                     self.read = Read::Restart;
                     return Err(RESTART);
@@ -496,19 +500,37 @@ impl Tx<'_> {
                 self.read = Read::Done;
             }
             Read::Restart => return Err(RESTART),
-            Read::Unread => {}
         }
         Ok(&mut self.stock.ledger)
     }
 
-    /// Marks a write whose every stock decision its own entries check (stock commands
-    /// that each append to the partition they decide on, and fail otherwise): when its
-    /// read was deferred, the store lets the commit find stale stock
-    /// ([`Store::checks_stock_at_commit`]) and the engine has not skipped too many reads
-    /// in a row, the write skips the read. The commit then refuses it if any head it
-    /// appends to moved since the engine's last read, and it is run again on a read;
-    /// if the body fails, it is run again on a read before the failure is answered.
-    pub(crate) fn skip_read_if_checked(&mut self) {
+    /// The ledger for a decision the write's own entries check, unread while the write
+    /// skips its read ([`Tx::skip_read`]): the stock commands the write runs (each
+    /// appends to the partition it decided on: its commit is refused if that partition
+    /// moved, and one that fails runs the write again on a read), and a caller that
+    /// checks its decision is wholly made of them or else asks [`Tx::ledger`] (a
+    /// confirmation whose every line is reserved in full).
+    pub(crate) fn ledger_checked(&mut self) -> Result<&mut StockLedger, EngineError> {
+        if self.read == Read::Unread {
+            return Ok(&mut self.stock.ledger);
+        }
+        self.ledger()
+    }
+
+    /// Whether the write has not read the stock log (its decisions so far are checked
+    /// by its entries).
+    pub(crate) fn unread(&self) -> bool {
+        self.read == Read::Unread
+    }
+
+    /// Lets a write skip its read of the stock log: when its read was deferred, the
+    /// store lets the commit find stale stock ([`Store::checks_stock_at_commit`]) and
+    /// the engine has not skipped too many reads in a row, decisions its own entries
+    /// check are made unread ([`Tx::ledger_checked`]) and any other look at the ledger
+    /// reads first ([`Tx::ledger`]). The commit refuses the write if any head it
+    /// appends to moved since the engine's last read; the write is then run again on a
+    /// read, as it is when a stock command or the body fails.
+    pub(crate) fn skip_read(&mut self) {
         if self.read == Read::Deferred
             && self.stock.may_skip_read()
             && self.store.checks_stock_at_commit()
@@ -560,21 +582,38 @@ impl Tx<'_> {
     /// commits and releases): the outcome's events move into the write instead of
     /// being copied for a caller that drops them.
     pub(crate) fn stock_effect(&mut self, command: StockCommand) -> Result<(), EngineError> {
-        self.ledger()?;
+        self.ledger_checked()?;
         let ledger = &mut self.stock.ledger;
         let partition = stock_log::partition_of(ledger, &command);
-        ledger.execute_into(&command, self.now, &mut self.events)?;
+        if let Err(e) = ledger.execute_into(&command, self.now, &mut self.events) {
+            return Err(self.refused_unread(e.into()));
+        }
         self.log(command, partition);
         Ok(())
     }
 
     fn execute_logged(&mut self, command: StockCommand) -> Result<StockOutcome, EngineError> {
         let now = self.now;
-        let ledger = self.ledger()?;
+        let ledger = self.ledger_checked()?;
         let partition = stock_log::partition_of(ledger, &command);
-        let outcome = ledger.execute(&command, now)?;
+        let outcome = match ledger.execute(&command, now) {
+            Ok(outcome) => outcome,
+            Err(e) => return Err(self.refused_unread(e.into())),
+        };
         self.log(command, partition);
         Ok(outcome)
+    }
+
+    /// A stock command failed: decided unread, the refusal is no answer (the caller
+    /// may take it for one, a shortage say), so the attempt ends and the write runs
+    /// again on a read ([`Read::Restart`]); else the error as it is.
+    fn refused_unread(&mut self, e: EngineError) -> EngineError {
+        if self.read != Read::Unread {
+            return e;
+        }
+        self.read = Read::Restart;
+        self.stock.read_next();
+        RESTART
     }
 
     /// Records a command the ledger ran for the stock log, in `partition`.
@@ -1071,8 +1110,13 @@ impl Engine {
         };
         let result = body(self, &mut tx);
         if tx.read == Read::Restart {
-            // The deferred read found news before the write changed the ledger: run
-            // it again on the ledger as read (the next read is made first).
+            // The deferred read found news, or a stock command decided unread failed:
+            // run it again reading first. A write that skipped its read may have
+            // changed the ledger before: undone first.
+            if !tx.entries.is_empty() && state.settle(store, true)? {
+                state.undo(store)?;
+            }
+            state.read_next();
             return Ok(Attempt::Restart);
         }
         // Decided without a read: only its commit may answer it (see `Read::Unread`).
@@ -1294,6 +1338,10 @@ impl Engine {
             idempotency_key: None,
         };
         self.write(|engine, tx| {
+            // A new order's confirmation reserves what it plans: unread, its
+            // reservations' commit checks the plan (a plan not wholly made of them
+            // reads first, see `allocation`).
+            tx.skip_read();
             // Room in the records and announcements for the follow-ups' events (a
             // confirmation's allocations, a payment, a shipment), so recording them
             // does not move the placement's.

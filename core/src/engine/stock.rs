@@ -38,12 +38,12 @@ impl Engine {
         let checked = !commands.is_empty() && commands.iter().all(checked_by_its_entry);
         self.write(|engine, tx| {
             if checked {
-                tx.skip_read_if_checked();
+                tx.skip_read();
             }
             let mut touched = Touched::default();
             let mut outcomes = Vec::with_capacity(commands.len());
             for command in &commands {
-                reconcile::guard_raw(tx.ledger()?, command)?;
+                reconcile::guard_raw(tx.ledger_checked()?, command)?;
                 let outcome = if matches!(command, StockCommand::Expire) {
                     reconcile::sweep_expired(engine, tx, &mut touched)?.1
                 } else {
@@ -138,7 +138,7 @@ impl Engine {
 /// Whether `command`, when it succeeds, appends an entry to the one partition whose
 /// stock it decided on (a reservation's, or the global log for a bundle's), and fails
 /// otherwise: then the commit's check of that partition's head checks the decision
-/// (`Tx::skip_read_if_checked`). A reservation an order owns is refused either way.
+/// (`Tx::skip_read`; whom it belongs to is in the reservation, in that partition).
 fn checked_by_its_entry(command: &StockCommand) -> bool {
     matches!(
         command,

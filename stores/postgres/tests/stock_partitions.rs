@@ -779,3 +779,86 @@ fn reservations_decided_without_a_read_are_checked_by_the_commit() {
             .unwrap());
     }
 }
+
+/// A new order placed and confirmed in one write skips the read too when its plan is
+/// wholly made of reservations: on PostgreSQL, a stale plan is refused at the commit
+/// and made again on a read (never overselling, one order saved), and a plan short on
+/// a stale ledger is made again on a read before the order is held.
+#[test]
+fn new_orders_confirmed_without_a_read_are_checked_by_the_commit() {
+    use ordersmith::engine::{CommandContext, EngineConfig, ShortagePolicy};
+    use ordersmith::ids::ChannelId;
+    use ordersmith::money::{Currency, Money};
+    use ordersmith::order::{NewLine, NewOrder, OrderCommand, OrderStatus};
+
+    let (store, _guard) = store_in_new_schema("unreadorder", 4);
+    let other = engine(store.clone());
+    other
+        .stock_batch(
+            setup()
+                .into_iter()
+                .map(|e| e.command)
+                .chain([receive("A", 10)])
+                .collect(),
+        )
+        .unwrap();
+    let stale = engine(store.clone()).with_config(EngineConfig {
+        max_attempts: 1,
+        on_shortage: ShortagePolicy::Hold,
+        ..Default::default()
+    });
+    let try_ = Currency::parse("TRY").unwrap();
+    let order_of = |units: u32| {
+        NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            fixtures::start(),
+            try_,
+            vec![NewLine::new(
+                v("A"),
+                units,
+                Money::new("10".parse().unwrap(), try_).unwrap(),
+            )],
+        )
+    };
+    let place_and_confirm = |units: u32| {
+        stale
+            .place_order_then(
+                order_of(units),
+                vec![OrderCommand::Confirm],
+                &CommandContext::system(),
+            )
+            .unwrap()
+            .0
+    };
+    let reserved = |engine: &Engine| {
+        engine
+            .with_stock(|s| s.balance(&v("A"), &ist()).reserved)
+            .unwrap()
+    };
+    // Two orders: the second one's read found nothing new.
+    assert_eq!(place_and_confirm(1).status, OrderStatus::Confirmed);
+    assert_eq!(place_and_confirm(1).status, OrderStatus::Confirmed);
+
+    // Another engine sells seven of the eight left: the stale plan for two is refused
+    // at the commit, and on the read one is reserved and the order held for the other.
+    other
+        .stock(StockCommand::Reserve {
+            request: ReserveRequest::new(ReservationId::parse("o-1").unwrap(), v("A"), ist(), 7),
+        })
+        .unwrap();
+    let held = place_and_confirm(2);
+    assert_eq!(held.status, OrderStatus::OnHold);
+    assert_eq!(held.lines[0].fulfilment.allocated, 1);
+    assert_eq!(reserved(&other), 10);
+
+    // Sold out as the stale engine saw it; another engine receives five: confirmed in
+    // full on the read the short plan asked for.
+    other.stock(receive("A", 5)).unwrap();
+    let confirmed = place_and_confirm(3);
+    assert_eq!(confirmed.status, OrderStatus::Confirmed);
+    assert_eq!(confirmed.lines[0].fulfilment.allocated, 3);
+    let fresh = engine(store.clone());
+    for reader in [&other, &stale, &fresh] {
+        assert_eq!((reserved(reader), on_hand(reader, "A")), (13, 15));
+    }
+}
