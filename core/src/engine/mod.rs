@@ -692,11 +692,11 @@ pub(crate) enum Attempt<T> {
     /// the variants whose stock the lost write moved when it lost a stock race (the
     /// retry then waits its turn for them, [`Store::begin_stock_turn`]), else none.
     Retry(Vec<VariantId>),
-    /// Stopped before it changed anything because its deferred read of the stock log
-    /// found news ([`Tx::ledger`]), or decided without a read and then failed or was
-    /// refused as stale ([`Tx::skip_read_if_checked`]): nothing was saved; run again,
-    /// reading first. Not a lost race, so it counts against no limit (the next attempt
-    /// reads first and cannot stop so).
+    /// Stopped because its deferred read of the stock log found news ([`Tx::ledger`]),
+    /// or because it decided without a read and then failed or was refused as stale
+    /// ([`Tx::skip_read`]): nothing was saved and the ledger is back at what was; run
+    /// again, reading first. Not a lost race, so it counts against no limit (the next
+    /// attempt reads first and cannot stop so).
     Restart,
     /// Took a key it had not looked up ([`Store::defers_key_lookups`]) and was refused,
     /// at the commit (the key is taken) or as decided (it may repeat a saved call, whose

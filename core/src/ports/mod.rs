@@ -1471,8 +1471,9 @@ pub trait Store: Send + Sync {
         false
     }
     /// Whether a write whose every stock decision is checked by the entries it appends
-    /// (a batch of reservations made, committed or released by hand) may skip reading
-    /// the stock log first when the engine's last read found nothing new. Every store
+    /// (a batch of reservations made, committed or released by hand; a new order
+    /// placed and confirmed with every line reserved in full) may skip reading the
+    /// stock log first when the engine's last read found nothing new. Every store
     /// refuses an append made on heads that moved since the writer saw them
     /// ([`StoreError::Conflict`], nothing saved), each entry's partition and the global
     /// log alike, so such a write cannot save a decision made on stale stock: the
