@@ -89,6 +89,13 @@ fn checking(inner: &Arc<MemoryStore>, checks: bool) -> Arc<CheckingStore> {
     })
 }
 
+/// One id sequence for every engine of this file: engines sharing a store must not
+/// make the same order id.
+fn ids() -> Arc<SequentialIds> {
+    static IDS: std::sync::OnceLock<Arc<SequentialIds>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| Arc::new(SequentialIds::new())).clone()
+}
+
 /// An engine on `store` (sharing `inner`'s data) that gives up after one lost race: a
 /// decision made without a read and refused must not count as one.
 fn engine_on(store: Arc<CheckingStore>, inner: &Arc<MemoryStore>) -> Engine {
@@ -96,7 +103,7 @@ fn engine_on(store: Arc<CheckingStore>, inner: &Arc<MemoryStore>) -> Engine {
         store,
         inner.clone(),
         Arc::new(FixedClock::new(at(20, 12))),
-        Arc::new(SequentialIds::new()),
+        ids(),
     )
     .with_config(EngineConfig {
         max_attempts: 1,
@@ -106,6 +113,15 @@ fn engine_on(store: Arc<CheckingStore>, inner: &Arc<MemoryStore>) -> Engine {
 
 fn rid(id: &str) -> ReservationId {
     ReservationId::parse(id).unwrap()
+}
+
+fn receive(sku: &str, units: u32) -> StockCommand {
+    StockCommand::Receive {
+        variant: variant(sku),
+        location: ist(),
+        quantity: units,
+        reference: None,
+    }
 }
 
 fn reserve(id: &str, units: u32) -> StockCommand {
@@ -208,13 +224,7 @@ fn an_engine_that_skipped_its_read_never_sells_what_another_sold() {
 fn an_engine_that_skipped_its_read_refuses_only_on_a_fresh_read() {
     // Two units, both B's: B's ledger says SHIRT-M is sold out.
     let (a, b, b_store) = two_engines(2);
-    a.stock(StockCommand::Receive {
-        variant: variant("SHIRT-M"),
-        location: ist(),
-        quantity: 5,
-        reference: None,
-    })
-    .unwrap();
+    a.stock(receive("SHIRT-M", 5)).unwrap();
     let (reads, commits) = (b_store.reads(), b_store.commits());
 
     // Unread, B would refuse; the refusal is decided again on a read, which has the
@@ -354,13 +364,7 @@ fn a_confirmation_short_on_a_stale_ledger_reads_before_it_holds_or_refuses() {
     for policy in [ShortagePolicy::Hold, ShortagePolicy::Fail] {
         let (a, b, b_store) = two_engines(2);
         let b = with_shortage(b, policy);
-        a.stock(StockCommand::Receive {
-            variant: variant("SHIRT-M"),
-            location: ist(),
-            quantity: 5,
-            reference: None,
-        })
-        .unwrap();
+        a.stock(receive("SHIRT-M", 5)).unwrap();
         let (reads, commits) = (b_store.reads(), b_store.commits());
 
         // Short as B last saw it: the plan is made again on a read, which has the
@@ -401,12 +405,7 @@ fn a_line_the_stale_ledger_does_not_track_is_planned_on_a_read() {
             variant: variant("CAP"),
             policy: ordersmith::stock::StockPolicy::Deny,
         },
-        StockCommand::Receive {
-            variant: variant("CAP"),
-            location: ist(),
-            quantity: 4,
-            reference: None,
-        },
+        receive("CAP", 4),
     ])
     .unwrap();
     let reads = b_store.reads();
@@ -428,4 +427,141 @@ fn a_line_the_stale_ledger_does_not_track_is_planned_on_a_read() {
         .with_stock(|s| s.level(&variant("CAP"), &ist()).unwrap().reserved)
         .unwrap();
     assert_eq!(caps, 1);
+}
+
+/// One step of two engines sharing a store that lets commits check stock.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Engine `k` reserves `units` of a variant by hand.
+    Reserve(usize, usize, u32),
+    /// Engine `k` releases the `n`th reservation made by hand so far (if any).
+    Release(usize, usize),
+    /// Engine `k` receives `units` of a variant.
+    Receive(usize, usize, u32),
+    /// Engine `k` places and confirms a one-line order of `units` of a variant.
+    Order(usize, usize, u32),
+}
+
+const SKUS: [&str; 2] = ["SHIRT-M", "MUG"];
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0usize..2, 0usize..2, 1u32..4).prop_map(|(k, v, q)| Step::Reserve(k, v, q)),
+        2 => (0usize..2, 0usize..40).prop_map(|(k, n)| Step::Release(k, n)),
+        2 => (0usize..2, 0usize..2, 1u32..4).prop_map(|(k, v, q)| Step::Receive(k, v, q)),
+        4 => (0usize..2, 0usize..2, 1u32..4).prop_map(|(k, v, q)| Step::Order(k, v, q)),
+    ]
+}
+
+/// (on hand, reserved) of `sku` at IST as a fresh engine reads the store.
+fn level(inner: &Arc<MemoryStore>, sku: &str) -> (i64, i64) {
+    let fresh = engine_on(checking(inner, false), inner);
+    fresh
+        .with_stock(|s| {
+            let level = s.level(&variant(sku), &ist()).unwrap();
+            (level.on_hand, level.reserved)
+        })
+        .unwrap()
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Two engines that skip their reads whenever they may, in any interleaving: no
+    /// variant is ever oversold, a reservation or an order is refused (engine 0) or
+    /// held (engine 1) only when the store really lacks the units, and in the end both
+    /// engines' ledgers agree with a fresh reader's.
+    #[test]
+    fn engines_that_skip_reads_never_oversell_nor_refuse_what_is_there(
+        steps in prop::collection::vec(step(), 1..40)
+    ) {
+        let inner = Arc::new(MemoryStore::new());
+        let engines = [
+            engine_on(checking(&inner, true), &inner),
+            with_shortage(engine_on(checking(&inner, true), &inner), ShortagePolicy::Hold),
+        ];
+        stock_at_ist(&engines[0], 3);
+        let mut made: Vec<String> = Vec::new();
+        for (n, step) in steps.into_iter().enumerate() {
+            match step {
+                Step::Reserve(k, v, units) => {
+                    let id = format!("H-{n}");
+                    let before = level(&inner, SKUS[v]);
+                    let command = StockCommand::Reserve {
+                        request: ReserveRequest::new(rid(&id), variant(SKUS[v]), ist(), units),
+                    };
+                    match engines[k].stock(command) {
+                        Ok(_) => made.push(id),
+                        Err(EngineError::Stock(StockError::Insufficient { .. })) => {
+                            prop_assert!(before.0 - before.1 < i64::from(units), "{before:?}");
+                        }
+                        Err(e) => prop_assert!(false, "reserve: {e:?}"),
+                    }
+                }
+                Step::Release(k, i) => {
+                    if let Some(id) = made.get(i) {
+                        let released = engines[k].stock(StockCommand::Release { reservation: rid(id) });
+                        if let Err(e) = released {
+                            // Only one already released may be refused.
+                            prop_assert!(
+                                matches!(e, EngineError::Stock(StockError::ReservationReleased { .. })),
+                                "release: {e:?}"
+                            );
+                        }
+                    }
+                }
+                Step::Receive(k, v, units) => {
+                    engines[k].stock(receive(SKUS[v], units)).unwrap();
+                }
+                Step::Order(k, v, units) => {
+                    let before = level(&inner, SKUS[v]);
+                    let free = before.0 - before.1;
+                    let new = NewOrder::new(
+                        ordersmith::ids::ChannelId::parse("web").unwrap(),
+                        at(20, 10),
+                        try_(),
+                        vec![NewLine::new(variant(SKUS[v]), units, money("10"))],
+                    );
+                    match place_and_confirm(&engines[k], new) {
+                        Ok(order) if order.status == OrderStatus::Confirmed => {
+                            prop_assert_eq!(order.lines[0].fulfilment.allocated, units);
+                        }
+                        Ok(order) => {
+                            prop_assert_eq!(order.status, OrderStatus::OnHold);
+                            prop_assert!(free < i64::from(units), "held with {free} free");
+                            prop_assert_eq!(
+                                i64::from(order.lines[0].fulfilment.allocated),
+                                free.max(0)
+                            );
+                        }
+                        Err(EngineError::Stock(StockError::Insufficient { .. })) => {
+                            prop_assert_eq!(k, 0);
+                            prop_assert!(free < i64::from(units), "refused with {free} free");
+                        }
+                        Err(e) => prop_assert!(false, "order: {e:?}"),
+                    }
+                }
+            }
+            // (Read by a fresh engine: the two keep their ledgers as their own writes
+            // left them, so each goes stale while the other writes.)
+            for sku in SKUS {
+                let (on_hand, reserved) = level(&inner, sku);
+                prop_assert!(reserved <= on_hand, "{sku} oversold: {reserved} of {on_hand}");
+            }
+        }
+        for sku in SKUS {
+            let fresh = level(&inner, sku);
+            for engine in &engines {
+                let seen = engine
+                    .with_stock(|s| {
+                        let level = s.level(&variant(sku), &ist()).unwrap();
+                        (level.on_hand, level.reserved)
+                    })
+                    .unwrap();
+                prop_assert_eq!(seen, fresh);
+            }
+        }
+    }
 }

@@ -709,15 +709,13 @@ fn a_write_moves_all_its_partitions_or_none_of_them() {
     }
 }
 
-/// Reservations made by hand skip the stock read once the engine's last read found
-/// nothing new (`Store::checks_stock_at_commit`): the commit checks every decision.
-/// An engine that gives up after one lost race, with a stale ledger, never sells what
-/// another engine sold, never refuses what another received, and its reservation
-/// decided before another engine's global entry (a location added) is decided again:
-/// the refused commits count as no lost race.
-#[test]
-fn reservations_decided_without_a_read_are_checked_by_the_commit() {
-    let (store, _guard) = store_in_new_schema("unread", 4);
+/// Two engines on `store` with A stocked (10 at IST): one that stocked it, and one with
+/// `config` that gives up after one lost race (so a refused commit it made unread must
+/// not count as one).
+fn other_and_stale(
+    store: &Arc<PgStore>,
+    config: ordersmith::engine::EngineConfig,
+) -> (Engine, Engine) {
     let other = engine(store.clone());
     other
         .stock_batch(
@@ -730,8 +728,21 @@ fn reservations_decided_without_a_read_are_checked_by_the_commit() {
         .unwrap();
     let stale = engine(store.clone()).with_config(ordersmith::engine::EngineConfig {
         max_attempts: 1,
-        ..Default::default()
+        ..config
     });
+    (other, stale)
+}
+
+/// Reservations made by hand skip the stock read once the engine's last read found
+/// nothing new (`Store::checks_stock_at_commit`): the commit checks every decision.
+/// An engine that gives up after one lost race, with a stale ledger, never sells what
+/// another engine sold, never refuses what another received, and its reservation
+/// decided before another engine's global entry (a location added) is decided again:
+/// the refused commits count as no lost race.
+#[test]
+fn reservations_decided_without_a_read_are_checked_by_the_commit() {
+    let (store, _guard) = store_in_new_schema("unread", 4);
+    let (other, stale) = other_and_stale(&store, ordersmith::engine::EngineConfig::default());
     let reserve = |id: &str, units: u32| StockCommand::Reserve {
         request: ReserveRequest::new(ReservationId::parse(id).unwrap(), v("A"), ist(), units),
     };
@@ -792,21 +803,13 @@ fn new_orders_confirmed_without_a_read_are_checked_by_the_commit() {
     use ordersmith::order::{NewLine, NewOrder, OrderCommand, OrderStatus};
 
     let (store, _guard) = store_in_new_schema("unreadorder", 4);
-    let other = engine(store.clone());
-    other
-        .stock_batch(
-            setup()
-                .into_iter()
-                .map(|e| e.command)
-                .chain([receive("A", 10)])
-                .collect(),
-        )
-        .unwrap();
-    let stale = engine(store.clone()).with_config(EngineConfig {
-        max_attempts: 1,
-        on_shortage: ShortagePolicy::Hold,
-        ..Default::default()
-    });
+    let (other, stale) = other_and_stale(
+        &store,
+        EngineConfig {
+            on_shortage: ShortagePolicy::Hold,
+            ..Default::default()
+        },
+    );
     let try_ = Currency::parse("TRY").unwrap();
     let order_of = |units: u32| {
         NewOrder::new(
