@@ -110,9 +110,7 @@ fn stored_orders(store: &KeyedStore) -> usize {
 }
 
 fn reserved(engine: &Engine, sku: &str) -> i64 {
-    engine
-        .with_stock(|s| s.level(&variant(sku), &ist()).unwrap().reserved)
-        .unwrap()
+    level_at_ist(engine, sku).1
 }
 
 #[test]

@@ -106,9 +106,7 @@ fn watched(inner: &Arc<MemoryStore>) -> Arc<WatchedStore> {
 }
 
 fn reserved(engine: &Engine, sku: &str) -> i64 {
-    engine
-        .with_stock(|s| s.level(&variant(sku), &ist()).unwrap().reserved)
-        .unwrap()
+    level_at_ist(engine, sku).1
 }
 
 #[test]

@@ -132,12 +132,7 @@ fn reserve(id: &str, units: u32) -> StockCommand {
 
 /// SHIRT-M at IST as `engine` sees it now (read first): (on hand, reserved).
 fn shirts(engine: &Engine) -> (i64, i64) {
-    engine
-        .with_stock(|s| {
-            let level = s.level(&variant("SHIRT-M"), &ist()).unwrap();
-            (level.on_hand, level.reserved)
-        })
-        .unwrap()
+    level_at_ist(engine, "SHIRT-M")
 }
 
 /// Two engines on one store; `b`'s next write may skip its read: it has made two
@@ -455,13 +450,7 @@ fn step() -> impl Strategy<Value = Step> {
 
 /// (on hand, reserved) of `sku` at IST as a fresh engine reads the store.
 fn level(inner: &Arc<MemoryStore>, sku: &str) -> (i64, i64) {
-    let fresh = engine_on(checking(inner, false), inner);
-    fresh
-        .with_stock(|s| {
-            let level = s.level(&variant(sku), &ist()).unwrap();
-            (level.on_hand, level.reserved)
-        })
-        .unwrap()
+    level_at_ist(&engine_on(checking(inner, false), inner), sku)
 }
 
 use proptest::prelude::*;
@@ -554,13 +543,7 @@ proptest! {
         for sku in SKUS {
             let fresh = level(&inner, sku);
             for engine in &engines {
-                let seen = engine
-                    .with_stock(|s| {
-                        let level = s.level(&variant(sku), &ist()).unwrap();
-                        (level.on_hand, level.reserved)
-                    })
-                    .unwrap();
-                prop_assert_eq!(seen, fresh);
+                prop_assert_eq!(level_at_ist(engine, sku), fresh);
             }
         }
     }

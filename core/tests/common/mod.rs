@@ -67,6 +67,16 @@ pub fn stock_at_ist(engine: &Engine, units: u32) {
     engine.stock_batch(commands).unwrap();
 }
 
+/// `sku` at IST as `engine` sees it after reading the store: (on hand, reserved).
+pub fn level_at_ist(engine: &Engine, sku: &str) -> (i64, i64) {
+    engine
+        .with_stock(|s| {
+            let level = s.level(&variant(sku), &ist()).unwrap();
+            (level.on_hand, level.reserved)
+        })
+        .unwrap()
+}
+
 pub fn oid(s: &str) -> OrderId {
     OrderId::parse(s).unwrap()
 }
