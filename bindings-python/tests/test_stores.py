@@ -67,6 +67,36 @@ def test_postgres_engines_share_one_database() -> None:
         ordersmith.Engine.connect("host=127.0.0.1 port=1 user=nobody connect_timeout=1")
 
 
+@pytest.mark.skipif(
+    not os.environ.get("ORDERSMITH_PG_URL"),
+    reason="needs ORDERSMITH_PG_URL (scripts/test starts a server and sets it)",
+)
+def test_postgres_reservations_and_confirmations_decided_unread_never_oversell() -> None:
+    """On PostgreSQL a reservation by hand and a new order placed and confirmed skip the
+    stock read while the engine's reads are quiet; the commit checks them. An engine
+    that last saw ten mugs, after another sold seven, refuses what is not there and
+    takes what is, and a confirmation short as it last saw stock is decided on a read."""
+    url = os.environ["ORDERSMITH_PG_URL"]
+    schema = f"py_{uuid.uuid4().hex[:12]}"
+    a = ordersmith.Engine.connect(url, schema=schema, pool_size=2)
+    stale = ordersmith.Engine.connect(url, schema=schema, pool_size=2)
+    stock(a)  # 10 mugs
+    stale.reserve("s-1", "MUG", "IST", 1)
+    stale.reserve("s-2", "MUG", "IST", 1)  # its read found nothing new
+    a.reserve("a-1", "MUG", "IST", 7)
+    with pytest.raises(ordersmith.StockError) as info:
+        stale.reserve("s-3", "MUG", "IST", 2)
+    assert info.value.code == "STOCK_INSUFFICIENT"
+    assert info.value.details["available"] == 1
+    stale.reserve("s-3", "MUG", "IST", 1)
+    assert a.level("MUG", "IST")["reserved"] == 10
+    # Sold out as the stale engine saw it; five more arrive through the other engine.
+    a.release("a-1")
+    order, created = stale.place_order_then(order_input(quantity=6), [{"command": "confirm"}])
+    assert created and order.status == "confirmed"
+    assert a.level("MUG", "IST")["reserved"] == 9
+
+
 def test_bulk_import_and_confirm_on_a_sqlite_file(tmp_path: Path) -> None:
     """import_orders and confirm_orders save batches (one commit each) and still decide
     every order on its own: refusals at their index, repeats as across calls."""
