@@ -154,13 +154,15 @@ pub fn split(
 /// The units `[first, first + count)` of `total` split evenly over `units` by largest
 /// remainder (earlier units get the extra minor units): exactly what
 /// [`crate::money::allocate`] with equal weights gives those units, without building
-/// one part per unit. `total` must not be negative; `units` 0 gives zero.
+/// one part per unit (an order may hold millions of units). A negative total is split
+/// as its absolute value and negated, as `allocate` does; `units` 0 gives zero.
 pub fn units_share(total: &Money, units: u32, first: u32, count: u32) -> Result<Money, MoneyError> {
     let currency = total.currency();
     if units == 0 || count == 0 {
         return Ok(Money::zero(currency));
     }
-    let minor = total.to_minor()?;
+    let signed = total.to_minor()?;
+    let minor = signed.checked_abs().ok_or(MoneyError::Overflow)?;
     let n = i128::from(units);
     let (base, extra) = (minor / n, minor % n);
     let first = i128::from(first);
@@ -170,6 +172,7 @@ pub fn units_share(total: &Money, units: u32, first: u32, count: u32) -> Result<
         .checked_mul(end - first)
         .and_then(|s| s.checked_add(with_extra))
         .ok_or(MoneyError::Overflow)?;
+    let share = if signed < 0 { -share } else { share };
     let share = i64::try_from(share).map_err(|_| MoneyError::Overflow)?;
     Ok(Money::from_minor(share, currency))
 }
@@ -273,7 +276,16 @@ mod tests {
         }
 
         #[test]
-        fn unit_shares_add_up_to_the_total(total in 0i64..10_000_000, units in 1u32..200, cut in 0u32..200) {
+        fn unit_shares_are_what_allocate_gives_those_units(total in -10_000_000i64..10_000_000, units in 1u32..60, first in 0u32..60, count in 0u32..60) {
+            let first = first.min(units);
+            let count = count.min(units - first);
+            let parts = allocate(&m(total), &vec![Decimal::ONE; units as usize]).unwrap();
+            let want = parts.iter().skip(first as usize).take(count as usize).fold(m(0), |a, p| a.checked_add(p).unwrap());
+            prop_assert_eq!(units_share(&m(total), units, first, count).unwrap(), want);
+        }
+
+        #[test]
+        fn unit_shares_add_up_to_the_total(total in -10_000_000i64..10_000_000, units in 1u32..200, cut in 0u32..200) {
             let cut = cut.min(units);
             let a = units_share(&m(total), units, 0, cut).unwrap();
             let b = units_share(&m(total), units, cut, units - cut).unwrap();

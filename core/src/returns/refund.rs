@@ -45,7 +45,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::LineId;
-use crate::money::{allocate, Money, MoneyError, Rounding};
+use crate::invoice::tax::units_share;
+use crate::money::{Money, Rounding};
 use crate::order::{LineQuantity, Order};
 
 use super::ReturnsError;
@@ -89,26 +90,6 @@ pub struct RefundBreakdown {
     pub lines: Vec<LineRefund>,
     /// The sum of the lines' totals.
     pub total: Money,
-}
-
-/// Sum of `parts[from..from + count]`.
-fn window(parts: &[Money], from: usize, count: usize, zero: Money) -> Result<Money, MoneyError> {
-    Money::sum(
-        zero.currency(),
-        parts
-            .iter()
-            .skip(from)
-            .take(count)
-            .chain(std::iter::once(&zero)),
-    )
-}
-
-/// Splits `total` into `n` per-unit shares (largest remainder, first units first).
-fn per_unit(total: &Money, n: u32) -> Result<Vec<Money>, MoneyError> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    allocate(total, &vec![Decimal::ONE; n as usize])
 }
 
 /// The refund for returning `returning` units of `order` now, after what the order
@@ -163,8 +144,9 @@ pub(crate) struct UnitWindow {
 }
 
 /// The refund of the given unit windows: each amount of a line (paid, tax, shipping
-/// share, restocking fee) is split per unit with [`allocate`] and the window's shares
-/// summed, so windows that together cover every unit add up to the whole.
+/// share, restocking fee) is split per unit as [`crate::money::allocate`] splits it
+/// and the window's shares summed ([`units_share`], without a part per unit), so
+/// windows that together cover every unit add up to the whole.
 ///
 /// Shipping is each active unit's share of the order's shipping as charged (its tax
 /// included when prices exclude tax), across lines in line order.
@@ -191,7 +173,6 @@ pub(crate) fn refund_units(
         tax
     };
     let shipping_total = totals.shipping_total.checked_add(&shipping_tax)?;
-    let mut shipping_shares: Option<Vec<Money>> = None;
     let mut lines = Vec::with_capacity(windows.len());
     for w in windows {
         let p = &w.policy;
@@ -217,31 +198,31 @@ pub(crate) fn refund_units(
             });
         }
         let amounts = line.amounts(order.taxes_included)?;
-        let (from, count) = (w.first_unit as usize, w.quantity as usize);
-        let paid = window(&per_unit(&amounts.total, n)?, from, count, zero)?;
-        let tax = window(&per_unit(&amounts.tax, n)?, from, count, zero)?;
+        let (from, count) = (w.first_unit, w.quantity);
+        let paid = units_share(&amounts.total, n, from, count)?;
+        let tax = units_share(&amounts.tax, n, from, count)?;
         let shipping = if p.refund_shipping {
-            if shipping_shares.is_none() {
-                shipping_shares = Some(per_unit(&shipping_total, active_units)?);
-            }
-            let offset: usize = order
+            // The line's units follow the active units of the lines before it (each
+            // line's active quantity is at most the order's, whose sum is
+            // `active_units`, itself a u32: the offset fits).
+            let offset = order
                 .lines
                 .iter()
                 .take(index)
-                .map(|l| l.active_quantity() as usize)
-                .sum();
-            window(
-                shipping_shares.as_deref().unwrap_or(&[]),
-                offset + from,
+                .map(|l| l.active_quantity())
+                .fold(0u32, u32::saturating_add);
+            units_share(
+                &shipping_total,
+                active_units,
+                offset.saturating_add(from),
                 count,
-                zero,
             )?
         } else {
             zero
         };
         let goods_total = amounts.total.checked_sub(&amounts.tax)?;
         let fee_total = goods_total.times_rate(p.restocking_fee_rate, Rounding::HalfEven)?;
-        let restocking_fee = window(&per_unit(&fee_total, n)?, from, count, zero)?;
+        let restocking_fee = units_share(&fee_total, n, from, count)?;
         let total = paid.checked_add(&shipping)?.checked_sub(&restocking_fee)?;
         lines.push(LineRefund {
             line_id: line.id.clone(),
