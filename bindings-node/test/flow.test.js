@@ -92,6 +92,34 @@ test('payments through a provider, refund quotes and returns', async () => {
   assert.equal(engine.inOrderCurrency(order.id, '5').amount, '5.00')
 })
 
+test('money is given back once and taken in once, whichever path asks', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const order = await engine.placeOrder(orderInput())
+  await engine.confirmOrder(order.id)
+  const total = '453.60'
+  const payment = 'P1'
+  await engine.pay(order.id, { step: 'authorise', provider: 'iyzico', amount: total })
+  await engine.pay(order.id, { step: 'confirm_authorisation', payment, provider_ref: 'auth-1', amount: total })
+  await engine.pay(order.id, { step: 'capture', payment, amount: total })
+  await engine.pay(order.id, { step: 'confirm_capture', payment, provider_ref: 'cap-1', amount: total })
+  await engine.recordRefundAmount(order.id, total)
+  const before = engine.order(order.id)
+  await assert.rejects(engine.pay(order.id, { step: 'refund', payment, amount: total }), {
+    code: 'ORDER_REFUND_EXCEEDS_PAID',
+  })
+  assert.deepEqual(engine.order(order.id), before)
+  const other = await engine.placeOrder(orderInput())
+  await engine.confirmOrder(other.id)
+  for (const p of ['P1', 'P2']) {
+    await engine.pay(other.id, { step: 'authorise', provider: 'iyzico', amount: total })
+    await engine.pay(other.id, { step: 'confirm_authorisation', payment: p, provider_ref: `auth-${p}`, amount: total })
+  }
+  await engine.pay(other.id, { step: 'capture', payment: 'P1', amount: total })
+  await assert.rejects(engine.pay(other.id, { step: 'capture', payment: 'P2', amount: total }), {
+    code: 'ORDER_OVERPAYMENT',
+  })
+})
+
 test('warehouse flow: pick, pack, label, hand over, tracking; timeline in Turkish', async () => {
   const engine = await stocked()
   const order = await engine.placeOrder(orderInput())

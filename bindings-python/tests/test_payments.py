@@ -79,3 +79,30 @@ def test_refund_quotes_add_up_over_several_returns(engine: ordersmith.Engine) ->
     with pytest.raises(ordersmith.ReturnsInputError) as info:
         engine.refund_quote(order.id, {"L1": 1})
     assert info.value.code == "RETURNS_NOT_RETURNABLE"
+
+
+def test_money_is_given_back_once_and_taken_in_once_across_paths(engine: ordersmith.Engine) -> None:
+    """A refund recorded outside the provider and then asked of the provider too is
+    refused; so is a second capture of an order already paid by another payment."""
+    order = engine.place_order(order_input("MUG", 2))
+    total = order.totals.total
+    engine.authorise_payment(order.id, "iyzico", total)
+    engine.confirm_authorisation(order.id, "P1", "auth-1", total)
+    engine.capture_payment(order.id, "P1", total)
+    engine.confirm_capture(order.id, "P1", "cap-1", total)
+    engine.record_refund(order.id, total)
+    before = engine.order(order.id)
+    with pytest.raises(ordersmith.Error) as info:
+        engine.refund_payment(order.id, "P1", total)
+    assert info.value.code == "ORDER_REFUND_EXCEEDS_PAID"
+    assert engine.order(order.id) == before
+
+    other = engine.place_order(order_input("MUG", 1))
+    due = other.totals.total
+    for payment in ("P1", "P2"):
+        engine.authorise_payment(other.id, "iyzico", due)
+        engine.confirm_authorisation(other.id, payment, f"auth-{payment}", due)
+    engine.capture_payment(other.id, "P1", due)
+    with pytest.raises(ordersmith.Error) as info:
+        engine.capture_payment(other.id, "P2", due)
+    assert info.value.code == "ORDER_OVERPAYMENT"

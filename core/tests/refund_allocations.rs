@@ -4,7 +4,7 @@
 //! lines, so one part per unit could ask for tens of gigabytes). A counting global
 //! allocator (`stats_alloc`) holds the bound; the only test in this binary, so no
 //! other test allocates while it counts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::alloc::System;
 

@@ -705,7 +705,8 @@ pub(crate) fn decide_into(
         OrderCommand::Pay(step) => super::pay::decide_step(order, step)?,
         OrderCommand::RecordPayment { amount } => {
             check_money("payment", amount, order.currency, true)?;
-            let balance_due = order.balance_due()?;
+            // Captures a provider has yet to confirm are as good as paid.
+            let balance_due = order.payable()?;
             if amount.amount() > balance_due.amount() {
                 return Err(OrderError::Overpayment {
                     amount: *amount,
@@ -718,13 +719,16 @@ pub(crate) fn decide_into(
             // The amount is derived here, from the order as it stands when the command
             // runs, so the command itself (and an idempotency key bound to it) never
             // depends on a read made before it.
-            let amount = order.balance_due()?;
+            // The rest of what is due, captures a provider has yet to confirm
+            // counted as paid.
+            let amount = order.payable()?;
             check_money("payment", &amount, order.currency, true)?;
             vec![OrderEvent::PaymentRecorded { amount }]
         }
         OrderCommand::RecordRefund { amount } => {
             check_money("refund", amount, order.currency, true)?;
-            let refundable = order.amount_paid.checked_sub(&order.amount_refunded)?;
+            // Provider refunds already asked for count as given back.
+            let refundable = order.refundable()?;
             if amount.amount() > refundable.amount() {
                 return Err(OrderError::RefundExceedsPaid {
                     amount: *amount,

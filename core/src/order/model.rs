@@ -658,6 +658,29 @@ impl Order {
         self.totals()?.total.checked_sub(&net_paid)
     }
 
+    /// What may still be paid in: the balance due, less the provider captures asked
+    /// for and not yet confirmed (each will be paid once its provider confirms it). A
+    /// recorded payment, a marked payment and a new capture are held to it, so the
+    /// paths together never take more than the order's total.
+    pub(crate) fn payable(&self) -> Result<Money, MoneyError> {
+        let mut due = self.balance_due()?;
+        for p in &self.payments {
+            due = due.checked_sub(&p.capture_pending)?;
+        }
+        Ok(due)
+    }
+
+    /// What may still be refunded: paid − refunded, less the provider refunds asked for
+    /// and not yet confirmed. A recorded refund and a new provider refund are held to
+    /// it, so the two paths together never give back more than was paid.
+    pub(crate) fn refundable(&self) -> Result<Money, MoneyError> {
+        let mut left = self.amount_paid.checked_sub(&self.amount_refunded)?;
+        for p in &self.payments {
+            left = left.checked_sub(&p.refund_pending)?;
+        }
+        Ok(left)
+    }
+
     /// The payment dimension.
     pub fn payment_status(&self) -> PaymentStatus {
         if !self.amount_refunded.is_zero() {

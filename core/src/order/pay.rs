@@ -199,6 +199,16 @@ pub(crate) fn decide_step(
                 }
                 .into());
             }
+            // Nor more than the order still owes: two authorisations for the whole
+            // order, or one beside a payment recorded outside, must not both be
+            // captured in full.
+            let due = order.payable()?;
+            if amount.amount() > due.amount() {
+                return Err(OrderError::Overpayment {
+                    amount: *amount,
+                    balance_due: due,
+                });
+            }
             Ok(vec![OrderEvent::PaymentCaptureRequested {
                 payment: p.id.clone(),
                 amount: *amount,
@@ -248,6 +258,15 @@ pub(crate) fn decide_step(
                     available,
                 }
                 .into());
+            }
+            // Nor more than the order has left to give back: a refund recorded outside
+            // the provider already returned part of what this payment captured.
+            let refundable = order.refundable()?;
+            if amount.amount() > refundable.amount() {
+                return Err(OrderError::RefundExceedsPaid {
+                    amount: *amount,
+                    refundable,
+                });
             }
             Ok(vec![OrderEvent::PaymentRefundRequested {
                 payment: p.id.clone(),

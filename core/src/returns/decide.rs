@@ -286,14 +286,7 @@ pub fn rma_value(
 /// What can still be refunded on the order: paid, minus refunded, minus provider
 /// refunds asked and not yet confirmed.
 pub fn refundable(order: &Order) -> Result<Money, ReturnsError> {
-    let mut pending = Money::zero(order.currency);
-    for p in &order.payments {
-        pending = pending.checked_add(&p.refund_pending)?;
-    }
-    Ok(order
-        .amount_paid
-        .checked_sub(&order.amount_refunded)?
-        .checked_sub(&pending)?)
+    Ok(order.refundable()?)
 }
 
 /// Events refunding `amount` through the order's payment refund path: provider payments
