@@ -1066,3 +1066,73 @@ fn a_retried_return_step_with_its_key_happens_once() {
         .unwrap_err();
     assert_eq!(other.code(), "ENGINE_IDEMPOTENCY_MISMATCH");
 }
+
+/// A unit comes back once, whichever return or record claims it: a rejection
+/// overridden after another return asked for the same unit is refused, a return
+/// recorded outside the returns cannot take a unit an open return awaits, and no
+/// receipt counts a unit that is not out with the customer. Each refusal is typed and
+/// changes nothing; the returns left open can still finish.
+#[test]
+fn a_unit_comes_back_once_whichever_return_or_record_claims_it() {
+    let (engine, _clock) = engine_with(policy());
+    let o = delivered_paid_order(&engine, None);
+    let id = o.id.clone();
+    let request = |line: &str, quantity: u32| {
+        let o = engine
+            .request_return(
+                &id,
+                vec![ask(line, quantity, ReturnReason::ChangedMind)],
+                None,
+                vec![],
+                &ctx(),
+            )
+            .unwrap();
+        last_rma(&o)
+    };
+
+    // The book's one unit: R1 rejected by hand, R2 asks for it again and is approved.
+    let r1 = request("L3", 1);
+    engine
+        .reject_return(&id, &r1, "no receipt".into(), &ctx())
+        .unwrap();
+    let r2 = request("L3", 1);
+    assert_eq!(
+        engine.order(&id).unwrap().rma(&r2).unwrap().status,
+        RmaStatus::Approved
+    );
+    let before = engine.order(&id).unwrap();
+    let err = engine
+        .override_return(&id, &r1, "found the receipt".into(), &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "RETURNS_NOT_RETURNABLE", "{err}");
+    assert_eq!(engine.order(&id).unwrap(), before, "nothing changed");
+
+    // A mug awaited by R3: only the other mug can be recorded as returned outside it.
+    let r3 = request("L2", 1);
+    let before = engine.order(&id).unwrap();
+    let err = engine
+        .record_return(&id, vec![lq("L2", 2)], &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "ORDER_QUANTITY_EXCEEDED", "{err}");
+    assert_eq!(engine.order(&id).unwrap(), before, "nothing changed");
+    engine
+        .record_return(&id, vec![lq("L2", 1)], &ctx())
+        .unwrap();
+    // R3's mug arrives; then nothing of the line is out, nothing more can come back.
+    let o = engine
+        .receive_return(&id, &r3, ist(), vec![lq("L2", 1)], &ctx())
+        .unwrap();
+    let mug = o.line(&line_id("L2")).unwrap();
+    assert_eq!((mug.fulfilment.shipped, mug.fulfilment.returned), (2, 2));
+    let err = engine
+        .record_return(&id, vec![lq("L2", 1)], &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "ORDER_QUANTITY_EXCEEDED", "{err}");
+
+    // R2 still finishes with the book.
+    let o = engine
+        .receive_return(&id, &r2, ist(), vec![lq("L3", 1)], &ctx())
+        .unwrap();
+    let book = o.line(&line_id("L3")).unwrap();
+    assert_eq!((book.fulfilment.shipped, book.fulfilment.returned), (1, 1));
+}

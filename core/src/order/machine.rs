@@ -500,7 +500,7 @@ fn check_line_quantities(
     command: OrderCommandKind,
     lines: &[LineQuantity],
     operation: &'static str,
-    available: fn(&OrderLine) -> u32,
+    available: impl Fn(&OrderLine) -> u32,
 ) -> Result<(), OrderError> {
     if lines.is_empty() {
         return Err(OrderError::EmptyCommand { command });
@@ -752,8 +752,12 @@ pub(crate) fn decide_into(
             }]
         }
         OrderCommand::RecordReturn { lines } => {
+            // Units an open return awaits come back under it, not outside it.
             check_line_quantities(order, kind, lines, "return", |l| {
-                l.fulfilment.shipped.saturating_sub(l.fulfilment.returned)
+                l.fulfilment
+                    .shipped
+                    .saturating_sub(l.fulfilment.returned)
+                    .saturating_sub(crate::returns::awaited(order, &l.id))
             })?;
             vec![OrderEvent::ReturnRecorded {
                 lines: lines.clone(),

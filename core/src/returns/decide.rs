@@ -234,6 +234,29 @@ pub fn returnable(order: &Order, line: &LineId) -> u32 {
         .saturating_sub(claimed)
 }
 
+/// Units of `line` that returns still open asked for and have not received: the
+/// customer's to send back under those returns, so nothing else may count them as
+/// returned (a return recorded outside them, another return's override).
+pub(crate) fn awaited(order: &Order, line: &LineId) -> u32 {
+    order
+        .rmas
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                RmaStatus::Requested
+                    | RmaStatus::Approved
+                    | RmaStatus::LabelRequested
+                    | RmaStatus::LabelReady
+                    | RmaStatus::InTransit
+                    | RmaStatus::PartiallyReceived
+            )
+        })
+        .filter_map(|r| r.line(line))
+        .map(|rl| rl.quantity.saturating_sub(rl.received))
+        .fold(0, u32::saturating_add)
+}
+
 /// Units of `line` already settled: returned outside RMAs, plus units of resolved RMAs.
 /// The next settled unit is this one (0-based), so shares never repeat.
 fn settled(order: &Order, line: &LineId) -> u32 {
@@ -386,6 +409,20 @@ pub fn decide(
             text("reason", reason)?;
             if r.status != RmaStatus::Rejected {
                 return Err(state(r, "overriding a rejection"));
+            }
+            // A rejected return claims nothing, so another return (or a return
+            // recorded outside) may have asked for its units since: approved again
+            // only while they are still there to come back.
+            for rl in &r.lines {
+                let returnable = returnable(order, &rl.line_id);
+                let asked = rl.quantity.saturating_sub(rl.received);
+                if asked > returnable {
+                    return Err(ReturnsError::NotReturnable {
+                        line_id: rl.line_id.clone(),
+                        requested: asked,
+                        returnable,
+                    });
+                }
             }
             Ok(vec![ret(ReturnEvent::Approved {
                 rma: r.id.clone(),
@@ -660,9 +697,15 @@ fn receive(
                 line_id: lq.line_id.clone(),
             })?;
         let before = asked.entry(&lq.line_id).or_insert(0);
+        // What this return still awaits, and never more than is out with the
+        // customer (shipped, not yet returned): a unit cannot come back twice.
+        let out = order.line(&lq.line_id).map_or(0, |l| {
+            l.fulfilment.shipped.saturating_sub(l.fulfilment.returned)
+        });
         let open = rl
             .quantity
             .saturating_sub(rl.received)
+            .min(out)
             .saturating_sub(*before);
         if lq.quantity == 0 || lq.quantity > open {
             return Err(ReturnsError::QuantityExceeded {

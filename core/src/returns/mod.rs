@@ -77,6 +77,7 @@ mod refund;
 mod rma;
 
 pub use credit::{CreditAccount, CreditEntry, CreditEntryKind, MAX_ENTRIES as MAX_CREDIT_ENTRIES};
+pub(crate) use decide::awaited;
 pub use decide::{
     decide, refundable, returnable, rma, rma_value, Replacement, ResolutionRequest, ReturnCommand,
     ReturnContext, ReturnLineRequest, MAX_LINES, MAX_RMAS, MAX_TEXT,
