@@ -54,7 +54,10 @@ pub enum ChannelError {
         /// What was expected.
         expected: &'static str,
     },
-    /// An amount is not a decimal.
+    /// An amount is not a decimal, or amounts that each are one multiply or add up
+    /// (a unit price times its quantity, a line's discounts, the order's totals) beyond
+    /// the largest decimal: the path then names the line or the value being added, or
+    /// `$` when only the order's sums are out of range.
     #[error("{channel}: {path} is not an amount: {text:?}")]
     InvalidAmount {
         /// The channel.

@@ -9,6 +9,8 @@ use ordersmith::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ChannelError;
+
 /// The label of the discount that absorbs the rounding of a unit price derived from
 /// a line total (see [`crate::adapters`]).
 pub const ROUNDING_LABEL: &str = "unit price rounding";
@@ -314,10 +316,12 @@ impl ChannelLine {
         }
     }
 
-    /// Unit price × quantity − discounts.
-    pub fn net(&self) -> Decimal {
-        self.unit_price * Decimal::from(self.quantity)
-            - self.discounts.iter().map(|d| d.amount).sum::<Decimal>()
+    /// Unit price × quantity − discounts; `None` when a step does not fit a
+    /// [`Decimal`] (never for a line of an order [`crate::parse_order`] returned: it
+    /// refuses such a payload with `CHANNEL_INVALID_AMOUNT`).
+    pub fn net(&self) -> Option<Decimal> {
+        let gross = self.unit_price.checked_mul(Decimal::from(self.quantity))?;
+        gross.checked_sub(checked_sum(self.discounts.iter().map(|d| d.amount))?)
     }
 }
 
@@ -456,28 +460,68 @@ pub struct ChannelOrder {
 
 impl ChannelOrder {
     /// Canonical figures: (line nets, tax, shipping, total) as the core will compute
-    /// them, given the line tax amounts the channel reported.
-    pub fn computed_total(&self) -> Decimal {
-        let lines: Decimal = self.lines.iter().map(ChannelLine::net).sum();
-        let shipping: Decimal = self.shipping.iter().map(|s| s.price).sum();
-        let tax = self.reported_line_tax().unwrap_or_default();
+    /// them, given the line tax amounts the channel reported; `None` when they add up
+    /// beyond what a [`Decimal`] holds (never for an order [`crate::parse_order`]
+    /// returned: it refuses such a payload with `CHANNEL_INVALID_AMOUNT`).
+    pub fn computed_total(&self) -> Option<Decimal> {
+        let lines = self
+            .lines
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, l| sum.checked_add(l.net()?))?;
+        let shipping = checked_sum(self.shipping.iter().map(|s| s.price))?;
+        let goods = lines.checked_add(shipping)?;
         if self.taxes_included {
-            lines + shipping
+            Some(goods)
         } else {
-            lines + shipping + tax
+            goods.checked_add(self.itemised_tax().ok()?.unwrap_or_default())
         }
     }
 
     /// The tax of lines and shipping as the channel itemises it (`None` when some line
-    /// or shipping charge has no tax amount).
+    /// or shipping charge has no tax amount, or when the amounts add up beyond what a
+    /// [`Decimal`] holds, which [`crate::parse_order`] refuses).
     pub fn reported_line_tax(&self) -> Option<Decimal> {
+        self.itemised_tax().ok().flatten()
+    }
+
+    /// The itemised tax: `Ok(None)` when some line or shipping charge has no tax
+    /// amount, `Err` when the sum does not fit a [`Decimal`].
+    fn itemised_tax(&self) -> Result<Option<Decimal>, DoesNotFit> {
         let lines = self.lines.iter().map(|l| l.tax_amount);
         let ship = self.shipping.iter().map(|s| s.tax_amount);
-        lines.chain(ship).sum()
+        let mut sum = Decimal::ZERO;
+        for amount in lines.chain(ship) {
+            let Some(amount) = amount else {
+                return Ok(None);
+            };
+            sum = sum.checked_add(amount).ok_or(DoesNotFit)?;
+        }
+        Ok(Some(sum))
     }
 
     /// Compares the payload's totals with the lines and records every difference.
-    pub(crate) fn check_totals(&mut self) {
+    /// A payload whose figures (or their differences) add up beyond what a [`Decimal`]
+    /// holds is refused with `CHANNEL_INVALID_AMOUNT` on the whole body (`$`): no
+    /// single value is wrong, their sum is. The order is left as it was then.
+    pub(crate) fn check_totals(&mut self) -> Result<(), ChannelError> {
+        let channel = self.channel.as_str();
+        let too_large = |figure: &str| ChannelError::InvalidAmount {
+            channel,
+            path: "$".to_string(),
+            text: format!("the order's {figure} adds up beyond the largest decimal"),
+        };
+        for l in &self.lines {
+            if l.net().is_none() {
+                return Err(ChannelError::InvalidAmount {
+                    channel,
+                    path: "$".to_string(),
+                    text: format!(
+                        "line {}: unit price x quantity - discounts does not fit a decimal",
+                        l.external_line_id
+                    ),
+                });
+            }
+        }
         let mut out = Vec::new();
         let mut cmp = |figure: &str, reported: Option<Decimal>, computed: Decimal| {
             if let Some(r) = reported {
@@ -486,29 +530,56 @@ impl ChannelOrder {
                         figure: figure.to_string(),
                         channel_amount: r,
                         computed_amount: computed,
-                        difference: computed - r,
+                        difference: computed.checked_sub(r).ok_or_else(|| {
+                            ChannelError::InvalidAmount {
+                                channel,
+                                path: "$".to_string(),
+                                text: format!(
+                                    "the payload's {figure} {r} and the lines' {computed} \
+                                     differ by more than the largest decimal"
+                                ),
+                            }
+                        })?,
                     });
                 }
             }
+            Ok::<(), ChannelError>(())
         };
         // The rounding of a unit price derived from a line total is not a discount the
         // channel gave: it is left out of the discount figure (it is in the total).
-        let discount: Decimal = self
-            .lines
-            .iter()
-            .flat_map(|l| &l.discounts)
-            .filter(|d| d.label != ROUNDING_LABEL)
-            .map(|d| d.amount)
-            .sum();
-        let shipping: Decimal = self.shipping.iter().map(|s| s.price).sum();
-        cmp("total", self.reported.total, self.computed_total());
-        cmp("discount", self.reported.discount, discount);
-        cmp("shipping", self.reported.shipping, shipping);
-        if let Some(tax) = self.reported_line_tax() {
-            cmp("tax", self.reported.tax, tax);
+        let discount = checked_sum(
+            self.lines
+                .iter()
+                .flat_map(|l| &l.discounts)
+                .filter(|d| d.label != ROUNDING_LABEL)
+                .map(|d| d.amount),
+        )
+        .ok_or_else(|| too_large("discount"))?;
+        let shipping = checked_sum(self.shipping.iter().map(|s| s.price))
+            .ok_or_else(|| too_large("shipping"))?;
+        let total = self.computed_total().ok_or_else(|| too_large("total"))?;
+        let tax = self.itemised_tax().map_err(|_| too_large("tax"))?;
+        cmp("total", self.reported.total, total)?;
+        cmp("discount", self.reported.discount, discount)?;
+        cmp("shipping", self.reported.shipping, shipping)?;
+        if let Some(tax) = tax {
+            cmp("tax", self.reported.tax, tax)?;
         }
         self.mismatches = out;
+        Ok(())
     }
+}
+
+/// A sum that does not fit a [`Decimal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DoesNotFit;
+
+/// The sum of `values`, `None` when it does not fit a [`Decimal`] (where
+/// `Iterator::sum` would panic).
+pub(crate) fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    values
+        .into_iter()
+        .try_fold(Decimal::ZERO, |sum, v| sum.checked_add(v))
 }
 
 #[cfg(test)]

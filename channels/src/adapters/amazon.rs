@@ -125,7 +125,7 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             Some(m) => super::price_obj(&m, &["Amount"], &["CurrencyCode"], currency)?,
             None => Decimal::ZERO,
         };
-        let (unit, rounding) = super::unit_from_total(item_price, quantity, currency);
+        let (unit, rounding) = super::unit_from_total(&it, item_price, quantity, currency)?;
         let mut line = ChannelLine::new(it.req("OrderItemId")?.id_text()?, quantity, unit);
         line.discounts.extend(rounding);
         let promo = v0_money(&it, "PromotionDiscount", currency)?;
@@ -138,7 +138,11 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
         line.tax_amount = itemised(
             inclusive,
-            v0_money(&it, "ItemTax", currency)? - v0_money(&it, "PromotionDiscountTax", currency)?,
+            super::sub(
+                &it,
+                v0_money(&it, "ItemTax", currency)?,
+                v0_money(&it, "PromotionDiscountTax", currency)?,
+            )?,
         );
         line.ids.sku = it.opt_text("SellerSKU")?;
         line.ids.variant_id = it.opt_text("ASIN")?;
@@ -150,10 +154,19 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         if st.lifecycle == Lifecycle::Cancelled {
             line.cancelled = quantity.saturating_sub(line.shipped);
         }
-        ship_price += v0_money(&it, "ShippingPrice", currency)?
-            - v0_money(&it, "ShippingDiscount", currency)?;
-        ship_tax += v0_money(&it, "ShippingTax", currency)?
-            - v0_money(&it, "ShippingDiscountTax", currency)?;
+        let item_ship = super::sub(
+            &it,
+            v0_money(&it, "ShippingPrice", currency)?,
+            v0_money(&it, "ShippingDiscount", currency)?,
+        )?;
+        ship_price = super::add(&it, ship_price, item_ship)?;
+        let item_ship_tax = super::sub(
+            &it,
+            v0_money(&it, "ShippingTax", currency)?,
+            v0_money(&it, "ShippingDiscountTax", currency)?,
+        )?;
+        ship_tax = super::add(&it, ship_tax, item_ship_tax)?;
+        super::check_net(&it, &line)?;
         lines.push(line);
     }
     let shipping = if ship_price.is_zero() && ship_tax.is_zero() {
@@ -264,24 +277,28 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         if let Some(p) = it.get("proceeds") {
             for b in p.list("breakdowns")? {
                 let kind = b.req("type")?.str()?;
-                let amount = money26(&b.req("subtotal")?, currency)?;
+                let subtotal = b.req("subtotal")?;
+                let amount = money26(&subtotal, currency)?;
                 match kind {
                     "DISCOUNT" if !amount.is_zero() => line.discounts.push(LineDiscount {
                         label: "promotion".into(),
                         amount: amount.abs(),
                         funded_by: FundedBy::Seller,
                     }),
-                    "SHIPPING" => ship_price += amount,
+                    "SHIPPING" => ship_price = super::add(&subtotal, ship_price, amount)?,
                     "TAX" => {
                         // Tax on shipping is the shipping charge's; the rest the item's.
                         let mut shipping_part = Decimal::ZERO;
                         for d in b.list("detailedBreakdowns")? {
                             if d.get("subtype").map(|s| s.str()).transpose()? == Some("SHIPPING") {
-                                shipping_part += money26(&d.req("value")?, currency)?;
+                                let value = d.req("value")?;
+                                shipping_part =
+                                    super::add(&value, shipping_part, money26(&value, currency)?)?;
                             }
                         }
-                        ship_tax += shipping_part;
-                        tax += amount - shipping_part;
+                        ship_tax = super::add(&b, ship_tax, shipping_part)?;
+                        let item_part = super::sub(&subtotal, amount, shipping_part)?;
+                        tax = super::add(&subtotal, tax, item_part)?;
                     }
                     _ => {}
                 }
@@ -297,6 +314,7 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         if st.lifecycle == Lifecycle::Cancelled {
             line.cancelled = quantity.saturating_sub(line.shipped);
         }
+        super::check_net(&it, &line)?;
         lines.push(line);
     }
     let mut shipping = Vec::new();

@@ -94,7 +94,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             &["currency"],
             currency,
         )?;
-        let (unit, rounding) = super::unit_from_total(cost, quantity, currency);
+        let (unit, rounding) = super::unit_from_total(&it, cost, quantity, currency)?;
         let id = it.req("lineItemId")?.id_text()?;
         let mut line = ChannelLine::new(id.clone(), quantity, unit);
         line.discounts.extend(rounding);
@@ -113,7 +113,8 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
         let mut tax = Decimal::ZERO;
         for t in it.list("taxes")? {
-            tax += amount(&t.req("amount")?, currency)?;
+            let a = t.req("amount")?;
+            tax = super::add(&a, tax, amount(&a, currency)?)?;
         }
         line.tax_amount = Some(tax);
         line.ids.sku = it.opt_text("sku")?;
@@ -129,15 +130,17 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         line.status_raw = status;
         if let Some(d) = it.get("deliveryCost") {
             if let Some(s) = d.get("shippingCost") {
-                ship += amount(&s, currency)?;
+                ship = super::add(&s, ship, amount(&s, currency)?)?;
             }
             if let Some(s) = d.get("discountAmount") {
-                ship -= amount(&s, currency)?.abs();
+                ship = super::sub(&s, ship, amount(&s, currency)?.abs())?;
             }
         }
+        super::check_net(&it, &line)?;
         for r in it.list("refunds")? {
-            let a = amount(&r.req("amount")?, currency)?;
-            refunded += a;
+            let value = r.req("amount")?;
+            let a = amount(&value, currency)?;
+            refunded = super::add(&value, refunded, a)?;
             events.push(ChannelEvent {
                 kind: "refund".into(),
                 order_external_id: None,
@@ -163,11 +166,10 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         });
     }
     let reported_shipping = match opt_amount(&pricing, "deliveryCost", currency)? {
-        Some(c) => Some(
-            c - opt_amount(&pricing, "deliveryDiscount", currency)?
-                .unwrap_or_default()
-                .abs(),
-        ),
+        Some(c) => Some(match pricing.get("deliveryDiscount") {
+            Some(d) => super::sub(&d, c, amount(&d, currency)?.abs())?,
+            None => c,
+        }),
         None => None,
     };
     let pay_row = pay.map(|(_, _, p, r)| (*p, *r));

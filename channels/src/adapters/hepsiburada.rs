@@ -247,12 +247,18 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
         });
         if let Some(total) = priced.total_price {
-            let total = super::money_obj(&total, &["amount"], &["currency"], currency)?;
-            let gross = unit * Decimal::from(quantity);
+            let total_at = total;
+            let total = super::money_obj(&total_at, &["amount"], &["currency"], currency)?;
+            let gross = unit.checked_mul(Decimal::from(quantity)).ok_or_else(|| {
+                super::too_large(
+                    &priced.at,
+                    format!("unit price {unit} x quantity {quantity}"),
+                )
+            })?;
             if total < gross {
                 line.discounts.push(LineDiscount {
                     label: "seller discount".into(),
-                    amount: (gross - total).normalize(),
+                    amount: super::sub(&total_at, gross, total)?.normalize(),
                     funded_by: FundedBy::Seller,
                 });
             }
@@ -261,7 +267,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             if let Some(t) = hb.get("totalPrice") {
                 let amount = super::money_obj(&t, &["amount"], &["currency"], currency)?;
                 if !amount.is_zero() {
-                    marketplace_funded += amount;
+                    marketplace_funded = super::add(&t, marketplace_funded, amount)?;
                     line.discounts.push(LineDiscount {
                         label: "hepsiburada discount".into(),
                         amount,
@@ -270,6 +276,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 }
             }
         }
+        super::check_net(&priced.at, &line)?;
         if placed_at.is_none() {
             if let Some(d) = Record::first(&priced.order_date) {
                 placed_at = Some(d.time_naive_utc()?);

@@ -69,7 +69,7 @@ pub fn parse_order(channel: Channel, body: &[u8]) -> Result<ChannelOrder, Channe
         Channel::Ebay => ebay::parse(&root)?,
     };
     derive_tax_rates(&mut order);
-    order.check_totals();
+    order.check_totals()?;
     order.raw = Some(RawPayload(Arc::from(body)));
     Ok(order)
 }
@@ -82,7 +82,11 @@ pub const DERIVED_RATE_DP: u32 = 6;
 /// inclusive), for lines and charges whose channel gives amounts but no rate
 /// (WooCommerce, Amazon, eBay).
 pub(crate) fn derived_rate(tax: Decimal, base: Decimal, inclusive: bool) -> Option<Decimal> {
-    let net = if inclusive { base - tax } else { base };
+    let net = if inclusive {
+        base.checked_sub(tax)?
+    } else {
+        base
+    };
     if tax.is_zero() || net <= Decimal::ZERO {
         return None;
     }
@@ -93,8 +97,8 @@ pub(crate) fn derived_rate(tax: Decimal, base: Decimal, inclusive: bool) -> Opti
 fn derive_tax_rates(order: &mut ChannelOrder) {
     let inclusive = order.taxes_included;
     for l in &mut order.lines {
-        if let (None, Some(tax)) = (l.tax_rate, l.tax_amount) {
-            l.tax_rate = derived_rate(tax, l.net(), inclusive);
+        if let (None, Some(tax), Some(net)) = (l.tax_rate, l.tax_amount, l.net()) {
+            l.tax_rate = derived_rate(tax, net, inclusive);
         }
     }
     for s in &mut order.shipping {
@@ -127,25 +131,76 @@ pub(crate) fn check_lines(at: &At<'_>, count: usize) -> Result<(), ChannelError>
 /// `lineItemCost`, WooCommerce `subtotal`): `total / quantity`, rounded *up* to the
 /// currency's minor unit, and the rounding (`unit × quantity − total`, never negative)
 /// as a discount, so the line still adds up to the channel's total to the minor unit.
+/// A total so near the largest decimal that the rounded-up units no longer fit one is
+/// refused as `CHANNEL_INVALID_AMOUNT` on `line`.
 pub(crate) fn unit_from_total(
+    line: &At<'_>,
     total: Decimal,
     quantity: u32,
     currency: Currency,
-) -> (Decimal, Option<LineDiscount>) {
+) -> Result<(Decimal, Option<LineDiscount>), ChannelError> {
     if quantity == 0 {
-        return (total, None);
+        return Ok((total, None));
     }
     let q = Decimal::from(quantity);
-    let unit = (total / q)
-        .round_dp_with_strategy(currency.minor_units(), RoundingStrategy::AwayFromZero)
-        .normalize();
-    let rounding = unit * q - total;
+    let split = || -> Option<(Decimal, Decimal)> {
+        let unit = total
+            .checked_div(q)?
+            .round_dp_with_strategy(currency.minor_units(), RoundingStrategy::AwayFromZero)
+            .normalize();
+        Some((unit, unit.checked_mul(q)?.checked_sub(total)?))
+    };
+    let (unit, rounding) = split().ok_or_else(|| {
+        too_large(
+            line,
+            format!("line total {total} over {quantity} units rounded up"),
+        )
+    })?;
     let discount = (!rounding.is_zero()).then(|| LineDiscount {
         label: crate::model::ROUNDING_LABEL.to_string(),
         amount: rounding.normalize(),
         funded_by: FundedBy::Seller,
     });
-    (unit, discount)
+    Ok((unit, discount))
+}
+
+/// The error for figures that are each a decimal but whose product, sum or difference
+/// (`what`) is not: `CHANNEL_INVALID_AMOUNT` naming `at`, where `*`, `+` and `-` on a
+/// [`Decimal`] would panic.
+pub(crate) fn too_large(at: &At<'_>, what: String) -> ChannelError {
+    ChannelError::InvalidAmount {
+        channel: at.channel,
+        path: at.path(),
+        text: format!("{what} does not fit a decimal"),
+    }
+}
+
+/// `a + b`, or [`too_large`] naming `at`.
+pub(crate) fn add(at: &At<'_>, a: Decimal, b: Decimal) -> Result<Decimal, ChannelError> {
+    a.checked_add(b)
+        .ok_or_else(|| too_large(at, format!("{a} + {b}")))
+}
+
+/// `a - b`, or [`too_large`] naming `at`.
+pub(crate) fn sub(at: &At<'_>, a: Decimal, b: Decimal) -> Result<Decimal, ChannelError> {
+    a.checked_sub(b)
+        .ok_or_else(|| too_large(at, format!("{a} - {b}")))
+}
+
+/// A line's net ([`crate::ChannelLine::net`]) checked once the adapter has built it:
+/// unit price × quantity − discounts must fit a decimal, or the payload is refused as
+/// `CHANNEL_INVALID_AMOUNT` naming the line (`line`).
+pub(crate) fn check_net(line: &At<'_>, l: &crate::model::ChannelLine) -> Result<(), ChannelError> {
+    match l.net() {
+        Some(_) => Ok(()),
+        None => Err(too_large(
+            line,
+            format!(
+                "unit price {} x quantity {} - discounts",
+                l.unit_price, l.quantity
+            ),
+        )),
+    }
 }
 
 /// A rate given in percent (`20` → `0.20`).
@@ -238,13 +293,15 @@ mod tests {
     #[test]
     fn unit_from_total_rounds_up_and_discounts_the_rest() {
         let usd = Currency::parse("USD").unwrap();
-        let (unit, d) = unit_from_total(Decimal::new(1000, 2), 3, usd);
+        let json = Json::parse(b"{}").unwrap();
+        let line = At::root(&json, "test");
+        let (unit, d) = unit_from_total(&line, Decimal::new(1000, 2), 3, usd).unwrap();
         assert_eq!(unit, Decimal::new(334, 2));
         assert_eq!(d.unwrap().amount, Decimal::new(2, 2));
-        let (unit, d) = unit_from_total(Decimal::new(1998, 2), 2, usd);
+        let (unit, d) = unit_from_total(&line, Decimal::new(1998, 2), 2, usd).unwrap();
         assert_eq!((unit, d), (Decimal::new(999, 2), None));
         let jpy = Currency::parse("JPY").unwrap();
-        let (unit, d) = unit_from_total(Decimal::from(19940), 3, jpy);
+        let (unit, d) = unit_from_total(&line, Decimal::from(19940), 3, jpy).unwrap();
         assert_eq!(unit, Decimal::from(6647));
         assert_eq!(d.unwrap().amount, Decimal::from(1));
     }

@@ -143,9 +143,10 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             let mut amount = Decimal::ZERO;
             let mut rate = Decimal::ZERO;
             for t in &taxes {
-                amount += t.req("price")?.money(currency)?;
+                let price = t.req("price")?;
+                amount = super::add(&price, amount, price.money(currency)?)?;
                 if let Some(r) = t.get("rate") {
-                    rate += r.decimal()?;
+                    rate = super::add(&r, rate, r.decimal()?)?;
                 }
             }
             line.tax_amount = Some(amount);
@@ -158,6 +159,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             .map(|f| f.quantity())
             .transpose()?;
         line.status_raw = lower_opt(&item, "fulfillment_status")?;
+        super::check_net(&item, &line)?;
         fulfillable_of.push(fulfillable);
         lines.push(line);
     }
@@ -172,9 +174,10 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         let mut rate = None;
         let mut tax = Decimal::ZERO;
         for t in s.list("tax_lines")? {
-            tax += t.req("price")?.money(currency)?;
+            let price = t.req("price")?;
+            tax = super::add(&price, tax, price.money(currency)?)?;
             if let Some(r) = t.get("rate") {
-                rate = Some(rate.unwrap_or(Decimal::ZERO) + r.decimal()?);
+                rate = Some(super::add(&r, rate.unwrap_or(Decimal::ZERO), r.decimal()?)?);
             }
         }
         shipping.push(ChannelShipping {
@@ -204,10 +207,11 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             let kind = t.get("kind").map(|k| k.str()).transpose()?;
             let ok = t.get("status").map(|k| k.str()).transpose()?;
             if kind == Some("refund") && ok.is_none_or(|s| s == "success") {
-                sum += t.req("amount")?.money(currency)?;
+                let amount = t.req("amount")?;
+                sum = super::add(&amount, sum, amount.money(currency)?)?;
             }
         }
-        refunded += sum;
+        refunded = super::add(&r, refunded, sum)?;
         ev.amount = Some(sum);
         for rl in r.list("refund_line_items")? {
             let line_id = rl.req("line_item_id")?.id_str()?;

@@ -331,30 +331,31 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             let t = t.time_epoch_ms()?;
             updated_at = Some(updated_at.map_or(t, |u: chrono::DateTime<chrono::Utc>| u.max(t)));
         }
-        let add = |acc: &mut Option<Decimal>, v: Option<Decimal>| {
+        // The packages' totals add up; a package without one leaves the order's unknown.
+        let add = |acc: &mut Option<Decimal>,
+                   v: Option<Decimal>,
+                   at: &At<'_>|
+         -> Result<(), ChannelError> {
             *acc = match (*acc, v) {
-                (Some(a), Some(b)) => Some(a + b),
+                (Some(a), Some(b)) => Some(super::add(at, a, b)?),
                 _ => None,
-            }
+            };
+            Ok(())
         };
-        add(
-            &mut reported.total,
-            p.first(&["packageTotalPrice", "totalPrice"])
-                .map(|v| v.money(currency))
-                .transpose()?,
-        );
+        let package_total = p.first(&["packageTotalPrice", "totalPrice"]);
+        let total = package_total.map(|v| v.money(currency)).transpose()?;
+        add(&mut reported.total, total, &package_total.unwrap_or(p))?;
         let seller = p
             .first(&["packageSellerDiscount", "totalDiscount"])
             .map(|v| v.money(currency))
             .transpose()?;
-        let ty = p
-            .first(&["packageTyDiscount", "totalTyDiscount"])
-            .map(|v| v.money(currency))
+        let ty_at = p.first(&["packageTyDiscount", "totalTyDiscount"]);
+        let ty = ty_at.map(|v| v.money(currency)).transpose()?;
+        let ty_at = ty_at.unwrap_or(p);
+        let package_discount = seller
+            .map(|s| super::add(&ty_at, s, ty.unwrap_or_default()))
             .transpose()?;
-        add(
-            &mut reported.discount,
-            seller.map(|s| s + ty.unwrap_or_default()),
-        );
+        add(&mut reported.discount, package_discount, &ty_at)?;
 
         let items = p.req("lines")?;
         let mut read = Vec::new();
@@ -365,10 +366,9 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
         let (basis, per_unit) = decide_basis(
             &read,
-            p.first(&["packageTotalPrice", "totalPrice"])
-                .map(|v| v.money(currency))
-                .transpose()?,
-            seller.zip(ty).map(|(s, t)| s + t),
+            total,
+            // Both figures given: their sum, checked above.
+            package_discount.filter(|_| ty.is_some()),
         );
         bases.push(basis);
         for (l, quantity, discounts) in read {
@@ -429,10 +429,10 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                     continue;
                 }
                 if funded_by == FundedBy::Marketplace {
-                    marketplace_funded += amount;
+                    marketplace_funded = super::add(&l, marketplace_funded, amount)?;
                 }
                 match line.discounts.iter_mut().find(|d| d.label == label) {
-                    Some(d) => d.amount += amount,
+                    Some(d) => d.amount = super::add(&l, d.amount, amount)?,
                     None => line.discounts.push(LineDiscount {
                         label: label.into(),
                         amount,
@@ -440,6 +440,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                     }),
                 }
             }
+            super::check_net(&l, line)?;
             match line_life {
                 Lifecycle::Shipped => line.shipped += quantity,
                 Lifecycle::Delivered => {

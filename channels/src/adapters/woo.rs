@@ -88,14 +88,17 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             .unwrap_or_default();
         let total_tax = item.opt_money("total_tax", currency)?.unwrap_or_default();
         let (gross_sub, gross_total) = if inclusive {
-            (subtotal + subtotal_tax, total + total_tax)
+            (
+                super::add(&item, subtotal, subtotal_tax)?,
+                super::add(&item, total, total_tax)?,
+            )
         } else {
             (subtotal, total)
         };
-        let (unit, rounding) = super::unit_from_total(gross_sub, quantity, currency);
+        let (unit, rounding) = super::unit_from_total(&item, gross_sub, quantity, currency)?;
         let mut line = ChannelLine::new(id, quantity, unit);
         line.discounts.extend(rounding);
-        let discount = gross_sub - gross_total;
+        let discount = super::sub(&item, gross_sub, gross_total)?;
         if discount < Decimal::ZERO {
             return Err(ChannelError::InvalidAmount {
                 channel: order.channel,
@@ -117,6 +120,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             _ => item.opt_text("product_id")?,
         };
         line.title = item.opt_text("name")?;
+        super::check_net(&item, &line)?;
         lines.push(line);
     }
     super::check_lines(&items, lines.len())?;
@@ -129,7 +133,11 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             title: s
                 .opt_text_first(&["method_title", "method_id"])?
                 .unwrap_or_else(|| "Shipping".into()),
-            price: if inclusive { price + tax } else { price },
+            price: if inclusive {
+                super::add(&s, price, tax)?
+            } else {
+                price
+            },
             tax_rate: None,
             tax_amount: Some(tax),
         });
@@ -139,7 +147,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut refunded = Decimal::ZERO;
     for r in order.list("refunds")? {
         let amount = r.req("total")?.money(currency)?.abs();
-        refunded += amount;
+        refunded = super::add(&r, refunded, amount)?;
         events.push(ChannelEvent {
             kind: "refund".into(),
             order_external_id: None,
@@ -161,19 +169,17 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
     }
     let shipping_reported = match (order.opt_money("shipping_total", currency)?, inclusive) {
-        (Some(s), true) => Some(
-            s + order
-                .opt_money("shipping_tax", currency)?
-                .unwrap_or_default(),
-        ),
+        (Some(s), true) => Some(match order.get("shipping_tax") {
+            Some(tax) => super::add(&tax, s, tax.money(currency)?)?,
+            None => s,
+        }),
         (s, _) => s,
     };
     let discount_reported = match (order.opt_money("discount_total", currency)?, inclusive) {
-        (Some(d), true) => Some(
-            d + order
-                .opt_money("discount_tax", currency)?
-                .unwrap_or_default(),
-        ),
+        (Some(d), true) => Some(match order.get("discount_tax") {
+            Some(tax) => super::add(&tax, d, tax.money(currency)?)?,
+            None => d,
+        }),
         (d, _) => d,
     };
     Ok(ChannelOrder {
