@@ -166,6 +166,32 @@ fn trendyol_package_totals_adding_up_beyond_a_decimal_are_refused() {
 }
 
 #[test]
+fn trendyol_units_adding_up_across_packages_beyond_a_u32_are_an_invalid_quantity() {
+    for status in ["Shipped", "Delivered", "Created", "Cancelled"] {
+        let line = r#", "quantity": 4294967295"#;
+        let body = two_packages(&package(1, status, line, ""), &package(2, status, line, ""));
+        assert_eq!(
+            refused(Channel::Trendyol, &body),
+            (
+                "CHANNEL_INVALID_QUANTITY",
+                "$.content[1].lines[0].quantity".into()
+            ),
+            "{status}"
+        );
+    }
+    // Up to u32::MAX in all, the units add up.
+    let body = two_packages(
+        &package(1, "Shipped", r#", "quantity": 4294967294"#, ""),
+        &package(2, "Shipped", "", ""),
+    );
+    let o = parse_order(Channel::Trendyol, body.as_bytes()).unwrap();
+    assert_eq!(
+        (o.lines[0].quantity, o.lines[0].shipped),
+        (u32::MAX, u32::MAX)
+    );
+}
+
+#[test]
 fn line_totals_whose_rounded_up_units_exceed_a_decimal_are_an_invalid_amount() {
     // The largest total over 2 units rounds up to a unit price that, doubled, does not
     // fit: Amazon `ItemPrice`, eBay `lineItemCost` and WooCommerce `subtotal` alike.

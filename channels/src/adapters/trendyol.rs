@@ -261,6 +261,20 @@ fn decide_basis(
     }
 }
 
+/// `have + more` units of one line added up across packages (the line's quantity, or
+/// its shipped, delivered, returned or cancelled units), refused as
+/// `CHANNEL_INVALID_QUANTITY` on the package line's `quantity` when the sum exceeds
+/// what a `u32` holds.
+fn units_add(line: &At<'_>, have: u32, more: u32) -> Result<u32, ChannelError> {
+    have.checked_add(more)
+        .ok_or_else(|| ChannelError::InvalidQuantity {
+            channel: line.channel,
+            path: line.sub("quantity"),
+            text: more.to_string(),
+            reason: "too large: the line's units across packages exceed 4294967295",
+        })
+}
+
 fn packages<'a>(root: &At<'a>) -> Result<Items<'a>, ChannelError> {
     if let Some(content) = root.get("content") {
         return content.array();
@@ -392,7 +406,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 Some(i) => {
                     // The same line split across packages: units add up.
                     if let Some(x) = lines.get_mut(i) {
-                        x.quantity = x.quantity.saturating_add(quantity);
+                        x.quantity = units_add(&l, x.quantity, quantity)?;
                     }
                     i
                 }
@@ -442,17 +456,17 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
             super::check_net(&l, line)?;
             match line_life {
-                Lifecycle::Shipped => line.shipped += quantity,
+                Lifecycle::Shipped => line.shipped = units_add(&l, line.shipped, quantity)?,
                 Lifecycle::Delivered => {
-                    line.shipped += quantity;
-                    line.delivered += quantity;
+                    line.shipped = units_add(&l, line.shipped, quantity)?;
+                    line.delivered = units_add(&l, line.delivered, quantity)?;
                 }
                 Lifecycle::Returned => {
-                    line.shipped += quantity;
-                    line.delivered += quantity;
-                    line.returned += quantity;
+                    line.shipped = units_add(&l, line.shipped, quantity)?;
+                    line.delivered = units_add(&l, line.delivered, quantity)?;
+                    line.returned = units_add(&l, line.returned, quantity)?;
                 }
-                Lifecycle::Cancelled => line.cancelled += quantity,
+                Lifecycle::Cancelled => line.cancelled = units_add(&l, line.cancelled, quantity)?,
                 _ => {}
             }
         }
