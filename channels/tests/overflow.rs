@@ -10,6 +10,7 @@
 
 mod common;
 
+use chrono::DateTime;
 use common::{d, fixture, utc};
 use ordersmith_channels::{parse_order, Channel, FundedBy};
 
@@ -189,6 +190,23 @@ fn trendyol_units_adding_up_across_packages_beyond_a_u32_are_an_invalid_quantity
         (o.lines[0].quantity, o.lines[0].shipped),
         (u32::MAX, u32::MAX)
     );
+}
+
+#[test]
+fn trendyol_order_date_within_three_hours_of_the_earliest_time_is_an_invalid_time() {
+    // A valid epoch for chrono; three hours before it is not.
+    let early = -8_334_601_228_800_000_i64;
+    assert!(DateTime::from_timestamp_millis(early).is_some());
+    let body = package(1, "Created", "", "").replace("1763645400000", &early.to_string());
+    assert_eq!(
+        refused(Channel::Trendyol, &body),
+        ("CHANNEL_INVALID_TIME", "$.orderDate".into())
+    );
+    // Three hours later, the UTC instant is the earliest chrono holds.
+    let later = early + 3 * 60 * 60 * 1000;
+    let body = package(1, "Created", "", "").replace("1763645400000", &later.to_string());
+    let o = parse_order(Channel::Trendyol, body.as_bytes()).unwrap();
+    assert_eq!(Some(o.placed_at), DateTime::from_timestamp_millis(early));
 }
 
 #[test]

@@ -471,14 +471,20 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
         }
     }
+    let order_date = first.req("orderDate")?;
+    let local = order_date.time_epoch_ms()?;
+    // The UTC instant is 3 h before the wall-clock time sent; a time within 3 h of the
+    // earliest one chrono holds has none.
+    let placed_at = local
+        .checked_sub_signed(chrono::TimeDelta::milliseconds(ORDER_DATE_OFFSET_MS))
+        .ok_or_else(|| order_date.bad_time(&local.timestamp_millis().to_string()))?;
     let lifecycle = aggregate(&statuses);
     let paid = !matches!(lifecycle, Lifecycle::Placed | Lifecycle::Unknown(_));
     Ok(ChannelOrder {
         channel: Channel::Trendyol,
         external_id: order_number.to_string(),
         display_number: None,
-        placed_at: first.req("orderDate")?.time_epoch_ms()?
-            - chrono::TimeDelta::milliseconds(ORDER_DATE_OFFSET_MS),
+        placed_at,
         updated_at,
         currency,
         taxes_included: true,
