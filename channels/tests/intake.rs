@@ -848,3 +848,126 @@ fn trendyol_per_unit_discounts_import_with_their_basis_and_no_total_difference()
     assert!(r.mismatches.is_empty());
     assert_eq!(r.order.unwrap().totals().unwrap().total.amount(), d("347"));
 }
+
+/// A refunded amount the channel reports so far below what is recorded that the
+/// difference is beyond a decimal is no refund (it panicked subtracting), and the
+/// import goes on.
+#[test]
+fn a_refunded_amount_too_far_below_the_recorded_one_refunds_nothing() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let body = String::from_utf8(fixture("shopify/multi_line_discounted.json")).unwrap();
+    let refund = |at: &str, id: u32, amount: &str| {
+        body.replace(
+            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
+            &format!("\"updated_at\": \"{at}\""),
+        )
+        .replace(
+            "\"refunds\": []",
+            &format!(
+                r#""refunds": [{{"id": {id}, "transactions": [{{"kind": "refund", "status": "success", "amount": "{amount}"}}], "refund_line_items": []}}]"#
+            ),
+        )
+    };
+    intake
+        .import_payload(Channel::Shopify, body.as_bytes())
+        .unwrap();
+    let r = intake
+        .import_payload(
+            Channel::Shopify,
+            refund("2026-11-20T10:00:00-04:00", 77, "10.00").as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(r.applied, vec!["refund 10"]);
+    let far = refund(
+        "2026-11-20T11:00:00-04:00",
+        78,
+        "-79228162514264337593543950335",
+    );
+    let r = intake
+        .import_payload(Channel::Shopify, far.as_bytes())
+        .unwrap();
+    assert!(r.applied.is_empty(), "{:?}", r.applied);
+    assert_eq!(r.order.unwrap().amount_refunded.amount(), d("10.00"));
+}
+
+/// A payload total whose difference from the order's total is beyond a decimal (though
+/// not from the payload's own lines, which parsing checks) is reported as the largest
+/// difference, not a panic.
+#[test]
+fn a_total_difference_beyond_a_decimal_is_reported_as_the_largest() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    // The first line's tax amount left out: the payload's lines add up to 47.34, the
+    // order (taxed at the line's 8 % rate) to 49.14.
+    let body = String::from_utf8(fixture("shopify/multi_line_discounted.json"))
+        .unwrap()
+        .replace(
+            r#"[{"price": "1.80", "rate": 0.08"#,
+            r#"[{"price": "0.00", "rate": 0.08"#,
+        )
+        .replace(
+            r#""total_price": "49.14""#,
+            r#""total_price": "-79228162514264337593543950287""#,
+        );
+    let r = intake
+        .import_payload(Channel::Shopify, body.as_bytes())
+        .unwrap();
+    assert_eq!(
+        r.order.unwrap().totals().unwrap().total.amount(),
+        d("49.14")
+    );
+    assert_eq!(r.total_difference, Some(Decimal::MAX));
+}
+
+/// A quantity raised on the channel so far that the order's line would pass `u32::MAX`
+/// (units already cancelled on it count) is refused by the engine and reported, where
+/// adding it up panicked.
+#[test]
+fn a_quantity_raised_beyond_a_u32_is_reported_refused() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let body = String::from_utf8(fixture("shopify/multi_line_discounted.json")).unwrap();
+    intake
+        .import_payload(Channel::Shopify, body.as_bytes())
+        .unwrap();
+    // One of the two mugs cancelled on the channel.
+    let cancelled = body
+        .replace(
+            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
+            "\"updated_at\": \"2026-11-20T10:00:00-04:00\"",
+        )
+        .replace(
+            "\"refunds\": []",
+            r#""refunds": [{"id": 77, "transactions": [], "refund_line_items": [{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "cancel"}]}]"#,
+        );
+    let r = intake
+        .import_payload(Channel::Shopify, cancelled.as_bytes())
+        .unwrap();
+    assert_eq!(r.order.unwrap().lines[0].fulfilment.cancelled, 1);
+    // Then 4294967295 mugs, none cancelled: the line would hold 2 + 4294967295 - 1.
+    let raised = body
+        .replace(
+            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
+            "\"updated_at\": \"2026-11-20T11:00:00-04:00\"",
+        )
+        .replace(
+            r#""quantity": 2, "price": "12.50""#,
+            r#""quantity": 4294967295, "price": "12.50""#,
+        );
+    let r = intake
+        .import_payload(Channel::Shopify, raised.as_bytes())
+        .unwrap();
+    let change = r
+        .line_changes
+        .iter()
+        .find(|c| c.kind == LineChangeKind::QuantityIncreased)
+        .unwrap();
+    assert!(!change.applied);
+    assert!(
+        matches!(&change.blocked, Some(LineChangeBlocked::Refused { code, .. }) if code == "ORDER_INVALID_QUANTITY"),
+        "{:?}",
+        change.blocked
+    );
+    assert_eq!(r.order.unwrap().lines[0].quantity, 2);
+}

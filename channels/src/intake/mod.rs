@@ -574,7 +574,15 @@ impl<'a> Intake<'a> {
                     current.totals().ok().map(|t| t.total.amount())
                 };
                 if let Some(total) = total {
-                    let diff = total - reported;
+                    // The payload's total is the channel's: one so far from the order's
+                    // that their difference does not fit a decimal is reported as the
+                    // largest difference of its sign (parsing already refused a payload
+                    // whose own lines are that far from it).
+                    let diff = total.checked_sub(reported).unwrap_or(if total > reported {
+                        Decimal::MAX
+                    } else {
+                        Decimal::MIN
+                    });
                     if !diff.is_zero() {
                         report.total_difference = Some(diff);
                     }
@@ -696,7 +704,9 @@ impl<'a> Intake<'a> {
             if to > from {
                 edits.push(LineEdit::SetQuantity {
                     line_id: line.id.clone(),
-                    quantity: line.quantity + (to - from),
+                    // Past `u32::MAX` the engine refuses the quantity (it is above
+                    // its limit either way) and the change is reported refused.
+                    quantity: line.quantity.saturating_add(to - from),
                 });
             } else {
                 let take = (from - to).min(line.open_quantity());
@@ -852,8 +862,7 @@ impl<'a> Intake<'a> {
             cur = self.step(report, cur, "mark_paid", |e, id, ctx| e.mark_paid(id, ctx));
         }
         if *life == Lifecycle::Cancelled && cur.status != OrderStatus::Cancelled {
-            let shipped: u32 = cur.lines.iter().map(|l| l.fulfilment.shipped).sum();
-            if shipped == 0 {
+            if cur.lines.iter().all(|l| l.fulfilment.shipped == 0) {
                 cur = self.step(report, cur, "cancel", |e, id, ctx| {
                     e.cancel_order(id, CancelReason::Other, ctx)
                 });
@@ -928,7 +937,11 @@ impl<'a> Intake<'a> {
                 });
             }
         }
-        let refunded_delta = ch.refunded_amount - cur.amount_refunded.amount();
+        // A difference below the largest negative decimal is no refund either.
+        let refunded_delta = ch
+            .refunded_amount
+            .checked_sub(cur.amount_refunded.amount())
+            .unwrap_or(Decimal::ZERO);
         if refunded_delta > Decimal::ZERO {
             let name = format!("refund {refunded_delta}");
             cur = self.step(report, cur, &name, |e, id, ctx| {

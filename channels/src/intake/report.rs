@@ -66,7 +66,8 @@ pub struct ImportReport {
     /// [`DiscountBasis`]): `unreconciled` means neither reading matched its totals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_basis: Option<DiscountBasis>,
-    /// The canonical order's total minus the payload's total, when they differ.
+    /// The canonical order's total minus the payload's total, when they differ
+    /// (`Decimal::MAX` or `Decimal::MIN` when the difference is beyond a decimal).
     pub total_difference: Option<Decimal>,
     /// Refunds, claims and returns not reported before.
     pub new_events: Vec<ChannelEvent>,
