@@ -1136,3 +1136,82 @@ fn a_unit_comes_back_once_whichever_return_or_record_claims_it() {
     let book = o.line(&line_id("L3")).unwrap();
     assert_eq!((book.fulfilment.shipped, book.fulfilment.returned), (1, 1));
 }
+
+/// Store credit gives back at most what was paid, as a refund does, and what it gave
+/// counts: a refund recorded afterwards cannot pay the same value out a second time.
+#[test]
+fn store_credit_gives_back_only_what_was_paid_and_counts_against_later_refunds() {
+    let (engine, _) = engine_with(policy());
+    let returned_mug = |id: &OrderId| {
+        let o = engine
+            .request_return(
+                id,
+                vec![ask("L2", 1, ReturnReason::ChangedMind)],
+                None,
+                vec![],
+                &ctx(),
+            )
+            .unwrap();
+        let r = last_rma(&o);
+        engine
+            .receive_return(id, &r, ist(), vec![lq("L2", 1)], &ctx())
+            .unwrap();
+        engine
+            .inspect_return(
+                id,
+                &r,
+                vec![inspected("L2", InspectionOutcome::Resellable, 1)],
+                &ctx(),
+            )
+            .unwrap();
+        r
+    };
+
+    // Delivered, never paid: nothing to credit.
+    let mut unpaid = order_of(Some("cust-7"));
+    unpaid.external_ref = Some("WEB-2001".into());
+    let o = engine.place_order(unpaid, &ctx()).unwrap();
+    let id = o.id.clone();
+    engine.confirm_order(&id, &ctx()).unwrap();
+    engine
+        .record_shipment(&id, vec![lq("L2", 2)], &ctx())
+        .unwrap();
+    engine
+        .record_delivery(&id, vec![lq("L2", 2)], &ctx())
+        .unwrap();
+    let r = returned_mug(&id);
+    let before = engine.order(&id).unwrap();
+    let err = engine
+        .resolve_return(&id, &r, ResolutionRequest::StoreCredit, &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "RETURNS_REFUND_EXCEEDS_PAID", "{err}");
+    assert_eq!(engine.order(&id).unwrap(), before, "nothing changed");
+    assert!(engine
+        .store_credit(&CustomerId::parse("cust-7").unwrap())
+        .unwrap()
+        .is_none());
+
+    // Paid in full: the mug credited, then the whole total cannot be refunded too.
+    let o = delivered_paid_order(&engine, Some("cust-8"));
+    let id = o.id.clone();
+    let r = returned_mug(&id);
+    let o = engine
+        .resolve_return(&id, &r, ResolutionRequest::StoreCredit, &ctx())
+        .unwrap();
+    let credited = o
+        .rma(&r)
+        .unwrap()
+        .resolution
+        .as_ref()
+        .unwrap()
+        .breakdown()
+        .total;
+    assert!(!credited.is_zero());
+    let err = engine
+        .record_refund(&id, money("184.00"), &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "ORDER_REFUND_EXCEEDS_PAID", "{err}");
+    let rest = money("184.00").checked_sub(&credited).unwrap();
+    let o = engine.record_refund(&id, rest, &ctx()).unwrap();
+    assert_eq!(o.amount_refunded, rest);
+}

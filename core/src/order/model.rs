@@ -671,12 +671,22 @@ impl Order {
     }
 
     /// What may still be refunded: paid − refunded, less the provider refunds asked for
-    /// and not yet confirmed. A recorded refund and a new provider refund are held to
-    /// it, so the two paths together never give back more than was paid.
+    /// and not yet confirmed, less what returns already gave back in kind (store
+    /// credit, value applied to an exchange's replacement). A recorded refund, a new
+    /// provider refund and a return's resolution are held to it, so every path
+    /// together never gives back more than was paid.
     pub(crate) fn refundable(&self) -> Result<Money, MoneyError> {
+        use crate::returns::Resolution;
         let mut left = self.amount_paid.checked_sub(&self.amount_refunded)?;
         for p in &self.payments {
             left = left.checked_sub(&p.refund_pending)?;
+        }
+        for r in &self.rmas {
+            match &r.resolution {
+                Some(Resolution::StoreCredit { amount, .. }) => left = left.checked_sub(amount)?,
+                Some(Resolution::Exchange { applied, .. }) => left = left.checked_sub(applied)?,
+                _ => {}
+            }
         }
         Ok(left)
     }

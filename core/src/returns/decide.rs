@@ -790,6 +790,15 @@ fn resolve(
     }
     let breakdown = rma_value(order, r, ctx.policy)?;
     let value = breakdown.total;
+    // Whatever form it takes (money, store credit, value toward a replacement), a
+    // return gives back at most what the order was paid and has not given back.
+    let available = refundable(order)?;
+    if value.amount() > available.amount() {
+        return Err(ReturnsError::RefundExceedsPaid {
+            amount: value,
+            available,
+        });
+    }
     let (resolution, money) = match how {
         ResolutionRequest::Refund => {
             let (refunds, events) = refund_path(order, value)?;
