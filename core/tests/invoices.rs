@@ -618,3 +618,85 @@ fn the_en16931_checks_catch_broken_arithmetic() {
     currency.totals.paid = usd("100.00");
     assert_eq!(rule_of(&currency), "BR-5");
 }
+
+/// Goods returned for store credit come back as surely as goods refunded in money: the
+/// invoice is corrected by a credit note of the credited value in the same commit.
+#[test]
+fn a_return_resolved_as_store_credit_issues_its_credit_note() {
+    use ordersmith::ids::{CustomerId, LocationId};
+    use ordersmith::order::LineQuantity;
+    use ordersmith::returns::{
+        InspectionOutcome, ResolutionRequest, ReturnLineRequest, ReturnReason, UnitInspection,
+    };
+    let (e, _, _) = engine_with(config());
+    let mut new = sample_order("web");
+    new.customer = Some(Customer {
+        id: Some(CustomerId::parse("cust-1").unwrap()),
+        name: Redacted::new("Ayşe Yılmaz".into()),
+        ..Customer::default()
+    });
+    let o = e.place_order(new, &ctx()).unwrap();
+    let id = o.id.clone();
+    e.confirm_order(&id, &ctx()).unwrap();
+    e.mark_paid(&id, &ctx()).unwrap();
+    let inv = e.issue_invoice(&id, None, &ctx()).unwrap();
+    let l2 = ordersmith::ids::LineId::parse("L2").unwrap();
+    e.record_shipment(&id, vec![LineQuantity::new(l2.clone(), 1)], &ctx())
+        .unwrap();
+    e.record_delivery(&id, vec![LineQuantity::new(l2.clone(), 1)], &ctx())
+        .unwrap();
+    let o = e
+        .request_return(
+            &id,
+            vec![ReturnLineRequest {
+                line_id: l2.clone(),
+                quantity: 1,
+                reason: ReturnReason::ChangedMind,
+                opened: false,
+            }],
+            None,
+            vec![],
+            &ctx(),
+        )
+        .unwrap();
+    let rma = o.rmas.last().unwrap().id.clone();
+    e.receive_return(
+        &id,
+        &rma,
+        LocationId::parse("IST").unwrap(),
+        vec![LineQuantity::new(l2.clone(), 1)],
+        &ctx(),
+    )
+    .unwrap();
+    e.inspect_return(
+        &id,
+        &rma,
+        vec![UnitInspection {
+            line_id: l2,
+            outcome: InspectionOutcome::Resellable,
+            quantity: 1,
+            note: None,
+        }],
+        &ctx(),
+    )
+    .unwrap();
+    let o = e
+        .resolve_return(&id, &rma, ResolutionRequest::StoreCredit, &ctx())
+        .unwrap();
+    let credited = o
+        .rma(&rma)
+        .unwrap()
+        .resolution
+        .as_ref()
+        .unwrap()
+        .breakdown()
+        .total;
+    assert!(!credited.is_zero());
+    assert!(o.amount_refunded.is_zero(), "no money went back");
+    let docs = e.order_documents(&id).unwrap();
+    assert_eq!(docs.len(), 2, "the invoice and its credit note");
+    let cn = &docs[1];
+    assert_eq!(cn.kind, DocumentKind::CreditNote);
+    assert_eq!(cn.corrects.as_ref().unwrap().number, inv.number);
+    assert_eq!(cn.totals.grand_total, credited);
+}

@@ -22,6 +22,7 @@ use crate::money::Money;
 use crate::notify::Locale;
 use crate::order::{Order, OrderEvent};
 use crate::ports::{ChangeSet, DocumentAppend, NewEvents, OrderChange, OutboxRecord, OutboxWrite};
+use crate::returns::{Resolution, ReturnEvent};
 
 /// Longest reason accepted on a manual credit note, in bytes.
 pub const MAX_CREDIT_REASON_LEN: usize = 500;
@@ -232,7 +233,9 @@ fn document_changes(
 }
 
 /// The credit notes the refunds among `events` issue on `order` (after the events):
-/// each refund is credited against the order's invoices, newest first, up to what each
+/// money refunded, and what a return gave back in kind (store credit, value applied to
+/// an exchange's replacement: the goods came back either way, so the invoice is
+/// corrected either way). Each is credited against the order's invoices, newest first, up to what each
 /// has left to credit. A refund beyond what was invoiced (an overpayment, or units not
 /// yet invoiced per shipment) credits only the invoiced part. Orders without invoices
 /// get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
@@ -247,7 +250,18 @@ pub(crate) fn credit_notes_for_refunds(
 ) -> Result<(Vec<DocumentAppend>, Vec<OutboxWrite>), EngineError> {
     let refunds: Vec<Money> = events
         .iter()
-        .filter_map(OrderEvent::refunded_amount)
+        .filter_map(|e| match e {
+            OrderEvent::Return(r) => match r.as_ref() {
+                ReturnEvent::Resolved { resolution, .. } => match resolution {
+                    Resolution::StoreCredit { amount, .. } => Some(*amount),
+                    Resolution::Exchange { applied, .. } => Some(*applied),
+                    // Its money moves as refund events of its own, read below.
+                    Resolution::Refund { .. } => None,
+                },
+                _ => None,
+            },
+            e => e.refunded_amount(),
+        })
         .filter(|m| !m.is_zero() && !m.is_negative())
         .collect();
     if refunds.is_empty() {
