@@ -14,6 +14,13 @@
 //! cancel units, ship, deliver, return units, refund the difference of the refunded
 //! amount. Steps the state machine refuses are reported, never forced.
 //!
+//! **Partial deliveries**: Trendyol and Hepsiburada deliver one package / status feed
+//! at a time ([`crate::Channel::delivers_whole_order`] is `false`), so a delivery whose
+//! status is `cancelled` cancels only the units of the lines it carries, never the
+//! whole order; the engine cancels the order once no unit of any of its lines is left.
+//! Lines of such a delivery the order does not have yet are added before its
+//! cancellations are applied.
+//!
 //! **Line edits on the channel**: fewer live units on a line, or a line gone, cancels
 //! the difference (`cancel_lines`, releasing its reservation); more units, or a new line,
 //! go through `edit_order` (reserved like the rest when the order is confirmed). Each
@@ -861,7 +868,18 @@ impl<'a> Intake<'a> {
         if ch.status.paid && cur.amount_paid.is_zero() && cur.status != OrderStatus::Cancelled {
             cur = self.step(report, cur, "mark_paid", |e, id, ctx| e.mark_paid(id, ctx));
         }
-        if *life == Lifecycle::Cancelled && cur.status != OrderStatus::Cancelled {
+        // A channel whose delivery is a part of the order (a Trendyol package, a
+        // Hepsiburada status feed) says `cancelled` of the lines it carries, not of the
+        // order: those units are cancelled below, and the engine cancels the order once
+        // no unit of any line is left.
+        let whole = ch.channel.delivers_whole_order();
+        let cancels_order = whole && *life == Lifecycle::Cancelled;
+        // A part's lines the order does not have yet are added before the part's own
+        // cancellations, so cancelling them never leaves an order of only those lines.
+        if !whole && cur.status != OrderStatus::Cancelled {
+            cur = self.line_edits(ch, cur, report);
+        }
+        if cancels_order && cur.status != OrderStatus::Cancelled {
             if cur.lines.iter().all(|l| l.fulfilment.shipped == 0) {
                 cur = self.step(report, cur, "cancel", |e, id, ctx| {
                     e.cancel_order(id, CancelReason::Other, ctx)
@@ -893,7 +911,7 @@ impl<'a> Intake<'a> {
         for l in &ch.lines {
             if let Some((id, f, _)) = by_ref(&cur, &l.external_line_id) {
                 let delta = l.cancelled.saturating_sub(f.cancelled);
-                if delta > 0 && *life != Lifecycle::Cancelled {
+                if delta > 0 && !cancels_order {
                     cancel.push(LineQuantity::new(id, delta));
                 }
             }
@@ -904,7 +922,7 @@ impl<'a> Intake<'a> {
                 e.cancel_lines(id, cancel, CancelReason::Other, ctx)
             });
         }
-        if *life != Lifecycle::Cancelled && cur.status != OrderStatus::Cancelled {
+        if whole && !cancels_order && cur.status != OrderStatus::Cancelled {
             cur = self.line_edits(ch, cur, report);
         }
         if !held {
