@@ -53,7 +53,7 @@ pub use adapters::claims::parse_events;
 pub use adapters::parse_order;
 pub use error::{all_error_codes, catalog, ChannelError};
 pub use model::{
-    Channel, ChannelEvent, ChannelLine, ChannelOrder, ChannelShipping, ChannelStatus,
+    Channel, ChannelEvent, ChannelLine, ChannelOrder, ChannelPart, ChannelShipping, ChannelStatus,
     DiscountBasis, ExternalIds, FundedBy, Lifecycle, LineDiscount, RefundState, ReportedTotals,
     TotalMismatch,
 };

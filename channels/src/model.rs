@@ -407,6 +407,21 @@ impl Serialize for RawPayload {
     }
 }
 
+/// One part of an order that a channel delivers on its own (a Trendyol shipment
+/// package, a Hepsiburada line item), for channels whose delivery is a part of the
+/// order ([`Channel::delivers_whole_order`] is `false`): intake judges staleness per
+/// part, since parts of one order change independently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelPart {
+    /// The channel's id of the part (Trendyol `shipmentPackageId`, Hepsiburada line
+    /// `id`).
+    pub id: String,
+    /// When the channel last changed the part (Trendyol `lastModifiedDate`), in UTC.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The part's own status.
+    pub lifecycle: Lifecycle,
+}
+
 /// An order as a channel delivered it, in canonical terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChannelOrder {
@@ -453,6 +468,11 @@ pub struct ChannelOrder {
     /// `isFulfilledByHB`): intake skips it unless told otherwise, so it never
     /// reserves the shop's stock.
     pub fulfilled_by_marketplace: bool,
+    /// The parts this delivery carries, for channels that deliver an order in parts
+    /// (see [`ChannelPart`]); empty for channels whose delivery is the whole order.
+    /// Not serialised: it repeats what `lines` and `status.raw` already say.
+    #[serde(skip)]
+    pub parts: Vec<ChannelPart>,
     /// The payload, as received.
     #[serde(skip)]
     pub raw: Option<RawPayload>,

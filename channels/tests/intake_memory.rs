@@ -37,12 +37,17 @@ const COUNTED: usize = 2_000;
 /// eBay 4,437 / 36.2) with about 3 % of room: one more block kept per import is over.
 /// The bytes include the engine's maps growing, spread over the imports that grew
 /// them; the sequence is the same every run, so the figures are.
+///
+/// Trendyol and Hepsiburada were raised when intake began judging their staleness per
+/// package / line item (the intake log keeps each part's id and newest change: a
+/// missing part is what lets a package that arrives after a newer one be applied):
+/// measured 4,421 B in 33.0 blocks and 4,556 B in 31.0 blocks.
 fn ceiling(channel: Channel) -> (f64, f64) {
     match channel {
         Channel::Shopify => (4_220.0, 41.4),
         Channel::WooCommerce => (4_130.0, 39.3),
-        Channel::Trendyol => (4_430.0, 30.1),
-        Channel::Hepsiburada => (4_500.0, 29.0),
+        Channel::Trendyol => (4_560.0, 34.0),
+        Channel::Hepsiburada => (4_700.0, 32.0),
         Channel::AmazonV0 => (3_370.0, 32.1),
         Channel::Amazon2026 => (4_600.0, 36.3),
         Channel::Ebay => (4_570.0, 37.3),

@@ -202,3 +202,77 @@ fn a_hepsiburada_cancelled_line_cancels_only_that_line() {
     assert_eq!(tea.open_quantity(), 2);
     assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (2, 0));
 }
+
+/// Staleness is per package: package 2 changed at 1000 arriving before package 1
+/// changed at 999 does not make package 1 stale: its line is added and reserved. The
+/// same package again with an older change is stale.
+#[test]
+fn a_trendyol_package_arriving_after_a_newer_package_is_applied() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let first = intake
+        .import_payload(Channel::Trendyol, package(2, "Created", 1_000).as_bytes())
+        .unwrap();
+    assert_eq!(first.outcome, ImportOutcome::Created);
+    assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (0, 1));
+    let r = intake
+        .import_payload(Channel::Trendyol, package(1, "Created", 999).as_bytes())
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Updated, "{:?}", r.stale_reason);
+    assert_eq!(line(r.order.as_ref().unwrap(), "1001").active_quantity(), 2);
+    assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (2, 1));
+    // Package 1 shipped at 1500; its Created state (999) arriving late is stale.
+    intake
+        .import_payload(Channel::Trendyol, package(1, "Shipped", 1_500).as_bytes())
+        .unwrap();
+    let late = intake
+        .import_payload(Channel::Trendyol, package(1, "Created", 999).as_bytes())
+        .unwrap();
+    assert_eq!(late.outcome, ImportOutcome::Stale);
+    assert!(late.stale_reason.unwrap().contains("3330000001"));
+}
+
+/// Hepsiburada has no change time: a line's cancellation (the furthest stage) must
+/// not make later feeds of the order's other lines stale.
+#[test]
+fn a_hepsiburada_feed_after_a_cancelled_line_is_applied() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let record = |id: u8, sku: &str, quantity: u32, price: u32, status: &str| {
+        format!(
+            r#"{{"id": "5f1c2a9e-0000-4000-8000-00000000000{id}", "orderNumber": "4000000001",
+  "orderDate": "2026-11-20T13:30:00Z", "merchantSku": "{sku}", "quantity": {quantity},
+  "unitPrice": {{"currency": "TRY", "amount": {price}}}, "vatRate": 20, "status": "{status}"}}"#
+        )
+    };
+    let body = |records: &[String]| format!("{{\"items\": [{}]}}", records.join(","));
+    let both = body(&[
+        record(1, "TEA-500", 2, 90, "Open"),
+        record(2, "CUP", 1, 50, "Open"),
+    ]);
+    intake
+        .import_payload(Channel::Hepsiburada, both.as_bytes())
+        .unwrap();
+    let cancelled = body(&[record(2, "CUP", 1, 50, "Cancelled")]);
+    intake
+        .import_payload(Channel::Hepsiburada, cancelled.as_bytes())
+        .unwrap();
+    let in_transit = body(&[record(1, "TEA-500", 2, 90, "InTransit")]);
+    let r = intake
+        .import_payload(Channel::Hepsiburada, in_transit.as_bytes())
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Updated, "{:?}", r.stale_reason);
+    let order = r.order.unwrap();
+    assert_eq!(
+        line(&order, "5f1c2a9e-0000-4000-8000-000000000001")
+            .fulfilment
+            .shipped,
+        2
+    );
+    // The cancelled line's old `Open` record arriving late is behind: stale.
+    let late = body(&[record(2, "CUP", 1, 50, "Open")]);
+    let r = intake
+        .import_payload(Channel::Hepsiburada, late.as_bytes())
+        .unwrap();
+    assert_eq!(r.outcome, ImportOutcome::Stale);
+}

@@ -220,6 +220,7 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         marketplace_funded: Decimal::ZERO,
         discount_basis: None,
         fulfilled_by_marketplace: afn,
+        parts: Vec::new(),
         raw: None,
     })
 }
@@ -374,6 +375,7 @@ pub fn parse_2026(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         marketplace_funded: Decimal::ZERO,
         discount_basis: None,
         fulfilled_by_marketplace: by_amazon,
+        parts: Vec::new(),
         raw: None,
     })
 }

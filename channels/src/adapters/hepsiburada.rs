@@ -22,8 +22,8 @@ use rust_decimal::Decimal;
 use crate::error::ChannelError;
 use crate::json::{At, Items, Value};
 use crate::model::{
-    Channel, ChannelLine, ChannelOrder, ChannelStatus, FundedBy, Lifecycle, LineDiscount,
-    RefundState, ReportedTotals,
+    Channel, ChannelLine, ChannelOrder, ChannelPart, ChannelStatus, FundedBy, Lifecycle,
+    LineDiscount, RefundState, ReportedTotals,
 };
 
 /// Line status (lower case, spaces and underscores removed) → lifecycle.
@@ -212,6 +212,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     };
     let mut lines = Vec::new();
     let mut statuses = Vec::new();
+    let mut parts = Vec::new();
     // `line id:status` of every line, comma-separated: the status as sent.
     let mut statuses_raw = String::new();
     let mut marketplace_funded = Decimal::ZERO;
@@ -323,6 +324,11 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         statuses_raw.push_str(id);
         statuses_raw.push(':');
         statuses_raw.push_str(raw_best);
+        parts.push(ChannelPart {
+            id: id.to_string(),
+            updated_at: None,
+            lifecycle: life.clone(),
+        });
         statuses.push(life);
         lines.push(line);
     }
@@ -361,6 +367,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         marketplace_funded,
         discount_basis: None,
         fulfilled_by_marketplace: fulfilled_by_hb,
+        parts,
         raw: None,
     })
 }

@@ -52,8 +52,8 @@ use rust_decimal::Decimal;
 use crate::error::ChannelError;
 use crate::json::{At, Items};
 use crate::model::{
-    Channel, ChannelLine, ChannelOrder, ChannelStatus, DiscountBasis, FundedBy, Lifecycle,
-    LineDiscount, RefundState, ReportedTotals,
+    Channel, ChannelLine, ChannelOrder, ChannelPart, ChannelStatus, DiscountBasis, FundedBy,
+    Lifecycle, LineDiscount, RefundState, ReportedTotals,
 };
 
 /// The label of a seller-funded Trendyol line discount.
@@ -320,6 +320,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut updated_at = None;
     let mut exception = false;
     let mut bases = Vec::new();
+    let mut parts = Vec::new();
     for (p, raw) in all.zip(&statuses_of) {
         let number = p.req("orderNumber")?.id_str()?;
         if number != order_number {
@@ -335,14 +336,23 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
         let package_id = p.req_any(&["shipmentPackageId", "id"])?.id_str()?;
         raw_status.push(format!("{package_id}:{raw}"));
+        let lifecycle = map_status(raw);
+        let modified = p
+            .get("lastModifiedDate")
+            .map(|t| t.time_epoch_ms())
+            .transpose()?;
+        // Every package is a part, a superseded one too: its status is news of it.
+        parts.push(ChannelPart {
+            id: package_id.to_string(),
+            updated_at: modified,
+            lifecycle: lifecycle.clone(),
+        });
         if superseded(raw) && !keep_all {
             continue;
         }
-        let lifecycle = map_status(raw);
         exception |= super::status_is(raw, "undelivered", IGNORED);
         statuses.push(lifecycle.clone());
-        if let Some(t) = p.get("lastModifiedDate") {
-            let t = t.time_epoch_ms()?;
+        if let Some(t) = modified {
             updated_at = Some(updated_at.map_or(t, |u: chrono::DateTime<chrono::Utc>| u.max(t)));
         }
         // The packages' totals add up; a package without one leaves the order's unknown.
@@ -509,6 +519,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         marketplace_funded,
         discount_basis: Some(DiscountBasis::combine(&bases)),
         fulfilled_by_marketplace: false,
+        parts,
         raw: None,
     })
 }

@@ -209,6 +209,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         marketplace_funded: Decimal::ZERO,
         discount_basis: None,
         fulfilled_by_marketplace: false,
+        parts: Vec::new(),
         raw: None,
     })
 }

@@ -1,7 +1,7 @@
 //! The intake log port: what intake remembers of each channel order between
 //! deliveries (for staleness by timestamp and events reported once).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +19,21 @@ pub struct SeenOrder {
     pub rank: Option<u8>,
     /// Channel events already reported.
     pub events: BTreeSet<String>,
+    /// For channels that deliver an order in parts ([`crate::ChannelPart`]): the
+    /// newest `updated_at` and furthest stage applied of each part, by the part's id.
+    /// Records written before parts were kept have none: every part is then new.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, SeenPart>,
+}
+
+/// What intake remembers of one part of a channel order (a Trendyol package, a
+/// Hepsiburada line item) between deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SeenPart {
+    /// The newest channel `updated_at` of the part applied.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The furthest lifecycle stage of the part applied.
+    pub rank: Option<u8>,
 }
 
 /// The intake log port. Contract: `get` returns `Ok(None)` for a channel order never
@@ -76,6 +91,7 @@ mod tests {
             updated_at: None,
             rank: Some(2),
             events: [event.to_string()].into_iter().collect(),
+            parts: BTreeMap::new(),
         })
     }
 

@@ -32,7 +32,11 @@
 //!
 //! **Staleness**: an update whose channel `updated_at` is older than the last one
 //! applied, or (without timestamps) whose lifecycle stage is behind the stored one, is
-//! ignored and reported as [`ImportOutcome::Stale`].
+//! ignored and reported as [`ImportOutcome::Stale`]. For channels that deliver an
+//! order in parts it is judged per part ([`crate::ChannelPart`]: a Trendyol package by
+//! its `lastModifiedDate`, as Trendyol's dedupe key `(shipmentPackageId, status,
+//! lastModifiedDate)` implies; a Hepsiburada line item by its stage): a delivery is
+//! stale only when every part it carries is, and a part never seen is never stale.
 //!
 //! **Unmapped SKUs**: a line whose identifiers map to no variant gets a placeholder
 //! variant (its SKU) and the order is held with reason `unmapped_sku`; status updates
@@ -66,7 +70,7 @@ use crate::push::PushAck;
 mod log;
 mod report;
 
-pub use log::{IntakeLog, MemoryIntakeLog, SeenOrder};
+pub use log::{IntakeLog, MemoryIntakeLog, SeenOrder, SeenPart};
 pub use report::{
     EventReport, ImportOutcome, ImportReport, IntakeOptions, LineChange, LineChangeBlocked,
     LineChangeKind, StepFailure,
@@ -462,18 +466,10 @@ impl<'a> Intake<'a> {
         let seen = self.log.get(channel, &order.external_id).map_err(log_err)?;
         let rank = order.status.lifecycle.rank();
         if let Some(s) = &seen {
-            let stale = match (order.updated_at, s.updated_at) {
-                (Some(new), Some(old)) if new < old => Some(format!(
-                    "updated_at {new} is older than {old} already applied"
-                )),
-                (None, _) | (_, None) => match (rank, s.rank) {
-                    (Some(n), Some(o)) if n < o => Some(format!(
-                        "status {} is behind the stage already applied",
-                        order.status.lifecycle.as_str()
-                    )),
-                    _ => None,
-                },
-                _ => None,
+            let stale = if order.channel.delivers_whole_order() {
+                stale_order(order, s, rank)
+            } else {
+                stale_parts(order, s)
             };
             if let Some(reason) = stale {
                 report.outcome = ImportOutcome::Stale;
@@ -597,10 +593,17 @@ impl<'a> Intake<'a> {
             }
         }
         // The record is owned here: its events are taken, not copied.
-        let (seen_rank, seen_time, mut events) = match seen {
-            Some(s) => (s.rank, s.updated_at, s.events),
-            None => (None, None, Default::default()),
+        let (seen_rank, seen_time, mut events, mut parts) = match seen {
+            Some(s) => (s.rank, s.updated_at, s.events, s.parts),
+            None => (None, None, Default::default(), Default::default()),
         };
+        for part in &order.parts {
+            let was = parts
+                .entry(part.id.clone())
+                .or_insert_with(SeenPart::default);
+            was.updated_at = was.updated_at.max(part.updated_at);
+            was.rank = was.rank.max(part.lifecycle.rank());
+        }
         for ev in &order.events {
             let id = format!("{}:{}", ev.kind, ev.external_id);
             if events.insert(id) {
@@ -624,6 +627,7 @@ impl<'a> Intake<'a> {
                     updated_at: best_time,
                     rank: best_rank,
                     events,
+                    parts,
                 },
             )
             .map_err(log_err)?;
@@ -968,6 +972,55 @@ impl<'a> Intake<'a> {
         }
         cur
     }
+}
+
+/// Why a delivery of the whole order is older than what was applied: its channel
+/// `updated_at` is older, or (without timestamps) its stage is behind.
+fn stale_order(order: &ChannelOrder, seen: &SeenOrder, rank: Option<u8>) -> Option<String> {
+    match (order.updated_at, seen.updated_at) {
+        (Some(new), Some(old)) if new < old => Some(format!(
+            "updated_at {new} is older than {old} already applied"
+        )),
+        (None, _) | (_, None) => match (rank, seen.rank) {
+            (Some(n), Some(o)) if n < o => Some(format!(
+                "status {} is behind the stage already applied",
+                order.status.lifecycle.as_str()
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Why a delivery of parts of an order (Trendyol packages, Hepsiburada line items) is
+/// older than what was applied: every part it carries was applied before with a newer
+/// `updated_at`, or the same one (or none) and a further stage. A part the order has
+/// not seen is never stale, so one package arriving after a newer package of the same
+/// order is applied.
+fn stale_parts(order: &ChannelOrder, seen: &SeenOrder) -> Option<String> {
+    let mut behind = Vec::with_capacity(order.parts.len());
+    for part in &order.parts {
+        let was = seen.parts.get(&part.id)?;
+        let rank_behind = matches!(
+            (part.lifecycle.rank(), was.rank),
+            (Some(n), Some(o)) if n < o
+        );
+        let older = match (part.updated_at, was.updated_at) {
+            (Some(new), Some(old)) => new < old || (new == old && rank_behind),
+            _ => rank_behind,
+        };
+        if !older {
+            return None;
+        }
+        behind.push(part.id.as_str());
+    }
+    if behind.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "every part it carries ({}) is older than, or behind, the one already applied",
+        behind.join(", ")
+    ))
 }
 
 /// The steps a first delivery needs, in the order the step-by-step path runs them,
