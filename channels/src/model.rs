@@ -96,6 +96,14 @@ impl Channel {
         !matches!(self, Channel::Trendyol | Channel::Hepsiburada)
     }
 
+    /// Whether the channel's return feed names a line by the listing it was sold from
+    /// rather than by the order line's id: eBay's Post-Order returns give
+    /// `creationInfo.item.itemId`, the order line's `legacyItemId` (its
+    /// [`ExternalIds::variant_id`]), not its `lineItemId`.
+    pub fn returns_name_listings(self) -> bool {
+        matches!(self, Channel::Ebay)
+    }
+
     /// The channel named `name` (as [`Channel::as_str`]).
     pub fn parse(name: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == name)

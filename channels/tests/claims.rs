@@ -193,3 +193,160 @@ fn channel_reason_labels_map_to_reason_codes() {
         assert_eq!(return_reason(text), reason, "{text:?}");
     }
 }
+
+/// An engine with `skus` (10 each at WH), each listed on `channel` by its SKU.
+fn stocked(channel: &str, skus: &[(&str, &str)]) -> (Engine, MemoryIdentifierMap) {
+    use ordersmith::ids::{LocationId, VariantId};
+    use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+    use ordersmith_channels::mapping::Listing;
+    let engine = Engine::in_memory();
+    let map = MemoryIdentifierMap::new();
+    let wh = LocationId::parse("WH").unwrap();
+    let mut cmds = vec![StockCommand::AddLocation {
+        location: Location::new(wh.clone(), "Warehouse", 1, "TR-34", LocationKind::Warehouse),
+    }];
+    for (variant, sku) in skus {
+        let v = VariantId::parse(*variant).unwrap();
+        cmds.push(StockCommand::RegisterVariant {
+            variant: v.clone(),
+            policy: StockPolicy::Deny,
+        });
+        cmds.push(StockCommand::Receive {
+            variant: v.clone(),
+            location: wh.clone(),
+            quantity: 10,
+            reference: None,
+        });
+        let listing = Listing {
+            sku: Some((*sku).into()),
+            ..Listing::default()
+        };
+        map.set_listing(channel, &v, listing).unwrap();
+    }
+    engine.stock_batch(cmds).unwrap();
+    (engine, map)
+}
+
+/// Ships and delivers `units` of the order's line `ext` (its channel line id).
+fn deliver(engine: &Engine, order: &ordersmith::order::Order, ext: &str, units: u32) {
+    use ordersmith::engine::CommandContext;
+    use ordersmith::order::LineQuantity;
+    let line = order
+        .lines
+        .iter()
+        .find(|l| l.external_ref.as_deref() == Some(ext))
+        .unwrap();
+    let units = vec![LineQuantity::new(line.id.clone(), units)];
+    let ctx = CommandContext::system();
+    engine
+        .record_shipment(&order.id, units.clone(), &ctx)
+        .unwrap();
+    engine.record_delivery(&order.id, units, &ctx).unwrap();
+}
+
+/// An eBay return names the listing (`itemId`, the order line's `legacyItemId`), not
+/// the order line (`lineItemId`): it becomes an RMA on the line sold from that listing.
+#[test]
+fn an_ebay_return_becomes_an_rma_on_the_line_sold_from_its_listing() {
+    let (engine, map) = stocked("ebay", &[("MUG", "MUG-RED"), ("PIN", "PIN")]);
+    let log = MemoryIntakeLog::default();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let order = intake
+        .import_payload(Channel::Ebay, &fixture("ebay/paid_promotion.json"))
+        .unwrap()
+        .order
+        .unwrap();
+    // Line 10000000001 (MUG, listing 110000000001) delivered.
+    deliver(&engine, &order, "10000000001", 3);
+    let returns = fixture("claims/ebay_returns.json");
+    let first = intake.import_events(Channel::Ebay, &returns).unwrap();
+    assert_eq!(
+        first[0].rma.as_deref(),
+        Some("R1"),
+        "{:?}",
+        first[0].rma_failed
+    );
+    let after = engine.order(&order.id).unwrap();
+    let rma = after.rma("R1").unwrap();
+    let mug = after
+        .lines
+        .iter()
+        .find(|l| l.external_ref.as_deref() == Some("10000000001"))
+        .unwrap();
+    assert_eq!((&rma.lines[0].line_id, rma.lines[0].quantity), (&mug.id, 1));
+    assert_eq!(
+        rma.lines[0].reason,
+        ordersmith::returns::ReturnReason::NotAsDescribed
+    );
+    let again = intake.import_events(Channel::Ebay, &returns).unwrap();
+    assert!(!again[0].new && again[0].rma.is_none() && again[0].rma_failed.is_none());
+    assert_eq!(engine.order(&order.id).unwrap().rmas.len(), 1);
+}
+
+/// A claim that arrives before the delivery it returns is synced fails, and is asked
+/// again on the feed's next delivery once the units are delivered (it was recorded as
+/// done and never retried).
+#[test]
+fn a_claim_before_its_delivery_becomes_an_rma_once_delivered() {
+    let (engine, map) = stocked("trendyol", &[("TEA", "TEA-500"), ("CUP", "CUP")]);
+    let log = MemoryIntakeLog::default();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let order = intake
+        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
+        .unwrap()
+        .order
+        .unwrap();
+    let claims = fixture("claims/trendyol_claims.json");
+    let early = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert!(early[0].new && early[0].rma.is_none());
+    assert_eq!(
+        early[0].rma_failed.as_ref().map(|f| f.code.as_str()),
+        Some("RETURNS_NOT_RETURNABLE")
+    );
+    deliver(&engine, &order, "1001", 2);
+    let later = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert!(!later[0].new, "reported once");
+    assert_eq!(
+        later[0].rma.as_deref(),
+        Some("R1"),
+        "{:?}",
+        later[0].rma_failed
+    );
+    let again = intake.import_events(Channel::Trendyol, &claims).unwrap();
+    assert!(again[0].rma.is_none() && again[0].rma_failed.is_none());
+    assert_eq!(engine.order(&order.id).unwrap().rmas.len(), 1);
+}
+
+/// A return naming a listing the order was not sold from is refused for good: typed,
+/// reported once, not asked again, and the order is untouched.
+#[test]
+fn an_ebay_return_of_another_listing_is_refused_for_good() {
+    let (engine, map) = stocked("ebay", &[("MUG", "MUG-RED"), ("PIN", "PIN")]);
+    let log = MemoryIntakeLog::default();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let order = intake
+        .import_payload(Channel::Ebay, &fixture("ebay/paid_promotion.json"))
+        .unwrap()
+        .order
+        .unwrap();
+    deliver(&engine, &order, "10000000001", 3);
+    let version = engine.order(&order.id).unwrap().version;
+    let returns = String::from_utf8(fixture("claims/ebay_returns.json"))
+        .unwrap()
+        .replace("110000000001", "119999999999");
+    let first = intake
+        .import_events(Channel::Ebay, returns.as_bytes())
+        .unwrap();
+    let failed = first[0].rma_failed.as_ref().unwrap();
+    assert_eq!(failed.code, "RETURNS_UNKNOWN_LINE");
+    assert!(
+        failed.message.contains("119999999999"),
+        "{}",
+        failed.message
+    );
+    let again = intake
+        .import_events(Channel::Ebay, returns.as_bytes())
+        .unwrap();
+    assert!(again[0].rma_failed.is_none() && again[0].rma.is_none());
+    assert_eq!(engine.order(&order.id).unwrap().version, version);
+}

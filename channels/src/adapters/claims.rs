@@ -13,7 +13,8 @@
 //!   `orderNumber`, `type`, `status`, `quantity`, `line.lineItemId`, `line.totalPrice`.
 //! - **eBay** Post-Order `return/search` (`{"members": [...]}`): `returnId`, `orderId`,
 //!   `state` (or `status`), `creationInfo.item.{itemId, returnQuantity}`,
-//!   `creationInfo.reason`.
+//!   `creationInfo.reason`. `itemId` is the listing (the order line's `legacyItemId`),
+//!   not the order line's `lineItemId`: intake maps it to the line sold from it.
 
 use crate::error::ChannelError;
 use crate::json::{At, Items, Json};

@@ -24,6 +24,12 @@ pub struct SeenOrder {
     /// Records written before parts were kept have none: every part is then new.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parts: BTreeMap<String, SeenPart>,
+    /// For channels whose returns name a line by its listing
+    /// ([`crate::Channel::returns_name_listings`], eBay): listing id (`legacyItemId`)
+    /// → the channel's line id (`lineItemId`). An empty line id marks a listing that
+    /// more than one line of the order was sold from.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub line_aliases: BTreeMap<String, String>,
 }
 
 /// What intake remembers of one part of a channel order (a Trendyol package, a
@@ -92,6 +98,7 @@ mod tests {
             rank: Some(2),
             events: [event.to_string()].into_iter().collect(),
             parts: BTreeMap::new(),
+            line_aliases: BTreeMap::new(),
         })
     }
 

@@ -176,20 +176,25 @@ impl<'a> Intake<'a> {
     /// order comes back with `new: false`. Events of orders never imported are reported
     /// every time (there is no order to remember them on).
     ///
-    /// A new claim or return of an imported order becomes an RMA on it (the core's
+    /// A claim or return of an imported order becomes an RMA on it (the core's
     /// returns workflow, [`Engine::request_return`]): its lines mapped to the order's
-    /// lines, its reason read from the channel's text ([`return_reason`]), keyed by the
-    /// channel's claim id so a re-delivery never asks twice. When the return policy
-    /// rejects it but the channel reports the claim accepted (the marketplace decided),
-    /// the rejection is overridden with that as the reason. A claim that cannot become
-    /// an RMA (no delivered units on its lines) is reported in `rma_failed`.
+    /// lines (by the channel's line id, or for eBay by the listing id the return names,
+    /// the order line's `legacyItemId`), its reason read from the channel's text
+    /// ([`return_reason`]), keyed by the channel's claim id so a re-delivery never asks
+    /// twice. When the return policy rejects it but the channel reports the claim
+    /// accepted (the marketplace decided), the rejection is overridden with that as the
+    /// reason. A claim that cannot become an RMA is reported in `rma_failed`; it is
+    /// tried again on each later delivery of the feed while the cause may still go away
+    /// (the order's delivery, or the package holding its line, not imported yet; the
+    /// store unavailable), and no more once it became an RMA or the refusal is for good
+    /// (a line the order does not have, more units than the line has).
     pub fn import_events(
         &self,
         channel: crate::Channel,
         body: &[u8],
     ) -> Result<Vec<EventReport>, IntakeError> {
         let events = crate::parse_events(channel, body)?;
-        let channel = channel.channel_id();
+        let channel_id = channel.channel_id();
         let log_err = |reason: String| IntakeError::LogUnavailable { reason };
         let mut out = Vec::new();
         for event in events {
@@ -203,20 +208,32 @@ impl<'a> Intake<'a> {
                 });
                 continue;
             };
-            match self.log.get(channel, &order_ref).map_err(log_err)? {
+            match self.log.get(channel_id, &order_ref).map_err(log_err)? {
                 Some(mut seen) => {
-                    let new = seen
-                        .events
-                        .insert(format!("{}:{}", event.kind, event.external_id));
+                    let id = format!("{}:{}", event.kind, event.external_id);
+                    // The RMA is settled (made, or refused for good) under its own
+                    // entry: reporting the event and asking for its RMA are apart, so
+                    // an RMA that could not be made yet is asked again next time.
+                    let settled = format!("rma:{id}");
+                    let new = seen.events.insert(id);
+                    let mut changed = new;
                     let order_id = seen.order_id.clone();
-                    let (rma, rma_failed) =
-                        if new && matches!(event.kind.as_str(), "claim" | "return") {
-                            self.return_for(channel, &order_id, &event)
-                        } else {
-                            (None, None)
-                        };
-                    if new {
-                        self.log.put(channel, &order_ref, seen).map_err(log_err)?;
+                    let (rma, rma_failed) = if matches!(event.kind.as_str(), "claim" | "return")
+                        && !seen.events.contains(&settled)
+                    {
+                        let attempt = self.return_for(channel, &order_id, &seen, &event);
+                        if attempt.settled {
+                            seen.events.insert(settled);
+                            changed = true;
+                        }
+                        (attempt.rma, attempt.failed)
+                    } else {
+                        (None, None)
+                    };
+                    if changed {
+                        self.log
+                            .put(channel_id, &order_ref, seen)
+                            .map_err(log_err)?;
                     }
                     out.push(EventReport {
                         event,
@@ -242,45 +259,62 @@ impl<'a> Intake<'a> {
     /// [`Intake::import_events`]).
     fn return_for(
         &self,
-        channel: &str,
+        channel: crate::Channel,
         order_id: &OrderId,
+        seen: &SeenOrder,
         event: &ChannelEvent,
-    ) -> (Option<String>, Option<StepFailure>) {
-        let failed = |step: &str, e: EngineError| {
-            (
-                None,
-                Some(StepFailure {
-                    step: step.to_string(),
-                    code: e.code().to_string(),
-                    message: e.to_string(),
-                }),
-            )
-        };
+    ) -> ReturnAttempt {
+        let channel_id = channel.channel_id();
         let order = match self.engine.order(order_id) {
             Ok(o) => o,
-            Err(e) => return failed("return", e),
+            // The order the log names is not there (yet): asked again next time.
+            Err(e) => return ReturnAttempt::failed("return", &e, false),
         };
         let reason = return_reason(event.reason.as_deref());
-        let lines: Vec<ReturnLineRequest> = event
-            .lines
-            .iter()
-            .filter_map(|(external, quantity)| {
-                let line = order
+        let mut lines = Vec::with_capacity(event.lines.len());
+        for (external, quantity) in &event.lines {
+            let by_ref = |ext: &str| {
+                order
                     .lines
                     .iter()
-                    .find(|l| l.external_ref.as_deref() == Some(external.as_str()))?;
-                Some(ReturnLineRequest {
-                    line_id: line.id.clone(),
-                    quantity: *quantity,
-                    reason,
-                    opened: false,
-                })
-            })
-            .collect();
-        let key = key_for(&format!("return:{channel}:{}", event.external_id));
+                    .find(|l| l.external_ref.as_deref() == Some(ext))
+            };
+            let alias = seen.line_aliases.get(external.as_str());
+            let line = by_ref(external).or_else(|| alias.and_then(|a| by_ref(a)));
+            let Some(line) = line else {
+                let why = if alias.is_some_and(|a| a.is_empty()) {
+                    "names a listing more than one line of the order was sold from"
+                } else {
+                    "names a line the order does not have"
+                };
+                // A channel delivering an order in parts may not have delivered the
+                // part holding that line yet; a whole order lacks it for good.
+                return ReturnAttempt {
+                    rma: None,
+                    failed: Some(StepFailure {
+                        step: "return".to_string(),
+                        code: "RETURNS_UNKNOWN_LINE".to_string(),
+                        message: format!(
+                            "{channel_id} {} {}: line {external} {why} ({order_id})",
+                            event.kind, event.external_id
+                        ),
+                    }),
+                    settled: alias.is_some()
+                        || (channel.delivers_whole_order()
+                            && !(channel.returns_name_listings() && seen.line_aliases.is_empty())),
+                };
+            };
+            lines.push(ReturnLineRequest {
+                line_id: line.id.clone(),
+                quantity: *quantity,
+                reason,
+                opened: false,
+            });
+        }
+        let key = key_for(&format!("return:{channel_id}:{}", event.external_id));
         let ctx = CommandContext::system().with_idempotency_key(key);
         let note = format!(
-            "{channel} {} {}{}",
+            "{channel_id} {} {}{}",
             event.kind,
             event.external_id,
             event
@@ -289,32 +323,55 @@ impl<'a> Intake<'a> {
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default()
         );
+        // Units not delivered yet on a line asked for: the channel's delivery may
+        // simply not be imported yet.
+        let awaiting_delivery = lines.iter().any(|r| {
+            order
+                .line(&r.line_id)
+                .is_some_and(|l| l.fulfilment.delivered < l.active_quantity())
+        });
         let after = match self
             .engine
             .request_return(order_id, lines, Some(note), Vec::new(), &ctx)
         {
             Ok(o) => o,
-            Err(e) => return failed("return", e),
+            Err(e) => {
+                let not_yet = e.code() == "RETURNS_NOT_RETURNABLE" && awaiting_delivery;
+                return ReturnAttempt::failed("return", &e, !not_yet);
+            }
         };
         let Some(rma) = after.rmas.last() else {
-            return (None, None);
+            return ReturnAttempt {
+                rma: None,
+                failed: None,
+                settled: true,
+            };
         };
         let accepted = event.status.as_deref().is_some_and(|s| {
             let s = s.to_ascii_lowercase();
             s.contains("accept") || s.contains("approv") || s.contains("refund")
         });
         if rma.status == RmaStatus::Rejected && accepted {
-            let key = key_for(&format!("return-override:{channel}:{}", event.external_id));
+            let key = key_for(&format!(
+                "return-override:{channel_id}:{}",
+                event.external_id
+            ));
             let ctx = CommandContext::system().with_idempotency_key(key);
             let why = format!(
-                "accepted on {channel} ({} {})",
+                "accepted on {channel_id} ({} {})",
                 event.kind, event.external_id
             );
             if let Err(e) = self.engine.override_return(order_id, &rma.id, why, &ctx) {
-                return (Some(rma.id.clone()), failed("override", e).1);
+                let mut attempt = ReturnAttempt::failed("override", &e, true);
+                attempt.rma = Some(rma.id.clone());
+                return attempt;
             }
         }
-        (Some(rma.id.clone()), None)
+        ReturnAttempt {
+            rma: Some(rma.id.clone()),
+            failed: None,
+            settled: true,
+        }
     }
 
     fn resolve(
@@ -593,10 +650,34 @@ impl<'a> Intake<'a> {
             }
         }
         // The record is owned here: its events are taken, not copied.
-        let (seen_rank, seen_time, mut events, mut parts) = match seen {
-            Some(s) => (s.rank, s.updated_at, s.events, s.parts),
-            None => (None, None, Default::default(), Default::default()),
+        let (seen_rank, seen_time, mut events, mut parts, mut line_aliases) = match seen {
+            Some(s) => (s.rank, s.updated_at, s.events, s.parts, s.line_aliases),
+            None => (
+                None,
+                None,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            ),
         };
+        if order.channel.returns_name_listings() {
+            for l in &order.lines {
+                let Some(listing) = l.ids.variant_id.as_ref() else {
+                    continue;
+                };
+                match line_aliases.get(listing) {
+                    Some(line) if *line == l.external_line_id || line.is_empty() => {}
+                    // Two lines sold from one listing (its variations): the return's
+                    // listing id cannot tell them apart.
+                    Some(_) => {
+                        line_aliases.insert(listing.clone(), String::new());
+                    }
+                    None => {
+                        line_aliases.insert(listing.clone(), l.external_line_id.clone());
+                    }
+                }
+            }
+        }
         for part in &order.parts {
             let was = parts
                 .entry(part.id.clone())
@@ -628,6 +709,7 @@ impl<'a> Intake<'a> {
                     rank: best_rank,
                     events,
                     parts,
+                    line_aliases,
                 },
             )
             .map_err(log_err)?;
@@ -1021,6 +1103,38 @@ fn stale_parts(order: &ChannelOrder, seen: &SeenOrder) -> Option<String> {
         "every part it carries ({}) is older than, or behind, the one already applied",
         behind.join(", ")
     ))
+}
+
+/// What asking for a claim's RMA came to.
+struct ReturnAttempt {
+    /// The RMA made (or found, for a retry of the same claim).
+    rma: Option<String>,
+    /// Why it was not made, or its override not applied.
+    failed: Option<StepFailure>,
+    /// Whether nothing is left to try: made, or refused for good. A refusal whose
+    /// cause may go away (the store unavailable, a lost race, the order or its
+    /// delivery not imported yet) is not settled.
+    settled: bool,
+}
+
+impl ReturnAttempt {
+    /// A failed `step`; settled when `permanent` and the error is not one of the
+    /// kinds that pass (unavailable, conflict, not found).
+    fn failed(step: &str, e: &EngineError, permanent: bool) -> Self {
+        let passing = matches!(
+            e.kind(),
+            ErrorKind::Unavailable | ErrorKind::Conflict | ErrorKind::NotFound
+        );
+        ReturnAttempt {
+            rma: None,
+            failed: Some(StepFailure {
+                step: step.to_string(),
+                code: e.code().to_string(),
+                message: e.to_string(),
+            }),
+            settled: permanent && !passing,
+        }
+    }
 }
 
 /// The steps a first delivery needs, in the order the step-by-step path runs them,

@@ -152,12 +152,14 @@ pub struct EventReport {
     pub order_id: Option<OrderId>,
     /// `false` when it was reported before for that order.
     pub new: bool,
-    /// The RMA a new claim or return became on the order (the core's returns
-    /// workflow), when it became one.
+    /// The RMA a claim or return became on the order (the core's returns workflow),
+    /// on the delivery it became one: the first, or a later one (`new: false`) when
+    /// it could not be made before (its delivery not imported yet, say).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rma: Option<String>,
-    /// Why a new claim or return did not become an RMA (its lines match no delivered
-    /// units, say): the step, code and message.
+    /// Why a claim or return did not become an RMA on this delivery (its units not
+    /// delivered yet, a line the order does not have): the step, code and message.
+    /// It is asked again on later deliveries unless the refusal is for good.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rma_failed: Option<StepFailure>,
 }
