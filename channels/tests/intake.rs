@@ -971,3 +971,93 @@ fn a_quantity_raised_beyond_a_u32_is_reported_refused() {
     );
     assert_eq!(r.order.unwrap().lines[0].quantity, 2);
 }
+
+/// WooCommerce `processing_inclusive` in `status`, last changed at `modified`
+/// (`HH:MM` on 2026-11-20 UTC), paid only when `paid`.
+fn woo(status: &str, modified: &str, paid: bool) -> Vec<u8> {
+    let body = String::from_utf8(fixture("woo_commerce/processing_inclusive.json"))
+        .unwrap()
+        .replace(
+            "\"status\": \"processing\"",
+            &format!("\"status\": \"{status}\""),
+        )
+        .replace(
+            "\"date_modified_gmt\": \"2026-11-20T13:35:00\"",
+            &format!("\"date_modified_gmt\": \"2026-11-20T{modified}:00\""),
+        );
+    if paid {
+        body.into_bytes()
+    } else {
+        body.replace(
+            "\"date_paid_gmt\": \"2026-11-20T13:31:00\"",
+            "\"date_paid_gmt\": null",
+        )
+        .into_bytes()
+    }
+}
+
+/// A WooCommerce payment that failed is retried by the customer on the same order:
+/// `failed` leaves the order pending (not cancelled), and the later `processing` marks
+/// it paid and confirms it, reserving its stock.
+#[test]
+fn a_woo_order_whose_payment_failed_is_confirmed_when_the_retry_pays() {
+    let (engine, map, log) = setup();
+    map.set_listing(
+        "woo_commerce",
+        &v("TEA"),
+        Listing {
+            sku: Some("TEA-500".into()),
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    map.set_listing(
+        "woo_commerce",
+        &v("CUP"),
+        Listing {
+            variant_id: Some("23".into()),
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let failed = intake
+        .import_payload(Channel::WooCommerce, &woo("failed", "13:35", false))
+        .unwrap();
+    assert!(failed.failed.is_empty(), "{:?}", failed.failed);
+    let order = failed.order.unwrap();
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(order.payment_status(), PaymentStatus::Unpaid);
+    assert_eq!(reserved(&engine, "TEA"), 0);
+    let paid = intake
+        .import_payload(Channel::WooCommerce, &woo("processing", "13:50", true))
+        .unwrap();
+    assert_eq!(paid.outcome, ImportOutcome::Updated);
+    assert_eq!(paid.applied, vec!["mark_paid", "confirm"]);
+    let order = paid.order.unwrap();
+    assert_eq!(order.status, OrderStatus::Confirmed);
+    assert_eq!(order.payment_status(), PaymentStatus::Paid);
+    assert_eq!((reserved(&engine, "TEA"), reserved(&engine, "CUP")), (3, 1));
+}
+
+/// A channel that reports a cancelled order live again: the engine refuses to reopen
+/// it, and the import says so instead of reporting nothing changed.
+#[test]
+fn a_cancelled_order_the_channel_reports_live_again_is_a_reported_refusal() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let cancelled = intake
+        .import_payload(Channel::WooCommerce, &woo("cancelled", "13:35", false))
+        .unwrap();
+    assert_eq!(cancelled.order.unwrap().status, OrderStatus::Cancelled);
+    let live = intake
+        .import_payload(Channel::WooCommerce, &woo("processing", "13:50", true))
+        .unwrap();
+    let failed: Vec<(&str, &str)> = live
+        .failed
+        .iter()
+        .map(|f| (f.step.as_str(), f.code.as_str()))
+        .collect();
+    assert_eq!(failed, vec![("confirm", "ORDER_INVALID_TRANSITION")]);
+    assert_eq!(live.order.unwrap().status, OrderStatus::Cancelled);
+}

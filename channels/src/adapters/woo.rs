@@ -22,13 +22,18 @@ use crate::model::{
 };
 
 /// `status` → (lifecycle, paid).
+///
+/// `failed` (the payment failed) is `placed`, not `cancelled`: in WooCommerce the
+/// customer retries payment on the same order, which then moves to `processing`, so
+/// the order is left pending (awaiting payment, nothing reserved) rather than
+/// cancelled for good.
 pub const STATUS: &[(&str, Lifecycle, bool)] = &[
     ("pending", Lifecycle::Placed, false),
     ("on-hold", Lifecycle::Placed, false),
+    ("failed", Lifecycle::Placed, false),
     ("processing", Lifecycle::Confirmed, true),
     ("completed", Lifecycle::Shipped, true),
     ("cancelled", Lifecycle::Cancelled, false),
-    ("failed", Lifecycle::Cancelled, false),
     ("refunded", Lifecycle::Cancelled, true),
 ];
 

@@ -987,7 +987,11 @@ impl<'a> Intake<'a> {
             }
         }
         let wants_confirmed = matches!(life.rank(), Some(1..=6)) && *life != Lifecycle::Cancelled;
-        if wants_confirmed && cur.status == OrderStatus::Pending {
+        // The channel says the order is live and the engine's order is cancelled (a
+        // channel that reopens an order, or one cancelled on an earlier reading): the
+        // engine refuses to confirm it, and that refusal is reported, never left as
+        // an unchanged import.
+        if wants_confirmed && matches!(cur.status, OrderStatus::Pending | OrderStatus::Cancelled) {
             cur = self.step(report, cur, "confirm", |e, id, ctx| {
                 e.confirm_order(id, ctx)
             });
