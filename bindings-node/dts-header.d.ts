@@ -355,6 +355,18 @@ export interface RuleCheckContext {
   currencies?: string[] | null
   carrierServices?: string[] | null
 }
+/**
+ * What rules need to know that orders do not carry (`setRuleFacts`): each SKU's weight in
+ * grams (read by the `weight_grams` field), the shop's currencies and carrier services
+ * (`"carrier/service"`) rule sets are checked against, and the rounds of rules triggering
+ * rules per command (1 to 64). Each key given replaces the engine's; the others stay.
+ */
+export interface RuleFacts {
+  weightsGrams?: Record<string, number>
+  currencies?: string[]
+  carrierServices?: string[]
+  maxChainDepth?: number
+}
 export interface RuleProblem { rule: string; path: string; code: string; message: string }
 /** The listing filter the rules' dry run and shadow report take. */
 export type OrderFilter = Pick<OrderQueryOptions, 'status' | 'channel' | 'placedFrom' | 'placedTo'>

@@ -355,6 +355,18 @@ export interface RuleCheckContext {
   currencies?: string[] | null
   carrierServices?: string[] | null
 }
+/**
+ * What rules need to know that orders do not carry (`setRuleFacts`): each SKU's weight in
+ * grams (read by the `weight_grams` field), the shop's currencies and carrier services
+ * (`"carrier/service"`) rule sets are checked against, and the rounds of rules triggering
+ * rules per command (1 to 64). Each key given replaces the engine's; the others stay.
+ */
+export interface RuleFacts {
+  weightsGrams?: Record<string, number>
+  currencies?: string[]
+  carrierServices?: string[]
+  maxChainDepth?: number
+}
 export interface RuleProblem { rule: string; path: string; code: string; message: string }
 /** The listing filter the rules' dry run and shadow report take. */
 export type OrderFilter = Pick<OrderQueryOptions, 'status' | 'channel' | 'placedFrom' | 'placedTo'>
@@ -770,6 +782,14 @@ export declare class Engine {
    * It is not made live: see `setRules`.
    */
   loadRules(json: string): RuleSet
+  /**
+   * Tells the engine what rules need to know that orders do not carry (see
+   * `RuleFacts`): each key given replaces the engine's, the others stay. Rule sets
+   * already live are not checked again. Bad values throw `ENGINE_INVALID_INPUT`
+   * (an unknown currency its money code) and change nothing. Every handle on this
+   * engine sees the change.
+   */
+  setRuleFacts(facts: RuleFacts): void
   /**
    * Makes `live` the rules that act at each trigger (`null`: no automation) and
    * `shadow` a candidate that only records where it would act differently. Every

@@ -4,10 +4,10 @@
 //! schedule, and read the names a rule may use. Glue only: every check and every
 //! report is the core's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use ordersmith::engine::EngineError;
+use ordersmith::engine::{EngineError, RuleFacts};
 use ordersmith::ports::OrderQuery;
 use ordersmith::rules::{RuleContext as CoreRuleContext, RuleSet as CoreRuleSet, RulesError};
 
@@ -143,6 +143,54 @@ impl Engine {
                 shadow.map(|s| s.inner.clone()),
             )
         }))
+    }
+
+    /// The same engine with what rules need to know that orders do not carry: each
+    /// SKU's weight in grams (read by the `weight_grams` field), the shop's currencies
+    /// and carrier services (`carrier/service`) that `load_rules` checks rule sets
+    /// against, and the rounds of rules triggering rules per command (1 to 64). Each
+    /// argument given replaces this engine's; `None` keeps it. Use the returned engine
+    /// from then on. Bad values are `InvalidInput` (an unknown currency a money
+    /// error); this engine is unchanged either way.
+    #[uniffi::method(default(
+        weights_grams = None,
+        currencies = None,
+        carrier_services = None,
+        max_chain_depth = None
+    ))]
+    pub fn with_rule_facts(
+        &self,
+        weights_grams: Option<HashMap<String, u32>>,
+        currencies: Option<Vec<String>>,
+        carrier_services: Option<Vec<String>>,
+        max_chain_depth: Option<u32>,
+    ) -> Result<Arc<Engine>, OrdersmithError> {
+        let currencies = currencies
+            .map(|list| {
+                list.iter()
+                    .map(|c| ordersmith::money::Currency::parse(c))
+                    .collect::<Result<BTreeSet<_>, _>>()
+            })
+            .transpose()?;
+        let engine = self.try_with_core(|e| {
+            let now = &e.config().rules;
+            let facts = RuleFacts {
+                weights_grams: weights_grams
+                    .map_or_else(|| now.weights_grams.clone(), |w| w.into_iter().collect()),
+                currencies: currencies.unwrap_or_else(|| now.currencies.clone()),
+                carrier_services: match carrier_services {
+                    Some(list) => list.into_iter().collect(),
+                    None => now
+                        .carrier_services
+                        .iter()
+                        .map(|(c, s)| format!("{c}/{s}"))
+                        .collect(),
+                },
+                max_chain_depth,
+            };
+            e.with_rule_facts(facts)
+        })?;
+        Ok(Arc::new(engine))
     }
 
     /// Where the shadow rule set would have acted differently from the live one, on

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
-use ordersmith::engine::EngineError;
+use ordersmith::engine::{EngineError, RuleFacts};
 use ordersmith::money::Currency;
 use ordersmith::rules::{json_schema, Problem, RuleContext, RuleSet};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::convert::{opts, to_json, JsonArg};
+use crate::convert::{from_json, opts, to_json, JsonArg};
 use crate::engine::JsEngine;
 use crate::errors::{shielded, shielded_json, Failure, Job, Out};
 use crate::listing::{query, WALK_PAGE_SIZE};
@@ -65,6 +65,17 @@ struct ContextOptions {
     locations: Option<Vec<String>>,
     currencies: Option<Vec<String>>,
     carrier_services: Option<Vec<String>>,
+}
+
+/// `{weightsGrams?, currencies?, carrierServices?, maxChainDepth?}`: the rule facts a
+/// host sets on an engine; a key left out keeps the engine's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FactsOptions {
+    weights_grams: Option<std::collections::BTreeMap<String, u32>>,
+    currencies: Option<Vec<String>>,
+    carrier_services: Option<Vec<String>>,
+    max_chain_depth: Option<u32>,
 }
 
 fn rule_context(value: Option<JsonArg>) -> Out<RuleContext> {
@@ -165,6 +176,45 @@ impl JsEngine {
     #[napi(ts_return_type = "RuleSet")]
     pub fn load_rules(&self, json: String) -> napi::Result<JsRuleSet> {
         shielded(|| Ok(JsRuleSet::wrap(self.engine()?.load_rules(&json)?)))
+    }
+
+    /// Tells the engine what rules need to know that orders do not carry (see
+    /// `RuleFacts`): each key given replaces the engine's, the others stay. Rule sets
+    /// already live are not checked again. Bad values throw `ENGINE_INVALID_INPUT`
+    /// (an unknown currency its money code) and change nothing. Every handle on this
+    /// engine sees the change.
+    #[napi(ts_args_type = "facts: RuleFacts")]
+    pub fn set_rule_facts(&self, facts: JsonArg) -> napi::Result<()> {
+        shielded(|| {
+            let given: FactsOptions = from_json(facts, "facts")?;
+            let currencies = given
+                .currencies
+                .map(|list| {
+                    list.iter()
+                        .map(|code| Currency::parse(code).map_err(|e| Failure::core(&e)))
+                        .collect::<Out<BTreeSet<_>>>()
+                })
+                .transpose()?;
+            self.replace(|engine| {
+                let now = &engine.config().rules;
+                let facts = RuleFacts {
+                    weights_grams: given
+                        .weights_grams
+                        .unwrap_or_else(|| now.weights_grams.clone()),
+                    currencies: currencies.unwrap_or_else(|| now.currencies.clone()),
+                    carrier_services: match given.carrier_services {
+                        Some(list) => list.into_iter().collect(),
+                        None => now
+                            .carrier_services
+                            .iter()
+                            .map(|(c, s)| format!("{c}/{s}"))
+                            .collect(),
+                    },
+                    max_chain_depth: given.max_chain_depth,
+                };
+                Ok(engine.with_rule_facts(facts)?)
+            })
+        })
     }
 
     /// Makes `live` the rules that act at each trigger (`null`: no automation) and

@@ -179,3 +179,41 @@ test('a live rule counts the customer\'s earlier orders, by e-mail in any case',
   const other = await engine.placeOrder(withCustomer('can@example.com'))
   assert.deepEqual([first, second, other].map((o) => o.tags.includes('first-order')), [true, false, true])
 })
+
+test('rule facts reach the rules; bad ones throw and change nothing', async () => {
+  const engine = await shop()
+  const heavy = JSON.stringify({
+    rules: [
+      {
+        name: 'heavy',
+        trigger: 'order_placed',
+        when: { field: 'weight_grams', op: '>=', value: 5000 },
+        actions: [{ type: 'tag', add: ['heavy'] }],
+      },
+    ],
+  })
+  engine.setRuleFacts({ weightsGrams: { MUG: 2000 }, currencies: ['TRY'], carrierServices: ['yurtici/standard'] })
+  engine.setRules(engine.loadRules(heavy))
+  // Three mugs weigh 6 kg, two 4 kg: the weights given here are what the rule reads.
+  assert.ok((await engine.placeOrder(orderInput({ quantity: 3 }))).tags.includes('heavy'))
+  assert.ok(!(await engine.placeOrder(orderInput({ quantity: 2 }))).tags.includes('heavy'))
+  assert.deepEqual(engine.ruleContext(), {
+    locations: ['ank-store', 'ist-main'],
+    currencies: ['TRY'],
+    carrierServices: ['yurtici/standard'],
+  })
+  // Only what is given changes.
+  engine.setRuleFacts({ maxChainDepth: 3 })
+  assert.deepEqual(engine.ruleContext().currencies, ['TRY'])
+  for (const facts of [
+    { weightsGrams: { MUG: -1 } },
+    { weightsGrams: { ' ': 1 } },
+    { carrierServices: ['yurtici'] },
+    { maxChainDepth: 0 },
+    { weights: {} },
+  ]) {
+    assert.throws(() => engine.setRuleFacts(facts), { code: 'ENGINE_INVALID_INPUT' }, JSON.stringify(facts))
+  }
+  assert.throws(() => engine.setRuleFacts({ currencies: ['XYZ'] }), (e) => e.code.startsWith('MONEY_'))
+  assert.deepEqual(engine.ruleContext().carrierServices, ['yurtici/standard'], 'nothing changed')
+})

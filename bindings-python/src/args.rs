@@ -117,6 +117,7 @@ arg_names! {
         json,
         currencies,
         carrier_services,
+        weights_grams,
         name,
         note,
         on_shortage,

@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::Duration;
-use ordersmith::engine::EngineError;
+use ordersmith::engine::{EngineError, RuleFacts};
 use ordersmith::money::Currency;
 use ordersmith::rules::{json_schema, RuleContext, RuleSet};
 use pyo3::prelude::*;
 
-use crate::args::{names, Text, TextList};
+use crate::args::{int_value, names, Counts, Text, TextList};
 use crate::convert::{timedelta_arg, to_py};
 use crate::engine::PyEngine;
 use crate::errors::{core_error, detached, invalid_input};
@@ -172,6 +172,52 @@ impl PyEngine {
             }),
         )?;
         Ok(dict.into_any())
+    }
+
+    /// Tells the engine what rules need to know that orders do not carry: each SKU's
+    /// weight in grams (`weights_grams`, read by the `weight_grams` field), the shop's
+    /// `currencies` and `carrier_services` (`"carrier/service"`) that `load_rules`
+    /// checks rule sets against, and `max_chain_depth` (rounds of rules triggering
+    /// rules per command, 1 to 64). Each argument given replaces what the engine had;
+    /// the others stay. Rule sets already live are not checked again. Bad values raise
+    /// `EngineInputError` (a bad currency `MoneyInputError`) and change nothing.
+    #[pyo3(signature = (*, weights_grams=None, currencies=None, carrier_services=None, max_chain_depth=None))]
+    fn set_rule_facts(
+        &self,
+        py: Python<'_>,
+        weights_grams: Option<Counts<u32, names::weights_grams>>,
+        currencies: Option<TextList<names::currencies>>,
+        carrier_services: Option<TextList<names::carrier_services>>,
+        max_chain_depth: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let engine = self.engine(py)?;
+        let now = &engine.config().rules;
+        let facts = RuleFacts {
+            weights_grams: weights_grams.map_or_else(|| now.weights_grams.clone(), |w| w.0),
+            currencies: match currencies {
+                Some(list) => list
+                    .0
+                    .iter()
+                    .map(|c| Currency::parse(c).map_err(|e| core_error(py, &e)))
+                    .collect::<PyResult<_>>()?,
+                None => now.currencies.clone(),
+            },
+            carrier_services: match carrier_services {
+                Some(list) => list.0.into_iter().collect(),
+                None => now
+                    .carrier_services
+                    .iter()
+                    .map(|(c, s)| format!("{c}/{s}"))
+                    .collect(),
+            },
+            max_chain_depth: max_chain_depth
+                .map(|d| int_value::<u32>(d, "max_chain_depth"))
+                .transpose()?,
+        };
+        let engine = engine
+            .with_rule_facts(facts)
+            .map_err(|e| core_error(py, &e))?;
+        self.replace_engine(py, engine)
     }
 
     /// Makes `live` the rules that act at each trigger (`None`: no automation) and

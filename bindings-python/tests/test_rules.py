@@ -168,3 +168,42 @@ def test_rule_context_names_what_rules_are_checked_against(engine: ordersmith.En
     elsewhere = json.dumps({**BULKY, "rules": [{**BULKY["rules"][0], "actions": [{"type": "route_to_location", "location": "izmir"}]}]})
     problems = ordersmith.validate_rules(elsewhere, **context)
     assert [p["code"] for p in problems] == ["RULES_UNKNOWN_LOCATION"]
+
+
+def test_rule_facts_reach_the_rules_and_bad_ones_change_nothing(engine: ordersmith.Engine) -> None:
+    shop(engine)
+    heavy = {
+        "rules": [
+            {
+                "name": "heavy",
+                "trigger": "order_placed",
+                "when": {"field": "weight_grams", "op": ">=", "value": 5000},
+                "actions": [{"type": "tag", "add": ["heavy"]}],
+            }
+        ]
+    }
+    engine.set_rule_facts(weights_grams={"MUG": 2000}, currencies=["TRY"], carrier_services=["yurtici/standard"])
+    engine.set_rules(engine.load_rules(json.dumps(heavy)))
+    # Three mugs weigh 6 kg, two 4 kg: the weights given here are what the rule reads.
+    assert "heavy" in engine.place_order(order_input("MUG", 3)).tags
+    assert "heavy" not in engine.place_order(order_input("MUG", 2)).tags
+    assert engine.rule_context() == {
+        "locations": ["ank-store", "ist-main"],
+        "currencies": ["TRY"],
+        "carrier_services": ["yurtici/standard"],
+    }
+    # Only what is given changes.
+    engine.set_rule_facts(max_chain_depth=3)
+    assert engine.rule_context()["currencies"] == ["TRY"]
+    for kwargs in (
+        {"weights_grams": {"MUG": -1}},
+        {"weights_grams": {" ": 1}},
+        {"carrier_services": ["yurtici"]},
+        {"max_chain_depth": 0},
+        {"max_chain_depth": "3"},
+    ):
+        with pytest.raises(ordersmith.EngineInputError):
+            engine.set_rule_facts(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ordersmith.MoneyInputError):
+        engine.set_rule_facts(currencies=["XYZ"])
+    assert engine.rule_context()["carrier_services"] == ["yurtici/standard"], "nothing changed"

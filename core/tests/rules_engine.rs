@@ -895,3 +895,81 @@ fn place_order_then_runs_rules_once_after_its_follow_ups() {
         .unwrap();
     assert_eq!(plain.status, OrderStatus::Confirmed);
 }
+
+/// Rule facts set after the engine is built (as the bindings set them) reach the
+/// rules: a weight-based rule fires on weights given that way, loading checks the
+/// currencies and carrier services given, and bad facts are refused with a typed
+/// error.
+#[test]
+fn rule_facts_set_on_a_built_engine_reach_the_rules() {
+    use ordersmith::engine::RuleFacts;
+    let t = test_engine();
+    let engine = t
+        .engine
+        .clone()
+        .with_rule_facts(RuleFacts {
+            weights_grams: BTreeMap::from([("TEA".to_string(), 10_000)]),
+            currencies: [Currency::parse("TRY").unwrap()].into(),
+            carrier_services: ["yurtici/standard".to_string()].into(),
+            max_chain_depth: Some(4),
+        })
+        .unwrap();
+    shop(&engine, 10);
+    let set = engine
+        .load_rules(&example("bulky_to_main_warehouse.json"))
+        .unwrap();
+    let engine = engine.with_rules(Some(set), None);
+    let tea = engine
+        .place_order(order("TR", "c1", &[("TEA", 3, "100")], "TRY"), &ctx())
+        .unwrap();
+    assert!(
+        tea.tags.contains("bulky"),
+        "30 kg of tea is bulky by weight"
+    );
+    let context = engine.rule_context().unwrap();
+    assert_eq!(
+        context.carrier_services,
+        Some([("yurtici".to_string(), "standard".to_string())].into())
+    );
+    let euro_rule = r#"{"rules": [{"name": "eur", "trigger": "order_placed",
+        "when": {"field": "total", "op": ">=", "value": {"amount": "10", "currency": "EUR"}},
+        "actions": [{"type": "tag", "add": ["x"]}]}]}"#;
+    let err = engine.load_rules(euro_rule).unwrap_err();
+    assert_eq!(err.code(), "RULES_INVALID", "{err}");
+    assert!(
+        err.to_string().contains("the shop's orders are in TRY"),
+        "{err}"
+    );
+
+    for (facts, field) in [
+        (
+            RuleFacts {
+                weights_grams: BTreeMap::from([(" ".to_string(), 1)]),
+                ..RuleFacts::default()
+            },
+            "weights_grams",
+        ),
+        (
+            RuleFacts {
+                carrier_services: ["yurtici".to_string()].into(),
+                ..RuleFacts::default()
+            },
+            "carrier_services",
+        ),
+        (
+            RuleFacts {
+                max_chain_depth: Some(0),
+                ..RuleFacts::default()
+            },
+            "max_chain_depth",
+        ),
+    ] {
+        let Err(err) = t.engine.clone().with_rule_facts(facts) else {
+            panic!("{field}: accepted");
+        };
+        assert_eq!(err.code(), "ENGINE_INVALID_INPUT");
+        assert!(err.to_string().starts_with(field), "{err}");
+    }
+    let unknown = serde_json::from_str::<RuleFacts>(r#"{"weights": {}}"#);
+    assert!(unknown.is_err(), "unknown fields are refused");
+}

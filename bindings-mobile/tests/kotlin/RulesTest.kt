@@ -92,6 +92,28 @@ fun rules() = Suite("rules").apply {
         assertTrue(!engine.order(plain.id).tags.contains("vip"))
     }
 
+    test("rule facts reach the rules; bad ones are refused and change nothing") {
+        val engine = Engine.inMemory(FixedClock(NOON))
+        shop(engine)
+        val weighed = engine.withRuleFacts(
+            weightsGrams = mapOf("TEA-500G" to 500u),
+            currencies = listOf("TRY"),
+            carrierServices = listOf("yurtici/standard"),
+        )
+        val live = weighed.withRules(weighed.loadRules(HEAVY_RULES), null)
+        // Three packs weigh 1.5 kg, two 1 kg: the weights given here are what the rule reads.
+        assertTrue(live.placeOrder(newOrder("H-1", tea(3u)), null).tags.contains("heavy"))
+        assertTrue(!live.placeOrder(newOrder("H-2", tea(2u)), null).tags.contains("heavy"))
+        assertEquals(listOf("yurtici/standard"), live.ruleContext().carrierServices)
+        // Only what is given changes.
+        assertEquals(listOf("TRY"), live.withRuleFacts(maxChainDepth = 3u).ruleContext().currencies)
+        expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { live.withRuleFacts(weightsGrams = mapOf(" " to 1u)) }
+        expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { live.withRuleFacts(carrierServices = listOf("yurtici")) }
+        expectError<OrdersmithException.InvalidInput>("ENGINE_INVALID_INPUT") { live.withRuleFacts(maxChainDepth = 0u) }
+        expectError<OrdersmithException.InvalidInput>("MONEY_UNKNOWN_CURRENCY") { live.withRuleFacts(currencies = listOf("XYZ")) }
+        assertEquals(listOf("yurtici/standard"), live.ruleContext().carrierServices, "nothing changed")
+    }
+
     test("the names rules may use, and ship-by-at-risk rules fired on a schedule") {
         val calendar = """{"tz": "Europe/Istanbul", "cutoff": "14:00:00", "handling_days": 1, "non_working": ["sunday"]}"""
         val clock = FixedClock(NOON)
@@ -132,5 +154,13 @@ private const val RISK_RULES = """
 {"rules": [
   {"name": "flag-late", "trigger": "ship_by_at_risk",
    "actions": [{"type": "tag", "add": ["at-risk"]}]}
+]}
+"""
+
+private const val HEAVY_RULES = """
+{"rules": [
+  {"name": "heavy", "trigger": "order_placed",
+   "when": {"field": "weight_grams", "op": ">=", "value": 1500},
+   "actions": [{"type": "tag", "add": ["heavy"]}]}
 ]}
 """

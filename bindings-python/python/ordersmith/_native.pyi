@@ -449,6 +449,14 @@ class Engine:
     def rule_context(self) -> _RuleContext: ...
     def load_rules(self, json: str) -> RuleSet: ...
     def set_rules(self, live: Optional[RuleSet], shadow: Optional[RuleSet] = None) -> None: ...
+    def set_rule_facts(
+        self,
+        *,
+        weights_grams: Optional[Mapping[str, int]] = None,
+        currencies: Optional[Sequence[str]] = None,
+        carrier_services: Optional[Sequence[str]] = None,
+        max_chain_depth: Optional[int] = None,
+    ) -> None: ...
     def dry_run_rules(
         self,
         rules: RuleSet,

@@ -60,7 +60,7 @@ pub use fulfilment::PickListLine;
 pub use import::{JsonLineResult, JsonLinesImport};
 pub use reconcile::ExpirySweep;
 pub use returns::{ReturnTimeline, ReturnView, CREDIT_NAMESPACE};
-pub use rules::RulesConfig;
+pub use rules::{RuleFacts, RulesConfig, MAX_CHAIN_DEPTH, MAX_WEIGHED_SKUS};
 pub use timeline::{DueFulfilment, ParcelTimeline, Timeline, TimelineEvent, TimelineStep};
 
 pub use listing::{check_page_size, OrderIter, OrderPage};

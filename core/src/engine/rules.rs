@@ -58,6 +58,47 @@ impl Default for RulesConfig {
     }
 }
 
+/// What rules need to know that orders do not carry, in the form a host passes it
+/// after the engine is built (the bindings take it as a dict, an object or a record;
+/// JSON reads it with unknown fields refused): each SKU's weight for `weight_grams`,
+/// the shop's currencies and carrier services (`carrier/service`) that
+/// [`Engine::load_rules`] checks rule sets against, and the bound on rules triggering
+/// rules. An empty set leaves that check off, as in [`RulesConfig`].
+///
+/// ```
+/// use ordersmith::engine::{Engine, RuleFacts};
+/// let facts: RuleFacts = serde_json::from_str(
+///     r#"{"weights_grams": {"SOFA-3S": 45000}, "currencies": ["TRY"], "carrier_services": ["yurtici/standard"]}"#,
+/// )?;
+/// let engine = Engine::in_memory().with_rule_facts(facts)?;
+/// let context = engine.rule_context()?;
+/// assert_eq!(context.carrier_services.map(|s| s.len()), Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFacts {
+    /// Weight in grams per SKU (the variant id), for the `weight_grams` field.
+    #[serde(default)]
+    pub weights_grams: BTreeMap<String, u32>,
+    /// Currencies the shop's orders come in; empty: rule sets are not checked for them.
+    #[serde(default)]
+    pub currencies: BTreeSet<crate::money::Currency>,
+    /// Carrier services the shop can buy, each `carrier/service`; empty: not checked.
+    #[serde(default)]
+    pub carrier_services: BTreeSet<String>,
+    /// Rounds of rules triggering rules per command (1 to [`MAX_CHAIN_DEPTH`]); `None`
+    /// keeps the engine's.
+    #[serde(default)]
+    pub max_chain_depth: Option<u32>,
+}
+
+/// The most rounds of rules triggering rules an engine may allow per command.
+pub const MAX_CHAIN_DEPTH: u32 = 64;
+
+/// The most SKUs [`RuleFacts`] may weigh (a shop's catalog, not a warehouse's).
+pub const MAX_WEIGHED_SKUS: usize = 1_000_000;
+
 fn shop_tz(config: &EngineConfig) -> Tz {
     config
         .shipping_calendar
@@ -344,6 +385,49 @@ impl Engine {
             carrier_services: (!config.carrier_services.is_empty())
                 .then(|| config.carrier_services.clone()),
         })
+    }
+
+    /// The same engine with these rule facts ([`RuleFacts`]): weights, currencies and
+    /// carrier services replace the engine's; the chain depth changes when given.
+    /// Refused with `ENGINE_INVALID_INPUT`, the engine unchanged, when a SKU is not a
+    /// valid variant id, a carrier service is not `carrier/service`, or the depth is
+    /// outside 1 to [`MAX_CHAIN_DEPTH`]. Rule sets already live are not checked again.
+    pub fn with_rule_facts(mut self, facts: RuleFacts) -> Result<Engine, EngineError> {
+        let bad = |field, reason| EngineError::InvalidInput { field, reason };
+        if facts.weights_grams.len() > MAX_WEIGHED_SKUS {
+            return Err(bad("weights_grams", "at most 1,000,000 SKUs"));
+        }
+        if facts
+            .weights_grams
+            .keys()
+            .any(|sku| crate::ids::VariantId::parse(sku.as_str()).is_err())
+        {
+            return Err(bad("weights_grams", "every key must be a valid SKU"));
+        }
+        let mut services = BTreeSet::new();
+        for s in &facts.carrier_services {
+            let pair = s
+                .split_once('/')
+                .filter(|(c, v)| {
+                    let ok = |t: &str| !t.trim().is_empty() && t.len() <= 100 && !t.contains('/');
+                    ok(c) && ok(v)
+                })
+                .ok_or(bad(
+                    "carrier_services",
+                    "each must be carrier/service, both named",
+                ))?;
+            services.insert((pair.0.to_string(), pair.1.to_string()));
+        }
+        if let Some(depth) = facts.max_chain_depth {
+            if depth == 0 || depth > MAX_CHAIN_DEPTH {
+                return Err(bad("max_chain_depth", "must be 1 to 64"));
+            }
+            self.config.rules.max_chain_depth = depth;
+        }
+        self.config.rules.weights_grams = facts.weights_grams;
+        self.config.rules.currencies = facts.currencies;
+        self.config.rules.carrier_services = services;
+        Ok(self)
     }
 
     /// Loads a rule set checked against this engine ([`Engine::rule_context`]). It is
