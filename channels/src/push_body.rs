@@ -5,6 +5,9 @@ use serde_json::{json, Value};
 use crate::mapping::Listing;
 use crate::push::{PushAccount, PushTarget};
 
+/// The most stock Trendyol accepts for one product (its inventory API refuses more).
+pub(crate) const TRENDYOL_MAX_STOCK: u64 = 20_000;
+
 /// One item of a request: what the channel calls it and the quantity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BodyItem<'a> {
@@ -94,9 +97,12 @@ pub(crate) fn build(
             ("POST", path, json!({"update": update}))
         }
         PushTarget::TrendyolInventory => {
+            // Trendyol refuses a stock above its maximum, which would leave the item
+            // changed and planned again every cycle: more than it can show is shown
+            // as the most it can.
             let list: Vec<Value> = items
                 .iter()
-                .map(|i| json!({"barcode": key(i), "quantity": i.quantity}))
+                .map(|i| json!({"barcode": key(i), "quantity": i.quantity.min(TRENDYOL_MAX_STOCK)}))
                 .collect();
             (
                 "POST",

@@ -353,3 +353,27 @@ fn a_retry_after_from_the_channel_delays_the_next_requests() {
     assert_eq!(again.requests[0].not_before, until);
     assert_eq!(p.next_allowed(now), until + TimeDelta::milliseconds(100));
 }
+
+#[test]
+fn trendyol_is_sent_at_most_its_20000_maximum_and_other_channels_the_real_quantity() {
+    let now = utc(2026, 11, 20, 10, 0, 0);
+    for (target, field, want) in [
+        (PushTarget::TrendyolInventory, "quantity", 20_000),
+        (PushTarget::HepsiburadaStockUpload, "availableStock", 25_000),
+    ] {
+        let (map, mut changed) = listed(target, 2);
+        let mut quantities = changed.values_mut();
+        if let (Some(big), Some(small)) = (quantities.next(), quantities.next()) {
+            (*big, *small) = (25_000, 19_999);
+        }
+        let mut p = StockPushPlanner::new(target, account()).unwrap();
+        let body = p.plan(&changed, &map, now).unwrap().requests.remove(0).body;
+        let items = if target == PushTarget::TrendyolInventory {
+            &body["items"]
+        } else {
+            &body
+        };
+        assert_eq!(items[0][field], want, "{target:?}");
+        assert_eq!(items[1][field], 19_999, "{target:?}");
+    }
+}
