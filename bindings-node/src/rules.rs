@@ -78,16 +78,19 @@ struct FactsOptions {
     max_chain_depth: Option<u32>,
 }
 
+/// Currency codes read as currencies (an unknown one is its money error).
+fn currencies(list: Option<Vec<String>>) -> Out<Option<BTreeSet<Currency>>> {
+    list.map(|list| {
+        list.iter()
+            .map(|code| Currency::parse(code).map_err(|e| Failure::core(&e)))
+            .collect::<Out<BTreeSet<_>>>()
+    })
+    .transpose()
+}
+
 fn rule_context(value: Option<JsonArg>) -> Out<RuleContext> {
     let c: ContextOptions = opts(value, "context")?;
-    let currencies = c
-        .currencies
-        .map(|list| {
-            list.iter()
-                .map(|code| Currency::parse(code).map_err(|e| Failure::core(&e)))
-                .collect::<Out<BTreeSet<_>>>()
-        })
-        .transpose()?;
+    let currencies = currencies(c.currencies)?;
     let carrier_services = c
         .carrier_services
         .map(|list| {
@@ -187,14 +190,7 @@ impl JsEngine {
     pub fn set_rule_facts(&self, facts: JsonArg) -> napi::Result<()> {
         shielded(|| {
             let given: FactsOptions = from_json(facts, "facts")?;
-            let currencies = given
-                .currencies
-                .map(|list| {
-                    list.iter()
-                        .map(|code| Currency::parse(code).map_err(|e| Failure::core(&e)))
-                        .collect::<Out<BTreeSet<_>>>()
-                })
-                .transpose()?;
+            let currencies = currencies(given.currencies)?;
             self.replace(|engine| {
                 let now = &engine.config().rules;
                 let facts = RuleFacts {

@@ -196,34 +196,19 @@ fn channel_reason_labels_map_to_reason_codes() {
 
 /// An engine with `skus` (10 each at WH), each listed on `channel` by its SKU.
 fn stocked(channel: &str, skus: &[(&str, &str)]) -> (Engine, MemoryIdentifierMap) {
-    use ordersmith::ids::{LocationId, VariantId};
-    use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
+    use ordersmith::ids::VariantId;
     use ordersmith_channels::mapping::Listing;
-    let engine = Engine::in_memory();
+    let variants: Vec<&str> = skus.iter().map(|(variant, _)| *variant).collect();
+    let engine = common::stocked_engine(&variants, Vec::new());
     let map = MemoryIdentifierMap::new();
-    let wh = LocationId::parse("WH").unwrap();
-    let mut cmds = vec![StockCommand::AddLocation {
-        location: Location::new(wh.clone(), "Warehouse", 1, "TR-34", LocationKind::Warehouse),
-    }];
     for (variant, sku) in skus {
-        let v = VariantId::parse(*variant).unwrap();
-        cmds.push(StockCommand::RegisterVariant {
-            variant: v.clone(),
-            policy: StockPolicy::Deny,
-        });
-        cmds.push(StockCommand::Receive {
-            variant: v.clone(),
-            location: wh.clone(),
-            quantity: 10,
-            reference: None,
-        });
         let listing = Listing {
             sku: Some((*sku).into()),
             ..Listing::default()
         };
-        map.set_listing(channel, &v, listing).unwrap();
+        map.set_listing(channel, &VariantId::parse(*variant).unwrap(), listing)
+            .unwrap();
     }
-    engine.stock_batch(cmds).unwrap();
     (engine, map)
 }
 

@@ -15,7 +15,7 @@ use common::{d, fixture};
 use ordersmith::engine::Engine;
 use ordersmith::ids::{ChannelId, LineId, LocationId, VariantId};
 use ordersmith::order::{HoldReason, OrderStatus, PaymentStatus};
-use ordersmith::stock::{ChannelRule, Location, LocationKind, StockCommand, StockPolicy};
+use ordersmith::stock::{ChannelRule, StockCommand};
 use ordersmith_channels::intake::{
     self, ImportOutcome, Intake, IntakeOptions, LineChange, LineChangeBlocked, LineChangeKind,
     MemoryIntakeLog,
@@ -31,32 +31,17 @@ fn v(s: &str) -> VariantId {
 
 /// An engine with TEA, CUP and MUG (10 each at WH) and the channels' listings.
 fn setup() -> (Engine, MemoryIdentifierMap, MemoryIntakeLog) {
-    let engine = Engine::in_memory();
-    let wh = LocationId::parse("WH").unwrap();
-    let mut cmds = vec![StockCommand::AddLocation {
-        location: Location::new(wh.clone(), "Warehouse", 1, "TR-34", LocationKind::Warehouse),
-    }];
-    for sku in ["TEA", "CUP", "MUG", "TEE", "PIN"] {
-        cmds.push(StockCommand::RegisterVariant {
-            variant: v(sku),
-            policy: StockPolicy::Deny,
-        });
-        cmds.push(StockCommand::Receive {
-            variant: v(sku),
-            location: wh.clone(),
-            quantity: 10,
-            reference: None,
-        });
-    }
-    cmds.push(StockCommand::SetChannelRule {
-        channel: ChannelId::parse("trendyol").unwrap(),
-        rule: ChannelRule {
-            share_percent: 50,
-            buffer: 1,
-            locations: None,
-        },
-    });
-    engine.stock_batch(cmds).unwrap();
+    let engine = common::stocked_engine(
+        &["TEA", "CUP", "MUG", "TEE", "PIN"],
+        vec![StockCommand::SetChannelRule {
+            channel: ChannelId::parse("trendyol").unwrap(),
+            rule: ChannelRule {
+                share_percent: 50,
+                buffer: 1,
+                locations: None,
+            },
+        }],
+    );
     let map = MemoryIdentifierMap::new();
     let list =
         |ch: &str, var: &str, sku: Option<&str>, barcode: Option<&str>, vid: Option<&str>| {

@@ -13,7 +13,6 @@ use common::fixture;
 use ordersmith::engine::Engine;
 use ordersmith::ids::{LocationId, VariantId};
 use ordersmith::order::{Order, OrderLine, OrderStatus};
-use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 use ordersmith_channels::intake::{ImportOutcome, Intake, IntakeOptions, MemoryIntakeLog};
 use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
 use ordersmith_channels::Channel;
@@ -25,24 +24,7 @@ fn v(s: &str) -> VariantId {
 /// An engine with TEA and CUP (10 each at WH), listed on Trendyol and Hepsiburada by
 /// SKU (`TEA-500`, `CUP`).
 fn setup() -> (Engine, MemoryIdentifierMap, MemoryIntakeLog) {
-    let engine = Engine::in_memory();
-    let wh = LocationId::parse("WH").unwrap();
-    let mut cmds = vec![StockCommand::AddLocation {
-        location: Location::new(wh.clone(), "Warehouse", 1, "TR-34", LocationKind::Warehouse),
-    }];
-    for sku in ["TEA", "CUP"] {
-        cmds.push(StockCommand::RegisterVariant {
-            variant: v(sku),
-            policy: StockPolicy::Deny,
-        });
-        cmds.push(StockCommand::Receive {
-            variant: v(sku),
-            location: wh.clone(),
-            quantity: 10,
-            reference: None,
-        });
-    }
-    engine.stock_batch(cmds).unwrap();
+    let engine = common::stocked_engine(&["TEA", "CUP"], Vec::new());
     let map = MemoryIdentifierMap::new();
     for channel in ["trendyol", "hepsiburada"] {
         for (var, sku) in [("TEA", "TEA-500"), ("CUP", "CUP")] {

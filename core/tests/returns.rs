@@ -182,6 +182,33 @@ fn last_rma(order: &Order) -> String {
     order.rmas.last().unwrap().id.clone()
 }
 
+/// Requests a return of `quantity` units of `line`, receives them at IST and inspects
+/// them as resellable; the return's id.
+fn returned(
+    engine: &Engine,
+    id: &OrderId,
+    line: &str,
+    quantity: u32,
+    reason: ReturnReason,
+) -> String {
+    let o = engine
+        .request_return(id, vec![ask(line, quantity, reason)], None, vec![], &ctx())
+        .unwrap();
+    let r = last_rma(&o);
+    engine
+        .receive_return(id, &r, ist(), vec![lq(line, quantity)], &ctx())
+        .unwrap();
+    engine
+        .inspect_return(
+            id,
+            &r,
+            vec![inspected(line, InspectionOutcome::Resellable, quantity)],
+            &ctx(),
+        )
+        .unwrap();
+    r
+}
+
 fn refunded_total(order: &Order, rma: &str) -> String {
     match &order.rma(rma).unwrap().resolution {
         Some(r) => r.breakdown().total.to_string(),
@@ -1007,27 +1034,8 @@ fn a_refund_never_exceeds_what_was_paid() {
     engine
         .record_delivery(&id, vec![lq("L1", 3)], &ctx())
         .unwrap();
-    let o = engine
-        .request_return(
-            &id,
-            vec![ask("L1", 1, ReturnReason::Defective)],
-            None,
-            vec![],
-            &ctx(),
-        )
-        .unwrap();
-    let r = last_rma(&o);
-    engine
-        .receive_return(&id, &r, ist(), vec![lq("L1", 1)], &ctx())
-        .unwrap();
-    let o = engine
-        .inspect_return(
-            &id,
-            &r,
-            vec![inspected("L1", InspectionOutcome::Resellable, 1)],
-            &ctx(),
-        )
-        .unwrap();
+    let r = returned(&engine, &id, "L1", 1, ReturnReason::Defective);
+    let o = engine.order(&id).unwrap();
     let err = engine
         .resolve_return(&id, &r, ResolutionRequest::Refund, &ctx())
         .unwrap_err();
@@ -1152,30 +1160,7 @@ fn a_unit_comes_back_once_whichever_return_or_record_claims_it() {
 #[test]
 fn store_credit_gives_back_only_what_was_paid_and_counts_against_later_refunds() {
     let (engine, _) = engine_with(policy());
-    let returned_mug = |id: &OrderId| {
-        let o = engine
-            .request_return(
-                id,
-                vec![ask("L2", 1, ReturnReason::ChangedMind)],
-                None,
-                vec![],
-                &ctx(),
-            )
-            .unwrap();
-        let r = last_rma(&o);
-        engine
-            .receive_return(id, &r, ist(), vec![lq("L2", 1)], &ctx())
-            .unwrap();
-        engine
-            .inspect_return(
-                id,
-                &r,
-                vec![inspected("L2", InspectionOutcome::Resellable, 1)],
-                &ctx(),
-            )
-            .unwrap();
-        r
-    };
+    let returned_mug = |id: &OrderId| returned(&engine, id, "L2", 1, ReturnReason::ChangedMind);
 
     // Delivered, never paid: nothing to credit.
     let mut unpaid = order_of(Some("cust-7"));
