@@ -36,6 +36,8 @@
 //! ```
 
 mod allocation;
+// Moving a shop between stores (export and import of a dump).
+mod dump;
 // Batched writes: many orders or commands per commit (issue 9).
 mod batch;
 mod fulfilment;

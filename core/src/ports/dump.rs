@@ -347,6 +347,17 @@ pub fn import<R: BufRead>(
     outbox: &dyn Outbox,
     input: R,
 ) -> Result<DumpStats, DumpError> {
+    import_observing(store, outbox, input, &mut |_| {})
+}
+
+/// [`import`], showing `observe` each order snapshot once its line is checked (the
+/// engine learns the imported ids from them: [`crate::engine::Engine::import_dump`]).
+pub(crate) fn import_observing<R: BufRead>(
+    store: &dyn Store,
+    outbox: &dyn Outbox,
+    input: R,
+    observe: &mut dyn FnMut(&Order),
+) -> Result<DumpStats, DumpError> {
     if !store.order_ids(None, 1)?.is_empty()
         || !store.idempotency_records(None, 1)?.is_empty()
         || !store.stock_log_since(0, 1)?.is_empty()
@@ -398,6 +409,7 @@ pub fn import<R: BufRead>(
             }
             Line::Order { snapshot, events } => {
                 check_history(number, &snapshot, &events)?;
+                observe(&snapshot);
                 let events =
                     NewEvents::from_records(snapshot.id.clone(), 0, events).map_err(|e| {
                         DumpError::Malformed {
