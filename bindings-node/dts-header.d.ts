@@ -218,6 +218,17 @@ export type StockCommand =
   | { command: 'mark_pushed'; channel: string; quantities: Record<string, number> }
 export interface StockOutcome { events: Array<Record<string, unknown>>; count_sheet?: Record<string, unknown>; count_report?: Record<string, unknown> }
 export interface ExpirySweep { released: string[]; orders: Order[]; outcome: StockOutcome }
+/** What `exportDump` wrote or `importDump` read: orders (each with its history),
+ * idempotency keys, stock log entries, pending effects, keyed records and invoice
+ * documents. */
+export interface DumpStats {
+  orders: number
+  idempotency: number
+  stock: number
+  outbox: number
+  records: number
+  documents: number
+}
 export interface ReservationFilter { variant?: string; location?: string; order?: string; expiring_before?: IsoTime }
 export type Reservation = { id: string; variant: string; location: string; quantity: number; [field: string]: unknown }
 export type SourcingPlan = Record<string, unknown>

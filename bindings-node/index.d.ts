@@ -218,6 +218,17 @@ export type StockCommand =
   | { command: 'mark_pushed'; channel: string; quantities: Record<string, number> }
 export interface StockOutcome { events: Array<Record<string, unknown>>; count_sheet?: Record<string, unknown>; count_report?: Record<string, unknown> }
 export interface ExpirySweep { released: string[]; orders: Order[]; outcome: StockOutcome }
+/** What `exportDump` wrote or `importDump` read: orders (each with its history),
+ * idempotency keys, stock log entries, pending effects, keyed records and invoice
+ * documents. */
+export interface DumpStats {
+  orders: number
+  idempotency: number
+  stock: number
+  outbox: number
+  records: number
+  documents: number
+}
 export interface ReservationFilter { variant?: string; location?: string; order?: string; expiring_before?: IsoTime }
 export type Reservation = { id: string; variant: string; location: string; quantity: number; [field: string]: unknown }
 export type SourcingPlan = Record<string, unknown>
@@ -512,6 +523,22 @@ export declare class Engine {
    * the rest: it is reported in `errors` with its index.
    */
   confirmOrders(orderIds: string[], options?: Pick<CallOptions, 'actor'>): Promise<ImportResult>
+  /**
+   * Writes the engine's whole store (orders with their histories, idempotency keys,
+   * the stock log, pending effects, invoice documents, keyed records) to a new file
+   * at `path` as JSON lines, off the event loop, and resolves with the counts. An
+   * existing file is refused with `DumpError` (`DUMP_IO`), never overwritten.
+   */
+  exportDump(path: string): Promise<DumpStats>
+  /**
+   * Loads a dump file written by `exportDump` (from any store) into this engine's
+   * store, which must be empty, off the event loop, and resolves with the counts. The
+   * engine then reads and writes the imported shop. A store that holds anything is
+   * refused with `DUMP_TARGET_NOT_EMPTY` and left unchanged; a truncated or
+   * malformed file with `DUMP_MALFORMED` (`details.line` names the line, 0 for a
+   * missing end).
+   */
+  importDump(path: string): Promise<DumpStats>
   /** Runs one warehouse step on a fulfilment order of the order. */
   fulfil(orderId: string, step: FulfilmentStep, options?: CallOptions): Promise<Order>
   /**

@@ -7,7 +7,7 @@
 //!
 //! One file per engine file: `engine` (constructors, effects, order reads), `orders`,
 //! `payment`, `returns`, `fulfilment`, `timeline`, `stock` (writes), `stock_view`
-//! (reads), `listing`, `invoice`, `kpi`, `rules`; `channels` (the channels crate);
+//! (reads), `listing`, `invoice`, `kpi`, `rules`, `dump` (moving a shop between stores); `channels` (the channels crate);
 //! `errors` (the one error mapping) and `convert` (values).
 
 // napi-derive registers the exported functions with Node only outside `cfg(test)`, so a
@@ -20,6 +20,7 @@ mod engine;
 // After `engine`: napi-derive names the class of an `impl JsEngine` from the struct's
 // `js_name`, which it learns when it expands `engine.rs` first.
 mod batch;
+mod dump;
 mod errors;
 mod fulfilment;
 mod import;

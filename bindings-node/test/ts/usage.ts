@@ -29,6 +29,8 @@ import {
   type JsonLinesImportResult,
   type JsonLinesImportIds,
   type StockCommand,
+  type DumpStats,
+  DumpError,
 } from 'ordersmith'
 
 async function main(): Promise<void> {
@@ -64,6 +66,17 @@ async function main(): Promise<void> {
     const path: unknown = error.details.path
     void line
     void path
+  }
+  const dumped: DumpStats = await engine.exportDump('shop.jsonl')
+  try {
+    const moved: DumpStats = await (await Engine.connect('host=127.0.0.1')).importDump('shop.jsonl')
+    const sameOrders: boolean = moved.orders === dumped.orders
+    void sameOrders
+  } catch (err) {
+    if (err instanceof DumpError) {
+      const code: string = err.code
+      void code
+    }
   }
   try {
     engine.order('order-404')
