@@ -121,6 +121,8 @@ pub(crate) fn panic_error(py: Python<'_>, payload: &(dyn Any + Send)) -> PyErr {
 pub(crate) enum Failure {
     /// The core refused.
     Core(EngineError),
+    /// A dump could not be exported or imported.
+    Dump(ordersmith::ports::dump::DumpError),
     /// Input that the binding could not convert.
     Input {
         /// Path of the bad value.
@@ -136,11 +138,18 @@ impl From<EngineError> for Failure {
     }
 }
 
+impl From<ordersmith::ports::dump::DumpError> for Failure {
+    fn from(e: ordersmith::ports::dump::DumpError) -> Self {
+        Failure::Dump(e)
+    }
+}
+
 impl Failure {
     /// The Python exception.
     pub(crate) fn into_py_err(self, py: Python<'_>) -> PyErr {
         match self {
             Failure::Core(e) => core_error(py, &e),
+            Failure::Dump(e) => core_error(py, &e),
             Failure::Input { field, reason } => invalid_input(py, &field, &reason),
         }
     }

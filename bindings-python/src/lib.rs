@@ -9,12 +9,13 @@
 //! `fulfilment` (the warehouse flow), `stock` (ledger writes) and `stock_view` (ledger
 //! reads); `channels` (the `ordersmith-channels` crate: parse, verify, import, plan
 //! stock pushes); `invoice` (invoices, credit notes and their documents); `kpi` (KPI
-//! tables, exports, insights and the report).
+//! tables, exports, insights and the report); `dump` (moving a shop between stores).
 
 mod args;
 mod batch;
 mod channels;
 mod convert;
+mod dump;
 mod engine;
 mod errors;
 mod fulfilment;

@@ -65,6 +65,14 @@ _PushTarget = Literal[
 ]
 _Verified = Literal["event", "ping"]
 
+class _DumpStats(TypedDict):
+    orders: int
+    idempotency: int
+    stock: int
+    outbox: int
+    records: int
+    documents: int
+
 class _Sweep(TypedDict):
     released: List[str]
     orders: List["Order"]
@@ -347,6 +355,9 @@ class Engine:
     def import_orders(self, orders: Iterable[Mapping[str, Any]], *, actor: Optional[str] = None) -> ImportResult: ...
     def import_orders_jsonl(self, data: Union[bytes, bytearray, str], *, actor: Optional[str] = None) -> ImportResult: ...
     def import_orders_jsonl_ids(self, data: Union[bytes, bytearray, str], *, actor: Optional[str] = None) -> ImportIds: ...
+    # moving a shop between stores
+    def export_dump(self, path: Union[str, "os.PathLike[str]"]) -> _DumpStats: ...
+    def import_dump(self, path: Union[str, "os.PathLike[str]"]) -> _DumpStats: ...
     def confirm_orders(self, order_ids: Sequence[str], *, actor: Optional[str] = None) -> ImportResult: ...
     def confirm(self, order_id: str, *, actor: Optional[str] = None, idempotency_key: Optional[str] = None) -> Order: ...
     def hold(
