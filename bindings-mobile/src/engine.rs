@@ -86,6 +86,18 @@ impl Engine {
         }
         Ok(f(&self.inner)?)
     }
+
+    /// [`Engine::call`] for a dump's export or import, whose errors are the core's
+    /// `DumpError`.
+    pub(crate) fn dump_call<T>(
+        &self,
+        f: impl FnOnce(&CoreEngine) -> Result<T, ordersmith::ports::dump::DumpError>,
+    ) -> Result<T, OrdersmithError> {
+        if let Some(t) = &self.host_time {
+            t.refresh()?;
+        }
+        Ok(f(&self.inner)?)
+    }
 }
 
 fn opened(e: ordersmith_sqlite::OpenError) -> OrdersmithError {

@@ -194,6 +194,7 @@ from_core_error!(
     ordersmith::kpi::KpiError,
     ordersmith::returns::ReturnsError,
     ordersmith::notify::NotifyError,
+    ordersmith::ports::dump::DumpError,
 );
 
 /// A host callback (clock, effect sink) that threw something other than an

@@ -5,7 +5,7 @@
 //! and errors and nothing else: every rule lives in `core/`.
 //!
 //! One file per core concern: [`engine`] (opening, the basic order commands, listing, effects), [`import`] (bulk
-//! import from JSON lines), [`fulfilment`]
+//! import from JSON lines), [`dump`] (backing a shop up to a file and restoring it), [`fulfilment`]
 //! (the warehouse flow), [`tracking`] (carrier events), [`kpi`] (KPI tables and the
 //! report), [`stock`], [`catalog`],
 //! [`order`] (the records and the order commands beyond the basics) and [`money`], [`invoice`] (invoices and credit notes), [`notify`] (customer messages to send), [`options`] (engine tuning), [`rules`] (automation rules: load, validate, dry run, live, ship-by risk),
@@ -26,6 +26,7 @@ uniffi::setup_scaffolding!();
 pub mod batch;
 pub mod catalog;
 pub mod convert;
+pub mod dump;
 pub mod engine;
 pub mod errors;
 pub mod fulfilment;
