@@ -158,3 +158,64 @@ fn truncated_or_malformed_dumps_are_refused() {
         .unwrap_err();
     assert_eq!(err.code(), "DUMP_MALFORMED");
 }
+
+/// A shop that numbers parcels with SSCCs: `sample_order` confirmed at IST, then its
+/// fulfilment order picked and packed into one parcel; returns the parcel's SSCC.
+fn pack_one(engine: &Engine) -> String {
+    use ordersmith::fulfilment::ParcelSize;
+    use ordersmith::order::FulfilmentCommand;
+    let order = engine.place_order(sample_order("web"), &ctx()).unwrap();
+    let order = engine.confirm_order(&order.id, &ctx()).unwrap();
+    let fo = order.fulfilments[0].id.clone();
+    let units = vec![lq("L1", 2), lq("L2", 1)];
+    engine
+        .fulfil(
+            &order.id,
+            FulfilmentCommand::Pick {
+                fulfilment: fo.clone(),
+                picked: units.clone(),
+                short: Vec::new(),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let size = ParcelSize {
+        weight_grams: 900,
+        length_mm: 300,
+        width_mm: 200,
+        height_mm: 150,
+    };
+    let order = engine
+        .fulfil(
+            &order.id,
+            FulfilmentCommand::Pack {
+                fulfilment: fo.clone(),
+                units,
+                size,
+            },
+            &ctx(),
+        )
+        .unwrap();
+    let parcel = &order.fulfilment(&fo).unwrap().parcels[0];
+    parcel.sscc.as_ref().unwrap().as_str().to_string()
+}
+
+#[test]
+fn parcels_packed_after_a_move_get_ssccs_of_their_own() {
+    let with_sscc = |t: TestEngine| {
+        t.engine.clone().with_config(EngineConfig {
+            sscc: Some(ordersmith::fulfilment::SsccConfig::new(0, "8691234", 1..=999_999).unwrap()),
+            ..EngineConfig::default()
+        })
+    };
+    let source = with_sscc(test_engine());
+    stock_at_ist(&source, 10);
+    let first = pack_one(&source);
+    let second = pack_one(&source);
+    let target = with_sscc(test_engine());
+    target.import_dump(dump_of(&source).as_slice()).unwrap();
+    let third = pack_one(&target);
+    // The serial is the SSCC's digits after the extension digit and the prefix.
+    let serial = |sscc: &str| sscc[8..17].parse::<u64>().unwrap();
+    assert_eq!((serial(&first), serial(&second), serial(&third)), (1, 2, 3));
+}
