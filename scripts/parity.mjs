@@ -43,6 +43,8 @@ const EXEMPT = {
   'intake::return_reason': 'the intake\'s reading of a claim\'s reason text, applied by import_events when a claim becomes an RMA (the RMA carries the reason)',
   'StockPushPlanner::with_limits': 'bindings use each channel\'s published limits (StockPushPlanner::new)',
   'StockPushPlanner::limits': 'the limits show in each planned request (batch sizes, not_before)',
+  'Engine::export_dump': 'bindings name a file: export_dump_to_file writes the same dump to a new one',
+  'Engine::import_dump': 'bindings name a file: import_dump_from_file reads it',
 }
 
 /** The RMA steps Python reaches under their own names, each building its

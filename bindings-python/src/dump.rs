@@ -1,54 +1,14 @@
-//! Moving a shop between stores (the core's `Engine::export_dump` and
-//! `Engine::import_dump`): the dump is a file of JSON lines, written and read with the
-//! GIL released.
+//! Moving a shop between stores (the core's `Engine::export_dump_to_file` and
+//! `Engine::import_dump_from_file`): the dump is a file of JSON lines, written and read
+//! with the GIL released.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter};
-use std::path::Path;
-
-use ordersmith::engine::Engine;
-use ordersmith::ports::dump::{DumpError, DumpStats};
+use ordersmith::ports::dump::DumpStats;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::args::{names, PathArg};
 use crate::engine::PyEngine;
 use crate::errors::{detached, shielded};
-
-fn io_error(what: &str, path: &Path, e: &std::io::Error) -> DumpError {
-    DumpError::Io {
-        reason: format!("{what} {}: {e}", path.display()),
-    }
-}
-
-/// Exports to a new file at `path`: an existing file is refused (`DUMP_IO`), never
-/// overwritten (it could be the shop's own database), and a file left half written by a
-/// failed export is removed.
-fn export_to(engine: &Engine, path: &Path) -> Result<DumpStats, DumpError> {
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| io_error("creating", path, &e))?;
-    let written = (|| {
-        let mut out = BufWriter::new(file);
-        let stats = engine.export_dump(&mut out)?;
-        let file = out
-            .into_inner()
-            .map_err(|e| io_error("writing", path, e.error()))?;
-        file.sync_all().map_err(|e| io_error("syncing", path, &e))?;
-        Ok(stats)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(path);
-    }
-    written
-}
-
-fn import_from(engine: &Engine, path: &Path) -> Result<DumpStats, DumpError> {
-    let file = File::open(path).map_err(|e| io_error("opening", path, &e))?;
-    engine.import_dump(BufReader::new(file))
-}
 
 /// The counts as a dict: `orders`, `idempotency`, `stock`, `outbox`, `records`,
 /// `documents`.
@@ -76,7 +36,7 @@ impl PyEngine {
     ) -> PyResult<Bound<'py, PyDict>> {
         shielded(py, || {
             let engine = self.engine(py)?;
-            let stats = detached(py, || export_to(&engine, &path.0))?;
+            let stats = detached(py, || engine.export_dump_to_file(&path.0))?;
             stats_dict(py, &stats)
         })
     }
@@ -93,7 +53,7 @@ impl PyEngine {
     ) -> PyResult<Bound<'py, PyDict>> {
         shielded(py, || {
             let engine = self.engine(py)?;
-            let stats = detached(py, || import_from(&engine, &path.0))?;
+            let stats = detached(py, || engine.import_dump_from_file(&path.0))?;
             stats_dict(py, &stats)
         })
     }

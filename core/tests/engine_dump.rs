@@ -219,3 +219,33 @@ fn parcels_packed_after_a_move_get_ssccs_of_their_own() {
     let serial = |sscc: &str| sscc[8..17].parse::<u64>().unwrap();
     assert_eq!((serial(&first), serial(&second), serial(&third)), (1, 2, 3));
 }
+
+/// The file forms the bindings use: a dump goes to a new file only (an existing one is
+/// refused and left as it was: it could be the shop's own database) and comes back
+/// from it; a missing file is `DUMP_IO`.
+#[test]
+fn dumps_go_to_new_files_only_and_come_back_from_them() {
+    let source = busy_shop();
+    let dir = std::env::temp_dir().join(format!(
+        "ordersmith-engine-dump-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shop.jsonl");
+    let stats = source.engine.export_dump_to_file(&path).unwrap();
+    let written = std::fs::read(&path).unwrap();
+    assert_eq!(written, dump_of(&source.engine));
+    let err = source.engine.export_dump_to_file(&path).unwrap_err();
+    assert_eq!(err.code(), "DUMP_IO", "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), written, "left as it was");
+    let target = fresh_target();
+    assert_eq!(target.engine.import_dump_from_file(&path).unwrap(), stats);
+    assert_eq!(dump_of(&target.engine), written);
+    let missing = fresh_target()
+        .engine
+        .import_dump_from_file(&dir.join("nothing.jsonl"))
+        .unwrap_err();
+    assert_eq!(missing.code(), "DUMP_IO", "{missing}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,7 +12,9 @@
 //!   imported order's (and every imported parcel's SSCC serial under the engine's SSCC
 //!   range), so new ones never repeat them.
 
-use std::io::{BufRead, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
 
 use super::Engine;
 use crate::order::Order;
@@ -108,6 +110,48 @@ impl Engine {
         advance_past(self.ids.as_ref(), "order", last.order)?;
         advance_past(self.ids.as_ref(), "sscc", last.sscc)?;
         Ok(stats)
+    }
+}
+
+impl Engine {
+    /// [`Engine::export_dump`] into a new file at `path`, for hosts that name a file
+    /// (every binding does). An existing file is refused with `DUMP_IO`, never
+    /// overwritten (it could be the shop's own database); the file is synced to disk
+    /// before the call returns, and a file a failed export left half written is
+    /// removed.
+    pub fn export_dump_to_file(&self, path: &Path) -> Result<DumpStats, DumpError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| io_error("creating", path, &e))?;
+        let written = (|| {
+            let mut out = BufWriter::new(file);
+            let stats = self.export_dump(&mut out)?;
+            let file = out
+                .into_inner()
+                .map_err(|e| io_error("writing", path, e.error()))?;
+            file.sync_all().map_err(|e| io_error("syncing", path, &e))?;
+            Ok(stats)
+        })();
+        if written.is_err() {
+            // Best effort: the export's own error is the one to report.
+            let _ = std::fs::remove_file(path);
+        }
+        written
+    }
+
+    /// [`Engine::import_dump`] from the file at `path` (a missing or unreadable file is
+    /// `DUMP_IO`).
+    pub fn import_dump_from_file(&self, path: &Path) -> Result<DumpStats, DumpError> {
+        let file = File::open(path).map_err(|e| io_error("opening", path, &e))?;
+        self.import_dump(BufReader::new(file))
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: &std::io::Error) -> DumpError {
+    DumpError::Io {
+        reason: format!("{what} {}: {e}", path.display()),
     }
 }
 
