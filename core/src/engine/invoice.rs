@@ -235,8 +235,8 @@ fn document_changes(
 /// The credit notes the refunds among `events` issue on `order` (after the events):
 /// money refunded, and what a return gave back in kind (store credit, value applied to
 /// an exchange's replacement: the goods came back either way, so the invoice is
-/// corrected either way). Each is credited against the order's invoices, newest first, up to what each
-/// has left to credit. A refund beyond what was invoiced (an overpayment, or units not
+/// corrected either way). Each is credited against the order's invoices, newest
+/// first, up to what each has left to credit. A refund beyond what was invoiced (an overpayment, or units not
 /// yet invoiced per shipment) credits only the invoiced part. Orders without invoices
 /// get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
 /// that records the refund, with their `credit_note.issued` outbox records. An engine

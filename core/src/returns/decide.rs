@@ -307,7 +307,9 @@ pub fn rma_value(
 }
 
 /// What can still be refunded on the order: paid, minus refunded, minus provider
-/// refunds asked and not yet confirmed.
+/// refunds asked and not yet confirmed, minus what returns gave back in kind (store
+/// credit, value applied to an exchange's replacement). Every way of giving money back
+/// is held to it.
 pub fn refundable(order: &Order) -> Result<Money, ReturnsError> {
     Ok(order.refundable()?)
 }
