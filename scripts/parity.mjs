@@ -90,6 +90,7 @@ const EXEMPT_IN = {
     'Engine::edit_order': 'Kotlin edits with the flat input shape (editOrder calls edit_order_input)',
     'Engine::expire_reservations': 'Kotlin sweeps with sweepExpiredReservations, which returns the same outcome and the orders it touched',
     'Engine::in_memory': 'Kotlin\'s inMemory is a private in-memory SQLite database (the store a phone uses), not the core\'s memory store',
+    'Engine::config': 'Kotlin gives its options to open and inMemory (EngineOptions); what they set is read back per part (invoicing, ship-by)',
     'Engine::store': 'the mobile engine owns its SQLite store; a phone reads and writes it through the engine',
     ...returnSteps('Kotlin'),
     ...channelsOnServers(),

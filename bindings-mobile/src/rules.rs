@@ -172,24 +172,13 @@ impl Engine {
                     .collect::<Result<BTreeSet<_>, _>>()
             })
             .transpose()?;
-        let engine = self.try_with_core(|e| {
-            let now = &e.config().rules;
-            let facts = RuleFacts {
-                weights_grams: weights_grams
-                    .map_or_else(|| now.weights_grams.clone(), |w| w.into_iter().collect()),
-                currencies: currencies.unwrap_or_else(|| now.currencies.clone()),
-                carrier_services: match carrier_services {
-                    Some(list) => list.into_iter().collect(),
-                    None => now
-                        .carrier_services
-                        .iter()
-                        .map(|(c, s)| format!("{c}/{s}"))
-                        .collect(),
-                },
-                max_chain_depth,
-            };
-            e.with_rule_facts(facts)
-        })?;
+        let facts = RuleFacts {
+            weights_grams: weights_grams.map(|w| w.into_iter().collect()),
+            currencies,
+            carrier_services: carrier_services.map(|list| list.into_iter().collect()),
+            max_chain_depth,
+        };
+        let engine = self.try_with_core(|e| e.with_rule_facts(facts))?;
         Ok(Arc::new(engine))
     }
 

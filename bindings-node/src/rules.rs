@@ -190,26 +190,15 @@ impl JsEngine {
     pub fn set_rule_facts(&self, facts: JsonArg) -> napi::Result<()> {
         shielded(|| {
             let given: FactsOptions = from_json(facts, "facts")?;
-            let currencies = currencies(given.currencies)?;
-            self.replace(|engine| {
-                let now = &engine.config().rules;
-                let facts = RuleFacts {
-                    weights_grams: given
-                        .weights_grams
-                        .unwrap_or_else(|| now.weights_grams.clone()),
-                    currencies: currencies.unwrap_or_else(|| now.currencies.clone()),
-                    carrier_services: match given.carrier_services {
-                        Some(list) => list.into_iter().collect(),
-                        None => now
-                            .carrier_services
-                            .iter()
-                            .map(|(c, s)| format!("{c}/{s}"))
-                            .collect(),
-                    },
-                    max_chain_depth: given.max_chain_depth,
-                };
-                Ok(engine.with_rule_facts(facts)?)
-            })
+            let facts = RuleFacts {
+                weights_grams: given.weights_grams,
+                currencies: currencies(given.currencies)?,
+                carrier_services: given
+                    .carrier_services
+                    .map(|list| list.into_iter().collect()),
+                max_chain_depth: given.max_chain_depth,
+            };
+            self.replace(|engine| Ok(engine.with_rule_facts(facts)?))
         })
     }
 

@@ -190,30 +190,22 @@ impl PyEngine {
         carrier_services: Option<TextList<names::carrier_services>>,
         max_chain_depth: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let engine = self.engine(py)?;
-        let now = &engine.config().rules;
         let facts = RuleFacts {
-            weights_grams: weights_grams.map_or_else(|| now.weights_grams.clone(), |w| w.0),
-            currencies: match currencies {
-                Some(list) => list
-                    .0
-                    .iter()
-                    .map(|c| Currency::parse(c).map_err(|e| core_error(py, &e)))
-                    .collect::<PyResult<_>>()?,
-                None => now.currencies.clone(),
-            },
-            carrier_services: match carrier_services {
-                Some(list) => list.0.into_iter().collect(),
-                None => now
-                    .carrier_services
-                    .iter()
-                    .map(|(c, s)| format!("{c}/{s}"))
-                    .collect(),
-            },
+            weights_grams: weights_grams.map(|w| w.0),
+            currencies: currencies
+                .map(|list| {
+                    list.0
+                        .iter()
+                        .map(|c| Currency::parse(c).map_err(|e| core_error(py, &e)))
+                        .collect::<PyResult<_>>()
+                })
+                .transpose()?,
+            carrier_services: carrier_services.map(|list| list.0.into_iter().collect()),
             max_chain_depth: max_chain_depth
                 .map(|d| int_value::<u32>(d, "max_chain_depth"))
                 .transpose()?,
         };
+        let engine = self.engine(py)?;
         let engine = engine
             .with_rule_facts(facts)
             .map_err(|e| core_error(py, &e))?;

@@ -908,9 +908,9 @@ fn rule_facts_set_on_a_built_engine_reach_the_rules() {
         .engine
         .clone()
         .with_rule_facts(RuleFacts {
-            weights_grams: BTreeMap::from([("TEA".to_string(), 10_000)]),
-            currencies: [Currency::parse("TRY").unwrap()].into(),
-            carrier_services: ["yurtici/standard".to_string()].into(),
+            weights_grams: Some(BTreeMap::from([("TEA".to_string(), 10_000)])),
+            currencies: Some([Currency::parse("TRY").unwrap()].into()),
+            carrier_services: Some(["yurtici/standard".to_string()].into()),
             max_chain_depth: Some(4),
         })
         .unwrap();
@@ -944,14 +944,14 @@ fn rule_facts_set_on_a_built_engine_reach_the_rules() {
     for (facts, field) in [
         (
             RuleFacts {
-                weights_grams: BTreeMap::from([(" ".to_string(), 1)]),
+                weights_grams: Some(BTreeMap::from([(" ".to_string(), 1)])),
                 ..RuleFacts::default()
             },
             "weights_grams",
         ),
         (
             RuleFacts {
-                carrier_services: ["yurtici".to_string()].into(),
+                carrier_services: Some(["yurtici".to_string()].into()),
                 ..RuleFacts::default()
             },
             "carrier_services",

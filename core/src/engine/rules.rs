@@ -78,15 +78,18 @@ impl Default for RulesConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFacts {
-    /// Weight in grams per SKU (the variant id), for the `weight_grams` field.
+    /// Weight in grams per SKU (the variant id), for the `weight_grams` field; `None`
+    /// keeps the engine's.
     #[serde(default)]
-    pub weights_grams: BTreeMap<String, u32>,
-    /// Currencies the shop's orders come in; empty: rule sets are not checked for them.
+    pub weights_grams: Option<BTreeMap<String, u32>>,
+    /// Currencies the shop's orders come in (empty: rule sets are not checked for
+    /// them); `None` keeps the engine's.
     #[serde(default)]
-    pub currencies: BTreeSet<crate::money::Currency>,
-    /// Carrier services the shop can buy, each `carrier/service`; empty: not checked.
+    pub currencies: Option<BTreeSet<crate::money::Currency>>,
+    /// Carrier services the shop can buy, each `carrier/service` (empty: not checked);
+    /// `None` keeps the engine's.
     #[serde(default)]
-    pub carrier_services: BTreeSet<String>,
+    pub carrier_services: Option<BTreeSet<String>>,
     /// Rounds of rules triggering rules per command (1 to [`MAX_CHAIN_DEPTH`]); `None`
     /// keeps the engine's.
     #[serde(default)]
@@ -387,46 +390,65 @@ impl Engine {
         })
     }
 
-    /// The same engine with these rule facts ([`RuleFacts`]): weights, currencies and
-    /// carrier services replace the engine's; the chain depth changes when given.
+    /// The same engine with these rule facts ([`RuleFacts`]): each one given replaces
+    /// the engine's, the others stay.
     /// Refused with `ENGINE_INVALID_INPUT`, the engine unchanged, when a SKU is not a
     /// valid variant id, a carrier service is not `carrier/service`, or the depth is
     /// outside 1 to [`MAX_CHAIN_DEPTH`]. Rule sets already live are not checked again.
     pub fn with_rule_facts(mut self, facts: RuleFacts) -> Result<Engine, EngineError> {
         let bad = |field, reason| EngineError::InvalidInput { field, reason };
-        if facts.weights_grams.len() > MAX_WEIGHED_SKUS {
-            return Err(bad("weights_grams", "at most 1,000,000 SKUs"));
+        if let Some(weights) = &facts.weights_grams {
+            if weights.len() > MAX_WEIGHED_SKUS {
+                return Err(bad("weights_grams", "at most 1,000,000 SKUs"));
+            }
+            if weights
+                .keys()
+                .any(|sku| crate::ids::VariantId::parse(sku.as_str()).is_err())
+            {
+                return Err(bad("weights_grams", "every key must be a valid SKU"));
+            }
         }
-        if facts
-            .weights_grams
-            .keys()
-            .any(|sku| crate::ids::VariantId::parse(sku.as_str()).is_err())
-        {
-            return Err(bad("weights_grams", "every key must be a valid SKU"));
-        }
-        let mut services = BTreeSet::new();
-        for s in &facts.carrier_services {
-            let pair = s
-                .split_once('/')
-                .filter(|(c, v)| {
-                    let ok = |t: &str| !t.trim().is_empty() && t.len() <= 100 && !t.contains('/');
-                    ok(c) && ok(v)
-                })
-                .ok_or(bad(
-                    "carrier_services",
-                    "each must be carrier/service, both named",
-                ))?;
-            services.insert((pair.0.to_string(), pair.1.to_string()));
-        }
+        let services = match &facts.carrier_services {
+            Some(given) => {
+                let mut services = BTreeSet::new();
+                for s in given {
+                    let pair = s
+                        .split_once('/')
+                        .filter(|(c, v)| {
+                            let ok = |t: &str| {
+                                !t.trim().is_empty() && t.len() <= 100 && !t.contains('/')
+                            };
+                            ok(c) && ok(v)
+                        })
+                        .ok_or(bad(
+                            "carrier_services",
+                            "each must be carrier/service, both named",
+                        ))?;
+                    services.insert((pair.0.to_string(), pair.1.to_string()));
+                }
+                Some(services)
+            }
+            None => None,
+        };
         if let Some(depth) = facts.max_chain_depth {
             if depth == 0 || depth > MAX_CHAIN_DEPTH {
                 return Err(bad("max_chain_depth", "must be 1 to 64"));
             }
-            self.config.rules.max_chain_depth = depth;
         }
-        self.config.rules.weights_grams = facts.weights_grams;
-        self.config.rules.currencies = facts.currencies;
-        self.config.rules.carrier_services = services;
+        // Checked whole above: nothing is set unless everything given is good.
+        let rules = &mut self.config.rules;
+        if let Some(depth) = facts.max_chain_depth {
+            rules.max_chain_depth = depth;
+        }
+        if let Some(weights) = facts.weights_grams {
+            rules.weights_grams = weights;
+        }
+        if let Some(currencies) = facts.currencies {
+            rules.currencies = currencies;
+        }
+        if let Some(services) = services {
+            rules.carrier_services = services;
+        }
         Ok(self)
     }
 
