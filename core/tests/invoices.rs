@@ -700,3 +700,142 @@ fn a_return_resolved_as_store_credit_issues_its_credit_note() {
     assert_eq!(cn.corrects.as_ref().unwrap().number, inv.number);
     assert_eq!(cn.totals.grand_total, credited);
 }
+
+/// Returns `units` of `line` on delivered order `id` and settles the return as `how`.
+fn return_and_resolve(
+    e: &Engine,
+    id: &ordersmith::ids::OrderId,
+    line: &str,
+    units: u32,
+    how: ordersmith::returns::ResolutionRequest,
+) -> ordersmith::order::Order {
+    use ordersmith::ids::{LineId, LocationId};
+    use ordersmith::order::LineQuantity;
+    use ordersmith::returns::{InspectionOutcome, ReturnLineRequest, ReturnReason, UnitInspection};
+    let line = LineId::parse(line).unwrap();
+    let o = e
+        .request_return(
+            id,
+            vec![ReturnLineRequest {
+                line_id: line.clone(),
+                quantity: units,
+                reason: ReturnReason::ChangedMind,
+                opened: false,
+            }],
+            None,
+            vec![],
+            &ctx(),
+        )
+        .unwrap();
+    let rma = o.rmas.last().unwrap().id.clone();
+    e.receive_return(
+        id,
+        &rma,
+        LocationId::parse("IST").unwrap(),
+        vec![LineQuantity::new(line.clone(), units)],
+        &ctx(),
+    )
+    .unwrap();
+    e.inspect_return(
+        id,
+        &rma,
+        vec![UnitInspection {
+            line_id: line,
+            outcome: InspectionOutcome::Resellable,
+            quantity: units,
+            note: None,
+        }],
+        &ctx(),
+    )
+    .unwrap();
+    e.resolve_return(id, &rma, how, &ctx()).unwrap()
+}
+
+/// Net and VAT per rate (as text) of a document, in minor units.
+fn by_rate(doc: &InvoiceDocument) -> BTreeMap<String, (i128, i128)> {
+    doc.vat
+        .iter()
+        .map(|v| {
+            (
+                v.rate.normalize().to_string(),
+                (minor(&v.basis), minor(&v.tax)),
+            )
+        })
+        .collect()
+}
+
+/// A return credits the VAT of what came back: the 1 % bread returned from an order of
+/// 1 %, 10 % and 20 % goods is credited at 1 % alone, whether refunded in money or
+/// given as store credit; only a refund beyond the returned goods (goodwill) is spread
+/// over every rate, and the whole order refunded still credits each rate exactly.
+#[test]
+fn a_returned_line_is_credited_at_its_own_vat_rate() {
+    use ordersmith::ids::CustomerId;
+    use ordersmith::order::LineQuantity;
+    use ordersmith::returns::ResolutionRequest;
+    let (e, _, _) = engine_with(config());
+    let mut new = turkish_order();
+    if let Some(c) = new.customer.as_mut() {
+        c.id = Some(CustomerId::parse("cust-1").unwrap());
+    }
+    let o = e.place_order(new, &ctx()).unwrap();
+    let id = o.id.clone();
+    e.confirm_order(&id, &ctx()).unwrap();
+    e.mark_paid(&id, &ctx()).unwrap();
+    let inv = e.issue_invoice(&id, None, &ctx()).unwrap();
+    assert_eq!(inv.vat.len(), 3);
+    let all: Vec<LineQuantity> = ["L1", "L2", "L3"]
+        .iter()
+        .zip([3, 2, 1])
+        .map(|(l, q)| LineQuantity::new(line_id(l), q))
+        .collect();
+    e.record_shipment(&id, all.clone(), &ctx()).unwrap();
+    e.record_delivery(&id, all, &ctx()).unwrap();
+
+    // Two breads back, refunded in money: one credit note, at 1 % only.
+    let o = return_and_resolve(&e, &id, "L1", 2, ResolutionRequest::Refund);
+    let refunded = o.rmas[0].resolution.as_ref().unwrap().breakdown().total;
+    assert!(!refunded.is_zero());
+    let docs = e.order_documents(&id).unwrap();
+    assert_eq!(docs.len(), 2);
+    let cn = &docs[1];
+    assert_eq!(cn.kind, DocumentKind::CreditNote);
+    assert_eq!(cn.totals.grand_total, refunded);
+    let rates: Vec<String> = by_rate(cn).into_keys().collect();
+    assert_eq!(rates, vec!["0.01"], "{:?}", cn.vat);
+    check_en16931(cn).unwrap();
+
+    // The kettle back as store credit: credited at 20 % only.
+    let o = return_and_resolve(&e, &id, "L3", 1, ResolutionRequest::StoreCredit);
+    let credited = o.rmas[1].resolution.as_ref().unwrap().breakdown().total;
+    let docs = e.order_documents(&id).unwrap();
+    assert_eq!(docs.len(), 3);
+    assert_eq!(docs[2].totals.grand_total, credited);
+    let rates: Vec<String> = by_rate(&docs[2]).into_keys().collect();
+    assert_eq!(rates, vec!["0.2"], "{:?}", docs[2].vat);
+
+    // A goodwill refund, no goods back: spread over what every rate has left.
+    e.record_refund(&id, money("10.00"), &ctx()).unwrap();
+    let docs = e.order_documents(&id).unwrap();
+    assert_eq!(docs.len(), 4);
+    assert_eq!(docs[3].totals.grand_total, money("10.00"));
+    assert_eq!(by_rate(&docs[3]).len(), 3, "{:?}", docs[3].vat);
+
+    // Everything left refunded: every rate credited back exactly, to the minor unit.
+    let mut left = inv.totals.grand_total;
+    for d in &docs[1..] {
+        left = left.checked_sub(&d.totals.grand_total).unwrap();
+    }
+    e.record_refund(&id, left, &ctx()).unwrap();
+    let docs = e.order_documents(&id).unwrap();
+    let mut credited: BTreeMap<String, (i128, i128)> = BTreeMap::new();
+    for d in docs.iter().filter(|d| d.kind == DocumentKind::CreditNote) {
+        check_en16931(d).unwrap();
+        for (rate, (basis, tax)) in by_rate(d) {
+            let entry = credited.entry(rate).or_default();
+            entry.0 += basis;
+            entry.1 += tax;
+        }
+    }
+    assert_eq!(credited, by_rate(&inv));
+}

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::{json, CommandContext, Engine, EngineError, Written};
 use crate::ids::OrderId;
+use crate::invoice::build::{credit_note_toward, returned_toward};
 use crate::invoice::{
     credit_note_for, invoice_for, render_cii, render_html, CreditSource, DocumentKind,
     InvoiceConfig, InvoiceDocument, InvoiceError, Numbering,
@@ -236,8 +237,10 @@ fn document_changes(
 /// money refunded, and what a return gave back in kind (store credit, value applied to
 /// an exchange's replacement: the goods came back either way, so the invoice is
 /// corrected either way). Each is credited against the order's invoices, newest
-/// first, up to what each has left to credit. A refund beyond what was invoiced (an overpayment, or units not
-/// yet invoiced per shipment) credits only the invoiced part. Orders without invoices
+/// first, up to what each has left to credit, and on each invoice first at the rates
+/// of returned goods not yet credited (`invoice::build::returned_toward`). A refund
+/// beyond what was invoiced (an overpayment, or units not yet invoiced per shipment)
+/// credits only the invoiced part. Orders without invoices
 /// get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
 /// that records the refund, with their `credit_note.issued` outbox records. An engine
 /// without an invoicing configuration refuses a refund on an invoiced order
@@ -301,7 +304,9 @@ pub(crate) fn credit_notes_for_refunds(
                 None => engine.store.document_series_last(&series)?,
             };
             let numbering = Numbering::next(config, DocumentKind::CreditNote, now, last);
-            let doc = credit_note_for(
+            // Goods that came back credit their own rates first.
+            let toward = returned_toward(order, invoice, &all)?;
+            let doc = credit_note_toward(
                 config,
                 order,
                 invoice,
@@ -310,6 +315,7 @@ pub(crate) fn credit_notes_for_refunds(
                 CreditSource::Refund,
                 numbering,
                 now,
+                &toward,
             )?;
             series_last.insert(series, doc.sequence);
             outbox.push(issued_record(&doc, now)?);

@@ -359,6 +359,41 @@ pub fn credit_note_for(
     numbering: Numbering,
     now: DateTime<Utc>,
 ) -> Result<InvoiceDocument, InvoiceError> {
+    credit_note_toward(
+        config,
+        order,
+        invoice,
+        earlier_credits,
+        amount,
+        source,
+        numbering,
+        now,
+        &Toward::new(),
+    )
+}
+
+/// Gross amounts (with VAT) per (rate, category) that a credit goes to first: what came
+/// back at each rate and was not yet credited ([`returned_toward`]).
+pub(crate) type Toward = BTreeMap<(Decimal, VatCategory), Money>;
+
+/// [`credit_note_for`], with the amount going first to the rates in `toward` (each up
+/// to its figure and to what the invoice has left at that rate), and only what is
+/// beyond them spread over what every rate still has left, in proportion. So a refund
+/// for a returned book credits the book's VAT rate, not a slice of every rate on the
+/// invoice; and as before, the share that empties a rate credits exactly its remaining
+/// net and VAT.
+#[allow(clippy::too_many_arguments)] // as credit_note_for, plus where the credit goes first
+pub(crate) fn credit_note_toward(
+    config: &InvoiceConfig,
+    order: &Order,
+    invoice: &InvoiceDocument,
+    earlier_credits: &[InvoiceDocument],
+    amount: Money,
+    source: CreditSource,
+    numbering: Numbering,
+    now: DateTime<Utc>,
+    toward: &Toward,
+) -> Result<InvoiceDocument, InvoiceError> {
     if invoice.kind != DocumentKind::Invoice {
         return Err(InvoiceError::NotAnInvoice {
             number: invoice.number.clone(),
@@ -392,7 +427,7 @@ pub fn credit_note_for(
             }
         }
     }
-    let remaining: Vec<((Decimal, VatCategory), Money, Money, Money)> = left
+    let remaining: Vec<Remaining> = left
         .into_iter()
         .map(|(k, (basis, tax))| Ok((k, basis, tax, basis.checked_add(&tax)?)))
         .collect::<Result<_, InvoiceError>>()?;
@@ -404,11 +439,7 @@ pub fn credit_note_for(
             creditable,
         });
     }
-    let weights: Vec<Decimal> = remaining
-        .iter()
-        .map(|r| r.3.amount().max(Decimal::ZERO))
-        .collect();
-    let shares = allocate(&amount, &weights)?;
+    let shares = spread(&amount, &remaining, toward)?;
     let rounding = config.rounding.rounding();
     let mut lines = Vec::new();
     let mut vat = Vec::new();
@@ -501,6 +532,127 @@ pub fn credit_note_for(
     Ok(document)
 }
 
+/// What is left to credit at one (rate, category): its key, net, VAT and gross.
+type Remaining = ((Decimal, VatCategory), Money, Money, Money);
+
+/// `amount` split over the rates of `remaining`: first over the rates of `toward`, each
+/// up to the smaller of its figure and its gross left, in proportion to those; what is
+/// beyond them over the gross each rate still has left after that, in proportion
+/// (largest remainder both times). Never more than a rate's gross left when `amount`
+/// is at most their sum.
+fn spread(
+    amount: &Money,
+    remaining: &[Remaining],
+    toward: &Toward,
+) -> Result<Vec<Money>, InvoiceError> {
+    let currency = amount.currency();
+    let left: Vec<Decimal> = remaining
+        .iter()
+        .map(|r| r.3.amount().max(Decimal::ZERO))
+        .collect();
+    let first_weights: Vec<Decimal> = remaining
+        .iter()
+        .zip(&left)
+        .map(|(r, left)| {
+            toward
+                .get(&r.0)
+                .map_or(Decimal::ZERO, |t| t.amount().max(Decimal::ZERO).min(*left))
+        })
+        .collect();
+    let first_total: Decimal = first_weights.iter().sum();
+    let first_amount = Money::new(first_total.min(amount.amount()), currency)?;
+    let first = if first_amount.is_zero() {
+        vec![Money::zero(currency); remaining.len()]
+    } else {
+        allocate(&first_amount, &first_weights)?
+    };
+    let rest = amount.checked_sub(&first_amount)?;
+    if rest.is_zero() {
+        return Ok(first);
+    }
+    let rest_weights: Vec<Decimal> = left
+        .iter()
+        .zip(&first)
+        .map(|(left, taken)| (*left - taken.amount()).max(Decimal::ZERO))
+        .collect();
+    let second = allocate(&rest, &rest_weights)?;
+    first
+        .iter()
+        .zip(second)
+        .map(|(a, b)| Ok(a.checked_add(&b)?))
+        .collect()
+}
+
+/// What came back of `order` and is valued at each rate of `invoice`, less what the
+/// credit notes among `documents` already credit at that rate: where a refund of it
+/// should be credited. What came back is each resolved return's breakdown (goods after
+/// the restocking fee, at the rate of the invoice line of the same order line; the
+/// shipping share at the invoice's shipping rate when it has a single one), whichever
+/// way the return was settled. Rates no return reaches are not in it.
+pub(crate) fn returned_toward(
+    order: &Order,
+    invoice: &InvoiceDocument,
+    documents: &[InvoiceDocument],
+) -> Result<Toward, InvoiceError> {
+    let currency = invoice.currency;
+    let key = |l: &InvoiceLine| (l.vat_rate.normalize(), l.vat_category);
+    let line_rate: BTreeMap<&LineId, (Decimal, VatCategory)> = invoice
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Item)
+        .filter_map(|l| l.order_line.as_ref().map(|id| (id, key(l))))
+        .collect();
+    let shipping: Vec<(Decimal, VatCategory)> = invoice
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Shipping)
+        .map(key)
+        .collect();
+    let shipping_rate = shipping
+        .first()
+        .filter(|first| shipping.iter().all(|k| k == *first))
+        .copied();
+    let mut toward = Toward::new();
+    let mut add = |k: (Decimal, VatCategory), m: &Money| -> Result<(), InvoiceError> {
+        if m.is_zero() || m.is_negative() {
+            return Ok(());
+        }
+        let entry = toward.entry(k).or_insert_with(|| Money::zero(currency));
+        *entry = entry.checked_add(m)?;
+        Ok(())
+    };
+    for rma in order.rmas.iter() {
+        let Some(resolution) = &rma.resolution else {
+            continue;
+        };
+        for line in &resolution.breakdown().lines {
+            if line.paid.currency() != currency {
+                continue;
+            }
+            if let Some(k) = line_rate.get(&line.line_id) {
+                add(*k, &line.paid.checked_sub(&line.restocking_fee)?)?;
+            }
+            if let Some(k) = shipping_rate {
+                add(k, &line.shipping)?;
+            }
+        }
+    }
+    for credit in documents.iter().filter(|c| {
+        c.kind == DocumentKind::CreditNote
+            && c.corrects
+                .as_ref()
+                .is_some_and(|r| r.number == invoice.number)
+    }) {
+        for v in &credit.vat {
+            if let Some(t) = toward.get_mut(&(v.rate.normalize(), v.category)) {
+                *t = t.checked_sub(&v.basis)?.checked_sub(&v.tax)?;
+            }
+        }
+    }
+    toward.retain(|_, m| !m.is_zero() && !m.is_negative());
+    Ok(toward)
+}
+
 /// What `invoice` has left to credit after `credits` (credit notes against it).
 pub(crate) fn creditable(
     invoice: &InvoiceDocument,
@@ -519,4 +671,90 @@ pub(crate) fn creditable(
             .map(|c| &c.totals.grand_total),
     )?;
     Ok(invoice.totals.grand_total.checked_sub(&credited)?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn try_(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::parse("TRY").unwrap())
+    }
+
+    fn remaining(gross: &[i64]) -> Vec<Remaining> {
+        gross
+            .iter()
+            .enumerate()
+            .map(|(k, g)| {
+                let rate = Decimal::new(k as i64 + 1, 2);
+                ((rate, VatCategory::Standard), try_(0), try_(*g), try_(*g))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_credit_goes_to_the_returned_rate_first_and_the_rest_in_proportion() {
+        let left = remaining(&[1_000, 3_000]);
+        let toward: Toward = [((Decimal::new(2, 2), VatCategory::Standard), try_(500))].into();
+        // Within the returned value: all at its rate.
+        assert_eq!(
+            spread(&try_(400), &left, &toward).unwrap(),
+            vec![try_(0), try_(400)]
+        );
+        // Beyond it: the rest over what each rate has left after (1,000 and 2,500).
+        assert_eq!(
+            spread(&try_(1_200), &left, &toward).unwrap(),
+            vec![try_(200), try_(1_000)]
+        );
+        // No returns: in proportion, as before.
+        assert_eq!(
+            spread(&try_(400), &left, &Toward::new()).unwrap(),
+            vec![try_(100), try_(300)]
+        );
+    }
+
+    proptest! {
+        /// Any amount up to what is left is spread whole, no rate beyond its gross left,
+        /// the returned rates served first up to their figures, and the whole of what is
+        /// left credits every rate exactly.
+        #[test]
+        fn spreads_add_up_and_stay_within_each_rate(
+            gross in proptest::collection::vec(0i64..100_000, 1..5),
+            returned in proptest::collection::vec(0i64..150_000, 1..5),
+            cut in 0u32..=100,
+        ) {
+            let left = remaining(&gross);
+            let toward: Toward = left
+                .iter()
+                .zip(&returned)
+                .map(|(r, t)| (r.0, try_(*t)))
+                .collect();
+            let total: i64 = gross.iter().sum();
+            prop_assume!(total > 0);
+            let amount = try_(total * i64::from(cut) / 100);
+            prop_assume!(!amount.is_zero());
+            let shares = spread(&amount, &left, &toward).unwrap();
+            let sum: i64 = shares.iter().map(|s| s.to_minor().unwrap() as i64).sum();
+            prop_assert_eq!(sum, amount.to_minor().unwrap() as i64);
+            let first: i64 = left
+                .iter()
+                .zip(&gross)
+                .map(|(r, g)| toward.get(&r.0).map_or(0, |t| (t.to_minor().unwrap() as i64).min(*g)))
+                .sum();
+            for ((share, g), r) in shares.iter().zip(&gross).zip(&left) {
+                let s = share.to_minor().unwrap() as i64;
+                prop_assert!(s >= 0 && s <= *g);
+                if amount.to_minor().unwrap() as i64 >= first {
+                    let want = toward.get(&r.0).map_or(0, |t| (t.to_minor().unwrap() as i64).min(*g));
+                    prop_assert!(s >= want);
+                }
+            }
+            let whole = spread(&try_(total), &left, &toward).unwrap();
+            let whole: Vec<i64> = whole.iter().map(|s| s.to_minor().unwrap() as i64).collect();
+            prop_assert_eq!(whole, gross);
+        }
+    }
 }

@@ -35,9 +35,13 @@
 //! adds up to the minor unit. Shipping is a line of the first invoice of an order.
 //!
 //! A credit note for a refund (the engine issues one automatically for every refund on
-//! an invoiced order) spreads the refunded amount over the invoice's VAT rates in
-//! proportion to what is still creditable at each rate, so a full refund in any number
-//! of parts credits every rate exactly.
+//! an invoiced order) credits first the VAT rates of what came back: each resolved
+//! return's goods (after its restocking fee) at their invoice line's rate, its shipping
+//! share at the shipping rate, less what earlier credit notes credit at those rates. So
+//! returning the 1 % bread of an order with 20 % goods credits 1 % VAT, not a slice of
+//! both. What a refund gives beyond that (a goodwill refund, an overpayment) is spread
+//! over the invoice's rates in proportion to what is still creditable at each, and a
+//! full refund in any number of parts credits every rate exactly.
 //!
 //! # Errors
 //!
