@@ -1046,3 +1046,37 @@ fn a_cancelled_order_the_channel_reports_live_again_is_a_reported_refusal() {
     assert_eq!(failed, vec![("confirm", "ORDER_INVALID_TRANSITION")]);
     assert_eq!(live.order.unwrap().status, OrderStatus::Cancelled);
 }
+
+/// A mug refunded on Shopify with `no_restock` before it shipped leaves the order (its
+/// fulfillable quantity drops) though the refund names no cancellation: the engine's
+/// line has it cancelled, none shipped.
+#[test]
+fn a_shopify_unit_refunded_without_restock_before_shipping_is_cancelled() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let body = String::from_utf8(fixture("shopify/multi_line_discounted.json")).unwrap();
+    intake
+        .import_payload(Channel::Shopify, body.as_bytes())
+        .unwrap();
+    let refunded = body
+        .replace(
+            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
+            "\"updated_at\": \"2026-11-20T10:00:00-04:00\"",
+        )
+        .replace("\"fulfillable_quantity\": 2", "\"fulfillable_quantity\": 1")
+        .replacen(
+            "\"id\": 5160000000000012345,",
+            "\"id\": 5160000000000012345, \"fulfillments\": [],",
+            1,
+        )
+        .replace(
+            "\"refunds\": []",
+            r#""refunds": [{"id": 78, "transactions": [], "refund_line_items": [{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "no_restock"}]}]"#,
+        );
+    let r = intake
+        .import_payload(Channel::Shopify, refunded.as_bytes())
+        .unwrap();
+    let order = r.order.unwrap();
+    assert_eq!(order.lines[0].fulfilment.cancelled, 1);
+    assert_eq!(order.lines[0].fulfilment.shipped, 0);
+}

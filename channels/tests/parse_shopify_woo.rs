@@ -278,3 +278,79 @@ fn marketplace_funded_discounts_are_marked() {
     assert_eq!(funded, vec![FundedBy::Seller, FundedBy::Marketplace]);
     assert_eq!(o.marketplace_funded, d("5.0"));
 }
+
+/// Shopify refunds an unshipped unit with `no_restock` as readily as with `cancel`: the
+/// unit leaves the order (its fulfillable quantity drops) though the refund does not
+/// say so. Shipped units come from the successful fulfillments, so such a unit is
+/// counted cancelled, not shipped; `no_restock` on a shipped unit returns nothing (the
+/// customer keeps it), and `legacy_restock` returns a shipped unit.
+#[test]
+fn shopify_units_refunded_without_restock_before_shipping_left_the_order() {
+    // Three mugs: one shipped, one refunded `no_restock` before shipping, one to ship.
+    let base = String::from_utf8(fixture("shopify/multi_line_discounted.json"))
+        .unwrap()
+        .replace(
+            r#""quantity": 2, "price": "12.50",
+     "fulfillable_quantity": 2, "fulfillment_status": null"#,
+            r#""quantity": 3, "price": "12.50",
+     "fulfillable_quantity": 1, "fulfillment_status": "partial""#,
+        )
+        .replace(
+            "\"fulfillment_status\": null,\n  \"total_price\"",
+            "\"fulfillment_status\": \"partial\",\n  \"total_price\"",
+        )
+        .replace(r#""price": "1.80", "rate": 0.08"#, r#""price": "2.80", "rate": 0.08"#)
+        .replace(r#""total_price": "49.14""#, r#""total_price": "62.64""#)
+        .replacen(
+            "\"id\": 5160000000000012345,",
+            r#""id": 5160000000000012345, "fulfillments": [
+                {"id": 1, "status": "success", "line_items": [{"id": 9007199254740993, "quantity": 1}]},
+                {"id": 2, "status": "cancelled", "line_items": [{"id": 9007199254740993, "quantity": 2}]}],"#,
+            1,
+        );
+    let with_refund = |restock: &str| {
+        let text = base.replace(
+            "\"refunds\": []",
+            &format!(
+                r#""refunds": [{{"id": 77, "transactions": [], "refund_line_items": [{{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "{restock}"}}]}}]"#
+            ),
+        );
+        parse_order(Channel::Shopify, text.as_bytes()).unwrap()
+    };
+    let o = with_refund("no_restock");
+    assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
+    let mug = &o.lines[0];
+    assert_eq!(
+        (mug.shipped, mug.cancelled, mug.returned),
+        (1, 1, 0),
+        "one shipped, one left the order, nothing came back"
+    );
+    // The same with `cancel` (the refund says it): the same counts.
+    let o = with_refund("cancel");
+    assert_eq!((o.lines[0].shipped, o.lines[0].cancelled), (1, 1));
+
+    // The shipped mug refunded `no_restock` (the customer keeps it): still shipped,
+    // nothing back, nothing cancelled; with `legacy_restock` it came back.
+    let shipped_refund = base.replace(
+        r#""fulfillable_quantity": 1, "fulfillment_status": "partial""#,
+        r#""fulfillable_quantity": 2, "fulfillment_status": "partial""#,
+    );
+    let with_shipped_refund = |restock: &str| {
+        let text = shipped_refund.replace(
+            "\"refunds\": []",
+            &format!(
+                r#""refunds": [{{"id": 78, "transactions": [], "refund_line_items": [{{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "{restock}"}}]}}]"#
+            ),
+        );
+        parse_order(Channel::Shopify, text.as_bytes()).unwrap()
+    };
+    let mug = &with_shipped_refund("no_restock").lines[0];
+    assert_eq!((mug.shipped, mug.cancelled, mug.returned), (1, 0, 0));
+    let o = with_shipped_refund("legacy_restock");
+    let mug = &o.lines[0];
+    assert_eq!((mug.shipped, mug.cancelled, mug.returned), (1, 0, 1));
+    assert!(o.events[0].restock);
+    // `legacy_restock` of an unshipped unit (it left the order): cancelled.
+    let mug = &with_refund("legacy_restock").lines[0];
+    assert_eq!((mug.shipped, mug.cancelled, mug.returned), (1, 1, 0));
+}

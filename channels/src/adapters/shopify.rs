@@ -12,7 +12,13 @@
 //!   unless told otherwise.
 //! - `refunds[]` become `refund` events; successful refund transactions add up to the
 //!   refunded amount; `refund_line_items` with `restock_type` `cancel` count as
-//!   cancelled units, `return` as returned units.
+//!   cancelled units, `return` as returned units, `legacy_restock` as returned when
+//!   shipped and cancelled otherwise; `no_restock` returns nothing (the customer keeps
+//!   what shipped).
+//! - Shipped units are the successful `fulfillments[]`' line items when the order lists
+//!   any (else the line's `fulfillment_status` and `fulfillable_quantity` say); units
+//!   neither shipped nor fulfillable any more left the order (a `cancel` refund, or a
+//!   `no_restock` one before shipping) and count as cancelled.
 
 use rust_decimal::Decimal;
 
@@ -189,6 +195,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     }
 
     // Refunds: events, refunded money, cancelled and returned units.
+    let mut legacy = vec![0u32; lines.len()];
     let mut events = Vec::new();
     let mut refunded = Decimal::ZERO;
     for r in order.list("refunds")? {
@@ -220,13 +227,25 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 .get("restock_type")
                 .map(|k| k.str().map(str::to_ascii_lowercase))
                 .transpose()?;
-            if let Some(line) = lines.iter_mut().find(|l| l.external_line_id == line_id) {
+            if let Some(k) = lines.iter().position(|l| l.external_line_id == line_id) {
+                let (Some(line), Some(legacy)) = (lines.get_mut(k), legacy.get_mut(k)) else {
+                    continue;
+                };
                 match restock.as_deref() {
                     Some("cancel") => line.cancelled = line.cancelled.saturating_add(q),
                     Some("return") => {
                         line.returned = line.returned.saturating_add(q);
                         ev.restock = true;
                     }
+                    // Restocked the old way: returned if shipped, else cancelled (settled
+                    // below, once the shipped units are known).
+                    Some("legacy_restock") => {
+                        *legacy = legacy.saturating_add(q);
+                        ev.restock = true;
+                    }
+                    // `no_restock`: the customer keeps shipped units (a refund, no
+                    // return); unshipped ones left the order, which its fulfillable
+                    // quantity shows (below).
                     _ => {}
                 }
             }
@@ -235,16 +254,79 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         events.push(ev);
     }
 
-    // Shipped units: what is neither still fulfillable nor cancelled by a refund.
-    for (line, fulfillable) in lines.iter_mut().zip(fulfillable_of) {
-        line.shipped = match (line.status_raw.as_deref(), fulfillable) {
-            (Some("fulfilled"), _) => line.quantity.saturating_sub(line.cancelled),
-            (Some("partial"), Some(f)) => line
+    // Units of the successful fulfillments, per line, when the order lists them.
+    let fulfilled: Option<Vec<u32>> = match order.get("fulfillments") {
+        None => None,
+        Some(_) => {
+            let mut done = vec![0u32; lines.len()];
+            for f in order.list("fulfillments")? {
+                if !matches!(lower_opt(&f, "status")?.as_deref(), None | Some("success")) {
+                    continue;
+                }
+                for fl in f.list("line_items")? {
+                    let line_id = fl.req("id")?.id_str()?;
+                    let q = fl.req("quantity")?.quantity()?;
+                    if let Some(k) = lines.iter().position(|l| l.external_line_id == line_id) {
+                        if let Some(d) = done.get_mut(k) {
+                            *d = d.saturating_add(q);
+                        }
+                    }
+                }
+            }
+            Some(done)
+        }
+    };
+    let order_cancelled = order.get("cancelled_at").is_some();
+    for (k, (line, fulfillable)) in lines.iter_mut().zip(fulfillable_of).enumerate() {
+        // A line the status calls (partly) fulfilled that no successful fulfillment
+        // lists is a payload without its fulfillments' detail: its status decides.
+        let done = fulfilled
+            .as_ref()
+            .and_then(|d| d.get(k).copied())
+            .filter(|d| *d > 0 || line.status_raw.is_none());
+        let legacy = legacy.get(k).copied().unwrap_or(0);
+        // Units neither shipped nor still to ship left the order: refunded with
+        // `cancel`, or with `no_restock` before they shipped (Shopify lowers the
+        // fulfillable quantity either way, and only `cancel` says so in the refund).
+        let explicit = line.cancelled;
+        let removed = match (done, fulfillable, order_cancelled) {
+            (Some(done), Some(f), false) => {
+                Some(line.quantity.saturating_sub(done).saturating_sub(f))
+            }
+            _ => None,
+        };
+        if let Some(removed) = removed {
+            line.cancelled = line.cancelled.max(removed);
+        }
+        // Shipped units: the fulfillments' when there are any; else what is neither
+        // still fulfillable nor cancelled by a refund, by the line's status.
+        line.shipped = match (done, line.status_raw.as_deref(), fulfillable) {
+            (Some(done), _, _) if done > 0 => {
+                done.min(line.quantity.saturating_sub(line.cancelled))
+            }
+            (_, Some("fulfilled"), _) => line.quantity.saturating_sub(line.cancelled),
+            (_, Some("partial"), Some(f)) => line
                 .quantity
                 .saturating_sub(f)
                 .saturating_sub(line.cancelled),
             _ => 0,
         };
+        if legacy > 0 {
+            // The units that left the order beyond the `cancel` refunds' were restocked
+            // unshipped; the rest of the legacy refund came back after shipping.
+            let unshipped = match removed {
+                Some(removed) => legacy.min(removed.saturating_sub(explicit)),
+                None => legacy.saturating_sub(line.shipped.saturating_sub(line.returned)),
+            };
+            let back = (legacy - unshipped).min(line.shipped.saturating_sub(line.returned));
+            line.returned = line.returned.saturating_add(back);
+            if removed.is_none() {
+                line.cancelled = line.cancelled.saturating_add(unshipped);
+                line.shipped = line
+                    .shipped
+                    .min(line.quantity.saturating_sub(line.cancelled));
+            }
+        }
     }
     // Delivered units: a successful fulfillment whose carrier reports `shipment_status`
     // delivered (or picked_up, for local pickup) delivered its line items' quantities.
