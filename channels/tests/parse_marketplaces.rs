@@ -583,3 +583,22 @@ fn amazon_zero_item_tax_is_unknown_where_prices_include_vat() {
     assert_eq!(de.lines[0].tax_amount, None);
     assert_eq!(de.reported_line_tax(), None);
 }
+
+/// A Hepsiburada line one feed reports `Undelivered` is a delivery exception until
+/// another feed's record of it gets past that: delivered, it is none.
+#[test]
+fn hepsiburada_undelivered_is_an_exception_until_delivered() {
+    let body = String::from_utf8(fixture("hepsiburada/merged_feeds.json")).unwrap();
+    let failed = body.replace("\"Status\": \"InTransit\"", "\"Status\": \"Undelivered\"");
+    let o = parse_order(Channel::Hepsiburada, failed.as_bytes()).unwrap();
+    assert!(o.status.delivery_exception);
+    assert_eq!(o.lines[0].shipped, 2);
+    // A later feed's record of the same line says delivered.
+    let delivered = failed.replace(
+        "\"CargoCompany\": \"Aras\"}",
+        "\"CargoCompany\": \"Aras\"},\n  {\"Id\": \"5f1c2a9e-0000-4000-8000-000000000001\", \"OrderNumber\": \"4000000001\", \"Status\": \"Delivered\"}",
+    );
+    let o = parse_order(Channel::Hepsiburada, delivered.as_bytes()).unwrap();
+    assert_eq!(o.lines[0].delivered, 2);
+    assert!(!o.status.delivery_exception);
+}

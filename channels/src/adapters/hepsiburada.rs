@@ -285,11 +285,12 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         }
         // The most advanced status among the line's records.
         let mut best: Option<Lifecycle> = None;
+        let mut undelivered = false;
         let mut raw_best = "";
         for r in mine {
             if let Some(s) = Record::first(&r.status) {
                 let raw = s.str()?;
-                exception |= super::status_is(raw, "undelivered", IGNORED);
+                undelivered |= super::status_is(raw, "undelivered", IGNORED);
                 let l = map_status(raw);
                 let better = match (&best, l.rank()) {
                     (None, _) => true,
@@ -303,6 +304,13 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
         }
         let life = best.unwrap_or(Lifecycle::Confirmed);
+        // A failed delivery is an exception until a record of the line gets past it
+        // (delivered, returned, cancelled): another feed's later record clears it.
+        exception |= undelivered
+            && !matches!(
+                life,
+                Lifecycle::Delivered | Lifecycle::Returned | Lifecycle::Cancelled
+            );
         match life {
             Lifecycle::Shipped => line.shipped = quantity,
             Lifecycle::Delivered => {
