@@ -602,3 +602,46 @@ fn hepsiburada_undelivered_is_an_exception_until_delivered() {
     assert_eq!(o.lines[0].delivered, 2);
     assert!(!o.status.delivery_exception);
 }
+
+/// eBay refunds: two of one line without a `refundId` stay two events (keyed by their
+/// reference, else their place), and the payment summary's own refunds (a shipping
+/// refund, say) count once refunded, never again when a line already lists them.
+#[test]
+fn ebay_every_refund_counts_once_whether_on_a_line_or_the_order() {
+    let line_refunds = r#""refunds": [
+        {"amount": {"value": "1.00", "currency": "USD"}},
+        {"amount": {"value": "2.00", "currency": "USD"}},
+        {"refundReferenceId": "REF-9", "amount": {"value": "0.50", "currency": "USD"}},
+        {"refundId": "R-1", "amount": {"value": "3.00", "currency": "USD"}}]}]"#;
+    let summary = r#", "paymentSummary": {"refunds": [
+        {"refundId": "R-1", "refundStatus": "REFUNDED", "amount": {"value": "3.00", "currency": "USD"}},
+        {"refundReferenceId": "REF-9", "refundStatus": "REFUNDED", "amount": {"value": "0.50", "currency": "USD"}},
+        {"refundId": "R-SHIP", "refundStatus": "REFUNDED", "amount": {"value": "4.00", "currency": "USD"}},
+        {"refundId": "R-WAIT", "refundStatus": "PENDING", "amount": {"value": "5.00", "currency": "USD"}},
+        {"refundStatus": "REFUNDED", "amount": {"value": "6.00", "currency": "USD"}}]}}"#;
+    let body = String::from_utf8(fixture("ebay/cancelled_refunded.json"))
+        .unwrap()
+        .replace(
+            r#""refunds": [{"refundId": "R-1", "amount": {"value": "9.99", "currency": "USD"}, "refundDate": "2026-11-20T15:00:00.000Z"}]}]"#,
+            line_refunds,
+        );
+    let body = format!("{}{summary}", body.trim_end().trim_end_matches('}'));
+    let o = parse_order(Channel::Ebay, body.as_bytes()).unwrap();
+    let ids: Vec<(&str, rust_decimal::Decimal)> = o
+        .events
+        .iter()
+        .map(|e| (e.external_id.as_str(), e.amount.unwrap()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("20000000001:refund:1", d("1.00")),
+            ("20000000001:refund:2", d("2.00")),
+            ("refund-ref:REF-9", d("0.50")),
+            ("R-1", d("3.00")),
+            ("R-SHIP", d("4.00")),
+        ]
+    );
+    assert!(o.events[4].lines.is_empty(), "the order's own refund");
+    assert_eq!(o.refunded_amount, d("10.50"));
+}

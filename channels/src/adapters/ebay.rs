@@ -9,7 +9,11 @@
 //!   `ebayCollectAndRemitTaxes` is not part of `pricingSummary.total` and is ignored.
 //! - Status: `cancelStatus.cancelState = CANCELED` → cancelled, then the payment and
 //!   fulfilment statuses (table below).
-//! - `lineItems[].refunds[]` and `paymentSummary.refunds[]` become refund events.
+//! - `lineItems[].refunds[]` become refund events (keyed by `refundId`, else by
+//!   `refundReferenceId`, else by their place among the line's refunds);
+//!   `paymentSummary.refunds[]` that no line lists and whose `refundStatus` is
+//!   `REFUNDED` become order-level refund events (eBay lists a refund issued per line
+//!   item on the line, an order's own in the summary).
 
 use rust_decimal::Decimal;
 
@@ -86,6 +90,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut events = Vec::new();
     let mut refunded = Decimal::ZERO;
     let mut ship = Decimal::ZERO;
+    let mut seen_refunds: Vec<String> = Vec::new();
     for it in list {
         let quantity = it.req("quantity")?.quantity()?;
         let cost = super::price_obj(
@@ -137,16 +142,31 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             }
         }
         super::check_net(&it, &line)?;
-        for r in it.list("refunds")? {
+        for (k, r) in it.list("refunds")?.enumerate() {
             let value = r.req("amount")?;
             let a = amount(&value, currency)?;
             refunded = super::add(&value, refunded, a)?;
+            // Each refund its own event: without a refund id, its reference, else its
+            // place among the line's refunds (eBay appends them), so two refunds of one
+            // line never share an id and the second is never taken for the first.
+            let external_id = match r.opt_text("refundId")? {
+                Some(rid) => {
+                    seen_refunds.push(rid.clone());
+                    rid
+                }
+                None => match r.opt_text("refundReferenceId")? {
+                    Some(reference) => {
+                        let external_id = format!("refund-ref:{reference}");
+                        seen_refunds.push(reference);
+                        external_id
+                    }
+                    None => format!("{id}:refund:{}", k + 1),
+                },
+            };
             events.push(ChannelEvent {
                 kind: "refund".into(),
                 order_external_id: None,
-                external_id: r
-                    .opt_text("refundId")?
-                    .unwrap_or_else(|| format!("{id}:refund")),
+                external_id,
                 status: None,
                 amount: Some(a),
                 lines: vec![(id.clone(), 0)],
@@ -155,6 +175,39 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             });
         }
         lines.push(line);
+    }
+    // Refunds of the order as a whole (eBay lists a refund issued per line item on its
+    // line instead): the payment summary's refunds that no line lists, once refunded (a
+    // pending or failed one has moved no money). Keyed by `refundId`, else by
+    // `refundReferenceId`; one with neither cannot be told from a line's and is left.
+    if let Some(summary) = order.get("paymentSummary") {
+        for r in summary.list("refunds")? {
+            let (key, external_id) = match r.opt_text("refundId")? {
+                Some(rid) => (rid.clone(), rid),
+                None => match r.opt_text("refundReferenceId")? {
+                    Some(reference) => (reference.clone(), format!("refund-ref:{reference}")),
+                    None => continue,
+                },
+            };
+            let status = r.get("refundStatus").map(|s| s.str()).transpose()?;
+            if seen_refunds.contains(&key) || status.is_some_and(|s| s != "REFUNDED") {
+                continue;
+            }
+            let value = r.req("amount")?;
+            let a = amount(&value, currency)?;
+            refunded = super::add(&value, refunded, a)?;
+            seen_refunds.push(key);
+            events.push(ChannelEvent {
+                kind: "refund".into(),
+                order_external_id: None,
+                external_id,
+                status: None,
+                amount: Some(a),
+                lines: Vec::new(),
+                reason: None,
+                restock: false,
+            });
+        }
     }
     let mut shipping = Vec::new();
     if !ship.is_zero() {
