@@ -839,3 +839,43 @@ fn a_returned_line_is_credited_at_its_own_vat_rate() {
     }
     assert_eq!(credited, by_rate(&inv));
 }
+
+/// Invoiced per shipment, a returned line is credited on the invoice that billed it,
+/// at its own rate, not on the newest invoice.
+#[test]
+fn a_return_is_credited_on_the_invoice_that_billed_it() {
+    use ordersmith::returns::ResolutionRequest;
+    let mut c = config();
+    c.mode = InvoiceMode::PerShipment;
+    let (e, _, _) = engine_with(c);
+    let o = e.place_order(turkish_order(), &ctx()).unwrap();
+    let id = o.id.clone();
+    e.confirm_order(&id, &ctx()).unwrap();
+    e.mark_paid(&id, &ctx()).unwrap();
+    e.record_shipment(&id, vec![lq("L1", 3)], &ctx()).unwrap();
+    let bread = e.issue_invoice(&id, Some("S1"), &ctx()).unwrap();
+    e.record_shipment(&id, vec![lq("L2", 2), lq("L3", 1)], &ctx())
+        .unwrap();
+    let rest = e.issue_invoice(&id, Some("S2"), &ctx()).unwrap();
+    e.record_delivery(&id, vec![lq("L1", 3), lq("L2", 2), lq("L3", 1)], &ctx())
+        .unwrap();
+
+    let o = return_and_resolve(&e, &id, "L1", 1, ResolutionRequest::Refund);
+    let refunded = o.rmas[0].resolution.as_ref().unwrap().breakdown().total;
+    let docs = e.order_documents(&id).unwrap();
+    let notes: Vec<&InvoiceDocument> = docs
+        .iter()
+        .filter(|d| d.kind == DocumentKind::CreditNote)
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].corrects.as_ref().unwrap().number, bread.number);
+    assert_eq!(notes[0].totals.grand_total, refunded);
+    let rates: Vec<String> = by_rate(notes[0]).into_keys().collect();
+    assert_eq!(rates, vec!["0.01"]);
+    // A goodwill refund afterwards: no goods pending, the newest invoice first.
+    e.record_refund(&id, money("5.00"), &ctx()).unwrap();
+    let docs = e.order_documents(&id).unwrap();
+    let last = docs.last().unwrap();
+    assert_eq!(last.kind, DocumentKind::CreditNote);
+    assert_eq!(last.corrects.as_ref().unwrap().number, rest.number);
+}

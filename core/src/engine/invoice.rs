@@ -236,9 +236,10 @@ fn document_changes(
 /// The credit notes the refunds among `events` issue on `order` (after the events):
 /// money refunded, and what a return gave back in kind (store credit, value applied to
 /// an exchange's replacement: the goods came back either way, so the invoice is
-/// corrected either way). Each is credited against the order's invoices, newest
-/// first, up to what each has left to credit, and on each invoice first at the rates
-/// of returned goods not yet credited (`invoice::build::returned_toward`). A refund
+/// corrected either way). Each is credited against the order's invoices, those
+/// holding returned goods not yet credited first, then newest first, up to what each
+/// has left to credit, and on each invoice first at the rates of returned goods not yet
+/// credited (`invoice::build::returned_toward`). A refund
 /// beyond what was invoiced (an overpayment, or units not yet invoiced per shipment)
 /// credits only the invoiced part. Orders without invoices
 /// get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
@@ -285,7 +286,17 @@ pub(crate) fn credit_notes_for_refunds(
     let mut outbox = Vec::new();
     for refund in refunds {
         let mut left = refund;
-        for invoice in invoices.iter().rev() {
+        // The invoices holding returned goods not yet credited first (most such value
+        // first), so a return is credited on the invoice that billed it; the rest
+        // newest first.
+        let mut by_return = Vec::with_capacity(invoices.len());
+        for (k, invoice) in invoices.iter().enumerate().rev() {
+            let toward = returned_toward(order, invoice, &all)?;
+            let value: rust_decimal::Decimal = toward.values().map(Money::amount).sum();
+            by_return.push((value, k));
+        }
+        by_return.sort_by_key(|(value, _)| std::cmp::Reverse(*value));
+        for invoice in by_return.iter().filter_map(|(_, k)| invoices.get(*k)) {
             if left.is_zero() {
                 break;
             }
