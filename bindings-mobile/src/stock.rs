@@ -1031,6 +1031,25 @@ impl Engine {
         Ok(())
     }
 
+    /// Sets when a hand-made reservation lapses, or with `expires_at = null` holds it
+    /// until `commit` or `release`: a customer at the counter who needs more time keeps
+    /// the item. An order's reservation is refused (its order's hold and expiry settings
+    /// move it); an unknown or closed one, or a time not after now, is a stock error.
+    /// Nothing changes when it is refused.
+    #[uniffi::method(default(expires_at = None))]
+    pub fn set_reservation_expiry(
+        &self,
+        id: String,
+        expires_at: Option<SystemTime>,
+    ) -> Result<(), OrdersmithError> {
+        let command = StockCommand::SetReservationExpiry {
+            reservation: ReservationId::parse(id)?,
+            expires_at: expires_at.map(core_time).transpose()?,
+        };
+        self.call(|e| e.stock(command))?;
+        Ok(())
+    }
+
     /// Releases every reservation past its expiry (`EngineOptions.reservation_ttl_minutes`)
     /// at the engine clock's time and tells the orders that owned them. The host calls
     /// it on a schedule (every minute is plenty).

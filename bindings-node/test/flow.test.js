@@ -240,3 +240,39 @@ test('a reservation made by hand keeps the reference it was given, and the order
   assert.equal(own[0].reference, `order ${order.id} line L1`)
   assert.equal(engine.levels('MUG').reserved, 3)
 })
+
+test('a hold made by hand gets more time, or none; an order\'s hold is refused', async () => {
+  const engine = await stocked()
+  const soon = new Date(Date.now() + 10 * 60_000).toISOString()
+  const later = new Date(Date.now() + 70 * 60_000).toISOString()
+  await engine.stock({
+    command: 'reserve',
+    request: { id: 'hand-1', variant: 'MUG', location: 'IST', quantity: 1, expires_at: soon },
+  })
+  await engine.stock({ command: 'set_reservation_expiry', reservation: 'hand-1', expires_at: later })
+  const held = () => engine.reservations().find((r) => r.id === 'hand-1')
+  assert.equal(new Date(held().expires_at).toISOString(), later)
+  await engine.stock({ command: 'set_reservation_expiry', reservation: 'hand-1', expires_at: null })
+  assert.equal(held().expires_at ?? null, null)
+  const before = held()
+  await assert.rejects(
+    engine.stock({ command: 'set_reservation_expiry', reservation: 'hand-9', expires_at: later }),
+    (e) => e instanceof ordersmith.StockError && e.code === 'STOCK_UNKNOWN_RESERVATION',
+  )
+  await assert.rejects(
+    engine.stock({
+      command: 'set_reservation_expiry',
+      reservation: 'hand-1',
+      expires_at: new Date(Date.now() - 60_000).toISOString(),
+    }),
+    (e) => e.code === 'STOCK_INVALID_EXPIRY',
+  )
+  const order = await engine.placeOrder(orderInput({ quantity: 1 }))
+  await engine.confirmOrder(order.id)
+  const [own] = engine.reservations({ order: order.id })
+  await assert.rejects(
+    engine.stock({ command: 'set_reservation_expiry', reservation: own.id, expires_at: later }),
+    (e) => e.code === 'ENGINE_RESERVATION_OWNED_BY_ORDER',
+  )
+  assert.deepEqual(held(), before)
+})

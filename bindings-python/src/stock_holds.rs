@@ -98,6 +98,31 @@ impl PyEngine {
         )
     }
 
+    /// Sets when a reservation made by hand lapses (`expires_at`, an aware datetime), or
+    /// with `expires_at=None` holds it until it is committed or released: a checkout
+    /// that needs more time extends its hold. An order's reservation is refused
+    /// (`ENGINE_RESERVATION_OWNED_BY_ORDER`: its order's hold and expiry settings move
+    /// it), an unknown or closed one is a stock error; nothing changes either way.
+    #[pyo3(signature = (id, expires_at=None))]
+    fn set_reservation_expiry<'py>(
+        &self,
+        py: Python<'py>,
+        id: Text<names::id>,
+        expires_at: Option<&Bound<'_, PyAny>>,
+    ) -> Events<'py> {
+        let reservation = id_arg(py, id.as_str(), ReservationId::parse)?;
+        let expires_at = expires_at
+            .map(|t| datetime_arg(t, "expires_at"))
+            .transpose()?;
+        self.run_stock(
+            py,
+            StockCommand::SetReservationExpiry {
+                reservation,
+                expires_at,
+            },
+        )
+    }
+
     /// Releases every reservation past its expiry at the engine's time and tells their
     /// orders (held or cancelled with reason `reservation_expired`): a dict with
     /// `released` (reservation ids), `orders` (the orders after the sweep, as `Order`)

@@ -168,3 +168,37 @@ def test_reservations_filter_by_sku_location_and_refuse_a_naive_time() -> None:
     assert info.value.details["field"] == "expiring_before"
     with pytest.raises(ordersmith.IdInputError):
         engine.reservations(sku="MUG\u202e")
+
+
+def test_a_hold_made_by_hand_gets_more_time_or_none_and_an_orders_is_refused() -> None:
+    engine = _shop(ordersmith.Engine.in_memory())
+    soon = datetime.now(timezone.utc) + timedelta(minutes=10)
+    later = soon + timedelta(hours=1)
+    engine.reserve("hand-1", "MUG", "IST", 1, expires_at=soon)
+    engine.set_reservation_expiry("hand-1", later)
+    (held,) = engine.reservations(sku="MUG")
+    assert held["expires_at"] == later
+    assert engine.reservations(expiring_before=later - timedelta(seconds=1)) == []
+    # No expiry: held until committed or released.
+    engine.set_reservation_expiry("hand-1")
+    (held,) = engine.reservations(sku="MUG")
+    assert held["expires_at"] is None
+    before = engine.reservations()
+    # Bad input, each typed; nothing changes.
+    with pytest.raises(ordersmith.StockError) as info:
+        engine.set_reservation_expiry("hand-9", later)
+    assert info.value.code == "STOCK_UNKNOWN_RESERVATION"
+    with pytest.raises(ordersmith.StockError) as info:
+        engine.set_reservation_expiry("hand-1", datetime.now(timezone.utc) - timedelta(minutes=1))
+    assert info.value.code == "STOCK_INVALID_EXPIRY"
+    with pytest.raises(ordersmith.EngineInputError) as naive:
+        engine.set_reservation_expiry("hand-1", datetime(2030, 1, 1, 12, 0))
+    assert naive.value.details["field"] == "expires_at"
+    order = engine.place_order(order_input("MUG", 2))
+    engine.confirm(order.id)
+    (owned,) = _held_for(engine, order.id)
+    with pytest.raises(ordersmith.EngineError) as refused:
+        engine.set_reservation_expiry(owned["id"], later)
+    assert refused.value.code == "ENGINE_RESERVATION_OWNED_BY_ORDER"
+    assert [r for r in engine.reservations() if r["id"] == "hand-1"] == before
+    engine.release("hand-1")

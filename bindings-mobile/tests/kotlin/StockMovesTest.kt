@@ -196,6 +196,11 @@ fun stockMoves() = Suite("stock moves").apply {
         // The same reservation again (a retry) changes nothing.
         engine.reserve("HOLD-1", "TEA-500G", "IST-1", 4u, NOON.plusSeconds(3600), "set aside at the counter")
         assertEquals(4L, engine.stockLevels("TEA-500G").reserved)
+        // The customer needs another hour; then the hold is kept until released.
+        engine.setReservationExpiry("HOLD-1", NOON.plusSeconds(7200))
+        assertEquals(NOON.plusSeconds(7200), engine.reservations(null, "TEA-500G", null).single().expiresAt)
+        engine.setReservationExpiry("HOLD-1")
+        assertNull(engine.reservations(null, "TEA-500G", null).single().expiresAt)
 
         engine.commit("HOLD-1", 1u)
         engine.release("HOLD-1", 1u)
@@ -232,7 +237,19 @@ fun stockMoves() = Suite("stock moves").apply {
         val order = engine.confirmOrder(engine.placeOrder(newOrder("O-1", tea(1u)), null).id, null)
         val owned = order.lines.single().allocations.single().reservation
         expectError<OrdersmithException.Rejected>("ENGINE_RESERVATION_OWNED_BY_ORDER") { engine.release(owned, null) }
+        expectError<OrdersmithException.Rejected>("ENGINE_RESERVATION_OWNED_BY_ORDER") {
+            engine.setReservationExpiry(owned, NOON.plusSeconds(60))
+        }
         assertEquals(order, engine.order(order.id))
+        // A new expiry for a hold that is not there, or one not after now: refused, the
+        // hold as it was.
+        expectError<OrdersmithException.NotFound>("STOCK_UNKNOWN_RESERVATION") {
+            engine.setReservationExpiry("HOLD-9", NOON.plusSeconds(60))
+        }
+        expectError<OrdersmithException.InvalidInput>("STOCK_INVALID_EXPIRY") {
+            engine.setReservationExpiry("HOLD-3", NOON.minusSeconds(60))
+        }
+        assertNull(engine.reservations(null, "MUG-RED", null).single().expiresAt)
         engine.commit("HOLD-3", null)
         expectError<OrdersmithException.Rejected>("STOCK_RESERVATION_COMMITTED") { engine.release("HOLD-3", null) }
     }
