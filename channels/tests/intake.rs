@@ -266,7 +266,7 @@ fn channel_cancellation_releases_the_reservation() {
     );
     assert_eq!(reserved(&engine, "MUG"), 2);
     let cancelled = body
-        .replace("\"updated_at\": \"2026-11-20T09:31:00-04:00\"", "\"updated_at\": \"2026-11-20T10:00:00-04:00\", \"cancelled_at\": \"2026-11-20T10:00:00-04:00\"")
+        .replace(SHOPIFY_UPDATED, "\"updated_at\": \"2026-11-20T10:00:00-04:00\", \"cancelled_at\": \"2026-11-20T10:00:00-04:00\"")
         .replace("\"financial_status\": \"paid\"", "\"financial_status\": \"refunded\"")
         .replace("\"refunds\": []", r#""refunds": [{"id": 77, "transactions": [{"kind": "refund", "status": "success", "amount": "49.14"}], "refund_line_items": []}]"#);
     let r = intake
@@ -843,10 +843,7 @@ fn a_refunded_amount_too_far_below_the_recorded_one_refunds_nothing() {
     let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
     let body = String::from_utf8(fixture("shopify/multi_line_discounted.json")).unwrap();
     let refund = |at: &str, id: u32, amount: &str| {
-        body.replace(
-            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
-            &format!("\"updated_at\": \"{at}\""),
-        )
+        body.replace(SHOPIFY_UPDATED, &format!("\"updated_at\": \"{at}\""))
         .replace(
             "\"refunds\": []",
             &format!(
@@ -905,6 +902,20 @@ fn a_total_difference_beyond_a_decimal_is_reported_as_the_largest() {
     assert_eq!(r.total_difference, Some(Decimal::MAX));
 }
 
+/// The discounted Shopify fixture's `updated_at`, as it is in the file.
+const SHOPIFY_UPDATED: &str = "\"updated_at\": \"2026-11-20T09:31:00-04:00\"";
+
+/// The discounted Shopify fixture at 10:00 with one mug refunded with `restock`.
+fn mug_refunded_at_ten(body: &str, restock: &str) -> String {
+    body.replace(SHOPIFY_UPDATED, "\"updated_at\": \"2026-11-20T10:00:00-04:00\"")
+        .replace(
+            "\"refunds\": []",
+            &format!(
+                r#""refunds": [{{"id": 77, "transactions": [], "refund_line_items": [{{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "{restock}"}}]}}]"#
+            ),
+        )
+}
+
 /// A quantity raised on the channel so far that the order's line would pass `u32::MAX`
 /// (units already cancelled on it count) is refused by the engine and reported, where
 /// adding it up panicked.
@@ -917,15 +928,7 @@ fn a_quantity_raised_beyond_a_u32_is_reported_refused() {
         .import_payload(Channel::Shopify, body.as_bytes())
         .unwrap();
     // One of the two mugs cancelled on the channel.
-    let cancelled = body
-        .replace(
-            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
-            "\"updated_at\": \"2026-11-20T10:00:00-04:00\"",
-        )
-        .replace(
-            "\"refunds\": []",
-            r#""refunds": [{"id": 77, "transactions": [], "refund_line_items": [{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "cancel"}]}]"#,
-        );
+    let cancelled = mug_refunded_at_ten(&body, "cancel");
     let r = intake
         .import_payload(Channel::Shopify, cancelled.as_bytes())
         .unwrap();
@@ -933,7 +936,7 @@ fn a_quantity_raised_beyond_a_u32_is_reported_refused() {
     // Then 4294967295 mugs, none cancelled: the line would hold 2 + 4294967295 - 1.
     let raised = body
         .replace(
-            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
+            SHOPIFY_UPDATED,
             "\"updated_at\": \"2026-11-20T11:00:00-04:00\"",
         )
         .replace(
@@ -1058,20 +1061,12 @@ fn a_shopify_unit_refunded_without_restock_before_shipping_is_cancelled() {
     intake
         .import_payload(Channel::Shopify, body.as_bytes())
         .unwrap();
-    let refunded = body
-        .replace(
-            "\"updated_at\": \"2026-11-20T09:31:00-04:00\"",
-            "\"updated_at\": \"2026-11-20T10:00:00-04:00\"",
-        )
+    let refunded = mug_refunded_at_ten(&body, "no_restock")
         .replace("\"fulfillable_quantity\": 2", "\"fulfillable_quantity\": 1")
         .replacen(
             "\"id\": 5160000000000012345,",
             "\"id\": 5160000000000012345, \"fulfillments\": [],",
             1,
-        )
-        .replace(
-            "\"refunds\": []",
-            r#""refunds": [{"id": 78, "transactions": [], "refund_line_items": [{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "no_restock"}]}]"#,
         );
     let r = intake
         .import_payload(Channel::Shopify, refunded.as_bytes())

@@ -279,6 +279,17 @@ fn marketplace_funded_discounts_are_marked() {
     assert_eq!(o.marketplace_funded, d("5.0"));
 }
 
+/// `body` (the discounted fixture) with one mug refunded with `restock`, parsed.
+fn with_mug_refund(body: &str, restock: &str) -> ordersmith_channels::ChannelOrder {
+    let text = body.replace(
+        "\"refunds\": []",
+        &format!(
+            r#""refunds": [{{"id": 77, "transactions": [], "refund_line_items": [{{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "{restock}"}}]}}]"#
+        ),
+    );
+    parse_order(Channel::Shopify, text.as_bytes()).unwrap()
+}
+
 /// Shopify refunds an unshipped unit with `no_restock` as readily as with `cancel`: the
 /// unit leaves the order (its fulfillable quantity drops) though the refund does not
 /// say so. Shipped units come from the successful fulfillments, so such a unit is
@@ -308,15 +319,7 @@ fn shopify_units_refunded_without_restock_before_shipping_left_the_order() {
                 {"id": 2, "status": "cancelled", "line_items": [{"id": 9007199254740993, "quantity": 2}]}],"#,
             1,
         );
-    let with_refund = |restock: &str| {
-        let text = base.replace(
-            "\"refunds\": []",
-            &format!(
-                r#""refunds": [{{"id": 77, "transactions": [], "refund_line_items": [{{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "{restock}"}}]}}]"#
-            ),
-        );
-        parse_order(Channel::Shopify, text.as_bytes()).unwrap()
-    };
+    let with_refund = |restock: &str| with_mug_refund(&base, restock);
     let o = with_refund("no_restock");
     assert_eq!(o.status.lifecycle, Lifecycle::PartiallyShipped);
     let mug = &o.lines[0];
@@ -335,15 +338,7 @@ fn shopify_units_refunded_without_restock_before_shipping_left_the_order() {
         r#""fulfillable_quantity": 1, "fulfillment_status": "partial""#,
         r#""fulfillable_quantity": 2, "fulfillment_status": "partial""#,
     );
-    let with_shipped_refund = |restock: &str| {
-        let text = shipped_refund.replace(
-            "\"refunds\": []",
-            &format!(
-                r#""refunds": [{{"id": 78, "transactions": [], "refund_line_items": [{{"line_item_id": 9007199254740993, "quantity": 1, "restock_type": "{restock}"}}]}}]"#
-            ),
-        );
-        parse_order(Channel::Shopify, text.as_bytes()).unwrap()
-    };
+    let with_shipped_refund = |restock: &str| with_mug_refund(&shipped_refund, restock);
     let mug = &with_shipped_refund("no_restock").lines[0];
     assert_eq!((mug.shipped, mug.cancelled, mug.returned), (1, 0, 0));
     let o = with_shipped_refund("legacy_restock");

@@ -623,11 +623,8 @@ fn the_en16931_checks_catch_broken_arithmetic() {
 /// invoice is corrected by a credit note of the credited value in the same commit.
 #[test]
 fn a_return_resolved_as_store_credit_issues_its_credit_note() {
-    use ordersmith::ids::{CustomerId, LocationId};
-    use ordersmith::order::LineQuantity;
-    use ordersmith::returns::{
-        InspectionOutcome, ResolutionRequest, ReturnLineRequest, ReturnReason, UnitInspection,
-    };
+    use ordersmith::ids::CustomerId;
+    use ordersmith::returns::ResolutionRequest;
     let (e, _, _) = engine_with(config());
     let mut new = sample_order("web");
     new.customer = Some(Customer {
@@ -640,57 +637,10 @@ fn a_return_resolved_as_store_credit_issues_its_credit_note() {
     e.confirm_order(&id, &ctx()).unwrap();
     e.mark_paid(&id, &ctx()).unwrap();
     let inv = e.issue_invoice(&id, None, &ctx()).unwrap();
-    let l2 = ordersmith::ids::LineId::parse("L2").unwrap();
-    e.record_shipment(&id, vec![LineQuantity::new(l2.clone(), 1)], &ctx())
-        .unwrap();
-    e.record_delivery(&id, vec![LineQuantity::new(l2.clone(), 1)], &ctx())
-        .unwrap();
-    let o = e
-        .request_return(
-            &id,
-            vec![ReturnLineRequest {
-                line_id: l2.clone(),
-                quantity: 1,
-                reason: ReturnReason::ChangedMind,
-                opened: false,
-            }],
-            None,
-            vec![],
-            &ctx(),
-        )
-        .unwrap();
-    let rma = o.rmas.last().unwrap().id.clone();
-    e.receive_return(
-        &id,
-        &rma,
-        LocationId::parse("IST").unwrap(),
-        vec![LineQuantity::new(l2.clone(), 1)],
-        &ctx(),
-    )
-    .unwrap();
-    e.inspect_return(
-        &id,
-        &rma,
-        vec![UnitInspection {
-            line_id: l2,
-            outcome: InspectionOutcome::Resellable,
-            quantity: 1,
-            note: None,
-        }],
-        &ctx(),
-    )
-    .unwrap();
-    let o = e
-        .resolve_return(&id, &rma, ResolutionRequest::StoreCredit, &ctx())
-        .unwrap();
-    let credited = o
-        .rma(&rma)
-        .unwrap()
-        .resolution
-        .as_ref()
-        .unwrap()
-        .breakdown()
-        .total;
+    e.record_shipment(&id, vec![lq("L2", 1)], &ctx()).unwrap();
+    e.record_delivery(&id, vec![lq("L2", 1)], &ctx()).unwrap();
+    let o = return_and_resolve(&e, &id, "L2", 1, ResolutionRequest::StoreCredit);
+    let credited = o.rmas[0].resolution.as_ref().unwrap().breakdown().total;
     assert!(!credited.is_zero());
     assert!(o.amount_refunded.is_zero(), "no money went back");
     let docs = e.order_documents(&id).unwrap();
@@ -709,45 +659,13 @@ fn return_and_resolve(
     units: u32,
     how: ordersmith::returns::ResolutionRequest,
 ) -> ordersmith::order::Order {
-    use ordersmith::ids::{LineId, LocationId};
-    use ordersmith::order::LineQuantity;
-    use ordersmith::returns::{InspectionOutcome, ReturnLineRequest, ReturnReason, UnitInspection};
-    let line = LineId::parse(line).unwrap();
-    let o = e
-        .request_return(
-            id,
-            vec![ReturnLineRequest {
-                line_id: line.clone(),
-                quantity: units,
-                reason: ReturnReason::ChangedMind,
-                opened: false,
-            }],
-            None,
-            vec![],
-            &ctx(),
-        )
-        .unwrap();
-    let rma = o.rmas.last().unwrap().id.clone();
-    e.receive_return(
+    let rma = returned(
+        e,
         id,
-        &rma,
-        LocationId::parse("IST").unwrap(),
-        vec![LineQuantity::new(line.clone(), units)],
-        &ctx(),
-    )
-    .unwrap();
-    e.inspect_return(
-        id,
-        &rma,
-        vec![UnitInspection {
-            line_id: line,
-            outcome: InspectionOutcome::Resellable,
-            quantity: units,
-            note: None,
-        }],
-        &ctx(),
-    )
-    .unwrap();
+        line,
+        units,
+        ordersmith::returns::ReturnReason::ChangedMind,
+    );
     e.resolve_return(id, &rma, how, &ctx()).unwrap()
 }
 

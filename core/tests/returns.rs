@@ -25,7 +25,7 @@ use ordersmith::order::{
 use ordersmith::pii::{Customer, Redacted};
 use ordersmith::returns::{
     ExchangeLine, ExchangeReservation, InspectionOutcome, RefundLeg, Resolution, ResolutionRequest,
-    ReturnEvent, ReturnLineRequest, ReturnPolicy, ReturnReason, RmaStatus, UnitInspection,
+    ReturnEvent, ReturnPolicy, ReturnReason, RmaStatus,
 };
 use ordersmith::stock::{Location, LocationKind, MovementKind, StockCommand, StockPolicy};
 
@@ -158,55 +158,6 @@ fn delivered_paid_order(engine: &Engine, customer_id: Option<&str>) -> Order {
     let o = engine.record_delivery(&id, all, &ctx()).unwrap();
     assert_eq!(o.payment_status(), PaymentStatus::Paid);
     o
-}
-
-fn ask(line: &str, quantity: u32, reason: ReturnReason) -> ReturnLineRequest {
-    ReturnLineRequest {
-        line_id: line_id(line),
-        quantity,
-        reason,
-        opened: false,
-    }
-}
-
-fn inspected(line: &str, outcome: InspectionOutcome, quantity: u32) -> UnitInspection {
-    UnitInspection {
-        line_id: line_id(line),
-        outcome,
-        quantity,
-        note: None,
-    }
-}
-
-fn last_rma(order: &Order) -> String {
-    order.rmas.last().unwrap().id.clone()
-}
-
-/// Requests a return of `quantity` units of `line`, receives them at IST and inspects
-/// them as resellable; the return's id.
-fn returned(
-    engine: &Engine,
-    id: &OrderId,
-    line: &str,
-    quantity: u32,
-    reason: ReturnReason,
-) -> String {
-    let o = engine
-        .request_return(id, vec![ask(line, quantity, reason)], None, vec![], &ctx())
-        .unwrap();
-    let r = last_rma(&o);
-    engine
-        .receive_return(id, &r, ist(), vec![lq(line, quantity)], &ctx())
-        .unwrap();
-    engine
-        .inspect_return(
-            id,
-            &r,
-            vec![inspected(line, InspectionOutcome::Resellable, quantity)],
-            &ctx(),
-        )
-        .unwrap();
-    r
 }
 
 fn refunded_total(order: &Order, rma: &str) -> String {

@@ -57,6 +57,30 @@ fn opt_amount(
     at.get(key).map(|a| amount(&a, currency)).transpose()
 }
 
+/// A refund's key among the order's refunds and the event id it gets: its `refundId`,
+/// else its `refundReferenceId`; `None` when it has neither.
+fn refund_key(r: &At<'_>) -> Result<Option<(String, String)>, ChannelError> {
+    Ok(match r.opt_text("refundId")? {
+        Some(id) => Some((id.clone(), id)),
+        None => r
+            .opt_text("refundReferenceId")?
+            .map(|reference| (reference.clone(), format!("refund-ref:{reference}"))),
+    })
+}
+
+/// A refund event of `amount` for `lines` (a line with 0 units: money only).
+fn refund_event(external_id: String, amount: Decimal, lines: Vec<(String, u32)>) -> ChannelEvent {
+    ChannelEvent {
+        kind: "refund".into(),
+        order_external_id: None,
+        external_id,
+        status: None,
+        amount: Some(amount),
+        lines,
+        reason: None,
+        restock: false,
+    }
+}
 /// Parses an eBay order.
 pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let pricing = order.req("pricingSummary")?;
@@ -149,30 +173,14 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             // Each refund its own event: without a refund id, its reference, else its
             // place among the line's refunds (eBay appends them), so two refunds of one
             // line never share an id and the second is never taken for the first.
-            let external_id = match r.opt_text("refundId")? {
-                Some(rid) => {
-                    seen_refunds.push(rid.clone());
-                    rid
+            let external_id = match refund_key(&r)? {
+                Some((key, external_id)) => {
+                    seen_refunds.push(key);
+                    external_id
                 }
-                None => match r.opt_text("refundReferenceId")? {
-                    Some(reference) => {
-                        let external_id = format!("refund-ref:{reference}");
-                        seen_refunds.push(reference);
-                        external_id
-                    }
-                    None => format!("{id}:refund:{}", k + 1),
-                },
+                None => format!("{id}:refund:{}", k + 1),
             };
-            events.push(ChannelEvent {
-                kind: "refund".into(),
-                order_external_id: None,
-                external_id,
-                status: None,
-                amount: Some(a),
-                lines: vec![(id.clone(), 0)],
-                reason: None,
-                restock: false,
-            });
+            events.push(refund_event(external_id, a, vec![(id.clone(), 0)]));
         }
         lines.push(line);
     }
@@ -182,12 +190,8 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     // `refundReferenceId`; one with neither cannot be told from a line's and is left.
     if let Some(summary) = order.get("paymentSummary") {
         for r in summary.list("refunds")? {
-            let (key, external_id) = match r.opt_text("refundId")? {
-                Some(rid) => (rid.clone(), rid),
-                None => match r.opt_text("refundReferenceId")? {
-                    Some(reference) => (reference.clone(), format!("refund-ref:{reference}")),
-                    None => continue,
-                },
+            let Some((key, external_id)) = refund_key(&r)? else {
+                continue;
             };
             let status = r.get("refundStatus").map(|s| s.str()).transpose()?;
             if seen_refunds.contains(&key) || status.is_some_and(|s| s != "REFUNDED") {
@@ -197,16 +201,7 @@ pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             let a = amount(&value, currency)?;
             refunded = super::add(&value, refunded, a)?;
             seen_refunds.push(key);
-            events.push(ChannelEvent {
-                kind: "refund".into(),
-                order_external_id: None,
-                external_id,
-                status: None,
-                amount: Some(a),
-                lines: Vec::new(),
-                reason: None,
-                restock: false,
-            });
+            events.push(refund_event(external_id, a, Vec::new()));
         }
     }
     let mut shipping = Vec::new();

@@ -8,8 +8,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use ordersmith::engine::Engine;
 use ordersmith::ids::{ChannelId, LineId, OrderId, VariantId};
 use ordersmith::money::{Currency, Money};
-use ordersmith::order::{LineQuantity, NewLine, NewOrder, ShippingLine, TaxLine};
+use ordersmith::order::{LineQuantity, NewLine, NewOrder, Order, ShippingLine, TaxLine};
 use ordersmith::ports::memory::{FixedClock, MemoryStore, SequentialIds};
+use ordersmith::returns::{InspectionOutcome, ReturnLineRequest, ReturnReason, UnitInspection};
 use rust_decimal::Decimal;
 
 pub fn try_() -> Currency {
@@ -225,4 +226,56 @@ macro_rules! forward_store_reads_but_keys {
             self.$inner.documents(after, limit)
         }
     };
+}
+
+// Returns: a request, its receipt and inspection, as most return tests begin.
+
+pub fn ask(line: &str, quantity: u32, reason: ReturnReason) -> ReturnLineRequest {
+    ReturnLineRequest {
+        line_id: line_id(line),
+        quantity,
+        reason,
+        opened: false,
+    }
+}
+
+pub fn inspected(line: &str, outcome: InspectionOutcome, quantity: u32) -> UnitInspection {
+    UnitInspection {
+        line_id: line_id(line),
+        outcome,
+        quantity,
+        note: None,
+    }
+}
+
+pub fn last_rma(order: &Order) -> String {
+    order.rmas.last().unwrap().id.clone()
+}
+
+/// Requests a return of `quantity` units of `line`, receives them at IST and inspects
+/// them as resellable; the return's id.
+pub fn returned(
+    engine: &Engine,
+    id: &OrderId,
+    line: &str,
+    quantity: u32,
+    reason: ReturnReason,
+) -> String {
+    let system = ordersmith::engine::CommandContext::system();
+    let o = engine
+        .request_return(id, vec![ask(line, quantity, reason)], None, vec![], &system)
+        .unwrap();
+    let r = last_rma(&o);
+    engine
+        .receive_return(id, &r, ist(), vec![lq(line, quantity)], &system)
+        .unwrap();
+    engine
+        .inspect_return(
+            id,
+            &r,
+            vec![inspected(line, InspectionOutcome::Resellable, quantity)],
+            &system,
+        )
+        .unwrap();
+    r
 }
