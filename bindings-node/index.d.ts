@@ -524,6 +524,18 @@ export declare class Engine {
    */
   confirmOrders(orderIds: string[], options?: Pick<CallOptions, 'actor'>): Promise<ImportResult>
   /**
+   * Runs many order commands in one crossing, off the event loop: `items` are
+   * `{orderId, command}` objects, each command in the core's JSON form (`{command:
+   * "mark_paid"}`, `{command: "record_shipment", lines: [{line_id: "L1", quantity:
+   * 1}]}`). Each runs on its own, as `execute` would; those that succeed are saved
+   * with one commit per batch, so a day's shipments or a payment file costs a few
+   * commits, not one each. A refused item (a malformed id or command, an unknown
+   * order, a step its status refuses) does not stop the rest: it is reported in
+   * `errors` with its index. The same order may appear several times: its commands
+   * run in the order given.
+   */
+  executeMany(items: { orderId: string; command: { command: string; [field: string]: unknown } }[], options?: Pick<CallOptions, 'actor'>): Promise<ImportResult>
+  /**
    * Writes the engine's whole store (orders with their histories, idempotency keys,
    * the stock log, pending effects, invoice documents, keyed records) to a new file
    * at `path` as JSON lines, off the event loop, and resolves with the counts. An

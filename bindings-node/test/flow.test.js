@@ -224,6 +224,48 @@ test('bulk confirmation confirms each order on its own and reports refusals by i
   assert.equal(engine.order(c).status, 'pending')
 })
 
+test('any commands in bulk: each item on its own, refusals and unreadable items by index', async () => {
+  const engine = await stocked() // 5 mugs
+  const placed = await engine.placeOrders([1, 2, 3].map((i) => orderInput({ ref: `X-${i}`, quantity: 1 })))
+  const [a, b, c] = placed.orders.map((o) => o.id)
+  const ship = { command: 'record_shipment', lines: [{ line_id: 'L1', quantity: 1 }] }
+  const result = await engine.executeMany(
+    [
+      { orderId: a, command: { command: 'confirm' } },
+      { orderId: a, command: { command: 'mark_paid' } },
+      { orderId: a, command: ship },
+      { orderId: b, command: ship },
+      { orderId: c, command: { command: 'hold', reason: 'fraud_review' } },
+      { orderId: c, command: { command: 'fly' } },
+      { orderId: '', command: { command: 'confirm' } },
+      { order: b, command: { command: 'confirm' } },
+      { orderId: b, command: { command: 'record_payment', amount: 1.5 } },
+      { orderId: b, command: { command: 'cancel', reason: 'customer' } },
+    ],
+    { actor: 'user:ops' },
+  )
+  assert.deepEqual(
+    result.errors.map((e) => [e.index, e.error.code]),
+    [
+      [3, 'ORDER_INVALID_TRANSITION'],
+      [5, 'ENGINE_INVALID_INPUT'],
+      [6, 'ID_EMPTY'],
+      [7, 'ENGINE_INVALID_INPUT'],
+      [8, 'ENGINE_INVALID_INPUT'],
+    ],
+  )
+  assert.ok(result.errors[1].error.details.field.startsWith('items[5].command'))
+  assert.equal(result.errors[3].error.details.field, 'items[7].order')
+  assert.ok(result.errors[4].error.details.field.startsWith('items[8].command'))
+  assert.deepEqual(
+    result.orders.map((o) => [o.id, o.status]),
+    [[a, 'confirmed'], [a, 'confirmed'], [a, 'processing'], [c, 'on_hold'], [b, 'cancelled']],
+  )
+  assert.equal(result.orders[2].fulfilment_status, 'fulfilled')
+  assert.deepEqual(engine.order(a).amount_paid, engine.order(a).totals.total)
+  assert.equal(engine.orderHistory(a).at(-1).actor, 'user:ops')
+})
+
 test('a reservation made by hand keeps the reference it was given, and the order its own', async () => {
   const engine = await stocked()
   const order = await engine.placeOrder(orderInput({ quantity: 1 }))

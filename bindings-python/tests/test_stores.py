@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any, List
 
 import pytest
 
@@ -128,3 +129,53 @@ def test_bulk_import_and_confirm_on_a_sqlite_file(tmp_path: Path) -> None:
     again = ordersmith.Engine.open(path)
     assert [again.order(i).status for i in unique] == ["confirmed"] * 3 + ["pending"]
     assert again.level("MUG", "IST")["reserved"] == 9
+
+
+def test_many_commands_in_one_crossing_on_a_sqlite_file(tmp_path: Path) -> None:
+    """execute_many runs any order commands in bulk (a day's payments and shipments),
+    saved in batches: each item decided on its own, a refused or unreadable one
+    reported at its index and changing nothing, and the rest durable on reopening."""
+    path = tmp_path / "bulk.db"
+    engine = ordersmith.Engine.open(path)
+    stock(engine)  # 10 mugs
+    ids = [o.id for o in engine.import_orders([order_input(quantity=1) for _ in range(3)]).orders]
+    a, b, c = ids
+    result = engine.execute_many(
+        [
+            (a, {"command": "confirm"}),
+            (a, {"command": "mark_paid"}),
+            (a, {"command": "record_shipment", "lines": [{"line_id": "L1", "quantity": 1}]}),
+            (b, {"command": "record_shipment", "lines": [{"line_id": "L1", "quantity": 1}]}),
+            (c, {"command": "hold", "reason": "fraud_review"}),
+            (c, {"command": "fly"}),
+            ("", {"command": "confirm"}),
+            (b, {"command": "cancel", "reason": "customer"}),
+        ],
+        actor="user:ops",
+    )
+    assert [(i, e.code) for i, e in result.errors] == [
+        (3, "ORDER_INVALID_TRANSITION"),
+        (5, "ENGINE_INVALID_INPUT"),
+        (6, "ID_EMPTY"),
+    ]
+    assert result.errors[1][1].details["field"].startswith("items[5][1]")
+    assert [o.status for o in result.orders] == [
+        "confirmed",
+        "confirmed",
+        "processing",
+        "on_hold",
+        "cancelled",
+    ]
+    assert result.orders[2].fulfilment_status == "fulfilled"
+    # Not a pair, or an id that is not text: that item's error, the rest still run.
+    odd_items: List[Any] = [[a, {"command": "complete"}], (7, {}), (c, {"command": "release_hold"})]
+    odd = engine.execute_many(odd_items)
+    assert [(i, e.code) for i, e in odd.errors] == [(0, "ENGINE_INVALID_INPUT"), (1, "ENGINE_INVALID_INPUT")]
+    assert odd.errors[0][1].details["field"] == "items[0]"
+    assert [o.status for o in odd.orders] == ["pending"]
+    del engine
+
+    again = ordersmith.Engine.open(path)
+    assert [again.order(i).status for i in ids] == ["processing", "cancelled", "pending"]
+    assert again.order(a).amount_paid == again.order(a).totals.total
+    assert again.history(a)[-1]["actor"] == "user:ops"

@@ -174,6 +174,41 @@ fun pickerFlow() = Suite("picker flow").apply {
         assertEquals(OrderStatus.PENDING, engine.order(ids[2]).status)
     }
 
+    test("any commands for many orders in one call: end of day, refusals in place") {
+        val engine = Engine.inMemory(FixedClock(NOON), null)
+        shop(engine) // 5 red mugs
+        val ids = (1..3).map { engine.placeOrder(newOrder("X-$it", mug(1u)), null).id }
+        val ship = """{"command": "record_shipment", "lines": [{"line_id": "L1", "quantity": 1}]}"""
+        val results = engine.executeMany(
+            listOf(
+                CommandItem(ids[0], """{"command": "confirm"}"""),
+                CommandItem(ids[0], """{"command": "mark_paid"}"""),
+                CommandItem(ids[0], ship),
+                CommandItem(ids[1], ship),
+                CommandItem(ids[2], """{"command": "hold", "reason": "fraud_review"}"""),
+                CommandItem(ids[2], """{"command": "fly"}"""),
+                CommandItem("", """{"command": "confirm"}"""),
+                CommandItem(ids[1], """{"command": "cancel", "reason": "customer"}"""),
+            ),
+            CallContext(actor = "user:ops"),
+        )
+        assertEquals(
+            listOf(
+                OrderStatus.CONFIRMED, OrderStatus.CONFIRMED, OrderStatus.PROCESSING, null,
+                OrderStatus.ON_HOLD, null, null, OrderStatus.CANCELLED,
+            ),
+            results.map { it.order?.status },
+        )
+        assertEquals(
+            listOf(null, null, null, "ORDER_INVALID_TRANSITION", null, "ENGINE_INVALID_INPUT", "ID_EMPTY", null),
+            results.map { it.error?.code },
+        )
+        assertEquals(FulfilmentStatus.FULFILLED, results[2].order?.fulfilmentStatus)
+        assertTrue(results[5].error!!.detailsJson.contains("items[5].command"))
+        assertEquals(ErrorKind.INVALID_INPUT, results[5].error?.kind)
+        assertEquals("user:ops", engine.orderHistory(ids[0]).last().actor)
+    }
+
     test("ship-by deadlines on the shop's calendar, most urgent work first") {
         val calendar = """{"tz": "Europe/Istanbul", "cutoff": "14:00:00", "handling_days": 1, "non_working": ["sunday"]}"""
         val clock = FixedClock(NOON)
