@@ -4,7 +4,7 @@
 
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
-use ordersmith::engine::EngineError;
+use ordersmith::engine::{CommandContext, Engine, EngineError};
 use ordersmith::ids::OrderId;
 use ordersmith::order::OrderCommand;
 
@@ -30,24 +30,11 @@ impl JsEngine {
             let ctx = context(options)?;
             let ids: Vec<String> = from_json(order_ids, "orderIds")?;
             // A malformed id is that item's error; the others go to the core.
-            let parsed: Vec<Out<OrderId>> = ids.iter().map(|id| oid(id)).collect();
-            let commands: Vec<(OrderId, OrderCommand)> = parsed
+            let items = ids
                 .iter()
-                .filter_map(|id| id.as_ref().ok())
-                .map(|id| (id.clone(), OrderCommand::Confirm))
+                .map(|id| oid(id).map(|id| (id, OrderCommand::Confirm)))
                 .collect();
-            let mut done = e.execute_many(commands, &ctx).into_iter();
-            let results = parsed.into_iter().map(|id| match id {
-                Err(f) => Err(f),
-                Ok(_) => done
-                    .next()
-                    .unwrap_or(Err(EngineError::InvalidInput {
-                        field: "orderIds",
-                        reason: "fewer results than orders",
-                    }))
-                    .map_err(Failure::from),
-            });
-            bulk_text(results.enumerate().map(|(i, r)| (i as u64, r)), "index")
+            run_many(e, items, &ctx)
         })
     }
 
@@ -74,22 +61,7 @@ impl JsEngine {
                 .enumerate()
                 .map(|(i, item)| command_item(item, i))
                 .collect();
-            let commands: Vec<(OrderId, OrderCommand)> = parsed
-                .iter()
-                .filter_map(|item| item.as_ref().ok().cloned())
-                .collect();
-            let mut done = e.execute_many(commands, &ctx).into_iter();
-            let results = parsed.into_iter().map(|item| match item {
-                Err(f) => Err(f),
-                Ok(_) => done
-                    .next()
-                    .unwrap_or(Err(EngineError::InvalidInput {
-                        field: "items",
-                        reason: "fewer results than items",
-                    }))
-                    .map_err(Failure::from),
-            });
-            bulk_text(results.enumerate().map(|(i, r)| (i as u64, r)), "index")
+            run_many(e, parsed, &ctx)
         })
     }
 }
@@ -110,4 +82,29 @@ fn command_item(item: Value, i: usize) -> Out<(OrderId, OrderCommand)> {
     let path = format!("{field}.command");
     refuse_numbers_for_money(&item.command, &path)?;
     Ok((id, from_json(item.command, &path)?))
+}
+
+/// Runs the readable `items` through `Engine::execute_many` (an unreadable one is its
+/// own error) and reports each at its index: `{orders, errors: [{index, error}]}`.
+fn run_many(
+    e: &Engine,
+    items: Vec<Out<(OrderId, OrderCommand)>>,
+    ctx: &CommandContext,
+) -> Out<String> {
+    let commands: Vec<(OrderId, OrderCommand)> = items
+        .iter()
+        .filter_map(|item| item.as_ref().ok().cloned())
+        .collect();
+    let mut done = e.execute_many(commands, ctx).into_iter();
+    let results = items.into_iter().map(|item| match item {
+        Err(f) => Err(f),
+        Ok(_) => done
+            .next()
+            .unwrap_or(Err(EngineError::InvalidInput {
+                field: "items",
+                reason: "fewer results than items",
+            }))
+            .map_err(Failure::from),
+    });
+    bulk_text(results.enumerate().map(|(i, r)| (i as u64, r)), "index")
 }

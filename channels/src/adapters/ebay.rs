@@ -81,6 +81,7 @@ fn refund_event(external_id: String, amount: Decimal, lines: Vec<(String, u32)>)
         restock: false,
     }
 }
+
 /// Parses an eBay order.
 pub fn parse(order: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let pricing = order.req("pricingSummary")?;

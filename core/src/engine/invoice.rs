@@ -239,10 +239,9 @@ fn document_changes(
 /// corrected either way). Each is credited against the order's invoices, those
 /// holding returned goods not yet credited first, then newest first, up to what each
 /// has left to credit, and on each invoice first at the rates of returned goods not yet
-/// credited (`invoice::build::returned_toward`). A refund
-/// beyond what was invoiced (an overpayment, or units not yet invoiced per shipment)
-/// credits only the invoiced part. Orders without invoices
-/// get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
+/// credited (`invoice::build::returned_toward`). A refund beyond what was invoiced (an
+/// overpayment, or units not yet invoiced per shipment) credits only the invoiced part.
+/// Orders without invoices get none. Called by [`Engine::execute`] so the credit notes are saved in the commit
 /// that records the refund, with their `credit_note.issued` outbox records. An engine
 /// without an invoicing configuration refuses a refund on an invoiced order
 /// (`INVOICE_NOT_CONFIGURED`) rather than leave the invoice uncorrected.
