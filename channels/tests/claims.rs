@@ -85,11 +85,7 @@ fn events_attach_to_imported_orders_once() {
     // Before the order is imported: reported, with no order.
     let early = intake.import_events(Channel::Trendyol, &claims).unwrap();
     assert_eq!((early[0].order_id.clone(), early[0].new), (None, true));
-    let order = intake
-        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
-        .unwrap()
-        .order
-        .unwrap();
+    let order = imported(&intake, Channel::Trendyol, "trendyol/new_names.json");
     let first = intake.import_events(Channel::Trendyol, &claims).unwrap();
     assert_eq!(
         (first[0].order_id.clone(), first[0].new),
@@ -140,11 +136,7 @@ fn a_claim_on_a_delivered_order_becomes_an_rma_once() {
     }
     engine.stock_batch(cmds).unwrap();
     let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
-    let order = intake
-        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
-        .unwrap()
-        .order
-        .unwrap();
+    let order = imported(&intake, Channel::Trendyol, "trendyol/new_names.json");
     let l1 = order.lines[0].id.clone();
     let ctx = CommandContext::system();
     let units = vec![LineQuantity::new(l1.clone(), 2)];
@@ -212,6 +204,15 @@ fn stocked(channel: &str, skus: &[(&str, &str)]) -> (Engine, MemoryIdentifierMap
     (engine, map)
 }
 
+/// The order `intake` makes of the fixture at `path`.
+fn imported(intake: &Intake<'_>, channel: Channel, path: &str) -> ordersmith::order::Order {
+    intake
+        .import_payload(channel, &fixture(path))
+        .unwrap()
+        .order
+        .unwrap()
+}
+
 /// Ships and delivers `units` of the order's line `ext` (its channel line id).
 fn deliver(engine: &Engine, order: &ordersmith::order::Order, ext: &str, units: u32) {
     use ordersmith::engine::CommandContext;
@@ -236,11 +237,7 @@ fn an_ebay_return_becomes_an_rma_on_the_line_sold_from_its_listing() {
     let (engine, map) = stocked("ebay", &[("MUG", "MUG-RED"), ("PIN", "PIN")]);
     let log = MemoryIntakeLog::default();
     let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
-    let order = intake
-        .import_payload(Channel::Ebay, &fixture("ebay/paid_promotion.json"))
-        .unwrap()
-        .order
-        .unwrap();
+    let order = imported(&intake, Channel::Ebay, "ebay/paid_promotion.json");
     // Line 10000000001 (MUG, listing 110000000001) delivered.
     deliver(&engine, &order, "10000000001", 3);
     let returns = fixture("claims/ebay_returns.json");
@@ -276,11 +273,7 @@ fn a_claim_before_its_delivery_becomes_an_rma_once_delivered() {
     let (engine, map) = stocked("trendyol", &[("TEA", "TEA-500"), ("CUP", "CUP")]);
     let log = MemoryIntakeLog::default();
     let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
-    let order = intake
-        .import_payload(Channel::Trendyol, &fixture("trendyol/new_names.json"))
-        .unwrap()
-        .order
-        .unwrap();
+    let order = imported(&intake, Channel::Trendyol, "trendyol/new_names.json");
     let claims = fixture("claims/trendyol_claims.json");
     let early = intake.import_events(Channel::Trendyol, &claims).unwrap();
     assert!(early[0].new && early[0].rma.is_none());
@@ -309,11 +302,7 @@ fn an_ebay_return_of_another_listing_is_refused_for_good() {
     let (engine, map) = stocked("ebay", &[("MUG", "MUG-RED"), ("PIN", "PIN")]);
     let log = MemoryIntakeLog::default();
     let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
-    let order = intake
-        .import_payload(Channel::Ebay, &fixture("ebay/paid_promotion.json"))
-        .unwrap()
-        .order
-        .unwrap();
+    let order = imported(&intake, Channel::Ebay, "ebay/paid_promotion.json");
     deliver(&engine, &order, "10000000001", 3);
     let version = engine.order(&order.id).unwrap().version;
     let returns = String::from_utf8(fixture("claims/ebay_returns.json"))

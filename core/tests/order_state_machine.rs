@@ -43,27 +43,7 @@ fn base() -> Order {
         },
     );
     // A provider payment of 5, captured: something to refund in every status.
-    for step in [
-        PaymentCommand::Authorise {
-            provider: "iyzico".into(),
-            method: None,
-            amount: money("5"),
-        },
-        PaymentCommand::ConfirmAuthorisation {
-            payment: "P1".into(),
-            provider_ref: "auth-1".into(),
-            amount: money("5"),
-        },
-        PaymentCommand::Capture {
-            payment: "P1".into(),
-            amount: money("5"),
-        },
-        PaymentCommand::ConfirmCapture {
-            payment: "P1".into(),
-            provider_ref: "cap-1".into(),
-            amount: money("5"),
-        },
-    ] {
+    for step in captured_in_full(money("5")) {
         apply_all(&mut o, OrderCommand::Pay(step));
     }
     o

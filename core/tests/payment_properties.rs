@@ -160,27 +160,7 @@ fn a_refund_is_given_back_once_whichever_path_asks_first() {
     for provider_first in [false, true] {
         let mut order = confirmed_order();
         let total = full(&order);
-        let steps = [
-            PaymentCommand::Authorise {
-                provider: "iyzico".into(),
-                method: None,
-                amount: total,
-            },
-            PaymentCommand::ConfirmAuthorisation {
-                payment: "P1".into(),
-                provider_ref: "a".into(),
-                amount: total,
-            },
-            PaymentCommand::Capture {
-                payment: "P1".into(),
-                amount: total,
-            },
-            PaymentCommand::ConfirmCapture {
-                payment: "P1".into(),
-                provider_ref: "c".into(),
-                amount: total,
-            },
-        ];
+        let steps = captured_in_full(total);
         for s in steps {
             for e in decide(&order, &OrderCommand::Pay(s)).unwrap() {
                 order.apply(&e);

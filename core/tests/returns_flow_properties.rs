@@ -122,27 +122,7 @@ fn delivered(engine: &Engine, lines: &[LineSpec], included: bool, shipping: u32)
     let id = o.id.clone();
     engine.confirm_order(&id, &ctx()).unwrap();
     let total = o.totals().unwrap().total;
-    for step in [
-        PaymentCommand::Authorise {
-            provider: "psp".into(),
-            method: None,
-            amount: total,
-        },
-        PaymentCommand::ConfirmAuthorisation {
-            payment: "P1".into(),
-            provider_ref: "a".into(),
-            amount: total,
-        },
-        PaymentCommand::Capture {
-            payment: "P1".into(),
-            amount: total,
-        },
-        PaymentCommand::ConfirmCapture {
-            payment: "P1".into(),
-            provider_ref: "c".into(),
-            amount: total,
-        },
-    ] {
+    for step in captured_in_full(total) {
         engine.pay(&id, step, &ctx()).unwrap();
     }
     let all: Vec<_> = o

@@ -279,3 +279,30 @@ pub fn returned(
         .unwrap();
     r
 }
+
+/// A provider payment of `amount` taken in full: authorised, confirmed, captured and
+/// the capture confirmed, as payment `P1` (the steps a paid card order goes through).
+pub fn captured_in_full(amount: Money) -> [ordersmith::order::PaymentCommand; 4] {
+    use ordersmith::order::PaymentCommand;
+    [
+        PaymentCommand::Authorise {
+            provider: "iyzico".into(),
+            method: None,
+            amount,
+        },
+        PaymentCommand::ConfirmAuthorisation {
+            payment: "P1".into(),
+            provider_ref: "auth-1".into(),
+            amount,
+        },
+        PaymentCommand::Capture {
+            payment: "P1".into(),
+            amount,
+        },
+        PaymentCommand::ConfirmCapture {
+            payment: "P1".into(),
+            provider_ref: "cap-1".into(),
+            amount,
+        },
+    ]
+}
