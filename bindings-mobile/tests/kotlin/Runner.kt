@@ -13,7 +13,7 @@ class Suite(val name: String) {
 }
 
 fun main(args: Array<String>) {
-    val suites = listOf(conversions(), errors(), pickerFlow(), invoices(), kpis(), rules(), returns(), imports(), orderEdits(), stockMoves(), options(), listing(), bulk(), notifications(), carriers(), dumps())
+    val suites = listOf(conversions(), errors(), pickerFlow(), invoices(), kpis(), rules(), returns(), imports(), orderEdits(), stockMoves(), options(), listing(), bulk(), notifications(), carriers(), dumps(), readme())
     val only = args.firstOrNull()
     var passed = 0
     val failed = mutableListOf<String>()
