@@ -424,6 +424,73 @@ fn the_state_machine_still_guards_rule_actions() {
     assert!(o.tags.contains("returned"));
 }
 
+// A return through the RMA workflow is asked for once: `return_requested` fires at the
+// request, not again when the goods arrive (the receipt records the returned units on
+// the order, as a return recorded directly does, but asks for nothing new).
+#[test]
+fn an_rma_fires_return_requested_once_at_its_request() {
+    let t = test_engine();
+    let rules = r#"{"rules": [{"name": "returns-need-a-look", "trigger": "return_requested",
+        "actions": [{"type": "tag", "add": ["returned"]}]}]}"#;
+    let engine = with_rules(&t, EngineConfig::default(), rules);
+    let o = engine
+        .place_order(order("TR", "c1", &[("MUG", 2, "100")], "TRY"), &ctx())
+        .unwrap();
+    engine.confirm_order(&o.id, &ctx()).unwrap();
+    engine.mark_paid(&o.id, &ctx()).unwrap();
+    engine
+        .record_shipment(
+            &o.id,
+            ordersmith::engine::lines(&[("L1", 2)]).unwrap(),
+            &ctx(),
+        )
+        .unwrap();
+    engine
+        .record_delivery(
+            &o.id,
+            ordersmith::engine::lines(&[("L1", 2)]).unwrap(),
+            &ctx(),
+        )
+        .unwrap();
+    let asked = engine
+        .request_return(
+            &o.id,
+            vec![ask("L1", 1, ordersmith::returns::ReturnReason::WrongSize)],
+            None,
+            vec![],
+            &ctx(),
+        )
+        .unwrap();
+    let fired = |o: &Order| {
+        applied(&engine, o)
+            .iter()
+            .filter(|a| a.trigger == Trigger::ReturnRequested)
+            .count()
+    };
+    assert_eq!(fired(&asked), 1, "the request fires the rule");
+    assert!(asked.tags.contains("returned"));
+    let received = engine
+        .receive_return(
+            &o.id,
+            &last_rma(&asked),
+            loc("ist-main"),
+            vec![lq("L1", 1)],
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(received.lines[0].fulfilment.returned, 1);
+    assert_eq!(fired(&received), 1, "the receipt asks for nothing new");
+    // A return recorded directly (a channel's returned units) is its own request.
+    let direct = engine
+        .record_return(
+            &o.id,
+            ordersmith::engine::lines(&[("L1", 1)]).unwrap(),
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(fired(&direct), 2);
+}
+
 #[test]
 fn payment_failed_and_stock_low_trigger_rules() {
     let t = test_engine();

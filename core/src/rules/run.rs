@@ -15,7 +15,11 @@ use super::RuleSet;
 /// The triggers `events` raise, in order, each once.
 pub fn triggers_of<E: std::borrow::Borrow<OrderEvent>>(events: &[E]) -> Vec<Trigger> {
     let mut out: Vec<Trigger> = Vec::new();
+    // An RMA's receipt records its units on the order right after it (`received`, then
+    // `return_recorded`): a return already asked for, which asks for nothing new.
+    let mut receipt = false;
     for e in events {
+        let received = std::mem::take(&mut receipt);
         let t = match e.borrow() {
             OrderEvent::Placed(_) => Trigger::OrderPlaced,
             OrderEvent::Confirmed => Trigger::OrderConfirmed,
@@ -28,12 +32,15 @@ pub fn triggers_of<E: std::borrow::Borrow<OrderEvent>>(events: &[E]) -> Vec<Trig
             OrderEvent::AllocationExpired { .. } => Trigger::ReservationExpired,
             // A return asked for through the RMA workflow, or recorded directly (a
             // channel's returned units).
-            OrderEvent::Return(r)
-                if matches!(r.as_ref(), crate::returns::ReturnEvent::Requested { .. }) =>
-            {
-                Trigger::ReturnRequested
-            }
-            OrderEvent::ReturnRecorded { .. } => Trigger::ReturnRequested,
+            OrderEvent::Return(r) => match r.as_ref() {
+                crate::returns::ReturnEvent::Requested { .. } => Trigger::ReturnRequested,
+                crate::returns::ReturnEvent::Received { .. } => {
+                    receipt = true;
+                    continue;
+                }
+                _ => continue,
+            },
+            OrderEvent::ReturnRecorded { .. } if !received => Trigger::ReturnRequested,
             OrderEvent::ParcelTracked(t)
                 if t.mapped == MappedStatus::Known(TrackingStatus::Exception) =>
             {

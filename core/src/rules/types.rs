@@ -36,8 +36,9 @@ pub enum Trigger {
     StockLow,
     /// The order's unpaid reservations lapsed (an expiry sweep).
     ReservationExpired,
-    /// The customer returned (or asked to return) units. Today this fires when a return
-    /// is recorded on the order; the RMA workflow re-wires it to the request.
+    /// The customer asked to return units: an RMA's request, or units recorded as
+    /// returned directly (a channel's returned units). Once per return: an RMA's receipt
+    /// does not fire it again.
     ReturnRequested,
     /// A carrier reported an exception for one of the order's parcels.
     ParcelException,
