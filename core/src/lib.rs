@@ -3,8 +3,12 @@
 //! An embeddable order-management engine: a canonical order with a real state machine,
 //! ports through which the core meets the world, and one [`engine::Engine`] facade.
 //!
-//! The core is pure: no IO, no threads of its own, no globals, no wall clock. Time and
-//! ids come through [`ports`]; effects leave as outbox records the host drains.
+//! The core meets the world only through its [`ports`]: no network, no globals, no wall
+//! clock. Time and ids come through them; effects leave as outbox records the host
+//! drains. Two things touch the machine directly, both asked for by the host: a bulk
+//! call prepares its next batch on a scoped thread while the store commits the last
+//! (ADR 0013), and `Engine::export_dump_to_file` / `import_dump_from_file` write and read
+//! the dump file the host names.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

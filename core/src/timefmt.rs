@@ -2,8 +2,8 @@
 //!
 //! chrono serialises a `DateTime<Utc>` through `Serializer::collect_str`, and
 //! serde_json's `collect_str` escapes every fragment the formatter hands it, character
-//! by character: a tenth of the JSON of a new order, which the engine writes for every
-//! placement (its idempotency fingerprint). [`utc`] asks chrono for the very same text
+//! by character: a tenth of the JSON of a new order, and of every event and snapshot a
+//! store writes as JSON. [`utc`] asks chrono for the very same text
 //! (`to_rfc3339_opts(AutoSi, true)`, the function chrono's `Serialize` itself calls)
 //! and writes it as one string. Reading is chrono's own, unchanged.
 

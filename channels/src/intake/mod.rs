@@ -42,8 +42,9 @@
 //! variant (its SKU) and the order is held with reason `unmapped_sku`; status updates
 //! other than cancellation and money wait until the hold is released.
 //!
-//! **Returns, claims, refunds**: the core has no returns capability yet: they are
-//! reported as [`crate::ChannelEvent`]s (each once, by id); refunded money and returned or
+//! **Returns, claims, refunds**: reported as [`crate::ChannelEvent`]s (each once, by id);
+//! a claim or return of an imported order becomes an RMA on it through the core's
+//! returns workflow ([`Intake::import_events`]); refunded money and returned or
 //! cancelled units are recorded on the order where the payload states them exactly.
 
 use std::collections::BTreeMap;

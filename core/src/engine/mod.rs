@@ -4,7 +4,10 @@
 //! the events, the new snapshot, the idempotency record and the outbox records in one
 //! atomic [`ChangeSet`]. A call that loses a race (a concurrent save of the same order)
 //! reloads and retries up to [`EngineConfig::max_attempts`] times, then returns
-//! [`EngineError::Conflict`]. On any error nothing is saved.
+//! [`EngineError::Conflict`]. On any error nothing of that call is saved. Bulk calls
+//! save one change set per batch instead, each all or nothing: `place_orders` and
+//! `execute_many` answer each item (a refused one is its error, the rest are saved),
+//! and a dump refused part way may leave the batches read before its bad line saved.
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};

@@ -1,7 +1,9 @@
 //! Ports: the narrow, synchronous traits through which the core meets the world.
 //!
 //! - [`Clock`]: the time. The domain never reads the wall clock itself.
-//! - [`IdGenerator`]: new ids for orders and outbox records.
+//! - [`IdGenerator`]: new order ids and serial numbers (a parcel's SSCC). Outbox records
+//!   need none: theirs are made of what they announce (`{order}:{version}`,
+//!   `stock:{partition}:{seq}:{k}`, `document:{number}`), unique across processes.
 //! - [`Store`]: load and save aggregates with an expected version; a stale version is a
 //!   typed conflict; everything in one [`ChangeSet`] is saved atomically or not at all.
 //! - [`Outbox`]: effects for the host to perform and acknowledge (send a message, push
