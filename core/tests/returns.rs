@@ -1161,3 +1161,40 @@ fn store_credit_gives_back_only_what_was_paid_and_counts_against_later_refunds()
     let o = engine.record_refund(&id, rest, &ctx()).unwrap();
     assert_eq!(o.amount_refunded, rest);
 }
+
+// Paying from store credit is a payment like any other: a `payment_received` rule
+// confirms the paid order, exactly as it does for `record_payment`.
+#[test]
+fn store_credit_spent_on_an_order_runs_its_payment_rules() {
+    let (engine, _) = engine_with(policy());
+    let o = delivered_paid_order(&engine, Some("cust-9"));
+    let r = returned(&engine, &o.id, "L2", 1, ReturnReason::ChangedMind);
+    engine
+        .resolve_return(&o.id, &r, ResolutionRequest::StoreCredit, &ctx())
+        .unwrap();
+    let rules = engine
+        .load_rules(
+            r#"{"rules": [{"name": "paid-confirm", "trigger": "payment_received",
+                "actions": [{"type": "auto_confirm"}]}]}"#,
+        )
+        .unwrap();
+    let engine = engine.with_rules(Some(rules), None);
+    let mut later = order_of(Some("cust-9"));
+    later.external_ref = Some("WEB-9001".into());
+    let later = engine.place_order(later, &ctx()).unwrap();
+    assert_eq!(later.status, ordersmith::order::OrderStatus::Pending);
+    let paid = engine
+        .spend_store_credit(&later.id, money("10.00"), &ctx())
+        .unwrap();
+    assert_eq!(paid.status, ordersmith::order::OrderStatus::Confirmed, "the rule confirmed it");
+    assert_eq!(paid.amount_paid, money("10.00"));
+    let fired = engine
+        .order_history(&later.id)
+        .unwrap()
+        .into_iter()
+        .filter(|r| matches!(&r.event, ordersmith::order::OrderEvent::RuleApplied(a) if a.rule == "paid-confirm"))
+        .count();
+    assert_eq!(fired, 1);
+    // The confirmation reserved the order's stock, as a confirmation does.
+    assert!(paid.lines.iter().all(|l| !l.allocations.is_empty()));
+}

@@ -743,7 +743,12 @@ impl Engine {
                     });
                 }
             }
-            let before = engine.load(order_id)?;
+            let command = OrderCommand::RecordPayment { amount };
+            let before = if command.moves_stock() {
+                tx.load_order_for_stock(engine, order_id)?
+            } else {
+                engine.load(order_id)?
+            };
             let customer = before
                 .customer
                 .as_ref()
@@ -758,29 +763,20 @@ impl Engine {
                 None,
                 tx.now,
             )?;
-            let mut events =
-                crate::order::decide(&before, &OrderCommand::RecordPayment { amount })?;
+            // A payment like any other: its stock effects, automation rules (a
+            // `payment_received` rule confirms a paid order) and notifications.
             let mut after = before.clone();
-            for e in &events {
-                after.apply(e);
-            }
-            let stock = allocation::stock_effects(
-                &engine.config,
-                tx,
-                &before,
-                &after,
-                &OrderCommand::RecordPayment { amount },
-            )?;
-            for e in &stock {
-                after.apply(e);
-            }
-            events.extend(stock);
-            let notes = notifications::requests(&engine.config, &after, &events);
-            for e in &notes {
-                after.apply(e);
-            }
-            events.extend(notes);
+            let mut events = Vec::new();
+            let super::Step {
+                ruled,
+                first_ruled,
+                documents,
+                document_effects,
+            } = engine.step_in(tx, &before, &mut after, &command, true, &mut events)?;
             let mut changes = engine.changes_for(tx.now, &after, before.version, events, ctx)?;
+            changes.documents = documents;
+            changes.outbox.extend(document_effects);
+            super::rules::attribute(&mut changes, first_ruled, &ruled)?;
             changes.records.push(credit_write(account.version, &next)?);
             if let Some(key) = &ctx.idempotency_key {
                 changes.idempotency.push(IdempotencyRecord {
