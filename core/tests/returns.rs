@@ -996,6 +996,61 @@ fn a_refund_never_exceeds_what_was_paid() {
         "refund of 8.67 TRY exceeds the 0.00 TRY paid and not refunded"
     );
     assert_eq!(engine.order(&id).unwrap().version, o.version);
+    // Nothing to give back: the inspected return is closed, not left open for good.
+    let o = engine.close_return(&id, &r, &ctx()).unwrap();
+    assert_eq!(o.rma(&r).unwrap().status, RmaStatus::Closed);
+    assert!(o.rma(&r).unwrap().resolution.is_none());
+}
+
+// A goodwill refund given before the goods came back leaves less to give back than
+// the return is worth: its resolution is refused, and the shop closes it (or refunds
+// the rest by hand) instead of leaving it inspected for good.
+#[test]
+fn an_inspected_return_worth_more_than_is_left_to_refund_can_be_closed() {
+    let (engine, _) = engine_with(policy());
+    let o = delivered_paid_order(&engine, Some("cust-5"));
+    let id = o.id.clone();
+    engine.record_refund(&id, money("100.00"), &ctx()).unwrap();
+    // Everything returnable comes back (the gift card is not).
+    let all = vec![
+        ask("L1", 3, ReturnReason::ChangedMind),
+        ask("L2", 2, ReturnReason::ChangedMind),
+        ask("L3", 1, ReturnReason::ChangedMind),
+    ];
+    let o = engine
+        .request_return(&id, all, None, vec![], &ctx())
+        .unwrap();
+    let r = last_rma(&o);
+    let units = [("L1", 3), ("L2", 2), ("L3", 1)];
+    engine
+        .receive_return(
+            &id,
+            &r,
+            ist(),
+            units.iter().map(|(l, q)| lq(l, *q)).collect(),
+            &ctx(),
+        )
+        .unwrap();
+    let inspections = units
+        .iter()
+        .map(|(l, q)| inspected(l, InspectionOutcome::Resellable, *q))
+        .collect();
+    let o = engine.inspect_return(&id, &r, inspections, &ctx()).unwrap();
+    for how in [ResolutionRequest::Refund, ResolutionRequest::StoreCredit] {
+        let err = engine.resolve_return(&id, &r, how, &ctx()).unwrap_err();
+        assert_eq!(err.code(), "RETURNS_REFUND_EXCEEDS_PAID", "{err}");
+    }
+    assert_eq!(engine.order(&id).unwrap(), o, "nothing changed");
+    let o = engine.close_return(&id, &r, &ctx()).unwrap();
+    assert_eq!(o.rma(&r).unwrap().status, RmaStatus::Closed);
+    // What is left is still the shop's to give back, by hand.
+    let o = engine.record_refund(&id, money("84.00"), &ctx()).unwrap();
+    assert_eq!(o.amount_refunded, money("184.00"));
+    // A closed return is closed: no resolution afterwards.
+    let err = engine
+        .resolve_return(&id, &r, ResolutionRequest::Refund, &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "RETURNS_INVALID_STATE", "{err}");
 }
 
 #[test]
@@ -1186,7 +1241,11 @@ fn store_credit_spent_on_an_order_runs_its_payment_rules() {
     let paid = engine
         .spend_store_credit(&later.id, money("10.00"), &ctx())
         .unwrap();
-    assert_eq!(paid.status, ordersmith::order::OrderStatus::Confirmed, "the rule confirmed it");
+    assert_eq!(
+        paid.status,
+        ordersmith::order::OrderStatus::Confirmed,
+        "the rule confirmed it"
+    );
     assert_eq!(paid.amount_paid, money("10.00"));
     let fired = engine
         .order_history(&later.id)

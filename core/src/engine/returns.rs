@@ -677,7 +677,9 @@ impl Engine {
         self.execute_return(order_id, ReturnCommand::Resolve { rma, resolution }, ctx)
     }
 
-    /// Closes a return.
+    /// Closes a return: a resolved or rejected one; one nothing has arrived for yet; or
+    /// one whose goods were all inspected and that settles nothing more (an earlier
+    /// refund already gave back what it was worth, or the shop settled it elsewhere).
     pub fn close_return(
         &self,
         order_id: &OrderId,

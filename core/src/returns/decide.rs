@@ -513,6 +513,11 @@ pub fn decide(
             let r = rma(order, id)?;
             let closable = match r.status {
                 RmaStatus::Resolved | RmaStatus::Rejected => true,
+                // Everything that arrived was inspected and the shop settles nothing
+                // more through it (nothing left to give back after an earlier refund,
+                // or settled outside ordersmith): the goods stay where inspection put
+                // them.
+                RmaStatus::Inspected => true,
                 RmaStatus::Approved
                 | RmaStatus::LabelRequested
                 | RmaStatus::LabelReady
@@ -522,7 +527,7 @@ pub fn decide(
             if !closable {
                 return Err(state(
                     r,
-                    "closing (resolve what arrived first, or close before anything arrives)",
+                    "closing (inspect what arrived first, or close before anything arrives)",
                 ));
             }
             Ok(vec![ret(ReturnEvent::Closed { rma: r.id.clone() })])
