@@ -1086,3 +1086,66 @@ fn customers_who_opted_out_of_a_channel_get_nothing_there() {
         .collect();
     assert_eq!(channels, ["email", "email"]);
 }
+
+// Units picked or packed in an open fulfilment order are on a trolley or in a parcel:
+// an edit or a line cancellation may not take them off the line (the hand-over would
+// then find no reservation to commit, and the ledger would never see them leave). They
+// leave with the parcel, or go back to the shelf when the fulfilment order is
+// cancelled; units not yet picked can still be cancelled or edited away.
+#[test]
+fn picked_and_packed_units_stay_on_their_line_until_they_leave_or_go_back() {
+    use ordersmith::order::LineEdit;
+    let t = test_engine();
+    let e = &t.engine;
+    shop(e, &[("MUG", "IST", 5), ("TEA", "IST", 5)]);
+    let o = e
+        .place_order(order_of(&[("MUG", 1), ("TEA", 3)]), &ctx())
+        .unwrap();
+    let o = e.confirm_order(&o.id, &ctx()).unwrap();
+    let f1 = o.fulfilments[0].id.clone();
+    pick(e, &o.id, &f1, &[("L1", 1), ("L2", 2)], &[]);
+    pack(e, &o.id, &f1, &[("L1", 1), ("L2", 2)]);
+    let packed = e.order(&o.id).unwrap();
+
+    let refused = [
+        e.edit_order(
+            &o.id,
+            vec![LineEdit::Remove {
+                line_id: line_id("L2"),
+            }],
+            &ctx(),
+        ),
+        e.edit_order(
+            &o.id,
+            vec![LineEdit::SetQuantity {
+                line_id: line_id("L2"),
+                quantity: 1,
+            }],
+            &ctx(),
+        ),
+        e.cancel_lines(&o.id, lines(&[("L2", 2)]), CancelReason::Customer, &ctx()),
+    ];
+    for r in refused {
+        let err = r.unwrap_err();
+        assert_eq!(err.code(), "ORDER_LINE_IN_FULFILMENT", "{err}");
+        assert!(err.to_string().contains(&f1), "{err}");
+    }
+    assert_eq!(e.order(&o.id).unwrap(), packed, "nothing changed");
+    assert_eq!(level(e, "TEA", "IST"), (5, 3));
+
+    // The unpicked third TEA can still go, by a cancellation or an edit down to the
+    // two in the parcel.
+    let o = e
+        .cancel_lines(&o.id, lines(&[("L2", 1)]), CancelReason::Customer, &ctx())
+        .unwrap();
+    assert_eq!(o.line(&line_id("L2")).unwrap().active_quantity(), 2);
+    assert_eq!(level(e, "TEA", "IST"), (5, 2));
+    check(e, &o.id);
+
+    // The parcel leaves with both lines: every unit in it comes off the shelf.
+    label_and_hand_over(e, &o.id, &f1, "F1-P1", "1Z999AA10123456784");
+    let o = check(e, &o.id);
+    assert_eq!(o.line(&line_id("L2")).unwrap().fulfilment.shipped, 2);
+    assert_eq!(level(e, "MUG", "IST"), (4, 0));
+    assert_eq!(level(e, "TEA", "IST"), (3, 0));
+}

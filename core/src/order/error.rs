@@ -124,6 +124,21 @@ pub enum OrderError {
         /// The line.
         line_id: LineId,
     },
+    /// Units of a line are picked (on a trolley or in a parcel) in an open fulfilment
+    /// order: they leave with it, or go back to the shelf when it is cancelled, before
+    /// the line is cancelled or edited below them (the stock ledger would otherwise lose
+    /// track of the units in hand).
+    #[error(
+        "line {line_id}: {in_hand} units are picked in fulfilment order {fulfilment}; hand them over, or cancel the fulfilment order to put them back, before cancelling or removing them"
+    )]
+    LineInFulfilment {
+        /// The line.
+        line_id: LineId,
+        /// Units picked and not yet handed over, across the order's open fulfilment orders.
+        in_hand: u32,
+        /// The first open fulfilment order holding some of them.
+        fulfilment: String,
+    },
     /// The whole order cannot be cancelled because something shipped; cancel lines instead.
     #[error("the order has shipped units; cancel the remaining lines instead")]
     AlreadyShipped,
@@ -209,6 +224,7 @@ impl OrderError {
         "ORDER_DUPLICATE_LINE",
         "ORDER_QUANTITY_EXCEEDED",
         "ORDER_LINE_ALREADY_SHIPPED",
+        "ORDER_LINE_IN_FULFILMENT",
         "ORDER_ALREADY_SHIPPED",
         "ORDER_EDIT_EMPTIES_ORDER",
         "ORDER_NOT_FULLY_SHIPPED",
@@ -236,6 +252,7 @@ impl OrderError {
             Self::DuplicateLine { .. } => "ORDER_DUPLICATE_LINE",
             Self::QuantityExceeded { .. } => "ORDER_QUANTITY_EXCEEDED",
             Self::LineAlreadyShipped { .. } => "ORDER_LINE_ALREADY_SHIPPED",
+            Self::LineInFulfilment { .. } => "ORDER_LINE_IN_FULFILMENT",
             Self::AlreadyShipped => "ORDER_ALREADY_SHIPPED",
             Self::EditEmptiesOrder => "ORDER_EDIT_EMPTIES_ORDER",
             Self::NotFullyShipped { .. } => "ORDER_NOT_FULLY_SHIPPED",

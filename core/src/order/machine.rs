@@ -578,6 +578,22 @@ fn edit_events(order: &Order, edits: &[LineEdit]) -> Result<Vec<OrderEvent>, Ord
                         line_id: line_id.clone(),
                     });
                 }
+                // Picked units stay on the line until they leave or are put back.
+                if let Some((in_hand, fo)) = scratch.picked_in_hand(line_id) {
+                    let keeps = match edit {
+                        LineEdit::SetQuantity { quantity, .. } => {
+                            quantity.saturating_sub(line.fulfilment.cancelled)
+                        }
+                        _ => 0,
+                    };
+                    if keeps < in_hand {
+                        return Err(OrderError::LineInFulfilment {
+                            line_id: line_id.clone(),
+                            in_hand,
+                            fulfilment: fo.to_string(),
+                        });
+                    }
+                }
                 match edit {
                     LineEdit::SetQuantity { quantity, .. } => {
                         check_quantity(*quantity)?;
@@ -690,6 +706,21 @@ pub(crate) fn decide_into(
         }
         OrderCommand::CancelLines { lines, reason } => {
             check_line_quantities(order, kind, lines, "cancel", OrderLine::open_quantity)?;
+            // Picked units stay on the line until they leave or are put back.
+            for lq in lines {
+                let (Some(line), Some((in_hand, fo))) =
+                    (order.line(&lq.line_id), order.picked_in_hand(&lq.line_id))
+                else {
+                    continue;
+                };
+                if lq.quantity > line.open_quantity().saturating_sub(in_hand) {
+                    return Err(OrderError::LineInFulfilment {
+                        line_id: lq.line_id.clone(),
+                        in_hand,
+                        fulfilment: fo.to_string(),
+                    });
+                }
+            }
             let cancelled: u64 = lines.iter().map(|l| u64::from(l.quantity)).sum();
             let mut events = vec![OrderEvent::LinesCancelled {
                 lines: lines.clone(),

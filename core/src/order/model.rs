@@ -747,6 +747,27 @@ impl Order {
         self.fulfilments.iter().find(|f| f.id == id)
     }
 
+    /// Units of `line` picked and not yet handed over in the order's open fulfilment
+    /// orders (open, in progress or held), with the first of those holding any: units
+    /// on a trolley or in a parcel, which only a hand-over or the fulfilment order's
+    /// cancellation may take off the line.
+    pub fn picked_in_hand(&self, line: &LineId) -> Option<(u32, &str)> {
+        use crate::fulfilment::FulfilmentOrderStatus as S;
+        let mut first = None;
+        let mut units = 0u32;
+        for fo in self.fulfilments.iter() {
+            if !matches!(fo.status, S::Open | S::InProgress | S::OnHold) {
+                continue;
+            }
+            let here = fo.picked_open(line);
+            if here > 0 {
+                units = units.saturating_add(here);
+                first.get_or_insert(fo.id.as_str());
+            }
+        }
+        first.map(|fo| (units, fo))
+    }
+
     /// Units of `line` held for it at `location` (its live allocations there).
     pub fn held_at(&self, line: &LineId, location: &LocationId) -> u32 {
         self.line(line).map_or(0, |l| {
