@@ -177,6 +177,8 @@ export type PaymentStep =
   | { step: 'void'; payment: string }
   | { step: 'refund'; payment: string; amount: Decimal | Money }
   | { step: 'confirm_refund'; payment: string; provider_ref: string; amount: Decimal | Money }
+  | { step: 'fail_capture'; payment: string; reason: string }
+  | { step: 'fail_refund'; payment: string; reason: string }
 
 /** A warehouse step in the core's `FulfilmentCommand` JSON (`step`: pick, pack, request_label, record_label, hand_over, hold, release, move, cancel). */
 export type FulfilmentStep = { step: string; fulfilment: string; [field: string]: unknown }

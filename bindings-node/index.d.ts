@@ -177,6 +177,8 @@ export type PaymentStep =
   | { step: 'void'; payment: string }
   | { step: 'refund'; payment: string; amount: Decimal | Money }
   | { step: 'confirm_refund'; payment: string; provider_ref: string; amount: Decimal | Money }
+  | { step: 'fail_capture'; payment: string; reason: string }
+  | { step: 'fail_refund'; payment: string; reason: string }
 
 /** A warehouse step in the core's `FulfilmentCommand` JSON (`step`: pick, pack, request_label, record_label, hand_over, hold, release, move, cancel). */
 export type FulfilmentStep = { step: string; fulfilment: string; [field: string]: unknown }
@@ -740,8 +742,10 @@ export declare class Engine {
   /**
    * Runs one payment step: `{step: "authorise", provider, method?, amount}`,
    * `"confirm_authorisation"`, `"fail_authorisation"`, `"capture"`,
-   * `"confirm_capture"`, `"void"`, `"refund"` or `"confirm_refund"`. `amount` is a
-   * decimal string in the order's currency or a `{amount, currency}` object.
+   * `"confirm_capture"`, `"void"`, `"refund"`, `"confirm_refund"`, or
+   * `"fail_capture"` / `"fail_refund"` (`{payment, reason}`: the provider refused, and
+   * what was pending is released). `amount` is a decimal string in the order's
+   * currency or a `{amount, currency}` object.
    */
   pay(orderId: string, step: PaymentStep, options?: CallOptions): Promise<Order>
   /**

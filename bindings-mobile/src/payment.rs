@@ -200,6 +200,39 @@ impl Engine {
             .try_into()
     }
 
+    /// The provider refused the capture asked of it, or settles no more of it: what is
+    /// still pending is released (`payment.capture_failed`).
+    #[uniffi::method(default(ctx = None))]
+    pub fn fail_capture(
+        &self,
+        order_id: String,
+        payment: String,
+        reason: String,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.pay(&id, PaymentCommand::FailCapture { payment, reason }, &ctx))?
+            .try_into()
+    }
+
+    /// The provider refused the refund asked of it, or settles no more of it: what is
+    /// still pending is released (`payment.refund_failed`), so the money can be given
+    /// back again, through the provider or recorded outside it.
+    #[uniffi::method(default(ctx = None))]
+    pub fn fail_refund(
+        &self,
+        order_id: String,
+        payment: String,
+        reason: String,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.pay(&id, PaymentCommand::FailRefund { payment, reason }, &ctx))?
+            .try_into()
+    }
+
     /// The provider refused the authorisation.
     #[uniffi::method(default(ctx = None))]
     pub fn fail_authorisation(

@@ -16,8 +16,10 @@ use crate::errors::Job;
 impl JsEngine {
     /// Runs one payment step: `{step: "authorise", provider, method?, amount}`,
     /// `"confirm_authorisation"`, `"fail_authorisation"`, `"capture"`,
-    /// `"confirm_capture"`, `"void"`, `"refund"` or `"confirm_refund"`. `amount` is a
-    /// decimal string in the order's currency or a `{amount, currency}` object.
+    /// `"confirm_capture"`, `"void"`, `"refund"`, `"confirm_refund"`, or
+    /// `"fail_capture"` / `"fail_refund"` (`{payment, reason}`: the provider refused, and
+    /// what was pending is released). `amount` is a decimal string in the order's
+    /// currency or a `{amount, currency}` object.
     #[napi(
         ts_args_type = "orderId: string, step: PaymentStep, options?: CallOptions",
         ts_return_type = "Promise<Order>"

@@ -120,6 +120,34 @@ test('money is given back once and taken in once, whichever path asks', async ()
   })
 })
 
+test('a refused capture or refund releases what was pending', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const order = await engine.placeOrder(orderInput())
+  await engine.confirmOrder(order.id)
+  const total = '453.60'
+  const payment = 'P1'
+  await engine.pay(order.id, { step: 'authorise', provider: 'iyzico', amount: total })
+  await engine.pay(order.id, { step: 'confirm_authorisation', payment, provider_ref: 'auth-1', amount: total })
+  await assert.rejects(engine.pay(order.id, { step: 'fail_refund', payment, reason: 'card closed' }), {
+    code: 'PAYMENT_INVALID_STATE',
+  })
+  await engine.pay(order.id, { step: 'capture', payment, amount: total })
+  let o = await engine.pay(order.id, { step: 'fail_capture', payment, reason: 'issuer unavailable' })
+  assert.equal(o.payments[0].capture_pending.amount, '0.00')
+  assert.equal(o.payment_status, 'authorised')
+  await engine.pay(order.id, { step: 'capture', payment, amount: total })
+  await engine.pay(order.id, { step: 'confirm_capture', payment, provider_ref: 'cap-1', amount: total })
+  await engine.pay(order.id, { step: 'refund', payment, amount: '30' })
+  await engine.pay(order.id, { step: 'confirm_refund', payment, provider_ref: 'ref-1', amount: '10' })
+  await assert.rejects(engine.recordRefundAmount(order.id, '443.60'), { code: 'ORDER_REFUND_EXCEEDS_PAID' })
+  o = await engine.pay(order.id, { step: 'fail_refund', payment, reason: 'card closed' })
+  assert.equal(o.payments[0].refund_pending.amount, '0.00')
+  o = await engine.recordRefundAmount(order.id, '443.60')
+  assert.equal(o.amount_refunded.amount, total)
+  const topics = engine.pendingEffects(1000).map((e) => e.topic)
+  assert.ok(topics.includes('payment.capture_failed') && topics.includes('payment.refund_failed'))
+})
+
 test('warehouse flow: pick, pack, label, hand over, tracking; timeline in Turkish', async () => {
   const engine = await stocked()
   const order = await engine.placeOrder(orderInput())

@@ -258,4 +258,43 @@ impl PyEngine {
         };
         self.payment_step(py, order_id.as_str(), step, amount, actor, idempotency_key)
     }
+
+    /// The provider refused the capture asked of it, or settles no more of it: what is
+    /// still pending is released (`payment.capture_failed`).
+    #[pyo3(signature = (order_id, payment, reason, *, actor=None, idempotency_key=None))]
+    fn fail_capture(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        payment: Text<names::payment>,
+        reason: Text<names::reason>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        let command = PaymentCommand::FailCapture {
+            payment: payment.0,
+            reason: reason.0,
+        };
+        self.payment_plain(py, order_id.as_str(), command, actor, idempotency_key)
+    }
+
+    /// The provider refused the refund asked of it, or settles no more of it: what is
+    /// still pending is released (`payment.refund_failed`), so the money can be given
+    /// back again, through the provider or recorded outside it.
+    #[pyo3(signature = (order_id, payment, reason, *, actor=None, idempotency_key=None))]
+    fn fail_refund(
+        &self,
+        py: Python<'_>,
+        order_id: Text<names::order_id>,
+        payment: Text<names::payment>,
+        reason: Text<names::reason>,
+        actor: Option<Text<names::actor>>,
+        idempotency_key: Option<Text<names::idempotency_key>>,
+    ) -> PyResult<PyOrder> {
+        let command = PaymentCommand::FailRefund {
+            payment: payment.0,
+            reason: reason.0,
+        };
+        self.payment_plain(py, order_id.as_str(), command, actor, idempotency_key)
+    }
 }

@@ -59,6 +59,32 @@ def test_void_fail_and_bad_input(engine: ordersmith.Engine) -> None:
         engine.authorise_payment(order.id, "iyzico", Decimal("1.001"))
 
 
+def test_a_refused_capture_or_refund_releases_what_was_pending(engine: ordersmith.Engine) -> None:
+    order = engine.place_order(order_input("MUG", 2))
+    total = order.totals.total
+    engine.authorise_payment(order.id, "iyzico", total, "card")
+    engine.confirm_authorisation(order.id, "P1", "auth-1", total)
+    with pytest.raises(ordersmith.PaymentError) as info:
+        engine.fail_refund(order.id, "P1", "card closed")  # nothing pending
+    assert info.value.code == "PAYMENT_INVALID_STATE"
+    engine.capture_payment(order.id, "P1", total)
+    order = engine.fail_capture(order.id, "P1", "issuer unavailable")
+    assert order.payments[0]["capture_pending"]["amount"] == Decimal("0.00")
+    assert order.payment_status == "authorised"
+    engine.capture_payment(order.id, "P1", total)
+    engine.confirm_capture(order.id, "P1", "cap-1", total)
+    engine.refund_payment(order.id, "P1", Decimal("30"))
+    engine.confirm_refund(order.id, "P1", "ref-1", Decimal("10"))  # settled short
+    with pytest.raises(ordersmith.OrderError):
+        engine.record_refund(order.id, total - Decimal("10"))  # 20 still pending
+    order = engine.fail_refund(order.id, "P1", "card closed", actor="user:ayse")
+    assert order.payments[0]["refund_pending"]["amount"] == Decimal("0.00")
+    order = engine.record_refund(order.id, total - Decimal("10"))
+    assert order.amount_refunded == total
+    topics = [e["topic"] for e in engine.pending_effects(limit=1000)]
+    assert "payment.capture_failed" in topics and "payment.refund_failed" in topics
+
+
 def test_refund_quotes_add_up_over_several_returns(engine: ordersmith.Engine) -> None:
     engine.add_location("IST", "Istanbul DC", 1, "TR-34")
     engine.register_variant("TEE")

@@ -7,7 +7,11 @@
 //! its provider; the host then confirms what the provider did. A confirmation names the
 //! provider's reference, and the same reference confirmed again changes nothing, so a
 //! webhook delivered twice is harmless. Amounts are checked at every step: never more
-//! captured than authorised, never more refunded than captured.
+//! captured than authorised, never more refunded than captured. A provider that refuses
+//! a capture or a refund, or settles less than was asked, is reported with
+//! `fail_capture` / `fail_refund`: what was pending is released
+//! (`payment.capture_failed`, `payment.refund_failed`), so it can be asked again or the
+//! money moved another way, instead of staying reserved for good.
 //!
 //! Payments live in the order aggregate (`Order::payments`) and change through order
 //! events. `record_payment` / `mark_paid` keep working as money "captured outside

@@ -14,7 +14,7 @@ use chrono::TimeDelta;
 use common::*;
 use ordersmith::engine::{CommandContext, EngineConfig};
 use ordersmith::ids::LocationId;
-use ordersmith::order::{Order, PaymentCommand, PaymentStatus};
+use ordersmith::order::{Order, OrderEvent, PaymentCommand, PaymentStatus};
 use ordersmith::payment::PaymentState;
 use ordersmith::stock::{Location, LocationKind, StockCommand, StockPolicy};
 
@@ -306,4 +306,116 @@ fn a_captured_payment_stops_the_reservation_clock() {
         .unwrap()
         .released
         .is_empty());
+}
+
+// A provider may refuse a capture or a refund, or settle less than was asked. What is
+// still pending is then released: a refund refused does not keep the money from being
+// given back (by the provider again, or recorded outside), a capture refused does not
+// keep the order from being paid. The release is an event with its own topic, and a
+// step with nothing pending is refused and changes nothing.
+#[test]
+fn a_refused_capture_or_refund_releases_what_was_pending() {
+    let t = test_engine();
+    let e = &t.engine;
+    let o = e.place_order(sample_order("web"), &ctx()).unwrap();
+    let id = o.id.clone();
+    let total = o.totals().unwrap().total;
+    let whole = total.amount().to_string();
+    e.pay(&id, authorise(&whole), &ctx()).unwrap();
+    e.pay(&id, confirm_auth("a", &whole), &ctx()).unwrap();
+    let fail_capture = || PaymentCommand::FailCapture {
+        payment: "P1".into(),
+        reason: "issuer unavailable".into(),
+    };
+    let fail_refund = || PaymentCommand::FailRefund {
+        payment: "P1".into(),
+        reason: "card closed".into(),
+    };
+
+    // Nothing pending: refused, nothing changes.
+    let before = e.order(&id).unwrap();
+    for step in [fail_capture(), fail_refund()] {
+        let err = e.pay(&id, step, &ctx()).unwrap_err();
+        assert_eq!(err.code(), "PAYMENT_INVALID_STATE", "{err}");
+    }
+    assert_eq!(
+        e.pay(
+            &id,
+            PaymentCommand::FailRefund {
+                payment: "P9".into(),
+                reason: "x".into()
+            },
+            &ctx()
+        )
+        .unwrap_err()
+        .code(),
+        "PAYMENT_UNKNOWN"
+    );
+    assert_eq!(e.order(&id).unwrap(), before);
+
+    // A capture refused, then asked again and taken.
+    e.pay(&id, capture(&whole), &ctx()).unwrap();
+    let o = e.pay(&id, fail_capture(), &ctx()).unwrap();
+    assert!(o.payments[0].capture_pending.is_zero());
+    assert_eq!(o.payment_status(), PaymentStatus::Authorised);
+    e.pay(&id, capture(&whole), &ctx()).unwrap();
+    let o = e.pay(&id, confirm_capture("c1", &whole), &ctx()).unwrap();
+    assert_eq!(o.payment_status(), PaymentStatus::Paid);
+
+    // A refund of 30 settled for 10 only: the other 20 are released.
+    e.pay(
+        &id,
+        PaymentCommand::Refund {
+            payment: "P1".into(),
+            amount: money("30"),
+        },
+        &ctx(),
+    )
+    .unwrap();
+    e.pay(
+        &id,
+        PaymentCommand::ConfirmRefund {
+            payment: "P1".into(),
+            provider_ref: "r1".into(),
+            amount: money("10"),
+        },
+        &ctx(),
+    )
+    .unwrap();
+    let stuck = e.order(&id).unwrap();
+    assert_eq!(stuck.payments[0].refund_pending, money("20"));
+    // While pending, those 20 cannot be given back twice.
+    let rest = total.checked_sub(&money("10")).unwrap();
+    assert_eq!(
+        e.record_refund(&id, rest, &ctx()).unwrap_err().code(),
+        "ORDER_REFUND_EXCEEDS_PAID"
+    );
+    let o = e.pay(&id, fail_refund(), &ctx()).unwrap();
+    assert!(o.payments[0].refund_pending.is_zero());
+    assert_eq!(o.amount_refunded, money("10"));
+    // Now everything not refunded can be given back, here recorded outside.
+    let o = e.record_refund(&id, rest, &ctx()).unwrap();
+    assert_eq!(o.amount_refunded, total);
+
+    let history = e.order_history(&id).unwrap();
+    let released: Vec<(String, String)> = history
+        .iter()
+        .filter_map(|r| match &r.event {
+            OrderEvent::PaymentCaptureFailed(f) | OrderEvent::PaymentRefundFailed(f) => {
+                Some((r.event.topic().to_string(), f.amount.amount().to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        released,
+        [
+            ("payment.capture_failed".to_string(), whole.clone()),
+            ("payment.refund_failed".to_string(), "20.00".to_string()),
+        ]
+    );
+    // The events read back as they were written.
+    let json = serde_json::to_value(&history[history.len() - 2].event).unwrap();
+    assert_eq!(json["type"], "payment_refund_failed");
+    assert_eq!(json["reason"], "card closed");
 }

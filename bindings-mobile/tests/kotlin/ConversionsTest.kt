@@ -137,6 +137,31 @@ fun conversions() = Suite("conversions").apply {
         assertEquals(PaymentStatus.VOIDED, engine.voidPayment(other.id, "P1", null).paymentStatus)
     }
 
+    test("a refused capture or refund releases what was pending") {
+        val engine = Engine.inMemory(null)
+        var order = engine.placeOrder(newOrder("P4", tea(2u)), null)
+        engine.authorisePayment(order.id, "iyzico", BigDecimal("179.80"), "card", null)
+        engine.confirmAuthorisation(order.id, "P1", "auth-1", BigDecimal("179.80"), null)
+        expectError<OrdersmithException.Rejected>("PAYMENT_INVALID_STATE") {
+            engine.failRefund(order.id, "P1", "card closed", null)
+        }
+        engine.capturePayment(order.id, "P1", BigDecimal("179.80"), null)
+        order = engine.failCapture(order.id, "P1", "issuer unavailable", null)
+        assertEquals(PaymentStatus.AUTHORISED, order.paymentStatus)
+        engine.capturePayment(order.id, "P1", BigDecimal("179.80"), null)
+        engine.confirmCapture(order.id, "P1", "cap-1", BigDecimal("179.80"), null)
+        engine.refundPayment(order.id, "P1", BigDecimal("30"), null)
+        engine.confirmRefund(order.id, "P1", "ref-1", BigDecimal("10"), null)
+        expectError<OrdersmithException.Rejected>("ORDER_REFUND_EXCEEDS_PAID") {
+            engine.recordRefund(order.id, BigDecimal("169.80"), null)
+        }
+        engine.failRefund(order.id, "P1", "card closed", null)
+        order = engine.recordRefund(order.id, BigDecimal("169.80"), null)
+        assertEquals(PaymentStatus.REFUNDED, order.paymentStatus)
+        val topics = engine.pendingEffects(1000u).map { it.topic }
+        assertTrue("payment.capture_failed" in topics && "payment.refund_failed" in topics)
+    }
+
     test("refund quotes add up over several returns") {
         val engine = Engine.inMemory(null)
         shop(engine)

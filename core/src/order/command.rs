@@ -347,6 +347,24 @@ pub enum PaymentCommand {
         /// The amount refunded.
         amount: Money,
     },
+    /// The provider refused the captures asked of it, or will settle no more of them
+    /// (a capture confirmed for less than asked): what is still pending is released, so
+    /// it can be captured again or the order paid another way.
+    FailCapture {
+        /// The payment.
+        payment: String,
+        /// Why, in the provider's words.
+        reason: String,
+    },
+    /// The provider refused the refunds asked of it, or will settle no more of them (a
+    /// refund confirmed for less than asked): what is still pending is released, so the
+    /// money can be given back again, through the provider or another way.
+    FailRefund {
+        /// The payment.
+        payment: String,
+        /// Why, in the provider's words.
+        reason: String,
+    },
 }
 
 /// A step of the warehouse flow on one fulfilment order of an order.

@@ -305,6 +305,12 @@ pub enum OrderEvent {
     },
     /// The provider refunded: the order's refunded amount grows.
     PaymentRefunded(Box<ProviderOutcome>),
+    /// The provider refused a capture (or settles no more of it): the capture still
+    /// pending is released.
+    PaymentCaptureFailed(Box<ProviderFailure>),
+    /// The provider refused a refund (or settles no more of it): the refund still
+    /// pending is released, and the money may be given back another way.
+    PaymentRefundFailed(Box<ProviderFailure>),
     /// An automation rule fired: which, on which trigger, why, and what each action
     /// did (the events of its command actions follow, recorded with the rule as
     /// actor). See ADR 0010.
@@ -383,6 +389,18 @@ pub struct ProviderOutcome {
     pub provider_ref: String,
 }
 
+/// What a payment provider refused: a capture or a refund
+/// ([`OrderEvent::PaymentCaptureFailed`], [`OrderEvent::PaymentRefundFailed`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderFailure {
+    /// The payment.
+    pub payment: String,
+    /// The amount released: what was pending when the provider refused.
+    pub amount: Money,
+    /// Why, in the provider's words.
+    pub reason: String,
+}
+
 /// How a fulfilment order ended ([`OrderEvent::FulfilmentClosed`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FulfilmentClosure {
@@ -453,6 +471,8 @@ impl OrderEvent {
             OrderEvent::PaymentVoided { .. } => "payment.void_requested",
             OrderEvent::PaymentRefundRequested { .. } => "payment.refund_requested",
             OrderEvent::PaymentRefunded { .. } => "payment.refunded",
+            OrderEvent::PaymentCaptureFailed(_) => "payment.capture_failed",
+            OrderEvent::PaymentRefundFailed(_) => "payment.refund_failed",
             OrderEvent::NotificationRequested { .. } => "notification.requested",
             OrderEvent::RuleApplied(_) => "rule.applied",
             OrderEvent::RuleChainStopped { .. } => "rule.chain_stopped",
@@ -958,6 +978,22 @@ impl Order {
                     .amount_refunded
                     .checked_add(amount)
                     .unwrap_or(self.amount_refunded);
+            }
+            OrderEvent::PaymentCaptureFailed(f) => {
+                if let Some(p) = self.payment_mut(&f.payment) {
+                    p.capture_pending = p
+                        .capture_pending
+                        .checked_sub(&f.amount)
+                        .unwrap_or(p.capture_pending);
+                }
+            }
+            OrderEvent::PaymentRefundFailed(f) => {
+                if let Some(p) = self.payment_mut(&f.payment) {
+                    p.refund_pending = p
+                        .refund_pending
+                        .checked_sub(&f.amount)
+                        .unwrap_or(p.refund_pending);
+                }
             }
             OrderEvent::NotificationRequested { notification } => {
                 self.notified.insert(notification.dedupe_key().to_string());

@@ -124,7 +124,7 @@ pub use command::{
 pub use error::OrderError;
 pub use event::{
     Actor, EventRecordRef, FulfilmentClosure, LabelRequest, OrderEvent, OrderEventRecord,
-    ParcelIdentity, ParcelTracking, PlacedOrder, ProviderOutcome,
+    ParcelIdentity, ParcelTracking, PlacedOrder, ProviderFailure, ProviderOutcome,
 };
 pub(crate) use fulfil::to_pick;
 pub use input::{

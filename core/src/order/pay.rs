@@ -273,6 +273,40 @@ pub(crate) fn decide_step(
                 amount: *amount,
             }])
         }
+        PaymentCommand::FailCapture {
+            payment: id,
+            reason,
+        } => {
+            let p = payment(order, id)?;
+            text("reason", reason)?;
+            if p.capture_pending.is_zero() {
+                return Err(state(p, "failing a capture (none is pending)").into());
+            }
+            Ok(vec![OrderEvent::PaymentCaptureFailed(Box::new(
+                crate::order::ProviderFailure {
+                    payment: p.id.clone(),
+                    amount: p.capture_pending,
+                    reason: reason.clone(),
+                },
+            ))])
+        }
+        PaymentCommand::FailRefund {
+            payment: id,
+            reason,
+        } => {
+            let p = payment(order, id)?;
+            text("reason", reason)?;
+            if p.refund_pending.is_zero() {
+                return Err(state(p, "failing a refund (none is pending)").into());
+            }
+            Ok(vec![OrderEvent::PaymentRefundFailed(Box::new(
+                crate::order::ProviderFailure {
+                    payment: p.id.clone(),
+                    amount: p.refund_pending,
+                    reason: reason.clone(),
+                },
+            ))])
+        }
         PaymentCommand::ConfirmRefund {
             payment: id,
             provider_ref,
