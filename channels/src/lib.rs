@@ -54,6 +54,6 @@ pub use adapters::parse_order;
 pub use error::{all_error_codes, catalog, ChannelError};
 pub use model::{
     Channel, ChannelEvent, ChannelLine, ChannelOrder, ChannelPart, ChannelShipping, ChannelStatus,
-    DiscountBasis, ExternalIds, FundedBy, Lifecycle, LineDiscount, RefundState, ReportedTotals,
-    TotalMismatch,
+    DiscountBasis, ExternalIds, FundedBy, Lifecycle, LineDiscount, PartLine, RefundState,
+    ReportedTotals, TotalMismatch,
 };

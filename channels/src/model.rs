@@ -418,7 +418,8 @@ impl Serialize for RawPayload {
 /// One part of an order that a channel delivers on its own (a Trendyol shipment
 /// package, a Hepsiburada line item), for channels whose delivery is a part of the
 /// order ([`Channel::delivers_whole_order`] is `false`): intake judges staleness per
-/// part, since parts of one order change independently.
+/// part, since parts of one order change independently, and counts a line split
+/// across parts by the sum over every part of it seen ([`ChannelPart::lines`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChannelPart {
     /// The channel's id of the part (Trendyol `shipmentPackageId`, Hepsiburada line
@@ -428,6 +429,60 @@ pub struct ChannelPart {
     pub updated_at: Option<DateTime<Utc>>,
     /// The part's own status.
     pub lifecycle: Lifecycle,
+    /// The part was replaced by the parts made from it (a Trendyol package in
+    /// `UnPacked` status, or named in the `originPackageIds` of another package of the
+    /// same delivery): its units are counted in theirs.
+    pub superseded: bool,
+    /// The ids of the parts this one was made from (Trendyol `originPackageIds`):
+    /// they are superseded, whatever status of theirs was seen last.
+    pub replaces: Vec<String>,
+    /// The units of each line the part carries and how many reached each stage, for
+    /// adapters whose parts can share a line (Trendyol: one line split across
+    /// packages); `None` when the adapter does not say (Hepsiburada, whose parts are
+    /// the lines themselves) or did not read them (a superseded package left out).
+    pub lines: Option<Vec<PartLine>>,
+}
+
+impl ChannelPart {
+    /// A part that replaces none, is not superseded and says nothing of its lines.
+    pub fn new(id: String, updated_at: Option<DateTime<Utc>>, lifecycle: Lifecycle) -> Self {
+        ChannelPart {
+            id,
+            updated_at,
+            lifecycle,
+            superseded: false,
+            replaces: Vec::new(),
+            lines: None,
+        }
+    }
+}
+
+/// The units of one line that one part of an order carries (a Trendyol package's share
+/// of a line split across packages), and how many of them reached each stage, as
+/// [`ChannelLine`] counts them. Kept in the intake log per part
+/// ([`crate::intake::SeenPart::lines`]): stage counts of zero are left out of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PartLine {
+    /// The channel's line id ([`ChannelLine::external_line_id`]).
+    pub line: String,
+    /// Units of the line in the part.
+    pub quantity: u32,
+    /// Of them, shipped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shipped: u32,
+    /// Delivered.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delivered: u32,
+    /// Returned.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub returned: u32,
+    /// Cancelled.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cancelled: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// An order as a channel delivered it, in canonical terms.

@@ -103,6 +103,23 @@ const CASES: &[(Channel, &str, &str, &str, &str, &str)] = &[
         "CHANNEL_WRONG_TYPE",
         "$.lineItems",
     ),
+    // The packages a split package was made from: a list of package ids.
+    (
+        Channel::Trendyol,
+        "trendyol/split_packages.json",
+        "\"originPackageIds\": [3330000001]",
+        "\"originPackageIds\": 3330000001",
+        "CHANNEL_WRONG_TYPE",
+        "$.content[1].originPackageIds",
+    ),
+    (
+        Channel::Trendyol,
+        "trendyol/split_packages.json",
+        "\"originPackageIds\": [3330000001]",
+        "\"originPackageIds\": [{\"id\": 3330000001}]",
+        "CHANNEL_WRONG_TYPE",
+        "$.content[1].originPackageIds[0]",
+    ),
     // Negative quantities.
     (
         Channel::Shopify,
@@ -335,5 +352,31 @@ fn oversized_payload_is_refused_before_reading() {
     assert_eq!(
         parse_order(Channel::Ebay, &big).unwrap_err().code(),
         "CHANNEL_PAYLOAD_TOO_LARGE"
+    );
+}
+
+/// A body naming more packages it was split from (`originPackageIds`, all packages
+/// together) than an order may have packages is refused, like a body of too many
+/// packages, before anything of them is kept.
+#[test]
+fn trendyol_more_origin_packages_than_an_order_may_have_are_refused() {
+    let text = String::from_utf8(fixture("trendyol/split_packages.json")).unwrap();
+    let many = |n: usize| {
+        let ids: Vec<String> = (0..n)
+            .map(|i| (4_000_000_000u64 + i as u64).to_string())
+            .collect();
+        text.replacen(
+            "\"originPackageIds\": [3330000001]",
+            &format!("\"originPackageIds\": [{}]", ids.join(",")),
+            1,
+        )
+    };
+    // Package 3 names one more: 1,000 in all is the most.
+    let max = ordersmith_channels::adapters::MAX_LINES;
+    assert!(parse_order(Channel::Trendyol, many(max - 1).as_bytes()).is_ok());
+    let err = parse_order(Channel::Trendyol, many(max).as_bytes()).unwrap_err();
+    assert_eq!(
+        (err.code(), err.path()),
+        ("CHANNEL_TOO_MANY_LINES", "$.content[2].originPackageIds")
     );
 }

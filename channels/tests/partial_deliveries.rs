@@ -13,7 +13,10 @@ use common::fixture;
 use ordersmith::engine::Engine;
 use ordersmith::ids::{LocationId, VariantId};
 use ordersmith::order::{Order, OrderLine, OrderStatus};
-use ordersmith_channels::intake::{ImportOutcome, Intake, IntakeOptions, MemoryIntakeLog};
+use ordersmith_channels::intake::{
+    ImportOutcome, Intake, IntakeLog, IntakeOptions, LineChangeBlocked, LineChangeKind,
+    MemoryIntakeLog,
+};
 use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
 use ordersmith_channels::Channel;
 
@@ -257,4 +260,302 @@ fn a_hepsiburada_feed_after_a_cancelled_line_is_applied() {
         .import_payload(Channel::Hepsiburada, late.as_bytes())
         .unwrap();
     assert_eq!(r.outcome, ImportOutcome::Stale);
+}
+
+/// Trendyol package `id` of order 10654411111 in `status`, last changed at `modified`
+/// (epoch ms), holding `units` of TEA (line 1001, 100 each): one package of line 1001
+/// split across packages. `origin` is the package it was split from
+/// (`originPackageIds`), when it says.
+fn split(id: u32, status: &str, modified: u64, units: u32, origin: Option<u32>) -> String {
+    let total = units * 100;
+    let origin = origin
+        .map(|o| format!(r#", "originPackageIds": [333000000{o}]"#))
+        .unwrap_or_default();
+    format!(
+        r#"{{"shipmentPackageId": 333000000{id}, "orderNumber": "10654411111", "orderDate": 1763645400000,
+  "lastModifiedDate": {modified}, "currencyCode": "TRY", "shipmentPackageStatus": "{status}",
+  "packageTotalPrice": {total}, "packageSellerDiscount": 0, "packageTyDiscount": 0{origin},
+  "lines": [{{"lineId": 1001, "stockCode": "TEA-500", "quantity": {units},
+             "lineGrossAmount": 100, "lineSellerDiscount": 0, "lineTyDiscount": 0, "vatRate": 20}}]}}"#
+    )
+}
+
+fn deliver(intake: &Intake<'_>, body: &str) -> ordersmith_channels::intake::ImportReport {
+    let r = intake
+        .import_payload(Channel::Trendyol, body.as_bytes())
+        .unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    r
+}
+
+/// Line 1001 (2 units) is packed in package 1, which is then split (`UnPacked`) into
+/// packages 4 and 5 of one unit each. Each package's news arrives on its own: the line
+/// is shipped, delivered and returned by the sum over its packages, not by the last
+/// package's units alone, and a package delivered twice changes nothing the second
+/// time.
+#[test]
+fn a_trendyol_line_split_across_packages_delivered_one_per_call_counts_every_package() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let created = deliver(&intake, &split(1, "Created", 1_000, 2, None));
+    assert_eq!(created.outcome, ImportOutcome::Created);
+    assert_eq!(reserved(&engine, "TEA"), 2);
+    deliver(&intake, &split(1, "UnPacked", 2_000, 2, None));
+    deliver(&intake, &split(4, "Created", 2_000, 1, Some(1)));
+    deliver(&intake, &split(5, "Created", 2_000, 1, Some(1)));
+    let tea = |r: &ordersmith_channels::intake::ImportReport| {
+        line(r.order.as_ref().unwrap(), "1001").clone()
+    };
+
+    let r = deliver(&intake, &split(4, "Shipped", 3_000, 1, Some(1)));
+    assert_eq!((tea(&r).quantity, tea(&r).fulfilment.shipped), (2, 1));
+    let r = deliver(&intake, &split(5, "Shipped", 3_100, 1, Some(1)));
+    assert_eq!(tea(&r).fulfilment.shipped, 2, "{:?}", r.applied);
+    assert_eq!(tea(&r).open_quantity(), 0);
+
+    deliver(&intake, &split(4, "Delivered", 4_000, 1, Some(1)));
+    let r = deliver(&intake, &split(5, "Delivered", 4_100, 1, Some(1)));
+    assert_eq!(tea(&r).fulfilment.delivered, 2, "{:?}", r.applied);
+    assert_eq!(tea(&r).quantity, 2);
+
+    // The same package again: nothing to do.
+    let again = deliver(&intake, &split(5, "Delivered", 4_100, 1, Some(1)));
+    assert_eq!(
+        again.outcome,
+        ImportOutcome::Unchanged,
+        "{:?}",
+        again.applied
+    );
+    assert!(again.applied.is_empty() && again.line_changes.is_empty());
+    assert_eq!(tea(&again), tea(&r));
+
+    deliver(&intake, &split(5, "Returned", 5_000, 1, Some(1)));
+    let r = deliver(&intake, &split(4, "Returned", 5_100, 1, Some(1)));
+    assert_eq!(tea(&r).fulfilment.returned, 2, "{:?}", r.applied);
+}
+
+/// A package made by a split arriving before its origin's `UnPacked` news: the origin,
+/// named in `originPackageIds`, no longer counts, so its units are not counted twice.
+#[test]
+fn a_split_package_arriving_before_its_origin_is_unpacked_does_not_count_the_origin() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    deliver(&intake, &split(1, "Created", 1_000, 2, None));
+    let r = deliver(&intake, &split(4, "Picking", 2_000, 1, Some(1)));
+    assert!(r.line_changes.is_empty(), "{:?}", r.line_changes);
+    let r = deliver(&intake, &split(5, "Shipped", 3_000, 1, Some(1)));
+    assert!(r.line_changes.is_empty(), "{:?}", r.line_changes);
+    assert_eq!(line(r.order.as_ref().unwrap(), "1001").quantity, 2);
+    // The origin's own `UnPacked` news, late: still two units.
+    let r = deliver(&intake, &split(1, "UnPacked", 2_000, 2, None));
+    assert!(r.line_changes.is_empty(), "{:?}", r.line_changes);
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!((tea.quantity, tea.fulfilment.shipped), (2, 1));
+    assert_eq!(reserved(&engine, "TEA"), 1);
+}
+
+/// One package of a split line cancelled alone cancels its own units only; the other
+/// package cancelled later cancels the rest, and then the order.
+#[test]
+fn one_cancelled_package_of_a_split_trendyol_line_cancels_only_its_units() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let both = format!(
+        "[{}, {}]",
+        split(4, "Created", 1_000, 1, None),
+        split(5, "Created", 1_000, 1, None)
+    );
+    let created = deliver(&intake, &both);
+    assert_eq!(line(created.order.as_ref().unwrap(), "1001").quantity, 2);
+    assert_eq!(reserved(&engine, "TEA"), 2);
+
+    let r = deliver(&intake, &split(4, "Cancelled", 2_000, 1, None));
+    let order = r.order.unwrap();
+    assert_eq!(line(&order, "1001").fulfilment.cancelled, 1);
+    assert_eq!(line(&order, "1001").active_quantity(), 1);
+    assert_eq!(order.status, OrderStatus::Confirmed);
+    assert_eq!(reserved(&engine, "TEA"), 1);
+
+    let r = deliver(&intake, &split(5, "Cancelled", 3_000, 1, None));
+    let order = r.order.unwrap();
+    assert_eq!(
+        line(&order, "1001").fulfilment.cancelled,
+        2,
+        "{:?}",
+        r.applied
+    );
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(reserved(&engine, "TEA"), 0);
+}
+
+/// An order first seen through one package of a split line (1 of its 2 units): the
+/// other package, arriving later, raises the line to both packages' units through
+/// `edit_order` (reserved like the rest), reported as a quantity increase.
+#[test]
+fn an_order_first_seen_through_one_split_package_grows_when_the_other_arrives() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let created = deliver(&intake, &split(4, "Created", 2_000, 1, Some(1)));
+    assert_eq!(line(created.order.as_ref().unwrap(), "1001").quantity, 1);
+    assert_eq!(reserved(&engine, "TEA"), 1);
+
+    let r = deliver(&intake, &split(5, "Created", 2_000, 1, Some(1)));
+    assert_eq!(r.outcome, ImportOutcome::Updated);
+    assert_eq!(r.line_changes.len(), 1, "{:?}", r.line_changes);
+    let change = &r.line_changes[0];
+    assert_eq!(change.kind, LineChangeKind::QuantityIncreased);
+    assert_eq!((change.from, change.to, change.applied), (1, 2, true));
+    assert_eq!(line(r.order.as_ref().unwrap(), "1001").quantity, 2);
+    assert_eq!(reserved(&engine, "TEA"), 2);
+
+    deliver(&intake, &split(5, "Shipped", 3_000, 1, Some(1)));
+    let r = deliver(&intake, &split(4, "Shipped", 3_000, 1, Some(1)));
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!((tea.fulfilment.shipped, tea.open_quantity()), (2, 0));
+}
+
+/// The same, once the first package has shipped: the engine edits no order being
+/// fulfilled, so the raise is reported refused (with its code) and left; nothing else
+/// of the delivery is lost.
+#[test]
+fn a_split_package_arriving_after_the_order_shipped_reports_the_refused_raise() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    deliver(&intake, &split(4, "Shipped", 3_000, 1, Some(1)));
+    let r = intake
+        .import_payload(
+            Channel::Trendyol,
+            split(5, "Created", 2_000, 1, Some(1)).as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(r.line_changes.len(), 1, "{:?}", r.line_changes);
+    let change = &r.line_changes[0];
+    assert_eq!(change.kind, LineChangeKind::QuantityIncreased);
+    assert_eq!((change.from, change.to, change.applied), (1, 2, false));
+    assert!(
+        matches!(change.blocked, Some(LineChangeBlocked::Refused { .. })),
+        "{change:?}"
+    );
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!((tea.quantity, tea.fulfilment.shipped), (1, 1));
+}
+
+/// Two packages of a line that name no origin (`originPackageIds` absent): while one
+/// of them is not shipped, the other may have been made from it (its `UnPacked` news
+/// not arrived yet: the case `intake.rs`
+/// `trendyol_packages_delivered_one_at_a_time_are_not_removals` has), so the line's
+/// units are not raised by their sum; their stages still add up, capped at the line's
+/// units. Once both shipped, neither can be the other's origin (Trendyol splits only
+/// packages not shipped): the raise is asked for, and refused by an order that has
+/// started shipping, which the report says.
+#[test]
+fn split_packages_naming_no_origin_raise_the_line_only_once_both_shipped() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    deliver(&intake, &split(4, "Created", 2_000, 1, None));
+    let r = deliver(&intake, &split(5, "Created", 2_000, 1, None));
+    assert!(r.line_changes.is_empty(), "{:?}", r.line_changes);
+    assert_eq!(line(r.order.as_ref().unwrap(), "1001").quantity, 1);
+    let r = deliver(&intake, &split(5, "Shipped", 3_000, 1, None));
+    assert!(r.line_changes.is_empty(), "{:?}", r.line_changes);
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!((tea.quantity, tea.fulfilment.shipped), (1, 1));
+
+    let r = intake
+        .import_payload(
+            Channel::Trendyol,
+            split(4, "Shipped", 3_000, 1, None).as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(r.line_changes.len(), 1, "{:?}", r.line_changes);
+    let change = &r.line_changes[0];
+    assert_eq!((change.from, change.to, change.applied), (1, 2, false));
+    assert!(
+        matches!(change.blocked, Some(LineChangeBlocked::Refused { .. })),
+        "{change:?}"
+    );
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!((tea.quantity, tea.fulfilment.shipped), (1, 1));
+}
+
+/// A delivery of several packages, one of them stale (older than the reading applied):
+/// that package counts at the reading applied, not at the stale one.
+#[test]
+fn a_stale_package_in_a_delivery_counts_at_its_newest_reading() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let both = |a: String, b: String| format!("[{a}, {b}]");
+    deliver(
+        &intake,
+        &both(
+            split(4, "Created", 1_000, 1, Some(1)),
+            split(5, "Created", 1_000, 1, Some(1)),
+        ),
+    );
+    deliver(&intake, &split(4, "Shipped", 3_000, 1, Some(1)));
+    let r = deliver(
+        &intake,
+        &both(
+            split(4, "Created", 1_000, 1, Some(1)),
+            split(5, "Shipped", 3_000, 1, Some(1)),
+        ),
+    );
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!(
+        (tea.quantity, tea.fulfilment.shipped),
+        (2, 2),
+        "{:?}",
+        r.applied
+    );
+}
+
+/// A line's units adding up across packages delivered apart beyond a `u32` are refused
+/// as an invalid quantity, and nothing changes: not the order, not the log.
+#[test]
+fn units_adding_up_across_deliveries_beyond_a_u32_are_refused_and_change_nothing() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let created = deliver(&intake, &split(4, "Created", 1_000, 1, Some(1)));
+    let before = created.order.unwrap();
+    let seen = log.get("trendyol", "10654411111").unwrap();
+    let huge = split(5, "Created", 2_000, 1, Some(1))
+        .replace(r#""quantity": 1,"#, r#""quantity": 4294967295,"#);
+    let err = intake
+        .import_payload(Channel::Trendyol, huge.as_bytes())
+        .unwrap_err();
+    assert_eq!(err.code(), "CHANNEL_INVALID_QUANTITY", "{err}");
+    assert_eq!(engine.order(&before.id).unwrap(), before);
+    assert_eq!(log.get("trendyol", "10654411111").unwrap(), seen);
+    assert_eq!(reserved(&engine, "TEA"), 1);
+}
+
+/// A log record written before parts kept their lines: those parts count for nothing
+/// in a line's sums (the line is judged as before) until they are delivered again.
+#[test]
+fn parts_logged_without_their_lines_count_once_delivered_again() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let both = format!(
+        "[{}, {}]",
+        split(4, "Created", 1_000, 1, Some(1)),
+        split(5, "Created", 1_000, 1, Some(1))
+    );
+    deliver(&intake, &both);
+    deliver(&intake, &split(4, "Shipped", 2_000, 1, Some(1)));
+    // As a record from before: no part's lines.
+    let mut seen = log.get("trendyol", "10654411111").unwrap().unwrap();
+    for part in seen.parts.values_mut() {
+        part.lines = None;
+    }
+    log.put("trendyol", "10654411111", seen).unwrap();
+
+    let r = deliver(&intake, &split(5, "Shipped", 3_000, 1, Some(1)));
+    assert_eq!(
+        line(r.order.as_ref().unwrap(), "1001").fulfilment.shipped,
+        1
+    );
+    // Package 4 delivered again: its lines are known, and both packages count.
+    let r = deliver(&intake, &split(4, "Delivered", 4_000, 1, Some(1)));
+    let tea = line(r.order.as_ref().unwrap(), "1001");
+    assert_eq!((tea.fulfilment.shipped, tea.fulfilment.delivered), (2, 1));
 }

@@ -332,11 +332,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         statuses_raw.push_str(id);
         statuses_raw.push(':');
         statuses_raw.push_str(raw_best);
-        parts.push(ChannelPart {
-            id: id.to_string(),
-            updated_at: None,
-            lifecycle: life.clone(),
-        });
+        // A part is one line: its units are the line's, nothing to add up.
+        parts.push(ChannelPart::new(id.to_string(), None, life.clone()));
         statuses.push(life);
         lines.push(line);
     }

@@ -3,8 +3,15 @@
 //! Accepted bodies: one package object (a webhook), an array of packages, or a
 //! `getShipmentPackages` page (`{"content": [...]}`). Every package must carry the same
 //! `orderNumber`: they are merged into one order, because one order can be split
-//! across packages. A package in `UnPacked` status was replaced by the packages made
-//! from it and is ignored when any other package is present.
+//! across packages. A package in `UnPacked` status, or named in another package's
+//! `originPackageIds` (the packages a split made from it name it there; a body naming
+//! more than [`super::MAX_LINES`] in all is refused as `CHANNEL_TOO_MANY_LINES`), was
+//! replaced by the packages made from it and is ignored when any other package is
+//! present.
+//! Each package is also a [`ChannelPart`] with the units of each line it carries and
+//! their stage ([`PartLine`]): a webhook delivers one package per call, so intake adds
+//! a line split across packages up over every package of it seen (see
+//! [`crate::intake`]), where one body only adds up its own packages.
 //!
 //! - Field names: the new names (December 2025) first, the old names accepted too
 //!   (`lineId`/`id`, `stockCode`/`merchantSku`, `lineGrossAmount`/`amount`,
@@ -47,13 +54,15 @@
 //! - Status per package (`shipmentPackageStatus`, else `status`); the order's status
 //!   aggregates its packages' statuses.
 
+use std::collections::BTreeSet;
+
 use rust_decimal::Decimal;
 
 use crate::error::ChannelError;
 use crate::json::{At, Items};
 use crate::model::{
     Channel, ChannelLine, ChannelOrder, ChannelPart, ChannelStatus, DiscountBasis, FundedBy,
-    Lifecycle, LineDiscount, RefundState, ReportedTotals,
+    Lifecycle, LineDiscount, PartLine, RefundState, ReportedTotals,
 };
 
 /// The label of a seller-funded Trendyol line discount.
@@ -275,6 +284,27 @@ fn units_add(line: &At<'_>, have: u32, more: u32) -> Result<u32, ChannelError> {
         })
 }
 
+/// How many of a package line's `units` its status puts at each stage, as a line
+/// counts them (shipped, delivered, returned, cancelled): a delivered unit was
+/// shipped, a returned one shipped and delivered.
+fn stage_units(life: &Lifecycle, units: u32) -> [u32; 4] {
+    match life {
+        Lifecycle::Shipped => [units, 0, 0, 0],
+        Lifecycle::Delivered => [units, units, 0, 0],
+        Lifecycle::Returned => [units, units, units, 0],
+        Lifecycle::Cancelled => [0, 0, 0, units],
+        _ => [0; 4],
+    }
+}
+
+/// Adds `stages` ([`stage_units`]) of `line` to the line's counts.
+fn add_stages(line: &At<'_>, counts: [&mut u32; 4], stages: [u32; 4]) -> Result<(), ChannelError> {
+    for (count, more) in counts.into_iter().zip(stages) {
+        *count = units_add(line, *count, more)?;
+    }
+    Ok(())
+}
+
 fn packages<'a>(root: &At<'a>) -> Result<Items<'a>, ChannelError> {
     if let Some(content) = root.get("content") {
         return content.array();
@@ -289,16 +319,42 @@ fn packages<'a>(root: &At<'a>) -> Result<Items<'a>, ChannelError> {
 pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let all = packages(root)?;
     super::check_lines(root, all.len())?;
+    // Each package's status and the packages it was made from (`originPackageIds`):
+    // no more of those in a body than packages an order may have.
     let mut statuses_of = Vec::new();
+    let mut origins = 0usize;
     for p in &all {
         let raw = p
             .req_any(&["shipmentPackageStatus", "status"])?
             .str()?
             .to_string();
-        statuses_of.push(raw);
+        let listed = p.list("originPackageIds")?;
+        origins = origins.saturating_add(listed.len());
+        if origins > super::MAX_LINES {
+            return Err(ChannelError::TooManyLines {
+                channel: p.channel,
+                path: p.sub("originPackageIds"),
+                count: origins,
+                max: super::MAX_LINES,
+            });
+        }
+        let mut replaces = Vec::with_capacity(listed.len());
+        for origin in listed {
+            replaces.push(origin.id_text()?);
+        }
+        statuses_of.push((raw, replaces));
     }
-    let superseded = |raw: &str| super::status_is(raw, "unpacked", IGNORED);
-    let keep_all = statuses_of.iter().all(|s| superseded(s));
+    let named: BTreeSet<&str> = statuses_of
+        .iter()
+        .flat_map(|(_, replaces)| replaces.iter().map(String::as_str))
+        .collect();
+    let mut superseded = Vec::with_capacity(statuses_of.len());
+    for (p, (raw, _)) in all.zip(&statuses_of) {
+        let id = p.req_any(&["shipmentPackageId", "id"])?.id_str()?;
+        superseded.push(super::status_is(raw, "unpacked", IGNORED) || named.contains(id));
+    }
+    drop(named);
+    let keep_all = superseded.iter().all(|s| *s);
     let first = all.first().ok_or_else(|| root.missing("orderNumber"))?;
     let order_number = first.req("orderNumber")?.id_str()?;
     let currency = match first.get("currencyCode") {
@@ -321,7 +377,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut exception = false;
     let mut bases = Vec::new();
     let mut parts = Vec::new();
-    for (p, raw) in all.zip(&statuses_of) {
+    for ((p, (raw, replaces)), gone) in all.zip(statuses_of).zip(superseded) {
         let number = p.req("orderNumber")?.id_str()?;
         if number != order_number {
             return Err(ChannelError::OrderMismatch {
@@ -335,19 +391,24 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             super::same_currency(&c, currency, c.currency()?)?;
         }
         let package_id = p.req_any(&["shipmentPackageId", "id"])?.id_str()?;
+        let raw = raw.as_str();
         raw_status.push(format!("{package_id}:{raw}"));
         let lifecycle = map_status(raw);
         let modified = p
             .get("lastModifiedDate")
             .map(|t| t.time_epoch_ms())
             .transpose()?;
-        // Every package is a part, a superseded one too: its status is news of it.
+        // Every package is a part, a superseded one too: its status is news of it. Its
+        // lines are set once read below.
         parts.push(ChannelPart {
             id: package_id.to_string(),
             updated_at: modified,
             lifecycle: lifecycle.clone(),
+            superseded: gone,
+            replaces,
+            lines: None,
         });
-        if superseded(raw) && !keep_all {
+        if gone && !keep_all {
             continue;
         }
         exception |= super::status_is(raw, "undelivered", IGNORED);
@@ -395,6 +456,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             package_discount.filter(|_| ty.is_some()),
         );
         bases.push(basis);
+        let mut part_lines: Vec<PartLine> = Vec::with_capacity(read.len());
         for (l, quantity, discounts) in read {
             let (seller, ty) = match (&discounts.per_unit, per_unit) {
                 (Some(pu), true) => *pu,
@@ -465,20 +527,48 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 }
             }
             super::check_net(&l, line)?;
-            match line_life {
-                Lifecycle::Shipped => line.shipped = units_add(&l, line.shipped, quantity)?,
-                Lifecycle::Delivered => {
-                    line.shipped = units_add(&l, line.shipped, quantity)?;
-                    line.delivered = units_add(&l, line.delivered, quantity)?;
+            let stages = stage_units(&line_life, quantity);
+            add_stages(
+                &l,
+                [
+                    &mut line.shipped,
+                    &mut line.delivered,
+                    &mut line.returned,
+                    &mut line.cancelled,
+                ],
+                stages,
+            )?;
+            // The package's own share of the line (a line listed twice in one package
+            // adds up there too).
+            let at = match part_lines
+                .iter()
+                .position(|x| x.line == line.external_line_id)
+            {
+                Some(i) => i,
+                None => {
+                    part_lines.push(PartLine {
+                        line: line.external_line_id.clone(),
+                        ..PartLine::default()
+                    });
+                    part_lines.len() - 1
                 }
-                Lifecycle::Returned => {
-                    line.shipped = units_add(&l, line.shipped, quantity)?;
-                    line.delivered = units_add(&l, line.delivered, quantity)?;
-                    line.returned = units_add(&l, line.returned, quantity)?;
-                }
-                Lifecycle::Cancelled => line.cancelled = units_add(&l, line.cancelled, quantity)?,
-                _ => {}
+            };
+            if let Some(share) = part_lines.get_mut(at) {
+                share.quantity = units_add(&l, share.quantity, quantity)?;
+                add_stages(
+                    &l,
+                    [
+                        &mut share.shipped,
+                        &mut share.delivered,
+                        &mut share.returned,
+                        &mut share.cancelled,
+                    ],
+                    stages,
+                )?;
             }
+        }
+        if let Some(part) = parts.last_mut() {
+            part.lines = Some(part_lines);
         }
     }
     let order_date = first.req("orderDate")?;

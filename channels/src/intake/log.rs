@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use ordersmith::ids::OrderId;
 use serde::{Deserialize, Serialize};
 
+use crate::model::PartLine;
+
 /// What intake remembers of a channel order between deliveries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeenOrder {
@@ -34,12 +36,34 @@ pub struct SeenOrder {
 
 /// What intake remembers of one part of a channel order (a Trendyol package, a
 /// Hepsiburada line item) between deliveries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SeenPart {
     /// The newest channel `updated_at` of the part applied.
     pub updated_at: Option<DateTime<Utc>>,
     /// The furthest lifecycle stage of the part applied.
     pub rank: Option<u8>,
+    /// The part was replaced by the parts made from it ([`crate::ChannelPart::superseded`],
+    /// or named in another part's [`crate::ChannelPart::replaces`], perhaps before the
+    /// part itself was seen): its units no longer count. For good: a Trendyol package
+    /// is split only before it ships, and `UnPacked` is its last status.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub superseded: bool,
+    /// The part named the parts it was made from ([`crate::ChannelPart::replaces`]):
+    /// it is known not to be made from any other part the log holds live. A part that
+    /// names none may have been made from another part still open whose `UnPacked`
+    /// news has not arrived, so a line's units are not added up over the two.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub names_origin: bool,
+    /// The units of each line the part carries and their stages, at the part's newest
+    /// reading applied ([`crate::ChannelPart::lines`]), for adding a line split across
+    /// parts up over all of them. `None` when unknown: the adapter does not say
+    /// (Hepsiburada), the part is superseded, or the record was written before parts'
+    /// lines were kept (such a part then counts for nothing in those sums).
+    ///
+    /// A boxed slice, not a `Vec`: a record is kept for good, one of these per part (a
+    /// Hepsiburada part too, as `None`), and it is never grown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Box<[PartLine]>>,
 }
 
 /// The intake log port. Contract: `get` returns `Ok(None)` for a channel order never
@@ -100,6 +124,39 @@ mod tests {
             parts: BTreeMap::new(),
             line_aliases: BTreeMap::new(),
         })
+    }
+
+    /// A record written before parts kept their lines (or whether they were
+    /// superseded) still loads, and a part with neither writes neither.
+    #[test]
+    fn records_without_part_lines_still_load() -> Result<(), String> {
+        let old = r#"{"order_id": "O-1", "updated_at": null, "rank": 2, "events": [],
+            "parts": {"3330000002": {"updated_at": "2026-11-20T13:30:00Z", "rank": 4}}}"#;
+        let seen: SeenOrder = serde_json::from_str(old).map_err(|e| e.to_string())?;
+        let part = seen.parts.get("3330000002").ok_or("part lost")?;
+        assert_eq!(
+            (part.rank, part.superseded, &part.lines),
+            (Some(4), false, &None)
+        );
+        let written = serde_json::to_string(part).map_err(|e| e.to_string())?;
+        assert_eq!(written, r#"{"updated_at":"2026-11-20T13:30:00Z","rank":4}"#);
+        let with_lines = SeenPart {
+            lines: Some(Box::new([PartLine {
+                line: "1001".into(),
+                quantity: 1,
+                shipped: 1,
+                ..PartLine::default()
+            }])),
+            ..SeenPart::default()
+        };
+        let written = serde_json::to_string(&with_lines).map_err(|e| e.to_string())?;
+        assert_eq!(
+            written,
+            r#"{"updated_at":null,"rank":null,"lines":[{"line":"1001","quantity":1,"shipped":1}]}"#
+        );
+        let back: SeenPart = serde_json::from_str(&written).map_err(|e| e.to_string())?;
+        assert_eq!(back, with_lines);
+        Ok(())
     }
 
     #[test]

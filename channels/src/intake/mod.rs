@@ -21,6 +21,30 @@
 //! Lines of such a delivery the order does not have yet are added before its
 //! cancellations are applied.
 //!
+//! **A line split across parts**: one Trendyol order line can be split across
+//! packages (2 units packed as two packages of 1), and a webhook delivers one package
+//! per call. Such a delivery's line counts (units, shipped, delivered, returned,
+//! cancelled) are those of its own packages only, so intake judges a line the order
+//! already has by the sum over every part of the order it has seen, each at its newest
+//! reading ([`SeenPart::lines`]): the log's parts updated with this delivery's (a part
+//! whose reading here is stale keeps the one applied), leaving out superseded parts (a
+//! package `UnPacked`, or named in another package's `originPackageIds`, even when
+//! its `UnPacked` news has not arrived).
+//!
+//! The shipped, delivered, returned and cancelled units are always those sums: the
+//! package a split was made from is one not shipped yet (Trendyol splits `Created`,
+//! `Picking` and `Invoiced` packages only), so while its `UnPacked` news is missing it
+//! adds none of them. The line's units are the sum only when no part of it could be
+//! that missing origin: when every part of the line but at most one names the packages
+//! it was made from (`originPackageIds`), or the parts that name none have shipped.
+//! Otherwise (a package without `originPackageIds` next to one not shipped: the first
+//! may have been made from the second) they are the delivery's own, as before, so a
+//! split is never counted twice. A line the order does not have yet is added as the
+//! delivery carries it (its units with its own discounts). A part whose lines the log
+//! does not know (a record written before they were kept) counts for nothing in those
+//! sums, and a Hepsiburada part is one line, so its counts are the delivery's. A sum
+//! beyond a `u32` is refused as `CHANNEL_INVALID_QUANTITY` before any change.
+//!
 //! **Line edits on the channel**: fewer live units on a line, or a line gone, cancels
 //! the difference (`cancel_lines`, releasing its reservation); more units, or a new line,
 //! go through `edit_order` (reserved like the rest when the order is confirmed). Each
@@ -28,7 +52,15 @@
 //! express (units already shipped, an order already being fulfilled, an added SKU that
 //! maps to nothing) is left with a typed [`LineChangeBlocked`] reason. Trendyol and
 //! Hepsiburada deliver one package / status feed at a time, so for them a missing line
-//! or fewer units is not a removal; only added lines count.
+//! or fewer units is not a removal; only added lines and more units count. A Trendyol
+//! line has more units when a package of it the order had not seen arrives (the order
+//! was first seen through another package of a split line): when the sum over its
+//! packages is sure (see below), it raises the line's quantity through `edit_order`
+//! like any raise, so the units are reserved and can ship. The engine keeps the line's
+//! discounts as they were (an edit changes only the quantity), so a discount of the
+//! added units is not on the order, and it edits no order that has started shipping:
+//! the raise is then reported refused ([`LineChangeBlocked::Refused`]) and the line
+//! keeps its units (its stages are capped at them).
 //!
 //! **Staleness**: an update whose channel `updated_at` is older than the last one
 //! applied, or (without timestamps) whose lifecycle stage is behind the stored one, is
@@ -65,7 +97,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ChannelError;
 use crate::mapping::{IdKind, IdentifierMap, MappingError};
-use crate::model::{ChannelEvent, ChannelLine, ChannelOrder, Lifecycle};
+use crate::model::{ChannelEvent, ChannelLine, ChannelOrder, ChannelPart, Lifecycle, PartLine};
 use crate::push::PushAck;
 
 mod log;
@@ -536,6 +568,14 @@ impl<'a> Intake<'a> {
                 return Ok(report);
             }
         }
+        // The delivery's parts are merged into the record seen (a first delivery's in
+        // `finish`), and lines split across parts get their counts over every part
+        // seen, worked out (and refused when beyond a `u32`) before anything changes.
+        let mut seen = seen;
+        if let Some(s) = seen.as_mut() {
+            merge_parts(&mut s.parts, &order.parts);
+        }
+        let across = across_parts(order, seen.as_ref())?;
         // A channel order the log has seen is loaded, not placed again: placing it
         // would only be refused as a duplicate after the engine validated it whole.
         if let Some(s) = &seen {
@@ -546,7 +586,10 @@ impl<'a> Intake<'a> {
                     }
                 }
                 report.content_changed = true;
-                let current = self.sync(order, current, &mut report);
+                let summed = across
+                    .as_ref()
+                    .and_then(|a| with_counts(order, a, &current));
+                let current = self.sync(summed.as_ref().unwrap_or(order), current, &mut report);
                 return self.finish(order, current, false, seen, rank, report);
             }
         }
@@ -594,7 +637,10 @@ impl<'a> Intake<'a> {
                 });
             }
         }
-        current = self.sync(order, current, &mut report);
+        let summed = across
+            .as_ref()
+            .and_then(|a| with_counts(order, a, &current));
+        current = self.sync(summed.as_ref().unwrap_or(order), current, &mut report);
         self.finish(order, current, created, seen, rank, report)
     }
 
@@ -650,6 +696,8 @@ impl<'a> Intake<'a> {
                 }
             }
         }
+        // A record seen before has this delivery's parts merged already (`import`).
+        let merged = seen.is_some();
         // The record is owned here: its events are taken, not copied.
         let (seen_rank, seen_time, mut events, mut parts, mut line_aliases) = match seen {
             Some(s) => (s.rank, s.updated_at, s.events, s.parts, s.line_aliases),
@@ -679,12 +727,8 @@ impl<'a> Intake<'a> {
                 }
             }
         }
-        for part in &order.parts {
-            let was = parts
-                .entry(part.id.clone())
-                .or_insert_with(SeenPart::default);
-            was.updated_at = was.updated_at.max(part.updated_at);
-            was.rank = was.rank.max(part.lifecycle.rank());
+        if !merged {
+            merge_parts(&mut parts, &order.parts);
         }
         for ev in &order.events {
             let id = format!("{}:{}", ev.kind, ev.external_id);
@@ -1088,15 +1132,7 @@ fn stale_parts(order: &ChannelOrder, seen: &SeenOrder) -> Option<String> {
     let mut behind = Vec::with_capacity(order.parts.len());
     for part in &order.parts {
         let was = seen.parts.get(&part.id)?;
-        let rank_behind = matches!(
-            (part.lifecycle.rank(), was.rank),
-            (Some(n), Some(o)) if n < o
-        );
-        let older = match (part.updated_at, was.updated_at) {
-            (Some(new), Some(old)) => new < old || (new == old && rank_behind),
-            _ => rank_behind,
-        };
-        if !older {
+        if !part_behind(part, was) {
             return None;
         }
         behind.push(part.id.as_str());
@@ -1108,6 +1144,170 @@ fn stale_parts(order: &ChannelOrder, seen: &SeenOrder) -> Option<String> {
         "every part it carries ({}) is older than, or behind, the one already applied",
         behind.join(", ")
     ))
+}
+
+/// Whether this reading of a part is older than the one applied: a newer `updated_at`
+/// was applied, or the same one (or none) and a further stage.
+fn part_behind(part: &ChannelPart, was: &SeenPart) -> bool {
+    let rank_behind = matches!(
+        (part.lifecycle.rank(), was.rank),
+        (Some(n), Some(o)) if n < o
+    );
+    match (part.updated_at, was.updated_at) {
+        (Some(new), Some(old)) => new < old || (new == old && rank_behind),
+        _ => rank_behind,
+    }
+}
+
+/// Brings the log's `parts` up to a delivery's: each part's newest `updated_at` and
+/// furthest stage, its lines at its newest reading (a reading behind the one applied
+/// keeps the lines applied, unless none are known), and which parts are superseded
+/// (their lines are then dropped: they count no more).
+fn merge_parts(parts: &mut BTreeMap<String, SeenPart>, delivered: &[ChannelPart]) {
+    for part in delivered {
+        let was = parts.entry(part.id.clone()).or_default();
+        if part.lines.is_some() && (was.lines.is_none() || !part_behind(part, was)) {
+            was.lines = part.lines.as_deref().map(Box::from);
+        }
+        was.updated_at = was.updated_at.max(part.updated_at);
+        was.rank = was.rank.max(part.lifecycle.rank());
+        if part.superseded {
+            was.superseded = true;
+        }
+        if !part.replaces.is_empty() {
+            was.names_origin = true;
+        }
+        if was.superseded {
+            was.lines = None;
+        }
+        for origin in &part.replaces {
+            let was = parts.entry(origin.clone()).or_default();
+            was.superseded = true;
+            was.lines = None;
+        }
+    }
+}
+
+/// One line's counts over every live part of its order seen ([`across_parts`]).
+#[derive(Debug, Default)]
+struct Across {
+    /// The sums.
+    sum: PartLine,
+    /// Whether `sum.quantity` is the line's units: no part of the line could have been
+    /// made from another one of them whose `UnPacked` news is missing (see the module
+    /// docs).
+    quantity_sure: bool,
+}
+
+/// The counts of each line of a delivery over every part of its order seen (see the
+/// module docs: a line split across parts), by line id, from `seen`'s parts with the
+/// delivery's merged in ([`merge_parts`]); `None` for a channel whose delivery is the
+/// whole order, or whose parts say nothing of their lines (Hepsiburada), and for a
+/// first delivery. A line no live part carries (only superseded ones) has none.
+fn across_parts(
+    order: &ChannelOrder,
+    seen: Option<&SeenOrder>,
+) -> Result<Option<BTreeMap<String, Across>>, ChannelError> {
+    if order.channel.delivers_whole_order() || order.parts.iter().all(|p| p.lines.is_none()) {
+        return Ok(None);
+    }
+    // A first delivery has only its own parts, which the adapter added up already.
+    let Some(parts) = seen.map(|s| &s.parts) else {
+        return Ok(None);
+    };
+    let channel = order.channel.as_str();
+    // Per line: the sums, and of its parts how many name no origin, how many could
+    // still be split (not shipped: a stage below shipped, or none known), and how many
+    // both.
+    let mut sums: BTreeMap<String, (PartLine, [u32; 3])> = BTreeMap::new();
+    for part in parts.values().filter(|p| !p.superseded) {
+        let open = part.rank.is_none_or(|r| r <= 2);
+        for share in part.lines.iter().flatten() {
+            if !order.lines.iter().any(|l| l.external_line_id == share.line) {
+                continue;
+            }
+            let (sum, kinds) = sums.entry(share.line.clone()).or_default();
+            let add = |have: u32, more: u32| {
+                have.checked_add(more)
+                    .ok_or_else(|| ChannelError::InvalidQuantity {
+                        channel,
+                        path: "$".to_string(),
+                        text: format!("line {}: {have} + {more}", share.line),
+                        reason: "too large: the line's units across packages exceed 4294967295",
+                    })
+            };
+            sum.quantity = add(sum.quantity, share.quantity)?;
+            sum.shipped = add(sum.shipped, share.shipped)?;
+            sum.delivered = add(sum.delivered, share.delivered)?;
+            sum.returned = add(sum.returned, share.returned)?;
+            sum.cancelled = add(sum.cancelled, share.cancelled)?;
+            let unnamed = !part.names_origin;
+            for (count, is) in kinds.iter_mut().zip([unnamed, open, unnamed && open]) {
+                *count = count.saturating_add(u32::from(is));
+            }
+        }
+    }
+    let across = sums
+        .into_iter()
+        .map(|(line, (sum, [unnamed, open, both]))| {
+            // Some part naming no origin (maybe made from another), and some other
+            // part still open (maybe that origin): not sure.
+            let doubt = unnamed > 0 && open > 0 && !(unnamed == 1 && open == 1 && both == 1);
+            let quantity_sure = !doubt;
+            (line, Across { sum, quantity_sure })
+        })
+        .collect();
+    Ok(Some(across))
+}
+
+/// `order` with the counts of each line `current` already has replaced by its counts
+/// over every part seen ([`across_parts`]; its units only when they are sure); `None`
+/// when none differs. A line `current` lacks keeps the delivery's counts: it is added
+/// as delivered, with the discounts of the units the delivery carries.
+fn with_counts(
+    order: &ChannelOrder,
+    across: &BTreeMap<String, Across>,
+    current: &Order,
+) -> Option<ChannelOrder> {
+    let on_order = |ext: &str| {
+        current
+            .lines
+            .iter()
+            .any(|l| l.external_ref.as_deref() == Some(ext))
+    };
+    let counts = |l: &ChannelLine| (l.quantity, l.shipped, l.delivered, l.returned, l.cancelled);
+    let of = |l: &ChannelLine, a: &Across| {
+        (
+            if a.quantity_sure {
+                a.sum.quantity
+            } else {
+                l.quantity
+            },
+            a.sum.shipped,
+            a.sum.delivered,
+            a.sum.returned,
+            a.sum.cancelled,
+        )
+    };
+    let summed_of = |l: &ChannelLine| {
+        across
+            .get(&l.external_line_id)
+            .filter(|_| on_order(&l.external_line_id))
+    };
+    let differs = order
+        .lines
+        .iter()
+        .any(|l| summed_of(l).is_some_and(|a| of(l, a) != counts(l)));
+    if !differs {
+        return None;
+    }
+    let mut summed = order.clone();
+    for l in &mut summed.lines {
+        if let Some(a) = summed_of(l) {
+            (l.quantity, l.shipped, l.delivered, l.returned, l.cancelled) = of(l, a);
+        }
+    }
+    Some(summed)
 }
 
 /// What asking for a claim's RMA came to.
