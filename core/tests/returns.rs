@@ -1257,3 +1257,104 @@ fn store_credit_spent_on_an_order_runs_its_payment_rules() {
     // The confirmation reserved the order's stock, as a confirmation does.
     assert!(paid.lines.iter().all(|l| !l.allocations.is_empty()));
 }
+
+// Store credit that paid an order comes back as credit when the order's goods come
+// back, never as money: a customer who was given credit instead of cash cannot turn it
+// into cash by buying something and returning it. Credit is given back after provider
+// payments and before money recorded outside ordersmith, and the account and the
+// order's refundable amount both say so.
+#[test]
+fn store_credit_that_paid_an_order_comes_back_as_credit() {
+    let (engine, _) = engine_with(policy());
+    let balance = |engine: &Engine| {
+        engine
+            .store_credit(&CustomerId::parse("cust-3").unwrap())
+            .unwrap()
+            .unwrap()
+            .balance
+    };
+    // Credit from an earlier return.
+    let first = delivered_paid_order(&engine, Some("cust-3"));
+    let r = returned(&engine, &first.id, "L2", 2, ReturnReason::ChangedMind);
+    engine
+        .resolve_return(&first.id, &r, ResolutionRequest::StoreCredit, &ctx())
+        .unwrap();
+    let credit = balance(&engine);
+    assert!(credit.amount() > dec("20"), "{credit}");
+
+    // A mug of 10.00: 6.00 paid from credit, 4.00 in cash at the till.
+    let mug = |reference: &str| {
+        let mut new = NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            at(20, 10),
+            try_(),
+            vec![NewLine::new(variant("MUG"), 1, money("10.00"))],
+        );
+        new.external_ref = Some(reference.into());
+        new.customer = Some(customer(Some("cust-3")));
+        new
+    };
+    let deliver = |id: &OrderId| {
+        engine
+            .record_shipment(id, vec![lq("L1", 1)], &ctx())
+            .unwrap();
+        engine
+            .record_delivery(id, vec![lq("L1", 1)], &ctx())
+            .unwrap();
+    };
+    let o = engine.place_order(mug("WEB-3001"), &ctx()).unwrap();
+    engine.confirm_order(&o.id, &ctx()).unwrap();
+    engine
+        .spend_store_credit(&o.id, money("6.00"), &ctx())
+        .unwrap();
+    engine.record_payment(&o.id, money("4.00"), &ctx()).unwrap();
+    deliver(&o.id);
+    let r = returned(&engine, &o.id, "L1", 1, ReturnReason::ChangedMind);
+    let resolved = engine
+        .resolve_return(&o.id, &r, ResolutionRequest::Refund, &ctx())
+        .unwrap();
+    // Worth 9.00 (a 10 % restocking fee): 6.00 back as credit, 3.00 as money.
+    let Some(Resolution::Refund { refunds, .. }) = &resolved.rma(&r).unwrap().resolution else {
+        panic!("a refund");
+    };
+    assert_eq!(
+        refunds,
+        &vec![
+            RefundLeg::StoreCredit {
+                customer: CustomerId::parse("cust-3").unwrap(),
+                amount: money("6.00")
+            },
+            RefundLeg::Recorded {
+                amount: money("3.00")
+            },
+        ]
+    );
+    assert_eq!(resolved.amount_refunded, money("3.00"));
+    assert_eq!(balance(&engine), credit, "the 6.00 spent is back");
+    // Nothing more than the 1.00 left can be refunded.
+    assert_eq!(
+        engine
+            .record_refund(&o.id, money("1.01"), &ctx())
+            .unwrap_err()
+            .code(),
+        "ORDER_REFUND_EXCEEDS_PAID"
+    );
+
+    // Paid wholly from credit: the whole value goes back as credit, none as money.
+    let o = engine.place_order(mug("WEB-3002"), &ctx()).unwrap();
+    engine.confirm_order(&o.id, &ctx()).unwrap();
+    engine
+        .spend_store_credit(&o.id, money("10.00"), &ctx())
+        .unwrap();
+    deliver(&o.id);
+    let r = returned(&engine, &o.id, "L1", 1, ReturnReason::ChangedMind);
+    let resolved = engine
+        .resolve_return(&o.id, &r, ResolutionRequest::Refund, &ctx())
+        .unwrap();
+    assert!(resolved.amount_refunded.is_zero(), "no money went out");
+    assert_eq!(
+        balance(&engine),
+        credit.checked_sub(&money("1.00")).unwrap(),
+        "9.00 of the 10.00 back (the fee kept)"
+    );
+}

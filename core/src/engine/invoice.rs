@@ -253,17 +253,37 @@ pub(crate) fn credit_notes_for_refunds(
 ) -> Result<(Vec<DocumentAppend>, Vec<OutboxWrite>), EngineError> {
     let refunds: Vec<Money> = events
         .iter()
-        .filter_map(|e| match e {
+        .flat_map(|e| match e {
             OrderEvent::Return(r) => match r.as_ref() {
-                ReturnEvent::Resolved { resolution, .. } => match resolution {
-                    Resolution::StoreCredit { amount, .. } => Some(*amount),
-                    Resolution::Exchange { applied, .. } => Some(*applied),
-                    // Its money moves as refund events of its own, read below.
-                    Resolution::Refund { .. } => None,
-                },
-                _ => None,
+                ReturnEvent::Resolved { resolution, .. } => {
+                    // Money moves as refund events of their own, read below; store
+                    // credit given back (a whole resolution, or a refund's credit leg)
+                    // and value applied to a replacement move as none.
+                    let credit_legs = |legs: &[crate::returns::RefundLeg]| -> Vec<Money> {
+                        legs.iter()
+                            .filter_map(|l| match l {
+                                crate::returns::RefundLeg::StoreCredit { amount, .. } => {
+                                    Some(*amount)
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    };
+                    match resolution {
+                        Resolution::StoreCredit { amount, .. } => vec![*amount],
+                        Resolution::Exchange {
+                            applied, refunds, ..
+                        } => {
+                            let mut v = vec![*applied];
+                            v.extend(credit_legs(refunds));
+                            v
+                        }
+                        Resolution::Refund { refunds, .. } => credit_legs(refunds),
+                    }
+                }
+                _ => Vec::new(),
             },
-            e => e.refunded_amount(),
+            e => e.refunded_amount().into_iter().collect(),
         })
         .filter(|m| !m.is_zero() && !m.is_negative())
         .collect();

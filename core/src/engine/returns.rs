@@ -50,6 +50,27 @@ use super::{
 pub const CREDIT_NAMESPACE: &str = "returns.store_credit";
 
 /// A customer's store-credit account as stored (`None`: never credited).
+/// Store credit the order's customer spent on it and has not been given back as credit
+/// for it (issued against this order, by a store-credit resolution or a refund's
+/// credit leg); `None` when there is none.
+fn credit_paid(engine: &Engine, order: &Order) -> Result<Option<(CustomerId, Money)>, EngineError> {
+    let Some(customer) = order.customer.as_ref().and_then(|c| c.id.clone()) else {
+        return Ok(None);
+    };
+    let Some(account) = load_credit(engine, &customer)? else {
+        return Ok(None);
+    };
+    let mut open = Money::zero(order.currency);
+    for entry in account.entries.iter().filter(|e| e.order_id == order.id) {
+        open = match entry.kind {
+            CreditEntryKind::Spent => open.checked_add(&entry.amount),
+            CreditEntryKind::Issued => open.checked_sub(&entry.amount),
+        }
+        .map_err(crate::order::OrderError::from)?;
+    }
+    Ok((open.amount() > rust_decimal::Decimal::ZERO).then_some((customer, open)))
+}
+
 fn load_credit(
     engine: &Engine,
     customer: &CustomerId,
@@ -398,11 +419,17 @@ impl Engine {
             }
             let before = engine.load(order_id)?;
             let mut extra = ChangeSet::default();
+            // A resolution gives store credit that paid the order back as credit.
+            let credit_paid = match &command {
+                ReturnCommand::Resolve { .. } => credit_paid(engine, &before)?,
+                _ => None,
+            };
             let mut rctx = ReturnContext {
                 now: tx.now,
                 policy: &engine.config.returns,
                 delivered_at: delivered_at(engine, order_id)?,
                 replacement: None,
+                credit_paid,
             };
             // An exchange resolved without an advance replacement places it now.
             let mut placed_now: Option<Order> = None;
@@ -463,6 +490,28 @@ impl Engine {
                     ReturnEvent::Resolved {
                         rma, resolution, ..
                     } => {
+                        // Store credit that paid the order comes back as credit.
+                        let legs = match resolution {
+                            Resolution::Refund { refunds, .. }
+                            | Resolution::Exchange { refunds, .. } => refunds.as_slice(),
+                            Resolution::StoreCredit { .. } => &[],
+                        };
+                        for leg in legs {
+                            if let crate::returns::RefundLeg::StoreCredit { customer, amount } = leg
+                            {
+                                let account = load_credit(engine, customer)?.unwrap_or_else(|| {
+                                    CreditAccount::open(customer.clone(), amount.currency())
+                                });
+                                let next = account.post(
+                                    CreditEntryKind::Issued,
+                                    *amount,
+                                    after.id.clone(),
+                                    Some(rma.clone()),
+                                    tx.now,
+                                )?;
+                                extra.records.push(credit_write(account.version, &next)?);
+                            }
+                        }
                         match resolution {
                             // Nothing to credit when every unit's value was kept as fees.
                             Resolution::StoreCredit {

@@ -672,7 +672,7 @@ impl Order {
 
     /// What may still be refunded: paid − refunded, less the provider refunds asked for
     /// and not yet confirmed, less what returns already gave back in kind (store
-    /// credit, value applied to an exchange's replacement). A recorded refund, a new
+    /// credit, a refund's credit leg, value applied to an exchange's replacement). A recorded refund, a new
     /// provider refund and a return's resolution are held to it, so every path
     /// together never gives back more than was paid.
     pub(crate) fn refundable(&self) -> Result<Money, MoneyError> {
@@ -682,10 +682,25 @@ impl Order {
             left = left.checked_sub(&p.refund_pending)?;
         }
         for r in &self.rmas {
-            match &r.resolution {
-                Some(Resolution::StoreCredit { amount, .. }) => left = left.checked_sub(amount)?,
-                Some(Resolution::Exchange { applied, .. }) => left = left.checked_sub(applied)?,
-                _ => {}
+            let legs = match &r.resolution {
+                Some(Resolution::StoreCredit { amount, .. }) => {
+                    left = left.checked_sub(amount)?;
+                    continue;
+                }
+                Some(Resolution::Exchange {
+                    applied, refunds, ..
+                }) => {
+                    left = left.checked_sub(applied)?;
+                    refunds
+                }
+                Some(Resolution::Refund { refunds, .. }) => refunds,
+                None => continue,
+            };
+            // Store credit that paid the order, given back as credit (no refund event).
+            for leg in legs {
+                if let crate::returns::RefundLeg::StoreCredit { amount, .. } = leg {
+                    left = left.checked_sub(amount)?;
+                }
             }
         }
         Ok(left)

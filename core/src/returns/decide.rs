@@ -171,6 +171,11 @@ pub struct ReturnContext<'a> {
     pub delivered_at: BTreeMap<LineId, DateTime<Utc>>,
     /// The replacement order of an exchange being resolved.
     pub replacement: Option<Replacement>,
+    /// Store credit the customer spent on this order and has not been given back as
+    /// credit (the engine reads it from the customer's account): a refund gives it
+    /// back as credit before any money recorded outside ordersmith, so credit never
+    /// turns into cash through a return.
+    pub credit_paid: Option<(crate::ids::CustomerId, Money)>,
 }
 
 fn text(field: &'static str, value: &str) -> Result<(), ReturnsError> {
@@ -315,11 +320,14 @@ pub fn refundable(order: &Order) -> Result<Money, ReturnsError> {
 }
 
 /// Events refunding `amount` through the order's payment refund path: provider payments
-/// first (oldest first, each up to what it captured and has not refunded), then money
-/// captured outside ordersmith as a recorded refund. Never more than was paid.
+/// first (oldest first, each up to what it captured and has not refunded), then the
+/// store credit that paid the order and was not given back yet (`credit`, as credit: a
+/// leg the engine posts to the account), then money captured outside ordersmith as a
+/// recorded refund. Never more than was paid.
 fn refund_path(
     order: &Order,
     amount: Money,
+    credit: Option<&(crate::ids::CustomerId, Money)>,
 ) -> Result<(Vec<RefundLeg>, Vec<OrderEvent>), ReturnsError> {
     let available = refundable(order)?;
     if amount.amount() > available.amount() {
@@ -358,6 +366,22 @@ fn refund_path(
             amount: take,
         });
         rest = rest.checked_sub(&take)?;
+    }
+    if let Some((customer, paid)) = credit {
+        if rest.amount() > rust_decimal::Decimal::ZERO
+            && paid.amount() > rust_decimal::Decimal::ZERO
+        {
+            let take = if paid.amount() < rest.amount() {
+                *paid
+            } else {
+                rest
+            };
+            legs.push(RefundLeg::StoreCredit {
+                customer: customer.clone(),
+                amount: take,
+            });
+            rest = rest.checked_sub(&take)?;
+        }
     }
     if !rest.is_zero() && !rest.is_negative() {
         let step = OrderCommand::RecordRefund { amount: rest };
@@ -808,7 +832,7 @@ fn resolve(
     }
     let (resolution, money) = match how {
         ResolutionRequest::Refund => {
-            let (refunds, events) = refund_path(order, value)?;
+            let (refunds, events) = refund_path(order, value, ctx.credit_paid.as_ref())?;
             (Resolution::Refund { breakdown, refunds }, events)
         }
         ResolutionRequest::StoreCredit => {
@@ -849,7 +873,7 @@ fn resolve(
             let (refunds, events) = if back.is_zero() {
                 (Vec::new(), Vec::new())
             } else {
-                refund_path(order, back)?
+                refund_path(order, back, ctx.credit_paid.as_ref())?
             };
             (
                 Resolution::Exchange {

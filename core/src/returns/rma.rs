@@ -179,8 +179,8 @@ pub struct ReturnLabel {
     pub payer: ShippingPayer,
 }
 
-/// How money moved for a refund: through a provider payment, or recorded as paid
-/// back outside ordersmith.
+/// How value went back for a refund: through a provider payment, back to the store
+/// credit that paid the order, or recorded as paid back outside ordersmith.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "via", rename_all = "snake_case")]
 pub enum RefundLeg {
@@ -196,13 +196,24 @@ pub enum RefundLeg {
         /// The amount.
         amount: Money,
     },
+    /// Given back to the customer's store credit, which paid that much of the order
+    /// ([`crate::engine::Engine::spend_store_credit`]): credit comes back as credit,
+    /// never as money.
+    StoreCredit {
+        /// The customer credited.
+        customer: crate::ids::CustomerId,
+        /// The amount.
+        amount: Money,
+    },
 }
 
 impl RefundLeg {
     /// Its amount.
     pub fn amount(&self) -> &Money {
         match self {
-            RefundLeg::Provider { amount, .. } | RefundLeg::Recorded { amount } => amount,
+            RefundLeg::Provider { amount, .. }
+            | RefundLeg::Recorded { amount }
+            | RefundLeg::StoreCredit { amount, .. } => amount,
         }
     }
 }
