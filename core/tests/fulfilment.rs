@@ -1149,3 +1149,33 @@ fn picked_and_packed_units_stay_on_their_line_until_they_leave_or_go_back() {
     assert_eq!(level(e, "MUG", "IST"), (4, 0));
     assert_eq!(level(e, "TEA", "IST"), (3, 0));
 }
+
+// Units reserved ahead of stock (a backorder policy) are on the pick list but were
+// never on the shelf: a picker reporting them short is handled by the short-pick
+// policy, and nothing is written off that the ledger never counted on hand (the
+// write-off was refused as a loss larger than on hand, and with it the whole step).
+#[test]
+fn a_short_pick_of_units_reserved_ahead_of_stock_is_handled_not_refused() {
+    let t = test_engine();
+    let engine = t.engine.clone().with_config(EngineConfig {
+        short_pick: ShortPickPolicy::Backorder,
+        ..EngineConfig::default()
+    });
+    shop(&engine, &[("MUG", "IST", 1)]);
+    engine
+        .stock(StockCommand::SetPolicy {
+            variant: variant("MUG"),
+            policy: StockPolicy::Backorder { limit: None },
+        })
+        .unwrap();
+    let o = engine.place_order(order_of(&[("MUG", 3)]), &ctx()).unwrap();
+    let o = engine.confirm_order(&o.id, &ctx()).unwrap();
+    assert_eq!(level(&engine, "MUG", "IST"), (1, 3), "two reserved ahead");
+    let ist = o.fulfilments[0].id.clone();
+    // One on the shelf is picked; the two never received are short.
+    let o = pick(&engine, &o.id, &ist, &[("L1", 1)], &[("L1", 2)]);
+    let o = check(&engine, &o.id);
+    assert_eq!(o.status, OrderStatus::OnHold);
+    assert_eq!(o.hold.unwrap().reason, HoldReason::InsufficientStock);
+    assert_eq!(level(&engine, "MUG", "IST"), (1, 1), "nothing written off");
+}

@@ -285,16 +285,26 @@ fn short_picked(
             lq.quantity,
         )?);
         // The units are not where the ledger says: write them off here (after the
-        // release, so what stays reserved still fits what is on hand).
+        // release, so what stays reserved still fits what is on hand). Only what the
+        // ledger counts on the shelf and unclaimed once they are released can be lost:
+        // units reserved ahead of stock (a backorder or pre-order policy) were never
+        // on the shelf, and the units still reserved (this order's picked ones, other
+        // orders') are there.
         if let Some(line) = after.line(&lq.line_id) {
-            if tx.ledger()?.policy(&line.variant).is_some() {
-                tx.stock_effect(StockCommand::Adjust {
-                    variant: line.variant.clone(),
-                    location: fo.location.clone(),
-                    delta: -i64::from(lq.quantity),
-                    reason: AdjustmentReason::Loss,
-                    reference: Some(format!("short pick {} {}", after.id, fo.id)),
-                })?;
+            let ledger = tx.ledger()?;
+            if ledger.policy(&line.variant).is_some() {
+                let b = ledger.balance(&line.variant, &fo.location);
+                let unclaimed = b.on_hand.saturating_sub(b.reserved).max(0);
+                let lost = i64::from(lq.quantity).min(unclaimed);
+                if lost > 0 {
+                    tx.stock_effect(StockCommand::Adjust {
+                        variant: line.variant.clone(),
+                        location: fo.location.clone(),
+                        delta: -lost,
+                        reason: AdjustmentReason::Loss,
+                        reference: Some(format!("short pick {} {}", after.id, fo.id)),
+                    })?;
+                }
             }
         }
     }
