@@ -629,6 +629,55 @@ fn reservation_expiry_triggers_rules_in_the_sweep() {
     assert_eq!(replayed(&engine, &o), o);
 }
 
+// Expiry and shortfalls raise the same rules whichever entry point moved the stock:
+// `stock(Expire)` / `stock_batch` as the sweep does, and an order a loss left short
+// (re-sourced and held for what is not found anywhere) fires `order_held`.
+#[test]
+fn stock_commands_raise_the_rules_of_the_orders_they_change() {
+    let t = test_engine();
+    let rules = r#"{"rules": [
+        {"name": "expired-first", "trigger": "reservation_expired",
+         "actions": [{"type": "tag", "add": ["expired"]}]},
+        {"name": "short-held", "trigger": "order_held",
+         "actions": [{"type": "tag", "add": ["short"]}]}]}"#;
+    let config = EngineConfig {
+        reservation_ttl: Some(chrono::TimeDelta::hours(1)),
+        ..EngineConfig::default()
+    };
+    let engine = with_rules(&t, config, rules);
+    let o = engine
+        .place_order(order("TR", "c1", &[("MUG", 1, "100")], "TRY"), &ctx())
+        .unwrap();
+    engine.confirm_order(&o.id, &ctx()).unwrap();
+    t.clock.set(at(20, 14));
+    engine.stock(StockCommand::Expire).unwrap();
+    let o = engine.order(&o.id).unwrap();
+    assert!(o.tags.contains("expired"), "{:?}", o.tags);
+    assert_eq!(replayed(&engine, &o), o);
+
+    // Every TEA at both locations lost while a paid order holds one: held, tagged.
+    let paid = engine
+        .place_order(order("TR", "c2", &[("TEA", 1, "100")], "TRY"), &ctx())
+        .unwrap();
+    engine.mark_paid(&paid.id, &ctx()).unwrap();
+    engine.confirm_order(&paid.id, &ctx()).unwrap();
+    let losses = ["ank-store", "ist-main"]
+        .into_iter()
+        .map(|l| StockCommand::Adjust {
+            variant: variant("TEA"),
+            location: loc(l),
+            delta: -10,
+            reason: ordersmith::stock::AdjustmentReason::Loss,
+            reference: None,
+        })
+        .collect();
+    engine.stock_batch(losses).unwrap();
+    let held = engine.order(&paid.id).unwrap();
+    assert_eq!(held.status, OrderStatus::OnHold);
+    assert!(held.tags.contains("short"), "{:?}", held.tags);
+    assert_eq!(replayed(&engine, &held), held);
+}
+
 #[test]
 fn a_loop_of_rules_is_bounded_and_reported() {
     let t = test_engine();

@@ -52,6 +52,9 @@ impl Engine {
                 reconcile::resource_shortfalls(engine, tx, &outcome.events, &mut touched)?;
                 outcomes.push(outcome);
             }
+            // What the commands did to orders (reservations expired, a shortfall held)
+            // raises their automation rules, as the sweep does.
+            touched.run_rules(engine, tx)?;
             Ok(Written {
                 changes: touched.into_changes(engine, tx.now)?,
                 value: outcomes,
