@@ -798,6 +798,73 @@ fn an_advance_exchange_reserves_the_replacement_at_approval_and_refunds_a_cheape
     assert_eq!(rep.payment_status(), PaymentStatus::Paid);
 }
 
+// An advance replacement is reserved before the return arrives; when the exchange
+// will not happen (the return rejected, or closed without a resolution) the
+// replacement is cancelled and its stock released in the same change, unless it
+// already shipped (its price is then still due from the customer).
+#[test]
+fn an_advance_replacement_is_cancelled_when_its_exchange_will_not_happen() {
+    let p = ReturnPolicy {
+        exchange_reservation: ExchangeReservation::Advance,
+        ..policy()
+    };
+    let (engine, _) = engine_with(p);
+    let tee = || ExchangeLine {
+        variant: variant("TEE"),
+        quantity: 1,
+        unit_price: money("40.00"),
+        title: None,
+        tax_lines: vec![],
+    };
+    let o = delivered_paid_order(&engine, Some("cust-4"));
+    let id = o.id.clone();
+    let tees_free = || balance(&engine, "TEE").on_hand - balance(&engine, "TEE").reserved;
+    let free = tees_free();
+    let ask_exchange = |line: &str| {
+        let o = engine
+            .request_return(
+                &id,
+                vec![ask(line, 1, ReturnReason::WrongSize)],
+                None,
+                vec![tee()],
+                &ctx(),
+            )
+            .unwrap();
+        let r = last_rma(&o);
+        let replacement = o.rma(&r).unwrap().replacement_order.clone().unwrap();
+        (r, replacement)
+    };
+
+    // Rejected before anything came back.
+    let (r, replacement) = ask_exchange("L2");
+    assert_eq!(tees_free(), free - 1, "held for the replacement");
+    engine
+        .reject_return(&id, &r, "no longer eligible".into(), &ctx())
+        .unwrap();
+    let rep = engine.order(&replacement).unwrap();
+    assert_eq!(rep.status, ordersmith::order::OrderStatus::Cancelled);
+    assert_eq!(tees_free(), free, "released");
+
+    // Closed before anything came back.
+    let (r, replacement) = ask_exchange("L2");
+    engine.close_return(&id, &r, &ctx()).unwrap();
+    assert_eq!(
+        engine.order(&replacement).unwrap().status,
+        ordersmith::order::OrderStatus::Cancelled
+    );
+    assert_eq!(tees_free(), free);
+
+    // Shipped ahead, then the return closed: the replacement stays, its price due.
+    let (r, replacement) = ask_exchange("L2");
+    engine
+        .record_shipment(&replacement, vec![lq("L1", 1)], &ctx())
+        .unwrap();
+    engine.close_return(&id, &r, &ctx()).unwrap();
+    let rep = engine.order(&replacement).unwrap();
+    assert_ne!(rep.status, ordersmith::order::OrderStatus::Cancelled);
+    assert_eq!(rep.balance_due().unwrap(), money("40.00"));
+}
+
 #[test]
 fn bad_input_gets_typed_errors_and_changes_nothing() {
     let (engine, _) = engine_with(policy());

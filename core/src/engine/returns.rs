@@ -469,6 +469,19 @@ impl Engine {
                             inspection_stock(tx, &after, r, units)?;
                         }
                     }
+                    // An exchange that will not happen (the return rejected, or closed
+                    // without a resolution) takes back its advance replacement, as long
+                    // as nothing of it shipped: cancelled, its stock released. One that
+                    // shipped stays, its price still due from the customer.
+                    ReturnEvent::Rejected { rma, .. } | ReturnEvent::Closed { rma } => {
+                        let replacement = before
+                            .rma(rma)
+                            .filter(|r| r.resolution.is_none())
+                            .and_then(|r| r.replacement_order.clone());
+                        if let Some(replacement) = replacement {
+                            cancel_replacement(engine, tx, &mut extra, &replacement, ctx)?;
+                        }
+                    }
                     ReturnEvent::Approved { rma, .. }
                         if engine.config.returns.exchange_reservation
                             == ExchangeReservation::Advance =>
@@ -921,6 +934,33 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// Cancels an advance replacement whose exchange will not happen, unless something of
+/// it shipped or it is cancelled already: its reservations released, in the return's
+/// change.
+fn cancel_replacement(
+    engine: &Engine,
+    tx: &mut Tx<'_>,
+    extra: &mut ChangeSet,
+    replacement: &OrderId,
+    ctx: &CommandContext,
+) -> Result<(), EngineError> {
+    let command = OrderCommand::Cancel {
+        reason: crate::order::CancelReason::Other,
+    };
+    let before = tx.load_order_for_stock(engine, replacement)?;
+    let shipped = before.lines.iter().any(|l| l.fulfilment.shipped > 0);
+    if shipped || before.status == crate::order::OrderStatus::Cancelled {
+        return Ok(());
+    }
+    let mut after = before.clone();
+    let mut events = Vec::new();
+    engine.step_in(tx, &before, &mut after, &command, false, &mut events)?;
+    super::merge_changes(
+        extra,
+        engine.changes_for(tx.now, &after, before.version, events, ctx)?,
+    )
 }
 
 /// Records the returned value applied to an exchange's replacement order as paid on it
