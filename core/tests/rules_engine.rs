@@ -270,6 +270,51 @@ fn bulky_orders_reserve_at_the_main_warehouse_and_nowhere_else() {
     assert_eq!(engine.order(&big.id).unwrap().status, OrderStatus::Pending);
 }
 
+// A variant sold ahead of stock (backorder policy) reserves what no location holds at
+// the location its route allows, not at the first location by priority: a routed sofa
+// backordered at the store would be promised from a place that never ships sofas.
+#[test]
+fn a_routed_line_reserves_ahead_of_stock_only_where_its_route_allows() {
+    let t = test_engine();
+    let config = EngineConfig {
+        rules: RulesConfig {
+            weights_grams: BTreeMap::from([("SOFA-3S".to_string(), 45_000)]),
+            ..RulesConfig::default()
+        },
+        ..EngineConfig::default()
+    };
+    let engine = with_rules(&t, config, &example("bulky_to_main_warehouse.json"));
+    engine
+        .stock(StockCommand::SetPolicy {
+            variant: variant("SOFA-3S"),
+            policy: StockPolicy::Backorder { limit: None },
+        })
+        .unwrap();
+    // 12 sofas for 10 at each location: the main warehouse's 10 and 2 ahead of stock,
+    // all at the main warehouse; the store's sofas are not touched.
+    let big = engine
+        .place_order(
+            order("TR", "c4", &[("SOFA-3S", 12, "20000")], "TRY"),
+            &ctx(),
+        )
+        .unwrap();
+    let confirmed = engine.confirm_order(&big.id, &ctx()).unwrap();
+    let at: Vec<(String, u32)> = confirmed.lines[0]
+        .allocations
+        .iter()
+        .map(|a| (a.location.to_string(), a.quantity))
+        .collect();
+    assert!(at.iter().all(|(l, _)| l == "ist-main"), "{at:?}");
+    assert_eq!(at.iter().map(|(_, q)| q).sum::<u32>(), 12);
+    let reserved = |l: &str| {
+        engine
+            .with_stock(|s| s.balance(&variant("SOFA-3S"), &loc(l)).reserved)
+            .unwrap()
+    };
+    assert_eq!((reserved("ist-main"), reserved("ank-store")), (12, 0));
+    assert_eq!(replayed(&engine, &confirmed), confirmed);
+}
+
 #[test]
 fn express_for_orders_that_would_miss_their_promise() {
     let t = test_engine();

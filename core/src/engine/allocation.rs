@@ -453,11 +453,27 @@ fn decide_reservations(
             take(&mut planned, &line.variant, &a.location, a.quantity);
         }
     }
+    // A backorder goes to the first location by priority the order's rules allow for
+    // the line (its route's, none excluded), as its stock would have.
+    let automation = &order.automation;
     for u in &plan.unfilled {
-        let (Some(line), Some(best)) = (needs.iter().find(|l| l.id == u.line), locations.first())
-        else {
+        let Some(line) = needs.iter().find(|l| l.id == u.line) else {
             continue;
         };
+        let route = automation.route_for(line.variant.as_str());
+        let allowed = |l: &&&crate::stock::Location| {
+            !automation.excluded_locations.contains(&l.id) && route.is_none_or(|r| r == &l.id)
+        };
+        let Some(best) = locations.iter().find(allowed).or(locations.first()) else {
+            continue;
+        };
+        if !allowed(&best) {
+            // No location the rules allow: short, judged where the route points.
+            let at = route.unwrap_or(&best.id);
+            let err = shortage(ledger, line, u.quantity, at, &planned);
+            short.push((format!("{} × {}", u.quantity, line.variant), err));
+            continue;
+        }
         let fits = stock_lines(ledger, &line.variant).iter().all(|(v, per)| {
             let already = planned
                 .get(&(v.clone(), best.id.clone()))
