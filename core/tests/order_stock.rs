@@ -648,6 +648,65 @@ fn ordering_a_bundle_reserves_its_components() {
     assert_eq!(level(&t.engine, "MUG", "IST"), (4, 0));
 }
 
+// A bundle shipped without a reservation (an engine that reserves only at shipment)
+// takes its components at the location that has them, as a reserved bundle does: the
+// bundle itself has no stock of its own to judge the location by.
+#[test]
+fn a_bundle_shipped_unreserved_takes_its_components() {
+    let t = test_engine();
+    stocked(&t, 10, 0);
+    let engine = t.engine.clone().with_config(EngineConfig {
+        reserve_on_confirm: false,
+        ..EngineConfig::default()
+    });
+    engine
+        .stock(StockCommand::DefineBundle {
+            bundle: variant("GIFT-SET"),
+            components: vec![
+                ordersmith::stock::BundleComponent {
+                    variant: variant("SHIRT-M"),
+                    quantity: 1,
+                },
+                ordersmith::stock::BundleComponent {
+                    variant: variant("MUG"),
+                    quantity: 2,
+                },
+            ],
+        })
+        .unwrap();
+    let new = NewOrder::new(
+        ChannelId::parse("web").unwrap(),
+        at(20, 10),
+        try_(),
+        vec![NewLine::new(variant("GIFT-SET"), 2, money("300"))],
+    );
+    let order = engine.place_order(new.clone(), &ctx()).unwrap();
+    let order = engine.confirm_order(&order.id, &ctx()).unwrap();
+    assert_eq!(
+        allocated(&order, "L1"),
+        0,
+        "nothing reserved at confirmation"
+    );
+    let order = engine
+        .record_shipment(&order.id, vec![lq("L1", 2)], &ctx())
+        .unwrap();
+    assert_eq!(order.lines[0].fulfilment.shipped, 2);
+    assert_eq!(level(&engine, "SHIRT-M", "IST"), (8, 0));
+    assert_eq!(level(&engine, "MUG", "IST"), (6, 0));
+    // More sets than the components make: refused, naming what is there.
+    let big = NewOrder {
+        lines: vec![NewLine::new(variant("GIFT-SET"), 4, money("300"))],
+        ..new
+    };
+    let big = engine.place_order(big, &ctx()).unwrap();
+    let big = engine.confirm_order(&big.id, &ctx()).unwrap();
+    let err = engine
+        .record_shipment(&big.id, vec![lq("L1", 4)], &ctx())
+        .unwrap_err();
+    assert_eq!(err.code(), "STOCK_INSUFFICIENT", "{err}");
+    assert!(err.to_string().contains("only 3 can be reserved"), "{err}");
+}
+
 /// Everything the store holds, as text: to prove a refused write saved nothing.
 fn dump_of(t: &TestEngine) -> String {
     let mut bytes = Vec::new();

@@ -211,6 +211,17 @@ fn reservable(
     )
 }
 
+/// Units of `variant` its policy still allows at `location`: for a bundle, how many
+/// whole bundles its components' policies allow there (a bundle has no stock of its
+/// own).
+fn reservable_units(ledger: &StockLedger, variant: &VariantId, location: &LocationId) -> i64 {
+    stock_lines(ledger, variant)
+        .iter()
+        .map(|(v, per)| reservable(ledger, v, location, 0).0 / i64::from((*per).max(1)))
+        .min()
+        .unwrap_or(0)
+}
+
 struct Reserve {
     line: LineId,
     variant: VariantId,
@@ -811,7 +822,7 @@ fn commit_shipped(
             let locations = ranked_locations(ledger, None);
             let chosen = locations
                 .iter()
-                .find(|l| reservable(ledger, &line.variant, &l.id, 0).0 >= i64::from(rest));
+                .find(|l| reservable_units(ledger, &line.variant, &l.id) >= i64::from(rest));
             let Some(location) = chosen.map(|l| l.id.clone()) else {
                 let Some(best) = locations.first() else {
                     return Err(EngineError::InvalidInput {
@@ -819,12 +830,12 @@ fn commit_shipped(
                         reason: "a tracked variant shipped but no stock location exists",
                     });
                 };
-                let (can, policy) = reservable(ledger, &line.variant, &best.id, 0);
+                let (_, policy) = reservable(ledger, &line.variant, &best.id, 0);
                 return Err(StockError::Insufficient {
                     variant: line.variant.clone(),
                     location: best.id.clone(),
                     requested: u64::from(rest),
-                    available: can.max(0),
+                    available: reservable_units(ledger, &line.variant, &best.id).max(0),
                     policy,
                 }
                 .into());
