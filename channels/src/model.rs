@@ -194,7 +194,9 @@ pub enum RefundState {
 pub struct ChannelStatus {
     /// The canonical stage.
     pub lifecycle: Lifecycle,
-    /// Whether the channel says the order is paid (marketplaces: always once created).
+    /// Whether the channel says the order is paid (marketplaces: once payment was
+    /// taken, e.g. a Trendyol package past `Awaiting`; an order cancelled with nothing
+    /// in the payload saying it was paid first is not paid).
     pub paid: bool,
     /// Refund flag, separate from the lifecycle.
     pub refund: RefundState,

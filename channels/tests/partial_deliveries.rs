@@ -559,3 +559,200 @@ fn parts_logged_without_their_lines_count_once_delivered_again() {
     let tea = line(r.order.as_ref().unwrap(), "1001");
     assert_eq!((tea.fulfilment.shipped, tea.fulfilment.delivered), (2, 1));
 }
+
+/// `package(id, status, modified)` with `packageHistories` listing `history` (the
+/// package's statuses, oldest first).
+fn with_history(body: &str, history: &[&str]) -> String {
+    let entries: Vec<String> = history
+        .iter()
+        .enumerate()
+        .map(|(k, s)| format!(r#"{{"createdDate": {}, "status": "{s}"}}"#, 1_000 + k))
+        .collect();
+    body.replacen(
+        r#""lines": ["#,
+        &format!(
+            r#""packageHistories": [{}], "lines": ["#,
+            entries.join(", ")
+        ),
+        1,
+    )
+}
+
+/// A Trendyol package `Awaiting` (reserved for a payment not taken yet, CHANNELS.md
+/// §3) that is then `Cancelled` was never paid: the order is cancelled, not paid,
+/// whether or not the cancelled package lists its history.
+#[test]
+fn a_trendyol_package_cancelled_while_awaiting_payment_is_cancelled_unpaid() {
+    for history in [None, Some(&["Awaiting", "Cancelled"][..])] {
+        let (engine, map, log) = setup();
+        let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+        let awaiting = deliver(&intake, &package(1, "Awaiting", 1_000));
+        let order = awaiting.order.unwrap();
+        assert_eq!(order.status, OrderStatus::Pending);
+        assert!(order.amount_paid.is_zero());
+        let cancelled = package(1, "Cancelled", 2_000);
+        let cancelled = match history {
+            Some(h) => with_history(&cancelled, h),
+            None => cancelled,
+        };
+        let r = deliver(&intake, &cancelled);
+        let order = r.order.unwrap();
+        assert_eq!(order.status, OrderStatus::Cancelled, "{history:?}");
+        assert!(
+            !r.applied.iter().any(|s| s == "mark_paid"),
+            "{history:?}: {:?}",
+            r.applied
+        );
+        assert!(order.amount_paid.is_zero(), "{history:?}");
+        assert_eq!(reserved(&engine, "TEA"), 0);
+    }
+}
+
+/// A package cancelled after it was `Created` (paid) keeps what it had: the order was
+/// paid on `Created` and is cancelled with its payment on record.
+#[test]
+fn a_trendyol_package_cancelled_after_payment_stays_paid() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let created = deliver(&intake, &package(1, "Created", 1_000));
+    assert_eq!(created.applied, vec!["place", "mark_paid", "confirm"]);
+    let r = deliver(&intake, &package(1, "Cancelled", 2_000));
+    let order = r.order.unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(order.amount_paid.amount(), common::d("200"));
+    assert_eq!(reserved(&engine, "TEA"), 0);
+}
+
+/// A Trendyol order first seen already cancelled is paid only when its package history
+/// says it got past `Awaiting` (payment taken); with no history, nothing says it was
+/// paid and it is recorded cancelled and unpaid.
+#[test]
+fn a_trendyol_order_first_seen_cancelled_is_paid_only_when_its_history_says_so() {
+    let cases: [(&str, Option<&[&str]>, bool); 4] = [
+        ("Cancelled", None, false),
+        ("Cancelled", Some(&["Awaiting", "Cancelled"]), false),
+        ("Cancelled", Some(&["Created", "Cancelled"]), true),
+        (
+            "UnSupplied",
+            Some(&["Awaiting", "Created", "Picking", "UnSupplied"]),
+            true,
+        ),
+    ];
+    for (status, history, paid) in cases {
+        let (engine, map, log) = setup();
+        let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+        let body = package(1, status, 2_000);
+        let body = match history {
+            Some(h) => with_history(&body, h),
+            None => body,
+        };
+        let parsed = ordersmith_channels::parse_order(Channel::Trendyol, body.as_bytes()).unwrap();
+        assert_eq!(parsed.status.paid, paid, "{history:?}");
+        let r = deliver(&intake, &body);
+        let order = r.order.unwrap();
+        assert_eq!(order.status, OrderStatus::Cancelled, "{history:?}");
+        assert_eq!(
+            r.applied.iter().any(|s| s == "mark_paid"),
+            paid,
+            "{history:?}: {:?}",
+            r.applied
+        );
+        assert_eq!(!order.amount_paid.is_zero(), paid, "{history:?}");
+    }
+}
+
+/// A malformed package history is refused with a typed error and changes nothing.
+#[test]
+fn a_malformed_trendyol_package_history_is_refused() {
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    deliver(&intake, &package(1, "Awaiting", 1_000));
+    let before = log.get("trendyol", "10654411111").unwrap();
+    for bad in [
+        r#""packageHistories": {"status": "Created"}, "lines": ["#,
+        r#""packageHistories": [{"createdDate": 1}], "lines": ["#,
+        r#""packageHistories": [{"status": 7}], "lines": ["#,
+    ] {
+        let body = package(1, "Cancelled", 2_000).replacen(r#""lines": ["#, bad, 1);
+        let err = intake
+            .import_payload(Channel::Trendyol, body.as_bytes())
+            .unwrap_err();
+        assert!(err.code().starts_with("CHANNEL_"), "{bad}: {err}");
+        assert!(err.to_string().contains("packageHistories"), "{bad}: {err}");
+    }
+    assert_eq!(log.get("trendyol", "10654411111").unwrap(), before);
+    let order = engine.order(&before.unwrap().order_id).unwrap();
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert!(order.amount_paid.is_zero());
+}
+
+/// One Hepsiburada line item of order 4000000001: TEA (line `…001`, 2 × 90).
+fn hb_record(status: &str) -> String {
+    format!(
+        r#"{{"id": "5f1c2a9e-0000-4000-8000-000000000001", "orderNumber": "4000000001",
+  "orderDate": "2026-11-20T13:30:00Z", "merchantSku": "TEA-500", "quantity": 2,
+  "unitPrice": {{"currency": "TRY", "amount": 90}}, "vatRate": 20, "status": "{status}"}}"#
+    )
+}
+
+/// A Hepsiburada line from the payment-awaiting feed that is then cancelled was never
+/// paid: the order is cancelled, not paid, whether the cancelled feed's record comes
+/// alone or merged with the payment-awaiting one. A line seen paid (`Open`) and then
+/// cancelled keeps today's reading: paid.
+#[test]
+fn a_hepsiburada_line_cancelled_while_awaiting_payment_is_cancelled_unpaid() {
+    let body = |records: &[&str]| {
+        let records: Vec<String> = records.iter().map(|s| hb_record(s)).collect();
+        format!("{{\"items\": [{}]}}", records.join(","))
+    };
+    for second in [
+        body(&["Cancelled"]),
+        body(&["PaymentAwaiting", "CancelledByCustomer"]),
+    ] {
+        let (engine, map, log) = setup();
+        let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+        let first = intake
+            .import_payload(Channel::Hepsiburada, body(&["PaymentAwaiting"]).as_bytes())
+            .unwrap();
+        assert_eq!(first.order.unwrap().status, OrderStatus::Pending);
+        let r = intake
+            .import_payload(Channel::Hepsiburada, second.as_bytes())
+            .unwrap();
+        assert!(r.failed.is_empty(), "{:?}", r.failed);
+        let order = r.order.unwrap();
+        assert_eq!(order.status, OrderStatus::Cancelled);
+        assert!(
+            !r.applied.iter().any(|s| s == "mark_paid"),
+            "{:?}",
+            r.applied
+        );
+        assert!(order.amount_paid.is_zero());
+    }
+    // First seen cancelled: paid only when a record of the line was in a paid feed.
+    for (records, paid) in [
+        (&["Cancelled"][..], false),
+        (&["PaymentAwaiting", "Cancelled"][..], false),
+        (&["Open", "Cancelled"][..], true),
+    ] {
+        let parsed =
+            ordersmith_channels::parse_order(Channel::Hepsiburada, body(records).as_bytes())
+                .unwrap();
+        assert_eq!(
+            parsed.status.lifecycle,
+            ordersmith_channels::Lifecycle::Cancelled
+        );
+        assert_eq!(parsed.status.paid, paid, "{records:?}");
+    }
+    // Paid first, then cancelled: paid, and cancelled.
+    let (engine, map, log) = setup();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    intake
+        .import_payload(Channel::Hepsiburada, body(&["Open"]).as_bytes())
+        .unwrap();
+    let r = intake
+        .import_payload(Channel::Hepsiburada, body(&["Cancelled"]).as_bytes())
+        .unwrap();
+    let order = r.order.unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(order.amount_paid.amount(), common::d("180"));
+}

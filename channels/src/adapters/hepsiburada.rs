@@ -14,6 +14,13 @@
 //!   VAT-inclusive; `hbDiscount.totalPrice` is a Hepsiburada-funded discount on the
 //!   line (\[U\]: taken as not already deducted from `totalPrice`).
 //! - Line status is a free string: the table below, anything else `Unknown`.
+//! - Paid ([`crate::ChannelStatus::paid`]): a line in the payment-awaiting feed is not
+//!   paid. An order whose every line is cancelled is paid only when a record of one of
+//!   its lines in the body comes from a paid feed (`Open`, `Paid`, packaged, shipped,
+//!   ...): a line cancelled while awaiting payment, or a cancelled record alone, is
+//!   read as never paid (nothing in it says the customer paid; its `cancelledBy` says
+//!   who cancelled, not whether money was taken). A line intake saw paid before keeps
+//!   its payment: intake never takes one back.
 
 use std::collections::HashMap;
 
@@ -218,6 +225,9 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut marketplace_funded = Decimal::ZERO;
     let mut placed_at = None;
     let mut exception = false;
+    // Whether a record of any line is in a paid feed (past payment-awaiting, short of a
+    // cancellation): what says a cancelled order was paid.
+    let mut paid_seen = false;
     for m in &by_line {
         let id = m.id;
         let mine = m.records.iter().filter_map(|&n| records.get(n));
@@ -292,6 +302,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 let raw = s.str()?;
                 undelivered |= super::status_is(raw, "undelivered", IGNORED);
                 let l = map_status(raw);
+                paid_seen |= matches!(l.rank(), Some(1..=6));
                 let better = match (&best, l.rank()) {
                     (None, _) => true,
                     (Some(b), Some(r)) => b.rank().is_none_or(|br| r > br),
@@ -355,7 +366,12 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         lines,
         shipping: Vec::new(),
         status: ChannelStatus {
-            paid: !matches!(lifecycle, Lifecycle::Placed | Lifecycle::Unknown(_)),
+            // Cancelled while awaiting payment is not paid (see the module docs).
+            paid: match lifecycle {
+                Lifecycle::Placed | Lifecycle::Unknown(_) => false,
+                Lifecycle::Cancelled => paid_seen,
+                _ => true,
+            },
             refund: if lifecycle == Lifecycle::Returned {
                 RefundState::Full
             } else {

@@ -53,6 +53,17 @@
 //!   read as given. A poller's `startDate` / `endDate` filters are GMT+3 too.
 //! - Status per package (`shipmentPackageStatus`, else `status`); the order's status
 //!   aggregates its packages' statuses.
+//! - Paid ([`crate::ChannelStatus::paid`]): an `Awaiting` package is "for stock
+//!   reservation only" (payment not taken), so the order is paid once a package got
+//!   past it: `Created` or any later stage. An order whose every package is cancelled
+//!   (`Cancelled`, `UnSupplied`) is paid only when a package of the body shows it got
+//!   past `Awaiting`: a live or `UnPacked` package, or a cancelled package whose
+//!   `packageHistories[].status` lists a paid stage. A cancelled package without such
+//!   a history is read as never paid: the payload does not say it was (its lines'
+//!   `cancelledBy` / `cancelReason` / `cancelReasonCode` name who cancelled and why,
+//!   not whether the customer had paid), and recording a payment nobody took would
+//!   leave a refund owed that is not. A package cancelled after intake saw it paid
+//!   keeps its payment: intake never takes one back.
 
 use std::collections::BTreeSet;
 
@@ -305,6 +316,38 @@ fn add_stages(line: &At<'_>, counts: [&mut u32; 4], stages: [u32; 4]) -> Result<
     Ok(())
 }
 
+/// Whether a package stage means the customer's payment was taken: `Created` or any
+/// later stage short of a cancellation (`Awaiting` is a reservation before payment).
+fn paid_stage(life: &Lifecycle) -> bool {
+    matches!(
+        life,
+        Lifecycle::Confirmed
+            | Lifecycle::Processing
+            | Lifecycle::PartiallyShipped
+            | Lifecycle::Shipped
+            | Lifecycle::Delivered
+            | Lifecycle::Returned
+    )
+}
+
+/// Whether package `p`, in stage `life`, shows its order was paid: its stage is a paid
+/// one ([`paid_stage`]), or it is cancelled and its `packageHistories[]` lists a paid
+/// stage before that. A history that is not an array of `{status: string}` entries is
+/// refused (read only for a cancelled package, the one whose payment it decides).
+fn was_paid(p: &At<'_>, life: &Lifecycle) -> Result<bool, ChannelError> {
+    if paid_stage(life) {
+        return Ok(true);
+    }
+    if *life != Lifecycle::Cancelled {
+        return Ok(false);
+    }
+    let mut paid = false;
+    for entry in p.list("packageHistories")? {
+        paid |= paid_stage(&map_status(entry.req("status")?.str()?));
+    }
+    Ok(paid)
+}
+
 fn packages<'a>(root: &At<'a>) -> Result<Items<'a>, ChannelError> {
     if let Some(content) = root.get("content") {
         return content.array();
@@ -377,6 +420,9 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut exception = false;
     let mut bases = Vec::new();
     let mut parts = Vec::new();
+    // Whether a package of the body shows the order was paid (`was_paid`); a
+    // superseded package too (it was split, so it had been `Created`).
+    let mut paid_seen = false;
     for ((p, (raw, replaces)), gone) in all.zip(statuses_of).zip(superseded) {
         let number = p.req("orderNumber")?.id_str()?;
         if number != order_number {
@@ -398,6 +444,7 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             .get("lastModifiedDate")
             .map(|t| t.time_epoch_ms())
             .transpose()?;
+        paid_seen |= was_paid(&p, &lifecycle)?;
         // Every package is a part, a superseded one too: its status is news of it. Its
         // lines are set once read below.
         parts.push(ChannelPart {
@@ -579,7 +626,13 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
         .checked_sub_signed(chrono::TimeDelta::milliseconds(ORDER_DATE_OFFSET_MS))
         .ok_or_else(|| order_date.bad_time(&local.timestamp_millis().to_string()))?;
     let lifecycle = aggregate(&statuses);
-    let paid = !matches!(lifecycle, Lifecycle::Placed | Lifecycle::Unknown(_));
+    // Cancelled before payment (`Awaiting` → `Cancelled`) is not paid; see the module
+    // docs.
+    let paid = match lifecycle {
+        Lifecycle::Placed | Lifecycle::Unknown(_) => false,
+        Lifecycle::Cancelled => paid_seen,
+        _ => true,
+    };
     Ok(ChannelOrder {
         channel: Channel::Trendyol,
         external_id: order_number.to_string(),
