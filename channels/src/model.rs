@@ -304,6 +304,14 @@ pub struct ChannelLine {
     pub returned: u32,
     /// The line's own status, as sent, when the channel has one.
     pub status_raw: Option<String>,
+    /// The channel has not priced the line yet: Amazon's `getOrderItems` gives no
+    /// `ItemPrice` (nor tax, promotion or shipping) while an order is `Pending`.
+    /// `unit_price` is then zero as a placeholder, not a price: intake never places an
+    /// order with such a line ([`crate::intake::ImportOutcome::Unpriced`]) and never
+    /// adds one to an order, and [`ChannelOrder::mismatches`] compares no figure of an
+    /// order that has one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unpriced: bool,
 }
 
 impl ChannelLine {
@@ -323,6 +331,7 @@ impl ChannelLine {
             cancelled: 0,
             returned: 0,
             status_raw: None,
+            unpriced: false,
         }
     }
 
@@ -606,6 +615,12 @@ impl ChannelOrder {
                     ),
                 });
             }
+        }
+        // A line the channel has not priced yet (its unit price a placeholder zero): the
+        // payload's figures cannot be compared with the lines'.
+        if self.lines.iter().any(|l| l.unpriced) {
+            self.mismatches = Vec::new();
+            return Ok(());
         }
         let mut out = Vec::new();
         let mut cmp = |figure: &str, reported: Option<Decimal>, computed: Decimal| {

@@ -17,8 +17,8 @@ use ordersmith::ids::{ChannelId, LineId, LocationId, VariantId};
 use ordersmith::order::{HoldReason, OrderStatus, PaymentStatus};
 use ordersmith::stock::{ChannelRule, StockCommand};
 use ordersmith_channels::intake::{
-    self, ImportOutcome, Intake, IntakeOptions, LineChange, LineChangeBlocked, LineChangeKind,
-    MemoryIntakeLog,
+    self, ImportOutcome, Intake, IntakeLog, IntakeOptions, LineChange, LineChangeBlocked,
+    LineChangeKind, MemoryIntakeLog,
 };
 use ordersmith_channels::mapping::{Listing, MemoryIdentifierMap};
 use ordersmith_channels::push::{PushAccount, PushTarget, StockPushPlanner};
@@ -1074,4 +1074,164 @@ fn a_shopify_unit_refunded_without_restock_before_shipping_is_cancelled() {
     let order = r.order.unwrap();
     assert_eq!(order.lines[0].fulfilment.cancelled, 1);
     assert_eq!(order.lines[0].fulfilment.shipped, 0);
+}
+
+/// `setup()` with MUG listed on Amazon as `MUG-RED`.
+fn setup_amazon() -> (Engine, MemoryIdentifierMap, MemoryIntakeLog) {
+    let (engine, map, log) = setup();
+    let listing = Listing {
+        sku: Some("MUG-RED".into()),
+        ..Listing::default()
+    };
+    map.set_listing("amazon", &v("MUG"), listing).unwrap();
+    (engine, map, log)
+}
+
+/// Amazon order 113-1234567-1234567 (the `v0_us_unshipped.json` order) in `status`,
+/// last changed at `updated`, as `getOrderItems` returns it before payment is
+/// authorised: items without `ItemPrice`, tax, promotion or shipping. With `total`,
+/// the order still carries an `OrderTotal`.
+fn amazon_unpriced(status: &str, updated: &str, total: bool) -> Vec<u8> {
+    let total = if total {
+        r#""OrderTotal": {"CurrencyCode": "USD", "Amount": "45.65"},"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"payload": {{
+  "AmazonOrderId": "113-1234567-1234567", "PurchaseDate": "2026-11-20T13:30:00Z",
+  "LastUpdateDate": "{updated}", "OrderStatus": "{status}", "FulfillmentChannel": "MFN",
+  "MarketplaceId": "ATVPDKIKX0DER", {total}
+  "OrderItems": [{{"OrderItemId": "68828574383266", "ASIN": "B00EXAMPLE", "SellerSKU": "MUG-RED",
+    "Title": "Mug", "QuantityOrdered": 2, "QuantityShipped": 0}}]}}}}"#
+    )
+    .into_bytes()
+}
+
+/// Amazon gives no pricing while an order is `Pending`: such an order is not placed
+/// with made-up zero prices. It is placed, at Amazon's prices, by the first delivery
+/// that has them (`Unshipped`), and its total is the channel's.
+#[test]
+fn an_amazon_order_first_seen_pending_is_placed_only_once_priced() {
+    for with_total in [true, false] {
+        let (engine, map, log) = setup_amazon();
+        let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+        let pending = amazon_unpriced("Pending", "2026-11-20T13:31:00Z", with_total);
+        for _ in 0..2 {
+            let r = intake.import_payload(Channel::AmazonV0, &pending).unwrap();
+            assert_eq!(r.outcome, ImportOutcome::Unpriced, "{with_total}");
+            assert_eq!(r.unpriced, vec!["68828574383266".to_string()]);
+            assert!(r.order.is_none(), "{with_total}: {:?}", r.applied);
+            assert!(r.applied.is_empty(), "{:?}", r.applied);
+            assert!(r.mismatches.is_empty(), "{:?}", r.mismatches);
+            assert_eq!(r.total_difference, None);
+            assert!(engine.list_orders(&Default::default()).unwrap().is_empty());
+            assert_eq!(reserved(&engine, "MUG"), 0);
+            assert!(log.get("amazon", "113-1234567-1234567").unwrap().is_none());
+        }
+        let priced = intake
+            .import_payload(Channel::AmazonV0, &fixture("amazon/v0_us_unshipped.json"))
+            .unwrap();
+        assert_eq!(priced.outcome, ImportOutcome::Created, "{with_total}");
+        assert_eq!(priced.applied, vec!["place", "mark_paid", "confirm"]);
+        assert_eq!(priced.total_difference, None);
+        let order = priced.order.unwrap();
+        assert_eq!(order.lines[0].unit_price.amount(), d("19.99"));
+        assert_eq!(order.totals().unwrap().total.amount(), d("45.65"));
+        assert_eq!(order.amount_paid.amount(), d("45.65"));
+        assert_eq!(reserved(&engine, "MUG"), 2);
+        // The pending reading arriving late is older than the priced one: stale.
+        let late = intake.import_payload(Channel::AmazonV0, &pending).unwrap();
+        assert_eq!(late.outcome, ImportOutcome::Stale);
+        assert_eq!(engine.list_orders(&Default::default()).unwrap().len(), 1);
+    }
+}
+
+/// An Amazon order cancelled while still unpriced (payment never authorised) was
+/// never placed, and is not placed by its cancellation either: no order, no stock.
+#[test]
+fn an_amazon_order_cancelled_while_pending_is_never_placed() {
+    let (engine, map, log) = setup_amazon();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    for (status, updated) in [
+        ("Pending", "2026-11-20T13:31:00Z"),
+        ("Canceled", "2026-11-20T15:00:00Z"),
+    ] {
+        let r = intake
+            .import_payload(Channel::AmazonV0, &amazon_unpriced(status, updated, false))
+            .unwrap();
+        assert_eq!(r.outcome, ImportOutcome::Unpriced, "{status}");
+        assert!(r.order.is_none(), "{status}: {:?}", r.applied);
+    }
+    assert!(engine.list_orders(&Default::default()).unwrap().is_empty());
+    assert_eq!(reserved(&engine, "MUG"), 0);
+}
+
+/// An Amazon order placed at its prices and then cancelled is cancelled even when the
+/// cancelled reading carries no prices: the order keeps the prices it was placed at.
+#[test]
+fn an_amazon_order_cancelled_after_it_was_priced_is_cancelled_at_its_prices() {
+    let (engine, map, log) = setup_amazon();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    intake
+        .import_payload(Channel::AmazonV0, &fixture("amazon/v0_us_unshipped.json"))
+        .unwrap();
+    assert_eq!(reserved(&engine, "MUG"), 2);
+    let r = intake
+        .import_payload(
+            Channel::AmazonV0,
+            &amazon_unpriced("Canceled", "2026-11-20T15:00:00Z", false),
+        )
+        .unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    assert_eq!(r.outcome, ImportOutcome::Updated);
+    let order = r.order.unwrap();
+    assert_eq!(order.status, OrderStatus::Cancelled);
+    assert_eq!(order.lines[0].unit_price.amount(), d("19.99"));
+    assert_eq!(reserved(&engine, "MUG"), 0);
+}
+
+/// A line a later delivery adds without a price is not added at a placeholder price:
+/// the change is reported blocked, and the order keeps its lines and total.
+#[test]
+fn an_unpriced_line_added_to_a_placed_amazon_order_is_not_added() {
+    let (engine, map, log) = setup_amazon();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let body = String::from_utf8(fixture("amazon/v0_us_unshipped.json")).unwrap();
+    intake
+        .import_payload(Channel::AmazonV0, body.as_bytes())
+        .unwrap();
+    let more = body
+        .replace("2026-11-20T14:00:00Z", "2026-11-20T15:00:00Z")
+        .replace(
+            "\n  ]\n}}",
+            r#",
+    {"OrderItemId": "68828574383267", "SellerSKU": "MUG-RED", "QuantityOrdered": 1}
+  ]
+}}"#,
+        );
+    assert_ne!(
+        more,
+        body.replace("2026-11-20T14:00:00Z", "2026-11-20T15:00:00Z")
+    );
+    let r = intake
+        .import_payload(Channel::AmazonV0, more.as_bytes())
+        .unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    assert_eq!(
+        r.line_changes,
+        vec![LineChange {
+            kind: LineChangeKind::Added,
+            external_line_id: "68828574383267".into(),
+            line_id: None,
+            from: 0,
+            to: 1,
+            applied: false,
+            blocked: Some(LineChangeBlocked::Unpriced),
+        }]
+    );
+    let order = r.order.unwrap();
+    assert_eq!(order.lines.len(), 1);
+    assert_eq!(order.totals().unwrap().total.amount(), d("45.65"));
+    assert_eq!(reserved(&engine, "MUG"), 2);
 }

@@ -645,3 +645,64 @@ fn ebay_every_refund_counts_once_whether_on_a_line_or_the_order() {
     assert!(o.events[4].lines.is_empty(), "the order's own refund");
     assert_eq!(o.refunded_amount, d("10.50"));
 }
+
+/// An Amazon v0 item without `ItemPrice` (a `Pending` order: no pricing yet) is
+/// unpriced, not free: a placeholder unit price of zero, no tax, no figure compared.
+/// Without `OrderTotal` or any priced item the currency is the marketplace's; an
+/// unknown marketplace leaves the missing `ItemPrice` the error it always was.
+#[test]
+fn amazon_v0_items_without_item_price_are_unpriced() {
+    let body = |total: &str, marketplace: &str| {
+        format!(
+            r#"{{"AmazonOrderId": "113-1234567-1234567", "PurchaseDate": "2026-11-20T13:30:00Z",
+  "OrderStatus": "Pending", "FulfillmentChannel": "MFN", "MarketplaceId": "{marketplace}" {total},
+  "OrderItems": [{{"OrderItemId": "1", "SellerSKU": "MUG-RED", "QuantityOrdered": 2}}]}}"#
+        )
+    };
+    let with_total = body(
+        r#", "OrderTotal": {"CurrencyCode": "USD", "Amount": "45.65"}"#,
+        "ATVPDKIKX0DER",
+    );
+    for (text, currency) in [
+        (with_total, "USD"),
+        (body("", "ATVPDKIKX0DER"), "USD"),
+        (body("", "A1VC38T7YXB528"), "JPY"),
+        (body("", "A1PA6795UKMFR9"), "EUR"),
+    ] {
+        let o = parse_order(Channel::AmazonV0, text.as_bytes()).unwrap();
+        assert_eq!(o.currency.code(), currency);
+        assert_eq!(
+            (o.status.lifecycle.clone(), o.status.paid),
+            (Lifecycle::Placed, false)
+        );
+        let l = &o.lines[0];
+        assert!(l.unpriced);
+        assert_eq!((l.quantity, l.unit_price, l.tax_amount), (2, d("0"), None));
+        assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+    }
+    // A priced item is not unpriced, even at zero (a free item).
+    let priced = parse_order(Channel::AmazonV0, &fixture("amazon/v0_us_unshipped.json")).unwrap();
+    assert!(!priced.lines[0].unpriced);
+    let free = body("", "ATVPDKIKX0DER").replace(
+        r#""QuantityOrdered": 2"#,
+        r#""QuantityOrdered": 2, "ItemPrice": {"CurrencyCode": "USD", "Amount": "0.00"}"#,
+    );
+    let o = parse_order(Channel::AmazonV0, free.as_bytes()).unwrap();
+    assert!(!o.lines[0].unpriced);
+    // Nothing names a currency: the error is the missing `ItemPrice`, as before.
+    let err = parse_order(Channel::AmazonV0, body("", "XX0000000000").as_bytes()).unwrap_err();
+    assert_eq!(
+        (err.code(), err.path()),
+        ("CHANNEL_MISSING_FIELD", "$.OrderItems[0].ItemPrice")
+    );
+    // A malformed price is still refused.
+    let bad = body("", "ATVPDKIKX0DER").replace(
+        r#""QuantityOrdered": 2"#,
+        r#""QuantityOrdered": 2, "ItemPrice": {"CurrencyCode": "USD"}"#,
+    );
+    let err = parse_order(Channel::AmazonV0, bad.as_bytes()).unwrap_err();
+    assert_eq!(
+        (err.code(), err.path()),
+        ("CHANNEL_MISSING_FIELD", "$.OrderItems[0].ItemPrice.Amount")
+    );
+}

@@ -3,9 +3,19 @@
 //! **Orders v0**: the order object (optionally wrapped in `{"payload": ...}`) with the
 //! `getOrderItems` result inline as `OrderItems` (the host makes the second call and
 //! joins them). `ItemPrice` is the *line* total (unit × quantity): the unit price is
-//! derived from it. `OrderTotal` may be absent; then the first item's currency is the
-//! order's. Amounts are `{CurrencyCode, Amount}` with string amounts (JPY both as
-//! `"19940"` and `"25.99"`: the second is refused as too precise for JPY).
+//! derived from it. `OrderTotal` may be absent; then the first priced item's currency
+//! is the order's, and without any, the marketplace's ([`MARKETPLACE_CURRENCY`]).
+//! Amounts are `{CurrencyCode, Amount}` with string amounts (JPY both as `"19940"`
+//! and `"25.99"`: the second is refused as too precise for JPY).
+//!
+//! While an order is `Pending` (payment not authorised yet), `getOrderItems` returns
+//! no pricing, taxes, shipping charges or promotions for its items (Amazon's
+//! `getOrderItems` reference; CHANNELS.md §5 does not say either way). An item without
+//! `ItemPrice` is therefore not a free item but an unpriced one: its line is
+//! [`crate::ChannelLine::unpriced`], with a placeholder unit price of zero, and intake
+//! waits for a delivery with prices before placing the order
+//! ([`crate::intake::ImportOutcome::Unpriced`]). A free item has an `ItemPrice` of
+//! `"0.00"`.
 //!
 //! **Orders 2026-01-01** (`searchOrders`/`getOrder`): items inline (`orderItems`), unit
 //! price in `product.price.unitPrice`, money as `{amount, currencyCode}`, per-item
@@ -72,6 +82,61 @@ pub const TAX_EXCLUSIVE_MARKETPLACES: &[&str] = &[
     "A2Q3Y263D00KWC",
 ];
 
+/// Each marketplace's own currency, for an order whose payload names none: an
+/// unpriced order (`Pending`, or cancelled before it was priced) without `OrderTotal`
+/// has no amount at all. Marketplace ids from Amazon's SP-API "Marketplace IDs" list
+/// (\[U\]: not in CHANNELS.md; only an unpriced order's currency comes from here, and
+/// intake places no unpriced order).
+pub const MARKETPLACE_CURRENCY: &[(&str, &str)] = &[
+    ("A2EUQ1WTGCTBG2", "CAD"),
+    ("ATVPDKIKX0DER", "USD"),
+    ("A1AM78C64UM0Y8", "MXN"),
+    ("A2Q3Y263D00KWC", "BRL"),
+    ("A1RKKUPIHCS9HS", "EUR"),
+    ("A1F83G8C2ARO7P", "GBP"),
+    ("A13V1IB3VIYZZH", "EUR"),
+    ("AMEN7PMS3EDWL", "EUR"),
+    ("A1805IZSGTT6HS", "EUR"),
+    ("A1PA6795UKMFR9", "EUR"),
+    ("APJ6JRA9NG5V4", "EUR"),
+    ("A2NODRKZP88ZB9", "SEK"),
+    ("A1C3SOZRARQ6R3", "PLN"),
+    ("ARBP9OOSHTCHU", "EGP"),
+    ("A33AVAJ2PDY3EV", "TRY"),
+    ("A17E79C6D8DWNP", "SAR"),
+    ("A2VIGQ35RCS4UG", "AED"),
+    ("A21TJRUUN4KGV", "INR"),
+    ("A19VAU5U5O7RUS", "SGD"),
+    ("A39IBJ37TRP1C6", "AUD"),
+    ("A1VC38T7YXB528", "JPY"),
+];
+
+/// A v0 order's currency: `OrderTotal`'s, else the first priced item's, else (an
+/// order with no amount at all) its marketplace's ([`MARKETPLACE_CURRENCY`]); with
+/// none of these, the first item's missing `ItemPrice` is the error, as it always was.
+fn v0_currency(
+    order: &At<'_>,
+    items: &At<'_>,
+    list: crate::json::Items<'_>,
+) -> Result<ordersmith::money::Currency, ChannelError> {
+    if let Some(t) = order.get("OrderTotal") {
+        return t.req("CurrencyCode")?.currency();
+    }
+    if let Some(price) = list.into_iter().find_map(|it| it.get("ItemPrice")) {
+        return price.req("CurrencyCode")?.currency();
+    }
+    let first = list.first().ok_or_else(|| items.missing("[0]"))?;
+    let marketplace = order.get("MarketplaceId").map(|m| m.str()).transpose()?;
+    let code = MARKETPLACE_CURRENCY
+        .iter()
+        .find(|(id, _)| Some(*id) == marketplace)
+        .map(|(_, code)| *code);
+    match code.map(ordersmith::money::Currency::parse) {
+        Some(Ok(currency)) => Ok(currency),
+        _ => Err(first.missing("ItemPrice")),
+    }
+}
+
 fn status(table: &[(&str, Lifecycle, bool)], raw: &str) -> ChannelStatus {
     let row = table.iter().find(|(k, _, _)| *k == raw);
     ChannelStatus {
@@ -103,13 +168,7 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let items = order.req("OrderItems")?;
     let list = items.array()?;
     super::check_lines(&items, list.len())?;
-    let currency = match order.get("OrderTotal") {
-        Some(t) => t.req("CurrencyCode")?.currency()?,
-        None => {
-            let first = list.first().ok_or_else(|| items.missing("[0]"))?;
-            first.req("ItemPrice")?.req("CurrencyCode")?.currency()?
-        }
-    };
+    let currency = v0_currency(&order, &items, list)?;
     let inclusive = match order.get("MarketplaceId") {
         Some(m) => !TAX_EXCLUSIVE_MARKETPLACES.contains(&m.str()?),
         None => false,
@@ -121,12 +180,20 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
     let mut ship_tax = Decimal::ZERO;
     for it in list {
         let quantity = it.req("QuantityOrdered")?.quantity()?;
+        // No `ItemPrice`: not priced yet (a `Pending` order), not free.
         let item_price = match it.get("ItemPrice") {
-            Some(m) => super::price_obj(&m, &["Amount"], &["CurrencyCode"], currency)?,
-            None => Decimal::ZERO,
+            Some(m) => Some(super::price_obj(
+                &m,
+                &["Amount"],
+                &["CurrencyCode"],
+                currency,
+            )?),
+            None => None,
         };
-        let (unit, rounding) = super::unit_from_total(&it, item_price, quantity, currency)?;
+        let (unit, rounding) =
+            super::unit_from_total(&it, item_price.unwrap_or(Decimal::ZERO), quantity, currency)?;
         let mut line = ChannelLine::new(it.req("OrderItemId")?.id_text()?, quantity, unit);
+        line.unpriced = item_price.is_none();
         line.discounts.extend(rounding);
         let promo = v0_money(&it, "PromotionDiscount", currency)?;
         if !promo.is_zero() {
@@ -144,6 +211,10 @@ pub fn parse_v0(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
                 v0_money(&it, "PromotionDiscountTax", currency)?,
             )?,
         );
+        if line.unpriced {
+            // Nor is its tax known.
+            line.tax_amount = None;
+        }
         line.ids.sku = it.opt_text("SellerSKU")?;
         line.ids.variant_id = it.opt_text("ASIN")?;
         line.title = it.opt_text("Title")?;

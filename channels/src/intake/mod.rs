@@ -74,6 +74,31 @@
 //! variant (its SKU) and the order is held with reason `unmapped_sku`; status updates
 //! other than cancellation and money wait until the hold is released.
 //!
+//! **Unpriced lines**: a channel order not placed yet with a line the channel has not
+//! priced ([`ChannelLine::unpriced`]: Amazon v0 gives no `ItemPrice` while an order is
+//! `Pending`) is not placed: the report says [`ImportOutcome::Unpriced`] and lists the
+//! lines in [`ImportReport::unpriced`], and nothing is changed or recorded in the log
+//! (there is no order to record), so every later delivery is judged as a first one.
+//! The first delivery that prices every line places the order at the channel's prices
+//! (the engine's order edits change quantities and lines, never a unit price, so an
+//! order placed at placeholder prices could not be corrected); one cancelled before
+//! that is never placed. An order already placed keeps its prices whatever a later
+//! delivery lacks (its status is still synchronised: a cancellation without prices
+//! cancels it), and a line such a delivery adds unpriced is not added
+//! ([`LineChangeBlocked::Unpriced`]). That needs the log's record of the order: with
+//! the log lost, an unpriced delivery cannot find the order without placing one, so it
+//! is reported unpriced and the order is left as it is until a priced delivery.
+//!
+//! Stock while an order waits for its prices: nothing is reserved for it in the
+//! engine's ledger, exactly as before this wait existed (a `Pending` channel order was
+//! placed but not confirmed, and the engine reserves on confirmation). Amazon holds
+//! the units against its own listing while the order is pending (\[U\]: Amazon's
+//! seller documentation, not CHANNELS.md). The units are reserved when the priced
+//! delivery confirms the order; if another channel sold them meanwhile, that
+//! confirmation is refused (`STOCK_INSUFFICIENT`) or holds the order
+//! (`insufficient_stock`), as the engine's shortage policy says, and the report's
+//! `failed` names it: never an oversale nobody sees.
+//!
 //! **Returns, claims, refunds**: reported as [`crate::ChannelEvent`]s (each once, by id);
 //! a claim or return of an imported order becomes an RMA on it through the core's
 //! returns workflow ([`Intake::import_events`]); refunded money and returned or
@@ -543,6 +568,7 @@ impl<'a> Intake<'a> {
             content_changed: false,
             stale_reason: None,
             line_changes: Vec::new(),
+            unpriced: Vec::new(),
         };
         if order.test && !self.options.import_test_orders {
             report.outcome = ImportOutcome::SkippedTest;
@@ -592,6 +618,17 @@ impl<'a> Intake<'a> {
                 let current = self.sync(summed.as_ref().unwrap_or(order), current, &mut report);
                 return self.finish(order, current, false, seen, rank, report);
             }
+        }
+        // Not placed at placeholder prices: placed by the first delivery with prices.
+        report.unpriced = order
+            .lines
+            .iter()
+            .filter(|l| l.unpriced && l.quantity > 0)
+            .map(|l| l.external_line_id.clone())
+            .collect();
+        if !report.unpriced.is_empty() {
+            report.outcome = ImportOutcome::Unpriced;
+            return Ok(report);
         }
         let mut unmapped = Vec::new();
         let mut new = self.new_order(order, &mut unmapped)?;
@@ -878,6 +915,12 @@ impl<'a> Intake<'a> {
                 applied: true,
                 blocked: None,
             };
+            if l.unpriced {
+                change.applied = false;
+                change.blocked = Some(LineChangeBlocked::Unpriced);
+                changes.push(change);
+                continue;
+            }
             match self.new_line(channel, ch.currency, l, l.quantity) {
                 Ok((_, Some(id))) => {
                     change.applied = false;

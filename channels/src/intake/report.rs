@@ -32,6 +32,13 @@ pub enum ImportOutcome {
     SkippedTest,
     /// Fulfilled by the marketplace, not imported.
     SkippedMarketplaceFulfilled,
+    /// Not placed (yet): the channel has not priced some of its lines
+    /// ([`crate::ChannelLine::unpriced`]: Amazon gives no prices while an order is
+    /// `Pending`), listed in [`ImportReport::unpriced`]. Nothing was changed or
+    /// recorded: the first delivery that prices every line places the order; one
+    /// cancelled before that is never placed. See [`crate::intake`] for what this
+    /// means for stock.
+    Unpriced,
 }
 
 /// A step the state machine refused.
@@ -81,6 +88,10 @@ pub struct ImportReport {
     /// Where a re-delivery's lines differ from the order's (a quantity lowered or
     /// raised, a line removed or added on the channel) and what intake did about it.
     pub line_changes: Vec<LineChange>,
+    /// For [`ImportOutcome::Unpriced`]: the channel's ids of the lines it has not
+    /// priced yet ([`crate::ChannelLine::unpriced`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpriced: Vec<String>,
 }
 
 /// How a re-delivery's line differs from the order's.
@@ -114,6 +125,9 @@ pub enum LineChangeBlocked {
         /// The identifier shown for it.
         id: String,
     },
+    /// An added line the channel has not priced yet ([`crate::ChannelLine::unpriced`]):
+    /// it was not added at a placeholder price.
+    Unpriced,
     /// The engine refused the change (an order already being fulfilled cannot be
     /// edited, say).
     Refused {
