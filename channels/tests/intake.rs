@@ -427,6 +427,7 @@ fn every_consistent_fixture_imports_with_core_totals_equal_to_the_payload() {
             Channel::Shopify,
             "shopify/tax_inclusive_partial_refund.json",
         ),
+        (Channel::Shopify, "shopify/multi_currency_refund.json"),
         (
             Channel::WooCommerce,
             "woo_commerce/processing_inclusive.json",
@@ -1234,4 +1235,62 @@ fn an_unpriced_line_added_to_a_placed_amazon_order_is_not_added() {
     assert_eq!(order.lines.len(), 1);
     assert_eq!(order.totals().unwrap().total.amount(), d("45.65"));
     assert_eq!(reserved(&engine, "MUG"), 2);
+}
+
+/// A Shopify refund paid back in the customer's currency is recorded in the shop's:
+/// the multi-currency order (shop EUR, customer USD) refunds 24.00 EUR, not the
+/// 26.40 its transaction's `amount` says in USD. A re-delivery whose refund is only in
+/// USD is refused whole and leaves the order as it was.
+#[test]
+fn a_shopify_refund_in_the_customers_currency_is_recorded_in_shop_money() {
+    let (engine, map, log) = setup();
+    map.set_listing(
+        "shopify",
+        &v("CUP"),
+        Listing {
+            sku: Some("LAMP".into()),
+            ..Listing::default()
+        },
+    )
+    .unwrap();
+    let intake = Intake::new(&engine, &map, &log, IntakeOptions::default());
+    let r = intake
+        .import_payload(
+            Channel::Shopify,
+            &fixture("shopify/multi_currency_refund.json"),
+        )
+        .unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+    assert!(
+        r.applied.iter().any(|s| s == "refund 24"),
+        "{:?}",
+        r.applied
+    );
+    assert_eq!(r.total_difference, None);
+    let order = r.order.unwrap();
+    assert_eq!(order.currency.code(), "EUR");
+    assert_eq!(order.amount_refunded.amount(), d("24.00"));
+
+    // The same order refunded again, this time with no shop-money amount.
+    let body = String::from_utf8(fixture("shopify/multi_currency_refund.json")).unwrap();
+    let second = r#"{"id": 9003, "created_at": "2026-11-23T09:00:00+01:00", "refund_line_items": [],
+     "transactions": [{"id": 5002, "kind": "refund", "status": "success", "amount": "5.50", "currency": "USD"}]}"#;
+    let more = body
+        .replace("2026-11-22T10:00:00+01:00", "2026-11-23T10:00:00+01:00")
+        .replace("\n  ]\n}", &format!(",\n    {second}\n  ]\n}}"));
+    assert_ne!(more, body);
+    let before = log.get("shopify", "820982911946154509").unwrap();
+    let err = intake
+        .import_payload(Channel::Shopify, more.as_bytes())
+        .unwrap_err();
+    assert_eq!(err.code(), "CHANNEL_CURRENCY_MISMATCH", "{err}");
+    assert!(
+        err.to_string()
+            .contains("refunds[1].transactions[0].currency"),
+        "{err}"
+    );
+    assert_eq!(log.get("shopify", "820982911946154509").unwrap(), before);
+    let after = engine.order(&order.id).unwrap();
+    assert_eq!(after.version, order.version);
+    assert_eq!(after.amount_refunded.amount(), d("24.00"));
 }

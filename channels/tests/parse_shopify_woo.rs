@@ -349,3 +349,73 @@ fn shopify_units_refunded_without_restock_before_shipping_left_the_order() {
     let mug = &with_refund("legacy_restock").lines[0];
     assert_eq!((mug.shipped, mug.cancelled, mug.returned), (1, 1, 0));
 }
+
+/// The multi-currency fixture (shop EUR, customer USD), its refund transaction's
+/// `amount_set` replaced by `transaction`.
+fn multi_currency_with(transaction: &str) -> String {
+    let body = String::from_utf8(fixture("shopify/multi_currency_refund.json")).unwrap();
+    let start = body.find(r#"{"id": 5001"#).unwrap();
+    let end = body[start..].find("}}}]").unwrap() + start + 3;
+    format!("{}{transaction}{}", &body[..start], &body[end..])
+}
+
+/// Shopify money is read in shop money (`currency`, the plain fields); a refund
+/// transaction's `amount` is in the customer's (presentment) currency, so its
+/// `amount_set.shop_money` is what the refund is booked at.
+#[test]
+fn shopify_refunds_are_booked_in_shop_money() {
+    let o = parse_order(
+        Channel::Shopify,
+        &fixture("shopify/multi_currency_refund.json"),
+    )
+    .unwrap();
+    assert_eq!(o.currency.code(), "EUR");
+    assert_eq!(o.lines[0].unit_price, d("24.00"));
+    assert_eq!(o.refunded_amount, d("24.00"));
+    assert_eq!(o.events[0].amount, Some(d("24.00")));
+    assert!(o.mismatches.is_empty(), "{:?}", o.mismatches);
+    // In the shop's currency, or naming none, a plain `amount` is shop money.
+    for t in [
+        r#"{"id": 5001, "kind": "refund", "status": "success", "amount": "24.00", "currency": "EUR"}"#,
+        r#"{"id": 5001, "kind": "refund", "status": "success", "amount": "24.00"}"#,
+    ] {
+        let o = parse_order(Channel::Shopify, multi_currency_with(t).as_bytes()).unwrap();
+        assert_eq!(o.refunded_amount, d("24.00"), "{t}");
+    }
+}
+
+/// A refund transaction in another currency than the shop's with no shop-money
+/// amount cannot be booked: refused, naming the transaction's currency. A shop-money
+/// amount in another currency, or without an amount, is refused too.
+#[test]
+fn shopify_refunds_in_another_currency_without_shop_money_are_refused() {
+    let cases = [
+        (
+            r#"{"id": 5001, "kind": "refund", "status": "success", "amount": "26.40", "currency": "USD"}"#,
+            "CHANNEL_CURRENCY_MISMATCH",
+            "$.refunds[0].transactions[0].currency",
+        ),
+        (
+            r#"{"id": 5001, "kind": "refund", "status": "success", "amount": "26.40", "currency": "USD",
+                "amount_set": {"shop_money": {"amount": "26.40", "currency_code": "USD"}}}"#,
+            "CHANNEL_CURRENCY_MISMATCH",
+            "$.refunds[0].transactions[0].amount_set.shop_money.currency_code",
+        ),
+        (
+            r#"{"id": 5001, "kind": "refund", "status": "success", "amount": "26.40", "currency": "USD",
+                "amount_set": {"presentment_money": {"amount": "26.40", "currency_code": "USD"}}}"#,
+            "CHANNEL_MISSING_FIELD",
+            "$.refunds[0].transactions[0].amount_set.shop_money",
+        ),
+        (
+            r#"{"id": 5001, "kind": "refund", "status": "success", "amount": "26.40", "currency": "USD",
+                "amount_set": {"shop_money": {"currency_code": "EUR"}}}"#,
+            "CHANNEL_MISSING_FIELD",
+            "$.refunds[0].transactions[0].amount_set.shop_money.amount",
+        ),
+    ];
+    for (t, code, path) in cases {
+        let err = parse_order(Channel::Shopify, multi_currency_with(t).as_bytes()).unwrap_err();
+        assert_eq!((err.code(), err.path()), (code, path), "{t}");
+    }
+}

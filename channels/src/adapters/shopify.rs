@@ -11,7 +11,13 @@
 //! - `test: true` orders are flagged ([`crate::ChannelOrder::test`]); intake skips them
 //!   unless told otherwise.
 //! - `refunds[]` become `refund` events; successful refund transactions add up to the
-//!   refunded amount; `refund_line_items` with `restock_type` `cancel` count as
+//!   refunded amount, in shop money like every other figure: a transaction's `amount`
+//!   is in its own `currency`, the customer's (presentment) currency on a
+//!   multi-currency order, so its `amount_set.shop_money` is read when present; a
+//!   plain `amount` is read only when its `currency` is the shop's or not given (a
+//!   single-currency shop's transactions), and one in another currency without a shop
+//!   money amount is refused (`CHANNEL_CURRENCY_MISMATCH`), never booked as shop money;
+//!   `refund_line_items` with `restock_type` `cancel` count as
 //!   cancelled units, `return` as returned units, `legacy_restock` as returned when
 //!   shipped and cancelled otherwise; `no_restock` returns nothing (the customer keeps
 //!   what shipped).
@@ -99,6 +105,27 @@ pub fn status(order: &At<'_>) -> Result<ChannelStatus, ChannelError> {
         delivery_exception: false,
         raw,
     })
+}
+
+/// A transaction's amount in shop money (`currency`), with where it was read: its
+/// `amount_set.shop_money` (whose `currency_code` must be the shop's) when it has one,
+/// else its `amount` when its `currency` is the shop's or absent. An `amount` in another
+/// currency (the customer's, on a multi-currency order) with no shop-money amount is
+/// refused with `CHANNEL_CURRENCY_MISMATCH` on that `currency`.
+fn shop_amount<'a>(
+    t: &At<'a>,
+    currency: ordersmith::money::Currency,
+) -> Result<(At<'a>, Decimal), ChannelError> {
+    if let Some(set) = t.get("amount_set") {
+        let shop = set.req("shop_money")?;
+        let amount = super::money_obj(&shop, &["amount"], &["currency_code"], currency)?;
+        return Ok((shop, amount));
+    }
+    if let Some(c) = t.get("currency") {
+        super::same_currency(&c, currency, c.currency()?)?;
+    }
+    let amount = t.req("amount")?;
+    Ok((amount, amount.money(currency)?))
 }
 
 /// Parses a Shopify order.
@@ -214,8 +241,8 @@ pub fn parse(root: &At<'_>) -> Result<ChannelOrder, ChannelError> {
             let kind = t.get("kind").map(|k| k.str()).transpose()?;
             let ok = t.get("status").map(|k| k.str()).transpose()?;
             if kind == Some("refund") && ok.is_none_or(|s| s == "success") {
-                let amount = t.req("amount")?;
-                sum = super::add(&amount, sum, amount.money(currency)?)?;
+                let (at, amount) = shop_amount(&t, currency)?;
+                sum = super::add(&at, sum, amount)?;
             }
         }
         refunded = super::add(&r, refunded, sum)?;
