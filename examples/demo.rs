@@ -576,6 +576,9 @@ fn main() -> Result<()> {
                         "  paid back: {amount}, recorded (the order was paid outside ordersmith)"
                     )
                 }
+                RefundLeg::StoreCredit { customer, amount } => {
+                    println!("  given back: {amount} to {customer}'s store credit, which paid it")
+                }
             }
         }
     }
