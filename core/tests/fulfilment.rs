@@ -1179,3 +1179,42 @@ fn a_short_pick_of_units_reserved_ahead_of_stock_is_handled_not_refused() {
     assert_eq!(o.hold.unwrap().reason, HoldReason::InsufficientStock);
     assert_eq!(level(&engine, "MUG", "IST"), (1, 1), "nothing written off");
 }
+
+// A bundle's units are its components on the shelf: a bundle reported short writes
+// off its components' missing units, so the next order is not planned onto them.
+#[test]
+fn a_short_picked_bundle_writes_off_its_components() {
+    let t = test_engine();
+    let engine = t.engine.clone().with_config(EngineConfig {
+        short_pick: ShortPickPolicy::Backorder,
+        ..EngineConfig::default()
+    });
+    shop(&engine, &[("TEA", "IST", 5), ("CUP", "IST", 10)]);
+    engine
+        .stock(StockCommand::DefineBundle {
+            bundle: variant("TEA-SET"),
+            components: vec![
+                ordersmith::stock::BundleComponent {
+                    variant: variant("TEA"),
+                    quantity: 1,
+                },
+                ordersmith::stock::BundleComponent {
+                    variant: variant("CUP"),
+                    quantity: 2,
+                },
+            ],
+        })
+        .unwrap();
+    let o = engine
+        .place_order(order_of(&[("TEA-SET", 2)]), &ctx())
+        .unwrap();
+    let o = engine.confirm_order(&o.id, &ctx()).unwrap();
+    assert_eq!(level(&engine, "TEA", "IST"), (5, 2));
+    assert_eq!(level(&engine, "CUP", "IST"), (10, 4));
+    let ist = o.fulfilments[0].id.clone();
+    let o = pick(&engine, &o.id, &ist, &[("L1", 1)], &[("L1", 1)]);
+    assert_eq!(o.status, OrderStatus::OnHold);
+    // One set's components gone from the shelf; the picked set's still reserved.
+    assert_eq!(level(&engine, "TEA", "IST"), (4, 1));
+    assert_eq!(level(&engine, "CUP", "IST"), (8, 2));
+}

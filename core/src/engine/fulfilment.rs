@@ -289,22 +289,34 @@ fn short_picked(
         // ledger counts on the shelf and unclaimed once they are released can be lost:
         // units reserved ahead of stock (a backorder or pre-order policy) were never
         // on the shelf, and the units still reserved (this order's picked ones, other
-        // orders') are there.
+        // orders') are there. A bundle's missing units are its components'.
         if let Some(line) = after.line(&lq.line_id) {
-            let ledger = tx.ledger()?;
-            if ledger.policy(&line.variant).is_some() {
-                let b = ledger.balance(&line.variant, &fo.location);
-                let unclaimed = b.on_hand.saturating_sub(b.reserved).max(0);
-                let lost = i64::from(lq.quantity).min(unclaimed);
-                if lost > 0 {
-                    tx.stock_effect(StockCommand::Adjust {
-                        variant: line.variant.clone(),
-                        location: fo.location.clone(),
-                        delta: -lost,
-                        reason: AdjustmentReason::Loss,
-                        reference: Some(format!("short pick {} {}", after.id, fo.id)),
-                    })?;
-                }
+            let losses: Vec<(crate::ids::VariantId, i64)> = {
+                let ledger = tx.ledger()?;
+                let parts = match ledger.bundle(&line.variant) {
+                    Some(b) if !b.components.is_empty() => b.components.clone(),
+                    _ if ledger.policy(&line.variant).is_some() => vec![(line.variant.clone(), 1)],
+                    _ => Vec::new(),
+                };
+                parts
+                    .into_iter()
+                    .filter_map(|(variant, per)| {
+                        let b = ledger.balance(&variant, &fo.location);
+                        let unclaimed = b.on_hand.saturating_sub(b.reserved).max(0);
+                        let missing = i64::from(lq.quantity).saturating_mul(i64::from(per));
+                        let lost = missing.min(unclaimed);
+                        (lost > 0).then_some((variant, lost))
+                    })
+                    .collect()
+            };
+            for (variant, lost) in losses {
+                tx.stock_effect(StockCommand::Adjust {
+                    variant,
+                    location: fo.location.clone(),
+                    delta: -lost,
+                    reason: AdjustmentReason::Loss,
+                    reference: Some(format!("short pick {} {}", after.id, fo.id)),
+                })?;
             }
         }
     }
