@@ -111,6 +111,21 @@ def test_store_credit_is_spent_on_a_later_order_and_never_goes_below_zero() -> N
     assert spent.amount_paid == Decimal("6.00")
     credit = engine.store_credit("cust-1")
     assert credit is not None and credit["balance"]["amount"] == Decimal("0.00")
+    # The later order returned: what credit paid comes back as credit, not as money.
+    engine.record_payment(later_id, Decimal("6.00"))  # the rest of its 12.00
+    engine.confirm(later_id)
+    engine.record_shipment(later_id, {"L1": 1})
+    engine.record_delivery(later_id, {"L1": 1})
+    engine.request_return(later_id, ask("L1", 1, "changed_mind"))
+    engine.receive_return(later_id, "R1", "IST", {"L1": 1})
+    engine.inspect_return(later_id, "R1", [{"line_id": "L1", "outcome": "resellable"}])
+    back = engine.resolve_return(later_id, "R1", "refund")
+    legs = back.rmas[-1]["resolution"]["refunds"]
+    assert [leg["via"] for leg in legs] == ["store_credit", "recorded"]
+    assert legs[0]["amount"]["amount"] == Decimal("6.00")
+    assert back.amount_refunded == Decimal("5.00")  # 11.00 after the 10 % fee on 10.00
+    credit = engine.store_credit("cust-1")
+    assert credit is not None and credit["balance"]["amount"] == Decimal("6.00")
 
 
 def test_an_exchange_places_a_linked_replacement_order() -> None:
