@@ -1218,3 +1218,44 @@ fn a_short_picked_bundle_writes_off_its_components() {
     assert_eq!(level(&engine, "TEA", "IST"), (4, 1));
     assert_eq!(level(&engine, "CUP", "IST"), (8, 2));
 }
+
+// Moving an unpaid order's fulfilment order to another warehouse keeps its hold's
+// deadline: a move is no way to earn a fresh time-to-live.
+#[test]
+fn a_moved_fulfilment_order_keeps_its_reservation_deadline() {
+    let t = test_engine();
+    let engine = t.engine.clone().with_config(EngineConfig {
+        reservation_ttl: Some(chrono::TimeDelta::hours(1)),
+        ..EngineConfig::default()
+    });
+    shop(&engine, &[("MUG", "IST", 5), ("MUG", "ANK", 5)]);
+    let o = engine.place_order(order_of(&[("MUG", 2)]), &ctx()).unwrap();
+    let o = engine.confirm_order(&o.id, &ctx()).unwrap();
+    let deadline = |engine: &Engine, o: &Order| {
+        let id = o.lines[0].allocations[0].reservation.clone();
+        engine
+            .with_stock(|l| l.reservation(&id).unwrap().expires_at)
+            .unwrap()
+    };
+    let first = deadline(&engine, &o);
+    assert_eq!(first, Some(at(20, 13)), "an hour from confirmation");
+    t.clock.set(at(20, 12) + chrono::TimeDelta::minutes(45));
+    let f1 = o.fulfilments[0].id.clone();
+    let o = engine
+        .fulfil(
+            &o.id,
+            FulfilmentCommand::Move {
+                fulfilment: f1,
+                to: loc("ANK"),
+            },
+            &ctx(),
+        )
+        .unwrap();
+    assert_eq!(o.lines[0].allocations[0].location, loc("ANK"));
+    assert_eq!(deadline(&engine, &o), first, "the same deadline, not 13:45");
+    // Past it, the sweep lapses the moved hold like any other.
+    t.clock.set(at(20, 13) + chrono::TimeDelta::minutes(1));
+    let sweep = engine.sweep_expired_reservations().unwrap();
+    assert_eq!(sweep.orders.len(), 1);
+    assert_eq!(level(&engine, "MUG", "ANK"), (5, 0));
+}

@@ -394,13 +394,23 @@ fn moved(
         .into());
     }
     let mut events = Vec::new();
-    let mut moving: Vec<(LineId, u32)> = Vec::new();
+    // Each line's units, and the deadline their hold had: a move keeps it (an unpaid
+    // order does not earn a fresh time-to-live by changing warehouse).
+    let mut moving: Vec<(LineId, u32, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
     for line in &after.lines {
         let q = after.held_at(&line.id, &fo.location);
         if q > 0 {
+            let deadline = {
+                let ledger = tx.ledger()?;
+                line.allocations
+                    .iter()
+                    .filter(|a| a.location == fo.location)
+                    .filter_map(|a| ledger.reservation(&a.reservation)?.expires_at)
+                    .min()
+            };
             let scratch = applied(after, &events);
             events.extend(release_at(tx, &scratch, &line.id, &fo.location, q)?);
-            moving.push((line.id.clone(), q));
+            moving.push((line.id.clone(), q, deadline));
         }
     }
     // The units join the open fulfilment order at the new location, or a new one.
@@ -419,8 +429,15 @@ fn moved(
         put_back: Vec::new(),
     })));
     let scratch = applied(after, &events);
-    let expires_at = reservation_expiry(config, &scratch, tx.now);
-    for (k, (line_id, q)) in moving.into_iter().enumerate() {
+    let fresh = reservation_expiry(config, &scratch, tx.now);
+    for (k, (line_id, q, deadline)) in moving.into_iter().enumerate() {
+        // No clock runs for the order (paid, or no time-to-live): none. Else the
+        // hold's own deadline when it had one, never later than a fresh one.
+        let expires_at = match (fresh, deadline) {
+            (None, _) => None,
+            (Some(fresh), Some(kept)) => Some(kept.min(fresh)),
+            (Some(fresh), None) => Some(fresh),
+        };
         let Some(line) = scratch.line(&line_id) else {
             continue;
         };
