@@ -797,3 +797,71 @@ fn a_return_is_credited_on_the_invoice_that_billed_it() {
     assert_eq!(last.kind, DocumentKind::CreditNote);
     assert_eq!(last.corrects.as_ref().unwrap().number, rest.number);
 }
+
+// A refund that empties a VAT rate credits what is left at it exactly, and what is
+// left carries the invoice's own rounding (each line's VAT rounded) and that of
+// earlier partial credit notes: more than one cent from basis × rate on a note of one
+// line. EN 16931's own rule (BR-CO-17 / BR-S-09 in the official schematron) accepts a
+// difference under one currency unit; the credit note must not be refused, and with
+// it the refund.
+#[test]
+fn a_refund_that_empties_a_rate_is_credited_whatever_the_rounding_left() {
+    let three_lines = || {
+        NewOrder::new(
+            ChannelId::parse("web").unwrap(),
+            at(20, 10),
+            try_(),
+            ["A", "B", "C"]
+                .iter()
+                .map(|sku| {
+                    NewLine::new(variant(sku), 1, money("10.03")).with_tax("KDV", dec("0.20"))
+                })
+                .collect(),
+        )
+    };
+    // Per-line rounding: 3 × round(2.006) = 6.03 of VAT on 30.09.
+    let mut c = config();
+    c.tax_rounding = TaxRounding::PerLine;
+    let (e, _, _) = engine_with(c);
+    let o = e.place_order(three_lines(), &ctx()).unwrap();
+    assert_eq!(o.totals().unwrap().total, money("36.12"));
+    e.mark_paid(&o.id, &ctx()).unwrap();
+    e.issue_invoice(&o.id, None, &ctx()).unwrap();
+    e.record_refund(&o.id, money("36.12"), &ctx()).unwrap();
+    let docs = e.order_documents(&o.id).unwrap();
+    let note = docs
+        .iter()
+        .find(|d| d.kind == DocumentKind::CreditNote)
+        .unwrap();
+    assert_eq!(note.totals.grand_total, money("36.12"));
+    assert_eq!(note.totals.tax_total, money("6.03"));
+
+    // Per-rate rounding, partial refunds leaving a few cents whose VAT rounds away.
+    let (e, _, _) = engine_with(config());
+    let one = NewOrder::new(
+        ChannelId::parse("web").unwrap(),
+        at(20, 10),
+        try_(),
+        vec![NewLine::new(variant("A"), 1, money("10.00")).with_tax("KDV", dec("0.20"))],
+    );
+    let o = e.place_order(one, &ctx()).unwrap();
+    e.mark_paid(&o.id, &ctx()).unwrap();
+    e.issue_invoice(&o.id, None, &ctx()).unwrap();
+    for part in ["11.86", "0.04", "0.04", "0.06"] {
+        e.record_refund(&o.id, money(part), &ctx()).unwrap();
+    }
+    let credited: Vec<_> = e
+        .order_documents(&o.id)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.kind == DocumentKind::CreditNote)
+        .collect();
+    assert_eq!(credited.len(), 4);
+    let gross = Money::sum(try_(), credited.iter().map(|d| &d.totals.grand_total)).unwrap();
+    let vat = Money::sum(try_(), credited.iter().map(|d| &d.totals.tax_total)).unwrap();
+    assert_eq!(
+        (gross, vat),
+        (money("12.00"), money("2.00")),
+        "the invoice, exactly"
+    );
+}
