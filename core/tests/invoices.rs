@@ -865,3 +865,44 @@ fn a_refund_that_empties_a_rate_is_credited_whatever_the_rounding_left() {
         "the invoice, exactly"
     );
 }
+
+// Per-shipment invoicing after a refund credited on the first invoice: the customer's
+// payments, less the refund, cover both invoices less the credit note, so the second
+// invoice is paid in full. The refund reduced what the first invoice keeps; it must
+// not be taken off what is left for the next one again (it showed 20.00 due).
+#[test]
+fn a_credited_refund_is_not_owed_again_on_the_next_shipments_invoice() {
+    let mut c = config();
+    c.mode = InvoiceMode::PerShipment;
+    let (e, _, _) = engine_with(c);
+    let o = e.place_order(sample_order("web"), &ctx()).unwrap();
+    e.confirm_order(&o.id, &ctx()).unwrap();
+    e.mark_paid(&o.id, &ctx()).unwrap();
+    e.record_shipment(&o.id, vec![lq("L2", 1)], &ctx()).unwrap();
+    let first = e.issue_invoice(&o.id, Some("S1"), &ctx()).unwrap();
+    assert!(first.totals.due.is_zero());
+    e.record_refund(&o.id, money("20.00"), &ctx()).unwrap();
+    e.record_shipment(&o.id, vec![lq("L1", 2)], &ctx()).unwrap();
+    let second = e.issue_invoice(&o.id, Some("S2"), &ctx()).unwrap();
+    assert!(second.totals.due.is_zero(), "{:?}", second.totals);
+    assert_eq!(second.totals.paid, second.totals.grand_total);
+    // The documents add up to what the customer paid and kept.
+    let docs = e.order_documents(&o.id).unwrap();
+    let signed: Vec<Money> = docs
+        .iter()
+        .map(|d| match d.kind {
+            DocumentKind::CreditNote => Money::zero(try_())
+                .checked_sub(&d.totals.grand_total)
+                .unwrap(),
+            _ => d.totals.grand_total,
+        })
+        .collect();
+    let order = e.order(&o.id).unwrap();
+    assert_eq!(
+        Money::sum(try_(), signed.iter()).unwrap(),
+        order
+            .amount_paid
+            .checked_sub(&order.amount_refunded)
+            .unwrap()
+    );
+}

@@ -298,9 +298,24 @@ pub fn invoice_for(
             order_id: order.id.clone(),
         });
     }
-    let net_paid = order.amount_paid.checked_sub(&order.amount_refunded)?;
+    // What the customer's payments still cover: what they paid and kept (less money
+    // refunded and value given back in kind), less what earlier invoices claimed, plus
+    // what credit notes gave back against those invoices (a refund credited on
+    // invoice 1 reduced what invoice 1 keeps, not what is left for the next one).
+    let pending = Money::sum(
+        order.currency,
+        order.payments.iter().map(|p| &p.refund_pending),
+    )?;
+    let kept = order.refundable()?.checked_add(&pending)?;
     let claimed = Money::sum(order.currency, invoices.iter().map(|d| &d.totals.paid))?;
-    let available = net_paid.checked_sub(&claimed)?;
+    let credited = Money::sum(
+        order.currency,
+        earlier
+            .iter()
+            .filter(|d| d.kind == DocumentKind::CreditNote && d.order_id == order.id)
+            .map(|d| &d.totals.paid),
+    )?;
+    let available = kept.checked_sub(&claimed)?.checked_add(&credited)?;
     finish(
         config,
         order,
