@@ -2,19 +2,29 @@
 //!
 //! [`crate::intake::Intake::import_events`] reports each once, attaches it to the order
 //! it concerns and turns a new claim or return into an RMA in the core's returns
-//! workflow (reason read by [`crate::intake::return_reason`]).
+//! workflow (reason read by [`crate::intake::return_reason`]); the event's `status` is
+//! the channel's, read as its decision on the claim by
+//! [`crate::intake::ClaimDecision::of_status`], which the RMA then follows.
 //!
 //! - **Trendyol** `getClaims` (a page `{"content": [...]}`, an array, or one claim):
 //!   claim `id`, `orderNumber`, `claimDate` (epoch ms), `items[]` each with `orderLine`
 //!   (`id`, `barcode`, `merchantSku`) and `claimItems[]` (one per unit, with
 //!   `claimItemStatus.name` and `customerClaimItemReason.name`) (\[U\]: item shape from
-//!   the integration guide's description, not a captured payload).
+//!   the integration guide's description, not a captured payload). The event's status
+//!   is the units' distinct statuses joined with `,`: Created, WaitingInAction,
+//!   WaitingFraudCheck, InAnalysis, Unresolved (undecided), Accepted, Rejected,
+//!   Cancelled.
 //! - **Hepsiburada** claims (`{"items": [...]}`, an array or one claim): `claimNumber`,
 //!   `orderNumber`, `type`, `status`, `quantity`, `line.lineItemId`, `line.totalPrice`.
+//!   Statuses (\[U\]: from a third-party SDK): NewRequest, AwaitingAction,
+//!   AwaitingPreApproval, InDispute (undecided), Accepted, Refunded (accepted),
+//!   Rejected, Cancelled.
 //! - **eBay** Post-Order `return/search` (`{"members": [...]}`): `returnId`, `orderId`,
 //!   `state` (or `status`), `creationInfo.item.{itemId, returnQuantity}`,
 //!   `creationInfo.reason`. `itemId` is the listing (the order line's `legacyItemId`),
-//!   not the order line's `lineItemId`: intake maps it to the line sold from it.
+//!   not the order line's `lineItemId`: intake maps it to the line sold from it. Its
+//!   states (RETURN_STARTED, ITEM_SHIPPED, ITEM_DELIVERED, CLOSED) are where the goods
+//!   are, not a decision on the return: `CLOSED` ends one refunded or not.
 
 use crate::error::ChannelError;
 use crate::json::{At, Items, Json};

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::PartLine;
 
+use super::report::ClaimDecision;
+
 /// What intake remembers of a channel order between deliveries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeenOrder {
@@ -32,6 +34,30 @@ pub struct SeenOrder {
     /// more than one line of the order was sold from.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub line_aliases: BTreeMap<String, String>,
+    /// Claims and returns of the order settled as RMAs (made, or refused for good), by
+    /// the event's id (`claim:<id>`, as in `events`): the RMA each became and the
+    /// channel's decision on it the RMA last followed, so a later delivery acts only
+    /// when that decision changed. Records written before these were kept have none: a
+    /// settled claim without one has its RMA found by its note, and follows whatever
+    /// decision the channel states next.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, SeenClaim>,
+}
+
+/// What intake remembers of a claim or return settled as an RMA
+/// ([`crate::intake::Intake::import_events`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SeenClaim {
+    /// The RMA it became; `None` when it was refused for good (there is no RMA to
+    /// follow the channel's decisions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rma: Option<String>,
+    /// The channel's decision ([`ClaimDecision::of_status`]) the RMA follows: the one
+    /// the claim had when its RMA was made (an accepted claim's RMA is approved by
+    /// override then), or a later one applied to it or refused for good by the core.
+    /// `None`: undecided so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<ClaimDecision>,
 }
 
 /// What intake remembers of one part of a channel order (a Trendyol package, a
@@ -123,6 +149,7 @@ mod tests {
             events: [event.to_string()].into_iter().collect(),
             parts: BTreeMap::new(),
             line_aliases: BTreeMap::new(),
+            claims: BTreeMap::new(),
         })
     }
 
@@ -156,6 +183,37 @@ mod tests {
         );
         let back: SeenPart = serde_json::from_str(&written).map_err(|e| e.to_string())?;
         assert_eq!(back, with_lines);
+        Ok(())
+    }
+
+    /// A record written before claims' RMAs were kept still loads (with none), and a
+    /// claim's record reads back as written.
+    #[test]
+    fn records_without_claims_still_load() -> Result<(), String> {
+        let old = r#"{"order_id": "O-1", "updated_at": null, "rank": 6,
+            "events": ["claim:c1", "rma:claim:c1"]}"#;
+        let seen: SeenOrder = serde_json::from_str(old).map_err(|e| e.to_string())?;
+        assert!(seen.claims.is_empty());
+        let written = serde_json::to_string(&seen).map_err(|e| e.to_string())?;
+        assert!(!written.contains("claims"), "{written}");
+        let mut seen = seen;
+        seen.claims.insert(
+            "claim:c1".into(),
+            SeenClaim {
+                rma: Some("R1".into()),
+                decision: Some(ClaimDecision::Accepted),
+            },
+        );
+        seen.claims.insert("claim:c2".into(), SeenClaim::default());
+        let written = serde_json::to_string(&seen).map_err(|e| e.to_string())?;
+        assert!(
+            written.contains(
+                r#""claims":{"claim:c1":{"rma":"R1","decision":"accepted"},"claim:c2":{}}"#
+            ),
+            "{written}"
+        );
+        let back: SeenOrder = serde_json::from_str(&written).map_err(|e| e.to_string())?;
+        assert_eq!(back, seen);
         Ok(())
     }
 

@@ -101,8 +101,10 @@
 //!
 //! **Returns, claims, refunds**: reported as [`crate::ChannelEvent`]s (each once, by id);
 //! a claim or return of an imported order becomes an RMA on it through the core's
-//! returns workflow ([`Intake::import_events`]); refunded money and returned or
-//! cancelled units are recorded on the order where the payload states them exactly.
+//! returns workflow ([`Intake::import_events`]), and the RMA follows the channel's later
+//! decision on the claim (accepted, rejected, cancelled: [`ClaimDecision`]); refunded
+//! money and returned or cancelled units are recorded on the order where the payload
+//! states them exactly.
 
 use std::collections::BTreeMap;
 
@@ -128,10 +130,10 @@ use crate::push::PushAck;
 mod log;
 mod report;
 
-pub use log::{IntakeLog, MemoryIntakeLog, SeenOrder, SeenPart};
+pub use log::{IntakeLog, MemoryIntakeLog, SeenClaim, SeenOrder, SeenPart};
 pub use report::{
-    EventReport, ImportOutcome, ImportReport, IntakeOptions, LineChange, LineChangeBlocked,
-    LineChangeKind, StepFailure,
+    ClaimDecision, EventReport, ImportOutcome, ImportReport, IntakeOptions, LineChange,
+    LineChangeBlocked, LineChangeKind, RmaUpdate, StepFailure,
 };
 
 /// Why an import failed as a whole (nothing of it was applied, or, for `Engine`
@@ -246,6 +248,27 @@ impl<'a> Intake<'a> {
     /// (the order's delivery, or the package holding its line, not imported yet; the
     /// store unavailable), and no more once it became an RMA or the refusal is for good
     /// (a line the order does not have, more units than the line has).
+    ///
+    /// Once a claim is an RMA, later deliveries follow the channel's decision on it
+    /// ([`ClaimDecision::of_status`]) when it differs from the one the RMA last
+    /// followed (the log keeps it, [`SeenClaim`]; at first the claim's decision when
+    /// its RMA was made): a claim accepted whose RMA is rejected (by the policy, or
+    /// after an earlier rejection on the channel) is approved by override, the
+    /// channel's acceptance as the reason, as when it was made; a claim rejected
+    /// rejects its RMA (`reject_return`, the channel's rejection as the reason) unless
+    /// it is rejected or closed already; a claim cancelled closes its RMA
+    /// (`close_return`) unless it is closed already. A status that states no decision
+    /// (waiting, in analysis, in dispute; eBay's return states) changes nothing. Where
+    /// the RMA already is where the decision leads, nothing is done. Each step runs
+    /// with an idempotency key naming the order's version and the step (as intake's
+    /// order steps), so a re-delivery racing it replays it; what the core refuses (an
+    /// RMA whose goods arrived cannot be rejected or closed before inspection, a closed
+    /// one cannot be approved) is reported in [`EventReport::rma_update`], never
+    /// forced. Applied or refused for good, the decision is recorded and not acted on
+    /// again until the channel's decision changes; a step that failed for a passing
+    /// cause (the store unavailable, a lost race) is tried on the next delivery. A
+    /// claim first delivered already rejected or cancelled keeps the RMA its request
+    /// made (as before this was followed): only a later change is followed.
     pub fn import_events(
         &self,
         channel: crate::Channel,
@@ -263,6 +286,7 @@ impl<'a> Intake<'a> {
                     new: true,
                     rma: None,
                     rma_failed: None,
+                    rma_update: None,
                 });
                 continue;
             };
@@ -273,20 +297,34 @@ impl<'a> Intake<'a> {
                     // entry: reporting the event and asking for its RMA are apart, so
                     // an RMA that could not be made yet is asked again next time.
                     let settled = format!("rma:{id}");
-                    let new = seen.events.insert(id);
+                    let new = seen.events.insert(id.clone());
                     let mut changed = new;
                     let order_id = seen.order_id.clone();
-                    let (rma, rma_failed) = if matches!(event.kind.as_str(), "claim" | "return")
-                        && !seen.events.contains(&settled)
-                    {
+                    let claim = matches!(event.kind.as_str(), "claim" | "return");
+                    let (rma, rma_failed, rma_update) = if !claim {
+                        (None, None, None)
+                    } else if !seen.events.contains(&settled) {
                         let attempt = self.return_for(channel, &order_id, &seen, &event);
                         if attempt.settled {
                             seen.events.insert(settled);
+                            // What the RMA follows from now on: the channel's decision
+                            // as it made it (an acceptance was applied by override).
+                            let record = SeenClaim {
+                                rma: attempt.rma.clone(),
+                                decision: ClaimDecision::of_status(event.status.as_deref()),
+                            };
+                            seen.claims.insert(id, record);
                             changed = true;
                         }
-                        (attempt.rma, attempt.failed)
+                        (attempt.rma, attempt.failed, None)
                     } else {
-                        (None, None)
+                        let known = seen.claims.get(&id);
+                        let follow = self.follow_claim(channel, &order_id, known, &event);
+                        if let Some(record) = follow.record {
+                            seen.claims.insert(id, record);
+                            changed = true;
+                        }
+                        (None, None, follow.update)
                     };
                     if changed {
                         self.log
@@ -299,6 +337,7 @@ impl<'a> Intake<'a> {
                         new,
                         rma,
                         rma_failed,
+                        rma_update,
                     });
                 }
                 None => out.push(EventReport {
@@ -307,6 +346,7 @@ impl<'a> Intake<'a> {
                     new: true,
                     rma: None,
                     rma_failed: None,
+                    rma_update: None,
                 }),
             }
         }
@@ -372,9 +412,8 @@ impl<'a> Intake<'a> {
         let key = key_for(&format!("return:{channel_id}:{}", event.external_id));
         let ctx = CommandContext::system().with_idempotency_key(key);
         let note = format!(
-            "{channel_id} {} {}{}",
-            event.kind,
-            event.external_id,
+            "{}{}",
+            rma_note(channel_id, event),
             event
                 .reason
                 .as_deref()
@@ -405,20 +444,15 @@ impl<'a> Intake<'a> {
                 settled: true,
             };
         };
-        let accepted = event.status.as_deref().is_some_and(|s| {
-            let s = s.to_ascii_lowercase();
-            s.contains("accept") || s.contains("approv") || s.contains("refund")
-        });
+        let accepted =
+            ClaimDecision::of_status(event.status.as_deref()) == Some(ClaimDecision::Accepted);
         if rma.status == RmaStatus::Rejected && accepted {
             let key = key_for(&format!(
                 "return-override:{channel_id}:{}",
                 event.external_id
             ));
             let ctx = CommandContext::system().with_idempotency_key(key);
-            let why = format!(
-                "accepted on {channel_id} ({} {})",
-                event.kind, event.external_id
-            );
+            let why = decision_reason(ClaimDecision::Accepted, channel_id, event);
             if let Err(e) = self.engine.override_return(order_id, &rma.id, why, &ctx) {
                 let mut attempt = ReturnAttempt::failed("override", &e, true);
                 attempt.rma = Some(rma.id.clone());
@@ -429,6 +463,146 @@ impl<'a> Intake<'a> {
             rma: Some(rma.id.clone()),
             failed: None,
             settled: true,
+        }
+    }
+
+    /// Brings the RMA a claim became to the channel's decision on it when that decision
+    /// changed since the RMA followed one (see [`Intake::import_events`]); `known` is
+    /// the log's record of the claim (`None` for a record written before claims were
+    /// kept).
+    fn follow_claim(
+        &self,
+        channel: crate::Channel,
+        order_id: &OrderId,
+        known: Option<&SeenClaim>,
+        event: &ChannelEvent,
+    ) -> ClaimFollow {
+        let nothing = ClaimFollow {
+            update: None,
+            record: None,
+        };
+        // Undecided (waiting, in analysis, in dispute): the RMA stays as it is.
+        let Some(decision) = ClaimDecision::of_status(event.status.as_deref()) else {
+            return nothing;
+        };
+        let mut record = known.cloned().unwrap_or_default();
+        if record.decision == Some(decision) {
+            return nothing;
+        }
+        // Refused for good when it was asked for: there is no RMA to follow.
+        if known.is_some() && record.rma.is_none() {
+            return nothing;
+        }
+        let step = match decision {
+            ClaimDecision::Accepted => "override",
+            ClaimDecision::Rejected => "reject",
+            ClaimDecision::Cancelled => "close",
+        };
+        let failure = |rma: Option<String>, e: &EngineError| RmaUpdate {
+            rma,
+            decision,
+            step: step.to_string(),
+            failed: Some(StepFailure {
+                step: step.to_string(),
+                code: e.code().to_string(),
+                message: e.to_string(),
+            }),
+        };
+        let order = match self.engine.order(order_id) {
+            Ok(o) => o,
+            // Asked again on the next delivery: nothing recorded.
+            Err(e) => {
+                return ClaimFollow {
+                    update: Some(failure(record.rma, &e)),
+                    record: None,
+                }
+            }
+        };
+        let rma_id = match &record.rma {
+            Some(id) => id.clone(),
+            // A record written before claims were kept: the RMA is the one whose note
+            // names the claim (as `return_for` writes it).
+            None => {
+                let named = rma_note(channel.channel_id(), event);
+                let found = order.rmas.iter().find(|r| {
+                    r.note.as_deref().is_some_and(|n| {
+                        n == named
+                            || n.strip_prefix(named.as_str())
+                                .is_some_and(|rest| rest.starts_with(": "))
+                    })
+                });
+                match found {
+                    Some(r) => r.id.clone(),
+                    // It became no RMA (refused for good): nothing to follow, ever.
+                    None => {
+                        record.decision = Some(decision);
+                        return ClaimFollow {
+                            update: None,
+                            record: Some(record),
+                        };
+                    }
+                }
+            }
+        };
+        record.rma = Some(rma_id.clone());
+        // Where the RMA stands decides whether a step is needed; whether the core
+        // allows it is the core's to say (its refusal is reported, never forced).
+        let needed = order.rma(&rma_id).is_none_or(|r| match decision {
+            // Closed: a later acceptance cannot reopen it, which the core says.
+            ClaimDecision::Accepted => matches!(r.status, RmaStatus::Rejected | RmaStatus::Closed),
+            ClaimDecision::Rejected => !matches!(r.status, RmaStatus::Rejected | RmaStatus::Closed),
+            ClaimDecision::Cancelled => r.status != RmaStatus::Closed,
+        });
+        if !needed {
+            record.decision = Some(decision);
+            return ClaimFollow {
+                update: None,
+                record: Some(record),
+            };
+        }
+        // Keyed like intake's order steps (the order's version and the step), so a
+        // retried delivery replays the step, and a later change of mind on the channel
+        // (the order has moved on) is a step of its own.
+        let key = key_for(&format!(
+            "{}:{}:rma {step} {rma_id}",
+            order.id, order.version
+        ));
+        let ctx = CommandContext::system().with_idempotency_key(key);
+        let why = decision_reason(decision, channel.channel_id(), event);
+        let done = match decision {
+            ClaimDecision::Accepted => self.engine.override_return(order_id, &rma_id, why, &ctx),
+            ClaimDecision::Rejected => self.engine.reject_return(order_id, &rma_id, why, &ctx),
+            ClaimDecision::Cancelled => self.engine.close_return(order_id, &rma_id, &ctx),
+        };
+        let update = match done {
+            Ok(_) => RmaUpdate {
+                rma: Some(rma_id),
+                decision,
+                step: step.to_string(),
+                failed: None,
+            },
+            Err(e) => {
+                let passing = matches!(
+                    e.kind(),
+                    ErrorKind::Unavailable | ErrorKind::Conflict | ErrorKind::NotFound
+                ) && e.code() != "RETURNS_UNKNOWN_RMA";
+                let update = failure(Some(rma_id), &e);
+                if passing {
+                    // The store unavailable, a lost race: tried again next time.
+                    return ClaimFollow {
+                        update: Some(update),
+                        record: None,
+                    };
+                }
+                update
+            }
+        };
+        // Applied, or refused for good: not tried again until the channel decides
+        // otherwise.
+        record.decision = Some(decision);
+        ClaimFollow {
+            update: Some(update),
+            record: Some(record),
         }
     }
 
@@ -736,11 +910,19 @@ impl<'a> Intake<'a> {
         // A record seen before has this delivery's parts merged already (`import`).
         let merged = seen.is_some();
         // The record is owned here: its events are taken, not copied.
-        let (seen_rank, seen_time, mut events, mut parts, mut line_aliases) = match seen {
-            Some(s) => (s.rank, s.updated_at, s.events, s.parts, s.line_aliases),
+        let (seen_rank, seen_time, mut events, mut parts, mut line_aliases, claims) = match seen {
+            Some(s) => (
+                s.rank,
+                s.updated_at,
+                s.events,
+                s.parts,
+                s.line_aliases,
+                s.claims,
+            ),
             None => (
                 None,
                 None,
+                Default::default(),
                 Default::default(),
                 Default::default(),
                 Default::default(),
@@ -792,6 +974,7 @@ impl<'a> Intake<'a> {
                     events,
                     parts,
                     line_aliases,
+                    claims,
                 },
             )
             .map_err(log_err)?;
@@ -1351,6 +1534,31 @@ fn with_counts(
         }
     }
     Some(summed)
+}
+
+/// What following a claim's later decision came to ([`Intake::follow_claim`]).
+struct ClaimFollow {
+    /// The step taken or refused, for the report.
+    update: Option<RmaUpdate>,
+    /// The claim's record to keep, when it changed (`None`: keep the old one, and try
+    /// again on the next delivery when a step is still due).
+    record: Option<SeenClaim>,
+}
+
+/// How an RMA made of a channel's claim or return names it on its note (the channel's
+/// reason, when it gives one, follows after `": "`).
+fn rma_note(channel_id: &str, event: &ChannelEvent) -> String {
+    format!("{channel_id} {} {}", event.kind, event.external_id)
+}
+
+/// The reason given to the core for following a channel's decision on a claim.
+fn decision_reason(decision: ClaimDecision, channel_id: &str, event: &ChannelEvent) -> String {
+    format!(
+        "{} on {channel_id} ({} {})",
+        decision.as_str(),
+        event.kind,
+        event.external_id
+    )
 }
 
 /// What asking for a claim's RMA came to.

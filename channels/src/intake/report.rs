@@ -176,4 +176,102 @@ pub struct EventReport {
     /// It is asked again on later deliveries unless the refusal is for good.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rma_failed: Option<StepFailure>,
+    /// What a later delivery of a claim already made an RMA did to follow the channel's
+    /// decision on it, when that decision changed and the RMA was not already where it
+    /// leads (see [`crate::intake::Intake::import_events`]): the step applied, or the
+    /// core's refusal of it. Reported on the delivery that took (or was refused) the
+    /// step; `None` on every other one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rma_update: Option<RmaUpdate>,
+}
+
+/// A channel's decision on a claim or return, as its status states it
+/// ([`ClaimDecision::of_status`]). Statuses that state none (a claim waiting for the
+/// seller, in analysis, in dispute; an eBay return's shipping states) leave the RMA as
+/// it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimDecision {
+    /// The marketplace accepted the claim (and refunds the shopper): Trendyol
+    /// `Accepted`, Hepsiburada `Accepted` or `Refunded`. Its RMA, when the shop's
+    /// policy rejected it, is approved by override.
+    Accepted,
+    /// The claim was rejected on the channel: Trendyol and Hepsiburada `Rejected`. Its
+    /// RMA is rejected (`reject_return`), which the core allows only before anything
+    /// arrived.
+    Rejected,
+    /// The claim was cancelled on the channel (the shopper withdrew it): Trendyol and
+    /// Hepsiburada `Cancelled`. Its RMA is closed (`close_return`), which the core
+    /// allows once it is rejected, inspected or resolved, or before anything arrived.
+    Cancelled,
+}
+
+impl ClaimDecision {
+    /// The decision a channel's claim status states, or `None` while it states none.
+    ///
+    /// The status is read case-insensitively, one unit at a time (Trendyol reports a
+    /// status per claimed unit; the adapter joins the distinct ones with `,`): a unit
+    /// whose status starts with `awaiting` or `waiting` is undecided (Hepsiburada
+    /// `AwaitingPreApproval` is not an approval); otherwise one naming `accept`,
+    /// `approv` or `refund` is accepted, `reject` rejected, `cancel` cancelled, and
+    /// any other undecided. The claim is accepted when any unit is (its RMA is one for
+    /// all of them, and the marketplace refunds some); rejected or cancelled only once
+    /// every unit is one of the two (rejected when any is); else undecided.
+    pub fn of_status(status: Option<&str>) -> Option<ClaimDecision> {
+        let mut all_closed = true;
+        let mut any_rejected = false;
+        let mut any = false;
+        for unit in status?.split(',') {
+            let unit = unit.trim().to_ascii_lowercase();
+            if unit.is_empty() {
+                continue;
+            }
+            any = true;
+            let has = |words: &[&str]| words.iter().any(|w| unit.contains(w));
+            if unit.starts_with("awaiting") || unit.starts_with("waiting") {
+                all_closed = false;
+            } else if has(&["accept", "approv", "refund"]) {
+                return Some(ClaimDecision::Accepted);
+            } else if has(&["reject"]) {
+                any_rejected = true;
+            } else if !has(&["cancel"]) {
+                all_closed = false;
+            }
+        }
+        match (any && all_closed, any_rejected) {
+            (false, _) => None,
+            (true, true) => Some(ClaimDecision::Rejected),
+            (true, false) => Some(ClaimDecision::Cancelled),
+        }
+    }
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimDecision::Accepted => "accepted",
+            ClaimDecision::Rejected => "rejected",
+            ClaimDecision::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A step a claim's RMA took (or the core refused) to follow the channel's later
+/// decision on the claim ([`EventReport::rma_update`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RmaUpdate {
+    /// The RMA (`None` only when the order could not be loaded to find it, for a
+    /// claim recorded before intake kept its RMA's id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rma: Option<String>,
+    /// The channel's decision followed.
+    pub decision: ClaimDecision,
+    /// The step: `override` (an accepted claim's rejected RMA approved, the channel's
+    /// acceptance as the reason), `reject` (a rejected claim's RMA, the channel's
+    /// rejection as the reason) or `close` (a cancelled claim's RMA).
+    pub step: String,
+    /// Why it was not applied: the core refused it (the RMA's status allows no such
+    /// step, e.g. goods already received; reported once, never forced), or the store
+    /// was unavailable (tried again on the next delivery). `None`: applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<StepFailure>,
 }
