@@ -291,7 +291,7 @@ impl Engine {
                 .chain(batches)
                 .map(|batch| prepare(batch, false))
                 .map(here);
-            self.pipelined(batches, decide, alone, deliver);
+            self.pipelined(batches, decide, alone, deliver, |_, _| false);
             return;
         };
         std::thread::scope(|scope| {
@@ -318,7 +318,7 @@ impl Engine {
                 .map(here)
                 .into_iter()
                 .chain(prepared.into_iter().map(there));
-            self.pipelined(batches, decide, alone, deliver);
+            self.pipelined(batches, decide, alone, deliver, |_, _| false);
         });
     }
 
@@ -341,12 +341,19 @@ impl Engine {
     /// retries and one-by-one fallback, in input order. A batch that moved stock was
     /// submitted after the one before it, so the store refuses it with it; a batch that
     /// moved none does not depend on it and may be saved (it is then not redone).
+    ///
+    /// `overlaps(earlier, next)` says whether batch `next` touches what batch `earlier`
+    /// touches (an order both command): such a batch is decided only once every batch
+    /// still being saved is, so it reads its orders as they left them (a write would be
+    /// refused by its version check, but a refusal or a no-op decided on a stale order
+    /// writes nothing that could be).
     fn pipelined<S, I, V>(
         &self,
         batches: impl Iterator<Item = (S, I)>,
         mut decide: impl FnMut(&Engine, &mut Tx<'_>, &I) -> Result<Written<V>, EngineError>,
         mut alone: impl FnMut(&Engine, I) -> V,
         mut deliver: impl FnMut(S, V),
+        overlaps: impl Fn(&I, &I) -> bool,
     ) {
         let store = self.store.as_ref();
         // Fused: the batches left after the pipeline are asked for again below.
@@ -361,6 +368,24 @@ impl Engine {
                 let Some((side, input)) = batches.next() else {
                     break;
                 };
+                let waits = flights
+                    .iter()
+                    .any(|f| matches!(f.fate, Fate::Awaiting) && overlaps(&f.input, &input));
+                if waits {
+                    if let Some((_, outcomes)) = &waiter {
+                        broken |= !record(&mut flights, outcomes, true);
+                    }
+                    if broken {
+                        // Decided on its own after the pipeline, like the batches after it.
+                        flights.push_back(Flight {
+                            side,
+                            input,
+                            value: None,
+                            fate: Fate::Redo,
+                        });
+                        break;
+                    }
+                }
                 let attempt = self.lock_writer().and_then(|mut state| {
                     // Keys looked up first: a batch's placements look theirs up at once
                     // (`Store::idempotency_records_for`) before deciding.
@@ -620,6 +645,11 @@ impl Engine {
             |engine, tx, commands| engine.execute_batch_in(tx, commands, ctx),
             |engine, commands| engine.execute_batch(commands, ctx),
             |(), executed| results.extend(executed),
+            |earlier, next| {
+                let ids: std::collections::HashSet<&OrderId> =
+                    earlier.iter().map(|(id, _)| id).collect();
+                next.iter().any(|(id, _)| ids.contains(id))
+            },
         );
         results
     }

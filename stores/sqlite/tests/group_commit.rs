@@ -644,3 +644,66 @@ fn a_failed_commit_in_a_pipelined_call_is_redone_without_duplicates() {
         .unwrap();
     assert_eq!((mug.reserved, mug.available), (i64::from(mugs), 0));
 }
+
+/// Commands of one `execute_many` call on the same order, in different batches of the
+/// pipeline, see each other: the later batch is decided only once the earlier one is
+/// saved, so a shipment after a confirmation 500 items earlier is recorded (it was
+/// refused as a shipment of a pending order, decided on the order as the store still
+/// had it), and a tag removed after being added is removed.
+#[test]
+fn pipelined_commands_on_one_order_see_the_earlier_batches() {
+    use ordersmith::order::{LineQuantity, OrderCommand};
+    let (store, _dir) = file_store();
+    let engine = stocked_engine(&store, 10);
+    let ctx = CommandContext::system();
+    let batch = ordersmith::engine::WRITE_BATCH;
+    let orders: Vec<OrderId> = engine
+        .place_orders(referenced_orders(batch + 2), &ctx)
+        .into_iter()
+        .map(|r| r.unwrap().id)
+        .collect();
+    let (x, y) = (orders[0].clone(), orders[1].clone());
+    let shipped: Vec<LineQuantity> = engine
+        .order(&x)
+        .unwrap()
+        .lines
+        .iter()
+        .map(|l| LineQuantity::new(l.id.clone(), l.quantity))
+        .collect();
+    let mut commands = vec![
+        (x.clone(), OrderCommand::Confirm),
+        (
+            y.clone(),
+            OrderCommand::Tag {
+                add: vec!["vip".into()],
+                remove: vec![],
+            },
+        ),
+    ];
+    // The rest of the first batch: a note on each of the other orders.
+    for other in orders.iter().skip(2).take(batch - commands.len()) {
+        commands.push((
+            other.clone(),
+            OrderCommand::AddNote {
+                note: "checked".into(),
+            },
+        ));
+    }
+    assert_eq!(commands.len(), batch);
+    commands.push((x.clone(), OrderCommand::RecordShipment { lines: shipped }));
+    commands.push((
+        y.clone(),
+        OrderCommand::Tag {
+            add: vec![],
+            remove: vec!["vip".into()],
+        },
+    ));
+    let results = engine.execute_many(commands, &ctx);
+    for (i, r) in results.iter().enumerate() {
+        assert!(r.is_ok(), "{i}: {r:?}");
+    }
+    let x = store.load_order(&x).unwrap().unwrap();
+    assert!(x.lines.iter().all(|l| l.fulfilment.shipped == l.quantity));
+    let y = store.load_order(&y).unwrap().unwrap();
+    assert!(!y.tags.contains("vip"), "{:?}", y.tags);
+}
