@@ -137,3 +137,33 @@ fn rma_returns_carry_their_reason_into_the_kpis() {
     let s = tables.table("summary").unwrap();
     assert_eq!(cell(s, 0, "units_returned"), "1");
 }
+
+/// A line edited away before it shipped sells nothing: the KPIs count the order's
+/// other units, and the order counts as shipped once those shipped (the removed line
+/// no longer waits to ship).
+#[test]
+fn a_line_removed_by_an_edit_leaves_the_kpis() {
+    let t = test_engine();
+    let a = t.engine.place_order(sample_order("web"), &ctx()).unwrap();
+    t.engine
+        .edit_order(
+            &a.id,
+            vec![ordersmith::order::LineEdit::Remove {
+                line_id: line_id("L2"),
+            }],
+            &ctx(),
+        )
+        .unwrap();
+    t.engine.confirm_order(&a.id, &ctx()).unwrap();
+    t.clock.set(at(21, 10));
+    t.engine
+        .record_shipment(&a.id, vec![lq("L1", 2)], &ctx())
+        .unwrap();
+    let book = t.engine.kpi_book(chrono_tz::Europe::Istanbul).unwrap();
+    let tables = book.tables(&KpiQuery::default()).unwrap();
+    let s = tables.table("summary").unwrap();
+    assert_eq!(cell(s, 0, "units_net"), "2", "the mug was removed");
+    assert_eq!(cell(s, 0, "orders_shipped"), "1");
+    let r = tables.table("revenue").unwrap();
+    assert_eq!(cell(r, 0, "gross"), "200.00");
+}

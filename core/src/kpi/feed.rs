@@ -70,6 +70,12 @@ pub fn order_facts<'a>(
                     quantity: *to,
                 })
             }
+            // A line edited away sells nothing: its quantity is now zero.
+            OrderEvent::LineRemoved { line_id } => out.push(KpiFact::LineQuantityChanged {
+                order,
+                line: line_id.as_str(),
+                quantity: 0,
+            }),
             OrderEvent::Confirmed => out.push(KpiFact::OrderConfirmed { order, at }),
             OrderEvent::Held {
                 reason: HoldReason::InsufficientStock,
