@@ -60,6 +60,18 @@ enum Step {
 }
 
 impl Engine {
+    /// A payment step that carries no amount (a refusal, a void).
+    fn payment_plain(
+        &self,
+        order_id: String,
+        command: PaymentCommand,
+        ctx: Option<CallContext>,
+    ) -> Result<Order, OrdersmithError> {
+        let id = OrderId::parse(order_id)?;
+        let ctx = context(ctx)?;
+        self.call(|e| e.pay(&id, command, &ctx))?.try_into()
+    }
+
     fn payment_step(
         &self,
         order_id: String,
@@ -194,10 +206,7 @@ impl Engine {
         payment: String,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        let id = OrderId::parse(order_id)?;
-        let ctx = context(ctx)?;
-        self.call(|e| e.pay(&id, PaymentCommand::Void { payment }, &ctx))?
-            .try_into()
+        self.payment_plain(order_id, PaymentCommand::Void { payment }, ctx)
     }
 
     /// The provider refused the capture asked of it, or settles no more of it: what is
@@ -210,10 +219,11 @@ impl Engine {
         reason: String,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        let id = OrderId::parse(order_id)?;
-        let ctx = context(ctx)?;
-        self.call(|e| e.pay(&id, PaymentCommand::FailCapture { payment, reason }, &ctx))?
-            .try_into()
+        self.payment_plain(
+            order_id,
+            PaymentCommand::FailCapture { payment, reason },
+            ctx,
+        )
     }
 
     /// The provider refused the refund asked of it, or settles no more of it: what is
@@ -227,10 +237,11 @@ impl Engine {
         reason: String,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        let id = OrderId::parse(order_id)?;
-        let ctx = context(ctx)?;
-        self.call(|e| e.pay(&id, PaymentCommand::FailRefund { payment, reason }, &ctx))?
-            .try_into()
+        self.payment_plain(
+            order_id,
+            PaymentCommand::FailRefund { payment, reason },
+            ctx,
+        )
     }
 
     /// The provider refused the authorisation.
@@ -242,16 +253,11 @@ impl Engine {
         reason: String,
         ctx: Option<CallContext>,
     ) -> Result<Order, OrdersmithError> {
-        let id = OrderId::parse(order_id)?;
-        let ctx = context(ctx)?;
-        self.call(|e| {
-            e.pay(
-                &id,
-                PaymentCommand::FailAuthorisation { payment, reason },
-                &ctx,
-            )
-        })?
-        .try_into()
+        self.payment_plain(
+            order_id,
+            PaymentCommand::FailAuthorisation { payment, reason },
+            ctx,
+        )
     }
 
     /// What returning `lines` now would refund, after the returns the order already

@@ -92,14 +92,20 @@ test('payments through a provider, refund quotes and returns', async () => {
   assert.equal(engine.inOrderCurrency(order.id, '5').amount, '5.00')
 })
 
-test('money is given back once and taken in once, whichever path asks', async () => {
-  const engine = ordersmith.Engine.inMemory()
+/** A confirmed order of 453.60 whose payment P1 is authorised for all of it. */
+async function authorised(engine) {
   const order = await engine.placeOrder(orderInput())
   await engine.confirmOrder(order.id)
+  await engine.pay(order.id, { step: 'authorise', provider: 'iyzico', amount: '453.60' })
+  await engine.pay(order.id, { step: 'confirm_authorisation', payment: 'P1', provider_ref: 'auth-1', amount: '453.60' })
+  return order
+}
+
+test('money is given back once and taken in once, whichever path asks', async () => {
+  const engine = ordersmith.Engine.inMemory()
+  const order = await authorised(engine)
   const total = '453.60'
   const payment = 'P1'
-  await engine.pay(order.id, { step: 'authorise', provider: 'iyzico', amount: total })
-  await engine.pay(order.id, { step: 'confirm_authorisation', payment, provider_ref: 'auth-1', amount: total })
   await engine.pay(order.id, { step: 'capture', payment, amount: total })
   await engine.pay(order.id, { step: 'confirm_capture', payment, provider_ref: 'cap-1', amount: total })
   await engine.recordRefundAmount(order.id, total)
@@ -122,12 +128,9 @@ test('money is given back once and taken in once, whichever path asks', async ()
 
 test('a refused capture or refund releases what was pending', async () => {
   const engine = ordersmith.Engine.inMemory()
-  const order = await engine.placeOrder(orderInput())
-  await engine.confirmOrder(order.id)
+  const order = await authorised(engine)
   const total = '453.60'
   const payment = 'P1'
-  await engine.pay(order.id, { step: 'authorise', provider: 'iyzico', amount: total })
-  await engine.pay(order.id, { step: 'confirm_authorisation', payment, provider_ref: 'auth-1', amount: total })
   await assert.rejects(engine.pay(order.id, { step: 'fail_refund', payment, reason: 'card closed' }), {
     code: 'PAYMENT_INVALID_STATE',
   })

@@ -1190,21 +1190,7 @@ fn a_short_picked_bundle_writes_off_its_components() {
         ..EngineConfig::default()
     });
     shop(&engine, &[("TEA", "IST", 5), ("CUP", "IST", 10)]);
-    engine
-        .stock(StockCommand::DefineBundle {
-            bundle: variant("TEA-SET"),
-            components: vec![
-                ordersmith::stock::BundleComponent {
-                    variant: variant("TEA"),
-                    quantity: 1,
-                },
-                ordersmith::stock::BundleComponent {
-                    variant: variant("CUP"),
-                    quantity: 2,
-                },
-            ],
-        })
-        .unwrap();
+    define_bundle(&engine, "TEA-SET", &[("TEA", 1), ("CUP", 2)]);
     let o = engine
         .place_order(order_of(&[("TEA-SET", 2)]), &ctx())
         .unwrap();

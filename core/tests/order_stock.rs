@@ -600,21 +600,7 @@ fn forecasts_are_measured_at_the_engine_clock() {
 fn ordering_a_bundle_reserves_its_components() {
     let t = test_engine();
     stocked(&t, 10, 0);
-    t.engine
-        .stock(StockCommand::DefineBundle {
-            bundle: variant("GIFT-SET"),
-            components: vec![
-                ordersmith::stock::BundleComponent {
-                    variant: variant("SHIRT-M"),
-                    quantity: 1,
-                },
-                ordersmith::stock::BundleComponent {
-                    variant: variant("MUG"),
-                    quantity: 2,
-                },
-            ],
-        })
-        .unwrap();
+    define_bundle(&t.engine, "GIFT-SET", &[("SHIRT-M", 1), ("MUG", 2)]);
     let available = t
         .engine
         .with_stock(|s| {
@@ -659,21 +645,7 @@ fn a_bundle_shipped_unreserved_takes_its_components() {
         reserve_on_confirm: false,
         ..EngineConfig::default()
     });
-    engine
-        .stock(StockCommand::DefineBundle {
-            bundle: variant("GIFT-SET"),
-            components: vec![
-                ordersmith::stock::BundleComponent {
-                    variant: variant("SHIRT-M"),
-                    quantity: 1,
-                },
-                ordersmith::stock::BundleComponent {
-                    variant: variant("MUG"),
-                    quantity: 2,
-                },
-            ],
-        })
-        .unwrap();
+    define_bundle(&engine, "GIFT-SET", &[("SHIRT-M", 1), ("MUG", 2)]);
     let new = NewOrder::new(
         ChannelId::parse("web").unwrap(),
         at(20, 10),

@@ -84,6 +84,22 @@ fn shop(engine: &Engine, units: u32) {
     engine.stock_batch(cmds).unwrap();
 }
 
+/// A customer's order of `mugs` mugs at 100.00, confirmed, paid and shipped whole.
+fn paid_and_shipped(engine: &Engine, mugs: u32) -> Order {
+    let o = engine
+        .place_order(order("TR", "c1", &[("MUG", mugs, "100")], "TRY"), &ctx())
+        .unwrap();
+    engine.confirm_order(&o.id, &ctx()).unwrap();
+    engine.mark_paid(&o.id, &ctx()).unwrap();
+    engine
+        .record_shipment(
+            &o.id,
+            ordersmith::engine::lines(&[("L1", mugs)]).unwrap(),
+            &ctx(),
+        )
+        .unwrap()
+}
+
 /// An engine with a stocked shop and `rules` live.
 fn with_rules(t: &TestEngine, config: EngineConfig, rules: &str) -> Engine {
     let engine = t.engine.clone().with_config(config);
@@ -432,18 +448,7 @@ fn the_state_machine_still_guards_rule_actions() {
                     {"type": "require_review", "reason": "check the returned units"},
                     {"type": "tag", "add": ["returned"]}]}]}"#;
     let engine = with_rules(&t, EngineConfig::default(), rules);
-    let o = engine
-        .place_order(order("TR", "c1", &[("MUG", 1, "100")], "TRY"), &ctx())
-        .unwrap();
-    engine.confirm_order(&o.id, &ctx()).unwrap();
-    engine.mark_paid(&o.id, &ctx()).unwrap();
-    engine
-        .record_shipment(
-            &o.id,
-            ordersmith::engine::lines(&[("L1", 1)]).unwrap(),
-            &ctx(),
-        )
-        .unwrap();
+    let o = paid_and_shipped(&engine, 1);
     engine.complete_order(&o.id, &ctx()).unwrap();
     let o = engine
         .record_return(
@@ -478,18 +483,7 @@ fn an_rma_fires_return_requested_once_at_its_request() {
     let rules = r#"{"rules": [{"name": "returns-need-a-look", "trigger": "return_requested",
         "actions": [{"type": "tag", "add": ["returned"]}]}]}"#;
     let engine = with_rules(&t, EngineConfig::default(), rules);
-    let o = engine
-        .place_order(order("TR", "c1", &[("MUG", 2, "100")], "TRY"), &ctx())
-        .unwrap();
-    engine.confirm_order(&o.id, &ctx()).unwrap();
-    engine.mark_paid(&o.id, &ctx()).unwrap();
-    engine
-        .record_shipment(
-            &o.id,
-            ordersmith::engine::lines(&[("L1", 2)]).unwrap(),
-            &ctx(),
-        )
-        .unwrap();
+    let o = paid_and_shipped(&engine, 2);
     engine
         .record_delivery(
             &o.id,

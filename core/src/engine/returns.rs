@@ -509,9 +509,8 @@ impl Engine {
                             | Resolution::Exchange { refunds, .. } => refunds.as_slice(),
                             Resolution::StoreCredit { .. } => &[],
                         };
-                        for leg in legs {
-                            if let crate::returns::RefundLeg::StoreCredit { customer, amount } = leg
-                            {
+                        let issue =
+                            |extra: &mut ChangeSet, customer: &CustomerId, amount: &Money| {
                                 let account = load_credit(engine, customer)?.unwrap_or_else(|| {
                                     CreditAccount::open(customer.clone(), amount.currency())
                                 });
@@ -523,25 +522,19 @@ impl Engine {
                                     tx.now,
                                 )?;
                                 extra.records.push(credit_write(account.version, &next)?);
+                                Ok::<(), EngineError>(())
+                            };
+                        for leg in legs {
+                            if let crate::returns::RefundLeg::StoreCredit { customer, amount } = leg
+                            {
+                                issue(&mut extra, customer, amount)?;
                             }
                         }
                         match resolution {
                             // Nothing to credit when every unit's value was kept as fees.
                             Resolution::StoreCredit {
                                 customer, amount, ..
-                            } if !amount.is_zero() => {
-                                let account = load_credit(engine, customer)?.unwrap_or_else(|| {
-                                    CreditAccount::open(customer.clone(), amount.currency())
-                                });
-                                let next = account.post(
-                                    CreditEntryKind::Issued,
-                                    *amount,
-                                    after.id.clone(),
-                                    Some(rma.clone()),
-                                    tx.now,
-                                )?;
-                                extra.records.push(credit_write(account.version, &next)?);
-                            }
+                            } if !amount.is_zero() => issue(&mut extra, customer, amount)?,
                             Resolution::Exchange {
                                 replacement_order,
                                 applied,

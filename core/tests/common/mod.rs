@@ -306,3 +306,19 @@ pub fn captured_in_full(amount: Money) -> [ordersmith::order::PaymentCommand; 4]
         },
     ]
 }
+
+/// Defines `bundle` as `parts` (component SKU, units per bundle).
+pub fn define_bundle(engine: &Engine, bundle: &str, parts: &[(&str, u32)]) {
+    engine
+        .stock(ordersmith::stock::StockCommand::DefineBundle {
+            bundle: variant(bundle),
+            components: parts
+                .iter()
+                .map(|(sku, quantity)| ordersmith::stock::BundleComponent {
+                    variant: variant(sku),
+                    quantity: *quantity,
+                })
+                .collect(),
+        })
+        .unwrap();
+}
