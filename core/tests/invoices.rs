@@ -906,3 +906,44 @@ fn a_credited_refund_is_not_owed_again_on_the_next_shipments_invoice() {
             .unwrap()
     );
 }
+
+// A refund made before the order was invoiced (a shop that invoices at month end, a
+// goodwill refund for a late parcel) is credited when the invoice is issued: the
+// invoice bills what was sold and counts what the customer paid, and a credit note
+// issued with it gives back the refund. It showed the refund as still due, with no
+// credit note.
+#[test]
+fn a_refund_before_the_first_invoice_is_credited_with_it() {
+    let (e, _, _) = engine_with(config());
+    let o = e.place_order(sample_order("web"), &ctx()).unwrap();
+    let total = o.totals().unwrap().total;
+    e.mark_paid(&o.id, &ctx()).unwrap();
+    e.record_refund(&o.id, money("50.00"), &ctx()).unwrap();
+    assert!(e.order_documents(&o.id).unwrap().is_empty());
+    let invoice = e.issue_invoice(&o.id, None, &ctx()).unwrap();
+    assert_eq!(invoice.totals.grand_total, total);
+    assert!(invoice.totals.due.is_zero(), "{:?}", invoice.totals);
+    let docs = e.order_documents(&o.id).unwrap();
+    let notes: Vec<_> = docs
+        .iter()
+        .filter(|d| d.kind == DocumentKind::CreditNote)
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].totals.grand_total, money("50.00"));
+    assert_eq!(
+        notes[0].corrects.as_ref().map(|r| r.number.as_str()),
+        Some(invoice.number.as_str())
+    );
+    for d in &docs {
+        check_en16931(d).unwrap();
+    }
+    // A later refund is credited as any refund on an invoiced order is, once.
+    e.record_refund(&o.id, money("10.00"), &ctx()).unwrap();
+    let notes = e
+        .order_documents(&o.id)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.kind == DocumentKind::CreditNote)
+        .count();
+    assert_eq!(notes, 2);
+}

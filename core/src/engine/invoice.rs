@@ -119,12 +119,51 @@ impl Engine {
                 config,
                 &order,
                 &earlier,
-                numbering,
+                numbering.clone(),
                 tx.now,
                 shipment.map(str::to_string),
             )?;
+            // What was given back before the order had an invoice to credit it on (a
+            // refund, a return settled) is credited now, on credit notes issued with
+            // this invoice, as far as the invoices have room: the invoice counts it as
+            // paid and the credit notes as paid back.
+            let uncredited = crate::invoice::build::given_back_uncredited(&order, &earlier)?;
+            if uncredited.is_zero() {
+                return Ok(Written {
+                    changes: document_changes(&order, vec![(last, doc.clone())], tx.now)?,
+                    value: doc,
+                });
+            }
+            let mut room = doc.totals.grand_total;
+            for invoice in earlier.iter().filter(|d| d.kind == DocumentKind::Invoice) {
+                let left = crate::invoice::build::creditable(invoice, &earlier)?;
+                if !left.is_negative() {
+                    room = room.checked_add(&left).map_err(InvoiceError::from)?;
+                }
+            }
+            let crediting = if uncredited.amount() > room.amount() {
+                room
+            } else {
+                uncredited
+            };
+            let doc = crate::invoice::build::invoice_crediting(
+                config,
+                &order,
+                &earlier,
+                numbering,
+                tx.now,
+                shipment.map(str::to_string),
+                crediting,
+            )?;
+            let mut all = earlier;
+            all.push(doc.clone());
+            let (notes, notes_issued) =
+                credit_amounts(engine, tx.now, &order, vec![crediting], all)?;
+            let mut changes = document_changes(&order, vec![(last, doc.clone())], tx.now)?;
+            changes.documents.extend(notes);
+            changes.outbox.extend(notes_issued);
             Ok(Written {
-                changes: document_changes(&order, vec![(last, doc.clone())], tx.now)?,
+                changes,
                 value: doc,
             })
         })
@@ -290,7 +329,19 @@ pub(crate) fn credit_notes_for_refunds(
     if refunds.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let mut all = engine.store.order_documents(&order.id)?;
+    let all = engine.store.order_documents(&order.id)?;
+    credit_amounts(engine, now, order, refunds, all)
+}
+
+/// Credit notes for `refunds` on `order`'s invoices among `all` (its documents), as
+/// [`credit_notes_for_refunds`] spreads them.
+fn credit_amounts(
+    engine: &Engine,
+    now: DateTime<Utc>,
+    order: &Order,
+    refunds: Vec<Money>,
+    mut all: Vec<InvoiceDocument>,
+) -> Result<(Vec<DocumentAppend>, Vec<OutboxWrite>), EngineError> {
     let invoices: Vec<InvoiceDocument> = all
         .iter()
         .filter(|d| d.kind == DocumentKind::Invoice)

@@ -217,8 +217,9 @@ enum PaidRule {
 /// The next invoice of `order`: in [`InvoiceMode::PerOrder`] its active units and
 /// shipping (once); in [`InvoiceMode::PerShipment`] the units shipped and not yet on an
 /// invoice in `earlier`, with shipping on the first. `earlier` are the order's documents
-/// already issued (credit notes among them are ignored here). Paid (BT-113) is the
-/// order's net paid amount not yet claimed by earlier invoices, capped at the total.
+/// already issued. Paid (BT-113) is what the customer paid and kept, less what earlier
+/// invoices claimed, plus what credit notes gave back against them, capped at the
+/// total.
 pub fn invoice_for(
     config: &InvoiceConfig,
     order: &Order,
@@ -226,6 +227,22 @@ pub fn invoice_for(
     numbering: Numbering,
     now: DateTime<Utc>,
     shipment: Option<String>,
+) -> Result<InvoiceDocument, InvoiceError> {
+    let zero = Money::zero(order.currency);
+    invoice_crediting(config, order, earlier, numbering, now, shipment, zero)
+}
+
+/// [`invoice_for`], with `crediting` given back before this invoice and credited on
+/// credit notes issued with it (a refund made before the order was invoiced): the
+/// invoice counts it as paid, and the credit notes as paid back.
+pub(crate) fn invoice_crediting(
+    config: &InvoiceConfig,
+    order: &Order,
+    earlier: &[InvoiceDocument],
+    numbering: Numbering,
+    now: DateTime<Utc>,
+    shipment: Option<String>,
+    crediting: Money,
 ) -> Result<InvoiceDocument, InvoiceError> {
     let invoices: Vec<&InvoiceDocument> = earlier
         .iter()
@@ -315,7 +332,10 @@ pub fn invoice_for(
             .filter(|d| d.kind == DocumentKind::CreditNote && d.order_id == order.id)
             .map(|d| &d.totals.paid),
     )?;
-    let available = kept.checked_sub(&claimed)?.checked_add(&credited)?;
+    let available = kept
+        .checked_sub(&claimed)?
+        .checked_add(&credited)?
+        .checked_add(&crediting)?;
     finish(
         config,
         order,
@@ -329,6 +349,34 @@ pub fn invoice_for(
         shipment,
         None,
     )
+}
+
+/// What was given back on `order` (money refunded, value given back in kind) that no
+/// credit note among `documents` credits yet: given back before the order had an
+/// invoice to credit it on.
+pub(crate) fn given_back_uncredited(
+    order: &Order,
+    documents: &[InvoiceDocument],
+) -> Result<Money, InvoiceError> {
+    let pending = Money::sum(
+        order.currency,
+        order.payments.iter().map(|p| &p.refund_pending),
+    )?;
+    let kept = order.refundable()?.checked_add(&pending)?;
+    let given_back = order.amount_paid.checked_sub(&kept)?;
+    let credited = Money::sum(
+        order.currency,
+        documents
+            .iter()
+            .filter(|d| d.kind == DocumentKind::CreditNote && d.order_id == order.id)
+            .map(|d| &d.totals.paid),
+    )?;
+    let left = given_back.checked_sub(&credited)?;
+    Ok(if left.is_negative() {
+        Money::zero(order.currency)
+    } else {
+        left
+    })
 }
 
 /// Why a credit note is issued, which decides its paid amount.
