@@ -1013,6 +1013,28 @@ mod tracking_and_customers {
         let tr = engine.timeline(&o.id, Locale::Tr).unwrap();
         assert_eq!(tr.steps[0].label, "Sipariş alındı");
         assert_eq!(tr.parcels[0].status, "Teslim edildi");
+
+        // The second parcel (a carrier without a status table here) is recorded
+        // delivered two days later: the order is delivered when its last parcel was,
+        // not when its first was (which came before the order went out for delivery).
+        t.clock.set(at(23, 7));
+        engine
+            .record_delivery(&o.id, vec![lq("L2", 1)], &ctx())
+            .unwrap();
+        let en = engine.timeline(&o.id, Locale::En).unwrap();
+        let at = |stage: &str| {
+            en.steps
+                .iter()
+                .find(|s| s.stage == stage)
+                .and_then(|s| s.at.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            at("out_for_delivery"),
+            "2026-11-21 14:00",
+            "the first time out"
+        );
+        assert_eq!(at("delivered"), "2026-11-23 10:00", "the last parcel");
     }
 
     #[test]

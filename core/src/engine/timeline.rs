@@ -176,17 +176,17 @@ impl Engine {
                 .find(|r| pred(&r.event))
                 .map(|r| local(r.recorded_at, tz))
         };
-        let any_tracking = |status: TrackingStatus| {
+        // When the order's parcels reached `status` by their carriers: the first of
+        // them (`min`), or the last (`max`).
+        let tracked = |status: TrackingStatus| {
             order
                 .fulfilments
                 .iter()
                 .flat_map(|f| &f.parcels)
                 .filter_map(|p| p.tracking.as_ref())
                 .flat_map(|t| t.timeline())
-                .filter(|r| matches!(r.outcome, crate::fulfilment::ApplyOutcome::Advanced { to, .. } if to == status))
+                .filter(move |r| matches!(r.outcome, crate::fulfilment::ApplyOutcome::Advanced { to, .. } if to == status))
                 .map(|r| r.event.occurred_at())
-                .min()
-                .map(|t| local(t, tz))
         };
         let mut steps = vec![("received", when(&|e| matches!(e, OrderEvent::Placed(_))))];
         if order.status == OrderStatus::Cancelled {
@@ -207,14 +207,25 @@ impl Engine {
             ));
             steps.push((
                 "out_for_delivery",
-                any_tracking(TrackingStatus::OutForDelivery),
+                tracked(TrackingStatus::OutForDelivery)
+                    .min()
+                    .map(|t| local(t, tz)),
             ));
             let all_delivered = order
                 .lines
                 .iter()
                 .all(|l| l.active_quantity() == 0 || l.fulfilment.delivered >= l.active_quantity());
-            let delivered_at = any_tracking(TrackingStatus::Delivered)
-                .or_else(|| when(&|e| matches!(e, OrderEvent::DeliveryRecorded { .. })));
+            // Delivered when the last of it was: the latest of its parcels' deliveries
+            // by their carriers and the deliveries recorded on it.
+            let recorded = history
+                .iter()
+                .rev()
+                .find(|r| matches!(r.event, OrderEvent::DeliveryRecorded { .. }))
+                .map(|r| r.recorded_at);
+            let delivered_at = tracked(TrackingStatus::Delivered)
+                .chain(recorded)
+                .max()
+                .map(|t| local(t, tz));
             steps.push(("delivered", delivered_at.filter(|_| all_delivered)));
         }
         let steps = steps
