@@ -158,7 +158,7 @@ export interface OrderQueryOptions {
   after?: string
   limit?: number
 }
-export interface OrderEventRecord { version: number; at: IsoTime; actor: string; event: Record<string, unknown>; [field: string]: unknown }
+export interface OrderEventRecord { order_id: string; version: number; recorded_at: IsoTime; actor: string; idempotency_key?: string | null; event: Record<string, unknown>; [field: string]: unknown }
 export interface Effect {
   id: string
   topic: string
@@ -185,7 +185,7 @@ export type FulfilmentStep = { step: string; fulfilment: string; [field: string]
 export interface CarrierEventInput { occurred_at: IsoTime; raw_code: string; location?: string | null }
 export type FulfilmentOrder = { id: string; location: string; status: string; [field: string]: unknown }
 export type PickListLine = { line: string; variant: string; quantity: number; [field: string]: unknown }
-export type Timeline = { order_id: string; steps: Array<Record<string, unknown>>; parcels: Array<Record<string, unknown>>; [field: string]: unknown }
+export type Timeline = { order_ref: string; locale: string; steps: Array<{ stage: string; label: string; done: boolean; at: string | null }>; parcels: Array<Record<string, unknown>>; [field: string]: unknown }
 export type DueFulfilment = Record<string, unknown>
 export type RefundBreakdown = { lines: Array<Record<string, unknown>>; total: Money; [field: string]: unknown }
 export type RateQuoteInput = { carrier: string; service: string; price: Decimal; currency: string; transit_days_min: number; transit_days_max: number }

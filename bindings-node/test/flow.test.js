@@ -19,6 +19,12 @@ test('an order goes from placed to shipped, with stock reserved and committed', 
   assert.equal(engine.level('MUG', 'IST').on_hand, 3)
   const history = engine.orderHistory(placed.id)
   assert.equal(history[1].actor, 'user:ayse')
+  // The fields index.d.ts names are the ones that come back.
+  assert.equal(history[0].order_id, placed.id)
+  assert.match(history[0].recorded_at, /^\d{4}-\d{2}-\d{2}T/)
+  const timeline = engine.timeline(placed.id, 'en')
+  assert.equal(typeof timeline.order_ref, 'string')
+  assert.equal(timeline.steps[0].stage, 'received')
   assert.ok(engine.pendingEffects(10).length > 0)
 })
 
