@@ -203,7 +203,9 @@ pub(crate) fn decimal_arg(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Deci
             ))
         }
     };
-    ordersmith::money::parse_decimal(&text).map_err(|e| invalid_input(py, name, &e.to_string()))
+    // Text that is no decimal is the core's money error (`MONEY_INVALID_AMOUNT`), as in
+    // Node and Kotlin; a value of the wrong type above is an input error.
+    ordersmith::money::parse_decimal(&text).map_err(|e| crate::errors::core_error(py, &e))
 }
 
 /// An aware datetime argument, converted to UTC; naive datetimes are refused.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import List, Union
 
 import pytest
 
@@ -46,6 +47,18 @@ def test_a_float_anywhere_is_refused_naming_the_field(engine: ordersmith.Engine)
         engine.record_payment(order.id, 10.5)  # type: ignore[arg-type]
     with pytest.raises(ordersmith.EngineInputError, match=r"weights\[1\]"):
         ordersmith.allocate(Decimal("10"), [1, 0.5], "TRY")  # type: ignore[list-item]
+
+
+def test_text_that_is_no_decimal_is_a_money_error_as_in_every_binding(engine: ordersmith.Engine) -> None:
+    order = engine.place_order(order_input())
+    bad_amounts: List[Union[str, Decimal]] = ["1e2", "1_000", " 10", Decimal("NaN"), Decimal("Infinity")]
+    for bad in bad_amounts:
+        with pytest.raises(ordersmith.MoneyInputError) as info:
+            engine.record_payment(order.id, bad)
+        assert info.value.code == "MONEY_INVALID_AMOUNT", bad
+    with pytest.raises(ordersmith.MoneyInputError):
+        ordersmith.allocate("abc", [1], "TRY")
+    assert engine.order(order.id).amount_paid == Decimal("0.00")
 
 
 def test_a_naive_datetime_is_refused(engine: ordersmith.Engine) -> None:

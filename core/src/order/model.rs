@@ -672,9 +672,9 @@ impl Order {
 
     /// What may still be refunded: paid − refunded, less the provider refunds asked for
     /// and not yet confirmed, less what returns already gave back in kind (store
-    /// credit, a refund's credit leg, value applied to an exchange's replacement). A recorded refund, a new
-    /// provider refund and a return's resolution are held to it, so every path
-    /// together never gives back more than was paid.
+    /// credit, a refund's credit leg, value applied to an exchange's replacement). A
+    /// recorded refund, a new provider refund and a return's resolution are held to it,
+    /// so every path together never gives back more than was paid.
     pub(crate) fn refundable(&self) -> Result<Money, MoneyError> {
         use crate::returns::Resolution;
         let mut left = self.amount_paid.checked_sub(&self.amount_refunded)?;
@@ -766,7 +766,7 @@ impl Order {
     /// orders (open, in progress or held), with the first of those holding any: units
     /// on a trolley or in a parcel, which only a hand-over or the fulfilment order's
     /// cancellation may take off the line.
-    pub fn picked_in_hand(&self, line: &LineId) -> Option<(u32, &str)> {
+    pub(crate) fn picked_in_hand(&self, line: &LineId) -> Option<(u32, &str)> {
         use crate::fulfilment::FulfilmentOrderStatus as S;
         let mut first = None;
         let mut units = 0u32;
