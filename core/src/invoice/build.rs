@@ -319,19 +319,8 @@ pub(crate) fn invoice_crediting(
     // refunded and value given back in kind), less what earlier invoices claimed, plus
     // what credit notes gave back against those invoices (a refund credited on
     // invoice 1 reduced what invoice 1 keeps, not what is left for the next one).
-    let pending = Money::sum(
-        order.currency,
-        order.payments.iter().map(|p| &p.refund_pending),
-    )?;
-    let kept = order.refundable()?.checked_add(&pending)?;
+    let (kept, credited) = kept_and_credited(order, earlier)?;
     let claimed = Money::sum(order.currency, invoices.iter().map(|d| &d.totals.paid))?;
-    let credited = Money::sum(
-        order.currency,
-        earlier
-            .iter()
-            .filter(|d| d.kind == DocumentKind::CreditNote && d.order_id == order.id)
-            .map(|d| &d.totals.paid),
-    )?;
     let available = kept
         .checked_sub(&claimed)?
         .checked_add(&credited)?
@@ -351,19 +340,18 @@ pub(crate) fn invoice_crediting(
     )
 }
 
-/// What was given back on `order` (money refunded, value given back in kind) that no
-/// credit note among `documents` credits yet: given back before the order had an
-/// invoice to credit it on.
-pub(crate) fn given_back_uncredited(
+/// What the customer paid on `order` and kept (less money refunded and value given
+/// back in kind; provider refunds still pending count as kept), and what credit notes
+/// among `documents` gave back as paid.
+fn kept_and_credited(
     order: &Order,
     documents: &[InvoiceDocument],
-) -> Result<Money, InvoiceError> {
+) -> Result<(Money, Money), InvoiceError> {
     let pending = Money::sum(
         order.currency,
         order.payments.iter().map(|p| &p.refund_pending),
     )?;
     let kept = order.refundable()?.checked_add(&pending)?;
-    let given_back = order.amount_paid.checked_sub(&kept)?;
     let credited = Money::sum(
         order.currency,
         documents
@@ -371,6 +359,18 @@ pub(crate) fn given_back_uncredited(
             .filter(|d| d.kind == DocumentKind::CreditNote && d.order_id == order.id)
             .map(|d| &d.totals.paid),
     )?;
+    Ok((kept, credited))
+}
+
+/// What was given back on `order` (money refunded, value given back in kind) that no
+/// credit note among `documents` credits yet: given back before the order had an
+/// invoice to credit it on.
+pub(crate) fn given_back_uncredited(
+    order: &Order,
+    documents: &[InvoiceDocument],
+) -> Result<Money, InvoiceError> {
+    let (kept, credited) = kept_and_credited(order, documents)?;
+    let given_back = order.amount_paid.checked_sub(&kept)?;
     let left = given_back.checked_sub(&credited)?;
     Ok(if left.is_negative() {
         Money::zero(order.currency)

@@ -276,37 +276,25 @@ pub(crate) fn decide_step(
         PaymentCommand::FailCapture {
             payment: id,
             reason,
-        } => {
-            let p = payment(order, id)?;
-            text("reason", reason)?;
-            if p.capture_pending.is_zero() {
-                return Err(state(p, "failing a capture (none is pending)").into());
-            }
-            Ok(vec![OrderEvent::PaymentCaptureFailed(Box::new(
-                crate::order::ProviderFailure {
-                    payment: p.id.clone(),
-                    amount: p.capture_pending,
-                    reason: reason.clone(),
-                },
-            ))])
-        }
+        } => release(
+            order,
+            id,
+            reason,
+            |p| p.capture_pending,
+            "failing a capture (none is pending)",
+            OrderEvent::PaymentCaptureFailed,
+        ),
         PaymentCommand::FailRefund {
             payment: id,
             reason,
-        } => {
-            let p = payment(order, id)?;
-            text("reason", reason)?;
-            if p.refund_pending.is_zero() {
-                return Err(state(p, "failing a refund (none is pending)").into());
-            }
-            Ok(vec![OrderEvent::PaymentRefundFailed(Box::new(
-                crate::order::ProviderFailure {
-                    payment: p.id.clone(),
-                    amount: p.refund_pending,
-                    reason: reason.clone(),
-                },
-            ))])
-        }
+        } => release(
+            order,
+            id,
+            reason,
+            |p| p.refund_pending,
+            "failing a refund (none is pending)",
+            OrderEvent::PaymentRefundFailed,
+        ),
         PaymentCommand::ConfirmRefund {
             payment: id,
             provider_ref,
@@ -326,4 +314,27 @@ pub(crate) fn decide_step(
             },
         ),
     }
+}
+
+/// The provider refused what `pending` says is asked of it on payment `id`: all of it
+/// is released by the event `make` builds; nothing pending is refused as `action`.
+fn release(
+    order: &Order,
+    id: &str,
+    reason: &str,
+    pending: impl Fn(&Payment) -> Money,
+    action: &'static str,
+    make: impl Fn(Box<crate::order::ProviderFailure>) -> OrderEvent,
+) -> Result<Vec<OrderEvent>, OrderError> {
+    let p = payment(order, id)?;
+    text("reason", reason)?;
+    let amount = pending(p);
+    if amount.is_zero() {
+        return Err(state(p, action).into());
+    }
+    Ok(vec![make(Box::new(crate::order::ProviderFailure {
+        payment: p.id.clone(),
+        amount,
+        reason: reason.to_string(),
+    }))])
 }
